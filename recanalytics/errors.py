@@ -1,0 +1,106 @@
+"""One exception tree for everything recanalytics raises.
+
+``RecanalyticsError`` is the root. Bad input is a ``ConfigError``, which is also a ``ValueError``
+so ordinary ``except ValueError`` code catches it; it is always raised before any request.
+Everything a provider answers with is a ``ProviderError`` carrying the provider, HTTP status and
+the URL with secrets removed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RecanalyticsError(Exception):
+    """Base class of every error raised by recanalytics."""
+
+
+class ConfigError(RecanalyticsError, ValueError):
+    """An argument or setting is invalid; raised before any request is made.
+
+    Attributes
+    ----------
+    parameter : str
+        The keyword argument (or setting) at fault.
+    expected : str
+        The accepted form, in words.
+    value : object
+        What was given (never a secret: credentials raise ``CredentialsError``).
+    """
+
+    def __init__(self, parameter: str, expected: str, value: Any = None, *, hint: str = "") -> None:
+        self.parameter = parameter
+        self.expected = expected
+        self.value = value
+        shown = "" if value is None else f" (got {value!r})"
+        message = f"invalid {parameter}{shown}: expected {expected}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)
+
+
+class CredentialsError(ConfigError):
+    """Credentials are missing or malformed. The message names variables, never values."""
+
+    def __init__(self, provider: str, message: str) -> None:
+        self.provider = provider
+        RecanalyticsError.__init__(self, f"{provider}: {message}")
+        self.parameter = "credentials"
+        self.expected = message
+        self.value = None
+
+
+class ProviderError(RecanalyticsError):
+    """The provider answered with an error, or could not be reached.
+
+    Attributes
+    ----------
+    provider : str
+    status : int or None
+        HTTP status, None for transport failures.
+    url : str
+        The request URL with secrets redacted.
+    code : str or int or None
+        The provider's own error code, where it sent one.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str = "",
+        code: Any = None,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.url = url
+        self.code = code
+        self.message = message
+        where = f" ({status} on {url})" if status is not None else (f" ({url})" if url else "")
+        super().__init__(f"{provider}: {message}{where}")
+
+
+class AuthError(ProviderError):
+    """The provider rejected the credentials (HTTP 401 or 403)."""
+
+
+class NotFoundError(ProviderError):
+    """The requested recording does not exist (HTTP 404)."""
+
+
+class RateLimitError(ProviderError):
+    """The provider kept answering 429 after every retry, or asked to wait too long."""
+
+
+class TransportError(ProviderError):
+    """The connection failed (refused, dropped, timed out, truncated) after every retry."""
+
+
+class PaginationError(ProviderError):
+    """A pager guard tripped: a repeated cursor, a cursor on an empty page, or the page cap."""
+
+
+class LoadWarning(UserWarning):
+    """Something the user should know about a load that still returned data."""
