@@ -38,7 +38,7 @@ SCHEMA: Final = pl.Schema(
         "cost": pl.Float64,
         "cost_unit": pl.String,
         "media_url": pl.String,
-    }
+    }  # type: ignore[arg-type]
 )
 """The polars schema of every frame the loaders return (unless ``raw=True``)."""
 

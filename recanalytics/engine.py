@@ -1,0 +1,297 @@
+"""The HTTP engine every loader shares: one async httpx client per load, retries with backoff,
+a client-side rate limit and concurrency cap, error mapping and progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from recanalytics.errors import (
+    AuthError,
+    ConfigError,
+    NotFoundError,
+    ProviderError,
+    RateLimitError,
+    TransportError,
+)
+from recanalytics.progress import Progress
+from recanalytics.redact import redact_text, redact_url
+
+log = logging.getLogger("recanalytics")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+QueryParams = Sequence[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried.
+
+    Waits grow as ``backoff_base * 2**attempt`` up to ``backoff_cap`` seconds, with full jitter
+    (a random fraction of that), unless the provider sent ``Retry-After``, which is honoured
+    when it asks for at most ``max_retry_after`` seconds (longer raises ``RateLimitError``).
+    """
+
+    max_retries: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    max_retry_after: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ConfigError("retry.max_retries", "an integer >= 0", self.max_retries)
+        if self.backoff_base < 0 or self.backoff_cap < 0:
+            raise ConfigError("retry.backoff_base/backoff_cap", "seconds >= 0")
+
+    def backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
+        return float(ceiling) * (0.5 + random.random() / 2)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Client-side pacing: at most ``rate`` requests per second and ``concurrency`` in flight."""
+
+    rate: float
+    concurrency: int
+    burst: int = 0  # 0: one second's worth of requests (at least 1)
+
+    def __post_init__(self) -> None:
+        if not self.rate > 0:
+            raise ConfigError("rate_limit", "requests per second > 0", self.rate)
+        if not (isinstance(self.concurrency, int) and self.concurrency >= 1):
+            raise ConfigError("max_concurrency", "an integer >= 1", self.concurrency)
+
+
+class TokenBucket:
+    """An async token bucket: ``acquire`` waits until a request may start."""
+
+    def __init__(self, rate: float, burst: int = 0) -> None:
+        self.rate = rate
+        self.capacity = float(burst or max(1, int(rate)))
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value given in seconds or as an HTTP/ISO date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    now = time.time() if now is None else now
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        try:
+            when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def error_details(body: Any) -> tuple[str, Any]:
+    """(message, code) from any provider's error JSON."""
+    if isinstance(body, dict):
+        if isinstance(body.get("errors"), list) and body["errors"]:
+            first = body["errors"][0]
+            if isinstance(first, dict):
+                return str(first.get("message") or first), first.get("code")
+        message = body.get("message") or body.get("error") or body.get("detail")
+        if message:
+            return str(message), body.get("code")
+    return "", None
+
+
+@dataclass
+class Stats:
+    """What a load did: counted by the session, shown in progress and returned to callers."""
+
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    records: int = 0
+    waits: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+class Session:
+    """One load's connection to one provider.
+
+    Parameters
+    ----------
+    provider : str
+        Name used in errors, logs and progress.
+    auth : httpx.Auth or None
+    limits : Limits
+    retry : RetryPolicy
+    transport : httpx.AsyncBaseTransport or None
+        Any transport (the in-process sandbox, ``httpx.MockTransport``); None for the network.
+    secrets : list of str
+        Values scrubbed from every message this session raises or logs.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        auth: httpx.Auth | None,
+        limits: Limits,
+        retry: RetryPolicy,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        progress: bool = False,
+        secrets: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.limits = limits
+        self.retry = retry
+        self.secrets = list(secrets)
+        self.stats = Stats()
+        self.bucket = TokenBucket(limits.rate, limits.burst)
+        self.gate = asyncio.Semaphore(limits.concurrency)
+        self.progress = Progress(provider, enabled=progress)
+        self.client = httpx.AsyncClient(
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": "recanalytics/0.1",
+                **(headers or {}),
+            },
+            limits=httpx.Limits(
+                max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
+            ),
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        self.progress.close()
+        await self.client.aclose()
+
+    def _url(self, url: str | httpx.URL) -> str:
+        return redact_text(redact_url(str(url)) or "", self.secrets)
+
+    async def _wait(self, seconds: float) -> None:
+        self.stats.retries += 1
+        self.stats.waits += seconds
+        self.progress.update(retries=self.stats.retries)
+        await asyncio.sleep(seconds)
+
+    async def get_json(self, url: str, params: QueryParams | None = None) -> Any:
+        """GET ``url`` and return its decoded JSON body, retrying what is transient.
+
+        Raises
+        ------
+        AuthError, NotFoundError, RateLimitError, TransportError, ProviderError
+        """
+        attempt = 0
+        while True:
+            failure: ProviderError
+            delay: float | None = None
+            try:
+                await self.bucket.acquire()
+                async with self.gate:
+                    self.stats.requests += 1
+                    response = await self.client.get(url, params=list(params) if params else None)
+                    await response.aread()
+            except httpx.TransportError as exc:
+                failure = TransportError(
+                    self.provider,
+                    f"{type(exc).__name__}: {redact_text(str(exc), self.secrets)}",
+                    url=self._url(url),
+                )
+            else:
+                status = response.status_code
+                self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+                if status < 400:
+                    try:
+                        return response.json()
+                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        # A 200 whose body does not parse is a truncated transfer: retry it.
+                        failure = TransportError(
+                            self.provider,
+                            "response body is not complete JSON",
+                            url=self._url(response.url),
+                        )
+                else:
+                    failure = self._status_error(response)
+                    if status not in RETRY_STATUSES:
+                        raise failure
+                    delay = parse_retry_after(response.headers.get("Retry-After"))
+                    if delay is not None and delay > self.retry.max_retry_after:
+                        raise RateLimitError(
+                            self.provider,
+                            f"{failure.message}; the provider asks to wait {delay:.0f} s, "
+                            f"more than retry.max_retry_after={self.retry.max_retry_after:.0f} s",
+                            status=status,
+                            url=failure.url,
+                            code=failure.code,
+                        ) from None
+            if attempt >= self.retry.max_retries:
+                raise failure
+            wait = max(delay or 0.0, self.retry.backoff(attempt))
+            log.info("%s: retry %d in %.2fs after %s", self.provider, attempt + 1, wait, failure)
+            attempt += 1
+            await self._wait(wait)
+
+    def _status_error(self, response: httpx.Response) -> ProviderError:
+        try:
+            body = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        message, code = error_details(body)
+        message = redact_text(message or response.reason_phrase or "error", self.secrets)
+        status = response.status_code
+        cls: type[ProviderError] = ProviderError
+        if status in (401, 403):
+            cls = AuthError
+        elif status == 404:
+            cls = NotFoundError
+        elif status == 429:
+            cls = RateLimitError
+        return cls(self.provider, message, status=status, url=self._url(response.url), code=code)
+
+    def page_done(self, records: int) -> None:
+        self.stats.pages += 1
+        self.stats.records += records
+        self.progress.update(pages=self.stats.pages, records=records)

@@ -1,0 +1,49 @@
+"""Progress bars (tqdm.auto) that show counts only: pages, records, retries; never a URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def in_notebook() -> bool:
+    """Whether code runs inside a Jupyter kernel (where progress defaults to on)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def resolve_progress(progress: bool | None) -> bool:
+    """None means: on in a notebook, off elsewhere."""
+    return in_notebook() if progress is None else bool(progress)
+
+
+class Progress:
+    """A records bar with pages and retries in its postfix; a no-op when disabled."""
+
+    def __init__(self, provider: str, *, enabled: bool) -> None:
+        self._bar: Any = None
+        self._postfix: dict[str, int] = {"pages": 0, "retries": 0}
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(desc=provider, unit=" rec", leave=True, dynamic_ncols=True)
+
+    def update(
+        self, *, pages: int | None = None, records: int = 0, retries: int | None = None
+    ) -> None:
+        if self._bar is None:
+            return
+        if pages is not None:
+            self._postfix["pages"] = pages
+        if retries is not None:
+            self._postfix["retries"] = retries
+        self._bar.set_postfix(self._postfix, refresh=False)
+        self._bar.update(records)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,51 @@
+"""Pieces several provider modules share: time formats, window planning, unified expressions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import polars as pl
+
+from recanalytics.windows import Window, concurrency_windows
+
+UTC_TIME = pl.Datetime("us", "UTC")
+
+
+def ceil_second(moment: dt.datetime) -> dt.datetime:
+    """The first whole second at or after ``moment`` (APIs that filter in whole seconds)."""
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + dt.timedelta(seconds=1)
+
+
+def iso_z(moment: dt.datetime) -> str:
+    """``YYYY-MM-DDThh:mm:ssZ`` in UTC."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def open_ended_windows(
+    start: dt.datetime | None, end: dt.datetime | None, concurrency: int
+) -> list[Window]:
+    """Concurrent windows over ``[start, end)``; with no ``end``, split up to now and leave the
+    last window open, so recordings created while loading are not missed."""
+    if start is not None and end is None:
+        now = ceil_second(dt.datetime.now(dt.UTC))
+        if start < now:
+            windows = concurrency_windows(start, now, concurrency)
+            return [*windows[:-1], Window(windows[-1].start, None)]
+    return concurrency_windows(start, end, concurrency)
+
+
+def seconds_to_duration(seconds: pl.Expr) -> pl.Expr:
+    """A number of seconds (int or float) as a Duration(ms)."""
+    return (seconds.cast(pl.Float64) * 1000).round(0).cast(pl.Int64).cast(pl.Duration("ms"))
+
+
+def bitrate_kbps(size_bytes: pl.Expr, duration: pl.Expr) -> pl.Expr:
+    """size·8/duration in kbps; null when either is missing or the duration is zero."""
+    seconds = duration.dt.total_milliseconds() / 1000
+    return pl.when(seconds > 0).then(size_bytes.cast(pl.Float64) * 8 / seconds / 1000)
+
+
+def ceil_div(a: int, b: int) -> int:
+    return math.ceil(a / b)

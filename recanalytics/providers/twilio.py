@@ -1,0 +1,194 @@
+"""Twilio Video: track recordings (``GET /v1/Recordings``).
+
+Compositions live in :mod:`recanalytics.providers.twilio_compositions`; both share
+:data:`TWILIO`, the connection facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, Unpack
+
+import polars as pl
+
+from recanalytics import validate
+from recanalytics.credentials import TwilioCredentials
+from recanalytics.fields import F, as_int, as_iso_time, as_lower
+from recanalytics.options import LoadOptions, resolve
+from recanalytics.paging import PageRequest
+from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
+from recanalytics.providers.common import (
+    UTC_TIME,
+    bitrate_kbps,
+    ceil_second,
+    iso_z,
+    open_ended_windows,
+    seconds_to_duration,
+)
+from recanalytics.sync import syncify
+from recanalytics.windows import WhenLike, parse_range
+
+TWILIO = ProviderSpec(
+    name="twilio",
+    credentials=TwilioCredentials,
+    base_url="https://video.twilio.com",
+    rate=80.0,  # Twilio's default REST read limit per account
+    concurrency=10,
+)
+
+RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
+MEDIA_TYPES = ("audio", "video", "data")
+PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
+
+
+class TrackRecordings(Endpoint):
+    def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
+        duration = seconds_to_duration(pl.col("duration"))
+        return raw.select(
+            provider=pl.lit("twilio"),
+            kind=pl.lit("track"),
+            recording_id=pl.col("sid"),
+            account_id=pl.col("account_sid"),
+            group_id=pl.col("room_sid"),
+            participant_id=pl.col("participant_sid"),
+            track_name=pl.coalesce("track_name", "source_sid"),
+            status=pl.col("status"),
+            media_type=pl.col("type"),
+            codec=pl.col("codec"),
+            container=pl.col("container_format"),
+            created_at=pl.col("date_created"),
+            deleted_at=pl.col("date_deleted"),
+            duration=duration,
+            size_bytes=pl.col("size"),
+            bitrate_kbps=bitrate_kbps(pl.col("size"), duration),
+            media_url=pl.col("media_url"),
+        )
+
+
+TRACK_RECORDINGS = TrackRecordings(
+    provider=TWILIO,
+    list_key="recordings",
+    id_column="sid",
+    fields=(
+        F("sid"),
+        F("account_sid"),
+        F("status", parse=as_lower),
+        F("date_created", UTC_TIME, as_iso_time),
+        F("date_updated", UTC_TIME, as_iso_time),
+        F("date_deleted", UTC_TIME, as_iso_time),
+        F("source_sid"),
+        F("room_sid", path="grouping_sids.room_sid"),
+        F("participant_sid", path="grouping_sids.participant_sid"),
+        F("track_name"),
+        F("type", parse=as_lower),
+        F("codec", parse=as_lower),
+        F("container_format", parse=as_lower),
+        F("duration", pl.Int64, as_int),
+        F("size", pl.Int64, as_int),
+        F("offset", pl.Int64, as_int),
+        F("url"),
+        F("media_url", path="links.media"),
+        F("media_external_location"),
+        F("status_callback"),
+        F("status_callback_method"),
+        F("encryption_key"),
+    ),
+)
+
+
+def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
+    """``DateCreatedAfter`` (inclusive) and ``DateCreatedBefore`` (exclusive) in whole seconds."""
+    params = []
+    if start is not None:
+        params.append(("DateCreatedAfter", iso_z(ceil_second(start))))
+    if end is not None:
+        params.append(("DateCreatedBefore", iso_z(ceil_second(end))))
+    return params
+
+
+async def aload_twilio_recordings(
+    *,
+    since: WhenLike | None = None,
+    until: WhenLike | None = None,
+    status: Literal["processing", "completed", "deleted", "failed"] | None = None,
+    source_sid: str | None = None,
+    grouping_sid: str | Sequence[str] | None = None,
+    media_type: Literal["audio", "video", "data"] | None = None,
+    page_size: int = PAGE_SIZE_MAX,
+    **options: Unpack[LoadOptions],
+) -> pl.DataFrame:
+    """Load Twilio Video track recordings (``GET /v1/Recordings``) into the unified frame.
+
+    A ``since``/``until`` range is split into sub-ranges that are paged concurrently (page
+    tokens are sequential within one query); rows are de-duplicated by SID.
+
+    Parameters
+    ----------
+    since, until : str, date or datetime, optional
+        ``DateCreatedAfter`` (inclusive) and ``DateCreatedBefore`` (exclusive); naive is UTC.
+    status : {'processing', 'completed', 'deleted', 'failed'}, optional
+    source_sid : str, optional
+        Track SID (``MT…``).
+    grouping_sid : str or list of str, optional
+        Room (``RM…``) and/or participant (``PA…``) SIDs; several are all required to match.
+    media_type : {'audio', 'video', 'data'}, optional
+    page_size : int, default 100
+        1 to 100.
+    **options
+        :class:`~recanalytics.options.LoadOptions`: ``credentials``, ``base_url``,
+        ``transport``, ``progress``, ``max_concurrency``, ``rate_limit``, ``retry``, ``raw`` …
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per track recording, columns as :data:`recanalytics.SCHEMA`.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.sandbox import Sandbox
+    >>> box = Sandbox(seed=1, size=200)
+    >>> df = await ra.aload_twilio_recordings(status="completed", **box.options("twilio"))
+    >>> df["status"].unique().to_list()
+    ['completed']
+    """
+    params: list[tuple[str, str]] = []
+    if status is not None:
+        params.append(("Status", validate.choice(status, "status", RECORDING_STATUSES)))
+    if source_sid is not None:
+        params.append(("SourceSid", validate.sid(source_sid, "source_sid")))
+    if grouping_sid is not None:
+        params.extend(("GroupingSid", s) for s in validate.sids(grouping_sid, "grouping_sid"))
+    if media_type is not None:
+        params.append(("MediaType", validate.choice(media_type, "media_type", MEDIA_TYPES)))
+    params.append(("PageSize", str(validate.int_range(page_size, "page_size", 1, PAGE_SIZE_MAX))))
+    start, end = parse_range(since, until)
+    ctx = resolve(TWILIO, options)
+    url = ctx.url("/v1/Recordings")
+    queries = [
+        PageRequest(url, [*params, *date_params(w.start, w.end)])
+        for w in open_ended_windows(start, end, ctx.limits.concurrency)
+    ]
+    return await collect(TRACK_RECORDINGS, ctx, queries)
+
+
+async def aget_twilio_recording(sid: str, **options: Unpack[LoadOptions]) -> pl.DataFrame:
+    """Retrieve one Twilio Video track recording (``GET /v1/Recordings/{Sid}``) as a 1-row frame.
+
+    Parameters
+    ----------
+    sid : str
+        ``RT`` followed by 32 hex digits.
+
+    Examples
+    --------
+    >>> sid = box["twilio"].tracks.records[0].sid
+    >>> one = await ra.aget_twilio_recording(sid, **box.options("twilio"))
+    """
+    validate.sid(sid, "sid", prefix="RT")
+    ctx = resolve(TWILIO, options)
+    return await fetch_one(TRACK_RECORDINGS, ctx, ctx.url(f"/v1/Recordings/{sid}"))
+
+
+load_twilio_recordings = syncify(aload_twilio_recordings, "load_twilio_recordings")
+get_twilio_recording = syncify(aget_twilio_recording, "get_twilio_recording")

@@ -1,0 +1,139 @@
+"""A faithful, offline emulator of the provider APIs, with a deterministic synthetic dataset.
+
+Use it in-process (an httpx transport, no socket) or as a real HTTP server on 127.0.0.1.
+
+Examples
+--------
+>>> import recanalytics as ra
+>>> from recanalytics.sandbox import Sandbox
+>>> box = Sandbox(seed=7, size=300)
+>>> df = ra.load_twilio_recordings(**box.options("twilio"))
+>>> df.height
+300
+>>> with box.serve() as server:                       # real HTTP on 127.0.0.1
+...     df = ra.load_twilio_recordings(**box.options("twilio", base_url=server.url))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from recanalytics.credentials import Credentials
+from recanalytics.providers.registry import credentials_class
+from recanalytics.sandbox import twilio
+from recanalytics.sandbox.common import DEFAULT_END, DEFAULT_START, DataConfig
+from recanalytics.sandbox.core import Faults, Route, SandboxApp, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.serve import SandboxServer, SandboxTransport
+
+IN_PROCESS_URL = "http://sandbox.invalid"
+
+
+class Emulator(Protocol):
+    name: str
+    rate_limit: tuple[float, float]
+    credentials: dict[str, str]
+
+    def routes(self) -> list[Route]: ...
+    def error_body(self, status: int, message: str) -> Any: ...
+
+
+EMULATORS: dict[str, type[Any]] = {
+    "twilio": twilio.TwilioEmulator,
+}
+
+
+class Sandbox:
+    """The emulated provider APIs over one synthetic dataset.
+
+    Parameters
+    ----------
+    seed : int
+        Everything in the dataset derives from it.
+    size : int
+        Number of Twilio track recordings; the other endpoints scale with it.
+    start, end : datetime
+        Creation times of the dataset fall in ``[start, end)``.
+    latency : float
+        Seconds added to every request.
+    rate_limits : bool or dict
+        True enforces each provider's documented limit (429 above it); a dict maps provider to
+        ``(requests, period_seconds)``.
+    faults : Faults, optional
+        Injected 429/5xx answers, dropped connections and truncated bodies.
+    providers : list of str, optional
+        Emulate only these (default: all).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        size: int = 2000,
+        start: dt.datetime = DEFAULT_START,
+        end: dt.datetime = DEFAULT_END,
+        latency: float = 0.0,
+        rate_limits: bool | dict[str, tuple[float, float]] = False,
+        faults: Faults | None = None,
+        providers: list[str] | None = None,
+    ) -> None:
+        self.config = DataConfig(seed=seed, size=size, start=start, end=end)
+        self.emulators: dict[str, Any] = {
+            name: cls(self.config)
+            for name, cls in EMULATORS.items()
+            if providers is None or name in providers
+        }
+        if rate_limits is True:
+            limits = {name: e.rate_limit for name, e in self.emulators.items()}
+        elif rate_limits:
+            limits = dict(rate_limits)
+        else:
+            limits = {}
+        self.app = SandboxApp(
+            [route for e in self.emulators.values() for route in e.routes()],
+            error_bodies={name: e.error_body for name, e in self.emulators.items()},
+            latency=latency,
+            rate_limits=limits,
+            faults=faults,
+        )
+        self.transport = SandboxTransport(self.app)
+
+    def __getitem__(self, provider: str) -> Any:
+        return self.emulators[provider]
+
+    @property
+    def requests(self) -> int:
+        """Requests answered so far (all providers)."""
+        return self.app.requests["total"]
+
+    def credentials(self, provider: str) -> Credentials:
+        """The credentials the sandbox accepts for ``provider``."""
+        return credentials_class(provider)(**self.emulators[provider].credentials)
+
+    def options(self, provider: str, *, base_url: str | None = None) -> dict[str, Any]:
+        """Keyword options that point a loader at this sandbox: in-process by default, or at a
+        served sandbox when ``base_url`` is given."""
+        options: dict[str, Any] = {"credentials": self.credentials(provider)}
+        if base_url is None:
+            options.update(base_url=IN_PROCESS_URL, transport=self.transport)
+        else:
+            options["base_url"] = base_url
+        return options
+
+    def serve(self, port: int = 0) -> SandboxServer:
+        """A real HTTP server for this sandbox on 127.0.0.1 (use ``with``, or ``.start()``)."""
+        return SandboxServer(self.app, port)
+
+
+__all__ = [
+    "EMULATORS",
+    "IN_PROCESS_URL",
+    "DataConfig",
+    "Faults",
+    "Sandbox",
+    "SandboxApp",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SandboxServer",
+    "SandboxTransport",
+]

@@ -1,0 +1,240 @@
+"""The provider-independent part of the sandbox: requests, responses, routing, knobs, faults,
+rate limits and request counting. Provider emulators register :class:`Route` objects.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    """A request as an emulator sees it: method, path, query pairs, headers (lower-case keys)."""
+
+    method: str
+    scheme: str
+    host: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+
+    @classmethod
+    def from_url(cls, method: str, url: str, headers: Iterable[tuple[str, str]]) -> SandboxRequest:
+        parts = urlsplit(url)
+        return cls(
+            method=method.upper(),
+            scheme=parts.scheme or "http",
+            host=parts.netloc,
+            path=parts.path,
+            query=parse_qsl(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in headers},
+        )
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
+    def get(self, name: str) -> str | None:
+        for key, value in self.query:
+            if key == name:
+                return value
+        return None
+
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self.query if key == name]
+
+
+@dataclass
+class SandboxResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(
+        cls, status: int, payload: Any, headers: dict[str, str] | None = None
+    ) -> SandboxResponse:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+Handler = Callable[[SandboxRequest, "re.Match[str]"], SandboxResponse]
+ErrorBody = Callable[[int, str], Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    """``method`` + ``pattern`` (a regex on the path) served by ``handler`` for ``provider``."""
+
+    provider: str
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    authorize: Callable[[SandboxRequest], SandboxResponse | None] | None = None
+
+
+@dataclass
+class Faults:
+    """Fault injection: each request independently draws one outcome.
+
+    Parameters
+    ----------
+    error_rate : float
+        Share of requests answered 429 or 5xx (half each) with the provider's error JSON.
+    drop_rate : float
+        Share of connections dropped before any response.
+    truncate_rate : float
+        Share of 200 responses whose body is cut in half.
+    retry_after : str or None
+        ``Retry-After`` sent with injected and rate-limit 429s (seconds or an HTTP date).
+    seed : int
+    """
+
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    truncate_rate: float = 0.0
+    retry_after: str | None = "0"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> str | None:
+        with self._lock:
+            roll = self._rng.random()
+            if roll < self.drop_rate:
+                return "drop"
+            roll -= self.drop_rate
+            if roll < self.error_rate:
+                return (
+                    "429"
+                    if self._rng.random() < 0.5
+                    else self._rng.choice(["500", "502", "503", "504"])
+                )
+            roll -= self.error_rate
+            if roll < self.truncate_rate:
+                return "truncate"
+            return None
+
+
+class Dropped(Exception):
+    """The emulator wants the connection dropped without a response."""
+
+
+class RateWindow:
+    """At most ``limit`` requests per ``period`` seconds (fixed windows); over it gets 429."""
+
+    def __init__(self, limit: float, period: float = 1.0) -> None:
+        self.limit = limit
+        self.period = period
+        self.window = 0.0
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            if now - self.window >= self.period:
+                self.window, self.count = now, 0
+            self.count += 1
+            return self.count <= self.limit
+
+
+class SandboxApp:
+    """Routes requests to emulators, applying auth, rate limits and faults, and counts them.
+
+    ``requests`` counts answered requests per provider; ``log`` keeps (provider, status,
+    path?query) for tests to inspect.
+    """
+
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        *,
+        error_bodies: dict[str, ErrorBody],
+        latency: float = 0.0,
+        rate_limits: dict[str, tuple[float, float]] | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.routes = list(routes)
+        self.error_bodies = error_bodies
+        self.latency = latency
+        self.faults = faults or Faults()
+        self.rate_windows = {
+            p: RateWindow(n, period) for p, (n, period) in (rate_limits or {}).items()
+        }
+        self.requests: Counter[str] = Counter()
+        self.log: list[tuple[str, int, str]] = []
+        self._lock = threading.Lock()
+
+    def error(
+        self, provider: str, status: int, message: str, headers: dict[str, str] | None = None
+    ) -> SandboxResponse:
+        make = self.error_bodies.get(provider)
+        body = make(status, message) if make else {"message": message, "status": status}
+        return SandboxResponse.json(status, body, headers)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.log.clear()
+
+    def handle(self, request: SandboxRequest) -> tuple[SandboxResponse, str | None]:
+        """Answer ``request``; the second item is ``'drop'``/``'truncate'`` when a fault applies."""
+        for route in self.routes:
+            if route.method != request.method:
+                continue
+            match = route.pattern.fullmatch(request.path)
+            if match is None:
+                continue
+            response, fault = self._dispatch(route, request, match)
+            query = "&".join(f"{k}={v}" for k, v in request.query)
+            with self._lock:
+                self.requests[route.provider] += 1
+                self.requests["total"] += 1
+                self.log.append(
+                    (
+                        route.provider,
+                        response.status,
+                        f"{request.path}?{query}" if query else request.path,
+                    )
+                )
+            return response, fault
+        return SandboxResponse.json(
+            404, {"message": f"no sandbox route for {request.method} {request.path}", "status": 404}
+        ), None
+
+    def _dispatch(
+        self, route: Route, request: SandboxRequest, match: re.Match[str]
+    ) -> tuple[SandboxResponse, str | None]:
+        fault = self.faults.draw()
+        if fault == "drop":
+            return SandboxResponse(0), "drop"
+        window = self.rate_windows.get(route.provider)
+        retry_after = (
+            {"Retry-After": self.faults.retry_after} if self.faults.retry_after is not None else {}
+        )
+        if window is not None and not window.allow():
+            return self.error(route.provider, 429, "Too Many Requests", retry_after), None
+        if fault in ("429", "500", "502", "503", "504"):
+            status = int(fault)
+            extra = retry_after if status == 429 else {}
+            return self.error(route.provider, status, "injected fault", extra), None
+        if route.authorize is not None:
+            denied = route.authorize(request)
+            if denied is not None:
+                return denied, None
+        response = route.handler(request, match)
+        if fault == "truncate" and response.status == 200 and len(response.body) > 1:
+            return response, "truncate"
+        return response, None

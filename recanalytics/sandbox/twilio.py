@@ -1,0 +1,303 @@
+"""Emulator of Twilio Video ``/v1/Recordings`` with a synthetic dataset of rooms and tracks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from recanalytics.sandbox.common import (
+    DataConfig,
+    TimeIndex,
+    basic_credentials,
+    decode_token,
+    encode_token,
+    hex_sid,
+    query_key,
+    with_query,
+)
+from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+
+NAME = "twilio"
+ACCOUNT_SID = "AC" + "5a" * 16
+CREDENTIALS = {"account_sid": ACCOUNT_SID, "auth_token": "sandbox-twilio-auth-token"}
+API_KEY = {"api_key": "SK" + "5b" * 16, "api_secret": "sandbox-twilio-api-secret"}
+RATE_LIMIT = (80.0, 1.0)  # requests per second per account
+
+STATUSES = ("processing", "completed", "deleted", "failed")
+MEDIA_TYPES = ("audio", "video", "data")
+# (codec as Twilio spells it, typical kbps)
+AUDIO_CODECS = (("OPUS", 40.0), ("opus", 40.0), ("PCMU", 64.0))
+VIDEO_CODECS = (("VP8", 900.0), ("H264", 1200.0))
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    code = {400: 20001, 401: 20003, 404: 20404, 429: 20429}.get(status, 20500)
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> SandboxResponse:
+    return SandboxResponse.json(status, error_body(status, message), headers)
+
+
+@dataclass
+class Track:
+    created: dt.datetime
+    sid: str
+    room_sid: str
+    participant_sid: str
+    source_sid: str
+    track_name: str
+    kind: str
+    codec: str
+    container: str
+    duration: int
+    size: int
+    status: str
+    offset: int
+    deleted: dt.datetime | None
+
+    @property
+    def key(self) -> float:
+        return self.created.timestamp()
+
+
+@dataclass
+class Room:
+    sid: str
+    created: dt.datetime
+    duration: int
+    participants: int
+
+
+def generate(config: DataConfig) -> tuple[list[Room], list[Track]]:
+    """Rooms with 2-5 participants, each publishing audio, mostly video, rarely data tracks."""
+    rng = config.rng(NAME)
+    rooms: list[Room] = []
+    tracks: list[Track] = []
+    recent = config.end - dt.timedelta(days=2)
+    while len(tracks) < config.size:
+        room = Room(
+            hex_sid(rng, "RM"),
+            config.moment(rng),
+            int(rng.lognormvariate(7.3, 0.8)) + 30,
+            rng.randint(2, 5),
+        )
+        rooms.append(room)
+        for p in range(room.participants):
+            participant = hex_sid(rng, "PA")
+            join = rng.randint(0, min(300, room.duration // 3))
+            stay = max(1, int((room.duration - join) * rng.uniform(0.5, 1.0)))
+            kinds = ["audio"]
+            if rng.random() < 0.8:
+                kinds.append("video")
+            if rng.random() < 0.05:
+                kinds.append("data")
+            for kind in kinds:
+                if kind == "audio":
+                    codec, kbps = rng.choice(AUDIO_CODECS)
+                    container = "mka"
+                elif kind == "video":
+                    codec, kbps = rng.choice(VIDEO_CODECS)
+                    container = "mkv"
+                else:
+                    codec, kbps, container = "", 2.0, "mka"
+                created = room.created + dt.timedelta(seconds=join)
+                roll = rng.random()
+                status = "completed"
+                deleted = None
+                if created > recent and roll < 0.5:
+                    status = "processing"
+                elif roll < 0.03:
+                    status = "failed"
+                elif roll < 0.08:
+                    status = "deleted"
+                    deleted = created + dt.timedelta(
+                        days=rng.randint(1, 90), seconds=rng.randint(0, 86399)
+                    )
+                size = int(stay * kbps * 1000 / 8 * rng.uniform(0.8, 1.2))
+                if status == "failed":
+                    size = 0
+                tracks.append(
+                    Track(
+                        created=created,
+                        sid=hex_sid(rng, "RT"),
+                        room_sid=room.sid,
+                        participant_sid=participant,
+                        source_sid=hex_sid(rng, "MT"),
+                        track_name=f"{kind}-{p + 1}" if rng.random() < 0.9 else "",
+                        kind=kind,
+                        codec=codec,
+                        container=container,
+                        duration=stay,
+                        size=size,
+                        status=status,
+                        offset=join * 1000 + rng.randint(0, 999),
+                        deleted=deleted,
+                    )
+                )
+    return rooms, tracks[: config.size]
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str) -> float | None:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+class TwilioEmulator:
+    """Serves the dataset with Twilio's filters, page tokens, envelope and errors."""
+
+    name = NAME
+    rate_limit = RATE_LIMIT
+    credentials = CREDENTIALS
+
+    def __init__(self, config: DataConfig) -> None:
+        self.rooms, tracks = generate(config)
+        self.tracks = TimeIndex(tracks, key=lambda t: t.key)
+        self.tracks_by_sid = {t.sid: t for t in tracks}
+
+    def error_body(self, status: int, message: str) -> dict[str, Any]:
+        return error_body(status, message)
+
+    def authorize(self, request: SandboxRequest) -> SandboxResponse | None:
+        pair = basic_credentials(request)
+        allowed = {
+            (CREDENTIALS["account_sid"], CREDENTIALS["auth_token"]),
+            (API_KEY["api_key"], API_KEY["api_secret"]),
+        }
+        if pair not in allowed:
+            return error(401, "Authenticate")
+        return None
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(NAME, "GET", re.compile(r"/v1/Recordings"), self.list_recordings, self.authorize),
+            Route(
+                NAME,
+                "GET",
+                re.compile(r"/v1/Recordings/(?P<sid>[^/]+)"),
+                self.get_recording,
+                self.authorize,
+            ),
+        ]
+
+    def track_json(self, t: Track, origin: str) -> dict[str, Any]:
+        url = f"{origin}/v1/Recordings/{t.sid}"
+        grouping = {"room_sid": t.room_sid, "participant_sid": t.participant_sid}
+        return {
+            "account_sid": ACCOUNT_SID,
+            "status": t.status,
+            "date_created": iso(t.created),
+            "date_updated": iso(t.created + dt.timedelta(seconds=t.duration + 5)),
+            "date_deleted": iso(t.deleted),
+            "sid": t.sid,
+            "source_sid": t.source_sid,
+            "size": t.size,
+            "url": url,
+            "type": t.kind,
+            "duration": t.duration if t.status != "failed" else None,
+            "container_format": t.container,
+            "codec": t.codec or None,
+            "grouping_sids": grouping,
+            "track_name": t.track_name or t.source_sid,
+            "offset": t.offset,
+            "media_external_location": None,
+            "status_callback": None,
+            "status_callback_method": "POST",
+            "links": {"media": f"{url}/Media"},
+        }
+
+    def list_recordings(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
+        page_size_text = request.get("PageSize") or "50"
+        if not page_size_text.isdigit() or not 1 <= int(page_size_text) <= 100:
+            return error(400, f"PageSize must be between 1 and 100, got {page_size_text}")
+        page_size = int(page_size_text)
+        status = request.get("Status")
+        if status is not None and status not in STATUSES:
+            return error(400, f"Invalid Status: {status}")
+        media_type = request.get("MediaType")
+        if media_type is not None and media_type not in MEDIA_TYPES:
+            return error(400, f"Invalid MediaType: {media_type}")
+        after_text, before_text = request.get("DateCreatedAfter"), request.get("DateCreatedBefore")
+        after = parse_time(after_text) if after_text else None
+        before = parse_time(before_text) if before_text else None
+        if (after_text and after is None) or (before_text and before is None):
+            return error(400, "DateCreatedAfter and DateCreatedBefore must be ISO 8601 date-times")
+        source = request.get("SourceSid")
+        groups = set(request.get_all("GroupingSid"))
+
+        def keep(t: Track) -> bool:
+            return (
+                (status is None or t.status == status)
+                and (media_type is None or t.kind == media_type)
+                and (source is None or t.source_sid == source)
+                and groups <= {t.room_sid, t.participant_sid}
+            )
+
+        ignore = ("Page", "PageToken")
+        key = query_key(request.query, ignore)
+        selected = self.tracks.select(key, after, before, keep)
+        offset = 0
+        token = request.get("PageToken")
+        if token is not None:
+            state = decode_token("PT", token)
+            if state is None or state.get("k") != key or not isinstance(state.get("o"), int):
+                return error(
+                    400, "Invalid PageToken: use the next_page_url returned by the API (21481)"
+                )
+            offset = state["o"]
+        page_text = request.get("Page") or "0"
+        page = int(page_text) if page_text.isdigit() else 0
+        chunk = selected[offset : offset + page_size]
+        base = [(k, v) for k, v in request.query if k not in ignore]
+        origin = request.origin
+        next_url = None
+        if offset + page_size < len(selected):
+            token_next = encode_token("PT", {"o": offset + page_size, "k": key})
+            next_url = with_query(
+                origin,
+                "/v1/Recordings",
+                [*base, ("Page", str(page + 1)), ("PageToken", token_next)],
+            )
+        previous_url = None
+        if offset > 0:
+            token_prev = encode_token("PT", {"o": max(0, offset - page_size), "k": key})
+            previous_url = with_query(
+                origin,
+                "/v1/Recordings",
+                [*base, ("Page", str(max(0, page - 1))), ("PageToken", token_prev)],
+            )
+        meta = {
+            "key": "recordings",
+            "page": page,
+            "page_size": page_size,
+            "first_page_url": with_query(origin, "/v1/Recordings", [*base, ("Page", "0")]),
+            "previous_page_url": previous_url,
+            "url": with_query(origin, "/v1/Recordings", list(request.query)),
+            "next_page_url": next_url,
+        }
+        return SandboxResponse.json(
+            200, {"recordings": [self.track_json(t, origin) for t in chunk], "meta": meta}
+        )
+
+    def get_recording(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
+        sid = match["sid"]
+        track = self.tracks_by_sid.get(sid)
+        if track is not None:
+            return SandboxResponse.json(200, self.track_json(track, request.origin))
+        return error(404, f"The requested resource /Recordings/{sid} was not found")

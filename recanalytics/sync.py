@@ -1,0 +1,55 @@
+"""Running the async loaders from synchronous code, including inside a running event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_patched: set[int] = set()
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion and return its result.
+
+    In a plain script this is ``asyncio.run``. Inside an already running loop (a Jupyter cell,
+    an async test) the loop is patched with nest-asyncio2 on first use, and only then, so
+    importing recanalytics never changes asyncio's behaviour.
+
+    Examples
+    --------
+    >>> async def answer() -> int:
+    ...     return 42
+    >>> run_sync(answer())
+    42
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    if id(loop) not in _patched:
+        import nest_asyncio2
+
+        nest_asyncio2.apply(loop)
+        _patched.add(id(loop))
+    return loop.run_until_complete(coro)
+
+
+def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
+    """The synchronous twin of an ``a``-prefixed async loader: same signature and docs."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        async def call() -> T:
+            return await func(*args, **kwargs)
+
+        return run_sync(call())
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    if func.__doc__:
+        wrapper.__doc__ = func.__doc__.replace(f"await ra.{func.__name__}(", f"ra.{name}(")
+    return wrapper

@@ -1,0 +1,126 @@
+"""User-given instants and splitting ``[since, until)`` into provider-legal windows."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass
+
+from recanalytics.errors import ConfigError
+
+UTC = dt.UTC
+
+WhenLike = str | dt.date | dt.datetime
+DATE_FORMS = (
+    "an ISO 8601 date or date-time (e.g. '2025-01-31' or '2025-01-31T12:00:00Z'), "
+    "a date or a datetime; naive values are UTC"
+)
+
+
+def parse_when(value: WhenLike | None, parameter: str) -> dt.datetime | None:
+    """Parse a user-given instant to an aware UTC datetime (naive means UTC).
+
+    Examples
+    --------
+    >>> parse_when("2025-01-01", "since")
+    datetime.datetime(2025, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ConfigError(parameter, DATE_FORMS, value) from None
+    else:
+        raise ConfigError(parameter, DATE_FORMS, value)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def parse_range(
+    since: WhenLike | None, until: WhenLike | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Parse ``since``/``until`` and check ``since < until`` when both are given."""
+    start = parse_when(since, "since")
+    end = parse_when(until, "until")
+    if start is not None and end is not None and start >= end:
+        raise ConfigError(
+            "since/until", "since earlier than until (until is exclusive)", (since, until)
+        )
+    return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open interval ``[start, end)``; either side may be open (None)."""
+
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+
+def split_even(start: dt.datetime, end: dt.datetime, parts: int) -> list[Window]:
+    """Split ``[start, end)`` into ``parts`` contiguous windows of equal length (whole seconds).
+
+    Twilio's date filters take whole seconds, so edges are rounded to the second; windows
+    share edges exactly, so no instant falls into two windows or none.
+    """
+    total = int((end - start).total_seconds())
+    parts = max(1, min(parts, max(total, 1)))
+    edges = [start + dt.timedelta(seconds=total * i // parts) for i in range(parts)] + [end]
+    return [Window(a, b) for a, b in itertools.pairwise(edges) if a < b]
+
+
+def split_max_span(start: dt.datetime, end: dt.datetime, span: dt.timedelta) -> list[Window]:
+    """Split ``[start, end)`` into consecutive windows no longer than ``span``."""
+    windows = []
+    cursor = start
+    while cursor < end:
+        nxt = min(cursor + span, end)
+        windows.append(Window(cursor, nxt))
+        cursor = nxt
+    return windows
+
+
+def add_month(day: dt.date) -> dt.date:
+    """The same day next month, clamped to that month's last day."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def split_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Split the inclusive date range ``[start, end]`` into ranges of at most one month.
+
+    Each range ``(a, b)`` satisfies ``b < add_month(a)``, so ranges never overlap.
+    """
+    ranges = []
+    cursor = start
+    while cursor <= end:
+        last = min(add_month(cursor) - dt.timedelta(days=1), end)
+        ranges.append((cursor, last))
+        cursor = last + dt.timedelta(days=1)
+    return ranges
+
+
+def concurrency_windows(
+    start: dt.datetime | None, end: dt.datetime | None, concurrency: int
+) -> list[Window]:
+    """Windows for loading a range concurrently: several per worker, none shorter than a day.
+
+    With an open side there is nothing to split, and the range is one window.
+    """
+    if start is None or end is None:
+        return [Window(start, end)]
+    days = (end - start).total_seconds() / 86400
+    parts = max(1, min(4 * concurrency, math.ceil(days)))
+    return split_even(start, end, parts)
