@@ -66,7 +66,7 @@ class Limits:
 
     rate: float
     concurrency: int
-    burst: int = 0  # 0: one second's worth of requests (at least 1)
+    burst: int = 1  # requests that may start back to back; 1 paces them evenly
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
@@ -78,9 +78,11 @@ class Limits:
 class TokenBucket:
     """An async token bucket: ``acquire`` waits until a request may start."""
 
-    def __init__(self, rate: float, burst: int = 0) -> None:
+    def __init__(self, rate: float, burst: int = 1) -> None:
         self.rate = rate
-        self.capacity = float(burst or max(1, int(rate)))
+        # Evenly paced by default: a burst of a second's worth would let a fixed-window
+        # server see up to twice the rate in the first window.
+        self.capacity = float(max(1, burst))
         self.tokens = self.capacity
         self.updated = time.monotonic()
         self._lock = asyncio.Lock()

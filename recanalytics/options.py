@@ -109,11 +109,12 @@ def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
     transport = options.get("transport")
     if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
         raise ConfigError("transport", "an httpx.AsyncBaseTransport", type(transport).__name__)
-    concurrency = options.get("max_concurrency") or spec.concurrency
+    concurrency = options.get("max_concurrency")
+    concurrency = spec.concurrency if concurrency is None else concurrency
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ConfigError("max_concurrency", "an integer >= 1", concurrency)
-    rate = options.get("rate_limit") or spec.rate
-    rate = _positive(rate, "rate_limit", "requests per second > 0")
+    rate = options.get("rate_limit")
+    rate = _positive(spec.rate if rate is None else rate, "rate_limit", "requests per second > 0")
     retry = options.get("retry") or RetryPolicy()
     if not isinstance(retry, RetryPolicy):
         raise ConfigError("retry", "a recanalytics.RetryPolicy", retry)

@@ -49,7 +49,7 @@ class ProviderSpec:
     base_url: str
     rate: float
     concurrency: int
-    burst: int = 0
+    burst: int = 1
 
     def default_base_url(self, credentials: Credentials) -> str:
         return self.base_url

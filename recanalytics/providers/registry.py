@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+import polars as pl
+
 from recanalytics.credentials import (
     Credentials,
     PlivoCredentials,
@@ -24,3 +28,19 @@ def credentials_class(provider: str) -> type[Credentials]:
     if provider not in CREDENTIALS:
         raise ConfigError("provider", "one of " + ", ".join(PROVIDERS), provider)
     return CREDENTIALS[provider]
+
+
+def loaders_for(provider: str) -> tuple[Callable[..., Awaitable[pl.DataFrame]], ...]:
+    """The async loaders that ``load()`` runs for ``provider`` (each takes since/until)."""
+    # Imported here, not at module level: the sandbox imports this module and must not need
+    # the HTTP engine.
+    from recanalytics.providers import twilio
+
+    loaders: dict[str, tuple[Callable[..., Awaitable[pl.DataFrame]], ...]] = {
+        "twilio": (twilio.aload_twilio_recordings,),
+        "plivo": (),
+        "zoom": (),
+        "signalwire": (),
+    }
+    credentials_class(provider)
+    return loaders[provider]

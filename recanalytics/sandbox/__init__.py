@@ -120,6 +120,14 @@ class Sandbox:
             options["base_url"] = base_url
         return options
 
+    def load_options(self, *, base_url: str | None = None) -> dict[str, Any]:
+        """Keyword options for :func:`recanalytics.load` across every emulated provider."""
+        return {
+            "credentials": {name: self.credentials(name) for name in self.emulators},
+            "base_url": base_url or IN_PROCESS_URL,
+            **({} if base_url else {"transport": self.transport}),
+        }
+
     def serve(self, port: int = 0) -> SandboxServer:
         """A real HTTP server for this sandbox on 127.0.0.1 (use ``with``, or ``.start()``)."""
         return SandboxServer(self.app, port)

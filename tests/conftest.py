@@ -1,0 +1,54 @@
+"""Shared fixtures: an in-process sandbox, a served one on 127.0.0.1, and fast retries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from recanalytics.engine import RetryPolicy
+from recanalytics.sandbox import Sandbox, SandboxServer
+
+FAST_RETRY = RetryPolicy(max_retries=8, backoff_base=0.001, backoff_cap=0.01)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--live", action="store_true", help="run tests against the real provider APIs")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--live"):
+        return
+    skip = pytest.mark.skip(reason="live test: pass --live and set the provider's credentials")
+    for item in items:
+        if "live" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def box() -> Sandbox:
+    """A read-only sandbox shared by the session (do not mutate its data or knobs)."""
+    return Sandbox(seed=11, size=1500)
+
+
+@pytest.fixture
+def fresh_box() -> Sandbox:
+    """A private sandbox a test may mutate (knobs, faults, data)."""
+    return Sandbox(seed=5, size=600)
+
+
+@pytest.fixture(scope="session")
+def served(box: Sandbox) -> Iterator[SandboxServer]:
+    """The shared sandbox served over real HTTP on 127.0.0.1."""
+    with box.serve() as server:
+        yield server
+
+
+@pytest.fixture(params=["in-process", "loopback"])
+def via(request: pytest.FixtureRequest, box: Sandbox) -> Iterator[object]:
+    """Run a test both in-process and over loopback HTTP: ``via(provider)`` gives options."""
+    if request.param == "in-process":
+        yield lambda provider: box.options(provider)
+    else:
+        with box.serve() as server:
+            yield lambda provider: box.options(provider, base_url=server.url)

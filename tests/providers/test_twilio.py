@@ -1,0 +1,432 @@
+"""Twilio Video track recordings: the real loader against the sandbox, in-process and loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.credentials import TwilioCredentials
+from recanalytics.errors import AuthError, ConfigError, LoadWarning, NotFoundError, PaginationError
+from recanalytics.providers.twilio import (
+    aload_twilio_recordings,
+    get_twilio_recording,
+    load_twilio_recordings,
+)
+from recanalytics.sandbox import Faults, Sandbox
+from tests.conftest import FAST_RETRY
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+CREDS = TwilioCredentials(account_sid="AC" + "a" * 32, auth_token="tok-secret-value")
+
+
+def truth(box: Sandbox, keep: Callable[[Any], bool] = lambda t: True) -> set[str]:
+    return {t.sid for t in box["twilio"].tracks.records if keep(t)}
+
+
+def test_loads_every_recording_across_many_pages(via: Any, box: Sandbox) -> None:
+    df = load_twilio_recordings(page_size=17, **via("twilio"))
+    assert df.schema == ra.SCHEMA
+    assert set(df["recording_id"]) == truth(box)
+    assert df.height == len(truth(box))  # no duplicates
+
+
+def test_unified_values_match_the_source_records(box: Sandbox) -> None:
+    df = load_twilio_recordings(**box.options("twilio"))
+    by_sid = {t.sid: t for t in box["twilio"].tracks.records}
+    for row in df.sample(50, seed=1).iter_rows(named=True):
+        t = by_sid[row["recording_id"]]
+        assert row["provider"] == "twilio" and row["kind"] == "track"
+        assert row["group_id"] == t.room_sid and row["participant_id"] == t.participant_sid
+        assert row["created_at"] == t.created
+        assert row["size_bytes"] == t.size
+        assert row["codec"] == (t.codec.lower() or None)
+        assert row["container"] == t.container
+        assert row["status"] == t.status
+        assert row["track_name"] == (t.track_name or t.source_sid)
+        if t.status == "failed":
+            assert row["duration"] is None and row["bitrate_kbps"] is None
+        else:
+            assert row["duration"] == dt.timedelta(seconds=t.duration)
+            assert row["bitrate_kbps"] == pytest.approx(t.size * 8 / t.duration / 1000)
+        assert row["deleted_at"] == t.deleted
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "keep"),
+    [
+        ({"status": "failed"}, lambda t: t.status == "failed"),
+        ({"status": "DELETED"}, lambda t: t.status == "deleted"),
+        ({"media_type": "video"}, lambda t: t.kind == "video"),
+        ({"media_type": "data"}, lambda t: t.kind == "data"),
+    ],
+)
+def test_enum_filters(box: Sandbox, kwargs: dict[str, Any], keep: Callable[[Any], bool]) -> None:
+    df = load_twilio_recordings(**kwargs, **box.options("twilio"))
+    assert set(df["recording_id"]) == truth(box, keep)
+    assert df.height > 0
+
+
+def test_source_and_grouping_sid_filters(via: Any, box: Sandbox) -> None:
+    track = box["twilio"].tracks.records[100]
+    by_source = load_twilio_recordings(source_sid=track.source_sid, **via("twilio"))
+    assert by_source["recording_id"].to_list() == [track.sid]
+    by_room = load_twilio_recordings(grouping_sid=track.room_sid, **via("twilio"))
+    assert set(by_room["recording_id"]) == truth(box, lambda t: t.room_sid == track.room_sid)
+    both = load_twilio_recordings(
+        grouping_sid=[track.room_sid, track.participant_sid], **via("twilio")
+    )
+    assert set(both["recording_id"]) == truth(
+        box, lambda t: t.participant_sid == track.participant_sid
+    )
+    assert 0 < both.height < by_room.height
+
+
+def test_grouping_sid_is_sent_as_repeated_parameters(fresh_box: Sandbox) -> None:
+    a, b = "RM" + "1" * 32, "PA" + "2" * 32
+    load_twilio_recordings(grouping_sid=[a, b], **fresh_box.options("twilio"))
+    (_, _, query), *_ = fresh_box.app.log
+    assert f"GroupingSid={a}&GroupingSid={b}" in query
+
+
+def test_since_is_inclusive_and_until_exclusive(box: Sandbox) -> None:
+    tracks = box["twilio"].tracks.records
+    since, until = tracks[200].created, tracks[900].created
+    df = load_twilio_recordings(since=since, until=until, **box.options("twilio"))
+    expected = truth(box, lambda t: since <= t.created < until)
+    assert set(df["recording_id"]) == expected
+    assert tracks[200].sid in expected and df.height == len(expected)
+
+
+def test_date_range_is_split_into_concurrent_windows(fresh_box: Sandbox) -> None:
+    df = load_twilio_recordings(
+        since="2025-01-01", until="2026-11-01", max_concurrency=4, **fresh_box.options("twilio")
+    )
+    assert set(df["recording_id"]) == truth(fresh_box)
+    firsts = [q for _, _, q in fresh_box.app.log if "PageToken" not in q]
+    assert len(firsts) == 16  # 4 windows per worker
+    afters = sorted(q.split("DateCreatedAfter=")[1].split("&")[0] for q in firsts)
+    assert afters[0] == "2025-01-01T00:00:00Z"
+    assert all("DateCreatedBefore=" in q for q in firsts)
+
+
+def test_naive_and_aware_dates_mean_the_same_instant(box: Sandbox) -> None:
+    naive = load_twilio_recordings(
+        since="2026-01-01T00:00:00", until="2026-02-01", **box.options("twilio")
+    )
+    aware = load_twilio_recordings(
+        since=dt.datetime(2026, 1, 1, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        until=dt.date(2026, 2, 1),
+        **box.options("twilio"),
+    )
+    assert naive.sort("recording_id").equals(aware.sort("recording_id"))
+    assert naive.height > 0
+
+
+def test_empty_result_has_the_unified_schema(via: Any) -> None:
+    df = load_twilio_recordings(since="2020-01-01", until="2020-02-01", **via("twilio"))
+    assert df.height == 0
+    assert df.schema == ra.SCHEMA
+
+
+def test_wrong_credentials_raise_auth_error_without_the_secret(via: Any) -> None:
+    options = via("twilio") | {"credentials": CREDS}
+    with pytest.raises(AuthError) as info:
+        load_twilio_recordings(**options)
+    assert info.value.status == 401 and info.value.code == 20003
+    assert "tok-secret-value" not in str(info.value) and "tok-secret-value" not in repr(info.value)
+
+
+def test_api_key_credentials_work(box: Sandbox) -> None:
+    from recanalytics.sandbox.twilio import API_KEY
+
+    df = load_twilio_recordings(
+        status="failed", **(box.options("twilio") | {"credentials": API_KEY})
+    )
+    assert df.height == len(truth(box, lambda t: t.status == "failed"))
+
+
+def test_credentials_from_environment(box: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = box["twilio"].credentials
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", creds["account_sid"])
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", creds["auth_token"])
+    options = box.options("twilio")
+    del options["credentials"]
+    assert load_twilio_recordings(status="failed", **options).height > 0
+
+
+def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="TWILIO_ACCOUNT_SID"):
+        load_twilio_recordings(base_url="http://sandbox.invalid")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"status": "done"}, "status"),
+        ({"media_type": "screen"}, "media_type"),
+        ({"source_sid": "MT123"}, "source_sid"),
+        ({"source_sid": "MT" + "g" * 32}, "source_sid"),
+        ({"grouping_sid": ["RM" + "1" * 32, "nope"]}, "grouping_sid"),
+        ({"grouping_sid": []}, "grouping_sid"),
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 101}, "page_size"),
+        ({"page_size": True}, "page_size"),
+        ({"page_size": "50"}, "page_size"),
+        ({"since": "yesterday"}, "since"),
+        ({"until": "2025-13-01"}, "until"),
+        ({"since": "2025-02-01", "until": "2025-02-01"}, "since/until"),
+        ({"since": "2025-03-01", "until": "2025-02-01"}, "since/until"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+        ({"rate_limit": -1}, "rate_limit"),
+        ({"base_url": "ftp://x"}, "base_url"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_request(
+    fresh_box: Sandbox, kwargs: dict[str, Any], parameter: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_twilio_recordings(**(fresh_box.options("twilio") | kwargs))
+    assert isinstance(info.value, ValueError)
+    assert info.value.parameter == parameter
+    assert "expected" in str(info.value)
+    assert fresh_box.requests == 0
+
+
+def test_unknown_option_is_a_type_error(fresh_box: Sandbox) -> None:
+    with pytest.raises(TypeError, match="pagesize"):
+        load_twilio_recordings(pagesize=5, **fresh_box.options("twilio"))  # type: ignore[call-arg]
+    assert fresh_box.requests == 0
+
+
+def test_get_one_recording_and_not_found(via: Any, box: Sandbox) -> None:
+    track = box["twilio"].tracks.records[5]
+    one = get_twilio_recording(track.sid, **via("twilio"))
+    assert one.height == 1 and one["recording_id"][0] == track.sid
+    assert one.schema == ra.SCHEMA
+    with pytest.raises(NotFoundError) as info:
+        get_twilio_recording("RT" + "0" * 32, **via("twilio"))
+    assert info.value.status == 404 and info.value.code == 20404
+    with pytest.raises(ConfigError, match="RT SID"):
+        get_twilio_recording("MT" + "0" * 32, **via("twilio"))
+
+
+@pytest.mark.parametrize("served", [False, True], ids=["in-process", "loopback"])
+def test_faults_are_retried_with_nothing_lost_or_duplicated(served: bool) -> None:
+    faults = Faults(error_rate=0.15, drop_rate=0.05, truncate_rate=0.05, seed=3)
+    box = Sandbox(seed=5, size=600, faults=faults)
+    options = box.options("twilio") | {"retry": FAST_RETRY, "page_size": 20}
+    if served:
+        with box.serve() as server:
+            df = load_twilio_recordings(**(options | box.options("twilio", base_url=server.url)))
+    else:
+        df = load_twilio_recordings(**options)
+    statuses = [status for _, status, _ in box.app.log]
+    assert {429, 0}.issubset(statuses) and any(s >= 500 for s in statuses)
+    assert df.height == 600 and df["recording_id"].n_unique() == 600
+    assert set(df["recording_id"]) == truth(box)
+
+
+def test_retry_after_as_http_date_is_honoured() -> None:
+    past = "Thu, 01 Jan 1970 00:00:00 GMT"  # already due: no wait beyond the backoff
+    box = Sandbox(seed=5, size=50, faults=Faults(error_rate=0.3, retry_after=past, seed=1))
+    df = load_twilio_recordings(retry=FAST_RETRY, page_size=5, **box.options("twilio"))
+    assert df.height == 50
+    assert 429 in {status for _, status, _ in box.app.log}
+
+
+def test_retry_after_beyond_the_cap_raises_rate_limit_error() -> None:
+    box = Sandbox(seed=5, size=50, faults=Faults(error_rate=1.0, retry_after="3600", seed=1))
+    with pytest.raises(ra.RateLimitError, match="asks to wait 3600 s"):
+        load_twilio_recordings(retry=FAST_RETRY, **box.options("twilio"))
+
+
+def test_retries_give_up_with_a_clear_error() -> None:
+    box = Sandbox(seed=5, size=50, faults=Faults(error_rate=1.0, seed=2))
+    retry = ra.RetryPolicy(max_retries=2, backoff_base=0.001, backoff_cap=0.001)
+    with pytest.raises(ra.ProviderError) as info:
+        load_twilio_recordings(retry=retry, **box.options("twilio"))
+    assert info.value.status in (429, 500, 502, 503, 504)
+    assert box.requests == 3
+
+
+def test_client_stays_under_the_rate_limit() -> None:
+    box = Sandbox(seed=5, size=600, rate_limits={"twilio": (40.0, 1.0)})
+    df = load_twilio_recordings(page_size=10, rate_limit=30, **box.options("twilio"))
+    assert df.height == 600
+    assert 429 not in {status for _, status, _ in box.app.log}
+
+
+def test_rate_limit_429s_are_absorbed() -> None:
+    box = Sandbox(seed=5, size=400, rate_limits={"twilio": (20.0, 1.0)})
+    df = load_twilio_recordings(
+        page_size=10,
+        rate_limit=500,
+        retry=ra.RetryPolicy(backoff_base=0.05, backoff_cap=0.5, max_retries=20),
+        **box.options("twilio"),
+    )
+    assert df.height == 400 and df["recording_id"].n_unique() == 400
+    assert 429 in {status for _, status, _ in box.app.log}
+
+
+async def test_sync_loader_inside_a_running_event_loop(box: Sandbox) -> None:
+    asyncio.get_running_loop()
+    df = load_twilio_recordings(status="failed", **box.options("twilio"))
+    again = await aload_twilio_recordings(status="failed", **box.options("twilio"))
+    assert df.height == again.height > 0
+
+
+def test_raw_frame_keeps_provider_columns(box: Sandbox) -> None:
+    raw = load_twilio_recordings(raw=True, status="completed", **box.options("twilio"))
+    assert {"sid", "room_sid", "offset", "container_format", "extra"} <= set(raw.columns)
+    assert raw.schema["offset"] == pl.Int64
+
+
+# --- provider data that is odd, through httpx.MockTransport --------------------------------
+
+
+def page(records: list[Any], next_url: str | None = None) -> dict[str, Any]:
+    return {"recordings": records, "meta": {"key": "recordings", "next_page_url": next_url}}
+
+
+def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
+    return {
+        "transport": httpx.MockTransport(handler),
+        "credentials": CREDS,
+        "base_url": "https://video.example",
+    }
+
+
+def seed_example() -> dict[str, Any]:
+    text = (SEEDS / "twilio-video-recordings-list.txt").read_text()
+    start = text.index("{", text.index("}\n{") + 1) if "}\n{" in text else text.index("{")
+    return json.loads(text[start:])
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds not beside the repository")
+def test_seed_example_response_parses_to_the_right_values() -> None:
+    body = seed_example()
+    df = load_twilio_recordings(**mock(lambda r: httpx.Response(200, json=body)))
+    row = df.row(0, named=True)
+    assert row["recording_id"] == "RTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    assert row["size_bytes"] == 23 and row["duration"] == dt.timedelta(seconds=10)
+    assert row["codec"] == "opus" and row["container"] == "mka" and row["media_type"] == "audio"
+    assert row["created_at"] == dt.datetime(2015, 7, 30, 20, tzinfo=dt.UTC)
+    assert row["deleted_at"] == dt.datetime(2015, 7, 30, 22, tzinfo=dt.UTC)
+    assert row["group_id"] == "RMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    assert row["participant_id"] == "PAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    assert row["track_name"] == "A name" and row["bitrate_kbps"] == pytest.approx(
+        23 * 8 / 10 / 1000
+    )
+    assert row["media_url"].endswith("/Media")
+
+
+def test_surprising_values_never_crash_or_drop_rows() -> None:
+    records = [
+        {
+            "sid": "RT" + "1" * 32,
+            "size": "2048",
+            "duration": "12",
+            "codec": "H264",
+            "status": "completed",
+        },
+        {
+            "sid": "RT" + "2" * 32,
+            "size": "lots",
+            "duration": 3.0,
+            "codec": "AV1",
+            "status": "archived",
+        },
+        {"sid": "RT" + "3" * 32, "date_created": "not a date", "new_field": {"x": 1}},
+        {"sid": None},
+        "garbage",
+    ]
+    with pytest.warns(LoadWarning, match="could not be read"):
+        df = load_twilio_recordings(**mock(lambda r: httpx.Response(200, json=page(records))))
+    assert df.height == 5
+    assert df["size_bytes"].to_list()[:2] == [2048, None]
+    assert df["codec"].to_list()[:2] == ["h264", "av1"]
+    assert df["status"].to_list()[:2] == ["completed", "archived"]
+    with pytest.warns(LoadWarning):
+        raw = load_twilio_recordings(
+            raw=True, **mock(lambda r: httpx.Response(200, json=page(records)))
+        )
+    extras = [json.loads(e) if e else None for e in raw["extra"].to_list()]
+    assert extras[1]["_unparsed"] == {"size": "lots"}
+    assert extras[2]["new_field"] == {"x": 1}
+    assert extras[4] == {"_record": "garbage"}
+
+
+def test_repeated_next_url_stops_with_a_warning() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json=page(
+                [{"sid": "RT" + "1" * 32}], "https://video.example/v1/Recordings?PageToken=same"
+            ),
+        )
+
+    with pytest.warns(LoadWarning, match="repeated a page cursor"):
+        df = load_twilio_recordings(**mock(handler))
+    assert df.height == 1
+
+
+def test_page_cap_raises() -> None:
+    counter = iter(range(10_000))
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        n = next(counter)
+        return httpx.Response(
+            200,
+            json=page(
+                [{"sid": f"RT{n:032x}"}], f"https://video.example/v1/Recordings?PageToken={n}"
+            ),
+        )
+
+    with pytest.raises(PaginationError, match="page cap"):
+        load_twilio_recordings(max_pages=5, **mock(handler))
+
+
+def test_empty_page_with_a_cursor_stops() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url)
+        return httpx.Response(200, json=page([], "https://video.example/v1/Recordings?PageToken=x"))
+
+    assert load_twilio_recordings(**mock(handler)).height == 0
+    assert len(calls) == 1
+
+
+def test_next_page_url_is_followed_exactly() -> None:
+    seen: list[str] = []
+    next_url = "https://video.example/v1/Recordings?PageSize=100&Page=1&PageToken=PAopaque%3D%3D"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if len(seen) == 1:
+            return httpx.Response(200, json=page([{"sid": "RT" + "1" * 32}], next_url))
+        return httpx.Response(200, json=page([{"sid": "RT" + "2" * 32}]))
+
+    assert load_twilio_recordings(**mock(handler)).height == 2
+    assert seen[1] == next_url
+
+
+@pytest.mark.live
+def test_live_twilio_first_page() -> None:
+    if not TwilioCredentials.available():
+        pytest.skip("TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN not set")
+    df = load_twilio_recordings(page_size=20, since=dt.datetime.now(dt.UTC) - dt.timedelta(days=2))
+    assert df.schema == ra.SCHEMA
+    assert os.environ.get("TWILIO_AUTH_TOKEN", "x") not in str(df)
