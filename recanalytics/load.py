@@ -189,7 +189,13 @@ def load(
     base_url: str | PerProvider | None = None,
     **options: Any,
 ) -> pl.DataFrame:
-    """Synchronous :func:`aload` (works in scripts and inside a running notebook loop)."""
+    """Synchronous :func:`aload` (works in scripts and inside a running notebook loop).
+
+    Examples
+    --------
+    >>> df = ra.load()                                   # every configured provider
+    >>> df = ra.load(["twilio", "zoom"], since="2026-01-01", until="2026-07-01")
+    """
     return run_sync(
         aload(
             providers,
@@ -211,7 +217,13 @@ def load_with_status(
     base_url: str | PerProvider | None = None,
     **options: Any,
 ) -> LoadResult:
-    """Synchronous :func:`aload_with_status`."""
+    """Synchronous :func:`aload_with_status`.
+
+    Examples
+    --------
+    >>> result = ra.load_with_status(since="2026-01-01")
+    >>> result.status_frame()          # provider, state (ok/failed/skipped), rows, seconds, error
+    """
     return run_sync(
         aload_with_status(
             providers,

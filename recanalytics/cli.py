@@ -1,0 +1,201 @@
+"""The ``recanalytics`` command: a thin layer over the library.
+
+Every subcommand has ``--help``; see ``recanalytics --help`` for the list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from recanalytics.errors import RecanalyticsError
+from recanalytics.schema import PROVIDERS
+
+
+def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
+    """Recordings, total hours and total GiB per provider (plus a total row)."""
+    per = (
+        df.group_by("provider")
+        .agg(
+            recordings=pl.len(),
+            hours=(pl.col("duration").dt.total_milliseconds().sum() / 3_600_000).round(1),
+            GiB=(pl.col("size_bytes").sum() / 2**30).round(2),
+        )
+        .with_columns(pl.col("provider").cast(pl.String))
+        .sort("provider")
+    )
+    total = per.select(
+        pl.lit("total").alias("provider"),
+        pl.col("recordings").sum(),
+        pl.col("hours").sum().round(1),
+        pl.col("GiB").sum().round(2),
+    )
+    return pl.concat([per, total])
+
+
+def print_table(frame: pl.DataFrame) -> None:
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=50):
+        print(frame)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from recanalytics.demo import demo
+
+    df = demo(size=args.size, seed=args.seed, progress=args.progress)
+    print(f"Sandbox dataset (seed {args.seed}, size {args.size}) loaded through the real loaders:")
+    print_table(provider_summary(df))
+    out = Path(args.out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    df.write_parquet(out)
+    print(f"frame written to {out}")
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from recanalytics.sandbox import Faults, Sandbox
+
+    faults = Faults(
+        error_rate=args.error_rate, drop_rate=args.drop_rate, truncate_rate=args.truncate_rate
+    )
+    box = Sandbox(
+        seed=args.seed,
+        size=args.size,
+        latency=args.latency,
+        rate_limits=args.rate_limits,
+        faults=faults,
+    )
+    server = box.serve(args.port)
+    print(f"recanalytics sandbox listening on {server.url}  (Ctrl-C stops it)")
+    print("These are the sandbox's own made-up credentials; it accepts nothing else:")
+    for name, emulator in box.emulators.items():
+        creds = ", ".join(f"{k}={v}" for k, v in emulator.credentials.items())
+        print(f"  {name:<11} {creds}")
+    print("\nIn Python:")
+    print(f"  ra.load_twilio_recordings(base_url={server.url!r}, credentials={{...}})")
+    twilio = box.emulators.get("twilio")
+    if twilio is not None:
+        user, password = twilio.credentials["account_sid"], twilio.credentials["auth_token"]
+        print(f"With curl:\n  curl -u {user}:{password} '{server.url}/v1/Recordings?PageSize=2'")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from recanalytics.load import load_with_status
+
+    result = load_with_status(
+        args.providers or None,
+        since=args.since,
+        until=args.until,
+        base_url=args.base_url,
+        progress=not args.quiet,
+    )
+    for status in result.status.values():
+        detail = f" ({status.error})" if status.error else ""
+        print(f"{status.provider}: {status.state}, {status.rows} rows{detail}")
+    if result.frame.height:
+        print_table(provider_summary(result.frame))
+    out = Path(args.out).resolve()
+    result.frame.write_parquet(out)
+    print(f"frame written to {out}")
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recanalytics",
+        description="Recordings from Twilio Video, Plivo, Zoom Video SDK and SignalWire in one frame.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo",
+        help="load the built-in sandbox dataset (no credentials) and summarise it",
+        description="Load the sandbox dataset through the real loaders, print recordings, hours "
+        "and GiB per provider, and write the frame to a parquet file.",
+    )
+    demo.add_argument(
+        "--out",
+        default="recanalytics-demo.parquet",
+        help="parquet file to write (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--size",
+        type=int,
+        default=2000,
+        help="Twilio track recordings in the dataset; others scale (default: %(default)s)",
+    )
+    demo.add_argument("--seed", type=int, default=7, help="dataset seed (default: %(default)s)")
+    demo.add_argument("--progress", action="store_true", help="show progress bars")
+    demo.set_defaults(func=cmd_demo)
+
+    box = sub.add_parser(
+        "sandbox",
+        help="serve the provider emulators over HTTP on 127.0.0.1",
+        description="Serve the emulated provider APIs on 127.0.0.1 and print the base URL and "
+        "the sandbox credentials, so any client (curl, an official SDK) can talk to it.",
+    )
+    box.add_argument(
+        "--port",
+        type=int,
+        default=8765,
+        help="port on 127.0.0.1, 0 for any free one (default: %(default)s)",
+    )
+    box.add_argument("--size", type=int, default=2000, help="dataset size (default: %(default)s)")
+    box.add_argument("--seed", type=int, default=7, help="dataset seed (default: %(default)s)")
+    box.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    box.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="enforce each provider's documented rate limit (429 above it)",
+    )
+    box.add_argument(
+        "--error-rate", type=float, default=0.0, help="share of requests answered 429/5xx"
+    )
+    box.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped")
+    box.add_argument("--truncate-rate", type=float, default=0.0, help="share of bodies cut short")
+    box.set_defaults(func=cmd_sandbox)
+
+    load = sub.add_parser(
+        "load",
+        help="load real accounts (credentials from environment variables) to parquet",
+        description="Load every configured provider (or those named) concurrently into one "
+        "unified frame and write it to parquet. Credentials come from environment variables.",
+    )
+    load.add_argument(
+        "providers",
+        nargs="*",
+        metavar="PROVIDER",
+        help=f"any of {', '.join(PROVIDERS)} (default: every configured one)",
+    )
+    load.add_argument("--since", help="inclusive start, ISO 8601 (naive is UTC)")
+    load.add_argument("--until", help="exclusive end, ISO 8601 (naive is UTC)")
+    load.add_argument("--base-url", help="another host for every provider (e.g. a served sandbox)")
+    load.add_argument(
+        "--out", default="recordings.parquet", help="parquet file to write (default: %(default)s)"
+    )
+    load.add_argument("--quiet", action="store_true", help="no progress bars")
+    load.set_defaults(func=cmd_load)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``recanalytics`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except RecanalyticsError as exc:
+        print(f"recanalytics: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

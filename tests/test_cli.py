@@ -1,0 +1,71 @@
+"""The recanalytics command: every subcommand has --help; demo runs end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.cli import build_parser, main
+
+COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert "usage: recanalytics " + command in capsys.readouterr().out
+
+
+def test_demo_prints_a_summary_and_writes_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.parquet"
+    assert main(["demo", "--size", "300", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "twilio" in text and "hours" in text and "GiB" in text and "total" in text
+    assert str(out.resolve()) in text
+    frame = pl.read_parquet(out)
+    assert frame.schema == ra.SCHEMA and frame.height >= 300
+
+
+def test_console_script_entry_point(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "recanalytics.cli",
+            "demo",
+            "--size",
+            "200",
+            "--out",
+            str(tmp_path / "d.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "frame written to" in result.stdout
+
+
+def test_load_without_credentials_names_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_KEY",
+        "TWILIO_API_SECRET",
+        "TWILIO_API_KEY_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.warns(ra.LoadWarning, match="twilio skipped"):
+        code = main(["load", "twilio", "--quiet", "--out", str(tmp_path / "x.parquet")])
+    assert code == 1
+    assert "TWILIO_ACCOUNT_SID" in capsys.readouterr().out

@@ -1,0 +1,88 @@
+"""Credentials: environment, mappings, validation, and secrets that never show."""
+
+from __future__ import annotations
+
+import pytest
+
+from recanalytics.credentials import (
+    PlivoCredentials,
+    SignalWireCredentials,
+    TwilioCredentials,
+    ZoomCredentials,
+)
+from recanalytics.errors import CredentialsError
+from recanalytics.redact import redact_text, redact_url
+
+SECRET = "s3cr3t-value-123"
+
+
+@pytest.mark.parametrize(
+    "creds",
+    [
+        TwilioCredentials(account_sid="AC" + "0" * 32, auth_token=SECRET),
+        TwilioCredentials(api_key="SK" + "0" * 32, api_secret=SECRET),
+        PlivoCredentials(auth_id="MA" + "X" * 18, auth_token=SECRET),
+        ZoomCredentials(api_key="key", api_secret=SECRET),
+        SignalWireCredentials(project_id="p", api_token=SECRET, space="example"),
+    ],
+)
+def test_secrets_never_in_repr_or_str(creds: object) -> None:
+    assert SECRET not in repr(creds) and SECRET not in str(creds) and SECRET not in f"{creds}"
+    assert "***" in repr(creds)
+
+
+def test_from_env_reads_documented_names() -> None:
+    env = {"TWILIO_API_KEY": "SK1", "TWILIO_API_KEY_SECRET": SECRET}
+    creds = TwilioCredentials.from_env(env)
+    assert creds.basic_auth() == ("SK1", SECRET)
+    env = {
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_API_KEY": "SK1",
+        "TWILIO_API_SECRET": "k",
+    }
+    assert TwilioCredentials.from_env(env).basic_auth() == ("SK1", "k")  # the key pair wins
+    sw = SignalWireCredentials.from_env(
+        {"SIGNALWIRE_PROJECT_ID": "p", "SIGNALWIRE_API_TOKEN": "t", "SIGNALWIRE_SPACE": "acme"}
+    )
+    assert sw.space_url == "https://acme.signalwire.com"
+    assert (
+        SignalWireCredentials(project_id="p", api_token="t", space="acme.signalwire.com").space_url
+        == "https://acme.signalwire.com"
+    )
+
+
+def test_missing_values_name_variables_not_values() -> None:
+    with pytest.raises(CredentialsError) as info:
+        ZoomCredentials.from_env({"ZOOM_VIDEOSDK_API_KEY": "k"})
+    assert "ZOOM_VIDEOSDK_API_SECRET" in str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert not ZoomCredentials.available({})
+
+
+def test_plivo_auth_id_shape_is_checked() -> None:
+    with pytest.raises(CredentialsError, match="20 characters"):
+        PlivoCredentials(auth_id="XX123", auth_token="t")
+
+
+def test_coerce_accepts_instances_mappings_and_rejects_the_rest() -> None:
+    creds = ZoomCredentials.coerce({"api_key": "k", "api_secret": SECRET})
+    assert ZoomCredentials.coerce(creds) is creds
+    with pytest.raises(CredentialsError, match="unknown keys"):
+        ZoomCredentials.coerce({"api_key": "k", "secret": SECRET})
+    with pytest.raises(CredentialsError):
+        ZoomCredentials.coerce(42)  # type: ignore[arg-type]
+
+
+def test_redaction_of_urls_and_text() -> None:
+    url = "https://user:pw@zoom.us/rec/download/abc?access_token=eyJhbGciOi.x.y&type=1"
+    assert redact_url(url) == "https://zoom.us/rec/download/abc?access_token=REDACTED&type=1"
+    signed = "https://bucket.s3.amazonaws.com/f.mka?X-Amz-Signature=abc123&X-Amz-Expires=60"
+    assert "abc123" not in (redact_url(signed) or "")
+    assert (
+        redact_url("https://video.twilio.com/v1/Recordings?PageSize=5")
+        == "https://video.twilio.com/v1/Recordings?PageSize=5"
+    )
+    text = f"failed with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig and {SECRET}"
+    cleaned = redact_text(text, [SECRET])
+    assert SECRET not in cleaned and "eyJhbGciOiJIUzI1NiJ9" not in cleaned
