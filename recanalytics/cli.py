@@ -6,6 +6,7 @@ Every subcommand has ``--help``; see ``recanalytics --help`` for the list.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,10 +82,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         user, password = twilio.credentials["account_sid"], twilio.credentials["auth_token"]
         print(f"With curl:\n  curl -u {user}:{password} '{server.url}/v1/Recordings?PageSize=2'")
     sys.stdout.flush()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -112,7 +111,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recanalytics",
-        description="Recordings from Twilio Video, Plivo, Zoom Video SDK and SignalWire in one frame.",
+        description="Recordings from Twilio Video, Plivo, Zoom Video SDK and SignalWire "
+        "in one frame.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

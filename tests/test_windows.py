@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_split_even_covers_the_range_without_overlap() -> None:
     start, end = dt.datetime(2025, 1, 1, tzinfo=UTC), dt.datetime(2025, 1, 1, 0, 0, 7, tzinfo=UTC)
     windows = split_even(start, end, 3)
     assert windows[0].start == start and windows[-1].end == end
-    assert all(a.end == b.start for a, b in zip(windows, windows[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
     assert len(split_even(start, end, 100)) == 7  # never below one second
 
 
