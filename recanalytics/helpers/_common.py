@@ -1,0 +1,68 @@
+"""Plumbing shared by the helper modules: column arguments, frame in/out, validation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TypeAlias, TypeVar
+
+import polars as pl
+
+from recanalytics.errors import ConfigError
+
+ColumnLike: TypeAlias = str | pl.Expr
+"""A column name or any polars expression."""
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+By: TypeAlias = str | Sequence[str] | None
+
+
+def to_expr(column: ColumnLike) -> pl.Expr:
+    """A column name becomes ``pl.col(name)``; an expression is used as given."""
+    return pl.col(column) if isinstance(column, str) else column
+
+
+def by_list(by: By) -> list[str]:
+    """Normalise a ``by=`` argument to a list of column names."""
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    names = list(by)
+    if not all(isinstance(name, str) for name in names):
+        raise ConfigError("by", "a column name, a sequence of column names, or None", by)
+    return names
+
+
+def require_columns(lazy: pl.LazyFrame, columns: Sequence[str], *, parameter: str = "df") -> None:
+    """Raise ConfigError naming every missing column, before any work is planned."""
+    present = set(lazy.collect_schema().names())
+    missing = [name for name in columns if name not in present]
+    if missing:
+        raise ConfigError(
+            parameter,
+            f"a frame with the column(s) {', '.join(missing)}",
+            hint="pass the unified frame returned by the loaders (see recanalytics.SCHEMA)",
+        )
+
+
+def check_every(every: str) -> str:
+    """Validate a polars interval string (``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"``).
+
+    A bad interval would otherwise only fail when a lazy query is collected, far from the call.
+    """
+    try:
+        pl.select(pl.lit(datetime(2020, 1, 1, tzinfo=UTC)).dt.truncate(every)).item()
+    except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            "every", 'a polars interval such as "1d", "1w", "1mo", "1q" or "1y"', every
+        ) from exc
+    return every
+
+
+def finish(original: FrameT, result: pl.LazyFrame) -> FrameT:
+    """Return ``result`` in the flavour of ``original``: eager in, eager out; lazy stays lazy."""
+    if isinstance(original, pl.DataFrame):
+        return result.collect()
+    return result

@@ -1,0 +1,293 @@
+"""Estimated monthly storage cost from a rate table, next to the provider-reported cost.
+
+The default rates are list prices with their source and date; some are assumptions, and every
+one can be overridden with ``rates={"zoom": 0.08}`` (same unit) or a full :class:`StorageRate`.
+Estimates ignore free allowances (Twilio's first 10 GB, Plivo's first 90 days per recording,
+…), which apply per account, so they err high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from math import isfinite
+from types import MappingProxyType
+from typing import Final, Literal
+
+import polars as pl
+
+from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import By, FrameT, by_list, finish, require_columns
+from recanalytics.helpers.durations import billed_minutes
+from recanalytics.helpers.sizes import is_deleted
+
+__all__ = [
+    "STORAGE_RATES",
+    "StorageRate",
+    "cost_summary",
+    "monthly_storage_cost",
+    "storage_rates",
+]
+
+Basis = Literal["gb_month", "minute_month"]
+
+BYTES_PER_GB: Final = 1_000_000_000
+"""Rate tables say "GB"; we read it as 10^9 bytes (SI), which errs high against 2^30."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageRate:
+    """A storage price: ``amount`` USD per ``basis`` (GB-month or recorded-minute-month).
+
+    Attributes
+    ----------
+    amount : float
+        USD per unit per month, 0 or more.
+    basis : {"gb_month", "minute_month"}
+        ``gb_month`` charges ``size_bytes`` / 10^9; ``minute_month`` charges billed minutes
+        (each started minute) of ``duration``.
+    source : str
+        Where the number comes from.
+    as_of : str
+        When the number was looked up (ISO date).
+    assumption : bool
+        True when the number could not be confirmed from a provider source.
+    """
+
+    amount: float
+    basis: Basis
+    source: str = "user"
+    as_of: str = ""
+    assumption: bool = False
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.amount, bool)
+            or not isinstance(self.amount, int | float)
+            or not isfinite(self.amount)
+            or self.amount < 0
+        ):
+            raise ConfigError("rates", "a finite amount of 0 or more USD", self.amount)
+        if self.basis not in ("gb_month", "minute_month"):
+            raise ConfigError("rates", 'basis "gb_month" or "minute_month"', self.basis)
+
+
+STORAGE_RATES: Final[Mapping[str, StorageRate]] = MappingProxyType(
+    {
+        "twilio": StorageRate(
+            0.05,
+            "gb_month",
+            "Twilio support article 1260801527870 (Video recording/composition storage, "
+            "USD 0.05 per GB per month, first 10 GB free, unchanged since 2017; billing "
+            "restarted 2021-02-01)",
+            "2026-11-23",
+        ),
+        "plivo": StorageRate(
+            0.0004,
+            "minute_month",
+            "Plivo support: 'How can I track recording storage charges?' "
+            "(recording_storage_rate 0.0004 per minute per month after 90 days)",
+            "2026-11-23",
+        ),
+        "zoom": StorageRate(
+            0.10,
+            "gb_month",
+            "ASSUMPTION: no public per-GB Video SDK storage price found; "
+            "USD 0.10 per GB-month as a placeholder",
+            "2026-11-23",
+            assumption=True,
+        ),
+        "signalwire": StorageRate(
+            0.0005,
+            "minute_month",
+            "ASSUMPTION: SignalWire publishes no storage rate we could confirm; uses the "
+            "Twilio Programmable Voice recording storage list price (USD 0.0005 per minute "
+            "per month), which SignalWire's compatible API mirrors",
+            "2026-11-23",
+            assumption=True,
+        ),
+    }
+)
+"""Default storage rates per provider (USD). See ``docs/helpers.md`` for sources."""
+
+
+def _resolve(rates: Mapping[str, float | StorageRate] | None) -> dict[str, StorageRate]:
+    table = dict(STORAGE_RATES)
+    if rates is None:
+        return table
+    if not isinstance(rates, Mapping):
+        raise ConfigError("rates", "a mapping of provider to amount or StorageRate", rates)
+    for provider, rate in rates.items():
+        if isinstance(rate, StorageRate):
+            table[provider] = rate
+        elif provider in STORAGE_RATES:
+            # Keeps the default's basis, so {"zoom": 0.08} means 0.08 USD per GB-month.
+            table[provider] = StorageRate(rate, STORAGE_RATES[provider].basis)
+        else:
+            raise ConfigError(
+                "rates",
+                f"a StorageRate for {provider!r} (no default basis to apply a bare number to)",
+                rate,
+            )
+    return table
+
+
+def storage_rates(rates: Mapping[str, float | StorageRate] | None = None) -> pl.DataFrame:
+    """The rate table in use (defaults updated by ``rates``) as a frame, for display.
+
+    Examples
+    --------
+    >>> from recanalytics.helpers import storage_rates
+    >>> storage_rates({"zoom": 0.08}).filter(provider="zoom")["amount"].item()
+    0.08
+    """
+    table = _resolve(rates)
+    return pl.DataFrame(
+        {
+            "provider": list(table),
+            "amount": [r.amount for r in table.values()],
+            "basis": [r.basis for r in table.values()],
+            "source": [r.source for r in table.values()],
+            "as_of": [r.as_of for r in table.values()],
+            "assumption": [r.assumption for r in table.values()],
+        },
+        schema={
+            "provider": pl.String,
+            "amount": pl.Float64,
+            "basis": pl.String,
+            "source": pl.String,
+            "as_of": pl.String,
+            "assumption": pl.Boolean,
+        },
+    )
+
+
+def monthly_storage_cost(rates: Mapping[str, float | StorageRate] | None = None) -> pl.Expr:
+    """Estimated USD per month to keep each recording stored (Float64), on a unified frame.
+
+    ``gb_month`` providers: ``size_bytes / 1e9 × rate``; ``minute_month`` providers: billed
+    minutes (each started minute) × rate. Deleted recordings (``deleted_at`` set or status
+    ``deleted``) cost 0. Null where the provider has no rate or the size is unknown.
+
+    Parameters
+    ----------
+    rates : mapping, optional
+        Overrides by provider: a number (USD, in the default's basis) or a :class:`StorageRate`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import timedelta
+    >>> from recanalytics.schema import conform
+    >>> df = conform(
+    ...     pl.DataFrame(
+    ...         {
+    ...             "provider": ["twilio", "plivo"],
+    ...             "size_bytes": [2_000_000_000, None],
+    ...             "duration": [timedelta(minutes=10), timedelta(seconds=61)],
+    ...         }
+    ...     )
+    ... ).collect()
+    >>> df.select(monthly_storage_cost()).to_series().to_list()
+    [0.1, 0.0008]
+    """
+    table = _resolve(rates)
+    providers = list(table)
+    provider = pl.col("provider").cast(pl.String)
+    amount = provider.replace_strict(
+        providers, [r.amount for r in table.values()], default=None, return_dtype=pl.Float64
+    )
+    basis = provider.replace_strict(
+        providers, [r.basis for r in table.values()], default=None, return_dtype=pl.String
+    )
+    quantity = (
+        pl.when(basis == "gb_month")
+        .then(pl.col("size_bytes").cast(pl.Float64) / BYTES_PER_GB)
+        .when(basis == "minute_month")
+        .then(billed_minutes("duration").cast(pl.Float64))
+    )
+    deleted = is_deleted()
+    return (
+        pl.when(deleted & amount.is_not_null())
+        .then(pl.lit(0.0))
+        .otherwise(quantity * amount)
+        .alias("estimated_monthly_cost")
+    )
+
+
+_COST_COLUMNS: Final = ("provider", "size_bytes", "duration", "status", "deleted_at", "created_at")
+
+
+def cost_summary(
+    df: FrameT,
+    by: By = "provider",
+    *,
+    rates: Mapping[str, float | StorageRate] | None = None,
+) -> FrameT:
+    """Estimated monthly storage cost next to the provider-reported cost, per group.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    by : str or sequence of str, default "provider"
+        None gives one overall row.
+    rates : mapping, optional
+        Rate overrides, as for :func:`monthly_storage_cost`.
+
+    Returns
+    -------
+    polars.DataFrame or polars.LazyFrame
+        The ``by`` columns, ``recordings``, ``estimated_monthly_cost`` (USD, null when no
+        recording in the group could be estimated), ``reported_cost`` (sum of ``cost``, null
+        when the provider reports none: Twilio, Zoom) and ``cost_unit`` (the distinct reported
+        currencies, comma-separated).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import timedelta
+    >>> from recanalytics.schema import conform
+    >>> df = conform(
+    ...     pl.DataFrame(
+    ...         {
+    ...             "provider": ["twilio", "plivo"],
+    ...             "size_bytes": [2_000_000_000, None],
+    ...             "duration": [timedelta(minutes=9), timedelta(seconds=50)],
+    ...             "cost": [None, 0.0004],
+    ...             "cost_unit": [None, "USD"],
+    ...         }
+    ...     )
+    ... ).collect()
+    >>> cost_summary(df).rows()
+    [('twilio', 1, 0.1, None, None), ('plivo', 1, 0.0004, 0.0004, 'USD')]
+    """
+    keys: list[str] = by_list(by)
+    lazy = df.lazy()
+    require_columns(lazy, [*keys, *_COST_COLUMNS, "cost", "cost_unit"])
+    aggs = [
+        pl.len().cast(pl.Int64).alias("recordings"),
+        *cost_aggregations(rates),
+    ]
+    result = lazy.select(aggs) if not keys else lazy.group_by(keys).agg(aggs).sort(keys)
+    return finish(df, result)
+
+
+def _sum_or_null(expr: pl.Expr) -> pl.Expr:
+    # polars sums an all-null group to 0; "unknown" must not read as "free".
+    return pl.when(expr.count() > 0).then(expr.sum())
+
+
+def cost_aggregations(rates: Mapping[str, float | StorageRate] | None) -> list[pl.Expr]:
+    """Aggregations shared by :func:`cost_summary` and ``summarize``."""
+    return [
+        _sum_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
+        _sum_or_null(pl.col("cost")).alias("reported_cost"),
+        pl.col("cost_unit")
+        .drop_nulls()
+        .unique()
+        .sort()
+        .str.join(", ")
+        .replace("", None)
+        .alias("cost_unit"),
+    ]

@@ -1,0 +1,200 @@
+"""Tidy summary tables of a unified frame: ``summarize`` by any columns, ``trend`` over time."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Final
+
+import polars as pl
+
+from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import (
+    By,
+    FrameT,
+    by_list,
+    check_every,
+    finish,
+    require_columns,
+)
+from recanalytics.helpers.cost import StorageRate, cost_aggregations
+from recanalytics.helpers.durations import duration_hours
+from recanalytics.helpers.sizes import fill_bitrate, storage_growth
+
+__all__ = ["FAILED_STATUSES", "summarize", "trend"]
+
+FAILED_STATUSES: Final[frozenset[str]] = frozenset({"failed", "absent"})
+"""Statuses counted as failures: Twilio ``failed``; SignalWire ``absent`` (nothing recorded)."""
+
+_SUMMARY_COLUMNS: Final = (
+    "provider",
+    "status",
+    "created_at",
+    "deleted_at",
+    "duration",
+    "size_bytes",
+    "bitrate_kbps",
+    "cost",
+    "cost_unit",
+)
+
+
+def summarize(
+    df: FrameT,
+    by: By = None,
+    *,
+    rates: Mapping[str, float | StorageRate] | None = None,
+    failed: Collection[str] = FAILED_STATUSES,
+) -> FrameT:
+    """One tidy row per group: volume, durations, size, bitrate, failures and cost.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    by : str or sequence of str, optional
+        Group columns (``"provider"``, ``["provider", "kind"]``, a derived column such as a
+        duration bucket, …). None gives one overall row, even for an empty frame.
+    rates : mapping, optional
+        Storage-rate overrides for ``estimated_monthly_cost`` (see ``monthly_storage_cost``).
+    failed : collection of str, default {"failed", "absent"}
+        Statuses (compared lower-case) that count as failures.
+
+    Returns
+    -------
+    polars.DataFrame or polars.LazyFrame
+        Same flavour as ``df``, sorted by the group columns, with columns:
+
+        - ``count`` (Int64): recordings.
+        - ``total_duration``, ``mean_duration``, ``median_duration``, ``p95_duration``
+          (Duration ms; nulls ignored; p95 linearly interpolated).
+        - ``total_hours`` (Float64).
+        - ``total_size_bytes`` (Int64; null when no size is known, e.g. Plivo, SignalWire).
+        - ``mean_bitrate_kbps`` (Float64): mean of the reported bitrate, else size·8/duration.
+        - ``failed_share`` (Float64, 0-1): failed recordings / all recordings.
+        - ``estimated_monthly_cost`` (Float64, USD): storage estimate for what is still held.
+        - ``reported_cost`` (Float64): sum of provider-reported ``cost``; ``cost_unit``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import timedelta
+    >>> from recanalytics.helpers import summarize
+    >>> from recanalytics.schema import conform
+    >>> df = conform(
+    ...     pl.DataFrame(
+    ...         {
+    ...             "provider": ["twilio", "twilio", "plivo"],
+    ...             "status": ["completed", "failed", "completed"],
+    ...             "duration": [timedelta(minutes=m) for m in (10, 20, 30)],
+    ...         }
+    ...     )
+    ... ).collect()
+    >>> summarize(df, by="provider").select("provider", "count", "failed_share").rows()
+    [('twilio', 2, 0.5), ('plivo', 1, 0.0)]
+    """
+    keys: list[str] = by_list(by)
+    failed_values = _failed_values(failed)
+    lazy = df.lazy()
+    require_columns(lazy, [*keys, *_SUMMARY_COLUMNS])
+    duration = pl.col("duration").cast(pl.Duration("ms"))
+    size = pl.col("size_bytes").cast(pl.Int64)
+    is_failed = pl.col("status").str.to_lowercase().is_in(failed_values).fill_null(False)
+    count = pl.len().cast(pl.Int64)
+    aggs = [
+        count.alias("count"),
+        duration.sum().alias("total_duration"),
+        duration.mean().alias("mean_duration"),
+        duration.median().alias("median_duration"),
+        duration.quantile(0.95, "linear").alias("p95_duration"),
+        duration_hours(duration).sum().alias("total_hours"),
+        pl.when(size.count() > 0).then(size.sum()).alias("total_size_bytes"),
+        fill_bitrate().mean().alias("mean_bitrate_kbps"),
+        pl.when(count > 0).then(is_failed.sum() / count).alias("failed_share"),
+        *cost_aggregations(rates),
+    ]
+    result = lazy.select(aggs) if not keys else lazy.group_by(keys).agg(aggs).sort(keys)
+    return finish(df, result)
+
+
+def _failed_values(failed: Collection[str]) -> list[str]:
+    if isinstance(failed, str) or not all(isinstance(s, str) for s in failed):
+        raise ConfigError("failed", "a collection of status strings", failed)
+    return sorted(s.lower() for s in failed)
+
+
+def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
+    """Per-period recordings, hours, bytes added and deleted, and cumulative bytes held.
+
+    Recordings and hours count in the period of ``created_at``. Storage follows
+    ``storage_growth``: a recording adds its size when created and removes it when deleted.
+    Every period between the first and last event is present (zero-filled) for every group, so
+    the series plot without gaps.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    every : str, default "1mo"
+        Period length: ``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"`` (polars intervals).
+    by : str or sequence of str, optional
+        Extra group columns, e.g. ``"provider"``.
+
+    Returns
+    -------
+    polars.DataFrame or polars.LazyFrame
+        ``period`` (Datetime UTC, period start), the ``by`` columns, ``recordings`` (Int64),
+        ``hours`` (Float64), ``bytes_added``, ``bytes_deleted``, ``bytes_held`` (Int64),
+        sorted by group then period.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from recanalytics.helpers import trend
+    >>> from recanalytics.schema import conform
+    >>> df = conform(
+    ...     pl.DataFrame(
+    ...         {
+    ...             "created_at": [
+    ...                 datetime(2025, 1, 5, tzinfo=UTC),
+    ...                 datetime(2025, 3, 1, tzinfo=UTC),
+    ...             ],
+    ...             "duration": [timedelta(hours=1), timedelta(minutes=30)],
+    ...             "size_bytes": [100, 50],
+    ...         }
+    ...     )
+    ... ).collect()
+    >>> trend(df).select("recordings", "hours", "bytes_held").rows()
+    [(1, 1.0, 100), (0, 0.0, 100), (1, 0.5, 150)]
+    """
+    keys: list[str] = by_list(by)
+    check_every(every)
+    lazy = df.lazy()
+    require_columns(lazy, [*keys, "created_at", "duration"])
+    volume = (
+        lazy.filter(pl.col("created_at").is_not_null())
+        .group_by([*keys, pl.col("created_at").dt.truncate(every).alias("period")])
+        .agg(
+            pl.len().cast(pl.Int64).alias("recordings"),
+            duration_hours().sum().alias("hours"),
+        )
+    )
+    storage = storage_growth(lazy, every, by=keys)
+    result = (
+        storage.join(volume, on=["period", *keys], how="left", nulls_equal=True)
+        .with_columns(
+            pl.col("recordings").fill_null(0),
+            pl.col("hours").fill_null(0.0),
+        )
+        .select(
+            "period",
+            *keys,
+            "recordings",
+            "hours",
+            "bytes_added",
+            "bytes_deleted",
+            "bytes_held",
+        )
+        .sort([*keys, "period"])
+    )
+    return finish(df, result)

@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import recanalytics as ra
+from recanalytics.helpers import (
+    estimate_bitrate,
+    fill_bitrate,
+    parse_size,
+    size_human,
+    storage_growth,
+)
+from recanalytics.schema import conform
+
+
+def human(values: list[int | float | None], **kwargs: object) -> list[object]:
+    df = pl.DataFrame({"size_bytes": values}, schema={"size_bytes": pl.Float64})
+    return df.select(size_human(**kwargs)).to_series().to_list()  # type: ignore[arg-type]
+
+
+def test_size_human_iec_boundaries() -> None:
+    values = [0, 1, 1023, 1024, 1536, 1_048_575, 1_048_576, 1.5 * 2**30, None, -2048, 1023.6]
+    assert human(values) == [
+        "0 B",
+        "1 B",
+        "1023 B",
+        "1.0 KiB",
+        "1.5 KiB",
+        "1.0 MiB",  # 1023.999 KiB rounds up into the next unit, not "1024.0 KiB"
+        "1.0 MiB",
+        "1.5 GiB",
+        None,
+        "-2.0 KiB",
+        "1.0 KiB",
+    ]
+
+
+def test_size_human_si_boundaries() -> None:
+    values = [999, 1000, 999_949, 999_950, 1_500_000_000, 2 * 10**15]
+    assert human(values, units="si") == [
+        "999 B",
+        "1.0 kB",
+        "999.9 kB",
+        "1.0 MB",
+        "1.5 GB",
+        "2.0 PB",
+    ]
+
+
+def test_size_human_decimals_and_int_columns() -> None:
+    assert human([1536, 1100], decimals=0) == ["2 KiB", "1 KiB"]
+    assert human([1536, 1100], decimals=2) == ["1.50 KiB", "1.07 KiB"]
+    ints = pl.DataFrame({"size_bytes": [1024, None]}, schema={"size_bytes": pl.Int64})
+    assert ints.select(size_human()).to_series().to_list() == ["1.0 KiB", None]
+
+
+def test_size_human_largest_unit_does_not_overflow() -> None:
+    assert human([2.0**70]) == ["1024.0 EiB"]
+
+
+def test_size_human_non_finite_is_null() -> None:
+    assert human([float("nan"), float("inf"), -float("inf")]) == [None, None, None]
+
+
+@pytest.mark.parametrize("kwargs", [{"units": "binary"}, {"decimals": -1}, {"decimals": 1.5}])
+def test_size_human_rejects_bad_options(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ra.ConfigError):
+        size_human(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("512", 512),
+        ("0", 0),
+        (" 10 B ", 10),
+        ("2 bytes", 2),
+        ("1.5 GiB", 1_610_612_736),
+        ("200 MB", 200_000_000),
+        ("200mb", 200_000_000),
+        ("1 KiB", 1024),
+        ("1kB", 1000),
+        ("1KB", 1000),
+        (".5 KiB", 512),
+        ("1.0005 kB", 1001),  # 1000.5 bytes rounds half up
+        ("3 TiB", 3 * 2**40),
+        ("1 EB", 10**18),
+        (1024, 1024),
+    ],
+)
+def test_parse_size(text: str | int, expected: int) -> None:
+    result = parse_size(text)
+    assert result == expected
+    assert type(result) is int
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "abc", "-1 MB", "1.5 G", "1 k", "1e3", "10 XB", "1,5 GB", "MB", -5, True, None, 1.5],
+)
+def test_parse_size_rejects_bad_input(text: object) -> None:
+    with pytest.raises(ra.ConfigError) as info:
+        parse_size(text)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+    assert info.value.parameter == "size"
+
+
+def test_parse_size_explains_ambiguous_units() -> None:
+    with pytest.raises(ra.ConfigError, match=r'"GB".*"GiB"'):
+        parse_size("2G")
+
+
+def test_estimate_and_fill_bitrate() -> None:
+    df = pl.DataFrame(
+        {
+            "bitrate_kbps": [None, None, None, None, 64.0, 0.0, None],
+            "size_bytes": [240_000, None, 100, 100, 1, 240_000, 1],
+            "duration": [
+                timedelta(seconds=60),
+                timedelta(seconds=60),
+                timedelta(0),
+                None,
+                timedelta(seconds=1),
+                timedelta(seconds=60),
+                timedelta(milliseconds=1),
+            ],
+        },
+        schema={"bitrate_kbps": pl.Float64, "size_bytes": pl.Int64, "duration": pl.Duration("ms")},
+    )
+    assert df.select(estimate_bitrate()).to_series().to_list() == [
+        32.0,
+        None,
+        None,
+        None,
+        0.008,
+        32.0,
+        8.0,
+    ]
+    assert df.select(fill_bitrate()).to_series().to_list() == [
+        32.0,
+        None,
+        None,
+        None,
+        64.0,
+        32.0,  # a reported 0 means "none" (Twilio compositions)
+        8.0,
+    ]
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def recordings() -> pl.DataFrame:
+    return conform(
+        pl.DataFrame(
+            {
+                "provider": ["twilio", "twilio", "plivo", "zoom", "twilio"],
+                "status": ["completed", "deleted", "completed", "DELETED", "completed"],
+                "created_at": [
+                    utc(2025, 1, 10),
+                    utc(2025, 1, 20),
+                    utc(2025, 2, 1),
+                    utc(2025, 4, 15),
+                    None,
+                ],
+                "deleted_at": [None, utc(2025, 3, 5), None, None, None],
+                "size_bytes": [100, 50, None, 10, 1000],
+            }
+        )
+    ).collect()
+
+
+def test_storage_growth_monthly(recordings: pl.DataFrame) -> None:
+    result = storage_growth(recordings)
+    assert result.schema == pl.Schema(
+        {
+            "period": pl.Datetime("us", "UTC"),
+            "bytes_added": pl.Int64,
+            "bytes_deleted": pl.Int64,
+            "bytes_held": pl.Int64,
+        }
+    )
+    assert result.rows() == [
+        (utc(2025, 1, 1), 150, 0, 150),
+        (utc(2025, 2, 1), 0, 0, 150),  # a quiet month still carries what is held
+        (utc(2025, 3, 1), 0, 50, 100),
+        (utc(2025, 4, 1), 10, 10, 100),  # status deleted, no deleted_at: gone when created
+    ]
+
+
+def test_storage_growth_quarterly_by_provider(recordings: pl.DataFrame) -> None:
+    result = storage_growth(recordings, "1q", by="provider")
+    assert result.columns == ["period", "provider", "bytes_added", "bytes_deleted", "bytes_held"]
+    assert result.rows() == [
+        (utc(2025, 1, 1), "twilio", 150, 50, 100),
+        (utc(2025, 4, 1), "twilio", 0, 0, 100),
+        (utc(2025, 1, 1), "plivo", 0, 0, 0),
+        (utc(2025, 4, 1), "plivo", 0, 0, 0),
+        (utc(2025, 1, 1), "zoom", 0, 0, 0),
+        (utc(2025, 4, 1), "zoom", 10, 10, 0),
+    ]
+
+
+def test_storage_growth_lazy_in_lazy_out_and_input_untouched(recordings: pl.DataFrame) -> None:
+    before = recordings.clone()
+    lazy = storage_growth(recordings.lazy())
+    assert isinstance(lazy, pl.LazyFrame)
+    assert_frame_equal(lazy.collect(), storage_growth(recordings))
+    assert_frame_equal(recordings, before)
+
+
+def test_storage_growth_empty_frame() -> None:
+    result = storage_growth(ra.empty_frame(), by="provider")
+    assert result.height == 0
+    assert result.schema == pl.Schema(
+        {
+            "period": pl.Datetime("us", "UTC"),
+            "provider": ra.SCHEMA["provider"],
+            "bytes_added": pl.Int64,
+            "bytes_deleted": pl.Int64,
+            "bytes_held": pl.Int64,
+        }
+    )
+
+
+def test_storage_growth_validates_arguments(recordings: pl.DataFrame) -> None:
+    with pytest.raises(ra.ConfigError, match="every"):
+        storage_growth(recordings, "monthly")
+    with pytest.raises(ra.ConfigError, match="size_bytes"):
+        storage_growth(recordings.drop("size_bytes"))
+    with pytest.raises(ra.ConfigError, match="team"):
+        storage_growth(recordings, by="team")

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+import recanalytics as ra
+from recanalytics.helpers import summarize, trend
+from recanalytics.schema import conform
+
+S = timedelta(seconds=1)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def df() -> pl.DataFrame:
+    rows = [
+        # provider, kind, status, created_at, deleted_at, duration, size, bitrate, cost, unit
+        ("twilio", "track", "completed", utc(2025, 1, 5), None, 10 * S, 40_000, None, None, None),
+        ("twilio", "track", "failed", utc(2025, 1, 6), None, 20 * S, None, 64.0, None, None),
+        ("twilio", "composition", "completed", utc(2025, 2, 1), None, 0 * S, 0, 0.0, None, None),
+        ("plivo", "call", "completed", utc(2025, 1, 10), None, 60 * S, None, None, 0.0004, "USD"),
+        ("plivo", "call", None, utc(2025, 3, 1), None, None, None, None, None, None),
+        ("signalwire", "call", "absent", utc(2025, 3, 3), None, 30 * S, None, None, 0.0025, "USD"),
+        (
+            "zoom",
+            "session_file",
+            "completed",
+            utc(2025, 2, 10),
+            utc(2025, 3, 10),
+            5400 * S,
+            10**9,
+            None,
+            None,
+            None,
+        ),
+    ]
+    names = [
+        "provider",
+        "kind",
+        "status",
+        "created_at",
+        "deleted_at",
+        "duration",
+        "size_bytes",
+        "bitrate_kbps",
+        "cost",
+        "cost_unit",
+    ]
+    return conform(pl.DataFrame(rows, schema=names, orient="row")).collect()
+
+
+SUMMARY_COLUMNS = [
+    "count",
+    "total_duration",
+    "mean_duration",
+    "median_duration",
+    "p95_duration",
+    "total_hours",
+    "total_size_bytes",
+    "mean_bitrate_kbps",
+    "failed_share",
+    "estimated_monthly_cost",
+    "reported_cost",
+    "cost_unit",
+]
+
+
+def test_summarize_by_provider(df: pl.DataFrame) -> None:
+    result = summarize(df, by="provider")
+    assert result.columns == ["provider", *SUMMARY_COLUMNS]
+    assert result.schema["total_duration"] == pl.Duration("ms")
+    assert result.schema["p95_duration"] == pl.Duration("ms")
+    rows = {row["provider"]: row for row in result.iter_rows(named=True)}
+    assert list(rows) == ["twilio", "plivo", "zoom", "signalwire"]  # enum order, not alphabetical
+
+    twilio = rows["twilio"]
+    assert twilio["count"] == 3
+    assert twilio["total_duration"] == 30 * S
+    assert twilio["mean_duration"] == 10 * S
+    assert twilio["median_duration"] == 10 * S
+    assert twilio["p95_duration"] == 19 * S  # linear between 10 s and 20 s
+    assert twilio["total_hours"] == pytest.approx(30 / 3600, rel=1e-15)
+    assert twilio["total_size_bytes"] == 40_000
+    # 32 kbps estimated, 64 reported, zero-length composition has none (and reported 0 = none)
+    assert twilio["mean_bitrate_kbps"] == 48.0
+    assert twilio["failed_share"] == pytest.approx(1 / 3, rel=1e-15)
+    assert twilio["estimated_monthly_cost"] == pytest.approx(40_000 / 1e9 * 0.05, rel=1e-12)
+    assert twilio["reported_cost"] is None
+    assert twilio["cost_unit"] is None
+
+    plivo = rows["plivo"]
+    assert (plivo["count"], plivo["total_duration"], plivo["p95_duration"]) == (2, 60 * S, 60 * S)
+    assert plivo["total_size_bytes"] is None  # unknown, not zero
+    assert plivo["mean_bitrate_kbps"] is None
+    assert plivo["failed_share"] == 0.0  # a null status is not a failure
+    assert plivo["estimated_monthly_cost"] == 0.0004
+    assert (plivo["reported_cost"], plivo["cost_unit"]) == (0.0004, "USD")
+
+    zoom = rows["zoom"]
+    assert zoom["total_hours"] == 1.5
+    assert zoom["total_size_bytes"] == 10**9
+    assert zoom["mean_bitrate_kbps"] == pytest.approx(10**9 * 8 / 5_400_000, rel=1e-15)
+    assert zoom["estimated_monthly_cost"] == 0.0  # deleted: no longer stored
+
+    signalwire = rows["signalwire"]
+    assert signalwire["failed_share"] == 1.0  # "absent" counts as failed
+    assert (signalwire["estimated_monthly_cost"], signalwire["reported_cost"]) == (0.0005, 0.0025)
+
+
+def test_summarize_overall(df: pl.DataFrame) -> None:
+    result = summarize(df)
+    assert result.columns == SUMMARY_COLUMNS
+    row = result.row(0, named=True)
+    assert row["count"] == 7
+    assert row["total_duration"] == 5520 * S
+    assert row["median_duration"] == 25 * S  # of six known durations
+    assert row["failed_share"] == pytest.approx(2 / 7, rel=1e-15)
+    assert row["total_size_bytes"] == 10**9 + 40_000
+    assert row["reported_cost"] == pytest.approx(0.0029, rel=1e-12)
+
+
+def test_summarize_several_keys_and_custom_failures(df: pl.DataFrame) -> None:
+    result = summarize(df, by=["provider", "kind"], failed={"COMPLETED"})
+    assert result.select("provider", "kind", "count", "failed_share").rows() == [
+        ("twilio", "track", 2, 0.5),
+        ("twilio", "composition", 1, 1.0),
+        ("plivo", "call", 2, 0.5),
+        ("zoom", "session_file", 1, 1.0),
+        ("signalwire", "call", 1, 0.0),
+    ]
+
+
+def test_summarize_by_derived_bucket(df: pl.DataFrame) -> None:
+    bucketed = df.with_columns(pl.col("duration").rec.bucket().alias("bucket"))
+    result = summarize(bucketed, by="bucket").select("bucket", "count")
+    assert result.rows() == [
+        (None, 1),
+        ("< 1 min", 4),
+        ("1-5 min", 1),
+        (">= 60 min", 1),
+    ]
+
+
+def test_summarize_lazy_in_lazy_out_and_input_untouched(df: pl.DataFrame) -> None:
+    before = df.clone()
+    lazy = summarize(df.lazy(), by="provider")
+    assert isinstance(lazy, pl.LazyFrame)
+    assert_frame_equal(lazy.collect(), summarize(df, by="provider"))
+    assert_frame_equal(df, before)
+
+
+def test_summarize_empty_frame() -> None:
+    row = summarize(ra.empty_frame()).row(0, named=True)
+    assert row["count"] == 0
+    assert row["failed_share"] is None
+    assert row["total_size_bytes"] is None
+    assert row["estimated_monthly_cost"] is None
+    assert summarize(ra.empty_frame(), by="provider").height == 0
+
+
+def test_summarize_validates_arguments(df: pl.DataFrame) -> None:
+    with pytest.raises(ra.ConfigError, match="team"):
+        summarize(df, by="team")
+    with pytest.raises(ra.ConfigError):
+        summarize(df, failed="failed")
+    with pytest.raises(ra.ConfigError):
+        summarize(df, by=[1])  # type: ignore[list-item]
+
+
+def test_trend_monthly(df: pl.DataFrame) -> None:
+    result = trend(df)
+    assert result.columns == [
+        "period",
+        "recordings",
+        "hours",
+        "bytes_added",
+        "bytes_deleted",
+        "bytes_held",
+    ]
+    assert result.rows() == [
+        (utc(2025, 1, 1), 3, pytest.approx(90 / 3600, rel=1e-15), 40_000, 0, 40_000),
+        (utc(2025, 2, 1), 2, 1.5, 10**9, 0, 10**9 + 40_000),
+        (utc(2025, 3, 1), 2, pytest.approx(30 / 3600, rel=1e-15), 0, 10**9, 40_000),
+    ]
+
+
+def test_trend_quarterly_by_provider_fills_gaps(df: pl.DataFrame) -> None:
+    monthly = trend(df, by="provider")
+    assert monthly.height == 4 * 3  # every provider gets every month
+    signalwire = monthly.filter(provider="signalwire")
+    assert signalwire.select("recordings", "hours").rows() == [
+        (0, 0.0),
+        (0, 0.0),
+        (1, pytest.approx(30 / 3600, rel=1e-15)),
+    ]
+    quarterly = trend(df, "1q")
+    assert quarterly.select("period", "recordings", "bytes_held").rows() == [
+        (utc(2025, 1, 1), 7, 40_000)
+    ]
+
+
+def test_trend_lazy_empty_and_validation(df: pl.DataFrame) -> None:
+    lazy = trend(df.lazy(), "1w")
+    assert isinstance(lazy, pl.LazyFrame)
+    assert lazy.collect()["recordings"].sum() == 7
+    assert trend(ra.empty_frame()).height == 0
+    with pytest.raises(ra.ConfigError, match="every"):
+        trend(df, "quarterly")
