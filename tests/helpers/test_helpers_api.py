@@ -25,7 +25,7 @@ def test_every_helper_is_exported_at_top_level() -> None:
 
 
 def test_every_helper_is_in_the_usage_tour() -> None:
-    tour = (Path(__file__).resolve().parents[2] / "docs" / "helpers.md").read_text()
+    tour = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert [name for name in helpers.__all__ if name not in tour] == []
 
 
