@@ -49,6 +49,7 @@ from recanalytics.providers.twilio import (
     load_twilio_recordings,
 )
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
+from recanalytics.store import RefreshReport, Store, UpsertReport
 from recanalytics.sync import run_sync
 
 # --- helpers (issue 4) ---
@@ -129,11 +130,14 @@ __all__ = [
     "ProviderStatus",
     "RateLimitError",
     "RecanalyticsError",
+    "RefreshReport",
     "RetryPolicy",
     "SignalWireCredentials",
     "StorageRate",
+    "Store",
     "TransportError",
     "TwilioCredentials",
+    "UpsertReport",
     "ZoomCredentials",
     "aget_twilio_recording",
     "aload",

@@ -98,9 +98,11 @@ async def aload_with_status(
     until: WhenLike | None = None,
     credentials: Credentials | PerProvider | None = None,
     base_url: str | PerProvider | None = None,
+    warn: bool = True,
     **options: Any,
 ) -> LoadResult:
-    """Like :func:`aload`, and also say how each provider went.
+    """Like :func:`aload`, and also say how each provider went (``warn=False``: no warnings,
+    the statuses alone tell).
 
     Examples
     --------
@@ -135,7 +137,7 @@ async def aload_with_status(
         frames.append(frame)
     for name in names:
         state = status[name]
-        if state.state == "failed" or (state.state == "skipped" and explicit):
+        if warn and (state.state == "failed" or (state.state == "skipped" and explicit)):
             warnings.warn(f"{name} {state.state}: {state.error}", LoadWarning, stacklevel=3)
     frame = pl.concat(frames) if frames else empty_frame()
     return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})

@@ -16,6 +16,7 @@ from recanalytics.progress import resolve_progress
 
 if TYPE_CHECKING:
     from recanalytics.providers.base import ProviderSpec
+    from recanalytics.store import Store
 
 
 class LoadOptions(TypedDict, total=False):
@@ -41,6 +42,9 @@ class LoadOptions(TypedDict, total=False):
         Page cap per query, a guard against pagers that never end (default 100000).
     raw
         Return the provider's own typed columns (plus ``extra``) instead of the unified frame.
+    store
+        A :class:`~recanalytics.store.Store`: load only what it lacks, upsert, and return the
+        requested range from it (loaders only; see :func:`recanalytics.incremental.storable`).
     """
 
     credentials: Credentials | Mapping[str, Any] | None
@@ -53,6 +57,7 @@ class LoadOptions(TypedDict, total=False):
     timeout: float
     max_pages: int
     raw: bool
+    store: Store | None
 
 
 OPTION_NAMES = frozenset(LoadOptions.__annotations__)
@@ -97,6 +102,10 @@ def _positive(value: Any, parameter: str, form: str) -> float:
 
 def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
     """Validate ``options`` for ``spec`` and fill in defaults. No I/O happens here."""
+    if options.get("store") is not None:
+        raise ConfigError(
+            "store", "no store for a getter (only loaders keep a store)", options["store"]
+        )
     unknown = sorted(set(options) - OPTION_NAMES)
     if unknown:
         raise TypeError(

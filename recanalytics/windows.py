@@ -115,12 +115,14 @@ def split_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
 def concurrency_windows(
     start: dt.datetime | None, end: dt.datetime | None, concurrency: int
 ) -> list[Window]:
-    """Windows for loading a range concurrently: several per worker, none shorter than a day.
+    """Windows for loading a range concurrently: two per worker, none shorter than a week.
 
-    With an open side there is nothing to split, and the range is one window.
+    Two per worker lets the busier (recent) windows overlap with the quiet ones; a week's floor
+    keeps a long, sparse history from costing one empty request per day. With an open side
+    there is nothing to split, and the range is one window.
     """
     if start is None or end is None:
         return [Window(start, end)]
-    days = (end - start).total_seconds() / 86400
-    parts = max(1, min(4 * concurrency, math.ceil(days)))
+    weeks = (end - start).total_seconds() / (7 * 86400)
+    parts = max(1, min(2 * concurrency, math.ceil(weeks)))
     return split_even(start, end, parts)

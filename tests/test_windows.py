@@ -66,6 +66,7 @@ def test_split_max_span_and_months() -> None:
 
 def test_concurrency_windows() -> None:
     start = dt.datetime(2025, 1, 1, tzinfo=UTC)
-    assert len(concurrency_windows(start, start + dt.timedelta(days=365), 5)) == 20
+    assert len(concurrency_windows(start, start + dt.timedelta(days=365), 5)) == 10
+    assert len(concurrency_windows(start, start + dt.timedelta(days=15), 5)) == 3
     assert len(concurrency_windows(start, start + dt.timedelta(hours=3), 5)) == 1
     assert concurrency_windows(None, start, 5)[0].start is None

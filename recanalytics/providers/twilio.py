@@ -14,6 +14,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import TwilioCredentials
 from recanalytics.fields import F, as_int, as_iso_time, as_lower
+from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
 from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
@@ -106,6 +107,7 @@ def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
     return params
 
 
+@storable("twilio", kinds=("track",))
 async def aload_twilio_recordings(
     *,
     since: WhenLike | None = None,

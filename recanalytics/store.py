@@ -1,0 +1,279 @@
+"""A local store of unified rows: hive-partitioned parquet that polars, DuckDB or Spark read.
+
+Layout: ``{root}/provider={p}/year={yyyy}/month={mm}/data.parquet``; the partition columns are
+in the path, not in the files (as hive readers expect). Rows are upserted by
+``(provider, recording_id)``. Every file is written to a temporary name and renamed into place,
+so a reader never sees half a file, and is created readable by the user only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recanalytics.errors import ConfigError
+from recanalytics.schema import PROVIDERS, SCHEMA, ProviderEnum, conform
+
+PARTITIONS = ("provider", "year", "month")
+FILE_NAME = "data.parquet"
+NULL_MONTH = 0  # rows without created_at live under year=0/month=0
+
+
+def default_path() -> Path:
+    """``recanalytics/store`` under the user's cache directory (platformdirs)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
+
+
+def private_write(path: Path, write: Any) -> None:
+    """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, value: Any) -> None:
+    private_write(
+        path, lambda tmp: tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
+    )
+
+
+@dataclass
+class UpsertReport:
+    """Rows a write added, changed and left as they were."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertReport) -> UpsertReport:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass
+class RefreshReport:
+    """What :meth:`Store.refresh` did, per provider."""
+
+    rows: dict[str, UpsertReport] = field(default_factory=dict)
+    windows: dict[str, tuple[dt.datetime | None, dt.datetime | None]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def inserted(self) -> int:
+        return sum(r.inserted for r in self.rows.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(r.updated for r in self.rows.values())
+
+
+def _partition_values(df: pl.DataFrame) -> pl.DataFrame:
+    created = pl.col("created_at")
+    return df.with_columns(
+        year=pl.when(created.is_null())
+        .then(NULL_MONTH)
+        .otherwise(created.dt.year())
+        .cast(pl.Int32),
+        month=pl.when(created.is_null())
+        .then(NULL_MONTH)
+        .otherwise(created.dt.month())
+        .cast(pl.Int32),
+    )
+
+
+class Store:
+    """Unified recording rows kept locally as hive-partitioned parquet.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Root folder; default :func:`default_path` (the user's cache directory).
+    overlap : timedelta, default 3 days
+        How far before the newest stored ``created_at`` an incremental refresh starts again,
+        so status changes (processing → completed, deletions) are picked up.
+
+    Examples
+    --------
+    >>> store = ra.Store("recordings-store")
+    >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
+    >>> store.scan().group_by("provider").len().collect()
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        overlap: dt.timedelta = dt.timedelta(days=3),
+    ) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        if not isinstance(overlap, dt.timedelta) or overlap < dt.timedelta(0):
+            raise ConfigError("overlap", "a datetime.timedelta >= 0", overlap)
+        self.overlap = overlap
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def files(self, provider: str | None = None) -> list[Path]:
+        pattern = (
+            f"provider={provider}/*/*/{FILE_NAME}" if provider else f"provider=*/*/*/{FILE_NAME}"
+        )
+        return sorted(self.path.glob(pattern))
+
+    def scan(self, providers: str | Iterable[str] | None = None) -> pl.LazyFrame:
+        """All stored rows as a LazyFrame with exactly the unified schema."""
+        names = [providers] if isinstance(providers, str) else list(providers or PROVIDERS)
+        files = [f for name in names for f in self.files(name)]
+        if not files:
+            return pl.LazyFrame(schema=SCHEMA)
+        lazy = pl.scan_parquet(files, hive_partitioning=True)
+        return conform(lazy.with_columns(pl.col("provider").cast(pl.String).cast(ProviderEnum)))
+
+    def read(self, providers: str | Iterable[str] | None = None) -> pl.DataFrame:
+        """All stored rows (see :meth:`scan`)."""
+        return self.scan(providers).collect()
+
+    def newest(self, provider: str, kind: str | None = None) -> dt.datetime | None:
+        """The newest stored ``created_at`` for a provider (and kind)."""
+        lazy = self.scan(provider)
+        if kind is not None:
+            lazy = lazy.filter(pl.col("kind") == kind)
+        value = lazy.select(pl.col("created_at").max()).collect().item()
+        return value if isinstance(value, dt.datetime) else None
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def upsert(self, frame: pl.DataFrame) -> UpsertReport:
+        """Insert new rows and replace changed ones, keyed by ``(provider, recording_id)``."""
+        if frame.schema != SCHEMA:
+            frame = conform(frame).collect()
+        report = UpsertReport()
+        if frame.height == 0:
+            return report
+        for (provider, year, month), part in (
+            _partition_values(frame).partition_by(PARTITIONS, as_dict=True).items()
+        ):
+            target = (
+                self.path
+                / f"provider={provider}"
+                / f"year={year}"
+                / f"month={month:02d}"
+                / FILE_NAME
+            )
+            report += self._merge(target, part.drop(PARTITIONS))
+        return report
+
+    def _merge(self, target: Path, new: pl.DataFrame) -> UpsertReport:
+        columns = [c for c in SCHEMA.names() if c != "provider"]
+        keyed = pl.col("recording_id").is_not_null()
+        new = new.select(columns)
+        new_keyed = new.filter(keyed).unique("recording_id", keep="last", maintain_order=True)
+        old = pl.read_parquet(target).select(columns) if target.exists() else new.clear()
+        old_keyed = old.filter(keyed)
+        # Rows without an id cannot be matched: they are kept once each, by their whole value.
+        old_unkeyed = old.filter(~keyed)
+        unkeyed = pl.concat([old_unkeyed, new.filter(~keyed)]).unique(maintain_order=True)
+        matched = new_keyed.join(old_keyed, on="recording_id", how="semi").height
+        unchanged = new_keyed.join(old_keyed, on=columns, how="semi", nulls_equal=True).height
+        report = UpsertReport(
+            inserted=new_keyed.height - matched + unkeyed.height - old_unkeyed.height,
+            updated=matched - unchanged,
+            unchanged=unchanged,
+        )
+        if report.inserted or report.updated:
+            kept = old_keyed.join(new_keyed, on="recording_id", how="anti")
+            merged = pl.concat([kept, new_keyed, unkeyed]).sort(
+                "created_at", "recording_id", nulls_last=True
+            )
+            private_write(target, merged.write_parquet)
+        return report
+
+    # --- refreshing ---------------------------------------------------------------------------
+
+    def refresh(
+        self,
+        providers: str | Iterable[str] | None = None,
+        *,
+        since: Any = None,
+        until: Any = None,
+        **options: Any,
+    ) -> RefreshReport:
+        """Bring the store up to date: new recordings, and status changes within the overlap.
+
+        The first refresh of a provider loads from ``since`` (default 2015-01-01); later ones
+        from the newest stored ``created_at`` minus :attr:`overlap`, so their requests grow with
+        new data, not with history. Work is checkpointed per calendar quarter: after a crash or
+        an interruption, refreshing again fetches only the missing chunks.
+
+        Parameters
+        ----------
+        providers : str or list of str, optional
+            Default: every configured provider (see :func:`recanalytics.load`).
+        since, until : str, date or datetime, optional
+            A ``since`` earlier than what the store covers loads that period too; ``until``
+            defaults to now.
+        **options
+            As for :func:`recanalytics.load` (``credentials``, ``base_url``, ``transport`` …).
+
+        Returns
+        -------
+        RefreshReport
+            Rows inserted and updated per provider, the window loaded, and errors.
+
+        Examples
+        --------
+        >>> store = ra.Store("recordings-store")
+        >>> report = store.refresh(["twilio"], **box.load_options())
+        >>> report.inserted, report.updated
+        """
+        from recanalytics.sync import run_sync
+
+        return run_sync(self.arefresh(providers, since=since, until=until, **options))
+
+    async def arefresh(
+        self,
+        providers: str | Iterable[str] | None = None,
+        *,
+        since: Any = None,
+        until: Any = None,
+        **options: Any,
+    ) -> RefreshReport:
+        """Async :meth:`refresh`."""
+        from recanalytics.incremental import arefresh
+
+        return await arefresh(self, providers, since=since, until=until, **options)
+
+    # --- metadata ----------------------------------------------------------------------------
+
+    def _meta(self, name: str) -> Path:
+        return self.path / "_meta" / name
+
+    def read_meta(self, name: str) -> Any:
+        path = self._meta(name)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def write_meta(self, name: str, value: Any) -> None:
+        write_json(self._meta(name), value)
+
+    def clear_meta(self, name: str) -> None:
+        self._meta(name).unlink(missing_ok=True)

@@ -1,0 +1,237 @@
+"""The local store: layout, upserts, incremental refresh, resumable loads and store= loaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import stat
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.incremental import quarter_chunks
+from recanalytics.sandbox import Sandbox
+from recanalytics.sandbox.common import hex_sid
+from recanalytics.sandbox.twilio import Track
+from recanalytics.store import Store
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def add_tracks(box: Sandbox, count: int, when: dt.datetime, seed: int = 0) -> list[str]:
+    """Recordings that appear in the sandbox after a first load."""
+    rng = random.Random(seed)
+    emulator = box["twilio"]
+    sids = []
+    for _ in range(count):
+        track = Track(
+            created=when,
+            sid=hex_sid(rng, "RT"),
+            room_sid=hex_sid(rng, "RM"),
+            participant_sid=hex_sid(rng, "PA"),
+            source_sid=hex_sid(rng, "MT"),
+            track_name="late",
+            kind="audio",
+            codec="OPUS",
+            container="mka",
+            duration=60,
+            size=300_000,
+            status="processing",
+            offset=0,
+            deleted=None,
+        )
+        emulator.tracks.add(track, track.key)
+        emulator.tracks_by_sid[track.sid] = track
+        sids.append(track.sid)
+    return sids
+
+
+def refresh(store: Store, box: Sandbox, **kwargs: Any) -> Any:
+    """Refresh from the dataset's start (a first run from 2015 would page years of nothing)."""
+    kwargs.setdefault("since", box.config.start)
+    return store.refresh(["twilio"], **box.load_options(), **kwargs)
+
+
+def test_layout_is_hive_partitioned_private_and_readable_by_polars(tmp_path: Path) -> None:
+    box = Sandbox(seed=2, size=300, providers=["twilio"])
+    store = Store(tmp_path / "store")
+    df = ra.load_twilio_recordings(**box.options("twilio"))
+    report = store.upsert(df)
+    assert (report.inserted, report.updated) == (300, 0)
+    files = store.files()
+    assert files and all(f.relative_to(store.path).parts[0] == "provider=twilio" for f in files)
+    assert all(stat.S_IMODE(os.stat(f).st_mode) == 0o600 for f in files)
+    assert store.scan().collect_schema() == ra.SCHEMA
+    plain = pl.scan_parquet(str(store.path / "**" / "*.parquet"), hive_partitioning=True).collect()
+    assert plain.height == 300 and {"provider", "year", "month"} <= set(plain.columns)
+    assert store.read().sort("recording_id").equals(df.sort("recording_id"))
+
+
+def test_upsert_reports_inserted_updated_unchanged(tmp_path: Path) -> None:
+    df = ra.demo(size=200).filter(pl.col("provider") == "twilio")
+    store = Store(tmp_path)
+    store.upsert(df)
+    changed = df.with_columns(
+        status=pl.when(pl.col("status") == "processing")
+        .then(pl.lit("completed"))
+        .otherwise("status")
+    )
+    n_changed = df.filter(pl.col("status") == "processing").height
+    report = store.upsert(changed.head(150))
+    assert report.updated == df.head(150).filter(pl.col("status") == "processing").height
+    assert report.inserted == 0 and report.unchanged == 150 - report.updated
+    assert store.read().height == df.height
+    assert n_changed >= report.updated
+
+
+def test_rows_without_id_are_kept_once(tmp_path: Path) -> None:
+    df = ra.demo(size=100).head(3).with_columns(recording_id=pl.lit(None, pl.String))
+    store = Store(tmp_path)
+    assert store.upsert(df).inserted == 3
+    assert store.upsert(df).inserted == 0
+    assert store.read().height == 3
+
+
+def test_empty_store_scans_with_the_schema(tmp_path: Path) -> None:
+    assert Store(tmp_path / "none").read().schema == ra.SCHEMA
+
+
+def test_first_refresh_loads_everything_then_only_new_data(tmp_path: Path) -> None:
+    box = Sandbox(seed=2, size=500, providers=["twilio"])
+    store = Store(tmp_path)
+    first = store.refresh(["twilio"], **box.load_options())  # no since: from 2015-01-01
+    assert first.inserted == 500 and not first.errors
+    assert first.windows["twilio"][0] == dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+    assert set(store.read()["recording_id"]) == {t.sid for t in box["twilio"].tracks.records}
+
+    box.app.reset_counts()
+    again = refresh(store, box)
+    assert (again.inserted, again.updated) == (0, 0)
+    quiet_requests = box.requests
+
+    new = add_tracks(box, 7, NOW - dt.timedelta(hours=1))
+    box.app.reset_counts()
+    third = refresh(store, box)
+    assert third.inserted == 7
+    assert set(new) <= set(store.read()["recording_id"])
+    assert box.requests <= quiet_requests + 2  # one more page at most per window touched
+
+
+def test_refresh_requests_grow_with_new_data_not_history(tmp_path: Path) -> None:
+    counts = []
+    for size in (200, 2000):
+        box = Sandbox(seed=3, size=size, providers=["twilio"])
+        store = Store(tmp_path / str(size))
+        refresh(store, box)
+        add_tracks(box, 5, NOW - dt.timedelta(minutes=30))
+        box.app.reset_counts()
+        assert refresh(store, box).inserted == 5
+        counts.append(box.requests)
+    assert counts[0] == counts[1]
+
+
+def test_refresh_picks_up_status_changes_and_deletions_within_the_overlap(tmp_path: Path) -> None:
+    box = Sandbox(seed=2, size=300, providers=["twilio"])
+    sids = add_tracks(box, 3, NOW - dt.timedelta(days=1))
+    store = Store(tmp_path, overlap=dt.timedelta(days=3))
+    refresh(store, box)
+    tracks = box["twilio"].tracks_by_sid
+    tracks[sids[0]].status = "completed"
+    tracks[sids[1]].status = "deleted"
+    tracks[sids[1]].deleted = NOW - dt.timedelta(minutes=5)
+    box["twilio"].tracks.invalidate()
+    report = refresh(store, box)
+    assert (report.inserted, report.updated) == (0, 2)
+    stored = store.read().filter(pl.col("recording_id").is_in(sids)).sort("recording_id")
+    by_id = dict(zip(stored["recording_id"], stored["status"], strict=True))
+    assert by_id[sids[0]] == "completed" and by_id[sids[1]] == "deleted"
+
+
+class FailAfter(httpx.AsyncBaseTransport):
+    """Passes ``limit`` requests to the sandbox, then fails every connection."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        self.inner, self.limit, self.count = inner, limit, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.count += 1
+        if self.count > self.limit:
+            raise httpx.ConnectError("injected crash", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+def test_interrupted_refresh_resumes_with_only_the_missing_chunks(tmp_path: Path) -> None:
+    box = Sandbox(seed=4, size=800, providers=["twilio"])
+    since = "2025-01-01"
+    full = Store(tmp_path / "full")
+    refresh(full, box, since=since)
+    full_requests = box.requests
+
+    store = Store(tmp_path / "crash")
+    options = box.load_options() | {"transport": FailAfter(box.transport, full_requests // 2)}
+    no_retry = ra.RetryPolicy(max_retries=0)
+    with pytest.warns(ra.LoadWarning, match="refresh again"):
+        crashed = store.refresh(["twilio"], since=since, retry=no_retry, **options)
+    assert "twilio" in crashed.errors
+    assert (store.path / "_meta").exists() and any((store.path / "_meta").glob("checkpoint-*"))
+    partial = store.read().height
+    assert 0 < partial < 800
+
+    box.app.reset_counts()
+    resumed = refresh(store, box, since=since)
+    assert not resumed.errors
+    assert box.requests < full_requests * 0.75
+    assert set(store.read()["recording_id"]) == set(full.read()["recording_id"])
+    assert not any((store.path / "_meta").glob("checkpoint-*"))
+
+
+def test_no_half_written_file_is_ever_visible(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.upsert(ra.demo(size=100))
+    leftovers = [p for p in store.path.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_loader_with_store_fetches_only_what_is_missing(tmp_path: Path) -> None:
+    box = Sandbox(seed=6, size=400, providers=["twilio"])
+    store = Store(tmp_path)
+    since = box.config.start
+    first = ra.load_twilio_recordings(since=since, store=store, **box.options("twilio"))
+    first_requests = box.requests
+    assert first.height == 400
+    box.app.reset_counts()
+    again = ra.load_twilio_recordings(since=since, store=store, **box.options("twilio"))
+    assert again.sort("recording_id").equals(first.sort("recording_id"))
+    assert box.requests < first_requests / 4
+    filtered = ra.load_twilio_recordings(status="failed", store=store, **box.options("twilio"))
+    assert set(filtered["status"]) == {"failed"}
+
+
+def test_store_option_validation(tmp_path: Path) -> None:
+    box = Sandbox(seed=6, size=10, providers=["twilio"])
+    with pytest.raises(ra.ConfigError, match="store"):
+        ra.load_twilio_recordings(store="here", **box.options("twilio"))  # type: ignore[arg-type]
+    with pytest.raises(ra.ConfigError, match="raw"):
+        ra.load_twilio_recordings(store=Store(tmp_path), raw=True, **box.options("twilio"))
+    assert box.requests == 0
+
+
+def test_quarter_chunks_are_stable() -> None:
+    start = dt.datetime(2025, 2, 10, tzinfo=dt.UTC)
+    end = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
+    assert [(a.month, b.month) for a, b in quarter_chunks(start, end)] == [(2, 4), (4, 7), (7, 8)]
+
+
+def test_store_files_hold_no_secrets(tmp_path: Path) -> None:
+    box = Sandbox(seed=2, size=50, providers=["twilio"])
+    store = Store(tmp_path)
+    refresh(store, box)
+    token = box["twilio"].credentials["auth_token"].encode()
+    for path in store.path.rglob("*"):
+        if path.is_file():
+            assert token not in path.read_bytes()
