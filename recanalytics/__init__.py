@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+from recanalytics.archive import aarchive_twilio, archive_twilio
 from recanalytics.credentials import (
     Credentials,
     PlivoCredentials,
@@ -41,12 +42,37 @@ from recanalytics.load import (
     load,
     load_with_status,
 )
+from recanalytics.media import adownload_media, download_media
 from recanalytics.options import LoadOptions
+from recanalytics.providers.plivo import (
+    aget_plivo_recording,
+    aload_plivo_recordings,
+    get_plivo_recording,
+    load_plivo_recordings,
+)
+from recanalytics.providers.signalwire import (
+    aget_signalwire_recording,
+    aload_signalwire_recordings,
+    get_signalwire_recording,
+    load_signalwire_recordings,
+)
 from recanalytics.providers.twilio import (
     aget_twilio_recording,
     aload_twilio_recordings,
     get_twilio_recording,
     load_twilio_recordings,
+)
+from recanalytics.providers.twilio_compositions import (
+    aget_twilio_composition,
+    aload_twilio_compositions,
+    get_twilio_composition,
+    load_twilio_compositions,
+)
+from recanalytics.providers.zoom import (
+    aget_zoom_session_recordings,
+    aload_zoom_recordings,
+    get_zoom_session_recordings,
+    load_zoom_recordings,
 )
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
 from recanalytics.store import RefreshReport, Store, UpsertReport
@@ -139,10 +165,21 @@ __all__ = [
     "TwilioCredentials",
     "UpsertReport",
     "ZoomCredentials",
+    "aarchive_twilio",
+    "adownload_media",
+    "aget_plivo_recording",
+    "aget_signalwire_recording",
+    "aget_twilio_composition",
     "aget_twilio_recording",
+    "aget_zoom_session_recordings",
     "aload",
+    "aload_plivo_recordings",
+    "aload_signalwire_recordings",
+    "aload_twilio_compositions",
     "aload_twilio_recordings",
     "aload_with_status",
+    "aload_zoom_recordings",
+    "archive_twilio",
     "billed_minutes",
     "bucket_labels",
     "codec_family",
@@ -162,6 +199,7 @@ __all__ = [
     "container_table",
     "cost_summary",
     "demo",
+    "download_media",
     "duration_bucket",
     "duration_hours",
     "duration_human",
@@ -171,10 +209,18 @@ __all__ = [
     "empty_frame",
     "estimate_bitrate",
     "fill_bitrate",
+    "get_plivo_recording",
+    "get_signalwire_recording",
+    "get_twilio_composition",
     "get_twilio_recording",
+    "get_zoom_session_recordings",
     "load",
+    "load_plivo_recordings",
+    "load_signalwire_recordings",
+    "load_twilio_compositions",
     "load_twilio_recordings",
     "load_with_status",
+    "load_zoom_recordings",
     "monthly_storage_cost",
     "normalize_codec",
     "normalize_container",

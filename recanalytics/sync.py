@@ -30,7 +30,10 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coro)
+        # Not asyncio.run: once nest-asyncio2 is applied it replaces asyncio.run with a version
+        # that leaves a new loop open after every call (ResourceWarning: unclosed event loop).
+        with asyncio.Runner() as runner:
+            return runner.run(coro)
     if id(loop) not in _patched:
         import nest_asyncio2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -15,6 +16,9 @@ from recanalytics.credentials import (
 )
 from recanalytics.errors import ConfigError
 from recanalytics.schema import PROVIDERS
+
+if TYPE_CHECKING:
+    from recanalytics.providers.base import ProviderSpec
 
 CREDENTIALS: dict[str, type[Credentials]] = {
     "twilio": TwilioCredentials,
@@ -34,13 +38,27 @@ def loaders_for(provider: str) -> tuple[Callable[..., Awaitable[pl.DataFrame]], 
     """The async loaders that ``load()`` runs for ``provider`` (each takes since/until)."""
     # Imported here, not at module level: the sandbox imports this module and must not need
     # the HTTP engine.
-    from recanalytics.providers import twilio
+    from recanalytics.providers import plivo, signalwire, twilio, twilio_compositions, zoom
 
     loaders: dict[str, tuple[Callable[..., Awaitable[pl.DataFrame]], ...]] = {
-        "twilio": (twilio.aload_twilio_recordings,),
-        "plivo": (),
-        "zoom": (),
-        "signalwire": (),
+        "twilio": (twilio.aload_twilio_recordings, twilio_compositions.aload_twilio_compositions),
+        "plivo": (plivo.aload_plivo_recordings,),
+        "zoom": (zoom.aload_zoom_recordings,),
+        "signalwire": (signalwire.aload_signalwire_recordings,),
     }
     credentials_class(provider)
     return loaders[provider]
+
+
+def spec_for(provider: str) -> ProviderSpec:
+    """The connection facts (host, auth, rate) of ``provider``."""
+    from recanalytics.providers import plivo, signalwire, twilio, zoom
+
+    specs: dict[str, ProviderSpec] = {
+        "twilio": twilio.TWILIO,
+        "plivo": plivo.PLIVO,
+        "zoom": zoom.ZOOM,
+        "signalwire": signalwire.SIGNALWIRE,
+    }
+    credentials_class(provider)
+    return specs[provider]

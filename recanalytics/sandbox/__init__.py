@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from recanalytics.credentials import Credentials
 from recanalytics.providers.registry import credentials_class
-from recanalytics.sandbox import twilio
+from recanalytics.sandbox import plivo, signalwire, storage, twilio, zoom
 from recanalytics.sandbox.common import DEFAULT_END, DEFAULT_START, DataConfig
 from recanalytics.sandbox.core import Faults, Route, SandboxApp, SandboxRequest, SandboxResponse
 from recanalytics.sandbox.serve import SandboxServer, SandboxTransport
@@ -40,6 +40,9 @@ class Emulator(Protocol):
 
 EMULATORS: dict[str, type[Any]] = {
     "twilio": twilio.TwilioEmulator,
+    "plivo": plivo.PlivoEmulator,
+    "signalwire": signalwire.SignalWireEmulator,
+    "zoom": zoom.ZoomEmulator,
 }
 
 
@@ -90,7 +93,7 @@ class Sandbox:
         else:
             limits = {}
         self.app = SandboxApp(
-            [route for e in self.emulators.values() for route in e.routes()],
+            [route for e in self.emulators.values() for route in e.routes()] + storage.routes(),
             error_bodies={name: e.error_body for name, e in self.emulators.items()},
             latency=latency,
             rate_limits=limits,

@@ -1,9 +1,11 @@
-"""Emulator of Twilio Video ``/v1/Recordings`` with a synthetic dataset of rooms and tracks."""
+"""Emulator of Twilio Video ``/v1/Recordings`` and ``/v1/Compositions`` with a synthetic dataset
+of rooms, their tracks and their compositions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ MEDIA_TYPES = ("audio", "video", "data")
 # (codec as Twilio spells it, typical kbps)
 AUDIO_CODECS = (("OPUS", 40.0), ("opus", 40.0), ("PCMU", 64.0))
 VIDEO_CODECS = (("VP8", 900.0), ("H264", 1200.0))
+PAGING_PARAMS = ("Page", "PageToken")
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -145,6 +148,138 @@ def generate(config: DataConfig) -> tuple[list[Room], list[Track]]:
     return rooms, tracks[: config.size]
 
 
+COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
+# 720x1280 (portrait) and 1024x768 are unusual but legal.
+RESOLUTIONS = ("1280x720", "1280x720", "640x480", "1920x1080", "1024x768", "720x1280")
+ROOM_SID_RE = re.compile(r"^RM[0-9a-fA-F]{32}$")
+
+
+@dataclass
+class Composition:
+    created: dt.datetime
+    sid: str
+    room_sid: str
+    status: str
+    format: str
+    resolution: str
+    layout: dict[str, Any]
+    audio_sources: list[str]
+    audio_sources_excluded: list[str]
+    trim: bool
+    bitrate: int
+    size: int | None
+    duration: int
+    completed: dt.datetime | None
+    deleted: dt.datetime | None
+    status_callback: str | None
+
+    @property
+    def key(self) -> float:
+        return self.created.timestamp()
+
+
+def region(sources: list[str], **overrides: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "reuse": "show_oldest",
+        "width": 0,
+        "height": 0,
+        "x_pos": 0,
+        "y_pos": 0,
+        "z_pos": 0,
+        "max_rows": 0,
+        "max_columns": 0,
+        "video_sources": sources,
+        "video_sources_excluded": [],
+        "cells_excluded": [],
+    }
+    return layout | overrides
+
+
+def generate_compositions(config: DataConfig, rooms: list[Room]) -> list[Composition]:
+    """About one composition per three rooms, made after the room ended.
+
+    Its own random stream, so the rooms and tracks are the same with or without compositions.
+    """
+    rng = config.rng(f"{NAME}-compositions")
+    # Compositions of the last two weeks may still be queued or processing.
+    recent = config.end - dt.timedelta(days=14)
+    latest = config.end - dt.timedelta(seconds=1)
+    compositions: list[Composition] = []
+    for room in rooms:
+        roll = rng.random()
+        count = 0 if roll >= 0.3 else (2 if roll < 0.03 else 1)
+        for _ in range(count):
+            created = room.created + dt.timedelta(seconds=room.duration + rng.randint(5, 3600))
+            created = min(created, latest)
+            shape = rng.random()
+            if shape < 0.2:
+                layout: dict[str, Any] = {}  # audio-only composition
+            elif shape < 0.4:
+                layout = {
+                    "grid": region(["*"]),
+                    "pip": region(["RT" + "0" * 32], reuse="none", x_pos=100, y_pos=600, z_pos=10),
+                }
+            else:
+                layout = {"grid": region(["*"] if rng.random() < 0.7 else ["video-*"])}
+            audio_only = not layout
+            trim = rng.random() < 0.6
+            duration = max(1, int(room.duration * (rng.uniform(0.7, 1.0) if trim else 1.0)))
+            kbps = rng.uniform(48, 128) if audio_only else rng.uniform(500, 2500)
+            size: int | None = int(duration * kbps * 1000 / 8 * rng.uniform(0.9, 1.1))
+            # Twilio's bitrate is sometimes 0 on finished compositions (unit unstated).
+            bitrate = round(kbps) if rng.random() < 0.9 else 0
+            status = "completed"
+            deleted = None
+            roll = rng.random()
+            if created > recent and roll < 0.6:
+                status = "enqueued" if roll < 0.2 else "processing"
+            elif roll < 0.04:
+                status = "failed"
+            elif roll < 0.1:
+                status = "deleted"
+            completed: dt.datetime | None = created + dt.timedelta(
+                seconds=int(duration * rng.uniform(0.2, 1.5)) + 10
+            )
+            if status in ("enqueued", "processing", "failed"):
+                size, duration, bitrate = None, 0, 0
+                completed = None if status != "failed" else completed
+            if status == "deleted":
+                assert completed is not None
+                deleted = completed + dt.timedelta(
+                    days=rng.randint(1, 60), seconds=rng.randint(0, 86399)
+                )
+            callback_roll = rng.random()
+            callback = (
+                None
+                if callback_roll < 0.7
+                else "https://callbacks.example.com/compositions"
+                if callback_roll < 0.95
+                # Basic-auth credentials in a callback URL are legal, and a secret.
+                else "https://hook-user:hook-pass@callbacks.example.com/compositions"
+            )
+            compositions.append(
+                Composition(
+                    created=created,
+                    sid=hex_sid(rng, "CJ"),
+                    room_sid=room.sid,
+                    status=status,
+                    format="mp4" if rng.random() < 0.75 else "webm",
+                    resolution=rng.choice(RESOLUTIONS),
+                    layout=layout,
+                    audio_sources=["*"] if rng.random() < 0.8 else ["audio-1", "audio-2*"],
+                    audio_sources_excluded=[] if rng.random() < 0.9 else ["audio-3"],
+                    trim=trim,
+                    bitrate=bitrate,
+                    size=size,
+                    duration=duration,
+                    completed=completed,
+                    deleted=deleted,
+                    status_callback=callback,
+                )
+            )
+    return compositions
+
+
 def iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -170,6 +305,9 @@ class TwilioEmulator:
         self.rooms, tracks = generate(config)
         self.tracks = TimeIndex(tracks, key=lambda t: t.key)
         self.tracks_by_sid = {t.sid: t for t in tracks}
+        compositions = generate_compositions(config, self.rooms)
+        self.compositions = TimeIndex(compositions, key=lambda c: c.key)
+        self.compositions_by_sid = {c.sid: c for c in compositions}
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
@@ -192,6 +330,16 @@ class TwilioEmulator:
                 "GET",
                 re.compile(r"/v1/Recordings/(?P<sid>[^/]+)"),
                 self.get_recording,
+                self.authorize,
+            ),
+            Route(
+                NAME, "GET", re.compile(r"/v1/Compositions"), self.list_compositions, self.authorize
+            ),
+            Route(
+                NAME,
+                "GET",
+                re.compile(r"/v1/Compositions/(?P<sid>[^/]+)"),
+                self.get_composition,
                 self.authorize,
             ),
         ]
@@ -226,7 +374,6 @@ class TwilioEmulator:
         page_size_text = request.get("PageSize") or "50"
         if not page_size_text.isdigit() or not 1 <= int(page_size_text) <= 100:
             return error(400, f"PageSize must be between 1 and 100, got {page_size_text}")
-        page_size = int(page_size_text)
         status = request.get("Status")
         if status is not None and status not in STATUSES:
             return error(400, f"Invalid Status: {status}")
@@ -249,9 +396,21 @@ class TwilioEmulator:
                 and groups <= {t.room_sid, t.participant_sid}
             )
 
-        ignore = ("Page", "PageToken")
-        key = query_key(request.query, ignore)
+        key = query_key(request.query, PAGING_PARAMS)
         selected = self.tracks.select(key, after, before, keep)
+        return self.page(request, "/v1/Recordings", "recordings", key, selected, self.track_json)
+
+    def page(
+        self,
+        request: SandboxRequest,
+        path: str,
+        list_key: str,
+        key: str,
+        selected: list[Any],
+        render: Callable[[Any, str], dict[str, Any]],
+    ) -> SandboxResponse:
+        """One page of ``selected`` in Twilio's envelope, with page tokens bound to ``key``."""
+        page_size = int(request.get("PageSize") or "50")
         offset = 0
         token = request.get("PageToken")
         if token is not None:
@@ -264,14 +423,14 @@ class TwilioEmulator:
         page_text = request.get("Page") or "0"
         page = int(page_text) if page_text.isdigit() else 0
         chunk = selected[offset : offset + page_size]
-        base = [(k, v) for k, v in request.query if k not in ignore]
+        base = [(k, v) for k, v in request.query if k not in PAGING_PARAMS]
         origin = request.origin
         next_url = None
         if offset + page_size < len(selected):
             token_next = encode_token("PT", {"o": offset + page_size, "k": key})
             next_url = with_query(
                 origin,
-                "/v1/Recordings",
+                path,
                 [*base, ("Page", str(page + 1)), ("PageToken", token_next)],
             )
         previous_url = None
@@ -279,20 +438,20 @@ class TwilioEmulator:
             token_prev = encode_token("PT", {"o": max(0, offset - page_size), "k": key})
             previous_url = with_query(
                 origin,
-                "/v1/Recordings",
+                path,
                 [*base, ("Page", str(max(0, page - 1))), ("PageToken", token_prev)],
             )
         meta = {
-            "key": "recordings",
+            "key": list_key,
             "page": page,
             "page_size": page_size,
-            "first_page_url": with_query(origin, "/v1/Recordings", [*base, ("Page", "0")]),
+            "first_page_url": with_query(origin, path, [*base, ("Page", "0")]),
             "previous_page_url": previous_url,
-            "url": with_query(origin, "/v1/Recordings", list(request.query)),
+            "url": with_query(origin, path, list(request.query)),
             "next_page_url": next_url,
         }
         return SandboxResponse.json(
-            200, {"recordings": [self.track_json(t, origin) for t in chunk], "meta": meta}
+            200, {list_key: [render(r, origin) for r in chunk], "meta": meta}
         )
 
     def get_recording(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
@@ -301,3 +460,62 @@ class TwilioEmulator:
         if track is not None:
             return SandboxResponse.json(200, self.track_json(track, request.origin))
         return error(404, f"The requested resource /Recordings/{sid} was not found")
+
+    def composition_json(self, c: Composition, origin: str) -> dict[str, Any]:
+        url = f"{origin}/v1/Compositions/{c.sid}"
+        return {
+            "account_sid": ACCOUNT_SID,
+            "status": c.status,
+            "date_created": iso(c.created),
+            "date_completed": iso(c.completed),
+            "date_deleted": iso(c.deleted),
+            "sid": c.sid,
+            "room_sid": c.room_sid,
+            "audio_sources": c.audio_sources,
+            "audio_sources_excluded": c.audio_sources_excluded,
+            "video_layout": c.layout,
+            "resolution": c.resolution,
+            "trim": c.trim,
+            "format": c.format,
+            "bitrate": c.bitrate,
+            "size": c.size,
+            "duration": c.duration,
+            "media_external_location": None,
+            "status_callback": c.status_callback,
+            "status_callback_method": "POST" if c.status_callback else None,
+            "url": url,
+            "links": {"media": f"{url}/Media"},
+        }
+
+    def list_compositions(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
+        page_size_text = request.get("PageSize") or "50"
+        if not page_size_text.isdigit() or not 1 <= int(page_size_text) <= 100:
+            return error(400, f"PageSize must be between 1 and 100, got {page_size_text}")
+        status = request.get("Status")
+        if status is not None and status not in COMPOSITION_STATUSES:
+            return error(400, f"Invalid Status: {status}")
+        room = request.get("RoomSid")
+        if room is not None and not ROOM_SID_RE.match(room):
+            return error(400, f"Invalid RoomSid: {room}")
+        after_text, before_text = request.get("DateCreatedAfter"), request.get("DateCreatedBefore")
+        after = parse_time(after_text) if after_text else None
+        before = parse_time(before_text) if before_text else None
+        if (after_text and after is None) or (before_text and before is None):
+            return error(400, "DateCreatedAfter and DateCreatedBefore must be ISO 8601 date-times")
+
+        def keep(c: Composition) -> bool:
+            return (status is None or c.status == status) and (room is None or c.room_sid == room)
+
+        # The list name is part of the key, so a recordings page token is refused here.
+        key = query_key([*request.query, ("_list", "compositions")], PAGING_PARAMS)
+        selected = self.compositions.select(key, after, before, keep)
+        return self.page(
+            request, "/v1/Compositions", "compositions", key, selected, self.composition_json
+        )
+
+    def get_composition(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
+        sid = match["sid"]
+        composition = self.compositions_by_sid.get(sid)
+        if composition is not None:
+            return SandboxResponse.json(200, self.composition_json(composition, request.origin))
+        return error(404, f"The requested resource /Compositions/{sid} was not found")

@@ -1,0 +1,156 @@
+"""Archiving everything a Twilio Video account holds before the service shuts down (2026-12-05).
+
+The archive folder holds, for track recordings and compositions alike: the unified rows
+(parquet and CSV), the provider's own rows with every field it sent (parquet, ``raw``), optional
+media files, and ``manifest.json`` with counts, totals and a SHA-256 for every file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import importlib.metadata
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from recanalytics.incremental import FIRST_RUN_SINCE
+from recanalytics.media import adownload_media
+from recanalytics.providers.twilio import aload_twilio_recordings
+from recanalytics.providers.twilio_compositions import aload_twilio_compositions
+from recanalytics.store import private_write, write_json
+from recanalytics.sync import run_sync
+from recanalytics.windows import WhenLike, parse_range
+
+MANIFEST = "manifest.json"
+
+
+def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """Durations as seconds and enums as text, so a spreadsheet reads the CSV as is."""
+    durations = [name for name, dtype in frame.schema.items() if dtype == pl.Duration]
+    return frame.with_columns(
+        [(pl.col(name).dt.total_milliseconds() / 1000).alias(f"{name}_s") for name in durations]
+        + [pl.col(pl.Enum, pl.Categorical).cast(pl.String)]
+    ).drop(durations)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _totals(frame: pl.DataFrame) -> dict[str, Any]:
+    by_status = frame.group_by("status").len().sort("status")
+    return {
+        "recordings": frame.height,
+        "hours": round((frame["duration"].dt.total_milliseconds().sum() or 0) / 3_600_000, 3),
+        "bytes": int(frame["size_bytes"].sum() or 0),
+        "by_status": {str(s): int(n) for s, n in by_status.iter_rows()},
+        "created_from": str(frame["created_at"].min()) if frame.height else None,
+        "created_until": str(frame["created_at"].max()) if frame.height else None,
+    }
+
+
+async def aarchive_twilio(
+    out: str | os.PathLike[str],
+    *,
+    media: bool = False,
+    since: WhenLike | None = None,
+    until: WhenLike | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Archive every Twilio Video track recording and composition into ``out``.
+
+    Parameters
+    ----------
+    out : path
+        The archive folder (created; existing files are replaced).
+    media : bool, default False
+        Also download every available media file (resumable: run again to finish).
+    since, until : optional
+        Default: everything from 2015-01-01 (Twilio Video's launch) until now.
+    **options
+        Loader options (``credentials``, ``base_url``, ``transport``, ``progress`` …).
+
+    Returns
+    -------
+    dict
+        The manifest that was written to ``out/manifest.json``.
+
+    Examples
+    --------
+    >>> manifest = ra.archive_twilio("twilio-archive", media=True)
+    >>> manifest["tracks"]["recordings"], manifest["compositions"]["recordings"]
+    """
+    start, end = parse_range(since, until)
+    start = start or FIRST_RUN_SINCE
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tracks, compositions, tracks_raw, compositions_raw = await asyncio.gather(
+        aload_twilio_recordings(since=start, until=end, **options),
+        aload_twilio_compositions(since=start, until=end, **options),
+        aload_twilio_recordings(since=start, until=end, **options, raw=True),
+        aload_twilio_compositions(since=start, until=end, **options, raw=True),
+    )
+    unified = pl.concat([tracks, compositions])
+    files: dict[str, pl.DataFrame] = {
+        "recordings.parquet": unified,
+        "tracks_raw.parquet": tracks_raw,
+        "compositions_raw.parquet": compositions_raw,
+    }
+    for name, frame in files.items():
+        private_write(root / name, frame.write_parquet)
+    private_write(root / "recordings.csv", csv_ready(unified).write_csv)
+    manifest: dict[str, Any] = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "recanalytics": importlib.metadata.version("recanalytics"),
+        "provider": "twilio",
+        "period": {"since": start.isoformat(), "until": end.isoformat() if end else None},
+        "tracks": _totals(tracks),
+        "compositions": _totals(compositions),
+    }
+    if media:
+        credentials = options.get("credentials")
+        result = await adownload_media(
+            unified,
+            root / "media",
+            credentials={"twilio": credentials} if credentials is not None else None,
+            transport=options.get("transport"),
+            progress=options.get("progress"),
+        )
+        private_write(root / "media.csv", result.write_csv)
+        counts = result.group_by("status").len().sort("status")
+        manifest["media"] = {
+            "files": {str(s): int(n) for s, n in counts.iter_rows()},
+            "bytes": int(result["bytes"].sum() or 0),
+        }
+    manifest["files"] = {
+        str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name != MANIFEST and not path.name.endswith(".part")
+    }
+    write_json(root / MANIFEST, manifest)
+    return manifest
+
+
+def archive_twilio(
+    out: str | os.PathLike[str],
+    *,
+    media: bool = False,
+    since: WhenLike | None = None,
+    until: WhenLike | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Synchronous :func:`aarchive_twilio`.
+
+    Examples
+    --------
+    >>> manifest = ra.archive_twilio("twilio-archive")      # credentials from the environment
+    """
+    return run_sync(aarchive_twilio(out, media=media, since=since, until=until, **options))

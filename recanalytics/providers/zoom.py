@@ -1,0 +1,560 @@
+"""Zoom Video SDK cloud recordings (``GET /v2/videosdk/recordings`` and
+``GET /v2/videosdk/sessions/{sessionId}/recordings``).
+
+Zoom lists *sessions*, each carrying its files; the unified frame has one row per file:
+``session_file`` rows from ``recording_files`` and ``participant_file`` rows from
+``participant_video_files`` / ``participant_audio_files``, each with its session's id, name and
+start.
+
+How this module reads the API, where the contract leaves room:
+
+* Auth is an API JWT (HS256 over ``iss``/``iat``/``exp``) built with the standard library and
+  renewed by :class:`ZoomJWTAuth` within 60 s of its expiry, so a long load never sends an
+  expired token.
+* ``from``/``to`` are whole UTC days, inclusive, at most one month apart: a range is split into
+  month windows (:func:`recanalytics.windows.split_months`) loaded concurrently, and rows are
+  then kept precisely in ``[since, until)`` by the session start (the file start when the
+  session has none; rows with neither are kept). With no ``since`` the last 30 days are loaded.
+* A ``next_page_token`` lives 15 minutes. When Zoom answers that it expired, the window is
+  loaded again from its first page and what was read of it before is discarded, so nothing is
+  lost or counted twice.
+* The trash cannot be date-filtered, so ``trash=True`` with ``since``/``until`` is a
+  ``ConfigError`` rather than a silently ignored range.
+* CC and TIMELINE files have no ``id``: their ``recording_id`` is derived (``derived-`` + a hash
+  of session id, row kind, file type, start, end and an ordinal among identical files), stable
+  from one load to the next and distinct per file, so de-duplication never merges two of them.
+* ``media_type`` is ``text`` for transcripts, chat, captions, timelines and summaries, ``audio``
+  for M4A and audio-only MP4, ``video`` for other MP4, ``data`` for polls (CSV) and thumbnails
+  (TB). ``codec`` is inferred (Zoom does not report it): ``h264`` for video MP4, ``aac`` for
+  audio. ``status`` is ``deleted`` for a file in the trash (``deleted_time`` set or listed with
+  ``trash=True``), else Zoom's value lower-cased; CC and TIMELINE files have none (null).
+* ``created_at`` is the session start, ``started_at``/``ended_at`` the file's
+  ``recording_start``/``recording_end``; ``duration`` is their difference (Zoom's session
+  ``duration`` has no documented unit and stays in the raw frame).
+* Download URLs can carry ``access_token=``: every URL column is redacted.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Literal, Unpack
+from urllib.parse import quote
+
+import httpx
+import polars as pl
+
+from recanalytics import validate
+from recanalytics.credentials import Credentials, ZoomCredentials
+from recanalytics.engine import Session
+from recanalytics.errors import ConfigError, ProviderError
+from recanalytics.fields import F, RecordSpec, as_bool, as_int, as_iso_time, as_lower, as_str
+from recanalytics.incremental import storable
+from recanalytics.options import Context, LoadOptions, resolve
+from recanalytics.paging import Pager, PageRequest, TokenPager
+from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
+from recanalytics.providers.common import UTC_TIME, bitrate_kbps
+from recanalytics.redact import redact_url
+from recanalytics.sync import syncify
+from recanalytics.windows import WhenLike, parse_range, split_months
+
+log = logging.getLogger("recanalytics")
+
+JWT_LIFETIME = 3600  # seconds; Zoom accepts at most 2 hours
+JWT_MAX_LIFETIME = 7200
+JWT_RENEW_WITHIN = 60  # renew a token this close to its expiry (as Zoom's Rivet SDK does)
+PAGE_SIZE_MAX = 300
+TRASH_TYPES = ("session_recordings", "recording_file")
+DEFAULT_LOOKBACK = dt.timedelta(days=30)
+MAX_RESTARTS = 3  # reloads of one window after its page token expired
+
+# file list in a session -> row kind
+FILE_LISTS = (
+    ("recording_files", "session_file"),
+    ("participant_video_files", "participant_file"),
+    ("participant_audio_files", "participant_file"),
+)
+TEXT_FILE_TYPES = ("TRANSCRIPT", "CHAT", "CC", "TIMELINE", "CHAT_MESSAGE", "SUMMARY")
+DATA_FILE_TYPES = ("CSV", "TB")
+FILE_TYPE_CONTAINERS = {
+    "MP4": "mp4",
+    "M4A": "m4a",
+    "TRANSCRIPT": "vtt",
+    "CC": "vtt",
+    "CHAT": "txt",
+    "TIMELINE": "json",
+    "CSV": "csv",
+    "CHAT_MESSAGE": "json",
+}
+
+
+# --- the API JWT -------------------------------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def make_jwt(api_key: str, api_secret: str, *, issued_at: int, lifetime: int) -> str:
+    """An HS256 API JWT over ``{"iss", "iat", "exp"}``, as Zoom's REST API expects.
+
+    Examples
+    --------
+    >>> token = make_jwt("key", "secret", issued_at=1_700_000_000, lifetime=3600)
+    >>> token.count(".")
+    2
+    """
+    header = {"alg": "HS256", "typ": "JWT"}
+    payload = {"iss": api_key, "iat": issued_at, "exp": issued_at + lifetime}
+    signing_input = ".".join(
+        _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, payload)
+    )
+    signature = hmac.new(api_secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+class ZoomJWTAuth(httpx.Auth):
+    """Sends ``Authorization: Bearer <API JWT>``, signing a new token before the last expires.
+
+    Parameters
+    ----------
+    api_key, api_secret : str
+        The Video SDK *API* key and secret.
+    lifetime : int
+        Seconds a token is valid (1 to 7200; Zoom refuses more than 2 hours).
+    renew_within : int
+        A token this close to its expiry (seconds) is replaced before the next request.
+    clock : callable
+        Seconds since the epoch (tests pass a fake clock).
+
+    Examples
+    --------
+    >>> auth = ZoomJWTAuth("key", "secret")
+    >>> "secret" in repr(auth)
+    False
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        *,
+        lifetime: int = JWT_LIFETIME,
+        renew_within: int = JWT_RENEW_WITHIN,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not 0 < lifetime <= JWT_MAX_LIFETIME:
+            raise ConfigError("lifetime", f"seconds from 1 to {JWT_MAX_LIFETIME}", lifetime)
+        if not 0 <= renew_within < lifetime:
+            raise ConfigError("renew_within", "seconds >= 0 and below the lifetime", renew_within)
+        self._key = api_key
+        self._secret = api_secret
+        self.lifetime = lifetime
+        self.renew_within = renew_within
+        self.clock = clock
+        self._token: str | None = None
+        self.expires_at = 0
+        self.issued = 0  # tokens signed so far
+
+    def __repr__(self) -> str:
+        return f"ZoomJWTAuth(api_key={self._key!r}, api_secret='***')"
+
+    def token(self) -> str:
+        """The current token, signing a new one when none is valid for ``renew_within`` more s."""
+        now = int(self.clock())
+        if self._token is None or now >= self.expires_at - self.renew_within:
+            self._token = make_jwt(self._key, self._secret, issued_at=now, lifetime=self.lifetime)
+            self.expires_at = now + self.lifetime
+            self.issued += 1
+        return self._token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        yield request
+
+
+@dataclass(frozen=True)
+class ZoomSpec(ProviderSpec):
+    """Zoom's connection facts; authorises with :class:`ZoomJWTAuth` instead of Basic auth."""
+
+    def auth(self, credentials: Credentials) -> httpx.Auth:
+        if not isinstance(credentials, ZoomCredentials):  # pragma: no cover - resolve() coerces
+            raise ConfigError("credentials", "ZoomCredentials", type(credentials).__name__)
+        assert credentials.api_key and credentials.api_secret
+        return ZoomJWTAuth(credentials.api_key, credentials.api_secret)
+
+
+ZOOM = ZoomSpec(
+    name="zoom",
+    credentials=ZoomCredentials,
+    base_url="https://api.zoom.us",
+    rate=20.0,  # the Medium category on a Pro plan; Business and up allow 60/s
+    concurrency=8,
+)
+
+
+# --- sessions to file rows ---------------------------------------------------------------
+
+
+def as_safe_url(value: Any) -> str:
+    """A URL with ``access_token`` (and any other secret query value) redacted."""
+    return redact_url(as_str(value)) or ""
+
+
+def derived_id(session_id: Any, kind: str, item: dict[str, Any], ordinal: int) -> str:
+    """A stable id for a file Zoom gives none (CC, TIMELINE)."""
+    parts = [
+        str(session_id or ""),
+        kind,
+        str(item.get("file_type") or ""),
+        str(item.get("recording_start") or ""),
+        str(item.get("recording_end") or ""),
+        str(ordinal),
+    ]
+    return "derived-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def flatten_session(session: Any, *, trash: bool = False) -> list[Any]:
+    """One record per file of ``session``, each carrying the session's own fields.
+
+    A session that is not an object is kept whole (it becomes a row of nulls with the value in
+    ``extra``); a file list that is not a list counts as one malformed file.
+    """
+    if not isinstance(session, dict):
+        return [session]
+    carried = {k: v for k, v in session.items() if k not in dict(FILE_LISTS)}
+    session_id = session.get("session_id")
+    ordinals: Counter[tuple[str, ...]] = Counter()
+    rows: list[Any] = []
+    for list_key, kind in FILE_LISTS:
+        items = session.get(list_key)
+        if items is None:
+            continue
+        for item in items if isinstance(items, list) else [items]:
+            file = item if isinstance(item, dict) else {}
+            own = file.get("id")
+            if isinstance(own, str | int) and not isinstance(own, bool) and str(own).strip():
+                recording_id = str(own)
+            else:
+                sid = session_id if session_id is not None else file.get("session_id")
+                same = (kind, *(str(file.get(k)) for k in ("file_type", "recording_start")))
+                same = (*same, str(file.get("recording_end")))
+                recording_id = derived_id(sid, kind, file, ordinals[same])
+                ordinals[same] += 1
+            rows.append(
+                {
+                    "kind": kind,
+                    "recording_id": recording_id,
+                    "in_trash": trash,
+                    "session": carried,
+                    "file": item,
+                }
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class ZoomFiles(Endpoint):
+    """The list endpoint flattened into file rows; ``since``/``until`` filter precisely."""
+
+    trash: bool = False
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def pager(self, ctx: Context, first: PageRequest) -> Pager:
+        return TokenPager(self.provider.name, first, max_pages=ctx.max_pages)
+
+    def sessions(self, body: Any) -> list[Any]:
+        value = body.get("sessions") if isinstance(body, dict) else None
+        if isinstance(value, list):
+            return value
+        # Zoom's own reference shows a bare session as the list answer: read it as one.
+        if isinstance(body, dict) and any(k in body for k, _ in FILE_LISTS):
+            return [body]
+        return []
+
+    def records(self, body: Any) -> list[Any]:
+        return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
+
+    def single_records(self, body: Any) -> list[Any]:
+        return flatten_session(body, trash=self.trash)
+
+    async def fetch(
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec
+    ) -> list[pl.DataFrame]:
+        """Page one window to its end; reload it from page 1 if its page token expires."""
+        for restart in range(MAX_RESTARTS + 1):
+            issues = spec.issues.copy()
+            pager = self.pager(ctx, first)
+            frames: list[pl.DataFrame] = []
+            request: PageRequest | None = first
+            try:
+                while request is not None:
+                    body = await session.get_json(request.url, request.params)
+                    records = self.records(body)
+                    frames.append(spec.frame(records))
+                    session.page_done(len(records))
+                    # The pager counts sessions: a page of sessions without files is not empty.
+                    request = pager.next(body, len(self.sessions(body)))
+                return frames
+            except ProviderError as exc:
+                if not (restart < MAX_RESTARTS and request is not first and token_expired(exc)):
+                    raise
+                log.info("zoom: next_page_token expired; reloading the window from page 1")
+                spec.issues.clear()
+                spec.issues.update(issues)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        if self.since is not None or self.until is not None:
+            start = pl.coalesce("session_start_time", "recording_start")
+            keep = pl.lit(True)
+            if self.since is not None:
+                keep = keep & (start >= self.since)
+            if self.until is not None:
+                keep = keep & (start < self.until)
+            raw = raw.filter(start.is_null() | keep)
+        return super().finish(raw, ctx)
+
+    def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
+        file_type = pl.col("file_type").str.strip_chars().str.to_uppercase()
+        extension = pl.col("file_extension").str.strip_chars().str.to_lowercase()
+        audio_only = pl.col("recording_type").str.to_lowercase() == "audio_only"
+        container = pl.coalesce(
+            extension, file_type.replace_strict(FILE_TYPE_CONTAINERS, default=None)
+        )
+        media_type = (
+            pl.when(file_type.is_in(TEXT_FILE_TYPES))
+            .then(pl.lit("text"))
+            .when((file_type == "M4A") | (container == "m4a") | audio_only)
+            .then(pl.lit("audio"))
+            .when((file_type == "MP4") | (container == "mp4"))
+            .then(pl.lit("video"))
+            .when(file_type.is_in(DATA_FILE_TYPES))
+            .then(pl.lit("data"))
+        )
+        codec = (
+            pl.when(media_type == "video")
+            .then(pl.lit("h264"))
+            .when(media_type == "audio")
+            .then(pl.lit("aac"))
+        )
+        start, end = pl.col("recording_start"), pl.col("recording_end")
+        duration = pl.when(end >= start).then((end - start).cast(pl.Duration("ms")))
+        deleted = pl.col("deleted_time").is_not_null() | pl.col("in_trash").fill_null(False)
+        return raw.select(
+            provider=pl.lit("zoom"),
+            kind=pl.col("kind"),
+            recording_id=pl.col("recording_id"),
+            group_id=pl.coalesce("session_id", "file_session_id"),
+            group_name=pl.col("session_name"),
+            participant_id=pl.col("user_id"),
+            track_name=pl.coalesce("recording_type", "file_name"),
+            status=pl.when(deleted).then(pl.lit("deleted")).otherwise(pl.col("status")),
+            media_type=media_type,
+            codec=codec,
+            container=container,
+            created_at=pl.coalesce("session_start_time", "recording_start"),
+            started_at=start,
+            ended_at=end,
+            deleted_at=pl.col("deleted_time"),
+            duration=duration,
+            size_bytes=pl.col("file_size"),
+            bitrate_kbps=bitrate_kbps(pl.col("file_size"), duration),
+            media_url=pl.coalesce("download_url", "external_storage_url"),
+        )
+
+
+def token_expired(exc: ProviderError) -> bool:
+    """Whether Zoom refused a ``next_page_token`` as expired or invalid (HTTP 400)."""
+    message = exc.message.lower()
+    return exc.status == 400 and ("next page token" in message or "next_page_token" in message)
+
+
+SESSION_FILES = ZoomFiles(
+    provider=ZOOM,
+    list_key="sessions",
+    id_column="recording_id",
+    fields=(
+        F("recording_id"),
+        F("kind"),
+        F("in_trash", pl.Boolean, as_bool),
+        F("id", path="file.id"),
+        F("session_id", path="session.session_id"),
+        F("session_name", path="session.session_name"),
+        F("session_key", path="session.session_key"),
+        F("session_start_time", UTC_TIME, as_iso_time, path="session.start_time"),
+        F("session_duration", pl.Int64, as_int, path="session.duration"),
+        F("total_size", pl.Int64, as_int, path="session.total_size"),
+        F("recording_count", pl.Int64, as_int, path="session.recording_count"),
+        F("file_session_id", path="file.session_id"),
+        F("recording_start", UTC_TIME, as_iso_time, path="file.recording_start"),
+        F("recording_end", UTC_TIME, as_iso_time, path="file.recording_end"),
+        F("file_type", path="file.file_type"),
+        F("file_extension", path="file.file_extension"),
+        F("file_name", path="file.file_name"),
+        F("file_size", pl.Int64, as_int, path="file.file_size"),
+        F("status", parse=as_lower, path="file.status"),
+        F("deleted_time", UTC_TIME, as_iso_time, path="file.deleted_time"),
+        F("recording_type", path="file.recording_type"),
+        F("user_id", path="file.user_id"),
+        F("user_name", path="file.user_name"),
+        F("download_url", parse=as_safe_url, path="file.download_url"),
+        F("play_url", parse=as_safe_url, path="file.play_url"),
+        F("external_storage_url", parse=as_safe_url, path="file.external_storage_url"),
+    ),
+)
+
+
+# --- loaders ------------------------------------------------------------------------------
+
+
+def session_path(session_id: str) -> str:
+    """The per-session path, with the id encoded as Zoom requires.
+
+    ``/`` and ``+`` (and every other reserved character) are always percent-encoded; an id
+    that starts with ``/`` or contains ``//`` is encoded twice.
+
+    Examples
+    --------
+    >>> session_path("ab/c+d==")
+    '/v2/videosdk/sessions/ab%2Fc%2Bd%3D%3D/recordings'
+    >>> session_path("//x")
+    '/v2/videosdk/sessions/%252F%252Fx/recordings'
+    """
+    encoded = quote(session_id, safe="-_.!~*'()")
+    if session_id.startswith("/") or "//" in session_id:
+        encoded = quote(encoded, safe="-_.!~*'()")
+    return f"/v2/videosdk/sessions/{encoded}/recordings"
+
+
+def day_windows(
+    start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime | None, list[tuple[dt.date, dt.date]]]:
+    """The instants to filter on and the inclusive ``from``/``to`` day ranges to request."""
+    now = dt.datetime.now(dt.UTC)
+    if start is None:
+        start = (end or now) - DEFAULT_LOOKBACK
+    last = (end or now) - dt.timedelta(microseconds=1)
+    return start, end, split_months(start.date(), last.date())
+
+
+@storable("zoom", kinds=("session_file", "participant_file"))
+async def aload_zoom_recordings(
+    *,
+    since: WhenLike | None = None,
+    until: WhenLike | None = None,
+    trash: bool = False,
+    trash_type: Literal["session_recordings", "recording_file"] | None = None,
+    page_size: int = PAGE_SIZE_MAX,
+    **options: Unpack[LoadOptions],
+) -> pl.DataFrame:
+    """Load Zoom Video SDK cloud recordings (``GET /v2/videosdk/recordings``), one row per file.
+
+    The range is requested as whole UTC days in windows of at most one month, loaded
+    concurrently, then filtered precisely to ``[since, until)`` on the session start.
+
+    Parameters
+    ----------
+    since, until : str, date or datetime, optional
+        Session start on or after ``since`` and before ``until``; naive is UTC. Default: the
+        30 days before ``until`` (or now).
+    trash : bool, default False
+        List the trash instead (every row then has status ``deleted``). Zoom cannot
+        date-filter the trash, so ``since``/``until`` must be left out.
+    trash_type : {'session_recordings', 'recording_file'}, optional
+        With ``trash=True``: whole sessions, or single files, moved to the trash.
+    page_size : int, default 300
+        Sessions per page, 1 to 300.
+    **options
+        :class:`~recanalytics.options.LoadOptions`: ``credentials``, ``base_url``,
+        ``transport``, ``progress``, ``max_concurrency``, ``rate_limit``, ``retry``, ``raw`` …
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per recording file (``session_file``) and participant file
+        (``participant_file``), columns as :data:`recanalytics.SCHEMA`.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.sandbox import Sandbox
+    >>> box = Sandbox(seed=1, size=200)
+    >>> df = await ra.aload_zoom_recordings(
+    ...     since="2026-01-01", until="2026-03-01", **box.options("zoom")
+    ... )
+    >>> sorted(df["kind"].unique().to_list())
+    ['participant_file', 'session_file']
+    """
+    validate.boolean(trash, "trash")
+    if trash_type is not None:
+        trash_type = validate.choice(trash_type, "trash_type", TRASH_TYPES)  # type: ignore[assignment]
+        if not trash:
+            raise ConfigError("trash_type", "to be given only with trash=True", trash_type)
+    if trash and (since is not None or until is not None):
+        raise ConfigError(
+            "since/until",
+            "no date range with trash=True (Zoom cannot date-filter the trash)",
+            (since, until),
+        )
+    params = [("page_size", str(validate.int_range(page_size, "page_size", 1, PAGE_SIZE_MAX)))]
+    start, end = parse_range(since, until)
+    ctx = resolve(ZOOM, options)
+    url = ctx.url("/v2/videosdk/recordings")
+    if trash:
+        params.append(("trash", "true"))
+        if trash_type is not None:
+            params.append(("trash_type", trash_type))
+        endpoint = dataclasses.replace(SESSION_FILES, trash=True)
+        queries = [PageRequest(url, params)]
+    else:
+        start, end, days = day_windows(start, end)
+        endpoint = dataclasses.replace(SESSION_FILES, since=start, until=end)
+        queries = [
+            PageRequest(url, [*params, ("from", a.isoformat()), ("to", b.isoformat())])
+            for a, b in days
+        ]
+    return await collect(endpoint, ctx, queries)
+
+
+async def aget_zoom_session_recordings(
+    session_id: str, **options: Unpack[LoadOptions]
+) -> pl.DataFrame:
+    """Retrieve every recording file of one Video SDK session, one row per file.
+
+    ``GET /v2/videosdk/sessions/{sessionId}/recordings``; unlike the list, it includes
+    ``participant_audio_files``. Session ids are base64 and may hold ``/`` and ``+``: they are
+    encoded as Zoom requires (twice for an id starting with ``/`` or containing ``//``).
+
+    Parameters
+    ----------
+    session_id : str
+        The session's id as Zoom gives it (``session_id`` in the raw frame, ``group_id`` in the
+        unified one).
+    **options
+        :class:`~recanalytics.options.LoadOptions`.
+
+    Examples
+    --------
+    >>> session_id = box["zoom"].sessions[0].session_id
+    >>> files = await ra.aget_zoom_session_recordings(session_id, **box.options("zoom"))
+    >>> set(files["group_id"]) == {session_id}
+    True
+    """
+    validate.text(session_id, "session_id")
+    ctx = resolve(ZOOM, options)
+    return await fetch_one(SESSION_FILES, ctx, ctx.url(session_path(session_id)))
+
+
+load_zoom_recordings = syncify(aload_zoom_recordings, "load_zoom_recordings")
+get_zoom_session_recordings = syncify(aget_zoom_session_recordings, "get_zoom_session_recordings")

@@ -1,0 +1,449 @@
+"""SignalWire Compatibility API recordings: the real loader against the sandbox, in-process and
+over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.credentials import SignalWireCredentials
+from recanalytics.errors import AuthError, ConfigError, LoadWarning, NotFoundError, ProviderError
+from recanalytics.providers.signalwire import (
+    SIGNALWIRE,
+    aget_signalwire_recording,
+    get_signalwire_recording,
+    load_signalwire_recordings,
+)
+from recanalytics.sandbox import Faults, Sandbox
+from recanalytics.sandbox.signalwire import API, CREDENTIALS, PROJECT_ID, SCHEMA_CHANGE
+from recanalytics.windows import concurrency_windows
+from tests.conftest import FAST_RETRY
+
+UTC = dt.UTC
+PROJECT = "a1b2c3d4-0000-4000-8000-000000000001"
+CREDS = SignalWireCredentials(project_id=PROJECT, api_token="PT-secret-token", space="example")
+LIST = f"{API}/Accounts/{PROJECT_ID}/Recordings.json"
+
+
+def records(box: Sandbox) -> list[Any]:
+    return list(box["signalwire"].recordings.records)
+
+
+def truth(box: Sandbox, keep: Callable[[Any], bool] = lambda r: True) -> set[str]:
+    return {r.sid for r in records(box) if keep(r)}
+
+
+def queries(box: Sandbox, since: int = 0) -> list[tuple[str, dict[str, str]]]:
+    out = []
+    for provider, _, target in box.app.log[since:]:
+        if provider == "signalwire":
+            path, _, query = target.partition("?")
+            out.append((path, dict(parse_qsl(query, keep_blank_values=True))))
+    return out
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """Passes requests on, keeping their URLs and JSON bodies and counting those in flight."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.in_flight = self.most_in_flight = 0
+        self.urls: list[str] = []
+        self.bodies: list[Any] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.urls.append(str(request.url))
+        try:
+            await asyncio.sleep(0.01)  # let the other windows' requests start
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        finally:
+            self.in_flight -= 1
+        self.bodies.append(json.loads(response.content))
+        return response
+
+
+# --- the whole dataset, paging, windows ------------------------------------------------------
+
+
+def test_loads_every_recording_across_many_pages(via: Any, box: Sandbox) -> None:
+    start = len(box.app.log)
+    df = load_signalwire_recordings(page_size=40, **via("signalwire"))
+    assert df.schema == ra.SCHEMA
+    assert set(df["recording_id"]) == truth(box) and df.height == len(records(box))
+    sent = queries(box, start)
+    assert sent[0][0] == LIST and len(sent) == -(-len(records(box)) // 40)
+    # Later pages follow the relative next_page_uri (to the path without ``.json``).
+    assert all("PageToken" in q and path == LIST.removesuffix(".json") for path, q in sent[1:])
+
+
+def test_both_record_shapes_parse_to_the_same_columns(box: Sandbox) -> None:
+    df = load_signalwire_recordings(**box.options("signalwire"))
+    by_sid = {r.sid: r for r in records(box)}
+    shapes = set()
+    for row in df.iter_rows(named=True):
+        r = by_sid[row["recording_id"]]
+        shapes.add(r.created < SCHEMA_CHANGE)
+        assert row["provider"] == "signalwire" and row["account_id"] == PROJECT_ID
+        assert row["kind"] == ("conference" if r.conference_sid else "call")
+        assert row["group_id"] == (r.conference_sid or r.call_sid)
+        assert row["created_at"] == row["started_at"] == r.created
+        assert row["status"] == r.status
+        assert row["channels"] == r.channels
+        if r.duration is None:
+            assert row["duration"] is None and row["ended_at"] is None
+        else:
+            assert row["duration"] == dt.timedelta(seconds=r.duration)
+            assert row["ended_at"] == r.created + dt.timedelta(seconds=r.duration)
+        if row["cost"] is not None:
+            assert row["cost"] > 0 and row["cost_unit"] == "USD"
+        assert (row["media_type"], row["codec"], row["container"]) == ("audio", "pcm_s16le", "wav")
+        assert (
+            row["media_url"]
+            == f"http://sandbox.invalid{API}/Accounts/{PROJECT_ID}/Recordings/{r.sid}.wav"
+        )
+        assert row["size_bytes"] is None
+    assert shapes == {True, False}  # old-shape and current-shape records were both in there
+    assert {"completed", "absent", "stopped"} <= set(df["status"])
+    assert df["cost"].null_count() < df.height
+
+
+def test_since_is_inclusive_and_until_exclusive_at_whole_and_fractional_seconds(
+    box: Sandbox,
+) -> None:
+    rs = records(box)
+    cases = [
+        (rs[100].created, rs[300].created),
+        (rs[100].created - dt.timedelta(microseconds=1), rs[300].created + dt.timedelta(0.5)),
+        (rs[100].created + dt.timedelta(milliseconds=1), rs[300].created - dt.timedelta(0.5)),
+    ]
+    for since, until in cases:
+        df = load_signalwire_recordings(since=since, until=until, **box.options("signalwire"))
+        expected = truth(box, lambda r, s=since, u=until: s <= r.created < u)
+        assert set(df["recording_id"]) == expected and df.height == len(expected)
+
+
+@pytest.mark.parametrize("inclusive", [False, True], ids=["strict", "inclusive"])
+def test_same_answer_whether_the_api_reads_date_filters_strictly_or_not(
+    fresh_box: Sandbox, inclusive: bool
+) -> None:
+    emulator = fresh_box["signalwire"]
+    emulator.inclusive_dates = inclusive
+    rs = records(fresh_box)
+    since, until = rs[10].created, rs[170].created
+    # Recordings on every window edge and one second either side of it: where a strict and an
+    # inclusive reading of DateCreated>/< differ.
+    edges = [w.start for w in concurrency_windows(since, until, 3)] + [until]
+    for i, edge in enumerate(edges):
+        for shift in (-1, 0, 1):
+            sid = str(uuid.UUID(int=i * 3 + shift + 1))
+            emulator.add(
+                dataclasses.replace(rs[0], sid=sid, created=edge + dt.timedelta(seconds=shift))
+            )
+    recorder = Recorder(fresh_box.transport)
+    df = load_signalwire_recordings(
+        since=since,
+        until=until,
+        page_size=10,
+        max_concurrency=3,
+        **(fresh_box.options("signalwire") | {"transport": recorder}),
+    )
+    expected = truth(fresh_box, lambda r: since <= r.created < until)
+    assert set(df["recording_id"]) == expected and df.height == len(expected)
+    served = [r["sid"] for body in recorder.bodies for r in body["recordings"]]
+    # Read inclusively, neighbouring windows share their edge second: duplicates to remove.
+    assert (len(served) > len(set(served))) == inclusive
+
+
+def test_windows_are_paged_concurrently_with_encoded_rfc2822_filters(box: Sandbox) -> None:
+    recorder = Recorder(box.transport)
+    df = load_signalwire_recordings(
+        since="2025-03-01",
+        until="2026-03-01T12:30:00.25",
+        page_size=5,
+        max_concurrency=4,
+        rate_limit=10_000,  # pacing would serialise what this test wants to overlap
+        **(box.options("signalwire") | {"transport": recorder}),
+    )
+    since, until = (
+        dt.datetime(2025, 3, 1, tzinfo=UTC),
+        dt.datetime(2026, 3, 1, 12, 30, 0, 250000, tzinfo=UTC),
+    )
+    assert set(df["recording_id"]) == truth(box, lambda r: since <= r.created < until)
+    assert recorder.most_in_flight > 1
+    firsts = [u for u in recorder.urls if "PageToken" not in u]
+    assert len(firsts) == len(concurrency_windows(since, until, 4)) > 4  # several per worker
+    # The names carry < and >, URL-encoded; the values are RFC 2822, whole seconds, UTC.
+    assert any("DateCreated%3E=Fri%2C+28+Feb+2025+23%3A59%3A59+%2B0000" in u for u in firsts)
+    assert any("DateCreated%3C=Sun%2C+01+Mar+2026+12%3A30%3A01+%2B0000" in u for u in firsts)
+    assert all("DateCreated%3E=" in u and "DateCreated%3C=" in u for u in firsts)
+
+
+def test_call_and_conference_filters(via: Any, box: Sandbox) -> None:
+    call = next(r.call_sid for r in records(box) if r.call_sid)
+    conference = next(r.conference_sid for r in records(box) if r.conference_sid)
+    by_call = load_signalwire_recordings(call_sid=call, **via("signalwire"))
+    assert set(by_call["recording_id"]) == truth(box, lambda r: r.call_sid == call)
+    assert set(by_call["kind"]) == {"call"} and set(by_call["group_id"]) == {call}
+    by_conf = load_signalwire_recordings(conference_sid=conference, **via("signalwire"))
+    assert set(by_conf["recording_id"]) == truth(box, lambda r: r.conference_sid == conference)
+    assert set(by_conf["kind"]) == {"conference"} and by_conf.height > 0
+
+
+def test_media_urls_are_public_and_follow_the_chosen_format(box: Sandbox) -> None:
+    r = next(r for r in records(box) if r.status == "completed")
+    wav = get_signalwire_recording(r.sid, **box.options("signalwire"))["media_url"][0]
+    mp3 = get_signalwire_recording(r.sid, media_format="mp3", **box.options("signalwire"))
+    assert wav.endswith(f"/Recordings/{r.sid}.wav")
+    assert mp3["media_url"][0] == wav.removesuffix(".wav") + ".mp3"
+    assert (mp3["codec"][0], mp3["container"][0]) == ("mp3", "mp3")
+
+    async def fetch(url: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=box.transport) as client:  # no credentials
+            return await client.get(url)
+
+    assert asyncio.run(fetch(wav)).content.startswith(b"RIFF")
+    assert asyncio.run(fetch(mp3["media_url"][0])).content.startswith(b"ID3")
+
+
+def test_space_from_the_credentials_is_the_default_host() -> None:
+    creds = SignalWireCredentials(**CREDENTIALS)
+    assert SIGNALWIRE.default_base_url(creds) == "https://sandbox.signalwire.com"
+    seen: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(200, json={"recordings": [], "next_page_uri": None})
+
+    df = load_signalwire_recordings(
+        credentials=CREDS, transport=httpx.MockTransport(handler), page_size=5
+    )
+    assert df.height == 0 and df.schema == ra.SCHEMA
+    assert str(seen[0]).startswith(f"https://example.signalwire.com{API}/Accounts/{PROJECT}/")
+
+
+# --- the sandbox's own rules -----------------------------------------------------------------
+
+
+def sandbox_get(box: Sandbox, path: str, params: list[tuple[str, str]], auth: Any = None) -> Any:
+    async def go() -> httpx.Response:
+        async with httpx.AsyncClient(transport=box.transport, auth=auth) as client:
+            return await client.get("http://sandbox.invalid" + path, params=params)
+
+    return asyncio.run(go())
+
+
+def test_sandbox_answers_like_signalwire(fresh_box: Sandbox) -> None:
+    auth = (CREDENTIALS["project_id"], CREDENTIALS["api_token"])
+    too_big = sandbox_get(fresh_box, LIST, [("PageSize", "1001")], auth)
+    assert too_big.status_code == 400 and "PageSize" in too_big.json()["errors"][0]["message"]
+    assert sandbox_get(fresh_box, LIST, [("PageSize", "0")], auth).status_code == 400
+    bad_date = sandbox_get(fresh_box, LIST, [("DateCreated>", "yesterday")], auth)
+    assert bad_date.status_code == 400
+    denied = sandbox_get(fresh_box, LIST, [], (PROJECT_ID, "wrong"))
+    assert denied.status_code == 401
+    assert set(denied.json()) == {"code", "message", "more_info", "status"}
+    page = sandbox_get(fresh_box, LIST, [("PageSize", "3")], auth).json()
+    assert page["next_page_uri"].startswith(f"{API}/Accounts/{PROJECT_ID}/Recordings?")
+    created = [r["date_created"] for r in page["recordings"]]
+    moments = [dt.datetime.strptime(c, "%a, %d %b %Y %H:%M:%S %z") for c in created]
+    assert moments == sorted(moments, reverse=True)  # newest first
+    one_day = sandbox_get(
+        fresh_box, LIST, [("DateCreated", "Mon, 12 Oct 2026 00:00:00 +0000")], auth
+    )
+    days = {r["date_created"][5:16] for r in one_day.json()["recordings"]}
+    assert days <= {"12 Oct 2026"}
+
+
+# --- errors and bad input --------------------------------------------------------------------
+
+
+def test_wrong_credentials_raise_auth_error_without_the_secret(via: Any) -> None:
+    options = via("signalwire") | {"credentials": CREDENTIALS | {"api_token": "PTwrong-9876"}}
+    with pytest.raises(AuthError) as info:
+        load_signalwire_recordings(**options)
+    assert info.value.status == 401 and info.value.code == 20003
+    assert "PTwrong-9876" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 1001}, "page_size"),
+        ({"call_sid": "CA" + "0" * 32}, "call_sid"),
+        ({"conference_sid": "not-a-uuid"}, "conference_sid"),
+        ({"media_format": "ogg"}, "media_format"),
+        ({"since": "2026-02-01", "until": "2026-01-01"}, "since/until"),
+        ({"until": 20260101}, "until"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_request(
+    box: Sandbox, kwargs: dict[str, Any], parameter: str
+) -> None:
+    before = box.requests
+    with pytest.raises(ConfigError) as info:
+        load_signalwire_recordings(**kwargs, **box.options("signalwire"))
+    assert info.value.parameter == parameter
+    assert box.requests == before
+
+
+def test_get_one_recording_and_not_found(via: Any, box: Sandbox) -> None:
+    r = records(box)[42]
+    one = get_signalwire_recording(r.sid, **via("signalwire"))
+    assert one.height == 1 and one["recording_id"][0] == r.sid
+    with pytest.raises(NotFoundError) as info:
+        get_signalwire_recording("00000000-0000-4000-8000-000000000000", **via("signalwire"))
+    assert info.value.status == 404 and info.value.code == 20404
+    before = box.requests
+    with pytest.raises(ConfigError, match="UUID"):
+        get_signalwire_recording("../Calls", **via("signalwire"))
+    assert box.requests == before
+
+
+@pytest.mark.parametrize("served", [False, True], ids=["in-process", "loopback"])
+def test_faults_are_retried_with_nothing_lost_or_duplicated(served: bool) -> None:
+    box = Sandbox(
+        seed=5,
+        size=600,
+        faults=Faults(error_rate=0.15, drop_rate=0.05, truncate_rate=0.05, seed=6),
+        providers=["signalwire"],
+    )
+    options = box.options("signalwire") | {"retry": FAST_RETRY, "page_size": 5}
+    if served:
+        with box.serve() as server:
+            options |= box.options("signalwire", base_url=server.url)
+            df = load_signalwire_recordings(**options)
+    else:
+        df = load_signalwire_recordings(**options)
+    statuses = {status for _, status, _ in box.app.log}
+    assert {429, 0}.issubset(statuses) and any(s >= 500 for s in statuses)
+    assert set(df["recording_id"]) == truth(box) and df.height == len(truth(box))
+
+
+async def test_async_getter_and_raw_columns(box: Sandbox) -> None:
+    r = records(box)[0]
+    one = await aget_signalwire_recording(r.sid, raw=True, **box.options("signalwire"))
+    assert {"sid", "price", "source", "trim", "subresource_uris", "extra"} <= set(one.columns)
+    assert one.schema["price"] == pl.Float64 and one.schema["channels"] == pl.Int8
+    assert one["price"][0] is None or one["price"][0] < 0  # raw keeps the provider's sign
+
+
+# --- documented shapes and odd data, through httpx.MockTransport --------------------------
+
+URI = f"{API}/Accounts/{PROJECT}/Recordings/19e436af-5688-4307-b03b-bdb2b42b8142.json"
+# A record with the fields of the seed's "Retrieve a Recording" page, in the current shape
+# (duration an integer, channels/channel strings), and the same record in the older shape.
+CURRENT = {
+    "sid": "19e436af-5688-4307-b03b-bdb2b42b8142",
+    "account_sid": PROJECT,
+    "api_version": "2010-04-01",
+    "call_sid": "3b9b2b35-1f2a-4c8e-9b6b-2f3e4d5c6b7a",
+    "conference_sid": None,
+    "channel": "2",
+    "channels": "2",
+    "date_created": "Wed, 26 Sep 2018 18:00:00 +0000",
+    "date_updated": "Wed, 26 Sep 2018 18:00:04 +0000",
+    "start_time": "Wed, 26 Sep 2018 18:00:00 +0000",
+    "end_time": "Wed, 26 Sep 2018 18:00:04 +0000",
+    "duration": 4,
+    "price": "-0.0025",
+    "price_unit": "USD",
+    "source": "StartCallRecordingApi",
+    "status": "completed",
+    "error_code": None,
+    "uri": URI,
+    "subresource_uris": {"transcriptions": URI.removesuffix(".json") + "/Transcriptions.json"},
+    "encryption_details": None,
+    "trim": "do-not-trim",
+}
+OLDER = {key: value for key, value in CURRENT.items() if key != "channel"} | {
+    "duration": "4",
+    "channels": 1,
+    "sid": "29e436af-5688-4307-b03b-bdb2b42b8142",
+}
+
+
+def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
+    return {
+        "transport": httpx.MockTransport(handler),
+        "credentials": CREDS,
+        "base_url": "https://example.signalwire.com",
+    }
+
+
+def test_documented_record_shapes_parse_to_the_right_values() -> None:
+    body = {"recordings": [CURRENT, OLDER], "next_page_uri": None, "page": 0, "page_size": 50}
+    df = load_signalwire_recordings(**mock(lambda r: httpx.Response(200, json=body)))
+    current, older = df.row(0, named=True), df.row(1, named=True)
+    for row in (current, older):
+        assert row["duration"] == dt.timedelta(seconds=4)
+        assert row["created_at"] == dt.datetime(2018, 9, 26, 18, tzinfo=UTC)
+        assert row["ended_at"] == dt.datetime(2018, 9, 26, 18, 0, 4, tzinfo=UTC)
+        assert row["cost"] == 0.0025 and row["cost_unit"] == "USD"
+        assert row["kind"] == "call" and row["group_id"] == CURRENT["call_sid"]
+        assert row["status"] == "completed" and row["account_id"] == PROJECT
+    assert current["channels"] == 2 and older["channels"] == 1
+    assert current["media_url"] == "https://example.signalwire.com" + URI.replace(".json", ".wav")
+    one = get_signalwire_recording(
+        CURRENT["sid"],  # type: ignore[arg-type]
+        **mock(
+            lambda r: httpx.Response(200, json=OLDER | {"call_sid": None, "conference_sid": "c"})
+        ),
+    )
+    assert one["kind"][0] == "conference" and one["group_id"][0] == "c"
+
+
+def test_surprising_values_never_crash_or_drop_rows() -> None:
+    odd = [
+        {"sid": "a", "duration": "4.0", "channels": "stereo", "price": "free", "status": "NEW"},
+        {
+            "sid": "b",
+            "account_sid": "p",
+            "date_created": "26 Sep 2018",
+            "price": -1,
+            "price_unit": "usd",
+            "uri": None,
+        },
+        {"sid": None, "surprise": [1, 2]},
+        ["not", "an", "object"],
+    ]
+    body = {"recordings": odd, "next_page_uri": None}
+    with pytest.warns(LoadWarning, match="could not be read"):
+        df = load_signalwire_recordings(**mock(lambda r: httpx.Response(200, json=body)))
+    assert df.height == 4
+    a, b = df.row(0, named=True), df.row(1, named=True)
+    assert a["duration"] == dt.timedelta(seconds=4) and a["channels"] is None and a["cost"] is None
+    assert a["status"] == "new"
+    assert b["cost"] == 1 and b["cost_unit"] == "USD" and b["created_at"] is None
+    assert b["media_url"].endswith("/Recordings/b.wav")
+
+
+def test_error_list_form_is_mapped_to_provider_errors() -> None:
+    body = {"errors": [{"code": 21205, "message": "PageSize too large", "more_info": "x"}]}
+    with pytest.raises(ProviderError, match="PageSize too large") as info:
+        load_signalwire_recordings(**mock(lambda r: httpx.Response(400, json=body)))
+    assert info.value.code == 21205 and info.value.status == 400
+
+
+@pytest.mark.live
+def test_live_signalwire_recent_recordings() -> None:
+    if not SignalWireCredentials.available():
+        pytest.skip("SIGNALWIRE_PROJECT_ID/SIGNALWIRE_API_TOKEN/SIGNALWIRE_SPACE not set")
+    df = load_signalwire_recordings(since=dt.datetime.now(UTC) - dt.timedelta(days=2), page_size=20)
+    assert df.schema == ra.SCHEMA
+    assert os.environ.get("SIGNALWIRE_API_TOKEN", "x") not in str(df)

@@ -1,0 +1,749 @@
+"""Zoom Video SDK cloud recordings: the real loader against the sandbox, in-process and loopback."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.credentials import ZoomCredentials
+from recanalytics.errors import AuthError, ConfigError, LoadWarning, NotFoundError, ProviderError
+from recanalytics.providers.zoom import (
+    JWT_RENEW_WITHIN,
+    ZoomJWTAuth,
+    aload_zoom_recordings,
+    get_zoom_session_recordings,
+    load_zoom_recordings,
+    make_jwt,
+    session_path,
+)
+from recanalytics.sandbox import IN_PROCESS_URL, Faults, Sandbox
+from recanalytics.sandbox.zoom import CREDENTIALS, TOKEN_ERROR, ZoomFile, ZoomSession
+from recanalytics.windows import add_month
+from tests.conftest import FAST_RETRY
+
+SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+SINCE, UNTIL = "2025-01-01", "2026-11-01"  # the whole sandbox period
+FAST = {"rate_limit": 1000.0}  # the sandbox needs no pacing; keeps the file fast
+KEY, SECRET = CREDENTIALS["api_key"], CREDENTIALS["api_secret"]
+
+
+@pytest.fixture
+def zoom_box() -> Sandbox:
+    """A private, larger Zoom-only sandbox whose knobs (clock, token_ttl) a test may change."""
+    return Sandbox(seed=3, size=3000, providers=["zoom"])
+
+
+def utc(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def listed(
+    box: Sandbox, since: str = SINCE, until: str = UNTIL, *, trash: str | None = None
+) -> list[tuple[ZoomSession, ZoomFile]]:
+    """What the list endpoint should yield, computed from the dataset independently."""
+    out = []
+    for s in box["zoom"].sessions:
+        for f in s.files:
+            if f.list_key == "participant_audio_files":
+                continue  # only the per-session endpoint has these
+            if trash is None:
+                ok = s.deleted is None and f.deleted is None and utc(since) <= s.start < utc(until)
+            elif trash == "session_recordings":
+                ok = s.deleted is not None
+            else:
+                ok = s.deleted is None and f.deleted is not None
+            if ok:
+                out.append((s, f))
+    return out
+
+
+def ids(pairs: list[tuple[ZoomSession, ZoomFile]]) -> set[str]:
+    return {f.id for _, f in pairs if f.id is not None}
+
+
+def load_all(options: dict[str, Any], **kwargs: Any) -> pl.DataFrame:
+    return load_zoom_recordings(**({"since": SINCE, "until": UNTIL} | kwargs), **FAST, **options)
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def test_loads_every_file_across_month_windows_and_pages(via: Any, box: Sandbox) -> None:
+    df = load_all(via("zoom"), page_size=4)
+    truth = listed(box)
+    assert df.schema == ra.SCHEMA
+    assert df.height == len(truth)  # id-less CC/TIMELINE files included, nothing twice
+    assert df["recording_id"].n_unique() == df.height
+    real = df.filter(~pl.col("recording_id").str.starts_with("derived-"))
+    assert set(real["recording_id"]) == ids(truth)
+    assert df.filter(pl.col("recording_id").str.starts_with("derived-")).height == sum(
+        f.id is None for _, f in truth
+    )
+    assert set(df["kind"]) == {"session_file", "participant_file"}
+
+
+def test_every_row_carries_its_session_and_the_right_values(box: Sandbox) -> None:
+    df = load_all(box.options("zoom"))
+    by_id = {f.id: (s, f) for s, f in listed(box) if f.id}
+    checked = 0
+    for row in df.iter_rows(named=True):
+        if row["recording_id"] not in by_id:
+            continue
+        s, f = by_id[row["recording_id"]]
+        checked += 1
+        assert row["provider"] == "zoom"
+        assert row["group_id"] == s.session_id and row["group_name"] == s.name
+        assert row["created_at"] == s.start
+        assert row["started_at"] == f.start and row["ended_at"] == f.end
+        assert row["duration"] == f.end - f.start
+        assert row["size_bytes"] == f.size
+        assert row["status"] == f.status
+        assert row["track_name"] == f.recording_type
+        expected_kind = "session_file" if f.list_key == "recording_files" else "participant_file"
+        assert row["kind"] == expected_kind
+        assert row["participant_id"] == f.user_id
+        if f.extension is not None:
+            assert row["container"] == f.extension.lower()
+        media = {"MP4": "video", "M4A": "audio", "CSV": "data", "TB": "data"}.get(
+            f.file_type, "text"
+        )
+        if f.recording_type == "audio_only":
+            media = "audio"
+        assert row["media_type"] == media
+        assert row["codec"] == {"video": "h264", "audio": "aac"}.get(media)
+        if f.size and f.end > f.start:
+            seconds = (f.end - f.start).total_seconds()
+            assert row["bitrate_kbps"] == pytest.approx(f.size * 8 / seconds / 1000)
+    assert checked > 300
+
+
+def test_id_less_files_get_stable_distinct_ids(box: Sandbox) -> None:
+    twin = next(
+        s
+        for s in box["zoom"].sessions
+        if s.deleted is None and sum(f.file_type == "CC" for f in s.files) == 2
+    )
+    first = load_all(box.options("zoom"))
+    again = load_all(box.options("zoom"), page_size=3)
+    assert first.sort("recording_id").equals(again.sort("recording_id"))
+    captions = first.filter(
+        (pl.col("group_id") == twin.session_id) & (pl.col("container") == "vtt")
+    )
+    cc = captions.filter(pl.col("recording_id").str.starts_with("derived-"))
+    assert cc.height == 2 and cc["recording_id"].n_unique() == 2
+    assert cc["media_type"].to_list() == ["text", "text"] and cc["status"].null_count() == 2
+    one = get_zoom_session_recordings(twin.session_id, **box.options("zoom"))
+    assert set(cc["recording_id"]) <= set(one["recording_id"])
+
+
+def test_since_and_until_filter_precisely_on_the_session_start(zoom_box: Sandbox) -> None:
+    fresh_box = zoom_box
+    starts = sorted(s.start for s in fresh_box["zoom"].sessions if s.start.year == 2026)
+    # Edges on session starts: Zoom returns both edge days whole, the client must cut them.
+    first, last = starts[10], starts[len(starts) // 2]
+    since, until = (first + dt.timedelta(seconds=1)).isoformat(), last.isoformat()
+    df = load_zoom_recordings(since=since, until=until, **FAST, **fresh_box.options("zoom"))
+    truth = listed(fresh_box, since, until)
+    assert df.height == len(truth) > 0
+    assert set(df.filter(~pl.col("recording_id").str.starts_with("derived-"))["recording_id"]) == (
+        ids(truth)
+    )
+    assert df["created_at"].min() >= utc(since) and df["created_at"].max() < utc(until)
+    assert first not in set(df["created_at"]) and last not in set(df["created_at"])
+    # Zoom is asked for whole days, inclusive, in windows of at most one month.
+    windows = sorted(
+        (q["from"][0], q["to"][0])
+        for _, _, path in fresh_box.app.log
+        if (q := parse_qs(urlsplit(path).query))
+    )
+    assert windows[0][0] == first.date().isoformat()
+    assert windows[-1][1] == last.date().isoformat()
+    for (_, b), (c, _) in itertools.pairwise(windows):
+        assert dt.date.fromisoformat(c) == dt.date.fromisoformat(b) + dt.timedelta(days=1)
+    for a, b in windows:
+        assert dt.date.fromisoformat(b) < add_month(dt.date.fromisoformat(a))
+
+
+def test_default_range_is_the_last_30_days(fresh_box: Sandbox) -> None:
+    load_zoom_recordings(**FAST, **fresh_box.options("zoom"))
+    today = dt.datetime.now(dt.UTC).date()
+    queries = [parse_qs(urlsplit(path).query) for _, _, path in fresh_box.app.log]
+    assert min(q["from"][0] for q in queries) == (today - dt.timedelta(days=30)).isoformat()
+    assert max(q["to"][0] for q in queries) == today.isoformat()
+
+
+class Peak(httpx.AsyncBaseTransport):
+    """Counts requests in flight at once (the sandbox's latency keeps them overlapping)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.now, self.peak = inner, 0, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.now -= 1
+
+
+def test_month_windows_load_concurrently_with_the_same_result() -> None:
+    box = Sandbox(seed=5, size=600, latency=0.005, providers=["zoom"])
+    peak = Peak(box.transport)
+    parallel = load_all(box.options("zoom") | {"transport": peak})
+    serial = load_all(box.options("zoom"), max_concurrency=1)
+    assert peak.peak > 1
+    assert parallel.sort("recording_id").equals(serial.sort("recording_id"))
+
+
+def test_trash_lists_deleted_sessions_and_files(via: Any, box: Sandbox) -> None:
+    whole = load_zoom_recordings(trash=True, **FAST, **via("zoom"))
+    truth = listed(box, trash="session_recordings")
+    assert whole.height == len(truth) > 0
+    assert set(whole["status"]) == {"deleted"} and whole["deleted_at"].null_count() == 0
+    files = load_zoom_recordings(trash=True, trash_type="recording_file", **FAST, **via("zoom"))
+    truth = listed(box, trash="recording_file")
+    assert set(files["recording_id"]) == ids(truth) and files.height == len(truth) > 0
+    assert set(files["status"]) == {"deleted"}
+
+
+def test_trash_requests_carry_no_dates(fresh_box: Sandbox) -> None:
+    load_zoom_recordings(trash=True, trash_type="recording_file", **fresh_box.options("zoom"))
+    for _, status, path in fresh_box.app.log:
+        query = parse_qs(urlsplit(path).query)
+        assert status == 200 and "from" not in query and "to" not in query
+        assert query["trash"] == ["true"] and query["trash_type"] == ["recording_file"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"trash": True, "since": "2025-01-01"}, "since/until"),
+        ({"trash": True, "until": "2025-01-01"}, "since/until"),
+        ({"trash_type": "recording_file"}, "trash_type"),
+        ({"trash": True, "trash_type": "everything"}, "trash_type"),
+        ({"trash": "yes"}, "trash"),
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 301}, "page_size"),
+        ({"page_size": "30"}, "page_size"),
+        ({"since": "2025-03-01", "until": "2025-02-01"}, "since/until"),
+        ({"since": "last week"}, "since"),
+        ({"max_concurrency": 0}, "max_concurrency"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_request(
+    fresh_box: Sandbox, kwargs: dict[str, Any], parameter: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_zoom_recordings(**(fresh_box.options("zoom") | kwargs))
+    assert isinstance(info.value, ValueError)
+    assert info.value.parameter == parameter and "expected" in str(info.value)
+    assert fresh_box.requests == 0
+
+
+@pytest.mark.parametrize("session_id", ["", "   ", None, 42])
+def test_bad_session_id_is_rejected_before_any_request(fresh_box: Sandbox, session_id: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        get_zoom_session_recordings(session_id, **fresh_box.options("zoom"))
+    assert info.value.parameter == "session_id"
+    assert fresh_box.requests == 0
+
+
+# --- page tokens ---------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class JumpOnToken(httpx.AsyncBaseTransport):
+    """Moves the sandbox clock past the token lifetime before the first token request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, clock: FakeClock, times: int = 1) -> None:
+        self.inner, self.clock, self.times = inner, clock, times
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "next_page_token" in request.url.params and self.times:
+            self.times -= 1
+            self.clock.now += 16 * 60
+        return await self.inner.handle_async_request(request)
+
+
+def test_an_expired_page_token_reloads_the_window_with_nothing_lost(zoom_box: Sandbox) -> None:
+    fresh_box = zoom_box
+    clock = FakeClock()
+    fresh_box["zoom"].clock = clock
+    options = fresh_box.options("zoom") | {"page_size": 2, "max_concurrency": 1}
+    reference = load_all(options, since="2026-01-01", until="2026-04-01")
+    fresh_box.app.reset_counts()
+    jumping = options | {"transport": JumpOnToken(fresh_box.transport, clock)}
+    df = load_all(jumping, since="2026-01-01", until="2026-04-01")
+    statuses = [status for _, status, _ in fresh_box.app.log]
+    assert statuses.count(400) == 1
+    assert df.height == reference.height > 10
+    assert df.sort("recording_id").equals(reference.sort("recording_id"))
+
+
+def test_tokens_that_always_expire_end_in_an_error_not_a_loop(zoom_box: Sandbox) -> None:
+    fresh_box = zoom_box
+    fresh_box["zoom"].token_ttl = -1.0  # every token is already expired
+    with pytest.raises(ProviderError) as info:
+        load_all(fresh_box.options("zoom"), since="2026-01-01", until="2026-02-01", page_size=2)
+    assert info.value.status == 400 and info.value.code == 300
+    assert fresh_box.requests == 2 * 4  # the first page and one token request, four times
+
+
+async def test_sandbox_tokens_expire_after_their_ttl(zoom_box: Sandbox) -> None:
+    fresh_box = zoom_box
+    clock = FakeClock()
+    fresh_box["zoom"].clock = clock
+    auth = ZoomJWTAuth(KEY, SECRET)
+    async with httpx.AsyncClient(
+        transport=fresh_box.transport, base_url=IN_PROCESS_URL, auth=auth
+    ) as client:
+        query = {"from": "2026-01-01", "to": "2026-01-31", "page_size": 2}
+        first = (await client.get("/v2/videosdk/recordings", params=query)).json()
+        token = first["next_page_token"]
+        assert token and first["total_records"] > 2
+        clock.now += 15 * 60 - 1
+        ok = await client.get("/v2/videosdk/recordings", params=query | {"next_page_token": token})
+        assert ok.status_code == 200
+        clock.now += 2
+        late = await client.get(
+            "/v2/videosdk/recordings", params=query | {"next_page_token": token}
+        )
+        assert late.status_code == 400
+        assert late.json() == {"code": 300, "message": TOKEN_ERROR}
+        other = query | {"page_size": 3, "next_page_token": token}  # bound to its own query
+        clock.now -= 60
+        assert (await client.get("/v2/videosdk/recordings", params=other)).status_code == 400
+
+
+async def test_sandbox_enforces_the_documented_limits(box: Sandbox) -> None:
+    async with httpx.AsyncClient(
+        transport=box.transport, base_url=IN_PROCESS_URL, auth=ZoomJWTAuth(KEY, SECRET)
+    ) as client:
+        wide = await client.get(
+            "/v2/videosdk/recordings", params={"from": "2026-01-01", "to": "2026-02-02"}
+        )
+        assert wide.status_code == 400 and wide.json()["code"] == 300
+        big = await client.get("/v2/videosdk/recordings", params={"page_size": 301})
+        assert big.status_code == 400 and big.json()["code"] == 300
+        month = await client.get(
+            "/v2/videosdk/recordings",
+            params={"from": "2026-01-01", "to": "2026-01-31", "page_size": 300},
+        )
+        assert month.status_code == 200 and month.json()["page_size"] == 300
+
+
+async def test_sandbox_rate_limit_answers_zoom_429() -> None:
+    box = Sandbox(seed=5, size=100, rate_limits=True, providers=["zoom"])
+    async with httpx.AsyncClient(
+        transport=box.transport, base_url=IN_PROCESS_URL, auth=ZoomJWTAuth(KEY, SECRET)
+    ) as client:
+        answers = [await client.get("/v2/videosdk/recordings") for _ in range(25)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and limited[0].json()["code"] == 429
+    assert sum(a.status_code == 200 for a in answers) <= 20
+
+
+# --- one session ---------------------------------------------------------------------------
+
+
+def pick(box: Sandbox, test: Callable[[str], bool]) -> ZoomSession:
+    return next(
+        s
+        for s in box["zoom"].sessions
+        if test(s.session_id) and s.deleted is None and any(f.deleted is None for f in s.files)
+    )
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        lambda i: "/" not in i and "+" not in i,
+        lambda i: "/" in i and not i.startswith("/") and "//" not in i,
+        lambda i: "+" in i,
+        lambda i: i.startswith("/"),
+        lambda i: "//" in i and not i.startswith("/"),
+    ],
+    ids=["plain", "slash", "plus", "leading-slash", "double-slash"],
+)
+def test_one_session_by_id_whatever_its_characters(via: Any, box: Sandbox, test: Any) -> None:
+    session = pick(box, test)
+    df = get_zoom_session_recordings(session.session_id, **via("zoom"))
+    files = [f for f in session.files if f.deleted is None]
+    assert df.schema == ra.SCHEMA and df.height == len(files)
+    assert set(df["group_id"]) == {session.session_id}
+    assert set(df["recording_id"]) >= {f.id for f in files if f.id}
+
+
+def test_one_session_includes_participant_audio_files(box: Sandbox) -> None:
+    session = next(
+        s
+        for s in box["zoom"].sessions
+        if s.deleted is None
+        and any(f.list_key == "participant_audio_files" and f.deleted is None for f in s.files)
+    )
+    df = get_zoom_session_recordings(session.session_id, **box.options("zoom"))
+    audio = df.filter((pl.col("kind") == "participant_file") & (pl.col("media_type") == "audio"))
+    expected = {
+        f.id for f in session.files if f.list_key == "participant_audio_files" and not f.deleted
+    }
+    assert expected and expected <= set(audio["recording_id"])
+    assert audio["participant_id"].null_count() == 0
+
+
+def test_session_id_encoding() -> None:
+    assert session_path("a/b+c==") == "/v2/videosdk/sessions/a%2Fb%2Bc%3D%3D/recordings"
+    assert session_path("/ab") == "/v2/videosdk/sessions/%252Fab/recordings"
+    assert session_path("a//b") == "/v2/videosdk/sessions/a%252F%252Fb/recordings"
+
+
+async def test_sandbox_needs_the_encoding_zoom_needs(box: Sandbox) -> None:
+    leading = pick(box, lambda i: i.startswith("/"))
+    plus = pick(box, lambda i: "+" in i)
+    async with httpx.AsyncClient(
+        transport=box.transport, base_url=IN_PROCESS_URL, auth=ZoomJWTAuth(KEY, SECRET)
+    ) as client:
+        once = leading.session_id.replace("/", "%2F").replace("+", "%2B")
+        answer = await client.get(f"/v2/videosdk/sessions/{once}/recordings")
+        assert answer.status_code == 404 and answer.json()["code"] == 3301
+        raw_plus = plus.session_id.replace("/", "%2F")
+        assert (await client.get(f"/v2/videosdk/sessions/{raw_plus}/recordings")).status_code == 404
+        good = await client.get(session_path(plus.session_id))
+        assert good.status_code == 200 and good.json()["session_id"] == plus.session_id
+
+
+def test_unknown_session_is_not_found(via: Any) -> None:
+    with pytest.raises(NotFoundError) as info:
+        get_zoom_session_recordings("bm8gc3VjaCBzZXNzaW9u", **via("zoom"))
+    assert info.value.status == 404 and info.value.code == 3301
+
+
+# --- auth ----------------------------------------------------------------------------------
+
+
+def test_wrong_secret_is_an_auth_error_without_the_secret(via: Any) -> None:
+    creds = ZoomCredentials(api_key=KEY, api_secret="wrong-zoom-secret")
+    with pytest.raises(AuthError) as info:
+        load_zoom_recordings(**(via("zoom") | {"credentials": creds}))
+    assert info.value.status == 401 and info.value.code == 124
+    assert "wrong-zoom-secret" not in str(info.value) + repr(info.value)
+    assert "wrong-zoom-secret" not in repr(creds)
+
+
+def jwt(header: dict[str, Any], payload: dict[str, Any], secret: str = SECRET) -> str:
+    """A JWT with any header and payload, signed like make_jwt signs."""
+
+    def enc(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    signing = f"{enc(json.dumps(header).encode())}.{enc(json.dumps(payload).encode())}"
+    signature = hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest()
+    return f"{signing}.{enc(signature)}"
+
+
+NOW = int(time.time())
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Basic c2FuZGJveDpzZWNyZXQ=",
+        "Bearer not-a-jwt",
+        "Bearer " + make_jwt(KEY, SECRET, issued_at=NOW - 7200, lifetime=3600),  # expired
+        "Bearer " + make_jwt(KEY, "other", issued_at=NOW, lifetime=3600),  # bad signature
+        "Bearer " + make_jwt("other-key", SECRET, issued_at=NOW, lifetime=3600),  # wrong iss
+        "Bearer " + make_jwt(KEY, SECRET, issued_at=NOW, lifetime=7201),  # over 2 hours
+        "Bearer " + jwt({"alg": "none"}, {"iss": KEY, "iat": NOW, "exp": NOW + 60}),
+        "Bearer " + jwt({"alg": "HS256"}, {"iss": KEY}),  # no exp
+    ],
+    ids=["none", "basic", "garbage", "expired", "signature", "iss", "too-long", "alg", "no-exp"],
+)
+async def test_sandbox_rejects_bad_jwts_with_zoom_json(box: Sandbox, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    async with httpx.AsyncClient(transport=box.transport, base_url=IN_PROCESS_URL) as client:
+        answer = await client.get("/v2/videosdk/recordings", headers=headers)
+    assert answer.status_code == 401
+    assert answer.json()["code"] == 124 and "access token" in answer.json()["message"].lower()
+
+
+def test_jwt_is_hs256_over_iss_iat_exp() -> None:
+    token = make_jwt("my-key", "my-secret", issued_at=1_700_000_000, lifetime=3600)
+    head, body, signature = token.split(".")
+
+    def decode(part: str) -> Any:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+    assert decode(head) == {"alg": "HS256", "typ": "JWT"}
+    assert decode(body) == {"iss": "my-key", "iat": 1_700_000_000, "exp": 1_700_003_600}
+    assert "=" not in token and "my-secret" not in token
+    expected = hmac.new(b"my-secret", f"{head}.{body}".encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)) == expected
+
+
+def test_jwt_is_renewed_within_a_minute_of_expiry() -> None:
+    clock = FakeClock()
+    auth = ZoomJWTAuth(KEY, SECRET, lifetime=3600, clock=clock)
+    first = auth.token()
+    clock.now += 3600 - JWT_RENEW_WITHIN - 1
+    assert auth.token() == first and auth.issued == 1
+    clock.now += 1
+    second = auth.token()
+    assert second != first and auth.issued == 2
+    assert auth.expires_at == int(clock.now) + 3600
+    assert SECRET not in repr(auth)
+    with pytest.raises(ConfigError):
+        ZoomJWTAuth(KEY, SECRET, lifetime=7201)
+
+
+async def test_a_long_load_renews_its_jwt(zoom_box: Sandbox) -> None:
+    fresh_box = zoom_box
+    clock = FakeClock()
+    zoom = fresh_box["zoom"]
+    zoom.clock, zoom.token_ttl = clock, 10 * 3600.0
+    auth = ZoomJWTAuth(KEY, SECRET, clock=clock)
+    statuses = []
+    async with httpx.AsyncClient(
+        transport=fresh_box.transport, base_url=IN_PROCESS_URL, auth=auth
+    ) as client:
+        params: dict[str, Any] = {"from": "2026-01-01", "to": "2026-01-31", "page_size": 1}
+        while True:
+            answer = await client.get("/v2/videosdk/recordings", params=params)
+            statuses.append(answer.status_code)
+            clock.now += 25 * 60  # each page takes 25 minutes
+            token = answer.json().get("next_page_token")
+            if not token:
+                break
+            params["next_page_token"] = token
+    assert len(statuses) > 5 and set(statuses) == {200}
+    assert auth.issued >= 2
+
+
+# --- secrets, faults -----------------------------------------------------------------------
+
+
+def test_access_tokens_never_reach_a_frame(box: Sandbox) -> None:
+    urls = [
+        u
+        for s in box["zoom"].sessions
+        for f in s.files
+        for u in (f.download_url, f.external_storage_url)
+        if u
+    ]
+    secrets = [re.split("access_token=|X-Amz-Signature=", u)[1] for u in urls if "=" in u]
+    assert len(secrets) > 10
+    df = load_all(box.options("zoom"))
+    raw = load_all(box.options("zoom"), raw=True)
+    for frame in (df, raw):
+        text = frame.select(pl.col(pl.String)).write_csv()
+        assert not any(secret in text for secret in secrets)
+    assert df["media_url"].str.contains("access_token=REDACTED", literal=True).sum() > 0
+
+
+@pytest.mark.parametrize("served", [False, True], ids=["in-process", "loopback"])
+def test_faults_are_retried_with_nothing_lost_or_duplicated(served: bool) -> None:
+    faults = Faults(error_rate=0.15, drop_rate=0.05, truncate_rate=0.05, seed=4)
+    box = Sandbox(seed=5, size=600, faults=faults, providers=["zoom"])
+    clean = Sandbox(seed=5, size=600, providers=["zoom"])
+    options = box.options("zoom") | {"retry": FAST_RETRY, "page_size": 5}
+    if served:
+        with box.serve() as server:
+            df = load_all(options | box.options("zoom", base_url=server.url))
+    else:
+        df = load_all(options)
+    statuses = [status for _, status, _ in box.app.log]
+    assert {429, 0}.issubset(statuses) and any(s >= 500 for s in statuses)
+    expected = load_all(clean.options("zoom"))
+    assert df.sort("recording_id").equals(expected.sort("recording_id"))
+
+
+async def test_async_twin_matches_the_sync_loader(box: Sandbox) -> None:
+    options = box.options("zoom") | FAST
+    a = await aload_zoom_recordings(since="2026-01-01", until="2026-03-01", **options)
+    b = load_zoom_recordings(since="2026-01-01", until="2026-03-01", **options)
+    assert a.height == b.height > 0 and a.equals(b)
+
+
+def test_raw_frame_keeps_session_and_file_fields(box: Sandbox) -> None:
+    raw = load_all(box.options("zoom"), raw=True)
+    wanted = {"session_id", "session_name", "session_start_time", "session_duration"}
+    assert wanted | {"file_type", "file_extension", "recording_type", "download_url"} <= set(
+        raw.columns
+    )
+    assert raw.schema["file_size"] == pl.Int64 and raw.schema["recording_start"] == pl.Datetime(
+        "us", "UTC"
+    )
+    assert raw["session_start_time"].null_count() == 0
+
+
+def test_empty_result_has_the_unified_schema(via: Any) -> None:
+    df = load_zoom_recordings(since="2020-01-01", until="2020-03-01", **via("zoom"))
+    assert df.height == 0 and df.schema == ra.SCHEMA
+
+
+# --- provider data that is odd, through httpx.MockTransport --------------------------------
+
+
+def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
+    return {
+        "transport": httpx.MockTransport(handler),
+        "credentials": ZoomCredentials(api_key="k", api_secret="s3cret-value"),
+        "base_url": "https://zoom.example",
+    }
+
+
+def seed_example() -> dict[str, Any]:
+    text = (SEEDS / "zoom-videosdk-recordings-list.txt").read_text()
+    start = text.index("{", text.index("status OK"))
+    return json.loads(text[start : text.index("} |", start) + 1])
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds not beside the repository")
+def test_seed_example_response_parses_to_the_right_values() -> None:
+    body = seed_example()
+    seen: list[httpx.Request] = []
+
+    def answering(answer: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(request)
+            return httpx.Response(200, json=answer)
+
+        return handler
+
+    # Zoom's reference shows a bare session as the list answer; a real one nests it.
+    for answer in (body, {"sessions": [body], "next_page_token": ""}):
+        df = load_zoom_recordings(since="2022-03-10", until="2022-03-11", **mock(answering(answer)))
+        assert df.height == 1  # the example lists one file twice (same id)
+        row = df.row(0, named=True)
+        assert row["recording_id"] == "35497738-9fef-4f8a-97db-0ec34caef065"
+        assert row["group_id"] == "KkMHZ4y8QhSUWAHi5sWvfg==" and row["group_name"] == "session name"
+        assert row["created_at"] == dt.datetime(2022, 3, 10, 2, 27, 24, tzinfo=dt.UTC)
+        assert row["started_at"] == dt.datetime(2022, 3, 11, 12, 30, 42, tzinfo=dt.UTC)
+        assert row["ended_at"] == dt.datetime(2022, 3, 11, 12, 34, 42, tzinfo=dt.UTC)
+        assert row["duration"] == dt.timedelta(minutes=4)
+        assert row["size_bytes"] == 12125
+        assert row["bitrate_kbps"] == pytest.approx(12125 * 8 / 240 / 1000)
+        assert row["media_type"] == "audio" and row["codec"] == "aac"  # MP4 audio_only
+        assert row["container"] == "mp4" and row["track_name"] == "audio_only"
+        assert row["status"] == "deleted"  # deleted_time is set
+        assert row["deleted_at"] == dt.datetime(2022, 3, 28, 7, 22, 22, tzinfo=dt.UTC)
+        assert row["media_url"] == "https://example/download_url"
+    auth = seen[0].headers["Authorization"]
+    assert auth.startswith("Bearer ") and auth.count(".") == 2
+    assert parse_qs(seen[0].url.query.decode()) == {
+        "page_size": ["300"],
+        "from": ["2022-03-10"],
+        "to": ["2022-03-10"],
+    }
+    one = get_zoom_session_recordings(
+        "KkMHZ4y8QhSUWAHi5sWvfg==", **mock(lambda r: httpx.Response(200, json=body))
+    )
+    assert one.height == 2 and set(one["recording_id"]) == {"35497738-9fef-4f8a-97db-0ec34caef065"}
+
+
+def test_surprising_values_never_crash_or_drop_rows() -> None:
+    sessions: list[Any] = [
+        {
+            "session_id": "a+b/c==",
+            "start_time": "2026-01-05T10:00:00Z",
+            "duration": "7",
+            "recording_files": [
+                {
+                    "id": "f1",
+                    "file_type": "mp4",
+                    "file_size": "12125",
+                    "recording_start": "2026-01-05T10:00:00Z",
+                    "recording_end": "2026-01-05T10:01:40Z",
+                    "status": "Completed",
+                    "brand_new": True,
+                },
+                {"id": "f2", "file_type": "HOLOGRAM", "file_size": "big", "recording_start": "?"},
+                {"file_type": "CC"},
+                {"file_type": "CC"},
+                "not a file",
+                {"id": 17, "file_type": None, "recording_end": "2026-01-05T09:00:00Z"},
+            ],
+            "participant_video_files": {"id": "pv1", "file_type": "MP4"},
+        },
+        {"session_id": None, "recording_files": [{"id": "orphan", "file_type": "M4A"}]},
+        "garbage",
+        {"session_id": "nothing", "recording_files": None},
+    ]
+    body = {"sessions": sessions, "next_page_token": None}
+    options = mock(lambda r: httpx.Response(200, json=body)) | {
+        "since": "2026-01-05",
+        "until": "2026-01-06",
+    }
+    with pytest.warns(LoadWarning, match="could not be read"):
+        df = load_zoom_recordings(**options)
+    assert df.height == 9
+    rows = {r["recording_id"]: r for r in df.iter_rows(named=True) if r["recording_id"]}
+    assert rows["f1"]["size_bytes"] == 12125 and rows["f1"]["status"] == "completed"
+    assert rows["f1"]["media_type"] == "video" and rows["f1"]["container"] == "mp4"
+    assert rows["f2"]["size_bytes"] is None and rows["f2"]["media_type"] is None
+    assert rows["17"]["duration"] is None
+    assert rows["pv1"]["kind"] == "participant_file"
+    assert sum(r.startswith("derived-") for r in rows) == 3  # two CC files and the non-object
+    with pytest.warns(LoadWarning):
+        raw = load_zoom_recordings(raw=True, **options)
+    extras = [json.loads(e) for e in raw["extra"].to_list() if e]
+    assert any(e.get("file", {}).get("brand_new") is True for e in extras)
+    assert any(e.get("_record") == "garbage" for e in extras)
+    assert any(e.get("file") == "not a file" for e in extras)
+
+
+def test_files_listed_from_the_trash_are_deleted_even_without_deleted_time() -> None:
+    file = {"id": "t1", "file_type": "M4A", "status": "completed"}
+    body = {"sessions": [{"session_id": "s", "recording_files": [file]}], "next_page_token": ""}
+    options = mock(lambda r: httpx.Response(200, json=body))
+    assert load_zoom_recordings(trash=True, **options)["status"].to_list() == ["deleted"]
+    listed_now = load_zoom_recordings(since="2026-01-01", until="2026-01-02", **options)
+    assert listed_now["status"].to_list() == ["completed"]
+
+
+def test_a_token_error_on_the_first_page_is_not_retried_forever() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(400, json={"code": 300, "message": TOKEN_ERROR})
+
+    with pytest.raises(ProviderError, match="next page token"):
+        load_zoom_recordings(since="2026-01-01", until="2026-01-02", **mock(handler))
+    assert len(calls) == 1
+
+
+# --- live ----------------------------------------------------------------------------------
+
+
+@pytest.mark.live
+def test_live_zoom_recent_recordings() -> None:
+    if not ZoomCredentials.available():
+        pytest.skip("set ZOOM_VIDEOSDK_API_KEY and ZOOM_VIDEOSDK_API_SECRET")
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    df = load_zoom_recordings(since=since, page_size=5)
+    assert df.schema == ra.SCHEMA
+    assert not df["media_url"].str.contains("access_token=[^R]").any()
