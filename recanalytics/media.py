@@ -82,11 +82,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _same_origin(a: str, b: str) -> bool:
-    x, y = httpx.URL(a), httpx.URL(b)
-    return (x.scheme, x.host, x.port) == (y.scheme, y.host, y.port)
-
-
 class _Downloader:
     def __init__(
         self,
@@ -123,42 +118,37 @@ class _Downloader:
     def _clean(self, text: str) -> str:
         return redact_text(text, self.secrets)
 
-    async def storage_url(self, job: _Job) -> str:
-        """The URL that serves the bytes, after any provider-side redirect step."""
+    async def storage_url(self, job: _Job) -> tuple[str, bool]:
+        """Where the bytes are, and whether that request carries the provider's credentials.
+
+        Whatever the provider's API answers with (``redirect_to`` or a 3xx) is a storage URL
+        and is fetched without credentials, even when it is on the same host.
+        """
         if job.provider not in AUTHED:
-            return job.url
+            return job.url, False
         client = self.authed[job.provider]
         url = job.url
         if job.provider == "zoom":
             url = str(httpx.URL(url).copy_remove_param("access_token"))
-        for _ in range(5):
-            response = await client.get(url, headers={"Accept": "application/json"})
+        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
             if response.is_redirect:
-                target = str(response.url.join(response.headers["location"]))
-                if not _same_origin(target, url):
-                    return target
-                url = target
-                continue
-            if response.status_code == 200 and job.provider == "twilio":
-                try:
-                    return str(response.json()["redirect_to"])
-                except (ValueError, KeyError, TypeError):
-                    raise _Failed("media answer without redirect_to") from None
-            if response.status_code == 200:
-                return url  # served directly by the API host
-            raise _Status(response)
-        raise _Failed("too many redirects")
+                return str(response.url.join(response.headers["location"])), False
+            if response.status_code != 200:
+                raise _Status(response)
+            if job.provider == "zoom":
+                return url, True  # Zoom served the file itself: fetch it with the JWT
+            await response.aread()
+        try:
+            return str(response.json()["redirect_to"]), False
+        except (ValueError, KeyError, TypeError):
+            raise _Failed("media answer without redirect_to") from None
 
-    async def fetch(self, job: _Job, url: str) -> str:
+    async def fetch(self, job: _Job, url: str, with_auth: bool) -> str:
         """Stream ``url`` into ``job.path`` via a ``.part`` file; returns 'downloaded'/'resumed'."""
         part = job.path.with_name(job.path.name + ".part")
         offset = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}
-        client = (
-            self.authed[job.provider]
-            if job.provider == "zoom" and _same_origin(url, job.url)
-            else self.anonymous
-        )
+        client = self.authed[job.provider] if with_auth else self.anonymous
         async with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 416 and offset:
                 part.replace(job.path)
@@ -189,7 +179,7 @@ class _Downloader:
         async with self.gate:
             for attempt in range(self.retry.max_retries + 1):
                 try:
-                    status = await self.fetch(job, await self.storage_url(job))
+                    status = await self.fetch(job, *(await self.storage_url(job)))
                 except _Status as exc:
                     error = self._clean(f"HTTP {exc.status} from {redact_url(exc.url)}")
                     if exc.status not in RETRY_STATUSES:

@@ -20,6 +20,7 @@ from recanalytics.sandbox.common import (
     with_query,
 )
 from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.storage import signed_url
 
 NAME = "twilio"
 ACCOUNT_SID = "AC" + "5a" * 16
@@ -342,7 +343,29 @@ class TwilioEmulator:
                 self.get_composition,
                 self.authorize,
             ),
+            Route(
+                NAME,
+                "GET",
+                re.compile(r"/v1/(?P<what>Recordings|Compositions)/(?P<sid>[^/]+)/Media"),
+                self.get_media,
+                self.authorize,
+            ),
         ]
+
+    def get_media(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
+        """``…/Media``: a JSON ``redirect_to`` a pre-signed storage URL (fetched without auth)."""
+        sid = match["sid"]
+        found: Track | Composition | None = (
+            self.tracks_by_sid.get(sid)
+            if match["what"] == "Recordings"
+            else self.compositions_by_sid.get(sid)
+        )
+        if found is None or found.status != "completed":
+            return error(404, f"The requested resource /{match['what']}/{sid}/Media was not found")
+        ext = found.container if isinstance(found, Track) else found.format
+        return SandboxResponse.json(
+            200, {"redirect_to": signed_url(request.origin, f"twilio/{sid}.{ext}")}
+        )
 
     def track_json(self, t: Track, origin: str) -> dict[str, Any]:
         url = f"{origin}/v1/Recordings/{t.sid}"

@@ -35,6 +35,7 @@ from recanalytics.sandbox.common import (
     rand_uuid,
 )
 from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.storage import signed_url
 from recanalytics.windows import add_month
 
 NAME = "zoom"
@@ -115,7 +116,8 @@ def session_id(rng: Any) -> str:
 
 
 def download_url(rng: Any) -> str:
-    url = f"https://zoom.us/rec/download/{rng.getrandbits(96):024x}"
+    # A path: the emulator serves it from whatever origin the request came to.
+    url = f"/rec/download/{rng.getrandbits(96):024x}"
     if rng.random() < 0.15:
         # Password-protected recordings: the URL itself carries a token (a secret).
         url += f"?access_token=eyJsandbox.{rng.getrandbits(128):032x}"
@@ -272,6 +274,11 @@ class ZoomEmulator:
         self.sessions = generate(config)
         self.index = TimeIndex(self.sessions, key=lambda s: s.sort_key)
         self.by_id = {s.session_id: s for s in self.sessions}
+        self.downloads = {
+            f.download_url.split("?")[0].rsplit("/", 1)[-1]: f
+            for s in self.sessions
+            for f in s.files
+        }
         self.clock: Callable[[], float] = time.time
         self.token_ttl = TOKEN_TTL
 
@@ -326,11 +333,18 @@ class ZoomEmulator:
                 self.session_recordings,
                 self.authorize,
             ),
+            Route(
+                NAME,
+                "GET",
+                re.compile(r"/rec/download/(?P<key>[0-9a-f]+)"),
+                self.download,
+                self.authorize,
+            ),
         ]
 
     # --- JSON ------------------------------------------------------------------------------
 
-    def file_json(self, f: ZoomFile, session: ZoomSession) -> dict[str, Any]:
+    def file_json(self, f: ZoomFile, session: ZoomSession, origin: str) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": f.id,
             "session_id": session.session_id,
@@ -339,7 +353,7 @@ class ZoomEmulator:
             "file_type": f.file_type,
             "file_extension": f.extension,
             "file_size": f.size,
-            "download_url": f.download_url,
+            "download_url": origin + f.download_url,
             "status": f.status,
             "recording_type": f.recording_type,
         }
@@ -359,7 +373,7 @@ class ZoomEmulator:
         return body
 
     def session_json(
-        self, session: ZoomSession, files: list[ZoomFile], *, per_session: bool
+        self, session: ZoomSession, files: list[ZoomFile], origin: str, *, per_session: bool
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "session_id": session.session_id,
@@ -375,7 +389,7 @@ class ZoomEmulator:
         if per_session:
             lists.append("participant_audio_files")
         for list_key in lists:
-            chosen = [self.file_json(f, session) for f in files if f.list_key == list_key]
+            chosen = [self.file_json(f, session, origin) for f in files if f.list_key == list_key]
             if chosen or list_key == "recording_files":
                 body[list_key] = chosen
         return body
@@ -450,7 +464,9 @@ class ZoomEmulator:
             "total_records": len(selected),
             "next_page_token": next_token,
             "sessions": [
-                self.session_json(s, self.visible(s, trash, trash_type), per_session=False)
+                self.session_json(
+                    s, self.visible(s, trash, trash_type), request.origin, per_session=False
+                )
                 for s in chunk
             ],
         }
@@ -469,4 +485,15 @@ class ZoomEmulator:
         files = self.visible(session, False, "") if session else []
         if session is None or not files:
             return error(404, "There is no recording for this session.")
-        return SandboxResponse.json(200, self.session_json(session, files, per_session=True))
+        return SandboxResponse.json(
+            200, self.session_json(session, files, request.origin, per_session=True)
+        )
+
+    def download(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
+        """``download_url``: with the Bearer JWT, a redirect to the storage host."""
+        found = self.downloads.get(match["key"])
+        if found is None:
+            return error(404, "File does not exist.")
+        ext = (found.extension or found.file_type or "bin").lower()
+        target = signed_url(request.origin, f"zoom/{match['key']}.{ext}")
+        return SandboxResponse(302, b"", {"Location": target})

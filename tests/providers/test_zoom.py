@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -577,12 +578,19 @@ def test_faults_are_retried_with_nothing_lost_or_duplicated(served: bool) -> Non
     statuses = [status for _, status, _ in box.app.log]
     assert {429, 0}.issubset(statuses) and any(s >= 500 for s in statuses)
     expected = load_all(clean.options("zoom"))
-    assert df.sort("recording_id").equals(expected.sort("recording_id"))
+    # Download URLs point at whichever host served the listing; compare what follows it.
+    same_host = pl.col("media_url").str.replace(r"^https?://[^/]+", "")
+    assert (
+        df.with_columns(same_host)
+        .sort("recording_id")
+        .equals(expected.with_columns(same_host).sort("recording_id"))
+    )
 
 
-async def test_async_twin_matches_the_sync_loader(box: Sandbox) -> None:
+def test_async_twin_matches_the_sync_loader(box: Sandbox) -> None:
+    # Sync calls inside a running loop are tested in a subprocess (tests/test_sync.py).
     options = box.options("zoom") | FAST
-    a = await aload_zoom_recordings(since="2026-01-01", until="2026-03-01", **options)
+    a = asyncio.run(aload_zoom_recordings(since="2026-01-01", until="2026-03-01", **options))
     b = load_zoom_recordings(since="2026-01-01", until="2026-03-01", **options)
     assert a.height == b.height > 0 and a.equals(b)
 

@@ -1,0 +1,188 @@
+"""Media download through each provider's flow, resuming, skipping; and the Twilio archive."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.cli import main
+from recanalytics.sandbox import Sandbox
+from recanalytics.sandbox.storage import media_bytes
+
+FAST = {"rate_limit": 1000.0}
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    return Sandbox(seed=8, size=300)
+
+
+def media_credentials(box: Sandbox) -> dict[str, Any]:
+    return {name: box.credentials(name) for name in ("twilio", "zoom")}
+
+
+def storage_log(box: Sandbox) -> list[tuple[str, int, str]]:
+    return [entry for entry in box.app.log if entry[0] == "storage"]
+
+
+def test_twilio_tracks_via_redirect_without_credentials_at_storage(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(8)
+    box.app.reset_counts()
+    result = ra.download_media(
+        df, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
+    )
+    assert result["status"].to_list() == ["downloaded"] * 8
+    for row in result.iter_rows(named=True):
+        data = Path(row["path"]).read_bytes()
+        assert data.startswith(b"\x1a\x45\xdf\xa3")  # Matroska
+        assert row["bytes"] == len(data) and row["sha256"] == hashlib.sha256(data).hexdigest()
+        assert Path(row["path"]).parent == tmp_path / "twilio"
+    # The storage route answers 400 to any request carrying credentials: all 200 means none did.
+    assert [status for _, status, _ in storage_log(box)] == [200] * 8
+    media_calls = [entry for entry in box.app.log if entry[2].endswith("/Media")]
+    assert len(media_calls) == 8 and all(status == 200 for _, status, _ in media_calls)
+
+
+def test_over_loopback_too(box: Sandbox, tmp_path: Path) -> None:
+    with box.serve() as server:
+        df = ra.load_twilio_compositions(
+            status="completed", **box.options("twilio", base_url=server.url)
+        ).head(3)
+        result = ra.download_media(df, tmp_path, credentials=box.credentials("twilio"))
+    assert result["status"].to_list() == ["downloaded"] * 3
+    assert all(Path(p).suffix in (".mp4", ".webm") for p in result["path"])
+
+
+def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_path: Path) -> None:
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(2)
+    first, second = df["recording_id"].to_list()
+    container = df["container"][0]
+    full = media_bytes(f"twilio/{first}.{container}")
+    target = tmp_path / "twilio" / f"{first}.{container}"
+    target.parent.mkdir(parents=True)
+    target.with_name(target.name + ".part").write_bytes(full[:1000])
+    box.app.reset_counts()
+    result = ra.download_media(
+        df, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
+    )
+    by_id = {r["recording_id"]: r for r in result.iter_rows(named=True)}
+    assert by_id[first]["status"] == "resumed" and by_id[second]["status"] == "downloaded"
+    assert target.read_bytes() == full
+    assert by_id[first]["sha256"] == hashlib.sha256(full).hexdigest()
+    assert sorted(status for _, status, _ in storage_log(box)) == [200, 206]
+    assert not target.with_name(target.name + ".part").exists()
+
+    box.app.reset_counts()
+    again = ra.download_media(
+        df, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
+    )
+    assert again["status"].to_list() == ["skipped", "skipped"]
+    assert again["sha256"].to_list() == result["sha256"].to_list()
+    assert box.requests == 0
+
+
+def test_zoom_bearer_to_zoom_only_and_access_tokens_stripped(box: Sandbox, tmp_path: Path) -> None:
+    df = ra.load_zoom_recordings(
+        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
+    )
+    assert not df["media_url"].str.contains("access_token=eyJ").any()
+    files = df.filter(pl.col("status") == "completed").head(6)
+    box.app.reset_counts()
+    result = ra.download_media(
+        files, tmp_path, credentials=box.credentials("zoom"), transport=box.transport
+    )
+    assert result["status"].to_list() == ["downloaded"] * 6
+    assert [status for _, status, _ in storage_log(box)] == [200] * 6
+    assert all(status == 302 for p, status, q in box.app.log if p == "zoom")
+
+
+def test_public_media_of_plivo_and_signalwire(box: Sandbox, tmp_path: Path) -> None:
+    plivo = ra.load_plivo_recordings(
+        since=box.config.start, until=box.config.end, **box.options("plivo"), **FAST
+    ).head(3)
+    signalwire = (
+        ra.load_signalwire_recordings(
+            since=box.config.start, until=box.config.end, **box.options("signalwire")
+        )
+        .filter(pl.col("status") == "completed")
+        .head(3)
+    )
+    result = ra.download_media(
+        pl.concat([plivo, signalwire]), tmp_path, transport=box.transport, credentials={}
+    )
+    assert result["status"].to_list() == ["downloaded"] * 6
+    heads = [Path(p).read_bytes()[:4] for p in result["path"]]
+    assert all(h in (b"RIFF", b"ID3\x03", b"ID3\x04") for h in heads)
+
+
+def test_unavailable_and_uncredentialed_rows_are_reported_not_dropped(
+    box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_KEY",
+        "TWILIO_API_SECRET",
+        "TWILIO_API_KEY_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    df = ra.load_twilio_recordings(**box.options("twilio"))
+    sample = pl.concat(
+        [df.filter(pl.col("status") == s).head(1) for s in ("completed", "deleted", "failed")]
+        + [df.head(1).with_columns(media_url=pl.lit(None, pl.String))]
+    )
+    result = ra.download_media(sample, tmp_path, transport=box.transport)
+    assert result.height == 4
+    assert result["status"].to_list() == ["failed", "unavailable", "unavailable", "unavailable"]
+    assert "TWILIO_ACCOUNT_SID" in result["error"][0]
+
+
+def test_bad_concurrency_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ra.ConfigError, match="max_concurrency"):
+        ra.download_media(ra.empty_frame(), tmp_path, max_concurrency=0)
+    assert ra.download_media(ra.empty_frame(), tmp_path).height == 0
+
+
+def test_archive_twilio_with_media(box: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "archive"
+    manifest = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    tracks = len(box["twilio"].tracks.records)
+    compositions = len(box["twilio"].compositions.records)
+    assert (
+        manifest["tracks"]["recordings"] == tracks
+        and manifest["compositions"]["recordings"] == compositions
+    )
+    assert json.loads((out / "manifest.json").read_text()) == manifest
+    for name, entry in manifest["files"].items():
+        data = (out / name).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest() and entry["bytes"] == len(data)
+    unified = pl.read_parquet(out / "recordings.parquet")
+    assert unified.schema == ra.SCHEMA and unified.height == tracks + compositions
+    csv = pl.read_csv(out / "recordings.csv")
+    assert csv.height == unified.height and "duration_s" in csv.columns
+    raw = pl.read_parquet(out / "tracks_raw.parquet")
+    assert {"sid", "offset", "extra"} <= set(raw.columns)
+    completed = unified.filter(pl.col("status") == "completed").height
+    assert manifest["media"]["files"]["downloaded"] == completed
+    secret = box["twilio"].credentials["auth_token"].encode()
+    assert all(secret not in p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+def test_archive_command_on_sandbox_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "a"
+    assert (
+        main(["archive", "twilio", "--out", str(out), "--sandbox", "--size", "120", "--quiet"]) == 0
+    )
+    text = capsys.readouterr().out
+    assert "tracks: 120 recordings" in text and "manifest" in text
+    assert (out / "manifest.json").exists() and not (out / "media").exists()
