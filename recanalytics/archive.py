@@ -22,7 +22,7 @@ from recanalytics.media import adownload_media
 from recanalytics.providers.twilio import aload_twilio_recordings
 from recanalytics.providers.twilio_compositions import aload_twilio_compositions
 from recanalytics.store import private_write, write_json
-from recanalytics.sync import run_sync
+from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
 MANIFEST = "manifest.json"
@@ -85,7 +85,7 @@ async def aarchive_twilio(
 
     Examples
     --------
-    >>> manifest = ra.archive_twilio("twilio-archive", media=True)
+    >>> manifest = await ra.aarchive_twilio("twilio-archive", media=True)
     >>> manifest["tracks"]["recordings"], manifest["compositions"]["recordings"]
     """
     start, end = parse_range(since, until)
@@ -139,18 +139,4 @@ async def aarchive_twilio(
     return manifest
 
 
-def archive_twilio(
-    out: str | os.PathLike[str],
-    *,
-    media: bool = False,
-    since: WhenLike | None = None,
-    until: WhenLike | None = None,
-    **options: Any,
-) -> dict[str, Any]:
-    """Synchronous :func:`aarchive_twilio`.
-
-    Examples
-    --------
-    >>> manifest = ra.archive_twilio("twilio-archive")      # credentials from the environment
-    """
-    return run_sync(aarchive_twilio(out, media=media, since=since, until=until, **options))
+archive_twilio = syncify(aarchive_twilio, "archive_twilio")

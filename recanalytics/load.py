@@ -15,7 +15,7 @@ from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError, CredentialsError, LoadWarning, RecanalyticsError
 from recanalytics.providers.registry import credentials_class, loaders_for
 from recanalytics.schema import PROVIDERS, SCHEMA, empty_frame
-from recanalytics.sync import run_sync
+from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
 State = Literal["ok", "failed", "skipped"]
@@ -174,7 +174,8 @@ async def aload(
 
     Examples
     --------
-    >>> df = ra.load(["twilio"], since="2026-01-01", **box.load_options())
+    >>> df = await ra.aload(["twilio"], since="2026-01-01", **box.load_options())
+    >>> df = ra.load()                                   # the sync twin: every configured provider
     """
     result = await aload_with_status(
         providers, since=since, until=until, credentials=credentials, base_url=base_url, **options
@@ -182,57 +183,5 @@ async def aload(
     return result.frame
 
 
-def load(
-    providers: str | Iterable[str] | None = None,
-    *,
-    since: WhenLike | None = None,
-    until: WhenLike | None = None,
-    credentials: Credentials | PerProvider | None = None,
-    base_url: str | PerProvider | None = None,
-    **options: Any,
-) -> pl.DataFrame:
-    """Synchronous :func:`aload` (works in scripts and inside a running notebook loop).
-
-    Examples
-    --------
-    >>> df = ra.load()                                   # every configured provider
-    >>> df = ra.load(["twilio", "zoom"], since="2026-01-01", until="2026-07-01")
-    """
-    return run_sync(
-        aload(
-            providers,
-            since=since,
-            until=until,
-            credentials=credentials,
-            base_url=base_url,
-            **options,
-        )
-    )
-
-
-def load_with_status(
-    providers: str | Iterable[str] | None = None,
-    *,
-    since: WhenLike | None = None,
-    until: WhenLike | None = None,
-    credentials: Credentials | PerProvider | None = None,
-    base_url: str | PerProvider | None = None,
-    **options: Any,
-) -> LoadResult:
-    """Synchronous :func:`aload_with_status`.
-
-    Examples
-    --------
-    >>> result = ra.load_with_status(since="2026-01-01")
-    >>> result.status_frame()          # provider, state (ok/failed/skipped), rows, seconds, error
-    """
-    return run_sync(
-        aload_with_status(
-            providers,
-            since=since,
-            until=until,
-            credentials=credentials,
-            base_url=base_url,
-            **options,
-        )
-    )
+load = syncify(aload, "load")
+load_with_status = syncify(aload_with_status, "load_with_status")

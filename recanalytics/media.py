@@ -33,7 +33,7 @@ from recanalytics.errors import ConfigError, CredentialsError
 from recanalytics.progress import resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import redact_text, redact_url
-from recanalytics.sync import run_sync
+from recanalytics.sync import syncify
 
 RESULT_SCHEMA = pl.Schema(
     {
@@ -341,33 +341,4 @@ async def adownload_media(
     return pl.DataFrame(results, schema=RESULT_SCHEMA)
 
 
-def download_media(
-    frame: pl.DataFrame | pl.LazyFrame,
-    dest: str | os.PathLike[str],
-    *,
-    credentials: Credentials | Mapping[str, Any] | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    max_concurrency: int = 4,
-    retry: RetryPolicy | None = None,
-    timeout: float = 120.0,
-    progress: bool | None = None,
-) -> pl.DataFrame:
-    """Synchronous :func:`adownload_media`.
-
-    Examples
-    --------
-    >>> result = ra.download_media(df, "media")     # credentials from the environment
-    >>> result.group_by("status").len()
-    """
-    return run_sync(
-        adownload_media(
-            frame,
-            dest,
-            credentials=credentials,
-            transport=transport,
-            max_concurrency=max_concurrency,
-            retry=retry,
-            timeout=timeout,
-            progress=progress,
-        )
-    )
+download_media = syncify(adownload_media, "download_media")

@@ -6,7 +6,7 @@ Compositions live in :mod:`recanalytics.providers.twilio_compositions`; both sha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Unpack
 
 import polars as pl
@@ -107,6 +107,25 @@ def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
     return params
 
 
+async def load_in_windows(
+    endpoint: Endpoint,
+    path: str,
+    params: list[tuple[str, str]],
+    since: WhenLike | None,
+    until: WhenLike | None,
+    options: Mapping[str, Any],
+) -> pl.DataFrame:
+    """Page ``[since, until)`` of a Twilio list in concurrent date windows, one query each."""
+    start, end = parse_range(since, until)
+    ctx = resolve(TWILIO, options)
+    url = ctx.url(path)
+    queries = [
+        PageRequest(url, [*params, *date_params(w.start, w.end)])
+        for w in open_ended_windows(start, end, ctx.limits.concurrency)
+    ]
+    return await collect(endpoint, ctx, queries)
+
+
 @storable("twilio", kinds=("track",))
 async def aload_twilio_recordings(
     *,
@@ -164,14 +183,7 @@ async def aload_twilio_recordings(
     if media_type is not None:
         params.append(("MediaType", validate.choice(media_type, "media_type", MEDIA_TYPES)))
     params.append(("PageSize", str(validate.int_range(page_size, "page_size", 1, PAGE_SIZE_MAX))))
-    start, end = parse_range(since, until)
-    ctx = resolve(TWILIO, options)
-    url = ctx.url("/v1/Recordings")
-    queries = [
-        PageRequest(url, [*params, *date_params(w.start, w.end)])
-        for w in open_ended_windows(start, end, ctx.limits.concurrency)
-    ]
-    return await collect(TRACK_RECORDINGS, ctx, queries)
+    return await load_in_windows(TRACK_RECORDINGS, "/v1/Recordings", params, since, until, options)
 
 
 async def aget_twilio_recording(sid: str, **options: Unpack[LoadOptions]) -> pl.DataFrame:

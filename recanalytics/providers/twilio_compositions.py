@@ -27,18 +27,16 @@ from recanalytics import validate
 from recanalytics.fields import F, as_bool, as_int, as_iso_time, as_lower, as_str
 from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
-from recanalytics.paging import PageRequest
-from recanalytics.providers.base import Endpoint, collect, fetch_one
+from recanalytics.providers.base import Endpoint, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
-    open_ended_windows,
     seconds_to_duration,
 )
-from recanalytics.providers.twilio import PAGE_SIZE_MAX, TWILIO, date_params
+from recanalytics.providers.twilio import PAGE_SIZE_MAX, TWILIO, load_in_windows
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, parse_range
+from recanalytics.windows import WhenLike
 
 COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
 # Twilio fills these with 0 until the media exists.
@@ -169,14 +167,7 @@ async def aload_twilio_compositions(
     if room_sid is not None:
         params.append(("RoomSid", validate.sid(room_sid, "room_sid", prefix="RM")))
     params.append(("PageSize", str(validate.int_range(page_size, "page_size", 1, PAGE_SIZE_MAX))))
-    start, end = parse_range(since, until)
-    ctx = resolve(TWILIO, options)
-    url = ctx.url("/v1/Compositions")
-    queries = [
-        PageRequest(url, [*params, *date_params(w.start, w.end)])
-        for w in open_ended_windows(start, end, ctx.limits.concurrency)
-    ]
-    return await collect(COMPOSITIONS, ctx, queries)
+    return await load_in_windows(COMPOSITIONS, "/v1/Compositions", params, since, until, options)
 
 
 async def aget_twilio_composition(sid: str, **options: Unpack[LoadOptions]) -> pl.DataFrame:
