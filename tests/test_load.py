@@ -1,0 +1,84 @@
+"""load() across providers: concurrency, per-provider status, failures and missing credentials."""
+
+from __future__ import annotations
+
+import pytest
+
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+
+ENV = [
+    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_API_KEY_SECRET",
+    "PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "ZOOM_VIDEOSDK_API_KEY", "ZOOM_VIDEOSDK_API_SECRET",
+    "SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_SPACE",
+]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    return Sandbox(seed=12, size=400)
+
+
+def test_every_endpoint_in_one_frame(box: Sandbox) -> None:
+    result = ra.load_with_status(since=box.config.start, until=box.config.end, **box.load_options())
+    assert result.ok and set(result.status) == set(ra.PROVIDERS)
+    df = result.frame
+    assert df.schema == ra.SCHEMA
+    kinds = {(str(p), str(k)) for p, k in df.select("provider", "kind").unique().iter_rows()}
+    assert {("twilio", "track"), ("twilio", "composition"), ("plivo", "call"), ("plivo", "conference"),
+            ("zoom", "session_file"), ("zoom", "participant_file"), ("signalwire", "call"),
+            ("signalwire", "conference")} <= kinds  # fmt: skip
+    assert df.height == sum(s.rows for s in result.status.values())
+    assert df.select("provider", "recording_id").is_unique().all()
+    assert result.status_frame().columns == ["provider", "state", "rows", "seconds", "error"]
+
+
+def test_a_failing_provider_is_named_while_the_others_load(box: Sandbox) -> None:
+    options = box.load_options()
+    options["credentials"] = options["credentials"] | {
+        "zoom": {"api_key": "k", "api_secret": "not-the-secret"}
+    }
+    with pytest.warns(ra.LoadWarning, match="zoom failed"):
+        result = ra.load_with_status(since="2026-01-01", until="2026-03-01", **options)
+    assert result.status["zoom"].state == "failed" and "401" in result.status["zoom"].error
+    assert "not-the-secret" not in result.status["zoom"].error
+    assert {s.state for n, s in result.status.items() if n != "zoom"} == {"ok"}
+    assert "zoom" not in set(result.frame["provider"].cast(str))
+    assert result.frame.height > 0 and not result.ok
+
+
+def test_unconfigured_providers_are_skipped_quietly_unless_named(
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creds = box["plivo"].credentials
+    monkeypatch.setenv("PLIVO_AUTH_ID", creds["auth_id"])
+    monkeypatch.setenv("PLIVO_AUTH_TOKEN", creds["auth_token"])
+    options = {"base_url": box.load_options()["base_url"], "transport": box.transport}
+    result = ra.load_with_status(since="2026-01-01", until="2026-03-01", **options)
+    assert result.status["plivo"].state == "ok" and result.status["plivo"].rows > 0
+    assert {result.status[n].state for n in ("twilio", "zoom", "signalwire")} == {"skipped"}
+    assert "TWILIO_ACCOUNT_SID" in result.status["twilio"].error
+    with pytest.warns(ra.LoadWarning, match="twilio skipped"):
+        df = ra.load(["plivo", "twilio"], since="2026-01-01", until="2026-03-01", **options)
+    assert set(df["provider"].cast(str)) == {"plivo"}
+
+
+def test_bad_input_fails_before_any_request(box: Sandbox) -> None:
+    before = box.requests
+    with pytest.raises(ra.ConfigError, match="providers"):
+        ra.load(["twilio", "skype"], **box.load_options())
+    with pytest.raises(ra.ConfigError, match="since"):
+        ra.load(since="last tuesday", **box.load_options())
+    assert box.requests == before
+
+
+def test_demo_covers_all_five_endpoints() -> None:
+    df = ra.demo(size=200)
+    assert set(df["provider"].cast(str)) == set(ra.PROVIDERS)
+    assert {"track", "composition"} <= set(df.filter(df["provider"] == "twilio")["kind"].cast(str))
