@@ -10,7 +10,9 @@ True
 
 from __future__ import annotations
 
+from recanalytics import charts
 from recanalytics.archive import aarchive_twilio, archive_twilio
+from recanalytics.charts import save_chart
 from recanalytics.credentials import (
     Credentials,
     PlivoCredentials,
@@ -74,9 +76,11 @@ from recanalytics.providers.zoom import (
     get_zoom_session_recordings,
     load_zoom_recordings,
 )
+from recanalytics.report import report, report_html
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
 from recanalytics.store import RefreshReport, Store, UpsertReport
 from recanalytics.sync import run_sync
+from recanalytics.widgets import Explorer, FilterPanel, explore
 
 # --- helpers (issue 4) ---
 # isort: split
@@ -146,6 +150,8 @@ __all__ = [
     "ContainerInfo",
     "Credentials",
     "CredentialsError",
+    "Explorer",
+    "FilterPanel",
     "LoadOptions",
     "LoadResult",
     "LoadWarning",
@@ -182,6 +188,7 @@ __all__ = [
     "archive_twilio",
     "billed_minutes",
     "bucket_labels",
+    "charts",
     "codec_family",
     "codec_info",
     "codec_known",
@@ -208,6 +215,7 @@ __all__ = [
     "duration_seconds",
     "empty_frame",
     "estimate_bitrate",
+    "explore",
     "fill_bitrate",
     "get_plivo_recording",
     "get_signalwire_recording",
@@ -225,7 +233,10 @@ __all__ = [
     "normalize_codec",
     "normalize_container",
     "parse_size",
+    "report",
+    "report_html",
     "run_sync",
+    "save_chart",
     "size_human",
     "storage_growth",
     "storage_rates",

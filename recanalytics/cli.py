@@ -18,23 +18,17 @@ from recanalytics.schema import PROVIDERS
 
 
 def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
-    """Recordings, total hours and total GiB per provider (plus a total row)."""
-    per = (
-        df.group_by("provider")
-        .agg(
-            recordings=pl.len(),
-            hours=(pl.col("duration").dt.total_milliseconds().sum() / 3_600_000).round(1),
-            GiB=(pl.col("size_bytes").sum() / 2**30).round(2),
-        )
-        .with_columns(pl.col("provider").cast(pl.String))
-        .sort("provider")
-    )
-    total = per.select(
-        pl.lit("total").alias("provider"),
-        pl.col("recordings").sum(),
-        pl.col("hours").sum().round(1),
-        pl.col("GiB").sum().round(2),
-    )
+    """Recordings, total hours and total GiB per provider, plus a total row (via summarize)."""
+    from recanalytics.helpers import summarize
+
+    columns = [
+        pl.col("count").alias("recordings"),
+        pl.col("total_hours").round(1).alias("hours"),
+        # null, not 0, where the provider reports no sizes (Plivo, SignalWire)
+        (pl.col("total_size_bytes") / 2**30).round(2).alias("GiB"),
+    ]
+    per = summarize(df, by="provider").select(pl.col("provider").cast(pl.String), *columns)
+    total = summarize(df).select(pl.lit("total").alias("provider"), *columns)
     return pl.concat([per, total])
 
 
@@ -53,6 +47,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     df.write_parquet(out)
     print(f"frame written to {out}")
+    try:
+        write_report(df, out.with_suffix(".html"), title="recanalytics demo report")
+    except ImportError as exc:  # the report needs the optional vl-convert; the demo does not
+        print(f"no report: {exc}")
+    return 0
+
+
+def write_report(df: pl.DataFrame, path: Path, *, title: str, every: str | None = None) -> Path:
+    """Write the offline HTML report and print where it is."""
+    from recanalytics.report import report
+
+    written = report(df, path, title=title, every=every)
+    print(f"report written to {written}")
+    return written
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.parquet is None:
+        from recanalytics.demo import demo
+
+        df = demo(size=args.size, seed=args.seed)
+        title = args.title or "recanalytics demo report"
+    else:
+        df = pl.read_parquet(args.parquet)
+        title = args.title or f"Recordings report: {Path(args.parquet).name}"
+    try:
+        write_report(df, Path(args.out), title=title, every=args.every)
+    except ImportError as exc:
+        print(f"recanalytics: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -106,6 +130,42 @@ def cmd_load(args: argparse.Namespace) -> int:
     result.frame.write_parquet(out)
     print(f"frame written to {out}")
     return 0 if result.ok else 1
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    from recanalytics.archive import archive_twilio
+
+    options: dict[str, object] = {"progress": not args.quiet}
+    if args.sandbox:
+        from recanalytics.sandbox import Sandbox
+
+        box = Sandbox(seed=args.seed, size=args.size, providers=["twilio"])
+        options |= box.options("twilio")
+    elif args.base_url:
+        options["base_url"] = args.base_url
+    manifest = archive_twilio(
+        args.out, media=args.media, since=args.since, until=args.until, **options
+    )
+    out = Path(args.out).resolve()
+    for kind in ("tracks", "compositions"):
+        totals = manifest[kind]
+        print(
+            f"{kind}: {totals['recordings']} recordings, {totals['hours']} h, {totals['bytes'] / 2**30:.2f} GiB"
+        )
+    if "media" in manifest:
+        print(f"media: {manifest['media']['files']}")
+    print(f"archive written to {out} (manifest: {out / 'manifest.json'})")
+    return 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from recanalytics.notebooks import render_notebooks
+
+    pages = render_notebooks(args.src, args.out, names=args.names or None, timeout=args.timeout)
+    for page in pages:
+        print(f"rendered {page.resolve()}")
+    print(f"open {(Path(args.out) / 'index.html').resolve()}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +244,95 @@ def build_parser() -> argparse.ArgumentParser:
     )
     load.add_argument("--quiet", action="store_true", help="no progress bars")
     load.set_defaults(func=cmd_load)
+
+    rep = sub.add_parser(
+        "report",
+        help="write one self-contained HTML report (summary table and charts) that works offline",
+        description="Write the summary table and every chart of a unified frame to one HTML "
+        "file with the Vega scripts inlined, so it opens with no internet connection. Without "
+        "PARQUET the sandbox demo dataset is used.",
+    )
+    rep.add_argument(
+        "parquet",
+        nargs="?",
+        metavar="PARQUET",
+        help="a unified frame saved as parquet (by `recanalytics load` or `demo`)",
+    )
+    rep.add_argument(
+        "-o",
+        "--out",
+        default="recanalytics-report.html",
+        help="HTML file to write (default: %(default)s)",
+    )
+    rep.add_argument("--title", help="page title (default: from the input)")
+    rep.add_argument(
+        "--every", help='period of the time charts: "1d", "1w", "1mo", "1q", "1y" (default: auto)'
+    )
+    rep.add_argument(
+        "--size",
+        type=int,
+        default=2000,
+        help="demo dataset size, without PARQUET (default: %(default)s)",
+    )
+    rep.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="demo dataset seed, without PARQUET (default: %(default)s)",
+    )
+    rep.set_defaults(func=cmd_report)
+
+    archive = sub.add_parser(
+        "archive",
+        help="archive every Twilio Video recording and composition (before 2026-12-05)",
+        description="Write all Twilio Video track recordings and compositions to DIR: unified "
+        "and raw parquet, CSV, a manifest with counts, totals and checksums, and optionally the "
+        "media files. Credentials come from TWILIO_* environment variables.",
+    )
+    archive.add_argument(
+        "provider",
+        choices=["twilio"],
+        help="only twilio (Programmable Video retires on 2026-12-05)",
+    )
+    archive.add_argument("--out", required=True, help="archive folder")
+    archive.add_argument(
+        "--media", action="store_true", help="also download the media files (resumable)"
+    )
+    archive.add_argument("--since", help="inclusive start (default 2015-01-01)")
+    archive.add_argument("--until", help="exclusive end (default now)")
+    archive.add_argument("--base-url", help="another API host (e.g. a served sandbox)")
+    archive.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="archive the built-in sandbox's Twilio data (no credentials)",
+    )
+    archive.add_argument(
+        "--size", type=int, default=500, help="with --sandbox: dataset size (default: %(default)s)"
+    )
+    archive.add_argument(
+        "--seed", type=int, default=7, help="with --sandbox: dataset seed (default: %(default)s)"
+    )
+    archive.add_argument("--quiet", action="store_true", help="no progress bars")
+    archive.set_defaults(func=cmd_archive)
+
+    nbs = sub.add_parser(
+        "notebooks",
+        help="run the bundled notebooks and render them to HTML pages that work offline",
+        description="Execute every notebook in SRC (on the sandbox unless provider credentials "
+        "are set) and write each as an HTML page, charts included, that loads nothing from the "
+        "network, plus an index.html.",
+    )
+    nbs.add_argument("--out", required=True, help="folder for the HTML pages")
+    nbs.add_argument(
+        "--src", default="notebooks", help="folder with the .ipynb files (default: %(default)s)"
+    )
+    nbs.add_argument(
+        "names", nargs="*", metavar="NOTEBOOK", help="only these notebooks (default: all)"
+    )
+    nbs.add_argument(
+        "--timeout", type=int, default=600, help="seconds one cell may run (default: %(default)s)"
+    )
+    nbs.set_defaults(func=cmd_notebooks)
     return parser
 
 

@@ -106,7 +106,9 @@ def test_first_refresh_loads_everything_then_only_new_data(tmp_path: Path) -> No
     store = Store(tmp_path)
     first = store.refresh(["twilio"], **box.load_options())  # no since: from 2015-01-01
     emulator = box["twilio"]
-    everything = {t.sid for t in emulator.tracks.records} | {c.sid for c in emulator.compositions.records}
+    everything = {t.sid for t in emulator.tracks.records} | {
+        c.sid for c in emulator.compositions.records
+    }
     assert first.inserted == len(everything) > 500 and not first.errors
     assert first.windows["twilio"][0] == dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
     assert set(store.read()["recording_id"]) == everything

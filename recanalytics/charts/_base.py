@@ -1,0 +1,314 @@
+"""Plumbing shared by the chart modules: colours, units, inline data, empty charts.
+
+Every chart aggregates in polars and hands altair a small frame of already-aggregated rows as
+inline ``values``: the spec size depends on the number of periods, groups or bins, never on
+the number of recordings, so altair's ``MaxRowsError`` cannot trigger.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import time, timedelta
+from typing import Any, Final, TypeAlias
+
+import altair as alt
+import polars as pl
+from altair.utils.schemapi import debug_mode
+
+from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import require_columns
+from recanalytics.schema import PROVIDERS
+
+ChartLike: TypeAlias = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart
+"""What every chart function returns: a single, layered or concatenated altair chart."""
+
+Frame: TypeAlias = pl.DataFrame | pl.LazyFrame
+
+PROVIDER_COLORS: Final[dict[str, str]] = {
+    "twilio": "#D55E00",
+    "plivo": "#009E73",
+    "zoom": "#0072B2",
+    "signalwire": "#CC79A7",
+}
+"""One colour per provider (Okabe-Ito, colour-blind safe), shared by every chart."""
+
+STATUS_COLORS: Final[dict[str, str]] = {
+    "completed": "#009E73",
+    "processing": "#56B4E9",
+    "enqueued": "#56B4E9",
+    "in-progress": "#56B4E9",
+    "deleted": "#999999",
+    "absent": "#E69F00",
+    "failed": "#D55E00",
+}
+"""Status colours: done green, in flight light blue, deleted grey, problems orange and red."""
+
+OTHER_COLORS: Final = (
+    "#4C78A8",
+    "#F58518",
+    "#54A24B",
+    "#B279A2",
+    "#72B7B2",
+    "#EECA3B",
+    "#9D755D",
+    "#FF9DA6",
+    "#BAB0AC",
+    "#E45756",
+)
+
+WIDTH: Final = 560
+HEIGHT: Final = 220
+UNKNOWN: Final = "unknown"
+
+SIZE_UNITS: Final = (("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30), ("TiB", 2**40), ("PiB", 2**50))
+
+_MAX_PERIODS: Final = 160
+
+
+def lazy_frame(df: Frame, columns: list[str]) -> pl.LazyFrame:
+    """The frame as a LazyFrame, after checking it has ``columns`` (ConfigError otherwise)."""
+    if not isinstance(df, pl.DataFrame | pl.LazyFrame):
+        raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
+    lazy = df.lazy()
+    require_columns(lazy, columns)
+    return lazy
+
+
+def as_label(column: str) -> pl.Expr:
+    """A grouping column as non-null text (enums and nulls included), for legends."""
+    return pl.col(column).cast(pl.String).fill_null(UNKNOWN).alias(column)
+
+
+def choose_every(lazy: pl.LazyFrame, column: str = "created_at") -> str:
+    """A period length giving at most about 60 periods for the time span in ``column``.
+
+    Sixty bars stay readable at chart width and keep linked views well under the spec budget.
+    """
+    bounds = lazy.select(pl.col(column).min().alias("lo"), pl.col(column).max().alias("hi"))
+    lo, hi = bounds.collect().row(0)
+    if lo is None or hi is None:
+        return "1mo"
+    span = hi - lo
+    for every, length in (("1d", 1), ("1w", 7), ("1mo", 31), ("1q", 92)):
+        if span <= timedelta(days=60 * length):
+            return every
+    return "1y"
+
+
+_SPAN_UNITS: Final = {
+    "d": ("day", 1),
+    "w": ("week", 1),
+    "mo": ("month", 1),
+    "q": ("month", 3),
+    "y": ("year", 1),
+}
+
+
+def end_expression(every: str) -> str | None:
+    """A Vega expression for the end of ``datum.period``, or None for unusual intervals.
+
+    Computing the end in the browser instead of shipping it keeps each row smaller.
+    """
+    match = re.fullmatch(r"(\d+)(d|w|mo|q|y)", every)
+    if match is None:
+        return None
+    unit, step = _SPAN_UNITS[match.group(2)]
+    return f"utcOffset('{unit}', toDate(datum.period), {int(match.group(1)) * step})"
+
+
+def with_period_end(frame: pl.DataFrame, every: str) -> pl.DataFrame:
+    """Add ``period_end`` to the data only when the browser cannot compute it."""
+    if end_expression(every) is None:
+        return frame.with_columns(pl.col("period").dt.offset_by(every).alias("period_end"))
+    return frame
+
+
+def span_chart(chart: alt.Chart, every: str) -> alt.Chart:
+    """Give a chart over ``period`` its ``period_end`` field (see :func:`end_expression`)."""
+    expression = end_expression(every)
+    return chart if expression is None else chart.transform_calculate(period_end=expression)
+
+
+def check_periods(frame: pl.DataFrame, every: str) -> None:
+    """Refuse a period length that would put thousands of periods into one spec."""
+    if "period" in frame.columns and frame["period"].n_unique() > 20 * _MAX_PERIODS:
+        raise ConfigError(
+            "every",
+            f"a period length giving at most {20 * _MAX_PERIODS} periods",
+            every,
+            hint="pass a longer interval (or every=None to choose one from the time span)",
+        )
+
+
+def size_unit(max_bytes: float | None) -> tuple[str, int]:
+    """The largest binary unit in which ``max_bytes`` is at least 1 (MiB at least... KiB)."""
+    if not max_bytes or max_bytes <= 0:
+        return "GiB", 2**30
+    name, factor = SIZE_UNITS[0]
+    for candidate, candidate_factor in SIZE_UNITS:
+        if max_bytes >= candidate_factor:
+            name, factor = candidate, candidate_factor
+    return name, factor
+
+
+def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: datetimes as ISO UTC text, floats at 5 significant digits.
+
+    Rounding keeps the spec small and stable; 5 digits are more than any axis shows.
+    """
+    exprs: list[pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            column = pl.col(name)
+            if dtype.time_zone is not None:
+                column = column.dt.convert_time_zone("UTC")
+            midnight = frame.select((column.dt.time() == time(0)).all()).item()
+            # Date-only ISO text is read as UTC midnight by every browser, and is shorter.
+            fmt = "%Y-%m-%d" if midnight else "%Y-%m-%dT%H:%M:%SZ"
+            exprs.append(column.dt.strftime(fmt).alias(name))
+        elif isinstance(dtype, pl.Date):
+            exprs.append(pl.col(name).dt.strftime("%Y-%m-%d").alias(name))
+        elif dtype in (pl.Float32, pl.Float64):
+            exprs.append(pl.col(name).round_sig_figs(5).alias(name))
+        elif isinstance(dtype, pl.Enum | pl.Categorical | pl.Duration):
+            exprs.append(pl.col(name).cast(pl.String).alias(name))
+        else:
+            exprs.append(pl.col(name))
+    return frame.select(exprs).to_dicts() if exprs else []
+
+
+def data(frame: pl.DataFrame) -> alt.Data:
+    """Aggregated rows as inline chart data (no data transformer, so no MaxRowsError).
+
+    The rows are plain JSON values built here, so altair's per-row schema validation at
+    construction (most of the cost of building a chart) is skipped; the whole spec is still
+    validated by ``to_dict()``.
+    """
+    rows = records(frame)
+    with debug_mode(False):
+        return alt.Data(values=rows)  # type: ignore[no-untyped-call]
+
+
+def color_scale(column: str, domain: list[str]) -> alt.Scale:
+    """The shared scheme: fixed provider and status colours; a stable palette otherwise."""
+    if column == "provider":
+        palette = [PROVIDER_COLORS.get(v, "#BAB0AC") for v in domain]
+    elif column == "status":
+        extra = iter(OTHER_COLORS)
+        palette = [STATUS_COLORS.get(v) or next(extra, "#BAB0AC") for v in domain]
+    else:
+        palette = [OTHER_COLORS[i % len(OTHER_COLORS)] for i in range(len(domain))]
+    return alt.Scale(domain=domain, range=palette)
+
+
+def ordered_domain(column: str, values: list[str]) -> list[str]:
+    """Domain order for a colour legend: providers in schema order, others alphabetical."""
+    present = sorted(set(values))
+    if column == "provider":
+        known: list[str] = [p for p in PROVIDERS if p in present]
+        return known + [v for v in present if v not in PROVIDERS]
+    if column == "status":
+        known = [s for s in STATUS_COLORS if s in present]
+        return known + [v for v in present if v not in STATUS_COLORS]
+    if UNKNOWN in present:
+        present.remove(UNKNOWN)
+        present.append(UNKNOWN)
+    return present
+
+
+def color(column: str, domain: list[str], *, title: str | None = None) -> alt.Color:
+    """Colour encoding of a nominal column with the shared scheme."""
+    return alt.Color(
+        f"{column}:N",
+        scale=color_scale(column, domain),
+        title=title or column.replace("_", " "),
+        legend=alt.Legend(orient="right"),
+    )
+
+
+def legend_selection(column: str) -> alt.Parameter:
+    """A point selection bound to the legend: click a legend entry to focus on it."""
+    return alt.selection_point(fields=[column], bind="legend")
+
+
+def highlight(selection: alt.Parameter) -> alt.OpacityValue:
+    """Opacity condition: selected (or nothing selected) stays solid, the rest fades.
+
+    Built as a channel object rather than ``alt.condition(...)``'s dict: altair turns a dict
+    into a channel with ``from_dict``, which rebuilds a schema hash table on every call (about
+    10 ms each, which matters when the explorer redraws on every click).
+    """
+    return alt.OpacityValue(value=0.2, condition={"param": selection.name, "value": 1.0})
+
+
+def title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
+    """A chart title with an optional subtitle line (used for notes and hints)."""
+    if subtitle:
+        return alt.TitleParams(text=text, subtitle=subtitle, anchor="start")
+    return alt.TitleParams(text=text, anchor="start")
+
+
+def empty_chart(text: str, note: str = "No recordings to show.") -> alt.Chart:
+    """A chart with no marks but a note, for a frame with nothing to draw."""
+    values = alt.Data(values=[{"note": note}])  # type: ignore[no-untyped-call]
+    chart: alt.Chart = (
+        alt.Chart(values, title=title(text))
+        .mark_text(fontSize=14, color="#666666")
+        .encode(text=alt.Text("note:N"))
+        .properties(width=WIDTH, height=60)
+    )
+    return chart
+
+
+def seconds_axis(title_text: str, low: float = 0.0, high: float = math.inf) -> alt.Axis:
+    """An axis over seconds whose labels read in human units (s, min, h), within [low, high]."""
+    ticks = [1, 10, 60, 300, 600, 1800, 3600, 3 * 3600, 10 * 3600, 24 * 3600, 240 * 3600]
+    values = [t for t in ticks if low <= t <= high]
+    return alt.Axis(
+        title=title_text,
+        values=values or alt.Undefined,
+        labelExpr=(
+            "datum.value < 60 ? datum.value + ' s' : datum.value < 3600 ? "
+            "datum.value / 60 + ' min' : datum.value / 3600 + ' h'"
+        ),
+    )
+
+
+def bytes_axis(title_text: str, low: float, high: float) -> alt.Axis:
+    """A log axis over bytes labelled 1 KiB, 10 KiB, 100 KiB, 1 MiB, … within [low, high]."""
+    values = [
+        float(k * factor)
+        for _, factor in SIZE_UNITS
+        for k in (1, 10, 100)
+        if low <= k * factor <= high
+    ]
+    return alt.Axis(
+        title=title_text,
+        values=values or alt.Undefined,
+        labelExpr=(
+            "datum.value >= 1125899906842624 ? datum.value / 1125899906842624 + ' PiB' : "
+            "datum.value >= 1099511627776 ? datum.value / 1099511627776 + ' TiB' : "
+            "datum.value >= 1073741824 ? datum.value / 1073741824 + ' GiB' : "
+            "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : "
+            "datum.value >= 1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'"
+        ),
+    )
+
+
+def utc_x(*, title_text: str = "", brush: alt.Parameter | None = None) -> alt.X:
+    """A time axis shown in UTC (periods are UTC), optionally zoomed by a brush."""
+    scale = alt.Scale(type="utc", domain=brush) if brush is not None else alt.Scale(type="utc")
+    return alt.X("period:T", title=title_text, scale=scale)
+
+
+def period_tooltip() -> alt.Tooltip:
+    """The period start as a date, in UTC."""
+    return alt.Tooltip("period:T", title="period from", format="%Y-%m-%d", formatType="utc")
+
+
+def share_text(value: float | None) -> str:
+    """A share 0-1 as a percentage with one decimal."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{100 * value:.1f} %"

@@ -1,0 +1,559 @@
+"""Distribution charts: durations, statuses, size against duration, and the largest groups."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import altair as alt
+import polars as pl
+
+from recanalytics.charts._base import (
+    HEIGHT,
+    UNKNOWN,
+    WIDTH,
+    ChartLike,
+    Frame,
+    as_label,
+    bytes_axis,
+    color,
+    data,
+    empty_chart,
+    highlight,
+    lazy_frame,
+    legend_selection,
+    ordered_domain,
+    seconds_axis,
+    share_text,
+    size_unit,
+    title,
+)
+from recanalytics.errors import ConfigError
+from recanalytics.helpers.durations import duration_hours, duration_seconds
+
+__all__ = [
+    "BITRATE_GUIDES_KBPS",
+    "duration_boxplot",
+    "duration_histogram",
+    "size_duration_chart",
+    "status_chart",
+    "top_groups_chart",
+]
+
+BITRATE_GUIDES_KBPS: Final = (8.0, 64.0, 512.0, 4096.0)
+"""Bitrates drawn as guide lines on the size-against-duration chart (kbps): telephony speech,
+wideband audio, low video, HD video."""
+
+GroupMetric = Literal["bytes", "hours", "recordings"]
+_GROUP_METRICS: Final = ("bytes", "hours", "recordings")
+
+
+def _log_bins(expr: pl.Expr, per_decade: int) -> tuple[pl.Expr, pl.Expr]:
+    """Lower and upper edges of equal-width bins on a log10 scale (``per_decade`` bins)."""
+    index = (expr.log10() * per_decade).floor()
+    return (
+        (pl.lit(10.0) ** (index / per_decade)).alias("lo"),
+        (pl.lit(10.0) ** ((index + 1) / per_decade)).alias("hi"),
+    )
+
+
+def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int = 5) -> ChartLike:
+    """Histogram of recording durations on a log scale, stacked by provider (or any column).
+
+    Bins are equal on a log10 scale (``bins_per_decade`` per factor of ten), counted in polars;
+    the axis reads in seconds, minutes and hours. Recordings with no or zero duration cannot sit
+    on a log axis: they are counted in the subtitle.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    by : str, default "provider"
+        Column to stack and colour by.
+    bins_per_decade : int, default 5
+        Bin resolution (1-20).
+
+    Returns
+    -------
+    altair.Chart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import duration_histogram
+    >>> spec = duration_histogram(ra.demo(size=200)).to_dict()
+    >>> spec["encoding"]["x"]["scale"]["type"]
+    'log'
+    """
+    if isinstance(bins_per_decade, bool) or not isinstance(bins_per_decade, int):
+        raise ConfigError("bins_per_decade", "an integer from 1 to 20", bins_per_decade)
+    if not 1 <= bins_per_decade <= 20:
+        raise ConfigError("bins_per_decade", "an integer from 1 to 20", bins_per_decade)
+    lazy = lazy_frame(df, ["duration", by])
+    seconds = duration_seconds()
+    lo, hi = _log_bins(seconds, bins_per_decade)
+    positive = lazy.filter(seconds > 0)
+    frame = (
+        positive.with_columns(as_label(by))
+        .group_by(lo, hi, by)
+        .agg(pl.len().alias("recordings"), duration_hours().sum().alias("hours"))
+        .sort("lo", by)
+        .collect()
+    )
+    skipped = lazy.select((seconds.is_null() | (seconds <= 0)).sum()).collect().item()
+    note = f"{skipped:,} recordings with no or zero duration not shown" if skipped else None
+    if frame.height == 0:
+        return empty_chart("Duration distribution", note or "No recordings to show.")
+    domain = ordered_domain(by, frame[by].to_list())
+    selection = legend_selection(by)
+    chart: alt.Chart = (
+        alt.Chart(data(frame), title=title("Duration distribution (log scale)", note))
+        .mark_bar(stroke="white", strokeWidth=0.3)
+        .encode(
+            x=alt.X(
+                "lo:Q",
+                scale=alt.Scale(type="log"),
+                axis=seconds_axis("duration", frame["lo"].min(), frame["hi"].max()),  # type: ignore[arg-type]
+            ),
+            x2=alt.X2("hi:Q"),
+            y=alt.Y("sum(recordings):Q", stack="zero", title="recordings"),
+            color=color(by, domain),
+            opacity=highlight(selection),
+            tooltip=[
+                alt.Tooltip(f"{by}:N"),
+                alt.Tooltip("lo:Q", title="from (s)", format=",.4~r"),
+                alt.Tooltip("hi:Q", title="to (s)", format=",.4~r"),
+                alt.Tooltip("sum(recordings):Q", title="recordings", format=",d"),
+                alt.Tooltip("sum(hours):Q", title="hours", format=",.1f"),
+            ],
+        )
+        .add_params(selection)
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    return chart
+
+
+def _quartiles(lazy: pl.LazyFrame, by: str) -> pl.DataFrame:
+    seconds = duration_seconds()
+    stats = (
+        lazy.with_columns(as_label(by), seconds.alias("_s"))
+        .filter(pl.col("_s") > 0)
+        .group_by(by)
+        .agg(
+            pl.len().alias("recordings"),
+            pl.col("_s").min().alias("min"),
+            pl.col("_s").quantile(0.25, "linear").alias("q1"),
+            pl.col("_s").median().alias("median"),
+            pl.col("_s").quantile(0.75, "linear").alias("q3"),
+            pl.col("_s").max().alias("max"),
+        )
+        .collect()
+    )
+    iqr = pl.col("q3") - pl.col("q1")
+    return stats.with_columns(
+        # Tukey whiskers (1.5 IQR), clipped to the data; on a log axis the lower one must stay > 0.
+        pl.max_horizontal(pl.col("min"), pl.col("q1") - 1.5 * iqr).alias("whisker_lo"),
+        pl.min_horizontal(pl.col("max"), pl.col("q3") + 1.5 * iqr).alias("whisker_hi"),
+    )
+
+
+def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
+    """Box plot of durations per group, with quartiles computed in polars (no raw rows shipped).
+
+    The box spans the first to the third quartile with a tick at the median; whiskers reach
+    1.5 × IQR beyond the box, clipped to the smallest and largest duration. The axis is
+    logarithmic and reads in s, min and h; zero and unknown durations are left out.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    by : str, default "provider"
+        One box per value of this column (``"kind"``, ``"media_type"``, ``"codec"``, …).
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import duration_boxplot
+    >>> spec = duration_boxplot(ra.demo(size=200), by="kind").to_dict()
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
+    ['rule', 'bar', 'tick']
+    """
+    lazy = lazy_frame(df, ["duration", by])
+    stats = _quartiles(lazy, by)
+    if stats.height == 0:
+        return empty_chart(f"Duration by {by}")
+    domain = ordered_domain(by, stats[by].to_list())
+    stats = stats.sort(pl.col(by).replace_strict(domain, list(range(len(domain)))))
+    selection = legend_selection(by)
+    axis = seconds_axis("duration", stats["whisker_lo"].min(), stats["whisker_hi"].max())  # type: ignore[arg-type]
+    y = alt.Y(f"{by}:N", sort=domain, title=by.replace("_", " "))
+    tooltip = [
+        alt.Tooltip(f"{by}:N"),
+        alt.Tooltip("recordings:Q", format=",d"),
+        *(
+            alt.Tooltip(f"{name}:Q", title=f"{name} (s)", format=",.4~r")
+            for name in ("min", "q1", "median", "q3", "max")
+        ),
+    ]
+    base = alt.Chart(data(stats))
+    whiskers = base.mark_rule().encode(
+        x=alt.X("whisker_lo:Q", scale=alt.Scale(type="log"), axis=axis),
+        x2=alt.X2("whisker_hi:Q"),
+        y=y,
+        tooltip=tooltip,
+    )
+    boxes = (
+        base.mark_bar(size=16)
+        .encode(
+            x=alt.X("q1:Q"),
+            x2=alt.X2("q3:Q"),
+            y=y,
+            color=color(by, domain),
+            opacity=highlight(selection),
+            tooltip=tooltip,
+        )
+        .add_params(selection)
+    )
+    medians = base.mark_tick(color="white", size=16, thickness=2).encode(
+        x=alt.X("median:Q"), y=y, tooltip=tooltip
+    )
+    height = max(60, 28 * len(domain))
+    return alt.LayerChart(
+        layer=[whiskers, boxes, medians],
+        title=title(f"Duration by {by} (log scale)"),
+        width=WIDTH,
+        height=height,
+    )
+
+
+def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
+    """Share of each status per group, with the failed and deleted shares in the subtitle.
+
+    Failed means a status in ``ra.FAILED_STATUSES`` (``failed``, ``absent``); deleted means a
+    ``deleted`` status or a deletion time.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    by : str, default "provider"
+        One bar per value of this column.
+
+    Returns
+    -------
+    altair.Chart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import status_chart
+    >>> spec = status_chart(ra.demo(size=200)).to_dict()
+    >>> spec["encoding"]["x"]["stack"]
+    'normalize'
+    """
+    from recanalytics.helpers.sizes import is_deleted
+    from recanalytics.helpers.summary import FAILED_STATUSES
+
+    lazy = lazy_frame(df, ["status", "deleted_at", by])
+    labelled = lazy.with_columns(
+        as_label(by),
+        pl.col("status").str.to_lowercase().fill_null(UNKNOWN).alias("_status"),
+        is_deleted().fill_null(False).alias("_deleted"),
+    )
+    counts = (
+        labelled.group_by(by, pl.col("_status").alias("status"))
+        .agg(pl.len().alias("recordings"))
+        .with_columns((pl.col("recordings") / pl.col("recordings").sum().over(by)).alias("share"))
+        .sort(by, "status")
+        .collect()
+    )
+    if counts.height == 0:
+        return empty_chart("Status breakdown")
+    overall = labelled.select(
+        pl.col("_status").is_in(sorted(FAILED_STATUSES)).mean().alias("failed"),
+        pl.col("_deleted").mean().alias("deleted"),
+    ).collect()
+    failed, deleted = overall.row(0)
+    subtitle = f"failed {share_text(failed)} · deleted {share_text(deleted)} of all recordings"
+    group_domain = ordered_domain(by, counts[by].to_list())
+    status_domain = ordered_domain("status", counts["status"].to_list())
+    selection = legend_selection("status")
+    result: alt.Chart = (
+        alt.Chart(data(counts), title=title("Status breakdown", subtitle))
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{by}:N", sort=group_domain, title=by.replace("_", " ")),
+            x=alt.X("recordings:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
+            color=color("status", status_domain),
+            order=alt.Order("status:O"),
+            opacity=highlight(selection),
+            tooltip=[
+                alt.Tooltip(f"{by}:N"),
+                alt.Tooltip("status:N"),
+                alt.Tooltip("recordings:Q", format=",d"),
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+        .add_params(selection)
+        .properties(width=WIDTH, height=max(60, 30 * len(group_domain)))
+    )
+    return result
+
+
+def _bitrate_guides(
+    d_min: float, d_max: float, y_min: float, y_max: float
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Constant-bitrate lines across the duration range, and where to label each one.
+
+    A label sits where its line leaves the plot (right edge or top edge); a line that never
+    enters the plotted size range is dropped, so guides never stretch the axes.
+    """
+    lines: list[dict[str, float | str]] = []
+    labels: list[dict[str, float | str]] = []
+    for kbps in BITRATE_GUIDES_KBPS:
+        per_second = kbps * 1000 / 8
+        if per_second * d_max < y_min or per_second * d_min > y_max:
+            continue
+        label = f"{kbps:g} kbps"
+        lines += [
+            {"kbps": kbps, "seconds": s, "size": per_second * s, "label": label}
+            for s in (d_min, d_max)
+        ]
+        exit_seconds = min(d_max, y_max / per_second)
+        labels.append(
+            {
+                "kbps": kbps,
+                "seconds": exit_seconds,
+                "size": per_second * exit_seconds,
+                "label": label,
+            }
+        )
+    schema = {"kbps": pl.Float64, "seconds": pl.Float64, "size": pl.Float64, "label": pl.String}
+    return pl.DataFrame(lines, schema=schema), pl.DataFrame(labels, schema=schema)
+
+
+def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
+    """File size against duration as a 2-D log-binned heat map, with constant-bitrate guides.
+
+    Aggregation: 2-D binning (not sampling). Both axes are cut into ``bins_per_decade`` bins
+    per factor of ten and each cell is coloured by how many recordings fall in it, so every
+    recording counts and the spec holds at most a few thousand cells whatever the row count.
+    Dashed lines mark the sizes that 8, 64, 512 and 4096 kbps would give: cells far above a
+    line hold files larger than their duration explains. Rows with no size (Plivo, SignalWire)
+    or no duration are counted in the subtitle.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    bins_per_decade : int, default 6
+        Cells per factor of ten on each axis (1-20).
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import size_duration_chart
+    >>> spec = size_duration_chart(ra.demo(size=200)).to_dict()
+    >>> spec["layer"][0]["mark"]["type"]
+    'rect'
+    """
+    if isinstance(bins_per_decade, bool) or not isinstance(bins_per_decade, int):
+        raise ConfigError("bins_per_decade", "an integer from 1 to 20", bins_per_decade)
+    if not 1 <= bins_per_decade <= 20:
+        raise ConfigError("bins_per_decade", "an integer from 1 to 20", bins_per_decade)
+    lazy = lazy_frame(df, ["duration", "size_bytes", "provider"])
+    seconds = duration_seconds()
+    size = pl.col("size_bytes").cast(pl.Float64)
+    usable = (seconds > 0) & (size > 0)
+    d_lo, d_hi = _log_bins(seconds, bins_per_decade)
+    s_lo, s_hi = _log_bins(size, bins_per_decade)
+    cells = (
+        lazy.filter(usable)
+        .group_by(d_lo.alias("d_lo"), d_hi.alias("d_hi"), s_lo.alias("s_lo"), s_hi.alias("s_hi"))
+        .agg(
+            pl.len().alias("recordings"),
+            (size * 8 / seconds / 1000).median().alias("median_kbps"),
+            pl.col("provider").cast(pl.String).mode().first().alias("top_provider"),
+        )
+        .sort("d_lo", "s_lo")
+        .collect()
+    )
+    skipped = lazy.select((~usable).fill_null(True).sum()).collect().item()
+    note = f"{skipped:,} recordings without size or duration not shown" if skipped else None
+    if cells.height == 0:
+        return empty_chart("Size against duration", note or "No recordings to show.")
+    d_min, d_max = float(cells["d_lo"].min()), float(cells["d_hi"].max())  # type: ignore[arg-type]
+    y_min, y_max = float(cells["s_lo"].min()), float(cells["s_hi"].max())  # type: ignore[arg-type]
+    guides, labels_at = _bitrate_guides(d_min, d_max, y_min, y_max)
+    x_scale = alt.Scale(type="log", domain=[d_min, d_max])
+    y_scale = alt.Scale(type="log", domain=[y_min, y_max])
+    heat = (
+        alt.Chart(data(cells))
+        .mark_rect()
+        .encode(
+            x=alt.X("d_lo:Q", scale=x_scale, axis=seconds_axis("duration", d_min, d_max)),
+            x2=alt.X2("d_hi:Q"),
+            y=alt.Y("s_lo:Q", scale=y_scale, axis=bytes_axis("file size", y_min, y_max)),
+            y2=alt.Y2("s_hi:Q"),
+            color=alt.Color(
+                "recordings:Q",
+                scale=alt.Scale(type="log", scheme="blues"),
+                title="recordings",
+            ),
+            tooltip=[
+                alt.Tooltip("d_lo:Q", title="duration from (s)", format=",.3~r"),
+                alt.Tooltip("d_hi:Q", title="duration to (s)", format=",.3~r"),
+                alt.Tooltip("s_lo:Q", title="size from (bytes)", format=",.3~s"),
+                alt.Tooltip("s_hi:Q", title="size to (bytes)", format=",.3~s"),
+                alt.Tooltip("recordings:Q", format=",d"),
+                alt.Tooltip("median_kbps:Q", title="median kbps", format=",.4~r"),
+                alt.Tooltip("top_provider:N", title="most from"),
+            ],
+        )
+    )
+    lines = (
+        alt.Chart(data(guides))
+        .mark_line(strokeDash=[4, 3], color="#555555", strokeWidth=1, clip=True)
+        .encode(
+            x=alt.X("seconds:Q", scale=x_scale),
+            y=alt.Y("size:Q", scale=y_scale),
+            detail=alt.Detail("kbps:N"),
+        )
+    )
+    labels = (
+        alt.Chart(data(labels_at))
+        .mark_text(align="right", dx=-4, dy=-6, fontSize=10, color="#555555")
+        .encode(
+            x=alt.X("seconds:Q", scale=x_scale),
+            y=alt.Y("size:Q", scale=y_scale),
+            text=alt.Text("label:N"),
+        )
+    )
+    heading = title(
+        "Size against duration",
+        ["2-D log bins; dashed lines: constant bitrate", *([note] if note else [])],
+    )
+    return alt.LayerChart(
+        layer=[heat, lines, labels], title=heading, width=WIDTH, height=HEIGHT + 80
+    )
+
+
+def top_groups_chart(
+    df: Frame,
+    *,
+    group: str = "group_id",
+    metric: GroupMetric = "bytes",
+    n: int = 15,
+    by: str = "provider",
+) -> ChartLike:
+    """The largest groups (rooms, conferences, calls, sessions) by size, hours or count.
+
+    A group's label is its ``group_name`` where the provider gives one, else its id.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    group : str, default "group_id"
+        Column to group by (``"group_id"``, ``"participant_id"``, ``"account_id"``, …).
+    metric : {"bytes", "hours", "recordings"}, default "bytes"
+        How to rank; bytes are shown in a binary unit (MiB, GiB, …).
+    n : int, default 15
+        How many groups to show.
+    by : str, default "provider"
+        Column to colour by.
+
+    Returns
+    -------
+    altair.Chart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import top_groups_chart
+    >>> spec = top_groups_chart(ra.demo(size=200), metric="hours", n=5).to_dict()
+    >>> len(spec["data"]["values"]) <= 5
+    True
+    """
+    if metric not in _GROUP_METRICS:
+        raise ConfigError("metric", "one of " + ", ".join(_GROUP_METRICS), metric)
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 200:
+        raise ConfigError("n", "an integer from 1 to 200", n)
+    columns = [group, by, "duration", "size_bytes"]
+    lazy = lazy_frame(df, columns + (["group_name"] if group == "group_id" else []))
+    label = (
+        pl.coalesce(pl.col("group_name").first(), pl.col(group).first())
+        if group == "group_id"
+        else pl.col(group).first()
+    )
+    ranked = (
+        lazy.filter(pl.col(group).is_not_null())
+        .with_columns(as_label(by))
+        .group_by(group, by)
+        .agg(
+            label.cast(pl.String).alias("label"),
+            pl.len().alias("recordings"),
+            duration_hours().sum().alias("hours"),
+            pl.col("size_bytes").sum().alias("bytes"),
+        )
+        .filter(pl.col(metric) > 0)
+        .sort([metric, group], descending=[True, False])
+        .head(n)
+        .collect()
+    )
+    heading = {"bytes": "size", "hours": "hours", "recordings": "recordings"}[metric]
+    if ranked.height == 0:
+        return empty_chart(f"Top {_plural(group)} by {heading}")
+    unit, factor = size_unit(ranked["bytes"].max())  # type: ignore[arg-type]
+    frame = ranked.with_columns(
+        (pl.col("bytes") / factor).alias("size"),
+        # Two providers may reuse a label: keep each bar distinct.
+        pl.when(pl.col("label").is_duplicated())
+        .then(pl.format("{} ({})", pl.col("label"), pl.col(by)))
+        .otherwise(pl.col("label"))
+        .alias("label"),
+    ).drop("bytes")
+    field, x_title, fmt = {
+        "bytes": ("size", unit, ",.3~f"),
+        "hours": ("hours", "hours", ",.1f"),
+        "recordings": ("recordings", "recordings", ",d"),
+    }[metric]
+    domain = ordered_domain(by, frame[by].to_list())
+    selection = legend_selection(by)
+    order = frame["label"].to_list()
+    result: alt.Chart = (
+        alt.Chart(
+            data(frame),
+            title=title(f"Top {len(order)} {_plural(group)} by {heading}"),
+        )
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X(f"{field}:Q", title=x_title, axis=alt.Axis(format=fmt)),
+            color=color(by, domain),
+            opacity=highlight(selection),
+            tooltip=[
+                alt.Tooltip("label:N", title=group.replace("_", " ")),
+                alt.Tooltip(f"{group}:N", title="id"),
+                alt.Tooltip(f"{by}:N"),
+                alt.Tooltip("recordings:Q", format=",d"),
+                alt.Tooltip("hours:Q", format=",.1f"),
+                alt.Tooltip("size:Q", title=unit, format=",.3~f"),
+            ],
+        )
+        .add_params(selection)
+        .properties(width=WIDTH - 100, height=max(60, 20 * len(order)))
+    )
+    return result
+
+
+def _plural(group: str) -> str:
+    return "groups" if group == "group_id" else group.removesuffix("_id").replace("_", " ") + "s"

@@ -1,0 +1,220 @@
+"""Chart export through vl-convert: PNG, SVG, PDF, JSON and self-contained offline HTML.
+
+vl-convert renders Vega-Lite in an embedded JavaScript engine, so no browser and no network
+are needed. It also ships the Vega, Vega-Lite and Vega-Embed bundle that the HTML output
+inlines, so pages open with no internet connection.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final, Literal
+
+import altair as alt
+
+from recanalytics.charts._base import ChartLike
+from recanalytics.errors import ConfigError
+
+__all__ = ["chart_html", "chart_to_png", "chart_to_svg", "save_chart"]
+
+Format = Literal["png", "svg", "pdf", "html", "json"]
+_FORMATS: Final = ("png", "svg", "pdf", "html", "json")
+
+INSTALL_HINT: Final = (
+    "chart export needs vl-convert-python: pip install 'recanalytics[export]' "
+    "(or pip install vl-convert-python)"
+)
+
+
+def vl_convert() -> ModuleType:
+    """Import vl-convert, or raise ImportError with the install command."""
+    try:
+        import vl_convert
+    except ImportError as exc:
+        raise ImportError(INSTALL_HINT) from exc
+    return vl_convert
+
+
+def vegalite_version() -> str | None:
+    """The Vega-Lite version vl-convert should use: altair's own (e.g. ``"6.4"``), if offered."""
+    wanted = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    offered: list[str] = list(vl_convert().get_vegalite_versions())
+    return wanted if wanted in offered else None
+
+
+def spec_of(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
+    """The Vega-Lite spec of a chart (a dict is taken as a spec already)."""
+    if isinstance(chart, dict):
+        return chart
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def chart_to_png(chart: ChartLike | dict[str, Any], *, scale: float = 2.0) -> bytes:
+    """Render a chart to PNG bytes, offline.
+
+    Parameters
+    ----------
+    chart : altair chart or Vega-Lite dict
+    scale : float, default 2.0
+        Pixel density (2 gives crisp images on high-DPI screens).
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import chart_to_png, status_chart
+    >>> chart_to_png(status_chart(ra.demo(size=200)))[:4]
+    b'\\x89PNG'
+    """
+    vlc = vl_convert()
+    png: bytes = vlc.vegalite_to_png(spec_of(chart), vl_version=vegalite_version(), scale=scale)
+    return png
+
+
+def chart_to_svg(chart: ChartLike | dict[str, Any]) -> str:
+    """Render a chart to SVG text, offline.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import chart_to_svg, status_chart
+    >>> chart_to_svg(status_chart(ra.demo(size=200))).startswith("<svg")
+    True
+    """
+    vlc = vl_convert()
+    svg: str = vlc.vegalite_to_svg(spec_of(chart), vl_version=vegalite_version())
+    return svg
+
+
+@functools.cache
+def vega_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script, safe to inline in a ``<script>`` element."""
+    vlc = vl_convert()
+    bundle: str = vlc.javascript_bundle(vl_version=vegalite_version())
+    # A literal "</script" inside the code would end the element early.
+    return bundle.replace("</script", "<\\/script")
+
+
+def json_for_script(value: Any) -> str:
+    """JSON that can sit inside a ``<script>`` element (no ``</`` sequence, no comment openers)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+EMBED_OPTIONS: Final = {
+    "renderer": "svg",
+    # Export menu only: "view source" and "open in editor" would point at online services.
+    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
+
+
+def embed_script(element_id: str, chart: ChartLike | dict[str, Any]) -> str:
+    """A ``<script>`` that draws ``chart`` into the element with ``element_id``.
+
+    Drawing errors are printed into the page and logged to the console, so a broken chart is
+    visible rather than a blank space.
+    """
+    return (
+        "<script>vegaEmbed("
+        f"{json_for_script('#' + element_id)}, {json_for_script(spec_of(chart))}, "
+        f"{json_for_script(EMBED_OPTIONS)})"
+        ".catch(function (e) { console.error(e); "
+        f"document.getElementById({json_for_script(element_id)}).textContent = "
+        "'chart failed: ' + e; });</script>"
+    )
+
+
+PAGE_STYLE: Final = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2rem auto;
+       max-width: 1100px; color: #222; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+.meta { color: #666; font-size: 0.9rem; }
+table.summary { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
+table.summary th, table.summary td { border-bottom: 1px solid #ddd; padding: 4px 10px;
+                                   white-space: nowrap; }
+table.summary th { text-align: left; background: #f6f6f6; }
+table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary tr.total td { font-weight: 600; border-top: 2px solid #999; }
+.chart { margin: 1rem 0 2rem 0; }
+"""
+
+
+def html_page(title_text: str, body: str) -> str:
+    """A complete HTML document with the Vega bundle inlined (no external resource at all)."""
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<title>{html.escape(title_text)}</title>\n"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>\n"
+        f"<style>{PAGE_STYLE}</style>\n"
+        f"<script>{vega_bundle()}</script>\n"
+        f"</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def chart_html(chart: ChartLike | dict[str, Any], *, title: str = "recanalytics chart") -> str:
+    """A self-contained HTML page showing one chart, with every script inlined (works offline).
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import chart_html, status_chart
+    >>> page = chart_html(status_chart(ra.demo(size=200)))
+    >>> "<script src=" in page
+    False
+    """
+    body = f"<div id='chart-0' class='chart'></div>\n{embed_script('chart-0', chart)}"
+    return html_page(title, body)
+
+
+def save_chart(
+    chart: ChartLike | dict[str, Any],
+    path: str | Path,
+    *,
+    format: Format | None = None,
+    scale: float = 2.0,
+) -> Path:
+    """Write a chart to PNG, SVG, PDF, offline HTML or Vega-Lite JSON, offline.
+
+    Parameters
+    ----------
+    chart : altair chart or Vega-Lite dict
+    path : str or pathlib.Path
+        Output file; its suffix picks the format unless ``format`` is given.
+    format : {"png", "svg", "pdf", "html", "json"}, optional
+    scale : float, default 2.0
+        Pixel density for PNG.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import save_chart, storage_chart
+    >>> save_chart(storage_chart(ra.demo(size=200)), "storage.svg")  # doctest: +SKIP
+    PosixPath('storage.svg')
+    """
+    target = Path(path)
+    kind = format or target.suffix.lstrip(".").lower()
+    if kind not in _FORMATS:
+        raise ConfigError(
+            "format", "one of " + ", ".join(_FORMATS) + " (or a path with that suffix)", kind
+        )
+    if kind == "png":
+        target.write_bytes(chart_to_png(chart, scale=scale))
+    elif kind == "svg":
+        target.write_text(chart_to_svg(chart), encoding="utf-8")
+    elif kind == "pdf":
+        vlc = vl_convert()
+        target.write_bytes(vlc.vegalite_to_pdf(spec_of(chart), vl_version=vegalite_version()))
+    elif kind == "html":
+        target.write_text(chart_html(chart), encoding="utf-8")
+    else:
+        target.write_text(json.dumps(spec_of(chart), indent=2), encoding="utf-8")
+    return target

@@ -1,0 +1,588 @@
+"""Charts over time: storage held, recordings and hours, codec mix, cost, and the linked overview."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal
+
+import altair as alt
+import polars as pl
+
+from recanalytics.charts._base import (
+    HEIGHT,
+    WIDTH,
+    ChartLike,
+    Frame,
+    as_label,
+    check_periods,
+    choose_every,
+    color,
+    data,
+    empty_chart,
+    highlight,
+    lazy_frame,
+    legend_selection,
+    ordered_domain,
+    period_tooltip,
+    size_unit,
+    span_chart,
+    title,
+    utc_x,
+    with_period_end,
+)
+from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import check_every
+from recanalytics.helpers.cost import StorageRate, monthly_storage_cost
+from recanalytics.helpers.durations import duration_hours
+from recanalytics.helpers.sizes import storage_growth
+from recanalytics.helpers.summary import trend
+
+__all__ = [
+    "codec_mix_chart",
+    "cost_chart",
+    "overview_chart",
+    "storage_chart",
+    "volume_chart",
+]
+
+Metric = Literal["recordings", "hours", "bytes"]
+_METRICS: Final = ("recordings", "hours", "bytes")
+_MIX_TOP: Final = 8
+_STORAGE_COLUMNS: Final = ["created_at", "deleted_at", "status", "size_bytes"]
+_MICRO: Final = 1_000_000
+
+
+def _every(lazy: pl.LazyFrame, every: str | None) -> str:
+    return choose_every(lazy) if every is None else check_every(every)
+
+
+def _storage_frame(lazy: pl.LazyFrame, every: str, by: str) -> tuple[pl.DataFrame, str, int]:
+    held = storage_growth(lazy.with_columns(as_label(by)), every, by=by).collect()
+    check_periods(held, every)
+    unit, factor = size_unit(held["bytes_held"].max() if held.height else None)  # type: ignore[arg-type]
+    frame = held.with_columns(
+        (pl.col("bytes_held") / factor).alias("held"),
+        (pl.col("bytes_added") / factor).alias("added"),
+        (pl.col("bytes_deleted") / factor).alias("deleted"),
+    ).select("period", by, "held", "added", "deleted")
+    return frame, unit, factor
+
+
+def _storage_view(
+    frame: pl.DataFrame,
+    unit: str,
+    by: str,
+    *,
+    legend: alt.Parameter,
+    brush: alt.Parameter | None = None,
+    own_legend: bool = True,
+) -> alt.Chart:
+    domain = ordered_domain(by, frame[by].to_list())
+    chart: alt.Chart = (
+        alt.Chart(
+            data(frame),
+            title=title(f"Storage held ({unit})", "cumulative, at the end of each period"),
+        )
+        .mark_area(interpolate="step-after", line=True)
+        .encode(
+            x=utc_x(brush=brush),
+            y=alt.Y("held:Q", stack="zero", title=f"{unit} held", axis=alt.Axis(format=",.3~f")),
+            color=color(by, domain),
+            opacity=highlight(legend),
+            tooltip=[
+                period_tooltip(),
+                alt.Tooltip(f"{by}:N"),
+                alt.Tooltip("held:Q", title=f"{unit} held", format=",.3~f"),
+                alt.Tooltip("added:Q", title=f"{unit} added", format=",.3~f"),
+                alt.Tooltip("deleted:Q", title=f"{unit} deleted", format=",.3~f"),
+            ],
+        )
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    if own_legend:
+        chart = chart.add_params(legend)
+    return chart
+
+
+def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") -> ChartLike:
+    """Cumulative storage held over time, stacked by provider (or any column).
+
+    Reuses :func:`recanalytics.storage_growth`: a recording adds its size when created and
+    removes it when deleted. The unit (MiB, GiB, TiB) follows the largest total. Click a legend
+    entry to focus on it.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    every : str, optional
+        Period length (``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"``); by default one that
+        gives a readable number of periods for the time span.
+    by : str, default "provider"
+        Column to stack by.
+
+    Returns
+    -------
+    altair.Chart
+        A stacked step area; a chart with a note when nothing has a creation time.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import storage_chart
+    >>> chart = storage_chart(ra.demo(size=200), every="1mo")
+    >>> chart.to_dict()["mark"]["type"]
+    'area'
+    """
+    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, by])
+    period = _every(lazy, every)
+    frame, unit, _ = _storage_frame(lazy, period, by)
+    if frame.height == 0:
+        return empty_chart("Storage held")
+    return _storage_view(frame, unit, by, legend=legend_selection(by))
+
+
+def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
+    frame = trend(lazy.with_columns(as_label(by)), every, by=by).collect()
+    check_periods(frame, every)
+    return with_period_end(frame.select("period", by, "recordings", "hours"), every)
+
+
+def _volume_views(
+    frame: pl.DataFrame,
+    by: str,
+    every: str,
+    *,
+    legend: alt.Parameter,
+    brush: alt.Parameter | None = None,
+) -> list[alt.Chart]:
+    domain = ordered_domain(by, frame[by].to_list())
+    views = []
+    for field, label, fmt in (("recordings", "Recordings", ",d"), ("hours", "Hours", ",.1f")):
+        # With a brush, the recordings panel is where one drags; the hours panel follows it.
+        zoom = brush if brush is not None and field == "hours" else None
+        view = (
+            span_chart(alt.Chart(data(frame), title=title(f"{label} per period")), every)
+            .mark_bar()
+            .encode(
+                x=utc_x(brush=zoom),
+                x2=alt.X2("period_end:T"),
+                y=alt.Y(
+                    f"sum({field}):Q", stack="zero", title=label.lower(), axis=alt.Axis(format=fmt)
+                ),
+                color=color(by, domain),
+                opacity=highlight(legend),
+                tooltip=[
+                    period_tooltip(),
+                    alt.Tooltip(f"{by}:N"),
+                    alt.Tooltip("sum(recordings):Q", title="recordings", format=",d"),
+                    alt.Tooltip("sum(hours):Q", title="hours", format=",.1f"),
+                ],
+            )
+            .properties(width=WIDTH, height=HEIGHT * 2 // 3)
+        )
+        views.append(view)
+    views[0] = views[0].add_params(legend)
+    if brush is not None:
+        views[0] = (
+            views[0]
+            .add_params(brush)
+            .properties(
+                title=title(
+                    "Recordings per period", "drag across the bars to zoom the charts below"
+                )
+            )
+        )
+    return views
+
+
+def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -> ChartLike:
+    """Recordings and hours recorded per period, stacked by provider (two aligned panels).
+
+    Reuses :func:`recanalytics.trend` (counted at ``created_at``). Click a legend entry to focus
+    on one provider in both panels.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    every : str, optional
+        Period length; chosen from the time span by default.
+    by : str, default "provider"
+        Column to stack by.
+
+    Returns
+    -------
+    altair.VConcatChart
+        Recordings above hours; a chart with a note for an empty frame.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import volume_chart
+    >>> spec = volume_chart(ra.demo(size=200), every="1mo").to_dict()
+    >>> [v["encoding"]["y"]["field"] for v in spec["vconcat"]]
+    ['recordings', 'hours']
+    """
+    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "duration", by])
+    period = _every(lazy, every)
+    frame = _volume_frame(lazy, period, by)
+    if frame.height == 0:
+        return empty_chart("Recordings and hours per period")
+    views = _volume_views(frame, by, period, legend=legend_selection(by))
+    result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
+    return result
+
+
+def _mix_frame(
+    lazy: pl.LazyFrame, column: str, every: str, metric: Metric, by: str | None
+) -> pl.DataFrame:
+    value = {
+        "recordings": pl.len().cast(pl.Float64),
+        "hours": duration_hours().sum(),
+        "bytes": pl.col("size_bytes").cast(pl.Float64).sum() / 2**30,
+    }[metric].alias("value")
+    keys = [column] if by is None else [column, by]
+    counts = (
+        lazy.filter(pl.col("created_at").is_not_null())
+        .with_columns(*(as_label(k) for k in keys))
+        .group_by(pl.col("created_at").dt.truncate(every).alias("period"), *keys)
+        .agg(value)
+        .collect()
+    )
+    # Few colours read well: keep the biggest values, fold the rest into "other".
+    totals = counts.group_by(column).agg(pl.col("value").sum()).sort("value", descending=True)
+    keep = totals.head(_MIX_TOP)[column].to_list() if totals.height > _MIX_TOP + 1 else None
+    if keep is not None:
+        counts = (
+            counts.with_columns(
+                pl.when(pl.col(column).is_in(keep))
+                .then(pl.col(column))
+                .otherwise(pl.lit("other"))
+                .alias(column)
+            )
+            .group_by("period", *keys)
+            .agg(pl.col("value").sum())
+        )
+    frame = with_period_end(counts.sort("period", *keys), every)
+    check_periods(frame, every)
+    return frame
+
+
+def _mix_view(
+    frame: pl.DataFrame,
+    column: str,
+    metric: Metric,
+    every: str,
+    *,
+    normalize: bool,
+    filter_by: alt.Parameter | None = None,
+    zoom: alt.Parameter | None = None,
+) -> alt.Chart:
+    domain = ordered_domain(column, frame[column].to_list())
+    if "other" in domain:
+        domain.remove("other")
+        domain.append("other")
+    unit = {"recordings": "recordings", "hours": "hours", "bytes": "GiB"}[metric]
+    y_title = f"share of {unit}" if normalize else unit
+    subtitle = "filtered by the provider legend above" if filter_by is not None else None
+    chart = span_chart(
+        alt.Chart(data(frame), title=title(f"{column.capitalize()} mix ({unit})", subtitle)), every
+    )
+    if filter_by is not None:
+        chart = chart.transform_filter(filter_by)
+    selection = legend_selection(column)
+    view: alt.Chart = (
+        chart.mark_bar()
+        .encode(
+            x=utc_x(brush=zoom),
+            x2=alt.X2("period_end:T"),
+            y=alt.Y(
+                "sum(value):Q",
+                stack="normalize" if normalize else "zero",
+                title=y_title,
+                axis=alt.Axis(format="%" if normalize else ",.3~f"),
+            ),
+            color=color(column, domain),
+            order=alt.Order(f"{column}:O"),
+            opacity=highlight(selection),
+            tooltip=[
+                period_tooltip(),
+                alt.Tooltip(f"{column}:N"),
+                alt.Tooltip("sum(value):Q", title=unit, format=",.3~f"),
+            ],
+        )
+        .add_params(selection)
+        .properties(width=WIDTH, height=HEIGHT)
+    )
+    return view
+
+
+def codec_mix_chart(
+    df: Frame,
+    *,
+    column: str = "codec",
+    every: str | None = None,
+    metric: Metric = "recordings",
+    normalize: bool = True,
+) -> ChartLike:
+    """Codec (or container, or any column) mix over time, as stacked bars per period.
+
+    The eight largest values keep their own colour; the rest are folded into ``other`` and a
+    missing value reads ``unknown``.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    column : str, default "codec"
+        ``"codec"``, ``"container"``, ``"media_type"``, …
+    every : str, optional
+        Period length; chosen from the time span by default.
+    metric : {"recordings", "hours", "bytes"}, default "recordings"
+        What each bar measures (bytes in GiB).
+    normalize : bool, default True
+        Show shares of each period (100 % bars) rather than totals.
+
+    Returns
+    -------
+    altair.Chart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import codec_mix_chart
+    >>> spec = codec_mix_chart(ra.demo(size=200), column="container").to_dict()
+    >>> spec["encoding"]["color"]["field"]
+    'container'
+    """
+    if metric not in _METRICS:
+        raise ConfigError("metric", "one of " + ", ".join(_METRICS), metric)
+    lazy = lazy_frame(df, ["created_at", "duration", "size_bytes", column])
+    period = _every(lazy, every)
+    frame = _mix_frame(lazy, column, period, metric, None)
+    if frame.height == 0:
+        return empty_chart(f"{column.capitalize()} mix")
+    return _mix_view(frame, column, metric, period, normalize=normalize)
+
+
+def _cost_frame(
+    lazy: pl.LazyFrame, every: str, by: str, rates: Mapping[str, float | StorageRate] | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    # monthly_storage_cost is 0 once a recording is deleted; the run-rate of a period needs what
+    # the recording cost while it was held. That rate then follows the same add-at-creation,
+    # remove-at-deletion bookkeeping storage_growth does for bytes, so the helper is reused on
+    # micro-dollars instead of bytes.
+    live = (
+        lazy.with_columns(as_label(by))
+        .with_columns(pl.col("status").alias("_status"), pl.col("deleted_at").alias("_deleted_at"))
+        .with_columns(
+            pl.lit("completed").alias("status"),
+            pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
+        )
+        .with_columns(
+            (monthly_storage_cost(rates).fill_null(0.0) * _MICRO)
+            .round()
+            .cast(pl.Int64)
+            .alias("size_bytes")
+        )
+        .with_columns(pl.col("_status").alias("status"), pl.col("_deleted_at").alias("deleted_at"))
+    )
+    held = storage_growth(live, every, by=by).collect()
+    check_periods(held, every)
+    estimate = with_period_end(
+        held.select("period", by, (pl.col("bytes_held") / _MICRO).alias("usd_per_month")),
+        every,
+    )
+    reported = (
+        lazy.filter(pl.col("created_at").is_not_null() & pl.col("cost").is_not_null())
+        .with_columns(as_label(by), as_label("cost_unit"))
+        .group_by(pl.col("created_at").dt.truncate(every).alias("period"), by, "cost_unit")
+        .agg(pl.col("cost").sum().alias("reported"))
+        .sort("period", by)
+        .collect()
+    )
+    return estimate, reported
+
+
+def _cost_views(
+    estimate: pl.DataFrame,
+    reported: pl.DataFrame,
+    by: str,
+    every: str,
+    *,
+    legend: alt.Parameter,
+    zoom: alt.Parameter | None = None,
+    own_legend: bool = True,
+) -> list[alt.Chart]:
+    domain = ordered_domain(by, [*estimate[by].to_list(), *reported[by].to_list()])
+    views = [
+        span_chart(
+            alt.Chart(
+                data(estimate),
+                title=title(
+                    "Estimated storage cost (USD per month)",
+                    "run-rate of what is held at the end of each period; default or given rates",
+                ),
+            ),
+            every,
+        )
+        .mark_bar()
+        .encode(
+            x=utc_x(brush=zoom),
+            x2=alt.X2("period_end:T"),
+            y=alt.Y(
+                "sum(usd_per_month):Q",
+                stack="zero",
+                title="USD / month",
+                axis=alt.Axis(format="$,.2f"),
+            ),
+            color=color(by, domain),
+            opacity=highlight(legend),
+            tooltip=[
+                period_tooltip(),
+                alt.Tooltip(f"{by}:N"),
+                alt.Tooltip("sum(usd_per_month):Q", title="USD / month", format="$,.4~f"),
+            ],
+        )
+        .properties(width=WIDTH, height=HEIGHT * 2 // 3)
+    ]
+    if own_legend:
+        views[0] = views[0].add_params(legend)
+    if reported.height:
+        units = ", ".join(sorted(set(reported["cost_unit"].to_list())))
+        views.append(
+            alt.Chart(
+                data(reported),
+                title=title(
+                    f"Provider-reported cost per period ({units})",
+                    "the cost field Plivo and SignalWire send, at creation time",
+                ),
+            )
+            .mark_line(point=True)
+            .encode(
+                x=utc_x(brush=zoom),
+                y=alt.Y("reported:Q", title=units, axis=alt.Axis(format=",.2f")),
+                color=color(by, domain),
+                detail=alt.Detail("cost_unit:N"),
+                opacity=highlight(legend),
+                tooltip=[
+                    period_tooltip(),
+                    alt.Tooltip(f"{by}:N"),
+                    alt.Tooltip("reported:Q", format=",.4~f"),
+                    alt.Tooltip("cost_unit:N", title="unit"),
+                ],
+            )
+            .properties(width=WIDTH, height=HEIGHT * 2 // 3)
+        )
+    return views
+
+
+def cost_chart(
+    df: Frame,
+    *,
+    every: str | None = None,
+    by: str = "provider",
+    rates: Mapping[str, float | StorageRate] | None = None,
+) -> ChartLike:
+    """Estimated storage cost over time, with the provider-reported cost beneath when present.
+
+    The estimate is the monthly run-rate of what is held at the end of each period, priced with
+    :func:`recanalytics.monthly_storage_cost` (defaults in ``ra.STORAGE_RATES``; pass
+    ``rates=`` for your contract). Plivo and SignalWire report a cost per recording; it is
+    drawn per creation period in a second panel, in its own currency.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    every : str, optional
+        Period length; chosen from the time span by default.
+    by : str, default "provider"
+        Column to stack by.
+    rates : mapping, optional
+        Storage-rate overrides by provider (USD number or ``ra.StorageRate``).
+
+    Returns
+    -------
+    altair.Chart or altair.VConcatChart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import cost_chart
+    >>> chart = cost_chart(ra.demo(size=200), rates={"twilio": 0.04})
+    >>> "USD" in str(chart.to_dict())
+    True
+    """
+    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "provider", "duration", "cost", "cost_unit", by])
+    period = _every(lazy, every)
+    estimate, reported = _cost_frame(lazy, period, by, rates)
+    if estimate.height == 0:
+        return empty_chart("Estimated storage cost")
+    views = _cost_views(estimate, reported, by, period, legend=legend_selection(by))
+    if len(views) == 1:
+        return views[0]
+    result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
+    return result
+
+
+def overview_chart(
+    df: Frame,
+    *,
+    every: str | None = None,
+    by: str = "provider",
+    rates: Mapping[str, float | StorageRate] | None = None,
+) -> ChartLike:
+    """Linked time views: volume, storage, codec mix and cost, with one legend and one brush.
+
+    Drag across the recordings bars to zoom every panel to that time range; click a legend entry
+    (a provider) to highlight it in every panel and to filter the codec mix to it. Both work in
+    a static HTML page: they are Vega-Lite parameters, no Python kernel needed.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    every : str, optional
+        Period length; chosen from the time span by default.
+    by : str, default "provider"
+        Column to stack and colour by.
+    rates : mapping, optional
+        Storage-rate overrides for the cost panel.
+
+    Returns
+    -------
+    altair.VConcatChart
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import overview_chart
+    >>> spec = overview_chart(ra.demo(size=200)).to_dict()
+    >>> len(spec["vconcat"]) >= 4
+    True
+    """
+    lazy = lazy_frame(
+        df, [*_STORAGE_COLUMNS, "provider", "duration", "codec", "cost", "cost_unit", by]
+    )
+    period = _every(lazy, every)
+    volume = _volume_frame(lazy, period, by)
+    if volume.height == 0:
+        return empty_chart("Overview")
+    legend = legend_selection(by)
+    brush = alt.selection_interval(encodings=["x"])
+    views: list[alt.Chart] = _volume_views(volume, by, period, legend=legend, brush=brush)
+    # The legend parameter is defined once (on the first panel); the others only refer to it.
+    storage, unit, _ = _storage_frame(lazy, period, by)
+    views.append(_storage_view(storage, unit, by, legend=legend, brush=brush, own_legend=False))
+    mix = _mix_frame(lazy, "codec", period, "recordings", by)
+    views.append(
+        _mix_view(mix, "codec", "recordings", period, normalize=True, filter_by=legend, zoom=brush)
+    )
+    estimate, reported = _cost_frame(lazy, period, by, rates)
+    views.extend(
+        _cost_views(estimate, reported, by, period, legend=legend, zoom=brush, own_legend=False)
+    )
+    result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="independent")
+    return result

@@ -1,0 +1,337 @@
+"""Execute the bundled notebooks and render them to HTML pages that work offline.
+
+:func:`render_notebooks` runs every notebook of a folder in a fresh Jupyter kernel (on the
+sandbox unless provider credentials are set, like the notebooks themselves) and converts the
+results to HTML with nbconvert. Charts are drawn by Vega-Embed from a Vega/Vega-Lite bundle
+inlined once per page (from vl-convert), and the page loads nothing from a CDN: no require.js,
+no MathJax, no widget manager. It opens from a file, a mail attachment or an air-gapped machine.
+
+Needs the ``notebooks`` extra (JupyterLab, ipykernel, nbclient, nbconvert) and vl-convert
+(``export`` extra).
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import altair as alt
+
+from recanalytics.charts.export import embed_script, vega_bundle
+from recanalytics.errors import RecanalyticsError
+
+__all__ = [
+    "OFFLINE_RENDERER",
+    "find_notebooks",
+    "offline_problems",
+    "offline_renderer",
+    "render_notebooks",
+    "use_offline_renderer",
+]
+
+OFFLINE_RENDERER: Final = "recanalytics-offline"
+"""Name of the altair renderer that :func:`use_offline_renderer` registers."""
+
+INSTALL_HINT: Final = (
+    "rendering notebooks needs nbclient, nbconvert and ipykernel: "
+    "pip install 'recanalytics[notebooks,export]'"
+)
+
+WIDGET_VIEW: Final = "application/vnd.jupyter.widget-view+json"
+
+_SETUP_SOURCE: Final = (
+    "# Added by recanalytics.notebooks.render_notebooks; removed from the rendered page.\n"
+    "import recanalytics.notebooks\n"
+    "recanalytics.notebooks.use_offline_renderer()"
+)
+
+# The lab template with every CDN script removed and the Vega bundle inlined instead.
+_TEMPLATE_NAME: Final = "recanalytics_offline.html.j2"
+_TEMPLATE: Final = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}
+<script>{{ resources.recanalytics_vega_bundle }}</script>
+{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+# An element that makes the browser fetch something from another host.
+_EXTERNAL: Final = re.compile(
+    r"<(script|link|img|iframe|source|audio|video)\b[^>]*?\b(?:src|href)\s*=\s*['\"]?"
+    r"(?:https?:)?//[^'\"\s>]+",
+    re.IGNORECASE,
+)
+_IMPORT_URL: Final = re.compile(r"""import\(\s*['"](?:https?:)?//""", re.IGNORECASE)
+
+
+def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    """An altair renderer whose HTML output draws the chart with the page's inlined Vega bundle.
+
+    The output is a ``<div>`` and a ``<script>`` calling ``vegaEmbed``; it carries no copy of
+    the Vega libraries (the page made by :func:`render_notebooks` has them once, in its head)
+    and loads nothing from the network. In JupyterLab itself keep altair's default renderer:
+    this one is meant for notebooks that are converted to HTML.
+
+    Parameters
+    ----------
+    spec : dict
+        The Vega-Lite specification (altair passes it).
+    **metadata
+        Renderer options from altair; ignored.
+
+    Returns
+    -------
+    dict
+        A MIME bundle with ``text/html`` and ``text/plain``.
+
+    Examples
+    --------
+    >>> bundle = offline_renderer({"mark": "point", "data": {"values": [{"x": 1}]}})
+    >>> "vegaEmbed(" in bundle["text/html"], "<script src" in bundle["text/html"]
+    (True, False)
+    """
+    element = f"recanalytics-chart-{uuid.uuid4().hex}"
+    return {
+        "text/html": f"<div id='{element}' class='recanalytics-chart'></div>\n"
+        + embed_script(element, spec),
+        "text/plain": "<altair chart: rendered by Vega-Embed>",
+    }
+
+
+def use_offline_renderer() -> None:
+    """Register :func:`offline_renderer` with altair and make it the active renderer.
+
+    Run this in a kernel whose notebook will be converted to HTML by :func:`render_notebooks`
+    (which does it for you in a setup cell it removes afterwards).
+
+    Examples
+    --------
+    >>> import altair as alt
+    >>> use_offline_renderer()
+    >>> alt.renderers.active
+    'recanalytics-offline'
+    >>> _ = alt.renderers.enable("default")
+    """
+    alt.renderers.register(OFFLINE_RENDERER, offline_renderer)
+    alt.renderers.enable(OFFLINE_RENDERER)
+
+
+def offline_problems(page: str) -> list[str]:
+    """What in an HTML page would be fetched from another host (empty when it works offline).
+
+    Looks for ``<script>``, ``<link>``, ``<img>``, ``<iframe>``, ``<source>``, ``<audio>`` and
+    ``<video>`` elements with an ``http(s)://`` or protocol-relative ``src``/``href``, and for
+    dynamic ``import("https://…")``. Plain links (``<a href>``) are fine: they fetch nothing.
+
+    Parameters
+    ----------
+    page : str
+        The HTML text.
+
+    Returns
+    -------
+    list of str
+        The offending snippets, in page order.
+
+    Examples
+    --------
+    >>> offline_problems("<script src='https://cdn.jsdelivr.net/npm/vega@6'></script>")
+    ["<script src='https://cdn.jsdelivr.net/npm/vega@6"]
+    >>> offline_problems("<script>vegaEmbed('#c', {})</script><a href='https://x.org'>x</a>")
+    []
+    """
+    return [m.group(0) for m in _EXTERNAL.finditer(page)] + [
+        m.group(0) for m in _IMPORT_URL.finditer(page)
+    ]
+
+
+def find_notebooks(src_dir: str | os.PathLike[str]) -> list[Path]:
+    """The ``.ipynb`` files directly in ``src_dir``, sorted by name (checkpoints excluded).
+
+    Examples
+    --------
+    >>> [p.name for p in find_notebooks("notebooks")][:1]  # doctest: +SKIP
+    ['01-quickstart.ipynb']
+    """
+    root = Path(src_dir)
+    if not root.is_dir():
+        raise RecanalyticsError(f"notebook folder not found: {root}")
+    return sorted(p for p in root.glob("*.ipynb") if p.is_file())
+
+
+def _imports() -> tuple[Any, Any, Any]:
+    try:
+        import nbclient
+        import nbconvert
+        import nbformat
+    except ImportError as exc:
+        raise ImportError(INSTALL_HINT) from exc
+    return nbformat, nbclient, nbconvert
+
+
+def _drop_widget_outputs(nb: Any) -> None:
+    """Remove widget views (progress bars, the explorer): without a kernel they show nothing,
+    and nbconvert would otherwise pull the widget manager from a CDN."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [
+                out for out in cell.get("outputs", []) if WIDGET_VIEW not in out.get("data", {})
+            ]
+
+
+def _execute(
+    nb: Any,
+    *,
+    workdir: Path,
+    kernel_name: str,
+    timeout: int,
+    env: Mapping[str, str] | None,
+) -> Any:
+    nbformat, nbclient, _ = _imports()
+    setup = nbformat.v4.new_code_cell(_SETUP_SOURCE)
+    setup["id"] = "recanalytics-render-setup"
+    run = copy.deepcopy(nb)
+    run.cells.insert(0, setup)
+    client = nbclient.NotebookClient(
+        run,
+        timeout=timeout,
+        kernel_name=kernel_name,
+        resources={"metadata": {"path": str(workdir)}},
+        store_widget_state=False,
+    )
+    kernel_env = dict(os.environ if env is None else env)
+    client.execute(env=kernel_env)
+    run.cells.pop(0)
+    # The setup cell took execution count 1: number the notebook's own cells from 1 again.
+    for cell in run.cells:
+        if cell.get("cell_type") == "code" and cell.get("execution_count"):
+            cell["execution_count"] -= 1
+            for out in cell.get("outputs", []):
+                if out.get("execution_count"):
+                    out["execution_count"] -= 1
+    return run
+
+
+def _to_html(nb: Any, title: str) -> str:
+    _, _, nbconvert = _imports()
+    import jinja2
+
+    exporter = nbconvert.HTMLExporter(
+        template_name="lab",
+        extra_loaders=[jinja2.DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
+    )
+    exporter.template_file = _TEMPLATE_NAME
+    resources = {"metadata": {"name": title}, "recanalytics_vega_bundle": vega_bundle()}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    page: str = body
+    return page
+
+
+def _index_page(pages: Sequence[Path]) -> str:
+    items = "\n".join(
+        f"<li><a href='{html.escape(p.name)}'>{html.escape(p.stem)}</a></li>" for p in pages
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head><meta charset='utf-8'>"
+        "<title>recanalytics notebooks</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:700px}</style>"
+        f"</head>\n<body>\n<h1>recanalytics notebooks</h1>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+    )
+
+
+def render_notebooks(
+    src_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    names: Sequence[str] | None = None,
+    kernel_name: str = "python3",
+    timeout: int = 600,
+    env: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Execute each notebook in ``src_dir`` and write it as an offline HTML page to ``out_dir``.
+
+    Every notebook runs top to bottom in a fresh kernel whose working directory is a new
+    temporary folder (so files a notebook writes never land next to it), with altair switched to
+    :func:`offline_renderer`. The pages come from nbconvert's ``lab`` template with the Vega,
+    Vega-Lite and Vega-Embed bundle inlined once per page and every CDN script left out; widget
+    outputs, which need a kernel, are dropped. ``out_dir`` also gets an ``index.html`` linking
+    the pages. The notebooks in ``src_dir`` are not modified.
+
+    Like the notebooks themselves, this uses real provider accounts when credentials are in the
+    environment (or in ``env``), and the sandbox otherwise.
+
+    Parameters
+    ----------
+    src_dir : path
+        Folder with the ``.ipynb`` files (not searched recursively).
+    out_dir : path
+        Folder for the HTML pages (created).
+    names : sequence of str, optional
+        Only these notebooks (file names, with or without ``.ipynb``); default all.
+    kernel_name : str, default "python3"
+        The Jupyter kernel to run them in.
+    timeout : int, default 600
+        Seconds one cell may run.
+    env : mapping, optional
+        The kernel's environment variables (default: this process's).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The HTML pages written, in notebook order (``index.html`` not included).
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        A cell failed; its note names the notebook.
+    RecanalyticsError
+        The folder or a named notebook does not exist, or a page would load something from
+        the network.
+
+    Examples
+    --------
+    >>> from recanalytics.notebooks import render_notebooks
+    >>> render_notebooks("notebooks", "site")  # doctest: +SKIP
+    [PosixPath('site/01-quickstart.html'), PosixPath('site/02-storage-trends.html'), ...]
+    """
+    nbformat, _, _ = _imports()
+    notebooks = find_notebooks(src_dir)
+    if names is not None:
+        wanted = {n if n.endswith(".ipynb") else f"{n}.ipynb" for n in names}
+        missing = sorted(wanted - {p.name for p in notebooks})
+        if missing:
+            raise RecanalyticsError(f"no such notebook in {src_dir}: {', '.join(missing)}")
+        notebooks = [p for p in notebooks if p.name in wanted]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        with tempfile.TemporaryDirectory(prefix="recanalytics-notebook-") as workdir:
+            try:
+                executed = _execute(
+                    nb, workdir=Path(workdir), kernel_name=kernel_name, timeout=timeout, env=env
+                )
+            except Exception as exc:
+                exc.add_note(f"while executing notebook {path}")
+                raise
+        _drop_widget_outputs(executed)
+        page = _to_html(executed, path.stem)
+        problems = offline_problems(page)
+        if problems:
+            raise RecanalyticsError(
+                f"{path.name}: the rendered page would load from the network: {problems[:3]}"
+            )
+        target = out / f"{path.stem}.html"
+        target.write_text(page, encoding="utf-8")
+        written.append(target)
+    (out / "index.html").write_text(_index_page(written), encoding="utf-8")
+    return written

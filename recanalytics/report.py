@@ -1,0 +1,257 @@
+"""``report()``: one self-contained HTML file with the summary table and every chart.
+
+The page inlines Vega, Vega-Lite and Vega-Embed (from vl-convert's bundle), so it opens with no
+internet connection: no ``<script src>``, no stylesheet or font from elsewhere.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from recanalytics.charts import (
+    codec_mix_chart,
+    duration_boxplot,
+    duration_histogram,
+    overview_chart,
+    size_duration_chart,
+    status_chart,
+    top_groups_chart,
+)
+from recanalytics.charts._base import ChartLike, Frame, lazy_frame
+from recanalytics.charts.export import embed_script, html_page
+from recanalytics.helpers.cost import StorageRate
+from recanalytics.helpers.durations import duration_human
+from recanalytics.helpers.sizes import size_human
+from recanalytics.helpers.summary import summarize
+from recanalytics.schema import SCHEMA
+
+__all__ = ["report", "report_charts", "report_html", "summary_table"]
+
+_TABLE_COLUMNS: Final = {
+    "provider": "provider",
+    "count": "recordings",
+    "total_hours": "hours",
+    "size": "size",
+    "mean": "mean duration",
+    "median": "median",
+    "p95": "p95",
+    "mean_bitrate_kbps": "mean kbps",
+    "failed": "failed",
+    "estimated_monthly_cost": "est. storage USD/month",
+    "reported": "reported cost",
+}
+
+
+def summary_table(
+    df: Frame, *, rates: Mapping[str, float | StorageRate] | None = None
+) -> pl.DataFrame:
+    """The report's summary: one row per provider and a total row, as display text.
+
+    Built from :func:`recanalytics.summarize` (per provider, then overall); durations and sizes
+    are formatted with the duration and size helpers.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    rates : mapping, optional
+        Storage-rate overrides for the cost estimate.
+
+    Returns
+    -------
+    polars.DataFrame
+        String columns, ready to print or render.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.report import summary_table
+    >>> summary_table(ra.demo(size=200))["provider"].to_list()[-1]
+    'total'
+    """
+    lazy = lazy_frame(df, list(SCHEMA.names()))
+    per = summarize(lazy, by="provider", rates=rates).with_columns(
+        pl.col("provider").cast(pl.String)
+    )
+    total = summarize(lazy, rates=rates).with_columns(pl.lit("total").alias("provider"))
+    both = pl.concat([per, total.select(per.collect_schema().names())]).collect()
+    return both.select(
+        pl.col("provider"),
+        pl.col("count").map_elements(lambda v: f"{v:,}", return_dtype=pl.String),
+        pl.col("total_hours").fill_null(0.0).round(1).cast(pl.String),
+        pl.when(pl.col("total_size_bytes").is_null())
+        .then(pl.lit("n/a"))
+        .otherwise(size_human("total_size_bytes"))
+        .alias("size"),
+        duration_human("mean_duration").fill_null("").alias("mean"),
+        duration_human("median_duration").fill_null("").alias("median"),
+        duration_human("p95_duration").fill_null("").alias("p95"),
+        pl.col("mean_bitrate_kbps").round(1).cast(pl.String).fill_null(""),
+        (pl.col("failed_share") * 100)
+        .round(1)
+        .cast(pl.String)
+        .add(" %")
+        .fill_null("")
+        .alias("failed"),
+        pl.col("estimated_monthly_cost").round(2).cast(pl.String).fill_null("n/a"),
+        pl.when(pl.col("reported_cost").is_null())
+        .then(pl.lit(""))
+        .otherwise(
+            pl.format("{} {}", pl.col("reported_cost").round(2), pl.col("cost_unit").fill_null(""))
+        )
+        .alias("reported"),
+    ).rename(_TABLE_COLUMNS)
+
+
+def _table_html(table: pl.DataFrame) -> str:
+    text_columns = {"provider"}
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    rows = []
+    for row in table.iter_rows(named=True):
+        css = " class='total'" if row["provider"] == "total" else ""
+        cells = "".join(
+            f"<td{'' if c in text_columns else ' class=num'}>{html.escape(str(v))}</td>"
+            for c, v in row.items()
+        )
+        rows.append(f"<tr{css}>{cells}</tr>")
+    return (
+        "<table class='summary'><thead><tr>"
+        + head
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def report_charts(
+    df: Frame,
+    *,
+    every: str | None = None,
+    rates: Mapping[str, float | StorageRate] | None = None,
+) -> dict[str, ChartLike]:
+    """Every chart the report shows, by section title, in page order.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.report import report_charts
+    >>> list(report_charts(ra.demo(size=200)))[0]
+    'Over time'
+    """
+    return {
+        "Over time": overview_chart(df, every=every, rates=rates),
+        "Containers over time": codec_mix_chart(df, column="container", every=every),
+        "Durations": duration_histogram(df),
+        "Durations by kind": duration_boxplot(df, by="kind"),
+        "Statuses": status_chart(df),
+        "Size against duration": size_duration_chart(df),
+        "Largest groups by size": top_groups_chart(df, metric="bytes"),
+        "Largest groups by hours": top_groups_chart(df, metric="hours"),
+    }
+
+
+def report_html(
+    df: Frame,
+    *,
+    title: str = "Recordings report",
+    every: str | None = None,
+    rates: Mapping[str, float | StorageRate] | None = None,
+) -> str:
+    """The report as one HTML document (summary table and charts, every script inlined).
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    title : str, default "Recordings report"
+    every : str, optional
+        Period length of the time charts; chosen from the time span by default.
+    rates : mapping, optional
+        Storage-rate overrides for the summary's cost estimate.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> page = ra.report_html(ra.demo(size=200))  # doctest: +SKIP
+    >>> "<script src=" in page  # doctest: +SKIP
+    False
+    """
+    lazy = lazy_frame(df, list(SCHEMA.names()))
+    stats = lazy.select(
+        pl.len().alias("rows"),
+        pl.col("created_at").min().alias("first"),
+        pl.col("created_at").max().alias("last"),
+        pl.col("provider").cast(pl.String).unique().sort().str.join(", ").alias("providers"),
+    ).collect()
+    rows, first, last, providers = stats.row(0)
+    span = (
+        f"created {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)"
+        if first is not None and last is not None
+        else "no creation times"
+    )
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts: list[str] = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='meta'>{rows:,} recordings · {html.escape(providers or 'no provider')} · "
+        f"{span} · generated {generated} by recanalytics</p>",
+        "<h2>Summary</h2>",
+        _table_html(summary_table(lazy, rates=rates)),
+        "<p class='meta'>Storage cost is an estimate from default or given rates "
+        "(ra.STORAGE_RATES); free allowances are not subtracted. Click a legend entry to focus "
+        "on it; drag across the recordings bars to zoom the time charts; double-click to reset."
+        "</p>",
+    ]
+    for i, (heading, chart) in enumerate(report_charts(lazy, every=every, rates=rates).items()):
+        element = f"chart-{i}"
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts.append(f"<div id='{element}' class='chart'></div>")
+        parts.append(embed_script(element, chart))
+    return html_page(title, "\n".join(parts))
+
+
+def report(
+    df: Frame,
+    path: str | Path = "recanalytics-report.html",
+    *,
+    title: str = "Recordings report",
+    every: str | None = None,
+    rates: Mapping[str, float | StorageRate] | None = None,
+) -> Path:
+    """Write one self-contained HTML report (summary table + all charts) that works offline.
+
+    The Vega, Vega-Lite and Vega-Embed scripts are inlined from vl-convert's bundle (install
+    ``recanalytics[export]``), so the file opens with no internet connection and can be mailed
+    or archived as is. Charts stay interactive: tooltips, legend focus, time brush.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    path : str or pathlib.Path, default "recanalytics-report.html"
+    title : str, default "Recordings report"
+    every : str, optional
+        Period length of the time charts; chosen from the time span by default.
+    rates : mapping, optional
+        Storage-rate overrides for the summary's cost estimate.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (absolute).
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> ra.report(ra.demo(size=200), "report.html")  # doctest: +SKIP
+    PosixPath('/…/report.html')
+    """
+    target = Path(path).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(report_html(df, title=title, every=every, rates=rates), encoding="utf-8")
+    return target

@@ -1,0 +1,879 @@
+"""The explorer: ipywidgets filter controls linked to a summary line, chart tabs and a preview.
+
+Wiring only. What the controls mean is one polars expression (:attr:`FilterPanel.expr`); the
+numbers come from the helpers and the pictures from :mod:`recanalytics.charts`.
+
+Speed on large frames: a change filters once (projected to the columns the charts need, with a
+row index so the preview is a gather), then redraws only the visible tab; hidden tabs are marked
+stale and redrawn when shown. Sliders are debounced (leading edge at once, the last value of a
+drag after ``debounce`` seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html
+import importlib.util
+import threading
+import time as clock
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
+from typing import Any, Final, Literal, ParamSpec, TypeVar
+
+import altair as alt
+import ipywidgets as widgets
+import polars as pl
+
+from recanalytics import charts
+from recanalytics.charts._base import ChartLike, choose_every
+from recanalytics.errors import ConfigError
+from recanalytics.helpers.cost import monthly_storage_cost
+from recanalytics.helpers.durations import billed_minutes, duration_hours
+from recanalytics.schema import SCHEMA
+
+__all__ = ["ChartView", "Explorer", "FilterPanel", "explore"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Renderer = Literal["auto", "jupyter", "svg"]
+Loader = Callable[..., pl.DataFrame]
+
+CATEGORIES: Final = ("provider", "kind", "status", "media_type", "codec", "container")
+SEARCH_COLUMNS: Final = ("group_id", "group_name", "track_name")
+UNKNOWN: Final = "unknown"
+MIB: Final = 2**20
+
+# What the summary and every chart tab read; the filter projects to these once per change.
+_CHART_COLUMNS: Final = (
+    "provider",
+    "kind",
+    "status",
+    "media_type",
+    "codec",
+    "container",
+    "created_at",
+    "deleted_at",
+    "duration",
+    "size_bytes",
+    "cost",
+    "cost_unit",
+    "group_id",
+    "group_name",
+)
+
+ChartMaker = Callable[[pl.DataFrame, str], ChartLike]
+
+TABS: Final[dict[str, ChartMaker]] = {
+    "Volume": lambda df, every: charts.volume_chart(df, every=every),
+    "Storage": lambda df, every: charts.storage_chart(df, every=every),
+    "Durations": lambda df, every: charts.duration_histogram(df),
+    "By kind": lambda df, every: charts.duration_boxplot(df, by="kind"),
+    "Codecs": lambda df, every: charts.codec_mix_chart(df, every=every),
+    "Status": lambda df, every: charts.status_chart(df),
+    "Size × duration": lambda df, every: charts.size_duration_chart(df),
+    "Top groups": lambda df, every: charts.top_groups_chart(df, metric="bytes", n=15),
+    "Cost": lambda df, every: charts.cost_chart(df, every=every),
+}
+"""Chart tabs of the explorer: title → ``(filtered frame, period) -> chart``."""
+
+
+class ErrorBox:
+    """Shows the last exception of a callback inside the widget instead of losing it."""
+
+    def __init__(self) -> None:
+        self.widget = widgets.HTML(value="", layout=widgets.Layout(display="none"))
+        self.last: BaseException | None = None
+
+    def clear(self) -> None:
+        self.last = None
+        self.widget.value = ""
+        self.widget.layout.display = "none"
+
+    def show(self, exc: BaseException) -> None:
+        self.last = exc
+        detail = html.escape("".join(traceback.format_exception(exc)[-3:]))
+        self.widget.value = (
+            "<div style='border:1px solid #d55e00;background:#fff3ee;padding:6px;"
+            "font-size:12px'><b>recanalytics explorer error:</b> "
+            f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}"
+            f"<details><summary>traceback</summary><pre>{detail}</pre></details></div>"
+        )
+        self.widget.layout.display = ""
+
+    def guard(self, func: Callable[P, R]) -> Callable[P, R | None]:
+        """Wrap a callback: an exception is shown in the box (and kept), never swallowed silently."""
+
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                self.show(exc)
+                return None
+
+        return wrapper
+
+
+class ChartView:
+    """One chart surface that updates in place.
+
+    ``renderer="jupyter"`` uses altair's ``JupyterChart`` (needs ``anywidget``; the Vega
+    scripts come from vl-convert, offline) and swaps the chart on the same widget, so there is
+    no flicker and no stacked output. ``"svg"`` renders through vl-convert into an HTML widget
+    (static, works in any front end). ``"auto"`` picks ``"jupyter"`` when anywidget is
+    installed.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.charts import status_chart
+    >>> from recanalytics.widgets import ChartView
+    >>> view = ChartView(renderer="svg")
+    >>> view.show(status_chart(ra.demo(size=200)))
+    >>> view.spec["mark"]["type"]
+    'bar'
+    """
+
+    def __init__(self, *, renderer: Renderer = "auto") -> None:
+        self.renderer: Literal["jupyter", "svg"] = resolve_renderer(renderer)
+        self.widget = widgets.Box(layout=widgets.Layout(min_height="80px"))
+        self.chart: ChartLike | None = None
+        self.spec: dict[str, Any] | None = None
+        self._jupyter: Any = None
+        self._html: widgets.HTML | None = None
+
+    def show(self, chart: ChartLike) -> None:
+        """Draw ``chart`` on this surface, replacing what was there."""
+        self.chart = chart
+        if self.renderer == "jupyter":
+            self.spec = chart.to_dict(validate=False)
+            if self._jupyter is None:
+                self._jupyter = alt.JupyterChart(chart)
+                self.widget.children = (self._jupyter,)
+            else:
+                # The spec is what the front end draws. Assigning `.chart` would serialise the
+                # chart again with full schema validation (tens of ms on every filter change).
+                self._jupyter.spec = self.spec
+        else:
+            self.spec = chart.to_dict(validate=False)
+            if self._html is None:
+                self._html = widgets.HTML()
+                self.widget.children = (self._html,)
+            self._html.value = charts.chart_to_svg(self.spec)
+
+
+@functools.cache
+def _anywidget_available() -> bool:
+    if importlib.util.find_spec("anywidget") is None:
+        return False
+    # Vega from vl-convert's bundle rather than a CDN, so charts draw with no internet. Without
+    # vl-convert, JupyterChart falls back to its CDN imports.
+    with contextlib.suppress(ImportError):
+        alt.JupyterChart.enable_offline()
+    return True
+
+
+def resolve_renderer(renderer: Renderer) -> Literal["jupyter", "svg"]:
+    """``"auto"`` → ``"jupyter"`` with anywidget installed, else ``"svg"``; validate others."""
+    if renderer == "auto":
+        return "jupyter" if _anywidget_available() else "svg"
+    if renderer == "jupyter":
+        if not _anywidget_available():
+            raise ImportError(
+                "renderer='jupyter' needs anywidget (altair's JupyterChart): pip install anywidget"
+            )
+        return "jupyter"
+    if renderer == "svg":
+        return "svg"
+    raise ConfigError("renderer", '"auto", "jupyter" or "svg"', renderer)
+
+
+def _as_datetime(day: str | date | datetime | None, *, end: bool = False) -> datetime | None:
+    """A date picker's day as UTC midnight; ``end`` gives the next midnight (exclusive bound).
+
+    A datetime (or ISO text with a time) is taken as the exact moment, naive meaning UTC.
+    """
+    if day is None:
+        return None
+    if isinstance(day, str):
+        try:
+            day = (
+                datetime.fromisoformat(day) if "T" in day or " " in day else date.fromisoformat(day)
+            )
+        except ValueError as exc:
+            raise ConfigError("since/until", "an ISO date or datetime", day) from exc
+    if isinstance(day, datetime):
+        moment = day if day.tzinfo else day.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    start = datetime.combine(day, day_time(0), tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+class FilterPanel:
+    """Filter controls over a unified frame, exposing the selection as a polars expression.
+
+    Multi-selects (with counts) for provider, kind, status, media type, codec and container
+    (nothing selected means all), a date range on ``created_at`` (both days inclusive, UTC),
+    duration (minutes) and size (MiB) ranges, and a case-insensitive text search over group and
+    track names. Setting any control's ``.value`` from Python updates :attr:`expr`,
+    :attr:`filtered` and every listener.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame (a LazyFrame is collected once).
+    debounce : float, default 0.15
+        Seconds to wait for the last value while a slider is dragged; 0 applies every value.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.widgets import FilterPanel
+    >>> panel = FilterPanel(ra.demo(size=200))
+    >>> panel.controls["provider"].value = ("twilio",)
+    >>> set(panel.filtered["provider"].cast(str)) == {"twilio"}
+    True
+    >>> ad_hoc = ra.demo(size=200).filter(panel.expr)   # reuse the selection anywhere
+    """
+
+    def __init__(self, df: pl.DataFrame | pl.LazyFrame, *, debounce: float = 0.15) -> None:
+        self.debounce = float(debounce)
+        self._listeners: list[Callable[[FilterPanel], None]] = []
+        self._holding = 0
+        self._pending = False
+        self._timer: threading.Timer | None = None
+        self._last_slider = 0.0
+        self._lock = threading.RLock()
+        self._cache: tuple[str, pl.DataFrame] | None = None
+        self.controls: dict[str, widgets.ValueWidget] = {}
+        self._build_controls()
+        self.widget = self._layout()
+        self.set_source(df)
+
+    # --- source -------------------------------------------------------------------------
+
+    def set_source(self, df: pl.DataFrame | pl.LazyFrame) -> None:
+        """Replace the data (e.g. after a reload); option lists, counts and ranges follow.
+
+        Selections that still exist are kept; ranges widen to the new data.
+        """
+        frame = df.collect() if isinstance(df, pl.LazyFrame) else df
+        if not isinstance(frame, pl.DataFrame):
+            raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
+        missing = [c for c in SCHEMA.names() if c not in frame.columns]
+        if missing:
+            raise ConfigError(
+                "df",
+                f"a unified frame (missing {', '.join(missing)})",
+                hint="pass a frame returned by the loaders or ra.demo()",
+            )
+        self.source = frame
+        self._cache = None
+        with self.hold():
+            self._fill_options()
+            self._fill_ranges()
+            self._changed()
+
+    def _fill_options(self) -> None:
+        for column in CATEGORIES:
+            counts = (
+                self.source.select(pl.col(column).cast(pl.String).fill_null(UNKNOWN))
+                .to_series()
+                .value_counts(sort=True)
+            )
+            options = [(f"{value} ({count:,})", value) for value, count in counts.iter_rows()]
+            select = self.controls[column]
+            keep = tuple(v for v in select.value if v in {o[1] for o in options})
+            select.options = options
+            select.value = keep
+
+    def _fill_ranges(self) -> None:
+        stats = self.source.select(
+            pl.col("duration").max().alias("duration"),
+            pl.col("size_bytes").max().alias("size"),
+            pl.col("created_at").min().alias("first"),
+            pl.col("created_at").max().alias("last"),
+        ).row(0, named=True)
+        longest = stats["duration"].total_seconds() / 60 if stats["duration"] else 0.0
+        minutes = self.controls["duration"]
+        top = max(1.0, float(int(longest) + 1))
+        minutes.max = max(top, minutes.max)
+        minutes.value = (0.0, minutes.max)
+        largest = (stats["size"] or 0) / MIB
+        mib = self.controls["size"]
+        top = max(1.0, float(int(largest) + 1))
+        mib.max = max(top, mib.max)
+        mib.step = max(mib.max / 1000, 0.01)
+        mib.value = (0.0, mib.max)
+        self.data_first: datetime | None = stats["first"]
+        self.data_last: datetime | None = stats["last"]
+
+    # --- controls -----------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        for column in CATEGORIES:
+            self.controls[column] = widgets.SelectMultiple(
+                options=[],
+                rows=5,
+                description=column.replace("_", " "),
+                layout=widgets.Layout(width="230px"),
+                style={"description_width": "70px"},
+            )
+        self.controls["since"] = widgets.DatePicker(description="from")
+        self.controls["until"] = widgets.DatePicker(description="to")
+        self.controls["duration"] = widgets.FloatRangeSlider(
+            value=(0.0, 1.0),
+            min=0.0,
+            max=1.0,
+            step=0.5,
+            description="minutes",
+            readout_format=".1f",
+            continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.controls["size"] = widgets.FloatRangeSlider(
+            value=(0.0, 1.0),
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            description="MiB",
+            readout_format=".2f",
+            continuous_update=True,
+            layout=widgets.Layout(width="420px"),
+        )
+        self.controls["search"] = widgets.Text(
+            description="search",
+            placeholder="group or track name",
+            continuous_update=False,
+        )
+        self.reset_button = widgets.Button(description="Reset filters", icon="undo")
+        self.reset_button.on_click(lambda _: self.reset())
+        for name, control in self.controls.items():
+            handler = self._on_slider if name in ("duration", "size") else self._on_control
+            control.observe(handler, names="value")
+
+    def _layout(self) -> widgets.VBox:
+        selects = widgets.HBox(
+            [self.controls[c] for c in CATEGORIES], layout=widgets.Layout(flex_flow="row wrap")
+        )
+        ranges = widgets.HBox(
+            [
+                widgets.VBox([self.controls["since"], self.controls["until"]]),
+                widgets.VBox([self.controls["duration"], self.controls["size"]]),
+                widgets.VBox([self.controls["search"], self.reset_button]),
+            ],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        return widgets.VBox([selects, ranges])
+
+    def reset(self) -> None:
+        """Clear every filter (one update, not one per control)."""
+        with self.hold():
+            for column in CATEGORIES:
+                self.controls[column].value = ()
+            self.controls["since"].value = None
+            self.controls["until"].value = None
+            for name in ("duration", "size"):
+                slider = self.controls[name]
+                slider.value = (slider.min, slider.max)
+            self.controls["search"].value = ""
+
+    # --- change notification ------------------------------------------------------------
+
+    def on_change(self, callback: Callable[[FilterPanel], None]) -> None:
+        """Call ``callback(panel)`` after every (debounced) change of the selection."""
+        self._listeners.append(callback)
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Batch several control changes into one update.
+
+        Examples
+        --------
+        >>> with panel.hold():  # doctest: +SKIP
+        ...     panel.controls["provider"].value = ("zoom",)
+        ...     panel.controls["status"].value = ("failed",)
+        """
+        with self._lock:
+            self._holding += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holding -= 1
+                fire = self._holding == 0 and self._pending
+            if fire:
+                self._changed()
+
+    def _on_control(self, _change: Mapping[str, Any]) -> None:
+        self._changed()
+
+    def _on_slider(self, _change: Mapping[str, Any]) -> None:
+        # Leading edge at once, then at most one update per `debounce` seconds while dragging;
+        # the last value of a drag always lands (trailing timer).
+        import time as clock
+
+        if self.debounce <= 0 or self._holding:
+            self._changed()
+            return
+        now = clock.monotonic()
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if now - self._last_slider >= self.debounce:
+                self._last_slider = now
+                run_now = True
+            else:
+                run_now = False
+                self._timer = threading.Timer(self.debounce, self._trailing)
+                self._timer.daemon = True
+                self._timer.start()
+        if run_now:
+            self._changed()
+
+    def _trailing(self) -> None:
+        with self._lock:
+            self._timer = None
+            self._last_slider = clock.monotonic()
+        self._changed()
+
+    def flush(self) -> None:
+        """Apply a pending (debounced) slider value now."""
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+            self._changed()
+
+    def _changed(self) -> None:
+        with self._lock:
+            if self._holding:
+                self._pending = True
+                return
+            self._pending = False
+            self._cache = None
+        for listener in list(self._listeners):
+            listener(self)
+
+    # --- the selection ------------------------------------------------------------------
+
+    @property
+    def expr(self) -> pl.Expr:
+        """The polars expression the controls stand for (``pl.lit(True)`` with no filter).
+
+        It only uses unified columns, so it applies to any unified frame:
+        ``other.filter(panel.expr)``, ``lazy.filter(panel.expr)``, ``pl.len().filter(...)``.
+        """
+        parts: list[pl.Expr] = []
+        for column in CATEGORIES:
+            chosen = list(self.controls[column].value)
+            if not chosen or len(chosen) == len(self.controls[column].options):
+                continue
+            values = [v for v in chosen if v != UNKNOWN]
+            test = pl.col(column).cast(pl.String).is_in(values)
+            if UNKNOWN in chosen:
+                test = test | pl.col(column).is_null()
+            parts.append(test.fill_null(False))
+        since = _as_datetime(self.controls["since"].value)
+        until = _as_datetime(self.controls["until"].value, end=True)
+        if since is not None:
+            parts.append(pl.col("created_at") >= since)
+        if until is not None:
+            parts.append(pl.col("created_at") < until)
+        parts += self._range("duration", pl.col("duration").dt.total_milliseconds() / 60_000)
+        parts += self._range("size", pl.col("size_bytes") / MIB)
+        text = str(self.controls["search"].value).strip().lower()
+        if text:
+            parts.append(
+                pl.any_horizontal(
+                    pl.col(c).str.to_lowercase().str.contains(text, literal=True).fill_null(False)
+                    for c in SEARCH_COLUMNS
+                )
+            )
+        if not parts:
+            return pl.lit(True)
+        return pl.all_horizontal(parts).alias("selected")
+
+    def _range(self, name: str, value: pl.Expr) -> list[pl.Expr]:
+        slider = self.controls[name]
+        low, high = slider.value
+        parts = []
+        # An untouched end is open: the slider's top is rounded, and nulls stay in.
+        if low > slider.min:
+            parts.append((value >= low).fill_null(False))
+        if high < slider.max:
+            parts.append((value <= high).fill_null(False))
+        return parts
+
+    @property
+    def filtered(self) -> pl.DataFrame:
+        """The rows the controls select, all columns (computed once per change)."""
+        key = str(self.expr)
+        with self._lock:
+            if self._cache is not None and self._cache[0] == key:
+                return self._cache[1]
+        frame = self.source.filter(self.expr)
+        with self._lock:
+            self._cache = (key, frame)
+        return frame
+
+    def describe(self) -> str:
+        """The active filters in words (for titles and file names)."""
+        bits = []
+        for column in CATEGORIES:
+            chosen = self.controls[column].value
+            if chosen:
+                bits.append(f"{column} in {', '.join(chosen)}")
+        for name in ("since", "until"):
+            if self.controls[name].value is not None:
+                bits.append(f"{name} {self.controls[name].value}")
+        if self.controls["search"].value:
+            bits.append(f"search '{self.controls['search'].value}'")
+        return "; ".join(bits) or "no filter"
+
+
+def summary_line(frame: pl.DataFrame) -> str:
+    """Recordings, hours, GiB and estimated monthly storage cost of a frame, as one line.
+
+    The cost is :func:`recanalytics.monthly_storage_cost` applied to per-provider totals of what
+    is still held (bytes, billed minutes): the same number as summing it per recording, at a
+    fraction of the time on a million rows.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.widgets import summary_line
+    >>> summary_line(ra.empty_frame())
+    '0 recordings · 0.0 hours · 0.00 GiB · est. storage $0.00/month'
+    """
+    # Statuses are lower-case in the unified frame, so a plain comparison is enough here.
+    held = pl.col("deleted_at").is_null() & (pl.col("status") != "deleted").fill_null(True)
+    per = (
+        frame.select(
+            "provider",
+            duration_hours().alias("hours"),
+            pl.col("size_bytes").alias("bytes"),
+            pl.when(held).then(pl.col("size_bytes")).alias("held_bytes"),
+            pl.when(held).then(billed_minutes()).alias("held_minutes"),
+        )
+        .group_by("provider")
+        .agg(
+            pl.len().alias("count"),
+            pl.col("hours", "bytes", "held_bytes", "held_minutes").sum(),
+            pl.col("held_bytes").count().alias("sized"),
+        )
+    )
+    priced = per.select(
+        pl.col("provider"),
+        pl.when(pl.col("sized") > 0).then(pl.col("held_bytes")).alias("size_bytes"),
+        pl.duration(minutes=pl.col("held_minutes")).alias("duration"),
+        pl.lit("completed").alias("status"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
+    ).select(monthly_storage_cost().sum())
+    count, hours, size = per.select(pl.col("count", "hours", "bytes").sum()).row(0)
+    cost = priced.item() if priced.height else 0.0
+    return (
+        f"{count:,} recordings · {hours or 0:,.1f} hours · {(size or 0) / 2**30:,.2f} GiB · "
+        f"est. storage ${cost or 0:,.2f}/month"
+    )
+
+
+def _preview_html(frame: pl.DataFrame, columns: Sequence[str]) -> str:
+    shown = frame.select(
+        [
+            pl.col(c).cast(pl.String) if frame.schema[c] != pl.Duration else pl.col(c)
+            for c in columns
+        ]
+    )
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+        + "</tr>"
+        for row in shown.iter_rows()
+    )
+    return (
+        "<div style='max-height:320px;overflow:auto'><table style='font-size:12px'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+PREVIEW_COLUMNS: Final = (
+    "provider",
+    "kind",
+    "recording_id",
+    "group_name",
+    "group_id",
+    "track_name",
+    "status",
+    "media_type",
+    "codec",
+    "container",
+    "created_at",
+    "duration",
+    "size_bytes",
+)
+
+
+class Explorer(widgets.VBox):  # type: ignore[misc]
+    """The explorer widget: filters, summary line, chart tabs, preview, export and reload.
+
+    Build it with :func:`explore`. Attributes: ``panel`` (the :class:`FilterPanel`),
+    ``summary`` (HTML line), ``tabs`` and ``views`` (one :class:`ChartView` per tab),
+    ``preview``, ``errors``, ``export_path`` with ``parquet_button`` / ``csv_button``, and
+    ``reload_button``.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.widgets import Explorer
+    >>> ex = Explorer(ra.demo(size=200), renderer="svg")
+    >>> ex.tabs.selected_index = 5          # the Status tab is drawn when shown
+    >>> ex.views["Status"].spec["mark"]["type"]
+    'bar'
+    """
+
+    def __init__(
+        self,
+        df: pl.DataFrame | pl.LazyFrame,
+        *,
+        loader: Loader | None = None,
+        since: str | date | datetime | None = None,
+        until: str | date | datetime | None = None,
+        renderer: Renderer = "auto",
+        debounce: float = 0.15,
+        preview_rows: int = 20,
+        tabs: Mapping[str, ChartMaker] | None = None,
+    ) -> None:
+        self.errors = ErrorBox()
+        self.panel = FilterPanel(df, debounce=debounce)
+        self.loader = loader
+        self.loaded_since = _as_datetime(since)
+        self.loaded_until = _as_datetime(until)
+        self.preview_rows = preview_rows
+        self.makers = dict(tabs or TABS)
+        self.summary = widgets.HTML()
+        self.views = {name: ChartView(renderer=renderer) for name in self.makers}
+        self.tabs = widgets.Tab(children=[v.widget for v in self.views.values()])
+        for i, name in enumerate(self.views):
+            self.tabs.set_title(i, name)
+        self.preview = widgets.HTML()
+        self.export_path = widgets.Text(
+            value="recanalytics-filtered", description="file", placeholder="path without suffix"
+        )
+        self.parquet_button = widgets.Button(description="Export parquet", icon="download")
+        self.csv_button = widgets.Button(description="Export CSV", icon="download")
+        self.export_note = widgets.HTML()
+        self.reload_button = widgets.Button(
+            description="Reload range", icon="refresh", disabled=True
+        )
+        self.reload_note = widgets.HTML()
+        self._stale: set[str] = set(self.views)
+        self._rows: pl.DataFrame = pl.DataFrame()
+        self._every = "1mo"
+
+        self.parquet_button.on_click(self.errors.guard(lambda _: self.export("parquet")))
+        self.csv_button.on_click(self.errors.guard(lambda _: self.export("csv")))
+        self.reload_button.on_click(self.errors.guard(lambda _: self.reload()))
+        self.tabs.observe(self.errors.guard(self._on_tab), names="selected_index")
+        self.panel.on_change(self.errors.guard(lambda _: self.refresh()))
+        super().__init__(
+            [
+                self.panel.widget,
+                widgets.HBox([self.reload_button, self.reload_note]),
+                self.summary,
+                self.errors.widget,
+                self.tabs,
+                widgets.HTML("<b>First rows</b>"),
+                self.preview,
+                widgets.HBox(
+                    [self.export_path, self.parquet_button, self.csv_button, self.export_note]
+                ),
+            ]
+        )
+        self._choose_every()
+        self.errors.guard(self.refresh)()
+
+    # --- updates ------------------------------------------------------------------------
+
+    def _choose_every(self) -> None:
+        self._every = choose_every(self.panel.source.lazy())
+
+    def refresh(self) -> None:
+        """Re-filter once, then update the summary, the visible chart and the preview."""
+        self.errors.clear()
+        source = self.panel.source
+        self._rows = (
+            source.lazy()
+            .with_row_index("_row")
+            .filter(self.panel.expr)
+            .select("_row", *_CHART_COLUMNS)
+            .collect()
+        )
+        self.summary.value = f"<b>{html.escape(summary_line(self._rows))}</b>"
+        self._stale = set(self.views)
+        self._draw_visible()
+        rows = source[self._rows["_row"].head(self.preview_rows)]
+        columns = [c for c in PREVIEW_COLUMNS if c in rows.columns]
+        self.preview.value = _preview_html(rows, columns)
+        self._check_range()
+
+    @property
+    def visible(self) -> str:
+        """The title of the tab on screen."""
+        index = self.tabs.selected_index or 0
+        return list(self.views)[index]
+
+    def _draw_visible(self) -> None:
+        name = self.visible
+        if name in self._stale:
+            self._stale.discard(name)
+            self.views[name].show(self.makers[name](self._rows, self._every))
+
+    def _on_tab(self, _change: Mapping[str, Any]) -> None:
+        self._draw_visible()
+
+    def draw_all(self) -> None:
+        """Draw every tab now (normally only the visible one is drawn)."""
+        for name in list(self._stale):
+            self._stale.discard(name)
+            self.views[name].show(self.makers[name](self._rows, self._every))
+
+    # --- reload -------------------------------------------------------------------------
+
+    def _loaded_range(self) -> tuple[datetime | None, datetime | None]:
+        first = self.loaded_since or self.panel.data_first
+        last = self.loaded_until or (
+            self.panel.data_last + timedelta(microseconds=1) if self.panel.data_last else None
+        )
+        return first, last
+
+    def _wanted_range(self) -> tuple[datetime | None, datetime | None]:
+        return (
+            _as_datetime(self.panel.controls["since"].value),
+            _as_datetime(self.panel.controls["until"].value, end=True),
+        )
+
+    def needs_reload(self) -> bool:
+        """True when the date range reaches beyond the loaded data and a loader can fetch it."""
+        if self.loader is None:
+            return False
+        first, last = self._loaded_range()
+        since, until = self._wanted_range()
+        before = since is not None and (first is None or since < first)
+        after = until is not None and (last is None or until > last)
+        return before or after
+
+    def _check_range(self) -> None:
+        wanted = self.needs_reload()
+        self.reload_button.disabled = not wanted
+        if wanted:
+            since, until = self._wanted_range()
+            self.reload_note.value = (
+                "<span style='color:#b35c00'>The date range reaches beyond the loaded data: "
+                "<b>Reload range</b> fetches it from the provider"
+                f" (since {since or 'the start'}, until {until or 'now'}).</span>"
+            )
+        else:
+            self.reload_note.value = ""
+
+    def reload(self) -> pl.DataFrame:
+        """Load the date range again with the loader (``since``/``until`` go to the API).
+
+        The loader gets the widened range (the loaded range joined with the pickers), so the
+        provider filters by date rather than this widget filtering after the fact.
+        """
+        if self.loader is None:
+            raise ConfigError("loader", "a callable(since=, until=) -> DataFrame", None)
+        first, last = self._loaded_range()
+        since, until = self._wanted_range()
+        new_since = min(d for d in (since, first) if d is not None) if (since or first) else None
+        new_until = max(d for d in (until, last) if d is not None) if (until or last) else None
+        frame = self.loader(since=new_since, until=new_until)
+        self.loaded_since, self.loaded_until = new_since, new_until
+        self._every = choose_every(frame.lazy())
+        self.panel.set_source(frame)  # notifies the listener, which refreshes everything
+        return frame
+
+    # --- export -------------------------------------------------------------------------
+
+    def export(self, format: Literal["parquet", "csv"], path: str | Path | None = None) -> Path:
+        """Write the filtered frame to parquet or CSV and return the path.
+
+        CSV cannot hold durations: ``duration`` is written as ``duration_ms`` (Int64).
+        """
+        if format not in ("parquet", "csv"):
+            raise ConfigError("format", '"parquet" or "csv"', format)
+        target = Path(path or self.export_path.value or "recanalytics-filtered")
+        if target.suffix.lower() != f".{format}":
+            target = target.with_suffix(f".{format}")
+        frame = self.panel.filtered
+        if format == "parquet":
+            frame.write_parquet(target)
+        else:
+            durations = [n for n, t in frame.schema.items() if isinstance(t, pl.Duration)]
+            frame.with_columns(
+                pl.col(n).dt.total_milliseconds().alias(f"{n}_ms") for n in durations
+            ).drop(durations).write_csv(target)
+        self.export_note.value = f"{frame.height:,} rows written to {html.escape(str(target))}"
+        return target.resolve()
+
+
+def explore(
+    df: pl.DataFrame | pl.LazyFrame,
+    *,
+    loader: Loader | None = None,
+    since: str | date | datetime | None = None,
+    until: str | date | datetime | None = None,
+    renderer: Renderer = "auto",
+    debounce: float = 0.15,
+) -> Explorer:
+    """Explore a unified frame: filters linked to a summary line, chart tabs and a preview.
+
+    Filters: provider, kind, status, media type, codec and container (multi-selects with
+    counts), created date range, duration and size ranges, text search over group and track
+    names. The summary shows recordings, hours, GiB and the estimated monthly storage cost of
+    the selection; tabs show :mod:`recanalytics.charts` for it (only the visible tab is
+    redrawn); buttons export the filtered rows to parquet or CSV. ``explorer.panel.filtered``
+    is the selection and ``explorer.panel.expr`` the polars expression behind it.
+
+    Parameters
+    ----------
+    df : polars.DataFrame or polars.LazyFrame
+        A unified frame.
+    loader : callable, optional
+        ``loader(since=datetime, until=datetime) -> DataFrame``. When the date pickers reach
+        beyond the loaded data, "Reload range" calls it with the widened range, so the dates go
+        to the provider API. E.g. ``functools.partial(ra.load, **box.load_options())``.
+    since, until : str, date or datetime, optional
+        The range ``df`` was loaded for, ``until`` exclusive as for the loaders (default: its
+        first and last ``created_at``).
+    renderer : {"auto", "jupyter", "svg"}, default "auto"
+        How charts are drawn (see :class:`ChartView`).
+    debounce : float, default 0.15
+        Slider debounce in seconds.
+
+    Returns
+    -------
+    Explorer
+        An ipywidgets ``VBox``; display it in a notebook.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> ex = ra.explore(ra.demo(size=300), renderer="svg")
+    >>> ex.panel.controls["status"].value = ("failed",)
+    >>> ex.panel.filtered["status"].unique().to_list()
+    ['failed']
+    >>> ex.summary.value  # doctest: +SKIP
+    '<b>10 recordings · 0.9 hours · 0.00 GiB · est. storage $0.00/month</b>'
+    """
+    return Explorer(
+        df, loader=loader, since=since, until=until, renderer=renderer, debounce=debounce
+    )

@@ -1,0 +1,403 @@
+"""Charts: aggregated in polars, small specs at any row count, shared colours, offline export."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics import charts
+from recanalytics.charts._synthetic import synthetic_frame
+from recanalytics.helpers.sizes import is_deleted
+
+MAX_SPEC_BYTES = 200_000
+
+CHARTS: dict[str, Callable[..., Any]] = {
+    "storage_chart": charts.storage_chart,
+    "volume_chart": charts.volume_chart,
+    "codec_mix_chart": charts.codec_mix_chart,
+    "cost_chart": charts.cost_chart,
+    "overview_chart": charts.overview_chart,
+    "duration_histogram": charts.duration_histogram,
+    "duration_boxplot": charts.duration_boxplot,
+    "status_chart": charts.status_chart,
+    "size_duration_chart": charts.size_duration_chart,
+    "top_groups_chart": charts.top_groups_chart,
+}
+
+
+@pytest.fixture(scope="module")
+def frame() -> pl.DataFrame:
+    return synthetic_frame(5_000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def million() -> pl.DataFrame:
+    return synthetic_frame(1_000_000, seed=9)
+
+
+def spec(chart: Any) -> dict[str, Any]:
+    result: dict[str, Any] = chart.to_dict()
+    return result
+
+
+def values(view: dict[str, Any], top: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The inline rows a view draws (altair lifts data shared by all views to the top)."""
+    data = view.get("data") or (top or {}).get("data")
+    assert data is not None and "values" in data
+    rows: list[dict[str, Any]] = data["values"]
+    return rows
+
+
+def walk(node: Any) -> list[dict[str, Any]]:
+    """Every dict in a spec, depth first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found += walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += walk(value)
+    return found
+
+
+def provider_scales(chart_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        d["scale"]
+        for d in walk(chart_spec)
+        if d.get("field") == "provider"
+        and isinstance(d.get("scale"), dict)
+        and "range" in d["scale"]
+    ]
+
+
+# --- size and scale -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_spec_stays_small_on_a_million_rows(name: str, million: pl.DataFrame) -> None:
+    text = json.dumps(spec(CHARTS[name](million)))
+    assert len(text) <= MAX_SPEC_BYTES, (name, len(text))
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_lazy_frames_and_ten_rows_work(name: str, frame: pl.DataFrame) -> None:
+    small = frame.head(10)
+    eager = spec(CHARTS[name](small))
+    lazy = spec(CHARTS[name](small.lazy()))
+    # Parameter names are numbered per process; compare everything else.
+    assert json.dumps(eager).count('"values"') == json.dumps(lazy).count('"values"')
+    assert len(json.dumps(eager)) <= MAX_SPEC_BYTES
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_empty_frame_gives_a_note_not_an_exception(name: str) -> None:
+    chart_spec = spec(CHARTS[name](ra.empty_frame()))
+    assert chart_spec["mark"]["type"] == "text"
+    assert "No recordings" in chart_spec["data"]["values"][0]["note"]
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_single_provider_frame_keeps_the_provider_colour(name: str, frame: pl.DataFrame) -> None:
+    twilio = frame.filter(pl.col("provider") == "twilio")
+    scales = provider_scales(spec(CHARTS[name](twilio)))
+    for scale in scales:
+        assert scale["domain"] == ["twilio"]
+        assert scale["range"] == [charts.PROVIDER_COLORS["twilio"]]
+
+
+def test_every_provider_chart_uses_the_shared_scheme(frame: pl.DataFrame) -> None:
+    seen = 0
+    for name, make in CHARTS.items():
+        for scale in provider_scales(spec(make(frame))):
+            seen += 1
+            assert scale["range"] == [charts.PROVIDER_COLORS[p] for p in scale["domain"]], name
+            assert scale["domain"] == [p for p in ra.PROVIDERS if p in scale["domain"]], name
+    assert seen >= 8
+
+
+def test_data_never_goes_through_altairs_row_limit(frame: pl.DataFrame) -> None:
+    with alt.data_transformers.enable("default", max_rows=1):
+        for make in CHARTS.values():
+            spec(make(frame))  # MaxRowsError would raise here
+
+
+# --- aggregated values ----------------------------------------------------------------------
+
+
+def test_storage_chart_ends_at_the_bytes_still_held(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.storage_chart(frame, every="1mo"))
+    assert chart_spec["mark"]["type"] == "area"
+    encoding = chart_spec["encoding"]
+    assert encoding["y"]["field"] == "held" and encoding["y"]["stack"] == "zero"
+    assert encoding["x"]["scale"]["type"] == "utc"
+    assert encoding["color"]["field"] == "provider"
+    rows = values(chart_spec)
+    last = max(r["period"] for r in rows)
+    unit = chart_spec["encoding"]["y"]["title"].split()[0]
+    factor = dict(ra_units())[unit]
+    held = sum(r["held"] for r in rows if r["period"] == last) * factor
+    expected = frame.filter(~is_deleted())["size_bytes"].sum()
+    assert math.isclose(held, expected, rel_tol=1e-4)
+    assert any(p.get("bind") == "legend" for p in chart_spec["params"])
+
+
+def ra_units() -> list[tuple[str, int]]:
+    from recanalytics.charts._base import SIZE_UNITS
+
+    return list(SIZE_UNITS)
+
+
+def test_volume_chart_counts_every_recording(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.volume_chart(frame, every="1mo"))
+    top, bottom = chart_spec["vconcat"]
+    assert top["mark"]["type"] == "bar" and bottom["mark"]["type"] == "bar"
+    assert top["encoding"]["y"]["field"] == "recordings"
+    assert bottom["encoding"]["y"]["field"] == "hours"
+    rows = values(top, chart_spec)
+    assert sum(r["recordings"] for r in rows) == frame.height
+    hours = frame.select(ra.duration_hours().sum()).item()
+    assert math.isclose(sum(r["hours"] for r in rows), hours, rel_tol=1e-3)
+    # Bars span their period: the end is computed in the browser for standard intervals.
+    assert top["transform"][0]["calculate"].startswith("utcOffset('month'")
+
+
+def test_period_ends_for_other_intervals(frame: pl.DataFrame) -> None:
+    ten_days = spec(charts.volume_chart(frame, every="10d"))["vconcat"][0]
+    assert ten_days["transform"][0]["calculate"] == ("utcOffset('day', toDate(datum.period), 10)")
+    # An interval the browser expression cannot express ships its period ends instead.
+    chart_spec = spec(charts.volume_chart(frame.head(100), every="36h"))
+    assert "transform" not in chart_spec["vconcat"][0]
+    assert all("period_end" in r for r in values(chart_spec["vconcat"][0], chart_spec))
+
+
+def test_codec_mix_shares_add_up(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.codec_mix_chart(frame, every="1q"))
+    assert chart_spec["encoding"]["y"]["stack"] == "normalize"
+    rows = values(chart_spec)
+    per_codec: dict[str, float] = {}
+    for r in rows:
+        per_codec[r["codec"]] = per_codec.get(r["codec"], 0) + r["value"]
+    expected = dict(frame.group_by("codec").len().iter_rows())
+    assert per_codec == {(k or "unknown"): float(v) for k, v in expected.items()}
+
+
+def test_codec_mix_folds_rare_values_into_other() -> None:
+    many = synthetic_frame(2_000).with_columns(
+        pl.format("c{}", pl.int_range(pl.len()) % 12).alias("codec")
+    )
+    rows = values(spec(charts.codec_mix_chart(many)))
+    assert len({r["codec"] for r in rows}) == 9
+    assert "other" in {r["codec"] for r in rows}
+
+
+def test_container_mix_by_hours(frame: pl.DataFrame) -> None:
+    chart_spec = spec(
+        charts.codec_mix_chart(frame, column="container", metric="hours", normalize=False)
+    )
+    assert chart_spec["encoding"]["color"]["field"] == "container"
+    assert chart_spec["encoding"]["y"]["stack"] == "zero"
+    total = sum(r["value"] for r in values(chart_spec))
+    assert math.isclose(total, frame.select(ra.duration_hours().sum()).item(), rel_tol=1e-3)
+
+
+def test_duration_histogram_is_log_binned_and_counts_everything(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.duration_histogram(frame, bins_per_decade=4))
+    assert chart_spec["encoding"]["x"]["scale"]["type"] == "log"
+    rows = values(chart_spec)
+    assert sum(r["recordings"] for r in rows) == frame.filter(pl.col("duration") > 0).height
+    for r in rows:
+        assert math.isclose(r["hi"] / r["lo"], 10**0.25, rel_tol=1e-3)
+    assert "labelExpr" in chart_spec["encoding"]["x"]["axis"]
+
+
+def test_duration_histogram_notes_zero_durations(frame: pl.DataFrame) -> None:
+    zeroed = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) < 7)
+        .then(pl.duration(milliseconds=0))
+        .otherwise("duration")
+        .alias("duration")
+    )
+    chart_spec = spec(charts.duration_histogram(zeroed))
+    assert "7 recordings with no or zero duration" in chart_spec["title"]["subtitle"]
+
+
+def test_boxplot_quartiles_are_computed_in_polars(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.duration_boxplot(frame, by="provider"))
+    assert [layer["mark"]["type"] for layer in chart_spec["layer"]] == ["rule", "bar", "tick"]
+    rows = values(chart_spec)
+    assert len(rows) == frame["provider"].n_unique()  # one row per box, no raw rows
+    twilio = next(r for r in rows if r["provider"] == "twilio")
+    seconds = frame.filter(pl.col("provider") == "twilio").select(ra.duration_seconds())
+    assert math.isclose(twilio["median"], seconds.to_series().median(), rel_tol=1e-4)  # type: ignore[arg-type]
+    assert twilio["whisker_lo"] <= twilio["q1"] <= twilio["median"] <= twilio["q3"]
+    assert twilio["q3"] <= twilio["whisker_hi"] <= twilio["max"]
+
+
+def test_status_chart_shares_and_subtitle(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.status_chart(frame))
+    assert chart_spec["encoding"]["x"]["stack"] == "normalize"
+    assert chart_spec["encoding"]["color"]["field"] == "status"
+    assert (
+        chart_spec["encoding"]["color"]["scale"]["range"][
+            chart_spec["encoding"]["color"]["scale"]["domain"].index("failed")
+        ]
+        == charts.STATUS_COLORS["failed"]
+    )
+    rows = values(chart_spec)
+    for provider in {r["provider"] for r in rows}:
+        total = sum(r["share"] for r in rows if r["provider"] == provider)
+        assert math.isclose(total, 1.0, rel_tol=1e-4)  # shares ship at 5 significant digits
+    failed = frame.filter(pl.col("status") == "failed").height / frame.height
+    assert f"failed {100 * failed:.1f} %" in chart_spec["title"]["subtitle"]
+
+
+def test_size_duration_is_binned_with_bitrate_guides(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.size_duration_chart(frame))
+    heat, lines, labels = chart_spec["layer"]
+    assert heat["mark"]["type"] == "rect" and lines["mark"]["type"] == "line"
+    assert heat["encoding"]["x"]["scale"]["type"] == "log"
+    usable = frame.filter(
+        (pl.col("duration") > pl.duration(milliseconds=0)) & (pl.col("size_bytes") > 0)
+    )
+    assert sum(r["recordings"] for r in values(heat)) == usable.height
+    for point in values(lines):  # constant bitrate: size = kbps · 125 · seconds
+        assert math.isclose(point["size"], point["kbps"] * 125 * point["seconds"], rel_tol=1e-4)
+    assert labels["mark"]["type"] == "text"
+    skipped = frame.height - usable.height
+    assert f"{skipped:,} recordings without size" in " ".join(chart_spec["title"]["subtitle"])
+
+
+def test_top_groups_are_ranked(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.top_groups_chart(frame, metric="hours", n=5))
+    rows = values(chart_spec)
+    assert len(rows) == 5
+    hours = [r["hours"] for r in rows]
+    assert hours == sorted(hours, reverse=True)
+    best = (
+        frame.group_by("group_id", "provider")
+        .agg(ra.duration_hours().sum().alias("h"))
+        .sort("h", descending=True)
+        .row(0, named=True)
+    )
+    assert rows[0]["group_id"] == best["group_id"]
+    assert chart_spec["encoding"]["y"]["sort"] == [r["label"] for r in rows]
+
+
+def test_top_groups_use_group_names_where_given(frame: pl.DataFrame) -> None:
+    zoom = frame.filter(pl.col("provider") == "zoom")
+    rows = values(spec(charts.top_groups_chart(zoom, metric="recordings", n=10)))
+    assert len(rows) == 10
+    assert all(r["label"] == r["group_id"].replace("ZO-", "room ") for r in rows)
+    twilio = frame.filter(pl.col("provider") == "twilio")
+    rows = values(spec(charts.top_groups_chart(twilio, metric="recordings", n=10)))
+    assert all(r["label"] == r["group_id"] for r in rows)  # no name: the id
+
+
+def test_cost_chart_ends_at_the_estimated_monthly_cost(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.cost_chart(frame, every="1mo", rates={"twilio": 0.04}))
+    estimate, reported = chart_spec["vconcat"]
+    rows = values(estimate)
+    last = max(r["period"] for r in rows)
+    at_end = sum(r["usd_per_month"] for r in rows if r["period"] == last)
+    expected = ra.cost_summary(frame, by=None, rates={"twilio": 0.04})["estimated_monthly_cost"]
+    assert math.isclose(at_end, expected.item(), rel_tol=1e-3)
+    assert reported["mark"]["type"] == "line"
+    assert math.isclose(
+        sum(r["reported"] for r in values(reported)), frame["cost"].sum(), rel_tol=1e-3
+    )
+
+
+def test_cost_chart_without_reported_cost_is_one_panel(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.cost_chart(frame.with_columns(pl.lit(None, pl.Float64).alias("cost"))))
+    assert chart_spec["mark"]["type"] == "bar"
+
+
+def test_overview_links_views_with_a_legend_and_a_brush(frame: pl.DataFrame) -> None:
+    chart_spec = spec(charts.overview_chart(frame))
+    views = chart_spec["vconcat"]
+    assert len(views) == 6
+    params = chart_spec.get("params", []) + [p for v in views for p in v.get("params", [])]
+    legend = [
+        p for p in params if p.get("bind") == "legend" and p["select"]["fields"] == ["provider"]
+    ]
+    brush = [
+        p for p in params if p["select"] == "interval" or p["select"].get("type") == "interval"
+    ]
+    assert len(legend) == 1 and len(brush) == 1
+    brush_name = brush[0]["name"]
+    zoomed = [
+        v
+        for v in views
+        if v["encoding"]["x"].get("scale", {}).get("domain") == {"param": brush_name}
+    ]
+    assert len(zoomed) == 5  # hours, storage, codec mix and both cost panels follow the brush
+    codec = views[3]
+    assert {"filter": {"param": legend[0]["name"]}} in codec["transform"]
+
+
+def test_charts_have_titles_tooltips_and_human_units(frame: pl.DataFrame) -> None:
+    for name, make in CHARTS.items():
+        chart_spec = spec(make(frame))
+        text = json.dumps(chart_spec)
+        assert '"title"' in text and '"tooltip"' in text, name
+    storage = spec(charts.storage_chart(frame))
+    assert storage["encoding"]["y"]["title"].endswith("iB held")
+
+
+def test_bad_arguments_raise_config_errors(frame: pl.DataFrame) -> None:
+    with pytest.raises(ra.ConfigError, match="metric"):
+        charts.codec_mix_chart(frame, metric="minutes")  # type: ignore[arg-type]
+    with pytest.raises(ra.ConfigError, match="bins_per_decade"):
+        charts.duration_histogram(frame, bins_per_decade=0)
+    with pytest.raises(ra.ConfigError, match="every"):
+        charts.storage_chart(frame, every="fortnight")
+    with pytest.raises(ra.ConfigError, match="size_bytes"):
+        charts.storage_chart(frame.drop("size_bytes"))
+    with pytest.raises(ra.ConfigError, match="n"):
+        charts.top_groups_chart(frame, n=0)
+    with pytest.raises(ra.ConfigError, match="df"):
+        charts.status_chart([1, 2, 3])  # type: ignore[arg-type]
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_every_chart_renders_to_png_offline(name: str, frame: pl.DataFrame) -> None:
+    png = charts.chart_to_png(CHARTS[name](frame), scale=1)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_empty_chart_renders(frame: pl.DataFrame) -> None:
+    assert charts.chart_to_svg(charts.storage_chart(ra.empty_frame())).startswith("<svg")
+
+
+def test_save_chart_formats(tmp_path: Path, frame: pl.DataFrame) -> None:
+    chart = charts.status_chart(frame)
+    assert charts.save_chart(chart, tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in charts.save_chart(chart, tmp_path / "s.svg").read_text()
+    assert charts.save_chart(chart, tmp_path / "s.pdf").read_bytes()[:4] == b"%PDF"
+    assert json.loads(charts.save_chart(chart, tmp_path / "s.json").read_text())["mark"]
+    page = charts.save_chart(chart, tmp_path / "s.html").read_text()
+    assert "<script src" not in page and "vegaEmbed" in page
+    assert charts.save_chart(chart, tmp_path / "noext", format="svg").exists()
+    with pytest.raises(ra.ConfigError, match="format"):
+        charts.save_chart(chart, tmp_path / "s.gif")
+
+
+def test_export_without_vl_convert_names_the_install(
+    monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame
+) -> None:
+    monkeypatch.setitem(sys.modules, "vl_convert", None)
+    with pytest.raises(ImportError, match=r"recanalytics\[export\]"):
+        charts.chart_to_png(charts.status_chart(frame))

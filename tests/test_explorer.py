@@ -1,0 +1,289 @@
+"""The explorer: controls driven from Python update the selection, summary, charts and preview."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.charts._synthetic import synthetic_frame
+from recanalytics.sandbox import Sandbox
+from recanalytics.widgets import ChartView, Explorer, FilterPanel, explore, summary_line
+
+
+@pytest.fixture(scope="module")
+def frame() -> pl.DataFrame:
+    return synthetic_frame(3_000, seed=21)
+
+
+@pytest.fixture
+def ex(frame: pl.DataFrame) -> Explorer:
+    return explore(frame, renderer="svg", debounce=0)
+
+
+def volume_rows(ex: Explorer) -> list[dict[str, Any]]:
+    spec = ex.views["Volume"].spec
+    assert spec is not None
+    rows: list[dict[str, Any]] = (spec.get("data") or spec["vconcat"][0]["data"])["values"]
+    return rows
+
+
+def test_initial_state_shows_everything(ex: Explorer, frame: pl.DataFrame) -> None:
+    assert ex.panel.filtered.height == frame.height
+    assert str(ex.panel.expr) == str(pl.lit(True))
+    assert ex.summary.value.startswith(f"<b>{frame.height:,} recordings")
+    assert sum(r["recordings"] for r in volume_rows(ex)) == frame.height
+    assert ex.preview.value.count("<tr>") == 21  # header + 20 rows
+    assert ex.errors.last is None
+
+
+def test_multi_selects_show_counts(ex: Explorer, frame: pl.DataFrame) -> None:
+    counts = dict(frame.group_by(pl.col("provider").cast(pl.String)).len().iter_rows())
+    labels = dict((value, label) for label, value in ex.panel.controls["provider"].options)
+    assert labels["twilio"] == f"twilio ({counts['twilio']:,})"
+    codec_values = [value for _, value in ex.panel.controls["codec"].options]
+    assert set(codec_values) == set(frame["codec"].drop_nulls().unique())
+
+
+def test_provider_filter_updates_everything(ex: Explorer, frame: pl.DataFrame) -> None:
+    ex.panel.controls["provider"].value = ("zoom", "plivo")
+    expected = frame.filter(pl.col("provider").is_in(["zoom", "plivo"]))
+    assert ex.panel.filtered.height == expected.height
+    assert set(ex.panel.filtered["provider"].cast(pl.String)) == {"zoom", "plivo"}
+    # The expression is reusable on any unified frame, eager or lazy.
+    assert frame.lazy().filter(ex.panel.expr).collect().height == expected.height
+    hours = expected.select(ra.duration_hours().sum()).item()
+    assert f"{expected.height:,} recordings · {hours:,.1f} hours" in ex.summary.value
+    rows = volume_rows(ex)
+    assert {r["provider"] for r in rows} == {"plivo", "zoom"}
+    assert sum(r["recordings"] for r in rows) == expected.height
+    assert "twilio" not in ex.preview.value
+
+
+def test_summary_cost_matches_the_helper(ex: Explorer, frame: pl.DataFrame) -> None:
+    ex.panel.controls["status"].value = ("completed", "deleted")
+    selected = ex.panel.filtered
+    cost = selected.select(ra.monthly_storage_cost().sum()).item()
+    gib = selected["size_bytes"].sum() / 2**30
+    assert f"{gib:,.2f} GiB · est. storage ${cost:,.2f}/month" in ex.summary.value
+    assert summary_line(selected) in ex.summary.value
+
+
+def test_hold_batches_changes_into_one_update(ex: Explorer) -> None:
+    calls: list[int] = []
+    ex.panel.on_change(lambda panel: calls.append(panel.filtered.height))
+    with ex.panel.hold():
+        ex.panel.controls["provider"].value = ("twilio",)
+        ex.panel.controls["media_type"].value = ("audio",)
+        ex.panel.controls["search"].value = "TW-1"
+    assert len(calls) == 1
+    assert set(ex.panel.filtered["media_type"]) == {"audio"}
+
+
+def test_date_range_is_inclusive_utc_days(ex: Explorer, frame: pl.DataFrame) -> None:
+    ex.panel.controls["since"].value = date(2025, 6, 1)
+    ex.panel.controls["until"].value = date(2025, 6, 30)
+    created = ex.panel.filtered["created_at"]
+    assert created.min() >= datetime(2025, 6, 1, tzinfo=UTC)  # type: ignore[operator]
+    assert created.max() < datetime(2025, 7, 1, tzinfo=UTC)  # type: ignore[operator]
+    expected = frame.filter(
+        pl.col("created_at").is_between(
+            datetime(2025, 6, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC), closed="left"
+        )
+    )
+    assert ex.panel.filtered.height == expected.height > 0
+
+
+def test_duration_and_size_ranges(ex: Explorer) -> None:
+    ex.panel.controls["duration"].value = (5.0, 30.0)
+    minutes = ex.panel.filtered.select(ra.duration_minutes()).to_series()
+    assert minutes.min() >= 5 and minutes.max() <= 30  # type: ignore[operator]
+    ex.panel.controls["duration"].value = (0.0, ex.panel.controls["duration"].max)
+    ex.panel.controls["size"].value = (1.0, ex.panel.controls["size"].max)
+    sizes = ex.panel.filtered["size_bytes"]
+    assert sizes.null_count() == 0 and sizes.min() >= 2**20  # type: ignore[operator]
+
+
+def test_slider_drags_are_debounced(frame: pl.DataFrame) -> None:
+    panel = FilterPanel(frame, debounce=60)  # long enough that only flush() ends the wait
+    seen: list[tuple[float, float]] = []
+    panel.on_change(lambda p: seen.append(p.controls["duration"].value))
+    slider = panel.controls["duration"]
+    slider.value = (1.0, slider.max)  # leading edge: applied at once
+    slider.value = (2.0, slider.max)  # inside the window: waits for the drag to end
+    slider.value = (3.0, slider.max)
+    assert seen == [(1.0, slider.max)]
+    panel.flush()
+    assert seen == [(1.0, slider.max), (3.0, slider.max)]
+    assert panel.filtered.select(ra.duration_minutes().min()).item() >= 3
+
+
+def test_text_search_over_group_and_track_names(ex: Explorer, frame: pl.DataFrame) -> None:
+    ex.panel.controls["search"].value = "ROOM 1"  # case-insensitive, group_name
+    names = ex.panel.filtered["group_name"]
+    assert names.len() > 0 and all("room 1" in n for n in names)
+    ex.panel.controls["search"].value = "track-19"
+    assert set(ex.panel.filtered["track_name"]) == {"track-19"}
+
+
+def test_empty_result_shows_zero_and_notes(ex: Explorer) -> None:
+    ex.panel.controls["search"].value = "no such room anywhere"
+    assert ex.panel.filtered.height == 0
+    assert "0 recordings · 0.0 hours · 0.00 GiB" in ex.summary.value
+    spec = ex.views["Volume"].spec
+    assert spec is not None and spec["mark"]["type"] == "text"
+    assert ex.preview.value.count("<tr>") == 1
+    ex.draw_all()
+    assert all(v.spec is not None and v.spec["mark"]["type"] == "text" for v in ex.views.values())
+    assert ex.errors.last is None
+
+
+def test_single_provider_frame(frame: pl.DataFrame) -> None:
+    zoom = frame.filter(pl.col("provider") == "zoom")
+    ex = explore(zoom, renderer="svg", debounce=0)
+    assert [v for _, v in ex.panel.controls["provider"].options] == ["zoom"]
+    ex.panel.controls["kind"].value = ("session_file",)
+    assert set(ex.panel.filtered["kind"].cast(pl.String)) == {"session_file"}
+    ex.draw_all()
+    assert ex.errors.last is None
+
+
+def test_only_the_visible_tab_is_redrawn(ex: Explorer) -> None:
+    assert ex.visible == "Volume"
+    assert ex.views["Status"].spec is None  # never shown yet
+    ex.panel.controls["status"].value = ("failed",)
+    assert ex.views["Status"].spec is None
+    ex.tabs.selected_index = list(ex.views).index("Status")
+    spec = ex.views["Status"].spec
+    assert spec is not None
+    assert {r["status"] for r in spec["data"]["values"]} == {"failed"}
+    before = ex.views["Volume"].spec
+    ex.panel.controls["status"].value = ("deleted",)
+    assert ex.views["Volume"].spec is before  # hidden: stale until shown again
+    ex.tabs.selected_index = 0
+    assert ex.views["Volume"].spec is not before
+
+
+def test_setting_controls_from_python_updates_the_chart_in_place(ex: Explorer) -> None:
+    surface = ex.views["Volume"].widget
+    children = surface.children
+    ex.panel.controls["provider"].value = ("twilio",)
+    assert ex.views["Volume"].widget is surface and surface.children == children
+    assert len(surface.children) == 1  # no stacked outputs
+    assert "<svg" in surface.children[0].value
+
+
+def test_callback_errors_show_inside_the_widget(frame: pl.DataFrame) -> None:
+    def broken(df: pl.DataFrame, every: str) -> Any:
+        if df.height < frame.height:
+            raise RuntimeError("chart exploded")
+        return ra.charts.status_chart(df)  # type: ignore[attr-defined]
+
+    ex = Explorer(frame, renderer="svg", debounce=0, tabs={"Broken": broken})
+    assert ex.errors.last is None
+    ex.panel.controls["provider"].value = ("twilio",)  # must not raise here
+    assert isinstance(ex.errors.last, RuntimeError)
+    assert "chart exploded" in ex.errors.widget.value
+    assert ex.errors.widget.layout.display == ""
+    ex.panel.reset()
+    assert ex.errors.last is None and ex.errors.widget.layout.display == "none"
+
+
+def test_reset_clears_every_filter(ex: Explorer, frame: pl.DataFrame) -> None:
+    ex.panel.controls["provider"].value = ("twilio",)
+    ex.panel.controls["search"].value = "room"
+    ex.panel.reset()
+    assert ex.panel.filtered.height == frame.height
+    assert ex.panel.describe() == "no filter"
+
+
+def test_export_parquet_and_csv(ex: Explorer, tmp_path: Path) -> None:
+    ex.panel.controls["provider"].value = ("plivo",)
+    parquet = ex.export("parquet", tmp_path / "sel")
+    assert parquet.suffix == ".parquet"
+    assert pl.read_parquet(parquet).equals(ex.panel.filtered)
+    ex.export_path.value = str(tmp_path / "sel2.csv")
+    ex.csv_button.click()
+    csv = pl.read_csv(tmp_path / "sel2.csv")
+    assert csv.height == ex.panel.filtered.height and "duration_ms" in csv.columns
+    assert "rows written to" in ex.export_note.value
+
+
+def test_reload_pushes_the_widened_range_to_the_loader(frame: pl.DataFrame) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def loader(*, since: datetime | None, until: datetime | None) -> pl.DataFrame:
+        calls.append({"since": since, "until": until})
+        return synthetic_frame(500, seed=2, days=900)
+
+    loaded = frame.filter(pl.col("created_at") >= datetime(2025, 3, 1, tzinfo=UTC))
+    ex = explore(
+        loaded,
+        loader=loader,
+        since="2025-03-01",  # ISO text, a date or a datetime, as for the loaders
+        until=date(2026, 7, 1),
+        renderer="svg",
+        debounce=0,
+    )
+    assert not ex.needs_reload() and ex.reload_button.disabled
+    ex.panel.controls["since"].value = date(2025, 5, 1)  # inside: a plain filter
+    assert not ex.needs_reload()
+    ex.panel.controls["since"].value = date(2025, 1, 1)  # beyond the loaded start
+    assert ex.needs_reload() and not ex.reload_button.disabled
+    assert "Reload range" in ex.reload_note.value
+    ex.reload_button.click()
+    assert ex.errors.last is None
+    assert calls == [
+        {"since": datetime(2025, 1, 1, tzinfo=UTC), "until": datetime(2026, 7, 1, tzinfo=UTC)}
+    ]
+    assert ex.panel.source.height == 500 and not ex.needs_reload()
+    assert f"{ex.panel.filtered.height:,} recordings" in ex.summary.value
+
+
+def test_reload_through_the_sandbox_loader(box: Sandbox) -> None:
+    loader = functools.partial(ra.load, **box.load_options())
+    start = box.config.start
+    first = loader(since=start + timedelta(days=200), until=start + timedelta(days=260))
+    ex = explore(
+        first,
+        loader=loader,
+        since=start + timedelta(days=200),
+        until=start + timedelta(days=260),
+        renderer="svg",
+        debounce=0,
+    )
+    ex.panel.controls["since"].value = (start + timedelta(days=150)).date()
+    assert ex.needs_reload()
+    widened = ex.reload()
+    assert widened.height > first.height
+    assert widened["created_at"].min() >= start + timedelta(days=150)  # type: ignore[operator]
+    assert widened["created_at"].max() < start + timedelta(days=260)  # type: ignore[operator]
+
+
+def test_no_loader_means_no_reload(ex: Explorer) -> None:
+    ex.panel.controls["since"].value = date(2000, 1, 1)
+    assert not ex.needs_reload() and ex.reload_button.disabled
+    with pytest.raises(ra.ConfigError, match="loader"):
+        ex.reload()
+
+
+def test_bad_inputs(frame: pl.DataFrame) -> None:
+    with pytest.raises(ra.ConfigError, match="renderer"):
+        ChartView(renderer="png")  # type: ignore[arg-type]
+    with pytest.raises(ra.ConfigError, match="df"):
+        FilterPanel(frame.drop("codec"))
+
+
+def test_jupyter_renderer_updates_one_widget_in_place(frame: pl.DataFrame) -> None:
+    pytest.importorskip("anywidget", reason="altair's JupyterChart needs anywidget")
+    ex = explore(frame, renderer="jupyter", debounce=0)
+    chart_widget = ex.views["Volume"].widget.children[0]
+    ex.panel.controls["provider"].value = ("signalwire",)
+    assert ex.views["Volume"].widget.children[0] is chart_widget
+    assert chart_widget.spec == ex.views["Volume"].spec
+    assert {r["provider"] for r in volume_rows(ex)} == {"signalwire"}

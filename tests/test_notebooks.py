@@ -1,0 +1,273 @@
+"""The bundled notebooks: committed clean, run top to bottom on the sandbox, render offline.
+
+Every notebook in ``notebooks/`` is executed in a real Jupyter kernel (the venv's ``python3``
+from ipykernel) with every provider credential removed from the kernel's environment, so it
+must take its sandbox branch; its working directory and ``TMPDIR`` are a pytest temporary
+folder, so nothing it writes lands in the repository. One notebook is rendered to HTML and
+opened in headless Chromium to check the charts draw from the inlined Vega bundle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+import recanalytics as ra
+from recanalytics.errors import RecanalyticsError
+from recanalytics.notebooks import (
+    find_notebooks,
+    offline_problems,
+    offline_renderer,
+    render_notebooks,
+    use_offline_renderer,
+)
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = find_notebooks(NOTEBOOKS_DIR)
+EXPECTED = {
+    "01-quickstart.ipynb",
+    "02-storage-trends.ipynb",
+    "03-durations-and-codecs.ipynb",
+    "04-explorer.ipynb",
+    "05-ad-hoc-queries.ipynb",
+    "06-twilio-video-archive.ipynb",
+}
+RENDERED = "02-storage-trends"  # the notebook opened in the browser: many kinds of chart
+CREDENTIAL_CLASSES = (
+    ra.TwilioCredentials,
+    ra.PlivoCredentials,
+    ra.ZoomCredentials,
+    ra.SignalWireCredentials,
+)
+PROVIDER_PREFIXES = ("TWILIO_", "PLIVO_", "ZOOM_", "SIGNALWIRE_")
+
+
+def by_name(path: Path) -> str:
+    return path.stem
+
+
+def sandbox_env(tmp: Path) -> dict[str, str]:
+    """This process's environment without any provider credential, temp files under ``tmp``."""
+    names = {name for cls in CREDENTIAL_CLASSES for names in cls.env.values() for name in names}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in names and not key.startswith(PROVIDER_PREFIXES)
+    }
+    env["TMPDIR"] = str(tmp)
+    return env
+
+
+def repo_files() -> set[Path]:
+    return set(NOTEBOOKS_DIR.rglob("*"))
+
+
+def test_the_six_notebooks_are_bundled() -> None:
+    assert {p.name for p in NOTEBOOKS} == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {cell.get('id')} has outputs"
+            assert cell.execution_count is None, f"{path.name} cell {cell.get('id')} was run"
+    assert "widgets" not in nb.metadata, f"{path.name} stores widget state"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
+def test_one_marked_cell_decides_the_data_source(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    deciding = [i for i, c in enumerate(nb.cells) if "USE_SANDBOX =" in c.source]
+    assert len(deciding) == 1, f"{path.name}: exactly one cell must set USE_SANDBOX"
+    i = deciding[0]
+    assert nb.cells[i].cell_type == "code"
+    heading = nb.cells[i - 1]
+    assert heading.cell_type == "markdown"
+    assert heading.source.startswith("## Where the data comes from")
+    assert "available()" in nb.cells[i].source  # decided by the credentials in the environment
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
+def test_notebook_runs_top_to_bottom_on_the_sandbox(path: Path, tmp_path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    before = repo_files()
+    client = NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    )
+    try:
+        client.execute(env=sandbox_env(tmp_path))
+    except CellExecutionError as exc:
+        pytest.fail(f"{path.name} failed on the sandbox:\n{exc}")
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    printed = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    assert "the sandbox" in printed, "the notebook did not take its sandbox branch"
+    # A warning in the kernel (deprecations, LoadWarning, ...) shows up on stderr.
+    stderr = [out.text for out in outputs if out.get("name") == "stderr"]
+    assert stderr == [], f"{path.name} wrote to stderr: {stderr}"
+    assert repo_files() == before, f"{path.name} wrote into the repository"
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def test_offline_problems_finds_network_loads() -> None:
+    page = (
+        "<script src='https://cdn.jsdelivr.net/npm/vega@6'></script>"
+        '<link rel="stylesheet" href="//fonts.example.com/a.css">'
+        "<script>import('https://esm.sh/mermaid')</script>"
+        "<a href='https://example.com'>a link fetches nothing</a>"
+        "<script>vegaEmbed('#x', {})</script>"
+    )
+    assert len(offline_problems(page)) == 3
+    assert offline_problems("<script>vegaEmbed('#x', {})</script>") == []
+
+
+def test_offline_renderer_outputs_an_embed_call_without_scripts_to_fetch() -> None:
+    import altair as alt
+
+    bundle = offline_renderer({"mark": "point", "data": {"values": [{"x": 1}]}})
+    assert "vegaEmbed(" in bundle["text/html"]
+    assert offline_problems(bundle["text/html"]) == []
+    previous = alt.renderers.active
+    try:
+        use_offline_renderer()
+        assert alt.renderers.active == "recanalytics-offline"
+    finally:
+        alt.renderers.enable(previous)
+
+
+def test_render_notebooks_rejects_unknown_names(tmp_path: Path) -> None:
+    with pytest.raises(RecanalyticsError, match="no-such"):
+        render_notebooks(NOTEBOOKS_DIR, tmp_path, names=["no-such"])
+    with pytest.raises(RecanalyticsError, match="not found"):
+        render_notebooks(tmp_path / "missing", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        original = (NOTEBOOKS_DIR / f"{RENDERED}.ipynb").read_bytes()
+        before = repo_files()
+        pages = render_notebooks(
+            NOTEBOOKS_DIR, root / "site", names=[RENDERED], env=sandbox_env(root)
+        )
+        assert (NOTEBOOKS_DIR / f"{RENDERED}.ipynb").read_bytes() == original
+        assert repo_files() == before
+        assert [p.name for p in pages] == [f"{RENDERED}.html"]
+        yield pages[0]
+
+
+def test_rendered_page_is_self_contained(rendered: Path) -> None:
+    page = rendered.read_text(encoding="utf-8")
+    assert offline_problems(page) == []
+    assert "https://cdn" not in page.split("<body", 1)[0]  # nothing from a CDN in the head
+    assert "<script src" not in page
+    assert "use_offline_renderer" not in page  # the setup cell is not shown
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{RENDERED}.ipynb", as_version=4)
+    chart_cells = [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and ("_chart(" in c.source or "alt.Chart(" in c.source)
+    ]
+    assert page.count("vegaEmbed(") >= len(chart_cells) > 0
+    assert (rendered.parent / "index.html").is_file()
+
+
+def chromium_paths() -> tuple[str, str] | None:
+    browser = next(
+        (
+            p
+            for name in ("chromium", "chromium-browser", "google-chrome")
+            if (p := shutil.which(name))
+        ),
+        None,
+    )
+    driver = shutil.which("chromedriver")
+    return (browser, driver) if browser and driver else None
+
+
+@pytest.mark.browser
+def test_rendered_charts_draw_in_headless_chromium(rendered: Path, tmp_path: Path) -> None:
+    paths = chromium_paths()
+    if paths is None:
+        message = (
+            "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI is set, so the browser check must run")
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser, driver_path = paths
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        driver.get(rendered.as_uri())
+        count_script = "return document.querySelectorAll('.recanalytics-chart').length"
+        charts = driver.execute_script(count_script)
+        assert charts > 0
+        drawn_script = (
+            "return Array.from(document.querySelectorAll('.recanalytics-chart')).filter("
+            "e => e.querySelectorAll('svg g[class*=\"mark-\"] > *').length > 0).length"
+        )
+
+        def all_drawn(d: Any) -> bool:
+            return bool(d.execute_script(drawn_script) == charts)
+
+        with contextlib.suppress(TimeoutException):  # the assertions below say what is missing
+            WebDriverWait(driver, 30).until(all_drawn)
+        assert driver.execute_script(drawn_script) == charts, "some charts drew no marks"
+        body = driver.execute_script("return document.body.innerText")
+        assert "chart failed" not in body
+        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        assert errors == [], errors
+    finally:
+        driver.quit()
+
+
+def test_cli_renders_a_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recanalytics.cli import main
+
+    for key in os.environ.keys() - sandbox_env(tmp_path).keys():
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    out = tmp_path / "site"
+    assert main(["notebooks", "--src", str(NOTEBOOKS_DIR), "--out", str(out), "01-quickstart"]) == 0
+    assert str((out / "01-quickstart.html").resolve()) in capsys.readouterr().out
+    assert offline_problems((out / "01-quickstart.html").read_text(encoding="utf-8")) == []

@@ -1,0 +1,190 @@
+"""The offline HTML report: summary table, every chart, no external resource; CLI and browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.charts._synthetic import synthetic_frame
+from recanalytics.cli import main
+from recanalytics.report import report, report_charts, report_html, summary_table
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def frame() -> pl.DataFrame:
+    return synthetic_frame(3_000, seed=5)
+
+
+@pytest.fixture(scope="module")
+def page(frame: pl.DataFrame) -> str:
+    return report_html(frame, title="Test <report>")
+
+
+def test_no_script_or_resource_is_loaded_from_the_network(page: str) -> None:
+    assert re.search(r"<script[^>]*\ssrc=", page) is None
+    assert re.search(r"<link[^>]*\shref=", page) is None
+    assert re.search(r"<img[^>]*\ssrc=[\"']?https?:", page) is None
+    assert "@import" not in page
+    # The libraries are inlined: vl-convert's bundle defines vegaEmbed on window.
+    assert "vegaEmbed" in page and len(page) > 500_000
+
+
+def test_page_has_the_summary_and_every_chart(frame: pl.DataFrame, page: str) -> None:
+    assert "<title>Test &lt;report&gt;</title>" in page  # escaped
+    assert "<table class='summary'>" in page
+    for provider in ("twilio", "plivo", "zoom", "signalwire", "total"):
+        assert f"<td>{provider}</td>" in page
+    headings = list(report_charts(frame))
+    assert len(headings) == 8
+    for heading in headings:
+        assert f"<h2>{heading}</h2>" in page
+    assert page.count('vegaEmbed("#chart-') == len(headings)
+    assert f"{frame.height:,} recordings" in page
+
+
+def test_embedded_specs_are_valid_json_and_break_no_script(page: str) -> None:
+    specs = re.findall(r'vegaEmbed\("#chart-\d+", (\{.*?\}), \{"renderer"', page)
+    assert len(specs) == 8
+    for text in specs:
+        spec: dict[str, Any] = json.loads(text.replace("<\\/", "</"))
+        assert spec["$schema"].endswith(".json")
+    body = page.rsplit("</head>", 1)[1]  # the inlined bundle itself contains "</head>" text
+    assert body.count("<script>") == body.count("</script>") == 8
+
+
+def test_summary_table_comes_from_summarize(frame: pl.DataFrame) -> None:
+    table = summary_table(frame)
+    assert table.columns[:4] == ["provider", "recordings", "hours", "size"]
+    assert table["provider"].to_list() == ["twilio", "plivo", "zoom", "signalwire", "total"]
+    overall = ra.summarize(frame)
+    assert table.row(4, named=True)["recordings"] == f"{overall['count'].item():,}"
+    plivo = table.row(1, named=True)
+    assert plivo["size"] == "n/a" and plivo["reported cost"].endswith("USD")
+
+
+def test_report_of_an_empty_frame_still_renders(tmp_path: Path) -> None:
+    path = report(ra.empty_frame(), tmp_path / "empty.html")
+    text = path.read_text()
+    assert "0 recordings" in text and "No recordings to show." in text
+
+
+def test_report_writes_an_absolute_path(tmp_path: Path, frame: pl.DataFrame) -> None:
+    path = report(frame.lazy(), tmp_path / "sub" / "r.html", every="1mo")
+    assert path.is_absolute() and path.exists()
+
+
+def test_cli_report_from_parquet(
+    tmp_path: Path, frame: pl.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parquet = tmp_path / "f.parquet"
+    frame.write_parquet(parquet)
+    out = tmp_path / "r.html"
+    assert main(["report", str(parquet), "-o", str(out), "--every", "1q"]) == 0
+    assert str(out.resolve()) in capsys.readouterr().out
+    assert "Recordings report: f.parquet" in out.read_text()
+
+
+def test_cli_report_without_parquet_uses_the_demo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.html"
+    assert main(["report", "-o", str(out), "--size", "150"]) == 0
+    assert "recanalytics demo report" in out.read_text()
+
+
+def test_cli_demo_writes_the_report_next_to_the_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "demo.parquet"
+    assert main(["demo", "--size", "150", "--out", str(out)]) == 0
+    html = out.with_suffix(".html")
+    assert html.exists()
+    assert f"report written to {html.resolve()}" in capsys.readouterr().out
+
+
+# --- a real browser ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing.append("selenium")
+    if missing:
+        message = f"headless Chromium test needs {', '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set: install chromium and chromium-driver)")
+        pytest.skip(message)
+    profile = tempfile.mkdtemp(prefix="recanalytics-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,2000",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+COUNT_MARKS = """
+return Array.from(document.querySelectorAll('.chart')).map(function (el) {
+  var svg = el.querySelector('svg');
+  return [el.id, svg ? svg.querySelectorAll('.mark-rect path, .mark-area path, .mark-line path,'
+    + ' .mark-rule line, .mark-symbol path, .mark-text text').length : -1];
+});
+"""
+
+
+@pytest.mark.browser
+def test_report_draws_every_chart_in_headless_chromium(
+    browser: Any, tmp_path: Path, frame: pl.DataFrame
+) -> None:
+    path = report(frame, tmp_path / "browser.html")
+    browser.get(path.as_uri())
+    deadline = time.monotonic() + 30
+    drawn: list[list[Any]] = []
+    while time.monotonic() < deadline:
+        drawn = browser.execute_script(COUNT_MARKS)
+        if drawn and all(count > 0 for _, count in drawn):
+            break
+        time.sleep(0.2)
+    assert len(drawn) == 8
+    assert all(count > 0 for _, count in drawn), drawn
+    logs = browser.get_log("browser")
+    problems = [e for e in logs if e["level"] == "SEVERE" or "WARN" in e["message"]]
+    assert problems == []
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
+    )
+    assert [r for r in resources if r.startswith("http")] == []
