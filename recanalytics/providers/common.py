@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import polars as pl
 
@@ -45,7 +44,3 @@ def bitrate_kbps(size_bytes: pl.Expr, duration: pl.Expr) -> pl.Expr:
     """size·8/duration in kbps; null when either is missing or the duration is zero."""
     seconds = duration.dt.total_milliseconds() / 1000
     return pl.when(seconds > 0).then(size_bytes.cast(pl.Float64) * 8 / seconds / 1000)
-
-
-def ceil_div(a: int, b: int) -> int:
-    return math.ceil(a / b)
