@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -22,6 +22,7 @@ from recanalytics.errors import (
     AuthError,
     ConfigError,
     NotFoundError,
+    PaginationError,
     ProviderError,
     RateLimitError,
     TransportError,
@@ -213,18 +214,28 @@ class Session:
     def _url(self, url: str | httpx.URL) -> str:
         return redact_text(redact_url(str(url)) or "", self.secrets)
 
-    async def _wait(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
+        """Wait before asking again (counted as a retry in stats and progress)."""
         self.stats.retries += 1
         self.stats.waits += seconds
         self.progress.update(retries=self.stats.retries)
         await asyncio.sleep(seconds)
 
-    async def get_json(self, url: str, params: QueryParams | None = None) -> Any:
+    async def get_json(
+        self,
+        url: str,
+        params: QueryParams | None = None,
+        *,
+        expect: Callable[[Any], str | None] | None = None,
+    ) -> Any:
         """GET ``url`` and return its decoded JSON body, retrying what is transient.
+
+        ``expect`` checks a decoded 200 body and returns what is wrong with it (or None): a
+        body without the expected list is retried like a truncated one, never read as the end.
 
         Raises
         ------
-        AuthError, NotFoundError, RateLimitError, TransportError, ProviderError
+        AuthError, NotFoundError, RateLimitError, TransportError, PaginationError, ProviderError
         """
         attempt = 0
         while True:
@@ -247,13 +258,20 @@ class Session:
                 self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
                 if status < 400:
                     try:
-                        return response.json()
+                        body = response.json()
                     except (json.JSONDecodeError, UnicodeDecodeError):
                         # A 200 whose body does not parse is a truncated transfer: retry it.
                         failure = TransportError(
                             self.provider,
                             "response body is not complete JSON",
                             url=self._url(response.url),
+                        )
+                    else:
+                        problem = expect(body) if expect is not None else None
+                        if problem is None:
+                            return body
+                        failure = PaginationError(
+                            self.provider, problem, url=self._url(response.url)
                         )
                 else:
                     failure = self._status_error(response)
@@ -274,7 +292,7 @@ class Session:
             wait = max(delay or 0.0, self.retry.backoff(attempt))
             log.info("%s: retry %d in %.2fs after %s", self.provider, attempt + 1, wait, failure)
             attempt += 1
-            await self._wait(wait)
+            await self.pause(wait)
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
         try:

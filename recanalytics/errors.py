@@ -62,7 +62,13 @@ class ProviderError(RecanalyticsError):
         The request URL with secrets redacted.
     code : str or int or None
         The provider's own error code, where it sent one.
+    partial : polars.DataFrame or None
+        When a load fails part-way, the rows it had loaded before the failure (in the frame the
+        load would have returned: unified, or raw with ``raw=True``); None when nothing was
+        loaded or the error did not come from a load.
     """
+
+    partial: Any = None
 
     def __init__(
         self,
@@ -99,7 +105,26 @@ class TransportError(ProviderError):
 
 
 class PaginationError(ProviderError):
-    """A pager guard tripped: a repeated cursor, a cursor on an empty page, or the page cap."""
+    """A load could not be paged to its end, so its result would be incomplete.
+
+    Raised when the API keeps answering with a page or cursor already seen, keeps sending empty
+    pages that still point further, keeps answering without the list, when the page cap
+    (``max_pages``) cuts a load short, or when fewer records arrived than the provider reported
+    (``expected`` and ``loaded`` then say how many). The rows loaded so far are in ``partial``.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        url: str = "",
+        expected: int | None = None,
+        loaded: int | None = None,
+    ) -> None:
+        super().__init__(provider, message, url=url)
+        self.expected = expected
+        self.loaded = loaded
 
 
 class LoadWarning(UserWarning):

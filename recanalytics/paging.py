@@ -1,22 +1,32 @@
 """Paginators: small state objects that decide the next request from a page. They do no I/O.
 
-Every pager follows the provider's own cursor (next-page URL, URI or token) rather than
-building one, and shares the same guards: stop on a cursor seen before (warning), stop on an
-empty page that still carries a cursor, and raise at a page cap rather than loop forever.
+Every pager follows the provider's own cursor (next-page URL, URI, link or token) rather than
+building one, and shares the same guards, so no load ends early and looks complete:
+
+- a page whose records were all loaded before, or a cursor seen before, is re-requested
+  (:class:`Again`); if the API keeps doing it, :class:`~recanalytics.errors.PaginationError`;
+- an empty page that still carries a cursor is followed, up to :data:`MAX_EMPTY_RUN` in a row;
+- the page cap (``max_pages``) raises rather than returning a short result.
+
+The driver (:mod:`recanalytics.providers.base`) attaches the rows loaded so far to any error.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from recanalytics.errors import LoadWarning, PaginationError
+from recanalytics.errors import PaginationError
 
 Params = Sequence[tuple[str, str]]
 DEFAULT_MAX_PAGES = 100_000
+# Empty pages that still point further are legal (a server may filter after paging), but a
+# server that never stops sending them would loop forever.
+MAX_EMPTY_RUN = 25
+# A repeated page or cursor is re-requested this many times before the load fails.
+MAX_REPEATS = 2
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,13 @@ class PageRequest:
 
     url: str
     params: Params | None = None
+
+
+@dataclass(frozen=True)
+class Again:
+    """Re-request the page just answered: the answer was not progress (``why`` says how)."""
+
+    why: str
 
 
 def dig(body: Any, *path: str) -> Any:
@@ -38,13 +55,26 @@ def dig(body: Any, *path: str) -> Any:
 
 @dataclass
 class Pager:
-    """Base pager: subclasses implement :meth:`cursor` and :meth:`request_for`."""
+    """Base pager: subclasses implement :meth:`cursor` and :meth:`request_for`.
+
+    Parameters
+    ----------
+    provider : str
+        Named in errors.
+    first : PageRequest
+        The query's first request (its params are the filters later pages keep).
+    max_pages : int
+        The page cap.
+    """
 
     provider: str
     first: PageRequest
     max_pages: int = DEFAULT_MAX_PAGES
     pages: int = 0
+    empty_run: int = 0
+    repeats: int = 0
     seen: set[str] = field(default_factory=set)
+    seen_ids: set[Any] = field(default_factory=set)
 
     def cursor(self, body: Any) -> str | None:
         raise NotImplementedError
@@ -52,30 +82,55 @@ class Pager:
     def request_for(self, cursor: str) -> PageRequest:
         raise NotImplementedError
 
-    def next(self, body: Any, records: int) -> PageRequest | None:
-        """The request for the page after ``body`` (which held ``records`` records), or None."""
-        self.pages += 1
+    def advance(
+        self, body: Any, *, records: int, ids: Collection[Any] = ()
+    ) -> PageRequest | Again | None:
+        """What to request after ``body``: the next page, the same page :class:`Again`, or
+        None at the end.
+
+        ``records`` counts what the page held (0 = an empty page); ``ids`` are the record ids
+        on it, used to recognise a page that was already loaded.
+
+        Raises
+        ------
+        PaginationError
+            The API kept repeating itself, kept sending empty pages, or the page cap was hit.
+        """
+        if ids and self.seen_ids.issuperset(ids):
+            return self._again(f"answered with a page already loaded (after {self.pages} pages)")
         cursor = self.cursor(body)
+        if cursor and cursor in self.seen:
+            return self._again(f"repeated a page cursor (after {self.pages} pages)")
+        self.repeats = 0
+        self.pages += 1
+        self.seen_ids.update(ids)
         if not cursor:
             return None
-        if records == 0:
-            return None
-        if cursor in self.seen:
-            warnings.warn(
-                f"{self.provider}: the API repeated a page cursor after {self.pages} pages; "
-                "stopped paging there (the records already read are kept)",
-                LoadWarning,
-                stacklevel=2,
+        self.empty_run = self.empty_run + 1 if records == 0 else 0
+        if self.empty_run > MAX_EMPTY_RUN:
+            raise PaginationError(
+                self.provider,
+                f"the API sent {self.empty_run} empty pages in a row that still point to a "
+                "next page; stopped there, so the result would be incomplete",
             )
-            return None
         if self.pages >= self.max_pages:
             raise PaginationError(
                 self.provider,
-                f"stopped at the page cap of {self.max_pages} pages; pass a narrower since/until "
-                "or a larger max_pages",
+                f"stopped at the page cap of {self.max_pages} pages before the last page; pass "
+                "a narrower since/until or a larger max_pages",
             )
         self.seen.add(cursor)
         return self.request_for(cursor)
+
+    def _again(self, why: str) -> Again:
+        self.repeats += 1
+        if self.repeats > MAX_REPEATS:
+            raise PaginationError(
+                self.provider,
+                f"the API {why}, and again on {MAX_REPEATS} retries; the result would be "
+                "incomplete",
+            )
+        return Again(why)
 
 
 @dataclass
@@ -86,24 +141,44 @@ class NextUrlPager(Pager):
 
     def cursor(self, body: Any) -> str | None:
         value = dig(body, *self.path)
-        return value if isinstance(value, str) else None
+        return value if isinstance(value, str) and value else None
 
     def request_for(self, cursor: str) -> PageRequest:
         return PageRequest(cursor)
 
 
 @dataclass
-class RelativeUriPager(Pager):
+class RelativeUriPager(NextUrlPager):
     """SignalWire: join the relative ``next_page_uri`` to the host the first request went to."""
 
     path: tuple[str, ...] = ("next_page_uri",)
 
-    def cursor(self, body: Any) -> str | None:
-        value = dig(body, *self.path)
-        return value if isinstance(value, str) else None
-
     def request_for(self, cursor: str) -> PageRequest:
         return PageRequest(urljoin(self.first.url, cursor))
+
+
+@dataclass
+class LinkPager(NextUrlPager):
+    """Follow a (relative) next link whose query carries only paging parameters.
+
+    The link's query is sent as given; the first request's other parameters (the filters) ride
+    along where the link omits them, and paging parameters the link does not carry are dropped
+    (so an ``offset`` never rides along with a ``cursor``).
+    """
+
+    paging: tuple[str, ...] = ("limit", "offset", "cursor")
+
+    def request_for(self, cursor: str) -> PageRequest:
+        joined = urljoin(self.first.url, cursor)
+        parts = urlsplit(joined)
+        given = parse_qsl(parts.query, keep_blank_values=True)
+        names = {k for k, _ in given}
+        kept = [
+            (k, v)
+            for k, v in (self.first.params or ())
+            if k not in names and k not in self.paging
+        ]
+        return PageRequest(parts._replace(query="", fragment="").geturl(), [*kept, *given])
 
 
 @dataclass
@@ -119,52 +194,3 @@ class TokenPager(Pager):
     def request_for(self, cursor: str) -> PageRequest:
         params = [(k, v) for k, v in (self.first.params or ()) if k != self.param]
         return PageRequest(self.first.url, [*params, (self.param, cursor)])
-
-
-@dataclass
-class OffsetPager(Pager):
-    """Plivo: resend our own filters with ``offset += limit`` until ``total_count`` is reached.
-
-    ``remaining`` lists every later offset at once, so they can be fetched concurrently.
-    """
-
-    limit: int = 20
-
-    def total(self, body: Any) -> int | None:
-        value = dig(body, "meta", "total_count")
-        try:
-            return None if value is None else int(value)
-        except (TypeError, ValueError):
-            return None
-
-    def offset_request(self, offset: int) -> PageRequest:
-        params = [(k, v) for k, v in (self.first.params or ()) if k not in ("offset", "limit")]
-        return PageRequest(
-            self.first.url, [*params, ("limit", str(self.limit)), ("offset", str(offset))]
-        )
-
-    def remaining(self, body: Any) -> list[PageRequest]:
-        total = self.total(body)
-        if total is None:
-            return []
-        if total // self.limit + 1 > self.max_pages:
-            raise PaginationError(
-                self.provider,
-                f"{total} records need more than the page cap of {self.max_pages} pages",
-            )
-        return [self.offset_request(o) for o in range(self.limit, total, self.limit)]
-
-    def cursor(self, body: Any) -> str | None:
-        value = dig(body, "meta", "next")
-        offset = dig(body, "meta", "offset")
-        total = self.total(body)
-        try:
-            current = int(offset or 0)
-        except (TypeError, ValueError):
-            current = 0
-        if not value or (total is not None and current + self.limit >= total):
-            return None
-        return str(current + self.limit)
-
-    def request_for(self, cursor: str) -> PageRequest:
-        return self.offset_request(int(cursor))

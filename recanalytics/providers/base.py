@@ -9,9 +9,10 @@ typed frame as it arrives, de-duplicates by id and maps to the unified schema.
 from __future__ import annotations
 
 import asyncio
+import logging
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -19,11 +20,13 @@ import polars as pl
 
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import LoadWarning
+from recanalytics.errors import LoadWarning, PaginationError, ProviderError
 from recanalytics.fields import EXTRA, Field, RecordSpec
 from recanalytics.options import Context
-from recanalytics.paging import NextUrlPager, Pager, PageRequest, dig
+from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.schema import conform
+
+log = logging.getLogger("recanalytics")
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,44 @@ class ProviderSpec:
         return httpx.BasicAuth(*credentials.basic_auth())
 
 
+@dataclass
+class Query:
+    """What one query (a window's walk through its pages) has loaded.
+
+    ``harvest`` is shared by every query of a load: each page's frame lands there as soon as it
+    is parsed, so a load that fails part-way can still hand back what it had. ``counted`` holds
+    the keys the provider's reported total counts (record ids by default); ``total`` is the
+    smallest total reported during the query, ``latest_total`` the last one.
+    """
+
+    harvest: list[pl.DataFrame]
+    counted: set[Any] = field(default_factory=set)
+    total: int | None = None
+    latest_total: int | None = None
+    pages: int = 0
+    without_id: int = 0
+
+    @property
+    def loaded(self) -> int:
+        """Distinct records loaded, as the provider's total counts them."""
+        return len(self.counted) + self.without_id
+
+
+@dataclass(frozen=True)
+class Page:
+    """One answered page: the body, its parsed frame, its size and its records' id hashes."""
+
+    body: Any
+    frame: pl.DataFrame
+    size: int
+    ids: frozenset[int]
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One list endpoint of a provider. Subclasses override :meth:`unified` (and, when the
-    provider pages or nests differently, :meth:`pager`, :meth:`records` or :meth:`fetch`)."""
+    provider pages or nests differently, :meth:`pager`, :meth:`page_records`, :meth:`total`
+    or :meth:`fetch`)."""
 
     provider: ProviderSpec
     fields: Sequence[Field]
@@ -71,10 +108,32 @@ class Endpoint:
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         return NextUrlPager(self.provider.name, first, max_pages=ctx.max_pages)
 
-    def records(self, body: Any) -> list[Any]:
-        """The records of one page (a missing or malformed list reads as no records)."""
+    def page_records(self, body: Any) -> list[Any] | None:
+        """The records of one page, or None when the body carries no list at all."""
         value = dig(body, self.list_key)
-        return value if isinstance(value, list) else []
+        return value if isinstance(value, list) else None
+
+    def records(self, body: Any) -> list[Any]:
+        """The records of one page (none when the list is missing)."""
+        return self.page_records(body) or []
+
+    def missing_list(self, body: Any) -> str | None:
+        """What is wrong with a 200 body that has no list (the engine retries it), or None."""
+        if self.page_records(body) is None:
+            return f"the API answered 200 without the '{self.list_key}' list"
+        return None
+
+    def page_size(self, body: Any, records: list[Any]) -> int:
+        """How many items the page held, for the empty-page guard."""
+        return len(records)
+
+    def total(self, body: Any) -> int | None:
+        """The number of records the provider says the whole query holds, where it says."""
+        return None
+
+    def counted_keys(self, page: Page) -> Iterable[Any]:
+        """The keys :meth:`total` counts, found on ``page`` (record ids by default)."""
+        return page.ids
 
     def single_records(self, body: Any) -> list[Any]:
         """The records of a retrieve-one answer (one, unless the resource nests files)."""
@@ -83,20 +142,72 @@ class Endpoint:
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         raise NotImplementedError
 
-    async def fetch(
-        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec
-    ) -> list[pl.DataFrame]:
-        """Page one query to its end, strictly in order (cursors are sequential)."""
+    async def get_page(
+        self, session: Session, request: PageRequest, spec: RecordSpec, query: Query
+    ) -> Page:
+        """Request, check, parse and keep one page."""
+        body = await session.get_json(request.url, request.params, expect=self.missing_list)
+        records = self.records(body)
+        frame = spec.frame(records)
+        session.page_done(len(records))
+        query.harvest.append(frame)
+        query.pages += 1
+        ids = frame.get_column(self.id_column).drop_nulls()
+        query.without_id += frame.height - ids.len()
+        page = Page(body, frame, self.page_size(body, records), frozenset(ids.hash().to_list()))
+        query.counted.update(self.counted_keys(page))
+        total = self.total(body)
+        if total is not None:
+            # The smallest total reported: recordings added while paging (a larger total) are
+            # fetched where offsets reach them, but never make a complete load look short.
+            query.total = total if query.total is None else min(query.total, total)
+            query.latest_total = total
+        return page
+
+    async def walk(
+        self,
+        session: Session,
+        ctx: Context,
+        first: PageRequest,
+        spec: RecordSpec,
+        query: Query,
+        page: Page | None = None,
+    ) -> None:
+        """Follow the provider's cursors from ``first`` (already answered by ``page``, if
+        given) to the last page, re-requesting any answer that is not progress."""
         pager = self.pager(ctx, first)
-        frames = []
-        request: PageRequest | None = first
-        while request is not None:
-            body = await session.get_json(request.url, request.params)
-            records = self.records(body)
-            frames.append(spec.frame(records))
-            session.page_done(len(records))
-            request = pager.next(body, len(records))
-        return frames
+        request = first
+        if page is None:
+            page = await self.get_page(session, request, spec, query)
+        while True:
+            step = pager.advance(page.body, records=page.size, ids=page.ids)
+            if step is None:
+                return
+            if isinstance(step, Again):
+                log.info("%s: %s; asking again", self.provider.name, step.why)
+                await session.pause(ctx.retry.backoff(pager.repeats - 1))
+            else:
+                request = step
+            page = await self.get_page(session, request, spec, query)
+
+    def check_total(self, query: Query) -> None:
+        """Raise when fewer records arrived than the provider reported for the query."""
+        loaded = query.loaded
+        if query.total is not None and loaded < query.total:
+            raise PaginationError(
+                self.provider.name,
+                f"{loaded} of the {query.total} records the API reported for one query "
+                "arrived; the result would be incomplete",
+                expected=query.total,
+                loaded=loaded,
+            )
+
+    async def fetch(
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
+    ) -> None:
+        """Page one query to its end, strictly in order (cursors are sequential)."""
+        await self.walk(session, ctx, first, spec, query)
+        self.check_total(query)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Keep the last copy of each id; rows without an id are all kept."""
@@ -125,13 +236,28 @@ def warn_issues(spec: RecordSpec, provider: str) -> None:
 
 
 async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageRequest]) -> pl.DataFrame:
-    """Load every query concurrently and return one de-duplicated frame."""
+    """Load every query concurrently and return one de-duplicated frame.
+
+    Every query runs to its end even when another fails, so a failure loses as little as
+    possible; the first error is then raised with every row loaded in ``partial``.
+    """
     spec = RecordSpec(endpoint.fields)
+    harvest: list[pl.DataFrame] = []
     async with ctx.session() as session:
-        results = await asyncio.gather(*(endpoint.fetch(session, ctx, q, spec) for q in queries))
-    frames = [frame for frames in results for frame in frames if frame.height]
+        outcomes = await asyncio.gather(
+            *(endpoint.fetch(session, ctx, q, spec, Query(harvest)) for q in queries),
+            return_exceptions=True,
+        )
+    frames = [frame for frame in harvest if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
     warn_issues(spec, endpoint.provider.name)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if failures:
+        # A bug or a cancellation outranks what the provider did.
+        error = next((f for f in failures if not isinstance(f, ProviderError)), failures[0])
+        if isinstance(error, ProviderError):
+            error.partial = endpoint.finish(raw, ctx)
+        raise error
     return endpoint.finish(raw, ctx)
 
 

@@ -1,7 +1,8 @@
 """Plivo voice recordings (``GET /v1/Account/{auth_id}/Recording/``).
 
-Plivo pages by ``limit``/``offset`` (``limit`` at most 20) and reports ``total_count`` on every
-page, so once page 1 is in, the remaining offsets are requested concurrently. Its ``add_time``
+Plivo pages by ``limit`` (at most 20) and a ``meta.next`` link that carries an ``offset`` or an
+opaque ``cursor``, and reports ``total_count``: once the server has shown that it honours
+offsets, the remaining offsets are requested concurrently, else the links are followed. Its ``add_time``
 filter accepts ranges of at most 30 days and, when no lower bound is sent, searches only the last
 7 days: a ``since``/``until`` period is split into 30-day windows, each paged on its own.
 """
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Any, Unpack
 
 import polars as pl
@@ -31,8 +34,8 @@ from recanalytics.fields import (
 )
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
-from recanalytics.paging import OffsetPager, PageRequest
-from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
+from recanalytics.paging import LinkPager, PageRequest, dig
+from recanalytics.providers.base import Endpoint, Page, ProviderSpec, Query, collect, fetch_one
 from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, Window, parse_range, split_max_span
@@ -48,6 +51,7 @@ PLIVO = ProviderSpec(
 )
 
 PAGE_SIZE_MAX = 20
+log = logging.getLogger("recanalytics")
 MAX_SPAN = dt.timedelta(days=30)  # a wider add_time range is answered HTTP 400
 # The margin past "now" given to a load without ``until``: every window is closed (the 30-day
 # rule is checked on both bounds), yet a recording added while loading is still found.
@@ -66,53 +70,109 @@ def _clean(column: str) -> pl.Expr:
     return pl.when(value.str.strip_chars() != "").then(value)
 
 
-class PlivoRecordings(Endpoint):
-    """Offset-paged: page 1 tells ``total_count``, the other offsets are fetched at once."""
+def _offset(params: Any) -> int | None:
+    value = dict(params or ()).get("offset")
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
-    def pager(self, ctx: Context, first: PageRequest) -> OffsetPager:
+
+@dataclass
+class PlivoPager(LinkPager):
+    """Follow ``meta.next``, which carries ``limit`` and either an ``offset`` (legacy) or an
+    opaque ``cursor`` (offsets ignored, or applied and so never to be sent with a cursor).
+
+    Like plivo-python, it steps ``offset`` by ``limit`` itself only for an answer without
+    ``meta``, and only while walking by offset and the page was full.
+    """
+
+    path: tuple[str, ...] = ("meta", "next")
+    limit: int = PAGE_SIZE_MAX
+    offset: int | None = 0
+
+    def cursor(self, body: Any) -> str | None:
+        if isinstance(body, dict) and body.get("meta") is None:
+            records = body.get("objects")
+            full = isinstance(records, list) and len(records) >= self.limit
+            if full and self.offset is not None:
+                return f"?limit={self.limit}&offset={self.offset + self.limit}"
+            return None
+        return super().cursor(body)
+
+    def request_for(self, cursor: str) -> PageRequest:
+        request = super().request_for(cursor)
+        self.offset = _offset(request.params)
+        return request
+
+
+class PlivoRecordings(Endpoint):
+    """Pages follow ``meta.next``; offsets are fanned out concurrently only once the server has
+    shown it honours them (see :meth:`fetch`)."""
+
+    def pager(self, ctx: Context, first: PageRequest) -> PlivoPager:
         limit = int(dict(first.params or ()).get("limit", PAGE_SIZE_MAX))
-        return OffsetPager(self.provider.name, first, max_pages=ctx.max_pages, limit=limit)
+        return PlivoPager(
+            self.provider.name, first, max_pages=ctx.max_pages, limit=limit, offset=0
+        )
+
+    def total(self, body: Any) -> int | None:
+        value = dig(body, "meta", "total_count")
+        try:
+            return None if value is None or isinstance(value, bool) else int(value)
+        except (TypeError, ValueError):
+            return None
 
     async def fetch(
-        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec
-    ) -> list[pl.DataFrame]:
-        pager = self.pager(ctx, first)
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
+    ) -> None:
+        """Page 1, then every other offset at once when the server honours offsets, else
+        (or where offsets left gaps) the ``meta.next`` links one by one.
 
-        async def page(request: PageRequest) -> tuple[Any, pl.DataFrame]:
-            body = await session.get_json(request.url, request.params)
-            records = self.records(body)
-            session.page_done(len(records))
-            return body, spec.frame(records)
+        A deployment may serve offset, cursor or hybrid paging (plivo-python 4.63). The proof
+        that offsets work is the page at ``offset=limit``: it must hold records page 1 did not.
+        ``total_count`` then plans the offsets and, at the end, checks that nothing is missing.
+        """
+        limit = int(dict(first.params or ()).get("limit", PAGE_SIZE_MAX))
+        page: Page | None = await self.get_page(session, first, spec, query)
+        assert page is not None
+        planned = query.total is not None and query.total > limit and page.size >= limit
+        if planned and dig(page.body, "meta", "next"):
+            probe = await self.get_page(session, offset_request(first, limit, limit), spec, query)
+            if probe.ids - page.ids:
+                await self.fan_out(session, ctx, first, spec, query, limit)
+                if query.total is None or query.loaded >= query.total:
+                    return
+                log.info("plivo: offsets left records out; following meta.next from page 1")
+                page = None  # walk again from a fresh page 1
+        await self.walk(session, ctx, first, spec, query, page)
+        self.check_total(query)
 
-        body, frame = await page(first)
-        frames = [frame]
-        if pager.total(body) is None:
-            # No total_count: follow the offsets one page at a time instead.
-            request = pager.next(body, frame.height)
-            while request is not None:
-                body, frame = await page(request)
-                frames.append(frame)
-                request = pager.next(body, frame.height)
-            return frames
-        if frame.height == 0:
-            return frames
-        requests = pager.remaining(body)
-        covered = pager.limit * (1 + len(requests))
-        while requests:
-            results = await asyncio.gather(*(page(r) for r in requests))
-            frames.extend(f for _, f in results)
-            # Recordings added while paging shift older ones to higher offsets (the duplicates
-            # this makes are removed by recording_id); a grown total_count means the tail moved
-            # past the offsets planned from page 1, so fetch it too.
-            grown = max(pager.total(b) or 0 for b, _ in results)
-            requests = [pager.offset_request(o) for o in range(covered, grown, pager.limit)]
-            covered += pager.limit * len(requests)
-            if covered > pager.limit * ctx.max_pages:
+    async def fan_out(
+        self,
+        session: Session,
+        ctx: Context,
+        first: PageRequest,
+        spec: RecordSpec,
+        query: Query,
+        limit: int,
+    ) -> None:
+        """Fetch offsets ``2·limit`` … ``total_count`` concurrently (pages 1 and 2 are in)."""
+        covered = 2 * limit
+        while query.latest_total is not None and covered < query.latest_total:
+            offsets = range(covered, query.latest_total, limit)
+            if covered // limit + len(offsets) > ctx.max_pages:
                 raise PaginationError(
                     self.provider.name,
-                    f"total_count kept growing past the page cap of {ctx.max_pages} pages",
+                    f"{query.latest_total} records need more than the page cap of {ctx.max_pages} "
+                    "pages; pass a narrower since/until or a larger max_pages",
                 )
-        return frames
+            requests = [offset_request(first, limit, o) for o in offsets]
+            pages = [self.get_page(session, r, spec, query) for r in requests]
+            for outcome in await asyncio.gather(*pages, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            # Recordings added while paging shift older ones to higher offsets (duplicates are
+            # removed by recording_id); a grown total_count means the tail moved past the
+            # offsets planned so far, so fetch it too.
+            covered += limit * len(requests)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         # The format field, else the media URL's extension.
@@ -189,6 +249,12 @@ RECORDINGS = PlivoRecordings(
         F("resource_uri"),
     ),
 )
+
+
+def offset_request(first: PageRequest, limit: int, offset: int) -> PageRequest:
+    """``first`` at another offset (used only once offsets are known to be honoured)."""
+    params = [(k, v) for k, v in (first.params or ()) if k not in ("offset", "limit", "cursor")]
+    return PageRequest(first.url, [*params, ("limit", str(limit)), ("offset", str(offset))])
 
 
 def plivo_time(moment: dt.datetime) -> str:

@@ -45,7 +45,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Unpack
 from urllib.parse import quote
@@ -60,8 +60,8 @@ from recanalytics.errors import ConfigError, ProviderError
 from recanalytics.fields import F, RecordSpec, as_bool, as_int, as_iso_time, as_lower, as_str
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
-from recanalytics.paging import Pager, PageRequest, TokenPager
-from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
+from recanalytics.paging import Pager, PageRequest, TokenPager, dig
+from recanalytics.providers.base import Endpoint, Page, ProviderSpec, Query, collect, fetch_one
 from recanalytics.providers.common import UTC_TIME, bitrate_kbps
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
@@ -282,36 +282,46 @@ class ZoomFiles(Endpoint):
             return [body]
         return []
 
-    def records(self, body: Any) -> list[Any]:
+    def page_records(self, body: Any) -> list[Any] | None:
+        if not (isinstance(body, dict) and isinstance(body.get("sessions"), list)):
+            if not self.sessions(body):
+                return None
         return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
+
+    def page_size(self, body: Any, records: list[Any]) -> int:
+        # A page of sessions without files is not empty.
+        return len(self.sessions(body))
+
+    def total(self, body: Any) -> int | None:
+        value = dig(body, "total_records")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def counted_keys(self, page: Page) -> Iterable[Any]:
+        # total_records counts sessions, not files.
+        # (A session that is not an object is a row without an id, counted as such.)
+        return [s.get("session_id") for s in self.sessions(page.body) if isinstance(s, dict)]
 
     def single_records(self, body: Any) -> list[Any]:
         return flatten_session(body, trash=self.trash)
 
     async def fetch(
-        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec
-    ) -> list[pl.DataFrame]:
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
+    ) -> None:
         """Page one window to its end; reload it from page 1 if its page token expires."""
         for restart in range(MAX_RESTARTS + 1):
             issues = spec.issues.copy()
-            pager = self.pager(ctx, first)
-            frames: list[pl.DataFrame] = []
-            request: PageRequest | None = first
+            attempt = Query(query.harvest)
             try:
-                while request is not None:
-                    body = await session.get_json(request.url, request.params)
-                    records = self.records(body)
-                    frames.append(spec.frame(records))
-                    session.page_done(len(records))
-                    # The pager counts sessions: a page of sessions without files is not empty.
-                    request = pager.next(body, len(self.sessions(body)))
-                return frames
+                await self.walk(session, ctx, first, spec, attempt)
             except ProviderError as exc:
-                if not (restart < MAX_RESTARTS and request is not first and token_expired(exc)):
+                if not (restart < MAX_RESTARTS and attempt.pages and token_expired(exc)):
                     raise
                 log.info("zoom: next_page_token expired; reloading the window from page 1")
                 spec.issues.clear()
                 spec.issues.update(issues)
+                continue
+            self.check_total(attempt)
+            return
         raise AssertionError("unreachable")  # pragma: no cover
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:

@@ -16,6 +16,7 @@ import pytest
 import recanalytics as ra
 from recanalytics.credentials import TwilioCredentials
 from recanalytics.errors import AuthError, ConfigError, LoadWarning, NotFoundError, PaginationError
+from recanalytics.paging import MAX_EMPTY_RUN
 from recanalytics.providers.twilio import (
     aload_twilio_recordings,
     get_twilio_recording,
@@ -298,11 +299,15 @@ def page(records: list[Any], next_url: str | None = None) -> dict[str, Any]:
     return {"recordings": records, "meta": {"key": "recordings", "next_page_url": next_url}}
 
 
+NEXT = "https://video.example/v1/Recordings?PageToken="
+
+
 def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
     return {
         "transport": httpx.MockTransport(handler),
         "credentials": CREDS,
         "base_url": "https://video.example",
+        "retry": FAST_RETRY,
     }
 
 
@@ -366,8 +371,11 @@ def test_surprising_values_never_crash_or_drop_rows() -> None:
     assert extras[4] == {"_record": "garbage"}
 
 
-def test_repeated_next_url_stops_with_a_warning() -> None:
+def test_a_repeated_next_url_is_asked_again_then_fails_with_the_rows_loaded() -> None:
+    calls = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
         return httpx.Response(
             200,
             json=page(
@@ -375,9 +383,27 @@ def test_repeated_next_url_stops_with_a_warning() -> None:
             ),
         )
 
-    with pytest.warns(LoadWarning, match="repeated a page cursor"):
-        df = load_twilio_recordings(**mock(handler))
-    assert df.height == 1
+    with pytest.raises(PaginationError, match="repeated a page cursor|already loaded") as info:
+        load_twilio_recordings(**mock(handler))
+    assert info.value.partial is not None and info.value.partial.height == 1
+    assert info.value.partial["recording_id"].to_list() == ["RT" + "1" * 32]
+    assert len(calls) == 1 + 1 + 2  # the first page, the cursor, then 2 retries of it
+
+
+def test_a_repeated_page_that_recovers_loses_nothing() -> None:
+    sids = [f"RT{n:032x}" for n in range(6)]
+    served = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        served["n"] += 1
+        at = int(request.url.params.get("PageToken", "0"))
+        if served["n"] == 3:  # the third answer repeats the page before it, once
+            at -= 2
+        nxt = f"https://video.example/v1/Recordings?PageToken={at + 2}" if at + 2 < 6 else None
+        return httpx.Response(200, json=page([{"sid": s} for s in sids[at : at + 2]], nxt))
+
+    df = load_twilio_recordings(**mock(handler))
+    assert sorted(df["recording_id"]) == sids
 
 
 def test_page_cap_raises() -> None:
@@ -396,15 +422,42 @@ def test_page_cap_raises() -> None:
         load_twilio_recordings(max_pages=5, **mock(handler))
 
 
-def test_empty_page_with_a_cursor_stops() -> None:
-    calls = []
+def test_empty_pages_with_a_cursor_are_followed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("PageToken")
+        if token is None:
+            return httpx.Response(200, json=page([{"sid": "RT" + "1" * 32}], NEXT + "e1"))
+        if token in ("e1", "e2"):  # empty pages that still point further
+            return httpx.Response(200, json=page([], NEXT + ("e2" if token == "e1" else "last")))
+        return httpx.Response(200, json=page([{"sid": "RT" + "2" * 32}]))
+
+    assert load_twilio_recordings(**mock(handler)).height == 2
+
+
+def test_endless_empty_pages_fail_with_the_rows_loaded() -> None:
+    counter = iter(range(10_000))
 
     def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url)
-        return httpx.Response(200, json=page([], "https://video.example/v1/Recordings?PageToken=x"))
+        n = next(counter)
+        records = [{"sid": "RT" + "1" * 32}] if n == 0 else []
+        return httpx.Response(200, json=page(records, f"{NEXT}{n}"))
 
-    assert load_twilio_recordings(**mock(handler)).height == 0
-    assert len(calls) == 1
+    with pytest.raises(PaginationError, match="empty pages") as info:
+        load_twilio_recordings(**mock(handler))
+    assert info.value.partial.height == 1
+    assert next(counter) == MAX_EMPTY_RUN + 2  # page 1, then the bounded run of empty pages
+
+
+def test_a_body_without_the_list_is_retried_not_read_as_the_end() -> None:
+    answers = iter([{"meta": {}}, page([{"sid": "RT" + "1" * 32}])])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=next(answers, {}))
+
+    assert load_twilio_recordings(**mock(handler)).height == 1
+    with pytest.raises(PaginationError, match="without the 'recordings' list") as info:
+        load_twilio_recordings(**mock(handler))
+    assert info.value.partial.height == 0
 
 
 def test_next_page_url_is_followed_exactly() -> None:
