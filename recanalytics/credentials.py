@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -89,6 +90,11 @@ class Credentials:
     def basic_auth(self) -> tuple[str, str]:
         """The (username, password) pair for HTTP Basic auth."""
         raise NotImplementedError
+
+
+# A space name or host[:port], or an http(s) URL of one (whose path is ignored).
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
+_SPACE_RE = re.compile(rf"(?i:https?)://{_HOST}(?:/.*)?|{_HOST}/?")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -177,7 +183,9 @@ class ZoomCredentials(Credentials):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class SignalWireCredentials(Credentials):
-    """SignalWire Project ID, API token and space (``example`` or ``example.signalwire.com``)."""
+    """SignalWire Project ID, API token and space: a name (``example``), a host
+    (``example.signalwire.com``) or a URL (``https://example.signalwire.com``), read from
+    ``SIGNALWIRE_SPACE`` or, as the official SDK names it, ``SIGNALWIRE_SPACE_URL``."""
 
     project_id: str | None = None
     api_token: str | None = None
@@ -187,17 +195,28 @@ class SignalWireCredentials(Credentials):
     env: ClassVar[dict[str, tuple[str, ...]]] = {
         "project_id": ("SIGNALWIRE_PROJECT_ID",),
         "api_token": ("SIGNALWIRE_API_TOKEN",),
-        "space": ("SIGNALWIRE_SPACE",),
+        "space": ("SIGNALWIRE_SPACE", "SIGNALWIRE_SPACE_URL"),
     }
     secret_fields: ClassVar[frozenset[str]] = frozenset({"api_token"})
     required: ClassVar[tuple[str, ...]] = ("project_id", "api_token", "space")
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.space, str) or not _SPACE_RE.fullmatch(self.space.strip()):
+            raise CredentialsError(
+                self.provider,
+                "space (env SIGNALWIRE_SPACE or SIGNALWIRE_SPACE_URL) must be a space name, "
+                "a host such as example.signalwire.com, or an http(s):// URL of one",
+            )
+
     @property
     def space_url(self) -> str:
-        """``https://{space}.signalwire.com`` (a full host name is kept as given)."""
-        space = (self.space or "").strip().removeprefix("https://").rstrip("/")
-        host = space if "." in space else f"{space}.signalwire.com"
-        return f"https://{host}"
+        """``https://{space}.signalwire.com``; a host or URL keeps its host (and scheme)."""
+        text = (self.space or "").strip()
+        scheme, _, rest = text.rpartition("://")
+        host = rest.split("/", 1)[0]
+        host = host if "." in host or ":" in host else f"{host}.signalwire.com"
+        return f"{scheme.lower() or 'https'}://{host}"
 
     def basic_auth(self) -> tuple[str, str]:
         assert self.project_id and self.api_token

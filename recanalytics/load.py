@@ -12,7 +12,13 @@ from typing import Any, Literal
 import polars as pl
 
 from recanalytics.credentials import Credentials
-from recanalytics.errors import ConfigError, CredentialsError, LoadWarning, RecanalyticsError
+from recanalytics.errors import (
+    ConfigError,
+    CredentialsError,
+    LoadWarning,
+    ProviderError,
+    RecanalyticsError,
+)
 from recanalytics.providers.registry import credentials_class, loaders_for
 from recanalytics.schema import PROVIDERS, SCHEMA, empty_frame
 from recanalytics.sync import syncify
@@ -24,13 +30,19 @@ PerProvider = Mapping[str, Any]
 
 @dataclass
 class ProviderStatus:
-    """How one provider's part of a :func:`load` went."""
+    """How one provider's part of a :func:`load` went.
+
+    ``rows`` counts the rows loaded; for a provider that failed part-way these are the rows
+    loaded before the failure, kept in ``partial`` (they are not in the merged frame, which
+    holds only complete providers).
+    """
 
     provider: str
     state: State
     rows: int = 0
     seconds: float = 0.0
     error: str = ""
+    partial: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -47,7 +59,7 @@ class LoadResult:
     def status_frame(self) -> pl.DataFrame:
         """The statuses as a small frame, for display in a notebook."""
         return pl.DataFrame(
-            [vars(s) for s in self.status.values()],
+            [{k: v for k, v in vars(s).items() if k != "partial"} for s in self.status.values()],
             schema={
                 "provider": pl.String,
                 "state": pl.String,
@@ -81,14 +93,24 @@ async def _one(
     kwargs: dict[str, Any],
 ) -> tuple[pl.DataFrame, ProviderStatus]:
     started = time.perf_counter()
-    try:
-        frames = await asyncio.gather(*(loader(**kwargs) for loader in loaders))
-    except RecanalyticsError as exc:
-        return empty_frame(), ProviderStatus(
-            provider, "failed", 0, time.perf_counter() - started, str(exc)
-        )
+    outcomes = await asyncio.gather(
+        *(loader(**kwargs) for loader in loaders), return_exceptions=True
+    )
+    frames = [o for o in outcomes if isinstance(o, pl.DataFrame)]
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    for error in errors:
+        if not isinstance(error, RecanalyticsError) or isinstance(error, ConfigError):
+            raise error  # a bug, or what the caller passed: never a provider's status
+    seconds = time.perf_counter() - started
+    if errors:
+        partial = frames + [
+            e.partial for e in errors if isinstance(e, ProviderError) and e.partial is not None
+        ]
+        frame = pl.concat(partial) if partial else empty_frame()
+        status = ProviderStatus(provider, "failed", frame.height, seconds, str(errors[0]), frame)
+        return empty_frame(), status
     frame = pl.concat(frames) if frames else empty_frame()
-    return frame, ProviderStatus(provider, "ok", frame.height, time.perf_counter() - started)
+    return frame, ProviderStatus(provider, "ok", frame.height, seconds)
 
 
 async def aload_with_status(
@@ -138,7 +160,12 @@ async def aload_with_status(
     for name in names:
         state = status[name]
         if warn and (state.state == "failed" or (state.state == "skipped" and explicit)):
-            warnings.warn(f"{name} {state.state}: {state.error}", LoadWarning, stacklevel=3)
+            loaded = (
+                f" ({state.rows} rows loaded before it failed are in .partial)"
+                if state.rows
+                else ""
+            )
+            warnings.warn(f"{name} {state.state}: {state.error}{loaded}", LoadWarning, stacklevel=3)
     frame = pl.concat(frames) if frames else empty_frame()
     return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})
 

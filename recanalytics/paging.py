@@ -174,9 +174,7 @@ class LinkPager(NextUrlPager):
         given = parse_qsl(parts.query, keep_blank_values=True)
         names = {k for k, _ in given}
         kept = [
-            (k, v)
-            for k, v in (self.first.params or ())
-            if k not in names and k not in self.paging
+            (k, v) for k, v in (self.first.params or ()) if k not in names and k not in self.paging
         ]
         return PageRequest(parts._replace(query="", fragment="").geturl(), [*kept, *given])
 

@@ -109,9 +109,7 @@ class PlivoRecordings(Endpoint):
 
     def pager(self, ctx: Context, first: PageRequest) -> PlivoPager:
         limit = int(dict(first.params or ()).get("limit", PAGE_SIZE_MAX))
-        return PlivoPager(
-            self.provider.name, first, max_pages=ctx.max_pages, limit=limit, offset=0
-        )
+        return PlivoPager(self.provider.name, first, max_pages=ctx.max_pages, limit=limit, offset=0)
 
     def total(self, body: Any) -> int | None:
         value = dig(body, "meta", "total_count")

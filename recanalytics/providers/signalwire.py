@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import re
+from collections.abc import Awaitable, Callable
 from typing import Literal, Unpack
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials, SignalWireCredentials
+from recanalytics.errors import NotFoundError
 from recanalytics.fields import F, as_float, as_int, as_lower, as_rfc2822_time
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
@@ -42,7 +44,9 @@ from recanalytics.providers.common import (
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
-API_PATH = "/api/laml/2010-04-01"
+# Both path forms are in use: the docs' (first) and the official SDK's (bare, on the space host).
+API_PATHS = ("/api/laml/2010-04-01", "/2010-04-01")
+API_PATH = API_PATHS[0]
 PAGE_SIZE_MAX = 1000
 MEDIA_FORMATS = ("wav", "mp3")
 UUID_RE = re.compile(
@@ -182,10 +186,27 @@ def date_params(start: dt.datetime | None, end: dt.datetime | None) -> list[tupl
     return params
 
 
-def account_path(ctx: Context) -> str:
+def account_path(ctx: Context, api_path: str = API_PATH) -> str:
     credentials = ctx.credentials
     assert isinstance(credentials, SignalWireCredentials)
-    return f"{API_PATH}/Accounts/{quote(credentials.project_id or '', safe='')}"
+    return f"{api_path}/Accounts/{quote(credentials.project_id or '', safe='')}"
+
+
+async def on_either_path(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
+    """Run ``attempt(api_path)`` on the documented path and, where that path is answered 404
+    with nothing loaded, on the other form in use."""
+    first, *others = API_PATHS
+    try:
+        return await attempt(first)
+    except NotFoundError as exc:
+        if exc.partial is not None and exc.partial.height:
+            raise
+        for other in others:
+            try:
+                return await attempt(other)
+            except NotFoundError:
+                continue
+        raise
 
 
 def endpoint_for(
@@ -214,7 +235,7 @@ async def aload_signalwire_recordings(
     """Load SignalWire Compatibility API recordings into the unified frame.
 
     ``GET /api/laml/2010-04-01/Accounts/{ProjectID}/Recordings.json`` on the space of the
-    credentials. A ``since``/``until`` range is split into sub-ranges paged concurrently (each
+    credentials (or ``/2010-04-01/…``, the form the official SDK uses, where the first is 404). A ``since``/``until`` range is split into sub-ranges paged concurrently (each
     follows its ``next_page_uri`` in order); rows are de-duplicated by sid.
 
     Parameters
@@ -259,12 +280,14 @@ async def aload_signalwire_recordings(
     fmt = validate.choice(media_format, "media_format", MEDIA_FORMATS)
     start, end = parse_range(since, until)
     ctx = resolve(SIGNALWIRE, options)
-    url = ctx.url(f"{account_path(ctx)}/Recordings.json")
-    queries = [
-        PageRequest(url, [*params, *date_params(w.start, w.end)])
-        for w in open_ended_windows(start, end, ctx.limits.concurrency)
-    ]
-    return await collect(endpoint_for(ctx, fmt, start, end), ctx, queries)
+    windows = open_ended_windows(start, end, ctx.limits.concurrency)
+
+    async def attempt(api_path: str) -> pl.DataFrame:
+        url = ctx.url(f"{account_path(ctx, api_path)}/Recordings.json")
+        queries = [PageRequest(url, [*params, *date_params(w.start, w.end)]) for w in windows]
+        return await collect(endpoint_for(ctx, fmt, start, end), ctx, queries)
+
+    return await on_either_path(attempt)
 
 
 async def aget_signalwire_recording(
@@ -289,8 +312,12 @@ async def aget_signalwire_recording(
     validate.pattern(sid, "sid", UUID_RE, UUID_FORM)
     fmt = validate.choice(media_format, "media_format", MEDIA_FORMATS)
     ctx = resolve(SIGNALWIRE, options)
-    url = ctx.url(f"{account_path(ctx)}/Recordings/{sid}.json")
-    return await fetch_one(endpoint_for(ctx, fmt), ctx, url)
+
+    async def attempt(api_path: str) -> pl.DataFrame:
+        url = ctx.url(f"{account_path(ctx, api_path)}/Recordings/{sid}.json")
+        return await fetch_one(endpoint_for(ctx, fmt), ctx, url)
+
+    return await on_either_path(attempt)
 
 
 load_signalwire_recordings = syncify(aload_signalwire_recordings, "load_signalwire_recordings")

@@ -283,9 +283,9 @@ class ZoomFiles(Endpoint):
         return []
 
     def page_records(self, body: Any) -> list[Any] | None:
-        if not (isinstance(body, dict) and isinstance(body.get("sessions"), list)):
-            if not self.sessions(body):
-                return None
+        listed = isinstance(body, dict) and isinstance(body.get("sessions"), list)
+        if not listed and not self.sessions(body):
+            return None
         return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
 
     def page_size(self, body: Any, records: list[Any]) -> int:

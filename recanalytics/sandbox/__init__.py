@@ -17,13 +17,21 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from recanalytics.credentials import Credentials
 from recanalytics.providers.registry import credentials_class
 from recanalytics.sandbox import plivo, signalwire, storage, twilio, zoom
 from recanalytics.sandbox.common import DEFAULT_END, DEFAULT_START, DataConfig
-from recanalytics.sandbox.core import Faults, Route, SandboxApp, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.core import (
+    Anomalies,
+    Faults,
+    Route,
+    SandboxApp,
+    SandboxRequest,
+    SandboxResponse,
+)
 from recanalytics.sandbox.serve import SandboxServer, SandboxTransport
 
 IN_PROCESS_URL = "http://sandbox.invalid"
@@ -64,8 +72,14 @@ class Sandbox:
         ``(requests, period_seconds)``.
     faults : Faults, optional
         Injected 429/5xx answers, dropped connections and truncated bodies.
+    anomalies : Anomalies, optional
+        Page anomalies real APIs show: empty pages that still link further, repeated pages,
+        200 answers without the list; transient or persistent.
     providers : list of str, optional
         Emulate only these (default: all).
+    emulator_options : mapping, optional
+        Per-provider emulator settings, e.g. ``{"plivo": {"paging": "cursor"}}`` (Plivo's
+        ``offset``, ``cursor`` or ``hybrid`` paging).
     """
 
     def __init__(
@@ -78,11 +92,14 @@ class Sandbox:
         latency: float = 0.0,
         rate_limits: bool | dict[str, tuple[float, float]] = False,
         faults: Faults | None = None,
+        anomalies: Anomalies | None = None,
         providers: list[str] | None = None,
+        emulator_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.config = DataConfig(seed=seed, size=size, start=start, end=end)
+        settings = emulator_options or {}
         self.emulators: dict[str, Any] = {
-            name: cls(self.config)
+            name: cls(self.config, **settings.get(name, {}))
             for name, cls in EMULATORS.items()
             if providers is None or name in providers
         }
@@ -98,6 +115,7 @@ class Sandbox:
             latency=latency,
             rate_limits=limits,
             faults=faults,
+            anomalies=anomalies,
         )
         self.transport = SandboxTransport(self.app)
 
@@ -139,6 +157,7 @@ class Sandbox:
 __all__ = [
     "EMULATORS",
     "IN_PROCESS_URL",
+    "Anomalies",
     "DataConfig",
     "Faults",
     "Sandbox",

@@ -4,6 +4,8 @@ rate limits and request counting. Provider emulators register :class:`Route` obj
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import random
 import re
@@ -12,8 +14,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 
 @dataclass(frozen=True)
@@ -72,14 +74,141 @@ ErrorBody = Callable[[int, str], Any]
 
 
 @dataclass(frozen=True)
+class Listing:
+    """How a list route pages, so the core can plant page anomalies in its answers.
+
+    ``style`` says what its next cursor is: an ``absolute`` or ``relative`` URL at ``next_path``,
+    or a ``token`` at ``next_path`` that the client resends as the ``token_param`` parameter.
+    """
+
+    list_key: str
+    next_path: tuple[str, ...]
+    style: Literal["absolute", "relative", "token"]
+    token_param: str = ""
+
+
+@dataclass(frozen=True)
 class Route:
-    """``method`` + ``pattern`` (a regex on the path) served by ``handler`` for ``provider``."""
+    """``method`` + ``pattern`` (a regex on the path) served by ``handler`` for ``provider``;
+    ``listing`` marks a list route."""
 
     provider: str
     method: str
     pattern: re.Pattern[str]
     handler: Handler
     authorize: Callable[[SandboxRequest], SandboxResponse | None] | None = None
+    listing: Listing | None = None
+
+
+EMPTY_MARK = "sandbox_empty"  # query parameter / token prefix of a planted empty page's link
+
+
+@dataclass
+class Anomalies:
+    """Page anomalies real APIs show, planted in every ``every``-th answer of a list route.
+
+    Parameters
+    ----------
+    empty_every : int
+        An empty page that still links to the real one is served before it (0: never).
+    repeat_every : int
+        The answer repeats the previous page of that provider instead.
+    missing_every : int
+        A 200 answer without the list (the envelope alone).
+    persistent : bool
+        False: each anomaly is transient (asking again gets the right page). True: the pages
+        chosen (by a hash of the request, ``every`` being the odds) answer the same way every
+        time, and a planted empty page links to another empty page.
+    """
+
+    empty_every: int = 0
+    repeat_every: int = 0
+    missing_every: int = 0
+    persistent: bool = False
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count: Counter[str] = Counter()
+        self._last: dict[str, bytes] = {}
+        self._stale: dict[str, bytes] = {}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.empty_every or self.repeat_every or self.missing_every)
+
+    def _hits(self, every: int, n: int, identity: str) -> bool:
+        if not every:
+            return False
+        if self.persistent:
+            digest = hashlib.sha256(f"{every}:{identity}".encode()).digest()
+            return int.from_bytes(digest[:4], "big") % every == 0
+        return n % every == 0
+
+    def strip_mark(self, request: SandboxRequest, listing: Listing) -> tuple[SandboxRequest, int]:
+        """The request without a planted empty page's mark, and the mark's depth (0: none)."""
+        if listing.style == "token":
+            token = request.get(listing.token_param) or ""
+            mark, _, rest = token.partition(".")
+            depth, _, rest = rest.partition(".")
+            if mark != EMPTY_MARK or not depth.isdigit():
+                return request, 0
+            query = [(k, v) for k, v in request.query if k != listing.token_param]
+            if rest:
+                query.append((listing.token_param, rest))
+        else:
+            depth = request.get(EMPTY_MARK) or ""
+            if not depth.isdigit():
+                return request, 0
+            query = [(k, v) for k, v in request.query if k != EMPTY_MARK]
+        return dataclasses.replace(request, query=query), int(depth)
+
+    def apply(
+        self,
+        provider: str,
+        request: SandboxRequest,
+        listing: Listing,
+        depth: int,
+        response: SandboxResponse,
+    ) -> SandboxResponse:
+        """The answer to serve instead of ``response`` (a 200 list answer), if an anomaly hits."""
+        identity = request.path + "?" + urlencode(sorted(request.query))
+        with self._lock:
+            self._count[provider] += 1
+            n = self._count[provider]
+            previous = self._last.get(provider)
+            self._last[provider] = response.body
+            body = json.loads(response.body)
+            if not isinstance(body, dict):
+                return response
+            if self._hits(self.missing_every, n, identity):
+                body.pop(listing.list_key, None)
+                return SandboxResponse.json(200, body)
+            if self._hits(self.repeat_every, n, identity) and previous is not None:
+                if self.persistent:
+                    previous = self._stale.setdefault(identity, previous)
+                self._last[provider] = previous
+                return SandboxResponse(200, previous, dict(response.headers))
+            if self._hits(self.empty_every, n, identity) and (self.persistent or not depth):
+                body[listing.list_key] = []
+                _put(body, listing.next_path, _empty_link(request, listing, depth + 1))
+                return SandboxResponse.json(200, body)
+        return response
+
+
+def _put(body: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    *parents, leaf = path
+    for key in parents:
+        body = body.setdefault(key, {})
+    body[leaf] = value
+
+
+def _empty_link(request: SandboxRequest, listing: Listing, depth: int) -> str:
+    """The cursor of a planted empty page: it leads to the page it stands in for."""
+    if listing.style == "token":
+        return f"{EMPTY_MARK}.{depth}.{request.get(listing.token_param) or ''}"
+    query = urlencode([*request.query, (EMPTY_MARK, str(depth))])
+    link = f"{request.path}?{query}"
+    return request.origin + link if listing.style == "absolute" else link
 
 
 @dataclass
@@ -165,8 +294,10 @@ class SandboxApp:
         latency: float = 0.0,
         rate_limits: dict[str, tuple[float, float]] | None = None,
         faults: Faults | None = None,
+        anomalies: Anomalies | None = None,
     ) -> None:
         self.routes = list(routes)
+        self.anomalies = anomalies or Anomalies()
         self.error_bodies = error_bodies
         self.latency = latency
         self.faults = faults or Faults()
@@ -234,7 +365,13 @@ class SandboxApp:
             denied = route.authorize(request)
             if denied is not None:
                 return denied, None
+        listing = route.listing if self.anomalies.active else None
+        depth = 0
+        if listing is not None:
+            request, depth = self.anomalies.strip_mark(request, listing)
         response = route.handler(request, match)
+        if listing is not None and response.status == 200:
+            response = self.anomalies.apply(route.provider, request, listing, depth, response)
         if fault == "truncate" and response.status == 200 and len(response.body) > 1:
             return response, "truncate"
         return response, None

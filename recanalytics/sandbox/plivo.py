@@ -2,9 +2,11 @@
 conference recordings.
 
 Behaviour it reproduces: Basic auth with the auth id (which must also be the one in the path),
-the trailing slash on every path, ``limit`` 1-20 (400 above), ``offset`` paging with
-``total_count`` and a relative ``meta.next`` that carries only ``limit`` and ``offset`` (as in
-Plivo's own example), newest first, numbers as decimal strings, ``add_time`` in a local offset,
+the trailing slash on every path, ``limit`` 1-20 (400 above), ``total_count`` and a relative
+``meta.next`` that carries only ``limit`` and the paging parameter, in the three paging modes
+plivo-python 4.63 knows (``paging``): ``offset`` (legacy: ``next`` carries ``offset=``),
+``cursor`` (``next`` carries an opaque ``cursor=``; a supplied ``offset`` is ignored) and
+``hybrid`` (``next`` carries a cursor, but a supplied ``offset`` is still applied), newest first, numbers as decimal strings, ``add_time`` in a local offset,
 and the ``add_time`` rules: a range wider than 30 days is answered 400, and without a lower bound
 (``add_time__gt``/``__gte``) only the last 7 days are searched (an upper bound still applies).
 "Now", for the sandbox, is the dataset's end (``DataConfig.end``).
@@ -26,10 +28,12 @@ from recanalytics.sandbox.common import (
     DataConfig,
     TimeIndex,
     basic_credentials,
+    decode_token,
+    encode_token,
     rand_uuid,
     with_query,
 )
-from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
 from recanalytics.sandbox.storage import signed_url
 
 NAME = "plivo"
@@ -39,6 +43,7 @@ SUBACCOUNTS = ("SASANDBOXSUBACCOUNT1", "SASANDBOXSUBACCOUNT2")
 RATE_LIMIT = (300.0, 5.0)  # 300 requests per 5 seconds, across the recording APIs
 
 LIMIT_MAX = 20
+PAGING_MODES = ("offset", "cursor", "hybrid")
 MAX_RANGE = dt.timedelta(days=30)
 DEFAULT_SEARCH = dt.timedelta(days=7)
 # Offsets Plivo shows add_time in (the account's timezone).
@@ -91,7 +96,7 @@ class Recording:
         return micros(self.add_time)
 
     def storage_days(self, now: dt.datetime) -> int:
-        return max(0, (now - self.add_time).days)
+        return max(1, (now - self.add_time).days)  # the documented minimum is 1
 
 
 def micros(moment: dt.datetime) -> int:
@@ -180,8 +185,12 @@ class PlivoEmulator:
     name = NAME
     rate_limit = RATE_LIMIT
     credentials = CREDENTIALS
+    listing = Listing("objects", ("meta", "next"), "relative")
 
-    def __init__(self, config: DataConfig) -> None:
+    def __init__(self, config: DataConfig, *, paging: str = "offset") -> None:
+        if paging not in PAGING_MODES:
+            raise ValueError(f"paging must be one of {PAGING_MODES}, got {paging!r}")
+        self.paging = paging
         self.config = config
         self.now = config.end
         records = generate(config)
@@ -204,7 +213,14 @@ class PlivoEmulator:
     def routes(self) -> list[Route]:
         base = r"/v1/Account/(?P<auth_id>[^/]+)/Recording/"
         return [
-            Route(NAME, "GET", re.compile(base), self.list_recordings, self.authorize),
+            Route(
+                NAME,
+                "GET",
+                re.compile(base),
+                self.list_recordings,
+                self.authorize,
+                listing=self.listing,
+            ),
             Route(
                 NAME,
                 "GET",
@@ -242,7 +258,8 @@ class PlivoEmulator:
             # Plivo serves media from its storage host; the sandbox's storage route stands in.
             "recording_url": signed_url(origin, f"plivo/{r.recording_id}.{r.recording_format}"),
             "resource_uri": f"/v1/Account/{AUTH_ID}/Recording/{r.recording_id}/",
-            "rounded_recording_duration": str(math.ceil(r.duration_ms / 1000)),
+            # Rounded up to whole minutes, in seconds (under 60 s becomes 60), as documented.
+            "rounded_recording_duration": str(60 * max(1, math.ceil(r.duration_ms / 60000))),
             "recording_storage_duration": str(storage),
             "recording_storage_rate": STORAGE_RATE,
             "monthly_recording_storage_amount": decimal(amount),
@@ -260,10 +277,10 @@ class PlivoEmulator:
         limit_text = request.get("limit") or str(LIMIT_MAX)
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= LIMIT_MAX:
             return error(400, f"limit must be an integer from 1 to {LIMIT_MAX}")
-        offset_text = request.get("offset") or "0"
-        if not offset_text.isdigit():
+        offset_text = request.get("offset")
+        if offset_text is not None and not offset_text.isdigit():
             return error(400, "offset must be a non-negative integer")
-        limit, offset = int(limit_text), int(offset_text)
+        limit = int(limit_text)
 
         bounds: dict[str, dt.datetime] = {}
         for op in ("gt", "gte", "lt", "lte"):
@@ -314,7 +331,12 @@ class PlivoEmulator:
                 compare(days, bound) for compare, bound in storage
             )
 
-        key = repr(sorted((k, v) for k, v in request.query if k not in ("limit", "offset")))
+        key = repr(
+            sorted((k, v) for k, v in request.query if k not in ("limit", "offset", "cursor"))
+        )
+        offset = self.position(request, key)
+        if offset is None:
+            return error(400, "invalid cursor")
         selected = self.recordings.select(
             (key, lower, upper),
             micros(lower),
@@ -328,9 +350,9 @@ class PlivoEmulator:
         total = len(selected)
         meta = {
             "limit": limit,
-            "next": (path_with(path, limit, offset + limit) if offset + limit < total else None),
+            "next": self.link(path, limit, offset + limit, key) if offset + limit < total else None,
             "offset": offset,
-            "previous": path_with(path, limit, max(0, offset - limit)) if offset > 0 else None,
+            "previous": self.link(path, limit, max(0, offset - limit), key) if offset else None,
             "total_count": total,
         }
         return SandboxResponse.json(
@@ -341,6 +363,26 @@ class PlivoEmulator:
                 "objects": [self.recording_json(r, request.origin) for r in chunk],
             },
         )
+
+    def position(self, request: SandboxRequest, key: str) -> int | None:
+        """Where the page starts, as this deployment's paging mode reads the request."""
+        offset, cursor = request.get("offset"), request.get("cursor")
+        if offset is not None and self.paging != "cursor":
+            return int(offset)  # offset mode, and hybrid: a supplied offset is applied
+        if cursor is not None and self.paging != "offset":
+            state = decode_token("PC", cursor)
+            if state is None or state.get("q") != hashlib.sha256(key.encode()).hexdigest()[:12]:
+                return None
+            at = state.get("o")
+            return at if isinstance(at, int) and at >= 0 else None
+        return 0
+
+    def link(self, path: str, limit: int, offset: int, key: str) -> str:
+        if self.paging == "offset":
+            return path_with(path, limit, offset)
+        query = hashlib.sha256(key.encode()).hexdigest()[:12]
+        cursor = encode_token("PC", {"o": offset, "q": query})
+        return with_query("", path, [("limit", str(limit)), ("cursor", cursor)])
 
     def get_recording(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
         if match["auth_id"] != AUTH_ID:

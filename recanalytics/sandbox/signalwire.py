@@ -34,7 +34,7 @@ from recanalytics.sandbox.common import (
     rand_uuid,
     with_query,
 )
-from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
 
 NAME = "signalwire"
 PROJECT_ID = "5a1e0c3e-8d7b-4f2a-9c61-5157a7e5b0de"
@@ -181,7 +181,9 @@ class SignalWireEmulator:
         return None
 
     def routes(self) -> list[Route]:
-        account = API + r"/Accounts/(?P<account>[^/]+)/Recordings"
+        # Both path forms are in use: the docs' /api/laml/2010-04-01 and, as the official SDK
+        # requests it, /2010-04-01 on the space host.
+        account = r"(?P<api>(?:/api/laml)?/2010-04-01)/Accounts/(?P<account>[^/]+)/Recordings"
         return [
             # The list answers JSON with or without the extension (its next_page_uri has none).
             Route(
@@ -190,6 +192,7 @@ class SignalWireEmulator:
                 re.compile(account + r"(?:\.json)?"),
                 self.list_recordings,
                 self.authorize,
+                listing=Listing("recordings", ("next_page_uri",), "relative"),
             ),
             Route(
                 NAME,
@@ -298,7 +301,7 @@ class SignalWireEmulator:
         page_text = request.get("Page") or "0"
         page = int(page_text) if page_text.isdigit() else 0
         chunk = selected[offset : offset + page_size]
-        path = f"{API}/Accounts/{PROJECT_ID}/Recordings"
+        path = f"{match['api']}/Accounts/{PROJECT_ID}/Recordings"
         base = [(k, v) for k, v in request.query if k not in (*ignore, "PageSize")]
 
         def uri(at_page: int, at_offset: int | None) -> str:

@@ -19,7 +19,7 @@ from recanalytics.sandbox.common import (
     query_key,
     with_query,
 )
-from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
 from recanalytics.sandbox.storage import signed_url
 
 NAME = "twilio"
@@ -325,7 +325,14 @@ class TwilioEmulator:
 
     def routes(self) -> list[Route]:
         return [
-            Route(NAME, "GET", re.compile(r"/v1/Recordings"), self.list_recordings, self.authorize),
+            Route(
+                NAME,
+                "GET",
+                re.compile(r"/v1/Recordings"),
+                self.list_recordings,
+                self.authorize,
+                listing=Listing("recordings", ("meta", "next_page_url"), "absolute"),
+            ),
             Route(
                 NAME,
                 "GET",
@@ -334,7 +341,12 @@ class TwilioEmulator:
                 self.authorize,
             ),
             Route(
-                NAME, "GET", re.compile(r"/v1/Compositions"), self.list_compositions, self.authorize
+                NAME,
+                "GET",
+                re.compile(r"/v1/Compositions"),
+                self.list_compositions,
+                self.authorize,
+                listing=Listing("compositions", ("meta", "next_page_url"), "absolute"),
             ),
             Route(
                 NAME,

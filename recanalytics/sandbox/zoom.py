@@ -34,7 +34,7 @@ from recanalytics.sandbox.common import (
     query_key,
     rand_uuid,
 )
-from recanalytics.sandbox.core import Route, SandboxRequest, SandboxResponse
+from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
 from recanalytics.sandbox.storage import signed_url
 from recanalytics.windows import add_month
 
@@ -325,6 +325,7 @@ class ZoomEmulator:
                 re.compile(r"/v2/videosdk/recordings"),
                 self.list_recordings,
                 self.authorize,
+                listing=Listing("sessions", ("next_page_token",), "token", "next_page_token"),
             ),
             Route(
                 NAME,

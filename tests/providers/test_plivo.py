@@ -541,7 +541,9 @@ def test_without_total_count_the_next_links_are_followed() -> None:
         ids, nxt = pages[cursor]
         link = f"/v1/Account/{CREDS.auth_id}/Recording/?limit=2&cursor={nxt}" if nxt else None
         meta = {"limit": 2, "next": link, "offset": 0, "previous": None}
-        return httpx.Response(200, json={"meta": meta, "objects": [{"recording_id": i} for i in ids]})
+        return httpx.Response(
+            200, json={"meta": meta, "objects": [{"recording_id": i} for i in ids]}
+        )
 
     df = load_plivo_recordings(since="2024-01-01", until="2024-01-02", page_size=2, **mock(handler))
     assert df["recording_id"].to_list() == ["a", "b", "c", "d", "e"]

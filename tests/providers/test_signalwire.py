@@ -447,3 +447,53 @@ def test_live_signalwire_recent_recordings() -> None:
     df = load_signalwire_recordings(since=dt.datetime.now(UTC) - dt.timedelta(days=2), page_size=20)
     assert df.schema == ra.SCHEMA
     assert os.environ.get("SIGNALWIRE_API_TOKEN", "x") not in str(df)
+
+
+@pytest.mark.parametrize(
+    ("environ", "url"),
+    [
+        ({"SIGNALWIRE_SPACE": "example"}, "https://example.signalwire.com"),
+        ({"SIGNALWIRE_SPACE_URL": "example.signalwire.com"}, "https://example.signalwire.com"),
+        (
+            {"SIGNALWIRE_SPACE_URL": "https://example.signalwire.com/"},
+            "https://example.signalwire.com",
+        ),
+        (
+            {"SIGNALWIRE_SPACE_URL": "https://example.signalwire.com/api/laml"},
+            "https://example.signalwire.com",
+        ),
+        ({"SIGNALWIRE_SPACE_URL": "http://127.0.0.1:8080"}, "http://127.0.0.1:8080"),
+    ],
+)
+def test_the_space_comes_from_either_variable_as_a_name_host_or_url(
+    environ: dict[str, str], url: str
+) -> None:
+    base = {"SIGNALWIRE_PROJECT_ID": PROJECT, "SIGNALWIRE_API_TOKEN": "t"}
+    assert SignalWireCredentials.from_env(base | environ).space_url == url
+
+
+@pytest.mark.parametrize("space", ["", "exa mple", "https://", "ftp://example.com", "a/../b"])
+def test_a_malformed_space_is_a_credentials_error(space: str) -> None:
+    with pytest.raises(ra.CredentialsError, match="space"):
+        SignalWireCredentials(project_id=PROJECT, api_token="t", space=space)
+
+
+def test_the_sdk_path_form_without_api_laml_is_used_where_the_documented_one_is_404(
+    box: Sandbox,
+) -> None:
+    paths: list[str] = []
+
+    async def only_bare_paths(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path.startswith("/api/laml/"):
+            return httpx.Response(404, json={"code": 20404, "message": "not found", "status": 404})
+        return await box.transport.handle_async_request(request)
+
+    options = box.options("signalwire") | {"transport": httpx.MockTransport(only_bare_paths)}
+    df = load_signalwire_recordings(**options)
+    assert set(df["recording_id"]) == truth(box)
+    assert any(p.startswith("/2010-04-01/Accounts/") for p in paths)
+    sid = records(box)[0].sid
+    assert get_signalwire_recording(sid, **options)["recording_id"].to_list() == [sid]
+    with pytest.raises(NotFoundError):
+        get_signalwire_recording(str(uuid.UUID(int=1)), **options)

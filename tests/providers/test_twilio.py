@@ -383,7 +383,7 @@ def test_a_repeated_next_url_is_asked_again_then_fails_with_the_rows_loaded() ->
             ),
         )
 
-    with pytest.raises(PaginationError, match="repeated a page cursor|already loaded") as info:
+    with pytest.raises(PaginationError, match=r"repeated a page cursor|already loaded") as info:
         load_twilio_recordings(**mock(handler))
     assert info.value.partial is not None and info.value.partial.height == 1
     assert info.value.partial["recording_id"].to_list() == ["RT" + "1" * 32]
