@@ -207,6 +207,21 @@ class Endpoint:
     ) -> None:
         """Page one query to its end, strictly in order (cursors are sequential)."""
         await self.walk(session, ctx, first, spec, query)
+        await self.complete(session, ctx, first, spec, query)
+
+    async def complete(
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
+    ) -> None:
+        """Walk the query once more from page 1 if fewer records arrived than the provider
+        reported (a glitch while paging), then raise if they still fall short."""
+        if query.total is not None and query.loaded < query.total:
+            log.info(
+                "%s: %d of %d records arrived; paging the query again",
+                self.provider.name,
+                query.loaded,
+                query.total,
+            )
+            await self.walk(session, ctx, first, spec, query)
         self.check_total(query)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:

@@ -141,7 +141,7 @@ class PlivoRecordings(Endpoint):
                 log.info("plivo: offsets left records out; following meta.next from page 1")
                 page = None  # walk again from a fresh page 1
         await self.walk(session, ctx, first, spec, query, page)
-        self.check_total(query)
+        await self.complete(session, ctx, first, spec, query)
 
     async def fan_out(
         self,

@@ -320,7 +320,7 @@ class ZoomFiles(Endpoint):
                 spec.issues.clear()
                 spec.issues.update(issues)
                 continue
-            self.check_total(attempt)
+            await self.complete(session, ctx, first, spec, attempt)
             return
         raise AssertionError("unreachable")  # pragma: no cover
 

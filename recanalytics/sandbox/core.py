@@ -85,6 +85,8 @@ class Listing:
     next_path: tuple[str, ...]
     style: Literal["absolute", "relative", "token"]
     token_param: str = ""
+    #: parameters that move through the pages (the rest name the query a page belongs to)
+    paging: tuple[str, ...] = ("Page", "PageToken", "offset", "cursor", "next_page_token")
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ EMPTY_MARK = "sandbox_empty"  # query parameter / token prefix of a planted empt
 
 @dataclass
 class Anomalies:
-    """Page anomalies real APIs show, planted in every ``every``-th answer of a list route.
+    """Page anomalies real APIs show, planted in every ``every``-th answer to each query of a
+    list route.
 
     Parameters
     ----------
@@ -172,11 +175,18 @@ class Anomalies:
     ) -> SandboxResponse:
         """The answer to serve instead of ``response`` (a 200 list answer), if an anomaly hits."""
         identity = request.path + "?" + urlencode(sorted(request.query))
+        # A repeated page is the previous page of the same query (concurrent queries interleave).
+        query = (
+            request.path
+            + "?"
+            + urlencode(sorted((k, v) for k, v in request.query if k not in listing.paging))
+        )
         with self._lock:
-            self._count[provider] += 1
-            n = self._count[provider]
-            previous = self._last.get(provider)
-            self._last[provider] = response.body
+            # Counted per query, so a transient anomaly is over when the same query asks again.
+            self._count[query] += 1
+            n = self._count[query]
+            previous = self._last.get(query)
+            self._last[query] = response.body
             body = json.loads(response.body)
             if not isinstance(body, dict):
                 return response
@@ -186,7 +196,7 @@ class Anomalies:
             if self._hits(self.repeat_every, n, identity) and previous is not None:
                 if self.persistent:
                     previous = self._stale.setdefault(identity, previous)
-                self._last[provider] = previous
+                self._last[query] = previous
                 return SandboxResponse(200, previous, dict(response.headers))
             if self._hits(self.empty_every, n, identity) and (self.persistent or not depth):
                 body[listing.list_key] = []
