@@ -2,8 +2,11 @@
 
 A provider module declares its record as a tuple of :class:`Field` (column name, dtype, where
 the value sits, how to parse it). Parsing never raises on provider data: a value that does not
-parse becomes null, is counted, and is kept as sent in the ``extra`` column together with every
-field the module does not declare, so nothing the provider sent is lost.
+parse, or does not fit its column (an integer out of the dtype's range, a non-finite float),
+becomes null, is counted, and is kept as sent in the ``extra`` column together with every field
+the module does not declare, so nothing the provider sent is lost. The one exception is a
+credential: a key that names a token, password or secret (:data:`SECRET_KEY_RE`) is never kept
+in ``extra``, whatever the provider.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import datetime as dt
 import email.utils
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +24,26 @@ from typing import Any
 
 import polars as pl
 
+from recanalytics import jsonbody
+from recanalytics.redact import REDACTED
+
 EXTRA = "extra"
+
+SECRET_KEY_RE = re.compile(
+    r"(?i)(token|secret|passw(or)?d|pwd|credential|api_?key|private_?key|authori[sz]ation|"
+    r"signature)"
+)
+"""Keys whose values are credentials (``access_token``, ``download_access_token``,
+``password``, ``client_secret`` …): their values are replaced with ``REDACTED`` in ``extra``."""
+
+MAX_MILLISECONDS = 2**53
+"""The longest duration read, in ms (about 285,000 years): every count of seconds or
+milliseconds below it converts exactly to a ``Duration("ms")``; a larger one is unreadable."""
+
+# Issue names for repairs made to a whole body (not to one field's value).
+UNDECODABLE = "<undecodable text, replaced with U+FFFD>"
+TOO_DEEP = f"<nested deeper than {jsonbody.MAX_DEPTH} levels, kept as text>"
+NOT_AN_OBJECT = "<not an object>"
 
 
 class Invalid(Exception):
@@ -68,9 +91,38 @@ def as_int(value: Any) -> int:
 
 
 def as_float(value: Any) -> float:
+    """Finite numbers and decimal strings; NaN and infinities are unreadable."""
     if isinstance(value, float | int) and not isinstance(value, bool):
-        return float(value)
-    return float(as_decimal(value))
+        number = float(value)
+    else:
+        number = float(as_decimal(value))
+    if not math.isfinite(number):
+        raise Invalid
+    return number
+
+
+def as_count(value: Any) -> int:
+    """A non-negative integer (a size in bytes, a number of items)."""
+    number = as_int(value)
+    if number < 0:
+        raise Invalid
+    return number
+
+
+def as_seconds(value: Any) -> int:
+    """A non-negative whole number of seconds that fits a ``Duration("ms")``."""
+    number = as_count(value)
+    if number > MAX_MILLISECONDS // 1000:
+        raise Invalid
+    return number
+
+
+def as_milliseconds(value: Any) -> float:
+    """A non-negative number of milliseconds that fits a ``Duration("ms")``."""
+    number = as_float(value)
+    if not 0 <= number <= MAX_MILLISECONDS:
+        raise Invalid
+    return number
 
 
 def as_bool(value: Any) -> bool:
@@ -124,7 +176,76 @@ def as_epoch_ms_time(value: Any) -> dt.datetime:
 
 
 def as_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    """Compact JSON with sorted keys; a value nested too deep to encode is kept truncated."""
+    try:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    except RecursionError:
+        return json.dumps(_truncated(value, jsonbody.MAX_DEPTH), separators=(",", ":"))
+
+
+def _truncated(value: Any, depth: int) -> Any:
+    if not isinstance(value, dict | list):
+        return value
+    if depth <= 0:
+        return "…"
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda item: str(item[0]))
+        return {str(k): _truncated(v, depth - 1) for k, v in items}
+    return [_truncated(v, depth - 1) for v in value]
+
+
+def without_secrets(value: Any, depth: int = jsonbody.MAX_DEPTH) -> Any:
+    """``value`` with the value of every credential-like key (:data:`SECRET_KEY_RE`), at any
+    depth, replaced with ``REDACTED``; containers nested deeper than ``depth`` become ``"…"``.
+
+    Examples
+    --------
+    >>> without_secrets({"id": 1, "download_access_token": "eyJ...", "files": [{"password": 2}]})
+    {'id': 1, 'download_access_token': 'REDACTED', 'files': [{'password': 'REDACTED'}]}
+    """
+    if not isinstance(value, dict | list):
+        return value
+    if depth <= 0:
+        return "…"
+    if isinstance(value, list):
+        return [without_secrets(v, depth - 1) for v in value]
+    return {
+        k: REDACTED
+        if isinstance(k, str) and SECRET_KEY_RE.search(k)
+        else without_secrets(v, depth - 1)
+        for k, v in value.items()
+    }
+
+
+def _bounded(parse: Parser, dtype: Any) -> Parser:
+    """``parse`` rejecting what the column's dtype cannot hold (which would fail the whole
+    frame): integers outside its range, non-finite floats."""
+    dtype = dtype() if isinstance(dtype, type) else dtype
+    if dtype.is_integer():
+        bits = int(re.sub(r"\D", "", str(dtype)))
+        low, high = (
+            (0, 2**bits - 1)
+            if dtype.is_unsigned_integer()
+            else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        )
+
+        def integer(value: Any) -> Any:
+            number = parse(value)
+            if not (isinstance(number, int) and low <= number <= high):
+                raise Invalid
+            return number
+
+        return integer
+    if dtype.is_float():
+
+        def finite(value: Any) -> Any:
+            number = parse(value)
+            if not (isinstance(number, float | int) and math.isfinite(number)):
+                raise Invalid
+            return number
+
+        return finite
+    return parse
 
 
 Parser = Callable[[Any], Any]
@@ -191,31 +312,52 @@ def _leftover(record: dict[str, Any], tree: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class RecordSpec:
-    """The typed shape of one provider record, and the parser of pages of them."""
+    """The typed shape of one provider record, and the parser of pages of them.
+
+    ``issues`` counts, per column, the values that could not be read, plus the repairs made
+    to whole bodies (:data:`UNDECODABLE`, :data:`TOO_DEEP`); :meth:`warning` words them.
+    """
 
     fields: Sequence[Field]
     issues: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self._tree = _consumed_tree(self.fields)
+        self._parsers = [_bounded(f.parse, f.dtype) for f in self.fields]
         self.schema = pl.Schema({f.name: f.dtype for f in self.fields} | {EXTRA: pl.String})
 
     def empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.schema)
 
+    def loads(self, content: bytes) -> Any:
+        """Decode a response body (see :func:`recanalytics.jsonbody.loads`), counting repairs.
+
+        Raises
+        ------
+        ValueError
+            The body is not JSON (a truncated transfer: the engine retries it).
+        """
+        body = jsonbody.loads(content)
+        if body.replaced:
+            self.issues[UNDECODABLE] += body.replaced
+        if body.flattened:
+            self.issues[TOO_DEEP] += body.flattened
+        return body.value
+
     def frame(self, records: Sequence[Any]) -> pl.DataFrame:
         """Parse a page of records. Non-object records are kept whole in ``extra``."""
         columns: dict[str, list[Any]] = {f.name: [] for f in self.fields}
         extras: list[str | None] = []
+        fields = list(zip(self.fields, self._parsers, strict=True))
         for record in records:
             if not isinstance(record, dict):
                 for values in columns.values():
                     values.append(None)
-                extras.append(as_json({"_record": record}))
-                self.issues["<not an object>"] += 1
+                extras.append(as_json(without_secrets({"_record": record})))
+                self.issues[NOT_AN_OBJECT] += 1
                 continue
             failed: dict[str, Any] = {}
-            for f in self.fields:
+            for f, parse in fields:
                 value: Any = record
                 for key in f.where:
                     value = value.get(key) if isinstance(value, dict) else None
@@ -223,16 +365,51 @@ class RecordSpec:
                     columns[f.name].append(None)
                     continue
                 try:
-                    columns[f.name].append(f.parse(value))
-                except (Invalid, ValueError, TypeError, OverflowError):
+                    columns[f.name].append(parse(value))
+                except (Invalid, ValueError, TypeError, OverflowError, RecursionError):
                     columns[f.name].append(None)
                     failed[".".join(f.where)] = value
                     self.issues[f.name] += 1
             rest = _leftover(record, self._tree)
             if failed:
                 rest["_unparsed"] = failed
-            extras.append(as_json(rest) if rest else None)
+            extras.append(as_json(without_secrets(rest)) if rest else None)
         return pl.DataFrame({**columns, EXTRA: extras}, schema=self.schema)
 
     def issue_summary(self) -> str:
         return ", ".join(f"{name}: {count}" for name, count in sorted(self.issues.items()))
+
+    def warning(self, provider: str) -> str | None:
+        """What a :class:`~recanalytics.errors.LoadWarning` should say, or None if all was read.
+
+        Examples
+        --------
+        >>> spec = RecordSpec([F("size", pl.Int64, as_count)])
+        >>> spec.frame([{"size": -1}]).item(0, "size") is None
+        True
+        >>> spec.warning("twilio")  # doctest: +ELLIPSIS
+        "twilio: 1 values could not be read and are null in the frame (size: 1); ..."
+        """
+        if not self.issues:
+            return None
+        repaired = {UNDECODABLE, TOO_DEEP}
+        unread = {k: n for k, n in self.issues.items() if k not in repaired}
+        parts = []
+        if unread:
+            summary = ", ".join(f"{k}: {n}" for k, n in sorted(unread.items()))
+            parts.append(
+                f"{sum(unread.values())} values could not be read and are null in the frame "
+                f"({summary}); each is kept as sent in the raw frame's '{EXTRA}' column "
+                "(raw=True)"
+            )
+        if self.issues[UNDECODABLE]:
+            parts.append(
+                f"{self.issues[UNDECODABLE]} undecodable characters in the responses were "
+                "replaced with U+FFFD"
+            )
+        if self.issues[TOO_DEEP]:
+            parts.append(
+                f"{self.issues[TOO_DEEP]} values nested deeper than {jsonbody.MAX_DEPTH} levels "
+                f"are kept as truncated JSON text"
+            )
+        return f"{provider}: " + "; ".join(parts)

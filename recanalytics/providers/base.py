@@ -21,7 +21,7 @@ import polars as pl
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
-from recanalytics.fields import EXTRA, Field, RecordSpec
+from recanalytics.fields import Field, RecordSpec
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.schema import conform
@@ -146,7 +146,9 @@ class Endpoint:
         self, session: Session, request: PageRequest, spec: RecordSpec, query: Query
     ) -> Page:
         """Request, check, parse and keep one page."""
-        body = await session.get_json(request.url, request.params, expect=self.missing_list)
+        body = await session.get_json(
+            request.url, request.params, expect=self.missing_list, decode=spec.loads
+        )
         records = self.records(body)
         frame = spec.frame(records)
         session.page_done(len(records))
@@ -240,14 +242,9 @@ class Endpoint:
 
 
 def warn_issues(spec: RecordSpec, provider: str) -> None:
-    if spec.issues:
-        warnings.warn(
-            f"{provider}: {sum(spec.issues.values())} values could not be read and are null in "
-            f"the frame ({spec.issue_summary()}); each is kept as sent in the raw frame's "
-            f"'{EXTRA}' column (raw=True)",
-            LoadWarning,
-            stacklevel=4,
-        )
+    message = spec.warning(provider)
+    if message:
+        warnings.warn(message, LoadWarning, stacklevel=4)
 
 
 async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageRequest]) -> pl.DataFrame:
@@ -280,7 +277,7 @@ async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
     """Retrieve one resource (a page of one) and return it as a one-row frame."""
     spec = RecordSpec(endpoint.fields)
     async with ctx.session() as session:
-        body = await session.get_json(url)
+        body = await session.get_json(url, decode=spec.loads)
         session.page_done(1)
     raw = spec.frame(endpoint.single_records(body))
     warn_issues(spec, endpoint.provider.name)
