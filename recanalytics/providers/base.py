@@ -9,6 +9,7 @@ typed frame as it arrives, de-duplicates by id and maps to the unified schema.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,7 @@ from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
 from recanalytics.fields import Field, RecordSpec
+from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.schema import conform
@@ -113,6 +115,10 @@ class Endpoint:
         value = dig(body, self.list_key)
         return value if isinstance(value, list) else None
 
+    def decode(self, content: bytes, spec: RecordSpec) -> DecodedPage:
+        """One page's body to its records' typed frame (:meth:`RecordSpec.decode_page`)."""
+        return spec.decode_page(content, self.list_key, self.records)
+
     def records(self, body: Any) -> list[Any]:
         """The records of one page (none when the list is missing)."""
         return self.page_records(body) or []
@@ -146,11 +152,15 @@ class Endpoint:
         self, session: Session, request: PageRequest, spec: RecordSpec, query: Query
     ) -> Page:
         """Request, check, parse and keep one page."""
-        body = await session.get_json(
-            request.url, request.params, expect=self.missing_list, decode=spec.loads
+        decoded = await session.get_json(
+            request.url,
+            request.params,
+            expect=lambda got: self.missing_list(got.body),
+            decode=functools.partial(self.decode, spec=spec),
         )
+        body, frame = decoded.body, decoded.frame
+        assert frame is not None  # decode_page always frames its page
         records = self.records(body)
-        frame = spec.frame(records)
         session.page_done(len(records))
         query.harvest.append(frame)
         query.pages += 1

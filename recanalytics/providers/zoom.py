@@ -70,6 +70,7 @@ from recanalytics.fields import (
     as_lower,
     as_str,
 )
+from recanalytics.fields import Page as DecodedPage
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import Pager, PageRequest, TokenPager, dig
@@ -299,6 +300,10 @@ class ZoomFiles(Endpoint):
         if not listed and not self.sessions(body):
             return None
         return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
+
+    def decode(self, content: bytes, spec: RecordSpec) -> DecodedPage:
+        # Sessions are flattened into file rows in Python, so the per-record path reads them.
+        return spec.decode_page_tolerant(content, self.list_key, self.records)
 
     def page_size(self, body: Any, records: list[Any]) -> int:
         # A page of sessions without files is not empty.
