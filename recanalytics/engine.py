@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
 
+from recanalytics import jsonbody
 from recanalytics.errors import (
     AuthError,
     ConfigError,
@@ -34,6 +35,12 @@ log = logging.getLogger("recanalytics")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 QueryParams = Sequence[tuple[str, str]]
+T = TypeVar("T")
+
+
+def decode_json(content: bytes) -> Any:
+    """The default body decoder: JSON, with undecodable text and deep nesting repaired."""
+    return jsonbody.loads(content).value
 
 
 @dataclass(frozen=True)
@@ -226,9 +233,13 @@ class Session:
         url: str,
         params: QueryParams | None = None,
         *,
-        expect: Callable[[Any], str | None] | None = None,
-    ) -> Any:
-        """GET ``url`` and return its decoded JSON body, retrying what is transient.
+        expect: Callable[[T], str | None] | None = None,
+        decode: Callable[[bytes], T] = decode_json,
+    ) -> T:
+        """GET ``url`` and return its body decoded by ``decode``, retrying what is transient.
+
+        ``decode`` turns the body's bytes into the result; a ``ValueError`` from it means the
+        body is not complete JSON (a truncated transfer), which is retried like a 5xx.
 
         ``expect`` checks a decoded 200 body and returns what is wrong with it (or None): a
         body without the expected list is retried like a truncated one, never read as the end.
@@ -258,8 +269,8 @@ class Session:
                 self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
                 if status < 400:
                     try:
-                        body = response.json()
-                    except (json.JSONDecodeError, UnicodeDecodeError):
+                        body = decode(response.content)
+                    except ValueError:
                         # A 200 whose body does not parse is a truncated transfer: retry it.
                         failure = TransportError(
                             self.provider,

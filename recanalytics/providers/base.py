@@ -9,6 +9,7 @@ typed frame as it arrives, de-duplicates by id and maps to the unified schema.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,8 @@ import polars as pl
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
-from recanalytics.fields import EXTRA, Field, RecordSpec
+from recanalytics.fields import Field, RecordSpec
+from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.schema import conform
@@ -113,6 +115,10 @@ class Endpoint:
         value = dig(body, self.list_key)
         return value if isinstance(value, list) else None
 
+    def decode(self, content: bytes, spec: RecordSpec) -> DecodedPage:
+        """One page's body to its records' typed frame (:meth:`RecordSpec.decode_page`)."""
+        return spec.decode_page(content, self.list_key, self.records)
+
     def records(self, body: Any) -> list[Any]:
         """The records of one page (none when the list is missing)."""
         return self.page_records(body) or []
@@ -146,9 +152,15 @@ class Endpoint:
         self, session: Session, request: PageRequest, spec: RecordSpec, query: Query
     ) -> Page:
         """Request, check, parse and keep one page."""
-        body = await session.get_json(request.url, request.params, expect=self.missing_list)
+        decoded = await session.get_json(
+            request.url,
+            request.params,
+            expect=lambda got: self.missing_list(got.body),
+            decode=functools.partial(self.decode, spec=spec),
+        )
+        body, frame = decoded.body, decoded.frame
+        assert frame is not None  # decode_page always frames its page
         records = self.records(body)
-        frame = spec.frame(records)
         session.page_done(len(records))
         query.harvest.append(frame)
         query.pages += 1
@@ -240,14 +252,9 @@ class Endpoint:
 
 
 def warn_issues(spec: RecordSpec, provider: str) -> None:
-    if spec.issues:
-        warnings.warn(
-            f"{provider}: {sum(spec.issues.values())} values could not be read and are null in "
-            f"the frame ({spec.issue_summary()}); each is kept as sent in the raw frame's "
-            f"'{EXTRA}' column (raw=True)",
-            LoadWarning,
-            stacklevel=4,
-        )
+    message = spec.warning(provider)
+    if message:
+        warnings.warn(message, LoadWarning, stacklevel=4)
 
 
 async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageRequest]) -> pl.DataFrame:
@@ -280,7 +287,7 @@ async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
     """Retrieve one resource (a page of one) and return it as a one-row frame."""
     spec = RecordSpec(endpoint.fields)
     async with ctx.session() as session:
-        body = await session.get_json(url)
+        body = await session.get_json(url, decode=spec.loads)
         session.page_done(1)
     raw = spec.frame(endpoint.single_records(body))
     warn_issues(spec, endpoint.provider.name)

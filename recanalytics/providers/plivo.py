@@ -26,11 +26,13 @@ from recanalytics.errors import LoadWarning, PaginationError
 from recanalytics.fields import (
     F,
     RecordSpec,
+    as_count,
     as_epoch_ms_time,
     as_float,
-    as_int,
     as_iso_time,
     as_lower,
+    as_milliseconds,
+    as_seconds,
 )
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
@@ -238,9 +240,9 @@ RECORDINGS = PlivoRecordings(
         F("add_time", UTC_TIME, as_iso_time),
         F("recording_start_ms", UTC_TIME, as_epoch_ms_time),
         F("recording_end_ms", UTC_TIME, as_epoch_ms_time),
-        F("recording_duration_ms", pl.Float64, as_float),
-        F("rounded_recording_duration", pl.Int64, as_int),
-        F("recording_storage_duration", pl.Int64, as_int),
+        F("recording_duration_ms", pl.Float64, as_milliseconds),
+        F("rounded_recording_duration", pl.Int64, as_seconds),
+        F("recording_storage_duration", pl.Int64, as_count),
         F("recording_storage_rate", pl.Float64, as_float),
         F("monthly_recording_storage_amount", pl.Float64, as_float),
         F("recording_url"),

@@ -30,7 +30,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials, SignalWireCredentials
 from recanalytics.errors import NotFoundError
-from recanalytics.fields import F, as_float, as_int, as_lower, as_rfc2822_time
+from recanalytics.fields import F, as_float, as_int, as_lower, as_rfc2822_time, as_seconds
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
@@ -157,7 +157,7 @@ RECORDINGS = SignalWireRecordings(
         F("date_updated", UTC_TIME, as_rfc2822_time),
         F("start_time", UTC_TIME, as_rfc2822_time),
         F("end_time", UTC_TIME, as_rfc2822_time),
-        F("duration", pl.Int64, as_int),
+        F("duration", pl.Int64, as_seconds),
         F("price", pl.Float64, as_float),
         F("price_unit"),
         F("source"),

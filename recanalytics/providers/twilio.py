@@ -13,7 +13,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import TwilioCredentials
-from recanalytics.fields import F, as_int, as_iso_time, as_lower
+from recanalytics.fields import F, as_count, as_int, as_iso_time, as_lower, as_seconds
 from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
@@ -84,8 +84,8 @@ TRACK_RECORDINGS = TrackRecordings(
         F("type", parse=as_lower),
         F("codec", parse=as_lower),
         F("container_format", parse=as_lower),
-        F("duration", pl.Int64, as_int),
-        F("size", pl.Int64, as_int),
+        F("duration", pl.Int64, as_seconds),
+        F("size", pl.Int64, as_count),
         F("offset", pl.Int64, as_int),
         F("url"),
         F("media_url", path="links.media"),

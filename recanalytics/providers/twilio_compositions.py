@@ -24,7 +24,15 @@ from typing import Any, Literal, Unpack
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.fields import F, as_bool, as_int, as_iso_time, as_lower, as_str
+from recanalytics.fields import (
+    F,
+    as_bool,
+    as_count,
+    as_iso_time,
+    as_lower,
+    as_seconds,
+    as_str,
+)
 from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.providers.base import Endpoint, fetch_one
@@ -99,9 +107,9 @@ COMPOSITIONS = Compositions(
         F("date_deleted", UTC_TIME, as_iso_time),
         F("format", parse=as_lower),
         F("resolution"),
-        F("bitrate", pl.Int64, as_int),
-        F("size", pl.Int64, as_int),
-        F("duration", pl.Int64, as_int),
+        F("bitrate", pl.Int64, as_count),
+        F("size", pl.Int64, as_count),
+        F("duration", pl.Int64, as_seconds),
         F("trim", pl.Boolean, as_bool),
         # Lists and objects are kept as JSON text (sorted keys), so nothing is lost.
         F("video_layout"),

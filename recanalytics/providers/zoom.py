@@ -32,6 +32,9 @@ How this module reads the API, where the contract leaves room:
   ``recording_start``/``recording_end``; ``duration`` is their difference (Zoom's session
   ``duration`` has no documented unit and stays in the raw frame).
 * Download URLs can carry ``access_token=``: every URL column is redacted.
+* A per-session answer may carry ``download_access_token``, a credential: like every
+  credential-like key (:data:`recanalytics.fields.SECRET_KEY_RE`) its value is ``REDACTED``
+  in ``extra``, so it never reaches a frame, a file or a log.
 """
 
 from __future__ import annotations
@@ -57,7 +60,17 @@ from recanalytics import validate
 from recanalytics.credentials import Credentials, ZoomCredentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, ProviderError
-from recanalytics.fields import F, RecordSpec, as_bool, as_int, as_iso_time, as_lower, as_str
+from recanalytics.fields import (
+    F,
+    RecordSpec,
+    as_bool,
+    as_count,
+    as_int,
+    as_iso_time,
+    as_lower,
+    as_str,
+)
+from recanalytics.fields import Page as DecodedPage
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import Pager, PageRequest, TokenPager, dig
@@ -288,6 +301,10 @@ class ZoomFiles(Endpoint):
             return None
         return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
 
+    def decode(self, content: bytes, spec: RecordSpec) -> DecodedPage:
+        # Sessions are flattened into file rows in Python, so the per-record path reads them.
+        return spec.decode_page_tolerant(content, self.list_key, self.records)
+
     def page_size(self, body: Any, records: list[Any]) -> int:
         # A page of sessions without files is not empty.
         return len(self.sessions(body))
@@ -404,15 +421,15 @@ SESSION_FILES = ZoomFiles(
         F("session_key", path="session.session_key"),
         F("session_start_time", UTC_TIME, as_iso_time, path="session.start_time"),
         F("session_duration", pl.Int64, as_int, path="session.duration"),
-        F("total_size", pl.Int64, as_int, path="session.total_size"),
-        F("recording_count", pl.Int64, as_int, path="session.recording_count"),
+        F("total_size", pl.Int64, as_count, path="session.total_size"),
+        F("recording_count", pl.Int64, as_count, path="session.recording_count"),
         F("file_session_id", path="file.session_id"),
         F("recording_start", UTC_TIME, as_iso_time, path="file.recording_start"),
         F("recording_end", UTC_TIME, as_iso_time, path="file.recording_end"),
         F("file_type", path="file.file_type"),
         F("file_extension", path="file.file_extension"),
         F("file_name", path="file.file_name"),
-        F("file_size", pl.Int64, as_int, path="file.file_size"),
+        F("file_size", pl.Int64, as_count, path="file.file_size"),
         F("status", parse=as_lower, path="file.status"),
         F("deleted_time", UTC_TIME, as_iso_time, path="file.deleted_time"),
         F("recording_type", path="file.recording_type"),

@@ -1,0 +1,136 @@
+"""Decoding a response body into JSON values, tolerating what a hostile or broken server sends.
+
+A body that is not valid UTF-8, holds lone surrogate escapes (``"\\ud800"``, which no
+Arrow string can hold) or nests deeper than any record should is still read: bad bytes and lone
+surrogates become U+FFFD, and a value nested deeper than :data:`MAX_DEPTH` is kept as (at most
+:data:`TEXT_LIMIT` characters of) its JSON text. :class:`Body` says how many of each were
+repaired, so the caller can warn. Only a body that is not JSON at all (for example a truncated
+transfer) raises, as a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_DEPTH = 64
+"""Containers nested deeper than this (counted from the body's top) are kept as text."""
+TEXT_LIMIT = 1000
+"""Characters of a too-deep value's JSON text that are kept."""
+REPLACEMENT = "\ufffd"
+
+_UTF8_REPLACEMENT = REPLACEMENT.encode()
+# A JSON string, or one structural character; strings are matched whole so that brackets inside
+# them are not counted.
+_TOKEN_RE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+# An escaped backslash (kept), a valid surrogate pair (kept), or a lone surrogate escape.
+_SURROGATE_RE = re.compile(
+    r"(\\\\)|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+)
+_MAYBE_SURROGATE_RE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+@dataclass(frozen=True)
+class Body:
+    """A decoded body and what had to be repaired to decode it.
+
+    Attributes
+    ----------
+    value : Any
+        The JSON value.
+    replaced : int
+        Undecodable bytes and lone surrogate escapes replaced with U+FFFD.
+    flattened : int
+        Values nested deeper than :data:`MAX_DEPTH`, kept as truncated JSON text.
+    """
+
+    value: Any
+    replaced: int = 0
+    flattened: int = 0
+
+
+def loads(content: bytes) -> Body:
+    """Decode ``content`` as JSON, repairing rather than failing where the data allows.
+
+    Raises
+    ------
+    ValueError
+        When the body is not JSON even after repair (a truncated or garbled transfer).
+
+    Examples
+    --------
+    >>> loads(b'{"name": "caf\\xe9"}')
+    Body(value={'name': 'caf�'}, replaced=1, flattened=0)
+    >>> loads(b"[" * 100 + b"]" * 100).flattened
+    1
+    """
+    if not _MAYBE_SURROGATE_RE.search(content):
+        try:
+            return Body(json.loads(content))
+        except (UnicodeDecodeError, RecursionError):
+            pass
+    if content.startswith(codecs.BOM_UTF8):
+        content = content[len(codecs.BOM_UTF8) :]
+    text = content.decode("utf-8", errors="replace")
+    replaced = text.count(REPLACEMENT) - content.count(_UTF8_REPLACEMENT)
+    text, lone = _replace_lone_surrogates(text)
+    replaced += lone
+    try:
+        return Body(json.loads(text), replaced)
+    except RecursionError:
+        pass
+    text, flattened = flatten_deep(text, MAX_DEPTH)
+    return Body(json.loads(text), replaced, flattened)
+
+
+def _replace_lone_surrogates(text: str) -> tuple[str, int]:
+    count = 0
+
+    def repl(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(1) or match.group(2):
+            return match.group(0)
+        count += 1
+        return "\\ufffd"
+
+    return _SURROGATE_RE.sub(repl, text), count
+
+
+def flatten_deep(text: str, max_depth: int) -> tuple[str, int]:
+    """Replace every container opened below ``max_depth`` levels with a JSON string of its text.
+
+    The scan does not recurse, so any depth is handled. Returns the new text and how many
+    values were replaced. Text that is not JSON is left for the decoder to reject.
+
+    Examples
+    --------
+    >>> flatten_deep('{"a": [[1]], "b": 2}', 2)
+    ('{"a": ["[1]"], "b": 2}', 1)
+    """
+    parts: list[str] = []
+    depth = 0
+    start = -1  # where the container being replaced opened
+    done = 0  # text before this index is already in parts
+    count = 0
+    for match in _TOKEN_RE.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth == max_depth + 1:
+                start = match.start()
+        elif token in "]}":
+            if depth == max_depth + 1 and start >= 0:
+                deep = text[start : match.end()]
+                if len(deep) > TEXT_LIMIT:
+                    deep = deep[:TEXT_LIMIT] + "…"
+                parts.append(text[done:start])
+                parts.append(json.dumps(deep))
+                done = match.end()
+                start = -1
+                count += 1
+            depth -= 1
+    parts.append(text[done:])
+    return "".join(parts), count

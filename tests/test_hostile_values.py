@@ -1,0 +1,359 @@
+"""Hostile values, one table over every list endpoint: the load never crashes, never drops a
+row, the bad value is null, a LoadWarning says how many, and ``raw=True`` keeps what was sent.
+
+Each case is served through the real loader by an ``httpx.MockTransport`` as one page of three
+records, the hostile value in the second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.credentials import (
+    PlivoCredentials,
+    SignalWireCredentials,
+    TwilioCredentials,
+    ZoomCredentials,
+)
+from recanalytics.errors import LoadWarning
+from recanalytics.fields import as_json
+from tests.conftest import FAST_RETRY
+
+HOSTILE = "@@hostile@@"  # replaced, in the body's bytes, by the raw JSON of the case
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    load: Callable[..., pl.DataFrame]
+    options: dict[str, Any]
+    id_column: str  # raw frame
+    record: Callable[[int], dict[str, Any]]
+    envelope: Callable[[list[Any]], dict[str, Any]]
+    # where each kind of hostile value goes: JSON path in the record, raw column, unified column
+    targets: dict[str, tuple[str, str, str | None]]
+
+
+def twilio_track(i: int) -> dict[str, Any]:
+    return {
+        "sid": f"RT{i:032x}",
+        "account_sid": "AC" + "a" * 32,
+        "status": "completed",
+        "date_created": "2026-01-05T10:00:00Z",
+        "type": "audio",
+        "codec": "opus",
+        "container_format": "mka",
+        "duration": 60,
+        "size": 4096,
+        "track_name": "mic",
+        "grouping_sids": {"room_sid": "RM" + "b" * 32},
+    }
+
+
+def composition(i: int) -> dict[str, Any]:
+    return {
+        "sid": f"CJ{i:032x}",
+        "status": "completed",
+        "date_created": "2026-01-05T10:00:00Z",
+        "format": "mp4",
+        "duration": 60,
+        "size": 4096,
+        "bitrate": 64,
+        "resolution": "1280x720",
+        "video_layout": {"grid": {"video_sources": ["*"]}},
+    }
+
+
+def plivo_recording(i: int) -> dict[str, Any]:
+    return {
+        "recording_id": f"rec-{i}",
+        "add_time": "2026-01-05 10:00:00.000000+00:00",
+        "recording_type": "conference",
+        "recording_format": "mp3",
+        "recording_duration_ms": "60000.00000",
+        "recording_start_ms": "1767607200000.00000",
+        "recording_end_ms": "1767607260000.00000",
+        "rounded_recording_duration": 60,
+        "recording_storage_duration": 3,
+        "conference_name": "call",
+    }
+
+
+def signalwire_recording(i: int) -> dict[str, Any]:
+    return {
+        "sid": f"00000000-0000-0000-0000-{i:012x}",
+        "call_sid": "3b9b2b35-1f2a-4c8e-9b6b-2f3e4d5c6b7a",
+        "date_created": "Mon, 05 Jan 2026 10:00:00 +0000",
+        "duration": 60,
+        "channels": 2,
+        "status": "completed",
+        "price": "-0.0025",
+        "price_unit": "USD",
+    }
+
+
+def zoom_session(i: int) -> dict[str, Any]:
+    return {
+        "session_id": f"s{i}==",
+        "session_name": "demo",
+        "start_time": "2026-01-05T10:00:00Z",
+        "duration": 1,
+        "total_size": 4096,
+        "recording_count": 1,
+        "recording_files": [
+            {
+                "id": f"file-{i}",
+                "recording_start": "2026-01-05T10:00:00Z",
+                "recording_end": "2026-01-05T10:01:00Z",
+                "file_type": "MP4",
+                "file_size": 4096,
+                "status": "completed",
+            }
+        ],
+    }
+
+
+def mock_options(credentials: Any, base_url: str) -> dict[str, Any]:
+    return {"credentials": credentials, "base_url": base_url, "retry": FAST_RETRY}
+
+
+TWILIO = TwilioCredentials(account_sid="AC" + "a" * 32, auth_token="tok-secret-value")
+ENDPOINTS = {
+    "twilio-tracks": Endpoint(
+        ra.load_twilio_recordings,
+        mock_options(TWILIO, "https://video.example"),
+        "sid",
+        twilio_track,
+        lambda r: {"recordings": r, "meta": {"next_page_url": None}},
+        {
+            "seconds": ("duration", "duration", "duration"),
+            "int": ("size", "size", "size_bytes"),
+            "text": ("track_name", "track_name", "track_name"),
+        },
+    ),
+    "twilio-compositions": Endpoint(
+        ra.load_twilio_compositions,
+        mock_options(TWILIO, "https://video.example"),
+        "sid",
+        composition,
+        lambda r: {"compositions": r, "meta": {"next_page_url": None}},
+        {
+            "seconds": ("duration", "duration", "duration"),
+            "int": ("size", "size", "size_bytes"),
+            "text": ("resolution", "resolution", None),
+        },
+    ),
+    "plivo": Endpoint(
+        lambda **o: ra.load_plivo_recordings(since="2026-01-01", until="2026-01-20", **o),
+        mock_options(
+            PlivoCredentials(auth_id="MA" + "X" * 18, auth_token="plivo-secret-token"),
+            "https://api.plivo.example",
+        ),
+        "recording_id",
+        plivo_recording,
+        lambda r: {
+            "api_id": "x",
+            "meta": {"limit": 20, "offset": 0, "total_count": len(r), "next": None},
+            "objects": r,
+        },
+        {
+            # the unified duration falls back to end - start, so only the raw column is null
+            "seconds": ("recording_duration_ms", "recording_duration_ms", None),
+            "int": ("recording_storage_duration", "recording_storage_duration", None),
+            "text": ("conference_name", "conference_name", "group_name"),
+        },
+    ),
+    "signalwire": Endpoint(
+        ra.load_signalwire_recordings,
+        mock_options(
+            SignalWireCredentials(
+                project_id="4d4e0000-0000-0000-0000-000000000000",
+                api_token="PT-secret-token",
+                space="example",
+            ),
+            "https://example.signalwire.com",
+        ),
+        "sid",
+        signalwire_recording,
+        lambda r: {"recordings": r, "next_page_uri": None},
+        {
+            "seconds": ("duration", "duration", "duration"),
+            "int": ("channels", "channels", "channels"),
+            "int8": ("channels", "channels", "channels"),
+            "text": ("status", "status", "status"),
+        },
+    ),
+    "zoom": Endpoint(
+        lambda **o: ra.load_zoom_recordings(since="2026-01-01", until="2026-01-20", **o),
+        mock_options(ZoomCredentials(api_key="k", api_secret="s3cret-value"), "https://zoom.ex"),
+        "recording_id",
+        zoom_session,
+        lambda r: {"sessions": r, "next_page_token": ""},
+        {
+            # Zoom has no count of seconds (durations come from timestamps)
+            "int": ("recording_files.0.file_size", "file_size", "size_bytes"),
+            "text": ("session_name", "session_name", "group_name"),
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    targets: tuple[str, ...]  # keys of Endpoint.targets, the first an endpoint has is used
+    raw_json: bytes  # what is sent in place of the value
+    nulls: bool = True  # the value reads as null (else it is repaired, not dropped)
+    warning: str = r"1 values could not be read"
+
+
+CASES = {
+    "2**62": Case(("seconds",), str(2**62).encode()),
+    "10**30": Case(("int",), str(10**30).encode()),
+    "300-in-int8": Case(("int8",), b"300"),
+    "negative": Case(("seconds", "int"), b"-5"),
+    "NaN": Case(("seconds", "int"), b"NaN"),
+    "inf": Case(("seconds", "int"), b"1e400"),
+    "wrong-type": Case(("seconds", "int"), b'{"seconds": 60}'),
+    "bool": Case(("int",), b"true"),
+    "latin-1": Case(("text",), b'"caf\xe9"', nulls=False, warning=r"1 undecodable characters"),
+    "lone-surrogate": Case(
+        ("text",), b'"a\\ud800b"', nulls=False, warning=r"1 undecodable characters"
+    ),
+}
+TABLE = [
+    pytest.param(name, case, target, id=f"{name}-{case_id}")
+    for name, endpoint in ENDPOINTS.items()
+    for case_id, case in CASES.items()
+    for target in [next((t for t in case.targets if t in endpoint.targets), None)]
+    if target is not None
+]
+
+
+def body_bytes(endpoint: Endpoint, path: str, raw_json: bytes) -> bytes:
+    records = [endpoint.record(i) for i in range(3)]
+    node: Any = records[1]
+    *parents, leaf = path.split(".")
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    node[leaf] = HOSTILE
+    return (
+        json.dumps(endpoint.envelope(records)).encode().replace(f'"{HOSTILE}"'.encode(), raw_json)
+    )
+
+
+def serve(content: bytes, requests: list[httpx.Request]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    return httpx.MockTransport(handler)
+
+
+def load(endpoint: Endpoint, content: bytes, **extra: Any) -> tuple[pl.DataFrame, list[str]]:
+    requests: list[httpx.Request] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = endpoint.load(transport=serve(content, requests), **endpoint.options, **extra)
+    assert len(requests) == 1, "a body that can be read is never retried"
+    messages = [str(w.message) for w in caught]
+    assert all(issubclass(w.category, LoadWarning) for w in caught), messages
+    return df, messages
+
+
+@pytest.mark.parametrize(("name", "case", "target"), TABLE)
+def test_a_hostile_value_is_null_counted_and_kept(name: str, case: Case, target: str) -> None:
+    endpoint = ENDPOINTS[name]
+    path, raw_column, unified_column = endpoint.targets[target]
+    content = body_bytes(endpoint, path, case.raw_json)
+
+    df, messages = load(endpoint, content)
+    assert df.height == 3 and df.schema == ra.SCHEMA
+    assert any(re.search(case.warning, m) for m in messages), messages
+    raw, _ = load(endpoint, content, raw=True)
+    assert raw.height == 3 and raw[endpoint.id_column].null_count() == 0
+    value = raw[raw_column][1]
+    if case.nulls:
+        assert value is None
+        if unified_column is not None:
+            assert df[unified_column][1] is None
+            assert df[unified_column][0] is not None  # the neighbours are read
+        unparsed = json.loads(raw["extra"][1].replace("NaN", "null"))["_unparsed"]
+        sent = json.loads(case.raw_json.decode().replace("NaN", "null"))
+        assert list(unparsed.values()) == [sent] or case.raw_json == b"1e400"
+    else:
+        assert "\ufffd" in value
+        if unified_column is not None:
+            assert "\ufffd" in df[unified_column][1]
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_deep_nesting_is_kept_as_truncated_text(name: str) -> None:
+    endpoint = ENDPOINTS[name]
+    deep = b"[" * 5000 + b"]" * 5000
+    records = [endpoint.record(i) for i in range(3)]
+    records[1]["surprise"] = HOSTILE
+    content = json.dumps(endpoint.envelope(records)).encode().replace(f'"{HOSTILE}"'.encode(), deep)
+    df, messages = load(endpoint, content)
+    assert df.height == 3
+    assert any("nested deeper than" in m for m in messages), messages
+    raw, _ = load(endpoint, content, raw=True)
+    extras = [json.loads(e) for e in raw["extra"].to_list() if e]
+    texts = [str(e) for e in extras]
+    assert len(extras) == 1 and "[[[[" in texts[0] and len(texts[0]) < 5000
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_a_truncated_body_is_still_retried(name: str) -> None:
+    endpoint = ENDPOINTS[name]
+    good = json.dumps(endpoint.envelope([endpoint.record(i) for i in range(3)])).encode()
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, content=good[: len(good) // 2] if len(requests) == 1 else good)
+
+    df = endpoint.load(transport=httpx.MockTransport(handler), **endpoint.options)
+    assert df.height == 3 and len(requests) == 2
+
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.download-token-value"
+
+
+def test_zoom_never_keeps_a_download_access_token(caplog: pytest.LogCaptureFixture) -> None:
+    zoom = ENDPOINTS["zoom"]
+    session = zoom_session(1) | {"download_access_token": TOKEN}
+    session["recording_files"][0]["access_token"] = TOKEN
+    session["settings"] = {"client_secret": TOKEN, "kept": 1}
+    listed = json.dumps(zoom.envelope([session])).encode()
+    single = json.dumps(session).encode()
+    caplog.set_level("DEBUG", logger="recanalytics")
+    frames = [
+        zoom.load(transport=serve(listed, []), raw=True, **zoom.options),
+        ra.get_zoom_session_recordings(
+            "s1==", transport=serve(single, []), raw=True, **zoom.options
+        ),
+    ]
+    for frame in frames:
+        assert frame.height == 1
+        assert TOKEN not in frame.write_csv()
+        extra = json.loads(frame["extra"][0])
+        assert extra["session"]["download_access_token"] == "REDACTED"
+        assert extra["session"]["settings"] == {"client_secret": "REDACTED", "kept": 1}
+    assert TOKEN not in caplog.text
+
+
+def test_a_deep_python_value_encodes_truncated() -> None:
+    deep: Any = []
+    for _ in range(5000):
+        deep = [deep]
+    text = as_json({"a": deep})
+    assert text.startswith('{"a":[[[') and len(text) < 1000
