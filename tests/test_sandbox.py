@@ -121,3 +121,23 @@ def test_dropped_connection_over_loopback() -> None:
     box = Sandbox(seed=1, size=10, faults=Faults(drop_rate=1.0))
     with box.serve() as server, pytest.raises(httpx.RemoteProtocolError):
         httpx.get(f"{server.url}/v1/Recordings", auth=AUTH)
+
+
+def test_field_level_facts_match_the_providers_docs() -> None:
+    import recanalytics as ra
+
+    box = Sandbox(seed=3, size=400)
+    plivo = ra.load_plivo_recordings(since="2025-01-01", raw=True, **box.options("plivo"))
+    rounded = plivo["rounded_recording_duration"]
+    assert (rounded % 60 == 0).all() and rounded.min() >= 60  # whole minutes, at least one
+    assert plivo["recording_storage_duration"].min() >= 1  # the documented minimum
+    for resolution in box["twilio"].compositions.records:
+        width, height = map(int, resolution.resolution.split("x"))
+        assert width <= 1280 and height <= 1280 and width * height <= 921_600
+    zoom = ra.load_zoom_recordings(since="2025-01-01", raw=True, **box.options("zoom"))
+    session_files = zoom.filter(zoom["kind"] == "session_file")
+    participant_files = zoom.filter(zoom["kind"] == "participant_file")
+    assert session_files["file_extension"].null_count() == session_files.height
+    assert participant_files.height and participant_files["user_key"].null_count() == 0
+    assert participant_files["file_name"].null_count() == 0
+    assert zoom["user_name"].null_count() == zoom.height

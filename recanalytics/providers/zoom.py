@@ -107,6 +107,7 @@ FILE_TYPE_CONTAINERS = {
     "TIMELINE": "json",
     "CSV": "csv",
     "CHAT_MESSAGE": "json",
+    "TB": "jpg",  # thumbnails
 }
 
 
@@ -434,6 +435,7 @@ SESSION_FILES = ZoomFiles(
         F("deleted_time", UTC_TIME, as_iso_time, path="file.deleted_time"),
         F("recording_type", path="file.recording_type"),
         F("user_id", path="file.user_id"),
+        F("user_key", path="file.user_key"),
         F("user_name", path="file.user_name"),
         F("download_url", parse=as_safe_url, path="file.download_url"),
         F("play_url", parse=as_safe_url, path="file.play_url"),

@@ -151,7 +151,8 @@ def generate(config: DataConfig) -> tuple[list[Room], list[Track]]:
 
 COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
 # 720x1280 (portrait) and 1024x768 are unusual but legal.
-RESOLUTIONS = ("1280x720", "1280x720", "640x480", "1920x1080", "1024x768", "720x1280")
+# Each side at most 1280 and the area at most 921,600 pixels, as the API requires.
+RESOLUTIONS = ("1280x720", "1280x720", "640x480", "960x540", "1024x768", "720x1280")
 ROOM_SID_RE = re.compile(r"^RM[0-9a-fA-F]{32}$")
 
 

@@ -361,15 +361,17 @@ class ZoomEmulator:
         if f.id is None:  # CC and TIMELINE: no id, status, file_size or recording_type
             for key in ("id", "status", "file_size", "recording_type"):
                 del body[key]
-        if f.extension is None:
-            del body["file_extension"]
         if f.external_storage_url:
             body["external_storage_url"] = f.external_storage_url
         if f.deleted is not None:
             body["deleted_time"] = iso(f.deleted)
+        if f.user_id is None or f.extension is None:
+            # Rivet's types: session files carry no file_extension; participant files carry
+            # file_name, file_extension, user_id and user_key (no user_name).
+            del body["file_extension"]
         if f.user_id is not None:
             body["user_id"] = f.user_id
-            body["user_name"] = f.user_name
+            body["user_key"] = f"key-{f.user_id[:8]}"
             body["file_name"] = f"{f.user_name} {f.file_type.lower()}"
         return body
 
