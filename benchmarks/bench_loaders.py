@@ -7,6 +7,7 @@ sets (requests / allowed rate).
 
     .venv/bin/python benchmarks/bench_loaders.py                 # 100k Twilio tracks, 50 ms
     .venv/bin/python benchmarks/bench_loaders.py --size 20000 --latency 0.05
+    .venv/bin/python benchmarks/bench_loaders.py --size 20000 --only plivo --plivo-paging cursor
 
 This is a benchmark, not a test: numbers depend on the machine.
 """
@@ -81,10 +82,22 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", help="run only endpoints whose name contains this")
+    parser.add_argument(
+        "--plivo-paging",
+        choices=["offset", "cursor", "hybrid"],
+        default="offset",
+        help="the paging mode the Plivo emulator serves (default: %(default)s)",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
-    box = Sandbox(seed=args.seed, size=args.size, latency=args.latency, rate_limits=True)
+    box = Sandbox(
+        seed=args.seed,
+        size=args.size,
+        latency=args.latency,
+        rate_limits=True,
+        emulator_options={"plivo": {"paging": args.plivo_paging}},
+    )
     print(
         f"dataset: {args.size} Twilio tracks (others scale), built in {time.perf_counter() - started:.1f} s; latency {args.latency * 1000:.0f} ms"
     )

@@ -540,16 +540,26 @@ class PageBatch:
                 raise Miss
             body, _ = self._typed.decode(content, list_key, self._values)
         except Miss:
-            page = self.spec.decode_page_tolerant(content, list_key, records)
-            self._flush()
-            if page.frame is not None:
-                self._frames.append(page.frame)
-            return page
+            return self.tolerant(content, list_key, records)
         count = len(body[list_key])
         self._rows += count
         if self._rows >= self.ROWS:
             self._flush()
         return Page(body, None, count)
+
+    def tolerant(
+        self, content: bytes, list_key: str, records: Callable[[Any], list[Any]] | None = None
+    ) -> Page:
+        """Decode one page by the per-record path (its frame joins the batch in page order)."""
+        page = self.spec.decode_page_tolerant(content, list_key, records)
+        self._flush()
+        if page.frame is not None:
+            self._frames.append(page.frame)
+        return page
+
+    def getter(self, name: str) -> Callable[[Any], Any]:
+        """Reads column ``name``'s raw value from a record struct of the typed path."""
+        return self._typed.getter(name)
 
     def _flush(self) -> None:
         if self._rows:

@@ -208,6 +208,13 @@ class TypedPage:
             name, spec, rename=rename, forbid_unknown_fields=True, gc=False, frozen=True
         )
 
+    def getter(self, name: str) -> Callable[[Any], Any]:
+        """Reads field ``name``'s value (as sent) from a record struct."""
+        for column in self.columns:
+            if column.field.name == name:
+                return column.get
+        raise KeyError(name)
+
     def empty_values(self) -> list[list[Any]]:
         return [[] for _ in self.columns]
 

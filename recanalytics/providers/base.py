@@ -22,7 +22,7 @@ import polars as pl
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
-from recanalytics.fields import Field, RecordSpec
+from recanalytics.fields import Field, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
@@ -67,18 +67,23 @@ class ProviderSpec:
 class Query:
     """What one query (a window's walk through its pages) has loaded.
 
-    ``harvest`` is shared by every query of a load: each page's frame lands there as soon as it
-    is parsed, so a load that fails part-way can still hand back what it had. ``counted`` holds
-    the keys the provider's reported total counts (record ids by default); ``total`` is the
+    ``batch`` gathers the query's pages as they are decoded (see
+    :class:`~recanalytics.fields.PageBatch`); ``harvest`` lists the batches of every query of a
+    load, so a load that fails part-way can still hand back what it had. ``counted`` holds the
+    keys the provider's reported total counts (record id hashes by default); ``total`` is the
     smallest total reported during the query, ``latest_total`` the last one.
     """
 
-    harvest: list[pl.DataFrame]
+    harvest: list[PageBatch]
+    batch: PageBatch
     counted: set[Any] = field(default_factory=set)
     total: int | None = None
     latest_total: int | None = None
     pages: int = 0
     without_id: int = 0
+
+    def __post_init__(self) -> None:
+        self.harvest.append(self.batch)
 
     @property
     def loaded(self) -> int:
@@ -88,10 +93,9 @@ class Query:
 
 @dataclass(frozen=True)
 class Page:
-    """One answered page: the body, its parsed frame, its size and its records' id hashes."""
+    """One answered page: the body, its size and its records' id hashes."""
 
     body: Any
-    frame: pl.DataFrame
     size: int
     ids: frozenset[int]
 
@@ -115,9 +119,9 @@ class Endpoint:
         value = dig(body, self.list_key)
         return value if isinstance(value, list) else None
 
-    def decode(self, content: bytes, spec: RecordSpec) -> DecodedPage:
-        """One page's body to its records' typed frame (:meth:`RecordSpec.decode_page`)."""
-        return spec.decode_page(content, self.list_key, self.records)
+    def decode(self, content: bytes, batch: PageBatch) -> DecodedPage:
+        """One page's body decoded into ``batch`` (:meth:`~recanalytics.fields.PageBatch.decode`)."""
+        return batch.decode(content, self.list_key, self.records)
 
     def records(self, body: Any) -> list[Any]:
         """The records of one page (none when the list is missing)."""
@@ -156,17 +160,19 @@ class Endpoint:
             request.url,
             request.params,
             expect=lambda got: self.missing_list(got.body),
-            decode=functools.partial(self.decode, spec=spec),
+            decode=functools.partial(self.decode, batch=query.batch),
         )
-        body, frame = decoded.body, decoded.frame
-        assert frame is not None  # decode_page always frames its page
+        body = decoded.body
         records = self.records(body)
         session.page_done(len(records))
-        query.harvest.append(frame)
         query.pages += 1
-        ids = frame.get_column(self.id_column).drop_nulls()
-        query.without_id += frame.height - ids.len()
-        page = Page(body, frame, self.page_size(body, records), frozenset(ids.hash().to_list()))
+        if decoded.frame is not None:
+            ids = decoded.frame.get_column(self.id_column).to_list()
+        else:  # the typed path keeps structs, not a frame, until the query's rows are framed
+            ids = list(map(query.batch.getter(self.id_column), records))
+        hashes = frozenset(hash(i) for i in ids if i is not None)
+        query.without_id += sum(i is None for i in ids)
+        page = Page(body, self.page_size(body, records), hashes)
         query.counted.update(self.counted_keys(page))
         total = self.total(body)
         if total is not None:
@@ -264,13 +270,13 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
     possible; the first error is then raised with every row loaded in ``partial``.
     """
     spec = RecordSpec(endpoint.fields)
-    harvest: list[pl.DataFrame] = []
+    harvest: list[PageBatch] = []
     async with ctx.session() as session:
         outcomes = await asyncio.gather(
-            *(endpoint.fetch(session, ctx, q, spec, Query(harvest)) for q in queries),
+            *(endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch())) for q in queries),
             return_exceptions=True,
         )
-    frames = [frame for frame in harvest if frame.height]
+    frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
     warn_issues(spec, endpoint.provider.name)
     failures = [o for o in outcomes if isinstance(o, BaseException)]

@@ -62,6 +62,7 @@ from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, ProviderError
 from recanalytics.fields import (
     F,
+    PageBatch,
     RecordSpec,
     as_bool,
     as_count,
@@ -302,9 +303,9 @@ class ZoomFiles(Endpoint):
             return None
         return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
 
-    def decode(self, content: bytes, spec: RecordSpec) -> DecodedPage:
+    def decode(self, content: bytes, batch: PageBatch) -> DecodedPage:
         # Sessions are flattened into file rows in Python, so the per-record path reads them.
-        return spec.decode_page_tolerant(content, self.list_key, self.records)
+        return batch.tolerant(content, self.list_key, self.records)
 
     def page_size(self, body: Any, records: list[Any]) -> int:
         # A page of sessions without files is not empty.
@@ -328,7 +329,7 @@ class ZoomFiles(Endpoint):
         """Page one window to its end; reload it from page 1 if its page token expires."""
         for restart in range(MAX_RESTARTS + 1):
             issues = spec.issues.copy()
-            attempt = Query(query.harvest)
+            attempt = Query(query.harvest, spec.batch())
             try:
                 await self.walk(session, ctx, first, spec, attempt)
             except ProviderError as exc:
