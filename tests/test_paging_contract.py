@@ -17,7 +17,7 @@ import pytest
 
 import recanalytics as ra
 from recanalytics.errors import PaginationError
-from recanalytics.sandbox import Anomalies, Sandbox
+from recanalytics.sandbox import Anomalies, Faults, Sandbox
 from recanalytics.sandbox.common import DEFAULT_START
 from tests.conftest import FAST_RETRY
 
@@ -161,3 +161,20 @@ def test_plivo_fans_offsets_out_only_where_the_server_honours_them() -> None:
     offsets = {q.split("offset=")[1] for q in requests["cursor"] if "offset=" in q}
     assert offsets == {"0", "5"}
     assert any("cursor=" in q for q in requests["cursor"])
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_faults_and_anomalies_together_over_loopback_http(name: str) -> None:
+    endpoint = ENDPOINTS[name]
+    box = Sandbox(
+        seed=SEED,
+        size=SIZE,
+        faults=Faults(error_rate=0.1, drop_rate=0.05, truncate_rate=0.05, seed=2),
+        anomalies=Anomalies(empty_every=5, repeat_every=7, missing_every=6),
+    )
+    with box.serve() as server:
+        options = box.options(endpoint.provider, base_url=server.url) | {"retry": FAST_RETRY}
+        df = endpoint.loader(**endpoint.kwargs, **options)
+    faults = [status for _, status, _ in box.app.log if status != 200]
+    assert len(faults) >= 2 and 0 in faults  # errors and dropped connections were met
+    assert sorted(ids(df)) == sorted(truth(name))
