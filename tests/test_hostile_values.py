@@ -123,7 +123,13 @@ def zoom_session(i: int) -> dict[str, Any]:
 
 
 def mock_options(credentials: Any, base_url: str) -> dict[str, Any]:
-    return {"credentials": credentials, "base_url": base_url, "retry": FAST_RETRY}
+    # One worker, so one window: the mocks answer every date range with the same page.
+    return {
+        "credentials": credentials,
+        "base_url": base_url,
+        "retry": FAST_RETRY,
+        "max_concurrency": 1,
+    }
 
 
 TWILIO = TwilioCredentials(account_sid="AC" + "a" * 32, auth_token="tok-secret-value")

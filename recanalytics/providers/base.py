@@ -9,6 +9,7 @@ typed frame as it arrives, de-duplicates by id and maps to the unified schema.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import logging
 import warnings
@@ -22,7 +23,7 @@ import polars as pl
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
-from recanalytics.fields import Field, PageBatch, RecordSpec
+from recanalytics.fields import Field, Invalid, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
@@ -93,11 +94,13 @@ class Query:
 
 @dataclass(frozen=True)
 class Page:
-    """One answered page: the body, its size and its records' id hashes."""
+    """One answered page: the body, its size, its records' id hashes and, where the endpoint
+    names its creation-time field, the oldest creation time on it."""
 
     body: Any
     size: int
     ids: frozenset[int]
+    oldest: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class Endpoint:
     fields: Sequence[Field]
     list_key: str
     id_column: str
+    #: the field holding each record's creation time (newest-first lists split by it)
+    created_column: str = ""
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         return NextUrlPager(self.provider.name, first, max_pages=ctx.max_pages)
@@ -172,7 +177,9 @@ class Endpoint:
             ids = list(map(query.batch.getter(self.id_column), records))
         hashes = frozenset(hash(i) for i in ids if i is not None)
         query.without_id += sum(i is None for i in ids)
-        page = Page(body, self.page_size(body, records), hashes)
+        page = Page(
+            body, self.page_size(body, records), hashes, self.oldest(decoded, query, records)
+        )
         query.counted.update(self.counted_keys(page))
         total = self.total(body)
         if total is not None:
@@ -207,6 +214,22 @@ class Endpoint:
             else:
                 request = step
             page = await self.get_page(session, request, spec, query)
+
+    def oldest(self, decoded: DecodedPage, query: Query, records: list[Any]) -> dt.datetime | None:
+        """The oldest creation time on a page (None without ``created_column`` or dates)."""
+        if not self.created_column:
+            return None
+        if decoded.frame is not None:
+            value = decoded.frame.get_column(self.created_column).min()
+            return value if isinstance(value, dt.datetime) else None
+        field_ = next(f for f in self.fields if f.name == self.created_column)
+        moments = []
+        for raw in map(query.batch.getter(self.created_column), records):
+            try:
+                moments.append(field_.parse(raw))
+            except (Invalid, ValueError, TypeError, OverflowError):
+                continue
+        return min(moments, default=None)
 
     def check_total(self, query: Query) -> None:
         """Raise when fewer records arrived than the provider reported for the query."""
@@ -276,10 +299,22 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
             *(endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch())) for q in queries),
             return_exceptions=True,
         )
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    return finish_load(endpoint, ctx, spec, harvest, failures)
+
+
+def finish_load(
+    endpoint: Endpoint,
+    ctx: Context,
+    spec: RecordSpec,
+    harvest: Sequence[PageBatch],
+    failures: Sequence[BaseException],
+) -> pl.DataFrame:
+    """Every query's rows in one de-duplicated frame; or, if any query failed, its error
+    raised with that frame in ``partial``."""
     frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
     warn_issues(spec, endpoint.provider.name)
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
     if failures:
         # A bug or a cancellation outranks what the provider did.
         error = next((f for f in failures if not isinstance(f, ProviderError)), failures[0])

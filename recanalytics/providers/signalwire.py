@@ -34,13 +34,13 @@ from recanalytics.fields import F, as_float, as_int, as_lower, as_rfc2822_time, 
 from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
-from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
+from recanalytics.providers.base import Endpoint, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     ceil_second,
-    open_ended_windows,
     seconds_to_duration,
 )
+from recanalytics.providers.planner import collect_spread
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
@@ -48,6 +48,9 @@ from recanalytics.windows import WhenLike, parse_range
 API_PATHS = ("/api/laml/2010-04-01", "/2010-04-01")
 API_PATH = API_PATHS[0]
 PAGE_SIZE_MAX = 1000
+# The Compatibility API's recordings start here; a load without since splits its history from
+# this date (the first window stays open below it, so nothing older is missed).
+EPOCH = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 MEDIA_FORMATS = ("wav", "mp3")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -145,6 +148,7 @@ RECORDINGS = SignalWireRecordings(
     provider=SIGNALWIRE,
     list_key="recordings",
     id_column="sid",
+    created_column="date_created",
     fields=(
         F("sid"),
         F("account_sid"),
@@ -280,12 +284,18 @@ async def aload_signalwire_recordings(
     fmt = validate.choice(media_format, "media_format", MEDIA_FORMATS)
     start, end = parse_range(since, until)
     ctx = resolve(SIGNALWIRE, options)
-    windows = open_ended_windows(start, end, ctx.limits.concurrency)
 
     async def attempt(api_path: str) -> pl.DataFrame:
         url = ctx.url(f"{account_path(ctx, api_path)}/Recordings.json")
-        queries = [PageRequest(url, [*params, *date_params(w.start, w.end)]) for w in windows]
-        return await collect(endpoint_for(ctx, fmt, start, end), ctx, queries)
+        return await collect_spread(
+            endpoint_for(ctx, fmt, start, end),
+            ctx,
+            start,
+            end,
+            lambda w: PageRequest(url, [*params, *date_params(w.start, w.end)]),
+            page_limit=size,
+            epoch=EPOCH,
+        )
 
     return await on_either_path(attempt)
 

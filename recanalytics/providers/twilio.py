@@ -6,6 +6,7 @@ Compositions live in :mod:`recanalytics.providers.twilio_compositions`; both sha
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Unpack
 
@@ -17,15 +18,15 @@ from recanalytics.fields import F, as_count, as_int, as_iso_time, as_lower, as_s
 from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
-from recanalytics.providers.base import Endpoint, ProviderSpec, collect, fetch_one
+from recanalytics.providers.base import Endpoint, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
     ceil_second,
     iso_z,
-    open_ended_windows,
     seconds_to_duration,
 )
+from recanalytics.providers.planner import collect_spread
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
@@ -40,6 +41,10 @@ TWILIO = ProviderSpec(
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")
 PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
+PAGE_SIZE_DEFAULT = 50
+# Programmable Video's first recordings date from 2015: a load without since splits its history
+# from here (the first window stays open below it, so nothing older is missed).
+VIDEO_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
 
 class TrackRecordings(Endpoint):
@@ -70,6 +75,7 @@ TRACK_RECORDINGS = TrackRecordings(
     provider=TWILIO,
     list_key="recordings",
     id_column="sid",
+    created_column="date_created",
     fields=(
         F("sid"),
         F("account_sid"),
@@ -115,15 +121,21 @@ async def load_in_windows(
     until: WhenLike | None,
     options: Mapping[str, Any],
 ) -> pl.DataFrame:
-    """Page ``[since, until)`` of a Twilio list in concurrent date windows, one query each."""
+    """Page ``[since, until)`` of a Twilio list in date windows that follow the data (see
+    :mod:`recanalytics.providers.planner`), each paged by its own cursor."""
     start, end = parse_range(since, until)
     ctx = resolve(TWILIO, options)
     url = ctx.url(path)
-    queries = [
-        PageRequest(url, [*params, *date_params(w.start, w.end)])
-        for w in open_ended_windows(start, end, ctx.limits.concurrency)
-    ]
-    return await collect(endpoint, ctx, queries)
+    page_limit = int(dict(params).get("PageSize", PAGE_SIZE_DEFAULT))
+    return await collect_spread(
+        endpoint,
+        ctx,
+        start,
+        end,
+        lambda w: PageRequest(url, [*params, *date_params(w.start, w.end)]),
+        page_limit=page_limit,
+        epoch=VIDEO_EPOCH,
+    )
 
 
 @storable("twilio", kinds=("track",))

@@ -97,6 +97,7 @@ COMPOSITIONS = Compositions(
     provider=TWILIO,
     list_key="compositions",
     id_column="sid",
+    created_column="date_created",
     fields=(
         F("sid"),
         F("account_sid"),

@@ -5,7 +5,6 @@ rate limits and request counting. Provider emulators register :class:`Route` obj
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import random
 import re
@@ -119,9 +118,9 @@ class Anomalies:
     missing_every : int
         A 200 answer without the list (the envelope alone).
     persistent : bool
-        False: each anomaly is transient (asking again gets the right page). True: the pages
-        chosen (by a hash of the request, ``every`` being the odds) answer the same way every
-        time, and a planted empty page links to another empty page.
+        False: each anomaly is transient (asking again gets the right page). True: the page
+        asked for by the ``every``-th request of each query answers the same way every time
+        it is asked for, and a planted empty page links to another empty page.
     """
 
     empty_every: int = 0
@@ -134,18 +133,23 @@ class Anomalies:
         self._count: Counter[str] = Counter()
         self._last: dict[str, bytes] = {}
         self._stale: dict[str, bytes] = {}
+        self._bad: dict[str, set[str]] = {}
 
     @property
     def active(self) -> bool:
         return bool(self.empty_every or self.repeat_every or self.missing_every)
 
-    def _hits(self, every: int, n: int, identity: str) -> bool:
+    def _hits(self, kind: str, every: int, n: int, identity: str) -> bool:
         if not every:
             return False
-        if self.persistent:
-            digest = hashlib.sha256(f"{every}:{identity}".encode()).digest()
-            return int.from_bytes(digest[:4], "big") % every == 0
-        return n % every == 0
+        if not self.persistent:
+            return n % every == 0
+        # The every-th request of each query marks its page bad for good: asking again (or
+        # following a planted empty page's link) meets the same anomaly.
+        bad = self._bad.setdefault(kind, set())
+        if n == every:
+            bad.add(identity)
+        return identity in bad
 
     def strip_mark(self, request: SandboxRequest, listing: Listing) -> tuple[SandboxRequest, int]:
         """The request without a planted empty page's mark, and the mark's depth (0: none)."""
@@ -190,15 +194,17 @@ class Anomalies:
             body = json.loads(response.body)
             if not isinstance(body, dict):
                 return response
-            if self._hits(self.missing_every, n, identity):
+            if self._hits("missing", self.missing_every, n, identity):
                 body.pop(listing.list_key, None)
                 return SandboxResponse.json(200, body)
-            if self._hits(self.repeat_every, n, identity) and previous is not None:
+            if self._hits("repeat", self.repeat_every, n, identity) and previous is not None:
                 if self.persistent:
                     previous = self._stale.setdefault(identity, previous)
                 self._last[query] = previous
                 return SandboxResponse(200, previous, dict(response.headers))
-            if self._hits(self.empty_every, n, identity) and (self.persistent or not depth):
+            if self._hits("empty", self.empty_every, n, identity) and (
+                self.persistent or not depth
+            ):
                 body[listing.list_key] = []
                 _put(body, listing.next_path, _empty_link(request, listing, depth + 1))
                 return SandboxResponse.json(200, body)

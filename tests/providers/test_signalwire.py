@@ -82,7 +82,8 @@ class Recorder(httpx.AsyncBaseTransport):
 
 def test_loads_every_recording_across_many_pages(via: Any, box: Sandbox) -> None:
     start = len(box.app.log)
-    df = load_signalwire_recordings(page_size=40, **via("signalwire"))
+    # One worker: one window, so the pages are exactly the list's, followed in order.
+    df = load_signalwire_recordings(page_size=40, max_concurrency=1, **via("signalwire"))
     assert df.schema == ra.SCHEMA
     assert set(df["recording_id"]) == truth(box) and df.height == len(records(box))
     sent = queries(box, start)
@@ -186,7 +187,7 @@ def test_windows_are_paged_concurrently_with_encoded_rfc2822_filters(box: Sandbo
     assert set(df["recording_id"]) == truth(box, lambda r: since <= r.created < until)
     assert recorder.most_in_flight > 1
     firsts = [u for u in recorder.urls if "PageToken" not in u]
-    assert len(firsts) == len(concurrency_windows(since, until, 4)) > 4  # several per worker
+    assert len(firsts) >= 4  # one window per worker (dense ones split further when one idles)
     # The names carry < and >, URL-encoded; the values are RFC 2822, whole seconds, UTC.
     assert any("DateCreated%3E=Fri%2C+28+Feb+2025+23%3A59%3A59+%2B0000" in u for u in firsts)
     assert any("DateCreated%3C=Sun%2C+01+Mar+2026+12%3A30%3A01+%2B0000" in u for u in firsts)
@@ -383,6 +384,8 @@ def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
         "transport": httpx.MockTransport(handler),
         "credentials": CREDS,
         "base_url": "https://example.signalwire.com",
+        # One worker, so one window: these mocks answer every date range with the same pages.
+        "max_concurrency": 1,
     }
 
 

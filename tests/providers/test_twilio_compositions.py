@@ -222,6 +222,8 @@ def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
         "transport": httpx.MockTransport(handler),
         "credentials": CREDS,
         "base_url": "https://video.example",
+        # One worker, so one window: these mocks answer every date range with the same pages.
+        "max_concurrency": 1,
     }
 
 

@@ -1,0 +1,183 @@
+"""Date windows that follow the data: every request slot stays busy however the rows are spread.
+
+Cursor lists are paged strictly in order, so a load is as parallel as its windows are. Even
+windows are only right for evenly spread data, and the common calls are not like that: no
+range at all, a range that starts years before the data, most rows in the last month. So:
+
+- the range is first split evenly among the workers; with no ``since`` it starts at the
+  provider's epoch (the first window stays open below it, so nothing older is missed), and with
+  no ``until`` the last window stays open (rows created while loading are found);
+- lists are newest first, so a page says how far down its window has been read: everything in
+  ``[oldest row on the page, window end)`` is in. When another worker is idle and the rest of
+  the window holds more than a page at the density seen so far, the window stops there and its
+  rest ``[window start, oldest]`` is split among the idle workers and itself (the edge second
+  is read twice; rows are de-duplicated by id).
+
+The client-side pacing (rate limit, concurrency cap) is the engine's, so more windows never mean
+more than the provider allows: they only keep its allowance used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import polars as pl
+
+from recanalytics.fields import PageBatch, RecordSpec
+from recanalytics.options import Context
+from recanalytics.paging import Again, PageRequest
+from recanalytics.providers.base import Endpoint, Page, Query, finish_load
+from recanalytics.windows import Window, split_even
+
+SECOND = dt.timedelta(seconds=1)
+
+
+class Plan:
+    """The windows still to load, shared by the workers, and how many of them are idle."""
+
+    def __init__(self, windows: Sequence[Window], workers: int) -> None:
+        self.pending: deque[Window] = deque(windows)
+        self.workers = workers
+        self.waiting = 0
+        self.done = False
+        self.changed = asyncio.Condition()
+
+    @property
+    def idle(self) -> int:
+        """Workers waiting for a window right now."""
+        return self.waiting
+
+    async def take(self) -> Window | None:
+        """The next window, or None once every worker is idle and nothing is left."""
+        async with self.changed:
+            while not self.pending and not self.done:
+                self.waiting += 1
+                if self.waiting >= self.workers:
+                    self.done = True
+                    self.changed.notify_all()
+                else:
+                    await self.changed.wait()
+                self.waiting -= 1
+            return self.pending.popleft() if self.pending else None
+
+    async def give(self, windows: Sequence[Window]) -> None:
+        async with self.changed:
+            self.pending.extend(windows)
+            self.changed.notify_all()
+
+    async def leave(self) -> None:
+        """A worker stops (done or failed): the others must not wait for it."""
+        async with self.changed:
+            self.workers -= 1
+            if self.waiting >= self.workers:
+                self.done = True
+                self.changed.notify_all()
+
+
+def first_windows(
+    start: dt.datetime | None, end: dt.datetime | None, epoch: dt.datetime, workers: int
+) -> list[Window]:
+    """``[start, end)`` split evenly among ``workers``; an open side stays open."""
+    low = start or epoch
+    high = end or ceil_to_second(dt.datetime.now(dt.UTC))
+    if low >= high:
+        return [Window(start, end)]
+    windows = split_even(low, high, workers)
+    windows[0] = Window(start, windows[0].end)
+    windows[-1] = Window(windows[-1].start, end)
+    return windows
+
+
+def ceil_to_second(moment: dt.datetime) -> dt.datetime:
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + SECOND
+
+
+def rest_of(
+    window: Window,
+    page: Page,
+    page_limit: int,
+    epoch: dt.datetime,
+    idle: int,
+    read_since: dt.datetime,
+) -> list[Window]:
+    """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
+
+    ``page`` is the latest page of the window (newest first); ``read_since`` is when the window's
+    reading started (its end, or the load's start for an open end).
+    """
+    if page.oldest is None or page.size < page_limit:
+        return []
+    cut = ceil_to_second(page.oldest) + SECOND  # the edge second is read again, not lost
+    low = window.start or epoch
+    if cut - low < 2 * SECOND:
+        return []
+    top = window.end or read_since
+    read = (top - page.oldest).total_seconds()
+    rest = (page.oldest - low).total_seconds()
+    # At the density of the rows read so far (at least this one page's), how many pages remain?
+    density = page.size / max(read, 1.0)
+    pages_left = density * rest / page_limit
+    parts = min(idle + 1, math.floor(pages_left), int((cut - low).total_seconds()))
+    if parts < 2:
+        return []
+    pieces = split_even(low, cut, parts)
+    pieces[0] = Window(window.start, pieces[0].end)
+    return pieces
+
+
+async def collect_spread(
+    endpoint: Endpoint,
+    ctx: Context,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    request_for: Callable[[Window], PageRequest],
+    *,
+    page_limit: int,
+    epoch: dt.datetime,
+) -> pl.DataFrame:
+    """Load ``[start, end)`` of a cursor-paged, newest-first list in windows that follow the
+    data, and return one de-duplicated frame (as :func:`~recanalytics.providers.base.collect`).
+    """
+    spec = RecordSpec(endpoint.fields)
+    harvest: list[PageBatch] = []
+    workers = ctx.limits.concurrency
+    plan = Plan(first_windows(start, end, epoch, workers), workers)
+    began = dt.datetime.now(dt.UTC)
+
+    async with ctx.session() as session:
+
+        async def walk(window: Window) -> None:
+            query = Query(harvest, spec.batch())
+            request = request_for(window)
+            pager = endpoint.pager(ctx, request)
+            page = await endpoint.get_page(session, request, spec, query)
+            while True:
+                step = pager.advance(page.body, records=page.size, ids=page.ids)
+                if step is None:
+                    return
+                if isinstance(step, Again):
+                    await session.pause(ctx.retry.backoff(pager.repeats - 1))
+                else:
+                    if plan.idle:
+                        pieces = rest_of(window, page, page_limit, epoch, plan.idle, began)
+                        if pieces:
+                            await plan.give(pieces)
+                            return
+                    request = step
+                page = await endpoint.get_page(session, request, spec, query)
+
+        async def worker() -> None:
+            try:
+                while (window := await plan.take()) is not None:
+                    await walk(window)
+            finally:
+                await plan.leave()
+
+        outcomes = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    return finish_load(endpoint, ctx, spec, harvest, failures)
