@@ -407,8 +407,10 @@ async def adownload_media(
 
         bar = tqdm(total=rows.height, desc="media", unit=" file")
     try:
+        if tasks:
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
         for _, job in tasks:
-            job.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            job.path.parent.mkdir(exist_ok=True, mode=0o700)
 
         async def one(index: int, job: _Job) -> None:
             results[index] = await downloader.run(job)

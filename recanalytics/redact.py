@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 import re
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -107,12 +109,17 @@ def secret_forms(secret: str) -> frozenset[str]:
     for encoded in _base64_forms(secret.encode()):
         forms |= _encoded_forms(encoded)
     try:
-        decoded = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        decoded = ""
-    if ":" in decoded and len(decoded) >= 8 and decoded.isprintable():
-        # A Basic auth token: its decoded user:secret is as secret as the token itself.
-        forms |= _encoded_forms(decoded)
+        raw = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) >= 6:
+        # The secret is itself base64 (a Basic token): its other spellings too.
+        for encoded in _base64_forms(raw):
+            forms |= _encoded_forms(encoded)
+        decoded = raw.decode("utf-8", "replace")
+        if ":" in decoded and decoded.isprintable():
+            # A Basic auth token's decoded user:secret is as secret as the token itself.
+            forms |= _encoded_forms(decoded)
     return frozenset(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
 
 
@@ -132,10 +139,15 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     return _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 
+_LIVE: weakref.WeakSet[Secrets] = weakref.WeakSet()
+
+
 class Secrets:
     """The secret strings of one load or download; grows as credentials are issued (a JWT).
 
-    Iterating gives the values; pass the object itself to :func:`redact_text`.
+    Iterating gives the values; pass the object itself to :func:`redact_text`. While it is
+    alive, log records of ``recanalytics`` and of ``httpx`` (which logs each response's status
+    line, a reason phrase a server chooses) are scrubbed of its values too.
 
     Examples
     --------
@@ -150,6 +162,8 @@ class Secrets:
         self._lock = threading.Lock()
         for value in values:
             self.add(value)
+        _LIVE.add(self)
+        _install_log_filter()
 
     def add(self, value: str) -> None:
         if value and len(value) >= MIN_SECRET_LENGTH:
@@ -192,3 +206,26 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
     return frame.with_columns(
         pl.col(dirty).str.replace_many(forms, [REDACTED] * len(forms), ascii_case_insensitive=False)
     )
+
+
+class _ScrubLogRecords(logging.Filter):
+    """Rewrites a record's message without the values of every live :class:`Secrets`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = [value for live in list(_LIVE) for value in live]
+        message = record.getMessage()
+        clean = redact_text(message, secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_LOG_FILTER = _ScrubLogRecords()
+LOGGERS = ("recanalytics", "httpx", "httpcore")
+
+
+def _install_log_filter() -> None:
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _LOG_FILTER not in logger.filters:
+            logger.addFilter(_LOG_FILTER)
