@@ -138,8 +138,8 @@ async def _one(
         credentials = kwargs.get("credentials")
         secrets = credentials.secrets() if isinstance(credentials, Credentials) else []
         frame = redact_frame(pl.concat(partial), secrets) if partial else empty_frame()
-        error = redact_text(str(errors[0]), secrets)
-        status = ProviderStatus(provider, "failed", frame.height, seconds, error, frame)
+        message = redact_text(str(errors[0]), secrets)
+        status = ProviderStatus(provider, "failed", frame.height, seconds, message, frame)
         return empty_frame(), status
     frame = pl.concat(frames) if frames else empty_frame()
     return frame, ProviderStatus(provider, "ok", frame.height, seconds)
