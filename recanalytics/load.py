@@ -100,6 +100,10 @@ def plan(
     skipped: dict[str, ProviderStatus] = {}
     for name in names:
         creds = validate.per_provider(credentials, name)
+        if isinstance(credentials, Credentials) and not isinstance(
+            credentials, credentials_class(name)
+        ):
+            creds = None  # one provider's credentials object: the others use the environment
         if creds is None:
             try:
                 creds = credentials_class(name).from_env()
