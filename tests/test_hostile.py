@@ -202,6 +202,17 @@ def test_credentials_echoed_into_records_are_scrubbed_from_frames_and_files(
     echo.assert_clean(text_of(unified), text_of(raw), text_of(stored), files.decode("latin-1"))
 
 
+def test_credentials_echoed_into_records_reach_no_archive_file(tmp_path: Path) -> None:
+    echo = Echo("twilio", mode="page")
+    out = tmp_path / "archive"
+    ra.archive_twilio(out, media=True, **options("twilio", echo), **PERIOD)
+    texts = [p.read_bytes().decode("latin-1") for p in out.rglob("*") if p.is_file()]
+    texts += [text_of(pl.read_parquet(p)) for p in out.glob("*.parquet")]
+    assert (out / "media.csv").exists() and len(texts) > 6
+    assert "REDACTED" in text_of(pl.read_parquet(out / "recordings.parquet"))
+    echo.assert_clean(*texts)
+
+
 @pytest.mark.parametrize("provider", ["twilio", "zoom"])
 def test_echoed_credentials_reach_no_media_result(provider: str, tmp_path: Path) -> None:
     echo = Echo(provider)
