@@ -17,9 +17,11 @@ from typing import Any
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
-from recanalytics.providers.twilio import aload_twilio_recordings
+from recanalytics.options import resolve
+from recanalytics.providers.twilio import TWILIO, aload_twilio_recordings
 from recanalytics.providers.twilio_compositions import aload_twilio_compositions
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
@@ -88,9 +90,11 @@ async def aarchive_twilio(
     >>> manifest = await ra.aarchive_twilio("twilio-archive", media=True)
     >>> manifest["tracks"]["recordings"], manifest["compositions"]["recordings"]
     """
+    root = validate.folder(out, "out")
+    validate.boolean(media, "media")
     start, end = parse_range(since, until)
     start = start or FIRST_RUN_SINCE
-    root = Path(out)
+    resolve(TWILIO, options)  # every loader option checked before the folder or any request
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     tracks, compositions, tracks_raw, compositions_raw = await asyncio.gather(
         aload_twilio_recordings(since=start, until=end, **options),
@@ -121,6 +125,7 @@ async def aarchive_twilio(
             unified,
             root / "media",
             credentials={"twilio": credentials} if credentials is not None else None,
+            base_url=options.get("base_url"),
             transport=options.get("transport"),
             progress=options.get("progress"),
         )

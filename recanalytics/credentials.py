@@ -6,6 +6,7 @@ environment variables that are missing, never a value.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import re
@@ -26,6 +27,8 @@ class Credentials:
     env: ClassVar[dict[str, tuple[str, ...]]] = {}
     secret_fields: ClassVar[frozenset[str]] = frozenset()
     required: ClassVar[tuple[str, ...]] = ()
+    #: (user field, secret field) pairs sent as HTTP Basic auth
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __post_init__(self) -> None:
         missing = [name for name in self.required if not getattr(self, name)]
@@ -44,8 +47,15 @@ class Credentials:
     __str__ = __repr__
 
     def secrets(self) -> list[str]:
-        """The secret values, so that log and error text can be scrubbed of them."""
-        return [v for name in self.secret_fields if (v := getattr(self, name))]
+        """The secret values and the Basic auth tokens made of them, so that log and error text
+        can be scrubbed of them (:func:`recanalytics.redact.redact_text` adds their other forms).
+        """
+        values = [v for name in sorted(self.secret_fields) if (v := getattr(self, name))]
+        for user_field, secret_field in self.basic_pairs:
+            user, secret = getattr(self, user_field), getattr(self, secret_field)
+            if user and secret:
+                values.append(base64.b64encode(f"{user}:{secret}".encode()).decode())
+        return values
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -121,6 +131,10 @@ class TwilioCredentials(Credentials):
         "api_secret": ("TWILIO_API_SECRET", "TWILIO_API_KEY_SECRET"),
     }
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token", "api_secret"})
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("account_sid", "auth_token"),
+        ("api_key", "api_secret"),
+    )
 
     def __post_init__(self) -> None:
         if not ((self.api_key and self.api_secret) or (self.account_sid and self.auth_token)):
@@ -151,6 +165,7 @@ class PlivoCredentials(Credentials):
     }
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
     required: ClassVar[tuple[str, ...]] = ("auth_id", "auth_token")
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("auth_id", "auth_token"),)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -199,6 +214,7 @@ class SignalWireCredentials(Credentials):
     }
     secret_fields: ClassVar[frozenset[str]] = frozenset({"api_token"})
     required: ClassVar[tuple[str, ...]] = ("project_id", "api_token", "space")
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("project_id", "api_token"),)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -6,6 +6,7 @@ from typing import Any
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.load import load
 from recanalytics.sandbox import Sandbox
 
@@ -31,6 +32,8 @@ def demo(*, size: int = 2000, seed: int = 7, **options: Any) -> pl.DataFrame:
     >>> sorted(df["provider"].unique().cast(str).to_list())  # doctest: +SKIP
     ['plivo', 'signalwire', 'twilio', 'zoom']
     """
+    validate.int_range(size, "size", 1, 1_000_000)
+    validate.int_range(seed, "seed", 0)
     box = Sandbox(seed=seed, size=size)
     start, end = box.config.start, box.config.end
     return load(list(box.emulators), since=start, until=end, **box.load_options(), **options)

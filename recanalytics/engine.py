@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -29,7 +29,7 @@ from recanalytics.errors import (
     TransportError,
 )
 from recanalytics.progress import Progress
-from recanalytics.redact import redact_text, redact_url
+from recanalytics.redact import Secrets, redact_text, redact_url
 
 log = logging.getLogger("recanalytics")
 
@@ -58,10 +58,16 @@ class RetryPolicy:
     max_retry_after: float = 120.0
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0:
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or self.max_retries < 0
+        ):
             raise ConfigError("retry.max_retries", "an integer >= 0", self.max_retries)
-        if self.backoff_base < 0 or self.backoff_cap < 0:
-            raise ConfigError("retry.backoff_base/backoff_cap", "seconds >= 0")
+        for name in ("backoff_base", "backoff_cap", "max_retry_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ConfigError(f"retry.{name}", "seconds >= 0", value)
 
     def backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
@@ -166,8 +172,9 @@ class Session:
     retry : RetryPolicy
     transport : httpx.AsyncBaseTransport or None
         Any transport (the in-process sandbox, ``httpx.MockTransport``); None for the network.
-    secrets : list of str
-        Values scrubbed from every message this session raises or logs.
+    secrets : list of str or Secrets
+        Values scrubbed from every message this session raises or logs (a ``Secrets`` is kept
+        as is, so credentials issued during the load, such as a JWT, are scrubbed too).
     """
 
     def __init__(
@@ -180,13 +187,13 @@ class Session:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         progress: bool = False,
-        secrets: Sequence[str] = (),
+        secrets: Iterable[str] = (),
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.provider = provider
         self.limits = limits
         self.retry = retry
-        self.secrets = list(secrets)
+        self.secrets = secrets if isinstance(secrets, Secrets) else Secrets(secrets)
         self.stats = Stats()
         self.bucket = TokenBucket(limits.rate, limits.burst)
         self.gate = asyncio.Semaphore(limits.concurrency)
@@ -312,6 +319,8 @@ class Session:
             body = None
         message, code = error_details(body)
         message = redact_text(message or response.reason_phrase or "error", self.secrets)
+        if isinstance(code, str):
+            code = redact_text(code, self.secrets)
         status = response.status_code
         cls: type[ProviderError] = ProviderError
         if status in (401, 403):

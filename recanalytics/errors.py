@@ -44,7 +44,7 @@ class CredentialsError(ConfigError):
 
     def __init__(self, provider: str, message: str) -> None:
         self.provider = provider
-        RecanalyticsError.__init__(self, f"{provider}: {message}")
+        RecanalyticsError.__init__(self, f"{provider} credentials: {message}")
         self.parameter = "credentials"
         self.expected = message
         self.value = None

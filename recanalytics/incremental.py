@@ -112,10 +112,12 @@ async def arefresh(
     **options: Any,
 ) -> RefreshReport:
     """Bring ``store`` up to date for each provider (see :meth:`Store.refresh`)."""
-    from recanalytics.load import _providers, aload_with_status
+    from recanalytics.load import _providers, aload_with_status, plan
 
     start_at, end_at = parse_range(since, until)
     names = _providers(providers)
+    shared = {k: v for k, v in options.items() if k not in ("credentials", "base_url")}
+    plan(names, options.get("credentials"), options.get("base_url"), shared)
     report = RefreshReport()
     for provider in names:
         key = f"{provider}:*"

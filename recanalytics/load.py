@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.errors import (
     ConfigError,
@@ -19,8 +20,9 @@ from recanalytics.errors import (
     ProviderError,
     RecanalyticsError,
 )
-from recanalytics.providers.registry import credentials_class, loaders_for
-from recanalytics.schema import PROVIDERS, SCHEMA, empty_frame
+from recanalytics.providers.registry import credentials_class, loaders_for, spec_for
+from recanalytics.redact import redact_frame, redact_text
+from recanalytics.schema import SCHEMA, empty_frame
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
@@ -71,20 +73,51 @@ class LoadResult:
 
 
 def _providers(providers: str | Iterable[str] | None) -> list[str]:
-    if providers is None:
-        return list(PROVIDERS)
-    names = [providers] if isinstance(providers, str) else list(providers)
+    return validate.providers(providers)
+
+
+def plan(
+    names: list[str],
+    credentials: Any,
+    base_url: Any,
+    options: Mapping[str, Any],
+) -> tuple[dict[str, dict[str, Any]], dict[str, ProviderStatus]]:
+    """Each provider's loader keywords, every one validated before any request is made.
+
+    What the caller passed must be right for every provider: a malformed credentials mapping,
+    a bad base_url or option raises here (``ConfigError``). Only a provider with no credentials
+    given and none in the environment is not an error: it is returned as ``skipped``.
+    """
+    from recanalytics.options import resolve
+    from recanalytics.store import Store
+
+    validate.check_keyed(credentials, "credentials")
+    validate.check_keyed(base_url, "base_url")
+    store = options.get("store")
+    if store is not None and not isinstance(store, Store):
+        raise ConfigError("store", "a recanalytics.Store or None", type(store).__name__)
+    kwargs: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, ProviderStatus] = {}
     for name in names:
-        if name not in PROVIDERS:
-            raise ConfigError("providers", "None or a list of " + ", ".join(PROVIDERS), name)
-    return list(dict.fromkeys(names))
-
-
-def _per_provider(value: Any, provider: str, keyed: bool) -> Any:
-    """A per-provider mapping picks this provider's entry; anything else applies to all."""
-    if keyed and isinstance(value, Mapping) and (set(value) & set(PROVIDERS)):
-        return value.get(provider)
-    return value
+        creds = validate.per_provider(credentials, name)
+        if isinstance(credentials, Credentials) and not isinstance(
+            credentials, credentials_class(name)
+        ):
+            creds = None  # one provider's credentials object: the others use the environment
+        if creds is None:
+            try:
+                creds = credentials_class(name).from_env()
+            except CredentialsError as exc:
+                skipped[name] = ProviderStatus(name, "skipped", error=str(exc))
+                continue
+        per_provider = dict(options) | {
+            "credentials": credentials_class(name).coerce(creds),
+            "base_url": validate.per_provider(base_url, name),
+        }
+        # Checks every shared option now (no I/O), so nothing starts before all are valid.
+        resolve(spec_for(name), {k: v for k, v in per_provider.items() if k != "store"})
+        kwargs[name] = per_provider
+    return kwargs, skipped
 
 
 async def _one(
@@ -106,8 +139,11 @@ async def _one(
         partial = frames + [
             e.partial for e in errors if isinstance(e, ProviderError) and e.partial is not None
         ]
-        frame = pl.concat(partial) if partial else empty_frame()
-        status = ProviderStatus(provider, "failed", frame.height, seconds, str(errors[0]), frame)
+        credentials = kwargs.get("credentials")
+        secrets = credentials.secrets() if isinstance(credentials, Credentials) else []
+        frame = redact_frame(pl.concat(partial), secrets) if partial else empty_frame()
+        message = redact_text(str(errors[0]), secrets)
+        status = ProviderStatus(provider, "failed", frame.height, seconds, message, frame)
         return empty_frame(), status
     frame = pl.concat(frames) if frames else empty_frame()
     return frame, ProviderStatus(provider, "ok", frame.height, seconds)
@@ -134,24 +170,13 @@ async def aload_with_status(
     """
     names = _providers(providers)
     parse_range(since, until)  # validate once, before any request
+    validate.boolean(warn, "warn")
     explicit = providers is not None
-    jobs: dict[str, Awaitable[tuple[pl.DataFrame, ProviderStatus]]] = {}
-    status: dict[str, ProviderStatus] = {}
-    for name in names:
-        creds = _per_provider(credentials, name, keyed=True)
-        if creds is None:
-            try:
-                creds = credentials_class(name).from_env()
-            except CredentialsError as exc:
-                status[name] = ProviderStatus(name, "skipped", error=str(exc))
-                continue
-        kwargs = dict(options) | {
-            "since": since,
-            "until": until,
-            "credentials": creds,
-            "base_url": _per_provider(base_url, name, keyed=True),
-        }
-        jobs[name] = _one(name, loaders_for(name), kwargs)
+    planned, status = plan(names, credentials, base_url, options)
+    jobs: dict[str, Awaitable[tuple[pl.DataFrame, ProviderStatus]]] = {
+        name: _one(name, loaders_for(name), kwargs | {"since": since, "until": until})
+        for name, kwargs in planned.items()
+    }
     results = await asyncio.gather(*jobs.values())
     frames = []
     for name, (frame, state) in zip(jobs, results, strict=True):

@@ -8,9 +8,14 @@ Each provider's flow:
   without it.
 - Plivo ``recording_url`` and SignalWire ``.wav``/``.mp3`` URLs are public: no auth.
 
-Provider credentials only ever go to the provider's API host. Files are written to
-``{dest}/{provider}/{recording_id}.{ext}`` through a ``.part`` file that a later run resumes
-with a ``Range`` request; complete files are skipped.
+Provider credentials only ever go to the provider's own origins (its
+:meth:`~recanalytics.providers.base.ProviderSpec.credential_scope`: its API hosts and the
+``base_url`` the caller gave), whatever URL a frame holds: a media URL elsewhere is reported
+``unavailable`` for a provider whose media needs credentials (``ProviderSpec.media_auth``), and
+fetched without them otherwise. Files are written to ``{dest}/{provider}/{name}.{ext}`` (names
+from :mod:`recanalytics.filenames`: never outside ``dest``, never shared by two recordings)
+through a ``.part`` file that a later run resumes with a ``Range`` request; complete files are
+skipped.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +31,17 @@ from typing import Any
 import httpx
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from recanalytics.errors import ConfigError, CredentialsError
+from recanalytics.filenames import media_extension, safe_name
+from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
+from recanalytics.options import retry_policy, transport_option
 from recanalytics.progress import resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
-from recanalytics.redact import redact_text, redact_url
+from recanalytics.redact import Secrets, redact_text, redact_url
+from recanalytics.schema import PROVIDERS
 from recanalytics.sync import syncify
 
 RESULT_SCHEMA = pl.Schema(
@@ -47,7 +56,8 @@ RESULT_SCHEMA = pl.Schema(
     }
 )
 UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued"})
-AUTHED = frozenset({"twilio", "zoom"})
+REQUIRED_COLUMNS = ("provider", "recording_id", "media_url")
+OPTIONAL_COLUMNS = ("container", "status")
 CHUNK = 1 << 16
 
 
@@ -63,17 +73,6 @@ class _Failed(Exception):
     pass
 
 
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:200] or "unnamed"
-
-
-def _extension(url: str, container: str | None) -> str:
-    if container:
-        return container
-    suffix = Path(httpx.URL(url).path).suffix.lstrip(".")
-    return suffix or "bin"
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -87,6 +86,7 @@ class _Downloader:
         self,
         *,
         credentials: Mapping[str, Credentials],
+        scopes: Mapping[str, CredentialScope],
         transport: httpx.AsyncBaseTransport | None,
         retry: RetryPolicy,
         timeout: float,
@@ -94,18 +94,21 @@ class _Downloader:
     ) -> None:
         self.retry = retry
         self.gate = asyncio.Semaphore(concurrency)
-        self.secrets = [s for c in credentials.values() for s in c.secrets()]
+        self.secrets = Secrets(s for c in credentials.values() for s in c.secrets())
         common: dict[str, Any] = {
             "transport": transport,
             "timeout": timeout,
             "headers": {"User-Agent": "recanalytics/0.1"},
         }
         self.anonymous = httpx.AsyncClient(follow_redirects=True, **common)
-        # One client per provider that needs auth; they never follow redirects, so credentials
-        # cannot travel to another host with a redirected request.
+        # One client per provider that needs auth. They never follow redirects, so credentials
+        # cannot travel to another host with a redirected request, and their auth applies only
+        # inside the provider's scope, whatever URL they are handed.
         self.authed = {
             name: httpx.AsyncClient(
-                auth=spec_for(name).auth(creds), follow_redirects=False, **common
+                auth=ScopedAuth(spec_for(name).auth(creds), scopes[name], self.secrets),
+                follow_redirects=False,
+                **common,
             )
             for name, creds in credentials.items()
         }
@@ -122,26 +125,30 @@ class _Downloader:
         """Where the bytes are, and whether that request carries the provider's credentials.
 
         Whatever the provider's API answers with (``redirect_to`` or a 3xx) is a storage URL
-        and is fetched without credentials, even when it is on the same host.
+        and is fetched without credentials, even when it is on the same host. An answer that is
+        not JSON is the file itself (Zoom may serve it directly): fetched with credentials.
         """
-        if job.provider not in AUTHED:
+        if job.provider not in self.authed:
             return job.url, False
         client = self.authed[job.provider]
-        url = job.url
-        if job.provider == "zoom":
-            url = str(httpx.URL(url).copy_remove_param("access_token"))
+        # A token in the URL is redacted in frames anyway; the credentials authorise instead.
+        url = str(httpx.URL(job.url).copy_remove_param("access_token"))
         async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
             if response.is_redirect:
-                return str(response.url.join(response.headers["location"])), False
+                location = response.headers.get("location")
+                if not location:
+                    raise _Failed("redirect without a Location header")
+                return _storage(str(response.url.join(location))), False
             if response.status_code != 200:
                 raise _Status(response)
-            if job.provider == "zoom":
-                return url, True  # Zoom served the file itself: fetch it with the JWT
+            if not response.headers.get("content-type", "").startswith("application/json"):
+                return url, True
             await response.aread()
         try:
-            return str(response.json()["redirect_to"]), False
+            target = response.json()["redirect_to"]
         except (ValueError, KeyError, TypeError):
             raise _Failed("media answer without redirect_to") from None
+        return _storage(target), False
 
     async def fetch(self, job: _Job, url: str, with_auth: bool) -> str:
         """Stream ``url`` into ``job.path`` via a ``.part`` file; returns 'downloaded'/'resumed'."""
@@ -157,9 +164,9 @@ class _Downloader:
                 raise _Status(response)
             resumed = response.status_code == 206 and offset > 0
             with part.open("ab" if resumed else "wb") as handle:
+                os.chmod(part, 0o600)
                 async for block in response.aiter_bytes(CHUNK):
                     handle.write(block)
-        os.chmod(part, 0o600)
         part.replace(job.path)
         return "resumed" if resumed else "downloaded"
 
@@ -189,8 +196,11 @@ class _Downloader:
                 except httpx.TransportError as exc:
                     error = self._clean(f"{type(exc).__name__}: {exc}")
                     wait = self.retry.backoff(attempt)
-                except (_Failed, OSError) as exc:
+                except _Failed as exc:
                     row["error"] = self._clean(str(exc))
+                    return row
+                except (OSError, httpx.HTTPError, httpx.InvalidURL) as exc:
+                    row["error"] = self._clean(f"{type(exc).__name__}: {exc}")
                     return row
                 else:
                     row.update(
@@ -203,6 +213,13 @@ class _Downloader:
         return row
 
 
+def _storage(url: Any) -> str:
+    """A storage URL from a provider's answer: absolute http(s), else the download fails."""
+    if not isinstance(url, str) or Origin.of(url) is None:
+        raise _Failed("the media answer's storage URL is not an http(s) URL")
+    return url
+
+
 class _Status(Exception):
     def __init__(self, response: httpx.Response) -> None:
         self.status = response.status_code
@@ -213,21 +230,74 @@ class _Status(Exception):
 def _credentials(
     providers: set[str], credentials: Any
 ) -> tuple[dict[str, Credentials], dict[str, str]]:
+    """Credentials of each provider (among ``providers``) whose media needs them.
+
+    What the caller gave must be right (``ConfigError`` otherwise); a provider they gave none
+    for falls back to the environment, and is reported per row when that has none either.
+    """
+    validate.check_keyed(credentials, "credentials")
+    if not (credentials is None or isinstance(credentials, Credentials | Mapping)):
+        raise ConfigError(
+            "credentials",
+            "a credentials object, a mapping (of its fields, or keyed by provider) or None",
+            type(credentials).__name__,
+        )
+    keyed = isinstance(credentials, Mapping) and (
+        not credentials or validate.keyed_by_provider(credentials)
+    )
     found: dict[str, Credentials] = {}
     missing: dict[str, str] = {}
-    for name in sorted(providers & AUTHED):
-        value = (
-            credentials.get(name)
-            if isinstance(credentials, Mapping) and name in credentials
-            else credentials
-        )
-        if isinstance(value, Credentials) and not isinstance(value, credentials_class(name)):
-            value = None
+    for name in sorted(p for p in providers if spec_for(p).media_auth):
+        cls = credentials_class(name)
+        value = credentials.get(name) if keyed and isinstance(credentials, Mapping) else credentials
+        if isinstance(value, Credentials) and not isinstance(value, cls):
+            value = None  # one provider's object given: the others use the environment
+        if value is not None:
+            found[name] = cls.coerce(value)
+            continue
         try:
-            found[name] = credentials_class(name).coerce(value)
+            found[name] = cls.from_env()
         except CredentialsError as exc:
             missing[name] = str(exc)
     return found, missing
+
+
+def _rows(frame: Any) -> pl.DataFrame:
+    """The columns a download needs, as text; ConfigError for anything but a unified frame."""
+    if not isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        raise ConfigError("frame", "a polars DataFrame or LazyFrame", type(frame).__name__)
+    lazy = frame.lazy()
+    names = set(lazy.collect_schema().names())
+    absent = [c for c in REQUIRED_COLUMNS if c not in names]
+    if absent:
+        raise ConfigError(
+            "frame",
+            "a unified frame with the columns " + ", ".join(REQUIRED_COLUMNS),
+            hint=f"missing: {', '.join(absent)} (pass a frame returned by the loaders)",
+        )
+    columns = [
+        pl.col(c).cast(pl.String) if c in names else pl.lit(None, pl.String).alias(c)
+        for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+    ]
+    try:
+        return lazy.select(columns).collect()
+    except pl.exceptions.PolarsError:
+        raise ConfigError(
+            "frame", "text values in " + ", ".join((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))
+        ) from None
+
+
+def _scopes(credentials: Mapping[str, Credentials], base_url: Any) -> dict[str, CredentialScope]:
+    """Where each provider's credentials may go: its own hosts and the base_url given for it."""
+    validate.check_keyed(base_url, "base_url")
+    given = base_url.values() if validate.keyed_by_provider(base_url) else [base_url]
+    for value in given:
+        if value is not None:
+            validate.url(value, "base_url")
+    return {
+        name: spec_for(name).credential_scope(creds, validate.per_provider(base_url, name))
+        for name, creds in credentials.items()
+    }
 
 
 async def adownload_media(
@@ -235,6 +305,7 @@ async def adownload_media(
     dest: str | os.PathLike[str],
     *,
     credentials: Credentials | Mapping[str, Any] | None = None,
+    base_url: str | Mapping[str, str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     max_concurrency: int = 4,
     retry: RetryPolicy | None = None,
@@ -246,65 +317,62 @@ async def adownload_media(
     Parameters
     ----------
     frame : DataFrame or LazyFrame
-        Unified rows (at least ``provider``, ``recording_id``, ``media_url``, ``container``,
-        ``status``).
+        Unified rows: ``provider``, ``recording_id`` and ``media_url`` (``container`` and
+        ``status`` are used when present).
     dest : path
-        Files go to ``{dest}/{provider}/{recording_id}.{ext}``.
+        Files go to ``{dest}/{provider}/{name}.{ext}``: ``name`` is the recording id when it
+        is a plain file name, else a safe form of it plus a hash; ``ext`` comes from a known
+        container (else ``bin``).
     credentials : credentials or mapping, optional
         For Twilio and Zoom (the others serve media publicly); a mapping keyed by provider
         name, or one credentials object; default: environment variables.
+    base_url : str or mapping, optional
+        The API host the frame was loaded from when it is not the provider's own (the sandbox,
+        a proxy), or a mapping keyed by provider name. Credentials go to the provider's own
+        hosts and this one only: a media URL elsewhere is ``unavailable`` for Twilio and Zoom,
+        and fetched without credentials for Plivo and SignalWire.
     transport : httpx.AsyncBaseTransport, optional
         E.g. the in-process sandbox's.
     max_concurrency : int, default 4
         Downloads in flight.
+    retry : RetryPolicy, optional
+        For 429, 5xx and dropped connections.
+    timeout : float, default 120
+        Seconds per request.
+    progress : bool, optional
+        A progress bar (default: on in a notebook).
 
     Returns
     -------
     polars.DataFrame
         One row per input row: provider, recording_id, path, bytes, sha256, status
-        (``downloaded``, ``resumed``, ``skipped`` — already complete —, ``unavailable``,
-        ``failed``) and error.
+        (``downloaded``, ``resumed``, ``skipped`` — already complete, or the same recording as
+        an earlier row —, ``unavailable``, ``failed``) and error.
 
     Examples
     --------
     >>> df = ra.load_twilio_recordings(status="completed", **box.options("twilio"))
-    >>> result = ra.download_media(df.head(5), "media", credentials=box.credentials("twilio"),
-    ...                            transport=box.transport)
+    >>> result = ra.download_media(df.head(5), "media", **box.options("twilio"))
     >>> result["status"].to_list()
     ['downloaded', 'downloaded', 'downloaded', 'downloaded', 'downloaded']
     """
-    if (
-        isinstance(max_concurrency, bool)
-        or not isinstance(max_concurrency, int)
-        or max_concurrency < 1
-    ):
-        raise ConfigError("max_concurrency", "an integer >= 1", max_concurrency)
-    rows = (
-        frame.lazy()
-        .select(
-            pl.col("provider").cast(pl.String), "recording_id", "media_url", "container", "status"
-        )
-        .collect()
-    )
-    root = Path(dest)
-    creds, missing = _credentials(set(rows["provider"].drop_nulls()), credentials)
-    downloader = _Downloader(
-        credentials=creds,
-        transport=transport,
-        retry=retry or RetryPolicy(),
-        timeout=timeout,
-        concurrency=max_concurrency,
-    )
+    root = validate.folder(dest, "dest")
+    max_concurrency = validate.int_range(max_concurrency, "max_concurrency", 1)
+    policy = retry_policy(retry)
+    seconds = validate.number(timeout, "timeout", form="seconds > 0")
+    transport = transport_option(transport)
+    show = resolve_progress(validate.optional_boolean(progress, "progress"))
+    rows = _rows(frame)
+    known = {p for p in rows["provider"].drop_nulls().unique() if p in PROVIDERS}
+    creds, missing = _credentials(known, credentials)
+    scopes = _scopes(creds, base_url)
     results: list[Any] = []
-    tasks = []
-    bar = None
-    if resolve_progress(progress):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=rows.height, desc="media", unit=" file")
+    tasks: list[tuple[int, _Job]] = []
+    first_of: dict[Path, int] = {}
+    copies: list[tuple[int, int]] = []
     for provider, recording_id, url, container, status in rows.iter_rows():
-        name = f"{_safe(str(recording_id))}.{_extension(url or '', container)}"
-        path = root / str(provider) / name
+        name = f"{safe_name(recording_id)}.{media_extension(container, url)}"
+        path = root / safe_name(provider) / name
         base = {
             "provider": provider,
             "recording_id": recording_id,
@@ -313,20 +381,36 @@ async def adownload_media(
             "sha256": None,
             "error": None,
         }
-        if not url:
-            results.append(base | {"status": "unavailable", "error": "no media URL"})
-        elif status in UNAVAILABLE:
-            results.append(
-                base | {"status": "unavailable", "error": f"recording status is {status}"}
-            )
+        problem = _unavailable(provider, recording_id, url, status, scopes)
+        if problem:
+            results.append(base | {"status": "unavailable", "error": problem})
         elif provider in missing:
             results.append(base | {"status": "failed", "error": missing[provider]})
+        elif path in first_of:
+            results.append(None)
+            copies.append((len(results) - 1, first_of[path]))
         else:
             results.append(None)
+            first_of[path] = len(results) - 1
             tasks.append((len(results) - 1, _Job(provider, recording_id, url, path)))
+    downloader = _Downloader(
+        credentials=creds,
+        scopes=scopes,
+        transport=transport,
+        retry=policy,
+        timeout=seconds,
+        concurrency=max_concurrency,
+    )
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=rows.height, desc="media", unit=" file")
     try:
+        if tasks:
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
         for _, job in tasks:
-            job.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            job.path.parent.mkdir(exist_ok=True, mode=0o700)
 
         async def one(index: int, job: _Job) -> None:
             results[index] = await downloader.run(job)
@@ -338,7 +422,37 @@ async def adownload_media(
         await downloader.aclose()
         if bar is not None:
             bar.close()
+    for index, first in copies:
+        # The same recording twice: one download, and this row says where it is.
+        results[index] = results[first] | {"status": "skipped"}
     return pl.DataFrame(results, schema=RESULT_SCHEMA)
+
+
+def _unavailable(
+    provider: str | None,
+    recording_id: str | None,
+    url: str | None,
+    status: str | None,
+    scopes: Mapping[str, CredentialScope],
+) -> str:
+    """Why a row cannot be downloaded, or an empty string."""
+    if provider not in PROVIDERS:
+        return f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}"
+    if recording_id is None:
+        return "no recording_id"
+    if not url:
+        return "no media URL"
+    if status in UNAVAILABLE:
+        return f"recording status is {status}"
+    if Origin.of(url) is None:
+        return "media URL is not an http(s) URL"
+    scope = scopes.get(provider)
+    if scope is not None and not scope.allows(url):
+        return (
+            f"media URL host is not one of {provider}'s own ({scope.describe()}): its "
+            "credentials are never sent there (pass base_url= for a sandbox or proxy)"
+        )
+    return ""
 
 
 download_media = syncify(adownload_media, "download_media")

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
+from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Limits, RetryPolicy, Session
 from recanalytics.errors import ConfigError
+from recanalytics.hosts import ScopedAuth
 from recanalytics.paging import DEFAULT_MAX_PAGES
 from recanalytics.progress import resolve_progress
+from recanalytics.redact import Secrets
 
 if TYPE_CHECKING:
     from recanalytics.providers.base import ProviderSpec
@@ -82,22 +85,37 @@ class Context:
         return self.base_url + path
 
     def session(self) -> Session:
+        secrets = Secrets(self.credentials.secrets())
+        scope = self.spec.credential_scope(self.credentials, self.base_url)
         return Session(
             self.spec.name,
-            auth=self.spec.auth(self.credentials),
+            auth=ScopedAuth(self.spec.auth(self.credentials), scope, secrets),
             limits=self.limits,
             retry=self.retry,
             transport=self.transport,
             timeout=self.timeout,
             progress=self.progress,
-            secrets=self.credentials.secrets(),
+            secrets=secrets,
         )
 
 
-def _positive(value: Any, parameter: str, form: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(parameter, form, value)
-    return float(value)
+def retry_policy(value: Any, parameter: str = "retry") -> RetryPolicy:
+    """A :class:`RetryPolicy`, or None for the default one."""
+    if value is None:
+        return RetryPolicy()
+    if not isinstance(value, RetryPolicy):
+        raise ConfigError(parameter, "a recanalytics.RetryPolicy or None", value)
+    return value
+
+
+def transport_option(value: Any) -> httpx.AsyncBaseTransport | None:
+    if value is not None and not isinstance(value, httpx.AsyncBaseTransport):
+        raise ConfigError("transport", "an httpx.AsyncBaseTransport", type(value).__name__)
+    return value
+
+
+def concurrency_option(value: Any) -> int:
+    return validate.int_range(value, "max_concurrency", 1)
 
 
 def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
@@ -112,34 +130,29 @@ def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
             f"unexpected keyword argument(s) {unknown}; options: {sorted(OPTION_NAMES)}"
         )
     credentials = spec.credentials.coerce(options.get("credentials"))
-    base_url = options.get("base_url") or spec.default_base_url(credentials)
-    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-        raise ConfigError("base_url", "an http:// or https:// URL", base_url)
-    transport = options.get("transport")
-    if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-        raise ConfigError("transport", "an httpx.AsyncBaseTransport", type(transport).__name__)
+    given = options.get("base_url")
+    # An empty base_url is a mistake, not a request for the default host.
+    base_url = (
+        spec.default_base_url(credentials) if given is None else validate.url(given, "base_url")
+    )
+    transport = transport_option(options.get("transport"))
     concurrency = options.get("max_concurrency")
-    concurrency = spec.concurrency if concurrency is None else concurrency
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigError("max_concurrency", "an integer >= 1", concurrency)
+    concurrency = concurrency_option(spec.concurrency if concurrency is None else concurrency)
     rate = options.get("rate_limit")
-    rate = _positive(spec.rate if rate is None else rate, "rate_limit", "requests per second > 0")
-    retry = options.get("retry") or RetryPolicy()
-    if not isinstance(retry, RetryPolicy):
-        raise ConfigError("retry", "a recanalytics.RetryPolicy", retry)
-    timeout = _positive(options.get("timeout", 30.0), "timeout", "seconds > 0")
-    max_pages = options.get("max_pages", DEFAULT_MAX_PAGES)
-    if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
-        raise ConfigError("max_pages", "an integer >= 1", max_pages)
-    raw = options.get("raw", False)
-    if not isinstance(raw, bool):
-        raise ConfigError("raw", "True or False", raw)
+    rate = validate.number(
+        spec.rate if rate is None else rate, "rate_limit", form="requests per second > 0"
+    )
+    retry = retry_policy(options.get("retry"))
+    timeout = validate.number(options.get("timeout", 30.0), "timeout", form="seconds > 0")
+    max_pages = validate.int_range(options.get("max_pages", DEFAULT_MAX_PAGES), "max_pages", 1)
+    raw = validate.boolean(options.get("raw", False), "raw")
+    progress = validate.optional_boolean(options.get("progress"), "progress")
     return Context(
         spec=spec,
         credentials=credentials,
         base_url=base_url.rstrip("/"),
         transport=transport,
-        progress=resolve_progress(options.get("progress")),
+        progress=resolve_progress(progress),
         limits=Limits(rate=rate, concurrency=concurrency, burst=spec.burst),
         retry=retry,
         timeout=timeout,

@@ -1,10 +1,23 @@
-"""Removing secrets from URLs and text before they are shown, logged, raised or stored."""
+"""Removing secrets from URLs and text before they are shown, logged, raised or stored.
+
+:func:`redact_text` is the one function every sink goes through (exception messages, warnings,
+log lines, status errors, result files). Each secret it is given is removed in every form a
+server could echo it in: as is, URL-encoded, base64 (standard or URL-safe, padded or not) and,
+for a Basic auth token, the decoded ``user:secret``. JWTs are removed wherever they appear.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
+import logging
 import re
-from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+import polars as pl
 
 REDACTED = "REDACTED"
 
@@ -36,6 +49,9 @@ _QUERY_SECRET_RE = re.compile(
     r"x-amz-credential|x-amz-security-token)=([^&\s\"'#]+)"
 )
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# header.payload.signature, each base64url; the header of every JWT starts '{"' = 'eyJ'.
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}")
+MIN_SECRET_LENGTH = 4
 
 
 def redact_url(url: str | None) -> str | None:
@@ -67,10 +83,149 @@ def redact_url(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def _base64_forms(data: bytes) -> set[str]:
+    standard = base64.b64encode(data).decode()
+    urlsafe = base64.urlsafe_b64encode(data).decode()
+    return {standard, urlsafe, standard.rstrip("="), urlsafe.rstrip("=")}
+
+
+def _encoded_forms(value: str) -> set[str]:
+    upper = quote(value, safe="")
+    return {value, upper, quote_plus(value), re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), upper)}
+
+
+@functools.lru_cache(maxsize=1024)
+def secret_forms(secret: str) -> frozenset[str]:
+    """Every form of ``secret`` a server might echo back (longest first when iterated sorted).
+
+    Examples
+    --------
+    >>> import base64
+    >>> token = base64.b64encode(b"AC1:hunter22").decode()
+    >>> "AC1:hunter22" in secret_forms(token) and "hunter22" not in secret_forms(token)
+    True
+    """
+    forms = _encoded_forms(secret)
+    for encoded in _base64_forms(secret.encode()):
+        forms |= _encoded_forms(encoded)
+    try:
+        raw = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) >= 6:
+        # The secret is itself base64 (a Basic token): its other spellings too.
+        for encoded in _base64_forms(raw):
+            forms |= _encoded_forms(encoded)
+        decoded = raw.decode("utf-8", "replace")
+        if ":" in decoded and decoded.isprintable():
+            # A Basic auth token's decoded user:secret is as secret as the token itself.
+            forms |= _encoded_forms(decoded)
+    return frozenset(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
+
+
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace known secret values, auth headers and secret query values in free text."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
+    """Replace known secret values (in every form), JWTs, auth headers and secret query values.
+
+    Examples
+    --------
+    >>> redact_text("echo: aHVudGVyMjI= and hunter22", ["hunter22"])
+    'echo: REDACTED and REDACTED'
+    """
+    forms = {form for secret in secrets if secret for form in secret_forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
+    text = _JWT_RE.sub(REDACTED, text)
     text = _QUERY_SECRET_RE.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
     return _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+_LIVE: weakref.WeakSet[Secrets] = weakref.WeakSet()
+
+
+class Secrets:
+    """The secret strings of one load or download; grows as credentials are issued (a JWT).
+
+    Iterating gives the values; pass the object itself to :func:`redact_text`. While it is
+    alive, log records of ``recanalytics`` and of ``httpx`` (which logs each response's status
+    line, a reason phrase a server chooses) are scrubbed of its values too.
+
+    Examples
+    --------
+    >>> secrets = Secrets(["hunter22"])
+    >>> secrets.add("eyJ.token.value")
+    >>> redact_text("hunter22 eyJ.token.value", secrets)
+    'REDACTED REDACTED'
+    """
+
+    def __init__(self, values: Iterable[str] = ()) -> None:
+        self._values: dict[str, None] = {}
+        self._lock = threading.Lock()
+        for value in values:
+            self.add(value)
+        _LIVE.add(self)
+        _install_log_filter()
+
+    def add(self, value: str) -> None:
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            with self._lock:
+                self._values[value] = None
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Secrets({len(self)} values)"
+
+    def redact(self, text: str) -> str:
+        """``redact_text(text, self)``."""
+        return redact_text(text, self)
+
+
+def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
+    """``frame`` with every form of ``secrets`` replaced in its text columns.
+
+    A hostile or broken server can echo a credential into any field; one Aho-Corasick pass
+    per text column finds it, and only a column that holds one is rewritten.
+    """
+    forms = sorted(
+        {form for secret in secrets if secret for form in secret_forms(secret)},
+        key=len,
+        reverse=True,
+    )
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not forms or not text or frame.height == 0:
+        return frame
+    found = frame.select(pl.col(text).str.contains_any(forms).any())
+    dirty = [name for name in text if found[name][0]]
+    if not dirty:
+        return frame
+    return frame.with_columns(
+        pl.col(dirty).str.replace_many(forms, [REDACTED] * len(forms), ascii_case_insensitive=False)
+    )
+
+
+class _ScrubLogRecords(logging.Filter):
+    """Rewrites a record's message without the values of every live :class:`Secrets`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = [value for live in list(_LIVE) for value in live]
+        message = record.getMessage()
+        clean = redact_text(message, secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+_LOG_FILTER = _ScrubLogRecords()
+LOGGERS = ("recanalytics", "httpx", "httpcore")
+
+
+def _install_log_filter() -> None:
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if _LOG_FILTER not in logger.filters:
+            logger.addFilter(_LOG_FILTER)

@@ -7,6 +7,7 @@ internet connection: no ``<script src>``, no stylesheet or font from elsewhere.
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from recanalytics.charts import (
 )
 from recanalytics.charts._base import ChartLike, Frame, lazy_frame
 from recanalytics.charts.export import embed_script, html_page
+from recanalytics.errors import ConfigError
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
 from recanalytics.helpers.sizes import size_human
@@ -182,6 +184,8 @@ def report_html(
     >>> "<script src=" in page  # doctest: +SKIP
     False
     """
+    if not isinstance(title, str):
+        raise ConfigError("title", "a string", title)
     lazy = lazy_frame(df, list(SCHEMA.names()))
     stats = lazy.select(
         pl.len().alias("rows"),
@@ -251,7 +255,11 @@ def report(
     >>> ra.report(ra.demo(size=200), "report.html")  # doctest: +SKIP
     PosixPath('/…/report.html')
     """
+    if isinstance(path, bool) or not isinstance(path, str | os.PathLike) or not str(path).strip():
+        raise ConfigError("path", "a file path (a non-empty str or os.PathLike)", path)
     target = Path(path).resolve()
+    if target.is_dir():
+        raise ConfigError("path", "a file path, not an existing folder", path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(report_html(df, title=title, every=every, rates=rates), encoding="utf-8")
     return target

@@ -19,8 +19,9 @@ from typing import Any
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.errors import ConfigError
-from recanalytics.schema import PROVIDERS, SCHEMA, ProviderEnum, conform
+from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, ProviderEnum, conform
 
 PARTITIONS = ("provider", "year", "month")
 FILE_NAME = "data.parquet"
@@ -124,7 +125,7 @@ class Store:
         *,
         overlap: dt.timedelta = dt.timedelta(days=3),
     ) -> None:
-        self.path = Path(path) if path is not None else default_path()
+        self.path = validate.folder(path, "path") if path is not None else default_path()
         if not isinstance(overlap, dt.timedelta) or overlap < dt.timedelta(0):
             raise ConfigError("overlap", "a datetime.timedelta >= 0", overlap)
         self.overlap = overlap
@@ -135,6 +136,8 @@ class Store:
     # --- reading -----------------------------------------------------------------------------
 
     def files(self, provider: str | None = None) -> list[Path]:
+        if provider is not None:
+            validate.choice(provider, "provider", PROVIDERS)
         pattern = (
             f"provider={provider}/*/*/{FILE_NAME}" if provider else f"provider=*/*/*/{FILE_NAME}"
         )
@@ -142,7 +145,7 @@ class Store:
 
     def scan(self, providers: str | Iterable[str] | None = None) -> pl.LazyFrame:
         """All stored rows as a LazyFrame with exactly the unified schema."""
-        names = [providers] if isinstance(providers, str) else list(providers or PROVIDERS)
+        names = validate.providers(providers) or list(PROVIDERS)
         files = [f for name in names for f in self.files(name)]
         if not files:
             return pl.LazyFrame(schema=SCHEMA)
@@ -155,6 +158,9 @@ class Store:
 
     def newest(self, provider: str, kind: str | None = None) -> dt.datetime | None:
         """The newest stored ``created_at`` for a provider (and kind)."""
+        validate.choice(provider, "provider", PROVIDERS)
+        if kind is not None:
+            validate.choice(kind, "kind", KINDS)
         lazy = self.scan(provider)
         if kind is not None:
             lazy = lazy.filter(pl.col("kind") == kind)

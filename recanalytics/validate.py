@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import httpx
+
 from recanalytics.errors import ConfigError
+from recanalytics.schema import PROVIDERS
 
 SID_RE = re.compile(r"^[a-zA-Z]{2}[0-9a-fA-F]{32}$")
 
@@ -73,3 +79,93 @@ def boolean(value: Any, parameter: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(parameter, "True or False", value)
     return value
+
+
+def optional_boolean(value: Any, parameter: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(parameter, "True, False or None", value)
+    return value
+
+
+def number(
+    value: Any, parameter: str, *, low: float = 0.0, inclusive: bool = False, form: str = ""
+) -> float:
+    """A finite real number above ``low`` (or at least ``low``); booleans and NaN refused."""
+    form = form or f"a number {'>=' if inclusive else '>'} {low:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(parameter, form, value)
+    if not math.isfinite(value) or not (value >= low if inclusive else value > low):
+        raise ConfigError(parameter, form, value)
+    return float(value)
+
+
+def callable_or_none(value: Any, parameter: str, form: str) -> Any:
+    if value is not None and not callable(value):
+        raise ConfigError(parameter, form, type(value).__name__)
+    return value
+
+
+URL_FORM = "an http:// or https:// URL with a host, such as 'https://api.example.com'"
+
+
+def url(value: Any, parameter: str) -> str:
+    """An absolute http(s) URL with a host and no whitespace."""
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+        raise ConfigError(parameter, URL_FORM, value)
+    try:
+        parsed = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError):
+        raise ConfigError(parameter, URL_FORM, value) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(parameter, URL_FORM, value)
+    return value
+
+
+def folder(value: Any, parameter: str) -> Path:
+    """A non-empty folder path (str or os.PathLike) that is not an existing file."""
+    form = "a folder path (a non-empty str or os.PathLike)"
+    if isinstance(value, bool) or not isinstance(value, str | os.PathLike):
+        raise ConfigError(parameter, form, value)
+    text = os.fspath(value)
+    if not isinstance(text, str) or not text.strip() or "\0" in text:
+        raise ConfigError(parameter, form, value)
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(parameter, form + " that is not an existing file", value)
+    return path
+
+
+def providers(value: Any, parameter: str = "providers") -> list[str]:
+    """None (every provider), one provider name or a sequence of them, without repeats."""
+    form = "None, a provider name or a list of them: " + ", ".join(PROVIDERS)
+    if value is None:
+        return list(PROVIDERS)
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, Sequence | set | frozenset) or isinstance(names, bytes):
+        raise ConfigError(parameter, form, value)
+    for name in names:
+        if not isinstance(name, str) or name not in PROVIDERS:
+            raise ConfigError(parameter, form, name)
+    return list(dict.fromkeys(names))
+
+
+def keyed_by_provider(value: Any) -> bool:
+    """Whether ``value`` is a mapping keyed by provider name (rather than one value for all)."""
+    return isinstance(value, Mapping) and bool(set(value) & set(PROVIDERS))
+
+
+def check_keyed(value: Any, parameter: str) -> None:
+    """A mapping keyed by provider name may hold provider names only (no typo is ignored)."""
+    if keyed_by_provider(value):
+        unknown = sorted(str(k) for k in set(value) - set(PROVIDERS))
+        if unknown:
+            raise ConfigError(
+                parameter,
+                "a mapping keyed by provider name (" + ", ".join(PROVIDERS) + ")",
+                unknown,
+            )
+
+
+def per_provider(value: Any, provider: str) -> Any:
+    """A mapping keyed by provider name gives this provider's entry; anything else is for all."""
+    return value.get(provider) if keyed_by_provider(value) else value

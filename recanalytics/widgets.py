@@ -28,7 +28,7 @@ import altair as alt
 import ipywidgets as widgets
 import polars as pl
 
-from recanalytics import charts
+from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.cost import monthly_storage_cost
@@ -193,7 +193,9 @@ def resolve_renderer(renderer: Renderer) -> Literal["jupyter", "svg"]:
     raise ConfigError("renderer", '"auto", "jupyter" or "svg"', renderer)
 
 
-def _as_datetime(day: str | date | datetime | None, *, end: bool = False) -> datetime | None:
+def _as_datetime(
+    day: str | date | datetime | None, *, end: bool = False, parameter: str = ""
+) -> datetime | None:
     """A date picker's day as UTC midnight; ``end`` gives the next midnight (exclusive bound).
 
     A datetime (or ISO text with a time) is taken as the exact moment, naive meaning UTC.
@@ -206,7 +208,10 @@ def _as_datetime(day: str | date | datetime | None, *, end: bool = False) -> dat
                 datetime.fromisoformat(day) if "T" in day or " " in day else date.fromisoformat(day)
             )
         except ValueError as exc:
-            raise ConfigError("since/until", "an ISO date or datetime", day) from exc
+            name = parameter or ("until" if end else "since")
+            raise ConfigError(name, "an ISO date or datetime", day) from exc
+    if not isinstance(day, date):
+        raise ConfigError(parameter or ("until" if end else "since"), "a date or datetime", day)
     if isinstance(day, datetime):
         moment = day if day.tzinfo else day.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
@@ -242,7 +247,7 @@ class FilterPanel:
     """
 
     def __init__(self, df: pl.DataFrame | pl.LazyFrame, *, debounce: float = 0.15) -> None:
-        self.debounce = float(debounce)
+        self.debounce = validate.number(debounce, "debounce", inclusive=True, form="seconds >= 0")
         self._listeners: list[Callable[[FilterPanel], None]] = []
         self._holding = 0
         self._pending = False
@@ -651,11 +656,21 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         preview_rows: int = 20,
         tabs: Mapping[str, ChartMaker] | None = None,
     ) -> None:
+        validate.callable_or_none(loader, "loader", "a callable loader(since=, until=) or None")
+        validate.int_range(preview_rows, "preview_rows", 0, 10_000)
+        if tabs is not None and not (
+            isinstance(tabs, Mapping)
+            and all(isinstance(k, str) and callable(v) for k, v in tabs.items())
+        ):
+            raise ConfigError("tabs", "a mapping of tab title to chart maker(df)", tabs)
+        resolve_renderer(renderer)
+        self.loaded_since = _as_datetime(since)
+        self.loaded_until = _as_datetime(until, parameter="until")
+        if self.loaded_since and self.loaded_until and self.loaded_since >= self.loaded_until:
+            raise ConfigError("until", "a moment after since", until)
         self.errors = ErrorBox()
         self.panel = FilterPanel(df, debounce=debounce)
         self.loader = loader
-        self.loaded_since = _as_datetime(since)
-        self.loaded_until = _as_datetime(until)
         self.preview_rows = preview_rows
         self.makers = dict(tabs or TABS)
         self.summary = widgets.HTML()

@@ -82,3 +82,14 @@ def test_demo_covers_all_five_endpoints() -> None:
     df = ra.demo(size=200)
     assert set(df["provider"].cast(str)) == set(ra.PROVIDERS)
     assert {"track", "composition"} <= set(df.filter(df["provider"] == "twilio")["kind"].cast(str))
+
+
+def test_one_providers_credentials_object_leaves_the_others_to_the_environment(
+    box: Sandbox,
+) -> None:
+    options = {"base_url": box.load_options()["base_url"], "transport": box.transport}
+    result = ra.load_with_status(
+        since="2026-01-01", until="2026-03-01", credentials=box.credentials("twilio"), **options
+    )
+    assert result.status["twilio"].state == "ok"
+    assert {result.status[n].state for n in ("plivo", "zoom", "signalwire")} == {"skipped"}

@@ -36,9 +36,7 @@ def test_twilio_tracks_via_redirect_without_credentials_at_storage(
 ) -> None:
     df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(8)
     box.app.reset_counts()
-    result = ra.download_media(
-        df, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
-    )
+    result = ra.download_media(df, tmp_path, **box.options("twilio"))
     assert result["status"].to_list() == ["downloaded"] * 8
     for row in result.iter_rows(named=True):
         data = Path(row["path"]).read_bytes()
@@ -56,7 +54,7 @@ def test_over_loopback_too(box: Sandbox, tmp_path: Path) -> None:
         df = ra.load_twilio_compositions(
             status="completed", **box.options("twilio", base_url=server.url)
         ).head(3)
-        result = ra.download_media(df, tmp_path, credentials=box.credentials("twilio"))
+        result = ra.download_media(df, tmp_path, **box.options("twilio", base_url=server.url))
     assert result["status"].to_list() == ["downloaded"] * 3
     assert all(Path(p).suffix in (".mp4", ".webm") for p in result["path"])
 
@@ -70,9 +68,7 @@ def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_pa
     target.parent.mkdir(parents=True)
     target.with_name(target.name + ".part").write_bytes(full[:1000])
     box.app.reset_counts()
-    result = ra.download_media(
-        df, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
-    )
+    result = ra.download_media(df, tmp_path, **box.options("twilio"))
     by_id = {r["recording_id"]: r for r in result.iter_rows(named=True)}
     assert by_id[first]["status"] == "resumed" and by_id[second]["status"] == "downloaded"
     assert target.read_bytes() == full
@@ -81,9 +77,7 @@ def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_pa
     assert not target.with_name(target.name + ".part").exists()
 
     box.app.reset_counts()
-    again = ra.download_media(
-        df, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
-    )
+    again = ra.download_media(df, tmp_path, **box.options("twilio"))
     assert again["status"].to_list() == ["skipped", "skipped"]
     assert again["sha256"].to_list() == result["sha256"].to_list()
     assert box.requests == 0
@@ -96,9 +90,7 @@ def test_zoom_bearer_to_zoom_only_and_access_tokens_stripped(box: Sandbox, tmp_p
     assert not df["media_url"].str.contains("access_token=eyJ").any()
     files = df.filter(pl.col("status") == "completed").head(6)
     box.app.reset_counts()
-    result = ra.download_media(
-        files, tmp_path, credentials=box.credentials("zoom"), transport=box.transport
-    )
+    result = ra.download_media(files, tmp_path, **box.options("zoom"))
     assert result["status"].to_list() == ["downloaded"] * 6
     assert [status for _, status, _ in storage_log(box)] == [200] * 6
     assert all(status == 302 for p, status, q in box.app.log if p == "zoom")

@@ -17,7 +17,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import require_columns
+from recanalytics.helpers._common import checked_lazy
 from recanalytics.schema import PROVIDERS
 
 ChartLike: TypeAlias = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart
@@ -66,13 +66,14 @@ SIZE_UNITS: Final = (("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30), ("TiB", 2**
 _MAX_PERIODS: Final = 160
 
 
-def lazy_frame(df: Frame, columns: list[str]) -> pl.LazyFrame:
-    """The frame as a LazyFrame, after checking it has ``columns`` (ConfigError otherwise)."""
-    if not isinstance(df, pl.DataFrame | pl.LazyFrame):
-        raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
-    lazy = df.lazy()
-    require_columns(lazy, columns)
-    return lazy
+def lazy_frame(
+    df: Frame, columns: list[str], *, by: str | None = None, by_parameter: str = "by"
+) -> pl.LazyFrame:
+    """The frame as a LazyFrame, after checking it has ``columns`` and the column that the
+    argument ``by_parameter`` named (``by``)."""
+    if by is not None and not isinstance(by, str):
+        raise ConfigError(by_parameter, "a column name", by)
+    return checked_lazy(df, columns, by=[by] if by is not None else [], by_parameter=by_parameter)
 
 
 def as_label(column: str) -> pl.Expr:

@@ -88,7 +88,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
         raise ConfigError("bins_per_decade", "an integer from 1 to 20", bins_per_decade)
     if not 1 <= bins_per_decade <= 20:
         raise ConfigError("bins_per_decade", "an integer from 1 to 20", bins_per_decade)
-    lazy = lazy_frame(df, ["duration", by])
+    lazy = lazy_frame(df, ["duration"], by=by)
     seconds = duration_seconds()
     lo, hi = _log_bins(seconds, bins_per_decade)
     positive = lazy.filter(seconds > 0)
@@ -182,7 +182,7 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
     >>> [layer["mark"]["type"] for layer in spec["layer"]]
     ['rule', 'bar', 'tick']
     """
-    lazy = lazy_frame(df, ["duration", by])
+    lazy = lazy_frame(df, ["duration"], by=by)
     stats = _quartiles(lazy, by)
     if stats.height == 0:
         return empty_chart(f"Duration by {by}")
@@ -258,7 +258,7 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     from recanalytics.helpers.sizes import is_deleted
     from recanalytics.helpers.summary import FAILED_STATUSES
 
-    lazy = lazy_frame(df, ["status", "deleted_at", by])
+    lazy = lazy_frame(df, ["status", "deleted_at"], by=by)
     labelled = lazy.with_columns(
         as_label(by),
         pl.col("status").str.to_lowercase().fill_null(UNKNOWN).alias("_status"),
@@ -487,8 +487,9 @@ def top_groups_chart(
         raise ConfigError("metric", "one of " + ", ".join(_GROUP_METRICS), metric)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 200:
         raise ConfigError("n", "an integer from 1 to 200", n)
-    columns = [group, by, "duration", "size_bytes"]
-    lazy = lazy_frame(df, columns + (["group_name"] if group == "group_id" else []))
+    columns = ["duration", "size_bytes"] + (["group_name"] if group == "group_id" else [])
+    lazy_frame(df, columns, by=group, by_parameter="group")
+    lazy = lazy_frame(df, columns, by=by)
     label = (
         pl.coalesce(pl.col("group_name").first(), pl.col(group).first())
         if group == "group_id"

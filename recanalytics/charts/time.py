@@ -134,7 +134,7 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     >>> chart.to_dict()["mark"]["type"]
     'area'
     """
-    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, by])
+    lazy = lazy_frame(df, [*_STORAGE_COLUMNS], by=by)
     period = _every(lazy, every)
     frame, unit, _ = _storage_frame(lazy, period, by)
     if frame.height == 0:
@@ -224,7 +224,7 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     >>> [v["encoding"]["y"]["field"] for v in spec["vconcat"]]
     ['recordings', 'hours']
     """
-    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "duration", by])
+    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "duration"], by=by)
     period = _every(lazy, every)
     frame = _volume_frame(lazy, period, by)
     if frame.height == 0:
@@ -358,7 +358,9 @@ def codec_mix_chart(
     """
     if metric not in _METRICS:
         raise ConfigError("metric", "one of " + ", ".join(_METRICS), metric)
-    lazy = lazy_frame(df, ["created_at", "duration", "size_bytes", column])
+    lazy = lazy_frame(
+        df, ["created_at", "duration", "size_bytes"], by=column, by_parameter="column"
+    )
     period = _every(lazy, every)
     frame = _mix_frame(lazy, column, period, metric, None)
     if frame.height == 0:
@@ -515,7 +517,7 @@ def cost_chart(
     >>> "USD" in str(chart.to_dict())
     True
     """
-    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "provider", "duration", "cost", "cost_unit", by])
+    lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "provider", "duration", "cost", "cost_unit"], by=by)
     period = _every(lazy, every)
     estimate, reported = _cost_frame(lazy, period, by, rates)
     if estimate.height == 0:
@@ -564,7 +566,7 @@ def overview_chart(
     True
     """
     lazy = lazy_frame(
-        df, [*_STORAGE_COLUMNS, "provider", "duration", "codec", "cost", "cost_unit", by]
+        df, [*_STORAGE_COLUMNS, "provider", "duration", "codec", "cost", "cost_unit"], by=by
     )
     period = _every(lazy, every)
     volume = _volume_frame(lazy, period, by)

@@ -29,22 +29,58 @@ def by_list(by: By) -> list[str]:
         return []
     if isinstance(by, str):
         return [by]
+    form = "a column name, a sequence of column names, or None"
+    if not isinstance(by, Sequence):
+        raise ConfigError("by", form, by)
     names = list(by)
     if not all(isinstance(name, str) for name in names):
-        raise ConfigError("by", "a column name, a sequence of column names, or None", by)
+        raise ConfigError("by", form, by)
     return names
 
 
-def require_columns(lazy: pl.LazyFrame, columns: Sequence[str], *, parameter: str = "df") -> None:
-    """Raise ConfigError naming every missing column, before any work is planned."""
+def require_columns(
+    lazy: pl.LazyFrame,
+    columns: Sequence[str],
+    *,
+    parameter: str = "df",
+    by: Sequence[str] = (),
+    by_parameter: str = "by",
+) -> None:
+    """Raise ConfigError naming every missing column, before any work is planned.
+
+    A missing ``by`` column is the fault of the argument that named it (``by_parameter``), and
+    the error says so.
+    """
     present = set(lazy.collect_schema().names())
-    missing = [name for name in columns if name not in present]
+    missing = [name for name in columns if name not in present and name not in by]
     if missing:
         raise ConfigError(
             parameter,
             f"a frame with the column(s) {', '.join(missing)}",
             hint="pass the unified frame returned by the loaders (see recanalytics.SCHEMA)",
         )
+    absent = [name for name in by if name not in present]
+    if absent:
+        raise ConfigError(
+            by_parameter,
+            "column names of the frame (" + ", ".join(sorted(present)) + ")",
+            absent[0] if len(absent) == 1 else absent,
+        )
+
+
+def checked_lazy(
+    df: pl.DataFrame | pl.LazyFrame,
+    columns: Sequence[str],
+    *,
+    by: Sequence[str] = (),
+    by_parameter: str = "by",
+) -> pl.LazyFrame:
+    """``df`` as a LazyFrame after checking its type, its ``by`` columns and ``columns``."""
+    if not isinstance(df, pl.DataFrame | pl.LazyFrame):
+        raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
+    lazy = df.lazy()
+    require_columns(lazy, [*by, *columns], by=by, by_parameter=by_parameter)
+    return lazy
 
 
 def check_every(every: str) -> str:

@@ -17,7 +17,7 @@ from typing import Final, Literal
 import polars as pl
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import By, FrameT, by_list, finish, require_columns
+from recanalytics.helpers._common import By, FrameT, by_list, checked_lazy, finish
 from recanalytics.helpers.durations import billed_minutes
 from recanalytics.helpers.sizes import is_deleted
 
@@ -263,8 +263,7 @@ def cost_summary(
     [('twilio', 1, 0.1, None, None), ('plivo', 1, 0.0004, 0.0004, 'USD')]
     """
     keys: list[str] = by_list(by)
-    lazy = df.lazy()
-    require_columns(lazy, [*keys, *_COST_COLUMNS, "cost", "cost_unit"])
+    lazy = checked_lazy(df, [*_COST_COLUMNS, "cost", "cost_unit"], by=keys)
     aggs = [
         pl.len().cast(pl.Int64).alias("recordings"),
         *cost_aggregations(rates),

@@ -20,8 +20,8 @@ from recanalytics.helpers._common import (
     ColumnLike,
     FrameT,
     by_list,
+    checked_lazy,
     finish,
-    require_columns,
     to_expr,
 )
 
@@ -308,8 +308,7 @@ def duration_percentiles(
         isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 1 for q in qs
     ):
         raise ConfigError("quantiles", "numbers between 0 and 1", quantiles)
-    lazy = df.lazy()
-    require_columns(lazy, [*keys, column])
+    lazy = checked_lazy(df, [column], by=keys)
     aggs = [pl.col(column).quantile(q, "linear").alias(_quantile_name(q)) for q in qs]
     result = lazy.select(aggs) if not keys else lazy.group_by(keys).agg(aggs).sort(keys)
     return finish(df, result)

@@ -15,8 +15,8 @@ from recanalytics.helpers._common import (
     FrameT,
     by_list,
     check_every,
+    checked_lazy,
     finish,
-    require_columns,
     to_expr,
 )
 
@@ -280,8 +280,7 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     """
     keys: list[str] = by_list(by)
     check_every(every)
-    lazy = df.lazy()
-    require_columns(lazy, [*keys, "created_at", "deleted_at", "status", "size_bytes"])
+    lazy = checked_lazy(df, ["created_at", "deleted_at", "status", "size_bytes"], by=keys)
     events = lazy.filter(pl.col("created_at").is_not_null()).select(
         *keys,
         pl.col("size_bytes").cast(pl.Int64).fill_null(0).alias("_size"),

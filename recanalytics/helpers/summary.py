@@ -13,8 +13,8 @@ from recanalytics.helpers._common import (
     FrameT,
     by_list,
     check_every,
+    checked_lazy,
     finish,
-    require_columns,
 )
 from recanalytics.helpers.cost import StorageRate, cost_aggregations
 from recanalytics.helpers.durations import duration_hours
@@ -94,8 +94,7 @@ def summarize(
     """
     keys: list[str] = by_list(by)
     failed_values = _failed_values(failed)
-    lazy = df.lazy()
-    require_columns(lazy, [*keys, *_SUMMARY_COLUMNS])
+    lazy = checked_lazy(df, [*_SUMMARY_COLUMNS], by=keys)
     duration = pl.col("duration").cast(pl.Duration("ms"))
     size = pl.col("size_bytes").cast(pl.Int64)
     is_failed = pl.col("status").str.to_lowercase().is_in(failed_values).fill_null(False)
@@ -169,8 +168,7 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     """
     keys: list[str] = by_list(by)
     check_every(every)
-    lazy = df.lazy()
-    require_columns(lazy, [*keys, "created_at", "duration"])
+    lazy = checked_lazy(df, ["created_at", "duration"], by=keys)
     volume = (
         lazy.filter(pl.col("created_at").is_not_null())
         .group_by([*keys, pl.col("created_at").dt.truncate(every).alias("period")])

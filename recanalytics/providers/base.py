@@ -25,8 +25,10 @@ from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
 from recanalytics.fields import Field, Invalid, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
+from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
+from recanalytics.redact import redact_frame
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
@@ -48,6 +50,12 @@ class ProviderSpec:
         Documented request rate limit per second; the client stays under it by default.
     concurrency : int
         Default number of requests in flight.
+    api_hosts : tuple of str
+        Hosts besides ``base_url``'s that its credentials may be sent to over https (``*.x.com``
+        for subdomains); see :meth:`credential_scope`.
+    media_auth : bool
+        Whether its media URLs need its credentials (a media URL on a host outside the scope
+        is then not fetched at all); public media is fetched without them.
     """
 
     name: str
@@ -56,9 +64,19 @@ class ProviderSpec:
     rate: float
     concurrency: int
     burst: int = 1
+    api_hosts: tuple[str, ...] = ()
+    media_auth: bool = False
 
     def default_base_url(self, credentials: Credentials) -> str:
         return self.base_url
+
+    def credential_scope(
+        self, credentials: Credentials, base_url: str | None = None
+    ) -> CredentialScope:
+        """The origins its credentials may go to: its API host(s) and the caller's base_url."""
+        urls = [self.default_base_url(credentials), *([base_url] if base_url else [])]
+        given = [o for url in urls if (o := Origin.of(url)) is not None]
+        return CredentialScope(self.name, (*given, *https_origins(self.api_hosts)))
 
     def auth(self, credentials: Credentials) -> httpx.Auth:
         return httpx.BasicAuth(*credentials.basic_auth())
@@ -314,6 +332,7 @@ def finish_load(
     raised with that frame in ``partial``."""
     frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
+    raw = redact_frame(raw, session.secrets)
     warn_issues(spec, endpoint.provider.name)
     if failures:
         # A bug or a cancellation outranks what the provider did.
@@ -330,6 +349,6 @@ async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
     async with ctx.session() as session:
         body = await session.get_json(url, decode=spec.loads)
         session.page_done(1)
-    raw = spec.frame(endpoint.single_records(body))
+    raw = redact_frame(spec.frame(endpoint.single_records(body)), session.secrets)
     warn_issues(spec, endpoint.provider.name)
     return endpoint.finish(raw, ctx)

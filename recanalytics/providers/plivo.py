@@ -22,7 +22,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import PlivoCredentials
 from recanalytics.engine import Session
-from recanalytics.errors import LoadWarning, PaginationError
+from recanalytics.errors import ConfigError, LoadWarning, PaginationError
 from recanalytics.fields import (
     F,
     RecordSpec,
@@ -50,6 +50,7 @@ PLIVO = ProviderSpec(
     # below 60/s keeps a fixed 5-second window under 300 even at its edges.
     rate=55.0,
     concurrency=10,
+    media_auth=False,  # recording_url is public: fetched without credentials
 )
 
 PAGE_SIZE_MAX = 20
@@ -372,6 +373,16 @@ async def aload_plivo_recordings(
         if given is not None:
             days = validate.int_range(given, option, 0)
             params.append((f"recording_storage_duration{suffix}", str(days)))
+    if (
+        min_storage_days is not None
+        and max_storage_days is not None
+        and min_storage_days > max_storage_days
+    ):
+        raise ConfigError(
+            "min_storage_days",
+            f"at most max_storage_days ({max_storage_days}): the range would be empty",
+            min_storage_days,
+        )
     limit = validate.int_range(page_size, "page_size", 1, PAGE_SIZE_MAX)
     start, end = parse_range(since, until)
     ctx = resolve(PLIVO, options)

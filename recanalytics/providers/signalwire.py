@@ -73,6 +73,7 @@ SIGNALWIRE = SignalWireSpec(
     # GET is documented as effectively unlimited; stay polite anyway.
     rate=50.0,
     concurrency=10,
+    media_auth=False,  # .wav/.mp3 URLs are public: fetched without credentials
 )
 
 

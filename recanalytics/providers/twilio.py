@@ -36,6 +36,7 @@ TWILIO = ProviderSpec(
     base_url="https://video.twilio.com",
     rate=80.0,  # Twilio's default REST read limit per account
     concurrency=10,
+    media_auth=True,  # …/Media answers only with Basic auth (then redirects to storage)
 )
 
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")

@@ -214,6 +214,9 @@ ZOOM = ZoomSpec(
     base_url="https://api.zoom.us",
     rate=20.0,  # the Medium category on a Pro plan; Business and up allow 60/s
     concurrency=8,
+    # download_url is served from zoom.us (or an account's subdomain) with the Bearer JWT.
+    api_hosts=("zoom.us", "*.zoom.us"),
+    media_auth=True,
 )
 
 

@@ -1,0 +1,399 @@
+"""Every bad argument on every public entry point: a ConfigError naming it, and 0 requests.
+
+Each case runs with a transport that counts what reaches it (and the default network transport
+patched to count too), so a check that only fires after a request has gone out fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics import charts
+from recanalytics.charts._synthetic import synthetic_frame
+
+TWILIO = ra.TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="twilio-secret-value")
+PLIVO = ra.PlivoCredentials(auth_id="MA" + "A" * 18, auth_token="plivo-secret-value")
+ZOOM = ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom-secret-value")
+SIGNALWIRE = ra.SignalWireCredentials(
+    project_id="6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e", api_token="sw-secret-value", space="ex"
+)
+CREDENTIALS = {"twilio": TWILIO, "plivo": PLIVO, "zoom": ZOOM, "signalwire": SIGNALWIRE}
+FRAME = synthetic_frame(120)
+RT = "RT" + "a" * 32
+CJ = "CJ" + "b" * 32
+UUID = "6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e"
+
+
+@dataclass
+class Ctx:
+    transport: httpx.MockTransport
+    tmp: Path
+
+    def opts(self, provider: str, **extra: Any) -> dict[str, Any]:
+        return {"credentials": CREDENTIALS[provider], "transport": self.transport} | extra
+
+    def all_opts(self, **extra: Any) -> dict[str, Any]:
+        return {"credentials": CREDENTIALS, "transport": self.transport} | extra
+
+
+Case = Callable[[Ctx], Any]
+CASES: list[Any] = []
+
+
+def case(name: str, parameter: str, call: Case) -> None:
+    CASES.append(pytest.param(call, parameter, id=name))
+
+
+# --- the options every loader and getter shares -------------------------------------------
+
+BAD_OPTIONS: list[tuple[str, Any]] = [
+    ("max_concurrency", 0),
+    ("max_concurrency", -1),
+    ("max_concurrency", "4"),
+    ("max_concurrency", True),
+    ("max_concurrency", 2.5),
+    ("rate_limit", 0),
+    ("rate_limit", -5),
+    ("rate_limit", "fast"),
+    ("rate_limit", float("nan")),
+    ("timeout", 0),
+    ("timeout", -1),
+    ("timeout", "x"),
+    ("timeout", float("inf")),
+    ("retry", "x"),
+    ("retry", 3),
+    ("max_pages", 0),
+    ("max_pages", "many"),
+    ("raw", "yes"),
+    ("transport", "not a transport"),
+    ("base_url", ""),
+    ("base_url", "ftp://example.com"),
+    ("base_url", "not a url"),
+    ("base_url", "https://"),
+    ("base_url", 5),
+    ("progress", "yes"),
+    ("credentials", 5),
+    ("credentials", {"bogus": "value"}),
+]
+
+LOADERS: dict[str, tuple[str, Callable[..., Any]]] = {
+    "load_twilio_recordings": ("twilio", ra.load_twilio_recordings),
+    "load_twilio_compositions": ("twilio", ra.load_twilio_compositions),
+    "load_plivo_recordings": ("plivo", ra.load_plivo_recordings),
+    "load_zoom_recordings": ("zoom", ra.load_zoom_recordings),
+    "load_signalwire_recordings": ("signalwire", ra.load_signalwire_recordings),
+}
+GETTERS: dict[str, tuple[str, Callable[..., Any], str]] = {
+    "get_twilio_recording": ("twilio", ra.get_twilio_recording, RT),
+    "get_twilio_composition": ("twilio", ra.get_twilio_composition, CJ),
+    "get_plivo_recording": ("plivo", ra.get_plivo_recording, "abc-123"),
+    "get_zoom_session_recordings": ("zoom", ra.get_zoom_session_recordings, "c2Vzc2lvbg=="),
+    "get_signalwire_recording": ("signalwire", ra.get_signalwire_recording, UUID),
+}
+
+for option, value in BAD_OPTIONS:
+    for name, (provider, loader) in LOADERS.items():
+        case(
+            f"{name}-{option}={value!r}",
+            option,
+            lambda c, p=provider, f=loader, o=option, v=value: f(**(c.opts(p) | {o: v})),
+        )
+    for name, (provider, getter, ident) in GETTERS.items():
+        case(
+            f"{name}-{option}={value!r}",
+            option,
+            lambda c, p=provider, f=getter, i=ident, o=option, v=value: f(
+                i, **(c.opts(p) | {o: v})
+            ),
+        )
+    for name, func in (("load", ra.load), ("load_with_status", ra.load_with_status)):
+        case(
+            f"{name}-{option}={value!r}",
+            option,
+            lambda c, f=func, o=option, v=value: f(**(c.all_opts() | {o: v})),
+        )
+
+# --- dates ---------------------------------------------------------------------------------
+
+for name, (provider, loader) in LOADERS.items():
+    case(
+        f"{name}-since",
+        "since",
+        lambda c, p=provider, f=loader: f(since="last tuesday", **c.opts(p)),
+    )
+    case(f"{name}-until", "until", lambda c, p=provider, f=loader: f(until=3.5, **c.opts(p)))
+    case(
+        f"{name}-since-after-until",
+        "since/until",
+        lambda c, p=provider, f=loader: f(since="2026-02-01", until="2026-01-01", **c.opts(p)),
+    )
+    case(
+        f"{name}-page_size-0",
+        "page_size",
+        lambda c, p=provider, f=loader: f(page_size=0, **c.opts(p)),
+    )
+    case(
+        f"{name}-page_size-str",
+        "page_size",
+        lambda c, p=provider, f=loader: f(page_size="10", **c.opts(p)),
+    )
+    case(f"{name}-store", "store", lambda c, p=provider, f=loader: f(store="store", **c.opts(p)))
+
+# --- provider filters ------------------------------------------------------------------------
+
+tw, pv, zm, sw = (LOADERS[n][1] for n in LOADERS if n != "load_twilio_compositions")
+comp = ra.load_twilio_compositions
+for name, call, parameter in [
+    ("twilio-status", lambda c: tw(status="done", **c.opts("twilio")), "status"),
+    ("twilio-source_sid", lambda c: tw(source_sid="MT1", **c.opts("twilio")), "source_sid"),
+    ("twilio-grouping_sid-empty", lambda c: tw(grouping_sid=[], **c.opts("twilio")), "grouping_sid"),
+    ("twilio-grouping_sid-bad", lambda c: tw(grouping_sid=["RM1"], **c.opts("twilio")), "grouping_sid"),
+    ("twilio-media_type", lambda c: tw(media_type="image", **c.opts("twilio")), "media_type"),
+    ("twilio-page_size-101", lambda c: tw(page_size=101, **c.opts("twilio")), "page_size"),
+    ("compositions-status", lambda c: comp(status="done", **c.opts("twilio")), "status"),
+    ("compositions-room_sid", lambda c: comp(room_sid="RM1", **c.opts("twilio")), "room_sid"),
+    ("plivo-min>max", lambda c: pv(min_storage_days=10, max_storage_days=5, **c.opts("plivo")), "min_storage_days"),
+    ("plivo-storage_days", lambda c: pv(storage_days=-1, **c.opts("plivo")), "storage_days"),
+    ("plivo-subaccount", lambda c: pv(subaccount="XX1", **c.opts("plivo")), "subaccount"),
+    ("plivo-conference_name", lambda c: pv(conference_name="", **c.opts("plivo")), "conference_name"),
+    ("plivo-page_size-21", lambda c: pv(page_size=21, **c.opts("plivo")), "page_size"),
+    ("zoom-trash", lambda c: zm(trash="yes", **c.opts("zoom")), "trash"),
+    ("zoom-trash_type", lambda c: zm(trash_type="recording_file", **c.opts("zoom")), "trash_type"),
+    ("zoom-trash-dates", lambda c: zm(trash=True, since="2026-01-01", **c.opts("zoom")), "since/until"),
+    ("zoom-page_size-301", lambda c: zm(page_size=301, **c.opts("zoom")), "page_size"),
+    ("signalwire-media_format", lambda c: sw(media_format="ogg", **c.opts("signalwire")), "media_format"),
+    ("signalwire-call_sid", lambda c: sw(call_sid="CA1", **c.opts("signalwire")), "call_sid"),
+    ("get_twilio_recording-sid", lambda c: ra.get_twilio_recording("CJ" + "a" * 32, **c.opts("twilio")), "sid"),
+    ("get_twilio_composition-sid", lambda c: ra.get_twilio_composition("x", **c.opts("twilio")), "sid"),
+    ("get_plivo_recording-id", lambda c: ra.get_plivo_recording("../x", **c.opts("plivo")), "recording_id"),
+    ("get_signalwire_recording-sid", lambda c: ra.get_signalwire_recording("x", **c.opts("signalwire")), "sid"),
+]:  # fmt: skip
+    case(name, parameter, call)
+
+# --- load() and load_with_status() -------------------------------------------------------------
+
+for name, func in (("load", ra.load), ("load_with_status", ra.load_with_status)):
+    for label, call, parameter in [
+        ("providers-skype", lambda c, f=func: f("skype", **c.all_opts()), "providers"),
+        ("providers-list", lambda c, f=func: f(["twilio", "skype"], **c.all_opts()), "providers"),
+        ("providers-int", lambda c, f=func: f(5, **c.all_opts()), "providers"),
+        ("since", lambda c, f=func: f(since="nope", **c.all_opts()), "since"),
+        ("credentials-malformed", lambda c, f=func: f(["twilio"], **c.all_opts(credentials={"twilio": {"bogus": 1}})), "credentials"),
+        ("credentials-missing-field", lambda c, f=func: f(["plivo"], **c.all_opts(credentials={"plivo": {"auth_id": "MA" + "A" * 18}})), "credentials"),
+        ("credentials-unknown-provider", lambda c, f=func: f(["twilio"], **c.all_opts(credentials={"twilio": TWILIO, "skype": {}})), "credentials"),
+        ("credentials-wrong-class", lambda c, f=func: f(["plivo"], **c.all_opts(credentials={"plivo": TWILIO})), "credentials"),
+        ("base_url-mapping-empty", lambda c, f=func: f(["zoom"], **c.all_opts(base_url={"zoom": ""})), "base_url"),
+        ("base_url-mapping-typo", lambda c, f=func: f(["zoom"], **c.all_opts(base_url={"zoom": "https://a.b", "zoon": "x"})), "base_url"),
+        ("max_concurrency-0-one-provider", lambda c, f=func: f(["twilio"], max_concurrency=0, **c.all_opts()), "max_concurrency"),
+        ("store", lambda c, f=func: f(["twilio"], store="s", **c.all_opts()), "store"),
+    ]:  # fmt: skip
+        case(f"{name}-{label}", parameter, call)
+case(
+    "load_with_status-warn",
+    "warn",
+    lambda c: ra.load_with_status(["twilio"], warn="no", **c.all_opts()),
+)
+
+# --- the store ---------------------------------------------------------------------------------
+
+for label, call, parameter in [
+    ("Store-empty", lambda c: ra.Store(""), "path"),
+    ("Store-blank", lambda c: ra.Store("   "), "path"),
+    ("Store-int", lambda c: ra.Store(5), "path"),  # type: ignore[arg-type]
+    ("Store-file", lambda c: ra.Store(c.tmp / "file.txt"), "path"),
+    ("Store-overlap", lambda c: ra.Store(c.tmp, overlap=dt.timedelta(days=-1)), "overlap"),
+    ("Store-overlap-int", lambda c: ra.Store(c.tmp, overlap=3), "overlap"),  # type: ignore[arg-type]
+    ("scan-skype", lambda c: ra.Store(c.tmp).scan("skype"), "providers"),
+    ("scan-int", lambda c: ra.Store(c.tmp).scan(5), "providers"),  # type: ignore[arg-type]
+    ("read-skype", lambda c: ra.Store(c.tmp).read(["twilio", "skype"]), "providers"),
+    ("files-skype", lambda c: ra.Store(c.tmp).files("skype"), "provider"),
+    ("newest-skype", lambda c: ra.Store(c.tmp).newest("skype"), "provider"),
+    ("newest-kind", lambda c: ra.Store(c.tmp).newest("twilio", kind="song"), "kind"),
+    ("refresh-skype", lambda c: ra.Store(c.tmp).refresh("skype", **c.all_opts()), "providers"),
+    ("refresh-since", lambda c: ra.Store(c.tmp).refresh(["twilio"], since="x", **c.all_opts()), "since"),
+    ("refresh-order", lambda c: ra.Store(c.tmp).refresh(["twilio"], since="2026-02-01", until="2026-01-01", **c.all_opts()), "since/until"),
+    ("refresh-max_concurrency", lambda c: ra.Store(c.tmp).refresh(["twilio", "zoom"], max_concurrency=0, **c.all_opts()), "max_concurrency"),
+    ("refresh-credentials", lambda c: ra.Store(c.tmp).refresh(["twilio", "zoom"], **c.all_opts(credentials={"twilio": TWILIO, "zoom": {"api_key": "k"}})), "credentials"),
+    ("refresh-base_url", lambda c: ra.Store(c.tmp).refresh(["zoom"], **c.all_opts(base_url="")), "base_url"),
+    ("refresh-timeout", lambda c: ra.Store(c.tmp).refresh(["plivo"], timeout=-1, **c.all_opts()), "timeout"),
+]:  # fmt: skip
+    case(label, parameter, call)
+
+# --- media and archive -------------------------------------------------------------------------
+
+MEDIA = pl.DataFrame(
+    {
+        "provider": ["twilio"],
+        "recording_id": [RT],
+        "media_url": [f"https://video.twilio.com/v1/Recordings/{RT}/Media"],
+        "container": ["mka"],
+        "status": ["completed"],
+    }
+)
+
+
+def media(c: Ctx, frame: Any = MEDIA, dest: Any = None, **kwargs: Any) -> Any:
+    options = {"credentials": TWILIO, "transport": c.transport} | kwargs
+    return ra.download_media(frame, c.tmp / "m" if dest is None else dest, **options)
+
+
+for label, call, parameter in [
+    ("dest-empty", lambda c: media(c, dest=""), "dest"),
+    ("dest-none", lambda c: ra.download_media(MEDIA, None, transport=c.transport), "dest"),  # type: ignore[arg-type]
+    ("dest-int", lambda c: media(c, dest=5), "dest"),
+    ("dest-file", lambda c: media(c, dest=c.tmp / "file.txt"), "dest"),
+    ("timeout--1", lambda c: media(c, timeout=-1), "timeout"),
+    ("timeout-0", lambda c: media(c, timeout=0), "timeout"),
+    ("timeout-str", lambda c: media(c, timeout="x"), "timeout"),
+    ("retry-str", lambda c: media(c, retry="x"), "retry"),
+    ("max_concurrency-0", lambda c: media(c, max_concurrency=0), "max_concurrency"),
+    ("max_concurrency-str", lambda c: media(c, max_concurrency="2"), "max_concurrency"),
+    ("progress-str", lambda c: media(c, progress="yes"), "progress"),
+    ("transport-str", lambda c: media(c, transport="x"), "transport"),
+    ("base_url-empty", lambda c: media(c, base_url=""), "base_url"),
+    ("base_url-ftp", lambda c: media(c, base_url="ftp://x"), "base_url"),
+    ("base_url-mapping", lambda c: media(c, base_url={"twilio": "nope"}), "base_url"),
+    ("base_url-typo", lambda c: media(c, base_url={"twilio": "https://a.b", "twillio": "x"}), "base_url"),
+    ("credentials-int", lambda c: media(c, credentials=5), "credentials"),
+    ("credentials-malformed", lambda c: media(c, credentials={"twilio": {"bogus": 1}}), "credentials"),
+    ("credentials-fields", lambda c: media(c, credentials={"account_sid": "AC1"}), "credentials"),
+    ("frame-str", lambda c: media(c, frame="frame.parquet"), "frame"),
+    ("frame-no-media_url", lambda c: media(c, frame=MEDIA.drop("media_url")), "frame"),
+    ("frame-no-provider", lambda c: media(c, frame=MEDIA.drop("provider")), "frame"),
+    ("frame-list-ids", lambda c: media(c, frame=MEDIA.with_columns(recording_id=pl.lit([1, 2]))), "frame"),
+    ("archive-out-empty", lambda c: ra.archive_twilio("", **c.opts("twilio")), "out"),
+    ("archive-out-none", lambda c: ra.archive_twilio(None, **c.opts("twilio")), "out"),  # type: ignore[arg-type]
+    ("archive-out-file", lambda c: ra.archive_twilio(c.tmp / "file.txt", **c.opts("twilio")), "out"),
+    ("archive-media", lambda c: ra.archive_twilio(c.tmp / "a", media="yes", **c.opts("twilio")), "media"),
+    ("archive-since", lambda c: ra.archive_twilio(c.tmp / "a", since="x", **c.opts("twilio")), "since"),
+    ("archive-base_url", lambda c: ra.archive_twilio(c.tmp / "a", **c.opts("twilio", base_url="")), "base_url"),
+    ("archive-max_concurrency", lambda c: ra.archive_twilio(c.tmp / "a", **c.opts("twilio", max_concurrency=0)), "max_concurrency"),
+    ("archive-credentials", lambda c: ra.archive_twilio(c.tmp / "a", **c.opts("twilio", credentials={"x": 1})), "credentials"),
+]:  # fmt: skip
+    case(f"download_media-{label}" if not label.startswith("archive") else label, parameter, call)
+
+# --- helpers, charts, report, explorer, demo -------------------------------------------------
+
+for label, call, parameter in [
+    ("summarize-by-nope", lambda c: ra.summarize(FRAME, by="nope"), "by"),
+    ("summarize-by-list", lambda c: ra.summarize(FRAME, by=["provider", "nope"]), "by"),
+    ("summarize-by-int", lambda c: ra.summarize(FRAME, by=5), "by"),  # type: ignore[arg-type]
+    ("summarize-df", lambda c: ra.summarize("df"), "df"),  # type: ignore[type-var]
+    ("summarize-failed", lambda c: ra.summarize(FRAME, failed="failed"), "failed"),
+    ("summarize-rates", lambda c: ra.summarize(FRAME, rates={"twilio": -1}), "rates"),
+    ("trend-by", lambda c: ra.trend(FRAME, by="nope"), "by"),
+    ("trend-every", lambda c: ra.trend(FRAME, every="fortnight"), "every"),
+    ("trend-df", lambda c: ra.trend(5), "df"),  # type: ignore[type-var]
+    ("storage_growth-by", lambda c: ra.storage_growth(FRAME, by="nope"), "by"),
+    ("storage_growth-every", lambda c: ra.storage_growth(FRAME, every="x"), "every"),
+    ("cost_summary-by", lambda c: ra.cost_summary(FRAME, by="nope"), "by"),
+    ("duration_percentiles-by", lambda c: ra.duration_percentiles(FRAME, by="nope"), "by"),
+    ("duration_percentiles-q", lambda c: ra.duration_percentiles(FRAME, quantiles=[2]), "quantiles"),
+    ("parse_size", lambda c: ra.parse_size("lots"), "size"),
+    ("size_human-decimals", lambda c: ra.size_human("size_bytes", decimals=-1), "decimals"),
+    ("bucket_labels", lambda c: ra.bucket_labels([3, 1]), "edges"),
+    ("storage_rates", lambda c: ra.storage_rates({"twilio": "x"}), "rates"),  # type: ignore[dict-item]
+    ("top_groups-group", lambda c: charts.top_groups_chart(FRAME, group="nope"), "group"),
+    ("top_groups-metric", lambda c: charts.top_groups_chart(FRAME, metric="x"), "metric"),  # type: ignore[arg-type]
+    ("top_groups-n", lambda c: charts.top_groups_chart(FRAME, n=0), "n"),
+    ("codec_mix-column", lambda c: charts.codec_mix_chart(FRAME, column="nope"), "column"),
+    ("codec_mix-metric", lambda c: charts.codec_mix_chart(FRAME, metric="x"), "metric"),  # type: ignore[arg-type]
+    ("duration_histogram-bins", lambda c: charts.duration_histogram(FRAME, bins_per_decade=0), "bins_per_decade"),
+    ("size_duration-bins", lambda c: charts.size_duration_chart(FRAME, bins_per_decade=99), "bins_per_decade"),
+    ("save_chart-format", lambda c: charts.save_chart(charts.status_chart(FRAME), c.tmp / "x.xyz"), "format"),
+    ("report-path-empty", lambda c: ra.report(FRAME, ""), "path"),
+    ("report-path-dir", lambda c: ra.report(FRAME, c.tmp), "path"),
+    ("report-title", lambda c: ra.report_html(FRAME, title=5), "title"),  # type: ignore[arg-type]
+    ("report-every", lambda c: ra.report_html(FRAME, every="x"), "every"),
+    ("report-df", lambda c: ra.report_html("df"), "df"),  # type: ignore[arg-type]
+    ("explore-df", lambda c: ra.explore("df"), "df"),  # type: ignore[arg-type]
+    ("explore-df-missing", lambda c: ra.explore(FRAME.drop("codec")), "df"),
+    ("explore-debounce-neg", lambda c: ra.explore(FRAME, debounce=-1), "debounce"),
+    ("explore-debounce-str", lambda c: ra.explore(FRAME, debounce="x"), "debounce"),  # type: ignore[arg-type]
+    ("explore-renderer", lambda c: ra.explore(FRAME, renderer="x"), "renderer"),  # type: ignore[arg-type]
+    ("explore-since", lambda c: ra.explore(FRAME, since="nope"), "since"),
+    ("explore-until", lambda c: ra.explore(FRAME, until="nope"), "until"),
+    ("explore-since-after-until", lambda c: ra.explore(FRAME, since="2026-02-01", until="2026-01-01"), "until"),
+    ("explore-loader", lambda c: ra.explore(FRAME, loader=5), "loader"),  # type: ignore[arg-type]
+    ("Explorer-preview_rows", lambda c: ra.Explorer(FRAME, preview_rows=-1), "preview_rows"),
+    ("Explorer-tabs", lambda c: ra.Explorer(FRAME, tabs=5), "tabs"),  # type: ignore[arg-type]
+    ("FilterPanel-df", lambda c: ra.FilterPanel(None), "df"),  # type: ignore[arg-type]
+    ("FilterPanel-debounce", lambda c: ra.FilterPanel(FRAME, debounce=-2), "debounce"),
+    ("demo-size", lambda c: ra.demo(size=0), "size"),
+    ("demo-seed", lambda c: ra.demo(seed="x"), "seed"),  # type: ignore[arg-type]
+    ("RetryPolicy-max_retries", lambda c: ra.RetryPolicy(max_retries="3"), "retry.max_retries"),  # type: ignore[arg-type]
+    ("RetryPolicy-backoff", lambda c: ra.RetryPolicy(backoff_cap=-1), "retry.backoff_cap"),
+]:  # fmt: skip
+    case(label, parameter, call)
+
+for chart in ("duration_histogram", "duration_boxplot", "status_chart", "storage_chart",
+              "volume_chart", "cost_chart", "overview_chart", "top_groups_chart"):  # fmt: skip
+    builder = getattr(charts, chart)
+    case(f"{chart}-by", "by", lambda c, f=builder: f(FRAME, by="nope"))
+    case(f"{chart}-by-int", "by", lambda c, f=builder: f(FRAME, by=5))
+for chart in ("duration_histogram", "duration_boxplot", "status_chart", "storage_chart",
+              "volume_chart", "codec_mix_chart", "cost_chart", "overview_chart",
+              "top_groups_chart", "size_duration_chart"):  # fmt: skip
+    builder = getattr(charts, chart)
+    case(f"{chart}-df", "df", lambda c, f=builder: f("df"))
+    case(f"{chart}-df-missing", "df", lambda c, f=builder: f(pl.DataFrame({"a": [1]})))
+for chart in ("storage_chart", "volume_chart", "codec_mix_chart", "cost_chart", "overview_chart"):
+    builder = getattr(charts, chart)
+    case(f"{chart}-every", "every", lambda c, f=builder: f(FRAME, every="x"))
+
+
+# --- the runner ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ctx, list[str]]]:
+    requests: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(str(request.url))
+        return httpx.Response(500, json={"message": "no request may be made"})
+
+    async def network(self: Any, request: httpx.Request) -> httpx.Response:
+        requests.append(str(request.url))
+        raise httpx.ConnectError("no network in this test", request=request)
+
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", network)
+    for name in (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "PLIVO_AUTH_ID",
+        "ZOOM_VIDEOSDK_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    yield Ctx(httpx.MockTransport(handler), tmp_path), requests
+
+
+def test_the_table_is_large() -> None:
+    assert len(CASES) > 400
+
+
+@pytest.mark.filterwarnings("ignore::recanalytics.LoadWarning")
+@pytest.mark.parametrize(("call", "parameter"), CASES)
+def test_bad_input_raises_config_error_naming_it_before_any_request(
+    call: Case, parameter: str, ctx: tuple[Ctx, list[str]]
+) -> None:
+    context, requests = ctx
+    with pytest.raises(ra.ConfigError) as info:
+        call(context)
+    assert isinstance(info.value, ValueError)
+    assert info.value.parameter == parameter, str(info.value)
+    assert parameter in str(info.value)
+    assert info.value.expected  # the accepted form, in words
+    assert requests == []
+    for secret in ("twilio-secret-value", "plivo-secret-value", "zoom-secret-value"):
+        assert secret not in str(info.value)

@@ -1,0 +1,439 @@
+"""A hostile server and a tampered frame: credentials stay home, secrets stay out of every sink,
+and names from data never become paths outside the destination."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from tests.conftest import FAST_RETRY
+
+HOST = "https://api.hostile.test"
+EVIL = "https://evil.test"
+RT = "RT" + "a" * 32
+UUID = "6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e"
+CREDENTIALS: dict[str, ra.Credentials] = {
+    "twilio": ra.TwilioCredentials(account_sid="AC" + "1" * 32, auth_token="tw+secret/value=="),
+    "plivo": ra.PlivoCredentials(auth_id="MA" + "B" * 18, auth_token="plivo secret&value"),
+    "zoom": ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom/secret+value"),
+    "signalwire": ra.SignalWireCredentials(project_id=UUID, api_token="sw:secret?v", space="ex"),
+}
+LOADERS: dict[str, Callable[..., pl.DataFrame]] = {
+    "twilio": ra.load_twilio_recordings,
+    "plivo": ra.load_plivo_recordings,
+    "zoom": ra.load_zoom_recordings,
+    "signalwire": ra.load_signalwire_recordings,
+}
+PERIOD = {"since": "2026-01-01", "until": "2026-02-01"}
+
+
+def echo_forms(request: httpx.Request, provider: str) -> list[str]:
+    """Every form of the credential this request carried, as a hostile server might echo it."""
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    forms = [credential, credential.rstrip("="), quote(credential, safe="")]
+    if scheme.lower() == "basic":
+        decoded = base64.b64decode(credential).decode()
+        secret = decoded.partition(":")[2]
+        forms += [decoded, quote_plus(decoded), secret, quote(secret, safe=""), quote_plus(secret)]
+    elif scheme.lower() == "bearer":
+        forms.append(credential.rsplit(".", 1)[-1])  # the JWT's signature alone
+    forms += CREDENTIALS[provider].secrets()
+    return [f for f in forms if f]
+
+
+class Echo:
+    """A server that answers 503 then 401 (or a page), each echoing the request's credential."""
+
+    def __init__(self, provider: str, mode: str = "error") -> None:
+        self.provider = provider
+        self.mode = mode
+        self.forms: set[str] = set()
+        self.requests: list[httpx.Request] = []
+        self.transport = httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        forms = echo_forms(request, self.provider) if "authorization" in request.headers else []
+        self.forms.update(forms)
+        echo = " | ".join(forms) or "no credential"
+        if self.mode == "page":
+            return httpx.Response(200, json=page(self.provider, request, echo))
+        if len(self.requests) % 2:
+            reason = echo.encode("latin-1", "replace")
+            return httpx.Response(503, extensions={"reason_phrase": reason})
+        body = {"message": f"bad credential {echo}", "code": echo, "more_info": echo}
+        return httpx.Response(401, json=body)
+
+    def assert_clean(self, *texts: str) -> None:
+        assert self.forms, "the server saw no credential"
+        for text in texts:
+            for form in self.forms:
+                assert form not in text, f"{form!r} leaked"
+
+
+def page(provider: str, request: httpx.Request, echo: str) -> dict[str, Any]:
+    """One page of each API with the echo in text fields."""
+    if provider == "twilio":
+        key = "compositions" if "Compositions" in request.url.path else "recordings"
+        record = {"sid": RT, "track_name": echo, "status": "completed", "room_sid": echo,
+                  "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{HOST}/{echo}"}}  # fmt: skip
+        return {key: [record], "meta": {"next_page_url": None, "key": key}}
+    if provider == "plivo":
+        record = {"recording_id": "r-1", "conference_name": echo, "call_uuid": echo,
+                  "add_time": "2026-01-05 10:00:00+00:00", "recording_url": f"{HOST}/{echo}"}  # fmt: skip
+        return {"meta": {"total_count": 1, "limit": 20, "offset": 0, "next": None},
+                "objects": [record]}  # fmt: skip
+    if provider == "zoom":
+        file = {"id": "f-1", "file_type": "MP4", "download_url": f"{HOST}/rec/{echo}",
+                "recording_start": "2026-01-05T10:00:00Z", "status": echo}  # fmt: skip
+        session = {"session_id": "s-1", "session_name": echo, "start_time": "2026-01-05T10:00:00Z",
+                   "recording_files": [file]}  # fmt: skip
+        return {"sessions": [session], "next_page_token": ""}
+    record = {"sid": UUID, "account_sid": UUID, "call_sid": echo, "status": echo,
+              "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}  # fmt: skip
+    return {"recordings": [record], "next_page_uri": None}
+
+
+def chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def exception_text(exc: BaseException) -> str:
+    parts = ["".join(traceback.format_exception(exc))]
+    for link in chain(exc):
+        parts += [str(link), repr(link), *(str(v) for v in vars(link).values())]
+    return "\n".join(parts)
+
+
+def text_of(frame: pl.DataFrame) -> str:
+    return frame.select(pl.col(pl.String, pl.Categorical, pl.Enum).cast(pl.String)).write_csv()
+
+
+def options(provider: str, echo: Echo, **extra: Any) -> dict[str, Any]:
+    return {
+        "credentials": CREDENTIALS[provider],
+        "base_url": HOST,
+        "transport": echo.transport,
+        "retry": FAST_RETRY,
+    } | extra
+
+
+PROVIDERS = list(CREDENTIALS)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_echoed_credentials_reach_no_exception_log_or_progress(
+    provider: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    echo = Echo(provider)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ra.AuthError) as info:
+        LOADERS[provider](**options(provider, echo, progress=True), **PERIOD)
+    out = capsys.readouterr()
+    assert "retry" in caplog.text  # the retry log did record the 503
+    echo.assert_clean(exception_text(info.value), caplog.text, out.out, out.err)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_echoed_credentials_reach_no_status_warning_or_store_file(
+    provider: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    echo = Echo(provider)
+    caplog.set_level(logging.DEBUG)
+    kwargs = {
+        "credentials": {provider: CREDENTIALS[provider]},
+        "base_url": HOST,
+        "transport": echo.transport,
+        "retry": FAST_RETRY,
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = ra.load_with_status([provider], **PERIOD, **kwargs)
+        store = ra.Store(tmp_path / "store")
+        report = store.refresh([provider], **PERIOD, **kwargs)
+    assert result.status[provider].state == "failed" and report.errors
+    files = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    echo.assert_clean(
+        result.status[provider].error,
+        result.status_frame().write_csv(),
+        str(report.errors),
+        "\n".join(str(w.message) for w in caught),
+        caplog.text,
+        files.decode("latin-1"),
+    )
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_credentials_echoed_into_records_are_scrubbed_from_frames_and_files(
+    provider: str, tmp_path: Path
+) -> None:
+    echo = Echo(provider, mode="page")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.LoadWarning)
+        unified = LOADERS[provider](**options(provider, echo), **PERIOD)
+        raw = LOADERS[provider](**options(provider, echo, raw=True), **PERIOD)
+        store = ra.Store(tmp_path / "store")
+        store.refresh(
+            [provider],
+            **PERIOD,
+            credentials={provider: CREDENTIALS[provider]},
+            base_url=HOST,
+            transport=echo.transport,
+        )
+    assert unified.height >= 1 and "REDACTED" in text_of(unified)
+    files = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    stored = store.read()
+    assert stored.height >= 1
+    echo.assert_clean(text_of(unified), text_of(raw), text_of(stored), files.decode("latin-1"))
+
+
+def test_credentials_echoed_into_records_reach_no_archive_file(tmp_path: Path) -> None:
+    echo = Echo("twilio", mode="page")
+    out = tmp_path / "archive"
+    ra.archive_twilio(out, media=True, **options("twilio", echo), **PERIOD)
+    texts = [p.read_bytes().decode("latin-1") for p in out.rglob("*") if p.is_file()]
+    texts += [text_of(pl.read_parquet(p)) for p in out.glob("*.parquet")]
+    assert (out / "media.csv").exists() and len(texts) > 6
+    assert "REDACTED" in text_of(pl.read_parquet(out / "recordings.parquet"))
+    echo.assert_clean(*texts)
+
+
+@pytest.mark.parametrize("provider", ["twilio", "zoom"])
+def test_echoed_credentials_reach_no_media_result(provider: str, tmp_path: Path) -> None:
+    echo = Echo(provider)
+    frame = pl.DataFrame(
+        {
+            "provider": [provider],
+            "recording_id": ["r1"],
+            "media_url": [f"{HOST}/media/r1"],
+            "container": ["mp4"],
+            "status": ["completed"],
+        }
+    )
+    result = ra.download_media(frame, tmp_path, **options(provider, echo))
+    assert result["status"].to_list() == ["failed"]
+    echo.assert_clean(result.write_csv())
+
+
+# --- credentials go to the provider's own origins only ---------------------------------------
+
+
+class Recorder:
+    """Serves media (and Twilio's redirect_to); records who got which Authorization header."""
+
+    def __init__(self, redirect: str | None = None) -> None:
+        self.seen: list[tuple[str, bool]] = []
+        self.redirect = redirect
+        self.transport = httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append((request.url.host, "authorization" in request.headers))
+        if self.redirect and request.url.host != httpx.URL(self.redirect).host:
+            if request.url.path.endswith("/Media"):
+                return httpx.Response(200, json={"redirect_to": self.redirect})
+            return httpx.Response(302, headers={"Location": self.redirect})
+        return httpx.Response(200, content=b"media bytes")
+
+    def hosts_with_credentials(self) -> set[str]:
+        return {host for host, authed in self.seen if authed}
+
+
+def one_row(provider: str, url: str, recording_id: str = "r1") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "provider": [provider],
+            "recording_id": [recording_id],
+            "media_url": [url],
+            "container": ["wav"],
+            "status": ["completed"],
+        }
+    )
+
+
+FOREIGN = [
+    f"{EVIL}/v1/Recordings/{RT}/Media",
+    "https://video.twilio.com.evil.test/v1/Recordings/x/Media",
+    "http://video.twilio.com/v1/Recordings/x/Media",  # the right host, but in clear text
+    "https://zoom.us.evil.test/rec/download/x",
+    "https://api.hostile.test:8443/rec/download/x",  # another port of the given base_url
+]
+
+
+@pytest.mark.parametrize("url", FOREIGN)
+@pytest.mark.parametrize("provider", ["twilio", "zoom"])
+def test_a_frame_cannot_send_credentials_to_a_foreign_host(
+    provider: str, url: str, tmp_path: Path
+) -> None:
+    server = Recorder()
+    result = ra.download_media(
+        one_row(provider, url),
+        tmp_path,
+        credentials=CREDENTIALS[provider],
+        base_url=HOST,
+        transport=server.transport,
+    )
+    assert result["status"].to_list() == ["unavailable"]
+    assert "credentials are never sent there" in result["error"][0]
+    assert server.seen == []
+
+
+@pytest.mark.parametrize("provider", ["plivo", "signalwire"])
+def test_public_media_on_any_host_is_fetched_without_credentials(
+    provider: str, tmp_path: Path
+) -> None:
+    server = Recorder()
+    result = ra.download_media(
+        one_row(provider, f"{EVIL}/r1.wav"),
+        tmp_path,
+        credentials={provider: CREDENTIALS[provider]},
+        transport=server.transport,
+    )
+    assert result["status"].to_list() == ["downloaded"]
+    assert server.seen == [("evil.test", False)]
+
+
+@pytest.mark.parametrize(
+    ("provider", "url"),
+    [
+        ("twilio", f"https://video.twilio.com/v1/Recordings/{RT}/Media"),
+        ("zoom", "https://zoom.us/rec/download/abc"),
+        ("zoom", "https://us02web.zoom.us/rec/download/abc"),
+        ("zoom", "https://api.zoom.us/v2/videosdk/recordings/download/abc"),
+        ("twilio", f"{HOST}/v1/Recordings/{RT}/Media"),
+    ],
+)
+def test_own_hosts_get_credentials_and_their_redirects_do_not(
+    provider: str, url: str, tmp_path: Path
+) -> None:
+    server = Recorder(redirect=f"{EVIL}/storage/file?Signature=abc")
+    result = ra.download_media(
+        one_row(provider, url),
+        tmp_path,
+        credentials=CREDENTIALS[provider],
+        base_url=HOST,
+        transport=server.transport,
+    )
+    assert result["status"].to_list() == ["downloaded"], result["error"][0]
+    assert server.hosts_with_credentials() == {httpx.URL(url).host}
+    assert ("evil.test", False) in server.seen
+
+
+def test_a_next_page_on_a_foreign_host_gets_no_credentials() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, "authorization" in request.headers))
+        if request.url.host == "evil.test":
+            return httpx.Response(401, json={"message": "who are you"})
+        meta = {"next_page_url": f"{EVIL}/v1/Recordings?Page=1", "key": "recordings"}
+        return httpx.Response(200, json={"recordings": [{"sid": RT}], "meta": meta})
+
+    with pytest.raises(ra.AuthError):
+        ra.load_twilio_recordings(
+            credentials=CREDENTIALS["twilio"],
+            base_url=HOST,
+            transport=httpx.MockTransport(handle),
+            max_concurrency=1,
+        )
+    assert ("evil.test", False) in seen and ("evil.test", True) not in seen
+    assert ("api.hostile.test", True) in seen
+
+
+# --- names from data never become paths ------------------------------------------------------
+
+HOSTILE_IDS = [
+    "a/b",
+    "a_b",
+    "a_b--c14cddc033f64b9d",  # looks like the safe form of a/b: must still get its own file
+    "../../outside",
+    "..",
+    ".hidden",
+    "/etc/passwd",
+    "C:\\Windows\\x",
+    "x" * 400,
+    "x" * 401,
+    "spaces and ünïcödé",
+    "nul\x00byte",
+    "",
+]
+
+
+def test_hostile_ids_and_containers_stay_inside_dest_and_never_share_a_file(
+    tmp_path: Path,
+) -> None:
+    served: dict[str, bytes] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=served[str(request.url)])
+
+    rows = []
+    containers = ["../../x", "mka/../../y", ".", "wav", None, "../" * 5 + "etc"]
+    for i, recording_id in enumerate(HOSTILE_IDS):
+        url = f"https://media.plivo.com/r{i}.wav"
+        served[url] = f"bytes of {recording_id!r}".encode()
+        rows.append(("plivo", recording_id, url, containers[i % len(containers)], "completed"))
+    rows.append(("../signalwire", "evil", "https://x.test/e.wav", "wav", "completed"))
+    frame = pl.DataFrame(
+        rows, schema=["provider", "recording_id", "media_url", "container", "status"], orient="row"
+    )
+    dest = tmp_path / "dest"
+    for _ in range(2):  # the second run finds every file complete
+        result = ra.download_media(frame, dest, transport=httpx.MockTransport(handle))
+        rows_out = result.head(len(HOSTILE_IDS))
+        assert set(rows_out["status"]) <= {"downloaded", "skipped"}
+        paths = [Path(p) for p in rows_out["path"]]
+        assert len(set(paths)) == len(paths)
+        for path, recording_id in zip(paths, HOSTILE_IDS, strict=True):
+            assert path.resolve().is_relative_to(dest.resolve())
+            assert path.parent == dest / "plivo"
+            assert not path.name.startswith(".") and len(path.name) <= 130
+            assert path.suffix in (".wav", ".bin")
+            assert path.read_bytes() == f"bytes of {recording_id!r}".encode()
+    assert result["status"][-1] == "unavailable"  # an unknown provider
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(p.resolve().is_relative_to(dest.resolve()) for p in written)
+    assert len(written) == len(HOSTILE_IDS)
+
+
+def test_the_same_recording_twice_is_downloaded_once(tmp_path: Path) -> None:
+    count = 0
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        nonlocal count
+        count += 1
+        return httpx.Response(200, content=b"once")
+
+    frame = pl.concat([one_row("plivo", "https://media.plivo.com/r.wav")] * 3)
+    result = ra.download_media(frame, tmp_path, transport=httpx.MockTransport(handle))
+    assert result["status"].to_list() == ["downloaded", "skipped", "skipped"]
+    assert count == 1 and len(set(result["path"])) == 1
+    assert result["sha256"].n_unique() == 1
+
+
+def test_media_files_and_folders_are_private(tmp_path: Path) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"private")
+
+    result = ra.download_media(
+        one_row("plivo", "https://media.plivo.com/r.wav"),
+        tmp_path / "media",
+        transport=httpx.MockTransport(handle),
+    )
+    path = Path(result["path"][0])
+    assert path.stat().st_mode & 0o077 == 0
+    assert path.parent.stat().st_mode & 0o077 == 0
