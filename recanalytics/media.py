@@ -240,6 +240,7 @@ async def adownload_media(
     retry: RetryPolicy | None = None,
     timeout: float = 120.0,
     progress: bool | None = None,
+    verify: bool = False,
 ) -> pl.DataFrame:
     """Download the media of every row of a unified frame into ``dest``.
 
@@ -257,13 +258,18 @@ async def adownload_media(
         E.g. the in-process sandbox's.
     max_concurrency : int, default 4
         Downloads in flight.
+    verify : bool, default False
+        Then decode every file and compare it with the row's metadata
+        (:func:`~recanalytics.probe_media` + :func:`~recanalytics.verify_media`; needs the
+        ``media`` extra): adds ``verified`` (True, False, or null where no file is expected)
+        and ``problems``.
 
     Returns
     -------
     polars.DataFrame
         One row per input row: provider, recording_id, path, bytes, sha256, status
         (``downloaded``, ``resumed``, ``skipped`` — already complete —, ``unavailable``,
-        ``failed``) and error.
+        ``failed``) and error (and ``verified``, ``problems`` with ``verify=True``).
 
     Examples
     --------
@@ -279,6 +285,12 @@ async def adownload_media(
         or max_concurrency < 1
     ):
         raise ConfigError("max_concurrency", "an integer >= 1", max_concurrency)
+    if not isinstance(verify, bool):
+        raise ConfigError("verify", "True or False", verify)
+    if verify:
+        from recanalytics.probe import _import_av
+
+        _import_av()  # fail before downloading anything when PyAV is missing
     rows = (
         frame.lazy()
         .select(
@@ -338,7 +350,30 @@ async def adownload_media(
         await downloader.aclose()
         if bar is not None:
             bar.close()
-    return pl.DataFrame(results, schema=RESULT_SCHEMA)
+    result = pl.DataFrame(results, schema=RESULT_SCHEMA)
+    if verify:
+        result = await asyncio.to_thread(_with_verification, frame, result)
+    return result
+
+
+def _with_verification(frame: pl.DataFrame | pl.LazyFrame, result: pl.DataFrame) -> pl.DataFrame:
+    from recanalytics.probe import probe_media
+    from recanalytics.verify import verify_media
+
+    check = verify_media(frame, probe_media(result, decode=True))
+    outcome = check.files.select(
+        pl.col("provider").cast(pl.String),
+        "recording_id",
+        pl.col("ok").alias("verified"),
+        "problems",
+    ).unique(["provider", "recording_id"], keep="last")
+    return result.join(
+        outcome,
+        on=["provider", "recording_id"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
 
 
 download_media = syncify(adownload_media, "download_media")
