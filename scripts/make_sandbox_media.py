@@ -87,7 +87,9 @@ def tone(samples: int, rate: int, channels: int, start: int) -> av.AudioFrame:
         t = n / rate
         level = 0.3 * (0.6 + 0.4 * math.sin(2 * math.pi * 0.5 * t))
         values.extend([int(32767 * level * math.sin(2 * math.pi * 440 * t))] * channels)
-    frame = av.AudioFrame(format="s16", layout="stereo" if channels == 2 else "mono", samples=samples)
+    frame = av.AudioFrame(
+        format="s16", layout="stereo" if channels == 2 else "mono", samples=samples
+    )
     frame.planes[0].update(values.tobytes())
     return frame
 
@@ -98,7 +100,9 @@ def picture(index: int) -> av.VideoFrame:
     rows = bytearray()
     for y in range(height):
         for x in range(width):
-            rows += bytes(((x * 255 // width + index * 8) % 256, (y * 255 // height + index * 4) % 256, 128))
+            rows += bytes(
+                ((x * 255 // width + index * 8) % 256, (y * 255 // height + index * 4) % 256, 128)
+            )
     frame = av.VideoFrame(width, height, "rgb24")
     frame.planes[0].update(bytes(rows))
     return frame
