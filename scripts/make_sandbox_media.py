@@ -17,14 +17,13 @@ truncated copy still opens and its index shows what is missing.
 from __future__ import annotations
 
 import argparse
+import array
 import json
 import math
+import struct
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-
-import array
-import struct
 
 import av
 
