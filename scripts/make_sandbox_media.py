@@ -6,7 +6,8 @@ Run from the repository root (needs the ``media`` extra, i.e. PyAV)::
 
 The files land in ``recanalytics/sandbox/media/`` and are committed, so the sandbox serves real
 media on a core install without PyAV, and the bytes a test downloads never depend on the FFmpeg
-build on the machine. One file per format a provider serves; each lasts a whole number of
+build on the machine. Muxers run with ``fflags=+bitexact`` (no random UIDs), so a rerun with the
+same PyAV writes the same bytes. One file per format a provider serves; each lasts a whole number of
 seconds (Twilio reports whole seconds) and is a few KiB (the folder stays well under 1 MB).
 FFmpeg's Matroska muxer refuses mu-law (PCMU) and data tracks, which Twilio records in MKA, so
 those two are written by a small EBML writer below (``A_MS/ACM`` with a WAVEFORMATEX header, as
@@ -108,7 +109,10 @@ def picture(index: int) -> av.VideoFrame:
 
 
 def write_av(path: Path, fmt: str, seconds: int, streams: list[tuple[str, str, dict[str, Any]]]):
-    options = {"movflags": "+faststart"} if fmt in ("mp4", "ipod") else {}
+    # bitexact: no random UIDs or version strings, so a rerun writes the same bytes.
+    options = {"fflags": "+bitexact"}
+    if fmt in ("mp4", "ipod"):
+        options["movflags"] = "+faststart"
     with av.open(str(path), "w", format=fmt, options=options) as out:
         made: list[tuple[str, Any, dict[str, Any]]] = []
         for kind, codec, opts in streams:
