@@ -5,14 +5,17 @@ Run from the repository root (needs the ``media`` extra, i.e. PyAV)::
     .venv/bin/python scripts/make_sandbox_media.py
 
 The files land in ``recanalytics/sandbox/media/`` and are committed, so the sandbox serves real
-media on a core install without PyAV, and the bytes a test downloads never depend on the FFmpeg
-build on the machine. Muxers run with ``fflags=+bitexact`` (no random UIDs), so a rerun with the
-same PyAV writes the same bytes. One file per format a provider serves; each lasts a whole number of
-seconds (Twilio reports whole seconds) and is a few KiB (the folder stays well under 1 MB).
+media on a core install without PyAV, and the bytes a test downloads never depend on the
+FFmpeg build on the machine. Muxers run with ``fflags=+bitexact`` (no random UIDs), so a rerun
+with the same PyAV writes the same bytes. One file per format a provider serves; each lasts a
+whole number of seconds (Twilio reports whole seconds) and is a few KiB (the folder stays well
+under 1 MB).
+
 FFmpeg's Matroska muxer refuses mu-law (PCMU) and data tracks, which Twilio records in MKA, so
 those two are written by a small EBML writer below (``A_MS/ACM`` with a WAVEFORMATEX header, as
-FFmpeg itself reads mu-law in Matroska, and ``S_TEXT/UTF8`` for data messages). MP4 files are written with ``faststart`` (index first), as streaming services serve them, so a
-truncated copy still opens and its index shows what is missing.
+FFmpeg itself reads mu-law in Matroska, and ``S_TEXT/UTF8`` for data messages). MP4 files are
+written with ``faststart`` (index first), as streaming services serve them, so a truncated copy
+still opens and its index shows what is missing.
 """
 
 from __future__ import annotations
