@@ -92,12 +92,22 @@ def _from_path(path: Path) -> _Target:
     return _Target(path, provider, path.stem)
 
 
+def shown(value: Any) -> Any:
+    """A frame named by its columns in an error message, rather than printed whole."""
+    if isinstance(value, pl.DataFrame | pl.LazyFrame):
+        columns = value.collect_schema().names()
+        return f"a {type(value).__name__} with columns {columns}"
+    return value
+
+
 def _targets(source: Any) -> list[_Target]:
     if isinstance(source, pl.LazyFrame):
         source = source.collect()
     if isinstance(source, pl.DataFrame):
         if "path" not in source.columns:
-            raise ConfigError("source", "a frame with a 'path' column (download_media's)", source)
+            raise ConfigError(
+                "source", "a frame with a 'path' column (download_media's)", shown(source)
+            )
         frame = source.select(
             pl.col("path").cast(pl.String),
             (pl.col("provider") if "provider" in source.columns else pl.lit(None))
@@ -110,7 +120,9 @@ def _targets(source: Any) -> list[_Target]:
         targets = []
         for path, provider, recording_id in frame.iter_rows():
             if path is None:
-                raise ConfigError("source", "a frame whose 'path' column has no nulls", source)
+                raise ConfigError(
+                    "source", "a frame whose 'path' column has no nulls", shown(source)
+                )
             found = _from_path(Path(path))
             targets.append(
                 _Target(found.path, provider or found.provider, recording_id or found.recording_id)
@@ -217,6 +229,12 @@ def _wav_declared(head: bytes, size: int) -> float | None:
     return None
 
 
+def _media_type(audio: bool, video: bool, still: bool) -> str:
+    if still:
+        return "image"
+    return "video" if video else "audio" if audio else "data"
+
+
 def _seconds(value: Any, time_base: Any) -> float | None:
     if value is None or time_base is None:
         return None
@@ -264,13 +282,7 @@ def _probe_media(
         row.update(
             format=fmt,
             container=_container_name(fmt, head, video is not None and not still),
-            media_type="image"
-            if still
-            else "video"
-            if video is not None
-            else "audio"
-            if audio is not None
-            else "data",
+            media_type=_media_type(audio is not None, video is not None, still),
         )
         if audio is not None:
             context = audio.codec_context

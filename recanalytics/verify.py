@@ -16,6 +16,7 @@ import polars as pl
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.codecs import codec_normalized, container_normalized
 from recanalytics.media import UNAVAILABLE
+from recanalytics.probe import PROBE_SCHEMA, shown
 
 __all__ = ["PROBLEMS", "MediaVerification", "fill_from_media", "verify_media"]
 
@@ -84,6 +85,36 @@ def _tolerance(value: Any, name: str) -> float:
     return float(value)
 
 
+RECORDING_COLUMNS: Final = (
+    "provider",
+    "recording_id",
+    "media_type",
+    "status",
+    "media_url",
+    "duration",
+    "codec",
+    "container",
+    "size_bytes",
+)
+
+
+def _columns(frame: Any, name: str, needed: tuple[str, ...], form: str) -> pl.LazyFrame:
+    if not isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        raise ConfigError(name, form, frame)
+    lazy = frame.lazy()
+    missing = [c for c in needed if c not in lazy.collect_schema().names()]
+    if missing:
+        raise ConfigError(name, f"{form} (missing columns: {', '.join(missing)})", shown(frame))
+    return lazy
+
+
+def _frames(recordings: Any, probed: Any) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    return (
+        _columns(recordings, "recordings", RECORDING_COLUMNS, "a unified recordings frame"),
+        _columns(probed, "probed", tuple(PROBE_SCHEMA.names()), "the frame probe_media returns"),
+    )
+
+
 def verify_media(
     recordings: pl.DataFrame | pl.LazyFrame,
     probed: pl.DataFrame | pl.LazyFrame,
@@ -125,6 +156,7 @@ def verify_media(
     """
     absolute = _tolerance(tolerance, "tolerance")
     relative = _tolerance(relative_tolerance, "relative_tolerance")
+    recordings, probed = _frames(recordings, probed)
     # Joined on the provider as text (probe_media's is text, the unified frame's an Enum);
     # the recordings' own column is what comes out.
     meta = recordings.lazy().select(
@@ -263,7 +295,7 @@ def fill_from_media(
     >>> files = ra.probe_media(ra.download_media(plivo, "media", transport=box.transport))
     >>> ra.fill_from_media(plivo, files).select("size_bytes", "size_bytes_source")
     """
-    frame = recordings.lazy()
+    frame, probed = _frames(recordings, probed)
     columns = frame.collect_schema().names()
     file_values = (
         probed.lazy()

@@ -101,6 +101,10 @@ def test_clean_files_verify_ok_and_missing_files_are_reported(
     assert gone.files.filter("expected")["problems"].to_list()[0] == ["missing"]
     with pytest.raises(ra.ConfigError, match="tolerance"):
         ra.verify_media(clean, probed, tolerance=-1)
+    with pytest.raises(ra.ConfigError, match="probed"):
+        ra.verify_media(clean, downloaded)  # the download result, not the probe
+    with pytest.raises(ra.ConfigError, match=r"recordings.*size_bytes"):
+        ra.fill_from_media(clean.drop("size_bytes"), probed)
 
 
 def test_a_tolerance_wider_than_the_planted_offset_accepts_it(
