@@ -46,6 +46,7 @@ from recanalytics.load import (
 )
 from recanalytics.media import adownload_media, download_media
 from recanalytics.options import LoadOptions
+from recanalytics.probe import probe_media
 from recanalytics.providers.plivo import (
     aget_plivo_recording,
     aload_plivo_recordings,
@@ -80,6 +81,7 @@ from recanalytics.report import report, report_html
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
 from recanalytics.store import RefreshReport, Store, UpsertReport
 from recanalytics.sync import run_sync
+from recanalytics.verify import MediaVerification, fill_from_media, verify_media
 from recanalytics.widgets import Explorer, FilterPanel, explore
 
 # --- helpers (issue 4) ---
@@ -155,6 +157,7 @@ __all__ = [
     "LoadOptions",
     "LoadResult",
     "LoadWarning",
+    "MediaVerification",
     "NotFoundError",
     "PaginationError",
     "PlivoCredentials",
@@ -217,6 +220,7 @@ __all__ = [
     "estimate_bitrate",
     "explore",
     "fill_bitrate",
+    "fill_from_media",
     "get_plivo_recording",
     "get_signalwire_recording",
     "get_twilio_composition",
@@ -233,6 +237,7 @@ __all__ = [
     "normalize_codec",
     "normalize_container",
     "parse_size",
+    "probe_media",
     "report",
     "report_html",
     "run_sync",
@@ -242,4 +247,5 @@ __all__ = [
     "storage_rates",
     "summarize",
     "trend",
+    "verify_media",
 ]

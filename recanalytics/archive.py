@@ -18,16 +18,20 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.errors import ConfigError
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
+from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.twilio import TWILIO, aload_twilio_recordings
 from recanalytics.providers.twilio_compositions import aload_twilio_compositions
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
+from recanalytics.verify import verify_media
 from recanalytics.windows import WhenLike, parse_range
 
 MANIFEST = "manifest.json"
+VERIFICATION = "verification.parquet"
 
 
 def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
@@ -63,6 +67,7 @@ async def aarchive_twilio(
     out: str | os.PathLike[str],
     *,
     media: bool = False,
+    verify: bool = False,
     since: WhenLike | None = None,
     until: WhenLike | None = None,
     **options: Any,
@@ -75,6 +80,11 @@ async def aarchive_twilio(
         The archive folder (created; existing files are replaced).
     media : bool, default False
         Also download every available media file (resumable: run again to finish).
+    verify : bool, default False
+        With ``media``: decode every file and compare it with its metadata
+        (:func:`~recanalytics.verify_media`; needs the ``media`` extra). The per-file outcome
+        goes to ``verification.parquet``, the totals and a one-line ``verdict`` to the
+        manifest's ``verification``.
     since, until : optional
         Default: everything from 2015-01-01 (Twilio Video's launch) until now.
     **options
@@ -87,11 +97,17 @@ async def aarchive_twilio(
 
     Examples
     --------
-    >>> manifest = await ra.aarchive_twilio("twilio-archive", media=True)
+    >>> manifest = await ra.aarchive_twilio("twilio-archive", media=True, verify=True)
     >>> manifest["tracks"]["recordings"], manifest["compositions"]["recordings"]
+    >>> manifest["verification"]["verdict"]
     """
     root = validate.folder(out, "out")
     validate.boolean(media, "media")
+    validate.boolean(verify, "verify")
+    if verify and not media:
+        raise ConfigError("verify", "used together with media=True", verify)
+    if verify:
+        _import_av()  # fail before loading anything when PyAV is missing
     start, end = parse_range(since, until)
     start = start or FIRST_RUN_SINCE
     resolve(TWILIO, options)  # every loader option checked before the folder or any request
@@ -135,6 +151,11 @@ async def aarchive_twilio(
             "files": {str(s): int(n) for s, n in counts.iter_rows()},
             "bytes": int(result["bytes"].sum() or 0),
         }
+        if verify:
+            probed = await asyncio.to_thread(probe_media, result, decode=True)
+            check = verify_media(unified, probed)
+            private_write(root / VERIFICATION, check.files.write_parquet)
+            manifest["verification"] = {"verdict": check.verdict, **check.totals}
     manifest["files"] = {
         str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
         for path in sorted(root.rglob("*"))

@@ -311,6 +311,7 @@ async def adownload_media(
     retry: RetryPolicy | None = None,
     timeout: float = 120.0,
     progress: bool | None = None,
+    verify: bool = False,
 ) -> pl.DataFrame:
     """Download the media of every row of a unified frame into ``dest``.
 
@@ -341,13 +342,19 @@ async def adownload_media(
         Seconds per request.
     progress : bool, optional
         A progress bar (default: on in a notebook).
+    verify : bool, default False
+        Then decode every file and compare it with the row's metadata
+        (:func:`~recanalytics.probe_media` + :func:`~recanalytics.verify_media`; needs the
+        ``media`` extra): adds ``verified`` (True, False, or null where no file is expected)
+        and ``problems``.
 
     Returns
     -------
     polars.DataFrame
         One row per input row: provider, recording_id, path, bytes, sha256, status
         (``downloaded``, ``resumed``, ``skipped`` — already complete, or the same recording as
-        an earlier row —, ``unavailable``, ``failed``) and error.
+        an earlier row —, ``unavailable``, ``failed``) and error (and ``verified``,
+        ``problems`` with ``verify=True``).
 
     Examples
     --------
@@ -366,6 +373,12 @@ async def adownload_media(
     known = {p for p in rows["provider"].drop_nulls().unique() if p in PROVIDERS}
     creds, missing = _credentials(known, credentials)
     scopes = _scopes(creds, base_url)
+    if not isinstance(verify, bool):
+        raise ConfigError("verify", "True or False", verify)
+    if verify:
+        from recanalytics.probe import _import_av
+
+        _import_av()  # fail before downloading anything when PyAV is missing
     results: list[Any] = []
     tasks: list[tuple[int, _Job]] = []
     first_of: dict[Path, int] = {}
@@ -425,7 +438,30 @@ async def adownload_media(
     for index, first in copies:
         # The same recording twice: one download, and this row says where it is.
         results[index] = results[first] | {"status": "skipped"}
-    return pl.DataFrame(results, schema=RESULT_SCHEMA)
+    result = pl.DataFrame(results, schema=RESULT_SCHEMA)
+    if verify:
+        result = await asyncio.to_thread(_with_verification, frame, result)
+    return result
+
+
+def _with_verification(frame: pl.DataFrame | pl.LazyFrame, result: pl.DataFrame) -> pl.DataFrame:
+    from recanalytics.probe import probe_media
+    from recanalytics.verify import verify_media
+
+    check = verify_media(frame, probe_media(result, decode=True))
+    outcome = check.files.select(
+        pl.col("provider").cast(pl.String),
+        "recording_id",
+        pl.col("ok").alias("verified"),
+        "problems",
+    ).unique(["provider", "recording_id"], keep="last")
+    return result.join(
+        outcome,
+        on=["provider", "recording_id"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
 
 
 def _unavailable(

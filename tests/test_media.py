@@ -63,7 +63,7 @@ def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_pa
     df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(2)
     first, second = df["recording_id"].to_list()
     container = df["container"][0]
-    full = media_bytes(f"twilio/{first}.{container}")
+    full = media_bytes(f"twilio/{first}.{container}", box["twilio"].tracks_by_sid[first].media)
     target = tmp_path / "twilio" / f"{first}.{container}"
     target.parent.mkdir(parents=True)
     target.with_name(target.name + ".part").write_bytes(full[:1000])

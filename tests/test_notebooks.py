@@ -41,6 +41,7 @@ EXPECTED = {
     "04-explorer.ipynb",
     "05-ad-hoc-queries.ipynb",
     "06-twilio-video-archive.ipynb",
+    "07-media-check.ipynb",
 }
 RENDERED = "02-storage-trends"  # the notebook opened in the browser: many kinds of chart
 CREDENTIAL_CLASSES = (

@@ -318,7 +318,7 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
             return_exceptions=True,
         )
     failures = [o for o in outcomes if isinstance(o, BaseException)]
-    return finish_load(endpoint, ctx, spec, harvest, failures)
+    return finish_load(endpoint, ctx, spec, harvest, failures, session)
 
 
 def finish_load(
@@ -327,9 +327,10 @@ def finish_load(
     spec: RecordSpec,
     harvest: Sequence[PageBatch],
     failures: Sequence[BaseException],
+    session: Session,
 ) -> pl.DataFrame:
-    """Every query's rows in one de-duplicated frame; or, if any query failed, its error
-    raised with that frame in ``partial``."""
+    """Every query's rows in one de-duplicated frame, scrubbed of the session's secrets; or, if
+    any query failed, its error raised with that frame in ``partial``."""
     frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
     raw = redact_frame(raw, session.secrets)

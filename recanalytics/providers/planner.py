@@ -180,4 +180,4 @@ async def collect_spread(
 
         outcomes = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
     failures = [o for o in outcomes if isinstance(o, BaseException)]
-    return finish_load(endpoint, ctx, spec, harvest, failures)
+    return finish_load(endpoint, ctx, spec, harvest, failures, session)

@@ -12,6 +12,9 @@ Examples
 300
 >>> with box.serve() as server:                       # real HTTP on 127.0.0.1
 ...     df = ra.load_twilio_recordings(**box.options("twilio", base_url=server.url))
+>>> checked = Sandbox(seed=7, size=100, small_media=True)  # metadata that fits the media
+>>> checked.planted_media().columns
+['provider', 'recording_id', 'fault']
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
+
+import polars as pl
 
 from recanalytics.credentials import Credentials
 from recanalytics.providers.registry import credentials_class
@@ -33,6 +38,7 @@ from recanalytics.sandbox.core import (
     SandboxResponse,
 )
 from recanalytics.sandbox.serve import SandboxServer, SandboxTransport
+from recanalytics.schema import SCHEMA
 
 IN_PROCESS_URL = "http://sandbox.invalid"
 
@@ -80,6 +86,12 @@ class Sandbox:
     emulator_options : mapping, optional
         Per-provider emulator settings, e.g. ``{"plivo": {"paging": "cursor"}}`` (Plivo's
         ``offset``, ``cursor`` or ``hybrid`` paging).
+    small_media : bool
+        Every recording lasts as long as, and is as large as, the small real file the storage
+        host serves for it (a few seconds), except for planted faults listed by
+        :meth:`planted_media`: truncated files, durations 10 s off, Twilio tracks reporting the
+        other codec. Default False: the dataset keeps realistic durations and sizes (hours,
+        GiB), and the files served are the same short ones.
     """
 
     def __init__(
@@ -95,8 +107,11 @@ class Sandbox:
         anomalies: Anomalies | None = None,
         providers: list[str] | None = None,
         emulator_options: Mapping[str, Mapping[str, Any]] | None = None,
+        small_media: bool = False,
     ) -> None:
-        self.config = DataConfig(seed=seed, size=size, start=start, end=end)
+        self.config = DataConfig(
+            seed=seed, size=size, start=start, end=end, small_media=small_media
+        )
         settings = emulator_options or {}
         self.emulators: dict[str, Any] = {
             name: cls(self.config, **settings.get(name, {}))
@@ -126,6 +141,24 @@ class Sandbox:
     def requests(self) -> int:
         """Requests answered so far (all providers)."""
         return self.app.requests["total"]
+
+    def planted_media(self) -> pl.DataFrame:
+        """The faults planted on media files with ``small_media=True`` (none otherwise).
+
+        One row per recording: ``provider``, ``recording_id`` and ``fault`` (``truncated``,
+        ``duration`` or ``codec``), whatever the recording's status.
+        """
+        rows = [
+            (name, recording_id, fault)
+            for name, emulator in self.emulators.items()
+            for recording_id, fault in sorted(emulator.planted.items())
+        ]
+        return pl.DataFrame(
+            rows,
+            # The unified frame's dtypes, so it joins the loaded recordings as it is.
+            schema={"provider": SCHEMA["provider"], "recording_id": pl.String, "fault": pl.String},
+            orient="row",
+        )
 
     def credentials(self, provider: str) -> Credentials:
         """The credentials the sandbox accepts for ``provider``."""

@@ -27,12 +27,15 @@ DEFAULT_END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 @dataclass(frozen=True)
 class DataConfig:
     """What the synthetic dataset looks like: ``size`` Twilio track recordings (the other
-    endpoints scale with it) created between ``start`` and ``end``, all derived from ``seed``."""
+    endpoints scale with it) created between ``start`` and ``end``, all derived from ``seed``.
+    ``small_media``: recordings report the duration and size of the small file the storage host
+    serves for them, with planted faults (see :mod:`recanalytics.sandbox.storage`)."""
 
     seed: int = 7
     size: int = 2000
     start: dt.datetime = DEFAULT_START
     end: dt.datetime = DEFAULT_END
+    small_media: bool = False
 
     def rng(self, name: str) -> random.Random:
         # One independent stream per provider, so adding a provider leaves the others unchanged.

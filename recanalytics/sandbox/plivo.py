@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
     TimeIndex,
@@ -90,13 +91,34 @@ class Recording:
     duration_ms: int
     start_ms: int
     numbers_as_numbers: bool  # odd but legal: some records carry numbers, not strings
+    cut: bool = False  # storage serves a truncated copy (small_media faults)
 
     @property
     def key(self) -> int:
         return micros(self.add_time)
 
+    @property
+    def media(self) -> str:
+        """The storage host's file: mono telephony audio."""
+        return "mono.wav" if self.recording_format == "wav" else "mono.mp3"
+
     def storage_days(self, now: dt.datetime) -> int:
         return max(1, (now - self.add_time).days)  # the documented minimum is 1
+
+
+def use_small_media(records: list[Recording]) -> dict[str, str]:
+    """Durations of the files the storage host serves, with planted faults (by id)."""
+    planted: dict[str, str] = {}
+    for r in records:
+        r.duration_ms = storage.media_seconds(r.media) * 1000
+        fault = storage.planted_fault(NAME, r.recording_id)
+        if fault == "truncated":
+            r.cut = True
+        elif fault == "duration":
+            r.duration_ms += storage.DURATION_FAULT_SECONDS * 1000
+        if fault in ("truncated", "duration"):
+            planted[r.recording_id] = fault
+    return planted
 
 
 def micros(moment: dt.datetime) -> int:
@@ -194,6 +216,7 @@ class PlivoEmulator:
         self.config = config
         self.now = config.end
         records = generate(config)
+        self.planted = use_small_media(records) if config.small_media else {}
         self.recordings = TimeIndex(records, key=lambda r: r.key)
         self.by_id = {r.recording_id: r for r in records}
 
@@ -256,7 +279,9 @@ class PlivoEmulator:
             "recording_start_ms": decimal(r.start_ms),
             "recording_type": r.recording_type,
             # Plivo serves media from its storage host; the sandbox's storage route stands in.
-            "recording_url": signed_url(origin, f"plivo/{r.recording_id}.{r.recording_format}"),
+            "recording_url": signed_url(
+                origin, f"plivo/{r.recording_id}.{r.recording_format}", r.media, cut=r.cut
+            ),
             "resource_uri": f"/v1/Account/{AUTH_ID}/Recording/{r.recording_id}/",
             # Rounded up to whole minutes, in seconds (under 60 s becomes 60), as documented.
             "rounded_recording_duration": str(60 * max(1, math.ceil(r.duration_ms / 60000))),

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
     TimeIndex,
@@ -50,12 +51,6 @@ PRICE_PER_MINUTE = 0.0025
 
 SOURCES_CALL = ("DialVerb", "OutBoundApi", "Trunking", "RecordVerb", "StartCallRecordingApi")
 SOURCES_CONFERENCE = ("Conference", "StartConferenceRecording")
-# A WAV header and a few silent samples, an MP3 frame header: enough to tell the bodies apart.
-WAV = (
-    b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00@\x1f\x00\x00\x80>\x00\x00"
-    b"\x02\x00\x10\x00data\x00\x00\x00\x00"
-)
-MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00"
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -91,10 +86,32 @@ class Recording:
     channels: int
     trim: str
     error_code: str | None
+    cut: bool = False  # the media is served truncated (small_media faults)
 
     @property
     def key(self) -> float:
         return self.created.timestamp()
+
+    def media(self, ext: str) -> str:
+        """The storage host's file for ``.wav`` (the default) or ``.mp3``, by channel count."""
+        return f"{'stereo' if self.channels == 2 else 'mono'}.{'mp3' if ext == 'mp3' else 'wav'}"
+
+
+def use_small_media(records: list[Recording]) -> dict[str, str]:
+    """Durations of the files served (WAV and MP3 last as long), with planted faults (by sid)."""
+    planted: dict[str, str] = {}
+    for r in records:
+        if r.duration is None or r.status == "absent":
+            continue
+        r.duration = storage.media_seconds(r.media("wav"))
+        fault = storage.planted_fault(NAME, r.sid)
+        if fault == "truncated":
+            r.cut = True
+        elif fault == "duration":
+            r.duration += storage.DURATION_FAULT_SECONDS
+        if fault in ("truncated", "duration"):
+            planted[r.sid] = fault
+    return planted
 
 
 def generate(config: DataConfig) -> list[Recording]:
@@ -163,6 +180,7 @@ class SignalWireEmulator:
     def __init__(self, config: DataConfig) -> None:
         self.config = config
         records = generate(config)
+        self.planted = use_small_media(records) if config.small_media else {}
         self.recordings = TimeIndex(records, key=lambda r: r.key)
         self.by_sid = {r.sid: r for r in records}
         self.inclusive_dates = False
@@ -334,8 +352,12 @@ class SignalWireEmulator:
         return SandboxResponse.json(200, self.recording_json(recording))
 
     def get_media(self, request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
-        if match["account"] != PROJECT_ID or match["sid"] not in self.by_sid:
+        recording = self.by_sid.get(match["sid"])
+        if match["account"] != PROJECT_ID or recording is None:
             return error(404, "The requested resource was not found")
-        if match["ext"] == "mp3":
-            return SandboxResponse(200, MP3, {"Content-Type": "audio/mpeg"})
-        return SandboxResponse(200, WAV, {"Content-Type": "audio/x-wav"})
+        ext = match["ext"] or "wav"
+        body = storage.media_bytes(
+            f"{NAME}/{recording.sid}.{ext}", recording.media(ext), cut=recording.cut
+        )
+        kind = "audio/mpeg" if ext == "mp3" else "audio/x-wav"
+        return SandboxResponse(200, body, {"Content-Type": kind})

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
     TimeIndex,
@@ -66,10 +67,22 @@ class Track:
     status: str
     offset: int
     deleted: dt.datetime | None
+    cut: bool = False  # storage serves a truncated copy (small_media faults)
+    served_codec: str | None = None  # the file's codec where the metadata reports another
 
     @property
     def key(self) -> float:
         return self.created.timestamp()
+
+    @property
+    def media(self) -> str:
+        """The storage host's file for this track (by its real codec)."""
+        if self.kind == "data":
+            return "data.mka"
+        codec = (self.served_codec or self.codec).lower()
+        if self.kind == "video":
+            return "h264.mkv" if codec == "h264" else "vp8.mkv"
+        return "pcmu.mka" if codec == "pcmu" else "opus.mka"
 
 
 @dataclass
@@ -174,10 +187,54 @@ class Composition:
     completed: dt.datetime | None
     deleted: dt.datetime | None
     status_callback: str | None
+    cut: bool = False
 
     @property
     def key(self) -> float:
         return self.created.timestamp()
+
+    @property
+    def media(self) -> str:
+        """The storage host's file: WebM is VP8 + Opus, MP4 H.264 + AAC; no layout, no video."""
+        if self.format == "webm":
+            return "opus.webm" if not self.layout else "vp8-opus.webm"
+        return "aac.mp4" if not self.layout else "h264-aac.mp4"
+
+
+# The codec a planted codec fault reports instead of the real one.
+OTHER_CODEC = {"opus": "PCMU", "pcmu": "OPUS", "vp8": "H264", "h264": "VP8"}
+
+
+def use_small_media(tracks: list[Track], compositions: list[Composition]) -> dict[str, str]:
+    """Durations and sizes of the files the storage host serves, with planted faults; returns
+    the faults by sid."""
+    planted: dict[str, str] = {}
+    for t in tracks:
+        seconds = storage.media_seconds(t.media)
+        t.duration, t.size = seconds, (0 if t.status == "failed" else storage.media_size(t.media))
+        fault = storage.planted_fault(NAME, t.sid) if t.kind != "data" else None
+        if fault == "truncated":
+            t.cut = True
+        elif fault == "duration":
+            t.duration = seconds + storage.DURATION_FAULT_SECONDS
+        elif fault == "codec":
+            t.served_codec, t.codec = t.codec, OTHER_CODEC[t.codec.lower()]
+        if fault:
+            planted[t.sid] = fault
+    for c in compositions:
+        if c.status not in ("completed", "deleted"):
+            continue
+        seconds = storage.media_seconds(c.media)
+        c.duration, c.size = seconds, storage.media_size(c.media)
+        c.bitrate = round(c.size * 8 / seconds / 1000) if c.bitrate else 0
+        fault = storage.planted_fault(NAME, c.sid)
+        if fault == "truncated":
+            c.cut = True
+        elif fault == "duration":
+            c.duration = seconds + storage.DURATION_FAULT_SECONDS
+        if fault in ("truncated", "duration"):
+            planted[c.sid] = fault
+    return planted
 
 
 def region(sources: list[str], **overrides: Any) -> dict[str, Any]:
@@ -305,9 +362,10 @@ class TwilioEmulator:
 
     def __init__(self, config: DataConfig) -> None:
         self.rooms, tracks = generate(config)
+        compositions = generate_compositions(config, self.rooms)
+        self.planted = use_small_media(tracks, compositions) if config.small_media else {}
         self.tracks = TimeIndex(tracks, key=lambda t: t.key)
         self.tracks_by_sid = {t.sid: t for t in tracks}
-        compositions = generate_compositions(config, self.rooms)
         self.compositions = TimeIndex(compositions, key=lambda c: c.key)
         self.compositions_by_sid = {c.sid: c for c in compositions}
 
@@ -376,9 +434,8 @@ class TwilioEmulator:
         if found is None or found.status != "completed":
             return error(404, f"The requested resource /{match['what']}/{sid}/Media was not found")
         ext = found.container if isinstance(found, Track) else found.format
-        return SandboxResponse.json(
-            200, {"redirect_to": signed_url(request.origin, f"twilio/{sid}.{ext}")}
-        )
+        url = signed_url(request.origin, f"twilio/{sid}.{ext}", found.media, cut=found.cut)
+        return SandboxResponse.json(200, {"redirect_to": url})
 
     def track_json(self, t: Track, origin: str) -> dict[str, Any]:
         url = f"{origin}/v1/Recordings/{t.sid}"

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
     TimeIndex,
@@ -83,6 +84,28 @@ class ZoomFile:
     deleted: dt.datetime | None = None
     user_id: str | None = None
     user_name: str | None = None
+    cut: bool = False  # storage serves a truncated copy (small_media faults)
+
+    @property
+    def media(self) -> str:
+        """The storage host's file for this file type."""
+        if self.file_type == "MP4" and (self.recording_type or "").lower() == "audio_only":
+            return "aac.mp4"
+        return MEDIA_BY_FILE_TYPE.get(self.file_type, "timeline.json")
+
+
+# The storage host's file for each Zoom file type (an audio_only MP4 has no video).
+MEDIA_BY_FILE_TYPE = {
+    "MP4": "h264-aac.mp4",
+    "M4A": "aac.m4a",
+    "TRANSCRIPT": "transcript.vtt",
+    "CC": "transcript.vtt",
+    "CHAT": "chat.txt",
+    "TIMELINE": "timeline.json",
+    "CHAT_MESSAGE": "timeline.json",
+    "CSV": "poll.csv",
+    "TB": "thumbnail.jpg",
+}
 
 
 @dataclass
@@ -259,6 +282,28 @@ def generate(config: DataConfig) -> list[ZoomSession]:
     return sessions
 
 
+def use_small_media(sessions: list[ZoomSession]) -> dict[str, str]:
+    """Each file lasts as long as, and is as large as, the file the storage host serves, with
+    faults planted on some audio and video files; returns the faults by file id."""
+    planted: dict[str, str] = {}
+    for session in sessions:
+        for f in session.files:
+            seconds = storage.media_seconds(f.media)
+            f.end = f.start + dt.timedelta(seconds=seconds)
+            if f.size is not None:
+                f.size = storage.media_size(f.media)
+            if f.id is None or f.file_type not in ("MP4", "M4A"):
+                continue
+            fault = storage.planted_fault(NAME, f.id)
+            if fault == "truncated":
+                f.cut = True
+            elif fault == "duration":
+                f.end += dt.timedelta(seconds=storage.DURATION_FAULT_SECONDS)
+            if fault in ("truncated", "duration"):
+                planted[f.id] = fault
+    return planted
+
+
 def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -272,6 +317,7 @@ class ZoomEmulator:
 
     def __init__(self, config: DataConfig) -> None:
         self.sessions = generate(config)
+        self.planted = use_small_media(self.sessions) if config.small_media else {}
         self.index = TimeIndex(self.sessions, key=lambda s: s.sort_key)
         self.by_id = {s.session_id: s for s in self.sessions}
         self.downloads = {
@@ -498,5 +544,7 @@ class ZoomEmulator:
         if found is None:
             return error(404, "File does not exist.")
         ext = (found.extension or found.file_type or "bin").lower()
-        target = signed_url(request.origin, f"zoom/{match['key']}.{ext}")
+        target = signed_url(
+            request.origin, f"zoom/{match['key']}.{ext}", found.media, cut=found.cut
+        )
         return SandboxResponse(302, b"", {"Location": target})

@@ -1,0 +1,152 @@
+"""probe_media on the sandbox's real files, cut copies, non-media and missing paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.probe import PROBE_SCHEMA
+from recanalytics.sandbox import storage
+
+MEDIA = storage.MEDIA_DIR
+
+# shipped file -> (container, audio codec, video codec, sample rate, channels)
+EXPECTED = {
+    "opus.mka": ("mka", "opus", None, 48000, 1),
+    "pcmu.mka": ("mka", "pcmu", None, 8000, 1),
+    "vp8.mkv": ("mkv", None, "vp8", None, None),
+    "h264.mkv": ("mkv", None, "h264", None, None),
+    "h264-aac.mp4": ("mp4", "aac", "h264", 32000, 1),
+    "aac.mp4": ("mp4", "aac", None, 32000, 1),
+    "vp8-opus.webm": ("webm", "opus", "vp8", 48000, 1),
+    "opus.webm": ("webm", "opus", None, 48000, 1),
+    "aac.m4a": ("m4a", "aac", None, 32000, 1),
+    "mono.mp3": ("mp3", "mp3", None, 8000, 1),
+    "stereo.mp3": ("mp3", "mp3", None, 8000, 2),
+    "mono.wav": ("wav", "pcm_s16le", None, 8000, 1),
+    "stereo.wav": ("wav", "pcm_s16le", None, 8000, 2),
+}
+TEXT = {"transcript.vtt": "vtt", "chat.txt": "txt", "timeline.json": "json", "poll.csv": "csv"}
+
+
+@pytest.fixture(scope="module")
+def probed() -> pl.DataFrame:
+    return ra.probe_media(MEDIA).with_columns(
+        name=pl.col("path").map_elements(lambda p: Path(p).name, return_dtype=pl.String)
+    )
+
+
+def test_the_shipped_files_are_small() -> None:
+    assert sum(p.stat().st_size for p in MEDIA.iterdir()) < 1_000_000
+    assert {p.name for p in MEDIA.iterdir()} == set(storage.MEDIA_SECONDS)
+
+
+def test_every_format_is_read_from_the_file(probed: pl.DataFrame) -> None:
+    assert probed.drop("name").schema == PROBE_SCHEMA
+    rows = {r["name"]: r for r in probed.iter_rows(named=True)}
+    for name, (container, audio, video, rate, channels) in EXPECTED.items():
+        row = rows[name]
+        got = (
+            row["container"],
+            row["audio_codec"],
+            row["video_codec"],
+            row["sample_rate"],
+            row["channels"],
+        )
+        assert got == (container, audio, video, rate, channels), name
+        seconds = row["duration"].total_seconds()
+        assert abs(seconds - storage.MEDIA_SECONDS[name]) < 0.1, name
+        assert row["decodable"] is True and row["truncated"] is False and row["error"] is None
+        assert row["bitrate_kbps"] > 0 and row["checked"] == "index"
+        if video:
+            assert (row["width"], row["height"], row["frame_rate"]) == (160, 90, 10.0)
+            assert row["media_type"] == "video"
+        else:
+            assert row["width"] is None and row["media_type"] == "audio"
+    for name, container in TEXT.items():
+        assert (rows[name]["container"], rows[name]["media_type"]) == (container, "text")
+        assert rows[name]["decodable"] is True
+    assert rows["thumbnail.jpg"]["media_type"] == "image"
+    assert rows["data.mka"]["media_type"] == "data"
+
+
+@pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
+def test_cut_copies_are_truncated_in_both_modes(tmp_path: Path, decode: bool) -> None:
+    for name in EXPECTED:
+        body = (MEDIA / name).read_bytes()
+        (tmp_path / name).write_bytes(body[: int(len(body) * storage.CUT_AT)])
+    result = ra.probe_media(tmp_path, decode=decode)
+    assert result.height == len(EXPECTED)
+    assert result["truncated"].to_list() == [True] * len(EXPECTED)
+    assert result["decodable"].to_list() == [False] * len(EXPECTED)
+    assert result["error"].str.contains("ends at").all()
+    assert set(result["checked"]) == {"decode" if decode else "index"}
+
+
+def test_bad_paths_and_non_media_give_rows_not_exceptions(tmp_path: Path) -> None:
+    (tmp_path / "garbage.mp4").write_bytes(b"\x00\x01\x02 not a movie" * 10)
+    (tmp_path / "broken.json").write_text('{"timeline": [', encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9 " * 3 + b"\x00")
+    paths = [
+        tmp_path / "garbage.mp4",
+        tmp_path / "broken.json",
+        tmp_path / "latin1.txt",
+        tmp_path / "nowhere.wav",
+        tmp_path,
+    ]
+    result = ra.probe_media(paths)
+    assert result.height == 5
+    errors = result["error"].to_list()
+    assert errors[0].startswith("not readable as media")
+    assert errors[1].startswith("not valid JSON") and result["container"][1] == "json"
+    assert errors[2].startswith("not readable as media")
+    assert errors[3:] == ["no such file", "not a file"]
+    assert result["decodable"].to_list() == [False, False, False, None, None]
+
+
+def test_download_frame_keeps_provider_and_id(tmp_path: Path) -> None:
+    target = tmp_path / "twilio" / "RT1.mka"
+    target.parent.mkdir()
+    target.write_bytes((MEDIA / "opus.mka").read_bytes())
+    frame = pl.DataFrame(
+        {"provider": ["twilio", "plivo"], "recording_id": ["RT1", "p-2"]}
+    ).with_columns(path=pl.Series([str(target), str(tmp_path / "plivo" / "p-2.mp3")]))
+    result = ra.probe_media(frame, max_workers=2)
+    assert result.select("provider", "recording_id").rows() == [("twilio", "RT1"), ("plivo", "p-2")]
+    assert result["error"].to_list() == [None, "no such file"]
+    # A path laid out like download_media's names its provider and recording id.
+    assert ra.probe_media(target).select("provider", "recording_id").row(0) == ("twilio", "RT1")
+    assert result["duration"][0] == dt.timedelta(milliseconds=4008)
+
+
+def test_bad_arguments_raise_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ra.ConfigError, match="source"):
+        ra.probe_media(42)  # type: ignore[arg-type]
+    with pytest.raises(ra.ConfigError, match="source"):
+        ra.probe_media(pl.DataFrame({"file": ["a"]}))
+    with pytest.raises(ra.ConfigError, match="max_workers"):
+        ra.probe_media(tmp_path, max_workers=0)
+    assert ra.probe_media(tmp_path).height == 0
+    assert ra.probe_media([]).schema == PROBE_SCHEMA
+
+
+def test_missing_pyav_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "av", None)
+    with pytest.raises(ImportError, match=r"recanalytics\[media\]"):
+        ra.probe_media(tmp_path)
+    with pytest.raises(ImportError, match=r"recanalytics\[media\]"):
+        ra.download_media(ra.empty_frame(), tmp_path, verify=True)
+
+
+def test_the_sandbox_serves_media_without_pyav(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "av", None)
+    from recanalytics.sandbox import Sandbox
+
+    box = Sandbox(seed=3, size=20, small_media=True)
+    assert box.planted_media().height > 0
+    assert storage.media_bytes("twilio/RT1.mka", "opus.mka") == (MEDIA / "opus.mka").read_bytes()

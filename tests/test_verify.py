@@ -1,0 +1,199 @@
+"""verify_media and fill_from_media end to end: the sandbox's real files through download_media,
+with every planted fault found and nothing else flagged; the archive verifying itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.cli import main
+from recanalytics.sandbox import Sandbox
+
+FAST = {"rate_limit": 1000.0}
+KEYS = ["provider", "recording_id"]
+# fault planted by the sandbox -> the problems verify_media must report for it
+REPORTED = {
+    "truncated": {"truncated", "size_differs"},
+    "duration": {"duration_off"},
+    "codec": {"codec_differs"},
+}
+
+
+@pytest.fixture(scope="module")
+def box() -> Sandbox:
+    return Sandbox(seed=8, size=120, small_media=True)
+
+
+@pytest.fixture(scope="module")
+def recordings(box: Sandbox) -> pl.DataFrame:
+    period = {"since": box.config.start, "until": box.config.end}
+    return pl.concat(
+        [
+            ra.load_twilio_recordings(**box.options("twilio")),
+            ra.load_twilio_compositions(**box.options("twilio")),
+            ra.load_plivo_recordings(**period, **box.options("plivo"), **FAST),
+            ra.load_zoom_recordings(**period, **box.options("zoom"), **FAST),
+            ra.load_signalwire_recordings(**period, **box.options("signalwire")),
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def downloaded(
+    box: Sandbox, recordings: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> pl.DataFrame:
+    credentials: dict[str, Any] = {name: box.credentials(name) for name in ("twilio", "zoom")}
+    return ra.download_media(
+        recordings,
+        tmp_path_factory.mktemp("media"),
+        credentials=credentials,
+        transport=box.transport,
+        max_concurrency=8,
+    )
+
+
+@pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
+def test_every_planted_fault_is_found_and_nothing_else(
+    box: Sandbox, recordings: pl.DataFrame, downloaded: pl.DataFrame, decode: bool
+) -> None:
+    check = ra.verify_media(recordings, ra.probe_media(downloaded, decode=decode))
+    files = check.files.filter("expected")
+    assert files.height == downloaded.filter(pl.col("status") == "downloaded").height > 100
+    planted = box.planted_media().join(files.select(KEYS), on=KEYS)
+    # Every provider, every fault kind and every format family is exercised.
+    assert set(planted["fault"]) == set(REPORTED)
+    assert set(planted["provider"]) == {"twilio", "plivo", "zoom", "signalwire"}
+    assert {"mka", "mkv", "mp4", "webm", "m4a", "mp3", "wav", "vtt", "txt", "json"} <= set(
+        files["container_file"].drop_nulls()
+    )
+    found = {
+        (p, r): set(problems)
+        for p, r, problems in files.filter(~pl.col("ok")).select(*KEYS, "problems").iter_rows()
+    }
+    wanted = {
+        # Plivo and SignalWire report no size: a cut file differs from nothing.
+        (p, r): REPORTED[fault] - ({"size_differs"} if p in ("plivo", "signalwire") else set())
+        for p, r, fault in planted.iter_rows()
+    }
+    assert found == wanted
+    totals = check.totals
+    assert totals["files"] == files.height and totals["ok"] == files.height - len(wanted)
+    assert totals["missing"] == totals["undecodable"] == totals["container_differs"] == 0
+    assert check.verdict.startswith(f"{files.height} files, {totals['ok']} ok: ")
+    assert f"{totals['truncated']} truncated" in check.verdict and not check.ok
+
+
+def test_clean_files_verify_ok_and_missing_files_are_reported(
+    box: Sandbox, recordings: pl.DataFrame, downloaded: pl.DataFrame
+) -> None:
+    clean = recordings.join(box.planted_media(), on=KEYS, how="anti")
+    probed = ra.probe_media(downloaded)
+    check = ra.verify_media(clean, probed)
+    assert check.ok and check.verdict.endswith("files, all decodable and matching the metadata")
+    assert repr(check).startswith("MediaVerification('")
+    gone = ra.verify_media(clean, probed.head(0))
+    assert gone.totals["missing"] == gone.totals["files"] > 0
+    assert gone.files.filter("expected")["problems"].to_list()[0] == ["missing"]
+    with pytest.raises(ra.ConfigError, match="tolerance"):
+        ra.verify_media(clean, probed, tolerance=-1)
+    with pytest.raises(ra.ConfigError, match="probed"):
+        ra.verify_media(clean, downloaded)  # the download result, not the probe
+    with pytest.raises(ra.ConfigError, match=r"recordings.*size_bytes"):
+        ra.fill_from_media(clean.drop("size_bytes"), probed)
+
+
+def test_a_tolerance_wider_than_the_planted_offset_accepts_it(
+    recordings: pl.DataFrame, downloaded: pl.DataFrame
+) -> None:
+    probed = ra.probe_media(downloaded)
+    assert ra.verify_media(recordings, probed).totals["duration_off"] > 0
+    assert ra.verify_media(recordings, probed, tolerance=11).totals["duration_off"] == 0
+
+
+def test_fill_from_media_fills_only_what_providers_leave_out(
+    box: Sandbox, recordings: pl.DataFrame, downloaded: pl.DataFrame
+) -> None:
+    probed = ra.probe_media(downloaded)
+    filled = ra.fill_from_media(recordings, probed)
+    assert filled.columns[: len(recordings.columns)] == recordings.columns
+    assert filled.height == recordings.height
+    plivo = filled.filter((pl.col("provider") == "plivo") & (pl.col("status") == "completed"))
+    # A file that failed its probe (the planted cut copies) fills nothing.
+    cut = plivo.join(box.planted_media().filter(fault="truncated"), on=KEYS, how="semi")
+    assert cut.height > 0 and cut["size_bytes"].null_count() == cut.height
+    plivo = plivo.join(cut, on=KEYS, how="anti")
+    assert plivo["size_bytes_source"].unique().to_list() == ["media"]
+    assert plivo["channels"].to_list() == [1] * plivo.height
+    assert (plivo["bitrate_kbps"] > 0).all()
+    twilio = filled.filter(pl.col("provider") == "twilio")
+    # Provider values are kept, even where the file disagrees (planted codec faults).
+    assert (
+        twilio["codec"].to_list()
+        == recordings.filter(pl.col("provider") == "twilio")["codec"].to_list()
+    )
+    assert set(twilio["size_bytes_source"].drop_nulls()) == {"provider"}
+    signalwire = filled.filter(
+        (pl.col("provider") == "signalwire") & pl.col("size_bytes").is_not_null()
+    )
+    assert signalwire.height > 0 and set(signalwire["channels_source"]) == {"provider"}
+    unknown = filled.filter(pl.col("size_bytes").is_null())
+    assert unknown.height > 0 and unknown["size_bytes_source"].null_count() == unknown.height
+
+
+def test_download_media_verify_adds_the_outcome(
+    box: Sandbox, recordings: pl.DataFrame, tmp_path: Path
+) -> None:
+    sample = pl.concat(
+        [
+            recordings.join(box.planted_media(), on=KEYS, how="semi").head(4),
+            recordings.filter(pl.col("provider") == "plivo").head(2),
+        ]
+    )
+    result = ra.download_media(
+        sample,
+        tmp_path,
+        credentials={name: box.credentials(name) for name in ("twilio", "zoom")},
+        transport=box.transport,
+        verify=True,
+    )
+    assert result.columns[-2:] == ["verified", "problems"]
+    planted = set(box.planted_media()["recording_id"])
+    for row in result.iter_rows(named=True):
+        assert row["verified"] is (row["recording_id"] not in planted)
+        assert bool(row["problems"]) is (row["recording_id"] in planted)
+    with pytest.raises(ra.ConfigError, match="verify"):
+        ra.download_media(sample, tmp_path, verify="yes")  # type: ignore[arg-type]
+
+
+def test_archive_verifies_itself(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    box = Sandbox(seed=8, size=60, providers=["twilio"], small_media=True)
+    out = tmp_path / "archive"
+    manifest = ra.archive_twilio(out, media=True, verify=True, **box.options("twilio"))
+    verification = manifest["verification"]
+    files = pl.read_parquet(out / "verification.parquet")
+    assert verification["files"] == files["expected"].sum() > 0
+    assert (
+        verification["files"] - verification["ok"]
+        == box.planted_media().join(files.filter("expected").select(KEYS), on=KEYS).height
+    )
+    assert "verification.parquet" in manifest["files"]
+    assert json.loads((out / "manifest.json").read_text())["verification"] == verification
+    with pytest.raises(ra.ConfigError, match="verify"):
+        ra.archive_twilio(out, verify=True, **box.options("twilio"))
+
+    code = main(
+        [
+            *("archive", "twilio", "--out", str(tmp_path / "cli")),
+            *("--sandbox", "--size", "40", "--media", "--verify", "--quiet"),
+        ]
+    )
+    text = capsys.readouterr().out
+    line = next(line for line in text.splitlines() if line.startswith("verification: "))
+    assert " files, " in line and (code == 0) is line.endswith("matching the metadata")
+    assert (tmp_path / "cli" / "verification.parquet").is_file()
+    assert main(["archive", "twilio", "--out", str(tmp_path / "x"), "--sandbox", "--verify"]) == 2
