@@ -92,6 +92,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         latency=args.latency,
         rate_limits=args.rate_limits,
         faults=faults,
+        skew=args.skew,
     )
     server = box.serve(args.port)
     print(f"recanalytics sandbox listening on {server.url}  (Ctrl-C stops it)")
@@ -240,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     box.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped")
     box.add_argument("--truncate-rate", type=float, default=0.0, help="share of bodies cut short")
+    box.add_argument(
+        "--skew",
+        type=float,
+        default=0.6,
+        help="how creation times crowd towards the dataset's end; smaller is more crowded "
+        "(0.03: about four in five rows in the last month; default: %(default)s)",
+    )
     box.set_defaults(func=cmd_sandbox)
 
     load = sub.add_parser(

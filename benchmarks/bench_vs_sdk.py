@@ -1,0 +1,141 @@
+"""recanalytics against the official ``twilio`` SDK, on the same sandbox served over 127.0.0.1.
+
+The sandbox runs in a subprocess (``recanalytics sandbox``), so it does not compete with the
+client for the interpreter, with Twilio's 80 requests/s enforced and a per-request latency.
+For each latency: the SDK's ``client.video.v1.recordings.list(page_size=100)`` into a polars
+frame, then ``ra.load_twilio_recordings`` with a ``since``/``until`` range, with no range, and
+with ``since="2015-01-01"`` (as the archive loads), on an evenly grown dataset and on a skewed
+one (most rows in its last month). The floor is what the rate limit allows: pages ÷ 80 req/s,
+plus one latency.
+
+    pip install -e '.[bench]'     # the official twilio package
+    .venv/bin/python benchmarks/bench_vs_sdk.py                        # 20,000 tracks; 0, 50, 200 ms
+    .venv/bin/python benchmarks/bench_vs_sdk.py --size 5000 --latencies 0.2
+
+This is a benchmark, not a test: numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import recanalytics as ra
+from recanalytics.sandbox.common import DEFAULT_END, DEFAULT_START
+from recanalytics.sandbox.twilio import CREDENTIALS
+
+RATE = 80.0  # Twilio's default REST read limit, enforced by the sandbox with --rate-limits
+SKEWED = 0.03  # about four in five rows in the dataset's last month
+
+
+@contextmanager
+def served(size: int, latency: float, skew: float) -> Iterator[str]:
+    """A sandbox in a subprocess; yields its base URL."""
+    command = [
+        str(Path(sys.executable).with_name("recanalytics")),
+        "sandbox",
+        "--port=0",
+        f"--size={size}",
+        f"--latency={latency}",
+        "--rate-limits",
+        f"--skew={skew}",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "listening on " in line:
+                yield line.split("listening on ")[1].split()[0]
+                break
+        else:
+            raise RuntimeError("the sandbox did not start")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def sdk(url: str) -> pl.DataFrame:
+    from twilio.rest import Client
+
+    client = Client(CREDENTIALS["account_sid"], CREDENTIALS["auth_token"])
+    client.video.base_url = url
+    records = client.video.v1.recordings.list(page_size=100)
+    return pl.DataFrame(
+        [
+            {"sid": r.sid, "status": r.status, "date_created": r.date_created, "size": r.size}
+            for r in records
+        ]
+    )
+
+
+def ra_load(url: str, **kwargs: Any) -> pl.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ra.load_twilio_recordings(
+            base_url=url, credentials=dict(CREDENTIALS), page_size=100, **kwargs
+        )
+
+
+def timed(load: Callable[[], pl.DataFrame]) -> tuple[float, int]:
+    started = time.perf_counter()
+    frame = load()
+    return time.perf_counter() - started, frame.height
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", type=int, default=20_000, help="Twilio track recordings")
+    parser.add_argument(
+        "--latencies", default="0,0.05,0.2", help="seconds per request, comma-separated"
+    )
+    parser.add_argument("--no-sdk", action="store_true", help="skip the SDK runs")
+    args = parser.parse_args()
+
+    cases: list[tuple[str, Callable[[str], pl.DataFrame]]] = [
+        ("ra, since/until", lambda u: ra_load(u, since=DEFAULT_START, until=DEFAULT_END)),
+        ("ra, no range", lambda u: ra_load(u)),
+        ("ra, since 2015", lambda u: ra_load(u, since="2015-01-01")),
+    ]
+    rows = []
+    for latency in (float(x) for x in args.latencies.split(",")):
+        # The SDK pages one by one whatever the spread: its even-data time stands for both.
+        sdk_seconds = None
+        for dataset, skew in (("even", 0.6), ("skewed", SKEWED)):
+            with served(args.size, latency, skew) as url:
+                runs = list(cases)
+                if dataset == "even" and not args.no_sdk:
+                    runs.insert(0, ("twilio SDK list(page_size=100)", sdk))
+                for name, load in runs:
+                    seconds, height = timed(lambda load=load: load(url))
+                    floor = math.ceil(height / 100) / RATE + latency
+                    if name.startswith("twilio SDK"):
+                        sdk_seconds = seconds
+                    row = {
+                        "latency ms": round(latency * 1000),
+                        "dataset": dataset,
+                        "case": name,
+                        "rows": height,
+                        "seconds": round(seconds, 2),
+                        "× floor": round(seconds / floor, 2),
+                        "SDK ÷ this": round(sdk_seconds / seconds, 1) if sdk_seconds else None,
+                    }
+                    rows.append(row)
+                    print(row, flush=True)
+    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=100):
+        print(pl.DataFrame(rows))
+
+
+if __name__ == "__main__":
+    main()
