@@ -53,6 +53,7 @@ def downloaded(
         tmp_path_factory.mktemp("media"),
         credentials=credentials,
         transport=box.transport,
+        base_url=box.options("twilio")["base_url"],  # the sandbox host: credentials may go there
         max_concurrency=8,
     )
 
@@ -159,6 +160,7 @@ def test_download_media_verify_adds_the_outcome(
         tmp_path,
         credentials={name: box.credentials(name) for name in ("twilio", "zoom")},
         transport=box.transport,
+        base_url=box.options("twilio")["base_url"],
         verify=True,
     )
     assert result.columns[-2:] == ["verified", "problems"]
