@@ -697,6 +697,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
                 ),
             ]
         )
+        # Stable hooks for styling and for the browser test.
+        self.add_class("recanalytics-explorer")
+        self.summary.add_class("recanalytics-summary")
         self._choose_every()
         self.errors.guard(self.refresh)()
 
