@@ -106,10 +106,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     def up() -> bool:
         assert server.poll() is None, log_path.read_text(errors="replace")[-2000:]
-        with contextlib.suppress(OSError):
+        try:
             with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
                 return True
-        return False
+        except OSError:
+            return False
 
     try:
         wait_for(up, 60, "JupyterLab to start")
