@@ -359,7 +359,7 @@ def test_overview_panels_share_one_time_extent(frame: pl.DataFrame) -> None:
             for r in rows
         ]
         assert lo / 1000 <= min(stamps) and max(stamps) <= hi / 1000, view["title"]
-        assert max(stamps) < hi / 1000 or x == "period" and view["mark"]["type"] == "area"
+        assert max(stamps) < hi / 1000 or (x == "period" and view["mark"]["type"] == "area")
     # The reported cost is drawn at mid-period, so its last point is inside the plot.
     assert views[-1]["encoding"]["x"]["field"] == "middle"
     # No panel's time scale is rounded out ("nice") beyond the data.

@@ -186,6 +186,22 @@ return Array.from(page.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => ({
 """
 
 
+CUT_LABELS = """
+return Array.from(arguments[0].querySelectorAll('.widget-label, .widget-label-basic, label'))
+  .filter(l => l.offsetParent !== null && l.scrollWidth > l.clientWidth + 1)
+  .map(l => l.textContent);
+"""
+READOUT_GAPS = """
+const root = arguments[0];
+const right = Array.from(root.querySelectorAll('.widget-readout, .widget-slider + .widget-label'))
+  .map(e => e.getBoundingClientRect().right);
+const others = Array.from(root.querySelectorAll('.widget-text, .widget-button'))
+  .map(e => e.getBoundingClientRect()).filter(r => r.width > 0);
+return right.flatMap(x => others.filter(r => r.left >= x - 200).map(r => r.left - x))
+  .filter(gap => gap > -200);
+"""
+
+
 def click_menu(driver: Any, menu: str, item: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -239,7 +255,7 @@ def chart_cells(name: str) -> list[int]:
 
 def cell_index(name: str, text: str) -> int:
     nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
-    return next(i for i, c in enumerate(nb.cells) if c.source.strip() == text)
+    return next(i for i, c in enumerate(nb.cells) if c.source.strip().startswith(text))
 
 
 def console_errors(driver: Any) -> list[dict[str, Any]]:
@@ -293,8 +309,14 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
         assert all(o["drawn"] for o in charts), f"cell {i} of {name} did not draw: {charts}"
     assert console_errors(browser) == []
     screenshot(browser, "lab-overview", f".jp-Cell:nth-child({expected[-1] + 1}) .jp-OutputArea")
-    summary = cell_index(name, "summary_table(df)")
-    screenshot(browser, "lab-summary-table", f".jp-Cell:nth-child({summary + 1}) .jp-OutputArea")
+    for shot, source in (
+        ("lab-summary-table", "summary_table(df)"),
+        ("lab-summarize", 'ra.summarize(df, by="provider")'),
+        ("lab-columns", "pl.DataFrame("),
+        ("lab-load", "result = ra.load_with_status("),
+    ):
+        cell = cell_index(name, source)
+        screenshot(browser, shot, f".jp-Cell:nth-child({cell + 1}) .jp-OutputArea")
 
 
 def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, browser: Any) -> None:
@@ -316,6 +338,11 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
         "the explorer's chart to draw",
     )
     screenshot(browser, "lab-explorer", ".recanalytics-explorer")
+    # Finding 5: no label is cut, and the slider readouts keep clear of the search and Reset.
+    cut = browser.execute_script(CUT_LABELS, explorer)
+    assert cut == [], f"labels cut off: {cut}"
+    gaps = browser.execute_script(READOUT_GAPS, explorer)
+    assert gaps and min(gaps) >= 8, gaps
     before = summary.text
     provider = explorer.find_element(
         By.XPATH, ".//*[contains(@class,'widget-select-multiple')][.//label[.='provider']]//option"

@@ -13,6 +13,7 @@ from recanalytics.charts._base import (
     WIDTH,
     ChartLike,
     Frame,
+    TimeDomain,
     as_label,
     check_periods,
     choose_every,
@@ -26,7 +27,6 @@ from recanalytics.charts._base import (
     period_tooltip,
     present_groups,
     size_unit,
-    TimeDomain,
     span_chart,
     time_domain,
     title,
@@ -159,6 +159,10 @@ def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
     frame = trend(lazy.with_columns(as_label(by)), every, by=by).collect()
     check_periods(frame, every)
     frame = present_groups(frame.select("period", by, "recordings", "hours"), by, "recordings")
+    # trend() runs on through later deletions; recordings and hours end with the last recording.
+    last = frame.filter(pl.col("recordings") > 0)["period"].max()
+    if last is not None:
+        frame = frame.filter(pl.col("period") <= last)
     return with_period_end(frame, every)
 
 
