@@ -81,9 +81,11 @@ class Context:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def session(self) -> Session:
+    def session(self, label: str | None = None) -> Session:
+        """A session for one load; ``label`` names its progress bar (default the provider)."""
         return Session(
             self.spec.name,
+            label=label,
             auth=self.spec.auth(self.credentials),
             limits=self.limits,
             retry=self.retry,

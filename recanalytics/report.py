@@ -7,7 +7,7 @@ internet connection: no ``<script src>``, no stylesheet or font from elsewhere.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,6 +91,10 @@ def _whole_seconds(column: str) -> pl.Expr:
     return pl.duration(microseconds=micros - micros % 1_000_000, time_unit="ms")
 
 
+def _formatter(spec: str) -> Callable[[float], str]:
+    return lambda value: format(value, spec)
+
+
 def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
     """The summary as reading text: thousands separators, human durations, n/a for unknown."""
     exprs: list[pl.Expr] = []
@@ -101,8 +105,8 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
         elif dtype.is_integer():
             text = column.map_elements(lambda v: f"{v:,}", return_dtype=pl.String)
         elif dtype.is_float():
-            digits = 2 if name.startswith(("size", "USD", "reported")) else 1
-            text = column.map_elements(lambda v, d=digits: f"{v:,.{d}f}", return_dtype=pl.String)
+            spec = ",.2f" if name.startswith(("size", "USD", "reported")) else ",.1f"
+            text = column.map_elements(_formatter(spec), return_dtype=pl.String)
         else:
             text = column.cast(pl.String)
         missing = "n/a" if name.startswith(("size", "USD")) else ""

@@ -137,6 +137,11 @@ class Endpoint:
         """How many items the page held, for the empty-page guard."""
         return len(records)
 
+    @property
+    def label(self) -> str:
+        """What the progress bar calls this listing (one bar per endpoint)."""
+        return self.provider.name
+
     def total(self, body: Any) -> int | None:
         """The number of records the provider says the whole query holds, where it says."""
         return None
@@ -175,6 +180,8 @@ class Endpoint:
         page = Page(body, self.page_size(body, records), hashes)
         query.counted.update(self.counted_keys(page))
         total = self.total(body)
+        if total is not None and query.total is None:
+            session.progress.expect(total)  # the bar shows n/N once the provider says N
         if total is not None:
             # The smallest total reported: recordings added while paging (a larger total) are
             # fetched where offsets reach them, but never make a complete load look short.
@@ -271,7 +278,7 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
-    async with ctx.session() as session:
+    async with ctx.session(endpoint.label) as session:
         outcomes = await asyncio.gather(
             *(endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch())) for q in queries),
             return_exceptions=True,

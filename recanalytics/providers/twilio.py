@@ -43,6 +43,10 @@ PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
 
 
 class TrackRecordings(Endpoint):
+    @property
+    def label(self) -> str:
+        return "twilio tracks"  # its own progress bar, beside "twilio compositions"
+
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         duration = seconds_to_duration(pl.col("duration"))
         return raw.select(
