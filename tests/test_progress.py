@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -13,7 +13,7 @@ from recanalytics.sandbox import Sandbox
 
 
 class Recorded(Progress):
-    bars: list[Recorded] = []
+    bars: ClassVar[list[Recorded]] = []
 
     def __init__(self, label: str, *, enabled: bool) -> None:
         super().__init__(label, enabled=enabled)
