@@ -130,10 +130,25 @@ def _drop_widget_outputs(nb: Any) -> None:
             ]
 
 
+def _kernel_config(sockets: Path) -> Any:
+    """Kernel-manager settings: talk to the kernel over Unix sockets in ``sockets`` if possible.
+
+    Over TCP an ipykernel warns on every start that its traffic is unencrypted (six times for
+    six notebooks); Unix domain sockets in a private folder need no warning. The socket path
+    is absolute, since the kernel runs in another working directory.
+    """
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
+
+
 def _execute(
     nb: Any,
     *,
     workdir: Path,
+    sockets: Path,
     kernel_name: str,
     timeout: int,
     env: Mapping[str, str] | None,
@@ -145,6 +160,7 @@ def _execute(
     run.cells.insert(0, setup)
     client = nbclient.NotebookClient(
         run,
+        config=_kernel_config(sockets),
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(workdir)}},
@@ -258,10 +274,18 @@ def render_notebooks(
     written: list[Path] = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        with tempfile.TemporaryDirectory(prefix="recanalytics-notebook-") as workdir:
+        with (
+            tempfile.TemporaryDirectory(prefix="recanalytics-notebook-") as workdir,
+            tempfile.TemporaryDirectory(prefix="ra-kernel-") as sockets,
+        ):
             try:
                 executed = _execute(
-                    nb, workdir=Path(workdir), kernel_name=kernel_name, timeout=timeout, env=env
+                    nb,
+                    workdir=Path(workdir),
+                    sockets=Path(sockets),
+                    kernel_name=kernel_name,
+                    timeout=timeout,
+                    env=env,
                 )
             except Exception as exc:
                 exc.add_note(f"while executing notebook {path}")
