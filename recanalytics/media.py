@@ -46,7 +46,8 @@ RESULT_SCHEMA = pl.Schema(
         "error": pl.String,
     }
 )
-UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued"})
+# No media to fetch (yet): a still-processing composition answers 404, which is not a failure.
+UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing", "in-progress"})
 AUTHED = frozenset({"twilio", "zoom"})
 CHUNK = 1 << 16
 
