@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -466,7 +467,34 @@ def test_count_axes_tick_whole_numbers_and_round_up(frame: pl.DataFrame) -> None
     for view in (recordings, hours):
         y = view["encoding"]["y"]
         assert y["axis"]["tickMinStep"] == 1 and y["axis"]["format"] == ",d"
-        assert y["scale"]["nice"] is True
+        # Rounded out to the steps the axis labels, so the top of the scale carries a label.
+        assert y["scale"]["nice"] == y["axis"]["tickCount"] >= 3
+    views = spec(charts.overview_chart(frame))["vconcat"]
+    extents = {
+        (v["encoding"]["y"]["axis"]["minExtent"], v["encoding"]["y"]["axis"]["maxExtent"])
+        for v in views
+    }
+    assert len(extents) == 1  # every panel's plot area starts at the same x
+
+
+def test_the_y_scale_top_is_a_label_above_the_peak(frame: pl.DataFrame) -> None:
+    """A 247 GiB peak had its last label at 200; now the scale ends on a label above it."""
+    import vl_convert
+
+    from recanalytics.charts.export import vegalite_version
+
+    chart = charts.storage_chart(frame, every="1mo")
+    vega = vl_convert.vegalite_to_vega(chart.to_dict(), vl_version=vegalite_version())
+    svg = charts.chart_to_svg(chart)
+    labels = [
+        float(t.replace(",", ""))
+        for t in re.findall(r'text-anchor="end"[^>]*>([\d,.]+)</text>', svg)
+    ]
+    peak = max(
+        sum(r["held"] for r in values(spec(chart)) if r["period"] == p)
+        for p in {r["period"] for r in values(spec(chart))}
+    )
+    assert vega and labels and max(labels) >= peak, (labels, peak)
 
 
 def test_long_group_ids_get_short_labels_and_whole_tooltips(frame: pl.DataFrame) -> None:

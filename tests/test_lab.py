@@ -202,6 +202,21 @@ return right.flatMap(x => others.filter(r => r.left >= x - 200).map(r => r.left 
 """
 
 
+TABLES = """
+const page = window.jupyterapp.shell.currentWidget.node;
+return Array.from(page.querySelectorAll('.jp-OutputArea-output table')).map(t => {
+  let box = t.parentElement, overflow = 'visible';
+  for (; box && !box.classList.contains('jp-OutputArea'); box = box.parentElement) {
+    const o = getComputedStyle(box).overflowX;
+    if (o === 'auto' || o === 'scroll') { overflow = o; break; }
+  }
+  const area = t.closest('.jp-OutputArea-output');
+  return {width: t.getBoundingClientRect().width, room: area.clientWidth, overflow: overflow};
+});
+"""
+SCROLLS = ("auto", "scroll")
+
+
 def click_menu(driver: Any, menu: str, item: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -308,11 +323,16 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
         assert charts, f"cell {i} of {name} shows no chart: {cells[i]['outputs']}"
         assert all(o["drawn"] for o in charts), f"cell {i} of {name} did not draw: {charts}"
     assert console_errors(browser) == []
+    # Finding 4: every table fits its output or scrolls sideways inside it (never cut off).
+    tables = browser.execute_script(TABLES)
+    assert tables, "no table output found"
+    cut = [t for t in tables if t["width"] > t["room"] + 1 and t["overflow"] not in SCROLLS]
+    assert cut == [], cut
     screenshot(browser, "lab-overview", f".jp-Cell:nth-child({expected[-1] + 1}) .jp-OutputArea")
     for shot, source in (
         ("lab-summary-table", "summary_table(df)"),
         ("lab-summarize", 'ra.summarize(df, by="provider")'),
-        ("lab-columns", "pl.DataFrame("),
+        ("lab-columns", "tour = pl.DataFrame("),
         ("lab-load", "result = ra.load_with_status("),
     ):
         cell = cell_index(name, source)

@@ -41,10 +41,11 @@ STATUS_COLORS: Final[dict[str, str]] = {
     "deleted": "#7F7F7F",
     "absent": "#E69F00",
     "failed": "#D55E00",
+    "stopped": "#B279A2",
     "unknown": "#CFCFCF",
 }
 """Status colours: done green; in flight three distinct blues (queued light to running dark);
-deleted dark grey; problems orange and red; no status at all (``unknown``, e.g. Zoom transcript
+deleted dark grey; problems orange and red; stopped (SignalWire, a normal end) purple; no status at all (``unknown``, e.g. Zoom transcript
 files) a light neutral grey, so it never reads as a failure."""
 
 OTHER_COLORS: Final = (
@@ -198,8 +199,8 @@ def color_scale(column: str, domain: list[str]) -> alt.Scale:
     if column == "provider":
         palette = [PROVIDER_COLORS.get(v, "#BAB0AC") for v in domain]
     elif column == "status":
-        # Statuses with no colour of their own get ones unlike the in-flight blues.
-        extra = iter(c for c in OTHER_COLORS if c not in ("#4C78A8", "#72B7B2", "#BAB0AC"))
+        # Statuses with no colour of their own: none warm (problems) or blue (in flight).
+        extra = iter(("#9D755D", "#EECA3B", "#FF9DA6", "#54A24B"))
         palette = [STATUS_COLORS.get(v) or next(extra, "#BAB0AC") for v in domain]
     else:
         # A missing value is the neutral grey in every chart, never a palette colour.
@@ -335,6 +336,31 @@ def time_domain(frames: list[pl.DataFrame], every: str) -> TimeDomain | None:
         return None
     end = pl.Series([hi]).dt.offset_by(every)[0]
     return int(lo.timestamp() * 1000), int(end.timestamp() * 1000)  # type: ignore[union-attr]
+
+
+Y_EXTENT: Final = 64
+"""Pixels every time panel's y axis takes, so stacked panels' plot areas line up exactly."""
+
+
+def y_steps(height: int) -> int:
+    """How many label steps a y axis of ``height`` pixels gets (its scale is rounded to them)."""
+    return max(3, height // 45)
+
+
+def y_axis(height: int, fmt: str, **options: Any) -> alt.Axis:
+    """A y axis labelled in :func:`y_steps` steps, as wide as every other time panel's."""
+    return alt.Axis(
+        format=fmt, tickCount=y_steps(height), minExtent=Y_EXTENT, maxExtent=Y_EXTENT, **options
+    )
+
+
+def y_scale(height: int) -> alt.Scale:
+    """A zero-based y scale rounded out to :func:`y_steps` round steps.
+
+    The top of the scale is then a labelled round value above the data: a 247 GiB peak gets a
+    250 label above it, rather than a last label at 200 and an area that touches the frame.
+    """
+    return alt.Scale(nice=y_steps(height), zero=True)
 
 
 def utc_x(

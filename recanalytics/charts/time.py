@@ -32,6 +32,8 @@ from recanalytics.charts._base import (
     title,
     utc_x,
     with_period_end,
+    y_axis,
+    y_scale,
 )
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import check_every
@@ -98,7 +100,13 @@ def _storage_view(
         .mark_area(interpolate="step-after", line=True)
         .encode(
             x=utc_x(brush=brush, domain=extent),
-            y=alt.Y("held:Q", stack="zero", title=f"{unit} held", axis=alt.Axis(format=",.3~f")),
+            y=alt.Y(
+                "held:Q",
+                stack="zero",
+                title=f"{unit} held",
+                axis=y_axis(HEIGHT, ",.3~f"),
+                scale=y_scale(HEIGHT),
+            ),
             color=color(by, domain),
             opacity=highlight(legend),
             tooltip=[
@@ -191,8 +199,8 @@ def _volume_views(
                     stack="zero",
                     title=label.lower(),
                     # Whole recordings and whole hours: no "50.0" and no 0.5 steps.
-                    axis=alt.Axis(format=fmt, tickMinStep=1),
-                    scale=alt.Scale(nice=True),
+                    axis=y_axis(HEIGHT * 2 // 3, fmt, tickMinStep=1),
+                    scale=y_scale(HEIGHT * 2 // 3),
                 ),
                 color=color(by, domain),
                 opacity=highlight(legend),
@@ -327,7 +335,7 @@ def _mix_view(
                 "sum(value):Q",
                 stack="normalize" if normalize else "zero",
                 title=y_title,
-                axis=alt.Axis(format="%" if normalize else ",.3~f"),
+                axis=y_axis(HEIGHT, "%" if normalize else ",.3~f"),
             ),
             color=color(column, domain),
             order=alt.Order(f"{column}:O"),
@@ -472,7 +480,8 @@ def _cost_views(
                 "sum(usd_per_month):Q",
                 stack="zero",
                 title="USD / month",
-                axis=alt.Axis(format="$,.2f"),
+                axis=y_axis(HEIGHT * 2 // 3, "$,.2f"),
+                scale=y_scale(HEIGHT * 2 // 3),
             ),
             color=color(by, domain),
             opacity=highlight(legend),
@@ -500,7 +509,12 @@ def _cost_views(
             .encode(
                 # At the middle of its period, under the middle of the bars above.
                 x=utc_x(brush=zoom, domain=extent, field="middle"),
-                y=alt.Y("reported:Q", title=units, axis=alt.Axis(format=",.2f")),
+                y=alt.Y(
+                    "reported:Q",
+                    title=units,
+                    axis=y_axis(HEIGHT * 2 // 3, ",.2f"),
+                    scale=y_scale(HEIGHT * 2 // 3),
+                ),
                 color=color(by, ordered_domain(by, reported[by].to_list())),
                 detail=alt.Detail("cost_unit:N"),
                 opacity=highlight(legend),
