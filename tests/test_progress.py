@@ -56,3 +56,16 @@ def test_one_labelled_bar_per_endpoint_with_known_totals(
     shown = capsys.readouterr().err
     assert "twilio tracks" in shown and "twilio compositions" in shown
     assert f"{plivo.count}/{plivo.total}" in shown  # plivo's bar shows n/N, not n/?
+
+
+def test_zoom_session_counts_are_not_shown_as_a_file_total(
+    fresh_box: Sandbox, bars: list[Recorded]
+) -> None:
+    ra.load_zoom_recordings(
+        since=fresh_box.config.start,
+        until=fresh_box.config.end,
+        progress=True,
+        **fresh_box.options("zoom"),
+    )
+    (zoom,) = bars
+    assert zoom.label == "zoom" and zoom.total is None and zoom.count > 0

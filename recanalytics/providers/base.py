@@ -146,6 +146,10 @@ class Endpoint:
         """The number of records the provider says the whole query holds, where it says."""
         return None
 
+    def progress_total(self, total: int) -> int | None:
+        """The rows a reported :meth:`total` stands for, for the progress bar (None: unknown)."""
+        return total
+
     def counted_keys(self, page: Page) -> Iterable[Any]:
         """The keys :meth:`total` counts, found on ``page`` (record ids by default)."""
         return page.ids
@@ -181,7 +185,7 @@ class Endpoint:
         query.counted.update(self.counted_keys(page))
         total = self.total(body)
         if total is not None and query.total is None:
-            session.progress.expect(total)  # the bar shows n/N once the provider says N
+            session.progress.expect(self.progress_total(total))  # the bar shows n/N
         if total is not None:
             # The smallest total reported: recordings added while paging (a larger total) are
             # fetched where offsets reach them, but never make a complete load look short.
