@@ -338,6 +338,23 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
         cell = cell_index(name, source)
         screenshot(browser, shot, f".jp-Cell:nth-child({cell + 1}) .jp-OutputArea")
 
+    # Saved and reopened without running anything: the outputs carry Vega, so charts draw again.
+    browser.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
+    wait_for(
+        lambda: browser.execute_script(
+            "return !window.jupyterapp.shell.currentWidget.context.model.dirty"
+        ),
+        20,
+        "the notebook to be saved",
+    )
+    browser.refresh()
+    wait_for(lambda: browser.execute_script(KERNEL_STATUS) == "idle", 90, "the reopened notebook")
+    cells = wait_drawn(browser, name, expected)
+    for i in expected:
+        charts = [o for o in cells[i]["outputs"] if o["chart"]]
+        assert charts and all(o["drawn"] for o in charts), f"reopened, cell {i}: {charts}"
+    assert console_errors(browser) == []
+
 
 def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
