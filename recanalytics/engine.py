@@ -189,6 +189,7 @@ class Session:
         progress: bool = False,
         secrets: Iterable[str] = (),
         headers: Mapping[str, str] | None = None,
+        label: str | None = None,
     ) -> None:
         self.provider = provider
         self.limits = limits
@@ -197,7 +198,7 @@ class Session:
         self.stats = Stats()
         self.bucket = TokenBucket(limits.rate, limits.burst)
         self.gate = asyncio.Semaphore(limits.concurrency)
-        self.progress = Progress(provider, enabled=progress)
+        self.progress = Progress(label or provider, enabled=progress)
         self.client = httpx.AsyncClient(
             auth=auth,
             transport=transport,

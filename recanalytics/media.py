@@ -55,7 +55,8 @@ RESULT_SCHEMA = pl.Schema(
         "error": pl.String,
     }
 )
-UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued"})
+# No media to fetch (yet): a still-processing composition answers 404, which is not a failure.
+UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing", "in-progress"})
 REQUIRED_COLUMNS = ("provider", "recording_id", "media_url")
 OPTIONAL_COLUMNS = ("container", "status")
 CHUNK = 1 << 16

@@ -17,14 +17,12 @@ import html
 import os
 import re
 import tempfile
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-import altair as alt
-
-from recanalytics.charts.export import embed_script, vega_bundle
+from recanalytics.charts.export import vega_bundle
+from recanalytics.charts.offline import OFFLINE_RENDERER, offline_renderer, use_offline_renderer
 from recanalytics.errors import RecanalyticsError
 
 __all__ = [
@@ -36,9 +34,6 @@ __all__ = [
     "use_offline_renderer",
 ]
 
-OFFLINE_RENDERER: Final = "recanalytics-offline"
-"""Name of the altair renderer that :func:`use_offline_renderer` registers."""
-
 INSTALL_HINT: Final = (
     "rendering notebooks needs nbclient, nbconvert and ipykernel: "
     "pip install 'recanalytics[notebooks,export]'"
@@ -49,7 +44,7 @@ WIDGET_VIEW: Final = "application/vnd.jupyter.widget-view+json"
 _SETUP_SOURCE: Final = (
     "# Added by recanalytics.notebooks.render_notebooks; removed from the rendered page.\n"
     "import recanalytics.notebooks\n"
-    "recanalytics.notebooks.use_offline_renderer()"
+    "recanalytics.notebooks.use_offline_renderer(inline_bundle=False)"
 )
 
 # The lab template with every CDN script removed and the Vega bundle inlined instead.
@@ -70,58 +65,6 @@ _EXTERNAL: Final = re.compile(
     re.IGNORECASE,
 )
 _IMPORT_URL: Final = re.compile(r"""import\(\s*['"](?:https?:)?//""", re.IGNORECASE)
-
-
-def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
-    """An altair renderer whose HTML output draws the chart with the page's inlined Vega bundle.
-
-    The output is a ``<div>`` and a ``<script>`` calling ``vegaEmbed``; it carries no copy of
-    the Vega libraries (the page made by :func:`render_notebooks` has them once, in its head)
-    and loads nothing from the network. In JupyterLab itself keep altair's default renderer:
-    this one is meant for notebooks that are converted to HTML.
-
-    Parameters
-    ----------
-    spec : dict
-        The Vega-Lite specification (altair passes it).
-    **metadata
-        Renderer options from altair; ignored.
-
-    Returns
-    -------
-    dict
-        A MIME bundle with ``text/html`` and ``text/plain``.
-
-    Examples
-    --------
-    >>> bundle = offline_renderer({"mark": "point", "data": {"values": [{"x": 1}]}})
-    >>> "vegaEmbed(" in bundle["text/html"], "<script src" in bundle["text/html"]
-    (True, False)
-    """
-    element = f"recanalytics-chart-{uuid.uuid4().hex}"
-    return {
-        "text/html": f"<div id='{element}' class='recanalytics-chart'></div>\n"
-        + embed_script(element, spec),
-        "text/plain": "<altair chart: rendered by Vega-Embed>",
-    }
-
-
-def use_offline_renderer() -> None:
-    """Register :func:`offline_renderer` with altair and make it the active renderer.
-
-    Run this in a kernel whose notebook will be converted to HTML by :func:`render_notebooks`
-    (which does it for you in a setup cell it removes afterwards).
-
-    Examples
-    --------
-    >>> import altair as alt
-    >>> use_offline_renderer()
-    >>> alt.renderers.active
-    'recanalytics-offline'
-    >>> _ = alt.renderers.enable("default")
-    """
-    alt.renderers.register(OFFLINE_RENDERER, offline_renderer)
-    alt.renderers.enable(OFFLINE_RENDERER)
 
 
 def offline_problems(page: str) -> list[str]:
@@ -187,10 +130,25 @@ def _drop_widget_outputs(nb: Any) -> None:
             ]
 
 
+def _kernel_config(sockets: Path) -> Any:
+    """Kernel-manager settings: talk to the kernel over Unix sockets in ``sockets`` if possible.
+
+    Over TCP an ipykernel warns on every start that its traffic is unencrypted (six times for
+    six notebooks); Unix domain sockets in a private folder need no warning. The socket path
+    is absolute, since the kernel runs in another working directory.
+    """
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
+
+
 def _execute(
     nb: Any,
     *,
     workdir: Path,
+    sockets: Path,
     kernel_name: str,
     timeout: int,
     env: Mapping[str, str] | None,
@@ -202,6 +160,7 @@ def _execute(
     run.cells.insert(0, setup)
     client = nbclient.NotebookClient(
         run,
+        config=_kernel_config(sockets),
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(workdir)}},
@@ -315,10 +274,18 @@ def render_notebooks(
     written: list[Path] = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        with tempfile.TemporaryDirectory(prefix="recanalytics-notebook-") as workdir:
+        with (
+            tempfile.TemporaryDirectory(prefix="recanalytics-notebook-") as workdir,
+            tempfile.TemporaryDirectory(prefix="ra-kernel-") as sockets,
+        ):
             try:
                 executed = _execute(
-                    nb, workdir=Path(workdir), kernel_name=kernel_name, timeout=timeout, env=env
+                    nb,
+                    workdir=Path(workdir),
+                    sockets=Path(sockets),
+                    kernel_name=kernel_name,
+                    timeout=timeout,
+                    env=env,
                 )
             except Exception as exc:
                 exc.add_note(f"while executing notebook {path}")

@@ -84,11 +84,13 @@ class Context:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def session(self) -> Session:
+    def session(self, label: str | None = None) -> Session:
+        """A session for one load; ``label`` names its progress bar (default the provider)."""
         secrets = Secrets(self.credentials.secrets())
         scope = self.spec.credential_scope(self.credentials, self.base_url)
         return Session(
             self.spec.name,
+            label=label,
             auth=ScopedAuth(self.spec.auth(self.credentials), scope, secrets),
             limits=self.limits,
             retry=self.retry,

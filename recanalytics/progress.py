@@ -21,15 +21,26 @@ def resolve_progress(progress: bool | None) -> bool:
 
 
 class Progress:
-    """A records bar with pages and retries in its postfix; a no-op when disabled."""
+    """A records bar with pages and retries in its postfix; a no-op when disabled.
 
-    def __init__(self, provider: str, *, enabled: bool) -> None:
+    ``label`` names what is loaded (``"twilio tracks"``, ``"plivo"``); the total is unknown
+    (``?``) until a provider reports one through :meth:`expect`.
+    """
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
         self._bar: Any = None
         self._postfix: dict[str, int] = {"pages": 0, "retries": 0}
         if enabled:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(desc=provider, unit=" rec", leave=True, dynamic_ncols=True)
+            self._bar = tqdm(desc=label, unit=" rec", leave=True, dynamic_ncols=True)
+
+    def expect(self, records: int | None) -> None:
+        """Add ``records`` to the bar's total (a provider said how many a query will return)."""
+        if self._bar is None or records is None:
+            return
+        self._bar.total = (self._bar.total or 0) + records
+        self._bar.refresh()
 
     def update(
         self, *, pages: int | None = None, records: int = 0, retries: int | None = None

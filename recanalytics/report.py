@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
 
 import polars as pl
 
@@ -24,39 +23,26 @@ from recanalytics.charts import (
     status_chart,
     top_groups_chart,
 )
-from recanalytics.charts._base import ChartLike, Frame, lazy_frame
+from recanalytics.charts._base import ChartLike, Frame, lazy_frame, size_unit
 from recanalytics.charts.export import embed_script, html_page
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
-from recanalytics.helpers.sizes import size_human
 from recanalytics.helpers.summary import summarize
 from recanalytics.schema import SCHEMA
 
 __all__ = ["report", "report_charts", "report_html", "summary_table"]
 
-_TABLE_COLUMNS: Final = {
-    "provider": "provider",
-    "count": "recordings",
-    "total_hours": "hours",
-    "size": "size",
-    "mean": "mean duration",
-    "median": "median",
-    "p95": "p95",
-    "mean_bitrate_kbps": "mean kbps",
-    "failed": "failed",
-    "estimated_monthly_cost": "est. storage USD/month",
-    "reported": "reported cost",
-}
-
 
 def summary_table(
     df: Frame, *, rates: Mapping[str, float | StorageRate] | None = None
 ) -> pl.DataFrame:
-    """The report's summary: one row per provider and a total row, as display text.
+    """The report's summary: one row per provider and a total row, with typed, rounded values.
 
-    Built from :func:`recanalytics.summarize` (per provider, then overall); durations and sizes
-    are formatted with the duration and size helpers.
+    Built from :func:`recanalytics.summarize` (per provider, then overall). Counts are
+    integers, durations polars durations to the second, and the size is a number in the unit
+    that suits the total (the column name says which), so a notebook shows numbers as numbers
+    and the values still sort and compute; the HTML report formats them for reading.
 
     Parameters
     ----------
@@ -68,14 +54,17 @@ def summary_table(
     Returns
     -------
     polars.DataFrame
-        String columns, ready to print or render.
+        Columns ``provider``, ``recordings``, ``hours``, ``size (<unit>)``, ``mean``,
+        ``median``, ``p95``, ``kbps``, ``failed %``, ``USD/month``, ``reported cost`` and
+        ``cost unit``.
 
     Examples
     --------
     >>> import recanalytics as ra
     >>> from recanalytics.report import summary_table
-    >>> summary_table(ra.demo(size=200))["provider"].to_list()[-1]
-    'total'
+    >>> table = summary_table(ra.demo(size=200))
+    >>> table["provider"].to_list()[-1], table.schema["recordings"]
+    ('total', Int64)
     """
     lazy = lazy_frame(df, list(SCHEMA.names()))
     per = summarize(lazy, by="provider", rates=rates).with_columns(
@@ -83,51 +72,71 @@ def summary_table(
     )
     total = summarize(lazy, rates=rates).with_columns(pl.lit("total").alias("provider"))
     both = pl.concat([per, total.select(per.collect_schema().names())]).collect()
+    unit, factor = size_unit(both["total_size_bytes"].max())  # type: ignore[arg-type]
     return both.select(
         pl.col("provider"),
-        pl.col("count").map_elements(lambda v: f"{v:,}", return_dtype=pl.String),
-        pl.col("total_hours").fill_null(0.0).round(1).cast(pl.String),
-        pl.when(pl.col("total_size_bytes").is_null())
-        .then(pl.lit("n/a"))
-        .otherwise(size_human("total_size_bytes"))
-        .alias("size"),
-        duration_human("mean_duration").fill_null("").alias("mean"),
-        duration_human("median_duration").fill_null("").alias("median"),
-        duration_human("p95_duration").fill_null("").alias("p95"),
-        pl.col("mean_bitrate_kbps").round(1).cast(pl.String).fill_null(""),
-        (pl.col("failed_share") * 100)
-        .round(1)
-        .cast(pl.String)
-        .add(" %")
-        .fill_null("")
-        .alias("failed"),
-        pl.col("estimated_monthly_cost").round(2).cast(pl.String).fill_null("n/a"),
-        pl.when(pl.col("reported_cost").is_null())
-        .then(pl.lit(""))
-        .otherwise(
-            pl.format("{} {}", pl.col("reported_cost").round(2), pl.col("cost_unit").fill_null(""))
-        )
-        .alias("reported"),
-    ).rename(_TABLE_COLUMNS)
+        pl.col("count").cast(pl.Int64).alias("recordings"),
+        pl.col("total_hours").fill_null(0.0).round(1).alias("hours"),
+        (pl.col("total_size_bytes") / factor).round(2).alias(f"size ({unit})"),
+        *(_whole_seconds(f"{name}_duration").alias(name) for name in ("mean", "median", "p95")),
+        pl.col("mean_bitrate_kbps").round(1).alias("kbps"),
+        (pl.col("failed_share") * 100).round(1).alias("failed %"),
+        pl.col("estimated_monthly_cost").round(2).alias("USD/month"),
+        pl.col("reported_cost").round(2).alias("reported cost"),
+        pl.col("cost_unit"),
+    ).rename({"cost_unit": "cost unit"})
+
+
+def _whole_seconds(column: str) -> pl.Expr:
+    """A duration truncated to whole seconds (polars then prints ``12m 3s``, not ``…491ms``)."""
+    micros = pl.col(column).dt.total_microseconds()
+    return pl.duration(microseconds=micros - micros % 1_000_000, time_unit="ms")
+
+
+def _formatter(spec: str) -> Callable[[float], str]:
+    return lambda value: format(value, spec)
+
+
+def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
+    """The summary as reading text: thousands separators, human durations, n/a for unknown."""
+    exprs: list[pl.Expr] = []
+    for name, dtype in table.schema.items():
+        column = pl.col(name)
+        if dtype == pl.Duration:
+            text = duration_human(name)
+        elif dtype.is_integer():
+            text = column.map_elements(lambda v: f"{v:,}", return_dtype=pl.String)
+        elif dtype.is_float():
+            spec = ",.2f" if name.startswith(("size", "USD", "reported")) else ",.1f"
+            text = column.map_elements(_formatter(spec), return_dtype=pl.String)
+        else:
+            text = column.cast(pl.String)
+        missing = "n/a" if name.startswith(("size", "USD")) else ""
+        exprs.append(text.fill_null(missing).alias(name))
+    return table.select(exprs)
 
 
 def _table_html(table: pl.DataFrame) -> str:
-    text_columns = {"provider"}
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    text_columns = {"provider", "cost unit"}
+    head = "".join(
+        f"<th{'' if c in text_columns else ' class=num'}>{html.escape(c)}</th>"
+        for c in table.columns
+    )
     rows = []
-    for row in table.iter_rows(named=True):
+    for row in _cell_text(table).iter_rows(named=True):
         css = " class='total'" if row["provider"] == "total" else ""
         cells = "".join(
             f"<td{'' if c in text_columns else ' class=num'}>{html.escape(str(v))}</td>"
             for c, v in row.items()
         )
         rows.append(f"<tr{css}>{cells}</tr>")
+    # The wrapper scrolls sideways on a narrow window instead of pushing the page wider.
     return (
-        "<table class='summary'><thead><tr>"
+        "<div class='table-scroll'><table class='summary'><thead><tr>"
         + head
         + "</tr></thead><tbody>"
         + "".join(rows)
-        + "</tbody></table>"
+        + "</tbody></table></div>"
     )
 
 

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import html
 import importlib.util
+import math
 import threading
 import time as clock
 import traceback
@@ -32,7 +33,8 @@ from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.cost import monthly_storage_cost
-from recanalytics.helpers.durations import billed_minutes, duration_hours
+from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
+from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
 
 __all__ = ["ChartView", "Explorer", "FilterPanel", "explore"]
@@ -47,6 +49,8 @@ CATEGORIES: Final = ("provider", "kind", "status", "media_type", "codec", "conta
 SEARCH_COLUMNS: Final = ("group_id", "group_name", "track_name")
 UNKNOWN: Final = "unknown"
 MIB: Final = 2**20
+SIZE_STEP: Final = 0.05
+"""Size slider step in log10(bytes): about 12 % per step."""
 
 # What the summary and every chart tab read; the filter projects to these once per change.
 _CHART_COLUMNS: Final = (
@@ -309,12 +313,14 @@ class FilterPanel:
         top = max(1.0, float(int(longest) + 1))
         minutes.max = max(top, minutes.max)
         minutes.value = (0.0, minutes.max)
-        largest = (stats["size"] or 0) / MIB
-        mib = self.controls["size"]
-        top = max(1.0, float(int(largest) + 1))
-        mib.max = max(top, mib.max)
-        mib.step = max(mib.max / 1000, 0.01)
-        mib.value = (0.0, mib.max)
+        size = self.controls["size"]
+        smallest = self.source.select(pl.col("size_bytes").filter(pl.col("size_bytes") > 0).min())
+        low = smallest.item() or 1
+        top = math.ceil(math.log10(max(stats["size"] or 1, 10)) / SIZE_STEP) * SIZE_STEP
+        size.max = max(round(top, 2), size.max)
+        size.min = min(round(math.floor(math.log10(low)), 2), size.max - SIZE_STEP)
+        size.value = (size.min, size.max)
+        self._show_size()
         self.data_first: datetime | None = stats["first"]
         self.data_last: datetime | None = stats["last"]
 
@@ -326,8 +332,9 @@ class FilterPanel:
                 options=[],
                 rows=5,
                 description=column.replace("_", " "),
-                layout=widgets.Layout(width="230px"),
-                style={"description_width": "70px"},
+                layout=widgets.Layout(width="250px"),
+                # Wide enough for "media type" and "container" on one line.
+                style={"description_width": "82px"},
             )
         self.controls["since"] = widgets.DatePicker(description="from")
         self.controls["until"] = widgets.DatePicker(description="to")
@@ -339,18 +346,24 @@ class FilterPanel:
             description="minutes",
             readout_format=".1f",
             continuous_update=True,
-            layout=widgets.Layout(width="420px"),
+            layout=widgets.Layout(width="440px"),
+            style={"description_width": "60px"},
         )
+        # Sizes span bytes to gigabytes: the slider moves over log10(bytes), so small sizes can
+        # be picked as easily as large ones; its readout is the range in KiB/MiB/GiB beside it.
         self.controls["size"] = widgets.FloatRangeSlider(
             value=(0.0, 1.0),
             min=0.0,
             max=1.0,
-            step=0.01,
-            description="MiB",
-            readout_format=".2f",
+            step=SIZE_STEP,
+            description="size",
+            readout=False,
             continuous_update=True,
-            layout=widgets.Layout(width="420px"),
+            layout=widgets.Layout(width="360px"),
+            style={"description_width": "60px"},
         )
+        self.size_readout = widgets.Label(layout=widgets.Layout(width="150px"))
+        self.controls["size"].observe(lambda _: self._show_size(), names="value")
         self.controls["search"] = widgets.Text(
             description="search",
             placeholder="group or track name",
@@ -369,7 +382,14 @@ class FilterPanel:
         ranges = widgets.HBox(
             [
                 widgets.VBox([self.controls["since"], self.controls["until"]]),
-                widgets.VBox([self.controls["duration"], self.controls["size"]]),
+                widgets.VBox(
+                    [
+                        self.controls["duration"],
+                        widgets.HBox([self.controls["size"], self.size_readout]),
+                    ],
+                    # Room between the slider readouts and the search box and Reset button.
+                    layout=widgets.Layout(margin="0 24px 0 12px"),
+                ),
                 widgets.VBox([self.controls["search"], self.reset_button]),
             ],
             layout=widgets.Layout(flex_flow="row wrap"),
@@ -492,7 +512,7 @@ class FilterPanel:
         if until is not None:
             parts.append(pl.col("created_at") < until)
         parts += self._range("duration", pl.col("duration").dt.total_milliseconds() / 60_000)
-        parts += self._range("size", pl.col("size_bytes") / MIB)
+        parts += self._range("size", pl.col("size_bytes").cast(pl.Float64).log10())
         text = str(self.controls["search"].value).strip().lower()
         if text:
             parts.append(
@@ -504,6 +524,10 @@ class FilterPanel:
         if not parts:
             return pl.lit(True)
         return pl.all_horizontal(parts).alias("selected")
+
+    def _show_size(self) -> None:
+        low, high = self.controls["size"].value
+        self.size_readout.value = f"{human_bytes(10**low)} – {human_bytes(10**high)}"
 
     def _range(self, name: str, value: pl.Expr) -> list[pl.Expr]:
         slider = self.controls[name]
@@ -589,13 +613,38 @@ def summary_line(frame: pl.DataFrame) -> str:
     )
 
 
+def human_bytes(value: float) -> str:
+    """A byte count in binary units with three significant digits.
+
+    Examples
+    --------
+    >>> from recanalytics.widgets import human_bytes
+    >>> human_bytes(1536), human_bytes(3.2 * 2**30), human_bytes(12)
+    ('1.50 KiB', '3.20 GiB', '12 B')
+    """
+    if value < 1024:
+        return f"{value:.0f} B"
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.3g} {unit}" if value >= 100 else f"{value:.2f} {unit}"
+
+
+def _preview_text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A preview cell as reading text: sizes in KiB…GiB, durations and times to the second."""
+    dtype = frame.schema[column]
+    if column == "size_bytes":
+        return size_human(column).alias("size")
+    if dtype == pl.Duration:
+        return duration_human(column).alias(column)
+    if isinstance(dtype, pl.Datetime):
+        return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S").alias(column)
+    return pl.col(column).cast(pl.String)
+
+
 def _preview_html(frame: pl.DataFrame, columns: Sequence[str]) -> str:
-    shown = frame.select(
-        [
-            pl.col(c).cast(pl.String) if frame.schema[c] != pl.Duration else pl.col(c)
-            for c in columns
-        ]
-    )
+    shown = frame.select([_preview_text(frame, c) for c in columns])
     head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
     body = "".join(
         "<tr>"
@@ -712,6 +761,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
                 ),
             ]
         )
+        # Stable hooks for styling and for the browser test.
+        self.add_class("recanalytics-explorer")
+        self.summary.add_class("recanalytics-summary")
         self._choose_every()
         self.errors.guard(self.refresh)()
 

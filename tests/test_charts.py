@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -335,14 +337,34 @@ def test_overview_links_views_with_a_legend_and_a_brush(frame: pl.DataFrame) -> 
     ]
     assert len(legend) == 1 and len(brush) == 1
     brush_name = brush[0]["name"]
-    zoomed = [
-        v
-        for v in views
-        if v["encoding"]["x"].get("scale", {}).get("domain") == {"param": brush_name}
-    ]
+    domains = [v["encoding"]["x"]["scale"]["domain"]["expr"] for v in views]
+    zoomed = [d for d in domains if d.startswith(f"{brush_name}.period || ")]
     assert len(zoomed) == 5  # hours, storage, codec mix and both cost panels follow the brush
     codec = views[3]
     assert {"filter": {"param": legend[0]["name"]}} in codec["transform"]
+
+
+def test_overview_panels_share_one_time_extent(frame: pl.DataFrame) -> None:
+    """Finding 2 of issue 15: every panel on one month axis, the last period drawn whole."""
+    views = spec(charts.overview_chart(frame, every="1mo"))["vconcat"]
+    extents = {v["encoding"]["x"]["scale"]["domain"]["expr"].split(" || ")[-1] for v in views}
+    assert len(extents) == 1, extents
+    lo, hi = json.loads(extents.pop())
+    first = frame["created_at"].min().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    assert lo == int(first.timestamp() * 1000)
+    for view in views:
+        rows = view["data"]["values"]
+        x = view["encoding"]["x"]["field"]
+        stamps = [
+            datetime.fromisoformat(r[x].replace("Z", "+00:00")).replace(tzinfo=UTC).timestamp()
+            for r in rows
+        ]
+        assert lo / 1000 <= min(stamps) and max(stamps) <= hi / 1000, view["title"]
+        assert max(stamps) < hi / 1000 or (x == "period" and view["mark"]["type"] == "area")
+    # The reported cost is drawn at mid-period, so its last point is inside the plot.
+    assert views[-1]["encoding"]["x"]["field"] == "middle"
+    # No panel's time scale is rounded out ("nice") beyond the data.
+    assert all("nice" not in v["encoding"]["x"]["scale"] for v in views)
 
 
 def test_charts_have_titles_tooltips_and_human_units(frame: pl.DataFrame) -> None:
@@ -401,3 +423,90 @@ def test_export_without_vl_convert_names_the_install(
     monkeypatch.setitem(sys.modules, "vl_convert", None)
     with pytest.raises(ImportError, match=r"recanalytics\[export\]"):
         charts.chart_to_png(charts.status_chart(frame))
+
+
+# --- issue 15: colours, legends, axes and labels that read right --------------------------------
+
+
+def _status_colours(chart_spec: dict[str, Any]) -> dict[str, str]:
+    scale = chart_spec["encoding"]["color"]["scale"]
+    return dict(zip(scale["domain"], scale["range"], strict=True))
+
+
+def test_a_missing_status_is_neutral_grey_and_statuses_differ(frame: pl.DataFrame) -> None:
+    statuses = ["completed", "enqueued", "processing", "in-progress", "deleted", "failed", None]
+    rows = frame.head(len(statuses) * 20).with_columns(
+        pl.Series("status", statuses * 20, dtype=pl.String)
+    )
+    colours = _status_colours(spec(charts.status_chart(rows)))
+    grey = colours["unknown"].lstrip("#")
+    red, green, blue = (int(grey[i : i + 2], 16) for i in (0, 2, 4))
+    assert red == green == blue, f"unknown must be a neutral grey, not {colours['unknown']}"
+    assert list(colours)[-1] == "unknown"  # listed last, after the real statuses
+    assert len(set(colours.values())) == len(colours), (
+        colours
+    )  # distinct statuses, distinct colours
+    warm = {charts.STATUS_COLORS["failed"], charts.STATUS_COLORS["absent"]}
+    assert colours["unknown"] not in warm
+
+
+def test_legends_list_only_values_the_chart_draws(frame: pl.DataFrame) -> None:
+    twilio = frame.filter(pl.col("provider") == "twilio")
+    for view in spec(charts.overview_chart(twilio))["vconcat"]:
+        scale = view["encoding"]["color"]["scale"]
+        if view["encoding"]["color"]["field"] == "provider":
+            assert scale["domain"] == ["twilio"], view["title"]
+    # Plivo and SignalWire give no sizes: the storage legend does not list them.
+    storage = spec(charts.storage_chart(frame))
+    drawn = {r["provider"] for r in values(storage) if r["held"]}
+    assert set(storage["encoding"]["color"]["scale"]["domain"]) == drawn
+
+
+def test_count_axes_tick_whole_numbers_and_round_up(frame: pl.DataFrame) -> None:
+    recordings, hours = spec(charts.volume_chart(frame))["vconcat"]
+    for view in (recordings, hours):
+        y = view["encoding"]["y"]
+        assert y["axis"]["tickMinStep"] == 1 and y["axis"]["format"] == ",d"
+        # Rounded out to the steps the axis labels, so the top of the scale carries a label.
+        assert y["scale"]["nice"] == y["axis"]["tickCount"] >= 3
+    views = spec(charts.overview_chart(frame))["vconcat"]
+    extents = {
+        (v["encoding"]["y"]["axis"]["minExtent"], v["encoding"]["y"]["axis"]["maxExtent"])
+        for v in views
+    }
+    assert len(extents) == 1  # every panel's plot area starts at the same x
+
+
+def test_the_y_scale_top_is_a_label_above_the_peak(frame: pl.DataFrame) -> None:
+    """A 247 GiB peak had its last label at 200; now the scale ends on a label above it."""
+    import vl_convert
+
+    from recanalytics.charts.export import vegalite_version
+
+    chart = charts.storage_chart(frame, every="1mo")
+    vega = vl_convert.vegalite_to_vega(chart.to_dict(), vl_version=vegalite_version())
+    svg = charts.chart_to_svg(chart)
+    labels = [
+        float(t.replace(",", ""))
+        for t in re.findall(r'text-anchor="end"[^>]*>([\d,.]+)</text>', svg)
+    ]
+    peak = max(
+        sum(r["held"] for r in values(spec(chart)) if r["period"] == p)
+        for p in {r["period"] for r in values(spec(chart))}
+    )
+    assert vega and labels and max(labels) >= peak, (labels, peak)
+
+
+def test_long_group_ids_get_short_labels_and_whole_tooltips(frame: pl.DataFrame) -> None:
+    sid = "RM" + "0123456789abcdef" * 2
+    rows = (
+        frame.filter(pl.col("provider") == "twilio")
+        .head(50)
+        .with_columns(pl.lit(sid).alias("group_id"), pl.lit(None, pl.String).alias("group_name"))
+    )
+    chart_spec = spec(charts.top_groups_chart(rows, metric="recordings"))
+    (row,) = values(chart_spec)
+    assert len(row["label"]) <= 17 and row["label"].startswith("RM0123") and "…" in row["label"]
+    assert row["group_id"] == sid
+    tooltips = {t["field"] for t in chart_spec["encoding"]["tooltip"]}
+    assert {"group_id", "name"} <= tooltips

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,9 +106,32 @@ def test_duration_and_size_ranges(ex: Explorer) -> None:
     minutes = ex.panel.filtered.select(ra.duration_minutes()).to_series()
     assert minutes.min() >= 5 and minutes.max() <= 30  # type: ignore[operator]
     ex.panel.controls["duration"].value = (0.0, ex.panel.controls["duration"].max)
-    ex.panel.controls["size"].value = (1.0, ex.panel.controls["size"].max)
+    ex.panel.controls["size"].value = (math.log10(2**20), ex.panel.controls["size"].max)
     sizes = ex.panel.filtered["size_bytes"]
     assert sizes.null_count() == 0 and sizes.min() >= 2**20  # type: ignore[operator]
+
+
+def test_size_slider_is_logarithmic_with_a_human_readout(ex: Explorer) -> None:
+    """Finding 5 of issue 15: a linear 0-4,021 MiB slider could not pick small sizes."""
+    size = ex.panel.controls["size"]
+    sizes = ex.panel.source["size_bytes"].drop_nulls()
+    smallest, largest = sizes.filter(sizes > 0).min(), sizes.max()
+    assert size.min <= math.log10(smallest) and math.log10(largest) <= size.max  # type: ignore[arg-type]
+    assert size.max - size.min >= 3  # kilobytes to gigabytes, each decade the same width
+    assert (size.max - size.min) / size.step >= 60  # fine enough to pick a size in any decade
+    assert "iB" in ex.panel.size_readout.value and "–" in ex.panel.size_readout.value
+    size.value = (math.log10(10 * 2**10), math.log10(2**20))  # 10 KiB to 1 MiB
+    picked = ex.panel.filtered["size_bytes"]
+    assert picked.len() > 0 and picked.min() >= 10 * 2**10 and picked.max() <= 2**20  # type: ignore[operator]
+    assert ex.panel.size_readout.value == "10.00 KiB – 1.00 MiB"
+
+
+def test_preview_shows_human_units(ex: Explorer) -> None:
+    page = ex.preview.value
+    assert re.search(r"<td>\d+(\.\d+)? (B|KiB|MiB|GiB)</td>", page)  # sizes, not raw bytes
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td>", page)  # no microseconds
+    assert not re.search(r"\.\d{6}", page)
+    assert "<th>size</th>" in page and "<th>size_bytes</th>" not in page
 
 
 def test_slider_drags_are_debounced(frame: pl.DataFrame) -> None:

@@ -178,3 +178,16 @@ def test_archive_command_on_sandbox_data(
     text = capsys.readouterr().out
     assert "tracks: 120 recordings" in text and "manifest" in text
     assert (out / "manifest.json").exists() and not (out / "media").exists()
+
+
+def test_a_still_processing_recording_is_unavailable_not_failed(tmp_path: Path) -> None:
+    """Finding 7 of issue 15: notebook 06 reported a processing composition's 404 as failed."""
+    box = Sandbox(seed=11, size=1500)  # one with compositions still being made
+    df = ra.load_twilio_compositions(**box.options("twilio"))
+    sample = df.filter(pl.col("status").is_in(["processing", "enqueued"]))
+    assert sample.height > 0  # the sandbox has compositions still being made
+    result = ra.download_media(
+        sample, tmp_path, credentials=box.credentials("twilio"), transport=box.transport
+    )
+    assert set(result["status"]) == {"unavailable"}, result
+    assert all(e.startswith("recording status is ") for e in result["error"])

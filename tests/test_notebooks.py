@@ -180,7 +180,9 @@ def test_rendered_page_is_self_contained(rendered: Path) -> None:
     assert offline_problems(page) == []
     assert "https://cdn" not in page.split("<body", 1)[0]  # nothing from a CDN in the head
     assert "<script src" not in page
-    assert "use_offline_renderer" not in page  # the setup cell is not shown
+    # The setup cell is not shown (a chart's own "Vega is not loaded" hint may name the call).
+    assert "use_offline_renderer(inline_bundle=False)" not in page
+    assert "Added by recanalytics.notebooks.render_notebooks" not in page
     nb = nbformat.read(NOTEBOOKS_DIR / f"{RENDERED}.ipynb", as_version=4)
     chart_cells = [
         c
@@ -272,3 +274,15 @@ def test_cli_renders_a_notebook(
     assert main(["notebooks", "--src", str(NOTEBOOKS_DIR), "--out", str(out), "01-quickstart"]) == 0
     assert str((out / "01-quickstart.html").resolve()) in capsys.readouterr().out
     assert offline_problems((out / "01-quickstart.html").read_text(encoding="utf-8")) == []
+
+
+def test_rendering_prints_no_tcp_warning(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Finding 7 of issue 15: ``recanalytics notebooks`` printed an ipykernel TCP warning."""
+    src = tmp_path / "src"
+    src.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nbformat.write(nb, src / "tiny.ipynb")
+    pages = render_notebooks(src, tmp_path / "site", env=sandbox_env(tmp_path))
+    assert ">42" in pages[0].read_text(encoding="utf-8")
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out

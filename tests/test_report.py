@@ -68,12 +68,31 @@ def test_embedded_specs_are_valid_json_and_break_no_script(page: str) -> None:
 
 def test_summary_table_comes_from_summarize(frame: pl.DataFrame) -> None:
     table = summary_table(frame)
-    assert table.columns[:4] == ["provider", "recordings", "hours", "size"]
+    assert table.columns[:3] == ["provider", "recordings", "hours"]
+    assert table.columns[3] in {"size (MiB)", "size (GiB)", "size (TiB)"}
     assert table["provider"].to_list() == ["twilio", "plivo", "zoom", "signalwire", "total"]
     overall = ra.summarize(frame)
-    assert table.row(4, named=True)["recordings"] == f"{overall['count'].item():,}"
+    assert table.row(4, named=True)["recordings"] == overall["count"].item()
     plivo = table.row(1, named=True)
-    assert plivo["size"] == "n/a" and plivo["reported cost"].endswith("USD")
+    assert plivo[table.columns[3]] is None and plivo["cost unit"] == "USD"
+    assert plivo["reported cost"] == pytest.approx(
+        frame.filter(pl.col("provider") == "plivo")["cost"].sum(), abs=0.006
+    )
+
+
+def test_summary_table_values_are_typed_not_quoted_text(frame: pl.DataFrame) -> None:
+    """Finding 4 of issue 15: numbers stay numbers (a notebook showed every value quoted)."""
+    table = summary_table(frame)
+    schema = table.schema
+    assert schema["recordings"] == pl.Int64
+    assert all(schema[c] == pl.Float64 for c in ("hours", table.columns[3], "USD/month"))
+    assert all(schema[c] == pl.Duration("ms") for c in ("mean", "median", "p95"))
+    assert [c for c, t in schema.items() if t == pl.String] == ["provider", "cost unit"]
+    assert all(
+        (d.total_seconds() if d is not None else 0) % 1 == 0 for d in table["mean"].to_list()
+    )
+    page = report_html(frame)
+    assert f">{table.row(4, named=True)['recordings']:,}<" in page  # formatted in the report
 
 
 def test_report_of_an_empty_frame_still_renders(tmp_path: Path) -> None:
@@ -188,3 +207,28 @@ def test_report_draws_every_chart_in_headless_chromium(
         "return performance.getEntriesByType('resource').map(function (e) { return e.name; })"
     )
     assert [r for r in resources if r.startswith("http")] == []
+
+
+TABLE_FIT = """
+var wrap = document.querySelector('.table-scroll'), table = wrap.querySelector('table');
+return {page: document.documentElement.scrollWidth, window: window.innerWidth,
+        wrap: wrap.clientWidth, table: table.getBoundingClientRect().width,
+        scrolls: getComputedStyle(wrap).overflowX};
+"""
+
+
+@pytest.mark.browser
+def test_summary_table_fits_or_scrolls_at_900_px(
+    browser: Any, tmp_path: Path, frame: pl.DataFrame
+) -> None:
+    """Finding 4 of issue 15: at 900 px the table was 1193 px wide, cost columns off-screen."""
+    path = report(frame, tmp_path / "narrow.html")
+    browser.set_window_size(900, 1000)
+    try:
+        browser.get(path.as_uri())
+        size = browser.execute_script(TABLE_FIT)
+    finally:
+        browser.set_window_size(1280, 2000)
+    assert size["page"] <= size["window"], size  # the page itself never scrolls sideways
+    assert size["table"] <= size["wrap"] or size["scrolls"] in ("auto", "scroll"), size
+    assert size["table"] <= 900, size  # and at 900 px it fits whole

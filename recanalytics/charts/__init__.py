@@ -18,6 +18,7 @@ from recanalytics.charts.dist import (
     top_groups_chart,
 )
 from recanalytics.charts.export import chart_html, chart_to_png, chart_to_svg, save_chart
+from recanalytics.charts.offline import arrange
 from recanalytics.charts.time import (
     codec_mix_chart,
     cost_chart,
@@ -46,3 +47,6 @@ __all__ = [
     "top_groups_chart",
     "volume_chart",
 ]
+
+# In a Jupyter kernel on altair's default (CDN) renderer, draw with the bundled Vega instead.
+arrange()

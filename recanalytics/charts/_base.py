@@ -35,14 +35,18 @@ PROVIDER_COLORS: Final[dict[str, str]] = {
 
 STATUS_COLORS: Final[dict[str, str]] = {
     "completed": "#009E73",
+    "enqueued": "#A6CEE3",
     "processing": "#56B4E9",
-    "enqueued": "#56B4E9",
-    "in-progress": "#56B4E9",
-    "deleted": "#999999",
+    "in-progress": "#1F78B4",
+    "deleted": "#7F7F7F",
     "absent": "#E69F00",
     "failed": "#D55E00",
+    "stopped": "#B279A2",
+    "unknown": "#CFCFCF",
 }
-"""Status colours: done green, in flight light blue, deleted grey, problems orange and red."""
+"""Status colours: done green; in flight three distinct blues (queued light to running dark);
+deleted dark grey; problems orange and red; stopped (SignalWire, a normal end) purple; no status at all (``unknown``, e.g. Zoom transcript
+files) a light neutral grey, so it never reads as a failure."""
 
 OTHER_COLORS: Final = (
     "#4C78A8",
@@ -196,10 +200,13 @@ def color_scale(column: str, domain: list[str]) -> alt.Scale:
     if column == "provider":
         palette = [PROVIDER_COLORS.get(v, "#BAB0AC") for v in domain]
     elif column == "status":
-        extra = iter(OTHER_COLORS)
+        # Statuses with no colour of their own: none warm (problems) or blue (in flight).
+        extra = iter(("#9D755D", "#EECA3B", "#FF9DA6", "#54A24B"))
         palette = [STATUS_COLORS.get(v) or next(extra, "#BAB0AC") for v in domain]
     else:
-        palette = [OTHER_COLORS[i % len(OTHER_COLORS)] for i in range(len(domain))]
+        # A missing value is the neutral grey in every chart, never a palette colour.
+        colours = iter(OTHER_COLORS * (len(domain) // len(OTHER_COLORS) + 1))
+        palette = [STATUS_COLORS[UNKNOWN] if v == UNKNOWN else next(colours) for v in domain]
     return alt.Scale(domain=domain, range=palette)
 
 
@@ -210,12 +217,26 @@ def ordered_domain(column: str, values: list[str]) -> list[str]:
         known: list[str] = [p for p in PROVIDERS if p in present]
         return known + [v for v in present if v not in PROVIDERS]
     if column == "status":
-        known = [s for s in STATUS_COLORS if s in present]
-        return known + [v for v in present if v not in STATUS_COLORS]
+        known = [s for s in STATUS_COLORS if s in present and s != UNKNOWN]
+        rest = [v for v in present if v not in STATUS_COLORS]
+        return known + rest + ([UNKNOWN] if UNKNOWN in present else [])
     if UNKNOWN in present:
         present.remove(UNKNOWN)
         present.append(UNKNOWN)
     return present
+
+
+def present_groups(frame: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
+    """Only the groups with some non-zero ``value``: a legend lists what the chart shows.
+
+    Running totals carry every group through every period, so a provider with no sizes (or
+    nothing in the selection) would otherwise sit in the legend with nothing drawn.
+    """
+    if frame.height == 0:
+        return frame
+    shown = frame.group_by(by).agg((pl.col(value).fill_null(0) != 0).any().alias("_shown"))
+    keep = shown.filter(pl.col("_shown"))[by]
+    return frame.filter(pl.col(by).is_in(keep.implode())) if keep.len() else frame
 
 
 def color(column: str, domain: list[str], *, title: str | None = None) -> alt.Color:
@@ -297,10 +318,77 @@ def bytes_axis(title_text: str, low: float, high: float) -> alt.Axis:
     )
 
 
-def utc_x(*, title_text: str = "", brush: alt.Parameter | None = None) -> alt.X:
-    """A time axis shown in UTC (periods are UTC), optionally zoomed by a brush."""
-    scale = alt.Scale(type="utc", domain=brush) if brush is not None else alt.Scale(type="utc")
-    return alt.X("period:T", title=title_text, scale=scale)
+TimeDomain: TypeAlias = tuple[int, int]
+"""A time axis extent in epoch milliseconds (UTC): first period start, last period end."""
+
+
+def time_domain(frames: list[pl.DataFrame], every: str) -> TimeDomain | None:
+    """The extent of every ``period`` in ``frames``: first start to the end of the last period.
+
+    Panels drawn over one extent line up month for month, and the last period is drawn whole
+    (no rounding out to the next year, no point cut at the edge).
+    """
+    periods = [f["period"] for f in frames if "period" in f.columns and f.height]
+    if not periods:
+        return None
+    both = pl.concat([p.cast(pl.Datetime("us", "UTC")) for p in periods])
+    lo, hi = both.min(), both.max()
+    if lo is None or hi is None:
+        return None
+    end = pl.Series([hi]).dt.offset_by(every)[0]
+    return int(lo.timestamp() * 1000), int(end.timestamp() * 1000)  # type: ignore[union-attr]
+
+
+Y_EXTENT: Final = 64
+"""Pixels every time panel's y axis takes, so stacked panels' plot areas line up exactly."""
+
+
+def y_steps(height: int) -> int:
+    """How many label steps a y axis of ``height`` pixels gets (its scale is rounded to them)."""
+    return max(3, height // 45)
+
+
+def y_axis(height: int, fmt: str, **options: Any) -> alt.Axis:
+    """A y axis labelled in :func:`y_steps` steps, as wide as every other time panel's."""
+    return alt.Axis(
+        format=fmt, tickCount=y_steps(height), minExtent=Y_EXTENT, maxExtent=Y_EXTENT, **options
+    )
+
+
+def y_scale(height: int) -> alt.Scale:
+    """A zero-based y scale rounded out to :func:`y_steps` round steps.
+
+    The top of the scale is then a labelled round value above the data: a 247 GiB peak gets a
+    250 label above it, rather than a last label at 200 and an area that touches the frame.
+    """
+    return alt.Scale(nice=y_steps(height), zero=True)
+
+
+def utc_x(
+    *,
+    title_text: str = "",
+    brush: alt.Parameter | None = None,
+    domain: TimeDomain | None = None,
+    field: str = "period",
+) -> alt.X:
+    """A time axis shown in UTC (periods are UTC) over ``domain``, optionally zoomed by a brush.
+
+    With a brush, the axis follows the brushed range and falls back to ``domain`` when nothing
+    is brushed (a Vega expression on the brush's value).
+    """
+    extent = f"[{domain[0]}, {domain[1]}]" if domain is not None else None
+    if brush is not None:
+        name = brush.name
+        scale = (
+            alt.Scale(type="utc", domain=alt.ExprRef(f"{name}.period || {extent}"))
+            if extent is not None
+            else alt.Scale(type="utc", domain=brush)
+        )
+    elif extent is not None:
+        scale = alt.Scale(type="utc", domain=alt.ExprRef(extent))
+    else:
+        scale = alt.Scale(type="utc")
+    return alt.X(f"{field}:T", title=title_text, scale=scale)
 
 
 def period_tooltip() -> alt.Tooltip:

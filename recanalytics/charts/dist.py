@@ -43,6 +43,9 @@ BITRATE_GUIDES_KBPS: Final = (8.0, 64.0, 512.0, 4096.0)
 """Bitrates drawn as guide lines on the size-against-duration chart (kbps): telephony speech,
 wideband audio, low video, HD video."""
 
+_LABEL_CHARS: Final = 16
+"""Longer group labels are shortened on the axis (head…tail); tooltips keep them whole."""
+
 GroupMetric = Literal["bytes", "hours", "recordings"]
 _GROUP_METRICS: Final = ("bytes", "hours", "recordings")
 
@@ -514,14 +517,32 @@ def top_groups_chart(
     if ranked.height == 0:
         return empty_chart(f"Top {_plural(group)} by {heading}")
     unit, factor = size_unit(ranked["bytes"].max())  # type: ignore[arg-type]
-    frame = ranked.with_columns(
-        (pl.col("bytes") / factor).alias("size"),
-        # Two providers may reuse a label: keep each bar distinct.
-        pl.when(pl.col("label").is_duplicated())
-        .then(pl.format("{} ({})", pl.col("label"), pl.col(by)))
-        .otherwise(pl.col("label"))
-        .alias("label"),
-    ).drop("bytes")
+    frame = (
+        ranked.with_columns(
+            (pl.col("bytes") / factor).alias("size"),
+            pl.col("label").alias("name"),
+            # A 34-character room SID as an axis label crowds the chart out: the label keeps its
+            # head and tail (the tooltip has the whole id).
+            pl.when(pl.col("label").str.len_chars() > _LABEL_CHARS)
+            .then(
+                pl.concat_str(
+                    pl.col("label").str.head(_LABEL_CHARS - 6),
+                    pl.lit("…"),
+                    pl.col("label").str.tail(5),
+                )
+            )
+            .otherwise(pl.col("label"))
+            .alias("label"),
+        )
+        .with_columns(
+            # Two providers may reuse a label: keep each bar distinct.
+            pl.when(pl.col("label").is_duplicated())
+            .then(pl.format("{} ({})", pl.col("label"), pl.col(by)))
+            .otherwise(pl.col("label"))
+            .alias("label"),
+        )
+        .drop("bytes")
+    )
     field, x_title, fmt = {
         "bytes": ("size", unit, ",.3~f"),
         "hours": ("hours", "hours", ",.1f"),
@@ -542,7 +563,7 @@ def top_groups_chart(
             color=color(by, domain),
             opacity=highlight(selection),
             tooltip=[
-                alt.Tooltip("label:N", title=group.replace("_", " ")),
+                alt.Tooltip("name:N", title=group.replace("_", " ")),
                 alt.Tooltip(f"{group}:N", title="id"),
                 alt.Tooltip(f"{by}:N"),
                 alt.Tooltip("recordings:Q", format=",d"),

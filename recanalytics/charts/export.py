@@ -133,10 +133,13 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2r
        max-width: 1100px; color: #222; padding: 0 1rem; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 .meta { color: #666; font-size: 0.9rem; }
-table.summary { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
-table.summary th, table.summary td { border-bottom: 1px solid #ddd; padding: 4px 10px;
+.table-scroll { max-width: 100%; overflow-x: auto; }
+table.summary { border-collapse: collapse; font-size: 0.8rem; margin: 0.5rem 0; }
+table.summary th, table.summary td { border-bottom: 1px solid #ddd; padding: 4px 6px;
                                    white-space: nowrap; }
-table.summary th { text-align: left; background: #f6f6f6; }
+table.summary th { text-align: left; background: #f6f6f6; white-space: normal;
+                   vertical-align: bottom; }
+table.summary th.num { text-align: right; }
 table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.summary tr.total td { font-weight: 600; border-top: 2px solid #999; }
 .chart { margin: 1rem 0 2rem 0; }

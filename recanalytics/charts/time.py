@@ -13,6 +13,7 @@ from recanalytics.charts._base import (
     WIDTH,
     ChartLike,
     Frame,
+    TimeDomain,
     as_label,
     check_periods,
     choose_every,
@@ -24,11 +25,15 @@ from recanalytics.charts._base import (
     legend_selection,
     ordered_domain,
     period_tooltip,
+    present_groups,
     size_unit,
     span_chart,
+    time_domain,
     title,
     utc_x,
     with_period_end,
+    y_axis,
+    y_scale,
 )
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import check_every
@@ -65,7 +70,7 @@ def _storage_frame(lazy: pl.LazyFrame, every: str, by: str) -> tuple[pl.DataFram
         (pl.col("bytes_added") / factor).alias("added"),
         (pl.col("bytes_deleted") / factor).alias("deleted"),
     ).select("period", by, "held", "added", "deleted")
-    return frame, unit, factor
+    return present_groups(frame, by, "held"), unit, factor
 
 
 def _storage_view(
@@ -76,8 +81,17 @@ def _storage_view(
     legend: alt.Parameter,
     brush: alt.Parameter | None = None,
     own_legend: bool = True,
+    extent: TimeDomain | None = None,
 ) -> alt.Chart:
     domain = ordered_domain(by, frame[by].to_list())
+    if extent is not None:
+        # A step area ends at its last point: repeat the last period's values at its end, so
+        # the last period is drawn as wide as the bars above it.
+        last = frame.filter(pl.col("period") == pl.col("period").max())
+        closing = pl.lit(extent[1] * 1000).cast(pl.Datetime("us", "UTC"))
+        frame = pl.concat(
+            [frame, last.with_columns(closing.cast(frame["period"].dtype).alias("period"))]
+        )
     chart: alt.Chart = (
         alt.Chart(
             data(frame),
@@ -85,8 +99,14 @@ def _storage_view(
         )
         .mark_area(interpolate="step-after", line=True)
         .encode(
-            x=utc_x(brush=brush),
-            y=alt.Y("held:Q", stack="zero", title=f"{unit} held", axis=alt.Axis(format=",.3~f")),
+            x=utc_x(brush=brush, domain=extent),
+            y=alt.Y(
+                "held:Q",
+                stack="zero",
+                title=f"{unit} held",
+                axis=y_axis(HEIGHT, ",.3~f"),
+                scale=y_scale(HEIGHT),
+            ),
             color=color(by, domain),
             opacity=highlight(legend),
             tooltip=[
@@ -139,13 +159,19 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     frame, unit, _ = _storage_frame(lazy, period, by)
     if frame.height == 0:
         return empty_chart("Storage held")
-    return _storage_view(frame, unit, by, legend=legend_selection(by))
+    extent = time_domain([frame], period)
+    return _storage_view(frame, unit, by, legend=legend_selection(by), extent=extent)
 
 
 def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
     frame = trend(lazy.with_columns(as_label(by)), every, by=by).collect()
     check_periods(frame, every)
-    return with_period_end(frame.select("period", by, "recordings", "hours"), every)
+    frame = present_groups(frame.select("period", by, "recordings", "hours"), by, "recordings")
+    # trend() runs on through later deletions; recordings and hours end with the last recording.
+    last = frame.filter(pl.col("recordings") > 0)["period"].max()
+    if last is not None:
+        frame = frame.filter(pl.col("period") <= last)
+    return with_period_end(frame, every)
 
 
 def _volume_views(
@@ -155,20 +181,26 @@ def _volume_views(
     *,
     legend: alt.Parameter,
     brush: alt.Parameter | None = None,
+    extent: TimeDomain | None = None,
 ) -> list[alt.Chart]:
     domain = ordered_domain(by, frame[by].to_list())
     views = []
-    for field, label, fmt in (("recordings", "Recordings", ",d"), ("hours", "Hours", ",.1f")):
+    for field, label, fmt in (("recordings", "Recordings", ",d"), ("hours", "Hours", ",d")):
         # With a brush, the recordings panel is where one drags; the hours panel follows it.
         zoom = brush if brush is not None and field == "hours" else None
         view = (
             span_chart(alt.Chart(data(frame), title=title(f"{label} per period")), every)
             .mark_bar()
             .encode(
-                x=utc_x(brush=zoom),
+                x=utc_x(brush=zoom, domain=extent),
                 x2=alt.X2("period_end:T"),
                 y=alt.Y(
-                    f"sum({field}):Q", stack="zero", title=label.lower(), axis=alt.Axis(format=fmt)
+                    f"sum({field}):Q",
+                    stack="zero",
+                    title=label.lower(),
+                    # Whole recordings and whole hours: no "50.0" and no 0.5 steps.
+                    axis=y_axis(HEIGHT * 2 // 3, fmt, tickMinStep=1),
+                    scale=y_scale(HEIGHT * 2 // 3),
                 ),
                 color=color(by, domain),
                 opacity=highlight(legend),
@@ -229,7 +261,8 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     frame = _volume_frame(lazy, period, by)
     if frame.height == 0:
         return empty_chart("Recordings and hours per period")
-    views = _volume_views(frame, by, period, legend=legend_selection(by))
+    extent = time_domain([frame], period)
+    views = _volume_views(frame, by, period, legend=legend_selection(by), extent=extent)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
     return result
 
@@ -278,6 +311,7 @@ def _mix_view(
     normalize: bool,
     filter_by: alt.Parameter | None = None,
     zoom: alt.Parameter | None = None,
+    extent: TimeDomain | None = None,
 ) -> alt.Chart:
     domain = ordered_domain(column, frame[column].to_list())
     if "other" in domain:
@@ -295,13 +329,13 @@ def _mix_view(
     view: alt.Chart = (
         chart.mark_bar()
         .encode(
-            x=utc_x(brush=zoom),
+            x=utc_x(brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
             y=alt.Y(
                 "sum(value):Q",
                 stack="normalize" if normalize else "zero",
                 title=y_title,
-                axis=alt.Axis(format="%" if normalize else ",.3~f"),
+                axis=y_axis(HEIGHT, "%" if normalize else ",.3~f"),
             ),
             color=color(column, domain),
             order=alt.Order(f"{column}:O"),
@@ -365,7 +399,8 @@ def codec_mix_chart(
     frame = _mix_frame(lazy, column, period, metric, None)
     if frame.height == 0:
         return empty_chart(f"{column.capitalize()} mix")
-    return _mix_view(frame, column, metric, period, normalize=normalize)
+    extent = time_domain([frame], period)
+    return _mix_view(frame, column, metric, period, normalize=normalize, extent=extent)
 
 
 def _cost_frame(
@@ -393,7 +428,11 @@ def _cost_frame(
     held = storage_growth(live, every, by=by).collect()
     check_periods(held, every)
     estimate = with_period_end(
-        held.select("period", by, (pl.col("bytes_held") / _MICRO).alias("usd_per_month")),
+        present_groups(
+            held.select("period", by, (pl.col("bytes_held") / _MICRO).alias("usd_per_month")),
+            by,
+            "usd_per_month",
+        ),
         every,
     )
     reported = (
@@ -402,6 +441,11 @@ def _cost_frame(
         .group_by(pl.col("created_at").dt.truncate(every).alias("period"), by, "cost_unit")
         .agg(pl.col("cost").sum().alias("reported"))
         .sort("period", by)
+        .with_columns(
+            (
+                pl.col("period") + (pl.col("period").dt.offset_by(every) - pl.col("period")) / 2
+            ).alias("middle")
+        )
         .collect()
     )
     return estimate, reported
@@ -416,6 +460,7 @@ def _cost_views(
     legend: alt.Parameter,
     zoom: alt.Parameter | None = None,
     own_legend: bool = True,
+    extent: TimeDomain | None = None,
 ) -> list[alt.Chart]:
     domain = ordered_domain(by, [*estimate[by].to_list(), *reported[by].to_list()])
     views = [
@@ -431,13 +476,14 @@ def _cost_views(
         )
         .mark_bar()
         .encode(
-            x=utc_x(brush=zoom),
+            x=utc_x(brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
             y=alt.Y(
                 "sum(usd_per_month):Q",
                 stack="zero",
                 title="USD / month",
-                axis=alt.Axis(format="$,.2f"),
+                axis=y_axis(HEIGHT * 2 // 3, "$,.2f"),
+                scale=y_scale(HEIGHT * 2 // 3),
             ),
             color=color(by, domain),
             opacity=highlight(legend),
@@ -463,9 +509,15 @@ def _cost_views(
             )
             .mark_line(point=True)
             .encode(
-                x=utc_x(brush=zoom),
-                y=alt.Y("reported:Q", title=units, axis=alt.Axis(format=",.2f")),
-                color=color(by, domain),
+                # At the middle of its period, under the middle of the bars above.
+                x=utc_x(brush=zoom, domain=extent, field="middle"),
+                y=alt.Y(
+                    "reported:Q",
+                    title=units,
+                    axis=y_axis(HEIGHT * 2 // 3, ",.2f"),
+                    scale=y_scale(HEIGHT * 2 // 3),
+                ),
+                color=color(by, ordered_domain(by, reported[by].to_list())),
                 detail=alt.Detail("cost_unit:N"),
                 opacity=highlight(legend),
                 tooltip=[
@@ -522,7 +574,8 @@ def cost_chart(
     estimate, reported = _cost_frame(lazy, period, by, rates)
     if estimate.height == 0:
         return empty_chart("Estimated storage cost")
-    views = _cost_views(estimate, reported, by, period, legend=legend_selection(by))
+    extent = time_domain([estimate, reported], period)
+    views = _cost_views(estimate, reported, by, period, legend=legend_selection(by), extent=extent)
     if len(views) == 1:
         return views[0]
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
@@ -573,18 +626,45 @@ def overview_chart(
     if volume.height == 0:
         return empty_chart("Overview")
     legend = legend_selection(by)
-    brush = alt.selection_interval(encodings=["x"])
-    views: list[alt.Chart] = _volume_views(volume, by, period, legend=legend, brush=brush)
-    # The legend parameter is defined once (on the first panel); the others only refer to it.
+    # Named: the zoomed panels' axes read its value in a Vega expression (see utc_x).
+    brush = alt.selection_interval(encodings=["x"], name="brush")
     storage, unit, _ = _storage_frame(lazy, period, by)
-    views.append(_storage_view(storage, unit, by, legend=legend, brush=brush, own_legend=False))
     mix = _mix_frame(lazy, "codec", period, "recordings", by)
-    views.append(
-        _mix_view(mix, "codec", "recordings", period, normalize=True, filter_by=legend, zoom=brush)
-    )
     estimate, reported = _cost_frame(lazy, period, by, rates)
+    # One time extent for every panel, so a month sits at the same x in all of them.
+    extent = time_domain([volume, storage, mix, estimate, reported], period)
+    views: list[alt.Chart] = _volume_views(
+        volume, by, period, legend=legend, brush=brush, extent=extent
+    )
+    # The legend parameter is defined once (on the first panel); the others only refer to it.
+    views.append(
+        _storage_view(
+            storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
+        )
+    )
+    views.append(
+        _mix_view(
+            mix,
+            "codec",
+            "recordings",
+            period,
+            normalize=True,
+            filter_by=legend,
+            zoom=brush,
+            extent=extent,
+        )
+    )
     views.extend(
-        _cost_views(estimate, reported, by, period, legend=legend, zoom=brush, own_legend=False)
+        _cost_views(
+            estimate,
+            reported,
+            by,
+            period,
+            legend=legend,
+            zoom=brush,
+            own_legend=False,
+            extent=extent,
+        )
     )
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="independent")
     return result

@@ -160,9 +160,18 @@ class Endpoint:
         """How many items the page held, for the empty-page guard."""
         return len(records)
 
+    @property
+    def label(self) -> str:
+        """What the progress bar calls this listing (one bar per endpoint)."""
+        return self.provider.name
+
     def total(self, body: Any) -> int | None:
         """The number of records the provider says the whole query holds, where it says."""
         return None
+
+    def progress_total(self, total: int) -> int | None:
+        """The rows a reported :meth:`total` stands for, for the progress bar (None: unknown)."""
+        return total
 
     def counted_keys(self, page: Page) -> Iterable[Any]:
         """The keys :meth:`total` counts, found on ``page`` (record ids by default)."""
@@ -200,6 +209,8 @@ class Endpoint:
         )
         query.counted.update(self.counted_keys(page))
         total = self.total(body)
+        if total is not None and query.total is None:
+            session.progress.expect(self.progress_total(total))  # the bar shows n/N
         if total is not None:
             # The smallest total reported: recordings added while paging (a larger total) are
             # fetched where offsets reach them, but never make a complete load look short.
@@ -312,7 +323,7 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
-    async with ctx.session() as session:
+    async with ctx.session(endpoint.label) as session:
         outcomes = await asyncio.gather(
             *(endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch())) for q in queries),
             return_exceptions=True,

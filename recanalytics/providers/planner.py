@@ -149,7 +149,7 @@ async def collect_spread(
     plan = Plan(first_windows(start, end, epoch, workers), workers)
     began = dt.datetime.now(dt.UTC)
 
-    async with ctx.session() as session:
+    async with ctx.session(endpoint.label) as session:
 
         async def walk(window: Window) -> None:
             query = Query(harvest, spec.batch())

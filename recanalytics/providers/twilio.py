@@ -49,6 +49,10 @@ VIDEO_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
 
 class TrackRecordings(Endpoint):
+    @property
+    def label(self) -> str:
+        return "twilio tracks"  # its own progress bar, beside "twilio compositions"
+
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         duration = seconds_to_duration(pl.col("duration"))
         return raw.select(

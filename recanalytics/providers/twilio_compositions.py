@@ -59,6 +59,10 @@ def as_safe_url(value: Any) -> str:
 
 
 class Compositions(Endpoint):
+    @property
+    def label(self) -> str:
+        return "twilio compositions"  # its own progress bar, beside "twilio tracks"
+
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         unfinished = pl.col("status").is_in(UNFINISHED)
         seconds = pl.when(unfinished & (pl.col("duration") == 0)).then(None)

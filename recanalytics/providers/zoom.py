@@ -318,6 +318,9 @@ class ZoomFiles(Endpoint):
         value = dig(body, "total_records")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
+    def progress_total(self, total: int) -> int | None:
+        return None  # total_records counts sessions; the bar counts files
+
     def counted_keys(self, page: Page) -> Iterable[Any]:
         # total_records counts sessions, not files.
         # (A session that is not an object is a row without an id, counted as such.)

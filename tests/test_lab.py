@@ -1,0 +1,394 @@
+"""The bundled notebooks in a live JupyterLab, in headless Chromium with the network blocked.
+
+What a user does: JupyterLab is started on 127.0.0.1 (a free port, a random token) in a folder
+holding copies of notebooks 01 and 04; Chromium opens each notebook and runs it with
+*Run → Run All Cells*. Chromium resolves no host but 127.0.0.1 and sends everything else to a
+proxy that does not exist, so a chart that needed a CDN would not draw and would log an error.
+
+Checked: every chart cell draws (an ``svg`` or ``canvas`` in each of its outputs), the browser
+console has no error, and in the explorer a click on a provider changes the summary line.
+
+``python scripts/notebook_screenshots.py`` runs this test with ``RECANALYTICS_SCREENSHOTS`` set
+to ``docs/img``, where it saves screenshots of the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from test_notebooks import NOTEBOOKS_DIR, chromium_paths, sandbox_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LAB_NOTEBOOKS = ("01-quickstart.ipynb", "04-explorer.ipynb")
+RUN_TIMEOUT = 60.0  # seconds for one notebook's Run All in the UI (about 15 s on a laptop)
+SCREENSHOTS = os.environ.get("RECANALYTICS_SCREENSHOTS")
+QUIET_SETTINGS = {
+    # No "get notified about Jupyter news?" toast over the notebook, and no update check.
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A JupyterLab server on 127.0.0.1; yields its URL prefix with the token query."""
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "notebooks"
+    root.mkdir()
+    for name in LAB_NOTEBOOKS:
+        shutil.copy(NOTEBOOKS_DIR / name, root / name)
+    settings = home / "settings"
+    for path, value in QUIET_SETTINGS.items():
+        (settings / path).parent.mkdir(parents=True, exist_ok=True)
+        (settings / path).write_text(json.dumps(value), encoding="utf-8")
+    env = sandbox_env(home)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+    )
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",  # CI containers run as root
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={settings}",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--expose-app-in-browser",  # lets the test read the kernel status, as galata does
+    ]
+    log_path = home / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert server.poll() is None, log_path.read_text(errors="replace")[-2000:]
+        try:
+            with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, 60, "JupyterLab to start")
+        yield f"{base}|{token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    paths = chromium_paths()
+    if paths is None:
+        message = (
+            "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message + "; CI is set, so the browser check must run")
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = paths
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        # No network: no host name resolves but 127.0.0.1, and everything else goes to a proxy
+        # on a port where nothing listens.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=127.0.0.1",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+KERNEL_STATUS = (
+    "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+    "const k = w && w.sessionContext && w.sessionContext.session"
+    " && w.sessionContext.session.kernel;"
+    "return k ? k.status : null;"
+)
+CELLS = """
+const page = window.jupyterapp.shell.currentWidget.node;
+return Array.from(page.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => ({
+  code: c.classList.contains('jp-CodeCell'),
+  prompt: (c.querySelector('.jp-InputArea-prompt') || {textContent: ''}).textContent,
+  outputs: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => ({
+    chart: o.querySelectorAll('.recanalytics-chart, .vega-embed').length > 0,
+    drawn: o.querySelectorAll('.vega-embed svg, .vega-embed canvas').length > 0,
+    text: o.innerText.slice(0, 200),
+  })),
+}));
+"""
+
+
+CUT_LABELS = """
+return Array.from(arguments[0].querySelectorAll('.widget-label, .widget-label-basic, label'))
+  .filter(l => l.offsetParent !== null && l.scrollWidth > l.clientWidth + 1)
+  .map(l => l.textContent);
+"""
+READOUT_GAPS = """
+const root = arguments[0];
+const right = Array.from(root.querySelectorAll('.widget-readout, .widget-slider + .widget-label'))
+  .map(e => e.getBoundingClientRect().right);
+const others = Array.from(root.querySelectorAll('.widget-text, .widget-button'))
+  .map(e => e.getBoundingClientRect()).filter(r => r.width > 0);
+return right.flatMap(x => others.filter(r => r.left >= x - 200).map(r => r.left - x))
+  .filter(gap => gap > -200);
+"""
+
+
+TABLES = """
+const page = window.jupyterapp.shell.currentWidget.node;
+return Array.from(page.querySelectorAll('.jp-OutputArea-output table')).map(t => {
+  let box = t.parentElement, overflow = 'visible';
+  for (; box && !box.classList.contains('jp-OutputArea'); box = box.parentElement) {
+    const o = getComputedStyle(box).overflowX;
+    if (o === 'auto' || o === 'scroll') { overflow = o; break; }
+  }
+  const area = t.closest('.jp-OutputArea-output');
+  return {width: t.getBoundingClientRect().width, room: area.clientWidth, overflow: overflow};
+});
+"""
+SCROLLS = ("auto", "scroll")
+
+
+def click_menu(driver: Any, menu: str, item: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    top = driver.find_element(
+        By.XPATH, f"//*[@id='jp-MainMenu']//*[contains(@class,'lm-MenuBar-itemLabel')][.='{menu}']"
+    )
+    top.click()
+    entry = wait_for(
+        lambda: driver.find_elements(
+            By.XPATH, f"//*[contains(@class,'lm-Menu-itemLabel')][.='{item}']"
+        ),
+        10,
+        f"the menu item {menu} → {item}",
+    )
+    entry[0].click()
+
+
+def run_all(driver: Any, url: str, name: str) -> list[dict[str, Any]]:
+    """Open ``name`` in JupyterLab, run all cells from the Run menu, return the cells' state."""
+    base, token = url.split("|")
+    # A workspace of its own, so no notebook from an earlier test is restored beside it.
+    workspace = Path(name).stem
+    driver.get(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
+    wait_for(lambda: driver.execute_script(KERNEL_STATUS) == "idle", 90, "an idle kernel")
+    click_menu(driver, "Run", "Run All Cells")
+
+    def finished() -> list[dict[str, Any]] | None:
+        cells: list[dict[str, Any]] = driver.execute_script(CELLS)
+        code = [c for c in cells if c["code"]]
+        done = all(c["prompt"].strip() not in ("", "[ ]:") and "*" not in c["prompt"] for c in code)
+        return cells if done and driver.execute_script(KERNEL_STATUS) == "idle" else None
+
+    try:
+        cells: list[dict[str, Any]] = wait_for(finished, RUN_TIMEOUT, f"{name} to run")
+    except BaseException:
+        state = driver.execute_script(CELLS)  # printed under the failure: where it stopped
+        print([(c["prompt"], [o["text"][:80] for o in c["outputs"]]) for c in state if c["code"]])
+        raise
+    return cells
+
+
+def chart_cells(name: str) -> list[int]:
+    """Positions of the cells that display an ordinary altair chart."""
+    nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    return [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and ("charts." in c.source or "alt.Chart(" in c.source)
+    ]
+
+
+def cell_index(name: str, text: str) -> int:
+    nb = nbformat.read(NOTEBOOKS_DIR / name, as_version=4)
+    return next(i for i, c in enumerate(nb.cells) if c.source.strip().startswith(text))
+
+
+def console_errors(driver: Any) -> list[dict[str, Any]]:
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def screenshot(driver: Any, name: str, selector: str | None = None) -> None:
+    if not SCREENSHOTS:
+        return
+    from selenium.webdriver.common.by import By
+
+    target = Path(SCREENSHOTS) / f"{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if selector is None:
+        driver.save_screenshot(str(target))
+        return
+    page = driver.execute_script("return window.jupyterapp.shell.currentWidget.node")
+    element = page.find_element(By.CSS_SELECTOR, selector)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", element)
+    time.sleep(0.5)
+    element.screenshot(str(target))
+
+
+def wait_drawn(driver: Any, name: str, expected: list[int]) -> list[dict[str, Any]]:
+    """The cells once every chart output of the expected cells has drawn (or the last state)."""
+
+    def drawn() -> list[dict[str, Any]] | None:
+        cells: list[dict[str, Any]] = driver.execute_script(CELLS)
+        ok = all(
+            any(o["chart"] for o in cells[i]["outputs"])
+            and all(o["drawn"] for o in cells[i]["outputs"] if o["chart"])
+            for i in expected
+        )
+        return cells if ok else None
+
+    with contextlib.suppress(BaseException):
+        return wait_for(drawn, 30, f"the charts of {name} to draw")  # type: ignore[no-any-return]
+    cells: list[dict[str, Any]] = driver.execute_script(CELLS)
+    return cells
+
+
+def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) -> None:
+    name = "01-quickstart.ipynb"
+    run_all(browser, lab, name)
+    expected = chart_cells(name)
+    assert expected, "the notebook shows no chart"
+    cells = wait_drawn(browser, name, expected)
+    for i in expected:
+        charts = [o for o in cells[i]["outputs"] if o["chart"]]
+        assert charts, f"cell {i} of {name} shows no chart: {cells[i]['outputs']}"
+        assert all(o["drawn"] for o in charts), f"cell {i} of {name} did not draw: {charts}"
+    assert console_errors(browser) == []
+    # Finding 4: every table fits its output or scrolls sideways inside it (never cut off).
+    tables = browser.execute_script(TABLES)
+    assert tables, "no table output found"
+    cut = [t for t in tables if t["width"] > t["room"] + 1 and t["overflow"] not in SCROLLS]
+    assert cut == [], cut
+    screenshot(browser, "lab-overview", f".jp-Cell:nth-child({expected[-1] + 1}) .jp-OutputArea")
+    for shot, source in (
+        ("lab-summary-table", "summary_table(df)"),
+        ("lab-summarize", 'ra.summarize(df, by="provider")'),
+        ("lab-columns", "tour = pl.DataFrame("),
+        ("lab-load", "result = ra.load_with_status("),
+    ):
+        cell = cell_index(name, source)
+        screenshot(browser, shot, f".jp-Cell:nth-child({cell + 1}) .jp-OutputArea")
+
+    # Saved and reopened without running anything: the outputs carry Vega, so charts draw again.
+    browser.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
+    wait_for(
+        lambda: browser.execute_script(
+            "return !window.jupyterapp.shell.currentWidget.context.model.dirty"
+        ),
+        20,
+        "the notebook to be saved",
+    )
+    browser.refresh()
+    wait_for(lambda: browser.execute_script(KERNEL_STATUS) == "idle", 90, "the reopened notebook")
+    cells = wait_drawn(browser, name, expected)
+    for i in expected:
+        charts = [o for o in cells[i]["outputs"] if o["chart"]]
+        assert charts and all(o["drawn"] for o in charts), f"reopened, cell {i}: {charts}"
+    assert console_errors(browser) == []
+
+
+def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    name = "04-explorer.ipynb"
+    run_all(browser, lab, name)
+    expected = chart_cells(name)
+    cells = wait_drawn(browser, name, expected)
+    for i in expected:
+        charts = [o for o in cells[i]["outputs"] if o["chart"]]
+        assert charts and all(o["drawn"] for o in charts), f"cell {i} of {name}: {charts}"
+
+    explorer = browser.find_element(By.CSS_SELECTOR, ".recanalytics-explorer")
+    summary = explorer.find_element(By.CSS_SELECTOR, ".recanalytics-summary")
+    wait_for(
+        lambda: explorer.find_elements(By.CSS_SELECTOR, ".vega-embed svg, .vega-embed canvas"),
+        30,
+        "the explorer's chart to draw",
+    )
+    screenshot(browser, "lab-explorer", ".recanalytics-explorer")
+    # Finding 5: no label is cut, and the slider readouts keep clear of the search and Reset.
+    cut = browser.execute_script(CUT_LABELS, explorer)
+    assert cut == [], f"labels cut off: {cut}"
+    gaps = browser.execute_script(READOUT_GAPS, explorer)
+    assert gaps and min(gaps) >= 8, gaps
+    before = summary.text
+    provider = explorer.find_element(
+        By.XPATH, ".//*[contains(@class,'widget-select-multiple')][.//label[.='provider']]//option"
+    )
+    label = provider.text
+    provider.click()
+    after = wait_for(
+        lambda: summary.text if summary.text != before else None, 10, "the summary line to change"
+    )
+    assert before and after != before, (before, after)
+    assert console_errors(browser) == []
+    assert label.split()[0] in {"twilio", "plivo", "zoom", "signalwire"}

@@ -1,0 +1,71 @@
+"""Progress bars: one per endpoint, named for it, with a total where the provider gives one."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+import recanalytics as ra
+import recanalytics.engine
+from recanalytics.progress import Progress
+from recanalytics.sandbox import Sandbox
+
+
+class Recorded(Progress):
+    bars: ClassVar[list[Recorded]] = []
+
+    def __init__(self, label: str, *, enabled: bool) -> None:
+        super().__init__(label, enabled=enabled)
+        self.label = label
+        self.total: int | None = None
+        self.count = 0
+        Recorded.bars.append(self)
+
+    def expect(self, records: int | None) -> None:
+        super().expect(records)
+        if records is not None:
+            self.total = (self.total or 0) + records
+
+    def update(self, *, records: int = 0, **kwargs: Any) -> None:
+        super().update(records=records, **kwargs)
+        self.count += records
+
+
+@pytest.fixture
+def bars(monkeypatch: pytest.MonkeyPatch) -> list[Recorded]:
+    Recorded.bars = []
+    monkeypatch.setattr(recanalytics.engine, "Progress", Recorded)
+    return Recorded.bars
+
+
+def test_one_labelled_bar_per_endpoint_with_known_totals(
+    fresh_box: Sandbox, bars: list[Recorded], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 5 of issue 15: two bars both read "twilio:" and every total was "?"."""
+    options = fresh_box.load_options()
+    df = ra.load(since=fresh_box.config.start, until=fresh_box.config.end, progress=True, **options)
+    labels = sorted(b.label for b in bars)
+    assert labels == sorted(
+        {"twilio tracks", "twilio compositions", "plivo", "zoom", "signalwire"}
+    ), labels
+    plivo = next(b for b in bars if b.label == "plivo")
+    assert plivo.total == plivo.count == df.filter(df["provider"] == "plivo").height > 0
+    twilio = [b for b in bars if b.label.startswith("twilio")]
+    assert all(b.total is None for b in twilio)  # Twilio's Video API gives no count
+    shown = capsys.readouterr().err
+    assert "twilio tracks" in shown and "twilio compositions" in shown
+    assert f"{plivo.count}/{plivo.total}" in shown  # plivo's bar shows n/N, not n/?
+
+
+def test_zoom_session_counts_are_not_shown_as_a_file_total(
+    fresh_box: Sandbox, bars: list[Recorded]
+) -> None:
+    ra.load_zoom_recordings(
+        since=fresh_box.config.start,
+        until=fresh_box.config.end,
+        progress=True,
+        **fresh_box.options("zoom"),
+    )
+    (zoom,) = bars
+    assert zoom.label == "zoom" and zoom.total is None and zoom.count > 0
