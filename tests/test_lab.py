@@ -299,6 +299,8 @@ def wait_drawn(driver: Any, name: str, expected: list[int]) -> list[dict[str, An
 
     def drawn() -> list[dict[str, Any]] | None:
         cells: list[dict[str, Any]] = driver.execute_script(CELLS)
+        if len(cells) <= max(expected):
+            return None  # the notebook is still being laid out (after a reload, say)
         ok = all(
             any(o["chart"] for o in cells[i]["outputs"])
             and all(o["drawn"] for o in cells[i]["outputs"] if o["chart"])
