@@ -11,7 +11,9 @@ range at all, a range that starts years before the data, most rows in the last m
   ``[oldest row on the page, window end)`` is in. When another worker is idle and the rest of
   the window holds more than a page at the density seen so far, the window stops there and its
   rest ``[window start, oldest]`` is split among the idle workers and itself (the edge second
-  is read twice; rows are de-duplicated by id).
+  is read twice; rows are de-duplicated by id). The pieces grow geometrically going back, the
+  newest holding a few pages at the density read, so a history that thins out costs a few
+  empty requests rather than one per piece.
 
 The client-side pacing (rate limit, concurrency cap) is the engine's, so more windows never mean
 more than the provider allows: they only keep its allowance used.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,6 +37,7 @@ from recanalytics.providers.base import Endpoint, Page, Query, finish_load
 from recanalytics.windows import Window, split_even
 
 SECOND = dt.timedelta(seconds=1)
+NEAR_PAGES = 3  # pages the newest piece of a split should hold at the density read so far
 
 
 class Plan:
@@ -104,11 +108,12 @@ def rest_of(
     epoch: dt.datetime,
     idle: int,
     read_since: dt.datetime,
+    rows_read: int,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
-    ``page`` is the latest page of the window (newest first); ``read_since`` is when the window's
-    reading started (its end, or the load's start for an open end).
+    ``page`` is the latest page of the window (newest first), ``rows_read`` the rows its pages
+    held so far; ``read_since`` stands for the window's end when it is open (the load's start).
     """
     if page.oldest is None or page.size < page_limit:
         return []
@@ -119,15 +124,51 @@ def rest_of(
     top = window.end or read_since
     read = (top - page.oldest).total_seconds()
     rest = (page.oldest - low).total_seconds()
-    # At the density of the rows read so far (at least this one page's), how many pages remain?
-    density = page.size / max(read, 1.0)
+    # At the density of the rows read so far in this window, how many pages remain?
+    density = rows_read / max(read, 1.0)
     pages_left = density * rest / page_limit
     parts = min(idle + 1, math.floor(pages_left), int((cut - low).total_seconds()))
     if parts < 2:
         return []
-    pieces = split_even(low, cut, parts)
+    # Newest first, each piece a little longer than the one after it: the first holds about
+    # NEAR_PAGES pages at the density read so far, and the lengths grow geometrically to
+    # reach ``low``. Evenly spread data gets even pieces; a history that thins out going back
+    # (or starts long before its data) costs a few empty requests instead of many.
+    first = NEAR_PAGES * page_limit / max(density, 1e-9)
+    edges = geometric_edges(low, cut, parts, first)
+    pieces = [Window(a, b) for a, b in itertools.pairwise(edges) if a < b]
     pieces[0] = Window(window.start, pieces[0].end)
     return pieces
+
+
+def geometric_edges(
+    low: dt.datetime, high: dt.datetime, parts: int, first: float
+) -> list[dt.datetime]:
+    """``parts + 1`` whole-second edges from ``low`` to ``high``; going back from ``high`` the
+    pieces grow by one factor, the newest ``first`` seconds long (or all equal, if that is
+    longer)."""
+    total = (high - low).total_seconds()
+    if first * parts >= total:
+        ratio = 1.0
+    else:  # solve first * (r**parts - 1) / (r - 1) == total for r > 1
+        lo_r, hi_r = 1.0, 2.0
+        while first * (hi_r**parts - 1) / (hi_r - 1) < total:
+            hi_r *= 2
+        for _ in range(60):
+            mid = (lo_r + hi_r) / 2
+            if first * (mid**parts - 1) / (mid - 1) < total:
+                lo_r = mid
+            else:
+                hi_r = mid
+        ratio = hi_r
+    lengths = [ratio**i for i in range(parts)]
+    scale = total / sum(lengths)
+    edges, back = [high], 0.0
+    for length in lengths[:-1]:
+        back += length * scale
+        edges.append(high - dt.timedelta(seconds=round(back)))
+    edges.append(low)
+    return sorted(set(edges))
 
 
 async def collect_spread(
@@ -156,6 +197,7 @@ async def collect_spread(
             request = request_for(window)
             pager = endpoint.pager(ctx, request)
             page = await endpoint.get_page(session, request, spec, query)
+            rows_read = 0
             while True:
                 step = pager.advance(page.body, records=page.size, ids=page.ids)
                 if step is None:
@@ -163,8 +205,11 @@ async def collect_spread(
                 if isinstance(step, Again):
                     await session.pause(ctx.retry.backoff(pager.repeats - 1))
                 else:
+                    rows_read += page.size
                     if plan.idle:
-                        pieces = rest_of(window, page, page_limit, epoch, plan.idle, began)
+                        pieces = rest_of(
+                            window, page, page_limit, epoch, plan.idle, began, rows_read
+                        )
                         if pieces:
                             await plan.give(pieces)
                             return

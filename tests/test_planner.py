@@ -1,0 +1,79 @@
+"""The load planner: windows that follow the data, and nothing lost at their edges."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+
+import pytest
+
+import recanalytics as ra
+from recanalytics.providers.planner import Plan, first_windows, geometric_edges
+from recanalytics.providers.twilio import VIDEO_EPOCH
+from recanalytics.sandbox import Sandbox
+from recanalytics.windows import Window
+
+UTC = dt.UTC
+
+
+def test_first_windows_split_the_range_and_leave_open_sides_open() -> None:
+    end = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    windows = first_windows(None, end, VIDEO_EPOCH, 4)
+    assert len(windows) == 4 and windows[0].start is None and windows[-1].end == end
+    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
+    assert first_windows(VIDEO_EPOCH, None, VIDEO_EPOCH, 3)[-1].end is None
+
+
+@pytest.mark.parametrize("parts", [2, 5, 24])
+@pytest.mark.parametrize("first", [60.0, 86_400.0, 1e9])
+def test_geometric_edges_cover_the_range_newest_piece_shortest(parts: int, first: float) -> None:
+    low, high = VIDEO_EPOCH, dt.datetime(2026, 11, 1, tzinfo=UTC)
+    edges = geometric_edges(low, high, parts, first)
+    assert edges[0] == low and edges[-1] == high and edges == sorted(set(edges))
+    lengths = [(b - a).total_seconds() for a, b in itertools.pairwise(edges)]
+    assert len(lengths) == parts
+    assert all(later <= earlier + 1 for earlier, later in itertools.pairwise(lengths))
+
+
+async def test_the_plan_ends_when_every_worker_is_idle_even_after_one_fails() -> None:
+    plan = Plan([Window(None, None)], 3)
+    taken = []
+
+    async def worker(fail: bool) -> None:
+        try:
+            while (window := await plan.take()) is not None:
+                taken.append(window)
+                if fail:
+                    raise RuntimeError("boom")
+                await asyncio.sleep(0)
+        finally:
+            await plan.leave()
+
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(worker(True), worker(False), worker(False), return_exceptions=True), 5
+    )
+    assert len(taken) == 1 and sum(isinstance(o, RuntimeError) for o in outcomes) <= 1
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"since": "2015-01-01"}, {"since": "2025-01-01", "until": "2026-11-01"}]
+)
+def test_skewed_data_loads_whole_and_the_dense_end_is_split(kwargs: dict[str, str]) -> None:
+    box = Sandbox(seed=4, size=3000, skew=0.03, providers=["twilio"])
+    truth = {r.sid for r in box["twilio"].tracks.records}
+    df = ra.load_twilio_recordings(
+        page_size=20, max_concurrency=6, **kwargs, **box.options("twilio")
+    )
+    assert set(df["recording_id"]) == truth and df.height == len(truth)
+    firsts = [q for _, _, q in box.app.log if "PageToken" not in q and "/Recordings?" in q]
+    assert len(firsts) > 6  # the first windows, then pieces of the dense ones
+
+
+def test_a_recording_older_than_the_epoch_is_still_loaded() -> None:
+    start = dt.datetime(2013, 6, 1, tzinfo=UTC)
+    box = Sandbox(seed=2, size=300, start=start, providers=["twilio"])
+    oldest = min(r.created for r in box["twilio"].tracks.records)
+    assert oldest < VIDEO_EPOCH  # the dataset reaches back before Programmable Video's epoch
+    df = ra.load_twilio_recordings(**box.options("twilio"))
+    assert df.height == 300
