@@ -42,6 +42,7 @@ from recanalytics.progress import resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import Secrets, redact_text, redact_url
 from recanalytics.schema import PROVIDERS
+from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
 
 RESULT_SCHEMA = pl.Schema(
@@ -347,7 +348,8 @@ async def adownload_media(
         Then decode every file and compare it with the row's metadata
         (:func:`~recanalytics.probe_media` + :func:`~recanalytics.verify_media`; needs the
         ``media`` extra): adds ``verified`` (True, False, or null where no file is expected)
-        and ``problems``.
+        and ``problems``, and writes the per-file verification to
+        ``dest/verification.parquet`` and its totals and verdict to ``dest/verification.json``.
 
     Returns
     -------
@@ -441,15 +443,26 @@ async def adownload_media(
         results[index] = results[first] | {"status": "skipped"}
     result = pl.DataFrame(results, schema=RESULT_SCHEMA)
     if verify:
-        result = await asyncio.to_thread(_with_verification, frame, result)
+        result = await asyncio.to_thread(_with_verification, frame, result, root)
     return result
 
 
-def _with_verification(frame: pl.DataFrame | pl.LazyFrame, result: pl.DataFrame) -> pl.DataFrame:
+VERIFICATION = "verification.parquet"
+VERDICT = "verification.json"
+
+
+def _with_verification(
+    frame: pl.DataFrame | pl.LazyFrame, result: pl.DataFrame, root: Path
+) -> pl.DataFrame:
+    """The result with ``verified``/``problems``; the per-file verification is written to
+    ``root/verification.parquet`` and its totals and one-line verdict to
+    ``root/verification.json``."""
     from recanalytics.probe import probe_media
     from recanalytics.verify import verify_media
 
     check = verify_media(frame, probe_media(result, decode=True))
+    private_write(root / VERIFICATION, check.files.write_parquet)
+    write_json(root / VERDICT, {"verdict": check.verdict, **check.totals})
     outcome = check.files.select(
         pl.col("provider").cast(pl.String),
         "recording_id",

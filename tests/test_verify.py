@@ -168,6 +168,12 @@ def test_download_media_verify_adds_the_outcome(
     for row in result.iter_rows(named=True):
         assert row["verified"] is (row["recording_id"] not in planted)
         assert bool(row["problems"]) is (row["recording_id"] in planted)
+    written = pl.read_parquet(tmp_path / "verification.parquet")
+    assert set(written.filter(~pl.col("ok"))["recording_id"]) == planted & set(
+        sample["recording_id"]
+    )
+    verdict = json.loads((tmp_path / "verification.json").read_text())
+    assert verdict["verdict"] and "files" in verdict["verdict"]
     with pytest.raises(ra.ConfigError, match="verify"):
         ra.download_media(sample, tmp_path, verify="yes")  # type: ignore[arg-type]
 
