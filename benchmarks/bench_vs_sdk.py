@@ -11,6 +11,7 @@ plus one latency.
     pip install -e '.[bench]'     # the official twilio package
     .venv/bin/python benchmarks/bench_vs_sdk.py                        # 20,000 tracks; 0, 50, 200 ms
     .venv/bin/python benchmarks/bench_vs_sdk.py --size 5000 --latencies 0.2
+    .venv/bin/python benchmarks/bench_vs_sdk.py --latencies 0 --rate-limit 1e6 --max-concurrency 4
 
 This is a benchmark, not a test: numbers depend on the machine.
 """
@@ -80,11 +81,14 @@ def sdk(url: str) -> pl.DataFrame:
     )
 
 
+RA_OPTIONS: dict[str, Any] = {}  # --rate-limit / --max-concurrency
+
+
 def ra_load(url: str, **kwargs: Any) -> pl.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ra.load_twilio_recordings(
-            base_url=url, credentials=dict(CREDENTIALS), page_size=100, **kwargs
+            base_url=url, credentials=dict(CREDENTIALS), page_size=100, **kwargs, **RA_OPTIONS
         )
 
 
@@ -103,7 +107,15 @@ def main() -> None:
         "--latencies", default="0,0.05,0.2", help="seconds per request, comma-separated"
     )
     parser.add_argument("--no-sdk", action="store_true", help="skip the SDK runs")
+    parser.add_argument(
+        "--rate-limit", type=float, help="ra's own pacing in req/s (default: Twilio's 80)"
+    )
+    parser.add_argument("--max-concurrency", type=int, help="ra's requests in flight")
     args = parser.parse_args()
+    if args.rate_limit:
+        RA_OPTIONS["rate_limit"] = args.rate_limit
+    if args.max_concurrency:
+        RA_OPTIONS["max_concurrency"] = args.max_concurrency
 
     cases: list[tuple[str, Callable[[str], pl.DataFrame]]] = [
         ("ra, since/until", lambda u: ra_load(u, since=DEFAULT_START, until=DEFAULT_END)),
