@@ -111,6 +111,8 @@ def main() -> None:
         "base_url": ORIGIN,
         "transport": transport(pages),
         "rate_limit": 1e9,
+        # One window: the in-memory server answers every date range with the same pages.
+        "max_concurrency": 1,
     }
     started = time.perf_counter()
     with warnings.catch_warnings():

@@ -252,8 +252,11 @@ class Endpoint:
             value = decoded.frame.get_column(self.created_column).min()
             return value if isinstance(value, dt.datetime) else None
         field_ = next(f for f in self.fields if f.name == self.created_column)
+        values = list(map(query.batch.getter(self.created_column), records))
+        if values and all(isinstance(v, str) and len(v) == 20 and v[-1] == "Z" for v in values):
+            values = [min(values)]  # YYYY-MM-DDThh:mm:ssZ sorts as it reads: parse one
         moments = []
-        for raw in map(query.batch.getter(self.created_column), records):
+        for raw in values:
             try:
                 moments.append(field_.parse(raw))
             except (Invalid, ValueError, TypeError, OverflowError):
