@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import logging
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,9 +226,14 @@ class Endpoint:
         spec: RecordSpec,
         query: Query,
         page: Page | None = None,
+        hand_off: Callable[[Page], Awaitable[bool]] | None = None,
     ) -> None:
         """Follow the provider's cursors from ``first`` (already answered by ``page``, if
-        given) to the last page, re-requesting any answer that is not progress."""
+        given) to the last page, re-requesting any answer that is not progress.
+
+        ``hand_off`` is asked after each page that has a next one; when it answers True, the
+        rest of the query is someone else's and the walk stops there.
+        """
         pager = self.pager(ctx, first)
         request = first
         if page is None:
@@ -240,6 +245,8 @@ class Endpoint:
             if isinstance(step, Again):
                 log.info("%s: %s; asking again", self.provider.name, step.why)
                 await session.pause(ctx.retry.backoff(pager.repeats - 1))
+            elif hand_off is not None and await hand_off(page):
+                return
             else:
                 request = step
             page = await self.get_page(session, request, spec, query)

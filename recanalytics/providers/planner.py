@@ -32,7 +32,7 @@ import polars as pl
 
 from recanalytics.fields import PageBatch, RecordSpec
 from recanalytics.options import Context
-from recanalytics.paging import Again, PageRequest
+from recanalytics.paging import PageRequest
 from recanalytics.providers.base import Endpoint, Page, Query, finish_load
 from recanalytics.windows import Window, split_even
 
@@ -193,28 +193,20 @@ async def collect_spread(
     async with ctx.session(endpoint.label) as session:
 
         async def walk(window: Window) -> None:
-            query = Query(harvest, spec.batch())
-            request = request_for(window)
-            pager = endpoint.pager(ctx, request)
-            page = await endpoint.get_page(session, request, spec, query)
             rows_read = 0
-            while True:
-                step = pager.advance(page.body, records=page.size, ids=page.ids)
-                if step is None:
-                    return
-                if isinstance(step, Again):
-                    await session.pause(ctx.retry.backoff(pager.repeats - 1))
-                else:
-                    rows_read += page.size
-                    if plan.idle:
-                        pieces = rest_of(
-                            window, page, page_limit, epoch, plan.idle, began, rows_read
-                        )
-                        if pieces:
-                            await plan.give(pieces)
-                            return
-                    request = step
-                page = await endpoint.get_page(session, request, spec, query)
+
+            async def hand_off(page: Page) -> bool:
+                nonlocal rows_read
+                rows_read += page.size
+                if not plan.idle:
+                    return False
+                pieces = rest_of(window, page, page_limit, epoch, plan.idle, began, rows_read)
+                if pieces:
+                    await plan.give(pieces)
+                return bool(pieces)
+
+            query = Query(harvest, spec.batch())
+            await endpoint.walk(session, ctx, request_for(window), spec, query, hand_off=hand_off)
 
         async def worker() -> None:
             try:
