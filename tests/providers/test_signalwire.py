@@ -167,7 +167,10 @@ def test_same_answer_whether_the_api_reads_date_filters_strictly_or_not(
     assert set(df["recording_id"]) == expected and df.height == len(expected)
     served = [r["sid"] for body in recorder.bodies for r in body["recordings"]]
     # Read inclusively, neighbouring windows share their edge second: duplicates to remove.
-    assert (len(served) > len(set(served))) == inclusive
+    # (Read strictly there can be some too: a window split by the planner re-reads the second
+    # it stopped in, on purpose.)
+    if inclusive:
+        assert len(served) > len(set(served))
 
 
 def test_windows_are_paged_concurrently_with_encoded_rfc2822_filters(box: Sandbox) -> None:
