@@ -47,8 +47,9 @@ def decode_json(content: bytes) -> Any:
 class RetryPolicy:
     """How transient failures are retried.
 
-    Waits grow as ``backoff_base * 2**attempt`` up to ``backoff_cap`` seconds, with full jitter
-    (a random fraction of that), unless the provider sent ``Retry-After``, which is honoured
+    Waits grow as ``backoff_base * 2**attempt`` up to ``backoff_cap`` seconds, with equal jitter
+    (a random wait between half of that and all of it, so retries spread out but never come
+    back at once), unless the provider sent ``Retry-After``, which is honoured
     when it asks for at most ``max_retry_after`` seconds (longer raises ``RateLimitError``).
     """
 
@@ -150,7 +151,10 @@ def error_details(body: Any) -> tuple[str, Any]:
 
 @dataclass
 class Stats:
-    """What a load did: counted by the session, shown in progress and returned to callers."""
+    """What a session did: counted as it runs and fed to the progress bar (retries, pages).
+
+    Kept on ``Session.stats`` for debugging and tests; no public function returns it.
+    """
 
     requests: int = 0
     retries: int = 0

@@ -107,10 +107,19 @@ class TransportError(ProviderError):
 class PaginationError(ProviderError):
     """A load could not be paged to its end, so its result would be incomplete.
 
-    Raised when the API keeps answering with a page or cursor already seen, keeps sending empty
-    pages that still point further, keeps answering without the list, when the page cap
-    (``max_pages``) cuts a load short, or when fewer records arrived than the provider reported
-    (``expected`` and ``loaded`` then say how many). The rows loaded so far are in ``partial``.
+    Raised exactly when:
+
+    - the API answers with a page or cursor already loaded, and again on every re-request
+      (``paging.Pager``, after ``MAX_REPEATS``);
+    - more than ``MAX_EMPTY_RUN`` empty pages in a row still point to a next page
+      (``paging.Pager``);
+    - the page cap (``max_pages``) is reached before the last page (``paging.Pager``, and
+      Plivo's concurrent offsets when the reported total needs more pages than the cap);
+    - a 200 body lacks the list of records on every retry (``engine.Session.get``);
+    - fewer records arrived than the provider reported for a query (``expected`` and
+      ``loaded`` then say how many; ``providers.base.Endpoint.check_total``).
+
+    The rows loaded so far are in ``partial`` when the driver could keep them.
     """
 
     def __init__(

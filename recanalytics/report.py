@@ -238,8 +238,8 @@ def report(
 ) -> Path:
     """Write one self-contained HTML report (summary table + all charts) that works offline.
 
-    The Vega, Vega-Lite and Vega-Embed scripts are inlined from vl-convert's bundle (install
-    ``recanalytics[export]``), so the file opens with no internet connection and can be mailed
+    The Vega, Vega-Lite and Vega-Embed scripts are inlined from vl-convert's bundle (a core
+    dependency), so the file opens with no internet connection and can be mailed
     or archived as is. Charts stay interactive: tooltips, legend focus, time brush.
 
     Parameters
