@@ -101,6 +101,7 @@ def test_one_marked_cell_decides_the_data_source(path: Path) -> None:
     assert "available()" in nb.cells[i].source  # decided by the credentials in the environment
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
 def test_notebook_runs_top_to_bottom_on_the_sandbox(path: Path, tmp_path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
@@ -175,6 +176,7 @@ def rendered() -> Iterator[Path]:
         yield pages[0]
 
 
+@pytest.mark.slow
 def test_rendered_page_is_self_contained(rendered: Path) -> None:
     page = rendered.read_text(encoding="utf-8")
     assert offline_problems(page) == []
@@ -206,6 +208,7 @@ def chromium_paths() -> tuple[str, str] | None:
     return (browser, driver) if browser and driver else None
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_rendered_charts_draw_in_headless_chromium(rendered: Path, tmp_path: Path) -> None:
     paths = chromium_paths()
@@ -262,6 +265,7 @@ def test_rendered_charts_draw_in_headless_chromium(rendered: Path, tmp_path: Pat
         driver.quit()
 
 
+@pytest.mark.slow
 def test_cli_renders_a_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -276,6 +280,7 @@ def test_cli_renders_a_notebook(
     assert offline_problems((out / "01-quickstart.html").read_text(encoding="utf-8")) == []
 
 
+@pytest.mark.slow
 def test_rendering_prints_no_tcp_warning(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """Finding 7 of issue 15: ``recanalytics notebooks`` printed an ipykernel TCP warning."""
     src = tmp_path / "src"

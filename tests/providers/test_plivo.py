@@ -388,7 +388,8 @@ async def test_async_loader_and_raw_columns(box: Sandbox) -> None:
 
 # --- the documentation's example and odd data, through httpx.MockTransport ----------------
 
-# The example response of Plivo's "List all recordings" page (shared/seeds), comments removed.
+# The example response of Plivo's "List all recordings" page
+# (tests/fixtures/plivo-recordings-list.txt), comments removed.
 SEED_EXAMPLE = {
     "api_id": "ff25223a-1c9f-11e4-80aa-12313f048015",
     "meta": {

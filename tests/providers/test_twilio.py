@@ -25,7 +25,7 @@ from recanalytics.providers.twilio import (
 from recanalytics.sandbox import Faults, Sandbox
 from tests.conftest import FAST_RETRY
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CREDS = TwilioCredentials(account_sid="AC" + "a" * 32, auth_token="tok-secret-value")
 
 
@@ -314,12 +314,11 @@ def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
 
 
 def seed_example() -> dict[str, Any]:
-    text = (SEEDS / "twilio-video-recordings-list.txt").read_text()
+    text = (FIXTURES / "twilio-video-recordings-list.txt").read_text()
     start = text.index("{", text.index("}\n{") + 1) if "}\n{" in text else text.index("{")
     return json.loads(text[start:])
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds not beside the repository")
 def test_seed_example_response_parses_to_the_right_values() -> None:
     body = seed_example()
     df = load_twilio_recordings(**mock(lambda r: httpx.Response(200, json=body)))

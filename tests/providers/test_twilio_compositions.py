@@ -27,7 +27,7 @@ from recanalytics.sandbox import IN_PROCESS_URL, Faults, Sandbox
 from recanalytics.sandbox.twilio import Composition
 from tests.conftest import FAST_RETRY
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CREDS = TwilioCredentials(account_sid="AC" + "a" * 32, auth_token="tok-secret-value")
 
 
@@ -228,7 +228,7 @@ def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
 
 
 def seed_examples() -> list[dict[str, Any]]:
-    text = (SEEDS / "twilio-video-compositions-list.txt").read_text()
+    text = (FIXTURES / "twilio-video-compositions-list.txt").read_text()
     decoder = json.JSONDecoder()
     at = text.index("{", text.index("Response examples (200)"))
     examples = []
@@ -241,7 +241,6 @@ def seed_examples() -> list[dict[str, Any]]:
     return examples
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds not beside the repository")
 def test_seed_example_responses_parse_to_the_right_values() -> None:
     examples = seed_examples()
     assert len(examples) == 3

@@ -37,7 +37,7 @@ from recanalytics.sandbox.zoom import CREDENTIALS, TOKEN_ERROR, ZoomFile, ZoomSe
 from recanalytics.windows import add_month
 from tests.conftest import FAST_RETRY
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SINCE, UNTIL = "2025-01-01", "2026-11-01"  # the whole sandbox period
 FAST = {"rate_limit": 1000.0}  # the sandbox needs no pacing; keeps the file fast
 KEY, SECRET = CREDENTIALS["api_key"], CREDENTIALS["api_secret"]
@@ -624,12 +624,11 @@ def mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
 
 
 def seed_example() -> dict[str, Any]:
-    text = (SEEDS / "zoom-videosdk-recordings-list.txt").read_text()
+    text = (FIXTURES / "zoom-videosdk-recordings-list.txt").read_text()
     start = text.index("{", text.index("status OK"))
     return json.loads(text[start : text.index("} |", start) + 1])
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="shared/seeds not beside the repository")
 def test_seed_example_response_parses_to_the_right_values() -> None:
     body = seed_example()
     seen: list[httpx.Request] = []
