@@ -1,5 +1,11 @@
 """recanalytics: recordings from many communications providers in one polars frame.
 
+The top level is the contract: the loaders and getters (each with an async twin), ``load``,
+``demo``, ``SCHEMA``, the store, media, the report and the explorer, errors, credentials and
+options, plus the most used helpers. Every helper is in :mod:`recanalytics.helpers` and on the
+``rec`` namespace (``df.rec``, ``pl.col(...).rec``). Charts, the explorer, the report, notebooks,
+media and the sandbox are imported on first use, so ``import recanalytics`` stays quick.
+
 Examples
 --------
 >>> import recanalytics as ra
@@ -10,9 +16,11 @@ True
 
 from __future__ import annotations
 
-from recanalytics import charts
-from recanalytics.archive import aarchive_twilio, archive_twilio
-from recanalytics.charts import save_chart
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from recanalytics import helpers
 from recanalytics.credentials import (
     Credentials,
     PlivoCredentials,
@@ -20,10 +28,7 @@ from recanalytics.credentials import (
     TwilioCredentials,
     ZoomCredentials,
 )
-from recanalytics.demo import demo
 from recanalytics.engine import RetryPolicy
-
-# --- foundation ---
 from recanalytics.errors import (
     AuthError,
     ConfigError,
@@ -44,9 +49,7 @@ from recanalytics.load import (
     load,
     load_with_status,
 )
-from recanalytics.media import adownload_media, download_media
 from recanalytics.options import LoadOptions
-from recanalytics.probe import probe_media
 from recanalytics.providers.plivo import (
     aget_plivo_recording,
     aload_plivo_recordings,
@@ -77,79 +80,99 @@ from recanalytics.providers.zoom import (
     get_zoom_session_recordings,
     load_zoom_recordings,
 )
-from recanalytics.report import report, report_html
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
 from recanalytics.store import RefreshReport, Store, UpsertReport
 from recanalytics.sync import run_sync
-from recanalytics.verify import MediaVerification, fill_from_media, verify_media
-from recanalytics.widgets import Explorer, FilterPanel, explore
 
-# --- helpers (issue 4) ---
 # isort: split
+# The most used helpers; importing recanalytics.helpers also registers the `rec` namespace.
 from recanalytics.helpers import (
-    CODECS,
-    CONTAINERS,
-    DEFAULT_BUCKET_EDGES,
     FAILED_STATUSES,
     STORAGE_RATES,
-    CodecInfo,
-    ContainerInfo,
     StorageRate,
     billed_minutes,
-    bucket_labels,
-    codec_family,
-    codec_info,
-    codec_known,
-    codec_lossy,
-    codec_media_type,
-    codec_normalized,
-    codec_table,
-    codec_typical_kbps,
-    container_extension,
-    container_info,
-    container_known,
-    container_media_type,
-    container_mime_type,
-    container_normalized,
-    container_table,
     cost_summary,
     duration_bucket,
     duration_hours,
-    duration_human,
     duration_minutes,
     duration_percentiles,
-    duration_seconds,
-    estimate_bitrate,
     fill_bitrate,
     monthly_storage_cost,
     normalize_codec,
-    normalize_container,
     parse_size,
     size_human,
     storage_growth,
-    storage_rates,
     summarize,
     trend,
 )
 
-# --- end helpers ---
+if TYPE_CHECKING:
+    from recanalytics import charts, notebooks, sandbox
+    from recanalytics.archive import aarchive_twilio, archive_twilio
+    from recanalytics.charts import save_chart
+    from recanalytics.demo import demo
+    from recanalytics.media import adownload_media, download_media
+    from recanalytics.probe import probe_media
+    from recanalytics.report import report, report_html
+    from recanalytics.verify import MediaVerification, fill_from_media, verify_media
+    from recanalytics.widgets import Explorer, FilterPanel, explore
 
 __version__ = "0.1.0"
 
+_LAZY: dict[str, str] = {
+    "Explorer": "recanalytics.widgets",
+    "FilterPanel": "recanalytics.widgets",
+    "MediaVerification": "recanalytics.verify",
+    "aarchive_twilio": "recanalytics.archive",
+    "adownload_media": "recanalytics.media",
+    "archive_twilio": "recanalytics.archive",
+    "demo": "recanalytics.demo",
+    "download_media": "recanalytics.media",
+    "explore": "recanalytics.widgets",
+    "fill_from_media": "recanalytics.verify",
+    "probe_media": "recanalytics.probe",
+    "report": "recanalytics.report",
+    "report_html": "recanalytics.report",
+    "save_chart": "recanalytics.charts",
+    "verify_media": "recanalytics.verify",
+    "charts": "recanalytics.charts",
+    "notebooks": "recanalytics.notebooks",
+    "sandbox": "recanalytics.sandbox",
+}
+"""Names imported on first use (they pull in altair, ipywidgets, PyAV or the emulators)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = module if module.__name__ == f"recanalytics.{name}" else getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in helpers.__all__:
+        # Every helper stays reachable here as it was before the top level was curated.
+        return getattr(helpers, name)
+    raise AttributeError(f"module 'recanalytics' has no attribute {name!r}")
+
+
+# In a Jupyter kernel, importing the charts switches altair to the offline renderer
+# (charts/offline.py), which notebooks rely on as soon as they import recanalytics.
+if "ipykernel" in sys.modules:
+    importlib.import_module("recanalytics.charts")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
-    "CODECS",
     "COLUMNS",
-    "CONTAINERS",
-    "DEFAULT_BUCKET_EDGES",
     "FAILED_STATUSES",
     "KINDS",
     "PROVIDERS",
     "SCHEMA",
     "STORAGE_RATES",
     "AuthError",
-    "CodecInfo",
     "ConfigError",
-    "ContainerInfo",
     "Credentials",
     "CredentialsError",
     "Explorer",
@@ -190,34 +213,15 @@ __all__ = [
     "aload_zoom_recordings",
     "archive_twilio",
     "billed_minutes",
-    "bucket_labels",
     "charts",
-    "codec_family",
-    "codec_info",
-    "codec_known",
-    "codec_lossy",
-    "codec_media_type",
-    "codec_normalized",
-    "codec_table",
-    "codec_typical_kbps",
-    "container_extension",
-    "container_info",
-    "container_known",
-    "container_media_type",
-    "container_mime_type",
-    "container_normalized",
-    "container_table",
     "cost_summary",
     "demo",
     "download_media",
     "duration_bucket",
     "duration_hours",
-    "duration_human",
     "duration_minutes",
     "duration_percentiles",
-    "duration_seconds",
     "empty_frame",
-    "estimate_bitrate",
     "explore",
     "fill_bitrate",
     "fill_from_media",
@@ -226,6 +230,7 @@ __all__ = [
     "get_twilio_composition",
     "get_twilio_recording",
     "get_zoom_session_recordings",
+    "helpers",
     "load",
     "load_plivo_recordings",
     "load_signalwire_recordings",
@@ -235,16 +240,16 @@ __all__ = [
     "load_zoom_recordings",
     "monthly_storage_cost",
     "normalize_codec",
-    "normalize_container",
+    "notebooks",
     "parse_size",
     "probe_media",
     "report",
     "report_html",
     "run_sync",
+    "sandbox",
     "save_chart",
     "size_human",
     "storage_growth",
-    "storage_rates",
     "summarize",
     "trend",
     "verify_media",

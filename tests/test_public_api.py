@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import recanalytics as ra
 from recanalytics.cli import build_parser
@@ -27,10 +31,66 @@ def test_all_is_sorted_and_complete() -> None:
     public = {
         name
         for name, value in vars(ra).items()
-        if not name.startswith("_") and not inspect.ismodule(value) and name not in {"annotations"}
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and name not in {"annotations", "TYPE_CHECKING", "Any"}
     }
     assert public - set(ra.__all__) == set()
+    assert set(ra._LAZY) - set(ra.__all__) == set()  # names loaded on first use are exported too
     assert all(hasattr(ra, name) for name in ra.__all__)
+
+
+DESIGN_CONTRACT = [
+    "load_twilio_recordings",
+    "load_twilio_compositions",
+    "load_plivo_recordings",
+    "load_zoom_recordings",
+    "load_signalwire_recordings",
+    "get_twilio_recording",
+    "get_twilio_composition",
+    "get_plivo_recording",
+    "get_zoom_session_recordings",
+    "get_signalwire_recording",
+    "load",
+    "demo",
+    "SCHEMA",
+]
+
+
+def test_the_design_contract_is_at_the_top_level() -> None:
+    """shared/design.md section 2: these names, and every loader's and getter's async twin."""
+    for name in DESIGN_CONTRACT:
+        assert name in ra.__all__, name
+        if name.startswith(("load", "get_")):
+            assert f"a{name}" in ra.__all__, name
+    for name in ("summarize", "trend", "report", "explore", "FilterPanel", "Store"):
+        assert name in ra.__all__, name
+    for name in ("download_media", "archive_twilio", "RetryPolicy", "LoadOptions", "empty_frame"):
+        assert name in ra.__all__, name
+
+
+def test_import_is_lazy() -> None:
+    """Charts, widgets, the report, notebooks, media probing and the sandbox load on first use."""
+    code = (
+        "import sys, recanalytics\n"
+        "heavy = ['altair', 'ipywidgets', 'av', 'recanalytics.sandbox', 'recanalytics.charts',\n"
+        "         'recanalytics.widgets', 'recanalytics.report', 'recanalytics.notebooks']\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+        "from recanalytics import FilterPanel, save_chart\n"
+        "print(recanalytics.sandbox.Sandbox.__name__, 'recanalytics.widgets' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines() == ["[]", "Sandbox True"]
+
+
+def test_helpers_are_reachable_but_not_all_flattened() -> None:
+    assert ra.codec_info is ra.helpers.codec_info  # still reachable where it was
+    assert "codec_info" not in ra.__all__
+    assert ra.summarize is ra.helpers.summarize
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = ra.no_such_name
 
 
 def test_every_public_function_is_in_the_readme_or_a_notebook() -> None:
