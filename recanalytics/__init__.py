@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from recanalytics import helpers
@@ -141,11 +142,14 @@ _LAZY: dict[str, str] = {
 }
 """Names imported on first use (they pull in altair, ipywidgets, PyAV or the emulators)."""
 
+_MODULES = frozenset({"charts", "notebooks", "sandbox"})
+"""The lazily imported names that are modules rather than attributes of one."""
+
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        value = module if module.__name__ == f"recanalytics.{name}" else getattr(module, name)
+        value = module if name in _MODULES else getattr(module, name)
         globals()[name] = value
         return value
     if name in helpers.__all__:
@@ -153,6 +157,25 @@ def __getattr__(name: str) -> Any:
         return getattr(helpers, name)
     raise AttributeError(f"module 'recanalytics' has no attribute {name!r}")
 
+
+class _Package(types.ModuleType):
+    """The package's module type: ``ra.demo`` and ``ra.report`` stay functions.
+
+    Importing a submodule binds it on its package, so a first ``import recanalytics.report``
+    would shadow the ``report`` function with the module of the same name.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            isinstance(value, types.ModuleType)
+            and name not in _MODULES
+            and _LAZY.get(name) == value.__name__
+        ):
+            value = getattr(value, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 # In a Jupyter kernel, importing the charts switches altair to the offline renderer
 # (charts/offline.py), which notebooks rely on as soon as they import recanalytics.

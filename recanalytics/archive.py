@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import importlib.metadata
 import os
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.checksum import sha256_file
 from recanalytics.errors import ConfigError
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
@@ -41,14 +40,6 @@ def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
         [(pl.col(name).dt.total_milliseconds() / 1000).alias(f"{name}_s") for name in durations]
         + [pl.col(pl.Enum, pl.Categorical).cast(pl.String)]
     ).drop(durations)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _totals(frame: pl.DataFrame) -> dict[str, Any]:
@@ -157,7 +148,7 @@ async def aarchive_twilio(
             private_write(root / VERIFICATION, check.files.write_parquet)
             manifest["verification"] = {"verdict": check.verdict, **check.totals}
     manifest["files"] = {
-        str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
         for path in sorted(root.rglob("*"))
         if path.is_file() and path.name != MANIFEST and not path.name.endswith(".part")
     }

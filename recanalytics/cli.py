@@ -14,22 +14,14 @@ from pathlib import Path
 import polars as pl
 
 from recanalytics.errors import RecanalyticsError
+from recanalytics.helpers.summary import provider_table
 from recanalytics.schema import PROVIDERS
 
 
 def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
-    """Recordings, total hours and total GiB per provider, plus a total row (via summarize)."""
-    from recanalytics.helpers import summarize
-
-    columns = [
-        pl.col("count").alias("recordings"),
-        pl.col("total_hours").round(1).alias("hours"),
-        # null, not 0, where the provider reports no sizes (Plivo, SignalWire)
-        (pl.col("total_size_bytes") / 2**30).round(2).alias("GiB"),
-    ]
-    per = summarize(df, by="provider").select(pl.col("provider").cast(pl.String), *columns)
-    total = summarize(df).select(pl.lit("total").alias("provider"), *columns)
-    return pl.concat([per, total])
+    """Recordings, hours and size per provider, plus a total row (the report's summary table)."""
+    table = provider_table(df)
+    return table.select(table.columns[:4])
 
 
 def print_table(frame: pl.DataFrame) -> None:

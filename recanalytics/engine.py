@@ -18,7 +18,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from recanalytics import jsonbody
+from recanalytics import jsonbody, validate
 from recanalytics.errors import (
     AuthError,
     ConfigError,
@@ -86,8 +86,7 @@ class Limits:
     def __post_init__(self) -> None:
         if not self.rate > 0:
             raise ConfigError("rate_limit", "requests per second > 0", self.rate)
-        if not (isinstance(self.concurrency, int) and self.concurrency >= 1):
-            raise ConfigError("max_concurrency", "an integer >= 1", self.concurrency)
+        validate.concurrency(self.concurrency)
 
 
 class TokenBucket:

@@ -21,7 +21,6 @@ skipped.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ import httpx
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.checksum import sha256_file
 from recanalytics.credentials import Credentials
 from recanalytics.engine import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from recanalytics.errors import ConfigError, CredentialsError
@@ -73,14 +73,6 @@ class _Job:
 
 class _Failed(Exception):
     pass
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _Downloader:
@@ -183,7 +175,9 @@ class _Downloader:
             "error": None,
         }
         if job.path.exists():
-            row.update(status="skipped", bytes=job.path.stat().st_size, sha256=_sha256(job.path))
+            row.update(
+                status="skipped", bytes=job.path.stat().st_size, sha256=sha256_file(job.path)
+            )
             return row
         async with self.gate:
             for attempt in range(self.retry.max_retries + 1):
@@ -206,7 +200,7 @@ class _Downloader:
                     return row
                 else:
                     row.update(
-                        status=status, bytes=job.path.stat().st_size, sha256=_sha256(job.path)
+                        status=status, bytes=job.path.stat().st_size, sha256=sha256_file(job.path)
                     )
                     return row
                 row["error"] = error
@@ -367,7 +361,7 @@ async def adownload_media(
     ['downloaded', 'downloaded', 'downloaded', 'downloaded', 'downloaded']
     """
     root = validate.folder(dest, "dest")
-    max_concurrency = validate.int_range(max_concurrency, "max_concurrency", 1)
+    max_concurrency = validate.concurrency(max_concurrency)
     policy = retry_policy(retry)
     seconds = validate.number(timeout, "timeout", form="seconds > 0")
     transport = transport_option(transport)

@@ -116,10 +116,6 @@ def transport_option(value: Any) -> httpx.AsyncBaseTransport | None:
     return value
 
 
-def concurrency_option(value: Any) -> int:
-    return validate.int_range(value, "max_concurrency", 1)
-
-
 def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
     """Validate ``options`` for ``spec`` and fill in defaults. No I/O happens here."""
     if options.get("store") is not None:
@@ -139,7 +135,7 @@ def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
     )
     transport = transport_option(options.get("transport"))
     concurrency = options.get("max_concurrency")
-    concurrency = concurrency_option(spec.concurrency if concurrency is None else concurrency)
+    concurrency = spec.concurrency if concurrency is None else concurrency  # checked by Limits
     rate = options.get("rate_limit")
     rate = validate.number(
         spec.rate if rate is None else rate, "rate_limit", form="requests per second > 0"

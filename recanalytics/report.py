@@ -23,74 +23,18 @@ from recanalytics.charts import (
     status_chart,
     top_groups_chart,
 )
-from recanalytics.charts._base import ChartLike, Frame, lazy_frame, size_unit
+from recanalytics.charts._base import ChartLike, Frame, lazy_frame
 from recanalytics.charts.export import embed_script, html_page
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
-from recanalytics.helpers.summary import summarize
+from recanalytics.helpers.summary import provider_table
 from recanalytics.schema import SCHEMA
 
 __all__ = ["report", "report_charts", "report_html", "summary_table"]
 
-
-def summary_table(
-    df: Frame, *, rates: Mapping[str, float | StorageRate] | None = None
-) -> pl.DataFrame:
-    """The report's summary: one row per provider and a total row, with typed, rounded values.
-
-    Built from :func:`recanalytics.summarize` (per provider, then overall). Counts are
-    integers, durations polars durations to the second, and the size is a number in the unit
-    that suits the total (the column name says which), so a notebook shows numbers as numbers
-    and the values still sort and compute; the HTML report formats them for reading.
-
-    Parameters
-    ----------
-    df : polars.DataFrame or polars.LazyFrame
-        A unified frame.
-    rates : mapping, optional
-        Storage-rate overrides for the cost estimate.
-
-    Returns
-    -------
-    polars.DataFrame
-        Columns ``provider``, ``recordings``, ``hours``, ``size (<unit>)``, ``mean``,
-        ``median``, ``p95``, ``kbps``, ``failed %``, ``USD/month``, ``reported cost`` and
-        ``cost unit``.
-
-    Examples
-    --------
-    >>> import recanalytics as ra
-    >>> from recanalytics.report import summary_table
-    >>> table = summary_table(ra.demo(size=200))
-    >>> table["provider"].to_list()[-1], table.schema["recordings"]
-    ('total', Int64)
-    """
-    lazy = lazy_frame(df, list(SCHEMA.names()))
-    per = summarize(lazy, by="provider", rates=rates).with_columns(
-        pl.col("provider").cast(pl.String)
-    )
-    total = summarize(lazy, rates=rates).with_columns(pl.lit("total").alias("provider"))
-    both = pl.concat([per, total.select(per.collect_schema().names())]).collect()
-    unit, factor = size_unit(both["total_size_bytes"].max())  # type: ignore[arg-type]
-    return both.select(
-        pl.col("provider"),
-        pl.col("count").cast(pl.Int64).alias("recordings"),
-        pl.col("total_hours").fill_null(0.0).round(1).alias("hours"),
-        (pl.col("total_size_bytes") / factor).round(2).alias(f"size ({unit})"),
-        *(_whole_seconds(f"{name}_duration").alias(name) for name in ("mean", "median", "p95")),
-        pl.col("mean_bitrate_kbps").round(1).alias("kbps"),
-        (pl.col("failed_share") * 100).round(1).alias("failed %"),
-        pl.col("estimated_monthly_cost").round(2).alias("USD/month"),
-        pl.col("reported_cost").round(2).alias("reported cost"),
-        pl.col("cost_unit"),
-    ).rename({"cost_unit": "cost unit"})
-
-
-def _whole_seconds(column: str) -> pl.Expr:
-    """A duration truncated to whole seconds (polars then prints ``12m 3s``, not ``…491ms``)."""
-    micros = pl.col(column).dt.total_microseconds()
-    return pl.duration(microseconds=micros - micros % 1_000_000, time_unit="ms")
+summary_table = provider_table
+"""The report's summary table (the CLI prints it too): see :func:`~recanalytics.helpers.summary.provider_table`."""
 
 
 def _formatter(spec: str) -> Callable[[float], str]:
@@ -214,7 +158,7 @@ def report_html(
         f"<p class='meta'>{rows:,} recordings · {html.escape(providers or 'no provider')} · "
         f"{span} · generated {generated} by recanalytics</p>",
         "<h2>Summary</h2>",
-        _table_html(summary_table(lazy, rates=rates)),
+        _table_html(provider_table(lazy, rates=rates)),
         "<p class='meta'>Storage cost is an estimate from default or given rates "
         "(ra.STORAGE_RATES); free allowances are not subtracted. Click a legend entry to focus "
         "on it; drag across the recordings bars to zoom the time charts; double-click to reset."

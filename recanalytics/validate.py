@@ -59,6 +59,11 @@ def int_range(value: Any, parameter: str, low: int, high: int | None = None) -> 
     return value
 
 
+def concurrency(value: Any) -> int:
+    """``max_concurrency``: requests in flight at once, an integer >= 1 (the one check of it)."""
+    return int_range(value, "max_concurrency", 1)
+
+
 def text(value: Any, parameter: str, *, max_length: int = 1024) -> str:
     """A non-empty string."""
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:

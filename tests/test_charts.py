@@ -154,7 +154,7 @@ def test_storage_chart_ends_at_the_bytes_still_held(frame: pl.DataFrame) -> None
 
 
 def ra_units() -> list[tuple[str, int]]:
-    from recanalytics.charts._base import SIZE_UNITS
+    from recanalytics.helpers.sizes import SIZE_UNITS
 
     return list(SIZE_UNITS)
 

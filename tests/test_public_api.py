@@ -85,6 +85,23 @@ def test_import_is_lazy() -> None:
     assert out.splitlines() == ["[]", "Sandbox True"]
 
 
+def test_functions_named_like_their_modules_stay_functions() -> None:
+    """``import recanalytics.report`` must not turn ``ra.report`` into the module."""
+    code = (
+        "import recanalytics.report, recanalytics.demo, recanalytics as ra\n"
+        "print(callable(ra.report), callable(ra.demo), ra.report.__module__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["True", "True", "recanalytics.report"]
+    code = "import recanalytics as ra\nprint(callable(ra.demo), callable(ra.report))\n"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["True", "True"]
+
+
 def test_helpers_are_reachable_but_not_all_flattened() -> None:
     assert ra.codec_info is ra.helpers.codec_info  # still reachable where it was
     assert "codec_info" not in ra.__all__

@@ -18,6 +18,7 @@ from altair.utils.schemapi import debug_mode
 
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import checked_lazy
+from recanalytics.helpers.sizes import SIZE_UNITS
 from recanalytics.schema import PROVIDERS
 
 ChartLike: TypeAlias = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart
@@ -64,8 +65,6 @@ OTHER_COLORS: Final = (
 WIDTH: Final = 560
 HEIGHT: Final = 220
 UNKNOWN: Final = "unknown"
-
-SIZE_UNITS: Final = (("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30), ("TiB", 2**40), ("PiB", 2**50))
 
 _MAX_PERIODS: Final = 160
 
@@ -144,17 +143,6 @@ def check_periods(frame: pl.DataFrame, every: str) -> None:
             every,
             hint="pass a longer interval (or every=None to choose one from the time span)",
         )
-
-
-def size_unit(max_bytes: float | None) -> tuple[str, int]:
-    """The largest binary unit in which ``max_bytes`` is at least 1 (MiB at least... KiB)."""
-    if not max_bytes or max_bytes <= 0:
-        return "GiB", 2**30
-    name, factor = SIZE_UNITS[0]
-    for candidate, candidate_factor in SIZE_UNITS:
-        if max_bytes >= candidate_factor:
-            name, factor = candidate, candidate_factor
-    return name, factor
 
 
 def records(frame: pl.DataFrame) -> list[dict[str, Any]]:

@@ -24,11 +24,11 @@ from recanalytics.charts._base import (
     ordered_domain,
     seconds_axis,
     share_text,
-    size_unit,
     title,
 )
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.durations import duration_hours, duration_seconds
+from recanalytics.helpers.sizes import size_unit
 
 __all__ = [
     "BITRATE_GUIDES_KBPS",

@@ -26,7 +26,6 @@ from recanalytics.charts._base import (
     ordered_domain,
     period_tooltip,
     present_groups,
-    size_unit,
     span_chart,
     time_domain,
     title,
@@ -39,7 +38,7 @@ from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import check_every
 from recanalytics.helpers.cost import StorageRate, monthly_storage_cost
 from recanalytics.helpers.durations import duration_hours
-from recanalytics.helpers.sizes import storage_growth
+from recanalytics.helpers.sizes import size_unit, storage_growth
 from recanalytics.helpers.summary import trend
 
 __all__ = [

@@ -332,3 +332,18 @@ def period_grid(
         return periods
     groups = events.select(keys).unique()
     return periods.join(groups, how="cross")
+
+
+SIZE_UNITS: Final = (("KiB", 2**10), ("MiB", 2**20), ("GiB", 2**30), ("TiB", 2**40), ("PiB", 2**50))
+"""Binary units in which tables and charts show sizes."""
+
+
+def size_unit(max_bytes: float | None) -> tuple[str, int]:
+    """The largest binary unit in which ``max_bytes`` is at least 1 (MiB at least... KiB)."""
+    if not max_bytes or max_bytes <= 0:
+        return "GiB", 2**30
+    name, factor = SIZE_UNITS[0]
+    for candidate, candidate_factor in SIZE_UNITS:
+        if max_bytes >= candidate_factor:
+            name, factor = candidate, candidate_factor
+    return name, factor
