@@ -42,47 +42,31 @@ from recanalytics.errors import (
     RecanalyticsError,
     TransportError,
 )
-from recanalytics.load import (
-    LoadResult,
-    ProviderStatus,
-    aload,
-    aload_with_status,
-    load,
-    load_with_status,
-)
-from recanalytics.options import LoadOptions
-from recanalytics.providers.plivo import (
-    aget_plivo_recording,
+from recanalytics.incremental import Store, aload, aload_with_status, load, load_with_status
+from recanalytics.load import LoadResult, ProviderStatus
+from recanalytics.loaders import (
     aload_plivo_recordings,
-    get_plivo_recording,
-    load_plivo_recordings,
-)
-from recanalytics.providers.signalwire import (
-    aget_signalwire_recording,
     aload_signalwire_recordings,
-    get_signalwire_recording,
-    load_signalwire_recordings,
-)
-from recanalytics.providers.twilio import (
-    aget_twilio_recording,
-    aload_twilio_recordings,
-    get_twilio_recording,
-    load_twilio_recordings,
-)
-from recanalytics.providers.twilio_compositions import (
-    aget_twilio_composition,
     aload_twilio_compositions,
-    get_twilio_composition,
-    load_twilio_compositions,
-)
-from recanalytics.providers.zoom import (
-    aget_zoom_session_recordings,
+    aload_twilio_recordings,
     aload_zoom_recordings,
-    get_zoom_session_recordings,
+    load_plivo_recordings,
+    load_signalwire_recordings,
+    load_twilio_compositions,
+    load_twilio_recordings,
     load_zoom_recordings,
 )
+from recanalytics.options import LoadOptions
+from recanalytics.providers.plivo import aget_plivo_recording, get_plivo_recording
+from recanalytics.providers.signalwire import aget_signalwire_recording, get_signalwire_recording
+from recanalytics.providers.twilio import aget_twilio_recording, get_twilio_recording
+from recanalytics.providers.twilio_compositions import (
+    aget_twilio_composition,
+    get_twilio_composition,
+)
+from recanalytics.providers.zoom import aget_zoom_session_recordings, get_zoom_session_recordings
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
-from recanalytics.store import RefreshReport, Store, UpsertReport
+from recanalytics.store import RefreshReport, UpsertReport
 from recanalytics.sync import run_sync
 
 # isort: split

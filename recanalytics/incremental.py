@@ -1,4 +1,11 @@
-"""Incremental, resumable loading into a :class:`~recanalytics.store.Store`.
+"""Store-aware loading: the one module that knows both the loaders and the store.
+
+Loaders (``providers/``, ``load.py``) know nothing of the store and the store (``store.py``)
+knows nothing of loaders; this layer sits above both. It gives the public loaders their
+``store=`` option (:func:`with_store`), ``load()`` its ``store=``, and :class:`Store` its
+:meth:`Store.refresh`.
+
+Incremental, resumable loading into a :class:`Store`.
 
 A refresh loads the period from the newest stored ``created_at`` minus ``store.overlap`` up to
 now, so its requests grow with new data, not with history. The first refresh of a provider
@@ -18,8 +25,15 @@ from typing import Any, TypeVar
 
 import polars as pl
 
+from recanalytics import validate
+from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError, LoadWarning
-from recanalytics.store import RefreshReport, Store, UpsertReport
+from recanalytics.load import LoadResult, PerProvider, gather, plan
+from recanalytics.options import OPTION_NAMES
+from recanalytics.providers.base import Loader
+from recanalytics.providers.registry import loaders_for, loaders_of
+from recanalytics.store import ParquetStore, RefreshReport, UpsertReport
+from recanalytics.sync import run_sync, syncify
 from recanalytics.windows import WhenLike, parse_range
 
 FIRST_RUN_SINCE = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
@@ -52,7 +66,7 @@ def _parse(value: str | None) -> dt.datetime | None:
 
 
 def plan_start(
-    store: Store, key: str, newest: dt.datetime | None, since: dt.datetime | None
+    store: ParquetStore, key: str, newest: dt.datetime | None, since: dt.datetime | None
 ) -> tuple[dt.datetime, bool]:
     """Where loading for ``key`` starts, and whether that is a full (first) load."""
     coverage = (store.read_meta(COVERAGE) or {}).get(key)
@@ -68,7 +82,7 @@ def plan_start(
 
 
 def record_coverage(
-    store: Store, key: str, since: dt.datetime, until: dt.datetime, full: bool
+    store: ParquetStore, key: str, since: dt.datetime, until: dt.datetime, full: bool
 ) -> None:
     coverage = store.read_meta(COVERAGE) or {}
     previous = coverage.get(key) or {}
@@ -78,7 +92,7 @@ def record_coverage(
 
 
 async def _load_chunks(
-    store: Store,
+    store: ParquetStore,
     key: str,
     start: dt.datetime,
     end: dt.datetime,
@@ -104,7 +118,7 @@ async def _load_chunks(
 
 
 async def arefresh(
-    store: Store,
+    store: ParquetStore,
     providers: str | Iterable[str] | None = None,
     *,
     since: WhenLike | None = None,
@@ -112,10 +126,8 @@ async def arefresh(
     **options: Any,
 ) -> RefreshReport:
     """Bring ``store`` up to date for each provider (see :meth:`Store.refresh`)."""
-    from recanalytics.load import _providers, aload_with_status, plan
-
     start_at, end_at = parse_range(since, until)
-    names = _providers(providers)
+    names = validate.providers(providers)
     shared = {k: v for k, v in options.items() if k not in ("credentials", "base_url")}
     plan(names, options.get("credentials"), options.get("base_url"), shared)
     report = RefreshReport()
@@ -128,7 +140,17 @@ async def arefresh(
             continue
 
         async def chunk(a: dt.datetime, b: dt.datetime, provider: str = provider) -> pl.DataFrame:
-            result = await aload_with_status([provider], since=a, until=b, warn=False, **options)
+            result = await gather(
+                [provider],
+                since=a,
+                until=b,
+                credentials=options.get("credentials"),
+                base_url=options.get("base_url"),
+                warn=False,
+                loaders=loaders_for,
+                stacklevel=4,
+                options=shared,
+            )
             state = result.status[provider]
             if state.state != "ok":
                 raise _ChunkFailed(state.error)
@@ -154,64 +176,59 @@ class _ChunkFailed(Exception):
     pass
 
 
-def storable(provider: str, kinds: Iterable[str]) -> Callable[[F], F]:
-    """Give an async loader the ``store=`` option.
+def with_store(loader: Loader[F]) -> F:
+    """``loader``'s async function with the ``store=`` option.
 
     With a store and no filters beyond ``since``/``until``, the loader fetches only what the
     store lacks (newest stored ``created_at`` minus the overlap, or the whole range the first
     time), upserts it and returns the requested range from the store. With other filters it
     loads as usual and upserts what it loaded.
     """
-    kind_list = list(kinds)
+    provider, kind_list, func = loader.provider, list(loader.kinds), loader.load
 
-    def decorate(func: F) -> F:
-        @functools.wraps(func)
-        async def wrapper(*args: Any, **kwargs: Any) -> pl.DataFrame:
-            store = kwargs.pop("store", None)
-            if store is None:
-                return await func(*args, **kwargs)
-            if not isinstance(store, Store):
-                raise ConfigError("store", "a recanalytics.Store", type(store).__name__)
-            if kwargs.get("raw"):
-                raise ConfigError(
-                    "raw", "False when store= is given (the store keeps unified rows)", True
-                )
-            from recanalytics.options import OPTION_NAMES
+    @functools.wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> pl.DataFrame:
+        store = kwargs.pop("store", None)
+        if store is None:
+            return await func(*args, **kwargs)
+        if not isinstance(store, ParquetStore):
+            raise ConfigError("store", "a recanalytics.Store", type(store).__name__)
+        if kwargs.get("raw"):
+            raise ConfigError(
+                "raw", "False when store= is given (the store keeps unified rows)", True
+            )
+        filters = {
+            k
+            for k, v in kwargs.items()
+            if v is not None and k not in OPTION_NAMES | {"since", "until", "page_size"}
+        }
+        if args or filters:
+            frame = await func(*args, **kwargs)
+            store.upsert(frame)
+            return frame
+        since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
+        key = f"{provider}:{func.__name__}"
+        newest = _newest(store, provider, kind_list)
+        start, full = plan_start(store, key, newest, since)
+        end = until or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        if start < end:
 
-            filters = {
-                k
-                for k, v in kwargs.items()
-                if v is not None and k not in OPTION_NAMES | {"since", "until", "page_size"}
-            }
-            if args or filters:
-                frame = await func(*args, **kwargs)
-                store.upsert(frame)
-                return frame
-            since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
-            key = f"{provider}:{func.__name__}"
-            newest = _newest(store, provider, kind_list)
-            start, full = plan_start(store, key, newest, since)
-            end = until or dt.datetime.now(dt.UTC).replace(microsecond=0)
-            if start < end:
+            async def chunk(a: dt.datetime, b: dt.datetime) -> pl.DataFrame:
+                return await func(**(kwargs | {"since": a, "until": b}))
 
-                async def chunk(a: dt.datetime, b: dt.datetime) -> pl.DataFrame:
-                    return await func(**(kwargs | {"since": a, "until": b}))
+            await _load_chunks(store, key, start, end, chunk)
+            record_coverage(store, key, start, end, full)
+        lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
+        if since is not None:
+            lazy = lazy.filter(pl.col("created_at") >= since)
+        if until is not None:
+            lazy = lazy.filter(pl.col("created_at") < until)
+        return lazy.collect()
 
-                await _load_chunks(store, key, start, end, chunk)
-                record_coverage(store, key, start, end, full)
-            lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
-            if since is not None:
-                lazy = lazy.filter(pl.col("created_at") >= since)
-            if until is not None:
-                lazy = lazy.filter(pl.col("created_at") < until)
-            return lazy.collect()
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+    return wrapper  # type: ignore[return-value]
 
 
-def _newest(store: Store, provider: str, kinds: list[str]) -> dt.datetime | None:
+def _newest(store: ParquetStore, provider: str, kinds: list[str]) -> dt.datetime | None:
     value = (
         store.scan(provider)
         .filter(pl.col("kind").is_in(kinds))
@@ -220,3 +237,164 @@ def _newest(store: Store, provider: str, kinds: list[str]) -> dt.datetime | None
         .item()
     )
     return value if isinstance(value, dt.datetime) else None
+
+
+class Store(ParquetStore):
+    """Unified recording rows kept locally as hive-partitioned parquet, refreshed by loading.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Root folder; default :func:`recanalytics.store.default_path` (the user's cache
+        directory).
+    overlap : timedelta, default 3 days
+        How far before the newest stored ``created_at`` an incremental refresh starts again,
+        so status changes (processing → completed, deletions) are picked up.
+
+    Examples
+    --------
+    >>> store = ra.Store("recordings-store")
+    >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
+    >>> store.scan().group_by("provider").len().collect()
+    """
+
+    def refresh(
+        self,
+        providers: str | Iterable[str] | None = None,
+        *,
+        since: Any = None,
+        until: Any = None,
+        **options: Any,
+    ) -> RefreshReport:
+        """Bring the store up to date: new recordings, and status changes within the overlap.
+
+        The first refresh of a provider loads from ``since`` (default 2015-01-01); later ones
+        from the newest stored ``created_at`` minus :attr:`overlap`, so their requests grow with
+        new data, not with history. Work is checkpointed per calendar quarter: after a crash or
+        an interruption, refreshing again fetches only the missing chunks.
+
+        Parameters
+        ----------
+        providers : str or list of str, optional
+            Default: every configured provider (see :func:`recanalytics.load`).
+        since, until : str, date or datetime, optional
+            A ``since`` earlier than what the store covers loads that period too; ``until``
+            defaults to now.
+        **options
+            As for :func:`recanalytics.load` (``credentials``, ``base_url``, ``transport`` …).
+
+        Returns
+        -------
+        RefreshReport
+            Rows inserted and updated per provider, the window loaded, and errors.
+
+        Examples
+        --------
+        >>> store = ra.Store("recordings-store")
+        >>> report = store.refresh(["twilio"], **box.load_options())
+        >>> report.inserted, report.updated
+        """
+        return run_sync(self.arefresh(providers, since=since, until=until, **options))
+
+    async def arefresh(
+        self,
+        providers: str | Iterable[str] | None = None,
+        *,
+        since: Any = None,
+        until: Any = None,
+        **options: Any,
+    ) -> RefreshReport:
+        """Async :meth:`refresh`."""
+        return await arefresh(self, providers, since=since, until=until, **options)
+
+
+def _with_store_loaders(provider: str) -> tuple[Callable[..., Awaitable[pl.DataFrame]], ...]:
+    return tuple(with_store(loader) for loader in loaders_of(provider))
+
+
+async def aload_with_status(
+    providers: str | Iterable[str] | None = None,
+    *,
+    since: WhenLike | None = None,
+    until: WhenLike | None = None,
+    credentials: Credentials | PerProvider | None = None,
+    base_url: str | PerProvider | None = None,
+    warn: bool = True,
+    store: ParquetStore | None = None,
+    **options: Any,
+) -> LoadResult:
+    """Like :func:`aload`, and also say how each provider went (``warn=False``: no warnings,
+    the statuses alone tell).
+
+    Examples
+    --------
+    >>> result = await ra.aload_with_status(["twilio"], **box.load_options())
+    >>> result.status["twilio"].state
+    'ok'
+    """
+    if store is not None and not isinstance(store, ParquetStore):
+        raise ConfigError("store", "a recanalytics.Store or None", type(store).__name__)
+    return await gather(
+        providers,
+        since=since,
+        until=until,
+        credentials=credentials,
+        base_url=base_url,
+        warn=warn,
+        loaders=loaders_for if store is None else _with_store_loaders,
+        stacklevel=4,
+        options=options if store is None else options | {"store": store},
+    )
+
+
+async def aload(
+    providers: str | Iterable[str] | None = None,
+    *,
+    since: WhenLike | None = None,
+    until: WhenLike | None = None,
+    credentials: Credentials | PerProvider | None = None,
+    base_url: str | PerProvider | None = None,
+    store: ParquetStore | None = None,
+    **options: Any,
+) -> pl.DataFrame:
+    """Load several providers concurrently into one unified frame.
+
+    ``providers=None`` means every provider whose credentials are configured (the others are
+    skipped quietly); a provider named explicitly but unconfigured, or one that fails, is named
+    in a :class:`~recanalytics.errors.LoadWarning` while the others still load. Use
+    :func:`load_with_status` to inspect each provider's outcome.
+
+    Parameters
+    ----------
+    providers : str or list of str, optional
+        Any of ``twilio``, ``plivo``, ``zoom``, ``signalwire``.
+    since, until : str, date or datetime, optional
+        Passed to every loader (``until`` exclusive; naive is UTC).
+    credentials : credentials object or mapping, optional
+        A mapping keyed by provider name gives each provider its own; default: environment.
+    base_url : str or mapping, optional
+        One host for all (e.g. a served sandbox) or a mapping keyed by provider name.
+    store : Store, optional
+        Load only what the store lacks, upsert, and return the requested range from it.
+    **options
+        Any other :class:`~recanalytics.options.LoadOptions` (``transport``, ``progress``, …).
+
+    Examples
+    --------
+    >>> df = await ra.aload(["twilio"], since="2026-01-01", **box.load_options())
+    >>> df = ra.load()                                   # the sync twin: every configured provider
+    """
+    result = await aload_with_status(
+        providers,
+        since=since,
+        until=until,
+        credentials=credentials,
+        base_url=base_url,
+        store=store,
+        **options,
+    )
+    return result.frame
+
+
+load = syncify(aload, "load")
+load_with_status = syncify(aload_with_status, "load_with_status")

@@ -20,6 +20,7 @@ from recanalytics.errors import (
     ProviderError,
     RecanalyticsError,
 )
+from recanalytics.options import resolve
 from recanalytics.providers.registry import credentials_class, loaders_for, spec_for
 from recanalytics.redact import redact_frame, redact_text
 from recanalytics.schema import SCHEMA, empty_frame
@@ -88,14 +89,8 @@ def plan(
     a bad base_url or option raises here (``ConfigError``). Only a provider with no credentials
     given and none in the environment is not an error: it is returned as ``skipped``.
     """
-    from recanalytics.options import resolve
-    from recanalytics.store import Store
-
     validate.check_keyed(credentials, "credentials")
     validate.check_keyed(base_url, "base_url")
-    store = options.get("store")
-    if store is not None and not isinstance(store, Store):
-        raise ConfigError("store", "a recanalytics.Store or None", type(store).__name__)
     kwargs: dict[str, dict[str, Any]] = {}
     skipped: dict[str, ProviderStatus] = {}
     for name in names:
@@ -115,6 +110,7 @@ def plan(
             "base_url": validate.per_provider(base_url, name),
         }
         # Checks every shared option now (no I/O), so nothing starts before all are valid.
+        # ``store`` is the store-aware layer's option (recanalytics.incremental), checked there.
         resolve(spec_for(name), {k: v for k, v in per_provider.items() if k != "store"})
         kwargs[name] = per_provider
     return kwargs, skipped
@@ -149,6 +145,50 @@ async def _one(
     return frame, ProviderStatus(provider, "ok", frame.height, seconds)
 
 
+LoadersOf = Callable[[str], Iterable[Callable[..., Awaitable[pl.DataFrame]]]]
+
+
+async def gather(
+    providers: str | Iterable[str] | None,
+    *,
+    since: WhenLike | None,
+    until: WhenLike | None,
+    credentials: Credentials | PerProvider | None,
+    base_url: str | PerProvider | None,
+    warn: bool,
+    loaders: LoadersOf,
+    stacklevel: int,
+    options: Mapping[str, Any],
+) -> LoadResult:
+    """Run ``loaders(name)`` for every provider concurrently: the core of every ``load``."""
+    names = _providers(providers)
+    parse_range(since, until)  # validate once, before any request
+    validate.boolean(warn, "warn")
+    explicit = providers is not None
+    planned, status = plan(names, credentials, base_url, options)
+    jobs: dict[str, Awaitable[tuple[pl.DataFrame, ProviderStatus]]] = {
+        name: _one(name, loaders(name), kwargs | {"since": since, "until": until})
+        for name, kwargs in planned.items()
+    }
+    results = await asyncio.gather(*jobs.values())
+    frames = []
+    for name, (frame, state) in zip(jobs, results, strict=True):
+        status[name] = state
+        frames.append(frame)
+    for name in names:
+        state = status[name]
+        if warn and (state.state == "failed" or (state.state == "skipped" and explicit)):
+            loaded = (
+                f" ({state.rows} rows loaded before it failed are in .partial)"
+                if state.rows
+                else ""
+            )
+            message = f"{name} {state.state}: {state.error}{loaded}"
+            warnings.warn(message, LoadWarning, stacklevel=stacklevel)
+    frame = pl.concat(frames) if frames else empty_frame()
+    return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})
+
+
 async def aload_with_status(
     providers: str | Iterable[str] | None = None,
     *,
@@ -168,31 +208,17 @@ async def aload_with_status(
     >>> result.status["twilio"].state
     'ok'
     """
-    names = _providers(providers)
-    parse_range(since, until)  # validate once, before any request
-    validate.boolean(warn, "warn")
-    explicit = providers is not None
-    planned, status = plan(names, credentials, base_url, options)
-    jobs: dict[str, Awaitable[tuple[pl.DataFrame, ProviderStatus]]] = {
-        name: _one(name, loaders_for(name), kwargs | {"since": since, "until": until})
-        for name, kwargs in planned.items()
-    }
-    results = await asyncio.gather(*jobs.values())
-    frames = []
-    for name, (frame, state) in zip(jobs, results, strict=True):
-        status[name] = state
-        frames.append(frame)
-    for name in names:
-        state = status[name]
-        if warn and (state.state == "failed" or (state.state == "skipped" and explicit)):
-            loaded = (
-                f" ({state.rows} rows loaded before it failed are in .partial)"
-                if state.rows
-                else ""
-            )
-            warnings.warn(f"{name} {state.state}: {state.error}{loaded}", LoadWarning, stacklevel=3)
-    frame = pl.concat(frames) if frames else empty_frame()
-    return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})
+    return await gather(
+        providers,
+        since=since,
+        until=until,
+        credentials=credentials,
+        base_url=base_url,
+        warn=warn,
+        loaders=loaders_for,
+        stacklevel=4,
+        options=options,
+    )
 
 
 async def aload(

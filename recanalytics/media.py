@@ -38,12 +38,14 @@ from recanalytics.errors import ConfigError, CredentialsError
 from recanalytics.filenames import media_extension, safe_name
 from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
 from recanalytics.options import retry_policy, transport_option
+from recanalytics.probe import _import_av, probe_media
 from recanalytics.progress import resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import Secrets, redact_text, redact_url
 from recanalytics.schema import PROVIDERS
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
+from recanalytics.verify import UNAVAILABLE, verify_media
 
 RESULT_SCHEMA = pl.Schema(
     {
@@ -56,8 +58,6 @@ RESULT_SCHEMA = pl.Schema(
         "error": pl.String,
     }
 )
-# No media to fetch (yet): a still-processing composition answers 404, which is not a failure.
-UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing", "in-progress"})
 REQUIRED_COLUMNS = ("provider", "recording_id", "media_url")
 OPTIONAL_COLUMNS = ("container", "status")
 CHUNK = 1 << 16
@@ -373,8 +373,6 @@ async def adownload_media(
     if not isinstance(verify, bool):
         raise ConfigError("verify", "True or False", verify)
     if verify:
-        from recanalytics.probe import _import_av
-
         _import_av()  # fail before downloading anything when PyAV is missing
     results: list[Any] = []
     tasks: list[tuple[int, _Job]] = []
@@ -451,9 +449,6 @@ def _with_verification(
     """The result with ``verified``/``problems``; the per-file verification is written to
     ``root/verification.parquet`` and its totals and one-line verdict to
     ``root/verification.json``."""
-    from recanalytics.probe import probe_media
-    from recanalytics.verify import verify_media
-
     check = verify_media(frame, probe_media(result, decode=True))
     private_write(root / VERIFICATION, check.files.write_parquet)
     write_json(root / VERDICT, {"verdict": check.verdict, **check.totals})

@@ -19,7 +19,7 @@ from recanalytics.redact import Secrets
 
 if TYPE_CHECKING:
     from recanalytics.providers.base import ProviderSpec
-    from recanalytics.store import Store
+    from recanalytics.store import ParquetStore
 
 
 class LoadOptions(TypedDict, total=False):
@@ -46,8 +46,8 @@ class LoadOptions(TypedDict, total=False):
     raw
         Return the provider's own typed columns (plus ``extra``) instead of the unified frame.
     store
-        A :class:`~recanalytics.store.Store`: load only what it lacks, upsert, and return the
-        requested range from it (loaders only; see :func:`recanalytics.incremental.storable`).
+        A :class:`recanalytics.Store`: load only what it lacks, upsert, and return the
+        requested range from it (loaders only; see :func:`recanalytics.incremental.with_store`).
     """
 
     credentials: Credentials | Mapping[str, Any] | None
@@ -60,7 +60,7 @@ class LoadOptions(TypedDict, total=False):
     timeout: float
     max_pages: int
     raw: bool
-    store: Store | None
+    store: ParquetStore | None
 
 
 OPTION_NAMES = frozenset(LoadOptions.__annotations__)

@@ -101,8 +101,11 @@ def _partition_values(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-class Store:
-    """Unified recording rows kept locally as hive-partitioned parquet.
+class ParquetStore:
+    """Unified recording rows kept locally as hive-partitioned parquet (no loading).
+
+    :class:`recanalytics.Store` adds :meth:`~recanalytics.Store.refresh`, which loads; this
+    class only reads and writes files, so the store knows nothing of the loaders.
 
     Parameters
     ----------
@@ -131,7 +134,7 @@ class Store:
         self.overlap = overlap
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"{type(self).__name__}({str(self.path)!r})"
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -213,61 +216,6 @@ class Store:
             )
             private_write(target, merged.write_parquet)
         return report
-
-    # --- refreshing ---------------------------------------------------------------------------
-
-    def refresh(
-        self,
-        providers: str | Iterable[str] | None = None,
-        *,
-        since: Any = None,
-        until: Any = None,
-        **options: Any,
-    ) -> RefreshReport:
-        """Bring the store up to date: new recordings, and status changes within the overlap.
-
-        The first refresh of a provider loads from ``since`` (default 2015-01-01); later ones
-        from the newest stored ``created_at`` minus :attr:`overlap`, so their requests grow with
-        new data, not with history. Work is checkpointed per calendar quarter: after a crash or
-        an interruption, refreshing again fetches only the missing chunks.
-
-        Parameters
-        ----------
-        providers : str or list of str, optional
-            Default: every configured provider (see :func:`recanalytics.load`).
-        since, until : str, date or datetime, optional
-            A ``since`` earlier than what the store covers loads that period too; ``until``
-            defaults to now.
-        **options
-            As for :func:`recanalytics.load` (``credentials``, ``base_url``, ``transport`` …).
-
-        Returns
-        -------
-        RefreshReport
-            Rows inserted and updated per provider, the window loaded, and errors.
-
-        Examples
-        --------
-        >>> store = ra.Store("recordings-store")
-        >>> report = store.refresh(["twilio"], **box.load_options())
-        >>> report.inserted, report.updated
-        """
-        from recanalytics.sync import run_sync
-
-        return run_sync(self.arefresh(providers, since=since, until=until, **options))
-
-    async def arefresh(
-        self,
-        providers: str | Iterable[str] | None = None,
-        *,
-        since: Any = None,
-        until: Any = None,
-        **options: Any,
-    ) -> RefreshReport:
-        """Async :meth:`refresh`."""
-        from recanalytics.incremental import arefresh
-
-        return await arefresh(self, providers, since=since, until=until, **options)
 
     # --- metadata ----------------------------------------------------------------------------
 

@@ -15,8 +15,11 @@ import polars as pl
 
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.codecs import codec_normalized, container_normalized
-from recanalytics.media import UNAVAILABLE
 from recanalytics.probe import PROBE_SCHEMA, shown
+
+# No media to fetch (yet): a still-processing composition answers 404, which is not a failure.
+UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing", "in-progress"})
+"""Statuses whose recording has no media to fetch (yet or any more)."""
 
 __all__ = ["PROBLEMS", "MediaVerification", "fill_from_media", "verify_media"]
 

@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 
 import recanalytics as ra
+from recanalytics import Store
 from recanalytics.incremental import quarter_chunks
 from recanalytics.sandbox import Sandbox
 from recanalytics.sandbox.common import hex_sid
 from recanalytics.sandbox.twilio import Track
-from recanalytics.store import Store
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 

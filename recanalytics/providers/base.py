@@ -15,7 +15,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import polars as pl
@@ -32,6 +32,22 @@ from recanalytics.redact import redact_frame
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
+
+
+LoaderF = TypeVar("LoaderF", bound=Callable[..., Awaitable[pl.DataFrame]])
+
+
+@dataclass(frozen=True)
+class Loader(Generic[LoaderF]):
+    """One public async loader of a provider and the unified ``kind`` values its rows take.
+
+    ``load()`` runs every loader a provider registers; the store-aware layer
+    (:mod:`recanalytics.incremental`) reads ``kinds`` to know which stored rows a loader owns.
+    """
+
+    provider: str
+    kinds: tuple[str, ...]
+    load: LoaderF
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,17 @@ from recanalytics.fields import (
     as_milliseconds,
     as_seconds,
 )
-from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import LinkPager, PageRequest, dig
-from recanalytics.providers.base import Endpoint, Page, ProviderSpec, Query, collect, fetch_one
+from recanalytics.providers.base import (
+    Endpoint,
+    Loader,
+    Page,
+    ProviderSpec,
+    Query,
+    collect,
+    fetch_one,
+)
 from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, Window, parse_range, split_max_span
@@ -285,7 +292,6 @@ def window_params(window: Window) -> list[tuple[str, str]]:
     return params
 
 
-@storable("plivo", kinds=("call", "conference"))
 async def aload_plivo_recordings(
     *,
     since: WhenLike | None = None,
@@ -429,3 +435,6 @@ async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]
 
 load_plivo_recordings = syncify(aload_plivo_recordings, "load_plivo_recordings")
 get_plivo_recording = syncify(aget_plivo_recording, "get_plivo_recording")
+
+LOADER = Loader("plivo", ("call", "conference"), aload_plivo_recordings)
+"""What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

@@ -1,9 +1,9 @@
-"""Provider name -> its connection facts and credentials class."""
+"""Provider name -> its connection facts, credentials class and the loaders ``load()`` runs."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 import polars as pl
 
@@ -15,16 +15,29 @@ from recanalytics.credentials import (
     ZoomCredentials,
 )
 from recanalytics.errors import ConfigError
+from recanalytics.providers import plivo, signalwire, twilio, twilio_compositions, zoom
+from recanalytics.providers.base import Loader, ProviderSpec
 from recanalytics.schema import PROVIDERS
-
-if TYPE_CHECKING:
-    from recanalytics.providers.base import ProviderSpec
 
 CREDENTIALS: dict[str, type[Credentials]] = {
     "twilio": TwilioCredentials,
     "plivo": PlivoCredentials,
     "zoom": ZoomCredentials,
     "signalwire": SignalWireCredentials,
+}
+
+LOADERS: dict[str, tuple[Loader[Any], ...]] = {
+    "twilio": (twilio.LOADER, twilio_compositions.LOADER),
+    "plivo": (plivo.LOADER,),
+    "zoom": (zoom.LOADER,),
+    "signalwire": (signalwire.LOADER,),
+}
+
+SPECS: dict[str, ProviderSpec] = {
+    "twilio": twilio.TWILIO,
+    "plivo": plivo.PLIVO,
+    "zoom": zoom.ZOOM,
+    "signalwire": signalwire.SIGNALWIRE,
 }
 
 
@@ -34,31 +47,18 @@ def credentials_class(provider: str) -> type[Credentials]:
     return CREDENTIALS[provider]
 
 
+def loaders_of(provider: str) -> tuple[Loader[Any], ...]:
+    """The loaders ``load()`` runs for ``provider``, with the kinds of rows each returns."""
+    credentials_class(provider)
+    return LOADERS[provider]
+
+
 def loaders_for(provider: str) -> tuple[Callable[..., Awaitable[pl.DataFrame]], ...]:
     """The async loaders that ``load()`` runs for ``provider`` (each takes since/until)."""
-    # Imported here, not at module level: the sandbox imports this module and must not need
-    # the HTTP engine.
-    from recanalytics.providers import plivo, signalwire, twilio, twilio_compositions, zoom
-
-    loaders: dict[str, tuple[Callable[..., Awaitable[pl.DataFrame]], ...]] = {
-        "twilio": (twilio.aload_twilio_recordings, twilio_compositions.aload_twilio_compositions),
-        "plivo": (plivo.aload_plivo_recordings,),
-        "zoom": (zoom.aload_zoom_recordings,),
-        "signalwire": (signalwire.aload_signalwire_recordings,),
-    }
-    credentials_class(provider)
-    return loaders[provider]
+    return tuple(loader.load for loader in loaders_of(provider))
 
 
 def spec_for(provider: str) -> ProviderSpec:
     """The connection facts (host, auth, rate) of ``provider``."""
-    from recanalytics.providers import plivo, signalwire, twilio, zoom
-
-    specs: dict[str, ProviderSpec] = {
-        "twilio": twilio.TWILIO,
-        "plivo": plivo.PLIVO,
-        "zoom": zoom.ZOOM,
-        "signalwire": signalwire.SIGNALWIRE,
-    }
     credentials_class(provider)
-    return specs[provider]
+    return SPECS[provider]

@@ -31,10 +31,9 @@ from recanalytics import validate
 from recanalytics.credentials import Credentials, SignalWireCredentials
 from recanalytics.errors import NotFoundError
 from recanalytics.fields import F, as_float, as_int, as_lower, as_rfc2822_time, as_seconds
-from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
-from recanalytics.providers.base import Endpoint, ProviderSpec, fetch_one
+from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     ceil_second,
@@ -226,7 +225,6 @@ def endpoint_for(
     )
 
 
-@storable("signalwire", kinds=("call", "conference"))
 async def aload_signalwire_recordings(
     *,
     since: WhenLike | None = None,
@@ -333,3 +331,6 @@ async def aget_signalwire_recording(
 
 load_signalwire_recordings = syncify(aload_signalwire_recordings, "load_signalwire_recordings")
 get_signalwire_recording = syncify(aget_signalwire_recording, "get_signalwire_recording")
+
+LOADER = Loader("signalwire", ("call", "conference"), aload_signalwire_recordings)
+"""What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

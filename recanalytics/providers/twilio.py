@@ -15,10 +15,9 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import TwilioCredentials
 from recanalytics.fields import F, as_count, as_int, as_iso_time, as_lower, as_seconds
-from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
-from recanalytics.providers.base import Endpoint, ProviderSpec, fetch_one
+from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
@@ -145,7 +144,6 @@ async def load_in_windows(
     )
 
 
-@storable("twilio", kinds=("track",))
 async def aload_twilio_recordings(
     *,
     since: WhenLike | None = None,
@@ -225,3 +223,6 @@ async def aget_twilio_recording(sid: str, **options: Unpack[LoadOptions]) -> pl.
 
 load_twilio_recordings = syncify(aload_twilio_recordings, "load_twilio_recordings")
 get_twilio_recording = syncify(aget_twilio_recording, "get_twilio_recording")
+
+LOADER = Loader("twilio", ("track",), aload_twilio_recordings)
+"""What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

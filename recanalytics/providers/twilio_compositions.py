@@ -33,9 +33,8 @@ from recanalytics.fields import (
     as_seconds,
     as_str,
 )
-from recanalytics.incremental import storable
 from recanalytics.options import LoadOptions, resolve
-from recanalytics.providers.base import Endpoint, fetch_one
+from recanalytics.providers.base import Endpoint, Loader, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
@@ -130,7 +129,6 @@ COMPOSITIONS = Compositions(
 )
 
 
-@storable("twilio", kinds=("composition",))
 async def aload_twilio_compositions(
     *,
     since: WhenLike | None = None,
@@ -207,3 +205,6 @@ async def aget_twilio_composition(sid: str, **options: Unpack[LoadOptions]) -> p
 
 load_twilio_compositions = syncify(aload_twilio_compositions, "load_twilio_compositions")
 get_twilio_composition = syncify(aget_twilio_composition, "get_twilio_composition")
+
+LOADER = Loader("twilio", ("composition",), aload_twilio_compositions)
+"""What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

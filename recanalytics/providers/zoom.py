@@ -72,10 +72,17 @@ from recanalytics.fields import (
     as_str,
 )
 from recanalytics.fields import Page as DecodedPage
-from recanalytics.incremental import storable
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import Pager, PageRequest, TokenPager, dig
-from recanalytics.providers.base import Endpoint, Page, ProviderSpec, Query, collect, fetch_one
+from recanalytics.providers.base import (
+    Endpoint,
+    Loader,
+    Page,
+    ProviderSpec,
+    Query,
+    collect,
+    fetch_one,
+)
 from recanalytics.providers.common import UTC_TIME, bitrate_kbps
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
@@ -484,7 +491,6 @@ def day_windows(
     return start, end, split_months(start.date(), last.date())
 
 
-@storable("zoom", kinds=("session_file", "participant_file"))
 async def aload_zoom_recordings(
     *,
     since: WhenLike | None = None,
@@ -594,3 +600,6 @@ async def aget_zoom_session_recordings(
 
 load_zoom_recordings = syncify(aload_zoom_recordings, "load_zoom_recordings")
 get_zoom_session_recordings = syncify(aget_zoom_session_recordings, "get_zoom_session_recordings")
+
+LOADER = Loader("zoom", ("session_file", "participant_file"), aload_zoom_recordings)
+"""What ``load()`` runs for this endpoint, and the kinds of rows it returns."""
