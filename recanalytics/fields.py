@@ -11,252 +11,27 @@ in ``extra``, whatever the provider.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
-import json
-import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import polars as pl
 
 from recanalytics import jsonbody
-from recanalytics.redact import REDACTED
-from recanalytics.typedpage import Miss, TypedPage
-
-EXTRA = "extra"
-
-SECRET_KEY_RE = re.compile(
-    r"(?i)(token|secret|passw(or)?d|pwd|credential|api_?key|private_?key|authori[sz]ation|"
-    r"signature)"
+from recanalytics.parsers import (
+    EXTRA,
+    NOT_AN_OBJECT,
+    TOO_DEEP,
+    UNDECODABLE,
+    Invalid,
+    Parser,
+    as_json,
+    as_str,
+    bounded,
+    without_secrets,
 )
-"""Keys whose values are credentials (``access_token``, ``download_access_token``,
-``password``, ``client_secret`` …): their values are replaced with ``REDACTED`` in ``extra``."""
-
-MAX_MILLISECONDS = 2**53
-"""The longest duration read, in ms (about 285,000 years): every count of seconds or
-milliseconds below it converts exactly to a ``Duration("ms")``; a larger one is unreadable."""
-
-# Issue names for repairs made to a whole body (not to one field's value).
-UNDECODABLE = "<undecodable text, replaced with U+FFFD>"
-TOO_DEEP = f"<nested deeper than {jsonbody.MAX_DEPTH} levels, kept as text>"
-NOT_AN_OBJECT = "<not an object>"
-
-
-class Invalid(Exception):
-    """Raised by a parser for a value it cannot read."""
-
-
-def as_str(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    raise Invalid
-
-
-def as_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise Invalid
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise Invalid
-        return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise Invalid from None
-        if not number.is_finite():
-            raise Invalid
-        return number
-    raise Invalid
-
-
-def as_int(value: Any) -> int:
-    """Integers, integral floats and decimal strings (``"4"``, ``"345100.00000"``)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    number = as_decimal(value)
-    return int(number.to_integral_value())
-
-
-def as_float(value: Any) -> float:
-    """Finite numbers and decimal strings; NaN and infinities are unreadable."""
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        number = float(as_decimal(value))
-    if not math.isfinite(number):
-        raise Invalid
-    return number
-
-
-def as_count(value: Any) -> int:
-    """A non-negative integer (a size in bytes, a number of items)."""
-    number = as_int(value)
-    if number < 0:
-        raise Invalid
-    return number
-
-
-def as_seconds(value: Any) -> int:
-    """A non-negative whole number of seconds that fits a ``Duration("ms")``."""
-    number = as_count(value)
-    if number > MAX_MILLISECONDS // 1000:
-        raise Invalid
-    return number
-
-
-def as_milliseconds(value: Any) -> float:
-    """A non-negative number of milliseconds that fits a ``Duration("ms")``."""
-    number = as_float(value)
-    if not 0 <= number <= MAX_MILLISECONDS:
-        raise Invalid
-    return number
-
-
-def as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
-        return value.strip().lower() in ("true", "1")
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    raise Invalid
-
-
-def as_lower(value: Any) -> str:
-    return as_str(value).strip().lower()
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
-def as_iso_time(value: Any) -> dt.datetime:
-    """ISO 8601 with ``Z``, an offset or none (UTC), ``T`` or space separated."""
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid
-    try:
-        return _utc(dt.datetime.fromisoformat(value.strip()))
-    except ValueError:
-        raise Invalid from None
-
-
-def as_rfc2822_time(value: Any) -> dt.datetime:
-    """``Wed, 26 Sep 2018 00:00:00 +0000``; ISO 8601 is accepted too."""
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid
-    try:
-        return _utc(email.utils.parsedate_to_datetime(value))
-    except (TypeError, ValueError, IndexError):
-        return as_iso_time(value)
-
-
-def as_epoch_ms_time(value: Any) -> dt.datetime:
-    """Epoch milliseconds as a number or decimal string (``"1407235163907.00000"``)."""
-    millis = as_decimal(value)
-    micros = int((millis * 1000).to_integral_value())
-    try:
-        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
-    except OverflowError:
-        raise Invalid from None
-
-
-def as_json(value: Any) -> str:
-    """Compact JSON with sorted keys; a value nested too deep to encode is kept truncated."""
-    try:
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    except RecursionError:
-        return json.dumps(_truncated(value, jsonbody.MAX_DEPTH), separators=(",", ":"))
-
-
-def _truncated(value: Any, depth: int) -> Any:
-    if not isinstance(value, dict | list):
-        return value
-    if depth <= 0:
-        return "…"
-    if isinstance(value, dict):
-        items = sorted(value.items(), key=lambda item: str(item[0]))
-        return {str(k): _truncated(v, depth - 1) for k, v in items}
-    return [_truncated(v, depth - 1) for v in value]
-
-
-def without_secrets(value: Any, depth: int = jsonbody.MAX_DEPTH) -> Any:
-    """``value`` with the value of every credential-like key (:data:`SECRET_KEY_RE`), at any
-    depth, replaced with ``REDACTED``; containers nested deeper than ``depth`` become ``"…"``.
-
-    Examples
-    --------
-    >>> without_secrets({"id": 1, "download_access_token": "eyJ...", "files": [{"password": 2}]})
-    {'id': 1, 'download_access_token': 'REDACTED', 'files': [{'password': 'REDACTED'}]}
-    """
-    if not isinstance(value, dict | list):
-        return value
-    if depth <= 0:
-        return "…"
-    if isinstance(value, list):
-        return [without_secrets(v, depth - 1) for v in value]
-    return {
-        k: REDACTED
-        if isinstance(k, str) and SECRET_KEY_RE.search(k)
-        else without_secrets(v, depth - 1)
-        for k, v in value.items()
-    }
-
-
-def int_bounds(dtype: Any) -> tuple[int, int] | None:
-    """The range of an integer dtype, or None for any other dtype."""
-    dtype = dtype() if isinstance(dtype, type) else dtype
-    if not dtype.is_integer():
-        return None
-    bits = int(re.sub(r"\D", "", str(dtype)))
-    if dtype.is_unsigned_integer():
-        return 0, 2**bits - 1
-    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-
-
-def bounded(parse: Parser, dtype: Any) -> Parser:
-    """``parse`` rejecting what the column's dtype cannot hold (which would fail the whole
-    frame): integers outside its range, non-finite floats."""
-    limits = int_bounds(dtype)
-    if limits is not None:
-        low, high = limits
-
-        def integer(value: Any) -> Any:
-            number = parse(value)
-            if not (isinstance(number, int) and low <= number <= high):
-                raise Invalid
-            return number
-
-        return integer
-    dtype = dtype() if isinstance(dtype, type) else dtype
-    if dtype.is_float():
-
-        def finite(value: Any) -> Any:
-            number = parse(value)
-            if not (isinstance(number, float | int) and math.isfinite(number)):
-                raise Invalid
-            return number
-
-        return finite
-    return parse
-
-
-Parser = Callable[[Any], Any]
+from recanalytics.typedpage import Miss, TypedPage
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import polars as pl
 
+from recanalytics.parsers import (
+    EXTRA,
+    MAX_MILLISECONDS,
+    Invalid,
+    as_count,
+    as_int,
+    as_iso_time,
+    as_json,
+    as_lower,
+    as_seconds,
+    as_str,
+    bounded,
+    int_bounds,
+)
+
 if TYPE_CHECKING:
     from recanalytics.fields import Field
-
 ISO_Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # Python's str.strip() removes these ASCII characters; polars' strip_chars() would not remove
 # the four information separators (U+001C..U+001F), so they are named.
@@ -63,8 +77,6 @@ class Column:
 
 def _int_type(field: Field) -> Any:
     """``int`` within the bounds of the field's parser and dtype, or None for other parsers."""
-    from recanalytics.fields import MAX_MILLISECONDS, as_count, as_int, as_seconds, int_bounds
-
     limits = int_bounds(field.dtype)
     if limits is None or field.parse not in (as_int, as_count, as_seconds):
         return None
@@ -79,8 +91,6 @@ def _int_type(field: Field) -> Any:
 
 def _struct_type(field: Field) -> tuple[Any, str]:
     """The msgspec type a field's value must have, and how its column is finished."""
-    from recanalytics.fields import as_iso_time, as_lower, as_str
-
     dtype = field.dtype() if isinstance(field.dtype, type) else field.dtype
     if field.parse is as_str and dtype == pl.String:
         return str | dict | list | None, "text"
@@ -102,8 +112,6 @@ def _series(field: Field, values: Any) -> pl.Series:
 def _by_parser(field: Field, values: list[Any], rows: Sequence[int] | None = None) -> Finished:
     """The tolerant reading of a column (of only ``rows`` of it, the others being null): an
     unreadable value is null and reported, exactly as the per-record path does."""
-    from recanalytics.fields import Invalid, as_str, bounded
-
     parse = bounded(field.parse, field.dtype)
     out: list[Any] = [None] * len(values)
     failed: dict[int, Any] = {}
@@ -159,17 +167,18 @@ def _finisher(field: Field, how: str) -> Callable[[list[Any]], Finished]:
 
 class TypedPage:
     """Decodes pages of one record shape into column values; :meth:`decode` raises
-    :class:`Miss` on a page that is not clean, and :meth:`frame` turns the values of any
-    number of pages into one typed frame.
+        :class:`Miss` on a page that is not clean, and :meth:`frame` turns the values of any
+        number of pages into one typed frame.
 
-    Examples
-    --------
-    >>> from recanalytics.fields import F, RecordSpec, as_int
-    >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
-    >>> typed = TypedPage(spec.fields, spec.schema)
-    >>> body, values = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
-    >>> typed.frame(values, spec.issues).row(0), body["next"]
-    (('a', 3, None), None)
+        Examples
+        --------
+        >>> from recanalytics.fields import F, RecordSpec
+        >>> from recanalytics.parsers import as_int
+        >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
+        >>> typed = TypedPage(spec.fields, spec.schema)
+        >>> body, values = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
+        >>> typed.frame(values, spec.issues).row(0), body["next"]
+        (('a', 3, None), None)
     """
 
     def __init__(self, fields: Sequence[Field], schema: pl.Schema) -> None:
@@ -240,8 +249,6 @@ class TypedPage:
     def frame(self, values: list[list[Any]], issues: Counter[str]) -> pl.DataFrame:
         """The typed frame of decoded column values; unreadable values are counted in
         ``issues`` and kept in ``extra`` (as ``_unparsed``), as on the tolerant path."""
-        from recanalytics.fields import EXTRA, as_json
-
         series = []
         unparsed: dict[int, dict[str, Any]] = {}
         for column, column_values in zip(self.columns, values, strict=True):

@@ -26,7 +26,7 @@ from recanalytics.credentials import (
     ZoomCredentials,
 )
 from recanalytics.errors import LoadWarning
-from recanalytics.fields import as_json
+from recanalytics.parsers import as_json
 from tests.conftest import FAST_RETRY
 
 HOSTILE = "@@hostile@@"  # replaced, in the body's bytes, by the raw JSON of the case

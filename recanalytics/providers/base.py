@@ -23,11 +23,12 @@ import polars as pl
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
-from recanalytics.fields import Field, Invalid, PageBatch, RecordSpec
+from recanalytics.fields import Field, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
+from recanalytics.parsers import Invalid
 from recanalytics.redact import redact_frame
 from recanalytics.schema import conform
 

@@ -23,9 +23,10 @@ from recanalytics import validate
 from recanalytics.credentials import PlivoCredentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, LoadWarning, PaginationError
-from recanalytics.fields import (
-    F,
-    RecordSpec,
+from recanalytics.fields import F, RecordSpec
+from recanalytics.options import Context, LoadOptions, resolve
+from recanalytics.paging import LinkPager, PageRequest, dig
+from recanalytics.parsers import (
     as_count,
     as_epoch_ms_time,
     as_float,
@@ -34,8 +35,6 @@ from recanalytics.fields import (
     as_milliseconds,
     as_seconds,
 )
-from recanalytics.options import Context, LoadOptions, resolve
-from recanalytics.paging import LinkPager, PageRequest, dig
 from recanalytics.providers.base import (
     Endpoint,
     Loader,

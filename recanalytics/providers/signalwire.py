@@ -30,9 +30,10 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials, SignalWireCredentials
 from recanalytics.errors import NotFoundError
-from recanalytics.fields import F, as_float, as_int, as_lower, as_rfc2822_time, as_seconds
+from recanalytics.fields import F
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
+from recanalytics.parsers import as_float, as_int, as_lower, as_rfc2822_time, as_seconds
 from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,

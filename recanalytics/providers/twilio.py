@@ -14,9 +14,10 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import TwilioCredentials
-from recanalytics.fields import F, as_count, as_int, as_iso_time, as_lower, as_seconds
+from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
+from recanalytics.parsers import as_count, as_int, as_iso_time, as_lower, as_seconds
 from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,

@@ -24,16 +24,9 @@ from typing import Any, Literal, Unpack
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.fields import (
-    F,
-    as_bool,
-    as_count,
-    as_iso_time,
-    as_lower,
-    as_seconds,
-    as_str,
-)
+from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
+from recanalytics.parsers import as_bool, as_count, as_iso_time, as_lower, as_seconds, as_str
 from recanalytics.providers.base import Endpoint, Loader, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,

@@ -33,7 +33,7 @@ How this module reads the API, where the contract leaves room:
   ``duration`` has no documented unit and stays in the raw frame).
 * Download URLs can carry ``access_token=``: every URL column is redacted.
 * A per-session answer may carry ``download_access_token``, a credential: like every
-  credential-like key (:data:`recanalytics.fields.SECRET_KEY_RE`) its value is ``REDACTED``
+  credential-like key (:data:`recanalytics.parsers.SECRET_KEY_RE`) its value is ``REDACTED``
   in ``extra``, so it never reaches a frame, a file or a log.
 """
 
@@ -60,20 +60,11 @@ from recanalytics import validate
 from recanalytics.credentials import Credentials, ZoomCredentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, ProviderError
-from recanalytics.fields import (
-    F,
-    PageBatch,
-    RecordSpec,
-    as_bool,
-    as_count,
-    as_int,
-    as_iso_time,
-    as_lower,
-    as_str,
-)
+from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import Pager, PageRequest, TokenPager, dig
+from recanalytics.parsers import as_bool, as_count, as_int, as_iso_time, as_lower, as_str
 from recanalytics.providers.base import (
     Endpoint,
     Loader,
