@@ -167,18 +167,18 @@ def _finisher(field: Field, how: str) -> Callable[[list[Any]], Finished]:
 
 class TypedPage:
     """Decodes pages of one record shape into column values; :meth:`decode` raises
-        :class:`Miss` on a page that is not clean, and :meth:`frame` turns the values of any
-        number of pages into one typed frame.
+    :class:`Miss` on a page that is not clean, and :meth:`frame` turns the values of any
+    number of pages into one typed frame.
 
-        Examples
-        --------
-        >>> from recanalytics.fields import F, RecordSpec
-        >>> from recanalytics.parsers import as_int
-        >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
-        >>> typed = TypedPage(spec.fields, spec.schema)
-        >>> body, values = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
-        >>> typed.frame(values, spec.issues).row(0), body["next"]
-        (('a', 3, None), None)
+    Examples
+    --------
+    >>> from recanalytics.fields import F, RecordSpec
+    >>> from recanalytics.parsers import as_int
+    >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
+    >>> typed = TypedPage(spec.fields, spec.schema)
+    >>> body, values = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
+    >>> typed.frame(values, spec.issues).row(0), body["next"]
+    (('a', 3, None), None)
     """
 
     def __init__(self, fields: Sequence[Field], schema: pl.Schema) -> None:

@@ -19,6 +19,7 @@ from altair.utils.schemapi import debug_mode
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import checked_lazy
 from recanalytics.helpers.sizes import SIZE_UNITS
+from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
 
 ChartLike: TypeAlias = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart
@@ -26,13 +27,8 @@ ChartLike: TypeAlias = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConc
 
 Frame: TypeAlias = pl.DataFrame | pl.LazyFrame
 
-PROVIDER_COLORS: Final[dict[str, str]] = {
-    "twilio": "#D55E00",
-    "plivo": "#009E73",
-    "zoom": "#0072B2",
-    "signalwire": "#CC79A7",
-}
-"""One colour per provider (Okabe-Ito, colour-blind safe), shared by every chart."""
+PROVIDER_COLORS: Final[dict[str, str]] = {name: spec.color for name, spec in SPECS.items()}
+"""One colour per provider (stated in its spec), shared by every chart."""
 
 STATUS_COLORS: Final[dict[str, str]] = {
     "completed": "#009E73",

@@ -9,10 +9,8 @@ Estimates ignore free allowances (Twilio's first 10 GB, Plivo's first 90 days pe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from math import isfinite
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final
 
 import polars as pl
 
@@ -20,6 +18,8 @@ from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import By, FrameT, by_list, checked_lazy, finish
 from recanalytics.helpers.durations import billed_minutes
 from recanalytics.helpers.sizes import is_deleted
+from recanalytics.providers.registry import SPECS
+from recanalytics.rates import StorageRate
 
 __all__ = [
     "STORAGE_RATES",
@@ -29,86 +29,14 @@ __all__ = [
     "storage_rates",
 ]
 
-Basis = Literal["gb_month", "minute_month"]
-
 BYTES_PER_GB: Final = 1_000_000_000
 """Rate tables say "GB"; we read it as 10^9 bytes (SI), which errs high against 2^30."""
 
 
-@dataclass(frozen=True, slots=True)
-class StorageRate:
-    """A storage price: ``amount`` USD per ``basis`` (GB-month or recorded-minute-month).
-
-    Attributes
-    ----------
-    amount : float
-        USD per unit per month, 0 or more.
-    basis : {"gb_month", "minute_month"}
-        ``gb_month`` charges ``size_bytes`` / 10^9; ``minute_month`` charges billed minutes
-        (each started minute) of ``duration``.
-    source : str
-        Where the number comes from.
-    as_of : str
-        When the number was looked up (ISO date).
-    assumption : bool
-        True when the number could not be confirmed from a provider source.
-    """
-
-    amount: float
-    basis: Basis
-    source: str = "user"
-    as_of: str = ""
-    assumption: bool = False
-
-    def __post_init__(self) -> None:
-        if (
-            isinstance(self.amount, bool)
-            or not isinstance(self.amount, int | float)
-            or not isfinite(self.amount)
-            or self.amount < 0
-        ):
-            raise ConfigError("rates", "a finite amount of 0 or more USD", self.amount)
-        if self.basis not in ("gb_month", "minute_month"):
-            raise ConfigError("rates", 'basis "gb_month" or "minute_month"', self.basis)
-
-
 STORAGE_RATES: Final[Mapping[str, StorageRate]] = MappingProxyType(
-    {
-        "twilio": StorageRate(
-            0.05,
-            "gb_month",
-            "Twilio support article 1260801527870 (Video recording/composition storage, "
-            "USD 0.05 per GB per month, first 10 GB free, unchanged since 2017; billing "
-            "restarted 2021-02-01)",
-            "2026-11-23",
-        ),
-        "plivo": StorageRate(
-            0.0004,
-            "minute_month",
-            "Plivo support: 'How can I track recording storage charges?' "
-            "(recording_storage_rate 0.0004 per minute per month after 90 days)",
-            "2026-11-23",
-        ),
-        "zoom": StorageRate(
-            0.10,
-            "gb_month",
-            "ASSUMPTION: no public per-GB Video SDK storage price found; "
-            "USD 0.10 per GB-month as a placeholder",
-            "2026-11-23",
-            assumption=True,
-        ),
-        "signalwire": StorageRate(
-            0.0005,
-            "minute_month",
-            "ASSUMPTION: SignalWire publishes no storage rate we could confirm; uses the "
-            "Twilio Programmable Voice recording storage list price (USD 0.0005 per minute "
-            "per month), which SignalWire's compatible API mirrors",
-            "2026-11-23",
-            assumption=True,
-        ),
-    }
+    {name: spec.storage_rate for name, spec in SPECS.items() if spec.storage_rate is not None}
 )
-"""Default storage rates per provider (USD). See the Cost section of README.md for sources."""
+"""Default storage rates per provider (USD), each stated in its provider's module."""
 
 
 def _resolve(rates: Mapping[str, float | StorageRate] | None) -> dict[str, StorageRate]:

@@ -29,6 +29,7 @@ from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.parsers import Invalid
+from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_frame
 from recanalytics.schema import conform
 
@@ -73,6 +74,12 @@ class ProviderSpec:
     media_auth : bool
         Whether its media URLs need its credentials (a media URL on a host outside the scope
         is then not fetched at all); public media is fetched without them.
+    color : str
+        Its colour in every chart (a CSS hex colour).
+    storage_rate : StorageRate or None
+        What keeping its recordings costs, for the cost helpers and the report.
+    emulator : str
+        Its sandbox emulator as ``"module:Class"`` (imported by the sandbox only).
     """
 
     name: str
@@ -83,6 +90,9 @@ class ProviderSpec:
     burst: int = 1
     api_hosts: tuple[str, ...] = ()
     media_auth: bool = False
+    color: str = "#999999"
+    storage_rate: StorageRate | None = None
+    emulator: str = ""
 
     def default_base_url(self, credentials: Credentials) -> str:
         return self.base_url

@@ -45,6 +45,7 @@ from recanalytics.providers.base import (
     fetch_one,
 )
 from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration
+from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, Window, parse_range, split_max_span
 
@@ -57,6 +58,15 @@ PLIVO = ProviderSpec(
     rate=55.0,
     concurrency=10,
     media_auth=False,  # recording_url is public: fetched without credentials
+    color="#009E73",  # Okabe-Ito, colour-blind safe; one per provider in every chart
+    storage_rate=StorageRate(
+        0.0004,
+        "minute_month",
+        "Plivo support: 'How can I track recording storage charges?' "
+        "(recording_storage_rate 0.0004 per minute per month after 90 days)",
+        "2026-11-23",
+    ),
+    emulator="recanalytics.sandbox.plivo:PlivoEmulator",
 )
 
 PAGE_SIZE_MAX = 20

@@ -1,4 +1,11 @@
-"""Provider name -> its connection facts, credentials class and the loaders ``load()`` runs."""
+"""The provider table: one line per provider, everything else reads it.
+
+A provider describes itself in its own module: its :class:`~recanalytics.providers.base.ProviderSpec`
+(name, hosts, credentials class and so its environment variables, rate, media authentication,
+colour, storage rate, emulator) and its :class:`~recanalytics.providers.base.Loader` objects
+(the loaders ``load()`` runs and the kinds of rows each returns). ``load()``, the CLI, the cost
+helpers, the charts, media downloads and the sandbox read this table.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +14,26 @@ from typing import Any
 
 import polars as pl
 
-from recanalytics.credentials import (
-    Credentials,
-    PlivoCredentials,
-    SignalWireCredentials,
-    TwilioCredentials,
-    ZoomCredentials,
-)
+from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError
 from recanalytics.providers import plivo, signalwire, twilio, twilio_compositions, zoom
 from recanalytics.providers.base import Loader, ProviderSpec
-from recanalytics.schema import PROVIDERS
 
-CREDENTIALS: dict[str, type[Credentials]] = {
-    "twilio": TwilioCredentials,
-    "plivo": PlivoCredentials,
-    "zoom": ZoomCredentials,
-    "signalwire": SignalWireCredentials,
-}
+TABLE: tuple[tuple[ProviderSpec, tuple[Loader[Any], ...]], ...] = (
+    (twilio.TWILIO, (twilio.LOADER, twilio_compositions.LOADER)),
+    (plivo.PLIVO, (plivo.LOADER,)),
+    (zoom.ZOOM, (zoom.LOADER,)),
+    (signalwire.SIGNALWIRE, (signalwire.LOADER,)),
+)
 
-LOADERS: dict[str, tuple[Loader[Any], ...]] = {
-    "twilio": (twilio.LOADER, twilio_compositions.LOADER),
-    "plivo": (plivo.LOADER,),
-    "zoom": (zoom.LOADER,),
-    "signalwire": (signalwire.LOADER,),
-}
-
-SPECS: dict[str, ProviderSpec] = {
-    "twilio": twilio.TWILIO,
-    "plivo": plivo.PLIVO,
-    "zoom": zoom.ZOOM,
-    "signalwire": signalwire.SIGNALWIRE,
-}
+SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec, _ in TABLE}
+LOADERS: dict[str, tuple[Loader[Any], ...]] = {spec.name: loaders for spec, loaders in TABLE}
+CREDENTIALS: dict[str, type[Credentials]] = {name: s.credentials for name, s in SPECS.items()}
 
 
 def credentials_class(provider: str) -> type[Credentials]:
     if provider not in CREDENTIALS:
-        raise ConfigError("provider", "one of " + ", ".join(PROVIDERS), provider)
+        raise ConfigError("provider", "one of " + ", ".join(SPECS), provider)
     return CREDENTIALS[provider]
 
 

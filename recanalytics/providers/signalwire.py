@@ -41,6 +41,7 @@ from recanalytics.providers.common import (
     seconds_to_duration,
 )
 from recanalytics.providers.planner import collect_spread
+from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
@@ -74,6 +75,17 @@ SIGNALWIRE = SignalWireSpec(
     rate=50.0,
     concurrency=10,
     media_auth=False,  # .wav/.mp3 URLs are public: fetched without credentials
+    color="#CC79A7",  # Okabe-Ito, colour-blind safe; one per provider in every chart
+    storage_rate=StorageRate(
+        0.0005,
+        "minute_month",
+        "ASSUMPTION: SignalWire publishes no storage rate we could confirm; uses the "
+        "Twilio Programmable Voice recording storage list price (USD 0.0005 per minute "
+        "per month), which SignalWire's compatible API mirrors",
+        "2026-11-23",
+        assumption=True,
+    ),
+    emulator="recanalytics.sandbox.signalwire:SignalWireEmulator",
 )
 
 

@@ -27,6 +27,7 @@ from recanalytics.providers.common import (
     seconds_to_duration,
 )
 from recanalytics.providers.planner import collect_spread
+from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
@@ -39,6 +40,16 @@ TWILIO = ProviderSpec(
     # (429 with error 20429) is well above it, and is retried if met.
     concurrency=24,
     media_auth=True,  # …/Media answers only with Basic auth (then redirects to storage)
+    color="#D55E00",  # Okabe-Ito, colour-blind safe; one per provider in every chart
+    storage_rate=StorageRate(
+        0.05,
+        "gb_month",
+        "Twilio support article 1260801527870 (Video recording/composition storage, "
+        "USD 0.05 per GB per month, first 10 GB free, unchanged since 2017; billing "
+        "restarted 2021-02-01)",
+        "2026-11-23",
+    ),
+    emulator="recanalytics.sandbox.twilio:TwilioEmulator",
 )
 
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")

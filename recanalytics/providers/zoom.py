@@ -75,6 +75,7 @@ from recanalytics.providers.base import (
     fetch_one,
 )
 from recanalytics.providers.common import UTC_TIME, bitrate_kbps
+from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range, split_months
@@ -215,6 +216,16 @@ ZOOM = ZoomSpec(
     # download_url is served from zoom.us (or an account's subdomain) with the Bearer JWT.
     api_hosts=("zoom.us", "*.zoom.us"),
     media_auth=True,
+    color="#0072B2",  # Okabe-Ito, colour-blind safe; one per provider in every chart
+    storage_rate=StorageRate(
+        0.10,
+        "gb_month",
+        "ASSUMPTION: no public per-GB Video SDK storage price found; "
+        "USD 0.10 per GB-month as a placeholder",
+        "2026-11-23",
+        assumption=True,
+    ),
+    emulator="recanalytics.sandbox.zoom:ZoomEmulator",
 )
 
 

@@ -20,14 +20,15 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
 import polars as pl
 
 from recanalytics.credentials import Credentials
-from recanalytics.providers.registry import credentials_class
-from recanalytics.sandbox import plivo, signalwire, storage, twilio, zoom
+from recanalytics.providers.registry import SPECS, credentials_class
+from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import DEFAULT_END, DEFAULT_START, DataConfig
 from recanalytics.sandbox.core import (
     Anomalies,
@@ -52,12 +53,16 @@ class Emulator(Protocol):
     def error_body(self, status: int, message: str) -> Any: ...
 
 
+def _emulator_class(path: str) -> type[Any]:
+    module, _, name = path.partition(":")
+    cls: type[Any] = getattr(importlib.import_module(module), name)
+    return cls
+
+
 EMULATORS: dict[str, type[Any]] = {
-    "twilio": twilio.TwilioEmulator,
-    "plivo": plivo.PlivoEmulator,
-    "signalwire": signalwire.SignalWireEmulator,
-    "zoom": zoom.ZoomEmulator,
+    name: _emulator_class(spec.emulator) for name, spec in SPECS.items() if spec.emulator
 }
+"""Provider name -> its emulator class, as each provider's spec names it."""
 
 
 class Sandbox:
