@@ -14,16 +14,21 @@ spec; with ``renderer="svg"`` vl-convert draws it in Python, which is included i
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The synthetic frame is test data: it lives in tests/, not in the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 
 import polars as pl
+from synthetic import synthetic_frame
 
-from recanalytics.charts._synthetic import synthetic_frame
 from recanalytics.widgets import TABS, Explorer, FilterPanel
 
 

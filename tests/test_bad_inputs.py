@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
+from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
-from recanalytics.charts._synthetic import synthetic_frame
 
 TWILIO = ra.TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="twilio-secret-value")
 PLIVO = ra.PlivoCredentials(auth_id="MA" + "A" * 18, auth_token="plivo-secret-value")

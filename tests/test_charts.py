@@ -14,10 +14,10 @@ from typing import Any
 import altair as alt
 import polars as pl
 import pytest
+from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
-from recanalytics.charts._synthetic import synthetic_frame
 from recanalytics.helpers.sizes import is_deleted
 
 MAX_SPEC_BYTES = 200_000

@@ -11,9 +11,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from synthetic import synthetic_frame
 
 import recanalytics as ra
-from recanalytics.charts._synthetic import synthetic_frame
 from recanalytics.sandbox import Sandbox
 from recanalytics.widgets import ChartView, Explorer, FilterPanel, explore, summary_line
 

@@ -31,7 +31,6 @@ PENDING = {
     "credentials.py",  # the four credentials classes; to move into their provider modules
     "archive.py",  # archive_twilio is Twilio's by its public name
     "cli.py",  # the archive command (Twilio only) and the sandbox's curl hint
-    "charts/_synthetic.py",  # test data shipped in the package; to move into tests/
 }
 
 

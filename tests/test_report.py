@@ -14,9 +14,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from synthetic import synthetic_frame
 
 import recanalytics as ra
-from recanalytics.charts._synthetic import synthetic_frame
 from recanalytics.cli import main
 from recanalytics.report import report, report_charts, report_html, summary_table
 
