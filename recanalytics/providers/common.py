@@ -44,3 +44,14 @@ def bitrate_kbps(size_bytes: pl.Expr, duration: pl.Expr) -> pl.Expr:
     """size·8/duration in kbps; null when either is missing or the duration is zero."""
     seconds = duration.dt.total_milliseconds() / 1000
     return pl.when(seconds > 0).then(size_bytes.cast(pl.Float64) * 8 / seconds / 1000)
+
+
+def in_range(moment: pl.Expr, since: dt.datetime | None, until: dt.datetime | None) -> pl.Expr:
+    """Rows whose ``moment`` is in ``[since, until)``, or unknown (a row without a readable
+    time cannot be placed, so it is kept rather than lost)."""
+    inside = pl.lit(True)
+    if since is not None:
+        inside &= moment >= since
+    if until is not None:
+        inside &= moment < until
+    return moment.is_null() | inside

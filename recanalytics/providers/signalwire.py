@@ -38,6 +38,7 @@ from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_on
 from recanalytics.providers.common import (
     UTC_TIME,
     ceil_second,
+    in_range,
     seconds_to_duration,
 )
 from recanalytics.providers.planner import collect_spread
@@ -103,14 +104,7 @@ class SignalWireRecordings(Endpoint):
         return RelativeUriPager(self.provider.name, first, max_pages=ctx.max_pages)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
-        created = pl.col("date_created")
-        inside = pl.lit(True)
-        if self.since is not None:
-            inside &= created >= self.since
-        if self.until is not None:
-            inside &= created < self.until
-        # A row without a readable date cannot be placed, so it is kept rather than lost.
-        return super().dedupe(raw).filter(created.is_null() | inside)
+        return super().dedupe(raw).filter(in_range(pl.col("date_created"), self.since, self.until))
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         conference = pl.col("conference_sid")

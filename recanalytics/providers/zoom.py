@@ -74,7 +74,7 @@ from recanalytics.providers.base import (
     collect,
     fetch_one,
 )
-from recanalytics.providers.common import UTC_TIME, bitrate_kbps
+from recanalytics.providers.common import UTC_TIME, bitrate_kbps, in_range
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
@@ -361,12 +361,7 @@ class ZoomFiles(Endpoint):
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         if self.since is not None or self.until is not None:
             start = pl.coalesce("session_start_time", "recording_start")
-            keep = pl.lit(True)
-            if self.since is not None:
-                keep = keep & (start >= self.since)
-            if self.until is not None:
-                keep = keep & (start < self.until)
-            raw = raw.filter(start.is_null() | keep)
+            raw = raw.filter(in_range(start, self.since, self.until))
         return super().finish(raw, ctx)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
