@@ -11,7 +11,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -148,6 +148,43 @@ def error_details(body: Any) -> tuple[str, Any]:
     return "", None
 
 
+class Retry(Exception):
+    """Raised by one attempt that may be tried again: ``error`` is raised when retries run out;
+    ``delay`` is the wait the server asked for (``Retry-After``), if any."""
+
+    def __init__(self, error: Exception, delay: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.delay = delay
+
+
+async def with_retries(
+    policy: RetryPolicy,
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    label: str = "",
+) -> T:
+    """Run ``attempt`` until it returns, retrying each :class:`Retry` it raises.
+
+    The one retry loop of the package (API pages and media downloads): waits are
+    ``policy.backoff(n)`` with equal jitter, or the server's ``Retry-After`` when longer;
+    after ``policy.max_retries`` retries the last ``Retry.error`` is raised. Any other
+    exception is not retried.
+    """
+    retries = 0
+    while True:
+        try:
+            return await attempt()
+        except Retry as retry:
+            if retries >= policy.max_retries:
+                raise retry.error from None
+            wait = max(retry.delay or 0.0, policy.backoff(retries))
+            log.info("%s: retry %d in %.2fs after %s", label, retries + 1, wait, retry.error)
+            retries += 1
+            await pause(wait)
+
+
 @dataclass
 class Stats:
     """What a session did: counted as it runs and fed to the progress bar (retries, pages).
@@ -259,10 +296,9 @@ class Session:
         ------
         AuthError, NotFoundError, RateLimitError, TransportError, PaginationError, ProviderError
         """
-        attempt = 0
-        while True:
+
+        async def once() -> T:
             failure: ProviderError
-            delay: float | None = None
             try:
                 await self.bucket.acquire()
                 async with self.gate:
@@ -275,46 +311,40 @@ class Session:
                     f"{type(exc).__name__}: {redact_text(str(exc), self.secrets)}",
                     url=self._url(url),
                 )
-            else:
-                status = response.status_code
-                self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
-                if status < 400:
-                    try:
-                        body = decode(response.content)
-                    except ValueError:
-                        # A 200 whose body does not parse is a truncated transfer: retry it.
-                        failure = TransportError(
-                            self.provider,
-                            "response body is not complete JSON",
-                            url=self._url(response.url),
-                        )
-                    else:
-                        problem = expect(body) if expect is not None else None
-                        if problem is None:
-                            return body
-                        failure = PaginationError(
-                            self.provider, problem, url=self._url(response.url)
-                        )
-                else:
-                    failure = self._status_error(response)
-                    if status not in RETRY_STATUSES:
-                        raise failure
-                    delay = parse_retry_after(response.headers.get("Retry-After"))
-                    if delay is not None and delay > self.retry.max_retry_after:
-                        raise RateLimitError(
-                            self.provider,
-                            f"{failure.message}; the provider asks to wait {delay:.0f} s, "
-                            f"more than retry.max_retry_after={self.retry.max_retry_after:.0f} s",
-                            status=status,
-                            url=failure.url,
-                            code=failure.code,
-                        ) from None
-            if attempt >= self.retry.max_retries:
+                raise Retry(failure) from None
+            status = response.status_code
+            self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+            if status < 400:
+                try:
+                    body = decode(response.content)
+                except ValueError:
+                    # A 200 whose body does not parse is a truncated transfer: retry it.
+                    failure = TransportError(
+                        self.provider,
+                        "response body is not complete JSON",
+                        url=self._url(response.url),
+                    )
+                    raise Retry(failure) from None
+                problem = expect(body) if expect is not None else None
+                if problem is None:
+                    return body
+                raise Retry(PaginationError(self.provider, problem, url=self._url(response.url)))
+            failure = self._status_error(response)
+            if status not in RETRY_STATUSES:
                 raise failure
-            wait = max(delay or 0.0, self.retry.backoff(attempt))
-            log.info("%s: retry %d in %.2fs after %s", self.provider, attempt + 1, wait, failure)
-            attempt += 1
-            await self.pause(wait)
+            delay = parse_retry_after(response.headers.get("Retry-After"))
+            if delay is not None and delay > self.retry.max_retry_after:
+                raise RateLimitError(
+                    self.provider,
+                    f"{failure.message}; the provider asks to wait {delay:.0f} s, "
+                    f"more than retry.max_retry_after={self.retry.max_retry_after:.0f} s",
+                    status=status,
+                    url=failure.url,
+                    code=failure.code,
+                ) from None
+            raise Retry(failure, delay)
+
+        return await with_retries(self.retry, once, pause=self.pause, label=self.provider)
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
         try:

@@ -33,7 +33,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.checksum import sha256_file
 from recanalytics.credentials import Credentials
-from recanalytics.engine import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from recanalytics.engine import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after, with_retries
 from recanalytics.errors import ConfigError, CredentialsError
 from recanalytics.filenames import media_extension, safe_name
 from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
@@ -179,33 +179,28 @@ class _Downloader:
                 status="skipped", bytes=job.path.stat().st_size, sha256=sha256_file(job.path)
             )
             return row
+
+        async def once() -> str:
+            try:
+                return await self.fetch(job, *(await self.storage_url(job)))
+            except _Status as exc:
+                error = _Failed(self._clean(f"HTTP {exc.status} from {redact_url(exc.url)}"))
+                if exc.status not in RETRY_STATUSES:
+                    raise error from None
+                raise Retry(error, exc.retry_after) from None
+            except httpx.TransportError as exc:
+                raise Retry(_Failed(self._clean(f"{type(exc).__name__}: {exc}"))) from None
+
         async with self.gate:
-            for attempt in range(self.retry.max_retries + 1):
-                try:
-                    status = await self.fetch(job, *(await self.storage_url(job)))
-                except _Status as exc:
-                    error = self._clean(f"HTTP {exc.status} from {redact_url(exc.url)}")
-                    if exc.status not in RETRY_STATUSES:
-                        row["error"] = error
-                        return row
-                    wait = max(exc.retry_after or 0.0, self.retry.backoff(attempt))
-                except httpx.TransportError as exc:
-                    error = self._clean(f"{type(exc).__name__}: {exc}")
-                    wait = self.retry.backoff(attempt)
-                except _Failed as exc:
-                    row["error"] = self._clean(str(exc))
-                    return row
-                except (OSError, httpx.HTTPError, httpx.InvalidURL) as exc:
-                    row["error"] = self._clean(f"{type(exc).__name__}: {exc}")
-                    return row
-                else:
-                    row.update(
-                        status=status, bytes=job.path.stat().st_size, sha256=sha256_file(job.path)
-                    )
-                    return row
-                row["error"] = error
-                if attempt < self.retry.max_retries:
-                    await asyncio.sleep(wait)
+            try:
+                status = await with_retries(self.retry, once, label=job.provider)
+            except _Failed as exc:
+                row["error"] = self._clean(str(exc))
+                return row
+            except (OSError, httpx.HTTPError, httpx.InvalidURL) as exc:
+                row["error"] = self._clean(f"{type(exc).__name__}: {exc}")
+                return row
+        row.update(status=status, bytes=job.path.stat().st_size, sha256=sha256_file(job.path))
         return row
 
 
