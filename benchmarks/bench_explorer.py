@@ -20,6 +20,7 @@ from pathlib import Path
 # The synthetic frame is test data: it lives in tests/, not in the package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+import argparse
 import os
 import platform
 import statistics
@@ -62,8 +63,13 @@ def changes(panel: FilterPanel) -> list[tuple[str, Callable[[int], None]]]:
 
 
 def main() -> None:
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("rows", nargs="?", type=int, default=1_000_000, help="frame rows")
+    parser.add_argument("repeats", nargs="?", type=int, default=7, help="changes per case")
+    args = parser.parse_args()
+    rows, repeats = args.rows, args.repeats
     start = time.perf_counter()
     df = synthetic_frame(rows)
     build = time.perf_counter() - start
