@@ -397,9 +397,11 @@ def probe_media(
 
     Examples
     --------
-    >>> files = ra.download_media(df, "media", transport=box.transport)
+    >>> df = ra.load_twilio_recordings(media_type="audio", **box.options("twilio")).head(3)
+    >>> files = ra.download_media(df, "media", **box.options("twilio"))
     >>> probed = ra.probe_media(files)
-    >>> probed.select("recording_id", "container", "audio_codec", "duration", "decodable")
+    >>> probed["container"].unique().to_list(), probed["decodable"].all()
+    (['mka'], True)
     """
     av = _import_av()
     if max_workers is not None and (

@@ -116,7 +116,8 @@ class Store:
     --------
     >>> store = ra.Store("recordings-store")
     >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
-    >>> store.scan().group_by("provider").len().collect()
+    >>> store.scan().select("provider").unique().collect()["provider"].to_list()
+    ['twilio']
     """
 
     def __init__(
@@ -250,7 +251,11 @@ class Store:
         --------
         >>> store = ra.Store("recordings-store")
         >>> report = store.refresh(["twilio"], **box.load_options())
-        >>> report.inserted, report.updated
+        >>> report.inserted > 0, report.updated
+        (True, 0)
+        >>> again = store.refresh(["twilio"], **box.load_options())  # nothing new
+        >>> again.inserted, again.updated
+        (0, 0)
         """
         from recanalytics.sync import run_sync
 
