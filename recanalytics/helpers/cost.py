@@ -108,7 +108,7 @@ STORAGE_RATES: Final[Mapping[str, StorageRate]] = MappingProxyType(
         ),
     }
 )
-"""Default storage rates per provider (USD). See the Cost section of README.md for sources."""
+"""Default storage rates per provider (USD). See the Cost section of docs/helpers.md for sources."""
 
 
 def _resolve(rates: Mapping[str, float | StorageRate] | None) -> dict[str, StorageRate]:
