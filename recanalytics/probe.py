@@ -397,7 +397,8 @@ def probe_media(
 
     Examples
     --------
-    >>> df = ra.load_twilio_recordings(media_type="audio", **box.options("twilio")).head(3)
+    >>> audio = ra.load_twilio_recordings(status="completed", media_type="audio", **box.options("twilio"))
+    >>> df = audio.head(3)
     >>> files = ra.download_media(df, "media", **box.options("twilio"))
     >>> probed = ra.probe_media(files)
     >>> probed["container"].unique().to_list(), probed["decodable"].all()

@@ -250,7 +250,7 @@ class Store:
         Examples
         --------
         >>> store = ra.Store("recordings-store")
-        >>> report = store.refresh(["twilio"], **box.load_options())
+        >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
         >>> report.inserted > 0, report.updated
         (True, 0)
         >>> again = store.refresh(["twilio"], **box.load_options())  # nothing new

@@ -14,6 +14,7 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import re
 import unittest
 from pathlib import Path
 
@@ -114,3 +115,28 @@ def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     command = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert f"```bash\n{command}\n```" in readme
+
+
+def test_relative_links_resolve() -> None:
+    # The reference moved out of the README: a link to a page or heading that is gone is a bug.
+    broken = []
+    for path in MARKDOWN:
+        for target, anchor in re.findall(r"\]\(([^)#\s]+)(#[^)\s]*)?\)", path.read_text()):
+            if "://" in target:
+                continue
+            linked = (path.parent / target).resolve()
+            if not linked.exists():
+                broken.append(f"{markdown_id(path)}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor[1:] not in anchors(linked):
+                broken.append(f"{markdown_id(path)}: {target}{anchor}")
+    assert broken == []
+
+
+def anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = [line.lstrip("#").strip() for line in path.read_text().splitlines()]
+    return {
+        re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        for heading, line in zip(headings, path.read_text().splitlines(), strict=True)
+        if line.startswith("#")
+    }
