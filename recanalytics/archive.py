@@ -88,9 +88,17 @@ async def aarchive_twilio(
 
     Examples
     --------
-    >>> manifest = await ra.aarchive_twilio("twilio-archive", media=True, verify=True)
+    On the sandbox (drop ``**box.options(...)`` to use ``TWILIO_*`` from the environment):
+
+    >>> import asyncio
+    >>> from recanalytics.sandbox import Sandbox
+    >>> box = Sandbox(seed=7, size=20, small_media=True)
+    >>> archive = ra.aarchive_twilio("twilio-archive", media=True, verify=True, **box.options("twilio"))
+    >>> manifest = asyncio.run(archive)
     >>> manifest["tracks"]["recordings"], manifest["compositions"]["recordings"]
+    (20, 0)
     >>> manifest["verification"]["verdict"]
+    '15 files, 11 ok: 2 truncated, 2 duration off, 2 size different'
     """
     root = validate.folder(out, "out")
     validate.boolean(media, "media")

@@ -113,8 +113,8 @@ class TwilioCredentials(Credentials):
 
     Examples
     --------
-    >>> creds = TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="secret")
-    >>> "secret" in repr(creds)
+    >>> creds = TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="t0ken-value")
+    >>> "t0ken-value" in repr(creds)
     False
     """
 

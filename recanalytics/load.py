@@ -204,7 +204,8 @@ async def aload_with_status(
 
     Examples
     --------
-    >>> result = await ra.aload_with_status(["twilio"], **box.load_options())
+    >>> import asyncio
+    >>> result = asyncio.run(ra.aload_with_status(["twilio"], **box.load_options()))
     >>> result.status["twilio"].state
     'ok'
     """
@@ -252,8 +253,10 @@ async def aload(
 
     Examples
     --------
-    >>> df = await ra.aload(["twilio"], since="2026-01-01", **box.load_options())
-    >>> df = ra.load()                                   # the sync twin: every configured provider
+    >>> import asyncio
+    >>> df = asyncio.run(ra.aload(["twilio"], since="2026-01-01", **box.load_options()))
+    >>> df["provider"].unique().to_list()
+    ['twilio']
     """
     result = await aload_with_status(
         providers, since=since, until=until, credentials=credentials, base_url=base_url, **options

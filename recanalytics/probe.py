@@ -397,9 +397,12 @@ def probe_media(
 
     Examples
     --------
-    >>> files = ra.download_media(df, "media", transport=box.transport)
+    >>> audio = ra.load_twilio_recordings(status="completed", media_type="audio", **box.options("twilio"))
+    >>> df = audio.head(3)
+    >>> files = ra.download_media(df, "media", **box.options("twilio"))
     >>> probed = ra.probe_media(files)
-    >>> probed.select("recording_id", "container", "audio_codec", "duration", "decodable")
+    >>> probed["container"].unique().to_list(), probed["decodable"].all()
+    (['mka'], True)
     """
     av = _import_av()
     if max_workers is not None and (

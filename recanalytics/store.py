@@ -119,7 +119,8 @@ class ParquetStore:
     --------
     >>> store = ra.Store("recordings-store")
     >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
-    >>> store.scan().group_by("provider").len().collect()
+    >>> store.scan().select("provider").unique().collect()["provider"].to_list()
+    ['twilio']
     """
 
     def __init__(

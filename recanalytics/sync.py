@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
@@ -54,5 +55,12 @@ def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
 
     wrapper.__name__ = wrapper.__qualname__ = name
     if func.__doc__:
-        wrapper.__doc__ = func.__doc__.replace(f"await ra.{func.__name__}(", f"ra.{name}(")
+        # The async examples read `asyncio.run(ra.aname(...))`; the twin's read `ra.name(...)`.
+        doc = re.sub(
+            rf"asyncio\.run\(ra\.{func.__name__}\((.*)\)\)$",
+            rf"ra.{name}(\1)",
+            func.__doc__,
+            flags=re.M,
+        )
+        wrapper.__doc__ = re.sub(r"^[ \t]*>>> import asyncio\n", "", doc, flags=re.M)
     return wrapper

@@ -151,11 +151,17 @@ def verify_media(
 
     Examples
     --------
-    >>> files = ra.download_media(df, "media", transport=box.transport)
+    The sandbox with ``small_media=True`` plants faults in a few files:
+
+    >>> from recanalytics.sandbox import Sandbox
+    >>> box = Sandbox(seed=7, size=20, small_media=True)
+    >>> df = ra.load_twilio_recordings(status="completed", **box.options("twilio"))
+    >>> files = ra.download_media(df, "media", **box.options("twilio"))
     >>> check = ra.verify_media(df, ra.probe_media(files, decode=True))
     >>> check.verdict
-    '12 files, all decodable and matching the metadata'
-    >>> check.files.filter(~pl.col("ok"))
+    '15 files, 11 ok: 2 truncated, 2 duration off, 2 size different'
+    >>> check.files.filter(~pl.col("ok")).sort("problems")["problems"].to_list()
+    [['duration_off'], ['duration_off'], ['truncated', 'size_differs'], ['truncated', 'size_differs']]
     """
     absolute = _tolerance(tolerance, "tolerance")
     relative = _tolerance(relative_tolerance, "relative_tolerance")
@@ -295,8 +301,10 @@ def fill_from_media(
     Examples
     --------
     >>> plivo = ra.load_plivo_recordings(since="2026-10-01", **box.options("plivo"))
-    >>> files = ra.probe_media(ra.download_media(plivo, "media", transport=box.transport))
-    >>> ra.fill_from_media(plivo, files).select("size_bytes", "size_bytes_source")
+    >>> files = ra.probe_media(ra.download_media(plivo, "media", **box.options("plivo")))
+    >>> filled = ra.fill_from_media(plivo, files)
+    >>> filled["size_bytes_source"].unique().to_list()
+    ['media']
     """
     frame, probed = _frames(recordings, probed)
     columns = frame.collect_schema().names()

@@ -36,7 +36,8 @@ BYTES_PER_GB: Final = 1_000_000_000
 STORAGE_RATES: Final[Mapping[str, StorageRate]] = MappingProxyType(
     {name: spec.storage_rate for name, spec in SPECS.items() if spec.storage_rate is not None}
 )
-"""Default storage rates per provider (USD), each stated in its provider's module."""
+"""Default storage rates per provider (USD), each stated in its provider's module (sources: the
+Cost section of docs/helpers.md)."""
 
 
 def _resolve(rates: Mapping[str, float | StorageRate] | None) -> dict[str, StorageRate]:

@@ -359,7 +359,8 @@ async def aload_plivo_recordings(
     >>> import recanalytics as ra
     >>> from recanalytics.sandbox import Sandbox
     >>> box = Sandbox(seed=1, size=200)
-    >>> df = await ra.aload_plivo_recordings(since="2025-01-01", **box.options("plivo"))
+    >>> import asyncio
+    >>> df = asyncio.run(ra.aload_plivo_recordings(since="2025-01-01", **box.options("plivo")))
     >>> df["provider"].unique().to_list()
     ['plivo']
     """
@@ -434,7 +435,8 @@ async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]
     Examples
     --------
     >>> rid = box["plivo"].recordings.records[0].recording_id
-    >>> one = await ra.aget_plivo_recording(rid, **box.options("plivo"))
+    >>> import asyncio
+    >>> one = asyncio.run(ra.aget_plivo_recording(rid, **box.options("plivo")))
     """
     form = "a Plivo recording id: letters, digits and dashes (e.g. a UUID)"
     validate.pattern(recording_id, "recording_id", RECORDING_ID_RE, form)

@@ -275,7 +275,8 @@ async def aload_signalwire_recordings(
     >>> import recanalytics as ra
     >>> from recanalytics.sandbox import Sandbox
     >>> box = Sandbox(seed=1, size=200)
-    >>> df = await ra.aload_signalwire_recordings(media_format="mp3", **box.options("signalwire"))
+    >>> import asyncio
+    >>> df = asyncio.run(ra.aload_signalwire_recordings(media_format="mp3", **box.options("signalwire")))
     >>> df["container"].unique().to_list()
     ['mp3']
     """
@@ -323,7 +324,8 @@ async def aget_signalwire_recording(
     Examples
     --------
     >>> sid = box["signalwire"].recordings.records[0].sid
-    >>> one = await ra.aget_signalwire_recording(sid, **box.options("signalwire"))
+    >>> import asyncio
+    >>> one = asyncio.run(ra.aget_signalwire_recording(sid, **box.options("signalwire")))
     """
     validate.pattern(sid, "sid", UUID_RE, UUID_FORM)
     fmt = validate.choice(media_format, "media_format", MEDIA_FORMATS)

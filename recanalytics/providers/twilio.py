@@ -198,7 +198,8 @@ async def aload_twilio_recordings(
     >>> import recanalytics as ra
     >>> from recanalytics.sandbox import Sandbox
     >>> box = Sandbox(seed=1, size=200)
-    >>> df = await ra.aload_twilio_recordings(status="completed", **box.options("twilio"))
+    >>> import asyncio
+    >>> df = asyncio.run(ra.aload_twilio_recordings(status="completed", **box.options("twilio")))
     >>> df["status"].unique().to_list()
     ['completed']
     """
@@ -226,7 +227,8 @@ async def aget_twilio_recording(sid: str, **options: Unpack[LoadOptions]) -> pl.
     Examples
     --------
     >>> sid = box["twilio"].tracks.records[0].sid
-    >>> one = await ra.aget_twilio_recording(sid, **box.options("twilio"))
+    >>> import asyncio
+    >>> one = asyncio.run(ra.aget_twilio_recording(sid, **box.options("twilio")))
     """
     validate.sid(sid, "sid", prefix="RT")
     ctx = resolve(TWILIO, options)

@@ -161,7 +161,8 @@ async def aload_twilio_compositions(
     >>> import recanalytics as ra
     >>> from recanalytics.sandbox import Sandbox
     >>> box = Sandbox(seed=1, size=200)
-    >>> df = await ra.aload_twilio_compositions(status="completed", **box.options("twilio"))
+    >>> import asyncio
+    >>> df = asyncio.run(ra.aload_twilio_compositions(status="completed", **box.options("twilio")))
     >>> df["kind"].unique().to_list()
     ['composition']
     """
@@ -187,7 +188,8 @@ async def aget_twilio_composition(sid: str, **options: Unpack[LoadOptions]) -> p
     Examples
     --------
     >>> sid = box["twilio"].compositions.records[0].sid
-    >>> one = await ra.aget_twilio_composition(sid, **box.options("twilio"))
+    >>> import asyncio
+    >>> one = asyncio.run(ra.aget_twilio_composition(sid, **box.options("twilio")))
     >>> one.height
     1
     """

@@ -152,8 +152,8 @@ class ZoomJWTAuth(httpx.Auth):
 
     Examples
     --------
-    >>> auth = ZoomJWTAuth("key", "secret")
-    >>> "secret" in repr(auth)
+    >>> auth = ZoomJWTAuth("key", "s3cr3t-value")
+    >>> "s3cr3t-value" in repr(auth)
     False
     """
 
@@ -529,9 +529,9 @@ async def aload_zoom_recordings(
     >>> import recanalytics as ra
     >>> from recanalytics.sandbox import Sandbox
     >>> box = Sandbox(seed=1, size=200)
-    >>> df = await ra.aload_zoom_recordings(
-    ...     since="2026-01-01", until="2026-03-01", **box.options("zoom")
-    ... )
+    >>> import asyncio
+    >>> window = {"since": "2025-01-01", "until": "2026-03-01"}
+    >>> df = asyncio.run(ra.aload_zoom_recordings(**window, **box.options("zoom")))
     >>> sorted(df["kind"].unique().to_list())
     ['participant_file', 'session_file']
     """
@@ -586,7 +586,8 @@ async def aget_zoom_session_recordings(
     Examples
     --------
     >>> session_id = box["zoom"].sessions[0].session_id
-    >>> files = await ra.aget_zoom_session_recordings(session_id, **box.options("zoom"))
+    >>> import asyncio
+    >>> files = asyncio.run(ra.aget_zoom_session_recordings(session_id, **box.options("zoom")))
     >>> set(files["group_id"]) == {session_id}
     True
     """

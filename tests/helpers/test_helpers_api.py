@@ -4,7 +4,6 @@ import doctest
 import importlib
 import inspect
 from datetime import timedelta
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -23,11 +22,6 @@ def test_every_helper_is_reachable_from_the_top_level() -> None:
         assert getattr(ra, name) is getattr(helpers, name)
     assert ra.summarize is helpers.summary.summarize
     assert ra.trend is helpers.summary.trend
-
-
-def test_every_helper_is_in_the_usage_tour() -> None:
-    tour = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert [name for name in helpers.__all__ if name not in tour] == []
 
 
 @pytest.mark.parametrize("name", helpers.__all__)
