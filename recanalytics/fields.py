@@ -159,6 +159,7 @@ class RecordSpec:
 
         Examples
         --------
+        >>> from recanalytics.parsers import as_count
         >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_count)])
         >>> page = spec.decode_page(b'{"items": [{"sid": "a", "size": 3}], "next": "x"}', "items")
         >>> page.frame.row(0), page.count, page.body["next"]
@@ -249,6 +250,7 @@ class RecordSpec:
 
         Examples
         --------
+        >>> from recanalytics.parsers import as_count
         >>> spec = RecordSpec([F("size", pl.Int64, as_count)])
         >>> spec.frame([{"size": -1}]).item(0, "size") is None
         True

@@ -255,7 +255,8 @@ class Store(ParquetStore):
     --------
     >>> store = ra.Store("recordings-store")
     >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
-    >>> store.scan().group_by("provider").len().collect()
+    >>> store.scan().select("provider").unique().collect()["provider"].to_list()
+    ['twilio']
     """
 
     def refresh(
@@ -291,8 +292,12 @@ class Store(ParquetStore):
         Examples
         --------
         >>> store = ra.Store("recordings-store")
-        >>> report = store.refresh(["twilio"], **box.load_options())
-        >>> report.inserted, report.updated
+        >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
+        >>> report.inserted > 0, report.updated
+        (True, 0)
+        >>> again = store.refresh(["twilio"], **box.load_options())  # nothing new
+        >>> again.inserted, again.updated
+        (0, 0)
         """
         return run_sync(self.arefresh(providers, since=since, until=until, **options))
 
@@ -328,7 +333,8 @@ async def aload_with_status(
 
     Examples
     --------
-    >>> result = await ra.aload_with_status(["twilio"], **box.load_options())
+    >>> import asyncio
+    >>> result = asyncio.run(ra.aload_with_status(["twilio"], **box.load_options()))
     >>> result.status["twilio"].state
     'ok'
     """
@@ -381,8 +387,10 @@ async def aload(
 
     Examples
     --------
-    >>> df = await ra.aload(["twilio"], since="2026-01-01", **box.load_options())
-    >>> df = ra.load()                                   # the sync twin: every configured provider
+    >>> import asyncio
+    >>> df = asyncio.run(ra.aload(["twilio"], since="2026-01-01", **box.load_options()))
+    >>> df["provider"].unique().to_list()
+    ['twilio']
     """
     result = await aload_with_status(
         providers,

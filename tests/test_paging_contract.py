@@ -180,3 +180,11 @@ def test_faults_and_anomalies_together_over_loopback_http(name: str) -> None:
     faults = [status for _, status, _ in box.app.log if status != 200]
     assert len(faults) >= 2  # errors or dropped connections were met
     assert sorted(ids(df)) == sorted(truth(name))
+
+
+@pytest.mark.parametrize("mode", ["offset", "cursor"])
+def test_plivo_page_cap_of_one_page_fails_loudly(mode: str) -> None:
+    box = Sandbox(seed=SEED, size=SIZE, emulator_options={"plivo": {"paging": mode}})
+    with pytest.raises(PaginationError, match="page cap") as info:
+        load(ENDPOINTS["plivo"], box, max_pages=1)
+    assert 0 < info.value.partial.height < len(truth("plivo"))

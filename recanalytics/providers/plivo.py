@@ -151,6 +151,7 @@ class PlivoRecordings(Endpoint):
         page: Page | None = await self.get_page(session, first, spec, query)
         assert page is not None
         planned = query.total is not None and query.total > limit and page.size >= limit
+        planned = planned and ctx.max_pages > 1  # else the walk below meets the page cap
         if planned and dig(page.body, "meta", "next"):
             probe = await self.get_page(session, offset_request(first, limit, limit), spec, query)
             if probe.ids - page.ids:
