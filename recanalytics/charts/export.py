@@ -25,8 +25,8 @@ Format = Literal["png", "svg", "pdf", "html", "json"]
 _FORMATS: Final = ("png", "svg", "pdf", "html", "json")
 
 INSTALL_HINT: Final = (
-    "chart export needs vl-convert-python: pip install 'recanalytics[export]' "
-    "(or pip install vl-convert-python)"
+    "chart export needs vl-convert-python, a core dependency of recanalytics that is missing "
+    "here: pip install vl-convert-python"
 )
 
 
