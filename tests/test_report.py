@@ -19,6 +19,7 @@ from synthetic import synthetic_frame
 import recanalytics as ra
 from recanalytics.cli import main
 from recanalytics.report import report, report_charts, report_html, summary_table
+from recanalytics.schema import PROVIDERS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -46,7 +47,7 @@ def test_no_script_or_resource_is_loaded_from_the_network(page: str) -> None:
 def test_page_has_the_summary_and_every_chart(frame: pl.DataFrame, page: str) -> None:
     assert "<title>Test &lt;report&gt;</title>" in page  # escaped
     assert "<table class='summary'>" in page
-    for provider in ("twilio", "plivo", "zoom", "signalwire", "total"):
+    for provider in (*PROVIDERS, "total"):
         assert f"<td>{provider}</td>" in page
     headings = list(report_charts(frame))
     assert len(headings) == 8
@@ -70,7 +71,7 @@ def test_summary_table_comes_from_summarize(frame: pl.DataFrame) -> None:
     table = summary_table(frame)
     assert table.columns[:3] == ["provider", "recordings", "hours"]
     assert table.columns[3] in {"size (MiB)", "size (GiB)", "size (TiB)"}
-    assert table["provider"].to_list() == ["twilio", "plivo", "zoom", "signalwire", "total"]
+    assert table["provider"].to_list() == [*PROVIDERS, "total"]
     overall = ra.summarize(frame)
     assert table.row(4, named=True)["recordings"] == overall["count"].item()
     plivo = table.row(1, named=True)

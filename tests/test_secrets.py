@@ -11,6 +11,7 @@ import pytest
 import recanalytics as ra
 from recanalytics.providers.zoom import make_jwt
 from recanalytics.sandbox import Faults, Sandbox
+from recanalytics.schema import PROVIDERS
 from tests.conftest import FAST_RETRY
 
 
@@ -51,7 +52,7 @@ def test_progress_logs_and_frames_hold_no_secret(
     assert all(s.encode() not in path.read_bytes() for s in secrets_of(box))
 
 
-@pytest.mark.parametrize("provider", ["twilio", "plivo", "zoom", "signalwire"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_auth_errors_and_reprs_hold_no_secret(provider: str) -> None:
     box = Sandbox(seed=3, size=50, providers=[provider])
     good = box.credentials(provider)

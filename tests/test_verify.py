@@ -13,6 +13,7 @@ import pytest
 import recanalytics as ra
 from recanalytics.cli import main
 from recanalytics.sandbox import Sandbox
+from recanalytics.schema import PROVIDERS
 
 FAST = {"rate_limit": 1000.0}
 KEYS = ["provider", "recording_id"]
@@ -68,7 +69,7 @@ def test_every_planted_fault_is_found_and_nothing_else(
     planted = box.planted_media().join(files.select(KEYS), on=KEYS)
     # Every provider, every fault kind and every format family is exercised.
     assert set(planted["fault"]) == set(REPORTED)
-    assert set(planted["provider"]) == {"twilio", "plivo", "zoom", "signalwire"}
+    assert set(planted["provider"]) == set(PROVIDERS)
     assert {"mka", "mkv", "mp4", "webm", "m4a", "mp3", "wav", "vtt", "txt", "json"} <= set(
         files["container_file"].drop_nulls()
     )
