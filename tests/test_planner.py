@@ -9,7 +9,7 @@ import itertools
 import pytest
 
 import recanalytics as ra
-from recanalytics.providers.planner import Plan, first_windows, geometric_edges
+from recanalytics.providers.planner import Plan, geometric_edges
 from recanalytics.providers.twilio import VIDEO_EPOCH
 from recanalytics.sandbox import Sandbox
 from recanalytics.windows import Window
@@ -17,12 +17,10 @@ from recanalytics.windows import Window
 UTC = dt.UTC
 
 
-def test_first_windows_split_the_range_and_leave_open_sides_open() -> None:
-    end = dt.datetime(2026, 1, 1, tzinfo=UTC)
-    windows = first_windows(None, end, VIDEO_EPOCH, 4)
-    assert len(windows) == 4 and windows[0].start is None and windows[-1].end == end
-    assert all(a.end == b.start for a, b in itertools.pairwise(windows))
-    assert first_windows(VIDEO_EPOCH, None, VIDEO_EPOCH, 3)[-1].end is None
+def test_an_empty_range_costs_one_request() -> None:
+    box = Sandbox(seed=4, size=300, providers=["twilio"])
+    df = ra.load_twilio_recordings(since="2016-01-01", until="2017-01-01", **box.options("twilio"))
+    assert df.height == 0 and box.requests == 1
 
 
 @pytest.mark.parametrize("parts", [2, 5, 24])

@@ -4,9 +4,11 @@ Cursor lists are paged strictly in order, so a load is as parallel as its window
 windows are only right for evenly spread data, and the common calls are not like that: no
 range at all, a range that starts years before the data, most rows in the last month. So:
 
-- the range is first split evenly among the workers; with no ``since`` it starts at the
-  provider's epoch (the first window stays open below it, so nothing older is missed), and with
-  no ``until`` the last window stays open (rows created while loading are found);
+- the load starts as one window over the whole range; its first page (lists are newest first)
+  says how dense the data is near its top, and the idle workers take the rest in pieces. With no
+  ``since`` the pieces reach down to the provider's epoch (the oldest piece stays open below it,
+  so nothing older is missed), and with no ``until`` the window stays open (rows created while
+  loading are found);
 - lists are newest first, so a page says how far down its window has been read: everything in
   ``[oldest row on the page, window end)`` is in. When another worker is idle and the rest of
   the window holds more than a page at the density seen so far, the window stops there and its
@@ -34,7 +36,7 @@ from recanalytics.fields import PageBatch, RecordSpec
 from recanalytics.options import Context
 from recanalytics.paging import PageRequest
 from recanalytics.providers.base import Endpoint, Page, Query, finish_load
-from recanalytics.windows import Window, split_even
+from recanalytics.windows import Window
 
 SECOND = dt.timedelta(seconds=1)
 NEAR_PAGES = 3  # pages the newest piece of a split should hold at the density read so far
@@ -80,20 +82,6 @@ class Plan:
             if self.waiting >= self.workers:
                 self.done = True
                 self.changed.notify_all()
-
-
-def first_windows(
-    start: dt.datetime | None, end: dt.datetime | None, epoch: dt.datetime, workers: int
-) -> list[Window]:
-    """``[start, end)`` split evenly among ``workers``; an open side stays open."""
-    low = start or epoch
-    high = end or ceil_to_second(dt.datetime.now(dt.UTC))
-    if low >= high:
-        return [Window(start, end)]
-    windows = split_even(low, high, workers)
-    windows[0] = Window(start, windows[0].end)
-    windows[-1] = Window(windows[-1].start, end)
-    return windows
 
 
 def ceil_to_second(moment: dt.datetime) -> dt.datetime:
@@ -187,7 +175,9 @@ async def collect_spread(
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
     workers = ctx.limits.concurrency
-    plan = Plan(first_windows(start, end, epoch, workers), workers)
+    # One window to start: its first page says where the data is, and the idle workers then
+    # take the rest in pieces shaped by it (an empty range costs one request, not one a worker).
+    plan = Plan([Window(start, end)], workers)
     began = dt.datetime.now(dt.UTC)
 
     async with ctx.session(endpoint.label) as session:
