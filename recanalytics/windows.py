@@ -5,7 +5,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
-import math
 from dataclasses import dataclass
 
 from recanalytics.errors import ConfigError
@@ -110,19 +109,3 @@ def split_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
         ranges.append((cursor, last))
         cursor = last + dt.timedelta(days=1)
     return ranges
-
-
-def concurrency_windows(
-    start: dt.datetime | None, end: dt.datetime | None, concurrency: int
-) -> list[Window]:
-    """Windows for loading a range concurrently: two per worker, none shorter than a week.
-
-    Two per worker lets the busier (recent) windows overlap with the quiet ones; a week's floor
-    keeps a long, sparse history from costing one empty request per day. With an open side
-    there is nothing to split, and the range is one window.
-    """
-    if start is None or end is None:
-        return [Window(start, end)]
-    weeks = (end - start).total_seconds() / (7 * 86400)
-    parts = max(1, min(2 * concurrency, math.ceil(weeks)))
-    return split_even(start, end, parts)

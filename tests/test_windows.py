@@ -10,7 +10,6 @@ import pytest
 from recanalytics.errors import ConfigError
 from recanalytics.windows import (
     add_month,
-    concurrency_windows,
     parse_range,
     parse_when,
     split_even,
@@ -62,11 +61,3 @@ def test_split_max_span_and_months() -> None:
         (dt.date(2025, 2, 15), dt.date(2025, 3, 14)),
         (dt.date(2025, 3, 15), dt.date(2025, 3, 20)),
     ]
-
-
-def test_concurrency_windows() -> None:
-    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
-    assert len(concurrency_windows(start, start + dt.timedelta(days=365), 5)) == 10
-    assert len(concurrency_windows(start, start + dt.timedelta(days=15), 5)) == 3
-    assert len(concurrency_windows(start, start + dt.timedelta(hours=3), 5)) == 1
-    assert concurrency_windows(None, start, 5)[0].start is None

@@ -6,8 +6,6 @@ import datetime as dt
 
 import polars as pl
 
-from recanalytics.windows import Window, concurrency_windows
-
 UTC_TIME = pl.Datetime("us", "UTC")
 
 
@@ -20,19 +18,6 @@ def ceil_second(moment: dt.datetime) -> dt.datetime:
 def iso_z(moment: dt.datetime) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` in UTC."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def open_ended_windows(
-    start: dt.datetime | None, end: dt.datetime | None, concurrency: int
-) -> list[Window]:
-    """Concurrent windows over ``[start, end)``; with no ``end``, split up to now and leave the
-    last window open, so recordings created while loading are not missed."""
-    if start is not None and end is None:
-        now = ceil_second(dt.datetime.now(dt.UTC))
-        if start < now:
-            windows = concurrency_windows(start, now, concurrency)
-            return [*windows[:-1], Window(windows[-1].start, None)]
-    return concurrency_windows(start, end, concurrency)
 
 
 def seconds_to_duration(seconds: pl.Expr) -> pl.Expr:

@@ -28,7 +28,7 @@ from recanalytics.providers.signalwire import (
 )
 from recanalytics.sandbox import Faults, Sandbox
 from recanalytics.sandbox.signalwire import API, CREDENTIALS, PROJECT_ID, SCHEMA_CHANGE
-from recanalytics.windows import concurrency_windows
+from recanalytics.windows import split_even
 from tests.conftest import FAST_RETRY
 
 UTC = dt.UTC
@@ -148,7 +148,7 @@ def test_same_answer_whether_the_api_reads_date_filters_strictly_or_not(
     since, until = rs[10].created, rs[170].created
     # Recordings on every window edge and one second either side of it: where a strict and an
     # inclusive reading of DateCreated>/< differ.
-    edges = [w.start for w in concurrency_windows(since, until, 3)] + [until]
+    edges = [w.start for w in split_even(since, until, 3)] + [until]
     for i, edge in enumerate(edges):
         for shift in (-1, 0, 1):
             sid = str(uuid.UUID(int=i * 3 + shift + 1))
