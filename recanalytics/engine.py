@@ -5,13 +5,16 @@ a client-side rate limit and concurrency cap, error mapping and progress.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import email.utils
 import json
 import logging
 import random
+import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -77,40 +80,107 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Limits:
-    """Client-side pacing: at most ``rate`` requests per second and ``concurrency`` in flight."""
+    """Client-side pacing: ``rate`` requests per second and ``concurrency`` in flight.
+
+    ``period`` is the span over which the provider counts its limit (Twilio: 80 per second).
+    When it is set, up to ``rate × period`` requests may start back to back, and never more in
+    any ``period`` (plus a margin); 0 paces every request evenly, ``1 / rate`` apart.
+    """
 
     rate: float
     concurrency: int
-    burst: int = 1  # requests that may start back to back; 1 paces them evenly
+    period: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
             raise ConfigError("rate_limit", "requests per second > 0", self.rate)
         validate.concurrency(self.concurrency)
+        if not self.period >= 0:
+            raise ConfigError("period", "seconds >= 0", self.period)
 
 
-class TokenBucket:
-    """An async token bucket: ``acquire`` waits until a request may start."""
+class RateLimiter:
+    """At most ``capacity`` request starts in any ``span`` seconds, shared by whoever holds it.
 
-    def __init__(self, rate: float, burst: int = 1) -> None:
-        self.rate = rate
-        # Evenly paced by default: a burst of a second's worth would let a fixed-window
-        # server see up to twice the rate in the first window.
-        self.capacity = float(max(1, burst))
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self._lock = asyncio.Lock()
+    A sliding log of start times: it never exceeds the provider's count in any window, whether
+    the server counts in fixed windows, sliding ones or a token bucket as large as its limit,
+    and it lets a load's first requests go at once instead of one every ``1 / rate``.
+    After a 429 (:meth:`calm`) it paces evenly for :attr:`CALM` seconds, for a server that
+    counts in smaller buckets than it documents. Starts are reserved under a thread lock
+    and waited for outside it, so one limiter serves loads in several event loops.
+
+    Examples
+    --------
+    >>> limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    >>> limiter.capacity, round(limiter.span, 2)
+    (80, 1.1)
+    >>> [limiter.reserve(now=0.0) for _ in range(3)]
+    [0.0, 0.0, 0.0]
+    """
+
+    MARGIN = 0.1  # the server's clock starts its window when a request arrives, not when sent
+    CALM = 60.0
+
+    def __init__(self, limits: Limits) -> None:
+        self.rate = limits.rate
+        self.capacity = max(1, int(limits.rate * limits.period))
+        self.span = self.capacity / self.rate * (1 + self.MARGIN) if self.capacity > 1 else 0.0
+        self.calm_until = 0.0
+        self.starts: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def calm(self) -> None:
+        """The provider answered 429: pace evenly for a while."""
+        with self._lock:
+            self.calm_until = time.monotonic() + self.CALM
+
+    def reserve(self, now: float | None = None) -> float:
+        """Reserve the earliest start allowed from ``now`` on; returns that (monotonic) time."""
+        with self._lock:
+            now = time.monotonic() if now is None else now
+            starts = self.starts
+            if self.capacity == 1 or now < self.calm_until:
+                start = max(now, starts[-1] + 1 / self.rate) if starts else now
+            else:
+                while starts and starts[0] <= now - self.span:
+                    starts.popleft()
+                start = now
+                if len(starts) >= self.capacity:
+                    start = max(now, starts[-self.capacity] + self.span)
+            starts.append(start)
+            while len(starts) > self.capacity:
+                starts.popleft()
+            return start
 
     async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
+        """Wait until a request may start."""
+        # Always yields, so the other workers run even when the transport never waits (a
+        # transport in this process answers without suspending).
+        await asyncio.sleep(max(0.0, self.reserve() - time.monotonic()))
+
+
+_LIMITERS: dict[Hashable, RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def shared_limiter(
+    key: Hashable, limits: Limits, transport: httpx.AsyncBaseTransport | None = None
+) -> RateLimiter:
+    """The one limiter of ``key`` (a provider account) at these limits, made on first use.
+
+    Loads that run at once against the same account (tracks and compositions, an archive's
+    three loads, several notebook cells) share the account's rate instead of each taking all
+    of it. A custom ``transport`` (a sandbox, a mock) is a server of its own: it gets its own
+    limiter, dropped with the transport.
+    """
+    full_key = (key, limits.rate, limits.period, None if transport is None else id(transport))
+    with _LIMITERS_LOCK:
+        limiter = _LIMITERS.get(full_key)
+        if limiter is None:
+            limiter = _LIMITERS[full_key] = RateLimiter(limits)
+            if transport is not None:
+                weakref.finalize(transport, _LIMITERS.pop, full_key, None)
+        return limiter
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -215,6 +285,11 @@ class Session:
     secrets : list of str or Secrets
         Values scrubbed from every message this session raises or logs (a ``Secrets`` is kept
         as is, so credentials issued during the load, such as a JWT, are scrubbed too).
+    label : str or None
+        Names the progress bar (default ``provider``).
+    limiter : RateLimiter or None
+        Shared with other loads against the same account (:func:`shared_limiter`); default a
+        limiter of this session's own.
     """
 
     def __init__(
@@ -230,13 +305,14 @@ class Session:
         secrets: Iterable[str] = (),
         headers: Mapping[str, str] | None = None,
         label: str | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.provider = provider
         self.limits = limits
         self.retry = retry
         self.secrets = secrets if isinstance(secrets, Secrets) else Secrets(secrets)
         self.stats = Stats()
-        self.bucket = TokenBucket(limits.rate, limits.burst)
+        self.limiter = limiter or RateLimiter(limits)
         self.gate = asyncio.Semaphore(limits.concurrency)
         self.progress = Progress(label or provider, enabled=progress)
         self.client = httpx.AsyncClient(
@@ -300,8 +376,9 @@ class Session:
         async def once() -> T:
             failure: ProviderError
             try:
-                await self.bucket.acquire()
                 async with self.gate:
+                    # Paced once a slot is free, so a start waiting for a slot is not spent.
+                    await self.limiter.acquire()
                     self.stats.requests += 1
                     response = await self.client.get(url, params=list(params) if params else None)
                     await response.aread()
@@ -332,6 +409,8 @@ class Session:
             failure = self._status_error(response)
             if status not in RETRY_STATUSES:
                 raise failure
+            if status == 429:
+                self.limiter.calm()
             delay = parse_retry_after(response.headers.get("Retry-After"))
             if delay is not None and delay > self.retry.max_retry_after:
                 raise RateLimitError(

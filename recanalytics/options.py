@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -10,7 +11,7 @@ import httpx
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.engine import Limits, RetryPolicy, Session
+from recanalytics.engine import Limits, RetryPolicy, Session, shared_limiter
 from recanalytics.errors import ConfigError
 from recanalytics.hosts import ScopedAuth
 from recanalytics.paging import DEFAULT_MAX_PAGES
@@ -88,9 +89,13 @@ class Context:
         """A session for one load; ``label`` names its progress bar (default the provider)."""
         secrets = Secrets(self.credentials.secrets())
         scope = self.spec.credential_scope(self.credentials, self.base_url)
+        # One account's loads share its rate: the key is the account, never its secrets.
+        account = hashlib.sha256("\0".join(sorted(secrets)).encode()).hexdigest()
+        key = (self.spec.name, account)
         return Session(
             self.spec.name,
             label=label,
+            limiter=shared_limiter(key, self.limits, transport=self.transport),
             auth=ScopedAuth(self.spec.auth(self.credentials), scope, secrets),
             limits=self.limits,
             retry=self.retry,
@@ -151,7 +156,7 @@ def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
         base_url=base_url.rstrip("/"),
         transport=transport,
         progress=resolve_progress(progress),
-        limits=Limits(rate=rate, concurrency=concurrency, burst=spec.burst),
+        limits=Limits(rate=rate, concurrency=concurrency, period=spec.rate_period),
         retry=retry,
         timeout=timeout,
         max_pages=max_pages,

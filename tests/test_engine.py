@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gc
+import itertools
 import time
 
+import httpx
 import pytest
 
-from recanalytics.engine import Limits, RetryPolicy, TokenBucket, error_details, parse_retry_after
+from recanalytics.engine import (
+    Limits,
+    RateLimiter,
+    RetryPolicy,
+    Session,
+    error_details,
+    parse_retry_after,
+    shared_limiter,
+)
 from recanalytics.errors import ConfigError
 
 
@@ -57,14 +68,103 @@ def test_error_details_of_every_provider_shape() -> None:
     assert error_details("text") == ("", None)
 
 
-def test_token_bucket_paces_requests_evenly() -> None:
+def test_limiter_without_a_period_paces_requests_evenly() -> None:
     async def run() -> float:
-        bucket = TokenBucket(rate=200.0)
+        limiter = RateLimiter(Limits(rate=200.0, concurrency=1))
         started = time.monotonic()
         for _ in range(21):
-            await bucket.acquire()
+            await limiter.acquire()
         return time.monotonic() - started
 
     # 21 acquisitions at 200/s need at least 20 intervals of 5 ms (a lower bound, not a timing
     # assertion: pacing can only make it slower).
     assert asyncio.run(run()) >= 0.095
+
+
+def most_in_any_window(starts: list[float], period: float) -> int:
+    """The largest number of ``starts`` inside any half-open window ``[t, t + period)``."""
+    starts = sorted(starts)
+    best, first = 0, 0
+    for last, start in enumerate(starts):
+        while start - starts[first] >= period:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def test_limiter_with_a_period_lets_a_period_s_worth_start_at_once_and_never_more() -> None:
+    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    starts = [limiter.reserve(now=0.0) for _ in range(500)]
+    assert starts[:80] == [0.0] * 80  # the first second's worth goes at once
+    assert starts[80] >= 1.0  # the 81st waits for the first to leave the window
+    assert most_in_any_window(starts, 1.0) == 80
+    # Sustained, it still keeps to 80 per second (less the margin for the server's clock).
+    assert starts[-1] >= (500 - 80) / 80.0
+
+
+def test_limiter_paces_evenly_after_a_429() -> None:
+    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    limiter.calm()
+    now = time.monotonic()
+    starts = [limiter.reserve(now=now) for _ in range(5)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert all(gap == pytest.approx(1 / 80.0) for gap in gaps)
+
+
+def test_limiter_after_evenly_paced_starts_keeps_the_window() -> None:
+    """Leaving the calm period, the starts made while calm still count in the window."""
+    limiter = RateLimiter(Limits(rate=10.0, concurrency=4, period=1.0))
+    starts = [limiter.reserve(now=t / 10) for t in range(10)]  # evenly, 10 in the first second
+    starts += [limiter.reserve(now=1.0) for _ in range(15)]
+    assert most_in_any_window(starts, 1.0) <= 10
+
+
+def test_one_limiter_per_account_and_server() -> None:
+    limits = Limits(rate=80.0, concurrency=24, period=1.0)
+    assert shared_limiter(("twilio", "a"), limits) is shared_limiter(("twilio", "a"), limits)
+    assert shared_limiter(("twilio", "a"), limits) is not shared_limiter(("twilio", "b"), limits)
+    slower = Limits(rate=10.0, concurrency=24, period=1.0)
+    assert shared_limiter(("twilio", "a"), limits) is not shared_limiter(("twilio", "a"), slower)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    own = shared_limiter(("twilio", "a"), limits, transport=transport)
+    assert own is not shared_limiter(("twilio", "a"), limits)
+    assert own is shared_limiter(("twilio", "a"), limits, transport=transport)
+    import recanalytics.engine as engine
+
+    count = len(engine._LIMITERS)
+    del transport
+    gc.collect()
+    assert len(engine._LIMITERS) == count - 1  # dropped with its transport
+
+
+def test_a_429_calms_the_session_limiter() -> None:
+    answers = iter(
+        [httpx.Response(429, json={"message": "slow down"}), httpx.Response(200, json={})]
+    )
+    transport = httpx.MockTransport(lambda request: next(answers))
+    limits = Limits(rate=1000.0, concurrency=2, period=1.0)
+    retry = RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+
+    async def run() -> RateLimiter:
+        async with Session(
+            "twilio", auth=None, limits=limits, retry=retry, transport=transport
+        ) as s:
+            assert await s.get_json("https://video.twilio.com/v1/Recordings") == {}
+            return s.limiter
+
+    limiter = asyncio.run(run())
+    assert limiter.calm_until > time.monotonic()
+
+
+def test_loads_against_one_account_share_its_rate() -> None:
+    """Tracks and compositions (or an archive's three loads) run at once: one budget, not two."""
+    from recanalytics.options import resolve
+    from recanalytics.providers.registry import SPECS
+    from recanalytics.sandbox import Sandbox
+
+    for name, spec in SPECS.items():
+        box = Sandbox(seed=1, size=10, providers=[name])
+        first, second = resolve(spec, box.options(name)), resolve(spec, box.options(name))
+        assert first.session().limiter is second.session(label="other").limiter
+        other = Sandbox(seed=1, size=10, providers=[name])
+        assert resolve(spec, other.options(name)).session().limiter is not first.session().limiter

@@ -68,6 +68,10 @@ class ProviderSpec:
         Documented request rate limit per second; the client stays under it by default.
     concurrency : int
         Default number of requests in flight.
+    rate_period : float
+        Seconds over which the provider counts ``rate`` (Twilio: per second). Up to
+        ``rate × rate_period`` requests may then start at once, never more in any such period;
+        0 paces every request evenly (see :class:`~recanalytics.engine.RateLimiter`).
     api_hosts : tuple of str
         Hosts besides ``base_url``'s that its credentials may be sent to over https (``*.x.com``
         for subdomains); see :meth:`credential_scope`.
@@ -87,7 +91,7 @@ class ProviderSpec:
     base_url: str
     rate: float
     concurrency: int
-    burst: int = 1
+    rate_period: float = 0.0
     api_hosts: tuple[str, ...] = ()
     media_auth: bool = False
     color: str = "#999999"

@@ -53,9 +53,10 @@ PLIVO = ProviderSpec(
     name="plivo",
     credentials=PlivoCredentials,
     base_url="https://api.plivo.com",
-    # Plivo allows 300 requests per 5 s across all recording APIs; pacing evenly a little
-    # below 60/s keeps a fixed 5-second window under 300 even at its edges.
+    # Plivo allows 300 requests per 5 s across all recording APIs: at most 275 in any
+    # 5 s (plus the limiter's margin) stays under it whichever way Plivo counts the window.
     rate=55.0,
+    rate_period=5.0,
     concurrency=10,
     media_auth=False,  # recording_url is public: fetched without credentials
     color="#009E73",  # Okabe-Ito, colour-blind safe; one per provider in every chart

@@ -74,6 +74,7 @@ SIGNALWIRE = SignalWireSpec(
     base_url="https://example.signalwire.com",
     # GET is documented as effectively unlimited; stay polite anyway.
     rate=50.0,
+    rate_period=1.0,
     concurrency=10,
     media_auth=False,  # .wav/.mp3 URLs are public: fetched without credentials
     color="#CC79A7",  # Okabe-Ito, colour-blind safe; one per provider in every chart

@@ -36,6 +36,7 @@ TWILIO = ProviderSpec(
     credentials=TwilioCredentials,
     base_url="https://video.twilio.com",
     rate=80.0,  # Twilio's default REST read limit per account
+    rate_period=1.0,
     # Enough in flight to use 80 req/s at 300 ms per request; Twilio's concurrency limit
     # (429 with error 20429) is well above it, and is retried if met.
     concurrency=24,

@@ -212,6 +212,7 @@ ZOOM = ZoomSpec(
     credentials=ZoomCredentials,
     base_url="https://api.zoom.us",
     rate=20.0,  # the Medium category on a Pro plan; Business and up allow 60/s
+    rate_period=1.0,  # Zoom counts per second
     concurrency=8,
     # download_url is served from zoom.us (or an account's subdomain) with the Bearer JWT.
     api_hosts=("zoom.us", "*.zoom.us"),

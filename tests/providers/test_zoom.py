@@ -295,10 +295,12 @@ def test_an_expired_page_token_reloads_the_window_with_nothing_lost(zoom_box: Sa
     clock = FakeClock()
     fresh_box["zoom"].clock = clock
     options = fresh_box.options("zoom") | {"page_size": 2, "max_concurrency": 1}
-    reference = load_all(options, since="2026-01-01", until="2026-04-01")
+    # One month is one window, so one token is outstanding when the clock jumps (with
+    # several windows, each would hold one, and each would expire).
+    reference = load_all(options, since="2026-01-01", until="2026-02-01")
     fresh_box.app.reset_counts()
     jumping = options | {"transport": JumpOnToken(fresh_box.transport, clock)}
-    df = load_all(jumping, since="2026-01-01", until="2026-04-01")
+    df = load_all(jumping, since="2026-01-01", until="2026-02-01")
     statuses = [status for _, status, _ in fresh_box.app.log]
     assert statuses.count(400) == 1
     assert df.height == reference.height > 10
