@@ -1,6 +1,6 @@
 """recanalytics against the official ``twilio`` SDK, on the same sandbox served over 127.0.0.1.
 
-The sandbox runs in a subprocess (``recanalytics sandbox``), so it does not compete with the
+The sandbox runs in a subprocess (``sandbox_process.py``), so it does not compete with the
 client for the interpreter, with Twilio's 80 requests/s enforced and a per-request latency.
 For each latency (at 0 ms the server enforces no limit, as the SDK does not retry 429): the SDK's ``client.video.v1.recordings.list(page_size=100)`` into a polars
 frame, then ``ra.load_twilio_recordings`` with a ``since``/``until`` range, with no range, and
@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
+from sandbox_process import served
 
 import recanalytics as ra
 from recanalytics.sandbox.common import DEFAULT_END, DEFAULT_START
@@ -37,34 +34,6 @@ from recanalytics.sandbox.twilio import CREDENTIALS
 
 RATE = 80.0  # Twilio's default REST read limit, enforced by the sandbox with --rate-limits
 SKEWED = 0.03  # about four in five rows in the dataset's last month
-
-
-@contextmanager
-def served(size: int, latency: float, skew: float) -> Iterator[str]:
-    """A sandbox in a subprocess; yields its base URL."""
-    command = [
-        str(Path(sys.executable).with_name("recanalytics")),
-        "sandbox",
-        "--port=0",
-        f"--size={size}",
-        f"--latency={latency}",
-        f"--skew={skew}",
-    ]
-    if latency > 0:
-        # At 0 ms, as in the issue's table, no server limit: the SDK does not retry 429 at all.
-        command.append("--rate-limits")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if "listening on " in line:
-                yield line.split("listening on ")[1].split()[0]
-                break
-        else:
-            raise RuntimeError("the sandbox did not start")
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def sdk(url: str) -> pl.DataFrame:
@@ -127,11 +96,20 @@ def main() -> None:
         # The SDK pages one by one whatever the spread: its even-data time stands for both.
         sdk_seconds = None
         for dataset, skew in (("even", 0.6), ("skewed", SKEWED)):
-            with served(args.size, latency, skew) as url:
+            # At 0 ms, as in the issue's table, no server limit: the SDK does not retry 429.
+            with served(size=args.size, latency=latency, rate_limits=latency > 0, skew=skew) as (
+                url,
+                _,
+            ):
                 runs = list(cases)
                 if dataset == "even" and not args.no_sdk:
                     runs.insert(0, ("twilio SDK list(page_size=100)", sdk))
+                # Warm up: the first call imports the loader's modules, as a notebook does once.
+                ra_load(url, since="2026-01-01T00:00:00", until="2026-01-01T00:00:01")
                 for name, load in runs:
+                    # Each case starts in a fresh rate window, as a load started on its own
+                    # would: the previous case's requests still count for a second.
+                    time.sleep(1.5)
                     seconds, height = timed(lambda load=load: load(url))
                     limited = latency > 0
                     floor = math.ceil(height / 100) / RATE + latency if limited else None
