@@ -22,13 +22,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from recanalytics import helpers
-from recanalytics.credentials import (
-    Credentials,
-    PlivoCredentials,
-    SignalWireCredentials,
-    TwilioCredentials,
-    ZoomCredentials,
-)
+from recanalytics.credentials import Credentials
 from recanalytics.engine import RetryPolicy
 from recanalytics.errors import (
     AuthError,
@@ -57,14 +51,26 @@ from recanalytics.loaders import (
     load_zoom_recordings,
 )
 from recanalytics.options import LoadOptions
-from recanalytics.providers.plivo import aget_plivo_recording, get_plivo_recording
-from recanalytics.providers.signalwire import aget_signalwire_recording, get_signalwire_recording
-from recanalytics.providers.twilio import aget_twilio_recording, get_twilio_recording
+from recanalytics.providers.plivo import PlivoCredentials, aget_plivo_recording, get_plivo_recording
+from recanalytics.providers.signalwire import (
+    SignalWireCredentials,
+    aget_signalwire_recording,
+    get_signalwire_recording,
+)
+from recanalytics.providers.twilio import (
+    TwilioCredentials,
+    aget_twilio_recording,
+    get_twilio_recording,
+)
 from recanalytics.providers.twilio_compositions import (
     aget_twilio_composition,
     get_twilio_composition,
 )
-from recanalytics.providers.zoom import aget_zoom_session_recordings, get_zoom_session_recordings
+from recanalytics.providers.zoom import (
+    ZoomCredentials,
+    aget_zoom_session_recordings,
+    get_zoom_session_recordings,
+)
 from recanalytics.schema import COLUMNS, KINDS, PROVIDERS, SCHEMA, empty_frame
 from recanalytics.store import RefreshReport, UpsertReport
 from recanalytics.sync import run_sync

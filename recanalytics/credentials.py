@@ -1,7 +1,9 @@
-"""Per-provider credentials: read from the environment or given explicitly, never shown.
+"""Credentials: read from the environment or given explicitly, never shown.
 
-Every class keeps its secret fields out of ``repr`` and ``str``; error messages name the
-environment variables that are missing, never a value.
+:class:`Credentials` is the mechanism; each provider's class (its fields, which are secret,
+its environment variables) lives in its provider module and its spec names it. Every class
+keeps its secret fields out of ``repr`` and ``str``; error messages name the environment
+variables that are missing, never a value.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -102,138 +103,22 @@ class Credentials:
         raise NotImplementedError
 
 
-# A space name or host[:port], or an http(s) URL of one (whose path is ignored).
-_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
-_SPACE_RE = re.compile(rf"(?i:https?)://{_HOST}(?:/.*)?|{_HOST}/?")
+def __getattr__(name: str) -> type[Credentials]:
+    """A provider's credentials class by name, as ``recanalytics.credentials`` exported them
+    before they moved into their provider modules (``from recanalytics.credentials import
+    TwilioCredentials`` keeps working).
 
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class TwilioCredentials(Credentials):
-    """Account SID + Auth Token, or API Key SID + secret (the key pair wins when both are set).
-
-    Examples
-    --------
-    >>> creds = TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="t0ken-value")
-    >>> "t0ken-value" in repr(creds)
-    False
+    Importing this module imports the package, which registers every provider, so each class is
+    already defined: it is found among the subclasses, without naming a provider here.
     """
-
-    account_sid: str | None = None
-    auth_token: str | None = None
-    api_key: str | None = None
-    api_secret: str | None = None
-
-    provider: ClassVar[str] = "twilio"
-    env: ClassVar[dict[str, tuple[str, ...]]] = {
-        "account_sid": ("TWILIO_ACCOUNT_SID",),
-        "auth_token": ("TWILIO_AUTH_TOKEN",),
-        "api_key": ("TWILIO_API_KEY",),
-        "api_secret": ("TWILIO_API_SECRET", "TWILIO_API_KEY_SECRET"),
-    }
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token", "api_secret"})
-    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("account_sid", "auth_token"),
-        ("api_key", "api_secret"),
-    )
-
-    def __post_init__(self) -> None:
-        if not ((self.api_key and self.api_secret) or (self.account_sid and self.auth_token)):
-            raise CredentialsError(
-                "twilio",
-                "missing credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, "
-                "or TWILIO_API_KEY and TWILIO_API_SECRET",
-            )
-
-    def basic_auth(self) -> tuple[str, str]:
-        if self.api_key and self.api_secret:
-            return self.api_key, self.api_secret
-        assert self.account_sid and self.auth_token
-        return self.account_sid, self.auth_token
+    for cls in _subclasses(Credentials):
+        if cls.__name__ == name and cls.__module__.startswith("recanalytics.providers."):
+            return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class PlivoCredentials(Credentials):
-    """Plivo Auth ID (``MA…`` or ``SA…``, 20 characters) and Auth Token."""
-
-    auth_id: str | None = None
-    auth_token: str | None = None
-
-    provider: ClassVar[str] = "plivo"
-    env: ClassVar[dict[str, tuple[str, ...]]] = {
-        "auth_id": ("PLIVO_AUTH_ID",),
-        "auth_token": ("PLIVO_AUTH_TOKEN",),
-    }
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
-    required: ClassVar[tuple[str, ...]] = ("auth_id", "auth_token")
-    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("auth_id", "auth_token"),)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        auth_id = self.auth_id or ""
-        if len(auth_id) != 20 or auth_id[:2] not in ("MA", "SA"):
-            raise CredentialsError(
-                "plivo", "auth_id (PLIVO_AUTH_ID) must be 20 characters starting MA or SA"
-            )
-
-    def basic_auth(self) -> tuple[str, str]:
-        assert self.auth_id and self.auth_token
-        return self.auth_id, self.auth_token
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class ZoomCredentials(Credentials):
-    """Zoom Video SDK *API* key and secret, used to sign the API JWT."""
-
-    api_key: str | None = None
-    api_secret: str | None = None
-
-    provider: ClassVar[str] = "zoom"
-    env: ClassVar[dict[str, tuple[str, ...]]] = {
-        "api_key": ("ZOOM_VIDEOSDK_API_KEY",),
-        "api_secret": ("ZOOM_VIDEOSDK_API_SECRET",),
-    }
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_secret"})
-    required: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
-
-
-@dataclasses.dataclass(frozen=True, repr=False)
-class SignalWireCredentials(Credentials):
-    """SignalWire Project ID, API token and space: a name (``example``), a host
-    (``example.signalwire.com``) or a URL (``https://example.signalwire.com``), read from
-    ``SIGNALWIRE_SPACE`` or, as the official SDK names it, ``SIGNALWIRE_SPACE_URL``."""
-
-    project_id: str | None = None
-    api_token: str | None = None
-    space: str | None = None
-
-    provider: ClassVar[str] = "signalwire"
-    env: ClassVar[dict[str, tuple[str, ...]]] = {
-        "project_id": ("SIGNALWIRE_PROJECT_ID",),
-        "api_token": ("SIGNALWIRE_API_TOKEN",),
-        "space": ("SIGNALWIRE_SPACE", "SIGNALWIRE_SPACE_URL"),
-    }
-    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_token"})
-    required: ClassVar[tuple[str, ...]] = ("project_id", "api_token", "space")
-    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("project_id", "api_token"),)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.space, str) or not _SPACE_RE.fullmatch(self.space.strip()):
-            raise CredentialsError(
-                self.provider,
-                "space (env SIGNALWIRE_SPACE or SIGNALWIRE_SPACE_URL) must be a space name, "
-                "a host such as example.signalwire.com, or an http(s):// URL of one",
-            )
-
-    @property
-    def space_url(self) -> str:
-        """``https://{space}.signalwire.com``; a host or URL keeps its host (and scheme)."""
-        text = (self.space or "").strip()
-        scheme, _, rest = text.rpartition("://")
-        host = rest.split("/", 1)[0]
-        host = host if "." in host or ":" in host else f"{host}.signalwire.com"
-        return f"{scheme.lower() or 'https'}://{host}"
-
-    def basic_auth(self) -> tuple[str, str]:
-        assert self.project_id and self.api_token
-        return self.project_id, self.api_token
+def _subclasses(cls: type[Credentials]) -> list[type[Credentials]]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found

@@ -86,3 +86,30 @@ def test_redaction_of_urls_and_text() -> None:
     text = f"failed with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig and {SECRET}"
     cleaned = redact_text(text, [SECRET])
     assert SECRET not in cleaned and "eyJhbGciOiJIUzI1NiJ9" not in cleaned
+
+
+def test_each_provider_spec_names_the_class_its_module_defines() -> None:
+    """The classes live in their provider modules; the old import path still finds them."""
+    import recanalytics as ra
+    import recanalytics.credentials as credentials
+    from recanalytics.providers.registry import SPECS
+
+    for name, spec in SPECS.items():
+        cls = spec.credentials
+        assert cls.provider == name and cls.__module__ == f"recanalytics.providers.{name}"
+        assert getattr(credentials, cls.__name__) is cls is getattr(ra, cls.__name__)
+    with pytest.raises(AttributeError, match="NoSuchCredentials"):
+        _ = credentials.NoSuchCredentials
+
+
+def test_the_old_import_path_finds_only_the_package_classes() -> None:
+    import dataclasses
+
+    import recanalytics.credentials as credentials
+
+    @dataclasses.dataclass(frozen=True, repr=False)
+    class MineCredentials(credentials.Credentials):
+        pass
+
+    with pytest.raises(AttributeError, match="MineCredentials"):
+        _ = credentials.MineCredentials

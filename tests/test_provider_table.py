@@ -28,7 +28,6 @@ REGISTRIES = {
 }
 # Not yet moved to the table (issue 13 follow-up): each file lists what still names a provider.
 PENDING = {
-    "credentials.py",  # the four credentials classes; to move into their provider modules
     "archive.py",  # archive_twilio is Twilio's by its public name
     "cli.py",  # the archive command (Twilio only) and the sandbox's curl hint
 }

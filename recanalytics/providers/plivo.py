@@ -10,19 +10,20 @@ filter accepts ranges of at most 30 days and, when no lower bound is sent, searc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, ClassVar, Unpack
 
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.credentials import PlivoCredentials
+from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, LoadWarning, PaginationError
+from recanalytics.errors import ConfigError, CredentialsError, LoadWarning, PaginationError
 from recanalytics.fields import F, RecordSpec
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import LinkPager, PageRequest, dig
@@ -48,6 +49,36 @@ from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_dura
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, Window, parse_range, split_max_span
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class PlivoCredentials(Credentials):
+    """Plivo Auth ID (``MA…`` or ``SA…``, 20 characters) and Auth Token."""
+
+    auth_id: str | None = None
+    auth_token: str | None = None
+
+    provider: ClassVar[str] = "plivo"
+    env: ClassVar[dict[str, tuple[str, ...]]] = {
+        "auth_id": ("PLIVO_AUTH_ID",),
+        "auth_token": ("PLIVO_AUTH_TOKEN",),
+    }
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
+    required: ClassVar[tuple[str, ...]] = ("auth_id", "auth_token")
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("auth_id", "auth_token"),)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        auth_id = self.auth_id or ""
+        if len(auth_id) != 20 or auth_id[:2] not in ("MA", "SA"):
+            raise CredentialsError(
+                "plivo", "auth_id (PLIVO_AUTH_ID) must be 20 characters starting MA or SA"
+            )
+
+    def basic_auth(self) -> tuple[str, str]:
+        assert self.auth_id and self.auth_token
+        return self.auth_id, self.auth_token
+
 
 PLIVO = ProviderSpec(
     name="plivo",

@@ -22,14 +22,14 @@ import datetime as dt
 import email.utils
 import re
 from collections.abc import Awaitable, Callable
-from typing import Literal, Unpack
+from typing import ClassVar, Literal, Unpack
 from urllib.parse import quote
 
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.credentials import Credentials, SignalWireCredentials
-from recanalytics.errors import NotFoundError
+from recanalytics.credentials import Credentials
+from recanalytics.errors import CredentialsError, NotFoundError
 from recanalytics.fields import F
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
@@ -58,6 +58,54 @@ UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 UUID_FORM = "a UUID (8-4-4-4-12 hex digits)"
+
+
+# A space name or host[:port], or an http(s) URL of one (whose path is ignored).
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
+_SPACE_RE = re.compile(rf"(?i:https?)://{_HOST}(?:/.*)?|{_HOST}/?")
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SignalWireCredentials(Credentials):
+    """SignalWire Project ID, API token and space: a name (``example``), a host
+    (``example.signalwire.com``) or a URL (``https://example.signalwire.com``), read from
+    ``SIGNALWIRE_SPACE`` or, as the official SDK names it, ``SIGNALWIRE_SPACE_URL``."""
+
+    project_id: str | None = None
+    api_token: str | None = None
+    space: str | None = None
+
+    provider: ClassVar[str] = "signalwire"
+    env: ClassVar[dict[str, tuple[str, ...]]] = {
+        "project_id": ("SIGNALWIRE_PROJECT_ID",),
+        "api_token": ("SIGNALWIRE_API_TOKEN",),
+        "space": ("SIGNALWIRE_SPACE", "SIGNALWIRE_SPACE_URL"),
+    }
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_token"})
+    required: ClassVar[tuple[str, ...]] = ("project_id", "api_token", "space")
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("project_id", "api_token"),)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.space, str) or not _SPACE_RE.fullmatch(self.space.strip()):
+            raise CredentialsError(
+                self.provider,
+                "space (env SIGNALWIRE_SPACE or SIGNALWIRE_SPACE_URL) must be a space name, "
+                "a host such as example.signalwire.com, or an http(s):// URL of one",
+            )
+
+    @property
+    def space_url(self) -> str:
+        """``https://{space}.signalwire.com``; a host or URL keeps its host (and scheme)."""
+        text = (self.space or "").strip()
+        scheme, _, rest = text.rpartition("://")
+        host = rest.split("/", 1)[0]
+        host = host if "." in host or ":" in host else f"{host}.signalwire.com"
+        return f"{scheme.lower() or 'https'}://{host}"
+
+    def basic_auth(self) -> tuple[str, str]:
+        assert self.project_id and self.api_token
+        return self.project_id, self.api_token
 
 
 class SignalWireSpec(ProviderSpec):

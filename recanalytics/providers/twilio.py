@@ -6,14 +6,16 @@ Compositions live in :mod:`recanalytics.providers.twilio_compositions`; both sha
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Unpack
+from typing import Any, ClassVar, Literal, Unpack
 
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.credentials import TwilioCredentials
+from recanalytics.credentials import Credentials
+from recanalytics.errors import CredentialsError
 from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
@@ -30,6 +32,51 @@ from recanalytics.providers.planner import collect_spread
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class TwilioCredentials(Credentials):
+    """Account SID + Auth Token, or API Key SID + secret (the key pair wins when both are set).
+
+    Examples
+    --------
+    >>> creds = TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="t0ken-value")
+    >>> "t0ken-value" in repr(creds)
+    False
+    """
+
+    account_sid: str | None = None
+    auth_token: str | None = None
+    api_key: str | None = None
+    api_secret: str | None = None
+
+    provider: ClassVar[str] = "twilio"
+    env: ClassVar[dict[str, tuple[str, ...]]] = {
+        "account_sid": ("TWILIO_ACCOUNT_SID",),
+        "auth_token": ("TWILIO_AUTH_TOKEN",),
+        "api_key": ("TWILIO_API_KEY",),
+        "api_secret": ("TWILIO_API_SECRET", "TWILIO_API_KEY_SECRET"),
+    }
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token", "api_secret"})
+    basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("account_sid", "auth_token"),
+        ("api_key", "api_secret"),
+    )
+
+    def __post_init__(self) -> None:
+        if not ((self.api_key and self.api_secret) or (self.account_sid and self.auth_token)):
+            raise CredentialsError(
+                "twilio",
+                "missing credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, "
+                "or TWILIO_API_KEY and TWILIO_API_SECRET",
+            )
+
+    def basic_auth(self) -> tuple[str, str]:
+        if self.api_key and self.api_secret:
+            return self.api_key, self.api_secret
+        assert self.account_sid and self.auth_token
+        return self.account_sid, self.auth_token
+
 
 TWILIO = ProviderSpec(
     name="twilio",

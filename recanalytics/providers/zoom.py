@@ -50,14 +50,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, Unpack
+from typing import Any, ClassVar, Literal, Unpack
 from urllib.parse import quote
 
 import httpx
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.credentials import Credentials, ZoomCredentials
+from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, ProviderError
 from recanalytics.fields import F, PageBatch, RecordSpec
@@ -194,6 +194,22 @@ class ZoomJWTAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self.token()}"
         yield request
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ZoomCredentials(Credentials):
+    """Zoom Video SDK *API* key and secret, used to sign the API JWT."""
+
+    api_key: str | None = None
+    api_secret: str | None = None
+
+    provider: ClassVar[str] = "zoom"
+    env: ClassVar[dict[str, tuple[str, ...]]] = {
+        "api_key": ("ZOOM_VIDEOSDK_API_KEY",),
+        "api_secret": ("ZOOM_VIDEOSDK_API_SECRET",),
+    }
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_secret"})
+    required: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
 
 
 @dataclass(frozen=True)
