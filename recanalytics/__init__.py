@@ -99,11 +99,11 @@ from recanalytics.helpers import (
 
 if TYPE_CHECKING:
     from recanalytics import charts, notebooks, sandbox
-    from recanalytics.archive import aarchive_twilio, archive_twilio
     from recanalytics.charts import save_chart
     from recanalytics.demo import demo
     from recanalytics.media import adownload_media, download_media
     from recanalytics.probe import probe_media
+    from recanalytics.providers.twilio_archive import aarchive_twilio, archive_twilio
     from recanalytics.report import report, report_html
     from recanalytics.verify import MediaVerification, fill_from_media, verify_media
     from recanalytics.widgets import Explorer, FilterPanel, explore
@@ -114,9 +114,9 @@ _LAZY: dict[str, str] = {
     "Explorer": "recanalytics.widgets",
     "FilterPanel": "recanalytics.widgets",
     "MediaVerification": "recanalytics.verify",
-    "aarchive_twilio": "recanalytics.archive",
+    "aarchive_twilio": "recanalytics.providers.twilio_archive",
     "adownload_media": "recanalytics.media",
-    "archive_twilio": "recanalytics.archive",
+    "archive_twilio": "recanalytics.providers.twilio_archive",
     "demo": "recanalytics.demo",
     "download_media": "recanalytics.media",
     "explore": "recanalytics.widgets",

@@ -1,8 +1,11 @@
-"""Archiving everything a Twilio Video account holds before the service shuts down (2026-12-05).
+"""Archiving everything a provider account holds: every listing, optionally every media file.
 
-The archive folder holds, for track recordings and compositions alike: the unified rows
-(parquet and CSV), the provider's own rows with every field it sent (parquet, ``raw``), optional
-media files, and ``manifest.json`` with counts, totals and a SHA-256 for every file.
+The archive folder holds, for each of the provider's loaders (Twilio: track recordings and
+compositions): the unified rows (parquet and CSV, all loaders together), the provider's own rows
+with every field it sent (parquet, ``{part}_raw.parquet``), optional media files, and
+``manifest.json`` with counts, totals and a SHA-256 for every file. What to archive comes from
+the provider table; a provider whose spec has an :class:`~recanalytics.providers.base.Archival`
+(Twilio: Programmable Video retires) is the one the CLI offers.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
-from recanalytics.providers.twilio import TWILIO, aload_twilio_recordings
-from recanalytics.providers.twilio_compositions import aload_twilio_compositions
+from recanalytics.providers.base import Loader
+from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import verify_media
@@ -54,7 +57,19 @@ def _totals(frame: pl.DataFrame) -> dict[str, Any]:
     }
 
 
-async def aarchive_twilio(
+async def _rows_and_raw(
+    loader: Loader[Any], since: dt.datetime, until: dt.datetime | None, options: dict[str, Any]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One loader's unified rows and its provider's own rows, loaded concurrently."""
+    rows, raw = await asyncio.gather(
+        loader.load(since=since, until=until, **options),
+        loader.load(since=since, until=until, **options, raw=True),
+    )
+    return rows, raw
+
+
+async def aarchive(
+    provider: str,
     out: str | os.PathLike[str],
     *,
     media: bool = False,
@@ -63,10 +78,12 @@ async def aarchive_twilio(
     until: WhenLike | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Archive every Twilio Video track recording and composition into ``out``.
+    """Archive everything ``provider``'s account holds, every loader of it, into ``out``.
 
     Parameters
     ----------
+    provider : str
+        A provider name (:data:`recanalytics.PROVIDERS`).
     out : path
         The archive folder (created; existing files are replaced).
     media : bool, default False
@@ -77,29 +94,28 @@ async def aarchive_twilio(
         goes to ``verification.parquet``, the totals and a one-line ``verdict`` to the
         manifest's ``verification``.
     since, until : optional
-        Default: everything from 2015-01-01 (Twilio Video's launch) until now.
+        Default: from where the provider's history starts (its spec's
+        :class:`~recanalytics.providers.base.Archival`, else 2015-01-01) until now.
     **options
         Loader options (``credentials``, ``base_url``, ``transport``, ``progress`` …).
 
     Returns
     -------
     dict
-        The manifest that was written to ``out/manifest.json``.
+        The manifest that was written to ``out/manifest.json``: one entry of totals per loader
+        (``tracks``, ``calls_conferences`` …, see :attr:`~recanalytics.providers.base.Loader.part`).
 
     Examples
     --------
-    On the sandbox (drop ``**box.options(...)`` to use ``TWILIO_*`` from the environment):
-
     >>> import asyncio
-    >>> from recanalytics.sandbox import Sandbox
-    >>> box = Sandbox(seed=7, size=20, small_media=True)
-    >>> archive = ra.aarchive_twilio("twilio-archive", media=True, verify=True, **box.options("twilio"))
+    >>> from recanalytics.archive import aarchive
+    >>> archive = aarchive("plivo", "plivo-archive", since="2025-01-01", **box.options("plivo"))
     >>> manifest = asyncio.run(archive)
-    >>> manifest["tracks"]["recordings"], manifest["compositions"]["recordings"]
-    (20, 0)
-    >>> manifest["verification"]["verdict"]
-    '15 files, 11 ok: 2 truncated, 2 duration off, 2 size different'
+    >>> manifest["provider"], manifest["calls_conferences"]["recordings"] > 0
+    ('plivo', True)
     """
+    spec = spec_for(provider)
+    loaders = loaders_of(provider)
     root = validate.folder(out, "out")
     validate.boolean(media, "media")
     validate.boolean(verify, "verify")
@@ -108,38 +124,32 @@ async def aarchive_twilio(
     if verify:
         _import_av()  # fail before loading anything when PyAV is missing
     start, end = parse_range(since, until)
-    start = start or FIRST_RUN_SINCE
-    resolve(TWILIO, options)  # every loader option checked before the folder or any request
+    start = start or (spec.archive.since if spec.archive else FIRST_RUN_SINCE)
+    resolve(spec, options)  # every loader option checked before the folder or any request
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tracks, compositions, tracks_raw, compositions_raw = await asyncio.gather(
-        aload_twilio_recordings(since=start, until=end, **options),
-        aload_twilio_compositions(since=start, until=end, **options),
-        aload_twilio_recordings(since=start, until=end, **options, raw=True),
-        aload_twilio_compositions(since=start, until=end, **options, raw=True),
+    loaded = await asyncio.gather(
+        *(_rows_and_raw(loader, start, end, options) for loader in loaders)
     )
-    unified = pl.concat([tracks, compositions])
-    files: dict[str, pl.DataFrame] = {
-        "recordings.parquet": unified,
-        "tracks_raw.parquet": tracks_raw,
-        "compositions_raw.parquet": compositions_raw,
-    }
+    parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
+    unified = pl.concat([rows for rows, _ in parts.values()])
+    files: dict[str, pl.DataFrame] = {"recordings.parquet": unified}
+    files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
     for name, frame in files.items():
         private_write(root / name, frame.write_parquet)
     private_write(root / "recordings.csv", csv_ready(unified).write_csv)
     manifest: dict[str, Any] = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "recanalytics": importlib.metadata.version("recanalytics"),
-        "provider": "twilio",
+        "provider": provider,
         "period": {"since": start.isoformat(), "until": end.isoformat() if end else None},
-        "tracks": _totals(tracks),
-        "compositions": _totals(compositions),
     }
+    manifest |= {part: _totals(rows) for part, (rows, _) in parts.items()}
     if media:
         credentials = options.get("credentials")
         result = await adownload_media(
             unified,
             root / "media",
-            credentials={"twilio": credentials} if credentials is not None else None,
+            credentials={provider: credentials} if credentials is not None else None,
             base_url=options.get("base_url"),
             transport=options.get("transport"),
             progress=options.get("progress"),
@@ -164,4 +174,4 @@ async def aarchive_twilio(
     return manifest
 
 
-archive_twilio = syncify(aarchive_twilio, "archive_twilio")
+archive = syncify(aarchive, "archive")

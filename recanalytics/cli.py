@@ -8,13 +8,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from recanalytics.errors import RecanalyticsError
 from recanalytics.helpers.summary import provider_table
+from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.schema import PROVIDERS
 
 
@@ -91,15 +93,27 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         creds = ", ".join(f"{k}={v}" for k, v in emulator.credentials.items())
         print(f"  {name:<11} {creds}")
     print("\nIn Python:")
-    print(f"  ra.load_twilio_recordings(base_url={server.url!r}, credentials={{...}})")
-    twilio = box.emulators.get("twilio")
-    if twilio is not None:
-        user, password = twilio.credentials["account_sid"], twilio.credentials["auth_token"]
-        print(f"With curl:\n  curl -u {user}:{password} '{server.url}/v1/Recordings?PageSize=2'")
+    first = next(iter(box.emulators))
+    print(f"  ra.load([{first!r}], base_url={server.url!r}, credentials={{{first!r}: {{...}}}})")
+    print("With curl:")
+    for line in curl_examples(box.emulators, server.url):
+        print(f"  {line}")
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     return 0
+
+
+def curl_examples(emulators: Mapping[str, Any], url: str) -> list[str]:
+    """A curl command per emulator that names a listing to try and whose API takes Basic auth
+    (the user and secret fields come from the provider's credentials class)."""
+    lines = []
+    for name, emulator in emulators.items():
+        pairs = credentials_class(name).basic_pairs
+        if emulator.example_path and pairs:
+            user, secret = (emulator.credentials[field] for field in pairs[0])
+            lines.append(f"curl -u {user}:{secret} '{url}{emulator.example_path}'")
+    return lines
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -124,7 +138,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    from recanalytics.archive import archive_twilio
+    from recanalytics.archive import archive
 
     options: dict[str, object] = {"progress": not args.quiet}
     if args.sandbox:
@@ -132,15 +146,18 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
         # With media, the sandbox's metadata describes the small files it serves (and its
         # planted faults), so a verification has something true to find.
-        box = Sandbox(seed=args.seed, size=args.size, providers=["twilio"], small_media=args.media)
-        options |= box.options("twilio")
+        box = Sandbox(
+            seed=args.seed, size=args.size, providers=[args.provider], small_media=args.media
+        )
+        options |= box.options(args.provider)
     elif args.base_url:
         options["base_url"] = args.base_url
     if args.verify and not args.media:
         print("recanalytics: --verify needs --media", file=sys.stderr)
         return 2
     try:
-        manifest = archive_twilio(
+        manifest = archive(
+            args.provider,
             args.out,
             media=args.media,
             verify=args.verify,
@@ -152,10 +169,11 @@ def cmd_archive(args: argparse.Namespace) -> int:
         print(f"recanalytics: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out).resolve()
-    for kind in ("tracks", "compositions"):
-        totals = manifest[kind]
+    for loader in loaders_of(args.provider):
+        totals = manifest[loader.part]
         print(
-            f"{kind}: {totals['recordings']} recordings, {totals['hours']} h, {totals['bytes'] / 2**30:.2f} GiB"
+            f"{loader.part}: {totals['recordings']} recordings, {totals['hours']} h, "
+            f"{totals['bytes'] / 2**30:.2f} GiB"
         )
     if "media" in manifest:
         print(f"media: {manifest['media']['files']}")
@@ -298,17 +316,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.set_defaults(func=cmd_report)
 
+    why = "; ".join(f"{name} ({plan.reason})" for name, plan in ARCHIVABLE.items())
     archive = sub.add_parser(
         "archive",
-        help="archive every Twilio Video recording and composition (before 2026-12-05)",
-        description="Write all Twilio Video track recordings and compositions to DIR: unified "
-        "and raw parquet, CSV, a manifest with counts, totals and checksums, and optionally the "
-        "media files. Credentials come from TWILIO_* environment variables.",
+        help=f"archive every recording of a provider that retires: {why}",
+        description="Write every recording of PROVIDER (each of its listings, e.g. Twilio's "
+        "track recordings and compositions) to DIR: unified and raw parquet, CSV, a manifest "
+        "with counts, totals and checksums, and optionally the media files. Credentials come "
+        "from the provider's environment variables.",
     )
     archive.add_argument(
         "provider",
-        choices=["twilio"],
-        help="only twilio (Programmable Video retires on 2026-12-05)",
+        choices=list(ARCHIVABLE),
+        metavar="PROVIDER",
+        help=f"one of: {why}",
     )
     archive.add_argument("--out", required=True, help="archive folder")
     archive.add_argument(
@@ -321,13 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
         "verification.parquet and print a one-line verdict (exit 1 if anything is wrong); "
         "needs pip install 'recanalytics[media]'",
     )
-    archive.add_argument("--since", help="inclusive start (default 2015-01-01)")
+    starts = ", ".join(f"{name} {plan.since.date()}" for name, plan in ARCHIVABLE.items())
+    archive.add_argument("--since", help=f"inclusive start (default: {starts})")
     archive.add_argument("--until", help="exclusive end (default now)")
     archive.add_argument("--base-url", help="another API host (e.g. a served sandbox)")
     archive.add_argument(
         "--sandbox",
         action="store_true",
-        help="archive the built-in sandbox's Twilio data (no credentials)",
+        help="archive the built-in sandbox's data of PROVIDER (no credentials)",
     )
     archive.add_argument(
         "--size", type=int, default=500, help="with --sandbox: dataset size (default: %(default)s)"

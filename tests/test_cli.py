@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import polars as pl
 import pytest
 
@@ -69,3 +70,30 @@ def test_load_without_credentials_names_what_is_missing(
         code = main(["load", "twilio", "--quiet", "--out", str(tmp_path / "x.parquet")])
     assert code == 1
     assert "TWILIO_ACCOUNT_SID" in capsys.readouterr().out
+
+
+def test_sandbox_command_prints_curl_commands_that_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each Basic-auth provider's emulator names a listing; the printed curl line answers 200."""
+    from recanalytics.providers.registry import CREDENTIALS
+    from recanalytics.sandbox import SandboxServer
+
+    answers: dict[str, int] = {}
+
+    def serve_briefly(server: SandboxServer) -> None:
+        server.start()
+        try:
+            for line in capsys.readouterr().out.splitlines():
+                if line.strip().startswith("curl -u "):
+                    _, _, user_secret, url = line.split()
+                    user, _, secret = user_secret.partition(":")
+                    answers[url] = httpx.get(url.strip("'"), auth=(user, secret)).status_code
+        finally:
+            server.stop()
+        raise KeyboardInterrupt  # what Ctrl-C does to the real one
+
+    monkeypatch.setattr(SandboxServer, "serve_forever", serve_briefly)
+    assert main(["sandbox", "--port", "0", "--size", "20"]) == 0
+    basic = [name for name, cls in CREDENTIALS.items() if cls.basic_pairs]
+    assert len(answers) == len(basic) > 0 and set(answers.values()) == {200}, answers

@@ -191,3 +191,28 @@ def test_a_still_processing_recording_is_unavailable_not_failed(tmp_path: Path) 
     )
     assert set(result["status"]) == {"unavailable"}, result
     assert all(e.startswith("recording status is ") for e in result["error"])
+
+
+def test_archive_reads_what_to_archive_from_the_table(
+    box: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The mechanism is provider-neutral: one raw file and one totals entry per loader."""
+    from recanalytics.archive import archive
+    from recanalytics.providers.registry import ARCHIVABLE, loaders_of
+
+    # Plivo splits 2015 on into 30-day windows: unpaced, the sandbox answers them at once.
+    fast = box.options("plivo") | {"rate_limit": 10_000.0}
+    manifest = archive("plivo", tmp_path / "plivo", **fast)
+    (loader,) = loaders_of("plivo")
+    assert manifest["provider"] == "plivo" and loader.part == "calls_conferences"
+    raw = pl.read_parquet(tmp_path / "plivo" / "calls_conferences_raw.parquet")
+    expected = ra.load_plivo_recordings(since="2015-01-01", **fast).height
+    assert manifest[loader.part]["recordings"] == raw.height == expected > 0
+    assert manifest["period"]["since"].startswith("2015-01-01")  # no Archival: the default
+    with pytest.raises(ra.ConfigError, match="provider"):
+        archive("nope", tmp_path / "x")
+    # The command offers the providers whose spec says they retire: Twilio alone.
+    assert list(ARCHIVABLE) == ["twilio"]
+    with pytest.raises(SystemExit):
+        main(["archive", "plivo", "--out", str(tmp_path / "y"), "--sandbox"])
+    assert "invalid choice: 'plivo'" in capsys.readouterr().err

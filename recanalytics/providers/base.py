@@ -51,6 +51,23 @@ class Loader(Generic[LoaderF]):
     kinds: tuple[str, ...]
     load: LoaderF
 
+    @property
+    def part(self) -> str:
+        """What an archive calls this loader's rows: its kinds in the plural (``tracks``)."""
+        return "_".join(f"{kind}s" for kind in self.kinds)
+
+
+@dataclass(frozen=True)
+class Archival:
+    """Why a provider's whole account is worth archiving, and where its history starts.
+
+    A spec that has one is offered by ``recanalytics archive``; an archive without ``since``
+    starts at ``since`` (see :func:`recanalytics.archive.archive`).
+    """
+
+    since: dt.datetime
+    reason: str
+
 
 @dataclass(frozen=True)
 class ProviderSpec:
@@ -84,6 +101,9 @@ class ProviderSpec:
         What keeping its recordings costs, for the cost helpers and the report.
     emulator : str
         Its sandbox emulator as ``"module:Class"`` (imported by the sandbox only).
+    archive : Archival, optional
+        Set where archiving the whole account is a need (the service retires): the CLI's
+        ``archive`` command offers the providers that have one.
     """
 
     name: str
@@ -97,6 +117,7 @@ class ProviderSpec:
     color: str = "#999999"
     storage_rate: StorageRate | None = None
     emulator: str = ""
+    archive: Archival | None = None
 
     def default_base_url(self, credentials: Credentials) -> str:
         return self.base_url

@@ -17,7 +17,7 @@ import polars as pl
 from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError
 from recanalytics.providers import plivo, signalwire, twilio, twilio_compositions, zoom
-from recanalytics.providers.base import Loader, ProviderSpec
+from recanalytics.providers.base import Archival, Loader, ProviderSpec
 
 TABLE: tuple[tuple[ProviderSpec, tuple[Loader[Any], ...]], ...] = (
     (twilio.TWILIO, (twilio.LOADER, twilio_compositions.LOADER)),
@@ -29,6 +29,9 @@ TABLE: tuple[tuple[ProviderSpec, tuple[Loader[Any], ...]], ...] = (
 SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec, _ in TABLE}
 LOADERS: dict[str, tuple[Loader[Any], ...]] = {spec.name: loaders for spec, loaders in TABLE}
 CREDENTIALS: dict[str, type[Credentials]] = {name: s.credentials for name, s in SPECS.items()}
+ARCHIVABLE: dict[str, Archival] = {name: s.archive for name, s in SPECS.items() if s.archive}
+"""The providers whose spec says their whole account is worth archiving (``recanalytics
+archive`` offers them), and why."""
 
 
 def credentials_class(provider: str) -> type[Credentials]:

@@ -20,7 +20,7 @@ from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
 from recanalytics.parsers import as_count, as_int, as_iso_time, as_lower, as_seconds
-from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
+from recanalytics.providers.base import Archival, Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
@@ -78,6 +78,12 @@ class TwilioCredentials(Credentials):
         return self.account_sid, self.auth_token
 
 
+# Programmable Video's first recordings date from 2015: a load without since splits its history
+# from here (the first window stays open below it, so nothing older is missed).
+VIDEO_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+# Twilio Programmable Video shuts down on this day: what an account holds is archived before.
+RETIRES = dt.date(2026, 12, 5)
+
 TWILIO = ProviderSpec(
     name="twilio",
     credentials=TwilioCredentials,
@@ -98,15 +104,13 @@ TWILIO = ProviderSpec(
         "2026-11-23",
     ),
     emulator="recanalytics.sandbox.twilio:TwilioEmulator",
+    archive=Archival(VIDEO_EPOCH, f"Programmable Video retires on {RETIRES}"),
 )
 
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")
 PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
 PAGE_SIZE_DEFAULT = 50
-# Programmable Video's first recordings date from 2015: a load without since splits its history
-# from here (the first window stays open below it, so nothing older is missed).
-VIDEO_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
 
 class TrackRecordings(Endpoint):

@@ -48,6 +48,8 @@ class Emulator(Protocol):
     name: str
     rate_limit: tuple[float, float]
     credentials: dict[str, str]
+    #: a listing to try on the served sandbox (path and query), or "" where curl cannot sign in
+    example_path: str
 
     def routes(self) -> list[Route]: ...
     def error_body(self, status: int, message: str) -> Any: ...

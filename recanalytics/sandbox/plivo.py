@@ -207,6 +207,7 @@ class PlivoEmulator:
     name = NAME
     rate_limit = RATE_LIMIT
     credentials = CREDENTIALS
+    example_path = f"/v1/Account/{AUTH_ID}/Recording/?limit=2"  # `recanalytics sandbox` hint
     listing = Listing("objects", ("meta", "next"), "relative")
 
     def __init__(self, config: DataConfig, *, paging: str = "offset") -> None:

@@ -176,6 +176,7 @@ class SignalWireEmulator:
     name = NAME
     rate_limit = RATE_LIMIT
     credentials = CREDENTIALS
+    example_path = f"{API}/Accounts/{PROJECT_ID}/Recordings.json?PageSize=2"  # curl hint
 
     def __init__(self, config: DataConfig) -> None:
         self.config = config

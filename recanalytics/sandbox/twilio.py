@@ -359,6 +359,7 @@ class TwilioEmulator:
     name = NAME
     rate_limit = RATE_LIMIT
     credentials = CREDENTIALS
+    example_path = "/v1/Recordings?PageSize=2"  # shown with curl by `recanalytics sandbox`
 
     def __init__(self, config: DataConfig) -> None:
         self.rooms, tracks = generate(config)

@@ -314,6 +314,7 @@ class ZoomEmulator:
     name = NAME
     rate_limit = RATE_LIMIT
     credentials = CREDENTIALS
+    example_path = ""  # its API takes a signed JWT, not something to type into curl
 
     def __init__(self, config: DataConfig) -> None:
         self.sessions = generate(config)
