@@ -36,7 +36,15 @@ from recanalytics.errors import (
     RecanalyticsError,
     TransportError,
 )
-from recanalytics.incremental import Store, aload, aload_with_status, load, load_with_status
+from recanalytics.incremental import (
+    Store,
+    aload,
+    aload_with_status,
+    arefresh,
+    load,
+    load_with_status,
+    refresh,
+)
 from recanalytics.load import LoadResult, ProviderStatus
 from recanalytics.loaders import (
     aload_plivo_recordings,
@@ -225,6 +233,7 @@ __all__ = [
     "aload_with_status",
     "aload_zoom_recordings",
     "archive_twilio",
+    "arefresh",
     "billed_minutes",
     "charts",
     "cost_summary",
@@ -256,6 +265,7 @@ __all__ = [
     "notebooks",
     "parse_size",
     "probe_media",
+    "refresh",
     "report",
     "report_html",
     "run_sync",

@@ -117,7 +117,7 @@ def curl_examples(emulators: Mapping[str, Any], url: str) -> list[str]:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from recanalytics.load import load_with_status
+    from recanalytics.incremental import load_with_status
 
     result = load_with_status(
         args.providers or None,

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.load import load
+from recanalytics.incremental import load
 from recanalytics.sandbox import Sandbox
 
 

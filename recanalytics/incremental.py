@@ -2,10 +2,8 @@
 
 Loaders (``providers/``, ``load.py``) know nothing of the store and the store (``store.py``)
 knows nothing of loaders; this layer sits above both. It gives the public loaders their
-``store=`` option (:func:`with_store`), ``load()`` its ``store=``, and :class:`Store` its
-:meth:`Store.refresh`.
-
-Incremental, resumable loading into a :class:`Store`.
+``store=`` option (:func:`with_store`), ``load()`` its ``store=``, and :func:`refresh` (also
+:meth:`Store.refresh`): incremental, resumable loading into a :class:`Store`.
 
 A refresh loads the period from the newest stored ``created_at`` minus ``store.overlap`` up to
 now, so its requests grow with new data, not with history. The first refresh of a provider
@@ -33,7 +31,7 @@ from recanalytics.options import OPTION_NAMES
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_for, loaders_of
 from recanalytics.store import ParquetStore, RefreshReport, UpsertReport
-from recanalytics.sync import run_sync, syncify
+from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
 FIRST_RUN_SINCE = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
@@ -125,7 +123,46 @@ async def arefresh(
     until: WhenLike | None = None,
     **options: Any,
 ) -> RefreshReport:
-    """Bring ``store`` up to date for each provider (see :meth:`Store.refresh`)."""
+    """Bring ``store`` up to date: new recordings, and status changes within its overlap.
+
+    The first refresh of a provider loads from ``since`` (default 2015-01-01); later ones
+    from the newest stored ``created_at`` minus the store's ``overlap``, so their requests grow
+    with new data, not with history. Work is checkpointed per calendar quarter: after a crash or
+    an interruption, refreshing again fetches only the missing chunks. ``store.refresh(...)`` is
+    the same call.
+
+    Parameters
+    ----------
+    store : Store
+        The store to bring up to date (:class:`recanalytics.Store`).
+    providers : str or list of str, optional
+        Default: every configured provider (see :func:`recanalytics.load`).
+    since, until : str, date or datetime, optional
+        A ``since`` earlier than what the store covers loads that period too; ``until``
+        defaults to now.
+    **options
+        As for :func:`recanalytics.load` (``credentials``, ``base_url``, ``transport`` …).
+
+    Returns
+    -------
+    RefreshReport
+        Rows inserted and updated per provider, the window loaded, and errors.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> store = ra.Store("recordings-store")
+    >>> report = asyncio.run(ra.arefresh(store, ["twilio"], since="2025-01-01", **box.load_options()))
+    >>> report.inserted > 0, report.updated
+    (True, 0)
+    >>> again = asyncio.run(ra.arefresh(store, ["twilio"], **box.load_options()))
+    >>> again.inserted, again.updated  # nothing new
+    (0, 0)
+    >>> store.refresh(["twilio"], **box.load_options()).inserted  # the same, as a method
+    0
+    """
+    if not isinstance(store, ParquetStore):
+        raise ConfigError("store", "a recanalytics.Store", type(store).__name__)
     start_at, end_at = parse_range(since, until)
     names = validate.providers(providers)
     shared = {k: v for k, v in options.items() if k not in ("credentials", "base_url")}
@@ -174,6 +211,9 @@ async def arefresh(
 
 class _ChunkFailed(Exception):
     pass
+
+
+refresh = syncify(arefresh, "refresh")
 
 
 def with_store(loader: Loader[F]) -> F:
@@ -259,58 +299,10 @@ class Store(ParquetStore):
     ['twilio']
     """
 
-    def refresh(
-        self,
-        providers: str | Iterable[str] | None = None,
-        *,
-        since: Any = None,
-        until: Any = None,
-        **options: Any,
-    ) -> RefreshReport:
-        """Bring the store up to date: new recordings, and status changes within the overlap.
-
-        The first refresh of a provider loads from ``since`` (default 2015-01-01); later ones
-        from the newest stored ``created_at`` minus :attr:`overlap`, so their requests grow with
-        new data, not with history. Work is checkpointed per calendar quarter: after a crash or
-        an interruption, refreshing again fetches only the missing chunks.
-
-        Parameters
-        ----------
-        providers : str or list of str, optional
-            Default: every configured provider (see :func:`recanalytics.load`).
-        since, until : str, date or datetime, optional
-            A ``since`` earlier than what the store covers loads that period too; ``until``
-            defaults to now.
-        **options
-            As for :func:`recanalytics.load` (``credentials``, ``base_url``, ``transport`` …).
-
-        Returns
-        -------
-        RefreshReport
-            Rows inserted and updated per provider, the window loaded, and errors.
-
-        Examples
-        --------
-        >>> store = ra.Store("recordings-store")
-        >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
-        >>> report.inserted > 0, report.updated
-        (True, 0)
-        >>> again = store.refresh(["twilio"], **box.load_options())  # nothing new
-        >>> again.inserted, again.updated
-        (0, 0)
-        """
-        return run_sync(self.arefresh(providers, since=since, until=until, **options))
-
-    async def arefresh(
-        self,
-        providers: str | Iterable[str] | None = None,
-        *,
-        since: Any = None,
-        until: Any = None,
-        **options: Any,
-    ) -> RefreshReport:
-        """Async :meth:`refresh`."""
-        return await arefresh(self, providers, since=since, until=until, **options)
+    # The module functions as methods: ``store.refresh(...)`` is ``refresh(store, ...)``, one
+    # signature and one docstring for both.
+    refresh = refresh
+    arefresh = arefresh
 
 
 def _with_store_loaders(provider: str) -> tuple[Callable[..., Awaitable[pl.DataFrame]], ...]:

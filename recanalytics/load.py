@@ -1,4 +1,9 @@
-"""``load()`` / ``aload()``: every configured provider, concurrently, into one unified frame."""
+"""Loading across providers: every provider's loaders concurrently into one unified frame.
+
+:func:`gather` is the core of every ``load()``; the public ``load``/``aload`` and their
+``_with_status`` twins are in :mod:`recanalytics.incremental`, which adds ``store=``. This module
+knows nothing of the store.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +26,9 @@ from recanalytics.errors import (
     RecanalyticsError,
 )
 from recanalytics.options import resolve
-from recanalytics.providers.registry import credentials_class, loaders_for, spec_for
+from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import redact_frame, redact_text
 from recanalytics.schema import SCHEMA, empty_frame
-from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
 State = Literal["ok", "failed", "skipped"]
@@ -187,82 +191,3 @@ async def gather(
             warnings.warn(message, LoadWarning, stacklevel=stacklevel)
     frame = pl.concat(frames) if frames else empty_frame()
     return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})
-
-
-async def aload_with_status(
-    providers: str | Iterable[str] | None = None,
-    *,
-    since: WhenLike | None = None,
-    until: WhenLike | None = None,
-    credentials: Credentials | PerProvider | None = None,
-    base_url: str | PerProvider | None = None,
-    warn: bool = True,
-    **options: Any,
-) -> LoadResult:
-    """Like :func:`aload`, and also say how each provider went (``warn=False``: no warnings,
-    the statuses alone tell).
-
-    Examples
-    --------
-    >>> import asyncio
-    >>> result = asyncio.run(ra.aload_with_status(["twilio"], **box.load_options()))
-    >>> result.status["twilio"].state
-    'ok'
-    """
-    return await gather(
-        providers,
-        since=since,
-        until=until,
-        credentials=credentials,
-        base_url=base_url,
-        warn=warn,
-        loaders=loaders_for,
-        stacklevel=4,
-        options=options,
-    )
-
-
-async def aload(
-    providers: str | Iterable[str] | None = None,
-    *,
-    since: WhenLike | None = None,
-    until: WhenLike | None = None,
-    credentials: Credentials | PerProvider | None = None,
-    base_url: str | PerProvider | None = None,
-    **options: Any,
-) -> pl.DataFrame:
-    """Load several providers concurrently into one unified frame.
-
-    ``providers=None`` means every provider whose credentials are configured (the others are
-    skipped quietly); a provider named explicitly but unconfigured, or one that fails, is named
-    in a :class:`~recanalytics.errors.LoadWarning` while the others still load. Use
-    :func:`load_with_status` to inspect each provider's outcome.
-
-    Parameters
-    ----------
-    providers : str or list of str, optional
-        Any of ``twilio``, ``plivo``, ``zoom``, ``signalwire``.
-    since, until : str, date or datetime, optional
-        Passed to every loader (``until`` exclusive; naive is UTC).
-    credentials : credentials object or mapping, optional
-        A mapping keyed by provider name gives each provider its own; default: environment.
-    base_url : str or mapping, optional
-        One host for all (e.g. a served sandbox) or a mapping keyed by provider name.
-    **options
-        Any other :class:`~recanalytics.options.LoadOptions` (``transport``, ``progress``, …).
-
-    Examples
-    --------
-    >>> import asyncio
-    >>> df = asyncio.run(ra.aload(["twilio"], since="2026-01-01", **box.load_options()))
-    >>> df["provider"].unique().to_list()
-    ['twilio']
-    """
-    result = await aload_with_status(
-        providers, since=since, until=until, credentials=credentials, base_url=base_url, **options
-    )
-    return result.frame
-
-
-load = syncify(aload, "load")
-load_with_status = syncify(aload_with_status, "load_with_status")

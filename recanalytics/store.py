@@ -102,25 +102,18 @@ def _partition_values(df: pl.DataFrame) -> pl.DataFrame:
 
 
 class ParquetStore:
-    """Unified recording rows kept locally as hive-partitioned parquet (no loading).
+    """The files of a :class:`recanalytics.Store`: hive-partitioned parquet, read and written.
 
-    :class:`recanalytics.Store` adds :meth:`~recanalytics.Store.refresh`, which loads; this
-    class only reads and writes files, so the store knows nothing of the loaders.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        Root folder; default :func:`default_path` (the user's cache directory).
-    overlap : timedelta, default 3 days
-        How far before the newest stored ``created_at`` an incremental refresh starts again,
-        so status changes (processing → completed, deletions) are picked up.
+    :class:`recanalytics.Store` adds :func:`~recanalytics.refresh`, which loads, and documents
+    the parameters (``path``, ``overlap``); this class only reads and writes files, so the
+    store knows nothing of the loaders.
 
     Examples
     --------
-    >>> store = ra.Store("recordings-store")
-    >>> report = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
-    >>> store.scan().select("provider").unique().collect()["provider"].to_list()
-    ['twilio']
+    >>> from recanalytics.store import ParquetStore
+    >>> files = ParquetStore("rows")
+    >>> files.upsert(ra.demo(size=50)).inserted == files.read().height
+    True
     """
 
     def __init__(

@@ -239,3 +239,29 @@ def test_store_files_hold_no_secrets(tmp_path: Path) -> None:
     for path in store.path.rglob("*"):
         if path.is_file():
             assert token not in path.read_bytes()
+
+
+def test_top_level_refresh_is_the_store_method(tmp_path: Path) -> None:
+    """``ra.refresh(store, ...)`` and ``store.refresh(...)`` are one function: same result,
+    same checkpoints, and the method's signature is the function's without ``store``."""
+    import asyncio
+    import inspect
+
+    box = Sandbox(seed=4, size=120, providers=["twilio"])
+    store = Store(tmp_path / "store")
+    first = ra.refresh(store, ["twilio"], since=box.config.start, **box.load_options())
+    assert (
+        first.inserted
+        == store.read().height
+        == ra.load_twilio_recordings(**box.options("twilio")).height
+        + ra.load_twilio_compositions(**box.options("twilio")).height
+    )
+    add_tracks(box, 3, NOW - dt.timedelta(hours=1))
+    again = asyncio.run(ra.arefresh(store, "twilio", **box.load_options()))
+    assert (again.inserted, again.updated) == (3, 0)
+    assert store.refresh(["twilio"], **box.load_options()).inserted == 0
+    assert Store.refresh is ra.refresh and Store.arefresh is ra.arefresh
+    method = inspect.signature(store.refresh)
+    assert list(method.parameters) == list(inspect.signature(ra.refresh).parameters)[1:]
+    with pytest.raises(ra.ConfigError, match="store"):
+        ra.refresh(str(tmp_path), ["twilio"], **box.load_options())  # type: ignore[arg-type]

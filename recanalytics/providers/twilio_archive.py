@@ -35,14 +35,11 @@ async def aarchive_twilio(
     Parameters
     ----------
     out : path
-        The archive folder (created; existing files are replaced).
-    media : bool, default False
-        Also download every available media file (resumable: run again to finish).
-    verify : bool, default False
-        With ``media``: decode every file and compare it with its metadata
-        (:func:`~recanalytics.verify_media`; needs the ``media`` extra). The per-file outcome
-        goes to ``verification.parquet``, the totals and a one-line ``verdict`` to the
-        manifest's ``verification``.
+        The archive folder (created; files already there are replaced).
+    media, verify : bool, default False
+        Also download every available media file (resumable); with ``media``, also decode
+        each file and check it against its metadata (needs the ``media`` extra), into
+        ``verification.parquet`` and the manifest's ``verification`` verdict.
     since, until : optional
         Default: everything from 2015-01-01 (Twilio Video's launch) until now.
     **options
