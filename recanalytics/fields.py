@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -31,7 +32,7 @@ from recanalytics.parsers import (
     bounded,
     without_secrets,
 )
-from recanalytics.typedpage import Miss, TypedPage
+from recanalytics.typedpage import CleanPage, Miss, TypedPage
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class RecordSpec:
         self._parsers = [bounded(f.parse, f.dtype) for f in self.fields]
         self.schema = pl.Schema({f.name: f.dtype for f in self.fields} | {EXTRA: pl.String})
         self._typed: TypedPage | None = None
+        self._rows: Rows | None = None
 
     def decode_page(
         self, content: bytes, list_key: str, records: Callable[[Any], list[Any]] | None = None
@@ -177,8 +179,11 @@ class RecordSpec:
         return self._typed
 
     def batch(self) -> PageBatch:
-        """A :class:`PageBatch` for the pages of one query."""
-        return PageBatch(self)
+        """A :class:`PageBatch` for the pages of one query; the batches of one spec (one load)
+        share its :class:`Rows`, so clean pages of every query are framed together."""
+        if self._rows is None:
+            self._rows = Rows(self)
+        return PageBatch(self, self._rows)
 
     def decode_page_tolerant(
         self, content: bytes, list_key: str, records: Callable[[Any], list[Any]] | None = None
@@ -282,12 +287,110 @@ class RecordSpec:
         return f"{provider}: " + "; ".join(parts)
 
 
-class PageBatch:
-    """The pages of one query, decoded in order into as few frames as possible.
+class Rows:
+    """The records of clean pages, from every query of a load, framed together.
 
-    Rows of clean pages are gathered as column values and framed together (a polars frame per
-    100-record page would cost more than decoding it); a page that needs the tolerant path
-    becomes its own frame, between the others, so the row order is the pages' order.
+    A page's records join as JSON bytes (:meth:`add` says which rows they became); every
+    :attr:`LIMIT` records they are framed by :meth:`~recanalytics.typedpage.TypedPage.frame`
+    in a worker thread (polars releases the GIL), so the frame is built while later pages
+    arrive and decode, and a load ends with at most :attr:`LIMIT` records left to frame.
+    Should polars refuse records msgspec accepted, they are parsed by the tolerant path
+    instead, so no row is lost.
+
+    Examples
+    --------
+    >>> spec = RecordSpec([F("sid")])
+    >>> rows = Rows(spec)
+    >>> rows.add(spec.typed().decode(b'{"items": [{"sid": "a"}, {"sid": "b"}]}', "items"))
+    (0, 2)
+    >>> [f.height for f in rows.slice(1, 2)]
+    [1]
+    """
+
+    LIMIT = 20_000  # records held as JSON before they are framed (bounds memory and the tail)
+
+    def __init__(self, spec: RecordSpec) -> None:
+        self.spec = spec
+        self._typed = spec.typed()
+        self._records: list[Any] = []
+        self._python: list[list[Any]] = [[] for _ in self._typed.python]
+        self._starts: list[int] = []
+        self._chunks: list[Future[Framed] | pl.DataFrame] = []
+        self._held = 0  # rows framed or being framed
+
+    def add(self, page: CleanPage) -> tuple[int, int]:
+        """Hold one clean page's records; the range of row numbers they take."""
+        start = self._held + len(self._records)
+        self._records.extend(page.records)
+        for values, more in zip(self._python, page.python, strict=True):
+            values.extend(more)
+        end = self._held + len(self._records)
+        if len(self._records) >= self.LIMIT:
+            self.flush()
+        return start, end
+
+    def flush(self) -> None:
+        """Start framing the records held so far."""
+        if not self._records:
+            return
+        self._starts.append(self._held)
+        self._chunks.append(_framer().submit(_frame, self._typed, self._records, self._python))
+        self._held += len(self._records)
+        self._records = []
+        self._python = [[] for _ in self._typed.python]
+
+    def _chunk(self, i: int) -> pl.DataFrame:
+        chunk = self._chunks[i]
+        if isinstance(chunk, pl.DataFrame):
+            return chunk
+        frame, issues, refused = chunk.result()
+        self.spec.issues.update(issues)
+        if refused:
+            frame = self.spec.frame([self.spec.loads(bytes(r)) for r in refused])
+        self._chunks[i] = frame
+        return frame
+
+    def slice(self, start: int, end: int) -> list[pl.DataFrame]:
+        """Rows ``start`` to ``end`` (exclusive), framed."""
+        self.flush()
+        out = []
+        for i, first in enumerate(self._starts):
+            chunk = self._chunk(i)
+            low, high = max(start, first), min(end, first + chunk.height)
+            if low < high:
+                out.append(chunk.slice(low - first, high - low))
+        return out
+
+
+Framed = tuple[pl.DataFrame, Counter[str], list[Any]]
+"""A framed chunk: its frame, the values it could not read, and the records polars refused."""
+
+
+def _frame(typed: TypedPage, records: list[Any], python: list[list[Any]]) -> Framed:
+    issues: Counter[str] = Counter()
+    try:
+        return typed.frame(records, python, issues), issues, []
+    except pl.exceptions.PolarsError:
+        return pl.DataFrame(), Counter(), records
+
+
+_FRAMER: ThreadPoolExecutor | None = None
+
+
+def _framer() -> ThreadPoolExecutor:
+    """One worker thread frames clean records for every load, in the order they come."""
+    global _FRAMER
+    if _FRAMER is None:
+        _FRAMER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recanalytics-frame")
+    return _FRAMER
+
+
+class PageBatch:
+    """The pages of one query, decoded in order.
+
+    Clean pages' records join the load's :class:`Rows` (framed together, many pages at once);
+    a page that needs the tolerant path becomes its own frame, between the others, so
+    :meth:`frames` gives the rows in the pages' order.
 
     Examples
     --------
@@ -299,14 +402,11 @@ class PageBatch:
     [1, 2]
     """
 
-    ROWS = 50_000  # rows gathered before they are framed (bounds the values held as objects)
-
-    def __init__(self, spec: RecordSpec) -> None:
+    def __init__(self, spec: RecordSpec, rows: Rows | None = None) -> None:
         self.spec = spec
         self._typed = spec.typed()
-        self._values = self._typed.empty_values()
-        self._rows = 0
-        self._frames: list[pl.DataFrame] = []
+        self._rows = Rows(spec) if rows is None else rows
+        self._parts: list[tuple[int, int] | pl.DataFrame] = []
 
     def decode(
         self, content: bytes, list_key: str, records: Callable[[Any], list[Any]] | None = None
@@ -315,36 +415,33 @@ class PageBatch:
         try:
             if not self.spec.fast:
                 raise Miss
-            body, _ = self._typed.decode(content, list_key, self._values)
+            page = self._typed.decode(content, list_key)
         except Miss:
             return self.tolerant(content, list_key, records)
-        count = len(body[list_key])
-        self._rows += count
-        if self._rows >= self.ROWS:
-            self._flush()
-        return Page(body, None, count)
+        start, end = self._rows.add(page)
+        last = self._parts[-1] if self._parts else None
+        if isinstance(last, tuple) and last[1] == start:
+            self._parts[-1] = (last[0], end)
+        elif end > start:
+            self._parts.append((start, end))
+        return Page(page.body, None, end - start)
 
     def tolerant(
         self, content: bytes, list_key: str, records: Callable[[Any], list[Any]] | None = None
     ) -> Page:
         """Decode one page by the per-record path (its frame joins the batch in page order)."""
         page = self.spec.decode_page_tolerant(content, list_key, records)
-        self._flush()
         if page.frame is not None:
-            self._frames.append(page.frame)
+            self._parts.append(page.frame)
         return page
 
     def getter(self, name: str) -> Callable[[Any], Any]:
         """Reads column ``name``'s raw value from a record struct of the typed path."""
         return self._typed.getter(name)
 
-    def _flush(self) -> None:
-        if self._rows:
-            self._frames.append(self._typed.frame(self._values, self.spec.issues))
-            self._values = self._typed.empty_values()
-            self._rows = 0
-
     def frames(self) -> list[pl.DataFrame]:
         """Every page's rows so far, in page order."""
-        self._flush()
-        return self._frames
+        out: list[pl.DataFrame] = []
+        for part in self._parts:
+            out.extend(self._rows.slice(*part) if isinstance(part, tuple) else [part])
+        return out
