@@ -254,8 +254,10 @@ class Endpoint:
             ids = decoded.frame.get_column(self.id_column).to_list()
         else:  # the typed path keeps structs, not a frame, until the query's rows are framed
             ids = list(map(query.batch.getter(self.id_column), records))
-        hashes = frozenset(hash(i) for i in ids if i is not None)
-        query.without_id += sum(i is None for i in ids)
+        if None in ids:
+            query.without_id += ids.count(None)
+            ids = [i for i in ids if i is not None]
+        hashes = frozenset(map(hash, ids))
         page = Page(
             body, self.page_size(body, records), hashes, self.oldest(decoded, query, records)
         )
@@ -312,8 +314,9 @@ class Endpoint:
             return value if isinstance(value, dt.datetime) else None
         field_ = next(f for f in self.fields if f.name == self.created_column)
         values = list(map(query.batch.getter(self.created_column), records))
-        if values and all(isinstance(v, str) and len(v) == 20 and v[-1] == "Z" for v in values):
-            values = [min(values)]  # YYYY-MM-DDThh:mm:ssZ sorts as it reads: parse one
+        shapes = {(len(v), v[-1:]) if isinstance(v, str) else None for v in values}
+        if shapes == {(20, "Z")}:
+            values = [min(values)]  # all YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse one
         moments = []
         for raw in values:
             try:
