@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -290,12 +289,10 @@ class RecordSpec:
 class Rows:
     """The records of clean pages, from every query of a load, framed together.
 
-    A page's records join as JSON bytes (:meth:`add` says which rows they became); every
-    :attr:`LIMIT` records they are framed by :meth:`~recanalytics.typedpage.TypedPage.frame`
-    in a worker thread (polars releases the GIL), so the frame is built while later pages
-    arrive and decode, and a load ends with at most :attr:`LIMIT` records left to frame.
-    Should polars refuse records msgspec accepted, they are parsed by the tolerant path
-    instead, so no row is lost.
+    A page's record structs join (:meth:`add` says which rows they became); every
+    :attr:`LIMIT` records, and when rows are asked for, the pending ones become one frame by
+    :meth:`~recanalytics.typedpage.TypedPage.frame`, so a load costs one frame build per
+    :attr:`LIMIT` records however many queries and pages it has.
 
     Examples
     --------
@@ -307,82 +304,47 @@ class Rows:
     [1]
     """
 
-    LIMIT = 20_000  # records held as JSON before they are framed (bounds memory and the tail)
+    LIMIT = 50_000  # records held as structs before they are framed (bounds memory)
 
     def __init__(self, spec: RecordSpec) -> None:
         self.spec = spec
         self._typed = spec.typed()
-        self._records: list[Any] = []
-        self._python: list[list[Any]] = [[] for _ in self._typed.python]
+        self._pages: list[list[Any]] = []
+        self._pending = 0
         self._starts: list[int] = []
-        self._chunks: list[Future[Framed] | pl.DataFrame] = []
-        self._held = 0  # rows framed or being framed
+        self._chunks: list[pl.DataFrame] = []
+        self._framed = 0
 
     def add(self, page: CleanPage) -> tuple[int, int]:
         """Hold one clean page's records; the range of row numbers they take."""
-        start = self._held + len(self._records)
-        self._records.extend(page.records)
-        for values, more in zip(self._python, page.python, strict=True):
-            values.extend(more)
-        end = self._held + len(self._records)
-        if len(self._records) >= self.LIMIT:
+        start = self._framed + self._pending
+        self._pages.append(page.records)
+        self._pending += len(page.records)
+        end = self._framed + self._pending
+        if self._pending >= self.LIMIT:
             self.flush()
         return start, end
 
     def flush(self) -> None:
-        """Start framing the records held so far."""
-        if not self._records:
+        """Frame the records held so far."""
+        if not self._pending:
             return
-        self._starts.append(self._held)
-        self._chunks.append(_framer().submit(_frame, self._typed, self._records, self._python))
-        self._held += len(self._records)
-        self._records = []
-        self._python = [[] for _ in self._typed.python]
-
-    def _chunk(self, i: int) -> pl.DataFrame:
-        chunk = self._chunks[i]
-        if isinstance(chunk, pl.DataFrame):
-            return chunk
-        frame, issues, refused = chunk.result()
-        self.spec.issues.update(issues)
-        if refused:
-            frame = self.spec.frame([self.spec.loads(bytes(r)) for r in refused])
-        self._chunks[i] = frame
-        return frame
+        frame = self._typed.frame(self._typed.values(self._pages), self.spec.issues)
+        self._starts.append(self._framed)
+        self._chunks.append(frame)
+        self._framed += frame.height
+        self._pages = []
+        self._pending = 0
 
     def slice(self, start: int, end: int) -> list[pl.DataFrame]:
         """Rows ``start`` to ``end`` (exclusive), framed."""
         self.flush()
         out = []
-        for i, first in enumerate(self._starts):
-            chunk = self._chunk(i)
+        for first, chunk in zip(self._starts, self._chunks, strict=True):
             low, high = max(start, first), min(end, first + chunk.height)
             if low < high:
                 out.append(chunk.slice(low - first, high - low))
         return out
-
-
-Framed = tuple[pl.DataFrame, Counter[str], list[Any]]
-"""A framed chunk: its frame, the values it could not read, and the records polars refused."""
-
-
-def _frame(typed: TypedPage, records: list[Any], python: list[list[Any]]) -> Framed:
-    issues: Counter[str] = Counter()
-    try:
-        return typed.frame(records, python, issues), issues, []
-    except pl.exceptions.PolarsError:
-        return pl.DataFrame(), Counter(), records
-
-
-_FRAMER: ThreadPoolExecutor | None = None
-
-
-def _framer() -> ThreadPoolExecutor:
-    """One worker thread frames clean records for every load, in the order they come."""
-    global _FRAMER
-    if _FRAMER is None:
-        _FRAMER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recanalytics-frame")
-    return _FRAMER
 
 
 class PageBatch:

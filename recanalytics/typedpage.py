@@ -1,6 +1,6 @@
-"""The fast path of :meth:`recanalytics.fields.RecordSpec.decode_page`: a page checked by msgspec
-against typed structs, its records kept as JSON bytes, and the records of many pages read into
-columns at once by polars' NDJSON reader and polars expressions.
+"""The fast path of :meth:`recanalytics.fields.RecordSpec.decode_page`: a page's bytes decoded by
+msgspec straight into typed structs, then the records of many pages into columns at once, with
+one polars ``select`` for every conversion and no Python loop per field value.
 
 The structs are generated from a record's :class:`~recanalytics.fields.Field` tuple and are
 strict: an unknown key (which belongs in ``extra``), a value of another JSON type than the
@@ -9,29 +9,25 @@ not clean raises :class:`Miss`, and the caller parses the page with the tolerant
 instead. So on every page this path accepts, its frame is the one the tolerant path would build,
 with ``extra`` null unless a value could not be read (then it is kept under ``_unparsed``).
 
-The structs also give the pager what it needs per page (ids, creation times) as the page
-arrives; the columns are built only when :class:`Rows` holds enough records (or the load ends),
-so a load costs one NDJSON read and one polars ``select`` per :attr:`Rows.LIMIT` records.
+The structs give the pager what it needs per page (ids, creation times) as the page arrives;
+:class:`~recanalytics.fields.Rows` gathers the records of every query of a load and frames them
+every :attr:`~recanalytics.fields.Rows.LIMIT` records and at the end.
 
-How each field is read, by its parser (polars reads every value as text: a JSON string as it
-is, a number as its decimal digits):
+How each field is read, by its parser:
 
-* ``as_str``: strings as they are; a value that reads as an object or a list (``{…``/``[…``) is
-  taken from its record's JSON and rendered as the tolerant path renders it.
+* ``as_str``: strings as they are; objects and lists as the tolerant path renders them.
 * ``as_lower``: polars ``strip_chars``/``to_lowercase`` on ASCII values (Python's own
   ``strip().lower()`` otherwise, which differs from Unicode's on a few characters).
 * integer parsers (``as_int``, ``as_count``, ``as_seconds``): JSON integers within the bounds of
-  the parser and the dtype, and integer strings within them, by polars; any other string by the
-  field's parser (floats send the page the tolerant way).
+  the parser and the dtype; a column with strings among them is read by the field's parser
+  (floats send the page the tolerant way).
 * ``as_iso_time``: ``YYYY-MM-DDThh:mm:ssZ`` parsed by polars; any other form by the field's own
   parser, value by value.
-* any other parser: the values as msgspec decoded them, each by the field's own parser (fields
-  of low-volume endpoints).
+* any other parser: the field's own parser, value by value (fields of low-volume endpoints).
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -70,7 +66,6 @@ class Miss(Exception):
 
 _ENVELOPE = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ANY = msgspec.json.Decoder()
-_SPLIT = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 Failed = dict[int, Any]  # row -> the value as sent, which could not be read
@@ -83,15 +78,6 @@ class Column:
     field: Field
     how: str
     get: Callable[[Any], Any]
-
-    @property
-    def text(self) -> pl.Expr:
-        """The field's values as polars read them (text), from the read frame."""
-        key, *rest = self.field.where
-        expr = pl.col(key)
-        for name in rest:
-            expr = expr.struct.field(name)
-        return expr
 
 
 def _int_type(field: Field) -> Any:
@@ -151,28 +137,27 @@ def _by_parser(
     return pl.Series(field.name, out, dtype=field.dtype, strict=True), failed
 
 
-def _vectorized(column: Column) -> tuple[pl.Expr, pl.Expr]:
-    """(the column's value by polars expressions, where the field's parser must read it
-    instead) for a column that is not read value by value."""
-    f = column.field
-    text = column.text
-    if column.how == "text":
-        # An object or a list arrives as polars' rendering of it; its record says what it was.
-        return text, text.str.starts_with("{") | text.str.starts_with("[")
+def _vectorized(column: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
+    """(the column's value by polars expressions on its raw values, where the field's parser
+    must read it instead), or None when the raw values are the column as they are."""
     if column.how == "lower":
-        lowered = text.str.strip_chars(ASCII_SPACE).str.to_lowercase()
-        return pl.when(text != "").then(lowered), text.str.contains(r"[^\x00-\x7f]")
-    if column.how == "plain":
-        bounds = _int_bounds(f)
-        assert bounds is not None
-        number = text.str.to_integer(strict=False)
-        fits = number.is_between(*bounds)
-        readable = text.is_not_null() & (text != "")
-        return pl.when(fits).then(number).cast(f.dtype), readable & fits.not_().fill_null(True)
-    # iso
-    moments = text.str.to_datetime(ISO_Z_FORMAT, time_unit="us", strict=False)
-    utc = moments.dt.replace_time_zone("UTC").cast(f.dtype)
-    return utc, moments.is_null() & text.is_not_null()
+        lowered = raw.str.strip_chars(ASCII_SPACE).str.to_lowercase()
+        return pl.when(raw != "").then(lowered), raw.str.contains(r"[^\x00-\x7f]")
+    if column.how == "iso":
+        moments = raw.str.to_datetime(ISO_Z_FORMAT, time_unit="us", strict=False)
+        utc = moments.dt.replace_time_zone("UTC").cast(column.field.dtype)
+        return utc, moments.is_null() & raw.is_not_null()
+    return None
+
+
+def _raw_series(column: Column, values: list[Any]) -> pl.Series | None:
+    """A column's values as sent, typed (strings, or integers of the field's dtype); None when
+    they do not fit one type (objects among strings, strings among integers)."""
+    dtype = column.field.dtype if column.how == "plain" else pl.String
+    try:
+        return pl.Series(column.field.name, values, dtype=dtype, strict=True)
+    except (TypeError, pl.exceptions.PolarsError):
+        return None
 
 
 class TypedPage:
@@ -187,7 +172,8 @@ class TypedPage:
     >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
     >>> typed = TypedPage(spec.fields, spec.schema)
     >>> page = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
-    >>> typed.frame(page.records, page.python, spec.issues).row(0), page.body["next"]
+    >>> values = typed.values([page.body["items"]])
+    >>> typed.frame(values, spec.issues).row(0), page.body["next"]
     (('a', 3, None), None)
     """
 
@@ -207,10 +193,8 @@ class TypedPage:
         self.columns: list[Column] = []
         record = self._struct("Record", tree, ())
         self.records = msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
-        self.text_schema = _text_schema(tree)
         by_name = {c.field.name: c for c in self.columns}
         self.columns = [by_name[f.name] for f in fields]  # the frame's column order
-        self.python = [c for c in self.columns if c.how == "python"]
 
     def _struct(self, name: str, tree: dict[str, Any], prefix: tuple[str, ...]) -> Any:
         spec: list[tuple[str, Any, Any]] = []
@@ -239,7 +223,7 @@ class TypedPage:
         raise KeyError(name)
 
     def decode(self, content: bytes, list_key: str) -> CleanPage:
-        """Check one page; its body (with its list as structs) and its records as JSON.
+        """Check one page; its body, with its list as record structs.
 
         Raises
         ------
@@ -253,34 +237,25 @@ class TypedPage:
                 raise Miss
             structs = self.records.decode(items)
             body: dict[str, Any] = {k: _ANY.decode(v) for k, v in envelope.items() if k != list_key}
-            # A record spans one NDJSON line: outside strings (where a strict decoder allows
-            # none) a line break is only whitespace.
-            listed = bytes(items).replace(b"\n", b" ") if b"\n" in content else items
-            records = _SPLIT.decode(listed)
         except (msgspec.DecodeError, RecursionError):
             raise Miss from None
         body[list_key] = structs
-        python = [list(map(c.get, structs)) for c in self.python]
-        return CleanPage(body, records, python)
+        return CleanPage(body, structs)
 
-    def frame(
-        self, records: Sequence[Any], python: Sequence[Sequence[Any]], issues: Counter[str]
-    ) -> pl.DataFrame:
-        """The typed frame of clean records (JSON bytes, one each) and of the values of the
-        :attr:`python` columns; unreadable values are counted in ``issues`` and kept in
-        ``extra`` (as ``_unparsed``), as on the tolerant path."""
-        if not records:
-            return pl.DataFrame(schema=self.schema)
-        read = pl.read_ndjson(b"\n".join(records), schema=self.text_schema)
-        vectorized = [c for c in self.columns if c.how != "python"]
-        exprs = []
-        for i, column in enumerate(vectorized):
-            value, other = _vectorized(column)
-            exprs += [column.text.alias(f"t{i}"), value.alias(f"v{i}"), other.alias(f"o{i}")]
-        done = read.select(exprs)
-        series: dict[str, pl.Series] = {}
+    def values(self, pages: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """Each column's values (as sent) in the record structs of ``pages``."""
+        columns: list[list[Any]] = [[] for _ in self.columns]
+        for structs in pages:
+            for column, values in zip(self.columns, columns, strict=True):
+                values.extend(map(column.get, structs))
+        return columns
+
+    def frame(self, values: Sequence[list[Any]], issues: Counter[str]) -> pl.DataFrame:
+        """The typed frame of the columns' values (:meth:`values`); unreadable values are
+        counted in ``issues`` and kept in ``extra`` (as ``_unparsed``), as on the tolerant
+        path."""
+        height = len(values[0]) if values else 0
         unparsed: dict[int, dict[str, Any]] = {}
-        decoded: dict[int, Any] = {}  # row -> its record as Python values, when needed
 
         def fail(column: Column, failed: Failed) -> None:
             if failed:
@@ -289,23 +264,35 @@ class TypedPage:
                 for row, value in failed.items():
                     unparsed.setdefault(row, {})[path] = value
 
-        for i, column in enumerate(vectorized):
-            read_value = done.get_column(f"v{i}").alias(column.field.name)
+        series: dict[str, pl.Series] = {}
+        raw: dict[int, pl.Series] = {}  # column index -> raw values to convert in one select
+        for i, (column, column_values) in enumerate(zip(self.columns, values, strict=True)):
+            typed = None if column.how == "python" else _raw_series(column, column_values)
+            if typed is None:
+                series[column.field.name], failed = _by_parser(column.field, column_values)
+                fail(column, failed)
+            elif column.how in ("lower", "iso"):
+                raw[i] = typed.alias(f"r{i}")
+            else:
+                series[column.field.name] = typed
+        exprs = []
+        for i in raw:
+            converted = _vectorized(self.columns[i], pl.col(f"r{i}"))
+            assert converted is not None
+            exprs += [converted[0].alias(f"v{i}"), converted[1].alias(f"o{i}")]
+        done = pl.DataFrame(list(raw.values())).select(exprs) if exprs else None
+        for i in raw:
+            assert done is not None
+            column = self.columns[i]
+            value = done.get_column(f"v{i}").alias(column.field.name)
             rows = done.get_column(f"o{i}").arg_true().to_list()
             if rows:
-                if column.how == "text":
-                    sent = [_dig(decoded, records, row, column.field.where) for row in rows]
-                    others = pl.Series([None if v is None else as_str(v) for v in sent])
-                else:
-                    texts = done.get_column(f"t{i}").gather(rows).to_list()
-                    others, failed = _by_parser(column.field, texts)
-                    fail(column, {rows[j]: sent for j, sent in failed.items()})
-                read_value = read_value.scatter(rows, others.cast(read_value.dtype))
-            series[column.field.name] = read_value
-        for column, values in zip(self.python, python, strict=True):
-            series[column.field.name], failed = _by_parser(column.field, values)
-            fail(column, failed)
-        extra: list[str | None] = [None] * len(records)
+                sent = [values[i][row] for row in rows]
+                others, failed = _by_parser(column.field, sent)
+                fail(column, {rows[j]: bad for j, bad in failed.items()})
+                value = value.scatter(rows, others)
+            series[column.field.name] = value
+        extra: list[str | None] = [None] * height
         for row, failed_values in unparsed.items():
             extra[row] = as_json({"_unparsed": failed_values})
         ordered = [series[c.field.name] for c in self.columns]
@@ -314,37 +301,8 @@ class TypedPage:
 
 @dataclass(frozen=True)
 class CleanPage:
-    """A page :meth:`TypedPage.decode` accepted.
-
-    Attributes
-    ----------
-    body : dict
-        The decoded body, its list holding the records as structs.
-    records : list
-        Each record's JSON (bytes-like), for :meth:`TypedPage.frame`.
-    python : list of list
-        The values of the columns read value by value (:attr:`TypedPage.python`), in order.
-    """
+    """A page :meth:`TypedPage.decode` accepted: its decoded body, and its records as structs
+    (also in the body, under the list key)."""
 
     body: dict[str, Any]
     records: list[Any]
-    python: list[list[Any]]
-
-
-def _text_schema(tree: dict[str, Any]) -> pl.Schema:
-    """What polars reads of a record: every field as text, nested objects as structs."""
-    return pl.Schema(
-        {
-            key: pl.Struct(_text_schema(node)) if isinstance(node, dict) else pl.String
-            for key, node in tree.items()
-        }
-    )
-
-
-def _dig(decoded: dict[int, Any], records: Sequence[Any], row: int, where: Sequence[str]) -> Any:
-    if row not in decoded:
-        decoded[row] = json.loads(bytes(records[row]))
-    value = decoded[row]
-    for key in where:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
