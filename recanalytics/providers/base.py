@@ -361,6 +361,9 @@ class Endpoint:
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Keep the last copy of each id; rows without an id are all kept."""
+        ids = raw.get_column(self.id_column)
+        if ids.null_count() == 0 and ids.n_unique() == raw.height:
+            return raw  # no id twice: skip the copy that unique() makes of every column
         key = pl.col(self.id_column)
         with_id = raw.filter(key.is_not_null()).unique(
             subset=self.id_column, keep="last", maintain_order=True
