@@ -265,24 +265,22 @@ class TypedPage:
                     unparsed.setdefault(row, {})[path] = value
 
         series: dict[str, pl.Series] = {}
-        raw: dict[int, pl.Series] = {}  # column index -> raw values to convert in one select
+        raw: list[pl.Series] = []  # raw values that polars expressions convert, in one select
+        converted: dict[int, tuple[pl.Expr, pl.Expr]] = {}
         for i, (column, column_values) in enumerate(zip(self.columns, values, strict=True)):
             typed = None if column.how == "python" else _raw_series(column, column_values)
+            conversion = _vectorized(column, pl.col(f"r{i}"))
             if typed is None:
                 series[column.field.name], failed = _by_parser(column.field, column_values)
                 fail(column, failed)
-            elif column.how in ("lower", "iso"):
-                raw[i] = typed.alias(f"r{i}")
-            else:
+            elif conversion is None:
                 series[column.field.name] = typed
-        exprs = []
-        for i in raw:
-            converted = _vectorized(self.columns[i], pl.col(f"r{i}"))
-            assert converted is not None
-            exprs += [converted[0].alias(f"v{i}"), converted[1].alias(f"o{i}")]
-        done = pl.DataFrame(list(raw.values())).select(exprs) if exprs else None
-        for i in raw:
-            assert done is not None
+            else:
+                raw.append(typed.alias(f"r{i}"))
+                converted[i] = conversion
+        exprs = [e for i, (v, o) in converted.items() for e in (v.alias(f"v{i}"), o.alias(f"o{i}"))]
+        done = pl.DataFrame(raw).select(exprs)
+        for i in converted:
             column = self.columns[i]
             value = done.get_column(f"v{i}").alias(column.field.name)
             rows = done.get_column(f"o{i}").arg_true().to_list()
