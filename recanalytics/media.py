@@ -33,7 +33,14 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.checksum import sha256_file
 from recanalytics.credentials import Credentials
-from recanalytics.engine import RETRY_STATUSES, Retry, RetryPolicy, parse_retry_after, with_retries
+from recanalytics.engine import (
+    RETRY_STATUSES,
+    Retry,
+    RetryPolicy,
+    parse_retry_after,
+    tls_context,
+    with_retries,
+)
 from recanalytics.errors import ConfigError, CredentialsError
 from recanalytics.filenames import media_extension, safe_name
 from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
@@ -91,6 +98,7 @@ class _Downloader:
         self.secrets = Secrets(s for c in credentials.values() for s in c.secrets())
         common: dict[str, Any] = {
             "transport": transport,
+            "verify": tls_context() if transport is None else True,
             "timeout": timeout,
             "headers": {"User-Agent": "recanalytics/0.1"},
         }
