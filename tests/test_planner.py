@@ -75,3 +75,21 @@ def test_a_recording_older_than_the_epoch_is_still_loaded() -> None:
     assert oldest < VIDEO_EPOCH  # the dataset reaches back before Programmable Video's epoch
     df = ra.load_twilio_recordings(**box.options("twilio"))
     assert df.height == 300
+
+
+def test_density_is_read_from_the_rows_not_from_now() -> None:
+    """An open window over data that stopped a month ago: the month above the newest row is
+    empty, so the first piece holds a few pages at the rows' own density, not a season."""
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import NEAR_PAGES, rest_of
+
+    now = dt.datetime(2026, 11, 30, tzinfo=UTC)
+    newest = dt.datetime(2026, 10, 28, tzinfo=UTC)
+    page = Page(body={}, size=100, ids=frozenset(), oldest=newest - dt.timedelta(days=3))
+    pieces = rest_of(Window(None, None), page, 100, VIDEO_EPOCH, 23, now, 100, newest)
+    assert len(pieces) == 24
+    assert pieces[0].start is None and pieces[-1].end is not None
+    assert pieces[-1].end - pieces[-1].start <= dt.timedelta(days=3 * NEAR_PAGES + 1)
+    # Without the newest row, the empty month would make the data look ten times thinner.
+    thin = rest_of(Window(None, None), page, 100, VIDEO_EPOCH, 23, now, 100)
+    assert thin[-1].end - thin[-1].start > dt.timedelta(days=10 * NEAR_PAGES)

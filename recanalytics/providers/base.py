@@ -165,12 +165,13 @@ class Query:
 @dataclass(frozen=True)
 class Page:
     """One answered page: the body, its size, its records' id hashes and, where the endpoint
-    names its creation-time field, the oldest creation time on it."""
+    names its creation-time field, the oldest and newest creation times on it."""
 
     body: Any
     size: int
     ids: frozenset[int]
     oldest: dt.datetime | None = None
+    newest: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -258,9 +259,8 @@ class Endpoint:
             query.without_id += ids.count(None)
             ids = [i for i in ids if i is not None]
         hashes = frozenset(map(hash, ids))
-        page = Page(
-            body, self.page_size(body, records), hashes, self.oldest(decoded, query, records)
-        )
+        oldest, newest = self.created_span(decoded, query, records)
+        page = Page(body, self.page_size(body, records), hashes, oldest, newest)
         query.counted.update(self.counted_keys(page))
         total = self.total(body)
         if total is not None and query.total is None:
@@ -305,25 +305,32 @@ class Endpoint:
                 request = step
             page = await self.get_page(session, request, spec, query)
 
-    def oldest(self, decoded: DecodedPage, query: Query, records: list[Any]) -> dt.datetime | None:
-        """The oldest creation time on a page (None without ``created_column`` or dates)."""
+    def created_span(
+        self, decoded: DecodedPage, query: Query, records: list[Any]
+    ) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The oldest and newest creation times on a page (None without ``created_column`` or
+        dates)."""
         if not self.created_column:
-            return None
+            return None, None
         if decoded.frame is not None:
-            value = decoded.frame.get_column(self.created_column).min()
-            return value if isinstance(value, dt.datetime) else None
+            column = decoded.frame.get_column(self.created_column)
+            low, high = column.min(), column.max()
+            if isinstance(low, dt.datetime) and isinstance(high, dt.datetime):
+                return low, high
+            return None, None
         field_ = next(f for f in self.fields if f.name == self.created_column)
         values = list(map(query.batch.getter(self.created_column), records))
         shapes = {(len(v), v[-1:]) if isinstance(v, str) else None for v in values}
         if shapes == {(20, "Z")}:
-            values = [min(values)]  # all YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse one
+            # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two.
+            values = [min(values), max(values)]
         moments = []
         for raw in values:
             try:
                 moments.append(field_.parse(raw))
             except (Invalid, ValueError, TypeError, OverflowError):
                 continue
-        return min(moments, default=None)
+        return min(moments, default=None), max(moments, default=None)
 
     def check_total(self, query: Query) -> None:
         """Raise when fewer records arrived than the provider reported for the query."""

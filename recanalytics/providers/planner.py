@@ -97,11 +97,13 @@ def rest_of(
     idle: int,
     read_since: dt.datetime,
     rows_read: int,
+    newest: dt.datetime | None = None,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
     ``page`` is the latest page of the window (newest first), ``rows_read`` the rows its pages
-    held so far; ``read_since`` stands for the window's end when it is open (the load's start).
+    held so far and ``newest`` the newest creation time among them; ``read_since`` stands for
+    the window's end when it is open (the load's start).
     """
     if page.oldest is None or page.size < page_limit:
         return []
@@ -110,6 +112,10 @@ def rest_of(
     if cut - low < 2 * SECOND:
         return []
     top = window.end or read_since
+    if newest is not None and page.oldest <= newest < top:
+        # Nothing is newer than the newest row read: the time above it (up to now, for an open
+        # window over data that stopped a month ago) says nothing of the density.
+        top = newest
     read = (top - page.oldest).total_seconds()
     rest = (page.oldest - low).total_seconds()
     # At the density of the rows read so far in this window, how many pages remain?
@@ -184,13 +190,18 @@ async def collect_spread(
 
         async def walk(window: Window) -> None:
             rows_read = 0
+            newest: dt.datetime | None = None
 
             async def hand_off(page: Page) -> bool:
-                nonlocal rows_read
+                nonlocal rows_read, newest
                 rows_read += page.size
+                if page.newest is not None and (newest is None or page.newest > newest):
+                    newest = page.newest
                 if not plan.idle:
                     return False
-                pieces = rest_of(window, page, page_limit, epoch, plan.idle, began, rows_read)
+                pieces = rest_of(
+                    window, page, page_limit, epoch, plan.idle, began, rows_read, newest
+                )
                 if pieces:
                     await plan.give(pieces)
                 return bool(pieces)
