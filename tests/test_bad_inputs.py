@@ -15,18 +15,14 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
+from provider_cases import CREDENTIALS, loader_id, registered_loaders, sync_loader
 from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
+from recanalytics.providers.registry import SPECS
 
-TWILIO = ra.TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="twilio-secret-value")
-PLIVO = ra.PlivoCredentials(auth_id="MA" + "A" * 18, auth_token="plivo-secret-value")
-ZOOM = ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom-secret-value")
-SIGNALWIRE = ra.SignalWireCredentials(
-    project_id="6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e", api_token="sw-secret-value", space="ex"
-)
-CREDENTIALS = {"twilio": TWILIO, "plivo": PLIVO, "zoom": ZOOM, "signalwire": SIGNALWIRE}
+TWILIO = CREDENTIALS["twilio"]
 FRAME = synthetic_frame(120)
 RT = "RT" + "a" * 32
 CJ = "CJ" + "b" * 32
@@ -85,12 +81,10 @@ BAD_OPTIONS: list[tuple[str, Any]] = [
     ("credentials", {"bogus": "value"}),
 ]
 
+# Every registered loader, by its public name: the provider table decides which there are.
 LOADERS: dict[str, tuple[str, Callable[..., Any]]] = {
-    "load_twilio_recordings": ("twilio", ra.load_twilio_recordings),
-    "load_twilio_compositions": ("twilio", ra.load_twilio_compositions),
-    "load_plivo_recordings": ("plivo", ra.load_plivo_recordings),
-    "load_zoom_recordings": ("zoom", ra.load_zoom_recordings),
-    "load_signalwire_recordings": ("signalwire", ra.load_signalwire_recordings),
+    f"load_{loader_id(loader)}": (loader.provider, sync_loader(loader))
+    for loader in registered_loaders()
 }
 GETTERS: dict[str, tuple[str, Callable[..., Any], str]] = {
     "get_twilio_recording": ("twilio", ra.get_twilio_recording, RT),
@@ -150,7 +144,12 @@ for name, (provider, loader) in LOADERS.items():
 
 # --- provider filters ------------------------------------------------------------------------
 
-tw, pv, zm, sw = (LOADERS[n][1] for n in LOADERS if n != "load_twilio_compositions")
+tw, pv, zm, sw = (
+    ra.load_twilio_recordings,
+    ra.load_plivo_recordings,
+    ra.load_zoom_recordings,
+    ra.load_signalwire_recordings,
+)
 comp = ra.load_twilio_compositions
 for name, call, parameter in [
     ("twilio-status", lambda c: tw(status="done", **c.opts("twilio")), "status"),
@@ -367,13 +366,10 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ctx, 
         raise httpx.ConnectError("no network in this test", request=request)
 
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", network)
-    for name in (
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "PLIVO_AUTH_ID",
-        "ZOOM_VIDEOSDK_API_KEY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for spec in SPECS.values():
+        for names in spec.credentials.env.values():
+            for name in names:
+                monkeypatch.delenv(name, raising=False)
     (tmp_path / "file.txt").write_text("a file, not a folder")
     yield Ctx(httpx.MockTransport(handler), tmp_path), requests
 
@@ -395,5 +391,6 @@ def test_bad_input_raises_config_error_naming_it_before_any_request(
     assert parameter in str(info.value)
     assert info.value.expected  # the accepted form, in words
     assert requests == []
-    for secret in ("twilio-secret-value", "plivo-secret-value", "zoom-secret-value"):
-        assert secret not in str(info.value)
+    for credentials in CREDENTIALS.values():
+        for secret in credentials.secrets():
+            assert secret not in str(info.value)

@@ -15,26 +15,27 @@ from urllib.parse import quote, quote_plus
 import httpx
 import polars as pl
 import pytest
+from provider_cases import (
+    CREDENTIALS,
+    LOADER_PARAMS,
+    PROVIDER_PARAMS,
+    UUID,
+    entry,
+    loader_id,
+    mock_endpoint,
+    sync_loader,
+)
 
 import recanalytics as ra
+from recanalytics.providers.base import Loader
+from recanalytics.providers.registry import LOADERS, SPECS
 from tests.conftest import FAST_RETRY
 
 HOST = "https://api.hostile.test"
 EVIL = "https://evil.test"
 RT = "RT" + "a" * 32
-UUID = "6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e"
-CREDENTIALS: dict[str, ra.Credentials] = {
-    "twilio": ra.TwilioCredentials(account_sid="AC" + "1" * 32, auth_token="tw+secret/value=="),
-    "plivo": ra.PlivoCredentials(auth_id="MA" + "B" * 18, auth_token="plivo secret&value"),
-    "zoom": ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom/secret+value"),
-    "signalwire": ra.SignalWireCredentials(project_id=UUID, api_token="sw:secret?v", space="ex"),
-}
-LOADERS: dict[str, Callable[..., pl.DataFrame]] = {
-    "twilio": ra.load_twilio_recordings,
-    "plivo": ra.load_plivo_recordings,
-    "zoom": ra.load_zoom_recordings,
-    "signalwire": ra.load_signalwire_recordings,
-}
+MEDIA_AUTH = [name for name, spec in SPECS.items() if spec.media_auth]
+PUBLIC_MEDIA = [name for name, spec in SPECS.items() if not spec.media_auth]
 PERIOD = {"since": "2026-01-01", "until": "2026-02-01"}
 
 
@@ -82,27 +83,40 @@ class Echo:
                 assert form not in text, f"{form!r} leaked"
 
 
+# One record of each list endpoint with the echo in its text fields (and its media link).
+ECHOED: dict[str, Callable[[str], dict[str, Any]]] = {
+    "twilio_recordings": lambda echo: {
+        "sid": RT, "track_name": echo, "status": "completed", "room_sid": echo,
+        "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{HOST}/{echo}"},
+    },
+    "twilio_compositions": lambda echo: {
+        "sid": "CJ" + "a" * 32, "room_sid": echo, "status": "completed", "resolution": echo,
+        "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{HOST}/{echo}"},
+    },
+    "plivo_recordings": lambda echo: {
+        "recording_id": "r-1", "conference_name": echo, "call_uuid": echo,
+        "add_time": "2026-01-05 10:00:00+00:00", "recording_url": f"{HOST}/{echo}",
+    },
+    "zoom_recordings": lambda echo: {
+        "session_id": "s-1", "session_name": echo, "start_time": "2026-01-05T10:00:00Z",
+        "recording_files": [
+            {"id": "f-1", "file_type": "MP4", "download_url": f"{HOST}/rec/{echo}",
+             "recording_start": "2026-01-05T10:00:00Z", "status": echo},
+        ],
+    },
+    "signalwire_recordings": lambda echo: {
+        "sid": UUID, "account_sid": UUID, "call_sid": echo, "status": echo,
+        "date_created": "Mon, 05 Jan 2026 10:00:00 +0000",
+    },
+}  # fmt: skip
+
+
 def page(provider: str, request: httpx.Request, echo: str) -> dict[str, Any]:
-    """One page of each API with the echo in text fields."""
-    if provider == "twilio":
-        key = "compositions" if "Compositions" in request.url.path else "recordings"
-        record = {"sid": RT, "track_name": echo, "status": "completed", "room_sid": echo,
-                  "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{HOST}/{echo}"}}  # fmt: skip
-        return {key: [record], "meta": {"next_page_url": None, "key": key}}
-    if provider == "plivo":
-        record = {"recording_id": "r-1", "conference_name": echo, "call_uuid": echo,
-                  "add_time": "2026-01-05 10:00:00+00:00", "recording_url": f"{HOST}/{echo}"}  # fmt: skip
-        return {"meta": {"total_count": 1, "limit": 20, "offset": 0, "next": None},
-                "objects": [record]}  # fmt: skip
-    if provider == "zoom":
-        file = {"id": "f-1", "file_type": "MP4", "download_url": f"{HOST}/rec/{echo}",
-                "recording_start": "2026-01-05T10:00:00Z", "status": echo}  # fmt: skip
-        session = {"session_id": "s-1", "session_name": echo, "start_time": "2026-01-05T10:00:00Z",
-                   "recording_files": [file]}  # fmt: skip
-        return {"sessions": [session], "next_page_token": ""}
-    record = {"sid": UUID, "account_sid": UUID, "call_sid": echo, "status": echo,
-              "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}  # fmt: skip
-    return {"recordings": [record], "next_page_uri": None}
+    """One page of the provider's list endpoint that ``request`` asked for, echo inside."""
+    loaders = LOADERS[provider]  # media and other paths get the first endpoint's page
+    loader = next((x for x in loaders if mock_endpoint(x).path in request.url.path), loaders[0])
+    record = entry(ECHOED, loader_id(loader), "echoed record")(echo)
+    return mock_endpoint(loader).envelope([record])
 
 
 def chain(exc: BaseException | None) -> list[BaseException]:
@@ -133,23 +147,21 @@ def options(provider: str, echo: Echo, **extra: Any) -> dict[str, Any]:
     } | extra
 
 
-PROVIDERS = list(CREDENTIALS)
-
-
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("loader", LOADER_PARAMS)
 def test_echoed_credentials_reach_no_exception_log_or_progress(
-    provider: str, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    loader: Loader[Any], caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    provider = loader.provider
     echo = Echo(provider)
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ra.AuthError) as info:
-        LOADERS[provider](**options(provider, echo, progress=True), **PERIOD)
+        sync_loader(loader)(**options(provider, echo, progress=True), **PERIOD)
     out = capsys.readouterr()
     assert "retry" in caplog.text  # the retry log did record the 503
     echo.assert_clean(exception_text(info.value), caplog.text, out.out, out.err)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PROVIDER_PARAMS)
 def test_echoed_credentials_reach_no_status_warning_or_store_file(
     provider: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -178,15 +190,17 @@ def test_echoed_credentials_reach_no_status_warning_or_store_file(
     )
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("loader", LOADER_PARAMS)
 def test_credentials_echoed_into_records_are_scrubbed_from_frames_and_files(
-    provider: str, tmp_path: Path
+    loader: Loader[Any], tmp_path: Path
 ) -> None:
+    provider = loader.provider
     echo = Echo(provider, mode="page")
+    load = sync_loader(loader)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ra.LoadWarning)
-        unified = LOADERS[provider](**options(provider, echo), **PERIOD)
-        raw = LOADERS[provider](**options(provider, echo, raw=True), **PERIOD)
+        unified = load(**options(provider, echo), **PERIOD)
+        raw = load(**options(provider, echo, raw=True), **PERIOD)
         store = ra.Store(tmp_path / "store")
         store.refresh(
             [provider],
@@ -213,7 +227,7 @@ def test_credentials_echoed_into_records_reach_no_archive_file(tmp_path: Path) -
     echo.assert_clean(*texts)
 
 
-@pytest.mark.parametrize("provider", ["twilio", "zoom"])
+@pytest.mark.parametrize("provider", MEDIA_AUTH)
 def test_echoed_credentials_reach_no_media_result(provider: str, tmp_path: Path) -> None:
     echo = Echo(provider)
     frame = pl.DataFrame(
@@ -275,7 +289,7 @@ FOREIGN = [
 
 
 @pytest.mark.parametrize("url", FOREIGN)
-@pytest.mark.parametrize("provider", ["twilio", "zoom"])
+@pytest.mark.parametrize("provider", MEDIA_AUTH)
 def test_a_frame_cannot_send_credentials_to_a_foreign_host(
     provider: str, url: str, tmp_path: Path
 ) -> None:
@@ -292,7 +306,7 @@ def test_a_frame_cannot_send_credentials_to_a_foreign_host(
     assert server.seen == []
 
 
-@pytest.mark.parametrize("provider", ["plivo", "signalwire"])
+@pytest.mark.parametrize("provider", PUBLIC_MEDIA)
 def test_public_media_on_any_host_is_fetched_without_credentials(
     provider: str, tmp_path: Path
 ) -> None:

@@ -10,206 +10,102 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import polars as pl
 import pytest
+from provider_cases import (
+    CREDENTIALS,
+    MockEndpoint,
+    entry,
+    loader_id,
+    mock_endpoint,
+    registered_loaders,
+    sync_loader,
+    zoom_session,
+)
 
 import recanalytics as ra
-from recanalytics.credentials import (
-    PlivoCredentials,
-    SignalWireCredentials,
-    TwilioCredentials,
-    ZoomCredentials,
-)
 from recanalytics.errors import LoadWarning
 from recanalytics.parsers import as_json
+from recanalytics.providers.base import Loader
 from tests.conftest import FAST_RETRY
 
 HOSTILE = "@@hostile@@"  # replaced, in the body's bytes, by the raw JSON of the case
 
 
+# Where each kind of hostile value goes in a loader's records: the JSON path in the record, the
+# raw column and the unified column (None where the unified value comes from elsewhere).
+TARGETS: dict[str, dict[str, tuple[str, str, str | None]]] = {
+    "twilio_recordings": {
+        "seconds": ("duration", "duration", "duration"),
+        "int": ("size", "size", "size_bytes"),
+        "text": ("track_name", "track_name", "track_name"),
+    },
+    "twilio_compositions": {
+        "seconds": ("duration", "duration", "duration"),
+        "int": ("size", "size", "size_bytes"),
+        "text": ("resolution", "resolution", None),
+    },
+    "plivo_recordings": {
+        # the unified duration falls back to end - start, so only the raw column is null
+        "seconds": ("recording_duration_ms", "recording_duration_ms", None),
+        "int": ("recording_storage_duration", "recording_storage_duration", None),
+        "text": ("conference_name", "conference_name", "group_name"),
+    },
+    "signalwire_recordings": {
+        "seconds": ("duration", "duration", "duration"),
+        "int": ("channels", "channels", "channels"),
+        "int8": ("channels", "channels", "channels"),
+        "text": ("status", "status", "status"),
+    },
+    "zoom_recordings": {
+        # Zoom has no count of seconds (durations come from timestamps)
+        "int": ("recording_files.0.file_size", "file_size", "size_bytes"),
+        "text": ("session_name", "session_name", "group_name"),
+    },
+}
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    load: Callable[..., pl.DataFrame]
-    options: dict[str, Any]
-    id_column: str  # raw frame
-    record: Callable[[int], dict[str, Any]]
-    envelope: Callable[[list[Any]], dict[str, Any]]
-    # where each kind of hostile value goes: JSON path in the record, raw column, unified column
-    targets: dict[str, tuple[str, str, str | None]]
+    """A registered loader pointed at a mock of its list endpoint."""
+
+    loader: Loader[Any]
+    mock: MockEndpoint
+
+    @property
+    def targets(self) -> dict[str, tuple[str, str, str | None]]:
+        return entry(TARGETS, loader_id(self.loader), "hostile-value targets")
+
+    def record(self, i: int) -> dict[str, Any]:
+        return self.mock.record(i)
+
+    def envelope(self, records: list[Any]) -> dict[str, Any]:
+        return self.mock.envelope(records)
+
+    @property
+    def id_column(self) -> str:
+        return self.mock.id_column
+
+    @property
+    def options(self) -> dict[str, Any]:
+        # One worker, so one window: the mocks answer every date range with the same page.
+        return {
+            "credentials": CREDENTIALS[self.loader.provider],
+            "base_url": self.mock.base_url,
+            "retry": FAST_RETRY,
+            "max_concurrency": 1,
+        }
+
+    def load(self, **options: Any) -> pl.DataFrame:
+        return sync_loader(self.loader)(**self.mock.span, **options)
 
 
-def twilio_track(i: int) -> dict[str, Any]:
-    return {
-        "sid": f"RT{i:032x}",
-        "account_sid": "AC" + "a" * 32,
-        "status": "completed",
-        "date_created": "2026-01-05T10:00:00Z",
-        "type": "audio",
-        "codec": "opus",
-        "container_format": "mka",
-        "duration": 60,
-        "size": 4096,
-        "track_name": "mic",
-        "grouping_sids": {"room_sid": "RM" + "b" * 32},
-    }
-
-
-def composition(i: int) -> dict[str, Any]:
-    return {
-        "sid": f"CJ{i:032x}",
-        "status": "completed",
-        "date_created": "2026-01-05T10:00:00Z",
-        "format": "mp4",
-        "duration": 60,
-        "size": 4096,
-        "bitrate": 64,
-        "resolution": "1280x720",
-        "video_layout": {"grid": {"video_sources": ["*"]}},
-    }
-
-
-def plivo_recording(i: int) -> dict[str, Any]:
-    return {
-        "recording_id": f"rec-{i}",
-        "add_time": "2026-01-05 10:00:00.000000+00:00",
-        "recording_type": "conference",
-        "recording_format": "mp3",
-        "recording_duration_ms": "60000.00000",
-        "recording_start_ms": "1767607200000.00000",
-        "recording_end_ms": "1767607260000.00000",
-        "rounded_recording_duration": 60,
-        "recording_storage_duration": 3,
-        "conference_name": "call",
-    }
-
-
-def signalwire_recording(i: int) -> dict[str, Any]:
-    return {
-        "sid": f"00000000-0000-0000-0000-{i:012x}",
-        "call_sid": "3b9b2b35-1f2a-4c8e-9b6b-2f3e4d5c6b7a",
-        "date_created": "Mon, 05 Jan 2026 10:00:00 +0000",
-        "duration": 60,
-        "channels": 2,
-        "status": "completed",
-        "price": "-0.0025",
-        "price_unit": "USD",
-    }
-
-
-def zoom_session(i: int) -> dict[str, Any]:
-    return {
-        "session_id": f"s{i}==",
-        "session_name": "demo",
-        "start_time": "2026-01-05T10:00:00Z",
-        "duration": 1,
-        "total_size": 4096,
-        "recording_count": 1,
-        "recording_files": [
-            {
-                "id": f"file-{i}",
-                "recording_start": "2026-01-05T10:00:00Z",
-                "recording_end": "2026-01-05T10:01:00Z",
-                "file_type": "MP4",
-                "file_size": 4096,
-                "status": "completed",
-            }
-        ],
-    }
-
-
-def mock_options(credentials: Any, base_url: str) -> dict[str, Any]:
-    # One worker, so one window: the mocks answer every date range with the same page.
-    return {
-        "credentials": credentials,
-        "base_url": base_url,
-        "retry": FAST_RETRY,
-        "max_concurrency": 1,
-    }
-
-
-TWILIO = TwilioCredentials(account_sid="AC" + "a" * 32, auth_token="tok-secret-value")
 ENDPOINTS = {
-    "twilio-tracks": Endpoint(
-        ra.load_twilio_recordings,
-        mock_options(TWILIO, "https://video.example"),
-        "sid",
-        twilio_track,
-        lambda r: {"recordings": r, "meta": {"next_page_url": None}},
-        {
-            "seconds": ("duration", "duration", "duration"),
-            "int": ("size", "size", "size_bytes"),
-            "text": ("track_name", "track_name", "track_name"),
-        },
-    ),
-    "twilio-compositions": Endpoint(
-        ra.load_twilio_compositions,
-        mock_options(TWILIO, "https://video.example"),
-        "sid",
-        composition,
-        lambda r: {"compositions": r, "meta": {"next_page_url": None}},
-        {
-            "seconds": ("duration", "duration", "duration"),
-            "int": ("size", "size", "size_bytes"),
-            "text": ("resolution", "resolution", None),
-        },
-    ),
-    "plivo": Endpoint(
-        lambda **o: ra.load_plivo_recordings(since="2026-01-01", until="2026-01-20", **o),
-        mock_options(
-            PlivoCredentials(auth_id="MA" + "X" * 18, auth_token="plivo-secret-token"),
-            "https://api.plivo.example",
-        ),
-        "recording_id",
-        plivo_recording,
-        lambda r: {
-            "api_id": "x",
-            "meta": {"limit": 20, "offset": 0, "total_count": len(r), "next": None},
-            "objects": r,
-        },
-        {
-            # the unified duration falls back to end - start, so only the raw column is null
-            "seconds": ("recording_duration_ms", "recording_duration_ms", None),
-            "int": ("recording_storage_duration", "recording_storage_duration", None),
-            "text": ("conference_name", "conference_name", "group_name"),
-        },
-    ),
-    "signalwire": Endpoint(
-        ra.load_signalwire_recordings,
-        mock_options(
-            SignalWireCredentials(
-                project_id="4d4e0000-0000-0000-0000-000000000000",
-                api_token="PT-secret-token",
-                space="example",
-            ),
-            "https://example.signalwire.com",
-        ),
-        "sid",
-        signalwire_recording,
-        lambda r: {"recordings": r, "next_page_uri": None},
-        {
-            "seconds": ("duration", "duration", "duration"),
-            "int": ("channels", "channels", "channels"),
-            "int8": ("channels", "channels", "channels"),
-            "text": ("status", "status", "status"),
-        },
-    ),
-    "zoom": Endpoint(
-        lambda **o: ra.load_zoom_recordings(since="2026-01-01", until="2026-01-20", **o),
-        mock_options(ZoomCredentials(api_key="k", api_secret="s3cret-value"), "https://zoom.ex"),
-        "recording_id",
-        zoom_session,
-        lambda r: {"sessions": r, "next_page_token": ""},
-        {
-            # Zoom has no count of seconds (durations come from timestamps)
-            "int": ("recording_files.0.file_size", "file_size", "size_bytes"),
-            "text": ("session_name", "session_name", "group_name"),
-        },
-    ),
+    loader_id(loader): Endpoint(loader, mock_endpoint(loader)) for loader in registered_loaders()
 }
 
 
@@ -335,7 +231,7 @@ TOKEN = "eyJhbGciOiJIUzI1NiJ9.download-token-value"
 
 
 def test_zoom_never_keeps_a_download_access_token(caplog: pytest.LogCaptureFixture) -> None:
-    zoom = ENDPOINTS["zoom"]
+    zoom = ENDPOINTS["zoom_recordings"]
     session = zoom_session(1) | {"download_access_token": TOKEN}
     session["recording_files"][0]["access_token"] = TOKEN
     session["settings"] = {"client_secret": TOKEN, "kept": 1}

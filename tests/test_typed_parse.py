@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 from typing import Any
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from provider_cases import LOADER_PARAMS, mock_endpoint, sync_loader
 
-import recanalytics as ra
 from recanalytics.fields import RecordSpec
+from recanalytics.providers.base import Loader
 from recanalytics.sandbox import Sandbox
-
-LOADS: dict[str, tuple[str, Callable[..., pl.DataFrame], dict[str, Any]]] = {
-    "twilio-tracks": ("twilio", ra.load_twilio_recordings, {}),
-    "twilio-compositions": ("twilio", ra.load_twilio_compositions, {}),
-    "plivo": ("plivo", ra.load_plivo_recordings, {"span": True}),
-    "signalwire": ("signalwire", ra.load_signalwire_recordings, {}),
-    "zoom": ("zoom", ra.load_zoom_recordings, {"span": True}),
-}
 
 
 def counting_fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -36,14 +27,14 @@ def counting_fallbacks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return pages
 
 
-@pytest.mark.parametrize("name", LOADS)
+@pytest.mark.parametrize("loader", LOADER_PARAMS)
 @pytest.mark.parametrize("raw", [True, False], ids=["raw", "unified"])
 def test_both_paths_give_the_same_frame(
-    name: str, raw: bool, box: Sandbox, monkeypatch: pytest.MonkeyPatch
+    loader: Loader[Any], raw: bool, box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    provider, load, extra = LOADS[name]
-    kwargs: dict[str, Any] = {"raw": raw, **box.options(provider)}
-    if extra.get("span"):
+    load = sync_loader(loader)
+    kwargs: dict[str, Any] = {"raw": raw, **box.options(loader.provider)}
+    if mock_endpoint(loader).span:  # it defaults to recent days: ask for the whole dataset
         kwargs |= {"since": box.config.start, "until": box.config.end}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the same warnings on both paths
@@ -51,7 +42,9 @@ def test_both_paths_give_the_same_frame(
             fallbacks = counting_fallbacks(patch)
             fast = load(**kwargs)
         # Zoom flattens sessions into file rows, always by the per-record path.
-        assert fallbacks[0] == 0 or name == "zoom", "clean sandbox pages take the typed path"
+        assert fallbacks[0] == 0 or loader.provider == "zoom", (
+            "clean sandbox pages take the typed path"
+        )
         with monkeypatch.context() as patch:
             patch.setattr(RecordSpec, "fast", False)
             slow = load(**kwargs)

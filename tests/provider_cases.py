@@ -1,0 +1,230 @@
+"""Per-provider test data, one entry per registered provider or loader; the suites that run
+the same contract on every provider read the provider table and take their data from here.
+
+Adding a provider (docs/adding-a-provider.md) means adding its entries below: the suites
+parametrised over :data:`recanalytics.providers.registry.LOADERS` then run its cases, and
+fail with a message naming this file until its entries exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.credentials import Credentials
+from recanalytics.providers.base import Loader
+from recanalytics.providers.registry import LOADERS, SPECS
+from recanalytics.sync import syncify
+
+T = TypeVar("T")
+
+UUID = "6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e"
+
+# Fake credentials whose secrets hold the characters that change under URL and Basic encoding,
+# so a leak in any encoded form is caught.
+CREDENTIALS: dict[str, Credentials] = {
+    "twilio": ra.TwilioCredentials(account_sid="AC" + "1" * 32, auth_token="tw+secret/value=="),
+    "plivo": ra.PlivoCredentials(auth_id="MA" + "B" * 18, auth_token="plivo secret&value"),
+    "zoom": ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom/secret+value"),
+    "signalwire": ra.SignalWireCredentials(project_id=UUID, api_token="sw:secret?v", space="ex"),
+}
+
+# What the sandbox answers to wrong credentials, as each provider documents it: the error
+# ``code`` it sends, or words of its message where it sends no code.
+AUTH_ERRORS: dict[str, dict[str, Any]] = {
+    "twilio": {"code": 20003},
+    "plivo": {"message": "Could not verify"},
+    "zoom": {"code": 124},
+    "signalwire": {"code": 20003},
+}
+
+
+def loader_id(loader: Loader[Any]) -> str:
+    """A registered loader's short name: ``aload_twilio_compositions`` -> ``twilio_compositions``."""
+    return loader.load.__name__.removeprefix("aload_")
+
+
+def registered_loaders() -> list[Loader[Any]]:
+    """Every loader of the provider table, in table order."""
+    return [loader for loaders in LOADERS.values() for loader in loaders]
+
+
+LOADER_PARAMS = [pytest.param(loader, id=loader_id(loader)) for loader in registered_loaders()]
+PROVIDER_PARAMS = [pytest.param(name, id=name) for name in SPECS]
+
+
+def sync_loader(loader: Loader[Any]) -> Callable[..., pl.DataFrame]:
+    """The public synchronous loader of ``loader`` (``ra.load_<name>``), or its sync twin."""
+    name = loader.load.__name__.removeprefix("a")
+    public = getattr(ra, name, None)
+    return public if public is not None else syncify(loader.load, name)
+
+
+def async_loader(loader: Loader[Any]) -> Callable[..., Awaitable[pl.DataFrame]]:
+    """The public async loader of ``loader`` (``ra.aload_<name>``, with ``store=``), or itself."""
+    public: Callable[..., Awaitable[pl.DataFrame]] = getattr(ra, loader.load.__name__, loader.load)
+    return public
+
+
+def entry(table: Mapping[str, T], key: str, what: str) -> T:
+    """``table[key]``, or a failure that says which test data a new provider must add."""
+    if key not in table:
+        pytest.fail(f"no {what} for {key!r}: add it to tests/provider_cases.py")
+    return table[key]
+
+
+@dataclass(frozen=True)
+class MockEndpoint:
+    """How a loader's list endpoint answers, for tests serving it through httpx.MockTransport.
+
+    ``record(i)`` is a plausible record; ``envelope(records)`` the one and last page holding
+    them; ``id_column`` the raw frame's id column; ``path`` a part of the list URL's path that
+    tells this endpoint from the provider's others; ``span`` the since/until a mocked load
+    passes (the loaders that default to recent days would otherwise warn); ``base_url`` the
+    host the mock stands for.
+    """
+
+    record: Callable[[int], dict[str, Any]]
+    envelope: Callable[[list[Any]], dict[str, Any]]
+    id_column: str
+    path: str
+    base_url: str
+    span: dict[str, str]
+
+
+def twilio_track(i: int) -> dict[str, Any]:
+    return {
+        "sid": f"RT{i:032x}",
+        "account_sid": "AC" + "a" * 32,
+        "status": "completed",
+        "date_created": "2026-01-05T10:00:00Z",
+        "type": "audio",
+        "codec": "opus",
+        "container_format": "mka",
+        "duration": 60,
+        "size": 4096,
+        "track_name": "mic",
+        "grouping_sids": {"room_sid": "RM" + "b" * 32},
+    }
+
+
+def twilio_composition(i: int) -> dict[str, Any]:
+    return {
+        "sid": f"CJ{i:032x}",
+        "status": "completed",
+        "date_created": "2026-01-05T10:00:00Z",
+        "format": "mp4",
+        "duration": 60,
+        "size": 4096,
+        "bitrate": 64,
+        "resolution": "1280x720",
+        "video_layout": {"grid": {"video_sources": ["*"]}},
+    }
+
+
+def plivo_recording(i: int) -> dict[str, Any]:
+    return {
+        "recording_id": f"rec-{i}",
+        "add_time": "2026-01-05 10:00:00.000000+00:00",
+        "recording_type": "conference",
+        "recording_format": "mp3",
+        "recording_duration_ms": "60000.00000",
+        "recording_start_ms": "1767607200000.00000",
+        "recording_end_ms": "1767607260000.00000",
+        "rounded_recording_duration": 60,
+        "recording_storage_duration": 3,
+        "conference_name": "call",
+    }
+
+
+def zoom_session(i: int) -> dict[str, Any]:
+    return {
+        "session_id": f"s{i}==",
+        "session_name": "demo",
+        "start_time": "2026-01-05T10:00:00Z",
+        "duration": 1,
+        "total_size": 4096,
+        "recording_count": 1,
+        "recording_files": [
+            {
+                "id": f"file-{i}",
+                "recording_start": "2026-01-05T10:00:00Z",
+                "recording_end": "2026-01-05T10:01:00Z",
+                "file_type": "MP4",
+                "file_size": 4096,
+                "status": "completed",
+            }
+        ],
+    }
+
+
+def signalwire_recording(i: int) -> dict[str, Any]:
+    return {
+        "sid": f"00000000-0000-0000-0000-{i:012x}",
+        "call_sid": "3b9b2b35-1f2a-4c8e-9b6b-2f3e4d5c6b7a",
+        "date_created": "Mon, 05 Jan 2026 10:00:00 +0000",
+        "duration": 60,
+        "channels": 2,
+        "status": "completed",
+        "price": "-0.0025",
+        "price_unit": "USD",
+    }
+
+
+SPAN = {"since": "2026-01-01", "until": "2026-01-20"}
+
+MOCK_ENDPOINTS: dict[str, MockEndpoint] = {
+    "twilio_recordings": MockEndpoint(
+        twilio_track,
+        lambda r: {"recordings": r, "meta": {"key": "recordings", "next_page_url": None}},
+        "sid",
+        "/Recordings",
+        "https://video.example",
+        {},
+    ),
+    "twilio_compositions": MockEndpoint(
+        twilio_composition,
+        lambda r: {"compositions": r, "meta": {"key": "compositions", "next_page_url": None}},
+        "sid",
+        "/Compositions",
+        "https://video.example",
+        {},
+    ),
+    "plivo_recordings": MockEndpoint(
+        plivo_recording,
+        lambda r: {
+            "api_id": "x",
+            "meta": {"limit": 20, "offset": 0, "total_count": len(r), "next": None},
+            "objects": r,
+        },
+        "recording_id",
+        "/Recording/",
+        "https://api.plivo.example",
+        SPAN,
+    ),
+    "zoom_recordings": MockEndpoint(
+        zoom_session,
+        lambda r: {"sessions": r, "next_page_token": ""},
+        "recording_id",
+        "/recordings",
+        "https://zoom.example",
+        SPAN,
+    ),
+    "signalwire_recordings": MockEndpoint(
+        signalwire_recording,
+        lambda r: {"recordings": r, "next_page_uri": None},
+        "sid",
+        "/Recordings",
+        "https://example.signalwire.com",
+        {},
+    ),
+}
+
+
+def mock_endpoint(loader: Loader[Any]) -> MockEndpoint:
+    return entry(MOCK_ENDPOINTS, loader_id(loader), "MockEndpoint")
