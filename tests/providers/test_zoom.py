@@ -535,7 +535,7 @@ async def test_a_long_load_renews_its_jwt(zoom_box: Sandbox) -> None:
     assert auth.issued >= 2
 
 
-# --- secrets -----------------------------------------------------------------------------
+# --- secrets -------------------------------------------------------------------------------
 
 
 def test_access_tokens_never_reach_a_frame(box: Sandbox) -> None:
