@@ -56,6 +56,9 @@ def registered_loaders() -> list[Loader[Any]]:
 
 LOADER_PARAMS = [pytest.param(loader, id=loader_id(loader)) for loader in registered_loaders()]
 PROVIDER_PARAMS = [pytest.param(name, id=name) for name in SPECS]
+# The providers whose media URLs need their credentials, and those whose media is public.
+MEDIA_AUTH = [name for name, spec in SPECS.items() if spec.media_auth]
+PUBLIC_MEDIA = [name for name, spec in SPECS.items() if not spec.media_auth]
 
 
 def sync_loader(loader: Loader[Any]) -> Callable[..., pl.DataFrame]:

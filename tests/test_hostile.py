@@ -18,7 +18,9 @@ import pytest
 from provider_cases import (
     CREDENTIALS,
     LOADER_PARAMS,
+    MEDIA_AUTH,
     PROVIDER_PARAMS,
+    PUBLIC_MEDIA,
     UUID,
     entry,
     loader_id,
@@ -28,14 +30,12 @@ from provider_cases import (
 
 import recanalytics as ra
 from recanalytics.providers.base import Loader
-from recanalytics.providers.registry import LOADERS, SPECS
+from recanalytics.providers.registry import LOADERS
 from tests.conftest import FAST_RETRY
 
 HOST = "https://api.hostile.test"
 EVIL = "https://evil.test"
 RT = "RT" + "a" * 32
-MEDIA_AUTH = [name for name, spec in SPECS.items() if spec.media_auth]
-PUBLIC_MEDIA = [name for name, spec in SPECS.items() if not spec.media_auth]
 PERIOD = {"since": "2026-01-01", "until": "2026-02-01"}
 
 

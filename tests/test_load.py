@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 import recanalytics as ra
+from recanalytics.providers.registry import LOADERS, SPECS
 from recanalytics.sandbox import Sandbox
 
-ENV = [
-    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_API_KEY_SECRET",
-    "PLIVO_AUTH_ID", "PLIVO_AUTH_TOKEN", "ZOOM_VIDEOSDK_API_KEY", "ZOOM_VIDEOSDK_API_SECRET",
-    "SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_SPACE",
-]  # fmt: skip
+# Every credentials variable of every provider in the table.
+ENV = sorted(
+    {n for spec in SPECS.values() for names in spec.credentials.env.values() for n in names}
+)
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +31,8 @@ def test_every_endpoint_in_one_frame(box: Sandbox) -> None:
     df = result.frame
     assert df.schema == ra.SCHEMA
     kinds = {(str(p), str(k)) for p, k in df.select("provider", "kind").unique().iter_rows()}
-    assert {("twilio", "track"), ("twilio", "composition"), ("plivo", "call"), ("plivo", "conference"),
-            ("zoom", "session_file"), ("zoom", "participant_file"), ("signalwire", "call"),
-            ("signalwire", "conference")} <= kinds  # fmt: skip
+    registered = {(p, k) for p, loaders in LOADERS.items() for x in loaders for k in x.kinds}
+    assert registered <= kinds
     assert df.height == sum(s.rows for s in result.status.values())
     assert df.select("provider", "recording_id").is_unique().all()
     assert result.status_frame().columns == ["provider", "state", "rows", "seconds", "error"]
@@ -62,7 +61,7 @@ def test_unconfigured_providers_are_skipped_quietly_unless_named(
     options = {"base_url": box.load_options()["base_url"], "transport": box.transport}
     result = ra.load_with_status(since="2026-01-01", until="2026-03-01", **options)
     assert result.status["plivo"].state == "ok" and result.status["plivo"].rows > 0
-    assert {result.status[n].state for n in ("twilio", "zoom", "signalwire")} == {"skipped"}
+    assert {result.status[n].state for n in set(SPECS) - {"plivo"}} == {"skipped"}
     assert "TWILIO_ACCOUNT_SID" in result.status["twilio"].error
     with pytest.warns(ra.LoadWarning, match="twilio skipped"):
         df = ra.load(["plivo", "twilio"], since="2026-01-01", until="2026-03-01", **options)
@@ -92,4 +91,4 @@ def test_one_providers_credentials_object_leaves_the_others_to_the_environment(
         since="2026-01-01", until="2026-03-01", credentials=box.credentials("twilio"), **options
     )
     assert result.status["twilio"].state == "ok"
-    assert {result.status[n].state for n in ("plivo", "zoom", "signalwire")} == {"skipped"}
+    assert {result.status[n].state for n in set(SPECS) - {"twilio"}} == {"skipped"}

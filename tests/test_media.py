@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from provider_cases import MEDIA_AUTH
 
 import recanalytics as ra
 from recanalytics.cli import main
@@ -24,7 +25,7 @@ def box() -> Sandbox:
 
 
 def media_credentials(box: Sandbox) -> dict[str, Any]:
-    return {name: box.credentials(name) for name in ("twilio", "zoom")}
+    return {name: box.credentials(name) for name in MEDIA_AUTH}
 
 
 def storage_log(box: Sandbox) -> list[tuple[str, int, str]]:

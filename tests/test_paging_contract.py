@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from provider_cases import loader_id, registered_loaders, sync_loader
 
 import recanalytics as ra
 from recanalytics.errors import PaginationError
@@ -31,15 +32,19 @@ class Endpoint:
     kwargs: dict[str, Any]
 
 
-# Small pages, so every load walks many pages and meets many anomalies.
+# Small pages, so every load walks many pages and meets many anomalies; a loader not named
+# here (a new provider's) walks the whole dataset in pages of 5.
+DEFAULT_KWARGS: dict[str, Any] = {"page_size": 5, "since": DEFAULT_START}
+KWARGS: dict[str, dict[str, Any]] = {
+    "twilio_recordings": {"page_size": 10},
+    "twilio_compositions": {"page_size": 2, "since": DEFAULT_START},
+    "plivo_recordings": {"page_size": 5, "since": DEFAULT_START},
+    "zoom_recordings": {"page_size": 1, "since": DEFAULT_START},
+    "signalwire_recordings": {"page_size": 10},
+}
 ENDPOINTS = {
-    "twilio-tracks": Endpoint(ra.load_twilio_recordings, "twilio", {"page_size": 10}),
-    "twilio-compositions": Endpoint(
-        ra.load_twilio_compositions, "twilio", {"page_size": 2, "since": DEFAULT_START}
-    ),
-    "plivo": Endpoint(ra.load_plivo_recordings, "plivo", {"page_size": 5, "since": DEFAULT_START}),
-    "zoom": Endpoint(ra.load_zoom_recordings, "zoom", {"page_size": 1, "since": DEFAULT_START}),
-    "signalwire": Endpoint(ra.load_signalwire_recordings, "signalwire", {"page_size": 10}),
+    loader_id(x): Endpoint(sync_loader(x), x.provider, KWARGS.get(loader_id(x), DEFAULT_KWARGS))
+    for x in registered_loaders()
 }
 
 TRANSIENT = {
@@ -143,8 +148,8 @@ def test_plivo_loads_every_row_in_every_paging_mode(mode: str, anomaly: Anomalie
         anomalies=fresh(anomaly),
         emulator_options={"plivo": {"paging": mode}},
     )
-    df = load(ENDPOINTS["plivo"], box)
-    assert sorted(ids(df)) == sorted(truth("plivo"))
+    df = load(ENDPOINTS["plivo_recordings"], box)
+    assert sorted(ids(df)) == sorted(truth("plivo_recordings"))
     if mode == "cursor":  # never an offset with a cursor: a hybrid server would pin page 1
         sent = [q for _, _, q in box.app.log if "cursor=" in q]
         assert sent and not any("offset=" in q for q in sent)
@@ -154,7 +159,7 @@ def test_plivo_fans_offsets_out_only_where_the_server_honours_them() -> None:
     requests = {}
     for mode in ("offset", "cursor"):
         box = Sandbox(seed=SEED, size=SIZE, emulator_options={"plivo": {"paging": mode}})
-        load(ENDPOINTS["plivo"], box)
+        load(ENDPOINTS["plivo_recordings"], box)
         requests[mode] = [q for _, _, q in box.app.log]
     # Offsets honoured: every page at its own offset, each once, no cursor.
     assert len(set(requests["offset"])) == len(requests["offset"])
@@ -186,5 +191,5 @@ def test_faults_and_anomalies_together_over_loopback_http(name: str) -> None:
 def test_plivo_page_cap_of_one_page_fails_loudly(mode: str) -> None:
     box = Sandbox(seed=SEED, size=SIZE, emulator_options={"plivo": {"paging": mode}})
     with pytest.raises(PaginationError, match="page cap") as info:
-        load(ENDPOINTS["plivo"], box, max_pages=1)
-    assert 0 < info.value.partial.height < len(truth("plivo"))
+        load(ENDPOINTS["plivo_recordings"], box, max_pages=1)
+    assert 0 < info.value.partial.height < len(truth("plivo_recordings"))

@@ -9,6 +9,7 @@ import pytest
 import recanalytics as ra
 import recanalytics.engine
 from recanalytics.progress import Progress
+from recanalytics.providers.registry import LOADERS
 from recanalytics.sandbox import Sandbox
 
 
@@ -46,9 +47,17 @@ def test_one_labelled_bar_per_endpoint_with_known_totals(
     options = fresh_box.load_options()
     df = ra.load(since=fresh_box.config.start, until=fresh_box.config.end, progress=True, **options)
     labels = sorted(b.label for b in bars)
-    assert labels == sorted(
-        {"twilio tracks", "twilio compositions", "plivo", "zoom", "signalwire"}
-    ), labels
+    # One bar per registered loader, each named: the provider alone, or with its endpoint
+    # where the provider has several.
+    assert len(labels) == len(set(labels)) == sum(len(x) for x in LOADERS.values()), labels
+    for provider, loaders in LOADERS.items():
+        own = [label for label in labels if label.split()[0] == provider]
+        assert len(own) == len(loaders), labels
+        if len(loaders) == 1:
+            assert own == [provider]
+        else:
+            assert all(" " in label for label in own), own
+    assert {"twilio tracks", "twilio compositions"} <= set(labels)
     plivo = next(b for b in bars if b.label == "plivo")
     assert plivo.total == plivo.count == df.filter(df["provider"] == "plivo").height > 0
     twilio = [b for b in bars if b.label.startswith("twilio")]

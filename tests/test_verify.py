@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from provider_cases import MEDIA_AUTH
 
 import recanalytics as ra
 from recanalytics.cli import main
@@ -48,7 +49,7 @@ def recordings(box: Sandbox) -> pl.DataFrame:
 def downloaded(
     box: Sandbox, recordings: pl.DataFrame, tmp_path_factory: pytest.TempPathFactory
 ) -> pl.DataFrame:
-    credentials: dict[str, Any] = {name: box.credentials(name) for name in ("twilio", "zoom")}
+    credentials: dict[str, Any] = {name: box.credentials(name) for name in MEDIA_AUTH}
     return ra.download_media(
         recordings,
         tmp_path_factory.mktemp("media"),
@@ -159,7 +160,7 @@ def test_download_media_verify_adds_the_outcome(
     result = ra.download_media(
         sample,
         tmp_path,
-        credentials={name: box.credentials(name) for name in ("twilio", "zoom")},
+        credentials={name: box.credentials(name) for name in MEDIA_AUTH},
         transport=box.transport,
         base_url=box.options("twilio")["base_url"],
         verify=True,
