@@ -30,7 +30,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from test_notebooks import NOTEBOOKS_DIR, chromium_paths, sandbox_env
+from headless import NOTEBOOKS_DIR, OFFLINE, console_errors, headless_chromium, sandbox_env
 
 from recanalytics.schema import PROVIDERS
 
@@ -132,44 +132,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    paths = chromium_paths()
-    if paths is None:
-        message = (
-            "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI is set, so the browser check must run")
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver_path = paths
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--window-size=1400,1000",
-        # No network: no host name resolves but 127.0.0.1, and everything else goes to a proxy
-        # on a port where nothing listens.
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        "--proxy-server=http://127.0.0.1:9",
-        "--proxy-bypass-list=127.0.0.1",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    with headless_chromium(tmp_path / "chromium-profile", "--window-size=1400,1000", *OFFLINE) as d:
+        yield d
 
 
 KERNEL_STATUS = (
@@ -282,10 +246,6 @@ def cell_index(name: str, text: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if c.source.strip().startswith(text))
 
 
-def console_errors(driver: Any) -> list[dict[str, Any]]:
-    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
-
-
 def screenshot(driver: Any, name: str, selector: str | None = None) -> None:
     if not SCREENSHOTS:
         return
@@ -323,17 +283,27 @@ def wait_drawn(driver: Any, name: str, expected: list[int]) -> list[dict[str, An
     return cells
 
 
-def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) -> None:
-    name = "01-quickstart.ipynb"
-    run_all(browser, lab, name)
-    expected = chart_cells(name)
-    assert expected, "the notebook shows no chart"
-    cells = wait_drawn(browser, name, expected)
+def assert_charts_drawn(cells: list[dict[str, Any]], expected: list[int], where: str) -> None:
+    """Every cell in ``expected`` shows a chart, and every chart it shows has drawn."""
     for i in expected:
         charts = [o for o in cells[i]["outputs"] if o["chart"]]
-        assert charts, f"cell {i} of {name} shows no chart: {cells[i]['outputs']}"
-        assert all(o["drawn"] for o in charts), f"cell {i} of {name} did not draw: {charts}"
-    assert console_errors(browser) == []
+        assert charts, f"{where}, cell {i} shows no chart: {cells[i]['outputs']}"
+        assert all(o["drawn"] for o in charts), f"{where}, cell {i} did not draw: {charts}"
+
+
+def run_and_check_charts(driver: Any, lab: str, name: str) -> list[int]:
+    """Run all of notebook ``name``: every chart cell draws, the console has no error."""
+    run_all(driver, lab, name)
+    expected = chart_cells(name)
+    assert expected, f"{name} shows no chart"
+    assert_charts_drawn(wait_drawn(driver, name, expected), expected, name)
+    assert console_errors(driver) == []
+    return expected
+
+
+def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) -> None:
+    name = "01-quickstart.ipynb"
+    expected = run_and_check_charts(browser, lab, name)
     # Finding 4: every table fits its output or scrolls sideways inside it (never cut off).
     tables = browser.execute_script(TABLES)
     assert tables, "no table output found"
@@ -360,10 +330,7 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
     )
     browser.refresh()
     wait_for(lambda: browser.execute_script(KERNEL_STATUS) == "idle", 90, "the reopened notebook")
-    cells = wait_drawn(browser, name, expected)
-    for i in expected:
-        charts = [o for o in cells[i]["outputs"] if o["chart"]]
-        assert charts and all(o["drawn"] for o in charts), f"reopened, cell {i}: {charts}"
+    assert_charts_drawn(wait_drawn(browser, name, expected), expected, f"{name} reopened")
     assert console_errors(browser) == []
 
 
@@ -373,10 +340,7 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
     name = "04-explorer.ipynb"
     run_all(browser, lab, name)
     expected = chart_cells(name)
-    cells = wait_drawn(browser, name, expected)
-    for i in expected:
-        charts = [o for o in cells[i]["outputs"] if o["chart"]]
-        assert charts and all(o["drawn"] for o in charts), f"cell {i} of {name}: {charts}"
+    assert_charts_drawn(wait_drawn(browser, name, expected), expected, name)
 
     explorer = browser.find_element(By.CSS_SELECTOR, ".recanalytics-explorer")
     summary = explorer.find_element(By.CSS_SELECTOR, ".recanalytics-summary")
@@ -409,12 +373,4 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
 def test_every_other_notebook_draws_every_chart_offline_in_jupyterlab(
     lab: str, browser: Any, name: str
 ) -> None:
-    run_all(browser, lab, name)
-    expected = chart_cells(name)
-    assert expected, f"{name} shows no chart"
-    cells = wait_drawn(browser, name, expected)
-    for i in expected:
-        charts = [o for o in cells[i]["outputs"] if o["chart"]]
-        assert charts, f"cell {i} of {name} shows no chart: {cells[i]['outputs']}"
-        assert all(o["drawn"] for o in charts), f"cell {i} of {name} did not draw: {charts}"
-    assert console_errors(browser) == []
+    run_and_check_charts(browser, lab, name)

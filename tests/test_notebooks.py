@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +18,10 @@ from typing import Any
 
 import nbformat
 import pytest
+from headless import NOTEBOOKS_DIR, console_errors, headless_chromium, sandbox_env
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-import recanalytics as ra
 from recanalytics.errors import RecanalyticsError
 from recanalytics.notebooks import (
     find_notebooks,
@@ -32,7 +31,6 @@ from recanalytics.notebooks import (
     use_offline_renderer,
 )
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = find_notebooks(NOTEBOOKS_DIR)
 EXPECTED = {
     "01-quickstart.ipynb",
@@ -44,29 +42,10 @@ EXPECTED = {
     "07-media-check.ipynb",
 }
 RENDERED = "02-storage-trends"  # the notebook opened in the browser: many kinds of chart
-CREDENTIAL_CLASSES = (
-    ra.TwilioCredentials,
-    ra.PlivoCredentials,
-    ra.ZoomCredentials,
-    ra.SignalWireCredentials,
-)
-PROVIDER_PREFIXES = ("TWILIO_", "PLIVO_", "ZOOM_", "SIGNALWIRE_")
 
 
 def by_name(path: Path) -> str:
     return path.stem
-
-
-def sandbox_env(tmp: Path) -> dict[str, str]:
-    """This process's environment without any provider credential, temp files under ``tmp``."""
-    names = {name for cls in CREDENTIAL_CLASSES for names in cls.env.values() for name in names}
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in names and not key.startswith(PROVIDER_PREFIXES)
-    }
-    env["TMPDIR"] = str(tmp)
-    return env
 
 
 def repo_files() -> set[Path]:
@@ -195,53 +174,13 @@ def test_rendered_page_is_self_contained(rendered: Path) -> None:
     assert (rendered.parent / "index.html").is_file()
 
 
-def chromium_paths() -> tuple[str, str] | None:
-    browser = next(
-        (
-            p
-            for name in ("chromium", "chromium-browser", "google-chrome")
-            if (p := shutil.which(name))
-        ),
-        None,
-    )
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_rendered_charts_draw_in_headless_chromium(rendered: Path, tmp_path: Path) -> None:
-    paths = chromium_paths()
-    if paths is None:
-        message = (
-            "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message + "; CI is set, so the browser check must run")
-        pytest.skip(message)
-    from selenium import webdriver
     from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser, driver_path = paths
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for arg in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    try:
+    with headless_chromium(tmp_path / "chromium-profile") as driver:
         driver.get(rendered.as_uri())
         count_script = "return document.querySelectorAll('.recanalytics-chart').length"
         charts = driver.execute_script(count_script)
@@ -259,10 +198,8 @@ def test_rendered_charts_draw_in_headless_chromium(rendered: Path, tmp_path: Pat
         assert driver.execute_script(drawn_script) == charts, "some charts drew no marks"
         body = driver.execute_script("return document.body.innerText")
         assert "chart failed" not in body
-        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        errors = console_errors(driver)
         assert errors == [], errors
-    finally:
-        driver.quit()
 
 
 @pytest.mark.slow

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,15 +11,13 @@ from typing import Any
 
 import polars as pl
 import pytest
+from headless import headless_chromium
 from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics.cli import main
 from recanalytics.report import report, report_charts, report_html, summary_table
 from recanalytics.schema import PROVIDERS
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
@@ -140,41 +135,10 @@ def test_cli_demo_writes_the_report_next_to_the_parquet(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium")
-    if missing:
-        message = f"headless Chromium test needs {', '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set: install chromium and chromium-driver)")
-        pytest.skip(message)
-    profile = tempfile.mkdtemp(prefix="recanalytics-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,2000",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with headless_chromium(profile, "--window-size=1280,2000") as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 COUNT_MARKS = """
