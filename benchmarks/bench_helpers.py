@@ -5,63 +5,29 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_helpers.py            # 1_000_000 rows, 5 repeats
     .venv/bin/python benchmarks/bench_helpers.py 200000 3   # rows, repeats
 
-The frame is built with polars only (hash-based pseudo-random columns, fixed seed), so the run is
-reproducible and needs no extra dependency. Each case is timed with ``time.perf_counter`` and
-lazy results are collected inside the timing.
+The frame is ``tests/synthetic.py``'s, the one the chart and explorer tests use: polars only
+(hash-based pseudo-random columns, fixed seed), so the run is reproducible and needs no extra
+dependency. Each case is timed with ``time.perf_counter`` and lazy results are collected inside
+the timing.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# The synthetic frame is test data: it lives in tests/, not in the package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import polars as pl
+from synthetic import synthetic_frame
 
 import recanalytics as ra
-from recanalytics.schema import conform
-
-
-def synthetic(n: int, seed: int = 42) -> pl.DataFrame:
-    """A unified frame of ``n`` recordings with realistic mixes of providers, statuses, codecs."""
-    idx = pl.int_range(n, dtype=pl.UInt64)
-
-    def rnd(k: int, modulo: int) -> pl.Expr:
-        return (idx.hash(seed + k) % modulo).cast(pl.Int64)
-
-    providers = ["twilio", "plivo", "zoom", "signalwire"]
-    kinds = {"twilio": "track", "plivo": "call", "zoom": "session_file", "signalwire": "call"}
-    codecs = ["OPUS", "VP8", "H264", "PCMU", "mp3", "wav", "MP4", "M4A", "TRANSCRIPT", "speex"]
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    provider = rnd(1, 4).replace_strict(list(range(4)), providers, return_dtype=pl.String)
-    roll = rnd(2, 100)
-    status = (
-        pl.when(roll < 3)
-        .then(pl.lit("failed"))
-        .when(roll < 10)
-        .then(pl.lit("deleted"))
-        .otherwise(pl.lit("completed"))
-    )
-    created = pl.lit(start) + pl.duration(seconds=rnd(3, 730 * 86_400))
-    duration_ms = rnd(4, 3_600_000)
-    sized = provider.is_in(["twilio", "zoom"])
-    frame = pl.select(
-        provider.alias("provider"),
-        provider.replace_strict(kinds, return_dtype=pl.String).alias("kind"),
-        idx.cast(pl.String).alias("recording_id"),
-        status.alias("status"),
-        rnd(5, 10).replace_strict(list(range(10)), codecs, return_dtype=pl.String).alias("codec"),
-        created.alias("created_at"),
-        pl.when(status == "deleted").then(created + pl.duration(days=30)).alias("deleted_at"),
-        pl.duration(milliseconds=duration_ms).alias("duration"),
-        pl.when(sized).then(duration_ms * 4).alias("size_bytes"),  # ~32 kbps
-        pl.when(sized.not_()).then(rnd(6, 100) / 10_000).alias("cost"),
-        pl.when(sized.not_()).then(pl.lit("USD")).alias("cost_unit"),
-    )
-    return conform(frame).collect()
 
 
 def cases(df: pl.DataFrame) -> dict[str, Callable[[], object]]:
@@ -100,7 +66,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     built = time.perf_counter()
-    df = synthetic(n)
+    df = synthetic_frame(n)
     print(
         f"rows={df.height:,} build={time.perf_counter() - built:.2f}s repeats={repeats} "
         f"polars={pl.__version__} python={platform.python_version()} "

@@ -1,42 +1,55 @@
-"""A fast synthetic unified frame for chart and explorer tests, benchmarks and README images.
+"""The one synthetic unified frame: chart, explorer and report tests, and the helper and explorer
+benchmarks, build their data with :func:`synthetic_frame`.
 
 Built with polars expressions only (hash-based pseudo-random columns, fixed seed), so a million
-rows take well under a second. The mixes are shaped like the sandbox: four providers, their own
-kinds, codecs and containers, log-spread durations, bitrates per codec, some failures and
-deletions, sizes only where the provider reports them. For realistic data through the real
+rows take well under a second. The mixes read the provider table: every registered provider
+appears, with the kinds its loaders return, codecs and containers typical of each kind,
+log-spread durations, bitrates per codec, some failures and deletions, and sizes only where the
+provider's storage is billed by size (it reports bytes). For realistic data through the real
 loaders use ``ra.demo()``.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import accumulate
 
 import polars as pl
 
-from recanalytics.schema import conform
+from recanalytics.providers.registry import LOADERS, SPECS
+from recanalytics.schema import KINDS, conform
 
-# provider -> (kind, media_type, codec, container, kbps) choices, one picked per row.
-_FORMATS = {
-    "twilio": [
-        ("track", "audio", "opus", "mka", 40.0),
-        ("track", "video", "vp8", "mkv", 600.0),
-        ("track", "video", "h264", "mkv", 900.0),
-        ("composition", "video", "h264", "mp4", 1200.0),
+# kind -> (media_type, codec, container, kbps) choices; a row takes one of its provider's
+# (kind, format) pairs.
+FORMATS: dict[str, list[tuple[str, str, str, float]]] = {
+    "track": [
+        ("audio", "opus", "mka", 40.0),
+        ("video", "vp8", "mkv", 600.0),
+        ("video", "h264", "mkv", 900.0),
     ],
-    "plivo": [
-        ("call", "audio", "mp3", "mp3", 32.0),
-        ("conference", "audio", "pcm_s16le", "wav", 128.0),
-    ],
-    "zoom": [
-        ("session_file", "video", "h264", "mp4", 1500.0),
-        ("session_file", "audio", "aac", "m4a", 64.0),
-        ("participant_file", "text", "webvtt", "vtt", 0.2),
-    ],
-    "signalwire": [
-        ("call", "audio", "mp3", "mp3", 32.0),
-        ("call", "audio", "pcm_s16le", "wav", 128.0),
-    ],
+    "composition": [("video", "h264", "mp4", 1200.0)],
+    "call": [("audio", "mp3", "mp3", 32.0), ("audio", "pcm_s16le", "wav", 128.0)],
+    "conference": [("audio", "pcm_s16le", "wav", 128.0)],
+    "session_file": [("video", "h264", "mp4", 1500.0), ("audio", "aac", "m4a", 64.0)],
+    "participant_file": [("text", "webvtt", "vtt", 0.2)],
 }
+# Sessions and conferences have names; calls and room recordings carry none.
+NAMED_KINDS = ("conference", "session_file", "participant_file")
+# Each provider's share of the rows; one not listed (a new provider) gets DEFAULT_SHARE.
+SHARES = {"twilio": 45, "zoom": 25, "plivo": 20, "signalwire": 10}
+DEFAULT_SHARE = 10
+if set(FORMATS) != set(KINDS):
+    raise AssertionError(f"tests/synthetic.py: give FORMATS for {set(KINDS) - set(FORMATS)}")
+
+
+def options(provider: str) -> list[tuple[str, str, str, str, float]]:
+    """The (kind, media_type, codec, container, kbps) choices of a provider's rows."""
+    return [
+        (kind, *fmt)
+        for loader in LOADERS[provider]
+        for kind in loader.kinds
+        for fmt in FORMATS[kind]
+    ]
 
 
 def synthetic_frame(rows: int, *, seed: int = 42, days: int = 540) -> pl.DataFrame:
@@ -44,7 +57,6 @@ def synthetic_frame(rows: int, *, seed: int = 42, days: int = 540) -> pl.DataFra
 
     Examples
     --------
-    >>> from recanalytics.charts._synthetic import synthetic_frame
     >>> synthetic_frame(1000).height
     1000
     """
@@ -53,27 +65,24 @@ def synthetic_frame(rows: int, *, seed: int = 42, days: int = 540) -> pl.DataFra
     def rnd(k: int, modulo: int) -> pl.Expr:
         return (idx.hash(seed + k) % modulo).cast(pl.Int64)
 
-    # Weights: twilio 45 %, zoom 25 %, plivo 20 %, signalwire 10 %.
-    roll = rnd(1, 100)
-    provider = (
-        pl.when(roll < 45)
-        .then(pl.lit("twilio"))
-        .when(roll < 70)
-        .then(pl.lit("zoom"))
-        .when(roll < 90)
-        .then(pl.lit("plivo"))
-        .otherwise(pl.lit("signalwire"))
-    )
+    # The largest shares first; the roll picks a provider in proportion to its share.
+    providers = sorted(SPECS, key=lambda p: -SHARES.get(p, DEFAULT_SHARE))
+    shares = [SHARES.get(p, DEFAULT_SHARE) for p in providers]
+    roll = rnd(1, sum(shares))
+    provider = pl.lit(providers[-1])
+    for name, bound in reversed(list(zip(providers, accumulate(shares), strict=True))):
+        provider = pl.when(roll < bound).then(pl.lit(name)).otherwise(provider)
+    formats = {p: options(p) for p in providers}
     pick = rnd(2, 1_000)
-    counts = {p: len(options) for p, options in _FORMATS.items()}
+    counts = {p: len(choices) for p, choices in formats.items()}
     choice = pick % provider.replace_strict(counts, return_dtype=pl.Int64)
     key = pl.format("{}:{}", provider, choice)
     fields: dict[str, pl.Expr] = {}
     for position, name in enumerate(("kind", "media_type", "codec", "container", "kbps")):
         mapping = {
             f"{p}:{i}": option[position]
-            for p, options in _FORMATS.items()
-            for i, option in enumerate(options)
+            for p, choices in formats.items()
+            for i, option in enumerate(choices)
         }
         fields[name] = key.replace_strict(mapping).alias(name)
     status_roll = rnd(3, 1_000)
@@ -93,7 +102,9 @@ def synthetic_frame(rows: int, *, seed: int = 42, days: int = 540) -> pl.DataFra
     )
     # Log-spread durations from about 3 s to 3 h.
     seconds = (pl.lit(10.0) ** (0.5 + rnd(5, 10_000).cast(pl.Float64) / 10_000 * 3.5)).round(3)
-    sized = provider.is_in(["twilio", "zoom"])
+    # Storage billed by size: the provider reports bytes (the others bill recorded minutes).
+    by_size = [p for p in providers if (r := SPECS[p].storage_rate) and r.basis == "gb_month"]
+    sized = provider.is_in(by_size)
     jitter = 0.7 + rnd(6, 600).cast(pl.Float64) / 1_000
     group = rnd(7, max(rows // 40, 3))
     frame = pl.select(
@@ -102,7 +113,7 @@ def synthetic_frame(rows: int, *, seed: int = 42, days: int = 540) -> pl.DataFra
         idx.cast(pl.String).alias("recording_id"),
         pl.lit("AC-synthetic").alias("account_id"),
         pl.format("{}-{}", provider.str.slice(0, 2).str.to_uppercase(), group).alias("group_id"),
-        pl.when(provider.is_in(["plivo", "zoom"]))
+        pl.when(fields["kind"].is_in(NAMED_KINDS))
         .then(pl.format("room {}", group))
         .alias("group_name"),
         pl.format("PA{}", rnd(8, 5_000)).alias("participant_id"),
