@@ -8,7 +8,8 @@ fail with a message naming this file until its entries exist.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -17,8 +18,10 @@ import pytest
 
 import recanalytics as ra
 from recanalytics.credentials import Credentials
+from recanalytics.errors import ConfigError
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import LOADERS, SPECS
+from recanalytics.sandbox import Sandbox
 from recanalytics.sync import syncify
 
 T = TypeVar("T")
@@ -72,6 +75,19 @@ def async_loader(loader: Loader[Any]) -> Callable[..., Awaitable[pl.DataFrame]]:
     """The public async loader of ``loader`` (``ra.aload_<name>``, with ``store=``), or itself."""
     public: Callable[..., Awaitable[pl.DataFrame]] = getattr(ra, loader.load.__name__, loader.load)
     return public
+
+
+@contextlib.contextmanager
+def rejected_before_any_request(box: Sandbox, parameter: str) -> Iterator[None]:
+    """The block raises a ConfigError (a ValueError) naming ``parameter`` and the accepted
+    form, and ``box`` answered no request meanwhile."""
+    before = box.requests
+    with pytest.raises(ConfigError) as info:
+        yield
+    assert isinstance(info.value, ValueError)
+    assert info.value.parameter == parameter, str(info.value)
+    assert "expected" in str(info.value)
+    assert box.requests == before
 
 
 def entry(table: Mapping[str, T], key: str, what: str) -> T:

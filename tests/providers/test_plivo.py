@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import polars as pl
 import pytest
+from provider_cases import rejected_before_any_request
 
 import recanalytics as ra
 from recanalytics.credentials import PlivoCredentials
@@ -299,20 +300,16 @@ def test_sandbox_enforces_plivo_limits(fresh_box: Sandbox) -> None:
 def test_bad_input_is_rejected_before_any_request(
     box: Sandbox, kwargs: dict[str, Any], parameter: str
 ) -> None:
-    before = box.requests
-    with pytest.raises(ConfigError) as info:
+    with rejected_before_any_request(box, parameter):
         load_plivo_recordings(**kwargs, **box.options("plivo"))
-    assert info.value.parameter == parameter
-    assert box.requests == before
 
 
 def test_bad_credentials_and_ids_are_rejected_before_any_request(box: Sandbox) -> None:
     before = box.requests
     with pytest.raises(ConfigError, match="20 characters starting MA or SA"):
         load_plivo_recordings(credentials={"auth_id": "XX12", "auth_token": "t"})
-    with pytest.raises(ConfigError) as info:
+    with rejected_before_any_request(box, "recording_id"):
         get_plivo_recording("../../Call/", **box.options("plivo"))
-    assert info.value.parameter == "recording_id"
     with pytest.raises(TypeError, match="unexpected keyword"):
         load_plivo_recordings(limit=5, **box.options("plivo"))  # type: ignore[call-arg]
     assert box.requests == before

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
+from provider_cases import rejected_before_any_request
 
 import recanalytics as ra
 from recanalytics.credentials import TwilioCredentials
@@ -181,12 +182,8 @@ def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch)
 def test_bad_input_is_rejected_before_any_request(
     fresh_box: Sandbox, kwargs: dict[str, Any], parameter: str
 ) -> None:
-    with pytest.raises(ConfigError) as info:
+    with rejected_before_any_request(fresh_box, parameter):
         load_twilio_recordings(**(fresh_box.options("twilio") | kwargs))
-    assert isinstance(info.value, ValueError)
-    assert info.value.parameter == parameter
-    assert "expected" in str(info.value)
-    assert fresh_box.requests == 0
 
 
 def test_get_one_recording_and_not_found(via: Any, box: Sandbox) -> None:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import polars as pl
 import pytest
+from provider_cases import rejected_before_any_request
 
 import recanalytics as ra
 from recanalytics.credentials import ZoomCredentials
@@ -250,19 +251,14 @@ def test_trash_requests_carry_no_dates(fresh_box: Sandbox) -> None:
 def test_bad_input_is_rejected_before_any_request(
     fresh_box: Sandbox, kwargs: dict[str, Any], parameter: str
 ) -> None:
-    with pytest.raises(ConfigError) as info:
+    with rejected_before_any_request(fresh_box, parameter):
         load_zoom_recordings(**(fresh_box.options("zoom") | kwargs))
-    assert isinstance(info.value, ValueError)
-    assert info.value.parameter == parameter and "expected" in str(info.value)
-    assert fresh_box.requests == 0
 
 
 @pytest.mark.parametrize("session_id", ["", "   ", None, 42])
 def test_bad_session_id_is_rejected_before_any_request(fresh_box: Sandbox, session_id: Any) -> None:
-    with pytest.raises(ConfigError) as info:
+    with rejected_before_any_request(fresh_box, "session_id"):
         get_zoom_session_recordings(session_id, **fresh_box.options("zoom"))
-    assert info.value.parameter == "session_id"
-    assert fresh_box.requests == 0
 
 
 # --- page tokens ---------------------------------------------------------------------------
