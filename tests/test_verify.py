@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from provider_cases import MEDIA_AUTH
+from provider_cases import MEDIA_AUTH, mock_endpoint, registered_loaders, sync_loader
 
 import recanalytics as ra
 from recanalytics.cli import main
@@ -33,14 +33,16 @@ def box() -> Sandbox:
 
 @pytest.fixture(scope="module")
 def recordings(box: Sandbox) -> pl.DataFrame:
+    # Every registered loader; those that default to recent days are asked for everything.
     period = {"since": box.config.start, "until": box.config.end}
     return pl.concat(
         [
-            ra.load_twilio_recordings(**box.options("twilio")),
-            ra.load_twilio_compositions(**box.options("twilio")),
-            ra.load_plivo_recordings(**period, **box.options("plivo"), **FAST),
-            ra.load_zoom_recordings(**period, **box.options("zoom"), **FAST),
-            ra.load_signalwire_recordings(**period, **box.options("signalwire")),
+            sync_loader(loader)(
+                **(period if mock_endpoint(loader).span else {}),
+                **box.options(loader.provider),
+                **FAST,
+            )
+            for loader in registered_loaders()
         ]
     )
 
