@@ -9,7 +9,7 @@ fail with a message naming this file until its entries exist.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,25 +26,45 @@ from recanalytics.sync import syncify
 
 T = TypeVar("T")
 
+
+class Table(dict[str, T]):
+    """Test data keyed by provider or loader; a missing key fails, naming this file."""
+
+    def __init__(self, what: str, items: dict[str, T]) -> None:
+        super().__init__(items)
+        self.what = what
+
+    def __missing__(self, key: str) -> T:
+        pytest.fail(f"no {self.what} for {key!r}: add it to tests/provider_cases.py")
+
+
 UUID = "6f1f2c4e-1c8b-41e4-9a2d-842b2b17453e"
 
 # Fake credentials whose secrets hold the characters that change under URL and Basic encoding,
 # so a leak in any encoded form is caught.
-CREDENTIALS: dict[str, Credentials] = {
-    "twilio": ra.TwilioCredentials(account_sid="AC" + "1" * 32, auth_token="tw+secret/value=="),
-    "plivo": ra.PlivoCredentials(auth_id="MA" + "B" * 18, auth_token="plivo secret&value"),
-    "zoom": ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom/secret+value"),
-    "signalwire": ra.SignalWireCredentials(project_id=UUID, api_token="sw:secret?v", space="ex"),
-}
+CREDENTIALS: Table[Credentials] = Table(
+    "fake credentials",
+    {
+        "twilio": ra.TwilioCredentials(account_sid="AC" + "1" * 32, auth_token="tw+secret/value=="),
+        "plivo": ra.PlivoCredentials(auth_id="MA" + "B" * 18, auth_token="plivo secret&value"),
+        "zoom": ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom/secret+value"),
+        "signalwire": ra.SignalWireCredentials(
+            project_id=UUID, api_token="sw:secret?v", space="ex"
+        ),
+    },
+)
 
 # What the sandbox answers to wrong credentials, as each provider documents it: the error
 # ``code`` it sends, or words of its message where it sends no code.
-AUTH_ERRORS: dict[str, dict[str, Any]] = {
-    "twilio": {"code": 20003},
-    "plivo": {"message": "Could not verify"},
-    "zoom": {"code": 124},
-    "signalwire": {"code": 20003},
-}
+AUTH_ERRORS: Table[dict[str, Any]] = Table(
+    "documented auth error",
+    {
+        "twilio": {"code": 20003},
+        "plivo": {"message": "Could not verify"},
+        "zoom": {"code": 124},
+        "signalwire": {"code": 20003},
+    },
+)
 
 
 def loader_id(loader: Loader[Any]) -> str:
@@ -90,13 +110,6 @@ def rejected_before_any_request(box: Sandbox, parameter: str) -> Iterator[None]:
     assert box.requests == before
 
 
-def entry(table: Mapping[str, T], key: str, what: str) -> T:
-    """``table[key]``, or a failure that says which test data a new provider must add."""
-    if key not in table:
-        pytest.fail(f"no {what} for {key!r}: add it to tests/provider_cases.py")
-    return table[key]
-
-
 @dataclass(frozen=True)
 class MockEndpoint:
     """How a loader's list endpoint answers, for tests serving it through httpx.MockTransport.
@@ -106,6 +119,11 @@ class MockEndpoint:
     tells this endpoint from the provider's others; ``span`` the since/until a mocked load
     passes (the loaders that default to recent days would otherwise warn); ``base_url`` the
     host the mock stands for.
+
+    For the hostile tests: ``echoed(text, host)`` is a record with ``text`` in its text fields
+    and its media link on ``host``; ``targets`` says where each kind of hostile value goes:
+    the JSON path in the record, the raw column and the unified column (None where the unified
+    value comes from elsewhere).
     """
 
     record: Callable[[int], dict[str, Any]]
@@ -114,6 +132,8 @@ class MockEndpoint:
     path: str
     base_url: str
     span: dict[str, str]
+    echoed: Callable[[str, str], dict[str, Any]]
+    targets: dict[str, tuple[str, str, str | None]]
 
 
 def twilio_track(i: int) -> dict[str, Any]:
@@ -195,55 +215,123 @@ def signalwire_recording(i: int) -> dict[str, Any]:
     }
 
 
+def twilio_echoed(text: str, host: str) -> dict[str, Any]:
+    return {
+        "sid": "RT" + "a" * 32, "track_name": text, "status": "completed", "room_sid": text,
+        "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{host}/{text}"},
+    }  # fmt: skip
+
+
+def twilio_composition_echoed(text: str, host: str) -> dict[str, Any]:
+    return {
+        "sid": "CJ" + "a" * 32, "room_sid": text, "status": "completed", "resolution": text,
+        "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{host}/{text}"},
+    }  # fmt: skip
+
+
+def plivo_echoed(text: str, host: str) -> dict[str, Any]:
+    return {
+        "recording_id": "r-1", "conference_name": text, "call_uuid": text,
+        "add_time": "2026-01-05 10:00:00+00:00", "recording_url": f"{host}/{text}",
+    }  # fmt: skip
+
+
+def zoom_echoed(text: str, host: str) -> dict[str, Any]:
+    file = {"id": "f-1", "file_type": "MP4", "download_url": f"{host}/rec/{text}",
+            "recording_start": "2026-01-05T10:00:00Z", "status": text}  # fmt: skip
+    return {"session_id": "s-1", "session_name": text, "start_time": "2026-01-05T10:00:00Z",
+            "recording_files": [file]}  # fmt: skip
+
+
+def signalwire_echoed(text: str, host: str) -> dict[str, Any]:
+    return {"sid": UUID, "account_sid": UUID, "call_sid": text, "status": text,
+            "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}  # fmt: skip
+
+
 SPAN = {"since": "2026-01-01", "until": "2026-01-20"}
 
-MOCK_ENDPOINTS: dict[str, MockEndpoint] = {
-    "twilio_recordings": MockEndpoint(
-        twilio_track,
-        lambda r: {"recordings": r, "meta": {"key": "recordings", "next_page_url": None}},
-        "sid",
-        "/Recordings",
-        "https://video.example",
-        {},
-    ),
-    "twilio_compositions": MockEndpoint(
-        twilio_composition,
-        lambda r: {"compositions": r, "meta": {"key": "compositions", "next_page_url": None}},
-        "sid",
-        "/Compositions",
-        "https://video.example",
-        {},
-    ),
-    "plivo_recordings": MockEndpoint(
-        plivo_recording,
-        lambda r: {
-            "api_id": "x",
-            "meta": {"limit": 20, "offset": 0, "total_count": len(r), "next": None},
-            "objects": r,
-        },
-        "recording_id",
-        "/Recording/",
-        "https://api.plivo.example",
-        SPAN,
-    ),
-    "zoom_recordings": MockEndpoint(
-        zoom_session,
-        lambda r: {"sessions": r, "next_page_token": ""},
-        "recording_id",
-        "/recordings",
-        "https://zoom.example",
-        SPAN,
-    ),
-    "signalwire_recordings": MockEndpoint(
-        signalwire_recording,
-        lambda r: {"recordings": r, "next_page_uri": None},
-        "sid",
-        "/Recordings",
-        "https://example.signalwire.com",
-        {},
-    ),
-}
+MOCK_ENDPOINTS: Table[MockEndpoint] = Table(
+    "MockEndpoint",
+    {
+        "twilio_recordings": MockEndpoint(
+            twilio_track,
+            lambda r: {"recordings": r, "meta": {"key": "recordings", "next_page_url": None}},
+            "sid",
+            "/Recordings",
+            "https://video.example",
+            {},
+            twilio_echoed,
+            {
+                "seconds": ("duration", "duration", "duration"),
+                "int": ("size", "size", "size_bytes"),
+                "text": ("track_name", "track_name", "track_name"),
+            },
+        ),
+        "twilio_compositions": MockEndpoint(
+            twilio_composition,
+            lambda r: {"compositions": r, "meta": {"key": "compositions", "next_page_url": None}},
+            "sid",
+            "/Compositions",
+            "https://video.example",
+            {},
+            twilio_composition_echoed,
+            {
+                "seconds": ("duration", "duration", "duration"),
+                "int": ("size", "size", "size_bytes"),
+                "text": ("resolution", "resolution", None),
+            },
+        ),
+        "plivo_recordings": MockEndpoint(
+            plivo_recording,
+            lambda r: {
+                "api_id": "x",
+                "meta": {"limit": 20, "offset": 0, "total_count": len(r), "next": None},
+                "objects": r,
+            },
+            "recording_id",
+            "/Recording/",
+            "https://api.plivo.example",
+            SPAN,
+            plivo_echoed,
+            {
+                # the unified duration falls back to end - start, so only the raw column is null
+                "seconds": ("recording_duration_ms", "recording_duration_ms", None),
+                "int": ("recording_storage_duration", "recording_storage_duration", None),
+                "text": ("conference_name", "conference_name", "group_name"),
+            },
+        ),
+        "zoom_recordings": MockEndpoint(
+            zoom_session,
+            lambda r: {"sessions": r, "next_page_token": ""},
+            "recording_id",
+            "/recordings",
+            "https://zoom.example",
+            SPAN,
+            zoom_echoed,
+            {
+                # Zoom has no count of seconds (durations come from timestamps)
+                "int": ("recording_files.0.file_size", "file_size", "size_bytes"),
+                "text": ("session_name", "session_name", "group_name"),
+            },
+        ),
+        "signalwire_recordings": MockEndpoint(
+            signalwire_recording,
+            lambda r: {"recordings": r, "next_page_uri": None},
+            "sid",
+            "/Recordings",
+            "https://example.signalwire.com",
+            {},
+            signalwire_echoed,
+            {
+                "seconds": ("duration", "duration", "duration"),
+                "int": ("channels", "channels", "channels"),
+                "int8": ("channels", "channels", "channels"),
+                "text": ("status", "status", "status"),
+            },
+        ),
+    },
+)
 
 
 def mock_endpoint(loader: Loader[Any]) -> MockEndpoint:
-    return entry(MOCK_ENDPOINTS, loader_id(loader), "MockEndpoint")
+    return MOCK_ENDPOINTS[loader_id(loader)]

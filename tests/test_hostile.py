@@ -7,7 +7,6 @@ import base64
 import logging
 import traceback
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -21,9 +20,6 @@ from provider_cases import (
     MEDIA_AUTH,
     PROVIDER_PARAMS,
     PUBLIC_MEDIA,
-    UUID,
-    entry,
-    loader_id,
     mock_endpoint,
     sync_loader,
 )
@@ -83,40 +79,12 @@ class Echo:
                 assert form not in text, f"{form!r} leaked"
 
 
-# One record of each list endpoint with the echo in its text fields (and its media link).
-ECHOED: dict[str, Callable[[str], dict[str, Any]]] = {
-    "twilio_recordings": lambda echo: {
-        "sid": RT, "track_name": echo, "status": "completed", "room_sid": echo,
-        "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{HOST}/{echo}"},
-    },
-    "twilio_compositions": lambda echo: {
-        "sid": "CJ" + "a" * 32, "room_sid": echo, "status": "completed", "resolution": echo,
-        "date_created": "2026-01-05T10:00:00Z", "links": {"media": f"{HOST}/{echo}"},
-    },
-    "plivo_recordings": lambda echo: {
-        "recording_id": "r-1", "conference_name": echo, "call_uuid": echo,
-        "add_time": "2026-01-05 10:00:00+00:00", "recording_url": f"{HOST}/{echo}",
-    },
-    "zoom_recordings": lambda echo: {
-        "session_id": "s-1", "session_name": echo, "start_time": "2026-01-05T10:00:00Z",
-        "recording_files": [
-            {"id": "f-1", "file_type": "MP4", "download_url": f"{HOST}/rec/{echo}",
-             "recording_start": "2026-01-05T10:00:00Z", "status": echo},
-        ],
-    },
-    "signalwire_recordings": lambda echo: {
-        "sid": UUID, "account_sid": UUID, "call_sid": echo, "status": echo,
-        "date_created": "Mon, 05 Jan 2026 10:00:00 +0000",
-    },
-}  # fmt: skip
-
-
 def page(provider: str, request: httpx.Request, echo: str) -> dict[str, Any]:
     """One page of the provider's list endpoint that ``request`` asked for, echo inside."""
     loaders = LOADERS[provider]  # media and other paths get the first endpoint's page
     loader = next((x for x in loaders if mock_endpoint(x).path in request.url.path), loaders[0])
-    record = entry(ECHOED, loader_id(loader), "echoed record")(echo)
-    return mock_endpoint(loader).envelope([record])
+    mock = mock_endpoint(loader)
+    return mock.envelope([mock.echoed(echo, HOST)])
 
 
 def chain(exc: BaseException | None) -> list[BaseException]:

@@ -19,7 +19,6 @@ import pytest
 from provider_cases import (
     CREDENTIALS,
     MockEndpoint,
-    entry,
     loader_id,
     mock_endpoint,
     registered_loaders,
@@ -36,39 +35,6 @@ from tests.conftest import FAST_RETRY
 HOSTILE = "@@hostile@@"  # replaced, in the body's bytes, by the raw JSON of the case
 
 
-# Where each kind of hostile value goes in a loader's records: the JSON path in the record, the
-# raw column and the unified column (None where the unified value comes from elsewhere).
-TARGETS: dict[str, dict[str, tuple[str, str, str | None]]] = {
-    "twilio_recordings": {
-        "seconds": ("duration", "duration", "duration"),
-        "int": ("size", "size", "size_bytes"),
-        "text": ("track_name", "track_name", "track_name"),
-    },
-    "twilio_compositions": {
-        "seconds": ("duration", "duration", "duration"),
-        "int": ("size", "size", "size_bytes"),
-        "text": ("resolution", "resolution", None),
-    },
-    "plivo_recordings": {
-        # the unified duration falls back to end - start, so only the raw column is null
-        "seconds": ("recording_duration_ms", "recording_duration_ms", None),
-        "int": ("recording_storage_duration", "recording_storage_duration", None),
-        "text": ("conference_name", "conference_name", "group_name"),
-    },
-    "signalwire_recordings": {
-        "seconds": ("duration", "duration", "duration"),
-        "int": ("channels", "channels", "channels"),
-        "int8": ("channels", "channels", "channels"),
-        "text": ("status", "status", "status"),
-    },
-    "zoom_recordings": {
-        # Zoom has no count of seconds (durations come from timestamps)
-        "int": ("recording_files.0.file_size", "file_size", "size_bytes"),
-        "text": ("session_name", "session_name", "group_name"),
-    },
-}
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """A registered loader pointed at a mock of its list endpoint."""
@@ -78,7 +44,7 @@ class Endpoint:
 
     @property
     def targets(self) -> dict[str, tuple[str, str, str | None]]:
-        return entry(TARGETS, loader_id(self.loader), "hostile-value targets")
+        return self.mock.targets
 
     def record(self, i: int) -> dict[str, Any]:
         return self.mock.record(i)

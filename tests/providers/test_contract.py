@@ -19,7 +19,6 @@ from provider_cases import (
     AUTH_ERRORS,
     LOADER_PARAMS,
     async_loader,
-    entry,
     mock_endpoint,
     sync_loader,
 )
@@ -55,7 +54,7 @@ def test_wrong_credentials_raise_auth_error_without_the_secret(
     assert WRONG not in repr(wrong) and WRONG not in str(wrong)
     with pytest.raises(AuthError) as info:
         sync_loader(loader)(since="2026-10-01", **(via(loader.provider) | {"credentials": wrong}))
-    expected = entry(AUTH_ERRORS, loader.provider, "documented auth error")
+    expected = AUTH_ERRORS[loader.provider]
     assert info.value.status == 401
     if "code" in expected:
         assert info.value.code == expected["code"]
