@@ -1,10 +1,12 @@
-"""Shared fixtures: an in-process sandbox, a served one on 127.0.0.1, and fast retries."""
+"""Shared fixtures: an in-process sandbox, a served one on 127.0.0.1, fast retries, and an
+environment without provider credentials."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from provider_cases import CREDENTIAL_VARIABLES
 
 from recanalytics.engine import RetryPolicy
 from recanalytics.sandbox import Sandbox, SandboxServer
@@ -42,6 +44,13 @@ def served(box: Sandbox) -> Iterator[SandboxServer]:
     """The shared sandbox served over real HTTP on 127.0.0.1."""
     with box.serve() as server:
         yield server
+
+
+@pytest.fixture
+def no_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No provider's credentials variable is set (the provider table lists them all)."""
+    for name in CREDENTIAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(params=["in-process", "loopback"])

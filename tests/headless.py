@@ -16,15 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from provider_cases import CREDENTIAL_VARIABLES
 
 from recanalytics.providers.registry import SPECS
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
-# Every provider's credentials variables, and the prefixes they share (TWILIO_, ZOOM_, ...).
-CREDENTIAL_VARIABLES = frozenset(
-    name for spec in SPECS.values() for names in spec.credentials.env.values() for name in names
-)
+# The prefixes of the providers' variables (TWILIO_, ZOOM_, ...).
 PROVIDER_PREFIXES = tuple(f"{provider.upper()}_" for provider in SPECS)
 
 # Flags every headless run takes: no GPU, no first-run or background traffic.

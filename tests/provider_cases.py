@@ -79,6 +79,10 @@ def registered_loaders() -> list[Loader[Any]]:
 
 LOADER_PARAMS = [pytest.param(loader, id=loader_id(loader)) for loader in registered_loaders()]
 PROVIDER_PARAMS = [pytest.param(name, id=name) for name in SPECS]
+# Every provider's credentials variables (TWILIO_AUTH_TOKEN, ...).
+CREDENTIAL_VARIABLES = frozenset(
+    name for spec in SPECS.values() for names in spec.credentials.env.values() for name in names
+)
 # The providers whose media URLs need their credentials, and those whose media is public.
 MEDIA_AUTH = [name for name, spec in SPECS.items() if spec.media_auth]
 PUBLIC_MEDIA = [name for name, spec in SPECS.items() if not spec.media_auth]

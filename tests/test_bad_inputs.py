@@ -20,7 +20,6 @@ from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
-from recanalytics.providers.registry import SPECS
 
 TWILIO = CREDENTIALS["twilio"]
 FRAME = synthetic_frame(120)
@@ -354,7 +353,9 @@ for chart in ("storage_chart", "volume_chart", "codec_mix_chart", "cost_chart", 
 
 
 @pytest.fixture
-def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ctx, list[str]]]:
+def ctx(
+    no_env_credentials: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Ctx, list[str]]]:
     requests: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -366,10 +367,6 @@ def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ctx, 
         raise httpx.ConnectError("no network in this test", request=request)
 
     monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", network)
-    for spec in SPECS.values():
-        for names in spec.credentials.env.values():
-            for name in names:
-                monkeypatch.delenv(name, raising=False)
     (tmp_path / "file.txt").write_text("a file, not a folder")
     yield Ctx(httpx.MockTransport(handler), tmp_path), requests
 

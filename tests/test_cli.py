@@ -55,17 +55,10 @@ def test_console_script_entry_point(tmp_path: Path) -> None:
     assert "frame written to" in result.stdout
 
 
+@pytest.mark.usefixtures("no_env_credentials")
 def test_load_without_credentials_names_what_is_missing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in (
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_API_KEY",
-        "TWILIO_API_SECRET",
-        "TWILIO_API_KEY_SECRET",
-    ):
-        monkeypatch.delenv(name, raising=False)
     with pytest.warns(ra.LoadWarning, match="twilio skipped"):
         code = main(["load", "twilio", "--quiet", "--out", str(tmp_path / "x.parquet")])
     assert code == 1

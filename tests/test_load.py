@@ -8,16 +8,7 @@ import recanalytics as ra
 from recanalytics.providers.registry import LOADERS, SPECS
 from recanalytics.sandbox import Sandbox
 
-# Every credentials variable of every provider in the table.
-ENV = sorted(
-    {n for spec in SPECS.values() for names in spec.credentials.env.values() for n in names}
-)
-
-
-@pytest.fixture(autouse=True)
-def no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
+pytestmark = pytest.mark.usefixtures("no_env_credentials")
 
 
 @pytest.fixture(scope="module")

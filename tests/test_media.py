@@ -116,17 +116,10 @@ def test_public_media_of_plivo_and_signalwire(box: Sandbox, tmp_path: Path) -> N
     assert all(h in (b"RIFF", b"ID3\x03", b"ID3\x04") for h in heads)
 
 
+@pytest.mark.usefixtures("no_env_credentials")
 def test_unavailable_and_uncredentialed_rows_are_reported_not_dropped(
     box: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in (
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_AUTH_TOKEN",
-        "TWILIO_API_KEY",
-        "TWILIO_API_SECRET",
-        "TWILIO_API_KEY_SECRET",
-    ):
-        monkeypatch.delenv(name, raising=False)
     df = ra.load_twilio_recordings(**box.options("twilio"))
     sample = pl.concat(
         [df.filter(pl.col("status") == s).head(1) for s in ("completed", "deleted", "failed")]

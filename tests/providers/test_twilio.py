@@ -150,9 +150,8 @@ def test_credentials_from_environment(box: Sandbox, monkeypatch: pytest.MonkeyPa
     assert load_twilio_recordings(status="failed", **options).height > 0
 
 
-def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.mark.usefixtures("no_env_credentials")
+def test_missing_credentials_name_the_variables() -> None:
     with pytest.raises(ConfigError, match="TWILIO_ACCOUNT_SID"):
         load_twilio_recordings(base_url="http://sandbox.invalid")
 
