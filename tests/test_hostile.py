@@ -234,6 +234,16 @@ class Recorder:
     def hosts_with_credentials(self) -> set[str]:
         return {host for host, authed in self.seen if authed}
 
+    def download(self, provider: str, url: str, dest: Path) -> pl.DataFrame:
+        """``download_media`` of one ``provider`` row at ``url``, its API at ``HOST``."""
+        return ra.download_media(
+            one_row(provider, url),
+            dest,
+            credentials=CREDENTIALS[provider],
+            base_url=HOST,
+            transport=self.transport,
+        )
+
 
 def one_row(provider: str, url: str, recording_id: str = "r1") -> pl.DataFrame:
     return pl.DataFrame(
@@ -262,13 +272,7 @@ def test_a_frame_cannot_send_credentials_to_a_foreign_host(
     provider: str, url: str, tmp_path: Path
 ) -> None:
     server = Recorder()
-    result = ra.download_media(
-        one_row(provider, url),
-        tmp_path,
-        credentials=CREDENTIALS[provider],
-        base_url=HOST,
-        transport=server.transport,
-    )
+    result = server.download(provider, url, tmp_path)
     assert result["status"].to_list() == ["unavailable"]
     assert "credentials are never sent there" in result["error"][0]
     assert server.seen == []
@@ -303,13 +307,7 @@ def test_own_hosts_get_credentials_and_their_redirects_do_not(
     provider: str, url: str, tmp_path: Path
 ) -> None:
     server = Recorder(redirect=f"{EVIL}/storage/file?Signature=abc")
-    result = ra.download_media(
-        one_row(provider, url),
-        tmp_path,
-        credentials=CREDENTIALS[provider],
-        base_url=HOST,
-        transport=server.transport,
-    )
+    result = server.download(provider, url, tmp_path)
     assert result["status"].to_list() == ["downloaded"], result["error"][0]
     assert server.hosts_with_credentials() == {httpx.URL(url).host}
     assert ("evil.test", False) in server.seen
