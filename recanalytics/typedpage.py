@@ -154,6 +154,11 @@ def _raw_series(column: Column, values: list[Any]) -> pl.Series | None:
     """A column's values as sent, typed (strings, or integers of the field's dtype); None when
     they do not fit one type (objects among strings, strings among integers)."""
     dtype = column.field.dtype if column.how == "plain" else pl.String
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, dict | list):
+        # Nested JSON (a layout object, a list of sources) is the parser's to write as text;
+        # polars would try every element before giving up (40 ms per 1,000 rows).
+        return None
     try:
         return pl.Series(column.field.name, values, dtype=dtype, strict=True)
     except (TypeError, pl.exceptions.PolarsError):

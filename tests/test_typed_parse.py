@@ -50,3 +50,29 @@ def test_both_paths_give_the_same_frame(
             slow = load(**kwargs)
     assert fast.height > 0
     assert_frame_equal(fast, slow)
+
+
+def test_nested_json_goes_to_the_fields_parser_as_text() -> None:
+    """A layout object or a list of sources is written as JSON text by the field's parser,
+    first value or not; plain strings stay on the vectorized path."""
+    from recanalytics.fields import F
+    from recanalytics.typedpage import TypedPage, _raw_series
+
+    spec = RecordSpec([F("sid"), F("layout")])
+    typed = TypedPage(spec.fields, spec.schema)
+    sid, layout = typed.columns
+    assert _raw_series(layout, [{"grid": {}}, None]) is None
+    assert _raw_series(sid, ["a", None]) is not None
+    page = typed.decode(
+        b'{"items": [{"sid": "a", "layout": {"grid": {"max_rows": 2}}},'
+        b' {"sid": "b", "layout": "plain"}, {"sid": "c", "layout": ["x"]}]}',
+        "items",
+    )
+    frame = typed.frame(typed.values([page.body["items"]]), spec.issues)
+    assert frame["layout"].to_list() == ['{"grid":{"max_rows":2}}', "plain", '["x"]']
+    # A string first and an object later still fails the strict fast path, never the load.
+    later = typed.decode(
+        b'{"items": [{"sid": "a", "layout": "plain"}, {"sid": "b", "layout": {}}]}', "items"
+    )
+    mixed = typed.frame(typed.values([later.body["items"]]), spec.issues)
+    assert mixed["layout"].to_list() == ["plain", "{}"]
