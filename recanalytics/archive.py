@@ -20,7 +20,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.checksum import sha256_file
-from recanalytics.errors import ConfigError
+from recanalytics.errors import ConfigError, ProviderError
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
@@ -60,12 +60,18 @@ def _totals(frame: pl.DataFrame) -> dict[str, Any]:
 async def _rows_and_raw(
     loader: Loader[Any], since: dt.datetime, until: dt.datetime | None, options: dict[str, Any]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One loader's unified rows and its provider's own rows, loaded concurrently."""
-    rows, raw = await asyncio.gather(
-        loader.load(since=since, until=until, **options),
-        loader.load(since=since, until=until, **options, raw=True),
-    )
-    return rows, raw
+    """One loader's unified rows and its provider's own rows, from one walk of the API.
+
+    Loading twice (unified, then ``raw=True``) would double the requests an archive spends of
+    the account's shared rate limit, and warn twice about the same records.
+    """
+    try:
+        raw = await loader.load(since=since, until=until, **options, raw=True)
+    except ProviderError as error:
+        if error.partial is not None:  # the rows loaded so far, in the unified form promised
+            error.partial = loader.unify(error.partial)
+        raise
+    return loader.unify(raw), raw
 
 
 async def aarchive(
@@ -125,6 +131,8 @@ async def aarchive(
         _import_av()  # fail before loading anything when PyAV is missing
     start, end = parse_range(since, until)
     start = start or (spec.archive.since if spec.archive else FIRST_RUN_SINCE)
+    if "raw" in options:
+        raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     loaded = await asyncio.gather(

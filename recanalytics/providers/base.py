@@ -45,11 +45,18 @@ class Loader(Generic[LoaderF]):
 
     ``load()`` runs every loader a provider registers; the store-aware layer
     (:mod:`recanalytics.incremental`) reads ``kinds`` to know which stored rows a loader owns.
+    ``endpoint`` turns the loader's ``raw=True`` rows into unified ones, so a caller that keeps
+    both (the archive) asks the API once.
     """
 
     provider: str
     kinds: tuple[str, ...]
     load: LoaderF
+    endpoint: Endpoint
+
+    def unify(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """The unified rows of what ``load(..., raw=True)`` returned."""
+        return self.endpoint.unify(raw)
 
     @property
     def part(self) -> str:
@@ -379,8 +386,10 @@ class Endpoint:
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         """Raw frame to what the caller asked for: raw columns or the unified frame."""
-        if ctx.raw:
-            return raw
+        return raw if ctx.raw else self.unify(raw)
+
+    def unify(self, raw: pl.DataFrame) -> pl.DataFrame:
+        """Raw rows (as ``raw=True`` returns them) to the unified frame."""
         return self.unified(raw.lazy()).pipe(conform).collect()
 
 

@@ -480,5 +480,5 @@ async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]
 load_plivo_recordings = syncify(aload_plivo_recordings, "load_plivo_recordings")
 get_plivo_recording = syncify(aget_plivo_recording, "get_plivo_recording")
 
-LOADER = Loader("plivo", ("call", "conference"), aload_plivo_recordings)
+LOADER = Loader("plivo", ("call", "conference"), aload_plivo_recordings, RECORDINGS)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

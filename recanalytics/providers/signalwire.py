@@ -390,5 +390,5 @@ async def aget_signalwire_recording(
 load_signalwire_recordings = syncify(aload_signalwire_recordings, "load_signalwire_recordings")
 get_signalwire_recording = syncify(aget_signalwire_recording, "get_signalwire_recording")
 
-LOADER = Loader("signalwire", ("call", "conference"), aload_signalwire_recordings)
+LOADER = Loader("signalwire", ("call", "conference"), aload_signalwire_recordings, RECORDINGS)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

@@ -201,5 +201,5 @@ async def aget_twilio_composition(sid: str, **options: Unpack[LoadOptions]) -> p
 load_twilio_compositions = syncify(aload_twilio_compositions, "load_twilio_compositions")
 get_twilio_composition = syncify(aget_twilio_composition, "get_twilio_composition")
 
-LOADER = Loader("twilio", ("composition",), aload_twilio_compositions)
+LOADER = Loader("twilio", ("composition",), aload_twilio_compositions, COMPOSITIONS)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

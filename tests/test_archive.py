@@ -1,0 +1,95 @@
+"""The archive walks each list of the API once, and a failed archive still hands back its rows."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.archive import archive
+from recanalytics.sandbox import Sandbox
+
+# One request at a time: the walk is the same from run to run, so requests can be compared.
+SEQUENTIAL = {"max_concurrency": 1, "rate_limit": 1000.0}
+PERIOD = {"since": "2025-01-01", "until": "2026-11-01"}
+
+
+def test_archive_asks_the_api_for_each_list_once(tmp_path: Path) -> None:
+    box = Sandbox(seed=21, size=400, providers=["twilio"])
+    options = box.options("twilio") | SEQUENTIAL
+    tracks = ra.load_twilio_recordings(**PERIOD, **options)
+    compositions = ra.load_twilio_compositions(**PERIOD, **options)
+    one_walk = box.requests
+    box.app.reset_counts()
+
+    manifest = archive("twilio", tmp_path / "a", **PERIOD, **options)
+
+    assert box.requests == one_walk  # not twice: the unified rows come from the raw ones
+    assert manifest["tracks"]["recordings"] == tracks.height > 0
+    assert manifest["compositions"]["recordings"] == compositions.height > 0
+    stored = pl.read_parquet(tmp_path / "a" / "recordings.parquet")
+    expected = pl.concat([tracks, compositions])
+    key = ["kind", "recording_id"]
+    assert stored.sort(key).equals(expected.sort(key))  # the same rows as the loaders return
+
+
+class OddSizes(httpx.AsyncBaseTransport):
+    """The sandbox, except that every track's ``size`` is text no parser can read."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path != "/v1/Recordings" or response.status_code != 200:
+            return response
+        body = json.loads(await response.aread())
+        for record in body["recordings"]:
+            record["size"] = "not a number"
+        return httpx.Response(200, json=body, request=request)
+
+
+def test_archive_warns_once_per_load_of_odd_records(tmp_path: Path) -> None:
+    box = Sandbox(seed=22, size=60, providers=["twilio"])
+    options = box.options("twilio") | {"transport": OddSizes(box.transport)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        manifest = archive("twilio", tmp_path / "a", **PERIOD, **options)
+    odd = [w for w in caught if issubclass(w.category, ra.LoadWarning)]
+    assert len(odd) == 1 and "size" in str(odd[0].message), [str(w.message) for w in odd]
+    assert manifest["tracks"]["recordings"] == 60  # the rows are kept, the sizes null
+
+
+class RefusesCompositions(httpx.AsyncBaseTransport):
+    """The sandbox, except that every compositions request is refused (403)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/v1/Compositions"):
+            body = {"code": 20403, "message": "Forbidden", "status": 403}
+            return httpx.Response(403, json=body, request=request)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_failed_archive_raises_with_the_unified_rows_it_loaded(tmp_path: Path) -> None:
+    box = Sandbox(seed=23, size=80, providers=["twilio"])
+    options = box.options("twilio") | {"transport": RefusesCompositions(box.transport)}
+    with pytest.raises(ra.ProviderError) as failed:
+        archive("twilio", tmp_path / "a", **PERIOD, **options)
+    assert failed.value.status == 403
+    assert failed.value.partial is not None and failed.value.partial.schema == ra.SCHEMA
+    assert not any((tmp_path / "a").iterdir())  # no file claims to be the whole archive
+
+
+def test_raw_is_not_an_archive_option(tmp_path: Path) -> None:
+    box = Sandbox(seed=24, size=10, providers=["twilio"])
+    with pytest.raises(ra.ConfigError, match="raw"):
+        archive("twilio", tmp_path / "a", raw=True, **box.options("twilio"))
+    assert box.requests == 0 and not (tmp_path / "a").exists()
