@@ -401,6 +401,10 @@ class PageBatch:
         """Reads column ``name``'s raw value from a record struct of the typed path."""
         return self._typed.getter(name)
 
+    def read(self, name: str, values: list[Any]) -> pl.Series:
+        """Column ``name`` of raw values from record structs, read as the frame reads it."""
+        return self._typed.read(name, values)
+
     def frames(self) -> list[pl.DataFrame]:
         """Every page's rows so far, in page order."""
         out: list[pl.DataFrame] = []

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
+
 from recanalytics import jsonbody
 from recanalytics.redact import REDACTED
 
@@ -50,8 +52,20 @@ def as_str(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+        return json_text(value)
     raise Invalid
+
+
+_encode_sorted = msgspec.json.Encoder(order="sorted").encode
+
+
+def json_text(value: dict[str, Any] | list[Any]) -> str:
+    """Compact JSON with sorted keys: one spelling for one value, so rows compare as text."""
+    try:
+        return _encode_sorted(value).decode()
+    except (OverflowError, TypeError, msgspec.EncodeError):
+        # Integers wider than 64 bits, which the stdlib decoder (tolerant path) keeps exact.
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def as_decimal(value: Any) -> Decimal:

@@ -23,6 +23,10 @@ How each field is read, by its parser:
   (floats send the page the tolerant way).
 * ``as_iso_time``: ``YYYY-MM-DDThh:mm:ssZ`` parsed by polars; any other form by the field's own
   parser, value by value.
+* ``as_rfc2822_time``: ``Wed, 26 Sep 2018 00:00:00 +0000`` (day, month and weekday names in
+  English title case, two-digit day, four-digit year, numeric offset) parsed by polars; any
+  other form (a leap second, ``GMT``, a two-digit year …) by the field's own parser, which
+  reads a few of them differently from polars.
 * any other parser: the field's own parser, value by value (fields of low-volume endpoints).
 """
 
@@ -46,6 +50,7 @@ from recanalytics.parsers import (
     as_iso_time,
     as_json,
     as_lower,
+    as_rfc2822_time,
     as_seconds,
     as_str,
     bounded,
@@ -55,6 +60,13 @@ from recanalytics.parsers import (
 if TYPE_CHECKING:
     from recanalytics.fields import Field
 ISO_Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+RFC2822_FORMAT = "%a, %d %b %Y %H:%M:%S %z"
+# Only the form polars and the stdlib read alike goes to polars (see the module docstring).
+RFC2822_PLAIN = (
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (0[1-9]|[12]\d|3[01]) "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [1-9]\d{3} "
+    r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-]([01]\d|2[0-3])[0-5]\d$"
+)
 # Python's str.strip() removes these ASCII characters; polars' strip_chars() would not remove
 # the four information separators (U+001C..U+001F), so they are named.
 ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
@@ -115,6 +127,8 @@ def _struct_type(field: Field) -> tuple[Any, str]:
             return typed, "plain"
     if field.parse is as_iso_time and isinstance(dtype, pl.Datetime):
         return str | None, "iso"
+    if field.parse is as_rfc2822_time and isinstance(dtype, pl.Datetime):
+        return str | None, "rfc2822"
     return Any, "python"
 
 
@@ -147,6 +161,11 @@ def _vectorized(column: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
         moments = raw.str.to_datetime(ISO_Z_FORMAT, time_unit="us", strict=False)
         utc = moments.dt.replace_time_zone("UTC").cast(column.field.dtype)
         return utc, moments.is_null() & raw.is_not_null()
+    if column.how == "rfc2822":
+        plain = raw.str.contains(RFC2822_PLAIN)
+        parsed = raw.str.to_datetime(RFC2822_FORMAT, time_unit="us", strict=False)
+        moments = pl.when(plain).then(parsed.dt.convert_time_zone("UTC"))
+        return moments.cast(column.field.dtype), moments.is_null() & raw.is_not_null()
     return None
 
 
@@ -261,45 +280,58 @@ class TypedPage:
         path."""
         height = len(values[0]) if values else 0
         unparsed: dict[int, dict[str, Any]] = {}
-
-        def fail(column: Column, failed: Failed) -> None:
+        series = self._read(list(zip(self.columns, values, strict=True)))
+        for column in self.columns:
+            failed = series[column.field.name][1]
             if failed:
                 issues[column.field.name] += len(failed)
                 path = ".".join(column.field.where)
                 for row, value in failed.items():
                     unparsed.setdefault(row, {})[path] = value
+        extra: list[str | None] = [None] * height
+        for row, failed_values in unparsed.items():
+            extra[row] = as_json({"_unparsed": failed_values})
+        ordered = [series[c.field.name][0] for c in self.columns]
+        return pl.DataFrame([*ordered, pl.Series(EXTRA, extra, dtype=pl.String)])
 
-        series: dict[str, pl.Series] = {}
+    def read(self, name: str, values: list[Any]) -> pl.Series:
+        """Field ``name``'s column of ``values`` (as sent), read as :meth:`frame` reads it; an
+        unreadable value is null."""
+        (column,) = (c for c in self.columns if c.field.name == name)
+        return self._read([(column, values)])[name][0]
+
+    def _read(
+        self, columns: Sequence[tuple[Column, list[Any]]]
+    ) -> dict[str, tuple[pl.Series, Failed]]:
+        """Each column's typed values and the rows its parser could not read, with one polars
+        ``select`` for every vectorized conversion."""
+        series: dict[str, tuple[pl.Series, Failed]] = {}
         raw: list[pl.Series] = []  # raw values that polars expressions convert, in one select
         converted: dict[int, tuple[pl.Expr, pl.Expr]] = {}
-        for i, (column, column_values) in enumerate(zip(self.columns, values, strict=True)):
+        for i, (column, column_values) in enumerate(columns):
             typed = None if column.how == "python" else _raw_series(column, column_values)
             conversion = _vectorized(column, pl.col(f"r{i}"))
             if typed is None:
-                series[column.field.name], failed = _by_parser(column.field, column_values)
-                fail(column, failed)
+                series[column.field.name] = _by_parser(column.field, column_values)
             elif conversion is None:
-                series[column.field.name] = typed
+                series[column.field.name] = typed, {}
             else:
                 raw.append(typed.alias(f"r{i}"))
                 converted[i] = conversion
         exprs = [e for i, (v, o) in converted.items() for e in (v.alias(f"v{i}"), o.alias(f"o{i}"))]
         done = pl.DataFrame(raw).select(exprs)
         for i in converted:
-            column = self.columns[i]
+            column, column_values = columns[i]
             value = done.get_column(f"v{i}").alias(column.field.name)
             rows = done.get_column(f"o{i}").arg_true().to_list()
+            failed: Failed = {}
             if rows:
-                sent = [values[i][row] for row in rows]
-                others, failed = _by_parser(column.field, sent)
-                fail(column, {rows[j]: bad for j, bad in failed.items()})
+                sent = [column_values[row] for row in rows]
+                others, bad = _by_parser(column.field, sent)
+                failed = {rows[j]: value_ for j, value_ in bad.items()}
                 value = value.scatter(rows, others)
-            series[column.field.name] = value
-        extra: list[str | None] = [None] * height
-        for row, failed_values in unparsed.items():
-            extra[row] = as_json({"_unparsed": failed_values})
-        ordered = [series[c.field.name] for c in self.columns]
-        return pl.DataFrame([*ordered, pl.Series(EXTRA, extra, dtype=pl.String)])
+            series[column.field.name] = value, failed
+        return series
 
 
 @dataclass(frozen=True)

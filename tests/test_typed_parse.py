@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from typing import Any
 
@@ -76,3 +77,44 @@ def test_nested_json_goes_to_the_fields_parser_as_text() -> None:
     )
     mixed = typed.frame(typed.values([later.body["items"]]), spec.issues)
     assert mixed["layout"].to_list() == ["plain", "{}"]
+
+
+RFC2822_FORMS = [
+    "Wed, 26 Sep 2018 00:00:00 +0000",  # the documented form: read by polars
+    "Wed, 26 Sep 2018 13:00:00 -0730",
+    "Sun, 01 Nov 2026 10:00:00 +2359",
+    "Wed, 6 Sep 2018 10:00:00 +0000",  # the rest by the stdlib, as the tolerant path does
+    "Wed, 26 Sep 2018 00:00:00 +05:00",  # the stdlib ignores this offset; polars would not
+    "Wed, 26 Sep 18 00:00:00 +0000",  # a two-digit year is 2018, not 18
+    "Wed, 26 Sep 0001 00:00:00 +0100",  # and so is 0001: 2001
+    "Wed, 26 Sep 2018 23:59:60 +0000",  # polars reads a leap second; the stdlib refuses it
+    "Mon, 26 Sep 2018 00:00:00 +0000",  # the wrong weekday
+    "wed, 26 sep 2018 00:00:00 +0000",
+    "Wed, 26 Sep 2018 00:00:00 GMT",
+    "Tue, 31 Dec 9999 23:00:00 -0100",
+    "2026-11-30T10:00:00Z",
+    "",
+    None,
+    "garbage",
+]
+
+
+def test_rfc2822_times_read_alike_on_both_paths() -> None:
+    """SignalWire's dates: polars reads the plain form, the stdlib every other one, so each
+    value is what the tolerant parser makes of it, and the unreadable are reported."""
+    from collections import Counter
+
+    import polars as pl
+
+    from recanalytics.fields import F
+    from recanalytics.parsers import as_rfc2822_time
+    from recanalytics.typedpage import TypedPage
+
+    spec = RecordSpec([F("t", pl.Datetime("us", "UTC"), as_rfc2822_time)])
+    issues: Counter[str] = Counter()
+    fast = TypedPage(spec.fields, spec.schema).frame([RFC2822_FORMS], issues)
+    slow = spec.frame([{"t": value} for value in RFC2822_FORMS])
+    assert_frame_equal(fast, slow)
+    assert fast["t"][0] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
+    assert fast["t"][4] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
+    assert issues["t"] == 3 and fast["extra"].null_count() == len(RFC2822_FORMS) - 3

@@ -28,7 +28,6 @@ from recanalytics.fields import Page as DecodedPage
 from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
-from recanalytics.parsers import Invalid
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_frame
 from recanalytics.schema import conform
@@ -325,19 +324,13 @@ class Endpoint:
             if isinstance(low, dt.datetime) and isinstance(high, dt.datetime):
                 return low, high
             return None, None
-        field_ = next(f for f in self.fields if f.name == self.created_column)
         values = list(map(query.batch.getter(self.created_column), records))
         shapes = {(len(v), v[-1:]) if isinstance(v, str) else None for v in values}
         if shapes == {(20, "Z")}:
             # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two.
             values = [min(values), max(values)]
-        moments = []
-        for raw in values:
-            try:
-                moments.append(field_.parse(raw))
-            except (Invalid, ValueError, TypeError, OverflowError):
-                continue
-        return min(moments, default=None), max(moments, default=None)
+        moments = query.batch.read(self.created_column, values)
+        return moments.min(), moments.max()  # type: ignore[return-value]
 
     def check_total(self, query: Query) -> None:
         """Raise when fewer records arrived than the provider reported for the query."""
