@@ -154,6 +154,14 @@ class RateLimiter:
                 starts.popleft()
             return start
 
+    def room(self, now: float | None = None) -> int:
+        """How many requests could start right now without waiting (1 while calm)."""
+        with self._lock:
+            now = time.monotonic() if now is None else now
+            if self.capacity == 1 or now < self.calm_until:
+                return 1
+            return self.capacity - sum(1 for start in self.starts if start > now - self.span)
+
     async def acquire(self) -> None:
         """Wait until a request may start."""
         # Always yields, so the other workers run even when the transport never waits (a

@@ -304,7 +304,10 @@ class Rows:
     [1]
     """
 
-    LIMIT = 50_000  # records held as structs before they are framed (bounds memory)
+    # Records held as structs before they are framed: small enough that framing happens while
+    # requests are in flight (a load's end waits only for its last few pages), large enough that
+    # the fixed cost of a frame build stays small (5,000: +3 % CPU against 20,000).
+    LIMIT = 5_000
 
     def __init__(self, spec: RecordSpec) -> None:
         self.spec = spec

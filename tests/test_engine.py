@@ -169,3 +169,14 @@ def test_loads_against_one_account_share_its_rate() -> None:
         assert first.session().limiter is second.session(label="other").limiter
         other = Sandbox(seed=1, size=10, providers=[name])
         assert resolve(spec, other.options(name)).session().limiter is not first.session().limiter
+
+
+def test_the_limiter_says_how_many_requests_could_start_now() -> None:
+    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    assert limiter.room(now=0.0) == 80
+    for _ in range(3):
+        limiter.reserve(now=0.0)
+    assert limiter.room(now=0.5) == 77
+    assert limiter.room(now=1.2) == 80  # those starts left the window
+    limiter.calm()
+    assert limiter.room() == 1  # paced evenly after a 429: one at a time

@@ -93,3 +93,25 @@ def test_density_is_read_from_the_rows_not_from_now() -> None:
     # Without the newest row, the empty month would make the data look ten times thinner.
     thin = rest_of(Window(None, None), page, 100, VIDEO_EPOCH, 23, now, 100)
     assert thin[-1].end - thin[-1].start > dt.timedelta(days=10 * NEAR_PAGES)
+
+
+def test_a_small_rest_that_the_rate_allows_at_once_is_split_into_half_pages() -> None:
+    """The rest of a small load fits in what the rate limit lets start now: pieces of about
+    half a page come back in one round trip, where page-sized pieces would need two for the
+    denser ones. Without room (a large load's later splits) a piece holds a page or more."""
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import rest_of
+
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    since = dt.datetime(2025, 11, 1, tzinfo=UTC)
+    # 100 rows over the newest 30 days of a year: about 11 more pages at that density.
+    page = Page(body={}, size=100, ids=frozenset(), oldest=now - dt.timedelta(days=30))
+    window = Window(since, now)
+    plain = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=0)
+    fine = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=79)
+    tight = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=12)
+    assert len(plain) == 11 and len(tight) == 11
+    assert len(fine) == 23
+    for pieces in (plain, fine):
+        assert pieces[0].start == since and pieces[-1].end is not None
+        assert all(a.end == b.start for a, b in itertools.pairwise(pieces))

@@ -98,12 +98,14 @@ def rest_of(
     read_since: dt.datetime,
     rows_read: int,
     newest: dt.datetime | None = None,
+    room: int = 0,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
     ``page`` is the latest page of the window (newest first), ``rows_read`` the rows its pages
     held so far and ``newest`` the newest creation time among them; ``read_since`` stands for
-    the window's end when it is open (the load's start).
+    the window's end when it is open (the load's start); ``room`` is how many requests the
+    rate limit would let start right now.
     """
     if page.oldest is None or page.size < page_limit:
         return []
@@ -121,7 +123,13 @@ def rest_of(
     # At the density of the rows read so far in this window, how many pages remain?
     density = rows_read / max(read, 1.0)
     pages_left = density * rest / page_limit
-    parts = min(idle + 1, math.floor(pages_left), int((cut - low).total_seconds()))
+    wanted = math.floor(pages_left)
+    if 2 * pages_left <= room:
+        # The rate allows the whole rest at once: pieces of about half a page each arrive in
+        # one round trip, where full pages would often need two. A partial page costs a
+        # request, which the rate has to spare, instead of a round trip.
+        wanted = math.ceil(2 * pages_left)
+    parts = min(idle + 1, wanted, int((cut - low).total_seconds()))
     if parts < 2:
         return []
     # Newest first, each piece a little longer than the one after it: the first holds about
@@ -183,7 +191,8 @@ async def collect_spread(
     workers = ctx.limits.concurrency
     # One window to start: its first page says where the data is, and the idle workers then
     # take the rest in pieces shaped by it (an empty range costs one request, not one a worker).
-    plan = Plan([Window(start, end)], workers)
+    first = Window(start, end)
+    plan = Plan([first], workers)
     began = dt.datetime.now(dt.UTC)
 
     async with ctx.session(endpoint.label) as session:
@@ -200,7 +209,17 @@ async def collect_spread(
                 if not plan.idle:
                     return False
                 pieces = rest_of(
-                    window, page, page_limit, epoch, plan.idle, began, rows_read, newest
+                    window,
+                    page,
+                    page_limit,
+                    epoch,
+                    plan.idle,
+                    began,
+                    rows_read,
+                    newest,
+                    # The first split of the load alone may spend the rate's room on speed:
+                    # later ones would spend requests the rest of a large load needs.
+                    session.limiter.room() if window is first and rows_read == page.size else 0,
                 )
                 if pieces:
                     await plan.give(pieces)
