@@ -121,6 +121,9 @@ def main() -> None:
                     "sequential s": round(seq["seconds"], 1),
                     "default s": round(par["seconds"], 2),
                     "speed-up": round(seq["seconds"] / par["seconds"], 1),
+                    # What one request costs here: the latency plus the server's and the
+                    # client's work, which the floor's "one latency" leaves out.
+                    "round trip s (seq)": round(seq["seconds"] / seq["requests"], 3),
                     "rate-limit floor s": round(floor, 2),
                     "default / floor": round(par["seconds"] / floor, 2),
                     "429s (default)": par["429s"],
