@@ -318,6 +318,8 @@ class TypedPage:
             else:
                 raw.append(typed.alias(f"r{i}"))
                 converted[i] = conversion
+        if not converted:
+            return series
         exprs = [e for i, (v, o) in converted.items() for e in (v.alias(f"v{i}"), o.alias(f"o{i}"))]
         done = pl.DataFrame(raw).select(exprs)
         for i in converted:

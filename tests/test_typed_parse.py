@@ -118,3 +118,26 @@ def test_rfc2822_times_read_alike_on_both_paths() -> None:
     assert fast["t"][0] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
     assert fast["t"][4] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
     assert issues["t"] == 3 and fast["extra"].null_count() == len(RFC2822_FORMS) - 3
+
+
+def test_a_page_of_iso_times_is_spanned_without_a_polars_query(
+    box: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twilio's times sort as they read: the page's span is two parsed values. A polars
+    query per page (as SignalWire's RFC 2822 pages take) cost more than the page's parse:
+    1,000,000 records loaded in 38 s instead of 14 s."""
+    import recanalytics as ra
+    from recanalytics.fields import PageBatch
+
+    reads: list[str] = []
+    original = PageBatch.read
+
+    def counted(self: PageBatch, name: str, values: list[Any]) -> Any:
+        reads.append(name)
+        return original(self, name, values)
+
+    monkeypatch.setattr(PageBatch, "read", counted)
+    assert ra.load_twilio_recordings(**box.options("twilio")).height > 0
+    assert reads == []
+    ra.load_signalwire_recordings(since=box.config.start, **box.options("signalwire"))
+    assert reads and set(reads) == {"date_created"}

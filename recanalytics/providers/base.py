@@ -28,6 +28,7 @@ from recanalytics.fields import Page as DecodedPage
 from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
+from recanalytics.parsers import Invalid
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_frame
 from recanalytics.schema import conform
@@ -325,10 +326,17 @@ class Endpoint:
                 return low, high
             return None, None
         values = list(map(query.batch.getter(self.created_column), records))
+        if not values:
+            return None, None
         shapes = {(len(v), v[-1:]) if isinstance(v, str) else None for v in values}
         if shapes == {(20, "Z")}:
-            # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two.
-            values = [min(values), max(values)]
+            # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two (a polars select
+            # per page would cost more than the page's parse).
+            parse = next(f for f in self.fields if f.name == self.created_column).parse
+            try:
+                return parse(min(values)), parse(max(values))
+            except (Invalid, ValueError, TypeError, OverflowError):
+                pass  # a date Python cannot hold: the column's own reading decides
         moments = query.batch.read(self.created_column, values)
         return moments.min(), moments.max()  # type: ignore[return-value]
 
