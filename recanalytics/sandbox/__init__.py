@@ -77,7 +77,8 @@ class Sandbox:
     size : int
         Number of Twilio track recordings; the other endpoints scale with it.
     start, end : datetime
-        Creation times of the dataset fall in ``[start, end)``.
+        Rooms, calls and sessions are created in ``[start, end)``; a room's tracks and
+        compositions follow it by up to an hour, so a few may fall just after ``end``.
     latency : float
         Seconds added to every request.
     rate_limits : bool or dict
