@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import math
 
+import polars as pl
 import pytest
 
 import recanalytics as ra
@@ -97,10 +99,10 @@ def test_density_is_read_from_the_rows_not_from_now() -> None:
 
 def test_a_small_rest_that_the_rate_allows_at_once_is_split_into_half_pages() -> None:
     """The rest of a small load fits in what the rate limit lets start now: pieces of about
-    half a page come back in one round trip, where page-sized pieces would need two for the
-    denser ones. Without room (a large load's later splits) a piece holds a page or more."""
+    half a page come back in one round trip, where larger pieces would need two or more.
+    Without room (a large load's later splits) a piece holds MIN_PIECE_PAGES pages or more."""
     from recanalytics.providers.base import Page
-    from recanalytics.providers.planner import rest_of
+    from recanalytics.providers.planner import MIN_PIECE_PAGES, rest_of
 
     now = dt.datetime(2026, 11, 1, tzinfo=UTC)
     since = dt.datetime(2025, 11, 1, tzinfo=UTC)
@@ -110,8 +112,42 @@ def test_a_small_rest_that_the_rate_allows_at_once_is_split_into_half_pages() ->
     plain = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=0)
     fine = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=79)
     tight = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=12)
-    assert len(plain) == 11 and len(tight) == 11
+    assert len(plain) == len(tight) == 11 // MIN_PIECE_PAGES  # each piece two pages or more
     assert len(fine) == 23
     for pieces in (plain, fine):
         assert pieces[0].start == since and pieces[-1].end is not None
         assert all(a.end == b.start for a, b in itertools.pairwise(pieces))
+
+
+def test_windows_are_split_only_as_far_as_the_rate_needs() -> None:
+    """Each window walks one page at a time: rate × page time windows keep the rate busy. At a
+    few milliseconds a page (a server next door) the one window walking is enough, and every
+    piece more would end on a partial page the rate must pay for; at 250 ms Twilio's 80 per
+    second need about twenty."""
+    from recanalytics.providers.planner import SPARE_FACTOR, Plan
+
+    plan = Plan([], workers=24)
+    plan.waiting = 23  # one window walking, the other workers idle
+    assert plan.spare(80.0) == 23  # no page seen yet: nothing to judge by
+    plan.observe(0.005)
+    assert plan.spare(80.0) == 0
+    plan.observe(0.25)  # page times are averaged: one slow page moves it a quarter of the way
+    assert plan.page_time is not None and 0.06 < plan.page_time < 0.07
+    for _ in range(30):
+        plan.observe(0.25)
+    assert plan.spare(80.0) == min(23, math.ceil(80 * 0.25 * SPARE_FACTOR) - 1)
+    plan.waiting = 3  # 21 walking: 30 wanted
+    assert plan.spare(80.0) == 3
+
+
+def test_a_windowed_load_comes_newest_first_whatever_order_its_windows_finish() -> None:
+    """Windows finish in an order that depends on timing; the frame is in the provider's own
+    order (newest first, then by id), so two loads of the same data are the same frame."""
+    box = Sandbox(seed=6, size=800, latency=0.01, providers=["twilio"])
+    options = box.options("twilio") | {"rate_limit": 10_000.0}
+    first = ra.load_twilio_recordings(since="2025-01-01", **options)
+    raw = ra.load_twilio_recordings(since="2025-01-01", raw=True, **options)
+    assert first.height == len(box["twilio"].tracks.records)
+    key = first.select(pl.col("created_at").dt.epoch("us").neg(), "recording_id")
+    assert key.rows() == sorted(key.rows())
+    assert raw["sid"].to_list() == first["recording_id"].to_list()

@@ -424,11 +424,24 @@ def finish_load(
     harvest: Sequence[PageBatch],
     failures: Sequence[BaseException],
     session: Session,
+    *,
+    newest_first: bool = False,
 ) -> pl.DataFrame:
     """Every query's rows in one de-duplicated frame, scrubbed of the session's secrets; or, if
-    any query failed, its error raised with that frame in ``partial``."""
+    any query failed, its error raised with that frame in ``partial``.
+
+    ``newest_first`` sorts the rows as the provider lists them (newest first, then by id), for
+    loads whose queries finish in an order that varies from run to run.
+    """
     frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
+    if newest_first and endpoint.created_column:
+        raw = raw.sort(
+            [endpoint.created_column, endpoint.id_column],
+            descending=[True, False],
+            nulls_last=True,
+            maintain_order=True,
+        )
     raw = redact_frame(raw, session.secrets)
     warn_issues(spec, endpoint.provider.name)
     if failures:
