@@ -135,7 +135,11 @@ class Pager:
 
 @dataclass
 class NextUrlPager(Pager):
-    """Twilio: follow ``meta.next_page_url`` (absolute) exactly as returned."""
+    """Twilio: follow ``meta.next_page_url`` exactly as returned.
+
+    Twilio documents it absolute; a relative one (as twilio-python also accepts, from
+    ``next_page_uri``) is joined to the URL of the query's first request.
+    """
 
     path: tuple[str, ...] = ("meta", "next_page_url")
 
@@ -144,7 +148,7 @@ class NextUrlPager(Pager):
         return value if isinstance(value, str) and value else None
 
     def request_for(self, cursor: str) -> PageRequest:
-        return PageRequest(cursor)
+        return PageRequest(urljoin(self.first.url, cursor))
 
 
 @dataclass
@@ -152,9 +156,6 @@ class RelativeUriPager(NextUrlPager):
     """SignalWire: join the relative ``next_page_uri`` to the host the first request went to."""
 
     path: tuple[str, ...] = ("next_page_uri",)
-
-    def request_for(self, cursor: str) -> PageRequest:
-        return PageRequest(urljoin(self.first.url, cursor))
 
 
 @dataclass

@@ -25,6 +25,7 @@ from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
     ceil_second,
+    in_range,
     iso_z,
     seconds_to_duration,
 )
@@ -113,7 +114,28 @@ PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
 PAGE_SIZE_DEFAULT = 50
 
 
-class TrackRecordings(Endpoint):
+@dataclasses.dataclass(frozen=True)
+class TwilioList(Endpoint):
+    """A Twilio list loaded for ``[since, until)``: rows outside it are dropped.
+
+    The date filters take whole seconds, so they are sent widened to whole seconds (see
+    :func:`date_params`); a ``date_created`` with a fraction of a second (Twilio documents whole
+    seconds, but may not send them) is then placed exactly here. Rows without a readable
+    ``date_created`` are kept: they cannot be placed, and the API chose to return them.
+    """
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
+        kept = super().dedupe(raw)
+        if self.since is None and self.until is None:
+            return kept
+        return kept.filter(in_range(pl.col(self.created_column), self.since, self.until))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrackRecordings(TwilioList):
     @property
     def label(self) -> str:
         return "twilio tracks"  # its own progress bar, beside "twilio compositions"
@@ -174,10 +196,12 @@ TRACK_RECORDINGS = TrackRecordings(
 
 
 def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
-    """``DateCreatedAfter`` (inclusive) and ``DateCreatedBefore`` (exclusive) in whole seconds."""
+    """``DateCreatedAfter`` (inclusive) and ``DateCreatedBefore`` (exclusive) in whole seconds,
+    widened to the whole seconds around ``[start, end)`` (:class:`TwilioList` drops the rows
+    this adds)."""
     params = []
     if start is not None:
-        params.append(("DateCreatedAfter", iso_z(ceil_second(start))))
+        params.append(("DateCreatedAfter", iso_z(start.replace(microsecond=0))))
     if end is not None:
         params.append(("DateCreatedBefore", iso_z(ceil_second(end))))
     return params
@@ -197,6 +221,8 @@ async def load_in_windows(
     ctx = resolve(TWILIO, options)
     url = ctx.url(path)
     page_limit = int(dict(params).get("PageSize", PAGE_SIZE_DEFAULT))
+    if isinstance(endpoint, TwilioList):
+        endpoint = dataclasses.replace(endpoint, since=start, until=end)
     return await collect_spread(
         endpoint,
         ctx,

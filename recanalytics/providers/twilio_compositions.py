@@ -19,6 +19,7 @@ Mapping choices, where Twilio says nothing:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal, Unpack
 
 import polars as pl
@@ -27,13 +28,13 @@ from recanalytics import validate
 from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.parsers import as_bool, as_count, as_iso_time, as_lower, as_seconds, as_str
-from recanalytics.providers.base import Endpoint, Loader, fetch_one
+from recanalytics.providers.base import Loader, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
     seconds_to_duration,
 )
-from recanalytics.providers.twilio import PAGE_SIZE_MAX, TWILIO, load_in_windows
+from recanalytics.providers.twilio import PAGE_SIZE_MAX, TWILIO, TwilioList, load_in_windows
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike
@@ -50,7 +51,8 @@ def as_safe_url(value: Any) -> str:
     return redact_url(as_str(value)) or ""
 
 
-class Compositions(Endpoint):
+@dataclasses.dataclass(frozen=True)
+class Compositions(TwilioList):
     @property
     def label(self) -> str:
         return "twilio compositions"  # its own progress bar, beside "twilio tracks"

@@ -1,0 +1,153 @@
+"""Adversarial paging: fake servers (``httpx.MockTransport``) that page the way real provider
+APIs can, and loads through the public loaders compared with the records the server holds.
+
+The sandbox and the loaders were written together; these servers are written from
+``/work/shared/api-contracts.md`` and the official SDKs' paging code instead, each behaviour
+one that a real deployment (or a proxy in front of it) can show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+import polars as pl
+import pytest
+from provider_cases import CREDENTIALS
+
+import recanalytics as ra
+from tests.conftest import FAST_RETRY
+
+UTC = dt.UTC
+FAST = {"rate_limit": 1e6, "retry": FAST_RETRY}
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# --- Twilio --------------------------------------------------------------------------------
+
+
+@dataclass
+class TwilioServer:
+    """Twilio's ``/v1/Recordings``: newest first, ``DateCreatedAfter`` inclusive,
+    ``DateCreatedBefore`` exclusive (compared at the records' own precision), absolute
+    ``meta.next_page_url`` carrying every filter plus ``Page`` and ``PageToken``."""
+
+    records: list[dict[str, Any]]
+    host: str = "https://video.example"
+    key: str = "recordings"
+    # (page number, page body) -> body: lets a test tamper with one page
+    tamper: Callable[[int, dict[str, Any]], dict[str, Any] | httpx.Response] | None = None
+    seen: list[httpx.Request] = field(default_factory=list)
+
+    def created(self, record: dict[str, Any]) -> dt.datetime | None:
+        value = record.get("date_created")
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        after = query.get("DateCreatedAfter")
+        before = query.get("DateCreatedBefore")
+        rows = []
+        for record in self.records:
+            moment = self.created(record)
+            if moment is not None:
+                if after and moment < dt.datetime.fromisoformat(after):
+                    continue
+                if before and moment >= dt.datetime.fromisoformat(before):
+                    continue
+            rows.append(record)
+        rows.sort(
+            key=lambda r: self.created(r) or dt.datetime.max.replace(tzinfo=UTC), reverse=True
+        )
+        size = int(query.get("PageSize", "50"))
+        page = int(query.get("Page", "0"))
+        chunk = rows[page * size : (page + 1) * size]
+        more = (page + 1) * size < len(rows)
+        base = [(k, v) for k, v in query.items() if k not in ("Page", "PageToken")]
+        next_url = None
+        if more:
+            token = f"PA{page + 1}"
+            next_url = f"{self.host}{request.url.path}?" + urlencode(
+                [*base, ("Page", str(page + 1)), ("PageToken", token)]
+            )
+        body: dict[str, Any] = {
+            self.key: chunk,
+            "meta": {"key": self.key, "page": page, "page_size": size, "next_page_url": next_url},
+        }
+        if self.tamper is not None:
+            changed = self.tamper(page, body)
+            if isinstance(changed, httpx.Response):
+                return changed
+            body = changed
+        return httpx.Response(200, json=body)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "transport": httpx.MockTransport(self.handle),
+            "credentials": CREDENTIALS["twilio"],
+            "base_url": self.host,
+            **FAST,
+        }
+
+
+def twilio_track(i: int, created: str | None = "2026-01-05T10:00:00Z") -> dict[str, Any]:
+    record: dict[str, Any] = {"sid": f"RT{i:032x}", "status": "completed", "duration": 1}
+    if created is not None:
+        record["date_created"] = created
+    return record
+
+
+def tracks(n: int, start: str = "2026-01-05T10:00:00+00:00") -> list[dict[str, Any]]:
+    first = dt.datetime.fromisoformat(start)
+    return [
+        twilio_track(i, (first + dt.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(n)
+    ]
+
+
+def sids(df: pl.DataFrame) -> list[str]:
+    return sorted(df["recording_id"].to_list())
+
+
+TWILIO_LISTS = {
+    "tracks": (ra.load_twilio_recordings, "recordings", twilio_track),
+    "compositions": (ra.load_twilio_compositions, "compositions", lambda i, c: {
+        **twilio_track(i, c), "sid": f"CJ{i:032x}"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", TWILIO_LISTS)
+def test_twilio_places_fractional_second_dates_exactly_in_since_until(kind: str) -> None:
+    # Twilio's filters take whole seconds; a record dated with a fraction of a second must still
+    # be kept exactly when it is in [since, until): not lost at since, not added at until.
+    load, key, record = TWILIO_LISTS[kind]
+    moments = {
+        1: "2026-01-05T10:00:00Z",  # before since
+        2: "2026-01-05T10:00:00.700Z",  # after since, in the same second
+        3: "2026-01-05T10:00:05.200Z",  # before until, in the same second
+        4: "2026-01-05T10:00:05.700Z",  # after until
+        5: None,  # cannot be placed: kept
+    }
+    server = TwilioServer([record(i, c) for i, c in moments.items()], key=key)
+    df = load(since="2026-01-05T10:00:00.5", until="2026-01-05T10:00:05.5", **server.options())
+    assert sorted(df["recording_id"].str.slice(-1).to_list()) == ["2", "3", "5"]
+
+
+def test_twilio_follows_a_relative_next_page_url_on_the_api_host() -> None:
+    def relative(page: int, body: dict[str, Any]) -> dict[str, Any]:
+        link = body["meta"]["next_page_url"]
+        body["meta"]["next_page_url"] = link and link.removeprefix("https://video.example")
+        return body
+
+    server = TwilioServer(tracks(9), tamper=relative)
+    df = ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
+    assert sids(df) == sorted(r["sid"] for r in tracks(9))
+    assert {r.url.host for r in server.seen} == {"video.example"}
