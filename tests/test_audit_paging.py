@@ -151,3 +151,100 @@ def test_twilio_follows_a_relative_next_page_url_on_the_api_host() -> None:
     df = ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
     assert sids(df) == sorted(r["sid"] for r in tracks(9))
     assert {r.url.host for r in server.seen} == {"video.example"}
+
+
+# --- Plivo ---------------------------------------------------------------------------------
+
+PLIVO_AUTH = CREDENTIALS["plivo"].auth_id
+PLIVO_SPAN = {"since": "2026-01-01", "until": "2026-01-20"}
+
+
+@dataclass
+class PlivoServer:
+    """Plivo's list, newest first, in one of plivo-python 4.63's paging modes: ``offset``
+    (``next`` carries an offset), ``cursor`` (``next`` carries a cursor; a sent offset is
+    ignored) or ``hybrid`` (cursor links, but a sent offset is applied). ``cap`` is the largest
+    ``limit`` the server honours (a smaller one is served silently)."""
+
+    records: list[dict[str, Any]]
+    mode: str = "offset"
+    cap: int = 20
+    host: str = "https://api.plivo.example"
+    # (offset served, body) -> body, after the server built it
+    tamper: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+    # called before each request is answered (the account changing while it is paged)
+    before: Callable[[int], None] | None = None
+    seen: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        if self.before is not None:
+            self.before(len(self.seen))
+        query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        limit = min(int(query.get("limit", "20")), self.cap)
+        if "cursor" in query:
+            position = int(query["cursor"].removeprefix("c"))
+            if self.mode == "hybrid" and "offset" in query:
+                position = int(query["offset"])
+        else:
+            position = int(query.get("offset", "0")) if self.mode != "cursor" else 0
+        link = None
+        if position + limit < len(self.records):
+            step = "offset=" if self.mode == "offset" else "cursor=c"
+            link = f"/v1/Account/{PLIVO_AUTH}/Recording/?limit={limit}&{step}{position + limit}"
+        meta = {"limit": limit, "offset": position, "total_count": len(self.records)}
+        body = {
+            "api_id": "x",
+            "meta": {**meta, "next": link, "previous": None},
+            "objects": self.records[position : position + limit],
+        }
+        if self.tamper is not None:
+            body = self.tamper(position, body)
+        return httpx.Response(200, json=body)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "transport": httpx.MockTransport(self.handle),
+            "credentials": CREDENTIALS["plivo"],
+            "base_url": self.host,
+            **FAST,
+        }
+
+
+def plivo_recordings(n: int) -> list[dict[str, Any]]:
+    return [
+        {"recording_id": f"rec-{i}", "add_time": "2026-01-05 10:00:00.000000+00:00"}
+        for i in range(n)
+    ]
+
+
+def recording_ids(records: list[dict[str, Any]]) -> list[str]:
+    return sorted(r["recording_id"] for r in records)
+
+
+def test_plivo_without_meta_walks_on_when_the_server_honours_a_smaller_limit() -> None:
+    # plivo-python steps the offset itself for an answer without meta; a page shorter than the
+    # limit asked is not the last when the server serves fewer per page than asked.
+    def without_meta(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        del body["meta"]
+        return body
+
+    server = PlivoServer(plivo_recordings(45), cap=7, tamper=without_meta)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(server.records)
+
+
+@pytest.mark.parametrize("mode", ["offset", "cursor", "hybrid"])
+def test_plivo_loses_no_recording_when_others_are_deleted_while_paging(mode: str) -> None:
+    # Deleting recordings near the top moves the later ones to offsets already read: the
+    # distinct ids still match the new total_count, yet recordings that exist were skipped.
+    records = plivo_recordings(60)
+    remaining = recording_ids(records[5:])
+
+    def delete_the_newest(request_number: int) -> None:
+        if request_number == 3:
+            del records[:5]
+
+    server = PlivoServer(records, mode=mode, before=delete_the_newest)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
+    assert set(remaining) <= set(sids(df))

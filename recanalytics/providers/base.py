@@ -149,7 +149,8 @@ class Query:
     :class:`~recanalytics.fields.PageBatch`); ``harvest`` lists the batches of every query of a
     load, so a load that fails part-way can still hand back what it had. ``counted`` holds the
     keys the provider's reported total counts (record id hashes by default); ``total`` is the
-    smallest total reported during the query, ``latest_total`` the last one.
+    smallest total reported during the query, ``latest_total`` the last one, and ``shrank``
+    says a reported total fell below the one before it (records were deleted while paging).
     """
 
     harvest: list[PageBatch]
@@ -157,6 +158,7 @@ class Query:
     counted: set[Any] = field(default_factory=set)
     total: int | None = None
     latest_total: int | None = None
+    shrank: bool = False
     pages: int = 0
     without_id: int = 0
 
@@ -276,6 +278,8 @@ class Endpoint:
             # The smallest total reported: recordings added while paging (a larger total) are
             # fetched where offsets reach them, but never make a complete load look short.
             query.total = total if query.total is None else min(query.total, total)
+            if query.latest_total is not None and total < query.latest_total:
+                query.shrank = True
             query.latest_total = total
         return page
 

@@ -103,6 +103,8 @@ PLIVO = ProviderSpec(
 
 PAGE_SIZE_MAX = 20
 log = logging.getLogger("recanalytics")
+# Passes over one window while its total_count keeps falling (see PlivoRecordings.fetch).
+MAX_PASSES = 3
 MAX_SPAN = dt.timedelta(days=30)  # a wider add_time range is answered HTTP 400
 # The margin past "now" given to a load without ``until``: every window is closed (the 30-day
 # rule is checked on both bounds), yet a recording added while loading is still found.
@@ -131,20 +133,25 @@ class PlivoPager(LinkPager):
     """Follow ``meta.next``, which carries ``limit`` and either an ``offset`` (legacy) or an
     opaque ``cursor`` (offsets ignored, or applied and so never to be sent with a cursor).
 
-    Like plivo-python, it steps ``offset`` by ``limit`` itself only for an answer without
-    ``meta``, and only while walking by offset and the page was full.
+    Like plivo-python, it steps ``offset`` itself only for an answer without ``meta``, and only
+    while walking by offset. It steps by the records the page held, not by the ``limit`` asked
+    (a server may honour a smaller one), and goes on until an empty page, or a page shorter
+    than an earlier one (the last of a server that fills its pages).
     """
 
     path: tuple[str, ...] = ("meta", "next")
     limit: int = PAGE_SIZE_MAX
     offset: int | None = 0
+    widest: int = 0  # the most records a page held so far
 
     def cursor(self, body: Any) -> str | None:
         if isinstance(body, dict) and body.get("meta") is None:
             records = body.get("objects")
-            full = isinstance(records, list) and len(records) >= self.limit
-            if full and self.offset is not None:
-                return f"?limit={self.limit}&offset={self.offset + self.limit}"
+            held = len(records) if isinstance(records, list) else 0
+            last = held == 0 or held < self.widest
+            self.widest = max(self.widest, held)
+            if not last and self.offset is not None:
+                return f"?limit={self.limit}&offset={self.offset + held}"
             return None
         return super().cursor(body)
 
@@ -170,6 +177,29 @@ class PlivoRecordings(Endpoint):
             return None
 
     async def fetch(
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
+    ) -> None:
+        """Page the window; page it again while its ``total_count`` fell during a pass.
+
+        A recording deleted while offsets are paged moves every later one to a lower offset,
+        possibly one already read: the pass can miss a recording that still exists, though as
+        many distinct ids arrived as the new total says. A pass that saw no total fall read
+        every recording present throughout it (the earlier passes' rows are kept too).
+        """
+        for _ in range(MAX_PASSES):
+            query.shrank = False
+            await self.page_window(session, ctx, first, spec, query)
+            if not query.shrank:
+                return
+            log.info("plivo: total_count fell while paging (recordings deleted); paging again")
+        raise PaginationError(
+            self.provider.name,
+            f"total_count kept falling during {MAX_PASSES} passes over one window (recordings "
+            "deleted while paging move others to offsets already read); the result could miss "
+            "some",
+        )
+
+    async def page_window(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
     ) -> None:
         """Page 1, then every other offset at once when the server honours offsets, else
