@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 import polars as pl
 import pytest
-from provider_cases import CREDENTIALS
+from provider_cases import CREDENTIALS, UUID
 
 import recanalytics as ra
 from tests.conftest import FAST_RETRY
@@ -248,3 +248,57 @@ def test_plivo_loses_no_recording_when_others_are_deleted_while_paging(mode: str
     server = PlivoServer(records, mode=mode, before=delete_the_newest)
     df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
     assert set(remaining) <= set(sids(df))
+
+
+# --- SignalWire ----------------------------------------------------------------------------
+
+SIGNALWIRE_ROOTS = ("/api/laml", "")  # the docs' form, and the SDK's (on the space host)
+
+
+@dataclass
+class SignalWireServer:
+    """A space serving the Compatibility API under ``root`` only (another path form is 404),
+    whose ``next_page_uri`` carries ``link_root`` (what the URI's own prefix says)."""
+
+    records: list[dict[str, Any]]
+    root: str
+    link_root: str
+    seen: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        list_path = f"{self.root}/2010-04-01/Accounts/{UUID}/Recordings.json"
+        if request.url.path != list_path:
+            return httpx.Response(404, json={"code": 20404, "message": "Not found", "status": 404})
+        query = parse_qsl(request.url.query.decode(), keep_blank_values=True)
+        size, page = int(dict(query).get("PageSize", "50")), int(dict(query).get("Page", "0"))
+        link = None
+        if (page + 1) * size < len(self.records):
+            kept = [(k, v) for k, v in query if k not in ("Page", "PageToken")]
+            paging = [("Page", str(page + 1)), ("PageToken", f"PA{page + 1}")]
+            link = f"{self.link_root}/2010-04-01/Accounts/{UUID}/Recordings.json?"
+            link += urlencode([*kept, *paging])
+        chunk = self.records[page * size : (page + 1) * size]
+        return httpx.Response(200, json={"recordings": chunk, "next_page_uri": link})
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "transport": httpx.MockTransport(self.handle),
+            "credentials": CREDENTIALS["signalwire"],
+            "base_url": "https://ex.signalwire.com",
+            **FAST,
+        }
+
+
+@pytest.mark.parametrize("link_root", SIGNALWIRE_ROOTS, ids=["link-laml", "link-bare"])
+@pytest.mark.parametrize("root", SIGNALWIRE_ROOTS, ids=["served-laml", "served-bare"])
+def test_signalwire_follows_next_page_uri_on_the_root_that_answered(
+    root: str, link_root: str
+) -> None:
+    records = [
+        {"sid": f"00000000-0000-0000-0000-{i:012x}", "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}
+        for i in range(9)
+    ]  # fmt: skip
+    server = SignalWireServer(records, root, link_root)
+    df = ra.load_signalwire_recordings(page_size=2, max_concurrency=1, **server.options())
+    assert sids(df) == sorted(r["sid"] for r in records)

@@ -23,7 +23,7 @@ import email.utils
 import re
 from collections.abc import Awaitable, Callable
 from typing import ClassVar, Literal, Unpack
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import polars as pl
 
@@ -48,6 +48,7 @@ from recanalytics.windows import WhenLike, parse_range
 
 # Both path forms are in use: the docs' (first) and the official SDK's (bare, on the space host).
 API_PATHS = ("/api/laml/2010-04-01", "/2010-04-01")
+VERSION_PATH = "/2010-04-01/"
 API_PATH = API_PATHS[0]
 PAGE_SIZE_MAX = 1000
 # The Compatibility API's recordings start here; a load without since splits its history from
@@ -139,6 +140,26 @@ SIGNALWIRE = SignalWireSpec(
 )
 
 
+@dataclasses.dataclass
+class SignalWirePager(RelativeUriPager):
+    """Follow ``next_page_uri`` on the API root that answered the query's first page.
+
+    The docs' URIs carry the ``/api/laml`` prefix, while the Twilio-based SDK joins them to its
+    own root (``https://{space}`` without the prefix, or a proxy's path): which form a space
+    sends back is not certain. So the URI's part from ``/2010-04-01/`` on (its path and query,
+    page token included, as returned) is requested under the root the first page came from;
+    a URI without that part is joined to the host as it is.
+    """
+
+    def request_for(self, cursor: str) -> PageRequest:
+        parts = urlsplit(self.first.url)
+        root, found, _ = parts.path.partition(VERSION_PATH)
+        at = cursor.find(VERSION_PATH)
+        if not found or at < 0 or urlsplit(cursor).netloc:
+            return super().request_for(cursor)
+        return PageRequest(urlunsplit((parts.scheme, parts.netloc, root, "", "")) + cursor[at:])
+
+
 @dataclasses.dataclass(frozen=True)
 class SignalWireRecordings(Endpoint):
     """Recordings of one load: the host and media format build ``media_url``, and rows outside
@@ -150,7 +171,7 @@ class SignalWireRecordings(Endpoint):
     until: dt.datetime | None = None
 
     def pager(self, ctx: Context, first: PageRequest) -> RelativeUriPager:
-        return RelativeUriPager(self.provider.name, first, max_pages=ctx.max_pages)
+        return SignalWirePager(self.provider.name, first, max_pages=ctx.max_pages)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
         return super().dedupe(raw).filter(in_range(pl.col("date_created"), self.since, self.until))
