@@ -302,3 +302,55 @@ def test_signalwire_follows_next_page_uri_on_the_root_that_answered(
     server = SignalWireServer(records, root, link_root)
     df = ra.load_signalwire_recordings(page_size=2, max_concurrency=1, **server.options())
     assert sids(df) == sorted(r["sid"] for r in records)
+
+
+# --- Zoom ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ZoomServer:
+    """Zoom's session list for one date window: ``total_records`` counts the sessions it
+    holds, ``next_page_token`` an opaque position, ``""`` on the last page."""
+
+    sessions: list[dict[str, Any]]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        size = int(request.url.params["page_size"])
+        position = int(request.url.params.get("next_page_token") or "0")
+        end = position + size
+        body = {
+            "page_size": size,
+            "total_records": len(self.sessions),
+            "next_page_token": str(end) if end < len(self.sessions) else "",
+            "sessions": self.sessions[position:end],
+        }
+        return httpx.Response(200, json=body)
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "transport": httpx.MockTransport(self.handle),
+            "credentials": CREDENTIALS["zoom"],
+            "base_url": "https://zoom.example",
+            **FAST,
+        }
+
+
+def zoom_session(i: int) -> dict[str, Any]:
+    start = "2026-01-05T10:00:00Z"
+    file = {"id": f"file-{i}", "file_type": "MP4", "recording_start": start}
+    return {"session_id": f"s{i}==", "start_time": start, "recording_files": [file]}
+
+
+def test_zoom_counts_sessions_without_an_id_or_sharing_one_as_the_total_does() -> None:
+    # total_records counts the sessions listed; one without a session_id, or two listed under
+    # one id, are still sessions: a load that got them all is complete, not short.
+    sessions = [zoom_session(i) for i in range(6)]
+    for session in sessions[:2]:
+        del session["session_id"]
+    sessions[2]["session_id"] = None
+    sessions[4]["session_id"] = sessions[3]["session_id"]
+    server = ZoomServer(sessions)
+    df = ra.load_zoom_recordings(
+        since="2026-01-01", until="2026-01-10", page_size=2, **server.options()
+    )
+    assert sids(df) == sorted(f"file-{i}" for i in range(6))

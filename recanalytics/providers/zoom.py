@@ -306,6 +306,15 @@ def flatten_session(session: Any, *, trash: bool = False) -> list[Any]:
     return rows
 
 
+def session_key(session: dict[str, Any]) -> Any:
+    """What tells one listed session from another, for the ``total_records`` check."""
+    files = tuple(sorted(str(row["recording_id"]) for row in flatten_session(session)))
+    session_id = session.get("session_id")
+    if session_id is None or isinstance(session_id, dict | list):
+        return ("content", json.dumps(session, sort_keys=True, default=str))
+    return (str(session_id), files)
+
+
 @dataclass(frozen=True)
 class ZoomFiles(Endpoint):
     """The list endpoint flattened into file rows; ``since``/``until`` filter precisely."""
@@ -348,9 +357,12 @@ class ZoomFiles(Endpoint):
         return None  # total_records counts sessions; the bar counts files
 
     def counted_keys(self, page: Page) -> Iterable[Any]:
-        # total_records counts sessions, not files.
-        # (A session that is not an object is a row without an id, counted as such.)
-        return [s.get("session_id") for s in self.sessions(page.body) if isinstance(s, dict)]
+        # total_records counts sessions, not files; a session read twice (pages drifting)
+        # counts once. A session is its id with its files' ids: two listed under one id still
+        # count as two, and one without an id is known by its content, so neither makes a
+        # complete load look short. (A session that is not an object is a row without an id,
+        # counted as such.)
+        return [session_key(s) for s in self.sessions(page.body) if isinstance(s, dict)]
 
     def single_records(self, body: Any) -> list[Any]:
         return flatten_session(body, trash=self.trash)
