@@ -250,6 +250,16 @@ def test_plivo_loses_no_recording_when_others_are_deleted_while_paging(mode: str
     assert set(remaining) <= set(sids(df))
 
 
+def test_plivo_a_recording_listed_twice_on_a_page_is_one_row_and_the_load_complete() -> None:
+    # total_count counts the list's entries: a recording the page itself lists twice is two of
+    # them, so one de-duplicated row is the whole result, not a shortfall.
+    records = plivo_recordings(5)
+    records.append(dict(records[0]))
+    server = PlivoServer(records)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(records[:5])
+
+
 # --- SignalWire ----------------------------------------------------------------------------
 
 SIGNALWIRE_ROOTS = ("/api/laml", "")  # the docs' form, and the SDK's (on the space host)

@@ -161,26 +161,35 @@ class Query:
     shrank: bool = False
     pages: int = 0
     without_id: int = 0
+    #: per page request, the extra copies of a key the page itself listed (see ``loaded``)
+    copies: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.harvest.append(self.batch)
 
     @property
     def loaded(self) -> int:
-        """Distinct records loaded, as the provider's total counts them."""
-        return len(self.counted) + self.without_id
+        """Distinct records loaded, as the provider's total counts them.
+
+        A key listed twice on one page is two entries of the provider's list (paging can
+        repeat a record across pages, never within one), so such copies count too: once per
+        page request, however often the page is asked for.
+        """
+        return len(self.counted) + self.without_id + sum(self.copies.values())
 
 
 @dataclass(frozen=True)
 class Page:
-    """One answered page: the body, its size, its records' id hashes and, where the endpoint
-    names its creation-time field, the oldest and newest creation times on it."""
+    """One answered page: the body, its size, its records' id hashes (``keys`` in page order,
+    repeats kept) and, where the endpoint names its creation-time field, the oldest and newest
+    creation times on it."""
 
     body: Any
     size: int
     ids: frozenset[int]
     oldest: dt.datetime | None = None
     newest: dt.datetime | None = None
+    keys: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -236,8 +245,8 @@ class Endpoint:
         return total
 
     def counted_keys(self, page: Page) -> Iterable[Any]:
-        """The keys :meth:`total` counts, found on ``page`` (record ids by default)."""
-        return page.ids
+        """The keys :meth:`total` counts, found on ``page`` in order (record ids by default)."""
+        return page.keys
 
     def single_records(self, body: Any) -> list[Any]:
         """The records of a retrieve-one answer (one, unless the resource nests files)."""
@@ -267,10 +276,12 @@ class Endpoint:
         if None in ids:
             query.without_id += ids.count(None)
             ids = [i for i in ids if i is not None]
-        hashes = frozenset(map(hash, ids))
+        keys = tuple(map(hash, ids))
         oldest, newest = self.created_span(decoded, query, records)
-        page = Page(body, self.page_size(body, records), hashes, oldest, newest)
-        query.counted.update(self.counted_keys(page))
+        page = Page(body, self.page_size(body, records), frozenset(keys), oldest, newest, keys)
+        counted = list(self.counted_keys(page))
+        query.counted.update(counted)
+        query.copies[request.url, tuple(request.params or ())] = len(counted) - len(set(counted))
         total = self.total(body)
         if total is not None and query.total is None:
             session.progress.expect(self.progress_total(total))  # the bar shows n/N
