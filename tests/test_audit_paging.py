@@ -260,6 +260,20 @@ def test_plivo_a_recording_listed_twice_on_a_page_is_one_row_and_the_load_comple
     assert sids(df) == recording_ids(records[:5])
 
 
+def test_plivo_never_sends_an_offset_with_a_cursor_even_when_the_link_carries_both() -> None:
+    # plivo-python 4.63: a cursor supersedes offset, which must not ride along with it (a
+    # hybrid server applies it, pinning the walk to the page it names).
+    def both(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        del body["meta"]["total_count"]  # nothing to plan offsets with: the links are followed
+        if body["meta"]["next"]:
+            body["meta"]["next"] += "&offset=0"
+        return body
+
+    server = PlivoServer(plivo_recordings(50), mode="hybrid", tamper=both)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
+    assert sids(df) == recording_ids(server.records)
+
+
 # --- SignalWire ----------------------------------------------------------------------------
 
 SIGNALWIRE_ROOTS = ("/api/laml", "")  # the docs' form, and the SDK's (on the space host)

@@ -157,7 +157,12 @@ class PlivoPager(LinkPager):
 
     def request_for(self, cursor: str) -> PageRequest:
         request = super().request_for(cursor)
-        self.offset = _offset(request.params)
+        params = request.params or ()
+        if any(k == "cursor" for k, _ in params):
+            # A cursor supersedes an offset, even one its link carries (plivo-python 4.63).
+            params = [(k, v) for k, v in params if k != "offset"]
+            request = PageRequest(request.url, params)
+        self.offset = _offset(params)
         return request
 
 
