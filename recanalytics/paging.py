@@ -135,16 +135,22 @@ class Pager:
 
 @dataclass
 class NextUrlPager(Pager):
-    """Twilio: follow ``meta.next_page_url`` exactly as returned.
+    """Twilio (and SignalWire, served by the same API design): follow the next-page link
+    exactly as returned.
 
-    Twilio documents it absolute; a relative one (as twilio-python also accepts, from
-    ``next_page_uri``) is joined to the URL of the query's first request.
+    As twilio-python reads it: ``meta.next_page_url`` where ``meta`` has that key (``null``
+    ends), else the top-level ``next_page_uri``. Twilio documents the URL absolute; a relative
+    one is joined to the URL of the query's first request.
     """
 
     path: tuple[str, ...] = ("meta", "next_page_url")
+    #: read only where the body has no ``path`` key at all (``()``: none)
+    fallback: tuple[str, ...] = ("next_page_uri",)
 
     def cursor(self, body: Any) -> str | None:
-        value = dig(body, *self.path)
+        parent = dig(body, *self.path[:-1])
+        given = isinstance(parent, dict) and self.path[-1] in parent
+        value = dig(body, *(self.path if given or not self.fallback else self.fallback))
         return value if isinstance(value, str) and value else None
 
     def request_for(self, cursor: str) -> PageRequest:
@@ -153,9 +159,8 @@ class NextUrlPager(Pager):
 
 @dataclass
 class RelativeUriPager(NextUrlPager):
-    """SignalWire: join the relative ``next_page_uri`` to the host the first request went to."""
-
-    path: tuple[str, ...] = ("next_page_uri",)
+    """SignalWire: its ``next_page_uri`` is relative, joined to the host the first request
+    went to (a ``meta.next_page_url``, the newer form, wins where the body has one)."""
 
 
 @dataclass

@@ -153,6 +153,18 @@ def test_twilio_follows_a_relative_next_page_url_on_the_api_host() -> None:
     assert {r.url.host for r in server.seen} == {"video.example"}
 
 
+def test_twilio_follows_next_page_uri_where_the_body_has_no_meta() -> None:
+    # twilio-python's Page.next_page_url: meta.next_page_url, else the top-level next_page_uri.
+    def without_meta(page: int, body: dict[str, Any]) -> dict[str, Any]:
+        link = body.pop("meta")["next_page_url"]
+        body["next_page_uri"] = link and link.removeprefix("https://video.example")
+        return body
+
+    server = TwilioServer(tracks(9), tamper=without_meta)
+    df = ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
+    assert sids(df) == sorted(r["sid"] for r in tracks(9))
+
+
 # --- Plivo ---------------------------------------------------------------------------------
 
 PLIVO_AUTH = CREDENTIALS["plivo"].auth_id
@@ -287,6 +299,8 @@ class SignalWireServer:
     records: list[dict[str, Any]]
     root: str
     link_root: str
+    meta: bool = False
+    host: str = "https://ex.signalwire.com"
     seen: list[httpx.Request] = field(default_factory=list)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -303,13 +317,16 @@ class SignalWireServer:
             link = f"{self.link_root}/2010-04-01/Accounts/{UUID}/Recordings.json?"
             link += urlencode([*kept, *paging])
         chunk = self.records[page * size : (page + 1) * size]
+        if self.meta:  # the newer envelope, which twilio-python reads first
+            meta = {"key": "recordings", "next_page_url": link and self.host + link}
+            return httpx.Response(200, json={"recordings": chunk, "meta": meta})
         return httpx.Response(200, json={"recordings": chunk, "next_page_uri": link})
 
     def options(self) -> dict[str, Any]:
         return {
             "transport": httpx.MockTransport(self.handle),
             "credentials": CREDENTIALS["signalwire"],
-            "base_url": "https://ex.signalwire.com",
+            "base_url": self.host,
             **FAST,
         }
 
@@ -378,3 +395,13 @@ def test_zoom_counts_sessions_without_an_id_or_sharing_one_as_the_total_does() -
         since="2026-01-01", until="2026-01-10", page_size=2, **server.options()
     )
     assert sids(df) == sorted(f"file-{i}" for i in range(6))
+
+
+def test_signalwire_follows_a_meta_next_page_url_in_the_newer_envelope() -> None:
+    records = [
+        {"sid": f"00000000-0000-0000-0000-{i:012x}", "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}
+        for i in range(9)
+    ]  # fmt: skip
+    server = SignalWireServer(records, "/api/laml", "/api/laml", meta=True)
+    df = ra.load_signalwire_recordings(page_size=2, max_concurrency=1, **server.options())
+    assert sids(df) == sorted(r["sid"] for r in records)

@@ -140,6 +140,7 @@ class PlivoPager(LinkPager):
     """
 
     path: tuple[str, ...] = ("meta", "next")
+    fallback: tuple[str, ...] = ()
     limit: int = PAGE_SIZE_MAX
     offset: int | None = 0
     widest: int = 0  # the most records a page held so far
