@@ -20,6 +20,7 @@ import pytest
 from provider_cases import CREDENTIALS, UUID
 
 import recanalytics as ra
+from recanalytics.errors import ProviderError
 from tests.conftest import FAST_RETRY
 
 UTC = dt.UTC
@@ -405,3 +406,26 @@ def test_signalwire_follows_a_meta_next_page_url_in_the_newer_envelope() -> None
     server = SignalWireServer(records, "/api/laml", "/api/laml", meta=True)
     df = ra.load_signalwire_recordings(page_size=2, max_concurrency=1, **server.options())
     assert sids(df) == sorted(r["sid"] for r in records)
+
+
+# --- getters -------------------------------------------------------------------------------
+
+GETTERS = {
+    "twilio": (ra.get_twilio_recording, "RT" + "a" * 32),
+    "twilio-composition": (ra.get_twilio_composition, "CJ" + "a" * 32),
+    "plivo": (ra.get_plivo_recording, "fc2716b0-1c8b-11e4-bwad-842b2b17453e"),
+    "zoom": (ra.get_zoom_session_recordings, "ab/c+d=="),
+    "signalwire": (ra.get_signalwire_recording, UUID),
+}
+
+
+@pytest.mark.parametrize("body", [b"null", b"[]", b"{}"])
+@pytest.mark.parametrize("name", GETTERS)
+def test_a_getter_answered_200_without_a_record_raises_instead_of_a_row_of_nulls(
+    name: str, body: bytes
+) -> None:
+    get, key = GETTERS[name]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    credentials = CREDENTIALS[name.split("-")[0]]
+    with pytest.raises(ProviderError, match="without a record"):
+        get(key, transport=transport, credentials=credentials, base_url="https://x.example", **FAST)

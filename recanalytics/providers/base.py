@@ -30,7 +30,7 @@ from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.parsers import Invalid
 from recanalytics.rates import StorageRate
-from recanalytics.redact import redact_frame
+from recanalytics.redact import redact_frame, redact_url
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
@@ -469,10 +469,21 @@ def finish_load(
 
 
 async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
-    """Retrieve one resource (a page of one) and return it as a one-row frame."""
+    """Retrieve one resource (a page of one) and return it as a one-row frame.
+
+    A 200 answer that is not a JSON object with something in it (``null``, ``[]``, ``{}``) is no
+    record at all: a :class:`~recanalytics.errors.ProviderError`, never a row of nulls.
+    """
     spec = RecordSpec(endpoint.fields)
     async with ctx.session() as session:
         body = await session.get_json(url, decode=spec.loads)
+        if not isinstance(body, dict) or not body:
+            raise ProviderError(
+                endpoint.provider.name,
+                f"the API answered 200 without a record (a JSON {type(body).__name__})",
+                status=200,
+                url=redact_url(url) or "",
+            )
         session.page_done(1)
     raw = redact_frame(spec.frame(endpoint.single_records(body)), session.secrets)
     warn_issues(spec, endpoint.provider.name)
