@@ -11,6 +11,7 @@ import email.utils
 import functools
 import json
 import logging
+import math
 import random
 import ssl
 import threading
@@ -122,19 +123,34 @@ class RateLimiter:
 
     MARGIN = 0.1  # the server's clock starts its window when a request arrives, not when sent
     CALM = 60.0
+    # Each further 429 while calm halves the pace (at most once per SLOWER_EVERY seconds, since
+    # the requests in flight when the first came back answer 429 together), down to 1/64 of the
+    # rate: a server that allows less than the configured rate is met, not retried against.
+    SLOWER_EVERY = 0.5
+    SLOWEST = 1 / 64
 
     def __init__(self, limits: Limits) -> None:
         self.rate = limits.rate
         self.capacity = max(1, int(limits.rate * limits.period))
         self.span = self.capacity / self.rate * (1 + self.MARGIN) if self.capacity > 1 else 0.0
         self.calm_until = 0.0
+        self.pace = 1.0  # share of the rate kept while calm
+        self.slowed_at = -math.inf
         self.starts: collections.deque[float] = collections.deque()
         self._lock = threading.Lock()
 
     def calm(self) -> None:
-        """The provider answered 429: pace evenly for a while."""
+        """The provider answered 429: pace evenly for a while, slower at each further 429."""
         with self._lock:
-            self.calm_until = time.monotonic() + self.CALM
+            now = time.monotonic()
+            if now >= self.calm_until:
+                self.pace = 1.0
+            elif now - self.slowed_at >= self.SLOWER_EVERY:
+                self.pace = max(self.SLOWEST, self.pace / 2)
+            else:
+                return  # one more answer of the burst that was already refused
+            self.slowed_at = now
+            self.calm_until = now + self.CALM
 
     def reserve(self, now: float | None = None) -> float:
         """Reserve the earliest start allowed from ``now`` on; returns that (monotonic) time."""
@@ -142,7 +158,8 @@ class RateLimiter:
             now = time.monotonic() if now is None else now
             starts = self.starts
             if self.capacity == 1 or now < self.calm_until:
-                start = max(now, starts[-1] + 1 / self.rate) if starts else now
+                gap = 1 / (self.rate * (self.pace if now < self.calm_until else 1.0))
+                start = max(now, starts[-1] + gap) if starts else now
             else:
                 while starts and starts[0] <= now - self.span:
                     starts.popleft()

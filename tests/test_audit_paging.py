@@ -166,12 +166,6 @@ def test_twilio_follows_next_page_uri_where_the_body_has_no_meta() -> None:
     assert sids(df) == sorted(r["sid"] for r in tracks(9))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="providers/planner.py (the lead's) splits a window after its first page assuming the "
-    "list is newest first, which api-contracts.md does not state for Twilio: an oldest-first "
-    "server loses every row newer than page 1, silently",
-)
 def test_twilio_loses_nothing_when_the_list_comes_oldest_first() -> None:
     records = [
         twilio_track(i, (at("2025-01-01") + dt.timedelta(minutes=7 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -180,3 +180,33 @@ def test_the_limiter_says_how_many_requests_could_start_now() -> None:
     assert limiter.room(now=1.2) == 80  # those starts left the window
     limiter.calm()
     assert limiter.room() == 1  # paced evenly after a 429: one at a time
+
+
+def test_each_further_429_while_calm_halves_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that allows less than the configured rate is met instead of retried against:
+    a burst of 429s (the requests in flight together) slows once, each later one halves."""
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+
+    def gap() -> float:
+        starts = [limiter.reserve(now=clock[0]) for _ in range(3)]
+        limiter.starts.clear()
+        return starts[2] - starts[1]
+
+    limiter.calm()
+    assert gap() == pytest.approx(1 / 80)
+    for _ in range(10):  # the rest of the burst
+        limiter.calm()
+    assert gap() == pytest.approx(1 / 80)
+    clock[0] += 1.0
+    limiter.calm()
+    assert gap() == pytest.approx(1 / 40)
+    for _ in range(20):
+        clock[0] += 1.0
+        limiter.calm()
+    assert gap() == pytest.approx(64 / 80)  # never slower than 1/64 of the rate
+    clock[0] += RateLimiter.CALM + 1
+    assert gap() < 1 / 80  # calm over: the window again
+    limiter.calm()
+    assert gap() == pytest.approx(1 / 80)  # and a new 429 starts from the full rate

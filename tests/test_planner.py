@@ -87,7 +87,9 @@ def test_density_is_read_from_the_rows_not_from_now() -> None:
 
     now = dt.datetime(2026, 11, 30, tzinfo=UTC)
     newest = dt.datetime(2026, 10, 28, tzinfo=UTC)
-    page = Page(body={}, size=100, ids=frozenset(), oldest=newest - dt.timedelta(days=3))
+    page = Page(
+        body={}, size=100, ids=frozenset(), newest_first=True, oldest=newest - dt.timedelta(days=3)
+    )
     pieces = rest_of(Window(None, None), page, 100, VIDEO_EPOCH, 23, now, 100, newest)
     assert len(pieces) == 24
     assert pieces[0].start is None and pieces[-1].end is not None
@@ -107,7 +109,9 @@ def test_a_small_rest_that_the_rate_allows_at_once_is_split_into_half_pages() ->
     now = dt.datetime(2026, 11, 1, tzinfo=UTC)
     since = dt.datetime(2025, 11, 1, tzinfo=UTC)
     # 100 rows over the newest 30 days of a year: about 11 more pages at that density.
-    page = Page(body={}, size=100, ids=frozenset(), oldest=now - dt.timedelta(days=30))
+    page = Page(
+        body={}, size=100, ids=frozenset(), newest_first=True, oldest=now - dt.timedelta(days=30)
+    )
     window = Window(since, now)
     plain = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=0)
     fine = rest_of(window, page, 100, VIDEO_EPOCH, 23, now, 100, now, room=79)
@@ -151,3 +155,36 @@ def test_a_windowed_load_comes_newest_first_whatever_order_its_windows_finish() 
     key = first.select(pl.col("created_at").dt.epoch("us").neg(), "recording_id")
     assert key.rows() == sorted(key.rows())
     assert raw["sid"].to_list() == first["recording_id"].to_list()
+
+
+def test_only_a_page_that_runs_newest_first_is_split() -> None:
+    """The split assumes the rest of a window is older than its page. A server that lists
+    oldest first (or in no order) would lose every newer row: such a window is walked whole."""
+    from recanalytics.providers.base import Page, descending_span
+    from recanalytics.providers.planner import rest_of
+
+    def moments(*days: int | None) -> pl.Series:
+        return pl.Series(
+            [None if d is None else dt.datetime(2026, 1, d, tzinfo=UTC) for d in days],
+            dtype=pl.Datetime("us", "UTC"),
+        )
+
+    assert descending_span(moments(3, 2, 1))[2] is True
+    assert descending_span(moments(3, None, 2, 2, 1)) == (
+        dt.datetime(2026, 1, 1, tzinfo=UTC),
+        dt.datetime(2026, 1, 3, tzinfo=UTC),
+        True,
+    )
+    for unknown in (moments(1, 2, 3), moments(2, 2), moments(3, 1, 2), moments(5), moments()):
+        assert descending_span(unknown)[2] is False
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    for newest_first, split in ((True, True), (False, False)):
+        page = Page(
+            body={},
+            size=100,
+            ids=frozenset(),
+            oldest=now - dt.timedelta(days=30),
+            newest_first=newest_first,
+        )
+        pieces = rest_of(Window(None, now), page, 100, VIDEO_EPOCH, 23, now, 100, now)
+        assert bool(pieces) is split

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import functools
 import logging
+import operator
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -190,6 +191,20 @@ class Page:
     oldest: dt.datetime | None = None
     newest: dt.datetime | None = None
     keys: tuple[int, ...] = ()
+    # The page's dated rows are in descending order (newest first), so all that is left of
+    # its query is older than ``oldest``. Unknown (one dated row, all equal, another order)
+    # is False: nothing may then be assumed about where the rest of the query lies.
+    newest_first: bool = False
+
+
+def descending_span(moments: pl.Series) -> tuple[dt.datetime | None, dt.datetime | None, bool]:
+    """(oldest, newest, whether the dated values run newest first) of a page's times."""
+    dated = moments.drop_nulls()
+    low, high = dated.min(), dated.max()
+    if not (isinstance(low, dt.datetime) and isinstance(high, dt.datetime)):
+        return None, None, False
+    ordered = dated.len() >= 2 and dated[0] > dated[-1] and dated.is_sorted(descending=True)
+    return low, high, ordered
 
 
 @dataclass(frozen=True)
@@ -277,8 +292,9 @@ class Endpoint:
             query.without_id += ids.count(None)
             ids = [i for i in ids if i is not None]
         keys = tuple(map(hash, ids))
-        oldest, newest = self.created_span(decoded, query, records)
-        page = Page(body, self.page_size(body, records), frozenset(keys), oldest, newest, keys)
+        oldest, newest, newest_first = self.created_span(decoded, query, records)
+        size = self.page_size(body, records)
+        page = Page(body, size, frozenset(keys), oldest, newest, keys, newest_first)
         counted = list(self.counted_keys(page))
         query.counted.update(counted)
         query.copies[request.url, tuple(request.params or ())] = len(counted) - len(set(counted))
@@ -329,31 +345,27 @@ class Endpoint:
 
     def created_span(
         self, decoded: DecodedPage, query: Query, records: list[Any]
-    ) -> tuple[dt.datetime | None, dt.datetime | None]:
+    ) -> tuple[dt.datetime | None, dt.datetime | None, bool]:
         """The oldest and newest creation times on a page (None without ``created_column`` or
-        dates)."""
+        dates), and whether its dated rows come newest first (:attr:`Page.newest_first`)."""
         if not self.created_column:
-            return None, None
+            return None, None, False
         if decoded.frame is not None:
-            column = decoded.frame.get_column(self.created_column)
-            low, high = column.min(), column.max()
-            if isinstance(low, dt.datetime) and isinstance(high, dt.datetime):
-                return low, high
-            return None, None
+            return descending_span(decoded.frame.get_column(self.created_column))
         values = list(map(query.batch.getter(self.created_column), records))
         if not values:
-            return None, None
+            return None, None, False
         shapes = {(len(v), v[-1:]) if isinstance(v, str) else None for v in values}
         if shapes == {(20, "Z")}:
             # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two (a polars select
             # per page would cost more than the page's parse).
             parse = next(f for f in self.fields if f.name == self.created_column).parse
+            ordered = values[0] > values[-1] and all(map(operator.ge, values, values[1:]))
             try:
-                return parse(min(values)), parse(max(values))
+                return parse(min(values)), parse(max(values)), ordered
             except (Invalid, ValueError, TypeError, OverflowError):
                 pass  # a date Python cannot hold: the column's own reading decides
-        moments = query.batch.read(self.created_column, values)
-        return moments.min(), moments.max()  # type: ignore[return-value]
+        return descending_span(query.batch.read(self.created_column, values))
 
     def check_total(self, query: Query) -> None:
         """Raise when fewer records arrived than the provider reported for the query."""

@@ -145,7 +145,9 @@ def rest_of(
     the window's end when it is open (the load's start); ``room`` is how many requests the
     rate limit would let start right now.
     """
-    if page.oldest is None or page.size < page_limit:
+    if page.oldest is None or page.size < page_limit or not page.newest_first:
+        # A partial page is the last; a page that is not newest first (a server listing
+        # oldest first, or in no order) says nothing of where the rest lies: walk on.
         return []
     cut = ceil_to_second(page.oldest) + SECOND  # the edge second is read again, not lost
     low = window.start or epoch
