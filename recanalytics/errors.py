@@ -39,6 +39,14 @@ class ConfigError(RecanalyticsError, ValueError):
         super().__init__(message)
 
 
+class UnknownOptionError(ConfigError, TypeError):
+    """A keyword option no loader knows (a typo such as ``page_sise``).
+
+    A ``ConfigError`` naming the option, like every other bad argument; also a ``TypeError``,
+    which is what Python raises for an unexpected keyword argument.
+    """
+
+
 class CredentialsError(ConfigError):
     """Credentials are missing or malformed. The message names variables, never values."""
 

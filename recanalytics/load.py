@@ -25,7 +25,7 @@ from recanalytics.errors import (
     ProviderError,
     RecanalyticsError,
 )
-from recanalytics.options import resolve
+from recanalytics.options import check_options, resolve
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import redact_frame, redact_text
 from recanalytics.schema import SCHEMA, empty_frame
@@ -108,6 +108,12 @@ def plan(
                 creds = credentials_class(name).from_env()
             except CredentialsError as exc:
                 skipped[name] = ProviderStatus(name, "skipped", error=str(exc))
+                # Skipped for want of credentials, but a bad option is still the caller's error.
+                check_options(
+                    spec_for(name),
+                    dict(options)
+                    | {"base_url": validate.per_provider(base_url, name), "store": None},
+                )
                 continue
         per_provider = dict(options) | {
             "credentials": credentials_class(name).coerce(creds),

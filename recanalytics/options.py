@@ -12,7 +12,7 @@ import httpx
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Limits, RetryPolicy, Session, shared_limiter
-from recanalytics.errors import ConfigError
+from recanalytics.errors import ConfigError, UnknownOptionError
 from recanalytics.hosts import ScopedAuth
 from recanalytics.paging import DEFAULT_MAX_PAGES
 from recanalytics.progress import resolve_progress
@@ -21,6 +21,11 @@ from recanalytics.redact import Secrets
 if TYPE_CHECKING:
     from recanalytics.providers.base import ProviderSpec
     from recanalytics.store import ParquetStore
+
+
+MAX_RATE = 1e6
+"""The highest ``rate_limit`` (requests per second): far above any provider's, and low enough
+that the limiter's window (rate x period requests) stays a countable integer."""
 
 
 class LoadOptions(TypedDict, total=False):
@@ -121,44 +126,55 @@ def transport_option(value: Any) -> httpx.AsyncBaseTransport | None:
     return value
 
 
-def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
-    """Validate ``options`` for ``spec`` and fill in defaults. No I/O happens here."""
+def check_options(spec: ProviderSpec, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate every option that needs no credentials; the settings of a :class:`Context`
+    (``base_url`` None when not given). No I/O happens here.
+
+    ``load()`` checks a provider it skips for lack of credentials with this, so a typo or a bad
+    value is an error whether or not the credentials happen to be set.
+    """
     if options.get("store") is not None:
         raise ConfigError(
             "store", "no store for a getter (only loaders keep a store)", options["store"]
         )
     unknown = sorted(set(options) - OPTION_NAMES)
     if unknown:
-        raise TypeError(
-            f"unexpected keyword argument(s) {unknown}; options: {sorted(OPTION_NAMES)}"
+        raise UnknownOptionError(
+            ", ".join(unknown), "an option among " + ", ".join(sorted(OPTION_NAMES))
         )
-    credentials = spec.credentials.coerce(options.get("credentials"))
     given = options.get("base_url")
     # An empty base_url is a mistake, not a request for the default host.
-    base_url = (
-        spec.default_base_url(credentials) if given is None else validate.url(given, "base_url")
-    )
+    base_url = None if given is None else validate.url(given, "base_url")
     transport = transport_option(options.get("transport"))
     concurrency = options.get("max_concurrency")
     concurrency = spec.concurrency if concurrency is None else concurrency  # checked by Limits
     rate = options.get("rate_limit")
     rate = validate.number(
-        spec.rate if rate is None else rate, "rate_limit", form="requests per second > 0"
+        spec.rate if rate is None else rate,
+        "rate_limit",
+        high=MAX_RATE,
+        form=f"requests per second > 0 and <= {MAX_RATE:g}",
     )
     retry = retry_policy(options.get("retry"))
     timeout = validate.number(options.get("timeout", 30.0), "timeout", form="seconds > 0")
     max_pages = validate.int_range(options.get("max_pages", DEFAULT_MAX_PAGES), "max_pages", 1)
     raw = validate.boolean(options.get("raw", False), "raw")
     progress = validate.optional_boolean(options.get("progress"), "progress")
-    return Context(
-        spec=spec,
-        credentials=credentials,
-        base_url=base_url.rstrip("/"),
-        transport=transport,
-        progress=resolve_progress(progress),
-        limits=Limits(rate=rate, concurrency=concurrency, period=spec.rate_period),
-        retry=retry,
-        timeout=timeout,
-        max_pages=max_pages,
-        raw=raw,
-    )
+    return {
+        "base_url": base_url,
+        "transport": transport,
+        "progress": resolve_progress(progress),
+        "limits": Limits(rate=rate, concurrency=concurrency, period=spec.rate_period),
+        "retry": retry,
+        "timeout": timeout,
+        "max_pages": max_pages,
+        "raw": raw,
+    }
+
+
+def resolve(spec: ProviderSpec, options: Mapping[str, Any]) -> Context:
+    """Validate ``options`` for ``spec`` and fill in defaults. No I/O happens here."""
+    settings = check_options(spec, options)
+    credentials = spec.credentials.coerce(options.get("credentials"))
+    base_url = settings.pop("base_url") or spec.default_base_url(credentials)
+    return Context(spec=spec, credentials=credentials, base_url=base_url.rstrip("/"), **settings)

@@ -59,9 +59,14 @@ def int_range(value: Any, parameter: str, low: int, high: int | None = None) -> 
     return value
 
 
+MAX_CONCURRENCY = 1000
+"""More requests in flight than any provider's rate allows; the planner starts one worker per
+slot, so an unbounded value (10**30) would exhaust memory before the first request."""
+
+
 def concurrency(value: Any) -> int:
-    """``max_concurrency``: requests in flight at once, an integer >= 1 (the one check of it)."""
-    return int_range(value, "max_concurrency", 1)
+    """``max_concurrency``: requests in flight at once, 1 to 1000 (the one check of it)."""
+    return int_range(value, "max_concurrency", 1, MAX_CONCURRENCY)
 
 
 def text(value: Any, parameter: str, *, max_length: int = 1024) -> str:
@@ -93,15 +98,30 @@ def optional_boolean(value: Any, parameter: str) -> bool | None:
 
 
 def number(
-    value: Any, parameter: str, *, low: float = 0.0, inclusive: bool = False, form: str = ""
+    value: Any,
+    parameter: str,
+    *,
+    low: float = 0.0,
+    inclusive: bool = False,
+    high: float | None = None,
+    form: str = "",
 ) -> float:
-    """A finite real number above ``low`` (or at least ``low``); booleans and NaN refused."""
-    form = form or f"a number {'>=' if inclusive else '>'} {low:g}"
+    """A finite real number above ``low`` (or at least ``low``) and at most ``high`` when given;
+    booleans and NaN refused."""
+    form = form or f"a number {'>=' if inclusive else '>'} {low:g}" + (
+        f" and <= {high:g}" if high is not None else ""
+    )
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(parameter, form, value)
-    if not math.isfinite(value) or not (value >= low if inclusive else value > low):
+    try:
+        real = float(value)
+    except OverflowError:  # an int such as 10**400 has no float
+        raise ConfigError(parameter, form, value) from None
+    if not math.isfinite(real) or not (real >= low if inclusive else real > low):
         raise ConfigError(parameter, form, value)
-    return float(value)
+    if high is not None and real > high:
+        raise ConfigError(parameter, form, value)
+    return real
 
 
 def callable_or_none(value: Any, parameter: str, form: str) -> Any:

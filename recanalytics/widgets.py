@@ -20,8 +20,7 @@ import threading
 import time as clock
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as day_time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, ParamSpec, TypeVar
 
@@ -36,6 +35,7 @@ from recanalytics.helpers.cost import monthly_storage_cost
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
+from recanalytics.windows import parse_when
 
 __all__ = ["ChartView", "Explorer", "FilterPanel", "explore"]
 
@@ -206,21 +206,14 @@ def _as_datetime(
     """
     if day is None:
         return None
-    if isinstance(day, str):
-        try:
-            day = (
-                datetime.fromisoformat(day) if "T" in day or " " in day else date.fromisoformat(day)
-            )
-        except ValueError as exc:
-            name = parameter or ("until" if end else "since")
-            raise ConfigError(name, "an ISO date or datetime", day) from exc
-    if not isinstance(day, date):
-        raise ConfigError(parameter or ("until" if end else "since"), "a date or datetime", day)
-    if isinstance(day, datetime):
-        moment = day if day.tzinfo else day.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
-    start = datetime.combine(day, day_time(0), tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
+    whole_day = (isinstance(day, date) and not isinstance(day, datetime)) or (
+        isinstance(day, str) and not any(sep in day.strip() for sep in ("T", " "))
+    )
+    # The loaders' parser: the same forms and the same supported range (no overflow at 9999).
+    moment = parse_when(day, parameter or ("until" if end else "since"))
+    if moment is None:  # pragma: no cover - day is not None here
+        return None
+    return moment + timedelta(days=1) if end and whole_day else moment
 
 
 class FilterPanel:

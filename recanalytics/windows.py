@@ -12,9 +12,14 @@ from recanalytics.errors import ConfigError
 UTC = dt.UTC
 
 WhenLike = str | dt.date | dt.datetime
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = dt.datetime(9999, 1, 1, tzinfo=UTC)
+# No recording predates the epoch, and the window splitters step whole months and 30 days past
+# the range: instants outside it would overflow datetime there, or reach a provider as a
+# malformed year ("1-01-01"), after requests have started.
 DATE_FORMS = (
     "an ISO 8601 date or date-time (e.g. '2025-01-31' or '2025-01-31T12:00:00Z'), "
-    "a date or a datetime; naive values are UTC"
+    "a date or a datetime from 1970-01-01 to 9999-01-01 UTC; naive values are UTC"
 )
 
 
@@ -40,9 +45,13 @@ def parse_when(value: WhenLike | None, parameter: str) -> dt.datetime | None:
             raise ConfigError(parameter, DATE_FORMS, value) from None
     else:
         raise ConfigError(parameter, DATE_FORMS, value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves year 1 or 9999 past datetime's range
+        raise ConfigError(parameter, DATE_FORMS, value) from None
+    if not EARLIEST <= moment <= LATEST:
+        raise ConfigError(parameter, DATE_FORMS, value)
+    return moment
 
 
 def parse_range(

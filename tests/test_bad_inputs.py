@@ -78,6 +78,13 @@ BAD_OPTIONS: list[tuple[str, Any]] = [
     ("progress", "yes"),
     ("credentials", 5),
     ("credentials", {"bogus": "value"}),
+    # Absurd magnitudes: one worker per slot (10**30 exhausted memory), an int with no float,
+    # a rate whose limiter window overflowed int(); and a misspelt option (was a TypeError).
+    ("max_concurrency", 10_000),
+    ("rate_limit", 1e308),
+    ("rate_limit", 10**400),
+    ("timeout", 10**400),
+    ("page_sise", 5),
 ]
 
 # Every registered loader, by its public name: the provider table decides which there are.
@@ -140,6 +147,18 @@ for name, (provider, loader) in LOADERS.items():
         lambda c, p=provider, f=loader: f(page_size="10", **c.opts(p)),
     )
     case(f"{name}-store", "store", lambda c, p=provider, f=loader: f(store="store", **c.opts(p)))
+    # Outside 1970..9999: an offset past datetime's range, a year the window splitters overflow
+    # on (9999 + one month), a year a provider would receive as "1-01-01".
+    for label, parameter, value in [
+        ("since-year-1-offset", "since", dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5)))),
+        ("since-year-1", "since", "0001-01-01"),
+        ("until-year-9999", "until", dt.date(9999, 12, 31)),
+    ]:  # fmt: skip
+        case(
+            f"{name}-{label}",
+            parameter,
+            lambda c, p=provider, f=loader, k=parameter, v=value: f(**{k: v}, **c.opts(p)),
+        )
 
 # --- provider filters ------------------------------------------------------------------------
 
@@ -320,6 +339,10 @@ for label, call, parameter in [
     ("explore-renderer", lambda c: ra.explore(FRAME, renderer="x"), "renderer"),  # type: ignore[arg-type]
     ("explore-since", lambda c: ra.explore(FRAME, since="nope"), "since"),
     ("explore-until", lambda c: ra.explore(FRAME, until="nope"), "until"),
+    ("explore-until-9999", lambda c: ra.explore(FRAME, until=dt.date(9999, 12, 31)), "until"),
+    ("explore-since-year-1-offset", lambda c: ra.explore(FRAME, since="0001-01-01T00:00+05:00"), "since"),
+    ("load-no-credentials-typo", lambda c: ra.load(["twilio"], page_sise=5), "page_sise"),
+    ("load-no-credentials-max_concurrency", lambda c: ra.load(["twilio"], max_concurrency=0), "max_concurrency"),
     ("explore-since-after-until", lambda c: ra.explore(FRAME, since="2026-02-01", until="2026-01-01"), "until"),
     ("explore-loader", lambda c: ra.explore(FRAME, loader=5), "loader"),  # type: ignore[arg-type]
     ("Explorer-preview_rows", lambda c: ra.Explorer(FRAME, preview_rows=-1), "preview_rows"),

@@ -93,7 +93,9 @@ def choose_every(lazy: pl.LazyFrame, column: str = "created_at") -> str:
     for every, length in (("1d", 1), ("1w", 7), ("1mo", 31), ("1q", 92)):
         if span <= timedelta(days=60 * length):
             return every
-    return "1y"
+    # Whole years beyond that, so a span of centuries (a year-1 date in the data) still gives
+    # about 60 periods rather than one per year.
+    return f"{max(1, -(-span.days // (60 * 366)))}y"
 
 
 _SPAN_UNITS: Final = {
@@ -316,11 +318,16 @@ def time_domain(frames: list[pl.DataFrame], every: str) -> TimeDomain | None:
     if not periods:
         return None
     both = pl.concat([p.cast(pl.Datetime("us", "UTC")) for p in periods])
-    lo, hi = both.min(), both.max()
+    # Epoch milliseconds straight from polars: the end of a period in year 9999 lies in year
+    # 10000, which a Python datetime cannot hold.
+    bounds = both.to_frame("period").select(
+        pl.col("period").min().dt.epoch("ms").alias("lo"),
+        pl.col("period").max().dt.offset_by(every).dt.epoch("ms").alias("hi"),
+    )
+    lo, hi = bounds.row(0)
     if lo is None or hi is None:
         return None
-    end = pl.Series([hi]).dt.offset_by(every)[0]
-    return int(lo.timestamp() * 1000), int(end.timestamp() * 1000)  # type: ignore[union-attr]
+    return int(lo), int(hi)
 
 
 Y_EXTENT: Final = 64

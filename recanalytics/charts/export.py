@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Literal
@@ -46,12 +47,27 @@ def vegalite_version() -> str | None:
     return wanted if wanted in offered else None
 
 
+# Characters XML 1.0 forbids. vl-convert writes labels into SVG and, on one of these (a NUL
+# in a group name sent by a provider), panics in Rust and aborts the whole Python process.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """``value`` with every string in it (keys too) free of characters XML cannot hold (each
+    replaced by U+FFFD), so no text from the data can crash the renderer."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [xml_safe(v) for v in value]
+    return value
+
+
 def spec_of(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
-    """The Vega-Lite spec of a chart (a dict is taken as a spec already)."""
-    if isinstance(chart, dict):
-        return chart
-    spec: dict[str, Any] = chart.to_dict()
-    return spec
+    """The Vega-Lite spec of a chart (a dict is taken as a spec already), safe to render."""
+    spec: dict[str, Any] = chart if isinstance(chart, dict) else chart.to_dict()
+    return xml_safe(spec)  # type: ignore[no-any-return]
 
 
 def chart_to_png(chart: ChartLike | dict[str, Any], *, scale: float = 2.0) -> bytes:

@@ -100,7 +100,8 @@ def size_human(
     divisor = power.replace_strict(
         keys, [base**k / shown(k) for k in keys], return_dtype=pl.Float64
     )
-    scaled = (magnitude / divisor + 0.5).floor().cast(pl.Int64)
+    # A magnitude beyond Int64 even in EiB (a float column such as 1e300) has no text: null.
+    scaled = (magnitude / divisor + 0.5).floor().cast(pl.Int64, strict=False)
     unit = power.replace_strict(keys, list(names), return_dtype=pl.String)
     if decimals == 0:
         number = scaled.cast(pl.String)

@@ -1,0 +1,78 @@
+"""Absurd values a provider (or a user's frame) can put in the unified columns: every chart,
+the report and the size text keep working, and a value that cannot be shown is null."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from synthetic import synthetic_frame
+
+import recanalytics as ra
+from recanalytics import charts
+from recanalytics.charts._base import choose_every
+
+UTC = dt.UTC
+CHARTS = (
+    "duration_histogram", "duration_boxplot", "status_chart", "storage_chart", "volume_chart",
+    "codec_mix_chart", "cost_chart", "overview_chart", "top_groups_chart", "size_duration_chart",
+)  # fmt: skip
+
+
+def test_size_human_of_a_magnitude_past_int64_is_null_and_keeps_the_row() -> None:
+    df = pl.DataFrame({"bitrate_kbps": [1e308, -1e300, 2.0**63 * 1024**6, 5.0, None]})
+    shown = df.select(ra.size_human("bitrate_kbps")).to_series().to_list()
+    assert shown == [None, None, None, "5 B", None]
+
+
+def dated(*moments: dt.datetime) -> pl.DataFrame:
+    rows = synthetic_frame(len(moments))
+    return rows.with_columns(created_at=pl.Series(moments, dtype=pl.Datetime("us", "UTC")))
+
+
+@pytest.mark.parametrize(
+    "moments",
+    [
+        (dt.datetime(1, 1, 1, tzinfo=UTC), dt.datetime(9999, 12, 31, 23, 59, tzinfo=UTC)),
+        (dt.datetime(9999, 12, 31, 23, 59, tzinfo=UTC),),
+    ],
+    ids=["year-1-to-9999", "only-9999"],
+)
+def test_every_chart_and_the_report_draw_dates_at_the_ends_of_the_calendar(
+    moments: tuple[dt.datetime, ...],
+) -> None:
+    df = dated(*moments)
+    for name in CHARTS:
+        spec = getattr(charts, name)(df).to_dict()
+        assert spec, name
+    assert "<html" in ra.report_html(df)
+
+
+def test_the_chosen_period_keeps_about_sixty_periods_over_any_span() -> None:
+    df = dated(dt.datetime(1, 1, 1, tzinfo=UTC), dt.datetime(9999, 1, 1, tzinfo=UTC))
+    every = choose_every(df.lazy())
+    periods = ra.trend(df, every=every).height
+    assert every.endswith("y") and 0 < periods <= 62
+
+
+def test_a_nul_in_the_data_does_not_abort_the_svg_renderer() -> None:
+    # vl-convert panicked in Rust (and aborted the interpreter) on a NUL in an SVG text label,
+    # so the rendering runs in a child process: a regression fails here instead of killing
+    # the test run.
+    script = (
+        f"import sys, polars as pl; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from synthetic import synthetic_frame\n"
+        "from recanalytics import charts\n"
+        "df = synthetic_frame(30).with_columns(group_id=pl.lit('a\\x00b\\x07'), codec=pl.lit('x\\x00'))\n"
+        "for chart in (charts.top_groups_chart(df), charts.codec_mix_chart(df)):\n"
+        "    assert '<svg' in charts.chart_to_svg(chart)\n"
+        "print('drawn')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0 and "drawn" in done.stdout, done.stderr[-2000:]
