@@ -14,7 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from recanalytics.errors import RecanalyticsError
+from recanalytics import validate
+from recanalytics.errors import ConfigError, RecanalyticsError
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.schema import PROVIDERS
@@ -31,14 +32,28 @@ def print_table(frame: pl.DataFrame) -> None:
         print(frame)
 
 
+def output_file(value: str) -> Path:
+    """``--out``: a file path that can be written, checked before any loading."""
+    out = validate.file_path(value, "out").resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def port(text: str) -> int:
+    """``--port``: 0 to 65535 (argparse reports the error with the usage line)."""
+    try:
+        return validate.int_range(int(text), "port", 0, 65535)
+    except ValueError as exc:  # ConfigError is a ValueError
+        raise argparse.ArgumentTypeError("expected an integer from 0 to 65535") from exc
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from recanalytics.demo import demo
 
+    out = output_file(args.out)
     df = demo(size=args.size, seed=args.seed, progress=args.progress)
     print(f"Sandbox dataset (seed {args.seed}, size {args.size}) loaded through the real loaders:")
     print_table(provider_summary(df))
-    out = Path(args.out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
     df.write_parquet(out)
     print(f"frame written to {out}")
     # vl-convert is a core dependency, so the report is always written.
@@ -56,16 +71,20 @@ def write_report(df: pl.DataFrame, path: Path, *, title: str, every: str | None 
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    out = output_file(args.out)
     if args.parquet is None:
         from recanalytics.demo import demo
 
         df = demo(size=args.size, seed=args.seed)
         title = args.title or "recanalytics demo report"
     else:
-        df = pl.read_parquet(args.parquet)
+        try:
+            df = pl.read_parquet(validate.file_path(args.parquet, "parquet"))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise ConfigError("parquet", "a readable parquet file", args.parquet) from exc
         title = args.title or f"Recordings report: {Path(args.parquet).name}"
     try:
-        write_report(df, Path(args.out), title=title, every=args.every)
+        write_report(df, out, title=title, every=args.every)
     except ImportError as exc:
         print(f"recanalytics: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +138,7 @@ def curl_examples(emulators: Mapping[str, Any], url: str) -> list[str]:
 def cmd_load(args: argparse.Namespace) -> int:
     from recanalytics.incremental import load_with_status
 
+    out = output_file(args.out)
     result = load_with_status(
         args.providers or None,
         since=args.since,
@@ -131,7 +151,6 @@ def cmd_load(args: argparse.Namespace) -> int:
         print(f"{status.provider}: {status.state}, {status.rows} rows{detail}")
     if result.frame.height:
         print_table(provider_summary(result.frame))
-    out = Path(args.out).resolve()
     result.frame.write_parquet(out)
     print(f"frame written to {out}")
     return 0 if result.ok else 1
@@ -232,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     box.add_argument(
         "--port",
-        type=int,
+        type=port,
         default=8765,
         help="port on 127.0.0.1, 0 for any free one (default: %(default)s)",
     )

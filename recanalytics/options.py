@@ -140,7 +140,9 @@ def check_options(spec: ProviderSpec, options: Mapping[str, Any]) -> dict[str, A
     unknown = sorted(set(options) - OPTION_NAMES)
     if unknown:
         raise UnknownOptionError(
-            ", ".join(unknown), "an option among " + ", ".join(sorted(OPTION_NAMES))
+            ", ".join(unknown),
+            "an option among " + ", ".join(sorted(OPTION_NAMES)),
+            hint=f"unexpected keyword argument(s) {unknown}",
         )
     given = options.get("base_url")
     # An empty base_url is a mistake, not a request for the default host.

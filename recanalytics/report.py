@@ -7,13 +7,13 @@ internet connection: no ``<script src>``, no stylesheet or font from elsewhere.
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.charts import (
     codec_mix_chart,
     duration_boxplot,
@@ -208,11 +208,7 @@ def report(
     >>> ra.report(ra.demo(size=200), "report.html")  # doctest: +SKIP
     PosixPath('/…/report.html')
     """
-    if isinstance(path, bool) or not isinstance(path, str | os.PathLike) or not str(path).strip():
-        raise ConfigError("path", "a file path (a non-empty str or os.PathLike)", path)
-    target = Path(path).resolve()
-    if target.is_dir():
-        raise ConfigError("path", "a file path, not an existing folder", path)
+    target = validate.file_path(path, "path").resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(report_html(df, title=title, every=every, rates=rates), encoding="utf-8")
     return target

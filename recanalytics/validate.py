@@ -146,17 +146,34 @@ def url(value: Any, parameter: str) -> str:
     return value
 
 
-def folder(value: Any, parameter: str) -> Path:
-    """A non-empty folder path (str or os.PathLike) that is not an existing file."""
-    form = "a folder path (a non-empty str or os.PathLike)"
+def _path(value: Any, parameter: str, form: str) -> Path:
+    """A non-empty path without NUL whose existing ancestors are folders (so it can be made)."""
     if isinstance(value, bool) or not isinstance(value, str | os.PathLike):
         raise ConfigError(parameter, form, value)
     text = os.fspath(value)
     if not isinstance(text, str) or not text.strip() or "\0" in text:
         raise ConfigError(parameter, form, value)
     path = Path(text)
+    if any(parent.exists() and not parent.is_dir() for parent in path.absolute().parents):
+        raise ConfigError(parameter, form + " whose parent folders are not files", value)
+    return path
+
+
+def folder(value: Any, parameter: str) -> Path:
+    """A non-empty folder path (str or os.PathLike) that is not an existing file."""
+    form = "a folder path (a non-empty str or os.PathLike)"
+    path = _path(value, parameter, form)
     if path.exists() and not path.is_dir():
         raise ConfigError(parameter, form + " that is not an existing file", value)
+    return path
+
+
+def file_path(value: Any, parameter: str) -> Path:
+    """A non-empty file path (str or os.PathLike) that is not an existing folder."""
+    form = "a file path (a non-empty str or os.PathLike)"
+    path = _path(value, parameter, form)
+    if path.is_dir():
+        raise ConfigError(parameter, form + " that is not an existing folder", value)
     return path
 
 

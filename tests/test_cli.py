@@ -90,3 +90,33 @@ def test_sandbox_command_prints_curl_commands_that_work(
     assert main(["sandbox", "--port", "0", "--size", "20"]) == 0
     basic = [name for name, cls in CREDENTIALS.items() if cls.basic_pairs]
     assert len(answers) == len(basic) > 0 and set(answers.values()) == {200}, answers
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["demo", "--size", "5", "--out", "{file}/x.parquet"], "invalid out"),
+        (["load", "twilio", "--quiet", "--out", "{file}/x.parquet"], "invalid out"),
+        (["report", "--out", "{file}/r.html"], "invalid out"),
+        (["report", "{file}"], "invalid parquet"),
+        (["report", "{tmp}/missing.parquet"], "invalid parquet"),
+    ],
+)
+def test_an_unusable_path_is_a_one_line_error_before_any_work(
+    argv: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # These were tracebacks (FileExistsError, FileNotFoundError, a polars ComputeError), and
+    # `load` found its --out unusable only after loading.
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder nor a parquet file")
+    args = [a.format(file=blocker, tmp=tmp_path) for a in argv]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["sandbox", "--port", port])
+    assert info.value.code == 2
