@@ -31,6 +31,7 @@ import polars as pl
 from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import conform_dtypes
 from recanalytics.helpers.cost import monthly_storage_cost
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
@@ -274,6 +275,7 @@ class FilterPanel:
                 f"a unified frame (missing {', '.join(missing)})",
                 hint="pass a frame returned by the loaders or ra.demo()",
             )
+        frame = conform_dtypes(frame.lazy()).collect()
         self.source = frame
         self._cache = None
         with self.hold():

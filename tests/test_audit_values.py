@@ -76,3 +76,45 @@ def test_a_nul_in_the_data_does_not_abort_the_svg_renderer() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0 and "drawn" in done.stdout, done.stderr[-2000:]
+
+
+FRAME = synthetic_frame(40)
+ENTRY_POINTS = {
+    "summarize": ra.summarize,
+    "trend": ra.trend,
+    "storage_growth": ra.storage_growth,
+    "cost_summary": ra.cost_summary,
+    "storage_chart": lambda df: charts.storage_chart(df).to_dict(),
+    "top_groups_chart": lambda df: charts.top_groups_chart(df).to_dict(),
+    "report_html": ra.report_html,
+    "Explorer": ra.Explorer,
+}
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize(
+    ("column", "wrong"),
+    [
+        ("created_at", pl.col("created_at").dt.date()),
+        ("size_bytes", pl.col("size_bytes").cast(pl.String)),
+        ("cost", pl.col("cost").cast(pl.String)),
+        ("deleted_at", pl.col("deleted_at").dt.to_string()),
+    ],
+)
+def test_a_unified_column_of_the_wrong_kind_is_a_config_error_naming_it(
+    entry: str, column: str, wrong: pl.Expr
+) -> None:
+    # These were polars SchemaError/InvalidOperationError from inside the query.
+    with pytest.raises(ra.ConfigError) as info:
+        ENTRY_POINTS[entry](FRAME.with_columns(wrong.alias(column)))
+    assert info.value.parameter == "df" and column in str(info.value)
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+def test_an_untyped_null_column_and_naive_datetimes_are_read_as_the_schema_says(
+    entry: str,
+) -> None:
+    df = FRAME.with_columns(
+        status=pl.lit(None), created_at=pl.col("created_at").dt.replace_time_zone(None)
+    )
+    assert ENTRY_POINTS[entry](df) is not None

@@ -9,6 +9,7 @@ from typing import TypeAlias, TypeVar
 import polars as pl
 
 from recanalytics.errors import ConfigError
+from recanalytics.schema import SCHEMA
 
 ColumnLike: TypeAlias = str | pl.Expr
 """A column name or any polars expression."""
@@ -68,6 +69,53 @@ def require_columns(
         )
 
 
+def _family(dtype: pl.DataType) -> str:
+    """The kind of values a unified column holds, as the dtype check compares them."""
+    if dtype.is_numeric():
+        return "numeric"
+    if isinstance(dtype, pl.Datetime):
+        return "a datetime"
+    if isinstance(dtype, pl.Duration):
+        return "a duration"
+    if isinstance(dtype, pl.String | pl.Enum | pl.Categorical):
+        return "text"
+    return str(dtype)
+
+
+def conform_dtypes(lazy: pl.LazyFrame, *, parameter: str = "df") -> pl.LazyFrame:
+    """Check every unified column the frame has against :data:`recanalytics.SCHEMA`.
+
+    A column of the right kind passes as it is (String for an Enum, Float64 for Int64, any
+    datetime unit; datetimes are put in UTC); an all-null column without a type (``pl.lit(None)``) takes the
+    schema's type; any other kind (a date, text sizes) is a ConfigError naming the column, not a
+    polars error from deep inside a query.
+    """
+    casts: list[pl.Expr] = []
+    for name, dtype in lazy.collect_schema().items():
+        wanted = SCHEMA.get(name)
+        if wanted is None:
+            continue
+        if dtype == pl.Null:
+            casts.append(pl.col(name).cast(wanted))
+        elif isinstance(dtype, pl.Datetime) and dtype.time_zone != "UTC":
+            # Naive means UTC (as for since/until); another zone is the same instant in UTC.
+            # Mixed zones (created_at naive, deleted_at UTC) have no common type in a query.
+            column = pl.col(name)
+            casts.append(
+                column.dt.replace_time_zone("UTC")
+                if dtype.time_zone is None
+                else column.dt.convert_time_zone("UTC")
+            )
+        elif _family(dtype) != _family(wanted):
+            raise ConfigError(
+                parameter,
+                f"a frame whose column {name} holds {_family(wanted)} values ({wanted})",
+                f"{name}: {dtype}",
+                hint="pass the unified frame returned by the loaders (see recanalytics.SCHEMA)",
+            )
+    return lazy.with_columns(casts) if casts else lazy
+
+
 def checked_lazy(
     df: pl.DataFrame | pl.LazyFrame,
     columns: Sequence[str],
@@ -80,7 +128,7 @@ def checked_lazy(
         raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
     lazy = df.lazy()
     require_columns(lazy, [*by, *columns], by=by, by_parameter=by_parameter)
-    return lazy
+    return conform_dtypes(lazy)
 
 
 def check_every(every: str) -> str:
