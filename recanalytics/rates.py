@@ -44,5 +44,7 @@ class StorageRate:
             or self.amount < 0
         ):
             raise ConfigError("rates", "a finite amount of 0 or more USD", self.amount)
+        # An int amount (0) beside float ones would make polars infer an integer column.
+        object.__setattr__(self, "amount", float(self.amount))
         if self.basis not in ("gb_month", "minute_month"):
             raise ConfigError("rates", 'basis "gb_month" or "minute_month"', self.basis)

@@ -118,3 +118,10 @@ def test_an_untyped_null_column_and_naive_datetimes_are_read_as_the_schema_says(
         status=pl.lit(None), created_at=pl.col("created_at").dt.replace_time_zone(None)
     )
     assert ENTRY_POINTS[entry](df) is not None
+
+
+def test_a_storage_rate_of_zero_beside_the_defaults_prices_storage_at_zero() -> None:
+    # An int 0 beside the float defaults made polars build an integer column and fail.
+    costs = ra.cost_summary(FRAME, rates={"twilio": 0})
+    twilio = costs.filter(pl.col("provider") == "twilio")
+    assert twilio["estimated_monthly_cost"].to_list() == [0.0]

@@ -339,6 +339,21 @@ for label, call, parameter in [
     ("explore-renderer", lambda c: ra.explore(FRAME, renderer="x"), "renderer"),  # type: ignore[arg-type]
     ("explore-since", lambda c: ra.explore(FRAME, since="nope"), "since"),
     ("explore-until", lambda c: ra.explore(FRAME, until="nope"), "until"),
+    # Each of these was a TypeError, ValueError, polars or vl-convert error (a Rust panic for
+    # the scales) rather than a ConfigError naming the argument.
+    ("duration_bucket-edges-nan", lambda c: ra.duration_bucket(edges=[float("nan")]), "edges"),
+    ("bucket_labels-huge", lambda c: ra.bucket_labels([1e308]), "edges"),
+    ("duration_percentiles-q-scalar", lambda c: ra.duration_percentiles(FRAME, quantiles=0.5), "quantiles"),  # type: ignore[arg-type]
+    ("size_human-units-list", lambda c: ra.size_human(units=["iec"]), "units"),  # type: ignore[arg-type]
+    ("trend-every-0d", lambda c: ra.trend(FRAME, every="0d"), "every"),
+    ("storage_growth-every-empty", lambda c: ra.storage_growth(FRAME, every=""), "every"),
+    ("trend-every-huge", lambda c: ra.trend(FRAME, every="1000000y"), "every"),
+    ("summarize-failed-none", lambda c: ra.summarize(FRAME, failed=None), "failed"),  # type: ignore[arg-type]
+    ("codec_mix-normalize", lambda c: charts.codec_mix_chart(FRAME, normalize="yes"), "normalize"),  # type: ignore[arg-type]
+    ("codec_mix-column-none", lambda c: charts.codec_mix_chart(FRAME, column=None), "column"),  # type: ignore[arg-type]
+    ("chart_html-title", lambda c: charts.chart_html(charts.status_chart(FRAME), title=5), "title"),  # type: ignore[arg-type]
+    ("chart_to_png-scale-0", lambda c: charts.chart_to_png(charts.status_chart(FRAME), scale=0), "scale"),
+    ("save_chart-scale-inf", lambda c: charts.save_chart(charts.status_chart(FRAME), c.tmp / "x.png", scale=float("inf")), "scale"),
     ("explore-until-9999", lambda c: ra.explore(FRAME, until=dt.date(9999, 12, 31)), "until"),
     ("explore-since-year-1-offset", lambda c: ra.explore(FRAME, since="0001-01-01T00:00+05:00"), "since"),
     ("load-no-credentials-typo", lambda c: ra.load(["twilio"], page_sise=5), "page_sise"),

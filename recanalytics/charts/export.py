@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 
 import altair as alt
 
+from recanalytics import validate
 from recanalytics.charts._base import ChartLike
 from recanalytics.errors import ConfigError
 
@@ -24,6 +25,9 @@ __all__ = ["chart_html", "chart_to_png", "chart_to_svg", "save_chart"]
 
 Format = Literal["png", "svg", "pdf", "html", "json"]
 _FORMATS: Final = ("png", "svg", "pdf", "html", "json")
+
+MAX_SCALE: Final = 16.0
+"""The largest PNG ``scale``: a 560-pixel chart becomes about 9,000 pixels wide."""
 
 INSTALL_HINT: Final = (
     "chart export needs vl-convert-python, a core dependency of recanalytics that is missing "
@@ -87,6 +91,8 @@ def chart_to_png(chart: ChartLike | dict[str, Any], *, scale: float = 2.0) -> by
     b'\\x89PNG'
     """
     vlc = vl_convert()
+    # vl-convert panics (in Rust) on a scale of 0, a negative one or one past its canvas.
+    scale = validate.number(scale, "scale", high=MAX_SCALE)
     png: bytes = vlc.vegalite_to_png(spec_of(chart), vl_version=vegalite_version(), scale=scale)
     return png
 
@@ -185,6 +191,7 @@ def chart_html(chart: ChartLike | dict[str, Any], *, title: str = "recanalytics 
     >>> "<script src=" in page
     False
     """
+    validate.text(title, "title")
     body = f"<div id='chart-0' class='chart'></div>\n{embed_script('chart-0', chart)}"
     return html_page(title, body)
 

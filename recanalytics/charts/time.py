@@ -8,6 +8,7 @@ from typing import Final, Literal
 import altair as alt
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.charts._base import (
     HEIGHT,
     WIDTH,
@@ -389,6 +390,9 @@ def codec_mix_chart(
     >>> spec["encoding"]["color"]["field"]
     'container'
     """
+    if not isinstance(column, str):
+        raise ConfigError("column", "a column name such as 'codec' or 'container'", column)
+    validate.boolean(normalize, "normalize")
     if metric not in _METRICS:
         raise ConfigError("metric", "one of " + ", ".join(_METRICS), metric)
     lazy = lazy_frame(

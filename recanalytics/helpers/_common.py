@@ -136,12 +136,19 @@ def check_every(every: str) -> str:
 
     A bad interval would otherwise only fail when a lazy query is collected, far from the call.
     """
+    form = 'a positive polars interval such as "1d", "1w", "1mo", "1q" or "1y"'
+    start = datetime(1970, 1, 1, tzinfo=UTC)
     try:
-        pl.select(pl.lit(datetime(2020, 1, 1, tzinfo=UTC)).dt.truncate(every)).item()
-    except (pl.exceptions.PolarsError, TypeError, ValueError) as exc:
-        raise ConfigError(
-            "every", 'a polars interval such as "1d", "1w", "1mo", "1q" or "1y"', every
-        ) from exc
+        # Truncating parses it; stepping from 1970 refuses "0d" and "" (no step, an endless
+        # grid) and steps that leave polars' dates ("1000000y"), which failed only at collect.
+        _, stepped = pl.select(
+            pl.lit(start).dt.truncate(every).alias("truncated"),
+            pl.lit(start).dt.offset_by(every).alias("stepped"),
+        ).row(0)
+    except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as exc:
+        raise ConfigError("every", form, every) from exc
+    if not isinstance(stepped, datetime) or stepped <= start:
+        raise ConfigError("every", form, every)
     return every
 
 

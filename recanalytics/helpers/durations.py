@@ -8,7 +8,7 @@ time unit) and returns a polars expression, so it works in ``select``, ``with_co
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Final
 
@@ -170,7 +170,10 @@ def _edge(value: timedelta | float, parameter: str) -> timedelta:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(parameter, "timedeltas or numbers of minutes", value)
-    return timedelta(minutes=value)
+    try:
+        return timedelta(minutes=value)
+    except (OverflowError, ValueError):  # NaN, infinities, more minutes than timedelta holds
+        raise ConfigError(parameter, "timedeltas or finite numbers of minutes", value) from None
 
 
 def _minutes_label(edge: timedelta) -> str:
@@ -303,6 +306,8 @@ def duration_percentiles(
     datetime.timedelta(seconds=20)
     """
     keys: list[str] = by_list(by)
+    if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Iterable):
+        raise ConfigError("quantiles", "a sequence of numbers between 0 and 1", quantiles)
     qs = list(quantiles)
     if not qs or any(
         isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 1 for q in qs

@@ -76,7 +76,7 @@ def size_human(
     >>> df.select(size_human(units="si")).to_series().to_list()
     ['1.0 kB', '1.0 kB', '1.5 MB']
     """
-    if units not in _UNIT_NAMES:
+    if not isinstance(units, str) or units not in _UNIT_NAMES:
         raise ConfigError("units", '"iec" or "si"', units)
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 6:
         raise ConfigError("decimals", "an integer from 0 to 6", decimals)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Final
 
 import polars as pl
@@ -116,7 +116,11 @@ def summarize(
 
 
 def _failed_values(failed: Collection[str]) -> list[str]:
-    if isinstance(failed, str) or not all(isinstance(s, str) for s in failed):
+    if (
+        isinstance(failed, str | bytes)
+        or not isinstance(failed, Iterable)
+        or not all(isinstance(s, str) for s in failed)
+    ):
         raise ConfigError("failed", "a collection of status strings", failed)
     return sorted(s.lower() for s in failed)
 
