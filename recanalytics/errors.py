@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_SHOWN = 200
+"""How much of a rejected value's repr a ConfigError message shows."""
+
 
 class RecanalyticsError(Exception):
     """Base class of every error raised by recanalytics."""
@@ -32,7 +35,10 @@ class ConfigError(RecanalyticsError, ValueError):
         self.parameter = parameter
         self.expected = expected
         self.value = value
-        shown = "" if value is None else f" (got {value!r})"
+        got = repr(value)
+        if len(got) > MAX_SHOWN:  # a megabyte of text given by mistake stays out of the message
+            got = got[:MAX_SHOWN] + f"... ({len(got)} characters)"
+        shown = "" if value is None else f" (got {got})"
         message = f"invalid {parameter}{shown}: expected {expected}"
         if hint:
             message += f". {hint}"

@@ -131,18 +131,21 @@ def callable_or_none(value: Any, parameter: str, form: str) -> Any:
 
 
 URL_FORM = "an http:// or https:// URL with a host, such as 'https://api.example.com'"
+_USER_INFO = re.compile(r"(?<=//)[^@\s]*@")
 
 
 def url(value: Any, parameter: str) -> str:
     """An absolute http(s) URL with a host and no whitespace."""
+    # A rejected URL is shown without its user info, which may be a token.
+    shown = _USER_INFO.sub("", value) if isinstance(value, str) else value
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
-        raise ConfigError(parameter, URL_FORM, value)
+        raise ConfigError(parameter, URL_FORM, shown)
     try:
         parsed = httpx.URL(value)
     except (httpx.InvalidURL, ValueError):
-        raise ConfigError(parameter, URL_FORM, value) from None
+        raise ConfigError(parameter, URL_FORM, shown) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigError(parameter, URL_FORM, value)
+        raise ConfigError(parameter, URL_FORM, shown)
     return value
 
 

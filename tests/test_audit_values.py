@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from provider_cases import CREDENTIALS
 from synthetic import synthetic_frame
 
 import recanalytics as ra
@@ -125,3 +126,15 @@ def test_a_storage_rate_of_zero_beside_the_defaults_prices_storage_at_zero() -> 
     costs = ra.cost_summary(FRAME, rates={"twilio": 0})
     twilio = costs.filter(pl.col("provider") == "twilio")
     assert twilio["estimated_monthly_cost"].to_list() == [0.0]
+
+
+def test_a_rejected_url_or_a_huge_value_stays_out_of_the_message() -> None:
+    secret = "tw+secret/value=="
+    with pytest.raises(ra.ConfigError) as info:
+        ra.load_twilio_recordings(
+            base_url=f"ftp://AC1:{secret}@example.com", credentials=CREDENTIALS["twilio"]
+        )
+    assert info.value.parameter == "base_url" and secret not in str(info.value)
+    with pytest.raises(ra.ConfigError) as info:
+        ra.load_twilio_recordings(since="x" * 100_000, credentials=CREDENTIALS["twilio"])
+    assert info.value.parameter == "since" and len(str(info.value)) < 1000
