@@ -90,11 +90,6 @@ class Plan:
         wanted = math.ceil(rate * self.page_time * SPARE_FACTOR)
         return max(0, min(self.waiting, wanted - busy))
 
-    @property
-    def idle(self) -> int:
-        """Workers waiting for a window right now."""
-        return self.waiting
-
     async def take(self) -> Window | None:
         """The next window, or None once every worker is idle and nothing is left."""
         async with self.changed:
