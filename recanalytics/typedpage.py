@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -268,11 +269,8 @@ class TypedPage:
 
     def values(self, pages: Sequence[Sequence[Any]]) -> list[list[Any]]:
         """Each column's values (as sent) in the record structs of ``pages``."""
-        columns: list[list[Any]] = [[] for _ in self.columns]
-        for structs in pages:
-            for column, values in zip(self.columns, columns, strict=True):
-                values.extend(map(column.get, structs))
-        return columns
+        structs = list(chain.from_iterable(pages))
+        return [list(map(column.get, structs)) for column in self.columns]
 
     def frame(self, values: Sequence[list[Any]], issues: Counter[str]) -> pl.DataFrame:
         """The typed frame of the columns' values (:meth:`values`); unreadable values are
@@ -288,11 +286,15 @@ class TypedPage:
                 path = ".".join(column.field.where)
                 for row, value in failed.items():
                     unparsed.setdefault(row, {})[path] = value
-        extra: list[str | None] = [None] * height
-        for row, failed_values in unparsed.items():
-            extra[row] = as_json({"_unparsed": failed_values})
+        if unparsed:
+            texts: list[str | None] = [None] * height
+            for row, failed_values in unparsed.items():
+                texts[row] = as_json({"_unparsed": failed_values})
+            extra = pl.Series(EXTRA, texts, dtype=pl.String)
+        else:
+            extra = pl.repeat(None, height, dtype=pl.String, eager=True).alias(EXTRA)
         ordered = [series[c.field.name][0] for c in self.columns]
-        return pl.DataFrame([*ordered, pl.Series(EXTRA, extra, dtype=pl.String)])
+        return pl.DataFrame([*ordered, extra])
 
     def read(self, name: str, values: list[Any]) -> pl.Series:
         """Field ``name``'s column of ``values`` (as sent), read as :meth:`frame` reads it; an
@@ -325,7 +327,9 @@ class TypedPage:
         for i in converted:
             column, column_values = columns[i]
             value = done.get_column(f"v{i}").alias(column.field.name)
-            rows = done.get_column(f"o{i}").arg_true().to_list()
+            others_mask = done.get_column(f"o{i}")
+            # Series.any() is one call into Rust; arg_true() would run a query per column.
+            rows = others_mask.arg_true().to_list() if others_mask.any() else []
             failed: Failed = {}
             if rows:
                 sent = [column_values[row] for row in rows]
