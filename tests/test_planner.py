@@ -188,3 +188,20 @@ def test_only_a_page_that_runs_newest_first_is_split() -> None:
         )
         pieces = rest_of(Window(None, now), page, 100, VIDEO_EPOCH, 23, now, 100, now)
         assert bool(pieces) is split
+
+
+def test_the_rate_s_room_is_spent_only_while_it_is_mostly_unspent() -> None:
+    """Half-page pieces cost a partial page each: worth it at a load's start and in its tail,
+    where the rate is idle, not in the middle of a large load, where the rate is the
+    bottleneck and every request is the rest of the load's."""
+    from recanalytics.engine import Limits, RateLimiter
+    from recanalytics.providers.planner import unspent
+
+    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    assert unspent(limiter) == 80  # a load's first split
+    for _ in range(30):
+        limiter.reserve()
+    assert unspent(limiter) == 50  # most of the rate unspent: a tail
+    for _ in range(20):
+        limiter.reserve()
+    assert unspent(limiter) == 0  # 30 left of 80: the rate is being used, keep whole pages

@@ -21,9 +21,11 @@ range at all, a range that starts years before the data, most rows in the last m
   ``rate × page time`` windows keep the rate busy (``Plan.spare``; page times are measured as
   the load goes). Beyond that, pieces would only wait for the limiter, and each ends on a
   partial page that costs a request; against a server a few milliseconds away the first
-  window walks alone. Pieces of later splits hold at least ``MIN_PIECE_PAGES`` pages; the
-  load's first split may cut half-page pieces when the rate allows all of them at once, so a
-  small load arrives one round trip after its first page.
+  window walks alone. Pieces hold at least ``MIN_PIECE_PAGES`` pages, except while the rate
+  is mostly unspent (the load's first split, its tail): then a window's rest is cut into
+  half-page pieces when the rate allows all of them at once, so a small load arrives one round
+  trip after its first page, and a large one does not end on windows walking their last pages
+  one round trip at a time.
 
 The client-side pacing (rate limit, concurrency cap) is the engine's, so more windows never mean
 more than the provider allows: they only keep its allowance used.
@@ -41,6 +43,7 @@ from collections.abc import Callable, Sequence
 
 import polars as pl
 
+from recanalytics.engine import RateLimiter
 from recanalytics.fields import PageBatch, RecordSpec
 from recanalytics.options import Context
 from recanalytics.paging import PageRequest
@@ -115,6 +118,15 @@ class Plan:
             if self.waiting >= self.workers:
                 self.done = True
                 self.changed.notify_all()
+
+
+def unspent(limiter: RateLimiter) -> int:
+    """Requests the rate could start now, when it is mostly unspent (else 0): at a load's start
+    and in its tail. There, half-page pieces bring a window's rest in one round trip for a
+    partial page more per piece; in the middle of a large load the rate is the bottleneck and
+    those requests are the rest of the load's."""
+    room = limiter.room()
+    return room if 2 * room >= limiter.capacity else 0
 
 
 def ceil_to_second(moment: dt.datetime) -> dt.datetime:
@@ -257,9 +269,7 @@ async def collect_spread(
                     began,
                     rows_read,
                     newest,
-                    # The first split of the load alone may spend the rate's room on speed:
-                    # later ones would spend requests the rest of a large load needs.
-                    session.limiter.room() if window is first and rows_read == page.size else 0,
+                    unspent(session.limiter),
                 )
                 if pieces:
                     await plan.give(pieces)
