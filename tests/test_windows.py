@@ -61,3 +61,41 @@ def test_split_max_span_and_months() -> None:
         (dt.date(2025, 2, 15), dt.date(2025, 3, 14)),
         (dt.date(2025, 3, 15), dt.date(2025, 3, 20)),
     ]
+
+
+@pytest.mark.parametrize("provider", ["plivo", "zoom"])
+def test_an_until_years_ahead_costs_no_request_past_now(provider: str) -> None:
+    """Plivo (30 days) and Zoom (a month) cap each query's span, so an until in 2100 used to
+    cost a request for each of some 900 empty windows. Windows past now are not asked for:
+    the load costs what one without until costs (give or take the window holding now), and
+    returns the same rows."""
+    import warnings
+
+    import recanalytics as ra
+    from recanalytics.sandbox import Sandbox
+
+    box = Sandbox(seed=7, size=300)
+    load = {"plivo": ra.load_plivo_recordings, "zoom": ra.load_zoom_recordings}[provider]
+
+    def run(**span: str) -> tuple[int, set[str]]:
+        before = box.requests
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Zoom's duration-unit notice
+            frame = load(**span, **box.options(provider))
+        return box.requests - before, set(frame.get_column("recording_id").to_list())
+
+    open_requests, open_ids = run(since="2024-01-01")
+    far_requests, far_ids = run(since="2024-01-01", until="2100-01-01")
+    assert far_ids == open_ids and open_ids
+    assert far_requests <= open_requests + 1
+    assert run(since="2099-01-01", until="2100-01-01") == (0, set())
+
+
+def test_not_past_keeps_a_past_end_and_caps_a_future_one() -> None:
+    from recanalytics.windows import not_past
+
+    now = dt.datetime(2026, 11, 30, 12, tzinfo=UTC)
+    hour = dt.timedelta(hours=1)
+    assert not_past(now - hour, now, hour) == now - hour
+    assert not_past(now + 2 * hour, now, hour) == now + hour
+    assert not_past(dt.datetime(9999, 1, 1, tzinfo=UTC), now, hour) == now + hour

@@ -48,7 +48,7 @@ from recanalytics.providers.base import (
 from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, Window, parse_range, split_max_span
+from recanalytics.windows import WhenLike, Window, not_past, parse_range, split_max_span
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -350,14 +350,17 @@ def plivo_time(moment: dt.datetime) -> str:
 
 
 def add_time_windows(start: dt.datetime | None, end: dt.datetime | None) -> list[Window]:
-    """``[since, until)`` as windows of at most 30 days; an open ``until`` ends just past now.
+    """``[since, until)`` as windows of at most 30 days, ending just past now at the latest
+    (:func:`~recanalytics.windows.not_past`).
 
     Without ``since`` there is one window: Plivo then searches only the last 7 days.
     """
     if start is None:
         return [Window(None, end)]
-    if end is None:
-        end = ceil_second(dt.datetime.now(dt.UTC)) + OPEN_END_MARGIN
+    now = ceil_second(dt.datetime.now(dt.UTC))
+    end = not_past(end or now + OPEN_END_MARGIN, now, OPEN_END_MARGIN)
+    if start >= end:
+        return []  # the whole range is in the future: nothing to ask for
     return split_max_span(start, end, MAX_SPAN)
 
 

@@ -78,7 +78,7 @@ from recanalytics.providers.common import UTC_TIME, bitrate_kbps, in_range
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, parse_range, split_months
+from recanalytics.windows import WhenLike, not_past, parse_range, split_months
 
 log = logging.getLogger("recanalytics")
 
@@ -88,6 +88,8 @@ JWT_RENEW_WITHIN = 60  # renew a token this close to its expiry (as Zoom's Rivet
 PAGE_SIZE_MAX = 300
 TRASH_TYPES = ("session_recordings", "recording_file")
 DEFAULT_LOOKBACK = dt.timedelta(days=30)
+# How far past now a window may still be asked for (``from``/``to`` are whole UTC days).
+FUTURE_MARGIN = dt.timedelta(days=1)
 MAX_RESTARTS = 3  # reloads of one window after its page token expired
 
 # file list in a session -> row kind
@@ -513,7 +515,8 @@ def day_windows(
     now = dt.datetime.now(dt.UTC)
     if start is None:
         start = (end or now) - DEFAULT_LOOKBACK
-    last = (end or now) - dt.timedelta(microseconds=1)
+    # Days past tomorrow hold no session yet: an until years ahead would cost a request a month.
+    last = not_past(end or now, now, FUTURE_MARGIN) - dt.timedelta(microseconds=1)
     return start, end, split_months(start.date(), last.date())
 
 
