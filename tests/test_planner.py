@@ -205,3 +205,23 @@ def test_the_rate_s_room_is_spent_only_while_it_is_mostly_unspent() -> None:
     for _ in range(20):
         limiter.reserve()
     assert unspent(limiter) == 0  # 30 left of 80: the rate is being used, keep whole pages
+
+
+def test_every_idle_worker_may_take_a_piece_when_the_rate_allows_the_whole_rest_at_once() -> None:
+    """Beyond the windows that keep the rate busy (``idle``), the other idle workers take
+    pieces only when every piece can start now: then the rest arrives in one round trip
+    (compositions at 50 ms: two round trips instead of three). Otherwise they would only wait
+    for the limiter, each piece ending on a partial page the rate pays for."""
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import rest_of
+
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    since = dt.datetime(2025, 11, 1, tzinfo=UTC)
+    page = Page(
+        body={}, size=100, ids=frozenset(), newest_first=True, oldest=now - dt.timedelta(days=30)
+    )
+    window = Window(since, now)
+    spread = rest_of(window, page, 100, VIDEO_EPOCH, 3, now, 100, now, room=79, waiting=23)
+    paced = rest_of(window, page, 100, VIDEO_EPOCH, 3, now, 100, now, room=0, waiting=23)
+    assert len(spread) == 23  # about 11 pages left, in half pages
+    assert len(paced) == 4  # idle + 1

@@ -144,13 +144,15 @@ def rest_of(
     rows_read: int,
     newest: dt.datetime | None = None,
     room: int = 0,
+    waiting: int = 0,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
     ``page`` is the latest page of the window (newest first), ``rows_read`` the rows its pages
     held so far and ``newest`` the newest creation time among them; ``read_since`` stands for
     the window's end when it is open (the load's start); ``room`` is how many requests the
-    rate limit would let start right now.
+    rate limit would let start right now, and ``waiting`` how many workers are idle (all of
+    them may take a piece when the rest fits in ``room``; else ``idle`` bounds the pieces).
     """
     if page.oldest is None or page.size < page_limit or not page.newest_first:
         # A partial page is the last; a page that is not newest first (a server listing
@@ -174,8 +176,10 @@ def rest_of(
     if 2 * pages_left <= room:
         # The rate allows the whole rest at once: pieces of about half a page each arrive in
         # one round trip, where full pages would often need two. A partial page costs a
-        # request, which the rate has to spare, instead of a round trip.
+        # request, which the rate has to spare, instead of a round trip; and every idle
+        # worker may take one, as they all start at once.
         wanted = math.ceil(2 * pages_left)
+        idle = max(idle, waiting)
     parts = min(idle + 1, wanted, int((cut - low).total_seconds()))
     if parts < 2:
         return []
@@ -258,7 +262,8 @@ async def collect_spread(
                 plan.observe(now - last)
                 last = now
                 idle = plan.spare(ctx.limits.rate)
-                if not idle:
+                room = unspent(session.limiter)
+                if not (idle or (room and plan.waiting)):
                     return False
                 pieces = rest_of(
                     window,
@@ -269,7 +274,8 @@ async def collect_spread(
                     began,
                     rows_read,
                     newest,
-                    unspent(session.limiter),
+                    room,
+                    plan.waiting,
                 )
                 if pieces:
                     await plan.give(pieces)
