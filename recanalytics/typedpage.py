@@ -19,8 +19,10 @@ How each field is read, by its parser:
 * ``as_lower``: polars ``strip_chars``/``to_lowercase`` on ASCII values (Python's own
   ``strip().lower()`` otherwise, which differs from Unicode's on a few characters).
 * integer parsers (``as_int``, ``as_count``, ``as_seconds``): JSON integers within the bounds of
-  the parser and the dtype; a column with strings among them is read by the field's parser
-  (floats send the page the tolerant way).
+  the parser and the dtype; a column sent as text (Plivo's numbers, SignalWire's ``channels``)
+  is read by polars where a value is plain ASCII digits within those bounds, by the field's
+  parser otherwise; a column mixing integers and strings is read by the field's parser (floats
+  send the page the tolerant way).
 * ``as_iso_time``: ``YYYY-MM-DDThh:mm:ssZ`` parsed by polars; any other form by the field's own
   parser, value by value.
 * ``as_rfc2822_time``: ``Wed, 26 Sep 2018 00:00:00 +0000`` (day, month and weekday names in
@@ -71,6 +73,8 @@ RFC2822_PLAIN = (
 # Python's str.strip() removes these ASCII characters; polars' strip_chars() would not remove
 # the four information separators (U+001C..U+001F), so they are named.
 ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# An integer as text that polars reads as Python's Decimal would: ASCII digits, below 2**63.
+DIGITS = r"^[0-9]{1,18}$"
 
 
 class Miss(Exception):
@@ -152,9 +156,19 @@ def _by_parser(
     return pl.Series(field.name, out, dtype=field.dtype, strict=True), failed
 
 
-def _vectorized(column: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
-    """(the column's value by polars expressions on its raw values, where the field's parser
-    must read it instead), or None when the raw values are the column as they are."""
+def _vectorized(column: Column, raw: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr] | None:
+    """(the column's value by polars expressions on its raw values (of ``dtype``), where the
+    field's parser must read it instead), or None when the raw values are the column as they
+    are."""
+    if column.how == "plain":
+        if dtype != pl.String:
+            return None
+        # Integers sent as text (Plivo, SignalWire's channels): plain digits within the
+        # column's bounds are read here, anything else ("4.0", " 7", "-1") by the parser.
+        low, high = _int_bounds(column.field) or (0, -1)
+        number = pl.when(raw.str.contains(DIGITS)).then(raw.str.to_integer(strict=False))
+        value = pl.when(number.is_between(low, high)).then(number).cast(column.field.dtype)
+        return value, value.is_null() & raw.is_not_null()
     if column.how == "lower":
         lowered = raw.str.strip_chars(ASCII_SPACE).str.to_lowercase()
         return pl.when(raw != "").then(lowered), raw.str.contains(r"[^\x00-\x7f]")
@@ -171,10 +185,12 @@ def _vectorized(column: Column, raw: pl.Expr) -> tuple[pl.Expr, pl.Expr] | None:
 
 
 def _raw_series(column: Column, values: list[Any]) -> pl.Series | None:
-    """A column's values as sent, typed (strings, or integers of the field's dtype); None when
-    they do not fit one type (objects among strings, strings among integers)."""
-    dtype = column.field.dtype if column.how == "plain" else pl.String
+    """A column's values as sent, typed (strings, or integers of the field's dtype, or strings
+    for an integer column sent as text); None when they do not fit one type (objects among
+    strings, strings among integers)."""
     first = next((v for v in values if v is not None), None)
+    text = column.how != "plain" or isinstance(first, str)
+    dtype = pl.String if text else column.field.dtype
     if isinstance(first, dict | list):
         # Nested JSON (a layout object, a list of sources) is the parser's to write as text;
         # polars would try every element before giving up (40 ms per 1,000 rows).
@@ -312,10 +328,11 @@ class TypedPage:
         converted: dict[int, tuple[pl.Expr, pl.Expr]] = {}
         for i, (column, column_values) in enumerate(columns):
             typed = None if column.how == "python" else _raw_series(column, column_values)
-            conversion = _vectorized(column, pl.col(f"r{i}"))
             if typed is None:
                 series[column.field.name] = _by_parser(column.field, column_values)
-            elif conversion is None:
+                continue
+            conversion = _vectorized(column, pl.col(f"r{i}"), typed.dtype)
+            if conversion is None:
                 series[column.field.name] = typed, {}
             else:
                 raw.append(typed.alias(f"r{i}"))

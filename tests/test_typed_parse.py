@@ -120,6 +120,63 @@ def test_rfc2822_times_read_alike_on_both_paths() -> None:
     assert issues["t"] == 3 and fast["extra"].null_count() == len(RFC2822_FORMS) - 3
 
 
+INTEGER_TEXTS = [
+    "4",  # plain digits within the bounds: read by polars
+    "007",
+    "0",
+    "127",
+    "128",  # past Int8: unreadable on both paths
+    "999999999999999999",  # 18 digits: polars reads it, the bound refuses it
+    "9999999999999999999999",  # the rest by the field's parser, as the tolerant path does
+    "4.0",
+    "2.5",  # Decimal rounds half to even
+    "345100.00000",
+    " 7 ",
+    "-1",
+    "+3",
+    "1e2",
+    "٣",  # an Arabic-Indic digit: Python's Decimal reads it, the digits pattern does not
+    "",
+    None,
+    "seven",
+]
+
+
+@pytest.mark.parametrize("parser", ["as_int", "as_count"])
+def test_integers_sent_as_text_read_alike_on_both_paths(
+    parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plivo sends its numbers as text and SignalWire its channels: plain digits are read by
+    polars, every other form by the field's parser, so each value is what the tolerant path
+    makes of it, and the unreadable are reported."""
+    from collections import Counter
+
+    import polars as pl
+
+    from recanalytics import parsers, typedpage
+    from recanalytics.fields import F
+    from recanalytics.typedpage import TypedPage
+
+    by_parser: list[Any] = []
+    original = typedpage._by_parser
+
+    def counted(field: Any, values: Any, rows: Any = None) -> Any:
+        by_parser.extend(values)
+        return original(field, values, rows)
+
+    monkeypatch.setattr(typedpage, "_by_parser", counted)
+    spec = RecordSpec([F("n", pl.Int8, getattr(parsers, parser))])
+    issues: Counter[str] = Counter()
+    fast = TypedPage(spec.fields, spec.schema).frame([INTEGER_TEXTS], issues)
+    slow = spec.frame([{"n": value} for value in INTEGER_TEXTS])
+    assert_frame_equal(fast, slow)
+    assert fast["n"][:4].to_list() == [4, 7, 0, 127]
+    assert fast["n"][8] == 2 and fast["n"][13] == 100
+    unreadable = {"as_int": 5, "as_count": 6}[parser]  # -1 is no count
+    assert issues["n"] == unreadable == fast["extra"].is_not_null().sum()
+    assert not {"4", "007", "0", "127"} & set(by_parser)  # polars read those
+
+
 def test_a_page_of_iso_times_is_spanned_without_a_polars_query(
     box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
