@@ -99,6 +99,9 @@ def test_since_inclusive_until_exclusive_in_concurrent_windows(fresh_box: Sandbo
     created = sorted(c.created for c in fresh_box["twilio"].compositions.records)
     since, until = created[5], created[-5]
     # Pages of 2: the first page shows more to come, so idle workers take pieces of the rest.
+    # A window is split only as far as the rate needs (rate x page time windows): without a
+    # latency, a page in this process can take so little time that one window is enough.
+    fresh_box.app.latency = 0.02
     df = load_twilio_compositions(
         since=since, until=until, page_size=2, **fresh_box.options("twilio")
     )
