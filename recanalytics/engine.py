@@ -417,7 +417,9 @@ class Session:
                     self.stats.requests += 1
                     response = await self.client.get(url, params=list(params) if params else None)
                     await response.aread()
-            except httpx.TransportError as exc:
+            # A body that fails its Content-Encoding (gzip cut or garbled in transit) is a
+            # damaged transfer like a dropped connection; httpx raises it outside TransportError.
+            except (httpx.TransportError, httpx.DecodingError) as exc:
                 failure = TransportError(
                     self.provider,
                     f"{type(exc).__name__}: {redact_text(str(exc), self.secrets)}",
