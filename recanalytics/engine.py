@@ -9,7 +9,6 @@ import collections
 import datetime as dt
 import email.utils
 import functools
-import json
 import logging
 import math
 import random
@@ -464,8 +463,10 @@ class Session:
 
     def _status_error(self, response: httpx.Response) -> ProviderError:
         try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            # The tolerant decoder: an error page nested past Python's recursion limit, or not
+            # UTF-8, still becomes an error of the provider's, never a RecursionError.
+            body = decode_json(response.content)
+        except ValueError:
             body = None
         message, code = error_details(body)
         message = redact_text(message or response.reason_phrase or "error", self.secrets)

@@ -292,6 +292,7 @@ def iso_date(seconds_from_now: float) -> str:
 
 
 HTML = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
+DEEP = b"[" * 3000 + b"]" * 3000  # a hostile proxy's error page: deeper than Python recurses
 ERROR_JSON = {"code": 20500, "message": "Internal Server Error", "status": 500}
 
 
@@ -412,6 +413,8 @@ PERMANENT: list[tuple[str, Fault, type[ProviderError], int]] = [
     ("200-html-forever", Body(lambda b: HTML, "html"), TransportError, RETRYING),
     ("200-array-forever", Body(lambda b: b"[1, 2]", "array"), PaginationError, RETRYING),
     ("gzip-forever", BadGzip(), TransportError, RETRYING),
+    ("500-body-nested-past-the-recursion-limit", Status(500, DEEP), ProviderError, RETRYING),
+    ("404-body-not-utf8", Status(404, b'{"message": "\xff\xfe"}'), NotFoundError, 1),
     ("302-to-a-login-page", Status(302, b"", {"Location": "https://login.example/"}), ProviderError, RETRYING),
     ("200-list-not-a-list-forever", Json(lambda b, r, s: {k: ({} if isinstance(v, list) else v) for k, v in b.items()}, "list-is-object"), PaginationError, RETRYING),
 ]  # fmt: skip
