@@ -293,6 +293,7 @@ def iso_date(seconds_from_now: float) -> str:
 
 HTML = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 DEEP = b"[" * 3000 + b"]" * 3000  # a hostile proxy's error page: deeper than Python recurses
+ERROR_200 = b'{"code": 20404, "message": "The requested resource was not found", "status": 404}'
 ERROR_JSON = {"code": 20500, "message": "Internal Server Error", "status": 500}
 
 
@@ -637,6 +638,8 @@ GETTER_PERMANENT: list[tuple[str, Fault, type[ProviderError], int]] = [
     ("200-array-forever", Body(lambda b: b"[]", "array"), ProviderError, 1),
     ("200-null-forever", Body(lambda b: b"null", "null"), ProviderError, 1),
     ("200-truncated-forever", Body(truncate, "truncated"), TransportError, RETRYING),
+    # a gateway that answers its errors with 200
+    ("200-error-object", Body(lambda b: ERROR_200, "200-error"), ProviderError, 1),
 ]
 
 

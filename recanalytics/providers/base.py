@@ -22,7 +22,7 @@ import httpx
 import polars as pl
 
 from recanalytics.credentials import Credentials
-from recanalytics.engine import Session
+from recanalytics.engine import Session, error_details
 from recanalytics.errors import LoadWarning, PaginationError, ProviderError
 from recanalytics.fields import Field, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
@@ -31,7 +31,7 @@ from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.parsers import Invalid
 from recanalytics.rates import StorageRate
-from recanalytics.redact import redact_frame, redact_url
+from recanalytics.redact import redact_frame, redact_text, redact_url
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
@@ -267,6 +267,19 @@ class Endpoint:
         """The records of a retrieve-one answer (one, unless the resource nests files)."""
         return [body]
 
+    def not_a_record(self, body: Any) -> str | None:
+        """Why a 200 retrieve-one answer is no record at all, or None when it is one.
+
+        A record carries its id: a body without one (``null``, ``[]``, ``{}``, or the error
+        object a gateway answers with 200) would become a row of nulls.
+        """
+        if not isinstance(body, dict) or not body:
+            return f"a JSON {type(body).__name__}"
+        where = next((f.where for f in self.fields if f.name == self.id_column), (self.id_column,))
+        if dig(body, *where) is None:
+            return f"no '{'.'.join(where)}'"
+        return None
+
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         raise NotImplementedError
 
@@ -483,16 +496,20 @@ def finish_load(
 async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
     """Retrieve one resource (a page of one) and return it as a one-row frame.
 
-    A 200 answer that is not a JSON object with something in it (``null``, ``[]``, ``{}``) is no
-    record at all: a :class:`~recanalytics.errors.ProviderError`, never a row of nulls.
+    A 200 answer that is no record (``null``, ``[]``, ``{}``, an object without the record's id,
+    see :meth:`Endpoint.not_a_record`) is a :class:`~recanalytics.errors.ProviderError`, never
+    a row of nulls.
     """
     spec = RecordSpec(endpoint.fields)
     async with ctx.session() as session:
         body = await session.get_json(url, decode=spec.loads)
-        if not isinstance(body, dict) or not body:
+        problem = endpoint.not_a_record(body)
+        if problem is not None:
+            said, _ = error_details(body)
             raise ProviderError(
                 endpoint.provider.name,
-                f"the API answered 200 without a record (a JSON {type(body).__name__})",
+                f"the API answered 200 without a record ({problem})"
+                + (f": {redact_text(said, session.secrets)}" if said else ""),
                 status=200,
                 url=redact_url(url) or "",
             )

@@ -369,6 +369,15 @@ class ZoomFiles(Endpoint):
     def single_records(self, body: Any) -> list[Any]:
         return flatten_session(body, trash=self.trash)
 
+    def not_a_record(self, body: Any) -> str | None:
+        # The answer is a session: its id or its file lists say so (the row ids are derived
+        # where Zoom gives a file none, so they prove nothing).
+        if not isinstance(body, dict) or not body:
+            return super().not_a_record(body)
+        if body.get("session_id") is None and not any(k in body for k, _ in FILE_LISTS):
+            return "no 'session_id' and no file list"
+        return None
+
     async def fetch(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
     ) -> None:
