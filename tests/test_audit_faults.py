@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import logging
 import time
 import traceback
 import warnings
@@ -571,6 +572,17 @@ def test_faults_at_the_default_concurrency(
     check(box, name, outcome, expect)
 
 
+@pytest.mark.parametrize("name", [n for n in CASES if n != "twilio_compositions"])
+def test_a_page_served_twice_at_the_default_concurrency(box: Sandbox, name: str) -> None:
+    """(The planner splits the few compositions into windows of one page each: no second
+    page to serve twice.)"""
+    outcome = load_through(
+        box, CASES[name], Replay(), paging_requests(first_visits()), concurrency=None
+    )
+    check(box, name, outcome, "complete")
+    assert outcome.transport.state.changed
+
+
 # --- credentials echoed by a failing server ---------------------------------------------------
 
 ECHOES: list[tuple[str, Fault]] = [
@@ -583,10 +595,15 @@ ECHOES: list[tuple[str, Fault]] = [
 
 @pytest.mark.parametrize("name", CASES)
 @pytest.mark.parametrize("fault", [pytest.param(f, id=i) for i, f in ECHOES])
-def test_no_credential_reaches_an_error_when_the_server_echoes_it(
-    box: Sandbox, name: str, fault: Fault
+def test_no_credential_reaches_an_error_or_a_log_when_the_server_echoes_it(
+    box: Sandbox, caplog: pytest.LogCaptureFixture, name: str, fault: Fault
 ) -> None:
-    check(box, name, load_through(box, CASES[name], fault, from_(K)), "either")
+    caplog.set_level(logging.DEBUG)
+    outcome = load_through(box, CASES[name], fault, from_(K))
+    check(box, name, outcome, "either")
+    assert "HTTP Request" in caplog.text  # the log was captured
+    for secret in secrets_of(box, CASES[name], outcome.transport):
+        assert secret not in caplog.text
 
 
 # --- getters -----------------------------------------------------------------------------------
@@ -669,47 +686,90 @@ def test_a_getter_answered_404_raises_not_found(box: Sandbox, name: str) -> None
 # --- load() across providers ------------------------------------------------------------------
 
 
-def test_load_keeps_the_complete_providers_and_warns_of_one_that_failed(box: Sandbox) -> None:
+def load_options(box: Sandbox) -> dict[str, Any]:
     options = box.load_options() | FAST
     options.pop("transport")
-    clean = attempt(
-        ra.load, FaultTransport(box.transport, Status(500), lambda s: False), **SPAN, **options
-    )
-    assert clean.error is None and clean.frame is not None and not clean.warned
+    return options
 
-    count = {"plivo": 0}
 
-    def plivo_from_its_third(seen: Any) -> bool:
+def plivo_from_its_third() -> Rule:
+    """Every Plivo request from its third on (the other providers' pass)."""
+    seen_plivo = 0
+
+    def picked(seen: Any) -> bool:
+        nonlocal seen_plivo
         if "/Recording/" not in seen.request.url.path:
             return False
-        count["plivo"] += 1
-        return count["plivo"] >= 3
+        seen_plivo += 1
+        return seen_plivo >= 3
 
+    return picked
+
+
+def test_load_keeps_the_complete_providers_and_warns_of_one_that_failed(box: Sandbox) -> None:
+    """load() documents it: a provider that failed is left out of the frame, with a
+    LoadWarning, and its rows loaded so far are in its status' partial."""
+    clean = ra.load(**SPAN, transport=box.transport, **load_options(box))
     transport = FaultTransport(
-        box.transport, Status(401, b'{"message": "bad {auth}"}'), plivo_from_its_third
+        box.transport, Status(401, b'{"message": "bad {auth}"}'), plivo_from_its_third()
     )
-    outcome = attempt(ra.load, transport, **SPAN, **options)
-    assert outcome.error is None and outcome.frame is not None, outcome.error
-    assert [str(w.message) for w in outcome.warned if w.category is LoadWarning], outcome.warned
-    assert all(w.category is LoadWarning for w in outcome.warned)
-    message = " ".join(str(w.message) for w in outcome.warned)
-    assert "plivo failed" in message
-    others = clean.frame.filter(pl.col("provider") != "plivo")
-    assert ids(outcome.frame) == ids(others)
+    with pytest.warns(LoadWarning, match="plivo failed") as warned:
+        result = ra.load_with_status(**SPAN, transport=transport, **load_options(box))
+    assert all(w.category is LoadWarning for w in warned)
+    assert not transport.overrun
+    assert ids(result.frame) == ids(clean.filter(pl.col("provider") != "plivo"))
+    status = result.status["plivo"]
+    assert status.state == "failed" and [s.state for s in result.status.values()].count("ok") == 3
+    assert status.partial is not None
+    assert set(status.partial["recording_id"]) <= set(clean["recording_id"])
+    shown = " ".join(str(w.message) for w in warned) + status.error + repr(status)
     for secret in set(box.credentials("plivo").secrets()) | transport.secrets():
-        assert secret not in message
+        assert secret not in shown
 
 
 def test_load_with_transient_faults_everywhere_is_complete(box: Sandbox) -> None:
-    options = box.load_options() | FAST
-    options.pop("transport")
-    clean = attempt(
-        ra.load, FaultTransport(box.transport, Status(500), lambda s: False), **SPAN, **options
-    )
-    assert clean.error is None and clean.frame is not None
+    clean = ra.load(**SPAN, transport=box.transport, **load_options(box))
     transport = FaultTransport(box.transport, MidBody(httpx.ReadError), first_visits())
-    outcome = attempt(ra.load, transport, **SPAN, **options)
+    outcome = attempt(ra.load, transport, **SPAN, **load_options(box))
     assert outcome.error is None and outcome.frame is not None, outcome.error
     assert not outcome.warned, [str(w.message) for w in outcome.warned]
-    assert ids(outcome.frame) == ids(clean.frame)
-    assert not transport.overrun
+    assert ids(outcome.frame) == ids(clean)
+    assert transport.injected and not transport.overrun
+
+
+# --- the archive --------------------------------------------------------------------------------
+
+
+def archive_options(box: Sandbox) -> dict[str, Any]:
+    options = box.options("twilio") | FAST | {"max_concurrency": 1}
+    options.pop("transport")
+    return options
+
+
+def test_the_archive_retries_transient_faults_to_the_complete_archive(
+    box: Sandbox, tmp_path: Any
+) -> None:
+    options = archive_options(box)
+    clean = ra.archive_twilio(tmp_path / "clean", **SPAN, transport=box.transport, **options)
+    transport = FaultTransport(box.transport, Status(503), first_visits())
+    faulty = ra.archive_twilio(tmp_path / "faulty", **SPAN, transport=transport, **options)
+    assert transport.injected and not transport.overrun
+    for part in ("tracks", "compositions"):
+        assert faulty[part] == clean[part]
+
+
+def test_the_archive_fails_with_a_named_error_and_writes_no_manifest(
+    box: Sandbox, tmp_path: Any
+) -> None:
+    # the archive loads at the largest page size: two requests, then the fault
+    transport = FaultTransport(box.transport, Status(403, b'{"message": "{password}"}'), from_(2))
+    with pytest.raises(AuthError) as info:
+        ra.archive_twilio(tmp_path, **SPAN, transport=transport, **archive_options(box))
+    assert transport.injected and not transport.overrun
+    assert not (tmp_path / "manifest.json").exists()
+    assert_no_secret(info.value, secrets_of(box, CASES["twilio_tracks"], transport))
+    partial = info.value.partial
+    known = set(baseline(box, "twilio_tracks")["recording_id"]) | set(
+        baseline(box, "twilio_compositions")["recording_id"]
+    )
+    assert partial is not None and set(partial["recording_id"]) <= known
