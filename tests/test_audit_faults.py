@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import polars as pl
 import pytest
+from provider_cases import loader_id, registered_loaders
 
 import recanalytics as ra
 from recanalytics.engine import RetryPolicy
@@ -127,7 +128,7 @@ class Case:
 
 
 CASES = {
-    "twilio_tracks": Case(
+    "twilio_recordings": Case(
         "twilio", ra.load_twilio_recordings, {"page_size": 10}, "recordings", loop_twilio,
         ra.get_twilio_recording, "recording_id", 1,
     ),
@@ -135,19 +136,23 @@ CASES = {
         "twilio", ra.load_twilio_compositions, {"page_size": 3}, "compositions", loop_twilio,
         ra.get_twilio_composition, "recording_id", 1,
     ),
-    "plivo": Case(
+    "plivo_recordings": Case(
         "plivo", ra.load_plivo_recordings, {"page_size": 5}, "objects", loop_plivo,
         ra.get_plivo_recording, "recording_id", 2,
     ),
-    "zoom": Case(
+    "zoom_recordings": Case(
         "zoom", ra.load_zoom_recordings, {"page_size": 3}, "sessions", loop_zoom,
         ra.get_zoom_session_recordings, "group_id", 2,
     ),
-    "signalwire": Case(
+    "signalwire_recordings": Case(
         "signalwire", ra.load_signalwire_recordings, {"page_size": 5}, "recordings",
         loop_signalwire, ra.get_signalwire_recording, "recording_id", 1,
     ),
 }  # fmt: skip
+
+
+def test_every_registered_loader_is_audited() -> None:
+    assert sorted(CASES) == sorted(loader_id(loader) for loader in registered_loaders())
 
 
 # --- running a load through a fault ----------------------------------------------------------
@@ -439,9 +444,8 @@ def test_every_request_failing_raises_after_bounded_requests(box: Sandbox, name:
     case = CASES[name]
     outcome = load_through(box, case, Status(503), from_(1))
     check(box, name, outcome, ProviderError, bound=case.queries * RETRYING)
-    assert (
-        outcome.error is not None and outcome.error.partial is None
-    ) or not outcome.error.partial.height
+    assert isinstance(outcome.error, ProviderError)
+    assert outcome.error.partial is None or outcome.error.partial.height == 0
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -458,8 +462,9 @@ def test_a_next_link_to_the_same_page_for_ever_ends(box: Sandbox, name: str) -> 
     case = CASES[name]
     fault = Json(loop_next(case), "loop")
     outcome = load_through(box, case, fault, paging_requests(lambda seen: True))
-    check(box, name, outcome, "either" if name == "plivo" else PaginationError)
-    if name != "plivo":
+    plivo = CASES[name].provider == "plivo"
+    check(box, name, outcome, "either" if plivo else PaginationError)
+    if not plivo:
         # each query: the looping page, then MAX_REPEATS more answers of it
         assert outcome.transport.injected <= case.queries * (MAX_REPEATS + 1) * 2
 
@@ -490,7 +495,7 @@ class Sleeps:
         return await self.real(0, result)
 
 
-@pytest.mark.parametrize("name", ["twilio_tracks", "zoom"])
+@pytest.mark.parametrize("name", ["twilio_recordings", "zoom_recordings"])
 @pytest.mark.parametrize(
     ("retry_after", "at_least"),
     [
@@ -523,7 +528,7 @@ def drop_next(case: Case) -> Callable[[Any, httpx.Request, State], Any]:
     return change
 
 
-@pytest.mark.parametrize("name", ["plivo", "zoom"])
+@pytest.mark.parametrize("name", ["plivo_recordings", "zoom_recordings"])
 def test_a_page_that_ends_too_early_once_is_caught_by_the_reported_total(
     box: Sandbox, name: str
 ) -> None:
@@ -533,7 +538,7 @@ def test_a_page_that_ends_too_early_once_is_caught_by_the_reported_total(
     check(box, name, outcome, "complete")
 
 
-@pytest.mark.parametrize("name", ["plivo", "zoom"])
+@pytest.mark.parametrize("name", ["plivo_recordings", "zoom_recordings"])
 def test_pages_that_always_end_too_early_raise_pagination_error(box: Sandbox, name: str) -> None:
     case = CASES[name]
     outcome = load_through(box, case, Json(drop_next(case), "no-next"), from_(1))
@@ -543,8 +548,9 @@ def test_pages_that_always_end_too_early_raise_pagination_error(box: Sandbox, na
 
 def test_zoom_reloads_a_window_whose_page_token_expired(box: Sandbox) -> None:
     expired = Status(400, {"code": 300, "message": "The next page token is invalid or expired."})
-    outcome = load_through(box, CASES["zoom"], expired, once(paging_requests(first_visits())))
-    check(box, "zoom", outcome, "complete")
+    rule = once(paging_requests(first_visits()))
+    outcome = load_through(box, CASES["zoom_recordings"], expired, rule)
+    check(box, "zoom_recordings", outcome, "complete")
 
 
 # --- at the default concurrency (the planner splits windows) ---------------------------------
@@ -767,9 +773,9 @@ def test_the_archive_fails_with_a_named_error_and_writes_no_manifest(
         ra.archive_twilio(tmp_path, **SPAN, transport=transport, **archive_options(box))
     assert transport.injected and not transport.overrun
     assert not (tmp_path / "manifest.json").exists()
-    assert_no_secret(info.value, secrets_of(box, CASES["twilio_tracks"], transport))
+    assert_no_secret(info.value, secrets_of(box, CASES["twilio_recordings"], transport))
     partial = info.value.partial
-    known = set(baseline(box, "twilio_tracks")["recording_id"]) | set(
+    known = set(baseline(box, "twilio_recordings")["recording_id"]) | set(
         baseline(box, "twilio_compositions")["recording_id"]
     )
     assert partial is not None and set(partial["recording_id"]) <= known
