@@ -427,6 +427,17 @@ class Session:
                 raise Retry(failure) from None
             status = response.status_code
             self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
+            if 300 <= status < 400:
+                # Redirects are not followed (credentials never go on): asking again is
+                # answered the same way, and its body is no page.
+                location = self._url(response.headers.get("Location", "")) or "nowhere"
+                raise ProviderError(
+                    self.provider,
+                    f"the API answered with a redirect to {location}, which is not followed; "
+                    "check base_url",
+                    status=status,
+                    url=self._url(response.url),
+                )
             if status < 400:
                 try:
                     body = decode(response.content)

@@ -422,7 +422,6 @@ PERMANENT: list[tuple[str, Fault, type[ProviderError], int]] = [
     ("gzip-forever", BadGzip(), TransportError, RETRYING),
     ("500-body-nested-past-the-recursion-limit", Status(500, DEEP), ProviderError, RETRYING),
     ("404-body-not-utf8", Status(404, b'{"message": "\xff\xfe"}'), NotFoundError, 1),
-    ("302-to-a-login-page", Status(302, b"", {"Location": "https://login.example/"}), ProviderError, RETRYING),
     ("200-list-not-a-list-forever", Json(lambda b, r, s: {k: ({} if isinstance(v, list) else v) for k, v in b.items()}, "list-is-object"), PaginationError, RETRYING),
 ]  # fmt: skip
 
@@ -437,6 +436,22 @@ def test_a_permanent_fault_mid_load_raises_a_named_error_after_bounded_requests(
     case = CASES[name]
     outcome = load_through(box, case, fault, from_(K))
     check(box, name, outcome, error, bound=case.queries * attempts)
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("code", [301, 302, 307])
+def test_a_redirect_from_the_api_raises_at_once_and_says_where_to(
+    box: Sandbox, name: str, code: int
+) -> None:
+    """A list or getter is never redirected (the client does not follow, so no credential
+    goes on): retrying it cannot help, and "not complete JSON" would hide the cause."""
+    case = CASES[name]
+    to = "https://login.example/sso?access_token=eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl"
+    outcome = load_through(box, case, Status(code, b"", {"Location": to}), from_(K))
+    check(box, name, outcome, ProviderError, bound=case.queries)
+    assert outcome.error is not None
+    assert "redirect" in str(outcome.error) and "login.example" in str(outcome.error)
+    assert "c2lnbmF0dXJl" not in str(outcome.error)  # the token in the Location is redacted
 
 
 @pytest.mark.parametrize("name", CASES)
