@@ -39,6 +39,8 @@ from recanalytics.redact import Secrets, redact_text, redact_url
 log = logging.getLogger("recanalytics")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_MESSAGE = 500
+"""How much of a provider's error message an error shows (it is logged at every retry)."""
 QueryParams = Sequence[tuple[str, str]]
 T = TypeVar("T")
 
@@ -481,6 +483,8 @@ class Session:
             body = None
         message, code = error_details(body)
         message = redact_text(message or response.reason_phrase or "error", self.secrets)
+        if len(message) > MAX_MESSAGE:  # cut after redacting, so no secret is cut in half
+            message = f"{message[:MAX_MESSAGE]}... ({len(message)} characters)"
         if isinstance(code, str):
             code = redact_text(code, self.secrets)
         status = response.status_code

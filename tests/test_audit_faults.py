@@ -455,6 +455,17 @@ def test_a_redirect_from_the_api_raises_at_once_and_says_where_to(
 
 
 @pytest.mark.parametrize("name", CASES)
+def test_a_megabyte_error_message_is_cut_short_in_the_error(box: Sandbox, name: str) -> None:
+    """A server's message is shown in every retry's log line and in the traceback."""
+    huge = {"message": "Internal error: " + "x" * 1_000_000}
+    outcome = load_through(box, CASES[name], Status(500, huge), from_(K))
+    check(box, name, outcome, ProviderError)
+    assert outcome.error is not None
+    assert "Internal error: xxx" in str(outcome.error)
+    assert len(str(outcome.error)) < 2_000
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_every_request_failing_raises_after_bounded_requests(box: Sandbox, name: str) -> None:
     case = CASES[name]
     outcome = load_through(box, case, Status(503), from_(1))
