@@ -12,8 +12,8 @@ transport raises :class:`RequestCapExceeded`, which no loader catches, and recor
 
 Examples
 --------
->>> transport = FaultTransport(inner, status(503), nth(3))          # doctest: +SKIP
->>> transport = FaultTransport(inner, reset_mid_body(), from_(4))   # doctest: +SKIP
+>>> transport = FaultTransport(box.transport, Status(503), nth(3))  # doctest: +SKIP
+>>> transport = FaultTransport(box.transport, MidBody(), from_(4))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -46,15 +46,10 @@ Rule = Callable[[Seen], bool]
 class Fault:
     """What happens to a request a rule picked. Subclasses implement :meth:`answer`."""
 
-    label = "fault"
-
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
     ) -> httpx.Response:
         raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return self.label
 
 
 PAGING = frozenset({"Page", "PageToken", "offset", "cursor", "next_page_token"})
@@ -261,7 +256,7 @@ def _headers(response: httpx.Response, drop: Iterable[str] = ("content-length",)
     return [(k, v) for k, v in response.headers.multi_items() if k.lower() not in dropped]
 
 
-@dataclass(repr=False)
+@dataclass
 class Raise(Fault):
     """The connection fails before any response: ``kind(message)``; ``forward`` first sends
     the request on (the server saw it, the answer was lost)."""
@@ -269,10 +264,6 @@ class Raise(Fault):
     kind: type[httpx.TransportError]
     message: str = "connection reset by peer"
     forward: bool = False
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return f"{self.kind.__name__}-before-body"
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -284,17 +275,13 @@ class Raise(Fault):
         )
 
 
-@dataclass(repr=False)
+@dataclass
 class MidBody(Fault):
     """The status and headers arrive, then the connection breaks after half the body
     (``kind`` is what httpcore raises then; a Content-Length the body never reaches is
     reported by h11 as a ``RemoteProtocolError``)."""
 
     kind: type[httpx.TransportError] = httpx.ReadError
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return f"{self.kind.__name__}-mid-body"
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -304,16 +291,15 @@ class MidBody(Fault):
         error = self.kind(
             "peer closed connection without sending complete message body", request=request
         )
-        headers = _headers(real, drop=()) if "content-length" in real.headers else _headers(real)
         return httpx.Response(
             real.status_code,
-            headers=headers,
+            headers=_headers(real, drop=()),  # the whole body's Content-Length: never reached
             stream=_BrokenStream(body[: len(body) // 2], error),
             request=request,
         )
 
 
-@dataclass(repr=False)
+@dataclass
 class Status(Fault):
     """Answer ``code`` with ``body`` (bytes, or JSON-encoded) and ``headers``, without asking
     the server. ``{password}`` and ``{auth}`` in a text body echo the request's credentials,
@@ -323,10 +309,6 @@ class Status(Fault):
     body: Any = b""
     headers: dict[str, str] = field(default_factory=dict)
     name: str = ""
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return self.name or f"{self.code}"
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -345,16 +327,12 @@ class Status(Fault):
         return httpx.Response(self.code, headers=headers, content=body, request=request)
 
 
-@dataclass(repr=False)
+@dataclass
 class Body(Fault):
     """The server's real answer with its body replaced by ``change(body)`` (status kept)."""
 
     change: Callable[[bytes], bytes]
     name: str
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return self.name
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -368,16 +346,12 @@ class Body(Fault):
         )
 
 
-@dataclass(repr=False)
+@dataclass
 class Json(Fault):
     """The server's real JSON answer, changed by ``change(body, request, state)``."""
 
     change: Callable[[Any, httpx.Request, State], Any]
     name: str
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return self.name
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -391,16 +365,12 @@ class Json(Fault):
         )
 
 
-@dataclass(repr=False)
+@dataclass
 class BadGzip(Fault):
-    """``Content-Encoding: gzip`` on a body that is not gzip (or gzip cut short): httpx fails
-    decoding it while the body is read."""
+    """``Content-Encoding: gzip`` on a body that is not gzip (httpx fails decoding it while
+    the body is read), or on gzip cut short (the decoded body ends early)."""
 
     cut: bool = False
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return "gzip-cut-short" if self.cut else "gzip-not-gzip"
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -414,14 +384,10 @@ class BadGzip(Fault):
         )
 
 
-@dataclass(repr=False)
+@dataclass
 class Replay(Fault):
     """Answer with the query's previous page (its own next link included): a page served
     twice, once for its own cursor and once for the next."""
-
-    @property
-    def label(self) -> str:  # type: ignore[override]
-        return "page-served-twice"
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
