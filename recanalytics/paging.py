@@ -82,6 +82,10 @@ class Pager:
     def request_for(self, cursor: str) -> PageRequest:
         raise NotImplementedError
 
+    def unfit(self, body: Any) -> str | None:
+        """Why ``body`` cannot be this query's page (it is asked for again), or None."""
+        return None
+
     def advance(
         self, body: Any, *, records: int, ids: Collection[Any] = ()
     ) -> PageRequest | Again | None:
@@ -98,6 +102,9 @@ class Pager:
         """
         if ids and self.seen_ids.issuperset(ids):
             return self._again(f"answered with a page already loaded (after {self.pages} pages)")
+        unfit = self.unfit(body)
+        if unfit:
+            return self._again(f"{unfit} (after {self.pages} pages)")
         cursor = self.cursor(body)
         if cursor and cursor in self.seen:
             return self._again(f"repeated a page cursor (after {self.pages} pages)")
@@ -148,10 +155,22 @@ class NextUrlPager(Pager):
     fallback: tuple[str, ...] = ("next_page_uri",)
 
     def cursor(self, body: Any) -> str | None:
-        parent = dig(body, *self.path[:-1])
-        given = isinstance(parent, dict) and self.path[-1] in parent
+        given = self._has(body, self.path)
         value = dig(body, *(self.path if given or not self.fallback else self.fallback))
         return value if isinstance(value, str) and value else None
+
+    def unfit(self, body: Any) -> str | None:
+        # Every list answer carries its next link, null on the last page. Without one, a
+        # broken answer would look like the last page and end the load short, silently.
+        if self._has(body, self.path) or (self.fallback and self._has(body, self.fallback)):
+            return None
+        names = " or ".join(".".join(p) for p in (self.path, self.fallback) if p)
+        return f"answered a page without its next-page link ({names})"
+
+    @staticmethod
+    def _has(body: Any, path: tuple[str, ...]) -> bool:
+        parent = dig(body, *path[:-1])
+        return isinstance(parent, dict) and path[-1] in parent
 
     def request_for(self, cursor: str) -> PageRequest:
         return PageRequest(urljoin(self.first.url, cursor))
@@ -173,6 +192,9 @@ class LinkPager(NextUrlPager):
     """
 
     paging: tuple[str, ...] = ("limit", "offset", "cursor")
+
+    def unfit(self, body: Any) -> str | None:
+        return None  # a list without the link is paged on by offsets (see plivo.py)
 
     def request_for(self, cursor: str) -> PageRequest:
         joined = urljoin(self.first.url, cursor)

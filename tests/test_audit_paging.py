@@ -9,6 +9,7 @@ one that a real deployment (or a proxy in front of it) can show.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +163,45 @@ def test_twilio_follows_next_page_uri_where_the_body_has_no_meta() -> None:
         return body
 
     server = TwilioServer(tracks(9), tamper=without_meta)
+    df = ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
+    assert sids(df) == sorted(r["sid"] for r in tracks(9))
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        pytest.param(lambda body: body.pop("meta"), id="no-meta-no-next_page_uri"),
+        pytest.param(lambda body: body.update(meta="page 2"), id="meta-not-an-object"),
+        pytest.param(lambda body: body["meta"].pop("next_page_url"), id="meta-without-link"),
+    ],
+)
+def test_twilio_a_page_without_its_next_link_is_not_taken_for_the_last(
+    envelope: Callable[[dict[str, Any]], Any],
+) -> None:
+    """Every list answer carries its next link (null on the last page). A broken one on
+    page 2 would have ended the load after 4 of 9 rows, as if complete (twilio-python too):
+    it is asked for again, and if it stays broken the load fails with what it had."""
+
+    def broken(page: int, body: dict[str, Any]) -> dict[str, Any]:
+        if page == 1:
+            envelope(body)
+        return body
+
+    server = TwilioServer(tracks(9), tamper=broken)
+    with pytest.raises(ra.PaginationError, match=r"without its next-page link") as failed:
+        ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
+    assert 2 <= failed.value.partial.height < 9
+    assert set(sids(failed.value.partial)) <= {r["sid"] for r in tracks(9)}
+
+    once = {"left": 1}
+
+    def broken_once(page: int, body: dict[str, Any]) -> dict[str, Any]:
+        if page == 1 and once["left"]:
+            once["left"] -= 1
+            envelope(body)
+        return body
+
+    server = TwilioServer(tracks(9), tamper=broken_once)
     df = ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
     assert sids(df) == sorted(r["sid"] for r in tracks(9))
 
@@ -356,6 +396,27 @@ def test_signalwire_follows_next_page_uri_on_the_root_that_answered(
     assert sids(df) == sorted(r["sid"] for r in records)
 
 
+def test_signalwire_a_page_without_next_page_uri_is_not_taken_for_the_last() -> None:
+    records = [
+        {"sid": f"00000000-0000-0000-0000-{i:012x}", "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}
+        for i in range(9)
+    ]  # fmt: skip
+    server = SignalWireServer(records, "/api/laml", "/api/laml")
+    answer = server.handle
+
+    def without_link(request: httpx.Request) -> httpx.Response:
+        response = answer(request)
+        body = response.json()
+        if "Page=1" in str(request.url):
+            del body["next_page_uri"]
+        return httpx.Response(response.status_code, json=body)
+
+    options = server.options() | {"transport": httpx.MockTransport(without_link)}
+    with pytest.raises(ra.PaginationError, match=r"next_page_uri") as failed:
+        ra.load_signalwire_recordings(page_size=2, max_concurrency=1, **options)
+    assert 2 <= failed.value.partial.height < 9
+
+
 # --- Zoom ----------------------------------------------------------------------------------
 
 
@@ -406,6 +467,42 @@ def test_zoom_counts_sessions_without_an_id_or_sharing_one_as_the_total_does() -
         since="2026-01-01", until="2026-01-10", page_size=2, **server.options()
     )
     assert sids(df) == sorted(f"file-{i}" for i in range(6))
+
+
+def test_zoom_an_answer_for_another_date_window_is_asked_again() -> None:
+    """Zoom echoes each query's ``from``/``to``. An answer for another month (a proxy mixing
+    queries up) carries that month's total and an empty token: taken as this window's, it ended
+    the window without its rows (16 of 33 in the fault audit). It is asked for again; a range
+    Zoom narrows (``to`` past today) still overlaps and is accepted."""
+
+    def session(i: int, day: str) -> dict[str, Any]:
+        start = f"{day}T10:00:00Z"
+        files = [{"id": f"file-{i}", "file_type": "MP4", "recording_start": start}]
+        return {"session_id": f"s{i}==", "start_time": start, "recording_files": files}
+
+    sessions = [session(0, "2025-12-10"), *(session(i, f"2026-01-1{i}") for i in range(1, 4))]
+    mixups = {"left": 1}
+
+    def answer(low: str, high: str) -> dict[str, Any]:
+        held = [s for s in sessions if low <= s["start_time"][:10] <= high]
+        return {"from": low, "to": high, "page_size": 300, "total_records": len(held),
+                "next_page_token": "", "sessions": held}  # fmt: skip
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        low, high = request.url.params["from"], request.url.params["to"]
+        if low.startswith("2026-01") and mixups["left"]:
+            mixups["left"] -= 1
+            return httpx.Response(200, json=answer("2025-12-01", "2025-12-31"))
+        return httpx.Response(200, json=answer(low, high))
+
+    options = ZoomServer([]).options() | {"transport": httpx.MockTransport(handle)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the duration-unit notice
+        df = ra.load_zoom_recordings(since="2025-12-01", until="2026-02-01", **options)
+        assert sorted(df["group_id"].unique().to_list()) == [f"s{i}==" for i in range(4)]
+        mixups["left"] = 99
+        with pytest.raises(ra.PaginationError, match=r"answered for 2025-12-01\.\.2025-12-31"):
+            ra.load_zoom_recordings(since="2025-12-01", until="2026-02-01", **options)
 
 
 def test_signalwire_follows_a_meta_next_page_url_in_the_newer_envelope() -> None:

@@ -317,6 +317,30 @@ def session_key(session: dict[str, Any]) -> Any:
     return (str(session_id), files)
 
 
+@dataclass
+class ZoomPager(TokenPager):
+    """Zoom's token paging, refusing an answer for another date range.
+
+    A list answer echoes its query's ``from`` and ``to``. One whose days do not overlap the
+    requested ones answers another window (a proxy or cache mixing queries up): taken as this
+    window's, its short total and empty token would end the window without its rows. Zoom may
+    narrow the range it echoes (a ``to`` past today), so only a range outside the query's is
+    refused.
+    """
+
+    def unfit(self, body: Any) -> str | None:
+        asked = dict(self.first.params or ())
+        echoed = [dig(body, "from"), dig(body, "to")]
+        try:
+            low, high = (dt.date.fromisoformat(asked[k]) for k in ("from", "to"))
+            start, end = (dt.date.fromisoformat(v) for v in echoed)
+        except (KeyError, TypeError, ValueError):
+            return None  # a range not given, or not echoed as days: nothing to compare
+        if end < low or start > high:
+            return f"answered for {start}..{end} where {low}..{high} was asked"
+        return None
+
+
 @dataclass(frozen=True)
 class ZoomFiles(Endpoint):
     """The list endpoint flattened into file rows; ``since``/``until`` filter precisely."""
@@ -326,7 +350,7 @@ class ZoomFiles(Endpoint):
     until: dt.datetime | None = None
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
-        return TokenPager(self.provider.name, first, max_pages=ctx.max_pages)
+        return ZoomPager(self.provider.name, first, max_pages=ctx.max_pages)
 
     def sessions(self, body: Any) -> list[Any]:
         value = body.get("sessions") if isinstance(body, dict) else None
