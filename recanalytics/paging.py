@@ -82,8 +82,9 @@ class Pager:
     def request_for(self, cursor: str) -> PageRequest:
         raise NotImplementedError
 
-    def unfit(self, body: Any) -> str | None:
-        """Why ``body`` cannot be this query's page (it is asked for again), or None."""
+    def unfit(self, body: Any, records: int) -> str | None:
+        """Why ``body`` (holding ``records`` items) cannot be this query's page (it is asked
+        for again), or None."""
         return None
 
     def advance(
@@ -102,7 +103,7 @@ class Pager:
         """
         if ids and self.seen_ids.issuperset(ids):
             return self._again(f"answered with a page already loaded (after {self.pages} pages)")
-        unfit = self.unfit(body)
+        unfit = self.unfit(body, records)
         if unfit:
             return self._again(f"{unfit} (after {self.pages} pages)")
         cursor = self.cursor(body)
@@ -159,13 +160,20 @@ class NextUrlPager(Pager):
         value = dig(body, *(self.path if given or not self.fallback else self.fallback))
         return value if isinstance(value, str) and value else None
 
-    def unfit(self, body: Any) -> str | None:
-        # Every list answer carries its next link, null on the last page. Without one, a
-        # broken answer would look like the last page and end the load short, silently.
+    #: the query parameter that sets the page size
+    size_param: str = "PageSize"
+
+    def unfit(self, body: Any, records: int) -> str | None:
+        # Every list answer carries its next link, null on the last page. A full page without
+        # one would look like the last page and end the load short, silently; a page shorter
+        # than asked is the last whatever its envelope says.
         if self._has(body, self.path) or (self.fallback and self._has(body, self.fallback)):
             return None
+        asked = dict(self.first.params or ()).get(self.size_param, "")
+        if not asked.isdigit() or records < int(asked):
+            return None
         names = " or ".join(".".join(p) for p in (self.path, self.fallback) if p)
-        return f"answered a page without its next-page link ({names})"
+        return f"answered a full page without its next-page link ({names})"
 
     @staticmethod
     def _has(body: Any, path: tuple[str, ...]) -> bool:
@@ -193,7 +201,7 @@ class LinkPager(NextUrlPager):
 
     paging: tuple[str, ...] = ("limit", "offset", "cursor")
 
-    def unfit(self, body: Any) -> str | None:
+    def unfit(self, body: Any, records: int) -> str | None:
         return None  # a list without the link is paged on by offsets (see plivo.py)
 
     def request_for(self, cursor: str) -> PageRequest:

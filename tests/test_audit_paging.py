@@ -178,9 +178,9 @@ def test_twilio_follows_next_page_uri_where_the_body_has_no_meta() -> None:
 def test_twilio_a_page_without_its_next_link_is_not_taken_for_the_last(
     envelope: Callable[[dict[str, Any]], Any],
 ) -> None:
-    """Every list answer carries its next link (null on the last page). A broken one on
-    page 2 would have ended the load after 4 of 9 rows, as if complete (twilio-python too):
-    it is asked for again, and if it stays broken the load fails with what it had."""
+    """Every list answer carries its next link (null on the last page). A full page 2
+    without one would have ended the load after 4 of 9 rows, as if complete (twilio-python
+    too): it is asked for again, and if it stays broken the load fails with what it had."""
 
     def broken(page: int, body: dict[str, Any]) -> dict[str, Any]:
         if page == 1:
@@ -204,6 +204,15 @@ def test_twilio_a_page_without_its_next_link_is_not_taken_for_the_last(
     server = TwilioServer(tracks(9), tamper=broken_once)
     df = ra.load_twilio_recordings(page_size=2, max_concurrency=1, **server.options())
     assert sids(df) == sorted(r["sid"] for r in tracks(9))
+
+    # A page shorter than asked is the last whatever its envelope says (a bare mock's answer).
+    def bare(page: int, body: dict[str, Any]) -> dict[str, Any]:
+        envelope(body)
+        return body
+
+    server = TwilioServer(tracks(3), tamper=bare)
+    df = ra.load_twilio_recordings(page_size=5, max_concurrency=1, **server.options())
+    assert sids(df) == sorted(r["sid"] for r in tracks(3))
 
 
 def test_twilio_loses_nothing_when_the_list_comes_oldest_first() -> None:

@@ -328,7 +328,7 @@ class ZoomPager(TokenPager):
     refused.
     """
 
-    def unfit(self, body: Any) -> str | None:
+    def unfit(self, body: Any, records: int) -> str | None:
         asked = dict(self.first.params or ())
         echoed = [dig(body, "from"), dig(body, "to")]
         try:
