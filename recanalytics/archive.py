@@ -74,6 +74,18 @@ async def _rows_and_raw(
     return loader.unify(raw), raw
 
 
+def _with_every_row(failures: list[BaseException], complete: list[pl.DataFrame]) -> BaseException:
+    """The error an archive raises when a load failed: the first provider error, carrying in
+    ``partial`` the unified rows of every load (those that completed and what the failed ones
+    had), so a failed archive of two lists loses neither; a bug or a cancellation as it is."""
+    error = next((f for f in failures if not isinstance(f, ProviderError)), failures[0])
+    if isinstance(error, ProviderError):
+        partial = [f.partial for f in failures if isinstance(f, ProviderError)]
+        frames = [*complete, *(p for p in partial if p is not None)]
+        error.partial = pl.concat(frames) if frames else error.partial
+    return error
+
+
 async def aarchive(
     provider: str,
     out: str | os.PathLike[str],
@@ -135,9 +147,14 @@ async def aarchive(
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    loaded = await asyncio.gather(
-        *(_rows_and_raw(loader, start, end, options) for loader in loaders)
+    outcomes = await asyncio.gather(
+        *(_rows_and_raw(loader, start, end, options) for loader in loaders),
+        return_exceptions=True,
     )
+    loaded = [o for o in outcomes if not isinstance(o, BaseException)]
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    if failures:
+        raise _with_every_row(failures, [rows for rows, _ in loaded])
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
     unified = pl.concat([rows for rows, _ in parts.values()])
     files: dict[str, pl.DataFrame] = {"recordings.parquet": unified}

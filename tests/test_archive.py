@@ -84,7 +84,11 @@ def test_a_failed_archive_raises_with_the_unified_rows_it_loaded(tmp_path: Path)
     with pytest.raises(ra.ProviderError) as failed:
         archive("twilio", tmp_path / "a", **PERIOD, **options)
     assert failed.value.status == 403
-    assert failed.value.partial is not None and failed.value.partial.schema == ra.SCHEMA
+    partial = failed.value.partial
+    assert partial is not None and partial.schema == ra.SCHEMA
+    # The tracks load completed: its rows are in the error too, not only the failed load's.
+    tracks = ra.load_twilio_recordings(**PERIOD, **box.options("twilio"))
+    assert set(partial["recording_id"]) == set(tracks["recording_id"]) and tracks.height
     assert not any((tmp_path / "a").iterdir())  # no file claims to be the whole archive
 
 
