@@ -12,6 +12,10 @@ from recanalytics.engine import RetryPolicy
 from recanalytics.sandbox import Sandbox, SandboxServer
 
 FAST_RETRY = RetryPolicy(max_retries=8, backoff_base=0.001, backoff_cap=0.01)
+# A client rate far above any provider's, for tests whose subject is not pacing: a sandbox
+# without rate_limits never answers 429, and at the providers' own rates a load of many small
+# pages spends most of its time waiting for the limiter (Zoom's 20/s: a second per 20 pages).
+UNPACED = 100_000.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,10 +58,13 @@ def no_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(params=["in-process", "loopback"])
-def via(request: pytest.FixtureRequest, box: Sandbox) -> Iterator[object]:
-    """Run a test both in-process and over loopback HTTP: ``via(provider)`` gives options."""
+def via(request: pytest.FixtureRequest, box: Sandbox) -> object:
+    """Run a test both in-process and over loopback HTTP: ``via(provider)`` gives options.
+
+    The loopback case uses the session's ``served`` server (the same read-only ``box``): a
+    server per test cost half a second each to stop (``serve_forever`` polls every 0.5 s).
+    """
     if request.param == "in-process":
-        yield lambda provider: box.options(provider)
-    else:
-        with box.serve() as server:
-            yield lambda provider: box.options(provider, base_url=server.url)
+        return lambda provider: box.options(provider)
+    server: SandboxServer = request.getfixturevalue("served")
+    return lambda provider: box.options(provider, base_url=server.url)
