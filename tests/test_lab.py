@@ -130,10 +130,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.wait()
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    with headless_chromium(tmp_path / "chromium-profile", "--window-size=1400,1000", *OFFLINE) as d:
-        yield d
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Chromium for the module: each test opens its notebook in a workspace of its own
+    (``run_all``), so nothing of an earlier test is restored; a browser per test cost its
+    start and a cold load of JupyterLab's scripts every time. Console errors are read since
+    the last check, so one an earlier test left behind still fails the next."""
+    profile = tmp_path_factory.mktemp("chromium") / "profile"
+    with headless_chromium(profile, "--window-size=1400,1000", *OFFLINE) as driver:
+        yield driver
 
 
 KERNEL_STATUS = (
