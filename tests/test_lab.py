@@ -5,8 +5,12 @@ holding copies of notebooks 01 and 04; Chromium opens each notebook and runs it 
 *Run → Run All Cells*. Chromium resolves no host but 127.0.0.1 and sends everything else to a
 proxy that does not exist, so a chart that needed a CDN would not draw and would log an error.
 
-Checked: every chart cell draws (an ``svg`` or ``canvas`` in each of its outputs), the browser
-console has no error, and in the explorer a click on a provider changes the summary line.
+Checked for every notebook: it runs top to bottom on the sandbox (it prints that it took its
+sandbox branch, no cell writes to stderr: no error, no warning, and nothing lands in the
+repository), every chart cell draws (an ``svg`` or ``canvas`` in each of its outputs) and the
+browser console has no error; in the explorer a click on a provider changes the summary line.
+These runs are the suite's only top-to-bottom runs of the notebooks (tests/test_notebooks.py
+ran each once more in nbclient, with the same checks but the charts).
 
 ``python scripts/notebook_screenshots.py`` runs this test with ``RECANALYTICS_SCREENSHOTS`` set
 to ``docs/img``, where it saves screenshots of the run.
@@ -155,7 +159,10 @@ return Array.from(page.querySelectorAll('.jp-Notebook .jp-Cell')).map(c => ({
   outputs: Array.from(c.querySelectorAll('.jp-OutputArea-output')).map(o => ({
     chart: o.querySelectorAll('.recanalytics-chart, .vega-embed').length > 0,
     drawn: o.querySelectorAll('.vega-embed svg, .vega-embed canvas').length > 0,
-    text: o.innerText.slice(0, 200),
+    mime: o.getAttribute('data-mime-type') || '',
+    // textContent, not innerText: a cell scrolled out of view is not rendered (JupyterLab's
+    // content-visibility), and innerText of an unrendered node is empty.
+    text: o.textContent.slice(0, 2000),
   })),
 }));
 """
@@ -209,8 +216,28 @@ def click_menu(driver: Any, menu: str, item: str) -> None:
     entry[0].click()
 
 
+STDOUT, STDERR = "application/vnd.jupyter.stdout", "application/vnd.jupyter.stderr"
+
+
+def repo_files() -> set[Path]:
+    return set(NOTEBOOKS_DIR.rglob("*"))
+
+
+def assert_ran_on_the_sandbox(cells: list[dict[str, Any]], name: str) -> None:
+    """The notebook took its sandbox branch, and no cell wrote to stderr (JupyterLab shows an
+    error's traceback and a warning, e.g. a deprecation or a LoadWarning, as stderr)."""
+    outputs = [o for c in cells for o in c["outputs"]]
+    printed = "".join(o["text"] for o in outputs if o["mime"] == STDOUT)
+    assert "the sandbox" in printed, f"{name} did not take its sandbox branch"
+    stderr = [o["text"] for o in outputs if o["mime"] == STDERR]
+    assert stderr == [], f"{name} wrote to stderr: {stderr}"
+
+
 def run_all(driver: Any, url: str, name: str) -> list[dict[str, Any]]:
-    """Open ``name`` in JupyterLab, run all cells from the Run menu, return the cells' state."""
+    """Open ``name`` in JupyterLab, run all cells from the Run menu, check it ran on the sandbox
+    (see :func:`assert_ran_on_the_sandbox`) without writing into the repository, and return the
+    cells' state."""
+    before = repo_files()
     base, token = url.split("|")
     # A workspace of its own, so no notebook from an earlier test is restored beside it.
     workspace = Path(name).stem
@@ -230,6 +257,8 @@ def run_all(driver: Any, url: str, name: str) -> list[dict[str, Any]]:
         state = driver.execute_script(CELLS)  # printed under the failure: where it stopped
         print([(c["prompt"], [o["text"][:80] for o in c["outputs"]]) for c in state if c["code"]])
         raise
+    assert_ran_on_the_sandbox(cells, name)
+    assert repo_files() == before, f"{name} wrote into the repository"
     return cells
 
 

@@ -1,10 +1,11 @@
-"""The bundled notebooks: committed clean, run top to bottom on the sandbox, render offline.
+"""The bundled notebooks: committed clean, rendered offline.
 
-Every notebook in ``notebooks/`` is executed in a real Jupyter kernel (the venv's ``python3``
-from ipykernel) with every provider credential removed from the kernel's environment, so it
-must take its sandbox branch; its working directory and ``TMPDIR`` are a pytest temporary
-folder, so nothing it writes lands in the repository. One notebook is rendered to HTML and
-opened in headless Chromium to check the charts draw from the inlined Vega bundle.
+Every notebook in ``notebooks/`` runs top to bottom on the sandbox in tests/test_lab.py, in a
+real kernel of a live JupyterLab with every provider credential removed from its environment
+(so it must take its sandbox branch) and its working directory and ``TMPDIR`` in a pytest
+temporary folder; that test also checks nothing lands in the repository. Here, one notebook
+is rendered to HTML and opened in headless Chromium to check the charts draw from the inlined
+Vega bundle, and the command-line renderer renders another.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from typing import Any
 import nbformat
 import pytest
 from headless import NOTEBOOKS_DIR, console_errors, headless_chromium, sandbox_env
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from recanalytics.errors import RecanalyticsError
 from recanalytics.notebooks import (
@@ -78,30 +77,6 @@ def test_one_marked_cell_decides_the_data_source(path: Path) -> None:
     assert heading.cell_type == "markdown"
     assert heading.source.startswith("## Where the data comes from")
     assert "available()" in nb.cells[i].source  # decided by the credentials in the environment
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
-def test_notebook_runs_top_to_bottom_on_the_sandbox(path: Path, tmp_path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    before = repo_files()
-    client = NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    )
-    try:
-        client.execute(env=sandbox_env(tmp_path))
-    except CellExecutionError as exc:
-        pytest.fail(f"{path.name} failed on the sandbox:\n{exc}")
-    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
-    printed = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
-    assert "the sandbox" in printed, "the notebook did not take its sandbox branch"
-    # A warning in the kernel (deprecations, LoadWarning, ...) shows up on stderr.
-    stderr = [out.text for out in outputs if out.get("name") == "stderr"]
-    assert stderr == [], f"{path.name} wrote to stderr: {stderr}"
-    assert repo_files() == before, f"{path.name} wrote into the repository"
 
 
 # --- rendering ------------------------------------------------------------------------------
