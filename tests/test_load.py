@@ -7,6 +7,7 @@ import pytest
 import recanalytics as ra
 from recanalytics.providers.registry import LOADERS, SPECS
 from recanalytics.sandbox import Sandbox
+from tests.conftest import UNPACED
 
 pytestmark = pytest.mark.usefixtures("no_env_credentials")
 
@@ -69,7 +70,7 @@ def test_bad_input_fails_before_any_request(box: Sandbox) -> None:
 
 
 def test_demo_covers_all_five_endpoints() -> None:
-    df = ra.demo(size=200)
+    df = ra.demo(size=200, rate_limit=UNPACED)  # the subject is coverage, not pacing
     assert set(df["provider"].cast(str)) == set(ra.PROVIDERS)
     assert {"track", "composition"} <= set(df.filter(df["provider"] == "twilio")["kind"].cast(str))
 

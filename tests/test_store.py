@@ -19,6 +19,7 @@ from recanalytics.incremental import quarter_chunks
 from recanalytics.sandbox import Sandbox
 from recanalytics.sandbox.common import hex_sid
 from recanalytics.sandbox.twilio import Track
+from tests.conftest import UNPACED
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -73,7 +74,7 @@ def test_layout_is_hive_partitioned_private_and_readable_by_polars(tmp_path: Pat
 
 
 def test_upsert_reports_inserted_updated_unchanged(tmp_path: Path) -> None:
-    df = ra.demo(size=200).filter(pl.col("provider") == "twilio")
+    df = ra.demo(size=200, rate_limit=UNPACED).filter(pl.col("provider") == "twilio")
     store = Store(tmp_path)
     store.upsert(df)
     changed = df.with_columns(
@@ -90,7 +91,11 @@ def test_upsert_reports_inserted_updated_unchanged(tmp_path: Path) -> None:
 
 
 def test_rows_without_id_are_kept_once(tmp_path: Path) -> None:
-    df = ra.demo(size=100).head(3).with_columns(recording_id=pl.lit(None, pl.String))
+    df = (
+        ra.demo(size=100, rate_limit=UNPACED)
+        .head(3)
+        .with_columns(recording_id=pl.lit(None, pl.String))
+    )
     store = Store(tmp_path)
     assert store.upsert(df).inserted == 3
     assert store.upsert(df).inserted == 0
@@ -196,7 +201,7 @@ def test_interrupted_refresh_resumes_with_only_the_missing_chunks(tmp_path: Path
 
 def test_no_half_written_file_is_ever_visible(tmp_path: Path) -> None:
     store = Store(tmp_path)
-    store.upsert(ra.demo(size=100))
+    store.upsert(ra.demo(size=100, rate_limit=UNPACED))
     leftovers = [p for p in store.path.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
 
