@@ -19,7 +19,13 @@ from typing import Any
 
 import nbformat
 import pytest
-from headless import NOTEBOOKS_DIR, console_errors, headless_chromium, sandbox_env
+from headless import (
+    NOTEBOOKS_DIR,
+    chromium_paths,
+    console_errors,
+    headless_chromium,
+    sandbox_env,
+)
 
 from recanalytics.errors import RecanalyticsError
 from recanalytics.notebooks import (
@@ -77,6 +83,37 @@ def test_one_marked_cell_decides_the_data_source(path: Path) -> None:
     assert heading.cell_type == "markdown"
     assert heading.source.startswith("## Where the data comes from")
     assert "available()" in nb.cells[i].source  # decided by the credentials in the environment
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    chromium_paths() is not None or bool(os.environ.get("CI")),
+    reason="tests/test_lab.py runs every notebook in JupyterLab, with these checks",
+)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=by_name)
+def test_notebook_runs_top_to_bottom_without_a_browser(path: Path, tmp_path: Path) -> None:
+    """Where no Chromium is installed (and not under CI, where the browser run must happen),
+    the notebooks still run top to bottom on the sandbox, in nbclient, with the checks the
+    JupyterLab run makes: the sandbox branch taken, nothing on stderr, nothing written into
+    the repository. With Chromium they run once, in JupyterLab."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    before = set(NOTEBOOKS_DIR.rglob("*"))
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    try:
+        client.execute(env=sandbox_env(tmp_path))
+    except CellExecutionError as exc:
+        pytest.fail(f"{path.name} failed on the sandbox:\n{exc}")
+    outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
+    printed = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    assert "the sandbox" in printed, "the notebook did not take its sandbox branch"
+    stderr = [out.text for out in outputs if out.get("name") == "stderr"]
+    assert stderr == [], f"{path.name} wrote to stderr: {stderr}"
+    assert set(NOTEBOOKS_DIR.rglob("*")) == before, f"{path.name} wrote into the repository"
 
 
 # --- rendering ------------------------------------------------------------------------------
