@@ -457,6 +457,10 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
     return finish_load(endpoint, ctx, spec, harvest, failures, session)
 
 
+# The unified columns a windowed load's rows are sorted by: its creation time and id.
+NEWEST_FIRST = ["created_at", "recording_id"]
+
+
 def finish_load(
     endpoint: Endpoint,
     ctx: Context,
@@ -475,22 +479,25 @@ def finish_load(
     """
     frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
-    if newest_first and endpoint.created_column:
-        raw = raw.sort(
-            [endpoint.created_column, endpoint.id_column],
-            descending=[True, False],
-            nulls_last=True,
-            maintain_order=True,
-        )
     raw = redact_frame(raw, session.secrets)
     warn_issues(spec, endpoint.provider.name)
+
+    def finished() -> pl.DataFrame:
+        rows = endpoint.finish(raw, ctx)
+        if not (newest_first and endpoint.created_column):
+            return rows
+        # Sorted once finished: the unified frame is a fraction of the raw one, whose sorted
+        # copy was the peak memory of a 1,000,000-track load.
+        keys = [endpoint.created_column, endpoint.id_column] if ctx.raw else NEWEST_FIRST
+        return rows.sort(keys, descending=[True, False], nulls_last=True, maintain_order=True)
+
     if failures:
         # A bug or a cancellation outranks what the provider did.
         error = next((f for f in failures if not isinstance(f, ProviderError)), failures[0])
         if isinstance(error, ProviderError):
-            error.partial = endpoint.finish(raw, ctx)
+            error.partial = finished()
         raise error
-    return endpoint.finish(raw, ctx)
+    return finished()
 
 
 async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
