@@ -154,14 +154,13 @@ class NextUrlPager(Pager):
     path: tuple[str, ...] = ("meta", "next_page_url")
     #: read only where the body has no ``path`` key at all (``()``: none)
     fallback: tuple[str, ...] = ("next_page_uri",)
+    #: the query parameter that sets the page size (a full page must carry a next link)
+    size_param: str = "PageSize"
 
     def cursor(self, body: Any) -> str | None:
         given = self._has(body, self.path)
         value = dig(body, *(self.path if given or not self.fallback else self.fallback))
         return value if isinstance(value, str) and value else None
-
-    #: the query parameter that sets the page size
-    size_param: str = "PageSize"
 
     def unfit(self, body: Any, records: int) -> str | None:
         # Every list answer carries its next link, null on the last page. A full page without
