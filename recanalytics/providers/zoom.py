@@ -323,9 +323,10 @@ class ZoomPager(TokenPager):
 
     A list answer echoes its query's ``from`` and ``to``. One whose days do not overlap the
     requested ones answers another window (a proxy or cache mixing queries up): taken as this
-    window's, its short total and empty token would end the window without its rows. Zoom may
-    narrow the range it echoes (a ``to`` past today), so only a range outside the query's is
-    refused.
+    window's, its short total and empty token would end the window without its rows, so it is
+    asked for once more. Zoom may narrow the range it echoes (a ``to`` past today), so only a
+    range outside the query's is doubted; and an answer that keeps its echo when asked again
+    (a server or a mock whose echo is fixed) is taken as it is, with a logged warning.
     """
 
     def unfit(self, body: Any, records: int) -> str | None:
@@ -336,9 +337,13 @@ class ZoomPager(TokenPager):
             start, end = (dt.date.fromisoformat(v) for v in echoed)
         except (KeyError, TypeError, ValueError):
             return None  # a range not given, or not echoed as days: nothing to compare
-        if end < low or start > high:
-            return f"answered for {start}..{end} where {low}..{high} was asked"
-        return None
+        if not (end < low or start > high):
+            return None
+        why = f"answered for {start}..{end} where {low}..{high} was asked"
+        if self.repeats:
+            log.warning("%s: %s, twice; the answer is taken as it is", self.provider, why)
+            return None
+        return why
 
 
 @dataclass(frozen=True)
