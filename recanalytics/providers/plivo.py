@@ -358,7 +358,7 @@ def add_time_windows(start: dt.datetime | None, end: dt.datetime | None) -> list
     if start is None:
         return [Window(None, end)]
     now = ceil_second(dt.datetime.now(dt.UTC))
-    end = not_past(end or now + OPEN_END_MARGIN, now, OPEN_END_MARGIN)
+    end = now + OPEN_END_MARGIN if end is None else not_past(end, now, OPEN_END_MARGIN)
     if start >= end:
         return []  # the whole range is in the future: nothing to ask for
     return split_max_span(start, end, MAX_SPAN)

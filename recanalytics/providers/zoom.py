@@ -319,7 +319,7 @@ def session_key(session: dict[str, Any]) -> Any:
 
 @dataclass
 class ZoomPager(TokenPager):
-    """Zoom's token paging, refusing an answer for another date range.
+    """Zoom's token paging, doubting an answer for another date range once.
 
     A list answer echoes its query's ``from`` and ``to``. One whose days do not overlap the
     requested ones answers another window (a proxy or cache mixing queries up): taken as this
