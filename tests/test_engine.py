@@ -92,14 +92,21 @@ def most_in_any_window(starts: list[float], period: float) -> int:
     return best
 
 
-def test_limiter_with_a_period_lets_a_period_s_worth_start_at_once_and_never_more() -> None:
+def test_limiter_with_a_period_lets_a_period_s_worth_start_early_and_never_more() -> None:
     limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
     starts = [limiter.reserve(now=0.0) for _ in range(500)]
-    assert starts[:80] == [0.0] * 80  # the first second's worth goes at once
+    gap = 1 / (RateLimiter.PEAK * 80.0)
+    # Half the first second's worth goes at once, the rest at PEAK times the rate: early, but
+    # not all in one instant.
+    assert starts[:40] == [0.0] * 40
+    assert starts[40:80] == pytest.approx([(i + 1) * gap for i in range(40)])
+    assert starts[79] < 1.0
+    assert min(b - a for a, b in itertools.pairwise(starts[40:])) >= gap - 1e-12
     assert starts[80] >= 1.0  # the 81st waits for the first to leave the window
     assert most_in_any_window(starts, 1.0) == 80
     # Sustained, it still keeps to 80 per second (less the margin for the server's clock).
     assert starts[-1] >= (500 - 80) / 80.0
+    assert most_in_any_window(starts, 1.0 + RateLimiter.JITTER - 1e-9) <= 80
 
 
 def test_limiter_paces_evenly_after_a_429() -> None:

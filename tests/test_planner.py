@@ -225,3 +225,47 @@ def test_every_idle_worker_may_take_a_piece_when_the_rate_allows_the_whole_rest_
     paced = rest_of(window, page, 100, VIDEO_EPOCH, 3, now, 100, now, room=0, waiting=23)
     assert len(spread) == 23  # about 11 pages left, in half pages
     assert len(paced) == 4  # idle + 1
+
+
+def test_a_window_that_would_end_after_the_rest_of_the_load_goes_on_in_pieces() -> None:
+    """A load ends when its last window does. A window that needs more round trips than the
+    rate needs for everything left is a straggler: it is split (its pieces wait for workers as
+    others finish), into half pages when all that is left fits in one page time."""
+    plan = Plan([], workers=24)
+    assert plan.lanes(40.0, 80.0) == 0  # no page time yet: nothing to judge by
+    for _ in range(40):
+        plan.observe(0.25)
+    assert plan.page_time == pytest.approx(0.25)
+    plan.left = {1: 40.0, 2: 3.0}  # 43 pages left: 0.54 s at 80/s
+    assert plan.lanes(40.0, 80.0) == math.ceil(40 * 0.25 / (43 / 80))
+    assert plan.lanes(3.0, 80.0) == 2  # 0.75 s alone against 0.54 s for everything
+    plan.left = {1: 2.0, 2: 100.0}
+    assert plan.lanes(2.0, 80.0) == 0  # ends well before the rest: walks on
+    assert plan.lanes(1.0, 80.0) == 0  # one page is one round trip however it is cut
+    plan.left = {1: 3.0, 2: 1.0}  # the load's tail: 8 half pages fit in one page time
+    assert plan.lanes(3.0, 80.0) == 6
+    assert plan.lanes(3.0, 80.0, room=5) == 3  # no room for 8 half pages now: a page each
+    assert plan.lanes(3.0, 10.0) == 2  # a slow rate: whole pages, as many as the rate allows
+
+
+def test_a_straggler_is_split_without_idle_workers() -> None:
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import rest_of, unread
+
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    since = now - dt.timedelta(days=40)
+    # 100 rows in the window's newest 10 days: about 3 pages left in the 30 below.
+    page = Page(
+        body={}, size=100, ids=frozenset(), newest_first=True, oldest=now - dt.timedelta(days=10)
+    )
+    window = Window(since, now)
+    rest = unread(window, page, 100, VIDEO_EPOCH, now, 100, now)
+    assert rest is not None and rest.pages == pytest.approx(3.0, rel=0.01)
+    assert rest_of(window, page, 100, VIDEO_EPOCH, 0, now, 100, now) == []
+    pieces = rest_of(window, page, 100, VIDEO_EPOCH, 0, now, 100, now, lanes=6)
+    assert len(pieces) == 6
+    assert pieces[0].start == since and pieces[-1].end is not None
+    assert pieces[-1].end > page.oldest  # the edge second is read again, not lost
+    assert all(a.end == b.start for a, b in itertools.pairwise(pieces))  # no gap, no overlap
+    partial = Page(body={}, size=40, ids=frozenset(), newest_first=True, oldest=since)
+    assert unread(window, partial, 100, VIDEO_EPOCH, now, 140, now) is None  # the last page

@@ -40,6 +40,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import polars as pl
 
@@ -59,6 +60,9 @@ MIN_PIECE_PAGES = 2
 # Windows walked at once, beyond those that keep the rate busy at the page time seen: page
 # times vary from window to window and from moment to moment.
 SPARE_FACTOR = 1.5
+# A window is a straggler when walking its rest alone would take this much longer than the
+# rate needs for everything left in the load: it then goes on in pieces.
+STRAGGLER_SLACK = 1.25
 
 
 class Plan:
@@ -71,6 +75,8 @@ class Plan:
         self.done = False
         self.changed = asyncio.Condition()
         self.page_time: float | None = None  # seconds from one page of a window to its next
+        # Pages each unfinished window (walking or pending, by id) is estimated to hold still.
+        self.left: dict[int, float] = {}
 
     def observe(self, seconds: float) -> None:
         """One more page-to-page time of a window (request, limiter wait and parse)."""
@@ -92,6 +98,31 @@ class Plan:
         busy = self.workers - self.waiting
         wanted = math.ceil(rate * self.page_time * SPARE_FACTOR)
         return max(0, min(self.waiting, wanted - busy))
+
+    def lanes(self, pages: float, rate: float, room: int | None = None) -> int:
+        """Into how many pieces a window with ``pages`` left should go so that it does not end
+        after the rest of the load (0: it will not).
+
+        The load needs about ``remaining / rate`` more seconds at the rate (or a page time,
+        whichever is longer); a window walks one page per page time. Near a load's end the
+        last windows would walk their last pages one round trip each while the rate idles;
+        when everything left fits in one page time even as half pages, and the rate has
+        ``room`` for them now (unlimited when None), the pieces are half-page ones, which
+        arrive in one round trip. Otherwise they hold a page or more: each piece ends on a
+        partial page, a request the rate has to pay for.
+        """
+        if self.page_time is None or pages <= 1:
+            return 0
+        remaining = sum(self.left.values())
+        ahead = max(remaining / rate, self.page_time)
+        alone = pages * self.page_time
+        if alone <= STRAGGLER_SLACK * ahead:
+            return 0
+        # More pieces than workers would only wait for one another.
+        half_pages = 2 * remaining
+        if half_pages <= rate * self.page_time and (room is None or half_pages <= room):
+            return min(self.workers, math.ceil(2 * pages))
+        return min(self.workers, math.ceil(alone / ahead))
 
     async def take(self) -> Window | None:
         """The next window, or None once every worker is idle and nothing is left."""
@@ -134,6 +165,44 @@ def ceil_to_second(moment: dt.datetime) -> dt.datetime:
     return whole if whole == moment else whole + SECOND
 
 
+class Unread(NamedTuple):
+    """What a window's latest page says of the rest: ``[low, cut)`` at ``density`` rows/s."""
+
+    low: dt.datetime
+    cut: dt.datetime
+    density: float
+    pages: float
+
+
+def unread(
+    window: Window,
+    page: Page,
+    page_limit: int,
+    epoch: dt.datetime,
+    read_since: dt.datetime,
+    rows_read: int,
+    newest: dt.datetime | None = None,
+) -> Unread | None:
+    """The unread rest of ``window`` after ``page`` (see :func:`rest_of` for the arguments),
+    or None when the page says nothing of it: a partial page is the last, and a page that is
+    not newest first (a server listing oldest first, or in no order) says nothing of where the
+    rest lies."""
+    if page.oldest is None or page.size < page_limit or not page.newest_first:
+        return None
+    cut = ceil_to_second(page.oldest) + SECOND  # the edge second is read again, not lost
+    low = window.start or epoch
+    top = window.end or read_since
+    if newest is not None and page.oldest <= newest < top:
+        # Nothing is newer than the newest row read: the time above it (up to now, for an open
+        # window over data that stopped a month ago) says nothing of the density.
+        top = newest
+    read = (top - page.oldest).total_seconds()
+    rest = max(0.0, (page.oldest - low).total_seconds())
+    # At the density of the rows read so far in this window, how many pages remain?
+    density = rows_read / max(read, 1.0)
+    return Unread(low, cut, density, density * rest / page_limit)
+
+
 def rest_of(
     window: Window,
     page: Page,
@@ -145,6 +214,7 @@ def rest_of(
     newest: dt.datetime | None = None,
     room: int = 0,
     waiting: int = 0,
+    lanes: int = 0,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
@@ -152,26 +222,14 @@ def rest_of(
     held so far and ``newest`` the newest creation time among them; ``read_since`` stands for
     the window's end when it is open (the load's start); ``room`` is how many requests the
     rate limit would let start right now, and ``waiting`` how many workers are idle (all of
-    them may take a piece when the rest fits in ``room``; else ``idle`` bounds the pieces).
+    them may take a piece when the rest fits in ``room``; else ``idle`` bounds the pieces);
+    ``lanes`` is how many pieces the rest needs not to end after the rest of the load
+    (:meth:`Plan.lanes`), whether or not workers are idle to take them now.
     """
-    if page.oldest is None or page.size < page_limit or not page.newest_first:
-        # A partial page is the last; a page that is not newest first (a server listing
-        # oldest first, or in no order) says nothing of where the rest lies: walk on.
+    found = unread(window, page, page_limit, epoch, read_since, rows_read, newest)
+    if found is None or found.cut - found.low < 2 * SECOND:
         return []
-    cut = ceil_to_second(page.oldest) + SECOND  # the edge second is read again, not lost
-    low = window.start or epoch
-    if cut - low < 2 * SECOND:
-        return []
-    top = window.end or read_since
-    if newest is not None and page.oldest <= newest < top:
-        # Nothing is newer than the newest row read: the time above it (up to now, for an open
-        # window over data that stopped a month ago) says nothing of the density.
-        top = newest
-    read = (top - page.oldest).total_seconds()
-    rest = (page.oldest - low).total_seconds()
-    # At the density of the rows read so far in this window, how many pages remain?
-    density = rows_read / max(read, 1.0)
-    pages_left = density * rest / page_limit
+    low, cut, density, pages_left = found
     wanted = math.floor(pages_left / MIN_PIECE_PAGES)
     if 2 * pages_left <= room:
         # The rate allows the whole rest at once: pieces of about half a page each arrive in
@@ -180,6 +238,10 @@ def rest_of(
         # worker may take one, as they all start at once.
         wanted = math.ceil(2 * pages_left)
         idle = max(idle, waiting)
+    if lanes > 1:
+        # A straggler: its pieces wait for workers as the other windows finish.
+        wanted = max(wanted, lanes)
+        idle = max(idle, lanes - 1)
     parts = min(idle + 1, wanted, int((cut - low).total_seconds()))
     if parts < 2:
         return []
@@ -201,18 +263,25 @@ def geometric_edges(
     pieces grow by one factor, the newest ``first`` seconds long (or all equal, if that is
     longer)."""
     total = (high - low).total_seconds()
+
+    def reaches(ratio: float) -> bool:  # do ``parts`` pieces growing by ``ratio`` cover it?
+        try:
+            return first * (ratio**parts - 1) / (ratio - 1) >= total
+        except OverflowError:
+            return True
+
     if first * parts >= total:
         ratio = 1.0
     else:  # solve first * (r**parts - 1) / (r - 1) == total for r > 1
         lo_r, hi_r = 1.0, 2.0
-        while first * (hi_r**parts - 1) / (hi_r - 1) < total:
+        while not reaches(hi_r):
             hi_r *= 2
         for _ in range(60):
             mid = (lo_r + hi_r) / 2
-            if first * (mid**parts - 1) / (mid - 1) < total:
-                lo_r = mid
-            else:
+            if reaches(mid):
                 hi_r = mid
+            else:
+                lo_r = mid
         ratio = hi_r
     lengths = [ratio**i for i in range(parts)]
     scale = total / sum(lengths)
@@ -261,9 +330,16 @@ async def collect_spread(
                 now = time.monotonic()
                 plan.observe(now - last)
                 last = now
+                rest = unread(window, page, page_limit, epoch, began, rows_read, newest)
+                plan.left[id(window)] = 1.0 if rest is None else rest.pages
                 idle = plan.spare(ctx.limits.rate)
                 room = unspent(session.limiter)
-                if not (idle or (room and plan.waiting)):
+                lanes = (
+                    0
+                    if rest is None
+                    else plan.lanes(rest.pages, ctx.limits.rate, session.limiter.room())
+                )
+                if not (idle or lanes or (room and plan.waiting)):
                     return False
                 pieces = rest_of(
                     window,
@@ -276,13 +352,27 @@ async def collect_spread(
                     newest,
                     room,
                     plan.waiting,
+                    lanes,
                 )
-                if pieces:
-                    await plan.give(pieces)
-                return bool(pieces)
+                if not pieces:
+                    return False
+                assert rest is not None  # rest_of splits only what unread() could read
+                del plan.left[id(window)]
+                seconds = [
+                    ((p.end or rest.cut) - (p.start or rest.low)).total_seconds() for p in pieces
+                ]
+                for piece, length in zip(pieces, seconds, strict=True):
+                    plan.left[id(piece)] = rest.pages * length / max(sum(seconds), 1.0)
+                await plan.give(pieces)
+                return True
 
             query = Query(harvest, spec.batch())
-            await endpoint.walk(session, ctx, request_for(window), spec, query, hand_off=hand_off)
+            try:
+                await endpoint.walk(
+                    session, ctx, request_for(window), spec, query, hand_off=hand_off
+                )
+            finally:
+                plan.left.pop(id(window), None)
 
         async def worker() -> None:
             try:
