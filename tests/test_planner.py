@@ -246,6 +246,11 @@ def test_a_window_that_would_end_after_the_rest_of_the_load_goes_on_in_pieces() 
     assert plan.lanes(3.0, 80.0) == 6
     assert plan.lanes(3.0, 80.0, room=5) == 3  # no room for 8 half pages now: a page each
     assert plan.lanes(3.0, 10.0) == 2  # a slow rate: whole pages, as many as the rate allows
+    # A rate far above what 24 workers get through at 250 ms a page (96 pages/s): the load
+    # goes at that instead, and pieces beyond it would only take turns.
+    plan.left = {1: 40.0, 2: 3.0}
+    assert plan.lanes(40.0, 1e6) == math.ceil(40 * 0.25 / (43 / 96))
+    assert plan.lanes(3.0, 1e6) == 2  # 0.75 s alone against 0.45 s for everything
 
 
 def test_a_straggler_is_split_without_idle_workers() -> None:

@@ -104,7 +104,8 @@ class Plan:
         after the rest of the load (0: it will not).
 
         The load needs about ``remaining / rate`` more seconds at the rate (or a page time,
-        whichever is longer); a window walks one page per page time. Near a load's end the
+        whichever is longer; or at what the workers can do, when that is less); a window walks
+        one page per page time. Near a load's end the
         last windows would walk their last pages one round trip each while the rate idles;
         when everything left fits in one page time even as half pages, and the rate has
         ``room`` for them now (unlimited when None), the pieces are half-page ones, which
@@ -113,6 +114,11 @@ class Plan:
         """
         if self.page_time is None or pages <= 1:
             return 0
+        # Pages per second the load can go at: the rate, or what the workers get through one
+        # page time at a time when that is less (a rate set far above what the server and
+        # this client can do: more pieces would only take turns, each ending on a partial
+        # page).
+        rate = min(rate, self.workers / self.page_time)
         remaining = sum(self.left.values())
         ahead = max(remaining / rate, self.page_time)
         alone = pages * self.page_time
