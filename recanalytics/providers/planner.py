@@ -26,6 +26,10 @@ range at all, a range that starts years before the data, most rows in the last m
   half-page pieces when the rate allows all of them at once, so a small load arrives one round
   trip after its first page, and a large one does not end on windows walking their last pages
   one round trip at a time.
+- a load ends when its last window does: each window keeps an estimate of the pages it still
+  holds (``Plan.left``), and one that would walk on after the rate has got through all of
+  them is split whether or not a worker is idle (``Plan.lanes``); its pieces wait for the
+  workers the other windows free.
 
 The client-side pacing (rate limit, concurrency cap) is the engine's, so more windows never mean
 more than the provider allows: they only keep its allowance used.
