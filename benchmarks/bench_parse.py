@@ -12,6 +12,13 @@ both, their ratio, and the process's peak RSS.
     .venv/bin/python benchmarks/bench_parse.py                    # 1,000,000 records
     .venv/bin/python benchmarks/bench_parse.py --records 200000
     .venv/bin/python benchmarks/bench_parse.py --tolerant         # the per-record fallback path
+    .venv/bin/python benchmarks/bench_parse.py --records 200000 --breakdown   # where the CPU goes
+
+``--breakdown`` also prints the load's CPU time by step, per 100,000 records: the mock server's
+own work (reading a page, building its response: no real load pays it), the httpx client's
+request around it, the engine's ``get_json`` around that, the page decode, the frame builds,
+the per-page ids and creation span, the pager, the finish (de-duplication, unifying, sorting)
+and the rest (planner, event loop). Timers around each step add a little to the load's time.
 
 This is a benchmark, not a test: numbers depend on the machine.
 """
@@ -19,6 +26,9 @@ This is a benchmark, not a test: numbers depend on the machine.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import functools
 import gc
 import json
 import os
@@ -26,7 +36,8 @@ import resource
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import httpx
@@ -94,14 +105,86 @@ class PageFile:
         return os.pread(self.file.fileno(), length, offset)
 
 
-def transport(pages: PageFile) -> httpx.MockTransport:
+def transport(pages: PageFile, steps: Steps | None = None) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         number = int(request.url.params.get("Page", "0"))
         return httpx.Response(
             200, content=pages.read(number), headers={"Content-Type": "application/json"}
         )
 
+    if steps is not None:
+        handler = steps.timed("mock server (not the loader's work)", handler)
     return httpx.MockTransport(handler)
+
+
+class Steps:
+    """CPU seconds (all threads, ``time.process_time``) spent in named steps of a load.
+
+    A step inside another (the server inside the client's request) is subtracted from it, so
+    the steps add up to the time they cover.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self._inner = 0.0  # time of the steps under the one running now
+
+    def timed(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        if asyncio.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                # One worker and a transport that never waits: what runs while this awaits
+                # is the planner's bookkeeping, little, and counted here.
+                with self.step(name):
+                    return await function(*args, **kwargs)
+
+            return timed_async
+
+        @functools.wraps(function)
+        def timed_sync(*args: Any, **kwargs: Any) -> Any:
+            with self.step(name):
+                return function(*args, **kwargs)
+
+        return timed_sync
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        outer, self._inner = self._inner, 0.0
+        started = time.process_time()
+        try:
+            yield
+        finally:
+            spent = time.process_time() - started
+            self.seconds[name] += spent - self._inner
+            self._inner = outer + spent
+
+    def install(self) -> None:
+        """Time the steps of every load from now on (patches the classes, for this process)."""
+        from recanalytics import engine, fields, paging, typedpage
+        from recanalytics.providers import base, planner
+
+        patches = [
+            (engine.Session, "get_json", "engine: get_json (pacing, retries, checks)"),
+            (httpx.AsyncClient, "request", "httpx client: build and send the request"),
+            (typedpage.TypedPage, "decode", "decode: msgspec check into structs"),
+            (fields.RecordSpec, "decode_page_tolerant", "decode: tolerant pages"),
+            (fields.Rows, "flush", "frame: structs to columns"),
+            (base.Endpoint, "get_page", "get_page: ids, keys, totals"),
+            (base.Endpoint, "created_span", "get_page: creation span"),
+            (paging.Pager, "advance", "pager: advance"),
+            (base, "finish_load", "finish: concat, dedupe, unify, sort"),
+            (planner, "finish_load", "finish: concat, dedupe, unify, sort"),
+        ]
+        for owner, attribute, name in patches:
+            setattr(owner, attribute, self.timed(name, getattr(owner, attribute)))
+
+    def report(self, total: float, records: int) -> None:
+        per = 100_000 / records
+        rest = total - sum(self.seconds.values())
+        rows = [*self.seconds.items(), ("rest: planner, event loop, progress", rest)]
+        print(f"CPU by step, per 100,000 records (load: {total * per:.2f} s):")
+        for name, seconds in rows:
+            print(f"  {name:46s} {seconds * per:6.3f} s")
 
 
 def main() -> None:
@@ -109,6 +192,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--tolerant", action="store_true", help="force the per-record path")
+    parser.add_argument("--breakdown", action="store_true", help="print the CPU time by step")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -136,12 +220,16 @@ def run(args: argparse.Namespace, pages: PageFile, started: float) -> None:
 
         fields.RecordSpec.fast = False
 
+    steps = Steps() if args.breakdown else None
+    if steps is not None:
+        steps.install()
+
     gc.collect()
     before = current_rss_mb()
     options: dict[str, Any] = {
         "credentials": TwilioCredentials(account_sid="AC" + "0" * 32, auth_token="bench"),
         "base_url": ORIGIN,
-        "transport": transport(pages),
+        "transport": transport(pages, steps),
         "rate_limit": 1e6,
         # One window: the in-memory server answers every date range with the same pages.
         "max_concurrency": 1,
@@ -157,6 +245,8 @@ def run(args: argparse.Namespace, pages: PageFile, started: float) -> None:
     print(f"load ({path}): {load:6.2f} s  {args.records / load:>10,.0f} rows/s  (CPU {cpu:.2f} s)")
     print(f"ratio load / json.loads: {load / decode:.2f}")
     print(f"peak RSS: {rss_mb():,.0f} MB (before the load: {before:,.0f} MB)")
+    if steps is not None:
+        steps.report(cpu, args.records)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # script and arguments -> text its output must contain
 RUNS: dict[tuple[str, ...], str] = {
-    ("bench_parse.py", "--records", "500"): "ratio load / json.loads:",
+    ("bench_parse.py", "--records", "500", "--breakdown"): "rest: planner, event loop",
     ("bench_parse.py", "--records", "300", "--tolerant"): "load (tolerant):",
     ("bench_loaders.py", "--size", "300", "--latency", "0", "--only", "plivo"): "default / floor",
     ("bench_vs_sdk.py", "--size", "300", "--latencies", "0", "--no-sdk"): "ra, since 2015",
