@@ -189,7 +189,11 @@ class RateLimiter:
             now = time.monotonic() if now is None else now
             if self.capacity == 1 or now < self.calm_until:
                 return 1
-            return self.capacity - sum(1 for start in self.starts if start > now - self.span)
+            # Starts are kept in order: those that left the window go, as reserve() drops them
+            # (counting the whole log on every call cost 2 % of a load at rate_limit=1e6).
+            while self.starts and self.starts[0] <= now - self.span:
+                self.starts.popleft()
+            return max(0, self.capacity - len(self.starts))
 
     async def acquire(self) -> None:
         """Wait until a request may start."""
