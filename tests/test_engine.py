@@ -217,3 +217,22 @@ def test_each_further_429_while_calm_halves_the_pace(monkeypatch: pytest.MonkeyP
     assert gap() < 1 / 80  # calm over: the window again
     limiter.calm()
     assert gap() == pytest.approx(1 / 80)  # and a new 429 starts from the full rate
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_limiter_never_exceeds_a_period_s_worth_however_requests_come(seed: int) -> None:
+    """Requests asked for at random moments (bursts, lulls, a clock that only moves forward)
+    never start more than a period's worth in any period plus the margin, never before they
+    are asked for, and in the order they were asked for."""
+    import random
+
+    rng = random.Random(seed)
+    rate, period = rng.choice([(80.0, 1.0), (55.0, 5.0), (20.0, 1.0), (10.0, 1.0)])
+    limiter = RateLimiter(Limits(rate=rate, concurrency=24, period=period))
+    now, starts = 0.0, []
+    for _ in range(600):
+        now += rng.choice([0.0, 0.0, 0.001, 0.01, 0.2, rng.random() * 2 * period])
+        starts.append(limiter.reserve(now=now))
+        assert starts[-1] >= now  # never in the past
+    assert most_in_any_window(starts, period + RateLimiter.JITTER - 1e-9) <= limiter.capacity
+    assert starts == sorted(starts)
