@@ -109,12 +109,19 @@ class Plan:
 
         The load needs about ``remaining / rate`` more seconds at the rate (or a page time,
         whichever is longer; or at what the workers can do, when that is less); a window walks
-        one page per page time. Near a load's end the
-        last windows would walk their last pages one round trip each while the rate idles;
-        when everything left fits in one page time even as half pages, and the rate has
-        ``room`` for them now (unlimited when None), the pieces are half-page ones, which
-        arrive in one round trip. Otherwise they hold a page or more: each piece ends on a
-        partial page, a request the rate has to pay for.
+        one page per page time. Near a load's end the last windows would walk their last pages
+        one round trip each while the rate idles. When everything left fits in one page time
+        even as half pages, and the rate has ``room`` for them now (unlimited when None), the
+        pieces are half-page ones, which arrive in one round trip. Otherwise they hold a page
+        or more: each piece ends on a partial page, a request the rate has to pay for.
+
+        Examples
+        --------
+        >>> plan = Plan([], workers=24)
+        >>> plan.observe(0.25)
+        >>> plan.left = {1: 40.0, 2: 3.0}  # two windows' estimates, in pages
+        >>> plan.lanes(40.0, 80.0), plan.lanes(3.0, 80.0)
+        (19, 2)
         """
         if self.page_time is None or pages <= 1:
             return 0
