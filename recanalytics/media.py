@@ -82,6 +82,10 @@ class _Failed(Exception):
     pass
 
 
+class _Restart(Exception):
+    """The download has to start again from its first byte."""
+
+
 class _Downloader:
     def __init__(
         self,
@@ -100,7 +104,9 @@ class _Downloader:
             "transport": transport,
             "verify": tls_context() if transport is None else True,
             "timeout": timeout,
-            "headers": {"User-Agent": "recanalytics/0.1"},
+            # Files come as stored: a resume's Range counts bytes of the file itself, which a
+            # compressed transfer (httpx asks for gzip by default) would not.
+            "headers": {"User-Agent": "recanalytics/0.1", "Accept-Encoding": "identity"},
         }
         self.anonymous = httpx.AsyncClient(follow_redirects=True, **common)
         # One client per provider that needs auth. They never follow redirects, so credentials
@@ -165,10 +171,21 @@ class _Downloader:
             if response.status_code not in (200, 206):
                 raise _Status(response)
             resumed = response.status_code == 206 and offset > 0
-            with part.open("ab" if resumed else "wb") as handle:
-                os.chmod(part, 0o600)
-                async for block in response.aiter_bytes(CHUNK):
-                    handle.write(block)
+            # A server that compresses anyway hands over decoded bytes: their count is no
+            # offset into what it serves, so such a part file is never resumed from.
+            encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+            if encoded and resumed:
+                part.unlink()
+                raise _Restart("a compressed answer to a resumed download")
+            try:
+                with part.open("ab" if resumed else "wb") as handle:
+                    os.chmod(part, 0o600)
+                    async for block in response.aiter_bytes(CHUNK):
+                        handle.write(block)
+            except BaseException:
+                if encoded:
+                    part.unlink(missing_ok=True)
+                raise
         part.replace(job.path)
         return "resumed" if resumed else "downloaded"
 
@@ -196,7 +213,8 @@ class _Downloader:
                 if exc.status not in RETRY_STATUSES:
                     raise error from None
                 raise Retry(error, exc.retry_after) from None
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError, _Restart) as exc:
+                # A broken compressed body is transient too (a proxy, a cut transfer).
                 raise Retry(_Failed(self._clean(f"{type(exc).__name__}: {exc}"))) from None
 
         async with self.gate:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import polars as pl
 import pytest
 from provider_cases import MEDIA_AUTH
@@ -210,3 +213,103 @@ def test_archive_reads_what_to_archive_from_the_table(
     with pytest.raises(SystemExit):
         main(["archive", "plivo", "--out", str(tmp_path / "y"), "--sandbox"])
     assert "invalid choice: 'plivo'" in capsys.readouterr().err
+
+
+class _Storage(httpx.AsyncBaseTransport):
+    """The sandbox, with every request's headers kept, and the storage host's first answer
+    replaced by ``first`` (a function of the real answer)."""
+
+    def __init__(self, box: Sandbox, first: Any) -> None:
+        self.inner = box.transport
+        self.first = first
+        self.headers: list[httpx.Headers] = []
+        self.storage_headers: list[httpx.Headers] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.headers.append(request.headers)
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        if not request.url.path.startswith("/_storage/"):
+            return response
+        self.storage_headers.append(request.headers)
+        if len(self.storage_headers) > 1:
+            return response
+        return self.first(request, response)
+
+
+def _gzip_cut_then_reset(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+    """A server that compresses although asked not to, and whose connection breaks halfway."""
+
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            packed = gzip.compress(real.content)
+            yield packed[: len(packed) // 2]
+            raise httpx.ReadError("connection reset", request=request)
+
+    headers = [(k, v) for k, v in real.headers.multi_items() if k.lower() != "content-length"]
+    return httpx.Response(
+        200, headers=[*headers, ("Content-Encoding", "gzip")], stream=Broken(), request=request
+    )
+
+
+def _not_gzip(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+    """``Content-Encoding: gzip`` on bytes that are not gzip (a broken proxy)."""
+    headers = [(k, v) for k, v in real.headers.multi_items() if k.lower() != "content-length"]
+    return httpx.Response(
+        200, headers=[*headers, ("Content-Encoding", "gzip")], content=real.content
+    )
+
+
+@pytest.mark.parametrize("first", [_gzip_cut_then_reset, _not_gzip])
+def test_media_comes_as_stored_and_a_broken_compressed_answer_starts_again(
+    box: Sandbox, tmp_path: Path, first: Any
+) -> None:
+    """Media is asked for without compression, so a resume's Range counts the file's own
+    bytes. A server that compresses anyway and breaks off leaves no part file to resume from
+    (its bytes were decoded ones), and a body that is not the gzip it claims is retried, not
+    reported failed."""
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(1)
+    sid, container = df["recording_id"][0], df["container"][0]
+    full = media_bytes(f"twilio/{sid}.{container}", box["twilio"].tracks_by_sid[sid].media)
+    transport = _Storage(box, first)
+    options = box.options("twilio") | {"transport": transport}
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    result = ra.download_media(df, tmp_path, retry=retry, **options)
+    row = result.row(0, named=True)
+    assert row["status"] == "downloaded", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+    assert row["sha256"] == hashlib.sha256(full).hexdigest()
+    assert all(h.get("accept-encoding") == "identity" for h in transport.headers)
+    assert len(transport.storage_headers) == 2
+    assert "range" not in transport.storage_headers[1]  # started again, not resumed
+
+
+def test_a_resume_answered_compressed_starts_again(box: Sandbox, tmp_path: Path) -> None:
+    """A part file is resumed with a Range; a server that answers it compressed hands over
+    decoded bytes whose count is no offset into the file: the download starts again."""
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(1)
+    sid, container = df["recording_id"][0], df["container"][0]
+    full = media_bytes(f"twilio/{sid}.{container}", box["twilio"].tracks_by_sid[sid].media)
+    target = tmp_path / "twilio" / f"{sid}.{container}"
+    target.parent.mkdir(parents=True)
+    target.with_name(target.name + ".part").write_bytes(full[:1000])
+
+    def compressed(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        assert real.status_code == 206
+        headers = [(k, v) for k, v in real.headers.multi_items() if k.lower() != "content-length"]
+        return httpx.Response(
+            206,
+            headers=[*headers, ("Content-Encoding", "gzip")],
+            content=gzip.compress(real.content),
+        )
+
+    transport = _Storage(box, compressed)
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    result = ra.download_media(
+        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
+    )
+    row = result.row(0, named=True)
+    assert row["status"] == "downloaded", row["error"]
+    assert target.read_bytes() == full
+    assert transport.storage_headers[0]["range"] == "bytes=1000-"
+    assert "range" not in transport.storage_headers[1]
