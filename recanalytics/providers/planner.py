@@ -232,6 +232,7 @@ def rest_of(
     room: int = 0,
     waiting: int = 0,
     lanes: int = 0,
+    found: Unread | None = None,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
@@ -241,9 +242,11 @@ def rest_of(
     rate limit would let start right now, and ``waiting`` how many workers are idle (all of
     them may take a piece when the rest fits in ``room``; else ``idle`` bounds the pieces);
     ``lanes`` is how many pieces the rest needs not to end after the rest of the load
-    (:meth:`Plan.lanes`), whether or not workers are idle to take them now.
+    (:meth:`Plan.lanes`), whether or not workers are idle to take them now; ``found`` is
+    :func:`unread`'s answer for this page, when the caller has it already.
     """
-    found = unread(window, page, page_limit, epoch, read_since, rows_read, newest)
+    if found is None:
+        found = unread(window, page, page_limit, epoch, read_since, rows_read, newest)
     if found is None or found.cut - found.low < 2 * SECOND:
         return []
     low, cut, density, pages_left = found
@@ -370,6 +373,7 @@ async def collect_spread(
                     room,
                     plan.waiting,
                     lanes,
+                    rest,
                 )
                 if not pieces:
                     return False
