@@ -13,6 +13,7 @@ This is benchmark scaffolding, not a test.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -33,6 +34,7 @@ def served(
     rate_limits: bool,
     skew: float = 0.6,
     seed: int = 7,
+    start: str | None = None,
     emulator_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """A sandbox in a subprocess; yields its base URL and what it reports about itself."""
@@ -45,6 +47,8 @@ def served(
         f"--seed={seed}",
         f"--emulator-options={json.dumps(emulator_options or {})}",
     ]
+    if start is not None:
+        command.append(f"--start={start}")
     if rate_limits:
         command.append("--rate-limits")
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -88,12 +92,15 @@ def main() -> None:
     parser.add_argument("--skew", type=float, default=0.6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rate-limits", action="store_true")
+    parser.add_argument("--start", help="first creation time, ISO 8601 (default: the sandbox's)")
     parser.add_argument("--emulator-options", default="{}", help="JSON, as Sandbox takes it")
     args = parser.parse_args()
 
     from recanalytics.sandbox import Sandbox
+    from recanalytics.sandbox.common import DEFAULT_START
 
     box = Sandbox(
+        start=dt.datetime.fromisoformat(args.start) if args.start else DEFAULT_START,
         seed=args.seed,
         size=args.size,
         latency=args.latency,

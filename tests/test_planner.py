@@ -274,3 +274,37 @@ def test_a_straggler_is_split_without_idle_workers() -> None:
     assert all(a.end == b.start for a, b in itertools.pairwise(pieces))  # no gap, no overlap
     partial = Page(body={}, size=40, ids=frozenset(), newest_first=True, oldest=since)
     assert unread(window, partial, 100, VIDEO_EPOCH, now, 140, now) is None  # the last page
+
+
+def test_the_years_before_the_data_cost_one_empty_request_not_one_a_piece() -> None:
+    """No ``since``: the load reaches down to the epoch (2015), and data starting in 2025 leaves
+    a decade empty. Pieces grow by a few percent at most going back, and the oldest one takes
+    all that is left: one request answers for the empty years however many workers there are.
+    """
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import MAX_GROWTH, rest_of
+
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    page = Page(
+        body={}, size=100, ids=frozenset(), newest_first=True, oldest=now - dt.timedelta(days=3)
+    )
+    pieces = rest_of(Window(None, None), page, 100, VIDEO_EPOCH, 23, now, 100, now)
+    assert len(pieces) == 24 and pieces[0].start is None
+    lengths = [(p.end - (p.start or VIDEO_EPOCH)).total_seconds() for p in pieces]
+    newer = lengths[1:]  # every piece but the oldest, oldest first
+    assert all(a <= b * MAX_GROWTH + 2 for a, b in itertools.pairwise(newer))  # edges: whole s
+    assert lengths[0] > 2 * sum(newer)  # the oldest piece holds the far past
+
+    box = Sandbox(seed=4, size=2000, providers=["twilio"])
+    first = min(r.created for r in box["twilio"].tracks.records)
+    assert first > VIDEO_EPOCH + dt.timedelta(days=3000)  # the data starts in 2025
+    df = ra.load_twilio_recordings(page_size=20, max_concurrency=12, **box.options("twilio"))
+    assert df.height == 2000
+    walks = [q for _, _, q in box.app.log if "/Recordings?" in q and "PageToken" not in q]
+    before_data = [
+        q
+        for q in walks
+        if "DateCreatedBefore" in q
+        and dt.datetime.fromisoformat(q.split("DateCreatedBefore=")[1].split("&")[0]) <= first
+    ]
+    assert len(before_data) <= 1, before_data

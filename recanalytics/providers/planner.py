@@ -14,8 +14,10 @@ range at all, a range that starts years before the data, most rows in the last m
   the window holds more than a page at the density seen so far, the window stops there and its
   rest ``[window start, oldest]`` is split among the idle workers and itself (the edge second
   is read twice; rows are de-duplicated by id). The pieces grow geometrically going back, the
-  newest holding a few pages at the density read, so a history that thins out costs a few
-  empty requests rather than one per piece.
+  newest holding a few pages at the density read, by a few percent a piece at most: the oldest
+  takes all that is left, so a history that thins out, or starts long after the epoch, costs
+  one empty request rather than one per piece, and a dense one is split again on its first
+  page.
 
 - a window is split only as far as the rate needs: each walks one page at a time, so about
   ``rate × page time`` windows keep the rate busy (``Plan.spare``; page times are measured as
@@ -56,7 +58,17 @@ from recanalytics.providers.base import Endpoint, Page, Query, finish_load
 from recanalytics.windows import Window
 
 SECOND = dt.timedelta(seconds=1)
-NEAR_PAGES = 3  # pages the newest piece of a split should hold at the density read so far
+# Pages the newest piece of a split should hold at the density read so far (fewer when the
+# whole rest, spread evenly, gives each piece fewer). A few pages made the newest pieces end
+# early and the older ones straggle: each straggler split costs partial pages (three: 224
+# requests for 200 pages at 200 ms; eight: 216).
+NEAR_PAGES = 8
+# Going back, each piece is at most this much longer than the one after it; when such pieces do
+# not reach the window's start, the oldest one takes all that is left. A history that starts
+# long before its data (no ``since``: the provider's epoch) then costs one empty request
+# instead of one a piece (nine to fourteen, growing to reach 2015), and a dense old history is
+# split again when its first page says so (:meth:`Plan.lanes`).
+MAX_GROWTH = 1.05
 # Pages a piece of a later split should hold at least: each piece ends on a partial page, a
 # request the rate has to pay for (one page a piece took 240-270 requests for 200 pages, past
 # three of Twilio's 80-request seconds; two, 220-250).
@@ -266,22 +278,35 @@ def rest_of(
     if parts < 2:
         return []
     # Newest first, each piece a little longer than the one after it: the first holds about
-    # NEAR_PAGES pages at the density read so far, and the lengths grow geometrically to
-    # reach ``low``. Evenly spread data gets even pieces; a history that thins out going back
+    # NEAR_PAGES pages at the density read so far (or an even share of the rest, when that is
+    # less), and the lengths grow geometrically, by MAX_GROWTH at most, the oldest piece taking
+    # what is left. Evenly spread data gets even pieces; a history that thins out going back
     # (or starts long before its data) costs a few empty requests instead of many.
-    first = NEAR_PAGES * page_limit / max(density, 1e-9)
-    edges = geometric_edges(low, cut, parts, first)
+    first = min(NEAR_PAGES, pages_left / parts) * page_limit / max(density, 1e-9)
+    edges = geometric_edges(low, cut, parts, first, MAX_GROWTH)
     pieces = [Window(a, b) for a, b in itertools.pairwise(edges) if a < b]
     pieces[0] = Window(window.start, pieces[0].end)
     return pieces
 
 
 def geometric_edges(
-    low: dt.datetime, high: dt.datetime, parts: int, first: float
+    low: dt.datetime,
+    high: dt.datetime,
+    parts: int,
+    first: float,
+    growth: float = MAX_GROWTH,
 ) -> list[dt.datetime]:
     """``parts + 1`` whole-second edges from ``low`` to ``high``; going back from ``high`` the
     pieces grow by one factor, the newest ``first`` seconds long (or all equal, if that is
-    longer)."""
+    longer). The factor is at most ``growth``: where that does not reach ``low``, the oldest
+    piece takes all that is left.
+
+    Examples
+    --------
+    >>> low, high = dt.datetime(2015, 1, 1), dt.datetime(2015, 1, 1, 0, 1, 40)
+    >>> [int((e - low).total_seconds()) for e in geometric_edges(low, high, 4, 10.0, 1.1)]
+    [0, 67, 79, 90, 100]
+    """
     total = (high - low).total_seconds()
 
     def reaches(ratio: float) -> bool:  # do ``parts`` pieces growing by ``ratio`` cover it?
@@ -303,7 +328,11 @@ def geometric_edges(
             else:
                 lo_r = mid
         ratio = hi_r
-    lengths = [ratio**i for i in range(parts)]
+    if ratio > growth:
+        lengths = [first * growth**i for i in range(parts - 1)]
+        lengths.append(total - sum(lengths))  # what the growth leaves: the oldest piece's
+    else:
+        lengths = [ratio**i for i in range(parts)]
     scale = total / sum(lengths)
     edges, back = [high], 0.0
     for length in lengths[:-1]:
