@@ -25,15 +25,20 @@ def test_an_empty_range_costs_one_request() -> None:
     assert df.height == 0 and box.requests == 1
 
 
-@pytest.mark.parametrize("parts", [2, 5, 24])
-@pytest.mark.parametrize("first", [60.0, 86_400.0, 1e9])
-def test_geometric_edges_cover_the_range_newest_piece_shortest(parts: int, first: float) -> None:
+@pytest.mark.parametrize("parts", [2, 5, 24, 1000])
+@pytest.mark.parametrize("first", [1.0, 60.0, 86_400.0, 1e9])
+@pytest.mark.parametrize("growth", [1.0001, 1.05, 2.0, math.inf])
+def test_geometric_edges_cover_the_range_newest_piece_shortest(
+    parts: int, first: float, growth: float
+) -> None:
     low, high = VIDEO_EPOCH, dt.datetime(2026, 11, 1, tzinfo=UTC)
-    edges = geometric_edges(low, high, parts, first)
+    edges = geometric_edges(low, high, parts, first, growth)
     assert edges[0] == low and edges[-1] == high and edges == sorted(set(edges))
     lengths = [(b - a).total_seconds() for a, b in itertools.pairwise(edges)]
     assert len(lengths) == parts
     assert all(later <= earlier + 1 for earlier, later in itertools.pairwise(lengths))
+    newer = lengths[1:]  # all but the oldest grow by ``growth`` at most
+    assert all(older <= newer_ * growth + 2 for older, newer_ in itertools.pairwise(newer))
 
 
 async def test_the_plan_ends_when_every_worker_is_idle_even_after_one_fails() -> None:
