@@ -114,7 +114,8 @@ class RateLimiter:
     waited up to 0.2 s for the client here, and the log released them together again a period
     later).
     After a 429 (:meth:`calm`) it paces evenly for :attr:`CALM` seconds, for a server that
-    counts in smaller buckets than it documents. Starts are reserved under a thread lock
+    counts in smaller buckets than it documents; further 429s slow it down, and a period
+    without one speeds it up again. Starts are reserved under a thread lock
     and waited for outside it, so one limiter serves loads in several event loops.
 
     Examples
@@ -132,9 +133,13 @@ class RateLimiter:
     JITTER = 0.05
     PEAK = 1.5  # starts may come this much faster than the rate, briefly
     CALM = 60.0
-    # Each further 429 while calm halves the pace (at most once per SLOWER_EVERY seconds, since
-    # the requests in flight when the first came back answer 429 together), down to 1/64 of the
-    # rate: a server that allows less than the configured rate is met, not retried against.
+    # Each further 429 while calm halves the pace, down to 1/64 of the rate: a server that
+    # allows less than the configured rate is met, not retried against. At most once a period
+    # (and SLOWER_EVERY seconds): the requests in flight when the first came back answer 429
+    # together, and a server whose window was already full (a kernel restarted right after a
+    # large load, a second process on the account) refuses everything until its period ends.
+    # Halving every half second through Plivo's 5 s period took the pace to 1/64 and a load of
+    # 410 requests from 7 s to 39 s. Each period without a 429 doubles the pace back.
     SLOWER_EVERY = 0.5
     SLOWEST = 1 / 64
 
@@ -146,6 +151,8 @@ class RateLimiter:
         self.calm_until = 0.0
         self.pace = 1.0  # share of the rate kept while calm
         self.slowed_at = -math.inf
+        self.quiet_since = -math.inf  # the last 429 (or the last speed-up since)
+        self.settle = max(self.SLOWER_EVERY, self.span, limits.period)
         self.starts: collections.deque[float] = collections.deque()
         self._lock = threading.Lock()
 
@@ -153,12 +160,13 @@ class RateLimiter:
         """The provider answered 429: pace evenly for a while, slower at each further 429."""
         with self._lock:
             now = time.monotonic()
+            self.quiet_since = now
             if now >= self.calm_until:
                 self.pace = 1.0
-            elif now - self.slowed_at >= self.SLOWER_EVERY:
+            elif now - self.slowed_at >= self.settle:
                 self.pace = max(self.SLOWEST, self.pace / 2)
             else:
-                return  # one more answer of the burst that was already refused
+                return  # one more answer of the burst (or the full period) already refused
             self.slowed_at = now
             self.calm_until = now + self.CALM
 
@@ -168,6 +176,9 @@ class RateLimiter:
             now = time.monotonic() if now is None else now
             starts = self.starts
             if self.capacity == 1 or now < self.calm_until:
+                while self.pace < 1.0 and now - self.quiet_since >= self.settle:
+                    self.pace = min(1.0, self.pace * 2)  # a period without a 429
+                    self.quiet_since += self.settle
                 gap = 1 / (self.rate * (self.pace if now < self.calm_until else 1.0))
                 start = max(now, starts[-1] + gap) if starts else now
             else:

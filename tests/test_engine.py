@@ -191,10 +191,12 @@ def test_the_limiter_says_how_many_requests_could_start_now() -> None:
 
 def test_each_further_429_while_calm_halves_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that allows less than the configured rate is met instead of retried against:
-    a burst of 429s (the requests in flight together) slows once, each later one halves."""
+    a burst of 429s (the requests in flight together, or everything sent while the server's
+    period is full) slows once, each later one halves, at most once a period."""
     clock = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    assert limiter.settle == pytest.approx(1.0 + RateLimiter.JITTER)
 
     def gap() -> float:
         starts = [limiter.reserve(now=clock[0]) for _ in range(3)]
@@ -203,20 +205,52 @@ def test_each_further_429_while_calm_halves_the_pace(monkeypatch: pytest.MonkeyP
 
     limiter.calm()
     assert gap() == pytest.approx(1 / 80)
-    for _ in range(10):  # the rest of the burst
+    for _ in range(10):  # the rest of the burst, and of the server's full period
+        clock[0] += 0.1
         limiter.calm()
     assert gap() == pytest.approx(1 / 80)
-    clock[0] += 1.0
+    clock[0] += limiter.settle + 1e-6
     limiter.calm()
     assert gap() == pytest.approx(1 / 40)
     for _ in range(20):
-        clock[0] += 1.0
+        clock[0] += limiter.settle + 1e-6
         limiter.calm()
     assert gap() == pytest.approx(64 / 80)  # never slower than 1/64 of the rate
     clock[0] += RateLimiter.CALM + 1
     assert gap() < 1 / 80  # calm over: the window again
     limiter.calm()
     assert gap() == pytest.approx(1 / 80)  # and a new 429 starts from the full rate
+
+
+def test_each_period_without_a_429_doubles_the_pace_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh process meeting a server whose period is already full (a kernel restarted right
+    after a large load) is refused until the period ends; the pace it fell to then would hold
+    for the whole calm minute. Plivo counts 300 per 5 s: each quiet 5 s doubles the pace."""
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    limiter = RateLimiter(Limits(rate=60.0, concurrency=8, period=5.0))
+    assert limiter.settle == pytest.approx(5.0 + RateLimiter.JITTER)
+
+    def gap() -> float:
+        starts = [limiter.reserve(now=clock[0]) for _ in range(3)]
+        limiter.starts.clear()
+        return starts[2] - starts[1]
+
+    limiter.calm()
+    for _ in range(3):
+        clock[0] += limiter.settle + 1e-6
+        limiter.calm()
+    assert gap() == pytest.approx(8 / 60)  # halved three times
+    clock[0] += limiter.settle - 0.01
+    assert gap() == pytest.approx(8 / 60)  # not a whole period quiet yet
+    clock[0] += 0.02
+    assert gap() == pytest.approx(4 / 60)
+    clock[0] += 2 * limiter.settle + 1e-6
+    assert gap() == pytest.approx(1 / 60)  # two more quiet periods: the full rate, evenly
+    clock[0] += 5 * limiter.settle  # still within the calm minute
+    assert gap() == pytest.approx(1 / 60) and limiter.pace == 1.0  # never above it
+    limiter.calm()  # a 429 again, still within the calm minute: half the pace
+    assert gap() == pytest.approx(2 / 60)
 
 
 @pytest.mark.parametrize("seed", range(20))
