@@ -189,68 +189,69 @@ def test_the_limiter_says_how_many_requests_could_start_now() -> None:
     assert limiter.room() == 1  # paced evenly after a 429: one at a time
 
 
+class CalmClock:
+    """A limiter on a clock the test moves, and the gap between its paced starts."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, limits: Limits) -> None:
+        self.now = 1000.0
+        monkeypatch.setattr(time, "monotonic", lambda: self.now)
+        self.limiter = RateLimiter(limits)
+
+    def gap(self) -> float:
+        starts = [self.limiter.reserve(now=self.now) for _ in range(3)]
+        self.limiter.starts.clear()
+        return starts[2] - starts[1]
+
+    def refused_after(self, seconds: float) -> None:
+        """A 429 ``seconds`` from the last moment."""
+        self.now += seconds
+        self.limiter.calm()
+
+
 def test_each_further_429_while_calm_halves_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that allows less than the configured rate is met instead of retried against:
     a burst of 429s (the requests in flight together, or everything sent while the server's
     period is full) slows once, each later one halves, at most once a period."""
-    clock = [1000.0]
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
-    assert limiter.settle == pytest.approx(1.0 + RateLimiter.JITTER)
-
-    def gap() -> float:
-        starts = [limiter.reserve(now=clock[0]) for _ in range(3)]
-        limiter.starts.clear()
-        return starts[2] - starts[1]
-
-    limiter.calm()
-    assert gap() == pytest.approx(1 / 80)
+    clock = CalmClock(monkeypatch, Limits(rate=80.0, concurrency=24, period=1.0))
+    period = clock.limiter.settle + 1e-6
+    assert clock.limiter.settle == pytest.approx(1.0 + RateLimiter.JITTER)
+    clock.refused_after(0)
+    assert clock.gap() == pytest.approx(1 / 80)
     for _ in range(10):  # the rest of the burst, and of the server's full period
-        clock[0] += 0.1
-        limiter.calm()
-    assert gap() == pytest.approx(1 / 80)
-    clock[0] += limiter.settle + 1e-6
-    limiter.calm()
-    assert gap() == pytest.approx(1 / 40)
+        clock.refused_after(0.1)
+    assert clock.gap() == pytest.approx(1 / 80)
+    clock.refused_after(period)
+    assert clock.gap() == pytest.approx(1 / 40)
     for _ in range(20):
-        clock[0] += limiter.settle + 1e-6
-        limiter.calm()
-    assert gap() == pytest.approx(64 / 80)  # never slower than 1/64 of the rate
-    clock[0] += RateLimiter.CALM + 1
-    assert gap() < 1 / 80  # calm over: the window again
-    limiter.calm()
-    assert gap() == pytest.approx(1 / 80)  # and a new 429 starts from the full rate
+        clock.refused_after(period)
+    assert clock.gap() == pytest.approx(64 / 80)  # never slower than 1/64 of the rate
+    clock.now += RateLimiter.CALM + 1
+    assert clock.gap() < 1 / 80  # calm over: the window again
+    clock.refused_after(0)
+    assert clock.gap() == pytest.approx(1 / 80)  # and a new 429 starts from the full rate
 
 
 def test_each_period_without_a_429_doubles_the_pace_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh process meeting a server whose period is already full (a kernel restarted right
     after a large load) is refused until the period ends; the pace it fell to then would hold
     for the whole calm minute. Plivo counts 300 per 5 s: each quiet 5 s doubles the pace."""
-    clock = [1000.0]
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    limiter = RateLimiter(Limits(rate=60.0, concurrency=8, period=5.0))
-    assert limiter.settle == pytest.approx(5.0 + RateLimiter.JITTER)
-
-    def gap() -> float:
-        starts = [limiter.reserve(now=clock[0]) for _ in range(3)]
-        limiter.starts.clear()
-        return starts[2] - starts[1]
-
-    limiter.calm()
+    clock = CalmClock(monkeypatch, Limits(rate=60.0, concurrency=8, period=5.0))
+    period = clock.limiter.settle + 1e-6
+    assert clock.limiter.settle == pytest.approx(5.0 + RateLimiter.JITTER)
+    clock.refused_after(0)
     for _ in range(3):
-        clock[0] += limiter.settle + 1e-6
-        limiter.calm()
-    assert gap() == pytest.approx(8 / 60)  # halved three times
-    clock[0] += limiter.settle - 0.01
-    assert gap() == pytest.approx(8 / 60)  # not a whole period quiet yet
-    clock[0] += 0.02
-    assert gap() == pytest.approx(4 / 60)
-    clock[0] += 2 * limiter.settle + 1e-6
-    assert gap() == pytest.approx(1 / 60)  # two more quiet periods: the full rate, evenly
-    clock[0] += 5 * limiter.settle  # still within the calm minute
-    assert gap() == pytest.approx(1 / 60) and limiter.pace == 1.0  # never above it
-    limiter.calm()  # a 429 again, still within the calm minute: half the pace
-    assert gap() == pytest.approx(2 / 60)
+        clock.refused_after(period)
+    assert clock.gap() == pytest.approx(8 / 60)  # halved three times
+    clock.now += period - 0.01
+    assert clock.gap() == pytest.approx(8 / 60)  # not a whole period quiet yet
+    clock.now += 0.01
+    assert clock.gap() == pytest.approx(4 / 60)
+    clock.now += 2 * period
+    assert clock.gap() == pytest.approx(1 / 60)  # two more quiet periods: the full rate, evenly
+    clock.now += 5 * period  # still within the calm minute
+    assert clock.gap() == pytest.approx(1 / 60) and clock.limiter.pace == 1.0  # never above
+    clock.refused_after(0)  # a 429 again, still within the calm minute: half the pace
+    assert clock.gap() == pytest.approx(2 / 60)
 
 
 @pytest.mark.parametrize("seed", range(20))
