@@ -17,6 +17,7 @@ import recanalytics as ra
 from recanalytics.credentials import TwilioCredentials
 from recanalytics.errors import ConfigError, LoadWarning, NotFoundError, PaginationError
 from recanalytics.paging import MAX_EMPTY_RUN
+from recanalytics.providers import twilio
 from recanalytics.providers.twilio import (
     aload_twilio_recordings,
     get_twilio_recording,
@@ -435,3 +436,16 @@ def test_next_page_url_is_followed_exactly() -> None:
 
     assert load_twilio_recordings(**mock(handler)).height == 2
     assert seen[1] == next_url
+
+
+def test_a_row_read_twice_keeps_its_last_copy_where_it_stands() -> None:
+    # Windowed loads read each window's edge second twice; the rows keep the provider's order,
+    # and rows without an id (nothing to match them by) are all kept, in place.
+    endpoint = twilio.TRACK_RECORDINGS
+    raw = pl.DataFrame(
+        {endpoint.id_column: ["a", "b", None, "a", "c", None, "b"], "copy": range(7)}
+    )
+    kept = endpoint.dedupe(raw)
+    assert kept.rows() == [(None, 2), ("a", 3), ("c", 4), (None, 5), ("b", 6)]
+    unique = raw.filter(pl.col(endpoint.id_column).is_not_null()).unique(endpoint.id_column)
+    assert endpoint.dedupe(unique) is unique  # nothing read twice: no copy
