@@ -11,6 +11,7 @@ in ``extra``, whatever the provider.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -308,6 +309,13 @@ class Rows:
     # requests are in flight (a load's end waits only for its last few pages), large enough that
     # the fixed cost of a frame build stays small (5,000: +3 % CPU against 20,000).
     LIMIT = 5_000
+    # When no page has come for IDLE seconds and at least IDLE_LIMIT records are held, they
+    # are framed then, while the load waits on the network: what is left to frame after the
+    # last response is at most a few pages (framing up to LIMIT records there took 40-65 ms of
+    # a 3.3 s load). Fewer records a frame would cost more CPU: 2.5 ms a frame of one page,
+    # 0.5 ms a page at ten.
+    IDLE = 0.01
+    IDLE_LIMIT = 1_000
 
     def __init__(self, spec: RecordSpec) -> None:
         self.spec = spec
@@ -317,6 +325,7 @@ class Rows:
         self._starts: list[int] = []
         self._chunks: list[pl.DataFrame] = []
         self._framed = 0
+        self._idle: asyncio.TimerHandle | None = None
 
     def add(self, page: CleanPage) -> tuple[int, int]:
         """Hold one clean page's records; the range of row numbers they take."""
@@ -326,10 +335,24 @@ class Rows:
         end = self._framed + self._pending
         if self._pending >= self.LIMIT:
             self.flush()
+        elif self._pending >= self.IDLE_LIMIT:
+            self._flush_when_idle()
         return start, end
+
+    def _flush_when_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in a load's event loop: framed when asked for
+            return
+        self._idle = loop.call_later(self.IDLE, self.flush)
 
     def flush(self) -> None:
         """Frame the records held so far."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         if not self._pending:
             return
         frame = self._typed.frame(self._typed.values(self._pages), self.spec.issues)

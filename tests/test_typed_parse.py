@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import warnings
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from provider_cases import LOADER_PARAMS, mock_endpoint, sync_loader
 
-from recanalytics.fields import RecordSpec
+from recanalytics.fields import F, RecordSpec, Rows
 from recanalytics.providers.base import Loader
 from recanalytics.sandbox import Sandbox
 from tests.conftest import UNPACED
@@ -201,3 +202,25 @@ def test_a_page_of_iso_times_is_spanned_without_a_polars_query(
     assert reads == []
     ra.load_signalwire_recordings(since=box.config.start, **box.options("signalwire"))
     assert reads and set(reads) == {"date_created"}
+
+
+def test_records_are_framed_while_the_load_waits_for_its_next_page() -> None:
+    # What is left to frame after a load's last response is at most a few pages: records held
+    # when no page has come for a moment are framed then, in the event loop's idle time.
+    spec = RecordSpec([F("sid")])
+    rows = Rows(spec)
+    page = b'{"items": [' + b",".join(b'{"sid": "r%d"}' % i for i in range(100)) + b"]}"
+
+    async def load(pages: int, then_wait: float) -> None:
+        for _ in range(pages):
+            rows.add(spec.typed().decode(page, "items"))
+        await asyncio.sleep(then_wait)
+
+    held = Rows.IDLE_LIMIT // 100
+    asyncio.run(load(held - 1, 5 * Rows.IDLE))
+    assert rows._pending == (held - 1) * 100  # too few to be worth a frame of their own
+    asyncio.run(load(1, 5 * Rows.IDLE))
+    assert rows._pending == 0 and rows._framed == held * 100
+    asyncio.run(load(held, 0))
+    assert rows._pending == held * 100  # pages still coming: not yet
+    assert [f.height for f in rows.slice(0, 2 * held * 100)] == [held * 100, held * 100]
