@@ -12,6 +12,7 @@ in ``extra``, whatever the provider.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -346,7 +347,13 @@ class Rows:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # not in a load's event loop: framed when asked for
             return
-        self._idle = loop.call_later(self.IDLE, self.flush)
+        self._idle = loop.call_later(self.IDLE, self._flush_quietly)
+
+    def _flush_quietly(self) -> None:
+        # From a timer, an error would only reach asyncio's log; the records stay held and the
+        # next flush, in the load's own code, raises it where it is handled.
+        with contextlib.suppress(Exception):
+            self.flush()
 
     def flush(self) -> None:
         """Frame the records held so far."""

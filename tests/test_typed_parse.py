@@ -224,3 +224,30 @@ def test_records_are_framed_while_the_load_waits_for_its_next_page() -> None:
     asyncio.run(load(held, 0))
     assert rows._pending == held * 100  # pages still coming: not yet
     assert [f.height for f in rows.slice(0, 2 * held * 100)] == [held * 100, held * 100]
+
+
+def test_a_frame_build_failing_in_idle_time_fails_the_load_not_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = RecordSpec([F("sid")])
+    rows = Rows(spec)
+    page = b'{"items": [' + b",".join(b'{"sid": "r%d"}' % i for i in range(100)) + b"]}"
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("frame build failed")
+
+    monkeypatch.setattr(rows._typed, "frame", broken)
+    logged: list[dict[str, Any]] = []
+
+    async def load() -> None:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: logged.append(context)
+        )
+        for _ in range(Rows.IDLE_LIMIT // 100):
+            rows.add(spec.typed().decode(page, "items"))
+        await asyncio.sleep(5 * Rows.IDLE)
+
+    asyncio.run(load())
+    assert not logged and rows._pending == Rows.IDLE_LIMIT  # held, nothing reported aside
+    with pytest.raises(RuntimeError, match="frame build failed"):
+        rows.slice(0, 1)
