@@ -180,12 +180,14 @@ class Plan:
                 self.changed.notify_all()
 
 
-def unspent(limiter: RateLimiter) -> int:
+def unspent(limiter: RateLimiter, room: int | None = None) -> int:
     """Requests the rate could start now, when it is mostly unspent (else 0): at a load's start
     and in its tail. There, half-page pieces bring a window's rest in one round trip for a
     partial page more per piece; in the middle of a large load the rate is the bottleneck and
-    those requests are the rest of the load's."""
-    room = limiter.room()
+    those requests are the rest of the load's. ``room`` is ``limiter.room()``, when the caller
+    has it already."""
+    if room is None:
+        room = limiter.room()
     return room if 2 * room >= limiter.capacity else 0
 
 
@@ -310,6 +312,10 @@ def geometric_edges(
     total = (high - low).total_seconds()
 
     def reaches(ratio: float) -> bool:  # do ``parts`` pieces growing by ``ratio`` cover it?
+        if ratio == 1.0:
+            return first * parts >= total
+        if math.isinf(ratio):
+            return True
         try:
             return first * (ratio**parts - 1) / (ratio - 1) >= total
         except OverflowError:
@@ -317,7 +323,9 @@ def geometric_edges(
 
     if first * parts >= total:
         ratio = 1.0
-    else:  # solve first * (r**parts - 1) / (r - 1) == total for r > 1
+    elif not reaches(growth):
+        ratio = math.inf  # the growth allowed does not reach ``low``: no ratio to solve for
+    else:  # solve first * (r**parts - 1) / (r - 1) == total for 1 < r <= growth
         lo_r, hi_r = 1.0, 2.0
         while not reaches(hi_r):
             hi_r *= 2
@@ -382,12 +390,9 @@ async def collect_spread(
                 rest = unread(window, page, page_limit, epoch, began, rows_read, newest)
                 plan.left[id(window)] = 1.0 if rest is None else rest.pages
                 idle = plan.spare(ctx.limits.rate)
-                room = unspent(session.limiter)
-                lanes = (
-                    0
-                    if rest is None
-                    else plan.lanes(rest.pages, ctx.limits.rate, session.limiter.room())
-                )
+                free = session.limiter.room()
+                room = unspent(session.limiter, free)
+                lanes = 0 if rest is None else plan.lanes(rest.pages, ctx.limits.rate, free)
                 if not (idle or lanes or (room and plan.waiting)):
                     return False
                 pieces = rest_of(
