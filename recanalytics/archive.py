@@ -146,7 +146,7 @@ async def aarchive(
     if "raw" in options:
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    validate.made_folder(root, "out")
     outcomes = await asyncio.gather(
         *(_rows_and_raw(loader, start, end, options) for loader in loaders),
         return_exceptions=True,
@@ -190,10 +190,17 @@ async def aarchive(
             check = verify_media(unified, probed)
             private_write(root / VERIFICATION, check.files.write_parquet)
             manifest["verification"] = {"verdict": check.verdict, **check.totals}
+    # Only what this archive holds: other files in ``out`` (it may be any folder) are not ours
+    # to hash, and media files come from the folder download_media fills (resumed ones too).
+    ours = [root / name for name in (*files, "recordings.csv")]
+    if media:
+        ours += [root / "media.csv", *(root / "media").rglob("*")]
+        if verify:
+            ours.append(root / VERIFICATION)
     manifest["files"] = {
         str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name != MANIFEST and not path.name.endswith(".part")
+        for path in sorted(ours)
+        if path.is_file() and not path.name.endswith(".part")
     }
     write_json(root / MANIFEST, manifest)
     return manifest

@@ -97,3 +97,21 @@ def test_raw_is_not_an_archive_option(tmp_path: Path) -> None:
     with pytest.raises(ra.ConfigError, match="raw"):
         archive("twilio", tmp_path / "a", raw=True, **box.options("twilio"))
     assert box.requests == 0 and not (tmp_path / "a").exists()
+
+
+def test_the_manifest_lists_only_the_archives_own_files(tmp_path: Path) -> None:
+    # ``out`` may be any folder: the manifest hashed every file under it (archiving into "/"
+    # read /proc until it failed), and listed files the archive never wrote.
+    out = tmp_path / "a"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "mine.txt").write_text("not the archive's")
+    (out / "theirs.parquet").write_bytes(b"not the archive's either")
+    box = Sandbox(seed=23, size=40, providers=["twilio"])
+    manifest = ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
+    assert sorted(manifest["files"]) == [
+        "compositions_raw.parquet",
+        "recordings.csv",
+        "recordings.parquet",
+        "tracks_raw.parquet",
+    ]
+    assert (out / "notes" / "mine.txt").read_text() == "not the archive's"
