@@ -84,6 +84,7 @@ class _Target:
     path: Path
     provider: str | None
     recording_id: str | None
+    unreadable: str | None = None  # why a folder of the walk could not be listed
 
 
 def _from_path(path: Path) -> _Target:
@@ -130,12 +131,8 @@ def _targets(source: Any) -> list[_Target]:
         return targets
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        if path.is_dir():
-            return [
-                _from_path(p)
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".part")
-            ]
+        if _is_folder(path):
+            return _files_under(path)
         return [_from_path(path)]
     if isinstance(source, Iterable) and not isinstance(source, bytes | bytearray | dict):
         items = list(source)
@@ -146,6 +143,34 @@ def _targets(source: Any) -> list[_Target]:
         "a path, a folder, a list of paths or the frame download_media returns",
         source,
     )
+
+
+def _files_under(folder: Path) -> list[_Target]:
+    """The files under ``folder``, sorted, without hidden files and ``.part`` downloads.
+
+    A subfolder that cannot be listed gets a row that says so; it does not end the walk
+    (``Path.rglob`` raised on the first one).
+    """
+    found: list[_Target] = []
+
+    def unreadable(error: OSError) -> None:
+        if error.filename is not None:
+            reason = f"a folder that cannot be listed: {error.strerror or error}"
+            found.append(_Target(Path(error.filename), None, None, reason))
+
+    for top, _folders, names in os.walk(folder, onerror=unreadable):
+        paths = (Path(top, n) for n in names if not n.startswith(".") and not n.endswith(".part"))
+        found += (_from_path(p) for p in paths if p.is_file())
+    return sorted(found, key=lambda target: target.path)
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder; a path that cannot be looked at (a name too long) is not,
+    and its probe row says why."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _row(target: _Target) -> dict[str, Any]:
@@ -340,6 +365,9 @@ def _probe_one(av: ModuleType, target: _Target, decode: bool) -> dict[str, Any]:
     row = _row(target)
     path = target.path
     try:
+        if target.unreadable is not None:
+            row["error"] = target.unreadable
+            return row
         if not path.is_file():
             row["error"] = "not a file" if path.exists() else "no such file"
             return row

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -107,6 +109,39 @@ def test_bad_paths_and_non_media_give_rows_not_exceptions(tmp_path: Path) -> Non
     assert errors[2].startswith("not readable as media")
     assert errors[3:] == ["no such file", "not a file"]
     assert result["decodable"].to_list() == [False, False, False, None, None]
+
+
+def test_a_folder_that_cannot_be_listed_gets_a_row_and_the_walk_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Probing "/" stopped with a PermissionError at /proc/1/cwd. Root reads every folder, so
+    # the refusal is made here, for one subfolder, where the walk lists folders.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text("text")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "hidden.txt").write_text("text")
+    (tmp_path / "z.txt").write_text("text")
+    listing = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == tmp_path / "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = ra.probe_media(tmp_path)
+    assert result["path"].to_list() == [
+        str(tmp_path / "a" / "one.txt"),
+        str(tmp_path / "locked"),
+        str(tmp_path / "z.txt"),
+    ]
+    assert result["error"][1] == "a folder that cannot be listed: Permission denied"
+    assert result["error"][0] is None and result["error"][2] is None
+
+
+def test_a_name_too_long_to_look_at_gets_a_row(tmp_path: Path) -> None:
+    result = ra.probe_media(tmp_path / ("n" * 300))
+    assert result.height == 1 and result["error"][0].startswith("cannot read: ")
 
 
 def test_download_frame_keeps_provider_and_id(tmp_path: Path) -> None:
