@@ -53,6 +53,20 @@ def test_every_chart_and_the_report_draw_dates_at_the_ends_of_the_calendar(
     assert "<html" in ra.report_html(df)
 
 
+def test_charts_draw_recordings_made_in_year_1_and_deleted_in_2026() -> None:
+    # A default date ("0001-01-01") where a provider had none. The period was chosen from the
+    # creation times alone ("1d"), and the storage grid, which runs to the last deletion, then
+    # refused its own choice; with the span counted, a multi-year period starts before year 1,
+    # which a Python datetime cannot hold.
+    rows = synthetic_frame(40)
+    df = rows.with_columns(created_at=pl.lit(dt.datetime(1, 1, 1, tzinfo=UTC)))
+    assert df["deleted_at"].max() is not None and df["deleted_at"].max().year >= 2025
+    for name in CHARTS:
+        assert getattr(charts, name)(df).to_dict(), name
+    assert "<html" in ra.report_html(df)
+    assert isinstance(ra.explore(df), ra.Explorer)
+
+
 def test_the_chosen_period_keeps_about_sixty_periods_over_any_span() -> None:
     df = dated(dt.datetime(1, 1, 1, tzinfo=UTC), dt.datetime(9999, 1, 1, tzinfo=UTC))
     every = choose_every(df.lazy())

@@ -80,12 +80,23 @@ def as_label(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).fill_null(UNKNOWN).alias(column)
 
 
-def choose_every(lazy: pl.LazyFrame, column: str = "created_at") -> str:
-    """A period length giving at most about 60 periods for the time span in ``column``.
+def choose_every(
+    lazy: pl.LazyFrame, columns: tuple[str, ...] = ("created_at", "deleted_at")
+) -> str:
+    """A period length giving at most about 60 periods for the time span of ``columns``.
 
     Sixty bars stay readable at chart width and keep linked views well under the spec budget.
+    The span covers every column the chart's periods come from: storage periods run to the
+    last deletion, so a span of creation times alone chose "1d" for data created in year 1
+    and deleted in 2025, and the chart then refused its own choice as too many periods.
     """
-    bounds = lazy.select(pl.col(column).min().alias("lo"), pl.col(column).max().alias("hi"))
+    present = [c for c in columns if c in lazy.collect_schema().names()]
+    if not present:
+        return "1mo"
+    bounds = lazy.select(
+        pl.min_horizontal(pl.col(c).min() for c in present).alias("lo"),
+        pl.max_horizontal(pl.col(c).max() for c in present).alias("hi"),
+    )
     lo, hi = bounds.collect().row(0)
     if lo is None or hi is None:
         return "1mo"

@@ -57,8 +57,10 @@ _STORAGE_COLUMNS: Final = ["created_at", "deleted_at", "status", "size_bytes"]
 _MICRO: Final = 1_000_000
 
 
-def _every(lazy: pl.LazyFrame, every: str | None) -> str:
-    return choose_every(lazy) if every is None else check_every(every)
+def _every(
+    lazy: pl.LazyFrame, every: str | None, columns: tuple[str, ...] = ("created_at", "deleted_at")
+) -> str:
+    return choose_every(lazy, columns) if every is None else check_every(every)
 
 
 def _storage_frame(lazy: pl.LazyFrame, every: str, by: str) -> tuple[pl.DataFrame, str, int]:
@@ -168,9 +170,9 @@ def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
     check_periods(frame, every)
     frame = present_groups(frame.select("period", by, "recordings", "hours"), by, "recordings")
     # trend() runs on through later deletions; recordings and hours end with the last recording.
-    last = frame.filter(pl.col("recordings") > 0)["period"].max()
-    if last is not None:
-        frame = frame.filter(pl.col("period") <= last)
+    # In polars, not Python: a multi-year period of a year-1 date starts before year 1.
+    last = pl.col("period").filter(pl.col("recordings") > 0).max()
+    frame = frame.filter((pl.col("period") <= last) | last.is_null())
     return with_period_end(frame, every)
 
 
@@ -398,7 +400,7 @@ def codec_mix_chart(
     lazy = lazy_frame(
         df, ["created_at", "duration", "size_bytes"], by=column, by_parameter="column"
     )
-    period = _every(lazy, every)
+    period = _every(lazy, every, ("created_at",))  # the mix has no deletion periods
     frame = _mix_frame(lazy, column, period, metric, None)
     if frame.height == 0:
         return empty_chart(f"{column.capitalize()} mix")
