@@ -447,6 +447,15 @@ class Session:
                     self.stats.requests += 1
                     response = await self.client.get(url, params=list(params) if params else None)
                     await response.aread()
+            except httpx.InvalidURL as exc:
+                # Only a link the API sent can be one (base_url is checked): asking again
+                # cannot mend it, and the load keeps what it read so far.
+                shown = self._url(url)
+                raise PaginationError(
+                    self.provider,
+                    f"the API linked to a URL that cannot be requested ({exc})",
+                    url=shown if len(shown) <= 200 else shown[:200] + "…",
+                ) from None
             # A body that fails its Content-Encoding (gzip cut or garbled in transit) is a
             # damaged transfer like a dropped connection; httpx raises it outside TransportError.
             except (httpx.TransportError, httpx.DecodingError) as exc:

@@ -14,7 +14,7 @@ import functools
 import logging
 import operator
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +29,7 @@ from recanalytics.fields import Page as DecodedPage
 from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
-from recanalytics.parsers import Invalid
+from recanalytics.parsers import Invalid, as_str
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_frame, redact_text, redact_url
 from recanalytics.schema import conform
@@ -304,7 +304,10 @@ class Endpoint:
         if None in ids:
             query.without_id += ids.count(None)
             ids = [i for i in ids if i is not None]
-        keys = tuple(map(hash, ids))
+        try:
+            keys = tuple(map(hash, ids))
+        except TypeError:  # an id sent as an object or a list: keyed as the frame writes it
+            keys = tuple(hash(i if isinstance(i, Hashable) else as_str(i)) for i in ids)
         oldest, newest, newest_first = self.created_span(decoded, query, records)
         size = self.page_size(body, records)
         page = Page(body, size, frozenset(keys), oldest, newest, keys, newest_first)
