@@ -35,7 +35,7 @@ def print_table(frame: pl.DataFrame) -> None:
 def output_file(value: str) -> Path:
     """``--out``: a file path that can be written, checked before any loading."""
     out = validate.file_path(value, "out").resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    validate.made_folder(out.parent, "out")
     return out
 
 

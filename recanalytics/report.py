@@ -209,6 +209,6 @@ def report(
     PosixPath('/…/report.html')
     """
     target = validate.file_path(path, "path").resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    validate.made_folder(target.parent, "path")
     target.write_text(report_html(df, title=title, every=every, rates=rates), encoding="utf-8")
     return target

@@ -14,6 +14,7 @@ import httpx
 from recanalytics.errors import ConfigError
 from recanalytics.schema import PROVIDERS
 
+NAME_MAX = 255  # bytes in one file or folder name: ext4, APFS, NTFS and most others
 SID_RE = re.compile(r"^[a-zA-Z]{2}[0-9a-fA-F]{32}$")
 
 
@@ -24,7 +25,7 @@ def sid(value: Any, parameter: str, prefix: str | None = None) -> str:
         if prefix
         else "a SID: 2 letters followed by 32 hex digits (^[a-zA-Z]{2}[0-9a-fA-F]{32}$)"
     )
-    if not isinstance(value, str) or not SID_RE.match(value):
+    if not isinstance(value, str) or not SID_RE.fullmatch(value):
         raise ConfigError(parameter, form, value)
     if prefix and not value.startswith(prefix):
         raise ConfigError(parameter, form, value)
@@ -69,18 +70,28 @@ def concurrency(value: Any) -> int:
     return int_range(value, "max_concurrency", 1, MAX_CONCURRENCY)
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def text(value: Any, parameter: str, *, max_length: int = 1024) -> str:
-    """A non-empty string."""
-    if not isinstance(value, str) or not value.strip() or len(value) > max_length:
+    """A non-empty string without control characters (NUL, line breaks, escapes)."""
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > max_length
+        or _CONTROL_RE.search(value)
+    ):
         raise ConfigError(
-            parameter, f"a non-empty string of at most {max_length} characters", value
+            parameter,
+            f"a non-empty string of at most {max_length} characters, without control characters",
+            value,
         )
     return value
 
 
 def pattern(value: Any, parameter: str, regex: re.Pattern[str], form: str) -> str:
     """A string matching ``regex``."""
-    if not isinstance(value, str) or not regex.match(value):
+    if not isinstance(value, str) or not regex.fullmatch(value):
         raise ConfigError(parameter, form, value)
     return value
 
@@ -157,6 +168,9 @@ def _path(value: Any, parameter: str, form: str) -> Path:
     if not isinstance(text, str) or not text.strip() or "\0" in text:
         raise ConfigError(parameter, form, value)
     path = Path(text)
+    # A longer name fails at the first stat with "File name too long", an OSError.
+    if any(len(os.fsencode(part)) > NAME_MAX for part in path.parts):
+        raise ConfigError(parameter, form + f" whose names are at most {NAME_MAX} bytes", value)
     if any(parent.exists() and not parent.is_dir() for parent in path.absolute().parents):
         raise ConfigError(parameter, form + " whose parent folders are not files", value)
     return path
@@ -168,6 +182,18 @@ def folder(value: Any, parameter: str) -> Path:
     path = _path(value, parameter, form)
     if path.exists() and not path.is_dir():
         raise ConfigError(parameter, form + " that is not an existing file", value)
+    return path
+
+
+def made_folder(path: Path, parameter: str) -> Path:
+    """``path`` as a folder, made (user-only) if missing; one that cannot be made is a
+    ConfigError naming ``parameter`` and the system's reason, before any request or load."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ConfigError(
+            parameter, f"a folder that can be made here ({exc.strerror or exc})", str(path)
+        ) from exc
     return path
 
 

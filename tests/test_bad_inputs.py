@@ -196,6 +196,36 @@ for name, call, parameter in [
 ]:  # fmt: skip
     case(name, parameter, call)
 
+# An identifier with a line break after it matched the ``^...$`` checks (``$`` matches before a
+# final newline) and reached httpx, which refused the URL with ``InvalidURL``, not a ConfigError.
+for name, (provider, getter, ident) in GETTERS.items():
+    parameter = "session_id" if "zoom" in name else "recording_id" if "plivo" in name else "sid"
+    case(
+        f"{name}-newline",
+        parameter,
+        lambda c, p=provider, f=getter, i=ident: f(i + "\n", **c.opts(p)),
+    )
+for name, call, parameter in [
+    ("twilio-source_sid-newline", lambda c: tw(source_sid="MT" + "a" * 32 + "\n", **c.opts("twilio")), "source_sid"),
+    ("twilio-grouping_sid-newline", lambda c: tw(grouping_sid=["RM" + "a" * 32 + "\n"], **c.opts("twilio")), "grouping_sid"),
+    ("compositions-room_sid-newline", lambda c: comp(room_sid="RM" + "a" * 32 + "\n", **c.opts("twilio")), "room_sid"),
+    ("signalwire-conference_sid-newline", lambda c: sw(conference_sid=UUID + "\n", **c.opts("signalwire")), "conference_sid"),
+    ("plivo-subaccount-newline", lambda c: pv(subaccount="SA" + "A" * 18 + "\n", **c.opts("plivo")), "subaccount"),
+    # Plivo's filters have documented forms: ids, E.164 numbers or SIP endpoints, days.
+    ("plivo-call_uuid-path", lambda c: pv(call_uuid="../x", **c.opts("plivo")), "call_uuid"),
+    ("plivo-conference_uuid-space", lambda c: pv(conference_uuid="a b", **c.opts("plivo")), "conference_uuid"),
+    ("plivo-mpc_uuid-nul", lambda c: pv(mpc_uuid="\x00", **c.opts("plivo")), "mpc_uuid"),
+    ("plivo-from_number-words", lambda c: pv(from_number="my phone", **c.opts("plivo")), "from_number"),
+    ("plivo-to_number-too-long", lambda c: pv(to_number="+1" + "5" * 20, **c.opts("plivo")), "to_number"),
+    ("plivo-to_number-int", lambda c: pv(to_number=14155550100, **c.opts("plivo")), "to_number"),
+    ("plivo-conference_name-nul", lambda c: pv(conference_name="a\x00b", **c.opts("plivo")), "conference_name"),
+    ("plivo-mpc_name-newline", lambda c: pv(mpc_name="sales\r\n", **c.opts("plivo")), "mpc_name"),
+    ("plivo-storage_days-huge", lambda c: pv(storage_days=10**30, **c.opts("plivo")), "storage_days"),
+    ("plivo-min_storage_days-0", lambda c: pv(min_storage_days=0, **c.opts("plivo")), "min_storage_days"),
+    ("plivo-max_storage_days-huge", lambda c: pv(max_storage_days=36_501, **c.opts("plivo")), "max_storage_days"),
+]:  # fmt: skip
+    case(name, parameter, call)
+
 # --- load() and load_with_status() -------------------------------------------------------------
 
 for name, func in (("load", ra.load), ("load_with_status", ra.load_with_status)):
@@ -368,6 +398,29 @@ for label, call, parameter in [
     ("demo-seed", lambda c: ra.demo(seed="x"), "seed"),  # type: ignore[arg-type]
     ("RetryPolicy-max_retries", lambda c: ra.RetryPolicy(max_retries="3"), "retry.max_retries"),  # type: ignore[arg-type]
     ("RetryPolicy-backoff", lambda c: ra.RetryPolicy(backoff_cap=-1), "retry.backoff_cap"),
+    # Column arguments that are neither a name nor an expression were AttributeErrors from
+    # inside the helper; a str of labels was split into letters; repeated quantiles were a
+    # polars DuplicateError; a too-long file name an OSError.
+    ("billed_minutes-column-int", lambda c: ra.billed_minutes(5), "column"),  # type: ignore[arg-type]
+    ("duration_hours-column-none", lambda c: ra.duration_hours(None), "column"),  # type: ignore[arg-type]
+    ("duration_bucket-column-empty", lambda c: ra.duration_bucket(""), "column"),
+    ("size_human-column-list", lambda c: ra.size_human(["size_bytes"]), "column"),  # type: ignore[arg-type]
+    ("fill_bitrate-reported", lambda c: ra.fill_bitrate(reported=64), "reported"),  # type: ignore[arg-type]
+    ("fill_bitrate-size", lambda c: ra.fill_bitrate(size=None), "size"),  # type: ignore[arg-type]
+    ("estimate_bitrate-duration", lambda c: ra.estimate_bitrate(duration=60), "duration"),  # type: ignore[arg-type]
+    ("normalize_codec-expr-int", lambda c: ra.helpers.codec_normalized(7), "column"),  # type: ignore[arg-type]
+    ("duration_bucket-labels-str", lambda c: ra.duration_bucket(labels="abcde"), "labels"),  # type: ignore[arg-type]
+    ("duration_bucket-labels-int", lambda c: ra.duration_bucket(labels=[1, 2, 3, 4, 5]), "labels"),  # type: ignore[list-item]
+    ("duration_bucket-labels-scalar", lambda c: ra.duration_bucket(labels=5), "labels"),  # type: ignore[arg-type]
+    ("duration_percentiles-q-repeated", lambda c: ra.duration_percentiles(FRAME, quantiles=[0.5, 0.5]), "quantiles"),
+    ("duration_percentiles-column-int", lambda c: ra.duration_percentiles(FRAME, column=5), "column"),  # type: ignore[arg-type]
+    ("report-path-name-too-long", lambda c: ra.report(FRAME, c.tmp / ("r" * 300 + ".html")), "path"),
+    ("save_chart-path-none", lambda c: charts.save_chart(charts.status_chart(FRAME), None), "path"),  # type: ignore[arg-type]
+    ("save_chart-path-int", lambda c: charts.save_chart(charts.status_chart(FRAME), 5), "path"),  # type: ignore[arg-type]
+    ("save_chart-path-under-file", lambda c: charts.save_chart(charts.status_chart(FRAME), c.tmp / "file.txt" / "x.svg"), "path"),
+    ("Store-name-too-long", lambda c: ra.Store(c.tmp / ("s" * 256)), "path"),
+    ("archive-out-name-too-long", lambda c: ra.archive_twilio(c.tmp / ("a" * 256), **c.opts("twilio")), "out"),
+    ("download_media-dest-name-too-long", lambda c: media(c, dest=c.tmp / ("d" * 256)), "dest"),
 ]:  # fmt: skip
     case(label, parameter, call)
 
@@ -385,6 +438,20 @@ for chart in ("duration_histogram", "duration_boxplot", "status_chart", "storage
 for chart in ("storage_chart", "volume_chart", "codec_mix_chart", "cost_chart", "overview_chart"):
     builder = getattr(charts, chart)
     case(f"{chart}-every", "every", lambda c, f=builder: f(FRAME, every="x"))
+
+
+# A folder the system will not make (a path inside /proc): the error names the argument, before
+# any request, instead of an OSError after the load (which lost what was loaded).
+UNMAKEABLE = Path("/proc/self/recanalytics-test/out")
+if Path("/proc/self").is_dir():
+    for label, call, parameter in [
+        ("archive-out-unmakeable", lambda c: ra.archive_twilio(UNMAKEABLE, **c.opts("twilio")), "out"),
+        ("refresh-store-unmakeable", lambda c: ra.Store(UNMAKEABLE).refresh(["twilio"], **c.all_opts()), "store"),
+        ("load-store-unmakeable", lambda c: ra.load_twilio_recordings(store=ra.Store(UNMAKEABLE), **c.opts("twilio")), "store"),
+        ("report-path-unmakeable", lambda c: ra.report(FRAME, UNMAKEABLE / "r.html"), "path"),
+        ("save_chart-path-unmakeable", lambda c: charts.save_chart(charts.status_chart(FRAME), UNMAKEABLE / "c.svg"), "path"),
+    ]:  # fmt: skip
+        case(label, parameter, call)
 
 
 # --- the runner ---------------------------------------------------------------------------------

@@ -100,6 +100,14 @@ def test_sandbox_command_prints_curl_commands_that_work(
         (["report", "--out", "{file}/r.html"], "invalid out"),
         (["report", "{file}"], "invalid parquet"),
         (["report", "{tmp}/missing.parquet"], "invalid parquet"),
+        # A folder the system will not make: a FileNotFoundError traceback from mkdir.
+        (["demo", "--out", "/proc/self/recanalytics-test/x.parquet"], "invalid out"),
+        (["report", "--out", "/proc/self/recanalytics-test/r.html"], "invalid out"),
+        # Absurd sandbox settings: -1 served an empty sandbox, the rates were not checked.
+        (["sandbox", "--size", "-1"], "invalid size"),
+        (["sandbox", "--latency", "-1"], "invalid latency"),
+        (["sandbox", "--error-rate", "2"], "invalid error_rate"),
+        (["sandbox", "--skew", "0"], "invalid skew"),
     ],
 )
 def test_an_unusable_path_is_a_one_line_error_before_any_work(

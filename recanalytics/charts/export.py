@@ -209,7 +209,8 @@ def save_chart(
     ----------
     chart : altair chart or Vega-Lite dict
     path : str or pathlib.Path
-        Output file; its suffix picks the format unless ``format`` is given.
+        Output file; its suffix picks the format unless ``format`` is given. Missing folders
+        on the way are made.
     format : {"png", "svg", "pdf", "html", "json"}, optional
     scale : float, default 2.0
         Pixel density for PNG.
@@ -226,12 +227,13 @@ def save_chart(
     >>> save_chart(storage_chart(ra.demo(size=200)), "storage.svg")  # doctest: +SKIP
     PosixPath('storage.svg')
     """
-    target = Path(path)
+    target = validate.file_path(path, "path")
     kind = format or target.suffix.lstrip(".").lower()
     if kind not in _FORMATS:
         raise ConfigError(
             "format", "one of " + ", ".join(_FORMATS) + " (or a path with that suffix)", kind
         )
+    validate.made_folder(target.parent, "path")
     if kind == "png":
         target.write_bytes(chart_to_png(chart, scale=scale))
     elif kind == "svg":

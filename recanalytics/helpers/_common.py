@@ -19,9 +19,15 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 By: TypeAlias = str | Sequence[str] | None
 
 
-def to_expr(column: ColumnLike) -> pl.Expr:
+def to_expr(column: ColumnLike, parameter: str = "column") -> pl.Expr:
     """A column name becomes ``pl.col(name)``; an expression is used as given."""
-    return pl.col(column) if isinstance(column, str) else column
+    if isinstance(column, pl.Expr):
+        return column
+    if not isinstance(column, str) or not column:
+        raise ConfigError(
+            parameter, "a column name (a non-empty str) or a polars expression", column
+        )
+    return pl.col(column)
 
 
 def by_list(by: By) -> list[str]:

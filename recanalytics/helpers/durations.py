@@ -250,9 +250,19 @@ def duration_bucket(
     ['< 10 min', '>= 10 min']
     """
     checked = _check_edges(edges)
-    names = _bucket_labels(checked) if labels is None else list(labels)
-    if len(names) != len(checked) + 1 or len(set(names)) != len(names):
-        raise ConfigError("labels", f"{len(checked) + 1} distinct labels", labels)
+    form = f"{len(checked) + 1} distinct labels (a sequence of str)"
+    if labels is None:
+        names = _bucket_labels(checked)
+    elif isinstance(labels, str | bytes) or not isinstance(labels, Sequence):
+        raise ConfigError("labels", form, labels)  # a str would be split into letters
+    else:
+        names = list(labels)
+    if (
+        len(names) != len(checked) + 1
+        or len(set(names)) != len(names)
+        or not all(isinstance(name, str) for name in names)
+    ):
+        raise ConfigError("labels", form, labels)
     micros = _micros(column)
     # Bucket index = number of edges at or below the value: one comparison per edge.
     index = pl.sum_horizontal(
@@ -313,7 +323,16 @@ def duration_percentiles(
         isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 1 for q in qs
     ):
         raise ConfigError("quantiles", "numbers between 0 and 1", quantiles)
+    names = [_quantile_name(q) for q in qs]
+    if len(set(names)) != len(names):
+        raise ConfigError(
+            "quantiles", "distinct quantiles (each names a column p50, p95, ...)", quantiles
+        )
+    if not isinstance(column, str):
+        raise ConfigError("column", "a column name (str)", column)
     lazy = checked_lazy(df, [column], by=keys)
-    aggs = [pl.col(column).quantile(q, "linear").alias(_quantile_name(q)) for q in qs]
+    aggs = [
+        pl.col(column).quantile(q, "linear").alias(name) for q, name in zip(qs, names, strict=True)
+    ]
     result = lazy.select(aggs) if not keys else lazy.group_by(keys).agg(aggs).sort(keys)
     return finish(df, result)

@@ -179,8 +179,8 @@ def estimate_bitrate(size: ColumnLike = "size_bytes", duration: ColumnLike = "du
     >>> df.select(estimate_bitrate()).item()
     32.0
     """
-    millis = to_expr(duration).dt.total_microseconds() / 1000
-    bits = to_expr(size).cast(pl.Float64) * 8
+    millis = to_expr(duration, "duration").dt.total_microseconds() / 1000
+    bits = to_expr(size, "size").cast(pl.Float64) * 8
     return pl.when(millis > 0).then(bits / millis).alias("estimated_bitrate_kbps")
 
 
@@ -209,7 +209,7 @@ def fill_bitrate(
     >>> df.select(fill_bitrate()).to_series().to_list()
     [64.0, 32.0]
     """
-    given = to_expr(reported).cast(pl.Float64)
+    given = to_expr(reported, "reported").cast(pl.Float64)
     return pl.coalesce(pl.when(given > 0).then(given), estimate_bitrate(size, duration)).alias(
         "bitrate_kbps"
     )

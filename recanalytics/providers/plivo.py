@@ -114,7 +114,19 @@ OPEN_END_MARGIN = dt.timedelta(hours=1)
 # ``fc2716b0-1c8b-11e4-bwad-842b2b17453e``): accept letters, digits and dashes, nothing that
 # could change the request path.
 RECORDING_ID_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,63}$")
+ID_FORM = "a Plivo id: letters, digits and dashes (e.g. a UUID)"
 SUBACCOUNT_RE = re.compile(r"^SA[0-9A-Za-z]{18}$")
+# from_number / to_number: "a phone number (E.164 format) or SIP endpoint" (Plivo's docs);
+# Plivo writes numbers without the "+", so both spellings pass, as do SIP URIs.
+NUMBER_RE = re.compile(r"^(?:\+?[0-9]{1,15}|(?:sips?:)?[^\s@:/?#]+@[^\s@/?#]+)$")
+NUMBER_FORM = (
+    "a phone number in E.164 form (digits, optionally after '+': '+14155550100') "
+    "or a SIP endpoint ('sip:agent@phone.plivo.com')"
+)
+# recording_storage_duration is a number of days since the recording was made, at least 1
+# (Plivo's documented minimum): a century is past any recording a provider holds, and keeps an
+# absurd value out of the query.
+STORAGE_DAYS_MAX = 36_500
 
 
 def _clean(column: str) -> pl.Expr:
@@ -407,12 +419,12 @@ async def aload_plivo_recordings(
     call_uuid, conference_name, conference_uuid, mpc_name, mpc_uuid : str, optional
         Exact matches.
     from_number, to_number : str, optional
-        E.164 number or SIP endpoint.
+        E.164 number (with or without ``+``) or SIP endpoint (``sip:user@host``).
     subaccount : str, optional
         A subaccount auth id (``SA`` + 18 characters).
     storage_days, min_storage_days, max_storage_days : int, optional
         ``recording_storage_duration`` (days the recording has been stored) equal to, at least,
-        or at most this.
+        or at most this: 1 (Plivo's minimum) to 36,500.
     page_size : int, default 20
         1 to 20.
     **options
@@ -437,17 +449,19 @@ async def aload_plivo_recordings(
     ['plivo']
     """
     params: list[tuple[str, str]] = []
+    for name, value in (("conference_name", conference_name), ("mpc_name", mpc_name)):
+        if value is not None:
+            params.append((name, validate.text(value, name, max_length=256)))
     for name, value in (
         ("call_uuid", call_uuid),
-        ("conference_name", conference_name),
         ("conference_uuid", conference_uuid),
-        ("from_number", from_number),
-        ("to_number", to_number),
-        ("mpc_name", mpc_name),
         ("mpc_uuid", mpc_uuid),
     ):
         if value is not None:
-            params.append((name, validate.text(value, name, max_length=256)))
+            params.append((name, validate.pattern(value, name, RECORDING_ID_RE, ID_FORM)))
+    for name, value in (("from_number", from_number), ("to_number", to_number)):
+        if value is not None:
+            params.append((name, validate.pattern(value, name, NUMBER_RE, NUMBER_FORM)))
     if subaccount is not None:
         form = "a subaccount auth id: 'SA' followed by 18 letters or digits"
         params.append(
@@ -459,7 +473,7 @@ async def aload_plivo_recordings(
         ("max_storage_days", max_storage_days, "__lte"),
     ):
         if given is not None:
-            days = validate.int_range(given, option, 0)
+            days = validate.int_range(given, option, 1, STORAGE_DAYS_MAX)
             params.append((f"recording_storage_duration{suffix}", str(days)))
     if (
         min_storage_days is not None
@@ -510,8 +524,7 @@ async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]
     >>> import asyncio
     >>> one = asyncio.run(ra.aget_plivo_recording(rid, **box.options("plivo")))
     """
-    form = "a Plivo recording id: letters, digits and dashes (e.g. a UUID)"
-    validate.pattern(recording_id, "recording_id", RECORDING_ID_RE, form)
+    validate.pattern(recording_id, "recording_id", RECORDING_ID_RE, ID_FORM)
     ctx = resolve(PLIVO, options)
     return await fetch_one(RECORDINGS, ctx, ctx.url(f"{recordings_path(ctx)}{recording_id}/"))
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.providers.registry import SPECS, credentials_class
 from recanalytics.sandbox import storage
@@ -42,6 +43,7 @@ from recanalytics.sandbox.serve import SandboxServer, SandboxTransport
 from recanalytics.schema import SCHEMA
 
 IN_PROCESS_URL = "http://sandbox.invalid"
+SIZE_MAX = 10_000_000  # Twilio track recordings; a dataset this size already takes minutes
 
 
 class Emulator(Protocol):
@@ -121,8 +123,11 @@ class Sandbox:
         small_media: bool = False,
         skew: float = 0.6,
     ) -> None:
-        if not (isinstance(skew, int | float) and 0 < skew <= 1):
-            raise ValueError(f"skew must be a number in (0, 1], got {skew!r}")
+        # Checked here so `recanalytics sandbox --size -1` says so instead of serving nothing.
+        validate.int_range(size, "size", 0, SIZE_MAX)
+        validate.int_range(seed, "seed", -(2**63), 2**63 - 1)
+        validate.number(latency, "latency", inclusive=True, high=60.0)
+        validate.number(skew, "skew", high=1.0)
         self.config = DataConfig(
             seed=seed, size=size, start=start, end=end, small_media=small_media, skew=skew
         )

@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import msgspec
 
+from recanalytics import validate
+
 
 @dataclass(frozen=True)
 class SandboxRequest:
@@ -256,6 +258,8 @@ class Faults:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("error_rate", "drop_rate", "truncate_rate"):
+            validate.number(getattr(self, name), name, inclusive=True, high=1.0)
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
 

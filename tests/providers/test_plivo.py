@@ -236,6 +236,29 @@ def test_exact_filters(box: Sandbox, attribute: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "number",
+    [
+        "14155550100",  # as Plivo writes numbers
+        "+14155550100",  # E.164 as the documentation asks
+        "sip:agent7@phone.plivo.com",
+        "agent7@phone.plivo.com",
+    ],
+)
+def test_every_documented_number_form_is_sent_as_given(box: Sandbox, number: str) -> None:
+    sent: list[httpx.QueryParams] = []
+
+    class Seen(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append(request.url.params)  # decoded as a server decodes them: "+" survives
+            return await box.transport.handle_async_request(request)
+
+    load_plivo_recordings(
+        from_number=number, to_number=number, **(unpaced(box) | {"transport": Seen()})
+    )
+    assert sent and all(p["from_number"] == p["to_number"] == number for p in sent)
+
+
+@pytest.mark.parametrize(
     ("kwargs", "keep"),
     [
         ({"storage_days": 100}, lambda days: days == 100),
