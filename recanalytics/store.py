@@ -21,6 +21,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import conform_dtypes
 from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, ProviderEnum, conform
 
 PARTITIONS = ("provider", "year", "month")
@@ -167,9 +168,35 @@ class ParquetStore:
     # --- writing -----------------------------------------------------------------------------
 
     def upsert(self, frame: pl.DataFrame) -> UpsertReport:
-        """Insert new rows and replace changed ones, keyed by ``(provider, recording_id)``."""
+        """Insert new rows and replace changed ones, keyed by ``(provider, recording_id)``.
+
+        ``frame`` is a unified frame (DataFrame or LazyFrame); missing columns are null, but
+        every row needs its provider: the files are partitioned by it, and a row without one
+        would be written where no read finds it.
+        """
+        if isinstance(frame, pl.LazyFrame):
+            frame = frame.collect()
+        if not isinstance(frame, pl.DataFrame):
+            raise ConfigError("frame", "a unified polars DataFrame or LazyFrame", frame)
         if frame.schema != SCHEMA:
-            frame = conform(frame).collect()
+            try:
+                frame = conform(conform_dtypes(frame.lazy(), parameter="frame")).collect()
+            except pl.exceptions.InvalidOperationError as exc:
+                raise ConfigError(
+                    "frame",
+                    "a unified frame: provider among "
+                    + ", ".join(PROVIDERS)
+                    + ", kind among "
+                    + ", ".join(KINDS),
+                    str(exc).splitlines()[0],
+                ) from None
+        missing = frame["provider"].null_count()
+        if missing:
+            raise ConfigError(
+                "frame",
+                "a frame whose provider column is set on every row",
+                f"{missing} of {frame.height} rows without a provider",
+            )
         report = UpsertReport()
         if frame.height == 0:
             return report

@@ -272,6 +272,13 @@ for label, call, parameter in [
     ("refresh-credentials", lambda c: ra.Store(c.tmp).refresh(["twilio", "zoom"], **c.all_opts(credentials={"twilio": TWILIO, "zoom": {"api_key": "k"}})), "credentials"),
     ("refresh-base_url", lambda c: ra.Store(c.tmp).refresh(["zoom"], **c.all_opts(base_url="")), "base_url"),
     ("refresh-timeout", lambda c: ra.Store(c.tmp).refresh(["plivo"], timeout=-1, **c.all_opts()), "timeout"),
+    # A frame without providers was written to provider=None/, where no read finds it (and the
+    # report said inserted); the others were AttributeErrors or polars errors.
+    ("upsert-str", lambda c: ra.Store(c.tmp).upsert("frame.parquet"), "frame"),  # type: ignore[arg-type]
+    ("upsert-no-provider", lambda c: ra.Store(c.tmp).upsert(FRAME.drop("provider")), "frame"),
+    ("upsert-null-provider", lambda c: ra.Store(c.tmp).upsert(FRAME.with_columns(provider=None)), "frame"),
+    ("upsert-unknown-provider", lambda c: ra.Store(c.tmp).upsert(FRAME.with_columns(provider=pl.lit("skype"))), "frame"),
+    ("upsert-text-sizes", lambda c: ra.Store(c.tmp).upsert(FRAME.with_columns(size_bytes=pl.lit("big"))), "frame"),
 ]:  # fmt: skip
     case(label, parameter, call)
 
