@@ -367,7 +367,8 @@ async def aload(
     Parameters
     ----------
     providers : str or list of str, optional
-        Any of ``twilio``, ``plivo``, ``zoom``, ``signalwire``.
+        Any of ``twilio``, ``plivo``, ``zoom``, ``signalwire`` (a name or a non-empty list);
+        default: every provider whose credentials are found.
     since, until : str, date or datetime, optional
         Passed to every loader (``until`` exclusive; naive is UTC).
     credentials : credentials object or mapping, optional

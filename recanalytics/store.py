@@ -143,7 +143,7 @@ class ParquetStore:
 
     def scan(self, providers: str | Iterable[str] | None = None) -> pl.LazyFrame:
         """All stored rows as a LazyFrame with exactly the unified schema."""
-        names = validate.providers(providers) or list(PROVIDERS)
+        names = validate.providers(providers)
         files = [f for name in names for f in self.files(name)]
         if not files:
             return pl.LazyFrame(schema=SCHEMA)

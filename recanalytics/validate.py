@@ -208,11 +208,13 @@ def file_path(value: Any, parameter: str) -> Path:
 
 def providers(value: Any, parameter: str = "providers") -> list[str]:
     """None (every provider), one provider name or a sequence of them, without repeats."""
-    form = "None, a provider name or a list of them: " + ", ".join(PROVIDERS)
+    form = "None, a provider name or a non-empty list of them: " + ", ".join(PROVIDERS)
     if value is None:
         return list(PROVIDERS)
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, Sequence | set | frozenset) or isinstance(names, bytes):
+        raise ConfigError(parameter, form, value)
+    if not names:  # loading nothing is a slip, not a query: None means every provider
         raise ConfigError(parameter, form, value)
     for name in names:
         if not isinstance(name, str) or name not in PROVIDERS:

@@ -233,6 +233,8 @@ for name, func in (("load", ra.load), ("load_with_status", ra.load_with_status))
         ("providers-skype", lambda c, f=func: f("skype", **c.all_opts()), "providers"),
         ("providers-list", lambda c, f=func: f(["twilio", "skype"], **c.all_opts()), "providers"),
         ("providers-int", lambda c, f=func: f(5, **c.all_opts()), "providers"),
+        # An empty list loaded nothing and returned an empty frame, as if no account had data.
+        ("providers-empty", lambda c, f=func: f([], **c.all_opts()), "providers"),
         ("since", lambda c, f=func: f(since="nope", **c.all_opts()), "since"),
         ("credentials-malformed", lambda c, f=func: f(["twilio"], **c.all_opts(credentials={"twilio": {"bogus": 1}})), "credentials"),
         ("credentials-missing-field", lambda c, f=func: f(["plivo"], **c.all_opts(credentials={"plivo": {"auth_id": "MA" + "A" * 18}})), "credentials"),
@@ -274,6 +276,8 @@ for label, call, parameter in [
     ("refresh-timeout", lambda c: ra.Store(c.tmp).refresh(["plivo"], timeout=-1, **c.all_opts()), "timeout"),
     # A frame without providers was written to provider=None/, where no read finds it (and the
     # report said inserted); the others were AttributeErrors or polars errors.
+    ("scan-empty", lambda c: ra.Store(c.tmp).scan([]), "providers"),
+    ("refresh-empty", lambda c: ra.Store(c.tmp).refresh([], **c.all_opts()), "providers"),
     ("upsert-str", lambda c: ra.Store(c.tmp).upsert("frame.parquet"), "frame"),  # type: ignore[arg-type]
     ("upsert-no-provider", lambda c: ra.Store(c.tmp).upsert(FRAME.drop("provider")), "frame"),
     ("upsert-null-provider", lambda c: ra.Store(c.tmp).upsert(FRAME.with_columns(provider=None)), "frame"),
