@@ -426,6 +426,10 @@ for label, call, parameter in [
     ("duration_percentiles-q-repeated", lambda c: ra.duration_percentiles(FRAME, quantiles=[0.5, 0.5]), "quantiles"),
     ("duration_percentiles-column-int", lambda c: ra.duration_percentiles(FRAME, column=5), "column"),  # type: ignore[arg-type]
     ("report-path-name-too-long", lambda c: ra.report(FRAME, c.tmp / ("r" * 300 + ".html")), "path"),
+    # Anything but a chart or a spec was an AttributeError ('str' object has no 'to_dict').
+    ("save_chart-chart-str", lambda c: charts.save_chart("chart.json", c.tmp / "c.svg"), "chart"),  # type: ignore[arg-type]
+    ("chart_to_svg-chart-none", lambda c: charts.chart_to_svg(None), "chart"),  # type: ignore[arg-type]
+    ("chart_html-chart-list", lambda c: charts.chart_html([]), "chart"),  # type: ignore[arg-type]
     ("save_chart-path-none", lambda c: charts.save_chart(charts.status_chart(FRAME), None), "path"),  # type: ignore[arg-type]
     ("save_chart-path-int", lambda c: charts.save_chart(charts.status_chart(FRAME), 5), "path"),  # type: ignore[arg-type]
     ("save_chart-path-under-file", lambda c: charts.save_chart(charts.status_chart(FRAME), c.tmp / "file.txt" / "x.svg"), "path"),
@@ -440,6 +444,8 @@ for chart in ("duration_histogram", "duration_boxplot", "status_chart", "storage
     builder = getattr(charts, chart)
     case(f"{chart}-by", "by", lambda c, f=builder: f(FRAME, by="nope"))
     case(f"{chart}-by-int", "by", lambda c, f=builder: f(FRAME, by=5))
+    # None was a TypeError from pl.col deep in four of them.
+    case(f"{chart}-by-none", "by", lambda c, f=builder: f(FRAME, by=None))
 for chart in ("duration_histogram", "duration_boxplot", "status_chart", "storage_chart",
               "volume_chart", "codec_mix_chart", "cost_chart", "overview_chart",
               "top_groups_chart", "size_duration_chart"):  # fmt: skip

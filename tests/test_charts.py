@@ -510,3 +510,12 @@ def test_long_group_ids_get_short_labels_and_whole_tooltips(frame: pl.DataFrame)
     assert row["group_id"] == sid
     tooltips = {t["field"] for t in chart_spec["encoding"]["tooltip"]}
     assert {"group_id", "name"} <= tooltips
+
+
+def test_top_groups_by_the_column_it_ranks_draws_one_bar_per_value() -> None:
+    # group="provider" with the default by="provider" was a polars DuplicateError.
+    df = ra.demo(size=100)
+    values = charts.top_groups_chart(df, group="provider").to_dict()["data"]["values"]
+    names = [v["name"] for v in values]
+    assert names and len(names) == len(set(names))
+    assert set(names) <= {"twilio", "plivo", "zoom", "signalwire"}

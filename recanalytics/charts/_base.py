@@ -65,14 +65,19 @@ UNKNOWN: Final = "unknown"
 _MAX_PERIODS: Final = 160
 
 
+_UNGROUPED: Final[Any] = object()
+
+
 def lazy_frame(
-    df: Frame, columns: list[str], *, by: str | None = None, by_parameter: str = "by"
+    df: Frame, columns: list[str], *, by: str = _UNGROUPED, by_parameter: str = "by"
 ) -> pl.LazyFrame:
     """The frame as a LazyFrame, after checking it has ``columns`` and the column that the
-    argument ``by_parameter`` named (``by``)."""
-    if by is not None and not isinstance(by, str):
+    argument ``by_parameter`` named (``by``; not given for a chart without groups)."""
+    if by is _UNGROUPED:
+        return checked_lazy(df, columns)
+    if not isinstance(by, str):  # None included: every chart with a by= draws groups
         raise ConfigError(by_parameter, "a column name", by)
-    return checked_lazy(df, columns, by=[by] if by is not None else [], by_parameter=by_parameter)
+    return checked_lazy(df, columns, by=[by], by_parameter=by_parameter)
 
 
 def as_label(column: str) -> pl.Expr:

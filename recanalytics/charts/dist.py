@@ -501,7 +501,7 @@ def top_groups_chart(
     ranked = (
         lazy.filter(pl.col(group).is_not_null())
         .with_columns(as_label(by))
-        .group_by(group, by)
+        .group_by(*dict.fromkeys([group, by]))  # group="provider" with by="provider": one key
         .agg(
             label.cast(pl.String).alias("label"),
             pl.len().alias("recordings"),

@@ -70,7 +70,14 @@ def xml_safe(value: Any) -> Any:
 
 def spec_of(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
     """The Vega-Lite spec of a chart (a dict is taken as a spec already), safe to render."""
-    spec: dict[str, Any] = chart if isinstance(chart, dict) else chart.to_dict()
+    if isinstance(chart, dict):
+        spec: dict[str, Any] = chart
+    elif callable(getattr(chart, "to_dict", None)):
+        spec = chart.to_dict()
+    else:
+        raise ConfigError(
+            "chart", "an altair chart or a Vega-Lite spec (dict)", type(chart).__name__
+        )
     return xml_safe(spec)  # type: ignore[no-any-return]
 
 
