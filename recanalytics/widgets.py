@@ -872,9 +872,13 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         """
         if format not in ("parquet", "csv"):
             raise ConfigError("format", '"parquet" or "csv"', format)
-        target = Path(path or self.export_path.value or "recanalytics-filtered")
+        # An empty path (the export box left blank) means the default name.
+        target = validate.file_path(
+            path or self.export_path.value or "recanalytics-filtered", "path"
+        )
         if target.suffix.lower() != f".{format}":
-            target = target.with_suffix(f".{format}")
+            target = validate.file_path(target.with_suffix(f".{format}"), "path")
+        validate.made_folder(target.parent, "path")
         frame = self.panel.filtered
         if format == "parquet":
             frame.write_parquet(target)

@@ -401,6 +401,10 @@ for label, call, parameter in [
     ("load-no-credentials-max_concurrency", lambda c: ra.load(["twilio"], max_concurrency=0), "max_concurrency"),
     ("explore-since-after-until", lambda c: ra.explore(FRAME, since="2026-02-01", until="2026-01-01"), "until"),
     ("explore-loader", lambda c: ra.explore(FRAME, loader=5), "loader"),  # type: ignore[arg-type]
+    # Each was a TypeError, FileNotFoundError or OSError from the writer.
+    ("Explorer-export-path-int", lambda c: ra.explore(FRAME).export("csv", 5), "path"),  # type: ignore[arg-type]
+    ("Explorer-export-path-too-long", lambda c: ra.explore(FRAME).export("csv", c.tmp / ("e" * 300)), "path"),
+    ("Explorer-export-path-under-file", lambda c: ra.explore(FRAME).export("parquet", c.tmp / "file.txt" / "x"), "path"),
     ("Explorer-preview_rows", lambda c: ra.Explorer(FRAME, preview_rows=-1), "preview_rows"),
     ("Explorer-tabs", lambda c: ra.Explorer(FRAME, tabs=5), "tabs"),  # type: ignore[arg-type]
     ("FilterPanel-df", lambda c: ra.FilterPanel(None), "df"),  # type: ignore[arg-type]
