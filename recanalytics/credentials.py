@@ -32,10 +32,21 @@ class Credentials:
     basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __post_init__(self) -> None:
+        self.check_types()
         missing = [name for name in self.required if not getattr(self, name)]
         if missing:
             names = ", ".join(f"{m} (env {' or '.join(self.env.get(m, ()))})" for m in missing)
             raise CredentialsError(self.provider, f"missing {names}")
+
+    def check_types(self) -> None:
+        """Every field is a string or None (a number would reach the auth header as text)."""
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None and not isinstance(value, str):
+                # The type only: the value may be a secret.
+                raise CredentialsError(
+                    self.provider, f"{field.name} must be a string, not {type(value).__name__}"
+                )
 
     def __repr__(self) -> str:
         parts = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import recanalytics as ra
 from recanalytics.credentials import (
     PlivoCredentials,
     SignalWireCredentials,
@@ -113,3 +114,23 @@ def test_the_old_import_path_finds_only_the_package_classes() -> None:
 
     with pytest.raises(AttributeError, match="MineCredentials"):
         _ = credentials.MineCredentials
+
+
+@pytest.mark.parametrize(
+    ("cls", "fields"),
+    [
+        (ra.TwilioCredentials, {"account_sid": 5, "auth_token": "t" * 32}),
+        (ra.TwilioCredentials, {"account_sid": "AC" + "a" * 32, "auth_token": 123456}),
+        (ra.PlivoCredentials, {"auth_id": 5, "auth_token": "t"}),
+        (ra.ZoomCredentials, {"api_key": ["k"], "api_secret": "s"}),
+        (ra.SignalWireCredentials, {"project_id": "p", "api_token": b"PT", "space": "x"}),
+    ],
+)
+def test_a_field_that_is_not_text_is_named_without_its_value(
+    cls: type, fields: dict[str, object]
+) -> None:
+    # A number was accepted (a TypeError from len() for Plivo) and went into the auth header.
+    with pytest.raises(ra.CredentialsError) as info:
+        cls(**fields)
+    assert isinstance(info.value, ValueError) and "must be a string" in str(info.value)
+    assert "123456" not in str(info.value) and "b'PT'" not in str(info.value)

@@ -65,6 +65,7 @@ class TwilioCredentials(Credentials):
     )
 
     def __post_init__(self) -> None:
+        self.check_types()  # not the base's required fields: either pair will do
         if not ((self.api_key and self.api_secret) or (self.account_sid and self.auth_token)):
             raise CredentialsError(
                 "twilio",
