@@ -47,6 +47,7 @@ import hmac
 import json
 import logging
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, ProviderError
+from recanalytics.errors import ConfigError, LoadWarning, ProviderError
 from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context, LoadOptions, resolve
@@ -353,6 +354,11 @@ class ZoomFiles(Endpoint):
     trash: bool = False
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    # Sessions listed without a single file (keys, as the total check knows them): they have
+    # no row in a frame of files, so the load says how many there were.
+    fileless: set[Any] = dataclasses.field(
+        init=False, default_factory=set, compare=False, repr=False
+    )
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         return ZoomPager(self.provider.name, first, max_pages=ctx.max_pages)
@@ -393,7 +399,13 @@ class ZoomFiles(Endpoint):
         # count as two, and one without an id is known by its content, so neither makes a
         # complete load look short. (A session that is not an object is a row without an id,
         # counted as such.)
-        return [session_key(s) for s in self.sessions(page.body) if isinstance(s, dict)]
+        keys = []
+        for s in self.sessions(page.body):
+            if isinstance(s, dict):
+                keys.append(session_key(s))
+                if not flatten_session(s, trash=self.trash):
+                    self.fileless.add(keys[-1])
+        return keys
 
     def single_records(self, body: Any) -> list[Any]:
         return flatten_session(body, trash=self.trash)
@@ -428,6 +440,14 @@ class ZoomFiles(Endpoint):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        if self.fileless:
+            warnings.warn(
+                f"zoom: {len(self.fileless)} sessions were listed without any recording file; "
+                "the frame has a row per file, so they have none (files still processing, or "
+                "an answer without its file lists)",
+                LoadWarning,
+                stacklevel=5,
+            )
         if self.since is not None or self.until is not None:
             start = pl.coalesce("session_start_time", "recording_start")
             raw = raw.filter(in_range(start, self.since, self.until))

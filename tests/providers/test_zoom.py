@@ -664,8 +664,12 @@ def test_surprising_values_never_crash_or_drop_rows() -> None:
         "since": "2026-01-05",
         "until": "2026-01-06",
     }
-    with pytest.warns(LoadWarning, match="could not be read"):
+    with pytest.warns(LoadWarning) as caught:
         df = load_zoom_recordings(**options)
+    said = [str(w.message) for w in caught]
+    assert any("could not be read" in m for m in said), said
+    # The session without files has no row (the frame lists files), and the load says so.
+    assert any("1 sessions were listed without any recording file" in m for m in said), said
     assert df.height == 9
     rows = {r["recording_id"]: r for r in df.iter_rows(named=True) if r["recording_id"]}
     assert rows["f1"]["size_bytes"] == 12125 and rows["f1"]["status"] == "completed"
