@@ -453,7 +453,8 @@ class Session:
                 shown = self._url(url)
                 raise PaginationError(
                     self.provider,
-                    f"the API linked to a URL that cannot be requested ({exc})",
+                    "the API linked to a URL that cannot be requested "
+                    f"({redact_text(str(exc), self.secrets)})",
                     url=shown if len(shown) <= 200 else shown[:200] + "…",
                 ) from None
             # A body that fails its Content-Encoding (gzip cut or garbled in transit) is a
