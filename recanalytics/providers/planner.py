@@ -32,6 +32,11 @@ range at all, a range that starts years before the data, most rows in the last m
   holds (``Plan.left``), and one that would walk on after the rate has got through all of
   them is split whether or not a worker is idle (``Plan.lanes``); its pieces wait for the
   workers the other windows free.
+- a page with rows a day or more outside its window shows a server that does not apply the
+  date filters (one that cannot read their format): that window then reads the whole list,
+  unsplit, the others stop at their next page and pending ones are dropped, and the rows are
+  trimmed to ``since``/``until`` at the end (a ``LoadWarning`` says so). Splitting on would
+  never end: every piece is answered with the whole list again.
 
 The client-side pacing (rate limit, concurrency cap) is the engine's, so more windows never mean
 more than the provider allows: they only keep its allowance used.
@@ -44,6 +49,7 @@ import datetime as dt
 import itertools
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -51,6 +57,7 @@ from typing import NamedTuple
 import polars as pl
 
 from recanalytics.engine import RateLimiter
+from recanalytics.errors import LoadWarning
 from recanalytics.fields import PageBatch, RecordSpec
 from recanalytics.options import Context
 from recanalytics.paging import PageRequest
@@ -58,6 +65,9 @@ from recanalytics.providers.base import Endpoint, Page, Query, finish_load
 from recanalytics.windows import Window
 
 SECOND = dt.timedelta(seconds=1)
+# How far outside its window a row must be to show the server ignored the date filters: past
+# any edge second read twice or inclusive reading, and any provider's rounding of the filter.
+UNFILTERED_SLACK = dt.timedelta(days=1)
 # Pages the newest piece of a split should hold at the density read so far (fewer when the
 # whole rest, spread evenly, gives each piece fewer). A few pages made the newest pieces end
 # early and the older ones straggle: each straggler split costs partial pages (three: 224
@@ -93,6 +103,9 @@ class Plan:
         self.page_time: float | None = None  # seconds from one page of a window to its next
         # Pages each unfinished window (walking or pending, by id) is estimated to hold still.
         self.left: dict[int, float] = {}
+        # The window (by id) that reads the whole list, once a page shows the server ignores
+        # the date filters (see ignores_window).
+        self.whole_list: int | None = None
 
     def observe(self, seconds: float) -> None:
         """One more page-to-page time of a window (request, limiter wait and parse)."""
@@ -153,6 +166,16 @@ class Plan:
             return min(self.workers, math.ceil(2 * pages))
         return min(self.workers, math.ceil(alone / ahead))
 
+    async def read_whole(self, window: Window) -> None:
+        """``window`` reads the whole list: no other window is needed, pending ones are dropped
+        and walking ones stop at their next page."""
+        async with self.changed:
+            self.whole_list = id(window)
+            for dropped in self.pending:
+                self.left.pop(id(dropped), None)
+            self.pending.clear()
+            self.changed.notify_all()
+
     async def take(self) -> Window | None:
         """The next window, or None once every worker is idle and nothing is left."""
         async with self.changed:
@@ -189,6 +212,17 @@ def unspent(limiter: RateLimiter, room: int | None = None) -> int:
     if room is None:
         room = limiter.room()
     return room if 2 * room >= limiter.capacity else 0
+
+
+def ignores_window(window: Window, page: Page) -> bool:
+    """Whether ``page`` holds rows a day or more outside ``window``: a server that does not
+    apply the date filters (one that cannot read their format answers every window with the
+    whole list, and each piece of a split would again be split, without end)."""
+    if page.oldest is None or page.newest is None:
+        return False
+    below = window.start is not None and page.oldest < window.start - UNFILTERED_SLACK
+    above = window.end is not None and page.newest >= window.end + UNFILTERED_SLACK
+    return below or above
 
 
 def ceil_to_second(moment: dt.datetime) -> dt.datetime:
@@ -381,6 +415,19 @@ async def collect_spread(
 
             async def hand_off(page: Page) -> bool:
                 nonlocal rows_read, newest, last
+                if plan.whole_list is not None:
+                    # Another window reads the whole list: this one's rest is in it.
+                    return plan.whole_list != id(window)
+                if ignores_window(window, page):
+                    warnings.warn(
+                        f"{endpoint.provider.name}: the API answered rows outside the dates asked "
+                        "for, so it does not apply the date filters: the list is read once, "
+                        "whole, and trimmed to since/until here",
+                        LoadWarning,
+                        stacklevel=2,
+                    )
+                    await plan.read_whole(window)
+                    return False
                 rows_read += page.size
                 if page.newest is not None and (newest is None or page.newest > newest):
                     newest = page.newest

@@ -13,6 +13,12 @@ as ``DateCreated>`` one second before the first whole second at or after ``since
 them inclusively instead, the rows this adds at the two edges are removed again here (rows are
 kept in ``[since, until)`` on ``date_created``, and de-duplicated by sid), so the result is the
 same either way.
+
+Which date format the live API requires is unconfirmed: the docs say RFC 2822, the official SDK
+sends ISO 8601 (``2018-09-26T00:00:00Z``). The load sends RFC 2822 and, where the API refuses it
+(HTTP 400 with nothing loaded), loads again in ISO 8601. An API that ignores filters it cannot
+read answers every window with the whole list: the planner sees rows outside the window, reads
+the list once, whole, and the rows are trimmed here (a ``LoadWarning`` says so).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import email.utils
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import ClassVar, Literal, Unpack
@@ -29,7 +36,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.errors import CredentialsError, NotFoundError
+from recanalytics.errors import CredentialsError, NotFoundError, ProviderError
 from recanalytics.fields import F
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
@@ -46,6 +53,7 @@ from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
+log = logging.getLogger("recanalytics")
 # Both path forms are in use: the docs' (first) and the official SDK's (bare, on the space host).
 API_PATHS = ("/api/laml/2010-04-01", "/2010-04-01")
 VERSION_PATH = "/2010-04-01/"
@@ -257,14 +265,48 @@ def rfc2822(moment: dt.datetime) -> str:
     return email.utils.format_datetime(moment.astimezone(dt.UTC))
 
 
-def date_params(start: dt.datetime | None, end: dt.datetime | None) -> list[tuple[str, str]]:
+def iso(moment: dt.datetime) -> str:
+    """``2018-09-26T00:00:00Z``, as the official SDK (on twilio-python) writes date filters."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The documented form first; the SDK's if the API refuses it (see aload_signalwire_recordings).
+DATE_STYLES: dict[str, Callable[[dt.datetime], str]] = {"rfc2822": rfc2822, "iso": iso}
+
+
+def date_params(
+    start: dt.datetime | None, end: dt.datetime | None, style: str = "rfc2822"
+) -> list[tuple[str, str]]:
     """``DateCreated>`` / ``DateCreated<`` for ``[start, end)``, read as strict at whole seconds."""
+    write = DATE_STYLES[style]
     params = []
     if start is not None:
-        params.append(("DateCreated>", rfc2822(ceil_second(start) - dt.timedelta(seconds=1))))
+        params.append(("DateCreated>", write(ceil_second(start) - dt.timedelta(seconds=1))))
     if end is not None:
-        params.append(("DateCreated<", rfc2822(ceil_second(end))))
+        params.append(("DateCreated<", write(ceil_second(end))))
     return params
+
+
+async def in_either_date_style(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
+    """Run ``attempt(style)`` with the documented RFC 2822 date filters and, where the API
+    refuses them (HTTP 400 with nothing loaded), with the ISO 8601 ones the official SDK sends.
+
+    Should both be refused, the first refusal is raised: the 400 was about something else.
+    """
+    first, *others = DATE_STYLES
+    try:
+        return await attempt(first)
+    except ProviderError as exc:
+        if exc.status != 400 or (exc.partial is not None and exc.partial.height):
+            raise
+        for other in others:
+            log.info("signalwire: the API refused %s date filters; trying %s", first, other)
+            try:
+                return await attempt(other)
+            except ProviderError as again:
+                if again.status != 400:
+                    raise
+        raise
 
 
 def account_path(ctx: Context, api_path: str = API_PATH) -> str:
@@ -364,15 +406,19 @@ async def aload_signalwire_recordings(
 
     async def attempt(api_path: str) -> pl.DataFrame:
         url = ctx.url(f"{account_path(ctx, api_path)}/Recordings.json")
-        return await collect_spread(
-            endpoint_for(ctx, fmt, start, end),
-            ctx,
-            start,
-            end,
-            lambda w: PageRequest(url, [*params, *date_params(w.start, w.end)]),
-            page_limit=size,
-            epoch=EPOCH,
-        )
+
+        async def dated(style: str) -> pl.DataFrame:
+            return await collect_spread(
+                endpoint_for(ctx, fmt, start, end),
+                ctx,
+                start,
+                end,
+                lambda w: PageRequest(url, [*params, *date_params(w.start, w.end, style)]),
+                page_limit=size,
+                epoch=EPOCH,
+            )
+
+        return await in_either_date_style(dated)
 
     return await on_either_path(attempt)
 

@@ -172,14 +172,26 @@ def rfc2822(moment: dt.datetime | None) -> str | None:
     )
 
 
-def parse_rfc2822(value: str) -> dt.datetime | None:
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+# How the list reads DateCreated filters: the docs say RFC 2822, the official SDK sends ISO 8601
+# (api-contracts.md: which one the live API requires is unconfirmed), so the emulator can be
+# either, both, or deaf to them.
+DATE_FORMATS = ("either", "rfc2822", "iso", "ignored")
+
+
+def parse_rfc2822(value: str, date_format: str = "either") -> dt.datetime | None:
+    moment: dt.datetime | None = None
+    if date_format in ("either", "rfc2822"):
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            moment = None
+    if moment is None and date_format in ("either", "iso"):
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             return None
+    if moment is None:
+        return None
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
@@ -191,7 +203,10 @@ class SignalWireEmulator:
     credentials = CREDENTIALS
     example_path = f"{API}/Accounts/{PROJECT_ID}/Recordings.json?PageSize=2"  # curl hint
 
-    def __init__(self, config: DataConfig) -> None:
+    def __init__(self, config: DataConfig, *, date_format: str = "either") -> None:
+        if date_format not in DATE_FORMATS:
+            raise ValueError(f"date_format must be one of {DATE_FORMATS}, got {date_format!r}")
+        self.date_format = date_format
         self.config = config
         records = generate(config)
         self.planted = use_small_media(records) if config.small_media else {}
@@ -294,11 +309,12 @@ class SignalWireEmulator:
         dates: dict[str, dt.datetime] = {}
         for name in ("DateCreated", "DateCreated<", "DateCreated>"):
             text = request.get(name)
-            if text is None:
+            if text is None or self.date_format == "ignored":
                 continue
-            moment = parse_rfc2822(text)
+            moment = parse_rfc2822(text, self.date_format)
             if moment is None:
-                return bad_request(f"{name} must be an RFC 2822 date, got {text!r}")
+                form = "an ISO 8601 date" if self.date_format == "iso" else "an RFC 2822 date"
+                return bad_request(f"{name} must be {form}, got {text!r}")
             dates[name] = moment
         after, before = dates.get("DateCreated>"), dates.get("DateCreated<")
         day = dates.get("DateCreated")

@@ -172,6 +172,64 @@ def test_same_answer_whether_the_api_reads_date_filters_strictly_or_not(
         assert len(served) > len(set(served))
 
 
+@pytest.mark.parametrize("date_format", ["rfc2822", "iso", "ignored"])
+def test_same_rows_whichever_date_format_the_api_reads(date_format: str) -> None:
+    # The docs say RFC 2822, the official SDK sends ISO 8601, and which one the live API
+    # requires is unconfirmed: an API that refuses RFC 2822 (400) is asked again in ISO; one
+    # that ignores the filters answers every window with everything, trimmed here.
+    box = Sandbox(seed=5, size=400, emulator_options={"signalwire": {"date_format": date_format}})
+    reference = Sandbox(seed=5, size=400)
+    span = {"since": "2025-03-01", "until": "2026-09-01", "page_size": 20}
+    if date_format == "ignored":
+        # Split on, every piece would be answered with the whole list again, without end.
+        with pytest.warns(LoadWarning, match="does not apply the date filters"):
+            df = load_signalwire_recordings(**span, **box.options("signalwire"))
+    else:
+        df = load_signalwire_recordings(**span, **box.options("signalwire"))
+    want = load_signalwire_recordings(**span, **reference.options("signalwire"))
+    assert df.height == want.height > 20
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+    statuses = [status for _, status, _ in box.app.log]
+    refused = statuses.count(400)
+    assert refused == (1 if date_format == "iso" else 0), statuses
+    if date_format == "iso":
+        later = [target for _, status, target in box.app.log if status == 200]
+        assert later and all("DateCreated>=2025-02-28T23:59:59Z" in t for t in later[:1])
+    if date_format == "ignored":  # the list read once, whole: its pages and no more
+        assert len(statuses) <= -(-len(records(box)) // 20) + 1, len(statuses)
+
+
+def test_an_api_ignoring_the_date_filters_is_read_once_whatever_the_range() -> None:
+    box = Sandbox(seed=6, size=400, emulator_options={"signalwire": {"date_format": "ignored"}})
+    reference = Sandbox(seed=6, size=400)
+    for span in ({"since": "2025-02-01"}, {"since": "2025-06-01", "until": "2025-07-01"}):
+        box.app.reset_counts()
+        with pytest.warns(LoadWarning, match="does not apply the date filters"):
+            df = load_signalwire_recordings(**span, page_size=10, **box.options("signalwire"))
+        want = load_signalwire_recordings(**span, page_size=10, **reference.options("signalwire"))
+        assert df["recording_id"].sort().equals(want["recording_id"].sort())
+        # Pieces split before a page showed it may each read a page or two; never without end.
+        assert box.requests <= 3 * (-(-len(records(box)) // 10)), box.requests
+
+
+def test_a_400_for_both_date_formats_is_raised_as_the_first() -> None:
+    asked: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(400, json={"code": 21000, "message": "PageSize is bogus"})
+
+    with pytest.raises(ProviderError) as info:
+        load_signalwire_recordings(since="2026-01-01", until="2026-02-01", **mock(refuse))
+    assert info.value.status == 400 and "PageSize is bogus" in str(info.value)
+    styles = [dict(r.url.params)["DateCreated>"] for r in asked]
+    assert (
+        len(asked) == 2
+        and styles[0].startswith("Wed, 31 Dec 2025")
+        and styles[1] == ("2025-12-31T23:59:59Z")
+    )
+
+
 def test_windows_are_paged_concurrently_with_encoded_rfc2822_filters(box: Sandbox) -> None:
     recorder = Recorder(box.transport)
     df = load_signalwire_recordings(
