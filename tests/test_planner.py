@@ -6,7 +6,9 @@ import asyncio
 import datetime as dt
 import itertools
 import math
+import warnings
 
+import httpx
 import polars as pl
 import pytest
 
@@ -310,3 +312,41 @@ def test_the_years_before_the_data_cost_one_empty_request_not_one_a_piece() -> N
     assert df.height == len(truth) and set(df["recording_id"]) == truth
     firsts = [q for _, _, q in box.app.log if "/Recordings?" in q and "PageToken" not in q]
     assert any("Before" in q and "After" not in q for q in firsts)  # the oldest piece: open below
+
+
+class IgnoringFilters(httpx.AsyncBaseTransport):
+    """The sandbox, as a server that does not apply some of Twilio's date filters."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, ignored: tuple[str, ...]) -> None:
+        self.inner, self.ignored = inner, ignored
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        kept = [(k, v) for k, v in request.url.params.multi_items() if k not in self.ignored]
+        stripped = httpx.Request(
+            request.method, request.url.copy_with(params=kept), headers=request.headers
+        )
+        return await self.inner.handle_async_request(stripped)
+
+
+@pytest.mark.parametrize(
+    "ignored",
+    [("DateCreatedAfter", "DateCreatedBefore"), ("DateCreatedAfter",), ("DateCreatedBefore",)],
+    ids=["both", "after", "before"],
+)
+def test_a_server_ignoring_date_filters_loses_no_row_and_ends(ignored: tuple[str, ...]) -> None:
+    # Every piece of a split was answered with the whole list (or all of it below its end),
+    # looked dense, and was split again: the load did not end. Once a page lies wholly outside
+    # its window, the list is read once, whole and unfiltered, and trimmed to since/until.
+    box = Sandbox(seed=12, size=3000, providers=["twilio"])
+    span = {"since": "2025-06-01", "until": "2026-06-01", "rate_limit": 10_000.0}
+    want = ra.load_twilio_recordings(**span, **box.options("twilio"))
+    box.app.reset_counts()
+    options = box.options("twilio") | {"transport": IgnoringFilters(box.transport, ignored)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = ra.load_twilio_recordings(**span, **options)
+    assert got["recording_id"].sort().equals(want["recording_id"].sort())
+    pages = -(-len(box["twilio"].tracks.records) // 100)
+    assert box.requests <= 3 * pages, box.requests
+    said = [str(w.message) for w in caught]
+    assert said and all("does not apply the date filters" in m for m in said), said

@@ -32,11 +32,12 @@ range at all, a range that starts years before the data, most rows in the last m
   holds (``Plan.left``), and one that would walk on after the rate has got through all of
   them is split whether or not a worker is idle (``Plan.lanes``); its pieces wait for the
   workers the other windows free.
-- a page with rows a day or more outside its window shows a server that does not apply the
-  date filters (one that cannot read their format): that window then reads the whole list,
-  unsplit, the others stop at their next page and pending ones are dropped, and the rows are
-  trimmed to ``since``/``until`` at the end (a ``LoadWarning`` says so). Splitting on would
-  never end: every piece is answered with the whole list again.
+- a page whose rows all lie a day or more outside its window shows a server that does not
+  apply the date filters (one that cannot read their format): the whole list is then read once
+  by one window without date filters, unsplit; the other windows stop at their next page
+  (keeping what they read), pending ones are dropped, and the rows are trimmed to
+  ``since``/``until`` at the end (a ``LoadWarning`` says so). Splitting on would never end:
+  every piece is answered with the whole list again.
 
 The client-side pacing (rate limit, concurrency cap) is the engine's, so more windows never mean
 more than the provider allows: they only keep its allowance used.
@@ -166,14 +167,17 @@ class Plan:
             return min(self.workers, math.ceil(2 * pages))
         return min(self.workers, math.ceil(alone / ahead))
 
-    async def read_whole(self, window: Window) -> None:
-        """``window`` reads the whole list: no other window is needed, pending ones are dropped
-        and walking ones stop at their next page."""
+    async def read_whole(self) -> None:
+        """Read the whole list once, in one window without date filters: no other window is
+        needed, so pending ones are dropped and walking ones stop at their next page (what
+        they read is kept)."""
+        whole = Window(None, None)
         async with self.changed:
-            self.whole_list = id(window)
+            self.whole_list = id(whole)
             for dropped in self.pending:
                 self.left.pop(id(dropped), None)
             self.pending.clear()
+            self.pending.append(whole)
             self.changed.notify_all()
 
     async def take(self) -> Window | None:
@@ -215,13 +219,15 @@ def unspent(limiter: RateLimiter, room: int | None = None) -> int:
 
 
 def ignores_window(window: Window, page: Page) -> bool:
-    """Whether ``page`` holds rows a day or more outside ``window``: a server that does not
-    apply the date filters (one that cannot read their format answers every window with the
-    whole list, and each piece of a split would again be split, without end)."""
+    """Whether every dated row of ``page`` lies a day or more outside ``window``: a server that
+    does not apply the date filters (one that cannot read their format answers every window
+    with the whole list, and each piece of a split would again be split, without end). A server
+    that filters never answers a page wholly outside the range asked for; one odd row is not
+    enough."""
     if page.oldest is None or page.newest is None:
         return False
-    below = window.start is not None and page.oldest < window.start - UNFILTERED_SLACK
-    above = window.end is not None and page.newest >= window.end + UNFILTERED_SLACK
+    below = window.start is not None and page.newest < window.start - UNFILTERED_SLACK
+    above = window.end is not None and page.oldest >= window.end + UNFILTERED_SLACK
     return below or above
 
 
@@ -416,18 +422,21 @@ async def collect_spread(
             async def hand_off(page: Page) -> bool:
                 nonlocal rows_read, newest, last
                 if plan.whole_list is not None:
-                    # Another window reads the whole list: this one's rest is in it.
+                    # The whole list is read (or being read) by one window: this one's rest is
+                    # in it; that window walks on, unsplit.
                     return plan.whole_list != id(window)
                 if ignores_window(window, page):
                     warnings.warn(
-                        f"{endpoint.provider.name}: the API answered rows outside the dates asked "
-                        "for, so it does not apply the date filters: the list is read once, "
-                        "whole, and trimmed to since/until here",
+                        f"{endpoint.provider.name}: the API answered a page of rows outside the "
+                        "dates asked for, so it does not apply the date filters: the list is "
+                        "read once, whole, and trimmed to since/until here",
                         LoadWarning,
                         stacklevel=2,
                     )
-                    await plan.read_whole(window)
-                    return False
+                    # Not this window's own query walked on: a server that applies one of the
+                    # two filters would leave out what the stopped windows had still to read.
+                    await plan.read_whole()
+                    return True
                 rows_read += page.size
                 if page.newest is not None and (newest is None or page.newest > newest):
                     newest = page.newest

@@ -17,8 +17,9 @@ same either way.
 Which date format the live API requires is unconfirmed: the docs say RFC 2822, the official SDK
 sends ISO 8601 (``2018-09-26T00:00:00Z``). The load sends RFC 2822 and, where the API refuses it
 (HTTP 400 with nothing loaded), loads again in ISO 8601. An API that ignores filters it cannot
-read answers every window with the whole list: the planner sees rows outside the window, reads
-the list once, whole, and the rows are trimmed here (a ``LoadWarning`` says so).
+read answers every window with the whole list: the planner sees a page outside its window and
+reads the list once, whole, without date filters; the rows are trimmed here (a ``LoadWarning``
+says so).
 """
 
 from __future__ import annotations

@@ -195,8 +195,11 @@ def test_same_rows_whichever_date_format_the_api_reads(date_format: str) -> None
     if date_format == "iso":
         later = [target for _, status, target in box.app.log if status == 200]
         assert later and all("DateCreated>=2025-02-28T23:59:59Z" in t for t in later[:1])
-    if date_format == "ignored":  # the list read once, whole: its pages and no more
-        assert len(statuses) <= -(-len(records(box)) // 20) + 1, len(statuses)
+    if date_format == "ignored":
+        # The list read once, whole: its pages, plus what the windows in flight read before a
+        # page showed the filters ignored (at most a page each, and the pages so far).
+        pages = -(-len(records(box)) // 20)
+        assert len(statuses) <= 2 * pages + 24, len(statuses)
 
 
 def test_an_api_ignoring_the_date_filters_is_read_once_whatever_the_range() -> None:
@@ -208,8 +211,8 @@ def test_an_api_ignoring_the_date_filters_is_read_once_whatever_the_range() -> N
             df = load_signalwire_recordings(**span, page_size=10, **box.options("signalwire"))
         want = load_signalwire_recordings(**span, page_size=10, **reference.options("signalwire"))
         assert df["recording_id"].sort().equals(want["recording_id"].sort())
-        # Pieces split before a page showed it may each read a page or two; never without end.
-        assert box.requests <= 3 * (-(-len(records(box)) // 10)), box.requests
+        # Pieces split before a page showed it may each read a page; never without end.
+        assert box.requests <= 2 * (-(-len(records(box)) // 10)) + 24, box.requests
 
 
 def test_a_400_for_both_date_formats_is_raised_as_the_first() -> None:
