@@ -29,7 +29,7 @@ import datetime as dt
 import email.utils
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar, Literal, Unpack
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -288,49 +288,46 @@ def date_params(
     return params
 
 
-async def in_either_date_style(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
-    """Run ``attempt(style)`` with the documented RFC 2822 date filters and, where the API
-    refuses them (HTTP 400 with nothing loaded), with the ISO 8601 ones the official SDK sends.
-
-    Should both be refused, the first refusal is raised: the 400 was about something else.
-    """
-    first, *others = DATE_STYLES
+async def first_accepted(
+    attempt: Callable[[str], Awaitable[pl.DataFrame]],
+    choices: Sequence[str],
+    refused: Callable[[ProviderError], bool],
+) -> pl.DataFrame:
+    """``attempt(choice)`` for each of ``choices`` in turn while the API refuses it
+    (``refused(error)``) with nothing loaded; when every one is refused, the first refusal is
+    raised (the documented choice comes first)."""
+    first, *others = choices
     try:
         return await attempt(first)
     except ProviderError as exc:
-        if exc.status != 400 or (exc.partial is not None and exc.partial.height):
+        if not refused(exc) or (exc.partial is not None and exc.partial.height):
             raise
         for other in others:
-            log.info("signalwire: the API refused %s date filters; trying %s", first, other)
+            log.info("signalwire: %s refused (%s); trying %s", first, exc.status, other)
             try:
                 return await attempt(other)
             except ProviderError as again:
-                if again.status != 400:
+                if not refused(again):
                     raise
         raise
+
+
+async def in_either_date_style(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
+    """Run ``attempt(style)`` with the documented RFC 2822 date filters and, where the API
+    refuses them (HTTP 400), with the ISO 8601 ones the official SDK sends."""
+    return await first_accepted(attempt, tuple(DATE_STYLES), lambda error: error.status == 400)
+
+
+async def on_either_path(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
+    """Run ``attempt(api_path)`` on the documented path and, where that path is answered 404,
+    on the other form in use."""
+    return await first_accepted(attempt, API_PATHS, lambda error: isinstance(error, NotFoundError))
 
 
 def account_path(ctx: Context, api_path: str = API_PATH) -> str:
     credentials = ctx.credentials
     assert isinstance(credentials, SignalWireCredentials)
     return f"{api_path}/Accounts/{quote(credentials.project_id or '', safe='')}"
-
-
-async def on_either_path(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
-    """Run ``attempt(api_path)`` on the documented path and, where that path is answered 404
-    with nothing loaded, on the other form in use."""
-    first, *others = API_PATHS
-    try:
-        return await attempt(first)
-    except NotFoundError as exc:
-        if exc.partial is not None and exc.partial.height:
-            raise
-        for other in others:
-            try:
-                return await attempt(other)
-            except NotFoundError:
-                continue
-        raise
 
 
 def endpoint_for(
