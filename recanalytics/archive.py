@@ -146,7 +146,7 @@ async def aarchive(
     if "raw" in options:
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
-    validate.made_folder(root, "out")
+    validate.made_folder(root, "out", private=True)
     outcomes = await asyncio.gather(
         *(_rows_and_raw(loader, start, end, options) for loader in loaders),
         return_exceptions=True,

@@ -167,7 +167,9 @@ async def arefresh(
     names = validate.providers(providers)
     shared = {k: v for k, v in options.items() if k not in ("credentials", "base_url")}
     plan(names, options.get("credentials"), options.get("base_url"), shared)
-    validate.made_folder(store.path, "store")  # not after loading: the rows would be lost
+    validate.made_folder(
+        store.path, "store", private=True
+    )  # not after loading: the rows would be lost
     report = RefreshReport()
     for provider in names:
         key = f"{provider}:*"
@@ -243,7 +245,9 @@ def with_store(loader: Loader[F]) -> F:
             for k, v in kwargs.items()
             if v is not None and k not in OPTION_NAMES | {"since", "until", "page_size"}
         }
-        validate.made_folder(store.path, "store")  # not after loading: the rows would be lost
+        validate.made_folder(
+            store.path, "store", private=True
+        )  # not after loading: the rows would be lost
         if args or filters:
             frame = await func(*args, **kwargs)
             store.upsert(frame)

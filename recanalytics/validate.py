@@ -185,11 +185,12 @@ def folder(value: Any, parameter: str) -> Path:
     return path
 
 
-def made_folder(path: Path, parameter: str) -> Path:
-    """``path`` as a folder, made (user-only) if missing; one that cannot be made is a
-    ConfigError naming ``parameter`` and the system's reason, before any request or load."""
+def made_folder(path: Path, parameter: str, *, private: bool = False) -> Path:
+    """``path`` as a folder, made if missing (user-only when ``private``: a store's or an
+    archive's); one that cannot be made is a ConfigError naming ``parameter`` and the system's
+    reason, before any request or load."""
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
     except OSError as exc:
         raise ConfigError(
             parameter, f"a folder that can be made here ({exc.strerror or exc})", str(path)

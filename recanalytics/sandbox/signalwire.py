@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from recanalytics import validate
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
@@ -178,7 +179,7 @@ def rfc2822(moment: dt.datetime | None) -> str | None:
 DATE_FORMATS = ("either", "rfc2822", "iso", "ignored")
 
 
-def parse_rfc2822(value: str, date_format: str = "either") -> dt.datetime | None:
+def parse_date(value: str, date_format: str = "either") -> dt.datetime | None:
     moment: dt.datetime | None = None
     if date_format in ("either", "rfc2822"):
         try:
@@ -204,9 +205,7 @@ class SignalWireEmulator:
     example_path = f"{API}/Accounts/{PROJECT_ID}/Recordings.json?PageSize=2"  # curl hint
 
     def __init__(self, config: DataConfig, *, date_format: str = "either") -> None:
-        if date_format not in DATE_FORMATS:
-            raise ValueError(f"date_format must be one of {DATE_FORMATS}, got {date_format!r}")
-        self.date_format = date_format
+        self.date_format = validate.choice(date_format, "date_format", DATE_FORMATS)
         self.config = config
         records = generate(config)
         self.planted = use_small_media(records) if config.small_media else {}
@@ -311,7 +310,7 @@ class SignalWireEmulator:
             text = request.get(name)
             if text is None or self.date_format == "ignored":
                 continue
-            moment = parse_rfc2822(text, self.date_format)
+            moment = parse_date(text, self.date_format)
             if moment is None:
                 form = "an ISO 8601 date" if self.date_format == "iso" else "an RFC 2822 date"
                 return bad_request(f"{name} must be {form}, got {text!r}")
