@@ -347,6 +347,65 @@ def test_plivo_never_sends_an_offset_with_a_cursor_even_when_the_link_carries_bo
     assert sids(df) == recording_ids(server.records)
 
 
+@pytest.mark.parametrize("mode", ["offset", "hybrid", "cursor"])
+@pytest.mark.parametrize("reported", [1, 21, 30, 41])
+def test_plivo_a_total_count_lower_than_the_list_loses_nothing(mode: str, reported: int) -> None:
+    # total_count is a cross-check, not a plan (api-contracts.md, section 3): the links still
+    # point on past the count, and the rows they lead to are the query's.
+    def undercount(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        body["meta"]["total_count"] = reported
+        return body
+
+    server = PlivoServer(plivo_recordings(57), mode=mode, tamper=undercount)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(server.records)
+
+
+@pytest.mark.parametrize("reported", [200, 20_000])
+def test_plivo_an_inflated_total_count_costs_a_few_pages_not_one_per_offset(
+    reported: int,
+) -> None:
+    # The offsets a count names are asked for in order; none past the list's end (the first
+    # short page) is, so a wild count cannot cost thousands of requests. The shortfall the
+    # count claims is still an error that carries the rows.
+    def inflate(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        body["meta"]["total_count"] = reported
+        return body
+
+    server = PlivoServer(plivo_recordings(57), tamper=inflate)
+    with pytest.raises(ra.PaginationError) as caught:
+        ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert caught.value.partial is not None
+    assert sids(caught.value.partial) == recording_ids(server.records)
+    # Pages 1 and 2, one offset per task (they start together, before the end is seen), then
+    # the list's three pages by its links from page 1, and once more by the count's check.
+    concurrency = 10  # Plivo's default
+    assert len(server.seen) <= 2 + concurrency + 3 + 3
+
+
+def test_plivo_cursor_paging_keeps_a_row_without_id_once() -> None:
+    # Whether offsets work is tried with a request at offset=limit; a cursor server ignores
+    # the offset and answers page 1 again, whose rows without an id must not be kept twice.
+    records = plivo_recordings(41)
+    records[3]["recording_id"] = None
+    server = PlivoServer(records, mode="cursor")
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert df.height == 41
+    assert df["recording_id"].null_count() == 1
+
+
+@pytest.mark.parametrize("meta", ["see headers", ["x"], 5])
+def test_plivo_a_meta_that_is_not_an_object_pages_on_by_offsets(meta: Any) -> None:
+    # Neither a last page (next: null) nor an answer to trust: stepped like one without meta.
+    def garble(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        body["meta"] = meta
+        return body
+
+    server = PlivoServer(plivo_recordings(57), tamper=garble)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(server.records)
+
+
 # --- SignalWire ----------------------------------------------------------------------------
 
 SIGNALWIRE_ROOTS = ("/api/laml", "")  # the docs' form, and the SDK's (on the space host)

@@ -168,6 +168,22 @@ class Query:
     def __post_init__(self) -> None:
         self.harvest.append(self.batch)
 
+    def absorb(self, trial: Query) -> None:
+        """Make the pages of ``trial`` (a query read on trial, with a harvest of its own) this
+        query's, as if they had been read by it."""
+        self.harvest.append(trial.batch)
+        self.counted |= trial.counted
+        self.without_id += trial.without_id
+        self.copies.update(trial.copies)
+        self.pages += trial.pages
+        self.shrank |= trial.shrank
+        if trial.total is not None:
+            self.total = trial.total if self.total is None else min(self.total, trial.total)
+        if trial.latest_total is not None:
+            if self.latest_total is not None and trial.latest_total < self.latest_total:
+                self.shrank = True
+            self.latest_total = trial.latest_total
+
     @property
     def loaded(self) -> int:
         """Distinct records loaded, as the provider's total counts them.

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Unpack
 
@@ -158,7 +159,8 @@ class PlivoPager(LinkPager):
     widest: int = 0  # the most records a page held so far
 
     def cursor(self, body: Any) -> str | None:
-        if isinstance(body, dict) and body.get("meta") is None:
+        # A meta that is not an object says no more than a missing one: step by offsets.
+        if isinstance(body, dict) and not isinstance(body.get("meta"), dict):
             records = body.get("objects")
             held = len(records) if isinstance(records, list) else 0
             last = held == 0 or held < self.widest
@@ -185,7 +187,10 @@ class PlivoRecordings(Endpoint):
 
     def pager(self, ctx: Context, first: PageRequest) -> PlivoPager:
         limit = int(dict(first.params or ()).get("limit", PAGE_SIZE_MAX))
-        return PlivoPager(self.provider.name, first, max_pages=ctx.max_pages, limit=limit, offset=0)
+        offset = _offset(first.params) or 0
+        return PlivoPager(
+            self.provider.name, first, max_pages=ctx.max_pages, limit=limit, offset=offset
+        )
 
     def total(self, body: Any) -> int | None:
         value = dig(body, "meta", "total_count")
@@ -233,9 +238,20 @@ class PlivoRecordings(Endpoint):
         planned = query.total is not None and query.total > limit and page.size >= limit
         planned = planned and ctx.max_pages > 1  # else the walk below meets the page cap
         if planned and dig(page.body, "meta", "next"):
-            probe = await self.get_page(session, offset_request(first, limit, limit), spec, query)
+            # Read on trial: a server that ignores offsets answers page 1 again, whose rows
+            # without an id would then be kept twice. The probe's page joins the query only
+            # once it has shown offsets work.
+            trial = Query([], spec.batch())
+            second = offset_request(first, limit, limit)
+            probe = await self.get_page(session, second, spec, trial)
             if probe.ids - page.ids:
-                await self.fan_out(session, ctx, first, spec, query, limit)
+                query.absorb(trial)
+                tail = await self.fan_out(session, ctx, first, spec, query, (second, probe))
+                if tail is not None:
+                    # total_count is a cross-check, not a plan: a count lower than the list
+                    # leaves the last planned page full and pointing on.
+                    log.info("plivo: the list goes on past total_count; following meta.next")
+                    await self.walk(session, ctx, tail[0], spec, query, tail[1])
                 if query.total is None or query.loaded >= query.total:
                     return
                 log.info("plivo: offsets left records out; following meta.next from page 1")
@@ -250,11 +266,23 @@ class PlivoRecordings(Endpoint):
         first: PageRequest,
         spec: RecordSpec,
         query: Query,
-        limit: int,
-    ) -> None:
-        """Fetch offsets ``2·limit`` … ``total_count`` concurrently (pages 1 and 2 are in)."""
+        second: tuple[PageRequest, Page],
+    ) -> tuple[PageRequest, Page] | None:
+        """Fetch offsets ``2·limit`` … ``total_count`` concurrently (pages 1 and 2 are in;
+        ``second`` is page 2's request and answer).
+
+        Offsets are taken in order by as many tasks as the load may have requests in flight,
+        and none past the first short page is asked for, so an inflated ``total_count`` costs
+        a few empty pages, not one per offset it names. Returns the last page and its request
+        when it is full and points on (the list is longer than ``total_count`` said), else
+        None.
+        """
+        limit = int(dict(second[0].params or ())["limit"])
         covered = 2 * limit
-        while query.latest_total is not None and covered < query.latest_total:
+        # The lowest offset whose page came back short (the list's end), and the last page.
+        end: int | None = None if second[1].size >= limit else limit
+        last: tuple[int, PageRequest, Page] = (limit, *second)
+        while end is None and query.latest_total is not None and covered < query.latest_total:
             offsets = range(covered, query.latest_total, limit)
             if covered // limit + len(offsets) > ctx.max_pages:
                 raise PaginationError(
@@ -262,15 +290,31 @@ class PlivoRecordings(Endpoint):
                     f"{query.latest_total} records need more than the page cap of {ctx.max_pages} "
                     "pages; pass a narrower since/until or a larger max_pages",
                 )
-            requests = [offset_request(first, limit, o) for o in offsets]
-            pages = [self.get_page(session, r, spec, query) for r in requests]
-            for outcome in await asyncio.gather(*pages, return_exceptions=True):
+
+            async def fetch_offsets(todo: Iterator[int]) -> None:
+                nonlocal end, last
+                for offset in todo:
+                    if end is not None and offset > end:
+                        return
+                    request = offset_request(first, limit, offset)
+                    page = await self.get_page(session, request, spec, query)
+                    if page.size < limit and (end is None or offset < end):
+                        end = offset
+                    if offset > last[0]:
+                        last = (offset, request, page)
+
+            todo = iter(offsets)  # shared: each task takes the next offset not yet asked
+            tasks = [fetch_offsets(todo) for _ in range(min(ctx.limits.concurrency, len(offsets)))]
+            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
                 if isinstance(outcome, BaseException):
                     raise outcome
             # Recordings added while paging shift older ones to higher offsets (duplicates are
             # removed by recording_id); a grown total_count means the tail moved past the
             # offsets planned so far, so fetch it too.
-            covered += limit * len(requests)
+            covered += limit * len(offsets)
+        if end is None and dig(last[2].body, "meta", "next"):
+            return last[1], last[2]
+        return None
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         # The format field, else the media URL's extension.

@@ -293,6 +293,10 @@ def flatten_session(session: Any, *, trash: bool = False) -> list[Any]:
                 recording_id = str(own)
             else:
                 sid = session_id if session_id is not None else file.get("session_id")
+                if sid is None:
+                    # No id to tell this session from another: its own fields do (two sessions
+                    # without ids, each with a TIMELINE file, are two rows, not one).
+                    sid = json.dumps(carried, sort_keys=True, default=str)
                 same = (kind, *(str(file.get(k)) for k in ("file_type", "recording_start")))
                 same = (*same, str(file.get("recording_end")))
                 recording_id = derived_id(sid, kind, file, ordinals[same])

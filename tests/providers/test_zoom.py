@@ -686,6 +686,22 @@ def test_surprising_values_never_crash_or_drop_rows() -> None:
     assert any(e.get("file") == "not a file" for e in extras)
 
 
+def test_files_without_ids_in_sessions_without_ids_are_told_apart_by_their_session() -> None:
+    # A TIMELINE file has no id; its row's id is derived from its session. Two sessions that
+    # have no id either are told apart by their own fields, so neither file is de-duplicated
+    # away; the same session listed twice (two windows, a page asked again) is still one.
+    standup = {"session_name": "standup", "start_time": "2026-03-02T09:00:00Z"}
+    retro = {"session_name": "retro", "start_time": "2026-03-05T15:00:00Z"}
+    sessions = [
+        s | {"recording_files": [{"file_type": "TIMELINE"}]} for s in (standup, retro, standup)
+    ]
+    body = {"sessions": sessions, "next_page_token": "", "total_records": 3}
+    options = mock(lambda r: httpx.Response(200, json=body))
+    df = load_zoom_recordings(since="2026-03-01", until="2026-03-10", **options)
+    assert sorted(df["group_name"].to_list()) == ["retro", "standup"]
+    assert df["recording_id"].str.starts_with("derived-").all()
+
+
 def test_files_listed_from_the_trash_are_deleted_even_without_deleted_time() -> None:
     file = {"id": "t1", "file_type": "M4A", "status": "completed"}
     body = {"sessions": [{"session_id": "s", "recording_files": [file]}], "next_page_token": ""}
