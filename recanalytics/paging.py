@@ -157,21 +157,31 @@ class NextUrlPager(Pager):
     #: the query parameter that sets the page size (a full page must carry a next link)
     size_param: str = "PageSize"
 
-    def cursor(self, body: Any) -> str | None:
+    def link(self, body: Any) -> Any:
+        """The next link's value as sent (``path``, else ``fallback`` where ``path`` is absent)."""
         given = self._has(body, self.path)
-        value = dig(body, *(self.path if given or not self.fallback else self.fallback))
+        return dig(body, *(self.path if given or not self.fallback else self.fallback))
+
+    def cursor(self, body: Any) -> str | None:
+        value = self.link(body)
         return value if isinstance(value, str) and value else None
 
     def unfit(self, body: Any, records: int) -> str | None:
         # Every list answer carries its next link, null on the last page. A full page without
-        # one would look like the last page and end the load short, silently; a page shorter
-        # than asked is the last whatever its envelope says.
-        if self._has(body, self.path) or (self.fallback and self._has(body, self.fallback)):
+        # one, or with one that is not text, would look like the last page and end the load
+        # short, silently; a page shorter than asked is the last whatever its envelope says.
+        present = self._has(body, self.path) or bool(
+            self.fallback and self._has(body, self.fallback)
+        )
+        readable = isinstance(self.link(body), str | None)
+        if present and readable:
             return None
         asked = dict(self.first.params or ()).get(self.size_param, "")
         if not asked.isdigit() or records < int(asked):
             return None
         names = " or ".join(".".join(p) for p in (self.path, self.fallback) if p)
+        if present:
+            return f"answered a full page whose next-page link ({names}) is not a URL"
         return f"answered a full page without its next-page link ({names})"
 
     @staticmethod

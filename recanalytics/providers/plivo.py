@@ -159,8 +159,12 @@ class PlivoPager(LinkPager):
     widest: int = 0  # the most records a page held so far
 
     def cursor(self, body: Any) -> str | None:
-        # A meta that is not an object says no more than a missing one: step by offsets.
-        if isinstance(body, dict) and not isinstance(body.get("meta"), dict):
+        # A meta that is not an object, or a next link that is neither a link nor null, says
+        # no more than a missing meta: step by offsets.
+        meta = body.get("meta") if isinstance(body, dict) else None
+        if isinstance(body, dict) and not isinstance(dig(meta, "next"), str | None):
+            meta = None
+        if isinstance(body, dict) and not isinstance(meta, dict):
             records = body.get("objects")
             held = len(records) if isinstance(records, list) else 0
             last = held == 0 or held < self.widest
