@@ -17,6 +17,7 @@ from recanalytics.providers.planner import Plan, geometric_edges
 from recanalytics.providers.twilio import VIDEO_EPOCH
 from recanalytics.sandbox import Sandbox
 from recanalytics.windows import Window
+from tests.test_audit_paging import TwilioServer, twilio_track
 
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
@@ -350,3 +351,115 @@ def test_a_server_ignoring_date_filters_loses_no_row_and_ends(ignored: tuple[str
     assert box.requests <= 3 * pages, box.requests
     said = [str(w.message) for w in caught]
     assert said and all("does not apply the date filters" in m for m in said), said
+
+
+def minutes_apart(n: int, start: dt.datetime, minutes: int = 7) -> list[dict[str, object]]:
+    """``n`` tracks ``minutes`` apart from ``start``, as Twilio lists them."""
+    made = (start + dt.timedelta(minutes=minutes * i) for i in range(n))
+    return [twilio_track(i, t.strftime("%Y-%m-%dT%H:%M:%SZ")) for i, t in enumerate(made)]
+
+
+@pytest.mark.parametrize(
+    "ignored",
+    [("DateCreatedAfter", "DateCreatedBefore"), ("DateCreatedBefore",)],
+    ids=["both", "before"],
+)
+def test_a_server_ignoring_date_filters_near_the_window_ends_too(ignored: tuple[str, ...]) -> None:
+    # All rows within a day of the window: its pages lay outside it, yet less than a day, so
+    # they proved nothing, and their rows above the window's end made its density look
+    # unbounded: pieces were split again and again (thousands of requests for a 4-page list).
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(400, start))
+    since, until = start + dt.timedelta(hours=5), start + dt.timedelta(hours=20)
+    want = sorted(
+        r["sid"]
+        for r in server.records
+        if since <= server.created(r) < until  # type: ignore[operator]
+    )
+    options = server.options() | {
+        "transport": IgnoringFilters(httpx.MockTransport(server.handle), ignored),
+        "rate_limit": 10_000.0,
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = ra.load_twilio_recordings(since=since, until=until, page_size=100, **options)
+    assert sorted(got["recording_id"]) == want
+    assert len(server.seen) <= 3 * 4, len(server.seen)  # 4 pages hold the whole list
+    assert any("does not apply the date filters" in str(w.message) for w in caught)
+
+
+def test_rows_within_a_minute_outside_a_window_do_not_make_it_look_dense() -> None:
+    # A server that widens each filter by 30 s (inside the proof's minute): pages of a piece
+    # may lie wholly above it; they say nothing of its density and are not split points.
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer([])
+    server.records = [
+        twilio_track(i, (start + dt.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(2000)
+    ]
+    margin = dt.timedelta(seconds=30)
+
+    class Widening(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            params = []
+            first = "PageToken" not in request.url.params  # its next links carry the widened
+            for key, value in request.url.params.multi_items():
+                dated = first and key.startswith("DateCreated")
+                moment = dt.datetime.fromisoformat(value) if dated else None
+                if moment is not None:
+                    moment += margin if key == "DateCreatedBefore" else -margin
+                    value = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+                params.append((key, value))
+            widened = httpx.Request(request.method, request.url.copy_with(params=params))
+            return server.handle(widened)
+
+    since, until = start + dt.timedelta(seconds=100), start + dt.timedelta(seconds=1900)
+    got = ra.load_twilio_recordings(
+        since=since,
+        until=until,
+        page_size=20,
+        **(server.options() | {"transport": Widening(), "rate_limit": 10_000.0}),
+    )
+    assert sorted(got["recording_id"]) == sorted(r["sid"] for r in server.records[100:1900])
+    assert len(server.seen) <= 3 * 90, len(server.seen)  # 90 pages hold the range
+
+
+@pytest.mark.parametrize("loader", ["tracks", "compositions"])
+def test_rows_dated_at_the_end_of_the_calendar_are_loaded(loader: str) -> None:
+    # Pieces of a window reaching 9999-12-31T23:59:59 once ended one second past it: an
+    # OverflowError, outside the error tree and without the rows loaded.
+    far = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    dates = [far - dt.timedelta(seconds=k) for k in range(13)]
+    dates += [dt.datetime(2025, 1, 1, tzinfo=UTC) - dt.timedelta(minutes=i) for i in range(100)]
+    records = [twilio_track(i, d.strftime("%Y-%m-%dT%H:%M:%SZ")) for i, d in enumerate(dates)]
+    if loader == "compositions":
+        for record in records:
+            record["sid"] = "CJ" + str(record["sid"])[2:]
+    server = TwilioServer(records, key="recordings" if loader == "tracks" else "compositions")
+    load = ra.load_twilio_recordings if loader == "tracks" else ra.load_twilio_compositions
+
+    class Slow(httpx.AsyncBaseTransport):  # a round trip long enough for the load to split
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(0.02)
+            return server.handle(request)
+
+    options = server.options() | {"transport": Slow()}
+    got = load(page_size=10, **options)
+    assert sorted(got["recording_id"]) == sorted(str(r["sid"]) for r in records)
+
+
+def test_one_worker_walks_the_list_unfiltered_and_finds_rows_without_a_date() -> None:
+    # Date windows cannot hold a row without a creation date; a server may list such rows
+    # last. With one worker the load never splits (documented in docs/loading.md).
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    records = minutes_apart(300, start)
+    records += [twilio_track(1000 + i, None) for i in range(10)]
+
+    class NullsLast(TwilioServer):  # undated rows listed after every dated one
+        def created(self, record: dict[str, object]) -> dt.datetime | None:
+            return super().created(record) or dt.datetime.min.replace(tzinfo=UTC)
+
+    server = NullsLast(records)
+    got = ra.load_twilio_recordings(max_concurrency=1, **server.options())
+    assert sorted(got["recording_id"]) == sorted(str(r["sid"]) for r in records)
+    assert not any("DateCreated" in str(r.url) for r in server.seen)

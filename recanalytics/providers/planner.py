@@ -32,8 +32,9 @@ range at all, a range that starts years before the data, most rows in the last m
   holds (``Plan.left``), and one that would walk on after the rate has got through all of
   them is split whether or not a worker is idle (``Plan.lanes``); its pieces wait for the
   workers the other windows free.
-- a page whose rows all lie a day or more outside its window shows a server that does not
-  apply the date filters (one that cannot read their format): the whole list is then read once
+- a page whose rows all lie a minute or more outside its window shows a server that does not
+  apply the date filters (one that cannot read their format), or applies them coarsely (to the
+  day, say), or to another field: the whole list is then read once
   by one window without date filters, unsplit; the other windows stop at their next page
   (keeping what they read), pending ones are dropped, and the rows are trimmed to
   ``since``/``until`` at the end (a ``LoadWarning`` says so). Splitting on would never end:
@@ -66,9 +67,11 @@ from recanalytics.providers.base import Endpoint, Page, Query, finish_load
 from recanalytics.windows import Window
 
 SECOND = dt.timedelta(seconds=1)
-# How far outside its window a row must be to show the server ignored the date filters: past
-# any edge second read twice or inclusive reading, and any provider's rounding of the filter.
-UNFILTERED_SLACK = dt.timedelta(days=1)
+# How far outside its window a row must be to show the server did not apply the date filters
+# as sent: past any edge second read twice or inclusive reading of a whole-second filter. A
+# server that rounds them coarser (to the day) is read whole as well: its pieces would each
+# walk the margin its rounding adds (a day of rows around a piece of a few minutes).
+UNFILTERED_SLACK = dt.timedelta(minutes=1)
 # Pages the newest piece of a split should hold at the density read so far (fewer when the
 # whole rest, spread evenly, gives each piece fewer). A few pages made the newest pieces end
 # early and the older ones straggle: each straggler split costs partial pages (three: 224
@@ -219,21 +222,41 @@ def unspent(limiter: RateLimiter, room: int | None = None) -> int:
 
 
 def ignores_window(window: Window, page: Page) -> bool:
-    """Whether every dated row of ``page`` lies a day or more outside ``window``: a server that
-    does not apply the date filters (one that cannot read their format answers every window
-    with the whole list, and each piece of a split would again be split, without end). A server
-    that filters never answers a page wholly outside the range asked for; one odd row is not
-    enough."""
+    """Whether every dated row of ``page`` lies a minute or more outside ``window``: a server
+    that does not apply the date filters as sent (one that cannot read their format answers
+    every window with the whole list, one that rounds them to the day with a day around it).
+    A server that filters never answers a page wholly outside the range asked for; one odd row
+    is not enough."""
     if page.oldest is None or page.newest is None:
         return False
-    below = window.start is not None and page.newest < window.start - UNFILTERED_SLACK
-    above = window.end is not None and page.oldest >= window.end + UNFILTERED_SLACK
+    # Differences, not shifted edges: a row or a window at the ends of the calendar (year 1,
+    # 9999-12-31) cannot be moved further.
+    below = window.start is not None and window.start - page.newest > UNFILTERED_SLACK
+    above = window.end is not None and page.oldest - window.end >= UNFILTERED_SLACK
     return below or above
+
+
+def outside(window: Window, page: Page) -> bool:
+    """Whether every dated row of ``page`` lies outside ``window`` (by any amount)."""
+    if page.oldest is None or page.newest is None:
+        return False
+    below = window.start is not None and page.newest < window.start
+    above = window.end is not None and page.oldest >= window.end
+    return below or above
+
+
+def later(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``moment + delta``, or the calendar's last moment where that would pass it (a provider
+    may date a row 9999-12-31T23:59:59Z)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return dt.datetime.max.replace(tzinfo=moment.tzinfo)
 
 
 def ceil_to_second(moment: dt.datetime) -> dt.datetime:
     whole = moment.replace(microsecond=0)
-    return whole if whole == moment else whole + SECOND
+    return whole if whole == moment else later(whole, SECOND)
 
 
 class Unread(NamedTuple):
@@ -260,9 +283,11 @@ def unread(
     rest lies."""
     if page.oldest is None or page.size < page_limit or not page.newest_first:
         return None
-    cut = ceil_to_second(page.oldest) + SECOND  # the edge second is read again, not lost
+    cut = later(ceil_to_second(page.oldest), SECOND)  # the edge second is read again, not lost
     low = window.start or epoch
     top = window.end or read_since
+    if page.oldest >= top:
+        return None  # nothing of the window on the page: it says nothing of the window's rest
     if newest is not None and page.oldest <= newest < top:
         # Nothing is newer than the newest row read: the time above it (up to now, for an open
         # window over data that stopped a month ago) says nothing of the density.
@@ -437,6 +462,10 @@ async def collect_spread(
                     # two filters would leave out what the stopped windows had still to read.
                     await plan.read_whole()
                     return True
+                if outside(window, page):
+                    # No row of the window on it (the edge second of a whole-second filter, or
+                    # a server's coarser rounding): it says nothing of the window's density.
+                    return False
                 rows_read += page.size
                 if page.newest is not None and (newest is None or page.newest > newest):
                     newest = page.newest
