@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import json
 import logging
 import re
 import threading
@@ -91,7 +92,11 @@ def _base64_forms(data: bytes) -> set[str]:
 
 def _encoded_forms(value: str) -> set[str]:
     upper = quote(value, safe="")
-    return {value, upper, quote_plus(value), re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), upper)}
+    lower = re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), upper)
+    # As a JSON string holds it (a server echoing the value in an error body): quotes and
+    # backslashes escaped, and non-ASCII as \u escapes where the server writes ASCII only.
+    as_json = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    return {value, upper, quote_plus(value), lower, *as_json}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -134,3 +134,30 @@ def test_a_field_that_is_not_text_is_named_without_its_value(
         cls(**fields)
     assert isinstance(info.value, ValueError) and "must be a string" in str(info.value)
     assert "123456" not in str(info.value) and "b'PT'" not in str(info.value)
+
+
+@pytest.mark.parametrize("token", ['ab/cd+ef=gh&ij"kl\\mn', "tökén-sëcret-ü1234"])
+def test_a_secret_echoed_inside_a_json_error_body_is_redacted_in_every_spelling(
+    token: str,
+) -> None:
+    # A server whose error message embeds a JSON document (the request it rejected) holds the
+    # credential escaped: quotes and backslashes, and non-ASCII as \u escapes. The error's
+    # message must not show it in that spelling either.
+    import json
+
+    import httpx
+
+    import recanalytics as ra
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        rejected = json.dumps({"auth_token": token})
+        return httpx.Response(401, json={"code": 20003, "message": f"Rejected: {rejected}"})
+
+    with pytest.raises(ra.ProviderError) as failed:
+        ra.load_twilio_recordings(
+            transport=httpx.MockTransport(echo),
+            credentials={"account_sid": "AC" + "1" * 32, "auth_token": token},
+        )
+    shown = f"{failed.value} {failed.value!r} {failed.value.args}"
+    for spelling in (token, json.dumps(token)[1:-1], json.dumps(token, ensure_ascii=False)[1:-1]):
+        assert spelling not in shown
