@@ -46,6 +46,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import warnings
 from collections import Counter
@@ -551,6 +552,12 @@ SESSION_FILES = ZoomFiles(
 # --- loaders ------------------------------------------------------------------------------
 
 
+# Session ids are base64 (standard or URL-safe alphabet); nothing else can reach the path, so
+# an id such as ".." cannot turn the request into another endpoint's.
+SESSION_ID_RE = re.compile(r"[A-Za-z0-9+/=_-]{1,256}")
+SESSION_ID_FORM = "a Zoom session id: base64 text such as 'KkMHZ4y8QhSUWAHi5sWvfg=='"
+
+
 def session_path(session_id: str) -> str:
     """The per-session path, with the id encoded as Zoom requires.
 
@@ -685,7 +692,7 @@ async def aget_zoom_session_recordings(
     >>> set(files["group_id"]) == {session_id}
     True
     """
-    validate.text(session_id, "session_id")
+    validate.pattern(session_id, "session_id", SESSION_ID_RE, SESSION_ID_FORM)
     ctx = resolve(ZOOM, options)
     return await fetch_one(SESSION_FILES, ctx, ctx.url(session_path(session_id)))
 

@@ -255,7 +255,9 @@ def test_bad_input_is_rejected_before_any_request(
         load_zoom_recordings(**(fresh_box.options("zoom") | kwargs))
 
 
-@pytest.mark.parametrize("session_id", ["", "   ", None, 42])
+@pytest.mark.parametrize(
+    "session_id", ["", "   ", None, 42, ".", "..", "a/../../users", "a b", "x?y=1"]
+)
 def test_bad_session_id_is_rejected_before_any_request(fresh_box: Sandbox, session_id: Any) -> None:
     with rejected_before_any_request(fresh_box, "session_id"):
         get_zoom_session_recordings(session_id, **fresh_box.options("zoom"))
