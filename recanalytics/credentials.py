@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
@@ -30,6 +31,8 @@ class Credentials:
     required: ClassVar[tuple[str, ...]] = ()
     #: (user field, secret field) pairs sent as HTTP Basic auth
     basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: field name -> (pattern its whole value matches, the form in words), checked when set
+    forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {}
 
     def __post_init__(self) -> None:
         self.check_types()
@@ -39,7 +42,9 @@ class Credentials:
             raise CredentialsError(self.provider, f"missing {names}")
 
     def check_types(self) -> None:
-        """Every field is a string or None (a number would reach the auth header as text)."""
+        """Every field is a string or None (a number would reach the auth header as text), and
+        each id field that is set has its provider's form (a malformed one is refused before
+        a request carries the secret beside it)."""
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if value is not None and not isinstance(value, str):
@@ -47,6 +52,25 @@ class Credentials:
                 raise CredentialsError(
                     self.provider, f"{field.name} must be a string, not {type(value).__name__}"
                 )
+            form = self.forms.get(field.name)
+            if value and form is not None and not form[0].fullmatch(value):
+                names = " or ".join(self.env.get(field.name, ()))
+                raise CredentialsError(
+                    self.provider, f"{field.name} (env {names}) must be {form[1]}"
+                )
+
+    def __reduce__(self) -> Any:
+        # Pickling would write the secrets in clear to whatever file or process receives it.
+        raise TypeError(
+            f"{type(self).__name__} is not picklable: it holds secrets; let each process read "
+            "them from the environment"
+        )
+
+    def __copy__(self) -> Self:
+        return self  # frozen: a copy is the same value
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
 
     def __repr__(self) -> str:
         parts = []

@@ -136,6 +136,38 @@ def test_a_field_that_is_not_text_is_named_without_its_value(
     assert "123456" not in str(info.value) and "b'PT'" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("cls", "fields", "field"),
+    [
+        (ra.TwilioCredentials, {"account_sid": "garbage", "auth_token": "t"}, "account_sid"),
+        (ra.TwilioCredentials, {"account_sid": "AC" + "a" * 32 + "\n", "auth_token": "t"}, "account_sid"),
+        (ra.TwilioCredentials, {"api_key": "AC" + "a" * 32, "api_secret": "t"}, "api_key"),
+        (ra.PlivoCredentials, {"auth_id": "MA" + "x" * 17 + "/", "auth_token": "t"}, "auth_id"),
+        (ra.SignalWireCredentials, {"project_id": "../x", "api_token": "t", "space": "x"}, "project_id"),
+    ],
+)  # fmt: skip
+def test_an_id_of_the_wrong_form_is_refused_before_any_request(
+    cls: type, fields: dict[str, object], field: str
+) -> None:
+    # The id went out beside the secret and came back as a 401 (SignalWire's, in the path).
+    with pytest.raises(ra.CredentialsError, match=field) as info:
+        cls(**fields)
+    assert isinstance(info.value, ValueError) and "must be" in str(info.value)
+    # Placeholders of the right shape, as a mock-server test writes them, are accepted.
+    ra.TwilioCredentials(account_sid="ACXXXXXXXXXXXXXXXX", auth_token="t")
+    ra.SignalWireCredentials(project_id="p", api_token="t", space="x")
+
+
+def test_credentials_are_not_pickled_and_copies_are_the_same_value() -> None:
+    import copy
+    import pickle
+
+    creds = ra.TwilioCredentials(account_sid="AC" + "0" * 32, auth_token=SECRET)
+    with pytest.raises(TypeError, match="not picklable: it holds secrets"):
+        pickle.dumps(creds)
+    assert copy.copy(creds) is creds and copy.deepcopy({"c": creds})["c"] is creds
+
+
 @pytest.mark.parametrize("token", ['ab/cd+ef=gh&ij"kl\\mn', "tökén-sëcret-ü1234"])
 def test_a_secret_echoed_inside_a_json_error_body_is_redacted_in_every_spelling(
     token: str,

@@ -24,7 +24,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, CredentialsError, LoadWarning, PaginationError
+from recanalytics.errors import ConfigError, LoadWarning, PaginationError
 from recanalytics.fields import F, RecordSpec
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import LinkPager, PageRequest, dig
@@ -67,14 +67,10 @@ class PlivoCredentials(Credentials):
     secret_fields: ClassVar[frozenset[str]] = frozenset({"auth_token"})
     required: ClassVar[tuple[str, ...]] = ("auth_id", "auth_token")
     basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("auth_id", "auth_token"),)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        auth_id = self.auth_id or ""
-        if len(auth_id) != 20 or auth_id[:2] not in ("MA", "SA"):
-            raise CredentialsError(
-                "plivo", "auth_id (PLIVO_AUTH_ID) must be 20 characters starting MA or SA"
-            )
+    # plivo-python checks the same: 20 characters, an account's (MA) or subaccount's (SA).
+    forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {
+        "auth_id": (re.compile(r"(?:MA|SA)[0-9A-Za-z]{18}"), "20 characters starting MA or SA"),
+    }
 
     def basic_auth(self) -> tuple[str, str]:
         assert self.auth_id and self.auth_token

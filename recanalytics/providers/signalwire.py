@@ -94,6 +94,14 @@ class SignalWireCredentials(Credentials):
     secret_fields: ClassVar[frozenset[str]] = frozenset({"api_token"})
     required: ClassVar[tuple[str, ...]] = ("project_id", "api_token", "space")
     basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("project_id", "api_token"),)
+    # A UUID; it is a segment of every path (``/Accounts/{project_id}/``), so nothing that could
+    # change the path is accepted.
+    forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {
+        "project_id": (
+            re.compile(r"[0-9A-Za-z-]{1,64}"),
+            "a Project ID: a UUID such as 'a1b2c3d4-0000-4000-8000-0123456789ab'",
+        ),
+    }
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, Unpack
 
@@ -63,6 +64,12 @@ class TwilioCredentials(Credentials):
         ("account_sid", "auth_token"),
         ("api_key", "api_secret"),
     )
+    # Twilio's SIDs are the prefix and 32 hex digits; letters and digits of any length are
+    # accepted after it, so a placeholder such as "ACXXXX…" still works against a mock.
+    forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {
+        "account_sid": (re.compile(r"AC[0-9A-Za-z]{1,62}"), "an Account SID: 'AC' + 32 hex digits"),
+        "api_key": (re.compile(r"SK[0-9A-Za-z]{1,62}"), "an API Key SID: 'SK' + 32 hex digits"),
+    }
 
     def __post_init__(self) -> None:
         self.check_types()  # not the base's required fields: either pair will do
