@@ -69,6 +69,12 @@ END_SLACK_SHARE: Final = 0.01
 TEXT_SNIFF_BYTES: Final = 4096
 MAX_TEXT_BYTES: Final = 64 << 20
 STILL_IMAGE_FORMATS: Final = frozenset({"jpeg_pipe", "png_pipe", "image2", "webp_pipe"})
+# FFmpeg's demuxers of text formats. They open a file by its name alone (a ``.vtt`` of binary
+# bytes is "webvtt" to them); a file reaches FFmpeg only when it did not read as UTF-8 text.
+TEXT_FORMATS: Final = frozenset(
+    {"webvtt", "srt", "ass", "microdvd", "subviewer", "subviewer1", "jacosub", "sami",
+     "realtext", "mpl2", "pjs", "vplayer", "stl", "lrc", "mpsub", "aqtitle", "scc", "tty"}
+)  # fmt: skip
 
 
 def _import_av() -> ModuleType:
@@ -130,19 +136,26 @@ def _targets(source: Any) -> list[_Target]:
             )
         return targets
     if isinstance(source, str | os.PathLike):
-        path = Path(source)
+        path = Path(_named(source))
         if _is_folder(path):
             return _files_under(path)
         return [_from_path(path)]
     if isinstance(source, Iterable) and not isinstance(source, bytes | bytearray | dict):
         items = list(source)
         if all(isinstance(item, str | os.PathLike) for item in items):
-            return [_from_path(Path(item)) for item in items]
+            return [_from_path(Path(_named(item))) for item in items]
     raise ConfigError(
         "source",
         "a path, a folder, a list of paths or the frame download_media returns",
         source,
     )
+
+
+def _named(path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+    """``path``, unless it is empty: ``Path("")`` is the working folder, which nobody means."""
+    if not str(os.fspath(path)).strip():
+        raise ConfigError("source", "a path that is not empty (a file or a folder)", path)
+    return path
 
 
 def _files_under(folder: Path) -> list[_Target]:
@@ -301,6 +314,11 @@ def _probe_media(
         return
     with container:
         fmt = container.format.name
+        if fmt in TEXT_FORMATS:
+            row.update(format=fmt, container=normalize_container(path.suffix), media_type="text")
+            row.update(checked="text", decodable=False)
+            row["error"] = f"not valid UTF-8 text, though named as {fmt} text"
+            return
         audio = next(iter(container.streams.audio), None)
         video = next(iter(container.streams.video), None)
         still = video is not None and fmt in STILL_IMAGE_FORMATS

@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from recanalytics import validate
 from recanalytics.errors import ConfigError
 from recanalytics.helpers.codecs import codec_normalized, container_normalized
 from recanalytics.probe import PROBE_SCHEMA, shown
@@ -80,12 +81,14 @@ class MediaVerification:
         return f"MediaVerification({self.verdict!r})"
 
 
-def _tolerance(value: Any, name: str) -> float:
+def _tolerance(
+    value: Any, name: str, form: str = "seconds >= 0, finite (a number or a timedelta)"
+) -> float:
     if isinstance(value, dt.timedelta):
         value = value.total_seconds()
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(name, "seconds >= 0 (a number or a timedelta)", value)
-    return float(value)
+    # NaN compares false with every duration and infinity passes every one: either would
+    # switch the check off without a word.
+    return validate.number(value, name, low=0.0, inclusive=True, form=form)
 
 
 RECORDING_COLUMNS: Final = (
@@ -164,7 +167,9 @@ def verify_media(
     [['duration_off'], ['duration_off'], ['truncated', 'size_differs'], ['truncated', 'size_differs']]
     """
     absolute = _tolerance(tolerance, "tolerance")
-    relative = _tolerance(relative_tolerance, "relative_tolerance")
+    relative = _tolerance(
+        relative_tolerance, "relative_tolerance", "a share of the duration >= 0, finite"
+    )
     recordings, probed = _frames(recordings, probed)
     # Joined on the provider as text (probe_media's is text, the unified frame's an Enum);
     # the recordings' own column is what comes out.

@@ -159,6 +159,24 @@ def test_download_frame_keeps_provider_and_id(tmp_path: Path) -> None:
     assert result["duration"][0] == dt.timedelta(milliseconds=4008)
 
 
+@pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
+def test_binary_named_as_a_text_format_is_not_decodable(tmp_path: Path, decode: bool) -> None:
+    # FFmpeg's text demuxers open a file by its name: binary bytes named .vtt were "vtt,
+    # decodable". A text format is decodable only as UTF-8 text.
+    files = {
+        "nul.vtt": b"\xff\xfe\x00",
+        "bytes.vtt": bytes(range(256)) * 4,
+        "header.vtt": b"WEBVTT\n\n\xff\xff\xff\n",
+        "subs.srt": b"1\n00:00:01,000 --> 00:00:02,000\n\xff\x00\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    result = ra.probe_media(sorted(tmp_path / n for n in files), decode=decode)
+    assert result["decodable"].to_list() == [False] * len(files)
+    assert result["error"].str.starts_with("not valid UTF-8 text").all()
+    assert set(result["media_type"]) == {"text"}
+
+
 def test_bad_arguments_raise_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ra.ConfigError, match="source"):
         ra.probe_media(42)  # type: ignore[arg-type]
@@ -166,6 +184,10 @@ def test_bad_arguments_raise_config_errors(tmp_path: Path) -> None:
         ra.probe_media(pl.DataFrame({"file": ["a"]}))
     with pytest.raises(ra.ConfigError, match="max_workers"):
         ra.probe_media(tmp_path, max_workers=0)
+    # Path("") is the working folder: an empty path was probed as that, recursively.
+    for empty in ("", "  ", [""], [tmp_path, ""]):
+        with pytest.raises(ra.ConfigError, match=r"source.*not empty"):
+            ra.probe_media(empty)  # type: ignore[arg-type]
     assert ra.probe_media(tmp_path).height == 0
     assert ra.probe_media([]).schema == PROBE_SCHEMA
 

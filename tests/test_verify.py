@@ -106,6 +106,11 @@ def test_clean_files_verify_ok_and_missing_files_are_reported(
     assert gone.files.filter("expected")["problems"].to_list()[0] == ["missing"]
     with pytest.raises(ra.ConfigError, match="tolerance"):
         ra.verify_media(clean, probed, tolerance=-1)
+    # NaN passed every comparison's "not more than" test and infinity every duration: either
+    # switched the check off without a word.
+    for bad in ({"tolerance": float("nan")}, {"relative_tolerance": float("inf")}):
+        with pytest.raises(ra.ConfigError, match=f"{next(iter(bad))}.*finite"):
+            ra.verify_media(clean, probed, **bad)  # type: ignore[arg-type]
     with pytest.raises(ra.ConfigError, match="probed"):
         ra.verify_media(clean, downloaded)  # the download result, not the probe
     with pytest.raises(ra.ConfigError, match=r"recordings.*size_bytes"):
