@@ -519,3 +519,79 @@ def test_top_groups_by_the_column_it_ranks_draws_one_bar_per_value() -> None:
     names = [v["name"] for v in values]
     assert names and len(names) == len(set(names))
     assert set(names) <= {"twilio", "plivo", "zoom", "signalwire"}
+
+
+# --- grouping columns -----------------------------------------------------------------------
+
+UNGROUPABLE = [
+    ("duration_histogram", "by", "duration"),
+    ("duration_boxplot", "by", "duration"),
+    ("status_chart", "by", "duration"),
+    ("codec_mix_chart", "column", "duration"),
+    ("codec_mix_chart", "column", "created_at"),
+    ("top_groups_chart", "group", "duration"),
+    ("top_groups_chart", "by", "duration"),
+    ("top_groups_chart", "by", "size_bytes"),
+    ("storage_chart", "by", "duration"),
+    ("volume_chart", "by", "bitrate_kbps"),
+    ("cost_chart", "by", "size_bytes"),
+    ("overview_chart", "by", "channels"),
+]
+
+
+@pytest.mark.parametrize(("name", "parameter", "column"), UNGROUPABLE)
+def test_a_grouping_argument_naming_a_measure_is_a_config_error_naming_it(
+    name: str, parameter: str, column: str, frame: pl.DataFrame
+) -> None:
+    # These were raw polars errors, or a ConfigError blaming df for the chart's own cast.
+    with pytest.raises(ra.ConfigError) as caught:
+        CHARTS[name](frame.head(50), **{parameter: column})
+    assert caught.value.parameter == parameter
+    assert caught.value.value == column
+    assert "text column" in str(caught.value) and "'provider'" in str(caught.value)
+
+
+def test_status_chart_refuses_to_group_by_status(frame: pl.DataFrame) -> None:
+    with pytest.raises(ra.ConfigError, match="other than status") as caught:
+        charts.status_chart(frame.head(50), by="status")
+    assert caught.value.parameter == "by"
+
+
+def test_text_columns_a_chart_also_uses_group_it(frame: pl.DataFrame) -> None:
+    # overview by codec and cost by cost_unit were polars duplicate-name errors.
+    overview = spec(charts.overview_chart(frame, by="codec"))
+    mix = next(v for v in overview["vconcat"] if v["encoding"]["color"]["field"] == "codec")
+    assert not any("filter" in t for t in mix.get("transform", []))  # highlighted, not filtered
+    cost = spec(charts.cost_chart(frame, by="cost_unit"))
+    reported = values(cost["vconcat"][1], cost)
+    assert {r["cost_unit"] for r in reported} == set(frame["cost_unit"].drop_nulls())
+    # A boolean column groups too.
+    flagged = frame.with_columns((pl.col("channels") > 1).alias("stereo"))
+    rows = values(spec(charts.duration_histogram(flagged, by="stereo")))
+    assert {r["stereo"] for r in rows} <= {"true", "false", "unknown"}
+
+
+def test_top_groups_coloured_by_group_name_keep_ids_for_nameless_groups(
+    frame: pl.DataFrame,
+) -> None:
+    nameless = frame.with_columns(pl.lit(None, pl.String).alias("group_name"))
+    rows = values(spec(charts.top_groups_chart(nameless, by="group_name", n=5)))
+    assert rows and all(r["name"] == r["group_id"] for r in rows)
+
+
+def test_status_chart_folds_rare_statuses_so_its_spec_is_bounded(frame: pl.DataFrame) -> None:
+    def distinct(n: int) -> pl.DataFrame:
+        rows = pl.concat([frame] * (n // frame.height + 1)).head(n)
+        return rows.with_columns(pl.format("st{}", pl.int_range(pl.len())).alias("status"))
+
+    small, large = distinct(1_000), distinct(100_000)
+    sizes = [len(json.dumps(spec(charts.status_chart(df)))) for df in (small, large)]
+    assert sizes[1] <= 1.5 * sizes[0], sizes  # was 100 times larger: one row per status
+    chart_spec = spec(charts.status_chart(large))
+    rows = values(chart_spec)
+    assert len({r["status"] for r in rows}) == 9
+    assert chart_spec["encoding"]["color"]["scale"]["domain"][-1] == "other"
+    assert sum(r["recordings"] for r in rows) == large.height
+    for provider in {r["provider"] for r in rows}:
+        total = sum(r["share"] for r in rows if r["provider"] == provider)
+        assert math.isclose(total, 1.0, rel_tol=1e-4)

@@ -62,22 +62,62 @@ WIDTH: Final = 560
 HEIGHT: Final = 220
 UNKNOWN: Final = "unknown"
 
+OTHER: Final = "other"
+TOP_VALUES: Final = 8
+"""How many values of a colour column keep their own colour; the rest are folded into ``other``."""
+
 _MAX_PERIODS: Final = 160
 
 
 _UNGROUPED: Final[Any] = object()
 
+GROUPING_FORM: Final = (
+    "the name of a text column of the frame (String, Categorical, Enum or Boolean), "
+    "such as 'provider', 'kind' or 'codec'"
+)
+"""What a ``by=``, ``group=`` or ``column=`` argument may name."""
+
+# Null: an all-null column without a type, which is one "unknown" group.
+_GROUPABLE: Final = (pl.String, pl.Categorical, pl.Enum, pl.Boolean, pl.Null)
+
 
 def lazy_frame(
-    df: Frame, columns: list[str], *, by: str = _UNGROUPED, by_parameter: str = "by"
+    df: Frame,
+    columns: list[str],
+    *,
+    by: str = _UNGROUPED,
+    by_parameter: str = "by",
+    breakdown: str | None = None,
 ) -> pl.LazyFrame:
-    """The frame as a LazyFrame, after checking it has ``columns`` and the column that the
-    argument ``by_parameter`` named (``by``; not given for a chart without groups)."""
+    """The frame as a LazyFrame, after checking it has ``columns`` and that the column which
+    the argument ``by_parameter`` names (``by``; not given for a chart without groups) can
+    group it.
+
+    A grouping column holds text or booleans (:data:`GROUPING_FORM`): its values become legend
+    entries and axis labels, written over the column itself (:func:`as_label`). A number, time
+    or duration is a measure: the charts' helpers need it in its own type, and a group per
+    distinct value would not read. ``breakdown`` is the column the chart already splits every
+    group by, which the grouping may not repeat (one bar per status, each 100 % that status).
+    """
     if by is _UNGROUPED:
         return checked_lazy(df, columns)
     if not isinstance(by, str):  # None included: every chart with a by= draws groups
         raise ConfigError(by_parameter, "a column name", by)
-    return checked_lazy(df, columns, by=[by], by_parameter=by_parameter)
+    lazy = checked_lazy(df, columns, by=[by], by_parameter=by_parameter)
+    dtype = lazy.collect_schema()[by]
+    if not isinstance(dtype, _GROUPABLE):
+        hint = f"Column {by} holds {dtype} values"
+        if dtype.is_integer():
+            hint += f"; cast it to text first (pl.col({by!r}).cast(pl.String))"
+        raise ConfigError(by_parameter, GROUPING_FORM, by, hint=hint)
+    if by == breakdown:
+        raise ConfigError(
+            by_parameter,
+            f"{GROUPING_FORM}, other than {breakdown}",
+            by,
+            hint=f"The chart already splits every bar by {breakdown}",
+        )
+    return lazy
 
 
 def as_label(column: str) -> pl.Expr:
@@ -213,19 +253,48 @@ def color_scale(column: str, domain: list[str]) -> alt.Scale:
 
 
 def ordered_domain(column: str, values: list[str]) -> list[str]:
-    """Domain order for a colour legend: providers in schema order, others alphabetical."""
+    """Domain order for a colour legend: providers in schema order, statuses in
+    :data:`STATUS_COLORS` order, others alphabetical; then ``unknown``, then ``other`` (the
+    values :func:`fold_rare` folded)."""
     present = sorted(set(values))
     if column == "provider":
         known: list[str] = [p for p in PROVIDERS if p in present]
-        return known + [v for v in present if v not in PROVIDERS]
-    if column == "status":
+        order = known + [v for v in present if v not in PROVIDERS]
+    elif column == "status":
         known = [s for s in STATUS_COLORS if s in present and s != UNKNOWN]
         rest = [v for v in present if v not in STATUS_COLORS]
-        return known + rest + ([UNKNOWN] if UNKNOWN in present else [])
-    if UNKNOWN in present:
-        present.remove(UNKNOWN)
-        present.append(UNKNOWN)
-    return present
+        order = known + rest + ([UNKNOWN] if UNKNOWN in present else [])
+    else:
+        order = [v for v in present if v != UNKNOWN] + ([UNKNOWN] if UNKNOWN in present else [])
+    return [v for v in order if v != OTHER] + ([OTHER] if OTHER in order else [])
+
+
+def fold_rare(frame: pl.DataFrame, column: str, value: str, keys: list[str]) -> pl.DataFrame:
+    """Keep the :data:`TOP_VALUES` values of ``column`` with the largest total ``value``; fold
+    the rest into ``other``, summing ``value`` over ``keys`` (which include ``column``).
+
+    Few colours read well, and the spec then holds at most ``TOP_VALUES + 1`` values of
+    ``column`` however many distinct ones the frame has. One value more than that is kept as it
+    is: an ``other`` holding a single value would only hide its name.
+    """
+    totals = (
+        frame.group_by(column)
+        .agg(pl.col(value).sum())
+        .sort([value, column], descending=[True, False])  # ties broken by name: stable colours
+    )
+    if totals.height <= TOP_VALUES + 1:
+        return frame
+    keep = totals.head(TOP_VALUES)[column]
+    return (
+        frame.with_columns(
+            pl.when(pl.col(column).is_in(keep.implode()))
+            .then(pl.col(column))
+            .otherwise(pl.lit(OTHER))
+            .alias(column)
+        )
+        .group_by(keys)
+        .agg(pl.col(value).sum())
+    )
 
 
 def present_groups(frame: pl.DataFrame, by: str, value: str) -> pl.DataFrame:

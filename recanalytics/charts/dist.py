@@ -18,6 +18,7 @@ from recanalytics.charts._base import (
     color,
     data,
     empty_chart,
+    fold_rare,
     highlight,
     lazy_frame,
     legend_selection,
@@ -71,7 +72,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str, default "provider"
-        Column to stack and colour by.
+        Text column to stack and colour by.
     bins_per_decade : int, default 5
         Bin resolution (1-20).
 
@@ -171,7 +172,7 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str, default "provider"
-        One box per value of this column (``"kind"``, ``"media_type"``, ``"codec"``, …).
+        One box per value of this text column (``"kind"``, ``"media_type"``, ``"codec"``, …).
 
     Returns
     -------
@@ -237,18 +238,25 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     """Share of each status per group, with the failed and deleted shares in the subtitle.
 
     Failed means a status in ``ra.FAILED_STATUSES`` (``failed``, ``absent``); deleted means a
-    ``deleted`` status or a deletion time.
+    ``deleted`` status or a deletion time. The eight most frequent statuses keep their own
+    colour; the rest are folded into ``other`` (as in :func:`codec_mix_chart`), so the spec
+    stays small however many distinct statuses the frame holds.
 
     Parameters
     ----------
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str, default "provider"
-        One bar per value of this column.
+        One bar per value of this text column (not ``"status"``, which every bar is split by).
 
     Returns
     -------
     altair.Chart
+
+    Raises
+    ------
+    recanalytics.ConfigError
+        If ``by`` is not a text column of the frame, or is ``"status"``.
 
     Examples
     --------
@@ -261,18 +269,23 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     from recanalytics.helpers.sizes import is_deleted
     from recanalytics.helpers.summary import FAILED_STATUSES
 
-    lazy = lazy_frame(df, ["status", "deleted_at"], by=by)
+    lazy = lazy_frame(df, ["status", "deleted_at"], by=by, breakdown="status")
     labelled = lazy.with_columns(
         as_label(by),
         pl.col("status").str.to_lowercase().fill_null(UNKNOWN).alias("_status"),
         is_deleted().fill_null(False).alias("_deleted"),
     )
     counts = (
-        labelled.group_by(by, pl.col("_status").alias("status"))
-        .agg(pl.len().alias("recordings"))
+        fold_rare(
+            labelled.group_by(by, pl.col("_status").alias("status"))
+            .agg(pl.len().alias("recordings"))
+            .collect(),
+            "status",
+            "recordings",
+            [by, "status"],
+        )
         .with_columns((pl.col("recordings") / pl.col("recordings").sum().over(by)).alias("share"))
         .sort(by, "status")
-        .collect()
     )
     if counts.height == 0:
         return empty_chart("Status breakdown")
@@ -466,13 +479,13 @@ def top_groups_chart(
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     group : str, default "group_id"
-        Column to group by (``"group_id"``, ``"participant_id"``, ``"account_id"``, …).
+        Text column to group by (``"group_id"``, ``"participant_id"``, ``"account_id"``, …).
     metric : {"bytes", "hours", "recordings"}, default "bytes"
         How to rank; bytes are shown in a binary unit (MiB, GiB, …).
     n : int, default 15
         How many groups to show.
     by : str, default "provider"
-        Column to colour by.
+        Text column to colour by.
 
     Returns
     -------
@@ -493,17 +506,15 @@ def top_groups_chart(
     columns = ["duration", "size_bytes"] + (["group_name"] if group == "group_id" else [])
     lazy_frame(df, columns, by=group, by_parameter="group")
     lazy = lazy_frame(df, columns, by=by)
-    label = (
-        pl.coalesce(pl.col("group_name").first(), pl.col(group).first())
-        if group == "group_id"
-        else pl.col(group).first()
-    )
+    name = pl.coalesce("group_name", group) if group == "group_id" else pl.col(group)
     ranked = (
         lazy.filter(pl.col(group).is_not_null())
+        # Named before as_label: by="group_name" would otherwise label a nameless group unknown.
+        .with_columns(name.cast(pl.String).alias("_label"))
         .with_columns(as_label(by))
         .group_by(*dict.fromkeys([group, by]))  # group="provider" with by="provider": one key
         .agg(
-            label.cast(pl.String).alias("label"),
+            pl.col("_label").first().alias("label"),
             pl.len().alias("recordings"),
             duration_hours().sum().alias("hours"),
             pl.col("size_bytes").sum().alias("bytes"),

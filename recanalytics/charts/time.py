@@ -21,6 +21,7 @@ from recanalytics.charts._base import (
     color,
     data,
     empty_chart,
+    fold_rare,
     highlight,
     lazy_frame,
     legend_selection,
@@ -52,7 +53,6 @@ __all__ = [
 
 Metric = Literal["recordings", "hours", "bytes"]
 _METRICS: Final = ("recordings", "hours", "bytes")
-_MIX_TOP: Final = 8
 _STORAGE_COLUMNS: Final = ["created_at", "deleted_at", "status", "size_bytes"]
 _MICRO: Final = 1_000_000
 
@@ -141,7 +141,7 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
         Period length (``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"``); by default one that
         gives a readable number of periods for the time span.
     by : str, default "provider"
-        Column to stack by.
+        Text column to stack by.
 
     Returns
     -------
@@ -243,7 +243,7 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     every : str, optional
         Period length; chosen from the time span by default.
     by : str, default "provider"
-        Column to stack by.
+        Text column to stack by.
 
     Returns
     -------
@@ -277,7 +277,8 @@ def _mix_frame(
         "hours": duration_hours().sum(),
         "bytes": pl.col("size_bytes").cast(pl.Float64).sum() / 2**30,
     }[metric].alias("value")
-    keys = [column] if by is None else [column, by]
+    # overview_chart(by="codec") mixes codecs by codec: one key, not a duplicate.
+    keys = list(dict.fromkeys([column] if by is None else [column, by]))
     counts = (
         lazy.filter(pl.col("created_at").is_not_null())
         .with_columns(*(as_label(k) for k in keys))
@@ -285,20 +286,7 @@ def _mix_frame(
         .agg(value)
         .collect()
     )
-    # Few colours read well: keep the biggest values, fold the rest into "other".
-    totals = counts.group_by(column).agg(pl.col("value").sum()).sort("value", descending=True)
-    keep = totals.head(_MIX_TOP)[column].to_list() if totals.height > _MIX_TOP + 1 else None
-    if keep is not None:
-        counts = (
-            counts.with_columns(
-                pl.when(pl.col(column).is_in(keep))
-                .then(pl.col(column))
-                .otherwise(pl.lit("other"))
-                .alias(column)
-            )
-            .group_by("period", *keys)
-            .agg(pl.col("value").sum())
-        )
+    counts = fold_rare(counts, column, "value", ["period", *keys])
     frame = with_period_end(counts.sort("period", *keys), every)
     check_periods(frame, every)
     return frame
@@ -312,13 +300,12 @@ def _mix_view(
     *,
     normalize: bool,
     filter_by: alt.Parameter | None = None,
+    legend: alt.Parameter | None = None,
     zoom: alt.Parameter | None = None,
     extent: TimeDomain | None = None,
 ) -> alt.Chart:
+    """One mix panel; ``legend`` is a selection on ``column`` that another panel defines."""
     domain = ordered_domain(column, frame[column].to_list())
-    if "other" in domain:
-        domain.remove("other")
-        domain.append("other")
     unit = {"recordings": "recordings", "hours": "hours", "bytes": "GiB"}[metric]
     y_title = f"share of {unit}" if normalize else unit
     subtitle = "filtered by the provider legend above" if filter_by is not None else None
@@ -327,7 +314,7 @@ def _mix_view(
     )
     if filter_by is not None:
         chart = chart.transform_filter(filter_by)
-    selection = legend_selection(column)
+    selection = legend_selection(column) if legend is None else legend
     view: alt.Chart = (
         chart.mark_bar()
         .encode(
@@ -348,10 +335,9 @@ def _mix_view(
                 alt.Tooltip("sum(value):Q", title=unit, format=",.3~f"),
             ],
         )
-        .add_params(selection)
         .properties(width=WIDTH, height=HEIGHT)
     )
-    return view
+    return view if legend is not None else view.add_params(selection)
 
 
 def codec_mix_chart(
@@ -372,7 +358,7 @@ def codec_mix_chart(
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     column : str, default "codec"
-        ``"codec"``, ``"container"``, ``"media_type"``, …
+        A text column: ``"codec"``, ``"container"``, ``"media_type"``, …
     every : str, optional
         Period length; chosen from the time span by default.
     metric : {"recordings", "hours", "bytes"}, default "recordings"
@@ -440,10 +426,12 @@ def _cost_frame(
         ),
         every,
     )
+    # by="cost_unit" stacks the reported cost by its own unit: one key, not a duplicate.
+    keys = list(dict.fromkeys([by, "cost_unit"]))
     reported = (
         lazy.filter(pl.col("created_at").is_not_null() & pl.col("cost").is_not_null())
-        .with_columns(as_label(by), as_label("cost_unit"))
-        .group_by(pl.col("created_at").dt.truncate(every).alias("period"), by, "cost_unit")
+        .with_columns(*(as_label(k) for k in keys))
+        .group_by(pl.col("created_at").dt.truncate(every).alias("period"), *keys)
         .agg(pl.col("cost").sum().alias("reported"))
         .sort("period", by)
         .with_columns(
@@ -558,7 +546,7 @@ def cost_chart(
     every : str, optional
         Period length; chosen from the time span by default.
     by : str, default "provider"
-        Column to stack by.
+        Text column to stack by.
     rates : mapping, optional
         Storage-rate overrides by provider (USD number or ``ra.StorageRate``).
 
@@ -607,7 +595,7 @@ def overview_chart(
     every : str, optional
         Period length; chosen from the time span by default.
     by : str, default "provider"
-        Column to stack and colour by.
+        Text column to stack and colour by.
     rates : mapping, optional
         Storage-rate overrides for the cost panel.
 
@@ -642,6 +630,9 @@ def overview_chart(
         volume, by, period, legend=legend, brush=brush, extent=extent
     )
     # The legend parameter is defined once (on the first panel); the others only refer to it.
+    # With by="codec" it is the codec mix's own legend: the mix highlights it, as filtering a
+    # codec mix by codec would leave one codec at 100 %.
+    codec_legend = by == "codec"
     views.append(
         _storage_view(
             storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
@@ -654,7 +645,8 @@ def overview_chart(
             "recordings",
             period,
             normalize=True,
-            filter_by=legend,
+            filter_by=None if codec_legend else legend,
+            legend=legend if codec_legend else None,
             zoom=brush,
             extent=extent,
         )
