@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import TypeAlias, TypeVar
+from typing import Final, TypeAlias, TypeVar
 
 import polars as pl
 
@@ -30,18 +31,32 @@ def to_expr(column: ColumnLike, parameter: str = "column") -> pl.Expr:
     return pl.col(column)
 
 
-def by_list(by: By) -> list[str]:
-    """Normalise a ``by=`` argument to a list of column names."""
+def by_list(by: By, *, reserved: Collection[str] = ()) -> list[str]:
+    """Normalise a ``by=`` argument to a list of column names, each once, in the order given.
+
+    A repeated name is dropped rather than refused: grouping by a column twice means the same
+    as grouping by it once. ``reserved`` holds the names of the columns the helper makes (and
+    any it uses on the way); a group column of the same name would collide with one of them.
+    """
     if by is None:
         return []
-    if isinstance(by, str):
-        return [by]
     form = "a column name, a sequence of column names, or None"
-    if not isinstance(by, Sequence):
+    if isinstance(by, str):
+        names = [by]
+    elif not isinstance(by, Sequence) or not all(isinstance(name, str) for name in by):
         raise ConfigError("by", form, by)
-    names = list(by)
-    if not all(isinstance(name, str) for name in names):
-        raise ConfigError("by", form, by)
+    else:
+        names = list(dict.fromkeys(by))
+    clashes = [name for name in names if name in reserved]
+    if clashes:
+        raise ConfigError(
+            "by",
+            "group columns not named like a column of the result ("
+            + ", ".join(sorted(reserved))
+            + ")",
+            clashes[0] if len(clashes) == 1 else clashes,
+            hint=f"rename the column first, e.g. df.rename({{{clashes[0]!r}: {clashes[0] + '_'!r}}})",
+        )
     return names
 
 
@@ -137,12 +152,48 @@ def checked_lazy(
     return conform_dtypes(lazy)
 
 
+EVERY_FORM: Final = 'a positive polars interval such as "1d", "1w", "1mo", "1q" or "1y"'
+
+MAX_PERIODS: Final = 200_000
+"""The most periods ``trend`` and ``storage_growth`` lay out from the first to the last event.
+
+Every period is a row for every group, zero-filled. 200 000 holds monthly periods across the
+whole calendar (year 1 to 9999 is 119 988 months: a provider's default date next to real ones)
+and daily ones across five centuries; a finer ``every`` over a long span ("1s" over a year is
+31 million periods per group) would only exhaust memory. A chart shows far fewer."""
+
+_INTERVAL_PART: Final = re.compile(r"([0-9]+)(ns|us|ms|mo|s|m|h|d|w|q|y)")
+_MONTHS: Final = {"mo": 1, "q": 3, "y": 12}
+_NANOSECONDS: Final = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+    # A day is 24 hours here: periods are laid out in UTC, which has no daylight saving.
+    "d": 86_400_000_000_000,
+    "w": 604_800_000_000_000,
+}
+
+
+def _interval_parts(every: str) -> tuple[int, int] | None:
+    """``every`` as (calendar months, fixed nanoseconds); None outside that grammar."""
+    parts = _INTERVAL_PART.findall(every)
+    if "".join(number + unit for number, unit in parts) != every:
+        return None
+    months = sum(int(number) * _MONTHS[unit] for number, unit in parts if unit in _MONTHS)
+    fixed = sum(int(number) * _NANOSECONDS[unit] for number, unit in parts if unit in _NANOSECONDS)
+    return months, fixed
+
+
 def check_every(every: str) -> str:
     """Validate a polars interval string (``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"``).
 
     A bad interval would otherwise only fail when a lazy query is collected, far from the call.
     """
-    form = 'a positive polars interval such as "1d", "1w", "1mo", "1q" or "1y"'
+    if not isinstance(every, str):  # polars would also take an expression, which is not counted
+        raise ConfigError("every", EVERY_FORM, every)
     start = datetime(1970, 1, 1, tzinfo=UTC)
     try:
         # Truncating parses it; stepping from 1970 refuses "0d" and "" (no step, an endless
@@ -152,10 +203,71 @@ def check_every(every: str) -> str:
             pl.lit(start).dt.offset_by(every).alias("stepped"),
         ).row(0)
     except (pl.exceptions.PolarsError, TypeError, ValueError, OverflowError) as exc:
-        raise ConfigError("every", form, every) from exc
-    if not isinstance(stepped, datetime) or stepped <= start:
-        raise ConfigError("every", form, every)
+        raise ConfigError("every", EVERY_FORM, every) from exc
+    # An interval polars reads but period_count cannot (none known today) is refused rather
+    # than let through uncounted.
+    if not isinstance(stepped, datetime) or stepped <= start or _interval_parts(every) is None:
+        raise ConfigError("every", EVERY_FORM, every)
     return every
+
+
+def period_count(start: pl.Expr, end: pl.Expr, every: str) -> pl.Expr:
+    """How many periods ``pl.datetime_ranges(start, end, every)`` makes, without making them.
+
+    ``start`` and ``end`` are period starts (datetimes truncated to ``every``). The count
+    (Int128) is exact for calendar intervals ("1mo", "1q", "1y") and fixed ones ("1s", "1d",
+    "1w"), over any span from year 1 to 9999; one mixing both (which polars does not truncate
+    to today) is counted with 28-day months, so it may only overstate.
+    """
+    parts = _interval_parts(every)
+    if parts is None:
+        raise ConfigError("every", EVERY_FORM, every)
+    months, fixed = parts
+    if months and not fixed:
+
+        def month_index(moment: pl.Expr) -> pl.Expr:
+            return moment.dt.year().cast(pl.Int128) * 12 + moment.dt.month().cast(pl.Int128)
+
+        steps = (month_index(end) - month_index(start)) // months
+    else:
+        step = months * 28 * _NANOSECONDS["d"] + fixed
+        # Int128: nanoseconds from year 1 to 9999 (3e20) do not fit Int64.
+        steps = (end - start).dt.total_microseconds().cast(pl.Int128) * 1_000 // step
+    return (steps + 1).alias("periods")
+
+
+def within_period_limit(
+    start: pl.Expr, end: pl.Expr, every: str, *, limit: int = MAX_PERIODS
+) -> pl.Expr:
+    """A filter that keeps every row, or raises ConfigError naming ``every`` when collected.
+
+    It raises when a row's grid from ``start`` to ``end`` (see :func:`period_count`) would hold
+    more than ``limit`` periods. The check runs inside the query, so a LazyFrame stays lazy until
+    it is collected; polars passes the exception through unchanged.
+    """
+
+    def check(counts: pl.Series) -> pl.Series:
+        largest = counts.max()
+        if isinstance(largest, int) and largest > limit:
+            raise ConfigError(
+                "every",
+                f"a period length giving at most {limit:,} periods from the first to the last "
+                f"event (this one gives {largest:,})",
+                every,
+                hint='pass a longer interval, such as every="1d" or every="1mo"',
+            )
+        return pl.Series(counts.name, [True] * counts.len(), dtype=pl.Boolean)
+
+    return period_count(start, end, every).map_batches(check, return_dtype=pl.Boolean)
+
+
+def int64_sum(expr: pl.Expr) -> pl.Expr:
+    """Sum of an integer expression as Int64, null where the true total does not fit Int64.
+
+    polars sums Int64 in Int64 and wraps around: 2**63 - 1 plus 2 * 2**62 bytes read -1.
+    Summing in Int128 and casting back turns a total past Int64 into null (unknown) instead.
+    """
+    return expr.cast(pl.Int128).sum().cast(pl.Int64, strict=False)
 
 
 def finish(original: FrameT, result: pl.LazyFrame) -> FrameT:

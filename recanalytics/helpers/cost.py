@@ -8,7 +8,7 @@ Estimates ignore free allowances (Twilio's first 10 GB, Plivo's first 90 days pe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
@@ -144,6 +144,10 @@ def monthly_storage_cost(rates: Mapping[str, float | StorageRate] | None = None)
     )
 
 
+COST_OUTPUTS: Final = ("estimated_monthly_cost", "reported_cost")
+"""The columns :func:`cost_aggregations` makes besides ``cost_unit``."""
+
+
 _COST_COLUMNS: Final = ("provider", "size_bytes", "duration", "status", "deleted_at", "created_at")
 
 
@@ -160,7 +164,9 @@ def cost_summary(
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str or sequence of str, default "provider"
-        None gives one overall row.
+        None gives one overall row. A column named twice counts once; one named like a result
+        column (``recordings``, …) is a ConfigError, except ``cost_unit``, which then holds
+        each group's unit.
     rates : mapping, optional
         Rate overrides, as for :func:`monthly_storage_cost`.
 
@@ -191,11 +197,11 @@ def cost_summary(
     >>> cost_summary(df).rows()
     [('twilio', 1, 0.1, None, None), ('plivo', 1, 0.0004, 0.0004, 'USD')]
     """
-    keys: list[str] = by_list(by)
+    keys: list[str] = by_list(by, reserved=("recordings", *COST_OUTPUTS))
     lazy = checked_lazy(df, [*_COST_COLUMNS, "cost", "cost_unit"], by=keys)
     aggs = [
         pl.len().cast(pl.Int64).alias("recordings"),
-        *cost_aggregations(rates),
+        *cost_aggregations(rates, keys),
     ]
     result = lazy.select(aggs) if not keys else lazy.group_by(keys).agg(aggs).sort(keys)
     return finish(df, result)
@@ -206,11 +212,22 @@ def _sum_or_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.count() > 0).then(expr.sum())
 
 
-def cost_aggregations(rates: Mapping[str, float | StorageRate] | None) -> list[pl.Expr]:
-    """Aggregations shared by :func:`cost_summary` and ``summarize``."""
-    return [
+def cost_aggregations(
+    rates: Mapping[str, float | StorageRate] | None, keys: Sequence[str] = ()
+) -> list[pl.Expr]:
+    """Aggregations shared by :func:`cost_summary` and ``summarize``.
+
+    Grouped by ``cost_unit``, the group column already holds the unit: a second one would
+    collide with it.
+    """
+    sums = [
         _sum_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
         _sum_or_null(pl.col("cost")).alias("reported_cost"),
+    ]
+    if "cost_unit" in keys:
+        return sums
+    return [
+        *sums,
         pl.col("cost_unit")
         .drop_nulls()
         .unique()

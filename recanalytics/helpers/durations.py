@@ -296,7 +296,8 @@ def duration_percentiles(
     ----------
     df : polars.DataFrame or polars.LazyFrame
     by : str or sequence of str, optional
-        Group columns; None gives one overall row.
+        Group columns; None gives one overall row. A column named twice counts once; one named
+        like a percentile column (``p50``, …) is a ConfigError.
     column : str, default "duration"
     quantiles : sequence of float, default (0.5, 0.9, 0.95, 0.99)
         Each between 0 and 1.
@@ -315,7 +316,6 @@ def duration_percentiles(
     >>> duration_percentiles(df, quantiles=[0.5])["p50"].item()
     datetime.timedelta(seconds=20)
     """
-    keys: list[str] = by_list(by)
     if isinstance(quantiles, str | bytes) or not isinstance(quantiles, Iterable):
         raise ConfigError("quantiles", "a sequence of numbers between 0 and 1", quantiles)
     qs = list(quantiles)
@@ -330,6 +330,7 @@ def duration_percentiles(
         )
     if not isinstance(column, str):
         raise ConfigError("column", "a column name (str)", column)
+    keys: list[str] = by_list(by, reserved=names)
     lazy = checked_lazy(df, [column], by=keys)
     aggs = [
         pl.col(column).quantile(q, "linear").alias(name) for q, name in zip(qs, names, strict=True)

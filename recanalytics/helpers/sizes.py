@@ -18,6 +18,7 @@ from recanalytics.helpers._common import (
     checked_lazy,
     finish,
     to_expr,
+    within_period_limit,
 )
 
 __all__ = [
@@ -46,7 +47,8 @@ _PARSE_FACTORS: Final[dict[str, int]] = {
     **{f"{p}b": 1000 ** (i + 1) for i, p in enumerate("kmgtpe")},
     **{f"{p}ib": 1024 ** (i + 1) for i, p in enumerate("kmgtpe")},
 }
-_SIZE_RE: Final = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*$")
+# ASCII only, as the date parsers: \d would also read "١٢٣" (Arabic-Indic digits) as 123.
+_SIZE_RE: Final = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*$", re.ASCII)
 
 
 def size_human(
@@ -121,14 +123,25 @@ def parse_size(text: str | int) -> int:
     """Parse a human size such as ``"1.5 GiB"``, ``"200 MB"`` or ``"512"`` into whole bytes.
 
     Units are case-insensitive: ``B``/``bytes``; SI ``kB MB GB TB PB EB`` (powers of 1000);
-    IEC ``KiB MiB GiB TiB PiB EiB`` (powers of 1024). No unit means bytes. Fractions of a byte
-    round half up. An ``int`` is returned as is.
+    IEC ``KiB MiB GiB TiB PiB EiB`` (powers of 1024). No unit means bytes. Digits are ASCII
+    ``0-9`` only. Fractions of a byte round half up. An ``int`` is returned as is.
+
+    Parameters
+    ----------
+    text : str or int
+        The size.
+
+    Returns
+    -------
+    int
+        Whole bytes.
 
     Raises
     ------
     ConfigError
-        (a ``ValueError``) for negative numbers, unknown units, bare ``K``/``M``/``G`` (ambiguous
-        between tools), or anything that is not a size.
+        (a ``ValueError``, naming ``text``) for negative numbers, unknown units, bare
+        ``K``/``M``/``G`` (ambiguous between tools), digits other than ASCII, or anything that is
+        not a size.
 
     Examples
     --------
@@ -138,16 +151,16 @@ def parse_size(text: str | int) -> int:
     """
     expected = 'a size such as "512", "200 MB" or "1.5 GiB"'
     if isinstance(text, bool):
-        raise ConfigError("size", expected, text)
+        raise ConfigError("text", expected, text)
     if isinstance(text, int):
         if text < 0:
-            raise ConfigError("size", "a size of zero or more bytes", text)
+            raise ConfigError("text", "a size of zero or more bytes", text)
         return text
     if not isinstance(text, str):
-        raise ConfigError("size", expected, text)
+        raise ConfigError("text", expected, text)
     match = _SIZE_RE.match(text)
     if match is None:
-        raise ConfigError("size", expected, text)
+        raise ConfigError("text", expected, text)
     number, unit = match.groups()
     factor = _PARSE_FACTORS.get(unit.lower())
     if factor is None:
@@ -156,11 +169,11 @@ def parse_size(text: str | int) -> int:
             hint = (
                 f'write "{unit.upper()}B" (powers of 1000) or "{unit.upper()}iB" (powers of 1024)'
             )
-        raise ConfigError("size", expected, text, hint=hint)
+        raise ConfigError("text", expected, text, hint=hint)
     try:
         amount = Decimal(number) * factor
     except InvalidOperation as exc:  # pragma: no cover - the regex only lets decimals through
-        raise ConfigError("size", expected, text) from exc
+        raise ConfigError("text", expected, text) from exc
     return int(amount.to_integral_value(rounding=ROUND_HALF_UP))
 
 
@@ -191,8 +204,9 @@ def fill_bitrate(
 ) -> pl.Expr:
     """The reported bitrate where there is one, else :func:`estimate_bitrate` (kbps, Float64).
 
-    A reported bitrate of 0 or less counts as missing: Twilio compositions report ``bitrate: 0``
-    when they have none.
+    A reported bitrate that is not a finite number above 0 counts as missing: Twilio
+    compositions report ``bitrate: 0`` when they have none, and NaN or infinity is no bitrate
+    (it would also turn every mean it enters into NaN or infinity).
 
     Examples
     --------
@@ -210,7 +224,9 @@ def fill_bitrate(
     [64.0, 32.0]
     """
     given = to_expr(reported, "reported").cast(pl.Float64)
-    return pl.coalesce(pl.when(given > 0).then(given), estimate_bitrate(size, duration)).alias(
+    # is_finite first: polars orders NaN above every number, so NaN > 0 holds.
+    usable = given.is_finite() & (given > 0)
+    return pl.coalesce(pl.when(usable).then(given), estimate_bitrate(size, duration)).alias(
         "bitrate_kbps"
     )
 
@@ -236,6 +252,18 @@ def deletion_time() -> pl.Expr:
     )
 
 
+STORAGE_COLUMNS: Final = (
+    "period",
+    "bytes_added",
+    "bytes_deleted",
+    "bytes_held",
+    "_size",
+    "_added",
+    "_deleted",
+)
+"""The columns storage_growth makes on the way; no ``by`` column may share a name with one."""
+
+
 def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     """Bytes added, bytes deleted and cumulative bytes held per period.
 
@@ -243,7 +271,7 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     period of its ``deleted_at`` (or of ``created_at`` when its status is ``deleted`` but no
     deletion time is known). Periods with no events are filled with 0 so ``bytes_held`` carries
     forward. Null sizes (Plivo, SignalWire give none) count as 0; rows without ``created_at`` are
-    skipped.
+    skipped. Totals are summed without wrapping around: one past Int64 (8 EiB) is null.
 
     Parameters
     ----------
@@ -251,14 +279,19 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
         A unified frame (needs created_at, deleted_at, status, size_bytes).
     every : str, default "1mo"
         Period length as a polars interval: ``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"``.
+        At most 200 000 periods may lie between the first and the last event (enough for
+        monthly periods across the whole calendar); more is a ConfigError naming ``every``,
+        raised before any period is made (for a LazyFrame, when it is collected).
     by : str or sequence of str, optional
-        Extra group columns (e.g. ``"provider"``); each group gets every period.
+        Extra group columns (e.g. ``"provider"``); each group gets every period. A column named
+        twice counts once.
 
     Returns
     -------
     polars.DataFrame or polars.LazyFrame
         Columns ``period`` (start, UTC), the ``by`` columns, ``bytes_added``,
-        ``bytes_deleted``, ``bytes_held`` (all Int64), sorted by group then period.
+        ``bytes_deleted``, ``bytes_held`` (all Int64; null where the total does not fit Int64),
+        sorted by group then period.
 
     Examples
     --------
@@ -279,12 +312,13 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     >>> storage_growth(df)["bytes_held"].to_list()
     [100, 100, 0]
     """
-    keys: list[str] = by_list(by)
+    keys: list[str] = by_list(by, reserved=STORAGE_COLUMNS)
     check_every(every)
     lazy = checked_lazy(df, ["created_at", "deleted_at", "status", "size_bytes"], by=keys)
     events = lazy.filter(pl.col("created_at").is_not_null()).select(
         *keys,
-        pl.col("size_bytes").cast(pl.Int64).fill_null(0).alias("_size"),
+        # Int128 until the end: Int64 sums wrap around silently (2**63 - 1 + 2 reads negative).
+        pl.col("size_bytes").cast(pl.Int64).fill_null(0).cast(pl.Int128).alias("_size"),
         pl.col("created_at").dt.truncate(every).alias("_added"),
         deletion_time().dt.truncate(every).alias("_deleted"),
     )
@@ -300,10 +334,14 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     result = (
         grid.join(added, on=["period", *keys], how="left", nulls_equal=True)
         .join(deleted, on=["period", *keys], how="left", nulls_equal=True)
-        .with_columns(pl.col("bytes_added", "bytes_deleted").fill_null(0).cast(pl.Int64))
+        .with_columns(pl.col("bytes_added", "bytes_deleted").fill_null(0))
         .sort([*keys, "period"])
         .with_columns(_cumulative(pl.col("bytes_added") - pl.col("bytes_deleted"), keys))
-        .select("period", *keys, "bytes_added", "bytes_deleted", "bytes_held")
+        .select(
+            "period",
+            *keys,
+            pl.col("bytes_added", "bytes_deleted", "bytes_held").cast(pl.Int64, strict=False),
+        )
     )
     return finish(df, result)
 
@@ -319,14 +357,19 @@ def period_grid(
     """Every period from the first to the last event, for every group present.
 
     Gaps must exist as rows: a cumulative total has to carry through months with no activity.
+    More than ``MAX_PERIODS`` periods is a ConfigError naming ``every`` when collected.
     """
     bounds = events.select(
         pl.min_horizontal([pl.col(c).min() for c in period_columns]).alias("_start"),
         pl.max_horizontal([pl.col(c).max() for c in period_columns]).alias("_end"),
     )
+    start, end = pl.col("_start"), pl.col("_end")
     periods = (
-        bounds.filter(pl.col("_start").is_not_null())
-        .select(pl.datetime_ranges(pl.col("_start"), pl.col("_end"), every).alias("period"))
+        bounds.filter(start.is_not_null())
+        # Counted from the bounds before any period exists: "1s" over a year would otherwise
+        # make 31 million rows per group before anything could refuse them.
+        .filter(within_period_limit(start, end, every))
+        .select(pl.datetime_ranges(start, end, every).alias("period"))
         .explode("period")
     )
     if not keys:

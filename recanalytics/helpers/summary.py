@@ -15,10 +15,11 @@ from recanalytics.helpers._common import (
     check_every,
     checked_lazy,
     finish,
+    int64_sum,
 )
-from recanalytics.helpers.cost import StorageRate, cost_aggregations
+from recanalytics.helpers.cost import COST_OUTPUTS, StorageRate, cost_aggregations
 from recanalytics.helpers.durations import duration_hours
-from recanalytics.helpers.sizes import fill_bitrate, size_unit, storage_growth
+from recanalytics.helpers.sizes import STORAGE_COLUMNS, fill_bitrate, size_unit, storage_growth
 
 __all__ = ["FAILED_STATUSES", "summarize", "trend"]
 
@@ -37,6 +38,23 @@ _SUMMARY_COLUMNS: Final = (
     "cost_unit",
 )
 
+SUMMARY_OUTPUTS: Final = (
+    "count",
+    "total_duration",
+    "mean_duration",
+    "median_duration",
+    "p95_duration",
+    "total_hours",
+    "total_size_bytes",
+    "mean_bitrate_kbps",
+    "failed_share",
+    *COST_OUTPUTS,
+)
+"""The columns summarize makes (and ``cost_unit``, unless grouped by it)."""
+
+TREND_COLUMNS: Final = ("recordings", "hours", *STORAGE_COLUMNS)
+"""The columns trend makes on the way; no ``by`` column may share a name with one."""
+
 
 def summarize(
     df: FrameT,
@@ -53,7 +71,9 @@ def summarize(
         A unified frame.
     by : str or sequence of str, optional
         Group columns (``"provider"``, ``["provider", "kind"]``, a derived column such as a
-        duration bucket, …). None gives one overall row, even for an empty frame.
+        duration bucket, …). None gives one overall row, even for an empty frame. A column
+        named twice counts once; one named like a result column (``count``, …) is a
+        ConfigError, except ``cost_unit``, which then holds each group's unit.
     rates : mapping, optional
         Storage-rate overrides for ``estimated_monthly_cost`` (see ``monthly_storage_cost``).
     failed : collection of str, default {"failed", "absent"}
@@ -66,10 +86,13 @@ def summarize(
 
         - ``count`` (Int64): recordings.
         - ``total_duration``, ``mean_duration``, ``median_duration``, ``p95_duration``
-          (Duration ms; nulls ignored; p95 linearly interpolated).
+          (Duration ms; nulls ignored; p95 linearly interpolated; ``total_duration`` null
+          where the sum passes the Duration range instead of wrapping around).
         - ``total_hours`` (Float64).
-        - ``total_size_bytes`` (Int64; null when no size is known, e.g. Plivo, SignalWire).
-        - ``mean_bitrate_kbps`` (Float64): mean of the reported bitrate, else size·8/duration.
+        - ``total_size_bytes`` (Int64; null when no size is known, e.g. Plivo, SignalWire, and
+          when the total passes Int64, about 8 EiB: it is never wrapped around).
+        - ``mean_bitrate_kbps`` (Float64): mean of the reported bitrate, else size·8/duration
+          (a reported NaN, infinite, 0 or negative bitrate counts as not reported).
         - ``failed_share`` (Float64, 0-1): failed recordings / all recordings.
         - ``estimated_monthly_cost`` (Float64, USD): storage estimate for what is still held.
         - ``reported_cost`` (Float64): sum of provider-reported ``cost``; ``cost_unit``.
@@ -92,7 +115,7 @@ def summarize(
     >>> summarize(df, by="provider").select("provider", "count", "failed_share").rows()
     [('twilio', 2, 0.5), ('plivo', 1, 0.0)]
     """
-    keys: list[str] = by_list(by)
+    keys: list[str] = by_list(by, reserved=SUMMARY_OUTPUTS)
     failed_values = _failed_values(failed)
     lazy = checked_lazy(df, [*_SUMMARY_COLUMNS], by=keys)
     duration = pl.col("duration").cast(pl.Duration("ms"))
@@ -101,15 +124,15 @@ def summarize(
     count = pl.len().cast(pl.Int64)
     aggs = [
         count.alias("count"),
-        duration.sum().alias("total_duration"),
+        int64_sum(duration.to_physical()).cast(pl.Duration("ms")).alias("total_duration"),
         duration.mean().alias("mean_duration"),
         duration.median().alias("median_duration"),
         duration.quantile(0.95, "linear").alias("p95_duration"),
         duration_hours(duration).sum().alias("total_hours"),
-        pl.when(size.count() > 0).then(size.sum()).alias("total_size_bytes"),
+        pl.when(size.count() > 0).then(int64_sum(size)).alias("total_size_bytes"),
         fill_bitrate().mean().alias("mean_bitrate_kbps"),
         pl.when(count > 0).then(is_failed.sum() / count).alias("failed_share"),
-        *cost_aggregations(rates),
+        *cost_aggregations(rates, keys),
     ]
     result = lazy.select(aggs) if not keys else lazy.group_by(keys).agg(aggs).sort(keys)
     return finish(df, result)
@@ -139,15 +162,18 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
         A unified frame.
     every : str, default "1mo"
         Period length: ``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"`` (polars intervals).
+        At most 200 000 periods may lie between the first and the last event (as in
+        ``storage_growth``); more is a ConfigError naming ``every``, raised before any period
+        is made (for a LazyFrame, when it is collected).
     by : str or sequence of str, optional
-        Extra group columns, e.g. ``"provider"``.
+        Extra group columns, e.g. ``"provider"``. A column named twice counts once.
 
     Returns
     -------
     polars.DataFrame or polars.LazyFrame
         ``period`` (Datetime UTC, period start), the ``by`` columns, ``recordings`` (Int64),
-        ``hours`` (Float64), ``bytes_added``, ``bytes_deleted``, ``bytes_held`` (Int64),
-        sorted by group then period.
+        ``hours`` (Float64), ``bytes_added``, ``bytes_deleted``, ``bytes_held`` (Int64; null
+        where the total does not fit Int64, never wrapped around), sorted by group then period.
 
     Examples
     --------
@@ -170,7 +196,7 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     >>> trend(df).select("recordings", "hours", "bytes_held").rows()
     [(1, 1.0, 100), (0, 0.0, 100), (1, 0.5, 150)]
     """
-    keys: list[str] = by_list(by)
+    keys: list[str] = by_list(by, reserved=TREND_COLUMNS)
     check_every(every)
     lazy = checked_lazy(df, ["created_at", "duration"], by=keys)
     volume = (

@@ -100,3 +100,56 @@ def test_frame_namespace_keeps_the_flavour(df: pl.DataFrame) -> None:
         lazy.rec.cost_summary(by=None),
     ):
         assert isinstance(result, pl.LazyFrame)
+
+
+FRAME_HELPERS = ["summarize", "trend", "storage_growth", "cost_summary", "duration_percentiles"]
+
+
+@pytest.fixture(scope="module")
+def demo() -> pl.DataFrame:
+    return ra.demo(size=20)
+
+
+@pytest.mark.parametrize("name", FRAME_HELPERS)
+def test_frame_helpers_count_a_repeated_by_column_once(name: str, demo: pl.DataFrame) -> None:
+    # One rule for every helper, in by_list: the repeat is dropped, the order kept (polars
+    # raised DuplicateError, not a ValueError).
+    df = demo
+    helper = getattr(ra, name)
+    assert_frame_equal(helper(df, by=["provider", "provider"]), helper(df, by="provider"))
+    assert_frame_equal(
+        helper(df, by=["kind", "provider", "kind"]), helper(df, by=["kind", "provider"])
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "column"),
+    [
+        ("summarize", "count"),
+        ("summarize", "total_size_bytes"),
+        ("trend", "period"),
+        ("trend", "hours"),
+        ("storage_growth", "bytes_held"),
+        ("cost_summary", "recordings"),
+        ("duration_percentiles", "p50"),
+    ],
+)
+def test_frame_helpers_refuse_a_by_column_named_like_a_result_column(
+    name: str, column: str, demo: pl.DataFrame
+) -> None:
+    df = demo.with_columns(pl.lit("x").alias(column))
+    with pytest.raises(ra.ConfigError, match=column) as info:
+        getattr(ra, name)(df, by=column)
+    assert info.value.parameter == "by"
+
+
+@pytest.mark.parametrize("name", ["summarize", "cost_summary"])
+def test_summaries_group_by_cost_unit(name: str, demo: pl.DataFrame) -> None:
+    # The group column holds the unit, so no second cost_unit column is made to clash with it.
+    df = demo
+    result = getattr(ra, name)(df, by="cost_unit")
+    assert result.columns.count("cost_unit") == 1
+    assert result.columns[0] == "cost_unit"
+    assert result["cost_unit"].to_list() == df["cost_unit"].unique().sort().to_list()
+    count = "count" if name == "summarize" else "recordings"
+    assert result[count].sum() == df.height

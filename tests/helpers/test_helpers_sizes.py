@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -100,13 +101,32 @@ def test_parse_size(text: str | int, expected: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "-1 MB", "1.5 G", "1 k", "1e3", "10 XB", "1,5 GB", "MB", -5, True, None, 1.5],
+    [
+        "",
+        "abc",
+        "-1 MB",
+        "1.5 G",
+        "1 k",
+        "1e3",
+        "10 XB",
+        "1,5 GB",
+        "MB",
+        -5,
+        True,
+        None,
+        1.5,
+        "\u0661\u0662\u0663 MB",  # Arabic-Indic digits: ASCII digits only, as for dates
+        "\uff11\uff12 kB",  # fullwidth digits
+        "1.\u0665 MB",  # a non-ASCII digit in the fraction
+    ],
 )
-def test_parse_size_rejects_bad_input(text: object) -> None:
+def test_parse_size_rejects_bad_input_naming_its_parameter(text: object) -> None:
     with pytest.raises(ra.ConfigError) as info:
         parse_size(text)  # type: ignore[arg-type]
     assert isinstance(info.value, ValueError)
-    assert info.value.parameter == "size"
+    # The error names the parameter as the signature spells it.
+    assert info.value.parameter == "text"
+    assert "text" in inspect.signature(parse_size).parameters
 
 
 def test_parse_size_explains_ambiguous_units() -> None:
@@ -236,3 +256,81 @@ def test_storage_growth_validates_arguments(recordings: pl.DataFrame) -> None:
         storage_growth(recordings.drop("size_bytes"))
     with pytest.raises(ra.ConfigError, match="team"):
         storage_growth(recordings, by="team")
+
+
+def test_fill_bitrate_counts_a_nan_or_infinite_reported_bitrate_as_missing() -> None:
+    # polars orders NaN above every number, so a bare "> 0" kept NaN as a reported bitrate.
+    df = pl.DataFrame(
+        {
+            "bitrate_kbps": [float("nan"), float("inf"), -1.0, 64.0],
+            "size_bytes": [1000, 1000, 1000, 1000],
+            "duration": [timedelta(seconds=1)] * 4,
+        },
+        schema={"bitrate_kbps": pl.Float64, "size_bytes": pl.Int64, "duration": pl.Duration("ms")},
+    )
+    assert df.select(fill_bitrate()).to_series().to_list() == [8.0, 8.0, 8.0, 64.0]
+
+
+def test_storage_growth_sums_past_int64_are_null_not_wrapped_around() -> None:
+    # 2**63 - 1 + 2**62 + 2**62 wrapped around to -1 byte held.
+    huge = conform(
+        pl.DataFrame(
+            {
+                "created_at": [utc(2025, 1, 5), utc(2025, 1, 6), utc(2025, 2, 1)],
+                "deleted_at": [None, None, utc(2025, 3, 1)],
+                "status": ["completed"] * 3,
+                "size_bytes": [2**63 - 1, 2**62, 2**62],
+            }
+        )
+    ).collect()
+    result = storage_growth(huge)
+    assert result.schema["bytes_added"] == pl.Int64
+    assert result.schema["bytes_held"] == pl.Int64
+    assert result.rows() == [
+        (utc(2025, 1, 1), None, 0, None),  # 2**63 - 1 + 2**62 does not fit Int64
+        (utc(2025, 2, 1), 2**62, 0, None),
+        (utc(2025, 3, 1), 0, 2**62, None),
+    ]
+    # Totals that fit again are exact: the running total is kept wider than Int64.
+    shrinking = huge.with_columns(deleted_at=pl.lit(utc(2025, 3, 1)).dt.cast_time_unit("us"))
+    assert storage_growth(shrinking)["bytes_held"].to_list() == [None, None, 0]
+
+
+def spanning(*moments: datetime) -> pl.DataFrame:
+    return conform(
+        pl.DataFrame(
+            {
+                "provider": ["twilio", "zoom"][: len(moments)] * (len(moments) // 2 or 1),
+                "created_at": list(moments),
+                "status": ["completed"] * len(moments),
+                "size_bytes": [10] * len(moments),
+            }
+        )
+    ).collect()
+
+
+@pytest.mark.parametrize("by", [None, "provider"])
+def test_storage_growth_refuses_too_many_periods_before_laying_them_out(by: str | None) -> None:
+    # "1s" over five years is 158 million periods per group: counted from the first and last
+    # event, not zero-filled first (which took minutes and gigabytes).
+    df = spanning(utc(2021, 1, 1), utc(2026, 1, 1))
+    with pytest.raises(ra.ConfigError, match="every") as info:
+        storage_growth(df, "1s", by=by)
+    assert info.value.parameter == "every"
+    assert "200,000 periods" in str(info.value)
+    lazy = storage_growth(df.lazy(), "1s", by=by)  # a LazyFrame stays lazy: raised on collect
+    with pytest.raises(ra.ConfigError, match="every"):
+        lazy.collect()
+
+
+def test_storage_growth_period_limit_is_exact_and_spans_the_calendar() -> None:
+    start = utc(1500, 1, 1)
+    assert storage_growth(spanning(start, start + timedelta(days=199_999)), "1d").height == 200_000
+    with pytest.raises(ra.ConfigError, match="200,001"):
+        storage_growth(spanning(start, start + timedelta(days=200_000)), "1d")
+    # Monthly periods fit across the whole calendar (a provider's default date next to real
+    # ones), and a count past Int64 in nanoseconds is still refused, not wrapped into range.
+    calendar = spanning(utc(1, 1, 1), utc(9999, 12, 31))
+    assert storage_growth(calendar).height == 9999 * 12
+    with pytest.raises(ra.ConfigError, match="every"):
+        storage_growth(calendar, "1us")

@@ -212,3 +212,60 @@ def test_trend_lazy_empty_and_validation(df: pl.DataFrame) -> None:
     assert trend(ra.empty_frame()).height == 0
     with pytest.raises(ra.ConfigError, match="every"):
         trend(df, "quarterly")
+
+
+def test_summarize_mean_bitrate_ignores_a_nan_reported_bitrate(df: pl.DataFrame) -> None:
+    nan = df.with_columns(
+        bitrate_kbps=pl.when(pl.col("bitrate_kbps") == 64.0)
+        .then(float("nan"))
+        .otherwise(pl.col("bitrate_kbps"))
+    )
+    twilio = summarize(nan, by="provider").filter(provider="twilio")["mean_bitrate_kbps"].item()
+    # NaN counts as not reported; with no size to estimate from, the track has no bitrate,
+    # and the mean is the first track's estimate (the composition has no duration).
+    assert twilio == 32.0
+
+
+def test_summarize_sums_past_int64_are_null_not_wrapped_around(df: pl.DataFrame) -> None:
+    huge = df.with_columns(
+        size_bytes=pl.Series([2**63 - 1, 2**62, 2**62, None, None, None, 1], dtype=pl.Int64)
+    )
+    result = summarize(huge, by="provider")
+    assert result.schema["total_size_bytes"] == pl.Int64
+    sizes = dict(zip(result["provider"].cast(pl.String), result["total_size_bytes"], strict=True))
+    assert sizes == {"twilio": None, "plivo": None, "zoom": 1, "signalwire": None}
+    assert summarize(huge)["total_size_bytes"].item() is None
+    # Durations sum the same way: past the Duration(ms) range is null, not a negative total.
+    long = pl.DataFrame({"duration": [timedelta.max] * 200}, schema={"duration": pl.Duration("ms")})
+    long = conform(long).collect()
+    total, mean_days = (
+        summarize(long).select("total_duration", pl.col("mean_duration").dt.total_days()).row(0)
+    )
+    assert total is None
+    assert mean_days > 10**8
+
+
+def test_trend_bytes_past_int64_are_null_not_wrapped_around(df: pl.DataFrame) -> None:
+    huge = df.with_columns(
+        size_bytes=pl.Series([2**63 - 1, 2**62, 2**62, None, None, None, None], dtype=pl.Int64)
+    )
+    result = trend(huge, "1y")
+    assert result.schema["bytes_added"] == pl.Int64
+    assert result.select("bytes_added", "bytes_held").rows() == [(None, None)]
+
+
+def test_trend_refuses_a_fine_every_over_years_before_zero_filling(df: pl.DataFrame) -> None:
+    # "1s" from 2025 to 2028 is about 95 million periods for each of 4 providers: refused from
+    # the span alone, before a single period is made.
+    years = df.with_columns(
+        created_at=pl.when(pl.col("provider") == "zoom")
+        .then(pl.lit(utc(2028, 1, 1)))
+        .otherwise(pl.col("created_at"))
+    )
+    with pytest.raises(ra.ConfigError, match="every") as info:
+        trend(years, every="1s", by="provider")
+    assert info.value.parameter == "every"
+    lazy = trend(years.lazy(), every="1s")
+    assert isinstance(lazy, pl.LazyFrame)
+    with pytest.raises(ra.ConfigError, match="every"):
+        lazy.collect()
