@@ -16,6 +16,7 @@ from typing import Final, NamedTuple
 
 import polars as pl
 
+from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import ColumnLike, to_expr
 
 __all__ = [
@@ -160,7 +161,10 @@ _CODEC_ALIASES: Final[dict[str, str]] = {
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
-    cleaned = str(value).strip().lower()
+    if not isinstance(value, str):
+        # str() of bytes or a list is its repr ("b'opus'"), which no table knows.
+        raise ConfigError("value", "a codec or container name as text, or None", value)
+    cleaned = value.strip().lower()
     return cleaned or None
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from recanalytics.errors import ConfigError
 from recanalytics.helpers import (
     CODECS,
     CONTAINERS,
@@ -100,6 +101,16 @@ def test_blank_values_are_null(blank: str | None) -> None:
     assert normalize_codec(blank) is None
     assert normalize_container(blank) is None
     assert normalize_container(".") is None
+
+
+@pytest.mark.parametrize("value", [b"opus", ["opus"], 5, 1.5])
+@pytest.mark.parametrize(
+    "function", [normalize_codec, normalize_container, codec_info, container_info]
+)
+def test_a_value_that_is_not_text_is_refused(value: object, function: object) -> None:
+    # str() of bytes or a list is its repr: "b'opus'" came back as a codec name.
+    with pytest.raises(ConfigError, match="value"):
+        function(value)  # type: ignore[operator]
 
 
 def test_expressions_match_the_python_functions_and_keep_unknowns() -> None:
