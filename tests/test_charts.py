@@ -595,3 +595,20 @@ def test_status_chart_folds_rare_statuses_so_its_spec_is_bounded(frame: pl.DataF
     for provider in {r["provider"] for r in rows}:
         total = sum(r["share"] for r in rows if r["provider"] == provider)
         assert math.isclose(total, 1.0, rel_tol=1e-4)
+
+
+@pytest.mark.parametrize("build", ["storage_chart", "volume_chart", "overview_chart"])
+def test_a_fine_every_is_refused_before_any_period_is_laid_out(
+    build: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "1h" over a year and a half is 13,000 periods: the helpers zero-filled every one for
+    # every group before the chart counted them and refused.
+    import recanalytics.charts.time as time_charts
+
+    def laid_out(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("periods were laid out before every was checked")
+
+    monkeypatch.setattr(time_charts, "storage_growth", laid_out)
+    monkeypatch.setattr(time_charts, "trend", laid_out)
+    with pytest.raises(ra.ConfigError, match=r"every.*3200 periods"):
+        getattr(charts, build)(ra.demo(size=200), every="1h")

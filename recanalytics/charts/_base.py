@@ -17,7 +17,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import checked_lazy
+from recanalytics.helpers._common import checked_lazy, period_count
 from recanalytics.helpers.sizes import SIZE_UNITS
 from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
@@ -186,6 +186,25 @@ def span_chart(chart: alt.Chart, every: str) -> alt.Chart:
     """Give a chart over ``period`` its ``period_end`` field (see :func:`end_expression`)."""
     expression = end_expression(every)
     return chart if expression is None else chart.transform_calculate(period_end=expression)
+
+
+def check_span(lazy: pl.LazyFrame, every: str, columns: tuple[str, ...]) -> None:
+    """Refuse a period length giving more periods than :func:`check_periods` allows over the
+    time span of ``columns``, before any period is laid out (the helpers zero-fill every one
+    for every group: "1h" over a few years is tens of thousands of rows per group)."""
+    present = [c for c in columns if c in lazy.collect_schema().names()]
+    if not present:
+        return
+    low = pl.min_horizontal(pl.col(c).min() for c in present).dt.truncate(every)
+    high = pl.max_horizontal(pl.col(c).max() for c in present).dt.truncate(every)
+    periods = lazy.select(period_count(low, high, every)).collect().item()
+    if periods is not None and periods > 20 * _MAX_PERIODS:
+        raise ConfigError(
+            "every",
+            f"a period length giving at most {20 * _MAX_PERIODS} periods",
+            every,
+            hint="pass a longer interval (or every=None to choose one from the time span)",
+        )
 
 
 def check_periods(frame: pl.DataFrame, every: str) -> None:

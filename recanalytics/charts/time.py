@@ -17,6 +17,7 @@ from recanalytics.charts._base import (
     TimeDomain,
     as_label,
     check_periods,
+    check_span,
     choose_every,
     color,
     data,
@@ -60,7 +61,10 @@ _MICRO: Final = 1_000_000
 def _every(
     lazy: pl.LazyFrame, every: str | None, columns: tuple[str, ...] = ("created_at", "deleted_at")
 ) -> str:
-    return choose_every(lazy, columns) if every is None else check_every(every)
+    if every is None:
+        return choose_every(lazy, columns)
+    check_span(lazy, check_every(every), columns)
+    return every
 
 
 def _storage_frame(lazy: pl.LazyFrame, every: str, by: str) -> tuple[pl.DataFrame, str, int]:
