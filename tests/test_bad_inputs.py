@@ -356,7 +356,7 @@ for label, call, parameter in [
     ("cost_summary-by", lambda c: ra.cost_summary(FRAME, by="nope"), "by"),
     ("duration_percentiles-by", lambda c: ra.duration_percentiles(FRAME, by="nope"), "by"),
     ("duration_percentiles-q", lambda c: ra.duration_percentiles(FRAME, quantiles=[2]), "quantiles"),
-    ("parse_size", lambda c: ra.parse_size("lots"), "size"),
+    ("parse_size", lambda c: ra.parse_size("lots"), "text"),
     ("size_human-decimals", lambda c: ra.size_human("size_bytes", decimals=-1), "decimals"),
     ("bucket_labels", lambda c: ra.bucket_labels([3, 1]), "edges"),
     ("storage_rates", lambda c: ra.storage_rates({"twilio": "x"}), "rates"),  # type: ignore[dict-item]
