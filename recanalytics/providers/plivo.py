@@ -241,7 +241,8 @@ class PlivoRecordings(Endpoint):
             # Read on trial: a server that ignores offsets answers page 1 again, whose rows
             # without an id would then be kept twice. The probe's page joins the query only
             # once it has shown offsets work.
-            trial = Query([], spec.batch())
+            # It goes on from the query's totals (the progress bar has counted them already).
+            trial = Query([], spec.batch(), total=query.total, latest_total=query.latest_total)
             second = offset_request(first, limit, limit)
             probe = await self.get_page(session, second, spec, trial)
             if probe.ids - page.ids:
