@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,14 @@ class _Restart(Exception):
     """The download has to start again from its first byte."""
 
 
+class _Incomplete(Exception):
+    """Fewer bytes arrived than the answer announced (the ``.part`` is kept and resumed)."""
+
+
+_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED = re.compile(r"bytes \*/(\d+)")
+
+
 class _Downloader:
     def __init__(
         self,
@@ -132,13 +141,15 @@ class _Downloader:
     async def storage_url(self, job: _Job) -> tuple[str, bool]:
         """Where the bytes are, and whether that request carries the provider's credentials.
 
-        Whatever the provider's API answers with (``redirect_to`` or a 3xx) is a storage URL
-        and is fetched without credentials, even when it is on the same host. An answer that is
-        not JSON is the file itself (Zoom may serve it directly): fetched with credentials.
+        Whatever the provider's API answers with (its ``media_envelope`` JSON, or a 3xx) is a
+        storage URL and is fetched without credentials, even when it is on the same host. Any
+        other answer is the file itself (Zoom may serve it directly, a timeline as JSON):
+        fetched with credentials.
         """
         if job.provider not in self.authed:
             return job.url, False
         client = self.authed[job.provider]
+        envelope = spec_for(job.provider).media_envelope
         # A token in the URL is redacted in frames anyway; the credentials authorise instead.
         url = str(httpx.URL(job.url).copy_remove_param("access_token"))
         async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
@@ -149,14 +160,18 @@ class _Downloader:
                 return _storage(str(response.url.join(location))), False
             if response.status_code != 200:
                 raise _Status(response)
-            if not response.headers.get("content-type", "").startswith("application/json"):
+            is_json = response.headers.get("content-type", "").startswith("application/json")
+            if envelope is None or not is_json:
                 return url, True
             await response.aread()
         try:
-            target = response.json()["redirect_to"]
-        except (ValueError, KeyError, TypeError):
-            raise _Failed("media answer without redirect_to") from None
-        return _storage(target), False
+            answer = response.json()
+        except ValueError:
+            # A cut answer (the connection dropped inside the JSON) is worth asking again.
+            raise _Incomplete(f"the media answer is not whole JSON ({envelope} expected)") from None
+        if not isinstance(answer, dict) or envelope not in answer:
+            raise _Failed(f"media answer without {envelope}")
+        return _storage(answer[envelope]), False
 
     async def fetch(self, job: _Job, url: str, with_auth: bool) -> str:
         """Stream ``url`` into ``job.path`` via a ``.part`` file; returns 'downloaded'/'resumed'."""
@@ -166,6 +181,12 @@ class _Downloader:
         client = self.authed[job.provider] if with_auth else self.anonymous
         async with client.stream("GET", url, headers=headers) as response:
             if response.status_code == 416 and offset:
+                # Nothing left to send: the part is whole only if the file's size, as the
+                # answer states it, is the part's (a stale or foreign part is not).
+                stated = _UNSATISFIED.fullmatch(response.headers.get("content-range", ""))
+                if stated is None or int(stated[1]) != offset:
+                    part.unlink()
+                    raise _Restart("a resume refused without the size of the part")
                 part.replace(job.path)
                 return "resumed"
             if response.status_code not in (200, 206):
@@ -177,15 +198,27 @@ class _Downloader:
             if encoded and resumed:
                 part.unlink()
                 raise _Restart("a compressed answer to a resumed download")
+            span = _RANGE.fullmatch(response.headers.get("content-range", ""))
+            if resumed and (span is None or int(span[1]) != offset):
+                # Bytes from elsewhere in the file, appended to the part, would corrupt it.
+                part.unlink()
+                raise _Restart("a resumed download answered from another offset")
+            announced = None if encoded else response.headers.get("content-length")
+            written = 0
             try:
                 with part.open("ab" if resumed else "wb") as handle:
                     os.chmod(part, 0o600)
                     async for block in response.aiter_bytes(CHUNK):
                         handle.write(block)
+                        written += len(block)
             except BaseException:
                 if encoded:
                     part.unlink(missing_ok=True)
                 raise
+        if announced is not None and announced.isdigit() and written < int(announced):
+            # Cut short without an error from the connection (a proxy, a transport that does
+            # not count): the part is resumed from where it stopped.
+            raise _Incomplete(f"{written} of the {announced} bytes announced arrived")
         part.replace(job.path)
         return "resumed" if resumed else "downloaded"
 
@@ -213,7 +246,7 @@ class _Downloader:
                 if exc.status not in RETRY_STATUSES:
                     raise error from None
                 raise Retry(error, exc.retry_after) from None
-            except (httpx.TransportError, httpx.DecodingError, _Restart) as exc:
+            except (httpx.TransportError, httpx.DecodingError, _Restart, _Incomplete) as exc:
                 # A broken compressed body is transient too (a proxy, a cut transfer).
                 raise Retry(_Failed(self._clean(f"{type(exc).__name__}: {exc}"))) from None
 

@@ -318,3 +318,149 @@ def test_a_resume_answered_compressed_starts_again(box: Sandbox, tmp_path: Path)
     assert target.read_bytes() == full
     assert transport.storage_headers[0]["range"] == "bytes=1000-"
     assert "range" not in transport.storage_headers[1]
+
+
+def _with_part(box: Sandbox, tmp_path: Path, part: bytes | None) -> tuple[pl.DataFrame, bytes]:
+    """One Twilio track to download, its real bytes, and ``part`` as its part file."""
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(1)
+    sid, container = df["recording_id"][0], df["container"][0]
+    full = media_bytes(f"twilio/{sid}.{container}", box["twilio"].tracks_by_sid[sid].media)
+    if part is not None:
+        target = tmp_path / "twilio" / f"{sid}.{container}"
+        target.parent.mkdir(parents=True)
+        target.with_name(target.name + ".part").write_bytes(part)
+    return df, full
+
+
+def _answer(status: int, content_range: str | None, body: bytes = b"") -> Any:
+    def first(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        headers = [(k, v) for k, v in _without_length(real) if k.lower() != "content-range"]
+        if content_range is not None:
+            headers.append(("Content-Range", content_range))
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    return first
+
+
+@pytest.mark.parametrize(
+    ("part", "first"),
+    [
+        # The part holds 1,000 bytes; the file is longer: "nothing left" is not true of it.
+        ("head", lambda n: _answer(416, f"bytes */{n}")),
+        ("head", lambda n: _answer(416, None)),
+        # A stale part longer than the file.
+        ("long", lambda n: _answer(416, f"bytes */{n}")),
+        # Bytes from the file's start, appended to the part, would corrupt it.
+        ("head", lambda n: _answer(206, f"bytes 0-9/{n}", b"0123456789")),
+        ("head", lambda n: _answer(206, None, b"0123456789")),
+    ],
+    ids=["416-longer-file", "416-no-size", "416-stale-part", "206-other-offset", "206-no-range"],
+)
+def test_a_resume_is_trusted_only_when_the_answer_fits_the_part(
+    box: Sandbox, tmp_path: Path, part: str, first: Any
+) -> None:
+    """A 416 or 206 was taken at its word: a truncated or corrupt file was reported complete.
+    Now an answer that does not fit the part starts the download again."""
+    df, full = _with_part(box, tmp_path, None)
+    _with_part(box, tmp_path, full[:1000] if part == "head" else full + b"stale")
+    transport = _Storage(box, first(len(full)))
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    result = ra.download_media(
+        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
+    )
+    row = result.row(0, named=True)
+    assert row["status"] == "downloaded", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+    assert "range" not in transport.storage_headers[1]  # started again, not resumed
+
+
+def test_a_part_that_is_the_whole_file_is_resumed_by_a_416_stating_its_size(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    df, full = _with_part(box, tmp_path, None)
+    _with_part(box, tmp_path, full)
+    transport = _Storage(box, _answer(416, f"bytes */{len(full)}"))
+    result = ra.download_media(df, tmp_path, **box.options("twilio") | {"transport": transport})
+    row = result.row(0, named=True)
+    assert row["status"] == "resumed" and Path(row["path"]).read_bytes() == full
+
+
+def test_a_body_shorter_than_announced_is_resumed_not_reported_downloaded(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    """Only a socket's own checks caught a body cut short under its Content-Length; through
+    any other transport the half file was 'downloaded'."""
+    df, full = _with_part(box, tmp_path, None)
+
+    def cut(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        headers = [*_without_length(real), ("Content-Length", str(len(full)))]
+        half = httpx.ByteStream(full[: len(full) // 2])
+        return httpx.Response(200, headers=headers, stream=half, request=request)
+
+    transport = _Storage(box, cut)
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    result = ra.download_media(
+        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
+    )
+    row = result.row(0, named=True)
+    assert row["status"] == "resumed", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+    assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
+
+
+class _FirstAnswer(httpx.AsyncBaseTransport):
+    """The sandbox, with the first answer to a path ending ``suffix`` replaced by ``answer``
+    (every answer to it, with ``always``)."""
+
+    def __init__(self, box: Sandbox, suffix: str, answer: Any, *, always: bool = False) -> None:
+        self.inner, self.suffix, self.answer = box.transport, suffix, answer
+        self.always, self.used = always, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(self.suffix) and (self.always or not self.used):
+            self.used += 1
+            return self.answer(request)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_cut_media_answer_is_asked_again(box: Sandbox, tmp_path: Path) -> None:
+    """Twilio's /Media answer cut inside its JSON was a final 'without redirect_to'."""
+    df, full = _with_part(box, tmp_path, None)
+    cut = b'{"redirect_to": "https://'
+    transport = _FirstAnswer(
+        box,
+        "/Media",
+        lambda r: httpx.Response(
+            200, headers={"Content-Type": "application/json"}, content=cut, request=r
+        ),
+    )
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    result = ra.download_media(
+        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
+    )
+    row = result.row(0, named=True)
+    assert row["status"] == "downloaded", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+
+
+def test_a_zoom_file_served_directly_as_json_is_the_file(box: Sandbox, tmp_path: Path) -> None:
+    """Only Twilio's media answers are a JSON envelope; a Zoom timeline served as JSON by its
+    download URL is the file itself (it failed as 'without redirect_to')."""
+    df = ra.load_zoom_recordings(
+        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
+    )
+    row = df.filter(pl.col("status") == "completed").head(1)
+    timeline = json.dumps({"timeline": [{"ts": "00:00:01.000", "users": []}]}).encode()
+    path = httpx.URL(row["media_url"][0]).path
+    transport = _FirstAnswer(
+        box,
+        path,
+        lambda r: httpx.Response(
+            200, headers={"Content-Type": "application/json"}, content=timeline, request=r
+        ),
+        always=True,
+    )
+    result = ra.download_media(row, tmp_path, **box.options("zoom") | {"transport": transport})
+    got = result.row(0, named=True)
+    assert got["status"] == "downloaded", got["error"]
+    assert Path(got["path"]).read_bytes() == timeline

@@ -103,6 +103,9 @@ class ProviderSpec:
     media_auth : bool
         Whether its media URLs need its credentials (a media URL on a host outside the scope
         is then not fetched at all); public media is fetched without them.
+    media_envelope : str or None
+        The key of the storage URL in the JSON its media URLs answer with (Twilio:
+        ``redirect_to``); None where a JSON answer is the file itself (a Zoom timeline).
     color : str
         Its colour in every chart (a CSS hex colour).
     storage_rate : StorageRate or None
@@ -122,6 +125,7 @@ class ProviderSpec:
     rate_period: float = 0.0
     api_hosts: tuple[str, ...] = ()
     media_auth: bool = False
+    media_envelope: str | None = None
     color: str = "#999999"
     storage_rate: StorageRate | None = None
     emulator: str = ""

@@ -103,6 +103,7 @@ TWILIO = ProviderSpec(
     # (429 with error 20429) is well above it, and is retried if met.
     concurrency=24,
     media_auth=True,  # …/Media answers only with Basic auth (then redirects to storage)
+    media_envelope="redirect_to",  # …/Media answers {"redirect_to": <pre-signed URL>}
     color="#D55E00",  # Okabe-Ito, colour-blind safe; one per provider in every chart
     storage_rate=StorageRate(
         0.05,

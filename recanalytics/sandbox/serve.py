@@ -32,9 +32,15 @@ class SandboxTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
             )
-        body = response.body[: len(response.body) // 2] if fault == "truncate" else response.body
+        if fault == "truncate":
+            # As a connection cut mid-body: the full length is announced, half of it arrives
+            # (the served sandbox does the same over a socket).
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            headers["Content-Length"] = str(len(response.body))
+            half = httpx.ByteStream(response.body[: len(response.body) // 2])
+            return httpx.Response(response.status, headers=headers, stream=half, request=request)
         return httpx.Response(
-            response.status, headers=response.headers, content=body, request=request
+            response.status, headers=response.headers, content=response.body, request=request
         )
 
 
