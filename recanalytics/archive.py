@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import importlib.metadata
 import os
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -69,9 +70,9 @@ async def _rows_and_raw(
         raw = await loader.load(since=since, until=until, **options, raw=True)
     except ProviderError as error:
         if error.partial is not None:  # the rows loaded so far, in the unified form promised
-            error.partial = loader.unify(error.partial)
+            error.partial = loader.unify(error.partial, options)
         raise
-    return loader.unify(raw), raw
+    return loader.unify(raw, options), raw
 
 
 def _with_every_row(failures: list[BaseException], complete: list[pl.DataFrame]) -> BaseException:
@@ -191,10 +192,12 @@ async def aarchive(
             private_write(root / VERIFICATION, check.files.write_parquet)
             manifest["verification"] = {"verdict": check.verdict, **check.totals}
     # Only what this archive holds: other files in ``out`` (it may be any folder) are not ours
-    # to hash, and media files come from the folder download_media fills (resumed ones too).
+    # to hash, and media files are those download_media reported for this archive's rows
+    # (downloaded, resumed or already there), not whatever an earlier archive left in media/.
     ours = [root / name for name in (*files, "recordings.csv")]
     if media:
-        ours += [root / "media.csv", *(root / "media").rglob("*")]
+        held = result.filter(pl.col("status").is_in(["downloaded", "resumed", "skipped"]))
+        ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
         if verify:
             ours.append(root / VERIFICATION)
     manifest["files"] = {

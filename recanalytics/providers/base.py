@@ -14,7 +14,7 @@ import functools
 import logging
 import operator
 import warnings
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -54,10 +54,16 @@ class Loader(Generic[LoaderF]):
     kinds: tuple[str, ...]
     load: LoaderF
     endpoint: Endpoint
+    #: the endpoint of one load, for a provider whose unified rows depend on the load's options
+    #: (SignalWire's media URLs are on the space's host); None: ``endpoint`` serves every load
+    endpoint_for: Callable[[Mapping[str, Any]], Endpoint] | None = None
 
-    def unify(self, raw: pl.DataFrame) -> pl.DataFrame:
-        """The unified rows of what ``load(..., raw=True)`` returned."""
-        return self.endpoint.unify(raw)
+    def unify(self, raw: pl.DataFrame, options: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """The unified rows of what ``load(..., raw=True, **options)`` returned."""
+        endpoint = self.endpoint
+        if self.endpoint_for is not None and options is not None:
+            endpoint = self.endpoint_for(options)
+        return endpoint.unify(raw)
 
     @property
     def part(self) -> str:

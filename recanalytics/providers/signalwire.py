@@ -29,8 +29,8 @@ import datetime as dt
 import email.utils
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, Literal, Unpack
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, ClassVar, Literal, Unpack
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import polars as pl
@@ -463,5 +463,18 @@ async def aget_signalwire_recording(
 load_signalwire_recordings = syncify(aload_signalwire_recordings, "load_signalwire_recordings")
 get_signalwire_recording = syncify(aget_signalwire_recording, "get_signalwire_recording")
 
-LOADER = Loader("signalwire", ("call", "conference"), aload_signalwire_recordings, RECORDINGS)
+
+def endpoint_for_options(options: Mapping[str, Any]) -> SignalWireRecordings:
+    """The endpoint a load with ``options`` used: its media URLs are on the space's host."""
+    load_options = {k: v for k, v in options.items() if k != "media_format"}
+    return endpoint_for(resolve(SIGNALWIRE, load_options), options.get("media_format", "wav"))
+
+
+LOADER = Loader(
+    "signalwire",
+    ("call", "conference"),
+    aload_signalwire_recordings,
+    RECORDINGS,
+    endpoint_for=endpoint_for_options,
+)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""
