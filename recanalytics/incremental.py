@@ -7,7 +7,10 @@ knows nothing of loaders; this layer sits above both. It gives the public loader
 
 A refresh loads the period from the newest stored ``created_at`` minus ``store.overlap`` up to
 now, so its requests grow with new data, not with history. The first refresh of a provider
-(no coverage recorded yet) loads from ``since`` (default :data:`FIRST_RUN_SINCE`). The period is
+(no coverage recorded yet) loads from ``since`` (default :data:`FIRST_RUN_SINCE`). What was
+loaded is recorded per key as one covered interval in ``_meta/coverage.json``; a load that
+neither overlaps nor touches it replaces it, so the store never claims a period it skipped,
+and a period outside it is loaded from the provider. The period is
 cut into calendar-quarter chunks loaded oldest first; each finished chunk is upserted and
 checkpointed, so a refresh that crashed or was interrupted fetches only the missing chunks when
 run again.
@@ -63,29 +66,69 @@ def _parse(value: str | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.fromisoformat(value)
 
 
+def _covered(store: ParquetStore, key: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """The interval ``[since, until)`` loaded for ``key``, or None."""
+    coverage = (store.read_meta(COVERAGE) or {}).get(key) or {}
+    since, until = _parse(coverage.get("since")), _parse(coverage.get("until"))
+    return None if since is None or until is None else (since, until)
+
+
+def _before(when: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``when - delta``, or the earliest datetime when that is out of range."""
+    try:
+        return when - delta
+    except OverflowError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def plan_start(
     store: ParquetStore, key: str, newest: dt.datetime | None, since: dt.datetime | None
-) -> tuple[dt.datetime, bool]:
-    """Where loading for ``key`` starts, and whether that is a full (first) load."""
-    coverage = (store.read_meta(COVERAGE) or {}).get(key)
-    covered_since = _parse(coverage["since"]) if coverage else None
-    if coverage is None or (since is not None and since < (covered_since or since)):
-        return since or FIRST_RUN_SINCE, True
-    loaded_until = _parse(coverage.get("until"))
-    anchor = max(
-        d for d in (newest, loaded_until and loaded_until - store.overlap, covered_since) if d
-    )
-    start = anchor - store.overlap if anchor == newest else anchor
-    return max(start, since) if since else start, False
+) -> dt.datetime:
+    """Where loading for ``key`` starts: nothing of ``[since, now)`` that is not covered is
+    skipped, and the last ``store.overlap`` before the newest stored ``created_at`` is loaded
+    again (status changes, deletions).
+
+    Parameters
+    ----------
+    store : ParquetStore
+        The store whose coverage and overlap decide.
+    key : str
+        ``provider:*`` for a refresh, ``provider:loader`` for a loader's ``store=``.
+    newest : datetime, optional
+        The newest stored ``created_at`` for what ``key`` loads.
+    since : datetime, optional
+        The start asked for; None: where the store stands (or :data:`FIRST_RUN_SINCE`).
+
+    Returns
+    -------
+    datetime
+        The start of the period to load (up to the caller's end).
+    """
+    covered = _covered(store, key)
+    if covered is None:
+        return since or FIRST_RUN_SINCE
+    covered_since, covered_until = covered
+    if since is not None and since < covered_since:
+        return since
+    # Rows outside the covered interval came from elsewhere (another key, a manual upsert):
+    # past its end they must not hide a gap, before its start they must not drag the window
+    # back over history this key never loaded.
+    last = newest if newest is not None and covered_since <= newest < covered_until else None
+    start = _before(last or covered_until, store.overlap)
+    return start if since is None else max(start, since)
 
 
-def record_coverage(
-    store: ParquetStore, key: str, since: dt.datetime, until: dt.datetime, full: bool
-) -> None:
+def record_coverage(store: ParquetStore, key: str, since: dt.datetime, until: dt.datetime) -> None:
+    """Record that ``[since, until)`` was loaded for ``key``.
+
+    The covered interval grows only by a load that overlaps or touches it; any other load
+    replaces it, so coverage never spans a period that was not loaded.
+    """
     coverage = store.read_meta(COVERAGE) or {}
-    previous = coverage.get(key) or {}
-    covered = since if full or not previous else _parse(previous["since"])
-    coverage[key] = {"since": _iso(covered), "until": _iso(until)}
+    previous = _covered(store, key)
+    if previous is not None and since <= previous[1] and previous[0] <= until:
+        since, until = min(since, previous[0]), max(until, previous[1])
+    coverage[key] = {"since": _iso(since), "until": _iso(until)}
     store.write_meta(COVERAGE, coverage)
 
 
@@ -174,7 +217,7 @@ async def arefresh(
     for provider in names:
         key = f"{provider}:*"
         end = end_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
-        start, full = plan_start(store, key, store.newest(provider), start_at)
+        start = plan_start(store, key, store.newest(provider), start_at)
         if start >= end:
             report.rows[provider] = UpsertReport()
             continue
@@ -208,7 +251,7 @@ async def arefresh(
             )
             continue
         report.windows[provider] = (start, end)
-        record_coverage(store, key, start, end, full)
+        record_coverage(store, key, start, end)
     return report
 
 
@@ -255,7 +298,8 @@ def with_store(loader: Loader[F]) -> F:
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
         key = f"{provider}:{func.__name__}"
         newest = _newest(store, provider, kind_list)
-        start, full = plan_start(store, key, newest, since)
+        # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
+        start = plan_start(store, key, newest, since or FIRST_RUN_SINCE)
         end = until or dt.datetime.now(dt.UTC).replace(microsecond=0)
         if start < end:
 
@@ -263,7 +307,7 @@ def with_store(loader: Loader[F]) -> F:
                 return await func(**(kwargs | {"since": a, "until": b}))
 
             await _load_chunks(store, key, start, end, chunk)
-            record_coverage(store, key, start, end, full)
+            record_coverage(store, key, start, end)
         lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
         if since is not None:
             lazy = lazy.filter(pl.col("created_at") >= since)
@@ -295,7 +339,8 @@ class Store(ParquetStore):
         directory).
     overlap : timedelta, default 3 days
         How far before the newest stored ``created_at`` an incremental refresh starts again,
-        so status changes (processing → completed, deletions) are picked up.
+        so status changes (processing → completed, deletions) are picked up; from 0 up to 366
+        days (:data:`recanalytics.store.MAX_OVERLAP`), else a ``ConfigError``.
 
     Examples
     --------

@@ -27,6 +27,8 @@ from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, ProviderEnum, conform
 PARTITIONS = ("provider", "year", "month")
 FILE_NAME = "data.parquet"
 NULL_MONTH = 0  # rows without created_at live under year=0/month=0
+MAX_OVERLAP = dt.timedelta(days=366)
+"""The largest ``overlap`` a store accepts: a year of status changes, whatever the calendar."""
 
 
 def default_path() -> Path:
@@ -124,8 +126,10 @@ class ParquetStore:
         overlap: dt.timedelta = dt.timedelta(days=3),
     ) -> None:
         self.path = validate.folder(path, "path") if path is not None else default_path()
-        if not isinstance(overlap, dt.timedelta) or overlap < dt.timedelta(0):
-            raise ConfigError("overlap", "a datetime.timedelta >= 0", overlap)
+        if not isinstance(overlap, dt.timedelta) or not dt.timedelta(0) <= overlap <= MAX_OVERLAP:
+            raise ConfigError(
+                "overlap", "a datetime.timedelta from 0 up to 366 days (MAX_OVERLAP)", overlap
+            )
         self.overlap = overlap
 
     def __repr__(self) -> str:
@@ -172,7 +176,10 @@ class ParquetStore:
 
         ``frame`` is a unified frame (DataFrame or LazyFrame); missing columns are null, but
         every row needs its provider: the files are partitioned by it, and a row without one
-        would be written where no read finds it.
+        would be written where no read finds it. A recording whose ``created_at`` moved to
+        another month (or was null before) leaves its old partition: it is counted as updated,
+        and the store keeps one row per ``(provider, recording_id)``. Within ``frame`` the last
+        row of a recording wins.
         """
         if isinstance(frame, pl.LazyFrame):
             frame = frame.collect()
@@ -200,18 +207,85 @@ class ParquetStore:
         report = UpsertReport()
         if frame.height == 0:
             return report
-        for (provider, year, month), part in (
-            _partition_values(frame).partition_by(PARTITIONS, as_dict=True).items()
-        ):
-            target = (
-                self.path
-                / f"provider={provider}"
-                / f"year={year}"
-                / f"month={month:02d}"
-                / FILE_NAME
+        keyed = pl.col("recording_id").is_not_null()
+        frame = pl.concat(
+            [
+                frame.filter(keyed).unique(
+                    ["provider", "recording_id"], keep="last", maintain_order=True
+                ),
+                frame.filter(~keyed),
+            ]
+        )
+        targets = {
+            self._target(str(provider), int(year), int(month)): part.drop(PARTITIONS)
+            for (provider, year, month), part in (
+                _partition_values(frame).partition_by(PARTITIONS, as_dict=True).items()
             )
-            report += self._merge(target, part.drop(PARTITIONS))
+        }
+        stale, moved = self._elsewhere(targets)
+        for target, part in targets.items():
+            report += self._merge(target, part)
+        # Written before the old copies go: a crash in between leaves a duplicate (removed when
+        # that recording is next upserted), never a recording missing from the store.
+        for path, ids in stale.items():
+            self._remove(path, ids)
+        report.inserted -= moved
+        report.updated += moved
         return report
+
+    def _target(self, provider: str, year: int, month: int) -> Path:
+        return (
+            self.path / f"provider={provider}" / f"year={year}" / f"month={month:02d}" / FILE_NAME
+        )
+
+    def _elsewhere(self, targets: dict[Path, pl.DataFrame]) -> tuple[dict[Path, set[str]], int]:
+        """Copies of the new recordings stored in partitions other than their new one.
+
+        Returns the ids to remove per file, and how many recordings only such a copy held
+        (the merge counts those as inserted; they are updates). Only the ``recording_id``
+        column of the other partitions is read.
+        """
+        wanted = pl.concat(
+            [
+                part.select(
+                    "recording_id", provider=pl.lit(path.parts[-4]), target=pl.lit(str(path))
+                )
+                for path, part in targets.items()
+            ]
+        ).drop_nulls("recording_id")
+        stale: dict[Path, set[str]] = {}
+        moved = 0
+        for folder, ids in wanted.partition_by("provider", as_dict=True).items():
+            files = sorted((self.path / str(folder[0])).glob(f"*/*/{FILE_NAME}"))
+            if not files:
+                continue
+            found = (
+                pl.concat(
+                    [
+                        pl.scan_parquet(f).select("recording_id").with_columns(path=pl.lit(str(f)))
+                        for f in files
+                    ]
+                )
+                .join(ids.lazy().select("recording_id", "target"), on="recording_id")
+                .collect()
+            )
+            other = found.filter(pl.col("path") != pl.col("target"))
+            for (path,), rows in other.partition_by("path", as_dict=True).items():
+                stale[Path(str(path))] = set(rows["recording_id"])
+            in_target = found.filter(pl.col("path") == pl.col("target"))["recording_id"]
+            moved += other.filter(~pl.col("recording_id").is_in(in_target.implode()))[
+                "recording_id"
+            ].n_unique()
+        return stale, moved
+
+    def _remove(self, path: Path, ids: set[str]) -> None:
+        kept = pl.read_parquet(path).filter(
+            ~pl.col("recording_id").is_in(list(ids)).fill_null(False)
+        )
+        if kept.height:
+            private_write(path, kept.write_parquet)
+        else:
+            path.unlink()
 
     def _merge(self, target: Path, new: pl.DataFrame) -> UpsertReport:
         columns = [c for c in SCHEMA.names() if c != "provider"]

@@ -270,3 +270,111 @@ def test_top_level_refresh_is_the_store_method(tmp_path: Path) -> None:
     assert list(method.parameters) == list(inspect.signature(ra.refresh).parameters)[1:]
     with pytest.raises(ra.ConfigError, match="store"):
         ra.refresh(str(tmp_path), ["twilio"], **box.load_options())  # type: ignore[arg-type]
+
+
+def test_refresh_after_a_quiet_spell_reaches_back_the_overlap_before_the_newest(
+    tmp_path: Path,
+) -> None:
+    """The newest recording is older than the overlap: the window still starts at newest -
+    overlap, so its deletion is picked up (it once started at the last load's end - overlap)."""
+    box = Sandbox(
+        seed=2,
+        size=100,
+        providers=["twilio"],
+        start=NOW - dt.timedelta(days=60),
+        end=NOW - dt.timedelta(days=10),
+    )
+    (sid,) = add_tracks(box, 1, NOW - dt.timedelta(days=4))
+    store = Store(tmp_path, overlap=dt.timedelta(days=3))
+    refresh(store, box)
+    newest = store.newest("twilio")
+    assert newest is not None
+    track = box["twilio"].tracks_by_sid[sid]
+    track.status, track.deleted = "deleted", NOW
+    box["twilio"].tracks.invalidate()
+    report = store.refresh(["twilio"], **box.load_options())
+    assert report.windows["twilio"][0] <= newest - store.overlap
+    assert store.read().filter(pl.col("recording_id") == sid)["status"].item() == "deleted"
+
+
+def test_loader_with_store_loads_a_period_between_two_earlier_ones(tmp_path: Path) -> None:
+    """January, then June: March was never loaded, so asking for it loads it (coverage once
+    read January..July and March came back empty from the store)."""
+    box = Sandbox(seed=3, size=400, providers=["twilio"])
+    options = box.options("twilio")
+    march = {"since": "2026-03-01", "until": "2026-04-01"}
+    truth = ra.load_twilio_recordings(**march, **options)
+    assert truth.height > 0
+    store = Store(tmp_path)
+    ra.load_twilio_recordings(since="2026-01-01", until="2026-02-01", store=store, **options)
+    ra.load_twilio_recordings(since="2026-06-01", until="2026-07-01", store=store, **options)
+    box.app.reset_counts()
+    got = ra.load_twilio_recordings(**march, store=store, **options)
+    assert box.requests > 0
+    assert got.sort("recording_id").equals(truth.sort("recording_id"))
+
+
+def test_loader_with_store_and_no_since_loads_what_the_store_lacks(tmp_path: Path) -> None:
+    """No since asks for everything: a store that covers only June onwards loads the rest."""
+    box = Sandbox(seed=3, size=200, providers=["twilio"])
+    options = box.options("twilio")
+    truth = ra.load_twilio_recordings(**options)
+    store = Store(tmp_path)
+    ra.load_twilio_recordings(since="2026-06-01", store=store, **options)
+    got = ra.load_twilio_recordings(store=store, **options)
+    assert got.sort("recording_id").equals(truth.sort("recording_id"))
+
+
+def test_refresh_since_inside_a_skipped_period_loads_it(tmp_path: Path) -> None:
+    box = Sandbox(seed=3, size=300, providers=["twilio"])
+    truth = ra.load(["twilio"], since="2025-01-01", **box.load_options())
+    store = Store(tmp_path)
+    store.refresh(["twilio"], since="2025-01-01", until="2025-03-01", **box.load_options())
+    store.refresh(["twilio"], since="2026-06-01", **box.load_options())
+    report = store.refresh(["twilio"], since="2025-03-01", **box.load_options())
+    assert report.windows["twilio"][0] == dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    missing = truth.join(store.read(), on=["provider", "recording_id"], how="anti")
+    assert missing.height == 0
+
+
+def test_upsert_keeps_one_row_when_created_at_moves_to_another_partition(
+    tmp_path: Path,
+) -> None:
+    row = ra.demo(size=20, rate_limit=UNPACED).filter(pl.col("provider") == "twilio").head(1)
+    rid = row["recording_id"].item()
+    store = Store(tmp_path)
+    undated = row.with_columns(created_at=pl.lit(None, ra.SCHEMA["created_at"]))
+    assert store.upsert(undated).inserted == 1
+    dated = store.upsert(row)  # the same recording, now with its created_at
+    assert (dated.inserted, dated.updated) == (0, 1)
+    moved = row.with_columns(
+        created_at=pl.col("created_at") + pl.duration(days=40), status=pl.lit("deleted")
+    )
+    report = store.upsert(moved)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 1, 0)
+    stored = store.read().filter(pl.col("recording_id") == rid)
+    assert stored.height == 1 and stored["status"].item() == "deleted"
+    assert stored["created_at"].item() == moved["created_at"].item()
+    # Within one frame, the last row of a recording wins across partitions too.
+    twice = pl.concat([row, moved.with_columns(status=pl.lit("completed"))])
+    assert store.upsert(twice.reverse()).updated == 1
+    stored = store.read().filter(pl.col("recording_id") == rid)
+    assert stored.height == 1 and stored["created_at"].item() == row["created_at"].item()
+
+
+def test_overlap_is_bounded_and_the_window_arithmetic_cannot_overflow(tmp_path: Path) -> None:
+    with pytest.raises(ra.ConfigError, match="overlap"):
+        Store(tmp_path, overlap=dt.timedelta.max)
+    with pytest.raises(ra.ConfigError, match="overlap"):
+        Store(tmp_path, overlap=dt.timedelta(days=367))
+    assert Store(tmp_path, overlap=dt.timedelta(days=366)).overlap.days == 366
+
+    from recanalytics.incremental import COVERAGE, plan_start
+
+    store = Store(tmp_path)
+    since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    store.write_meta(COVERAGE, {"twilio:*": {"since": since.isoformat(), "until": NOW.isoformat()}})
+    store.overlap = dt.timedelta.max  # set after creation: no validation runs
+    earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    assert plan_start(store, "twilio:*", None, None) == earliest
+    assert plan_start(store, "twilio:*", NOW - dt.timedelta(days=1), since) == since
