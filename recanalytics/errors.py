@@ -8,6 +8,10 @@ the URL with secrets removed.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+import warnings
 from typing import Any
 
 MAX_SHOWN = 200
@@ -152,3 +156,26 @@ class PaginationError(ProviderError):
 
 class LoadWarning(UserWarning):
     """Something the user should know about a load that still returned data."""
+
+
+# Frames that are never the user's: this package's, the event loop's, and the shim that nests
+# a loop inside a notebook's running one.
+_INTERNAL = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(asyncio.__file__))
+
+
+def _internal(filename: str) -> bool:
+    return filename.startswith(_INTERNAL) or "nest_asyncio" in filename
+
+
+def warn_user(message: str, category: type[Warning] = LoadWarning) -> None:
+    """Warn at the user's own line: the first frame outside recanalytics and asyncio.
+
+    A loader warns from inside a coroutine that a sync wrapper runs in an event loop; a fixed
+    ``stacklevel`` pointed at ``asyncio/events.py`` or at the package, never at the call.
+    """
+    frame = sys._getframe(1)
+    level = 2  # warnings.warn counts its caller (this function) as 1
+    while frame is not None and _internal(frame.f_code.co_filename):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, category, stacklevel=level if frame is not None else 2)

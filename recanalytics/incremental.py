@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import warnings
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -28,7 +27,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.errors import ConfigError, LoadWarning
+from recanalytics.errors import ConfigError, warn_user
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES
 from recanalytics.providers.base import Loader
@@ -231,7 +230,6 @@ async def arefresh(
                 base_url=options.get("base_url"),
                 warn=False,
                 loaders=loaders_for,
-                stacklevel=4,
                 options=shared,
             )
             state = result.status[provider]
@@ -243,11 +241,9 @@ async def arefresh(
             report.rows[provider] = await _load_chunks(store, key, start, end, chunk)
         except _ChunkFailed as exc:
             report.errors[provider] = str(exc)
-            warnings.warn(
+            warn_user(
                 f"{provider}: refresh stopped: {exc}. What was loaded is stored and "
-                "checkpointed; refresh again to fetch only what is missing",
-                LoadWarning,
-                stacklevel=3,
+                "checkpointed; refresh again to fetch only what is missing"
             )
             continue
         report.windows[provider] = (start, end)
@@ -391,7 +387,6 @@ async def aload_with_status(
         base_url=base_url,
         warn=warn,
         loaders=loaders_for if store is None else _with_store_loaders,
-        stacklevel=4,
         options=options if store is None else options | {"store": store},
     )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,9 +20,9 @@ from recanalytics.credentials import Credentials
 from recanalytics.errors import (
     ConfigError,
     CredentialsError,
-    LoadWarning,
     ProviderError,
     RecanalyticsError,
+    warn_user,
 )
 from recanalytics.options import check_options, resolve
 from recanalytics.providers.registry import credentials_class, spec_for
@@ -167,7 +166,6 @@ async def gather(
     base_url: str | PerProvider | None,
     warn: bool,
     loaders: LoadersOf,
-    stacklevel: int,
     options: Mapping[str, Any],
 ) -> LoadResult:
     """Run ``loaders(name)`` for every provider concurrently: the core of every ``load``."""
@@ -194,6 +192,6 @@ async def gather(
                 else ""
             )
             message = f"{name} {state.state}: {state.error}{loaded}"
-            warnings.warn(message, LoadWarning, stacklevel=stacklevel)
+            warn_user(message)
     frame = pl.concat(frames) if frames else empty_frame()
     return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})

@@ -84,3 +84,19 @@ def test_one_providers_credentials_object_leaves_the_others_to_the_environment(
     )
     assert result.status["twilio"].state == "ok"
     assert {result.status[n].state for n in set(SPECS) - {"twilio"}} == {"skipped"}
+
+
+def test_load_warnings_point_at_the_callers_line() -> None:
+    # A fixed stacklevel inside a coroutine pointed at asyncio/events.py (or into the package),
+    # so Python's "show once per location" filter and the shown line meant nothing to a user.
+    import asyncio
+    import warnings
+
+    box = Sandbox(seed=5, size=40, providers=["plivo", "twilio"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ra.load_plivo_recordings(**box.options("plivo"))  # no since: Plivo's 7-day warning
+        asyncio.run(ra.aload_plivo_recordings(**box.options("plivo")))
+        ra.load(providers=["twilio", "zoom"], **box.load_options())  # zoom skipped: warned
+    assert len(caught) == 3, [str(w.message) for w in caught]
+    assert {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]

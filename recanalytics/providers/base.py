@@ -13,7 +13,6 @@ import datetime as dt
 import functools
 import logging
 import operator
-import warnings
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -23,7 +22,7 @@ import polars as pl
 
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session, error_details
-from recanalytics.errors import LoadWarning, PaginationError, ProviderError
+from recanalytics.errors import PaginationError, ProviderError, warn_user
 from recanalytics.fields import Field, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.hosts import CredentialScope, Origin, https_origins
@@ -465,7 +464,7 @@ class Endpoint:
 def warn_issues(spec: RecordSpec, provider: str) -> None:
     message = spec.warning(provider)
     if message:
-        warnings.warn(message, LoadWarning, stacklevel=4)
+        warn_user(message)
 
 
 async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageRequest]) -> pl.DataFrame:

@@ -51,7 +51,6 @@ import datetime as dt
 import itertools
 import math
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -59,7 +58,7 @@ from typing import NamedTuple
 import polars as pl
 
 from recanalytics.engine import RateLimiter
-from recanalytics.errors import LoadWarning
+from recanalytics.errors import warn_user
 from recanalytics.fields import PageBatch, RecordSpec
 from recanalytics.options import Context
 from recanalytics.paging import PageRequest
@@ -451,12 +450,10 @@ async def collect_spread(
                     # in it; that window walks on, unsplit.
                     return plan.whole_list != id(window)
                 if ignores_window(window, page):
-                    warnings.warn(
+                    warn_user(
                         f"{endpoint.provider.name}: the API answered a page of rows outside the "
                         "dates asked for, so it does not apply the date filters: the list is "
-                        "read once, whole, and trimmed to since/until here",
-                        LoadWarning,
-                        stacklevel=2,
+                        "read once, whole, and trimmed to since/until here"
                     )
                     # Not this window's own query walked on: a server that applies one of the
                     # two filters would leave out what the stopped windows had still to read.

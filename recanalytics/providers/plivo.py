@@ -14,7 +14,6 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Unpack
@@ -24,7 +23,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, LoadWarning, PaginationError
+from recanalytics.errors import ConfigError, PaginationError, warn_user
 from recanalytics.fields import F, RecordSpec
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import LinkPager, PageRequest, dig
@@ -534,11 +533,9 @@ async def aload_plivo_recordings(
     start, end = parse_range(since, until)
     ctx = resolve(PLIVO, options)
     if start is None:
-        warnings.warn(
+        warn_user(
             "plivo: no since given, and Plivo then searches only the last 7 days; "
-            "pass since= to load an older history",
-            LoadWarning,
-            stacklevel=2,
+            "pass since= to load an older history"
         )
     url = ctx.url(recordings_path(ctx))
     queries = [

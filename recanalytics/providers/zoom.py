@@ -48,7 +48,6 @@ import json
 import logging
 import re
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -61,7 +60,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, LoadWarning, ProviderError
+from recanalytics.errors import ConfigError, ProviderError, warn_user
 from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context, LoadOptions, resolve
@@ -446,12 +445,10 @@ class ZoomFiles(Endpoint):
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         if self.fileless:
-            warnings.warn(
+            warn_user(
                 f"zoom: {len(self.fileless)} sessions were listed without any recording file; "
                 "the frame has a row per file, so they have none (files still processing, or "
-                "an answer without its file lists)",
-                LoadWarning,
-                stacklevel=5,
+                "an answer without its file lists)"
             )
         if self.since is not None or self.until is not None:
             start = pl.coalesce("session_start_time", "recording_start")
