@@ -33,7 +33,7 @@ def demo(*, size: int = 2000, seed: int = 7, **options: Any) -> pl.DataFrame:
     ['plivo', 'signalwire', 'twilio', 'zoom']
     """
     validate.int_range(size, "size", 1, 1_000_000)
-    validate.int_range(seed, "seed", 0)
+    validate.int_range(seed, "seed", 0, 2**63 - 1)  # the sandbox seeds a 64-bit generator
     box = Sandbox(seed=seed, size=size)
     start, end = box.config.start, box.config.end
     return load(list(box.emulators), since=start, until=end, **box.load_options(), **options)

@@ -411,6 +411,7 @@ for label, call, parameter in [
     ("FilterPanel-debounce", lambda c: ra.FilterPanel(FRAME, debounce=-2), "debounce"),
     ("demo-size", lambda c: ra.demo(size=0), "size"),
     ("demo-seed", lambda c: ra.demo(seed="x"), "seed"),  # type: ignore[arg-type]
+    ("demo-seed-huge", lambda c: ra.demo(seed=2**70), "seed"),
     ("RetryPolicy-max_retries", lambda c: ra.RetryPolicy(max_retries="3"), "retry.max_retries"),  # type: ignore[arg-type]
     ("RetryPolicy-backoff", lambda c: ra.RetryPolicy(backoff_cap=-1), "retry.backoff_cap"),
     # Column arguments that are neither a name nor an expression were AttributeErrors from
@@ -517,3 +518,11 @@ def test_bad_input_raises_config_error_naming_it_before_any_request(
     for credentials in CREDENTIALS.values():
         for secret in credentials.secrets():
             assert secret not in str(info.value)
+
+
+def test_demo_names_the_seed_bounds_it_accepts() -> None:
+    # A seed past 64 bits was refused by the sandbox with its own form, "from -2^63", which
+    # contradicted demo's ">= 0".
+    with pytest.raises(ra.ConfigError) as info:
+        ra.demo(seed=2**70)
+    assert info.value.parameter == "seed" and info.value.expected.startswith("an integer from 0")
