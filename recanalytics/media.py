@@ -191,6 +191,9 @@ class _Downloader:
                 return "resumed"
             if response.status_code not in (200, 206):
                 raise _Status(response)
+            if response.headers.get("content-type", "").lower().startswith("text/html"):
+                # No recording is a web page: a login, quota or error page answered 200.
+                raise _Failed("answered an HTML page, not the media file")
             resumed = response.status_code == 206 and offset > 0
             # A server that compresses anyway hands over decoded bytes: their count is no
             # offset into what it serves, so such a part file is never resumed from.

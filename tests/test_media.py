@@ -464,3 +464,24 @@ def test_a_zoom_file_served_directly_as_json_is_the_file(box: Sandbox, tmp_path:
     got = result.row(0, named=True)
     assert got["status"] == "downloaded", got["error"]
     assert Path(got["path"]).read_bytes() == timeline
+
+
+def test_an_html_page_answered_for_media_is_a_failure_not_a_file(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    # A storage host's login or error page answered 200 was saved as the recording.
+    df, _ = _with_part(box, tmp_path, None)
+
+    def sign_in(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        page = b"<!doctype html><title>Sign in</title>"
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        return httpx.Response(200, headers=headers, content=page, request=request)
+
+    transport = _Storage(box, sign_in)
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    result = ra.download_media(
+        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
+    )
+    row = result.row(0, named=True)
+    assert row["status"] == "failed" and "HTML page" in row["error"]
+    assert not [p for p in (tmp_path / "twilio").iterdir() if not p.name.endswith(".part")]
