@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
+
+from recanalytics.errors import UnknownOptionError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -46,8 +49,23 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
     """The synchronous twin of an ``a``-prefixed async loader: same signature and docs."""
 
+    parameters = inspect.signature(func).parameters.values()
+    # Where the function takes no **options, a keyword it does not know is a typo: named as
+    # the loaders name one (UnknownOptionError, a ValueError and a TypeError), not Python's
+    # bare TypeError.
+    named = {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters)
+
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        unknown = [] if open_ended else sorted(set(kwargs) - named)
+        if unknown:
+            raise UnknownOptionError(
+                ", ".join(unknown),
+                "a keyword among " + ", ".join(sorted(named)),
+                hint=f"unexpected keyword argument(s) {unknown}",
+            )
+
         async def call() -> T:
             return await func(*args, **kwargs)
 

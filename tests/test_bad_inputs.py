@@ -526,3 +526,27 @@ def test_demo_names_the_seed_bounds_it_accepts() -> None:
     with pytest.raises(ra.ConfigError) as info:
         ra.demo(seed=2**70)
     assert info.value.parameter == "seed" and info.value.expected.startswith("an integer from 0")
+
+
+def _sync_twins_without_options() -> list[str]:
+    import inspect
+
+    names = []
+    for name in sorted(ra.__all__):
+        wrapped = getattr(getattr(ra, name), "__wrapped__", None)
+        if wrapped is None or not inspect.iscoroutinefunction(wrapped):
+            continue
+        kinds = {p.kind for p in inspect.signature(wrapped).parameters.values()}
+        if inspect.Parameter.VAR_KEYWORD not in kinds:
+            names.append(name)
+    return names
+
+
+@pytest.mark.parametrize("name", _sync_twins_without_options())
+def test_an_unknown_keyword_is_named_like_a_loader_option(name: str) -> None:
+    # download_media(bogus=1) was Python's bare TypeError, where a loader raises
+    # UnknownOptionError, a ConfigError naming it.
+    from recanalytics.errors import UnknownOptionError
+
+    with pytest.raises(UnknownOptionError, match="bogus"):
+        getattr(ra, name)(bogus=1)
