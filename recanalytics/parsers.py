@@ -151,13 +151,41 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+# What twilio-python's strptime("%Y-%m-%dT%H:%M:%SZ") also reads: one-digit fields and a
+# lower-case "t" or "z" (RFC 3339 allows both letters in either case).
+_ISO_LOOSE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})[Tt ](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,6})?"
+    r"([Zz]|[+-]\d{2}:?\d{2})?"
+)
+
+
 def as_iso_time(value: Any) -> dt.datetime:
-    """ISO 8601 with ``Z``, an offset or none (UTC), ``T`` or space separated."""
+    """ISO 8601 with ``Z``, an offset or none (UTC), ``T`` or space separated; also one-digit
+    fields and a lower-case ``t``/``z``, as the official Twilio SDK reads them. A leap second
+    (``:60``) is not read (no datetime holds it)."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid
+    text = value.strip()
     try:
-        return _utc(dt.datetime.fromisoformat(value.strip()))
+        return _utc(dt.datetime.fromisoformat(text))
+    except OverflowError:  # year 1 or 9999 moved past the calendar by its offset
+        raise Invalid from None
     except ValueError:
+        pass
+    loose = _ISO_LOOSE.fullmatch(text)
+    if loose is None:
+        raise Invalid
+    year, month, day, hour, minute, second = (int(loose[i]) for i in range(1, 7))
+    zone = (loose[8] or "Z").upper()
+    try:
+        micro = int((loose[7] or ".0")[1:].ljust(6, "0"))
+        moment = dt.datetime(year, month, day, hour, minute, second, micro)
+        if zone != "Z":
+            hours, minutes = int(zone[1:3]), int(zone[-2:])
+            offset = dt.timedelta(hours=hours, minutes=minutes) * (1 if zone[0] == "+" else -1)
+            moment = moment.replace(tzinfo=dt.timezone(offset))
+        return _utc(moment)
+    except (ValueError, OverflowError):
         raise Invalid from None
 
 

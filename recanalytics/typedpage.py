@@ -63,6 +63,10 @@ from recanalytics.parsers import (
 if TYPE_CHECKING:
     from recanalytics.fields import Field
 ISO_Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Only this exact form goes to polars: it also reads one-digit fields and turns a leap second
+# into the next minute, where the field's parser (the tolerant path's) reads them its own way,
+# and a page must give the same frame whichever path it takes.
+ISO_Z_PLAIN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\dZ$"
 RFC2822_FORMAT = "%a, %d %b %Y %H:%M:%S %z"
 # Only the form polars and the stdlib read alike goes to polars (see the module docstring).
 RFC2822_PLAIN = (
@@ -173,7 +177,8 @@ def _vectorized(column: Column, raw: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
         lowered = raw.str.strip_chars(ASCII_SPACE).str.to_lowercase()
         return pl.when(raw != "").then(lowered), raw.str.contains(r"[^\x00-\x7f]")
     if column.how == "iso":
-        moments = raw.str.to_datetime(ISO_Z_FORMAT, time_unit="us", strict=False)
+        parsed = raw.str.to_datetime(ISO_Z_FORMAT, time_unit="us", strict=False)
+        moments = pl.when(raw.str.contains(ISO_Z_PLAIN)).then(parsed)
         utc = moments.dt.replace_time_zone("UTC").cast(column.field.dtype)
         return utc, moments.is_null() & raw.is_not_null()
     if column.how == "rfc2822":

@@ -124,6 +124,43 @@ def test_rfc2822_times_read_alike_on_both_paths() -> None:
     assert issues["t"] == 3 and fast["extra"].null_count() == len(RFC2822_FORMS) - 3
 
 
+ISO_FORMS = [
+    "2015-07-30T20:00:00Z",  # the plain form: read by polars
+    "2015-07-30T20:00:00z",  # RFC 3339 allows a lower-case z; twilio-python reads it
+    "2015-7-30T20:00:00Z",  # one-digit fields: polars read them, the stdlib did not
+    "2015-07-30T2:00:00Z",
+    "2015-07-30T20:00:60Z",  # a leap second: polars made it 20:01:00, the stdlib nothing
+    "2015-07-30T20:00:00.250Z",
+    "2015-07-30T20:00:00+02:00",
+    "0001-01-01T00:00:00+05:30",  # before the calendar once in UTC
+    "not a date",
+    None,
+]
+
+
+def test_iso_times_read_alike_on_both_paths() -> None:
+    """A page's typed path and its tolerant path (taken when anything on it is odd) gave
+    different frames for the same Twilio dates: each value is now what the field's parser
+    makes of it, whichever path the page takes, as twilio-python reads it where it can."""
+    from collections import Counter
+
+    import polars as pl
+
+    from recanalytics.fields import F
+    from recanalytics.parsers import as_iso_time
+    from recanalytics.typedpage import TypedPage
+
+    spec = RecordSpec([F("t", pl.Datetime("us", "UTC"), as_iso_time)])
+    issues: Counter[str] = Counter()
+    fast = TypedPage(spec.fields, spec.schema).frame([ISO_FORMS], issues)
+    slow = spec.frame([{"t": value} for value in ISO_FORMS])
+    assert_frame_equal(fast, slow)
+    at = dt.datetime(2015, 7, 30, 20, tzinfo=dt.UTC)
+    assert fast["t"].to_list()[:4] == [at, at, at, at.replace(hour=2)]
+    assert fast["t"][4] is None and fast["t"][6] == at.replace(hour=18)
+    assert issues["t"] == 3  # the leap second, the year-1 moment, "not a date"
+
+
 INTEGER_TEXTS = [
     "4",  # plain digits within the bounds: read by polars
     "007",
