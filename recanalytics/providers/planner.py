@@ -107,7 +107,7 @@ class Plan:
         # Pages each unfinished window (walking or pending, by id) is estimated to hold still.
         self.left: dict[int, float] = {}
         # The window (by id) that reads the whole list, once a page shows the server ignores
-        # the date filters (see ignores_window).
+        # the date filters (see outside).
         self.whole_list: int | None = None
 
     def observe(self, seconds: float) -> None:
@@ -220,27 +220,20 @@ def unspent(limiter: RateLimiter, room: int | None = None) -> int:
     return room if 2 * room >= limiter.capacity else 0
 
 
-def ignores_window(window: Window, page: Page) -> bool:
-    """Whether every dated row of ``page`` lies a minute or more outside ``window``: a server
-    that does not apply the date filters as sent (one that cannot read their format answers
-    every window with the whole list, one that rounds them to the day with a day around it).
-    A server that filters never answers a page wholly outside the range asked for; one odd row
-    is not enough."""
+def outside(window: Window, page: Page, by: dt.timedelta = dt.timedelta(0)) -> bool:
+    """Whether every dated row of ``page`` lies outside ``window``, ``by`` or more.
+
+    With :data:`UNFILTERED_SLACK`, it shows a server that does not apply the date filters as
+    sent (one that cannot read their format answers every window with the whole list, one
+    that rounds them to the day with a day around it): a server that filters never answers a
+    page wholly outside the range asked for, and one odd row is not enough.
+    """
     if page.oldest is None or page.newest is None:
         return False
     # Differences, not shifted edges: a row or a window at the ends of the calendar (year 1,
     # 9999-12-31) cannot be moved further.
-    below = window.start is not None and window.start - page.newest > UNFILTERED_SLACK
-    above = window.end is not None and page.oldest - window.end >= UNFILTERED_SLACK
-    return below or above
-
-
-def outside(window: Window, page: Page) -> bool:
-    """Whether every dated row of ``page`` lies outside ``window`` (by any amount)."""
-    if page.oldest is None or page.newest is None:
-        return False
-    below = window.start is not None and page.newest < window.start
-    above = window.end is not None and page.oldest >= window.end
+    below = window.start is not None and window.start - page.newest > by
+    above = window.end is not None and page.oldest - window.end >= by
     return below or above
 
 
@@ -449,7 +442,7 @@ async def collect_spread(
                     # The whole list is read (or being read) by one window: this one's rest is
                     # in it; that window walks on, unsplit.
                     return plan.whole_list != id(window)
-                if ignores_window(window, page):
+                if outside(window, page, by=UNFILTERED_SLACK):
                     warn_user(
                         f"{endpoint.provider.name}: the API answered a page of rows outside the "
                         "dates asked for, so it does not apply the date filters: the list is "
