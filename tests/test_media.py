@@ -320,6 +320,15 @@ def test_a_resume_answered_compressed_starts_again(box: Sandbox, tmp_path: Path)
     assert "range" not in transport.storage_headers[1]
 
 
+def _download_one(
+    box: Sandbox, df: pl.DataFrame, tmp_path: Path, transport: httpx.AsyncBaseTransport
+) -> dict[str, Any]:
+    """``df``'s one Twilio row downloaded through ``transport``, retried without waiting."""
+    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
+    options = box.options("twilio") | {"transport": transport}
+    return ra.download_media(df, tmp_path, retry=retry, **options).row(0, named=True)
+
+
 def _with_part(box: Sandbox, tmp_path: Path, part: bytes | None) -> tuple[pl.DataFrame, bytes]:
     """One Twilio track to download, its real bytes, and ``part`` as its part file."""
     df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(1)
@@ -364,11 +373,7 @@ def test_a_resume_is_trusted_only_when_the_answer_fits_the_part(
     df, full = _with_part(box, tmp_path, None)
     _with_part(box, tmp_path, full[:1000] if part == "head" else full + b"stale")
     transport = _Storage(box, first(len(full)))
-    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
-    result = ra.download_media(
-        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
-    )
-    row = result.row(0, named=True)
+    row = _download_one(box, df, tmp_path, transport)
     assert row["status"] == "downloaded", row["error"]
     assert Path(row["path"]).read_bytes() == full
     assert "range" not in transport.storage_headers[1]  # started again, not resumed
@@ -398,11 +403,7 @@ def test_a_body_shorter_than_announced_is_resumed_not_reported_downloaded(
         return httpx.Response(200, headers=headers, stream=half, request=request)
 
     transport = _Storage(box, cut)
-    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
-    result = ra.download_media(
-        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
-    )
-    row = result.row(0, named=True)
+    row = _download_one(box, df, tmp_path, transport)
     assert row["status"] == "resumed", row["error"]
     assert Path(row["path"]).read_bytes() == full
     assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
@@ -434,11 +435,7 @@ def test_a_cut_media_answer_is_asked_again(box: Sandbox, tmp_path: Path) -> None
             200, headers={"Content-Type": "application/json"}, content=cut, request=r
         ),
     )
-    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
-    result = ra.download_media(
-        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
-    )
-    row = result.row(0, named=True)
+    row = _download_one(box, df, tmp_path, transport)
     assert row["status"] == "downloaded", row["error"]
     assert Path(row["path"]).read_bytes() == full
 
@@ -478,10 +475,6 @@ def test_an_html_page_answered_for_media_is_a_failure_not_a_file(
         return httpx.Response(200, headers=headers, content=page, request=request)
 
     transport = _Storage(box, sign_in)
-    retry = ra.RetryPolicy(backoff_base=0.0, backoff_cap=0.0)
-    result = ra.download_media(
-        df, tmp_path, retry=retry, **box.options("twilio") | {"transport": transport}
-    )
-    row = result.row(0, named=True)
+    row = _download_one(box, df, tmp_path, transport)
     assert row["status"] == "failed" and "HTML page" in row["error"]
     assert not [p for p in (tmp_path / "twilio").iterdir() if not p.name.endswith(".part")]
