@@ -18,7 +18,7 @@ from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
-from recanalytics.helpers.sizes import is_deleted
+from recanalytics.helpers.sizes import SIZE_UNITS, is_deleted
 
 MAX_SPEC_BYTES = 200_000
 
@@ -595,6 +595,119 @@ def test_status_chart_folds_rare_statuses_so_its_spec_is_bounded(frame: pl.DataF
     for provider in {r["provider"] for r in rows}:
         total = sum(r["share"] for r in rows if r["provider"] == provider)
         assert math.isclose(total, 1.0, rel_tol=1e-4)
+
+
+# Every builder with a by= and what its groups add up to: (spec, row) -> the row's measure.
+_UNITS = {name: factor for name, factor in SIZE_UNITS}
+
+
+def _unit_factor(text: str) -> int:
+    """The bytes in the binary unit a title or axis title names ("GiB held" -> 2**30)."""
+    return next(f for name, f in _UNITS.items() if re.search(rf"\b{name}\b", text))
+
+
+def _held(chart_spec: dict[str, Any]) -> float:
+    factor = _unit_factor(chart_spec["encoding"]["y"]["title"])
+    return sum(r["held"] for r in values(chart_spec)) * factor
+
+
+def _panel(index: int, field: str) -> Callable[[dict[str, Any]], float]:
+    def total(chart_spec: dict[str, Any]) -> float:
+        view = chart_spec["vconcat"][index]
+        return float(sum(r[field] for r in values(view, chart_spec)))
+
+    return total
+
+
+def _rows(field: str) -> Callable[[dict[str, Any]], float]:
+    return lambda chart_spec: float(sum(r[field] for r in values(chart_spec)))
+
+
+def _boxes(chart_spec: dict[str, Any]) -> float:
+    return float(sum(r["recordings"] for r in values(chart_spec["layer"][0], chart_spec)))
+
+
+GROUPED: dict[str, tuple[str, list[Callable[[dict[str, Any]], float]]]] = {
+    "storage_chart": ("by", [_held]),
+    "volume_chart": ("by", [_panel(0, "recordings"), _panel(0, "hours")]),
+    "overview_chart": ("by", [_panel(0, "recordings"), _panel(3, "value")]),
+    "cost_chart": ("by", [_panel(0, "usd_per_month"), _panel(1, "reported")]),
+    "duration_histogram": ("by", [_rows("recordings"), _rows("hours")]),
+    "duration_boxplot": ("by", [_boxes]),
+    "status_chart": ("by", [_rows("recordings")]),
+    "top_groups_chart": ("by", [_rows("size"), _rows("recordings"), _rows("hours")]),
+}
+"""size_duration_chart has no grouping argument; codec_mix_chart's column= is tested above."""
+
+
+@pytest.fixture(scope="module")
+def by_rows() -> dict[int, pl.DataFrame]:
+    return {n: synthetic_frame(n, seed=5) for n in (1_000, 100_000)}
+
+
+@pytest.mark.parametrize("name", sorted(GROUPED))
+def test_a_high_cardinality_by_is_folded_into_other_and_keeps_totals(
+    name: str, by_rows: dict[int, pl.DataFrame]
+) -> None:
+    # by="recording_id" drew one series, bar or box per recording: the spec grew with the rows.
+    parameter, measures = GROUPED[name]
+    make = CHARTS[name]
+    small, large = by_rows[1_000], by_rows[100_000]
+    sizes = [
+        len(json.dumps(spec(make(df, **{parameter: "recording_id"})))) for df in (small, large)
+    ]
+    assert sizes[1] <= 1.5 * sizes[0], sizes
+    folded = spec(make(large, **{parameter: "recording_id"}))
+    domains = [
+        d["scale"]["domain"] if isinstance(d.get("scale"), dict) else d["sort"]
+        for d in walk(folded)
+        if d.get("field") == "recording_id"
+        and (isinstance(d.get("scale"), dict) or isinstance(d.get("sort"), list))
+    ]
+    assert domains, "the chart colours or sorts by the grouping column"
+    for domain in domains:
+        assert len(domain) <= 9 and domain[-1] == "other", domain
+    # Folding renames rows, never drops them: every measure adds up to the ungrouped total.
+    plain = spec(make(large))
+    for measure in measures:
+        assert math.isclose(measure(folded), measure(plain), rel_tol=1e-3), (measure, name)
+
+
+def test_folded_groups_keep_the_largest_by_the_measure_shown(frame: pl.DataFrame) -> None:
+    # Storage ranks groups by bytes: the eight recordings with the most bytes keep their ids.
+    held = frame.filter(pl.col("created_at").is_not_null() & ~is_deleted().fill_null(False))
+    chart_spec = spec(charts.storage_chart(held, by="recording_id", every="1q"))
+    largest = held.sort("size_bytes", "recording_id", descending=[True, False], nulls_last=True)
+    kept = set(chart_spec["encoding"]["color"]["scale"]["domain"]) - {"other"}
+    assert kept == set(largest["recording_id"].head(8))
+    # "other" is one box over the folded rows together, not a box per recording.
+    boxes = values(spec(charts.duration_boxplot(frame, by="recording_id")))
+    other = next(r for r in boxes if r["recording_id"] == "other")
+    assert other["recordings"] == frame.filter(pl.col("duration") > pl.duration()).height - 8
+    # The four providers are few enough to keep their own colours and legends.
+    scales = provider_scales(spec(charts.overview_chart(frame)))
+    assert scales and all("other" not in s["domain"] for s in scales)
+
+
+def test_top_groups_rank_groups_by_their_totals_whatever_the_colour(
+    frame: pl.DataFrame,
+) -> None:
+    by_kind = values(spec(charts.top_groups_chart(frame, metric="hours", n=5, by="kind")))
+    hours: dict[str, float] = {}
+    for r in by_kind:
+        hours[r["group_id"]] = hours.get(r["group_id"], 0.0) + r["hours"]
+    best = (
+        frame.filter(pl.col("group_id").is_not_null())
+        .group_by("group_id")
+        .agg(ra.duration_hours().sum().alias("h"))
+        .sort("h", "group_id", descending=[True, False])
+        .head(5)
+    )
+    assert list(hours) == best["group_id"].to_list()
+    for group_id, h in best.iter_rows():
+        assert math.isclose(hours[group_id], h, rel_tol=1e-3)
+    subtitle = spec(charts.top_groups_chart(frame, n=5))["title"]["subtitle"]
+    assert re.search(r"the other [\d,]+ groups hold [\d.]+ % of the size", subtitle)
 
 
 @pytest.mark.parametrize("build", ["storage_chart", "volume_chart", "overview_chart"])

@@ -64,7 +64,9 @@ UNKNOWN: Final = "unknown"
 
 OTHER: Final = "other"
 TOP_VALUES: Final = 8
-"""How many values of a colour column keep their own colour; the rest are folded into ``other``."""
+"""How many values of a grouping column (``by=``, ``column=``, the statuses) a chart draws on
+their own; the rest are folded into one ``other`` group, so a chart over ``by="recording_id"``
+draws at most ``TOP_VALUES + 1`` groups however many rows the frame has."""
 
 _MAX_PERIODS: Final = 160
 
@@ -288,6 +290,53 @@ def ordered_domain(column: str, values: list[str]) -> list[str]:
     return [v for v in order if v != OTHER] + ([OTHER] if OTHER in order else [])
 
 
+def _kept(totals: pl.DataFrame, column: str, value: str) -> pl.Series | None:
+    """The :data:`TOP_VALUES` values of ``column`` with the largest ``value`` in ``totals`` (one
+    row per value), or None when there are few enough to draw every one."""
+    if totals.height <= TOP_VALUES + 1:
+        return None
+    ranked = totals.with_columns(pl.col(value).fill_null(0)).sort(
+        [value, column],
+        descending=[True, False],  # ties broken by name: stable colours
+    )
+    return ranked.head(TOP_VALUES)[column]
+
+
+def _folded(column: str, keep: pl.Series) -> pl.Expr:
+    return (
+        pl.when(pl.col(column).is_in(keep.implode()))
+        .then(pl.col(column))
+        .otherwise(pl.lit(OTHER))
+        .alias(column)
+    )
+
+
+def top_values(lazy: pl.LazyFrame, column: str, measure: pl.Expr) -> pl.Series | None:
+    """The values of ``column`` (labelled with :func:`as_label`) a chart draws on their own: the
+    :data:`TOP_VALUES` with the largest ``measure`` (an aggregation such as ``pl.len()`` or
+    ``pl.col("size_bytes").sum()``: what the chart shows), or None when none need folding."""
+    totals = lazy.group_by(column).agg(measure.cast(pl.Float64).alias("_measure")).collect()
+    return _kept(totals, column, "_measure")
+
+
+def fold_to(lazy: pl.LazyFrame, column: str, keep: pl.Series | None) -> pl.LazyFrame:
+    """Rename every value of ``column`` outside ``keep`` to ``other`` (row by row, before any
+    aggregation, so sums, counts and distributions of ``other`` cover all the folded rows)."""
+    return lazy if keep is None else lazy.with_columns(_folded(column, keep))
+
+
+def fold_groups(lazy: pl.LazyFrame, column: str, measure: pl.Expr) -> pl.LazyFrame:
+    """``column`` as legend labels (:func:`as_label`), its values beyond the :data:`TOP_VALUES`
+    largest by ``measure`` folded into ``other``: the grouping every chart with a ``by=`` uses,
+    so its spec holds a bounded number of groups whatever the column's cardinality.
+
+    The fold renames rows rather than dropping them: totals over groups are unchanged, and a
+    distribution of ``other`` (a box, a histogram) is that of the folded rows together.
+    """
+    labelled = lazy.with_columns(as_label(column))
+    return fold_to(labelled, column, top_values(labelled, column, measure))
+
+
 def fold_rare(frame: pl.DataFrame, column: str, value: str, keys: list[str]) -> pl.DataFrame:
     """Keep the :data:`TOP_VALUES` values of ``column`` with the largest total ``value``; fold
     the rest into ``other``, summing ``value`` over ``keys`` (which include ``column``).
@@ -296,24 +345,10 @@ def fold_rare(frame: pl.DataFrame, column: str, value: str, keys: list[str]) -> 
     ``column`` however many distinct ones the frame has. One value more than that is kept as it
     is: an ``other`` holding a single value would only hide its name.
     """
-    totals = (
-        frame.group_by(column)
-        .agg(pl.col(value).sum())
-        .sort([value, column], descending=[True, False])  # ties broken by name: stable colours
-    )
-    if totals.height <= TOP_VALUES + 1:
+    keep = _kept(frame.group_by(column).agg(pl.col(value).sum()), column, value)
+    if keep is None:
         return frame
-    keep = totals.head(TOP_VALUES)[column]
-    return (
-        frame.with_columns(
-            pl.when(pl.col(column).is_in(keep.implode()))
-            .then(pl.col(column))
-            .otherwise(pl.lit(OTHER))
-            .alias(column)
-        )
-        .group_by(keys)
-        .agg(pl.col(value).sum())
-    )
+    return frame.with_columns(_folded(column, keep)).group_by(keys).agg(pl.col(value).sum())
 
 
 def present_groups(frame: pl.DataFrame, by: str, value: str) -> pl.DataFrame:

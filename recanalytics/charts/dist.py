@@ -18,6 +18,7 @@ from recanalytics.charts._base import (
     color,
     data,
     empty_chart,
+    fold_groups,
     fold_rare,
     highlight,
     lazy_frame,
@@ -65,14 +66,15 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
 
     Bins are equal on a log10 scale (``bins_per_decade`` per factor of ten), counted in polars;
     the axis reads in seconds, minutes and hours. Recordings with no or zero duration cannot sit
-    on a log axis: they are counted in the subtitle.
+    on a log axis: they are counted in the subtitle. The eight groups with the most recordings
+    are stacked on their own; the rest are counted together as ``other``.
 
     Parameters
     ----------
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str, default "provider"
-        Text column to stack and colour by.
+        Text column to stack and colour by (at most eight groups and ``other``).
     bins_per_decade : int, default 5
         Bin resolution (1-20).
 
@@ -95,10 +97,9 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
     lazy = lazy_frame(df, ["duration"], by=by)
     seconds = duration_seconds()
     lo, hi = _log_bins(seconds, bins_per_decade)
-    positive = lazy.filter(seconds > 0)
+    positive = fold_groups(lazy.filter(seconds > 0), by, pl.len())
     frame = (
-        positive.with_columns(as_label(by))
-        .group_by(lo, hi, by)
+        positive.group_by(lo, hi, by)
         .agg(pl.len().alias("recordings"), duration_hours().sum().alias("hours"))
         .sort("lo", by)
         .collect()
@@ -138,9 +139,9 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
 
 def _quartiles(lazy: pl.LazyFrame, by: str) -> pl.DataFrame:
     seconds = duration_seconds()
+    positive = lazy.with_columns(seconds.alias("_s")).filter(pl.col("_s") > 0)
     stats = (
-        lazy.with_columns(as_label(by), seconds.alias("_s"))
-        .filter(pl.col("_s") > 0)
+        fold_groups(positive, by, pl.len())
         .group_by(by)
         .agg(
             pl.len().alias("recordings"),
@@ -165,14 +166,17 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
 
     The box spans the first to the third quartile with a tick at the median; whiskers reach
     1.5 × IQR beyond the box, clipped to the smallest and largest duration. The axis is
-    logarithmic and reads in s, min and h; zero and unknown durations are left out.
+    logarithmic and reads in s, min and h; zero and unknown durations are left out. The eight
+    groups with the most recordings get a box each; one ``other`` box holds the durations of
+    all the rest together.
 
     Parameters
     ----------
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str, default "provider"
-        One box per value of this text column (``"kind"``, ``"media_type"``, ``"codec"``, …).
+        One box per value of this text column (``"kind"``, ``"media_type"``, ``"codec"``, …),
+        at most eight and ``other``.
 
     Returns
     -------
@@ -240,14 +244,16 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     Failed means a status in ``ra.FAILED_STATUSES`` (``failed``, ``absent``); deleted means a
     ``deleted`` status or a deletion time. The eight most frequent statuses keep their own
     colour; the rest are folded into ``other`` (as in :func:`codec_mix_chart`), so the spec
-    stays small however many distinct statuses the frame holds.
+    stays small however many distinct statuses the frame holds. Likewise the eight groups with
+    the most recordings get a bar each and the rest share one ``other`` bar.
 
     Parameters
     ----------
     df : polars.DataFrame or polars.LazyFrame
         A unified frame.
     by : str, default "provider"
-        One bar per value of this text column (not ``"status"``, which every bar is split by).
+        One bar per value of this text column (not ``"status"``, which every bar is split by),
+        at most eight and ``other``.
 
     Returns
     -------
@@ -270,8 +276,7 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     from recanalytics.helpers.summary import FAILED_STATUSES
 
     lazy = lazy_frame(df, ["status", "deleted_at"], by=by, breakdown="status")
-    labelled = lazy.with_columns(
-        as_label(by),
+    labelled = fold_groups(lazy, by, pl.len()).with_columns(
         pl.col("status").str.to_lowercase().fill_null(UNKNOWN).alias("_status"),
         is_deleted().fill_null(False).alias("_deleted"),
     )
@@ -472,7 +477,10 @@ def top_groups_chart(
 ) -> ChartLike:
     """The largest groups (rooms, conferences, calls, sessions) by size, hours or count.
 
-    A group's label is its ``group_name`` where the provider gives one, else its id.
+    A group's label is its ``group_name`` where the provider gives one, else its id. Groups are
+    ranked by their own totals; each bar is split by ``by``, whose eight largest values among
+    the bars shown keep their own colour and the rest share one ``other`` segment. The share
+    held by the groups not shown is given in the subtitle.
 
     Parameters
     ----------
@@ -485,7 +493,7 @@ def top_groups_chart(
     n : int, default 15
         How many groups to show.
     by : str, default "provider"
-        Text column to colour by.
+        Text column to colour (and split each bar) by: at most eight values and ``other``.
 
     Returns
     -------
@@ -507,53 +515,77 @@ def top_groups_chart(
     lazy_frame(df, columns, by=group, by_parameter="group")
     lazy = lazy_frame(df, columns, by=by)
     name = pl.coalesce("group_name", group) if group == "group_id" else pl.col(group)
-    ranked = (
+    sums = (
+        pl.len().alias("recordings"),
+        duration_hours().sum().alias("hours"),
+        pl.col("size_bytes").sum().alias("bytes"),
+    )
+    named = (
         lazy.filter(pl.col(group).is_not_null())
         # Named before as_label: by="group_name" would otherwise label a nameless group unknown.
         .with_columns(name.cast(pl.String).alias("_label"))
-        .with_columns(as_label(by))
-        .group_by(*dict.fromkeys([group, by]))  # group="provider" with by="provider": one key
-        .agg(
-            pl.col("_label").first().alias("label"),
-            pl.len().alias("recordings"),
-            duration_hours().sum().alias("hours"),
-            pl.col("size_bytes").sum().alias("bytes"),
-        )
+        .with_columns(as_label(group))
+    )
+    # Ranked by the group's own total, whatever it is coloured by.
+    totals = (
+        named.group_by(group)
+        .agg(pl.col("_label").first().alias("label"), *sums)
         .filter(pl.col(metric) > 0)
         .sort([metric, group], descending=[True, False])
-        .head(n)
         .collect()
     )
     heading = {"bytes": "size", "hours": "hours", "recordings": "recordings"}[metric]
-    if ranked.height == 0:
+    if totals.height == 0:
         return empty_chart(f"Top {_plural(group)} by {heading}")
-    unit, factor = size_unit(ranked["bytes"].max())  # type: ignore[arg-type]
-    frame = (
-        ranked.with_columns(
-            (pl.col("bytes") / factor).alias("size"),
-            pl.col("label").alias("name"),
-            # A 34-character room SID as an axis label crowds the chart out: the label keeps its
-            # head and tail (the tooltip has the whole id).
-            pl.when(pl.col("label").str.len_chars() > _LABEL_CHARS)
-            .then(
-                pl.concat_str(
-                    pl.col("label").str.head(_LABEL_CHARS - 6),
-                    pl.lit("…"),
-                    pl.col("label").str.tail(5),
-                )
-            )
-            .otherwise(pl.col("label"))
-            .alias("label"),
-        )
-        .with_columns(
-            # Two providers may reuse a label: keep each bar distinct.
-            pl.when(pl.col("label").is_duplicated())
-            .then(pl.format("{} ({})", pl.col("label"), pl.col(by)))
-            .otherwise(pl.col("label"))
-            .alias("label"),
-        )
-        .drop("bytes")
+    ranked = totals.head(n).with_row_index("_rank")
+    shown = named.filter(pl.col(group).is_in(ranked[group].implode()))
+    if by != group:
+        # Each bar is split by the colour column: its eight largest values among the bars shown
+        # keep their own colour, the rest are one "other" segment.
+        measure = {"bytes": pl.col("size_bytes").sum(), "hours": duration_hours().sum()}
+        shown = fold_groups(shown, by, measure.get(metric, pl.len()))
+    parts = (
+        shown.group_by(*dict.fromkeys([group, by]))  # group="provider", by="provider": one key
+        .agg(*sums)
+        .filter(pl.col(metric) > 0)
+        .collect()
+        .join(ranked.select("_rank", group, "label"), on=group)
+        .sort("_rank", metric, descending=[False, True])
     )
+    unit, factor = size_unit(ranked["bytes"].max())  # type: ignore[arg-type]
+    labels = ranked.select(
+        group,
+        pl.col("label").alias("name"),
+        # A 34-character room SID as an axis label crowds the chart out: the label keeps its
+        # head and tail (the tooltip has the whole id).
+        pl.when(pl.col("label").str.len_chars() > _LABEL_CHARS)
+        .then(
+            pl.concat_str(
+                pl.col("label").str.head(_LABEL_CHARS - 6),
+                pl.lit("…"),
+                pl.col("label").str.tail(5),
+            )
+        )
+        .otherwise(pl.col("label"))
+        .alias("label"),
+    ).with_columns(
+        # Two groups may share a label (a name, a shortened id): keep each bar distinct.
+        pl.when(pl.col("label").is_duplicated())
+        .then(pl.format("{} ({})", pl.col("label"), pl.col(group).str.tail(8)))
+        .otherwise(pl.col("label"))
+        .alias("label"),
+    )
+    frame = (
+        parts.drop("label")
+        .join(labels, on=group, maintain_order="left")
+        .with_columns((pl.col("bytes") / factor).alias("size"))
+        .drop("bytes", "_rank")
+    )
+    rest = totals.height - ranked.height
+    note = None
+    if rest:
+        share = 1 - float(ranked[metric].sum()) / float(totals[metric].sum())
+        note = f"the other {rest:,} {_plural(group)} hold {share_text(share)} of the {heading}"
     field, x_title, fmt = {
         "bytes": ("size", unit, ",.3~f"),
         "hours": ("hours", "hours", ",.1f"),
@@ -561,16 +593,16 @@ def top_groups_chart(
     }[metric]
     domain = ordered_domain(by, frame[by].to_list())
     selection = legend_selection(by)
-    order = frame["label"].to_list()
+    order = labels["label"].to_list()
     result: alt.Chart = (
         alt.Chart(
             data(frame),
-            title=title(f"Top {len(order)} {_plural(group)} by {heading}"),
+            title=title(f"Top {len(order)} {_plural(group)} by {heading}", note),
         )
         .mark_bar()
         .encode(
             y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
-            x=alt.X(f"{field}:Q", title=x_title, axis=alt.Axis(format=fmt)),
+            x=alt.X(f"{field}:Q", stack="zero", title=x_title, axis=alt.Axis(format=fmt)),
             color=color(by, domain),
             opacity=highlight(selection),
             tooltip=[

@@ -22,7 +22,9 @@ from recanalytics.charts._base import (
     color,
     data,
     empty_chart,
+    fold_groups,
     fold_rare,
+    fold_to,
     highlight,
     lazy_frame,
     legend_selection,
@@ -32,6 +34,7 @@ from recanalytics.charts._base import (
     span_chart,
     time_domain,
     title,
+    top_values,
     utc_x,
     with_period_end,
     y_axis,
@@ -135,7 +138,8 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
 
     Reuses :func:`recanalytics.storage_growth`: a recording adds its size when created and
     removes it when deleted. The unit (MiB, GiB, TiB) follows the largest total. Click a legend
-    entry to focus on it.
+    entry to focus on it. The eight groups with the most bytes are drawn on their own, the rest
+    together as ``other``.
 
     Parameters
     ----------
@@ -145,7 +149,7 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
         Period length (``"1d"``, ``"1w"``, ``"1mo"``, ``"1q"``, ``"1y"``); by default one that
         gives a readable number of periods for the time span.
     by : str, default "provider"
-        Text column to stack by.
+        Text column to stack by (at most eight groups and ``other``).
 
     Returns
     -------
@@ -162,7 +166,7 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     """
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS], by=by)
     period = _every(lazy, every)
-    frame, unit, _ = _storage_frame(lazy, period, by)
+    frame, unit, _ = _storage_frame(fold_groups(lazy, by, pl.col("size_bytes").sum()), period, by)
     if frame.height == 0:
         return empty_chart("Storage held")
     extent = time_domain([frame], period)
@@ -238,7 +242,8 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     """Recordings and hours recorded per period, stacked by provider (two aligned panels).
 
     Reuses :func:`recanalytics.trend` (counted at ``created_at``). Click a legend entry to focus
-    on one provider in both panels.
+    on one provider in both panels. The eight groups with the most recordings are drawn on their
+    own, the rest together as ``other``.
 
     Parameters
     ----------
@@ -247,7 +252,7 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     every : str, optional
         Period length; chosen from the time span by default.
     by : str, default "provider"
-        Text column to stack by.
+        Text column to stack by (at most eight groups and ``other``).
 
     Returns
     -------
@@ -264,7 +269,7 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     """
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "duration"], by=by)
     period = _every(lazy, every)
-    frame = _volume_frame(lazy, period, by)
+    frame = _volume_frame(fold_groups(lazy, by, pl.len()), period, by)
     if frame.height == 0:
         return empty_chart("Recordings and hours per period")
     extent = time_domain([frame], period)
@@ -399,15 +404,24 @@ def codec_mix_chart(
 
 
 def _cost_frame(
-    lazy: pl.LazyFrame, every: str, by: str, rates: Mapping[str, float | StorageRate] | None
+    lazy: pl.LazyFrame,
+    every: str,
+    by: str,
+    rates: Mapping[str, float | StorageRate] | None,
+    *,
+    fold: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The estimate and reported-cost rows; with ``fold``, ``by`` keeps the eight groups with
+    the largest run-rate (the estimate panel's measure) and folds the rest into ``other``."""
+    lazy = lazy.with_columns(as_label(by))
     # monthly_storage_cost is 0 once a recording is deleted; the run-rate of a period needs what
     # the recording cost while it was held. That rate then follows the same add-at-creation,
     # remove-at-deletion bookkeeping storage_growth does for bytes, so the helper is reused on
     # micro-dollars instead of bytes.
     live = (
-        lazy.with_columns(as_label(by))
-        .with_columns(pl.col("status").alias("_status"), pl.col("deleted_at").alias("_deleted_at"))
+        lazy.with_columns(
+            pl.col("status").alias("_status"), pl.col("deleted_at").alias("_deleted_at")
+        )
         .with_columns(
             pl.lit("completed").alias("status"),
             pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
@@ -420,6 +434,10 @@ def _cost_frame(
         )
         .with_columns(pl.col("_status").alias("status"), pl.col("_deleted_at").alias("deleted_at"))
     )
+    if fold:
+        # Ranked by the rate while held; both panels then fold the same groups.
+        keep = top_values(live, by, pl.col("size_bytes").sum())
+        live, lazy = fold_to(live, by, keep), fold_to(lazy, by, keep)
     held = storage_growth(live, every, by=by).collect()
     check_periods(held, every)
     estimate = with_period_end(
@@ -541,7 +559,8 @@ def cost_chart(
     The estimate is the monthly run-rate of what is held at the end of each period, priced with
     :func:`recanalytics.monthly_storage_cost` (defaults in ``ra.STORAGE_RATES``; pass
     ``rates=`` for your contract). Plivo and SignalWire report a cost per recording; it is
-    drawn per creation period in a second panel, in its own currency.
+    drawn per creation period in a second panel, in its own currency. The eight groups with the
+    largest run-rate are drawn on their own, the rest together as ``other`` in both panels.
 
     Parameters
     ----------
@@ -550,7 +569,7 @@ def cost_chart(
     every : str, optional
         Period length; chosen from the time span by default.
     by : str, default "provider"
-        Text column to stack by.
+        Text column to stack by (at most eight groups and ``other``).
     rates : mapping, optional
         Storage-rate overrides by provider (USD number or ``ra.StorageRate``).
 
@@ -590,7 +609,9 @@ def overview_chart(
 
     Drag across the recordings bars to zoom every panel to that time range; click a legend entry
     (a provider) to highlight it in every panel and to filter the codec mix to it. Both work in
-    a static HTML page: they are Vega-Lite parameters, no Python kernel needed.
+    a static HTML page: they are Vega-Lite parameters, no Python kernel needed. The eight groups
+    with the most recordings are drawn on their own in every panel, the rest together as
+    ``other``.
 
     Parameters
     ----------
@@ -599,7 +620,7 @@ def overview_chart(
     every : str, optional
         Period length; chosen from the time span by default.
     by : str, default "provider"
-        Text column to stack and colour by.
+        Text column to stack and colour by (at most eight groups and ``other``).
     rates : mapping, optional
         Storage-rate overrides for the cost panel.
 
@@ -619,6 +640,8 @@ def overview_chart(
         df, [*_STORAGE_COLUMNS, "provider", "duration", "codec", "cost", "cost_unit"], by=by
     )
     period = _every(lazy, every)
+    # One fold for every panel (by recordings, the first panel's measure): one legend.
+    lazy = fold_groups(lazy, by, pl.len())
     volume = _volume_frame(lazy, period, by)
     if volume.height == 0:
         return empty_chart("Overview")
@@ -627,7 +650,7 @@ def overview_chart(
     brush = alt.selection_interval(encodings=["x"], name="brush")
     storage, unit, _ = _storage_frame(lazy, period, by)
     mix = _mix_frame(lazy, "codec", period, "recordings", by)
-    estimate, reported = _cost_frame(lazy, period, by, rates)
+    estimate, reported = _cost_frame(lazy, period, by, rates, fold=False)
     # One time extent for every panel, so a month sits at the same x in all of them.
     extent = time_domain([volume, storage, mix, estimate, reported], period)
     views: list[alt.Chart] = _volume_views(
