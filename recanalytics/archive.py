@@ -21,7 +21,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.checksum import sha256_file
-from recanalytics.errors import ConfigError, ProviderError
+from recanalytics.errors import ArchiveWarning, ConfigError, ProviderError, warn_user
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
@@ -186,6 +186,15 @@ async def aarchive(
             "files": {str(s): int(n) for s, n in counts.iter_rows()},
             "bytes": int(result["bytes"].sum() or 0),
         }
+        failed = manifest["media"]["files"].get("failed", 0)
+        if failed:
+            # The archive is written, but not whole: an archive run before a shutdown must not
+            # look complete when files are missing. Running it again resumes them.
+            warn_user(
+                f"{failed} of {result.height} media files could not be downloaded (their errors "
+                f"are in media.csv); run the archive again to fetch them",
+                ArchiveWarning,
+            )
         if verify:
             probed = await asyncio.to_thread(probe_media, result, decode=True)
             check = verify_media(unified, probed)

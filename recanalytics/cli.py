@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.errors import ConfigError, RecanalyticsError
+from recanalytics.errors import ArchiveWarning, ConfigError, RecanalyticsError
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.schema import PROVIDERS
@@ -175,15 +176,18 @@ def cmd_archive(args: argparse.Namespace) -> int:
         print("recanalytics: --verify needs --media", file=sys.stderr)
         return 2
     try:
-        manifest = archive(
-            args.provider,
-            args.out,
-            media=args.media,
-            verify=args.verify,
-            since=args.since,
-            until=args.until,
-            **options,
-        )
+        with warnings.catch_warnings():
+            # Said below, with the exit status, in the command's own words.
+            warnings.simplefilter("ignore", ArchiveWarning)
+            manifest = archive(
+                args.provider,
+                args.out,
+                media=args.media,
+                verify=args.verify,
+                since=args.since,
+                until=args.until,
+                **options,
+            )
     except ImportError as exc:
         print(f"recanalytics: {exc}", file=sys.stderr)
         return 2
@@ -197,11 +201,19 @@ def cmd_archive(args: argparse.Namespace) -> int:
     if "media" in manifest:
         print(f"media: {manifest['media']['files']}")
     print(f"archive written to {out} (manifest: {out / 'manifest.json'})")
+    whole = True
+    if failed := manifest.get("media", {}).get("files", {}).get("failed", 0):
+        print(
+            f"recanalytics: {failed} media files failed (see {out / 'media.csv'}); "
+            "run the same command again to fetch them",
+            file=sys.stderr,
+        )
+        whole = False
     if "verification" in manifest:
         check = manifest["verification"]
         print(f"verification: {check['verdict']}")
-        return 0 if check["ok"] == check["files"] else 1
-    return 0
+        whole = whole and check["ok"] == check["files"]
+    return 0 if whole else 1
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:

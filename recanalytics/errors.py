@@ -158,6 +158,11 @@ class LoadWarning(UserWarning):
     """Something the user should know about a load that still returned data."""
 
 
+class ArchiveWarning(LoadWarning):
+    """An archive was written but is not whole: some media files could not be downloaded
+    (see its ``media.csv``); running the archive again fetches them."""
+
+
 # Frames that are never the user's: this package's, the event loop's, and the shim that nests
 # a loop inside a notebook's running one.
 _INTERNAL = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(asyncio.__file__))

@@ -148,3 +148,47 @@ def test_an_archive_made_again_in_its_folder_lists_only_its_own_media(tmp_path: 
     )
     assert listed == {str(Path(p).relative_to(out)) for p in reported["path"]}
     assert len(list((out / "media").rglob("*.mk?"))) > len(listed)  # the first run's are there
+
+
+def _refusing_media(inner: httpx.AsyncBaseTransport) -> httpx.MockTransport:
+    """The sandbox, except that every Twilio ``/Media`` request is refused (403, no retry)."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Media"):
+            return httpx.Response(403, json={"code": 20403, "message": "Forbidden", "status": 403})
+        return await inner.handle_async_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def test_an_archive_whose_media_failed_says_so(tmp_path: Path) -> None:
+    # It returned like a whole archive: before a shutdown, missing files must not go unnoticed.
+    box = Sandbox(seed=25, size=40, providers=["twilio"])
+    options = box.options("twilio") | {"transport": _refusing_media(box.transport)}
+    with pytest.warns(ra.LoadWarning, match=r"(\d+) of \d+ media files could not be downloaded"):
+        manifest = ra.archive_twilio(tmp_path / "a", media=True, **PERIOD, **options)
+    failed = manifest["media"]["files"]["failed"]
+    assert failed > 0 and "downloaded" not in manifest["media"]["files"]
+    media = pl.read_csv(tmp_path / "a" / "media.csv")
+    assert media.filter(pl.col("status") == "failed").height == failed
+
+
+def test_the_archive_command_exits_1_when_media_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recanalytics.cli import main
+
+    served = Sandbox.options
+
+    def refusing(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        options = served(self, provider, **kwargs)
+        return options | {"transport": _refusing_media(options["transport"])}
+
+    monkeypatch.setattr(Sandbox, "options", refusing)
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--size", "40"]
+    assert main([*argv, "--media", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "media files failed" in err and "run the same command again" in err
+    assert err.count("could not be downloaded") == 0  # the warning is not said twice
+    monkeypatch.setattr(Sandbox, "options", served)
+    assert main([*argv, "--media", "--quiet"]) == 0  # run again: every file fetched
