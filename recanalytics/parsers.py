@@ -189,14 +189,33 @@ def as_iso_time(value: Any) -> dt.datetime:
         raise Invalid from None
 
 
+# The day, month and year of an RFC 2822 date: the year as written.
+_RFC2822_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3}\s+(\d+)\b")
+
+
 def as_rfc2822_time(value: Any) -> dt.datetime:
     """``Wed, 26 Sep 2018 00:00:00 +0000``; ISO 8601 is accepted too."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid
     try:
-        return _utc(email.utils.parsedate_to_datetime(value))
+        moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return as_iso_time(value)
+    # RFC 2822 4.3: a two-digit year is 1950-2049, a three-digit one 1900 + it, four digits
+    # the year as written. The stdlib reads any year below 100 as two-digit (0001 -> 2001), and
+    # "Mon, 01 Jan 0001 ..." is a common "no date" placeholder, not 2001.
+    written = _RFC2822_YEAR.search(value)
+    digits = written.group(1) if written else ""
+    year = int(digits) + (1900 if len(digits) == 3 else 0) if len(digits) > 2 else moment.year
+    if year != moment.year:
+        try:
+            moment = moment.replace(year=year)
+        except ValueError:  # 29 February of a year that has none
+            raise Invalid from None
+    try:
+        return _utc(moment)
+    except OverflowError:
+        raise Invalid from None
 
 
 def as_epoch_ms_time(value: Any) -> dt.datetime:

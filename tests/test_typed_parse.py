@@ -90,7 +90,8 @@ RFC2822_FORMS = [
     "Wed, 6 Sep 2018 10:00:00 +0000",  # the rest by the stdlib, as the tolerant path does
     "Wed, 26 Sep 2018 00:00:00 +05:00",  # the stdlib ignores this offset; polars would not
     "Wed, 26 Sep 18 00:00:00 +0000",  # a two-digit year is 2018, not 18
-    "Wed, 26 Sep 0001 00:00:00 +0100",  # and so is 0001: 2001
+    "Wed, 26 Sep 0001 00:00:00 +0000",  # four digits are the year as written: 1, not 2001
+    "Wed, 26 Sep 0001 00:00:00 +0100",  # 25 September of year 1 in UTC
     "Wed, 26 Sep 2018 23:59:60 +0000",  # polars reads a leap second; the stdlib refuses it
     "Mon, 26 Sep 2018 00:00:00 +0000",  # the wrong weekday
     "wed, 26 sep 2018 00:00:00 +0000",
@@ -121,6 +122,8 @@ def test_rfc2822_times_read_alike_on_both_paths() -> None:
     assert_frame_equal(fast, slow)
     assert fast["t"][0] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
     assert fast["t"][4] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
+    assert fast["t"][6] == dt.datetime(1, 9, 26, tzinfo=dt.UTC)  # the stdlib alone said 2001
+    assert fast["t"][7] == dt.datetime(1, 9, 25, 23, tzinfo=dt.UTC)
     assert issues["t"] == 3 and fast["extra"].null_count() == len(RFC2822_FORMS) - 3
 
 
