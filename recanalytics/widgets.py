@@ -507,7 +507,9 @@ class FilterPanel:
         if until is not None:
             parts.append(pl.col("created_at") < until)
         parts += self._range("duration", pl.col("duration").dt.total_milliseconds() / 60_000)
-        parts += self._range("size", pl.col("size_bytes").cast(pl.Float64).log10())
+        # Bytes against 10**bound, not log10(bytes) against the bound: polars' log10 of 1,000
+        # is 2.9999999999999996, which left files of exactly 1 kB, 1 MB, 1 GB out.
+        parts += self._range("size", pl.col("size_bytes").cast(pl.Float64), lambda v: 10.0**v)
         text = str(self.controls["search"].value).strip().lower()
         if text:
             parts.append(
@@ -524,14 +526,17 @@ class FilterPanel:
         low, high = self.controls["size"].value
         self.size_readout.value = f"{human_bytes(10**low)} – {human_bytes(10**high)}"
 
-    def _range(self, name: str, value: pl.Expr) -> list[pl.Expr]:
+    def _range(
+        self, name: str, value: pl.Expr, scale: Callable[[float], float] = float
+    ) -> list[pl.Expr]:
+        """``value`` within slider ``name``'s range, its ends mapped by ``scale``."""
         slider = self.controls[name]
-        low, high = slider.value
+        low, high = (scale(end) for end in slider.value)
         parts = []
         # An untouched end is open: the slider's top is rounded, and nulls stay in.
-        if low > slider.min:
+        if slider.value[0] > slider.min:
             parts.append((value >= low).fill_null(False))
-        if high < slider.max:
+        if slider.value[1] < slider.max:
             parts.append((value <= high).fill_null(False))
         return parts
 

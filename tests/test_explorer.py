@@ -126,6 +126,20 @@ def test_size_slider_is_logarithmic_with_a_human_readout(ex: Explorer) -> None:
     assert ex.panel.size_readout.value == "10.00 KiB – 1.00 MiB"
 
 
+def test_size_slider_ends_keep_sizes_exactly_on_them(frame: pl.DataFrame) -> None:
+    # polars' log10(1000) is 2.9999999999999996: files of exactly 1 kB, 1 MB, 1 GB were left out.
+    sizes = [10**3, 10**6, 10**9, 10**12]
+    rows = frame.head(len(sizes)).with_columns(size_bytes=pl.Series(sizes, dtype=pl.Int64))
+    panel = Explorer(rows).panel
+    size = panel.controls["size"]
+    for exponent in (3, 6, 9):
+        size.value = (size.min, size.max)
+        size.value = (float(exponent), size.max)
+        assert panel.filtered["size_bytes"].to_list() == [s for s in sizes if s >= 10**exponent]
+        size.value = (size.min, float(exponent))
+        assert panel.filtered["size_bytes"].to_list() == [s for s in sizes if s <= 10**exponent]
+
+
 def test_preview_shows_human_units(ex: Explorer) -> None:
     page = ex.preview.value
     assert re.search(r"<td>\d+(\.\d+)? (B|KiB|MiB|GiB)</td>", page)  # sizes, not raw bytes
