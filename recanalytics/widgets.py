@@ -594,22 +594,27 @@ def summary_line(frame: pl.DataFrame) -> str:
         .group_by("provider")
         .agg(
             pl.len().alias("count"),
-            pl.col("hours", "bytes", "held_bytes", "held_minutes").sum(),
+            pl.col("hours", "held_minutes").sum(),
+            # Int128: Int64 sums wrap around (a 2**63 - 1 "unknown" size read as -8 EiB).
+            pl.col("bytes", "held_bytes").cast(pl.Int128).sum(),
             pl.col("held_bytes").count().alias("sized"),
         )
     )
+    held_bytes = pl.col("held_bytes").cast(pl.Int64, strict=False)
     priced = per.select(
         pl.col("provider"),
-        pl.when(pl.col("sized") > 0).then(pl.col("held_bytes")).alias("size_bytes"),
+        pl.when(pl.col("sized") > 0).then(held_bytes).alias("size_bytes"),
         pl.duration(minutes=pl.col("held_minutes")).alias("duration"),
         pl.lit("completed").alias("status"),
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
     ).select(monthly_storage_cost().sum())
     count, hours, size = per.select(pl.col("count", "hours", "bytes").sum()).row(0)
+    beyond = per.select((held_bytes.is_null() & pl.col("held_bytes").is_not_null()).any()).item()
     cost = priced.item() if priced.height else 0.0
+    storage = "n/a (sizes past 2**63 bytes)" if beyond else f"${cost or 0:,.2f}/month"
     return (
         f"{count:,} recordings · {hours or 0:,.1f} hours · {(size or 0) / 2**30:,.2f} GiB · "
-        f"est. storage ${cost or 0:,.2f}/month"
+        f"est. storage {storage}"
     )
 
 

@@ -140,6 +140,20 @@ def test_size_slider_ends_keep_sizes_exactly_on_them(frame: pl.DataFrame) -> Non
         assert panel.filtered["size_bytes"].to_list() == [s for s in sizes if s <= 10**exponent]
 
 
+def test_summary_line_never_wraps_around(frame: pl.DataFrame) -> None:
+    # Int64 sums wrapped: two rows of 2**63 - 1 and 1,000 bytes read as -8 EiB and -$461M.
+    rows = (
+        frame.head(2)
+        .with_columns(
+            size_bytes=pl.Series([2**63 - 1, 1000]), status=pl.lit("completed"), deleted_at=None
+        )
+        .with_columns(provider=pl.col("provider").first())
+    )
+    line = summary_line(rows)
+    assert f"{(2**63 - 1 + 1000) / 2**30:,.2f} GiB" in line and "-" not in line
+    assert line.endswith("est. storage n/a (sizes past 2**63 bytes)")
+
+
 def test_preview_shows_human_units(ex: Explorer) -> None:
     page = ex.preview.value
     assert re.search(r"<td>\d+(\.\d+)? (B|KiB|MiB|GiB)</td>", page)  # sizes, not raw bytes
