@@ -236,6 +236,23 @@ def period_count(start: pl.Expr, end: pl.Expr, every: str) -> pl.Expr:
     return (steps + 1).alias("periods")
 
 
+# Intervals a refused ``every`` is pointed to, shortest first.
+_LONGER_INTERVALS: Final = ("1m", "1h", "1d", "1w", "1mo", "1q", "1y")
+
+
+def longer_every(every: str, periods: int, limit: int) -> str:
+    """The shortest of a few usual intervals giving at most ``limit`` periods over the span
+    that ``every`` cut into ``periods`` (months counted as 31 days, so it errs long)."""
+    parts = _interval_parts(every) or (0, 0)
+    month = 31 * _NANOSECONDS["d"]
+    span = periods * (parts[0] * month + parts[1])
+    for candidate in _LONGER_INTERVALS:
+        months, fixed = _interval_parts(candidate) or (0, 0)
+        if span // (months * month + fixed) + 1 <= limit:
+            return candidate
+    return _LONGER_INTERVALS[-1]
+
+
 def within_period_limit(
     start: pl.Expr, end: pl.Expr, every: str, *, limit: int = MAX_PERIODS
 ) -> pl.Expr:
@@ -254,7 +271,7 @@ def within_period_limit(
                 f"a period length giving at most {limit:,} periods from the first to the last "
                 f"event (this one gives {largest:,})",
                 every,
-                hint='pass a longer interval, such as every="1d" or every="1mo"',
+                hint=f'pass a longer interval, such as every="{longer_every(every, largest, limit)}"',
             )
         return pl.Series(counts.name, [True] * counts.len(), dtype=pl.Boolean)
 

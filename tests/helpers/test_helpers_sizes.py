@@ -318,6 +318,9 @@ def test_storage_growth_refuses_too_many_periods_before_laying_them_out(by: str 
         storage_growth(df, "1s", by=by)
     assert info.value.parameter == "every"
     assert "200,000 periods" in str(info.value)
+    # The hint names an interval that fits five years (it suggested "1d" whatever was refused).
+    assert 'such as every="1h"' in str(info.value)
+    assert storage_growth(df, "1h", by=by).height > 0
     lazy = storage_growth(df.lazy(), "1s", by=by)  # a LazyFrame stays lazy: raised on collect
     with pytest.raises(ra.ConfigError, match="every"):
         lazy.collect()
@@ -326,8 +329,9 @@ def test_storage_growth_refuses_too_many_periods_before_laying_them_out(by: str 
 def test_storage_growth_period_limit_is_exact_and_spans_the_calendar() -> None:
     start = utc(1500, 1, 1)
     assert storage_growth(spanning(start, start + timedelta(days=199_999)), "1d").height == 200_000
-    with pytest.raises(ra.ConfigError, match="200,001"):
+    with pytest.raises(ra.ConfigError, match="200,001") as info:
         storage_growth(spanning(start, start + timedelta(days=200_000)), "1d")
+    assert 'such as every="1w"' in str(info.value)  # not the "1d" it refused
     # Monthly periods fit across the whole calendar (a provider's default date next to real
     # ones), and a count past Int64 in nanoseconds is still refused, not wrapped into range.
     calendar = spanning(utc(1, 1, 1), utc(9999, 12, 31))
