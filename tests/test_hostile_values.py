@@ -268,3 +268,33 @@ def test_a_deep_python_value_encodes_truncated() -> None:
         deep = [deep]
     text = as_json({"a": deep})
     assert text.startswith('{"a":[[[') and len(text) < 1000
+
+
+def _one_id(name: str, i: int) -> dict[str, Any]:
+    """Record ``i`` of endpoint ``name`` under record 0's id, made on another day."""
+    day = 5 + i
+    if name == "zoom_recordings":
+        session = zoom_session(i)  # another session
+        session["recording_files"][0]["id"] = "file-0"
+        return session
+    record = ENDPOINTS[name].record(0)
+    if name == "plivo_recordings":
+        return record | {"add_time": f"2026-01-{day:02d} 10:00:00.000000+00:00"}
+    if name == "signalwire_recordings":
+        weekday = ["Mon", "Tue", "Wed"][i]
+        return record | {"date_created": f"{weekday}, {day:02d} Jan 2026 10:00:00 +0000"}
+    return record | {"date_created": f"2026-01-{day:02d}T10:00:00Z"}
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_distinct_records_under_one_id_are_not_dropped_silently(name: str) -> None:
+    # One row per id is the contract (copies read twice while paging), but three records made
+    # on different days are not copies: two were dropped without a word.
+    endpoint = ENDPOINTS[name]
+    distinct = [_one_id(name, i) for i in range(3)]
+    df, messages = load(endpoint, json.dumps(endpoint.envelope(distinct)).encode())
+    assert df.height == 1
+    assert any("were each sent for records that differ" in m for m in messages), messages
+    copies = [endpoint.record(0)] * 3  # the same record thrice: de-duplicated in silence
+    df, messages = load(endpoint, json.dumps(endpoint.envelope(copies)).encode())
+    assert df.height == 1 and messages == []

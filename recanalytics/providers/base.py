@@ -244,6 +244,10 @@ class Endpoint:
     id_column: str
     #: the field holding each record's creation time (newest-first lists split by it)
     created_column: str = ""
+    #: fields that one recording's copies share however often it is read (when it was made):
+    #: ids whose copies differ in them are distinct records sent under one id (default: the
+    #: creation time)
+    identity_columns: tuple[str, ...] = ()
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         return NextUrlPager(self.provider.name, first, max_pages=ctx.max_pages)
@@ -450,7 +454,31 @@ class Endpoint:
         # A mask from the id column alone: unique() hashed every column of the frame (40 ms
         # for the 20,000 rows of a windowed load, whose edge seconds are read twice; 2 ms so).
         key = pl.col(self.id_column)
+        self.warn_clashing_ids(raw)
         return raw.filter(key.is_last_distinct() | key.is_null())
+
+    def warn_clashing_ids(self, raw: pl.DataFrame) -> None:
+        """Warn when records that differ in :attr:`identity_columns` came under one id: the
+        last of them is kept, as for any id read twice, but they were not copies of one
+        recording (a provider's fault, never seen: copies from paging agree)."""
+        identity = self.identity_columns or ((self.created_column,) if self.created_column else ())
+        columns = [c for c in identity if c in raw.columns]
+        if not columns:
+            return
+        key = pl.col(self.id_column)
+        clashing = (
+            raw.filter(key.is_duplicated())
+            .group_by(self.id_column)
+            .agg(pl.struct(columns).n_unique().alias("versions"))
+            .filter(pl.col("versions") > 1)
+            .height
+        )
+        if clashing:
+            warn_user(
+                f"{self.provider.name}: {clashing} {self.id_column} values were each sent for "
+                f"records that differ in {', '.join(columns)}; one row per id is kept (the last "
+                "sent), the others are dropped"
+            )
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         """Raw frame to what the caller asked for: raw columns or the unified frame."""

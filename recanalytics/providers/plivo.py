@@ -367,6 +367,7 @@ RECORDINGS = PlivoRecordings(
     provider=PLIVO,
     list_key="objects",
     id_column="recording_id",
+    identity_columns=("add_time", "call_uuid", "conference_uuid"),
     fields=(
         F("recording_id"),
         F("call_uuid"),

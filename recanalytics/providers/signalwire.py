@@ -243,6 +243,7 @@ RECORDINGS = SignalWireRecordings(
     list_key="recordings",
     id_column="sid",
     created_column="date_created",
+    identity_columns=("date_created", "call_sid", "conference_sid"),
     fields=(
         F("sid"),
         F("account_sid"),

@@ -177,6 +177,7 @@ TRACK_RECORDINGS = TrackRecordings(
     list_key="recordings",
     id_column="sid",
     created_column="date_created",
+    identity_columns=("date_created", "room_sid", "track_name"),
     fields=(
         F("sid"),
         F("account_sid"),

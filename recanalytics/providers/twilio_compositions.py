@@ -96,6 +96,7 @@ COMPOSITIONS = Compositions(
     list_key="compositions",
     id_column="sid",
     created_column="date_created",
+    identity_columns=("date_created", "room_sid"),
     fields=(
         F("sid"),
         F("account_sid"),

@@ -514,6 +514,7 @@ SESSION_FILES = ZoomFiles(
     provider=ZOOM,
     list_key="sessions",
     id_column="recording_id",
+    identity_columns=("session_id", "recording_start"),
     fields=(
         F("recording_id"),
         F("kind"),
