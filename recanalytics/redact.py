@@ -45,13 +45,25 @@ SECRET_PARAMS = frozenset(
     }
 )
 
-_QUERY_SECRET_RE = re.compile(
-    r"(?i)\b(access_token|token|jwt|password|auth_token|api_secret|signature|x-amz-signature|"
-    r"x-amz-credential|x-amz-security-token)=([^&\s\"'#]+)"
+# Secret query values in text. Names of four letters or more anywhere a word starts; the short
+# ones (Azure's sig/se/sv/sp) only as a URL's parameter, after ? or &, as free text holds them.
+# (The names are letters, "_" and "-": the same pattern in Python's and polars' regex syntax.)
+_LONG_PARAMS = "|".join(sorted((p for p in SECRET_PARAMS if len(p) > 3), key=len, reverse=True))
+_SHORT_PARAMS = "|".join(sorted(p for p in SECRET_PARAMS if len(p) <= 3))
+QUERY_SECRET_PATTERN = (
+    rf"(?i)(\b(?:{_LONG_PARAMS})|[?&](?:{_SHORT_PARAMS}))=[^&\s\"'#<>\\]+"
 )
+_QUERY_SECRET_RE = re.compile(QUERY_SECRET_PATTERN)
+# user:password@ (or a lone token@) between a URL's scheme and its host.
+USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s\"'<>\\]*@"
+_USERINFO_RE = re.compile(USERINFO_PATTERN)
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # header.payload.signature, each base64url; the header of every JWT starts '{"' = 'eyJ'.
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}")
+JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"
+_JWT_RE = re.compile(JWT_PATTERN)
+# Literal pieces that every match of the three patterns above holds (case aside): a text column
+# without any is skipped without running the patterns.
+_SECRET_MARKERS = ["eyJ", "@", *(f"{p}=" for p in sorted(SECRET_PARAMS))]
 MIN_SECRET_LENGTH = 4
 
 
@@ -140,6 +152,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, REDACTED)
     text = _JWT_RE.sub(REDACTED, text)
+    text = _USERINFO_RE.sub(r"\1", text)
     text = _QUERY_SECRET_RE.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
     return _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
@@ -191,10 +204,19 @@ class Secrets:
 
 
 def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
-    """``frame`` with every form of ``secrets`` replaced in its text columns.
+    """``frame`` with every form of ``secrets`` replaced in its text columns, and, as
+    :func:`redact_text` does, JWTs, user info in URLs and secret query values (a pre-signed
+    link's signature, a Zoom ``access_token``) wherever a field or ``extra`` holds them.
 
     A hostile or broken server can echo a credential into any field; one Aho-Corasick pass
-    per text column finds it, and only a column that holds one is rewritten.
+    per text column finds the secrets and the patterns' markers, and only a column that holds
+    one is rewritten.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"url": ["https://u:pw@h/f?access_token=abc&type=1", "plain"]})
+    >>> redact_frame(frame, ["hunter22"])["url"].to_list()
+    ['https://h/f?access_token=REDACTED&type=1', 'plain']
     """
     forms = sorted(
         {form for secret in secrets if secret for form in secret_forms(secret)},
@@ -202,15 +224,24 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
         reverse=True,
     )
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    if not forms or not text or frame.height == 0:
+    if not text or frame.height == 0:
         return frame
-    found = frame.select(pl.col(text).str.contains_any(forms).any())
+    # One pass for both (a secret matched regardless of case is only a column rewritten for
+    # nothing: replace_many below is exact).
+    markers = [*_SECRET_MARKERS, *forms]
+    found = frame.select(pl.col(text).str.contains_any(markers, ascii_case_insensitive=True).any())
     dirty = [name for name in text if found[name][0]]
     if not dirty:
         return frame
-    return frame.with_columns(
-        pl.col(dirty).str.replace_many(forms, [REDACTED] * len(forms), ascii_case_insensitive=False)
+    column = pl.col(dirty)
+    if forms:
+        column = column.str.replace_many(forms, [REDACTED] * len(forms))
+    column = (
+        column.str.replace_all(JWT_PATTERN, REDACTED)
+        .str.replace_all(USERINFO_PATTERN, "${1}")
+        .str.replace_all(QUERY_SECRET_PATTERN, f"${{1}}={REDACTED}")
     )
+    return frame.with_columns(column)
 
 
 class _ScrubLogRecords(logging.Filter):
@@ -227,10 +258,26 @@ class _ScrubLogRecords(logging.Filter):
 
 _LOG_FILTER = _ScrubLogRecords()
 LOGGERS = ("recanalytics", "httpx", "httpcore")
+_LOGGER_PREFIXES = tuple(f"{name}." for name in LOGGERS)
+_installed = threading.Lock()
+_factory_installed = False
 
 
 def _install_log_filter() -> None:
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        if _LOG_FILTER not in logger.filters:
-            logger.addFilter(_LOG_FILTER)
+    """Scrub every record of :data:`LOGGERS` and of their children (``httpcore.http11`` logs
+    response headers at DEBUG): a logger's filters never see its children's records, so the
+    scrubbing is done where records are made, by wrapping the record factory (once)."""
+    global _factory_installed
+    with _installed:
+        if _factory_installed:
+            return
+        made = logging.getLogRecordFactory()
+
+        def scrubbed(*args: object, **kwargs: object) -> logging.LogRecord:
+            record = made(*args, **kwargs)
+            if record.name in LOGGERS or record.name.startswith(_LOGGER_PREFIXES):
+                _LOG_FILTER.filter(record)
+            return record
+
+        logging.setLogRecordFactory(scrubbed)
+        _factory_installed = True

@@ -6,14 +6,19 @@ hold no secret) are checked in tests/providers/test_contract.py.
 
 from __future__ import annotations
 
+import base64
 import logging
+import warnings
 from pathlib import Path
 
+import httpx
 import polars as pl
 import pytest
+from provider_cases import CREDENTIALS, twilio_track
 
 import recanalytics as ra
 from recanalytics.providers.zoom import make_jwt
+from recanalytics.redact import redact_text as ra_redact_text
 from recanalytics.sandbox import Faults, Sandbox
 from tests.conftest import FAST_RETRY
 
@@ -53,3 +58,78 @@ def test_progress_logs_and_frames_hold_no_secret(
     path = tmp_path / "f.parquet"
     df.write_parquet(path)
     assert all(s.encode() not in path.read_bytes() for s in secrets_of(box))
+
+
+# --- secrets a provider put in its own records ------------------------------------------------
+
+URL_SECRETS = [
+    "user1:SECRET1",
+    "SECRET2",
+    "SECRET3",
+    "SECRET4",
+    "eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl",
+]
+
+
+def _serve(body: dict[str, object]) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+
+
+def test_url_secrets_in_records_reach_no_frame() -> None:
+    # Only the load's own credentials were scrubbed (and Zoom's download_url): user info,
+    # a pre-signed link's signature or a token inside any other field or `extra` stayed.
+    track = twilio_track(0) | {
+        "links": {"media": "https://user1:SECRET1@video.example/v1/Recordings/RT1/Media?x=1"},
+        "media_external_location": "https://b.s3.example/k?X-Amz-Signature=SECRET2&X-Amz-Date=1",
+        "track_name": "see https://h.example/s?access_token=SECRET3",
+        "unknown_field": {"share": "https://h.example/r?sig=SECRET4&sp=r", "jwt": URL_SECRETS[4]},
+    }
+    options = {
+        "credentials": CREDENTIALS["twilio"],
+        "base_url": "https://video.example",
+        "transport": _serve({"recordings": [track], "meta": {"next_page_url": None}}),
+        "max_concurrency": 1,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.LoadWarning)  # the unknown field, kept in extra
+        frames = [
+            ra.load_twilio_recordings(**options),
+            ra.load_twilio_recordings(raw=True, **options),
+        ]
+    for frame in frames:
+        text = frame.select(pl.col(pl.String)).write_csv()
+        assert not [s for s in URL_SECRETS if s in text], text
+        assert "REDACTED" in text
+    assert frames[1].select(pl.col(pl.String)).write_csv().count("REDACTED") >= 4
+    unified = frames[0]
+    assert unified["media_url"][0] == "https://video.example/v1/Recordings/RT1/Media?x=1"
+    assert "X-Amz-Date=1" in frames[1]["media_external_location"][0]  # only the secret goes
+
+
+def test_url_secrets_in_text_are_redacted() -> None:
+    text = "GET https://u:pw@s.example/f.mka?se=2026&sig=PRESIGNED1&x=ok from alice@example.com"
+    clean = ra_redact_text(text)
+    assert "PRESIGNED1" not in clean and "u:pw" not in clean
+    assert "x=ok" in clean and "alice@example.com" in clean  # not a URL's user info
+    assert "PageToken=PA123" in ra_redact_text("?Page=1&PageToken=PA123")
+
+
+def test_httpcore_debug_records_hold_no_echoed_credential(caplog: pytest.LogCaptureFixture) -> None:
+    # httpcore logs response headers at DEBUG from httpcore.http11: a child logger, whose
+    # records never met the filter on "httpcore".
+    creds = CREDENTIALS["twilio"]
+    token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        headers = {"X-Echo": request.headers["Authorization"]}
+        # What httpcore logs of a real response (a MockTransport bypasses httpcore).
+        logging.getLogger("httpcore.http11").debug("receive_response_headers %r", headers)
+        return httpx.Response(401, headers=headers, json={"code": 20003, "message": "no"})
+
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ra.AuthError):
+        ra.load_twilio_recordings(
+            credentials=creds, base_url="https://video.example", transport=httpx.MockTransport(echo)
+        )
+    assert "receive_response_headers" in caplog.text
+    assert token not in caplog.text and str(creds.auth_token) not in caplog.text

@@ -35,7 +35,7 @@ from recanalytics.sandbox.common import (
     with_query,
 )
 from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
-from recanalytics.sandbox.storage import signed_url
+from recanalytics.sandbox.storage import public_url
 
 NAME = "plivo"
 AUTH_ID = "MASANDBOXPLIVO0AUTH0"
@@ -279,8 +279,9 @@ class PlivoEmulator:
             "recording_id": r.recording_id,
             "recording_start_ms": decimal(r.start_ms),
             "recording_type": r.recording_type,
-            # Plivo serves media from its storage host; the sandbox's storage route stands in.
-            "recording_url": signed_url(
+            # Plivo's links are public S3 URLs (its docs' examples); the sandbox's storage
+            # route stands in for the host.
+            "recording_url": public_url(
                 origin, f"plivo/{r.recording_id}.{r.recording_format}", r.media, cut=r.cut
             ),
             "resource_uri": f"/v1/Account/{AUTH_ID}/Recording/{r.recording_id}/",

@@ -1,7 +1,7 @@
-"""The sandbox's storage host: small, real media files behind pre-signed URLs.
+"""The sandbox's storage host: small, real media files behind pre-signed or public URLs.
 
-Provider emulators hand out URLs made by :func:`signed_url`; the storage route checks the
-signature, refuses any request that carries credentials (a client must never send provider
+Provider emulators hand out URLs made by :func:`signed_url` (or :func:`public_url`, for a
+provider whose links are public); the storage route checks the signature of a signed one, refuses any request that carries credentials (a client must never send provider
 credentials to a storage host) and honours ``Range`` so interrupted downloads can resume.
 
 What it serves are real files (Opus and PCMU in MKA, VP8 and H.264 in MKV, WebM and MP4
@@ -97,6 +97,13 @@ def signed_url(origin: str, name: str, media: str | None = None, *, cut: bool = 
     )
 
 
+def public_url(origin: str, name: str, media: str | None = None, *, cut: bool = False) -> str:
+    """A public URL for ``name``: no signature, as a provider whose media links are public
+    (Plivo's S3 links) hands them out; ``media`` and ``cut`` as for :func:`signed_url`."""
+    extra = "&".join(([f"media={media}"] if media else []) + (["cut=1"] if cut else []))
+    return f"{origin}{PATH}/public/{name}" + (f"?{extra}" if extra else "")
+
+
 def planted_fault(provider: str, recording_id: str) -> Fault | None:
     """The fault planted on a recording's media in ``small_media`` mode, if any.
 
@@ -158,7 +165,8 @@ def serve(request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
         )
     media = request.get("media") or ""
     cut = request.get("cut") == "1"
-    if request.get("Signature") != signature(name, media, cut) or (
+    signed = not match["public"]
+    if (signed and request.get("Signature") != signature(name, media, cut)) or (
         media and media not in MEDIA_SECONDS
     ):
         return SandboxResponse.json(403, {"message": "signature does not match"})
@@ -194,4 +202,6 @@ def serve(request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
 
 
 def routes() -> list[Route]:
-    return [Route(NAME, "GET", re.compile(rf"{PATH}/(?P<name>[a-z]+/[^/]+)"), serve)]
+    return [
+        Route(NAME, "GET", re.compile(rf"{PATH}/(?P<public>public/)?(?P<name>[a-z]+/[^/]+)"), serve)
+    ]
