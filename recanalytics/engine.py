@@ -303,8 +303,9 @@ async def with_retries(
 
     The one retry loop of the package (API pages and media downloads): waits are
     ``policy.backoff(n)`` with equal jitter, or the server's ``Retry-After`` when longer;
-    after ``policy.max_retries`` retries the last ``Retry.error`` is raised. Any other
-    exception is not retried.
+    after ``policy.max_retries`` retries, or on a ``Retry-After`` over
+    ``policy.max_retry_after``, the last ``Retry.error`` is raised. Any other exception is not
+    retried.
     """
     retries = 0
     while True:
@@ -312,6 +313,10 @@ async def with_retries(
             return await attempt()
         except Retry as retry:
             if retries >= policy.max_retries:
+                raise retry.error from None
+            if retry.delay is not None and not retry.delay <= policy.max_retry_after:
+                # The caller explains a long Retry-After in its own error; this only makes sure
+                # no loop ever sleeps on one (inf, 1e9 seconds).
                 raise retry.error from None
             wait = max(retry.delay or 0.0, policy.backoff(retries))
             log.info("%s: retry %d in %.2fs after %s", label, retries + 1, wait, retry.error)
@@ -374,6 +379,7 @@ class Session:
         self.provider = provider
         self.limits = limits
         self.retry = retry
+        self.timeout = timeout
         self.secrets = secrets if isinstance(secrets, Secrets) else Secrets(secrets)
         self.stats = Stats()
         self.limiter = limiter or RateLimiter(limits)
@@ -445,8 +451,13 @@ class Session:
                     # Paced once a slot is free, so a start waiting for a slot is not spent.
                     await self.limiter.acquire()
                     self.stats.requests += 1
-                    response = await self.client.get(url, params=list(params) if params else None)
-                    await response.aread()
+                    # httpx's timeout bounds each read, so a server sending a byte a second
+                    # never trips it: the whole request gets the same number of seconds.
+                    async with asyncio.timeout(self.timeout):
+                        response = await self.client.get(
+                            url, params=list(params) if params else None
+                        )
+                        await response.aread()
             except httpx.InvalidURL as exc:
                 # Only a link the API sent can be one (base_url is checked): asking again
                 # cannot mend it, and the load keeps what it read so far.
@@ -463,6 +474,13 @@ class Session:
                 failure = TransportError(
                     self.provider,
                     f"{type(exc).__name__}: {redact_text(str(exc), self.secrets)}",
+                    url=self._url(url),
+                )
+                raise Retry(failure) from None
+            except TimeoutError:
+                failure = TransportError(
+                    self.provider,
+                    f"no whole answer within timeout={self.timeout:g} seconds",
                     url=self._url(url),
                 )
                 raise Retry(failure) from None

@@ -38,6 +38,8 @@ class Origin:
         scheme = parsed.scheme.lower()
         if scheme not in DEFAULT_PORTS or not parsed.host:
             return None
+        if parsed.port is not None and not 0 < parsed.port <= 65535:
+            return None  # httpx takes it, and fails only when connecting
         return cls(scheme, parsed.host.lower().rstrip("."), parsed.port or DEFAULT_PORTS[scheme])
 
     def matches(self, other: Origin) -> bool:

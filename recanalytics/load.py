@@ -187,7 +187,8 @@ async def gather(
         state = status[name]
         if warn and (state.state == "failed" or (state.state == "skipped" and explicit)):
             loaded = (
-                f" ({state.rows} rows loaded before it failed are in .partial)"
+                f" ({state.rows} rows loaded before it failed are in "
+                f"ra.load_with_status(...).status[{name!r}].partial)"
                 if state.rows
                 else ""
             )

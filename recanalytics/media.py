@@ -69,6 +69,8 @@ RESULT_SCHEMA = pl.Schema(
 REQUIRED_COLUMNS = ("provider", "recording_id", "media_url")
 OPTIONAL_COLUMNS = ("container", "status")
 CHUNK = 1 << 16
+# Bytes a download must make within each ``timeout`` seconds (1 MiB in 120 s: ~8.7 KB/s).
+PROGRESS = 1 << 20
 
 
 @dataclass
@@ -107,6 +109,7 @@ class _Downloader:
         concurrency: int,
     ) -> None:
         self.retry = retry
+        self.timeout = timeout
         self.gate = asyncio.Semaphore(concurrency)
         self.secrets = Secrets(s for c in credentials.values() for s in c.secrets())
         common: dict[str, Any] = {
@@ -179,7 +182,13 @@ class _Downloader:
         offset = part.stat().st_size if part.exists() else 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         client = self.authed[job.provider] if with_auth else self.anonymous
-        async with client.stream("GET", url, headers=headers) as response:
+        # httpx's timeout bounds each read, so a byte a second would never trip it: the answer's
+        # head must come within timeout seconds, then every PROGRESS bytes of the body (a part
+        # cut off so is kept, and resumed).
+        async with (
+            asyncio.timeout(self.timeout) as deadline,
+            client.stream("GET", url, headers=headers) as response,
+        ):
             if response.status_code == 416 and offset:
                 # Nothing left to send: the part is whole only if the file's size, as the
                 # answer states it, is the part's (a stale or foreign part is not).
@@ -211,9 +220,14 @@ class _Downloader:
             try:
                 with part.open("ab" if resumed else "wb") as handle:
                     os.chmod(part, 0o600)
+                    counted = 0
                     async for block in response.aiter_bytes(CHUNK):
                         handle.write(block)
                         written += len(block)
+                        counted += len(block)
+                        if counted >= PROGRESS:
+                            counted = 0
+                            deadline.reschedule(asyncio.get_running_loop().time() + self.timeout)
             except BaseException:
                 if encoded:
                     part.unlink(missing_ok=True)
@@ -243,15 +257,27 @@ class _Downloader:
 
         async def once() -> str:
             try:
-                return await self.fetch(job, *(await self.storage_url(job)))
+                async with asyncio.timeout(self.timeout):
+                    where = await self.storage_url(job)
+                return await self.fetch(job, *where)
             except _Status as exc:
                 error = _Failed(self._clean(f"HTTP {exc.status} from {redact_url(exc.url)}"))
                 if exc.status not in RETRY_STATUSES:
                     raise error from None
-                raise Retry(error, exc.retry_after) from None
+                wait = exc.retry_after
+                if wait is not None and not wait <= self.retry.max_retry_after:
+                    raise _Failed(
+                        f"{error}: asked to wait {wait:g} s, more than "
+                        f"retry.max_retry_after={self.retry.max_retry_after:g} s"
+                    ) from None
+                raise Retry(error, wait) from None
             except (httpx.TransportError, httpx.DecodingError, _Restart, _Incomplete) as exc:
                 # A broken compressed body is transient too (a proxy, a cut transfer).
                 raise Retry(_Failed(self._clean(f"{type(exc).__name__}: {exc}"))) from None
+            except TimeoutError:
+                raise Retry(
+                    _Failed(f"too slow: under {PROGRESS:,} bytes in timeout={self.timeout:g} s")
+                ) from None
 
         async with self.gate:
             try:
@@ -259,8 +285,13 @@ class _Downloader:
             except _Failed as exc:
                 row["error"] = self._clean(str(exc))
                 return row
-            except (OSError, httpx.HTTPError, httpx.InvalidURL) as exc:
+            except (OSError, httpx.HTTPError, httpx.InvalidURL, ValueError, OverflowError) as exc:
                 row["error"] = self._clean(f"{type(exc).__name__}: {exc}")
+                return row
+            except ExceptionGroup as group:
+                # A redirect to a port past 65535 fails inside the transport's task group: one
+                # row's failure, never the batch's.
+                row["error"] = self._clean(f"{type(group).__name__}: {group.exceptions[0]!r}")
                 return row
         row.update(status=status, bytes=job.path.stat().st_size, sha256=sha256_file(job.path))
         return row
@@ -392,7 +423,8 @@ async def adownload_media(
     retry : RetryPolicy, optional
         For 429, 5xx and dropped connections.
     timeout : float, default 120
-        Seconds per request.
+        Seconds an answer's head may take, and then each MiB of its body (a download slower
+        than that is retried, resuming its part).
     progress : bool, optional
         A progress bar (default: on in a notebook).
     verify : bool, default False

@@ -46,7 +46,8 @@ class LoadOptions(TypedDict, total=False):
     retry
         A :class:`RetryPolicy` for 429, 5xx and dropped connections.
     timeout
-        Seconds per request (default 30).
+        Seconds per request, its whole body included (default 30): an answer that has not
+        fully arrived by then is retried.
     max_pages
         Page cap per query, a guard against pagers that never end (default 100000).
     raw

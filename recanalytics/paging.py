@@ -128,7 +128,16 @@ class Pager:
                 "a narrower since/until or a larger max_pages",
             )
         self.seen.add(cursor)
-        return self.request_for(cursor)
+        try:
+            return requestable(self.request_for(cursor))
+        except ValueError:
+            # A link the API sent (an unclosed IPv6 bracket, a port past 65535): asking again
+            # cannot mend it, and the load keeps what it read so far.
+            raise PaginationError(
+                self.provider,
+                f"the API linked to a next page that cannot be requested (after {self.pages} "
+                "pages); stopped there, so the result would be incomplete",
+            ) from None
 
     def _again(self, why: str) -> Again:
         self.repeats += 1
@@ -191,6 +200,19 @@ class NextUrlPager(Pager):
 
     def request_for(self, cursor: str) -> PageRequest:
         return PageRequest(urljoin(self.first.url, cursor))
+
+
+def requestable(request: PageRequest) -> PageRequest:
+    """``request`` if its URL can be requested; ``ValueError`` otherwise.
+
+    ``urljoin`` and httpx accept a port past 65535, which fails only when connecting, deep in
+    the transport and as an exception group.
+    """
+    parts = urlsplit(request.url)
+    port = parts.port  # ValueError when out of range or not a number
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise ValueError(f"not an http(s) URL with a host and port: {parts.scheme}://…")
+    return request
 
 
 @dataclass

@@ -50,9 +50,7 @@ SECRET_PARAMS = frozenset(
 # (The names are letters, "_" and "-": the same pattern in Python's and polars' regex syntax.)
 _LONG_PARAMS = "|".join(sorted((p for p in SECRET_PARAMS if len(p) > 3), key=len, reverse=True))
 _SHORT_PARAMS = "|".join(sorted(p for p in SECRET_PARAMS if len(p) <= 3))
-QUERY_SECRET_PATTERN = (
-    rf"(?i)(\b(?:{_LONG_PARAMS})|[?&](?:{_SHORT_PARAMS}))=[^&\s\"'#<>\\]+"
-)
+QUERY_SECRET_PATTERN = rf"(?i)(\b(?:{_LONG_PARAMS})|[?&](?:{_SHORT_PARAMS}))=[^&\s\"'#<>\\]+"
 _QUERY_SECRET_RE = re.compile(QUERY_SECRET_PATTERN)
 # user:password@ (or a lone token@) between a URL's scheme and its host.
 USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s\"'<>\\]*@"
