@@ -125,6 +125,28 @@ def add_month(day: dt.date) -> dt.date:
     )
 
 
+def overlapping_months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Cover ``first`` to ``last`` with ranges of exactly one month at most, each ending on the
+    day the next one starts.
+
+    Each range ``(a, b)`` has ``b <= add_month(a)``; the next starts on ``b``. So the days are
+    covered whether a server reads ``b`` as inclusive or exclusive.
+
+    Examples
+    --------
+    >>> overlapping_months(dt.date(2025, 1, 15), dt.date(2025, 3, 20))
+    [(datetime.date(2025, 1, 15), datetime.date(2025, 2, 15)), (datetime.date(2025, 2, 15), datetime.date(2025, 3, 15)), (datetime.date(2025, 3, 15), datetime.date(2025, 3, 20))]
+    """
+    ranges = []
+    cursor = first
+    while True:
+        end = min(add_month(cursor), last)
+        ranges.append((cursor, end))
+        if end >= last:
+            return ranges
+        cursor = end
+
+
 def split_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """Split the inclusive date range ``[start, end]`` into ranges of at most one month.
 

@@ -12,7 +12,10 @@ as ``DateCreated>`` one second before the first whole second at or after ``since
 (exclusive) as ``DateCreated<`` the first whole second at or after ``until``. Should the API read
 them inclusively instead, the rows this adds at the two edges are removed again here (rows are
 kept in ``[since, until)`` on ``date_created``, and de-duplicated by sid), so the result is the
-same either way.
+same either way. Should it read them by the day, as Twilio's 2010 API documents its own
+(``DateCreated>`` a date: from its midnight; ``DateCreated<`` a date: before its midnight), an
+``until`` inside a day would lose the rows from that day's midnight on: the load asks up to the
+next midnight (:func:`next_midnight`) and trims.
 
 Which date format the live API requires is unconfirmed: the docs say RFC 2822, the official SDK
 sends ISO 8601 (``2018-09-26T00:00:00Z``). The load sends RFC 2822 and, where the API refuses it
@@ -284,6 +287,17 @@ def iso(moment: dt.datetime) -> str:
 DATE_STYLES: dict[str, Callable[[dt.datetime], str]] = {"rfc2822": rfc2822, "iso": iso}
 
 
+def next_midnight(moment: dt.datetime) -> dt.datetime:
+    """``moment`` if it is a midnight (UTC), else the next one (or the calendar's end)."""
+    midnight = moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if midnight == moment:
+        return moment
+    try:
+        return midnight + dt.timedelta(days=1)
+    except OverflowError:
+        return moment
+
+
 def date_params(
     start: dt.datetime | None, end: dt.datetime | None, style: str = "rfc2822"
 ) -> list[tuple[str, str]]:
@@ -410,6 +424,10 @@ async def aload_signalwire_recordings(
     fmt = validate.choice(media_format, "media_format", MEDIA_FORMATS)
     start, end = parse_range(since, until)
     ctx = resolve(SIGNALWIRE, options)
+    # Read by the day as Twilio's 2010 API documents its own (``DateCreated<`` a date: before
+    # that date's midnight), a ``DateCreated<`` inside a day would leave out the rows from its
+    # midnight on; the load asks up to the next midnight and trims to ``until``.
+    asked_end = end if end is None else next_midnight(end)
 
     async def attempt(api_path: str) -> pl.DataFrame:
         url = ctx.url(f"{account_path(ctx, api_path)}/Recordings.json")
@@ -419,7 +437,7 @@ async def aload_signalwire_recordings(
                 endpoint_for(ctx, fmt, start, end),
                 ctx,
                 start,
-                end,
+                asked_end,
                 lambda w: PageRequest(url, [*params, *date_params(w.start, w.end, style)]),
                 page_limit=size,
                 epoch=EPOCH,

@@ -11,10 +11,13 @@ How this module reads the API, where the contract leaves room:
 * Auth is an API JWT (HS256 over ``iss``/``iat``/``exp``) built with the standard library and
   renewed by :class:`ZoomJWTAuth` within 60 s of its expiry, so a long load never sends an
   expired token.
-* ``from``/``to`` are whole UTC days, inclusive, at most one month apart: a range is split into
-  month windows (:func:`recanalytics.windows.split_months`) loaded concurrently, and rows are
-  then kept precisely in ``[since, until)`` by the session start (the file start when the
-  session has none; rows with neither are kept). With no ``since`` the last 30 days are loaded.
+* ``from``/``to`` are whole days at most one month apart. Whether ``to`` is inclusive, and in
+  which time zone a day is read, the docs do not say: the days asked for reach one past each end
+  of the range, in month windows that each end on the day the next one starts
+  (:func:`recanalytics.windows.overlapping_months`), loaded concurrently. Rows are then kept
+  precisely in ``[since, until)`` by the session start (the file start when the session has
+  none; rows with neither are kept), and de-duplicated by id. With no ``since`` the last 30 days
+  are loaded.
 * A ``next_page_token`` lives 15 minutes. When Zoom answers that it expired, the window is
   loaded again from its first page and what was read of it before is discarded, so nothing is
   lost or counted twice.
@@ -79,7 +82,7 @@ from recanalytics.providers.common import UTC_TIME, bitrate_kbps, in_range
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, not_past, parse_range, split_months
+from recanalytics.windows import WhenLike, not_past, overlapping_months, parse_range
 
 log = logging.getLogger("recanalytics")
 
@@ -578,13 +581,25 @@ def session_path(session_id: str) -> str:
 def day_windows(
     start: dt.datetime | None, end: dt.datetime | None
 ) -> tuple[dt.datetime, dt.datetime | None, list[tuple[dt.date, dt.date]]]:
-    """The instants to filter on and the inclusive ``from``/``to`` day ranges to request."""
+    """The instants to filter on and the ``from``/``to`` day ranges to request.
+
+    The docs say neither whether ``to`` is inclusive nor in which time zone a day is read, so
+    the ranges reach a day past each end of ``[start, end)`` and each ends on the day the next
+    starts (:func:`~recanalytics.windows.overlapping_months`): under every reading no day is
+    missed, and the rows are trimmed to ``[start, end)`` afterwards.
+    """
     now = dt.datetime.now(dt.UTC)
     if start is None:
         start = (end or now) - DEFAULT_LOOKBACK
     # Days past tomorrow hold no session yet: an until years ahead would cost a request a month.
-    last = not_past(end or now, now, FUTURE_MARGIN) - dt.timedelta(microseconds=1)
-    return start, end, split_months(start.date(), last.date())
+    last = (not_past(end or now, now, FUTURE_MARGIN) - dt.timedelta(microseconds=1)).date()
+    if start.date() > last:
+        return start, end, []  # the whole range is in the future: nothing to ask for
+    day = dt.timedelta(days=1)
+    first = start.date() - day if start.date() > dt.date.min else start.date()
+    # One day past the last, but never past tomorrow (no session is dated later).
+    to = min(last + day, (now + FUTURE_MARGIN).date()) if last < dt.date.max else last
+    return start, end, overlapping_months(first, max(to, last))
 
 
 async def aload_zoom_recordings(

@@ -167,26 +167,29 @@ def test_since_and_until_filter_precisely_on_the_session_start(zoom_box: Sandbox
     )
     assert df["created_at"].min() >= utc(since) and df["created_at"].max() < utc(until)
     assert first not in set(df["created_at"]) and last not in set(df["created_at"])
-    # Zoom is asked for whole days, inclusive, in windows of at most one month.
+    # Zoom is asked for whole days in windows of at most one month, reaching a day past each
+    # end, each ending on the day the next starts: whether `to` is inclusive or not, and in
+    # whichever time zone the days are read, no day falls between two windows.
     windows = sorted(
         (q["from"][0], q["to"][0])
         for _, _, path in fresh_box.app.log
         if (q := parse_qs(urlsplit(path).query))
     )
-    assert windows[0][0] == first.date().isoformat()
-    assert windows[-1][1] == last.date().isoformat()
+    day = dt.timedelta(days=1)
+    assert windows[0][0] == (first.date() - day).isoformat()
+    assert windows[-1][1] == (last.date() + day).isoformat()
     for (_, b), (c, _) in itertools.pairwise(windows):
-        assert dt.date.fromisoformat(c) == dt.date.fromisoformat(b) + dt.timedelta(days=1)
+        assert c == b
     for a, b in windows:
-        assert dt.date.fromisoformat(b) < add_month(dt.date.fromisoformat(a))
+        assert dt.date.fromisoformat(b) <= add_month(dt.date.fromisoformat(a))
 
 
 def test_default_range_is_the_last_30_days(fresh_box: Sandbox) -> None:
     load_zoom_recordings(**FAST, **fresh_box.options("zoom"))
     today = dt.datetime.now(dt.UTC).date()
     queries = [parse_qs(urlsplit(path).query) for _, _, path in fresh_box.app.log]
-    assert min(q["from"][0] for q in queries) == (today - dt.timedelta(days=30)).isoformat()
-    assert max(q["to"][0] for q in queries) == today.isoformat()
+    assert min(q["from"][0] for q in queries) == (today - dt.timedelta(days=31)).isoformat()
+    assert max(q["to"][0] for q in queries) == (today + dt.timedelta(days=1)).isoformat()
 
 
 class Peak(httpx.AsyncBaseTransport):
@@ -308,7 +311,8 @@ def test_tokens_that_always_expire_end_in_an_error_not_a_loop(zoom_box: Sandbox)
     fresh_box = zoom_box
     fresh_box["zoom"].token_ttl = -1.0  # every token is already expired
     with pytest.raises(ProviderError) as info:
-        load_all(fresh_box.options("zoom"), since="2026-01-01", until="2026-02-01", page_size=2)
+        # One window (2025-12-31 to 2026-01-30 is within a month): its requests alone.
+        load_all(fresh_box.options("zoom"), since="2026-01-01", until="2026-01-30", page_size=2)
     assert info.value.status == 400 and info.value.code == 300
     assert fresh_box.requests == 2 * 4  # the first page and one token request, four times
 
@@ -624,8 +628,8 @@ def test_seed_example_response_parses_to_the_right_values() -> None:
     assert auth.startswith("Bearer ") and auth.count(".") == 2
     assert parse_qs(seen[0].url.query.decode()) == {
         "page_size": ["300"],
-        "from": ["2022-03-10"],
-        "to": ["2022-03-10"],
+        "from": ["2022-03-09"],  # a day past each end of the one day asked for
+        "to": ["2022-03-11"],
     }
     one = get_zoom_session_recordings(
         "KkMHZ4y8QhSUWAHi5sWvfg==", **mock(lambda r: httpx.Response(200, json=body))
@@ -723,3 +727,69 @@ def test_a_token_error_on_the_first_page_is_not_retried_forever() -> None:
     with pytest.raises(ProviderError, match="next page token"):
         load_zoom_recordings(since="2026-01-01", until="2026-01-02", **mock(handler))
     assert len(calls) == 1
+
+
+def _zoom_reading(sessions: list[tuple[str, dt.datetime, dt.datetime]], reading: str) -> Any:
+    """A Zoom list endpoint holding ``sessions`` (id, session start, file start) that reads
+    ``from``/``to`` one way the docs leave open: ``to`` exclusive, days of the file start,
+    or days in UTC+9 / UTC-8."""
+    zones = {
+        "utc+9": dt.timezone(dt.timedelta(hours=9)),
+        "utc-8": dt.timezone(dt.timedelta(hours=-8)),
+    }
+    zone = zones.get(reading, dt.UTC)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        low = dt.date.fromisoformat(request.url.params["from"])
+        high = dt.date.fromisoformat(request.url.params["to"])
+        assert high <= add_month(low), "more than one month asked"
+        picked = []
+        for sid, start, file_start in sessions:
+            moment = file_start if reading == "file start" else start
+            day = moment.astimezone(zone).date()
+            if low <= day and (day < high if reading == "to exclusive" else day <= high):
+                picked.append(
+                    {
+                        "session_id": sid,
+                        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "recording_files": [
+                            {
+                                "id": f"file-{sid}",
+                                "recording_start": file_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                "recording_end": file_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                "file_type": "MP4",
+                                "file_size": 10,
+                                "status": "completed",
+                            }
+                        ],
+                    }
+                )
+        body = {"from": str(low), "to": str(high), "next_page_token": "", "sessions": picked}
+        return httpx.Response(200, json=body)
+
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize(
+    "reading", ["to inclusive", "to exclusive", "file start", "utc+9", "utc-8"]
+)
+def test_no_day_is_lost_however_zoom_reads_from_and_to(reading: str) -> None:
+    # Windows that only touched lost the last day of each month when `to` is exclusive (the
+    # docs' default, from=today to=tomorrow, reads so), and a one-day load asked from == to.
+    since, until = dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime(2025, 4, 1, tzinfo=dt.UTC)
+    sessions = []
+    moment = since + dt.timedelta(hours=1)
+    while moment < until:
+        sessions.append((f"S{len(sessions)}", moment, moment + dt.timedelta(minutes=5)))
+        moment += dt.timedelta(hours=11)
+    late = until - dt.timedelta(seconds=10)  # its file starts after until's midnight
+    sessions.append(("LATE", late, late + dt.timedelta(seconds=30)))
+    options = {
+        "credentials": {"api_key": KEY, "api_secret": SECRET},
+        "transport": _zoom_reading(sessions, reading),
+    }
+    df = load_zoom_recordings(since=since, until=until, **FAST, **options)
+    assert sorted(df["recording_id"]) == sorted(f"file-{sid}" for sid, _, _ in sessions)
+    one_day = load_zoom_recordings(since="2025-03-05", until="2025-03-06", **FAST, **options)
+    expected = [s for s in sessions if s[1].date() == dt.date(2025, 3, 5)]
+    assert one_day.height == len(expected) > 0
