@@ -725,3 +725,32 @@ def test_a_fine_every_is_refused_before_any_period_is_laid_out(
     monkeypatch.setattr(time_charts, "trend", laid_out)
     with pytest.raises(ra.ConfigError, match=r"every.*3200 periods"):
         getattr(charts, build)(ra.demo(size=200), every="1h")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        charts.volume_chart,
+        charts.storage_chart,
+        charts.codec_mix_chart,
+        charts.cost_chart,
+        charts.overview_chart,
+    ],
+)
+def test_time_charts_say_how_many_undated_recordings_they_leave_out(
+    make: Callable[..., Any],
+) -> None:
+    # The load warned about unreadable dates; the charts (and the report) drew the rest with no
+    # hint, so their totals read as the frame's.
+    df = ra.demo(size=200)
+    assert df["created_at"].null_count() == 0
+    undated = df.with_columns(
+        created_at=pl.when(pl.int_range(pl.len()) < 7).then(None).otherwise(pl.col("created_at"))
+    )
+    note = "7 recordings without a creation time not shown"
+    assert json.dumps(make(undated).to_dict()).count(note) == 1
+    assert "without a creation time" not in json.dumps(make(df).to_dict())
+    nothing = df.with_columns(created_at=pl.lit(None, dtype=df.schema["created_at"]))
+    assert f"{df.height:,} recordings without a creation time" in json.dumps(
+        make(nothing).to_dict()
+    )

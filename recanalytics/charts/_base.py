@@ -396,6 +396,32 @@ def title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams
     return alt.TitleParams(text=text, anchor="start")
 
 
+def undated_note(lazy: pl.LazyFrame) -> str | None:
+    """What a chart over creation periods leaves out: the rows without ``created_at``."""
+    missing = lazy.select(pl.col("created_at").is_null().sum()).collect().item()
+    return f"{missing:,} recordings without a creation time not shown" if missing else None
+
+
+def noted(chart: ChartLike, note: str | None) -> ChartLike:
+    """``chart`` with ``note`` added to its title's subtitle (a concat chart gets a title line
+    of its own): what the chart leaves out is said on it, not only in a warning at load."""
+    if not note:
+        return chart
+    current = chart.title if isinstance(chart.title, alt.TitleParams) else None
+    if current is None:
+        text = chart.title if isinstance(chart.title, str) else ""
+        return chart.properties(title=title(text, note))
+    subtitle = current.subtitle
+    lines = (
+        [subtitle]
+        if isinstance(subtitle, str)
+        else list(subtitle)
+        if isinstance(subtitle, list)
+        else []
+    )
+    return chart.properties(title=title(str(current.text), [*lines, note]))
+
+
 def empty_chart(text: str, note: str = "No recordings to show.") -> alt.Chart:
     """A chart with no marks but a note, for a frame with nothing to draw."""
     values = alt.Data(values=[{"note": note}])  # type: ignore[no-untyped-call]

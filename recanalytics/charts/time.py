@@ -28,6 +28,7 @@ from recanalytics.charts._base import (
     highlight,
     lazy_frame,
     legend_selection,
+    noted,
     ordered_domain,
     period_tooltip,
     present_groups,
@@ -35,6 +36,7 @@ from recanalytics.charts._base import (
     time_domain,
     title,
     top_values,
+    undated_note,
     utc_x,
     with_period_end,
     y_axis,
@@ -166,11 +168,13 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     """
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS], by=by)
     period = _every(lazy, every)
+    note = undated_note(lazy)
     frame, unit, _ = _storage_frame(fold_groups(lazy, by, pl.col("size_bytes").sum()), period, by)
     if frame.height == 0:
-        return empty_chart("Storage held")
+        return empty_chart("Storage held", note or "No recordings to show.")
     extent = time_domain([frame], period)
-    return _storage_view(frame, unit, by, legend=legend_selection(by), extent=extent)
+    chart = _storage_view(frame, unit, by, legend=legend_selection(by), extent=extent)
+    return noted(chart, note)
 
 
 def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
@@ -269,11 +273,13 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     """
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "duration"], by=by)
     period = _every(lazy, every)
+    note = undated_note(lazy)
     frame = _volume_frame(fold_groups(lazy, by, pl.len()), period, by)
     if frame.height == 0:
-        return empty_chart("Recordings and hours per period")
+        return empty_chart("Recordings and hours per period", note or "No recordings to show.")
     extent = time_domain([frame], period)
     views = _volume_views(frame, by, period, legend=legend_selection(by), extent=extent)
+    views[0] = noted(views[0], note)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
     return result
 
@@ -396,11 +402,13 @@ def codec_mix_chart(
         df, ["created_at", "duration", "size_bytes"], by=column, by_parameter="column"
     )
     period = _every(lazy, every, ("created_at",))  # the mix has no deletion periods
+    note = undated_note(lazy)
     frame = _mix_frame(lazy, column, period, metric, None)
     if frame.height == 0:
-        return empty_chart(f"{column.capitalize()} mix")
+        return empty_chart(f"{column.capitalize()} mix", note or "No recordings to show.")
     extent = time_domain([frame], period)
-    return _mix_view(frame, column, metric, period, normalize=normalize, extent=extent)
+    chart = _mix_view(frame, column, metric, period, normalize=normalize, extent=extent)
+    return noted(chart, note)
 
 
 def _cost_frame(
@@ -587,11 +595,13 @@ def cost_chart(
     """
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "provider", "duration", "cost", "cost_unit"], by=by)
     period = _every(lazy, every)
+    note = undated_note(lazy)
     estimate, reported = _cost_frame(lazy, period, by, rates)
     if estimate.height == 0:
-        return empty_chart("Estimated storage cost")
+        return empty_chart("Estimated storage cost", note or "No recordings to show.")
     extent = time_domain([estimate, reported], period)
     views = _cost_views(estimate, reported, by, period, legend=legend_selection(by), extent=extent)
+    views[0] = noted(views[0], note)
     if len(views) == 1:
         return views[0]
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
@@ -640,11 +650,12 @@ def overview_chart(
         df, [*_STORAGE_COLUMNS, "provider", "duration", "codec", "cost", "cost_unit"], by=by
     )
     period = _every(lazy, every)
+    note = undated_note(lazy)
     # One fold for every panel (by recordings, the first panel's measure): one legend.
     lazy = fold_groups(lazy, by, pl.len())
     volume = _volume_frame(lazy, period, by)
     if volume.height == 0:
-        return empty_chart("Overview")
+        return empty_chart("Overview", note or "No recordings to show.")
     legend = legend_selection(by)
     # Named: the zoomed panels' axes read its value in a Vega expression (see utc_x).
     brush = alt.selection_interval(encodings=["x"], name="brush")
@@ -690,5 +701,6 @@ def overview_chart(
             extent=extent,
         )
     )
+    views[0] = noted(views[0], note)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="independent")
     return result
