@@ -754,3 +754,30 @@ def test_time_charts_say_how_many_undated_recordings_they_leave_out(
     assert f"{df.height:,} recordings without a creation time" in json.dumps(
         make(nothing).to_dict()
     )
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (charts.storage_chart, ["twilio: storage held too large to total"]),
+        (charts.cost_chart, ["plivo: the reported cost too large to total"]),
+        (
+            charts.overview_chart,
+            ["twilio: storage held too large", "plivo: the reported cost too large"],
+        ),
+    ],
+)
+def test_totals_too_large_to_compute_are_said_not_dropped(
+    make: Callable[..., Any], said: list[str]
+) -> None:
+    # Sums past Int64 are null (never wrapped), and 1e308 + 1e308 is inf: the storage panel
+    # dropped Twilio altogether and the cost panel Plivo's reported cost, with no word.
+    df = ra.demo(size=200).with_columns(
+        size_bytes=pl.when(pl.col("provider") == "twilio")
+        .then(pl.lit(2**62))
+        .otherwise(pl.col("size_bytes")),
+        cost=pl.when(pl.col("provider") == "plivo").then(pl.lit(1e308)).otherwise(pl.col("cost")),
+    )
+    spec = json.dumps(make(df).to_dict())
+    assert all(s in spec for s in said), spec[:300]
+    assert "Infinity" not in spec

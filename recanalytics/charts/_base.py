@@ -402,15 +402,27 @@ def undated_note(lazy: pl.LazyFrame) -> str | None:
     return f"{missing:,} recordings without a creation time not shown" if missing else None
 
 
-def noted(chart: ChartLike, note: str | None) -> ChartLike:
-    """``chart`` with ``note`` added to its title's subtitle (a concat chart gets a title line
+def beyond_note(frame: pl.DataFrame, by: str, column: str, what: str) -> str | None:
+    """Which groups have a period whose ``column`` total could not be computed (null past
+    Int64, or not finite): they are not drawn there, and the chart says so."""
+    values = pl.col(column)
+    bad = values.is_null() | (~values.is_finite() if frame.schema[column].is_float() else False)
+    groups = frame.filter(bad)[by].cast(pl.String).unique().sort().to_list()
+    if not groups:
+        return None
+    return f"{', '.join(map(str, groups))}: {what} too large to total, not drawn"
+
+
+def noted(chart: ChartLike, *notes: str | None) -> ChartLike:
+    """``chart`` with ``notes`` added to its title's subtitle (a concat chart gets a title line
     of its own): what the chart leaves out is said on it, not only in a warning at load."""
-    if not note:
+    said = [n for n in notes if n]
+    if not said:
         return chart
     current = chart.title if isinstance(chart.title, alt.TitleParams) else None
     if current is None:
         text = chart.title if isinstance(chart.title, str) else ""
-        return chart.properties(title=title(text, note))
+        return chart.properties(title=title(text, said))
     subtitle = current.subtitle
     lines = (
         [subtitle]
@@ -419,7 +431,7 @@ def noted(chart: ChartLike, note: str | None) -> ChartLike:
         if isinstance(subtitle, list)
         else []
     )
-    return chart.properties(title=title(str(current.text), [*lines, note]))
+    return chart.properties(title=title(str(current.text), [*lines, *said]))
 
 
 def empty_chart(text: str, note: str = "No recordings to show.") -> alt.Chart:

@@ -16,6 +16,7 @@ from recanalytics.charts._base import (
     Frame,
     TimeDomain,
     as_label,
+    beyond_note,
     check_periods,
     check_span,
     choose_every,
@@ -72,16 +73,19 @@ def _every(
     return every
 
 
-def _storage_frame(lazy: pl.LazyFrame, every: str, by: str) -> tuple[pl.DataFrame, str, int]:
+def _storage_frame(
+    lazy: pl.LazyFrame, every: str, by: str
+) -> tuple[pl.DataFrame, str, int, str | None]:
     held = storage_growth(lazy.with_columns(as_label(by)), every, by=by).collect()
     check_periods(held, every)
+    note = beyond_note(held, by, "bytes_held", "storage held")
     unit, factor = size_unit(held["bytes_held"].max() if held.height else None)  # type: ignore[arg-type]
     frame = held.with_columns(
         (pl.col("bytes_held") / factor).alias("held"),
         (pl.col("bytes_added") / factor).alias("added"),
         (pl.col("bytes_deleted") / factor).alias("deleted"),
     ).select("period", by, "held", "added", "deleted")
-    return present_groups(frame, by, "held"), unit, factor
+    return present_groups(frame, by, "held"), unit, factor, note
 
 
 def _storage_view(
@@ -169,12 +173,13 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS], by=by)
     period = _every(lazy, every)
     note = undated_note(lazy)
-    frame, unit, _ = _storage_frame(fold_groups(lazy, by, pl.col("size_bytes").sum()), period, by)
+    folded = fold_groups(lazy, by, pl.col("size_bytes").sum())
+    frame, unit, _, beyond = _storage_frame(folded, period, by)
     if frame.height == 0:
-        return empty_chart("Storage held", note or "No recordings to show.")
+        return empty_chart("Storage held", note or beyond or "No recordings to show.")
     extent = time_domain([frame], period)
     chart = _storage_view(frame, unit, by, legend=legend_selection(by), extent=extent)
-    return noted(chart, note)
+    return noted(chart, note, beyond)
 
 
 def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
@@ -418,9 +423,10 @@ def _cost_frame(
     rates: Mapping[str, float | StorageRate] | None,
     *,
     fold: bool = True,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The estimate and reported-cost rows; with ``fold``, ``by`` keeps the eight groups with
-    the largest run-rate (the estimate panel's measure) and folds the rest into ``other``."""
+) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
+    """The estimate and reported-cost rows, and a note naming groups whose totals could not be
+    computed; with ``fold``, ``by`` keeps the eight groups with the largest run-rate (the
+    estimate panel's measure) and folds the rest into ``other``."""
     lazy = lazy.with_columns(as_label(by))
     # monthly_storage_cost is 0 once a recording is deleted; the run-rate of a period needs what
     # the recording cost while it was held. That rate then follows the same add-at-creation,
@@ -448,6 +454,7 @@ def _cost_frame(
         live, lazy = fold_to(live, by, keep), fold_to(lazy, by, keep)
     held = storage_growth(live, every, by=by).collect()
     check_periods(held, every)
+    overflow = beyond_note(held, by, "bytes_held", "the storage run-rate")
     estimate = with_period_end(
         present_groups(
             held.select("period", by, (pl.col("bytes_held") / _MICRO).alias("usd_per_month")),
@@ -471,7 +478,14 @@ def _cost_frame(
         )
         .collect()
     )
-    return estimate, reported
+    unsummed = (
+        beyond_note(reported, by, "reported", "the reported cost") if reported.height else None
+    )
+    return (
+        estimate,
+        reported.filter(pl.col("reported").is_finite()),
+        "; ".join(n for n in (overflow, unsummed) if n) or None,
+    )
 
 
 def _cost_views(
@@ -596,12 +610,12 @@ def cost_chart(
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "provider", "duration", "cost", "cost_unit"], by=by)
     period = _every(lazy, every)
     note = undated_note(lazy)
-    estimate, reported = _cost_frame(lazy, period, by, rates)
+    estimate, reported, priced = _cost_frame(lazy, period, by, rates)
     if estimate.height == 0:
-        return empty_chart("Estimated storage cost", note or "No recordings to show.")
+        return empty_chart("Estimated storage cost", note or priced or "No recordings to show.")
     extent = time_domain([estimate, reported], period)
     views = _cost_views(estimate, reported, by, period, legend=legend_selection(by), extent=extent)
-    views[0] = noted(views[0], note)
+    views[0] = noted(views[0], note, priced)
     if len(views) == 1:
         return views[0]
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
@@ -659,9 +673,9 @@ def overview_chart(
     legend = legend_selection(by)
     # Named: the zoomed panels' axes read its value in a Vega expression (see utc_x).
     brush = alt.selection_interval(encodings=["x"], name="brush")
-    storage, unit, _ = _storage_frame(lazy, period, by)
+    storage, unit, _, beyond = _storage_frame(lazy, period, by)
     mix = _mix_frame(lazy, "codec", period, "recordings", by)
-    estimate, reported = _cost_frame(lazy, period, by, rates, fold=False)
+    estimate, reported, priced = _cost_frame(lazy, period, by, rates, fold=False)
     # One time extent for every panel, so a month sits at the same x in all of them.
     extent = time_domain([volume, storage, mix, estimate, reported], period)
     views: list[alt.Chart] = _volume_views(
@@ -701,6 +715,6 @@ def overview_chart(
             extent=extent,
         )
     )
-    views[0] = noted(views[0], note)
+    views[0] = noted(views[0], note, beyond, priced)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="independent")
     return result
