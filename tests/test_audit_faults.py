@@ -141,8 +141,10 @@ CASES = {
         ra.get_plivo_recording, "recording_id", 2,
     ),
     "zoom_recordings": Case(
+        # SPAN's days asked as 2025-12-31..01-31, 01-31..02-28, 02-28..03-01 (a day past each
+        # end, each window ending on the day the next starts): three windows.
         "zoom", ra.load_zoom_recordings, {"page_size": 3}, "sessions", loop_zoom,
-        ra.get_zoom_session_recordings, "group_id", 2,
+        ra.get_zoom_session_recordings, "group_id", 3,
     ),
     "signalwire_recordings": Case(
         "signalwire", ra.load_signalwire_recordings, {"page_size": 5}, "recordings",
