@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import time, timedelta
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, TypeVar
 
 import altair as alt
 import polars as pl
@@ -23,6 +23,7 @@ from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
 
 ChartLike: TypeAlias = alt.Chart | alt.LayerChart | alt.VConcatChart | alt.HConcatChart
+ChartT = TypeVar("ChartT", alt.Chart, alt.LayerChart, alt.VConcatChart, alt.HConcatChart)
 """What every chart function returns: a single, layered or concatenated altair chart."""
 
 Frame: TypeAlias = pl.DataFrame | pl.LazyFrame
@@ -413,10 +414,10 @@ def beyond_note(frame: pl.DataFrame, by: str, column: str, what: str) -> str | N
     return f"{', '.join(map(str, groups))}: {what} too large to total, not drawn"
 
 
-def noted(chart: ChartLike, *notes: str | None) -> ChartLike:
+def noted(chart: ChartT, *notes: str | None) -> ChartT:
     """``chart`` with ``notes`` added to its title's subtitle (a concat chart gets a title line
     of its own): what the chart leaves out is said on it, not only in a warning at load."""
-    said = [n for n in notes if n]
+    said: list[str] = [n for n in notes if n]
     if not said:
         return chart
     current = chart.title if isinstance(chart.title, alt.TitleParams) else None
@@ -424,13 +425,11 @@ def noted(chart: ChartLike, *notes: str | None) -> ChartLike:
         text = chart.title if isinstance(chart.title, str) else ""
         return chart.properties(title=title(text, said))
     subtitle = current.subtitle
-    lines = (
-        [subtitle]
-        if isinstance(subtitle, str)
-        else list(subtitle)
-        if isinstance(subtitle, list)
-        else []
-    )
+    lines: list[str] = []
+    if isinstance(subtitle, str):
+        lines = [subtitle]
+    elif isinstance(subtitle, list):
+        lines = [str(line) for line in subtitle]
     return chart.properties(title=title(str(current.text), [*lines, *said]))
 
 

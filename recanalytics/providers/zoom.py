@@ -329,11 +329,12 @@ def session_key(session: dict[str, Any]) -> Any:
 class ZoomPager(TokenPager):
     """Zoom's token paging, doubting an answer for another date range once.
 
-    A list answer echoes its query's ``from`` and ``to``. One whose days do not overlap the
-    requested ones answers another window (a proxy or cache mixing queries up): taken as this
-    window's, its short total and empty token would end the window without its rows, so it is
-    asked for once more. Zoom may narrow the range it echoes (a ``to`` past today), so only a
-    range outside the query's is doubted; and an answer that keeps its echo when asked again
+    A list answer echoes its query's ``from`` and ``to``. One whose days reach outside the
+    requested ones answers another window (a proxy or cache mixing queries up; windows share
+    their edge days, so sharing days proves nothing): taken as this window's, its short total
+    and empty token would end the window without its rows, so it is asked for once more. Zoom
+    may narrow the range it echoes (a ``to`` past today), so a range within the query's is
+    taken; and an answer that keeps its echo when asked again
     (a server or a mock whose echo is fixed) is taken as it is, with a logged warning.
     """
 
@@ -345,7 +346,10 @@ class ZoomPager(TokenPager):
             start, end = (dt.date.fromisoformat(v) for v in echoed)
         except (KeyError, TypeError, ValueError):
             return None  # a range not given, or not echoed as days: nothing to compare
-        if not (end < low or start > high):
+        # Zoom may narrow the range (a `to` past today), never widen it; windows overlap on
+        # their edge days (see day_windows), so an echo reaching outside the asked range is a
+        # neighbour's answer even when it shares days with this one.
+        if low <= start and end <= high:
             return None
         why = f"answered for {start}..{end} where {low}..{high} was asked"
         if self.repeats:
