@@ -444,6 +444,9 @@ class Session:
         AuthError, NotFoundError, RateLimitError, TransportError, PaginationError, ProviderError
         """
 
+        # The URL as requested, query included (the offset or token that failed is shown).
+        asked = str(httpx.URL(url).copy_merge_params(list(params))) if params else url
+
         async def once() -> T:
             failure: ProviderError
             try:
@@ -473,15 +476,15 @@ class Session:
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 failure = TransportError(
                     self.provider,
-                    f"{type(exc).__name__}: {redact_text(str(exc), self.secrets)}",
-                    url=self._url(url),
+                    f"{type(exc).__name__}: {redact_text(str(exc), self.secrets) or 'no detail'}",
+                    url=self._url(asked),
                 )
                 raise Retry(failure) from None
             except TimeoutError:
                 failure = TransportError(
                     self.provider,
                     f"no whole answer within timeout={self.timeout:g} seconds",
-                    url=self._url(url),
+                    url=self._url(asked),
                 )
                 raise Retry(failure) from None
             status = response.status_code
@@ -501,10 +504,15 @@ class Session:
                 try:
                     body = decode(response.content)
                 except ValueError:
-                    # A 200 whose body does not parse is a truncated transfer: retry it.
+                    # A 200 whose body does not parse is a truncated transfer: retry it. A web
+                    # page (a proxy's, a login's) is said as such: "not complete JSON" would
+                    # read like a dropped connection.
+                    html = response.headers.get("content-type", "").lower().startswith("text/html")
                     failure = TransportError(
                         self.provider,
-                        "response body is not complete JSON",
+                        "answered an HTML page, not JSON (a proxy, login or error page?)"
+                        if html
+                        else "response body is not complete JSON",
                         url=self._url(response.url),
                     )
                     raise Retry(failure) from None

@@ -173,3 +173,31 @@ def test_load_s_warning_says_where_the_partial_rows_are() -> None:
     assert frame.height == 0
     (message,) = [str(w.message) for w in caught]
     assert "ra.load_with_status(...).status['twilio'].partial" in message
+
+
+def test_an_html_page_and_a_dropped_connection_say_what_and_where() -> None:
+    # An HTML 200 (a proxy's or a login page) read as "response body is not complete JSON",
+    # like a dropped connection; a dropped connection showed the URL without the query that
+    # says which page failed, and an empty ReadError text.
+    def html(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=b"<html>Sign in</html>", headers={"Content-Type": "text/html"}
+        )
+
+    with pytest.raises(ra.TransportError, match="HTML page"):
+        ra.load_twilio_recordings(transport=httpx.MockTransport(html), retry=QUICK, **TWILIO)
+
+    def dropped(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("")
+
+    with pytest.raises(ra.TransportError) as info:
+        ra.load_plivo_recordings(
+            since="2026-01-01",
+            until="2026-01-02",
+            credentials=CREDENTIALS["plivo"],
+            base_url="https://api.plivo.example",
+            transport=httpx.MockTransport(dropped),
+            retry=QUICK,
+        )
+    assert "limit=" in str(info.value.url) and "add_time__gte=" in str(info.value.url)
+    assert "ReadError: no detail" in str(info.value)
