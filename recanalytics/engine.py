@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import datetime as dt
 import email.utils
 import functools
@@ -445,7 +446,9 @@ class Session:
         """
 
         # The URL as requested, query included (the offset or token that failed is shown).
-        asked = str(httpx.URL(url).copy_merge_params(list(params))) if params else url
+        asked = url
+        with contextlib.suppress(httpx.InvalidURL):  # too long: the request says so itself
+            asked = str(httpx.URL(url).copy_merge_params(list(params))) if params else url
 
         async def once() -> T:
             failure: ProviderError
