@@ -87,8 +87,9 @@ def summarize(
         - ``count`` (Int64): recordings.
         - ``total_duration``, ``mean_duration``, ``median_duration``, ``p95_duration``
           (Duration ms; nulls ignored; p95 linearly interpolated; ``total_duration`` null
-          where the sum passes the Duration range instead of wrapping around).
-        - ``total_hours`` (Float64).
+          where the sum passes the Duration range instead of wrapping around, and where no
+          duration of the group's recordings is known).
+        - ``total_hours`` (Float64; null where no duration is known).
         - ``total_size_bytes`` (Int64; null when no size is known, e.g. Plivo, SignalWire, and
           when the total passes Int64, about 8 EiB: it is never wrapped around).
         - ``mean_bitrate_kbps`` (Float64): mean of the reported bitrate, else size·8/duration
@@ -122,13 +123,18 @@ def summarize(
     size = pl.col("size_bytes").cast(pl.Int64)
     is_failed = pl.col("status").str.to_lowercase().is_in(failed_values).fill_null(False)
     count = pl.len().cast(pl.Int64)
+    # Recordings none of whose durations is known have an unknown total, not 0 (an empty
+    # group's total is 0: nothing was recorded).
+    timed = (duration.count() > 0) | (count == 0)
     aggs = [
         count.alias("count"),
-        int64_sum(duration.to_physical()).cast(pl.Duration("ms")).alias("total_duration"),
+        pl.when(timed)
+        .then(int64_sum(duration.to_physical()).cast(pl.Duration("ms")))
+        .alias("total_duration"),
         duration.mean().alias("mean_duration"),
         duration.median().alias("median_duration"),
         duration.quantile(0.95, "linear").alias("p95_duration"),
-        duration_hours(duration).sum().alias("total_hours"),
+        pl.when(timed).then(duration_hours(duration).sum()).alias("total_hours"),
         pl.when(size.count() > 0).then(int64_sum(size)).alias("total_size_bytes"),
         fill_bitrate().mean().alias("mean_bitrate_kbps"),
         pl.when(count > 0).then(is_failed.sum() / count).alias("failed_share"),

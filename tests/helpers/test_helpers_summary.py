@@ -269,3 +269,18 @@ def test_trend_refuses_a_fine_every_over_years_before_zero_filling(df: pl.DataFr
     assert isinstance(lazy, pl.LazyFrame)
     with pytest.raises(ra.ConfigError, match="every"):
         lazy.collect()
+
+
+def test_totals_of_recordings_without_any_known_duration_are_unknown(df: pl.DataFrame) -> None:
+    # polars sums an all-null column to 0: "0 hours" for recordings whose durations are
+    # unknown, while the mean beside it was null.
+    unknown = df.with_columns(
+        duration=pl.when(pl.col("provider") == "plivo").then(None).otherwise(pl.col("duration"))
+    )
+    out = summarize(unknown, by="provider")
+    plivo = out.filter(pl.col("provider") == "plivo").row(0, named=True)
+    assert plivo["count"] > 0 and plivo["total_duration"] is None and plivo["total_hours"] is None
+    others = out.filter(pl.col("provider") != "plivo")
+    assert others["total_hours"].null_count() == 0
+    empty = summarize(unknown.head(0))
+    assert empty["total_hours"].to_list() == [0.0]  # nothing recorded: 0, not unknown
