@@ -88,6 +88,7 @@ CASES = {
     "10**30": Case(("int",), str(10**30).encode()),
     "300-in-int8": Case(("int8",), b"300"),
     "negative": Case(("seconds", "int"), b"-5"),
+    "negative-count": Case(("int8",), b"-1"),  # SignalWire's channels: a count
     "NaN": Case(("seconds", "int"), b"NaN"),
     "inf": Case(("seconds", "int"), b"1e400"),
     "wrong-type": Case(("seconds", "int"), b'{"seconds": 60}'),

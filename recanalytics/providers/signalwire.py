@@ -44,7 +44,7 @@ from recanalytics.errors import CredentialsError, NotFoundError, ProviderError
 from recanalytics.fields import F
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
-from recanalytics.parsers import as_float, as_int, as_lower, as_rfc2822_time, as_seconds
+from recanalytics.parsers import as_count, as_float, as_lower, as_rfc2822_time, as_seconds
 from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
@@ -253,8 +253,9 @@ RECORDINGS = SignalWireRecordings(
         F("api_version"),
         F("call_sid"),
         F("conference_sid"),
-        F("channels", pl.Int8, as_int),
-        F("channel", pl.Int8, as_int),
+        # Counts: a negative one is unreadable (null, reported), not a channel count.
+        F("channels", pl.Int8, as_count),
+        F("channel", pl.Int8, as_count),
         F("date_created", UTC_TIME, as_rfc2822_time),
         F("date_updated", UTC_TIME, as_rfc2822_time),
         F("start_time", UTC_TIME, as_rfc2822_time),
