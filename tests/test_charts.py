@@ -781,3 +781,13 @@ def test_totals_too_large_to_compute_are_said_not_dropped(
     spec = json.dumps(make(df).to_dict())
     assert all(s in spec for s in said), spec[:300]
     assert "Infinity" not in spec
+
+
+def test_the_cost_axis_reads_amounts_below_a_cent() -> None:
+    # "$,.2f" labelled every tick of a $0.004-a-month run-rate "$0.00".
+    small = ra.demo(size=100).filter(pl.col("provider") == "signalwire").head(5)
+    spec = charts.cost_chart(small, rates={"signalwire": 0.0005}).to_dict()
+    formats = [v["encoding"]["y"]["axis"]["format"] for v in spec["vconcat"]]
+    assert formats[0] == "$,.4~f" and formats[1] == ",.4~f"
+    large = charts.cost_chart(ra.demo(size=200)).to_dict()
+    assert large["vconcat"][0]["encoding"]["y"]["axis"]["format"] == "$,.2f"

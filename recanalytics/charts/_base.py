@@ -515,6 +515,14 @@ def y_steps(height: int) -> int:
     return max(3, height // 45)
 
 
+def money_format(largest: float | None, symbol: str = "$") -> str:
+    """A d3 format for amounts up to ``largest``: cents, or more digits below a dollar (a small
+    account's run-rate of $0.004 a month read "$0.00" on every tick)."""
+    if largest is None or not math.isfinite(largest) or abs(largest) >= 1:
+        return f"{symbol},.2f"
+    return f"{symbol},.2~r" if abs(largest) < 0.0001 else f"{symbol},.4~f"
+
+
 def y_axis(height: int, fmt: str, **options: Any) -> alt.Axis:
     """A y axis labelled in :func:`y_steps` steps, as wide as every other time panel's."""
     return alt.Axis(

@@ -29,6 +29,7 @@ from recanalytics.charts._base import (
     highlight,
     lazy_frame,
     legend_selection,
+    money_format,
     noted,
     ordered_domain,
     period_tooltip,
@@ -488,6 +489,14 @@ def _cost_frame(
     )
 
 
+def _largest_stack(frame: pl.DataFrame, column: str) -> float | None:
+    """The tallest stacked bar: ``column`` summed per period."""
+    if frame.height == 0:
+        return None
+    value = frame.group_by("period").agg(pl.col(column).sum())[column].max()
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _cost_views(
     estimate: pl.DataFrame,
     reported: pl.DataFrame,
@@ -519,7 +528,9 @@ def _cost_views(
                 "sum(usd_per_month):Q",
                 stack="zero",
                 title="USD / month",
-                axis=y_axis(HEIGHT * 2 // 3, "$,.2f"),
+                axis=y_axis(
+                    HEIGHT * 2 // 3, money_format(_largest_stack(estimate, "usd_per_month"))
+                ),
                 scale=y_scale(HEIGHT * 2 // 3),
             ),
             color=color(by, domain),
@@ -551,7 +562,7 @@ def _cost_views(
                 y=alt.Y(
                     "reported:Q",
                     title=units,
-                    axis=y_axis(HEIGHT * 2 // 3, ",.2f"),
+                    axis=y_axis(HEIGHT * 2 // 3, money_format(reported["reported"].max(), "")),  # type: ignore[arg-type]
                     scale=y_scale(HEIGHT * 2 // 3),
                 ),
                 color=color(by, ordered_domain(by, reported[by].to_list())),
