@@ -20,7 +20,7 @@ import threading
 import time as clock
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, ParamSpec, TypeVar
 
@@ -198,6 +198,12 @@ def resolve_renderer(renderer: Renderer) -> Literal["jupyter", "svg"]:
     raise ConfigError("renderer", '"auto", "jupyter" or "svg"', renderer)
 
 
+FILTER_BOUNDS: Final = (
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 30, tzinfo=UTC),
+)
+
+
 def _as_datetime(
     day: str | date | datetime | None, *, end: bool = False, parameter: str = ""
 ) -> datetime | None:
@@ -210,8 +216,9 @@ def _as_datetime(
     whole_day = (isinstance(day, date) and not isinstance(day, datetime)) or (
         isinstance(day, str) and not any(sep in day.strip() for sep in ("T", " "))
     )
-    # The loaders' parser: the same forms and the same supported range (no overflow at 9999).
-    moment = parse_when(day, parameter or ("until" if end else "since"))
+    # The loaders' parser and forms, over the whole calendar: rows in memory may be dated
+    # before 1970 (the loaders' range), and a day's end must stay inside datetime's.
+    moment = parse_when(day, parameter or ("until" if end else "since"), bounds=FILTER_BOUNDS)
     if moment is None:  # pragma: no cover - day is not None here
         return None
     return moment + timedelta(days=1) if end and whole_day else moment

@@ -23,8 +23,14 @@ DATE_FORMS = (
 )
 
 
-def parse_when(value: WhenLike | None, parameter: str) -> dt.datetime | None:
-    """Parse a user-given instant to an aware UTC datetime (naive means UTC).
+def parse_when(
+    value: WhenLike | None,
+    parameter: str,
+    *,
+    bounds: tuple[dt.datetime, dt.datetime] = (EARLIEST, LATEST),
+) -> dt.datetime | None:
+    """Parse a user-given instant to an aware UTC datetime (naive means UTC), within
+    ``bounds`` (a provider's range by default; a filter over rows in memory passes wider ones).
 
     Examples
     --------
@@ -49,8 +55,10 @@ def parse_when(value: WhenLike | None, parameter: str) -> dt.datetime | None:
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except OverflowError:  # an offset that moves year 1 or 9999 past datetime's range
         raise ConfigError(parameter, DATE_FORMS, value) from None
-    if not EARLIEST <= moment <= LATEST:
-        raise ConfigError(parameter, DATE_FORMS, value)
+    if not bounds[0] <= moment <= bounds[1]:
+        low, high = (f"{b:%Y-%m-%d}".zfill(10) for b in bounds)
+        form = DATE_FORMS.replace("1970-01-01 to 9999-01-01", f"{low} to {high}")
+        raise ConfigError(parameter, form, value)
     return moment
 
 

@@ -154,6 +154,17 @@ def test_summary_line_never_wraps_around(frame: pl.DataFrame) -> None:
     assert line.endswith("est. storage n/a (sizes past 2**63 bytes)")
 
 
+def test_date_filters_reach_rows_dated_before_1970(frame: pl.DataFrame) -> None:
+    # The pickers used the loaders' range (1970 to 9999): rows in memory dated 1969 (an
+    # unreadable date a provider wrote as such) could not be filtered to.
+    old = frame.head(3).with_columns(created_at=pl.lit(datetime(1969, 6, 1, tzinfo=UTC)))
+    ex = Explorer(pl.concat([old, frame]))
+    ex.panel.controls["since"].value = date(1969, 1, 1)
+    ex.panel.controls["until"].value = date(1969, 12, 31)
+    assert ex.errors.last is None
+    assert ex.panel.filtered.height == 3
+
+
 def test_preview_shows_human_units(ex: Explorer) -> None:
     page = ex.preview.value
     assert re.search(r"<td>\d+(\.\d+)? (B|KiB|MiB|GiB)</td>", page)  # sizes, not raw bytes
