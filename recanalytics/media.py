@@ -473,7 +473,8 @@ async def adownload_media(
         base = {
             "provider": provider,
             "recording_id": recording_id,
-            "path": str(path),
+            # A row without an id is never downloaded: it has no file (not one named "None").
+            "path": str(path) if recording_id is not None else None,
             "bytes": None,
             "sha256": None,
             "error": None,

@@ -201,3 +201,27 @@ def test_an_html_page_and_a_dropped_connection_say_what_and_where() -> None:
         )
     assert "limit=" in str(info.value.url) and "add_time__gte=" in str(info.value.url)
     assert "ReadError: no detail" in str(info.value)
+
+
+def test_a_row_without_an_id_has_no_media_path(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "provider": ["plivo"],
+            "recording_id": [None],
+            "media_url": ["https://media.example/a.mp3"],
+            "container": ["mp3"],
+            "status": ["completed"],
+        },
+        schema_overrides={"recording_id": pl.String},
+    )
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"ID3"))
+    result = ra.download_media(frame, tmp_path, transport=transport)
+    assert result.row(0, named=True) | {"error": None} == {
+        "provider": "plivo",
+        "recording_id": None,
+        "path": None,  # it said ".../plivo/None.mp3", a file that is not there
+        "bytes": None,
+        "sha256": None,
+        "status": "unavailable",
+        "error": None,
+    }
