@@ -141,6 +141,11 @@ class _Downloader:
     def _clean(self, text: str) -> str:
         return redact_text(text, self.secrets)
 
+    def direct(self, job: _Job) -> bool:
+        """Whether ``job``'s URL answers with the file or a redirect to it: its provider needs
+        credentials and has no JSON envelope around the storage URL."""
+        return job.provider in self.authed and spec_for(job.provider).media_envelope is None
+
     async def storage_url(self, job: _Job) -> tuple[str, bool]:
         """Where the bytes are, and whether that request carries the provider's credentials.
 
@@ -198,6 +203,12 @@ class _Downloader:
                     raise _Restart("a resume refused without the size of the part")
                 part.replace(job.path)
                 return "resumed"
+            if with_auth and response.is_redirect:
+                # The provider's answer points at storage: fetched without credentials.
+                location = response.headers.get("location")
+                if not location:
+                    raise _Failed("redirect without a Location header")
+                raise _Moved(_storage(str(response.url.join(location))))
             if response.status_code not in (200, 206):
                 raise _Status(response)
             if response.headers.get("content-type", "").lower().startswith("text/html"):
@@ -257,6 +268,14 @@ class _Downloader:
 
         async def once() -> str:
             try:
+                if self.direct(job):
+                    # No envelope to read first (Zoom): the file itself, or a redirect to it,
+                    # in one request (a first look at the answer cost a request per file).
+                    url = str(httpx.URL(job.url).copy_remove_param("access_token"))
+                    try:
+                        return await self.fetch(job, url, True)
+                    except _Moved as moved:
+                        return await self.fetch(job, moved.url, False)
                 async with asyncio.timeout(self.timeout):
                     where = await self.storage_url(job)
                 return await self.fetch(job, *where)
@@ -302,6 +321,13 @@ def _storage(url: Any) -> str:
     if not isinstance(url, str) or Origin.of(url) is None:
         raise _Failed("the media answer's storage URL is not an http(s) URL")
     return url
+
+
+class _Moved(Exception):
+    """The provider answered with a redirect to the file's storage URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
 
 
 class _Status(Exception):

@@ -98,6 +98,7 @@ def test_zoom_bearer_to_zoom_only_and_access_tokens_stripped(box: Sandbox, tmp_p
     assert result["status"].to_list() == ["downloaded"] * 6
     assert [status for _, status, _ in storage_log(box)] == [200] * 6
     assert all(status == 302 for p, status, q in box.app.log if p == "zoom")
+    assert len([p for p, _, _ in box.app.log if p == "zoom"]) == 6  # one request a file
 
 
 def test_public_media_of_plivo_and_signalwire(box: Sandbox, tmp_path: Path) -> None:
@@ -461,6 +462,8 @@ def test_a_zoom_file_served_directly_as_json_is_the_file(box: Sandbox, tmp_path:
     got = result.row(0, named=True)
     assert got["status"] == "downloaded", got["error"]
     assert Path(got["path"]).read_bytes() == timeline
+    # One request: a first look at the answer, then the file again, cost two per file.
+    assert transport.used == 1
 
 
 def test_an_html_page_answered_for_media_is_a_failure_not_a_file(
