@@ -45,23 +45,38 @@ SECRET_PARAMS = frozenset(
     }
 )
 
-# Secret query values in text. Names of four letters or more anywhere a word starts; the short
-# ones (Azure's sig/se/sv/sp) only as a URL's parameter, after ? or &, as free text holds them.
-# (The names are letters, "_" and "-": the same pattern in Python's and polars' regex syntax.)
-_LONG_PARAMS = "|".join(sorted((p for p in SECRET_PARAMS if len(p) > 3), key=len, reverse=True))
-_SHORT_PARAMS = "|".join(sorted(p for p in SECRET_PARAMS if len(p) <= 3))
-QUERY_SECRET_PATTERN = rf"(?i)(\b(?:{_LONG_PARAMS})|[?&](?:{_SHORT_PARAMS}))=[^&\s\"'#<>\\]+"
+# The patterns below use ASCII constructs only (no \b, \s or (?i)), so Python's re and polars'
+# Rust regex read them alike, and polars' ASCII-case-insensitive prefilter finds every match.
+_SPACE = " \\t\\r\\n\\f\\v"
+
+
+def _spelled(name: str) -> str:
+    """``name`` in any ASCII case, with ``_`` and ``-`` also percent-encoded."""
+    parts = {"_": "(?:_|%5[Ff])", "-": "(?:-|%2[Dd])"}
+    return "".join(parts.get(c, f"[{c.upper()}{c.lower()}]" if c.isalpha() else c) for c in name)
+
+
+# Secret query values. Expiry, version and permissions (Azure's se/sv/sp) are no secrets; the
+# short names only ever follow ? or &.
+_PATTERN_PARAMS = sorted(SECRET_PARAMS - {"se", "sv", "sp"}, key=len, reverse=True)
+_NAMES = "|".join(_spelled(p) for p in _PATTERN_PARAMS)
+_VALUE = rf"(=|%3[Dd])[^&{_SPACE}\"'#<>\\]+"
+# In text (messages, logs) a name counts where a word starts; in frames (provider data) only as
+# a URL's parameter, so "Design token=v2 review" in a session name is left as it was.
+QUERY_SECRET_PATTERN = rf"(^|[^A-Za-z0-9_]|%3[Ff]|%26)({_NAMES}){_VALUE}"
+URL_QUERY_SECRET_PATTERN = rf"([?&;#]|%3[Ff]|%26|%3[Bb])({_NAMES}){_VALUE}"
 _QUERY_SECRET_RE = re.compile(QUERY_SECRET_PATTERN)
 # user:password@ (or a lone token@) between a URL's scheme and its host.
-USERINFO_PATTERN = r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s\"'<>\\]*@"
+USERINFO_PATTERN = rf"(^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@{_SPACE}\"'<>\\,;|]*@"
 _USERINFO_RE = re.compile(USERINFO_PATTERN)
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # header.payload.signature, each base64url; the header of every JWT starts '{"' = 'eyJ'.
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"
 _JWT_RE = re.compile(JWT_PATTERN)
-# Literal pieces that every match of the three patterns above holds (case aside): a text column
-# without any is skipped without running the patterns.
-_SECRET_MARKERS = ["eyJ", "@", *(f"{p}=" for p in sorted(SECRET_PARAMS))]
+# Literal pieces that every match of the patterns above holds (ASCII case aside): every secret
+# parameter's name ends in one of these words, then "=" or its encoding.
+_ENDINGS = ("token", "jwt", "password", "secret", "signature", "credential", "sig")
+_SECRET_MARKERS = ["eyJ", "@", *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d"))]
 MIN_SECRET_LENGTH = 4
 
 
@@ -150,8 +165,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, REDACTED)
     text = _JWT_RE.sub(REDACTED, text)
-    text = _USERINFO_RE.sub(r"\1", text)
-    text = _QUERY_SECRET_RE.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    text = _USERINFO_RE.sub(r"\1\2", text)
+    text = _QUERY_SECRET_RE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{REDACTED}", text)
     return _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 
@@ -236,8 +251,8 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
         column = column.str.replace_many(forms, [REDACTED] * len(forms))
     column = (
         column.str.replace_all(JWT_PATTERN, REDACTED)
-        .str.replace_all(USERINFO_PATTERN, "${1}")
-        .str.replace_all(QUERY_SECRET_PATTERN, f"${{1}}={REDACTED}")
+        .str.replace_all(USERINFO_PATTERN, "${1}${2}")
+        .str.replace_all(URL_QUERY_SECRET_PATTERN, f"${{1}}${{2}}${{3}}{REDACTED}")
     )
     return frame.with_columns(column)
 
