@@ -295,7 +295,21 @@ def test_distinct_records_under_one_id_are_not_dropped_silently(name: str) -> No
     distinct = [_one_id(name, i) for i in range(3)]
     df, messages = load(endpoint, json.dumps(endpoint.envelope(distinct)).encode())
     assert df.height == 1
-    assert any("were each sent for records that differ" in m for m in messages), messages
+    assert any("each sent for records that differ" in m for m in messages), messages
     copies = [endpoint.record(0)] * 3  # the same record thrice: de-duplicated in silence
     df, messages = load(endpoint, json.dumps(endpoint.envelope(copies)).encode())
     assert df.height == 1 and messages == []
+
+
+def test_ids_missing_or_dates_unreadable_are_no_clash() -> None:
+    # Rows without an id are all kept, yet were counted as one clashing id ("the others are
+    # dropped"); and a copy whose date was unreadable was kept over the one that had it.
+    endpoint = ENDPOINTS["twilio_recordings"]
+    idless = [endpoint.record(i) | {"sid": None} for i in range(2)]
+    idless[1]["date_created"] = "2026-01-06T10:00:00Z"
+    df, messages = load(endpoint, json.dumps(endpoint.envelope(idless)).encode())
+    assert df.height == 2 and messages == []
+    copies = [endpoint.record(0), endpoint.record(0) | {"date_created": "not a date"}]
+    df, messages = load(endpoint, json.dumps(endpoint.envelope(copies)).encode())
+    assert df.height == 1 and df["created_at"][0] is not None
+    assert not any("differ in" in m for m in messages), messages

@@ -455,7 +455,15 @@ class Endpoint:
         # for the 20,000 rows of a windowed load, whose edge seconds are read twice; 2 ms so).
         key = pl.col(self.id_column)
         self.warn_clashing_ids(raw)
-        return raw.filter(key.is_last_distinct() | key.is_null())
+        if self.created_column not in raw.columns:
+            return raw.filter(key.is_last_distinct() | key.is_null())
+        # The last copy whose creation time could be read, where one could: a copy whose date
+        # was unreadable once is not the one to keep.
+        row = pl.col("__row")  # a column: int_range inside over() would count per id
+        dated = pl.when(pl.col(self.created_column).is_not_null()).then(row).max().over(key)
+        kept = pl.coalesce(dated, row.max().over(key))
+        indexed = raw.with_row_index("__row")
+        return indexed.filter((row == kept) | key.is_null()).drop("__row")
 
     def warn_clashing_ids(self, raw: pl.DataFrame) -> None:
         """Warn when records that differ in :attr:`identity_columns` came under one id: the
@@ -466,16 +474,20 @@ class Endpoint:
         if not columns:
             return
         key = pl.col(self.id_column)
+        # Rows without an id are all kept, and a value missing from one copy (unreadable) is
+        # no difference: only values both copies have can clash.
+        versions = [pl.col(c).drop_nulls().n_unique().alias(c) for c in columns]
         clashing = (
-            raw.filter(key.is_duplicated())
+            raw.filter(key.is_not_null() & key.is_duplicated())
             .group_by(self.id_column)
-            .agg(pl.struct(columns).n_unique().alias("versions"))
-            .filter(pl.col("versions") > 1)
+            .agg(versions)
+            .filter(pl.any_horizontal(pl.col(c) > 1 for c in columns))
             .height
         )
         if clashing:
+            ids = "value was" if clashing == 1 else "values were"
             warn_user(
-                f"{self.provider.name}: {clashing} {self.id_column} values were each sent for "
+                f"{self.provider.name}: {clashing} {self.id_column} {ids} each sent for "
                 f"records that differ in {', '.join(columns)}; one row per id is kept (the last "
                 "sent), the others are dropped"
             )
