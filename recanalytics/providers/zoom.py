@@ -589,8 +589,11 @@ def day_windows(
 
     The docs say neither whether ``to`` is inclusive nor in which time zone a day is read, so
     the ranges reach a day past each end of ``[start, end)`` and each ends on the day the next
-    starts (:func:`~recanalytics.windows.overlapping_months`): under every reading no day is
-    missed, and the rows are trimmed to ``[start, end)`` afterwards.
+    starts (:func:`~recanalytics.windows.overlapping_months`); the rows are trimmed to
+    ``[start, end)`` afterwards. No day is missed with ``to`` inclusive or exclusive, days of
+    the session or of the file, or days up to a day off UTC with ``to`` inclusive. A server
+    that reads ``to`` as exclusive *and* its days east of UTC could miss the last hours before
+    ``end``: asking further would ask past tomorrow, which Zoom may refuse.
     """
     now = dt.datetime.now(dt.UTC)
     if start is None:
