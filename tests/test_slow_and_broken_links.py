@@ -36,6 +36,20 @@ class Dribble(httpx.AsyncByteStream):
             yield self.body[start : start + self.step]
 
 
+def plivo_media(files: dict[str | None, str]) -> pl.DataFrame:
+    """A unified-frame slice of completed Plivo recordings: id -> media URL."""
+    return pl.DataFrame(
+        {
+            "provider": ["plivo"] * len(files),
+            "recording_id": list(files),
+            "media_url": list(files.values()),
+            "container": ["mp3"] * len(files),
+            "status": ["completed"] * len(files),
+        },
+        schema_overrides={"recording_id": pl.String},
+    )
+
+
 def page(records: list[dict[str, Any]], next_url: str | None) -> bytes:
     return json.dumps({"recordings": records, "meta": {"next_page_url": next_url}}).encode()
 
@@ -57,14 +71,8 @@ def test_a_list_answered_a_few_bytes_at_a_time_ends_at_the_timeout() -> None:
 
 
 def test_media_answered_a_few_bytes_at_a_time_fails_its_row(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "provider": ["plivo", "plivo"],
-            "recording_id": ["slow", "quick"],
-            "media_url": ["https://media.example/slow.mp3", "https://media.example/quick.mp3"],
-            "container": ["mp3", "mp3"],
-            "status": ["completed", "completed"],
-        }
+    frame = plivo_media(
+        {"slow": "https://media.example/slow.mp3", "quick": "https://media.example/quick.mp3"}
     )
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -84,15 +92,7 @@ def test_media_answered_a_few_bytes_at_a_time_fails_its_row(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("wait", ["1000000000", "inf"])
 def test_media_never_sleeps_on_a_retry_after_past_the_policy(wait: str, tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "provider": ["plivo"],
-            "recording_id": ["r1"],
-            "media_url": ["https://media.example/r1.mp3"],
-            "container": ["mp3"],
-            "status": ["completed"],
-        }
-    )
+    frame = plivo_media({"r1": "https://media.example/r1.mp3"})
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, headers={"Retry-After": wait})
@@ -136,14 +136,8 @@ def test_signalwire_next_uri_that_cannot_be_requested_keeps_its_rows() -> None:
 
 
 def test_media_on_a_port_past_65535_is_one_unavailable_row(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "provider": ["plivo", "plivo"],
-            "recording_id": ["bad", "good"],
-            "media_url": ["https://media.example:99999/a.mp3", "https://media.example/b.mp3"],
-            "container": ["mp3", "mp3"],
-            "status": ["completed", "completed"],
-        }
+    frame = plivo_media(
+        {"bad": "https://media.example:99999/a.mp3", "good": "https://media.example/b.mp3"}
     )
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"ID3" + b"\0" * 100))
     result = ra.download_media(frame, tmp_path, transport=transport)
@@ -204,16 +198,7 @@ def test_an_html_page_and_a_dropped_connection_say_what_and_where() -> None:
 
 
 def test_a_row_without_an_id_has_no_media_path(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "provider": ["plivo"],
-            "recording_id": [None],
-            "media_url": ["https://media.example/a.mp3"],
-            "container": ["mp3"],
-            "status": ["completed"],
-        },
-        schema_overrides={"recording_id": pl.String},
-    )
+    frame = plivo_media({None: "https://media.example/a.mp3"})
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"ID3"))
     result = ra.download_media(frame, tmp_path, transport=transport)
     assert result.row(0, named=True) | {"error": None} == {
