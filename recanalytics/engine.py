@@ -445,10 +445,12 @@ class Session:
         AuthError, NotFoundError, RateLimitError, TransportError, PaginationError, ProviderError
         """
 
-        # The URL as requested, query included (the offset or token that failed is shown).
-        asked = url
-        with contextlib.suppress(httpx.InvalidURL):  # too long: the request says so itself
-            asked = str(httpx.URL(url).copy_merge_params(list(params))) if params else url
+        def asked() -> str:
+            """The URL as requested, query included (the offset or token that failed is shown);
+            built only for an error, off the hot path."""
+            with contextlib.suppress(httpx.InvalidURL):  # too long: the request says so itself
+                return str(httpx.URL(url).copy_merge_params(list(params))) if params else url
+            return url
 
         async def once() -> T:
             failure: ProviderError
@@ -480,14 +482,14 @@ class Session:
                 failure = TransportError(
                     self.provider,
                     f"{type(exc).__name__}: {redact_text(str(exc), self.secrets) or 'no detail'}",
-                    url=self._url(asked),
+                    url=self._url(asked()),
                 )
                 raise Retry(failure) from None
             except TimeoutError:
                 failure = TransportError(
                     self.provider,
                     f"no whole answer within timeout={self.timeout:g} seconds",
-                    url=self._url(asked),
+                    url=self._url(asked()),
                 )
                 raise Retry(failure) from None
             status = response.status_code

@@ -246,15 +246,24 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
     dirty = [name for name in text if found[name][0]]
     if not dirty:
         return frame
-    column = pl.col(dirty)
-    if forms:
-        column = column.str.replace_many(forms, [REDACTED] * len(forms))
-    column = (
-        column.str.replace_all(JWT_PATTERN, REDACTED)
-        .str.replace_all(USERINFO_PATTERN, "${1}${2}")
-        .str.replace_all(URL_QUERY_SECRET_PATTERN, f"${{1}}${{2}}${{3}}{REDACTED}")
+    # The patterns run only where their markers are: a column flagged for a secret alone (a
+    # short secret that is also a host name's word) is not scanned by three regexes.
+    marked = frame.select(
+        pl.col(dirty).str.contains_any(_SECRET_MARKERS, ascii_case_insensitive=True).any()
     )
-    return frame.with_columns(column)
+    rewritten = []
+    for name in dirty:
+        column = pl.col(name)
+        if forms:
+            column = column.str.replace_many(forms, [REDACTED] * len(forms))
+        if marked[name][0]:
+            column = (
+                column.str.replace_all(JWT_PATTERN, REDACTED)
+                .str.replace_all(USERINFO_PATTERN, "${1}${2}")
+                .str.replace_all(URL_QUERY_SECRET_PATTERN, f"${{1}}${{2}}${{3}}{REDACTED}")
+            )
+        rewritten.append(column)
+    return frame.with_columns(rewritten)
 
 
 class _ScrubLogRecords(logging.Filter):
