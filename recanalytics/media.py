@@ -149,27 +149,22 @@ class _Downloader:
     async def storage_url(self, job: _Job) -> tuple[str, bool]:
         """Where the bytes are, and whether that request carries the provider's credentials.
 
-        Whatever the provider's API answers with (its ``media_envelope`` JSON, or a 3xx) is a
-        storage URL and is fetched without credentials, even when it is on the same host. Any
-        other answer is the file itself (Zoom may serve it directly, a timeline as JSON):
-        fetched with credentials.
+        For a provider with a ``media_envelope`` (Twilio): whatever its API answers with (the
+        envelope's JSON, or a 3xx) is a storage URL and is fetched without credentials, even
+        when it is on the same host; any other answer is the file itself, fetched with
+        credentials. Providers without an envelope are fetched directly (:meth:`direct`).
         """
-        if job.provider not in self.authed:
+        envelope = spec_for(job.provider).media_envelope
+        if job.provider not in self.authed or envelope is None:
             return job.url, False
         client = self.authed[job.provider]
-        envelope = spec_for(job.provider).media_envelope
-        # A token in the URL is redacted in frames anyway; the credentials authorise instead.
-        url = str(httpx.URL(job.url).copy_remove_param("access_token"))
+        url = _authorised(job.url)
         async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
             if response.is_redirect:
-                location = response.headers.get("location")
-                if not location:
-                    raise _Failed("redirect without a Location header")
-                return _storage(str(response.url.join(location))), False
+                return _redirected(response), False
             if response.status_code != 200:
                 raise _Status(response)
-            is_json = response.headers.get("content-type", "").startswith("application/json")
-            if envelope is None or not is_json:
+            if not response.headers.get("content-type", "").startswith("application/json"):
                 return url, True
             await response.aread()
         try:
@@ -205,10 +200,7 @@ class _Downloader:
                 return "resumed"
             if with_auth and response.is_redirect:
                 # The provider's answer points at storage: fetched without credentials.
-                location = response.headers.get("location")
-                if not location:
-                    raise _Failed("redirect without a Location header")
-                raise _Moved(_storage(str(response.url.join(location))))
+                raise _Moved(_redirected(response))
             if response.status_code not in (200, 206):
                 raise _Status(response)
             if response.headers.get("content-type", "").lower().startswith("text/html"):
@@ -271,9 +263,8 @@ class _Downloader:
                 if self.direct(job):
                     # No envelope to read first (Zoom): the file itself, or a redirect to it,
                     # in one request (a first look at the answer cost a request per file).
-                    url = str(httpx.URL(job.url).copy_remove_param("access_token"))
                     try:
-                        return await self.fetch(job, url, True)
+                        return await self.fetch(job, _authorised(job.url), True)
                     except _Moved as moved:
                         return await self.fetch(job, moved.url, False)
                 async with asyncio.timeout(self.timeout):
@@ -321,6 +312,20 @@ def _storage(url: Any) -> str:
     if not isinstance(url, str) or Origin.of(url) is None:
         raise _Failed("the media answer's storage URL is not an http(s) URL")
     return url
+
+
+def _authorised(url: str) -> str:
+    """``url`` for a request with credentials: a token in it (redacted in frames anyway) is
+    dropped, the credentials authorise instead."""
+    return str(httpx.URL(url).copy_remove_param("access_token"))
+
+
+def _redirected(response: httpx.Response) -> str:
+    """The storage URL a provider's 3xx answer points at."""
+    location = response.headers.get("location")
+    if not location:
+        raise _Failed("redirect without a Location header")
+    return _storage(str(response.url.join(location)))
 
 
 class _Moved(Exception):

@@ -153,17 +153,3 @@ def overlapping_months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.
         if end >= last:
             return ranges
         cursor = end
-
-
-def split_months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """Split the inclusive date range ``[start, end]`` into ranges of at most one month.
-
-    Each range ``(a, b)`` satisfies ``b < add_month(a)``, so ranges never overlap.
-    """
-    ranges = []
-    cursor = start
-    while cursor <= end:
-        last = min(add_month(cursor) - dt.timedelta(days=1), end)
-        ranges.append((cursor, last))
-        cursor = last + dt.timedelta(days=1)
-    return ranges

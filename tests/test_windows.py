@@ -10,11 +10,11 @@ import pytest
 from recanalytics.errors import ConfigError
 from recanalytics.windows import (
     add_month,
+    overlapping_months,
     parse_range,
     parse_when,
     split_even,
     split_max_span,
-    split_months,
 )
 
 UTC = dt.UTC
@@ -56,9 +56,10 @@ def test_split_max_span_and_months() -> None:
     windows = split_max_span(start, start + dt.timedelta(days=65), dt.timedelta(days=30))
     assert [(w.end - w.start).days for w in windows] == [30, 30, 5]
     assert add_month(dt.date(2025, 1, 31)) == dt.date(2025, 2, 28)
-    assert split_months(dt.date(2025, 1, 15), dt.date(2025, 3, 20)) == [
-        (dt.date(2025, 1, 15), dt.date(2025, 2, 14)),
-        (dt.date(2025, 2, 15), dt.date(2025, 3, 14)),
+    # Zoom's month windows: each ends on the day the next starts (to inclusive or not).
+    assert overlapping_months(dt.date(2025, 1, 15), dt.date(2025, 3, 20)) == [
+        (dt.date(2025, 1, 15), dt.date(2025, 2, 15)),
+        (dt.date(2025, 2, 15), dt.date(2025, 3, 15)),
         (dt.date(2025, 3, 15), dt.date(2025, 3, 20)),
     ]
 
