@@ -34,7 +34,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Unpack
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import polars as pl
 
@@ -318,13 +318,13 @@ async def first_accepted(
     refused: Callable[[ProviderError], bool],
 ) -> pl.DataFrame:
     """``attempt(choice)`` for each of ``choices`` in turn while the API refuses it
-    (``refused(error)``) with nothing loaded; when every one is refused, the first refusal is
-    raised (the documented choice comes first)."""
+    (``refused(error)``); when every one is refused, the first refusal is raised (the documented
+    choice comes first). Each attempt is a whole load: what a refused one loaded is read again."""
     first, *others = choices
     try:
         return await attempt(first)
     except ProviderError as exc:
-        if not refused(exc) or (exc.partial is not None and exc.partial.height):
+        if not refused(exc):
             raise
         for other in others:
             log.info("signalwire: %s refused (%s); trying %s", first, exc.status, other)
@@ -336,16 +336,27 @@ async def first_accepted(
         raise
 
 
+def refuses_date_filter(error: ProviderError) -> bool:
+    """A 400 on a request that carried a date filter. A load without ``since`` reads its first
+    pages unfiltered, so the refusal can come after rows were loaded."""
+    return error.status == 400 and "DateCreated" in unquote(error.url)
+
+
 async def in_either_date_style(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
     """Run ``attempt(style)`` with the documented RFC 2822 date filters and, where the API
     refuses them (HTTP 400), with the ISO 8601 ones the official SDK sends."""
-    return await first_accepted(attempt, tuple(DATE_STYLES), lambda error: error.status == 400)
+    return await first_accepted(attempt, tuple(DATE_STYLES), refuses_date_filter)
+
+
+def path_not_found(error: ProviderError) -> bool:
+    """A 404 before anything was loaded: a 404 later is about something else."""
+    return isinstance(error, NotFoundError) and (error.partial is None or not error.partial.height)
 
 
 async def on_either_path(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
     """Run ``attempt(api_path)`` on the documented path and, where that path is answered 404,
     on the other form in use."""
-    return await first_accepted(attempt, API_PATHS, lambda error: isinstance(error, NotFoundError))
+    return await first_accepted(attempt, API_PATHS, path_not_found)
 
 
 def account_path(ctx: Context, api_path: str = API_PATH) -> str:

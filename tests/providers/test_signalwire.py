@@ -203,6 +203,36 @@ def test_same_rows_whichever_date_format_the_api_reads(date_format: str) -> None
         assert len(statuses) <= 2 * pages + 24, len(statuses)
 
 
+@pytest.mark.parametrize("max_concurrency", [None, 1])
+def test_an_api_refusing_rfc2822_is_asked_in_iso_even_after_unfiltered_pages(
+    max_concurrency: int | None,
+) -> None:
+    # Without `since` the first pages carry no date filter and load rows; the refusal comes
+    # when the planner's windows first send one. The load then runs again in ISO 8601. (With
+    # no latency the planner never splits: a little makes the first page say the rest is far.)
+    box = Sandbox(
+        seed=5, size=400, latency=0.02, emulator_options={"signalwire": {"date_format": "iso"}}
+    )
+    reference = Sandbox(seed=5, size=400)
+    extra = {} if max_concurrency is None else {"max_concurrency": max_concurrency}
+    df = load_signalwire_recordings(page_size=20, **extra, **box.options("signalwire"))
+    want = load_signalwire_recordings(page_size=20, **reference.options("signalwire"))
+    assert df.height == want.height == len(records(box)) > 20
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+def test_a_400_on_an_unfiltered_page_is_not_taken_for_a_date_refusal() -> None:
+    asked: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(400, json={"code": 21000, "message": "PageSize is bogus"})
+
+    with pytest.raises(ProviderError, match="PageSize is bogus"):
+        load_signalwire_recordings(**mock(refuse))
+    assert len(asked) == 1 and not any(k.startswith("DateCreated") for k in asked[0].url.params)
+
+
 def test_an_api_ignoring_the_date_filters_is_read_once_whatever_the_range() -> None:
     box = Sandbox(seed=6, size=400, emulator_options={"signalwire": {"date_format": "ignored"}})
     reference = Sandbox(seed=6, size=400)
