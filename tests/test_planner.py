@@ -183,7 +183,9 @@ def test_only_a_page_that_runs_newest_first_is_split() -> None:
         dt.datetime(2026, 1, 1, tzinfo=UTC),
         dt.datetime(2026, 1, 3, tzinfo=UTC),
         True,
+        True,  # a row without a date
     )
+    assert descending_span(moments(3, 2)).undated is False
     for unknown in (moments(1, 2, 3), moments(2, 2), moments(3, 1, 2), moments(5), moments()):
         assert descending_span(unknown)[2] is False
     now = dt.datetime(2026, 11, 1, tzinfo=UTC)
@@ -463,3 +465,35 @@ def test_one_worker_walks_the_list_unfiltered_and_finds_rows_without_a_date() ->
     got = ra.load_twilio_recordings(max_concurrency=1, **server.options())
     assert sorted(got["recording_id"]) == sorted(str(r["sid"]) for r in records)
     assert not any("DateCreated" in str(r.url) for r in server.seen)
+
+
+def test_a_list_showing_a_row_without_a_date_on_its_first_page_is_walked_unsplit() -> None:
+    # A server that lists undated rows among the dated ones, and in no date window: the load
+    # without since/until split after its first page, and a later undated row was never read.
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    records = minutes_apart(300, start)[::-1]  # newest first, as listed
+    for position in (10, 150):  # on the first 20-row page, and far below it
+        records[position] = twilio_track(1000 + position, None)
+    listed = {str(r["sid"]): i for i, r in enumerate(records)}
+
+    class ListedInPlace(TwilioServer):
+        def handle(self, request: httpx.Request) -> httpx.Response:
+            dated = any(k.startswith("DateCreated") for k in request.url.params)
+            self.records = [r for r in records if r.get("date_created") is not None or not dated]
+            return super().handle(request)
+
+        def created(self, record: dict[str, object]) -> dt.datetime | None:
+            # Sorted where it is listed: between its neighbours' dates.
+            if record.get("date_created") is not None:
+                return super().created(record)
+            return start + dt.timedelta(minutes=7 * (299 - listed[str(record["sid"])]), seconds=1)
+
+    server = ListedInPlace(records)
+
+    class Slow(httpx.AsyncBaseTransport):  # a round trip long enough for the load to split
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(0.02)
+            return server.handle(request)
+
+    got = ra.load_twilio_recordings(page_size=20, **(server.options() | {"transport": Slow()}))
+    assert sorted(got["recording_id"]) == sorted(str(r["sid"]) for r in records)

@@ -15,7 +15,7 @@ import logging
 import operator
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx
 import polars as pl
@@ -220,16 +220,29 @@ class Page:
     # its query is older than ``oldest``. Unknown (one dated row, all equal, another order)
     # is False: nothing may then be assumed about where the rest of the query lies.
     newest_first: bool = False
+    # Some record on the page has no readable creation time: no date window would list it.
+    undated: bool = False
 
 
-def descending_span(moments: pl.Series) -> tuple[dt.datetime | None, dt.datetime | None, bool]:
-    """(oldest, newest, whether the dated values run newest first) of a page's times."""
+class Span(NamedTuple):
+    """A page's creation times: the oldest and newest, whether the dated ones run newest
+    first, and whether some record has none."""
+
+    oldest: dt.datetime | None = None
+    newest: dt.datetime | None = None
+    newest_first: bool = False
+    undated: bool = False
+
+
+def descending_span(moments: pl.Series) -> Span:
+    """The :class:`Span` of a page's times."""
     dated = moments.drop_nulls()
+    undated = dated.len() < moments.len()
     low, high = dated.min(), dated.max()
     if not (isinstance(low, dt.datetime) and isinstance(high, dt.datetime)):
-        return None, None, False
+        return Span(undated=undated)
     ordered = dated.len() >= 2 and dated[0] > dated[-1] and dated.is_sorted(descending=True)
-    return low, high, ordered
+    return Span(low, high, ordered, undated)
 
 
 @dataclass(frozen=True)
@@ -337,9 +350,18 @@ class Endpoint:
             keys = tuple(map(hash, ids))
         except TypeError:  # an id sent as an object or a list: keyed as the frame writes it
             keys = tuple(hash(i if isinstance(i, Hashable) else as_str(i)) for i in ids)
-        oldest, newest, newest_first = self.created_span(decoded, query, records)
+        span = self.created_span(decoded, query, records)
         size = self.page_size(body, records)
-        page = Page(body, size, frozenset(keys), oldest, newest, keys, newest_first)
+        page = Page(
+            body,
+            size,
+            frozenset(keys),
+            span.oldest,
+            span.newest,
+            keys,
+            newest_first=span.newest_first,
+            undated=span.undated,
+        )
         counted = list(self.counted_keys(page))
         query.counted.update(counted)
         query.copies[request.url, tuple(request.params or ())] = len(counted) - len(set(counted))
@@ -388,18 +410,17 @@ class Endpoint:
                 request = step
             page = await self.get_page(session, request, spec, query)
 
-    def created_span(
-        self, decoded: DecodedPage, query: Query, records: list[Any]
-    ) -> tuple[dt.datetime | None, dt.datetime | None, bool]:
+    def created_span(self, decoded: DecodedPage, query: Query, records: list[Any]) -> Span:
         """The oldest and newest creation times on a page (None without ``created_column`` or
-        dates), and whether its dated rows come newest first (:attr:`Page.newest_first`)."""
+        dates), whether its dated rows come newest first (:attr:`Page.newest_first`) and whether
+        some have no date (:attr:`Page.undated`)."""
         if not self.created_column:
-            return None, None, False
+            return Span()
         if decoded.frame is not None:
             return descending_span(decoded.frame.get_column(self.created_column))
         values = list(map(query.batch.getter(self.created_column), records))
         if not values:
-            return None, None, False
+            return Span()
         shapes = {(len(v), v[-1:]) if isinstance(v, str) else None for v in values}
         if shapes == {(20, "Z")}:
             # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two (a polars select
@@ -407,7 +428,7 @@ class Endpoint:
             parse = next(f for f in self.fields if f.name == self.created_column).parse
             ordered = values[0] > values[-1] and all(map(operator.ge, values, values[1:]))
             try:
-                return parse(min(values)), parse(max(values)), ordered
+                return Span(parse(min(values)), parse(max(values)), ordered)
             except (Invalid, ValueError, TypeError, OverflowError):
                 pass  # a date Python cannot hold: the column's own reading decides
         return descending_span(query.batch.read(self.created_column, values))

@@ -32,6 +32,9 @@ range at all, a range that starts years before the data, most rows in the last m
   holds (``Plan.left``), and one that would walk on after the rate has got through all of
   them is split whether or not a worker is idle (``Plan.lanes``); its pieces wait for the
   workers the other windows free.
+- a record without a creation date matches no date window: a window without date filters
+  (a load without ``since``/``until`` starts with one) whose page shows such a record is
+  walked on whole, never split;
 - a page whose rows all lie a minute or more outside its window shows a server that does not
   apply the date filters (one that cannot read their format), or applies them coarsely (to the
   day, say), or to another field: the whole list is then read once
@@ -435,9 +438,10 @@ async def collect_spread(
             rows_read = 0
             newest: dt.datetime | None = None
             last = time.monotonic()
+            unsplit = False
 
             async def hand_off(page: Page) -> bool:
-                nonlocal rows_read, newest, last
+                nonlocal rows_read, newest, last, unsplit
                 if plan.whole_list is not None:
                     # The whole list is read (or being read) by one window: this one's rest is
                     # in it; that window walks on, unsplit.
@@ -455,6 +459,12 @@ async def collect_spread(
                 if outside(window, page):
                     # No row of the window on it (the edge second of a whole-second filter, or
                     # a server's coarser rounding): it says nothing of the window's density.
+                    return False
+                if page.undated and window.start is None and window.end is None:
+                    # A recording without a creation date matches no date window: the list
+                    # that shows one is walked on unfiltered, unsplit, so none is missed.
+                    unsplit = True
+                if unsplit:
                     return False
                 rows_read += page.size
                 if page.newest is not None and (newest is None or page.newest > newest):
