@@ -2,17 +2,24 @@
 
 altair's default renderer loads Vega, Vega-Lite and Vega-Embed from a CDN, so with no internet
 access a notebook shows ``Error loading script`` instead of a chart. The renderer here draws
-with the bundle vl-convert ships (the one the HTML report inlines): the first chart a kernel
-shows carries the bundle in its output, once, and every chart output waits for it.
+with the bundle vl-convert ships (the one the HTML report inlines): every chart output carries
+it, gzip-compressed (about 0.4 MB), and the first output on a page that runs unpacks it for all.
+An output that carried it only once per notebook left the other charts blank when that output
+was gone (its cell deleted, re-run into an error, or shown inside a widget), once the notebook
+was reopened.
 
 When ``recanalytics.charts`` is imported inside a Jupyter kernel whose altair renderer is still
 altair's ``"default"``, :func:`arrange` switches to this renderer; a renderer the user chose
-(``alt.renderers.enable(...)``) is left alone, before or after the import. Outside a kernel
-nothing changes.
+after the import (``alt.renderers.enable(...)``) is left alone. Outside a kernel nothing
+changes.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import gzip
+import html
 import sys
 import uuid
 from dataclasses import dataclass
@@ -20,7 +27,7 @@ from typing import Any, Final
 
 import altair as alt
 
-from recanalytics.charts.export import EMBED_OPTIONS, json_for_script
+from recanalytics.charts.export import EMBED_OPTIONS, json_for_script, vega_bundle
 
 __all__ = [
     "OFFLINE_RENDERER",
@@ -41,15 +48,19 @@ _HINT: Final = (
     "in a cell above and run this cell again."
 )
 
+UNTRUSTED_NOTE: Final = (
+    "Chart not drawn: this notebook is not trusted, so its scripts do not run. Run this cell "
+    "again, or trust the notebook (“Trust Notebook” in the command palette, or "
+    "jupyter trust NOTEBOOK.ipynb)."
+)
+"""What a chart output shows where its script does not run (the script replaces it)."""
+
 
 @dataclass
 class _Delivery:
-    """Where this kernel last put the bundle: which cell, in which execution."""
+    """Whether chart outputs carry the bundle (not where the page has it already)."""
 
     inline: bool = True
-    sent: bool = False
-    cell: str | None = None
-    execution: int | None = None
 
 
 _delivery = _Delivery()
@@ -64,42 +75,35 @@ def _kernel() -> Any:
     return shell if shell is not None and hasattr(shell, "kernel") else None
 
 
-def _current_cell() -> tuple[str | None, int | None]:
-    """The id of the cell being run (JupyterLab and Notebook 7 send it) and its execution."""
-    shell = _kernel()
-    if shell is None:
-        return None, None
-    try:
-        parent = shell.kernel.get_parent()
-    except Exception:  # an older or unusual kernel: fall back to "first chart per kernel"
-        return None, getattr(shell, "execution_count", None)
-    metadata = parent.get("metadata", {}) if isinstance(parent, dict) else {}
-    cell = metadata.get("cellId") if isinstance(metadata, dict) else None
-    return (cell if isinstance(cell, str) else None), getattr(shell, "execution_count", None)
-
-
-def _take_bundle() -> bool:
-    """Whether this output must carry the bundle.
-
-    The first chart of a kernel carries it. When the cell that carried it runs again, its old
-    output (and the bundle) is replaced, so the first chart of that new run carries it again;
-    without that, the charts would not draw after the page is reloaded.
-    """
-    if not _delivery.inline:
-        return False
-    cell, execution = _current_cell()
-    again = cell is not None and cell == _delivery.cell and execution != _delivery.execution
-    if _delivery.sent and not again:
-        return False
-    _delivery.sent, _delivery.cell, _delivery.execution = True, cell, execution
-    return True
+@functools.cache
+def packed_bundle() -> str:
+    """:func:`~recanalytics.charts.export.vega_bundle`, gzip-compressed and base64-encoded."""
+    packed = gzip.compress(vega_bundle().encode(), compresslevel=9, mtime=0)
+    return base64.b64encode(packed).decode("ascii")
 
 
 def _bundle_script() -> str:
-    from recanalytics.charts.export import vega_bundle
-
     # Wrapped in a function so that running it twice (a re-run cell) redeclares nothing.
     return f"<script>if (!window.vegaEmbed) {{ (function () {{\n{vega_bundle()}\n}})(); }}</script>"
+
+
+def _packed_script() -> str:
+    """Unpacks the bundle unless the page has it or another output is unpacking it already."""
+    return (
+        "<script>(function () {\n"
+        "  if (window.vegaEmbed || window.recanalyticsVega) { return; }\n"
+        "  if (typeof DecompressionStream === 'undefined') { return; }\n"
+        f"  var packed = atob({json_for_script(packed_bundle())});\n"
+        "  var bytes = new Uint8Array(packed.length);\n"
+        "  for (var i = 0; i < packed.length; i++) { bytes[i] = packed.charCodeAt(i); }\n"
+        "  var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));\n"
+        "  window.recanalyticsVega = new Response(stream).text().then(function (code) {\n"
+        "    if (!window.vegaEmbed) { (new Function(code))(); }\n"
+        "  }).catch(function (e) {\n"
+        "    console.error('recanalytics: the bundled Vega did not load', e);\n"
+        "  });\n"
+        "})();</script>"
+    )
 
 
 def _draw_script(element: str, spec: dict[str, Any], options: dict[str, Any]) -> str:
@@ -107,6 +111,8 @@ def _draw_script(element: str, spec: dict[str, Any], options: dict[str, Any]) ->
         "<script>(function () {\n"
         f"  var id = {json_for_script(element)}, spec = {json_for_script(spec)};\n"
         f"  var options = {json_for_script(options)}, waited = 0;\n"
+        "  var placeholder = document.getElementById(id);\n"
+        "  if (placeholder) { placeholder.textContent = ''; }  // the script runs: trusted\n"
         "  function draw() {\n"
         "    var el = document.getElementById(id);\n"
         "    if (!el) { return; }\n"
@@ -129,11 +135,11 @@ def _draw_script(element: str, spec: dict[str, Any], options: dict[str, Any]) ->
 def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     """An altair renderer that draws with the bundled Vega, loading nothing from the network.
 
-    The output is a ``<div>`` and a script calling ``vegaEmbed``. The first chart a kernel
-    shows (and the first of each new run of the cell that showed it) also carries the Vega,
-    Vega-Lite and Vega-Embed bundle from vl-convert, about 0.9 MB, once; later chart outputs
-    wait for it. Outputs are plain trusted HTML, so a saved notebook draws again when reopened,
-    and a notebook exported to HTML works offline.
+    The output is a ``<div>`` and a script calling ``vegaEmbed``, and the Vega, Vega-Lite and
+    Vega-Embed bundle from vl-convert, gzip-compressed (about 0.4 MB): the first output on the
+    page to run unpacks it, the others wait for it. So a saved notebook draws again when
+    reopened whichever of its outputs are left, and a notebook exported to HTML works offline.
+    Where scripts do not run (an untrusted notebook), the ``<div>`` says so.
 
     Parameters
     ----------
@@ -156,9 +162,10 @@ def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     """
     element = f"recanalytics-chart-{uuid.uuid4().hex}"
     options = {**EMBED_OPTIONS, **(metadata.get("embed_options") or {})}
-    bundle = _bundle_script() if _take_bundle() else ""
+    bundle = _packed_script() if _delivery.inline else ""
+    note = html.escape(UNTRUSTED_NOTE)
     return {
-        "text/html": f"<div id='{element}' class='recanalytics-chart'></div>\n"
+        "text/html": f"<div id='{element}' class='recanalytics-chart'><small>{note}</small></div>\n"
         + bundle
         + _draw_script(element, spec, options),
         "text/plain": "<altair chart: drawn by the bundled Vega-Embed>",
@@ -185,10 +192,10 @@ def use_offline_renderer(*, inline_bundle: bool = True) -> None:
     """Draw altair charts with the bundled Vega from now on, and load it into this notebook.
 
     ``import recanalytics`` already does this in a Jupyter kernel unless you picked another
-    altair renderer. Call it yourself at the top of a notebook to make that cell carry Vega
-    (then clearing the outputs of other cells never leaves charts without it), or when a chart
-    says that Vega is not loaded. ``alt.renderers.enable("default")`` switches back to
-    altair's CDN renderer.
+    altair renderer. Call it yourself when a chart says that Vega is not loaded (an output made
+    with ``inline_bundle=False``, or a browser from before 2023 that cannot unpack the bundle
+    chart outputs carry: this cell carries it unpacked). ``alt.renderers.enable("default")``
+    switches back to altair's CDN renderer.
 
     Parameters
     ----------
@@ -207,15 +214,11 @@ def use_offline_renderer(*, inline_bundle: bool = True) -> None:
     """
     alt.renderers.register(OFFLINE_RENDERER, offline_renderer)
     alt.renderers.enable(OFFLINE_RENDERER)
-    shell = _kernel()
     _delivery.inline = inline_bundle
-    _delivery.sent = False
-    if inline_bundle and shell is not None:
+    if inline_bundle and _kernel() is not None:
         from IPython.display import display
 
         display(bundle_output(), raw=True)  # type: ignore[no-untyped-call]
-        cell, execution = _current_cell()
-        _delivery.sent, _delivery.cell, _delivery.execution = True, cell, execution
 
 
 def arrange() -> bool:
