@@ -176,3 +176,15 @@ def test_frames_and_text_redact_the_same_url_alike(value: str, frame_value: str)
     assert redact_frame(frame, [])["v"][0] == frame_value
     if "://" in value and "," not in value:
         assert ra_redact_text(value) == frame_value  # a URL alone: the same in both
+
+
+def test_a_credential_echoed_in_another_case_is_redacted() -> None:
+    # A redirect to https://<basic token>.host/ came back lower-cased (httpx lower-cases a
+    # host), and lower-cased base64 is guessed back in 16 tries per 4 characters.
+    secret = "TWsecretQ7xZ9kP2mN4vB8"
+    token = base64.b64encode(f"AC{'5a' * 16}:{secret}".encode()).decode().rstrip("=")
+    for echoed in (token.lower(), token.upper(), secret.lower()):
+        text = f"HTTP 404 from https://{echoed}.storage.example/f.mka"
+        assert echoed not in ra_redact_text(text, [secret, token])
+        frame = redact_frame(pl.DataFrame({"error": [text]}), [secret, token])
+        assert echoed not in frame["error"][0] and "storage.example" in frame["error"][0]
