@@ -74,6 +74,9 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
         time.sleep(0.25)
 
 
+LAB_ROOT: list[Path] = []  # the folder the lab serves (its notebooks are copies)
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A JupyterLab server on 127.0.0.1; yields its URL prefix with the token query."""
@@ -124,6 +127,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     try:
         wait_for(up, 60, "JupyterLab to start")
+        LAB_ROOT.append(root)
         yield f"{base}|{token}"
     finally:
         server.terminate()
@@ -335,6 +339,19 @@ def run_and_check_charts(driver: Any, lab: str, name: str) -> list[int]:
     return expected
 
 
+def save_and_reopen(driver: Any) -> None:
+    driver.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
+    wait_for(
+        lambda: driver.execute_script(
+            "return !window.jupyterapp.shell.currentWidget.context.model.dirty"
+        ),
+        20,
+        "the notebook to be saved",
+    )
+    driver.refresh()
+    wait_for(lambda: driver.execute_script(KERNEL_STATUS) == "idle", 90, "the reopened notebook")
+
+
 def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) -> None:
     name = "01-quickstart.ipynb"
     expected = run_and_check_charts(browser, lab, name)
@@ -354,16 +371,7 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
         screenshot(browser, shot, f".jp-Cell:nth-child({cell + 1}) .jp-OutputArea")
 
     # Saved and reopened without running anything: the outputs carry Vega, so charts draw again.
-    browser.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
-    wait_for(
-        lambda: browser.execute_script(
-            "return !window.jupyterapp.shell.currentWidget.context.model.dirty"
-        ),
-        20,
-        "the notebook to be saved",
-    )
-    browser.refresh()
-    wait_for(lambda: browser.execute_script(KERNEL_STATUS) == "idle", 90, "the reopened notebook")
+    save_and_reopen(browser)
     assert_charts_drawn(wait_drawn(browser, name, expected), expected, f"{name} reopened")
     assert console_errors(browser) == []
 
@@ -408,3 +416,42 @@ def test_every_other_notebook_draws_every_chart_offline_in_jupyterlab(
     lab: str, browser: Any, name: str
 ) -> None:
     run_and_check_charts(browser, lab, name)
+
+
+def test_charts_draw_on_reopening_without_their_first_output_and_say_when_untrusted(
+    lab: str, browser: Any
+) -> None:
+    # The bundle travelled in the first chart's output only: with that cell deleted (or re-run
+    # into an error, or shown in a widget) every other chart was blank on reopening. And an
+    # untrusted notebook (a colleague's) runs no script: its charts were empty, unexplained.
+    name = "02-storage-trends.ipynb"
+    run_all(browser, lab, name)
+    expected = chart_cells(name)
+    assert len(expected) >= 2
+    assert_charts_drawn(wait_drawn(browser, name, expected), expected, name)
+    notebook = "window.jupyterapp.shell.currentWidget.content"
+    browser.execute_script(f"{notebook}.activeCellIndex = {expected[0]};")
+    browser.execute_script("return window.jupyterapp.commands.execute('notebook:delete-cell')")
+    save_and_reopen(browser)
+    rest = [i - 1 for i in expected[1:]]
+    where = f"{name} reopened without its first chart cell"
+    assert_charts_drawn(wait_drawn(browser, name, rest), rest, where)
+    assert console_errors(browser) == []
+
+    # Changed outside JupyterLab, the notebook no longer matches its signature: untrusted.
+    path = LAB_ROOT[0] / name
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["edited_elsewhere"] = True
+    nbformat.write(nb, path)
+    browser.refresh()
+    wait_for(lambda: browser.execute_script(KERNEL_STATUS) == "idle", 90, "the untrusted notebook")
+
+    def noted() -> list[dict[str, Any]] | None:
+        cells: list[dict[str, Any]] = browser.execute_script(CELLS)
+        if len(cells) <= max(rest):
+            return None  # still being laid out
+        said = [any("not trusted" in o["text"] for o in cells[i]["outputs"]) for i in rest]
+        return cells if all(said) else None
+
+    cells = wait_for(noted, 30, "every chart of the untrusted notebook to say why it is blank")
+    assert not any(o["drawn"] for i in rest for o in cells[i]["outputs"])  # no script ran
