@@ -283,7 +283,8 @@ class TypedPage:
                 raise Miss
             structs = self.records.decode(items)
             body: dict[str, Any] = {k: _ANY.decode(v) for k, v in envelope.items() if k != list_key}
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            # msgspec before 0.23 raised UnicodeDecodeError for text that is not UTF-8.
             raise Miss from None
         body[list_key] = structs
         return CleanPage(body, structs)
