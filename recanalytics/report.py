@@ -55,7 +55,8 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
             text = column.map_elements(_formatter(spec), return_dtype=pl.String)
         else:
             text = column.cast(pl.String)
-        missing = "n/a" if name.startswith(("size", "USD")) else ""
+        # Unknown is not 0: a provider that sends no size (or no duration) reads n/a.
+        missing = "n/a" if name.startswith(("size", "USD", "hours")) else ""
         exprs.append(text.fill_null(missing).alias(name))
     return table.select(exprs)
 

@@ -73,6 +73,14 @@ _CHART_COLUMNS: Final = (
 
 ChartMaker = Callable[[pl.DataFrame, str], ChartLike]
 
+TAB_STYLE: Final = (
+    "<style>.recanalytics-explorer .jupyter-widgets.recanalytics-tabs > .lm-TabBar .lm-TabBar-tab,"
+    ".recanalytics-explorer .jupyter-widgets.recanalytics-tabs > .p-TabBar .p-TabBar-tab"
+    "{flex: 0 0 auto; min-width: max-content;}</style>"
+)
+"""Tabs as wide as their titles: ipywidgets gives every tab 144 px, which cut "Size × duration"
+to "Size × duratior". One class more than ipywidgets' own rule, so it wins wherever it loads."""
+
 TABS: Final[dict[str, ChartMaker]] = {
     "Volume": lambda df, every: charts.volume_chart(df, every=every),
     "Storage": lambda df, every: charts.storage_chart(df, every=every),
@@ -129,7 +137,9 @@ class ChartView:
 
     ``renderer="jupyter"`` uses altair's ``JupyterChart`` (needs ``anywidget``; the Vega
     scripts come from vl-convert, offline) and swaps the chart on the same widget, so there is
-    no flicker and no stacked output. ``"svg"`` renders through vl-convert into an HTML widget
+    no flicker and no stacked output; a chart with other parameters (the note of an empty
+    selection has none) gets a new widget, as a ``JupyterChart`` listens to the parameters of
+    the chart it was made with. ``"svg"`` renders through vl-convert into an HTML widget
     (static, works in any front end). ``"auto"`` picks ``"jupyter"`` when anywidget is
     installed.
 
@@ -150,6 +160,7 @@ class ChartView:
         self.chart: ChartLike | None = None
         self.spec: dict[str, Any] | None = None
         self._jupyter: Any = None
+        self._params: frozenset[str] = frozenset()
         self._html: widgets.HTML | None = None
 
     def show(self, chart: ChartLike) -> None:
@@ -157,9 +168,14 @@ class ChartView:
         self.chart = chart
         if self.renderer == "jupyter":
             self.spec = chart.to_dict(validate=False)
-            if self._jupyter is None:
-                self._jupyter = alt.JupyterChart(chart)
+            params = param_names(self.spec)
+            if self._jupyter is None or params != self._params:
+                # The front end listens to the signals of the parameters the widget was made
+                # with: a spec without them logged "Unrecognized signal name" on every swap.
+                old, self._jupyter, self._params = self._jupyter, alt.JupyterChart(chart), params
                 self.widget.children = (self._jupyter,)
+                if old is not None:
+                    old.close()
             else:
                 # The spec is what the front end draws. Assigning `.chart` would serialise the
                 # chart again with full schema validation (tens of ms on every filter change).
@@ -170,6 +186,12 @@ class ChartView:
                 self._html = widgets.HTML()
                 self.widget.children = (self._html,)
             self._html.value = charts.chart_to_svg(self.spec)
+
+
+def param_names(spec: Mapping[str, Any]) -> frozenset[str]:
+    """The names of a chart spec's top-level parameters (selections and variables), which a
+    ``JupyterChart`` watches."""
+    return frozenset(str(p["name"]) for p in spec.get("params", ()) if "name" in p)
 
 
 @functools.cache
@@ -579,7 +601,8 @@ def summary_line(frame: pl.DataFrame) -> str:
 
     The cost is :func:`recanalytics.monthly_storage_cost` applied to per-provider totals of what
     is still held (bytes, billed minutes): the same number as summing it per recording, at a
-    fraction of the time on a million rows.
+    fraction of the time on a million rows. Hours and GiB are totals of what is known: with no
+    size known they read ``size n/a``, with some unknown ``(N without size)`` follows the total.
 
     Examples
     --------
@@ -605,6 +628,8 @@ def summary_line(frame: pl.DataFrame) -> str:
             # Int128: Int64 sums wrap around (a 2**63 - 1 "unknown" size read as -8 EiB).
             pl.col("bytes", "held_bytes").cast(pl.Int128).sum(),
             pl.col("held_bytes").count().alias("sized"),
+            pl.col("bytes").count().alias("any_sized"),
+            pl.col("hours").count().alias("timed"),
         )
     )
     held_bytes = pl.col("held_bytes").cast(pl.Int64, strict=False)
@@ -615,14 +640,24 @@ def summary_line(frame: pl.DataFrame) -> str:
         pl.lit("completed").alias("status"),
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
     ).select(monthly_storage_cost().sum())
-    count, hours, size = per.select(pl.col("count", "hours", "bytes").sum()).row(0)
+    totals = per.select(pl.col("count", "hours", "bytes", "any_sized", "timed").sum())
+    count, hours, size, sized, timed = totals.row(0)
     beyond = per.select((held_bytes.is_null() & pl.col("held_bytes").is_not_null()).any()).item()
     cost = priced.item() if priced.height else 0.0
     storage = "n/a (sizes past 2**63 bytes)" if beyond else f"${cost or 0:,.2f}/month"
-    return (
-        f"{count:,} recordings · {hours or 0:,.1f} hours · {(size or 0) / 2**30:,.2f} GiB · "
-        f"est. storage {storage}"
-    )
+    hours_text = _known_total(f"{hours or 0:,.1f} hours", "hours", count, timed, "duration")
+    size_text = _known_total(f"{(size or 0) / 2**30:,.2f} GiB", "size", count, sized, "size")
+    return f"{count:,} recordings · {hours_text} · {size_text} · est. storage {storage}"
+
+
+def _known_total(total: str, name: str, count: int, known: int, what: str) -> str:
+    """``total`` of the ``known`` of ``count`` recordings, saying how many it leaves out: an
+    unknown size (Plivo, SignalWire) or duration is not 0, so none known reads ``n/a``."""
+    if known == count:
+        return total
+    if known == 0:
+        return f"{name} n/a"
+    return f"{total} ({count - known:,} without {what})"
 
 
 def human_bytes(value: float) -> str:
@@ -737,6 +772,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.summary = widgets.HTML()
         self.views = {name: ChartView(renderer=renderer) for name in self.makers}
         self.tabs = widgets.Tab(children=[v.widget for v in self.views.values()])
+        self.tabs.add_class("recanalytics-tabs")
         for i, name in enumerate(self.views):
             self.tabs.set_title(i, name)
         self.preview = widgets.HTML()
@@ -765,6 +801,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
                 widgets.HBox([self.reload_button, self.reload_note]),
                 self.summary,
                 self.errors.widget,
+                widgets.HTML(TAB_STYLE, layout=widgets.Layout(display="none")),
                 self.tabs,
                 widgets.HTML("<b>First rows</b>"),
                 self.preview,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -707,7 +708,8 @@ def test_top_groups_rank_groups_by_their_totals_whatever_the_colour(
     for group_id, h in best.iter_rows():
         assert math.isclose(hours[group_id], h, rel_tol=1e-3)
     subtitle = spec(charts.top_groups_chart(frame, n=5))["title"]["subtitle"]
-    assert re.search(r"the other [\d,]+ groups hold [\d.]+ % of the size", subtitle)
+    lines = [subtitle] if isinstance(subtitle, str) else subtitle
+    assert re.search(r"the other [\d,]+ groups hold [\d.]+ % of the size", lines[0])
 
 
 @pytest.mark.parametrize("build", ["storage_chart", "volume_chart", "overview_chart"])
@@ -791,3 +793,76 @@ def test_the_cost_axis_reads_amounts_below_a_cent() -> None:
     assert formats[0] == "$,.4~f" and formats[1] == ",.4~f"
     large = charts.cost_chart(ra.demo(size=200)).to_dict()
     assert large["vconcat"][0]["encoding"]["y"]["axis"]["format"] == "$,.2f"
+
+
+def _unsized() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A demo frame, and its Plivo rows alone (Plivo sends no size)."""
+    df = ra.demo(size=200)
+    plivo = df.filter(pl.col("provider") == "plivo")
+    assert plivo.height and plivo["size_bytes"].null_count() == plivo.height
+    return df, plivo
+
+
+SIZE_CHARTS: dict[str, Callable[[pl.DataFrame], Any]] = {
+    "storage_chart": charts.storage_chart,
+    "top_groups_chart": functools.partial(charts.top_groups_chart, metric="bytes"),
+    "codec_mix_chart": functools.partial(charts.codec_mix_chart, metric="bytes"),
+    "overview_chart": charts.overview_chart,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIZE_CHARTS))
+def test_unknown_sizes_are_said_never_drawn_as_zero(name: str) -> None:
+    # A Plivo-only storage chart drew a flat "0 GiB held" line, and the top groups by size said
+    # "No recordings to show." over 400 recordings; in mixed data the overview's storage panel
+    # left Plivo and SignalWire out of its legend with no word.
+    make = SIZE_CHARTS[name]
+    df, plivo = _unsized()
+    text = json.dumps(make(plivo).to_dict())
+    assert f"no sizes: {plivo.height:,} recordings without a size" in text
+    assert "No recordings to show." not in text
+    unsized = df["size_bytes"].null_count()
+    assert f"{unsized:,} recordings without a size not shown" in json.dumps(make(df).to_dict())
+    sized = df.filter(pl.col("size_bytes").is_not_null())
+    assert "without a size" not in json.dumps(make(sized).to_dict())
+
+
+def test_storage_chart_draws_only_the_known_sizes() -> None:
+    df, _ = _unsized()
+    rows = values(spec(charts.storage_chart(df)))
+    assert {r["provider"] for r in rows} == set(
+        df.filter(pl.col("size_bytes").is_not_null())["provider"].cast(pl.String)
+    )
+    storage = next(
+        v for v in spec(charts.overview_chart(df))["vconcat"] if "Storage" in v["title"]["text"]
+    )
+    assert "recordings without a size not shown" in json.dumps(storage["title"])
+
+
+def test_unknown_durations_are_said_never_summed_as_zero() -> None:
+    df = ra.demo(size=200)
+    untimed = df.with_columns(
+        duration=pl.when(pl.col("provider") == "plivo").then(None).otherwise(pl.col("duration"))
+    )
+    missing = untimed["duration"].null_count()
+    hours = spec(charts.volume_chart(untimed))["vconcat"][1]["title"]
+    assert f"{missing:,} recordings without a duration not shown" in hours["subtitle"]
+    # The box plot said nothing of the durations a log axis cannot hold.
+    skipped = untimed.filter(~(pl.col("duration") > pl.duration()).fill_null(False)).height
+    boxes = json.dumps(spec(charts.duration_boxplot(untimed)))
+    assert f"{skipped:,} recordings with no or zero duration not shown" in boxes
+    plivo = untimed.filter(pl.col("provider") == "plivo")
+    top = json.dumps(spec(charts.top_groups_chart(plivo, metric="hours")))
+    assert f"no durations: {plivo.height:,} recordings without a duration" in top
+    assert "No recordings to show." not in top
+
+
+def test_top_group_tooltips_read_an_unknown_total_as_n_a() -> None:
+    # d3 formats null as 0: a Plivo group's size read "0" in the tooltip.
+    _, plivo = _unsized()
+    chart_spec = spec(charts.top_groups_chart(plivo, metric="hours"))
+    fields = {t["field"] for t in chart_spec["encoding"]["tooltip"]}
+    assert {"size_text", "hours_text"} <= fields
+    assert all(r["size"] is None for r in values(chart_spec))
+    svg = charts.chart_to_svg(chart_spec)
+    assert svg.startswith("<svg")

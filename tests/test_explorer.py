@@ -72,7 +72,10 @@ def test_summary_cost_matches_the_helper(ex: Explorer, frame: pl.DataFrame) -> N
     selected = ex.panel.filtered
     cost = selected.select(ra.monthly_storage_cost().sum()).item()
     gib = selected["size_bytes"].sum() / 2**30
-    assert f"{gib:,.2f} GiB · est. storage ${cost:,.2f}/month" in ex.summary.value
+    unsized = selected["size_bytes"].null_count()
+    assert unsized > 0
+    expected = f"{gib:,.2f} GiB ({unsized:,} without size) · est. storage ${cost:,.2f}/month"
+    assert expected in ex.summary.value
     assert summary_line(selected) in ex.summary.value
 
 
@@ -351,3 +354,45 @@ def test_jupyter_renderer_updates_one_widget_in_place(frame: pl.DataFrame) -> No
     assert ex.views["Volume"].widget.children[0] is chart_widget
     assert chart_widget.spec == ex.views["Volume"].spec
     assert {r["provider"] for r in volume_rows(ex)} == {"signalwire"}
+
+
+def test_summary_says_what_size_and_duration_are_unknown(frame: pl.DataFrame) -> None:
+    # A Plivo-only selection read "400 recordings · 23.6 hours · 0.00 GiB": Plivo sends no size.
+    plivo = frame.filter(pl.col("provider") == "plivo")
+    assert plivo["size_bytes"].null_count() == plivo.height
+    hours = plivo.select(ra.duration_hours().sum()).item()
+    assert f"{plivo.height:,} recordings · {hours:,.1f} hours · size n/a · " in summary_line(plivo)
+    untimed = plivo.with_columns(duration=pl.lit(None, dtype=plivo.schema["duration"]))
+    assert " · hours n/a · size n/a · " in summary_line(untimed)
+    twilio = frame.filter(pl.col("provider") == "twilio").head(10)
+    mixed = pl.concat([twilio, plivo.head(3)])
+    gib = twilio["size_bytes"].sum() / 2**30
+    assert f" · {gib:,.2f} GiB (3 without size) · " in summary_line(mixed)
+    assert summary_line(ra.empty_frame()).startswith("0 recordings · 0.0 hours · 0.00 GiB")
+
+
+def watched(chart_widget: Any) -> set[str]:
+    """The parameter names a JupyterChart's front end listens to."""
+    return set(chart_widget._vl_selections) | set(chart_widget._params)
+
+
+def test_jupyter_chart_listens_to_the_parameters_of_the_chart_it_shows(
+    frame: pl.DataFrame,
+) -> None:
+    # Swapping in the empty note's spec (no parameters) left the widget listening to the
+    # chart's legend selection: "Unrecognized signal name: param_…" in the browser console.
+    pytest.importorskip("anywidget", reason="altair's JupyterChart needs anywidget")
+    ex = explore(frame, renderer="jupyter", debounce=0)
+    view = ex.views["Volume"]
+
+    def consistent() -> bool:
+        assert view.spec is not None
+        names = {p["name"] for p in view.spec.get("params", [])}
+        return watched(view.widget.children[0]) == names and len(view.widget.children) == 1
+
+    assert consistent() and view.spec is not None and view.spec.get("params")
+    ex.panel.controls["search"].value = "no such room anywhere"
+    assert view.spec is not None and view.spec["mark"]["type"] == "text"
+    assert consistent()
+    ex.panel.controls["search"].value = ""
+    assert view.spec is not None and view.spec.get("params") and consistent()

@@ -409,6 +409,33 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
     assert before and after != before, (before, after)
     assert console_errors(browser) == []
     assert label.split()[0] in set(PROVIDERS)
+    # Every tab title fits its tab ("Size × duration" read "Size × duratior").
+    cut_tabs = browser.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('.lm-TabBar-tabLabel'))"
+        ".filter(l => l.scrollWidth > l.clientWidth + 1).map(l => l.textContent);",
+        explorer,
+    )
+    assert cut_tabs == [], f"tab titles cut off: {cut_tabs}"
+    # A filter matching nothing swaps the chart for its note and back, with no console error
+    # (the chart widget kept listening to the chart's legend: "Unrecognized signal name").
+    from selenium.webdriver.common.keys import Keys
+
+    search = explorer.find_element(By.CSS_SELECTOR, "input[placeholder='group or track name']")
+    for text, expected in (("zzzz-no-such-group", "0 recordings ·"), ("", after)):
+        search.send_keys(Keys.CONTROL, "a")
+        search.send_keys(Keys.BACKSPACE, text, Keys.ENTER)
+        wait_for(
+            lambda expected=expected: summary.text.startswith(expected),
+            10,
+            f"the summary line to read {expected!r}",
+        )
+        wait_for(
+            lambda: explorer.find_elements(By.CSS_SELECTOR, ".vega-embed svg, .vega-embed canvas"),
+            30,
+            "the explorer's chart to draw",
+        )
+        time.sleep(1)  # the chart is drawn again after the summary line changes
+        assert console_errors(browser) == [], f"after searching {text!r}"
 
 
 @pytest.mark.parametrize("name", OTHER_NOTEBOOKS)

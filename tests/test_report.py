@@ -197,3 +197,15 @@ def test_summary_table_fits_or_scrolls_at_900_px(
     assert size["page"] <= size["window"], size  # the page itself never scrolls sideways
     assert size["table"] <= size["wrap"] or size["scrolls"] in ("auto", "scroll"), size
     assert size["table"] <= 900, size  # and at 900 px it fits whole
+
+
+def test_report_of_unsized_recordings_says_so(tmp_path: Path) -> None:
+    # Plivo sends no size: the report drew "Storage held (GiB)" at 0 and said "No recordings to
+    # show." under "Largest groups by size" although every recording was there.
+    plivo = ra.demo(size=200).filter(pl.col("provider") == "plivo")
+    page = report_html(plivo)
+    assert f"no sizes: {plivo.height:,} recordings without a size" in page
+    assert "No recordings to show." not in page
+    table = summary_table(plivo)
+    assert table[table.columns[3]].to_list() == [None, None]
+    assert "<td class=num>n/a</td>" in page

@@ -397,10 +397,39 @@ def title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams
     return alt.TitleParams(text=text, anchor="start")
 
 
+MISSING: Final[dict[str, tuple[str, str]]] = {
+    "created_at": ("a creation time", "creation times"),
+    "size_bytes": ("a size", "sizes"),
+    "duration": ("a duration", "durations"),
+}
+"""How the notes name a column's missing value: one, and several (Plivo and SignalWire send no
+size; a recording may have no duration or creation time)."""
+
+
+def missing_note(lazy: pl.LazyFrame, column: str) -> str | None:
+    """What a chart of ``column`` leaves out: the rows where it is null, never drawn as 0.
+
+    When no row has a value the note says so first (``"no sizes: 400 recordings without a
+    size"``), so the chart that has nothing to draw reads why, not "No recordings to show.".
+    """
+    rows, missing = lazy.select(pl.len(), pl.col(column).is_null().sum()).collect().row(0)
+    if not missing:
+        return None
+    one, several = MISSING[column]
+    if missing == rows:
+        return f"no {several}: {missing:,} recordings without {one}"
+    return f"{missing:,} recordings without {one} not shown"
+
+
+def known_text(field: str, fmt: str) -> str:
+    """A Vega expression showing ``field`` in the d3 format ``fmt``, or ``n/a`` where it is null:
+    d3 formats null as 0, and a total of unknown sizes is not 0 bytes."""
+    return f"isValid(datum['{field}']) ? format(datum['{field}'], '{fmt}') : 'n/a'"
+
+
 def undated_note(lazy: pl.LazyFrame) -> str | None:
     """What a chart over creation periods leaves out: the rows without ``created_at``."""
-    missing = lazy.select(pl.col("created_at").is_null().sum()).collect().item()
-    return f"{missing:,} recordings without a creation time not shown" if missing else None
+    return missing_note(lazy, "created_at")
 
 
 def beyond_note(frame: pl.DataFrame, by: str, column: str, what: str) -> str | None:
@@ -433,14 +462,20 @@ def noted(chart: ChartT, *notes: str | None) -> ChartT:
     return chart.properties(title=title(str(current.text), [*lines, *said]))
 
 
-def empty_chart(text: str, note: str = "No recordings to show.") -> alt.Chart:
-    """A chart with no marks but a note, for a frame with nothing to draw."""
-    values = alt.Data(values=[{"note": note}])  # type: ignore[no-untyped-call]
+NOTHING: Final = "No recordings to show."
+
+
+def empty_chart(text: str, *notes: str | None) -> alt.Chart:
+    """A chart with no marks but its notes, one a line (every reason it has nothing to draw),
+    or :data:`NOTHING` when no note is given."""
+    lines = [n for n in notes if n] or [NOTHING]
+    rows = [{"note": line, "line": i} for i, line in enumerate(lines)]
+    values = alt.Data(values=rows)  # type: ignore[no-untyped-call]
     chart: alt.Chart = (
         alt.Chart(values, title=title(text))
         .mark_text(fontSize=14, color="#666666")
-        .encode(text=alt.Text("note:N"))
-        .properties(width=WIDTH, height=60)
+        .encode(text=alt.Text("note:N"), y=alt.Y("line:O", axis=None))
+        .properties(width=WIDTH, height=40 + 20 * len(lines))
     )
     return chart
 

@@ -21,8 +21,11 @@ from recanalytics.charts._base import (
     fold_groups,
     fold_rare,
     highlight,
+    known_text,
     lazy_frame,
     legend_selection,
+    missing_note,
+    noted,
     ordered_domain,
     seconds_axis,
     share_text,
@@ -104,10 +107,9 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
         .sort("lo", by)
         .collect()
     )
-    skipped = lazy.select((seconds.is_null() | (seconds <= 0)).sum()).collect().item()
-    note = f"{skipped:,} recordings with no or zero duration not shown" if skipped else None
+    note = _untimed_note(lazy)
     if frame.height == 0:
-        return empty_chart("Duration distribution", note or "No recordings to show.")
+        return empty_chart("Duration distribution", note)
     domain = ordered_domain(by, frame[by].to_list())
     selection = legend_selection(by)
     chart: alt.Chart = (
@@ -135,6 +137,14 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
         .properties(width=WIDTH, height=HEIGHT)
     )
     return chart
+
+
+def _untimed_note(lazy: pl.LazyFrame) -> str | None:
+    """The recordings a log duration axis cannot hold (no duration, or zero), which a duration
+    chart leaves out and says so."""
+    seconds = duration_seconds()
+    skipped = lazy.select((seconds.is_null() | (seconds <= 0)).sum()).collect().item()
+    return f"{skipped:,} recordings with no or zero duration not shown" if skipped else None
 
 
 def _quartiles(lazy: pl.LazyFrame, by: str) -> pl.DataFrame:
@@ -192,8 +202,9 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
     """
     lazy = lazy_frame(df, ["duration"], by=by)
     stats = _quartiles(lazy, by)
+    note = _untimed_note(lazy)
     if stats.height == 0:
-        return empty_chart(f"Duration by {by}")
+        return empty_chart(f"Duration by {by}", note)
     domain = ordered_domain(by, stats[by].to_list())
     stats = stats.sort(pl.col(by).replace_strict(domain, list(range(len(domain)))))
     selection = legend_selection(by)
@@ -232,7 +243,7 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
     height = max(60, 28 * len(domain))
     return alt.LayerChart(
         layer=[whiskers, boxes, medians],
-        title=title(f"Duration by {by} (log scale)"),
+        title=title(f"Duration by {by} (log scale)", note),
         width=WIDTH,
         height=height,
     )
@@ -410,7 +421,7 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
     skipped = lazy.select((~usable).fill_null(True).sum()).collect().item()
     note = f"{skipped:,} recordings without size or duration not shown" if skipped else None
     if cells.height == 0:
-        return empty_chart("Size against duration", note or "No recordings to show.")
+        return empty_chart("Size against duration", note)
     d_min, d_max = float(cells["d_lo"].min()), float(cells["d_hi"].max())  # type: ignore[arg-type]
     y_min, y_max = float(cells["s_lo"].min()), float(cells["s_hi"].max())  # type: ignore[arg-type]
     guides, labels_at = _bitrate_guides(d_min, d_max, y_min, y_max)
@@ -517,8 +528,8 @@ def top_groups_chart(
     name = pl.coalesce("group_name", group) if group == "group_id" else pl.col(group)
     sums = (
         pl.len().alias("recordings"),
-        duration_hours().sum().alias("hours"),
-        pl.col("size_bytes").sum().alias("bytes"),
+        _known_sum(duration_hours(), "duration").alias("hours"),
+        _known_sum(pl.col("size_bytes"), "size_bytes").alias("bytes"),
     )
     named = (
         lazy.filter(pl.col(group).is_not_null())
@@ -526,6 +537,11 @@ def top_groups_chart(
         .with_columns(name.cast(pl.String).alias("_label"))
         .with_columns(as_label(group))
     )
+    # Ranked by a size or duration: the recordings without one are left out, and said.
+    measured = {"bytes": "size_bytes", "hours": "duration"}.get(metric)
+    unknown = None if measured is None else missing_note(named, measured)
+    if measured is not None:
+        named = named.filter(pl.col(measured).is_not_null())
     # Ranked by the group's own total, whatever it is coloured by.
     totals = (
         named.group_by(group)
@@ -536,7 +552,7 @@ def top_groups_chart(
     )
     heading = {"bytes": "size", "hours": "hours", "recordings": "recordings"}[metric]
     if totals.height == 0:
-        return empty_chart(f"Top {_plural(group)} by {heading}")
+        return empty_chart(f"Top {_plural(group)} by {heading}", unknown)
     ranked = totals.head(n).with_row_index("_rank")
     shown = named.filter(pl.col(group).is_in(ranked[group].implode()))
     if by != group:
@@ -599,6 +615,9 @@ def top_groups_chart(
             data(frame),
             title=title(f"Top {len(order)} {_plural(group)} by {heading}", note),
         )
+        .transform_calculate(
+            hours_text=known_text("hours", ",.1f"), size_text=known_text("size", ",.3~f")
+        )
         .mark_bar()
         .encode(
             y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
@@ -610,14 +629,20 @@ def top_groups_chart(
                 alt.Tooltip(f"{group}:N", title="id"),
                 alt.Tooltip(f"{by}:N"),
                 alt.Tooltip("recordings:Q", format=",d"),
-                alt.Tooltip("hours:Q", format=",.1f"),
-                alt.Tooltip("size:Q", title=unit, format=",.3~f"),
+                alt.Tooltip("hours_text:N", title="hours"),
+                alt.Tooltip("size_text:N", title=unit),
             ],
         )
         .add_params(selection)
         .properties(width=WIDTH - 100, height=max(60, 20 * len(order)))
     )
-    return result
+    return noted(result, unknown)
+
+
+def _known_sum(values: pl.Expr, column: str) -> pl.Expr:
+    """``values`` summed, or null where no ``column`` of the group is known (Plivo sends no
+    size): a total of nothing known is unknown, not 0."""
+    return pl.when(pl.col(column).count() > 0).then(values.sum())
 
 
 def _plural(group: str) -> str:

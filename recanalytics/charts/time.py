@@ -29,6 +29,7 @@ from recanalytics.charts._base import (
     highlight,
     lazy_frame,
     legend_selection,
+    missing_note,
     money_format,
     noted,
     ordered_domain,
@@ -173,14 +174,20 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     """
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS], by=by)
     period = _every(lazy, every)
-    note = undated_note(lazy)
-    folded = fold_groups(lazy, by, pl.col("size_bytes").sum())
+    note, unsized = undated_note(lazy), missing_note(lazy, "size_bytes")
+    folded = fold_groups(_sized(lazy), by, pl.col("size_bytes").sum())
     frame, unit, _, beyond = _storage_frame(folded, period, by)
     if frame.height == 0:
-        return empty_chart("Storage held", note or beyond or "No recordings to show.")
+        return empty_chart("Storage held", unsized, note, beyond)
     extent = time_domain([frame], period)
     chart = _storage_view(frame, unit, by, legend=legend_selection(by), extent=extent)
-    return noted(chart, note, beyond)
+    return noted(chart, note, unsized, beyond)
+
+
+def _sized(lazy: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows whose size is known: an unknown size is left out of a storage total (and said,
+    see :func:`missing_note`), never added as 0 bytes."""
+    return lazy.filter(pl.col("size_bytes").is_not_null())
 
 
 def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
@@ -282,10 +289,11 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     note = undated_note(lazy)
     frame = _volume_frame(fold_groups(lazy, by, pl.len()), period, by)
     if frame.height == 0:
-        return empty_chart("Recordings and hours per period", note or "No recordings to show.")
+        return empty_chart("Recordings and hours per period", note)
     extent = time_domain([frame], period)
     views = _volume_views(frame, by, period, legend=legend_selection(by), extent=extent)
     views[0] = noted(views[0], note)
+    views[1] = noted(views[1], missing_note(lazy, "duration"))
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
     return result
 
@@ -409,12 +417,16 @@ def codec_mix_chart(
     )
     period = _every(lazy, every, ("created_at",))  # the mix has no deletion periods
     note = undated_note(lazy)
+    measured = {"hours": "duration", "bytes": "size_bytes"}.get(metric)
+    unknown = None if measured is None else missing_note(lazy, measured)
+    if measured is not None:
+        lazy = lazy.filter(pl.col(measured).is_not_null())
     frame = _mix_frame(lazy, column, period, metric, None)
     if frame.height == 0:
-        return empty_chart(f"{column.capitalize()} mix", note or "No recordings to show.")
+        return empty_chart(f"{column.capitalize()} mix", unknown, note)
     extent = time_domain([frame], period)
     chart = _mix_view(frame, column, metric, period, normalize=normalize, extent=extent)
-    return noted(chart, note)
+    return noted(chart, note, unknown)
 
 
 def _cost_frame(
@@ -623,7 +635,7 @@ def cost_chart(
     note = undated_note(lazy)
     estimate, reported, priced = _cost_frame(lazy, period, by, rates)
     if estimate.height == 0:
-        return empty_chart("Estimated storage cost", note or priced or "No recordings to show.")
+        return empty_chart("Estimated storage cost", note, priced)
     extent = time_domain([estimate, reported], period)
     views = _cost_views(estimate, reported, by, period, legend=legend_selection(by), extent=extent)
     views[0] = noted(views[0], note, priced)
@@ -680,11 +692,11 @@ def overview_chart(
     lazy = fold_groups(lazy, by, pl.len())
     volume = _volume_frame(lazy, period, by)
     if volume.height == 0:
-        return empty_chart("Overview", note or "No recordings to show.")
+        return empty_chart("Overview", note)
     legend = legend_selection(by)
     # Named: the zoomed panels' axes read its value in a Vega expression (see utc_x).
     brush = alt.selection_interval(encodings=["x"], name="brush")
-    storage, unit, _, beyond = _storage_frame(lazy, period, by)
+    storage, unit, _, beyond = _storage_frame(_sized(lazy), period, by)
     mix = _mix_frame(lazy, "codec", period, "recordings", by)
     estimate, reported, priced = _cost_frame(lazy, period, by, rates, fold=False)
     # One time extent for every panel, so a month sits at the same x in all of them.
@@ -692,13 +704,17 @@ def overview_chart(
     views: list[alt.Chart] = _volume_views(
         volume, by, period, legend=legend, brush=brush, extent=extent
     )
+    views[1] = noted(views[1], missing_note(lazy, "duration"))
     # The legend parameter is defined once (on the first panel); the others only refer to it.
     # With by="codec" it is the codec mix's own legend: the mix highlights it, as filtering a
     # codec mix by codec would leave one codec at 100 %.
     codec_legend = by == "codec"
     views.append(
-        _storage_view(
-            storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
+        noted(
+            _storage_view(
+                storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
+            ),
+            missing_note(lazy, "size_bytes"),
         )
     )
     views.append(

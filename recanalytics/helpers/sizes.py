@@ -270,8 +270,10 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     A recording adds ``size_bytes`` in the period of its ``created_at`` and removes it in the
     period of its ``deleted_at`` (or of ``created_at`` when its status is ``deleted`` but no
     deletion time is known). Periods with no events are filled with 0 so ``bytes_held`` carries
-    forward. Null sizes (Plivo, SignalWire give none) count as 0; rows without ``created_at`` are
-    skipped. Totals are summed without wrapping around: one past Int64 (8 EiB) is null.
+    forward. An unknown size (Plivo and SignalWire give none) is never counted as 0 bytes: totals
+    are of the known sizes, and null where none is known (as ``summarize``'s
+    ``total_size_bytes``); rows without ``created_at`` are skipped. Totals are summed without
+    wrapping around: one past Int64 (8 EiB) is null.
 
     Parameters
     ----------
@@ -290,8 +292,11 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     -------
     polars.DataFrame or polars.LazyFrame
         Columns ``period`` (start, UTC), the ``by`` columns, ``bytes_added``,
-        ``bytes_deleted``, ``bytes_held`` (all Int64; null where the total does not fit Int64),
-        sorted by group then period.
+        ``bytes_deleted``, ``bytes_held`` (all Int64), sorted by group then period. A total is
+        null where it does not fit Int64, and where no size of what it adds up is known:
+        ``bytes_added`` (``bytes_deleted``) of a period whose recordings created (deleted) in
+        it all lack a size, ``bytes_held`` until a size of the group is known. A period with
+        nothing created (deleted) in it adds (deletes) 0.
 
     Examples
     --------
@@ -318,25 +323,29 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     events = lazy.filter(pl.col("created_at").is_not_null()).select(
         *keys,
         # Int128 until the end: Int64 sums wrap around silently (2**63 - 1 + 2 reads negative).
-        pl.col("size_bytes").cast(pl.Int64).fill_null(0).cast(pl.Int128).alias("_size"),
+        pl.col("size_bytes").cast(pl.Int64).cast(pl.Int128).alias("_size"),
         pl.col("created_at").dt.truncate(every).alias("_added"),
         deletion_time().dt.truncate(every).alias("_deleted"),
     )
     added = events.group_by([*keys, pl.col("_added").alias("period")]).agg(
-        pl.col("_size").sum().alias("bytes_added")
+        *_known_total("bytes_added")
     )
     deleted = (
         events.filter(pl.col("_deleted").is_not_null())
         .group_by([*keys, pl.col("_deleted").alias("period")])
-        .agg(pl.col("_size").sum().alias("bytes_deleted"))
+        .agg(*_known_total("bytes_deleted"))
     )
     grid = period_grid(events, ["_added", "_deleted"], every, keys)
     result = (
         grid.join(added, on=["period", *keys], how="left", nulls_equal=True)
         .join(deleted, on=["period", *keys], how="left", nulls_equal=True)
-        .with_columns(pl.col("bytes_added", "bytes_deleted").fill_null(0))
+        .with_columns(
+            # No row joined: nothing happened in the period, which adds or deletes 0 bytes.
+            pl.when(pl.col(f"_{name}_known").is_null()).then(0).otherwise(pl.col(name)).alias(name)
+            for name in ("bytes_added", "bytes_deleted")
+        )
         .sort([*keys, "period"])
-        .with_columns(_cumulative(pl.col("bytes_added") - pl.col("bytes_deleted"), keys))
+        .with_columns(_held(keys))
         .select(
             "period",
             *keys,
@@ -346,9 +355,31 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     return finish(df, result)
 
 
-def _cumulative(expr: pl.Expr, keys: list[str]) -> pl.Expr:
-    held = expr.cum_sum()
-    return (held.over(keys) if keys else held).alias("bytes_held")
+def _known_total(name: str) -> tuple[pl.Expr, pl.Expr]:
+    """The known sizes of a period's events summed as ``name`` (null when none is known), and
+    ``_<name>_known``, how many were known."""
+    known = pl.col("_size").count()
+    return (
+        pl.when(known > 0).then(pl.col("_size").sum()).alias(name),
+        known.alias(f"_{name}_known"),
+    )
+
+
+def _held(keys: list[str]) -> pl.Expr:
+    """What is held at the end of each period: the known sizes added less those deleted, carried
+    forward; null until a size of the group is known (nothing recorded yet is 0 held)."""
+    # Null here is an unknown size only: totals stay Int128 (no overflow) until the end.
+    change = pl.col("bytes_added").fill_null(0) - pl.col("bytes_deleted").fill_null(0)
+    held = change.cum_sum()
+    known = (
+        pl.col("_bytes_added_known").fill_null(0) + pl.col("_bytes_deleted_known").fill_null(0)
+    ).cum_sum()
+    happened = (
+        pl.col("_bytes_added_known").is_not_null() | pl.col("_bytes_deleted_known").is_not_null()
+    ).cum_sum()
+    if keys:
+        held, known, happened = held.over(keys), known.over(keys), happened.over(keys)
+    return pl.when((known > 0) | (happened == 0)).then(held).alias("bytes_held")
 
 
 def period_grid(

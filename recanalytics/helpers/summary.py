@@ -160,7 +160,9 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     Recordings and hours count in the period of ``created_at``. Storage follows
     ``storage_growth``: a recording adds its size when created and removes it when deleted.
     Every period between the first and last event is present (zero-filled) for every group, so
-    the series plot without gaps.
+    the series plot without gaps. What is not known is null, never 0 (as in ``summarize``):
+    ``hours`` of a period none of whose recordings has a duration, and the bytes of a period
+    none of whose recordings has a size (Plivo, SignalWire).
 
     Parameters
     ----------
@@ -178,8 +180,10 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     -------
     polars.DataFrame or polars.LazyFrame
         ``period`` (Datetime UTC, period start), the ``by`` columns, ``recordings`` (Int64),
-        ``hours`` (Float64), ``bytes_added``, ``bytes_deleted``, ``bytes_held`` (Int64; null
-        where the total does not fit Int64, never wrapped around), sorted by group then period.
+        ``hours`` (Float64; null where no duration of the period's recordings is known),
+        ``bytes_added``, ``bytes_deleted``, ``bytes_held`` (Int64; null where the total does
+        not fit Int64, never wrapped around, and where no size is known: see
+        ``storage_growth``), sorted by group then period.
 
     Examples
     --------
@@ -210,15 +214,18 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
         .group_by([*keys, pl.col("created_at").dt.truncate(every).alias("period")])
         .agg(
             pl.len().cast(pl.Int64).alias("recordings"),
-            duration_hours().sum().alias("hours"),
+            # As in summarize: recordings none of whose durations is known have unknown hours.
+            pl.when(pl.col("duration").count() > 0).then(duration_hours().sum()).alias("hours"),
         )
     )
     storage = storage_growth(lazy, every, by=keys)
+    created = pl.col("recordings").is_not_null()
     result = (
         storage.join(volume, on=["period", *keys], how="left", nulls_equal=True)
         .with_columns(
             pl.col("recordings").fill_null(0),
-            pl.col("hours").fill_null(0.0),
+            # A period in which nothing was created recorded 0 hours.
+            pl.when(created).then(pl.col("hours")).otherwise(0.0).alias("hours"),
         )
         .select(
             "period",
@@ -276,7 +283,7 @@ def provider_table(
     return both.select(
         pl.col("provider"),
         pl.col("count").cast(pl.Int64).alias("recordings"),
-        pl.col("total_hours").fill_null(0.0).round(1).alias("hours"),
+        pl.col("total_hours").round(1).alias("hours"),
         (pl.col("total_size_bytes") / factor).round(2).alias(f"size ({unit})"),
         *(_whole_seconds(f"{name}_duration").alias(name) for name in ("mean", "median", "p95")),
         pl.col("mean_bitrate_kbps").round(1).alias("kbps"),

@@ -186,7 +186,8 @@ def test_trend_monthly(df: pl.DataFrame) -> None:
     assert result.rows() == [
         (utc(2025, 1, 1), 3, pytest.approx(90 / 3600, rel=1e-15), 40_000, 0, 40_000),
         (utc(2025, 2, 1), 2, 1.5, 10**9, 0, 10**9 + 40_000),
-        (utc(2025, 3, 1), 2, pytest.approx(30 / 3600, rel=1e-15), 0, 10**9, 40_000),
+        # Plivo and SignalWire send no size: the bytes added are unknown, not 0.
+        (utc(2025, 3, 1), 2, pytest.approx(30 / 3600, rel=1e-15), None, 10**9, 40_000),
     ]
 
 
@@ -284,3 +285,16 @@ def test_totals_of_recordings_without_any_known_duration_are_unknown(df: pl.Data
     assert others["total_hours"].null_count() == 0
     empty = summarize(unknown.head(0))
     assert empty["total_hours"].to_list() == [0.0]  # nothing recorded: 0, not unknown
+
+
+def test_trend_gives_null_where_nothing_is_known_not_zero(df: pl.DataFrame) -> None:
+    # Plivo sends no size: trend reported bytes_added = 0 where summarize says None. As for
+    # summarize's durations, a period with recordings none of which is known is null; a period
+    # with no recording at all is 0.
+    plivo = df.filter(provider="plivo")
+    assert summarize(plivo)["total_size_bytes"].to_list() == [None]
+    assert trend(plivo).rows() == [
+        (utc(2025, 1, 1), 1, pytest.approx(60 / 3600, rel=1e-15), None, 0, None),
+        (utc(2025, 2, 1), 0, 0.0, 0, 0, None),
+        (utc(2025, 3, 1), 1, None, None, 0, None),  # its one recording has no duration
+    ]
