@@ -21,14 +21,21 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.checksum import sha256_file
-from recanalytics.errors import ArchiveWarning, ConfigError, ProviderError, warn_user
+from recanalytics.errors import (
+    ArchiveWarning,
+    ConfigError,
+    ProviderError,
+    StoreError,
+    reason,
+    warn_user,
+)
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
-from recanalytics.store import private_write, write_json
+from recanalytics.store import private_write, writable_folder, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import verify_media
 from recanalytics.windows import WhenLike, parse_range
@@ -124,6 +131,16 @@ async def aarchive(
         The manifest that was written to ``out/manifest.json``: one entry of totals per loader
         (``tracks``, ``calls_conferences`` …, see :attr:`~recanalytics.providers.base.Loader.part`).
 
+    Raises
+    ------
+    ConfigError
+        Before any request, for a bad option or an ``out`` that cannot be written.
+    ProviderError
+        A list could not be loaded whole; ``partial`` holds the unified rows loaded.
+    StoreError
+        A file could not be written after the load (a full disk …); ``partial`` holds every
+        unified row loaded, and media files already downloaded stay for the next run.
+
     Examples
     --------
     >>> import asyncio
@@ -147,7 +164,9 @@ async def aarchive(
     if "raw" in options:
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
-    validate.made_folder(root, "out", private=True)
+    writable_folder(root, "out")  # not after loading: the rows would be lost
+    if media:
+        writable_folder(root / "media", "out")
     outcomes = await asyncio.gather(
         *(_rows_and_raw(loader, start, end, options) for loader in loaders),
         return_exceptions=True,
@@ -158,6 +177,29 @@ async def aarchive(
         raise _with_every_row(failures, [rows for rows, _ in loaded])
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
     unified = pl.concat([rows for rows, _ in parts.values()])
+    try:
+        return await _write(root, provider, (start, end), parts, unified, media, verify, options)
+    except StoreError as exc:
+        exc.partial = unified  # everything loaded, though it could not all be written
+        raise
+    except OSError as exc:
+        where = exc.filename or root
+        raise StoreError(where, f"could not be written ({reason(exc)})", partial=unified) from exc
+
+
+async def _write(
+    root: Path,
+    provider: str,
+    period: tuple[dt.datetime, dt.datetime | None],
+    parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
+    unified: pl.DataFrame,
+    media: bool,
+    verify: bool,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the loaded rows, download the media and write the manifest: the archive once its
+    lists are loaded."""
+    start, end = period
     files: dict[str, pl.DataFrame] = {"recordings.parquet": unified}
     files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
     for name, frame in files.items():
@@ -212,7 +254,8 @@ async def aarchive(
     manifest["files"] = {
         str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
         for path in sorted(ours)
-        if path.is_file() and not path.name.endswith(".part")
+        # a symbolic link is never hashed as a file of the archive: it may point anywhere
+        if path.is_file() and not path.is_symlink() and not path.name.endswith(".part")
     }
     write_json(root / MANIFEST, manifest)
     return manifest

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 BLOCK = 1 << 16
 
 
 def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of the file at ``path``, read in 64 KiB blocks.
+    """Hex SHA-256 of the file at ``path``, read in 64 KiB blocks (a symbolic link there is an
+    OSError, never followed).
 
     Examples
     --------
@@ -20,7 +22,9 @@ def sha256_file(path: Path) -> str:
     'ba7816bf8f01cfea'
     """
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    # A symbolic link is refused, not followed: what is hashed is the file at ``path`` itself.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
         for block in iter(lambda: handle.read(BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()

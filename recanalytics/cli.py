@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.errors import ArchiveWarning, ConfigError, RecanalyticsError
+from recanalytics.errors import ArchiveWarning, ConfigError, RecanalyticsError, reason
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.schema import PROVIDERS
@@ -419,6 +419,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except RecanalyticsError as exc:
         print(f"recanalytics: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # A file a command writes itself (a full disk, a read-only folder): it could not do
+        # it, said in one line; what the library writes is a StoreError above.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"recanalytics: {where}{reason(exc)}", file=sys.stderr)
         return 2
 
 

@@ -154,6 +154,38 @@ class PaginationError(ProviderError):
         self.loaded = loaded
 
 
+class StoreError(RecanalyticsError):
+    """A file of a store or an archive could not be read or written.
+
+    Raised when a stored file is damaged or foreign (the message names it and what to do), and
+    when writing fails after a load (a full disk, a folder made read-only meanwhile): then
+    ``partial`` holds the rows that were loaded but could not be written, so none are lost.
+
+    Attributes
+    ----------
+    path : str
+        The file or folder at fault.
+    partial : polars.DataFrame or None
+        The loaded rows a failed write could not keep; None when nothing loaded is at stake.
+    """
+
+    partial: Any = None
+
+    def __init__(self, path: Any, message: str, *, partial: Any = None) -> None:
+        self.path = str(path)
+        self.partial = partial
+        # One line: the command prints it as is on standard error.
+        super().__init__(" ".join(f"{path}: {message}".split()))
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, in one line: an OSError's system reason, else its first line."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class LoadWarning(UserWarning):
     """Something the user should know about a load that still returned data."""
 

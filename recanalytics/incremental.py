@@ -13,7 +13,9 @@ neither overlaps nor touches it replaces it, so the store never claims a period 
 and a period outside it is loaded from the provider. The period is
 cut into calendar-quarter chunks loaded oldest first; each finished chunk is upserted and
 checkpointed, so a refresh that crashed or was interrupted fetches only the missing chunks when
-run again.
+run again. Each chunk's upsert and checkpoint, and each update of the coverage, happen under
+the store's inter-process lock. Coverage or a checkpoint that cannot be read, or that records
+nothing valid, is ignored with a LoadWarning: that period is loaded again, never skipped.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_for, loaders_of
-from recanalytics.store import ParquetStore, RefreshReport, UpsertReport
+from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
@@ -40,7 +42,7 @@ FIRST_RUN_SINCE = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 """Where a first refresh starts when no ``since`` is given (Twilio Video launched in 2015)."""
 
 F = TypeVar("F", bound=Callable[..., Awaitable[pl.DataFrame]])
-COVERAGE = "coverage.json"
+Period = tuple[dt.datetime, dt.datetime]
 
 
 def quarter_chunks(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -61,15 +63,44 @@ def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _parse(value: str | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromisoformat(value)
+def _instant(value: Any) -> dt.datetime | None:
+    """An ISO 8601 instant with its offset as metadata records it, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
-def _covered(store: ParquetStore, key: str) -> tuple[dt.datetime, dt.datetime] | None:
+def _period(entry: Any) -> Period | None:
+    """A recorded ``{"since": …, "until": …}`` as an interval, None when it is not one."""
+    if not isinstance(entry, dict):
+        return None
+    since, until = _instant(entry.get("since")), _instant(entry.get("until"))
+    return (since, until) if since is not None and until is not None and since <= until else None
+
+
+def _coverage(store: ParquetStore) -> dict[str, Period]:
+    """Every valid interval in the store's coverage. An entry (or a whole file) that is not
+    one is dropped with a LoadWarning: its period counts as never loaded."""
+    recorded = store.read_meta(COVERAGE)
+    if recorded is None:
+        return {}
+    if not isinstance(recorded, dict):
+        store.distrust(COVERAGE, "is not a mapping of loaded periods")
+        return {}
+    periods = {key: _period(entry) for key, entry in recorded.items()}
+    bad = sorted(str(key) for key, period in periods.items() if period is None)
+    if bad:
+        store.distrust(COVERAGE, f"records no valid period for {', '.join(bad)}")
+    return {key: period for key, period in periods.items() if period is not None}
+
+
+def _covered(store: ParquetStore, key: str) -> Period | None:
     """The interval ``[since, until)`` loaded for ``key``, or None."""
-    coverage = (store.read_meta(COVERAGE) or {}).get(key) or {}
-    since, until = _parse(coverage.get("since")), _parse(coverage.get("until"))
-    return None if since is None or until is None else (since, until)
+    return _coverage(store).get(key)
 
 
 def _before(when: dt.datetime, delta: dt.timedelta) -> dt.datetime:
@@ -123,12 +154,38 @@ def record_coverage(store: ParquetStore, key: str, since: dt.datetime, until: dt
     The covered interval grows only by a load that overlaps or touches it; any other load
     replaces it, so coverage never spans a period that was not loaded.
     """
-    coverage = store.read_meta(COVERAGE) or {}
-    previous = _covered(store, key)
-    if previous is not None and since <= previous[1] and previous[0] <= until:
-        since, until = min(since, previous[0]), max(until, previous[1])
-    coverage[key] = {"since": _iso(since), "until": _iso(until)}
-    store.write_meta(COVERAGE, coverage)
+    with store.locked():  # another process may be recording its own key
+        coverage = _coverage(store)
+        previous = coverage.get(key)
+        if previous is not None and since <= previous[1] and previous[0] <= until:
+            since, until = min(since, previous[0]), max(until, previous[1])
+        coverage[key] = (since, until)
+        recorded = {k: {"since": _iso(a), "until": _iso(b)} for k, (a, b) in coverage.items()}
+        store.write_meta(COVERAGE, recorded)
+
+
+def _chunk(pair: Any) -> tuple[str, str] | None:
+    """A finished chunk as a checkpoint records it (two ISO instants), None when it is not."""
+    if not isinstance(pair, list) or len(pair) != 2:
+        return None
+    period = _period({"since": pair[0], "until": pair[1]})
+    return None if period is None else (pair[0], pair[1])
+
+
+def _checkpoint(store: ParquetStore, name: str) -> tuple[dt.datetime | None, set[tuple[str, str]]]:
+    """An interrupted run's planned start and finished chunks; (None, empty) when there is
+    none, or when it is not valid (a LoadWarning says so: every chunk is loaded again)."""
+    recorded = store.read_meta(name)
+    if recorded is None:
+        return None, set()
+    valid = isinstance(recorded, dict) and isinstance(recorded.get("done"), list)
+    start = _instant(recorded.get("start")) if valid else None
+    chunks = [_chunk(pair) for pair in recorded["done"]] if valid else []
+    done = {chunk for chunk in chunks if chunk is not None}
+    if start is None or None in chunks:
+        store.distrust(name, "is not a valid checkpoint")
+        return None, set()
+    return start, done
 
 
 async def _load_chunks(
@@ -140,19 +197,20 @@ async def _load_chunks(
 ) -> UpsertReport:
     """Load ``[start, end)`` chunk by chunk, oldest first, checkpointing each finished chunk."""
     name = f"checkpoint-{key.replace(':', '-')}.json"
-    checkpoint = store.read_meta(name) or {}
-    planned = _parse(checkpoint.get("start"))
+    planned, finished = _checkpoint(store, name)
     done: set[tuple[str | None, str | None]] = set()
     if planned is not None and planned <= start:
         start = planned  # resume the interrupted run's plan, skipping its finished chunks
-        done = {(a, b) for a, b in checkpoint["done"]}
+        done = set(finished)
     report = UpsertReport()
     for a, b in quarter_chunks(start, end):
         if (_iso(a), _iso(b)) in done:
             continue
-        report += store.upsert(await load_chunk(a, b))
-        done.add((_iso(a), _iso(b)))
-        store.write_meta(name, {"start": _iso(start), "done": sorted(done)})
+        frame = await load_chunk(a, b)
+        with store.locked():  # the chunk's rows and the checkpoint that says so, together
+            report += store.upsert(frame)
+            done.add((_iso(a), _iso(b)))
+            store.write_meta(name, {"start": _iso(start), "done": sorted(done)})
     store.clear_meta(name)
     return report
 
@@ -209,9 +267,7 @@ async def arefresh(
     names = validate.providers(providers)
     shared = {k: v for k, v in options.items() if k not in ("credentials", "base_url")}
     plan(names, options.get("credentials"), options.get("base_url"), shared)
-    validate.made_folder(
-        store.path, "store", private=True
-    )  # not after loading: the rows would be lost
+    store.check_writable()  # not after loading: the rows would be lost
     report = RefreshReport()
     for provider in names:
         key = f"{provider}:*"
@@ -284,16 +340,14 @@ def with_store(loader: Loader[F]) -> F:
             for k, v in kwargs.items()
             if v is not None and k not in OPTION_NAMES | {"since", "until", "page_size"}
         }
-        validate.made_folder(
-            store.path, "store", private=True
-        )  # not after loading: the rows would be lost
+        store.check_writable()  # not after loading: the rows would be lost
         if args or filters:
             frame = await func(*args, **kwargs)
             store.upsert(frame)
             return frame
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
         key = f"{provider}:{func.__name__}"
-        newest = _newest(store, provider, kind_list)
+        newest = store.newest(provider, kind_list)
         # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
         start = plan_start(store, key, newest, since or FIRST_RUN_SINCE)
         end = until or dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -304,25 +358,15 @@ def with_store(loader: Loader[F]) -> F:
 
             await _load_chunks(store, key, start, end, chunk)
             record_coverage(store, key, start, end)
-        lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
-        if since is not None:
-            lazy = lazy.filter(pl.col("created_at") >= since)
-        if until is not None:
-            lazy = lazy.filter(pl.col("created_at") < until)
-        return lazy.collect()
+        with store.locked(shared=True):
+            lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
+            if since is not None:
+                lazy = lazy.filter(pl.col("created_at") >= since)
+            if until is not None:
+                lazy = lazy.filter(pl.col("created_at") < until)
+            return store.collect(lazy)
 
     return wrapper  # type: ignore[return-value]
-
-
-def _newest(store: ParquetStore, provider: str, kinds: list[str]) -> dt.datetime | None:
-    value = (
-        store.scan(provider)
-        .filter(pl.col("kind").is_in(kinds))
-        .select(pl.col("created_at").max())
-        .collect()
-        .item()
-    )
-    return value if isinstance(value, dt.datetime) else None
 
 
 class Store(ParquetStore):

@@ -15,7 +15,9 @@ Provider credentials only ever go to the provider's own origins (its
 fetched without them otherwise. Files are written to ``{dest}/{provider}/{name}.{ext}`` (names
 from :mod:`recanalytics.filenames`: never outside ``dest``, never shared by two recordings)
 through a ``.part`` file that a later run resumes with a ``Range`` request; complete files are
-skipped.
+skipped. A file already there whose size is not the row's ``size_bytes`` is fetched again. No
+symbolic link at a media path is ever followed (hashed as the recording or written through),
+and anything there that is not a regular file is that row's failure, not the batch's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +71,7 @@ RESULT_SCHEMA = pl.Schema(
 )
 REQUIRED_COLUMNS = ("provider", "recording_id", "media_url")
 OPTIONAL_COLUMNS = ("container", "status")
+SIZE_COLUMN = "size_bytes"
 CHUNK = 1 << 16
 # Bytes a download must make within each ``timeout`` seconds (1 MiB in 120 s: ~8.7 KB/s).
 PROGRESS = 1 << 20
@@ -79,6 +83,11 @@ class _Job:
     recording_id: str
     url: str
     path: Path
+    size: int | None = None  # the row's size_bytes: a file of another size is not whole
+
+    @property
+    def part(self) -> Path:
+        return self.path.with_name(self.path.name + ".part")
 
 
 class _Failed(Exception):
@@ -94,6 +103,40 @@ class _Incomplete(Exception):
 
 
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+# Written without following a symbolic link (where the platform can refuse one).
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _regular_size(path: Path) -> int | None:
+    """The size of the regular file at ``path``; None when nothing is there.
+
+    Anything else there is not a file a download wrote: a symbolic link (never followed, so a
+    link pointing outside the folder is neither hashed as the recording nor written through),
+    a folder, a device. That row fails, saying what to move aside.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(info.st_mode):
+        return info.st_size
+    if stat.S_ISLNK(info.st_mode):
+        what = "a symbolic link (never followed)"
+    elif stat.S_ISDIR(info.st_mode):
+        what = "a folder"
+    else:
+        what = "not a regular file"
+    raise _Failed(f"{path} is {what}, where the media file goes: move it aside and run again")
+
+
+def _folder(path: Path) -> None:
+    """A provider's media folder, made if missing; a symbolic link or a file there fails the
+    row (files are never written through a link to elsewhere)."""
+    path.mkdir(exist_ok=True, mode=0o700)
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        raise _Failed(f"{path} is not a folder (a symbolic link or a file): move it aside")
+
+
 _UNSATISFIED = re.compile(r"bytes \*/(\d+)")
 
 
@@ -178,8 +221,8 @@ class _Downloader:
 
     async def fetch(self, job: _Job, url: str, with_auth: bool) -> str:
         """Stream ``url`` into ``job.path`` via a ``.part`` file; returns 'downloaded'/'resumed'."""
-        part = job.path.with_name(job.path.name + ".part")
-        offset = part.stat().st_size if part.exists() else 0
+        part = job.part
+        offset = _regular_size(part) or 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         client = self.authed[job.provider] if with_auth else self.anonymous
         # httpx's timeout bounds each read, so a byte a second would never trip it: the answer's
@@ -221,7 +264,9 @@ class _Downloader:
             announced = None if encoded else response.headers.get("content-length")
             written = 0
             try:
-                with part.open("ab" if resumed else "wb") as handle:
+                append = os.O_APPEND if resumed else os.O_TRUNC
+                flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | append
+                with os.fdopen(os.open(part, flags, 0o600), "wb") as handle:
                     os.chmod(part, 0o600)
                     counted = 0
                     async for block in response.aiter_bytes(CHUNK):
@@ -252,10 +297,19 @@ class _Downloader:
             "status": "failed",
             "error": None,
         }
-        if job.path.exists():
-            row.update(
-                status="skipped", bytes=job.path.stat().st_size, sha256=sha256_file(job.path)
-            )
+        try:
+            _folder(job.path.parent)
+            size = _regular_size(job.path)
+            if size is not None and job.size in (None, size):
+                row.update(status="skipped", bytes=size, sha256=sha256_file(job.path))
+                return row
+            # Not the size the row states (a cut copy): fetched again through the .part file,
+            # which replaces it once whole.
+        except _Failed as exc:
+            row["error"] = self._clean(str(exc))
+            return row
+        except OSError as exc:
+            row["error"] = self._clean(f"{type(exc).__name__}: {exc}")
             return row
 
         async def once() -> str:
@@ -394,6 +448,9 @@ def _rows(frame: Any) -> pl.DataFrame:
         pl.col(c).cast(pl.String) if c in names else pl.lit(None, pl.String).alias(c)
         for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
     ]
+    # A size that is not a whole number is unknown (the file is then trusted as it is).
+    size = pl.col(SIZE_COLUMN).cast(pl.Int64, strict=False) if SIZE_COLUMN in names else None
+    columns.append(pl.lit(None, pl.Int64).alias(SIZE_COLUMN) if size is None else size)
     try:
         return lazy.select(columns).collect()
     except pl.exceptions.PolarsError:
@@ -498,7 +555,7 @@ async def adownload_media(
     tasks: list[tuple[int, _Job]] = []
     first_of: dict[Path, int] = {}
     copies: list[tuple[int, int]] = []
-    for provider, recording_id, url, container, status in rows.iter_rows():
+    for provider, recording_id, url, container, status, size in rows.iter_rows():
         name = f"{safe_name(recording_id)}.{media_extension(container, url)}"
         path = root / safe_name(provider) / name
         base = {
@@ -521,7 +578,7 @@ async def adownload_media(
         else:
             results.append(None)
             first_of[path] = len(results) - 1
-            tasks.append((len(results) - 1, _Job(provider, recording_id, url, path)))
+            tasks.append((len(results) - 1, _Job(provider, recording_id, url, path, size)))
     downloader = _Downloader(
         credentials=creds,
         scopes=scopes,
@@ -536,10 +593,8 @@ async def adownload_media(
 
         bar = tqdm(total=rows.height, desc="media", unit=" file")
     try:
-        if tasks:
-            root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for _, job in tasks:
-            job.path.parent.mkdir(exist_ok=True, mode=0o700)
+        if tasks:  # before any request: a dest that cannot be made is a ConfigError
+            validate.made_folder(root, "dest", private=True)
 
         async def one(index: int, job: _Job) -> None:
             results[index] = await downloader.run(job)

@@ -3,16 +3,24 @@
 Layout: ``{root}/provider={p}/year={yyyy}/month={mm}/data.parquet``; the partition columns are
 in the path, not in the files (as hive readers expect). Rows are upserted by
 ``(provider, recording_id)``. Every file is written to a temporary name and renamed into place,
-so a reader never sees half a file, and is created readable by the user only.
+so a reader never sees half a file, and is created readable by the user only. Every
+read-merge-write (and every read of :meth:`ParquetStore.read`) holds an inter-process lock on
+``{root}/.lock`` (:meth:`ParquetStore.locked`), so two processes writing one store lose no row.
+
+A stored file that is damaged or foreign is a :class:`~recanalytics.errors.StoreError` naming
+it; a file of an older schema reads with the columns it lacks as null.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +28,44 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.errors import ConfigError
+from recanalytics.errors import ConfigError, StoreError, reason, warn_user
 from recanalytics.helpers._common import conform_dtypes
-from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, ProviderEnum, conform
+from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, conform
+
+if sys.platform == "win32":
+    import errno
+    import msvcrt
+
+    def _lock(fd: int, shared: bool) -> None:
+        # msvcrt has no shared mode: a reader waits for the lock like a writer.
+        os.lseek(fd, 0, os.SEEK_SET)
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError as exc:  # LK_LOCK gives up after about 10 s: keep waiting
+                if exc.errno != errno.EDEADLOCK:
+                    raise
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fd: int, shared: bool) -> None:
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
 
 PARTITIONS = ("provider", "year", "month")
 FILE_NAME = "data.parquet"
+LOCK_NAME = ".lock"
+STORED = [name for name in SCHEMA.names() if name != "provider"]
+"""The columns of a stored file (the provider is in its path)."""
 NULL_MONTH = 0  # rows without created_at live under year=0/month=0
 MAX_OVERLAP = dt.timedelta(days=366)
 """The largest ``overlap`` a store accepts: a year of status changes, whatever the calendar."""
@@ -38,17 +78,45 @@ def default_path() -> Path:
     return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
 
 
+def writable_folder(path: Path, parameter: str) -> Path:
+    """``path`` as a folder this process can write, made if missing (user-only).
+
+    Proven by creating and removing a temporary file in it: a folder that exists but cannot be
+    written (read-only mount, another user's) is a ConfigError naming ``parameter``, raised
+    before any request, so a load is never spent on rows that cannot be kept.
+    """
+    validate.made_folder(path, parameter, private=True)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".recanalytics-write-check.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            parameter, f"a folder this process can write ({reason(exc)})", str(path)
+        ) from exc
+    return path
+
+
 def private_write(path: Path, write: Any) -> None:
-    """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
+
+    Any OSError (a full disk, a read-only folder, a folder where the file goes) is a
+    StoreError naming ``path``; the temporary file is removed.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise StoreError(path, f"could not be written ({reason(exc)})") from exc
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise StoreError(path, f"could not be written ({reason(exc)})") from exc
         raise
 
 
@@ -90,6 +158,46 @@ class RefreshReport:
         return sum(r.updated for r in self.rows.values())
 
 
+def _damaged(path: Path, problem: str) -> StoreError:
+    return StoreError(
+        path,
+        f"{problem}. Move it aside (or delete it) and delete _meta/{COVERAGE} in the store, so "
+        "the next load fetches what it held again",
+    )
+
+
+COVERAGE = "coverage.json"
+
+
+def _provider_of(path: Path) -> str:
+    """The provider of a partition file, from its ``provider=`` folder."""
+    return path.parts[-4].removeprefix("provider=")
+
+
+def scan_file(path: Path) -> pl.LazyFrame:
+    """One stored partition file as unified rows, checked before it is read.
+
+    A column an older store's file lacks reads as null; a column of another kind of values
+    (text where the schema has numbers), a file that is not parquet, or one that is not a
+    store's (columns no store file has, no ``recording_id``) is a StoreError naming it.
+    """
+    if not path.is_file():
+        raise _damaged(path, "is not a file")
+    try:
+        present = pl.read_parquet_schema(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _damaged(path, f"is not a readable parquet file ({reason(exc)})") from exc
+    foreign = sorted(set(present) - set(STORED))
+    if foreign or "recording_id" not in present:
+        shown = ", ".join(foreign[:5]) if foreign else "no recording_id"
+        raise _damaged(path, f"is not a store file (columns: {shown})")
+    try:
+        lazy = conform_dtypes(pl.scan_parquet(path), parameter=str(path))
+    except ConfigError as exc:
+        raise _damaged(path, f"holds a column of another type ({exc.value})") from None
+    return conform(lazy.with_columns(provider=pl.lit(_provider_of(path))))
+
+
 def _partition_values(df: pl.DataFrame) -> pl.DataFrame:
     created = pl.col("created_at")
     return df.with_columns(
@@ -102,6 +210,10 @@ def _partition_values(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(created.dt.month())
         .cast(pl.Int32),
     )
+
+
+_held = threading.local()
+"""Per thread: how deeply each store folder's lock is held (a nested hold takes it once)."""
 
 
 class ParquetStore:
@@ -135,6 +247,78 @@ class ParquetStore:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
 
+    # --- locking -----------------------------------------------------------------------------
+
+    def check_writable(self, parameter: str = "store") -> None:
+        """Before any request: the folder can be written (else ConfigError naming
+        ``parameter``) and its ``_meta`` is a folder (else StoreError), so a load is never
+        spent on rows the store cannot keep."""
+        writable_folder(self.path, parameter)
+        meta = self.meta_path("")
+        if (meta.exists() or meta.is_symlink()) and not meta.is_dir():
+            raise StoreError(meta, "is not a folder: move it aside, then load again")
+
+    @contextlib.contextmanager
+    def locked(self, *, shared: bool = False) -> Iterator[None]:
+        """Hold the store's inter-process lock (``{root}/.lock``) for a read-merge-write.
+
+        Parameters
+        ----------
+        shared : bool, default False
+            A reader's lock: readers share it, a writer waits for them (on Windows, where
+            ``msvcrt`` has no shared mode, readers wait for each other too). A reader of a
+            store it cannot write reads without it.
+
+        Notes
+        -----
+        ``fcntl.flock`` (``msvcrt.locking`` on Windows) on a lock file: a lock held by a
+        process that dies is released with it. Nested holds in one thread take the lock once
+        (the outer one's mode); it is never held across an ``await``.
+        """
+        depth: dict[str, int] = _held.__dict__.setdefault("depth", {})
+        key = os.path.abspath(self.path)
+        if depth.get(key):
+            depth[key] += 1
+            try:
+                yield
+            finally:
+                depth[key] -= 1
+            return
+        fd = self._lock_file(shared)
+        try:
+            if fd is not None:  # None: a store this process cannot write, read as it stands
+                self._acquire(fd, shared)
+            depth[key] = 1
+            try:
+                yield
+            finally:
+                depth[key] = 0
+                if fd is not None:
+                    _unlock(fd)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def _acquire(self, fd: int, shared: bool) -> None:
+        try:
+            _lock(fd, shared)
+        except OSError as exc:  # a file system without locks (some network mounts)
+            raise StoreError(self.path / LOCK_NAME, f"could not be locked ({reason(exc)})") from exc
+
+    def _lock_file(self, shared: bool) -> int | None:
+        path = self.path / LOCK_NAME
+        try:
+            if not shared:
+                self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            if not shared:
+                raise StoreError(path, f"could not be opened ({reason(exc)})") from exc
+        try:
+            return os.open(path, os.O_RDONLY)
+        except OSError:
+            return None  # nothing here, or nothing this process may open: no writer through it
+
     # --- reading -----------------------------------------------------------------------------
 
     def files(self, provider: str | None = None) -> list[Path]:
@@ -146,27 +330,56 @@ class ParquetStore:
         return sorted(self.path.glob(pattern))
 
     def scan(self, providers: str | Iterable[str] | None = None) -> pl.LazyFrame:
-        """All stored rows as a LazyFrame with exactly the unified schema."""
+        """All stored rows as a LazyFrame with exactly the unified schema.
+
+        Every file is checked as it is scanned (:func:`scan_file`): a damaged or foreign one
+        is a StoreError naming it. Collect through :meth:`collect` (or use :meth:`read`) to
+        have a file damaged inside its data named too.
+        """
         names = validate.providers(providers)
-        files = [f for name in names for f in self.files(name)]
-        if not files:
-            return pl.LazyFrame(schema=SCHEMA)
-        lazy = pl.scan_parquet(files, hive_partitioning=True)
-        return conform(lazy.with_columns(pl.col("provider").cast(pl.String).cast(ProviderEnum)))
+        frames = [scan_file(f) for name in names for f in self.files(name)]
+        return pl.concat(frames) if frames else pl.LazyFrame(schema=SCHEMA)
+
+    def collect(self, query: pl.LazyFrame) -> pl.DataFrame:
+        """``query``, a query over :meth:`scan`, collected; a stored file found damaged only
+        when its data is read (a cut page, a value its column cannot hold) is a StoreError
+        naming it."""
+        try:
+            return query.collect()
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            damaged = self._damaged_file()
+            if damaged is None:
+                raise
+            raise damaged from exc
+
+    def _damaged_file(self) -> StoreError | None:
+        """The first stored file that cannot be read whole, as the error naming it."""
+        for path in self.files():
+            try:
+                scan_file(path).collect()
+            except StoreError as exc:
+                return exc
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                return _damaged(path, f"cannot be read ({reason(exc)})")
+        return None
 
     def read(self, providers: str | Iterable[str] | None = None) -> pl.DataFrame:
-        """All stored rows (see :meth:`scan`)."""
-        return self.scan(providers).collect()
+        """All stored rows (see :meth:`scan`), read under the store's shared lock, so a
+        concurrent write is seen whole or not at all."""
+        with self.locked(shared=True):
+            return self.collect(self.scan(providers))
 
-    def newest(self, provider: str, kind: str | None = None) -> dt.datetime | None:
-        """The newest stored ``created_at`` for a provider (and kind)."""
+    def newest(self, provider: str, kind: str | Iterable[str] | None = None) -> dt.datetime | None:
+        """The newest stored ``created_at`` for a provider (and kind, or any of several)."""
         validate.choice(provider, "provider", PROVIDERS)
-        if kind is not None:
-            validate.choice(kind, "kind", KINDS)
-        lazy = self.scan(provider)
-        if kind is not None:
-            lazy = lazy.filter(pl.col("kind") == kind)
-        value = lazy.select(pl.col("created_at").max()).collect().item()
+        kinds = [kind] if isinstance(kind, str) else kind
+        for name in kinds or ():
+            validate.choice(name, "kind", KINDS)
+        with self.locked(shared=True):
+            lazy = self.scan(provider)
+            if kinds is not None:
+                lazy = lazy.filter(pl.col("kind").is_in(list(kinds)))
+            value = self.collect(lazy.select(pl.col("created_at").max())).item()
         return value if isinstance(value, dt.datetime) else None
 
     # --- writing -----------------------------------------------------------------------------
@@ -204,9 +417,18 @@ class ParquetStore:
                 "a frame whose provider column is set on every row",
                 f"{missing} of {frame.height} rows without a provider",
             )
-        report = UpsertReport()
         if frame.height == 0:
-            return report
+            return UpsertReport()
+        try:
+            with self.locked():
+                return self._write(frame)
+        except StoreError as exc:
+            exc.partial = frame  # the rows the caller would otherwise lose
+            raise
+
+    def _write(self, frame: pl.DataFrame) -> UpsertReport:
+        """The read-merge-write of :meth:`upsert`, under the store's lock."""
+        report = UpsertReport()
         keyed = pl.col("recording_id").is_not_null()
         frame = pl.concat(
             [
@@ -259,15 +481,13 @@ class ParquetStore:
             files = sorted((self.path / str(folder[0])).glob(f"*/*/{FILE_NAME}"))
             if not files:
                 continue
-            found = (
+            found = self.collect(
                 pl.concat(
                     [
-                        pl.scan_parquet(f).select("recording_id").with_columns(path=pl.lit(str(f)))
+                        scan_file(f).select("recording_id").with_columns(path=pl.lit(str(f)))
                         for f in files
                     ]
-                )
-                .join(ids.lazy().select("recording_id", "target"), on="recording_id")
-                .collect()
+                ).join(ids.lazy().select("recording_id", "target"), on="recording_id")
             )
             other = found.filter(pl.col("path") != pl.col("target"))
             for (path,), rows in other.partition_by("path", as_dict=True).items():
@@ -279,8 +499,10 @@ class ParquetStore:
         return stale, moved
 
     def _remove(self, path: Path, ids: set[str]) -> None:
-        kept = pl.read_parquet(path).filter(
-            ~pl.col("recording_id").is_in(list(ids)).fill_null(False)
+        kept = self.collect(
+            scan_file(path)
+            .select(STORED)
+            .filter(~pl.col("recording_id").is_in(list(ids)).fill_null(False))
         )
         if kept.height:
             private_write(path, kept.write_parquet)
@@ -288,11 +510,13 @@ class ParquetStore:
             path.unlink()
 
     def _merge(self, target: Path, new: pl.DataFrame) -> UpsertReport:
-        columns = [c for c in SCHEMA.names() if c != "provider"]
+        columns = STORED
         keyed = pl.col("recording_id").is_not_null()
         new = new.select(columns)
         new_keyed = new.filter(keyed).unique("recording_id", keep="last", maintain_order=True)
-        old = pl.read_parquet(target).select(columns) if target.exists() else new.clear()
+        # An older file is read as the schema stands (columns it lacks null) and written so.
+        exists = target.exists() or target.is_symlink()
+        old = self.collect(scan_file(target).select(columns)) if exists else new.clear()
         old_keyed = old.filter(keyed)
         # Rows without an id cannot be matched: they are kept once each, by their whole value.
         old_unkeyed = old.filter(~keyed)
@@ -314,15 +538,40 @@ class ParquetStore:
 
     # --- metadata ----------------------------------------------------------------------------
 
-    def _meta(self, name: str) -> Path:
+    def meta_path(self, name: str) -> Path:
+        """Where the metadata file ``name`` lives (``_meta/`` itself for ``""``)."""
         return self.path / "_meta" / name
 
     def read_meta(self, name: str) -> Any:
-        path = self._meta(name)
-        return json.loads(path.read_text()) if path.exists() else None
+        """The JSON value of the metadata file ``name``; None when it is missing, and also when
+        it cannot be read or parsed (a LoadWarning names it): what it recorded is then
+        unknown, so the caller loads again rather than trust it."""
+        path = self.meta_path(name)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.distrust(name, f"cannot be read ({reason(exc)})")
+            return None
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            self.distrust(name, f"is not valid JSON ({reason(exc)})")
+            return None
+
+    def distrust(self, name: str, problem: str) -> None:
+        """Warn that the metadata file ``name`` is ignored, and why."""
+        warn_user(
+            f"{self.meta_path(name)} {problem}: ignored, so what it recorded is loaded again "
+            "(it is rewritten when the load finishes)"
+        )
 
     def write_meta(self, name: str, value: Any) -> None:
-        write_json(self._meta(name), value)
+        write_json(self.meta_path(name), value)
 
     def clear_meta(self, name: str) -> None:
-        self._meta(name).unlink(missing_ok=True)
+        try:
+            self.meta_path(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreError(self.meta_path(name), f"could not be removed ({reason(exc)})") from exc

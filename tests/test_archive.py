@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import httpx
 import polars as pl
@@ -12,6 +15,7 @@ import pytest
 
 import recanalytics as ra
 from recanalytics.archive import archive
+from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.sandbox import Sandbox
 
 # One request at a time: the walk is the same from run to run, so requests can be compared.
@@ -192,3 +196,59 @@ def test_the_archive_command_exits_1_when_media_failed(
     assert err.count("could not be downloaded") == 0  # the warning is not said twice
     monkeypatch.setattr(Sandbox, "options", served)
     assert main([*argv, "--media", "--quiet"]) == 0  # run again: every file fetched
+
+
+def test_an_archive_folder_that_cannot_be_written_is_refused_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = Sandbox(seed=26, size=40, providers=["twilio"])
+    out = tmp_path / "read-only"
+    out.mkdir()
+    real = tempfile.mkstemp
+
+    def refused(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        # A read-only folder (chmod does not stop root, so the refusal is simulated).
+        if Path(str(kwargs.get("dir", ""))).is_relative_to(out):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    with pytest.raises(ra.ConfigError, match="invalid out") as info:
+        ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
+    assert "can write" in str(info.value) and box.requests == 0
+
+
+def _disk_full_at(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing a CSV named ``name`` fails as on a full disk."""
+    real = pl.DataFrame.write_csv
+
+    def write_csv(self: pl.DataFrame, file: Any = None, **kwargs: Any) -> Any:
+        if file is not None and Path(file).name.startswith(f".{name}."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, file, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", write_csv)
+
+
+def test_an_archive_that_cannot_be_written_after_the_load_keeps_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = Sandbox(seed=27, size=40, providers=["twilio"])
+    _disk_full_at("recordings.csv", monkeypatch)
+    with pytest.raises(StoreError, match=r"recordings\.csv.*No space left") as info:
+        ra.archive_twilio(tmp_path / "a", **PERIOD, **box.options("twilio"))
+    expected = ra.load_twilio_recordings(**PERIOD, **box.options("twilio")).height
+    expected += ra.load_twilio_compositions(**PERIOD, **box.options("twilio")).height
+    assert info.value.partial is not None and info.value.partial.height == expected
+
+
+def test_a_link_at_a_media_path_is_not_archived_as_the_recording(tmp_path: Path) -> None:
+    box = Sandbox(seed=28, size=40, small_media=True, providers=["twilio"])
+    df = ra.load_twilio_recordings(status="completed", **PERIOD, **box.options("twilio"))
+    name = f"{df['recording_id'][0]}.{df['container'][0]}"
+    (tmp_path / "a" / "media" / "twilio").mkdir(parents=True)
+    (tmp_path / "a" / "media" / "twilio" / name).symlink_to("/etc/hostname")
+    with pytest.warns(ArchiveWarning, match="1 of"):
+        manifest = ra.archive_twilio(tmp_path / "a", media=True, **PERIOD, **box.options("twilio"))
+    assert f"media/twilio/{name}" not in manifest["files"]
+    assert manifest["media"]["files"]["failed"] == 1

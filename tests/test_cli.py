@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import polars as pl
@@ -128,3 +130,26 @@ def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
     with pytest.raises(SystemExit) as info:
         main(["sandbox", "--port", port])
     assert info.value.code == 2
+
+
+def test_an_archive_that_cannot_be_written_exits_2_in_one_line_and_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pl.DataFrame.write_csv
+
+    def disk_full_at_media_csv(self: pl.DataFrame, file: Any = None, **kwargs: Any) -> Any:
+        if file is not None and Path(file).name.startswith(".media.csv."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, file, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", disk_full_at_media_csv)
+    out = tmp_path / "a"
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--media"]
+    assert main([*argv, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "media.csv" in err and "No space left" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr(pl.DataFrame, "write_csv", real)
+    assert main([*argv, "--quiet"]) in (0, 1)
+    media = pl.read_csv(out / "media.csv")
+    assert media.filter(pl.col("status") == "skipped").height > 0  # what was downloaded stayed

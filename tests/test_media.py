@@ -68,6 +68,14 @@ def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_pa
     first, second = df["recording_id"].to_list()
     container = df["container"][0]
     full = media_bytes(f"twilio/{first}.{container}", box["twilio"].tracks_by_sid[first].media)
+    # This sandbox's metadata states made-up sizes; a file is complete when it has the size its
+    # row states, so the rows state the sizes served.
+    tracks = box["twilio"].tracks_by_sid
+    served = [
+        len(media_bytes(f"twilio/{sid}.{kind}", tracks[sid].media))
+        for sid, kind in zip(df["recording_id"], df["container"], strict=True)
+    ]
+    df = df.with_columns(size_bytes=pl.Series(served, dtype=pl.Int64))
     target = tmp_path / "twilio" / f"{first}.{container}"
     target.parent.mkdir(parents=True)
     target.with_name(target.name + ".part").write_bytes(full[:1000])
@@ -481,3 +489,44 @@ def test_an_html_page_answered_for_media_is_a_failure_not_a_file(
     row = _download_one(box, df, tmp_path, transport)
     assert row["status"] == "failed" and "HTML page" in row["error"]
     assert not [p for p in (tmp_path / "twilio").iterdir() if not p.name.endswith(".part")]
+
+
+def test_a_folder_or_a_link_where_a_media_file_goes_is_one_failed_row(tmp_path: Path) -> None:
+    box = Sandbox(seed=9, size=60, small_media=True, providers=["twilio"])
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(4)
+    dest = tmp_path / "media"
+    paths = [dest / "twilio" / f"{i}.{c}" for i, c in df.select("recording_id", "container").rows()]
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"not the recording")
+    paths[0].mkdir(parents=True)
+    paths[1].symlink_to(outside)
+    paths[2].with_name(paths[2].name + ".part").symlink_to(outside)
+
+    result = ra.download_media(df, dest, **box.options("twilio"))
+
+    assert result["status"].to_list() == ["failed", "failed", "failed", "downloaded"]
+    errors = result["error"].to_list()
+    assert "is a folder" in errors[0] and "symbolic link" in errors[1]
+    assert "symbolic link" in errors[2]
+    assert result["sha256"][1] is None  # the link's target is never hashed as the recording
+    assert outside.read_bytes() == b"not the recording" and paths[1].is_symlink()
+
+
+def test_a_file_cut_short_under_its_final_name_is_fetched_again(tmp_path: Path) -> None:
+    box = Sandbox(seed=9, size=60, small_media=True, providers=["twilio"])
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio"))
+    first = ra.download_media(df.head(12), tmp_path, **box.options("twilio"))
+    whole = first.join(df.select("recording_id", "size_bytes"), on="recording_id").filter(
+        pl.col("bytes") == pl.col("size_bytes")
+    )  # files served as their rows state (a planted fault serves some cut short)
+    rows = df.filter(pl.col("recording_id").is_in(whole["recording_id"].implode())).head(3)
+    cut = Path(whole["path"][0])
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) // 3])
+    box.app.reset_counts()
+
+    again = ra.download_media(rows, tmp_path, **box.options("twilio"))
+
+    assert again["status"].to_list() == ["downloaded", "skipped", "skipped"]
+    assert cut.read_bytes() == data and again["sha256"][0] == hashlib.sha256(data).hexdigest()
+    assert [status for _, status, _ in storage_log(box)] == [200]  # only the cut file
