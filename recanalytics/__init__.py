@@ -34,6 +34,7 @@ from recanalytics.errors import (
     ProviderError,
     RateLimitError,
     RecanalyticsError,
+    StoreError,
     TransportError,
 )
 from recanalytics.incremental import (
@@ -214,6 +215,7 @@ __all__ = [
     "SignalWireCredentials",
     "StorageRate",
     "Store",
+    "StoreError",
     "TransportError",
     "TwilioCredentials",
     "UpsertReport",

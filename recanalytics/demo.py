@@ -7,6 +7,7 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.errors import ConfigError
 from recanalytics.incremental import load
 from recanalytics.sandbox import Sandbox
 
@@ -32,6 +33,11 @@ def demo(*, size: int = 2000, seed: int = 7, **options: Any) -> pl.DataFrame:
     >>> sorted(df["provider"].unique().cast(str).to_list())  # doctest: +SKIP
     ['plivo', 'signalwire', 'twilio', 'zoom']
     """
+    for own in ("credentials", "base_url", "transport"):
+        if own in options:
+            raise ConfigError(
+                own, "not given to demo() (it loads its own sandbox)", type(options[own]).__name__
+            )
     validate.int_range(size, "size", 1, 1_000_000)
     validate.int_range(seed, "seed", 0, 2**63 - 1)  # the sandbox seeds a 64-bit generator
     box = Sandbox(seed=seed, size=size)

@@ -51,6 +51,10 @@ def decode_json(content: bytes) -> Any:
     return jsonbody.loads(content).value
 
 
+MAX_RETRIES = 1000
+"""The most retries a :class:`RetryPolicy` allows for one request."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How transient failures are retried.
@@ -70,16 +74,20 @@ class RetryPolicy:
         if (
             isinstance(self.max_retries, bool)
             or not isinstance(self.max_retries, int)
-            or self.max_retries < 0
+            or not 0 <= self.max_retries <= MAX_RETRIES
         ):
-            raise ConfigError("retry.max_retries", "an integer >= 0", self.max_retries)
+            raise ConfigError(
+                "retry.max_retries", f"an integer from 0 to {MAX_RETRIES}", self.max_retries
+            )
         for name in ("backoff_base", "backoff_cap", "max_retry_after"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise ConfigError(f"retry.{name}", "seconds >= 0", value)
+            # An infinite wait is a hang, not a policy.
+            validate.number(
+                getattr(self, name), f"retry.{name}", inclusive=True, form="seconds >= 0, finite"
+            )
 
     def backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
+        # 2**64 times any base is past any cap; 2**1024 would not fit a float at all.
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** min(attempt, 64))
         return float(ceiling) * (0.5 + random.random() / 2)
 
 

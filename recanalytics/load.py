@@ -170,6 +170,11 @@ async def gather(
 ) -> LoadResult:
     """Run ``loaders(name)`` for every provider concurrently: the core of every ``load``."""
     names = _providers(providers)
+    if options.get("raw"):
+        # Each provider's raw frame has its own columns: they do not stack into one frame.
+        raise ConfigError(
+            "raw", "False for load() (raw=True is for one provider's loader)", options["raw"]
+        )
     parse_range(since, until)  # validate once, before any request
     validate.boolean(warn, "warn")
     explicit = providers is not None

@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from recanalytics import validate
 from recanalytics.charts.export import vega_bundle
 from recanalytics.charts.offline import OFFLINE_RENDERER, offline_renderer, use_offline_renderer
-from recanalytics.errors import RecanalyticsError
+from recanalytics.errors import ConfigError, RecanalyticsError
 
 __all__ = [
     "OFFLINE_RENDERER",
@@ -104,10 +105,35 @@ def find_notebooks(src_dir: str | os.PathLike[str]) -> list[Path]:
     >>> [p.name for p in find_notebooks("notebooks")][:1]  # doctest: +SKIP
     ['01-quickstart.ipynb']
     """
-    root = Path(src_dir)
+    root = validate.folder(src_dir, "src_dir")
     if not root.is_dir():
-        raise RecanalyticsError(f"notebook folder not found: {root}")
+        raise ConfigError("src_dir", "an existing folder of .ipynb files", os.fspath(src_dir))
     return sorted(p for p in root.glob("*.ipynb") if p.is_file())
+
+
+def _wanted(names: Any) -> set[str] | None:
+    """The notebook file names asked for: one name or a non-empty sequence of them."""
+    if names is None:
+        return None
+    form = "a notebook file name (with or without .ipynb) or a non-empty list of them"
+    items = [names] if isinstance(names, str) else names
+    if not isinstance(items, Sequence) or not items:
+        raise ConfigError("names", form, names)
+    for name in items:
+        if not isinstance(name, str) or not name.strip() or re.search(r"[/\\\0]", name):
+            raise ConfigError("names", form, name)
+    return {n if n.endswith(".ipynb") else f"{n}.ipynb" for n in items}
+
+
+def _kernel_known(kernel_name: Any) -> str:
+    """``kernel_name`` if Jupyter has such a kernel installed."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    installed = sorted(KernelSpecManager().find_kernel_specs())
+    if not isinstance(kernel_name, str) or kernel_name not in installed:
+        form = "an installed Jupyter kernel: " + ", ".join(installed)
+        raise ConfigError("kernel_name", form, kernel_name)
+    return kernel_name
 
 
 def _imports() -> tuple[Any, Any, Any]:
@@ -233,8 +259,8 @@ def render_notebooks(
         Folder with the ``.ipynb`` files (not searched recursively).
     out_dir : path
         Folder for the HTML pages (created).
-    names : sequence of str, optional
-        Only these notebooks (file names, with or without ``.ipynb``); default all.
+    names : str or sequence of str, optional
+        Only this notebook, or these (file names, with or without ``.ipynb``); default all.
     kernel_name : str, default "python3"
         The Jupyter kernel to run them in.
     timeout : int, default 600
@@ -251,9 +277,11 @@ def render_notebooks(
     ------
     nbclient.exceptions.CellExecutionError
         A cell failed; its note names the notebook.
+    ConfigError
+        An argument is invalid: the folder or a named notebook does not exist, ``timeout`` is
+        not a whole number of seconds, no such kernel is installed (raised before any runs).
     RecanalyticsError
-        The folder or a named notebook does not exist, or a page would load something from
-        the network.
+        A page would load something from the network.
 
     Examples
     --------
@@ -263,14 +291,15 @@ def render_notebooks(
     """
     nbformat, _, _ = _imports()
     notebooks = find_notebooks(src_dir)
-    if names is not None:
-        wanted = {n if n.endswith(".ipynb") else f"{n}.ipynb" for n in names}
+    wanted = _wanted(names)
+    if wanted is not None:
         missing = sorted(wanted - {p.name for p in notebooks})
         if missing:
-            raise RecanalyticsError(f"no such notebook in {src_dir}: {', '.join(missing)}")
+            raise ConfigError("names", f"notebooks in {src_dir}", ", ".join(missing))
         notebooks = [p for p in notebooks if p.name in wanted]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    validate.int_range(timeout, "timeout", 1)
+    _kernel_known(kernel_name)
+    out = validate.made_folder(validate.folder(out_dir, "out_dir"), "out_dir")
     written: list[Path] = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)

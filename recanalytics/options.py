@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from recanalytics.store import ParquetStore
 
 
+MIN_RATE = 0.001
+"""The lowest ``rate_limit``: a request every 1,000 s. Far lower would pace the second request
+of a load past any lifetime (1e-300 waited 1e300 s)."""
+
 MAX_RATE = 1e6
 """The highest ``rate_limit`` (requests per second): far above any provider's, and low enough
 that the limiter's window (rate x period requests) stays a countable integer."""
@@ -136,7 +140,9 @@ def check_options(spec: ProviderSpec, options: Mapping[str, Any]) -> dict[str, A
     """
     if options.get("store") is not None:
         raise ConfigError(
-            "store", "no store for a getter (only loaders keep a store)", options["store"]
+            "store",
+            "no store here (the loaders keep a store; getters and the archive do not)",
+            options["store"],
         )
     unknown = sorted(set(options) - OPTION_NAMES)
     if unknown:
@@ -155,8 +161,10 @@ def check_options(spec: ProviderSpec, options: Mapping[str, Any]) -> dict[str, A
     rate = validate.number(
         spec.rate if rate is None else rate,
         "rate_limit",
+        low=MIN_RATE,
+        inclusive=True,
         high=MAX_RATE,
-        form=f"requests per second > 0 and <= {MAX_RATE:g}",
+        form=f"requests per second from {MIN_RATE:g} to {MAX_RATE:g}",
     )
     retry = retry_policy(options.get("retry"))
     timeout = validate.number(options.get("timeout", 30.0), "timeout", form="seconds > 0")

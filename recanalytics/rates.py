@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import isfinite
 from typing import Literal
 
+from recanalytics import validate
 from recanalytics.errors import ConfigError
 
 Basis = Literal["gb_month", "minute_month"]
@@ -37,14 +37,11 @@ class StorageRate:
     assumption: bool = False
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.amount, bool)
-            or not isinstance(self.amount, int | float)
-            or not isfinite(self.amount)
-            or self.amount < 0
-        ):
-            raise ConfigError("rates", "a finite amount of 0 or more USD", self.amount)
-        # An int amount (0) beside float ones would make polars infer an integer column.
-        object.__setattr__(self, "amount", float(self.amount))
+        # A float, also for an int amount (0 beside floats would make polars infer integers);
+        # an int too large for a float (10**400) is refused, not an OverflowError.
+        amount = validate.number(
+            self.amount, "rates", inclusive=True, form="a finite amount of 0 or more USD"
+        )
+        object.__setattr__(self, "amount", amount)
         if self.basis not in ("gb_month", "minute_month"):
             raise ConfigError("rates", 'basis "gb_month" or "minute_month"', self.basis)

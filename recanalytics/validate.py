@@ -32,11 +32,19 @@ def sid(value: Any, parameter: str, prefix: str | None = None) -> str:
     return value
 
 
+MAX_LISTED = 100
+"""The most values one list filter takes: each is a query parameter, and a request line past
+about 8 KB is refused by servers (100 SIDs take about 4.7 KB)."""
+
+
 def sids(value: Any, parameter: str) -> list[str]:
-    """One SID or a non-empty sequence of them."""
+    """One SID or a non-empty sequence of at most :data:`MAX_LISTED` of them."""
     items = [value] if isinstance(value, str) else value
+    form = f"a SID or a non-empty list of at most {MAX_LISTED} SIDs"
     if not isinstance(items, Sequence | set | frozenset) or not items:
-        raise ConfigError(parameter, "a SID or a non-empty list of SIDs", value)
+        raise ConfigError(parameter, form, value)
+    if len(items) > MAX_LISTED:
+        raise ConfigError(parameter, form, f"{len(items)} SIDs")
     return [sid(item, parameter) for item in items]
 
 
@@ -141,21 +149,35 @@ def callable_or_none(value: Any, parameter: str, form: str) -> Any:
     return value
 
 
-URL_FORM = "an http:// or https:// URL with a host, such as 'https://api.example.com'"
-_USER_INFO = re.compile(r"(?<=//)[^@\s]*@")
+URL_FORM = (
+    "an http:// or https:// URL with a host, such as 'https://api.example.com' (a path may "
+    "follow; no query or fragment, and a port, if any, of 1-65535)"
+)
+# A host name's characters (IDNA-encoded by httpx), or an IPv6 address.
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
 
 
 def url(value: Any, parameter: str) -> str:
-    """An absolute http(s) URL with a host and no whitespace."""
-    # A rejected URL is shown without its user info, which may be a token.
-    shown = _USER_INFO.sub("", value) if isinstance(value, str) else value
+    """An absolute http(s) URL with a host and no whitespace, query or fragment (the loaders
+    append paths and queries to it), and a port of 1-65535 if it names one."""
+    from recanalytics.redact import redact_text
+
+    # A rejected URL is shown without its user info or secret parameters, which may be tokens.
+    shown = redact_text(value) if isinstance(value, str) else value
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
         raise ConfigError(parameter, URL_FORM, shown)
     try:
         parsed = httpx.URL(value)
+        port = parsed.port
     except (httpx.InvalidURL, ValueError):
         raise ConfigError(parameter, URL_FORM, shown) from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if (
+        parsed.scheme not in ("http", "https")
+        or not _HOST.fullmatch(parsed.raw_host.decode("ascii", "replace"))
+        or "?" in value
+        or "#" in value
+        or (port is not None and not 1 <= port <= 65535)
+    ):
         raise ConfigError(parameter, URL_FORM, shown)
     return value
 

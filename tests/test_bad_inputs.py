@@ -85,6 +85,13 @@ BAD_OPTIONS: list[tuple[str, Any]] = [
     ("rate_limit", 10**400),
     ("timeout", 10**400),
     ("page_sise", 5),
+    # A rate whose second request waited 1e300 s; URLs whose port failed at connect (an
+    # ExceptionGroup), whose query or fragment swallowed the API path, or whose host is not one.
+    ("rate_limit", 1e-300),
+    ("base_url", "http://127.0.0.1:99999"),
+    ("base_url", "https://proxy.example/api?key=1"),
+    ("base_url", "https://proxy.example/#x"),
+    ("base_url", "http://%zz"),
 ]
 
 # Every registered loader, by its public name: the provider table decides which there are.
@@ -462,6 +469,49 @@ for chart in ("storage_chart", "volume_chart", "codec_mix_chart", "cost_chart", 
     case(f"{chart}-every", "every", lambda c, f=builder: f(FRAME, every="x"))
 
 
+# Options that crashed after every request (raw frames of several providers do not stack), or
+# hung (an infinite back-off), or were a TypeError (demo's own sandbox options), or an
+# OverflowError (a rate past a float), or a "PaginationError" blaming the API for a URL too long.
+MANY_ROOMS = ["RM" + f"{i:032x}" for i in range(101)]
+for label, call, parameter in [
+    ("load-raw", lambda c: ra.load(raw=True, **c.all_opts()), "raw"),
+    ("load_with_status-raw", lambda c: ra.load_with_status(raw=True, **c.all_opts()), "raw"),
+    ("demo-raw", lambda c: ra.demo(size=20, raw=True), "raw"),
+    ("demo-credentials", lambda c: ra.demo(size=20, credentials=CREDENTIALS), "credentials"),
+    ("demo-base_url", lambda c: ra.demo(size=20, base_url="https://example.com"), "base_url"),
+    ("demo-transport", lambda c: ra.demo(size=20, transport=c.transport), "transport"),
+    ("RetryPolicy-inf", lambda c: ra.RetryPolicy(backoff_base=float("inf")), "retry.backoff_base"),
+    ("RetryPolicy-cap-inf", lambda c: ra.RetryPolicy(backoff_cap=float("inf")), "retry.backoff_cap"),
+    ("RetryPolicy-retries", lambda c: ra.RetryPolicy(max_retries=10**6), "retry.max_retries"),
+    ("StorageRate-huge", lambda c: ra.StorageRate(10**400, "gb_month"), "rates"),
+    ("cost_summary-rates-huge", lambda c: ra.cost_summary(FRAME, rates={"zoom": 10**400}), "rates"),
+    ("twilio-grouping_sid-many", lambda c: ra.load_twilio_recordings(grouping_sid=MANY_ROOMS, **c.opts("twilio")), "grouping_sid"),
+    ("plivo-from_number-long", lambda c: ra.load_plivo_recordings(from_number="sip:" + "a" * 70_000 + "@x.example", **c.opts("plivo")), "from_number"),
+]:  # fmt: skip
+    case(label, parameter, call)
+
+
+def render(c: Ctx, **kwargs: Any) -> Any:
+    from recanalytics.notebooks import render_notebooks
+
+    arguments = {"src_dir": "notebooks", "out_dir": c.tmp / "site", "names": "01-quickstart"}
+    return render_notebooks(**(arguments | kwargs))
+
+
+# Checked before any kernel starts (were a TraitError, NoSuchKernel, a name split into letters,
+# a RecanalyticsError, and "" wrote into the working directory).
+for label, kwargs, parameter in [
+    ("render_notebooks-src_dir", {"src_dir": "no-such-folder"}, "src_dir"),
+    ("render_notebooks-timeout", {"timeout": "x"}, "timeout"),
+    ("render_notebooks-timeout-bool", {"timeout": True}, "timeout"),
+    ("render_notebooks-kernel", {"kernel_name": "nope"}, "kernel_name"),
+    ("render_notebooks-names", {"names": ["no-such-notebook"]}, "names"),
+    ("render_notebooks-names-path", {"names": ["../01-quickstart"]}, "names"),
+    ("render_notebooks-out_dir", {"out_dir": ""}, "out_dir"),
+]:  # fmt: skip
+    case(label, parameter, lambda c, k=kwargs: render(c, **k))
+
+
 # A folder the system will not make (a path inside /proc): the error names the argument, before
 # any request, instead of an OSError after the load (which lost what was loaded).
 UNMAKEABLE = Path("/proc/self/recanalytics-test/out")
@@ -550,3 +600,18 @@ def test_an_unknown_keyword_is_named_like_a_loader_option(name: str) -> None:
 
     with pytest.raises(UnknownOptionError, match="bogus"):
         getattr(ra, name)(bogus=1)
+
+
+def test_a_rejected_base_url_is_shown_without_its_token() -> None:
+    with pytest.raises(ra.ConfigError) as info:
+        ra.load_twilio_recordings(
+            base_url="https://proxy.example/?access_token=eyJSECRETJWT x", credentials=TWILIO
+        )
+    assert "eyJSECRETJWT" not in str(info.value) and "proxy.example" in str(info.value)
+
+
+def test_the_back_off_of_a_thousandth_retry_is_a_number() -> None:
+    # 2**1024 has no float: the 1,025th back-off raised OverflowError.
+    policy = ra.RetryPolicy(max_retries=1000, backoff_base=1e-300, backoff_cap=1e-300)
+    assert 0 < policy.backoff(1000) <= 1e-300
+    assert ra.RetryPolicy().backoff(10**6) <= ra.RetryPolicy().backoff_cap

@@ -27,7 +27,7 @@ from headless import (
     sandbox_env,
 )
 
-from recanalytics.errors import RecanalyticsError
+from recanalytics.errors import ConfigError
 from recanalytics.notebooks import (
     find_notebooks,
     offline_problems,
@@ -146,10 +146,12 @@ def test_offline_renderer_outputs_an_embed_call_without_scripts_to_fetch() -> No
 
 
 def test_render_notebooks_rejects_unknown_names(tmp_path: Path) -> None:
-    with pytest.raises(RecanalyticsError, match="no-such"):
+    with pytest.raises(ConfigError, match="no-such") as info:
         render_notebooks(NOTEBOOKS_DIR, tmp_path, names=["no-such"])
-    with pytest.raises(RecanalyticsError, match="not found"):
+    assert info.value.parameter == "names"
+    with pytest.raises(ConfigError, match="existing folder") as info:
         render_notebooks(tmp_path / "missing", tmp_path)
+    assert info.value.parameter == "src_dir"
 
 
 @pytest.fixture(scope="module")

@@ -114,10 +114,12 @@ ID_FORM = "a Plivo id: letters, digits and dashes (e.g. a UUID)"
 SUBACCOUNT_RE = re.compile(r"^SA[0-9A-Za-z]{18}$")
 # from_number / to_number: "a phone number (E.164 format) or SIP endpoint" (Plivo's docs);
 # Plivo writes numbers without the "+", so both spellings pass, as do SIP URIs.
-NUMBER_RE = re.compile(r"^(?:\+?[0-9]{1,15}|(?:sips?:)?[^\s@:/?#]+@[^\s@/?#]+)$")
+# A SIP endpoint's user part is bounded here (RFC 3261 sets none) and its host as DNS bounds
+# a name, so the query stays a requestable URL.
+NUMBER_RE = re.compile(r"^(?:\+?[0-9]{1,15}|(?:sips?:)?[^\s@:/?#]{1,128}@[^\s@/?#]{1,253})$")
 NUMBER_FORM = (
     "a phone number in E.164 form (digits, optionally after '+': '+14155550100') "
-    "or a SIP endpoint ('sip:agent@phone.plivo.com')"
+    "or a SIP endpoint ('sip:agent@phone.plivo.com'; at most 128 characters before the @)"
 )
 # recording_storage_duration is a number of days since the recording was made, at least 1
 # (Plivo's documented minimum): a century is past any recording a provider holds, and keeps an
