@@ -52,6 +52,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from recanalytics.demo import demo
 
     out = output_file(args.out)
+    if out.suffix.lower() == ".html":
+        # The report goes beside the frame, as .html: it would overwrite the frame.
+        form = "a parquet file path (the report is written beside it, as .html)"
+        raise ConfigError("out", form, args.out)
     df = demo(size=args.size, seed=args.seed, progress=args.progress)
     print(f"Sandbox dataset (seed {args.seed}, size {args.size}) loaded through the real loaders:")
     print_table(provider_summary(df))
@@ -243,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--out",
         default="recanalytics-demo.parquet",
-        help="parquet file to write (default: %(default)s)",
+        help="parquet file to write; the report goes beside it as .html (default: %(default)s)",
     )
     demo.add_argument(
         "--size",

@@ -542,11 +542,20 @@ class ParquetStore:
         """Where the metadata file ``name`` lives (``_meta/`` itself for ``""``)."""
         return self.path / "_meta" / name
 
+    def _meta_file(self, name: Any) -> Path:
+        """:meth:`meta_path` of ``name``, a plain file name: a path ("../x", "/etc/x") would
+        reach files outside the store."""
+        if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+            raise ConfigError(
+                "name", "a metadata file name (no folders), such as 'coverage.json'", name
+            )
+        return self.meta_path(name)
+
     def read_meta(self, name: str) -> Any:
         """The JSON value of the metadata file ``name``; None when it is missing, and also when
         it cannot be read or parsed (a LoadWarning names it): what it recorded is then
         unknown, so the caller loads again rather than trust it."""
-        path = self.meta_path(name)
+        path = self._meta_file(name)
         try:
             text = path.read_text()
         except FileNotFoundError:
@@ -568,10 +577,11 @@ class ParquetStore:
         )
 
     def write_meta(self, name: str, value: Any) -> None:
-        write_json(self.meta_path(name), value)
+        write_json(self._meta_file(name), value)
 
     def clear_meta(self, name: str) -> None:
+        path = self._meta_file(name)
         try:
-            self.meta_path(name).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError as exc:
-            raise StoreError(self.meta_path(name), f"could not be removed ({reason(exc)})") from exc
+            raise StoreError(path, f"could not be removed ({reason(exc)})") from exc

@@ -491,6 +491,24 @@ for label, call, parameter in [
     case(label, parameter, call)
 
 
+# Store metadata named by a path reached files outside the store (clear_meta deleted one);
+# a chart asking for a 10**9 px canvas aborted the interpreter; size text of thousands of digits
+# was past int() and Decimal.
+WIDE = charts.status_chart(FRAME).properties(width=10**9)
+for label, call, parameter in [
+    ("Store-clear_meta-path", lambda c: ra.Store(c.tmp / "s").clear_meta(str(c.tmp / "file.txt")), "name"),
+    ("Store-write_meta-up", lambda c: ra.Store(c.tmp / "s").write_meta("../../x.json", {}), "name"),
+    ("Store-read_meta-int", lambda c: ra.Store(c.tmp / "s").read_meta(5), "name"),
+    ("Store-read_meta-empty", lambda c: ra.Store(c.tmp / "s").read_meta(""), "name"),
+    ("save_chart-wide-png", lambda c: charts.save_chart(WIDE, c.tmp / "w.png"), "chart"),
+    ("save_chart-wide-svg", lambda c: charts.save_chart(WIDE, c.tmp / "w.svg"), "chart"),
+    ("chart_to_png-canvas", lambda c: charts.chart_to_png(charts.status_chart(FRAME).properties(width=20_000, height=20_000)), "scale"),
+    ("parse_size-digits", lambda c: ra.parse_size("9" * 5000 + " B"), "text"),
+    ("parse_size-million", lambda c: ra.parse_size("9" * 10**6), "text"),
+]:  # fmt: skip
+    case(label, parameter, call)
+
+
 def render(c: Ctx, **kwargs: Any) -> Any:
     from recanalytics.notebooks import render_notebooks
 

@@ -38,6 +38,16 @@ def test_demo_prints_a_summary_and_writes_parquet(
     assert frame.schema == ra.SCHEMA and frame.height >= 300
 
 
+def test_demo_refuses_an_out_that_its_report_would_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The report goes beside the frame as .html: --out x.html wrote the frame, then the
+    # report over it, and exited 0.
+    out = tmp_path / "same.html"
+    assert main(["demo", "--size", "50", "--out", str(out)]) == 2
+    assert "out" in capsys.readouterr().err and not out.exists()
+
+
 def test_console_script_entry_point(tmp_path: Path) -> None:
     result = subprocess.run(
         [

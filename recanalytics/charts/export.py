@@ -81,6 +81,68 @@ def spec_of(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
     return xml_safe(spec)  # type: ignore[no-any-return]
 
 
+MAX_PIXELS = 20_000
+"""The largest width or height a chart may ask for when rendered here: vl-convert's JavaScript
+engine ran out of memory and aborted the interpreter (no exception) at width 10**9."""
+
+_SIZES = (
+    "width",
+    "height",
+    "continuousWidth",
+    "continuousHeight",
+    "discreteWidth",
+    "discreteHeight",
+)
+
+
+def _oversized(value: Any) -> float | None:
+    """The first width or height anywhere in a spec (views, concatenations, config) that is
+    past :data:`MAX_PIXELS`, or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            number = isinstance(item, int | float) and not isinstance(item, bool)
+            if key in _SIZES and number and not abs(item) <= MAX_PIXELS:
+                return float(item)
+            found = _oversized(item)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _oversized(item)
+            if found is not None:
+                return found
+    return None
+
+
+MAX_PNG_PIXELS = 1e8
+"""The largest PNG canvas rendered here (about 400 MB of pixels)."""
+
+
+def _largest(value: Any, keys: tuple[str, ...]) -> float:
+    """The largest number under any of ``keys`` anywhere in a spec (1 when there is none)."""
+    if isinstance(value, dict):
+        here = [
+            float(v)
+            for k, v in value.items()
+            if k in keys and isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+        return max([1.0, *here, *(_largest(v, keys) for v in value.values())])
+    if isinstance(value, list):
+        return max([1.0, *(_largest(v, keys) for v in value)])
+    return 1.0
+
+
+def renderable(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
+    """:func:`spec_of` ``chart``, refused (ConfigError naming ``chart``) when it asks for a
+    canvas the renderer cannot hold."""
+    spec = spec_of(chart)
+    size = _oversized(spec)
+    if size is not None:
+        form = f"a chart whose widths and heights are at most {MAX_PIXELS:,} px"
+        raise ConfigError("chart", form, size)
+    return spec
+
+
 def chart_to_png(chart: ChartLike | dict[str, Any], *, scale: float = 2.0) -> bytes:
     """Render a chart to PNG bytes, offline.
 
@@ -100,7 +162,13 @@ def chart_to_png(chart: ChartLike | dict[str, Any], *, scale: float = 2.0) -> by
     vlc = vl_convert()
     # vl-convert panics (in Rust) on a scale of 0, a negative one or one past its canvas.
     scale = validate.number(scale, "scale", high=MAX_SCALE)
-    png: bytes = vlc.vegalite_to_png(spec_of(chart), vl_version=vegalite_version(), scale=scale)
+    spec = renderable(chart)
+    width, height = (_largest(spec, (k, f"continuous{k.title()}")) for k in ("width", "height"))
+    if width * height * scale**2 > MAX_PNG_PIXELS:
+        # Each ask fits, but the canvas would not (20,000 x 20,000 at scale 2: 6.4 GB).
+        form = f"width x height x scale**2 at most {MAX_PNG_PIXELS:,.0f} pixels"
+        raise ConfigError("scale", form, scale)
+    png: bytes = vlc.vegalite_to_png(spec, vl_version=vegalite_version(), scale=scale)
     return png
 
 
@@ -115,7 +183,7 @@ def chart_to_svg(chart: ChartLike | dict[str, Any]) -> str:
     True
     """
     vlc = vl_convert()
-    svg: str = vlc.vegalite_to_svg(spec_of(chart), vl_version=vegalite_version())
+    svg: str = vlc.vegalite_to_svg(renderable(chart), vl_version=vegalite_version())
     return svg
 
 
@@ -247,7 +315,7 @@ def save_chart(
         target.write_text(chart_to_svg(chart), encoding="utf-8")
     elif kind == "pdf":
         vlc = vl_convert()
-        target.write_bytes(vlc.vegalite_to_pdf(spec_of(chart), vl_version=vegalite_version()))
+        target.write_bytes(vlc.vegalite_to_pdf(renderable(chart), vl_version=vegalite_version()))
     elif kind == "html":
         target.write_text(chart_html(chart), encoding="utf-8")
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
 import polars as pl
@@ -119,6 +119,10 @@ def size_human(
     return pl.concat_str([sign, number, pl.lit(" "), unit]).alias("size_human")
 
 
+MAX_SIZE_TEXT = 64
+"""The longest size text :func:`parse_size` reads."""
+
+
 def parse_size(text: str | int) -> int:
     """Parse a human size such as ``"1.5 GiB"``, ``"200 MB"`` or ``"512"`` into whole bytes.
 
@@ -158,6 +162,9 @@ def parse_size(text: str | int) -> int:
         return text
     if not isinstance(text, str):
         raise ConfigError("text", expected, text)
+    if len(text) > MAX_SIZE_TEXT:
+        # Past any size there is (10**60 bytes); thousands of digits are past int() and Decimal.
+        raise ConfigError("text", f"{expected}, at most {MAX_SIZE_TEXT} characters", text)
     match = _SIZE_RE.match(text)
     if match is None:
         raise ConfigError("text", expected, text)
@@ -172,9 +179,9 @@ def parse_size(text: str | int) -> int:
         raise ConfigError("text", expected, text, hint=hint)
     try:
         amount = Decimal(number) * factor
-    except InvalidOperation as exc:  # pragma: no cover - the regex only lets decimals through
+        return int(amount.to_integral_value(rounding=ROUND_HALF_UP))
+    except (ArithmeticError, ValueError) as exc:  # InvalidOperation, Overflow: not a size
         raise ConfigError("text", expected, text) from exc
-    return int(amount.to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def estimate_bitrate(size: ColumnLike = "size_bytes", duration: ColumnLike = "duration") -> pl.Expr:
