@@ -153,6 +153,7 @@ URL_FORM = (
     "an http:// or https:// URL with a host, such as 'https://api.example.com' (a path may "
     "follow; no query or fragment, and a port, if any, of 1-65535)"
 )
+_USER_INFO = re.compile(r"(?<=//)[^@\s]*@")
 # A host name's characters (IDNA-encoded by httpx), or an IPv6 address.
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
 
@@ -163,7 +164,7 @@ def url(value: Any, parameter: str) -> str:
     from recanalytics.redact import redact_text
 
     # A rejected URL is shown without its user info or secret parameters, which may be tokens.
-    shown = redact_text(value) if isinstance(value, str) else value
+    shown = _USER_INFO.sub("", redact_text(value)) if isinstance(value, str) else value
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
         raise ConfigError(parameter, URL_FORM, shown)
     try:
