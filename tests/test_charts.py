@@ -866,3 +866,18 @@ def test_top_group_tooltips_read_an_unknown_total_as_n_a() -> None:
     assert all(r["size"] is None for r in values(chart_spec))
     svg = charts.chart_to_svg(chart_spec)
     assert svg.startswith("<svg")
+
+
+def test_top_groups_axis_labels_stay_distinct_on_small_totals() -> None:
+    # ",.1f" read hour ticks 0.05 apart as "0.1, 0.1", and ",d" count ticks 0.2 apart as
+    # "0, 0, 0, 1, 1"; and one recording is not "1 recordings".
+    frame = synthetic_frame(40, seed=5).with_columns(duration=pl.col("duration") / 100)
+    hours = charts.top_groups_chart(frame, metric="hours").to_dict()
+    assert hours["encoding"]["x"]["axis"]["format"] == ",.3~f"
+    counts = charts.top_groups_chart(frame, metric="recordings").to_dict()
+    assert counts["encoding"]["x"]["axis"]["tickMinStep"] == 1
+    one_missing = frame.with_columns(
+        duration=pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("duration"))
+    )
+    subtitle = json.dumps(charts.top_groups_chart(one_missing, metric="hours").to_dict()["title"])
+    assert "1 recording without a duration" in subtitle, subtitle

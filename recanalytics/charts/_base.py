@@ -416,9 +416,10 @@ def missing_note(lazy: pl.LazyFrame, column: str) -> str | None:
     if not missing:
         return None
     one, several = MISSING[column]
+    recordings = f"{missing:,} recording{'' if missing == 1 else 's'}"
     if missing == rows:
-        return f"no {several}: {missing:,} recordings without {one}"
-    return f"{missing:,} recordings without {one} not shown"
+        return f"no {several}: {recordings} without {one}"
+    return f"{recordings} without {one} not shown"
 
 
 def known_text(field: str, fmt: str) -> str:

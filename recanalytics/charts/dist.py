@@ -602,9 +602,10 @@ def top_groups_chart(
     if rest:
         share = 1 - float(ranked[metric].sum()) / float(totals[metric].sum())
         note = f"the other {rest:,} {_plural(group)} hold {share_text(share)} of the {heading}"
+    # Up to three decimals, trailing zeros dropped: ",.1f" read ticks 0.05 apart as "0.1, 0.1".
     field, x_title, fmt = {
         "bytes": ("size", unit, ",.3~f"),
-        "hours": ("hours", "hours", ",.1f"),
+        "hours": ("hours", "hours", ",.3~f"),
         "recordings": ("recordings", "recordings", ",d"),
     }[metric]
     domain = ordered_domain(by, frame[by].to_list())
@@ -621,7 +622,15 @@ def top_groups_chart(
         .mark_bar()
         .encode(
             y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
-            x=alt.X(f"{field}:Q", stack="zero", title=x_title, axis=alt.Axis(format=fmt)),
+            x=alt.X(
+                f"{field}:Q",
+                stack="zero",
+                title=x_title,
+                # Whole recordings: ticks 0.2 apart read "0, 0, 0, 1, 1" under ",d".
+                axis=alt.Axis(
+                    format=fmt, tickMinStep=1 if metric == "recordings" else alt.Undefined
+                ),
+            ),
             color=color(by, domain),
             opacity=highlight(selection),
             tooltip=[
