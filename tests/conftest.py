@@ -3,7 +3,11 @@ environment without provider credentials."""
 
 from __future__ import annotations
 
+import errno
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from provider_cases import CREDENTIAL_VARIABLES
@@ -68,3 +72,16 @@ def via(request: pytest.FixtureRequest, box: Sandbox) -> object:
         return lambda provider: box.options(provider)
     server: SandboxServer = request.getfixturevalue("served")
     return lambda provider: box.options(provider, base_url=server.url)
+
+
+def simulate_read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` refuse new files, as a read-only one would (chmod does not stop root, so
+    the refusal is simulated where the package makes its files: ``tempfile.mkstemp``)."""
+    real = tempfile.mkstemp
+
+    def refused(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        if Path(str(kwargs.get("dir", ""))).is_relative_to(folder):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)

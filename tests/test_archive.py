@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import recanalytics as ra
 from recanalytics.archive import archive
 from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.sandbox import Sandbox
+from tests.conftest import simulate_read_only
 
 # One request at a time: the walk is the same from run to run, so requests can be compared.
 SEQUENTIAL = {"max_concurrency": 1, "rate_limit": 1000.0}
@@ -204,15 +204,7 @@ def test_an_archive_folder_that_cannot_be_written_is_refused_before_any_request(
     box = Sandbox(seed=26, size=40, providers=["twilio"])
     out = tmp_path / "read-only"
     out.mkdir()
-    real = tempfile.mkstemp
-
-    def refused(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        # A read-only folder (chmod does not stop root, so the refusal is simulated).
-        if Path(str(kwargs.get("dir", ""))).is_relative_to(out):
-            raise PermissionError(errno.EACCES, "Permission denied")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    simulate_read_only(monkeypatch, out)
     with pytest.raises(ra.ConfigError, match="invalid out") as info:
         ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
     assert "can write" in str(info.value) and box.requests == 0

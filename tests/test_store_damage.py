@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import json
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import recanalytics as ra
 from recanalytics import Store
 from recanalytics.errors import StoreError
 from recanalytics.sandbox import Sandbox
+from tests.conftest import simulate_read_only
 
 PERIOD = {"since": "2025-01-01", "until": "2026-11-01"}
 
@@ -146,15 +146,7 @@ def test_a_store_that_cannot_be_written_is_a_config_error_before_any_request(
 ) -> None:
     root = tmp_path / "read-only"
     root.mkdir()
-    real = tempfile.mkstemp
-
-    def refused(*args: Any, **kwargs: Any) -> tuple[int, str]:
-        # A read-only folder (chmod does not stop root, so the refusal is simulated).
-        if Path(str(kwargs.get("dir", ""))).is_relative_to(root):
-            raise PermissionError(errno.EACCES, "Permission denied")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    simulate_read_only(monkeypatch, root)
     box.app.reset_counts()
     with pytest.raises(ra.ConfigError, match="store") as info:
         ra.load_twilio_recordings(**PERIOD, store=Store(root), **box.options("twilio"))
