@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from recanalytics.errors import ConfigError
+from recanalytics.redact import redact_text
 from recanalytics.schema import PROVIDERS
 
 NAME_MAX = 255  # bytes in one file or folder name: ext4, APFS, NTFS and most others
@@ -161,8 +162,6 @@ _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
 def url(value: Any, parameter: str) -> str:
     """An absolute http(s) URL with a host and no whitespace, query or fragment (the loaders
     append paths and queries to it), and a port of 1-65535 if it names one."""
-    from recanalytics.redact import redact_text
-
     # A rejected URL is shown without its user info or secret parameters, which may be tokens.
     shown = _USER_INFO.sub("", redact_text(value)) if isinstance(value, str) else value
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
