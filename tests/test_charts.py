@@ -881,3 +881,12 @@ def test_top_groups_axis_labels_stay_distinct_on_small_totals() -> None:
     )
     subtitle = json.dumps(charts.top_groups_chart(one_missing, metric="hours").to_dict()["title"])
     assert "1 recording without a duration" in subtitle, subtitle
+
+
+def test_a_data_column_named_width_is_not_taken_for_the_canvas() -> None:
+    # The canvas bound reads the spec's widths and heights, not the rows the spec carries.
+    frame = pl.DataFrame({"width": [50_000, 2], "x": [1, 2]})
+    chart = alt.Chart(frame).mark_point().encode(x="x:Q", y="width:Q")
+    assert charts.chart_to_png(chart)[:4] == b"\x89PNG"
+    with pytest.raises(ra.ConfigError, match="chart"):
+        charts.chart_to_svg(chart.properties(width=10**9))

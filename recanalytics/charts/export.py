@@ -85,6 +85,8 @@ MAX_PIXELS = 20_000
 """The largest width or height a chart may ask for when rendered here: vl-convert's JavaScript
 engine ran out of memory and aborted the interpreter (no exception) at width 10**9."""
 
+# The rows a spec carries: a column named "width" there is data, not the canvas.
+_DATA = ("data", "datasets")
 _SIZES = (
     "width",
     "height",
@@ -100,6 +102,8 @@ def _oversized(value: Any) -> float | None:
     past :data:`MAX_PIXELS`, or None."""
     if isinstance(value, dict):
         for key, item in value.items():
+            if key in _DATA:
+                continue
             number = isinstance(item, int | float) and not isinstance(item, bool)
             if key in _SIZES and number and not abs(item) <= MAX_PIXELS:
                 return float(item)
@@ -126,7 +130,8 @@ def _largest(value: Any, keys: tuple[str, ...]) -> float:
             for k, v in value.items()
             if k in keys and isinstance(v, int | float) and not isinstance(v, bool)
         ]
-        return max([1.0, *here, *(_largest(v, keys) for v in value.values())])
+        nested = (_largest(v, keys) for k, v in value.items() if k not in _DATA)
+        return max([1.0, *here, *nested])
     if isinstance(value, list):
         return max([1.0, *(_largest(v, keys) for v in value)])
     return 1.0
