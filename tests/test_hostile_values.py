@@ -7,6 +7,7 @@ records, the hostile value in the second.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import warnings
@@ -313,3 +314,58 @@ def test_ids_missing_or_dates_unreadable_are_no_clash() -> None:
     df, messages = load(endpoint, json.dumps(endpoint.envelope(copies)).encode())
     assert df.height == 1 and df["created_at"][0] is not None
     assert not any("differ in" in m for m in messages), messages
+
+
+def _dated(name: str, i: int, moment: dt.datetime) -> dict[str, Any]:
+    """Record ``i`` of endpoint ``name`` created at ``moment``, in the provider's own format."""
+    record = ENDPOINTS[name].record(i)
+
+    def at(form: str) -> str:  # strftime writes year 1 as "1"
+        return moment.strftime(form.replace("%Y", f"{moment.year:04d}"))
+
+    if name == "zoom_recordings":
+        iso = at("%Y-%m-%dT%H:%M:%SZ")
+        record["recording_files"][0] |= {"recording_start": iso, "recording_end": iso}
+        return record | {"start_time": iso}
+    if name == "plivo_recordings":
+        return record | {"add_time": at("%Y-%m-%d %H:%M:%S.000000+00:00")}
+    if name == "signalwire_recordings":
+        return record | {"date_created": at("%a, %d %b %Y %H:%M:%S +0000")}
+    return record | {"date_created": at("%Y-%m-%dT%H:%M:%SZ")}
+
+
+# The loaders that trim their rows to since/until (Plivo's filters are exact, and it keeps what
+# the API answers).
+TRIMMING = ["twilio_recordings", "twilio_compositions", "zoom_recordings", "signalwire_recordings"]
+
+
+@pytest.mark.parametrize(
+    "far",
+    [dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC), dt.datetime(1, 1, 1, tzinfo=dt.UTC)],
+    ids=["year-9999", "year-1"],
+)
+@pytest.mark.parametrize("name", TRIMMING)
+def test_rows_answered_far_outside_since_until_are_not_trimmed_silently(
+    name: str, far: dt.datetime
+) -> None:
+    # The loaders trim to [since, until) the edge rows a coarser reading of the date filters
+    # brings (whole seconds, whole days); a row the API answered years outside went too,
+    # without a word.
+    endpoint = ENDPOINTS[name]
+    inside = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
+    edge = dt.datetime(2026, 1, 20, 10, tzinfo=dt.UTC)  # ten hours past until
+    records = [_dated(name, 0, inside), _dated(name, 1, far), _dated(name, 2, edge)]
+    content = json.dumps(endpoint.envelope(records)).encode()
+    span = {"since": "2026-01-01", "until": "2026-01-20"}
+    requests: list[httpx.Request] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = sync_loader(endpoint.loader)(
+            **span, transport=serve(content, requests), **endpoint.options
+        )
+    assert df.height == 1 and df["created_at"][0] == inside
+    messages = [str(w.message) for w in caught]
+    assert [m for m in messages if "outside since/until" in m] == [
+        f"{endpoint.loader.provider}: 1 rows dated outside since/until, beyond the edges its "
+        "date filters' reading adds, were left out: the API answered rows its filter excludes"
+    ], messages

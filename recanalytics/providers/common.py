@@ -6,6 +6,8 @@ import datetime as dt
 
 import polars as pl
 
+from recanalytics.errors import warn_user
+
 UTC_TIME = pl.Datetime("us", "UTC")
 
 
@@ -40,3 +42,42 @@ def in_range(moment: pl.Expr, since: dt.datetime | None, until: dt.datetime | No
     if until is not None:
         inside &= moment < until
     return moment.is_null() | inside
+
+
+def _widened(moment: dt.datetime | None, by: dt.timedelta) -> dt.datetime | None:
+    try:
+        return None if moment is None else moment + by
+    except OverflowError:
+        return None  # past the calendar's end: nothing lies beyond it
+
+
+# What trim_to_range's warning starts with, for a load that has already said it trims.
+OUTSIDE_NOTE = r"\S+: \d+ rows dated outside since/until"
+
+
+def trim_to_range(
+    raw: pl.DataFrame,
+    moment: pl.Expr,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    provider: str,
+    slack: dt.timedelta = dt.timedelta(days=1),
+) -> pl.DataFrame:
+    """The rows of ``raw`` in ``[since, until)`` by ``moment`` (or undated, see :func:`in_range`).
+
+    Rows within ``slack`` of the range are what the provider's coarser reading of its date
+    filters brings (whole seconds, whole days) and go quietly; a ``LoadWarning`` counts the
+    rows left out further outside, so an API answering rows its filter excludes is never
+    trimmed silently.
+    """
+    if since is None and until is None:
+        return raw
+    near = in_range(moment, _widened(since, -slack), _widened(until, slack))
+    inside = in_range(moment, since, until)
+    far_count = raw.select((~near).sum()).item()
+    if far_count:
+        warn_user(
+            f"{provider}: {far_count} rows dated outside since/until, beyond the edges its "
+            "date filters' reading adds, were left out: the API answered rows its filter excludes"
+        )
+    return raw.filter(inside)

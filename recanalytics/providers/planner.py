@@ -54,6 +54,7 @@ import datetime as dt
 import itertools
 import math
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -61,11 +62,12 @@ from typing import NamedTuple
 import polars as pl
 
 from recanalytics.engine import RateLimiter
-from recanalytics.errors import warn_user
+from recanalytics.errors import LoadWarning, warn_user
 from recanalytics.fields import PageBatch, RecordSpec
 from recanalytics.options import Context
 from recanalytics.paging import PageRequest
 from recanalytics.providers.base import Endpoint, Page, Query, finish_load
+from recanalytics.providers.common import OUTSIDE_NOTE
 from recanalytics.windows import Window
 
 SECOND = dt.timedelta(seconds=1)
@@ -525,4 +527,8 @@ async def collect_spread(
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     # Windows finish in an order that depends on timing: the rows are put in the provider's
     # own order, so two loads of the same data give the same frame.
-    return finish_load(endpoint, ctx, spec, harvest, failures, session, newest_first=True)
+    with warnings.catch_warnings():
+        if plan.whole_list is not None:
+            # The load has said that it reads the list whole and trims it here.
+            warnings.filterwarnings("ignore", OUTSIDE_NOTE, LoadWarning)
+        return finish_load(endpoint, ctx, spec, harvest, failures, session, newest_first=True)

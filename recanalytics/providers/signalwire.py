@@ -49,8 +49,8 @@ from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_on
 from recanalytics.providers.common import (
     UTC_TIME,
     ceil_second,
-    in_range,
     seconds_to_duration,
+    trim_to_range,
 )
 from recanalytics.providers.planner import collect_spread
 from recanalytics.rates import StorageRate
@@ -194,7 +194,9 @@ class SignalWireRecordings(Endpoint):
         return SignalWirePager(self.provider.name, first, max_pages=ctx.max_pages)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
-        return super().dedupe(raw).filter(in_range(pl.col("date_created"), self.since, self.until))
+        return trim_to_range(
+            super().dedupe(raw), pl.col("date_created"), self.since, self.until, self.provider.name
+        )
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         conference = pl.col("conference_sid")

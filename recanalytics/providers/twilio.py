@@ -26,9 +26,9 @@ from recanalytics.providers.common import (
     UTC_TIME,
     bitrate_kbps,
     ceil_second,
-    in_range,
     iso_z,
     seconds_to_duration,
+    trim_to_range,
 )
 from recanalytics.providers.planner import collect_spread
 from recanalytics.rates import StorageRate
@@ -140,7 +140,9 @@ class TwilioList(Endpoint):
         kept = super().dedupe(raw)
         if self.since is None and self.until is None:
             return kept
-        return kept.filter(in_range(pl.col(self.created_column), self.since, self.until))
+        return trim_to_range(
+            kept, pl.col(self.created_column), self.since, self.until, self.provider.name
+        )
 
 
 @dataclasses.dataclass(frozen=True)

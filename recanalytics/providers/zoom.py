@@ -78,7 +78,7 @@ from recanalytics.providers.base import (
     collect,
     fetch_one,
 )
-from recanalytics.providers.common import UTC_TIME, bitrate_kbps, in_range
+from recanalytics.providers.common import UTC_TIME, bitrate_kbps, trim_to_range
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
@@ -94,6 +94,10 @@ TRASH_TYPES = ("session_recordings", "recording_file")
 DEFAULT_LOOKBACK = dt.timedelta(days=30)
 # How far past now a window may still be asked for (``from``/``to`` are whole UTC days).
 FUTURE_MARGIN = dt.timedelta(days=1)
+# How far outside since/until a listed row may lie before it shows an answer the date filter
+# excludes: the days asked reach one past each end (day_windows), and a day may be read in a
+# zone up to a day off UTC.
+DAYS_SLACK = dt.timedelta(days=3)
 MAX_RESTARTS = 3  # reloads of one window after its page token expired
 
 # file list in a session -> row kind
@@ -459,7 +463,7 @@ class ZoomFiles(Endpoint):
             )
         if self.since is not None or self.until is not None:
             start = pl.coalesce("session_start_time", "recording_start")
-            raw = raw.filter(in_range(start, self.since, self.until))
+            raw = trim_to_range(raw, start, self.since, self.until, self.provider.name, DAYS_SLACK)
         return super().finish(raw, ctx)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
