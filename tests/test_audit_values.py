@@ -93,6 +93,29 @@ def test_a_nul_in_the_data_does_not_abort_the_svg_renderer() -> None:
     assert done.returncode == 0 and "drawn" in done.stdout, done.stderr[-2000:]
 
 
+@pytest.mark.parametrize(
+    "unit", ["USD\n", "a\rb", "EUR\u2028"], ids=["newline", "return", "line-separator"]
+)
+def test_a_cost_unit_with_a_line_break_still_draws_the_cost_charts(unit: str) -> None:
+    # Vega-Lite copies an encoding's title into its tooltip expression unescaped: the cost
+    # axis, titled with the units the rows report, was a parse error with a line break in a
+    # unit, and the cost chart and the overview drew nothing (in a notebook as in SVG).
+    df = synthetic_frame(30).with_columns(cost=pl.lit(0.25), cost_unit=pl.lit(unit))
+    for chart in (charts.cost_chart(df), charts.overview_chart(df)):
+        assert "<svg" in charts.chart_to_svg(chart)
+
+
+def test_many_or_long_cost_units_make_a_short_title() -> None:
+    units = [f"U{i}" for i in range(7)] + ["x" * 5000]
+    df = synthetic_frame(40).with_columns(
+        cost=pl.lit(0.25), cost_unit=pl.Series(units * 5).head(40)
+    )
+    spec = charts.cost_chart(df).to_dict()
+    line = next(v for v in spec["vconcat"] if "Provider-reported" in str(v.get("title")))
+    assert line["title"]["text"] == "Provider-reported cost per period (U0, U1, U2 and 5 more)"
+    assert line["encoding"]["y"]["title"] == "U0, U1, U2 and 5 more"
+
+
 FRAME = synthetic_frame(40)
 ENTRY_POINTS = {
     "summarize": ra.summarize,

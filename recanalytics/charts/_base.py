@@ -390,6 +390,32 @@ def highlight(selection: alt.Parameter) -> alt.OpacityValue:
     return alt.OpacityValue(value=0.2, condition={"param": selection.name, "value": 1.0})
 
 
+# Line breaks and other control characters: Vega-Lite copies an encoding's title into its
+# tooltip expression unescaped, and a line break there is a parse error that draws nothing.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def plain(text: str, limit: int = 60) -> str:
+    """``text`` on one line and at most ``limit`` characters, for titles made from data.
+
+    Examples
+    --------
+    >>> plain("USD\\n")
+    'USD'
+    >>> plain("x" * 100, limit=5)
+    'xxxx…'
+    """
+    flat = _CONTROL.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def listed(values: list[str], most: int = 3) -> str:
+    """Distinct ``values`` (text from data) as one short title: ``"EUR, USD and 2 more"``."""
+    names = sorted({plain(v, 20) for v in values})
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
+
+
 def title(text: str, subtitle: str | list[str] | None = None) -> alt.TitleParams:
     """A chart title with an optional subtitle line (used for notes and hints)."""
     if subtitle:

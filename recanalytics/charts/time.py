@@ -29,6 +29,7 @@ from recanalytics.charts._base import (
     highlight,
     lazy_frame,
     legend_selection,
+    listed,
     missing_note,
     money_format,
     noted,
@@ -558,7 +559,7 @@ def _cost_views(
     if own_legend:
         views[0] = views[0].add_params(legend)
     if reported.height:
-        units = ", ".join(sorted(set(reported["cost_unit"].to_list())))
+        units = listed(reported["cost_unit"].to_list())
         views.append(
             alt.Chart(
                 data(reported),
