@@ -1,0 +1,97 @@
+"""Every field of every list endpoint, one absurd value at a time: the load never crashes and
+never drops the row (a page of three records, the value in the second's field).
+
+:mod:`test_hostile_values` checks what becomes of a value (null, counted, kept in ``extra``) for
+one field of each kind; this sweeps all of them, so a field whose parser or unified expression
+meets a value nobody thought of is caught by name.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Any
+
+import httpx
+import pytest
+from provider_cases import CREDENTIALS, loader_id, mock_endpoint, registered_loaders, sync_loader
+
+import recanalytics as ra
+from recanalytics.providers.base import Loader
+from tests.conftest import FAST_RETRY
+
+MARK = "@@absurd@@"
+ABSURD = [
+    b"null", b"true", b"-1", b"1e400", b"NaN", str(2**64).encode(), b'""', b'"\\u0000"',
+    b'"\\ud800"', b"[]", b'{"a": {"b": 1}}', b'"9999-12-31T23:59:59Z"', b'"-1"', b'"1e400"',
+    b'"' + b"x" * 100_000 + b'"', b'"\\u202e\\n"',
+]  # fmt: skip
+
+
+def json_paths(loader: Loader[Any]) -> list[tuple[str, ...]]:
+    """Where each raw field's value is in a listed record (Zoom's rows are a session's files)."""
+    paths = []
+    for field in loader.endpoint.fields:
+        where = field.where
+        if loader.provider == "zoom":
+            if where[0] == "file":
+                paths.append(("recording_files", "0", *where[1:]))
+            elif where[0] == "session":
+                paths.append(where[1:])
+            continue  # derived (the row id, its kind)
+        paths.append(where)
+    return paths
+
+
+def put(record: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node: Any = record
+    for key in path[:-1]:
+        if isinstance(node, list):
+            node = node[int(key)]
+        else:
+            if not isinstance(node.get(key), dict | list):
+                node[key] = {}
+            node = node[key]
+    node[path[-1]] = value
+
+
+CASES = [
+    pytest.param(loader, path, id=f"{loader_id(loader)}-{'.'.join(path)}")
+    for loader in registered_loaders()
+    for path in json_paths(loader)
+]
+
+
+@pytest.mark.parametrize(("loader", "path"), CASES)
+def test_an_absurd_value_in_any_field_keeps_every_row(
+    loader: Loader[Any], path: tuple[str, ...]
+) -> None:
+    mock = mock_endpoint(loader)
+    load = sync_loader(loader)
+    options = {
+        "credentials": CREDENTIALS[loader.provider],
+        "base_url": mock.base_url,
+        "retry": FAST_RETRY,
+        "max_concurrency": 1,
+        **mock.span,
+    }
+    failures = []
+    for value in ABSURD:
+        records = [mock.record(i) for i in range(3)]
+        put(records[1], path, MARK)
+        body = json.dumps(mock.envelope(records)).encode().replace(f'"{MARK}"'.encode(), value)
+        transport = httpx.MockTransport(
+            lambda request, body=body: httpx.Response(200, content=body)
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # what the warnings say: test_hostile_values
+            try:
+                df = load(transport=transport, **options)
+            except Exception as exc:  # every value is tried, then all are reported
+                failures.append(f"{value[:30]!r}: {type(exc).__name__}: {exc}"[:300])
+                continue
+        # A creation time years outside since/until is trimmed, and said so (test_hostile_values)
+        trimmed = any("outside since/until" in str(w.message) for w in caught)
+        if df.height != 3 - trimmed or df.schema != ra.SCHEMA:
+            failures.append(f"{value[:30]!r}: {df.height} rows")
+    assert not failures, failures
