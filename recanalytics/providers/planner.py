@@ -273,14 +273,18 @@ def unread(
     read_since: dt.datetime,
     rows_read: int,
     newest: dt.datetime | None = None,
+    rest_end: Callable[[dt.datetime], dt.datetime] | None = None,
 ) -> Unread | None:
     """The unread rest of ``window`` after ``page`` (see :func:`rest_of` for the arguments),
     or None when the page says nothing of it: a partial page is the last, and a page that is
     not newest first (a server listing oldest first, or in no order) says nothing of where the
-    rest lies."""
+    rest lies. ``rest_end`` moves the rest's end later (to a filter edge the provider may
+    read coarsely, such as the next midnight): what it re-reads is de-duplicated."""
     if page.oldest is None or page.size < page_limit or not page.newest_first:
         return None
     cut = later(ceil_to_second(page.oldest), SECOND)  # the edge second is read again, not lost
+    if rest_end is not None:
+        cut = max(cut, rest_end(cut))
     low = window.start or epoch
     top = window.end or read_since
     if page.oldest >= top:
@@ -421,9 +425,14 @@ async def collect_spread(
     *,
     page_limit: int,
     epoch: dt.datetime,
+    rest_end: Callable[[dt.datetime], dt.datetime] | None = None,
 ) -> pl.DataFrame:
     """Load ``[start, end)`` of a cursor-paged, newest-first list in windows that follow the
     data, and return one de-duplicated frame (as :func:`~recanalytics.providers.base.collect`).
+
+    ``rest_end`` moves the end of a window's unread rest, where the window is split after
+    its first pages, to an edge its date filter reads exactly however the provider reads it
+    (SignalWire: the next midnight, see :func:`unread`).
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
@@ -474,7 +483,7 @@ async def collect_spread(
                 now = time.monotonic()
                 plan.observe(now - last)
                 last = now
-                rest = unread(window, page, page_limit, epoch, began, rows_read, newest)
+                rest = unread(window, page, page_limit, epoch, began, rows_read, newest, rest_end)
                 plan.left[id(window)] = 1.0 if rest is None else rest.pages
                 idle = plan.spare(ctx.limits.rate)
                 free = session.limiter.room()

@@ -15,7 +15,9 @@ kept in ``[since, until)`` on ``date_created``, and de-duplicated by sid), so th
 same either way. Should it read them by the day, as Twilio's 2010 API documents its own
 (``DateCreated>`` a date: from its midnight; ``DateCreated<`` a date: before its midnight), an
 ``until`` inside a day would lose the rows from that day's midnight on: the load asks up to the
-next midnight (:func:`next_midnight`) and trims.
+next midnight (:func:`next_midnight`) and trims. So does the rest of a window the planner splits
+after its first page (``rest_end``), which would otherwise end at the oldest row read, any time
+of day.
 
 Which date format the live API requires is unconfirmed: the docs say RFC 2822, the official SDK
 sends ISO 8601 (``2018-09-26T00:00:00Z``). The load sends RFC 2822 and, where the API refuses it
@@ -455,6 +457,11 @@ async def aload_signalwire_recordings(
                 lambda w: PageRequest(url, [*params, *date_params(w.start, w.end, style)]),
                 page_limit=size,
                 epoch=EPOCH,
+                # A window split after its first pages leaves a rest ending at its oldest row
+                # read: a DateCreated< there, read by the day, would end at that day's
+                # midnight and lose the hours up to the row. Asked up to the next midnight,
+                # the rest's end is read the same either way (the rows re-read are de-duplicated).
+                rest_end=next_midnight,
             )
 
         return await in_either_date_style(dated)

@@ -179,6 +179,10 @@ def rfc2822(moment: dt.datetime | None) -> str | None:
 DATE_FORMATS = ("either", "rfc2822", "iso", "ignored")
 
 
+def midnight(moment: dt.datetime) -> dt.datetime:
+    return dt.datetime(moment.year, moment.month, moment.day, tzinfo=dt.UTC)
+
+
 def parse_date(value: str, date_format: str = "either") -> dt.datetime | None:
     moment: dt.datetime | None = None
     if date_format in ("either", "rfc2822"):
@@ -204,8 +208,13 @@ class SignalWireEmulator:
     credentials = CREDENTIALS
     example_path = f"{API}/Accounts/{PROJECT_ID}/Recordings.json?PageSize=2"  # curl hint
 
-    def __init__(self, config: DataConfig, *, date_format: str = "either") -> None:
+    def __init__(
+        self, config: DataConfig, *, date_format: str = "either", by_day: bool = False
+    ) -> None:
         self.date_format = validate.choice(date_format, "date_format", DATE_FORMATS)
+        # Read DateCreated> / DateCreated< by the day, the time ignored, as Twilio's 2010 API
+        # documents its own date filters: ``>`` from the date's midnight, ``<`` before it.
+        self.by_day = validate.boolean(by_day, "by_day")
         self.config = config
         records = generate(config)
         self.planted = use_small_media(records) if config.small_media else {}
@@ -316,6 +325,9 @@ class SignalWireEmulator:
                 return bad_request(f"{name} must be {form}, got {text!r}")
             dates[name] = moment
         after, before = dates.get("DateCreated>"), dates.get("DateCreated<")
+        if self.by_day:
+            after = None if after is None else midnight(after) - dt.timedelta(microseconds=1)
+            before = None if before is None else midnight(before)
         day = dates.get("DateCreated")
         if day is not None:
             start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)

@@ -9,6 +9,7 @@ import datetime as dt
 import email.utils
 import json
 import uuid
+import warnings
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -171,6 +172,39 @@ def test_same_answer_whether_the_api_reads_date_filters_strictly_or_not(
     # it stopped in, on purpose.)
     if inclusive:
         assert len(served) > len(set(served))
+
+
+INSIDE_DAYS = {"since": "2025-03-01T13:17:00", "until": "2026-09-01T08:00:00"}
+
+
+@pytest.mark.parametrize(
+    ("span", "size", "page_size"),
+    [
+        ({}, 3000, 20),
+        ({"since": "2015-06-01"}, 3000, 20),
+        (INSIDE_DAYS, 20000, 100),
+        ({}, 20000, 100),
+    ],
+    ids=["no-range", "since-2015", "since-until-inside-days-20000", "no-range-20000"],
+)
+def test_same_rows_when_the_api_reads_its_date_filters_by_the_day(
+    span: dict[str, str], size: int, page_size: int
+) -> None:
+    # Twilio's 2010 API, which SignalWire's mirrors, documents its date filters by the day
+    # (DateCreated> a date: from its midnight; < a date: before it). A window split after its
+    # first page left a rest ending at its oldest row read, which such a server reads as that
+    # day's midnight: the hours up to the row were lost, silently (20 of 20,000 rows).
+    box = Sandbox(seed=1, size=size, emulator_options={"signalwire": {"by_day": True}})
+    reference = Sandbox(seed=1, size=size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = load_signalwire_recordings(**span, page_size=page_size, **box.options("signalwire"))
+    assert all(issubclass(w.category, LoadWarning) for w in caught)
+    want = load_signalwire_recordings(
+        **span, page_size=page_size, **reference.options("signalwire")
+    )
+    assert df.height == want.height > 10 * page_size
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
 @pytest.mark.parametrize("date_format", ["rfc2822", "iso", "ignored"])
