@@ -208,12 +208,19 @@ TRACK_RECORDINGS = TrackRecordings(
 
 
 def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
-    """``DateCreatedAfter`` (inclusive) and ``DateCreatedBefore`` (exclusive) in whole seconds,
-    widened to the whole seconds around ``[start, end)`` (:class:`TwilioList` drops the rows
-    this adds)."""
+    """``DateCreatedAfter`` and ``DateCreatedBefore`` in whole seconds, widened around
+    ``[start, end)`` so that no reading of their edges loses a row (:class:`TwilioList` drops
+    the rows this adds).
+
+    Twilio documents ``DateCreatedAfter`` as inclusive ("on or after"), but its name says
+    strictly after: it is sent one second before the whole second ``start`` falls in, which
+    either reading includes. ``DateCreatedBefore`` (exclusive) is the first whole second at
+    or after ``end``, which an inclusive reading widens by one second more.
+    """
     params = []
     if start is not None:
-        params.append(("DateCreatedAfter", iso_z(start.replace(microsecond=0))))
+        after = start.replace(microsecond=0) - dt.timedelta(seconds=1)
+        params.append(("DateCreatedAfter", iso_z(after)))
     if end is not None:
         params.append(("DateCreatedBefore", iso_z(ceil_second(end))))
     return params

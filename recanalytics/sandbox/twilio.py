@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from recanalytics import validate
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
@@ -31,6 +32,7 @@ RATE_LIMIT = (80.0, 1.0)  # requests per second per account
 
 STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")
+DATE_EDGES = ("documented", "strict", "inclusive")
 # (codec as Twilio spells it, typical kbps)
 AUDIO_CODECS = (("OPUS", 40.0), ("opus", 40.0), ("PCMU", 64.0))
 VIDEO_CODECS = (("VP8", 900.0), ("H264", 1200.0))
@@ -361,7 +363,10 @@ class TwilioEmulator:
     credentials = CREDENTIALS
     example_path = "/v1/Recordings?PageSize=2"  # shown with curl by `recanalytics sandbox`
 
-    def __init__(self, config: DataConfig) -> None:
+    def __init__(self, config: DataConfig, *, date_edges: str = "documented") -> None:
+        # How DateCreatedAfter / DateCreatedBefore read their edge second: as documented
+        # (after inclusive, before exclusive), both strict (as "After" says), or both inclusive.
+        self.date_edges = validate.choice(date_edges, "date_edges", DATE_EDGES)
         self.rooms, tracks = generate(config)
         compositions = generate_compositions(config, self.rooms)
         self.planted = use_small_media(tracks, compositions) if config.small_media else {}
@@ -369,6 +374,12 @@ class TwilioEmulator:
         self.tracks_by_sid = {t.sid: t for t in tracks}
         self.compositions = TimeIndex(compositions, key=lambda c: c.key)
         self.compositions_by_sid = {c.sid: c for c in compositions}
+
+    def edges(self) -> dict[str, bool]:
+        return {
+            "start_exclusive": self.date_edges == "strict",
+            "end_inclusive": self.date_edges == "inclusive",
+        }
 
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
@@ -491,7 +502,7 @@ class TwilioEmulator:
             )
 
         key = query_key(request.query, PAGING_PARAMS)
-        selected = self.tracks.select(key, after, before, keep)
+        selected = self.tracks.select(key, after, before, keep, **self.edges())
         return self.page(request, "/v1/Recordings", "recordings", key, selected, self.track_json)
 
     def page(
@@ -602,7 +613,7 @@ class TwilioEmulator:
 
         # The list name is part of the key, so a recordings page token is refused here.
         key = query_key([*request.query, ("_list", "compositions")], PAGING_PARAMS)
-        selected = self.compositions.select(key, after, before, keep)
+        selected = self.compositions.select(key, after, before, keep, **self.edges())
         return self.page(
             request, "/v1/Compositions", "compositions", key, selected, self.composition_json
         )

@@ -119,8 +119,31 @@ def test_date_range_is_split_into_concurrent_windows() -> None:
     firsts = [q for _, _, q in box.app.log if "PageToken" not in q]
     assert len(firsts) >= 4  # one window per worker, then the dense ones split further
     afters = sorted(q.split("DateCreatedAfter=")[1].split("&")[0] for q in firsts)
-    assert afters[0] == "2025-01-01T00:00:00Z"
+    # since, one second early: read strictly ("After"), DateCreatedAfter still includes it
+    assert afters[0] == "2024-12-31T23:59:59Z"
     assert all("DateCreatedBefore=" in q for q in firsts)
+
+
+@pytest.mark.parametrize("edges", ["strict", "inclusive"])
+@pytest.mark.parametrize("which", ["tracks", "compositions"])
+def test_rows_at_since_and_until_whatever_the_api_reads_at_the_edges(
+    edges: str, which: str
+) -> None:
+    # Twilio documents DateCreatedAfter as "on or after", but the name says after: read
+    # strictly, the tracks created in since's very second were lost, silently.
+    box = Sandbox(seed=0, size=4000, emulator_options={"twilio": {"date_edges": edges}})
+    reference = Sandbox(seed=0, size=4000)
+    twilio = box.emulators["twilio"]
+    rows = twilio.tracks_by_sid if which == "tracks" else twilio.compositions_by_sid
+    created = sorted(row.created for row in rows.values())
+    since, until = created[len(created) // 4], created[3 * len(created) // 4]
+    assert since.microsecond == until.microsecond == 0  # the API's whole seconds
+    load = load_twilio_recordings if which == "tracks" else ra.load_twilio_compositions
+    span = {"since": since, "until": until, "page_size": 20}
+    df = load(**span, **box.options("twilio"))
+    want = load(**span, **reference.options("twilio"))
+    assert df["created_at"].min() == since and df["created_at"].max() < until
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
 def test_naive_and_aware_dates_mean_the_same_instant(box: Sandbox) -> None:
