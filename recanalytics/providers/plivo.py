@@ -45,7 +45,7 @@ from recanalytics.providers.base import (
     collect,
     fetch_one,
 )
-from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration
+from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration, trim_to_range
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, Window, not_past, parse_range, split_max_span
@@ -102,9 +102,15 @@ log = logging.getLogger("recanalytics")
 # Passes over one window while its total_count keeps falling (see PlivoRecordings.fetch).
 MAX_PASSES = 3
 MAX_SPAN = dt.timedelta(days=30)  # a wider add_time range is answered HTTP 400
+# The docs say the add_time filters are read in UTC, but add_time itself comes in the account's
+# offset (the docs' example: +05:30): a server reading the filters in that offset would shift
+# the range by up to 14 hours (UTC-12 to UTC+14), losing rows at one end. The range is asked
+# this much wider at both ends, and the rows are trimmed to [since, until) here.
+ZONE_MARGIN = dt.timedelta(hours=14)
 # The margin past "now" given to a load without ``until``: every window is closed (the 30-day
-# rule is checked on both bounds), yet a recording added while loading is still found.
-OPEN_END_MARGIN = dt.timedelta(hours=1)
+# rule is checked on both bounds), yet a recording added while loading is still found, and
+# the last hours are asked for however the server reads the filters' zone.
+OPEN_END_MARGIN = ZONE_MARGIN + dt.timedelta(hours=1)
 
 # Plivo's own recording ids are UUID-like but not always valid hex (the documentation's example
 # ``fc2716b0-1c8b-11e4-bwad-842b2b17453e``): accept letters, digits and dashes, nothing that
@@ -182,9 +188,18 @@ class PlivoPager(LinkPager):
         return request
 
 
+@dataclasses.dataclass(frozen=True)
 class PlivoRecordings(Endpoint):
     """Pages follow ``meta.next``; offsets are fanned out concurrently only once the server has
-    shown it honours them (see :meth:`fetch`)."""
+    shown it honours them (see :meth:`fetch`). A load for ``[since, until)`` keeps the rows in
+    it (the range is asked :data:`ZONE_MARGIN` wider)."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
+        kept = super().dedupe(raw)
+        return trim_to_range(kept, pl.col("add_time"), self.since, self.until, self.provider.name)
 
     def pager(self, ctx: Context, first: PageRequest) -> PlivoPager:
         limit = int(dict(first.params or ()).get("limit", PAGE_SIZE_MAX))
@@ -462,7 +477,9 @@ async def aload_plivo_recordings(
     Parameters
     ----------
     since, until : str, date or datetime, optional
-        ``add_time__gte`` (inclusive) and ``add_time__lt`` (exclusive); naive is UTC.
+        Added at or after ``since`` and before ``until``; naive is UTC. Sent as
+        ``add_time__gte`` / ``add_time__lt`` 14 hours wider (:data:`ZONE_MARGIN`), the rows
+        trimmed to the range.
     call_uuid, conference_name, conference_uuid, mpc_name, mpc_uuid : str, optional
         Exact matches.
     from_number, to_number : str, optional
@@ -541,11 +558,14 @@ async def aload_plivo_recordings(
             "pass since= to load an older history"
         )
     url = ctx.url(recordings_path(ctx))
+    asked_start = None if start is None else start - ZONE_MARGIN
+    asked_end = None if end is None else end + ZONE_MARGIN
     queries = [
         PageRequest(url, [*params, *window_params(w), ("limit", str(limit)), ("offset", "0")])
-        for w in add_time_windows(start, end)
+        for w in add_time_windows(asked_start, asked_end)
     ]
-    return await collect(RECORDINGS, ctx, queries)
+    endpoint = dataclasses.replace(RECORDINGS, since=start, until=end)
+    return await collect(endpoint, ctx, queries)
 
 
 def recordings_path(ctx: Context) -> str:

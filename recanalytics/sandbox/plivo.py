@@ -210,10 +210,15 @@ class PlivoEmulator:
     example_path = f"/v1/Account/{AUTH_ID}/Recording/?limit=2"  # `recanalytics sandbox` hint
     listing = Listing("objects", ("meta", "next"), "relative")
 
-    def __init__(self, config: DataConfig, *, paging: str = "offset") -> None:
+    def __init__(
+        self, config: DataConfig, *, paging: str = "offset", filter_zone_hours: float = 0.0
+    ) -> None:
         if paging not in PAGING_MODES:
             raise ValueError(f"paging must be one of {PAGING_MODES}, got {paging!r}")
         self.paging = paging
+        # The docs say the add_time filters are UTC, while add_time is shown in the account's
+        # offset: a server reading the filters in that offset is served with this option.
+        self.filter_zone = dt.timedelta(hours=filter_zone_hours)
         self.config = config
         self.now = config.end
         records = generate(config)
@@ -317,7 +322,7 @@ class PlivoEmulator:
             moment = parse_time(text)
             if moment is None:
                 return error(400, f"add_time__{op} must be YYYY-MM-DD HH:MM[:ss[.uuuuuu]]")
-            bounds[op] = moment
+            bounds[op] = moment - self.filter_zone
         lower = max((bounds[o] for o in ("gt", "gte") if o in bounds), default=None)
         upper = min((bounds[o] for o in ("lt", "lte") if o in bounds), default=None)
         if lower is None:

@@ -21,6 +21,7 @@ from recanalytics.engine import Limits, RateLimiter
 from recanalytics.errors import ConfigError, LoadWarning, NotFoundError, ProviderError
 from recanalytics.providers.plivo import (
     PLIVO,
+    ZONE_MARGIN,
     aload_plivo_recordings,
     get_plivo_recording,
     load_plivo_recordings,
@@ -103,9 +104,29 @@ def test_loads_every_recording_in_30_day_windows(via: Any, box: Sandbox) -> None
     firsts = [q for _, q in sent if q["offset"] == "0"]
     spans = [plivo_time(q["add_time__lt"]) - plivo_time(q["add_time__gte"]) for q in firsts]
     assert max(spans) <= dt.timedelta(days=30) and len(firsts) == 23  # 669 days
-    assert sum(spans, dt.timedelta()) == box.config.end - box.config.start
+    # The range, asked ZONE_MARGIN wider at each end (a server reading the filters in the
+    # account's offset), in windows that neither overlap nor leave a gap.
+    asked = box.config.end - box.config.start + 2 * ZONE_MARGIN
+    assert sum(spans, dt.timedelta()) == asked
     assert {q["limit"] for _, q in sent} == {"20"}
     assert len(sent) > len(firsts)  # some windows took several offsets
+
+
+@pytest.mark.parametrize("zone_hours", [5.5, -8, 14, -12])
+def test_same_rows_when_the_api_reads_add_time_in_the_accounts_offset(zone_hours: float) -> None:
+    # The docs say the add_time filters are UTC, but add_time comes in the account's offset
+    # (their example: +05:30). A server reading the filters in that offset shifted the range:
+    # rows lost at one end, rows outside it kept at the other.
+    box = Sandbox(seed=1, size=6000, emulator_options={"plivo": {"filter_zone_hours": zone_hours}})
+    reference = Sandbox(seed=1, size=6000)
+    for span in (
+        {"since": "2025-03-01T13:17:00", "until": "2025-09-01T08:00:00"},
+        {"since": "2025-06-01"},
+    ):
+        df = load_plivo_recordings(**span, **box.options("plivo"))
+        want = load_plivo_recordings(**span, **reference.options("plivo"))
+        assert df.height == want.height > 300
+        assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
 def test_unified_values_match_the_source_records(box: Sandbox) -> None:
@@ -472,8 +493,9 @@ def test_seed_example_response_parses_to_the_right_values() -> None:
     assert len(seen) == 1
     first = seen[0].url
     assert first.path == "/v1/Account/MAXXXXXXXXXXXXXXXXXX/Recording/"
-    assert first.params["add_time__gte"] == "2020-08-01 00:00:00"
-    assert first.params["add_time__lt"] == "2020-08-10 00:00:00"
+    # since/until asked 14 hours wider (a server reading them in the account's offset)
+    assert first.params["add_time__gte"] == "2020-07-31 10:00:00"
+    assert first.params["add_time__lt"] == "2020-08-10 14:00:00"
     assert first.params["limit"] == "20"
     # The retrieve endpoint takes the documentation's (not quite hex) id as well.
     one = get_plivo_recording(
