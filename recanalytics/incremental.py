@@ -82,18 +82,19 @@ def _period(entry: Any) -> Period | None:
     return (since, until) if since is not None and until is not None and since <= until else None
 
 
-def _coverage(store: ParquetStore) -> dict[str, Period]:
+def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Period]:
     """Every valid interval in the store's coverage. An entry (or a whole file) that is not
-    one is dropped with a LoadWarning: its period counts as never loaded."""
-    recorded = store.read_meta(COVERAGE)
+    one is dropped with a LoadWarning (unless ``quiet``): its period counts as never loaded."""
+    recorded = store.read_meta(COVERAGE, quiet=quiet)
     if recorded is None:
         return {}
     if not isinstance(recorded, dict):
-        store.distrust(COVERAGE, "is not a mapping of loaded periods")
+        if not quiet:
+            store.distrust(COVERAGE, "is not a mapping of loaded periods")
         return {}
     periods = {key: _period(entry) for key, entry in recorded.items()}
     bad = sorted(str(key) for key, period in periods.items() if period is None)
-    if bad:
+    if bad and not quiet:
         store.distrust(COVERAGE, f"records no valid period for {', '.join(bad)}")
     return {key: period for key, period in periods.items() if period is not None}
 
@@ -155,7 +156,8 @@ def record_coverage(store: ParquetStore, key: str, since: dt.datetime, until: dt
     replaces it, so coverage never spans a period that was not loaded.
     """
     with store.locked():  # another process may be recording its own key
-        coverage = _coverage(store)
+        # Read (and distrusted, if it had to be) when the load was planned: this rewrites it.
+        coverage = _coverage(store, quiet=True)
         previous = coverage.get(key)
         if previous is not None and since <= previous[1] and previous[0] <= until:
             since, until = min(since, previous[0]), max(until, previous[1])

@@ -551,22 +551,25 @@ class ParquetStore:
             )
         return self.meta_path(name)
 
-    def read_meta(self, name: str) -> Any:
+    def read_meta(self, name: str, *, quiet: bool = False) -> Any:
         """The JSON value of the metadata file ``name``; None when it is missing, and also when
-        it cannot be read or parsed (a LoadWarning names it): what it recorded is then
-        unknown, so the caller loads again rather than trust it."""
+        it cannot be read or parsed (a LoadWarning names it, unless ``quiet``: a caller that
+        read it before and warned then): what it recorded is then unknown, so the caller loads
+        again rather than trust it."""
         path = self._meta_file(name)
         try:
             text = path.read_text()
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            self.distrust(name, f"cannot be read ({reason(exc)})")
+            if not quiet:
+                self.distrust(name, f"cannot be read ({reason(exc)})")
             return None
         try:
             return json.loads(text)
         except ValueError as exc:
-            self.distrust(name, f"is not valid JSON ({reason(exc)})")
+            if not quiet:
+                self.distrust(name, f"is not valid JSON ({reason(exc)})")
             return None
 
     def distrust(self, name: str, problem: str) -> None:
