@@ -12,8 +12,9 @@ range at all, a range that starts years before the data, most rows in the last m
 - lists are newest first, so a page says how far down its window has been read: everything in
   ``[oldest row on the page, window end)`` is in. When another worker is idle and the rest of
   the window holds more than a page at the density seen so far, the window stops there and its
-  rest ``[window start, oldest]`` is split among the idle workers and itself (the edge second
-  is read twice; rows are de-duplicated by id). The pieces grow geometrically going back, the
+  rest ``[window start, oldest + a minute]`` is split among the idle workers and itself (the
+  minute above the oldest row is read twice, as a filter may read a time a little off the
+  rows' own: :data:`REREAD`; rows are de-duplicated by id). The pieces grow geometrically going back, the
   newest holding a few pages at the density read, by a few percent a piece at most: the oldest
   takes all that is left, so a history that thins out, or starts long after the epoch, costs
   one empty request rather than one per piece, and a dense one is split again on its first
@@ -71,6 +72,11 @@ from recanalytics.providers.common import OUTSIDE_NOTE
 from recanalytics.windows import Window
 
 SECOND = dt.timedelta(seconds=1)
+# How much of what a window's pages read its rest asks for again: the edge second (rows sharing
+# the oldest row's second may be on the next page), and more, as the date filter may be applied
+# to a time a little off the one a page's rows are placed by (Twilio's docs say its tracks
+# filter by when they "started"). The rows read twice are de-duplicated.
+REREAD = dt.timedelta(minutes=1)
 # How far outside its window a row must be to show the server did not apply the date filters
 # as sent: past any edge second read twice or inclusive reading of a whole-second filter. A
 # server that rounds them coarser (to the day) is read whole as well: its pieces would each
@@ -282,7 +288,7 @@ def unread(
     read coarsely, such as the next midnight): what it re-reads is de-duplicated."""
     if page.oldest is None or page.size < page_limit or not page.newest_first:
         return None
-    cut = later(ceil_to_second(page.oldest), SECOND)  # the edge second is read again, not lost
+    cut = later(ceil_to_second(page.oldest), REREAD)
     if rest_end is not None:
         cut = max(cut, rest_end(cut))
     low = window.start or epoch

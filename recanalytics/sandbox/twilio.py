@@ -363,10 +363,15 @@ class TwilioEmulator:
     credentials = CREDENTIALS
     example_path = "/v1/Recordings?PageSize=2"  # shown with curl by `recanalytics sandbox`
 
-    def __init__(self, config: DataConfig, *, date_edges: str = "documented") -> None:
+    def __init__(
+        self, config: DataConfig, *, date_edges: str = "documented", filter_lag: float = 0.0
+    ) -> None:
         # How DateCreatedAfter / DateCreatedBefore read their edge second: as documented
         # (after inclusive, before exclusive), both strict (as "After" says), or both inclusive.
         self.date_edges = validate.choice(date_edges, "date_edges", DATE_EDGES)
+        # Seconds up to which the time the track filters apply to (when it "started", as the
+        # docs word them) may lie after its date_created; 0: the filters read date_created.
+        self.filter_lag = validate.number(filter_lag, "filter_lag", inclusive=True)
         self.rooms, tracks = generate(config)
         compositions = generate_compositions(config, self.rooms)
         self.planted = use_small_media(tracks, compositions) if config.small_media else {}
@@ -502,7 +507,23 @@ class TwilioEmulator:
             )
 
         key = query_key(request.query, PAGING_PARAMS)
-        selected = self.tracks.select(key, after, before, keep, **self.edges())
+        if self.filter_lag:
+            lag = self.filter_lag
+
+            def started(t: Track) -> float:
+                return t.created.timestamp() + int(t.sid[-6:], 16) % 1000 / 1000 * lag
+
+            def kept(t: Track) -> bool:
+                return (
+                    keep(t)
+                    and (after is None or started(t) >= after)
+                    and (before is None or started(t) < before)
+                )
+
+            low = None if after is None else after - lag
+            selected = self.tracks.select(key, low, before, kept)
+        else:
+            selected = self.tracks.select(key, after, before, keep, **self.edges())
         return self.page(request, "/v1/Recordings", "recordings", key, selected, self.track_json)
 
     def page(
