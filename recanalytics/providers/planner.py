@@ -14,11 +14,11 @@ range at all, a range that starts years before the data, most rows in the last m
   the window holds more than a page at the density seen so far, the window stops there and its
   rest ``[window start, oldest + a minute]`` is split among the idle workers and itself (the
   minute above the oldest row is read twice, as a filter may read a time a little off the
-  rows' own: :data:`REREAD`; rows are de-duplicated by id). The pieces grow geometrically going back, the
-  newest holding a few pages at the density read, by a few percent a piece at most: the oldest
-  takes all that is left, so a history that thins out, or starts long after the epoch, costs
-  one empty request rather than one per piece, and a dense one is split again on its first
-  page.
+  rows' own: :data:`REREAD`; rows are de-duplicated by id). The pieces grow geometrically
+  going back, the newest holding a few pages at the density read, by a few percent a piece at
+  most: the oldest takes all that is left, so a history that thins out, or starts long after
+  the epoch, costs one empty request rather than one per piece, and a dense one is split again
+  on its first page.
 
 - a window is split only as far as the rate needs: each walks one page at a time, so about
   ``rate × page time`` windows keep the rate busy (``Plan.spare``; page times are measured as

@@ -138,11 +138,8 @@ class TwilioList(Endpoint):
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
         kept = super().dedupe(raw)
-        if self.since is None and self.until is None:
-            return kept
-        return trim_to_range(
-            kept, pl.col(self.created_column), self.since, self.until, self.provider.name
-        )
+        created = pl.col(self.created_column)
+        return trim_to_range(kept, created, self.since, self.until, self.provider.name)
 
 
 @dataclasses.dataclass(frozen=True)

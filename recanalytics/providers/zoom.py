@@ -461,9 +461,8 @@ class ZoomFiles(Endpoint):
                 "the frame has a row per file, so they have none (files still processing, or "
                 "an answer without its file lists)"
             )
-        if self.since is not None or self.until is not None:
-            start = pl.coalesce("session_start_time", "recording_start")
-            raw = trim_to_range(raw, start, self.since, self.until, self.provider.name, DAYS_SLACK)
+        start = pl.coalesce("session_start_time", "recording_start")
+        raw = trim_to_range(raw, start, self.since, self.until, self.provider.name, DAYS_SLACK)
         return super().finish(raw, ctx)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
