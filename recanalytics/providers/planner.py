@@ -319,6 +319,7 @@ def rest_of(
     waiting: int = 0,
     lanes: int = 0,
     found: Unread | None = None,
+    align: Callable[[dt.datetime], dt.datetime] | None = None,
 ) -> list[Window]:
     """The unread rest of ``window`` split for ``idle + 1`` workers, or [] when not worth it.
 
@@ -329,7 +330,9 @@ def rest_of(
     them may take a piece when the rest fits in ``room``; else ``idle`` bounds the pieces);
     ``lanes`` is how many pieces the rest needs not to end after the rest of the load
     (:meth:`Plan.lanes`), whether or not workers are idle to take them now; ``found`` is
-    :func:`unread`'s answer for this page, when the caller has it already.
+    :func:`unread`'s answer for this page, when the caller has it already; ``align`` moves
+    the edges between pieces (earlier) to where the provider's filters read the same however
+    it reads them (SignalWire: midnights), pieces that vanish dropped.
     """
     if found is None:
         found = unread(window, page, page_limit, epoch, read_since, rows_read, newest)
@@ -358,7 +361,12 @@ def rest_of(
     # (or starts long before its data) costs a few empty requests instead of many.
     first = min(NEAR_PAGES, pages_left / parts) * page_limit / max(density, 1e-9)
     edges = geometric_edges(low, cut, parts, first, MAX_GROWTH)
+    if align is not None:
+        inner = (align(edge) for edge in edges[1:-1])
+        edges = sorted({low, cut, *(edge for edge in inner if low < edge < cut)})
     pieces = [Window(a, b) for a, b in itertools.pairwise(edges) if a < b]
+    if len(pieces) < 2:
+        return []
     pieces[0] = Window(window.start, pieces[0].end)
     return pieces
 
@@ -432,13 +440,15 @@ async def collect_spread(
     page_limit: int,
     epoch: dt.datetime,
     rest_end: Callable[[dt.datetime], dt.datetime] | None = None,
+    align: Callable[[dt.datetime], dt.datetime] | None = None,
 ) -> pl.DataFrame:
     """Load ``[start, end)`` of a cursor-paged, newest-first list in windows that follow the
     data, and return one de-duplicated frame (as :func:`~recanalytics.providers.base.collect`).
 
     ``rest_end`` moves the end of a window's unread rest, where the window is split after
-    its first pages, to an edge its date filter reads exactly however the provider reads it
-    (SignalWire: the next midnight, see :func:`unread`).
+    its first pages, and ``align`` the edges between the pieces it is split into, to edges
+    the date filters read exactly however the provider reads them (SignalWire: midnights,
+    see :func:`unread` and :func:`rest_of`).
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
@@ -510,6 +520,7 @@ async def collect_spread(
                     plan.waiting,
                     lanes,
                     rest,
+                    align,
                 )
                 if not pieces:
                     return False

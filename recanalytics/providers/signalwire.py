@@ -17,7 +17,8 @@ same either way. Should it read them by the day, as Twilio's 2010 API documents 
 ``until`` inside a day would lose the rows from that day's midnight on: the load asks up to the
 next midnight (:func:`next_midnight`) and trims. So does the rest of a window the planner splits
 after its first page (``rest_end``), which would otherwise end at the oldest row read, any time
-of day.
+of day; its pieces meet at midnights (``align``), and every ``DateCreated>`` is the second
+before a midnight, so a server reading ``>`` a date from the next midnight loses nothing either.
 
 Which date format the live API requires is unconfirmed: the docs say RFC 2822, the official SDK
 sends ISO 8601 (``2018-09-26T00:00:00Z``). The load sends RFC 2822 and, where the API refuses it
@@ -292,9 +293,14 @@ def iso(moment: dt.datetime) -> str:
 DATE_STYLES: dict[str, Callable[[dt.datetime], str]] = {"rfc2822": rfc2822, "iso": iso}
 
 
+def last_midnight(moment: dt.datetime) -> dt.datetime:
+    """The midnight (UTC) at or before ``moment``."""
+    return moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def next_midnight(moment: dt.datetime) -> dt.datetime:
     """``moment`` if it is a midnight (UTC), else the next one (or the calendar's end)."""
-    midnight = moment.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = last_midnight(moment)
     if midnight == moment:
         return moment
     try:
@@ -306,11 +312,16 @@ def next_midnight(moment: dt.datetime) -> dt.datetime:
 def date_params(
     start: dt.datetime | None, end: dt.datetime | None, style: str = "rfc2822"
 ) -> list[tuple[str, str]]:
-    """``DateCreated>`` / ``DateCreated<`` for ``[start, end)``, read as strict at whole seconds."""
+    """``DateCreated>`` / ``DateCreated<`` for ``[start, end)``, read as strict at whole seconds.
+
+    ``DateCreated>`` is the second before ``start``'s midnight: read by the day, whether from
+    that date's midnight or after the date, it still reaches ``start`` (the rows before it are
+    trimmed, see :class:`SignalWireRecordings`).
+    """
     write = DATE_STYLES[style]
     params = []
     if start is not None:
-        params.append(("DateCreated>", write(ceil_second(start) - dt.timedelta(seconds=1))))
+        params.append(("DateCreated>", write(last_midnight(start) - dt.timedelta(seconds=1))))
     if end is not None:
         params.append(("DateCreated<", write(ceil_second(end))))
     return params
@@ -462,6 +473,7 @@ async def aload_signalwire_recordings(
                 # midnight and lose the hours up to the row. Asked up to the next midnight,
                 # the rest's end is read the same either way (the rows re-read are de-duplicated).
                 rest_end=next_midnight,
+                align=last_midnight,
             )
 
         return await in_either_date_style(dated)

@@ -22,9 +22,10 @@ import email.utils
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from recanalytics import validate
+from recanalytics.errors import ConfigError
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     DataConfig,
@@ -209,12 +210,19 @@ class SignalWireEmulator:
     example_path = f"{API}/Accounts/{PROJECT_ID}/Recordings.json?PageSize=2"  # curl hint
 
     def __init__(
-        self, config: DataConfig, *, date_format: str = "either", by_day: bool = False
+        self,
+        config: DataConfig,
+        *,
+        date_format: str = "either",
+        by_day: bool | Literal["strict"] = False,
     ) -> None:
         self.date_format = validate.choice(date_format, "date_format", DATE_FORMATS)
         # Read DateCreated> / DateCreated< by the day, the time ignored, as Twilio's 2010 API
-        # documents its own date filters: ``>`` from the date's midnight, ``<`` before it.
-        self.by_day = validate.boolean(by_day, "by_day")
+        # documents its own date filters: ``>`` from the date's midnight, ``<`` before it; or,
+        # "strict", the dates compared as the operators say (``>``: from the next midnight).
+        if not (isinstance(by_day, bool) or by_day == "strict"):
+            raise ConfigError("by_day", "False, True or 'strict'", by_day)
+        self.by_day = by_day
         self.config = config
         records = generate(config)
         self.planted = use_small_media(records) if config.small_media else {}
@@ -327,6 +335,8 @@ class SignalWireEmulator:
         after, before = dates.get("DateCreated>"), dates.get("DateCreated<")
         if self.by_day:
             after = None if after is None else midnight(after) - dt.timedelta(microseconds=1)
+            if after is not None and self.by_day == "strict":
+                after += dt.timedelta(days=1)
             before = None if before is None else midnight(before)
         day = dates.get("DateCreated")
         if day is not None:
