@@ -31,11 +31,21 @@ class Progress:
 
     def __init__(self, label: str, *, enabled: bool) -> None:
         self._bar: Any = None
+        self._shown: Any = None  # the notebook output the widget bar is in
         self._postfix: dict[str, int] = {"pages": 0, "retries": 0}
         if enabled:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(desc=label, unit=" rec", leave=True, dynamic_ncols=True)
+            if any(kind.__module__ == "tqdm.notebook" for kind in tqdm.__mro__):
+                from IPython.display import display
+
+                # Shown through a handle, so that closing it can leave a line of text where
+                # the widget was: a saved notebook reopened without its kernel showed
+                # "Error displaying widget: model not found" for every finished bar.
+                self._bar = tqdm(desc=label, unit=" rec", leave=True, display=False)
+                self._shown = display(self._bar.container, display_id=True)  # type: ignore[no-untyped-call]
+            else:
+                self._bar = tqdm(desc=label, unit=" rec", leave=True, dynamic_ncols=True)
 
     def expect(self, records: int | None) -> None:
         """Add ``records`` to the bar's total (a provider said how many a query will return)."""
@@ -57,6 +67,12 @@ class Progress:
         self._bar.update(records)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        if self._bar is None:
+            return
+        bar, self._bar = self._bar, None
+        bar.close()
+        if self._shown is not None:
+            text = bar.format_meter(**(bar.format_dict | {"ncols": 0}))
+            self._shown.update({"text/plain": text}, raw=True)
+            bar.container.close()
+            self._shown = None

@@ -78,3 +78,33 @@ def test_zoom_session_counts_are_not_shown_as_a_file_total(
     )
     (zoom,) = bars
     assert zoom.label == "zoom" and zoom.total is None and zoom.count > 0
+
+
+def test_a_finished_bar_leaves_text_a_reopened_notebook_can_show(tmp_path: Any) -> None:
+    # A widget bar left in a saved notebook needs its kernel's widget state: reopened, every
+    # finished load showed "Error displaying widget: model not found". Finished, the bar is
+    # replaced by its last line, as text.
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = (
+        "import recanalytics as ra\n"
+        "from recanalytics.sandbox import Sandbox\n"
+        "box = Sandbox(seed=1, size=60)\n"
+        "df = ra.load_twilio_recordings(**box.options('twilio'), progress=True)\n"
+        "df.height"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute(cwd=str(tmp_path))
+    outputs = nb.cells[0].outputs
+    bundles = [o.get("data", {}) for o in outputs if o.output_type != "stream"]
+    assert not any("application/vnd.jupyter.widget-view+json" in b for b in bundles), outputs
+    lines = [b["text/plain"] for b in bundles if "rec" in b.get("text/plain", "")]
+    assert len(lines) == 1 and lines[0].startswith("twilio tracks: "), outputs
+    assert "pages=" in lines[0] and "retries=0" in lines[0]
+    assert bundles[-1]["text/plain"] == str(len_of_sandbox_tracks())
+
+
+def len_of_sandbox_tracks() -> int:
+    box = Sandbox(seed=1, size=60)
+    return ra.load_twilio_recordings(**box.options("twilio")).height
