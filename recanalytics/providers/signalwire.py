@@ -69,6 +69,10 @@ PAGE_SIZE_MAX = 1000
 # The Compatibility API's recordings start here; a load without since splits its history from
 # this date (the first window stays open below it, so nothing older is missed).
 EPOCH = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
+# How far outside since/until a listed row may lie before it shows an answer the date filter
+# excludes: ``since`` is asked from the second before its midnight, which a server reading the
+# filter by the day may read from the midnight before that.
+DAYS_SLACK = dt.timedelta(days=2)
 MEDIA_FORMATS = ("wav", "mp3")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -197,9 +201,9 @@ class SignalWireRecordings(Endpoint):
         return SignalWirePager(self.provider.name, first, max_pages=ctx.max_pages)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
-        return trim_to_range(
-            super().dedupe(raw), pl.col("date_created"), self.since, self.until, self.provider.name
-        )
+        created = pl.col("date_created")
+        kept = super().dedupe(raw)
+        return trim_to_range(kept, created, self.since, self.until, self.provider.name, DAYS_SLACK)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         conference = pl.col("conference_sid")
