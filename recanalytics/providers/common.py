@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import polars as pl
 
-from recanalytics.errors import warn_user
+from recanalytics.errors import ProviderError, warn_user
+
+log = logging.getLogger("recanalytics")
+T = TypeVar("T")
 
 UTC_TIME = pl.Datetime("us", "UTC")
 
@@ -81,3 +87,28 @@ def trim_to_range(
             "date filters' reading adds, were left out: the API answered rows its filter excludes"
         )
     return raw.filter(inside)
+
+
+async def first_accepted(
+    attempt: Callable[[T], Awaitable[pl.DataFrame]],
+    choices: Sequence[T],
+    refused: Callable[[ProviderError], bool],
+    provider: str,
+) -> pl.DataFrame:
+    """``attempt(choice)`` for each of ``choices`` in turn while the API refuses it
+    (``refused(error)``); when every one is refused, the first refusal is raised (the documented
+    choice comes first). Each attempt is a whole load: what a refused one loaded is read again."""
+    first, *others = choices
+    try:
+        return await attempt(first)
+    except ProviderError as exc:
+        if not refused(exc):
+            raise
+        for other in others:
+            log.info("%s: %s refused (%s); trying %s", provider, first, exc.status, other)
+            try:
+                return await attempt(other)
+            except ProviderError as again:
+                if not refused(again):
+                    raise
+        raise

@@ -17,13 +17,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Unpack
+from urllib.parse import unquote
 
 import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, PaginationError, warn_user
+from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
 from recanalytics.fields import F, RecordSpec
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import LinkPager, PageRequest, dig
@@ -45,7 +46,13 @@ from recanalytics.providers.base import (
     collect,
     fetch_one,
 )
-from recanalytics.providers.common import UTC_TIME, ceil_second, seconds_to_duration, trim_to_range
+from recanalytics.providers.common import (
+    UTC_TIME,
+    ceil_second,
+    first_accepted,
+    seconds_to_duration,
+    trim_to_range,
+)
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, Window, not_past, parse_range, split_max_span
@@ -102,6 +109,9 @@ log = logging.getLogger("recanalytics")
 # Passes over one window while its total_count keeps falling (see PlivoRecordings.fetch).
 MAX_PASSES = 3
 MAX_SPAN = dt.timedelta(days=30)  # a wider add_time range is answered HTTP 400
+# Window spans tried in turn while the API answers 400 to a window: whether "over 30 days" counts
+# elapsed time or calendar days (a window of exactly 30 days touches 31 dates) is not documented.
+SPANS = (MAX_SPAN, dt.timedelta(days=28), dt.timedelta(days=7))
 # The docs say the add_time filters are read in UTC, but add_time itself comes in the account's
 # offset (the docs' example: +05:30): a server reading the filters in that offset would shift
 # the range by up to 14 hours (UTC-12 to UTC+14), losing rows at one end. The range is asked
@@ -423,9 +433,11 @@ def plivo_time(moment: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f" if utc.microsecond else "%Y-%m-%d %H:%M:%S")
 
 
-def add_time_windows(start: dt.datetime | None, end: dt.datetime | None) -> list[Window]:
-    """``[since, until)`` as windows of at most 30 days, ending just past now at the latest
-    (:func:`~recanalytics.windows.not_past`).
+def add_time_windows(
+    start: dt.datetime | None, end: dt.datetime | None, span: dt.timedelta = MAX_SPAN
+) -> list[Window]:
+    """``[since, until)`` as windows of at most ``span`` (30 days), ending just past now at the
+    latest (:func:`~recanalytics.windows.not_past`).
 
     Without ``since`` there is one window: Plivo then searches only the last 7 days.
     """
@@ -435,7 +447,12 @@ def add_time_windows(start: dt.datetime | None, end: dt.datetime | None) -> list
     end = now + OPEN_END_MARGIN if end is None else not_past(end, now, OPEN_END_MARGIN)
     if start >= end:
         return []  # the whole range is in the future: nothing to ask for
-    return split_max_span(start, end, MAX_SPAN)
+    return split_max_span(start, end, span)
+
+
+def refuses_range(error: ProviderError) -> bool:
+    """A 400 on a request that carried an ``add_time`` range (one wider than the API allows)."""
+    return error.status == 400 and "add_time__gte" in unquote(error.url)
 
 
 def window_params(window: Window) -> list[tuple[str, str]]:
@@ -560,12 +577,16 @@ async def aload_plivo_recordings(
     url = ctx.url(recordings_path(ctx))
     asked_start = None if start is None else start - ZONE_MARGIN
     asked_end = None if end is None else end + ZONE_MARGIN
-    queries = [
-        PageRequest(url, [*params, *window_params(w), ("limit", str(limit)), ("offset", "0")])
-        for w in add_time_windows(asked_start, asked_end)
-    ]
     endpoint = dataclasses.replace(RECORDINGS, since=start, until=end)
-    return await collect(endpoint, ctx, queries)
+
+    async def attempt(span: dt.timedelta) -> pl.DataFrame:
+        queries = [
+            PageRequest(url, [*params, *window_params(w), ("limit", str(limit)), ("offset", "0")])
+            for w in add_time_windows(asked_start, asked_end, span)
+        ]
+        return await collect(endpoint, ctx, queries)
+
+    return await first_accepted(attempt, SPANS, refuses_range, PLIVO.name)
 
 
 def recordings_path(ctx: Context) -> str:

@@ -35,7 +35,7 @@ import datetime as dt
 import email.utils
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Literal, Unpack
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -52,6 +52,7 @@ from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_on
 from recanalytics.providers.common import (
     UTC_TIME,
     ceil_second,
+    first_accepted,
     seconds_to_duration,
     trim_to_range,
 )
@@ -331,30 +332,6 @@ def date_params(
     return params
 
 
-async def first_accepted(
-    attempt: Callable[[str], Awaitable[pl.DataFrame]],
-    choices: Sequence[str],
-    refused: Callable[[ProviderError], bool],
-) -> pl.DataFrame:
-    """``attempt(choice)`` for each of ``choices`` in turn while the API refuses it
-    (``refused(error)``); when every one is refused, the first refusal is raised (the documented
-    choice comes first). Each attempt is a whole load: what a refused one loaded is read again."""
-    first, *others = choices
-    try:
-        return await attempt(first)
-    except ProviderError as exc:
-        if not refused(exc):
-            raise
-        for other in others:
-            log.info("signalwire: %s refused (%s); trying %s", first, exc.status, other)
-            try:
-                return await attempt(other)
-            except ProviderError as again:
-                if not refused(again):
-                    raise
-        raise
-
-
 def refuses_date_filter(error: ProviderError) -> bool:
     """A 400 on a request that carried a date filter. A load without ``since`` reads its first
     pages unfiltered, so the refusal can come after rows were loaded."""
@@ -364,7 +341,7 @@ def refuses_date_filter(error: ProviderError) -> bool:
 async def in_either_date_style(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
     """Run ``attempt(style)`` with the documented RFC 2822 date filters and, where the API
     refuses them (HTTP 400), with the ISO 8601 ones the official SDK sends."""
-    return await first_accepted(attempt, tuple(DATE_STYLES), refuses_date_filter)
+    return await first_accepted(attempt, tuple(DATE_STYLES), refuses_date_filter, SIGNALWIRE.name)
 
 
 def path_not_found(error: ProviderError) -> bool:
@@ -375,7 +352,7 @@ def path_not_found(error: ProviderError) -> bool:
 async def on_either_path(attempt: Callable[[str], Awaitable[pl.DataFrame]]) -> pl.DataFrame:
     """Run ``attempt(api_path)`` on the documented path and, where that path is answered 404,
     on the other form in use."""
-    return await first_accepted(attempt, API_PATHS, path_not_found)
+    return await first_accepted(attempt, API_PATHS, path_not_found, SIGNALWIRE.name)
 
 
 def account_path(ctx: Context, api_path: str = API_PATH) -> str:

@@ -45,7 +45,7 @@ RATE_LIMIT = (300.0, 5.0)  # 300 requests per 5 seconds, across the recording AP
 
 LIMIT_MAX = 20
 PAGING_MODES = ("offset", "cursor", "hybrid")
-MAX_RANGE = dt.timedelta(days=30)
+MAX_RANGE_DAYS = 30.0  # the widest add_time range Plivo documents
 DEFAULT_SEARCH = dt.timedelta(days=7)
 # Offsets Plivo shows add_time in (the account's timezone).
 OFFSETS = (dt.timedelta(hours=5, minutes=30), dt.timedelta(0), dt.timedelta(hours=-7))
@@ -211,7 +211,12 @@ class PlivoEmulator:
     listing = Listing("objects", ("meta", "next"), "relative")
 
     def __init__(
-        self, config: DataConfig, *, paging: str = "offset", filter_zone_hours: float = 0.0
+        self,
+        config: DataConfig,
+        *,
+        paging: str = "offset",
+        filter_zone_hours: float = 0.0,
+        max_range_days: float = MAX_RANGE_DAYS,
     ) -> None:
         if paging not in PAGING_MODES:
             raise ValueError(f"paging must be one of {PAGING_MODES}, got {paging!r}")
@@ -219,6 +224,9 @@ class PlivoEmulator:
         # The docs say the add_time filters are UTC, while add_time is shown in the account's
         # offset: a server reading the filters in that offset is served with this option.
         self.filter_zone = dt.timedelta(hours=filter_zone_hours)
+        # The widest add_time range answered (Plivo documents 30 days; a server counting
+        # calendar days would refuse a window of exactly 30).
+        self.max_range = dt.timedelta(days=max_range_days)
         self.config = config
         self.now = config.end
         records = generate(config)
@@ -330,7 +338,7 @@ class PlivoEmulator:
             lower, start_exclusive = self.now - DEFAULT_SEARCH, False
         else:
             start_exclusive = "gt" in bounds and bounds["gt"] == lower
-            if (upper or self.now) - lower > MAX_RANGE:
+            if (upper or self.now) - lower > self.max_range:
                 return error(400, "add_time range cannot be more than 30 days")
         end_inclusive = "lte" in bounds and bounds["lte"] == upper
 

@@ -129,6 +129,27 @@ def test_same_rows_when_the_api_reads_add_time_in_the_accounts_offset(zone_hours
         assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
+@pytest.mark.parametrize("max_range_days", [29.5, 27])
+def test_narrower_windows_when_the_api_refuses_a_30_day_range(max_range_days: float) -> None:
+    # "Over 30 days is answered 400": a server counting calendar days (a window of exactly 30
+    # days touches 31 dates) refused every window, and the load failed.
+    box = Sandbox(seed=1, size=6000, emulator_options={"plivo": {"max_range_days": max_range_days}})
+    reference = Sandbox(seed=1, size=6000)
+    span = {"since": "2025-03-01", "until": "2025-09-01"}
+    df = load_plivo_recordings(**span, **box.options("plivo"))
+    want = load_plivo_recordings(**span, **reference.options("plivo"))
+    assert df.height == want.height > 300
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+    assert 400 in [status for _, status, _ in box.app.log]
+
+
+def test_a_range_refused_at_every_window_span_raises_the_first_refusal() -> None:
+    box = Sandbox(seed=1, size=600, emulator_options={"plivo": {"max_range_days": 1}})
+    with pytest.raises(ra.ProviderError) as info:
+        load_plivo_recordings(since="2025-03-01", until="2025-09-01", **box.options("plivo"))
+    assert info.value.status == 400 and "30 days" in str(info.value)
+
+
 def test_unified_values_match_the_source_records(box: Sandbox) -> None:
     df = load_plivo_recordings(**everything(box), **box.options("plivo"))
     by_id = {r.recording_id: r for r in records(box)}
