@@ -133,6 +133,27 @@ def add_month(day: dt.date) -> dt.date:
     )
 
 
+def overlapping_spans(first: dt.date, last: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
+    """As :func:`overlapping_months`, with ranges of at most ``days`` days.
+
+    Examples
+    --------
+    >>> overlapping_spans(dt.date(2025, 1, 1), dt.date(2025, 1, 20), 7)
+    [(datetime.date(2025, 1, 1), datetime.date(2025, 1, 8)), (datetime.date(2025, 1, 8), datetime.date(2025, 1, 15)), (datetime.date(2025, 1, 15), datetime.date(2025, 1, 20))]
+    """
+    ranges = []
+    cursor = first
+    while True:
+        try:
+            end = min(cursor + dt.timedelta(days=days), last)
+        except OverflowError:
+            end = last
+        ranges.append((cursor, end))
+        if end >= last:
+            return ranges
+        cursor = end
+
+
 def overlapping_months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
     """Cover ``first`` to ``last`` with ranges of exactly one month at most, each ending on the
     day the next one starts.

@@ -78,11 +78,17 @@ from recanalytics.providers.base import (
     collect,
     fetch_one,
 )
-from recanalytics.providers.common import UTC_TIME, bitrate_kbps, trim_to_range
+from recanalytics.providers.common import UTC_TIME, bitrate_kbps, first_accepted, trim_to_range
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, not_past, overlapping_months, parse_range
+from recanalytics.windows import (
+    WhenLike,
+    not_past,
+    overlapping_months,
+    overlapping_spans,
+    parse_range,
+)
 
 log = logging.getLogger("recanalytics")
 
@@ -99,6 +105,9 @@ FUTURE_MARGIN = dt.timedelta(days=1)
 # zone up to a day off UTC.
 DAYS_SLACK = dt.timedelta(days=3)
 MAX_RESTARTS = 3  # reloads of one window after its page token expired
+# Window spans tried in turn while the API answers 400 to a window (None: a month each). How
+# Zoom counts "one month" (a window from the 15th to the 15th touches 32 dates) is undocumented.
+SPANS = (None, 28, 7)
 
 # file list in a session -> row kind
 FILE_LISTS = (
@@ -586,9 +595,10 @@ def session_path(session_id: str) -> str:
 
 
 def day_windows(
-    start: dt.datetime | None, end: dt.datetime | None
+    start: dt.datetime | None, end: dt.datetime | None, span_days: int | None = None
 ) -> tuple[dt.datetime, dt.datetime | None, list[tuple[dt.date, dt.date]]]:
-    """The instants to filter on and the ``from``/``to`` day ranges to request.
+    """The instants to filter on and the ``from``/``to`` day ranges to request: a month each,
+    or ``span_days`` days.
 
     The docs say neither whether ``to`` is inclusive nor in which time zone a day is read, so
     the ranges reach a day past each end of ``[start, end)`` and each ends on the day the next
@@ -609,7 +619,17 @@ def day_windows(
     first = start.date() - day if start.date() > dt.date.min else start.date()
     # One day past the last, but never past tomorrow (no session is dated later).
     to = min(last + day, (now + FUTURE_MARGIN).date()) if last < dt.date.max else last
-    return start, end, overlapping_months(first, max(to, last))
+    last = max(to, last)
+    if span_days is not None:
+        return start, end, overlapping_spans(first, last, span_days)
+    return start, end, overlapping_months(first, last)
+
+
+def refuses_range(error: ProviderError) -> bool:
+    """A 400 on a window's first page, which carries ``from``/``to`` (a range wider than the
+    API allows), other than a page token refused (see :func:`token_expired`)."""
+    first_page = "from=" in error.url and "next_page_token=" not in error.url
+    return error.status == 400 and first_page and not token_expired(error)
 
 
 async def aload_zoom_recordings(
@@ -680,14 +700,18 @@ async def aload_zoom_recordings(
             params.append(("trash_type", trash_type))
         endpoint = dataclasses.replace(SESSION_FILES, trash=True)
         queries = [PageRequest(url, params)]
-    else:
-        start, end, days = day_windows(start, end)
-        endpoint = dataclasses.replace(SESSION_FILES, since=start, until=end)
+        return await collect(endpoint, ctx, queries)
+
+    async def attempt(span_days: int | None) -> pl.DataFrame:
+        low, high, days = day_windows(start, end, span_days)
+        endpoint = dataclasses.replace(SESSION_FILES, since=low, until=high)
         queries = [
             PageRequest(url, [*params, ("from", a.isoformat()), ("to", b.isoformat())])
             for a, b in days
         ]
-    return await collect(endpoint, ctx, queries)
+        return await collect(endpoint, ctx, queries)
+
+    return await first_accepted(attempt, SPANS, refuses_range, ZOOM.name)
 
 
 async def aget_zoom_session_recordings(

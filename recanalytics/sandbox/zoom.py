@@ -316,7 +316,10 @@ class ZoomEmulator:
     credentials = CREDENTIALS
     example_path = ""  # its API takes a signed JWT, not something to type into curl
 
-    def __init__(self, config: DataConfig) -> None:
+    def __init__(self, config: DataConfig, *, max_range_days: int | None = None) -> None:
+        # The widest from/to answered: one month as documented (None), or a number of days
+        # (a server reading "one month" as 30 days, or counting the days inclusively).
+        self.max_range_days = max_range_days
         self.sessions = generate(config)
         self.planted = use_small_media(self.sessions) if config.small_media else {}
         self.index = TimeIndex(self.sessions, key=lambda s: s.sort_key)
@@ -477,7 +480,12 @@ class ZoomEmulator:
         if not trash:  # the trash cannot be date-filtered: Zoom ignores from/to there
             if last < first:
                 return error(400, "The 'to' date must not be earlier than the 'from' date.")
-            if last > add_month(first):
+            widest = (
+                add_month(first)
+                if self.max_range_days is None
+                else first + dt.timedelta(days=self.max_range_days)
+            )
+            if last > widest:
                 return error(400, "The date range must be within one month.")
 
         def keep(s: ZoomSession) -> bool:

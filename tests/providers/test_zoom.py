@@ -793,3 +793,23 @@ def test_no_day_is_lost_however_zoom_reads_from_and_to(reading: str) -> None:
     one_day = load_zoom_recordings(since="2025-03-05", until="2025-03-06", **FAST, **options)
     expected = [s for s in sessions if s[1].date() == dt.date(2025, 3, 5)]
     assert one_day.height == len(expected) > 0
+
+
+@pytest.mark.parametrize("max_range_days", [30, 27])
+def test_narrower_windows_when_the_api_refuses_a_month(max_range_days: int) -> None:
+    # "At most one month": a window from the 15th to the 15th touches 32 dates, and a server
+    # counting "a month" as 30 days (or fewer) refused every window, and the load failed.
+    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": {"max_range_days": max_range_days}})
+    reference = Sandbox(seed=1, size=6000)
+    span = {"since": "2026-03-01", "until": "2026-09-01"}
+    df = ra.load_zoom_recordings(**span, **box.options("zoom"))
+    want = ra.load_zoom_recordings(**span, **reference.options("zoom"))
+    assert df.height == want.height > 300
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+def test_a_range_refused_at_every_window_span_raises_the_first_refusal() -> None:
+    box = Sandbox(seed=1, size=600, emulator_options={"zoom": {"max_range_days": 1}})
+    with pytest.raises(ra.ProviderError) as info:
+        ra.load_zoom_recordings(since="2026-03-01", until="2026-09-01", **box.options("zoom"))
+    assert info.value.status == 400 and "one month" in str(info.value)
