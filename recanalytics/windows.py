@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from recanalytics.errors import ConfigError
@@ -141,17 +142,14 @@ def overlapping_spans(first: dt.date, last: dt.date, days: int) -> list[tuple[dt
     >>> overlapping_spans(dt.date(2025, 1, 1), dt.date(2025, 1, 20), 7)
     [(datetime.date(2025, 1, 1), datetime.date(2025, 1, 8)), (datetime.date(2025, 1, 8), datetime.date(2025, 1, 15)), (datetime.date(2025, 1, 15), datetime.date(2025, 1, 20))]
     """
-    ranges = []
-    cursor = first
-    while True:
+
+    def step(day: dt.date) -> dt.date:
         try:
-            end = min(cursor + dt.timedelta(days=days), last)
+            return day + dt.timedelta(days=days)
         except OverflowError:
-            end = last
-        ranges.append((cursor, end))
-        if end >= last:
-            return ranges
-        cursor = end
+            return last
+
+    return _overlapping(first, last, step)
 
 
 def overlapping_months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date]]:
@@ -166,10 +164,18 @@ def overlapping_months(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.
     >>> overlapping_months(dt.date(2025, 1, 15), dt.date(2025, 3, 20))
     [(datetime.date(2025, 1, 15), datetime.date(2025, 2, 15)), (datetime.date(2025, 2, 15), datetime.date(2025, 3, 15)), (datetime.date(2025, 3, 15), datetime.date(2025, 3, 20))]
     """
+    return _overlapping(first, last, add_month)
+
+
+def _overlapping(
+    first: dt.date, last: dt.date, step: Callable[[dt.date], dt.date]
+) -> list[tuple[dt.date, dt.date]]:
+    """``first`` to ``last`` in ranges ``(a, min(step(a), last))``, each starting where the
+    one before it ends."""
     ranges = []
     cursor = first
     while True:
-        end = min(add_month(cursor), last)
+        end = min(step(cursor), last)
         ranges.append((cursor, end))
         if end >= last:
             return ranges
