@@ -63,7 +63,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
-from recanalytics.errors import ConfigError, ProviderError, warn_user
+from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
 from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context, LoadOptions, resolve
@@ -349,6 +349,11 @@ class ZoomPager(TokenPager):
     may narrow the range it echoes (a ``to`` past today), so a range within the query's is
     taken; and an answer that keeps its echo when asked again
     (a server or a mock whose echo is fixed) is taken as it is, with a logged warning.
+
+    A first page whose ``from`` is later than asked answers fewer days than its window needs:
+    a server that cut a range it found too long to its last days, instead of refusing it,
+    would leave days between two windows unread. That is a :class:`RangeNarrowed` refusal,
+    as a 400 would be.
     """
 
     def unfit(self, body: Any, records: int) -> str | None:
@@ -363,12 +368,24 @@ class ZoomPager(TokenPager):
         # their edge days (see day_windows), so an echo reaching outside the asked range is a
         # neighbour's answer even when it shares days with this one.
         if low <= start and end <= high:
+            if low < start and self.pages == 0:
+                raise RangeNarrowed(
+                    self.provider,
+                    f"answered for {start}..{end} where {low}..{high} was asked, so the days "
+                    f"before {start} were not read",
+                    url=self.first.url,
+                )
             return None
         why = f"answered for {start}..{end} where {low}..{high} was asked"
         if self.repeats:
             log.warning("%s: %s, twice; the answer is taken as it is", self.provider, why)
             return None
         return why
+
+
+class RangeNarrowed(PaginationError):
+    """Zoom answered a window for a later ``from`` than asked (see :class:`ZoomPager`): a
+    refusal of the range, so the load is tried again in narrower windows."""
 
 
 @dataclass(frozen=True)
@@ -627,7 +644,10 @@ def day_windows(
 
 def refuses_range(error: ProviderError) -> bool:
     """A 400 on a window's first page, which carries ``from``/``to`` (a range wider than the
-    API allows), other than a page token refused (see :func:`token_expired`)."""
+    API allows), other than a page token refused (see :func:`token_expired`); or a window
+    answered for fewer days than asked (:class:`RangeNarrowed`)."""
+    if isinstance(error, RangeNarrowed):
+        return True
     first_page = "from=" in error.url and "next_page_token=" not in error.url
     return error.status == 400 and first_page and not token_expired(error)
 

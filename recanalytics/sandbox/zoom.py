@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, unquote_plus
 
 from recanalytics.sandbox import storage
@@ -316,10 +316,22 @@ class ZoomEmulator:
     credentials = CREDENTIALS
     example_path = ""  # its API takes a signed JWT, not something to type into curl
 
-    def __init__(self, config: DataConfig, *, max_range_days: int | None = None) -> None:
+    def __init__(
+        self,
+        config: DataConfig,
+        *,
+        max_range_days: int | None = None,
+        over_range: Literal["refuse", "narrow"] = "refuse",
+        to_exclusive: bool = False,
+    ) -> None:
         # The widest from/to answered: one month as documented (None), or a number of days
         # (a server reading "one month" as 30 days, or counting the days inclusively).
         self.max_range_days = max_range_days
+        # A wider range is refused (400), or cut to its last days and answered (the echoed
+        # `from` then says so): the docs do not say which.
+        self.over_range = over_range
+        # Whether `to`'s own day is read: the docs do not say.
+        self.to_exclusive = to_exclusive
         self.sessions = generate(config)
         self.planted = use_small_media(self.sessions) if config.small_media else {}
         self.index = TimeIndex(self.sessions, key=lambda s: s.sort_key)
@@ -485,7 +497,9 @@ class ZoomEmulator:
                 if self.max_range_days is None
                 else first + dt.timedelta(days=self.max_range_days)
             )
-            if last > widest:
+            if last > widest and self.over_range == "narrow":
+                first = last - (widest - first)
+            elif last > widest:
                 return error(400, "The date range must be within one month.")
 
         def keep(s: ZoomSession) -> bool:
@@ -496,7 +510,8 @@ class ZoomEmulator:
             selected = self.index.select(key, None, None, keep)
         else:
             lo = dt.datetime.combine(first, dt.time(), dt.UTC).timestamp()
-            hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
+            end = last if self.to_exclusive else last + dt.timedelta(days=1)
+            hi = dt.datetime.combine(end, dt.time(), dt.UTC).timestamp()
             selected = self.index.select(key, lo, hi, keep)
         offset = 0
         token = request.get("next_page_token")

@@ -808,6 +808,30 @@ def test_narrower_windows_when_the_api_refuses_a_month(max_range_days: int) -> N
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
+@pytest.mark.parametrize("to_exclusive", [True, False])
+def test_narrower_windows_when_the_api_cuts_a_month_short(to_exclusive: bool) -> None:
+    # A server that cuts a range it finds too long to its last 30 days (answering 200 with the
+    # later `from` echoed) and reads `to` as exclusive left a day between two 31-day windows
+    # unread: 5 of 871 files, silently.
+    options = {"max_range_days": 30, "over_range": "narrow", "to_exclusive": to_exclusive}
+    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
+    reference = Sandbox(seed=1, size=6000)
+    span = {"since": "2025-09-01", "until": "2026-07-01"}
+    df = ra.load_zoom_recordings(**span, **box.options("zoom"))
+    want = ra.load_zoom_recordings(**span, **reference.options("zoom"))
+    assert df.height == want.height > 800
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+def test_a_range_cut_short_at_every_window_span_fails_the_load() -> None:
+    options = {"max_range_days": 5, "over_range": "narrow"}
+    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
+    with pytest.raises(
+        ra.PaginationError, match=r"so the days before 2026-\d\d-\d\d were not read"
+    ):
+        ra.load_zoom_recordings(since="2026-03-01", until="2026-09-01", **box.options("zoom"))
+
+
 def test_a_range_refused_at_every_window_span_raises_the_first_refusal() -> None:
     box = Sandbox(seed=1, size=600, emulator_options={"zoom": {"max_range_days": 1}})
     with pytest.raises(ra.ProviderError) as info:
