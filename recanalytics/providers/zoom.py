@@ -16,8 +16,8 @@ How this module reads the API, where the contract leaves room:
   of the range, in month windows that each end on the day the next one starts
   (:func:`recanalytics.windows.overlapping_months`), loaded concurrently. Rows are then kept
   precisely in ``[since, until)`` by the session start (the file start when the session has
-  none; rows with neither are kept), and de-duplicated by id. With no ``since`` the last 30 days
-  are loaded.
+  none; rows with neither are kept), and de-duplicated by id. With no ``since`` the whole
+  history is loaded, from 2020-01-01 (before the Video SDK existed), a request a month.
 * A ``next_page_token`` lives 15 minutes. When Zoom answers that it expired, the window is
   loaded again from its first page and what was read of it before is discarded, so nothing is
   lost or counted twice.
@@ -97,7 +97,10 @@ JWT_MAX_LIFETIME = 7200
 JWT_RENEW_WITHIN = 60  # renew a token this close to its expiry (as Zoom's Rivet SDK does)
 PAGE_SIZE_MAX = 300
 TRASH_TYPES = ("session_recordings", "recording_file")
-DEFAULT_LOOKBACK = dt.timedelta(days=30)
+# Where a load without ``since`` starts: no Video SDK session predates it (the SDK came out in
+# 2021). Like the other loaders, no ``since`` means the whole history, not the API's default
+# of today alone; a month a request, so about 85 requests.
+EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 # How far past now a window may still be asked for (``from``/``to`` are whole UTC days).
 FUTURE_MARGIN = dt.timedelta(days=1)
 # How far outside since/until a listed row may lie before it shows an answer the date filter
@@ -627,7 +630,7 @@ def day_windows(
     """
     now = dt.datetime.now(dt.UTC)
     if start is None:
-        start = (end or now) - DEFAULT_LOOKBACK
+        start = min(EPOCH, end or EPOCH)
     # Days past tomorrow hold no session yet: an until years ahead would cost a request a month.
     last = (not_past(end or now, now, FUTURE_MARGIN) - dt.timedelta(microseconds=1)).date()
     if start.date() > last:
@@ -669,8 +672,9 @@ async def aload_zoom_recordings(
     Parameters
     ----------
     since, until : str, date or datetime, optional
-        Session start on or after ``since`` and before ``until``; naive is UTC. Default: the
-        30 days before ``until`` (or now).
+        Session start on or after ``since`` and before ``until``; naive is UTC. Default:
+        from 2020-01-01 (before the Video SDK existed, so the whole history, a request a
+        month) until now.
     trash : bool, default False
         List the trash instead (every row then has status ``deleted``). Zoom cannot
         date-filter the trash, so ``since``/``until`` must be left out.

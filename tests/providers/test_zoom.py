@@ -184,12 +184,17 @@ def test_since_and_until_filter_precisely_on_the_session_start(zoom_box: Sandbox
         assert dt.date.fromisoformat(b) <= add_month(dt.date.fromisoformat(a))
 
 
-def test_default_range_is_the_last_30_days(fresh_box: Sandbox) -> None:
-    load_zoom_recordings(**FAST, **fresh_box.options("zoom"))
+def test_no_since_loads_the_whole_history(fresh_box: Sandbox) -> None:
+    # It loaded the last 30 days: against data that ended two months ago, no row at all, where
+    # every other loader without since returns everything.
+    df = load_zoom_recordings(**FAST, **fresh_box.options("zoom"))
     today = dt.datetime.now(dt.UTC).date()
     queries = [parse_qs(urlsplit(path).query) for _, _, path in fresh_box.app.log]
-    assert min(q["from"][0] for q in queries) == (today - dt.timedelta(days=31)).isoformat()
+    assert min(q["from"][0] for q in queries) == "2019-12-31"
     assert max(q["to"][0] for q in queries) == (today + dt.timedelta(days=1)).isoformat()
+    everything = load_zoom_recordings(since="2015-01-01", **FAST, **fresh_box.options("zoom"))
+    assert df.height == everything.height > 0
+    assert df["recording_id"].sort().equals(everything["recording_id"].sort())
 
 
 class Peak(httpx.AsyncBaseTransport):
