@@ -16,7 +16,13 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
-from recanalytics.errors import ArchiveWarning, ConfigError, RecanalyticsError, reason
+from recanalytics.errors import (
+    ArchiveWarning,
+    ConfigError,
+    CredentialsError,
+    RecanalyticsError,
+    reason,
+)
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.schema import PROVIDERS
@@ -29,8 +35,14 @@ def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def print_table(frame: pl.DataFrame) -> None:
+    # A size no provider states reads "n/a", as in the report, rather than polars' "null".
+    shown = frame.with_columns(
+        pl.col(c).cast(pl.String).fill_null("n/a")
+        for c, dtype in frame.schema.items()
+        if dtype.is_numeric() and frame[c].null_count()
+    )
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=50):
-        print(frame)
+        print(shown)
 
 
 def output_file(value: str) -> Path:
@@ -46,6 +58,60 @@ def port(text: str) -> int:
         return validate.int_range(int(text), "port", 0, 65535)
     except ValueError as exc:  # ConfigError is a ValueError
         raise argparse.ArgumentTypeError("expected an integer from 0 to 65535") from exc
+
+
+def seed(text: str) -> int:
+    """``--seed``: 0 to 2**63 - 1 on every command, as :func:`recanalytics.demo` takes it."""
+    try:
+        return validate.int_range(int(text), "seed", 0, 2**63 - 1)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("expected an integer from 0 to 2**63 - 1") from exc
+
+
+def provider_name(text: str) -> str:
+    """``PROVIDER``: one of the provider names."""
+    if text not in PROVIDERS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(PROVIDERS)}")
+    return text
+
+
+# The command-line spelling of a library parameter, for errors the library raises.
+FLAGS = {
+    "src_dir": "--src",
+    "out_dir": "--out",
+    "out": "--out",
+    "since": "--since",
+    "until": "--until",
+    "since/until": "--since/--until",
+    "base_url": "--base-url",
+    "every": "--every",
+    "size": "--size",
+    "seed": "--seed",
+    "timeout": "--timeout",
+    "title": "--title",
+    "names": "NOTEBOOK",
+    "parquet": "PARQUET",
+    "providers": "PROVIDER",
+    "latency": "--latency",
+    "skew": "--skew",
+    "error_rate": "--error-rate",
+    "drop_rate": "--drop-rate",
+    "truncate_rate": "--truncate-rate",
+    "port": "--port",
+}
+
+
+def error_line(exc: RecanalyticsError) -> str:
+    """One line for standard error, naming options as they are typed on the command line."""
+    if not isinstance(exc, ConfigError) or isinstance(exc, CredentialsError):
+        return str(exc)
+    flag = FLAGS.get(exc.parameter, exc.parameter)
+    value = exc.value
+    if isinstance(value, tuple | list):
+        value = " ".join(str(v) for v in value)
+    got = "" if value is None else f" (got {str(value)[:200]!r})"
+    line = f"invalid {flag}{got}: expected {exc.expected}"
+    return line + (f". {exc.hint}" if exc.hint else "")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -88,11 +154,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise ConfigError("parquet", "a readable parquet file", args.parquet) from exc
         title = args.title or f"Recordings report: {Path(args.parquet).name}"
-    try:
-        write_report(df, out, title=title, every=args.every)
-    except ImportError as exc:
-        print(f"recanalytics: {exc}", file=sys.stderr)
-        return 2
+    write_report(df, out, title=title, every=args.every)
     return 0
 
 
@@ -110,7 +172,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         faults=faults,
         skew=args.skew,
     )
-    server = box.serve(args.port)
+    try:
+        server = box.serve(args.port)
+    except OSError as exc:
+        raise ConfigError(
+            "port", "a free port on 127.0.0.1, or 0 for any free one", args.port
+        ) from exc
     print(f"recanalytics sandbox listening on {server.url}  (Ctrl-C stops it)")
     print("These are the sandbox's own made-up credentials; it accepts nothing else:")
     for name, emulator in box.emulators.items():
@@ -150,6 +217,7 @@ def cmd_load(args: argparse.Namespace) -> int:
         until=args.until,
         base_url=args.base_url,
         progress=not args.quiet,
+        warn=False,  # each provider's outcome is printed below
     )
     for status in result.status.values():
         detail = f" ({status.error})" if status.error else ""
@@ -165,6 +233,9 @@ def cmd_archive(args: argparse.Namespace) -> int:
     from recanalytics.archive import archive
 
     options: dict[str, object] = {"progress": not args.quiet}
+    if args.sandbox and args.base_url:
+        print("recanalytics: --sandbox and --base-url cannot be used together", file=sys.stderr)
+        return 2
     if args.sandbox:
         from recanalytics.sandbox import Sandbox
 
@@ -179,22 +250,18 @@ def cmd_archive(args: argparse.Namespace) -> int:
     if args.verify and not args.media:
         print("recanalytics: --verify needs --media", file=sys.stderr)
         return 2
-    try:
-        with warnings.catch_warnings():
-            # Said below, with the exit status, in the command's own words.
-            warnings.simplefilter("ignore", ArchiveWarning)
-            manifest = archive(
-                args.provider,
-                args.out,
-                media=args.media,
-                verify=args.verify,
-                since=args.since,
-                until=args.until,
-                **options,
-            )
-    except ImportError as exc:
-        print(f"recanalytics: {exc}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        # Said below, with the exit status, in the command's own words.
+        warnings.simplefilter("ignore", ArchiveWarning)
+        manifest = archive(
+            args.provider,
+            args.out,
+            media=args.media,
+            verify=args.verify,
+            since=args.since,
+            until=args.until,
+            **options,
+        )
     out = Path(args.out).resolve()
     for loader in loaders_of(args.provider):
         totals = manifest[loader.part]
@@ -255,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=2000,
         help="Twilio track recordings in the dataset; others scale (default: %(default)s)",
     )
-    demo.add_argument("--seed", type=int, default=7, help="dataset seed (default: %(default)s)")
+    demo.add_argument("--seed", type=seed, default=7, help="dataset seed (default: %(default)s)")
     demo.add_argument("--progress", action="store_true", help="show progress bars")
     demo.set_defaults(func=cmd_demo)
 
@@ -272,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="port on 127.0.0.1, 0 for any free one (default: %(default)s)",
     )
     box.add_argument("--size", type=int, default=2000, help="dataset size (default: %(default)s)")
-    box.add_argument("--seed", type=int, default=7, help="dataset seed (default: %(default)s)")
+    box.add_argument("--seed", type=seed, default=7, help="dataset seed (default: %(default)s)")
     box.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     box.add_argument(
         "--rate-limits",
@@ -302,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "providers",
         nargs="*",
+        type=provider_name,
         metavar="PROVIDER",
         help=f"any of {', '.join(PROVIDERS)} (default: every configured one)",
     )
@@ -345,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument(
         "--seed",
-        type=int,
+        type=seed,
         default=7,
         help="demo dataset seed, without PARQUET (default: %(default)s)",
     )
@@ -390,7 +458,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=int, default=500, help="with --sandbox: dataset size (default: %(default)s)"
     )
     archive.add_argument(
-        "--seed", type=int, default=7, help="with --sandbox: dataset seed (default: %(default)s)"
+        "--seed", type=seed, default=7, help="with --sandbox: dataset seed (default: %(default)s)"
     )
     archive.add_argument("--quiet", action="store_true", help="no progress bars")
     archive.set_defaults(func=cmd_archive)
@@ -416,12 +484,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """A warning as one line on standard error, without the source line Python adds."""
+    print(f"recanalytics: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``recanalytics`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            # What a load warns about is part of the command's output: shown, one line each.
+            warnings.simplefilter("default")
+            warnings.showwarning = show_warning
+            return int(args.func(args))
     except RecanalyticsError as exc:
+        print(f"recanalytics: {error_line(exc)}", file=sys.stderr)
+        return 2
+    except ImportError as exc:
+        # An optional extra that is not installed: the message names what to pip install.
         print(f"recanalytics: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -33,12 +33,17 @@ class ConfigError(RecanalyticsError, ValueError):
         The accepted form, in words.
     value : object
         What was given (never a secret: credentials raise ``CredentialsError``).
+    hint : str
+        What to do about it, where there is more to say than the accepted form.
     """
+
+    hint: str = ""
 
     def __init__(self, parameter: str, expected: str, value: Any = None, *, hint: str = "") -> None:
         self.parameter = parameter
         self.expected = expected
         self.value = value
+        self.hint = hint
         got = repr(value)
         if len(got) > MAX_SHOWN:  # a megabyte of text given by mistake stays out of the message
             got = got[:MAX_SHOWN] + f"... ({len(got)} characters)"

@@ -53,14 +53,24 @@ class ProviderStatus:
 
 @dataclass
 class LoadResult:
-    """The unified frame plus one :class:`ProviderStatus` per provider asked for."""
+    """The unified frame plus one :class:`ProviderStatus` per provider asked for.
+
+    ``named`` says whether the providers were named by the caller (rather than every one,
+    the default), which decides whether one without credentials makes the load not ``ok``.
+    """
 
     frame: pl.DataFrame
     status: dict[str, ProviderStatus] = field(default_factory=dict)
+    named: bool = True
 
     @property
     def ok(self) -> bool:
-        return all(s.state == "ok" for s in self.status.values())
+        """Every provider named loaded whole; with none named, every configured one did and
+        at least one was configured (the others are ``skipped``)."""
+        states = [s.state for s in self.status.values()]
+        if self.named:
+            return all(state == "ok" for state in states)
+        return "ok" in states and all(state in ("ok", "skipped") for state in states)
 
     def status_frame(self) -> pl.DataFrame:
         """The statuses as a small frame, for display in a notebook."""
@@ -200,4 +210,4 @@ async def gather(
             message = f"{name} {state.state}: {state.error}{loaded}"
             warn_user(message)
     frame = pl.concat(frames) if frames else empty_frame()
-    return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names})
+    return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names}, explicit)

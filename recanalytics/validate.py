@@ -221,11 +221,13 @@ def made_folder(path: Path, parameter: str, *, private: bool = False) -> Path:
 
 
 def file_path(value: Any, parameter: str) -> Path:
-    """A non-empty file path (str or os.PathLike) that is not an existing folder."""
+    """A non-empty file path (str or os.PathLike): not an existing folder, nor ending in a slash."""
     form = "a file path (a non-empty str or os.PathLike)"
     path = _path(value, parameter, form)
-    if path.is_dir():
-        raise ConfigError(parameter, form + " that is not an existing folder", value)
+    # "out/" names a folder even before it exists; Path() would drop the slash.
+    ends_as_folder = os.fspath(value).endswith(("/", os.sep))
+    if path.is_dir() or ends_as_folder:
+        raise ConfigError(parameter, form + " that is not a folder", value)
     return path
 
 
