@@ -178,15 +178,23 @@ def _vectorized(column: Column, raw: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
         return pl.when(raw != "").then(lowered), raw.str.contains(r"[^\x00-\x7f]")
     if column.how == "iso":
         parsed = raw.str.to_datetime(ISO_Z_FORMAT, time_unit="us", strict=False)
-        moments = pl.when(raw.str.contains(ISO_Z_PLAIN)).then(parsed)
+        moments = pl.when(raw.str.contains(ISO_Z_PLAIN) & _in_calendar(parsed)).then(parsed)
         utc = moments.dt.replace_time_zone("UTC").cast(column.field.dtype)
         return utc, moments.is_null() & raw.is_not_null()
     if column.how == "rfc2822":
         plain = raw.str.contains(RFC2822_PLAIN)
         parsed = raw.str.to_datetime(RFC2822_FORMAT, time_unit="us", strict=False)
-        moments = pl.when(plain).then(parsed.dt.convert_time_zone("UTC"))
+        utc = parsed.dt.convert_time_zone("UTC")
+        moments = pl.when(plain & _in_calendar(utc)).then(utc)
         return moments.cast(column.field.dtype), moments.is_null() & raw.is_not_null()
     return None
+
+
+def _in_calendar(moments: pl.Expr) -> pl.Expr:
+    """Whether polars' times fall in years 1 to 9999: it reads year 0 (and 10000 onwards
+    with more digits), which Python's datetime cannot hold, so a frame holding one fails
+    wherever a value is taken out (``min()``). The field's parser reads the rest."""
+    return moments.dt.year().is_between(1, 9999)
 
 
 def _raw_series(column: Column, values: list[Any]) -> pl.Series | None:

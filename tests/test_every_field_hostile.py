@@ -25,6 +25,8 @@ ABSURD = [
     b"null", b"true", b"-1", b"1e400", b"NaN", str(2**64).encode(), b'""', b'"\\u0000"',
     b'"\\ud800"', b"[]", b'{"a": {"b": 1}}', b'"9999-12-31T23:59:59Z"', b'"-1"', b'"1e400"',
     b'"' + b"x" * 100_000 + b'"', b'"\\u202e\\n"',
+    # Year 0, which polars reads and Python's datetime cannot hold.
+    b'"0000-01-01T00:00:00Z"', b'"Sat, 01 Jan 0000 00:00:00 +0000"',
 ]  # fmt: skip
 
 

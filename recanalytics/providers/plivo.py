@@ -222,7 +222,7 @@ class PlivoRecordings(Endpoint):
         value = dig(body, "meta", "total_count")
         try:
             return None if value is None or isinstance(value, bool) else int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 reads as inf
             return None
 
     async def fetch(
