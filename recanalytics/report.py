@@ -25,7 +25,6 @@ from recanalytics.charts import (
 )
 from recanalytics.charts._base import ChartLike, Frame, lazy_frame
 from recanalytics.charts.export import embed_script, html_page
-from recanalytics.errors import ConfigError
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
 from recanalytics.helpers.summary import provider_table
@@ -138,8 +137,7 @@ def report_html(
     >>> "<script src=" in page  # doctest: +SKIP
     False
     """
-    if not isinstance(title, str):
-        raise ConfigError("title", "a string", title)
+    validate.text(title, "title")  # a lone surrogate cannot be written as UTF-8
     lazy = lazy_frame(df, list(SCHEMA.names()))
     stats = lazy.select(
         pl.len().alias("rows"),

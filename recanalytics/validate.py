@@ -79,7 +79,9 @@ def concurrency(value: Any) -> int:
     return int_range(value, "max_concurrency", 1, MAX_CONCURRENCY)
 
 
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and lone surrogates (no UTF-8 form: a URL or a file name with one fails
+# to encode deep inside httpx or the OS).
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def text(value: Any, parameter: str, *, max_length: int = 1024) -> str:
@@ -92,7 +94,8 @@ def text(value: Any, parameter: str, *, max_length: int = 1024) -> str:
     ):
         raise ConfigError(
             parameter,
-            f"a non-empty string of at most {max_length} characters, without control characters",
+            f"a non-empty string of at most {max_length} characters, without control "
+            "characters or lone surrogates",
             value,
         )
     return value
@@ -189,6 +192,10 @@ def _path(value: Any, parameter: str, form: str) -> Path:
     text = os.fspath(value)
     if not isinstance(text, str) or not text.strip() or "\0" in text:
         raise ConfigError(parameter, form, value)
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate the file system's encoding cannot write
+        raise ConfigError(parameter, form + " that the file system can encode", value) from None
     path = Path(text)
     # A longer name fails at the first stat with "File name too long", an OSError.
     if any(len(os.fsencode(part)) > NAME_MAX for part in path.parts):

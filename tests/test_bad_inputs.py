@@ -438,6 +438,17 @@ for label, call, parameter in [
     ("duration_percentiles-q-repeated", lambda c: ra.duration_percentiles(FRAME, quantiles=[0.5, 0.5]), "quantiles"),
     ("duration_percentiles-column-int", lambda c: ra.duration_percentiles(FRAME, column=5), "column"),  # type: ignore[arg-type]
     ("report-path-name-too-long", lambda c: ra.report(FRAME, c.tmp / ("r" * 300 + ".html")), "path"),
+    # A lone surrogate has no UTF-8 form: each was a UnicodeEncodeError from httpx or the OS.
+    ("plivo-conference_name-surrogate", lambda c: ra.load_plivo_recordings(conference_name="room\ud800", **c.opts("plivo")), "conference_name"),
+    ("Store-path-surrogate", lambda c: ra.Store(c.tmp / "s\ud800"), "path"),
+    ("report-path-surrogate", lambda c: ra.report(FRAME, c.tmp / "r\ud800.html"), "path"),
+    ("report-title-surrogate", lambda c: ra.report_html(FRAME, title="x\ud800"), "title"),
+    ("download_media-dest-surrogate", lambda c: ra.download_media(FRAME, c.tmp / "m\ud800"), "dest"),
+    ("archive-out-surrogate", lambda c: ra.archive_twilio(c.tmp / "a\ud800", **c.opts("twilio")), "out"),
+    # An expression where a name is asked for: "the truth value of an Expr is ambiguous".
+    ("codec_mix-metric-expr", lambda c: charts.codec_mix_chart(FRAME, metric=pl.col("size_bytes")), "metric"),  # type: ignore[arg-type]
+    ("top_groups-metric-expr", lambda c: charts.top_groups_chart(FRAME, metric=pl.col("size_bytes")), "metric"),  # type: ignore[arg-type]
+    ("top_groups-group-expr", lambda c: charts.top_groups_chart(FRAME, group=pl.col("group_id")), "group"),  # type: ignore[arg-type]
     # Anything but a chart or a spec was an AttributeError ('str' object has no 'to_dict').
     ("save_chart-chart-str", lambda c: charts.save_chart("chart.json", c.tmp / "c.svg"), "chart"),  # type: ignore[arg-type]
     ("chart_to_svg-chart-none", lambda c: charts.chart_to_svg(None), "chart"),  # type: ignore[arg-type]

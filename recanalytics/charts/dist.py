@@ -518,8 +518,10 @@ def top_groups_chart(
     >>> len(spec["data"]["values"]) <= 5
     True
     """
-    if metric not in _GROUP_METRICS:
+    if not isinstance(metric, str) or metric not in _GROUP_METRICS:
         raise ConfigError("metric", "one of " + ", ".join(_GROUP_METRICS), metric)
+    if not isinstance(group, str):
+        raise ConfigError("group", "a column name such as 'group_id'", group)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 200:
         raise ConfigError("n", "an integer from 1 to 200", n)
     columns = ["duration", "size_bytes"] + (["group_name"] if group == "group_id" else [])

@@ -411,7 +411,7 @@ def codec_mix_chart(
     if not isinstance(column, str):
         raise ConfigError("column", "a column name such as 'codec' or 'container'", column)
     validate.boolean(normalize, "normalize")
-    if metric not in _METRICS:
+    if not isinstance(metric, str) or metric not in _METRICS:
         raise ConfigError("metric", "one of " + ", ".join(_METRICS), metric)
     lazy = lazy_frame(
         df, ["created_at", "duration", "size_bytes"], by=column, by_parameter="column"

@@ -106,9 +106,10 @@ def _family(dtype: pl.DataType) -> str:
 def conform_dtypes(lazy: pl.LazyFrame, *, parameter: str = "df") -> pl.LazyFrame:
     """Check every unified column the frame has against :data:`recanalytics.SCHEMA`.
 
-    A column of the right kind passes as it is (String for an Enum, Float64 for Int64, any
-    datetime unit; datetimes are put in UTC); an all-null column without a type (``pl.lit(None)``) takes the
-    schema's type; any other kind (a date, text sizes) is a ConfigError naming the column, not a
+    A column of the right kind passes as it is (String for an Enum, Float64 for Int64);
+    datetimes of any unit and zone are put in the schema's (microseconds, UTC), so columns from
+    pandas or pyarrow (nanoseconds) join and compare with the others; an all-null column
+    without a type (``pl.lit(None)``) takes the schema's type; any other kind (a date, text sizes) is a ConfigError naming the column, not a
     polars error from deep inside a query.
     """
     casts: list[pl.Expr] = []
@@ -118,15 +119,16 @@ def conform_dtypes(lazy: pl.LazyFrame, *, parameter: str = "df") -> pl.LazyFrame
             continue
         if dtype == pl.Null:
             casts.append(pl.col(name).cast(wanted))
-        elif isinstance(dtype, pl.Datetime) and dtype.time_zone != "UTC":
+        elif isinstance(dtype, pl.Datetime) and dtype != wanted:
             # Naive means UTC (as for since/until); another zone is the same instant in UTC.
-            # Mixed zones (created_at naive, deleted_at UTC) have no common type in a query.
+            # Mixed zones or units (created_at naive, deleted_at UTC; ns beside us) have no
+            # common type in a query (a join on periods fails).
             column = pl.col(name)
-            casts.append(
-                column.dt.replace_time_zone("UTC")
-                if dtype.time_zone is None
-                else column.dt.convert_time_zone("UTC")
-            )
+            if dtype.time_zone is None:
+                column = column.dt.replace_time_zone("UTC")
+            elif dtype.time_zone != "UTC":
+                column = column.dt.convert_time_zone("UTC")
+            casts.append(column.cast(wanted))
         elif _family(dtype) != _family(wanted):
             raise ConfigError(
                 parameter,

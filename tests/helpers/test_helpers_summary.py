@@ -298,3 +298,18 @@ def test_trend_gives_null_where_nothing_is_known_not_zero(df: pl.DataFrame) -> N
         (utc(2025, 2, 1), 0, 0.0, 0, 0, None),
         (utc(2025, 3, 1), 1, None, None, 0, None),  # its one recording has no duration
     ]
+
+
+@pytest.mark.parametrize("unit", ["ns", "ms"])
+def test_datetimes_of_another_unit_work_everywhere(df: pl.DataFrame, unit: str) -> None:
+    # created_at in nanoseconds (a frame that went through pandas or pyarrow) beside deleted_at
+    # in microseconds failed trend, storage_growth, the time charts and the report with
+    # "datatypes of join keys don't match".
+    from recanalytics import charts
+    from recanalytics.report import report_html
+
+    other = df.with_columns(pl.col("created_at").cast(pl.Datetime(unit, "UTC")))
+    assert_frame_equal(trend(other, every="1mo"), trend(df, every="1mo"))
+    assert_frame_equal(ra.storage_growth(other, every="1mo"), ra.storage_growth(df, every="1mo"))
+    assert charts.overview_chart(other).to_dict() == charts.overview_chart(df).to_dict()
+    assert report_html(other).count("<h2") == report_html(df).count("<h2")
