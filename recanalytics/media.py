@@ -50,7 +50,7 @@ from recanalytics.filenames import media_extension, safe_name
 from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
 from recanalytics.options import retry_policy, transport_option
 from recanalytics.probe import _import_av, probe_media
-from recanalytics.progress import resolve_progress
+from recanalytics.progress import Progress, resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import Secrets, redact_text, redact_url
 from recanalytics.schema import PROVIDERS
@@ -587,25 +587,22 @@ async def adownload_media(
         timeout=seconds,
         concurrency=max_concurrency,
     )
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=rows.height, desc="media", unit=" file")
+    # The files to fetch: a row without a file to fetch (unavailable, a copy) is no part of
+    # it, so a bar that ends short of its total means downloads that failed.
+    bar = Progress("media", enabled=show, unit=" file", total=len(tasks), paged=False)
     try:
         if tasks:  # before any request: a dest that cannot be made is a ConfigError
             validate.made_folder(root, "dest", private=True)
 
         async def one(index: int, job: _Job) -> None:
             results[index] = await downloader.run(job)
-            if bar is not None:
-                bar.update(1)
+            if results[index]["status"] != "failed":
+                bar.update(records=1)
 
         await asyncio.gather(*(one(i, job) for i, job in tasks))
     finally:
         await downloader.aclose()
-        if bar is not None:
-            bar.close()
+        bar.close()
     for index, first in copies:
         # The same recording twice: one download, and this row says where it is.
         results[index] = results[first] | {"status": "skipped"}

@@ -26,13 +26,23 @@ class Progress:
     """A records bar with pages and retries in its postfix; a no-op when disabled.
 
     ``label`` names what is loaded (``"twilio tracks"``, ``"plivo"``); the total is unknown
-    (``?``) until a provider reports one through :meth:`expect`.
+    (``?``) until a provider reports one through :meth:`expect`, or given as ``total``.
+    ``unit`` names what is counted; ``paged=False`` leaves the pages and retries out (a bar
+    of media files).
     """
 
-    def __init__(self, label: str, *, enabled: bool) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        enabled: bool,
+        unit: str = " rec",
+        total: int | None = None,
+        paged: bool = True,
+    ) -> None:
         self._bar: Any = None
         self._shown: Any = None  # the notebook output the widget bar is in
-        self._postfix: dict[str, int] = {"pages": 0, "retries": 0}
+        self._postfix: dict[str, int] | None = {"pages": 0, "retries": 0} if paged else None
         if enabled:
             from tqdm.auto import tqdm
 
@@ -42,10 +52,10 @@ class Progress:
                 # Shown through a handle, so that closing it can leave a line of text where
                 # the widget was: a saved notebook reopened without its kernel showed
                 # "Error displaying widget: model not found" for every finished bar.
-                self._bar = tqdm(desc=label, unit=" rec", leave=True, display=False)
+                self._bar = tqdm(desc=label, unit=unit, total=total, leave=True, display=False)
                 self._shown = display(self._bar.container, display_id=True)  # type: ignore[no-untyped-call]
             else:
-                self._bar = tqdm(desc=label, unit=" rec", leave=True, dynamic_ncols=True)
+                self._bar = tqdm(desc=label, unit=unit, total=total, leave=True, dynamic_ncols=True)
 
     def expect(self, records: int | None) -> None:
         """Add ``records`` to the bar's total (a provider said how many a query will return)."""
@@ -59,11 +69,12 @@ class Progress:
     ) -> None:
         if self._bar is None:
             return
-        if pages is not None:
-            self._postfix["pages"] = pages
-        if retries is not None:
-            self._postfix["retries"] = retries
-        self._bar.set_postfix(self._postfix, refresh=False)
+        if self._postfix is not None:
+            if pages is not None:
+                self._postfix["pages"] = pages
+            if retries is not None:
+                self._postfix["retries"] = retries
+            self._bar.set_postfix(self._postfix, refresh=False)
         self._bar.update(records)
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any, ClassVar
 
 import pytest
@@ -108,3 +109,30 @@ def test_a_finished_bar_leaves_text_a_reopened_notebook_can_show(tmp_path: Any) 
 def len_of_sandbox_tracks() -> int:
     box = Sandbox(seed=1, size=60)
     return ra.load_twilio_recordings(**box.options("twilio")).height
+
+
+def test_the_media_bar_leaves_text_and_counts_only_files_to_fetch(tmp_path: Any) -> None:
+    # The media bar was a plain widget: reopened, "model not found"; and its total counted
+    # every row, so unavailable recordings (deleted, failed) left it red at 90 %.
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = (
+        "import recanalytics as ra\n"
+        "from recanalytics.sandbox import Sandbox\n"
+        "box = Sandbox(seed=1, size=40)\n"
+        "df = ra.load_twilio_recordings(**box.options('twilio'))\n"
+        "result = ra.download_media(df, 'media', progress=True, **box.options('twilio'))\n"
+        "dict(result.group_by('status').len().iter_rows())"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute(cwd=str(tmp_path))
+    outputs = nb.cells[0].outputs
+    bundles = [o.get("data", {}) for o in outputs if o.output_type != "stream"]
+    assert not any("application/vnd.jupyter.widget-view+json" in b for b in bundles), outputs
+    statuses = ast.literal_eval(bundles[-1]["text/plain"])  # the cell's value: counts
+    assert statuses.get("unavailable", 0) > 0  # the case the bar's total got wrong
+    fetched = statuses["downloaded"]
+    (line,) = [b["text/plain"] for b in bundles if b.get("text/plain", "").startswith("media")]
+    assert f"100% {fetched}/{fetched}" in line, line
+    assert "pages=" not in line
