@@ -424,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
         "archive",
         help=f"archive every recording of a provider that retires: {why}",
         description="Write every recording of PROVIDER (each of its listings, e.g. Twilio's "
-        "track recordings and compositions) to DIR: unified and raw parquet, CSV, a manifest "
+        "track recordings and compositions) to the folder --out: unified and raw parquet, CSV, a manifest "
         "with counts, totals and checksums, and optionally the media files. Credentials come "
         "from the provider's environment variables.",
     )

@@ -284,3 +284,17 @@ def test_demo_table_says_n_a_for_sizes_no_provider_states(
     lines = capsys.readouterr().out.splitlines()
     plivo = next(line for line in lines if "plivo" in line)
     assert "n/a" in plivo and "null" not in plivo
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_option_is_in_the_command_reference(command: str) -> None:
+    # --base-url, --quiet, --progress, --drop-rate and others were only in --help.
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    (row,) = [line for line in docs.splitlines() if line.startswith(f"| `recanalytics {command}")]
+    parser = build_parser()._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+    for action in parser._actions:
+        names = [n for n in action.option_strings if n.startswith("--") and n != "--help"]
+        for name in names:
+            assert name in row, f"{command} {name} is not in docs/cli.md"
+        if not action.option_strings and action.metavar:
+            assert action.metavar in row, f"{command} {action.metavar} is not in docs/cli.md"
