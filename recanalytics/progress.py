@@ -77,6 +77,16 @@ class Progress:
             self._bar.set_postfix(self._postfix, refresh=False)
         self._bar.update(records)
 
+    def settle(self, count: int) -> None:
+        """End on ``count``, what the load returned (it counted what arrived, some of it twice
+        or trimmed); a total the provider reported becomes that count too."""
+        if self._bar is None:
+            return
+        self._bar.n = count
+        if self._bar.total is not None:
+            self._bar.total = count
+        self._bar.refresh()
+
     def close(self) -> None:
         if self._bar is None:
             return

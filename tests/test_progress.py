@@ -136,3 +136,16 @@ def test_the_media_bar_leaves_text_and_counts_only_files_to_fetch(tmp_path: Any)
     (line,) = [b["text/plain"] for b in bundles if b.get("text/plain", "").startswith("media")]
     assert f"100% {fetched}/{fetched}" in line, line
     assert "pages=" not in line
+
+
+def test_a_finished_bar_ends_on_the_rows_returned(capsys: pytest.CaptureFixture[str]) -> None:
+    # It counted what arrived: rows read twice where windows meet too, so it said "1003 rec"
+    # where the load returned 1000 rows.
+    box = Sandbox(seed=7, size=1000)
+    span = {"since": box.config.start, "until": box.config.end}
+    df = ra.load_twilio_recordings(**span, progress=True, **box.options("twilio"))
+    last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith("twilio tracks: ") and f" {df.height} rec " in last, last
+    plivo = ra.load_plivo_recordings(**span, progress=True, **box.options("plivo"))
+    last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert f" {plivo.height}/{plivo.height} " in last, last

@@ -541,8 +541,8 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
             *(endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch())) for q in queries),
             return_exceptions=True,
         )
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
-    return finish_load(endpoint, ctx, spec, harvest, failures, session)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        return finish_load(endpoint, ctx, spec, harvest, failures, session)
 
 
 # The unified columns a windowed load's rows are sorted by: its creation time and id.
@@ -585,7 +585,11 @@ def finish_load(
         if isinstance(error, ProviderError):
             error.partial = finished()
         raise error
-    return finished()
+    rows = finished()
+    # The bar counted what arrived, rows read twice at window edges included: it ends on the
+    # rows returned, as the load's status says them.
+    session.progress.settle(rows.height)
+    return rows
 
 
 async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:

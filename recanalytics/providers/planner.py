@@ -550,11 +550,11 @@ async def collect_spread(
                 await plan.leave()
 
         outcomes = await asyncio.gather(*(worker() for _ in range(workers)), return_exceptions=True)
-    failures = [o for o in outcomes if isinstance(o, BaseException)]
-    # Windows finish in an order that depends on timing: the rows are put in the provider's
-    # own order, so two loads of the same data give the same frame.
-    with warnings.catch_warnings():
-        if plan.whole_list is not None:
-            # The load has said that it reads the list whole and trims it here.
-            warnings.filterwarnings("ignore", OUTSIDE_NOTE, LoadWarning)
-        return finish_load(endpoint, ctx, spec, harvest, failures, session, newest_first=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        # Windows finish in an order that depends on timing: the rows are put in the
+        # provider's own order, so two loads of the same data give the same frame.
+        with warnings.catch_warnings():
+            if plan.whole_list is not None:
+                # The load has said that it reads the list whole and trims it here.
+                warnings.filterwarnings("ignore", OUTSIDE_NOTE, LoadWarning)
+            return finish_load(endpoint, ctx, spec, harvest, failures, session, newest_first=True)
