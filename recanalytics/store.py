@@ -518,15 +518,24 @@ class ParquetStore:
         exists = target.exists() or target.is_symlink()
         old = self.collect(scan_file(target).select(columns)) if exists else new.clear()
         old_keyed = old.filter(keyed)
-        # Rows without an id cannot be matched: they are kept once each, by their whole value.
+        # Rows without an id cannot be matched: they are kept once each, by their whole value
+        # (a refresh reads them again every time it overlaps them).
         old_unkeyed = old.filter(~keyed)
-        unkeyed = pl.concat([old_unkeyed, new.filter(~keyed)]).unique(maintain_order=True)
+        new_unkeyed = new.filter(~keyed)
+        distinct = new_unkeyed.unique(maintain_order=True)
+        if copies := new_unkeyed.height - distinct.height:
+            warn_user(
+                f"store: {copies} rows without a recording_id repeat another row of the frame "
+                "in every column; each such row is stored once"
+            )
+        stored = distinct.join(old_unkeyed, on=columns, how="semi", nulls_equal=True).height
+        unkeyed = pl.concat([old_unkeyed, distinct]).unique(maintain_order=True)
         matched = new_keyed.join(old_keyed, on="recording_id", how="semi").height
         unchanged = new_keyed.join(old_keyed, on=columns, how="semi", nulls_equal=True).height
         report = UpsertReport(
-            inserted=new_keyed.height - matched + unkeyed.height - old_unkeyed.height,
+            inserted=new_keyed.height - matched + distinct.height - stored,
             updated=matched - unchanged,
-            unchanged=unchanged,
+            unchanged=unchanged + stored,
         )
         if report.inserted or report.updated:
             kept = old_keyed.join(new_keyed, on="recording_id", how="anti")

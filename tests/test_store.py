@@ -378,3 +378,18 @@ def test_overlap_is_bounded_and_the_window_arithmetic_cannot_overflow(tmp_path: 
     earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
     assert plan_start(store, "twilio:*", None, None) == earliest
     assert plan_start(store, "twilio:*", NOW - dt.timedelta(days=1), since) == since
+
+
+def test_rows_without_an_id_are_counted_and_their_copies_said(tmp_path: Path) -> None:
+    # Three identical id-less rows were stored once with inserted=1 and no word; upserted
+    # again, the report said 0 inserted, 0 updated, 0 unchanged for three rows given.
+    rows = pl.DataFrame({"provider": ["twilio"] * 3, "kind": ["track"] * 3})
+    frame = pl.concat([ra.empty_frame(), rows], how="diagonal_relaxed").select(ra.SCHEMA.names())
+    store = Store(tmp_path / "s")
+    with pytest.warns(ra.LoadWarning, match="2 rows without a recording_id repeat another"):
+        assert store.upsert(frame) == ra.UpsertReport(inserted=1)
+    distinct = frame.with_columns(status=pl.Series(["a", "b", "c"]))
+    other = Store(tmp_path / "t")
+    assert other.upsert(distinct) == ra.UpsertReport(inserted=3)
+    assert other.upsert(distinct) == ra.UpsertReport(unchanged=3)
+    assert other.read().height == 3
