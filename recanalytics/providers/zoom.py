@@ -353,11 +353,13 @@ class ZoomPager(TokenPager):
     taken; and an answer that keeps its echo when asked again
     (a server or a mock whose echo is fixed) is taken as it is, with a logged warning.
 
-    A first page whose ``from`` is later than asked answers fewer days than its window needs:
-    a server that cut a range it found too long to its last days, instead of refusing it,
-    would leave days between two windows unread. That is a :class:`RangeNarrowed` refusal,
-    as a 400 would be.
+    A first page whose ``from`` is later than asked, its ``to`` as asked, answers fewer days
+    than its window needs: a server that cut a range it found too long to its last days,
+    instead of refusing it, would leave days between two windows unread. That is a
+    :class:`RangeNarrowed` refusal, as a 400 would be.
     """
+
+    since_day: dt.date | None = None  # the load's since, as a day
 
     def unfit(self, body: Any, records: int) -> str | None:
         asked = dict(self.first.params or ())
@@ -371,7 +373,12 @@ class ZoomPager(TokenPager):
         # their edge days (see day_windows), so an echo reaching outside the asked range is a
         # neighbour's answer even when it shares days with this one.
         if low <= start and end <= high:
-            if low < start and self.pages == 0:
+            # Only an echo that kept the asked `to` says the range was cut (one that ends
+            # elsewhere is taken as above), and only days from `since`'s own on are needed: the
+            # day before is asked in case Zoom reads days off UTC (a mock echoing since/until
+            # leaves it out).
+            needed = max(low, self.since_day) if self.since_day else low
+            if needed < start and end == high and self.pages == 0:
                 raise RangeNarrowed(
                     self.provider,
                     f"answered for {start}..{end} where {low}..{high} was asked, so the days "
@@ -405,7 +412,8 @@ class ZoomFiles(Endpoint):
     )
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
-        return ZoomPager(self.provider.name, first, max_pages=ctx.max_pages)
+        since_day = self.since.date() if self.since is not None else None
+        return ZoomPager(self.provider.name, first, max_pages=ctx.max_pages, since_day=since_day)
 
     def sessions(self, body: Any) -> list[Any]:
         value = body.get("sessions") if isinstance(body, dict) else None

@@ -842,3 +842,22 @@ def test_a_range_refused_at_every_window_span_raises_the_first_refusal() -> None
     with pytest.raises(ra.ProviderError) as info:
         ra.load_zoom_recordings(since="2026-03-01", until="2026-09-01", **box.options("zoom"))
     assert info.value.status == 400 and "one month" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("since", "until"), [("2026-01-05", "2026-01-06"), ("2026-01-01", "2026-01-20")]
+)
+def test_an_answer_echoing_since_and_until_is_not_a_range_cut_short(since: str, until: str) -> None:
+    # A mock (or a proxy) echoing the caller's since/until instead of the days asked (which
+    # reach a day before since) leaves out only that spare day: not a refusal, one request.
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["from"])
+        session = {"session_id": "S1", "start_time": "2026-01-05T10:00:00Z",
+                   "recording_files": [{"id": "f1", "file_type": "MP4"}]}  # fmt: skip
+        body = {"from": since, "to": until, "total_records": 1, "sessions": [session]}
+        return httpx.Response(200, json=body)
+
+    df = load_zoom_recordings(since=since, until=until, **mock(handler))
+    assert df["recording_id"].to_list() == ["f1"] and len(asked) == 1
