@@ -410,6 +410,11 @@ class ZoomFiles(Endpoint):
     fileless: set[Any] = dataclasses.field(
         init=False, default_factory=set, compare=False, repr=False
     )
+    # Listed files that were not objects (null, a number, text), by their derived row ids: the
+    # load says how many rows hold nothing but their session's fields.
+    not_objects: set[str] = dataclasses.field(
+        init=False, default_factory=set, compare=False, repr=False
+    )
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         since_day = self.since.date() if self.since is not None else None
@@ -428,7 +433,12 @@ class ZoomFiles(Endpoint):
         listed = isinstance(body, dict) and isinstance(body.get("sessions"), list)
         if not listed and not self.sessions(body):
             return None
-        return [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
+        rows = [row for s in self.sessions(body) for row in flatten_session(s, trash=self.trash)]
+        self.not_objects.update(
+            row["recording_id"] for row in rows if isinstance(row, dict) and "file" in row
+            and not isinstance(row["file"], dict)
+        )  # fmt: skip
+        return rows
 
     def decode(self, content: bytes, batch: PageBatch) -> DecodedPage:
         # Sessions are flattened into file rows in Python, so the per-record path reads them.
@@ -492,6 +502,12 @@ class ZoomFiles(Endpoint):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        if self.not_objects:
+            warn_user(
+                f"zoom: {len(self.not_objects)} listed files were not objects; each is a row "
+                "with its session's fields only, the value kept in the raw frame's 'extra' "
+                "column (raw=True)"
+            )
         if self.fileless:
             warn_user(
                 f"zoom: {len(self.fileless)} sessions were listed without any recording file; "

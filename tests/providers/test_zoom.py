@@ -861,3 +861,14 @@ def test_an_answer_echoing_since_and_until_is_not_a_range_cut_short(since: str, 
 
     df = load_zoom_recordings(since=since, until=until, **mock(handler))
     assert df["recording_id"].to_list() == ["f1"] and len(asked) == 1
+
+
+def test_files_that_are_not_objects_are_rows_and_said() -> None:
+    # Kept as rows (the value in extra), but without the word Twilio's loader gives.
+    files = [None, 1, "x", {"id": "f1", "file_type": "MP4"}]
+    session = {"session_id": "S1", "start_time": "2026-01-05T10:00:00Z", "recording_files": files}
+    body = {"from": "2025-12-31", "to": "2026-01-20", "sessions": [session]}
+    options = mock(lambda r: httpx.Response(200, json=body))
+    with pytest.warns(LoadWarning, match="3 listed files were not objects"):
+        df = load_zoom_recordings(since="2026-01-01", until="2026-01-20", **options)
+    assert df.height == 4
