@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +102,28 @@ def headless_chromium(profile: Path, *flags: str) -> Iterator[Any]:
 def console_errors(driver: Any) -> list[dict[str, Any]]:
     """The browser console's errors since the last call."""
     return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+# Vega's logger (and Vega-Embed's, which hands it to Vega-Lite's compiler) prefixes a message
+# with its level as an argument of its own: console.warn("WARN", "Conflicting scale property
+# ..."), which the browser log serialises as `"WARN" "Conflicting scale property ..."`.
+VEGA_WARNING = re.compile(r'"WARN\b')
+
+
+def is_vega_warning(entry: dict[str, Any]) -> bool:
+    """Whether a browser log entry is a warning of Vega or Vega-Lite."""
+    return entry["level"] == "WARNING" and bool(VEGA_WARNING.search(entry["message"]))
+
+
+def console_problems(driver: Any) -> list[dict[str, Any]]:
+    """The browser console's errors and Vega or Vega-Lite warnings since the last call.
+
+    A Vega-Lite warning (``Conflicting scale property "domains"``, ``Domains that should be
+    unioned has conflicting sort properties``, a dropped channel) means a chart drew, but not
+    as its spec says: a legend merged from two disagreeing scales, an order given up.
+    """
+    return [
+        e
+        for e in driver.get_log("browser")
+        if e["level"] in ("SEVERE", "ERROR") or is_vega_warning(e)
+    ]

@@ -890,3 +890,141 @@ def test_a_data_column_named_width_is_not_taken_for_the_canvas() -> None:
     assert charts.chart_to_png(chart)[:4] == b"\x89PNG"
     with pytest.raises(ra.ConfigError, match="chart"):
         charts.chart_to_svg(chart.properties(width=10**9))
+
+
+# --- time axes that name the year, panels that agree on their scales -----------------------------
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def x_tick_labels(svg: str) -> list[str]:
+    """The tick labels of every x axis in a rendered chart that a reader sees (the overlap rule
+    hides some: drawn with opacity 0)."""
+    labels: list[str] = []
+    for axis in svg.split('aria-roledescription="axis"')[1:]:
+        if not axis.lstrip().startswith('aria-label="X-axis'):
+            continue
+        block = axis.split('class="mark-text role-axis-label"', 1)[1].split("</g>", 1)[0]
+        labels += [
+            text
+            for attributes, text in re.findall(r"<text([^>]*)>([^<]*)</text>", block)
+            if 'opacity="0"' not in attributes
+        ]
+    return labels
+
+
+def _from(frame: pl.DataFrame, start: datetime, end: datetime | None = None) -> pl.DataFrame:
+    """The rows created from ``start`` (and before ``end``), none deleted."""
+    kept = frame.filter(pl.col("created_at") >= start)
+    if end is not None:
+        kept = kept.filter(pl.col("created_at") < end)
+    return kept.with_columns(pl.lit(None, dtype=frame.schema["deleted_at"]).alias("deleted_at"))
+
+
+TIME_CHARTS = {
+    name: CHARTS[name]
+    for name in ("volume_chart", "storage_chart", "codec_mix_chart", "cost_chart", "overview_chart")
+}
+
+
+@pytest.mark.parametrize("name", sorted(TIME_CHARTS))
+def test_time_axes_name_the_year_from_a_february_start(name: str, frame: pl.DataFrame) -> None:
+    """From February 2025 into 2026, ticks every other month read "February April … December
+    February April …": the year only on a January tick, which the overlap rule had hidden, so
+    2025 could not be told from 2026 (the sandbox's Twilio recordings in JupyterLab)."""
+    twilio = _from(frame.filter(pl.col("provider") == "twilio"), datetime(2025, 2, 1, tzinfo=UTC))
+    assert twilio["created_at"].min().month == 2 and twilio["created_at"].max().year == 2026  # type: ignore[union-attr]
+    chart = TIME_CHARTS[name](twilio)
+    # One mechanism for every time panel: the label expression of the axis utc_x gives.
+    axes = [
+        d["x"].get("axis", {})
+        for d in walk(spec(chart))
+        if d.get("x", {}).get("type") == "temporal"
+    ]
+    expressions = {a.get("labelExpr") for a in axes}
+    assert axes and len(expressions) == 1 and "%Y" in str(expressions), expressions
+    labels = x_tick_labels(charts.chart_to_svg(chart))
+    assert labels
+    for label in labels:  # a month or a day always with its year; a year alone on January 1
+        assert re.search(r"\b20\d\d\b", label), (label, labels)
+    years = {re.search(r"20\d\d", label).group() for label in labels}  # type: ignore[union-attr]
+    assert {"2025", "2026"} <= years, labels
+
+
+@pytest.mark.parametrize(
+    ("every", "start", "end", "expected"),
+    [
+        # Days across a new year: "Dec 28, 2025", "Jan 4, 2026".
+        ("1d", datetime(2025, 12, 10, tzinfo=UTC), datetime(2026, 1, 20, tzinfo=UTC), "Dec"),
+        ("1w", datetime(2025, 2, 1, tzinfo=UTC), None, "Apr 2025"),
+        ("1mo", datetime(2025, 2, 1, tzinfo=UTC), None, "Apr 2025"),
+        ("1q", datetime(2025, 2, 1, tzinfo=UTC), None, "2026"),
+        ("1y", datetime(2025, 2, 1, tzinfo=UTC), None, "2025"),
+    ],
+)
+def test_time_axes_name_the_year_for_every_period_length(
+    every: str, start: datetime, end: datetime | None, expected: str, frame: pl.DataFrame
+) -> None:
+    chart = charts.volume_chart(_from(frame, start, end), every=every)
+    labels = x_tick_labels(charts.chart_to_svg(chart))
+    assert labels and any(label.startswith(expected) for label in labels), labels
+    for label in labels:
+        assert re.search(r"\b20\d\d\b", label), (label, labels)
+        words = label.replace(",", "").split()
+        # "Apr 2025" or "Feb 3 2025" or "2026": a short month name first, the year last.
+        assert words[-1].isdigit() and (len(words) == 1 or words[0] in _MONTHS), labels
+
+
+def vegalite_warnings(chart: Any, capfd: pytest.CaptureFixture[str]) -> list[str]:
+    """What Vega-Lite warns of compiling ``chart``: what a browser's console shows as ``WARN``.
+
+    vl-convert compiles with the Vega-Lite the notebooks draw with and prints its warnings to
+    the process's stderr (from Rust, so ``capfd``, not ``capsys``).
+    """
+    import vl_convert
+
+    from recanalytics.charts.export import vegalite_version
+
+    capfd.readouterr()
+    chart_spec = chart if isinstance(chart, dict) else chart.to_dict()
+    vl_convert.vegalite_to_vega(chart_spec, vl_version=vegalite_version(), show_warnings=True)
+    return [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+
+
+def test_vegalite_warnings_are_collected(capfd: pytest.CaptureFixture[str]) -> None:
+    """The check below sees a warning when there is one (two panels on one colour scale that
+    state different domains)."""
+    rows = alt.Data(values=[{"x": 1, "g": "a"}, {"x": 2, "g": "b"}])  # type: ignore[no-untyped-call]
+    panels = [
+        alt.Chart(rows)
+        .mark_point()
+        .encode(x="x:Q", color=alt.Color("g:N", scale=alt.Scale(domain=domain)))
+        for domain in (["a", "b"], ["a"])
+    ]
+    warned = vegalite_warnings(alt.vconcat(*panels).resolve_scale(color="shared"), capfd)
+    assert any('Conflicting scale property "domains"' in w for w in warned), warned
+
+
+WARNING_CASES: dict[str, Callable[[pl.DataFrame], Any]] = {
+    **CHARTS,
+    "cost_chart by kind": functools.partial(charts.cost_chart, by="kind"),
+    "cost_chart by cost_unit": functools.partial(charts.cost_chart, by="cost_unit"),
+    "overview_chart by codec": functools.partial(charts.overview_chart, by="codec"),
+    "overview_chart by kind": functools.partial(charts.overview_chart, by="kind"),
+    "volume_chart by recording_id": functools.partial(charts.volume_chart, by="recording_id"),
+    "cost_chart by recording_id": functools.partial(charts.cost_chart, by="recording_id"),
+    "codec_mix_chart by hours": functools.partial(
+        charts.codec_mix_chart, metric="hours", normalize=False
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WARNING_CASES))
+def test_charts_compile_without_vegalite_warnings(
+    name: str, frame: pl.DataFrame, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The cost chart's two panels stated different provider scales on one shared legend (the
+    reported cost only Plivo's and SignalWire's): Vega-Lite logged ``Conflicting scale property
+    "domains"`` and ``"range"`` in the console of every notebook that drew it."""
+    for rows in (frame, frame.filter(pl.col("provider").is_in(["plivo", "signalwire"]))):
+        assert vegalite_warnings(WARNING_CASES[name](rows), capfd) == [], name

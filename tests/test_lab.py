@@ -8,7 +8,9 @@ proxy that does not exist, so a chart that needed a CDN would not draw and would
 Checked for every notebook: it runs top to bottom on the sandbox (it prints that it took its
 sandbox branch, no cell writes to stderr: no error, no warning, and nothing lands in the
 repository), every chart cell draws (an ``svg`` or ``canvas`` in each of its outputs) and the
-browser console has no error; in the explorer a click on a provider changes the summary line.
+browser console has no error and no Vega or Vega-Lite warning (``WARN`` ``Conflicting scale
+property``, ``conflicting sort properties``: a chart that drew, but not as specified); in the
+explorer a click on a provider changes the summary line.
 These runs are the suite's only top-to-bottom runs of the notebooks (tests/test_notebooks.py
 ran each once more in nbclient, with the same checks but the charts).
 
@@ -34,7 +36,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from headless import NOTEBOOKS_DIR, OFFLINE, console_errors, headless_chromium, sandbox_env
+from headless import NOTEBOOKS_DIR, OFFLINE, console_problems, headless_chromium, sandbox_env
 
 from recanalytics.schema import PROVIDERS
 
@@ -330,12 +332,13 @@ def assert_charts_drawn(cells: list[dict[str, Any]], expected: list[int], where:
 
 
 def run_and_check_charts(driver: Any, lab: str, name: str) -> list[int]:
-    """Run all of notebook ``name``: every chart cell draws, the console has no error."""
+    """Run all of notebook ``name``: every chart cell draws, the console has no error and no
+    Vega warning."""
     run_all(driver, lab, name)
     expected = chart_cells(name)
     assert expected, f"{name} shows no chart"
     assert_charts_drawn(wait_drawn(driver, name, expected), expected, name)
-    assert console_errors(driver) == []
+    assert console_problems(driver) == []
     return expected
 
 
@@ -373,7 +376,7 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
     # Saved and reopened without running anything: the outputs carry Vega, so charts draw again.
     save_and_reopen(browser)
     assert_charts_drawn(wait_drawn(browser, name, expected), expected, f"{name} reopened")
-    assert console_errors(browser) == []
+    assert console_problems(browser) == []
 
 
 def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, browser: Any) -> None:
@@ -407,7 +410,7 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
         lambda: summary.text if summary.text != before else None, 10, "the summary line to change"
     )
     assert before and after != before, (before, after)
-    assert console_errors(browser) == []
+    assert console_problems(browser) == []
     assert label.split()[0] in set(PROVIDERS)
     # Every tab title fits its tab ("Size × duration" read "Size × duratior").
     cut_tabs = browser.execute_script(
@@ -435,7 +438,7 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
             "the explorer's chart to draw",
         )
         time.sleep(1)  # the chart is drawn again after the summary line changes
-        assert console_errors(browser) == [], f"after searching {text!r}"
+        assert console_problems(browser) == [], f"after searching {text!r}"
 
 
 @pytest.mark.parametrize("name", OTHER_NOTEBOOKS)
@@ -463,7 +466,7 @@ def test_charts_draw_on_reopening_without_their_first_output_and_say_when_untrus
     rest = [i - 1 for i in expected[1:]]
     where = f"{name} reopened without its first chart cell"
     assert_charts_drawn(wait_drawn(browser, name, rest), rest, where)
-    assert console_errors(browser) == []
+    assert console_problems(browser) == []
 
     # Changed outside JupyterLab, the notebook no longer matches its signature: untrusted.
     path = LAB_ROOT[0] / name

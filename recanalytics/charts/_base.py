@@ -601,6 +601,32 @@ def y_scale(height: int) -> alt.Scale:
     return alt.Scale(nice=y_steps(height), zero=True)
 
 
+TIME_LABELS: Final = (
+    "utchours(datum.value) || utcminutes(datum.value) || utcseconds(datum.value)"
+    " ? datum.label"
+    " : utcmonth(datum.value) == 0 && utcdate(datum.value) == 1"
+    " ? utcFormat(datum.value, '%Y')"
+    " : utcdate(datum.value) == 1 ? utcFormat(datum.value, '%b %Y')"
+    " : utcFormat(datum.value, '%b %-d, %Y')"
+)
+"""Time tick labels that each carry their year: ``2026`` on a year's first day, ``Apr 2025`` on
+a month's, ``Feb 3, 2025`` on any other day; times of day keep Vega's own label.
+
+Vega's default labels name the year only on a January tick: ticks thinned to every other
+month from February (``February April … December February``) never showed one, and 2025
+read as 2026. A year on every label holds whichever labels the overlap rule hides, whatever
+the period length, and when a brush zooms the axis."""
+
+TIME_TICKS: Final = WIDTH // 80
+"""Ticks asked of a time axis: d3 then steps a span of a year or two by quarters (which start
+on every January) rather than by months, and labels carrying a year fit with room between."""
+
+
+def time_axis(title_text: str = "") -> alt.Axis:
+    """The x axis every time chart shares: :data:`TIME_LABELS` at about :data:`TIME_TICKS`."""
+    return alt.Axis(title=title_text, labelExpr=TIME_LABELS, tickCount=TIME_TICKS)
+
+
 def utc_x(
     *,
     title_text: str = "",
@@ -625,7 +651,7 @@ def utc_x(
         scale = alt.Scale(type="utc", domain=alt.ExprRef(extent))
     else:
         scale = alt.Scale(type="utc")
-    return alt.X(f"{field}:T", title=title_text, scale=scale)
+    return alt.X(f"{field}:T", title=title_text, scale=scale, axis=time_axis(title_text))
 
 
 def period_tooltip() -> alt.Tooltip:
