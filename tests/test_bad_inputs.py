@@ -449,6 +449,9 @@ for label, call, parameter in [
     ("codec_mix-metric-expr", lambda c: charts.codec_mix_chart(FRAME, metric=pl.col("size_bytes")), "metric"),  # type: ignore[arg-type]
     ("top_groups-metric-expr", lambda c: charts.top_groups_chart(FRAME, metric=pl.col("size_bytes")), "metric"),  # type: ignore[arg-type]
     ("top_groups-group-expr", lambda c: charts.top_groups_chart(FRAME, group=pl.col("group_id")), "group"),  # type: ignore[arg-type]
+    # A spec vl-convert cannot render: its bare ValueError with a JavaScript stack.
+    ("chart_to_svg-spec-invalid", lambda c: charts.chart_to_svg({"mark": "nonsense", "data": {"values": []}}), "chart"),
+    ("chart_to_png-spec-invalid", lambda c: charts.chart_to_png({"mark": "nonsense", "data": {"values": []}}), "chart"),
     # Anything but a chart or a spec was an AttributeError ('str' object has no 'to_dict').
     ("save_chart-chart-str", lambda c: charts.save_chart("chart.json", c.tmp / "c.svg"), "chart"),  # type: ignore[arg-type]
     ("chart_to_svg-chart-none", lambda c: charts.chart_to_svg(None), "chart"),  # type: ignore[arg-type]

@@ -173,7 +173,7 @@ def chart_to_png(chart: ChartLike | dict[str, Any], *, scale: float = 2.0) -> by
         # Each ask fits, but the canvas would not (20,000 x 20,000 at scale 2: 6.4 GB).
         form = f"width x height x scale**2 at most {MAX_PNG_PIXELS:,.0f} pixels"
         raise ConfigError("scale", form, scale)
-    png: bytes = vlc.vegalite_to_png(spec, vl_version=vegalite_version(), scale=scale)
+    png: bytes = _converted(vlc.vegalite_to_png, spec, scale=scale)
     return png
 
 
@@ -188,8 +188,20 @@ def chart_to_svg(chart: ChartLike | dict[str, Any]) -> str:
     True
     """
     vlc = vl_convert()
-    svg: str = vlc.vegalite_to_svg(renderable(chart), vl_version=vegalite_version())
+    svg: str = _converted(vlc.vegalite_to_svg, renderable(chart))
     return svg
+
+
+def _converted(convert: Any, spec: dict[str, Any], **options: Any) -> Any:
+    """``convert(spec)`` with vl-convert; a spec it cannot render (a mark or an encoding
+    Vega-Lite does not know, in a dict given as the chart) is a ConfigError naming ``chart``
+    and vl-convert's first line, not its bare ValueError and JavaScript stack."""
+    try:
+        return convert(spec, vl_version=vegalite_version(), **options)
+    except ValueError as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        detail = " ".join(lines[:2])[:300]
+        raise ConfigError("chart", f"a Vega-Lite spec that renders (vl-convert: {detail})") from exc
 
 
 @functools.cache
@@ -320,7 +332,7 @@ def save_chart(
         target.write_text(chart_to_svg(chart), encoding="utf-8")
     elif kind == "pdf":
         vlc = vl_convert()
-        target.write_bytes(vlc.vegalite_to_pdf(renderable(chart), vl_version=vegalite_version()))
+        target.write_bytes(_converted(vlc.vegalite_to_pdf, renderable(chart)))
     elif kind == "html":
         target.write_text(chart_html(chart), encoding="utf-8")
     else:
