@@ -204,6 +204,12 @@ TRACK_RECORDINGS = TrackRecordings(
 )
 
 
+# How much later than ``until`` DateCreatedBefore is sent (date_params): a track's start may
+# follow its date_created by a few seconds. Under the planner's UNFILTERED_SLACK, so the rows
+# it adds never look like a server ignoring the filter.
+STARTED_MARGIN = dt.timedelta(seconds=30)
+
+
 def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
     """``DateCreatedAfter`` and ``DateCreatedBefore`` in whole seconds, widened around
     ``[start, end)`` so that no reading of their edges loses a row (:class:`TwilioList` drops
@@ -211,15 +217,17 @@ def date_params(start: Any, end: Any) -> list[tuple[str, str]]:
 
     Twilio documents ``DateCreatedAfter`` as inclusive ("on or after"), but its name says
     strictly after: it is sent one second before the whole second ``start`` falls in, which
-    either reading includes. ``DateCreatedBefore`` (exclusive) is the first whole second at
-    or after ``end``, which an inclusive reading widens by one second more.
+    either reading includes. ``DateCreatedBefore`` (exclusive) is :data:`STARTED_MARGIN` past
+    the first whole second at or after ``end``: the docs say the filters apply to when a track
+    started, which may be after its ``date_created``, so a track made just before ``end`` that
+    started after it is still listed (a refresh's quarter ends lost such tracks).
     """
     params = []
     if start is not None:
         after = start.replace(microsecond=0) - dt.timedelta(seconds=1)
         params.append(("DateCreatedAfter", iso_z(after)))
     if end is not None:
-        params.append(("DateCreatedBefore", iso_z(ceil_second(end))))
+        params.append(("DateCreatedBefore", iso_z(ceil_second(end) + STARTED_MARGIN)))
     return params
 
 

@@ -161,6 +161,25 @@ def test_same_rows_when_the_filters_read_a_time_a_little_after_date_created(
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
+def test_a_track_that_started_after_until_is_still_in_the_range() -> None:
+    # Read on when a track started (up to 30 s after date_created), DateCreatedBefore=until
+    # left out a track made in until's last seconds: every quarter a refresh loads ended so.
+    box = Sandbox(seed=1, size=2000, emulator_options={"twilio": {"filter_lag": 30}})
+    reference = Sandbox(seed=1, size=2000)
+    month = {"since": "2026-03-01", "until": "2026-04-01"}
+    tracks = load_twilio_recordings(**month, **reference.options("twilio"))
+    # The sandbox's start of a track: date_created plus this share of the 30 s (filter_lag).
+    late = tracks.filter(
+        pl.col("recording_id").str.slice(-6).str.to_integer(base=16) % 1000 > 300
+    ).head(5)
+    assert late.height == 5
+    for created in late["created_at"]:
+        span = {"since": "2026-03-01", "until": created + dt.timedelta(seconds=2)}
+        df = load_twilio_recordings(**span, **box.options("twilio"))
+        want = load_twilio_recordings(**span, **reference.options("twilio"))
+        assert df["recording_id"].sort().equals(want["recording_id"].sort()), created
+
+
 def test_naive_and_aware_dates_mean_the_same_instant(box: Sandbox) -> None:
     naive = load_twilio_recordings(
         since="2026-01-01T00:00:00", until="2026-02-01", **box.options("twilio")
