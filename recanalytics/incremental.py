@@ -33,6 +33,7 @@ from recanalytics.errors import ConfigError, warn_user
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES
 from recanalytics.providers.base import Loader
+from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
@@ -149,6 +150,14 @@ def plan_start(
     return start if since is None else max(start, since)
 
 
+def loaded_until(until: dt.datetime | None) -> dt.datetime:
+    """Where a load for the store ends: ``until``, but never past now. Nothing exists later
+    yet, and coverage recorded into the future kept a later load of that period from asking:
+    recordings made after it were never stored."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    return now if until is None else min(until, now)
+
+
 def record_coverage(store: ParquetStore, key: str, since: dt.datetime, until: dt.datetime) -> None:
     """Record that ``[since, until)`` was loaded for ``key``.
 
@@ -196,15 +205,17 @@ async def _load_chunks(
     start: dt.datetime,
     end: dt.datetime,
     load_chunk: Callable[[dt.datetime, dt.datetime], Awaitable[pl.DataFrame]],
-) -> UpsertReport:
-    """Load ``[start, end)`` chunk by chunk, oldest first, checkpointing each finished chunk."""
+    report: UpsertReport,
+) -> None:
+    """Load ``[start, end)`` chunk by chunk, oldest first, checkpointing each finished chunk;
+    ``report`` counts each chunk's rows as it is stored (so a run that fails part-way still
+    says what it stored)."""
     name = f"checkpoint-{key.replace(':', '-')}.json"
     planned, finished = _checkpoint(store, name)
     done: set[tuple[str | None, str | None]] = set()
     if planned is not None and planned <= start:
         start = planned  # resume the interrupted run's plan, skipping its finished chunks
         done = set(finished)
-    report = UpsertReport()
     for a, b in quarter_chunks(start, end):
         if (_iso(a), _iso(b)) in done:
             continue
@@ -214,7 +225,6 @@ async def _load_chunks(
             done.add((_iso(a), _iso(b)))
             store.write_meta(name, {"start": _iso(start), "done": sorted(done)})
     store.clear_meta(name)
-    return report
 
 
 async def arefresh(
@@ -273,7 +283,7 @@ async def arefresh(
     report = RefreshReport()
     for provider in names:
         key = f"{provider}:*"
-        end = end_at or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        end = loaded_until(end_at)
         start = plan_start(store, key, store.newest(provider), start_at)
         if start >= end:
             report.rows[provider] = UpsertReport()
@@ -295,8 +305,9 @@ async def arefresh(
                 raise _ChunkFailed(state.error)
             return result.frame
 
+        stored = report.rows[provider] = UpsertReport()
         try:
-            report.rows[provider] = await _load_chunks(store, key, start, end, chunk)
+            await _load_chunks(store, key, start, end, chunk, stored)
         except _ChunkFailed as exc:
             report.errors[provider] = str(exc)
             warn_user(
@@ -352,21 +363,18 @@ def with_store(loader: Loader[F]) -> F:
         newest = store.newest(provider, kind_list)
         # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
         start = plan_start(store, key, newest, since or FIRST_RUN_SINCE)
-        end = until or dt.datetime.now(dt.UTC).replace(microsecond=0)
+        end = loaded_until(until)
         if start < end:
 
             async def chunk(a: dt.datetime, b: dt.datetime) -> pl.DataFrame:
                 return await func(**(kwargs | {"since": a, "until": b}))
 
-            await _load_chunks(store, key, start, end, chunk)
+            await _load_chunks(store, key, start, end, chunk, UpsertReport())
             record_coverage(store, key, start, end)
         with store.locked(shared=True):
             lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
-            if since is not None:
-                lazy = lazy.filter(pl.col("created_at") >= since)
-            if until is not None:
-                lazy = lazy.filter(pl.col("created_at") < until)
-            return store.collect(lazy)
+            # Rows without a readable creation time are in every range, as a load keeps them.
+            return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
 
     return wrapper  # type: ignore[return-value]
 
