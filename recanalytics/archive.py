@@ -37,7 +37,7 @@ from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.store import private_write, writable_folder, write_json
 from recanalytics.sync import syncify
-from recanalytics.verify import verify_media
+from recanalytics.verify import PENDING, UNAVAILABLE, verify_media
 from recanalytics.windows import WhenLike, parse_range
 
 MANIFEST = "manifest.json"
@@ -228,6 +228,17 @@ async def _write(
             "files": {str(s): int(n) for s, n in counts.iter_rows()},
             "bytes": int(result["bytes"].sum() or 0),
         }
+        # Recordings still being made have no media yet: the archive holds their rows, and says
+        # it lacks their files (a run before a shutdown must not look complete).
+        waiting = sorted(PENDING & UNAVAILABLE)  # download_media does not fetch them
+        pending = unified.filter(pl.col("status").is_in(waiting)).height
+        manifest["media"]["pending"] = pending
+        if pending:
+            warn_user(
+                f"{pending} recordings are still being processed, so their media cannot be "
+                "downloaded yet; run the archive again once they have completed",
+                ArchiveWarning,
+            )
         failed = manifest["media"]["files"].get("failed", 0)
         if failed:
             # The archive is written, but not whole: an archive run before a shutdown must not

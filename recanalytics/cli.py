@@ -280,6 +280,13 @@ def cmd_archive(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         whole = False
+    if pending := manifest.get("media", {}).get("pending", 0):
+        print(
+            f"recanalytics: {pending} recordings are still being processed, so their media is "
+            "not in the archive yet; run the same command again once they have completed",
+            file=sys.stderr,
+        )
+        whole = False
     if "verification" in manifest:
         check = manifest["verification"]
         print(f"verification: {check['verdict']}")

@@ -244,3 +244,27 @@ def test_a_link_at_a_media_path_is_not_archived_as_the_recording(tmp_path: Path)
         manifest = ra.archive_twilio(tmp_path / "a", media=True, **PERIOD, **box.options("twilio"))
     assert f"media/twilio/{name}" not in manifest["files"]
     assert manifest["media"]["files"]["failed"] == 1
+
+
+def test_an_archive_with_recordings_still_processing_is_not_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Their rows were archived and their media skipped as unavailable, with exit 0: an archive
+    # run days before the shutdown looked whole while files it could fetch later were missing.
+    from recanalytics.cli import main
+
+    box = Sandbox(seed=7, size=200, providers=["twilio"])
+    rows = pl.concat(
+        [
+            load(**box.options("twilio"))
+            for load in (ra.load_twilio_recordings, ra.load_twilio_compositions)
+        ]
+    )
+    waiting = rows.filter(pl.col("status").is_in(["enqueued", "processing"])).height
+    assert waiting > 0
+    with pytest.warns(ArchiveWarning, match=f"{waiting} recordings are still being processed"):
+        manifest = ra.archive_twilio(tmp_path / "a", media=True, **box.options("twilio"))
+    assert manifest["media"]["pending"] == waiting
+    argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "200"]
+    assert main([*argv, "--media", "--quiet"]) == 1
+    assert "still being processed" in capsys.readouterr().err
