@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import email.utils
 import functools
+import json
 import logging
 import math
 import random
@@ -563,8 +564,11 @@ class Session:
         message = redact_text(message or response.reason_phrase or "error", self.secrets)
         if len(message) > MAX_MESSAGE:  # cut after redacting, so no secret is cut in half
             message = f"{message[:MAX_MESSAGE]}... ({len(message)} characters)"
-        if isinstance(code, str):
-            code = redact_text(code, self.secrets)
+        if code is not None and not (isinstance(code, int) and not isinstance(code, bool)):
+            # A code that is not a number may echo anything (an object holding the request's
+            # Authorization header): kept as redacted text, like the message.
+            text = code if isinstance(code, str) else json.dumps(code, default=str)
+            code = redact_text(text, self.secrets)
         status = response.status_code
         cls: type[ProviderError] = ProviderError
         if status in (401, 403):

@@ -118,10 +118,12 @@ def _base64_forms(data: bytes) -> set[str]:
 def _encoded_forms(value: str) -> set[str]:
     upper = quote(value, safe="")
     lower = re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), upper)
+    # quote()'s own default keeps "/": the form most URL builders write.
+    path_safe = quote(value)
     # As a JSON string holds it (a server echoing the value in an error body): quotes and
     # backslashes escaped, and non-ASCII as \u escapes where the server writes ASCII only.
     as_json = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    return {value, upper, quote_plus(value), lower, *as_json}
+    return {value, upper, path_safe, quote_plus(value), lower, *as_json}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import re
@@ -21,8 +22,11 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion and return its result.
 
     In a plain script this is ``asyncio.run``. Inside an already running loop (a Jupyter cell,
-    an async test) the loop is patched with nest-asyncio2 on first use, and only then, so
-    importing recanalytics never changes asyncio's behaviour.
+    an async test) nest-asyncio2 is applied on first use, and only then, so importing
+    recanalytics never changes asyncio's behaviour. Applied, it patches asyncio for the whole
+    process (as every Jupyter kernel whose ipykernel uses it already has), with loops that
+    its ``asyncio.run`` makes closed after each call. A call interrupted there (Ctrl-C, an
+    error) cancels the load and waits for it to stop, so no request goes on in the background.
 
     Examples
     --------
@@ -41,9 +45,22 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     if id(loop) not in _patched:
         import nest_asyncio2
 
-        nest_asyncio2.apply(loop)
+        # Without run_close_loop, its asyncio.run leaves every loop it makes open (a later
+        # asyncio.run in the process: "ResourceWarning: unclosed event loop").
+        nest_asyncio2.apply(loop, run_close_loop=True)
         _patched.add(id(loop))
-    return loop.run_until_complete(coro)
+    task = loop.create_task(coro)
+    try:
+        return loop.run_until_complete(task)
+    except BaseException:
+        # A KeyboardInterrupt raised in one of the load's tasks leaves run_until_complete while
+        # the others run on in the outer loop (requests spending the account's rate): cancel
+        # the load, and let it finish cancelling, before the interrupt goes on.
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        raise
 
 
 def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:

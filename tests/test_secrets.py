@@ -188,3 +188,30 @@ def test_a_credential_echoed_in_another_case_is_redacted() -> None:
         assert echoed not in ra_redact_text(text, [secret, token])
         frame = redact_frame(pl.DataFrame({"error": [text]}), [secret, token])
         assert echoed not in frame["error"][0] and "storage.example" in frame["error"][0]
+
+
+@pytest.mark.parametrize("provider", sorted(CREDENTIALS))
+def test_an_error_code_echoing_the_credentials_is_redacted(provider: str) -> None:
+    # Only a code sent as text was redacted: one sent as an object kept the echoed
+    # Authorization header and the token in the error's .code.
+    credentials = CREDENTIALS[provider]
+    secrets = credentials.secrets()
+    echoed = {"echo": [f"Basic {s}" for s in secrets], "token": secrets}
+    transport = httpx.MockTransport(
+        lambda r: httpx.Response(401, json={"message": "denied", "code": echoed})
+    )
+    load = getattr(ra, f"load_{provider}_recordings")
+    span = {"since": "2026-01-01", "until": "2026-01-20"}
+    with pytest.raises(ra.AuthError) as info:
+        load(**span, credentials=credentials, transport=transport, retry=FAST_RETRY)
+    shown = f"{info.value.code} {info.value} {info.value.message}"
+    assert all(secret not in shown for secret in secrets), shown
+    assert "REDACTED" in str(info.value.code)
+
+
+def test_a_secret_quoted_keeping_its_slashes_is_redacted() -> None:
+    # urllib.parse.quote keeps "/" by default: that form of a secret was left in text.
+    from urllib.parse import quote
+
+    secret = "SeCrEt/tw1l10+XYZ="
+    assert quote(secret) not in ra_redact_text(f"token={quote(secret)} echoed", [secret])

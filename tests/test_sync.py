@@ -60,3 +60,47 @@ def test_import_does_not_patch_asyncio() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "asyncio.runners"
+
+
+# Ctrl-C in a notebook cell whose sync load runs inside the kernel's loop: the interrupt left
+# the load's 24 workers pending in that loop, sending requests in the background.
+INTERRUPTED_IN_A_RUNNING_LOOP = """
+import asyncio, httpx
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+
+box = Sandbox(seed=7, size=3000, latency=0.01)
+
+class Interrupt(httpx.AsyncBaseTransport):
+    def __init__(self, inner):
+        self.inner, self.n = inner, 0
+    async def handle_async_request(self, request):
+        self.n += 1
+        if self.n == 12:
+            raise KeyboardInterrupt  # Ctrl-C while the 12th request is in flight
+        return await self.inner.handle_async_request(request)
+
+async def cell():
+    options = box.options("twilio") | {"transport": Interrupt(box.transport)}
+    try:
+        ra.load_twilio_recordings(page_size=20, **options)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt did not reach the caller")
+    sent = box.requests
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    await asyncio.sleep(0.5)
+    print("left", len(others), "sent", box.requests - sent)
+    assert ra.load_twilio_recordings(page_size=20, **box.options("twilio")).height == 3000
+
+asyncio.run(cell())
+"""
+
+
+def test_an_interrupted_sync_call_in_a_running_loop_stops_its_load() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_IN_A_RUNNING_LOOP], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["left", "0", "sent", "0"], out.stdout
