@@ -32,6 +32,12 @@ SECRET_PARAMS = frozenset(
         "password",
         "auth_token",
         "api_secret",
+        "client_secret",
+        "refresh_token",
+        "id_token",
+        "api_key",
+        "pwd",  # a Zoom join link's passcode
+        "zak",  # a Zoom user's access key
         "signature",
         "sig",
         "x-amz-signature",
@@ -60,7 +66,8 @@ def _spelled(name: str) -> str:
 # short names only ever follow ? or &.
 _PATTERN_PARAMS = sorted(SECRET_PARAMS - {"se", "sv", "sp"}, key=len, reverse=True)
 _NAMES = "|".join(_spelled(p) for p in _PATTERN_PARAMS)
-_VALUE = rf"(=|%3[Dd])[^&{_SPACE}\"'#<>\\]+"
+# The value, and the quote it may be written in (access_token="..." in a message).
+_VALUE = rf"(=|%3[Dd])[\"']?[^&{_SPACE}\"'#<>\\]+"
 # In text (messages, logs) a name counts where a word starts; in frames (provider data) only as
 # a URL's parameter, so "Design token=v2 review" in a session name is left as it was.
 QUERY_SECRET_PATTERN = rf"(^|[^A-Za-z0-9_]|%3[Ff]|%26)({_NAMES}){_VALUE}"
@@ -75,7 +82,18 @@ JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"
 _JWT_RE = re.compile(JWT_PATTERN)
 # Literal pieces that every match of the patterns above holds (ASCII case aside): every secret
 # parameter's name ends in one of these words, then "=" or its encoding.
-_ENDINGS = ("token", "jwt", "password", "secret", "signature", "credential", "sig")
+_ENDINGS = (
+    "token",
+    "jwt",
+    "password",
+    "secret",
+    "signature",
+    "credential",
+    "sig",
+    "key",
+    "pwd",
+    "zak",
+)
 _SECRET_MARKERS = ["eyJ", "@", *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d"))]
 MIN_SECRET_LENGTH = 4
 

@@ -215,3 +215,22 @@ def test_a_secret_quoted_keeping_its_slashes_is_redacted() -> None:
 
     secret = "SeCrEt/tw1l10+XYZ="
     assert quote(secret) not in ra_redact_text(f"token={quote(secret)} echoed", [secret])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://auth.example/t?client_secret=abc123def",
+        "https://auth.example/t?refresh_token=abc123def",
+        "https://zoom.us/j/123?pwd=abc123def",
+        "https://zoom.us/s/123?zak=abc123def",
+        "https://api.example/v1?api_key=abc123def",
+        'the server said access_token="abc123def" was wrong',
+        "the server said access_token='abc123def' was wrong",
+    ],
+)
+def test_more_secret_query_names_and_quoted_values_are_redacted(text: str) -> None:
+    # Left as they were: names outside the list, and a value written in quotes.
+    assert "abc123def" not in ra_redact_text(text, [])
+    frame = redact_frame(pl.DataFrame({"url": [text]}), [])
+    assert "abc123def" not in frame["url"][0] or "?" not in text
