@@ -227,6 +227,18 @@ def test_notebooks_without_its_extra_is_one_line(
     assert "Traceback" not in err
 
 
+def use_sandbox_credentials(monkeypatch: pytest.MonkeyPatch, provider: str) -> None:
+    """Set ``provider``'s environment variables to the sandbox's own credentials."""
+    import importlib
+
+    from recanalytics.providers.registry import credentials_class
+
+    given = importlib.import_module(f"recanalytics.sandbox.{provider}").CREDENTIALS
+    for field, names in credentials_class(provider).env.items():
+        if field in given:
+            monkeypatch.setenv(names[0], given[field])
+
+
 def test_load_of_every_configured_provider_succeeds_with_some_unconfigured(
     served: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -236,13 +248,7 @@ def test_load_of_every_configured_provider_succeeds_with_some_unconfigured(
 ) -> None:
     # With one provider configured, `load` exited 1 because the others were "skipped": a
     # cron job over one account always failed. A provider that fails still makes it 1.
-    from recanalytics.sandbox.twilio import CREDENTIALS
-
-    for name, value in (
-        ("TWILIO_ACCOUNT_SID", CREDENTIALS["account_sid"]),
-        ("TWILIO_AUTH_TOKEN", CREDENTIALS["auth_token"]),
-    ):
-        monkeypatch.setenv(name, value)
+    use_sandbox_credentials(monkeypatch, "twilio")
     out = tmp_path / "x.parquet"
     argv = ["load", "--since", "2025-01-01", "--quiet", "--out", str(out)]
     assert main([*argv, "--base-url", served.url]) == 0
@@ -267,10 +273,7 @@ def test_a_warning_is_one_line_in_the_command(
     no_env_credentials: None,
 ) -> None:
     # Python's format added the script's source line ("sys.exit(main())") to each warning.
-    from recanalytics.sandbox.plivo import CREDENTIALS
-
-    monkeypatch.setenv("PLIVO_AUTH_ID", CREDENTIALS["auth_id"])
-    monkeypatch.setenv("PLIVO_AUTH_TOKEN", CREDENTIALS["auth_token"])
+    use_sandbox_credentials(monkeypatch, "plivo")
     argv = ["load", "plivo", "--quiet", "--out", str(tmp_path / "x.parquet")]
     assert main([*argv, "--base-url", served.url]) == 0
     err = capsys.readouterr().err

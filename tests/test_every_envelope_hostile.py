@@ -8,25 +8,20 @@ exception (an ``int()`` of ``1e400`` raised ``OverflowError`` from Plivo's ``tot
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from provider_cases import (
-    CREDENTIALS,
     Table,
     loader_id,
     mock_endpoint,
     registered_loaders,
-    sync_loader,
 )
 
 import recanalytics as ra
 from recanalytics.providers.base import Loader
-from tests.conftest import FAST_RETRY
-from tests.test_every_field_hostile import ABSURD, MARK, put
+from tests.test_every_field_hostile import MARK, absurd_loads, put
 
 Envelope = Callable[[list[Any]], dict[str, Any]]
 
@@ -97,31 +92,18 @@ def test_an_absurd_envelope_value_keeps_every_row_or_fails_by_name(
     loader: Loader[Any], path: tuple[str, ...]
 ) -> None:
     mock = mock_endpoint(loader)
-    load = sync_loader(loader)
-    options = {
-        "credentials": CREDENTIALS[loader.provider],
-        "base_url": mock.base_url,
-        "retry": FAST_RETRY,
-        "max_concurrency": 1,
-        **mock.span,
-    }
-    failures = []
-    for value in ABSURD:
+
+    def body_for(value: bytes) -> bytes:
         envelope = ENVELOPES[loader_id(loader)]([mock.record(i) for i in range(3)])
         put(envelope, path, MARK)
-        body = json.dumps(envelope).encode().replace(f'"{MARK}"'.encode(), value)
-        transport = httpx.MockTransport(
-            lambda request, body=body: httpx.Response(200, content=body)
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # what is said is not this sweep's concern
-            try:
-                df = load(transport=transport, **options)
-            except ra.RecanalyticsError:
-                continue  # a named error: the load said it could not be completed
-            except Exception as exc:  # every value is tried, then all are reported
-                failures.append(f"{value[:30]!r}: {type(exc).__name__}: {exc}"[:300])
-                continue
-        if df.height != 3 or df.schema != ra.SCHEMA:
+        return json.dumps(envelope).encode().replace(f'"{MARK}"'.encode(), value)
+
+    failures = []
+    for value, df, _ in absurd_loads(loader, body_for):
+        if isinstance(df, ra.RecanalyticsError):
+            continue  # a named error: the load said it could not be completed
+        if isinstance(df, Exception):
+            failures.append(f"{value[:30]!r}: {type(df).__name__}: {df}"[:300])
+        elif df.height != 3 or df.schema != ra.SCHEMA:
             failures.append(f"{value[:30]!r}: {df.height} rows")
     assert not failures, failures

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 from provider_cases import CREDENTIALS, loader_id, mock_endpoint, registered_loaders, sync_loader
 
@@ -64,10 +66,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("loader", "path"), CASES)
-def test_an_absurd_value_in_any_field_keeps_every_row(
-    loader: Loader[Any], path: tuple[str, ...]
-) -> None:
+def absurd_loads(
+    loader: Loader[Any], body_for: Callable[[bytes], bytes]
+) -> Iterator[tuple[bytes, pl.DataFrame | Exception, list[warnings.WarningMessage]]]:
+    """One load of ``loader`` per absurd value, its only page ``body_for(value)``: the value,
+    the frame or the exception raised, and what was warned."""
     mock = mock_endpoint(loader)
     load = sync_loader(loader)
     options = {
@@ -77,21 +80,36 @@ def test_an_absurd_value_in_any_field_keeps_every_row(
         "max_concurrency": 1,
         **mock.span,
     }
-    failures = []
     for value in ABSURD:
-        records = [mock.record(i) for i in range(3)]
-        put(records[1], path, MARK)
-        body = json.dumps(mock.envelope(records)).encode().replace(f'"{MARK}"'.encode(), value)
+        body = body_for(value)
         transport = httpx.MockTransport(
             lambda request, body=body: httpx.Response(200, content=body)
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")  # what the warnings say: test_hostile_values
             try:
-                df = load(transport=transport, **options)
+                outcome: pl.DataFrame | Exception = load(transport=transport, **options)
             except Exception as exc:  # every value is tried, then all are reported
-                failures.append(f"{value[:30]!r}: {type(exc).__name__}: {exc}"[:300])
-                continue
+                outcome = exc
+        yield value, outcome, caught
+
+
+@pytest.mark.parametrize(("loader", "path"), CASES)
+def test_an_absurd_value_in_any_field_keeps_every_row(
+    loader: Loader[Any], path: tuple[str, ...]
+) -> None:
+    mock = mock_endpoint(loader)
+
+    def body_for(value: bytes) -> bytes:
+        records = [mock.record(i) for i in range(3)]
+        put(records[1], path, MARK)
+        return json.dumps(mock.envelope(records)).encode().replace(f'"{MARK}"'.encode(), value)
+
+    failures = []
+    for value, df, caught in absurd_loads(loader, body_for):
+        if isinstance(df, Exception):
+            failures.append(f"{value[:30]!r}: {type(df).__name__}: {df}"[:300])
+            continue
         # A creation time years outside since/until is trimmed, and said so (test_hostile_values)
         trimmed = any("outside since/until" in str(w.message) for w in caught)
         if df.height != 3 - trimmed or df.schema != ra.SCHEMA:

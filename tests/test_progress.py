@@ -81,13 +81,24 @@ def test_zoom_session_counts_are_not_shown_as_a_file_total(
     assert zoom.label == "zoom" and zoom.total is None and zoom.count > 0
 
 
+def saved_outputs(code: str, tmp_path: Any) -> list[dict[str, Any]]:
+    """The data of each display output ``code`` leaves in a notebook cell run by a kernel, as a
+    saved notebook holds them (no widget state), failing if any is a widget view."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute(cwd=str(tmp_path))
+    outputs = nb.cells[0].outputs
+    bundles = [o.get("data", {}) for o in outputs if o.output_type != "stream"]
+    assert not any("application/vnd.jupyter.widget-view+json" in b for b in bundles), outputs
+    return bundles
+
+
 def test_a_finished_bar_leaves_text_a_reopened_notebook_can_show(tmp_path: Any) -> None:
     # A widget bar left in a saved notebook needs its kernel's widget state: reopened, every
     # finished load showed "Error displaying widget: model not found". Finished, the bar is
     # replaced by its last line, as text.
-    import nbformat
-    from nbclient import NotebookClient
-
     code = (
         "import recanalytics as ra\n"
         "from recanalytics.sandbox import Sandbox\n"
@@ -95,13 +106,9 @@ def test_a_finished_bar_leaves_text_a_reopened_notebook_can_show(tmp_path: Any) 
         "df = ra.load_twilio_recordings(**box.options('twilio'), progress=True)\n"
         "df.height"
     )
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute(cwd=str(tmp_path))
-    outputs = nb.cells[0].outputs
-    bundles = [o.get("data", {}) for o in outputs if o.output_type != "stream"]
-    assert not any("application/vnd.jupyter.widget-view+json" in b for b in bundles), outputs
+    bundles = saved_outputs(code, tmp_path)
     lines = [b["text/plain"] for b in bundles if "rec" in b.get("text/plain", "")]
-    assert len(lines) == 1 and lines[0].startswith("twilio tracks: "), outputs
+    assert len(lines) == 1 and lines[0].startswith("twilio tracks: "), bundles
     assert "pages=" in lines[0] and "retries=0" in lines[0]
     assert bundles[-1]["text/plain"] == str(len_of_sandbox_tracks())
 
@@ -114,9 +121,6 @@ def len_of_sandbox_tracks() -> int:
 def test_the_media_bar_leaves_text_and_counts_only_files_to_fetch(tmp_path: Any) -> None:
     # The media bar was a plain widget: reopened, "model not found"; and its total counted
     # every row, so unavailable recordings (deleted, failed) left it red at 90 %.
-    import nbformat
-    from nbclient import NotebookClient
-
     code = (
         "import recanalytics as ra\n"
         "from recanalytics.sandbox import Sandbox\n"
@@ -125,11 +129,7 @@ def test_the_media_bar_leaves_text_and_counts_only_files_to_fetch(tmp_path: Any)
         "result = ra.download_media(df, 'media', progress=True, **box.options('twilio'))\n"
         "dict(result.group_by('status').len().iter_rows())"
     )
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute(cwd=str(tmp_path))
-    outputs = nb.cells[0].outputs
-    bundles = [o.get("data", {}) for o in outputs if o.output_type != "stream"]
-    assert not any("application/vnd.jupyter.widget-view+json" in b for b in bundles), outputs
+    bundles = saved_outputs(code, tmp_path)
     statuses = ast.literal_eval(bundles[-1]["text/plain"])  # the cell's value: counts
     assert statuses.get("unavailable", 0) > 0  # the case the bar's total got wrong
     fetched = statuses["downloaded"]
