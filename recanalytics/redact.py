@@ -74,8 +74,20 @@ QUERY_SECRET_PATTERN = rf"(^|[^A-Za-z0-9_]|%3[Ff]|%26)({_NAMES}){_VALUE}"
 URL_QUERY_SECRET_PATTERN = rf"([?&;#]|%3[Ff]|%26|%3[Bb])({_NAMES}){_VALUE}"
 _QUERY_SECRET_RE = re.compile(QUERY_SECRET_PATTERN)
 # user:password@ (or a lone token@) between a URL's scheme and its host.
-USERINFO_PATTERN = rf"(^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@{_SPACE}\"'<>\\,;|]*@"
+# Scheme-relative links (//user:pw@host) too.
+USERINFO_PATTERN = (
+    rf"(^|[^A-Za-z0-9+.-])((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/?#@{_SPACE}\"'<>\\,;|]*@"
+)
 _USERINFO_RE = re.compile(USERINFO_PATTERN)
+# The same in a link percent-encoded inside another (a redirect's ?next=https%3A%2F%2Fu%3Ap%40h):
+# up to the last %40 before the nested link's path, query or fragment (%2F, %3F, %23).
+_ENCODED_CHAR = (
+    r"(?:[A-Za-z0-9._~!$'()*+,;=-]|%(?:[014-9A-Fa-f][0-9A-Fa-f]|2[0-24-9A-Ea-e]|3[0-9A-Ea-e]))"
+)
+ENCODED_USERINFO_PATTERN = (
+    rf"(^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*%3[Aa]%2[Ff]%2[Ff]){_ENCODED_CHAR}*%40"
+)
+_ENCODED_USERINFO_RE = re.compile(ENCODED_USERINFO_PATTERN)
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 # header.payload.signature, each base64url; the header of every JWT starts '{"' = 'eyJ'.
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}"
@@ -94,7 +106,7 @@ _ENDINGS = (
     "pwd",
     "zak",
 )
-_SECRET_MARKERS = ["eyJ", "@", *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d"))]
+_SECRET_MARKERS = ["eyJ", "@", "%40", *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d"))]
 MIN_SECRET_LENGTH = 4
 
 
@@ -195,6 +207,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
         text = _forms_pattern(forms).sub(REDACTED, text)
     text = _JWT_RE.sub(REDACTED, text)
     text = _USERINFO_RE.sub(r"\1\2", text)
+    text = _ENCODED_USERINFO_RE.sub(r"\1\2", text)
     text = _QUERY_SECRET_RE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{REDACTED}", text)
     return _BEARER_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
@@ -290,6 +303,7 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
             column = (
                 column.str.replace_all(JWT_PATTERN, REDACTED)
                 .str.replace_all(USERINFO_PATTERN, "${1}${2}")
+                .str.replace_all(ENCODED_USERINFO_PATTERN, "${1}${2}")
                 .str.replace_all(URL_QUERY_SECRET_PATTERN, f"${{1}}${{2}}${{3}}{REDACTED}")
             )
         rewritten.append(column)

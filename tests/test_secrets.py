@@ -234,3 +234,19 @@ def test_more_secret_query_names_and_quoted_values_are_redacted(text: str) -> No
     assert "abc123def" not in ra_redact_text(text, [])
     frame = redact_frame(pl.DataFrame({"url": [text]}), [])
     assert "abc123def" not in frame["url"][0] or "?" not in text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("see //user:pw123@host/x", "see //host/x"),
+        ("go https%3A%2F%2Fuser%3Apw123%40host%2Fpath now", "go https%3A%2F%2Fhost%2Fpath now"),
+        ("next=https%3a%2f%2fu%3apw123%40h%2f", "next=https%3a%2f%2fh%2f"),
+        # An encoded @ in the nested link's own query is no userinfo: left as it was.
+        ("https%3A%2F%2Fhost%2Fp%3Fe%3Dme%40x.com", "https%3A%2F%2Fhost%2Fp%3Fe%3Dme%40x.com"),
+    ],
+)
+def test_userinfo_of_scheme_relative_and_nested_links_is_removed(text: str, kept: str) -> None:
+    # Left as they were: "//user:pw@host" and a link percent-encoded inside another.
+    assert ra_redact_text(text, []) == kept
+    assert redact_frame(pl.DataFrame({"url": [text]}), [])["url"][0] == kept
