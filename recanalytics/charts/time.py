@@ -519,19 +519,18 @@ def _cost_views(
     legend: alt.Parameter,
     zoom: alt.Parameter | None = None,
     own_legend: bool = True,
-    one_scale: bool = True,
     extent: TimeDomain | None = None,
 ) -> list[alt.Chart]:
     """The estimate panel and, when some cost is reported, the reported-cost panel.
 
-    With ``one_scale`` (:func:`cost_chart`, which shares one colour scale and legend between
+    With ``own_legend`` (:func:`cost_chart`, which shares one colour scale and legend between
     the panels) both panels state the same domain and range: Vega-Lite merges a shared scale
     and, when the panels disagree, logs ``Conflicting scale property "domains"`` and
     ``"range"`` in the browser console. Without it (the overview, whose panels each keep their
     own colour scale) the reported panel lists only the groups that report a cost.
     """
     domain = ordered_domain(by, [*estimate[by].to_list(), *reported[by].to_list()])
-    reported_domain = domain if one_scale else ordered_domain(by, reported[by].to_list())
+    reported_domain = domain if own_legend else ordered_domain(by, reported[by].to_list())
     views = [
         span_chart(
             alt.Chart(
@@ -750,7 +749,6 @@ def overview_chart(
             legend=legend,
             zoom=brush,
             own_legend=False,
-            one_scale=False,
             extent=extent,
         )
     )
