@@ -103,6 +103,7 @@ TRASH_TYPES = ("session_recordings", "recording_file")
 EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 # How far past now a window may still be asked for (``from``/``to`` are whole UTC days).
 FUTURE_MARGIN = dt.timedelta(days=1)
+DAY = dt.timedelta(days=1)
 # How far outside since/until a listed row may lie before it shows an answer the date filter
 # excludes: the days asked reach one past each end (day_windows), and a day may be read in a
 # zone up to a day off UTC.
@@ -350,16 +351,20 @@ class ZoomPager(TokenPager):
     their edge days, so sharing days proves nothing): taken as this window's, its short total
     and empty token would end the window without its rows, so it is asked for once more. Zoom
     may narrow the range it echoes (a ``to`` past today), so a range within the query's is
-    taken; and an answer that keeps its echo when asked again
+    taken when it holds the days the window needs (below); and an answer that keeps its echo when asked again
     (a server or a mock whose echo is fixed) is taken as it is, with a logged warning.
 
-    A first page whose ``from`` is later than asked, its ``to`` as asked, answers fewer days
-    than its window needs: a server that cut a range it found too long to its last days,
-    instead of refusing it, would leave days between two windows unread. That is a
-    :class:`RangeNarrowed` refusal, as a 400 would be.
+    A first page whose echoed days miss days its window needs answers fewer days than asked: a
+    server that cut a range it found too long (to its first days or its last), instead of
+    refusing it, would leave days between two windows unread. That is a :class:`RangeNarrowed`
+    refusal, as a 400 would be. Needed are the days from ``since``'s own to the window's
+    ``to`` (a server may read ``to`` as exclusive, so an echo ending a day earlier may have
+    left that day unread), or to yesterday (UTC) for a window reaching past it: a ``to`` cut
+    back to the server's today, in any zone, leaves out no session that exists yet.
     """
 
     since_day: dt.date | None = None  # the load's since, as a day
+    yesterday: dt.date | None = None  # UTC, when the load began
 
     def unfit(self, body: Any, records: int) -> str | None:
         asked = dict(self.first.params or ())
@@ -373,16 +378,16 @@ class ZoomPager(TokenPager):
         # their edge days (see day_windows), so an echo reaching outside the asked range is a
         # neighbour's answer even when it shares days with this one.
         if low <= start and end <= high:
-            # Only an echo that kept the asked `to` says the range was cut (one that ends
-            # elsewhere is taken as above), and only days from `since`'s own on are needed: the
-            # day before is asked in case Zoom reads days off UTC (a mock echoing since/until
-            # leaves it out).
-            needed = max(low, self.since_day) if self.since_day else low
-            if needed < start and end == high and self.pages == 0:
+            # The day before `since` is asked in case Zoom reads days off UTC: a mock echoing
+            # since/until leaves it out.
+            first = max(low, self.since_day) if self.since_day else low
+            last = min(high, self.yesterday or high)
+            if self.pages == 0 and (start > first or end < last):
+                missed = f"before {start}" if start > first else f"after {end}"
                 raise RangeNarrowed(
                     self.provider,
                     f"answered for {start}..{end} where {low}..{high} was asked, so the days "
-                    f"before {start} were not read",
+                    f"{missed} were not read",
                     url=self.first.url,
                 )
             return None
@@ -418,7 +423,14 @@ class ZoomFiles(Endpoint):
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         since_day = self.since.date() if self.since is not None else None
-        return ZoomPager(self.provider.name, first, max_pages=ctx.max_pages, since_day=since_day)
+        yesterday = dt.datetime.now(dt.UTC).date() - DAY
+        return ZoomPager(
+            self.provider.name,
+            first,
+            max_pages=ctx.max_pages,
+            since_day=since_day,
+            yesterday=yesterday,
+        )
 
     def sessions(self, body: Any) -> list[Any]:
         value = body.get("sessions") if isinstance(body, dict) else None

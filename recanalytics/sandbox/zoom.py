@@ -321,14 +321,15 @@ class ZoomEmulator:
         config: DataConfig,
         *,
         max_range_days: int | None = None,
-        over_range: Literal["refuse", "narrow"] = "refuse",
+        over_range: Literal["refuse", "narrow", "narrow_end"] = "refuse",
         to_exclusive: bool = False,
     ) -> None:
         # The widest from/to answered: one month as documented (None), or a number of days
         # (a server reading "one month" as 30 days, or counting the days inclusively).
         self.max_range_days = max_range_days
-        # A wider range is refused (400), or cut to its last days and answered (the echoed
-        # `from` then says so): the docs do not say which.
+        # A wider range is refused (400), or cut to its last days ("narrow": the echoed `from`
+        # says so) or its first ("narrow_end": the echoed `to`) and answered: the docs do not
+        # say which.
         self.over_range = over_range
         # Whether `to`'s own day is read: the docs do not say.
         self.to_exclusive = to_exclusive
@@ -499,6 +500,8 @@ class ZoomEmulator:
             )
             if last > widest and self.over_range == "narrow":
                 first = last - (widest - first)
+            elif last > widest and self.over_range == "narrow_end":
+                last = widest
             elif last > widest:
                 return error(400, "The date range must be within one month.")
 

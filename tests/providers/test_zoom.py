@@ -828,6 +828,44 @@ def test_narrower_windows_when_the_api_cuts_a_month_short(to_exclusive: bool) ->
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
+@pytest.mark.parametrize(("max_range_days", "to_exclusive"), [(27, False), (28, True), (30, True)])
+def test_narrower_windows_when_the_api_cuts_the_end_of_a_month(
+    max_range_days: int, to_exclusive: bool
+) -> None:
+    # A server that keeps `from` and cuts `to` back to what it finds a month (echoing the `to`
+    # it read) left the last days of every longer window unread: 11 of 180 rows at 27 days.
+    options = {
+        "max_range_days": max_range_days,
+        "over_range": "narrow_end",
+        "to_exclusive": to_exclusive,
+    }
+    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
+    reference = Sandbox(seed=1, size=6000)
+    span = {"since": "2025-09-01", "until": "2026-07-01"}
+    df = ra.load_zoom_recordings(**span, **box.options("zoom"))
+    want = ra.load_zoom_recordings(**span, **reference.options("zoom"))
+    assert df.height == want.height > 800
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+def test_a_to_cut_back_to_today_is_taken() -> None:
+    # Zoom may echo a `to` past its today as today (in its zone, perhaps yesterday in UTC):
+    # nothing later exists yet, so the answer stands, in one request.
+    asked: list[str] = []
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date().isoformat()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["to"])
+        session = {"session_id": "S1", "start_time": f"{yesterday}T10:00:00Z",
+                   "recording_files": [{"id": "f1", "file_type": "MP4"}]}  # fmt: skip
+        body = {"from": request.url.params["from"], "to": yesterday, "total_records": 1,
+                "sessions": [session]}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    df = load_zoom_recordings(since=yesterday, **mock(handler))
+    assert df["recording_id"].to_list() == ["f1"] and len(asked) == 1
+
+
 def test_a_range_cut_short_at_every_window_span_fails_the_load() -> None:
     options = {"max_range_days": 5, "over_range": "narrow"}
     box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
