@@ -15,8 +15,10 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import conform_dtypes
 from recanalytics.helpers.codecs import codec_normalized, container_normalized
 from recanalytics.probe import PROBE_SCHEMA, shown
+from recanalytics.schema import SCHEMA
 
 # No media to fetch (yet): a still-processing composition answers 404, which is not a failure.
 UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing", "in-progress"})
@@ -104,20 +106,29 @@ RECORDING_COLUMNS: Final = (
 )
 
 
-def _columns(frame: Any, name: str, needed: tuple[str, ...], form: str) -> pl.LazyFrame:
+def _columns(
+    frame: Any, name: str, needed: tuple[str, ...], form: str, schema: pl.Schema
+) -> pl.LazyFrame:
     if not isinstance(frame, pl.DataFrame | pl.LazyFrame):
         raise ConfigError(name, form, frame)
     lazy = frame.lazy()
     missing = [c for c in needed if c not in lazy.collect_schema().names()]
     if missing:
         raise ConfigError(name, f"{form} (missing columns: {', '.join(missing)})", shown(frame))
-    return lazy
+    # Column types too: a duration as text or an integer id fails deep in a join otherwise.
+    return conform_dtypes(lazy, parameter=name, schema=schema, hint=f"pass {form}")
 
 
 def _frames(recordings: Any, probed: Any) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     return (
-        _columns(recordings, "recordings", RECORDING_COLUMNS, "a unified recordings frame"),
-        _columns(probed, "probed", tuple(PROBE_SCHEMA.names()), "the frame probe_media returns"),
+        _columns(recordings, "recordings", RECORDING_COLUMNS, "a unified recordings frame", SCHEMA),
+        _columns(
+            probed,
+            "probed",
+            tuple(PROBE_SCHEMA.names()),
+            "the frame probe_media returns",
+            PROBE_SCHEMA,
+        ),
     )
 
 

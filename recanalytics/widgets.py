@@ -327,12 +327,14 @@ class FilterPanel:
 
     def _fill_ranges(self) -> None:
         stats = self.source.select(
-            pl.col("duration").max().alias("duration"),
+            # In minutes by polars: a duration past Python's timedelta (10**17 ms) cannot be
+            # taken out as one.
+            (pl.col("duration").max().dt.total_milliseconds() / 60_000).alias("minutes"),
             pl.col("size_bytes").max().alias("size"),
             pl.col("created_at").min().alias("first"),
             pl.col("created_at").max().alias("last"),
         ).row(0, named=True)
-        longest = stats["duration"].total_seconds() / 60 if stats["duration"] else 0.0
+        longest = max(stats["minutes"] or 0.0, 0.0)
         minutes = self.controls["duration"]
         top = max(1.0, float(int(longest) + 1))
         minutes.max = max(top, minutes.max)

@@ -214,3 +214,58 @@ def test_archive_verifies_itself(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert " files, " in line and (code == 0) is line.endswith("matching the metadata")
     assert (tmp_path / "cli" / "verification.parquet").is_file()
     assert main(["archive", "twilio", "--out", str(tmp_path / "x"), "--sandbox", "--verify"]) == 2
+
+
+@pytest.fixture(scope="module")
+def probed(downloaded: pl.DataFrame) -> pl.DataFrame:
+    return ra.probe_media(downloaded)
+
+
+@pytest.mark.parametrize(
+    ("call", "parameter"),
+    [
+        pytest.param(
+            lambda rec, probed: ra.verify_media(
+                rec.with_columns(duration=pl.col("duration").dt.to_string()), probed
+            ),
+            "recordings",
+            id="verify-duration-text",
+        ),
+        pytest.param(
+            lambda rec, probed: ra.verify_media(rec.with_columns(size_bytes=pl.lit("12")), probed),
+            "recordings",
+            id="verify-size-text",
+        ),
+        pytest.param(
+            lambda rec, probed: ra.verify_media(
+                rec, probed.with_columns(duration=pl.col("duration").dt.to_string())
+            ),
+            "probed",
+            id="verify-probed-duration-text",
+        ),
+        pytest.param(
+            lambda rec, probed: ra.fill_from_media(
+                rec.with_columns(recording_id=pl.int_range(pl.len())), probed
+            ),
+            "recordings",
+            id="fill-integer-ids",
+        ),
+    ],
+)
+def test_columns_of_another_type_are_named(
+    recordings: pl.DataFrame, probed: pl.DataFrame, call: Any, parameter: str
+) -> None:
+    # They failed deep in a join or a cast with polars' SchemaError or ComputeError.
+    with pytest.raises(ra.ConfigError, match=f"invalid {parameter}"):
+        call(recordings, probed)
+
+
+def test_numbers_that_do_not_fit_read_as_unknown(
+    recordings: pl.DataFrame, probed: pl.DataFrame
+) -> None:
+    # Untyped all-null columns and 300 channels (Int8 holds 127) were polars cast errors.
+    rec = recordings.with_columns(size_bytes=pl.lit(None), codec=pl.lit(None))
+    filled = ra.fill_from_media(rec, probed.with_columns(channels=pl.lit(300)))
+    assert filled.height == recordings.height
+    assert filled["size_bytes"].null_count() < filled.height  # filled from the files
+    assert filled.filter(pl.col("channels_source") == "media").height == 0

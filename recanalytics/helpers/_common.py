@@ -103,18 +103,29 @@ def _family(dtype: pl.DataType) -> str:
     return str(dtype)
 
 
-def conform_dtypes(lazy: pl.LazyFrame, *, parameter: str = "df") -> pl.LazyFrame:
-    """Check every unified column the frame has against :data:`recanalytics.SCHEMA`.
+def conform_dtypes(
+    lazy: pl.LazyFrame,
+    *,
+    parameter: str = "df",
+    schema: pl.Schema = SCHEMA,
+    strict_numbers: bool = False,
+    hint: str = "pass the unified frame returned by the loaders (see recanalytics.SCHEMA)",
+) -> pl.LazyFrame:
+    """Check every column of ``schema`` the frame has (:data:`recanalytics.SCHEMA`'s unless
+    told) against it.
 
-    A column of the right kind passes as it is (String for an Enum, Float64 for Int64);
-    datetimes of any unit and zone are put in the schema's (microseconds, UTC), so columns from
-    pandas or pyarrow (nanoseconds) join and compare with the others; an all-null column
-    without a type (``pl.lit(None)``) takes the schema's type; any other kind (a date, text sizes) is a ConfigError naming the column, not a
-    polars error from deep inside a query.
+    A text column passes as it is (String for an Enum); numbers of another type are cast to the
+    schema's, a value that does not fit it (NaN, infinity or 1e19 as a size, 300 channels)
+    becoming null, or, with ``strict_numbers``, failing the query; datetimes of any unit and
+    zone, and durations of any unit, are put in the schema's (microseconds, UTC;
+    milliseconds), so columns from pandas or pyarrow (nanoseconds) join and compare with the
+    others; an all-null column without a type (``pl.lit(None)``) takes the schema's type; any
+    other kind (a date, text sizes) is a ConfigError naming the column, not a polars error
+    from deep inside a query.
     """
     casts: list[pl.Expr] = []
     for name, dtype in lazy.collect_schema().items():
-        wanted = SCHEMA.get(name)
+        wanted = schema.get(name)
         if wanted is None:
             continue
         if dtype == pl.Null:
@@ -134,8 +145,12 @@ def conform_dtypes(lazy: pl.LazyFrame, *, parameter: str = "df") -> pl.LazyFrame
                 parameter,
                 f"a frame whose column {name} holds {_family(wanted)} values ({wanted})",
                 f"{name}: {dtype}",
-                hint="pass the unified frame returned by the loaders (see recanalytics.SCHEMA)",
+                hint=hint,
             )
+        elif dtype != wanted and (dtype.is_numeric() or isinstance(dtype, pl.Duration)):
+            # A float or Decimal size, an unsigned or wider integer: the strict casts inside
+            # the helpers would fail on a value that does not fit, or JSON would not take it.
+            casts.append(pl.col(name).cast(wanted, strict=strict_numbers))
     return lazy.with_columns(casts) if casts else lazy
 
 

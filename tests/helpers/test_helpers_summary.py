@@ -313,3 +313,50 @@ def test_datetimes_of_another_unit_work_everywhere(df: pl.DataFrame, unit: str) 
     assert_frame_equal(ra.storage_growth(other, every="1mo"), ra.storage_growth(df, every="1mo"))
     assert charts.overview_chart(other).to_dict() == charts.overview_chart(df).to_dict()
     assert report_html(other).count("<h2") == report_html(df).count("<h2")
+
+
+@pytest.mark.parametrize(
+    ("dtype", "unfit"),
+    [
+        pytest.param(pl.Float64, float("nan"), id="float-nan"),
+        pytest.param(pl.Float64, float("inf"), id="float-inf"),
+        pytest.param(pl.Float64, 1e19, id="float-1e19"),
+        pytest.param(pl.UInt64, 2**64 - 1, id="uint64"),
+        pytest.param(pl.Decimal(30, 0), None, id="decimal"),
+    ],
+)
+def test_sizes_of_another_number_type_work_everywhere(
+    df: pl.DataFrame, dtype: pl.DataType, unfit: float | None
+) -> None:
+    # Sizes as floats (pandas with NaN), Decimal, or UInt64 that do not fit Int64 failed
+    # summarize, trend, the charts, the report and the explorer with polars' "conversion
+    # failed" (or OverflowError), and a Decimal sum could not be written into the report's JSON.
+    from recanalytics import charts
+    from recanalytics.report import report_html
+    from recanalytics.widgets import FilterPanel
+
+    other = df.with_columns(pl.col("size_bytes").cast(dtype))
+    assert_frame_equal(summarize(other), summarize(df))
+    odd = pl.concat(
+        [other, other.head(1).with_columns(pl.lit(unfit).cast(dtype).alias("size_bytes"))]
+    )
+    assert summarize(odd)["count"].sum() == odd.height  # the unfit size is unknown, its row kept
+    assert (
+        summarize(odd)["total_size_bytes"].to_list() == summarize(df)["total_size_bytes"].to_list()
+    )
+    trend(odd, every="1mo")
+    ra.storage_growth(odd, every="1mo")
+    charts.storage_chart(odd).to_dict()
+    demo = ra.demo(size=20).with_columns(pl.col("size_bytes").cast(dtype))
+    charts.chart_html(charts.top_groups_chart(demo))  # a Decimal sum is not JSON
+    assert "<h2" in report_html(odd)
+    assert FilterPanel(odd).filtered.height == odd.height
+
+
+def test_durations_past_pythons_timedelta_open_in_the_explorer(df: pl.DataFrame) -> None:
+    from recanalytics.widgets import FilterPanel
+
+    huge = pl.Series([10**17] * df.height, dtype=pl.Int64).cast(pl.Duration("ms"))
+    for duration in (huge, huge * -1):
+        frame = df.with_columns(duration=duration)
+        assert FilterPanel(frame).filtered.height == df.height
