@@ -79,22 +79,9 @@ def default_path() -> Path:
 
 
 def writable_folder(path: Path, parameter: str) -> Path:
-    """``path`` as a folder this process can write, made if missing (user-only).
-
-    Proven by creating and removing a temporary file in it: a folder that exists but cannot be
-    written (read-only mount, another user's) is a ConfigError naming ``parameter``, raised
-    before any request, so a load is never spent on rows that cannot be kept.
-    """
-    validate.made_folder(path, parameter, private=True)
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".recanalytics-write-check.", dir=path)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ConfigError(
-            parameter, f"a folder this process can write ({reason(exc)})", str(path)
-        ) from exc
-    return path
+    """``path`` as a user-only folder this process can write, made if missing: checked before
+    any request, so a load is never spent on rows that cannot be kept."""
+    return validate.made_folder(path, parameter, private=True)
 
 
 def private_write(path: Path, write: Any) -> None:
@@ -195,7 +182,9 @@ def scan_file(path: Path) -> pl.LazyFrame:
         shown = ", ".join(foreign[:5]) if foreign else "no recording_id"
         raise _damaged(path, f"is not a store file (columns: {shown})")
     try:
-        lazy = conform_dtypes(pl.scan_parquet(path, glob=False), parameter=str(path))
+        lazy = conform_dtypes(
+            pl.scan_parquet(path, glob=False), parameter=str(path), strict_numbers=True
+        )
     except ConfigError as exc:
         raise _damaged(path, f"holds a column of another type ({exc.value})") from None
     return conform(lazy.with_columns(provider=pl.lit(_provider_of(path))))
@@ -403,7 +392,9 @@ class ParquetStore:
             raise ConfigError("frame", "a unified polars DataFrame or LazyFrame", frame)
         if frame.schema != SCHEMA:
             try:
-                frame = conform(conform_dtypes(frame.lazy(), parameter="frame")).collect()
+                frame = conform(
+                    conform_dtypes(frame.lazy(), parameter="frame", strict_numbers=True)
+                ).collect()
             except pl.exceptions.InvalidOperationError as exc:
                 raise ConfigError(
                     "frame",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from recanalytics.errors import ConfigError
+from recanalytics.errors import ConfigError, reason
 from recanalytics.redact import redact_text
 from recanalytics.schema import PROVIDERS
 
@@ -215,14 +216,27 @@ def folder(value: Any, parameter: str) -> Path:
 
 
 def made_folder(path: Path, parameter: str, *, private: bool = False) -> Path:
-    """``path`` as a folder, made if missing (user-only when ``private``: a store's or an
-    archive's); one that cannot be made is a ConfigError naming ``parameter`` and the system's
-    reason, before any request or load."""
+    """``path`` as a folder this process can write, made if missing (user-only when
+    ``private``: a store's or an archive's).
+
+    One that cannot be made, or that exists but cannot be written (a read-only mount, another
+    user's; proven by creating and removing a temporary file in it), is a ConfigError naming
+    ``parameter`` and the system's reason, before any request or load: never rows or a chart
+    computed for nothing, then a bare PermissionError.
+    """
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
     except OSError as exc:
         raise ConfigError(
-            parameter, f"a folder that can be made here ({exc.strerror or exc})", str(path)
+            parameter, f"a folder that can be made here ({reason(exc)})", str(path)
+        ) from exc
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".recanalytics-write-check.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            parameter, f"a folder this process can write ({reason(exc)})", str(path)
         ) from exc
     return path
 

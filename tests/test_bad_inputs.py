@@ -647,3 +647,31 @@ def test_the_back_off_of_a_thousandth_retry_is_a_number() -> None:
     policy = ra.RetryPolicy(max_retries=1000, backoff_base=1e-300, backoff_cap=1e-300)
     assert 0 < policy.backoff(1000) <= 1e-300
     assert ra.RetryPolicy().backoff(10**6) <= ra.RetryPolicy().backoff_cap
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda out: ra.report(FRAME, out / "r.html"), id="report"),
+        pytest.param(
+            lambda out: charts.save_chart(charts.volume_chart(FRAME), out / "c.html"),
+            id="save_chart",
+        ),
+        pytest.param(lambda out: ra.explore(FRAME).export("csv", out / "e.csv"), id="export"),
+        pytest.param(lambda out: ra.download_media(FRAME.head(3), out), id="download_media"),
+    ],
+)
+def test_a_folder_that_cannot_be_written_is_named_before_anything_is_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Callable[[Path], Any]
+) -> None:
+    # An existing read-only folder was a bare PermissionError after the report or chart had
+    # been computed (and every download failed on its own with it).
+    from conftest import simulate_read_only
+
+    out = tmp_path / "read-only"
+    out.mkdir()
+    simulate_read_only(monkeypatch, out)
+    with pytest.raises(ra.ConfigError, match=r"invalid (path|dest)") as info:
+        write(out)
+    assert "can write" in str(info.value)
+    assert list(out.iterdir()) == []
