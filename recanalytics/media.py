@@ -284,6 +284,11 @@ class _Downloader:
             # Cut short without an error from the connection (a proxy, a transport that does
             # not count): the part is resumed from where it stopped.
             raise _Incomplete(f"{written} of the {announced} bytes announced arrived")
+        whole = (offset if resumed else 0) + written
+        if announced is None and job.size is not None and whole < job.size:
+            # A body without a length that ends early looks whole; the row's size says it is
+            # not (a larger file than stated is taken: the metadata may be off, not the file).
+            raise _Incomplete(f"{whole} of the {job.size} bytes the provider states arrived")
         part.replace(job.path)
         return "resumed" if resumed else "downloaded"
 

@@ -418,6 +418,32 @@ def test_a_body_shorter_than_announced_is_resumed_not_reported_downloaded(
     assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
 
 
+def test_a_body_without_a_length_shorter_than_the_row_states_is_resumed(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    """A body sent without Content-Length that ends early looked whole: 'downloaded', half a
+    file, which the next run (whole only at the row's size_bytes) fetched again."""
+    df, full = _with_part(box, tmp_path, None)
+    df = df.with_columns(size_bytes=pl.lit(len(full)))  # the sandbox's media are stand-ins
+
+    class Unsized(httpx.AsyncByteStream):
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield self.data
+
+    def cut(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        half = Unsized(full[: len(full) // 2])
+        return httpx.Response(200, headers=_without_length(real), stream=half, request=request)
+
+    transport = _Storage(box, cut)
+    row = _download_one(box, df, tmp_path, transport)
+    assert row["status"] == "resumed", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+    assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
+
+
 class _FirstAnswer(httpx.AsyncBaseTransport):
     """The sandbox, with the first answer to a path ending ``suffix`` replaced by ``answer``
     (every answer to it, with ``always``)."""
