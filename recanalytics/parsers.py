@@ -190,13 +190,16 @@ def as_iso_time(value: Any) -> dt.datetime:
 
 
 # The day, month and year of an RFC 2822 date: the year as written.
-_RFC2822_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3}\s+(\d+)\b")
+_RFC2822_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\s+(\d+)\b")
+# "Sept": the stdlib reads a month's three letters or its full name, not this.
+_SEPT = re.compile(r"\bsept\b", re.IGNORECASE)
 
 
 def as_rfc2822_time(value: Any) -> dt.datetime:
     """``Wed, 26 Sep 2018 00:00:00 +0000``; ISO 8601 is accepted too."""
     if not isinstance(value, str) or not value.strip():
         raise Invalid
+    value = _SEPT.sub("Sep", value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

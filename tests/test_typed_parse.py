@@ -101,6 +101,8 @@ RFC2822_FORMS = [
     "",
     None,
     "garbage",
+    "Tue, 25 Sept 2018 23:00:00 +0000",  # SignalWire's spec example until 2026-01
+    "Tue, 25 September 0018 23:00:00 +0000",  # a month in full: the year as written still
 ]
 
 
@@ -124,6 +126,8 @@ def test_rfc2822_times_read_alike_on_both_paths() -> None:
     assert fast["t"][4] == dt.datetime(2018, 9, 26, tzinfo=dt.UTC)
     assert fast["t"][6] == dt.datetime(1, 9, 26, tzinfo=dt.UTC)  # the stdlib alone said 2001
     assert fast["t"][7] == dt.datetime(1, 9, 25, 23, tzinfo=dt.UTC)
+    assert fast["t"][-2] == dt.datetime(2018, 9, 25, 23, tzinfo=dt.UTC)
+    assert fast["t"][-1] == dt.datetime(18, 9, 25, 23, tzinfo=dt.UTC)
     assert issues["t"] == 3 and fast["extra"].null_count() == len(RFC2822_FORMS) - 3
 
 

@@ -105,6 +105,7 @@ PLIVO = ProviderSpec(
 )
 
 PAGE_SIZE_MAX = 20
+UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 log = logging.getLogger("recanalytics")
 # Passes over one window while its total_count keeps falling (see PlivoRecordings.fetch).
 MAX_PASSES = 3
@@ -349,7 +350,12 @@ class PlivoRecordings(Endpoint):
             pl.col("recording_format"),
             pl.col("recording_url").str.extract(r"\.([A-Za-z0-9]+)(?:\?|$)", 1).str.to_lowercase(),
         )
-        start, end = pl.col("recording_start_ms"), pl.col("recording_end_ms")
+        # 0 ms (1970) is a placeholder for a time not known, as "-1" is for the duration: a
+        # start of 0 made end - start a duration of 56 years.
+        start, end = (
+            pl.when(pl.col(c) > UNIX_EPOCH).then(pl.col(c))
+            for c in ("recording_start_ms", "recording_end_ms")
+        )
         duration = pl.coalesce(
             pl.col("recording_duration_ms").round(0).cast(pl.Int64).cast(pl.Duration("ms")),
             pl.when(end >= start).then(end - start).cast(pl.Duration("ms")),

@@ -8,7 +8,8 @@ Mapping choices, where Twilio says nothing:
 
 * ``codec`` is inferred from the container, because Twilio does not report it: ``mp4`` files are
   H.264 + AAC and ``webm`` files VP8 + Opus, so a video composition reads ``h264``/``vp8`` and
-  an audio-only one (empty ``video_layout``) ``aac``/``opus``.
+  an audio-only one (empty ``video_layout``) ``aac``/``opus``; without a ``video_layout``
+  the media type and codec are null.
 * ``ended_at`` is null: ``date_completed`` is when processing finished, not when the media ends
   (it stays in the raw frame). ``started_at`` is null too.
 * ``duration``, ``size`` and ``bitrate`` default to 0 while a composition is not finished; a 0
@@ -62,8 +63,10 @@ class Compositions(TwilioList):
         seconds = pl.when(unfinished & (pl.col("duration") == 0)).then(None)
         duration = seconds_to_duration(seconds.otherwise(pl.col("duration")))
         size = pl.when(unfinished & (pl.col("size") == 0)).then(None).otherwise(pl.col("size"))
-        # An empty layout object is how Twilio describes an audio-only composition.
+        # An empty layout object is how Twilio describes an audio-only composition; without a
+        # layout at all, which it is is not known.
         audio_only = pl.col("video_layout") == "{}"
+        video = pl.col("video_layout").is_not_null() & ~audio_only
         container = pl.col("format")
         video_codec = container.replace_strict(
             {k: v[0] for k, v in CONTAINER_CODECS.items()}, default=None
@@ -79,8 +82,8 @@ class Compositions(TwilioList):
             account_id=pl.col("account_sid"),
             group_id=pl.col("room_sid"),
             status=pl.col("status"),
-            media_type=pl.when(audio_only).then(pl.lit("audio")).otherwise(pl.lit("video")),
-            codec=pl.when(audio_only).then(audio_codec).otherwise(video_codec),
+            media_type=pl.when(audio_only).then(pl.lit("audio")).when(video).then(pl.lit("video")),
+            codec=pl.when(audio_only).then(audio_codec).when(video).then(video_codec),
             container=container,
             created_at=pl.col("date_created"),
             deleted_at=pl.col("date_deleted"),

@@ -531,8 +531,11 @@ class ZoomFiles(Endpoint):
         return super().finish(raw, ctx)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
-        file_type = pl.col("file_type").str.strip_chars().str.to_uppercase()
-        extension = pl.col("file_extension").str.strip_chars().str.to_lowercase()
+        # A file still processing is listed with "" for its type and extension, and 0 bytes.
+        file_type = blank_as_null(pl.col("file_type").str.strip_chars().str.to_uppercase())
+        extension = blank_as_null(pl.col("file_extension").str.strip_chars().str.to_lowercase())
+        unfinished = pl.col("status").fill_null("") != "completed"
+        size = pl.when(unfinished & (pl.col("file_size") == 0)).then(None).otherwise("file_size")
         audio_only = pl.col("recording_type").str.to_lowercase() == "audio_only"
         container = pl.coalesce(
             extension, file_type.replace_strict(FILE_TYPE_CONTAINERS, default=None)
@@ -573,10 +576,14 @@ class ZoomFiles(Endpoint):
             ended_at=end,
             deleted_at=pl.col("deleted_time"),
             duration=duration,
-            size_bytes=pl.col("file_size"),
-            bitrate_kbps=bitrate_kbps(pl.col("file_size"), duration),
+            size_bytes=size,
+            bitrate_kbps=bitrate_kbps(size, duration),
             media_url=pl.coalesce("download_url", "external_storage_url"),
         )
+
+
+def blank_as_null(text: pl.Expr) -> pl.Expr:
+    return pl.when(text != "").then(text)
 
 
 def token_expired(exc: ProviderError) -> bool:

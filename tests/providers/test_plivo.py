@@ -526,6 +526,26 @@ def test_seed_example_response_parses_to_the_right_values() -> None:
     assert one["duration"][0] == dt.timedelta(seconds=90.7)
 
 
+def test_a_start_of_zero_ms_is_no_start() -> None:
+    # With the duration unknown ("-1"), a start of "0" (1970) made the duration end - start:
+    # 56 years for one call.
+    record = SEED_EXAMPLE["objects"][0] | {  # type: ignore[index]
+        "recording_duration_ms": "-1",
+        "recording_start_ms": "0",
+        "rounded_recording_duration": 346,
+    }
+    body = {"meta": {"total_count": 1, "offset": 0, "limit": 20}, "objects": [record]}
+    with pytest.warns(LoadWarning, match=r"recording_duration_ms: 1\)"):
+        df = load_plivo_recordings(
+            since="2020-08-01",
+            until="2020-08-10",
+            **mock(lambda r: httpx.Response(200, json=body)),
+        )
+    row = df.row(0, named=True)
+    assert row["started_at"] is None and row["ended_at"] is not None
+    assert row["duration"] == dt.timedelta(seconds=346)
+
+
 def test_surprising_values_never_crash_or_drop_rows() -> None:
     objects = [
         {

@@ -263,6 +263,8 @@ def test_surprising_values_never_crash_or_drop_rows() -> None:
     assert first["bitrate_kbps"] == pytest.approx(4000 * 8 / 8 / 1000)
     assert second["status"] == "archived" and second["codec"] is None
     assert third["media_type"] == "audio" and third["codec"] == "opus"
+    # No layout says neither audio-only nor video (it was "video", h264).
+    assert first["media_type"] is None and first["codec"] is None
     with pytest.warns(LoadWarning):
         raw = load_twilio_compositions(raw=True, **mock(lambda r: httpx.Response(200, json=body)))
     extras = [json.loads(e) if e else None for e in raw["extra"].to_list()]

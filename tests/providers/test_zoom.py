@@ -901,6 +901,27 @@ def test_an_answer_echoing_since_and_until_is_not_a_range_cut_short(since: str, 
     assert df["recording_id"].to_list() == ["f1"] and len(asked) == 1
 
 
+def test_a_file_still_processing_has_no_container_and_no_size_yet() -> None:
+    # Zoom lists a file still processing with "" for its type, extension and end, and 0 bytes
+    # (as a real answer quoted in ZoomNet#99 shows): that 0 is no size, and "" no container.
+    files = [
+        {"id": "f1", "file_type": "", "file_extension": "", "file_size": 0,
+         "recording_start": "2026-01-05T10:00:00Z", "recording_end": "", "status": "processing"},
+        {"id": "f2", "file_type": "MP4", "file_extension": "MP4", "file_size": 0,
+         "recording_start": "2026-01-05T10:00:00Z", "recording_end": "2026-01-05T10:00:00Z",
+         "status": "completed"},
+    ]  # fmt: skip
+    session = {"session_id": "S1", "start_time": "2026-01-05T10:00:00Z", "recording_files": files}
+    body = {"from": "2026-01-04", "to": "2026-01-06", "total_records": 1, "sessions": [session]}
+    df = load_zoom_recordings(
+        since="2026-01-05", until="2026-01-06", **mock(lambda r: httpx.Response(200, json=body))
+    ).sort("recording_id")
+    assert df["container"].to_list() == [None, "mp4"]
+    assert df["media_type"].to_list() == [None, "video"]
+    assert df["size_bytes"].to_list() == [None, 0]  # a finished empty file keeps its 0
+    assert df["status"].to_list() == ["processing", "completed"]
+
+
 def test_files_that_are_not_objects_are_rows_and_said() -> None:
     # Kept as rows (the value in extra), but without the word Twilio's loader gives.
     files = [None, 1, "x", {"id": "f1", "file_type": "MP4"}]
