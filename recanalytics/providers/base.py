@@ -515,11 +515,25 @@ class Endpoint:
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         """Raw frame to what the caller asked for: raw columns or the unified frame."""
+        raw = without_empty_chunks(raw)
         return raw if ctx.raw else self.unify(raw)
 
     def unify(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Raw rows (as ``raw=True`` returns them) to the unified frame."""
-        return self.unified(raw.lazy()).pipe(conform).collect()
+        return self.unified(without_empty_chunks(raw).lazy()).pipe(conform).collect()
+
+
+def without_empty_chunks(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` in one chunk if a filter left one of its chunks empty.
+
+    De-duplication and trimming can empty a page's chunk of the concatenated pages (its rows
+    read again later), and polars 2.1 panics (``PanicException``, not an ``Exception``) on
+    ``coalesce(...).str.replace(...)`` over a frame whose first chunk is empty. Checking is
+    metadata only; the copy is made only then.
+    """
+    if frame.width and 0 in frame.to_series(0).chunk_lengths():
+        return frame.rechunk()
+    return frame
 
 
 def warn_issues(spec: RecordSpec, provider: str) -> None:

@@ -652,3 +652,23 @@ def test_no_row_is_lost_by_a_server_reading_the_date_filters_by_the_day(
     df = ra.load_signalwire_recordings(since=since, until=until, rate_limit=1e4, **options)
     assert df.height == sum(since <= m < until for m in moments) > 0
     assert df["created_at"].max() >= dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
+
+
+def test_pages_read_again_in_full_do_not_crash_the_frame() -> None:
+    # De-duplication emptied the first page's chunk of the concatenated pages (its rows were
+    # read again by a later window), and polars panicked (PanicException, which no
+    # `except Exception` catches) on the media URL's coalesce + replace: with pages of 2, about
+    # half of such loads crashed, without any fault.
+    from recanalytics.providers.signalwire import LOADER
+
+    box = Sandbox(seed=2702, size=300, start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+                  end=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # fmt: skip
+    df = ra.load_signalwire_recordings(**box.options("signalwire"), page_size=2, rate_limit=1e6)
+    raw = ra.load_signalwire_recordings(raw=True, **box.options("signalwire"))
+    assert df.height == raw.height > 50
+    first, rest = raw.head(2), raw.slice(2)
+    pages = pl.concat([first, rest, first], rechunk=False)
+    read_again = pages.filter(pl.col("sid").is_last_distinct())
+    assert read_again["sid"].chunk_lengths()[0] == 0
+    unified = LOADER.unify(read_again, box.options("signalwire"))
+    assert unified["recording_id"].sort().equals(df["recording_id"].sort())
