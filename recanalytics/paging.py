@@ -173,7 +173,7 @@ class NextUrlPager(Pager):
 
     def cursor(self, body: Any) -> str | None:
         value = self.link(body)
-        return value if isinstance(value, str) and value else None
+        return value if isinstance(value, str) and value.strip() else None
 
     def unfit(self, body: Any, records: int) -> str | None:
         # Every list answer carries its next link, null on the last page. A full page without
@@ -182,7 +182,10 @@ class NextUrlPager(Pager):
         present = self._has(body, self.path) or bool(
             self.fallback and self._has(body, self.fallback)
         )
-        readable = isinstance(self.link(body), str | None)
+        # "" (or blanks) reads as the end, as twilio-python reads it: on a full page it is no
+        # more an end than a missing link.
+        link = self.link(body)
+        readable = link is None or (isinstance(link, str) and bool(link.strip()))
         if present and readable:
             return None
         asked = dict(self.first.params or ()).get(self.size_param, "")

@@ -176,6 +176,9 @@ def test_twilio_follows_next_page_uri_where_the_body_has_no_meta() -> None:
         pytest.param(lambda body: body["meta"].pop("next_page_url"), id="meta-without-link"),
         pytest.param(lambda body: body["meta"].update(next_page_url=2), id="link-a-number"),
         pytest.param(lambda body: body["meta"].update(next_page_url={"p": 2}), id="link-object"),
+        # "" read as the end, as twilio-python reads it: 10 of 300 rows, without a word.
+        pytest.param(lambda body: body["meta"].update(next_page_url=""), id="link-empty"),
+        pytest.param(lambda body: body["meta"].update(next_page_url=" "), id="link-blank"),
     ],
 )
 def test_twilio_a_page_without_its_next_link_is_not_taken_for_the_last(
