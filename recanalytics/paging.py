@@ -13,12 +13,16 @@ The driver (:mod:`recanalytics.providers.base`) attaches the rows loaded so far 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from recanalytics.errors import PaginationError
+from recanalytics.parsers import Invalid, as_rfc2822_time
+
+log = logging.getLogger("recanalytics")
 
 Params = Sequence[tuple[str, str]]
 DEFAULT_MAX_PAGES = 100_000
@@ -165,6 +169,12 @@ class NextUrlPager(Pager):
     fallback: tuple[str, ...] = ("next_page_uri",)
     #: the query parameter that sets the page size (a full page must carry a next link)
     size_param: str = "PageSize"
+    #: where an answer echoes the URL it answers (Twilio's ``meta.url``, SignalWire's ``uri``)
+    echo_paths: tuple[tuple[str, ...], ...] = (("meta", "url"), ("uri",))
+    #: the query parameters a next link sets itself; the first request's others are filters
+    paging: tuple[str, ...] = ("Page", "PageSize", "PageToken")
+    #: an echo naming other filters was taken once already (see :meth:`other_query`)
+    echo_ignored: bool = False
 
     def link(self, body: Any) -> Any:
         """The next link's value as sent (``path``, else ``fallback`` where ``path`` is absent)."""
@@ -187,7 +197,7 @@ class NextUrlPager(Pager):
         link = self.link(body)
         readable = link is None or (isinstance(link, str) and bool(link.strip()))
         if present and readable:
-            return None
+            return self.other_query(body)
         asked = dict(self.first.params or ()).get(self.size_param, "")
         if not asked.isdigit() or records < int(asked):
             return None
@@ -196,13 +206,78 @@ class NextUrlPager(Pager):
             return f"answered a full page whose next-page link ({names}) is not a URL"
         return f"answered a full page without its next-page link ({names})"
 
+    def other_query(self, body: Any) -> str | None:
+        """Why an answer whose echoed URL names other filters than the query's answers another
+        query (a cache or proxy mixing query strings up), or None.
+
+        Its rows and its null next link would end this query short, silently, so it is asked
+        for once more. Only a filter the echo names with another value counts: one it leaves
+        out says nothing (a server that ignores a filter, which the planner deals with, or a
+        mock echoing a fixed URL); dates are compared as instants. An answer that keeps its
+        echo when asked again is taken as it is, with a logged warning, as Zoom's pager does,
+        and the query's echoes are not judged again.
+        """
+        if self.echo_ignored:
+            return None
+        echoed = next(
+            (e for e in (dig(body, *p) for p in self.echo_paths) if isinstance(e, str)), None
+        )
+        if echoed is None:
+            return None
+        try:
+            answered: dict[str, list[str]] = {}
+            for key, value in parse_qsl(urlsplit(echoed).query, keep_blank_values=True):
+                answered.setdefault(key, []).append(value)
+        except ValueError:
+            return None
+        for key, value in self.first.params or ():
+            got = answered.get(key)
+            if key == self.size_param or got is None or any(_same(value, g) for g in got):
+                continue
+            why = f"answered for {key}={got[0]!r} where {value!r} was asked"
+            if self.repeats:
+                log.warning("%s: %s, twice; the answer is taken as it is", self.provider, why)
+                self.echo_ignored = True
+                return None
+            return why
+        return None
+
     @staticmethod
     def _has(body: Any, path: tuple[str, ...]) -> bool:
         parent = dig(body, *path[:-1])
         return isinstance(parent, dict) and path[-1] in parent
 
     def request_for(self, cursor: str) -> PageRequest:
-        return PageRequest(urljoin(self.first.url, cursor))
+        return self.with_filters(urljoin(self.first.url, cursor))
+
+    def with_filters(self, url: str) -> PageRequest:
+        """``url`` as linked, with the first request's filters it omits added back.
+
+        A next link that dropped a filter (a proxy rewriting it) would page on through rows
+        the query excludes: other statuses, media types or dates, without a word. Paging
+        parameters the link does not carry are not added (an ``offset`` never rides along with
+        a ``cursor``). A link that carries every filter is requested exactly as sent.
+        """
+        parts = urlsplit(url)
+        given = parse_qsl(parts.query, keep_blank_values=True)
+        names = {k for k, _ in given}
+        kept = [
+            (k, v) for k, v in (self.first.params or ()) if k not in names and k not in self.paging
+        ]
+        if not kept:
+            return PageRequest(url)
+        return PageRequest(parts._replace(query="", fragment="").geturl(), [*kept, *given])
+
+
+def _same(asked: str, echoed: str) -> bool:
+    """Whether an echoed query value is the one asked: as text (case aside), or as the same
+    instant written another way."""
+    if asked.strip().lower() == echoed.strip().lower():
+        return True
+    try:
+        return as_rfc2822_time(asked) == as_rfc2822_time(echoed)
+    except Invalid:
+        return False
 
 
 def requestable(request: PageRequest) -> PageRequest:
@@ -237,16 +312,6 @@ class LinkPager(NextUrlPager):
 
     def unfit(self, body: Any, records: int) -> str | None:
         return None  # a list without the link is paged on by offsets (see plivo.py)
-
-    def request_for(self, cursor: str) -> PageRequest:
-        joined = urljoin(self.first.url, cursor)
-        parts = urlsplit(joined)
-        given = parse_qsl(parts.query, keep_blank_values=True)
-        names = {k for k, _ in given}
-        kept = [
-            (k, v) for k, v in (self.first.params or ()) if k not in names and k not in self.paging
-        ]
-        return PageRequest(parts._replace(query="", fragment="").geturl(), [*kept, *given])
 
 
 @dataclass

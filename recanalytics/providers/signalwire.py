@@ -185,7 +185,8 @@ class SignalWirePager(RelativeUriPager):
         at = cursor.find(VERSION_PATH)
         if not found or at < 0 or urlsplit(cursor).netloc:
             return super().request_for(cursor)
-        return PageRequest(urlunsplit((parts.scheme, parts.netloc, root, "", "")) + cursor[at:])
+        root_url = urlunsplit((parts.scheme, parts.netloc, root, "", ""))
+        return self.with_filters(root_url + cursor[at:])
 
 
 @dataclasses.dataclass(frozen=True)
