@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import json
 import logging
 import re
@@ -153,7 +154,10 @@ def _encoded_forms(value: str) -> set[str]:
     # As a JSON string holds it (a server echoing the value in an error body): quotes and
     # backslashes escaped, and non-ASCII as \u escapes where the server writes ASCII only.
     as_json = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-    return {value, upper, path_safe, quote_plus(value), lower, *as_json}
+    # Echoed into an HTML error page (& < > " ' escaped), or a link quoted once more inside
+    # another (a login page's ?next=).
+    echoed = {html.escape(value), quote(upper, safe=""), quote(path_safe, safe="")}
+    return {value, upper, path_safe, quote_plus(value), lower, *as_json, *echoed}
 
 
 @functools.lru_cache(maxsize=1024)

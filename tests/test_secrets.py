@@ -217,6 +217,15 @@ def test_a_secret_quoted_keeping_its_slashes_is_redacted() -> None:
     assert quote(secret) not in ra_redact_text(f"token={quote(secret)} echoed", [secret])
 
 
+def test_a_secret_echoed_in_html_or_quoted_twice_is_redacted() -> None:
+    import html
+    from urllib.parse import quote
+
+    secret = "s3cr3t/+=&?#Tok<x>"
+    for echoed in (html.escape(secret), quote(quote(secret, safe=""), safe="")):
+        assert echoed not in ra_redact_text(f"page said [{echoed}]", [secret]), echoed
+
+
 @pytest.mark.parametrize(
     "text",
     [
