@@ -8,7 +8,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -1028,3 +1028,128 @@ def test_charts_compile_without_vegalite_warnings(
     "domains"`` and ``"range"`` in the console of every notebook that drew it."""
     for rows in (frame, frame.filter(pl.col("provider").is_in(["plivo", "signalwire"]))):
         assert vegalite_warnings(WARNING_CASES[name](rows), capfd) == [], name
+
+
+def scene_nodes(chart: Any) -> list[dict[str, Any]]:
+    """Every node of the scenegraph Vega renders ``chart`` to (vl-convert, no browser)."""
+    import vl_convert
+
+    from recanalytics.charts.export import vegalite_version
+
+    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    return flattened(vl_convert.vegalite_to_scenegraph(spec, vl_version=vegalite_version()))
+
+
+def flattened(tree: Any) -> list[dict[str, Any]]:
+    """Every dict in ``tree`` (a scenegraph node and those below it)."""
+    found: list[dict[str, Any]] = []
+    todo: list[Any] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict):
+            found.append(node)
+            todo.extend(node.values())
+        elif isinstance(node, list):
+            todo.extend(node)
+    return found
+
+
+def y_axis_labels(chart: Any) -> list[list[str]]:
+    """The labels shown on each left axis, in drawing order."""
+    axes = []
+    for node in scene_nodes(chart):
+        items = node.get("items") or []
+        if node.get("role") == "axis" and items and items[0].get("orient") == "left":
+            shown = [
+                item["text"]
+                for label in flattened(node)
+                if label.get("role") == "axis-label"
+                for item in label.get("items", [])
+                if item.get("opacity", 1)
+            ]
+            axes.append(shown)
+    return [axis for axis in axes if axis]
+
+
+@pytest.mark.parametrize("rows", [1, 3, 12])
+def test_few_recordings_a_period_are_labelled_in_whole_steps(
+    frame: pl.DataFrame, rows: int
+) -> None:
+    # Rounded to halves, "0, 1, 1, 2, 2" labelled the recordings axis and "0, 1, 1, 2, 2" or
+    # "0 … 0" the hours axis (",d"): half an hour read as an hour.
+    calls = frame.filter(pl.col("provider") == "plivo").head(rows)
+    for chart in (charts.volume_chart(calls, every="1w"), charts.overview_chart(calls, every="1w")):
+        for labels in y_axis_labels(chart)[:2]:
+            assert len(labels) == len(set(labels)) >= 2, labels
+
+
+def test_a_group_whose_durations_are_all_alike_is_drawn(frame: pl.DataFrame) -> None:
+    # Its box and whiskers have no width, and the median tick was white on white: a legend
+    # and axes around nothing.
+    one = frame.filter(pl.col("duration") > 0).head(1)
+    marks = [
+        item
+        for node in scene_nodes(charts.duration_boxplot(one))
+        if node.get("role") == "mark" and node.get("marktype") == "rect"
+        for item in node.get("items", [])
+    ]
+    visible = [
+        m for m in marks
+        if m.get("width", 0) > 0 and m.get("height", 0) > 0
+        and str(m.get("fill", "")).lower() not in ("", "white", "#fff", "#ffffff")
+    ]  # fmt: skip
+    assert visible, marks
+
+
+def test_zoomed_panels_clip_their_marks_and_an_account_without_sizes_draws_no_empty_area(
+    frame: pl.DataFrame,
+) -> None:
+    # The brush zooms the lower panels' axes through an expression, which Vega does not clip
+    # to: brushed, their bars ran 300 px past the plot over the axis labels and legends. And
+    # an area over no rows (calls only) logged "Infinite extent" in the browser.
+    spec = charts.overview_chart(frame).to_dict()
+    zoomed = [
+        layer
+        for panel in spec["vconcat"]
+        for layer in panel.get("layer", [panel])
+        if "brush.period" in json.dumps(layer.get("encoding", {}).get("x", {}))
+    ]
+    assert len(zoomed) >= 4
+    for layer in zoomed:
+        mark = layer["mark"]
+        assert isinstance(mark, dict) and mark.get("clip") is True, mark
+    calls = charts.overview_chart(frame.filter(pl.col("provider") == "plivo")).to_dict()
+    marks = json.dumps([panel.get("mark") for panel in calls["vconcat"]])
+    assert "area" not in marks and "Storage held" in json.dumps(calls)
+
+
+def x_axis_labels(chart: Any) -> list[str]:
+    """The labels shown on every bottom axis."""
+    shown = []
+    for node in scene_nodes(chart):
+        items = node.get("items") or []
+        if node.get("role") == "axis" and items and items[0].get("orient") == "bottom":
+            shown += [
+                item["text"]
+                for label in flattened(node)
+                if label.get("role") == "axis-label"
+                for item in label.get("items", [])
+                if item.get("opacity", 1)
+            ]
+    return shown
+
+
+@pytest.mark.parametrize("minutes", [(17, 40), (2, 3), (0.2, 0.5), (70, 75)])
+def test_a_narrow_range_of_durations_is_labelled_in_round_units(
+    minutes: tuple[float, float],
+) -> None:
+    # No round duration of the axis's list fell between 17 and 40 minutes: Vega's own ticks
+    # were labelled "16.666666666666668 min" and "1.1111111111111112 h".
+    low, high = (timedelta(minutes=m) for m in minutes)
+    rows = synthetic_frame(3).with_columns(
+        duration=pl.Series([low, (low + high) / 2, high], dtype=pl.Duration("ms"))
+    )
+    labels = x_axis_labels(charts.duration_boxplot(rows))
+    assert len(labels) >= 2 and all(
+        re.fullmatch(r"\d+(\.\d{1,2})? (s|min|h)", t) for t in labels
+    ), labels

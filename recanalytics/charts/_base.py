@@ -507,16 +507,32 @@ def empty_chart(text: str, *notes: str | None) -> alt.Chart:
     return chart
 
 
+SECOND_TICKS: Final = (1, 10, 60, 300, 600, 1800, 3600, 3 * 3600, 10 * 3600, 86400, 864000)
+"""Round durations (s) a log axis over seconds is labelled at."""
+FINER_SECOND_TICKS: Final = (
+    *(1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1200, 1800),
+    *(3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 864000),
+)
+"""The same where fewer than three of those fall in the data's range (durations between 17 and
+40 minutes had Vega's own ticks, labelled "16.666666666666668 min")."""
+
+
 def seconds_axis(title_text: str, low: float = 0.0, high: float = math.inf) -> alt.Axis:
     """An axis over seconds whose labels read in human units (s, min, h), within [low, high]."""
-    ticks = [1, 10, 60, 300, 600, 1800, 3600, 3 * 3600, 10 * 3600, 24 * 3600, 240 * 3600]
-    values = [t for t in ticks if low <= t <= high]
+    values = [t for t in SECOND_TICKS if low <= t <= high]
+    if len(values) < 3:
+        values = [t for t in FINER_SECOND_TICKS if low <= t <= high]
+    if len(values) < 2:
+        # The round durations either side of the data, where the scale reaches them.
+        below = [t for t in FINER_SECOND_TICKS if t < low][-1:]
+        above = [t for t in FINER_SECOND_TICKS if t > high][:1]
+        values = [*below, *values, *above]
     return alt.Axis(
         title=title_text,
         values=values or alt.Undefined,
         labelExpr=(
-            "datum.value < 60 ? datum.value + ' s' : datum.value < 3600 ? "
-            "datum.value / 60 + ' min' : datum.value / 3600 + ' h'"
+            "datum.value < 60 ? format(datum.value, '.3~r') + ' s' : datum.value < 3600 ? "
+            "format(datum.value / 60, '.3~r') + ' min' : format(datum.value / 3600, '.3~r') + ' h'"
         ),
     )
 

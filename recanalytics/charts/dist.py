@@ -237,7 +237,9 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
         )
         .add_params(selection)
     )
-    medians = base.mark_tick(color="white", size=16, thickness=2).encode(
+    # Dark, not white: a group whose durations are all alike (one recording, the files of one
+    # session) has a box and whiskers of no width, and a white median left it blank.
+    medians = base.mark_tick(color="#222222", size=18, thickness=2).encode(
         x=alt.X("median:Q"), y=y, tooltip=tooltip
     )
     height = max(60, 28 * len(domain))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Final, Literal
 
@@ -45,6 +46,7 @@ from recanalytics.charts._base import (
     with_period_end,
     y_axis,
     y_scale,
+    y_steps,
 )
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import check_every
@@ -115,7 +117,8 @@ def _storage_view(
             data(frame),
             title=title(f"Storage held ({unit})", "cumulative, at the end of each period"),
         )
-        .mark_area(interpolate="step-after", line=True)
+        # clip: a brush zooms the axis through an expression, which Vega does not clip to.
+        .mark_area(interpolate="step-after", line=True, clip=True)
         .encode(
             x=utc_x(brush=brush, domain=extent),
             y=alt.Y(
@@ -213,22 +216,35 @@ def _volume_views(
 ) -> list[alt.Chart]:
     domain = ordered_domain(by, frame[by].to_list())
     views = []
-    for field, label, fmt in (("recordings", "Recordings", ",d"), ("hours", "Hours", ",d")):
+    height = HEIGHT * 2 // 3
+    for field, label in (("recordings", "Recordings"), ("hours", "Hours")):
         # With a brush, the recordings panel is where one drags; the hours panel follows it.
         zoom = brush if brush is not None and field == "hours" else None
+        totals = frame.group_by("period").agg(pl.col(field).sum())[field]
+        top = float(totals.max() or 0.0)  # type: ignore[arg-type]
+        if top >= 2 * y_steps(height):
+            # Whole recordings and whole hours: no "50.0" and no 0.5 steps.
+            axis = y_axis(height, ",d", tickMinStep=1)
+            scale = y_scale(height)
+        elif field == "recordings":
+            # A few a period: rounded steps would be halves, labelled "0, 1, 1, 2, 2" under
+            # ",d", so the whole counts are the ticks.
+            whole = max(1, math.ceil(top))
+            axis = y_axis(height, ",d", values=list(range(whole + 1)))
+            scale = alt.Scale(domain=[0, whole], nice=False, zero=True)
+        else:
+            # A few hours: their decimals (0.05, 0.5), as half an hour labelled "1" (or a
+            # 3-minute bar over "0 … 0") read wrong.
+            axis = y_axis(height, ",.2~f")
+            scale = y_scale(height)
         view = (
             span_chart(alt.Chart(data(frame), title=title(f"{label} per period")), every)
-            .mark_bar()
+            .mark_bar(clip=True)
             .encode(
                 x=utc_x(brush=zoom, domain=extent),
                 x2=alt.X2("period_end:T"),
                 y=alt.Y(
-                    f"sum({field}):Q",
-                    stack="zero",
-                    title=label.lower(),
-                    # Whole recordings and whole hours: no "50.0" and no 0.5 steps.
-                    axis=y_axis(HEIGHT * 2 // 3, fmt, tickMinStep=1),
-                    scale=y_scale(HEIGHT * 2 // 3),
+                    f"sum({field}):Q", stack="zero", title=label.lower(), axis=axis, scale=scale
                 ),
                 color=color(by, domain),
                 opacity=highlight(legend),
@@ -346,7 +362,7 @@ def _mix_view(
         chart = chart.transform_filter(filter_by)
     selection = legend_selection(column) if legend is None else legend
     view: alt.Chart = (
-        chart.mark_bar()
+        chart.mark_bar(clip=True)
         .encode(
             x=utc_x(brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
@@ -542,7 +558,7 @@ def _cost_views(
             ),
             every,
         )
-        .mark_bar()
+        .mark_bar(clip=True)
         .encode(
             x=utc_x(brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
@@ -577,7 +593,7 @@ def _cost_views(
                     "the cost field Plivo and SignalWire send, at creation time",
                 ),
             )
-            .mark_line(point=True)
+            .mark_line(point=True, clip=True)
             .encode(
                 # At the middle of its period, under the middle of the bars above.
                 x=utc_x(brush=zoom, domain=extent, field="middle"),
@@ -719,14 +735,18 @@ def overview_chart(
     # With by="codec" it is the codec mix's own legend: the mix highlights it, as filtering a
     # codec mix by codec would leave one codec at 100 %.
     codec_legend = by == "codec"
-    views.append(
-        noted(
-            _storage_view(
-                storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
-            ),
-            missing_note(lazy, "size_bytes"),
+    if storage.height == 0:
+        # No sizes (calls only): an area over no rows logs "Infinite extent" in the browser.
+        views.append(empty_chart("Storage held", missing_note(lazy, "size_bytes")))
+    else:
+        views.append(
+            noted(
+                _storage_view(
+                    storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
+                ),
+                missing_note(lazy, "size_bytes"),
+            )
         )
-    )
     views.append(
         _mix_view(
             mix,
