@@ -51,7 +51,9 @@ _HINT: Final = (
 UNTRUSTED_NOTE: Final = (
     "Chart not drawn: this notebook is not trusted, so its scripts do not run. Run this cell "
     "again, or trust the notebook (“Trust Notebook” in the command palette, or "
-    "jupyter trust NOTEBOOK.ipynb)."
+    "jupyter trust NOTEBOOK.ipynb). On a page that strips scripts (a sanitized HTML export), "
+    "export without sanitizing, or save the chart as PNG with "
+    "recanalytics.charts.save_chart(chart, 'chart.png')."
 )
 """What a chart output shows where its script does not run (the script replaces it)."""
 
