@@ -270,9 +270,9 @@ class NextUrlPager(Pager):
 
 
 def _same(asked: str, echoed: str) -> bool:
-    """Whether an echoed query value is the one asked: as text (case aside), or as the same
-    instant written another way."""
-    if asked.strip().lower() == echoed.strip().lower():
+    """Whether an echoed query value is the one asked: as text (case aside; a "+" the echo left
+    unencoded reads as a space, as in ``+0000``), or as the same instant written another way."""
+    if asked.replace("+", " ").strip().lower() == echoed.replace("+", " ").strip().lower():
         return True
     try:
         return as_rfc2822_time(asked) == as_rfc2822_time(echoed)

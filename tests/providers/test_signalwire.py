@@ -672,3 +672,19 @@ def test_pages_read_again_in_full_do_not_crash_the_frame() -> None:
     assert read_again["sid"].chunk_lengths()[0] == 0
     unified = LOADER.unify(read_again, box.options("signalwire"))
     assert unified["recording_id"].sort().equals(df["recording_id"].sort())
+
+
+def test_an_echo_with_its_plus_left_unencoded_is_the_query_asked() -> None:
+    # The RFC 2822 offset "+0000" echoed unencoded in `uri` reads back as " 0000": the same
+    # query, not another one to ask again.
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        query = "&".join(f"{k}={v}" for k, v in request.url.params.multi_items())
+        body = {"recordings": [], "next_page_uri": None, "uri": f"{request.url.path}?{query}"}
+        return httpx.Response(200, json=body)
+
+    df = load_signalwire_recordings(since="2026-01-01", until="2026-01-02", **mock(handler))
+    assert df.height == 0 and len(asked) == 1
+    assert "+0000" in asked[0].url.params["DateCreated>"]
