@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import importlib.metadata
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
+from recanalytics.schema import conform
 from recanalytics.store import private_write, writable_folder, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import PENDING, UNAVAILABLE, verify_media
@@ -111,7 +113,8 @@ async def aarchive(
     provider : str
         A provider name (:data:`recanalytics.PROVIDERS`).
     out : path
-        The archive folder (created; existing files are replaced).
+        The archive folder (created). Run again into it, the archive keeps what an earlier
+        run archived that the provider no longer lists, and the files it saved.
     media : bool, default False
         Also download every available media file (resumable: run again to finish).
     verify : bool, default False
@@ -176,15 +179,109 @@ async def aarchive(
     if failures:
         raise _with_every_row(failures, [rows for rows, _ in loaded])
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
+    kept = _keep_earlier_rows(root, provider, loaders, parts)
     unified = pl.concat([rows for rows, _ in parts.values()])
     try:
-        return await _write(root, provider, (start, end), parts, unified, media, verify, options)
+        return await _write(
+            root, provider, (start, end), parts, unified, media, verify, options, kept
+        )
     except StoreError as exc:
         exc.partial = unified  # everything loaded, though it could not all be written
         raise
     except OSError as exc:
         where = exc.filename or root
         raise StoreError(where, f"could not be written ({reason(exc)})", partial=unified) from exc
+
+
+def _earlier(path: Path) -> pl.DataFrame | None:
+    """A table an earlier run of the archive wrote, or None (none, a link, unreadable)."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        warn_user(
+            f"{path.name} from an earlier run could not be read ({reason(exc)}); the rows it "
+            "held that are no longer listed are not kept",
+            ArchiveWarning,
+        )
+        return None
+
+
+def _keep_earlier_rows(
+    root: Path,
+    provider: str,
+    loaders: Sequence[Loader[Any]],
+    parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
+) -> dict[str, int]:
+    """Add to ``parts`` the rows an earlier run archived that the API no longer lists.
+
+    A recording deleted on the provider, or one whose listing expired, is not lost from an
+    archive run again: run it once more before a shutdown, to fetch media still pending, and
+    the first run's rows stay (their media files too, see :func:`_held_earlier`). Rows listed
+    now replace their earlier copies. Returns how many rows were kept per part.
+    """
+    recordings = _earlier(root / "recordings.parquet")
+    kept: dict[str, int] = {}
+    for loader in loaders:
+        rows, raw = parts[loader.part]
+        earlier_rows = earlier_raw = None
+        if recordings is not None and {"provider", "kind", "recording_id"} <= set(
+            recordings.columns
+        ):
+            earlier_rows = recordings.filter(
+                (pl.col("provider") == provider)
+                & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
+                & pl.col("recording_id").is_not_null()
+                & ~pl.col("recording_id").is_in(rows["recording_id"].drop_nulls().implode())
+            )
+        id_column = loader.endpoint.id_column
+        raw_file = _earlier(root / f"{loader.part}_raw.parquet")
+        if raw_file is not None and id_column in raw_file.columns and id_column in raw.columns:
+            earlier_raw = raw_file.filter(
+                pl.col(id_column).is_not_null()
+                & ~pl.col(id_column).is_in(raw[id_column].drop_nulls().implode())
+            )
+        try:
+            if earlier_rows is not None and earlier_rows.height:
+                rows = pl.concat([rows, conform(earlier_rows).collect()])
+            if earlier_raw is not None and earlier_raw.height:
+                raw = pl.concat([raw, earlier_raw], how="diagonal_relaxed")
+        except pl.exceptions.PolarsError as exc:
+            warn_user(
+                f"{loader.part}: rows from an earlier run could not be kept beside this run's "
+                f"({reason(exc)}); the archive now holds only what is listed",
+                ArchiveWarning,
+            )
+            continue
+        kept[loader.part] = earlier_rows.height if earlier_rows is not None else 0
+        parts[loader.part] = (rows, raw)
+    return kept
+
+
+def _held_earlier(result: pl.DataFrame) -> pl.DataFrame:
+    """``download_media``'s result, with a file an earlier run saved counted as held.
+
+    A recording deleted since (unavailable now), or whose file could not be fetched again (its
+    size is not the one the provider states), still has that file: ``kept``, its size filled,
+    the reason it was not fetched now left in ``error``.
+    """
+    on_disk = [
+        path is not None and Path(path).is_file() and not Path(path).is_symlink()
+        for path in result["path"].to_list()
+    ]
+    earlier = pl.Series(on_disk, dtype=pl.Boolean) & result["status"].is_in(
+        ["unavailable", "failed"]
+    )
+    if not earlier.any():
+        return result
+    sizes = [
+        Path(p).stat().st_size if e else None for p, e in zip(result["path"], earlier, strict=True)
+    ]
+    return result.with_columns(
+        status=pl.when(earlier).then(pl.lit("kept")).otherwise(pl.col("status")),
+        bytes=pl.when(earlier).then(pl.Series(sizes, dtype=pl.Int64)).otherwise(pl.col("bytes")),
+    )
 
 
 async def _write(
@@ -196,6 +293,7 @@ async def _write(
     media: bool,
     verify: bool,
     options: dict[str, Any],
+    kept: dict[str, int],
 ) -> dict[str, Any]:
     """Write the loaded rows, download the media and write the manifest: the archive once its
     lists are loaded."""
@@ -211,7 +309,10 @@ async def _write(
         "provider": provider,
         "period": {"since": start.isoformat(), "until": end.isoformat() if end else None},
     }
-    manifest |= {part: _totals(rows) for part, (rows, _) in parts.items()}
+    manifest |= {
+        part: _totals(rows) | {"kept_from_earlier_runs": kept.get(part, 0)}
+        for part, (rows, _) in parts.items()
+    }
     if media:
         credentials = options.get("credentials")
         result = await adownload_media(
@@ -222,7 +323,14 @@ async def _write(
             transport=options.get("transport"),
             progress=options.get("progress"),
         )
-        private_write(root / "media.csv", result.write_csv)
+        result = _held_earlier(result)
+        # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
+        listed = result.with_columns(
+            pl.col("path").map_elements(
+                lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
+            )
+        )
+        private_write(root / "media.csv", listed.write_csv)
         counts = result.group_by("status").len().sort("status")
         manifest["media"] = {
             "files": {str(s): int(n) for s, n in counts.iter_rows()},
@@ -258,7 +366,7 @@ async def _write(
     # (downloaded, resumed or already there), not whatever an earlier archive left in media/.
     ours = [root / name for name in (*files, "recordings.csv")]
     if media:
-        held = result.filter(pl.col("status").is_in(["downloaded", "resumed", "skipped"]))
+        held = result.filter(pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"]))
         ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
         if verify:
             ours.append(root / VERIFICATION)

@@ -27,7 +27,7 @@ UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing"
 __all__ = ["PROBLEMS", "MediaVerification", "fill_from_media", "verify_media"]
 
 # Recordings still being made or processed: no file is expected yet.
-PENDING: Final = frozenset({"processing", "queued", "in-progress", "paused", "resumed"})
+PENDING: Final = frozenset({"enqueued", "processing", "queued", "in-progress", "paused", "resumed"})
 
 PROBLEMS: Final[dict[str, str]] = {
     "missing": "missing",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import warnings
@@ -139,19 +140,23 @@ def test_every_provider_s_archive_holds_the_loaders_rows(provider: str, tmp_path
 
 
 def test_an_archive_made_again_in_its_folder_lists_only_its_own_media(tmp_path: Path) -> None:
-    # The manifest hashed every file under media/, so a narrower second archive into the same
-    # folder listed the first one's files as its own.
+    # The manifest hashed every file under media/, so files no row of the archive names (left
+    # by anything else) were listed as its own. A narrower second run keeps the first run's
+    # rows (nothing archived is lost), so their files are its own; a stray file is not.
     box = Sandbox(seed=25, size=80, providers=["twilio"])
     out = tmp_path / "a"
-    ra.archive_twilio(out, media=True, **PERIOD, **box.options("twilio"))
+    first = ra.archive_twilio(out, media=True, **PERIOD, **box.options("twilio"))
+    stray = out / "media" / "twilio" / "RT0000-not-a-recording.mka"
+    stray.write_bytes(b"not ours")
     narrower = {"since": "2026-06-01", "until": "2026-11-01"}
     manifest = ra.archive_twilio(out, media=True, **narrower, **box.options("twilio"))
     listed = {name for name in manifest["files"] if name.startswith("media/")}
     reported = pl.read_csv(out / "media.csv").filter(
-        pl.col("status").is_in(["downloaded", "resumed", "skipped"])
+        pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"])
     )
-    assert listed == {str(Path(p).relative_to(out)) for p in reported["path"]}
-    assert len(list((out / "media").rglob("*.mk?"))) > len(listed)  # the first run's are there
+    assert listed == set(reported["path"])
+    assert listed == {name for name in first["files"] if name.startswith("media/")}
+    assert "media/twilio/RT0000-not-a-recording.mka" not in listed and stray.exists()
 
 
 def _refusing_media(inner: httpx.AsyncBaseTransport) -> httpx.MockTransport:
@@ -268,3 +273,74 @@ def test_an_archive_with_recordings_still_processing_is_not_whole(
     argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "200"]
     assert main([*argv, "--media", "--quiet"]) == 1
     assert "still being processed" in capsys.readouterr().err
+
+
+def test_an_enqueued_composition_is_pending_media(tmp_path: Path) -> None:
+    # "enqueued" was not among the pending statuses: a period holding only an enqueued
+    # composition archived with exit 0, the file listed as unavailable.
+    box = Sandbox(seed=9, size=300, providers=["twilio"])
+    rows = ra.load_twilio_compositions(**box.options("twilio"))
+    enqueued = rows.filter(pl.col("status") == "enqueued")
+    assert enqueued.height == 1
+    made = enqueued["created_at"][0]
+    period = {"since": made, "until": made + dt.timedelta(seconds=1)}
+    with pytest.warns(ArchiveWarning, match="1 recordings are still being processed"):
+        manifest = ra.archive_twilio(tmp_path / "a", media=True, **period, **box.options("twilio"))
+    assert manifest["media"]["pending"] == 1
+
+
+def test_a_recording_deleted_or_gone_since_an_earlier_run_stays_archived(tmp_path: Path) -> None:
+    # Running the archive again (to fetch media still pending before the shutdown) rewrote it
+    # from the current listing: a track deleted on Twilio since lost its file from the
+    # manifest, and one no longer listed lost its rows, though both files were on disk.
+    box = Sandbox(seed=7, size=60, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    first = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    twilio = box["twilio"]
+    done = [t for t in twilio.tracks.records if t.status == "completed"]
+    deleted, gone = done[0], done[1]
+    deleted.status = "deleted"
+    at = twilio.tracks.records.index(gone)
+    del twilio.tracks.records[at], twilio.tracks.keys[at], twilio.tracks_by_sid[gone.sid]
+    twilio.tracks.invalidate()
+    again = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    assert again["tracks"]["recordings"] == first["tracks"]["recordings"]
+    assert again["tracks"]["kept_from_earlier_runs"] == 1
+    assert {k for k in again["files"] if k.startswith("media/")} == {
+        k for k in first["files"] if k.startswith("media/")
+    }
+    rows = pl.read_parquet(out / "recordings.parquet")
+    assert {deleted.sid, gone.sid} <= set(rows["recording_id"])
+    assert rows.filter(pl.col("recording_id") == deleted.sid)["status"].to_list() == ["deleted"]
+    assert gone.sid in set(pl.read_parquet(out / "tracks_raw.parquet")["sid"])
+    media = pl.read_csv(out / "media.csv")
+    assert media.filter(pl.col("recording_id") == deleted.sid)["status"].to_list() == ["kept"]
+
+
+def test_a_file_that_could_not_be_fetched_again_is_kept(tmp_path: Path) -> None:
+    # A stored file whose size is not the one Twilio states is fetched again on every run
+    # (the sandbox's media are stand-ins, so every file here): when that failed, the copy on
+    # disk was reported failed and left out of the manifest.
+    box = Sandbox(seed=25, size=40, providers=["twilio"])
+    out = tmp_path / "a"
+    first = ra.archive_twilio(out, media=True, **PERIOD, **box.options("twilio"))
+    options = box.options("twilio") | {"transport": _refusing_media(box.transport)}
+    again = ra.archive_twilio(out, media=True, **PERIOD, **options)
+    assert "failed" not in again["media"]["files"]
+    assert again["media"]["files"]["kept"] == first["media"]["files"]["downloaded"]
+    assert again["files"].keys() >= {k for k in first["files"] if k.startswith("media/")}
+
+
+def test_media_paths_are_inside_the_archive_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # They were as the command was given (relative to where it ran, or absolute): moved, the
+    # archive's media.csv pointed nowhere.
+    box = Sandbox(seed=25, size=40, providers=["twilio"])
+    monkeypatch.chdir(tmp_path)
+    ra.archive_twilio("a", media=True, **PERIOD, **box.options("twilio"))
+    (tmp_path / "a").rename(tmp_path / "moved")
+    media = pl.read_csv(tmp_path / "moved" / "media.csv").filter(pl.col("status") == "downloaded")
+    assert media.height > 0
+    assert all((tmp_path / "moved" / p).is_file() for p in media["path"])
+    assert all(p.startswith("media/twilio/") for p in media["path"])
