@@ -518,6 +518,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"recanalytics: {where}{reason(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: a line, not the traceback of every task it cancelled. Downloads keep their
+        # .part files and a store its checkpoint, so the same command goes on from there.
+        print(
+            "recanalytics: interrupted; run the same command again to go on from where it stopped",
+            file=sys.stderr,
+        )
+        return 130
 
 
 if __name__ == "__main__":

@@ -301,3 +301,25 @@ def test_every_option_is_in_the_command_reference(command: str) -> None:
             assert name in row, f"{command} {name} is not in docs/cli.md"
         if not action.option_strings and action.metavar:
             assert action.metavar in row, f"{command} {action.metavar} is not in docs/cli.md"
+
+
+def test_ctrl_c_is_one_line_and_exit_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It printed the traceback of every cancelled task (about 40 lines) around KeyboardInterrupt.
+    import recanalytics.archive
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recanalytics.archive, "archive", interrupted)
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--size", "20"]
+    try:
+        code = main([*argv, "--quiet"])
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped main() with its traceback")
+    assert code == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        "recanalytics: interrupted; run the same command again to go on from where it stopped"
+    ]
