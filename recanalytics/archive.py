@@ -303,11 +303,13 @@ async def _write(
     for name, frame in files.items():
         private_write(root / name, frame.write_parquet)
     private_write(root / "recordings.csv", csv_ready(unified).write_csv)
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest: dict[str, Any] = {
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "created": created,
         "recanalytics": importlib.metadata.version("recanalytics"),
         "provider": provider,
-        "period": {"since": start.isoformat(), "until": end.isoformat() if end else None},
+        # Without an until, the lists were read up to when the archive was made.
+        "period": {"since": start.isoformat(), "until": end.isoformat() if end else created},
     }
     manifest |= {
         part: _totals(rows) | {"kept_from_earlier_runs": kept.get(part, 0)}

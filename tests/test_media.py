@@ -215,6 +215,8 @@ def test_archive_reads_what_to_archive_from_the_table(
     expected = ra.load_plivo_recordings(since="2015-01-01", **fast).height
     assert manifest[loader.part]["recordings"] == raw.height == expected > 0
     assert manifest["period"]["since"].startswith("2015-01-01")  # no Archival: the default
+    # No until: read up to when the archive was made (it was null, which said nothing).
+    assert manifest["period"]["until"] == manifest["created"]
     with pytest.raises(ra.ConfigError, match="provider"):
         archive("nope", tmp_path / "x")
     # The command offers the providers whose spec says they retire: Twilio alone.
