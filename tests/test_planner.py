@@ -17,6 +17,7 @@ from recanalytics.providers.planner import Plan, geometric_edges
 from recanalytics.providers.twilio import VIDEO_EPOCH
 from recanalytics.sandbox import Sandbox
 from recanalytics.windows import Window
+from tests.conftest import FAST_RETRY
 from tests.test_audit_paging import TwilioServer, twilio_track
 
 UTC = dt.UTC
@@ -497,3 +498,40 @@ def test_a_list_showing_a_row_without_a_date_on_its_first_page_is_walked_unsplit
 
     got = ra.load_twilio_recordings(page_size=20, **(server.options() | {"transport": Slow()}))
     assert sorted(got["recording_id"]) == sorted(str(r["sid"]) for r in records)
+
+
+@pytest.mark.parametrize(
+    ("count", "spacing", "page_size"),
+    [(6, 1.0, 2), (300, 2 / 300, 100)],
+    ids=["six-a-second-apart", "300-in-two-seconds"],
+)
+def test_a_burst_near_a_windows_end_does_not_split_the_window_into_itself(
+    count: int, spacing: float, page_size: int
+) -> None:
+    # The rest of a window after its first page was asked up to a minute past the page's
+    # oldest row, past the window's own end: its pieces covered the window again, whose
+    # first page said the same, and the load never ended (1,520 requests for 6 rows in 20 s).
+    from provider_cases import CREDENTIALS
+
+    first = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
+    records = [
+        twilio_track(i, (first + dt.timedelta(seconds=i * spacing)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(count)
+    ]  # fmt: skip
+    server = TwilioServer(records)
+    cap = 2000  # far above what the load needs: past it, the load is going round in circles
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)  # answered like a real API: the workers overlap
+        if len(server.seen) >= cap:
+            return httpx.Response(400, json={"code": 20001, "message": "too many requests"})
+        return server.handle(request)
+
+    df = ra.load_twilio_recordings(
+        page_size=page_size,
+        transport=httpx.MockTransport(slow),
+        credentials=CREDENTIALS["twilio"],
+        base_url=server.host,
+        retry=FAST_RETRY,
+    )
+    assert df.height == count and len(server.seen) < cap

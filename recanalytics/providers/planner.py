@@ -291,6 +291,11 @@ def unread(
     cut = later(ceil_to_second(page.oldest), REREAD)
     if rest_end is not None:
         cut = max(cut, rest_end(cut))
+    if window.end is not None:
+        # Never past the window's own end: the rest split into pieces that reached it covered
+        # the whole window again, whose first page said the same, and the load never ended
+        # (more than a page of rows within a minute of the end).
+        cut = min(cut, window.end)
     low = window.start or epoch
     top = window.end or read_since
     if page.oldest >= top:
@@ -368,7 +373,16 @@ def rest_of(
     if len(pieces) < 2:
         return []
     pieces[0] = Window(window.start, pieces[0].end)
+    if any(covers(piece, window) for piece in pieces):
+        return []  # a piece as wide as the window would be split the same way, forever
     return pieces
+
+
+def covers(piece: Window, window: Window) -> bool:
+    """Whether ``piece`` holds all of ``window`` (an open end holds any)."""
+    starts = piece.start is None or (window.start is not None and piece.start <= window.start)
+    ends = piece.end is None or (window.end is not None and piece.end >= window.end)
+    return starts and ends
 
 
 def geometric_edges(
@@ -441,6 +455,7 @@ async def collect_spread(
     epoch: dt.datetime,
     rest_end: Callable[[dt.datetime], dt.datetime] | None = None,
     align: Callable[[dt.datetime], dt.datetime] | None = None,
+    asked: Callable[[Window], Window] | None = None,
 ) -> pl.DataFrame:
     """Load ``[start, end)`` of a cursor-paged, newest-first list in windows that follow the
     data, and return one de-duplicated frame (as :func:`~recanalytics.providers.base.collect`).
@@ -448,7 +463,10 @@ async def collect_spread(
     ``rest_end`` moves the end of a window's unread rest, where the window is split after
     its first pages, and ``align`` the edges between the pieces it is split into, to edges
     the date filters read exactly however the provider reads them (SignalWire: midnights,
-    see :func:`unread` and :func:`rest_of`).
+    see :func:`unread` and :func:`rest_of`). ``asked`` is the range a window's request really
+    filters by, where the provider's date parameters widen it (SignalWire asks from the
+    window's midnight): rows there are answered as asked, no sign of a server ignoring the
+    filters.
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
@@ -473,7 +491,7 @@ async def collect_spread(
                     # The whole list is read (or being read) by one window: this one's rest is
                     # in it; that window walks on, unsplit.
                     return plan.whole_list != id(window)
-                if outside(window, page, by=UNFILTERED_SLACK):
+                if outside(asked(window) if asked else window, page, by=UNFILTERED_SLACK):
                     warn_user(
                         f"{endpoint.provider.name}: the API answered a page of rows outside the "
                         "dates asked for, so it does not apply the date filters: the list is "

@@ -59,7 +59,7 @@ from recanalytics.providers.common import (
 from recanalytics.providers.planner import collect_spread
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, parse_range
+from recanalytics.windows import WhenLike, Window, parse_range
 
 log = logging.getLogger("recanalytics")
 # Both path forms are in use: the docs' (first) and the official SDK's (bare, on the space host).
@@ -315,6 +315,14 @@ def next_midnight(moment: dt.datetime) -> dt.datetime:
         return moment
 
 
+def asked_window(window: Window) -> Window:
+    """The range a window's request asks for (see :func:`date_params`): from the second before
+    its start's midnight."""
+    if window.start is None:
+        return window
+    return Window(last_midnight(window.start) - dt.timedelta(seconds=1), window.end)
+
+
 def date_params(
     start: dt.datetime | None, end: dt.datetime | None, style: str = "rfc2822"
 ) -> list[tuple[str, str]]:
@@ -456,6 +464,7 @@ async def aload_signalwire_recordings(
                 # the rest's end is read the same either way (the rows re-read are de-duplicated).
                 rest_end=next_midnight,
                 align=last_midnight,
+                asked=asked_window,
             )
 
         return await in_either_date_style(dated)

@@ -688,3 +688,31 @@ def test_an_echo_with_its_plus_left_unencoded_is_the_query_asked() -> None:
     df = load_signalwire_recordings(since="2026-01-01", until="2026-01-02", **mock(handler))
     assert df.height == 0 and len(asked) == 1
     assert "+0000" in asked[0].url.params["DateCreated>"]
+
+
+def test_since_mid_day_is_no_sign_of_a_server_ignoring_the_date_filters() -> None:
+    # DateCreated> is sent from since's midnight (a server reading it by the day still reaches
+    # since), so a full page of that morning's rows is answered as asked; it was taken for a
+    # server ignoring the filters, and the whole account was read unfiltered (508 of 512
+    # requests) with a false warning.
+    box = Sandbox(seed=5, size=3000, providers=["signalwire"])
+    every = ra.load_signalwire_recordings(**box.options("signalwire"))
+    mornings = (
+        every.filter(pl.col("created_at").dt.hour() < 12)
+        .group_by(pl.col("created_at").dt.date().alias("day"))
+        .len()
+        .filter(pl.col("len") >= 3)
+        .sort("day")
+    )
+    day = mornings["day"][0]
+    since = dt.datetime.combine(day, dt.time(12), dt.UTC)
+    until = since + dt.timedelta(days=2)
+    box.app.reset_counts()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the false "does not apply the date filters"
+        df = ra.load_signalwire_recordings(
+            since=since, until=until, page_size=2, rate_limit=1e6, **box.options("signalwire")
+        )
+    want = every.filter(pl.col("created_at").is_between(since, until, closed="left"))
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+    assert box.requests < 4 * (want.height + 3)
