@@ -364,6 +364,7 @@ class ZoomPager(TokenPager):
     """
 
     since_day: dt.date | None = None  # the load's since, as a day
+    until_day: dt.date | None = None  # the day after until's last, when until is given
     yesterday: dt.date | None = None  # UTC, when the load began
 
     def unfit(self, body: Any, records: int) -> str | None:
@@ -378,10 +379,10 @@ class ZoomPager(TokenPager):
         # their edge days (see day_windows), so an echo reaching outside the asked range is a
         # neighbour's answer even when it shares days with this one.
         if low <= start and end <= high:
-            # The day before `since` is asked in case Zoom reads days off UTC: a mock echoing
-            # since/until leaves it out.
+            # The day before `since` and the one after `until`'s are asked in case Zoom reads
+            # days off UTC: a mock echoing since/until leaves them out.
             first = max(low, self.since_day) if self.since_day else low
-            last = min(high, self.yesterday or high)
+            last = min(high, self.until_day or high, self.yesterday or high)
             if self.pages == 0 and (start > first or end < last):
                 missed = f"before {start}" if start > first else f"after {end}"
                 raise RangeNarrowed(
@@ -424,11 +425,17 @@ class ZoomFiles(Endpoint):
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         since_day = self.since.date() if self.since is not None else None
         yesterday = dt.datetime.now(dt.UTC).date() - DAY
+        # The day after until's last: the day past it that is asked too is a spare, as the
+        # day before since is (a mock echoing since/until leaves both out).
+        until_day = None
+        if self.until is not None and self.until > dt.datetime.min.replace(tzinfo=dt.UTC):
+            until_day = (self.until - dt.timedelta(microseconds=1)).date() + DAY
         return ZoomPager(
             self.provider.name,
             first,
             max_pages=ctx.max_pages,
             since_day=since_day,
+            until_day=until_day,
             yesterday=yesterday,
         )
 
@@ -664,12 +671,13 @@ def day_windows(
     or ``span_days`` days.
 
     The docs say neither whether ``to`` is inclusive nor in which time zone a day is read, so
-    the ranges reach a day past each end of ``[start, end)`` and each ends on the day the next
-    starts (:func:`~recanalytics.windows.overlapping_months`); the rows are trimmed to
-    ``[start, end)`` afterwards. No day is missed with ``to`` inclusive or exclusive, days of
-    the session or of the file, or days up to a day off UTC with ``to`` inclusive. A server
-    that reads ``to`` as exclusive *and* its days east of UTC could miss the last hours before
-    ``end``: asking further would ask past tomorrow, which Zoom may refuse.
+    the ranges reach a day before ``start`` and two past ``end``'s last day, and each ends on
+    the day the next starts (:func:`~recanalytics.windows.overlapping_months`); the rows are
+    trimmed to ``[start, end)`` afterwards. No day is missed with ``to`` inclusive or
+    exclusive, days of the session or of the file, or days up to a day off UTC: a server
+    reading ``to`` as exclusive in a zone east of UTC still reads the last hours before
+    ``end``. Never past tomorrow (no session is dated later, and Zoom may refuse it): there,
+    such a server could miss the hours before ``end`` of a load reaching today.
     """
     now = dt.datetime.now(dt.UTC)
     if start is None:
@@ -680,8 +688,9 @@ def day_windows(
         return start, end, []  # the whole range is in the future: nothing to ask for
     day = dt.timedelta(days=1)
     first = start.date() - day if start.date() > dt.date.min else start.date()
-    # One day past the last, but never past tomorrow (no session is dated later).
-    to = min(last + day, (now + FUTURE_MARGIN).date()) if last < dt.date.max else last
+    # Two days past the last (one for an exclusive `to`, one for a day read east of UTC), but
+    # never past tomorrow (no session is dated later).
+    to = min(last + 2 * day, (now + FUTURE_MARGIN).date()) if last < dt.date.max - day else last
     last = max(to, last)
     if span_days is not None:
         return start, end, overlapping_spans(first, last, span_days)

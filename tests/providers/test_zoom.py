@@ -167,9 +167,10 @@ def test_since_and_until_filter_precisely_on_the_session_start(zoom_box: Sandbox
     )
     assert df["created_at"].min() >= utc(since) and df["created_at"].max() < utc(until)
     assert first not in set(df["created_at"]) and last not in set(df["created_at"])
-    # Zoom is asked for whole days in windows of at most one month, reaching a day past each
-    # end, each ending on the day the next starts: whether `to` is inclusive or not, and in
-    # whichever time zone the days are read, no day falls between two windows.
+    # Zoom is asked for whole days in windows of at most one month, reaching a day before
+    # since and two past until's last day, each ending on the day the next starts: whether
+    # `to` is inclusive or not, and in whichever time zone the days are read, no day falls
+    # between two windows.
     windows = sorted(
         (q["from"][0], q["to"][0])
         for _, _, path in fresh_box.app.log
@@ -177,7 +178,7 @@ def test_since_and_until_filter_precisely_on_the_session_start(zoom_box: Sandbox
     )
     day = dt.timedelta(days=1)
     assert windows[0][0] == (first.date() - day).isoformat()
-    assert windows[-1][1] == (last.date() + day).isoformat()
+    assert windows[-1][1] == (last.date() + 2 * day).isoformat()
     for (_, b), (c, _) in itertools.pairwise(windows):
         assert c == b
     for a, b in windows:
@@ -633,8 +634,10 @@ def test_seed_example_response_parses_to_the_right_values() -> None:
     assert auth.startswith("Bearer ") and auth.count(".") == 2
     assert parse_qs(seen[0].url.query.decode()) == {
         "page_size": ["300"],
-        "from": ["2022-03-09"],  # a day past each end of the one day asked for
-        "to": ["2022-03-11"],
+        # The day before the one day asked for, and two after it (an exclusive `to` read in
+        # a zone east of UTC still reaches its last hours).
+        "from": ["2022-03-09"],
+        "to": ["2022-03-12"],
     }
     one = get_zoom_session_recordings(
         "KkMHZ4y8QhSUWAHi5sWvfg==", **mock(lambda r: httpx.Response(200, json=body))
@@ -899,6 +902,32 @@ def test_an_answer_echoing_since_and_until_is_not_a_range_cut_short(since: str, 
 
     df = load_zoom_recordings(since=since, until=until, **mock(handler))
     assert df["recording_id"].to_list() == ["f1"] and len(asked) == 1
+
+
+@pytest.mark.parametrize("hours", [9, 14, -10])
+def test_a_server_reading_to_as_exclusive_in_its_own_zone_loses_nothing_before_until(
+    hours: int,
+) -> None:
+    # Read as exclusive and in a zone east of UTC, the `to` a day past until's last day left
+    # out its last hours: 50 sessions at 20:00 UTC the evening before until, silently.
+    zone = dt.timezone(dt.timedelta(hours=hours))
+    evening = dt.datetime(2025, 3, 31, 20, tzinfo=dt.UTC)
+    starts = [evening + dt.timedelta(seconds=i) for i in range(50)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        low, high = (dt.date.fromisoformat(request.url.params[k]) for k in ("from", "to"))
+        listed = [t for t in starts if low <= t.astimezone(zone).date() < high]
+        sessions = [
+            {"session_id": f"S{t:%H%M%S}", "start_time": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "recording_files": [{"id": f"f{t:%H%M%S}", "file_type": "MP4"}]}
+            for t in listed
+        ]  # fmt: skip
+        body = {"from": str(low), "to": str(high), "total_records": len(sessions),
+                "next_page_token": "", "sessions": sessions}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    df = load_zoom_recordings(since="2025-03-01", until="2025-04-01", **mock(handler))
+    assert df.height == len(starts)
 
 
 def test_a_file_still_processing_has_no_container_and_no_size_yet() -> None:
