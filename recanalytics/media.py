@@ -89,6 +89,12 @@ class _Job:
     def part(self) -> Path:
         return self.path.with_name(self.path.name + ".part")
 
+    @property
+    def validator(self) -> Path:
+        """Where the ``.part``'s ETag is kept (hidden: folder scans skip it), so a resume asks
+        ``If-Range`` and a file changed since is sent whole instead of spliced."""
+        return self.path.with_name(f".{self.path.name}.part-etag")
+
 
 class _Failed(Exception):
     pass
@@ -138,6 +144,8 @@ def _folder(path: Path) -> None:
 
 
 _UNSATISFIED = re.compile(r"bytes \*/(\d+)")
+# A strong entity tag, printable ASCII in quotes (RFC 9110 8.8.3): what If-Range may carry.
+_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]{0,128}"')
 
 
 class _Downloader:
@@ -224,6 +232,8 @@ class _Downloader:
         part = job.part
         offset = _regular_size(part) or 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}
+        if offset and (etag := _read_validator(job.validator)):
+            headers["If-Range"] = etag
         client = self.authed[job.provider] if with_auth else self.anonymous
         # httpx's timeout bounds each read, so a byte a second would never trip it: the answer's
         # head must come within timeout seconds, then every PROGRESS bytes of the body (a part
@@ -236,31 +246,42 @@ class _Downloader:
                 # Nothing left to send: the part is whole only if the file's size, as the
                 # answer states it, is the part's (a stale or foreign part is not).
                 stated = _UNSATISFIED.fullmatch(response.headers.get("content-range", ""))
-                if stated is None or int(stated[1]) != offset:
-                    part.unlink()
+                # Nor when the row states another size: a server's word that the part is the
+                # whole file does not make a cut copy whole.
+                if stated is None or int(stated[1]) != offset or job.size not in (None, offset):
+                    _discard(job)
                     raise _Restart("a resume refused without the size of the part")
-                part.replace(job.path)
+                _finish(job)
                 return "resumed"
             if with_auth and response.is_redirect:
                 # The provider's answer points at storage: fetched without credentials.
                 raise _Moved(_redirected(response))
             if response.status_code not in (200, 206):
                 raise _Status(response)
-            if response.headers.get("content-type", "").lower().startswith("text/html"):
+            kind = response.headers.get("content-type", "").lower()
+            if kind.startswith("text/html"):
                 # No recording is a web page: a login, quota or error page answered 200.
                 raise _Failed("answered an HTML page, not the media file")
+            if with_auth and self.envelope(job) and kind.startswith("application/json"):
+                # The provider's JSON envelope (asked again after an odd first answer), not
+                # the file: read it again from the start.
+                raise _Incomplete("answered the media envelope, not the file")
             resumed = response.status_code == 206 and offset > 0
             # A server that compresses anyway hands over decoded bytes: their count is no
             # offset into what it serves, so such a part file is never resumed from.
             encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
             if encoded and resumed:
-                part.unlink()
+                _discard(job)
                 raise _Restart("a compressed answer to a resumed download")
             span = _RANGE.fullmatch(response.headers.get("content-range", ""))
-            if resumed and (span is None or int(span[1]) != offset):
-                # Bytes from elsewhere in the file, appended to the part, would corrupt it.
-                part.unlink()
-                raise _Restart("a resumed download answered from another offset")
+            start = offset if resumed else 0
+            if response.status_code == 206 and (span is None or int(span[1]) != start):
+                # Bytes from elsewhere in the file, appended to the part (or taken for its
+                # start), would corrupt it.
+                _discard(job)
+                raise _Restart("a partial answer from another offset")
+            if not resumed:
+                _keep_validator(job.validator, response.headers.get("etag"))
             announced = None if encoded else response.headers.get("content-length")
             written = 0
             try:
@@ -278,19 +299,27 @@ class _Downloader:
                             deadline.reschedule(asyncio.get_running_loop().time() + self.timeout)
             except BaseException:
                 if encoded:
-                    part.unlink(missing_ok=True)
+                    _discard(job)
                 raise
         if announced is not None and announced.isdigit() and written < int(announced):
             # Cut short without an error from the connection (a proxy, a transport that does
             # not count): the part is resumed from where it stopped.
             raise _Incomplete(f"{written} of the {announced} bytes announced arrived")
-        whole = (offset if resumed else 0) + written
+        whole = start + written
+        if span is not None and span[3].isdigit() and whole < int(span[3]):
+            # A partial answer (asked for or not) that stops before the file's stated end:
+            # the part is resumed from there.
+            raise _Incomplete(f"{whole} of the {span[3]} bytes of the file arrived")
         if announced is None and job.size is not None and whole < job.size:
             # A body without a length that ends early looks whole; the row's size says it is
             # not (a larger file than stated is taken: the metadata may be off, not the file).
             raise _Incomplete(f"{whole} of the {job.size} bytes the provider states arrived")
-        part.replace(job.path)
+        _finish(job)
         return "resumed" if resumed else "downloaded"
+
+    def envelope(self, job: _Job) -> bool:
+        """Whether ``job``'s provider wraps its storage URL in a JSON envelope (Twilio)."""
+        return spec_for(job.provider).media_envelope is not None
 
     async def run(self, job: _Job) -> dict[str, Any]:
         row: dict[str, Any] = {
@@ -327,8 +356,12 @@ class _Downloader:
                     except _Moved as moved:
                         return await self.fetch(job, moved.url, False)
                 async with asyncio.timeout(self.timeout):
-                    where = await self.storage_url(job)
-                return await self.fetch(job, *where)
+                    url, with_auth = await self.storage_url(job)
+                try:
+                    return await self.fetch(job, url, with_auth)
+                except _Moved as moved:
+                    # Asked again with credentials, the answer pointed at storage after all.
+                    return await self.fetch(job, moved.url, False)
             except _Status as exc:
                 error = _Failed(self._clean(f"HTTP {exc.status} from {redact_url(exc.url)}"))
                 if exc.status not in RETRY_STATUSES:
@@ -364,6 +397,37 @@ class _Downloader:
                 return row
         row.update(status=status, bytes=job.path.stat().st_size, sha256=sha256_file(job.path))
         return row
+
+
+def _read_validator(path: Path) -> str | None:
+    """The ETag kept beside a ``.part`` (None: none kept, or unreadable)."""
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW)) as handle:
+            text = handle.read(200).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if _STRONG_ETAG.fullmatch(text) else None
+
+
+def _keep_validator(path: Path, etag: str | None) -> None:
+    """Keep a strong ETag for the ``.part`` being written (If-Range takes no weak one)."""
+    path.unlink(missing_ok=True)
+    if etag and _STRONG_ETAG.fullmatch(etag.strip()):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
+        with os.fdopen(os.open(path, flags, 0o600), "w") as handle:
+            handle.write(etag.strip())
+
+
+def _finish(job: _Job) -> None:
+    """The whole ``.part`` becomes the file; its ETag is no longer needed."""
+    job.part.replace(job.path)
+    job.validator.unlink(missing_ok=True)
+
+
+def _discard(job: _Job) -> None:
+    """A ``.part`` that cannot be resumed, and its ETag."""
+    job.part.unlink(missing_ok=True)
+    job.validator.unlink(missing_ok=True)
 
 
 def _storage(url: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -394,11 +395,24 @@ def test_a_part_that_is_the_whole_file_is_resumed_by_a_416_stating_its_size(
     box: Sandbox, tmp_path: Path
 ) -> None:
     df, full = _with_part(box, tmp_path, None)
+    df = df.with_columns(size_bytes=pl.lit(len(full)))  # the sandbox's media are stand-ins
     _with_part(box, tmp_path, full)
     transport = _Storage(box, _answer(416, f"bytes */{len(full)}"))
     result = ra.download_media(df, tmp_path, **box.options("twilio") | {"transport": transport})
     row = result.row(0, named=True)
     assert row["status"] == "resumed" and Path(row["path"]).read_bytes() == full
+
+
+def test_a_416_calling_a_part_whole_is_not_believed_over_the_rows_size(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    # A 1,000-byte part and '416 bytes */1000' made a file of 1,000 of 14,246 bytes 'resumed'.
+    df, full = _with_part(box, tmp_path, None)
+    df = df.with_columns(size_bytes=pl.lit(len(full)))
+    _with_part(box, tmp_path, full[:1000])
+    transport = _Storage(box, _answer(416, "bytes */1000"))
+    row = _download_one(box, df, tmp_path, transport)
+    assert row["status"] == "downloaded" and Path(row["path"]).read_bytes() == full
 
 
 def test_a_body_shorter_than_announced_is_resumed_not_reported_downloaded(
@@ -444,6 +458,109 @@ def test_a_body_without_a_length_shorter_than_the_row_states_is_resumed(
     assert row["status"] == "resumed", row["error"]
     assert Path(row["path"]).read_bytes() == full
     assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
+
+
+@pytest.mark.parametrize("resume", [False, True], ids=["plain-get", "resume"])
+def test_a_partial_answer_that_stops_before_the_files_end_is_resumed(
+    box: Sandbox, tmp_path: Path, resume: bool
+) -> None:
+    """A 206 to a plain GET (bytes 0-7122/14246) was taken for the whole file, and a resume
+    answered with only part of the rest was 'resumed': half files either way."""
+    df, full = _with_part(box, tmp_path, None)
+    half, quarter = len(full) // 2, len(full) // 4
+    if resume:
+        _with_part(box, tmp_path, full[:quarter])
+    start = quarter if resume else 0
+
+    def short(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        headers = [(k, v) for k, v in _without_length(real) if k.lower() != "content-range"]
+        headers.append(("Content-Range", f"bytes {start}-{half - 1}/{len(full)}"))
+        return httpx.Response(206, headers=headers, content=full[start:half], request=request)
+
+    transport = _Storage(box, short)
+    row = _download_one(box, df, tmp_path, transport)
+    assert row["status"] == "resumed", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+    assert transport.storage_headers[1]["range"] == f"bytes={half}-"
+
+
+def test_a_file_changed_since_its_part_is_fetched_whole_not_spliced(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    """A resume asked 'Range' without 'If-Range': a file changed since (same size) was spliced
+    from two versions, and as its size matched the row's, every later run skipped it."""
+    df, full = _with_part(box, tmp_path, None)
+    df = df.with_columns(size_bytes=pl.lit(len(full)))
+
+    def cut(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        headers = [*_without_length(real), ("Content-Length", str(len(full)))]
+        half = httpx.ByteStream(full[: len(full) // 2])
+        return httpx.Response(200, headers=headers, stream=half, request=request)
+
+    class AlwaysCut(_Storage):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.storage_headers.clear()  # every storage answer is the first: always cut
+            return await super().handle_async_request(request)
+
+    once = {"retry": ra.RetryPolicy(max_retries=0)}
+    cut_short = box.options("twilio") | {"transport": AlwaysCut(box, cut)} | once
+    assert ra.download_media(df, tmp_path, **cut_short)["status"][0] == "failed"
+    (part,) = (tmp_path / "twilio").glob("*.part")
+    validator = part.parent / f".{part.name}-etag"
+    served = _download_headers(box, df)["etag"]
+    assert validator.read_text() == served  # kept beside the part for the resume
+    validator.write_text('"another-version"')  # as if the file had changed since
+    transport = _Storage(box, lambda request, real: real)
+    row = _download_one(box, df, tmp_path, transport)
+    assert transport.storage_headers[0]["if-range"] == '"another-version"'
+    assert row["status"] == "downloaded" and Path(row["path"]).read_bytes() == full
+    assert not validator.exists() and not part.exists()
+
+
+def _download_headers(box: Sandbox, df: pl.DataFrame) -> httpx.Headers:
+    """The headers the sandbox's storage answers the row's media with."""
+    seen: list[httpx.Headers] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        answer = await box.transport.handle_async_request(request)
+        if request.url.path.startswith("/_storage/"):
+            seen.append(answer.headers)
+        return answer
+
+    options = box.options("twilio") | {"transport": httpx.MockTransport(handler)}
+    with tempfile.TemporaryDirectory() as folder:
+        ra.download_media(df, folder, **options)
+    return seen[0]
+
+
+@pytest.mark.parametrize("second", ["envelope", "redirect"])
+def test_the_envelope_asked_again_is_never_saved_as_the_recording(
+    box: Sandbox, tmp_path: Path, second: str
+) -> None:
+    """/Media answered something odd first; asked again with credentials it answered its usual
+    JSON envelope, which was written out as the .mka (172 bytes, 'downloaded'). And a 302 on
+    that second request raised out of download_media, failing the whole batch."""
+    df, full = _with_part(box, tmp_path, None)
+    df = df.with_columns(size_bytes=pl.lit(len(full)))
+    odd = httpx.Response(200, headers={"Content-Type": "application/octet-stream"}, content=b"?")
+    answers: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        real = await box.transport.handle_async_request(request)
+        if request.url.path.endswith("/Media"):
+            answers.append(request.url.path)
+            if len(answers) == 1:
+                return odd
+            if second == "redirect" and len(answers) == 2:
+                await real.aread()
+                where = real.json()["redirect_to"]
+                return httpx.Response(302, headers={"Location": where}, request=request)
+        return real
+
+    options = box.options("twilio") | {"transport": httpx.MockTransport(handler)}
+    row = ra.download_media(df, tmp_path, **options).row(0, named=True)
+    assert row["status"] == "downloaded", row["error"]
+    assert Path(row["path"]).read_bytes() == full
 
 
 class _FirstAnswer(httpx.AsyncBaseTransport):

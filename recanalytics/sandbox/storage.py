@@ -189,9 +189,13 @@ def serve(request: SandboxRequest, match: re.Match[str]) -> SandboxResponse:
     headers = {
         "Content-Type": types.get(ext, "application/octet-stream"),
         "Accept-Ranges": "bytes",
-        "ETag": f'"{signature(name)}"',
+        # Of the bytes served, as S3's: a file changed since a part was saved has another.
+        "ETag": f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"',
     }
     wanted = re.fullmatch(r"bytes=(\d+)-", request.headers.get("range", ""))
+    if_range = request.headers.get("if-range")
+    if wanted and if_range is not None and if_range != headers["ETag"]:
+        wanted = None  # RFC 9110 13.1.5: the file changed, so all of it, not the range
     if wanted:
         start = int(wanted[1])
         if start >= len(body):
