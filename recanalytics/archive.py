@@ -179,11 +179,14 @@ async def aarchive(
     if failures:
         raise _with_every_row(failures, [rows for rows, _ in loaded])
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
+    listed = pl.concat([rows.select("provider", "recording_id") for rows, _ in parts.values()])
     kept = _keep_earlier_rows(root, provider, loaders, parts)
     unified = pl.concat([rows for rows, _ in parts.values()])
+    # What an earlier run archived that is not listed now: no media to ask for.
+    gone = ~pl.struct("provider", "recording_id").is_in(listed.to_struct().implode())
     try:
         return await _write(
-            root, provider, (start, end), parts, unified, media, verify, options, kept
+            root, provider, (start, end), parts, unified, media, verify, options, kept, gone
         )
     except StoreError as exc:
         exc.partial = unified  # everything loaded, though it could not all be written
@@ -219,68 +222,88 @@ def _keep_earlier_rows(
     A recording deleted on the provider, or one whose listing expired, is not lost from an
     archive run again: run it once more before a shutdown, to fetch media still pending, and
     the first run's rows stay (their media files too, see :func:`_held_earlier`). Rows listed
-    now replace their earlier copies. Returns how many rows were kept per part.
+    now replace their earlier copies; an earlier raw row is kept with its unified row. Tables
+    an earlier run left that cannot be read as such (another schema, damaged) are said in an
+    :class:`ArchiveWarning` and not merged. Returns how many rows were kept per part.
     """
     recordings = _earlier(root / "recordings.parquet")
     kept: dict[str, int] = {}
     for loader in loaders:
         rows, raw = parts[loader.part]
-        earlier_rows = earlier_raw = None
-        if recordings is not None and {"provider", "kind", "recording_id"} <= set(
-            recordings.columns
-        ):
-            earlier_rows = recordings.filter(
-                (pl.col("provider") == provider)
-                & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
-                & pl.col("recording_id").is_not_null()
-                & ~pl.col("recording_id").is_in(rows["recording_id"].drop_nulls().implode())
-            )
+        kept[loader.part] = 0
+        if recordings is None:
+            continue
         id_column = loader.endpoint.id_column
-        raw_file = _earlier(root / f"{loader.part}_raw.parquet")
-        if raw_file is not None and id_column in raw_file.columns and id_column in raw.columns:
-            earlier_raw = raw_file.filter(
-                pl.col(id_column).is_not_null()
-                & ~pl.col(id_column).is_in(raw[id_column].drop_nulls().implode())
-            )
         try:
-            if earlier_rows is not None and earlier_rows.height:
-                rows = pl.concat([rows, conform(earlier_rows).collect()])
-            if earlier_raw is not None and earlier_raw.height:
-                raw = pl.concat([raw, earlier_raw], how="diagonal_relaxed")
+            earlier = (
+                conform(recordings)
+                .filter(
+                    (pl.col("provider") == provider)
+                    & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
+                    & pl.col("recording_id").is_not_null()
+                    & ~pl.col("recording_id").is_in(rows["recording_id"].drop_nulls().implode())
+                )
+                .collect()
+            )
+            if earlier.height == 0:
+                continue
+            raw_file = _earlier(root / f"{loader.part}_raw.parquet")
+            earlier_raw = None
+            if raw_file is not None and id_column in raw_file.columns:
+                earlier_raw = raw_file.filter(
+                    pl.col(id_column).cast(pl.String).is_in(earlier["recording_id"].implode())
+                )
+                # Earlier values in this run's types where they fit, else as they were: a
+                # widened type would change this run's rows (an integer column become text).
+                shared = [c for c in earlier_raw.columns if c in raw.columns]
+                earlier_raw = earlier_raw.with_columns(
+                    pl.col(c).cast(raw.schema[c]) for c in shared
+                )
+                raw = pl.concat([raw, earlier_raw], how="diagonal")
+            rows = pl.concat([rows, earlier])
         except pl.exceptions.PolarsError as exc:
             warn_user(
-                f"{loader.part}: rows from an earlier run could not be kept beside this run's "
-                f"({reason(exc)}); the archive now holds only what is listed",
+                f"{loader.part}: rows an earlier run archived could not be read beside this "
+                f"run's ({reason(exc)}); the tables now hold what is listed, the earlier files "
+                "are replaced",
                 ArchiveWarning,
             )
             continue
-        kept[loader.part] = earlier_rows.height if earlier_rows is not None else 0
+        kept[loader.part] = earlier.height
         parts[loader.part] = (rows, raw)
     return kept
 
 
-def _held_earlier(result: pl.DataFrame) -> pl.DataFrame:
-    """``download_media``'s result, with a file an earlier run saved counted as held.
+def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
+    """``download_media``'s result, with the files an earlier run saved counted as held.
 
-    A recording deleted since (unavailable now), or whose file could not be fetched again (its
-    size is not the one the provider states), still has that file: ``kept``, its size filled,
-    the reason it was not fetched now left in ``error``.
+    ``gone`` marks the rows no longer listed (their media URL was not asked for). A file still
+    on disk for a row unavailable now (deleted since, or no longer listed) is ``kept``, its
+    size filled; one for a row whose fetch failed (a file of another size than the provider
+    states is fetched again every run) stays ``failed``, with its size: the archive holds it,
+    but it is not known to be whole.
     """
-    on_disk = [
-        path is not None and Path(path).is_file() and not Path(path).is_symlink()
-        for path in result["path"].to_list()
-    ]
-    earlier = pl.Series(on_disk, dtype=pl.Boolean) & result["status"].is_in(
-        ["unavailable", "failed"]
+    on_disk = pl.Series(
+        [
+            path is not None and Path(path).is_file() and not Path(path).is_symlink()
+            for path in result["path"].to_list()
+        ],
+        dtype=pl.Boolean,
     )
-    if not earlier.any():
-        return result
-    sizes = [
-        Path(p).stat().st_size if e else None for p, e in zip(result["path"], earlier, strict=True)
-    ]
+    sizes = pl.Series(
+        [
+            Path(p).stat().st_size if d else None
+            for p, d in zip(result["path"], on_disk, strict=True)
+        ],
+        dtype=pl.Int64,
+    )
+    unavailable = result["status"] == "unavailable"
     return result.with_columns(
-        status=pl.when(earlier).then(pl.lit("kept")).otherwise(pl.col("status")),
-        bytes=pl.when(earlier).then(pl.Series(sizes, dtype=pl.Int64)).otherwise(pl.col("bytes")),
+        status=pl.when(unavailable & on_disk).then(pl.lit("kept")).otherwise(pl.col("status")),
+        bytes=pl.when(on_disk & result["bytes"].is_null()).then(sizes).otherwise(pl.col("bytes")),
+        error=pl.when(gone & ~on_disk)
+        .then(pl.lit("no longer listed by the provider, and no file from an earlier run"))
+        .otherwise(pl.col("error")),
     )
 
 
@@ -294,6 +317,7 @@ async def _write(
     verify: bool,
     options: dict[str, Any],
     kept: dict[str, int],
+    gone: pl.Expr,
 ) -> dict[str, Any]:
     """Write the loaded rows, download the media and write the manifest: the archive once its
     lists are loaded."""
@@ -317,15 +341,20 @@ async def _write(
     }
     if media:
         credentials = options.get("credentials")
+        # Rows no longer listed have no media to ask for: only a file an earlier run saved.
+        not_listed = unified.select(gone.alias("gone"))["gone"]
+        asked = unified.with_columns(
+            media_url=pl.when(not_listed).then(None).otherwise(pl.col("media_url"))
+        )
         result = await adownload_media(
-            unified,
+            asked,
             root / "media",
             credentials={provider: credentials} if credentials is not None else None,
             base_url=options.get("base_url"),
             transport=options.get("transport"),
             progress=options.get("progress"),
         )
-        result = _held_earlier(result)
+        result = _held_earlier(result, not_listed)
         # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
         listed = result.with_columns(
             pl.col("path").map_elements(
@@ -341,7 +370,7 @@ async def _write(
         # Recordings still being made have no media yet: the archive holds their rows, and says
         # it lacks their files (a run before a shutdown must not look complete).
         waiting = sorted(PENDING & UNAVAILABLE)  # download_media does not fetch them
-        pending = unified.filter(pl.col("status").is_in(waiting)).height
+        pending = unified.filter(pl.col("status").is_in(waiting) & ~not_listed).height
         manifest["media"]["pending"] = pending
         if pending:
             warn_user(
@@ -368,7 +397,12 @@ async def _write(
     # (downloaded, resumed or already there), not whatever an earlier archive left in media/.
     ours = [root / name for name in (*files, "recordings.csv")]
     if media:
-        held = result.filter(pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"]))
+        # A failed fetch may leave an earlier run's file (of another size than stated): the
+        # archive holds it, though not known whole.
+        held = result.filter(
+            pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"])
+            | ((pl.col("status") == "failed") & pl.col("bytes").is_not_null())
+        )
         ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
         if verify:
             ours.append(root / VERIFICATION)

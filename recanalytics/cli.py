@@ -48,7 +48,7 @@ def print_table(frame: pl.DataFrame) -> None:
 def output_file(value: str) -> Path:
     """``--out``: a file path that can be written, checked before any loading."""
     out = validate.file_path(value, "out").resolve()
-    validate.made_folder(out.parent, "out")
+    validate.writable_file(out, "out")
     return out
 
 

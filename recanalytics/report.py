@@ -208,6 +208,6 @@ def report(
     PosixPath('/…/report.html')
     """
     target = validate.file_path(path, "path").resolve()
-    validate.made_folder(target.parent, "path")
+    validate.writable_file(target, "path")
     target.write_text(report_html(df, title=title, every=every, rates=rates), encoding="utf-8")
     return target

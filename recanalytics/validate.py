@@ -241,6 +241,19 @@ def made_folder(path: Path, parameter: str, *, private: bool = False) -> Path:
     return path
 
 
+def writable_file(path: Path, parameter: str) -> Path:
+    """``path``'s folder made if missing, and ``path`` one this process can write: a file
+    there that can be written (even in a folder that cannot, or ``/dev/null``), else a folder
+    it can create files in (see :func:`made_folder`). A ConfigError naming ``parameter``
+    otherwise, before anything is computed."""
+    if path.exists() and not path.is_dir():
+        if not os.access(path, os.W_OK):
+            raise ConfigError(parameter, "a file this process can write", str(path))
+        return path
+    made_folder(path.parent, parameter)
+    return path
+
+
 def file_path(value: Any, parameter: str) -> Path:
     """A non-empty file path (str or os.PathLike): not an existing folder, nor ending in a slash."""
     form = "a file path (a non-empty str or os.PathLike)"

@@ -934,7 +934,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         )
         if target.suffix.lower() != f".{format}":
             target = validate.file_path(target.with_suffix(f".{format}"), "path")
-        validate.made_folder(target.parent, "path")
+        validate.writable_file(target, "path")
         frame = self.panel.filtered
         if format == "parquet":
             frame.write_parquet(target)

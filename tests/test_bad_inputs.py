@@ -675,3 +675,19 @@ def test_a_folder_that_cannot_be_written_is_named_before_anything_is_made(
         write(out)
     assert "can write" in str(info.value)
     assert list(out.iterdir()) == []
+
+
+def test_an_existing_file_is_written_in_a_folder_that_cannot_take_new_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The folder probe refused it ("invalid path (got '/dev')" for /dev/null), though the file
+    # is written in place and the folder never needed new files.
+    from conftest import simulate_read_only
+
+    out = tmp_path / "read-only"
+    out.mkdir()
+    target = out / "r.html"
+    target.write_text("old")
+    simulate_read_only(monkeypatch, out)
+    assert ra.report(FRAME, target) == target.resolve() and "<html" in target.read_text()
+    assert ra.report(FRAME, "/dev/null") == Path("/dev/null")

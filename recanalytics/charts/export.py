@@ -325,7 +325,7 @@ def save_chart(
         raise ConfigError(
             "format", "one of " + ", ".join(_FORMATS) + " (or a path with that suffix)", kind
         )
-    validate.made_folder(target.parent, "path")
+    validate.writable_file(target, "path")
     if kind == "png":
         target.write_bytes(chart_to_png(chart, scale=scale))
     elif kind == "svg":

@@ -529,9 +529,9 @@ def without_empty_chunks(frame: pl.DataFrame) -> pl.DataFrame:
     De-duplication and trimming can empty a page's chunk of the concatenated pages (its rows
     read again later), and polars 2.1 panics (``PanicException``, not an ``Exception``) on
     ``coalesce(...).str.replace(...)`` over a frame whose first chunk is empty. Checking is
-    metadata only; the copy is made only then.
+    metadata only (every column's: they may be chunked apart); the copy is made only then.
     """
-    if frame.width and 0 in frame.to_series(0).chunk_lengths():
+    if any(0 in column.chunk_lengths() for column in frame.iter_columns()):
         return frame.rechunk()
     return frame
 

@@ -373,16 +373,7 @@ def rest_of(
     if len(pieces) < 2:
         return []
     pieces[0] = Window(window.start, pieces[0].end)
-    if any(covers(piece, window) for piece in pieces):
-        return []  # a piece as wide as the window would be split the same way, forever
     return pieces
-
-
-def covers(piece: Window, window: Window) -> bool:
-    """Whether ``piece`` holds all of ``window`` (an open end holds any)."""
-    starts = piece.start is None or (window.start is not None and piece.start <= window.start)
-    ends = piece.end is None or (window.end is not None and piece.end >= window.end)
-    return starts and ends
 
 
 def geometric_edges(
