@@ -430,6 +430,22 @@ class PageBatch:
             self._parts.append(page.frame)
         return page
 
+    def drop(self, page: Page) -> None:
+        """Forget the rows of ``page``, the last one decoded: it is asked for again (an answer
+        to another query, or one that is no progress), and its answer's rows are the ones."""
+        if not self._parts:
+            return
+        last = self._parts[-1]
+        if page.frame is not None:
+            if last is page.frame:
+                self._parts.pop()
+        elif isinstance(last, tuple) and page.count:
+            start, end = last
+            if end - start > page.count:
+                self._parts[-1] = (start, end - page.count)
+            else:
+                self._parts.pop()
+
     def getter(self, name: str) -> Callable[[Any], Any]:
         """Reads column ``name``'s raw value from a record struct of the typed path."""
         return self._typed.getter(name)

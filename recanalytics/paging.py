@@ -13,6 +13,7 @@ The driver (:mod:`recanalytics.providers.base`) attaches the rows loaded so far 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -175,6 +176,8 @@ class NextUrlPager(Pager):
     paging: tuple[str, ...] = ("Page", "PageSize", "PageToken")
     #: an echo naming other filters was taken once already (see :meth:`other_query`)
     echo_ignored: bool = False
+    #: answers in a row whose echo named other filters
+    echo_misses: int = 0
 
     def link(self, body: Any) -> Any:
         """The next link's value as sent (``path``, else ``fallback`` where ``path`` is absent)."""
@@ -235,11 +238,13 @@ class NextUrlPager(Pager):
             if key == self.size_param or got is None or any(_same(value, g) for g in got):
                 continue
             why = f"answered for {key}={got[0]!r} where {value!r} was asked"
-            if self.repeats:
+            self.echo_misses += 1
+            if self.echo_misses > 1:
                 log.warning("%s: %s, twice; the answer is taken as it is", self.provider, why)
                 self.echo_ignored = True
                 return None
             return why
+        self.echo_misses = 0
         return None
 
     @staticmethod
@@ -275,7 +280,20 @@ def _same(asked: str, echoed: str) -> bool:
     if asked.replace("+", " ").strip().lower() == echoed.replace("+", " ").strip().lower():
         return True
     try:
-        return as_rfc2822_time(asked) == as_rfc2822_time(echoed)
+        instant = as_rfc2822_time(asked)
+    except Invalid:
+        return False
+    try:
+        # A day echoed for an instant: the day the server read it as (SignalWire's filters
+        # may be read by the day, see signalwire.date_params).
+        day = dt.date.fromisoformat(echoed.strip())
+    except ValueError:
+        pass
+    else:
+        midnight = dt.datetime.combine(day, dt.time(), dt.UTC)
+        return abs(instant - midnight) <= dt.timedelta(days=1)
+    try:
+        return instant == as_rfc2822_time(echoed)
     except Invalid:
         return False
 

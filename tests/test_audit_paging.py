@@ -747,3 +747,57 @@ def test_a_next_link_that_drops_a_filter_gets_it_back(
     got = load(**(box.options(provider) | {"transport": transport}), **options)
     assert transport.rewritten >= 3
     assert got["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+def test_the_rows_of_an_answer_to_another_query_are_not_kept() -> None:
+    """Asked again, the answer to another query (Status=processing for a 'completed' load)
+    still left its rows in the frame: 280 rows where 270 were asked, 10 processing."""
+    from recanalytics.sandbox import Sandbox
+
+    box = Sandbox(seed=3, size=300, start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+                  end=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # fmt: skip
+    options = {"page_size": 10, "rate_limit": 1e6, "status": "completed"}
+    want = ra.load_twilio_recordings(**box.options("twilio"), **options)
+
+    class MixedUpOnce(httpx.AsyncBaseTransport):
+        mixed = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if self.mixed or "DateCreated" not in str(request.url):
+                return await box.transport.handle_async_request(request)
+            self.mixed += 1
+            params = {"PageSize": "10", "Status": "processing"}
+            elsewhere = httpx.Request("GET", request.url.copy_with(params=params))
+            elsewhere.headers.update(request.headers)
+            other = await box.transport.handle_async_request(elsewhere)
+            await other.aread()
+            assert other.json()["recordings"]  # rows this load must not keep
+            return httpx.Response(200, content=other.content, request=request)
+
+    transport = MixedUpOnce()
+    got = ra.load_twilio_recordings(**(box.options("twilio") | {"transport": transport}), **options)
+    assert transport.mixed == 1 and set(got["status"]) == {"completed"}
+    assert got["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+@pytest.mark.parametrize(
+    ("asked", "echoed", "same"),
+    [
+        ("completed", "Completed", True),
+        (
+            "Wed, 31 Dec 2025 23:59:59 +0000",
+            "Wed, 31 Dec 2025 23:59:59  0000",
+            True,
+        ),  # "+" unencoded
+        ("Wed, 31 Dec 2025 23:59:59 +0000", "2025-12-31T23:59:59Z", True),
+        # A server echoing the day it read the filter as (SignalWire may read them by the day):
+        # judged another query, every window's first page was asked twice.
+        ("Wed, 31 Dec 2025 23:59:59 +0000", "2025-12-31", True),
+        ("2026-01-01T00:00:00Z", "2026-03-01", False),
+        ("completed", "processing", False),
+    ],
+)
+def test_an_echoed_filter_is_compared_as_its_value(asked: str, echoed: str, same: bool) -> None:
+    from recanalytics.paging import _same
+
+    assert _same(asked, echoed) is same

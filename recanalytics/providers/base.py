@@ -173,6 +173,16 @@ class Query:
     without_id: int = 0
     #: per page request, the extra copies of a key the page itself listed (see ``loaded``)
     copies: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
+    #: the last page decoded, and the keys it added to ``counted`` (see :meth:`forget_last`)
+    last: tuple[DecodedPage, set[Any]] | None = None
+
+    def forget_last(self) -> None:
+        """Drop the last page's rows and the keys only it counted: it is asked for again."""
+        if self.last is not None:
+            page, added = self.last
+            self.batch.drop(page)
+            self.counted.difference_update(added)
+            self.last = None
 
     def __post_init__(self) -> None:
         self.harvest.append(self.batch)
@@ -363,6 +373,7 @@ class Endpoint:
             undated=span.undated,
         )
         counted = list(self.counted_keys(page))
+        query.last = (decoded, set(counted) - query.counted)
         query.counted.update(counted)
         query.copies[request.url, tuple(request.params or ())] = len(counted) - len(set(counted))
         total = self.total(body)
@@ -403,6 +414,8 @@ class Endpoint:
                 return
             if isinstance(step, Again):
                 log.info("%s: %s; asking again", self.provider.name, step.why)
+                # Its answer's rows stand for the page: these may be another query's.
+                query.forget_last()
                 await session.pause(ctx.retry.backoff(pager.repeats - 1))
             elif hand_off is not None and await hand_off(page):
                 return
