@@ -363,6 +363,18 @@ def _answer(status: int, content_range: str | None, body: bytes = b"") -> Any:
     return first
 
 
+def _assert_resumed_at(
+    box: Sandbox, df: pl.DataFrame, tmp_path: Path, first: Any, full: bytes, at: int
+) -> None:
+    """Storage's first answer ``first`` stops at byte ``at``: the download resumes there and
+    ends with the whole file, never reported downloaded as it was."""
+    transport = _Storage(box, first)
+    row = _download_one(box, df, tmp_path, transport)
+    assert row["status"] == "resumed", row["error"]
+    assert Path(row["path"]).read_bytes() == full
+    assert transport.storage_headers[1]["range"] == f"bytes={at}-"
+
+
 @pytest.mark.parametrize(
     ("part", "first"),
     [
@@ -427,11 +439,7 @@ def test_a_body_shorter_than_announced_is_resumed_not_reported_downloaded(
         half = httpx.ByteStream(full[: len(full) // 2])
         return httpx.Response(200, headers=headers, stream=half, request=request)
 
-    transport = _Storage(box, cut)
-    row = _download_one(box, df, tmp_path, transport)
-    assert row["status"] == "resumed", row["error"]
-    assert Path(row["path"]).read_bytes() == full
-    assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
+    _assert_resumed_at(box, df, tmp_path, cut, full, len(full) // 2)
 
 
 def test_a_body_without_a_length_shorter_than_the_row_states_is_resumed(
@@ -453,11 +461,7 @@ def test_a_body_without_a_length_shorter_than_the_row_states_is_resumed(
         half = Unsized(full[: len(full) // 2])
         return httpx.Response(200, headers=_without_length(real), stream=half, request=request)
 
-    transport = _Storage(box, cut)
-    row = _download_one(box, df, tmp_path, transport)
-    assert row["status"] == "resumed", row["error"]
-    assert Path(row["path"]).read_bytes() == full
-    assert transport.storage_headers[1]["range"] == f"bytes={len(full) // 2}-"
+    _assert_resumed_at(box, df, tmp_path, cut, full, len(full) // 2)
 
 
 @pytest.mark.parametrize("resume", [False, True], ids=["plain-get", "resume"])
@@ -477,11 +481,7 @@ def test_a_partial_answer_that_stops_before_the_files_end_is_resumed(
         headers.append(("Content-Range", f"bytes {start}-{half - 1}/{len(full)}"))
         return httpx.Response(206, headers=headers, content=full[start:half], request=request)
 
-    transport = _Storage(box, short)
-    row = _download_one(box, df, tmp_path, transport)
-    assert row["status"] == "resumed", row["error"]
-    assert Path(row["path"]).read_bytes() == full
-    assert transport.storage_headers[1]["range"] == f"bytes={half}-"
+    _assert_resumed_at(box, df, tmp_path, short, full, half)
 
 
 def test_a_file_changed_since_its_part_is_fetched_whole_not_spliced(

@@ -816,32 +816,24 @@ def test_narrower_windows_when_the_api_refuses_a_month(max_range_days: int) -> N
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
-@pytest.mark.parametrize("to_exclusive", [True, False])
-def test_narrower_windows_when_the_api_cuts_a_month_short(to_exclusive: bool) -> None:
-    # A server that cuts a range it finds too long to its last 30 days (answering 200 with the
-    # later `from` echoed) and reads `to` as exclusive left a day between two 31-day windows
-    # unread: 5 of 871 files, silently.
-    options = {"max_range_days": 30, "over_range": "narrow", "to_exclusive": to_exclusive}
-    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
-    reference = Sandbox(seed=1, size=6000)
-    span = {"since": "2025-09-01", "until": "2026-07-01"}
-    df = ra.load_zoom_recordings(**span, **box.options("zoom"))
-    want = ra.load_zoom_recordings(**span, **reference.options("zoom"))
-    assert df.height == want.height > 800
-    assert df["recording_id"].sort().equals(want["recording_id"].sort())
-
-
-@pytest.mark.parametrize(("max_range_days", "to_exclusive"), [(27, False), (28, True), (30, True)])
-def test_narrower_windows_when_the_api_cuts_the_end_of_a_month(
-    max_range_days: int, to_exclusive: bool
-) -> None:
-    # A server that keeps `from` and cuts `to` back to what it finds a month (echoing the `to`
-    # it read) left the last days of every longer window unread: 11 of 180 rows at 27 days.
-    options = {
-        "max_range_days": max_range_days,
-        "over_range": "narrow_end",
-        "to_exclusive": to_exclusive,
-    }
+@pytest.mark.parametrize(
+    "options",
+    [
+        # Cut to its last 30 days (the later `from` echoed), `to` read as exclusive or not:
+        # the day between two 31-day windows was left unread, 5 of 871 files, silently.
+        {"max_range_days": 30, "over_range": "narrow", "to_exclusive": True},
+        {"max_range_days": 30, "over_range": "narrow", "to_exclusive": False},
+        # `from` kept and `to` cut back to what the server finds a month (the `to` it read
+        # echoed): the last days of every longer window were unread, 11 of 180 rows at 27.
+        {"max_range_days": 27, "over_range": "narrow_end", "to_exclusive": False},
+        {"max_range_days": 28, "over_range": "narrow_end", "to_exclusive": True},
+        {"max_range_days": 30, "over_range": "narrow_end", "to_exclusive": True},
+    ],
+    ids=lambda o: (
+        f"{o['over_range']}-{o['max_range_days']}-{'excl' if o['to_exclusive'] else 'incl'}"
+    ),
+)
+def test_narrower_windows_when_the_api_cuts_a_month_short(options: dict[str, Any]) -> None:
     box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
     reference = Sandbox(seed=1, size=6000)
     span = {"since": "2025-09-01", "until": "2026-07-01"}
