@@ -232,7 +232,8 @@ class _Downloader:
         part = job.part
         offset = _regular_size(part) or 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}
-        if offset and (etag := _read_validator(job.validator)):
+        etag = _read_validator(job.validator) if offset else None
+        if etag:
             headers["If-Range"] = etag
         client = self.authed[job.provider] if with_auth else self.anonymous
         # httpx's timeout bounds each read, so a byte a second would never trip it: the answer's
@@ -273,6 +274,10 @@ class _Downloader:
             if encoded and resumed:
                 _discard(job)
                 raise _Restart("a compressed answer to a resumed download")
+            if resumed and etag and response.headers.get("etag", etag).strip() != etag:
+                # The rest of another version of the file (a server ignoring If-Range).
+                _discard(job)
+                raise _Restart("a resumed download answered for another version of the file")
             span = _RANGE.fullmatch(response.headers.get("content-range", ""))
             start = offset if resumed else 0
             if response.status_code == 206 and (span is None or int(span[1]) != start):

@@ -675,3 +675,27 @@ def test_a_file_cut_short_under_its_final_name_is_fetched_again(tmp_path: Path) 
     assert again["status"].to_list() == ["downloaded", "skipped", "skipped"]
     assert cut.read_bytes() == data and again["sha256"][0] == hashlib.sha256(data).hexdigest()
     assert [status for _, status, _ in storage_log(box)] == [200]  # only the cut file
+
+
+def test_a_resume_answered_for_another_version_starts_again(box: Sandbox, tmp_path: Path) -> None:
+    """A server that ignores If-Range answers the rest of the file as it is now: with another
+    ETag than the part's, that rest would be spliced onto the old part."""
+    df, full = _with_part(box, tmp_path, None)
+    df = df.with_columns(size_bytes=pl.lit(len(full)))
+    _with_part(box, tmp_path, bytes(b ^ 0x5A for b in full[:1000]))  # another version's start
+    (part,) = (tmp_path / "twilio").glob("*.part")
+    (part.parent / f".{part.name}-etag").write_text('"v1"')
+
+    def ignoring(request: httpx.Request, real: httpx.Response) -> httpx.Response:
+        start = 1000
+        headers = [
+            (k, v) for k, v in _without_length(real) if k.lower() not in ("content-range", "etag")
+        ]
+        headers += [
+            ("ETag", '"v2"'),
+            ("Content-Range", f"bytes {start}-{len(full) - 1}/{len(full)}"),
+        ]
+        return httpx.Response(206, headers=headers, content=full[start:], request=request)
+
+    row = _download_one(box, df, tmp_path, _Storage(box, ignoring))
+    assert row["status"] == "downloaded" and Path(row["path"]).read_bytes() == full
