@@ -37,7 +37,7 @@ from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.schema import conform
-from recanalytics.store import private_write, writable_folder, write_json
+from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import PENDING, UNAVAILABLE, verify_media
 from recanalytics.windows import WhenLike, parse_range
@@ -167,9 +167,9 @@ async def aarchive(
     if "raw" in options:
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
-    writable_folder(root, "out")  # not after loading: the rows would be lost
+    validate.made_folder(root, "out", private=True)  # not after loading: the rows would be lost
     if media:
-        writable_folder(root / "media", "out")
+        validate.made_folder(root / "media", "out", private=True)
     outcomes = await asyncio.gather(
         *(_rows_and_raw(loader, start, end, options) for loader in loaders),
         return_exceptions=True,

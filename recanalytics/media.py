@@ -195,7 +195,7 @@ class _Downloader:
     def direct(self, job: _Job) -> bool:
         """Whether ``job``'s URL answers with the file or a redirect to it: its provider needs
         credentials and has no JSON envelope around the storage URL."""
-        return job.provider in self.authed and spec_for(job.provider).media_envelope is None
+        return job.provider in self.authed and not self.envelope(job)
 
     async def storage_url(self, job: _Job) -> tuple[str, bool]:
         """Where the bytes are, and whether that request carries the provider's credentials.

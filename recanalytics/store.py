@@ -78,12 +78,6 @@ def default_path() -> Path:
     return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
 
 
-def writable_folder(path: Path, parameter: str) -> Path:
-    """``path`` as a user-only folder this process can write, made if missing: checked before
-    any request, so a load is never spent on rows that cannot be kept."""
-    return validate.made_folder(path, parameter, private=True)
-
-
 def private_write(path: Path, write: Any) -> None:
     """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
 
@@ -245,7 +239,7 @@ class ParquetStore:
         """Before any request: the folder can be written (else ConfigError naming
         ``parameter``) and its ``_meta`` is a folder (else StoreError), so a load is never
         spent on rows the store cannot keep."""
-        writable_folder(self.path, parameter)
+        validate.made_folder(self.path, parameter, private=True)
         meta = self.meta_path("")
         if (meta.exists() or meta.is_symlink()) and not meta.is_dir():
             raise StoreError(meta, "is not a folder: move it aside, then load again")
