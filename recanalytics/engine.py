@@ -321,17 +321,20 @@ async def with_retries(
     while True:
         try:
             return await attempt()
-        except Retry as retry:
-            if retries >= policy.max_retries:
-                raise retry.error from None
-            if retry.delay is not None and not retry.delay <= policy.max_retry_after:
-                # The caller explains a long Retry-After in its own error; this only makes sure
-                # no loop ever sleeps on one (inf, 1e9 seconds).
-                raise retry.error from None
-            wait = max(retry.delay or 0.0, policy.backoff(retries))
-            log.info("%s: retry %d in %.2fs after %s", label, retries + 1, wait, retry.error)
-            retries += 1
-            await pause(wait)
+        except Retry as caught:
+            retry = caught
+        # Raised outside the except clause: ``from None`` only hides a context, and the chain
+        # under a Retry may hold httpx's request with its Authorization header.
+        if retries >= policy.max_retries:
+            raise retry.error
+        if retry.delay is not None and not retry.delay <= policy.max_retry_after:
+            # The caller explains a long Retry-After in its own error; this only makes sure
+            # no loop ever sleeps on one (inf, 1e9 seconds).
+            raise retry.error
+        wait = max(retry.delay or 0.0, policy.backoff(retries))
+        log.info("%s: retry %d in %.2fs after %s", label, retries + 1, wait, retry.error)
+        retries += 1
+        await pause(wait)
 
 
 @dataclass
@@ -462,7 +465,10 @@ class Session:
             return url
 
         async def once() -> T:
-            failure: ProviderError
+            # Every failure is raised after its except clause, never inside it: httpx's
+            # exception holds the request, Authorization header included, and an exception
+            # raised in an except clause keeps it as __context__ even with ``from None``.
+            failure: ProviderError | None = None
             try:
                 async with self.gate:
                     # Paced once a slot is free, so a start waiting for a slot is not spent.
@@ -479,12 +485,12 @@ class Session:
                 # Only a link the API sent can be one (base_url is checked): asking again
                 # cannot mend it, and the load keeps what it read so far.
                 shown = self._url(url)
-                raise PaginationError(
+                failure = PaginationError(
                     self.provider,
                     "the API linked to a URL that cannot be requested "
                     f"({redact_text(str(exc), self.secrets)})",
                     url=shown if len(shown) <= 200 else shown[:200] + "…",
-                ) from None
+                )
             # A body that fails its Content-Encoding (gzip cut or garbled in transit) is a
             # damaged transfer like a dropped connection; httpx raises it outside TransportError.
             except (httpx.TransportError, httpx.DecodingError) as exc:
@@ -493,14 +499,16 @@ class Session:
                     f"{type(exc).__name__}: {redact_text(str(exc), self.secrets) or 'no detail'}",
                     url=self._url(asked()),
                 )
-                raise Retry(failure) from None
             except TimeoutError:
                 failure = TransportError(
                     self.provider,
                     f"no whole answer within timeout={self.timeout:g} seconds",
                     url=self._url(asked()),
                 )
-                raise Retry(failure) from None
+            if isinstance(failure, PaginationError):
+                raise failure
+            if failure is not None:
+                raise Retry(failure)
             status = response.status_code
             self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
             if 300 <= status < 400:
@@ -529,7 +537,8 @@ class Session:
                         else "response body is not complete JSON",
                         url=self._url(response.url),
                     )
-                    raise Retry(failure) from None
+                if failure is not None:
+                    raise Retry(failure)
                 problem = expect(body) if expect is not None else None
                 if problem is None:
                     return body

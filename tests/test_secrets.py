@@ -259,3 +259,46 @@ def test_userinfo_of_scheme_relative_and_nested_links_is_removed(text: str, kept
     # Left as they were: "//user:pw@host" and a link percent-encoded inside another.
     assert ra_redact_text(text, []) == kept
     assert redact_frame(pl.DataFrame({"url": [text]}), [])["url"][0] == kept
+
+
+def chain_of(error: BaseException) -> list[BaseException]:
+    """The error and everything reachable from it through __cause__ and __context__."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [error]
+    while todo:
+        item = todo.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [item.__cause__, item.__context__]
+    return seen
+
+
+def failing(kind: str) -> httpx.MockTransport:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if kind == "connect":
+            raise httpx.ConnectError("connection refused", request=request)
+        if kind == "read":
+            raise httpx.ReadError("connection reset", request=request)
+        if kind == "decode":
+            raise httpx.DecodingError("gzip broken", request=request)
+        return httpx.Response(200, content=b'{"cut": ', request=request)
+
+    return httpx.MockTransport(handle)
+
+
+@pytest.mark.parametrize("kind", ["connect", "read", "decode", "truncated"])
+@pytest.mark.parametrize("provider", sorted(CREDENTIALS))
+async def test_no_exception_in_a_failed_load_holds_the_request(provider: str, kind: str) -> None:
+    # An async load (and a sync one in Jupyter's running loop) raised a TransportError whose
+    # hidden __context__ chain held httpx's exception, and with it the request and its
+    # Authorization header: `from None` hides a context from tracebacks but keeps it.
+    credentials = CREDENTIALS[provider]
+    load = getattr(ra, f"aload_{provider}_recordings")
+    span = {"since": "2026-01-01", "until": "2026-01-20"}
+    with pytest.raises(ra.TransportError) as info:
+        await load(**span, credentials=credentials, transport=failing(kind), retry=FAST_RETRY)
+    chain = chain_of(info.value)
+    assert not [e for e in chain if isinstance(e, httpx.HTTPError)], chain
+    shown = " ".join(repr(vars(e)) + repr(e.args) for e in chain)
+    assert all(secret not in shown for secret in credentials.secrets())
