@@ -427,7 +427,8 @@ class Session:
         await self.client.aclose()
 
     def _url(self, url: str | httpx.URL) -> str:
-        return redact_text(redact_url(str(url)) or "", self.secrets)
+        # Secrets first: redact_url rewrites the query, and a rewritten secret is another form.
+        return redact_url(redact_text(str(url), self.secrets)) or ""
 
     async def pause(self, seconds: float) -> None:
         """Wait before asking again (counted as a retry in stats and progress)."""

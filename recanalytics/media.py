@@ -368,7 +368,7 @@ class _Downloader:
                     # Asked again with credentials, the answer pointed at storage after all.
                     return await self.fetch(job, moved.url, False)
             except _Status as exc:
-                error = _Failed(self._clean(f"HTTP {exc.status} from {redact_url(exc.url)}"))
+                error = _Failed(f"HTTP {exc.status} from {redact_url(self._clean(exc.url))}")
                 if exc.status not in RETRY_STATUSES:
                     raise error from None
                 wait = exc.retry_after

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 import weakref
 from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -37,6 +38,15 @@ SECRET_PARAMS = frozenset(
         "refresh_token",
         "id_token",
         "api_key",
+        "api-key",
+        "apikey",
+        "key",  # an API key (Google's ?key=)
+        "auth",
+        "secret",
+        "accesstoken",  # accessToken, camel-cased
+        "access-token",
+        "download_access_token",
+        "session_token",
         "pwd",  # a Zoom join link's passcode
         "zak",  # a Zoom user's access key
         "signature",
@@ -71,13 +81,15 @@ _NAMES = "|".join(_spelled(p) for p in _PATTERN_PARAMS)
 _VALUE = rf"(=|%3[Dd])[\"']?[^&{_SPACE}\"'#<>\\]+"
 # In text (messages, logs) a name counts where a word starts; in frames (provider data) only as
 # a URL's parameter, so "Design token=v2 review" in a session name is left as it was.
-QUERY_SECRET_PATTERN = rf"(^|[^A-Za-z0-9_]|%3[Ff]|%26)({_NAMES}){_VALUE}"
-URL_QUERY_SECRET_PATTERN = rf"([?&;#]|%3[Ff]|%26|%3[Bb])({_NAMES}){_VALUE}"
+# A name may carry the "[]" of a list parameter (access_token[]=...).
+_NAME = rf"((?:{_NAMES})(?:\[\]|%5[Bb]%5[Dd])?)"
+QUERY_SECRET_PATTERN = rf"(^|[^A-Za-z0-9_]|%3[Ff]|%26){_NAME}{_VALUE}"
+URL_QUERY_SECRET_PATTERN = rf"([?&;#]|%3[Ff]|%26|%3[Bb]){_NAME}{_VALUE}"
 _QUERY_SECRET_RE = re.compile(QUERY_SECRET_PATTERN)
 # user:password@ (or a lone token@) between a URL's scheme and its host.
 # Scheme-relative links (//user:pw@host) too.
 USERINFO_PATTERN = (
-    rf"(^|[^A-Za-z0-9+.-])((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/?#@{_SPACE}\"'<>\\,;|]*@"
+    rf"(^|[^A-Za-z0-9+.-])((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/?#{_SPACE}\"'<>\\,;|]*@"
 )
 _USERINFO_RE = re.compile(USERINFO_PATTERN)
 # The same in a link percent-encoded inside another (a redirect's ?next=https%3A%2F%2Fu%3Ap%40h):
@@ -106,8 +118,17 @@ _ENDINGS = (
     "key",
     "pwd",
     "zak",
+    "auth",
 )
-_SECRET_MARKERS = ["eyJ", "@", "%40", *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d"))]
+_SECRET_MARKERS = [
+    "eyJ",
+    "@",
+    "%40",
+    "[]=",
+    "%5d=",
+    "%5d%3d",
+    *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d")),
+]
 MIN_SECRET_LENGTH = 4
 
 
@@ -128,16 +149,27 @@ def redact_url(url: str | None) -> str | None:
     netloc = parts.netloc.rsplit("@", 1)[-1]
     if parts.query:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
-        if any(key.lower() in SECRET_PARAMS for key, _ in pairs):
+        if any(_secret_name(key) for key, _ in pairs):
             query = urlencode(
-                [(k, REDACTED if k.lower() in SECRET_PARAMS else v) for k, v in pairs],
+                [(k, REDACTED if _secret_name(k) else v) for k, v in pairs],
                 safe="/:",
             )
         else:
             query = parts.query
     else:
         query = ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    clean = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    lowered = clean.lower()
+    if any(marker in lowered for marker in _SECRET_MARKERS):
+        # What parse_qsl does not see as a parameter: one in the fragment, after "&amp;",
+        # or with its "=" percent-encoded.
+        clean = redact_text(clean)
+    return clean
+
+
+def _secret_name(key: str) -> bool:
+    key = key.lower()
+    return key.removesuffix("[]") in SECRET_PARAMS
 
 
 def _base64_forms(data: bytes) -> set[str]:
@@ -146,18 +178,60 @@ def _base64_forms(data: bytes) -> set[str]:
     return {standard, urlsafe, standard.rstrip("="), urlsafe.rstrip("=")}
 
 
+# Go's html/template (and html.EscapeString without the "+"): numeric references for quotes.
+_GO_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
+_GO_TEMPLATE = str.maketrans({"+": "&#43;"})
+
+
 def _encoded_forms(value: str) -> set[str]:
     upper = quote(value, safe="")
     lower = re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), upper)
-    # quote()'s own default keeps "/": the form most URL builders write.
+    # quote()'s own default keeps "/": the form most URL builders write. JavaScript's
+    # encodeURIComponent keeps -_.!~*'(), Java's URLEncoder *-._ (and writes spaces as +).
     path_safe = quote(value)
+    url_forms = {
+        path_safe,
+        quote_plus(value),
+        quote(value, safe="-_.!~*'()"),
+        quote_plus(value, safe="*"),
+        lower,
+    }
+    if "+" in value:
+        # A "+" read as a space in a query string, then written again (a rebuilt link).
+        spaced = value.replace("+", " ")
+        url_forms |= {spaced, quote_plus(spaced), quote_plus(spaced, safe="/:")}
     # As a JSON string holds it (a server echoing the value in an error body): quotes and
-    # backslashes escaped, and non-ASCII as \u escapes where the server writes ASCII only.
+    # backslashes escaped, and non-ASCII as \u escapes where the server writes ASCII only;
+    # PHP also escapes "/".
     as_json = {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    as_json |= {form.replace("/", "\\/") for form in as_json}
+    # As Python shows it in a repr (a message that is not a string, httpcore's debug log of a
+    # header's bytes), and as bytes written in hex.
+    shown = {repr(value)[1:-1], repr(value.encode())[2:-1], value.encode().hex()}
     # Echoed into an HTML error page (& < > " ' escaped), or a link quoted once more inside
     # another (a login page's ?next=).
-    echoed = {html.escape(value), quote(upper, safe=""), quote(path_safe, safe="")}
-    return {value, upper, path_safe, quote_plus(value), lower, *as_json, *echoed}
+    go_html = value.translate(_GO_HTML)
+    echoed = {
+        html.escape(value),
+        go_html,
+        go_html.translate(_GO_TEMPLATE),
+        quote(upper, safe=""),
+        quote(path_safe, safe=""),
+    }
+    return {value, upper, *url_forms, *as_json, *shown, *echoed}
+
+
+def _text_forms(secret: str) -> set[str]:
+    """The secret as text that went through another encoding or normalisation on its way: its
+    Unicode composed or decomposed, its non-ASCII dropped (a reason phrase read as ASCII) or
+    replaced (a Latin-1 body read as UTF-8), a base64url value in the standard alphabet."""
+    forms = {unicodedata.normalize(form, secret) for form in ("NFC", "NFD")}
+    if not secret.isascii():
+        forms.add(secret.encode("ascii", "ignore").decode())
+        forms.add(secret.encode("latin-1", "replace").decode("utf-8", "replace"))
+    if re.fullmatch(r"[A-Za-z0-9_-]+", secret) and re.search(r"[_-]", secret):
+        forms.add(secret.translate(str.maketrans("-_", "+/")))
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -171,7 +245,7 @@ def secret_forms(secret: str) -> frozenset[str]:
     >>> "AC1:hunter22" in secret_forms(token) and "hunter22" not in secret_forms(token)
     True
     """
-    forms = _encoded_forms(secret)
+    forms = {form for text in {secret, *_text_forms(secret)} for form in _encoded_forms(text)}
     for encoded in _base64_forms(secret.encode()):
         forms |= _encoded_forms(encoded)
     try:

@@ -637,7 +637,7 @@ async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
                 f"the API answered 200 without a record ({problem})"
                 + (f": {redact_text(said, session.secrets)}" if said else ""),
                 status=200,
-                url=redact_url(url) or "",
+                url=redact_url(redact_text(url, session.secrets)) or "",
             )
         session.page_done(1)
     raw = redact_frame(spec.frame(endpoint.single_records(body)), session.secrets)
