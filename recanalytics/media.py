@@ -171,7 +171,10 @@ class _Downloader:
             # compressed transfer (httpx asks for gzip by default) would not.
             "headers": {"User-Agent": "recanalytics/0.1", "Accept-Encoding": "identity"},
         }
-        self.anonymous = httpx.AsyncClient(follow_redirects=True, **common)
+        # Never an Authorization header, not even one httpx makes from a URL's user info.
+        self.anonymous = httpx.AsyncClient(
+            follow_redirects=True, event_hooks={"request": [_without_auth]}, **common
+        )
         # One client per provider that needs auth. They never follow redirects, so credentials
         # cannot travel to another host with a redirected request, and their auth applies only
         # inside the provider's scope, whatever URL they are handed.
@@ -267,6 +270,10 @@ class _Downloader:
                 # The provider's JSON envelope (asked again after an odd first answer), not
                 # the file: read it again from the start.
                 raise _Incomplete("answered the media envelope, not the file")
+            if with_auth and kind.startswith("application/json") and job.path.suffix != ".json":
+                # An API's error answered 200 (Zoom: {"status": false, "errorMessage": ...},
+                # which may echo the token) is no recording, and is never saved as one.
+                raise _Failed("answered JSON (an error of the API?), not the media file")
             resumed = response.status_code == 206 and offset > 0
             # A server that compresses anyway hands over decoded bytes: their count is no
             # offset into what it serves, so such a part file is never resumed from.
@@ -286,7 +293,9 @@ class _Downloader:
                 _discard(job)
                 raise _Restart("a partial answer from another offset")
             if not resumed:
-                _keep_validator(job.validator, response.headers.get("etag"))
+                etag = response.headers.get("etag")
+                # Never a file holding a credential a server echoed into its ETag.
+                _keep_validator(job.validator, etag if etag and self._clean(etag) == etag else None)
             announced = None if encoded else response.headers.get("content-length")
             written = 0
             try:
@@ -436,10 +445,20 @@ def _discard(job: _Job) -> None:
 
 
 def _storage(url: Any) -> str:
-    """A storage URL from a provider's answer: absolute http(s), else the download fails."""
+    """A storage URL from a provider's answer: absolute http(s), else the download fails. User
+    info in it is dropped: httpx would send it as Basic credentials to the storage host."""
     if not isinstance(url, str) or Origin.of(url) is None:
         raise _Failed("the media answer's storage URL is not an http(s) URL")
-    return url
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
+
+
+async def _without_auth(request: httpx.Request) -> None:
+    """The anonymous client's request hook (each redirect too): no Authorization header, and
+    no user info in the URL (httpx logs it)."""
+    request.headers.pop("Authorization", None)
+    if request.url.userinfo:
+        request.url = request.url.copy_with(userinfo=b"")
 
 
 def _authorised(url: str) -> str:

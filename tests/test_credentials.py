@@ -193,3 +193,24 @@ def test_a_secret_echoed_inside_a_json_error_body_is_redacted_in_every_spelling(
     shown = f"{failed.value} {failed.value!r} {failed.value.args}"
     for spelling in (token, json.dumps(token)[1:-1], json.dumps(token, ensure_ascii=False)[1:-1]):
         assert spelling not in shown
+
+
+def test_a_signalwire_project_id_shaped_like_a_token_is_refused() -> None:
+    # Swapped with SIGNALWIRE_API_TOKEN, the token was written into every URL and error.
+    token = "PT" + "de" * 24
+    with pytest.raises(ra.CredentialsError) as info:
+        ra.SignalWireCredentials(project_id=token, api_token="x" * 20, space="example")
+    assert token not in str(info.value) and "project_id" in str(info.value)
+
+
+def test_the_zoom_jwt_auth_is_not_pickled() -> None:
+    import copy
+    import pickle
+
+    from recanalytics.providers.zoom import ZoomJWTAuth
+
+    auth = ZoomJWTAuth("key", "s3cr3t-value")
+    auth.token()
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(auth)
+    assert copy.deepcopy(auth) is auth and copy.copy(auth) is auth

@@ -600,7 +600,7 @@ def test_a_zoom_file_served_directly_as_json_is_the_file(box: Sandbox, tmp_path:
     df = ra.load_zoom_recordings(
         since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
     )
-    row = df.filter(pl.col("status") == "completed").head(1)
+    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "json")).head(1)
     timeline = json.dumps({"timeline": [{"ts": "00:00:01.000", "users": []}]}).encode()
     path = httpx.URL(row["media_url"][0]).path
     transport = _FirstAnswer(
@@ -617,6 +617,30 @@ def test_a_zoom_file_served_directly_as_json_is_the_file(box: Sandbox, tmp_path:
     assert Path(got["path"]).read_bytes() == timeline
     # One request: a first look at the answer, then the file again, cost two per file.
     assert transport.used == 1
+
+
+def test_an_api_error_answered_200_as_json_for_a_video_is_no_file(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    # Zoom's download URL answered {"status": false, "errorMessage": ...} with 200 (echoing the
+    # JWT): it was saved as the recording's .mp4 and reported downloaded.
+    df = ra.load_zoom_recordings(
+        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
+    )
+    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "mp4")).head(1)
+    error = json.dumps({"status": False, "errorMessage": "bad token"}).encode()
+    transport = _FirstAnswer(
+        box,
+        httpx.URL(row["media_url"][0]).path,
+        lambda r: httpx.Response(
+            200, headers={"Content-Type": "application/json"}, content=error, request=r
+        ),
+        always=True,
+    )
+    result = ra.download_media(row, tmp_path, **box.options("zoom") | {"transport": transport})
+    got = result.row(0, named=True)
+    assert got["status"] == "failed" and "JSON" in got["error"], got
+    assert not list((tmp_path / "zoom").glob("*.mp4"))
 
 
 def test_an_html_page_answered_for_media_is_a_failure_not_a_file(
@@ -699,3 +723,58 @@ def test_a_resume_answered_for_another_version_starts_again(box: Sandbox, tmp_pa
 
     row = _download_one(box, df, tmp_path, _Storage(box, ignoring))
     assert row["status"] == "downloaded" and Path(row["path"]).read_bytes() == full
+
+
+def test_no_credential_reaches_storage_from_a_location_holding_user_info(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    # A provider redirect to https://user:secret@storage/... made httpx send the user info as
+    # Basic credentials to the storage host.
+    df = ra.load_zoom_recordings(
+        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
+    )
+    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "mp4")).head(1)
+    seen: list[httpx.Request] = []
+
+    class Storage(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.host == "storage.example":
+                seen.append(request)
+                if request.url.path == "/hop":
+                    location = "https://carol:s3cret-too@storage.example/file.mp4"
+                    return httpx.Response(302, headers={"Location": location}, request=request)
+                return httpx.Response(200, content=b"\0" * 16, request=request)
+            location = "https://alice:s3cret-pw@storage.example/hop"
+            return httpx.Response(302, headers={"Location": location}, request=request)
+
+    result = ra.download_media(row, tmp_path, **box.options("zoom") | {"transport": Storage()})
+    assert result["status"][0] == "downloaded", result["error"][0]
+    assert [r.url.path for r in seen] == ["/hop", "/file.mp4"]
+    assert all("authorization" not in r.headers for r in seen), [dict(r.headers) for r in seen]
+    assert all(not r.url.userinfo for r in seen)
+
+
+def test_an_etag_echoing_a_credential_is_not_kept_beside_the_part(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    df = ra.load_zoom_recordings(
+        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
+    )
+    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "mp4")).head(1)
+    secrets = box.credentials("zoom").secrets()
+    etag = f'"{secrets[-1]}"'
+
+    class Cut(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(
+                200,
+                headers={"ETag": etag, "Content-Length": "64"},
+                content=b"\0" * 16,  # cut short: the part and its ETag file stay
+                request=request,
+            )
+
+    options = box.options("zoom") | {"transport": Cut(), "retry": ra.RetryPolicy(max_retries=0)}
+    result = ra.download_media(row, tmp_path, **options)
+    assert result["status"][0] == "failed"
+    kept = [p.read_text() for p in (tmp_path / "zoom").glob(".*part-etag")]
+    assert all(secrets[-1] not in text for text in kept), kept

@@ -86,6 +86,10 @@ _HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
 _SPACE_RE = re.compile(rf"(?i:https?)://{_HOST}(?:/.*)?|{_HOST}/?")
 
 
+# SignalWire's API tokens: PT and 48 hex digits.
+_TOKEN_RE = re.compile(r"PT[0-9A-Fa-f]{32,}")
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class SignalWireCredentials(Credentials):
     """SignalWire Project ID, API token and space: a name (``example``), a host
@@ -116,6 +120,13 @@ class SignalWireCredentials(Credentials):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.project_id and _TOKEN_RE.fullmatch(self.project_id):
+            # Swapped with the token, it would be written into every URL and error shown.
+            raise CredentialsError(
+                self.provider,
+                "project_id (env SIGNALWIRE_PROJECT_ID) looks like an API token (PT...); "
+                "it must be the Project ID, a UUID such as 'a1b2c3d4-0000-4000-8000-0123456789ab'",
+            )
         if not isinstance(self.space, str) or not _SPACE_RE.fullmatch(self.space.strip()):
             raise CredentialsError(
                 self.provider,

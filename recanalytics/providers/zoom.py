@@ -205,6 +205,16 @@ class ZoomJWTAuth(httpx.Auth):
     def __repr__(self) -> str:
         return f"ZoomJWTAuth(api_key={self._key!r}, api_secret='***')"
 
+    def __reduce__(self) -> Any:
+        # As for the credentials: a pickle would hold the API secret and the live JWT in clear.
+        raise TypeError("ZoomJWTAuth is not picklable: it holds the API secret")
+
+    def __copy__(self) -> ZoomJWTAuth:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ZoomJWTAuth:
+        return self
+
     def token(self) -> str:
         """The current token, signing a new one when none is valid for ``renew_within`` more s."""
         now = int(self.clock())
