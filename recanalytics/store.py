@@ -85,7 +85,7 @@ def private_write(path: Path, write: Any) -> None:
     StoreError naming ``path``; the temporary file is removed.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        validate.make_folders(path.parent, 0o700)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
     except OSError as exc:
@@ -295,7 +295,7 @@ class ParquetStore:
         path = self.path / LOCK_NAME
         try:
             if not shared:
-                self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+                validate.make_folders(self.path, 0o700)
             return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             if not shared:

@@ -215,6 +215,15 @@ def folder(value: Any, parameter: str) -> Path:
     return path
 
 
+def make_folders(path: Path, mode: int = 0o777) -> None:
+    """``path`` and its missing parents, each made with ``mode`` (``Path.mkdir`` gives it to the
+    last one only, so a store's ``provider=…/year=…`` folders were made 0755)."""
+    missing = [path, *path.parents]
+    missing = list(reversed(missing[: next(i for i, p in enumerate(missing) if p.is_dir())]))
+    for folder in missing:
+        folder.mkdir(mode=mode, exist_ok=True)
+
+
 def made_folder(path: Path, parameter: str, *, private: bool = False) -> Path:
     """``path`` as a folder this process can write, made if missing (user-only when
     ``private``: a store's or an archive's).
@@ -225,7 +234,7 @@ def made_folder(path: Path, parameter: str, *, private: bool = False) -> Path:
     computed for nothing, then a bare PermissionError.
     """
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+        make_folders(path, 0o700 if private else 0o777)
     except OSError as exc:
         raise ConfigError(
             parameter, f"a folder that can be made here ({reason(exc)})", str(path)

@@ -460,3 +460,16 @@ def test_a_store_folder_named_like_a_glob_pattern_reads_back(tmp_path: Path) -> 
     store.upsert(frame)
     assert store.read().height == frame.height
     assert store.upsert(frame).unchanged == frame.height
+
+
+def test_every_folder_a_store_makes_is_user_only(tmp_path: Path) -> None:
+    # Path.mkdir(parents=True, mode=0o700) gives the mode to the last folder only: a store's
+    # provider=…/year=… folders were made 0755, against what docs/security.md says.
+    import stat
+
+    root = tmp_path / "new" / "store"
+    store = ra.Store(root)
+    store.upsert(ra.demo(size=50))
+    folders = [root.parent, root, *(p for p in root.rglob("*") if p.is_dir())]
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in folders}
+    assert len(modes) > 3 and set(modes.values()) == {0o700}, modes
