@@ -714,7 +714,10 @@ def refuses_range(error: ProviderError) -> bool:
     if isinstance(error, RangeNarrowed):
         return True
     first_page = "from=" in error.url and "next_page_token=" not in error.url
-    return error.status == 400 and first_page and not token_expired(error)
+    # A 400 that names the page size (its maximum is not documented for this endpoint) is
+    # not about the range: narrower windows would only repeat it.
+    about_page_size = "page_size" in error.message.lower().replace(" ", "_")
+    return error.status == 400 and first_page and not about_page_size and not token_expired(error)
 
 
 async def aload_zoom_recordings(

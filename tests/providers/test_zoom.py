@@ -877,6 +877,21 @@ def test_a_range_refused_at_every_window_span_raises_the_first_refusal() -> None
     assert info.value.status == 400 and "one month" in str(info.value)
 
 
+def test_a_page_size_refused_is_said_at_once_not_read_as_a_range_refused() -> None:
+    # page_size's maximum is not documented for this endpoint: a 400 naming it was read as a
+    # range refused, and a 6-month load made 41 requests at narrower spans before failing.
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        body = {"code": 300, "message": "Invalid field: page_size must be at most 100."}
+        return httpx.Response(400, json=body)
+
+    with pytest.raises(ra.ProviderError, match="page_size") as info:
+        load_zoom_recordings(since="2026-03-01", until="2026-09-01", **mock(handler))
+    assert info.value.status == 400 and len(asked) <= 8, len(asked)
+
+
 @pytest.mark.parametrize(
     ("since", "until"), [("2026-01-05", "2026-01-06"), ("2026-01-01", "2026-01-20")]
 )
