@@ -76,6 +76,32 @@ def parse_range(
     return start, end
 
 
+DAY_FORM = "a calendar day (UTC): a datetime.date or 'YYYY-MM-DD', from 1970-01-01 to 9998-12-31"
+
+
+def day_range(day: str | dt.date, parameter: str = "created_on") -> tuple[dt.datetime, dt.datetime]:
+    """``[day's midnight, the next midnight)`` in UTC: a filter by the day a record was created
+    (an API's ``DateCreated=YYYY-MM-DD``) as a range.
+
+    Examples
+    --------
+    >>> [f"{t:%Y-%m-%d %H:%M}" for t in day_range("2025-03-01")]
+    ['2025-03-01 00:00', '2025-03-02 00:00']
+    """
+    if isinstance(day, str):
+        try:
+            day = dt.date.fromisoformat(day.strip())
+        except ValueError:
+            raise ConfigError(parameter, DAY_FORM, day) from None
+    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
+        # A datetime is a date too, but its hours would be dropped without a word.
+        raise ConfigError(parameter, DAY_FORM, day)
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
+    if not EARLIEST <= start < LATEST:
+        raise ConfigError(parameter, DAY_FORM, day)
+    return start, start + dt.timedelta(days=1)
+
+
 def not_past(end: dt.datetime, now: dt.datetime, margin: dt.timedelta) -> dt.datetime:
     """``end``, or ``now + margin`` when it lies further ahead.
 

@@ -43,7 +43,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.errors import CredentialsError, NotFoundError, ProviderError
+from recanalytics.errors import ConfigError, CredentialsError, NotFoundError, ProviderError
 from recanalytics.fields import F
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
@@ -59,7 +59,7 @@ from recanalytics.providers.common import (
 from recanalytics.providers.planner import collect_spread
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, Window, parse_range
+from recanalytics.windows import WhenLike, Window, day_range, parse_range
 
 log = logging.getLogger("recanalytics")
 # Both path forms are in use: the docs' (first) and the official SDK's (bare, on the space host).
@@ -401,6 +401,7 @@ async def aload_signalwire_recordings(
     conference_sid: str | None = None,
     page_size: int = PAGE_SIZE_MAX,
     media_format: Literal["wav", "mp3"] = "wav",
+    created_on: str | dt.date | None = None,
     **options: Unpack[LoadOptions],
 ) -> pl.DataFrame:
     """Load SignalWire Compatibility API recordings into the unified frame.
@@ -420,6 +421,12 @@ async def aload_signalwire_recordings(
         ``PageSize``, 1 to 1000.
     media_format : {'wav', 'mp3'}, default 'wav'
         Extension of the built ``media_url`` (SignalWire serves both; the URLs are public).
+    created_on : str or date, optional
+        Recordings created on this day (UTC), the API's ``DateCreated`` filter: a
+        ``datetime.date`` or ``'YYYY-MM-DD'``, instead of ``since``/``until``. It is loaded as
+        the range from that midnight to the next (``DateCreated>``/``DateCreated<``), whose
+        edges the load already reads safely whichever way the server reads them; an exact
+        ``DateCreated`` a server compared with a time of day would find nothing.
     **options
         :class:`~recanalytics.options.LoadOptions`: ``credentials``, ``base_url``,
         ``transport``, ``progress``, ``max_concurrency``, ``rate_limit``, ``retry``, ``raw`` …
@@ -450,7 +457,18 @@ async def aload_signalwire_recordings(
     size = validate.int_range(page_size, "page_size", 1, PAGE_SIZE_MAX)
     params.append(("PageSize", str(size)))
     fmt = validate.choice(media_format, "media_format", MEDIA_FORMATS)
-    start, end = parse_range(since, until)
+    start: dt.datetime | None
+    end: dt.datetime | None
+    if created_on is not None:
+        if since is not None or until is not None:
+            raise ConfigError(
+                "created_on",
+                "a day given without since/until (it is a range of its own)",
+                created_on,
+            )
+        start, end = day_range(created_on, "created_on")
+    else:
+        start, end = parse_range(since, until)
     ctx = resolve(SIGNALWIRE, options)
     # Read by the day as Twilio's 2010 API documents its own (``DateCreated<`` a date: before
     # that date's midnight), a ``DateCreated<`` inside a day would leave out the rows from its

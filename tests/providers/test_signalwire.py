@@ -418,6 +418,12 @@ def test_sandbox_answers_like_signalwire(fresh_box: Sandbox) -> None:
         ({"media_format": "ogg"}, "media_format"),
         ({"since": "2026-02-01", "until": "2026-01-01"}, "since/until"),
         ({"until": 20260101}, "until"),
+        ({"created_on": "2026-13-01"}, "created_on"),
+        ({"created_on": "yesterday"}, "created_on"),
+        ({"created_on": dt.datetime(2026, 1, 5, 12)}, "created_on"),
+        ({"created_on": 20260105}, "created_on"),
+        ({"created_on": "1969-12-31"}, "created_on"),
+        ({"created_on": "2026-01-05", "since": "2026-01-01"}, "created_on"),
     ],
 )
 def test_bad_input_is_rejected_before_any_request(
@@ -425,6 +431,17 @@ def test_bad_input_is_rejected_before_any_request(
 ) -> None:
     with rejected_before_any_request(box, parameter):
         load_signalwire_recordings(**kwargs, **box.options("signalwire"))
+
+
+@pytest.mark.parametrize("as_date", [False, True])
+def test_created_on_loads_the_recordings_of_that_utc_day(box: Sandbox, as_date: bool) -> None:
+    # The API's DateCreated filter (api-contracts.md, section 5) had no keyword.
+    day = records(box)[len(records(box)) // 2].created.astimezone(UTC).date()
+    df = load_signalwire_recordings(
+        created_on=day if as_date else day.isoformat(), **box.options("signalwire")
+    )
+    expected = truth(box, lambda r: r.created.astimezone(UTC).date() == day)
+    assert expected and set(df["recording_id"]) == expected and df.height == len(expected)
 
 
 def test_get_one_recording_and_not_found(via: Any, box: Sandbox) -> None:
