@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
-from recanalytics.errors import CredentialsError
+from recanalytics.errors import ConfigError, CredentialsError
 
 _HIDDEN = "'***'"
 
@@ -51,6 +51,15 @@ class Credentials:
                 # The type only: the value may be a secret.
                 raise CredentialsError(
                     self.provider, f"{field.name} must be a string, not {type(value).__name__}"
+                )
+            if value and not _sendable(value):
+                # A byte that is not UTF-8 in an environment variable arrives as a lone
+                # surrogate: encoding it for the auth header raised with the value in its repr.
+                names = " or ".join(self.env.get(field.name, ()))
+                raise CredentialsError(
+                    self.provider,
+                    f"{field.name} (env {names}) must be printable text (valid UTF-8, no "
+                    "control characters)",
                 )
             form = self.forms.get(field.name)
             if value and form is not None and not form[0].fullmatch(value):
@@ -97,6 +106,8 @@ class Credentials:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Build from environment variables (``CredentialsError`` names any that are missing)."""
         environ = os.environ if environ is None else environ
+        if not isinstance(environ, Mapping):
+            raise ConfigError("environ", "a mapping of environment variables, or None", environ)
         values: dict[str, Any] = {}
         for field, names in cls.env.items():
             for name in names:
@@ -123,7 +134,7 @@ class Credentials:
             return value
         if isinstance(value, Mapping):
             known = {f.name for f in dataclasses.fields(cls)}
-            unknown = sorted(set(value) - known)
+            unknown = sorted(map(str, set(value) - known))
             if unknown:
                 raise CredentialsError(
                     cls.provider, f"unknown keys {unknown}; accepted: {sorted(known)}"
@@ -157,3 +168,12 @@ def _subclasses(cls: type[Credentials]) -> list[type[Credentials]]:
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
+
+
+def _sendable(value: str) -> bool:
+    """Text an HTTP header can carry: encodable as UTF-8, without control characters."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in value)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
@@ -31,10 +32,10 @@ from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError, warn_user
 from recanalytics.load import LoadResult, PerProvider, gather, plan
-from recanalytics.options import OPTION_NAMES
+from recanalytics.options import OPTION_NAMES, check_options
 from recanalytics.providers.base import Loader
 from recanalytics.providers.common import in_range
-from recanalytics.providers.registry import loaders_for, loaders_of
+from recanalytics.providers.registry import loaders_for, loaders_of, spec_for
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
@@ -359,6 +360,7 @@ def with_store(loader: Loader[F]) -> F:
             store.upsert(frame)
             return frame
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
+        _check_load_arguments(func, provider, kwargs)
         key = f"{provider}:{func.__name__}"
         newest = store.newest(provider, kind_list)
         # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
@@ -377,6 +379,21 @@ def with_store(loader: Loader[F]) -> F:
             return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_load_arguments(func: Callable[..., Any], provider: str, kwargs: dict[str, Any]) -> None:
+    """What the loader would check before its first request, checked even when the store
+    already covers the range and the loader never runs: a bad option is an error either way.
+    Credentials are checked only when given: reading stored rows needs none."""
+    options = {k: v for k, v in kwargs.items() if k in OPTION_NAMES}
+    spec = spec_for(provider)
+    check_options(spec, options)
+    if options.get("credentials") is not None:
+        spec.credentials.coerce(options["credentials"])
+    if "page_size" in kwargs:
+        # Every loader's default page size is its provider's largest.
+        largest = inspect.signature(func).parameters["page_size"].default
+        validate.int_range(kwargs["page_size"], "page_size", 1, largest)
 
 
 class Store(ParquetStore):

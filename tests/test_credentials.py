@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import recanalytics as ra
@@ -214,3 +216,31 @@ def test_the_zoom_jwt_auth_is_not_pickled() -> None:
     with pytest.raises(TypeError, match="not picklable"):
         pickle.dumps(auth)
     assert copy.deepcopy(auth) is auth and copy.copy(auth) is auth
+
+
+@pytest.mark.parametrize("bad", ["S3CRET\udce9", "S3CRET\n", "S3\x00CRET"])
+@pytest.mark.parametrize("provider", ["twilio", "plivo", "zoom", "signalwire"])
+def test_a_secret_that_no_header_can_carry_is_refused_without_its_value(
+    provider: str, bad: str
+) -> None:
+    # A byte that is not UTF-8 in TWILIO_AUTH_TOKEN reaches os.environ as a lone surrogate: the
+    # load raised a UnicodeEncodeError whose repr held the token.
+    from provider_cases import CREDENTIALS
+
+    good = CREDENTIALS[provider]
+    field = sorted(good.secret_fields)[0]
+    with pytest.raises(CredentialsError) as info:
+        dataclasses.replace(good, **{field: bad})
+    assert field in str(info.value)
+    assert "S3CRET" not in repr(info.value) and "S3CRET" not in repr(info.value.args)
+
+
+def test_from_env_refuses_what_is_not_a_mapping() -> None:
+    with pytest.raises(ra.ConfigError, match="environ"):
+        ra.TwilioCredentials.from_env(5)  # type: ignore[arg-type]
+    assert ra.TwilioCredentials.available({}) is False
+
+
+def test_a_mapping_with_keys_of_mixed_types_is_a_credentials_error() -> None:
+    with pytest.raises(CredentialsError, match="unknown keys"):
+        ra.TwilioCredentials.coerce({5: 1, "x": 2})  # type: ignore[dict-item]

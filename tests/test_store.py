@@ -230,6 +230,35 @@ def test_store_option_validation(tmp_path: Path) -> None:
     assert box.requests == 0
 
 
+@pytest.mark.parametrize(
+    ("bad", "parameter"),
+    [
+        ({"page_size": 0}, "page_size"),
+        ({"page_size": 101}, "page_size"),
+        ({"base_url": "ftp://x"}, "base_url"),
+        ({"max_pages": -5}, "max_pages"),
+        ({"rate_limit": -1}, "rate_limit"),
+        ({"credentials": "garbage"}, None),
+    ],
+)
+def test_bad_options_are_errors_when_the_store_already_covers_the_range(
+    tmp_path: Path, bad: dict[str, Any], parameter: str | None
+) -> None:
+    # With the range already stored, the loader never ran, and nothing checked its options.
+    box = Sandbox(seed=6, size=50, providers=["twilio"])
+    store = Store(tmp_path)
+    span = {"since": "2025-02-01", "until": "2025-03-01"}
+    ra.load_twilio_recordings(since=box.config.start, store=store, **box.options("twilio"))
+    before = box.requests
+    ra.load_twilio_recordings(**span, store=store, **box.options("twilio"))
+    assert box.requests == before  # covered: the loader does not run
+    options = box.options("twilio") | bad
+    with pytest.raises((ra.ConfigError, ra.CredentialsError)) as info:
+        ra.load_twilio_recordings(**span, store=store, **options)
+    if parameter is not None:
+        assert getattr(info.value, "parameter", None) == parameter, info.value
+
+
 def test_quarter_chunks_are_stable() -> None:
     start = dt.datetime(2025, 2, 10, tzinfo=dt.UTC)
     end = dt.datetime(2025, 8, 1, tzinfo=dt.UTC)
