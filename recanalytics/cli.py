@@ -233,7 +233,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
     from recanalytics.archive import archive
 
     options: dict[str, object] = {"progress": not args.quiet}
-    if args.sandbox and args.base_url:
+    if args.sandbox and args.base_url is not None:
         print("recanalytics: --sandbox and --base-url cannot be used together", file=sys.stderr)
         return 2
     if args.sandbox:
@@ -245,7 +245,8 @@ def cmd_archive(args: argparse.Namespace) -> int:
             seed=args.seed, size=args.size, providers=[args.provider], small_media=args.media
         )
         options |= box.options(args.provider)
-    elif args.base_url:
+    elif args.base_url is not None:
+        # An empty one (an unset "$SANDBOX_URL") is an error, never the real host.
         options["base_url"] = args.base_url
     if args.verify and not args.media:
         print("recanalytics: --verify needs --media", file=sys.stderr)

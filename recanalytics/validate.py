@@ -156,18 +156,31 @@ def callable_or_none(value: Any, parameter: str, form: str) -> Any:
 
 URL_FORM = (
     "an http:// or https:// URL with a host, such as 'https://api.example.com' (a path may "
-    "follow; no query or fragment, and a port, if any, of 1-65535)"
+    "follow; no user info, query or fragment, and a port, if any, of 1-65535)"
 )
-_USER_INFO = re.compile(r"(?<=//)[^@\s]*@")
-# A host name's characters (IDNA-encoded by httpx), or an IPv6 address.
-_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
+# Up to the last @ (a password may hold "/", spaces or an @): more than user info goes from
+# an error message only, where that is harmless.
+_USER_INFO = re.compile(r"(?<=//).*@")
+# Dot-separated labels of letters, digits, "_" and inner "-" (IDNA-encoded by httpx), or an
+# IPv6 address.
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# A host (an IPv6 address replaced), then a port of digits if any.
+_PORT = re.compile(r"[^:]*(?::[0-9]{1,5})?")
+
+
+def _shown_url(value: str) -> str:
+    """A rejected URL as an error shows it: no user info, no query or fragment (either may
+    hold a token), the rest redacted."""
+    return _USER_INFO.sub("", redact_text(re.split(r"[?#]", value, maxsplit=1)[0]))
 
 
 def url(value: Any, parameter: str) -> str:
     """An absolute http(s) URL with a host and no whitespace, query or fragment (the loaders
     append paths and queries to it), and a port of 1-65535 if it names one."""
     # A rejected URL is shown without its user info or secret parameters, which may be tokens.
-    shown = _USER_INFO.sub("", redact_text(value)) if isinstance(value, str) else value
+    shown = _shown_url(value) if isinstance(value, str) else value
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
         raise ConfigError(parameter, URL_FORM, shown)
     try:
@@ -175,11 +188,15 @@ def url(value: Any, parameter: str) -> str:
         port = parsed.port
     except (httpx.InvalidURL, ValueError):
         raise ConfigError(parameter, URL_FORM, shown) from None
+    authority = value.split("//", 1)[-1].split("/", 1)[0]
     if (
         parsed.scheme not in ("http", "https")
         or not _HOST.fullmatch(parsed.raw_host.decode("ascii", "replace"))
         or "?" in value
         or "#" in value
+        or "@" in authority  # user info: credentials come from credentials=, never the URL
+        or not _PORT.fullmatch(re.sub(r"^\[[^\]]*\]", "h", authority))  # "x:", "x:+80"
+        or _BAD_ESCAPE.search(value)
         or (port is not None and not 1 <= port <= 65535)
     ):
         raise ConfigError(parameter, URL_FORM, shown)

@@ -92,6 +92,13 @@ BAD_OPTIONS: list[tuple[str, Any]] = [
     ("base_url", "https://proxy.example/api?key=1"),
     ("base_url", "https://proxy.example/#x"),
     ("base_url", "http://%zz"),
+    # Hosts no DNS name has, an empty or signed port, user info silently ignored, a bad escape.
+    ("base_url", "http://a..b"),
+    ("base_url", "http://-a-"),
+    ("base_url", "http://x:"),
+    ("base_url", "http://x:+80"),
+    ("base_url", "http://user:pw@proxy.example"),
+    ("base_url", "http://proxy.example/%zz"),
 ]
 
 # Every registered loader, by its public name: the provider table decides which there are.
@@ -640,6 +647,20 @@ def test_a_rejected_base_url_is_shown_without_its_token() -> None:
             base_url="https://proxy.example/?access_token=eyJSECRETJWT x", credentials=TWILIO
         )
     assert "eyJSECRETJWT" not in str(info.value) and "proxy.example" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:pa S3CRETVAL@x",
+        "https://u:S3CRETVAL/x@proxy.example",
+        "https://proxy.example/?Authorization=Bearer%20S3CRETVAL",
+    ],
+)
+def test_a_rejected_base_url_never_shows_user_info_or_its_query(url: str) -> None:
+    with pytest.raises(ra.ConfigError) as info:
+        ra.load_twilio_recordings(base_url=url, credentials=TWILIO)
+    assert "S3CRETVAL" not in str(info.value)
 
 
 def test_the_back_off_of_a_thousandth_retry_is_a_number() -> None:

@@ -203,6 +203,17 @@ def test_archive_refuses_sandbox_with_base_url(
     assert not (tmp_path / "a").exists()
 
 
+def test_archive_with_an_empty_base_url_is_an_error_not_the_real_host(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --base-url "$SANDBOX_URL" with the variable unset sent real credentials to Twilio.
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "x" * 32)
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--base-url", "", "--quiet"]
+    assert main(argv) == 2
+    assert "base-url" in capsys.readouterr().err.replace("base_url", "base-url")
+
+
 def test_sandbox_on_a_busy_port_names_it(capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 

@@ -244,3 +244,11 @@ def test_from_env_refuses_what_is_not_a_mapping() -> None:
 def test_a_mapping_with_keys_of_mixed_types_is_a_credentials_error() -> None:
     with pytest.raises(CredentialsError, match="unknown keys"):
         ra.TwilioCredentials.coerce({5: 1, "x": 2})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize("space", ["https://127.0.0.1:99999", "127.0.0.1:0", "example.com:70000/x"])
+def test_a_signalwire_space_with_a_port_out_of_range_is_refused(space: str) -> None:
+    # The load raised an ExceptionGroup(OverflowError) at connect.
+    with pytest.raises(CredentialsError, match="space"):
+        ra.SignalWireCredentials(project_id="p", api_token="t", space=space)
+    assert ra.SignalWireCredentials(project_id="p", api_token="t", space="h:8443").space

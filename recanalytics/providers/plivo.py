@@ -133,7 +133,11 @@ SUBACCOUNT_RE = re.compile(r"^SA[0-9A-Za-z]{18}$")
 # Plivo writes numbers without the "+", so both spellings pass, as do SIP URIs.
 # A SIP endpoint's user part is bounded here (RFC 3261 sets none) and its host as DNS bounds
 # a name, so the query stays a requestable URL.
-NUMBER_RE = re.compile(r"^(?:\+?[0-9]{1,15}|(?:sips?:)?[^\s@:/?#]{1,128}@[^\s@/?#]{1,253})$")
+# A SIP user or host holds no space, control character or lone surrogate (none can be sent).
+_SIP_PART = r"[^\s\x00-\x1f\x7f\ud800-\udfff@:/?#]"
+NUMBER_RE = re.compile(
+    rf"^(?:\+?[0-9]{{1,15}}|(?:sips?:)?{_SIP_PART}{{1,128}}@(?:{_SIP_PART}|:){{1,253}})$"
+)
 NUMBER_FORM = (
     "a phone number in E.164 form (digits, optionally after '+': '+14155550100') "
     "or a SIP endpoint ('sip:agent@phone.plivo.com'; at most 128 characters before the @)"

@@ -127,7 +127,16 @@ class SignalWireCredentials(Credentials):
                 "project_id (env SIGNALWIRE_PROJECT_ID) looks like an API token (PT...); "
                 "it must be the Project ID, a UUID such as 'a1b2c3d4-0000-4000-8000-0123456789ab'",
             )
-        if not isinstance(self.space, str) or not _SPACE_RE.fullmatch(self.space.strip()):
+        port = (
+            re.search(r":(\d+)(?:/|$)", self.space.strip().split("://")[-1])
+            if isinstance(self.space, str)
+            else None
+        )
+        if (
+            not isinstance(self.space, str)
+            or not _SPACE_RE.fullmatch(self.space.strip())
+            or (port is not None and not 1 <= int(port[1]) <= 65535)
+        ):
             raise CredentialsError(
                 self.provider,
                 "space (env SIGNALWIRE_SPACE or SIGNALWIRE_SPACE_URL) must be a space name, "

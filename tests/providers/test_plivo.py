@@ -630,3 +630,10 @@ def test_error_json_is_mapped_to_provider_errors() -> None:
     with pytest.raises(ProviderError, match="add_time range too wide") as info:
         load_plivo_recordings(since="2024-01-01", until="2024-01-02", **mock(handler))
     assert info.value.status == 400
+
+
+@pytest.mark.parametrize("number", ["a\x00b@host", "a\x1bb@host", "a\x7f@host", "\ud800@host"])
+def test_a_sip_number_holding_what_cannot_be_sent_is_refused(box: Sandbox, number: str) -> None:
+    # Control characters went out percent-encoded; a lone surrogate raised UnicodeEncodeError.
+    with rejected_before_any_request(box, "from_number"):
+        load_plivo_recordings(from_number=number, **unpaced(box))
