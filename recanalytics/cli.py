@@ -97,6 +97,7 @@ FLAGS = {
     "error_rate": "--error-rate",
     "drop_rate": "--drop-rate",
     "truncate_rate": "--truncate-rate",
+    "error_rate/drop_rate/truncate_rate": "--error-rate/--drop-rate/--truncate-rate",
     "port": "--port",
 }
 

@@ -121,6 +121,11 @@ def test_sandbox_command_prints_curl_commands_that_work(
         (["sandbox", "--latency", "-1"], "invalid --latency"),
         (["sandbox", "--error-rate", "2"], "invalid --error-rate"),
         (["sandbox", "--skew", "0"], "invalid --skew"),
+        # Shares past 1 in all: each request draws one outcome, so the later ones were cut.
+        (
+            ["sandbox", "--error-rate", "0.6", "--drop-rate", "0.6"],
+            "invalid --error-rate/--drop-rate/--truncate-rate (got '0.6 0.6 0.0')",
+        ),
         # A trailing slash names a folder: it wrote a file "somedir" and "somedir.html".
         (["demo", "--size", "5", "--out", "{tmp}/somedir/"], "invalid --out"),
         (["report", "--out", "{tmp}/somedir/"], "invalid --out"),

@@ -22,6 +22,9 @@ T = TypeVar("T")
 
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 DEFAULT_END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+RANGE_DAYS_MAX = 36_525
+"""The largest ``max_range_days`` an emulator takes: a century, wider than any dataset's span
+(a billion days overflowed ``timedelta`` when the emulator was made)."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 import re
 import threading
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import msgspec
 
 from recanalytics import validate
+from recanalytics.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Route:
 
 
 EMPTY_MARK = "sandbox_empty"  # query parameter / token prefix of a planted empty page's link
+ANOMALY_COUNTS = ("empty_every", "repeat_every", "missing_every")
 
 
 @dataclass
@@ -121,13 +124,19 @@ class Anomalies:
     empty_every : int
         An empty page that still links to the real one is served before it (0: never).
     repeat_every : int
-        The answer repeats the previous page of that provider instead.
+        The answer repeats the previous page of that provider instead (0: never).
     missing_every : int
-        A 200 answer without the list (the envelope alone).
+        A 200 answer without the list (the envelope alone; 0: never).
     persistent : bool
         False: each anomaly is transient (asking again gets the right page). True: the page
         asked for by the ``every``-th request of each query answers the same way every time
         it is asked for, and a planted empty page links to another empty page.
+
+    Raises
+    ------
+    ConfigError
+        A count that is not an integer >= 0 (``True`` is not a count), or ``persistent`` not
+        True or False.
     """
 
     empty_every: int = 0
@@ -136,6 +145,9 @@ class Anomalies:
     persistent: bool = False
 
     def __post_init__(self) -> None:
+        for name in ANOMALY_COUNTS:
+            validate.int_range(getattr(self, name), name, 0)
+        validate.boolean(self.persistent, "persistent")
         self._lock = threading.Lock()
         self._count: Counter[str] = Counter()
         self._last: dict[str, bytes] = {}
@@ -234,6 +246,15 @@ def _empty_link(request: SandboxRequest, listing: Listing, depth: int) -> str:
     return request.origin + link if listing.style == "absolute" else link
 
 
+FAULT_RATES = ("error_rate", "drop_rate", "truncate_rate")
+# A header value: http.server writes it as Latin-1 and a line break would end the header.
+RETRY_AFTER_RE = re.compile(r"[ -~]{1,200}")
+RETRY_AFTER_FORM = (
+    "None, or the Retry-After header's text in printable ASCII, at most 200 characters "
+    "(seconds such as '5', or an HTTP date such as 'Thu, 01 Jan 1970 00:00:00 GMT')"
+)
+
+
 @dataclass
 class Faults:
     """Fault injection: each request independently draws one outcome.
@@ -247,8 +268,16 @@ class Faults:
     truncate_rate : float
         Share of 200 responses whose body is cut in half.
     retry_after : str or None
-        ``Retry-After`` sent with injected and rate-limit 429s (seconds or an HTTP date).
+        ``Retry-After`` sent with injected and rate-limit 429s (seconds or an HTTP date, as
+        the header's text), or None to send none.
     seed : int
+
+    Raises
+    ------
+    ConfigError
+        A share outside ``[0, 1]`` (or NaN, or a bool), shares adding up to more than 1, a
+        ``retry_after`` that is not None or printable ASCII text of at most 200 characters,
+        or a seed that is not a 64-bit integer.
     """
 
     error_rate: float = 0.0
@@ -258,8 +287,15 @@ class Faults:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "drop_rate", "truncate_rate"):
+        for name in FAULT_RATES:
             validate.number(getattr(self, name), name, inclusive=True, high=1.0)
+        rates = tuple(getattr(self, name) for name in FAULT_RATES)
+        # One draw per request picks one outcome: past 1 the later shares were silently cut.
+        if math.fsum(rates) > 1 + 1e-9:
+            raise ConfigError("/".join(FAULT_RATES), "shares adding up to at most 1", rates)
+        if self.retry_after is not None:
+            validate.pattern(self.retry_after, "retry_after", RETRY_AFTER_RE, RETRY_AFTER_FORM)
+        validate.int_range(self.seed, "seed", -(2**63), 2**63 - 1)
         self._rng = random.Random(self.seed)
         self._lock = threading.Lock()
 

@@ -24,8 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from recanalytics import validate
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
+    RANGE_DAYS_MAX,
     DataConfig,
     TimeIndex,
     basic_credentials,
@@ -46,6 +48,7 @@ RATE_LIMIT = (300.0, 5.0)  # 300 requests per 5 seconds, across the recording AP
 LIMIT_MAX = 20
 PAGING_MODES = ("offset", "cursor", "hybrid")
 MAX_RANGE_DAYS = 30.0  # the widest add_time range Plivo documents
+ZONE_HOURS = (-12.0, 14.0)  # the UTC offsets accounts are in
 DEFAULT_SEARCH = dt.timedelta(days=7)
 # Offsets Plivo shows add_time in (the account's timezone).
 OFFSETS = (dt.timedelta(hours=5, minutes=30), dt.timedelta(0), dt.timedelta(hours=-7))
@@ -202,7 +205,25 @@ def decimal(value: float, places: int = 5) -> str:
 
 
 class PlivoEmulator:
-    """Serves the dataset with Plivo's filters, offset paging, envelope and errors."""
+    """Serves the dataset with Plivo's filters, offset paging, envelope and errors.
+
+    Parameters
+    ----------
+    config : DataConfig
+    paging : str
+        ``'offset'`` (default), ``'cursor'`` or ``'hybrid'`` (see the module's docstring).
+    filter_zone_hours : float
+        The UTC offset, from -12 to 14 hours, the ``add_time`` filters are read in (default 0:
+        UTC, as documented).
+    max_range_days : float
+        The widest ``add_time`` range answered, in days: a number > 0 and at most
+        :data:`~recanalytics.sandbox.common.RANGE_DAYS_MAX` (default 30, as documented).
+
+    Raises
+    ------
+    ConfigError
+        An option outside those forms.
+    """
 
     name = NAME
     rate_limit = RATE_LIMIT
@@ -218,15 +239,20 @@ class PlivoEmulator:
         filter_zone_hours: float = 0.0,
         max_range_days: float = MAX_RANGE_DAYS,
     ) -> None:
-        if paging not in PAGING_MODES:
-            raise ValueError(f"paging must be one of {PAGING_MODES}, got {paging!r}")
-        self.paging = paging
+        self.paging = validate.choice(paging, "paging", PAGING_MODES)
         # The docs say the add_time filters are UTC, while add_time is shown in the account's
         # offset: a server reading the filters in that offset is served with this option.
-        self.filter_zone = dt.timedelta(hours=filter_zone_hours)
+        low, high = ZONE_HOURS
+        form = f"hours from {low:g} to {high:g} (a UTC offset)"
+        zone = validate.number(
+            filter_zone_hours, "filter_zone_hours", low=low, inclusive=True, high=high, form=form
+        )
+        self.filter_zone = dt.timedelta(hours=zone)
         # The widest add_time range answered (Plivo documents 30 days; a server counting
         # calendar days would refuse a window of exactly 30).
-        self.max_range = dt.timedelta(days=max_range_days)
+        form = f"a number of days > 0 and at most {RANGE_DAYS_MAX}"
+        days = validate.number(max_range_days, "max_range_days", high=RANGE_DAYS_MAX, form=form)
+        self.max_range = dt.timedelta(days=days)
         self.config = config
         self.now = config.end
         records = generate(config)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from recanalytics import validate
 from recanalytics.sandbox.core import SandboxApp, SandboxRequest
 
 
@@ -93,9 +94,17 @@ class SandboxServer:
     """A real HTTP server for the sandbox on 127.0.0.1 (port 0 picks a free port).
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`.
+
+    Raises
+    ------
+    ConfigError
+        ``port`` is not an integer from 0 to 65535 (a str or a bool is refused).
+    OSError
+        The port is taken, or may not be bound.
     """
 
     def __init__(self, app: SandboxApp, port: int = 0) -> None:
+        validate.int_range(port, "port", 0, 65535)
         self._server = _Server(app, port)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="recanalytics-sandbox", daemon=True

@@ -202,7 +202,23 @@ def parse_date(value: str, date_format: str = "either") -> dt.datetime | None:
 
 
 class SignalWireEmulator:
-    """Serves the dataset with SignalWire's filters, page tokens, envelope and errors."""
+    """Serves the dataset with SignalWire's filters, page tokens, envelope and errors.
+
+    Parameters
+    ----------
+    config : DataConfig
+    date_format : str
+        How the ``DateCreated`` filters are read: ``'either'`` (default: RFC 2822 or ISO
+        8601), ``'rfc2822'``, ``'iso'`` or ``'ignored'``.
+    by_day : bool or 'strict'
+        False (default): as instants; True: by the day, from or before its midnight;
+        ``'strict'``: by the day, as the operators say.
+
+    Raises
+    ------
+    ConfigError
+        An option outside those forms.
+    """
 
     name = NAME
     rate_limit = RATE_LIMIT

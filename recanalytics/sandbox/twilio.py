@@ -356,7 +356,24 @@ def parse_time(value: str) -> float | None:
 
 
 class TwilioEmulator:
-    """Serves the dataset with Twilio's filters, page tokens, envelope and errors."""
+    """Serves the dataset with Twilio's filters, page tokens, envelope and errors.
+
+    Parameters
+    ----------
+    config : DataConfig
+    date_edges : str
+        How ``DateCreatedAfter``/``DateCreatedBefore`` read their edge second:
+        ``'documented'`` (default: after inclusive, before exclusive), ``'strict'`` or
+        ``'inclusive'`` (both).
+    filter_lag : float
+        Seconds >= 0 by which the time the track filters read may follow ``date_created``
+        (default 0: they read ``date_created``).
+
+    Raises
+    ------
+    ConfigError
+        An option outside those forms.
+    """
 
     name = NAME
     rate_limit = RATE_LIMIT

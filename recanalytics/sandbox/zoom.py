@@ -26,8 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote, unquote_plus
 
+from recanalytics import validate
+from recanalytics.errors import ConfigError
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
+    RANGE_DAYS_MAX,
     DataConfig,
     TimeIndex,
     decode_token,
@@ -47,6 +50,7 @@ PAGE_SIZE_DEFAULT = 30
 PAGE_SIZE_MAX = 300
 JWT_MAX_LIFETIME = 7200
 TRASH_TYPES = ("session_recordings", "recording_file")
+OVER_RANGE = ("refuse", "narrow", "narrow_end")
 TOKEN_ERROR = "The next page token is invalid or expired."
 # Pre-2026 MP4 view names plus one Zoom has not documented yet (odd but legal).
 VIEWS = (
@@ -304,12 +308,42 @@ def use_small_media(sessions: list[ZoomSession]) -> dict[str, str]:
     return planted
 
 
+def range_days(value: Any) -> int | None:
+    """``max_range_days``: None (one calendar month) or whole days (a date moves by whole days,
+    so a fraction would be dropped without a word)."""
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= RANGE_DAYS_MAX
+    ):
+        form = f"None (one calendar month) or a whole number of days from 0 to {RANGE_DAYS_MAX}"
+        raise ConfigError("max_range_days", form, value)
+    return value
+
+
 def b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class ZoomEmulator:
-    """Serves the sessions with Zoom's date windows, page tokens, trash, auth and errors."""
+    """Serves the sessions with Zoom's date windows, page tokens, trash, auth and errors.
+
+    Parameters
+    ----------
+    config : DataConfig
+    max_range_days : int or None
+        The widest ``from``/``to`` range answered: None (default) for one calendar month, as
+        documented, or a whole number of days from 0 (``to`` on ``from``'s day only) to
+        :data:`~recanalytics.sandbox.common.RANGE_DAYS_MAX`.
+    over_range : str
+        What a wider range gets: ``'refuse'`` (default, a 400), ``'narrow'`` (cut to its last
+        days) or ``'narrow_end'`` (cut to its first days).
+    to_exclusive : bool
+        Whether ``to``'s own day is left out (default False).
+
+    Raises
+    ------
+    ConfigError
+        An option outside those forms.
+    """
 
     name = NAME
     rate_limit = RATE_LIMIT
@@ -326,13 +360,13 @@ class ZoomEmulator:
     ) -> None:
         # The widest from/to answered: one month as documented (None), or a number of days
         # (a server reading "one month" as 30 days, or counting the days inclusively).
-        self.max_range_days = max_range_days
+        self.max_range_days = range_days(max_range_days)
         # A wider range is refused (400), or cut to its last days ("narrow": the echoed `from`
         # says so) or its first ("narrow_end": the echoed `to`) and answered: the docs do not
         # say which.
-        self.over_range = over_range
+        self.over_range = validate.choice(over_range, "over_range", OVER_RANGE)
         # Whether `to`'s own day is read: the docs do not say.
-        self.to_exclusive = to_exclusive
+        self.to_exclusive = validate.boolean(to_exclusive, "to_exclusive")
         self.sessions = generate(config)
         self.planted = use_small_media(self.sessions) if config.small_media else {}
         self.index = TimeIndex(self.sessions, key=lambda s: s.sort_key)
