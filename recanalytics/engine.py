@@ -40,7 +40,9 @@ from recanalytics.redact import Secrets, redact_text, redact_url
 
 log = logging.getLogger("recanalytics")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# 408 (the server timed the request out) and the gateway statuses CDNs and proxies send in
+# front of an API (Cloudflare's 520-524, 529 overloaded) are as transient as a 503.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
 MAX_MESSAGE = 500
 """How much of a provider's error message an error shows (it is logged at every retry)."""
 QueryParams = Sequence[tuple[str, str]]
@@ -269,14 +271,17 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     now = time.time() if now is None else now
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         try:
             when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, when.timestamp() - now)
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (OverflowError, ValueError):
+        return math.inf  # a date past what a timestamp holds: longer than any wait allowed
 
 
 def error_details(body: Any) -> tuple[str, Any]:
@@ -482,7 +487,8 @@ class Session:
                             url, params=list(params) if params else None
                         )
                         await response.aread()
-            except httpx.InvalidURL as exc:
+            # httpx lets the idna codec's UnicodeError through for a host such as "xn--".
+            except (httpx.InvalidURL, UnicodeError) as exc:
                 # Only a link the API sent can be one (base_url is checked): asking again
                 # cannot mend it, and the load keeps what it read so far.
                 shown = self._url(url)

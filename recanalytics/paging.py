@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from recanalytics.errors import PaginationError
+from recanalytics.errors import PaginationError, warn_user
 from recanalytics.parsers import Invalid, as_rfc2822_time
 
 log = logging.getLogger("recanalytics")
@@ -78,6 +78,8 @@ class Pager:
     pages: int = 0
     empty_run: int = 0
     repeats: int = 0
+    #: the last answer was refused (asked again) on every try: it raised, and is no page
+    refused_last: bool = False
     seen: set[str] = field(default_factory=set)
     seen_ids: set[Any] = field(default_factory=set)
 
@@ -147,6 +149,7 @@ class Pager:
     def _again(self, why: str) -> Again:
         self.repeats += 1
         if self.repeats > MAX_REPEATS:
+            self.refused_last = True
             raise PaginationError(
                 self.provider,
                 f"the API {why}, and again on {MAX_REPEATS} retries; the result would be "
@@ -174,9 +177,10 @@ class NextUrlPager(Pager):
     echo_paths: tuple[tuple[str, ...], ...] = (("meta", "url"), ("uri",))
     #: the query parameters a next link sets itself; the first request's others are filters
     paging: tuple[str, ...] = ("Page", "PageSize", "PageToken")
-    #: an echo naming other filters was taken once already (see :meth:`other_query`)
-    echo_ignored: bool = False
-    #: answers in a row whose echo named other filters
+    #: echoes naming other filters taken as the server's fixed echo (see :meth:`other_query`)
+    echo_taken: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    #: the last answer's echo that named another filter, and how many answers in a row had it
+    echo_last: tuple[str, tuple[str, ...]] | None = None
     echo_misses: int = 0
 
     def link(self, body: Any) -> Any:
@@ -214,14 +218,13 @@ class NextUrlPager(Pager):
         query (a cache or proxy mixing query strings up), or None.
 
         Its rows and its null next link would end this query short, silently, so it is asked
-        for once more. Only a filter the echo names with another value counts: one it leaves
+        for again. Only a filter the echo names with another value counts: one it leaves
         out says nothing (a server that ignores a filter, which the planner deals with, or a
-        mock echoing a fixed URL); dates are compared as instants. An answer that keeps its
-        echo when asked again is taken as it is, with a logged warning, as Zoom's pager does,
-        and the query's echoes are not judged again.
+        mock echoing a fixed URL); dates are compared as instants. An answer whose echo is the
+        same on every try (``MAX_REPEATS`` more) is a server's fixed echo: taken as it is, with
+        a ``LoadWarning``, and that echo is not doubted again in this query. Echoes that change
+        from try to try are a mix-up: after ``MAX_REPEATS`` tries, a ``PaginationError``.
         """
-        if self.echo_ignored:
-            return None
         echoed = next(
             (e for e in (dig(body, *p) for p in self.echo_paths) if isinstance(e, str)), None
         )
@@ -237,14 +240,22 @@ class NextUrlPager(Pager):
             got = answered.get(key)
             if key == self.size_param or got is None or any(_same(value, g) for g in got):
                 continue
+            echo = (key, tuple(got))
+            if echo in self.echo_taken:
+                continue
             why = f"answered for {key}={got[0]!r} where {value!r} was asked"
-            self.echo_misses += 1
-            if self.echo_misses > 1:
-                log.warning("%s: %s, twice; the answer is taken as it is", self.provider, why)
-                self.echo_ignored = True
-                return None
-            return why
-        self.echo_misses = 0
+            self.echo_misses = self.echo_misses + 1 if echo == self.echo_last else 1
+            self.echo_last = echo
+            if self.echo_misses <= MAX_REPEATS:
+                return why
+            warn_user(
+                f"{self.provider}: the API {why}, on all {self.echo_misses} tries; its answer "
+                "is taken as it is (a server echoing a fixed URL?), so its rows may not all "
+                "match the filters"
+            )
+            self.echo_taken.add(echo)
+            break
+        self.echo_last, self.echo_misses = None, 0
         return None
 
     @staticmethod

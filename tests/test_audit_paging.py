@@ -9,7 +9,6 @@ one that a real deployment (or a proxy in front of it) can show.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -586,19 +585,23 @@ def test_zoom_an_answer_for_another_date_window_is_asked_again(
         return httpx.Response(200, json=answer(low, high))
 
     options = ZoomServer([]).options() | {"transport": httpx.MockTransport(handle)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the duration-unit notice
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
         df = ra.load_zoom_recordings(since="2025-12-01", until="2026-02-01", **options)
         assert sorted(df["group_id"].unique().to_list()) == [f"s{i}==" for i in range(4)]
+        assert not [w for w in said if "taken as it is" in str(w.message)]
         mixups["left"] = 99
-        with caplog.at_level(logging.WARNING, logger="recanalytics"):
-            fixed = ra.load_zoom_recordings(since="2025-12-01", until="2026-02-01", **options)
+        fixed = ra.load_zoom_recordings(since="2025-12-01", until="2026-02-01", **options)
     assert fixed["group_id"].unique().to_list() == ["s0=="]  # what the server said, as said
     # December's answer shares two days with the window asked for (windows overlap on their
-    # edge days): it reaches outside it, so it is still another window's answer.
-    assert "answered for 2025-12-01..2025-12-31 where 2025-12-30..2026-01-30 was asked, twice" in (
-        caplog.text
-    )
+    # edge days): it reaches outside it, so it is still another window's answer. Taken only
+    # after the same echo on every try, and said in a LoadWarning, not only a log line.
+    taken = [str(w.message) for w in said if issubclass(w.category, ra.LoadWarning)]
+    assert any(
+        "answered for 2025-12-01..2025-12-31 where 2025-12-30..2026-01-30 was asked, on all 3 "
+        "tries" in m
+        for m in taken
+    ), taken
 
 
 def test_signalwire_follows_a_meta_next_page_url_in_the_newer_envelope() -> None:
@@ -778,6 +781,55 @@ def test_the_rows_of_an_answer_to_another_query_are_not_kept() -> None:
     got = ra.load_twilio_recordings(**(box.options("twilio") | {"transport": transport}), **options)
     assert transport.mixed == 1 and set(got["status"]) == {"completed"}
     assert got["recording_id"].sort().equals(want["recording_id"].sort())
+
+
+@pytest.mark.parametrize(
+    ("answers", "outcome"),
+    [
+        (["processing", "processing"], "whole"),  # mixed up twice, then the right answer
+        (["failed", "processing", "deleted"], "error"),  # a different echo each try
+        (["processing"] * 3, "warned"),  # the same echo every time: a fixed one, said
+    ],
+)
+def test_an_answer_to_another_query_is_taken_only_when_its_echo_never_changes(
+    answers: list[str], outcome: str
+) -> None:
+    """The second answer naming other filters was taken, whatever it named, without a
+    LoadWarning, and the query's echoes were not judged again: a cache answering one page
+    twice with another query's page left 20 of 370 rows, 10 of them 'failed'."""
+    from recanalytics.sandbox import Sandbox
+
+    box = Sandbox(seed=3, size=300, start=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+                  end=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))  # fmt: skip
+    options = {"page_size": 10, "rate_limit": 1e6, "status": "completed", "max_concurrency": 1}
+    want = ra.load_twilio_recordings(**box.options("twilio"), **options)
+    left = list(answers)
+
+    class MixedUp(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if not left or "Page=2" not in str(request.url):
+                return await box.transport.handle_async_request(request)
+            params = {"PageSize": "10", "Status": left.pop(0)}
+            elsewhere = httpx.Request("GET", request.url.copy_with(params=params))
+            elsewhere.headers.update(request.headers)
+            other = await box.transport.handle_async_request(elsewhere)
+            await other.aread()
+            return httpx.Response(200, content=other.content, request=request)
+
+    options |= {"transport": MixedUp()}
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        if outcome == "error":
+            with pytest.raises(ra.PaginationError) as info:
+                ra.load_twilio_recordings(**(box.options("twilio") | options))
+            assert set(info.value.partial["status"]) <= {"completed"}
+            return
+        got = ra.load_twilio_recordings(**(box.options("twilio") | options))
+    taken = [str(w.message) for w in said if "taken as it is" in str(w.message)]
+    if outcome == "whole":
+        assert got["recording_id"].sort().equals(want["recording_id"].sort()) and not taken
+    else:
+        assert taken and "Status='processing'" in taken[0], taken
 
 
 @pytest.mark.parametrize(

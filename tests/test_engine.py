@@ -6,11 +6,13 @@ import asyncio
 import email.utils
 import gc
 import itertools
+import math
 import time
 
 import httpx
 import pytest
 
+import recanalytics as ra
 from recanalytics.engine import (
     Limits,
     RateLimiter,
@@ -271,3 +273,43 @@ def test_limiter_never_exceeds_a_period_s_worth_however_requests_come(seed: int)
         assert starts[-1] >= now  # never in the past
     assert most_in_any_window(starts, period + RateLimiter.JITTER - 1e-9) <= limiter.capacity
     assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("status", [408, 520, 522, 524, 529])
+def test_gateway_and_request_timeout_statuses_are_retried(status: int) -> None:
+    # One of these on page 2 failed the whole load at once, although it is as transient as a 503.
+    from provider_cases import CREDENTIALS, twilio_track
+
+    from tests.conftest import FAST_RETRY
+
+    calls = {"n": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return httpx.Response(status, text="upstream busy")
+        return httpx.Response(200, json={"recordings": [twilio_track(1)], "meta": {}})
+
+    df = ra.load_twilio_recordings(
+        credentials=CREDENTIALS["twilio"], transport=httpx.MockTransport(handle), retry=FAST_RETRY
+    )
+    assert df.height == 1 and calls["n"] == 2
+
+
+def test_a_retry_after_date_past_any_timestamp_is_no_crash() -> None:
+    assert parse_retry_after("Mon, 01 Jan 99999999999999999999 00:00:00 GMT") in (None, math.inf)
+
+
+def test_a_next_link_to_a_host_idna_cannot_read_is_a_pagination_error() -> None:
+    # httpx let the idna codec's error through: a raw IDNAError instead of a named one.
+    from provider_cases import CREDENTIALS, twilio_track
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        meta = {"next_page_url": "https://xn--/v1/Recordings?Page=1", "page_size": 1}
+        return httpx.Response(200, json={"recordings": [twilio_track(1)], "meta": meta})
+
+    with pytest.raises(ra.PaginationError) as info:
+        ra.load_twilio_recordings(
+            page_size=1, credentials=CREDENTIALS["twilio"], transport=httpx.MockTransport(handle)
+        )
+    assert info.value.partial.height == 1

@@ -173,15 +173,18 @@ class Query:
     without_id: int = 0
     #: per page request, the extra copies of a key the page itself listed (see ``loaded``)
     copies: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
-    #: the last page decoded, and the keys it added to ``counted`` (see :meth:`forget_last`)
-    last: tuple[DecodedPage, set[Any]] | None = None
+    #: the last page decoded, the keys it added to ``counted``, and the totals and id-less
+    #: count as they were before it (see :meth:`forget_last`)
+    last: tuple[DecodedPage, set[Any], tuple[int | None, int | None, bool, int]] | None = None
 
     def forget_last(self) -> None:
-        """Drop the last page's rows and the keys only it counted: it is asked for again."""
+        """Drop the last page's rows, the keys only it counted and the total it reported: it
+        is asked for again (a rejected answer's total, lower, would hide a later early end)."""
         if self.last is not None:
-            page, added = self.last
+            page, added, before = self.last
             self.batch.drop(page)
             self.counted.difference_update(added)
+            self.total, self.latest_total, self.shrank, self.without_id = before
             self.last = None
 
     def __post_init__(self) -> None:
@@ -353,6 +356,7 @@ class Endpoint:
             ids = decoded.frame.get_column(self.id_column).to_list()
         else:  # the typed path keeps structs, not a frame, until the query's rows are framed
             ids = list(map(query.batch.getter(self.id_column), records))
+        before = (query.total, query.latest_total, query.shrank, query.without_id)
         if None in ids:
             query.without_id += ids.count(None)
             ids = [i for i in ids if i is not None]
@@ -373,7 +377,7 @@ class Endpoint:
             undated=span.undated,
         )
         counted = list(self.counted_keys(page))
-        query.last = (decoded, set(counted) - query.counted)
+        query.last = (decoded, set(counted) - query.counted, before)
         query.counted.update(counted)
         query.copies[request.url, tuple(request.params or ())] = len(counted) - len(set(counted))
         total = self.total(body)
@@ -409,7 +413,12 @@ class Endpoint:
         if page is None:
             page = await self.get_page(session, request, spec, query)
         while True:
-            step = pager.advance(page.body, records=page.size, ids=page.ids)
+            try:
+                step = pager.advance(page.body, records=page.size, ids=page.ids)
+            except PaginationError:
+                if pager.refused_last:
+                    query.forget_last()  # an answer refused on every try: not this query's
+                raise
             if step is None:
                 return
             if isinstance(step, Again):

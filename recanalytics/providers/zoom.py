@@ -67,7 +67,7 @@ from recanalytics.errors import ConfigError, PaginationError, ProviderError, war
 from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context, LoadOptions, resolve
-from recanalytics.paging import Pager, PageRequest, TokenPager, dig
+from recanalytics.paging import MAX_REPEATS, Pager, PageRequest, TokenPager, dig
 from recanalytics.parsers import as_bool, as_count, as_int, as_iso_time, as_lower, as_str
 from recanalytics.providers.base import (
     Endpoint,
@@ -373,6 +373,8 @@ class ZoomPager(TokenPager):
     back to the server's today, in any zone, leaves out no session that exists yet.
     """
 
+    echo_last: tuple[dt.date, dt.date] | None = None  # the last answer's foreign range
+    echo_misses: int = 0  # answers in a row with that range
     since_day: dt.date | None = None  # the load's since, as a day
     until_day: dt.date | None = None  # the day after until's last, when until is given
     yesterday: dt.date | None = None  # UTC, when the load began
@@ -401,12 +403,22 @@ class ZoomPager(TokenPager):
                     f"{missed} were not read",
                     url=self.first.url,
                 )
+            self.echo_last, self.echo_misses = None, 0
             return None
         why = f"answered for {start}..{end} where {low}..{high} was asked"
-        if self.repeats:
-            log.warning("%s: %s, twice; the answer is taken as it is", self.provider, why)
-            return None
-        return why
+        # As NextUrlPager.other_query: the same echo on every try is a server's fixed echo,
+        # taken with a LoadWarning; echoes that change are a mix-up, failed after MAX_REPEATS.
+        self.echo_misses = self.echo_misses + 1 if (start, end) == self.echo_last else 1
+        self.echo_last = (start, end)
+        if self.echo_misses <= MAX_REPEATS:
+            return why
+        warn_user(
+            f"{self.provider}: the API {why}, on all {self.echo_misses} tries; its answer is "
+            "taken as it is (a server echoing a fixed range?), so its rows may not all be "
+            "of the window's days"
+        )
+        self.echo_misses = 0
+        return None
 
 
 class RangeNarrowed(PaginationError):

@@ -967,3 +967,38 @@ def test_files_that_are_not_objects_are_rows_and_said() -> None:
     with pytest.warns(LoadWarning, match="3 listed files were not objects"):
         df = load_zoom_recordings(since="2026-01-01", until="2026-01-20", **options)
     assert df.height == 4
+
+
+def test_the_total_of_an_answer_asked_again_does_not_hide_a_later_early_end() -> None:
+    # A page answered once for another window (total_records=1) was rightly asked again, but
+    # its total still lowered the window's: a later empty token then ended the window at 36 of
+    # 103 files without a word.
+    starts = [f"2026-01-{1 + i // 5:02d}T{10 + i % 5}:00:00Z" for i in range(103)]
+    sessions = [
+        {"session_id": f"S{i}", "start_time": t,
+         "recording_files": [{"id": f"f{i}", "file_type": "MP4", "recording_start": t}]}
+        for i, t in enumerate(reversed(starts))
+    ]  # fmt: skip
+    state = {"mixed": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        low, high = request.url.params["from"], request.url.params["to"]
+        token = request.url.params.get("next_page_token", "")
+        held = [s for s in sessions if low <= s["start_time"][:10] <= high]
+        at = int(token or 0)
+        if token == "10" and not state["mixed"]:
+            state["mixed"] += 1
+            other = {"from": "2025-11-01", "to": "2025-11-30", "total_records": 1,
+                     "next_page_token": "", "sessions": []}  # fmt: skip
+            return httpx.Response(200, json=other)
+        nxt = "" if at >= 30 else str(at + 10)  # the early end: no token after 40 sessions
+        body = {"from": low, "to": high, "total_records": len(held),
+                "next_page_token": nxt, "sessions": held[at : at + 10]}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    with pytest.raises(ra.PaginationError) as info:
+        load_zoom_recordings(
+            since="2026-01-01", until="2026-01-25", page_size=10, max_concurrency=1,
+            **mock(handler),
+        )  # fmt: skip
+    assert state["mixed"] == 1 and info.value.partial.height <= 103
