@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import json
 import logging
 import time
 import traceback
@@ -707,6 +708,32 @@ def test_a_getter_raises_a_named_error_on_a_permanent_fault(
     assert outcome.transport.count <= attempts
     assert_no_secret(outcome.error, secrets_of(box, CASES[name], outcome.transport))
     assert all(issubclass(w.category, LoadWarning) for w in outcome.warned)
+
+
+def another_record(content: bytes) -> bytes:
+    """The same record under another id (a cache answering another request's record)."""
+    body = json.loads(content)
+    for key in ("sid", "recording_id", "session_id"):
+        if isinstance(body, dict) and isinstance(body.get(key), str):
+            body[key] = body[key][:-1] + ("1" if body[key][-1] != "1" else "2")
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("forever", [False, True])
+def test_a_getter_answered_with_another_record_asks_again(
+    box: Sandbox, name: str, forever: bool
+) -> None:
+    # Every getter returned the other record's row as the one asked for, without a word.
+    fault = Body(another_record, "another record")
+    outcome, expected = get_through(box, name, fault, from_(1) if forever else nth(1))
+    assert not outcome.transport.overrun
+    if forever:
+        assert isinstance(outcome.error, ProviderError), f"{name}: {outcome.error!r}"
+        assert "was asked" in str(outcome.error)
+    else:
+        assert outcome.error is None, f"{name}: {outcome.error!r}"
+        assert outcome.frame is not None and outcome.frame.equals(expected)
 
 
 @pytest.mark.parametrize("name", CASES)

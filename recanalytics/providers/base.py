@@ -628,16 +628,28 @@ def finish_load(
     return rows
 
 
-async def fetch_one(endpoint: Endpoint, ctx: Context, url: str) -> pl.DataFrame:
+async def fetch_one(
+    endpoint: Endpoint, ctx: Context, url: str, *, asked: tuple[str, str] | None = None
+) -> pl.DataFrame:
     """Retrieve one resource (a page of one) and return it as a one-row frame.
 
     A 200 answer that is no record (``null``, ``[]``, ``{}``, an object without the record's id,
     see :meth:`Endpoint.not_a_record`) is a :class:`~recanalytics.errors.ProviderError`, never
-    a row of nulls.
+    a row of nulls. ``asked`` is the body's id key and the id requested: a record with another
+    id (a cache mixing requests up) is asked for again, and a ``PaginationError`` if it stays.
     """
     spec = RecordSpec(endpoint.fields)
+
+    def another(body: Any) -> str | None:
+        if asked is None or not isinstance(body, dict) or endpoint.not_a_record(body):
+            return None
+        got = body.get(asked[0])
+        if isinstance(got, str) and got.strip().lower() == asked[1].strip().lower():
+            return None
+        return f"answered with {asked[0]}={str(got)[:80]!r} where {asked[1]!r} was asked"
+
     async with ctx.session() as session:
-        body = await session.get_json(url, decode=spec.loads)
+        body = await session.get_json(url, decode=spec.loads, expect=another)
         problem = endpoint.not_a_record(body)
         if problem is not None:
             said, _ = error_details(body)

@@ -622,7 +622,8 @@ async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]
     """
     validate.pattern(recording_id, "recording_id", RECORDING_ID_RE, ID_FORM)
     ctx = resolve(PLIVO, options)
-    return await fetch_one(RECORDINGS, ctx, ctx.url(f"{recordings_path(ctx)}{recording_id}/"))
+    url = ctx.url(f"{recordings_path(ctx)}{recording_id}/")
+    return await fetch_one(RECORDINGS, ctx, url, asked=("recording_id", recording_id))
 
 
 load_plivo_recordings = syncify(aload_plivo_recordings, "load_plivo_recordings")

@@ -536,7 +536,7 @@ async def aget_signalwire_recording(
 
     async def attempt(api_path: str) -> pl.DataFrame:
         url = ctx.url(f"{account_path(ctx, api_path)}/Recordings/{sid}.json")
-        return await fetch_one(endpoint_for(ctx, fmt), ctx, url)
+        return await fetch_one(endpoint_for(ctx, fmt), ctx, url, asked=("sid", sid))
 
     return await on_either_path(attempt)
 

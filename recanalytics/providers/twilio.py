@@ -334,7 +334,9 @@ async def aget_twilio_recording(sid: str, **options: Unpack[LoadOptions]) -> pl.
     """
     validate.sid(sid, "sid", prefix="RT")
     ctx = resolve(TWILIO, options)
-    return await fetch_one(TRACK_RECORDINGS, ctx, ctx.url(f"/v1/Recordings/{sid}"))
+    return await fetch_one(
+        TRACK_RECORDINGS, ctx, ctx.url(f"/v1/Recordings/{sid}"), asked=("sid", sid)
+    )
 
 
 load_twilio_recordings = syncify(aload_twilio_recordings, "load_twilio_recordings")

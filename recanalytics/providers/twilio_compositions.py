@@ -201,7 +201,9 @@ async def aget_twilio_composition(sid: str, **options: Unpack[LoadOptions]) -> p
     """
     validate.sid(sid, "sid", prefix="CJ")
     ctx = resolve(TWILIO, options)
-    return await fetch_one(COMPOSITIONS, ctx, ctx.url(f"/v1/Compositions/{sid}"))
+    return await fetch_one(
+        COMPOSITIONS, ctx, ctx.url(f"/v1/Compositions/{sid}"), asked=("sid", sid)
+    )
 
 
 load_twilio_compositions = syncify(aload_twilio_compositions, "load_twilio_compositions")

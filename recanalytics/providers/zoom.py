@@ -842,7 +842,8 @@ async def aget_zoom_session_recordings(
     """
     validate.pattern(session_id, "session_id", SESSION_ID_RE, SESSION_ID_FORM)
     ctx = resolve(ZOOM, options)
-    return await fetch_one(SESSION_FILES, ctx, ctx.url(session_path(session_id)))
+    url = ctx.url(session_path(session_id))
+    return await fetch_one(SESSION_FILES, ctx, url, asked=("session_id", session_id))
 
 
 load_zoom_recordings = syncify(aload_zoom_recordings, "load_zoom_recordings")
