@@ -526,7 +526,11 @@ def test_documented_record_shapes_parse_to_the_right_values() -> None:
     one = get_signalwire_recording(
         CURRENT["sid"],  # type: ignore[arg-type]
         **mock(
-            lambda r: httpx.Response(200, json=OLDER | {"call_sid": None, "conference_sid": "c"})
+            # The record asked for, in the older shape (another sid is another record's answer).
+            lambda r: httpx.Response(
+                200,
+                json=OLDER | {"sid": CURRENT["sid"], "call_sid": None, "conference_sid": "c"},
+            )
         ),
     )
     assert one["kind"][0] == "conference" and one["group_id"][0] == "c"
