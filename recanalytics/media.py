@@ -320,6 +320,11 @@ class _Downloader:
             # not count): the part is resumed from where it stopped.
             raise _Incomplete(f"{written} of the {announced} bytes announced arrived")
         whole = start + written
+        if whole == 0:
+            # No recording is empty: an empty 200 (a storage hiccup) saved as the file would be
+            # 'downloaded', then 'skipped' on every later run for rows without a stated size.
+            _discard(job)
+            raise _Incomplete("an empty body instead of the media file")
         if span is not None and span[3].isdigit() and whole < int(span[3]):
             # A partial answer (asked for or not) that stops before the file's stated end:
             # the part is resumed from there.

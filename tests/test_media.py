@@ -778,3 +778,20 @@ def test_an_etag_echoing_a_credential_is_not_kept_beside_the_part(
     assert result["status"][0] == "failed"
     kept = [p.read_text() for p in (tmp_path / "zoom").glob(".*part-etag")]
     assert all(secrets[-1] not in text for text in kept), kept
+
+
+@pytest.mark.parametrize("provider", ["plivo", "signalwire"])
+def test_an_empty_answer_is_no_recording(box: Sandbox, tmp_path: Path, provider: str) -> None:
+    # Rows of providers that state no size took an empty 200 as the file: 'downloaded', then
+    # 'skipped' on every later run.
+    load = getattr(ra, f"load_{provider}_recordings")
+    df = load(since=box.config.start, **box.options(provider), **FAST).head(1)
+
+    class Empty(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            return httpx.Response(200, content=b"", request=request)
+
+    options = box.options(provider) | {"transport": Empty(), "retry": ra.RetryPolicy(max_retries=1)}
+    result = ra.download_media(df, tmp_path, **options)
+    assert result["status"][0] == "failed" and "empty" in result["error"][0]
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith(".")]
