@@ -353,6 +353,14 @@ class TokenPager(Pager):
         value = dig(body, self.param)
         return value if isinstance(value, str) and value else None
 
+    def unfit(self, body: Any, records: int) -> str | None:
+        # A token that is a number or an object reads as none: the query would end at this
+        # page, silently, wherever the total cannot say it is short.
+        value = dig(body, self.param)
+        if value is not None and not isinstance(value, str):
+            return f"answered a {self.param} that is not text ({type(value).__name__})"
+        return None
+
     def request_for(self, cursor: str) -> PageRequest:
         params = [(k, v) for k, v in (self.first.params or ()) if k != self.param]
         return PageRequest(self.first.url, [*params, (self.param, cursor)])

@@ -292,8 +292,11 @@ class Endpoint:
         return self.page_records(body) or []
 
     def missing_list(self, body: Any) -> str | None:
-        """What is wrong with a 200 body that has no list (the engine retries it), or None."""
-        if self.page_records(body) is None:
+        """What is wrong with a 200 body that has no list (the engine retries it), or None.
+
+        A body that says its query holds no record (a total of 0: Zoom's empty month answered
+        with ``"sessions": null``) needs no list to be whole."""
+        if self.page_records(body) is None and self.total(body) != 0:
             return f"the API answered 200 without the '{self.list_key}' list"
         return None
 

@@ -380,6 +380,9 @@ class ZoomPager(TokenPager):
     yesterday: dt.date | None = None  # UTC, when the load began
 
     def unfit(self, body: Any, records: int) -> str | None:
+        token = super().unfit(body, records)
+        if token is not None:
+            return token
         asked = dict(self.first.params or ())
         echoed = [dig(body, "from"), dig(body, "to")]
         try:

@@ -1002,3 +1002,35 @@ def test_the_total_of_an_answer_asked_again_does_not_hide_a_later_early_end() ->
             **mock(handler),
         )  # fmt: skip
     assert state["mixed"] == 1 and info.value.partial.height <= 103
+
+
+@pytest.mark.parametrize("token", [12345, {"t": "x"}, ["x"], True])
+def test_a_page_token_that_is_not_text_is_no_end(token: Any) -> None:
+    # A token sent as a number or an object read as none: 10 of 25 files, without a word,
+    # wherever total_records could not say the window was short.
+    starts = [f"2026-01-{1 + i:02d}T10:00:00Z" for i in range(25)][::-1]
+    sessions = [
+        {"session_id": f"S{i}", "start_time": t,
+         "recording_files": [{"id": f"f{i}", "file_type": "MP4", "recording_start": t}]}
+        for i, t in enumerate(starts)
+    ]  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        low, high = request.url.params["from"], request.url.params["to"]
+        body = {"from": low, "to": high, "total_records": "25", "next_page_token": token,
+                "sessions": sessions[:10]}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    with pytest.raises(ra.PaginationError, match="next_page_token"):
+        load_zoom_recordings(since="2026-01-01", until="2026-01-26", page_size=10, **mock(handler))
+
+
+def test_an_empty_month_answered_without_its_list_but_a_total_of_0_is_empty() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        low, high = request.url.params["from"], request.url.params["to"]
+        body = {"from": low, "to": high, "total_records": 0, "next_page_token": "",
+                "sessions": None}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    df = load_zoom_recordings(since="2026-01-01", until="2026-01-26", **mock(handler))
+    assert df.is_empty()
