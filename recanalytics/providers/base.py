@@ -173,6 +173,8 @@ class Query:
     without_id: int = 0
     #: per page request, the extra copies of a key the page itself listed (see ``loaded``)
     copies: dict[tuple[str, tuple[tuple[str, str], ...]], int] = field(default_factory=dict)
+    #: batches of trial queries made this query's (see :meth:`absorb`)
+    absorbed: list[PageBatch] = field(default_factory=list)
     #: the last page decoded, the keys it added to ``counted``, and the totals and id-less
     #: count as they were before it (see :meth:`forget_last`)
     last: tuple[DecodedPage, set[Any], tuple[int | None, int | None, bool, int]] | None = None
@@ -194,6 +196,7 @@ class Query:
         """Make the pages of ``trial`` (a query read on trial, with a harvest of its own) this
         query's, as if they had been read by it."""
         self.harvest.append(trial.batch)
+        self.absorbed.append(trial.batch)
         self.counted |= trial.counted
         self.without_id += trial.without_id
         self.copies.update(trial.copies)
@@ -489,8 +492,28 @@ class Endpoint:
                 query.loaded,
                 query.total,
             )
-            await self.walk(session, ctx, first, spec, query)
+            await self.walk_again(session, ctx, first, spec, query)
         self.check_total(query)
+
+    async def walk_again(
+        self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
+    ) -> None:
+        """Walk ``query`` once more from ``first``. Rows read twice are de-duplicated by id;
+        rows without an id cannot be told from their copies, so a query holding some is read
+        again whole in place of its first reading (which counted them once already)."""
+        if not query.without_id:
+            await self.walk(session, ctx, first, spec, query)
+            return
+        again = Query([], spec.batch(), total=query.total, latest_total=query.latest_total)
+        await self.walk(session, ctx, first, spec, again)
+        mine = [query.batch, *query.absorbed]
+        query.harvest[:] = [b for b in query.harvest if not any(b is m for m in mine)]
+        query.harvest.append(again.batch)
+        query.absorbed = []
+        query.batch, query.counted, query.copies = again.batch, again.counted, again.copies
+        query.without_id, query.pages = again.without_id, query.pages + again.pages
+        query.total, query.latest_total = again.total, again.latest_total
+        query.shrank |= again.shrank
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Keep the last copy of each id, where it stands; rows without an id are all kept."""

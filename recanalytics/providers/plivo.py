@@ -287,7 +287,9 @@ class PlivoRecordings(Endpoint):
                 if query.total is None or query.loaded >= query.total:
                     return
                 log.info("plivo: offsets left records out; following meta.next from page 1")
-                page = None  # walk again from a fresh page 1
+                await self.walk_again(session, ctx, first, spec, query)
+                await self.complete(session, ctx, first, spec, query)
+                return
         await self.walk(session, ctx, first, spec, query, page)
         await self.complete(session, ctx, first, spec, query)
 

@@ -637,3 +637,27 @@ def test_a_sip_number_holding_what_cannot_be_sent_is_refused(box: Sandbox, numbe
     # Control characters went out percent-encoded; a lone surrogate raised UnicodeEncodeError.
     with rejected_before_any_request(box, "from_number"):
         load_plivo_recordings(from_number=number, **unpaced(box))
+
+
+def test_rows_without_an_id_are_not_counted_twice_when_a_short_query_is_read_again() -> None:
+    # 50 records served (2 without an id) where total_count said 51: reading the query again
+    # counted and kept the id-less rows twice, so 52 rows came back as a whole load.
+    from provider_cases import plivo_recording
+
+    records = [plivo_recording(i) for i in range(50)]
+    for r in records[10:12]:
+        r["recording_id"] = None
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset = int(request.url.params.get("offset", 0))
+        limit = int(request.url.params.get("limit", 20))
+        nxt = None if offset + limit >= 50 else f"?limit={limit}&offset={offset + limit}"
+        meta = {"limit": limit, "offset": offset, "total_count": 51, "next": nxt}
+        return httpx.Response(200, json={"meta": meta, "objects": records[offset : offset + limit]})
+
+    with pytest.raises(ra.PaginationError) as info:
+        load_plivo_recordings(
+            since="2026-01-01", until="2026-01-20", max_concurrency=1, **mock(handler)
+        )
+    assert info.value.partial["recording_id"].null_count() == 2
+    assert info.value.partial.height == 50
