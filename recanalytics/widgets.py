@@ -30,6 +30,7 @@ import polars as pl
 
 from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
+from recanalytics.charts.export import EMBED_OPTIONS
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import conform_dtypes
 from recanalytics.helpers.cost import monthly_storage_cost
@@ -80,6 +81,12 @@ TAB_STYLE: Final = (
 )
 """Tabs as wide as their titles: ipywidgets gives every tab 144 px, which cut "Size × duration"
 to "Size × duratior". One class more than ipywidgets' own rule, so it wins wherever it loads."""
+
+JUPYTER_EMBED_OPTIONS: Final[dict[str, Any]] = {**EMBED_OPTIONS, "renderer": "canvas"}
+"""Vega-Embed options of the explorer's ``JupyterChart``: the static charts' export-only menu,
+drawn on a canvas. Every JupyterChart loads its own Vega, which numbers SVG clip paths from
+``clip1``: with several on a page a mark clipped by id took another chart's clip box (the
+bitrate guides ran over the title and below the axis). A canvas clips without ids."""
 
 TABS: Final[dict[str, ChartMaker]] = {
     "Volume": lambda df, every: charts.volume_chart(df, every=every),
@@ -136,7 +143,8 @@ class ChartView:
     """One chart surface that updates in place.
 
     ``renderer="jupyter"`` uses altair's ``JupyterChart`` (needs ``anywidget``; the Vega
-    scripts come from vl-convert, offline) and swaps the chart on the same widget, so there is
+    scripts come from vl-convert, offline; drawn on a canvas with the export-only menu of
+    :data:`JUPYTER_EMBED_OPTIONS`) and swaps the chart on the same widget, so there is
     no flicker and no stacked output; a chart with other parameters (the note of an empty
     selection has none) gets a new widget, as a ``JupyterChart`` listens to the parameters of
     the chart it was made with. ``"svg"`` renders through vl-convert into an HTML widget
@@ -172,7 +180,7 @@ class ChartView:
             if self._jupyter is None or params != self._params:
                 # The front end listens to the signals of the parameters the widget was made
                 # with: a spec without them logged "Unrecognized signal name" on every swap.
-                old, self._jupyter, self._params = self._jupyter, alt.JupyterChart(chart), params
+                old, self._jupyter, self._params = self._jupyter, _jupyter_chart(chart), params
                 self.widget.children = (self._jupyter,)
                 if old is not None:
                     old.close()
@@ -186,6 +194,10 @@ class ChartView:
                 self._html = widgets.HTML()
                 self.widget.children = (self._html,)
             self._html.value = charts.chart_to_svg(self.spec)
+
+
+def _jupyter_chart(chart: ChartLike) -> Any:
+    return alt.JupyterChart(chart, embed_options=dict(JUPYTER_EMBED_OPTIONS))
 
 
 def param_names(spec: Mapping[str, Any]) -> frozenset[str]:

@@ -396,3 +396,21 @@ def test_jupyter_chart_listens_to_the_parameters_of_the_chart_it_shows(
     assert consistent()
     ex.panel.controls["search"].value = ""
     assert view.spec is not None and view.spec.get("params") and consistent()
+
+
+def test_jupyter_charts_draw_on_a_canvas_with_the_export_only_menu(frame: pl.DataFrame) -> None:
+    # Each JupyterChart numbered its SVG clip paths from clip1: on a page of several, the size
+    # chart's bitrate guides took another chart's clip box and ran over its title and below its
+    # axis. And its ••• menu offered "Open in Vega Editor", which needs the internet.
+    pytest.importorskip("anywidget", reason="altair's JupyterChart needs anywidget")
+    from recanalytics.charts.export import EMBED_OPTIONS
+
+    ex = explore(frame, renderer="jupyter", debounce=0)
+    ex.draw_all()
+    for name, view in ex.views.items():
+        options = view.widget.children[0].embed_options
+        assert options["renderer"] == "canvas", name
+        assert options["actions"] == EMBED_OPTIONS["actions"], name
+    # A chart with other parameters gets a new widget: it keeps the options.
+    ex.panel.controls["search"].value = "no such room anywhere"
+    assert ex.views["Volume"].widget.children[0].embed_options["renderer"] == "canvas"

@@ -395,6 +395,14 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
         "the explorer's chart to draw",
     )
     screenshot(browser, "lab-explorer", ".recanalytics-explorer")
+    # The explorer's charts are canvases: each JupyterChart numbered its SVG clip paths from
+    # clip1, so on a page of several a mark took another chart's clip box.
+    assert explorer.find_elements(By.CSS_SELECTOR, ".vega-embed canvas")
+    assert not explorer.find_elements(By.CSS_SELECTOR, ".vega-embed svg.marks")
+    clip_ids = browser.execute_script(
+        "return Array.from(document.querySelectorAll('clipPath[id]')).map(c => c.id);"
+    )
+    assert len(clip_ids) == len(set(clip_ids)), sorted(clip_ids)
     # Finding 5: no label is cut, and the slider readouts keep clear of the search and Reset.
     cut = browser.execute_script(CUT_LABELS, explorer)
     assert cut == [], f"labels cut off: {cut}"
