@@ -1153,3 +1153,12 @@ def test_a_narrow_range_of_durations_is_labelled_in_round_units(
     assert len(labels) >= 2 and all(
         re.fullmatch(r"\d+(\.\d{1,2})? (s|min|h)", t) for t in labels
     ), labels
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 40])
+def test_the_duration_histogram_counts_in_whole_recordings(frame: pl.DataFrame, rows: int) -> None:
+    # A few recordings were ticked "0.0, 0.5, 1.0, 1.5 … recordings".
+    timed = frame.filter(pl.col("duration") > timedelta(0)).head(rows)
+    (labels,) = y_axis_labels(charts.duration_histogram(timed))
+    assert len(labels) >= 2 and all(re.fullmatch(r"\d[\d,]*", t) for t in labels), labels
+    assert len(labels) == len(set(labels)), labels

@@ -608,6 +608,23 @@ def y_axis(height: int, fmt: str, **options: Any) -> alt.Axis:
     )
 
 
+def count_axis(totals: pl.Series, height: int = HEIGHT) -> tuple[alt.Axis, alt.Scale]:
+    """An axis and scale for a count of recordings whose largest bar is ``totals.max()``,
+    labelled in whole recordings.
+
+    Many: Vega's round steps, at least 1 apart. A few: every whole count is a tick, as steps
+    rounded to halves read "0.0, 0.5, 1.0" (or "0, 1, 1" under an integer format).
+    """
+    top = float(totals.max() or 0.0) if totals.len() else 0.0  # type: ignore[arg-type]
+    if top >= 2 * y_steps(height):
+        return alt.Axis(format=",d", tickMinStep=1), y_scale(height)
+    whole = max(1, math.ceil(top))
+    return (
+        alt.Axis(format=",d", values=list(range(whole + 1))),
+        alt.Scale(domain=[0, whole], nice=False, zero=True),
+    )
+
+
 def y_scale(height: int) -> alt.Scale:
     """A zero-based y scale rounded out to :func:`y_steps` round steps.
 

@@ -16,6 +16,7 @@ from recanalytics.charts._base import (
     as_label,
     bytes_axis,
     color,
+    count_axis,
     data,
     empty_chart,
     fold_groups,
@@ -112,6 +113,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
         return empty_chart("Duration distribution", note)
     domain = ordered_domain(by, frame[by].to_list())
     selection = legend_selection(by)
+    axis, scale = count_axis(frame.group_by("lo").agg(pl.col("recordings").sum())["recordings"])
     chart: alt.Chart = (
         alt.Chart(data(frame), title=title("Duration distribution (log scale)", note))
         .mark_bar(stroke="white", strokeWidth=0.3)
@@ -122,7 +124,13 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
                 axis=seconds_axis("duration", frame["lo"].min(), frame["hi"].max()),  # type: ignore[arg-type]
             ),
             x2=alt.X2("hi:Q"),
-            y=alt.Y("sum(recordings):Q", stack="zero", title="recordings"),
+            y=alt.Y(
+                "sum(recordings):Q",
+                stack="zero",
+                title="recordings",
+                axis=axis,
+                scale=scale,
+            ),
             color=color(by, domain),
             opacity=highlight(selection),
             tooltip=[
