@@ -1162,3 +1162,26 @@ def test_the_duration_histogram_counts_in_whole_recordings(frame: pl.DataFrame, 
     (labels,) = y_axis_labels(charts.duration_histogram(timed))
     assert len(labels) >= 2 and all(re.fullmatch(r"\d[\d,]*", t) for t in labels), labels
     assert len(labels) == len(set(labels)), labels
+
+
+def test_a_cost_chart_with_nothing_to_price_says_why(frame: pl.DataFrame) -> None:
+    # One recording still enqueued (no size, no duration, no cost) drew an empty chart with
+    # only "$0" and a legend; the storage chart said "no sizes: …" for the same row.
+    enqueued = (
+        frame.filter(pl.col("provider") == "twilio")
+        .head(1)
+        .with_columns(
+            status=pl.lit("enqueued"),
+            size_bytes=pl.lit(None, dtype=pl.Int64),
+            duration=pl.lit(None, dtype=frame.schema["duration"]),
+            cost=pl.lit(None, dtype=pl.Float64),
+        )
+    )
+    chart = spec(charts.cost_chart(enqueued))
+    assert chart["mark"]["type"] == "text"
+    notes = [row["note"] for row in values(chart)]
+    assert notes == ["no costs: 1 recording without a size or duration to price"]
+    # Among priced rows it is said, and counted as $0.
+    mixed = json.dumps(spec(charts.cost_chart(pl.concat([frame.head(50), enqueued]))))
+    assert "recording without a size or duration to price counted as $0" in mixed
+

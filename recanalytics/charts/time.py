@@ -518,6 +518,30 @@ def _cost_frame(
     )
 
 
+def _unpriced_note(
+    lazy: pl.LazyFrame, rates: Mapping[str, float | StorageRate] | None
+) -> tuple[str | None, bool]:
+    """What the estimate leaves out: the rows it cannot price (no size or duration, as for a
+    recording still enqueued, or no rate), which count as $0, and whether that is every row.
+
+    A chart of only those drew an empty "$0" panel with a legend; it says why instead, as the
+    storage chart says "no sizes".
+    """
+    held = lazy.with_columns(
+        pl.lit("completed").alias("status"),
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
+    )
+    rows, missing = (
+        held.select(pl.len(), monthly_storage_cost(rates).is_null().sum()).collect().row(0)
+    )
+    if not missing:
+        return None, False
+    recordings = f"{missing:,} recording{'' if missing == 1 else 's'}"
+    if missing == rows:
+        return f"no costs: {recordings} without a size or duration to price", True
+    return f"{recordings} without a size or duration to price counted as $0", False
+
+
 def _largest_stack(frame: pl.DataFrame, column: str) -> float | None:
     """The tallest stacked bar: ``column`` summed per period."""
     if frame.height == 0:
@@ -660,11 +684,12 @@ def cost_chart(
     period = _every(lazy, every)
     note = undated_note(lazy)
     estimate, reported, priced = _cost_frame(lazy, period, by, rates)
-    if estimate.height == 0:
-        return empty_chart("Estimated storage cost", note, priced)
+    unpriced, none_priced = _unpriced_note(lazy, rates)
+    if estimate.height == 0 or (none_priced and reported.height == 0):
+        return empty_chart("Estimated storage cost", unpriced, note, priced)
     extent = time_domain([estimate, reported], period)
     views = _cost_views(estimate, reported, by, period, legend=legend_selection(by), extent=extent)
-    views[0] = noted(views[0], note, priced)
+    views[0] = noted(views[0], note, unpriced, priced)
     if len(views) == 1:
         return views[0]
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
