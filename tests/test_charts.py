@@ -1185,3 +1185,20 @@ def test_a_cost_chart_with_nothing_to_price_says_why(frame: pl.DataFrame) -> Non
     mixed = json.dumps(spec(charts.cost_chart(pl.concat([frame.head(50), enqueued]))))
     assert "recording without a size or duration to price counted as $0" in mixed
 
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_group_name_is_labelled_with_the_group_id(frame: pl.DataFrame, blank: str) -> None:
+    # A Zoom session with an empty topic got a bar with no label.
+    zoom = frame.filter(pl.col("provider") == "zoom")
+    first = zoom["group_id"][0]
+    unnamed = zoom.with_columns(
+        group_name=pl.when(pl.col("group_id") == first)
+        .then(pl.lit(blank))
+        .otherwise(pl.col("group_name"))
+    )
+    rows = values(spec(charts.top_groups_chart(unnamed, metric="recordings", n=200)))
+    labels = {r["group_id"]: r["label"] for r in rows}
+    assert labels[first] == first
+    assert all(label.strip() for label in labels.values())
+    names = {r["group_id"]: r["name"] for r in rows}
+    assert names[first] == first

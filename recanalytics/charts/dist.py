@@ -498,10 +498,10 @@ def top_groups_chart(
 ) -> ChartLike:
     """The largest groups (rooms, conferences, calls, sessions) by size, hours or count.
 
-    A group's label is its ``group_name`` where the provider gives one, else its id. Groups are
-    ranked by their own totals; each bar is split by ``by``, whose eight largest values among
-    the bars shown keep their own colour and the rest share one ``other`` segment. The share
-    held by the groups not shown is given in the subtitle.
+    A group's label is its ``group_name`` where the provider gives one (a blank name counts as
+    none), else its id. Groups are ranked by their own totals; each bar is split by ``by``,
+    whose eight largest values among the bars shown keep their own colour and the rest share
+    one ``other`` segment. The share held by the groups not shown is given in the subtitle.
 
     Parameters
     ----------
@@ -537,7 +537,10 @@ def top_groups_chart(
     columns = ["duration", "size_bytes"] + (["group_name"] if group == "group_id" else [])
     lazy_frame(df, columns, by=group, by_parameter="group")
     lazy = lazy_frame(df, columns, by=by)
-    name = pl.coalesce("group_name", group) if group == "group_id" else pl.col(group)
+    # A blank name (a Zoom session with an empty topic) is no name: its bar had no label.
+    given = pl.col("group_name").cast(pl.String)
+    named_as = pl.when(given.str.strip_chars() != "").then(given)
+    name = pl.coalesce(named_as, group) if group == "group_id" else pl.col(group)
     sums = (
         pl.len().alias("recordings"),
         _known_sum(duration_hours(), "duration").alias("hours"),
