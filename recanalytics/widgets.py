@@ -596,7 +596,19 @@ class FilterPanel:
         return frame
 
     def describe(self) -> str:
-        """The active filters in words (for titles and file names)."""
+        """The active filters in words (for titles and file names).
+
+        Examples
+        --------
+        >>> import recanalytics as ra
+        >>> from recanalytics.widgets import FilterPanel
+        >>> panel = FilterPanel(ra.demo(size=200), debounce=0)
+        >>> panel.describe()
+        'no filter'
+        >>> panel.controls["duration"].value = (5.0, 30.0)
+        >>> panel.describe()
+        'minutes 5–30'
+        """
         bits = []
         for column in CATEGORIES:
             chosen = self.controls[column].value
@@ -605,6 +617,14 @@ class FilterPanel:
         for name in ("since", "until"):
             if self.controls[name].value is not None:
                 bits.append(f"{name} {self.controls[name].value}")
+        # A slider filters when moved off its full extent (see _range), so it is said then.
+        minutes = self.controls["duration"]
+        if tuple(minutes.value) != (minutes.min, minutes.max):
+            low, high = minutes.value
+            bits.append(f"minutes {low:g}–{high:g}")
+        size = self.controls["size"]
+        if tuple(size.value) != (size.min, size.max):
+            bits.append(f"size {self.size_readout.value}")
         if self.controls["search"].value:
             bits.append(f"search '{self.controls['search'].value}'")
         return "; ".join(bits) or "no filter"

@@ -414,3 +414,15 @@ def test_jupyter_charts_draw_on_a_canvas_with_the_export_only_menu(frame: pl.Dat
     # A chart with other parameters gets a new widget: it keeps the options.
     ex.panel.controls["search"].value = "no such room anywhere"
     assert ex.views["Volume"].widget.children[0].embed_options["renderer"] == "canvas"
+
+
+def test_describe_says_the_slider_ranges(ex: Explorer, frame: pl.DataFrame) -> None:
+    # Moving the minutes and size sliders filtered rows out, and describe() said "no filter".
+    ex.panel.controls["duration"].value = (5.0, 30.0)
+    ex.panel.controls["size"].value = (math.log10(2**20), ex.panel.controls["size"].max)
+    assert ex.panel.filtered.height < frame.height
+    described = ex.panel.describe()
+    assert "minutes 5–30" in described
+    assert "size 1.00 MiB – " in described
+    ex.panel.reset()
+    assert ex.panel.describe() == "no filter"
