@@ -30,6 +30,7 @@ from recanalytics.errors import (
     reason,
     warn_user,
 )
+from recanalytics.helpers._common import counted
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
@@ -374,8 +375,10 @@ async def _write(
         manifest["media"]["pending"] = pending
         if pending:
             warn_user(
-                f"{pending} recordings are still being processed, so their media cannot be "
-                "downloaded yet; run the archive again once they have completed",
+                f"{counted(pending)} {'is' if pending == 1 else 'are'} still being processed, "
+                f"so {'its' if pending == 1 else 'their'} media cannot be downloaded yet; "
+                f"run the archive again once {'it has' if pending == 1 else 'they have'} "
+                "completed",
                 ArchiveWarning,
             )
         failed = manifest["media"]["files"].get("failed", 0)

@@ -23,6 +23,7 @@ from recanalytics.errors import (
     RecanalyticsError,
     reason,
 )
+from recanalytics.helpers._common import counted
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.schema import PROVIDERS
@@ -268,7 +269,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
     for loader in loaders_of(args.provider):
         totals = manifest[loader.part]
         print(
-            f"{loader.part}: {totals['recordings']} recordings, {totals['hours']} h, "
+            f"{loader.part}: {counted(totals['recordings'])}, {totals['hours']} h, "
             f"{totals['bytes'] / 2**30:.2f} GiB"
         )
     if "media" in manifest:
@@ -277,15 +278,17 @@ def cmd_archive(args: argparse.Namespace) -> int:
     whole = True
     if failed := manifest.get("media", {}).get("files", {}).get("failed", 0):
         print(
-            f"recanalytics: {failed} media files failed (see {out / 'media.csv'}); "
+            f"recanalytics: {counted(failed, 'media file')} failed (see {out / 'media.csv'}); "
             "run the same command again to fetch them",
             file=sys.stderr,
         )
         whole = False
     if pending := manifest.get("media", {}).get("pending", 0):
         print(
-            f"recanalytics: {pending} recordings are still being processed, so their media is "
-            "not in the archive yet; run the same command again once they have completed",
+            f"recanalytics: {counted(pending)} {'is' if pending == 1 else 'are'} still being "
+            f"processed, so {'its' if pending == 1 else 'their'} media is not in the archive "
+            f"yet; run the same command again once {'it has' if pending == 1 else 'they have'} "
+            "completed",
             file=sys.stderr,
         )
         whole = False

@@ -25,6 +25,7 @@ from recanalytics.charts import (
 )
 from recanalytics.charts._base import ChartLike, Frame, lazy_frame
 from recanalytics.charts.export import embed_script, html_page
+from recanalytics.helpers._common import counted
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
 from recanalytics.helpers.summary import provider_table
@@ -154,7 +155,7 @@ def report_html(
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts: list[str] = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p class='meta'>{rows:,} recordings · {html.escape(providers or 'no provider')} · "
+        f"<p class='meta'>{counted(rows)} · {html.escape(providers or 'no provider')} · "
         f"{span} · generated {generated} by recanalytics</p>",
         "<h2>Summary</h2>",
         _table_html(provider_table(lazy, rates=rates)),

@@ -32,7 +32,7 @@ from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.charts.export import EMBED_OPTIONS
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import conform_dtypes
+from recanalytics.helpers._common import conform_dtypes, counted
 from recanalytics.helpers.cost import monthly_storage_cost
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
@@ -681,7 +681,7 @@ def summary_line(frame: pl.DataFrame) -> str:
     storage = "n/a (sizes past 2**63 bytes)" if beyond else f"${cost or 0:,.2f}/month"
     hours_text = _known_total(f"{hours or 0:,.1f} hours", "hours", count, timed, "duration")
     size_text = _known_total(f"{(size or 0) / 2**30:,.2f} GiB", "size", count, sized, "size")
-    return f"{count:,} recordings · {hours_text} · {size_text} · est. storage {storage}"
+    return f"{counted(count)} · {hours_text} · {size_text} · est. storage {storage}"
 
 
 def _known_total(total: str, name: str, count: int, known: int, what: str) -> str:

@@ -267,7 +267,8 @@ def test_an_archive_with_recordings_still_processing_is_not_whole(
     )
     waiting = rows.filter(pl.col("status").is_in(["enqueued", "processing"])).height
     assert waiting > 0
-    with pytest.warns(ArchiveWarning, match=f"{waiting} recordings are still being processed"):
+    said = "1 recording is" if waiting == 1 else f"{waiting:,} recordings are"
+    with pytest.warns(ArchiveWarning, match=f"{said} still being processed"):
         manifest = ra.archive_twilio(tmp_path / "a", media=True, **box.options("twilio"))
     assert manifest["media"]["pending"] == waiting
     argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "200"]
@@ -284,7 +285,7 @@ def test_an_enqueued_composition_is_pending_media(tmp_path: Path) -> None:
     assert enqueued.height == 1
     made = enqueued["created_at"][0]
     period = {"since": made, "until": made + dt.timedelta(seconds=1)}
-    with pytest.warns(ArchiveWarning, match="1 recordings are still being processed"):
+    with pytest.warns(ArchiveWarning, match="1 recording is still being processed"):
         manifest = ra.archive_twilio(tmp_path / "a", media=True, **period, **box.options("twilio"))
     assert manifest["media"]["pending"] == 1
 

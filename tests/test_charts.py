@@ -1202,3 +1202,20 @@ def test_a_blank_group_name_is_labelled_with_the_group_id(frame: pl.DataFrame, b
     assert all(label.strip() for label in labels.values())
     names = {r["group_id"]: r["name"] for r in rows}
     assert names[first] == first
+
+
+def test_notes_about_one_recording_are_singular(frame: pl.DataFrame) -> None:
+    # "1 recordings with no or zero duration not shown", "1 recordings without size …".
+    twilio = frame.filter(
+        (pl.col("provider") == "twilio") & (pl.col("duration") > timedelta(0))
+    ).head(20)
+    one_untimed = twilio.with_columns(
+        duration=pl.when(pl.int_range(pl.len()) == 0).then(timedelta(0)).otherwise("duration")
+    )
+    for make in (charts.duration_histogram, charts.duration_boxplot, charts.size_duration_chart):
+        text = json.dumps(spec(make(one_untimed)))
+        assert "1 recordings" not in text, make.__name__
+        assert re.search(r"\b1 recording (with|without)\b", text), make.__name__
+    rest = twilio["group_id"].n_unique() - 1
+    groups = spec(charts.top_groups_chart(twilio, metric="recordings", n=rest))
+    assert "the other 1 group holds" in json.dumps(groups)

@@ -426,3 +426,9 @@ def test_describe_says_the_slider_ranges(ex: Explorer, frame: pl.DataFrame) -> N
     assert "size 1.00 MiB – " in described
     ex.panel.reset()
     assert ex.panel.describe() == "no filter"
+
+
+def test_the_summary_of_one_recording_is_singular(frame: pl.DataFrame) -> None:
+    # "1 recordings · hours n/a".
+    one = frame.head(1).with_columns(duration=pl.lit(None, dtype=frame.schema["duration"]))
+    assert summary_line(one).startswith("1 recording · hours n/a · ")

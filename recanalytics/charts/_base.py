@@ -17,7 +17,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import checked_lazy, period_count
+from recanalytics.helpers._common import checked_lazy, counted, period_count
 from recanalytics.helpers.sizes import SIZE_UNITS
 from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
@@ -442,7 +442,7 @@ def missing_note(lazy: pl.LazyFrame, column: str) -> str | None:
     if not missing:
         return None
     one, several = MISSING[column]
-    recordings = f"{missing:,} recording{'' if missing == 1 else 's'}"
+    recordings = counted(missing)
     if missing == rows:
         return f"no {several}: {recordings} without {one}"
     return f"{recordings} without {one} not shown"

@@ -33,6 +33,7 @@ from recanalytics.charts._base import (
     title,
 )
 from recanalytics.errors import ConfigError
+from recanalytics.helpers._common import counted
 from recanalytics.helpers.durations import duration_hours, duration_seconds
 from recanalytics.helpers.sizes import size_unit
 
@@ -152,7 +153,7 @@ def _untimed_note(lazy: pl.LazyFrame) -> str | None:
     chart leaves out and says so."""
     seconds = duration_seconds()
     skipped = lazy.select((seconds.is_null() | (seconds <= 0)).sum()).collect().item()
-    return f"{skipped:,} recordings with no or zero duration not shown" if skipped else None
+    return f"{counted(skipped)} with no or zero duration not shown" if skipped else None
 
 
 def _quartiles(lazy: pl.LazyFrame, by: str) -> pl.DataFrame:
@@ -429,7 +430,7 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
         .collect()
     )
     skipped = lazy.select((~usable).fill_null(True).sum()).collect().item()
-    note = f"{skipped:,} recordings without size or duration not shown" if skipped else None
+    note = f"{counted(skipped)} without size or duration not shown" if skipped else None
     if cells.height == 0:
         return empty_chart("Size against duration", note)
     d_min, d_max = float(cells["d_lo"].min()), float(cells["d_hi"].max())  # type: ignore[arg-type]
@@ -616,7 +617,9 @@ def top_groups_chart(
     note = None
     if rest:
         share = 1 - float(ranked[metric].sum()) / float(totals[metric].sum())
-        note = f"the other {rest:,} {_plural(group)} hold {share_text(share)} of the {heading}"
+        others = counted(rest, _plural(group).removesuffix("s"), _plural(group))
+        hold = "holds" if rest == 1 else "hold"
+        note = f"the other {others} {hold} {share_text(share)} of the {heading}"
     # Up to three decimals, trailing zeros dropped: ",.1f" read ticks 0.05 apart as "0.1, 0.1".
     field, x_title, fmt = {
         "bytes": ("size", unit, ",.3~f"),

@@ -49,7 +49,7 @@ from recanalytics.charts._base import (
     y_steps,
 )
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import check_every
+from recanalytics.helpers._common import check_every, counted
 from recanalytics.helpers.cost import StorageRate, monthly_storage_cost
 from recanalytics.helpers.durations import duration_hours
 from recanalytics.helpers.sizes import size_unit, storage_growth
@@ -536,7 +536,7 @@ def _unpriced_note(
     )
     if not missing:
         return None, False
-    recordings = f"{missing:,} recording{'' if missing == 1 else 's'}"
+    recordings = counted(missing)
     if missing == rows:
         return f"no costs: {recordings} without a size or duration to price", True
     return f"{recordings} without a size or duration to price counted as $0", False

@@ -20,6 +20,27 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 By: TypeAlias = str | Sequence[str] | None
 
 
+def counted(count: int, one: str = "recording", several: str | None = None) -> str:
+    """``count`` with its noun, singular for exactly one, for text shown to people.
+
+    Parameters
+    ----------
+    count : int
+        How many (written with thousands separators).
+    one : str, default "recording"
+        The singular noun.
+    several : str, optional
+        The plural noun (default ``one`` + "s").
+
+    Examples
+    --------
+    >>> from recanalytics.helpers._common import counted
+    >>> counted(1), counted(1_204), counted(1, "media file")
+    ('1 recording', '1,204 recordings', '1 media file')
+    """
+    return f"{count:,} {one if count == 1 else several or one + 's'}"
+
+
 def to_expr(column: ColumnLike, parameter: str = "column") -> pl.Expr:
     """A column name becomes ``pl.col(name)``; an expression is used as given."""
     if isinstance(column, pl.Expr):
