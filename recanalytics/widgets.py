@@ -77,10 +77,15 @@ ChartMaker = Callable[[pl.DataFrame, str], ChartLike]
 TAB_STYLE: Final = (
     "<style>.recanalytics-explorer .jupyter-widgets.recanalytics-tabs > .lm-TabBar .lm-TabBar-tab,"
     ".recanalytics-explorer .jupyter-widgets.recanalytics-tabs > .p-TabBar .p-TabBar-tab"
-    "{flex: 0 0 auto; min-width: max-content;}</style>"
+    "{flex: 0 0 auto; min-width: max-content;}"
+    ".recanalytics-explorer .recanalytics-preview,"
+    ".recanalytics-explorer .recanalytics-preview .widget-html-content"
+    "{min-width: 0; max-width: 100%; width: 100%; display: block;}</style>"
 )
 """Tabs as wide as their titles: ipywidgets gives every tab 144 px, which cut "Size × duration"
-to "Size × duratior". One class more than ipywidgets' own rule, so it wins wherever it loads."""
+to "Size × duratior". One class more than ipywidgets' own rule, so it wins wherever it loads.
+The preview's HTML boxes may shrink below the table's width (a flex item would not), so the
+table scrolls in its own box rather than widening the explorer."""
 
 JUPYTER_EMBED_OPTIONS: Final[dict[str, Any]] = {**EMBED_OPTIONS, "renderer": "canvas"}
 """Vega-Embed options of the explorer's ``JupyterChart``: the static charts' export-only menu,
@@ -733,8 +738,12 @@ def _preview_html(frame: pl.DataFrame, columns: Sequence[str]) -> str:
         + "</tr>"
         for row in shown.iter_rows()
     )
+    # The table scrolls inside its own box: at ~1,400 px it widened the whole explorer past a
+    # ~950 px output (which then scrolled sideways) and its cells wrapped to four lines.
     return (
-        "<div style='max-height:320px;overflow:auto'><table style='font-size:12px'>"
+        "<div class='recanalytics-preview-box' style='width:100%;max-width:100%;"
+        "max-height:320px;overflow:auto;overflow-x:auto'>"
+        "<table style='font-size:12px;white-space:nowrap'>"
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
@@ -809,7 +818,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.tabs.add_class("recanalytics-tabs")
         for i, name in enumerate(self.views):
             self.tabs.set_title(i, name)
-        self.preview = widgets.HTML()
+        self.preview = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.preview.add_class("recanalytics-preview")
         self.export_path = widgets.Text(
             value="recanalytics-filtered", description="file", placeholder="path without suffix"
         )

@@ -432,3 +432,15 @@ def test_the_summary_of_one_recording_is_singular(frame: pl.DataFrame) -> None:
     # "1 recordings · hours n/a".
     one = frame.head(1).with_columns(duration=pl.lit(None, dtype=frame.schema["duration"]))
     assert summary_line(one).startswith("1 recording · hours n/a · ")
+
+
+def test_the_preview_scrolls_sideways_in_its_own_box(ex: Explorer) -> None:
+    # At ~1,400 px the table widened the whole explorer past its ~950 px output, which then
+    # scrolled sideways, and its cells wrapped to four lines.
+    page = ex.preview.value
+    box = re.search(r"<div [^>]*style='([^']*)'", page)
+    assert box is not None
+    assert "overflow-x:auto" in box.group(1) and "width:100%" in box.group(1)
+    table = re.search(r"<table style='([^']*)'", page)
+    assert table is not None and "white-space:nowrap" in table.group(1)
+    assert "recanalytics-preview" in ex.preview._dom_classes

@@ -403,6 +403,17 @@ def test_explorer_reacts_to_a_provider_click_offline_in_jupyterlab(lab: str, bro
         "return Array.from(document.querySelectorAll('clipPath[id]')).map(c => c.id);"
     )
     assert len(clip_ids) == len(set(clip_ids)), sorted(clip_ids)
+    # The first rows scroll in their own box: the ~1,400 px table made the whole explorer
+    # scroll sideways in its output.
+    widths = browser.execute_script(
+        "const out = arguments[0].closest('.jp-OutputArea-output');"
+        "const box = arguments[0].querySelector('.recanalytics-preview-box');"
+        "return {out: out.scrollWidth, room: out.clientWidth,"
+        " box: box.getBoundingClientRect().width, overflow: getComputedStyle(box).overflowX};",
+        explorer,
+    )
+    assert widths["out"] <= widths["room"] + 1, widths
+    assert widths["box"] <= widths["room"] + 1 and widths["overflow"] == "auto", widths
     # Finding 5: no label is cut, and the slider readouts keep clear of the search and Reset.
     cut = browser.execute_script(CUT_LABELS, explorer)
     assert cut == [], f"labels cut off: {cut}"
