@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 
+import recanalytics as ra
 from recanalytics.errors import ConfigError, UnknownOptionError
 from recanalytics.sandbox import Anomalies, Faults, Sandbox
 from recanalytics.sandbox.twilio import ACCOUNT_SID, CREDENTIALS
@@ -389,3 +391,15 @@ def test_the_accepted_forms_still_work() -> None:
     faults = Faults(error_rate=0.1, drop_rate=0.2, truncate_rate=0.7, retry_after=None)
     assert faults.retry_after is None
     assert not Anomalies(empty_every=0, persistent=True).active
+
+
+@pytest.mark.parametrize("seed", [7, 3])
+def test_no_deletion_falls_after_the_datasets_end(seed: int) -> None:
+    # Three Twilio deletions fell in December 2026 while the data ended on 31 October: the
+    # storage and cost charts ran into the future and showed a drop that had not happened.
+    box = Sandbox(seed=seed, size=2000)
+    frame = ra.demo(size=2000, seed=seed)
+    deleted = frame.filter(pl.col("deleted_at").is_not_null())
+    assert deleted.height > 0
+    assert deleted["deleted_at"].max() < box.config.end  # type: ignore[operator]
+    assert deleted.filter(pl.col("deleted_at") < pl.col("created_at")).height == 0

@@ -56,6 +56,33 @@ class DataConfig:
         )
 
 
+def deleted_by_end(config: DataConfig, earliest: dt.datetime, deleted: dt.datetime) -> dt.datetime:
+    """``deleted`` brought inside the dataset when it falls at or after ``config.end``: its delay
+    after ``earliest`` (the creation or completion it follows) wrapped around the time left
+    until the end, so such deletions spread over that time rather than piling up on the last
+    second.
+
+    A deletion after the end has not happened when the data is read: the storage and cost
+    charts ran on past the end and showed a drop to come. The draw is made either way, so the
+    random stream, and every other value, stays the same.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from recanalytics.sandbox.common import DataConfig, deleted_by_end
+    >>> config = DataConfig()
+    >>> day = config.end - dt.timedelta(days=10)
+    >>> deleted_by_end(config, day, day + dt.timedelta(days=3)) == day + dt.timedelta(days=3)
+    True
+    >>> deleted_by_end(config, day, day + dt.timedelta(days=13)) == day + dt.timedelta(days=3)
+    True
+    """
+    left = config.end - earliest
+    if deleted < config.end or left <= dt.timedelta(0):
+        return deleted if deleted < config.end else earliest
+    return earliest + (deleted - earliest) % left
+
+
 def hex_sid(rng: random.Random, prefix: str) -> str:
     return prefix + f"{rng.getrandbits(128):032x}"
 

@@ -16,6 +16,7 @@ from recanalytics.sandbox.common import (
     TimeIndex,
     basic_credentials,
     decode_token,
+    deleted_by_end,
     encode_token,
     hex_sid,
     query_key,
@@ -137,8 +138,11 @@ def generate(config: DataConfig) -> tuple[list[Room], list[Track]]:
                     status = "failed"
                 elif roll < 0.08:
                     status = "deleted"
-                    deleted = created + dt.timedelta(
-                        days=rng.randint(1, 90), seconds=rng.randint(0, 86399)
+                    deleted = deleted_by_end(
+                        config,
+                        created,
+                        created
+                        + dt.timedelta(days=rng.randint(1, 90), seconds=rng.randint(0, 86399)),
                     )
                 size = int(stay * kbps * 1000 / 8 * rng.uniform(0.8, 1.2))
                 if status == "failed":
@@ -306,8 +310,11 @@ def generate_compositions(config: DataConfig, rooms: list[Room]) -> list[Composi
                 completed = None if status != "failed" else completed
             if status == "deleted":
                 assert completed is not None
-                deleted = completed + dt.timedelta(
-                    days=rng.randint(1, 60), seconds=rng.randint(0, 86399)
+                deleted = deleted_by_end(
+                    config,
+                    completed,
+                    completed
+                    + dt.timedelta(days=rng.randint(1, 60), seconds=rng.randint(0, 86399)),
                 )
             callback_roll = rng.random()
             callback = (

@@ -34,6 +34,7 @@ from recanalytics.sandbox.common import (
     DataConfig,
     TimeIndex,
     decode_token,
+    deleted_by_end,
     encode_token,
     query_key,
     rand_uuid,
@@ -274,13 +275,17 @@ def generate(config: DataConfig) -> list[ZoomSession]:
                 )
         trash = rng.random()
         if trash < 0.05:
-            session.deleted = rec_end + dt.timedelta(days=rng.randint(1, 20))
+            session.deleted = deleted_by_end(
+                config, rec_end, rec_end + dt.timedelta(days=rng.randint(1, 20))
+            )
             for f in session.files:
                 f.deleted = session.deleted
         elif trash < 0.2:
             for f in session.files:
                 if f.id is not None and rng.random() < 0.2:
-                    f.deleted = rec_end + dt.timedelta(days=rng.randint(1, 20), hours=3)
+                    f.deleted = deleted_by_end(
+                        config, rec_end, rec_end + dt.timedelta(days=rng.randint(1, 20), hours=3)
+                    )
         sessions.append(session)
         listed += sum(f.list_key != "participant_audio_files" for f in session.files)
     return sessions
