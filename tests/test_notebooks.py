@@ -234,3 +234,29 @@ def test_cli_renders_a_notebook_without_a_tcp_warning(
     assert str((out / "01-quickstart.html").resolve()) in captured.out
     assert offline_problems((out / "01-quickstart.html").read_text(encoding="utf-8")) == []
     assert "without encryption" not in captured.err + captured.out
+
+
+def test_the_media_check_codec_table_breaks_ties_by_name() -> None:
+    # Codecs with equal file counts swapped places between runs (polars groups in no order).
+    import altair as alt
+    import polars as pl
+
+    nb = nbformat.read(NOTEBOOKS_DIR / "07-media-check.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "mix = (" in c.source]
+    codecs = ["vp8", "pcmu", "opus", "h264", "aac"]  # reverse order of name, equal counts
+    probed = pl.DataFrame(
+        {
+            "error": [None] * 10,
+            "media_type": ["audio"] * 10,
+            "video_codec": [None] * 10,
+            "audio_codec": [c for c in codecs for _ in range(2)],
+            "container": ["mka"] * 10,
+            "bitrate_kbps": [32.0] * 10,
+        },
+        schema_overrides={"error": pl.String, "video_codec": pl.String},
+    )
+    for rows in (probed, probed.reverse()):
+        scope: dict[str, Any] = {"pl": pl, "alt": alt, "probed": rows}
+        exec(cell.source, scope)
+        assert scope["mix"]["codec"].to_list() == sorted(codecs)
+        assert scope["order"] == sorted(codecs)
