@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,10 +24,11 @@ import polars as pl
 from recanalytics import jsonbody
 from recanalytics.parsers import (
     EXTRA,
+    FAILURES,
+    LONG_INT,
     NOT_AN_OBJECT,
     TOO_DEEP,
     UNDECODABLE,
-    Invalid,
     Parser,
     as_json,
     as_str,
@@ -120,7 +122,8 @@ class RecordSpec:
     """The typed shape of one provider record, and the parser of pages of them.
 
     ``issues`` counts, per column, the values that could not be read, plus the repairs made
-    to whole bodies (:data:`UNDECODABLE`, :data:`TOO_DEEP`); :meth:`warning` words them.
+    to whole bodies (:data:`UNDECODABLE`, :data:`TOO_DEEP`, :data:`LONG_INT`); :meth:`warning`
+    words them.
     """
 
     fields: Sequence[Field]
@@ -214,6 +217,8 @@ class RecordSpec:
             self.issues[UNDECODABLE] += body.replaced
         if body.flattened:
             self.issues[TOO_DEEP] += body.flattened
+        if body.long_ints:
+            self.issues[LONG_INT] += body.long_ints
         return body.value
 
     def frame(self, records: Sequence[Any]) -> pl.DataFrame:
@@ -238,7 +243,7 @@ class RecordSpec:
                     continue
                 try:
                     columns[f.name].append(parse(value))
-                except (Invalid, ValueError, TypeError, OverflowError, RecursionError):
+                except FAILURES:
                     columns[f.name].append(None)
                     failed[".".join(f.where)] = value
                     self.issues[f.name] += 1
@@ -265,7 +270,7 @@ class RecordSpec:
         """
         if not self.issues:
             return None
-        repaired = {UNDECODABLE, TOO_DEEP}
+        repaired = {UNDECODABLE, TOO_DEEP, LONG_INT}
         unread = {k: n for k, n in self.issues.items() if k not in repaired}
         parts = []
         if unread:
@@ -284,6 +289,11 @@ class RecordSpec:
             parts.append(
                 f"{self.issues[TOO_DEEP]} values nested deeper than {jsonbody.MAX_DEPTH} levels "
                 f"are kept as truncated JSON text"
+            )
+        if self.issues[LONG_INT]:
+            parts.append(
+                f"{self.issues[LONG_INT]} integers of more digits than Python reads "
+                f"({sys.get_int_max_str_digits()}) are kept as strings of their digits"
             )
         return f"{provider}: " + "; ".join(parts)
 

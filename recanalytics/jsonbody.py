@@ -4,8 +4,10 @@ A body that is not valid UTF-8, holds lone surrogate escapes (``"\\ud800"``, whi
 Arrow string can hold) or nests deeper than any record should is still read: bad bytes and lone
 surrogates become U+FFFD, and a value nested deeper than :data:`MAX_DEPTH` is kept as (at most
 :data:`TEXT_LIMIT` characters of) its JSON text. :class:`Body` says how many of each were
-repaired, so the caller can warn. Only a body that is not JSON at all (for example a truncated
-transfer) raises, as a ``ValueError``.
+repaired, so the caller can warn. An integer of more digits than Python converts (4,300, see
+:func:`sys.get_int_max_str_digits`) is kept as its digits, a string, which no number column
+reads. Only a body that is not JSON at all (for example a truncated transfer) raises, as a
+``ValueError``.
 """
 
 from __future__ import annotations
@@ -45,11 +47,14 @@ class Body:
         Undecodable bytes and lone surrogate escapes replaced with U+FFFD.
     flattened : int
         Values nested deeper than :data:`MAX_DEPTH`, kept as truncated JSON text.
+    long_ints : int
+        Integers of more digits than Python converts, kept as strings of their digits.
     """
 
     value: Any
     replaced: int = 0
     flattened: int = 0
+    long_ints: int = 0
 
 
 def loads(content: bytes) -> Body:
@@ -63,13 +68,14 @@ def loads(content: bytes) -> Body:
     Examples
     --------
     >>> loads(b'{"name": "caf\\xe9"}')
-    Body(value={'name': 'caf�'}, replaced=1, flattened=0)
+    Body(value={'name': 'caf�'}, replaced=1, flattened=0, long_ints=0)
     >>> loads(b"[" * 5000 + b"]" * 5000).flattened  # deeper than Python's recursion limit
     1
     """
     if not _MAYBE_SURROGATE_RE.search(content):
         try:
-            return Body(json.loads(content))
+            value, long_ints = _json(content)
+            return Body(value, long_ints=long_ints)
         except (UnicodeDecodeError, RecursionError):
             pass
     if content.startswith(codecs.BOM_UTF8):
@@ -79,11 +85,13 @@ def loads(content: bytes) -> Body:
     text, lone = _replace_lone_surrogates(text)
     replaced += lone
     try:
-        return Body(json.loads(text), replaced)
+        value, long_ints = _json(text)
+        return Body(value, replaced, long_ints=long_ints)
     except RecursionError:
         pass
     text, flattened = flatten_deep(text, MAX_DEPTH)
-    return Body(json.loads(text), replaced, flattened)
+    value, long_ints = _json(text)
+    return Body(value, replaced, flattened, long_ints)
 
 
 def _replace_lone_surrogates(text: str) -> tuple[str, int]:
@@ -134,3 +142,34 @@ def flatten_deep(text: str, max_depth: int) -> tuple[str, int]:
             depth -= 1
     parts.append(text[done:])
     return "".join(parts), count
+
+
+def _json(text: str | bytes) -> tuple[Any, int]:
+    """``json.loads``, keeping an integer too long for ``int()`` as its digits; the value and
+    how many integers were kept so.
+
+    Examples
+    --------
+    >>> value, kept = _json(b'{"n": ' + b"9" * 5000 + b"}")
+    >>> value["n"][:5], kept
+    ('99999', 1)
+    """
+    try:
+        return json.loads(text), 0
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except ValueError:
+        pass
+    # Valid JSON holding an integer of more digits than the interpreter converts; the limit is
+    # not raised for the process (it guards every int() against such text).
+    kept = 0
+
+    def int_or_digits(digits: str) -> int | str:
+        nonlocal kept
+        try:
+            return int(digits)
+        except ValueError:
+            kept += 1
+            return digits
+
+    return json.loads(text, parse_int=int_or_digits), kept

@@ -38,10 +38,26 @@ milliseconds below it converts exactly to a ``Duration("ms")``; a larger one is 
 UNDECODABLE = "<undecodable text, replaced with U+FFFD>"
 TOO_DEEP = f"<nested deeper than {jsonbody.MAX_DEPTH} levels, kept as text>"
 NOT_AN_OBJECT = "<not an object>"
+LONG_INT = "<integers too long for Python, kept as text>"
 
 
 class Invalid(Exception):
     """Raised by a parser for a value it cannot read."""
+
+
+INT_DIGITS_MAX = 30
+"""The most digits an integer is read with, checked before it is converted: far past every
+integer column (``Int64`` holds 19), where ``int(Decimal("1e999999999"))`` would build a
+billion-digit integer (``"1e1000000"`` took 32 s)."""
+
+FAILURES: tuple[type[Exception], ...] = (
+    Invalid,
+    ValueError,
+    TypeError,
+    ArithmeticError,  # OverflowError, and decimal's errors (Overflow past Emax, …)
+    RecursionError,
+)
+"""What a parser may raise on a value it cannot read: the value becomes null and is counted."""
 
 
 def as_str(value: Any) -> str:
@@ -89,11 +105,26 @@ def as_decimal(value: Any) -> Decimal:
 
 
 def as_int(value: Any) -> int:
-    """Integers, integral floats and decimal strings (``"4"``, ``"345100.00000"``)."""
+    """Integers, integral floats and decimal strings (``"4"``, ``"345100.00000"``, ``"1e3"``).
+
+    A fractional value (``2.5``) is unreadable rather than rounded, and so is one of more than
+    :data:`INT_DIGITS_MAX` digits (``"1e999999999"``), which no integer column holds.
+
+    Examples
+    --------
+    >>> as_int("345100.00000"), as_int(4.0), as_int("1e3")
+    (345100, 4, 1000)
+    >>> as_int("1e999999999")
+    Traceback (most recent call last):
+    ...
+    recanalytics.parsers.Invalid
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     number = as_decimal(value)
-    return int(number.to_integral_value())
+    if number.adjusted() >= INT_DIGITS_MAX or number != number.to_integral_value():
+        raise Invalid
+    return int(number)
 
 
 def as_float(value: Any) -> float:
@@ -119,6 +150,21 @@ def as_seconds(value: Any) -> int:
     """A non-negative whole number of seconds that fits a ``Duration("ms")``."""
     number = as_count(value)
     if number > MAX_MILLISECONDS // 1000:
+        raise Invalid
+    return number
+
+
+def as_fractional_seconds(value: Any) -> float:
+    """A non-negative number of seconds that fits a ``Duration("ms")``, fraction kept
+    (``"4.5"`` is 4.5 s: the unified ``duration`` keeps its milliseconds).
+
+    Examples
+    --------
+    >>> as_fractional_seconds("4.5"), as_fractional_seconds(60)
+    (4.5, 60.0)
+    """
+    number = as_float(value)
+    if not 0 <= number <= MAX_MILLISECONDS // 1000:
         raise Invalid
     return number
 
@@ -152,20 +198,37 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 # What twilio-python's strptime("%Y-%m-%dT%H:%M:%SZ") also reads: one-digit fields and a
-# lower-case "t" or "z" (RFC 3339 allows both letters in either case).
+# lower-case "t" or "z" (RFC 3339 allows both letters in either case); digits past the
+# microsecond are cut, as datetime.fromisoformat cuts them.
 _ISO_LOOSE = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})[Tt ](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,6})?"
+    r"(\d{4})-(\d{1,2})-(\d{1,2})[Tt ](\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d+)?"
     r"([Zz]|[+-]\d{2}:?\d{2})?"
 )
+# More than the eight digits of a compact date (YYYYMMDD): Python 3.11's fromisoformat reads
+# epoch milliseconds ("1734081441409") as a date in 1734 followed by a time.
+_DIGITS_PAST_A_DATE = re.compile(r"[0-9]{9}")
 
 
 def as_iso_time(value: Any) -> dt.datetime:
     """ISO 8601 with ``Z``, an offset or none (UTC), ``T`` or space separated; also one-digit
     fields and a lower-case ``t``/``z``, as the official Twilio SDK reads them. A leap second
-    (``:60``) is not read (no datetime holds it)."""
+    (``:60``) is not read (no datetime holds it), nor a number (``"1734081441409"``, epoch
+    milliseconds, is no date: of all-digit text only a compact ``YYYYMMDD`` is).
+
+    Examples
+    --------
+    >>> as_iso_time("2024-12-13t09:17:21.123456789z").isoformat()
+    '2024-12-13T09:17:21.123456+00:00'
+    >>> as_iso_time("1734081441409")
+    Traceback (most recent call last):
+    ...
+    recanalytics.parsers.Invalid
+    """
     if not isinstance(value, str) or not value.strip():
         raise Invalid
     text = value.strip()
+    if _DIGITS_PAST_A_DATE.match(text):
+        raise Invalid
     try:
         return _utc(dt.datetime.fromisoformat(text))
     except OverflowError:  # year 1 or 9999 moved past the calendar by its offset
@@ -178,7 +241,7 @@ def as_iso_time(value: Any) -> dt.datetime:
     year, month, day, hour, minute, second = (int(loose[i]) for i in range(1, 7))
     zone = (loose[8] or "Z").upper()
     try:
-        micro = int((loose[7] or ".0")[1:].ljust(6, "0"))
+        micro = int((loose[7] or ".0")[1:7].ljust(6, "0"))
         moment = dt.datetime(year, month, day, hour, minute, second, micro)
         if zone != "Z":
             hours, minutes = int(zone[1:3]), int(zone[-2:])
@@ -224,6 +287,8 @@ def as_rfc2822_time(value: Any) -> dt.datetime:
 def as_epoch_ms_time(value: Any) -> dt.datetime:
     """Epoch milliseconds as a number or decimal string (``"1407235163907.00000"``)."""
     millis = as_decimal(value)
+    if millis.adjusted() >= INT_DIGITS_MAX:  # years past 9999, and past Decimal's Emax
+        raise Invalid
     micros = int((millis * 1000).to_integral_value())
     try:
         return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)

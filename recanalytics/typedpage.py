@@ -23,6 +23,9 @@ How each field is read, by its parser:
   is read by polars where a value is plain ASCII digits within those bounds, by the field's
   parser otherwise; a column mixing integers and strings is read by the field's parser (floats
   send the page the tolerant way).
+* ``as_fractional_seconds`` (a ``Float64`` column): JSON numbers within its bounds as they are;
+  a column sent as text (SignalWire's ``duration``) read by polars where a value is plain
+  decimal digits, by the field's parser otherwise.
 * ``as_iso_time``: ``YYYY-MM-DDThh:mm:ssZ`` parsed by polars; any other form by the field's own
   parser, value by value.
 * ``as_rfc2822_time``: ``Wed, 26 Sep 2018 00:00:00 +0000`` (day, month and weekday names in
@@ -46,9 +49,10 @@ import polars as pl
 
 from recanalytics.parsers import (
     EXTRA,
+    FAILURES,
     MAX_MILLISECONDS,
-    Invalid,
     as_count,
+    as_fractional_seconds,
     as_int,
     as_iso_time,
     as_json,
@@ -79,6 +83,10 @@ RFC2822_PLAIN = (
 ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 # An integer as text that polars reads as Python's Decimal would: ASCII digits, below 2**63.
 DIGITS = r"^[0-9]{1,18}$"
+# A number of seconds as text that polars reads as the field's parser would: ASCII digits, a
+# fraction or not (both read it correctly rounded to the nearest float).
+DECIMAL_DIGITS = r"^[0-9]{1,18}(\.[0-9]{1,18})?$"
+SECONDS_MAX = MAX_MILLISECONDS // 1000
 
 
 class Miss(Exception):
@@ -134,6 +142,8 @@ def _struct_type(field: Field) -> tuple[Any, str]:
         typed = _int_type(field)
         if typed is not None:
             return typed, "plain"
+    if field.parse is as_fractional_seconds and dtype == pl.Float64:
+        return Annotated[float, msgspec.Meta(ge=0, le=SECONDS_MAX)] | str | None, "seconds"
     if field.parse is as_iso_time and isinstance(dtype, pl.Datetime):
         return str | None, "iso"
     if field.parse is as_rfc2822_time and isinstance(dtype, pl.Datetime):
@@ -155,7 +165,7 @@ def _by_parser(
             continue
         try:
             out[row] = parse(value)
-        except (Invalid, ValueError, TypeError, OverflowError, RecursionError):
+        except FAILURES:
             failed[row] = value
     return pl.Series(field.name, out, dtype=field.dtype, strict=True), failed
 
@@ -172,6 +182,12 @@ def _vectorized(column: Column, raw: pl.Expr, dtype: pl.DataType) -> tuple[pl.Ex
         low, high = _int_bounds(column.field) or (0, -1)
         number = pl.when(raw.str.contains(DIGITS)).then(raw.str.to_integer(strict=False))
         value = pl.when(number.is_between(low, high)).then(number).cast(column.field.dtype)
+        return value, value.is_null() & raw.is_not_null()
+    if column.how == "seconds":
+        if dtype != pl.String:
+            return None
+        number = pl.when(raw.str.contains(DECIMAL_DIGITS)).then(raw.cast(pl.Float64, strict=False))
+        value = pl.when(number <= SECONDS_MAX).then(number)
         return value, value.is_null() & raw.is_not_null()
     if column.how == "lower":
         lowered = raw.str.strip_chars(ASCII_SPACE).str.to_lowercase()
@@ -202,7 +218,7 @@ def _raw_series(column: Column, values: list[Any]) -> pl.Series | None:
     for an integer column sent as text); None when they do not fit one type (objects among
     strings, strings among integers)."""
     first = next((v for v in values if v is not None), None)
-    text = column.how != "plain" or isinstance(first, str)
+    text = column.how not in ("plain", "seconds") or isinstance(first, str)
     dtype = pl.String if text else column.field.dtype
     if isinstance(first, dict | list):
         # Nested JSON (a layout object, a list of sources) is the parser's to write as text;
