@@ -29,6 +29,7 @@ from recanalytics.fields import F, RecordSpec
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import LinkPager, PageRequest, dig
 from recanalytics.parsers import (
+    Invalid,
     as_count,
     as_epoch_ms_time,
     as_float,
@@ -106,6 +107,13 @@ PLIVO = ProviderSpec(
 
 PAGE_SIZE_MAX = 20
 UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+EPOCH_MS_MIN = 946_684_800_000
+"""2000-01-01 in epoch milliseconds: a ``recording_start_ms``/``recording_end_ms`` after 1970
+and before it ("1", "1e3") is no recording's time (Plivo was founded in 2011), so it is
+unreadable; 0 or less stays Plivo's placeholder for a time not known."""
+TOTAL_MAX = 2**53
+"""A ``meta.total_count`` above this (the largest integer a JSON number holds exactly) is no
+count a list has: it is ignored, as a total that is not a number is."""
 log = logging.getLogger("recanalytics")
 # Passes over one window while its total_count keeps falling (see PlivoRecordings.fetch).
 MAX_PASSES = 3
@@ -152,6 +160,27 @@ def _clean(column: str) -> pl.Expr:
     """The column with empty strings as null (Plivo sends ``""`` for absent ids and names)."""
     value = pl.col(column)
     return pl.when(value.str.strip_chars() != "").then(value)
+
+
+def epoch_ms_time(value: Any) -> dt.datetime:
+    """A recording's start or end in epoch milliseconds; one after 1970 and before
+    :data:`EPOCH_MS_MIN` is unreadable.
+
+    Examples
+    --------
+    >>> epoch_ms_time("1734081441409.00000").isoformat()
+    '2024-12-13T09:17:21.409000+00:00'
+    >>> epoch_ms_time("0") == UNIX_EPOCH  # the placeholder, null in the unified frame
+    True
+    >>> epoch_ms_time("1e3")
+    Traceback (most recent call last):
+    ...
+    recanalytics.parsers.Invalid
+    """
+    moment = as_epoch_ms_time(value)
+    if UNIX_EPOCH < moment < UNIX_EPOCH + dt.timedelta(milliseconds=EPOCH_MS_MIN):
+        raise Invalid
+    return moment
 
 
 def _offset(params: Any) -> int | None:
@@ -226,9 +255,10 @@ class PlivoRecordings(Endpoint):
     def total(self, body: Any) -> int | None:
         value = dig(body, "meta", "total_count")
         try:
-            return None if value is None or isinstance(value, bool) else int(value)
+            total = None if value is None or isinstance(value, bool) else int(value)
         except (TypeError, ValueError, OverflowError):  # OverflowError: 1e400 reads as inf
             return None
+        return total if total is None or total <= TOTAL_MAX else None
 
     async def fetch(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
@@ -420,8 +450,8 @@ RECORDINGS = PlivoRecordings(
         F("recording_format", parse=as_lower),
         F("status", parse=as_lower),
         F("add_time", UTC_TIME, as_iso_time),
-        F("recording_start_ms", UTC_TIME, as_epoch_ms_time),
-        F("recording_end_ms", UTC_TIME, as_epoch_ms_time),
+        F("recording_start_ms", UTC_TIME, epoch_ms_time),
+        F("recording_end_ms", UTC_TIME, epoch_ms_time),
         F("recording_duration_ms", pl.Float64, as_milliseconds),
         F("rounded_recording_duration", pl.Int64, as_seconds),
         F("recording_storage_duration", pl.Int64, as_count),

@@ -47,7 +47,13 @@ from recanalytics.errors import ConfigError, CredentialsError, NotFoundError, Pr
 from recanalytics.fields import F
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import PageRequest, RelativeUriPager
-from recanalytics.parsers import as_count, as_float, as_lower, as_rfc2822_time, as_seconds
+from recanalytics.parsers import (
+    as_count,
+    as_float,
+    as_fractional_seconds,
+    as_lower,
+    as_rfc2822_time,
+)
 from recanalytics.providers.base import Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
@@ -236,7 +242,10 @@ class SignalWireRecordings(Endpoint):
                 API_PATH + "/Accounts/{}/Recordings/{}.json", pl.col("account_sid"), pl.col("sid")
             ),
         )
-        media = uri.str.replace(r"\.json$", "") + f".{self.media_format}"
+        # The resource's query (a signature, a page token) is its own, not the media's: the
+        # media URL is public and is kept free of anything a query could carry.
+        resource = uri.str.replace(r"[?#].*$", "")
+        media = resource.str.replace(r"\.json$", "") + f".{self.media_format}"
         price = pl.col("price")
         return raw.select(
             provider=pl.lit("signalwire"),
@@ -291,7 +300,7 @@ RECORDINGS = SignalWireRecordings(
         F("date_updated", UTC_TIME, as_rfc2822_time),
         F("start_time", UTC_TIME, as_rfc2822_time),
         F("end_time", UTC_TIME, as_rfc2822_time),
-        F("duration", pl.Int64, as_seconds),
+        F("duration", pl.Float64, as_fractional_seconds),
         F("price", pl.Float64, as_float),
         F("price_unit"),
         F("source"),

@@ -20,7 +20,7 @@ from recanalytics.errors import CredentialsError
 from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
 from recanalytics.paging import PageRequest
-from recanalytics.parsers import as_count, as_int, as_iso_time, as_lower, as_seconds
+from recanalytics.parsers import as_count, as_fractional_seconds, as_int, as_iso_time, as_lower
 from recanalytics.providers.base import Archival, Endpoint, Loader, ProviderSpec, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
@@ -191,7 +191,7 @@ TRACK_RECORDINGS = TrackRecordings(
         F("type", parse=as_lower),
         F("codec", parse=as_lower),
         F("container_format", parse=as_lower),
-        F("duration", pl.Int64, as_seconds),
+        F("duration", pl.Float64, as_fractional_seconds),
         F("size", pl.Int64, as_count),
         F("offset", pl.Int64, as_int),
         F("url"),

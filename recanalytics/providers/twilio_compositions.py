@@ -28,7 +28,14 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.fields import F
 from recanalytics.options import LoadOptions, resolve
-from recanalytics.parsers import as_bool, as_count, as_iso_time, as_lower, as_seconds, as_str
+from recanalytics.parsers import (
+    as_bool,
+    as_count,
+    as_fractional_seconds,
+    as_iso_time,
+    as_lower,
+    as_str,
+)
 from recanalytics.providers.base import Loader, fetch_one
 from recanalytics.providers.common import (
     UTC_TIME,
@@ -112,7 +119,7 @@ COMPOSITIONS = Compositions(
         F("resolution"),
         F("bitrate", pl.Int64, as_count),
         F("size", pl.Int64, as_count),
-        F("duration", pl.Int64, as_seconds),
+        F("duration", pl.Float64, as_fractional_seconds),
         F("trim", pl.Boolean, as_bool),
         # Lists and objects are kept as JSON text (sorted keys), so nothing is lost.
         F("video_layout"),
