@@ -29,7 +29,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.errors import ConfigError, StoreError, reason, warn_user
-from recanalytics.helpers._common import conform_dtypes
+from recanalytics.helpers._common import conform_dtypes, refuse_changed_numbers
 from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, conform
 
 if sys.platform == "win32":
@@ -385,6 +385,7 @@ class ParquetStore:
         if not isinstance(frame, pl.DataFrame):
             raise ConfigError("frame", "a unified polars DataFrame or LazyFrame", frame)
         if frame.schema != SCHEMA:
+            refuse_changed_numbers(frame, "frame")
             try:
                 frame = conform(
                     conform_dtypes(frame.lazy(), parameter="frame", strict_numbers=True)

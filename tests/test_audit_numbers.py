@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import re
 import subprocess
 import sys
 import warnings
@@ -293,3 +294,33 @@ def test_seconds_sent_as_text_read_alike_on_both_paths() -> None:
     assert_frame_equal(fast, slow)
     assert fast["d"][:4].to_list() == [4.5, 60.0, 0.001, 7.5]
     assert issues["d"] == spec.issues["d"] == 3  # -1, 1e999999999 and x
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "problem"),
+    [
+        ("size_bytes", pl.Series([8606866.7]), "a fraction"),
+        ("channels", pl.Series([2.9]), "a fraction"),
+        ("size_bytes", pl.Series([float("nan")]), "NaN or infinity"),
+        ("channels", pl.Series([300], dtype=pl.Int16), "past Int8's range"),
+        ("size_bytes", pl.Series([2**63 + 5], dtype=pl.UInt64), "past Int64's range"),
+    ],
+    ids=["fractional-size", "fractional-channels", "nan-size", "300-channels", "uint64-size"],
+)
+def test_the_store_refuses_a_number_it_would_store_changed(
+    tmp_path: Path, column: str, values: pl.Series, problem: str
+) -> None:
+    frame = pl.DataFrame({"provider": ["twilio"], "kind": ["track"], "recording_id": ["RT1"]})
+    store = ra.Store(tmp_path)
+    with pytest.raises(ra.ConfigError, match=rf"column {column} .*{re.escape(problem)}"):
+        store.upsert(frame.with_columns(values.alias(column)))
+    assert store.read().height == 0
+
+
+def test_the_store_takes_integral_floats_as_they_are(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {"provider": ["twilio"], "kind": ["track"], "recording_id": ["RT1"], "size_bytes": [3.0]}
+    )
+    store = ra.Store(tmp_path)
+    store.upsert(frame)
+    assert store.read()["size_bytes"].to_list() == [3]

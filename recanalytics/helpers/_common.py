@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import Final, TypeAlias, TypeVar
+from typing import Any, Final, TypeAlias, TypeVar
 
 import polars as pl
 
 from recanalytics.errors import ConfigError
+from recanalytics.parsers import int_bounds
 from recanalytics.schema import SCHEMA
 
 ColumnLike: TypeAlias = str | pl.Expr
@@ -173,6 +174,56 @@ def conform_dtypes(
             # the helpers would fail on a value that does not fit, or JSON would not take it.
             casts.append(pl.col(name).cast(wanted, strict=strict_numbers))
     return lazy.with_columns(casts) if casts else lazy
+
+
+def refuse_changed_numbers(frame: pl.DataFrame, parameter: str, schema: pl.Schema = SCHEMA) -> None:
+    """Raise a ConfigError naming the first number column whose values a cast to ``schema``'s
+    type would change: a fraction, NaN or infinity for an integer column, or a value past its
+    range (a strict cast truncates 8606866.7 to 8606866 without a word).
+
+    Examples
+    --------
+    >>> refuse_changed_numbers(pl.DataFrame({"size_bytes": [1.0, 2.5]}), "frame")
+    Traceback (most recent call last):
+    ...
+    recanalytics.errors.ConfigError: invalid frame (got 'size_bytes: 2.5'): expected a frame whose column size_bytes holds whole numbers that fit Int64 (a fraction would be stored changed)
+    """
+    for name, dtype in frame.schema.items():
+        wanted = schema.get(name)
+        if wanted is None or dtype == wanted or not dtype.is_numeric() or not wanted.is_integer():
+            continue
+        values = frame.get_column(name).drop_nulls()
+        if dtype.is_decimal():
+            values = values.cast(pl.Float64)
+        if values.dtype.is_float():
+            bad = values.filter(~values.is_finite())
+            problem = "NaN or infinity has no whole number"
+            if bad.is_empty():
+                bad = values.filter(values != values.round(0))
+                problem = "a fraction would be stored changed"
+        else:
+            bad = values.head(0)
+        shown = bad[0] if not bad.is_empty() else _out_of_range(values, wanted)
+        if shown is None:
+            continue
+        if bad.is_empty():
+            problem = f"a value past {wanted}'s range does not fit it"
+        raise ConfigError(
+            parameter,
+            f"a frame whose column {name} holds whole numbers that fit {wanted} ({problem})",
+            f"{name}: {shown}",
+        )
+
+
+def _out_of_range(values: pl.Series, dtype: pl.DataType) -> Any:
+    """A value of ``values`` outside ``dtype``'s range, or None."""
+    low, high = int_bounds(dtype) or (0, -1)
+    lowest, highest = values.min(), values.max()
+    if lowest is not None and lowest < low:  # type: ignore[operator]
+        return lowest
+    if highest is not None and highest > high:  # type: ignore[operator]
+        return highest
+    return None
 
 
 def checked_lazy(
