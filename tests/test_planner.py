@@ -185,6 +185,7 @@ def test_only_a_page_that_runs_newest_first_is_split() -> None:
         dt.datetime(2026, 1, 3, tzinfo=UTC),
         True,
         True,  # a row without a date
+        dt.datetime(2026, 1, 2, tzinfo=UTC),  # the oldest but one, where a rest is cut from
     )
     assert descending_span(moments(3, 2)).undated is False
     for unknown in (moments(1, 2, 3), moments(2, 2), moments(3, 1, 2), moments(5), moments()):
@@ -535,3 +536,47 @@ def test_a_burst_near_a_windows_end_does_not_split_the_window_into_itself(
         retry=FAST_RETRY,
     )
     assert df.height == count and len(server.seen) < cap
+
+
+@pytest.mark.parametrize(
+    "skew", [dt.timedelta(days=2), dt.timedelta(hours=5), dt.timedelta(minutes=5)]
+)
+def test_one_record_whose_time_reads_too_old_does_not_hide_the_rows_after_it(
+    skew: dt.timedelta,
+) -> None:
+    """The last row of a window's first full page showed a date_created older than its place in
+    the newest-first list (a mislabelled zone): the rest was cut from it, and the rows listed
+    after it were never asked for: 13 of 60 rows came back, without a warning."""
+    from provider_cases import CREDENTIALS, twilio_track
+
+    base = dt.datetime(2026, 1, 10, tzinfo=UTC)
+    true_times = [base - dt.timedelta(seconds=30 * i) for i in range(60)]
+    shown = list(true_times)
+    shown[9] = true_times[9] - skew  # the 10th row, the last of the first page of 10
+
+    def record(i: int) -> dict[str, object]:
+        return twilio_track(i) | {"date_created": shown[i].strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        after = params.get("DateCreatedAfter")
+        before = params.get("DateCreatedBefore")
+        keep = [
+            i
+            for i, t in enumerate(true_times)  # the server filters by its own true times
+            if (after is None or t >= dt.datetime.fromisoformat(after))
+            and (before is None or t < dt.datetime.fromisoformat(before))
+        ]
+        size, page = int(params.get("PageSize", 50)), int(params.get("Page", 0))
+        rows = keep[page * size : (page + 1) * size]
+        nxt = None
+        if (page + 1) * size < len(keep):
+            nxt = str(request.url.copy_set_param("Page", str(page + 1)))
+        meta = {"next_page_url": nxt, "page_size": size, "url": str(request.url)}
+        return httpx.Response(200, json={"recordings": [record(i) for i in rows], "meta": meta})
+
+    df = ra.load_twilio_recordings(
+        since="2025-12-01", until="2026-02-01", page_size=10, rate_limit=1e6,
+        credentials=CREDENTIALS["twilio"], transport=httpx.MockTransport(handle),
+    )  # fmt: skip
+    assert df.height == 60

@@ -238,16 +238,21 @@ class Page:
     newest_first: bool = False
     # Some record on the page has no readable creation time: no date window would list it.
     undated: bool = False
+    # The creation time of the row before the last (newest first): where a window's unread
+    # rest is cut, so one record whose time reads older than its place in the list (a
+    # mislabelled zone) cannot make the rows listed after it look read.
+    oldest_but_one: dt.datetime | None = None
 
 
 class Span(NamedTuple):
     """A page's creation times: the oldest and newest, whether the dated ones run newest
-    first, and whether some record has none."""
+    first, whether some record has none, and the oldest but one (see :attr:`Page.oldest_but_one`)."""
 
     oldest: dt.datetime | None = None
     newest: dt.datetime | None = None
     newest_first: bool = False
     undated: bool = False
+    oldest_but_one: dt.datetime | None = None
 
 
 def descending_span(moments: pl.Series) -> Span:
@@ -258,7 +263,7 @@ def descending_span(moments: pl.Series) -> Span:
     if not (isinstance(low, dt.datetime) and isinstance(high, dt.datetime)):
         return Span(undated=undated)
     ordered = dated.len() >= 2 and dated[0] > dated[-1] and dated.is_sorted(descending=True)
-    return Span(low, high, ordered, undated)
+    return Span(low, high, ordered, undated, dated[-2] if ordered else None)
 
 
 @dataclass(frozen=True)
@@ -381,6 +386,7 @@ class Endpoint:
             keys,
             newest_first=span.newest_first,
             undated=span.undated,
+            oldest_but_one=span.oldest_but_one,
         )
         counted = list(self.counted_keys(page))
         query.last = (decoded, set(counted) - query.counted, before)
@@ -456,7 +462,8 @@ class Endpoint:
             parse = next(f for f in self.fields if f.name == self.created_column).parse
             ordered = values[0] > values[-1] and all(map(operator.ge, values, values[1:]))
             try:
-                return Span(parse(min(values)), parse(max(values)), ordered)
+                but_one = parse(values[-2]) if ordered else None
+                return Span(parse(min(values)), parse(max(values)), ordered, False, but_one)
             except (Invalid, ValueError, TypeError, OverflowError):
                 pass  # a date Python cannot hold: the column's own reading decides
         return descending_span(query.batch.read(self.created_column, values))

@@ -288,7 +288,9 @@ def unread(
     read coarsely, such as the next midnight): what it re-reads is de-duplicated."""
     if page.oldest is None or page.size < page_limit or not page.newest_first:
         return None
-    cut = later(ceil_to_second(page.oldest), REREAD)
+    # From the row before the last: one row whose time reads too old must not make the rows
+    # listed after it look read (what the rest re-reads is de-duplicated).
+    cut = later(ceil_to_second(max(page.oldest, page.oldest_but_one or page.oldest)), REREAD)
     if rest_end is not None:
         cut = max(cut, rest_end(cut))
     if window.end is not None:
