@@ -628,7 +628,8 @@ SESSION_FILES = ZoomFiles(
     provider=ZOOM,
     list_key="sessions",
     id_column="recording_id",
-    identity_columns=("session_id", "recording_start"),
+    # A file's kind and type never change either: an MP4 and an M4A under one id are two files.
+    identity_columns=("session_id", "recording_start", "kind", "file_type"),
     fields=(
         F("recording_id"),
         F("kind"),

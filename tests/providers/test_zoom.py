@@ -1034,3 +1034,22 @@ def test_an_empty_month_answered_without_its_list_but_a_total_of_0_is_empty() ->
 
     df = load_zoom_recordings(since="2026-01-01", until="2026-01-26", **mock(handler))
     assert df.is_empty()
+
+
+def test_two_files_of_a_session_under_one_id_are_said_not_merged_silently() -> None:
+    # An MP4 and an M4A sharing an id became one row without a word.
+    start = "2026-01-05T10:00:00Z"
+    files = [
+        {"id": "same", "file_type": "MP4", "recording_start": start},
+        {"id": "same", "file_type": "M4A", "recording_start": start},
+    ]
+    session = {"session_id": "S1", "start_time": start, "recording_files": files}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        low, high = request.url.params["from"], request.url.params["to"]
+        body = {"from": low, "to": high, "total_records": 1, "next_page_token": "",
+                "sessions": [session]}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    with pytest.warns(ra.LoadWarning, match="differ in"):
+        load_zoom_recordings(since="2026-01-01", until="2026-01-10", **mock(handler))
