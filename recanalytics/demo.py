@@ -33,10 +33,13 @@ def demo(*, size: int = 2000, seed: int = 7, **options: Any) -> pl.DataFrame:
     >>> sorted(df["provider"].unique().cast(str).to_list())  # doctest: +SKIP
     ['plivo', 'signalwire', 'twilio', 'zoom']
     """
-    for own in ("credentials", "base_url", "transport"):
+    for own in ("credentials", "base_url", "transport", "since", "until", "providers"):
         if own in options:
             raise ConfigError(
-                own, "not given to demo() (it loads its own sandbox)", type(options[own]).__name__
+                own,
+                "not given to demo() (it loads its own sandbox: every provider, the whole "
+                "dataset; filter the frame it returns instead)",
+                type(options[own]).__name__,
             )
     validate.int_range(size, "size", 1, 1_000_000)
     validate.int_range(seed, "seed", 0, 2**63 - 1)  # the sandbox seeds a 64-bit generator

@@ -308,8 +308,10 @@ class ParquetStore:
     # --- reading -----------------------------------------------------------------------------
 
     def files(self, provider: str | None = None) -> list[Path]:
+        """The store's parquet files, of one provider or of all, in path order."""
         if provider is not None:
-            validate.choice(provider, "provider", PROVIDERS)
+            # The name as stored (lower case): "Twilio" is accepted, so it must find twilio's.
+            provider = validate.choice(provider, "provider", PROVIDERS)
         pattern = (
             f"provider={provider}/*/*/{FILE_NAME}" if provider else f"provider=*/*/*/{FILE_NAME}"
         )
@@ -357,10 +359,11 @@ class ParquetStore:
 
     def newest(self, provider: str, kind: str | Iterable[str] | None = None) -> dt.datetime | None:
         """The newest stored ``created_at`` for a provider (and kind, or any of several)."""
-        validate.choice(provider, "provider", PROVIDERS)
-        kinds = [kind] if isinstance(kind, str) else kind
-        for name in kinds or ():
-            validate.choice(name, "kind", KINDS)
+        provider = validate.choice(provider, "provider", PROVIDERS)
+        if kind is not None and not isinstance(kind, str | list | tuple | set | frozenset):
+            raise ConfigError("kind", f"a kind or a collection of kinds among {list(KINDS)}", kind)
+        kinds = [kind] if isinstance(kind, str) else None if kind is None else list(kind)
+        kinds = None if kinds is None else [validate.choice(k, "kind", KINDS) for k in kinds]
         with self.locked(shared=True):
             lazy = self.scan(provider)
             if kinds is not None:

@@ -501,6 +501,13 @@ for label, call, parameter in [
     ("demo-credentials", lambda c: ra.demo(size=20, credentials=CREDENTIALS), "credentials"),
     ("demo-base_url", lambda c: ra.demo(size=20, base_url="https://example.com"), "base_url"),
     ("demo-transport", lambda c: ra.demo(size=20, transport=c.transport), "transport"),
+    # demo passes its own range and providers: a TypeError "got multiple values" before.
+    ("demo-since", lambda c: ra.demo(size=20, since="2025-01-01"), "since"),
+    ("demo-providers", lambda c: ra.demo(size=20, providers=["zoom"]), "providers"),
+    # Anything with a to_dict() was taken for a chart: a raw TypeError from a Series.
+    ("chart_html-frame", lambda c: ra.charts.chart_html(FRAME), "chart"),
+    ("chart_html-empty-dict", lambda c: ra.charts.chart_html({}), "chart"),
+    ("Store-newest-kind-int", lambda c: ra.Store(c.tmp / "s").newest("twilio", kind=5), "kind"),
     ("RetryPolicy-inf", lambda c: ra.RetryPolicy(backoff_base=float("inf")), "retry.backoff_base"),
     ("RetryPolicy-cap-inf", lambda c: ra.RetryPolicy(backoff_cap=float("inf")), "retry.backoff_cap"),
     ("RetryPolicy-retries", lambda c: ra.RetryPolicy(max_retries=10**6), "retry.max_retries"),

@@ -502,3 +502,11 @@ def test_every_folder_a_store_makes_is_user_only(tmp_path: Path) -> None:
     folders = [root.parent, root, *(p for p in root.rglob("*") if p.is_dir())]
     modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in folders}
     assert len(modes) > 3 and set(modes.values()) == {0o700}, modes
+
+
+def test_a_provider_named_in_another_case_finds_its_files(tmp_path: Path) -> None:
+    # files("Twilio") was accepted and found nothing: the glob used the spelling as given.
+    store = Store(tmp_path)
+    store.upsert(ra.demo(size=50))
+    assert store.files("Twilio") == store.files("twilio") != []
+    assert store.newest("Twilio") == store.newest("twilio") is not None

@@ -70,9 +70,9 @@ def xml_safe(value: Any) -> Any:
 
 def spec_of(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
     """The Vega-Lite spec of a chart (a dict is taken as a spec already), safe to render."""
-    if isinstance(chart, dict):
+    if isinstance(chart, dict) and chart:
         spec: dict[str, Any] = chart
-    elif callable(getattr(chart, "to_dict", None)):
+    elif isinstance(chart, alt.TopLevelMixin):
         spec = chart.to_dict()
     else:
         raise ConfigError(
