@@ -214,7 +214,8 @@ def _path(value: Any, parameter: str, form: str) -> Path:
         os.fsencode(text)
     except UnicodeEncodeError:  # a lone surrogate the file system's encoding cannot write
         raise ConfigError(parameter, form + " that the file system can encode", value) from None
-    path = Path(text)
+    # "~/x" is the home folder's x, as polars and the shell read it (not a folder named "~").
+    path = Path(text).expanduser() if text.startswith("~") else Path(text)
     # A longer name fails at the first stat with "File name too long", an OSError.
     if any(len(os.fsencode(part)) > NAME_MAX for part in path.parts):
         raise ConfigError(parameter, form + f" whose names are at most {NAME_MAX} bytes", value)

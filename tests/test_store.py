@@ -510,3 +510,15 @@ def test_a_provider_named_in_another_case_finds_its_files(tmp_path: Path) -> Non
     store.upsert(ra.demo(size=50))
     assert store.files("Twilio") == store.files("twilio") != []
     assert store.newest("Twilio") == store.newest("twilio") is not None
+
+
+def test_a_path_starting_with_a_tilde_is_in_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Store("~/x") made a folder named "~" in the working directory.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    store = Store("~/recordings")
+    store.upsert(ra.demo(size=20))
+    assert store.path == tmp_path / "home" / "recordings" and store.files()
+    assert not (tmp_path / "~").exists()
