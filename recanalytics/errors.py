@@ -159,6 +159,27 @@ class PaginationError(ProviderError):
         self.loaded = loaded
 
 
+class IncompleteLoadError(ProviderError):
+    """A :func:`recanalytics.load` over several providers in which one or more failed, so the
+    frame would miss their rows.
+
+    Attributes
+    ----------
+    provider : str
+        The providers that failed, comma-separated.
+    partial : polars.DataFrame
+        Every row loaded: the providers that loaded whole and what the failed ones loaded
+        before failing.
+    outcomes : dict of str to ProviderStatus
+        Each provider's outcome, as ``load_with_status(...).status`` gives it
+        (:func:`recanalytics.load_with_status` reports failures without raising).
+    """
+
+    def __init__(self, failed: list[str], message: str, outcomes: dict[str, Any]) -> None:
+        super().__init__(", ".join(failed), message)
+        self.outcomes = outcomes
+
+
 class StoreError(RecanalyticsError):
     """A file of a store or an archive could not be read or written.
 

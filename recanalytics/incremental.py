@@ -30,7 +30,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.errors import ConfigError, warn_user
+from recanalytics.errors import ConfigError, IncompleteLoadError, warn_user
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options
 from recanalytics.providers.base import Loader
@@ -475,9 +475,11 @@ async def aload(
     """Load several providers concurrently into one unified frame.
 
     ``providers=None`` means every provider whose credentials are configured (the others are
-    skipped quietly); a provider named explicitly but unconfigured, or one that fails, is named
-    in a :class:`~recanalytics.errors.LoadWarning` while the others still load. Use
-    :func:`load_with_status` to inspect each provider's outcome.
+    skipped quietly); a provider named explicitly but unconfigured is named in a
+    :class:`~recanalytics.errors.LoadWarning` while the others still load. A provider that
+    fails makes the load incomplete: :class:`~recanalytics.errors.IncompleteLoadError` is
+    raised once the others have finished, carrying every row loaded (``partial``) and each
+    provider's outcome (``outcomes``); :func:`load_with_status` returns those without raising.
 
     Parameters
     ----------
@@ -509,8 +511,23 @@ async def aload(
         credentials=credentials,
         base_url=base_url,
         store=store,
+        warn=False,
         **options,
     )
+    failed = {n: s for n, s in result.status.items() if s.state == "failed"}
+    for name, state in result.status.items():
+        if state.state == "skipped" and result.named:
+            warn_user(f"{name} {state.state}: {state.error}")
+    if failed:
+        partial = [result.frame, *(s.partial for s in failed.values() if s.partial is not None)]
+        error = IncompleteLoadError(
+            list(failed),
+            "; ".join(f"{n} failed: {s.error}" for n, s in failed.items())
+            + "; the rows loaded are in .partial, each provider's outcome in .outcomes",
+            result.status,
+        )
+        error.partial = pl.concat(partial)
+        raise error
     return result.frame
 
 

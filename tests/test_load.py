@@ -44,6 +44,27 @@ def test_a_failing_provider_is_named_while_the_others_load(box: Sandbox) -> None
     assert result.frame.height > 0 and not result.ok
 
 
+def test_load_with_a_failing_provider_raises_with_every_row_loaded(box: Sandbox) -> None:
+    # ra.load returned the other providers' rows as its result, with only a LoadWarning: a
+    # partial frame as if it were whole (ra.load(["zoom"]) returned 0 rows).
+    options = box.load_options()
+    options["credentials"] = options["credentials"] | {
+        "zoom": {"api_key": "k", "api_secret": "not-the-secret"}
+    }
+    span = {"since": "2026-01-01", "until": "2026-03-01"}
+    whole = ra.load_with_status(**span, **options, warn=False)
+    with pytest.raises(ra.IncompleteLoadError) as info:
+        ra.load(**span, **options)
+    error = info.value
+    assert isinstance(error, ra.ProviderError) and error.provider == "zoom"
+    assert "zoom failed" in str(error) and "not-the-secret" not in str(error)
+    assert error.partial.sort("recording_id").equals(whole.frame.sort("recording_id"))
+    assert error.outcomes["zoom"].state == "failed" and error.outcomes["twilio"].state == "ok"
+    with pytest.raises(ra.IncompleteLoadError) as only:
+        ra.load(["zoom"], **span, **options)
+    assert only.value.partial.is_empty()
+
+
 def test_unconfigured_providers_are_skipped_quietly_unless_named(
     box: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
