@@ -100,3 +100,28 @@ def test_not_past_keeps_a_past_end_and_caps_a_future_one() -> None:
     assert not_past(now - hour, now, hour) == now - hour
     assert not_past(now + 2 * hour, now, hour) == now + hour
     assert not_past(dt.datetime(9999, 1, 1, tzinfo=UTC), now, hour) == now + hour
+
+
+async def test_when_every_choice_is_refused_the_attempt_that_got_furthest_is_raised() -> None:
+    # SignalWire fell back to ISO dates, which loaded rows until a 400 on a later page: the
+    # first refusal ("must be an ISO 8601 date", no rows) was raised, those rows thrown away.
+    import polars as pl
+
+    from recanalytics.errors import ProviderError
+    from recanalytics.providers.common import first_accepted
+
+    async def attempt(choice: str) -> pl.DataFrame:
+        error = ProviderError("signalwire", f"refused {choice}", status=400)
+        if choice == "iso":
+            error.partial = pl.DataFrame({"recording_id": ["a", "b"]})
+        raise error
+
+    with pytest.raises(ProviderError) as info:
+        await first_accepted(attempt, ["rfc2822", "iso"], lambda e: e.status == 400, "signalwire")
+    assert "refused iso" in str(info.value) and info.value.partial.height == 2
+
+    async def none_loaded(choice: str) -> pl.DataFrame:
+        raise ProviderError("signalwire", f"refused {choice}", status=400)
+
+    with pytest.raises(ProviderError, match="refused rfc2822"):
+        await first_accepted(none_loaded, ["rfc2822", "iso"], lambda e: e.status == 400, "sw")

@@ -104,6 +104,7 @@ async def first_accepted(
     except ProviderError as exc:
         if not refused(exc):
             raise
+        best = exc
         for other in others:
             log.info("%s: %s refused (%s); trying %s", provider, first, exc.status, other)
             try:
@@ -111,4 +112,15 @@ async def first_accepted(
             except ProviderError as again:
                 if not refused(again):
                     raise
-        raise
+                if _rows(again) > _rows(best):
+                    # It got further (a refusal read part-way through, not at the start): its
+                    # rows and its reason are what the load ran into.
+                    best = again
+        if best is exc:
+            raise
+        raise best from None
+
+
+def _rows(error: ProviderError) -> int:
+    partial = error.partial
+    return partial.height if isinstance(partial, pl.DataFrame) else 0
