@@ -531,6 +531,8 @@ for label, call, parameter in [
     ("save_chart-wide-png", lambda c: charts.save_chart(WIDE, c.tmp / "w.png"), "chart"),
     ("save_chart-wide-svg", lambda c: charts.save_chart(WIDE, c.tmp / "w.svg"), "chart"),
     ("chart_to_png-canvas", lambda c: charts.chart_to_png(charts.status_chart(FRAME).properties(width=20_000, height=20_000)), "scale"),
+    # A band a million pixels wide drew a 2,000,000 px canvas (2.9 GB) past every size check.
+    ("chart_to_png-step", lambda c: charts.chart_to_png(charts.status_chart(FRAME).properties(width={"step": 10**6})), "chart"),
     ("parse_size-digits", lambda c: ra.parse_size("9" * 5000 + " B"), "text"),
     ("parse_size-million", lambda c: ra.parse_size("9" * 10**6), "text"),
 ]:  # fmt: skip

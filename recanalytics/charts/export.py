@@ -85,6 +85,9 @@ MAX_PIXELS = 20_000
 """The largest width or height a chart may ask for when rendered here: vl-convert's JavaScript
 engine ran out of memory and aborted the interpreter (no exception) at width 10**9."""
 
+MAX_STEP = 1_000
+"""The widest band (``{"width": {"step": N}}``) a chart may ask for when rendered here."""
+
 # The rows a spec carries: a column named "width" there is data, not the canvas.
 _DATA = ("data", "datasets")
 _SIZES = (
@@ -107,6 +110,12 @@ def _oversized(value: Any) -> float | None:
             number = isinstance(item, int | float) and not isinstance(item, bool)
             if key in _SIZES and number and not abs(item) <= MAX_PIXELS:
                 return float(item)
+            step = item.get("step") if key in _SIZES and isinstance(item, dict) else None
+            if isinstance(step, int | float) and not isinstance(step, bool):
+                # {"step": N}: N pixels per category, so the canvas grows with the data; no
+                # chart needs a band wider than MAX_STEP (a step of 10**6 drew 2,000,000 px).
+                if not abs(step) <= MAX_STEP:
+                    return float(step)
             found = _oversized(item)
             if found is not None:
                 return found
