@@ -111,11 +111,11 @@ def _oversized(value: Any) -> float | None:
             if key in _SIZES and number and not abs(item) <= MAX_PIXELS:
                 return float(item)
             step = item.get("step") if key in _SIZES and isinstance(item, dict) else None
-            if isinstance(step, int | float) and not isinstance(step, bool):
-                # {"step": N}: N pixels per category, so the canvas grows with the data; no
-                # chart needs a band wider than MAX_STEP (a step of 10**6 drew 2,000,000 px).
-                if not abs(step) <= MAX_STEP:
-                    return float(step)
+            # {"step": N}: N pixels per category, so the canvas grows with the data; no chart
+            # needs a band wider than MAX_STEP (a step of 10**6 drew 2,000,000 px).
+            stepped = isinstance(step, int | float) and not isinstance(step, bool)
+            if stepped and not abs(step) <= MAX_STEP:
+                return float(step)
             found = _oversized(item)
             if found is not None:
                 return found
