@@ -113,8 +113,11 @@ def _oversized(value: Any) -> float | None:
             step = item.get("step") if key in _SIZES and isinstance(item, dict) else None
             # {"step": N}: N pixels per category, so the canvas grows with the data; no chart
             # needs a band wider than MAX_STEP (a step of 10**6 drew 2,000,000 px).
-            stepped = isinstance(step, int | float) and not isinstance(step, bool)
-            if stepped and not abs(step) <= MAX_STEP:
+            if (
+                isinstance(step, int | float)
+                and not isinstance(step, bool)
+                and not (abs(step) <= MAX_STEP)
+            ):
                 return float(step)
             found = _oversized(item)
             if found is not None:
