@@ -313,3 +313,30 @@ def test_a_next_link_to_a_host_idna_cannot_read_is_a_pagination_error() -> None:
             page_size=1, credentials=CREDENTIALS["twilio"], transport=httpx.MockTransport(handle)
         )
     assert info.value.partial.height == 1
+
+
+def test_a_server_that_cannot_be_reached_fails_the_load_without_every_window_retrying() -> None:
+    # A dead server: each of Zoom's 84 month windows (no since) spent every retry, about 40
+    # minutes at the default timeout before the load failed.
+    from provider_cases import CREDENTIALS
+
+    from tests.conftest import FAST_RETRY
+
+    calls = {"n": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(ra.TransportError) as info:
+        ra.load_zoom_recordings(
+            credentials=CREDENTIALS["zoom"],
+            transport=httpx.MockTransport(handle),
+            retry=FAST_RETRY,
+            rate_limit=1000,
+            max_concurrency=8,
+        )
+    # 84 windows x 9 tries before: 756 requests. Now the failures of every request in flight
+    # retrying to the end (at least one retry budget long), then none.
+    assert calls["n"] <= 84 + 8 * (FAST_RETRY.max_retries + 1), calls["n"]
+    assert "connection refused" in str(info.value)

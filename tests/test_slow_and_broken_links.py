@@ -144,7 +144,9 @@ def test_media_on_a_port_past_65535_is_one_unavailable_row(tmp_path: Path) -> No
     assert result["status"].to_list() == ["unavailable", "downloaded"]
 
 
-def test_load_s_warning_says_where_the_partial_rows_are() -> None:
+def test_a_failed_load_carries_its_partial_rows_and_the_status_warning_says_where() -> None:
+    # ra.load returned 0 rows as its result (the 100 read before the 401 only in a warning's
+    # pointer): it now raises with them; load_with_status still says where they are.
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/Compositions"):
             return httpx.Response(200, json={"compositions": [], "meta": {"next_page_url": None}})
@@ -154,17 +156,20 @@ def test_load_s_warning_says_where_the_partial_rows_are() -> None:
             200, content=page([twilio_track(i) for i in range(100)], "/v1/Recordings?PageToken=2")
         )
 
+    options = {
+        "credentials": {"twilio": CREDENTIALS["twilio"]},
+        "base_url": "https://video.example",
+        "transport": httpx.MockTransport(handler),
+        "max_concurrency": 1,
+        "retry": QUICK,
+    }
+    with pytest.raises(ra.IncompleteLoadError) as info:
+        ra.load(["twilio"], **options)
+    assert info.value.partial.height == 100
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        frame = ra.load(
-            ["twilio"],
-            credentials={"twilio": CREDENTIALS["twilio"]},
-            base_url="https://video.example",
-            transport=httpx.MockTransport(handler),
-            max_concurrency=1,
-            retry=QUICK,
-        )
-    assert frame.height == 0
+        result = ra.load_with_status(["twilio"], **options)
+    assert result.frame.height == 0 and result.status["twilio"].partial.height == 100
     (message,) = [str(w.message) for w in caught]
     assert "ra.load_with_status(...).status['twilio'].partial" in message
 
