@@ -563,6 +563,14 @@ def test_the_envelope_asked_again_is_never_saved_as_the_recording(
     assert Path(row["path"]).read_bytes() == full
 
 
+def _zoom_file(box: Sandbox, container: str) -> pl.DataFrame:
+    """One completed Zoom file of ``container`` from the sandbox, as a one-row frame."""
+    df = ra.load_zoom_recordings(
+        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
+    )
+    return df.filter((pl.col("status") == "completed") & (pl.col("container") == container)).head(1)
+
+
 class _FirstAnswer(httpx.AsyncBaseTransport):
     """The sandbox, with the first answer to a path ending ``suffix`` replaced by ``answer``
     (every answer to it, with ``always``)."""
@@ -597,10 +605,7 @@ def test_a_cut_media_answer_is_asked_again(box: Sandbox, tmp_path: Path) -> None
 def test_a_zoom_file_served_directly_as_json_is_the_file(box: Sandbox, tmp_path: Path) -> None:
     """Only Twilio's media answers are a JSON envelope; a Zoom timeline served as JSON by its
     download URL is the file itself (it failed as 'without redirect_to')."""
-    df = ra.load_zoom_recordings(
-        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
-    )
-    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "json")).head(1)
+    row = _zoom_file(box, "json")
     timeline = json.dumps({"timeline": [{"ts": "00:00:01.000", "users": []}]}).encode()
     path = httpx.URL(row["media_url"][0]).path
     transport = _FirstAnswer(
@@ -624,10 +629,7 @@ def test_an_api_error_answered_200_as_json_for_a_video_is_no_file(
 ) -> None:
     # Zoom's download URL answered {"status": false, "errorMessage": ...} with 200 (echoing the
     # JWT): it was saved as the recording's .mp4 and reported downloaded.
-    df = ra.load_zoom_recordings(
-        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
-    )
-    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "mp4")).head(1)
+    row = _zoom_file(box, "mp4")
     error = json.dumps({"status": False, "errorMessage": "bad token"}).encode()
     transport = _FirstAnswer(
         box,
@@ -730,10 +732,7 @@ def test_no_credential_reaches_storage_from_a_location_holding_user_info(
 ) -> None:
     # A provider redirect to https://user:secret@storage/... made httpx send the user info as
     # Basic credentials to the storage host.
-    df = ra.load_zoom_recordings(
-        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
-    )
-    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "mp4")).head(1)
+    row = _zoom_file(box, "mp4")
     seen: list[httpx.Request] = []
 
     class Storage(httpx.AsyncBaseTransport):
@@ -757,10 +756,7 @@ def test_no_credential_reaches_storage_from_a_location_holding_user_info(
 def test_an_etag_echoing_a_credential_is_not_kept_beside_the_part(
     box: Sandbox, tmp_path: Path
 ) -> None:
-    df = ra.load_zoom_recordings(
-        since=box.config.start, until=box.config.end, **box.options("zoom"), **FAST
-    )
-    row = df.filter((pl.col("status") == "completed") & (pl.col("container") == "mp4")).head(1)
+    row = _zoom_file(box, "mp4")
     secrets = box.credentials("zoom").secrets()
     etag = f'"{secrets[-1]}"'
 
