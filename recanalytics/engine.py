@@ -36,7 +36,7 @@ from recanalytics.errors import (
     TransportError,
 )
 from recanalytics.progress import Progress
-from recanalytics.redact import Secrets, redact_text, redact_url
+from recanalytics.redact import Secrets, redact_text, shown_url
 
 log = logging.getLogger("recanalytics")
 
@@ -407,6 +407,8 @@ class Session:
         # How long one request's retries would wait in all: a server down for that long,
         # whatever request found it so, is down for every request of the load.
         self._budget = sum(retry.backoff(n) for n in range(retry.max_retries))
+        # ... and that many failures in a row: every request in flight retrying to the end.
+        self._enough = (retry.max_retries + 1) * limits.concurrency
         self.limiter = limiter or RateLimiter(limits)
         self.gate = asyncio.Semaphore(limits.concurrency)
         self.progress = Progress(label or provider, enabled=progress)
@@ -439,8 +441,7 @@ class Session:
         await self.client.aclose()
 
     def _url(self, url: str | httpx.URL) -> str:
-        # Secrets first: redact_url rewrites the query, and a rewritten secret is another form.
-        return redact_url(redact_text(str(url), self.secrets)) or ""
+        return shown_url(str(url), self.secrets)
 
     async def pause(self, seconds: float) -> None:
         """Wait before asking again (counted as a retry in stats and progress)."""
@@ -598,8 +599,7 @@ class Session:
         if self._down_since is None:
             self._down_since = now
         self._down_count += 1
-        enough = (self.retry.max_retries + 1) * self.limits.concurrency
-        if self._down_count >= enough and now - self._down_since >= self._budget:
+        if self._down_count >= self._enough and now - self._down_since >= self._budget:
             self.unreachable = self.unreachable or failure
 
     def _status_error(self, response: httpx.Response) -> ProviderError:

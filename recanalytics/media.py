@@ -52,7 +52,7 @@ from recanalytics.options import retry_policy, transport_option
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.progress import Progress, resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
-from recanalytics.redact import Secrets, redact_text, redact_url
+from recanalytics.redact import Secrets, redact_text, shown_url
 from recanalytics.schema import PROVIDERS
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
@@ -382,7 +382,7 @@ class _Downloader:
                     # Asked again with credentials, the answer pointed at storage after all.
                     return await self.fetch(job, moved.url, False)
             except _Status as exc:
-                error = _Failed(f"HTTP {exc.status} from {redact_url(self._clean(exc.url))}")
+                error = _Failed(f"HTTP {exc.status} from {shown_url(exc.url, self.secrets)}")
                 if exc.status not in RETRY_STATUSES:
                     raise error from None
                 wait = exc.retry_after

@@ -129,6 +129,8 @@ _SECRET_MARKERS = [
     "%5d%3d",
     *(f"{w}{eq}" for w in _ENDINGS for eq in ("=", "%3d")),
 ]
+# One search for any marker (redact_url runs per record: ~35 substring scans cost 2.5 µs).
+_MARKER_RE = re.compile("|".join(map(re.escape, _SECRET_MARKERS)), re.IGNORECASE)
 MIN_SECRET_LENGTH = 4
 
 
@@ -159,12 +161,23 @@ def redact_url(url: str | None) -> str | None:
     else:
         query = ""
     clean = urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    lowered = clean.lower()
-    if any(marker in lowered for marker in _SECRET_MARKERS):
+    if _MARKER_RE.search(clean):
         # What parse_qsl does not see as a parameter: one in the fragment, after "&amp;",
         # or with its "=" percent-encoded.
         clean = redact_text(clean)
     return clean
+
+
+def shown_url(url: str, secrets: Iterable[str] = ()) -> str:
+    """``url`` as an error or a log shows it: the secrets' every form removed first (redact_url
+    rewrites the query, and a rewritten secret is another form), then as :func:`redact_url`.
+
+    Examples
+    --------
+    >>> shown_url("https://h/p?Echo=tw+s3cr3t/v==&x=1", ["tw+s3cr3t/v=="])
+    'https://h/p?Echo=REDACTED&x=1'
+    """
+    return redact_url(redact_text(url, secrets)) or ""
 
 
 def _secret_name(key: str) -> bool:

@@ -30,7 +30,7 @@ from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.parsers import Invalid, as_str
 from recanalytics.rates import StorageRate
-from recanalytics.redact import redact_frame, redact_text, redact_url
+from recanalytics.redact import redact_frame, redact_text, shown_url
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
@@ -691,7 +691,7 @@ async def fetch_one(
                 f"the API answered 200 without a record ({problem})"
                 + (f": {redact_text(said, session.secrets)}" if said else ""),
                 status=200,
-                url=redact_url(redact_text(url, session.secrets)) or "",
+                url=shown_url(url, session.secrets),
             )
         session.page_done(1)
     raw = redact_frame(spec.frame(endpoint.single_records(body)), session.secrets)

@@ -290,7 +290,7 @@ def unread(
         return None
     # From the row before the last: one row whose time reads too old must not make the rows
     # listed after it look read (what the rest re-reads is de-duplicated).
-    cut = later(ceil_to_second(max(page.oldest, page.oldest_but_one or page.oldest)), REREAD)
+    cut = later(ceil_to_second(page.oldest_but_one or page.oldest), REREAD)
     if rest_end is not None:
         cut = max(cut, rest_end(cut))
     if window.end is not None:
