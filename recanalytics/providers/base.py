@@ -209,6 +209,19 @@ class Query:
                 self.shrank = True
             self.latest_total = trial.latest_total
 
+    def replace_with(self, again: Query) -> None:
+        """Make ``again`` (this query read again whole, on trial) this query's reading: its
+        pages in place of this query's own and absorbed ones in the harvest, its counts."""
+        mine = [self.batch, *self.absorbed]
+        self.harvest[:] = [b for b in self.harvest if not any(b is m for m in mine)]
+        self.harvest.append(again.batch)
+        self.absorbed = []
+        self.batch, self.counted, self.copies = again.batch, again.counted, again.copies
+        self.without_id, self.pages = again.without_id, self.pages + again.pages
+        self.total, self.latest_total = again.total, again.latest_total
+        self.shrank |= again.shrank
+        self.last = again.last
+
     @property
     def loaded(self) -> int:
         """Distinct records loaded, as the provider's total counts them.
@@ -513,14 +526,7 @@ class Endpoint:
             return
         again = Query([], spec.batch(), total=query.total, latest_total=query.latest_total)
         await self.walk(session, ctx, first, spec, again)
-        mine = [query.batch, *query.absorbed]
-        query.harvest[:] = [b for b in query.harvest if not any(b is m for m in mine)]
-        query.harvest.append(again.batch)
-        query.absorbed = []
-        query.batch, query.counted, query.copies = again.batch, again.counted, again.copies
-        query.without_id, query.pages = again.without_id, query.pages + again.pages
-        query.total, query.latest_total = again.total, again.latest_total
-        query.shrank |= again.shrank
+        query.replace_with(again)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Keep the last copy of each id, where it stands; rows without an id are all kept."""
