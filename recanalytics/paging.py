@@ -82,6 +82,11 @@ class Pager:
     refused_last: bool = False
     seen: set[str] = field(default_factory=set)
     seen_ids: set[Any] = field(default_factory=set)
+    #: echoes naming another query, taken as the server's fixed echo (see :meth:`foreign_echo`)
+    echo_taken: set[Any] = field(default_factory=set)
+    #: the last answer's echo that named another query, and how many answers in a row had it
+    echo_last: Any = None
+    echo_misses: int = 0
 
     def cursor(self, body: Any) -> str | None:
         raise NotImplementedError
@@ -146,6 +151,35 @@ class Pager:
                 "pages); stopped there, so the result would be incomplete",
             ) from None
 
+    def foreign_echo(self, echo: Any, why: str, *, what: str) -> str | None:
+        """Why an answer echoing another query's ``echo`` is asked for again, or None to take it.
+
+        An answer for another query (a cache or proxy mixing queries up) is asked for again.
+        One whose echo is the same on every try (``MAX_REPEATS`` more) is a server's fixed
+        echo: taken as it is, with a ``LoadWarning``, and not doubted again in this query.
+        Echoes that change from try to try are a mix-up: after ``MAX_REPEATS`` tries, the
+        caller's :meth:`_again` raises a ``PaginationError``. ``what`` names the echo in the
+        warning ("URL", "range").
+        """
+        if echo in self.echo_taken:
+            return None
+        self.echo_misses = self.echo_misses + 1 if echo == self.echo_last else 1
+        self.echo_last = echo
+        if self.echo_misses <= MAX_REPEATS:
+            return why
+        warn_user(
+            f"{self.provider}: the API {why}, on all {self.echo_misses} tries; its answer is "
+            f"taken as it is (a server echoing a fixed {what}?), so its rows may not all "
+            "match the query"
+        )
+        self.echo_taken.add(echo)
+        self.echo_last, self.echo_misses = None, 0
+        return None
+
+    def echo_matched(self) -> None:
+        """The answer's echo names this query: a later foreign echo counts from one again."""
+        self.echo_last, self.echo_misses = None, 0
+
     def _again(self, why: str) -> Again:
         self.repeats += 1
         if self.repeats > MAX_REPEATS:
@@ -177,11 +211,6 @@ class NextUrlPager(Pager):
     echo_paths: tuple[tuple[str, ...], ...] = (("meta", "url"), ("uri",))
     #: the query parameters a next link sets itself; the first request's others are filters
     paging: tuple[str, ...] = ("Page", "PageSize", "PageToken")
-    #: echoes naming other filters taken as the server's fixed echo (see :meth:`other_query`)
-    echo_taken: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
-    #: the last answer's echo that named another filter, and how many answers in a row had it
-    echo_last: tuple[str, tuple[str, ...]] | None = None
-    echo_misses: int = 0
 
     def link(self, body: Any) -> Any:
         """The next link's value as sent (``path``, else ``fallback`` where ``path`` is absent)."""
@@ -218,12 +247,9 @@ class NextUrlPager(Pager):
         query (a cache or proxy mixing query strings up), or None.
 
         Its rows and its null next link would end this query short, silently, so it is asked
-        for again. Only a filter the echo names with another value counts: one it leaves
-        out says nothing (a server that ignores a filter, which the planner deals with, or a
-        mock echoing a fixed URL); dates are compared as instants. An answer whose echo is the
-        same on every try (``MAX_REPEATS`` more) is a server's fixed echo: taken as it is, with
-        a ``LoadWarning``, and that echo is not doubted again in this query. Echoes that change
-        from try to try are a mix-up: after ``MAX_REPEATS`` tries, a ``PaginationError``.
+        for again (:meth:`Pager.foreign_echo`). Only a filter the echo names with another value
+        counts: one it leaves out says nothing (a server that ignores a filter, which the
+        planner deals with, or a mock echoing a fixed URL); dates are compared as instants.
         """
         echoed = next(
             (e for e in (dig(body, *p) for p in self.echo_paths) if isinstance(e, str)), None
@@ -240,22 +266,11 @@ class NextUrlPager(Pager):
             got = answered.get(key)
             if key == self.size_param or got is None or any(_same(value, g) for g in got):
                 continue
-            echo = (key, tuple(got))
-            if echo in self.echo_taken:
-                continue
             why = f"answered for {key}={got[0]!r} where {value!r} was asked"
-            self.echo_misses = self.echo_misses + 1 if echo == self.echo_last else 1
-            self.echo_last = echo
-            if self.echo_misses <= MAX_REPEATS:
-                return why
-            warn_user(
-                f"{self.provider}: the API {why}, on all {self.echo_misses} tries; its answer "
-                "is taken as it is (a server echoing a fixed URL?), so its rows may not all "
-                "match the filters"
-            )
-            self.echo_taken.add(echo)
-            break
-        self.echo_last, self.echo_misses = None, 0
+            if (key, tuple(got)) in self.echo_taken:
+                continue
+            return self.foreign_echo((key, tuple(got)), why, what="URL")
+        self.echo_matched()
         return None
 
     @staticmethod

@@ -604,6 +604,32 @@ def test_zoom_an_answer_for_another_date_window_is_asked_again(
     ), taken
 
 
+def test_zoom_a_fixed_echo_once_taken_is_not_doubted_again_on_later_pages() -> None:
+    """After taking a fixed echo, Zoom's pager doubted it again on every later page: each page
+    asked three times, with a LoadWarning each time (Twilio's pager remembered it)."""
+    sessions = [zoom_session(i) for i in range(9)]
+    served = ZoomServer(sessions)
+    asked: list[str] = []
+
+    def fixed_echo(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        body = served.handle(request).json() | {"from": "2020-01-01", "to": "2020-01-31"}
+        return httpx.Response(200, json=body)
+
+    options = served.options() | {"transport": httpx.MockTransport(fixed_echo)}
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        df = ra.load_zoom_recordings(
+            since="2026-01-01", until="2026-01-10", page_size=2, max_concurrency=1, **options
+        )
+    assert sids(df) == sorted(f"file-{i}" for i in range(9))
+    taken = [w for w in said if "taken as it is" in str(w.message)]
+    firsts = [url for url in asked if "next_page_token" not in url]
+    # Each query's first page is asked three times and warned about once; its other pages once.
+    assert len(taken) == len(set(firsts)) and len(firsts) == 3 * len(set(firsts)), asked
+    assert len(asked) - len(firsts) == len({u for u in asked if "next_page_token" in u})
+
+
 def test_signalwire_follows_a_meta_next_page_url_in_the_newer_envelope() -> None:
     records = [
         {"sid": f"00000000-0000-0000-0000-{i:012x}", "date_created": "Mon, 05 Jan 2026 10:00:00 +0000"}

@@ -67,7 +67,7 @@ from recanalytics.errors import ConfigError, PaginationError, ProviderError, war
 from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
 from recanalytics.options import Context, LoadOptions, resolve
-from recanalytics.paging import MAX_REPEATS, Pager, PageRequest, TokenPager, dig
+from recanalytics.paging import Pager, PageRequest, TokenPager, dig
 from recanalytics.parsers import as_bool, as_count, as_int, as_iso_time, as_lower, as_str
 from recanalytics.providers.base import (
     Endpoint,
@@ -354,15 +354,15 @@ def session_key(session: dict[str, Any]) -> Any:
 
 @dataclass
 class ZoomPager(TokenPager):
-    """Zoom's token paging, doubting an answer for another date range once.
+    """Zoom's token paging, asking again for an answer for another date range.
 
     A list answer echoes its query's ``from`` and ``to``. One whose days reach outside the
     requested ones answers another window (a proxy or cache mixing queries up; windows share
     their edge days, so sharing days proves nothing): taken as this window's, its short total
-    and empty token would end the window without its rows, so it is asked for once more. Zoom
-    may narrow the range it echoes (a ``to`` past today), so a range within the query's is
-    taken when it holds the days the window needs (below); and an answer that keeps its echo when asked again
-    (a server or a mock whose echo is fixed) is taken as it is, with a logged warning.
+    and empty token would end the window without its rows, so it is asked for again
+    (:meth:`Pager.foreign_echo`: an echo that stays the same on every try is a fixed echo,
+    taken with a ``LoadWarning``). Zoom may narrow the range it echoes (a ``to`` past today),
+    so a range within the query's is taken when it holds the days the window needs (below).
 
     A first page whose echoed days miss days its window needs answers fewer days than asked: a
     server that cut a range it found too long (to its first days or its last), instead of
@@ -373,8 +373,6 @@ class ZoomPager(TokenPager):
     back to the server's today, in any zone, leaves out no session that exists yet.
     """
 
-    echo_last: tuple[dt.date, dt.date] | None = None  # the last answer's foreign range
-    echo_misses: int = 0  # answers in a row with that range
     since_day: dt.date | None = None  # the load's since, as a day
     until_day: dt.date | None = None  # the day after until's last, when until is given
     yesterday: dt.date | None = None  # UTC, when the load began
@@ -406,22 +404,10 @@ class ZoomPager(TokenPager):
                     f"{missed} were not read",
                     url=self.first.url,
                 )
-            self.echo_last, self.echo_misses = None, 0
+            self.echo_matched()
             return None
         why = f"answered for {start}..{end} where {low}..{high} was asked"
-        # As NextUrlPager.other_query: the same echo on every try is a server's fixed echo,
-        # taken with a LoadWarning; echoes that change are a mix-up, failed after MAX_REPEATS.
-        self.echo_misses = self.echo_misses + 1 if (start, end) == self.echo_last else 1
-        self.echo_last = (start, end)
-        if self.echo_misses <= MAX_REPEATS:
-            return why
-        warn_user(
-            f"{self.provider}: the API {why}, on all {self.echo_misses} tries; its answer is "
-            "taken as it is (a server echoing a fixed range?), so its rows may not all be "
-            "of the window's days"
-        )
-        self.echo_misses = 0
-        return None
+        return self.foreign_echo((start, end), why, what="range")
 
 
 class RangeNarrowed(PaginationError):
