@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 from recanalytics.errors import ConfigError, CredentialsError
+from recanalytics.validate import has_control
 
 _HIDDEN = "'***'"
 
@@ -52,7 +53,7 @@ class Credentials:
                 raise CredentialsError(
                     self.provider, f"{field.name} must be a string, not {type(value).__name__}"
                 )
-            if value and not _sendable(value):
+            if value and has_control(value):
                 # A byte that is not UTF-8 in an environment variable arrives as a lone
                 # surrogate: encoding it for the auth header raised with the value in its repr.
                 names = " or ".join(self.env.get(field.name, ()))
@@ -168,12 +169,3 @@ def _subclasses(cls: type[Credentials]) -> list[type[Credentials]]:
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found
-
-
-def _sendable(value: str) -> bool:
-    """Text an HTTP header can carry: encodable as UTF-8, without control characters."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return not any(ord(c) < 32 or ord(c) == 127 for c in value)

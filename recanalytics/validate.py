@@ -85,13 +85,18 @@ def concurrency(value: Any) -> int:
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+def has_control(value: str) -> bool:
+    """Whether ``value`` holds a control character (C0, DEL, C1) or a lone surrogate."""
+    return _CONTROL_RE.search(value) is not None
+
+
 def text(value: Any, parameter: str, *, max_length: int = 1024) -> str:
     """A non-empty string without control characters (NUL, line breaks, escapes)."""
     if (
         not isinstance(value, str)
         or not value.strip()
         or len(value) > max_length
-        or _CONTROL_RE.search(value)
+        or has_control(value)
     ):
         raise ConfigError(
             parameter,

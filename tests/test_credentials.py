@@ -218,7 +218,7 @@ def test_the_zoom_jwt_auth_is_not_pickled() -> None:
     assert copy.deepcopy(auth) is auth and copy.copy(auth) is auth
 
 
-@pytest.mark.parametrize("bad", ["S3CRET\udce9", "S3CRET\n", "S3\x00CRET"])
+@pytest.mark.parametrize("bad", ["S3CRET\udce9", "S3CRET\n", "S3\x00CRET", "S3CRET\x85"])
 @pytest.mark.parametrize("provider", ["twilio", "plivo", "zoom", "signalwire"])
 def test_a_secret_that_no_header_can_carry_is_refused_without_its_value(
     provider: str, bad: str
