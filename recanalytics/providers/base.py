@@ -28,7 +28,7 @@ from recanalytics.fields import Page as DecodedPage
 from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
-from recanalytics.parsers import Invalid, as_str
+from recanalytics.parsers import FAILURES, as_str
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_frame, redact_text, shown_url
 from recanalytics.schema import conform
@@ -477,7 +477,7 @@ class Endpoint:
             try:
                 but_one = parse(values[-2]) if ordered else None
                 return Span(parse(min(values)), parse(max(values)), ordered, False, but_one)
-            except (Invalid, ValueError, TypeError, OverflowError):
+            except FAILURES:
                 pass  # a date Python cannot hold: the column's own reading decides
         return descending_span(query.batch.read(self.created_column, values))
 
