@@ -485,18 +485,10 @@ class Session:
             failure: ProviderError | None = None
             try:
                 async with self.gate:
+                    self._refuse_if_down(asked)
                     # Paced once a slot is free, so a start waiting for a slot is not spent.
                     await self.limiter.acquire()
-                    if self.unreachable is not None:
-                        # The load fails with such an error anyway: its other windows need not
-                        # each spend every retry on a server that is down (84 Zoom months
-                        # took ~40 minutes).
-                        raise TransportError(
-                            self.provider,
-                            "not asked: the API could not be reached by this load's requests "
-                            f"for longer than their retries wait ({self.unreachable.message})",
-                            url=self._url(asked()),
-                        )
+                    self._refuse_if_down(asked)  # it may have gone down while this waited
                     self.stats.requests += 1
                     # httpx's timeout bounds each read, so a server sending a byte a second
                     # never trips it: the whole request gets the same number of seconds.
@@ -589,6 +581,18 @@ class Session:
             raise Retry(failure, delay)
 
         return await with_retries(self.retry, once, pause=self.pause, label=self.provider)
+
+    def _refuse_if_down(self, asked: Callable[[], str]) -> None:
+        """Raise without asking once the API is unreachable: the load fails with such an error
+        anyway, and its other windows need not each spend every retry (84 Zoom months took ~40
+        minutes) nor wait for the rate limiter first."""
+        if self.unreachable is not None:
+            raise TransportError(
+                self.provider,
+                "not asked: the API could not be reached by this load's requests for longer "
+                f"than their retries wait ({self.unreachable.message})",
+                url=self._url(asked()),
+            )
 
     def _went_down(self, failure: TransportError) -> None:
         """Count a request that did not reach the API. With no answer in between, as many such

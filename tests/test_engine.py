@@ -340,3 +340,38 @@ def test_a_server_that_cannot_be_reached_fails_the_load_without_every_window_ret
     # retrying to the end (at least one retry budget long), then none.
     assert calls["n"] <= 84 + 8 * (FAST_RETRY.max_retries + 1), calls["n"]
     assert "connection refused" in str(info.value)
+
+
+def test_requests_refused_as_unreachable_do_not_wait_for_the_rate_limiter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Once the API counted as unreachable, each window's request still waited for the rate
+    # limiter before being refused: at Zoom's 20 requests/s, 80-odd windows spent four
+    # seconds asking nothing.
+    from provider_cases import CREDENTIALS
+
+    from recanalytics.engine import RateLimiter
+    from tests.conftest import FAST_RETRY
+
+    calls = {"sent": 0, "paced": 0}
+    acquire = RateLimiter.acquire
+
+    async def counted(self: RateLimiter) -> None:
+        calls["paced"] += 1
+        await acquire(self)
+
+    monkeypatch.setattr(RateLimiter, "acquire", counted)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        calls["sent"] += 1
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(ra.TransportError):
+        ra.load_zoom_recordings(
+            credentials=CREDENTIALS["zoom"],
+            transport=httpx.MockTransport(handle),
+            retry=FAST_RETRY,
+            rate_limit=1000,
+            max_concurrency=1,
+        )
+    assert calls["paced"] == calls["sent"], calls
