@@ -673,32 +673,46 @@ async def fetch_one(
     """Retrieve one resource (a page of one) and return it as a one-row frame.
 
     A 200 answer that is no record (``null``, ``[]``, ``{}``, an object without the record's id,
-    see :meth:`Endpoint.not_a_record`) is a :class:`~recanalytics.errors.ProviderError`, never
-    a row of nulls. ``asked`` is the body's id key and the id requested: a record with another
+    see :meth:`Endpoint.not_a_record`) is asked for again, as a list page without its list is,
+    and then a :class:`~recanalytics.errors.ProviderError`, never a row of nulls. ``asked`` is the body's id key and the id requested: a record with another
     id (a cache mixing requests up) is asked for again, and a ``PaginationError`` if it stays.
     """
     spec = RecordSpec(endpoint.fields)
-
-    def another(body: Any) -> str | None:
-        if asked is None or not isinstance(body, dict) or endpoint.not_a_record(body):
-            return None
-        got = body.get(asked[0])
-        if isinstance(got, str) and got.strip().lower() == asked[1].strip().lower():
-            return None
-        return f"answered with {asked[0]}={str(got)[:80]!r} where {asked[1]!r} was asked"
+    empty: list[str] = []  # the last answer's "no record" message, while answers are empty
 
     async with ctx.session() as session:
-        body = await session.get_json(url, decode=spec.loads, expect=another)
-        problem = endpoint.not_a_record(body)
-        if problem is not None:
-            said, _ = error_details(body)
-            raise ProviderError(
-                endpoint.provider.name,
-                f"the API answered 200 without a record ({problem})"
-                + (f": {redact_text(said, session.secrets)}" if said else ""),
-                status=200,
-                url=shown_url(url, session.secrets),
+
+        def unfit(body: Any) -> str | None:
+            # A 200 without a record (a gateway's error object) is asked for again, as a list
+            # page without its list is; so is another id's record (a cache mixing requests up).
+            empty.clear()
+            problem = endpoint.not_a_record(body)
+            if problem is not None:
+                said, _ = error_details(body)
+                empty.append(
+                    f"the API answered 200 without a record ({problem})"
+                    + (f": {redact_text(said, session.secrets)}" if said else "")
+                )
+                return empty[0]
+            got = body.get(asked[0]) if asked is not None else None
+            if asked is None or (
+                isinstance(got, str) and got.strip().lower() == asked[1].strip().lower()
+            ):
+                return None
+            return f"answered with {asked[0]}={str(got)[:80]!r} where {asked[1]!r} was asked"
+
+        failure: ProviderError | None = None
+        try:
+            body = await session.get_json(url, decode=spec.loads, expect=unfit)
+        except PaginationError:
+            if not empty:
+                raise
+            # Raised below, outside this clause, so it carries no context.
+            failure = ProviderError(
+                endpoint.provider.name, empty[0], status=200, url=shown_url(url, session.secrets)
             )
+        if failure is not None:
+            raise failure
         session.page_done(1)
     raw = redact_frame(spec.frame(endpoint.single_records(body)), session.secrets)
     warn_issues(spec, endpoint.provider.name)
