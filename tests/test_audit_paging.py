@@ -9,6 +9,7 @@ one that a real deployment (or a proxy in front of it) can show.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -538,6 +539,38 @@ def zoom_session(i: int) -> dict[str, Any]:
     start = "2026-01-05T10:00:00Z"
     file = {"id": f"file-{i}", "file_type": "MP4", "recording_start": start}
     return {"session_id": f"s{i}==", "start_time": start, "recording_files": [file]}
+
+
+@pytest.mark.parametrize("always", [False, True])  # once; on every pass (the passes run out)
+def test_zoom_loses_no_session_when_one_is_deleted_while_paging(always: bool) -> None:
+    """A token that resumes at a position: a session deleted after page 1 was read moved the
+    first session of page 2 onto page 1, never read. total_records fell (10 to 9), yet the
+    distinct sessions read matched it, and the load returned without them or a word."""
+    sessions = [zoom_session(i) for i in range(10)]
+    served = ZoomServer(sessions)
+    asked = {"n": 0}
+
+    def deleting(request: httpx.Request) -> httpx.Response:
+        asked["n"] += 1
+        if "next_page_token" in request.url.params and (always or asked["n"] == 2):
+            del sessions[0]  # already read: every later session moves up one position
+        return served.handle(request)
+
+    options = served.options() | {"transport": httpx.MockTransport(deleting)}
+    load = functools.partial(
+        ra.load_zoom_recordings,
+        since="2026-01-01",
+        until="2026-01-10",
+        page_size=3,
+        max_concurrency=1,
+        **options,
+    )
+    if not always:
+        assert set(sids(load())) >= {f"file-{i}" for i in range(1, 10)}
+        return
+    with pytest.raises(ra.PaginationError, match="kept falling") as info:
+        load()
+    assert info.value.partial.height >= 3
 
 
 def test_zoom_counts_sessions_without_an_id_or_sharing_one_as_the_total_does() -> None:

@@ -34,6 +34,8 @@ from recanalytics.redact import redact_frame, redact_text, shown_url
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
+# Passes over one window while its reported total keeps falling (see Endpoint.steady_passes).
+MAX_PASSES = 3
 
 
 LoaderF = TypeVar("LoaderF", bound=Callable[..., Awaitable[pl.DataFrame]])
@@ -514,6 +516,28 @@ class Endpoint:
             )
             await self.walk_again(session, ctx, first, spec, query)
         self.check_total(query)
+
+    async def steady_passes(self, one_pass: Callable[[], Awaitable[Query]]) -> None:
+        """Page a window again while its reported total fell during a pass.
+
+        A record deleted while a positional list (offsets, or a token that resumes at a
+        position) is paged moves every later one up, possibly onto a page already read: the
+        pass can miss a record that still exists, though as many distinct ids arrived as the
+        new total says. A pass that saw no total fall read every record present throughout it
+        (the earlier passes' rows are kept too). ``one_pass`` pages the window once and returns
+        the query it filled.
+        """
+        for _ in range(MAX_PASSES):
+            if not (await one_pass()).shrank:
+                return
+            log.info("%s: the reported total fell while paging (records deleted); paging again",
+                     self.provider.name)  # fmt: skip
+        raise PaginationError(
+            self.provider.name,
+            f"the reported total kept falling during {MAX_PASSES} passes over one window "
+            "(records deleted while paging move others onto pages already read); the result "
+            "could miss some",
+        )
 
     async def walk_again(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query

@@ -115,8 +115,6 @@ TOTAL_MAX = 2**53
 """A ``meta.total_count`` above this (the largest integer a JSON number holds exactly) is no
 count a list has: it is ignored, as a total that is not a number is."""
 log = logging.getLogger("recanalytics")
-# Passes over one window while its total_count keeps falling (see PlivoRecordings.fetch).
-MAX_PASSES = 3
 MAX_SPAN = dt.timedelta(days=30)  # a wider add_time range is answered HTTP 400
 # Window spans tried in turn while the API answers 400 to a window: whether "over 30 days" counts
 # elapsed time or calendar days (a window of exactly 30 days touches 31 dates) is not documented.
@@ -263,25 +261,15 @@ class PlivoRecordings(Endpoint):
     async def fetch(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
     ) -> None:
-        """Page the window; page it again while its ``total_count`` fell during a pass.
+        """Page the window; page it again while its ``total_count`` fell during a pass
+        (:meth:`Endpoint.steady_passes`: offsets move when a recording is deleted)."""
 
-        A recording deleted while offsets are paged moves every later one to a lower offset,
-        possibly one already read: the pass can miss a recording that still exists, though as
-        many distinct ids arrived as the new total says. A pass that saw no total fall read
-        every recording present throughout it (the earlier passes' rows are kept too).
-        """
-        for _ in range(MAX_PASSES):
+        async def one_pass() -> Query:
             query.shrank = False
             await self.page_window(session, ctx, first, spec, query)
-            if not query.shrank:
-                return
-            log.info("plivo: total_count fell while paging (recordings deleted); paging again")
-        raise PaginationError(
-            self.provider.name,
-            f"total_count kept falling during {MAX_PASSES} passes over one window (recordings "
-            "deleted while paging move others to offsets already read); the result could miss "
-            "some",
-        )
+            return query
+
+        await self.steady_passes(one_pass)
 
     async def page_window(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query

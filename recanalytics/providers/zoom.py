@@ -514,22 +514,29 @@ class ZoomFiles(Endpoint):
     async def fetch(
         self, session: Session, ctx: Context, first: PageRequest, spec: RecordSpec, query: Query
     ) -> None:
-        """Page one window to its end; reload it from page 1 if its page token expires."""
-        for restart in range(MAX_RESTARTS + 1):
-            issues = spec.issues.copy()
-            attempt = Query(query.harvest, spec.batch())
-            try:
-                await self.walk(session, ctx, first, spec, attempt)
-            except ProviderError as exc:
-                if not (restart < MAX_RESTARTS and attempt.pages and token_expired(exc)):
-                    raise
-                log.info("zoom: next_page_token expired; reloading the window from page 1")
-                spec.issues.clear()
-                spec.issues.update(issues)
-                continue
-            await self.complete(session, ctx, first, spec, attempt)
-            return
-        raise AssertionError("unreachable")  # pragma: no cover
+        """Page one window to its end; reload it from page 1 if its page token expires, and
+        page it again while its ``total_records`` fell during a pass
+        (:meth:`Endpoint.steady_passes`: a token may resume at a position, which a deleted
+        session moves)."""
+
+        async def one_pass() -> Query:
+            for restart in range(MAX_RESTARTS + 1):
+                issues = spec.issues.copy()
+                attempt = Query(query.harvest, spec.batch())
+                try:
+                    await self.walk(session, ctx, first, spec, attempt)
+                except ProviderError as exc:
+                    if not (restart < MAX_RESTARTS and attempt.pages and token_expired(exc)):
+                        raise
+                    log.info("zoom: next_page_token expired; reloading the window from page 1")
+                    spec.issues.clear()
+                    spec.issues.update(issues)
+                    continue
+                await self.complete(session, ctx, first, spec, attempt)
+                return attempt
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        await self.steady_passes(one_pass)
 
     def finish(self, raw: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         if self.not_objects:
