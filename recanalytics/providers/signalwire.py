@@ -30,6 +30,7 @@ says so).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import email.utils
@@ -345,11 +346,22 @@ def next_midnight(moment: dt.datetime) -> dt.datetime:
 
 
 def asked_window(window: Window) -> Window:
-    """The range a window's request asks for (see :func:`date_params`): from the second before
-    its start's midnight."""
-    if window.start is None:
-        return window
-    return Window(last_midnight(window.start) - dt.timedelta(seconds=1), window.end)
+    """The range a window's request may be answered for (see :func:`date_params`): its filters
+    read as sent, or by the day, a ``DateCreated>`` from its date's midnight and a
+    ``DateCreated<`` through its whole date. Rows there are answered as asked (the loader trims
+    them): no sign of a server that ignores the filters. Asked from the second before the
+    start's midnight only, a by-day server's page of that day read as one: a one-day load
+    walked the whole list unfiltered (180 requests instead of 7)."""
+    start = end = None
+    with contextlib.suppress(OverflowError):  # the calendar's ends: unbounded there
+        start = None if window.start is None else last_midnight(window.start) - dt.timedelta(days=1)
+    with contextlib.suppress(OverflowError):
+        end = (
+            None
+            if window.end is None
+            else last_midnight(ceil_second(window.end)) + dt.timedelta(days=1)
+        )
+    return Window(start, end)
 
 
 def date_params(

@@ -212,6 +212,38 @@ def test_same_rows_when_the_api_reads_its_date_filters_by_the_day(
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
+@pytest.mark.parametrize("by_day", [True, "strict"], ids=["from-midnight", "after-the-day"])
+def test_a_short_load_read_by_the_day_is_not_taken_for_filters_ignored(by_day: bool | str) -> None:
+    # The day a by-day reading adds before since (or after until) held a full page: taken for
+    # a server ignoring the filters, a one-week load walked the whole list unfiltered, 145
+    # requests instead of 18 (a busy space's one-day load: 189 instead of 7), with a false
+    # warning that the API does not apply the date filters.
+    box = Sandbox(
+        seed=3, size=20000, start="2026-01-01", end="2026-04-01", providers="signalwire",
+        emulator_options={"signalwire": {"by_day": by_day}},
+    )  # fmt: skip
+    asked: list[str] = []
+    inner = box.transport
+
+    class Counting(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            asked.append(str(request.url))
+            return await inner.handle_async_request(request)
+
+    span = {"since": "2026-03-02T09:00", "until": "2026-03-09T09:00", "page_size": 50}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = load_signalwire_recordings(
+            **span, **(box.options("signalwire") | {"transport": Counting()})
+        )
+    assert not caught, [str(w.message) for w in caught]
+    assert all("DateCreated" in url for url in asked), len(asked)
+    want = load_signalwire_recordings(**span, **Sandbox(
+        seed=3, size=20000, start="2026-01-01", end="2026-04-01", providers="signalwire"
+    ).options("signalwire"))  # fmt: skip
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+
+
 @pytest.mark.parametrize("date_format", ["rfc2822", "iso", "ignored"])
 def test_same_rows_whichever_date_format_the_api_reads(date_format: str) -> None:
     # The docs say RFC 2822, the official SDK sends ISO 8601, and which one the live API
