@@ -105,9 +105,10 @@ EPOCH = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 FUTURE_MARGIN = dt.timedelta(days=1)
 DAY = dt.timedelta(days=1)
 # How far outside since/until a listed row may lie before it shows an answer the date filter
-# excludes: the days asked reach one past each end (day_windows), and a day may be read in a
-# zone up to a day off UTC.
-DAYS_SLACK = dt.timedelta(days=3)
+# excludes: the days asked reach one before since's and two past until's last (day_windows), a
+# `to` may be read inclusive, and a day in a zone up to a day off UTC: until + 3 days may be
+# answered as asked (3 days 8 hours in UTC-8), and was said to be excluded by the filter.
+DAYS_SLACK = dt.timedelta(days=4)
 MAX_RESTARTS = 3  # reloads of one window after its page token expired
 # Window spans tried in turn while the API answers 400 to a window (None: a month each). How
 # Zoom counts "one month" (a window from the 15th to the 15th touches 32 dates) is undocumented.

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1053,3 +1054,39 @@ def test_two_files_of_a_session_under_one_id_are_said_not_merged_silently() -> N
 
     with pytest.warns(ra.LoadWarning, match="differ in"):
         load_zoom_recordings(since="2026-01-01", until="2026-01-10", **mock(handler))
+
+
+def test_a_day_read_west_of_utc_with_to_inclusive_is_answered_as_asked() -> None:
+    # The loader asks `to` two days past until's last day; a server reading days in UTC-8 with
+    # `to` inclusive answers sessions up to 3 days 8 hours after until: trimmed, as they must
+    # be, but a LoadWarning said the API answered rows its filter excludes.
+    zone = dt.timezone(dt.timedelta(hours=-8))
+    until = dt.datetime(2026, 1, 10, 0, 0, 1, tzinfo=dt.UTC)
+    starts = {
+        "inside": until - dt.timedelta(hours=5),
+        "later": until + dt.timedelta(days=3, hours=6),
+    }
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        low, high = (dt.date.fromisoformat(request.url.params[k]) for k in ("from", "to"))
+        sessions = [
+            {"session_id": f"{name}==", "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "recording_files": [{"id": name, "file_type": "MP4"}]}
+            for name, start in starts.items()
+            if low <= start.astimezone(zone).date() <= high
+        ]  # fmt: skip
+        body = {"from": str(low), "to": str(high), "page_size": 300, "next_page_token": "",
+                "total_records": len(sessions), "sessions": sessions}  # fmt: skip
+        return httpx.Response(200, json=body)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = ra.load_zoom_recordings(
+            since=until - dt.timedelta(days=10),
+            until=until,
+            credentials=CREDENTIALS,
+            base_url="https://zoom.example",
+            transport=httpx.MockTransport(handle),
+        )
+    assert df["recording_id"].to_list() == ["inside"]
+    assert not caught, [str(w.message) for w in caught]
