@@ -34,6 +34,9 @@ class Credentials:
     basic_pairs: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: field name -> (pattern its whole value matches, the form in words), checked when set
     forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {}
+    #: fields that name the account the credentials reach, the first one set winning; never a
+    #: secret field (the name is written to the store's coverage, hashed)
+    account_fields: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
         self.check_types()
@@ -148,6 +151,21 @@ class Credentials:
     def basic_auth(self) -> tuple[str, str]:
         """The (username, password) pair for HTTP Basic auth."""
         raise NotImplementedError
+
+    def account(self) -> str:
+        """The account these credentials reach, as ``field=value`` of the first account field
+        set (never a secret): a store keeps what it loaded per account.
+
+        Examples
+        --------
+        >>> from recanalytics.credentials import TwilioCredentials
+        >>> TwilioCredentials(account_sid="AC1", auth_token="t0ken").account()
+        'account_sid=AC1'
+        """
+        for name in self.account_fields:
+            if name not in self.secret_fields and (value := getattr(self, name)):
+                return f"{name}={value}"
+        raise NotImplementedError(f"{type(self).__name__} names no account field")
 
 
 def __getattr__(name: str) -> type[Credentials]:

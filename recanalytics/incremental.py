@@ -16,15 +16,21 @@ checkpointed, so a refresh that crashed or was interrupted fetches only the miss
 run again. Each chunk's upsert and checkpoint, and each update of the coverage, happen under
 the store's inter-process lock. Coverage or a checkpoint that cannot be read, or that records
 nothing valid, is ignored with a LoadWarning: that period is loaded again, never skipped.
+
+All of it is kept per :class:`Source` (the account the credentials name and the host reached):
+two accounts, or a sandbox and the real API, loading into one store never share coverage, a
+checkpoint, the newest row a refresh starts from, or the rows ``store=`` answers with.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar
 
 import polars as pl
 
@@ -32,7 +38,7 @@ from recanalytics import validate
 from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError, IncompleteLoadError, warn_user
 from recanalytics.load import LoadResult, PerProvider, gather, plan
-from recanalytics.options import OPTION_NAMES, check_options
+from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, spec_for
@@ -61,6 +67,64 @@ def quarter_chunks(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.dateti
     return chunks
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a load's rows come from: one account of a provider, reached at one host.
+
+    Coverage, checkpoints and the newest stored row are kept per source, so a store loaded from
+    two accounts (or from a served sandbox and the real API) never takes one's rows, or what one
+    loaded, for the other's.
+    """
+
+    provider: str
+    #: ``field=value`` naming the account (never a secret; see ``Credentials.account``)
+    account: str
+    #: the base URL the load reaches
+    host: str
+    #: whether the provider's rows say their account (``ProviderSpec.rows_name_account``)
+    rows_name_account: bool
+
+    @property
+    def tag(self) -> str:
+        """A short hash of account and host: what coverage keys and checkpoint names carry."""
+        return hashlib.sha256(f"{self.account}\n{self.host}".encode()).hexdigest()[:16]
+
+    def key(self, loader: str) -> str:
+        """The coverage key of ``loader`` (``*`` for a refresh) loading from this source."""
+        return f"{self.provider}:{loader}@{self.tag}"
+
+
+def source_of(provider: str, credentials: Any, base_url: Any) -> Source:
+    """The source a load of ``provider`` with these options reaches (credentials from the
+    environment when None; the provider's default host when ``base_url`` is None)."""
+    spec = spec_for(provider)
+    context = resolve(spec, {"credentials": credentials, "base_url": base_url})
+    return Source(provider, context.credentials.account(), context.base_url, spec.rows_name_account)
+
+
+def _refuse_mixing(store: ParquetStore, source: Source) -> None:
+    """Refuse a load whose rows the store could not tell from rows of another source it holds:
+    a provider whose rows do not say their account is kept to one account and host per store."""
+    if source.rows_name_account:
+        return
+    others = [
+        key
+        for key in _coverage(store, quiet=True)
+        if key.startswith(f"{source.provider}:")
+        and "@" in key
+        and key.rpartition("@")[2] != source.tag
+    ]
+    if others:
+        raise ConfigError(
+            "store",
+            f"a store holding {source.provider} rows of this account and host only: "
+            f"{source.provider} rows do not say their account, and this store holds rows "
+            "loaded from another account or host",
+            str(store.path),
+            hint=f"use one Store per {source.provider} account and host",
+        )
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -84,7 +148,31 @@ def _period(entry: Any) -> Period | None:
     return (since, until) if since is not None and until is not None and since <= until else None
 
 
-def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Period]:
+def _accounts(value: Any) -> frozenset[str] | None:
+    """A recorded list of ``account_id`` values (missing: none), None when it is not one."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    return frozenset(value)
+
+
+class Covered(NamedTuple):
+    """What a key loaded: the interval ``[since, until)`` and the ``account_id`` values of the
+    rows it loaded (the rows of its source, for a provider whose rows say their account)."""
+
+    since: dt.datetime
+    until: dt.datetime
+    accounts: frozenset[str] = frozenset()
+
+
+def _entry(entry: Any) -> Covered | None:
+    period = _period(entry)
+    accounts = _accounts(entry.get("accounts")) if isinstance(entry, dict) else None
+    return None if period is None or accounts is None else Covered(*period, accounts)
+
+
+def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Covered]:
     """Every valid interval in the store's coverage. An entry (or a whole file) that is not
     one is dropped with a LoadWarning (unless ``quiet``): its period counts as never loaded."""
     recorded = store.read_meta(COVERAGE, quiet=quiet)
@@ -94,16 +182,28 @@ def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Period]:
         if not quiet:
             store.distrust(COVERAGE, "is not a mapping of loaded periods")
         return {}
-    periods = {key: _period(entry) for key, entry in recorded.items()}
+    periods = {key: _entry(entry) for key, entry in recorded.items()}
     bad = sorted(str(key) for key, period in periods.items() if period is None)
     if bad and not quiet:
         store.distrust(COVERAGE, f"records no valid period for {', '.join(bad)}")
     return {key: period for key, period in periods.items() if period is not None}
 
 
-def _covered(store: ParquetStore, key: str) -> Period | None:
-    """The interval ``[since, until)`` loaded for ``key``, or None."""
-    return _coverage(store).get(key)
+def _covered(store: ParquetStore, key: str, *, quiet: bool = False) -> Covered | None:
+    """What was loaded for ``key``, or None."""
+    return _coverage(store, quiet=quiet).get(key)
+
+
+def _newest(
+    store: ParquetStore, source: Source, key: str, kinds: list[str] | None = None
+) -> dt.datetime | None:
+    """The newest stored ``created_at`` of ``source``'s rows (of ``kinds``): the rows of the
+    accounts ``key`` loaded, or every row of the provider where rows do not say their account
+    (the store then holds one source's, see :func:`_refuse_mixing`)."""
+    if not source.rows_name_account:
+        return store.newest(source.provider, kinds)
+    covered = _covered(store, key, quiet=True)  # plan_start warns about a bad coverage file
+    return store.newest(source.provider, kinds, accounts=covered.accounts if covered else ())
 
 
 def _before(when: dt.datetime, delta: dt.timedelta) -> dt.datetime:
@@ -126,7 +226,8 @@ def plan_start(
     store : ParquetStore
         The store whose coverage and overlap decide.
     key : str
-        ``provider:*`` for a refresh, ``provider:loader`` for a loader's ``store=``.
+        :meth:`Source.key`: ``provider:*@tag`` for a refresh, ``provider:loader@tag`` for a
+        loader's ``store=``.
     newest : datetime, optional
         The newest stored ``created_at`` for what ``key`` loads.
     since : datetime, optional
@@ -140,7 +241,7 @@ def plan_start(
     covered = _covered(store, key)
     if covered is None:
         return since or FIRST_RUN_SINCE
-    covered_since, covered_until = covered
+    covered_since, covered_until = covered.since, covered.until
     if since is not None and since < covered_since:
         return since
     # Rows outside the covered interval came from elsewhere (another key, a manual upsert):
@@ -159,20 +260,35 @@ def loaded_until(until: dt.datetime | None) -> dt.datetime:
     return now if until is None else min(until, now)
 
 
-def record_coverage(store: ParquetStore, key: str, since: dt.datetime, until: dt.datetime) -> None:
-    """Record that ``[since, until)`` was loaded for ``key``.
+def record_coverage(
+    store: ParquetStore,
+    key: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    accounts: Iterable[str] = (),
+) -> None:
+    """Record that ``[since, until)`` was loaded for ``key``, its rows of ``accounts``.
 
     The covered interval grows only by a load that overlaps or touches it; any other load
-    replaces it, so coverage never spans a period that was not loaded.
+    replaces it, so coverage never spans a period that was not loaded. The accounts only grow:
+    rows loaded before stay stored.
     """
     with store.locked():  # another process may be recording its own key
         # Read (and distrusted, if it had to be) when the load was planned: this rewrites it.
-        coverage = _coverage(store, quiet=True)
+        # Keys of the format before sources (no "@") say nothing of whose rows they loaded:
+        # never looked up, they are dropped.
+        coverage = {k: v for k, v in _coverage(store, quiet=True).items() if "@" in k}
         previous = coverage.get(key)
-        if previous is not None and since <= previous[1] and previous[0] <= until:
-            since, until = min(since, previous[0]), max(until, previous[1])
-        coverage[key] = (since, until)
-        recorded = {k: {"since": _iso(a), "until": _iso(b)} for k, (a, b) in coverage.items()}
+        known = frozenset(accounts)
+        if previous is not None:
+            known |= previous.accounts
+            if since <= previous.until and previous.since <= until:
+                since, until = min(since, previous.since), max(until, previous.until)
+        coverage[key] = Covered(since, until, known)
+        recorded = {
+            k: {"since": _iso(c.since), "until": _iso(c.until), "accounts": sorted(c.accounts)}
+            for k, c in coverage.items()
+        }
         store.write_meta(COVERAGE, recorded)
 
 
@@ -184,20 +300,34 @@ def _chunk(pair: Any) -> tuple[str, str] | None:
     return None if period is None else (pair[0], pair[1])
 
 
-def _checkpoint(store: ParquetStore, name: str) -> tuple[dt.datetime | None, set[tuple[str, str]]]:
-    """An interrupted run's planned start and finished chunks; (None, empty) when there is
-    none, or when it is not valid (a LoadWarning says so: every chunk is loaded again)."""
+class Checkpoint(NamedTuple):
+    """An interrupted run's planned start, finished chunks and the accounts of their rows."""
+
+    start: dt.datetime | None = None
+    done: frozenset[tuple[str, str]] = frozenset()
+    accounts: frozenset[str] = frozenset()
+
+
+def checkpoint_name(key: str) -> str:
+    """The metadata file of ``key``'s checkpoint (a file name on every platform)."""
+    return f"checkpoint-{key.replace(':', '-').replace('*', 'all')}.json"
+
+
+def _checkpoint(store: ParquetStore, name: str) -> Checkpoint:
+    """An interrupted run's checkpoint; empty when there is none, or when it is not valid (a
+    LoadWarning says so: every chunk is loaded again)."""
     recorded = store.read_meta(name)
     if recorded is None:
-        return None, set()
+        return Checkpoint()
     valid = isinstance(recorded, dict) and isinstance(recorded.get("done"), list)
     start = _instant(recorded.get("start")) if valid else None
     chunks = [_chunk(pair) for pair in recorded["done"]] if valid else []
-    done = {chunk for chunk in chunks if chunk is not None}
-    if start is None or None in chunks:
+    done = frozenset(chunk for chunk in chunks if chunk is not None)
+    accounts = _accounts(recorded.get("accounts")) if valid else None
+    if start is None or None in chunks or accounts is None:
         store.distrust(name, "is not a valid checkpoint")
-        return None, set()
-    return start, done
+        return Checkpoint()
+    return Checkpoint(start, done, accounts)
 
 
 async def _load_chunks(
@@ -207,25 +337,36 @@ async def _load_chunks(
     end: dt.datetime,
     load_chunk: Callable[[dt.datetime, dt.datetime], Awaitable[pl.DataFrame]],
     report: UpsertReport,
-) -> None:
+) -> frozenset[str]:
     """Load ``[start, end)`` chunk by chunk, oldest first, checkpointing each finished chunk;
     ``report`` counts each chunk's rows as it is stored (so a run that fails part-way still
-    says what it stored)."""
-    name = f"checkpoint-{key.replace(':', '-')}.json"
-    planned, finished = _checkpoint(store, name)
+    says what it stored).
+
+    Returns
+    -------
+    frozenset of str
+        The ``account_id`` values of the rows loaded (with those of a resumed run's chunks).
+    """
+    name = checkpoint_name(key)
+    checkpoint = _checkpoint(store, name)
     done: set[tuple[str | None, str | None]] = set()
-    if planned is not None and planned <= start:
-        start = planned  # resume the interrupted run's plan, skipping its finished chunks
-        done = set(finished)
+    accounts: set[str] = set()
+    if checkpoint.start is not None and checkpoint.start <= start:
+        start = checkpoint.start  # resume the interrupted run's plan, skipping finished chunks
+        done, accounts = set(checkpoint.done), set(checkpoint.accounts)
     for a, b in quarter_chunks(start, end):
         if (_iso(a), _iso(b)) in done:
             continue
         frame = await load_chunk(a, b)
+        accounts.update(frame["account_id"].drop_nulls().unique().to_list())
         with store.locked():  # the chunk's rows and the checkpoint that says so, together
             report += store.upsert(frame)
             done.add((_iso(a), _iso(b)))
-            store.write_meta(name, {"start": _iso(start), "done": sorted(done)})
+            store.write_meta(
+                name, {"start": _iso(start), "done": sorted(done), "accounts": sorted(accounts)}
+            )
     store.clear_meta(name)
+    return frozenset(accounts)
 
 
 async def arefresh(
@@ -279,13 +420,24 @@ async def arefresh(
     start_at, end_at = parse_range(since, until)
     names = validate.providers(providers)
     shared = {k: v for k, v in options.items() if k not in ("credentials", "base_url")}
-    plan(names, options.get("credentials"), options.get("base_url"), shared)
+    planned, skipped = plan(names, options.get("credentials"), options.get("base_url"), shared)
     store.check_writable()  # not after loading: the rows would be lost
+    sources = {
+        name: source_of(name, kwargs["credentials"], kwargs["base_url"])
+        for name, kwargs in planned.items()
+    }
+    for source in sources.values():
+        _refuse_mixing(store, source)
     report = RefreshReport()
     for provider in names:
-        key = f"{provider}:*"
+        if provider in skipped:
+            report.rows[provider] = UpsertReport()
+            _stopped(report, provider, skipped[provider].error)
+            continue
+        source = sources[provider]
+        key = source.key("*")
         end = loaded_until(end_at)
-        start = plan_start(store, key, store.newest(provider), start_at)
+        start = plan_start(store, key, _newest(store, source, key), start_at)
         if start >= end:
             report.rows[provider] = UpsertReport()
             continue
@@ -308,17 +460,21 @@ async def arefresh(
 
         stored = report.rows[provider] = UpsertReport()
         try:
-            await _load_chunks(store, key, start, end, chunk, stored)
+            accounts = await _load_chunks(store, key, start, end, chunk, stored)
         except _ChunkFailed as exc:
-            report.errors[provider] = str(exc)
-            warn_user(
-                f"{provider}: refresh stopped: {exc}. What was loaded is stored and "
-                "checkpointed; refresh again to fetch only what is missing"
-            )
+            _stopped(report, provider, str(exc))
             continue
         report.windows[provider] = (start, end)
-        record_coverage(store, key, start, end)
+        record_coverage(store, key, start, end, accounts)
     return report
+
+
+def _stopped(report: RefreshReport, provider: str, error: str | None) -> None:
+    report.errors[provider] = str(error)
+    warn_user(
+        f"{provider}: refresh stopped: {error}. What was loaded is stored and "
+        "checkpointed; refresh again to fetch only what is missing"
+    )
 
 
 class _ChunkFailed(Exception):
@@ -355,14 +511,16 @@ def with_store(loader: Loader[F]) -> F:
             if v is not None and k not in OPTION_NAMES | {"since", "until", "page_size"}
         }
         store.check_writable()  # not after loading: the rows would be lost
+        source = source_of(provider, kwargs.get("credentials"), kwargs.get("base_url"))
+        _refuse_mixing(store, source)  # before upserting rows it could not tell apart
         if args or filters:
             frame = await func(*args, **kwargs)
             store.upsert(frame)
             return frame
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
         _check_load_arguments(func, provider, kwargs)
-        key = f"{provider}:{func.__name__}"
-        newest = store.newest(provider, kind_list)
+        key = source.key(func.__name__)
+        newest = _newest(store, source, key, kind_list)
         # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
         start = plan_start(store, key, newest, since or FIRST_RUN_SINCE)
         end = loaded_until(until)
@@ -371,10 +529,15 @@ def with_store(loader: Loader[F]) -> F:
             async def chunk(a: dt.datetime, b: dt.datetime) -> pl.DataFrame:
                 return await func(**(kwargs | {"since": a, "until": b}))
 
-            await _load_chunks(store, key, start, end, chunk, UpsertReport())
-            record_coverage(store, key, start, end)
+            accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
+            record_coverage(store, key, start, end, accounts)
         with store.locked(shared=True):
             lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
+            if source.rows_name_account:
+                # Only the rows of the accounts this source loaded: never another account's.
+                covered = _covered(store, key, quiet=True)
+                mine = sorted(covered.accounts) if covered else []
+                lazy = lazy.filter(pl.col("account_id").is_in(mine))
             # Rows without a readable creation time are in every range, as a load keeps them.
             return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
 

@@ -357,8 +357,15 @@ class ParquetStore:
         with self.locked(shared=True):
             return self.collect(self.scan(providers))
 
-    def newest(self, provider: str, kind: str | Iterable[str] | None = None) -> dt.datetime | None:
-        """The newest stored ``created_at`` for a provider (and kind, or any of several)."""
+    def newest(
+        self,
+        provider: str,
+        kind: str | Iterable[str] | None = None,
+        *,
+        accounts: Iterable[str] | None = None,
+    ) -> dt.datetime | None:
+        """The newest stored ``created_at`` for a provider (and kind, or any of several; and
+        rows whose ``account_id`` is among ``accounts``, when given)."""
         provider = validate.choice(provider, "provider", PROVIDERS)
         if kind is not None and not isinstance(kind, str | list | tuple | set | frozenset):
             raise ConfigError("kind", f"a kind or a collection of kinds among {list(KINDS)}", kind)
@@ -368,6 +375,8 @@ class ParquetStore:
             lazy = self.scan(provider)
             if kinds is not None:
                 lazy = lazy.filter(pl.col("kind").is_in(list(kinds)))
+            if accounts is not None:
+                lazy = lazy.filter(pl.col("account_id").is_in(list(accounts)))
             value = self.collect(lazy.select(pl.col("created_at").max())).item()
         return value if isinstance(value, dt.datetime) else None
 

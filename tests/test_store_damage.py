@@ -17,10 +17,18 @@ import pytest
 import recanalytics as ra
 from recanalytics import Store
 from recanalytics.errors import StoreError
+from recanalytics.incremental import checkpoint_name, source_of
 from recanalytics.sandbox import Sandbox
 from tests.conftest import simulate_read_only
 
 PERIOD = {"since": "2025-01-01", "until": "2026-11-01"}
+
+
+def loader_key(box: Sandbox) -> str:
+    """The coverage key of ``load_twilio_recordings(store=)`` from ``box``'s account."""
+    options = box.options("twilio")
+    source = source_of("twilio", options["credentials"], options["base_url"])
+    return source.key("aload_twilio_recordings")
 
 
 @pytest.fixture(scope="module")
@@ -102,18 +110,21 @@ def test_a_file_of_an_older_schema_reads_with_the_missing_column_null(store: Sto
     "coverage",
     [
         "{not json",
-        '["twilio:aload_twilio_recordings"]',
-        '{"twilio:aload_twilio_recordings": {"since": "yesterday", "until": "2026"}}',
-        '{"twilio:aload_twilio_recordings": {"since": "2025-01-01T00:00:00", "until": "2026-11-01T00:00:00"}}',
-        '{"twilio:aload_twilio_recordings": {"since": "2026-11-01T00:00:00+00:00", "until": "2025-01-01T00:00:00+00:00"}}',
+        '["KEY"]',
+        '{"KEY": {"since": "yesterday", "until": "2026"}}',
+        '{"KEY": {"since": "2025-01-01T00:00:00", "until": "2026-11-01T00:00:00"}}',
+        '{"KEY": {"since": "2026-11-01T00:00:00+00:00", "until": "2025-01-01T00:00:00+00:00"}}',
+        '{"KEY": {"since": "2025-01-01T00:00:00+00:00", "until": "2026-11-01T00:00:00+00:00", '
+        '"accounts": "AC1"}}',
     ],
-    ids=["not-json", "a-list", "not-dates", "naive-dates", "backwards"],
+    ids=["not-json", "a-list", "not-dates", "naive-dates", "backwards", "accounts-not-a-list"],
 )
 def test_unreadable_coverage_is_never_trusted_to_skip_a_period(
     coverage: str, box: Sandbox, store: Store
 ) -> None:
     path = store.path / "_meta" / "coverage.json"
-    path.write_text(coverage)
+    key = loader_key(box)
+    path.write_text(coverage.replace("KEY", key))
     box.app.reset_counts()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -124,11 +135,11 @@ def test_unreadable_coverage_is_never_trusted_to_skip_a_period(
     assert box.requests > 0  # the period was loaded again
     assert df.height == ra.load_twilio_recordings(**PERIOD, **box.options("twilio")).height
     recorded = json.loads(path.read_text())
-    assert recorded["twilio:aload_twilio_recordings"]["since"].startswith("2025-01-01")
+    assert recorded[key]["since"].startswith("2025-01-01")
 
 
 def test_a_malformed_checkpoint_is_ignored_with_a_warning(box: Sandbox, store: Store) -> None:
-    checkpoint = store.path / "_meta" / "checkpoint-twilio-aload_twilio_recordings.json"
+    checkpoint = store.path / "_meta" / checkpoint_name(loader_key(box))
     checkpoint.write_text('{"start": "2025-01-01T00:00:00+00:00", "done": [[1]]}')
     (store.path / "_meta" / "coverage.json").unlink()
     with pytest.warns(ra.LoadWarning, match="checkpoint"):

@@ -43,7 +43,7 @@ def record_keys(root: str, writer: int, barrier: Barrier) -> None:
     store = Store(root)
     barrier.wait()
     for i in range(SLICES):
-        record_coverage(store, f"twilio:{writer}-{i}", WHEN, WHEN + dt.timedelta(days=1))
+        record_coverage(store, f"twilio:{writer}-{i}@test", WHEN, WHEN + dt.timedelta(days=1))
 
 
 def run_two(target: object, root: Path) -> None:
@@ -73,6 +73,6 @@ def test_two_processes_recording_coverage_keep_every_period(tmp_path: Path) -> N
         f"{w}-{i}"
         for w in (0, 1)
         for i in range(SLICES)
-        if _covered(store, f"twilio:{w}-{i}") is None
+        if _covered(store, f"twilio:{w}-{i}@test") is None
     ]
     assert not missing, f"{len(missing)} recorded periods lost"

@@ -113,6 +113,9 @@ class ProviderSpec:
     media_envelope : str or None
         The key of the storage URL in the JSON its media URLs answer with (Twilio:
         ``redirect_to``); None where a JSON answer is the file itself (a Zoom timeline).
+    rows_name_account : bool
+        Whether its unified rows carry their account in ``account_id``: a store tells one
+        account's rows from another's by it, and holds one account's only where it is False.
     color : str
         Its colour in every chart (a CSS hex colour).
     storage_rate : StorageRate or None
@@ -133,6 +136,7 @@ class ProviderSpec:
     api_hosts: tuple[str, ...] = ()
     media_auth: bool = False
     media_envelope: str | None = None
+    rows_name_account: bool = True
     color: str = "#999999"
     storage_rate: StorageRate | None = None
     emulator: str = ""

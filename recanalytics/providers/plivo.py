@@ -78,6 +78,7 @@ class PlivoCredentials(Credentials):
     forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {
         "auth_id": (re.compile(r"(?:MA|SA)[0-9A-Za-z]{18}"), "20 characters starting MA or SA"),
     }
+    account_fields: ClassVar[tuple[str, ...]] = ("auth_id",)
 
     def basic_auth(self) -> tuple[str, str]:
         assert self.auth_id and self.auth_token

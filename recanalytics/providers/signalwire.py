@@ -124,6 +124,8 @@ class SignalWireCredentials(Credentials):
             "a Project ID: a UUID such as 'a1b2c3d4-0000-4000-8000-0123456789ab'",
         ),
     }
+    # The space is the host a load reaches, which the store keeps apart already.
+    account_fields: ClassVar[tuple[str, ...]] = ("project_id",)
 
     def __post_init__(self) -> None:
         super().__post_init__()

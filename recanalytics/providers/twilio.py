@@ -70,6 +70,9 @@ class TwilioCredentials(Credentials):
         "account_sid": (re.compile(r"AC[0-9A-Za-z]{1,62}"), "an Account SID: 'AC' + 32 hex digits"),
         "api_key": (re.compile(r"SK[0-9A-Za-z]{1,62}"), "an API Key SID: 'SK' + 32 hex digits"),
     }
+    # An API key and the auth token of one account reach one account: the SID names it when
+    # given; a key given alone is its own name (the account it belongs to is not known here).
+    account_fields: ClassVar[tuple[str, ...]] = ("account_sid", "api_key")
 
     def __post_init__(self) -> None:
         self.check_types()  # not the base's required fields: either pair will do

@@ -244,6 +244,8 @@ class ZoomCredentials(Credentials):
     }
     secret_fields: ClassVar[frozenset[str]] = frozenset({"api_secret"})
     required: ClassVar[tuple[str, ...]] = ("api_key", "api_secret")
+    # The Video SDK app the key belongs to is the account whose recordings it lists.
+    account_fields: ClassVar[tuple[str, ...]] = ("api_key",)
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,7 @@ ZOOM = ZoomSpec(
     # download_url is served from zoom.us (or an account's subdomain) with the Bearer JWT.
     api_hosts=("zoom.us", "*.zoom.us"),
     media_auth=True,
+    rows_name_account=False,  # Zoom's recording list names no account: account_id is null
     color="#0072B2",  # Okabe-Ito, colour-blind safe; one per provider in every chart
     storage_rate=StorageRate(
         0.10,
