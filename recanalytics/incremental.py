@@ -231,7 +231,8 @@ def plan_start(
     newest : datetime, optional
         The newest stored ``created_at`` for what ``key`` loads.
     since : datetime, optional
-        The start asked for; None: where the store stands (or :data:`FIRST_RUN_SINCE`).
+        The start asked for; None: where the store stands, or where an interrupted first run
+        planned to start (its checkpoint), or :data:`FIRST_RUN_SINCE`.
 
     Returns
     -------
@@ -240,6 +241,9 @@ def plan_start(
     """
     covered = _covered(store, key)
     if covered is None:
+        if since is None:
+            # An interrupted first run is resumed, not walked again from FIRST_RUN_SINCE.
+            since = _checkpoint(store, checkpoint_name(key), quiet=True).start
         return since or FIRST_RUN_SINCE
     covered_since, covered_until = covered.since, covered.until
     if since is not None and since < covered_since:
@@ -313,10 +317,10 @@ def checkpoint_name(key: str) -> str:
     return f"checkpoint-{key.replace(':', '-').replace('*', 'all')}.json"
 
 
-def _checkpoint(store: ParquetStore, name: str) -> Checkpoint:
+def _checkpoint(store: ParquetStore, name: str, *, quiet: bool = False) -> Checkpoint:
     """An interrupted run's checkpoint; empty when there is none, or when it is not valid (a
-    LoadWarning says so: every chunk is loaded again)."""
-    recorded = store.read_meta(name)
+    LoadWarning says so, unless ``quiet``: every chunk is loaded again)."""
+    recorded = store.read_meta(name, quiet=quiet)
     if recorded is None:
         return Checkpoint()
     valid = isinstance(recorded, dict) and isinstance(recorded.get("done"), list)
@@ -325,7 +329,8 @@ def _checkpoint(store: ParquetStore, name: str) -> Checkpoint:
     done = frozenset(chunk for chunk in chunks if chunk is not None)
     accounts = _accounts(recorded.get("accounts")) if valid else None
     if start is None or None in chunks or accounts is None:
-        store.distrust(name, "is not a valid checkpoint")
+        if not quiet:
+            store.distrust(name, "is not a valid checkpoint")
         return Checkpoint()
     return Checkpoint(start, done, accounts)
 

@@ -199,6 +199,26 @@ def test_interrupted_refresh_resumes_with_only_the_missing_chunks(tmp_path: Path
     assert not any((store.path / "_meta").glob("checkpoint-*"))
 
 
+def test_an_interrupted_first_refresh_resumes_without_its_since(tmp_path: Path) -> None:
+    # Run again without the since it was started with, it walked history from 2015 and threw
+    # the checkpoint away: 96 requests where 8 would do.
+    box = Sandbox(seed=4, size=800, providers=["twilio"])
+    since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    full = Store(tmp_path / "full")
+    refresh(full, box, since=since)
+    full_requests = box.requests
+
+    store = Store(tmp_path / "crash")
+    options = box.load_options() | {"transport": FailAfter(box.transport, full_requests // 2)}
+    with pytest.warns(ra.LoadWarning, match="refresh again"):
+        store.refresh(["twilio"], since=since, retry=ra.RetryPolicy(max_retries=0), **options)
+    box.app.reset_counts()
+    resumed = store.refresh(["twilio"], **box.load_options())  # no since
+    assert not resumed.errors and resumed.windows["twilio"][0] == since
+    assert box.requests < full_requests * 0.75
+    assert set(store.read()["recording_id"]) == set(full.read()["recording_id"])
+
+
 def test_no_half_written_file_is_ever_visible(tmp_path: Path) -> None:
     store = Store(tmp_path)
     store.upsert(ra.demo(size=100, rate_limit=UNPACED))
