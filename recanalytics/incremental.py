@@ -36,7 +36,7 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.errors import ConfigError, IncompleteLoadError, warn_user
+from recanalytics.errors import ConfigError, IncompleteLoadError, ProviderError, warn_user
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
@@ -530,11 +530,18 @@ def with_store(loader: Loader[F]) -> F:
         start = plan_start(store, key, newest, since or FIRST_RUN_SINCE)
         end = loaded_until(until)
         if start < end:
+            loaded: list[pl.DataFrame] = []
 
             async def chunk(a: dt.datetime, b: dt.datetime) -> pl.DataFrame:
-                return await func(**(kwargs | {"since": a, "until": b}))
+                frame = await func(**(kwargs | {"since": a, "until": b}))
+                loaded.append(frame)  # stored next, or _load_chunks raises StoreError
+                return frame
 
-            accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
+            try:
+                accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
+            except ProviderError as exc:
+                _with_stored(exc, loaded)
+                raise
             record_coverage(store, key, start, end, accounts)
         with store.locked(shared=True):
             lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
@@ -547,6 +554,23 @@ def with_store(loader: Loader[F]) -> F:
             return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _with_stored(error: ProviderError, stored: list[pl.DataFrame]) -> None:
+    """Make ``error``, of a chunk that failed, carry every row the call loaded: ``stored``
+    (the rows of its finished chunks, in the store) and the failed chunk's own partial rows."""
+    failed = error.partial if isinstance(error.partial, pl.DataFrame) else None
+    frames = [*stored, *([failed] if failed is not None else [])]
+    if not stored:
+        return
+    kept = sum(frame.height for frame in stored)
+    error.partial = pl.concat(frames)
+    error.args = (
+        f"{error}; store: the {kept} rows of the periods loaded before it are stored "
+        "(loading again fetches only what is missing); .partial holds them and the "
+        f"{0 if failed is None else failed.height} rows of the failed period, which are not",
+        *error.args[1:],
+    )
 
 
 def _check_load_arguments(func: Callable[..., Any], provider: str, kwargs: dict[str, Any]) -> None:

@@ -501,6 +501,23 @@ def test_a_refresh_that_fails_part_way_counts_what_it_stored(tmp_path: Path) -> 
     assert first.inserted + second.inserted == store.read().height
 
 
+def test_a_store_load_that_fails_part_way_carries_every_row_it_loaded(tmp_path: Path) -> None:
+    # .partial held only the failed chunk's rows (0) while 267 were loaded and stored.
+    box = Sandbox(seed=7, size=300, providers=["twilio"])
+    store = Store(tmp_path / "s")
+    failing = box.options("twilio") | {"transport": FailAfter(box.transport, 4)}
+    with pytest.raises(ra.ProviderError) as info:
+        ra.load_twilio_recordings(
+            since="2025-01-01", store=store, retry=ra.RetryPolicy(max_retries=0), **failing
+        )
+    stored = store.read()
+    assert stored.height > 0
+    assert info.value.partial is not None
+    partial = set(info.value.partial["recording_id"])
+    assert set(stored["recording_id"]) <= partial
+    assert f"{stored.height} rows of the periods loaded before it are stored" in str(info.value)
+
+
 def test_a_store_folder_named_like_a_glob_pattern_reads_back(tmp_path: Path) -> None:
     # polars read the file's path as a glob: "recordings[eu]" matched nothing, and the
     # healthy file was called damaged ("Move it aside").
