@@ -37,10 +37,10 @@ from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
-from recanalytics.schema import conform
+from recanalytics.schema import PENDING, conform
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
-from recanalytics.verify import PENDING, UNAVAILABLE, verify_media
+from recanalytics.verify import UNAVAILABLE, verify_media
 from recanalytics.windows import WhenLike, parse_range
 
 MANIFEST = "manifest.json"

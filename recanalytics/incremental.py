@@ -42,12 +42,17 @@ from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, spec_for
+from recanalytics.schema import PENDING
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
 
 FIRST_RUN_SINCE = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 """Where a first refresh starts when no ``since`` is given (Twilio Video launched in 2015)."""
+PENDING_HORIZON = dt.timedelta(days=90)
+"""How far back a stored recording still pending (``processing``, ``enqueued`` …, see
+:data:`recanalytics.schema.PENDING`) makes a load start again, so its final status is
+picked up: an older one is taken to be stuck, and would make every load walk that far back."""
 
 F = TypeVar("F", bound=Callable[..., Awaitable[pl.DataFrame]])
 Period = tuple[dt.datetime, dt.datetime]
@@ -194,16 +199,40 @@ def _covered(store: ParquetStore, key: str, *, quiet: bool = False) -> Covered |
     return _coverage(store, quiet=quiet).get(key)
 
 
+def _accounts_of(store: ParquetStore, source: Source, key: str) -> list[str] | None:
+    """The ``account_id`` values of ``source``'s rows: those ``key`` loaded, or None (every row
+    of the provider) where rows do not say their account (the store then holds one source's,
+    see :func:`_refuse_mixing`)."""
+    if not source.rows_name_account:
+        return None
+    covered = _covered(store, key, quiet=True)  # plan_start warns about a bad coverage file
+    return sorted(covered.accounts) if covered else []
+
+
 def _newest(
     store: ParquetStore, source: Source, key: str, kinds: list[str] | None = None
 ) -> dt.datetime | None:
-    """The newest stored ``created_at`` of ``source``'s rows (of ``kinds``): the rows of the
-    accounts ``key`` loaded, or every row of the provider where rows do not say their account
-    (the store then holds one source's, see :func:`_refuse_mixing`)."""
-    if not source.rows_name_account:
-        return store.newest(source.provider, kinds)
-    covered = _covered(store, key, quiet=True)  # plan_start warns about a bad coverage file
-    return store.newest(source.provider, kinds, accounts=covered.accounts if covered else ())
+    """The newest stored ``created_at`` of ``source``'s rows (of ``kinds``)."""
+    return store.newest(source.provider, kinds, accounts=_accounts_of(store, source, key))
+
+
+def _oldest_pending(
+    store: ParquetStore, source: Source, key: str, kinds: list[str] | None = None
+) -> dt.datetime | None:
+    """The oldest stored ``created_at`` of ``source``'s rows (of ``kinds``) whose status is
+    not final yet, within :data:`PENDING_HORIZON` of now."""
+    accounts = _accounts_of(store, source, key)
+    horizon = dt.datetime.now(dt.UTC) - PENDING_HORIZON
+    with store.locked(shared=True):
+        lazy = store.scan(source.provider).filter(
+            pl.col("status").is_in(sorted(PENDING)), pl.col("created_at") >= horizon
+        )
+        if kinds is not None:
+            lazy = lazy.filter(pl.col("kind").is_in(kinds))
+        if accounts is not None:
+            lazy = lazy.filter(pl.col("account_id").is_in(accounts))
+        value = store.collect(lazy.select(pl.col("created_at").min())).item()
+    return value if isinstance(value, dt.datetime) else None
 
 
 def _before(when: dt.datetime, delta: dt.timedelta) -> dt.datetime:
@@ -215,11 +244,17 @@ def _before(when: dt.datetime, delta: dt.timedelta) -> dt.datetime:
 
 
 def plan_start(
-    store: ParquetStore, key: str, newest: dt.datetime | None, since: dt.datetime | None
+    store: ParquetStore,
+    key: str,
+    newest: dt.datetime | None,
+    since: dt.datetime | None,
+    *,
+    pending: dt.datetime | None = None,
 ) -> dt.datetime:
     """Where loading for ``key`` starts: nothing of ``[since, now)`` that is not covered is
-    skipped, and the last ``store.overlap`` before the newest stored ``created_at`` is loaded
-    again (status changes, deletions).
+    skipped, and the last ``store.overlap`` before the newest stored ``created_at`` (and
+    before the end of the covered period, for recordings listed late) is loaded again (status
+    changes, deletions), and so is everything from the oldest recording still pending.
 
     Parameters
     ----------
@@ -233,6 +268,9 @@ def plan_start(
     since : datetime, optional
         The start asked for; None: where the store stands, or where an interrupted first run
         planned to start (its checkpoint), or :data:`FIRST_RUN_SINCE`.
+    pending : datetime, optional
+        The oldest stored ``created_at`` of what ``key`` loads whose status is not final
+        (within :data:`PENDING_HORIZON`): loaded again until it is.
 
     Returns
     -------
@@ -253,6 +291,8 @@ def plan_start(
     # back over history this key never loaded.
     last = newest if newest is not None and covered_since <= newest < covered_until else None
     start = _before(last or covered_until, store.overlap)
+    if pending is not None and covered_since <= pending < start:
+        start = pending
     return start if since is None else max(start, since)
 
 
@@ -442,7 +482,13 @@ async def arefresh(
         source = sources[provider]
         key = source.key("*")
         end = loaded_until(end_at)
-        start = plan_start(store, key, _newest(store, source, key), start_at)
+        start = plan_start(
+            store,
+            key,
+            _newest(store, source, key),
+            start_at,
+            pending=_oldest_pending(store, source, key),
+        )
         if start >= end:
             report.rows[provider] = UpsertReport()
             continue
@@ -526,8 +572,9 @@ def with_store(loader: Loader[F]) -> F:
         _check_load_arguments(func, provider, kwargs)
         key = source.key(func.__name__)
         newest = _newest(store, source, key, kind_list)
+        pending = _oldest_pending(store, source, key, kind_list)
         # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
-        start = plan_start(store, key, newest, since or FIRST_RUN_SINCE)
+        start = plan_start(store, key, newest, since or FIRST_RUN_SINCE, pending=pending)
         end = loaded_until(until)
         if start < end:
             loaded: list[pl.DataFrame] = []
@@ -599,7 +646,8 @@ class Store(ParquetStore):
     overlap : timedelta, default 3 days
         How far before the newest stored ``created_at`` an incremental refresh starts again,
         so status changes (processing → completed, deletions) are picked up; from 0 up to 366
-        days (:data:`recanalytics.store.MAX_OVERLAP`), else a ``ConfigError``.
+        days (:data:`recanalytics.store.MAX_OVERLAP`), else a ``ConfigError``. A recording still
+        pending further back (within :data:`PENDING_HORIZON`) makes it start at that one.
 
     Examples
     --------

@@ -8,6 +8,8 @@ import polars as pl
 
 PROVIDERS: Final = ("twilio", "plivo", "zoom", "signalwire")
 KINDS: Final = ("track", "composition", "call", "conference", "session_file", "participant_file")
+PENDING: Final = frozenset({"enqueued", "processing", "queued", "in-progress", "paused", "resumed"})
+"""Statuses of recordings still being made or processed (any provider's): not final, no file yet."""
 
 ProviderEnum: Final = pl.Enum(list(PROVIDERS))
 KindEnum: Final = pl.Enum(list(KINDS))

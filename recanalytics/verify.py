@@ -18,7 +18,7 @@ from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import conform_dtypes
 from recanalytics.helpers.codecs import codec_normalized, container_normalized
 from recanalytics.probe import PROBE_SCHEMA, shown
-from recanalytics.schema import SCHEMA
+from recanalytics.schema import PENDING, SCHEMA
 
 # No media to fetch (yet): a still-processing composition answers 404, which is not a failure.
 UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing", "in-progress"})
@@ -26,8 +26,7 @@ UNAVAILABLE = frozenset({"deleted", "failed", "absent", "enqueued", "processing"
 
 __all__ = ["PROBLEMS", "MediaVerification", "fill_from_media", "verify_media"]
 
-# Recordings still being made or processed: no file is expected yet.
-PENDING: Final = frozenset({"enqueued", "processing", "queued", "in-progress", "paused", "resumed"})
+# PENDING (recordings still being made or processed): no file is expected yet.
 
 PROBLEMS: Final[dict[str, str]] = {
     "missing": "missing",

@@ -161,6 +161,40 @@ def test_refresh_picks_up_status_changes_and_deletions_within_the_overlap(tmp_pa
     assert by_id[sids[0]] == "completed" and by_id[sids[1]] == "deleted"
 
 
+def test_a_recording_pending_longer_than_the_overlap_gets_its_final_status(
+    tmp_path: Path,
+) -> None:
+    # A recording still processing 45 days after it was made was never listed again: the
+    # refresh started 3 days before the newest row, and the store kept it processing.
+    from recanalytics.incremental import PENDING_HORIZON
+
+    box = Sandbox(
+        seed=2,
+        size=100,
+        providers=["twilio"],
+        start=NOW - dt.timedelta(days=60),
+        end=NOW - dt.timedelta(days=1),
+    )
+    (sid,) = add_tracks(box, 1, NOW - dt.timedelta(days=45))
+    (stale,) = add_tracks(box, 1, NOW - PENDING_HORIZON - dt.timedelta(days=30), seed=1)
+    store = Store(tmp_path, overlap=dt.timedelta(days=3))
+    refresh(store, box, since=NOW - dt.timedelta(days=200))
+    loader_store, span = (
+        Store(tmp_path / "loader", overlap=store.overlap),
+        NOW - dt.timedelta(days=200),
+    )
+    ra.load_twilio_recordings(since=span, store=loader_store, **box.options("twilio"))
+    box["twilio"].tracks_by_sid[sid].status = "completed"
+    box["twilio"].tracks.invalidate()
+    report = store.refresh(["twilio"], **box.load_options())
+    assert store.read().filter(pl.col("recording_id") == sid)["status"].item() == "completed"
+    # One stuck for longer than the horizon does not drag every refresh back to it.
+    assert store.read().filter(pl.col("recording_id") == stale)["status"].item() == "processing"
+    assert report.windows["twilio"][0] >= NOW - PENDING_HORIZON
+    got = ra.load_twilio_recordings(since=span, store=loader_store, **box.options("twilio"))
+    assert got.filter(pl.col("recording_id") == sid)["status"].item() == "completed"
+
+
 class FailAfter(httpx.AsyncBaseTransport):
     """Passes ``limit`` requests to the sandbox, then fails every connection."""
 
