@@ -285,6 +285,11 @@ class ParquetStore:
             if fd is not None:
                 os.close(fd)
 
+    def _held_here(self) -> bool:
+        """Whether this thread holds the store's lock (a write inside a load's chunk)."""
+        depth: dict[str, int] = _held.__dict__.setdefault("depth", {})
+        return bool(depth.get(os.path.abspath(self.path)))
+
     def _acquire(self, fd: int, shared: bool) -> None:
         try:
             _lock(fd, shared)
@@ -420,6 +425,10 @@ class ParquetStore:
             )
         if frame.height == 0:
             return UpsertReport()
+        if not self._held_here():
+            # A store that cannot be written is named as store= and refresh name it; a load
+            # writing chunk by chunk checked it before its first request, and holds the lock.
+            self.check_writable()
         try:
             with self.locked():
                 return self._write(frame)

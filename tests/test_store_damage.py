@@ -170,6 +170,9 @@ def test_a_store_that_cannot_be_written_is_a_config_error_before_any_request(
     with pytest.raises(ra.ConfigError, match="store"):
         Store(root).refresh(["twilio"], **PERIOD, **box.load_options())
     assert box.requests == 0
+    # upsert named the lock file in a StoreError, where store= and refresh say ConfigError
+    with pytest.raises(ra.ConfigError, match="store"):
+        Store(root).upsert(ra.demo(size=10))
 
 
 def test_a_write_that_fails_after_the_load_keeps_the_rows(
