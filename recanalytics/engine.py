@@ -252,6 +252,30 @@ def shared_limiter(
         return limiter
 
 
+class Borrowed(httpx.AsyncBaseTransport):
+    """A caller's transport lent to one client: requests go through, closing does not.
+
+    A transport passed as ``transport=`` is the caller's: several loads may share it at once,
+    and the first to finish closed it (``AsyncClient.aclose`` closes its transport) under the
+    others' requests in flight. The caller closes it, or leaves it to the process.
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self.transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def borrowed(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport | None:
+    """``transport`` wrapped so a client closing does not close it (None stays None: the
+    client's own network transport is the client's to close)."""
+    return None if transport is None else Borrowed(transport)
+
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One TLS context for every session: building one (reading the CA bundle) took 25 ms a
@@ -414,7 +438,7 @@ class Session:
         self.progress = Progress(label or provider, enabled=progress)
         self.client = httpx.AsyncClient(
             auth=auth,
-            transport=transport,
+            transport=borrowed(transport),
             verify=tls_context() if transport is None else True,
             timeout=timeout,
             follow_redirects=False,

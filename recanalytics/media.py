@@ -41,6 +41,7 @@ from recanalytics.engine import (
     RETRY_STATUSES,
     Retry,
     RetryPolicy,
+    borrowed,
     parse_retry_after,
     tls_context,
     with_retries,
@@ -164,7 +165,7 @@ class _Downloader:
         self.gate = asyncio.Semaphore(concurrency)
         self.secrets = Secrets(s for c in credentials.values() for s in c.secrets())
         common: dict[str, Any] = {
-            "transport": transport,
+            "transport": borrowed(transport),
             "verify": tls_context() if transport is None else True,
             "timeout": timeout,
             # Files come as stored: a resume's Range counts bytes of the file itself, which a

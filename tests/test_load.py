@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 import recanalytics as ra
@@ -110,7 +113,6 @@ def test_one_providers_credentials_object_leaves_the_others_to_the_environment(
 def test_load_warnings_point_at_the_callers_line() -> None:
     # A fixed stacklevel inside a coroutine pointed at asyncio/events.py (or into the package),
     # so Python's "show once per location" filter and the shown line meant nothing to a user.
-    import asyncio
     import warnings
 
     box = Sandbox(seed=5, size=40, providers=["plivo", "twilio"])
@@ -121,3 +123,40 @@ def test_load_warnings_point_at_the_callers_line() -> None:
         ra.load(providers=["twilio", "zoom"], **box.load_options())  # zoom skipped: warned
     assert len(caught) == 3, [str(w.message) for w in caught]
     assert {w.filename for w in caught} == {__file__}, [(w.filename, w.lineno) for w in caught]
+
+
+class ClosingCounted(httpx.AsyncHTTPTransport):
+    """A network transport that counts the times it is closed."""
+
+    closed = 0
+
+    async def aclose(self) -> None:
+        self.closed += 1
+        await super().aclose()
+
+
+def test_a_callers_transport_stays_open_for_the_loads_still_using_it(box: Sandbox) -> None:
+    # Each session closed its client, and the client the caller's transport: the first of the
+    # loads sharing it to finish cut the others' connections (ReadError with max_retries=0).
+    transport = ClosingCounted()
+    slow = Sandbox(seed=12, size=400, latency=0.01)
+    with slow.serve() as server:
+        options = slow.load_options(base_url=server.url) | {
+            "transport": transport,
+            "retry": ra.RetryPolicy(max_retries=0),
+            "rate_limit": UNPACED,
+        }
+
+        async def run() -> None:
+            results = await asyncio.gather(
+                ra.aload_with_status(since="2025-01-01", warn=False, **options),
+                ra.aload_with_status(["plivo"], since="2025-06-01", warn=False, **options),
+            )
+            assert transport.closed == 0
+            assert all(result.ok for result in results), [r.status for r in results]
+            # Still the caller's to use, and to close.
+            assert (await ra.aload(["twilio"], since="2026-01-01", **options)).height > 0
+            await transport.aclose()
+
+        asyncio.run(run())
+    assert transport.closed == 1

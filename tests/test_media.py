@@ -64,6 +64,30 @@ def test_over_loopback_too(box: Sandbox, tmp_path: Path) -> None:
     assert all(Path(p).suffix in (".mp4", ".webm") for p in result["path"])
 
 
+class Lent(httpx.AsyncBaseTransport):
+    """The sandbox's transport, counting the times it is closed."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.closed = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+def test_a_callers_transport_is_not_closed_by_the_download(box: Sandbox, tmp_path: Path) -> None:
+    # Each of the downloader's clients closed it, under any other load sharing it.
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(2)
+    transport = Lent(box.transport)
+    options = box.options("twilio") | {"transport": transport}
+    result = ra.download_media(df, tmp_path, **options)
+    assert result["status"].to_list() == ["downloaded"] * 2
+    assert transport.closed == 0
+
+
 def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_path: Path) -> None:
     df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(2)
     first, second = df["recording_id"].to_list()
