@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import polars as pl
 
@@ -32,6 +32,7 @@ from recanalytics.windows import WhenLike, parse_range
 
 State = Literal["ok", "failed", "skipped"]
 PerProvider = Mapping[str, Any]
+T = TypeVar("T")
 
 
 @dataclass
@@ -167,6 +168,35 @@ async def _one(
 LoadersOf = Callable[[str], Iterable[Callable[..., Awaitable[pl.DataFrame]]]]
 
 
+async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
+    """Every job's result, the jobs run concurrently; the first to raise stops the others.
+
+    ``asyncio.gather`` raises the first exception and leaves the other jobs running: a
+    provider's bug (any exception but a provider's error) ended ``aload`` while the other
+    providers went on loading in the background. Here they are cancelled and have stopped
+    before the exception goes on, as when this is cancelled itself.
+    """
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        await _stop(tasks)
+        raise
+    for task in tasks:
+        error = task.exception() if task.done() and not task.cancelled() else None
+        if error is not None:
+            await _stop(tasks)
+            raise error
+    return [task.result() for task in tasks]
+
+
+async def _stop(tasks: Sequence[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until they have stopped (their exceptions retrieved)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def gather(
     providers: str | Iterable[str] | None,
     *,
@@ -193,7 +223,7 @@ async def gather(
         name: _one(name, loaders(name), kwargs | {"since": since, "until": until})
         for name, kwargs in planned.items()
     }
-    results = await asyncio.gather(*jobs.values())
+    results = await all_or_none(jobs.values())
     frames = []
     for name, (frame, state) in zip(jobs, results, strict=True):
         status[name] = state

@@ -104,3 +104,52 @@ def test_an_interrupted_sync_call_in_a_running_loop_stops_its_load() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["left", "0", "sent", "0"], out.stdout
+
+
+# One provider's load raising what is no provider's error (a bug, a custom transport's
+# exception) ended ra.aload and ra.load while the other providers went on loading.
+ONE_PROVIDER_RAISES = """
+import asyncio, httpx
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+
+box = Sandbox(seed=7, size=3000, latency=0.02)
+
+class Broken(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request):
+        if "/Account/" in request.url.path:  # Plivo's
+            await asyncio.sleep(0.05)
+            raise RuntimeError("a custom transport's bug")
+        return await box.transport.handle_async_request(request)
+
+options = box.load_options() | {"transport": Broken()}
+
+async def after(load):
+    try:
+        await load()
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the error did not reach the caller")
+    sent = box.requests
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    await asyncio.sleep(0.5)
+    print("left", len(others), "sent", box.requests - sent)
+
+async def sync_load():  # a notebook cell's sync call, inside the kernel's loop
+    ra.load(since="2025-01-01", **options)
+
+async def cell():
+    await after(lambda: ra.aload(since="2025-01-01", **options))
+    await after(sync_load)
+
+asyncio.run(cell())
+"""
+
+
+def test_a_provider_raising_stops_the_other_providers_first() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", ONE_PROVIDER_RAISES], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["left", "0", "sent", "0"] * 2, out.stdout
