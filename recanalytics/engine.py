@@ -156,17 +156,42 @@ class RateLimiter:
     SLOWEST = 1 / 64
 
     def __init__(self, limits: Limits) -> None:
-        self.rate = limits.rate
-        self.capacity = max(1, int(limits.rate * limits.period))
-        self.span = self.capacity / self.rate + self.JITTER if self.capacity > 1 else 0.0
-        self.gap = 1 / (self.PEAK * self.rate)
+        self.period = limits.period
+        self._set_rate(limits.rate)
         self.calm_until = 0.0
         self.pace = 1.0  # share of the rate kept while calm
         self.slowed_at = -math.inf
         self.quiet_since = -math.inf  # the last 429 (or the last speed-up since)
-        self.settle = max(self.SLOWER_EVERY, self.span, limits.period)
         self.starts: collections.deque[float] = collections.deque()
+        self.asked: collections.Counter[float] = collections.Counter()
         self._lock = threading.Lock()
+
+    def _set_rate(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1, int(rate * self.period))
+        self.span = self.capacity / rate + self.JITTER if self.capacity > 1 else 0.0
+        self.gap = 1 / (self.PEAK * rate)
+        self.settle = max(self.SLOWER_EVERY, self.span, self.period)
+
+    def join(self, rate: float) -> None:
+        """A load asking for ``rate`` starts using this limiter.
+
+        The limiter runs at the highest rate among the loads using it: a load asking more than
+        the provider's default says the account allows more (Zoom's Business plans: 60/s), and
+        a load asking less keeps itself to its own rate (:class:`Session`).
+        """
+        with self._lock:
+            self.asked[rate] += 1
+            self._set_rate(max(self.asked))
+
+    def leave(self, rate: float) -> None:
+        """A load that :meth:`join` ed with ``rate`` has finished."""
+        with self._lock:
+            self.asked[rate] -= 1
+            if self.asked[rate] <= 0:
+                del self.asked[rate]
+            if self.asked:
+                self._set_rate(max(self.asked))
 
     def calm(self) -> None:
         """The provider answered 429: pace evenly for a while, slower at each further 429."""
@@ -235,14 +260,15 @@ _LIMITERS_LOCK = threading.Lock()
 def shared_limiter(
     key: Hashable, limits: Limits, transport: httpx.AsyncBaseTransport | None = None
 ) -> RateLimiter:
-    """The one limiter of ``key`` (a provider account) at these limits, made on first use.
+    """The one limiter of ``key`` (a provider account on a host), made on first use.
 
     Loads that run at once against the same account (tracks and compositions, an archive's
     three loads, several notebook cells) share the account's rate instead of each taking all
-    of it. A custom ``transport`` (a sandbox, a mock) is a server of its own: it gets its own
+    of it, whatever rate each asked for (see :meth:`RateLimiter.join`). ``transport`` is one
+    that answers in this process (:func:`in_process`): a server of its own, with its own
     limiter, dropped with the transport.
     """
-    full_key = (key, limits.rate, limits.period, None if transport is None else id(transport))
+    full_key = (key, None if transport is None else id(transport))
     with _LIMITERS_LOCK:
         limiter = _LIMITERS.get(full_key)
         if limiter is None:
@@ -274,6 +300,28 @@ def borrowed(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTrans
     """``transport`` wrapped so a client closing does not close it (None stays None: the
     client's own network transport is the client's to close)."""
     return None if transport is None else Borrowed(transport)
+
+
+# A host under the reserved .invalid domain resolves nowhere: only a transport in this process
+# can answer it (the sandbox's http://sandbox.invalid).
+_NOWHERE = ".invalid"
+
+
+def in_process(transport: httpx.AsyncBaseTransport | None, base_url: str) -> bool:
+    """Whether ``transport`` answers the requests itself, rather than sending them to the
+    host of ``base_url``.
+
+    ``httpx.MockTransport``, a transport that says so (``in_process = True``: the sandbox's)
+    and any transport asked for a host no network reaches are servers of their own. Any other
+    transport (``httpx.AsyncHTTPTransport`` with a proxy or a local address, a wrapper of
+    one) is taken to reach the host, whose account limit it shares with every other load.
+    """
+    if transport is None or isinstance(transport, httpx.AsyncHTTPTransport):
+        return False
+    if isinstance(transport, httpx.MockTransport) or getattr(transport, "in_process", False):
+        return True
+    host = httpx.URL(base_url).host.rstrip(".")
+    return host.endswith(_NOWHERE) or host == _NOWHERE[1:]
 
 
 @functools.cache
@@ -434,6 +482,12 @@ class Session:
         # ... and that many failures in a row: every request in flight retrying to the end.
         self._enough = (retry.max_retries + 1) * limits.concurrency
         self.limiter = limiter or RateLimiter(limits)
+        # A shared limiter runs at the highest rate its loads ask for; this load keeps to its
+        # own rate too, when it asked for less.
+        self.own = RateLimiter(limits) if limiter is not None else None
+        self._joined = limiter is not None
+        if limiter is not None:
+            limiter.join(limits.rate)
         self.gate = asyncio.Semaphore(limits.concurrency)
         self.progress = Progress(label or provider, enabled=progress)
         self.client = httpx.AsyncClient(
@@ -461,8 +515,17 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._joined:
+            self._joined = False
+            self.limiter.leave(self.limits.rate)
         self.progress.close()
         await self.client.aclose()
+
+    async def _acquire(self) -> None:
+        """Wait until a request may start, under the account's rate and this load's own."""
+        if self.own is not None and self.limits.rate < self.limiter.rate:
+            await self.own.acquire()
+        await self.limiter.acquire()
 
     def _url(self, url: str | httpx.URL) -> str:
         return shown_url(str(url), self.secrets)
@@ -511,7 +574,7 @@ class Session:
                 async with self.gate:
                     self._refuse_if_down(asked)
                     # Paced once a slot is free, so a start waiting for a slot is not spent.
-                    await self.limiter.acquire()
+                    await self._acquire()
                     self._refuse_if_down(asked)  # it may have gone down while this waited
                     self.stats.requests += 1
                     # httpx's timeout bounds each read, so a server sending a byte a second

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -11,7 +10,7 @@ import httpx
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.engine import Limits, RetryPolicy, Session, shared_limiter
+from recanalytics.engine import Limits, RetryPolicy, Session, in_process, shared_limiter
 from recanalytics.errors import ConfigError, UnknownOptionError
 from recanalytics.hosts import ScopedAuth
 from recanalytics.paging import DEFAULT_MAX_PAGES
@@ -99,13 +98,15 @@ class Context:
         """A session for one load; ``label`` names its progress bar (default the provider)."""
         secrets = Secrets(self.credentials.secrets())
         scope = self.spec.credential_scope(self.credentials, self.base_url)
-        # One account's loads share its rate: the key is the account, never its secrets.
-        account = hashlib.sha256("\0".join(sorted(secrets)).encode()).hexdigest()
-        key = (self.spec.name, account)
+        # One account's loads share its rate on the host they reach: the key is the account's
+        # id (an Auth Token and an API key of one account are one account), never its secrets.
+        url = httpx.URL(self.base_url)
+        key = (self.spec.name, self.credentials.account(), url.scheme, url.host, url.port)
+        own = self.transport if in_process(self.transport, self.base_url) else None
         return Session(
             self.spec.name,
             label=label,
-            limiter=shared_limiter(key, self.limits, transport=self.transport),
+            limiter=shared_limiter(key, self.limits, transport=own),
             auth=ScopedAuth(self.spec.auth(self.credentials), scope, secrets),
             limits=self.limits,
             retry=self.retry,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from provider_cases import CREDENTIAL_VARIABLES
 
+from recanalytics import engine
 from recanalytics.engine import RetryPolicy
 from recanalytics.sandbox import Sandbox, SandboxServer
 
@@ -52,6 +53,13 @@ def served(box: Sandbox) -> Iterator[SandboxServer]:
     """The shared sandbox served over real HTTP on 127.0.0.1."""
     with box.serve() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limiters() -> None:
+    """Each test starts with no account's rate spent: loads of one account on one host share a
+    limiter for the whole process, and one calmed by a test's 429s would pace the next test's."""
+    engine._LIMITERS.clear()
 
 
 @pytest.fixture

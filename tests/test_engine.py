@@ -133,7 +133,8 @@ def test_one_limiter_per_account_and_server() -> None:
     assert shared_limiter(("twilio", "a"), limits) is shared_limiter(("twilio", "a"), limits)
     assert shared_limiter(("twilio", "a"), limits) is not shared_limiter(("twilio", "b"), limits)
     slower = Limits(rate=10.0, concurrency=24, period=1.0)
-    assert shared_limiter(("twilio", "a"), limits) is not shared_limiter(("twilio", "a"), slower)
+    # One account, one limiter, whatever the rate a load asks for (RateLimiter.join).
+    assert shared_limiter(("twilio", "a"), limits) is shared_limiter(("twilio", "a"), slower)
     transport = httpx.MockTransport(lambda request: httpx.Response(200))
     own = shared_limiter(("twilio", "a"), limits, transport=transport)
     assert own is not shared_limiter(("twilio", "a"), limits)
@@ -178,6 +179,78 @@ def test_loads_against_one_account_share_its_rate() -> None:
         assert first.session().limiter is second.session(label="other").limiter
         other = Sandbox(seed=1, size=10, providers=[name])
         assert resolve(spec, other.options(name)).session().limiter is not first.session().limiter
+
+
+def test_one_limiter_per_account_and_host_reached() -> None:
+    """An Auth Token and an API key of one account, any rate asked for and a transport that
+    reaches the host share one limiter; another host, another account or a transport that
+    answers in this process do not."""
+    from recanalytics.options import resolve
+    from recanalytics.providers.registry import SPECS
+    from recanalytics.providers.twilio import TwilioCredentials
+    from recanalytics.sandbox.twilio import API_KEY, CREDENTIALS
+
+    token = TwilioCredentials(**CREDENTIALS)
+    key = TwilioCredentials(account_sid=CREDENTIALS["account_sid"], **API_KEY)
+    stranger = TwilioCredentials(account_sid="AC" + "9" * 32, auth_token="another")
+
+    def limiter(**options: object) -> RateLimiter:
+        given = {"credentials": token, "base_url": "https://video.twilio.com"} | options
+        return resolve(SPECS["twilio"], given).session().limiter
+
+    account = limiter()
+    assert limiter(credentials=key) is account
+    assert limiter(rate_limit=20.0) is account
+    assert limiter(transport=httpx.AsyncHTTPTransport()) is account
+
+    class Proxying(httpx.AsyncBaseTransport):  # of a class the engine does not know
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            raise AssertionError("not sent")
+
+    assert limiter(transport=Proxying()) is account
+    assert limiter(base_url="https://proxy.example.com") is not account
+    assert limiter(credentials=stranger) is not account
+    mock = httpx.MockTransport(lambda request: httpx.Response(200))
+    assert limiter(transport=mock) is not account
+    assert limiter(transport=mock) is limiter(transport=mock)
+    nowhere = Proxying()  # a host only a transport in this process answers
+    assert limiter(transport=nowhere, base_url="http://sandbox.invalid") is not limiter(
+        transport=Proxying(), base_url="http://sandbox.invalid"
+    )
+
+
+def test_a_shared_limiter_runs_at_the_highest_rate_its_loads_ask() -> None:
+    limiter = RateLimiter(Limits(rate=20.0, concurrency=8, period=1.0))
+    limiter.join(20.0)
+    limiter.join(60.0)  # a Zoom Business account: 60 a second
+    assert (limiter.rate, limiter.capacity) == (60.0, 60)
+    limiter.join(10.0)
+    assert limiter.rate == 60.0
+    limiter.leave(60.0)
+    assert (limiter.rate, limiter.capacity) == (20.0, 20)
+
+
+def test_a_load_asking_less_than_the_account_keeps_to_its_own_rate() -> None:
+    shared = RateLimiter(Limits(rate=80.0, concurrency=4, period=1.0))
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    retry = RetryPolicy(max_retries=0)
+
+    def session(rate: float) -> Session:
+        limits = Limits(rate=rate, concurrency=4, period=1.0)
+        return Session(
+            "twilio", auth=None, limits=limits, retry=retry, transport=transport, limiter=shared
+        )
+
+    async def run() -> tuple[int, int]:
+        async with session(80.0), session(1000.0) as fastest, session(10.0) as slow:
+            assert shared.rate == 1000.0
+            for s in (fastest, slow):
+                await s.get_json("https://video.twilio.com/v1/Recordings")
+            assert fastest.own is not None and slow.own is not None
+            return len(fastest.own.starts), len(slow.own.starts)
+
+    assert asyncio.run(run()) == (0, 1)  # only the load asking less than the account's
+    assert shared.asked == {}  # every load left
 
 
 def test_the_limiter_says_how_many_requests_could_start_now() -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 
 import httpx
+import polars as pl
 import pytest
 
 import recanalytics as ra
 from recanalytics.providers.registry import LOADERS, SPECS
+from recanalytics.providers.twilio import TwilioCredentials
 from recanalytics.sandbox import Sandbox
+from recanalytics.sandbox.twilio import API_KEY, CREDENTIALS
 from tests.conftest import UNPACED
 
 pytestmark = pytest.mark.usefixtures("no_env_credentials")
@@ -160,3 +164,31 @@ def test_a_callers_transport_stays_open_for_the_loads_still_using_it(box: Sandbo
 
         asyncio.run(run())
     assert transport.closed == 1
+
+
+# Loads of one account share its rate on the host they reach. The served sandbox allows 40
+# requests a second; one load asks for 30, the other for 25: shared, they stay under 40; with a
+# limiter each they send up to 55 a second and are answered 429. Before, each difference between
+# these two loads gave it a limiter of its own: the limiter's key held the secret (an Auth Token
+# and an API key of one account were two accounts), the rate asked for, and any transport
+# passed (an httpx.AsyncHTTPTransport to the API's host was "a server of its own").
+def test_loads_of_one_account_share_its_rate() -> None:
+    box = Sandbox(seed=3, size=900, providers=["twilio"], rate_limits={"twilio": (40, 1.0)})
+    key = TwilioCredentials(account_sid=CREDENTIALS["account_sid"], **API_KEY)
+    transport = httpx.AsyncHTTPTransport()
+    with box.serve() as server:
+        first = {"credentials": TwilioCredentials(**CREDENTIALS), "rate_limit": 30.0}
+        second = {"credentials": key, "rate_limit": 25.0, "transport": transport}
+
+        async def both() -> list[pl.DataFrame]:
+            frames = await asyncio.gather(
+                ra.aload_twilio_recordings(page_size=30, base_url=server.url, **first),
+                ra.aload_twilio_recordings(page_size=30, base_url=server.url, **second),
+            )
+            await transport.aclose()  # the caller's to close
+            return frames
+
+        frames = asyncio.run(both())
+    assert [frame.height for frame in frames] == [900, 900]
+    statuses = [status for _, status, _ in box.app.log]
+    assert statuses.count(200) > 40 and statuses.count(429) == 0, Counter(statuses)

@@ -18,6 +18,9 @@ from recanalytics.sandbox.core import SandboxApp, SandboxRequest
 class SandboxTransport(httpx.AsyncBaseTransport):
     """Serve requests from the sandbox without a socket, with the same latency and faults."""
 
+    #: a server of its own: its loads share a rate limiter with no other host's
+    in_process = True
+
     def __init__(self, app: SandboxApp) -> None:
         self.app = app
 
