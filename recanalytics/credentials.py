@@ -95,19 +95,6 @@ class Credentials:
 
     __str__ = __repr__
 
-    def account(self) -> tuple[str | None, ...]:
-        """Whom the provider counts a rate limit against: the ids, never a secret.
-
-        By default every field that is not secret (Plivo's ``auth_id``, Zoom's ``api_key``,
-        SignalWire's ``project_id`` and ``space``): two secrets of one account (a token
-        rotated, a second API key) are the same account.
-        """
-        return tuple(
-            getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in self.secret_fields
-        )
-
     def secrets(self) -> list[str]:
         """The secret values and the Basic auth tokens made of them, so that log and error text
         can be scrubbed of them (:func:`recanalytics.redact.redact_text` adds their other forms).
@@ -167,7 +154,8 @@ class Credentials:
 
     def account(self) -> str:
         """The account these credentials reach, as ``field=value`` of the first account field
-        set (never a secret): a store keeps what it loaded per account.
+        set (never a secret): loads of one account share its rate limiter, and a store keeps
+        what it loaded per account (an Auth Token and an API key of one account are one).
 
         Examples
         --------

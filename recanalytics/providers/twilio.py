@@ -83,11 +83,6 @@ class TwilioCredentials(Credentials):
                 "or TWILIO_API_KEY and TWILIO_API_SECRET",
             )
 
-    def account(self) -> tuple[str | None, ...]:
-        """The Account SID: its Auth Token and its API keys share the account's limit. An API
-        key given without it stands for its account."""
-        return (self.account_sid or self.api_key,)
-
     def basic_auth(self) -> tuple[str, str]:
         if self.api_key and self.api_secret:
             return self.api_key, self.api_secret
