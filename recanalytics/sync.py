@@ -7,6 +7,7 @@ import contextlib
 import functools
 import inspect
 import re
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
@@ -14,8 +15,6 @@ from recanalytics.errors import UnknownOptionError
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-_patched: set[int] = set()
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -27,6 +26,8 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     process (as every Jupyter kernel whose ipykernel uses it already has), with loops that
     its ``asyncio.run`` makes closed after each call. A call interrupted there (Ctrl-C, an
     error) cancels the load and waits for it to stop, so no request goes on in the background.
+    Inside a loop nest-asyncio2 cannot patch (uvloop's), ``coro`` runs in a worker thread with
+    an event loop of its own, and the call waits for it, as a sync call does.
 
     Examples
     --------
@@ -36,20 +37,29 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     42
     """
     try:
+        return run_awaited(lambda: coro)
+    finally:
+        if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == "CORO_CREATED":
+            coro.close()  # never run (the call failed first): not "never awaited" as well
+
+
+def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
+    """:func:`run_sync` of the awaitable ``make()`` returns, made only where it is awaited
+    (one made and never awaited warns "coroutine ... was never awaited")."""
+    try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         # Not asyncio.run: once nest-asyncio2 is applied it replaces asyncio.run with a version
         # that leaves a new loop open after every call (ResourceWarning: unclosed event loop).
         with asyncio.Runner() as runner:
-            return runner.run(coro)
-    if id(loop) not in _patched:
-        import nest_asyncio2
-
-        # Without run_close_loop, its asyncio.run leaves every loop it makes open (a later
-        # asyncio.run in the process: "ResourceWarning: unclosed event loop").
-        nest_asyncio2.apply(loop, run_close_loop=True)
-        _patched.add(id(loop))
-    task = loop.create_task(coro)
+            return runner.run(_awaiting(make))
+    if not isinstance(loop, asyncio.BaseEventLoop):
+        # nest-asyncio2 patches asyncio's own loops only: it refused uvloop's with a bare
+        # ValueError, after patching asyncio itself.
+        return _in_a_thread(make)
+    if not hasattr(loop, "_nest_patched"):
+        _apply_nest_asyncio(loop)
+    task = loop.create_task(_awaiting(make))
     try:
         return loop.run_until_complete(task)
     except BaseException:
@@ -61,6 +71,55 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(task)
         raise
+
+
+async def _awaiting(make: Callable[[], Awaitable[T]]) -> T:
+    return await make()
+
+
+def _apply_nest_asyncio(loop: asyncio.AbstractEventLoop) -> None:
+    import nest_asyncio2
+
+    # Without run_close_loop, its asyncio.run leaves every loop it makes open (a later
+    # asyncio.run in the process: "ResourceWarning: unclosed event loop").
+    nest_asyncio2.apply(loop, run_close_loop=True)
+
+
+def _in_a_thread(make: Callable[[], Awaitable[T]]) -> T:
+    """Run ``make()`` to completion in a worker thread's own event loop, blocking this one.
+
+    Interrupted here (Ctrl-C), the load is cancelled in its loop, and waited for.
+    """
+    state: dict[str, Any] = {}
+    started = threading.Event()
+
+    async def main() -> T:
+        state["loop"], state["task"] = asyncio.get_running_loop(), asyncio.current_task()
+        started.set()
+        return await make()
+
+    def work() -> None:
+        try:
+            with asyncio.Runner() as runner:
+                state["result"] = runner.run(main())
+        except BaseException as exc:  # raised in the caller's thread
+            state["error"] = exc
+
+    worker = threading.Thread(target=work, name="recanalytics-sync", daemon=True)
+    worker.start()
+    try:
+        worker.join()
+    except BaseException:
+        while worker.is_alive() and not started.wait(0.05):
+            pass
+        if "task" in state:
+            state["loop"].call_soon_threadsafe(state["task"].cancel)
+        worker.join()
+        raise
+    if "error" in state:
+        error = state.pop("error")
+        raise error
+    return state["result"]  # type: ignore[no-any-return]
 
 
 def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
@@ -83,10 +142,7 @@ def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
                 hint=f"unexpected keyword argument(s) {unknown}",
             )
 
-        async def call() -> T:
-            return await func(*args, **kwargs)
-
-        return run_sync(call())
+        return run_awaited(lambda: func(*args, **kwargs))
 
     wrapper.__name__ = wrapper.__qualname__ = name
     if func.__doc__:

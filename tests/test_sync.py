@@ -153,3 +153,44 @@ def test_a_provider_raising_stops_the_other_providers_first() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["left", "0", "sent", "0"] * 2, out.stdout
+
+
+# A sync loader inside a loop nest-asyncio2 cannot patch (uvloop's) raised its bare ValueError
+# ("Can't patch loop of type uvloop.Loop"), after patching asyncio, and warned that the load's
+# coroutine was never awaited. nest-asyncio2 patches only asyncio.BaseEventLoop: a loop that
+# is not one is simulated by pointing that name elsewhere, as nest-asyncio2 looks it up then.
+IN_AN_UNPATCHABLE_LOOP = """
+import asyncio, gc, sys, warnings
+warnings.simplefilter("error")
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+
+box = Sandbox(seed=5, size=300, providers=["twilio"])
+
+async def cell():
+    asyncio.BaseEventLoop = type("NotThisLoop", (), {})  # the running loop is "not one"
+    expected = (await ra.aload_twilio_recordings(**box.options("twilio"))).height
+    df = ra.load_twilio_recordings(**box.options("twilio"))
+    assert df.height == expected > 0, (df.height, expected)
+    try:
+        ra.load_twilio_recordings(status="gone", **box.options("twilio"))
+    except ra.ConfigError:
+        pass
+    assert "nest_asyncio2" not in sys.modules
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    print("ok", len(others))
+
+asyncio.run(cell())
+gc.collect()
+"""
+
+
+def test_a_sync_call_in_a_loop_nest_asyncio_cannot_patch_runs_in_a_thread() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", IN_AN_UNPATCHABLE_LOOP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ok", "0"] and "never awaited" not in out.stderr, out.stderr
