@@ -7,6 +7,7 @@ import contextlib
 import functools
 import inspect
 import re
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
@@ -83,6 +84,28 @@ def _apply_nest_asyncio(loop: asyncio.AbstractEventLoop) -> None:
     # Without run_close_loop, its asyncio.run leaves every loop it makes open (a later
     # asyncio.run in the process: "ResourceWarning: unclosed event loop").
     nest_asyncio2.apply(loop, run_close_loop=True)
+    if sys.version_info < (3, 12) and not getattr(asyncio.run, "_closes_its_loop", False):
+        # Before 3.12 its asyncio.run ignores run_close_loop: it runs on get_event_loop(),
+        # which makes a loop in each new thread and never closes it (one per thread that
+        # called asyncio.run after the first nested call, with its selector's descriptors).
+        asyncio.run = _closing_run(asyncio.run)
+
+
+def _closing_run(nested: Callable[..., Any]) -> Callable[..., Any]:
+    """``asyncio.run`` that, outside a running loop, runs ``main`` in a loop of its own and
+    closes it, as unpatched asyncio does; inside one, it is nest-asyncio2's (``nested``)."""
+
+    @functools.wraps(nested)
+    def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            with asyncio.Runner(debug=debug) as runner:
+                return runner.run(main)
+        return nested(main, debug=bool(debug))  # type: ignore[no-any-return]
+
+    run._closes_its_loop = True  # type: ignore[attr-defined]
+    return run
 
 
 def _in_a_thread(make: Callable[[], Awaitable[T]]) -> T:
