@@ -296,6 +296,56 @@ class Borrowed(httpx.AsyncBaseTransport):
         pass
 
 
+_BOUND: weakref.WeakKeyDictionary[httpx.AsyncBaseTransport, weakref.ref[asyncio.AbstractEventLoop]]
+_BOUND = weakref.WeakKeyDictionary()
+_BOUND_LOCK = threading.Lock()
+
+
+def claim(transport: httpx.AsyncBaseTransport | None) -> None:
+    """Refuse a caller's ``httpx.AsyncHTTPTransport`` that another event loop is using.
+
+    Its connection pool belongs to the loop it first connected in: used from another (each
+    sync call runs its own loop, in its own thread or after the last one), a request waited
+    for the whole timeout (30 s) and then failed with httpcore's RuntimeError "bound to a
+    different event loop". Refused at once instead, before any request. Once the loop it was
+    used in is closed and its pool holds no connection (``await transport.aclose()``), it may
+    serve another loop. Other transports (the sandbox's, a mock) hold no connection: any loop.
+    """
+    if not isinstance(transport, httpx.AsyncHTTPTransport):
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return  # made outside a loop (no request yet): claimed by the loop that uses it
+    with _BOUND_LOCK:
+        bound = _BOUND.get(transport)
+        owner = bound() if bound is not None else None
+        if owner is not None and owner is not loop:
+            # httpcore's pool; without one (another httpx), the transport is taken as in use
+            pool = getattr(transport, "_pool", None)
+            in_use = getattr(pool, "connections", True)
+            if not owner.is_closed() or in_use:
+                raise ConfigError(
+                    "transport",
+                    "an httpx.AsyncHTTPTransport used by one event loop at a time",
+                    type(transport).__name__,
+                    hint="this one holds connections of another event loop (sync calls running "
+                    "at once, in threads, each run a loop of their own): pass one transport "
+                    "per thread, or none, or run the async loaders in one loop",
+                )
+        _BOUND[transport] = weakref.ref(loop)
+
+
+async def release_transports() -> None:
+    """Close the connections callers' transports opened in the running loop, which is about to
+    close: they could serve no other loop, and the next sync call may use the transport."""
+    loop = asyncio.get_running_loop()
+    with _BOUND_LOCK:
+        mine = [t for t, bound in _BOUND.items() if bound() is loop]
+    for transport in mine:
+        await transport.aclose()  # httpx's pool opens new connections on its next request
+
+
 def borrowed(transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncBaseTransport | None:
     """``transport`` wrapped so a client closing does not close it (None stays None: the
     client's own network transport is the client's to close)."""
@@ -490,6 +540,7 @@ class Session:
             limiter.join(limits.rate)
         self.gate = asyncio.Semaphore(limits.concurrency)
         self.progress = Progress(label or provider, enabled=progress)
+        claim(transport)
         self.client = httpx.AsyncClient(
             auth=auth,
             transport=borrowed(transport),

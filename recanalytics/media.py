@@ -42,6 +42,7 @@ from recanalytics.engine import (
     Retry,
     RetryPolicy,
     borrowed,
+    claim,
     parse_retry_after,
     tls_context,
     with_retries,
@@ -164,6 +165,7 @@ class _Downloader:
         self.timeout = timeout
         self.gate = asyncio.Semaphore(concurrency)
         self.secrets = Secrets(s for c in credentials.values() for s in c.secrets())
+        claim(transport)
         common: dict[str, Any] = {
             "transport": borrowed(transport),
             "verify": tls_context() if transport is None else True,

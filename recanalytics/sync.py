@@ -12,6 +12,7 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
+from recanalytics.engine import release_transports
 from recanalytics.errors import UnknownOptionError
 
 P = ParamSpec("P")
@@ -53,7 +54,10 @@ def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
         # Not asyncio.run: once nest-asyncio2 is applied it replaces asyncio.run with a version
         # that leaves a new loop open after every call (ResourceWarning: unclosed event loop).
         with asyncio.Runner() as runner:
-            return runner.run(_awaiting(make))
+            try:
+                return runner.run(_awaiting(make))
+            finally:
+                runner.run(release_transports())
     if not isinstance(loop, asyncio.BaseEventLoop):
         # nest-asyncio2 patches asyncio's own loops only: it refused uvloop's with a bare
         # ValueError, after patching asyncio itself.
@@ -124,7 +128,10 @@ def _in_a_thread(make: Callable[[], Awaitable[T]]) -> T:
     def work() -> None:
         try:
             with asyncio.Runner() as runner:
-                state["result"] = runner.run(main())
+                try:
+                    state["result"] = runner.run(main())
+                finally:
+                    runner.run(release_transports())
         except BaseException as exc:  # raised in the caller's thread
             state["error"] = exc
 

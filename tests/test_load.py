@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 
 import httpx
@@ -192,3 +193,32 @@ def test_loads_of_one_account_share_its_rate() -> None:
     assert [frame.height for frame in frames] == [900, 900]
     statuses = [status for _, status, _ in box.app.log]
     assert statuses.count(200) > 40 and statuses.count(429) == 0, Counter(statuses)
+
+
+def test_a_network_transport_in_use_by_another_loop_is_refused_at_once() -> None:
+    # Each sync call runs its own event loop, and httpcore's pool belongs to one: a second
+    # thread's load waited the whole timeout (30 s) for it, then failed with a raw RuntimeError.
+    box = Sandbox(seed=3, size=300, providers=["twilio"], latency=0.05)
+    transport = httpx.AsyncHTTPTransport()
+    outcomes: list[object] = []
+
+    def load() -> None:
+        try:
+            outcomes.append(ra.load_twilio_recordings(page_size=20, **options).height)
+        except Exception as error:  # the test's subject
+            outcomes.append(error)
+
+    with box.serve() as server:
+        options = box.options("twilio", base_url=server.url) | {"transport": transport}
+        threads = [threading.Thread(target=load) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        assert not any(thread.is_alive() for thread in threads)
+        refused = [o for o in outcomes if isinstance(o, ra.ConfigError)]
+        assert sorted(map(str, outcomes))[0] == "300" and len(refused) == 1, outcomes
+        assert refused[0].parameter == "transport" and "one event loop" in str(refused[0])
+        # One call after another: each loop closes the connections it opened as it ends.
+        assert ra.load_twilio_recordings(**options).height == 300
+        assert ra.load_twilio_recordings(**options).height == 300
