@@ -178,6 +178,9 @@ class IncompleteLoadError(ProviderError):
     def __init__(self, failed: list[str], message: str, outcomes: dict[str, Any]) -> None:
         super().__init__(", ".join(failed), message)
         self.outcomes = outcomes
+        # The message names each failed provider itself: "plivo: plivo failed: ..." said it
+        # twice over.
+        self.args = (message,)
 
 
 class StoreError(RecanalyticsError):

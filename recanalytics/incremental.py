@@ -762,7 +762,8 @@ async def aload(
         partial = [result.frame, *(s.partial for s in failed.values() if s.partial is not None)]
         error = IncompleteLoadError(
             list(failed),
-            "; ".join(f"{n} failed: {s.error}" for n, s in failed.items())
+            # A status's error is the provider's error text, which starts with its name.
+            "; ".join(f"{n} failed: {s.error.removeprefix(f'{n}: ')}" for n, s in failed.items())
             + "; the rows loaded are in .partial, each provider's outcome in .outcomes",
             result.status,
         )

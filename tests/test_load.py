@@ -66,6 +66,7 @@ def test_load_with_a_failing_provider_raises_with_every_row_loaded(box: Sandbox)
     error = info.value
     assert isinstance(error, ra.ProviderError) and error.provider == "zoom"
     assert "zoom failed" in str(error) and "not-the-secret" not in str(error)
+    assert str(error).startswith("zoom failed: ") and str(error).count("zoom") == 1, str(error)
     assert error.partial.sort("recording_id").equals(whole.frame.sort("recording_id"))
     assert error.outcomes["zoom"].state == "failed" and error.outcomes["twilio"].state == "ok"
     with pytest.raises(ra.IncompleteLoadError) as only:
