@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import struct
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -403,3 +406,18 @@ def test_no_deletion_falls_after_the_datasets_end(seed: int) -> None:
     assert deleted.height > 0
     assert deleted["deleted_at"].max() < box.config.end  # type: ignore[operator]
     assert deleted.filter(pl.col("deleted_at") < pl.col("created_at")).height == 0
+
+
+def test_a_client_going_away_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # socketserver printed a BrokenPipeError or ConnectionResetError traceback to stderr for
+    # every client that left before its answer (a load cancelled, a request timed out).
+    box = Sandbox(seed=1, size=10, latency=0.2)
+    with box.serve() as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        client = socket.create_connection((host, int(port)))
+        # Reset, not closed: the server's answer, 0.2 s later, meets a connection that is gone.
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.sendall(b"GET /v1/Recordings HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        client.close()
+        time.sleep(0.5)
+    assert capfd.readouterr().err == ""

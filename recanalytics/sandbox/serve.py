@@ -4,6 +4,7 @@ transport, and a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +92,13 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, app: SandboxApp, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.app = app
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away before its answer (a load cancelled, a timeout) is no
+        # server error: socketserver printed a traceback to stderr for each one.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxServer:
