@@ -177,6 +177,8 @@ async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
     before the exception goes on, as when this is cancelled itself.
     """
     tasks = [asyncio.ensure_future(job) for job in jobs]
+    if not tasks:
+        return []  # asyncio.wait refuses an empty set (every provider skipped)
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     except BaseException:
