@@ -36,9 +36,9 @@ Range = tuple[dt.datetime, dt.datetime] | None
 
 SHOWN = 10  # ids listed per kind of difference in a failure message
 UTC = dt.UTC
-# The Twilio compositions loader reads a 0 duration or size of an unfinished composition as
-# unknown (its module docstring): Twilio reports 0 until the file exists.
-UNFINISHED_COMPOSITION = ("enqueued", "processing", "failed")
+# The Twilio loaders read a 0 duration or size of an unfinished track or composition as
+# unknown (TwilioList.until_media): Twilio reports 0 until the file exists.
+UNFINISHED = ("enqueued", "processing", "failed")
 PLIVO_PAGING = ("offset", "cursor", "hybrid")
 # Inside the sandbox's data (2025-01-01 to 2026-11-01) and under Plivo's 30-day limit.
 PLIVO_WINDOW = (dt.datetime(2026, 10, 2, 6, tzinfo=UTC), dt.datetime(2026, 10, 30, 18, tzinfo=UTC))
@@ -159,10 +159,11 @@ def twilio_video(served: SandboxServer, box: Sandbox) -> Any:
 
 
 def twilio_track(r: Any) -> Record:
+    unknown = r.status in UNFINISHED
     return {
         "status": r.status,
-        "size_bytes": r.size,
-        "duration_s": r.duration,
+        "size_bytes": None if unknown and not r.size else r.size,
+        "duration_s": None if unknown and not r.duration else r.duration,
         "created_at": r.date_created,
         # Twilio spells codecs in either case (api-contracts.md); the loader lower-cases them.
         "codec": r.codec.lower() if r.codec else None,
@@ -186,7 +187,7 @@ def our_track(row: Record) -> Record:
 
 
 def twilio_composition(r: Any) -> Record:
-    unknown = r.status in UNFINISHED_COMPOSITION
+    unknown = r.status in UNFINISHED
     return {
         "status": r.status,
         "size_bytes": None if unknown and not r.size else r.size,

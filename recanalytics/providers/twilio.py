@@ -123,6 +123,9 @@ TWILIO = ProviderSpec(
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")
 PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
+# Statuses (tracks' and compositions') whose duration and size Twilio reports as 0 until the
+# media exists: a 0 there is unknown, not a length.
+UNFINISHED = ("enqueued", "processing", "failed")
 PAGE_SIZE_DEFAULT = 50
 
 
@@ -144,6 +147,14 @@ class TwilioList(Endpoint):
         created = pl.col(self.created_column)
         return trim_to_range(kept, created, self.since, self.until, self.provider.name)
 
+    @staticmethod
+    def until_media(column: str) -> pl.Expr:
+        """``column`` (``duration``, ``size``), null where Twilio reports 0 for media that does
+        not exist yet (or never will): a 0 there is no length, and would pull every mean and
+        median down."""
+        unfinished = pl.col("status").is_in(UNFINISHED)
+        return pl.when(unfinished & (pl.col(column) == 0)).then(None).otherwise(pl.col(column))
+
 
 @dataclasses.dataclass(frozen=True)
 class TrackRecordings(TwilioList):
@@ -152,7 +163,8 @@ class TrackRecordings(TwilioList):
         return "twilio tracks"  # its own progress bar, beside "twilio compositions"
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
-        duration = seconds_to_duration(pl.col("duration"))
+        duration = seconds_to_duration(self.until_media("duration"))
+        size = self.until_media("size")
         return raw.select(
             provider=pl.lit("twilio"),
             kind=pl.lit("track"),
@@ -168,8 +180,8 @@ class TrackRecordings(TwilioList):
             created_at=pl.col("date_created"),
             deleted_at=pl.col("date_deleted"),
             duration=duration,
-            size_bytes=pl.col("size"),
-            bitrate_kbps=bitrate_kbps(pl.col("size"), duration),
+            size_bytes=size,
+            bitrate_kbps=bitrate_kbps(size, duration),
             media_url=pl.col("media_url"),
         )
 

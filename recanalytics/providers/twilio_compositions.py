@@ -48,8 +48,6 @@ from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike
 
 COMPOSITION_STATUSES = ("enqueued", "processing", "completed", "deleted", "failed")
-# Twilio fills these with 0 until the media exists.
-UNFINISHED = ("enqueued", "processing", "failed")
 # Twilio's composition containers and the codecs they carry (video, audio-only).
 CONTAINER_CODECS = {"mp4": ("h264", "aac"), "webm": ("vp8", "opus")}
 
@@ -66,10 +64,8 @@ class Compositions(TwilioList):
         return "twilio compositions"  # its own progress bar, beside "twilio tracks"
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
-        unfinished = pl.col("status").is_in(UNFINISHED)
-        seconds = pl.when(unfinished & (pl.col("duration") == 0)).then(None)
-        duration = seconds_to_duration(seconds.otherwise(pl.col("duration")))
-        size = pl.when(unfinished & (pl.col("size") == 0)).then(None).otherwise(pl.col("size"))
+        duration = seconds_to_duration(self.until_media("duration"))
+        size = self.until_media("size")
         # An empty layout object is how Twilio describes an audio-only composition; without a
         # layout at all, which it is is not known.
         audio_only = pl.col("video_layout") == "{}"

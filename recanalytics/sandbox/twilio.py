@@ -147,6 +147,11 @@ def generate(config: DataConfig) -> tuple[list[Room], list[Track]]:
                 size = int(stay * kbps * 1000 / 8 * rng.uniform(0.8, 1.2))
                 if status == "failed":
                     size = 0
+                # Twilio reports 0 for both until the track's file exists (twilio-python's
+                # fetch example of a processing track).
+                duration = 0 if status == "processing" else stay
+                if status == "processing":
+                    size = 0
                 tracks.append(
                     Track(
                         created=created,
@@ -158,7 +163,7 @@ def generate(config: DataConfig) -> tuple[list[Room], list[Track]]:
                         kind=kind,
                         codec=codec,
                         container=container,
-                        duration=stay,
+                        duration=duration,
                         size=size,
                         status=status,
                         offset=join * 1000 + rng.randint(0, 999),
