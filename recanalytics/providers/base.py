@@ -742,6 +742,7 @@ async def fetch_one(
         if failure is not None:
             raise failure
         session.page_done(1)
-    raw = redact_frame(spec.frame(endpoint.single_records(body)), session.secrets)
+    # A record listing one file twice (Zoom's own example does) is one row, as in a list load.
+    raw = endpoint.dedupe(redact_frame(spec.frame(endpoint.single_records(body)), session.secrets))
     warn_issues(spec, endpoint.provider.name)
     return endpoint.finish(raw, ctx)

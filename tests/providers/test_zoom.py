@@ -643,7 +643,8 @@ def test_seed_example_response_parses_to_the_right_values() -> None:
     one = get_zoom_session_recordings(
         "KkMHZ4y8QhSUWAHi5sWvfg==", **mock(lambda r: httpx.Response(200, json=body))
     )
-    assert one.height == 2 and set(one["recording_id"]) == {"35497738-9fef-4f8a-97db-0ec34caef065"}
+    # One row, as the list load gives: the file listed twice is one file.
+    assert one["recording_id"].to_list() == ["35497738-9fef-4f8a-97db-0ec34caef065"]
 
 
 def test_surprising_values_never_crash_or_drop_rows() -> None:
@@ -1090,3 +1091,17 @@ def test_a_day_read_west_of_utc_with_to_inclusive_is_answered_as_asked() -> None
         )
     assert df["recording_id"].to_list() == ["inside"]
     assert not caught, [str(w.message) for w in caught]
+
+
+def test_the_getter_keeps_one_row_for_a_file_its_session_lists_twice() -> None:
+    # Zoom's own documented example lists one file twice in recording_files: the list loader
+    # kept one row, the getter two (counts, sizes and costs doubled).
+    file = {"id": "35497738-9fef-4f8a-97db-0ec34caef065", "file_type": "MP4", "file_size": 10,
+            "recording_start": "2026-01-05T10:00:00Z", "recording_end": "2026-01-05T10:04:00Z"}  # fmt: skip
+    session = {"session_id": "ab==", "session_name": "demo", "start_time": "2026-01-05T10:00:00Z",
+               "recording_files": [file, dict(file)]}  # fmt: skip
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=session))
+    df = get_zoom_session_recordings(
+        "ab==", credentials=CREDENTIALS, base_url="https://zoom.example", transport=transport
+    )
+    assert df["recording_id"].to_list() == [file["id"]]
