@@ -424,7 +424,8 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
         .agg(
             pl.len().alias("recordings"),
             (size * 8 / seconds / 1000).median().alias("median_kbps"),
-            pl.col("provider").cast(pl.String).mode().first().alias("top_provider"),
+            # Sorted: mode() lists tied values in no set order, and the spec changed between runs.
+            pl.col("provider").cast(pl.String).mode().sort().first().alias("top_provider"),
         )
         .sort("d_lo", "s_lo")
         .collect()
