@@ -136,8 +136,10 @@ def conform_dtypes(
     """Check every column of ``schema`` the frame has (:data:`recanalytics.SCHEMA`'s unless
     told) against it.
 
-    A text column passes as it is (String for an Enum); numbers of another type are cast to the
-    schema's, a value that does not fit it (NaN, infinity or 1e19 as a size, 300 channels)
+    A text column passes as it is where the schema has an Enum (``provider``, ``kind``); a
+    Categorical or Enum column where it has String (``status``, ``group_name``, …) becomes
+    String, as the helpers' string functions refuse categories; numbers of another type are
+    cast to the schema's, a value that does not fit it (NaN, infinity or 1e19 as a size, 300 channels)
     becoming null, or, with ``strict_numbers``, failing the query; datetimes of any unit and
     zone, and durations of any unit, are put in the schema's (microseconds, UTC;
     milliseconds), so columns from pandas or pyarrow (nanoseconds) join and compare with the
@@ -169,6 +171,10 @@ def conform_dtypes(
                 f"{name}: {dtype}",
                 hint=hint,
             )
+        elif wanted == pl.String and dtype != wanted:
+            # A Categorical status (pandas' category, or cast to save memory) failed
+            # str.to_lowercase and every comparison with a String deep inside a query.
+            casts.append(pl.col(name).cast(pl.String))
         elif dtype != wanted and (dtype.is_numeric() or isinstance(dtype, pl.Duration)):
             # A float or Decimal size, an unsigned or wider integer: the strict casts inside
             # the helpers would fail on a value that does not fit, or JSON would not take it.

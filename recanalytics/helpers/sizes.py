@@ -240,9 +240,13 @@ def fill_bitrate(
 
 def is_deleted() -> pl.Expr:
     """True where the media is gone: ``deleted_at`` is set or the status is ``deleted``."""
-    return (
-        pl.col("deleted_at").is_not_null() | (pl.col("status").str.to_lowercase() == "deleted")
-    ).fill_null(False)
+    return (pl.col("deleted_at").is_not_null() | _status_is_deleted()).fill_null(False)
+
+
+def _status_is_deleted() -> pl.Expr:
+    # Cast first: monthly_storage_cost is an expression on the user's frame, whose status may be
+    # Categorical (str.to_lowercase refuses it; a String column casts for free).
+    return pl.col("status").cast(pl.String).str.to_lowercase() == "deleted"
 
 
 def deletion_time() -> pl.Expr:
@@ -254,7 +258,7 @@ def deletion_time() -> pl.Expr:
     return (
         pl.when(pl.col("deleted_at").is_not_null())
         .then(pl.col("deleted_at"))
-        .when(pl.col("status").str.to_lowercase() == "deleted")
+        .when(_status_is_deleted())
         .then(pl.col("created_at"))
     )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -11,6 +12,19 @@ from recanalytics.helpers import summarize, trend
 from recanalytics.schema import PROVIDERS, conform
 
 S = timedelta(seconds=1)
+
+CHARTS = (
+    "overview_chart",
+    "storage_chart",
+    "volume_chart",
+    "duration_histogram",
+    "duration_boxplot",
+    "codec_mix_chart",
+    "status_chart",
+    "size_duration_chart",
+    "top_groups_chart",
+    "cost_chart",
+)
 
 
 def utc(*args: int) -> datetime:
@@ -360,3 +374,61 @@ def test_durations_past_pythons_timedelta_open_in_the_explorer(df: pl.DataFrame)
     for duration in (huge, huge * -1):
         frame = df.with_columns(duration=duration)
         assert FilterPanel(frame).filtered.height == df.height
+
+
+@pytest.mark.parametrize("dtype", [pl.Categorical(), pl.Enum(["completed", "deleted", "failed"])])
+def test_categorical_text_columns_work_everywhere(dtype: pl.DataType, tmp_path: Path) -> None:
+    # A Categorical (or Enum) status or group_name, as pandas' category dtype gives, failed
+    # nearly every helper, chart, the report and the explorer with polars' SchemaError
+    # ("expected String, got cat"), and the explorer's search with InvalidOperationError.
+    from recanalytics import charts
+    from recanalytics.report import report_charts, report_html, summary_table
+    from recanalytics.widgets import FilterPanel
+
+    base = ra.demo(size=60).with_columns(
+        status=pl.when(pl.col("status").is_in(["completed", "deleted"]))
+        .then(pl.col("status"))
+        .otherwise(pl.lit("failed"))
+    )
+    text = base.with_columns(
+        pl.col("status").cast(dtype),
+        pl.col("group_name").cast(pl.Categorical),
+        pl.col("track_name").cast(pl.Categorical),
+        pl.col("codec").cast(pl.Categorical),
+    )
+    for frame in (text, text.lazy()):
+        for name in ("summarize", "cost_summary", "duration_percentiles"):
+            got = getattr(ra, name)(frame, by="provider")
+            got = got.collect() if isinstance(got, pl.LazyFrame) else got
+            assert_frame_equal(got, getattr(ra, name)(base, by="provider"))
+        for name in ("trend", "storage_growth"):
+            got = getattr(ra, name)(frame, "1mo", by="provider")
+            got = got.collect() if isinstance(got, pl.LazyFrame) else got
+            assert_frame_equal(got, getattr(ra, name)(base, "1mo", by="provider"))
+        for name in CHARTS:
+            made = getattr(charts, name)(frame).to_dict()
+            assert made == getattr(charts, name)(base).to_dict(), name
+        assert_frame_equal(summary_table(frame), summary_table(base))
+        assert list(report_charts(frame)) == list(report_charts(base))
+    assert "<h2" in report_html(text)
+    assert text.select(ra.monthly_storage_cost()).to_series().to_list() == (
+        base.select(ra.monthly_storage_cost()).to_series().to_list()
+    )
+    panel = FilterPanel(text, debounce=0)
+    panel.controls["status"].value = ("completed",)
+    panel.controls["search"].value = "room"
+    wanted = base.filter(
+        (pl.col("status") == "completed")
+        & pl.any_horizontal(
+            pl.col(c).str.to_lowercase().str.contains("room").fill_null(False)
+            for c in ("group_id", "group_name", "track_name")
+        )
+    )
+    assert panel.filtered.height == wanted.height > 0
+    explorer = ra.explore(text, renderer="svg", debounce=0)
+    explorer.draw_all()
+    assert explorer.errors.last is None
+    store = ra.Store(tmp_path)
+    assert store.upsert(text).inserted == text.height
+    assert_frame_equal(store.read().sort("recording_id"), store.read().sort("recording_id"))
+    assert store.read()["status"].dtype == pl.String
