@@ -224,13 +224,15 @@ class ArchiveWarning(LoadWarning):
     (see its ``media.csv``); running the archive again fetches them."""
 
 
-# Frames that are never the user's: this package's, the event loop's, and the shim that nests
-# a loop inside a notebook's running one.
+# Frames that are never the user's: this package's, the event loop's, the shim that nests a
+# loop inside a notebook's running one, and polars' (a check inside a lazy query warns from
+# its collect).
 _INTERNAL = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(asyncio.__file__))
+_POLARS = f"{os.sep}polars{os.sep}"
 
 
 def _internal(filename: str) -> bool:
-    return filename.startswith(_INTERNAL) or "nest_asyncio" in filename
+    return filename.startswith(_INTERNAL) or "nest_asyncio" in filename or _POLARS in filename
 
 
 def warn_user(message: str, category: type[Warning] = LoadWarning) -> None:

@@ -25,7 +25,7 @@ from recanalytics.charts import (
 )
 from recanalytics.charts._base import ChartLike, Frame, lazy_frame
 from recanalytics.charts.export import embed_script, html_page
-from recanalytics.helpers._common import counted
+from recanalytics.helpers._common import counted, values_checked
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
 from recanalytics.helpers.summary import provider_table
@@ -153,18 +153,22 @@ def report_html(
         else "no creation times"
     )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # Its odd values were said (and taken) once, above: the table and each chart need not count.
+    with values_checked():
+        table = _table_html(provider_table(lazy, rates=rates))
+        drawn = report_charts(lazy, every=every, rates=rates)
     parts: list[str] = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p class='meta'>{counted(rows)} · {html.escape(providers or 'no provider')} · "
         f"{span} · generated {generated} by recanalytics</p>",
         "<h2>Summary</h2>",
-        _table_html(provider_table(lazy, rates=rates)),
+        table,
         "<p class='meta'>Storage cost is an estimate from default or given rates "
         "(ra.STORAGE_RATES); free allowances are not subtracted. Click a legend entry to focus "
         "on it; drag across the recordings bars to zoom the time charts; double-click to reset."
         "</p>",
     ]
-    for i, (heading, chart) in enumerate(report_charts(lazy, every=every, rates=rates).items()):
+    for i, (heading, chart) in enumerate(drawn.items()):
         element = f"chart-{i}"
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         parts.append(f"<div id='{element}' class='chart'></div>")

@@ -29,7 +29,11 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.errors import ConfigError, StoreError, reason, warn_user
-from recanalytics.helpers._common import conform_dtypes, refuse_changed_numbers
+from recanalytics.helpers._common import (
+    conform_dtypes,
+    refuse_changed_numbers,
+    refuse_negative_numbers,
+)
 from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, conform
 
 if sys.platform == "win32":
@@ -401,6 +405,9 @@ class ParquetStore:
             frame = frame.collect()
         if not isinstance(frame, pl.DataFrame):
             raise ConfigError("frame", "a unified polars DataFrame or LazyFrame", frame)
+        # Refused, never stored changed (as a fraction is below): nulled here, the store would
+        # differ from the frame its caller holds, with no word.
+        refuse_negative_numbers(frame, "frame")
         if frame.schema != SCHEMA:
             refuse_changed_numbers(frame, "frame")
             try:

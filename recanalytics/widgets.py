@@ -32,7 +32,7 @@ from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.charts.export import EMBED_OPTIONS
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import conform_dtypes, counted
+from recanalytics.helpers._common import conform_dtypes, conform_values, counted
 from recanalytics.helpers.cost import monthly_storage_cost
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
@@ -321,7 +321,7 @@ class FilterPanel:
                 f"a unified frame (missing {', '.join(missing)})",
                 hint="pass a frame returned by the loaders or ra.demo()",
             )
-        frame = conform_dtypes(frame.lazy()).collect()
+        frame = conform_values(conform_dtypes(frame.lazy()), SCHEMA.names(), now=True).collect()
         self.source = frame
         self._cache = None
         with self.hold():

@@ -304,8 +304,23 @@ def test_seconds_sent_as_text_read_alike_on_both_paths() -> None:
         ("size_bytes", pl.Series([float("nan")]), "NaN or infinity"),
         ("channels", pl.Series([300], dtype=pl.Int16), "past Int8's range"),
         ("size_bytes", pl.Series([2**63 + 5], dtype=pl.UInt64), "past Int64's range"),
+        # Negative: every reader takes it as unknown (null); stored, it would read as a fact.
+        ("size_bytes", pl.Series([-5]), "no negative value"),
+        ("duration", pl.Series([-3000], dtype=pl.Int64).cast(pl.Duration("ms")), "no negative"),
+        ("cost", pl.Series([-0.5]), "no negative value"),
+        ("channels", pl.Series([-1], dtype=pl.Int8), "no negative value"),
     ],
-    ids=["fractional-size", "fractional-channels", "nan-size", "300-channels", "uint64-size"],
+    ids=[
+        "fractional-size",
+        "fractional-channels",
+        "nan-size",
+        "300-channels",
+        "uint64-size",
+        "negative-size",
+        "negative-duration",
+        "negative-cost",
+        "negative-channels",
+    ],
 )
 def test_the_store_refuses_a_number_it_would_store_changed(
     tmp_path: Path, column: str, values: pl.Series, problem: str

@@ -857,6 +857,42 @@ def test_unknown_durations_are_said_never_summed_as_zero() -> None:
     assert "No recordings to show." not in top
 
 
+@pytest.mark.parametrize("name", sorted(CHARTS))
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_negative_sizes_and_durations_are_unknown_and_said_once(name: str, lazy: bool) -> None:
+    # Negative sizes and durations of a hand-built frame were drawn: the duration charts called
+    # them "no or zero duration", the storage and cost charts summed them. They are unknown, as
+    # a loader reads them, and one LoadWarning per chart says how many (a LazyFrame too, which
+    # a chart collects several times).
+    import warnings
+
+    df = ra.demo(size=100)
+    every = pl.int_range(pl.len()) % 4 == 0
+    negative = df.with_columns(
+        size_bytes=pl.when(every).then(-pl.col("size_bytes")).otherwise(pl.col("size_bytes")),
+        duration=pl.when(every).then(-pl.col("duration")).otherwise(pl.col("duration")),
+    )
+    nulled = negative.with_columns(
+        size_bytes=pl.when(pl.col("size_bytes") >= 0).then(pl.col("size_bytes")),
+        duration=pl.when(pl.col("duration") >= pl.duration()).then(pl.col("duration")),
+    )
+    sizes = negative.filter(pl.col("size_bytes") < 0).height
+    durations = negative.filter(pl.col("duration") < pl.duration()).height
+    assert sizes and durations
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        made = CHARTS[name](negative.lazy() if lazy else negative)
+    said = [str(w.message) for w in caught if issubclass(w.category, ra.LoadWarning)]
+    if name == "status_chart":  # it reads neither
+        assert said == []
+        return
+    assert len(said) == 1, said
+    assert said[0].startswith("negative values are taken as unknown (null)")
+    assert f"size_bytes in {sizes} recordings" in said[0] or "size_bytes" not in said[0]
+    assert f"duration in {durations} recordings" in said[0] or "duration" not in said[0]
+    assert spec(made) == spec(CHARTS[name](nulled))
+
+
 def test_top_group_tooltips_read_an_unknown_total_as_n_a() -> None:
     # d3 formats null as 0: a Plivo group's size read "0" in the tooltip.
     _, plivo = _unsized()

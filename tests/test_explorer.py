@@ -444,3 +444,31 @@ def test_the_preview_scrolls_sideways_in_its_own_box(ex: Explorer) -> None:
     table = re.search(r"<table style='([^']*)'", page)
     assert table is not None and "white-space:nowrap" in table.group(1)
     assert "recanalytics-preview" in ex.preview._dom_classes
+
+
+def test_negative_sizes_and_durations_are_unknown_and_said_once(frame: pl.DataFrame) -> None:
+    # A hand-built frame's negative sizes were summed into the summary line (less GiB, less
+    # cost) and its negative durations drawn as "no or zero duration". They are unknown, as a
+    # loader reads them: one LoadWarning when the explorer is made, none on each change.
+    import warnings
+
+    rows = frame.head(40).with_columns(provider=pl.lit("twilio"), deleted_at=None)
+    index = pl.int_range(pl.len())
+    negative = rows.with_columns(
+        size_bytes=pl.when(index < 3).then(-1000).otherwise(1000 + index),
+        duration=pl.when(index < 2)
+        .then(pl.duration(seconds=-30))
+        .otherwise(pl.duration(minutes=1)),
+    )
+    said = "negative values are taken as unknown \\(null\\), as the loaders take them: "
+    with pytest.warns(ra.LoadWarning, match=said + "duration in 2 recordings, size_bytes in 3"):
+        ex = explore(negative, renderer="svg", debounce=0)
+    source = ex.panel.source
+    assert source["size_bytes"].head(3).to_list() == [None] * 3
+    assert source["duration"].head(2).to_list() == [None] * 2
+    assert "(3 without size)" in ex.summary.value and "(2 without duration)" in ex.summary.value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ex.panel.controls["status"].value = tuple(source["status"].drop_nulls().unique()[:1])
+        ex.draw_all()
+    assert ex.errors.last is None

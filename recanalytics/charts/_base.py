@@ -17,7 +17,7 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import checked_lazy, counted, period_count
+from recanalytics.helpers._common import checked_lazy, counted, period_count, require_columns
 from recanalytics.helpers.sizes import SIZE_UNITS
 from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
@@ -102,11 +102,25 @@ def lazy_frame(
     distinct value would not read. ``breakdown`` is the column the chart already splits every
     group by, which the grouping may not repeat (one bar per status, each 100 % that status).
     """
+    # Counted now, whatever the flavour: a chart collects its frame several times, and a count
+    # inside the query would warn at each.
     if by is _UNGROUPED:
-        return checked_lazy(df, columns)
+        return checked_lazy(df, columns, now=True)
     if not isinstance(by, str):  # None included: every chart with a by= draws groups
         raise ConfigError(by_parameter, "a column name", by)
-    lazy = checked_lazy(df, columns, by=[by], by_parameter=by_parameter)
+    lazy = checked_lazy(df, columns, by=[by], by_parameter=by_parameter, now=True)
+    check_grouping(lazy, by, by_parameter=by_parameter, breakdown=breakdown)
+    return lazy
+
+
+def check_grouping(
+    lazy: pl.LazyFrame, by: str, *, by_parameter: str = "by", breakdown: str | None = None
+) -> None:
+    """Raise ConfigError naming ``by_parameter`` unless ``by`` names a column of ``lazy`` that
+    can group it (see :func:`lazy_frame`)."""
+    if not isinstance(by, str):
+        raise ConfigError(by_parameter, "a column name", by)
+    require_columns(lazy, [], by=[by], by_parameter=by_parameter)
     dtype = lazy.collect_schema()[by]
     if not isinstance(dtype, _GROUPABLE):
         hint = f"Column {by} holds {dtype} values"
@@ -120,7 +134,6 @@ def lazy_frame(
             by,
             hint=f"The chart already splits every bar by {breakdown}",
         )
-    return lazy
 
 
 def as_label(column: str) -> pl.Expr:

@@ -15,6 +15,7 @@ from recanalytics.charts._base import (
     Frame,
     as_label,
     bytes_axis,
+    check_grouping,
     color,
     count_axis,
     data,
@@ -537,8 +538,8 @@ def top_groups_chart(
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 200:
         raise ConfigError("n", "an integer from 1 to 200", n)
     columns = ["duration", "size_bytes"] + (["group_name"] if group == "group_id" else [])
-    lazy_frame(df, columns, by=group, by_parameter="group")
-    lazy = lazy_frame(df, columns, by=by)
+    lazy = lazy_frame(df, columns, by=group, by_parameter="group")
+    check_grouping(lazy, by)
     # A blank name (a Zoom session with an empty topic) is no name: its bar had no label.
     given = pl.col("group_name").cast(pl.String)
     named_as = pl.when(given.str.strip_chars() != "").then(given)

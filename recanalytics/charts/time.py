@@ -49,7 +49,7 @@ from recanalytics.charts._base import (
     y_steps,
 )
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import check_every, counted
+from recanalytics.helpers._common import check_every, counted, values_checked
 from recanalytics.helpers.cost import StorageRate, monthly_storage_cost
 from recanalytics.helpers.durations import duration_hours
 from recanalytics.helpers.sizes import size_unit, storage_growth
@@ -81,7 +81,8 @@ def _every(
 def _storage_frame(
     lazy: pl.LazyFrame, every: str, by: str
 ) -> tuple[pl.DataFrame, str, int, str | None]:
-    held = storage_growth(lazy.with_columns(as_label(by)), every, by=by).collect()
+    with values_checked():  # the chart's frame is (lazy_frame)
+        held = storage_growth(lazy.with_columns(as_label(by)), every, by=by).collect()
     check_periods(held, every)
     note = beyond_note(held, by, "bytes_held", "storage held")
     unit, factor = size_unit(held["bytes_held"].max() if held.height else None)  # type: ignore[arg-type]
@@ -195,7 +196,8 @@ def _sized(lazy: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _volume_frame(lazy: pl.LazyFrame, every: str, by: str) -> pl.DataFrame:
-    frame = trend(lazy.with_columns(as_label(by)), every, by=by).collect()
+    with values_checked():
+        frame = trend(lazy.with_columns(as_label(by)), every, by=by).collect()
     check_periods(frame, every)
     frame = present_groups(frame.select("period", by, "recordings", "hours"), by, "recordings")
     # trend() runs on through later deletions; recordings and hours end with the last recording.
@@ -482,7 +484,8 @@ def _cost_frame(
         # Ranked by the rate while held; both panels then fold the same groups.
         keep = top_values(live, by, pl.col("size_bytes").sum())
         live, lazy = fold_to(live, by, keep), fold_to(lazy, by, keep)
-    held = storage_growth(live, every, by=by).collect()
+    with values_checked():
+        held = storage_growth(live, every, by=by).collect()
     check_periods(held, every)
     overflow = beyond_note(held, by, "bytes_held", "the storage run-rate")
     estimate = with_period_end(

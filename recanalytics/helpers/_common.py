@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import Any, Final, NamedTuple, TypeAlias, TypeVar
 
 import polars as pl
 
-from recanalytics.errors import ConfigError
+from recanalytics.errors import ConfigError, warn_user
 from recanalytics.parsers import int_bounds
 from recanalytics.schema import SCHEMA
 
@@ -182,6 +184,120 @@ def conform_dtypes(
     return lazy.with_columns(casts) if casts else lazy
 
 
+NON_NEGATIVE: Final = ("duration", "size_bytes", "bitrate_kbps", "channels", "cost")
+"""Unified columns that hold no negative value: a loader reads a negative one as unknown (null,
+with a ``LoadWarning``), and :func:`conform_values` does the same on a frame made elsewhere."""
+
+
+class _Odd(NamedTuple):
+    """Values a recording cannot have, and how they are taken instead."""
+
+    column: str
+    """The column rewritten."""
+    flag: pl.Expr
+    """True on the rows whose value is taken otherwise."""
+    taken: pl.Expr
+    """The column as taken."""
+
+
+def _odd_checks(names: Collection[str]) -> list[_Odd]:
+    """The checks that apply to a frame whose columns (among those a function reads) are
+    ``names``."""
+    checks = []
+    for name in NON_NEGATIVE:
+        if name in names:
+            # Physical: a Duration compares with 0 as its integer. NaN is not below 0.
+            negative = pl.col(name).to_physical() < 0
+            checks.append(_Odd(name, negative, pl.when(~negative).then(pl.col(name))))
+    if "created_at" in names and "deleted_at" in names:
+        # A recording cannot be removed before it exists (epoch zero as "no date", a clock
+        # reset): removed at creation, as one deleted with no time given is.
+        early = pl.col("deleted_at") < pl.col("created_at")
+        taken = pl.when(early).then(pl.col("created_at")).otherwise(pl.col("deleted_at"))
+        checks.append(_Odd("deleted_at", early, taken))
+    return checks
+
+
+def odd_values_note(counts: Sequence[tuple[str, int]]) -> str | None:
+    """What :func:`conform_values` says about the odd values it found: ``counts`` holds each
+    checked column and how many of its values were taken otherwise.
+
+    Examples
+    --------
+    >>> odd_values_note([("size_bytes", 3), ("duration", 1), ("deleted_at", 2)])
+    'negative values are taken as unknown (null), as the loaders take them: size_bytes in 3 recordings, duration in 1 recording; deleted_at is earlier than created_at in 2 recordings: taken as deleted when created'
+    """
+    negative = [(name, count) for name, count in counts if count and name != "deleted_at"]
+    early = sum(count for name, count in counts if name == "deleted_at")
+    parts = []
+    if negative:
+        listed = ", ".join(f"{name} in {counted(count)}" for name, count in negative)
+        parts.append(
+            f"negative values are taken as unknown (null), as the loaders take them: {listed}"
+        )
+    if early:
+        parts.append(
+            f"deleted_at is earlier than created_at in {counted(early)}: taken as deleted when "
+            "created"
+        )
+    return "; ".join(parts) or None
+
+
+_TAKEN: Final = "__recanalytics_taken"
+
+
+def conform_values(lazy: pl.LazyFrame, columns: Collection[str], *, now: bool) -> pl.LazyFrame:
+    """Take the values a recording cannot have as the loaders take them, with a ``LoadWarning``
+    counting them: a negative size, duration, bitrate, channel count or cost (the columns of
+    :data:`NON_NEGATIVE`) is unknown (null), and a ``deleted_at`` earlier than ``created_at``
+    is taken as ``created_at`` (removed when created). Only ``columns`` (those the caller
+    reads) are checked, after :func:`conform_dtypes`.
+
+    With ``now`` the values are counted at once (one pass over those columns) and the warning
+    given here; otherwise the count runs inside the query, so a LazyFrame stays lazy and the
+    warning comes when it is collected.
+    """
+    schema = lazy.collect_schema()
+    checks = _odd_checks(set(columns) & set(schema.names()))
+    if not checks:
+        return lazy
+    if now:
+        counts = lazy.select(
+            check.flag.sum().alias(f"_{i}") for i, check in enumerate(checks)
+        ).collect()
+        found = [(check, int(counts.item(0, i) or 0)) for i, check in enumerate(checks)]
+        note = odd_values_note([(check.column, count) for check, count in found])
+        if note is None:
+            return lazy
+        warn_user(note)
+        return lazy.with_columns(check.taken.alias(check.column) for check, count in found if count)
+    names = [check.column for check in checks]
+    said: list[str] = []
+
+    def taken(batch: pl.Series) -> pl.Series:
+        fields = batch.struct.unnest()
+        note = odd_values_note(
+            [(name, int(fields.get_column(f"_{i}").sum())) for i, name in enumerate(names)]
+        )
+        # Once a query: one whose branches each read the frame (trend's volume and storage)
+        # runs this for each.
+        if note is not None and note not in said:
+            said.append(note)
+            warn_user(note)
+        return fields.select(names).to_struct(_TAKEN)
+
+    packed = pl.struct(
+        *(check.taken.alias(check.column) for check in checks),
+        *(check.flag.alias(f"_{i}") for i, check in enumerate(checks)),
+    )
+    dtype = pl.Struct({name: schema[name] for name in names})
+    return (
+        lazy.with_columns(packed.map_batches(taken, return_dtype=dtype).alias(_TAKEN))
+        .with_columns(pl.col(_TAKEN).struct.field(name) for name in names)
+        .drop(_TAKEN)
+    )
+
+
 def refuse_changed_numbers(frame: pl.DataFrame, parameter: str, schema: pl.Schema = SCHEMA) -> None:
     """Raise a ConfigError naming the first number column whose values a cast to ``schema``'s
     type would change: a fraction, NaN or infinity for an integer column, or a value past its
@@ -221,6 +337,39 @@ def refuse_changed_numbers(frame: pl.DataFrame, parameter: str, schema: pl.Schem
         )
 
 
+def refuse_negative_numbers(frame: pl.DataFrame, parameter: str) -> None:
+    """Raise a ConfigError naming the first column of :data:`NON_NEGATIVE` that holds a
+    negative value: where values are kept as given (a store), a negative size or duration
+    would be stored as a fact, where every reader takes it as unknown.
+
+    Examples
+    --------
+    >>> refuse_negative_numbers(pl.DataFrame({"size_bytes": [1, -5]}), "frame")
+    Traceback (most recent call last):
+    ...
+    recanalytics.errors.ConfigError: invalid frame (got 'size_bytes: -5'): expected a frame whose column size_bytes holds no negative value (a negative size_bytes is unknown, as the loaders read it: null it first)
+    """
+    for name in NON_NEGATIVE:
+        dtype = frame.schema.get(name)
+        if dtype is None or not (dtype.is_numeric() or isinstance(dtype, pl.Duration)):
+            continue
+        values = frame.get_column(name)
+        negative = values.filter(values.to_physical() < 0)
+        if not negative.is_empty():
+            # A timedelta reads "-1 day, 23:59:57" for -3 s: the number and its unit instead.
+            shown = (
+                f"{negative.to_physical()[0]} {dtype.time_unit}"
+                if isinstance(dtype, pl.Duration)
+                else negative[0]
+            )
+            raise ConfigError(
+                parameter,
+                f"a frame whose column {name} holds no negative value (a negative {name} is "
+                "unknown, as the loaders read it: null it first)",
+                f"{name}: {shown}",
+            )
+
+
 def _out_of_range(values: pl.Series, dtype: pl.DataType) -> Any:
     """A value of ``values`` outside ``dtype``'s range, or None."""
     low, high = int_bounds(dtype) or (0, -1)
@@ -232,19 +381,42 @@ def _out_of_range(values: pl.Series, dtype: pl.DataType) -> Any:
     return None
 
 
+_CHECKED: ContextVar[bool] = ContextVar("recanalytics_values_checked", default=False)
+
+
+@contextmanager
+def values_checked() -> Iterator[None]:
+    """Within it, :func:`checked_lazy` leaves values as they are: for a helper called on a frame
+    that has been through :func:`conform_values` already (a chart's, trend's storage), which
+    would only count nothing again, once per query."""
+    token = _CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
 def checked_lazy(
     df: pl.DataFrame | pl.LazyFrame,
     columns: Sequence[str],
     *,
     by: Sequence[str] = (),
     by_parameter: str = "by",
+    now: bool | None = None,
 ) -> pl.LazyFrame:
-    """``df`` as a LazyFrame after checking its type, its ``by`` columns and ``columns``."""
+    """``df`` as a LazyFrame after checking its type, its ``by`` columns and ``columns``, with
+    the values of ``columns`` a recording cannot have taken as the loaders take them (see
+    :func:`conform_values`; counted ``now``, or by default now for a DataFrame and when
+    collected for a LazyFrame)."""
     if not isinstance(df, pl.DataFrame | pl.LazyFrame):
         raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
     lazy = df.lazy()
     require_columns(lazy, [*by, *columns], by=by, by_parameter=by_parameter)
-    return conform_dtypes(lazy)
+    lazy = conform_dtypes(lazy)
+    if _CHECKED.get():
+        return lazy
+    eager = isinstance(df, pl.DataFrame) if now is None else now
+    return conform_values(lazy, columns, now=eager)
 
 
 EVERY_FORM: Final = 'a positive polars interval such as "1d", "1w", "1mo", "1q" or "1y"'

@@ -263,6 +263,9 @@ def deletion_time() -> pl.Expr:
     )
 
 
+STORAGE_READS: Final = ("created_at", "deleted_at", "status", "size_bytes")
+"""The columns storage_growth reads."""
+
 STORAGE_COLUMNS: Final = (
     "period",
     "bytes_added",
@@ -280,7 +283,8 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
 
     A recording adds ``size_bytes`` in the period of its ``created_at`` and removes it in the
     period of its ``deleted_at`` (or of ``created_at`` when its status is ``deleted`` but no
-    deletion time is known). Periods with no events are filled with 0 so ``bytes_held`` carries
+    deletion time is known, or the deletion time is earlier than the creation time: a
+    ``LoadWarning`` counts those, and negative sizes, which are unknown). Periods with no events are filled with 0 so ``bytes_held`` carries
     forward. An unknown size (Plivo and SignalWire give none) is never counted as 0 bytes: totals
     are of the known sizes, and null where none is known (as ``summarize``'s
     ``total_size_bytes``); rows without ``created_at`` are skipped. Totals are summed without
@@ -330,7 +334,7 @@ def storage_growth(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     """
     keys: list[str] = by_list(by, reserved=STORAGE_COLUMNS)
     check_every(every)
-    lazy = checked_lazy(df, ["created_at", "deleted_at", "status", "size_bytes"], by=keys)
+    lazy = checked_lazy(df, STORAGE_READS, by=keys)
     events = lazy.filter(pl.col("created_at").is_not_null()).select(
         *keys,
         # Int128 until the end: Int64 sums wrap around silently (2**63 - 1 + 2 reads negative).

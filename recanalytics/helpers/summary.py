@@ -16,10 +16,17 @@ from recanalytics.helpers._common import (
     checked_lazy,
     finish,
     int64_sum,
+    values_checked,
 )
 from recanalytics.helpers.cost import COST_OUTPUTS, StorageRate, cost_aggregations
 from recanalytics.helpers.durations import duration_hours
-from recanalytics.helpers.sizes import STORAGE_COLUMNS, fill_bitrate, size_unit, storage_growth
+from recanalytics.helpers.sizes import (
+    STORAGE_COLUMNS,
+    STORAGE_READS,
+    fill_bitrate,
+    size_unit,
+    storage_growth,
+)
 
 __all__ = ["FAILED_STATUSES", "summarize", "trend"]
 
@@ -208,7 +215,8 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     """
     keys: list[str] = by_list(by, reserved=TREND_COLUMNS)
     check_every(every)
-    lazy = checked_lazy(df, ["created_at", "duration"], by=keys)
+    # Every column storage_growth reads too: its odd values are then said once, here.
+    lazy = checked_lazy(df, ["created_at", "duration", *STORAGE_READS], by=keys)
     volume = (
         lazy.filter(pl.col("created_at").is_not_null())
         .group_by([*keys, pl.col("created_at").dt.truncate(every).alias("period")])
@@ -218,7 +226,8 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
             pl.when(pl.col("duration").count() > 0).then(duration_hours().sum()).alias("hours"),
         )
     )
-    storage = storage_growth(lazy, every, by=keys)
+    with values_checked():
+        storage = storage_growth(lazy, every, by=keys)
     created = pl.col("recordings").is_not_null()
     result = (
         storage.join(volume, on=["period", *keys], how="left", nulls_equal=True)
@@ -273,11 +282,13 @@ def provider_table(
     >>> table["provider"].to_list()[-1], table.schema["recordings"]
     ('total', Int64)
     """
-    lazy = df.lazy()
-    per = summarize(lazy, by="provider", rates=rates).with_columns(
-        pl.col("provider").cast(pl.String)
-    )
-    total = summarize(lazy, rates=rates).with_columns(pl.lit("total").alias("provider"))
+    # Checked once for both summaries: odd values are said once.
+    lazy = checked_lazy(df, _SUMMARY_COLUMNS, now=True)
+    with values_checked():
+        per = summarize(lazy, by="provider", rates=rates).with_columns(
+            pl.col("provider").cast(pl.String)
+        )
+        total = summarize(lazy, rates=rates).with_columns(pl.lit("total").alias("provider"))
     both = pl.concat([per, total.select(per.collect_schema().names())]).collect()
     unit, factor = size_unit(both["total_size_bytes"].max())  # type: ignore[arg-type]
     return both.select(

@@ -339,3 +339,32 @@ def test_storage_growth_period_limit_is_exact_and_spans_the_calendar() -> None:
     assert storage_growth(calendar).height == 9999 * 12
     with pytest.raises(ra.ConfigError, match="every"):
         storage_growth(calendar, "1us")
+
+
+def test_a_deletion_before_creation_is_taken_as_deleted_when_created(
+    recordings: pl.DataFrame,
+) -> None:
+    # A deleted_at of 1970-01-01 (epoch zero for "no date") removed the bytes in 1970, decades
+    # before they were added: bytes_held read -50 from 1970 to 2025 (storage_growth, trend, the
+    # storage and cost charts, the overview).
+    epoch = recordings.with_columns(
+        deleted_at=pl.when(pl.col("status") == "deleted")
+        .then(pl.lit(utc(1970, 1, 1)))
+        .otherwise(pl.col("deleted_at"))
+    )
+    at_creation = recordings.with_columns(
+        deleted_at=pl.when(pl.col("status") == "deleted")
+        .then(pl.col("created_at"))
+        .otherwise(pl.col("deleted_at"))
+    )
+    said = "deleted_at is earlier than created_at in 1 recording: taken as deleted when created"
+    with pytest.warns(ra.LoadWarning, match=said):
+        result = storage_growth(epoch, "1y")
+    assert_frame_equal(result, storage_growth(at_creation, "1y"))
+    assert result["period"].min() == utc(2025, 1, 1) and result["bytes_held"].min() >= 0
+    lazy = storage_growth(epoch.lazy(), by="provider")  # a LazyFrame is counted when collected
+    with pytest.warns(ra.LoadWarning, match=said):
+        assert_frame_equal(lazy.collect(), storage_growth(at_creation, by="provider"))
+    with pytest.warns(ra.LoadWarning, match=said):
+        held = ra.trend(epoch, "1mo")["bytes_held"]
+    assert held.to_list() == ra.trend(at_creation, "1mo")["bytes_held"].to_list()

@@ -272,10 +272,11 @@ def test_trend_bytes_past_int64_are_null_not_wrapped_around(df: pl.DataFrame) ->
 def test_trend_refuses_a_fine_every_over_years_before_zero_filling(df: pl.DataFrame) -> None:
     # "1s" from 2025 to 2028 is about 95 million periods for each of 4 providers: refused from
     # the span alone, before a single period is made.
+    zoom = pl.col("provider") == "zoom"
     years = df.with_columns(
-        created_at=pl.when(pl.col("provider") == "zoom")
-        .then(pl.lit(utc(2028, 1, 1)))
-        .otherwise(pl.col("created_at"))
+        created_at=pl.when(zoom).then(pl.lit(utc(2028, 1, 1))).otherwise(pl.col("created_at")),
+        # Deleted after it was created, as the fixture's: not taken as deleted when created.
+        deleted_at=pl.when(zoom).then(pl.lit(utc(2028, 2, 1))).otherwise(pl.col("deleted_at")),
     )
     with pytest.raises(ra.ConfigError, match="every") as info:
         trend(years, every="1s", by="provider")
@@ -371,9 +372,11 @@ def test_durations_past_pythons_timedelta_open_in_the_explorer(df: pl.DataFrame)
     from recanalytics.widgets import FilterPanel
 
     huge = pl.Series([10**17] * df.height, dtype=pl.Int64).cast(pl.Duration("ms"))
-    for duration in (huge, huge * -1):
-        frame = df.with_columns(duration=duration)
-        assert FilterPanel(frame).filtered.height == df.height
+    assert FilterPanel(df.with_columns(duration=huge)).filtered.height == df.height
+    # A negative duration is unknown (null), as a loader reads it, and said.
+    with pytest.warns(ra.LoadWarning, match=f"duration in {df.height} recordings"):
+        panel = FilterPanel(df.with_columns(duration=huge * -1))
+    assert panel.filtered.height == df.height
 
 
 @pytest.mark.parametrize("dtype", [pl.Categorical(), pl.Enum(["completed", "deleted", "failed"])])
@@ -432,3 +435,48 @@ def test_categorical_text_columns_work_everywhere(dtype: pl.DataType, tmp_path: 
     assert store.upsert(text).inserted == text.height
     assert_frame_equal(store.read().sort("recording_id"), store.read().sort("recording_id"))
     assert store.read()["status"].dtype == pl.String
+
+
+def test_negative_sizes_and_durations_are_unknown_and_said(df: pl.DataFrame) -> None:
+    # A hand-built frame's negative sizes and durations were summed: total_size_bytes and the
+    # cost fell, size_human read "-145.7 MiB". The loaders read such a value as null with a
+    # LoadWarning; every frame function now does the same.
+    negative = df.with_columns(
+        size_bytes=pl.when(pl.col("provider") == "zoom")
+        .then(-pl.col("size_bytes"))
+        .otherwise(pl.col("size_bytes")),
+        duration=pl.when(pl.col("kind") == "track")
+        .then(-pl.col("duration"))
+        .otherwise(pl.col("duration")),
+        cost=-pl.col("cost"),
+    )
+    nulled = df.with_columns(
+        size_bytes=pl.when(pl.col("provider") != "zoom").then(pl.col("size_bytes")),
+        duration=pl.when(pl.col("kind") != "track").then(pl.col("duration")),
+        cost=pl.lit(None, pl.Float64),
+    )
+    said = (
+        "negative values are taken as unknown \\(null\\), as the loaders take them: "
+        "duration in 2 recordings, size_bytes in 1 recording, cost in 2 recordings"
+    )
+    for name, call in {
+        "summarize": lambda d: summarize(d, by="provider"),
+        "cost_summary": lambda d: ra.cost_summary(d),
+        "duration_percentiles": lambda d: ra.duration_percentiles(d),
+        "trend": lambda d: trend(d, every="1mo"),
+    }.items():
+        expected = call(nulled)
+        match = said if name != "trend" else "duration in 2 recordings, size_bytes in 1 recording$"
+        if name == "duration_percentiles":
+            match = "duration in 2 recordings$"
+        with pytest.warns(ra.LoadWarning, match=match) as eager:
+            assert_frame_equal(call(negative), expected)
+        lazy = call(negative.lazy())  # counted when collected: a LazyFrame stays lazy
+        with pytest.warns(ra.LoadWarning, match=match) as collected:
+            assert_frame_equal(lazy.collect(), expected)
+        # At the caller's line, not inside recanalytics or polars (which runs the count).
+        assert {w.filename for w in [*eager, *collected]} == {__file__}
+    with pytest.warns(ra.LoadWarning, match=said):
+        total = summarize(negative)
+    assert total["total_size_bytes"].item() == 40_000  # the zoom size is unknown, not -10**9
+    assert total["estimated_monthly_cost"].item() >= 0
