@@ -785,6 +785,40 @@ def test_totals_too_large_to_compute_are_said_not_dropped(
     assert "Infinity" not in spec
 
 
+def test_top_groups_name_a_group_whose_size_passes_int64_and_share_the_rest_right() -> None:
+    # The size totals were summed in Int64: the largest group (3 * 2**62 bytes) wrapped to a
+    # negative total and vanished with no word, and the share of the groups not shown was taken
+    # from a wrapped sum.
+    base = {
+        "provider": "twilio",
+        "kind": "track",
+        "status": "completed",
+        "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "duration": timedelta(minutes=5),
+    }
+    rows = [{**base, "group_id": "RM_BIG", "size_bytes": 3 * 2**61} for _ in range(2)]
+    rows += [{**base, "group_id": f"RM_{name}", "size_bytes": 2**62} for name in "ABC"]
+    df = ra.schema.conform(pl.DataFrame(rows)).collect()
+    chart_spec = spec(charts.top_groups_chart(df, n=1))
+    assert [r["group_id"] for r in values(chart_spec)] == ["RM_A"]
+    assert chart_spec["title"]["subtitle"] == [
+        "the other 2 groups hold 66.7 % of the size",
+        "RM_BIG: size too large to total, not drawn",
+    ]
+    alone = spec(charts.top_groups_chart(df.filter(pl.col("group_id") == "RM_BIG")))
+    assert "RM_BIG: size too large to total, not drawn" in json.dumps(alone)
+    # Ranked by hours, the group is drawn; its size reads n/a, never a wrapped number.
+    hours = values(spec(charts.top_groups_chart(df, metric="hours")))
+    assert {r["group_id"]: r["size"] for r in hours}["RM_BIG"] is None
+    # Ranked for the fold by a wrapped (negative) sum, the largest group was folded into other.
+    small = pl.concat([df.tail(1)] * 8).with_columns(
+        group_id=pl.format("RM_{}", pl.int_range(pl.len())), size_bytes=pl.lit(1, pl.Int64)
+    )
+    many = pl.concat([df, small])
+    stored = json.dumps(spec(charts.storage_chart(many, by="group_id")))
+    assert "RM_BIG: storage held too large to total, not drawn" in stored
+
+
 def test_the_cost_axis_reads_amounts_below_a_cent() -> None:
     # "$,.2f" labelled every tick of a $0.004-a-month run-rate "$0.00".
     small = ra.demo(size=100).filter(pl.col("provider") == "signalwire").head(5)

@@ -26,6 +26,7 @@ from recanalytics.charts._base import (
     known_text,
     lazy_frame,
     legend_selection,
+    listed,
     missing_note,
     noted,
     ordered_domain,
@@ -34,7 +35,7 @@ from recanalytics.charts._base import (
     title,
 )
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import counted
+from recanalytics.helpers._common import counted, int64_sum
 from recanalytics.helpers.durations import duration_hours, duration_seconds
 from recanalytics.helpers.sizes import size_unit
 
@@ -546,8 +547,10 @@ def top_groups_chart(
     name = pl.coalesce(named_as, group) if group == "group_id" else pl.col(group)
     sums = (
         pl.len().alias("recordings"),
-        _known_sum(duration_hours(), "duration").alias("hours"),
-        _known_sum(pl.col("size_bytes"), "size_bytes").alias("bytes"),
+        _known_sum(duration_hours().sum(), "duration").alias("hours"),
+        # Null past Int64, never wrapped: 2 * 1.5 * 2**62 bytes summed to a negative total, and
+        # the largest group fell out of the chart with no word.
+        _known_sum(int64_sum(pl.col("size_bytes")), "size_bytes").alias("bytes"),
     )
     named = (
         lazy.filter(pl.col(group).is_not_null())
@@ -561,22 +564,30 @@ def top_groups_chart(
     if measured is not None:
         named = named.filter(pl.col(measured).is_not_null())
     # Ranked by the group's own total, whatever it is coloured by.
-    totals = (
+    every_total = (
         named.group_by(group)
-        .agg(pl.col("_label").first().alias("label"), *sums)
-        .filter(pl.col(metric) > 0)
-        .sort([metric, group], descending=[True, False])
+        .agg(pl.col("_label").first().alias("label"), *sums, pl.col("size_bytes").count())
         .collect()
     )
+    # Sizes known, yet no total: it passes Int64. Ranked by it, the group is left out and
+    # named, never drawn at a wrong size (ranked otherwise, its size reads n/a).
+    beyond = every_total.filter(pl.col("bytes").is_null() & (pl.col("size_bytes") > 0))
+    too_large = None
+    if metric == "bytes" and beyond.height:
+        too_large = f"{listed(beyond['label'].to_list())}: size too large to total, not drawn"
+    totals = every_total.filter(pl.col(metric) > 0).sort([metric, group], descending=[True, False])
     heading = {"bytes": "size", "hours": "hours", "recordings": "recordings"}[metric]
     if totals.height == 0:
-        return empty_chart(f"Top {_plural(group)} by {heading}", unknown)
+        return empty_chart(f"Top {_plural(group)} by {heading}", unknown, too_large)
     ranked = totals.head(n).with_row_index("_rank")
     shown = named.filter(pl.col(group).is_in(ranked[group].implode()))
     if by != group:
         # Each bar is split by the colour column: its eight largest values among the bars shown
         # keep their own colour, the rest are one "other" segment.
-        measure = {"bytes": pl.col("size_bytes").sum(), "hours": duration_hours().sum()}
+        measure = {
+            "bytes": pl.col("size_bytes").cast(pl.Float64).sum(),
+            "hours": duration_hours().sum(),
+        }
         shown = fold_groups(shown, by, measure.get(metric, pl.len()))
     parts = (
         shown.group_by(*dict.fromkeys([group, by]))  # group="provider", by="provider": one key
@@ -618,7 +629,9 @@ def top_groups_chart(
     rest = totals.height - ranked.height
     note = None
     if rest:
-        share = 1 - float(ranked[metric].sum()) / float(totals[metric].sum())
+        # Float sums: the groups' byte totals each fit Int64, but their sum may not.
+        shown_total = float(ranked[metric].cast(pl.Float64).sum())
+        share = 1 - shown_total / float(totals[metric].cast(pl.Float64).sum())
         others = counted(rest, _plural(group).removesuffix("s"), _plural(group))
         hold = "holds" if rest == 1 else "hold"
         note = f"the other {others} {hold} {share_text(share)} of the {heading}"
@@ -665,13 +678,13 @@ def top_groups_chart(
         .add_params(selection)
         .properties(width=WIDTH - 100, height=max(60, 20 * len(order)))
     )
-    return noted(result, unknown)
+    return noted(result, unknown, too_large)
 
 
-def _known_sum(values: pl.Expr, column: str) -> pl.Expr:
-    """``values`` summed, or null where no ``column`` of the group is known (Plivo sends no
+def _known_sum(total: pl.Expr, column: str) -> pl.Expr:
+    """``total`` (a sum), or null where no ``column`` of the group is known (Plivo sends no
     size): a total of nothing known is unknown, not 0."""
-    return pl.when(pl.col(column).count() > 0).then(values.sum())
+    return pl.when(pl.col(column).count() > 0).then(total)
 
 
 def _plural(group: str) -> str:

@@ -180,7 +180,8 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS], by=by)
     period = _every(lazy, every)
     note, unsized = undated_note(lazy), missing_note(lazy, "size_bytes")
-    folded = fold_groups(_sized(lazy), by, pl.col("size_bytes").sum())
+    # A float sum ranks: an Int64 one wraps past 8 EiB and ranked the largest group last.
+    folded = fold_groups(_sized(lazy), by, pl.col("size_bytes").cast(pl.Float64).sum())
     frame, unit, _, beyond = _storage_frame(folded, period, by)
     if frame.height == 0:
         return empty_chart("Storage held", unsized, note, beyond)
@@ -482,7 +483,7 @@ def _cost_frame(
     )
     if fold:
         # Ranked by the rate while held; both panels then fold the same groups.
-        keep = top_values(live, by, pl.col("size_bytes").sum())
+        keep = top_values(live, by, pl.col("size_bytes").cast(pl.Float64).sum())
         live, lazy = fold_to(live, by, keep), fold_to(lazy, by, keep)
     with values_checked():
         held = storage_growth(live, every, by=by).collect()
