@@ -545,6 +545,31 @@ def within_period_limit(
     return period_count(start, end, every).map_batches(check, return_dtype=pl.Boolean)
 
 
+MICROS_FIT_MS: Final = (2**63 - 1) // 1000
+"""The longest duration, in milliseconds, whose microseconds fit Int64 (about 292,000 years)."""
+
+
+def duration_parts(duration: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """A Duration expression of any unit as (microseconds, milliseconds, fits): Int64
+    microseconds, null where they do not fit Int64; Int64 milliseconds, which always fit; and
+    whether the microseconds are given.
+
+    ``total_microseconds`` multiplies a millisecond column by 1000 in Int64, which wraps past
+    292,000 years (2**62 ms read as 0 s). Only a millisecond column reaches that far, and it has
+    no part below a millisecond to lose, so its milliseconds say all there is.
+    """
+    millis = duration.dt.total_milliseconds()
+    fits = millis.is_between(-MICROS_FIT_MS, MICROS_FIT_MS)
+    return pl.when(fits).then(duration.dt.total_microseconds()), millis, fits
+
+
+def duration_micros(duration: pl.Expr) -> pl.Expr:
+    """Microseconds of a Duration expression (any unit, any length) as Float64, never wrapped
+    around (see :func:`duration_parts`)."""
+    micros, millis, fits = duration_parts(duration)
+    return pl.when(fits).then(micros.cast(pl.Float64)).otherwise(millis.cast(pl.Float64) * 1000)
+
+
 def int64_sum(expr: pl.Expr) -> pl.Expr:
     """Sum of an integer expression as Int64, null where the true total does not fit Int64.
 

@@ -21,6 +21,8 @@ from recanalytics.helpers._common import (
     FrameT,
     by_list,
     checked_lazy,
+    duration_micros,
+    duration_parts,
     finish,
     to_expr,
 )
@@ -40,6 +42,7 @@ __all__ = [
 _US_PER_SECOND: Final = 1_000_000
 _US_PER_MINUTE: Final = 60 * _US_PER_SECOND
 _US_PER_HOUR: Final = 60 * _US_PER_MINUTE
+_MS_PER_MINUTE: Final = 60_000
 
 DEFAULT_BUCKET_EDGES: Final[tuple[timedelta, ...]] = (
     timedelta(minutes=1),
@@ -51,8 +54,9 @@ DEFAULT_BUCKET_EDGES: Final[tuple[timedelta, ...]] = (
 
 
 def _micros(column: ColumnLike) -> pl.Expr:
-    # Microseconds keep sub-millisecond precision of us/ns columns and fit Int64 for 292k years.
-    return to_expr(column).dt.total_microseconds()
+    # Microseconds keep sub-millisecond precision of us/ns columns; Float64, since a
+    # millisecond column may hold more microseconds than Int64 does (see duration_parts).
+    return duration_micros(to_expr(column))
 
 
 def duration_seconds(column: ColumnLike = "duration") -> pl.Expr:
@@ -123,9 +127,18 @@ def billed_minutes(column: ColumnLike = "duration") -> pl.Expr:
     >>> df.select(billed_minutes()).to_series().to_list()
     [1, 2]
     """
-    micros = _micros(column)
+    micros, millis, fits = duration_parts(to_expr(column))
     # Ceiling division in integers: floats would misround long durations near minute edges.
-    return (-((-micros) // _US_PER_MINUTE)).clip(lower_bound=0).alias("billed_minutes")
+    # Past Int64 microseconds (292,000 years), in whole milliseconds, all such a column holds.
+    minutes = (
+        pl.when(fits)
+        .then(-((-micros) // _US_PER_MINUTE))
+        .when(millis > 0)
+        .then((millis - 1) // _MS_PER_MINUTE + 1)
+        .when(millis.is_not_null())
+        .then(0)
+    )
+    return minutes.clip(lower_bound=0).alias("billed_minutes")
 
 
 def duration_human(column: ColumnLike = "duration") -> pl.Expr:
@@ -145,8 +158,9 @@ def duration_human(column: ColumnLike = "duration") -> pl.Expr:
     >>> df.select(duration_human()).to_series().to_list()
     ['45 s', '1 h 02 min']
     """
-    micros = _micros(column)
-    seconds = micros.abs() // _US_PER_SECOND
+    duration = to_expr(column)
+    # Whole seconds, truncated toward zero, fit Int64 at any length (microseconds do not).
+    seconds = duration.dt.total_seconds().abs()
     hours = seconds // 3600
     minutes = (seconds % 3600) // 60
     secs = seconds % 60
@@ -161,7 +175,8 @@ def duration_human(column: ColumnLike = "duration") -> pl.Expr:
         .then(pl.format("{} min {} s", minutes, two(secs)))
         .otherwise(pl.format("{} h {} min", hours, two(minutes)))
     )
-    sign = pl.when((micros < 0) & (seconds > 0)).then(pl.lit("-")).otherwise(pl.lit(""))
+    negative = duration.to_physical() < 0
+    sign = pl.when(negative & (seconds > 0)).then(pl.lit("-")).otherwise(pl.lit(""))
     return pl.concat_str([sign, text]).alias("duration_human")
 
 
@@ -263,13 +278,17 @@ def duration_bucket(
         or not all(isinstance(name, str) for name in names)
     ):
         raise ConfigError("labels", form, labels)
-    micros = _micros(column)
+    micros, millis, fits = duration_parts(to_expr(column))
+
+    def at_or_above(edge: timedelta) -> pl.Expr:
+        # Exact in integers; past Int64 microseconds, in milliseconds (see duration_parts).
+        edge_us = edge // timedelta(microseconds=1)
+        return pl.when(fits).then(micros >= edge_us).otherwise(millis >= -(-edge_us // 1000))
+
     # Bucket index = number of edges at or below the value: one comparison per edge.
-    index = pl.sum_horizontal(
-        [(micros >= edge // timedelta(microseconds=1)).cast(pl.Int32) for edge in checked]
-    )
+    index = pl.sum_horizontal([at_or_above(edge).cast(pl.Int32) for edge in checked])
     return (
-        pl.when(micros.is_not_null())
+        pl.when(millis.is_not_null())
         .then(index)
         .replace_strict(list(range(len(names))), names, return_dtype=pl.Enum(names))
         .alias("duration_bucket")

@@ -16,6 +16,7 @@ from recanalytics.helpers._common import (
     by_list,
     check_every,
     checked_lazy,
+    duration_micros,
     finish,
     to_expr,
     within_period_limit,
@@ -199,7 +200,7 @@ def estimate_bitrate(size: ColumnLike = "size_bytes", duration: ColumnLike = "du
     >>> df.select(estimate_bitrate()).item()
     32.0
     """
-    millis = to_expr(duration, "duration").dt.total_microseconds() / 1000
+    millis = duration_micros(to_expr(duration, "duration")) / 1000
     bits = to_expr(size, "size").cast(pl.Float64) * 8
     return pl.when(millis > 0).then(bits / millis).alias("estimated_bitrate_kbps")
 

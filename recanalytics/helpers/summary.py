@@ -307,5 +307,6 @@ def provider_table(
 
 def _whole_seconds(column: str) -> pl.Expr:
     """A duration truncated to whole seconds (polars then prints ``12m 3s``, not ``…491ms``)."""
-    micros = pl.col(column).dt.total_microseconds()
-    return pl.duration(microseconds=micros - micros % 1_000_000, time_unit="ms")
+    # Milliseconds: microseconds of a millisecond duration wrap past 292,000 years.
+    millis = pl.col(column).dt.total_milliseconds()
+    return (millis - millis % 1_000).cast(pl.Duration("ms"))

@@ -215,3 +215,40 @@ def test_expressions_work_in_group_by_and_lazy() -> None:
         .collect()
     )
     assert result.rows() == [("a", pytest.approx(2 / 60, rel=1e-15), 3), ("b", 0.0, 0)]
+
+
+def test_durations_past_292_000_years_are_read_whole_never_wrapped() -> None:
+    # Microseconds of a millisecond column wrap past Int64 (about 292,000 years): 2**62 ms read
+    # as 0 s, "0 s", 0 billed minutes and "< 1 min", and summarize's total_hours (2.0) disagreed
+    # with its total_duration.
+    fit = (2**63 - 1) // 1000  # the most milliseconds whose microseconds fit Int64
+    huge = [3_600_000, 2**62, 2**63 - 1, fit, fit + 1]
+    df = pl.DataFrame({"duration": huge}).with_columns(pl.col("duration").cast(pl.Duration("ms")))
+    assert column(df, duration_seconds()) == approx([ms / 1000 for ms in huge])
+    assert column(df, duration_hours()) == approx([ms / 3_600_000 for ms in huge])
+    assert column(df, billed_minutes()) == [-(-ms // 60_000) for ms in huge]
+    assert column(df, duration_human()) == [
+        f"{ms // 3_600_000} h {ms // 60_000 % 60:02d} min" for ms in huge
+    ]
+    assert set(column(df, duration_bucket())) == {">= 60 min"}
+    assert column(df.with_columns(-pl.col("duration")), billed_minutes()) == [0] * len(huge)
+    bitrate = df.select(ra.estimate_bitrate(pl.lit(8 * 10**15), "duration")).to_series()
+    assert bitrate[1] == pytest.approx(8 * 8 * 10**15 / 2**62)
+    both = pl.concat([ra.empty_frame(), df.head(2)], how="diagonal_relaxed").with_columns(
+        provider=pl.lit("twilio").cast(ra.SCHEMA["provider"])
+    )
+    total = (
+        ra.summarize(both)
+        .select(pl.col("total_duration").dt.total_milliseconds(), "total_hours")
+        .row(0, named=True)
+    )
+    assert total["total_duration"] == 3_600_000 + 2**62
+    assert total["total_hours"] == pytest.approx((3_600_000 + 2**62) / 3_600_000)
+    from recanalytics.report import summary_table
+
+    table = summary_table(both)
+    assert table["hours"][-1] == pytest.approx(total["total_hours"], rel=1e-12)
+    # Truncated to whole seconds, not wrapped (past Python's timedelta: compared in polars).
+    p95 = ra.summarize(both).select(pl.col("p95_duration").dt.total_milliseconds()).item()
+    shown = table.select(pl.col("p95").dt.total_milliseconds()).to_series()[-1]
+    assert shown == p95 - p95 % 1000 > 2**61
