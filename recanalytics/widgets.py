@@ -641,7 +641,9 @@ def summary_line(frame: pl.DataFrame) -> str:
     The cost is :func:`recanalytics.monthly_storage_cost` applied to per-provider totals of what
     is still held (bytes, billed minutes): the same number as summing it per recording, at a
     fraction of the time on a million rows. Hours and GiB are totals of what is known: with no
-    size known they read ``size n/a``, with some unknown ``(N without size)`` follows the total.
+    size known they read ``size n/a``, with some unknown ``(N without size)`` follows the total;
+    a cost none of whose recordings could be priced (held, of unknown size) reads ``n/a``, as
+    ``summarize``'s ``estimated_monthly_cost`` is null.
 
     Examples
     --------
@@ -659,6 +661,7 @@ def summary_line(frame: pl.DataFrame) -> str:
             pl.col("size_bytes").alias("bytes"),
             pl.when(held).then(pl.col("size_bytes")).alias("held_bytes"),
             pl.when(held).then(billed_minutes()).alias("held_minutes"),
+            held.alias("held"),
         )
         .group_by("provider")
         .agg(
@@ -667,23 +670,35 @@ def summary_line(frame: pl.DataFrame) -> str:
             # Int128: Int64 sums wrap around (a 2**63 - 1 "unknown" size read as -8 EiB).
             pl.col("bytes", "held_bytes").cast(pl.Int128).sum(),
             pl.col("held_bytes").count().alias("sized"),
+            pl.col("held_minutes").count().alias("billed"),
+            (~pl.col("held")).sum().alias("deleted"),
             pl.col("bytes").count().alias("any_sized"),
             pl.col("hours").count().alias("timed"),
         )
     )
     held_bytes = pl.col("held_bytes").cast(pl.Int64, strict=False)
+    # As summarize: a deleted recording costs 0, a held one of unknown size (or duration) is
+    # left out, and a provider none of whose recordings could be priced is unknown, not $0.
+    deleted = pl.col("deleted") > 0
     priced = per.select(
         pl.col("provider"),
-        pl.when(pl.col("sized") > 0).then(held_bytes).alias("size_bytes"),
-        pl.duration(minutes=pl.col("held_minutes")).alias("duration"),
+        pl.when(pl.col("sized") > 0).then(held_bytes).when(deleted).then(0).alias("size_bytes"),
+        pl.when((pl.col("billed") > 0) | deleted)
+        .then(pl.duration(minutes=pl.col("held_minutes")))
+        .alias("duration"),
         pl.lit("completed").alias("status"),
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
-    ).select(monthly_storage_cost().sum())
+    ).select(monthly_storage_cost().alias("cost"))
     totals = per.select(pl.col("count", "hours", "bytes", "any_sized", "timed").sum())
     count, hours, size, sized, timed = totals.row(0)
     beyond = per.select((held_bytes.is_null() & pl.col("held_bytes").is_not_null()).any()).item()
-    cost = priced.item() if priced.height else 0.0
-    storage = "n/a (sizes past 2**63 bytes)" if beyond else f"${cost or 0:,.2f}/month"
+    cost = priced.select(pl.when(pl.col("cost").count() > 0).then(pl.col("cost").sum())).item()
+    if beyond:
+        storage = "n/a (sizes past 2**63 bytes)"
+    elif cost is None and count:
+        storage = "n/a"
+    else:
+        storage = f"${cost or 0:,.2f}/month"
     hours_text = _known_total(f"{hours or 0:,.1f} hours", "hours", count, timed, "duration")
     size_text = _known_total(f"{(size or 0) / 2**30:,.2f} GiB", "size", count, sized, "size")
     return f"{counted(count)} · {hours_text} · {size_text} · est. storage {storage}"

@@ -472,3 +472,29 @@ def test_negative_sizes_and_durations_are_unknown_and_said_once(frame: pl.DataFr
         ex.panel.controls["status"].value = tuple(source["status"].drop_nulls().unique()[:1])
         ex.draw_all()
     assert ex.errors.last is None
+
+
+def test_an_unknown_storage_cost_reads_n_a_not_zero(frame: pl.DataFrame) -> None:
+    # Held Twilio recordings without a size read "est. storage $0.00/month", where summarize's
+    # estimated_monthly_cost is null: an unknown cost is not free (as size and hours read n/a).
+    twilio = frame.filter(pl.col("provider") == "twilio").head(20)
+    held = twilio.with_columns(
+        status=pl.lit("completed"),
+        deleted_at=pl.lit(None, frame.schema["deleted_at"]),
+        size_bytes=pl.lit(None, pl.Int64),
+    )
+    assert ra.summarize(held)["estimated_monthly_cost"].item() is None
+    assert summary_line(held).endswith(" · size n/a · est. storage n/a")
+    # A deleted recording costs 0: then the total is known, as summarize's.
+    gone = pl.concat([held, held.head(1).with_columns(status=pl.lit("deleted"))])
+    assert ra.summarize(gone)["estimated_monthly_cost"].item() == 0.0
+    assert summary_line(gone).endswith("est. storage $0.00/month")
+    # Selections mixing priced and unpriced recordings match summarize.
+    for selection in (
+        frame,
+        frame.filter(pl.col("provider") != "twilio"),
+        pl.concat([held, frame]),
+    ):
+        cost = ra.summarize(selection)["estimated_monthly_cost"].item()
+        assert summary_line(selection).endswith(f"est. storage ${cost:,.2f}/month")
+    assert summary_line(ra.empty_frame()).endswith("est. storage $0.00/month")
