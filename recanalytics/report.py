@@ -52,11 +52,20 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
             text = column.map_elements(lambda v: f"{v:,}", return_dtype=pl.String)
         elif dtype.is_float():
             spec = ",.2f" if name.startswith(("size", "USD", "reported")) else ",.1f"
-            text = column.map_elements(_formatter(spec), return_dtype=pl.String)
+            number = column.map_elements(_formatter(spec), return_dtype=pl.String)
+            # A NaN or infinite amount (a provider's unreadable cost) is no number: not "nan".
+            text = (
+                pl.when(column.is_finite() | column.is_null()).then(number).otherwise(pl.lit("n/a"))
+            )
         else:
             text = column.cast(pl.String)
-        # Unknown is not 0: a provider that sends no size (or no duration) reads n/a.
-        missing = "n/a" if name.startswith(("size", "USD", "hours")) else ""
+        # Unknown is not 0: a provider that sends no size (or no duration) reads n/a, and so
+        # does a reported cost with a unit but no total (several currencies are not summed).
+        missing: pl.Expr = pl.lit("n/a" if name.startswith(("size", "USD", "hours")) else "")
+        if name == "reported cost" and "cost unit" in table.columns:
+            missing = (
+                pl.when(pl.col("cost unit").is_not_null()).then(pl.lit("n/a")).otherwise(missing)
+            )
         exprs.append(text.fill_null(missing).alias(name))
     return table.select(exprs)
 

@@ -209,3 +209,28 @@ def test_report_of_unsized_recordings_says_so(tmp_path: Path) -> None:
     table = summary_table(plivo)
     assert table[table.columns[3]].to_list() == [None, None]
     assert "<td class=num>n/a</td>" in page
+
+
+def test_summary_cells_never_print_nan_nor_a_sum_of_currencies(frame: pl.DataFrame) -> None:
+    # A NaN cost printed "nan" in the report's table, and the total row summed EUR and USD into
+    # one "reported cost" in "EUR, USD".
+    index = pl.int_range(pl.len())
+    odd = frame.with_columns(
+        cost=pl.when(index == 0).then(float("nan")).otherwise(pl.col("cost")),
+        cost_unit=pl.when(pl.col("provider") == "signalwire")
+        .then(pl.lit("EUR"))
+        .otherwise(pl.col("cost_unit")),
+    )
+    table = summary_table(odd)
+    total = table.row(table.height - 1, named=True)
+    assert total["reported cost"] is None and total["cost unit"] == "EUR, USD"
+    page = report_html(odd)
+    summary = page[page.index("<table class='summary'>") :]
+    rows = {
+        cells[0]: cells
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", summary[: summary.index("</table>")])
+        if (cells := re.findall(r"<td[^>]*>([^<]*)</td>", row))
+    }
+    assert not {"nan", "NaN", "inf"} & {cell for cells in rows.values() for cell in cells}
+    assert rows["total"][-2:] == ["n/a", "EUR, USD"]
+    assert rows[str(odd["provider"][0])][-2] == "n/a"  # the NaN cost's provider

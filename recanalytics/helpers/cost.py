@@ -175,8 +175,9 @@ def cost_summary(
     polars.DataFrame or polars.LazyFrame
         The ``by`` columns, ``recordings``, ``estimated_monthly_cost`` (USD, null when no
         recording in the group could be estimated), ``reported_cost`` (sum of ``cost``, null
-        when the provider reports none: Twilio, Zoom) and ``cost_unit`` (the distinct reported
-        currencies, comma-separated).
+        when the provider reports none: Twilio, Zoom, and when the group's costs are in more
+        than one currency, or some in none: no sum of EUR and USD) and ``cost_unit`` (the
+        distinct reported currencies, comma-separated).
 
     Examples
     --------
@@ -220,9 +221,13 @@ def cost_aggregations(
     Grouped by ``cost_unit``, the group column already holds the unit: a second one would
     collide with it.
     """
+    reported = pl.col("cost")
+    # Amounts in several currencies (or some in none) have no total: EUR and USD summed read
+    # as one amount in "EUR, USD". Grouped by cost_unit, each group holds one.
+    one_unit = pl.col("cost_unit").filter(reported.is_not_null()).n_unique() <= 1
     sums = [
         _sum_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
-        _sum_or_null(pl.col("cost")).alias("reported_cost"),
+        pl.when(one_unit).then(_sum_or_null(reported)).alias("reported_cost"),
     ]
     if "cost_unit" in keys:
         return sums

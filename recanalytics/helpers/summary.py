@@ -103,7 +103,9 @@ def summarize(
           (a reported NaN, infinite, 0 or negative bitrate counts as not reported).
         - ``failed_share`` (Float64, 0-1): failed recordings / all recordings.
         - ``estimated_monthly_cost`` (Float64, USD): storage estimate for what is still held.
-        - ``reported_cost`` (Float64): sum of provider-reported ``cost``; ``cost_unit``.
+        - ``reported_cost`` (Float64): sum of provider-reported ``cost``, null where the
+          group's costs are in more than one currency (``cost_unit`` then lists them; group by
+          ``cost_unit`` for a total per currency); ``cost_unit``.
 
     Examples
     --------

@@ -152,3 +152,23 @@ def test_cost_summary_overall_and_lazy(df: pl.DataFrame) -> None:
 def test_group_with_no_estimable_recording_is_null_not_free() -> None:
     frame = conform(pl.DataFrame({"provider": ["twilio"], "size_bytes": [None]})).collect()
     assert cost_summary(frame).row(0) == ("twilio", 1, None, None, None)
+
+
+def test_costs_in_several_currencies_are_never_summed_into_one(df: pl.DataFrame) -> None:
+    # SignalWire's 0.0025 EUR and Plivo's 0.0008 USD summed to 0.0033 in "EUR, USD".
+    mixed = df.with_columns(
+        cost_unit=pl.when(pl.col("provider") == "signalwire")
+        .then(pl.lit("EUR"))
+        .otherwise(pl.col("cost_unit"))
+    )
+    for total in (cost_summary(mixed, by=None), ra.summarize(mixed)):
+        assert total.select("reported_cost", "cost_unit").row(0) == (None, "EUR, USD")
+    per_unit = cost_summary(mixed, by="cost_unit").select("cost_unit", "reported_cost")
+    assert per_unit.rows() == [(None, None), ("EUR", 0.0025), ("USD", 0.0008)]
+    per_provider = ra.summarize(mixed, by="provider")["reported_cost"].to_list()
+    assert per_provider == [None, 0.0008, None, 0.0025]  # one currency each: summed
+    # A cost without a unit beside one in USD: which currency is not known either.
+    unitless = df.with_columns(
+        cost_unit=pl.when(pl.col("provider") == "plivo").then(pl.col("cost_unit"))
+    )
+    assert cost_summary(unitless, by=None)["reported_cost"].item() is None
