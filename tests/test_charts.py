@@ -451,6 +451,42 @@ def test_a_missing_status_is_neutral_grey_and_statuses_differ(frame: pl.DataFram
     assert colours["unknown"] not in warm
 
 
+def test_every_value_a_legend_shows_has_its_own_colour(frame: pl.DataFrame) -> None:
+    # A fifth status without a colour of its own, and every provider outside the four, took
+    # the grey of "other": "queued" and "uploading" (or Vonage and Telnyx) read as one.
+    from recanalytics.charts._base import color_scale
+
+    other_grey = "#BAB0AC"
+
+    statuses = ["completed", "processing", "paused", "queued", "uploading", "archived"]
+    statuses += ["expired", "error", "stopped"]
+    rows = frame.head(len(statuses) * 20).with_columns(
+        pl.Series("status", statuses * 20, dtype=pl.String)
+    )
+    colours = _status_colours(spec(charts.status_chart(rows)))
+    assert set(colours) == set(statuses)
+    assert len(set(colours.values())) == len(colours) and other_grey not in colours.values()
+    assert colours["completed"] == charts.STATUS_COLORS["completed"]
+    more = rows.with_columns(pl.format("st{}", pl.int_range(pl.len()) % 12).alias("status"))
+    folded = _status_colours(spec(charts.status_chart(more)))
+    assert folded["other"] == other_grey and len(set(folded.values())) == len(folded) == 9
+    providers = ["twilio", "vonage", "telnyx", "bandwidth", "zoom", "sinch"]
+    many = frame.head(600).with_columns(
+        pl.Series("provider", providers * 100, dtype=pl.String).alias("provider")
+    )
+    for make in (charts.storage_chart, charts.volume_chart, charts.duration_boxplot):
+        for scale in provider_scales(spec(make(many))):
+            given = dict(zip(scale["domain"], scale["range"], strict=True))
+            assert set(given) == set(providers), given
+            assert given["twilio"] == charts.PROVIDER_COLORS["twilio"]
+            assert len(set(given.values())) == len(given) and other_grey not in given.values()
+    # However many values a scale is given, each keeps its own colour.
+    for column in ("provider", "status", "codec"):
+        domain = [f"v{i}" for i in range(40)] + ["unknown", "other"]
+        palette = color_scale(column, domain).range
+        assert len(set(palette)) == len(domain), column
+
+
 def test_legends_list_only_values_the_chart_draws(frame: pl.DataFrame) -> None:
     twilio = frame.filter(pl.col("provider") == "twilio")
     for view in spec(charts.overview_chart(twilio))["vconcat"]:

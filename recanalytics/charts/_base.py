@@ -7,6 +7,8 @@ the number of recordings, so altair's ``MaxRowsError`` cannot trigger.
 
 from __future__ import annotations
 
+import colorsys
+import itertools
 import math
 import re
 from datetime import time, timedelta
@@ -55,9 +57,9 @@ OTHER_COLORS: Final = (
     "#EECA3B",
     "#9D755D",
     "#FF9DA6",
-    "#BAB0AC",
     "#E45756",
 )
+"""The palette of a column without colours of its own (kind, codec, …), in domain order."""
 
 WIDTH: Final = 560
 HEIGHT: Final = 220
@@ -272,18 +274,75 @@ def data(frame: pl.DataFrame) -> alt.Data:
         return alt.Data(values=rows)  # type: ignore[no-untyped-call]
 
 
+OTHER_COLOR: Final = "#BAB0AC"
+"""The warm grey of ``other`` (the folded values) in every chart: no palette colour gives it."""
+
+_STATUS_EXTRA: Final = (
+    "#9D755D",
+    "#EECA3B",
+    "#FF9DA6",
+    "#54A24B",
+    "#499894",
+    "#B6992D",
+    "#D4A6C8",
+    "#8CD17D",
+    "#79706E",
+    "#86BCB6",
+)
+"""Colours of statuses without one of their own: none warm (problems) or blue (in flight)."""
+
+_MORE_COLORS: Final = (
+    "#499894",
+    "#B6992D",
+    "#D4A6C8",
+    "#8CD17D",
+    "#79706E",
+    "#86BCB6",
+    "#D37295",
+    "#F1CE63",
+    "#A0CBE8",
+    "#FFBE7D",
+    "#9D7660",
+    "#FABFD2",
+)
+"""Where a scale's own palette runs out (a fifth unknown status, a tenth codec)."""
+
+
+def _spread(index: int) -> str:
+    """A colour far from the ``index`` before it: hues a golden angle apart."""
+    red, green, blue = colorsys.hls_to_rgb((index * 0.618033988749895) % 1.0, 0.5, 0.55)
+    return "#" + "".join(f"{round(channel * 255):02X}" for channel in (red, green, blue))
+
+
 def color_scale(column: str, domain: list[str]) -> alt.Scale:
-    """The shared scheme: fixed provider and status colours; a stable palette otherwise."""
+    """The shared scheme: fixed provider and status colours, a stable palette otherwise, and a
+    distinct colour for every value shown.
+
+    A value without a colour of its own (a provider outside the four, a status not in
+    :data:`STATUS_COLORS`, any value of another column) takes the next palette colour that no
+    other value of the scale holds; ``unknown`` is the neutral grey and ``other`` the warm one
+    (:data:`OTHER_COLOR`) in every chart. The palettes had fewer colours than a chart draws
+    values, and their fallback was other's grey: a fifth unknown status, or a provider outside
+    the four, read as ``other``.
+    """
+    fixed: dict[str, str] = {UNKNOWN: STATUS_COLORS[UNKNOWN], OTHER: OTHER_COLOR}
+    pool: tuple[str, ...] = OTHER_COLORS
     if column == "provider":
-        palette = [PROVIDER_COLORS.get(v, "#BAB0AC") for v in domain]
+        fixed |= PROVIDER_COLORS
+        # Okabe-Ito's other hues first: far from the four providers' (OTHER_COLORS opens with a
+        # blue and an orange beside Zoom's and Twilio's).
+        pool = ("#E69F00", "#56B4E9", "#F0E442", *OTHER_COLORS)
     elif column == "status":
-        # Statuses with no colour of their own: none warm (problems) or blue (in flight).
-        extra = iter(("#9D755D", "#EECA3B", "#FF9DA6", "#54A24B"))
-        palette = [STATUS_COLORS.get(v) or next(extra, "#BAB0AC") for v in domain]
-    else:
-        # A missing value is the neutral grey in every chart, never a palette colour.
-        colours = iter(OTHER_COLORS * (len(domain) // len(OTHER_COLORS) + 1))
-        palette = [STATUS_COLORS[UNKNOWN] if v == UNKNOWN else next(colours) for v in domain]
+        fixed |= STATUS_COLORS
+        pool = _STATUS_EXTRA
+    used = {fixed[v] for v in domain if v in fixed}
+    spare = (c for c in dict.fromkeys((*pool, *_MORE_COLORS)) if c not in used)
+    generated = (c for c in map(_spread, itertools.count()) if c not in used)
+    palette = []
+    for value in domain:
+        colour = fixed.get(value) or next(spare, None) or next(generated)
+        used.add(colour)
+        palette.append(colour)
     return alt.Scale(domain=domain, range=palette)
 
 
