@@ -146,8 +146,10 @@ def duration_human(column: ColumnLike = "duration") -> pl.Expr:
 
     Under a minute shows whole seconds, under an hour minutes and seconds, from an hour on hours
     and minutes (hours are not rolled into days: analysts sum hours). Values are truncated, never
-    rounded up, so ``59.999 s`` reads ``"59 s"`` and never overstates a recording. Negative
-    durations get a leading ``-``.
+    rounded up, so ``59.999 s`` reads ``"59 s"`` and never overstates a recording. Every
+    negative duration (a difference of times; the frame functions take a negative recording
+    length as unknown) gets a leading ``-``, truncated toward zero like the rest: ``-90 s``
+    reads ``"-1 min 30 s"`` and ``-1 ms`` ``"-0 s"``.
 
     Examples
     --------
@@ -176,7 +178,8 @@ def duration_human(column: ColumnLike = "duration") -> pl.Expr:
         .otherwise(pl.format("{} h {} min", hours, two(minutes)))
     )
     negative = duration.to_physical() < 0
-    sign = pl.when(negative & (seconds > 0)).then(pl.lit("-")).otherwise(pl.lit(""))
+    # Every negative value says so, under a second too: -1 ms read "0 s" beside "-23 min 05 s".
+    sign = pl.when(negative).then(pl.lit("-")).otherwise(pl.lit(""))
     return pl.concat_str([sign, text]).alias("duration_human")
 
 

@@ -74,6 +74,9 @@ def test_duration_human_unit_boundaries() -> None:
         26 * H,
         -90 * S,
         -500 * MS,
+        -MS,
+        -(23 * MIN + 5 * S),
+        -62 * MIN,
         None,
     ]
     assert column(frame(values), duration_human()) == [
@@ -88,7 +91,11 @@ def test_duration_human_unit_boundaries() -> None:
         "1 h 02 min",
         "26 h 00 min",
         "-1 min 30 s",
-        "0 s",
+        # Every negative value says so: -1 ms read "0 s" beside "-23 min 05 s".
+        "-0 s",
+        "-0 s",
+        "-23 min 05 s",
+        "-1 h 02 min",
         None,
     ]
 
