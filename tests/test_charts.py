@@ -1048,7 +1048,8 @@ def test_time_axes_name_the_year_from_a_february_start(name: str, frame: pl.Data
         if d.get("x", {}).get("type") == "temporal"
     ]
     expressions = {a.get("labelExpr") for a in axes}
-    assert axes and len(expressions) == 1 and "%Y" in str(expressions), expressions
+    # The year as the number itself (d3's "%Y" read year 10000 as "0000").
+    assert axes and len(expressions) == 1 and "utcyear(" in str(expressions), expressions
     labels = x_tick_labels(charts.chart_to_svg(chart))
     assert labels
     for label in labels:  # a month or a day always with its year; a year alone on January 1
@@ -1079,6 +1080,23 @@ def test_time_axes_name_the_year_for_every_period_length(
         words = label.replace(",", "").split()
         # "Apr 2025" or "Feb 3 2025" or "2026": a short month name first, the year last.
         assert words[-1].isdigit() and (len(words) == 1 or words[0] in _MONTHS), labels
+
+
+def test_time_axes_over_the_whole_calendar_name_each_year_as_it_is(frame: pl.DataFrame) -> None:
+    # d3's "%Y" pads to four digits modulo 10 000: an axis from year 1 to the end of 9999 (a
+    # provider's default date beside real ones) was labelled "0000" at both ends.
+    index = pl.int_range(pl.len())
+    wide = frame.head(200).with_columns(
+        created_at=pl.when(index == 0)
+        .then(pl.lit(datetime(1, 1, 1, tzinfo=UTC)))
+        .when(index == 1)
+        .then(pl.lit(datetime(9999, 12, 31, tzinfo=UTC)))
+        .otherwise(pl.col("created_at")),
+        deleted_at=None,
+    )
+    labels = x_tick_labels(charts.chart_to_svg(charts.volume_chart(wide)))
+    assert labels and "0000" not in labels, labels
+    assert "2000" in labels and "10000" in labels, labels
 
 
 def vegalite_warnings(chart: Any, capfd: pytest.CaptureFixture[str]) -> list[str]:

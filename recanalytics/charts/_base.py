@@ -710,12 +710,14 @@ TIME_LABELS: Final = (
     "utchours(datum.value) || utcminutes(datum.value) || utcseconds(datum.value)"
     " ? datum.label"
     " : utcmonth(datum.value) == 0 && utcdate(datum.value) == 1"
-    " ? utcFormat(datum.value, '%Y')"
-    " : utcdate(datum.value) == 1 ? utcFormat(datum.value, '%b %Y')"
-    " : utcFormat(datum.value, '%b %-d, %Y')"
+    " ? '' + utcyear(datum.value)"
+    " : utcdate(datum.value) == 1 ? utcFormat(datum.value, '%b ') + utcyear(datum.value)"
+    " : utcFormat(datum.value, '%b %-d, ') + utcyear(datum.value)"
 )
 """Time tick labels that each carry their year: ``2026`` on a year's first day, ``Apr 2025`` on
-a month's, ``Feb 3, 2025`` on any other day; times of day keep Vega's own label.
+a month's, ``Feb 3, 2025`` on any other day; times of day keep Vega's own label. The year is
+the number itself, not d3's ``%Y``, which pads to four digits modulo 10 000: the ends of an axis
+over years 1 to 9999 (a provider's default date beside real ones) both read ``0000``.
 
 Vega's default labels name the year only on a January tick: ticks thinned to every other
 month from February (``February April … December February``) never showed one, and 2025
