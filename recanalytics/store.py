@@ -404,7 +404,10 @@ class ParquetStore:
         if isinstance(frame, pl.LazyFrame):
             frame = frame.collect()
         if not isinstance(frame, pl.DataFrame):
-            raise ConfigError("frame", "a unified polars DataFrame or LazyFrame", frame)
+            # The type, not the value: a pandas frame's repr is its whole table.
+            raise ConfigError(
+                "frame", "a unified polars DataFrame or LazyFrame", type(frame).__name__
+            )
         # Refused, never stored changed (as a fraction is below): nulled here, the store would
         # differ from the frame its caller holds, with no word.
         refuse_negative_numbers(frame, "frame")

@@ -593,3 +593,12 @@ def test_a_path_starting_with_a_tilde_is_in_the_home_folder(
     store.upsert(ra.demo(size=20))
     assert store.path == tmp_path / "home" / "recordings" and store.files()
     assert not (tmp_path / "~").exists()
+
+
+def test_upsert_of_another_kind_of_table_names_its_type_not_its_rows(tmp_path: Path) -> None:
+    # A pandas (or pyarrow) table was shown whole in the ConfigError: rows of data, not a type.
+    table = ra.demo(size=20).to_arrow()
+    with pytest.raises(ra.ConfigError) as info:
+        Store(tmp_path).upsert(table)  # type: ignore[arg-type]
+    assert info.value.parameter == "frame"
+    assert "'Table'" in str(info.value) and "recording_id" not in str(info.value)
