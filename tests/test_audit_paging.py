@@ -328,6 +328,20 @@ def test_plivo_loses_no_recording_when_others_are_deleted_while_paging(mode: str
     assert set(remaining) <= set(sids(df))
 
 
+@pytest.mark.parametrize("mode", ["offset", "hybrid"])
+def test_plivo_rows_come_newest_first_as_listed(mode: str) -> None:
+    # The page at offset=limit that tests whether offsets work was kept after every page the
+    # offsets fetched at once: positions 0-4, 10-24, then 5-9, so df.head() was not the newest.
+    records = [
+        {"recording_id": f"rec-{i:02d}",
+         "add_time": f"2026-01-05 10:{59 - i:02d}:00.000000+00:00"}
+        for i in range(25)
+    ]  # fmt: skip
+    server = PlivoServer(records, mode=mode, cap=5)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, page_size=5, **server.options())
+    assert df["recording_id"].to_list() == [r["recording_id"] for r in records]
+
+
 def test_plivo_a_recording_listed_twice_on_a_page_is_one_row_and_the_load_complete() -> None:
     # total_count counts the list's entries: a recording the page itself lists twice is two of
     # them, so one de-duplicated row is the whole result, not a shortfall.

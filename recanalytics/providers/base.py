@@ -632,10 +632,12 @@ def warn_issues(spec: RecordSpec, provider: str) -> None:
 
 
 async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageRequest]) -> pl.DataFrame:
-    """Load every query concurrently and return one de-duplicated frame.
+    """Load every query concurrently and return one de-duplicated frame, newest first.
 
     Every query runs to its end even when another fails, so a failure loses as little as
-    possible; the first error is then raised with every row loaded in ``partial``.
+    possible; the first error is then raised with every row loaded in ``partial``. Pages
+    fetched at once (Plivo's offsets, Zoom's windows) arrive in an order that varies from run
+    to run, so the rows are sorted as the providers list them: newest first, then by id.
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
@@ -645,7 +647,7 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
             return_exceptions=True,
         )
         failures = [o for o in outcomes if isinstance(o, BaseException)]
-        return finish_load(endpoint, ctx, spec, harvest, failures, session)
+        return finish_load(endpoint, ctx, spec, harvest, failures, session, newest_first=True)
 
 
 # The unified columns a windowed load's rows are sorted by: its creation time and id.
@@ -675,7 +677,8 @@ def finish_load(
 
     def finished() -> pl.DataFrame:
         rows = endpoint.finish(raw, ctx)
-        if not (newest_first and endpoint.created_column):
+        # A raw frame is sorted where its endpoint names its creation column.
+        if not newest_first or (ctx.raw and not endpoint.created_column):
             return rows
         # Sorted once finished: the unified frame is a fraction of the raw one, whose sorted
         # copy was the peak memory of a 1,000,000-track load.
