@@ -292,12 +292,7 @@ _STATUS_EXTRA: Final = (
 """Colours of statuses without one of their own: none warm (problems) or blue (in flight)."""
 
 _MORE_COLORS: Final = (
-    "#499894",
-    "#B6992D",
-    "#D4A6C8",
-    "#8CD17D",
-    "#79706E",
-    "#86BCB6",
+    *_STATUS_EXTRA[4:],  # the status palette's cool and neutral end
     "#D37295",
     "#F1CE63",
     "#A0CBE8",
