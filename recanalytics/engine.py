@@ -535,11 +535,7 @@ class Session:
         # A shared limiter runs at the highest rate its loads ask for; this load keeps to its
         # own rate too, when it asked for less.
         self.own = RateLimiter(limits) if limiter is not None else None
-        self._joined = limiter is not None
-        if limiter is not None:
-            limiter.join(limits.rate)
         self.gate = asyncio.Semaphore(limits.concurrency)
-        self.progress = Progress(label or provider, enabled=progress)
         claim(transport)
         self.client = httpx.AsyncClient(
             auth=auth,
@@ -556,6 +552,12 @@ class Session:
                 max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
             ),
         )
+        self.progress = Progress(label or provider, enabled=progress)
+        # Joined last: a session that failed to build is never closed, so it would never
+        # leave, and its rate would stay the account's for the rest of the process.
+        self._joined = limiter is not None
+        if limiter is not None:
+            limiter.join(limits.rate)
 
     async def __aenter__(self) -> Self:
         return self

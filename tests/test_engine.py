@@ -253,6 +253,24 @@ def test_a_load_asking_less_than_the_account_keeps_to_its_own_rate() -> None:
     assert shared.asked == {}  # every load left
 
 
+def test_a_session_that_fails_to_build_leaves_no_rate_on_the_shared_limiter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # It joined the account's limiter before building its client: a client that failed (a
+    # transport in use by another loop, a bad proxy setting) left its rate there for good,
+    # and every later load of the account ran at 1000 requests/s.
+    shared = RateLimiter(Limits(rate=80.0, concurrency=4, period=1.0))
+
+    def broken(*args: object, **kwargs: object) -> httpx.AsyncClient:
+        raise ra.ConfigError("transport", "a transport no other event loop uses", "x")
+
+    monkeypatch.setattr(httpx, "AsyncClient", broken)
+    limits = Limits(rate=1000.0, concurrency=4, period=1.0)
+    with pytest.raises(ra.ConfigError):
+        Session("twilio", auth=None, limits=limits, retry=RetryPolicy(), limiter=shared)
+    assert shared.asked == {} and shared.rate == 80.0
+
+
 def test_the_limiter_says_how_many_requests_could_start_now() -> None:
     limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
     assert limiter.room(now=0.0) == 80
