@@ -184,9 +184,11 @@ def conform_dtypes(
     return lazy.with_columns(casts) if casts else lazy
 
 
-NON_NEGATIVE: Final = ("duration", "size_bytes", "bitrate_kbps", "channels", "cost")
+NON_NEGATIVE: Final = ("duration", "size_bytes", "bitrate_kbps", "channels")
 """Unified columns that hold no negative value: a loader reads a negative one as unknown (null,
-with a ``LoadWarning``), and :func:`conform_values` does the same on a frame made elsewhere."""
+with a ``LoadWarning``), and :func:`conform_values` does the same on a frame made elsewhere.
+``cost`` holds none either, but a negative price is a charge (Twilio's 2010 API and SignalWire
+write them so): the loaders keep its absolute value, and so does :func:`conform_values`."""
 
 
 class _Odd(NamedTuple):
@@ -209,6 +211,9 @@ def _odd_checks(names: Collection[str]) -> list[_Odd]:
             # Physical: a Duration compares with 0 as its integer. NaN is not below 0.
             negative = pl.col(name).to_physical() < 0
             checks.append(_Odd(name, negative, pl.when(~negative).then(pl.col(name))))
+    if "cost" in names:
+        charged = pl.col("cost") < 0
+        checks.append(_Odd("cost", charged, pl.col("cost").abs()))
     if "created_at" in names and "deleted_at" in names:
         # A recording cannot be removed before it exists (epoch zero as "no date", a clock
         # reset): removed at creation, as one deleted with no time given is.
@@ -227,13 +232,19 @@ def odd_values_note(counts: Sequence[tuple[str, int]]) -> str | None:
     >>> odd_values_note([("size_bytes", 3), ("duration", 1), ("deleted_at", 2)])
     'negative values are taken as unknown (null), as the loaders take them: size_bytes in 3 recordings, duration in 1 recording; deleted_at is earlier than created_at in 2 recordings: taken as deleted when created'
     """
-    negative = [(name, count) for name, count in counts if count and name != "deleted_at"]
+    negative = [(n, count) for n, count in counts if count and n not in ("deleted_at", "cost")]
     early = sum(count for name, count in counts if name == "deleted_at")
+    charged = sum(count for name, count in counts if name == "cost")
     parts = []
     if negative:
         listed = ", ".join(f"{name} in {counted(count)}" for name, count in negative)
         parts.append(
             f"negative values are taken as unknown (null), as the loaders take them: {listed}"
+        )
+    if charged:
+        parts.append(
+            f"a negative cost in {counted(charged)} is taken as the charge it is (its "
+            "absolute value), as the loaders read prices"
         )
     if early:
         parts.append(
@@ -248,14 +259,15 @@ _TAKEN: Final = "__recanalytics_taken"
 
 def conform_values(lazy: pl.LazyFrame, columns: Collection[str], *, now: bool) -> pl.LazyFrame:
     """Take the values a recording cannot have as the loaders take them, with a ``LoadWarning``
-    counting them: a negative size, duration, bitrate, channel count or cost (the columns of
-    :data:`NON_NEGATIVE`) is unknown (null), and a ``deleted_at`` earlier than ``created_at``
-    is taken as ``created_at`` (removed when created). Only ``columns`` (those the caller
+    counting them: a negative size, duration, bitrate or channel count (the columns of
+    :data:`NON_NEGATIVE`) is unknown (null), a negative cost is its absolute value (a charge),
+    and a ``deleted_at`` earlier than ``created_at`` is taken as ``created_at`` (removed when
+    created). Only ``columns`` (those the caller
     reads) are checked, after :func:`conform_dtypes`.
 
     With ``now`` the values are counted at once (one pass over those columns) and the warning
     given here; otherwise the count runs inside the query, so a LazyFrame stays lazy and the
-    warning comes when it is collected.
+    warning comes the first time it is collected.
     """
     schema = lazy.collect_schema()
     checks = _odd_checks(set(columns) & set(schema.names()))
@@ -349,7 +361,7 @@ def refuse_negative_numbers(frame: pl.DataFrame, parameter: str) -> None:
     ...
     recanalytics.errors.ConfigError: invalid frame (got 'size_bytes: -5'): expected a frame whose column size_bytes holds no negative value (a negative size_bytes is unknown, as the loaders read it: null it first)
     """
-    for name in NON_NEGATIVE:
+    for name in (*NON_NEGATIVE, "cost"):
         dtype = frame.schema.get(name)
         if dtype is None or not (dtype.is_numeric() or isinstance(dtype, pl.Duration)):
             continue
@@ -362,10 +374,14 @@ def refuse_negative_numbers(frame: pl.DataFrame, parameter: str) -> None:
                 if isinstance(dtype, pl.Duration)
                 else negative[0]
             )
+            how = (
+                "a charge, as the loaders read prices: store its absolute value"
+                if name == "cost"
+                else "unknown, as the loaders read it: null it first"
+            )
             raise ConfigError(
                 parameter,
-                f"a frame whose column {name} holds no negative value (a negative {name} is "
-                "unknown, as the loaders read it: null it first)",
+                f"a frame whose column {name} holds no negative value (a negative {name} is {how})",
                 f"{name}: {shown}",
             )
 

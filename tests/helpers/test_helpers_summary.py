@@ -450,14 +450,16 @@ def test_negative_sizes_and_durations_are_unknown_and_said(df: pl.DataFrame) -> 
         .otherwise(pl.col("duration")),
         cost=-pl.col("cost"),
     )
+    # A negative cost is a charge, as the loaders read SignalWire's and Twilio's 2010 prices:
+    # its absolute value, the frame's own cost here.
     nulled = df.with_columns(
         size_bytes=pl.when(pl.col("provider") != "zoom").then(pl.col("size_bytes")),
         duration=pl.when(pl.col("kind") != "track").then(pl.col("duration")),
-        cost=pl.lit(None, pl.Float64),
     )
     said = (
         "negative values are taken as unknown \\(null\\), as the loaders take them: "
-        "duration in 2 recordings, size_bytes in 1 recording, cost in 2 recordings"
+        "duration in 2 recordings, size_bytes in 1 recording; a negative cost in 2 recordings "
+        "is taken as the charge it is \\(its absolute value\\)"
     )
     for name, call in {
         "summarize": lambda d: summarize(d, by="provider"),
