@@ -64,6 +64,7 @@ def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
         return _in_a_thread(make)
     if not hasattr(loop, "_nest_patched"):
         _apply_nest_asyncio(loop)
+    _close_nested_runs()  # also where another (a kernel) applied nest-asyncio2 first
     task = loop.create_task(_awaiting(make))
     try:
         return loop.run_until_complete(task)
@@ -88,10 +89,19 @@ def _apply_nest_asyncio(loop: asyncio.AbstractEventLoop) -> None:
     # Without run_close_loop, its asyncio.run leaves every loop it makes open (a later
     # asyncio.run in the process: "ResourceWarning: unclosed event loop").
     nest_asyncio2.apply(loop, run_close_loop=True)
-    if sys.version_info < (3, 12) and not getattr(asyncio.run, "_closes_its_loop", False):
-        # Before 3.12 its asyncio.run ignores run_close_loop: it runs on get_event_loop(),
-        # which makes a loop in each new thread and never closes it (one per thread that
-        # called asyncio.run after the first nested call, with its selector's descriptors).
+
+
+def _close_nested_runs() -> None:
+    """Before 3.12 nest-asyncio2's ``asyncio.run`` ignores ``run_close_loop``: it runs on
+    ``get_event_loop()``, which makes a loop in each new thread and never closes it (one per
+    thread that called ``asyncio.run`` after the first nested call, with its selector's
+    descriptors). Wrapped once asyncio is patched, by this package or before it."""
+    patched = getattr(asyncio, "_nest_patched", False)
+    if (
+        sys.version_info < (3, 12)
+        and patched
+        and not getattr(asyncio.run, "_closes_its_loop", False)
+    ):
         asyncio.run = _closing_run(asyncio.run)
 
 

@@ -6,6 +6,8 @@ import asyncio
 import subprocess
 import sys
 
+import pytest
+
 from recanalytics.sync import run_sync
 
 
@@ -226,9 +228,29 @@ print("unclosed", len([m for m in unclosed if "unclosed event loop" in m]))
 """
 
 
-def test_no_event_loop_is_left_open_after_nested_calls() -> None:
+# A kernel that applied nest-asyncio2 itself, before the first sync call: the wrap was made
+# only where this package applied it, so every thread's asyncio.run still left a loop open.
+APPLIED_BEFORE = """
+import asyncio, nest_asyncio2
+from recanalytics.sync import run_sync
+
+async def nothing():
+    return 0
+
+async def first_cell():  # the kernel's loop, patched by the kernel, runs a sync call
+    return run_sync(nothing())
+
+kernel_loop = asyncio.new_event_loop()
+nest_asyncio2.apply(kernel_loop)
+kernel_loop.run_until_complete(first_cell())
+kernel_loop.close()
+"""
+
+
+@pytest.mark.parametrize("prelude", ["", APPLIED_BEFORE], ids=["by-recanalytics", "by-the-kernel"])
+def test_no_event_loop_is_left_open_after_nested_calls(prelude: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-c", THREADS_AFTER_A_NESTED_CALL],
+        [sys.executable, "-c", prelude + THREADS_AFTER_A_NESTED_CALL],
         capture_output=True,
         text=True,
         timeout=120,
