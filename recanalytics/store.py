@@ -265,8 +265,7 @@ class ParquetStore:
         process that dies is released with it. Nested holds in one thread take the lock once
         (the outer one's mode); it is never held across an ``await``.
         """
-        depth: dict[str, int] = _held.__dict__.setdefault("depth", {})
-        key = os.path.abspath(self.path)
+        depth, key = self._holds()
         if depth.get(key):
             depth[key] += 1
             try:
@@ -289,10 +288,15 @@ class ParquetStore:
             if fd is not None:
                 os.close(fd)
 
+    def _holds(self) -> tuple[dict[str, int], str]:
+        """This thread's lock depths by store, and this store's key among them."""
+        depth: dict[str, int] = _held.__dict__.setdefault("depth", {})
+        return depth, os.path.abspath(self.path)
+
     def _held_here(self) -> bool:
         """Whether this thread holds the store's lock (a write inside a load's chunk)."""
-        depth: dict[str, int] = _held.__dict__.setdefault("depth", {})
-        return bool(depth.get(os.path.abspath(self.path)))
+        depth, key = self._holds()
+        return bool(depth.get(key))
 
     def _acquire(self, fd: int, shared: bool) -> None:
         try:
