@@ -81,6 +81,11 @@ EPOCH = dt.datetime(2018, 1, 1, tzinfo=dt.UTC)
 # excludes: ``since`` is asked from the second before its midnight, which a server reading the
 # filter by the day may read from the midnight before that.
 DAYS_SLACK = dt.timedelta(days=2)
+# The longest stated duration a missing start or end time is derived from: past it the sum
+# would be no recording's time (and near the calendar's ends, no time at all).
+MAX_DERIVED = dt.timedelta(days=7)
+EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC) + MAX_DERIVED
+LATEST = dt.datetime.max.replace(tzinfo=dt.UTC) - MAX_DERIVED
 MEDIA_FORMATS = ("wav", "mp3")
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -250,6 +255,7 @@ class SignalWireRecordings(Endpoint):
         resource = uri.str.replace(r"[?#].*$", "")
         media = resource.str.replace(r"\.json$", "") + f".{self.media_format}"
         price = pl.col("price")
+        stated = seconds_to_duration(pl.col("duration"))
         return raw.select(
             provider=pl.lit("signalwire"),
             kind=pl.when(conference.is_not_null() & (conference != ""))
@@ -266,11 +272,16 @@ class SignalWireRecordings(Endpoint):
             codec=pl.lit("pcm_s16le" if self.media_format == "wav" else "mp3"),
             container=pl.lit(self.media_format),
             created_at=pl.col("date_created"),
-            started_at=start,
-            ended_at=end,
+            # One end and the length give the other (the 2010 API's examples list start_time
+            # and duration only; SignalWire's own, end_time only).
+            started_at=pl.coalesce(
+                start, pl.when((stated <= MAX_DERIVED) & (end >= EARLIEST)).then(end - stated)
+            ),
+            ended_at=pl.coalesce(
+                end, pl.when((stated <= MAX_DERIVED) & (start <= LATEST)).then(start + stated)
+            ),
             duration=pl.coalesce(
-                seconds_to_duration(pl.col("duration")),
-                pl.when(end >= start).then(end - start).cast(pl.Duration("ms")),
+                stated, pl.when(end >= start).then(end - start).cast(pl.Duration("ms"))
             ),
             # The older schema has ``channels`` (an integer), the current one both ``channels``
             # and ``channel`` (strings "1"/"2").

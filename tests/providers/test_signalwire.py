@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import email.utils
+import functools
 import json
 import uuid
 import warnings
@@ -769,3 +770,26 @@ def test_since_mid_day_is_no_sign_of_a_server_ignoring_the_date_filters() -> Non
     want = every.filter(pl.col("created_at").is_between(since, until, closed="left"))
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
     assert box.requests < 4 * (want.height + 3)
+
+
+def test_a_missing_start_or_end_time_comes_from_the_other_and_the_duration() -> None:
+    # The 2010 API's examples list start_time and duration only, SignalWire's own end_time
+    # only: ended_at or started_at was null though the row said both.
+    def record(i: int, **times: str) -> dict[str, Any]:
+        return {"sid": f"00000000-0000-0000-0000-{i:012x}", "duration": "60",
+                "date_created": "Mon, 05 Jan 2026 10:00:00 +0000", **times}  # fmt: skip
+
+    records = [
+        record(1, start_time="Mon, 05 Jan 2026 10:00:00 +0000"),
+        record(2, end_time="Mon, 05 Jan 2026 10:05:00 +0000"),
+        record(3, start_time="Fri, 31 Dec 9999 23:59:00 +0000"),  # no end inside the calendar
+    ]
+    body = {"recordings": records, "next_page_uri": None}
+    df = load_signalwire_recordings(
+        credentials=SignalWireCredentials(**CREDENTIALS),
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)),
+        base_url="https://example.signalwire.com",
+    ).sort("recording_id")
+    at = functools.partial(dt.datetime, 2026, 1, 5, tzinfo=dt.UTC)
+    assert df["started_at"].to_list()[:2] == [at(10, 0), at(10, 4)]
+    assert df["ended_at"].to_list() == [at(10, 1), at(10, 5), None]
