@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -28,6 +28,7 @@ from recanalytics.options import check_options, resolve
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import redact_frame, redact_text
 from recanalytics.schema import SCHEMA, empty_frame
+from recanalytics.sync import all_or_none
 from recanalytics.windows import WhenLike, parse_range
 
 State = Literal["ok", "failed", "skipped"]
@@ -166,37 +167,6 @@ async def _one(
 
 
 LoadersOf = Callable[[str], Iterable[Callable[..., Awaitable[pl.DataFrame]]]]
-
-
-async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
-    """Every job's result, the jobs run concurrently; the first to raise stops the others.
-
-    ``asyncio.gather`` raises the first exception and leaves the other jobs running: a
-    provider's bug (any exception but a provider's error) ended ``aload`` while the other
-    providers went on loading in the background. Here they are cancelled and have stopped
-    before the exception goes on, as when this is cancelled itself.
-    """
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    if not tasks:
-        return []  # asyncio.wait refuses an empty set (every provider skipped)
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    except BaseException:
-        await _stop(tasks)
-        raise
-    for task in tasks:
-        error = task.exception() if task.done() and not task.cancelled() else None
-        if error is not None:
-            await _stop(tasks)
-            raise error
-    return [task.result() for task in tasks]
-
-
-async def _stop(tasks: Sequence[asyncio.Future[Any]]) -> None:
-    """Cancel ``tasks`` and wait until they have stopped (their exceptions retrieved)."""
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def gather(

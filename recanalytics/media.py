@@ -57,7 +57,7 @@ from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import Secrets, redact_text, shown_url
 from recanalytics.schema import PROVIDERS
 from recanalytics.store import private_write, write_json
-from recanalytics.sync import syncify
+from recanalytics.sync import all_or_none, syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
 
 RESULT_SCHEMA = pl.Schema(
@@ -700,7 +700,7 @@ async def adownload_media(
             if results[index]["status"] != "failed":
                 bar.update(records=1)
 
-        await asyncio.gather(*(one(i, job) for i, job in tasks))
+        await all_or_none(one(i, job) for i, job in tasks)
     finally:
         await downloader.aclose()
         bar.close()

@@ -9,7 +9,7 @@ import inspect
 import re
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from recanalytics.engine import release_transports
@@ -195,3 +195,35 @@ def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
         )
         wrapper.__doc__ = re.sub(r"^[ \t]*>>> import asyncio\n", "", doc, flags=re.M)
     return wrapper
+
+
+async def all_or_none(jobs: Iterable[Awaitable[T]]) -> list[T]:
+    """Every job's result, the jobs run concurrently; the first to raise stops the others.
+
+    ``asyncio.gather`` raises the first exception and leaves the other jobs running: a
+    provider's bug (any exception but a provider's error) ended ``aload`` while the other
+    providers went on loading in the background (and a download's, the other downloads).
+    Here they are cancelled and have stopped before the exception goes on, as when this is
+    cancelled itself.
+    """
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    if not tasks:
+        return []  # asyncio.wait refuses an empty set (every provider skipped)
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        await _stop(tasks)
+        raise
+    for task in tasks:
+        error = task.exception() if task.done() and not task.cancelled() else None
+        if error is not None:
+            await _stop(tasks)
+            raise error
+    return [task.result() for task in tasks]
+
+
+async def _stop(tasks: Sequence[asyncio.Future[Any]]) -> None:
+    """Cancel ``tasks`` and wait until they have stopped (their exceptions retrieved)."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -88,6 +88,36 @@ def test_a_callers_transport_is_not_closed_by_the_download(box: Sandbox, tmp_pat
     assert transport.closed == 0
 
 
+def test_a_download_raising_a_bug_stops_the_other_downloads_first(
+    box: Sandbox, tmp_path: Path
+) -> None:
+    # asyncio.gather raised a download's own exception (a bug, a custom transport's) and left
+    # the other downloads running in the background, to fail on the closed client unseen.
+    import asyncio
+
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(8)
+    asked: list[str] = []
+
+    class Broken(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            asked.append(str(request.url))
+            if len(asked) == 1:
+                raise RuntimeError("a custom transport's bug")
+            await asyncio.sleep(0.05)  # the others are in flight when the first one raises
+            return await box.transport.handle_async_request(request)
+
+    async def run() -> tuple[int, int]:
+        options = box.options("twilio") | {"transport": Broken(), "max_concurrency": 2}
+        with pytest.raises(RuntimeError):
+            await ra.adownload_media(df, tmp_path, **options)
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        sent = len(asked)
+        await asyncio.sleep(0.5)
+        return len(left), len(asked) - sent
+
+    assert asyncio.run(run()) == (0, 0)
+
+
 def test_partial_file_is_resumed_and_complete_files_skipped(box: Sandbox, tmp_path: Path) -> None:
     df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(2)
     first, second = df["recording_id"].to_list()
