@@ -84,7 +84,7 @@ class Source:
     provider: str
     #: ``field=value`` naming the account (never a secret; see ``Credentials.account``)
     account: str
-    #: the base URL the load reaches
+    #: the origin the load reaches (scheme, host and port of its base URL)
     host: str
     #: whether the provider's rows say their account (``ProviderSpec.rows_name_account``)
     rows_name_account: bool
@@ -103,8 +103,8 @@ def source_of(provider: str, credentials: Any, base_url: Any) -> Source:
     """The source a load of ``provider`` with these options reaches (credentials from the
     environment when None; the provider's default host when ``base_url`` is None)."""
     spec = spec_for(provider)
-    context = resolve(spec, {"credentials": credentials, "base_url": base_url})
-    return Source(provider, context.credentials.account(), context.base_url, spec.rows_name_account)
+    _, account, origin = resolve(spec, {"credentials": credentials, "base_url": base_url}).reached()
+    return Source(provider, account, origin, spec.rows_name_account)
 
 
 def _refuse_mixing(store: ParquetStore, source: Source) -> None:

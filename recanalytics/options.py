@@ -94,14 +94,28 @@ class Context:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    def reached(self) -> tuple[str, str, str]:
+        """The provider, account and origin a load reaches: what its rate limit is counted
+        against, and what a store keeps its loads apart by. The account is its id (an Auth
+        Token and an API key of one account are one account), never a secret.
+
+        Examples
+        --------
+        >>> from recanalytics.providers.registry import spec_for
+        >>> options = {"credentials": {"account_sid": "AC1", "auth_token": "t0ken"}}
+        >>> resolve(spec_for("twilio"), options).reached()
+        ('twilio', 'account_sid=AC1', 'https://video.twilio.com')
+        """
+        url = httpx.URL(self.base_url)
+        origin = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+        return self.spec.name, self.credentials.account(), origin
+
     def session(self, label: str | None = None) -> Session:
         """A session for one load; ``label`` names its progress bar (default the provider)."""
         secrets = Secrets(self.credentials.secrets())
         scope = self.spec.credential_scope(self.credentials, self.base_url)
-        # One account's loads share its rate on the host they reach: the key is the account's
-        # id (an Auth Token and an API key of one account are one account), never its secrets.
-        url = httpx.URL(self.base_url)
-        key = (self.spec.name, self.credentials.account(), url.scheme, url.host, url.port)
+        # One account's loads share its rate on the host they reach.
+        key = self.reached()
         own = self.transport if in_process(self.transport, self.base_url) else None
         return Session(
             self.spec.name,
