@@ -54,10 +54,7 @@ def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
         # Not asyncio.run: once nest-asyncio2 is applied it replaces asyncio.run with a version
         # that leaves a new loop open after every call (ResourceWarning: unclosed event loop).
         with asyncio.Runner() as runner:
-            try:
-                return runner.run(_awaiting(make))
-            finally:
-                runner.run(release_transports())
+            return runner.run(_released(make))
     if not isinstance(loop, asyncio.BaseEventLoop):
         # nest-asyncio2 patches asyncio's own loops only: it refused uvloop's with a bare
         # ValueError, after patching asyncio itself.
@@ -81,6 +78,16 @@ def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
 
 async def _awaiting(make: Callable[[], Awaitable[T]]) -> T:
     return await make()
+
+
+async def _released(make: Callable[[], Awaitable[T]]) -> T:
+    """``make()`` awaited, then the connections its loop opened closed. In the same task: run
+    after it in the runner, an interrupted load's task, cancelled as the runner closed, stopped
+    the loop under them ("Event loop stopped before Future completed", for a Ctrl-C)."""
+    try:
+        return await make()
+    finally:
+        await release_transports()
 
 
 def _apply_nest_asyncio(loop: asyncio.AbstractEventLoop) -> None:

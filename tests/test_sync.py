@@ -257,3 +257,44 @@ def test_no_event_loop_is_left_open_after_nested_calls(prelude: str) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["unclosed", "0"], out.stdout
+
+
+# A Ctrl-C inside a sync load outside any loop (a script) came out as "RuntimeError: Event
+# loop stopped before Future completed", with "Task was destroyed but it is pending!" on
+# stderr, whenever the load's task was still running when the connections were released.
+INTERRUPTED_IN_A_SCRIPT = """
+import gc, httpx
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+
+box = Sandbox(seed=11, size=400)
+
+class Interrupting(httpx.AsyncBaseTransport):
+    def __init__(self, at):
+        self.at, self.n = at, 0
+
+    async def handle_async_request(self, request):
+        self.n += 1
+        if self.n == self.at:
+            raise KeyboardInterrupt  # Ctrl-C while this request is in flight
+        return await box.transport.handle_async_request(request)
+
+interrupted = 0
+for at in range(2, 60, 3):
+    try:
+        ra.load(since="2025-01-01", **(box.load_options() | {"transport": Interrupting(at)}))
+    except KeyboardInterrupt:
+        interrupted += 1
+    except BaseException as error:
+        print(at, type(error).__name__, error)
+gc.collect()
+print("interrupted", interrupted)
+"""
+
+
+def test_a_ctrl_c_in_a_scripts_sync_load_is_a_keyboard_interrupt() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_IN_A_SCRIPT], capture_output=True, text=True, timeout=300
+    )
+    assert out.stdout.split() == ["interrupted", "20"], out.stdout + out.stderr
+    assert "Task was destroyed" not in out.stderr, out.stderr
