@@ -406,17 +406,18 @@ def test_a_next_link_to_a_host_idna_cannot_read_is_a_pagination_error() -> None:
     assert info.value.partial.height == 1
 
 
-def test_a_server_that_cannot_be_reached_fails_the_load_without_every_window_retrying() -> None:
-    # A dead server: each of Zoom's 84 month windows (no since) spent every retry, about 40
-    # minutes at the default timeout before the load failed.
+def load_zoom_from_a_dead_server(max_concurrency: int) -> tuple[int, ra.TransportError]:
+    """A Zoom load without since (84 month windows) against a server refusing every
+    connection: the requests sent, and the load's error."""
     from provider_cases import CREDENTIALS
 
     from tests.conftest import FAST_RETRY
 
-    calls = {"n": 0}
+    sent = 0
 
     def handle(request: httpx.Request) -> httpx.Response:
-        calls["n"] += 1
+        nonlocal sent
+        sent += 1
         raise httpx.ConnectError("connection refused", request=request)
 
     with pytest.raises(ra.TransportError) as info:
@@ -425,12 +426,21 @@ def test_a_server_that_cannot_be_reached_fails_the_load_without_every_window_ret
             transport=httpx.MockTransport(handle),
             retry=FAST_RETRY,
             rate_limit=1000,
-            max_concurrency=8,
+            max_concurrency=max_concurrency,
         )
+    return sent, info.value
+
+
+def test_a_server_that_cannot_be_reached_fails_the_load_without_every_window_retrying() -> None:
+    # A dead server: each of Zoom's 84 month windows (no since) spent every retry, about 40
+    # minutes at the default timeout before the load failed.
+    from tests.conftest import FAST_RETRY
+
+    sent, error = load_zoom_from_a_dead_server(max_concurrency=8)
     # 84 windows x 9 tries before: 756 requests. Now the failures of every request in flight
     # retrying to the end (at least one retry budget long), then none.
-    assert calls["n"] <= 84 + 8 * (FAST_RETRY.max_retries + 1), calls["n"]
-    assert "connection refused" in str(info.value)
+    assert sent <= 84 + 8 * (FAST_RETRY.max_retries + 1), sent
+    assert "connection refused" in str(error)
 
 
 def test_requests_refused_as_unreachable_do_not_wait_for_the_rate_limiter(
@@ -439,30 +449,16 @@ def test_requests_refused_as_unreachable_do_not_wait_for_the_rate_limiter(
     # Once the API counted as unreachable, each window's request still waited for the rate
     # limiter before being refused: at Zoom's 20 requests/s, 80-odd windows spent four
     # seconds asking nothing.
-    from provider_cases import CREDENTIALS
-
     from recanalytics.engine import RateLimiter
-    from tests.conftest import FAST_RETRY
 
-    calls = {"sent": 0, "paced": 0}
+    paced = 0
     acquire = RateLimiter.acquire
 
     async def counted(self: RateLimiter) -> None:
-        calls["paced"] += 1
+        nonlocal paced
+        paced += 1
         await acquire(self)
 
     monkeypatch.setattr(RateLimiter, "acquire", counted)
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        calls["sent"] += 1
-        raise httpx.ConnectError("connection refused", request=request)
-
-    with pytest.raises(ra.TransportError):
-        ra.load_zoom_recordings(
-            credentials=CREDENTIALS["zoom"],
-            transport=httpx.MockTransport(handle),
-            retry=FAST_RETRY,
-            rate_limit=1000,
-            max_concurrency=1,
-        )
-    assert calls["paced"] == calls["sent"], calls
+    sent, _ = load_zoom_from_a_dead_server(max_concurrency=1)
+    assert paced == sent, (paced, sent)
