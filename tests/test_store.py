@@ -52,6 +52,17 @@ def add_tracks(box: Sandbox, count: int, when: dt.datetime, seed: int = 0) -> li
     return sids
 
 
+def recent_twilio_box(days_quiet: int) -> Sandbox:
+    """100 Twilio tracks made over the 60 days before now, the newest ``days_quiet`` ago."""
+    return Sandbox(
+        seed=2,
+        size=100,
+        providers=["twilio"],
+        start=NOW - dt.timedelta(days=60),
+        end=NOW - dt.timedelta(days=days_quiet),
+    )
+
+
 def refresh(store: Store, box: Sandbox, **kwargs: Any) -> Any:
     """Refresh from the dataset's start (a first run from 2015 would page years of nothing)."""
     kwargs.setdefault("since", box.config.start)
@@ -168,13 +179,7 @@ def test_a_recording_pending_longer_than_the_overlap_gets_its_final_status(
     # refresh started 3 days before the newest row, and the store kept it processing.
     from recanalytics.incremental import PENDING_HORIZON
 
-    box = Sandbox(
-        seed=2,
-        size=100,
-        providers=["twilio"],
-        start=NOW - dt.timedelta(days=60),
-        end=NOW - dt.timedelta(days=1),
-    )
+    box = recent_twilio_box(days_quiet=1)
     (sid,) = add_tracks(box, 1, NOW - dt.timedelta(days=45))
     (stale,) = add_tracks(box, 1, NOW - PENDING_HORIZON - dt.timedelta(days=30), seed=1)
     store = Store(tmp_path, overlap=dt.timedelta(days=3))
@@ -360,13 +365,7 @@ def test_refresh_after_a_quiet_spell_reaches_back_the_overlap_before_the_newest(
 ) -> None:
     """The newest recording is older than the overlap: the window still starts at newest -
     overlap, so its deletion is picked up (it once started at the last load's end - overlap)."""
-    box = Sandbox(
-        seed=2,
-        size=100,
-        providers=["twilio"],
-        start=NOW - dt.timedelta(days=60),
-        end=NOW - dt.timedelta(days=10),
-    )
+    box = recent_twilio_box(days_quiet=10)
     (sid,) = add_tracks(box, 1, NOW - dt.timedelta(days=4))
     store = Store(tmp_path, overlap=dt.timedelta(days=3))
     refresh(store, box)
