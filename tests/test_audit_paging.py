@@ -380,6 +380,56 @@ def test_plivo_a_total_count_lower_than_the_list_loses_nothing(mode: str, report
     assert sids(df) == recording_ids(server.records)
 
 
+def test_plivo_a_page_answered_for_another_offset_is_asked_again() -> None:
+    # A cache answering offset 40 with offset 20's page (its meta.offset says 20) and a
+    # total_count one low: the repeated rows counted once, so the count looked met and the
+    # 20 recordings at offset 40 were never asked for again.
+    records = plivo_recordings(81)
+    stale: dict[int, dict[str, Any]] = {}
+
+    def cached(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        body["meta"]["total_count"] = len(records) - 1
+        stale.setdefault(position, body)
+        if position == 40 and len([r for r in server.seen if b"offset=40" in r.url.query]) == 1:
+            return stale[20]
+        return body
+
+    server = PlivoServer(records, tamper=cached)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(records)
+    assert sum(b"offset=40" in r.url.query for r in server.seen) == 2
+
+
+def test_plivo_a_page_always_answered_for_another_offset_fails_the_load() -> None:
+    records = plivo_recordings(81)
+
+    def stuck(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        if position == 40:
+            body["meta"]["offset"] = 20
+            body["objects"] = records[20:40]
+        return body
+
+    server = PlivoServer(records, tamper=stuck)
+    with pytest.raises(ra.PaginationError, match="offset 20 when asked for offset 40") as caught:
+        ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    # What was loaded comes with it, without the rows of the answers refused.
+    assert caught.value.partial is not None
+    assert set(sids(caught.value.partial)) <= set(recording_ids(records[:40] + records[60:]))
+
+
+def test_plivo_a_server_echoing_a_fixed_offset_is_not_doubted() -> None:
+    # A deployment (or a mock) that echoes offset 0 on every page: its pages are the offsets
+    # asked for, and nothing says otherwise.
+    def fixed(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        body["meta"]["offset"] = 0
+        return body
+
+    server = PlivoServer(plivo_recordings(81), tamper=fixed)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(server.records)
+    assert len(server.seen) == 5
+
+
 @pytest.mark.parametrize("reported", [200, 20_000])
 def test_plivo_an_inflated_total_count_costs_a_few_pages_not_one_per_offset(
     reported: int,

@@ -369,13 +369,32 @@ class Endpoint:
         raise NotImplementedError
 
     async def get_page(
-        self, session: Session, request: PageRequest, spec: RecordSpec, query: Query
+        self,
+        session: Session,
+        request: PageRequest,
+        spec: RecordSpec,
+        query: Query,
+        *,
+        answers: Callable[[Any], str | None] | None = None,
     ) -> Page:
-        """Request, check, parse and keep one page."""
+        """Request, check, parse and keep one page.
+
+        ``answers`` says why a 200 body is not this request's page (another offset's), or
+        None: such an answer is asked for again, like one without its list, and its rows are
+        not kept.
+        """
+
+        def expect(got: DecodedPage) -> str | None:
+            problem = self.missing_list(got.body) or (answers(got.body) if answers else None)
+            if problem is not None:
+                # Decoded just now, with no await since: still the batch's last page.
+                query.batch.drop(got)
+            return problem
+
         decoded = await session.get_json(
             request.url,
             request.params,
-            expect=lambda got: self.missing_list(got.body),
+            expect=expect,
             decode=functools.partial(self.decode, batch=query.batch),
         )
         body = decoded.body

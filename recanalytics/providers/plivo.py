@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -331,6 +332,11 @@ class PlivoRecordings(Endpoint):
         None.
         """
         limit = int(dict(second[0].params or ())["limit"])
+        # Its total_count is all that would show a page answered for another offset: one that
+        # holds records already read counts them once, so a count one low hid the page it
+        # stood for. Where the probe echoed its own offset, an answer echoing another is
+        # asked for again; a server echoing none, or a fixed one, is not doubted.
+        echoes = echoed_offset(second[1].body) == limit
         covered = 2 * limit
         # The lowest offset whose page came back short (the list's end), and the last page.
         end: int | None = None if second[1].size >= limit else limit
@@ -350,7 +356,8 @@ class PlivoRecordings(Endpoint):
                     if end is not None and offset > end:
                         return
                     request = offset_request(first, limit, offset)
-                    page = await self.get_page(session, request, spec, query)
+                    check = functools.partial(misplaced, offset) if echoes else None
+                    page = await self.get_page(session, request, spec, query, answers=check)
                     if page.size < limit and (end is None or offset < end):
                         end = offset
                     if offset > last[0]:
@@ -450,6 +457,33 @@ RECORDINGS = PlivoRecordings(
         F("resource_uri"),
     ),
 )
+
+
+def echoed_offset(body: Any) -> int | None:
+    """The ``meta.offset`` an answer says it starts at (a number or digits), else None."""
+    echoed = dig(body, "meta", "offset")
+    if isinstance(echoed, int) and not isinstance(echoed, bool):
+        return echoed
+    return (
+        int(echoed) if isinstance(echoed, str) and echoed.isascii() and echoed.isdigit() else None
+    )
+
+
+def misplaced(offset: int, body: Any) -> str | None:
+    """Why a fanned-out page's answer is another offset's page (a cache or proxy mixing pages
+    up), or None. An answer that echoes no offset is taken as it is.
+
+    Examples
+    --------
+    >>> misplaced(40, {"meta": {"offset": 20}})
+    'answered the page at offset 20 when asked for offset 40'
+    >>> misplaced(40, {"meta": {"offset": "40"}}) is None
+    True
+    """
+    echoed = echoed_offset(body)
+    if echoed is None or echoed == offset:
+        return None
+    return f"answered the page at offset {echoed} when asked for offset {offset}"
 
 
 def offset_request(first: PageRequest, limit: int, offset: int) -> PageRequest:
