@@ -37,6 +37,9 @@ class Credentials:
     #: fields that name the account the credentials reach, the first one set winning; never a
     #: secret field (the name is written to the store's coverage, hashed)
     account_fields: ClassVar[tuple[str, ...]] = ()
+    #: the field whose value the provider's rows carry as ``account_id``, spelled as they spell
+    #: it (None: no field does); never a secret field
+    row_account_field: ClassVar[str | None] = None
 
     def __post_init__(self) -> None:
         self.check_types()
@@ -167,6 +170,26 @@ class Credentials:
             if name not in self.secret_fields and (value := getattr(self, name)):
                 return f"{name}={value}"
         raise NotImplementedError(f"{type(self).__name__} names no account field")
+
+    def row_account(self) -> str | None:
+        """The ``account_id`` the rows of the account these credentials reach carry, or None
+        when the credentials do not name it (a Twilio API key given without its Account SID;
+        Zoom, whose rows name no account): a store answers its rows of this account even when
+        no load has yet returned one.
+
+        Examples
+        --------
+        >>> from recanalytics.credentials import TwilioCredentials
+        >>> TwilioCredentials(account_sid="AC1", auth_token="t0ken").row_account()
+        'AC1'
+        >>> TwilioCredentials(api_key="SK1", api_secret="s3cret").row_account() is None
+        True
+        """
+        name = self.row_account_field
+        if name is None or name in self.secret_fields:
+            return None
+        value = getattr(self, name)
+        return value if isinstance(value, str) and value else None
 
 
 def __getattr__(name: str) -> type[Credentials]:

@@ -19,7 +19,9 @@ nothing valid, is ignored with a LoadWarning: that period is loaded again, never
 
 All of it is kept per :class:`Source` (the account the credentials name and the host reached):
 two accounts, or a sandbox and the real API, loading into one store never share coverage, a
-checkpoint, the newest row a refresh starts from, or the rows ``store=`` answers with.
+checkpoint, the newest row a refresh starts from, or the rows ``store=`` answers with. A
+loader's ``store=`` also counts what a refresh of its source covered (a refresh loads every
+loader's rows, unfiltered).
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class Source:
     host: str
     #: whether the provider's rows say their account (``ProviderSpec.rows_name_account``)
     rows_name_account: bool
+    #: the ``account_id`` its rows carry, when the credentials name it
+    #: (``Credentials.row_account``)
+    account_id: str | None = None
 
     @property
     def tag(self) -> str:
@@ -103,8 +108,15 @@ def source_of(provider: str, credentials: Any, base_url: Any) -> Source:
     """The source a load of ``provider`` with these options reaches (credentials from the
     environment when None; the provider's default host when ``base_url`` is None)."""
     spec = spec_for(provider)
-    _, account, origin = resolve(spec, {"credentials": credentials, "base_url": base_url}).reached()
-    return Source(provider, account, origin, spec.rows_name_account)
+    context = resolve(spec, {"credentials": credentials, "base_url": base_url})
+    _, account, origin = context.reached()
+    row_account = context.credentials.row_account() if spec.rows_name_account else None
+    return Source(provider, account, origin, spec.rows_name_account, row_account)
+
+
+def _of(source: Source, key: str) -> bool:
+    """Whether coverage ``key`` is of ``source`` (any loader's, or a refresh's)."""
+    return key.startswith(f"{source.provider}:") and key.rpartition("@")[2] == source.tag
 
 
 def _refuse_mixing(store: ParquetStore, source: Source) -> None:
@@ -115,9 +127,7 @@ def _refuse_mixing(store: ParquetStore, source: Source) -> None:
     others = [
         key
         for key in _coverage(store, quiet=True)
-        if key.startswith(f"{source.provider}:")
-        and "@" in key
-        and key.rpartition("@")[2] != source.tag
+        if key.startswith(f"{source.provider}:") and "@" in key and not _of(source, key)
     ]
     if others:
         raise ConfigError(
@@ -199,29 +209,39 @@ def _covered(store: ParquetStore, key: str, *, quiet: bool = False) -> Covered |
     return _coverage(store, quiet=quiet).get(key)
 
 
-def _accounts_of(store: ParquetStore, source: Source, key: str) -> list[str] | None:
-    """The ``account_id`` values of ``source``'s rows: those ``key`` loaded, or None (every row
-    of the provider) where rows do not say their account (the store then holds one source's,
-    see :func:`_refuse_mixing`)."""
+def _accounts_of(store: ParquetStore, source: Source) -> list[str] | None:
+    """The ``account_id`` values of ``source``'s rows, or None (every row of the provider)
+    where rows do not say their account (the store then holds one source's, see
+    :func:`_refuse_mixing`).
+
+    They are the account its credentials name (as rows spell it) and every account any
+    coverage of the source recorded (a refresh's, every loader's): what one load found stays
+    ``source``'s whatever a later one lists. A load answered with an empty list recorded no
+    account, so rows of the accounts it did not list are never dropped from answers on its word.
+    """
     if not source.rows_name_account:
         return None
-    covered = _covered(store, key, quiet=True)  # plan_start warns about a bad coverage file
-    return sorted(covered.accounts) if covered else []
+    known = {source.account_id} if source.account_id else set()
+    # quiet: plan_start warns about a bad coverage file
+    for key, covered in _coverage(store, quiet=True).items():
+        if _of(source, key):
+            known |= covered.accounts
+    return sorted(known)
 
 
 def _newest(
-    store: ParquetStore, source: Source, key: str, kinds: list[str] | None = None
+    store: ParquetStore, source: Source, kinds: list[str] | None = None
 ) -> dt.datetime | None:
     """The newest stored ``created_at`` of ``source``'s rows (of ``kinds``)."""
-    return store.newest(source.provider, kinds, accounts=_accounts_of(store, source, key))
+    return store.newest(source.provider, kinds, accounts=_accounts_of(store, source))
 
 
 def _oldest_pending(
-    store: ParquetStore, source: Source, key: str, kinds: list[str] | None = None
+    store: ParquetStore, source: Source, kinds: list[str] | None = None
 ) -> dt.datetime | None:
     """The oldest stored ``created_at`` of ``source``'s rows (of ``kinds``) whose status is
     not final yet, within :data:`PENDING_HORIZON` of now."""
-    accounts = _accounts_of(store, source, key)
+    accounts = _accounts_of(store, source)
     horizon = dt.datetime.now(dt.UTC) - PENDING_HORIZON
     with store.locked(shared=True):
         lazy = store.scan(source.provider).filter(
@@ -250,6 +270,7 @@ def plan_start(
     since: dt.datetime | None,
     *,
     pending: dt.datetime | None = None,
+    also: Iterable[str] = (),
 ) -> dt.datetime:
     """Where loading for ``key`` starts: nothing of ``[since, now)`` that is not covered is
     skipped, and the last ``store.overlap`` before the newest stored ``created_at`` (and
@@ -271,18 +292,35 @@ def plan_start(
     pending : datetime, optional
         The oldest stored ``created_at`` of what ``key`` loads whose status is not final
         (within :data:`PENDING_HORIZON`): loaded again until it is.
+    also : iterable of str, optional
+        Keys whose coverage counts as ``key``'s: a refresh's (``provider:*@tag``) for a
+        loader's ``store=``, as a refresh loads every recording of each of the provider's
+        loaders. The latest start any of them allows wins.
 
     Returns
     -------
     datetime
         The start of the period to load (up to the caller's end).
     """
-    covered = _covered(store, key)
-    if covered is None:
+    coverage = _coverage(store)
+    covering = [c for k in (key, *also) if (c := coverage.get(k)) is not None]
+    if not covering:
         if since is None:
             # An interrupted first run is resumed, not walked again from FIRST_RUN_SINCE.
             since = _checkpoint(store, checkpoint_name(key), quiet=True).start
         return since or FIRST_RUN_SINCE
+    # Each start leaves only what its own interval covers unloaded: the latest is as safe.
+    return max(_start_within(c, store.overlap, newest, since, pending) for c in covering)
+
+
+def _start_within(
+    covered: Covered,
+    overlap: dt.timedelta,
+    newest: dt.datetime | None,
+    since: dt.datetime | None,
+    pending: dt.datetime | None,
+) -> dt.datetime:
+    """:func:`plan_start` given one covered interval."""
     covered_since, covered_until = covered.since, covered.until
     if since is not None and since < covered_since:
         return since
@@ -290,7 +328,7 @@ def plan_start(
     # past its end they must not hide a gap, before its start they must not drag the window
     # back over history this key never loaded.
     last = newest if newest is not None and covered_since <= newest < covered_until else None
-    start = _before(last or covered_until, store.overlap)
+    start = _before(last or covered_until, overlap)
     if pending is not None and covered_since <= pending < start:
         start = pending
     return start if since is None else max(start, since)
@@ -485,9 +523,9 @@ async def arefresh(
         start = plan_start(
             store,
             key,
-            _newest(store, source, key),
+            _newest(store, source),
             start_at,
-            pending=_oldest_pending(store, source, key),
+            pending=_oldest_pending(store, source),
         )
         if start >= end:
             report.rows[provider] = UpsertReport()
@@ -540,8 +578,11 @@ def with_store(loader: Loader[F]) -> F:
 
     With a store and no filters beyond ``since``/``until``, the loader fetches only what the
     store lacks (newest stored ``created_at`` minus the overlap, or the whole range the first
-    time), upserts it and returns the requested range from the store. With other filters it
-    loads as usual and upserts what it loaded.
+    time; what a refresh of the same source loaded counts), upserts it and returns the
+    requested range from the store: the rows of the source's accounts (see
+    :func:`_accounts_of`). With other filters it loads as usual and upserts what it loaded:
+    coverage, which records unfiltered loads, never answers a filtered call. A load that fails
+    raises the provider's error, saying how many stored rows the range asked has.
     """
     provider, kind_list, func = loader.provider, list(loader.kinds), loader.load
 
@@ -571,10 +612,13 @@ def with_store(loader: Loader[F]) -> F:
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
         _check_load_arguments(func, provider, kwargs)
         key = source.key(func.__name__)
-        newest = _newest(store, source, key, kind_list)
-        pending = _oldest_pending(store, source, key, kind_list)
-        # No since asks for everything: the store must cover it from FIRST_RUN_SINCE.
-        start = plan_start(store, key, newest, since or FIRST_RUN_SINCE, pending=pending)
+        newest = _newest(store, source, kind_list)
+        pending = _oldest_pending(store, source, kind_list)
+        # No since asks for everything: the store must cover it from FIRST_RUN_SINCE. A
+        # refresh of this source loaded this loader's rows, unfiltered, as this call does.
+        start = plan_start(
+            store, key, newest, since or FIRST_RUN_SINCE, pending=pending, also=[source.key("*")]
+        )
         end = loaded_until(until)
         if start < end:
             loaded: list[pl.DataFrame] = []
@@ -588,19 +632,30 @@ def with_store(loader: Loader[F]) -> F:
                 accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
             except ProviderError as exc:
                 _with_stored(exc, loaded)
+                _say_stored(exc, _stored(store, source, kind_list, since, until).height)
                 raise
             record_coverage(store, key, start, end, accounts)
-        with store.locked(shared=True):
-            lazy = store.scan(provider).filter(pl.col("kind").is_in(kind_list))
-            if source.rows_name_account:
-                # Only the rows of the accounts this source loaded: never another account's.
-                covered = _covered(store, key, quiet=True)
-                mine = sorted(covered.accounts) if covered else []
-                lazy = lazy.filter(pl.col("account_id").is_in(mine))
-            # Rows without a readable creation time are in every range, as a load keeps them.
-            return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
+        return _stored(store, source, kind_list, since, until)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _stored(
+    store: ParquetStore,
+    source: Source,
+    kinds: list[str],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> pl.DataFrame:
+    """The stored rows of ``source`` (its accounts only, never another's) of ``kinds`` in
+    ``[since, until)``: what ``store=`` answers."""
+    accounts = _accounts_of(store, source)
+    with store.locked(shared=True):
+        lazy = store.scan(source.provider).filter(pl.col("kind").is_in(kinds))
+        if accounts is not None:
+            lazy = lazy.filter(pl.col("account_id").is_in(accounts))
+        # Rows without a readable creation time are in every range, as a load keeps them.
+        return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
 
 
 def _with_stored(error: ProviderError, stored: list[pl.DataFrame]) -> None:
@@ -618,6 +673,17 @@ def _with_stored(error: ProviderError, stored: list[pl.DataFrame]) -> None:
         f"{0 if failed is None else failed.height} rows of the failed period, which are not",
         *error.args[1:],
     )
+
+
+def _say_stored(error: ProviderError, held: int) -> None:
+    """Make ``error``, of a ``store=`` load, say how many stored rows the range asked has:
+    an API that is gone (a retired product) leaves them readable from the store alone."""
+    if held:
+        error.args = (
+            f"{error}; the store holds {held} rows of the range asked, loaded before: read "
+            "them with store.scan() or store.read()",
+            *error.args[1:],
+        )
 
 
 def _check_load_arguments(func: Callable[..., Any], provider: str, kwargs: dict[str, Any]) -> None:

@@ -219,3 +219,135 @@ def test_zoom_rows_of_another_account_or_host_are_refused_not_mixed(tmp_path: Pa
     assert box.requests == before
     again = ra.load_zoom_recordings(since="2026-01-01", store=store, **box.options("zoom"))
     assert again.height == ra.load_zoom_recordings(since="2026-01-01", **box.options("zoom")).height
+
+
+class Retiring(httpx.AsyncBaseTransport):
+    """The sandbox, until told to list nothing (200, empty page) or that the API is gone (410,
+    as Twilio Video answers once retired)."""
+
+    in_process = True
+
+    def __init__(self, box: Sandbox) -> None:
+        self.box = box
+        self.mode = "up"
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.mode == "up":
+            return await self.box.transport.handle_async_request(request)
+        if self.mode == "gone":
+            gone = {"code": 20410, "message": "Programmable Video has been retired", "status": 410}
+            return httpx.Response(410, json=gone)
+        key = request.url.path.rsplit("/", 1)[-1].lower()  # recordings or compositions
+        meta = {"key": key, "page": 0, "page_size": 50, "next_page_url": None}
+        meta |= {"url": str(request.url), "first_page_url": str(request.url)}
+        return httpx.Response(200, json={key: [], "meta": meta | {"previous_page_url": None}})
+
+
+def retiring_twilio(
+    tmp_path: Path, credentials: Any = None
+) -> tuple[Store, Retiring, dict[str, Any]]:
+    """A store filled by a refresh of the sandbox's Twilio (50 tracks, 2 compositions, from
+    2025-06 to 2026-09), and loader options through a transport that can stop answering."""
+    box = Sandbox(seed=7, size=50, providers=["twilio"])
+    api = Retiring(box)
+    options = box.options("twilio") | {"transport": api, "progress": False}
+    if credentials is not None:
+        options["credentials"] = credentials
+    store = Store(tmp_path)
+    report = store.refresh(
+        ["twilio"],
+        since="2025-01-01",
+        **options | {"credentials": {"twilio": options["credentials"]}},
+    )
+    assert report.inserted == 52 and not report.errors
+    return store, api, options
+
+
+def test_an_empty_listing_never_hides_the_stored_rows(tmp_path: Path) -> None:
+    # After a refresh, a store= load answered by an empty list returned 0 of the 50 stored rows,
+    # and kept returning 0 after the API was back: its coverage recorded no account, and only
+    # the rows of the accounts a key recorded were answered.
+    store, api, options = retiring_twilio(tmp_path)
+    api.mode = "empty"
+    assert ra.load_twilio_recordings(since="2025-01-01", store=store, **options).height == 50
+    older = ra.load_twilio_recordings(since="2024-01-01", store=store, **options)  # not covered
+    assert older.height == 50
+    api.mode = "up"
+    assert ra.load_twilio_recordings(since="2025-01-01", store=store, **options).height == 50
+
+
+def test_coverage_that_lost_its_accounts_still_answers_the_credentials_account(
+    tmp_path: Path,
+) -> None:
+    # Coverage written by the version that recorded an empty listing as "accounts": [] answered
+    # nothing from the store for the account the credentials name.
+    store, api, options = retiring_twilio(tmp_path)
+    path = store.path / "_meta" / "coverage.json"
+    coverage = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v | {"accounts": []} for k, v in coverage.items()}))
+    api.mode, api.requests = "gone", 0
+    got = ra.load_twilio_recordings(since="2025-01-01", until="2026-09-01", store=store, **options)
+    assert got.height == stored(store, "track", "2026-09-01") and api.requests == 0
+
+
+def test_an_api_key_s_empty_listing_keeps_the_account_a_refresh_found(tmp_path: Path) -> None:
+    # An API key alone does not name its account: what the refresh's rows said is kept.
+    from recanalytics.sandbox.twilio import API_KEY
+
+    store, api, options = retiring_twilio(tmp_path, credentials=API_KEY)
+    api.mode = "empty"
+    assert ra.load_twilio_recordings(since="2025-01-01", store=store, **options).height == 50
+
+
+def test_store_option_reuses_what_a_refresh_loaded_and_outlives_a_retired_api(
+    tmp_path: Path,
+) -> None:
+    # After a refresh, store= asked for the whole range again (10 requests) and, once the API
+    # answered 410, raised with 0 rows in .partial although the store held all 50.
+    store, api, options = retiring_twilio(tmp_path)
+    api.requests = 0
+    # Ending before the newest stored row's overlap, which a load would ask for again.
+    past = {"since": "2025-01-01", "until": "2026-09-01"}
+    tracks, compositions = stored(store, "track", past["until"]), stored(store, "composition")
+    assert (tracks, compositions) == (45, 1)  # the sandbox's fixed data
+    assert ra.load_twilio_recordings(**past, store=store, **options).height == tracks
+    assert ra.load_twilio_compositions(**past, store=store, **options).height == compositions
+    assert api.requests == 0
+    api.mode = "gone"
+    assert ra.load_twilio_recordings(**past, store=store, **options).height == tracks
+    assert ra.load(["twilio"], **past, store=store, **options).height == tracks + compositions
+    assert api.requests == 0
+    # Up to now, the period since the refresh must be asked for: the error says what is stored.
+    with pytest.raises(ra.ProviderError) as info:
+        ra.load_twilio_recordings(since="2025-01-01", store=store, **options)
+    assert info.value.status == 410
+    message = str(info.value)
+    assert "the store holds 50 rows of the range asked" in message
+    assert "store.scan() or store.read()" in message
+    assert "sandbox-twilio-auth-token" not in message
+    # A filter is not answered from unfiltered coverage: it asks the API, as without a store.
+    api.mode, api.requests = "up", 0
+    completed = ra.load_twilio_recordings(**past, status="completed", store=store, **options)
+    assert api.requests > 0 and completed.height <= 50
+
+
+def stored(store: Store, kind: str, until: str = "2026-09-01") -> int:
+    """How many stored rows of ``kind`` were made from 2025 until ``until``."""
+    since, end = dt.datetime(2025, 1, 1, tzinfo=dt.UTC), dt.datetime.fromisoformat(until)
+    rows = store.read().filter(pl.col("kind") == kind)
+    return rows.filter(
+        pl.col("created_at").is_between(since, end.replace(tzinfo=dt.UTC), closed="left")
+    ).height
+
+
+@pytest.mark.parametrize("provider", ["twilio", "plivo", "signalwire", "zoom"])
+def test_the_credentials_name_the_account_as_the_rows_spell_it(provider: str) -> None:
+    from recanalytics.incremental import source_of
+
+    box = Sandbox(seed=7, size=20, providers=[provider])
+    options = box.options(provider)
+    source = source_of(provider, options["credentials"], options["base_url"])
+    rows = ra.load(provider, since="2025-01-01", **box.load_options())
+    assert rows["account_id"].unique().to_list() == [source.account_id]  # Zoom's: null, None

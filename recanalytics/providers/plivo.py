@@ -80,6 +80,8 @@ class PlivoCredentials(Credentials):
         "auth_id": (re.compile(r"(?:MA|SA)[0-9A-Za-z]{18}"), "20 characters starting MA or SA"),
     }
     account_fields: ClassVar[tuple[str, ...]] = ("auth_id",)
+    # A row's account_id is the Auth ID in its resource_uri (/v1/Account/{auth_id}/…).
+    row_account_field: ClassVar[str | None] = "auth_id"
 
     def basic_auth(self) -> tuple[str, str]:
         assert self.auth_id and self.auth_token

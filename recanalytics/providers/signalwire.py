@@ -131,6 +131,8 @@ class SignalWireCredentials(Credentials):
     }
     # The space is the host a load reaches, which the store keeps apart already.
     account_fields: ClassVar[tuple[str, ...]] = ("project_id",)
+    # A recording's account_sid is the Project ID.
+    row_account_field: ClassVar[str | None] = "project_id"
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -73,6 +73,8 @@ class TwilioCredentials(Credentials):
     # An API key and the auth token of one account reach one account: the SID names it when
     # given; a key given alone is its own name (the account it belongs to is not known here).
     account_fields: ClassVar[tuple[str, ...]] = ("account_sid", "api_key")
+    # Every recording's account_sid is the Account SID (an API key's SID is never a row's).
+    row_account_field: ClassVar[str | None] = "account_sid"
 
     def __post_init__(self) -> None:
         self.check_types()  # not the base's required fields: either pair will do
