@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 
 def in_notebook() -> bool:
@@ -22,6 +22,36 @@ def resolve_progress(progress: bool | None) -> bool:
     return in_notebook() if progress is None else bool(progress)
 
 
+class QuietOnFailure:
+    """A stream for a bar that stops writing, silently, once a write fails.
+
+    A progress bar must never fail a load: standard error may be closed (``2>&-``), a full
+    disk (``2>/dev/full``) or a pipe whose reader went away.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.failed = False
+
+    def write(self, text: str) -> int:
+        if not self.failed:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):  # ValueError: a closed file
+                self.failed = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.failed:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self.failed = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 class Progress:
     """A records bar with pages and retries in its postfix; a no-op when disabled.
 
@@ -29,6 +59,15 @@ class Progress:
     (``?``) until a provider reports one through :meth:`expect`, or given as ``total``.
     ``unit`` names what is counted; ``paged=False`` leaves the pages and retries out (a bar
     of media files).
+
+    Without a standard error to write to (``pythonw``, a daemon, ``2>&-``) there is no bar; one
+    whose writes fail (a full disk, a closed pipe) goes quiet.
+
+    Examples
+    --------
+    >>> bar = Progress("twilio", enabled=False)
+    >>> bar.update(pages=1, records=50)
+    >>> bar.close()
     """
 
     def __init__(
@@ -54,8 +93,16 @@ class Progress:
                 # "Error displaying widget: model not found" for every finished bar.
                 self._bar = tqdm(desc=label, unit=unit, total=total, leave=True, display=False)
                 self._shown = display(self._bar.container, display_id=True)  # type: ignore[no-untyped-call]
-            else:
-                self._bar = tqdm(desc=label, unit=unit, total=total, leave=True, dynamic_ncols=True)
+            elif sys.stderr is not None:
+                stream = QuietOnFailure(sys.stderr)
+                self._bar = tqdm(
+                    desc=label,
+                    unit=unit,
+                    total=total,
+                    leave=True,
+                    dynamic_ncols=True,
+                    file=stream,
+                )
 
     def expect(self, records: int | None) -> None:
         """Add ``records`` to the bar's total (a provider said how many a query will return)."""

@@ -149,3 +149,29 @@ def test_a_finished_bar_ends_on_the_rows_returned(capsys: pytest.CaptureFixture[
     plivo = ra.load_plivo_recordings(**span, progress=True, **box.options("plivo"))
     last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
     assert f" {plivo.height}/{plivo.height} " in last, last
+
+
+class FullDisk:
+    """A standard error on a full disk (``2>/dev/full``): every write fails."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize("stderr", [None, FullDisk()], ids=["no stderr", "full disk"])
+def test_a_progress_bar_never_fails_a_load(
+    monkeypatch: pytest.MonkeyPatch, fresh_box: Sandbox, stderr: object
+) -> None:
+    # pythonw, a daemon or `2>&-` (sys.stderr None): a raw AttributeError from tqdm, and the
+    # rows lost; `2>/dev/full`: an OSError, the same.
+    monkeypatch.setattr("sys.stderr", stderr)
+    df = ra.load_twilio_recordings(since="2020-01-01", progress=True, **fresh_box.options("twilio"))
+    assert df.height
