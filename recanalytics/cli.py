@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import polars as pl
 
@@ -43,7 +45,55 @@ def print_table(frame: pl.DataFrame) -> None:
         if dtype.is_numeric() and frame[c].null_count()
     )
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=50):
-        print(shown)
+        text = str(shown)
+        try:
+            text.encode(sys.stdout.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            # A terminal or pipe in another encoding (LC_ALL=C, PYTHONIOENCODING=latin-1)
+            # cannot show the box-drawing borders.
+            with pl.Config(tbl_formatting="ASCII_FULL_CONDENSED"):
+                text = str(shown)
+        print(text)
+
+
+class ClosedPipeSafe:
+    """Standard output whose reader may go away (``recanalytics load ... | head -1``): from
+    the first write that finds the pipe closed on, output goes to ``os.devnull``, silently.
+
+    Every command writes its files before it prints, so what is lost is only what was to be
+    said about them; the command's exit status is unchanged.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.closed_pipe = False
+
+    def _gone(self) -> None:
+        self.closed_pipe = True
+        # Python's documented pattern: the interpreter flushes standard output at exit, which
+        # would raise again on the closed pipe.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+
+    def write(self, text: str) -> int:
+        if not self.closed_pipe:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_pipe:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 def output_file(value: str) -> Path:
@@ -125,22 +175,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
         form = "a parquet file path (the report is written beside it, as .html)"
         raise ConfigError("out", form, args.out)
     df = demo(size=args.size, seed=args.seed, progress=args.progress)
+    # Written before anything is printed: output that cannot be shown (a closed pipe, an
+    # encoding without the table's borders) must not cost the files.
+    df.write_parquet(out)
+    # vl-convert is a core dependency, so the report is always written.
+    written = write_report(df, out.with_suffix(".html"), title="recanalytics demo report")
     print(f"Sandbox dataset (seed {args.seed}, size {args.size}) loaded through the real loaders:")
     print_table(provider_summary(df))
-    df.write_parquet(out)
     print(f"frame written to {out}")
-    # vl-convert is a core dependency, so the report is always written.
-    write_report(df, out.with_suffix(".html"), title="recanalytics demo report")
+    print(f"report written to {written}")
     return 0
 
 
 def write_report(df: pl.DataFrame, path: Path, *, title: str, every: str | None = None) -> Path:
-    """Write the offline HTML report and print where it is."""
+    """Write the offline HTML report; returns where it is."""
     from recanalytics.report import report
 
-    written = report(df, path, title=title, every=every)
-    print(f"report written to {written}")
-    return written
+    return report(df, path, title=title, every=every)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -156,7 +207,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise ConfigError("parquet", "a readable parquet file", args.parquet) from exc
         title = args.title or f"Recordings report: {Path(args.parquet).name}"
-    write_report(df, out, title=title, every=args.every)
+    written = write_report(df, out, title=title, every=args.every)
+    print(f"report written to {written}")
     return 0
 
 
@@ -221,12 +273,14 @@ def cmd_load(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         warn=False,  # each provider's outcome is printed below
     )
+    # Written before anything is printed: a summary that cannot be shown (a closed pipe, an
+    # encoding without the table's borders) must not cost the load.
+    result.frame.write_parquet(out)
     for status in result.status.values():
         detail = f" ({status.error})" if status.error else ""
         print(f"{status.provider}: {status.state}, {status.rows} rows{detail}")
     if result.frame.height:
         print_table(provider_summary(result.frame))
-    result.frame.write_parquet(out)
     print(f"frame written to {out}")
     return 0 if result.ok else 1
 
@@ -503,13 +557,23 @@ def show_warning(message: Warning | str, category: type[Warning], *_: Any, **__:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``recanalytics`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        # A character the terminal's encoding lacks (a non-ASCII path under LC_ALL=C) is
+        # shown escaped rather than failing the command after its work is done.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = ClosedPipeSafe(stdout)
     try:
         with warnings.catch_warnings():
             # What a load warns about is part of the command's output: shown, one line each.
             warnings.simplefilter("default")
             warnings.showwarning = show_warning
-            return int(args.func(args))
+            code = int(args.func(args))
+        sys.stdout.flush()
+        return code
     except RecanalyticsError as exc:
         print(f"recanalytics: {error_line(exc)}", file=sys.stderr)
         return 2
@@ -531,6 +595,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        sys.stdout = stdout
 
 
 if __name__ == "__main__":

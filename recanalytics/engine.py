@@ -9,12 +9,10 @@ import collections
 import contextlib
 import datetime as dt
 import email.utils
-import functools
 import json
 import logging
 import math
 import random
-import ssl
 import threading
 import time
 import weakref
@@ -25,7 +23,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from recanalytics import jsonbody, validate
+from recanalytics import jsonbody, network, validate
 from recanalytics.errors import (
     AuthError,
     ConfigError,
@@ -374,13 +372,6 @@ def in_process(transport: httpx.AsyncBaseTransport | None, base_url: str) -> boo
     return host.endswith(_NOWHERE) or host == _NOWHERE[1:]
 
 
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context for every session: building one (reading the CA bundle) took 25 ms a
-    client, paid before a load's first request."""
-    return httpx.create_ssl_context()
-
-
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value given in seconds or as an HTTP/ISO date."""
     if not value:
@@ -496,6 +487,9 @@ class Session:
         as is, so credentials issued during the load, such as a JWT, are scrubbed too).
     label : str or None
         Names the progress bar (default ``provider``).
+    base_url : str or None
+        The API's root, when known: a plain ``http://`` one (the served sandbox) needs no CA
+        bundle, so a bad ``SSL_CERT_FILE`` fails only a request to an https URL.
     limiter : RateLimiter or None
         Shared with other loads against the same account (:func:`shared_limiter`); default a
         limiter of this session's own.
@@ -515,6 +509,7 @@ class Session:
         headers: Mapping[str, str] | None = None,
         label: str | None = None,
         limiter: RateLimiter | None = None,
+        base_url: str | None = None,
     ) -> None:
         self.provider = provider
         self.limits = limits
@@ -537,10 +532,13 @@ class Session:
         self.own = RateLimiter(limits) if limiter is not None else None
         self.gate = asyncio.Semaphore(limits.concurrency)
         claim(transport)
-        self.client = httpx.AsyncClient(
+        #: whether requests go out through httpx's own transport (proxies apply)
+        self.network = transport is None
+        self.client = network.client(
+            network=self.network,
+            https=base_url is None or httpx.URL(base_url).scheme != "http",
             auth=auth,
             transport=borrowed(transport),
-            verify=tls_context() if transport is None else True,
             timeout=timeout,
             follow_redirects=False,
             headers={
@@ -651,10 +649,12 @@ class Session:
             # A body that fails its Content-Encoding (gzip cut or garbled in transit) is a
             # damaged transfer like a dropped connection; httpx raises it outside TransportError.
             except (httpx.TransportError, httpx.DecodingError) as exc:
+                detail = redact_text(str(exc), self.secrets) or "no detail"
+                # A dead or refusing proxy reads like a dead API unless it is named.
+                if self.network and (note := network.connect_note(exc, asked())):
+                    detail = f"{detail}; {redact_text(note, self.secrets)}"
                 failure = TransportError(
-                    self.provider,
-                    f"{type(exc).__name__}: {redact_text(str(exc), self.secrets) or 'no detail'}",
-                    url=self._url(asked()),
+                    self.provider, f"{type(exc).__name__}: {detail}", url=self._url(asked())
                 )
             except TimeoutError:
                 failure = TransportError(

@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import network, validate
 from recanalytics.checksum import sha256_file
 from recanalytics.credentials import Credentials
 from recanalytics.engine import (
@@ -44,7 +44,6 @@ from recanalytics.engine import (
     borrowed,
     claim,
     parse_retry_after,
-    tls_context,
     with_retries,
 )
 from recanalytics.errors import ConfigError, CredentialsError
@@ -160,29 +159,34 @@ class _Downloader:
         retry: RetryPolicy,
         timeout: float,
         concurrency: int,
+        https: bool = True,
     ) -> None:
         self.retry = retry
         self.timeout = timeout
         self.gate = asyncio.Semaphore(concurrency)
         self.secrets = Secrets(s for c in credentials.values() for s in c.secrets())
         claim(transport)
+        self.network = transport is None
         common: dict[str, Any] = {
+            "network": self.network,
+            # No file at an https URL (the served sandbox's): a bad CA setting fails only a
+            # redirect to one.
+            "https": https,
             "transport": borrowed(transport),
-            "verify": tls_context() if transport is None else True,
             "timeout": timeout,
             # Files come as stored: a resume's Range counts bytes of the file itself, which a
             # compressed transfer (httpx asks for gzip by default) would not.
             "headers": {"User-Agent": "recanalytics/0.1", "Accept-Encoding": "identity"},
         }
         # Never an Authorization header, not even one httpx makes from a URL's user info.
-        self.anonymous = httpx.AsyncClient(
+        self.anonymous = network.client(
             follow_redirects=True, event_hooks={"request": [_without_auth]}, **common
         )
         # One client per provider that needs auth. They never follow redirects, so credentials
         # cannot travel to another host with a redirected request, and their auth applies only
         # inside the provider's scope, whatever URL they are handed.
         self.authed = {
-            name: httpx.AsyncClient(
+            name: network.client(
                 auth=ScopedAuth(spec_for(name).auth(creds), scopes[name], self.secrets),
                 follow_redirects=False,
                 **common,
@@ -397,7 +401,10 @@ class _Downloader:
                 raise Retry(error, wait) from None
             except (httpx.TransportError, httpx.DecodingError, _Restart, _Incomplete) as exc:
                 # A broken compressed body is transient too (a proxy, a cut transfer).
-                raise Retry(_Failed(self._clean(f"{type(exc).__name__}: {exc}"))) from None
+                text = f"{type(exc).__name__}: {exc}"
+                if self.network and (note := network.connect_note(exc)):
+                    text = f"{text}; {note}"
+                raise Retry(_Failed(self._clean(text))) from None
             except TimeoutError:
                 raise Retry(
                     _Failed(f"too slow: under {PROGRESS:,} bytes in timeout={self.timeout:g} s")
@@ -687,6 +694,7 @@ async def adownload_media(
         retry=policy,
         timeout=seconds,
         concurrency=max_concurrency,
+        https=any(not str(job.url).lower().startswith("http://") for _, job in tasks),
     )
     # The files to fetch: a row without a file to fetch (unavailable, a copy) is no part of
     # it, so a bar that ends short of its total means downloads that failed.

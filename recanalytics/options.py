@@ -128,6 +128,7 @@ class Context:
             timeout=self.timeout,
             progress=self.progress,
             secrets=secrets,
+            base_url=self.base_url,
         )
 
 
