@@ -1343,3 +1343,83 @@ def test_notes_about_one_recording_are_singular(frame: pl.DataFrame) -> None:
     rest = twilio["group_id"].n_unique() - 1
     groups = spec(charts.top_groups_chart(twilio, metric="recordings", n=rest))
     assert "the other 1 group holds" in json.dumps(groups)
+
+
+@pytest.mark.parametrize("name", ["volume_chart", "overview_chart"])
+def test_an_hours_panel_with_no_duration_says_so(
+    name: str, frame: pl.DataFrame, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Bars summed over no durations drew a bare axis under a legend of providers and logged
+    # "Infinite extent for field sum_hours_start" in the browser; the storage panel said
+    # "no sizes" for the same case.
+    untimed = frame.with_columns(duration=pl.lit(None, dtype=frame.schema["duration"]))
+    chart = CHARTS[name](untimed)
+    panels = spec(chart)["vconcat"]
+    hours = [p for p in panels if "Hours per period" in json.dumps(p.get("title"))]
+    assert len(hours) == 1 and hours[0]["mark"]["type"] == "text", hours
+    assert [r["note"] for r in values(hours[0])] == [
+        f"no durations: {frame.height:,} recordings without a duration"
+    ]
+    assert vegalite_warnings(chart, capfd) == []
+
+
+@pytest.mark.parametrize("name", ["cost_chart", "overview_chart"])
+def test_a_cost_estimate_with_nothing_priced_is_a_note_beside_the_reported_cost(
+    name: str, frame: pl.DataFrame, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # No size and no duration anywhere, but Plivo and SignalWire report a cost: the estimate
+    # panel drew an empty "$0" axis under a legend of every provider.
+    unknown = frame.with_columns(
+        duration=pl.lit(None, dtype=frame.schema["duration"]),
+        size_bytes=pl.lit(None, dtype=pl.Int64),
+    )
+    chart = CHARTS[name](unknown)
+    panels = spec(chart)["vconcat"]
+    estimate = [p for p in panels if "Estimated storage cost" in json.dumps(p.get("title"))]
+    assert len(estimate) == 1 and estimate[0]["mark"]["type"] == "text", estimate
+    assert any("without a size or duration to price" in r["note"] for r in values(estimate[0]))
+    reported = [p for p in panels if "Provider-reported" in json.dumps(p.get("title"))]
+    assert len(reported) == 1
+    if name == "cost_chart":
+        # The legend moves to the panel left, listing the groups it draws.
+        params = reported[0].get("params") or spec(chart).get("params")
+        assert params and "legend" in json.dumps(params), params
+        domain = reported[0]["encoding"]["color"]["scale"]["domain"]
+        assert set(domain) == {"plivo", "signalwire"}, domain
+    assert vegalite_warnings(chart, capfd) == []
+    assert "Estimated storage cost" in charts.chart_to_svg(chart)
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_a_narrow_size_and_duration_range_has_readable_ticks_on_both_axes(
+    frame: pl.DataFrame, rows: int
+) -> None:
+    # One recording: the size axis read "2.956390380859375 MiB" (Vega's own ticks, unformatted)
+    # and the duration axis had no label at all (its round ticks fell outside the bin).
+    known = frame.filter(
+        pl.col("size_bytes").is_between(2_500_000, 2_600_000)
+        & (pl.col("duration") > timedelta(seconds=5))
+    )
+    picked = (
+        known.head(1) if rows == 1 else known.head(1).vstack(known.head(1)).vstack(known.head(1))
+    )
+    chart = charts.size_duration_chart(picked)
+    (sizes,) = y_axis_labels(chart)
+    assert len(sizes) >= 2 and all(
+        re.fullmatch(r"\d+(\.\d{1,2})? (B|KiB|MiB|GiB)", t) for t in sizes
+    ), sizes
+    seconds = x_axis_labels(chart)
+    assert len(seconds) >= 2 and all(
+        re.fullmatch(r"\d+(\.\d{1,2})? (s|min|h)", t) for t in seconds
+    ), seconds
+
+
+def test_byte_ticks_stay_inside_any_range() -> None:
+    from recanalytics.charts._base import bytes_axis, seconds_axis
+
+    for low, high in ((2.1 * 2**20, 2.96 * 2**20), (700.0, 900.0), (3e9, 4e9)):
+        ticks = bytes_axis("size", low, high).values
+        assert len(ticks) >= 2 and all(low <= t <= high for t in ticks), (low, high, ticks)
+    for low, high in ((383.0, 562.0), (2.0, 2.9), (5000.0, 7000.0)):
+        ticks = seconds_axis("duration", low, high).values
+        assert len(ticks) >= 2 and all(low <= t <= high for t in ticks), (low, high, ticks)

@@ -11,6 +11,7 @@ import colorsys
 import itertools
 import math
 import re
+from collections.abc import Callable
 from datetime import time, timedelta
 from typing import Any, Final, TypeAlias, TypeVar
 
@@ -586,14 +587,17 @@ FINER_SECOND_TICKS: Final = (
 
 def seconds_axis(title_text: str, low: float = 0.0, high: float = math.inf) -> alt.Axis:
     """An axis over seconds whose labels read in human units (s, min, h), within [low, high]."""
-    values = [t for t in SECOND_TICKS if low <= t <= high]
+    values: list[float] = [t for t in SECOND_TICKS if low <= t <= high]
     if len(values) < 3:
         values = [t for t in FINER_SECOND_TICKS if low <= t <= high]
     if len(values) < 2:
-        # The round durations either side of the data, where the scale reaches them.
+        values = ticks_inside(low, high, _second_unit)
+    if len(values) < 2:
+        # One value (a single recording in a box plot): the round durations either side of
+        # it, which the scale then reaches.
         below = [t for t in FINER_SECOND_TICKS if t < low][-1:]
         above = [t for t in FINER_SECOND_TICKS if t > high][:1]
-        values = [*below, *values, *above]
+        values = sorted({*below, *values, *above})
     return alt.Axis(
         title=title_text,
         values=values or alt.Undefined,
@@ -604,24 +608,69 @@ def seconds_axis(title_text: str, low: float = 0.0, high: float = math.inf) -> a
     )
 
 
+def _second_unit(seconds: float) -> float:
+    return 1.0 if seconds < 60 else 60.0 if seconds < 3600 else 3600.0
+
+
+def _byte_unit(size: float) -> float:
+    return float(max([1, *(f for _, f in SIZE_UNITS if f <= size)]))
+
+
+def ticks_inside(low: float, high: float, unit: Callable[[float], float]) -> list[float]:
+    """Two or three round values inside [low, high], for a range narrower than the axis's list
+    of round values allows (one recording's bin: 383 to 562 s, 2.10 to 2.96 MiB).
+
+    Each is rounded to as few significant digits (2, then 3, 4) of its display ``unit`` as
+    keeps two of them apart and inside: a scale with that domain draws no tick outside it,
+    and Vega's own ticks were labelled "2.956390380859375 MiB".
+    """
+    if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low < high:
+        return []
+    values: list[float] = []
+    for digits in (2, 3, 4):
+        picks = set()
+        for share in (0.15, 0.5, 0.85):
+            value = low + (high - low) * share
+            size = unit(value)
+            shown = value / size
+            places = digits - 1 - math.floor(math.log10(shown)) if shown > 0 else 0
+            picks.add(round(shown, places) * size)
+        values = sorted(v for v in picks if low <= v <= high)
+        if len(values) >= 2:
+            break
+    return values
+
+
+BYTE_TICKS: Final = (1, 10, 100)
+FINER_BYTE_TICKS: Final = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+"""Multiples of each unit (B, KiB, …) a log axis over bytes is labelled at; the finer ones
+where fewer than two of the first fall in the data's range."""
+
+
 def bytes_axis(title_text: str, low: float, high: float) -> alt.Axis:
-    """A log axis over bytes labelled 1 KiB, 10 KiB, 100 KiB, 1 MiB, … within [low, high]."""
-    values = [
-        float(k * factor)
-        for _, factor in SIZE_UNITS
-        for k in (1, 10, 100)
-        if low <= k * factor <= high
-    ]
+    """A log axis over bytes labelled 1 KiB, 10 KiB, 100 KiB, 1 MiB, … within [low, high];
+    narrower ranges at 2 and 5 of a unit, or at round values inside (``2.5 MiB``)."""
+    values: list[float] = []
+    for multiples in (BYTE_TICKS, FINER_BYTE_TICKS):
+        values = [
+            float(k * factor)
+            for _, factor in (("B", 1), *SIZE_UNITS)
+            for k in multiples
+            if low <= k * factor <= high
+        ]
+        if len(values) >= 2:
+            break
+    if len(values) < 2:
+        values = ticks_inside(low, high, _byte_unit) or values
+    labels = " : ".join(
+        f"datum.value >= {factor} ? format(datum.value / {factor}, '.3~r') + ' {name}'"
+        for name, factor in reversed(SIZE_UNITS)
+        if factor > 1
+    )
     return alt.Axis(
         title=title_text,
         values=values or alt.Undefined,
-        labelExpr=(
-            "datum.value >= 1125899906842624 ? datum.value / 1125899906842624 + ' PiB' : "
-            "datum.value >= 1099511627776 ? datum.value / 1099511627776 + ' TiB' : "
-            "datum.value >= 1073741824 ? datum.value / 1073741824 + ' GiB' : "
-            "datum.value >= 1048576 ? datum.value / 1048576 + ' MiB' : "
-            "datum.value >= 1024 ? datum.value / 1024 + ' KiB' : datum.value + ' B'"
-        ),
+        labelExpr=f"{labels} : format(datum.value, '.3~r') + ' B'",
     )
 
 

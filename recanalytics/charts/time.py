@@ -313,9 +313,19 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     extent = time_domain([frame], period)
     views = _volume_views(frame, by, period, legend=legend_selection(by), extent=extent)
     views[0] = noted(views[0], note)
-    views[1] = noted(views[1], missing_note(lazy, "duration"))
+    views[1] = _hours_view(views[1], lazy)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
     return result
+
+
+def _hours_view(view: alt.Chart, lazy: pl.LazyFrame) -> alt.Chart:
+    """The hours panel with its note, or only the note when no duration is known: bars summed
+    over no durations drew a bare axis under a legend and logged "Infinite extent for field
+    sum_hours_start" in the browser (as the storage panel says "no sizes" instead)."""
+    unknown = missing_note(lazy, "duration")
+    if lazy.select(pl.col("duration").is_not_null().any()).collect().item():
+        return noted(view, unknown)
+    return empty_chart("Hours per period", unknown)
 
 
 def _mix_frame(
@@ -692,8 +702,19 @@ def cost_chart(
     if estimate.height == 0 or (none_priced and reported.height == 0):
         return empty_chart("Estimated storage cost", unpriced, note, priced)
     extent = time_domain([estimate, reported], period)
-    views = _cost_views(estimate, reported, by, period, legend=legend_selection(by), extent=extent)
-    views[0] = noted(views[0], note, unpriced, priced)
+    legend = legend_selection(by)
+    if none_priced:
+        # Only the reported cost has anything to draw: the estimate panel was a bare "$0" axis
+        # under a legend of every provider. The legend moves to the panel that is left and
+        # lists the groups it draws.
+        views = _cost_views(estimate.clear(), reported, by, period, legend=legend, extent=extent)
+        views = [
+            empty_chart("Estimated storage cost", note, unpriced, priced),
+            views[1].add_params(legend),
+        ]
+    else:
+        views = _cost_views(estimate, reported, by, period, legend=legend, extent=extent)
+        views[0] = noted(views[0], note, unpriced, priced)
     if len(views) == 1:
         return views[0]
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
@@ -759,7 +780,7 @@ def overview_chart(
     views: list[alt.Chart] = _volume_views(
         volume, by, period, legend=legend, brush=brush, extent=extent
     )
-    views[1] = noted(views[1], missing_note(lazy, "duration"))
+    views[1] = _hours_view(views[1], lazy)
     # The legend parameter is defined once (on the first panel); the others only refer to it.
     # With by="codec" it is the codec mix's own legend: the mix highlights it, as filtering a
     # codec mix by codec would leave one codec at 100 %.
@@ -789,18 +810,13 @@ def overview_chart(
             extent=extent,
         )
     )
-    views.extend(
-        _cost_views(
-            estimate,
-            reported,
-            by,
-            period,
-            legend=legend,
-            zoom=brush,
-            own_legend=False,
-            extent=extent,
-        )
+    cost_views = _cost_views(
+        estimate, reported, by, period, legend=legend, zoom=brush, own_legend=False, extent=extent
     )
+    unpriced, none_priced = _unpriced_note(lazy, rates)
+    if none_priced:
+        cost_views[0] = empty_chart("Estimated storage cost", unpriced)
+    views.extend(cost_views)
     views[0] = noted(views[0], note, beyond, priced)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="independent")
     return result
