@@ -33,7 +33,7 @@ from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.charts.export import EMBED_OPTIONS
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import conform_dtypes, conform_values, counted
-from recanalytics.helpers.cost import monthly_storage_cost
+from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
@@ -53,6 +53,8 @@ UNKNOWN: Final = "unknown"
 MIB: Final = 2**20
 SIZE_STEP: Final = 0.05
 """Size slider step in log10(bytes): about 12 % per step."""
+RANGES: Final = {"duration": ("duration", "a duration"), "size": ("size_bytes", "a size")}
+"""Range slider → (the column it filters, what a recording without a value lacks)."""
 
 # What the summary and every chart tab read; the filter projects to these once per change.
 _CHART_COLUMNS: Final = (
@@ -268,7 +270,8 @@ class FilterPanel:
 
     Multi-selects (with counts) for provider, kind, status, media type, codec and container
     (nothing selected means all), a date range on ``created_at`` (both days inclusive, UTC),
-    duration (minutes) and size (MiB) ranges, and a case-insensitive text search over group and
+    duration (minutes) and size ranges (each with an "include N without …" box: recordings of
+    unknown value stay in unless it is unticked), and a case-insensitive text search over group and
     track names. Setting any control's ``.value`` from Python updates :attr:`expr`,
     :attr:`filtered` and every listener.
 
@@ -364,8 +367,31 @@ class FilterPanel:
         size.min = min(round(math.floor(math.log10(low)), 2), size.max - SIZE_STEP)
         size.value = (size.min, size.max)
         self._show_size()
+        self._fill_unknown()
         self.data_first: datetime | None = stats["first"]
         self.data_last: datetime | None = stats["last"]
+
+    def _fill_unknown(self) -> None:
+        """Count each range's recordings of unknown value for its checkbox, and put a range
+        with no known value out of use, saying so: it read "1 B – 10 B" or "0.0 – 1.0"."""
+        counts = self.source.select(
+            *(pl.col(c).is_null().sum().alias(n) for n, (c, _) in RANGES.items()), pl.len()
+        ).row(0, named=True)
+        for name, (_, what) in RANGES.items():
+            unknown, box, note = counts[name], self.controls[f"{name}_unknown"], self.notes[name]
+            none_known = unknown == counts["len"]
+            box.description = f"include {unknown:,} without {what}"
+            if none_known or not unknown:
+                # Nothing to choose: no unknown to leave out, or nothing but unknowns.
+                box.value = True
+            box.layout.display = "none" if none_known or not unknown else ""
+            self.controls[name].disabled = none_known
+            self.controls[name].layout.display = "none" if none_known else ""
+            if name == "size":
+                self.size_readout.layout.display = "none" if none_known else ""
+            label = "minutes" if name == "duration" else "size"
+            note.value = f"{label}: no recording here has {what}" if none_known else ""
+            note.layout.display = "" if none_known else "none"
 
     # --- controls -----------------------------------------------------------------------
 
@@ -407,6 +433,14 @@ class FilterPanel:
         )
         self.size_readout = widgets.Label(layout=widgets.Layout(width="150px"))
         self.controls["size"].observe(lambda _: self._show_size(), names="value")
+        # Recordings of unknown duration or size (Plivo and SignalWire state no size) are not
+        # below or above any range: they stay in unless this is unticked, slider or not.
+        self.notes: dict[str, widgets.Label] = {}
+        for name in RANGES:
+            self.controls[f"{name}_unknown"] = widgets.Checkbox(
+                value=True, indent=False, layout=widgets.Layout(width="auto", margin="0 0 0 8px")
+            )
+            self.notes[name] = widgets.Label(layout=widgets.Layout(display="none"))
         self.controls["search"] = widgets.Text(
             description="search",
             placeholder="group or track name",
@@ -427,8 +461,21 @@ class FilterPanel:
                 widgets.VBox([self.controls["since"], self.controls["until"]]),
                 widgets.VBox(
                     [
-                        self.controls["duration"],
-                        widgets.HBox([self.controls["size"], self.size_readout]),
+                        widgets.HBox(
+                            [
+                                self.controls["duration"],
+                                self.controls["duration_unknown"],
+                                self.notes["duration"],
+                            ]
+                        ),
+                        widgets.HBox(
+                            [
+                                self.controls["size"],
+                                self.size_readout,
+                                self.controls["size_unknown"],
+                                self.notes["size"],
+                            ]
+                        ),
                     ],
                     # Room between the slider readouts and the search box and Reset button.
                     layout=widgets.Layout(margin="0 24px 0 12px"),
@@ -446,9 +493,10 @@ class FilterPanel:
                 self.controls[column].value = ()
             self.controls["since"].value = None
             self.controls["until"].value = None
-            for name in ("duration", "size"):
+            for name in RANGES:
                 slider = self.controls[name]
                 slider.value = (slider.min, slider.max)
+                self.controls[f"{name}_unknown"].value = True
             self.controls["search"].value = ""
 
     # --- change notification ------------------------------------------------------------
@@ -538,6 +586,30 @@ class FilterPanel:
         It only uses unified columns, so it applies to any unified frame:
         ``other.filter(panel.expr)``, ``lazy.filter(panel.expr)``, ``pl.len().filter(...)``.
         """
+        return self._expr()
+
+    def left_out(self) -> dict[str, int]:
+        """How many recordings of unknown duration or size the unticked "include … without"
+        boxes leave out of the selection (the other filters applied), by range name.
+
+        Examples
+        --------
+        >>> import recanalytics as ra
+        >>> from recanalytics.widgets import FilterPanel
+        >>> panel = FilterPanel(ra.demo(size=200), debounce=0)
+        >>> panel.controls["size_unknown"].value = False
+        >>> panel.left_out()["size"] == ra.demo(size=200)["size_bytes"].null_count()
+        True
+        """
+        counts = {}
+        for name, (column, _) in RANGES.items():
+            if self.controls[f"{name}_unknown"].value:
+                continue
+            kept = self._expr(keep_unknown=name) & pl.col(column).is_null()
+            counts[name] = int(self.source.select(kept.sum()).item())
+        return counts
+
+    def _expr(self, keep_unknown: str | None = None) -> pl.Expr:
         parts: list[pl.Expr] = []
         for column in CATEGORIES:
             chosen = list(self.controls[column].value)
@@ -554,10 +626,19 @@ class FilterPanel:
             parts.append(pl.col("created_at") >= since)
         if until is not None:
             parts.append(pl.col("created_at") < until)
-        parts += self._range("duration", pl.col("duration").dt.total_milliseconds() / 60_000)
+        parts += self._range(
+            "duration",
+            pl.col("duration").dt.total_milliseconds() / 60_000,
+            keep_unknown=keep_unknown == "duration",
+        )
         # Bytes against 10**bound, not log10(bytes) against the bound: polars' log10 of 1,000
         # is 2.9999999999999996, which left files of exactly 1 kB, 1 MB, 1 GB out.
-        parts += self._range("size", pl.col("size_bytes").cast(pl.Float64), lambda v: 10.0**v)
+        parts += self._range(
+            "size",
+            pl.col("size_bytes").cast(pl.Float64),
+            lambda v: 10.0**v,
+            keep_unknown=keep_unknown == "size",
+        )
         text = str(self.controls["search"].value).strip().lower()
         if text:
             parts.append(
@@ -575,18 +656,30 @@ class FilterPanel:
         self.size_readout.value = f"{human_bytes(10**low)} – {human_bytes(10**high)}"
 
     def _range(
-        self, name: str, value: pl.Expr, scale: Callable[[float], float] = float
+        self,
+        name: str,
+        value: pl.Expr,
+        scale: Callable[[float], float] = float,
+        *,
+        keep_unknown: bool = False,
     ) -> list[pl.Expr]:
-        """``value`` within slider ``name``'s range, its ends mapped by ``scale``."""
+        """``value`` within slider ``name``'s range, its ends mapped by ``scale``; a null
+        ``value`` (unknown) is kept or left out by the range's "include … without" box alone.
+
+        Touching an end used to drop every unknown: one step of the size slider took all
+        Plivo and SignalWire recordings out of the selection without a word.
+        """
         slider = self.controls[name]
         low, high = (scale(end) for end in slider.value)
-        parts = []
-        # An untouched end is open: the slider's top is rounded, and nulls stay in.
+        within = []
+        # An untouched end is open: the slider's top is rounded.
         if slider.value[0] > slider.min:
-            parts.append((value >= low).fill_null(False))
+            within.append(value >= low)
         if slider.value[1] < slider.max:
-            parts.append((value <= high).fill_null(False))
-        return parts
+            within.append(value <= high)
+        if keep_unknown or self.controls[f"{name}_unknown"].value:
+            return [pl.all_horizontal(within) | value.is_null()] if within else []
+        return [pl.all_horizontal(within).fill_null(False) if within else value.is_not_null()]
 
     @property
     def filtered(self) -> pl.DataFrame:
@@ -630,33 +723,48 @@ class FilterPanel:
         size = self.controls["size"]
         if tuple(size.value) != (size.min, size.max):
             bits.append(f"size {self.size_readout.value}")
+        for name, (_, what) in RANGES.items():
+            if not self.controls[f"{name}_unknown"].value:
+                bits.append(f"those without {what} left out")
         if self.controls["search"].value:
             bits.append(f"search '{self.controls['search'].value}'")
         return "; ".join(bits) or "no filter"
 
 
-def summary_line(frame: pl.DataFrame) -> str:
-    """Recordings, hours, GiB and estimated monthly storage cost of a frame, as one line.
+def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = None) -> str:
+    """Recordings, hours, size and estimated monthly storage cost of a frame, as one line.
 
     The cost is :func:`recanalytics.monthly_storage_cost` applied to per-provider totals of what
     is still held (bytes, billed minutes): the same number as summing it per recording, at a
-    fraction of the time on a million rows. Hours and GiB are totals of what is known: with no
-    size known they read ``size n/a``, with some unknown ``(N without size)`` follows the total;
-    a cost none of whose recordings could be priced (held, of unknown size) reads ``n/a``, as
-    ``summarize``'s ``estimated_monthly_cost`` is null.
+    fraction of the time on a million rows. Hours and size are totals of what is known, the
+    size in the unit that fits it (``2.50 MiB``, ``132.28 GiB``): with no size known they read
+    ``size n/a``, with some unknown ``(N without size)`` follows the total. The cost counts the
+    held recordings it could price: ``(N held unpriced)`` follows it when some could not be
+    (no size, or no duration for a per-minute rate), and it reads ``n/a`` when recordings are
+    held and none could be priced (deleted ones cost 0 but do not make the rest known), as
+    ``summarize``'s ``estimated_monthly_cost`` is null then.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        A unified frame (the selection).
+    left_out : mapping, optional
+        ``{"duration": N, "size": N}``: recordings of unknown duration or size a filter left
+        out of ``frame``, said after the total (``(N without size left out)``).
 
     Examples
     --------
     >>> import recanalytics as ra
     >>> from recanalytics.widgets import summary_line
     >>> summary_line(ra.empty_frame())
-    '0 recordings · 0.0 hours · 0.00 GiB · est. storage $0.00/month'
+    '0 recordings · 0.0 hours · 0 B · est. storage $0.00/month'
     """
     # Statuses are lower-case in the unified frame, so a plain comparison is enough here.
     held = pl.col("deleted_at").is_null() & (pl.col("status") != "deleted").fill_null(True)
+    rates = storage_rates().select("provider", "basis")
     per = (
         frame.select(
-            "provider",
+            pl.col("provider").cast(pl.String),
             duration_hours().alias("hours"),
             pl.col("size_bytes").alias("bytes"),
             pl.when(held).then(pl.col("size_bytes")).alias("held_bytes"),
@@ -671,44 +779,72 @@ def summary_line(frame: pl.DataFrame) -> str:
             pl.col("bytes", "held_bytes").cast(pl.Int128).sum(),
             pl.col("held_bytes").count().alias("sized"),
             pl.col("held_minutes").count().alias("billed"),
-            (~pl.col("held")).sum().alias("deleted"),
+            pl.col("held").sum().alias("held_count"),
             pl.col("bytes").count().alias("any_sized"),
             pl.col("hours").count().alias("timed"),
         )
+        .join(rates, on="provider", how="left")
     )
     held_bytes = pl.col("held_bytes").cast(pl.Int64, strict=False)
-    # As summarize: a deleted recording costs 0, a held one of unknown size (or duration) is
-    # left out, and a provider none of whose recordings could be priced is unknown, not $0.
-    deleted = pl.col("deleted") > 0
-    priced = per.select(
+    # A held recording is priced when its provider's rate has what it needs: the size for a
+    # GB-month rate, the duration for a per-minute one.
+    per = per.with_columns(
+        pl.when(pl.col("basis") == "gb_month")
+        .then(pl.col("sized"))
+        .when(pl.col("basis") == "minute_month")
+        .then(pl.col("billed"))
+        .otherwise(0)
+        .alias("priced")
+    )
+    costs = per.select(
         pl.col("provider"),
-        pl.when(pl.col("sized") > 0).then(held_bytes).when(deleted).then(0).alias("size_bytes"),
-        pl.when((pl.col("billed") > 0) | deleted)
+        pl.when(pl.col("sized") > 0).then(held_bytes).alias("size_bytes"),
+        pl.when(pl.col("billed") > 0)
         .then(pl.duration(minutes=pl.col("held_minutes")))
         .alias("duration"),
         pl.lit("completed").alias("status"),
         pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("deleted_at"),
-    ).select(monthly_storage_cost().alias("cost"))
-    totals = per.select(pl.col("count", "hours", "bytes", "any_sized", "timed").sum())
-    count, hours, size, sized, timed = totals.row(0)
+    ).select(monthly_storage_cost().fill_null(0.0).alias("cost"))
+    totals = per.select(
+        pl.col("count", "hours", "bytes", "any_sized", "timed", "held_count", "priced").sum(),
+        pl.col("basis").is_not_null().any().alias("rated"),
+    )
+    count, hours, size, sized, timed, held_count, priced, rated = totals.row(0)
     beyond = per.select((held_bytes.is_null() & pl.col("held_bytes").is_not_null()).any()).item()
-    cost = priced.select(pl.when(pl.col("cost").count() > 0).then(pl.col("cost").sum())).item()
     if beyond:
         storage = "n/a (sizes past 2**63 bytes)"
-    elif cost is None and count:
-        storage = "n/a"
+    elif not count or priced or (not held_count and rated):
+        # As summarize: known when some held recording is priced, or none is held (all
+        # deleted, at a rate of 0).
+        cost = float(costs["cost"].sum())
+        unpriced = f" ({held_count - priced:,} held unpriced)" if held_count > priced else ""
+        storage = f"${cost:,.2f}/month{unpriced}"
     else:
-        storage = f"${cost or 0:,.2f}/month"
-    hours_text = _known_total(f"{hours or 0:,.1f} hours", "hours", count, timed, "duration")
-    size_text = _known_total(f"{(size or 0) / 2**30:,.2f} GiB", "size", count, sized, "size")
+        storage = "n/a"
+    gone = dict(left_out or {})
+    hours_text = _known_total(
+        f"{hours or 0:,.1f} hours", "hours", count, timed, "duration", gone.get("duration", 0)
+    )
+    size_text = _known_total(
+        _size_text(size or 0), "size", count, sized, "size", gone.get("size", 0)
+    )
     return f"{counted(count)} · {hours_text} · {size_text} · est. storage {storage}"
 
 
-def _known_total(total: str, name: str, count: int, known: int, what: str) -> str:
+def _size_text(size: int) -> str:
+    """A byte total in the unit that fits it, with two decimals (``2.50 MiB``)."""
+    return str(pl.select(size_human(pl.lit(float(size)), decimals=2)).item())
+
+
+def _known_total(
+    total: str, name: str, count: int, known: int, what: str, left_out: int = 0
+) -> str:
     """``total`` of the ``known`` of ``count`` recordings, saying how many it leaves out: an
-    unknown size (Plivo, SignalWire) or duration is not 0, so none known reads ``n/a``."""
+    unknown size (Plivo, SignalWire) or duration is not 0, so none known reads ``n/a``; those
+    a filter took out of the selection (``left_out``) are said too."""
+    gone = f" ({left_out:,} without {what} left out)" if left_out else ""
     if known == count:
-        return total
+        return total + gone
     if known == 0:
         return f"{name} n/a"
     return f"{total} ({count - known:,} without {what})"
@@ -891,7 +1027,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
             .select("_row", *_CHART_COLUMNS)
             .collect()
         )
-        self.summary.value = f"<b>{html.escape(summary_line(self._rows))}</b>"
+        line = summary_line(self._rows, left_out=self.panel.left_out())
+        self.summary.value = f"<b>{html.escape(line)}</b>"
         self._stale = set(self.views)
         self._draw_visible()
         rows = source[self._rows["_row"].head(self.preview_rows)]
@@ -1017,7 +1154,7 @@ def explore(
 
     Filters: provider, kind, status, media type, codec and container (multi-selects with
     counts), created date range, duration and size ranges, text search over group and track
-    names. The summary shows recordings, hours, GiB and the estimated monthly storage cost of
+    names. The summary shows recordings, hours, size and the estimated monthly storage cost of
     the selection; tabs show :mod:`recanalytics.charts` for it (only the visible tab is
     redrawn); buttons export the filtered rows to parquet or CSV. ``explorer.panel.filtered``
     is the selection and ``explorer.panel.expr`` the polars expression behind it.
@@ -1051,7 +1188,7 @@ def explore(
     >>> ex.panel.filtered["status"].unique().to_list()
     ['failed']
     >>> ex.summary.value  # doctest: +SKIP
-    '<b>10 recordings · 0.9 hours · 0.00 GiB · est. storage $0.00/month</b>'
+    '<b>10 recordings · 0.9 hours · 17.55 MiB · est. storage $0.00/month</b>'
     """
     return Explorer(
         df, loader=loader, since=since, until=until, renderer=renderer, debounce=debounce

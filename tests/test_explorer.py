@@ -111,6 +111,11 @@ def test_duration_and_size_ranges(ex: Explorer) -> None:
     ex.panel.controls["duration"].value = (0.0, ex.panel.controls["duration"].max)
     ex.panel.controls["size"].value = (math.log10(2**20), ex.panel.controls["size"].max)
     sizes = ex.panel.filtered["size_bytes"]
+    # Recordings of unknown size stay unless "include … without a size" is unticked.
+    unknown = ex.panel.source["size_bytes"].null_count()
+    assert sizes.null_count() == unknown > 0 and sizes.min() >= 2**20  # type: ignore[operator]
+    ex.panel.controls["size_unknown"].value = False
+    sizes = ex.panel.filtered["size_bytes"]
     assert sizes.null_count() == 0 and sizes.min() >= 2**20  # type: ignore[operator]
 
 
@@ -153,7 +158,7 @@ def test_summary_line_never_wraps_around(frame: pl.DataFrame) -> None:
         .with_columns(provider=pl.col("provider").first())
     )
     line = summary_line(rows)
-    assert f"{(2**63 - 1 + 1000) / 2**30:,.2f} GiB" in line and "-" not in line
+    assert " · 8.00 EiB · " in line and "-" not in line
     assert line.endswith("est. storage n/a (sizes past 2**63 bytes)")
 
 
@@ -201,7 +206,7 @@ def test_text_search_over_group_and_track_names(ex: Explorer, frame: pl.DataFram
 def test_empty_result_shows_zero_and_notes(ex: Explorer) -> None:
     ex.panel.controls["search"].value = "no such room anywhere"
     assert ex.panel.filtered.height == 0
-    assert "0 recordings · 0.0 hours · 0.00 GiB" in ex.summary.value
+    assert "0 recordings · 0.0 hours · 0 B" in ex.summary.value
     spec = ex.views["Volume"].spec
     assert spec is not None and spec["mark"]["type"] == "text"
     assert ex.preview.value.count("<tr>") == 1
@@ -366,9 +371,9 @@ def test_summary_says_what_size_and_duration_are_unknown(frame: pl.DataFrame) ->
     assert " · hours n/a · size n/a · " in summary_line(untimed)
     twilio = frame.filter(pl.col("provider") == "twilio").head(10)
     mixed = pl.concat([twilio, plivo.head(3)])
-    gib = twilio["size_bytes"].sum() / 2**30
-    assert f" · {gib:,.2f} GiB (3 without size) · " in summary_line(mixed)
-    assert summary_line(ra.empty_frame()).startswith("0 recordings · 0.0 hours · 0.00 GiB")
+    total = pl.select(ra.size_human(pl.lit(float(twilio["size_bytes"].sum())), decimals=2))
+    assert f" · {total.item()} (3 without size) · " in summary_line(mixed)
+    assert summary_line(ra.empty_frame()).startswith("0 recordings · 0.0 hours · 0 B")
 
 
 def watched(chart_widget: Any) -> set[str]:
@@ -485,10 +490,15 @@ def test_an_unknown_storage_cost_reads_n_a_not_zero(frame: pl.DataFrame) -> None
     )
     assert ra.summarize(held)["estimated_monthly_cost"].item() is None
     assert summary_line(held).endswith(" · size n/a · est. storage n/a")
-    # A deleted recording costs 0: then the total is known, as summarize's.
+    # A deleted recording costs 0, but does not make the held ones known: "$0.00/month" there
+    # read as free (the audit's Twilio rows of unknown size beside 19 deleted ones).
     gone = pl.concat([held, held.head(1).with_columns(status=pl.lit("deleted"))])
-    assert ra.summarize(gone)["estimated_monthly_cost"].item() == 0.0
-    assert summary_line(gone).endswith("est. storage $0.00/month")
+    assert ra.summarize(gone)["estimated_monthly_cost"].item() is None
+    assert summary_line(gone).endswith("est. storage n/a")
+    # Only deleted ones: nothing held, a known $0.
+    only_gone = held.head(2).with_columns(status=pl.lit("deleted"))
+    assert ra.summarize(only_gone)["estimated_monthly_cost"].item() == 0.0
+    assert summary_line(only_gone).endswith("est. storage $0.00/month")
     # Selections mixing priced and unpriced recordings match summarize.
     for selection in (
         frame,
@@ -496,5 +506,76 @@ def test_an_unknown_storage_cost_reads_n_a_not_zero(frame: pl.DataFrame) -> None
         pl.concat([held, frame]),
     ):
         cost = ra.summarize(selection)["estimated_monthly_cost"].item()
-        assert summary_line(selection).endswith(f"est. storage ${cost:,.2f}/month")
+        assert f"est. storage ${cost:,.2f}/month" in summary_line(selection)
     assert summary_line(ra.empty_frame()).endswith("est. storage $0.00/month")
+
+
+def test_a_touched_range_keeps_recordings_of_unknown_value_unless_told(
+    frame: pl.DataFrame,
+) -> None:
+    # One step of the size slider dropped every Plivo and SignalWire recording (they state no
+    # size) and the summary's "(N without size)" went with them, without a word.
+    ex = explore(frame, renderer="svg", debounce=0)
+    panel, unsized = ex.panel, frame["size_bytes"].null_count()
+    assert unsized
+    box = panel.controls["size_unknown"]
+    assert box.value is True and box.description == f"include {unsized:,} without a size"
+    size = panel.controls["size"]
+    size.value = (size.min, size.max - 0.1)
+    assert panel.filtered["size_bytes"].null_count() == unsized
+    assert f"({unsized:,} without size)" in ex.summary.value
+    box.value = False
+    assert panel.filtered["size_bytes"].null_count() == 0
+    assert f"({unsized:,} without size left out)" in ex.summary.value
+    assert "those without a size left out" in panel.describe()
+    # Unticked with the slider untouched: the unknown ones alone leave.
+    size.value = (size.min, size.max)
+    assert panel.filtered.height == frame.height - unsized
+    minutes = panel.controls["duration"]
+    minutes.value = (minutes.min, minutes.max - 0.5)
+    assert (
+        panel.filtered["duration"].null_count()
+        == panel.source.filter(pl.col("size_bytes").is_not_null())["duration"].null_count()
+    )
+    panel.reset()
+    assert box.value is True and panel.filtered.height == frame.height
+
+
+def test_the_summary_size_is_in_a_unit_that_fits(frame: pl.DataFrame) -> None:
+    # A 2.5 MiB selection read "0.00 GiB".
+    rows = frame.head(2).with_columns(size_bytes=pl.Series([2**21, 2**19]))
+    assert " · 2.50 MiB · " in summary_line(rows)
+
+
+def test_the_summary_says_how_many_held_recordings_are_unpriced(frame: pl.DataFrame) -> None:
+    twilio = frame.filter(pl.col("provider") == "twilio").head(10)
+    held = twilio.with_columns(
+        status=pl.lit("completed"), deleted_at=pl.lit(None, frame.schema["deleted_at"])
+    )
+    unsized = held.with_columns(
+        size_bytes=pl.when(pl.int_range(pl.len()) < 3).then(None).otherwise(pl.col("size_bytes"))
+    )
+    line = summary_line(unsized)
+    assert line.endswith("/month (3 held unpriced)") and "$" in line, line
+    assert summary_line(held).endswith("/month")
+
+
+@pytest.mark.parametrize("which", ["empty", "plivo"])
+def test_a_range_with_no_known_value_is_put_out_of_use(frame: pl.DataFrame, which: str) -> None:
+    # With no size known the size slider read "1 B – 10 B"; an empty frame's minutes "0.0 – 1.0".
+    rows = ra.empty_frame() if which == "empty" else frame.filter(pl.col("provider") == "plivo")
+    panel = explore(rows, renderer="svg", debounce=0).panel
+    names = ["size", "duration"] if which == "empty" else ["size"]
+    for name in names:
+        slider = panel.controls[name]
+        assert slider.disabled and slider.layout.display == "none", name
+        assert panel.controls[f"{name}_unknown"].layout.display == "none"
+        assert panel.notes[name].layout.display != "none"
+        assert panel.notes[name].value.endswith(f"no recording here has a {name}")
+    assert panel.size_readout.layout.display == "none"
+    if which == "plivo":
+        assert not panel.controls["duration"].disabled
+        # Sizes known again after a reload: the slider comes back.
+        panel.set_source(frame)
+        assert not panel.controls["size"].disabled and panel.controls["size"].layout.display == ""
+        assert panel.notes["size"].layout.display == "none"

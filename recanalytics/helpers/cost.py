@@ -173,8 +173,9 @@ def cost_summary(
     Returns
     -------
     polars.DataFrame or polars.LazyFrame
-        The ``by`` columns, ``recordings``, ``estimated_monthly_cost`` (USD, null when no
-        recording in the group could be estimated), ``reported_cost`` (sum of ``cost``, null
+        The ``by`` columns, ``recordings``, ``estimated_monthly_cost`` (USD, null when the
+        group holds recordings none of which could be estimated: deleted ones cost 0 but do
+        not make the held ones known), ``reported_cost`` (sum of ``cost``, null
         when the provider reports none: Twilio, Zoom, and when the group's costs are in more
         than one currency, or some in none: no sum of EUR and USD) and ``cost_unit`` (the
         distinct reported currencies, comma-separated).
@@ -213,6 +214,14 @@ def _sum_or_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.count() > 0).then(expr.sum())
 
 
+def _estimate_or_null(estimate: pl.Expr) -> pl.Expr:
+    # Known when some held recording is priced, or none is held (every one deleted, at 0). A
+    # deleted recording's 0 alone made held recordings of unknown size read as free.
+    held = ~is_deleted()
+    known = (estimate.filter(held).count() > 0) | ((held.sum() == 0) & (estimate.count() > 0))
+    return pl.when(known).then(estimate.sum())
+
+
 def cost_aggregations(
     rates: Mapping[str, float | StorageRate] | None, keys: Sequence[str] = ()
 ) -> list[pl.Expr]:
@@ -226,7 +235,7 @@ def cost_aggregations(
     # as one amount in "EUR, USD". Grouped by cost_unit, each group holds one.
     one_unit = pl.col("cost_unit").filter(reported.is_not_null()).n_unique() <= 1
     sums = [
-        _sum_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
+        _estimate_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
         pl.when(one_unit).then(_sum_or_null(reported)).alias("reported_cost"),
     ]
     if "cost_unit" in keys:

@@ -102,7 +102,9 @@ def summarize(
         - ``mean_bitrate_kbps`` (Float64): mean of the reported bitrate, else size·8/duration
           (a reported NaN, infinite, 0 or negative bitrate counts as not reported).
         - ``failed_share`` (Float64, 0-1): failed recordings / all recordings.
-        - ``estimated_monthly_cost`` (Float64, USD): storage estimate for what is still held.
+        - ``estimated_monthly_cost`` (Float64, USD): storage estimate for what is still held;
+          null where recordings are held and none of them could be priced (no size, or no
+          duration for a per-minute rate), even when deleted ones (at 0) are in the group.
         - ``reported_cost`` (Float64): sum of provider-reported ``cost``, null where the
           group's costs are in more than one currency (``cost_unit`` then lists them; group by
           ``cost_unit`` for a total per currency); ``cost_unit``.
