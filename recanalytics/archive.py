@@ -11,6 +11,7 @@ the provider table; a provider whose spec has an :class:`~recanalytics.providers
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import importlib.metadata
 import os
@@ -37,7 +38,7 @@ from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
-from recanalytics.schema import PENDING, conform
+from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
@@ -45,6 +46,15 @@ from recanalytics.windows import WhenLike, parse_range
 
 MANIFEST = "manifest.json"
 VERIFICATION = "verification.parquet"
+RECORDINGS = "recordings.parquet"
+EARLIER_RAW = "_raw_earlier.parquet"  # after a part's name: raw rows a later listing changed
+# A recording's state: the newest listing's, even where it leaves it null (deleted since, its
+# media URL withdrawn).
+STATE = ("status", "deleted_at", "media_url")
+# Every other unified column is a fact of the recording (whose, when, what media, how long, how
+# large, what it cost): a listing that no longer states one (a dying API listing a deleted
+# recording as 0 s and 0 bytes) does not unmake it, so an archive keeps the earlier run's value.
+FACTS = tuple(c for c in SCHEMA if c not in (*STATE, "provider", "kind", "recording_id"))
 
 
 def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
@@ -114,8 +124,10 @@ async def aarchive(
     provider : str
         A provider name (:data:`recanalytics.PROVIDERS`).
     out : path
-        The archive folder (created). Run again into it, the archive keeps what an earlier
-        run archived that the provider no longer lists, and the files it saved.
+        The archive folder (created). Run again into it, the archive only grows: it keeps
+        what an earlier run archived that the provider no longer lists, the files it saved,
+        the facts (:data:`FACTS`: duration, size …) a listing now leaves null, and each raw
+        row this run's listing changed (``{part}_raw_earlier.parquet``); the newer status wins.
     media : bool, default False
         Also download every available media file (resumable: run again to finish).
     verify : bool, default False
@@ -133,7 +145,12 @@ async def aarchive(
     -------
     dict
         The manifest that was written to ``out/manifest.json``: one entry of totals per loader
-        (``tracks``, ``calls_conferences`` …, see :attr:`~recanalytics.providers.base.Loader.part`).
+        (``tracks``, ``calls_conferences`` …, see :attr:`~recanalytics.providers.base.Loader.part`),
+        each saying how many rows the provider listed in this run (``listed_now``), how many
+        rows earlier runs archived it did not list, kept (``kept_from_earlier_runs``; of them
+        ``no_longer_listed``: those in this run's period) and how many listed rows kept an
+        earlier run's facts (``kept_earlier_values``). An
+        :class:`~recanalytics.errors.ArchiveWarning` says it when either of the last two is not 0.
 
     Raises
     ------
@@ -181,13 +198,14 @@ async def aarchive(
         raise _with_every_row(failures, [rows for rows, _ in loaded])
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
     listed = pl.concat([rows.select("provider", "recording_id") for rows, _ in parts.values()])
-    kept = _keep_earlier_rows(root, provider, loaders, parts)
+    carried = _keep_earlier_rows(root, provider, loaders, parts, (start, end))
+    _say_kept(provider, carried)
     unified = pl.concat([rows for rows, _ in parts.values()])
     # What an earlier run archived that is not listed now: no media to ask for.
     gone = ~pl.struct("provider", "recording_id").is_in(listed.to_struct().implode())
     try:
         return await _write(
-            root, provider, (start, end), parts, unified, media, verify, options, kept, gone
+            root, provider, (start, end), parts, unified, media, verify, options, carried, gone
         )
     except StoreError as exc:
         exc.partial = unified  # everything loaded, though it could not all be written
@@ -212,56 +230,119 @@ def _earlier(path: Path) -> pl.DataFrame | None:
         return None
 
 
+@dataclasses.dataclass
+class _Carried:
+    """What one loader's part of the archive holds from this run's listing and earlier runs."""
+
+    listed: int  # rows the provider listed in this run
+    kept: int = 0  # rows an earlier run archived that this run did not list, kept whole
+    gone: int = 0  # of those, the ones in this run's period: listed before, no longer
+    filled: int = 0  # listed rows with a fact an earlier run had that this listing leaves null
+    superseded: pl.DataFrame | None = None  # earlier raw rows this listing changed, every run's
+
+
+def _with_earlier_facts(rows: pl.DataFrame, earlier: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """``rows`` with each :data:`FACTS` column an earlier archived copy of the row has, where
+    ``rows`` leaves it null, and how many rows took one."""
+    if earlier.height == 0:
+        return rows, 0
+    suffix = "__earlier"
+    earlier = earlier.unique("recording_id", keep="first").select("recording_id", *FACTS)
+    joined = rows.join(earlier, on="recording_id", how="left", suffix=suffix, maintain_order="left")
+    took = pl.any_horizontal(
+        pl.col(c).is_null() & pl.col(f"{c}{suffix}").is_not_null() for c in FACTS
+    )
+    filled = int(joined.select(took.sum()).item() or 0)
+    merged = joined.with_columns(pl.coalesce(c, f"{c}{suffix}").alias(c) for c in FACTS)
+    return merged.select(rows.columns), filled
+
+
+def _in_types_of(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """An earlier raw table's values in this run's types where they fit, else as they were: a
+    widened type would change this run's rows (an integer column become text)."""
+    return frame.with_columns(pl.col(c).cast(raw.schema[c]) for c in frame.columns if c in raw)
+
+
+def _superseded(
+    root: Path, part: str, id_column: str, raw: pl.DataFrame, earlier_raw: pl.DataFrame | None
+) -> pl.DataFrame | None:
+    """The earlier raw rows this run's listing changed, beside those earlier runs kept so.
+
+    A row listed again replaces its earlier copy in ``{part}_raw.parquet``; the copy goes to
+    ``{part}_raw_earlier.parquet`` unless this run's row is the same (no information only one
+    run had is lost: what Twilio stated before it listed a recording as deleted, 0 bytes).
+    """
+    before = _earlier(root / f"{part}{EARLIER_RAW}")
+    frames = [] if before is None else [_in_types_of(before, raw)]
+    if earlier_raw is not None:
+        listed_again = earlier_raw.filter(
+            pl.col(id_column).cast(pl.String).is_in(raw[id_column].cast(pl.String).implode())
+        )
+        shared = [c for c in listed_again.columns if c in raw.columns]
+        changed = listed_again.join(raw.select(shared), on=shared, how="anti", nulls_equal=True)
+        frames.append(changed)
+    frames = [f for f in frames if f.height]
+    return pl.concat(frames, how="diagonal").unique(maintain_order=True) if frames else None
+
+
 def _keep_earlier_rows(
     root: Path,
     provider: str,
     loaders: Sequence[Loader[Any]],
     parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
-) -> dict[str, int]:
-    """Add to ``parts`` the rows an earlier run archived that the API no longer lists.
+    period: tuple[dt.datetime, dt.datetime | None],
+) -> dict[str, _Carried]:
+    """Add to ``parts`` what an earlier run archived that this run's listing lacks.
 
     A recording deleted on the provider, or one whose listing expired, is not lost from an
     archive run again: run it once more before a shutdown, to fetch media still pending, and
     the first run's rows stay (their media files too, see :func:`_held_earlier`). Rows listed
-    now replace their earlier copies; an earlier raw row is kept with its unified row. Tables
-    an earlier run left that cannot be read as such (another schema, damaged) are said in an
-    :class:`ArchiveWarning` and not merged. Returns how many rows were kept per part.
+    now replace their earlier copies, keeping the earlier :data:`FACTS` the listing leaves null
+    (a dying API listing every recording as deleted, 0 s and 0 bytes, does not zero the
+    archive); an earlier raw row is kept with its unified row, and one the listing changed in
+    ``{part}_raw_earlier.parquet``. Tables an earlier run left that cannot be read as such
+    (another schema, damaged) are said in an :class:`ArchiveWarning` and not merged.
     """
-    recordings = _earlier(root / "recordings.parquet")
-    kept: dict[str, int] = {}
+    recordings = _earlier(root / RECORDINGS)
+    carried: dict[str, _Carried] = {}
     for loader in loaders:
         rows, raw = parts[loader.part]
-        kept[loader.part] = 0
-        if recordings is None:
-            continue
+        carried[loader.part] = done = _Carried(listed=rows.height)
         id_column = loader.endpoint.id_column
         try:
-            earlier = (
-                conform(recordings)
-                .filter(
-                    (pl.col("provider") == provider)
-                    & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
-                    & pl.col("recording_id").is_not_null()
-                    & ~pl.col("recording_id").is_in(rows["recording_id"].drop_nulls().implode())
-                )
-                .collect()
-            )
-            if earlier.height == 0:
-                continue
             raw_file = _earlier(root / f"{loader.part}_raw.parquet")
             earlier_raw = None
             if raw_file is not None and id_column in raw_file.columns:
-                earlier_raw = raw_file.filter(
-                    pl.col(id_column).cast(pl.String).is_in(earlier["recording_id"].implode())
+                earlier_raw = _in_types_of(raw_file, raw)
+            superseded = _superseded(root, loader.part, id_column, raw, earlier_raw)
+            kept, filled, unlisted = 0, 0, 0
+            if recordings is not None:
+                listed_ids = rows["recording_id"].drop_nulls().implode()
+                earlier = (
+                    conform(recordings)
+                    .filter(
+                        (pl.col("provider") == provider)
+                        & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
+                        & pl.col("recording_id").is_not_null()
+                    )
+                    .collect()
                 )
-                # Earlier values in this run's types where they fit, else as they were: a
-                # widened type would change this run's rows (an integer column become text).
-                shared = [c for c in earlier_raw.columns if c in raw.columns]
-                earlier_raw = earlier_raw.with_columns(
-                    pl.col(c).cast(raw.schema[c]) for c in shared
-                )
-                raw = pl.concat([raw, earlier_raw], how="diagonal")
-            rows = pl.concat([rows, earlier])
+                again = pl.col("recording_id").is_in(listed_ids)
+                rows, filled = _with_earlier_facts(rows, earlier.filter(again))
+                gone = earlier.filter(~again)
+                kept = gone.height
+                # Rows made outside a narrower period than an earlier run's were not asked for.
+                created = pl.col("created_at")
+                asked = created.is_null() | (created >= period[0])
+                if period[1] is not None:
+                    asked &= created.is_null() | (created < period[1])
+                unlisted = gone.filter(asked).height
+                if kept and earlier_raw is not None:
+                    gone_raw = earlier_raw.filter(
+                        pl.col(id_column).cast(pl.String).is_in(gone["recording_id"].implode())
+                    )
+                    raw = pl.concat([raw, gone_raw], how="diagonal")
+                rows = pl.concat([rows, gone])
         except pl.exceptions.PolarsError as exc:
             warn_user(
                 f"{loader.part}: rows an earlier run archived could not be read beside this "
@@ -270,9 +351,31 @@ def _keep_earlier_rows(
                 ArchiveWarning,
             )
             continue
-        kept[loader.part] = earlier.height
+        done.kept, done.gone, done.filled, done.superseded = kept, unlisted, filled, superseded
         parts[loader.part] = (rows, raw)
-    return kept
+    return carried
+
+
+def _say_kept(provider: str, carried: dict[str, _Carried]) -> None:
+    """One :class:`ArchiveWarning` when this run's listing lacks what earlier runs archived in
+    its period (rows no longer listed, values no longer stated): an API that lists nothing, or
+    lists recordings without their sizes, must not look like an archive brought up to date.
+    Rows outside a narrower period than an earlier run's were not asked for: not said."""
+    gone = {part: c.gone for part, c in carried.items() if c.gone}
+    filled = {part: c.filled for part, c in carried.items() if c.filled}
+    if not gone and not filled:
+        return
+    listed = ", ".join(f"{c.listed:,} {part}" for part, c in carried.items())
+    said = [f"{provider} listed {listed} in this run"]
+    if gone:
+        rows = ", ".join(f"{part} {n:,}" for part, n in gone.items())
+        said.append(f"archived by earlier runs and no longer listed, kept: {rows}")
+    if filled:
+        rows = ", ".join(f"{part} {n:,}" for part, n in filled.items())
+        said.append(
+            f"listed without values an earlier run archived (duration, size …), kept: {rows}"
+        )
+    warn_user("; ".join(said), ArchiveWarning)
 
 
 def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
@@ -317,14 +420,19 @@ async def _write(
     media: bool,
     verify: bool,
     options: dict[str, Any],
-    kept: dict[str, int],
+    carried: dict[str, _Carried],
     gone: pl.Expr,
 ) -> dict[str, Any]:
     """Write the loaded rows, download the media and write the manifest: the archive once its
     lists are loaded."""
     start, end = period
-    files: dict[str, pl.DataFrame] = {"recordings.parquet": unified}
+    files: dict[str, pl.DataFrame] = {RECORDINGS: unified}
     files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
+    files |= {
+        f"{part}{EARLIER_RAW}": c.superseded
+        for part, c in carried.items()
+        if c.superseded is not None
+    }
     for name, frame in files.items():
         private_write(root / name, frame.write_parquet)
     private_write(root / "recordings.csv", csv_ready(unified).write_csv)
@@ -337,7 +445,13 @@ async def _write(
         "period": {"since": start.isoformat(), "until": end.isoformat() if end else created},
     }
     manifest |= {
-        part: _totals(rows) | {"kept_from_earlier_runs": kept.get(part, 0)}
+        part: _totals(rows)
+        | {
+            "listed_now": carried[part].listed,
+            "kept_from_earlier_runs": carried[part].kept,
+            "no_longer_listed": carried[part].gone,
+            "kept_earlier_values": carried[part].filled,
+        }
         for part, (rows, _) in parts.items()
     }
     if media:
@@ -370,8 +484,8 @@ async def _write(
         }
         # Recordings still being made have no media yet: the archive holds their rows, and says
         # it lacks their files (a run before a shutdown must not look complete).
-        waiting = sorted(PENDING & UNAVAILABLE)  # download_media does not fetch them
-        pending = unified.filter(pl.col("status").is_in(waiting) & ~not_listed).height
+        waiting = unified["status"].is_in(sorted(PENDING & UNAVAILABLE))  # not fetched
+        pending = int((waiting & ~not_listed).sum())
         manifest["media"]["pending"] = pending
         if pending:
             warn_user(
@@ -379,6 +493,18 @@ async def _write(
                 f"so {'its' if pending == 1 else 'their'} media cannot be downloaded yet; "
                 f"run the archive again once {'it has' if pending == 1 else 'they have'} "
                 "completed",
+                ArchiveWarning,
+            )
+        # One still being processed when last listed, and listed no more, has no media in the
+        # archive either: running again cannot fetch it, but the archive is not whole.
+        lost = int((waiting & not_listed & (result["status"] != "kept")).sum())
+        manifest["media"]["pending_not_listed"] = lost
+        if lost:
+            warn_user(
+                f"{counted(lost)} {'was' if lost == 1 else 'were'} still being processed when "
+                f"an earlier run archived {'it' if lost == 1 else 'them'}, and "
+                f"{'is' if lost == 1 else 'are'} no longer listed: "
+                f"{'its' if lost == 1 else 'their'} media is not in the archive",
                 ArchiveWarning,
             )
         failed = manifest["media"]["files"].get("failed", 0)

@@ -322,9 +322,27 @@ def cmd_archive(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     for loader in loaders_of(args.provider):
         totals = manifest[loader.part]
+        # What this run's listing gave, beside what the archive holds from earlier runs: an
+        # API that lists nothing (a retired one) must not read like an archive brought up to date.
+        said = [f"{totals['listed_now']:,} listed by {args.provider} in this run"]
+        if kept := totals["kept_from_earlier_runs"]:
+            gone = totals["no_longer_listed"]
+            said.append(
+                f"{kept:,} kept from earlier runs"
+                + (f", {gone:,} of them no longer listed" if gone else "")
+            )
+        if filled := totals["kept_earlier_values"]:
+            said.append(f"{filled:,} listed without the sizes/durations an earlier run kept")
         print(
             f"{loader.part}: {counted(totals['recordings'])}, {totals['hours']} h, "
-            f"{totals['bytes'] / 2**30:.2f} GiB"
+            f"{totals['bytes'] / 2**30:.2f} GiB ({'; '.join(said)})"
+        )
+    parts = [manifest[loader.part] for loader in loaders_of(args.provider)]
+    if not any(p["listed_now"] for p in parts) and any(p["no_longer_listed"] for p in parts):
+        print(
+            f"recanalytics: {args.provider} listed no recordings in this run; the archive holds "
+            "only what earlier runs archived",
+            file=sys.stderr,
         )
     if "media" in manifest:
         print(f"media: {manifest['media']['files']}")
@@ -343,6 +361,15 @@ def cmd_archive(args: argparse.Namespace) -> int:
             f"processed, so {'its' if pending == 1 else 'their'} media is not in the archive "
             f"yet; run the same command again once {'it has' if pending == 1 else 'they have'} "
             "completed",
+            file=sys.stderr,
+        )
+        whole = False
+    if lost := manifest.get("media", {}).get("pending_not_listed", 0):
+        print(
+            f"recanalytics: {counted(lost)} {'was' if lost == 1 else 'were'} still being "
+            f"processed when an earlier run archived {'it' if lost == 1 else 'them'} and "
+            f"{'is' if lost == 1 else 'are'} no longer listed: "
+            f"{'its' if lost == 1 else 'their'} media is not in the archive",
             file=sys.stderr,
         )
         whole = False

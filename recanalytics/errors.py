@@ -220,8 +220,10 @@ class LoadWarning(UserWarning):
 
 
 class ArchiveWarning(LoadWarning):
-    """An archive was written but is not whole: some media files could not be downloaded
-    (see its ``media.csv``); running the archive again fetches them."""
+    """An archive was written but is not whole (media files that could not be downloaded, see
+    its ``media.csv``: running the archive again fetches them; recordings still being
+    processed), or holds what this run's listing lacked: rows kept from earlier runs because
+    no longer listed, or values an earlier run archived that the listing left out."""
 
 
 # Frames that are never the user's: this package's, the event loop's, the shim that nests a

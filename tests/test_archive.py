@@ -304,7 +304,8 @@ def test_a_recording_deleted_or_gone_since_an_earlier_run_stays_archived(tmp_pat
     at = twilio.tracks.records.index(gone)
     del twilio.tracks.records[at], twilio.tracks.keys[at], twilio.tracks_by_sid[gone.sid]
     twilio.tracks.invalidate()
-    again = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    with pytest.warns(ArchiveWarning, match="no longer listed, kept: tracks 1$"):
+        again = ra.archive_twilio(out, media=True, **box.options("twilio"))
     assert again["tracks"]["recordings"] == first["tracks"]["recordings"]
     assert again["tracks"]["kept_from_earlier_runs"] == 1
     assert {k for k in again["files"] if k.startswith("media/")} == {
@@ -370,7 +371,8 @@ def test_an_earlier_table_of_another_shape_is_said_or_read_never_fatal(tmp_path:
     out.mkdir()
     earlier = pl.DataFrame({"provider": ["twilio"], "kind": ["track"], "recording_id": [1]})
     earlier.write_parquet(out / "recordings.parquet")
-    manifest = ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
+    with pytest.warns(ArchiveWarning, match="no longer listed, kept: tracks 1$"):
+        manifest = ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
     assert manifest["tracks"]["kept_from_earlier_runs"] == 1
     (out / "recordings.parquet").write_bytes(b"not parquet")
     with pytest.warns(ArchiveWarning, match="recordings.parquet from an earlier run"):
@@ -391,3 +393,125 @@ def test_media_paths_are_inside_the_archive_folder(
     assert media.height > 0
     assert all((tmp_path / "moved" / p).is_file() for p in media["path"])
     assert all(p.startswith("media/twilio/") for p in media["path"])
+
+
+def _dying(inner: httpx.AsyncBaseTransport, lists: str) -> httpx.MockTransport:
+    """The sandbox as Twilio Video may answer on the day it retires: every media request 404,
+    and its lists either empty (``lists="empty"``) or every recording ``deleted`` with
+    ``size: 0, duration: 0`` (``lists="deleted"``)."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Media"):
+            body = {"code": 20404, "message": "The requested resource was not found"}
+            return httpx.Response(404, json=body | {"status": 404})
+        response = await inner.handle_async_request(request)
+        key = {"/v1/Recordings": "recordings", "/v1/Compositions": "compositions"}
+        if request.url.path not in key or response.status_code != 200:
+            return response
+        body = json.loads(await response.aread())
+        listed = body[key[request.url.path]]
+        gone = {"status": "deleted", "date_deleted": "2026-12-05T00:00:00Z"}
+        body[key[request.url.path]] = (
+            [] if lists == "empty" else [r | gone | {"size": 0, "duration": 0} for r in listed]
+        )
+        return httpx.Response(200, json=body)
+
+    return httpx.MockTransport(handler)
+
+
+def test_a_dying_api_listing_everything_deleted_at_0_bytes_keeps_the_archive_s_values(
+    tmp_path: Path,
+) -> None:
+    # Run again while Twilio listed every recording as deleted with size 0 and duration 0, the
+    # archive took the listing's rows whole: 225 hours became 0.05, the bytes a twentieth, with
+    # no word of it. The newer status wins; the sizes and durations are the earlier run's.
+    box = Sandbox(seed=7, size=60, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    first = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    before = pl.read_parquet(out / "recordings.parquet")
+    raw_before = pl.read_parquet(out / "tracks_raw.parquet")
+    dying = box.options("twilio") | {"transport": _dying(box.transport, "deleted")}
+
+    # The loader: a deleted recording stated as 0 s and 0 bytes has no known length (as one
+    # still processing); one stated with a length keeps it.
+    listed = ra.load_twilio_recordings(**dying)
+    assert set(listed["status"]) == {"deleted"}
+    assert listed["size_bytes"].null_count() == listed["duration"].null_count() == listed.height
+    plain = ra.load_twilio_recordings(**box.options("twilio"))
+    deleted = plain.filter(pl.col("status") == "deleted")
+    assert deleted.height > 0 and deleted["size_bytes"].null_count() == 0
+
+    with pytest.warns(ArchiveWarning, match=r"listed 60 tracks.*in this run.*kept: tracks \d+"):
+        again = ra.archive_twilio(out, media=True, **dying)
+    for part in ("tracks", "compositions"):
+        assert again[part]["hours"] == first[part]["hours"] > 0
+        assert again[part]["bytes"] == first[part]["bytes"] > 0
+        assert again[part]["by_status"] == {"deleted": first[part]["recordings"]}
+        assert again[part]["listed_now"] == first[part]["recordings"]
+    measured = before.filter(pl.col("size_bytes").is_not_null()).height
+    assert (
+        again["tracks"]["kept_earlier_values"] + again["compositions"]["kept_earlier_values"]
+        == measured
+    )
+    after = pl.read_parquet(out / "recordings.parquet")
+    key = ["kind", "recording_id"]
+    facts = ["duration", "size_bytes", "bitrate_kbps", "codec", "container", "created_at"]
+    assert after.sort(key).select(facts).equals(before.sort(key).select(facts))
+    # The raw table holds what Twilio sends now; what it sent before is kept beside it.
+    assert set(pl.read_parquet(out / "tracks_raw.parquet")["size"].drop_nulls()) == {0}
+    earlier = pl.read_parquet(out / "tracks_raw_earlier.parquet")
+    assert earlier.sort("sid").equals(raw_before.sort("sid"))
+    assert "tracks_raw_earlier.parquet" in again["files"]
+    assert again["media"]["files"].get("kept") == first["media"]["files"]["downloaded"]
+
+    # A third run (still dying) loses nothing either: the earlier raw rows stay, once each.
+    with pytest.warns(ArchiveWarning, match="kept"):
+        third = ra.archive_twilio(out, media=True, **dying)
+    assert third["tracks"]["bytes"] == first["tracks"]["bytes"]
+    assert pl.read_parquet(out / "tracks_raw_earlier.parquet").height == raw_before.height
+
+
+def test_an_api_that_lists_nothing_is_said_and_pending_media_lost_is_not_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run again while Twilio listed nothing, the command printed the usual totals and exited
+    # 0 (kept_from_earlier_runs only in manifest.json), though recordings it had archived
+    # while still processing now have no media anywhere.
+    from recanalytics.cli import main
+
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--size", "200"]
+    assert main([*argv, "--media", "--quiet"]) == 1  # recordings still being processed
+    capsys.readouterr()
+    first = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    waiting = first["media"]["pending"]
+    assert waiting > 0
+    served = Sandbox.options
+
+    def retired(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        options = served(self, provider, **kwargs)
+        return options | {"transport": _dying(options["transport"], "empty")}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sandbox, "options", retired)
+    assert main([*argv, "--media", "--quiet"]) == 1
+    printed = capsys.readouterr()
+    kept = first["tracks"]["recordings"]
+    assert f"tracks: {kept:,} recordings" in printed.out
+    assert (
+        f"(0 listed by twilio in this run; {kept:,} kept from earlier runs, {kept:,} of them "
+        "no longer listed)" in printed.out
+    )
+    assert "twilio listed no recordings in this run" in printed.err
+    said = f"{waiting:,} recordings were" if waiting > 1 else "1 recording was"
+    assert f"{said} still being processed when an earlier run archived" in printed.err
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["media"]["pending_not_listed"] == waiting
+    assert manifest["media"]["pending"] == 0  # none can be fetched by running again
+
+    with pytest.warns(ArchiveWarning) as caught:
+        box = Sandbox(seed=7, size=200, providers=["twilio"], small_media=True)
+        again = ra.archive_twilio(tmp_path / "a", media=True, **box.options("twilio"))
+    assert again["tracks"]["listed_now"] == 0
+    assert again["tracks"]["kept_from_earlier_runs"] == again["tracks"]["no_longer_listed"] == kept
+    messages = [str(w.message) for w in caught]
+    assert any("twilio listed 0 tracks, 0 compositions in this run" in m for m in messages)
+    assert any(f"{said} still being processed when an earlier run" in m for m in messages)

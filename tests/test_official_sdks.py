@@ -36,9 +36,9 @@ Range = tuple[dt.datetime, dt.datetime] | None
 
 SHOWN = 10  # ids listed per kind of difference in a failure message
 UTC = dt.UTC
-# The Twilio loaders read a 0 duration or size of an unfinished track or composition as
-# unknown (TwilioList.until_media): Twilio reports 0 until the file exists.
-UNFINISHED = ("enqueued", "processing", "failed")
+# The Twilio loaders read a 0 duration or size of an unfinished or deleted track or composition
+# as unknown (TwilioList.until_media): Twilio reports 0 while no file exists.
+UNFINISHED = ("enqueued", "processing", "failed", "deleted")
 PLIVO_PAGING = ("offset", "cursor", "hybrid")
 # Inside the sandbox's data (2025-01-01 to 2026-11-01) and under Plivo's 30-day limit.
 PLIVO_WINDOW = (dt.datetime(2026, 10, 2, 6, tzinfo=UTC), dt.datetime(2026, 10, 30, 18, tzinfo=UTC))

@@ -128,6 +128,11 @@ PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12
 # Statuses (tracks' and compositions') whose duration and size Twilio reports as 0 until the
 # media exists: a 0 there is unknown, not a length.
 UNFINISHED = ("enqueued", "processing", "failed")
+# A deleted recording's media is gone but, Twilio documents, its metadata stays: a duration or
+# size it still states is the recording's. A 0 there is not one (a track lasts at least a
+# second: "sub-second tracks have a Duration of 1 second"), but what a dying API may answer for
+# media it no longer holds, as it does for media not made yet.
+NO_MEDIA = (*UNFINISHED, "deleted")
 PAGE_SIZE_DEFAULT = 50
 
 
@@ -152,10 +157,10 @@ class TwilioList(Endpoint):
     @staticmethod
     def until_media(column: str) -> pl.Expr:
         """``column`` (``duration``, ``size``), null where Twilio reports 0 for media that does
-        not exist yet (or never will): a 0 there is no length, and would pull every mean and
-        median down."""
-        unfinished = pl.col("status").is_in(UNFINISHED)
-        return pl.when(unfinished & (pl.col(column) == 0)).then(None).otherwise(pl.col(column))
+        not exist (not yet, never, or no longer: :data:`NO_MEDIA`): a 0 there is no length,
+        and would pull every mean and median down. A value other than 0 is kept as stated."""
+        no_media = pl.col("status").is_in(NO_MEDIA)
+        return pl.when(no_media & (pl.col(column) == 0)).then(None).otherwise(pl.col(column))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,8 @@ Mapping choices, where Twilio says nothing:
 * ``ended_at`` is null: ``date_completed`` is when processing finished, not when the media ends
   (it stays in the raw frame). ``started_at`` is null too.
 * ``duration``, ``size`` and ``bitrate`` default to 0 while a composition is not finished; a 0
-  on an ``enqueued``, ``processing`` or ``failed`` composition reads as unknown (null).
+  on an ``enqueued``, ``processing`` or ``failed`` composition reads as unknown (null), and so
+  does one on a ``deleted`` composition (its media is gone; a value other than 0 is kept).
 * ``bitrate`` is taken as kbps (the contract's example, 64, only fits kbps); when it is 0 the
   bitrate is size·8/duration.
 """
