@@ -109,6 +109,7 @@ from recanalytics.helpers import (
 
 if TYPE_CHECKING:
     from recanalytics import charts, notebooks, sandbox
+    from recanalytics.archive import ArchiveContents, read_archive
     from recanalytics.charts import save_chart
     from recanalytics.demo import demo
     from recanalytics.media import adownload_media, download_media
@@ -121,6 +122,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "ArchiveContents": "recanalytics.archive",
     "Explorer": "recanalytics.widgets",
     "FilterPanel": "recanalytics.widgets",
     "MediaVerification": "recanalytics.verify",
@@ -132,6 +134,7 @@ _LAZY: dict[str, str] = {
     "explore": "recanalytics.widgets",
     "fill_from_media": "recanalytics.verify",
     "probe_media": "recanalytics.probe",
+    "read_archive": "recanalytics.archive",
     "report": "recanalytics.report",
     "report_html": "recanalytics.report",
     "save_chart": "recanalytics.charts",
@@ -194,6 +197,7 @@ __all__ = [
     "PROVIDERS",
     "SCHEMA",
     "STORAGE_RATES",
+    "ArchiveContents",
     "AuthError",
     "ConfigError",
     "Credentials",
@@ -269,6 +273,7 @@ __all__ = [
     "notebooks",
     "parse_size",
     "probe_media",
+    "read_archive",
     "refresh",
     "report",
     "report_html",

@@ -14,10 +14,11 @@ import asyncio
 import dataclasses
 import datetime as dt
 import importlib.metadata
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -546,3 +547,60 @@ async def _write(
 
 
 archive = syncify(aarchive, "archive")
+
+
+class ArchiveContents(NamedTuple):
+    """An archive folder read back: its unified rows and its manifest (:func:`read_archive`)."""
+
+    recordings: pl.DataFrame
+    """Every archived row, in the unified schema (:data:`recanalytics.SCHEMA`)."""
+    manifest: dict[str, Any]
+    """``manifest.json``: totals per list, media outcomes, and each file's size and SHA-256."""
+
+
+def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
+    """Read an archive folder back, without the provider: its rows and its manifest.
+
+    What :func:`archive` (``ra.archive_twilio``, ``recanalytics archive``) wrote stays
+    readable once the provider is gone: the rows are the unified frame every helper, chart and
+    notebook takes; the raw tables (``{part}_raw.parquet``) and ``media.csv`` are beside them.
+
+    Parameters
+    ----------
+    path : path
+        The archive folder (``out`` of the archive that wrote it).
+
+    Returns
+    -------
+    ArchiveContents
+        ``(recordings, manifest)``: unpack it, or use the fields by name.
+
+    Raises
+    ------
+    ConfigError
+        ``path`` is not an archive folder (no ``manifest.json`` or ``recordings.parquet``).
+    StoreError
+        One of the two could not be read (damaged, not what an archive writes).
+
+    Examples
+    --------
+    >>> written = ra.archive_twilio("twilio-archive", **box.options("twilio"))
+    >>> archived, manifest = ra.read_archive("twilio-archive")
+    >>> archived.height == manifest["tracks"]["recordings"] + manifest["compositions"]["recordings"]
+    True
+    """
+    root = validate.folder(path, "path")
+    form = f"an archive folder, holding {MANIFEST} and {RECORDINGS}"
+    if not all((root / name).is_file() for name in (MANIFEST, RECORDINGS)):
+        raise ConfigError("path", form, os.fspath(path))
+    try:
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise StoreError(root / MANIFEST, f"could not be read ({reason(exc)})") from exc
+    try:
+        recordings = conform(pl.read_parquet(root / RECORDINGS)).collect()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise StoreError(root / RECORDINGS, f"could not be read ({reason(exc)})") from exc
+    return ArchiveContents(recordings, manifest)

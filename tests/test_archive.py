@@ -515,3 +515,19 @@ def test_an_api_that_lists_nothing_is_said_and_pending_media_lost_is_not_whole(
     messages = [str(w.message) for w in caught]
     assert any("twilio listed 0 tracks, 0 compositions in this run" in m for m in messages)
     assert any(f"{said} still being processed when an earlier run" in m for m in messages)
+
+
+def test_an_archive_reads_back_without_the_provider(tmp_path: Path) -> None:
+    box = Sandbox(seed=25, size=40, providers=["twilio"])
+    manifest = ra.archive_twilio(tmp_path / "a", **PERIOD, **box.options("twilio"))
+    archived, read = ra.read_archive(tmp_path / "a")
+    assert read == json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert read["tracks"] == manifest["tracks"]
+    assert archived.schema == ra.SCHEMA
+    assert archived.equals(pl.read_parquet(tmp_path / "a" / "recordings.parquet"))
+    with pytest.raises(ra.ConfigError, match="an archive folder") as info:
+        ra.read_archive(tmp_path)
+    assert info.value.parameter == "path"
+    (tmp_path / "a" / "manifest.json").write_text("not json")
+    with pytest.raises(StoreError, match=r"manifest\.json: could not be read"):
+        ra.read_archive(tmp_path / "a")

@@ -116,6 +116,64 @@ def test_notebook_runs_top_to_bottom_without_a_browser(path: Path, tmp_path: Pat
     assert set(NOTEBOOKS_DIR.rglob("*")) == before, f"{path.name} wrote into the repository"
 
 
+@pytest.mark.slow
+def test_the_archive_notebook_reads_its_archive_once_twilio_is_gone(tmp_path: Path) -> None:
+    """After 2026-12-05 the "Archive everything" cell failed (a TransportError, or a
+    CredentialsError once the TWILIO_* variables were removed) and every later cell with a
+    NameError, though the archive it made was on disk. With an archive in ARCHIVE_DIR and
+    Twilio at a port nothing listens on, it says so in one line and works from the files."""
+    import socket
+    import warnings
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    import recanalytics as ra
+    from recanalytics.sandbox import Sandbox
+
+    archive = tmp_path / "twilio-archive"
+    box = Sandbox(seed=7, size=60, providers=["twilio"], small_media=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.LoadWarning)  # media pending: not what is tested
+        made = ra.archive_twilio(archive, media=True, **box.options("twilio"))
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    nb = nbformat.read(NOTEBOOKS_DIR / "06-twilio-video-archive.ipynb", as_version=4)
+    deciding = next(i for i, c in enumerate(nb.cells) if "USE_SANDBOX =" in c.source)
+    retired = nbformat.v4.new_code_cell(
+        f"ARCHIVE_DIR = Path({str(archive)!r})\n"
+        "TWILIO_OPTIONS = {\n"
+        f"    'base_url': {dead!r},\n"
+        "    'credentials': ra.TwilioCredentials(account_sid='AC' + '0' * 32, auth_token='x'),\n"
+        "    'retry': ra.RetryPolicy(max_retries=0),\n"
+        "}\n"
+    )
+    nb.cells.insert(deciding + 1, retired)
+    before = (archive / "manifest.json").read_bytes()
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    try:
+        client.execute(env=sandbox_env(tmp_path))
+    except CellExecutionError as exc:
+        pytest.fail(f"notebook 06 failed with Twilio gone:\n{exc}")
+    printed = "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "stream" and out.name == "stdout"
+    )
+    assert (
+        f"Twilio cannot be reached (TransportError): reading the archive already in {archive}"
+        in (printed)
+    )
+    files = len(made["files"])
+    assert f"{files} files in the manifest, 0 with a wrong checksum" in printed
+    assert (archive / "manifest.json").read_bytes() == before  # read, not rewritten
+
+
 # --- rendering ------------------------------------------------------------------------------
 
 
