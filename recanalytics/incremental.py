@@ -44,7 +44,7 @@ from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, spec_for
-from recanalytics.schema import PENDING
+from recanalytics.schema import PENDING, empty_frame
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
@@ -597,6 +597,17 @@ def with_store(loader: Loader[F]) -> F:
             raise ConfigError(
                 "raw", "False when store= is given (the store keeps unified rows)", True
             )
+        # How rows read (SignalWire's media_format) is no filter: rows are loaded and stored
+        # as a load without it reads them, and answered in the form asked. An mp3 load had
+        # written mp3 URLs over the stored wav ones, which later default calls answered.
+        style = {k: kwargs.pop(k) for k in loader.style_options if k in kwargs}
+        restyle = loader.restyle if style else None
+        if restyle is not None:
+            restyle(empty_frame(), style)  # a bad value is refused before any request
+
+        def shown(frame: pl.DataFrame) -> pl.DataFrame:
+            return frame if restyle is None else restyle(frame, style)
+
         filters = {
             k
             for k, v in kwargs.items()
@@ -608,7 +619,7 @@ def with_store(loader: Loader[F]) -> F:
         if args or filters:
             frame = await func(*args, **kwargs)
             store.upsert(frame)
-            return frame
+            return shown(frame)
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
         _check_load_arguments(func, provider, kwargs)
         key = source.key(func.__name__)
@@ -635,7 +646,7 @@ def with_store(loader: Loader[F]) -> F:
                 _say_stored(exc, _stored(store, source, kind_list, since, until).height)
                 raise
             record_coverage(store, key, start, end, accounts)
-        return _stored(store, source, kind_list, since, until)
+        return shown(_stored(store, source, kind_list, since, until))
 
     return wrapper  # type: ignore[return-value]
 

@@ -280,6 +280,29 @@ def test_loader_with_store_fetches_only_what_is_missing(tmp_path: Path) -> None:
     assert set(filtered["status"]) == {"failed"}
 
 
+def test_a_media_format_load_with_store_never_restyles_the_stored_rows(tmp_path: Path) -> None:
+    # media_format changes how SignalWire's rows read, not which rows: an mp3 store= load was
+    # taken for a filtered one and upserted mp3 URLs over the stored wav rows, which the next
+    # default (wav) call then answered from the store.
+    box = Sandbox(seed=1, size=200, providers=["signalwire"])
+    store = Store(tmp_path)
+    span = {"since": "2025-06-01", "until": "2026-03-01", **box.options("signalwire")}
+    wav = ra.load_signalwire_recordings(**span, store=store)
+    mp3 = ra.load_signalwire_recordings(**span, store=store, media_format="mp3")
+    again = ra.load_signalwire_recordings(**span, store=store)
+    direct = ra.load_signalwire_recordings(**span, media_format="mp3")
+    assert wav.height == mp3.height == again.height > 0
+    assert set(again["container"]) == {"wav"} and again.equals(wav)
+    assert set(store.scan("signalwire").collect()["container"]) == {"wav"}
+    shown = ["recording_id", "media_url", "codec", "container"]
+    assert mp3.select(shown).sort("recording_id").equals(direct.select(shown).sort("recording_id"))
+    assert all(url.endswith(".mp3") for url in mp3["media_url"])
+    before = box.requests
+    with pytest.raises(ra.ConfigError, match="media_format"):
+        ra.load_signalwire_recordings(**span, store=store, media_format="ogg")
+    assert box.requests == before
+
+
 def test_store_option_validation(tmp_path: Path) -> None:
     box = Sandbox(seed=6, size=10, providers=["twilio"])
     with pytest.raises(ra.ConfigError, match="store"):

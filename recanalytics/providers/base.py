@@ -58,6 +58,13 @@ class Loader(Generic[LoaderF]):
     #: the endpoint of one load, for a provider whose unified rows depend on the load's options
     #: (SignalWire's media URLs are on the space's host); None: ``endpoint`` serves every load
     endpoint_for: Callable[[Mapping[str, Any]], Endpoint] | None = None
+    #: the loader's arguments that change how its rows read, not which rows it loads
+    #: (SignalWire's ``media_format``), with :attr:`restyle`: a store keeps rows as a load
+    #: without them reads them, and ``store=`` answers in the form asked
+    style_options: tuple[str, ...] = ()
+    #: unified rows read without :attr:`style_options`, shown as those given ask (a bad value
+    #: raises a ConfigError naming it)
+    restyle: Callable[[pl.DataFrame, Mapping[str, Any]], pl.DataFrame] | None = None
 
     def unify(self, raw: pl.DataFrame, options: Mapping[str, Any] | None = None) -> pl.DataFrame:
         """The unified rows of what ``load(..., raw=True, **options)`` returned."""

@@ -87,6 +87,8 @@ MAX_DERIVED = dt.timedelta(days=7)
 EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC) + MAX_DERIVED
 LATEST = dt.datetime.max.replace(tzinfo=dt.UTC) - MAX_DERIVED
 MEDIA_FORMATS = ("wav", "mp3")
+CODECS = {"wav": "pcm_s16le", "mp3": "mp3"}
+"""The codec of the media each ``media_format`` serves."""
 UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -271,7 +273,7 @@ class SignalWireRecordings(Endpoint):
             ),
             status=pl.col("status"),
             media_type=pl.lit("audio"),
-            codec=pl.lit("pcm_s16le" if self.media_format == "wav" else "mp3"),
+            codec=pl.lit(CODECS[self.media_format]),
             container=pl.lit(self.media_format),
             created_at=pl.col("date_created"),
             # One end and the length give the other (the 2010 API's examples list start_time
@@ -587,11 +589,37 @@ def endpoint_for_options(options: Mapping[str, Any]) -> SignalWireRecordings:
     return endpoint_for(resolve(SIGNALWIRE, load_options), options.get("media_format", "wav"))
 
 
+def in_media_format(rows: pl.DataFrame, options: Mapping[str, Any]) -> pl.DataFrame:
+    """Unified rows loaded with the default ``media_format`` ("wav"), as a load with the
+    ``media_format`` in ``options`` reads them: the media URL's extension, codec and container.
+
+    A store keeps SignalWire's rows as the default load reads them, so a ``store=`` load asking
+    for mp3 never writes mp3 URLs over them, and its answer still has them.
+
+    Examples
+    --------
+    >>> rows = pl.DataFrame({"media_url": ["https://x/Recordings/RE1.wav"],
+    ...                      "codec": ["pcm_s16le"], "container": ["wav"]})
+    >>> in_media_format(rows, {"media_format": "mp3"}).row(0)
+    ('https://x/Recordings/RE1.mp3', 'mp3', 'mp3')
+    """
+    fmt = validate.choice(options.get("media_format", "wav"), "media_format", MEDIA_FORMATS)
+    if fmt == "wav" or rows.is_empty():
+        return rows
+    return rows.with_columns(
+        media_url=pl.col("media_url").str.replace(r"\.wav$", f".{fmt}"),
+        codec=pl.lit(CODECS[fmt]),
+        container=pl.lit(fmt),
+    )
+
+
 LOADER = Loader(
     "signalwire",
     ("call", "conference"),
     aload_signalwire_recordings,
     RECORDINGS,
     endpoint_for=endpoint_for_options,
+    style_options=("media_format",),
+    restyle=in_media_format,
 )
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""
