@@ -80,7 +80,10 @@ def _totals(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 async def _rows_and_raw(
-    loader: Loader[Any], since: dt.datetime, until: dt.datetime | None, options: dict[str, Any]
+    loader: Loader[Any],
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    options: dict[str, Any],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One loader's unified rows and its provider's own rows, from one walk of the API.
 
@@ -138,7 +141,9 @@ async def aarchive(
         manifest's ``verification``.
     since, until : optional
         Default: from where the provider's history starts (its spec's
-        :class:`~recanalytics.providers.base.Archival`, else 2015-01-01) until now.
+        :class:`~recanalytics.providers.base.Archival`, else 2015-01-01) until now; a
+        provider with an ``Archival`` is asked without a lower bound, as a load without
+        ``since`` is, so a row dated before its start, or without a date, is archived too.
     **options
         Loader options (``credentials``, ``base_url``, ``transport``, ``progress`` …).
 
@@ -182,7 +187,11 @@ async def aarchive(
     if verify:
         _import_av()  # fail before loading anything when PyAV is missing
     start, end = parse_range(since, until)
+    # Without since, an archivable provider's loaders are asked without one too: a load
+    # without since reads down to the oldest row (below the provider's epoch, and rows
+    # without a creation date), where a lower bound, however early, leaves those out.
     start = start or (spec.archive.since if spec.archive else FIRST_RUN_SINCE)
+    asked = None if since is None and spec.archive else start
     if "raw" in options:
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
@@ -190,7 +199,7 @@ async def aarchive(
     if media:
         validate.made_folder(root / "media", "out", private=True)
     outcomes = await asyncio.gather(
-        *(_rows_and_raw(loader, start, end, options) for loader in loaders),
+        *(_rows_and_raw(loader, asked, end, options) for loader in loaders),
         return_exceptions=True,
     )
     loaded = [o for o in outcomes if not isinstance(o, BaseException)]

@@ -139,6 +139,23 @@ def test_every_provider_s_archive_holds_the_loaders_rows(provider: str, tmp_path
     assert stored["media_url"].str.starts_with("http").all()
 
 
+def test_an_archive_without_since_holds_what_a_load_without_since_returns(tmp_path: Path) -> None:
+    # The archive asked from 2015-01-01 while a load without since reads down to the oldest row:
+    # a track dated before it was in ra.load_twilio_recordings() and not in the archive.
+    from tests.test_store import add_tracks
+
+    box = Sandbox(seed=24, size=30, providers=["twilio"])
+    old = add_tracks(box, 1, dt.datetime(2014, 6, 1, tzinfo=dt.UTC))
+    loaded = ra.load_twilio_recordings(**box.options("twilio"))
+    assert set(old) <= set(loaded["recording_id"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)  # a track still processing
+        archive("twilio", tmp_path / "a", **box.options("twilio"))
+    stored = pl.read_parquet(tmp_path / "a" / "recordings.parquet")
+    tracks = stored.filter(pl.col("kind") == "track")
+    assert sorted(tracks["recording_id"]) == sorted(loaded["recording_id"])
+
+
 def test_an_archive_made_again_in_its_folder_lists_only_its_own_media(tmp_path: Path) -> None:
     # The manifest hashed every file under media/, so files no row of the archive names (left
     # by anything else) were listed as its own. A narrower second run keeps the first run's

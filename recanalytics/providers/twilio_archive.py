@@ -35,13 +35,15 @@ async def aarchive_twilio(
     Parameters
     ----------
     out : path
-        The archive folder (created; files already there are replaced).
+        The archive folder (created). It only grows: rows of earlier runs that Twilio no
+        longer lists are kept, as are files of yours in it.
     media, verify : bool, default False
         Also download every available media file (resumable); with ``media``, also decode
         each file and check it against its metadata (needs the ``media`` extra), into
         ``verification.parquet`` and the manifest's ``verification`` verdict.
     since, until : optional
-        Default: everything from 2015-01-01 (Twilio Video's launch) until now.
+        Default: everything until now, asked without a lower bound as a load without
+        ``since`` is (the manifest's period starts at 2015-01-01, Twilio Video's launch).
     **options
         Loader options (``credentials``, ``base_url``, ``transport``, ``progress`` …).
 
