@@ -51,6 +51,8 @@ class ProviderStatus:
     seconds: float = 0.0
     error: str = ""
     partial: pl.DataFrame | None = field(default=None, repr=False, compare=False)
+    #: the provider's error itself (``error`` is its text), for ``isinstance`` checks
+    exception: ProviderError | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -77,7 +79,10 @@ class LoadResult:
     def status_frame(self) -> pl.DataFrame:
         """The statuses as a small frame, for display in a notebook."""
         return pl.DataFrame(
-            [{k: v for k, v in vars(s).items() if k != "partial"} for s in self.status.values()],
+            [
+                {k: v for k, v in vars(s).items() if k not in ("partial", "exception")}
+                for s in self.status.values()
+            ],
             schema={
                 "provider": pl.String,
                 "state": pl.String,
@@ -160,7 +165,8 @@ async def _one(
         secrets = credentials.secrets() if isinstance(credentials, Credentials) else []
         frame = redact_frame(pl.concat(partial), secrets) if partial else empty_frame()
         message = redact_text(str(errors[0]), secrets)
-        status = ProviderStatus(provider, "failed", frame.height, seconds, message, frame)
+        failure = next((e for e in errors if isinstance(e, ProviderError)), None)
+        status = ProviderStatus(provider, "failed", frame.height, seconds, message, frame, failure)
         return empty_frame(), status
     frame = pl.concat(frames) if frames else empty_frame()
     return frame, ProviderStatus(provider, "ok", frame.height, seconds)
@@ -212,4 +218,12 @@ async def gather(
             message = f"{name} {state.state}: {state.error}{loaded}"
             warn_user(message)
     frame = pl.concat(frames) if frames else empty_frame()
+    # Newest first, then by id, across providers as each loader sorts its own rows: stacked
+    # one provider after another, head() showed one provider's newest, not the load's.
+    frame = frame.sort(
+        ["created_at", "recording_id"],
+        descending=[True, False],
+        nulls_last=True,
+        maintain_order=True,
+    )
     return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names}, explicit)

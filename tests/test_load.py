@@ -36,6 +36,11 @@ def test_every_endpoint_in_one_frame(box: Sandbox) -> None:
     assert df.height == sum(s.rows for s in result.status.values())
     assert df.select("provider", "recording_id").is_unique().all()
     assert result.status_frame().columns == ["provider", "state", "rows", "seconds", "error"]
+    # Newest first, then by id, across providers (each provider's rows were stacked whole).
+    newest_first = df.sort(
+        ["created_at", "recording_id"], descending=[True, False], nulls_last=True
+    )
+    assert df.equals(newest_first)
 
 
 def test_a_failing_provider_is_named_while_the_others_load(box: Sandbox) -> None:
@@ -46,6 +51,7 @@ def test_a_failing_provider_is_named_while_the_others_load(box: Sandbox) -> None
     with pytest.warns(ra.LoadWarning, match="zoom failed"):
         result = ra.load_with_status(since="2026-01-01", until="2026-03-01", **options)
     assert result.status["zoom"].state == "failed" and "401" in result.status["zoom"].error
+    assert isinstance(result.status["zoom"].exception, ra.AuthError)
     assert "not-the-secret" not in result.status["zoom"].error
     assert {s.state for n, s in result.status.items() if n != "zoom"} == {"ok"}
     assert "zoom" not in set(result.frame["provider"].cast(str))
