@@ -400,6 +400,41 @@ def test_plivo_a_page_answered_for_another_offset_is_asked_again() -> None:
     assert sum(b"offset=40" in r.url.query for r in server.seen) == 2
 
 
+@pytest.mark.parametrize("mode", ["offset", "hybrid"])
+def test_plivo_a_retried_page_after_an_addition_loses_nothing_with_a_count_too_low(
+    mode: str,
+) -> None:
+    # Offset 4 failed once; before its retry a recording was added at the top, so the retry
+    # answered records 3-4 while offset 6, answered before, held 6-7: record 5 was on no page.
+    # A total_count one too low (it counted one fewer than it listed) looked met.
+    records = plivo_recordings(10)
+    newcomer = {"recording_id": "rec-new", "add_time": "2026-01-05 10:00:00.000000+00:00"}
+
+    def undercount(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        body["meta"]["total_count"] = len(records) - 1
+        return body
+
+    def add_before_the_retry(request_number: int) -> None:
+        offsets = [dict(parse_qsl(r.url.query.decode())).get("offset") for r in server.seen]
+        if offsets.count("4") == 2 and newcomer not in records:
+            records.insert(0, newcomer)
+
+    class FailingOnce(PlivoServer):
+        failed = False
+
+        def handle(self, request: httpx.Request) -> httpx.Response:
+            query = dict(parse_qsl(request.url.query.decode()))
+            if query.get("offset") == "4" and not self.failed:
+                self.failed = True
+                self.seen.append(request)
+                return httpx.Response(503, json={"error": "busy"})
+            return super().handle(request)
+
+    server = FailingOnce(records, mode=mode, tamper=undercount, before=add_before_the_retry)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, page_size=2, max_concurrency=2, **server.options())
+    assert set(recording_ids(plivo_recordings(10))) <= set(sids(df))
+
+
 def test_plivo_a_page_always_answered_for_another_offset_fails_the_load() -> None:
     records = plivo_recordings(81)
 

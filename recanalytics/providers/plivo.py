@@ -300,7 +300,7 @@ class PlivoRecordings(Endpoint):
             probe = await self.get_page(session, second, spec, trial)
             if probe.ids - page.ids:
                 query.absorb(trial)
-                tail = await self.fan_out(session, ctx, first, spec, query, (second, probe))
+                tail = await self.fan_out(session, ctx, first, spec, query, page, (second, probe))
                 if tail is not None:
                     # total_count is a cross-check, not a plan: a count lower than the list
                     # leaves the last planned page full and pointing on.
@@ -322,10 +322,11 @@ class PlivoRecordings(Endpoint):
         first: PageRequest,
         spec: RecordSpec,
         query: Query,
+        top: Page,
         second: tuple[PageRequest, Page],
     ) -> tuple[PageRequest, Page] | None:
         """Fetch offsets ``2·limit`` … ``total_count`` concurrently (pages 1 and 2 are in;
-        ``second`` is page 2's request and answer).
+        ``top`` is page 1's answer, ``second`` page 2's request and answer).
 
         Offsets are taken in order by as many tasks as the load may have requests in flight,
         and none past the first short page is asked for, so an inflated ``total_count`` costs
@@ -340,9 +341,9 @@ class PlivoRecordings(Endpoint):
         # asked for again; a server echoing none, or a fixed one, is not doubted.
         echoes = echoed_offset(second[1].body) == limit
         covered = 2 * limit
-        # The lowest offset whose page came back short (the list's end), and the last page.
+        # The lowest offset whose page came back short (the list's end), and every page read.
         end: int | None = None if second[1].size >= limit else limit
-        last: tuple[int, PageRequest, Page] = (limit, *second)
+        read: dict[int, tuple[PageRequest, Page]] = {0: (first, top), limit: second}
         while end is None and query.latest_total is not None and covered < query.latest_total:
             offsets = range(covered, query.latest_total, limit)
             if covered // limit + len(offsets) > ctx.max_pages:
@@ -353,7 +354,7 @@ class PlivoRecordings(Endpoint):
                 )
 
             async def fetch_offsets(todo: Iterator[int]) -> None:
-                nonlocal end, last
+                nonlocal end
                 for offset in todo:
                     if end is not None and offset > end:
                         return
@@ -362,8 +363,7 @@ class PlivoRecordings(Endpoint):
                     page = await self.get_page(session, request, spec, query, answers=check)
                     if page.size < limit and (end is None or offset < end):
                         end = offset
-                    if offset > last[0]:
-                        last = (offset, request, page)
+                    read[offset] = (request, page)
 
             todo = iter(offsets)  # shared: each task takes the next offset not yet asked
             tasks = [fetch_offsets(todo) for _ in range(min(ctx.limits.concurrency, len(offsets)))]
@@ -374,9 +374,54 @@ class PlivoRecordings(Endpoint):
             # removed by recording_id); a grown total_count means the tail moved past the
             # offsets planned so far, so fetch it too.
             covered += limit * len(offsets)
-        if end is None and dig(last[2].body, "meta", "next"):
-            return last[1], last[2]
+        await self.mend_shifts(session, spec, query, read, limit, echoes)
+        short = [offset for offset, (_, page) in read.items() if page.size < limit]
+        last = read[max(read)]
+        if not short and dig(last[1].body, "meta", "next"):
+            return last
         return None
+
+    async def mend_shifts(
+        self,
+        session: Session,
+        spec: RecordSpec,
+        query: Query,
+        read: dict[int, tuple[PageRequest, Page]],
+        limit: int,
+        echoes: bool,
+    ) -> None:
+        """Read again, in order, the pages above one the list moved under (``read``: every
+        page of the fan-out by offset, updated in place).
+
+        A page whose first record was on the page below it was answered after recordings
+        were added (every older one moved up an offset); a page above it answered earlier
+        (pages are asked at once, and a retried one comes late) skipped what moved between
+        them, and only a ``total_count`` that counts the additions shows it: one too low by
+        as many hid the loss. So the page above is read again after it, and the next one up
+        while a new reading differs from the first: one request per addition, as pages are
+        usually answered in order.
+        """
+        moved = False
+        offset = limit
+        while offset in read:
+            request, page = read[offset]
+            if moved:
+                check = functools.partial(misplaced, offset) if echoes else None
+                again = await self.get_page(session, request, spec, query, answers=check)
+                moved = again.keys != page.keys
+                read[offset] = (request, again)
+            else:
+                below = read[offset - limit][1]
+                moved = bool(page.keys) and page.keys[0] in below.ids
+            offset += limit
+        if moved and read[offset - limit][1].size >= limit:
+            # The top page moved and is full: what it pushed up is past it.
+            request = offset_request(read[0][0], limit, offset)
+            check = functools.partial(misplaced, offset) if echoes else None
+            read[offset] = (
+                request,
+                await self.get_page(session, request, spec, query, answers=check),
+            )
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         # The format field, else the media URL's extension.
