@@ -26,7 +26,7 @@ from typing import Any, Final
 import polars as pl
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers.codecs import normalize_codec, normalize_container
+from recanalytics.helpers.codecs import container_info, normalize_codec, normalize_container
 from recanalytics.schema import PROVIDERS
 
 __all__ = ["INSTALL_HINT", "PROBE_SCHEMA", "probe_media"]
@@ -397,6 +397,15 @@ def _probe_one(av: ModuleType, target: _Target, decode: bool) -> dict[str, Any]:
         return row
     if _looks_like_text(head):
         _probe_text(path, row, row["bytes"])
+        named = container_info(path.suffix.removeprefix("."))
+        if named is not None and named.media_type in ("audio", "video"):
+            # An error page saved as the recording (S3's <Error> XML as a .wav) is text that
+            # reads fine, but no recording: it does not play.
+            row["decodable"] = False
+            row["error"] = (
+                f"text ({row['container']}), not the {named.media_type} its name "
+                f"({path.suffix}) says: an error answer saved as the file?"
+            )
     else:
         _probe_media(av, path, row, head, decode)
     return row

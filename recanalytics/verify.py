@@ -204,6 +204,7 @@ def verify_media(
             pl.col("bytes").alias("size_file"),
             pl.col("duration").alias("duration_file"),
             pl.col("container").alias("container_file"),
+            pl.col("media_type").alias("_media_type_file"),
             "audio_codec",
             "video_codec",
             "truncated",
@@ -225,13 +226,27 @@ def verify_media(
     file_seconds = pl.col("duration_file").dt.total_milliseconds() / 1000
     allowed = pl.max_horizontal(pl.lit(absolute), meta_seconds * relative)
     truncated = present & pl.col("truncated").fill_null(False)
+    # An audio or video recording whose file has none of its sound (text, an image, a stream
+    # FFmpeg guessed from damaged bytes) does not play, whatever else opened.
+    sound = pl.col("audio_codec").is_not_null()
+    playable = (
+        pl.when(pl.col("media_type") == "audio")
+        .then(sound)
+        .otherwise(sound | pl.col("video_codec").is_not_null())
+    )
+    no_media = (
+        present & timed & (~pl.col("_media_type_file").is_in(TIMED) | ~playable).fill_null(True)
+    )
     flags = {
         "missing": ~present,
-        "undecodable": present & ~truncated & ~pl.col("decodable").fill_null(True),
+        "undecodable": present & ~truncated & (~pl.col("decodable").fill_null(True) | no_media),
         "truncated": truncated,
+        # A file without a duration, where the metadata states one, is not one of that length.
         "duration_off": present
         & timed
-        & ((meta_seconds - file_seconds).abs() > allowed).fill_null(False),
+        & ~no_media
+        & pl.col("duration_meta").is_not_null()
+        & ((meta_seconds - file_seconds).abs() > allowed).fill_null(True),
         "codec_differs": present
         & timed
         & pl.col("codec_meta").is_not_null()
@@ -244,8 +259,15 @@ def verify_media(
         & (pl.col("container_meta") != pl.col("container_file")).fill_null(False),
         "size_differs": present & (pl.col("size_meta") != pl.col("size_file")).fill_null(False),
     }
+    kind = pl.coalesce(pl.col("_media_type_file"), pl.lit("data"))
+    said = pl.coalesce(
+        "error",
+        pl.when(no_media).then(
+            pl.format("no {} in it: the file holds {} ({})", "media_type", kind, "container_file")
+        ),
+    )
     result = (
-        joined.with_columns(expected)
+        joined.with_columns(expected, said.alias("error"))
         .with_columns(
             [
                 (pl.col("expected") & expr.fill_null(False)).alias(name)

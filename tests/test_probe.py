@@ -207,3 +207,17 @@ def test_the_sandbox_serves_media_without_pyav(monkeypatch: pytest.MonkeyPatch) 
     box = Sandbox(seed=3, size=20, small_media=True)
     assert box.planted_media().height > 0
     assert storage.media_bytes("twilio/RT1.mka", "opus.mka") == (MEDIA / "opus.mka").read_bytes()
+
+
+def test_text_named_as_audio_or_video_is_not_decodable(tmp_path: Path) -> None:
+    # An S3 <Error> saved as the recording read as container=txt, decodable=True.
+    xml = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>'
+    (tmp_path / "call.wav").write_bytes(xml)
+    (tmp_path / "room.mkv").write_bytes(b'{"code": 20404, "message": "not found"}')
+    (tmp_path / "chat.txt").write_bytes(xml)  # a text file holding text is fine
+    result = ra.probe_media(sorted(tmp_path.iterdir()))
+    rows = {Path(r["path"]).name: r for r in result.iter_rows(named=True)}
+    assert rows["chat.txt"]["decodable"] is True and rows["chat.txt"]["error"] is None
+    for name, kind in [("call.wav", "audio"), ("room.mkv", "video")]:
+        assert rows[name]["decodable"] is False and rows[name]["media_type"] == "text"
+        assert f"not the {kind}" in rows[name]["error"]

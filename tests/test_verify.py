@@ -269,3 +269,47 @@ def test_numbers_that_do_not_fit_read_as_unknown(
     assert filled.height == recordings.height
     assert filled["size_bytes"].null_count() < filled.height  # filled from the files
     assert filled.filter(pl.col("channels_source") == "media").height == 0
+
+
+def test_an_audio_file_holding_no_sound_is_never_ok(
+    recordings: pl.DataFrame, downloaded: pl.DataFrame, tmp_path: Path
+) -> None:
+    # A WAV holding S3's <Error> XML was 'container different' only (ok where the row stated
+    # no container); one whose header was zeroed probed as 'vvc' video and was ok; a file
+    # without a duration passed the duration check.
+    wavs = (
+        downloaded.join(
+            recordings.select(
+                pl.col("provider").cast(pl.String), "recording_id", "media_type", "duration"
+            ),
+            on=KEYS,
+        )
+        .filter((pl.col("status") == "downloaded") & pl.col("path").str.ends_with(".wav"))
+        .filter((pl.col("media_type") == "audio") & pl.col("duration").is_not_null())
+        .head(3)
+    )
+    assert wavs.height == 3
+    copies = [tmp_path / f"{i}.wav" for i in range(3)]
+    data = Path(wavs["path"][1]).read_bytes()
+    copies[0].write_bytes(b'<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>')
+    copies[1].write_bytes(b"\0" * 44 + data[44:])
+    copies[2].write_bytes(Path(wavs["path"][2]).read_bytes())
+    files = wavs.with_columns(path=pl.Series([str(p) for p in copies]))
+    ids = wavs["recording_id"].implode()
+    rows = recordings.filter(pl.col("recording_id").is_in(ids)).with_columns(container=pl.lit(None))
+    probed = ra.probe_media(files, decode=True)
+    check = ra.verify_media(rows, probed)
+    problems = dict(
+        zip(check.files["recording_id"], check.files["problems"].to_list(), strict=True)
+    )
+    errors = dict(zip(check.files["recording_id"], check.files["error"], strict=True))
+    first, second, third = wavs["recording_id"]
+    assert "undecodable" in problems[first] and "undecodable" in problems[second]
+    assert "no audio" in errors[second]
+    assert problems[third] == []
+    # The third without the duration its row states is not of that length.
+    undated = probed.with_columns(
+        duration=pl.when(pl.col("recording_id") == third).then(None).otherwise("duration")
+    )
+    again = ra.verify_media(rows, undated).files.filter(pl.col("recording_id") == third)
+    assert again["problems"].to_list() == [["duration_off"]] and not again["ok"][0]
