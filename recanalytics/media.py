@@ -15,7 +15,9 @@ Provider credentials only ever go to the provider's own origins (its
 fetched without them otherwise. Files are written to ``{dest}/{provider}/{name}.{ext}`` (names
 from :mod:`recanalytics.filenames`: never outside ``dest``, never shared by two recordings)
 through a ``.part`` file that a later run resumes with a ``Range`` request; complete files are
-skipped. A file already there whose size is not the row's ``size_bytes`` is fetched again. No
+skipped; a ``.part`` is locked while one process writes it (another leaves that file alone
+and its row fails, saying so). A file already there whose size is not the row's
+``size_bytes`` is fetched again. No
 symbolic link at a media path is ever followed (hashed as the recording or written through),
 and anything there that is not a regular file is that row's failure, not the batch's.
 """
@@ -23,10 +25,11 @@ and anything there that is not a regular file is that row's failure, not the bat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,7 @@ from recanalytics.engine import (
 )
 from recanalytics.errors import ConfigError, CredentialsError
 from recanalytics.filenames import media_extension, safe_name
+from recanalytics.helpers.codecs import container_info
 from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
 from recanalytics.options import retry_policy, transport_option
 from recanalytics.probe import _import_av, probe_media
@@ -55,7 +59,7 @@ from recanalytics.progress import Progress, resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import Secrets, redact_text, shown_url
 from recanalytics.schema import PROVIDERS
-from recanalytics.store import private_write, write_json
+from recanalytics.store import _unlock, private_write, try_lock, write_json
 from recanalytics.sync import all_or_none, syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
 
@@ -95,6 +99,11 @@ class _Job:
         """Where the ``.part``'s ETag is kept (hidden: folder scans skip it), so a resume asks
         ``If-Range`` and a file changed since is sent whole instead of spliced."""
         return self.path.with_name(f".{self.path.name}.part-etag")
+
+    @property
+    def lock(self) -> Path:
+        """The lock file of the ``.part`` (hidden), held while one process downloads it."""
+        return self.path.with_name(f".{self.path.name}.part-lock")
 
 
 class _Failed(Exception):
@@ -144,6 +153,58 @@ def _folder(path: Path) -> None:
         raise _Failed(f"{path} is not a folder (a symbolic link or a file): move it aside")
 
 
+class _Busy(_Failed):
+    """Another process is downloading the same file into the same folder."""
+
+
+@contextlib.contextmanager
+def _claimed(job: _Job) -> Iterator[None]:
+    """Hold ``job``'s lock file for the download, or raise :class:`_Busy` at once.
+
+    Two processes writing one ``.part`` (one resuming it while the other truncates and renames
+    it) made a corrupt file that both reported downloaded. The lock file is removed while held
+    (an opener that then locks the removed file tries again); a file system without locks
+    downloads unlocked, as before.
+    """
+    for _ in range(5):
+        fd = os.open(job.lock, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+        try:
+            held: bool | None = try_lock(fd)
+        except OSError:
+            held = None
+        if held is None:
+            os.close(fd)
+            yield
+            return
+        if not held:
+            os.close(fd)
+            raise _Busy(
+                f"being downloaded by another process (it holds {job.lock.name}): "
+                "run again once it is done"
+            )
+        try:
+            current = os.lstat(job.lock)
+        except FileNotFoundError:
+            current = None
+        opened = os.fstat(fd)
+        if current is None or (current.st_dev, current.st_ino) != (opened.st_dev, opened.st_ino):
+            _unlock(fd)  # the holder removed it as this process opened it: take the new one
+            os.close(fd)
+            continue
+        try:
+            yield
+        finally:
+            if os.name != "nt":
+                job.lock.unlink(missing_ok=True)
+            _unlock(fd)
+            os.close(fd)
+            if os.name == "nt":
+                with contextlib.suppress(OSError):  # another process opened it meanwhile
+                    job.lock.unlink()
+        return
+    raise _Busy(f"being downloaded by another process ({job.lock.name} keeps changing)")
+
+
 _UNSATISFIED = re.compile(r"bytes \*/(\d+)")
 # A strong entity tag, printable ASCII in quotes (RFC 9110 8.8.3): what If-Range may carry.
 _STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e]{0,128}"')
@@ -180,7 +241,9 @@ class _Downloader:
         }
         # Never an Authorization header, not even one httpx makes from a URL's user info.
         self.anonymous = network.client(
-            follow_redirects=True, event_hooks={"request": [_without_auth]}, **common
+            follow_redirects=True,
+            event_hooks={"request": [_without_auth], "response": [_refuse_redirect]},
+            **common,
         )
         # One client per provider that needs auth. They never follow redirects, so credentials
         # cannot travel to another host with a redirected request, and their auth applies only
@@ -235,7 +298,7 @@ class _Downloader:
             raise _Incomplete(f"the media answer is not whole JSON ({envelope} expected)") from None
         if not isinstance(answer, dict) or envelope not in answer:
             raise _Failed(f"media answer without {envelope}")
-        return _storage(answer[envelope]), False
+        return _storage(answer[envelope], url), False
 
     async def fetch(self, job: _Job, url: str, with_auth: bool) -> str:
         """Stream ``url`` into ``job.path`` via a ``.part`` file; returns 'downloaded'/'resumed'."""
@@ -269,18 +332,23 @@ class _Downloader:
                 raise _Moved(_redirected(response))
             if response.status_code not in (200, 206):
                 raise _Status(response)
-            kind = response.headers.get("content-type", "").lower()
-            if kind.startswith("text/html"):
+            kind = _content_type(response)
+            if kind == "text/html":
                 # No recording is a web page: a login, quota or error page answered 200.
                 raise _Failed("answered an HTML page, not the media file")
-            if with_auth and self.envelope(job) and kind.startswith("application/json"):
+            if with_auth and self.envelope(job) and kind == "application/json":
                 # The provider's JSON envelope (asked again after an odd first answer), not
                 # the file: read it again from the start.
                 raise _Incomplete("answered the media envelope, not the file")
-            if with_auth and kind.startswith("application/json") and job.path.suffix != ".json":
-                # An API's error answered 200 (Zoom: {"status": false, "errorMessage": ...},
-                # which may echo the token) is no recording, and is never saved as one.
-                raise _Failed("answered JSON (an error of the API?), not the media file")
+            if _textual(kind) and not _text_file(job.path):
+                # An error answered 200 is no recording, and is never saved as one: storage's
+                # (S3's <Error> XML, a text page) or an API's (Zoom: {"status": false, ...},
+                # which may echo the token). Only a text file (a transcript, a chat) is text.
+                what = "JSON" if "json" in kind else "XML" if "xml" in kind else "text"
+                raise _Failed(
+                    f"answered {what} ({kind}), not the media file: an error of the storage "
+                    "or the API?"
+                )
             resumed = response.status_code == 206 and offset > 0
             # A server that compresses anyway hands over decoded bytes: their count is no
             # offset into what it serves, so such a part file is never resumed from.
@@ -359,12 +427,8 @@ class _Downloader:
         }
         try:
             _folder(job.path.parent)
-            size = _regular_size(job.path)
-            if size is not None and job.size in (None, size):
-                row.update(status="skipped", bytes=size, sha256=sha256_file(job.path))
+            if _skipped(job, row):
                 return row
-            # Not the size the row states (a cut copy): fetched again through the .part file,
-            # which replaces it once whole.
         except _Failed as exc:
             row["error"] = self._clean(str(exc))
             return row
@@ -399,6 +463,9 @@ class _Downloader:
                         f"retry.max_retry_after={self.retry.max_retry_after:g} s"
                     ) from None
                 raise Retry(error, wait) from None
+            except httpx.UnsupportedProtocol as exc:
+                # Asking again cannot change a URL's scheme.
+                raise _Failed(self._clean(f"{type(exc).__name__}: {exc}")) from None
             except (httpx.TransportError, httpx.DecodingError, _Restart, _Incomplete) as exc:
                 # A broken compressed body is transient too (a proxy, a cut transfer).
                 text = f"{type(exc).__name__}: {exc}"
@@ -412,7 +479,16 @@ class _Downloader:
 
         async with self.gate:
             try:
-                status = await with_retries(self.retry, once, label=job.provider)
+                with _claimed(job):
+                    # Another process may have finished it while this one waited.
+                    if _skipped(job, row):
+                        return row
+                    status = await with_retries(self.retry, once, label=job.provider)
+                    row.update(
+                        status=status,
+                        bytes=job.path.stat().st_size,
+                        sha256=sha256_file(job.path),
+                    )
             except _Failed as exc:
                 row["error"] = self._clean(str(exc))
                 return row
@@ -424,8 +500,42 @@ class _Downloader:
                 # row's failure, never the batch's.
                 row["error"] = self._clean(f"{type(group).__name__}: {group.exceptions[0]!r}")
                 return row
-        row.update(status=status, bytes=job.path.stat().st_size, sha256=sha256_file(job.path))
         return row
+
+
+def _skipped(job: _Job, row: dict[str, Any]) -> bool:
+    """Whether ``job``'s file is already whole (then ``row`` says so). One of another size
+    than the row states (a cut copy) is fetched again through the ``.part`` file, which
+    replaces it once whole."""
+    size = _regular_size(job.path)
+    if size is not None and job.size in (None, size):
+        row.update(status="skipped", bytes=size, sha256=sha256_file(job.path))
+        return True
+    return False
+
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
+
+
+def _content_type(response: httpx.Response) -> str:
+    """The answer's media type, lower case without parameters ('' when absent or malformed,
+    so an error message never shows a server's odd header)."""
+    kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return kind if _MEDIA_TYPE.fullmatch(kind) else ""
+
+
+def _textual(kind: str) -> bool:
+    """Whether a media type is text: what error pages and API errors are answered as."""
+    application = kind.startswith("application/") and (
+        kind in ("application/json", "application/xml") or kind.endswith(("+json", "+xml"))
+    )
+    return kind.startswith("text/") or application
+
+
+def _text_file(path: Path) -> bool:
+    """Whether ``path`` is named as a text file (a Zoom transcript, chat or timeline)."""
+    info = container_info(path.suffix.removeprefix("."))
+    return info is not None and info.media_type == "text"
 
 
 def _read_validator(path: Path) -> str | None:
@@ -459,13 +569,35 @@ def _discard(job: _Job) -> None:
     job.validator.unlink(missing_ok=True)
 
 
-def _storage(url: Any) -> str:
-    """A storage URL from a provider's answer: absolute http(s), else the download fails. User
-    info in it is dropped: httpx would send it as Basic credentials to the storage host."""
+def _storage(url: Any, source: str) -> str:
+    """A storage URL from a provider's answer to ``source``: absolute http(s), and not plain
+    http when ``source`` was https, else the download fails. User info in it is dropped: httpx
+    would send it as Basic credentials to the storage host."""
     if not isinstance(url, str) or Origin.of(url) is None:
         raise _Failed("the media answer's storage URL is not an http(s) URL")
     parsed = httpx.URL(url)
+    _check_hop(httpx.URL(source), parsed)
     return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
+
+
+def _check_hop(source: httpx.URL, target: httpx.URL) -> None:
+    """Refuse a redirect (or a storage URL) out of http(s), or from https to plain http: a
+    pre-signed URL would travel unencrypted. Neither the path nor the query is named."""
+    if target.scheme not in ("http", "https"):
+        raise _Failed(f"redirected to a {target.scheme or 'relative'}: URL, not http(s): refused")
+    if source.scheme == "https" and target.scheme == "http":
+        port = f":{target.port}" if target.port else ""
+        raise _Failed(
+            f"redirected from https to plain http (http://{target.host}{port}/…): refused, "
+            "the file and its signed URL would travel unencrypted"
+        )
+
+
+async def _refuse_redirect(response: httpx.Response) -> None:
+    """The anonymous client's response hook: a redirect it must not follow fails the row at
+    once (a file: URL was a transport error, retried for half a minute)."""
+    if response.has_redirect_location:
+        _check_hop(response.url, response.url.join(response.headers["location"]))
 
 
 async def _without_auth(request: httpx.Request) -> None:
@@ -487,7 +619,7 @@ def _redirected(response: httpx.Response) -> str:
     location = response.headers.get("location")
     if not location:
         raise _Failed("redirect without a Location header")
-    return _storage(str(response.url.join(location)))
+    return _storage(str(response.url.join(location)), str(response.url))
 
 
 class _Moved(Exception):
@@ -634,9 +766,10 @@ async def adownload_media(
     -------
     polars.DataFrame
         One row per input row: provider, recording_id, path, bytes, sha256, status
-        (``downloaded``, ``resumed``, ``skipped`` — already complete, or the same recording as
-        an earlier row —, ``unavailable``, ``failed``) and error (and ``verified``,
-        ``problems`` with ``verify=True``).
+        (``downloaded``, ``resumed``, ``skipped`` — already complete, or the same file as
+        another row that got it —, ``unavailable``, ``failed``: also while another process
+        downloads the same file) and error (and ``verified``, ``problems`` with
+        ``verify=True``).
 
     Examples
     --------
@@ -662,7 +795,8 @@ async def adownload_media(
     results: list[Any] = []
     tasks: list[tuple[int, _Job]] = []
     first_of: dict[Path, int] = {}
-    copies: list[tuple[int, int]] = []
+    # Later rows of a file already asked for: {first row: [(row, its job)]}.
+    copies: dict[int, list[tuple[int, _Job]]] = {}
     for provider, recording_id, url, container, status, size in rows.iter_rows():
         name = f"{safe_name(recording_id)}.{media_extension(container, url)}"
         path = root / safe_name(provider) / name
@@ -682,7 +816,8 @@ async def adownload_media(
             results.append(base | {"status": "failed", "error": missing[provider]})
         elif path in first_of:
             results.append(None)
-            copies.append((len(results) - 1, first_of[path]))
+            job = _Job(provider, recording_id, url, path, size)
+            copies.setdefault(first_of[path], []).append((len(results) - 1, job))
         else:
             results.append(None)
             first_of[path] = len(results) - 1
@@ -694,7 +829,10 @@ async def adownload_media(
         retry=policy,
         timeout=seconds,
         concurrency=max_concurrency,
-        https=any(not str(job.url).lower().startswith("http://") for _, job in tasks),
+        https=any(
+            not str(job.url).lower().startswith("http://")
+            for _, job in [*tasks, *(copy for later in copies.values() for copy in later)]
+        ),
     )
     # The files to fetch: a row without a file to fetch (unavailable, a copy) is no part of
     # it, so a bar that ends short of its total means downloads that failed.
@@ -709,16 +847,49 @@ async def adownload_media(
                 bar.update(records=1)
 
         await all_or_none(one(i, job) for i, job in tasks)
+        urls = {index: job.url for index, job in tasks}
+
+        async def others(first: int, later: list[tuple[int, _Job]]) -> None:
+            # A failed file's later rows naming other URLs (a newer signed URL): tried in
+            # turn until one gives the file.
+            tried = {urls[first]}
+            for index, job in later:
+                if job.url in tried:
+                    continue
+                tried.add(job.url)
+                results[index] = await downloader.run(job)
+                if results[index]["status"] != "failed":
+                    bar.update(records=1)
+                    return
+
+        failed = [i for i in copies if results[i]["status"] == "failed"]
+        await all_or_none(others(first, copies[first]) for first in failed)
     finally:
         await downloader.aclose()
         bar.close()
-    for index, first in copies:
-        # The same recording twice: one download, and this row says where it is.
-        results[index] = results[first] | {"status": "skipped"}
+    for first, later in copies.items():
+        _copies(results, [(first, urls[first]), *((i, job.url) for i, job in later)])
     result = pl.DataFrame(results, schema=RESULT_SCHEMA)
     if verify:
         result = await asyncio.to_thread(_with_verification, frame, result, root)
     return result
+
+
+def _copies(results: list[Any], rows: list[tuple[int, str]]) -> None:
+    """Fill the results of one file's rows (``(index, url)``, the first asked first).
+
+    The row whose URL gave the file says how; every other row is ``skipped`` and says where
+    the file is. When none did, a row reports the failure of its URL (the first row's, or
+    the earlier one it shares its URL with).
+    """
+    got = next((i for i, _ in rows if results[i] and results[i]["status"] != "failed"), None)
+    outcome: dict[str, dict[str, Any]] = {}
+    for index, url in rows:
+        if got is not None and index != got:
+            results[index] = results[got] | {"status": "skipped", "error": None}
+        elif results[index] is None:
+            results[index] = outcome[url]
+        outcome.setdefault(url, results[index])
 
 
 VERIFICATION = "verification.parquet"

@@ -845,3 +845,195 @@ def test_an_empty_answer_is_no_recording(box: Sandbox, tmp_path: Path, provider:
     result = ra.download_media(df, tmp_path, **options)
     assert result["status"][0] == "failed" and "empty" in result["error"][0]
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+SANDBOX_MEDIA = Path(ra.__file__).parent / "sandbox" / "media"
+WAV = (SANDBOX_MEDIA / "mono.wav").read_bytes()
+S3_ERROR = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+    b"<Message>Request has expired</Message></Error>"
+)
+
+
+def _public(*rows: tuple[str, str], container: str = "wav") -> pl.DataFrame:
+    """Plivo rows (public media: no credentials) of ``(recording_id, media_url)``."""
+    return pl.DataFrame(
+        {
+            "provider": ["plivo"] * len(rows),
+            "recording_id": [rid for rid, _ in rows],
+            "media_url": [url for _, url in rows],
+            "container": [container] * len(rows),
+            "status": ["completed"] * len(rows),
+        }
+    )
+
+
+class _Answers(httpx.AsyncBaseTransport):
+    """Answers by URL path (``answer(request)``), every request kept."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.asked: list[httpx.URL] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(request.url)
+        if request.url.scheme not in ("http", "https"):  # as httpx's own transport
+            raise httpx.UnsupportedProtocol("unsupported protocol", request=request)
+        return self.answers[request.url.path](request)
+
+
+def _wav(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, headers={"Content-Type": "audio/wav"}, content=WAV)
+
+
+@pytest.mark.parametrize(
+    "kind", ["application/xml", "text/xml; charset=utf-8", "text/plain", "application/json"]
+)
+def test_an_error_answered_200_as_text_is_no_recording(tmp_path: Path, kind: str) -> None:
+    # S3's <Error> XML answered 200 as application/xml (or a text page) was saved as the .wav
+    # and reported downloaded; only text/html was refused, JSON only from a provider's own host.
+    def expired(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": kind}, content=S3_ERROR)
+
+    transport = _Answers({"/r/P1.wav": expired})
+    df = _public(("P1", "https://media.example/r/P1.wav"))
+    row = ra.download_media(df, tmp_path, transport=transport).row(0, named=True)
+    assert row["status"] == "failed" and kind.split(";")[0] in row["error"], row
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".wav"]
+
+
+def test_a_text_file_answered_as_text_is_the_file(tmp_path: Path) -> None:
+    chat = (SANDBOX_MEDIA / "chat.txt").read_bytes()
+
+    def text(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": "text/plain"}, content=chat)
+
+    df = _public(("C1", "https://media.example/chat"), container="txt")
+    row = ra.download_media(df, tmp_path, transport=_Answers({"/chat": text})).row(0, named=True)
+    assert row["status"] == "downloaded" and Path(row["path"]).read_bytes() == chat
+
+
+def test_a_failed_file_listed_twice_is_failed_twice_and_another_url_is_tried(
+    tmp_path: Path,
+) -> None:
+    # The second row of a failed download said 'skipped', as if the file were there; a second
+    # row with a working URL for the same recording was never asked.
+    transport = _Answers({"/gone": lambda r: httpx.Response(404), "/ok": _wav})
+    gone, ok = "https://media.example/gone", "https://media.example/ok"
+    df = _public(("D1", gone), ("D1", gone), ("D2", gone), ("D2", ok), ("D2", gone))
+    result = ra.download_media(df, tmp_path, transport=transport, retry=ra.RetryPolicy(0))
+    assert result["status"].to_list() == ["failed", "failed", "skipped", "downloaded", "skipped"]
+    assert result["error"][1] == result["error"][0] and "HTTP 404" in result["error"][0]
+    assert result["sha256"][2] == result["sha256"][3] == hashlib.sha256(WAV).hexdigest()
+    assert [u.path for u in transport.asked] == ["/gone", "/gone", "/ok"]  # each URL once a file
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused(box: Sandbox, tmp_path: Path) -> None:
+    # Followed silently: the pre-signed URL (and the file) went out unencrypted.
+    signed = "http://cdn.example/f.wav?X-Amz-Signature=SIGNED-SECRET"
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": signed})
+
+    transport = _Answers({"/p.wav": down, "/f.wav": _wav})
+    df = _public(("P1", "https://media.example/p.wav"))
+    row = ra.download_media(df, tmp_path, transport=transport).row(0, named=True)
+    assert row["status"] == "failed" and "https to plain http" in row["error"], row
+    assert "SIGNED-SECRET" not in row["error"]
+    assert [u.path for u in transport.asked] == ["/p.wav"]
+
+    # Zoom's download URL (with its Bearer token, not following redirects) likewise.
+    zoom = _public(("Z1", "https://zoom.example/rec/download/Z1"), container="mp4")
+    transport = _Answers({"/rec/download/Z1": down, "/f.wav": _wav})
+    options = {"credentials": box.credentials("zoom"), "base_url": "https://zoom.example"}
+    zoom = zoom.with_columns(provider=pl.lit("zoom"))
+    got = ra.download_media(zoom, tmp_path, transport=transport, **options).row(0, named=True)
+    assert got["status"] == "failed" and "https to plain http" in got["error"], got
+    assert [u.path for u in transport.asked] == ["/rec/download/Z1"]
+
+
+def test_a_redirect_to_a_file_url_fails_at_once(tmp_path: Path) -> None:
+    # httpx's UnsupportedProtocol is a TransportError: it was retried 7 times over ~27 s.
+    import time
+
+    def to_file(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": "file:///etc/passwd"})
+
+    transport = _Answers({"/p.wav": to_file})
+    started = time.monotonic()
+    df = _public(("P1", "https://media.example/p.wav"))
+    row = ra.download_media(df, tmp_path, transport=transport).row(0, named=True)
+    assert row["status"] == "failed" and "file:" in row["error"], row
+    assert len(transport.asked) == 1 and time.monotonic() - started < 5
+
+
+_ONE_DOWNLOAD = """
+import sys
+import polars as pl
+import recanalytics as ra
+url, dest = sys.argv[1:3]
+df = pl.DataFrame({"provider": ["plivo"], "recording_id": ["C1"], "media_url": [url],
+                   "container": ["wav"], "status": ["completed"]})
+row = ra.download_media(df, dest, progress=False, timeout=20).row(0, named=True)
+print(row["status"], row["error"], flush=True)
+"""
+
+
+def test_two_processes_downloading_one_file_never_share_its_part(tmp_path: Path) -> None:
+    # B resumed from A's live .part (O_APPEND) while A wrote it (O_TRUNC) and renamed it: a
+    # corrupt file that both reported downloaded, then 'skipped' for good.
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    data = WAV * 20
+    release = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # the first 64 KiB, then the rest once the test says so
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/wav")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:65536])
+            self.wfile.flush()
+            release.wait(20)
+            self.wfile.write(data[65536:])
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/C1.wav"
+    env = os.environ | {"PYTHONPATH": str(Path(ra.__file__).parents[1])}
+    command = [sys.executable, "-c", _ONE_DOWNLOAD, url, str(tmp_path)]
+    part = tmp_path / "plivo" / "C1.wav.part"
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (part.exists() and part.stat().st_size >= 65536):
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.05)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+        release.set()
+        out, err = first.communicate(timeout=60)
+    finally:
+        release.set()
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+        server.shutdown()
+        server.server_close()
+    assert second.stdout.startswith("failed") and "another process" in second.stdout, second
+    assert out.decode().startswith("downloaded"), err.decode()
+    assert (tmp_path / "plivo" / "C1.wav").read_bytes() == data
+    assert [p.name for p in (tmp_path / "plivo").iterdir()] == ["C1.wav"]  # no lock file left
+    again = ra.download_media(_public(("C1", url)), tmp_path, progress=False)
+    assert again["status"].to_list() == ["skipped"]
