@@ -40,6 +40,7 @@ from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
+from recanalytics.spreadsheet import spreadsheet_ready
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
@@ -56,15 +57,6 @@ STATE = ("status", "deleted_at", "media_url")
 # large, what it cost): a listing that no longer states one (a dying API listing a deleted
 # recording as 0 s and 0 bytes) does not unmake it, so an archive keeps the earlier run's value.
 FACTS = tuple(c for c in SCHEMA if c not in (*STATE, "provider", "kind", "recording_id"))
-
-
-def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """Durations as seconds and enums as text, so a spreadsheet reads the CSV as is."""
-    durations = [name for name, dtype in frame.schema.items() if dtype == pl.Duration]
-    return frame.with_columns(
-        [(pl.col(name).dt.total_milliseconds() / 1000).alias(f"{name}_s") for name in durations]
-        + [pl.col(pl.Enum, pl.Categorical).cast(pl.String)]
-    ).drop(durations)
 
 
 def _totals(frame: pl.DataFrame) -> dict[str, Any]:
@@ -445,7 +437,7 @@ async def _write(
     }
     for name, frame in files.items():
         private_write(root / name, frame.write_parquet)
-    private_write(root / "recordings.csv", csv_ready(unified).write_csv)
+    private_write(root / "recordings.csv", spreadsheet_ready(unified).write_csv)
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest: dict[str, Any] = {
         "created": created,
@@ -486,7 +478,7 @@ async def _write(
                 lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
             )
         )
-        private_write(root / "media.csv", listed.write_csv)
+        private_write(root / "media.csv", spreadsheet_ready(listed).write_csv)
         counts = result.group_by("status").len().sort("status")
         manifest["media"] = {
             "files": {str(s): int(n) for s, n in counts.iter_rows()},

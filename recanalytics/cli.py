@@ -28,6 +28,7 @@ from recanalytics.errors import (
 from recanalytics.helpers._common import counted
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
+from recanalytics.redact import visible
 from recanalytics.schema import PROVIDERS
 
 
@@ -277,7 +278,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     # encoding without the table's borders) must not cost the load.
     result.frame.write_parquet(out)
     for status in result.status.values():
-        detail = f" ({status.error})" if status.error else ""
+        detail = f" ({visible(status.error)})" if status.error else ""
         print(f"{status.provider}: {status.state}, {status.rows} rows{detail}")
     if result.frame.height:
         print_table(provider_summary(result.frame))
@@ -579,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
     """A warning as one line on standard error, without the source line Python adds."""
-    print(f"recanalytics: warning: {message}", file=sys.stderr)
+    print(f"recanalytics: warning: {visible(str(message))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -602,7 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except RecanalyticsError as exc:
-        print(f"recanalytics: {error_line(exc)}", file=sys.stderr)
+        print(f"recanalytics: {visible(error_line(exc))}", file=sys.stderr)
         return 2
     except ImportError as exc:
         # An optional extra that is not installed: the message names what to pip install.

@@ -34,7 +34,7 @@ from recanalytics.errors import (
     TransportError,
 )
 from recanalytics.progress import Progress
-from recanalytics.redact import Secrets, redact_text, shown_url
+from recanalytics.redact import Secrets, redact_text, shown_url, visible
 
 log = logging.getLogger("recanalytics")
 
@@ -643,13 +643,13 @@ class Session:
                 failure = PaginationError(
                     self.provider,
                     "the API linked to a URL that cannot be requested "
-                    f"({redact_text(str(exc), self.secrets)})",
+                    f"({visible(redact_text(str(exc), self.secrets))})",
                     url=shown if len(shown) <= 200 else shown[:200] + "…",
                 )
             # A body that fails its Content-Encoding (gzip cut or garbled in transit) is a
             # damaged transfer like a dropped connection; httpx raises it outside TransportError.
             except (httpx.TransportError, httpx.DecodingError) as exc:
-                detail = redact_text(str(exc), self.secrets) or "no detail"
+                detail = visible(redact_text(str(exc), self.secrets)) or "no detail"
                 # A dead or refusing proxy reads like a dead API unless it is named.
                 if self.network and (note := network.connect_note(exc, asked())):
                     detail = f"{detail}; {redact_text(note, self.secrets)}"
@@ -754,14 +754,15 @@ class Session:
         except ValueError:
             body = None
         message, code = error_details(body)
-        message = redact_text(message or response.reason_phrase or "error", self.secrets)
+        # On one line, its controls visible: the CLI prints it and the retry log records it.
+        message = visible(redact_text(message or response.reason_phrase or "error", self.secrets))
         if len(message) > MAX_MESSAGE:  # cut after redacting, so no secret is cut in half
             message = f"{message[:MAX_MESSAGE]}... ({len(message)} characters)"
         if code is not None and not (isinstance(code, int) and not isinstance(code, bool)):
             # A code that is not a number may echo anything (an object holding the request's
             # Authorization header): kept as redacted text, like the message.
             text = code if isinstance(code, str) else json.dumps(code, default=str)
-            code = redact_text(text, self.secrets)
+            code = visible(redact_text(text, self.secrets))
         status = response.status_code
         cls: type[ProviderError] = ProviderError
         if status in (401, 403):

@@ -57,7 +57,7 @@ from recanalytics.options import retry_policy, transport_option
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.progress import Progress, resolve_progress
 from recanalytics.providers.registry import credentials_class, spec_for
-from recanalytics.redact import Secrets, redact_text, shown_url
+from recanalytics.redact import Secrets, redact_text, shown_url, visible
 from recanalytics.schema import PROVIDERS
 from recanalytics.store import _unlock, private_write, try_lock, write_json
 from recanalytics.sync import all_or_none, syncify
@@ -263,7 +263,8 @@ class _Downloader:
             await client.aclose()
 
     def _clean(self, text: str) -> str:
-        return redact_text(text, self.secrets)
+        # One line, its controls visible: the error goes to media.csv, a warning and the CLI.
+        return visible(redact_text(text, self.secrets))
 
     def direct(self, job: _Job) -> bool:
         """Whether ``job``'s URL answers with the file or a redirect to it: its provider needs

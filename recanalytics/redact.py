@@ -4,6 +4,8 @@
 log lines, status errors, result files). Each secret it is given is removed in every form a
 server could echo it in: as is, URL-encoded, base64 (standard or URL-safe, padded or not) and,
 for a Basic auth token, the decoded ``user:secret``. JWTs are removed wherever they appear.
+:func:`visible` then writes what could act on a terminal or a log (ESC sequences, CR/LF, bidi
+controls) as visible escapes, so a provider's text shown is one line of what it says.
 """
 
 from __future__ import annotations
@@ -134,6 +136,46 @@ _MARKER_RE = re.compile("|".join(map(re.escape, _SECRET_MARKERS)), re.IGNORECASE
 MIN_SECRET_LENGTH = 4
 
 
+# What a provider's text may hold that acts on a terminal or a log rather than being read:
+# C0 and C1 controls and DEL (ESC sequences retitle a terminal, clear it, or hide a link; CR
+# and LF forge lines), the Unicode line and paragraph separators, and the bidi controls that
+# reorder what is shown (U+202E shows "room\u202egpj.exe" as "roomexe.jpg").
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_INVISIBLE = [
+    *range(0x00, 0x20),
+    *range(0x7F, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+]
+_VISIBLE = {
+    code: _NAMED.get(chr(code), f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    for code in _INVISIBLE
+}
+
+
+def visible(text: str) -> str:
+    r"""``text`` on one line, with every character that could act on a terminal or a log written
+    as a visible escape: C0 and C1 controls, DEL, U+2028/U+2029 and the bidi controls
+    (U+061C, U+200E/F, U+202A-E, U+2066-9).
+
+    Applied where a provider's text enters a message (an error body's ``message`` and
+    ``code``, a redirect's ``Location``, a media download's error), after secrets are removed.
+
+    Examples
+    --------
+    >>> visible("Bad request\x1b]0;title\x07\nrecanalytics: twilio: completed, 1000 rows")
+    'Bad request\\x1b]0;title\\x07\\nrecanalytics: twilio: completed, 1000 rows'
+    >>> print(visible("room\u202egpj.exe"), visible("café ☕"))
+    room\u202egpj.exe café ☕
+    """
+    return text.translate(_VISIBLE)
+
+
 def redact_url(url: str | None) -> str | None:
     """Return ``url`` without user info and with secret query values replaced.
 
@@ -170,14 +212,15 @@ def redact_url(url: str | None) -> str | None:
 
 def shown_url(url: str, secrets: Iterable[str] = ()) -> str:
     """``url`` as an error or a log shows it: the secrets' every form removed first (redact_url
-    rewrites the query, and a rewritten secret is another form), then as :func:`redact_url`.
+    rewrites the query, and a rewritten secret is another form), then as :func:`redact_url`,
+    and :func:`visible` (a link a provider sent may hold ESC or CR/LF).
 
     Examples
     --------
     >>> shown_url("https://h/p?Echo=tw+s3cr3t/v==&x=1", ["tw+s3cr3t/v=="])
     'https://h/p?Echo=REDACTED&x=1'
     """
-    return redact_url(redact_text(url, secrets)) or ""
+    return visible(redact_url(redact_text(url, secrets)) or "")
 
 
 def _secret_name(key: str) -> bool:
@@ -402,12 +445,13 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
 
 
 class _ScrubLogRecords(logging.Filter):
-    """Rewrites a record's message without the values of every live :class:`Secrets`."""
+    """Rewrites a record's message without the values of every live :class:`Secrets`, and on
+    one line (:func:`visible`: httpx logs a reason phrase the server chose)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         secrets = [value for live in list(_LIVE) for value in live]
         message = record.getMessage()
-        clean = redact_text(message, secrets)
+        clean = visible(redact_text(message, secrets))
         if clean != message:
             record.msg, record.args = clean, None
         return True

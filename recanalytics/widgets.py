@@ -37,6 +37,7 @@ from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
+from recanalytics.spreadsheet import spreadsheet_ready
 from recanalytics.windows import parse_when
 
 __all__ = ["ChartView", "Explorer", "FilterPanel", "explore"]
@@ -1118,7 +1119,10 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     def export(self, format: Literal["parquet", "csv"], path: str | Path | None = None) -> Path:
         """Write the filtered frame to parquet or CSV and return the path.
 
-        CSV cannot hold durations: ``duration`` is written as ``duration_ms`` (Int64).
+        The CSV is for spreadsheets (:func:`recanalytics.spreadsheet.spreadsheet_ready`):
+        ``duration`` is written as ``duration_s`` (seconds), and a text value a spreadsheet
+        would run as a formula (a track name ``=HYPERLINK(...)``) starts with a single quote.
+        Parquet keeps every value exactly.
         """
         if format not in ("parquet", "csv"):
             raise ConfigError("format", '"parquet" or "csv"', format)
@@ -1133,10 +1137,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         if format == "parquet":
             frame.write_parquet(target)
         else:
-            durations = [n for n, t in frame.schema.items() if isinstance(t, pl.Duration)]
-            frame.with_columns(
-                pl.col(n).dt.total_milliseconds().alias(f"{n}_ms") for n in durations
-            ).drop(durations).write_csv(target)
+            spreadsheet_ready(frame).write_csv(target)
         self.export_note.value = f"{frame.height:,} rows written to {html.escape(str(target))}"
         return target.resolve()
 

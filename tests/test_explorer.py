@@ -282,7 +282,7 @@ def test_export_parquet_and_csv(ex: Explorer, tmp_path: Path) -> None:
     ex.export_path.value = str(tmp_path / "sel2.csv")
     ex.csv_button.click()
     csv = pl.read_csv(tmp_path / "sel2.csv")
-    assert csv.height == ex.panel.filtered.height and "duration_ms" in csv.columns
+    assert csv.height == ex.panel.filtered.height and "duration_s" in csv.columns
     assert "rows written to" in ex.export_note.value
 
 

@@ -30,7 +30,7 @@ from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.parsers import FAILURES, as_str
 from recanalytics.rates import StorageRate
-from recanalytics.redact import redact_frame, redact_text, shown_url
+from recanalytics.redact import redact_frame, redact_text, shown_url, visible
 from recanalytics.schema import conform
 
 log = logging.getLogger("recanalytics")
@@ -748,7 +748,7 @@ async def fetch_one(
                 said, _ = error_details(body)
                 empty.append(
                     f"the API answered 200 without a record ({problem})"
-                    + (f": {redact_text(said, session.secrets)}" if said else "")
+                    + (f": {visible(redact_text(said, session.secrets))}" if said else "")
                 )
                 return empty[0]
             got = body.get(asked[0]) if asked is not None else None
