@@ -56,7 +56,12 @@ def spreadsheet_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """
     durations = [name for name, dtype in frame.schema.items() if dtype == pl.Duration]
     frame = frame.with_columns(
-        [(pl.col(name).dt.total_milliseconds() / 1000).alias(f"{name}_s") for name in durations]
+        # Rounded to the microsecond: a division polars may make a multiplication by 0.001
+        # wrote 237081 ms as 237.08100000000002 s.
+        [
+            (pl.col(name).dt.total_microseconds() / 1_000_000).round(6).alias(f"{name}_s")
+            for name in durations
+        ]
         + [pl.col(pl.Enum, pl.Categorical).cast(pl.String)]
     ).drop(durations)
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
