@@ -462,20 +462,15 @@ class FilterPanel:
                 widgets.VBox([self.controls["since"], self.controls["until"]]),
                 widgets.VBox(
                     [
+                        widgets.HBox([self.controls["duration"], self.notes["duration"]]),
                         widgets.HBox(
-                            [
-                                self.controls["duration"],
-                                self.controls["duration_unknown"],
-                                self.notes["duration"],
-                            ]
+                            [self.controls["size"], self.size_readout, self.notes["size"]]
                         ),
+                        # Below the sliders, not beside them: the rows stay narrow enough for
+                        # the search box and Reset to keep their place on the right.
                         widgets.HBox(
-                            [
-                                self.controls["size"],
-                                self.size_readout,
-                                self.controls["size_unknown"],
-                                self.notes["size"],
-                            ]
+                            [self.controls["duration_unknown"], self.controls["size_unknown"]],
+                            layout=widgets.Layout(margin="0 0 0 60px"),
                         ),
                     ],
                     # Room between the slider readouts and the search box and Reset button.
