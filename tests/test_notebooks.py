@@ -86,6 +86,20 @@ def test_one_marked_cell_decides_the_data_source(path: Path) -> None:
 
 
 @pytest.mark.slow
+def execute(nb: Any, folder: Path, failure: str) -> None:
+    """Run ``nb`` in a kernel on the sandbox, in ``folder``; a cell's error fails the test."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
+    try:
+        client.execute(env=sandbox_env(folder))
+    except CellExecutionError as exc:
+        pytest.fail(f"{failure}:\n{exc}")
+
+
 @pytest.mark.skipif(
     chromium_paths() is not None or bool(os.environ.get("CI")),
     reason="tests/test_lab.py runs every notebook in JupyterLab, with these checks",
@@ -96,18 +110,9 @@ def test_notebook_runs_top_to_bottom_without_a_browser(path: Path, tmp_path: Pat
     the notebooks still run top to bottom on the sandbox, in nbclient, with the checks the
     JupyterLab run makes: the sandbox branch taken, nothing on stderr, nothing written into
     the repository. With Chromium they run once, in JupyterLab."""
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
     nb = nbformat.read(path, as_version=4)
     before = set(NOTEBOOKS_DIR.rglob("*"))
-    client = NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    try:
-        client.execute(env=sandbox_env(tmp_path))
-    except CellExecutionError as exc:
-        pytest.fail(f"{path.name} failed on the sandbox:\n{exc}")
+    execute(nb, tmp_path, f"{path.name} failed on the sandbox")
     outputs = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
     printed = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
     assert "the sandbox" in printed, "the notebook did not take its sandbox branch"
@@ -124,9 +129,6 @@ def test_the_archive_notebook_reads_its_archive_once_twilio_is_gone(tmp_path: Pa
     Twilio at a port nothing listens on, it says so in one line and works from the files."""
     import socket
     import warnings
-
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     import recanalytics as ra
     from recanalytics.sandbox import Sandbox
@@ -151,13 +153,7 @@ def test_the_archive_notebook_reads_its_archive_once_twilio_is_gone(tmp_path: Pa
     )
     nb.cells.insert(deciding + 1, retired)
     before = (archive / "manifest.json").read_bytes()
-    client = NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    try:
-        client.execute(env=sandbox_env(tmp_path))
-    except CellExecutionError as exc:
-        pytest.fail(f"notebook 06 failed with Twilio gone:\n{exc}")
+    execute(nb, tmp_path, "notebook 06 failed with Twilio gone")
     printed = "".join(
         out.get("text", "")
         for cell in nb.cells

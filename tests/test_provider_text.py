@@ -8,10 +8,8 @@ import csv
 import datetime as dt
 import json
 import logging
-import os
 import re
 import subprocess
-import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -30,6 +28,7 @@ from recanalytics.redact import visible
 from recanalytics.sandbox import Sandbox
 from recanalytics.spreadsheet import spreadsheet_ready
 from tests.conftest import FAST_RETRY
+from tests.test_environment import cli
 
 HOST = "https://api.hostile.test"
 PERIOD = {"since": "2026-01-01", "until": "2026-02-01"}
@@ -176,17 +175,12 @@ def hostile_server() -> Iterator[str]:
 
 
 def run_cli(*argv: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
-        "TWILIO_AUTH_TOKEN": "tok_secret_value_123456",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "recanalytics.cli", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    return cli(
+        list(argv),
+        {
+            "TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
+            "TWILIO_AUTH_TOKEN": "tok_secret_value_123456",
+        },
     )
 
 
