@@ -72,11 +72,14 @@ def loads(content: bytes) -> Body:
     >>> loads(b"[" * 5000 + b"]" * 5000).flattened  # deeper than Python's recursion limit
     1
     """
-    if not _MAYBE_SURROGATE_RE.search(content):
+    # Cut where MAX_DEPTH says on every Python: a RecursionError comes at a depth that differs
+    # between versions (about 1,000 on 3.11, far deeper on 3.13), so it is no cut of its own.
+    deep = deeper_than(content, MAX_DEPTH)
+    if not deep and not _MAYBE_SURROGATE_RE.search(content):
         try:
             value, long_ints = _json(content)
             return Body(value, long_ints=long_ints)
-        except (UnicodeDecodeError, RecursionError):
+        except UnicodeDecodeError:
             pass
     if content.startswith(codecs.BOM_UTF8):
         content = content[len(codecs.BOM_UTF8) :]
@@ -84,14 +87,52 @@ def loads(content: bytes) -> Body:
     replaced = text.count(REPLACEMENT) - content.count(_UTF8_REPLACEMENT)
     text, lone = _replace_lone_surrogates(text)
     replaced += lone
-    try:
-        value, long_ints = _json(text)
-        return Body(value, replaced, long_ints=long_ints)
-    except RecursionError:
-        pass
-    text, flattened = flatten_deep(text, MAX_DEPTH)
+    flattened = 0
+    if deep:
+        text, flattened = flatten_deep(text, MAX_DEPTH)
     value, long_ints = _json(text)
     return Body(value, replaced, flattened, long_ints)
+
+
+# The bytes that shape JSON (brackets and quotes), braces read as brackets: what deeper_than
+# keeps of a body, in one C-speed pass.
+_AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_SHAPE = bytes(sorted(set(range(256)) - set(b'"[]{}')))
+
+
+def deeper_than(content: bytes | str, depth: int) -> bool:
+    """Whether JSON text may nest containers deeper than ``depth`` levels.
+
+    False is exact for valid JSON; True may be a false alarm for text whose strings hold
+    brackets (then :func:`flatten_deep`, which tokenizes, decides). Runs at C speed (a
+    few passes of ``bytes`` methods, no Python loop per value), so a page a few levels deep
+    costs a small fraction of decoding it.
+
+    Examples
+    --------
+    >>> deeper_than(b'{"a": [[1]], "b": "[[[["}', 2)
+    True
+    >>> deeper_than(b'{"a": [[1]], "b": "x"}', 3)
+    False
+    """
+    data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    shape = data.translate(_AS_BRACKETS, _NOT_SHAPE)
+    if shape.count(b"[") <= depth:
+        return False
+    # Escapes live in strings only: escaped backslashes, then escaped quotes, removed left to
+    # right as the decoder reads them, leave every quote a string's bound.
+    if b"\\" in data and (b"\\\\" in data or b'\\"' in data):
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+        shape = data.translate(_AS_BRACKETS, _NOT_SHAPE)
+    # Each string is now a pair of adjacent quotes, unless it holds a bracket.
+    shape = shape.replace(b'""', b"")
+    if b'"' in shape:
+        return True
+    for _ in range(depth):
+        if not shape:
+            return False
+        shape = shape.replace(b"[]", b"")  # one level off every innermost container
+    return bool(shape)
 
 
 def _replace_lone_surrogates(text: str) -> tuple[str, int]:

@@ -297,11 +297,21 @@ def as_epoch_ms_time(value: Any) -> dt.datetime:
 
 
 def as_json(value: Any) -> str:
-    """Compact JSON with sorted keys; a value nested too deep to encode is kept truncated."""
+    """Compact JSON with sorted keys; containers nested deeper than
+    :data:`~recanalytics.jsonbody.MAX_DEPTH` levels become ``"…"``.
+
+    Examples
+    --------
+    >>> as_json({"b": 1, "a": [[[2]]]})
+    '{"a":[[[2]]],"b":1}'
+    """
     try:
-        return json.dumps(value, separators=(",", ":"), sort_keys=True)
-    except RecursionError:
+        text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    except RecursionError:  # where it is raised depends on the Python version: not the cut
+        text = None
+    if text is None or jsonbody.deeper_than(text, jsonbody.MAX_DEPTH):
         return json.dumps(_truncated(value, jsonbody.MAX_DEPTH), separators=(",", ":"))
+    return text
 
 
 def _truncated(value: Any, depth: int) -> Any:

@@ -28,6 +28,7 @@ from provider_cases import (
 )
 
 import recanalytics as ra
+from recanalytics import jsonbody
 from recanalytics.errors import LoadWarning
 from recanalytics.parsers import as_json
 from recanalytics.providers.base import Loader
@@ -222,6 +223,62 @@ def test_deep_nesting_is_kept_as_truncated_text(name: str) -> None:
     extras = [json.loads(e) for e in raw["extra"].to_list() if e]
     texts = [str(e) for e in extras]
     assert len(extras) == 1 and "[[[[" in texts[0] and len(texts[0]) < 5000
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_nesting_past_max_depth_is_cut_there_on_every_python(name: str) -> None:
+    # 100 levels: under every Python's recursion limit. It was cut only where decoding raised
+    # RecursionError (about 1,000 levels on 3.11, far deeper on 3.13), not at the documented 64.
+    endpoint = ENDPOINTS[name]
+    records = [endpoint.record(i) for i in range(3)]
+    records[1]["surprise"] = HOSTILE
+    deep = b"[" * 100 + b"]" * 100
+    content = json.dumps(endpoint.envelope(records)).encode().replace(f'"{HOSTILE}"'.encode(), deep)
+    df, messages = load(endpoint, content)
+    assert df.height == 3
+    assert any("nested deeper than 64 levels" in m for m in messages), messages
+    raw, _ = load(endpoint, content, raw=True)
+    [extra] = [json.loads(e) for e in raw["extra"].to_list() if e]
+    kept, depth = extra, 0
+    while not isinstance(kept, str):
+        kept, depth = next(iter(kept.values())) if isinstance(kept, dict) else kept[0], depth + 1
+    assert depth <= jsonbody.MAX_DEPTH and kept.startswith("[["), (depth, kept[:20])
+
+
+def _depth(value: Any) -> int:
+    """How many containers deep ``value`` nests (a string inside them counts none)."""
+    if isinstance(value, dict | list):
+        inner = value.values() if isinstance(value, dict) else value
+        return 1 + max((_depth(v) for v in inner), default=0)
+    return 0
+
+
+@pytest.mark.parametrize("levels", [64, 65, 100, 900])
+def test_the_json_body_cut_is_exactly_at_max_depth(levels: int) -> None:
+    body = jsonbody.loads(b"[" * levels + b"]" * levels)
+    assert body.flattened == (levels > jsonbody.MAX_DEPTH)
+    assert _depth(body.value) == min(levels, jsonbody.MAX_DEPTH)
+
+
+def test_brackets_and_escapes_in_strings_are_no_nesting() -> None:
+    # Strings of brackets, escaped quotes and backslashes next to them: text, not depth.
+    strings = ["[" * 200, "\\", '\\"]]]]{{{{', "\\u005b" + "{" * 80, '"' * 3 + "[" * 70]
+    content = ("[" * 10 + ",".join(json.dumps(t) for t in strings) + "]" * 10).encode()
+    body = jsonbody.loads(content)
+    assert body.flattened == 0 and body.value == json.loads(content)
+    # 70 deep, a string of closing brackets and an escaped quote at the bottom: still cut
+    nested = ('{"a": ' * 70 + json.dumps(']]]]\\"]') + "}" * 70).encode()
+    cut = jsonbody.loads(nested)
+    assert cut.flattened == 1 and _depth(cut.value) == jsonbody.MAX_DEPTH
+
+
+@pytest.mark.parametrize("levels", [65, 100, 5000])
+def test_a_python_value_past_max_depth_encodes_cut_there(levels: int) -> None:
+    deep: Any = 1
+    for _ in range(levels):
+        deep = [deep]
+    decoded = json.loads(as_json({"a": deep}))
+    assert _depth(decoded) == jsonbody.MAX_DEPTH and "…" in json.dumps(decoded, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
