@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -83,6 +84,17 @@ def _import_av() -> ModuleType:
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
     return av
+
+
+def _open_options(version: str) -> dict[str, Any]:
+    """The keywords ``av.open`` of PyAV ``version`` needs to read any file's metadata.
+
+    Before PyAV 19 a tag that is not UTF-8 failed the open unless ``metadata_errors`` said
+    otherwise; PyAV 19 reads such tags itself and refuses the keyword (a TypeError).
+
+    """
+    major = re.match(r"\d+", version)
+    return {"metadata_errors": "ignore"} if major and int(major.group()) < 19 else {}
 
 
 @dataclass(frozen=True)
@@ -307,7 +319,7 @@ def _probe_media(
     av: ModuleType, path: Path, row: dict[str, Any], head: bytes, decode: bool
 ) -> None:
     try:
-        container = av.open(str(path), metadata_errors="ignore")
+        container = av.open(str(path), **_open_options(av.__version__))
     except (av.FFmpegError, OSError) as exc:
         row.update(decodable=False, checked="decode" if decode else "index")
         row["error"] = f"not readable as media: {getattr(exc, 'strerror', None) or exc}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import struct
 import sys
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,33 @@ def test_text_named_as_audio_or_video_is_not_decodable(tmp_path: Path) -> None:
     for name, kind in [("call.wav", "audio"), ("room.mkv", "video")]:
         assert rows[name]["decodable"] is False and rows[name]["media_type"] == "text"
         assert f"not the {kind}" in rows[name]["error"]
+
+
+def _wav_titled(title: bytes) -> bytes:
+    """A second of 8 kHz silence whose RIFF INFO title tag holds ``title``'s raw bytes."""
+    pcm = b"\0\0" * 8000
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16)
+    inam = b"INAM" + struct.pack("<I", len(title) + 1) + title + b"\0"
+    inam += b"\0" * (len(inam) % 2)
+    info = b"LIST" + struct.pack("<I", 4 + len(inam)) + b"INFO" + inam
+    body = b"WAVE" + fmt + info + b"data" + struct.pack("<I", len(pcm)) + pcm
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
+def test_a_tag_that_is_not_utf8_is_read_on_this_pyav(tmp_path: Path, decode: bool) -> None:
+    # PyAV 19 (what pip installs on Python 3.12+) refuses av.open(metadata_errors=...), which
+    # every probe passed: probe_media, verify_media and download_media(verify=True) raised
+    # TypeError. Before 19, the keyword is what lets a Latin-1 tag open at all.
+    path = tmp_path / "latin.wav"
+    path.write_bytes(_wav_titled(b"caf\xe9 \xff"))
+    row = ra.probe_media([path], decode=decode).row(0, named=True)
+    assert row["error"] is None and row["decodable"] is True, row
+    assert (row["container"], row["audio_codec"], row["sample_rate"]) == ("wav", "pcm_s16le", 8000)
+
+
+def test_the_open_keywords_follow_the_pyav_version() -> None:
+    from recanalytics.probe import _open_options
+
+    assert _open_options("14.0.0") == _open_options("18.1.0") == {"metadata_errors": "ignore"}
+    assert _open_options("19.0.2") == _open_options("20.0.0rc1") == {}
