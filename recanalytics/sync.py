@@ -7,7 +7,6 @@ import contextlib
 import functools
 import inspect
 import re
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -99,16 +98,17 @@ def _apply_nest_asyncio(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _close_nested_runs() -> None:
-    """Before 3.12 nest-asyncio2's ``asyncio.run`` ignores ``run_close_loop``: it runs on
-    ``get_event_loop()``, which makes a loop in each new thread and never closes it (one per
-    thread that called ``asyncio.run`` after the first nested call, with its selector's
-    descriptors). Wrapped once asyncio is patched, by this package or before it."""
+    """Make nest-asyncio2's ``asyncio.run`` close the loops it makes, whoever applied it.
+
+    ``run_close_loop`` does not hold everywhere: before 3.12 its ``asyncio.run`` ignores it
+    (it runs on ``get_event_loop()``, which makes a loop in each new thread and never closes
+    it), and from 3.12 the first ``apply`` decides for the process, so after a kernel (or
+    another library) applied it without the option, ours asked in vain. Either way one loop
+    per thread that called ``asyncio.run`` after the first nested call was left open, with its
+    selector's descriptors. Wrapped once asyncio is patched, by this package or before it.
+    """
     patched = getattr(asyncio, "_nest_patched", False)
-    if (
-        sys.version_info < (3, 12)
-        and patched
-        and not getattr(asyncio.run, "_closes_its_loop", False)
-    ):
+    if patched and not getattr(asyncio.run, "_closes_its_loop", False):
         asyncio.run = _closing_run(asyncio.run)
 
 
@@ -117,13 +117,20 @@ def _closing_run(nested: Callable[..., Any]) -> Callable[..., Any]:
     closes it, as unpatched asyncio does; inside one, it is nest-asyncio2's (``nested``)."""
 
     @functools.wraps(nested)
-    def run(main: Coroutine[Any, Any, T], *, debug: bool | None = None) -> T:
+    def run(
+        main: Coroutine[Any, Any, T],
+        *,
+        debug: bool | None = None,
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    ) -> T:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            with asyncio.Runner(debug=debug) as runner:
+            with asyncio.Runner(debug=debug, loop_factory=loop_factory) as runner:
                 return runner.run(main)
-        return nested(main, debug=bool(debug))  # type: ignore[no-any-return]
+        # loop_factory is asyncio.run's from 3.12 (nest-asyncio2's there takes it too)
+        extra = {} if loop_factory is None else {"loop_factory": loop_factory}
+        return nested(main, debug=bool(debug), **extra)  # type: ignore[no-any-return]
 
     run._closes_its_loop = True  # type: ignore[attr-defined]
     return run
