@@ -1423,3 +1423,36 @@ def test_byte_ticks_stay_inside_any_range() -> None:
     for low, high in ((383.0, 562.0), (2.0, 2.9), (5000.0, 7000.0)):
         ticks = seconds_axis("duration", low, high).values
         assert len(ticks) >= 2 and all(low <= t <= high for t in ticks), (low, high, ticks)
+
+
+def _params(node: Any) -> list[dict[str, Any]]:
+    """Every parameter of a chart spec, at any level of its views."""
+    if isinstance(node, list):
+        return [p for item in node for p in _params(item)]
+    if not isinstance(node, dict):
+        return []
+    found = list(node.get("params", []))
+    return found + [p for key, value in node.items() if key != "params" for p in _params(value)]
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_selections_and_their_views_have_fixed_names(name: str) -> None:
+    # Altair before 6 named unnamed selections param_1, param_2... and views view_1... counting
+    # up in the process: each redraw of one chart had new names, so the explorer made a new
+    # JupyterChart widget on every filter change. Named by their column, any altair agrees.
+    frame = ra.demo(size=200)
+    first, second = spec(CHARTS[name](frame)), spec(CHARTS[name](frame))
+    assert first == second
+    legends = [p for p in _params(first) if p.get("bind") == "legend"]
+    assert legends or name == "size_duration_chart", name  # coloured by count: no legend
+    for param in legends:
+        assert param["name"] == f"legend_{param['select']['fields'][0]}"
+        assert all(view == f"view_{param['name']}" for view in param.get("views", [])), param
+
+
+def test_a_legend_of_a_column_no_identifier_names_gets_a_valid_name() -> None:
+    frame = ra.demo(size=200).with_columns(pl.col("provider").alias("provider name"))
+    made = spec(charts.duration_histogram(frame, by="provider name"))
+    [param] = [p for p in _params(made) if p.get("bind") == "legend"]
+    assert re.fullmatch(r"legend_[0-9a-f]{8}", param["name"]), param
+    assert charts.chart_to_svg(made).startswith("<svg")

@@ -8,6 +8,7 @@ the number of recordings, so altair's ``MaxRowsError`` cannot trigger.
 from __future__ import annotations
 
 import colorsys
+import hashlib
 import itertools
 import math
 import re
@@ -444,8 +445,42 @@ def color(column: str, domain: list[str], *, title: str | None = None) -> alt.Co
 
 
 def legend_selection(column: str) -> alt.Parameter:
-    """A point selection bound to the legend: click a legend entry to focus on it."""
-    return alt.selection_point(fields=[column], bind="legend")
+    """A point selection bound to the legend: click a legend entry to focus on it.
+
+    Named after its column, the same in every chart drawn: altair before 6 numbers unnamed
+    selections ``param_1``, ``param_2``… on and on, so each redraw of the same chart had new
+    parameter names and the explorer made a new ``JupyterChart`` widget for it.
+
+    Examples
+    --------
+    >>> legend_selection("provider").name, legend_selection("group name").name
+    ('legend_provider', 'legend_1063c792')
+    """
+    # A Vega signal name is a JavaScript identifier; any other column name gets a stable hash.
+    tag = column if column.isidentifier() and column.isascii() else _stable_hash(column)
+    return alt.selection_point(fields=[column], bind="legend", name=f"legend_{tag}")
+
+
+def with_selections(chart: ChartT, *selections: alt.Parameter) -> ChartT:
+    """``chart.add_params(*selections)``, the view named after them.
+
+    In a concatenated chart a selection lists the views it is defined in, by name; altair
+    before 6 names an unnamed view ``view_1``, ``view_2``… counting up in the process, so
+    the same chart drawn twice gave two specs. Named here, it is one spec on any altair.
+
+    Examples
+    --------
+    >>> import altair as alt
+    >>> chart = with_selections(alt.Chart().mark_bar(), legend_selection("provider"))
+    >>> chart.to_dict(validate=False)["name"]
+    'view_legend_provider'
+    """
+    name = "view_" + "_".join(str(s.name) for s in selections)
+    return chart.properties(name=name).add_params(*selections)
+
+
+def _stable_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def highlight(selection: alt.Parameter) -> alt.OpacityValue:

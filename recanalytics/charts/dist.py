@@ -33,6 +33,7 @@ from recanalytics.charts._base import (
     seconds_axis,
     share_text,
     title,
+    with_selections,
 )
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import counted, int64_sum
@@ -144,10 +145,9 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
                 alt.Tooltip("sum(hours):Q", title="hours", format=",.1f"),
             ],
         )
-        .add_params(selection)
         .properties(width=WIDTH, height=HEIGHT)
     )
-    return chart
+    return with_selections(chart, selection)
 
 
 def _untimed_note(lazy: pl.LazyFrame) -> str | None:
@@ -236,18 +236,15 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
         y=y,
         tooltip=tooltip,
     )
-    boxes = (
-        base.mark_bar(size=16)
-        .encode(
-            x=alt.X("q1:Q"),
-            x2=alt.X2("q3:Q"),
-            y=y,
-            color=color(by, domain),
-            opacity=highlight(selection),
-            tooltip=tooltip,
-        )
-        .add_params(selection)
+    boxes = base.mark_bar(size=16).encode(
+        x=alt.X("q1:Q"),
+        x2=alt.X2("q3:Q"),
+        y=y,
+        color=color(by, domain),
+        opacity=highlight(selection),
+        tooltip=tooltip,
     )
+    boxes = with_selections(boxes, selection)
     # Dark, not white: a group whose durations are all alike (one recording, the files of one
     # session) has a box and whiskers of no width, and a white median left it blank.
     medians = base.mark_tick(color="#222222", size=18, thickness=2).encode(
@@ -343,10 +340,9 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
                 alt.Tooltip("share:Q", format=".1%"),
             ],
         )
-        .add_params(selection)
         .properties(width=WIDTH, height=max(60, 30 * len(group_domain)))
     )
-    return result
+    return with_selections(result, selection)
 
 
 def _bitrate_guides(
@@ -675,10 +671,9 @@ def top_groups_chart(
                 alt.Tooltip("size_text:N", title=unit),
             ],
         )
-        .add_params(selection)
         .properties(width=WIDTH - 100, height=max(60, 20 * len(order)))
     )
-    return noted(result, unknown, too_large)
+    return noted(with_selections(result, selection), unknown, too_large)
 
 
 def _known_sum(total: pl.Expr, column: str) -> pl.Expr:

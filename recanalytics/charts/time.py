@@ -44,6 +44,7 @@ from recanalytics.charts._base import (
     undated_note,
     utc_x,
     with_period_end,
+    with_selections,
     y_axis,
     y_scale,
     y_steps,
@@ -142,7 +143,7 @@ def _storage_view(
         .properties(width=WIDTH, height=HEIGHT)
     )
     if own_legend:
-        chart = chart.add_params(legend)
+        chart = with_selections(chart, legend)
     return chart
 
 
@@ -261,7 +262,7 @@ def _volume_views(
             .properties(width=WIDTH, height=HEIGHT * 2 // 3)
         )
         views.append(view)
-    views[0] = views[0].add_params(legend)
+    views[0] = with_selections(views[0], legend)
     if brush is not None:
         views[0] = (
             views[0]
@@ -396,7 +397,7 @@ def _mix_view(
         )
         .properties(width=WIDTH, height=HEIGHT)
     )
-    return view if legend is not None else view.add_params(selection)
+    return view if legend is not None else with_selections(view, selection)
 
 
 def codec_mix_chart(
@@ -620,7 +621,7 @@ def _cost_views(
         .properties(width=WIDTH, height=HEIGHT * 2 // 3)
     ]
     if own_legend:
-        views[0] = views[0].add_params(legend)
+        views[0] = with_selections(views[0], legend)
     if reported.height:
         units = listed(reported["cost_unit"].to_list())
         views.append(
@@ -710,7 +711,7 @@ def cost_chart(
         views = _cost_views(estimate.clear(), reported, by, period, legend=legend, extent=extent)
         views = [
             empty_chart("Estimated storage cost", note, unpriced, priced),
-            views[1].add_params(legend),
+            with_selections(views[1], legend),
         ]
     else:
         views = _cost_views(estimate, reported, by, period, legend=legend, extent=extent)
