@@ -382,9 +382,17 @@ def cmd_archive(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    from recanalytics.notebooks import render_notebooks
+    from recanalytics.notebooks import cell_failure, render_notebooks
 
-    pages = render_notebooks(args.src, args.out, names=args.names or None, timeout=args.timeout)
+    try:
+        pages = render_notebooks(args.src, args.out, names=args.names or None, timeout=args.timeout)
+    except Exception as exc:
+        # A cell that raised: one line (the cell's traceback is the notebook's, not ours).
+        failure = cell_failure(exc)
+        if failure is None:
+            raise
+        print(f"recanalytics: {visible(failure)}", file=sys.stderr)
+        return 2
     for page in pages:
         print(f"rendered {page.resolve()}")
     print(f"open {(Path(args.out) / 'index.html').resolve()}")

@@ -35,9 +35,10 @@ __all__ = [
     "use_offline_renderer",
 ]
 
+NOTEBOOK_EXTRAS: Final = "recanalytics[notebooks,export]"
+"""What ``pip install`` needs to run every bundled notebook (its ``media`` part included)."""
 INSTALL_HINT: Final = (
-    "rendering notebooks needs nbclient, nbconvert and ipykernel: "
-    "pip install 'recanalytics[notebooks,export]'"
+    f"rendering notebooks needs nbclient, nbconvert and ipykernel: pip install '{NOTEBOOK_EXTRAS}'"
 )
 
 WIDGET_VIEW: Final = "application/vnd.jupyter.widget-view+json"
@@ -142,8 +143,38 @@ def _imports() -> tuple[Any, Any, Any]:
         import nbconvert
         import nbformat
     except ImportError as exc:
-        raise ImportError(INSTALL_HINT) from exc
+        # The real cause too: a package that is installed but fails to import (a version
+        # too old for another) is not fixed by installing the extra again.
+        raise ImportError(f"{INSTALL_HINT} ({exc})") from exc
     return nbformat, nbclient, nbconvert
+
+
+_NOTE: Final = "while executing notebook "
+
+
+def cell_failure(exc: BaseException) -> str | None:
+    """One line for a notebook cell that raised (nbclient's ``CellExecutionError``), else None.
+
+    Names the notebook, the exception and its message's first line; a module a cell could not
+    import gets the pip command of the extras the notebooks use.
+
+    Examples
+    --------
+    >>> cell_failure(ValueError("not a cell")) is None
+    True
+    """
+    try:
+        from nbclient.exceptions import CellExecutionError
+    except ImportError:
+        return None
+    if not isinstance(exc, CellExecutionError):
+        return None
+    notes = [n[len(_NOTE) :] for n in getattr(exc, "__notes__", ()) if n.startswith(_NOTE)]
+    message = (str(exc.evalue).strip().splitlines() or [""])[0][:300]
+    line = f"{notes[0] if notes else 'a notebook'}: a cell raised {exc.ename}: {message}"
+    if exc.ename in ("ModuleNotFoundError", "ImportError") and "pip install" not in message:
+        line += f" (the notebooks need: pip install '{NOTEBOOK_EXTRAS}')"
+    return line
 
 
 def _drop_widget_outputs(nb: Any) -> None:
@@ -317,7 +348,7 @@ def render_notebooks(
                     env=env,
                 )
             except Exception as exc:
-                exc.add_note(f"while executing notebook {path}")
+                exc.add_note(f"{_NOTE}{path}")
                 raise
         _drop_widget_outputs(executed)
         page = _to_html(executed, path.stem)
