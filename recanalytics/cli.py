@@ -574,7 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     nbs.add_argument("--out", required=True, help="folder for the HTML pages")
     nbs.add_argument(
-        "--src", default="notebooks", help="folder with the .ipynb files (default: %(default)s)"
+        "--src",
+        default="notebooks",
+        help="folder with the .ipynb files (default: %(default)s; the notebooks come with the "
+        "repository, not with the pip package)",
     )
     nbs.add_argument(
         "names", nargs="*", metavar="NOTEBOOK", help="only these notebooks (default: all)"

@@ -4,9 +4,14 @@ user gets the versions the tests ran against (ruff's formatter, for one, changes
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -75,3 +80,42 @@ def test_the_notebooks_extra_runs_every_notebook() -> None:
     ]
     names = {Requirement(text).name for text in extras["notebooks"]}
     assert {"av", "nbclient", "nbconvert", "ipykernel"} <= names, names
+
+
+def test_the_wheel_declares_its_types_and_license() -> None:
+    # A user's mypy saw the package as untyped (no py.typed in the wheel), and the wheel
+    # carried no license text.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["recanalytics"]
+    assert (ROOT / "recanalytics" / "py.typed").is_file()
+    assert config["project"]["license"] == "MIT"
+    for name in config["project"]["license-files"]:
+        text = (ROOT / name).read_text()
+        assert text.startswith("MIT License") and "recanalytics developers" in text
+
+
+@pytest.mark.slow
+def test_a_built_wheel_holds_the_package_its_types_and_license(tmp_path: Path) -> None:
+    # Needs what pyproject's build-system requires, installed (offline: no build isolation).
+    pytest.importorskip("build", reason="needs the build package")
+    setuptools = pytest.importorskip("setuptools")
+    if Version(setuptools.__version__) < Version("77"):
+        pytest.skip(f"setuptools {setuptools.__version__} < 77, what pyproject.toml requires")
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "build", "*.egg-info"))
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(tmp_path)],
+        cwd=source,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    [wheel] = tmp_path.glob("recanalytics-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+    assert {"recanalytics/py.typed", "recanalytics/__init__.py"} <= names
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)[-8:]
+    assert any(n.startswith("recanalytics/sandbox/media/") for n in names)
+    assert not any(n.startswith("tests/") for n in names)
+    assert b"License-Expression: MIT" in metadata and b"License-File: LICENSE" in metadata
