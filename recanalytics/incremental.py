@@ -26,6 +26,7 @@ loader's rows, unfiltered).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -38,7 +39,13 @@ import polars as pl
 
 from recanalytics import validate
 from recanalytics.credentials import Credentials
-from recanalytics.errors import ConfigError, IncompleteLoadError, ProviderError, warn_user
+from recanalytics.errors import (
+    ConfigError,
+    IncompleteLoadError,
+    ProviderError,
+    RecanalyticsError,
+    warn_user,
+)
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
@@ -643,7 +650,10 @@ def with_store(loader: Loader[F]) -> F:
                 accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
             except ProviderError as exc:
                 _with_stored(exc, loaded)
-                _say_stored(exc, _stored(store, source, kind_list, since, until).height)
+                # Only a word more: a store that cannot be read now never replaces the
+                # provider's error (nor the rows it carries).
+                with contextlib.suppress(RecanalyticsError, OSError, pl.exceptions.PolarsError):
+                    _say_stored(exc, _stored(store, source, kind_list, since, until).height)
                 raise
             record_coverage(store, key, start, end, accounts)
         return shown(_stored(store, source, kind_list, since, until))

@@ -100,18 +100,23 @@ _AS_BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_SHAPE = bytes(sorted(set(range(256)) - set(b'"[]{}')))
 
 
+_STRING = re.compile(rb'"[^"]*"')
+
+
 def deeper_than(content: bytes | str, depth: int) -> bool:
     """Whether JSON text may nest containers deeper than ``depth`` levels.
 
-    False is exact for valid JSON; True may be a false alarm for text whose strings hold
-    brackets (then :func:`flatten_deep`, which tokenizes, decides). Runs at C speed (a
+    Exact for valid JSON, brackets inside strings included; True for text that is not
+    (then :func:`flatten_deep`, which tokenizes, decides). Runs at C speed (a
     few passes of ``bytes`` methods, no Python loop per value), so a page a few levels deep
     costs a small fraction of decoding it.
 
     Examples
     --------
-    >>> deeper_than(b'{"a": [[1]], "b": "[[[["}', 2)
+    >>> deeper_than(b'{"a": [[1]], "b": "[[[["}', 2)  # the object is a level too
     True
+    >>> deeper_than(b'{"a": [1], "topic": "[Team] {standup}"}', 2)
+    False
     >>> deeper_than(b'{"a": [[1]], "b": "x"}', 3)
     False
     """
@@ -127,7 +132,11 @@ def deeper_than(content: bytes | str, depth: int) -> bool:
     # Each string is now a pair of adjacent quotes, unless it holds a bracket.
     shape = shape.replace(b'""', b"")
     if b'"' in shape:
-        return True
+        # A bracket in a string (a topic "[Team] standup"): every string, its escaped quotes
+        # gone, is a quote, no quote, a quote, so dropping them leaves only the real brackets.
+        shape = _STRING.sub(b"", data).translate(_AS_BRACKETS, _NOT_SHAPE)
+        if b'"' in shape:
+            return True  # not valid JSON: the tokenizer decides
     for _ in range(depth):
         if not shape:
             return False

@@ -165,7 +165,7 @@ async def _one(
         secrets = credentials.secrets() if isinstance(credentials, Credentials) else []
         frame = redact_frame(pl.concat(partial), secrets) if partial else empty_frame()
         message = redact_text(str(errors[0]), secrets)
-        failure = next((e for e in errors if isinstance(e, ProviderError)), None)
+        failure = errors[0] if isinstance(errors[0], ProviderError) else None  # error's own
         status = ProviderStatus(provider, "failed", frame.height, seconds, message, frame, failure)
         return empty_frame(), status
     frame = pl.concat(frames) if frames else empty_frame()

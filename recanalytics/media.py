@@ -183,10 +183,14 @@ def _claimed(job: _Job) -> Iterator[None]:
                 "run again once it is done"
             )
         try:
-            current = os.lstat(job.lock)
+            current: os.stat_result | None = os.lstat(job.lock)
+            opened = os.fstat(fd)
         except FileNotFoundError:
             current = None
-        opened = os.fstat(fd)
+        except BaseException:
+            _unlock(fd)  # held for the rest of the process, every later try would be "busy"
+            os.close(fd)
+            raise
         if current is None or (current.st_dev, current.st_ino) != (opened.st_dev, opened.st_ino):
             _unlock(fd)  # the holder removed it as this process opened it: take the new one
             os.close(fd)

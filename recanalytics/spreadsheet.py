@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from recanalytics.helpers._common import duration_micros
+
 QUOTE = "'"
 """What a formula-like text cell is prefixed with: spreadsheets read the cell as text and hide
 the quote."""
@@ -56,10 +58,11 @@ def spreadsheet_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """
     durations = [name for name, dtype in frame.schema.items() if dtype == pl.Duration]
     frame = frame.with_columns(
-        # Rounded to the microsecond: a division polars may make a multiplication by 0.001
+        # Microseconds that never wrap (10**16 ms read as -8.4e12 s through
+        # total_microseconds), rounded: a division polars may make a multiplication by 0.001
         # wrote 237081 ms as 237.08100000000002 s.
         [
-            (pl.col(name).dt.total_microseconds() / 1_000_000).round(6).alias(f"{name}_s")
+            (duration_micros(pl.col(name)) / 1_000_000).round(6).alias(f"{name}_s")
             for name in durations
         ]
         + [pl.col(pl.Enum, pl.Categorical).cast(pl.String)]

@@ -334,3 +334,9 @@ def test_visible_escapes_every_control_and_keeps_other_text() -> None:
     assert shown.endswith("\\u2066\\u2067\\u2068\\u2069b")
     plain = "café ☕ 日本語 a\\b ‘quoted’ \u200b"
     assert visible(plain) == plain
+
+
+def test_spreadsheet_ready_writes_any_duration_as_its_seconds() -> None:
+    # total_microseconds() wraps past 2**63 µs: 10**16 ms read as -8.4e12 s.
+    frame = pl.DataFrame({"duration": pl.Series([10**16, 237_081, None], dtype=pl.Duration("ms"))})
+    assert spreadsheet_ready(frame)["duration_s"].to_list() == [1e13, 237.081, None]
