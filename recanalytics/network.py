@@ -212,8 +212,8 @@ def client(*, network: bool, https: bool = True, **options: Any) -> httpx.AsyncC
         if https:
             raise
         options["verify"], refuse = _refusing(problem)
-        hooks = options.setdefault("event_hooks", {})
-        hooks["request"] = [refuse, *hooks.get("request", [])]
+        hooks = options.get("event_hooks", {})  # the caller's dict is left as it was
+        options["event_hooks"] = hooks | {"request": [refuse, *hooks.get("request", [])]}
     options["mounts"] = {f"all://{host}": None for host in LOOPBACK} | options.get("mounts", {})
     try:
         return httpx.AsyncClient(**options)

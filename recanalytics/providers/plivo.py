@@ -359,8 +359,7 @@ class PlivoRecordings(Endpoint):
                     if end is not None and offset > end:
                         return
                     request = offset_request(first, limit, offset)
-                    check = functools.partial(misplaced, offset) if echoes else None
-                    page = await self.get_page(session, request, spec, query, answers=check)
+                    page = await self.offset_page(session, request, spec, query, echoes)
                     if page.size < limit and (end is None or offset < end):
                         end = offset
                     read[offset] = (request, page)
@@ -375,8 +374,8 @@ class PlivoRecordings(Endpoint):
             # offsets planned so far, so fetch it too.
             covered += limit * len(offsets)
         await self.mend_shifts(session, spec, query, read, limit, echoes)
-        short = [offset for offset, (_, page) in read.items() if page.size < limit]
         last = read[max(read)]
+        short = any(page.size < limit for _, page in read.values())
         if not short and dig(last[1].body, "meta", "next"):
             return last
         return None
@@ -406,8 +405,7 @@ class PlivoRecordings(Endpoint):
         while offset in read:
             request, page = read[offset]
             if moved:
-                check = functools.partial(misplaced, offset) if echoes else None
-                again = await self.get_page(session, request, spec, query, answers=check)
+                again = await self.offset_page(session, request, spec, query, echoes)
                 moved = again.keys != page.keys
                 read[offset] = (request, again)
             else:
@@ -417,11 +415,16 @@ class PlivoRecordings(Endpoint):
         if moved and read[offset - limit][1].size >= limit:
             # The top page moved and is full: what it pushed up is past it.
             request = offset_request(read[0][0], limit, offset)
-            check = functools.partial(misplaced, offset) if echoes else None
-            read[offset] = (
-                request,
-                await self.get_page(session, request, spec, query, answers=check),
-            )
+            read[offset] = (request, await self.offset_page(session, request, spec, query, echoes))
+
+    async def offset_page(
+        self, session: Session, request: PageRequest, spec: RecordSpec, query: Query, echoes: bool
+    ) -> Page:
+        """The page at ``request``'s offset; where the server echoes offsets (``echoes``), an
+        answer echoing another is asked for again (:func:`misplaced`)."""
+        offset = _offset(request.params)
+        check = functools.partial(misplaced, offset) if echoes and offset is not None else None
+        return await self.get_page(session, request, spec, query, answers=check)
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         # The format field, else the media URL's extension.
