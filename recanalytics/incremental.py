@@ -51,7 +51,7 @@ from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, spec_for
-from recanalytics.schema import PENDING, empty_frame
+from recanalytics.schema import PENDING, empty_frame, newest_first
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
 from recanalytics.windows import WhenLike, parse_range
@@ -676,7 +676,9 @@ def _stored(
         if accounts is not None:
             lazy = lazy.filter(pl.col("account_id").is_in(accounts))
         # Rows without a readable creation time are in every range, as a load keeps them.
-        return store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
+        rows = store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
+    # The store's files are kept oldest first; the answer reads as a load's would.
+    return newest_first(rows)
 
 
 def _with_stored(error: ProviderError, stored: list[pl.DataFrame]) -> None:

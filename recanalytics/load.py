@@ -27,7 +27,7 @@ from recanalytics.errors import (
 from recanalytics.options import check_options, resolve
 from recanalytics.providers.registry import credentials_class, spec_for
 from recanalytics.redact import redact_frame, redact_text
-from recanalytics.schema import SCHEMA, empty_frame
+from recanalytics.schema import SCHEMA, empty_frame, newest_first
 from recanalytics.sync import all_or_none
 from recanalytics.windows import WhenLike, parse_range
 
@@ -220,10 +220,5 @@ async def gather(
     frame = pl.concat(frames) if frames else empty_frame()
     # Newest first, then by id, across providers as each loader sorts its own rows: stacked
     # one provider after another, head() showed one provider's newest, not the load's.
-    frame = frame.sort(
-        ["created_at", "recording_id"],
-        descending=[True, False],
-        nulls_last=True,
-        maintain_order=True,
-    )
+    frame = newest_first(frame)
     return LoadResult(frame.select(SCHEMA.names()), {n: status[n] for n in names}, explicit)

@@ -85,6 +85,25 @@ def empty_frame() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)
 
 
+NEWEST_FIRST = ["created_at", "recording_id"]
+"""The unified frame's row order: newest first, then by id (as the providers list them)."""
+
+
+def newest_first(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame``'s rows newest first, then by id, rows without a creation time last: the order
+    every loader, ``load`` and ``store=`` answer in, so the same data reads as the same frame.
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.schema import newest_first
+    >>> df = newest_first(ra.demo(size=20))
+    >>> df["created_at"].is_sorted(descending=True, nulls_last=True)
+    True
+    """
+    return frame.sort(NEWEST_FIRST, descending=[True, False], nulls_last=True, maintain_order=True)
+
+
 def conform(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     """Select the unified columns in order, cast to SCHEMA, and add any missing one as null.
 

@@ -280,6 +280,21 @@ def test_loader_with_store_fetches_only_what_is_missing(tmp_path: Path) -> None:
     assert set(filtered["status"]) == {"failed"}
 
 
+@pytest.mark.parametrize("provider", ["twilio", "zoom"])
+def test_a_store_answer_is_the_frame_a_load_gives_row_for_row(
+    tmp_path: Path, provider: str
+) -> None:
+    # The store's files are kept oldest first; its answers came back in that order, so the
+    # same call with and without store= gave frames that differed in every row's position.
+    box = Sandbox(seed=6, size=200, providers=[provider])
+    loader = {"twilio": ra.load_twilio_recordings, "zoom": ra.load_zoom_recordings}[provider]
+    window = {"since": box.config.start, "until": box.config.end}
+    plain = loader(**window, **box.options(provider))
+    store = Store(tmp_path)
+    assert loader(**window, store=store, **box.options(provider)).equals(plain)
+    assert loader(**window, store=store, **box.options(provider)).equals(plain)  # covered
+
+
 def test_a_media_format_load_with_store_never_restyles_the_stored_rows(tmp_path: Path) -> None:
     # media_format changes how SignalWire's rows read, not which rows: an mp3 store= load was
     # taken for a filtered one and upserted mp3 URLs over the stored wav rows, which the next

@@ -32,6 +32,7 @@ from recanalytics.parsers import FAILURES, as_str
 from recanalytics.rates import StorageRate
 from recanalytics.redact import redact_frame, redact_text, shown_url, visible
 from recanalytics.schema import conform
+from recanalytics.schema import newest_first as sorted_newest_first
 
 log = logging.getLogger("recanalytics")
 # Passes over one window while its reported total keeps falling (see Endpoint.steady_passes).
@@ -677,7 +678,6 @@ async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageReques
 
 
 # The unified columns a windowed load's rows are sorted by: its creation time and id.
-NEWEST_FIRST = ["created_at", "recording_id"]
 
 
 def finish_load(
@@ -708,7 +708,9 @@ def finish_load(
             return rows
         # Sorted once finished: the unified frame is a fraction of the raw one, whose sorted
         # copy was the peak memory of a 1,000,000-track load.
-        keys = [endpoint.created_column, endpoint.id_column] if ctx.raw else NEWEST_FIRST
+        if not ctx.raw:
+            return sorted_newest_first(rows)
+        keys = [endpoint.created_column, endpoint.id_column]
         return rows.sort(keys, descending=[True, False], nulls_last=True, maintain_order=True)
 
     if failures:
