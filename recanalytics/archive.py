@@ -40,7 +40,7 @@ from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
-from recanalytics.spreadsheet import spreadsheet_ready
+from recanalytics.spreadsheet import write_spreadsheet_csv
 from recanalytics.store import private_write, write_json
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
@@ -437,7 +437,7 @@ async def _write(
     }
     for name, frame in files.items():
         private_write(root / name, frame.write_parquet)
-    private_write(root / "recordings.csv", spreadsheet_ready(unified).write_csv)
+    private_write(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest: dict[str, Any] = {
         "created": created,
@@ -478,7 +478,7 @@ async def _write(
                 lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
             )
         )
-        private_write(root / "media.csv", spreadsheet_ready(listed).write_csv)
+        private_write(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
         counts = result.group_by("status").len().sort("status")
         manifest["media"] = {
             "files": {str(s): int(n) for s, n in counts.iter_rows()},

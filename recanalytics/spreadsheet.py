@@ -4,10 +4,12 @@ A track, room or session name is chosen by whoever joins a call (a client SDK se
 Excel, LibreOffice and Google Sheets run a cell that starts like a formula
 (``=HYPERLINK(...)``, ``+1+cmd|...``, ``@SUM(...)``) when the CSV is opened. Every CSV the
 package writes (an archive's ``recordings.csv`` and ``media.csv``, the explorer's export) goes
-through :func:`spreadsheet_ready`; parquet files keep the exact values.
+through :func:`write_spreadsheet_csv`; parquet files keep the exact values.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import polars as pl
 
@@ -41,7 +43,8 @@ def formula_safe(column: pl.Expr) -> pl.Expr:
 def spreadsheet_ready(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` as a CSV for spreadsheets should hold it.
 
-    Durations become seconds (a ``duration`` column becomes ``duration_s``, Float64), enums and
+    Durations become seconds (a ``duration`` column becomes ``duration_s``, Float64, in its
+    place), enums and
     categoricals text, and every text value a spreadsheet would run as a formula (see
     :func:`formula_safe`) is prefixed with a single quote. Numbers, times and booleans are
     left as they are, so a negative number stays a number.
@@ -56,16 +59,37 @@ def spreadsheet_ready(frame: pl.DataFrame) -> pl.DataFrame:
     >>> spreadsheet_ready(frame).rows()
     [('\\'=HYPERLINK("http://x")', -0.5, 90.0), ('mic', 1.0, None)]
     """
-    durations = [name for name, dtype in frame.schema.items() if dtype == pl.Duration]
-    frame = frame.with_columns(
+    return frame.select(_cell(name, dtype) for name, dtype in frame.schema.items())
+
+
+def _cell(name: str, dtype: pl.DataType) -> pl.Expr:
+    """Column ``name`` as :func:`spreadsheet_ready` writes it, in its place among the others."""
+    column = pl.col(name)
+    if dtype == pl.Duration:
         # Microseconds that never wrap (10**16 ms read as -8.4e12 s through
         # total_microseconds), rounded: a division polars may make a multiplication by 0.001
         # wrote 237081 ms as 237.08100000000002 s.
-        [
-            (duration_micros(pl.col(name)) / 1_000_000).round(6).alias(f"{name}_s")
-            for name in durations
-        ]
-        + [pl.col(pl.Enum, pl.Categorical).cast(pl.String)]
-    ).drop(durations)
-    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
-    return frame.with_columns(formula_safe(pl.col(name)).alias(name) for name in text)
+        return (duration_micros(column) / 1_000_000).round(6).alias(f"{name}_s")
+    if isinstance(dtype, pl.Enum | pl.Categorical):
+        column = column.cast(pl.String)
+    elif dtype != pl.String:
+        return column
+    return formula_safe(column).alias(name)
+
+
+def write_spreadsheet_csv(frame: pl.DataFrame, target: str | Path) -> None:
+    """Write ``frame`` as :func:`spreadsheet_ready` holds it to the CSV file ``target``, UTF-8
+    with a byte order mark: Excel reads a CSV without one in the system's legacy code page
+    ("CafÃ©"); LibreOffice, Google Sheets, polars and pandas read the mark as what it is.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "names.csv"
+    >>> write_spreadsheet_csv(pl.DataFrame({"name": ["Café", "=1+1"]}), path)
+    >>> path.read_bytes()
+    b"\\xef\\xbb\\xbfname\\nCaf\\xc3\\xa9\\n'=1+1\\n"
+    >>> pl.read_csv(path)["name"].to_list()
+    ['Café', "'=1+1"]
+    """
+    spreadsheet_ready(frame).write_csv(target, include_bom=True)

@@ -37,7 +37,7 @@ from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
-from recanalytics.spreadsheet import spreadsheet_ready
+from recanalytics.spreadsheet import write_spreadsheet_csv
 from recanalytics.windows import parse_when
 
 __all__ = ["ChartView", "Explorer", "FilterPanel", "explore"]
@@ -1114,7 +1114,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     def export(self, format: Literal["parquet", "csv"], path: str | Path | None = None) -> Path:
         """Write the filtered frame to parquet or CSV and return the path.
 
-        The CSV is for spreadsheets (:func:`recanalytics.spreadsheet.spreadsheet_ready`):
+        The CSV is for spreadsheets (:func:`recanalytics.spreadsheet.write_spreadsheet_csv`):
         ``duration`` is written as ``duration_s`` (seconds), and a text value a spreadsheet
         would run as a formula (a track name ``=HYPERLINK(...)``) starts with a single quote.
         Parquet keeps every value exactly.
@@ -1132,7 +1132,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         if format == "parquet":
             frame.write_parquet(target)
         else:
-            spreadsheet_ready(frame).write_csv(target)
+            write_spreadsheet_csv(frame, target)
         self.export_note.value = f"{frame.height:,} rows written to {html.escape(str(target))}"
         return target.resolve()
 

@@ -139,6 +139,23 @@ def test_every_provider_s_archive_holds_the_loaders_rows(provider: str, tmp_path
     assert stored["media_url"].str.starts_with("http").all()
 
 
+def test_the_recordings_csv_opens_in_a_spreadsheet_in_the_frame_s_column_order(
+    tmp_path: Path,
+) -> None:
+    # duration_s went last (after media_url), and without a byte order mark Excel read
+    # "Café" in the legacy code page as "CafÃ©".
+    box = Sandbox(seed=24, size=20, providers=["twilio"])
+    archive("twilio", tmp_path / "a", **PERIOD, **box.options("twilio"), **SEQUENTIAL)
+    raw = (tmp_path / "a" / "recordings.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw[3:].split(b"\n", 1)[0].decode().split(",")
+    assert header == ["duration_s" if name == "duration" else name for name in ra.SCHEMA.names()]
+    table = pl.read_csv(tmp_path / "a" / "recordings.csv")
+    parquet = pl.read_parquet(tmp_path / "a" / "recordings.parquet")
+    expected = parquet["duration"].dt.total_milliseconds() / 1000
+    assert table["duration_s"].to_list() == expected.to_list()
+
+
 def test_an_archive_without_since_holds_what_a_load_without_since_returns(tmp_path: Path) -> None:
     # The archive asked from 2015-01-01 while a load without since reads down to the oldest row:
     # a track dated before it was in ra.load_twilio_recordings() and not in the archive.

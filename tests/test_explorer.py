@@ -283,6 +283,10 @@ def test_export_parquet_and_csv(ex: Explorer, tmp_path: Path) -> None:
     ex.csv_button.click()
     csv = pl.read_csv(tmp_path / "sel2.csv")
     assert csv.height == ex.panel.filtered.height and "duration_s" in csv.columns
+    # In the frame's order, duration_s where duration is; a mark for Excel's UTF-8.
+    shown = ["duration_s" if c == "duration" else c for c in ex.panel.filtered.columns]
+    assert csv.columns == shown
+    assert (tmp_path / "sel2.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert "rows written to" in ex.export_note.value
 
 

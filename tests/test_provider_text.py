@@ -226,7 +226,7 @@ HARMLESS = ["room\u202egpj.exe", "a'b\"c`d\\e", "mic-1", "line1\nline2"]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as file:
+    with path.open(newline="", encoding="utf-8-sig") as file:
         return list(csv.DictReader(file))
 
 
