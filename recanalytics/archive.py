@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import present
 from recanalytics.checksum import sha256_file
 from recanalytics.errors import (
     ArchiveWarning,
@@ -277,8 +278,11 @@ def _superseded(
     before = _earlier(root / f"{part}{EARLIER_RAW}")
     frames = [] if before is None else [_in_types_of(before, raw)]
     if earlier_raw is not None:
+        # A blank id is no id: such rows are never "listed again" by one another.
         listed_again = earlier_raw.filter(
-            pl.col(id_column).cast(pl.String).is_in(raw[id_column].cast(pl.String).implode())
+            present(pl.col(id_column).cast(pl.String)).is_in(
+                raw[id_column].cast(pl.String).implode()
+            )
         )
         shared = [c for c in listed_again.columns if c in raw.columns]
         changed = listed_again.join(raw.select(shared), on=shared, how="anti", nulls_equal=True)
@@ -325,7 +329,7 @@ def _keep_earlier_rows(
                     .filter(
                         (pl.col("provider") == provider)
                         & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
-                        & pl.col("recording_id").is_not_null()
+                        & present("recording_id").is_not_null()
                     )
                     .collect()
                 )

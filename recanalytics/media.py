@@ -38,6 +38,7 @@ import httpx
 import polars as pl
 
 from recanalytics import network, validate
+from recanalytics.blank import is_blank
 from recanalytics.checksum import sha256_file
 from recanalytics.credentials import Credentials
 from recanalytics.engine import (
@@ -808,8 +809,9 @@ async def adownload_media(
         base = {
             "provider": provider,
             "recording_id": recording_id,
-            # A row without an id is never downloaded: it has no file (not one named "None").
-            "path": str(path) if recording_id is not None else None,
+            # A row without an id (null or blank) is never downloaded: it has no file (not
+            # one named "None", nor one that every id-less row would write to).
+            "path": None if is_blank(recording_id) else str(path),
             "bytes": None,
             "sha256": None,
             "error": None,
@@ -935,7 +937,7 @@ def _unavailable(
     """Why a row cannot be downloaded, or an empty string."""
     if provider not in PROVIDERS:
         return f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}"
-    if recording_id is None:
+    if is_blank(recording_id):
         return "no recording_id"
     if not url:
         return "no media URL"

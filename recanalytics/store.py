@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import present
 from recanalytics.errors import ConfigError, StoreError, reason, warn_user
 from recanalytics.helpers._common import (
     conform_dtypes,
@@ -472,6 +473,8 @@ class ParquetStore:
     def _write(self, frame: pl.DataFrame) -> UpsertReport:
         """The read-merge-write of :meth:`upsert`, under the store's lock."""
         report = UpsertReport()
+        # A blank id is no id: such rows are kept as rows without one, never merged by "".
+        frame = frame.with_columns(present("recording_id"))
         keyed = pl.col("recording_id").is_not_null()
         frame = pl.concat(
             [
@@ -560,6 +563,7 @@ class ParquetStore:
         # An older file is read as the schema stands (columns it lacks null) and written so.
         exists = target.exists() or target.is_symlink()
         old = self.collect(scan_file(target).select(columns)) if exists else new.clear()
+        old = old.with_columns(present("recording_id"))  # "" stored by an older version
         old_keyed = old.filter(keyed)
         # Rows without an id cannot be matched: they are kept once each, by their whole value
         # (a refresh reads them again every time it overlaps them).

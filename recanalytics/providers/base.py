@@ -20,6 +20,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import httpx
 import polars as pl
 
+from recanalytics.blank import is_blank, present
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session, error_details
 from recanalytics.errors import PaginationError, ProviderError, warn_user
@@ -369,7 +370,7 @@ class Endpoint:
         if not isinstance(body, dict) or not body:
             return f"a JSON {type(body).__name__}"
         where = next((f.where for f in self.fields if f.name == self.id_column), (self.id_column,))
-        if dig(body, *where) is None:
+        if is_blank(dig(body, *where)):
             return f"no '{'.'.join(where)}'"
         return None
 
@@ -414,9 +415,11 @@ class Endpoint:
         else:  # the typed path keeps structs, not a frame, until the query's rows are framed
             ids = list(map(query.batch.getter(self.id_column), records))
         before = (query.total, query.latest_total, query.shrank, query.without_id)
-        if None in ids:
-            query.without_id += ids.count(None)
-            ids = [i for i in ids if i is not None]
+        # A blank id ("") is no id: it neither marks a page as read nor stands for a record.
+        kept = [i for i in ids if not is_blank(i)]
+        if len(kept) < len(ids):
+            query.without_id += len(ids) - len(kept)
+            ids = kept
         try:
             keys = tuple(map(hash, ids))
         except TypeError:  # an id sent as an object or a list: keyed as the frame writes it
@@ -584,13 +587,14 @@ class Endpoint:
         query.replace_with(again)
 
     def dedupe(self, raw: pl.DataFrame) -> pl.DataFrame:
-        """Keep the last copy of each id, where it stands; rows without an id are all kept."""
+        """Keep the last copy of each id, where it stands; rows without an id (null or blank,
+        see :mod:`recanalytics.blank`) are all kept."""
         ids = raw.get_column(self.id_column)
         if ids.null_count() == 0 and ids.n_unique() == raw.height:
             return raw  # no id twice: skip the copy a filter makes of every column
         # A mask from the id column alone: unique() hashed every column of the frame (40 ms
         # for the 20,000 rows of a windowed load, whose edge seconds are read twice; 2 ms so).
-        key = pl.col(self.id_column)
+        key = present(self.id_column)
         self.warn_clashing_ids(raw)
         if self.created_column not in raw.columns:
             return raw.filter(key.is_last_distinct() | key.is_null())
@@ -610,7 +614,7 @@ class Endpoint:
         columns = [c for c in identity if c in raw.columns]
         if not columns:
             return
-        key = pl.col(self.id_column)
+        key = present(self.id_column)
         # Rows without an id are all kept, and a value missing from one copy (unreadable) is
         # no difference: only values both copies have can clash.
         versions = [pl.col(c).drop_nulls().n_unique().alias(c) for c in columns]
@@ -636,7 +640,9 @@ class Endpoint:
 
     def unify(self, raw: pl.DataFrame) -> pl.DataFrame:
         """Raw rows (as ``raw=True`` returns them) to the unified frame."""
-        return self.unified(without_empty_chunks(raw).lazy()).pipe(conform).collect()
+        unified = self.unified(without_empty_chunks(raw).lazy())
+        # A blank id is no id (the raw frame keeps it as sent): null, as a missing one.
+        return unified.with_columns(present("recording_id")).pipe(conform).collect()
 
 
 def without_empty_chunks(frame: pl.DataFrame) -> pl.DataFrame:

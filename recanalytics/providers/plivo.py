@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import present
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
@@ -156,12 +157,6 @@ NUMBER_FORM = (
 # (Plivo's documented minimum): a century is past any recording a provider holds, and keeps an
 # absurd value out of the query.
 STORAGE_DAYS_MAX = 36_500
-
-
-def _clean(column: str) -> pl.Expr:
-    """The column with empty strings as null (Plivo sends ``""`` for absent ids and names)."""
-    value = pl.col(column)
-    return pl.when(value.str.strip_chars() != "").then(value)
 
 
 def epoch_ms_time(value: Any) -> dt.datetime:
@@ -443,7 +438,7 @@ class PlivoRecordings(Endpoint):
             pl.when(end >= start).then(end - start).cast(pl.Duration("ms")),
             seconds_to_duration(pl.col("rounded_recording_duration")),
         )
-        name = _clean("conference_name")
+        name = present("conference_name")
         cost = pl.col("monthly_recording_storage_amount").abs()
         return raw.select(
             provider=pl.lit("plivo"),
@@ -453,11 +448,11 @@ class PlivoRecordings(Endpoint):
             recording_id=pl.col("recording_id"),
             account_id=pl.col("resource_uri").str.extract(r"/Account/([^/]+)/", 1),
             group_id=pl.coalesce(
-                _clean("conference_uuid"), _clean("mpc_uuid"), _clean("call_uuid")
+                present("conference_uuid"), present("mpc_uuid"), present("call_uuid")
             ),
             # "noname" is Plivo's placeholder when a recording has no conference name.
             group_name=pl.coalesce(
-                pl.when(name.str.to_lowercase() != "noname").then(name), _clean("mpc_name")
+                pl.when(name.str.to_lowercase() != "noname").then(name), present("mpc_name")
             ),
             # Plivo has no status field: it lists only stored recordings. A status it may send
             # one day is kept.

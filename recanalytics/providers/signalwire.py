@@ -43,6 +43,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import present
 from recanalytics.credentials import Credentials
 from recanalytics.errors import ConfigError, CredentialsError, NotFoundError, ProviderError
 from recanalytics.fields import F
@@ -262,14 +263,14 @@ class SignalWireRecordings(Endpoint):
         stated = seconds_to_duration(pl.col("duration"))
         return raw.select(
             provider=pl.lit("signalwire"),
-            kind=pl.when(conference.is_not_null() & (conference != ""))
+            kind=pl.when(present(conference).is_not_null())
             .then(pl.lit("conference"))
             .otherwise(pl.lit("call")),
             recording_id=pl.col("sid"),
             account_id=pl.col("account_sid"),
             group_id=pl.coalesce(
-                pl.when(conference != "").then(conference),
-                pl.when(pl.col("call_sid") != "").then(pl.col("call_sid")),
+                present(conference),
+                present("call_sid"),
             ),
             status=pl.col("status"),
             media_type=pl.lit("audio"),

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, Unpack
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import present
 from recanalytics.credentials import Credentials
 from recanalytics.errors import CredentialsError
 from recanalytics.fields import F
@@ -179,7 +180,8 @@ class TrackRecordings(TwilioList):
             account_id=pl.col("account_sid"),
             group_id=pl.col("room_sid"),
             participant_id=pl.col("participant_sid"),
-            track_name=pl.coalesce("track_name", "source_sid"),
+            # Twilio names a track without a name by its source_sid; "" is no name either.
+            track_name=pl.coalesce(present("track_name"), "source_sid"),
             status=pl.col("status"),
             media_type=pl.col("type"),
             codec=pl.col("codec"),

@@ -61,6 +61,7 @@ import httpx
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import is_blank, present
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
@@ -323,7 +324,7 @@ def flatten_session(session: Any, *, trash: bool = False) -> list[Any]:
         for item in items if isinstance(items, list) else [items]:
             file = item if isinstance(item, dict) else {}
             own = file.get("id")
-            if isinstance(own, str | int) and not isinstance(own, bool) and str(own).strip():
+            if isinstance(own, str | int) and not isinstance(own, bool) and not is_blank(str(own)):
                 recording_id = str(own)
             else:
                 sid = session_id if session_id is not None else file.get("session_id")
@@ -593,7 +594,7 @@ class ZoomFiles(Endpoint):
             kind=pl.col("kind"),
             recording_id=pl.col("recording_id"),
             group_id=pl.coalesce("session_id", "file_session_id"),
-            group_name=pl.col("session_name"),
+            group_name=present("session_name"),
             participant_id=pl.col("user_id"),
             track_name=pl.coalesce("recording_type", "file_name"),
             status=pl.when(deleted).then(pl.lit("deleted")).otherwise(pl.col("status")),
