@@ -53,7 +53,6 @@ from recanalytics.providers.common import (
     UTC_TIME,
     ceil_second,
     first_accepted,
-    seconds_to_duration,
     trim_to_range,
 )
 from recanalytics.rates import StorageRate
@@ -433,10 +432,11 @@ class PlivoRecordings(Endpoint):
             pl.when(pl.col(c) > UNIX_EPOCH).then(pl.col(c))
             for c in ("recording_start_ms", "recording_end_ms")
         )
+        # Not rounded_recording_duration: it rounds up to whole minutes (2 s reads 60 s), no
+        # recording's length; it stays in the raw frame.
         duration = pl.coalesce(
             pl.col("recording_duration_ms").round(0).cast(pl.Int64).cast(pl.Duration("ms")),
             pl.when(end >= start).then(end - start).cast(pl.Duration("ms")),
-            seconds_to_duration(pl.col("rounded_recording_duration")),
         )
         name = present("conference_name")
         cost = pl.col("monthly_recording_storage_amount").abs()

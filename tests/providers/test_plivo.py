@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -543,7 +544,29 @@ def test_a_start_of_zero_ms_is_no_start() -> None:
         )
     row = df.row(0, named=True)
     assert row["started_at"] is None and row["ended_at"] is not None
-    assert row["duration"] == dt.timedelta(seconds=346)
+    # Nor is rounded_recording_duration a length (whole minutes, rounded up): unknown.
+    assert row["duration"] is None
+
+
+def test_rounded_recording_duration_is_not_taken_for_the_length() -> None:
+    # Plivo rounds it up to 60-second steps: a 2 s recording without recording_duration_ms or
+    # start/end times was stated as exactly 60 s long (and 120 s as such), summed into hours.
+    records = [
+        SEED_EXAMPLE["objects"][i]  # type: ignore[index]
+        | {"recording_start_ms": "0", "recording_end_ms": "0", "rounded_recording_duration": r}
+        for i, r in ((0, "120"), (1, 60))
+    ]
+    del records[0]["recording_duration_ms"]
+    records[1]["recording_duration_ms"] = "-1"
+    body = {"meta": {"total_count": 2, "offset": 0, "limit": 20}, "objects": records}
+    options = mock(lambda r: httpx.Response(200, json=body))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LoadWarning)  # "-1" is counted as unreadable
+        df = load_plivo_recordings(since="2020-08-01", until="2020-08-10", **options)
+        raw = load_plivo_recordings(since="2020-08-01", until="2020-08-10", raw=True, **options)
+    assert df["duration"].to_list() == [None, None]
+    assert ra.summarize(df)["total_duration"].to_list() in ([None], [dt.timedelta(0)])
+    assert sorted(raw["rounded_recording_duration"].to_list()) == [60, 120]  # kept as sent
 
 
 def test_surprising_values_never_crash_or_drop_rows() -> None:
