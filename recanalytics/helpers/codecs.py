@@ -126,7 +126,9 @@ _CODEC_SPELLINGS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 # Lower-case spellings of containers, including Zoom file types (UPPER in the API) and the
-# Plivo/SignalWire media formats. Zoom CHAT_MESSAGE and SUMMARY are assumed JSON (unverified).
+# Plivo/SignalWire media formats. The Zoom loader reads its file types through this table too.
+# Zoom's reference: TIMELINE (TB in its enum; "timestamp file of the recording in JSON format"
+# in its older pages) and SUMMARY are JSON, CSV poll results; CHAT_MESSAGE JSON is assumed.
 _CONTAINER_SPELLINGS: Final[dict[str, tuple[str, ...]]] = {
     "mka": (),
     "mkv": ("matroska",),

@@ -26,9 +26,11 @@ How this module reads the API, where the contract leaves room:
 * CC and TIMELINE files have no ``id``: their ``recording_id`` is derived (``derived-`` + a hash
   of session id, row kind, file type, start, end and an ordinal among identical files), stable
   from one load to the next and distinct per file, so de-duplication never merges two of them.
-* ``media_type`` is ``text`` for transcripts, chat, captions, timelines and summaries, ``audio``
-  for M4A and audio-only MP4, ``video`` for other MP4, ``data`` for polls (CSV) and thumbnails
-  (TB). ``codec`` is inferred (Zoom does not report it): ``h264`` for video MP4, ``aac`` for
+* ``container`` and ``media_type`` come from the codec helpers' table
+  (:mod:`recanalytics.helpers.codecs`, as ``ra.normalize_container`` and
+  ``ra.container_media_type`` read them): the ``file_extension`` where sent, else the
+  ``file_type``. ``text`` for transcripts, chat, captions, timelines (TIMELINE, TB), summaries and
+  polls (CSV), ``audio`` for M4A and audio-only MP4, ``video`` for other MP4. ``codec`` is inferred (Zoom does not report it): ``h264`` for video MP4, ``aac`` for
   audio. ``status`` is ``deleted`` for a file in the trash (``deleted_time`` set or listed with
   ``trash=True``), else Zoom's value lower-cased; CC and TIMELINE files have none (null).
 * ``created_at`` is the session start, ``started_at``/``ended_at`` the file's
@@ -67,6 +69,7 @@ from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
 from recanalytics.fields import F, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
+from recanalytics.helpers.codecs import container_known, container_media_type, container_normalized
 from recanalytics.options import Context, LoadOptions, resolve
 from recanalytics.paging import Pager, PageRequest, TokenPager, dig
 from recanalytics.parsers import as_bool, as_count, as_int, as_iso_time, as_lower, as_str
@@ -121,19 +124,9 @@ FILE_LISTS = (
     ("participant_video_files", "participant_file"),
     ("participant_audio_files", "participant_file"),
 )
-TEXT_FILE_TYPES = ("TRANSCRIPT", "CHAT", "CC", "TIMELINE", "CHAT_MESSAGE", "SUMMARY")
-DATA_FILE_TYPES = ("CSV", "TB")
-FILE_TYPE_CONTAINERS = {
-    "MP4": "mp4",
-    "M4A": "m4a",
-    "TRANSCRIPT": "vtt",
-    "CC": "vtt",
-    "CHAT": "txt",
-    "TIMELINE": "json",
-    "CSV": "csv",
-    "CHAT_MESSAGE": "json",
-    "TB": "jpg",  # thumbnails
-}
+# What each file_type is (container, and so media_type) is the codec helpers' table
+# (recanalytics.helpers.codecs: TB and TIMELINE are JSON timestamps, SUMMARY JSON, CSV poll
+# results): the loader and ra.normalize_container / ra.container_media_type read one mapping.
 
 
 # --- the API JWT -------------------------------------------------------------------------
@@ -562,23 +555,20 @@ class ZoomFiles(Endpoint):
 
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         # A file still processing is listed with "" for its type and extension, and 0 bytes.
-        file_type = blank_as_null(pl.col("file_type").str.strip_chars().str.to_uppercase())
-        extension = blank_as_null(pl.col("file_extension").str.strip_chars().str.to_lowercase())
+        file_type, extension = present("file_type"), present("file_extension")
         unfinished = pl.col("status").fill_null("") != "completed"
         size = pl.when(unfinished & (pl.col("file_size") == 0)).then(None).otherwise("file_size")
         audio_only = pl.col("recording_type").str.to_lowercase() == "audio_only"
+        # The extension names the file where sent; a file type, where the table knows it.
         container = pl.coalesce(
-            extension, file_type.replace_strict(FILE_TYPE_CONTAINERS, default=None)
+            container_normalized(extension),
+            pl.when(container_known(file_type)).then(container_normalized(file_type)),
         )
+        by_container = container_media_type(container)
         media_type = (
-            pl.when(file_type.is_in(TEXT_FILE_TYPES))
-            .then(pl.lit("text"))
-            .when((file_type == "M4A") | (container == "m4a") | audio_only)
+            pl.when((by_container.fill_null("") != "text") & audio_only)
             .then(pl.lit("audio"))
-            .when((file_type == "MP4") | (container == "mp4"))
-            .then(pl.lit("video"))
-            .when(file_type.is_in(DATA_FILE_TYPES))
-            .then(pl.lit("data"))
+            .otherwise(by_container)
         )
         codec = (
             pl.when(media_type == "video")
@@ -610,10 +600,6 @@ class ZoomFiles(Endpoint):
             bitrate_kbps=bitrate_kbps(size, duration),
             media_url=pl.coalesce("download_url", "external_storage_url"),
         )
-
-
-def blank_as_null(text: pl.Expr) -> pl.Expr:
-    return pl.when(text != "").then(text)
 
 
 def token_expired(exc: ProviderError) -> bool:

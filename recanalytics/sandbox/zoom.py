@@ -109,7 +109,7 @@ MEDIA_BY_FILE_TYPE = {
     "TIMELINE": "timeline.json",
     "CHAT_MESSAGE": "timeline.json",
     "CSV": "poll.csv",
-    "TB": "thumbnail.jpg",
+    "TB": "timeline.json",
 }
 
 
@@ -245,7 +245,8 @@ def generate(config: DataConfig) -> list[ZoomSession]:
         if rng.random() < 0.05:
             add("recording_files", "CSV", "CSV", "poll", None)
         if rng.random() < 0.05:
-            add("recording_files", "TB", "JPG", "thumbnail", None)
+            # TB: the timeline's spelling in Zoom's file_type enum (a JSON timestamp file).
+            add("recording_files", "TB", "JSON", "timeline", None)
         if rng.random() < 0.05:
             add("recording_files", "CHAT_MESSAGE", "JSON", "chat_message", None)
         people = [

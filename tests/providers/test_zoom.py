@@ -123,9 +123,8 @@ def test_every_row_carries_its_session_and_the_right_values(box: Sandbox) -> Non
         assert row["participant_id"] == f.user_id
         if f.extension is not None:
             assert row["container"] == f.extension.lower()
-        media = {"MP4": "video", "M4A": "audio", "CSV": "data", "TB": "data"}.get(
-            f.file_type, "text"
-        )
+        # Every other file type is a text file: poll CSVs and TB (JSON timestamps) too.
+        media = {"MP4": "video", "M4A": "audio"}.get(f.file_type, "text")
         if f.recording_type == "audio_only":
             media = "audio"
         assert row["media_type"] == media
@@ -601,6 +600,43 @@ def seed_example() -> dict[str, Any]:
     text = (FIXTURES / "zoom-videosdk-recordings-list.txt").read_text()
     start = text.index("{", text.index("status OK"))
     return json.loads(text[start : text.index("} |", start) + 1])
+
+
+# Zoom's reference: TIMELINE (spelled TB in its enum) is a timestamp file in JSON, SUMMARY a
+# summary in JSON, CSV poll results, CHAT a TXT file, TRANSCRIPT and CC VTT files.
+ZOOM_FILE_TYPES = {
+    "MP4": ("mp4", "video"),
+    "M4A": ("m4a", "audio"),
+    "TRANSCRIPT": ("vtt", "text"),
+    "CC": ("vtt", "text"),
+    "CHAT": ("txt", "text"),
+    "CHAT_MESSAGE": ("json", "text"),
+    "TIMELINE": ("json", "text"),
+    "TB": ("json", "text"),
+    "SUMMARY": ("json", "text"),
+    "CSV": ("csv", "text"),
+}
+
+
+def test_file_types_read_as_the_container_helpers_read_them() -> None:
+    # List files carry no file_extension (Rivet's types): SUMMARY had no container, TB was a
+    # "jpg" of media_type "data" and CSV "data", where ra.normalize_container and
+    # ra.container_media_type (and docs/helpers.md) said json / csv and text.
+    files = [
+        {"id": kind, "file_type": kind, "recording_start": "2026-01-05T10:00:00Z"}
+        for kind in ZOOM_FILE_TYPES
+    ]
+    session = {"session_id": "s==", "start_time": "2026-01-05T10:00:00Z", "recording_files": files}
+    body = {"sessions": [session], "next_page_token": "", "total_records": 1}
+    df = load_zoom_recordings(
+        since="2026-01-05", until="2026-01-06", **mock(lambda r: httpx.Response(200, json=body))
+    )
+    got = {row["recording_id"]: (row["container"], row["media_type"]) for row in df.to_dicts()}
+    assert got == ZOOM_FILE_TYPES
+    helpers = pl.DataFrame({"file_type": list(ZOOM_FILE_TYPES)}).select(
+        ra.container_normalized("file_type"), ra.container_media_type("file_type")
+    )
+    assert dict(zip(ZOOM_FILE_TYPES, helpers.iter_rows(), strict=True)) == ZOOM_FILE_TYPES
 
 
 def test_seed_example_response_parses_to_the_right_values() -> None:
