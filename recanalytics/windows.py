@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,15 @@ LATEST = dt.datetime(9999, 1, 1, tzinfo=UTC)
 DATE_FORMS = (
     "an ISO 8601 date or date-time (e.g. '2025-01-31' or '2025-01-31T12:00:00Z'), "
     "a date or a datetime from 1970-01-01 to 9999-01-01 UTC; naive values are UTC"
+)
+
+
+# Python's fromisoformat takes any character between the date and the time ("2025-01-019123000"
+# read as 12:30, "2025-06-15Z10:00" as 10:00) and any length: ISO 8601 has a T (RFC 3339 allows
+# a space), and the time holds only digits, separators and a zone. The rest fromisoformat checks.
+ISO_SHAPE = re.compile(
+    r"\d{4}(?:-\d{2}-\d{2}|\d{4}|-?W\d{2}(?:-?\d)?)(?:[Tt ]\d{2}[0-9:.,+\-Zz]{0,30})?",
+    re.ASCII,
 )
 
 
@@ -47,6 +57,8 @@ def parse_when(
     elif isinstance(value, str):
         text = value.strip()
         try:
+            if not ISO_SHAPE.fullmatch(text):
+                raise ValueError(text)
             moment = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ConfigError(parameter, DATE_FORMS, value) from None

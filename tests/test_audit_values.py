@@ -16,6 +16,7 @@ from synthetic import synthetic_frame
 import recanalytics as ra
 from recanalytics import charts
 from recanalytics.charts._base import choose_every
+from recanalytics.windows import parse_when
 
 UTC = dt.UTC
 CHARTS = (
@@ -175,3 +176,28 @@ def test_a_rejected_url_or_a_huge_value_stays_out_of_the_message() -> None:
     with pytest.raises(ra.ConfigError) as info:
         ra.load_twilio_recordings(since="x" * 100_000, credentials=CREDENTIALS["twilio"])
     assert info.value.parameter == "since" and len(str(info.value)) < 1000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2025-01-019123000", "2025-01-01x23", "2025-06-15Z10:00", "2025-01-01" + "0" * 100_000],
+)
+def test_a_date_with_anything_but_a_t_or_space_before_its_time_is_refused(text: str) -> None:
+    # Python's fromisoformat takes any character there: "2025-01-019123000" was read as
+    # 2025-01-01 12:30 UTC and the load ran on a range nobody asked for.
+    with pytest.raises(ra.ConfigError) as info:
+        ra.load_twilio_recordings(until=text, credentials=CREDENTIALS["twilio"])
+    assert info.value.parameter == "until" and "ISO 8601" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-01-31 12:00", dt.datetime(2025, 1, 31, 12, tzinfo=dt.UTC)),
+        ("20250131T120000Z", dt.datetime(2025, 1, 31, 12, tzinfo=dt.UTC)),
+        ("2025-01-31T12:00:00,5-08:00", dt.datetime(2025, 1, 31, 20, 0, 0, 500_000, dt.UTC)),
+        ("2025-W05-1", dt.datetime(2025, 1, 27, tzinfo=dt.UTC)),
+    ],
+)
+def test_iso_8601_forms_are_still_read(text: str, expected: dt.datetime) -> None:
+    assert parse_when(text, "since") == expected
