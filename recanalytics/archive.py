@@ -33,7 +33,8 @@ from recanalytics.errors import (
     reason,
     warn_user,
 )
-from recanalytics.helpers._common import counted
+from recanalytics.helpers._common import counted, int64_sum
+from recanalytics.helpers.summary import summarize
 from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
@@ -60,12 +61,22 @@ STATE = ("status", "deleted_at", "media_url")
 FACTS = tuple(c for c in SCHEMA if c not in (*STATE, "provider", "kind", "recording_id"))
 
 
+def _known_totals(frame: pl.DataFrame) -> dict[str, Any]:
+    """Hours and bytes as ``summarize`` totals them: null where none is known (all-unknown is
+    not 0) or the byte total passes Int64 (a plain sum wrapped 2**63 - 1 plus 1000 negative)."""
+    hours, size = summarize(frame).select("total_hours", "total_size_bytes").row(0)
+    return {
+        "hours": None if hours is None else round(hours, 3),
+        # An empty list holds 0 bytes (summarize's total hours of nothing is 0 too).
+        "bytes": 0 if frame.height == 0 else size,
+    }
+
+
 def _totals(frame: pl.DataFrame) -> dict[str, Any]:
     by_status = frame.group_by("status").len().sort("status")
     return {
         "recordings": frame.height,
-        "hours": round((frame["duration"].dt.total_milliseconds().sum() or 0) / 3_600_000, 3),
-        "bytes": int(frame["size_bytes"].sum() or 0),
+        **_known_totals(frame),
         "by_status": {str(s): int(n) for s, n in by_status.iter_rows()},
         "created_from": str(frame["created_at"].min()) if frame.height else None,
         "created_until": str(frame["created_at"].max()) if frame.height else None,
@@ -486,7 +497,8 @@ async def _write(
         counts = result.group_by("status").len().sort("status")
         manifest["media"] = {
             "files": {str(s): int(n) for s, n in counts.iter_rows()},
-            "bytes": int(result["bytes"].sum() or 0),
+            # The files held (0 when none); null past Int64 rather than wrapped negative.
+            "bytes": result.select(int64_sum(pl.col("bytes"))).item(),
         }
         # Recordings still being made have no media yet: the archive holds their rows, and says
         # it lacks their files (a run before a shutdown must not look complete).

@@ -26,6 +26,7 @@ from recanalytics.errors import (
     reason,
 )
 from recanalytics.helpers._common import counted
+from recanalytics.helpers.shown import readable
 from recanalytics.helpers.summary import provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.redact import visible
@@ -36,6 +37,24 @@ def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
     """Recordings, hours and size per provider, plus a total row (the report's summary table)."""
     table = provider_table(df)
     return table.select(table.columns[:4])
+
+
+def archived_totals(part: str, totals: Mapping[str, Any]) -> str:
+    """One archived list's recordings, hours and size as the archive command says them.
+
+    Unknown hours or bytes (none known, or a byte total past Int64) read ``n/a``, as in the
+    summary table, never 0 or a wrapped negative size; a small size is never ``0.00``.
+
+    Examples
+    --------
+    >>> archived_totals("tracks", {"recordings": 2, "hours": None, "bytes": 3 * 2**29})
+    'tracks: 2 recordings, n/a h, 1.50 GiB'
+    >>> archived_totals("tracks", {"recordings": 1, "hours": 0.001, "bytes": 24_250})
+    'tracks: 1 recording, 0.001 h, 0.0000226 GiB'
+    """
+    hours = "n/a" if totals["hours"] is None else f"{totals['hours']}"
+    size = "n/a" if totals["bytes"] is None else readable(totals["bytes"] / 2**30, 2)
+    return f"{part}: {counted(totals['recordings'])}, {hours} h, {size} GiB"
 
 
 def print_table(frame: pl.DataFrame) -> None:
@@ -334,10 +353,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
             )
         if filled := totals["kept_earlier_values"]:
             said.append(f"{filled:,} listed without the sizes/durations an earlier run kept")
-        print(
-            f"{loader.part}: {counted(totals['recordings'])}, {totals['hours']} h, "
-            f"{totals['bytes'] / 2**30:.2f} GiB ({'; '.join(said)})"
-        )
+        print(f"{archived_totals(loader.part, totals)} ({'; '.join(said)})")
     parts = [manifest[loader.part] for loader in loaders_of(args.provider)]
     if not any(p["listed_now"] for p in parts) and any(p["no_longer_listed"] for p in parts):
         print(
