@@ -847,21 +847,31 @@ def _known_total(
 
 
 def human_bytes(value: float) -> str:
-    """A byte count in binary units with three significant digits.
+    """A byte count in binary units with three significant digits, never in exponent form.
+
+    The unit is :func:`recanalytics.size_human`'s (up to EiB; a value that would round to 1024
+    of a unit reads in the next), so the size slider's readout reads like the sizes elsewhere.
 
     Examples
     --------
     >>> from recanalytics.widgets import human_bytes
     >>> human_bytes(1536), human_bytes(3.2 * 2**30), human_bytes(12)
     ('1.50 KiB', '3.20 GiB', '12 B')
+    >>> human_bytes(1.1e15), human_bytes(5 * 2**50), human_bytes(1023.9 * 2**40)
+    ('1000 TiB', '5.00 PiB', '1.00 PiB')
     """
-    if value < 1024:
-        return f"{value:.0f} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if value < 1024 or unit == "TiB":
-            break
-    return f"{value:.3g} {unit}" if value >= 100 else f"{value:.2f} {unit}"
+    text = str(pl.select(size_human(pl.lit(float(value)), decimals=2)).item())
+    number, unit = text.split(" ")
+    if unit == "B" or float(number) < 100:
+        return text
+    # Three significant digits from 100 up: whole units (1000 TiB, not 1.00e+03 TiB).
+    whole = round(float(number))
+    if whole < 1024 or unit == "EiB":
+        return f"{whole} {unit}"
+    return f"1.00 {_NEXT_UNIT[unit]}"  # 1023.9 TiB rounds to 1024 TiB: 1.00 PiB
+
+
+_NEXT_UNIT: Final = {"KiB": "MiB", "MiB": "GiB", "GiB": "TiB", "TiB": "PiB", "PiB": "EiB"}
 
 
 def _preview_text(frame: pl.DataFrame, column: str) -> pl.Expr:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import recanalytics as ra
 from recanalytics.archive import archive
 from recanalytics.cli import archived_totals
 from tests.numbers_fake import PERIOD, Fake, track
@@ -51,3 +52,17 @@ def test_archive_line_never_shows_a_small_size_as_zero(tmp_path: Path) -> None:
     tracks = manifest["tracks"]
     assert isinstance(tracks, dict)
     assert archived_totals("tracks", tracks) == "tracks: 1 recording, 0.001 h, 0.0000226 GiB"
+
+
+def test_the_size_readout_reads_large_sizes_without_an_exponent() -> None:
+    fake = Fake()
+    fake.tracks = [track(1, 1_100_000_000_000_000, 60), track(2, 5 * 2**50, 60)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = ra.explore(fake.load("twilio"), renderer="svg").panel
+    size = panel.controls["size"]
+    size.value = (15.05, size.max)  # 10**15.05 bytes: 1020 TiB
+    panel.flush()
+    low, high = panel.size_readout.value.split(" – ")
+    assert low == "1020 TiB"  # it read "1.02e+03 TiB"
+    assert high.endswith(" PiB") and "e+" not in high
