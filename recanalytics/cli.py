@@ -27,16 +27,20 @@ from recanalytics.errors import (
 )
 from recanalytics.helpers._common import counted
 from recanalytics.helpers.shown import readable
-from recanalytics.helpers.summary import provider_table
+from recanalytics.helpers.summary import known_counts, noted, provider_table
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.redact import visible
 from recanalytics.schema import PROVIDERS
 
 
 def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
-    """Recordings, hours and size per provider, plus a total row (the report's summary table)."""
+    """Recordings, hours and size (listed, and held: not deleted) per provider, plus a total
+    row (the report's summary table), as text: unknown reads ``n/a``, and a total that leaves
+    out recordings of unknown duration or size says how many (``(3 without size)``)."""
     table = provider_table(df)
-    return table.select(table.columns[:4])
+    shown = table.select(table.columns[:5])  # provider, recordings, hours, size, held
+    text = shown.with_columns(pl.col(c).cast(pl.String).fill_null("n/a") for c in shown.columns)
+    return noted(text, known_counts(df))
 
 
 def archived_totals(part: str, totals: Mapping[str, Any]) -> str:

@@ -28,7 +28,8 @@ from recanalytics.charts.export import embed_script, html_page
 from recanalytics.helpers._common import counted, values_checked
 from recanalytics.helpers.cost import StorageRate
 from recanalytics.helpers.durations import duration_human
-from recanalytics.helpers.summary import provider_table
+from recanalytics.helpers.shown import readable
+from recanalytics.helpers.summary import known_counts, noted, provider_table
 from recanalytics.schema import SCHEMA
 
 __all__ = ["report", "report_charts", "report_html", "summary_table"]
@@ -37,8 +38,8 @@ summary_table = provider_table
 """The report's summary table (the CLI prints it too): see :func:`~recanalytics.helpers.summary.provider_table`."""
 
 
-def _formatter(spec: str) -> Callable[[float], str]:
-    return lambda value: format(value, spec)
+def _formatter(decimals: int) -> Callable[[float], str]:
+    return lambda value: readable(value, decimals)
 
 
 def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
@@ -51,8 +52,8 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
         elif dtype.is_integer():
             text = column.map_elements(lambda v: f"{v:,}", return_dtype=pl.String)
         elif dtype.is_float():
-            spec = ",.2f" if name.startswith(("size", "USD", "reported")) else ",.1f"
-            number = column.map_elements(_formatter(spec), return_dtype=pl.String)
+            decimals = 2 if name.startswith(("size", "held", "USD", "reported")) else 1
+            number = column.map_elements(_formatter(decimals), return_dtype=pl.String)
             # A NaN or infinite amount (a provider's unreadable cost) is no number: not "nan".
             text = (
                 pl.when(column.is_finite() | column.is_null()).then(number).otherwise(pl.lit("n/a"))
@@ -61,7 +62,9 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
             text = column.cast(pl.String)
         # Unknown is not 0: a provider that sends no size (or no duration) reads n/a, and so
         # does a reported cost with a unit but no total (several currencies are not summed).
-        missing: pl.Expr = pl.lit("n/a" if name.startswith(("size", "USD", "hours")) else "")
+        missing: pl.Expr = pl.lit(
+            "n/a" if name.startswith(("size", "held", "USD", "hours")) else ""
+        )
         if name == "reported cost" and "cost unit" in table.columns:
             missing = (
                 pl.when(pl.col("cost unit").is_not_null()).then(pl.lit("n/a")).otherwise(missing)
@@ -70,18 +73,33 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
     return table.select(exprs)
 
 
-def _table_html(table: pl.DataFrame) -> str:
+def _cell_html(text: str, held: str | None = None) -> str:
+    """A cell, its notes (``(3 without size)``, the held size beside a listed one) each on a
+    line of its own: the table stays narrow enough for a 900 px window."""
+    value, paren, note = text.partition(" (")
+    notes = [f"({note}"] if paren else []
+    if held is not None and held not in ("", "n/a", value):
+        notes.insert(0, f"{held} held")
+    return html.escape(value) + "".join(f"<span class=note>{html.escape(n)}</span>" for n in notes)
+
+
+def _table_html(table: pl.DataFrame, counts: pl.DataFrame) -> str:
     text_columns = {"provider", "cost unit"}
+    # The held size is said under the listed one where they differ: one column, not two.
+    size = next(c for c in table.columns if c.startswith("size ("))
+    held = next(c for c in table.columns if c.startswith("held ("))
+    shown = [c for c in table.columns if c != held]
     head = "".join(
-        f"<th{'' if c in text_columns else ' class=num'}>{html.escape(c)}</th>"
-        for c in table.columns
+        f"<th{'' if c in text_columns else ' class=num'}>{html.escape(c)}</th>" for c in shown
     )
     rows = []
-    for row in _cell_text(table).iter_rows(named=True):
+    # A total that leaves out recordings of unknown value says how many, as the explorer does.
+    for row in noted(_cell_text(table), counts).iter_rows(named=True):
         css = " class='total'" if row["provider"] == "total" else ""
         cells = "".join(
-            f"<td{'' if c in text_columns else ' class=num'}>{html.escape(str(v))}</td>"
-            for c, v in row.items()
+            f"<td{'' if c in text_columns else ' class=num'}>"
+            f"{_cell_html(str(row[c]), row[held] if c == size else None)}</td>"
+            for c in shown
         )
         rows.append(f"<tr{css}>{cells}</tr>")
     # The wrapper scrolls sideways on a narrow window instead of pushing the page wider.
@@ -164,7 +182,7 @@ def report_html(
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     # Its odd values were said (and taken) once, above: the table and each chart need not count.
     with values_checked():
-        table = _table_html(provider_table(lazy, rates=rates))
+        table = _table_html(provider_table(lazy, rates=rates), known_counts(lazy))
         drawn = report_charts(lazy, every=every, rates=rates)
     parts: list[str] = [
         f"<h1>{html.escape(title)}</h1>",
@@ -172,7 +190,9 @@ def report_html(
         f"{span} · generated {generated} by recanalytics</p>",
         "<h2>Summary</h2>",
         table,
-        "<p class='meta'>Storage cost is an estimate from default or given rates "
+        "<p class='meta'>Size is of every listed recording, deleted ones included; where "
+        "some are deleted, the size still held is said under it (what the storage estimate "
+        "prices). Storage cost is an estimate from default or given rates "
         "(ra.STORAGE_RATES); free allowances are not subtracted. Click a legend entry to focus "
         "on it; drag across the recordings bars to zoom the time charts; double-click to reset."
         "</p>",

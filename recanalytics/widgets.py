@@ -35,6 +35,7 @@ from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import conform_dtypes, conform_values, counted
 from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
+from recanalytics.helpers.shown import known_total, readable
 from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
 from recanalytics.spreadsheet import write_spreadsheet_csv
@@ -733,7 +734,10 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
     The cost is :func:`recanalytics.monthly_storage_cost` applied to per-provider totals of what
     is still held (bytes, billed minutes): the same number as summing it per recording, at a
     fraction of the time on a million rows. Hours and size are totals of what is known, the
-    size in the unit that fits it (``2.50 MiB``, ``132.28 GiB``): with no size known they read
+    size in the unit that fits it (``2.50 MiB``, ``132.28 GiB``), of every listed recording;
+    where deleted ones make the size still held differ, both are said (``4.76 GiB listed,
+    4.29 GiB held``). Hours and money below 1 keep three significant figures (``0.0336 hours``,
+    ``$0.0012/month``), never reading 0 when they are not. With no size known they read
     ``size n/a``, with some unknown ``(N without size)`` follows the total. The cost counts the
     held recordings it could price: ``(N held unpriced)`` follows it when some could not be
     (no size, or no duration for a per-minute rate), and it reads ``n/a`` when recordings are
@@ -804,8 +808,12 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
     totals = per.select(
         pl.col("count", "hours", "bytes", "any_sized", "timed", "held_count", "priced").sum(),
         pl.col("basis").is_not_null().any().alias("rated"),
+        pl.col("held_bytes").sum(),
+        pl.col("sized").sum().alias("held_sized"),
     )
-    count, hours, size, sized, timed, held_count, priced, rated = totals.row(0)
+    count, hours, size, sized, timed, held_count, priced, rated, held_size, held_sized = totals.row(
+        0
+    )
     beyond = per.select((held_bytes.is_null() & pl.col("held_bytes").is_not_null()).any()).item()
     if beyond:
         storage = "n/a (sizes past 2**63 bytes)"
@@ -814,36 +822,30 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
         # deleted, at a rate of 0).
         cost = float(costs["cost"].sum())
         unpriced = f" ({held_count - priced:,} held unpriced)" if held_count > priced else ""
-        storage = f"${cost:,.2f}/month{unpriced}"
+        storage = f"${readable(cost, 2)}/month{unpriced}"
     else:
         storage = "n/a"
     gone = dict(left_out or {})
-    hours_text = _known_total(
-        f"{hours or 0:,.1f} hours", "hours", count, timed, "duration", gone.get("duration", 0)
+    hours_text = known_total(
+        f"{readable(hours or 0, 1)} hours",
+        "hours",
+        count,
+        timed,
+        "duration",
+        gone.get("duration", 0),
     )
-    size_text = _known_total(
-        _size_text(size or 0), "size", count, sized, "size", gone.get("size", 0)
-    )
+    listed = _size_text(size or 0)
+    # Held is known as provider_table's: some held size known, or nothing held.
+    if sized and held_size != size and (held_sized or not held_count):
+        # Deleted recordings are listed with their size but no longer held (nor priced).
+        listed = f"{listed} listed, {_size_text(held_size)} held"
+    size_text = known_total(listed, "size", count, sized, "size", gone.get("size", 0))
     return f"{counted(count)} · {hours_text} · {size_text} · est. storage {storage}"
 
 
 def _size_text(size: int) -> str:
     """A byte total in the unit that fits it, with two decimals (``2.50 MiB``)."""
     return str(pl.select(size_human(pl.lit(float(size)), decimals=2)).item())
-
-
-def _known_total(
-    total: str, name: str, count: int, known: int, what: str, left_out: int = 0
-) -> str:
-    """``total`` of the ``known`` of ``count`` recordings, saying how many it leaves out: an
-    unknown size (Plivo, SignalWire) or duration is not 0, so none known reads ``n/a``; those
-    a filter took out of the selection (``left_out``) are said too."""
-    gone = f" ({left_out:,} without {what} left out)" if left_out else ""
-    if known == count:
-        return total + gone
-    if known == 0:
-        return f"{name} n/a"
-    return f"{total} ({count - known:,} without {what})"
 
 
 def human_bytes(value: float) -> str:

@@ -72,9 +72,15 @@ def test_summary_cost_matches_the_helper(ex: Explorer, frame: pl.DataFrame) -> N
     selected = ex.panel.filtered
     cost = selected.select(ra.monthly_storage_cost().sum()).item()
     gib = selected["size_bytes"].sum() / 2**30
+    held = selected.filter(pl.col("deleted_at").is_null() & (pl.col("status") != "deleted"))
+    held_gib = held["size_bytes"].sum() / 2**30
     unsized = selected["size_bytes"].null_count()
-    assert unsized > 0
-    expected = f"{gib:,.2f} GiB ({unsized:,} without size) · est. storage ${cost:,.2f}/month"
+    assert unsized > 0 and held_gib < gib
+    # Deleted recordings are listed with their size, not held: both totals are said.
+    expected = (
+        f"{gib:,.2f} GiB listed, {held_gib:,.2f} GiB held ({unsized:,} without size) · "
+        f"est. storage ${cost:,.2f}/month"
+    )
     assert expected in ex.summary.value
     assert summary_line(selected) in ex.summary.value
 

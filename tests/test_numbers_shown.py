@@ -4,13 +4,19 @@ total saying what it counts."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
+import polars as pl
+import pytest
+
 import recanalytics as ra
 from recanalytics.archive import archive
-from recanalytics.cli import archived_totals
-from tests.numbers_fake import PERIOD, Fake, track
+from recanalytics.cli import archived_totals, print_table, provider_summary
+from recanalytics.report import report_html, summary_table
+from recanalytics.widgets import summary_line
+from tests.numbers_fake import PERIOD, Fake, plivo, signalwire, track, zoom_session
 
 INT64_MAX = 2**63 - 1
 
@@ -66,3 +72,72 @@ def test_the_size_readout_reads_large_sizes_without_an_exponent() -> None:
     low, high = panel.size_readout.value.split(" – ")
     assert low == "1020 TiB"  # it read "1.02e+03 TiB"
     assert high.endswith(" PiB") and "e+" not in high
+
+
+def small_amounts() -> Fake:
+    """A 2-minute Plivo call at $0.0012 a month, a 4-second SignalWire one whose price is not
+    known beside one at $0.0025, and a 24,250-byte Zoom file."""
+    fake = Fake()
+    fake.plivo = [plivo(1, "61000", "0.0008"), plivo(2, "59999.5", "0.0004")]
+    fake.signalwire = [signalwire(1, 4, None), signalwire(2, 30, "-0.0025")]
+    fake.zoom = [zoom_session([("MP4", 24_250)], minutes=20)]
+    return fake
+
+
+def test_small_amounts_never_read_as_zero_in_the_table_report_and_explorer() -> None:
+    frame = small_amounts().load("plivo", "signalwire", "zoom")
+    table = {row["provider"]: row for row in summary_table(frame).iter_rows(named=True)}
+    assert table["plivo"]["hours"] == 0.0336  # it read 0.0
+    assert table["plivo"]["USD/month"] == 0.0012 and table["plivo"]["reported cost"] == 0.0012
+    assert table["zoom"]["size (KiB)"] == 23.68
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        page = report_html(frame)
+        line = ra.explore(frame, renderer="svg").summary.value
+    cells = summary_cells(page)
+    assert cells["plivo"][2] == "0.0336" and cells["plivo"][-3:-1] == ["0.0012", "0.0012"]
+    assert "0.0336 hours" in summary_line(frame.filter(pl.col("provider") == "plivo"))
+    assert "0.0 hours" not in line and "$0.00/month" not in line
+
+
+def test_a_total_leaving_out_unknown_values_says_how_many(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    frame = small_amounts().load("plivo", "signalwire")
+    cells = summary_cells(report_html(frame))
+    # SignalWire's 4-second recording has no price: its total is of the other one.
+    assert cells["signalwire"][-2] == "0.0025 (1 without cost)"
+    print_table(provider_summary(frame))
+    assert "n/a" in capsys.readouterr().out  # no size: unknown, not 0
+
+
+def summary_cells(page: str) -> dict[str, list[str]]:
+    summary = page[page.index("<table class='summary'>") :]
+    summary = summary[: summary.index("</table>")]
+    # A note sits on a line of its own under its value: read as "value (note)".
+    summary = re.sub(r"<span class=note>(.*?)</span>", r" \1", summary)
+    return {
+        cells[0]: cells
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", summary)
+        if (cells := re.findall(r"<td[^>]*>([^<]*)</td>", row))
+    }
+
+
+def test_listed_and_held_sizes_are_told_apart(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = Fake()
+    gone = {"status": "deleted", "date_deleted": "2025-02-10T00:00:00Z"}
+    fake.tracks = [track(1, 2 * 2**30, 60), track(2, 2**30, 60, **gone), track(3, None, 30)]
+    frame = fake.load("twilio")
+    assert ra.summarize(frame)["total_size_bytes"].item() == 3 * 2**30  # listed, documented
+    line = summary_line(frame)
+    assert " · 3.00 GiB listed, 2.00 GiB held (1 without size) · " in line
+    table = summary_table(frame).row(0, named=True)
+    assert (table["size (GiB)"], table["held (GiB)"]) == (3.0, 2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cells = summary_cells(report_html(frame))
+    assert cells["twilio"][3] == "3.00 2.00 held (1 without size)"
+    print_table(provider_summary(frame))
+    out = capsys.readouterr().out
+    assert "held (GiB)" in out and "3.0 (1 without size)" in out
+    assert "(1 without duration)" not in out

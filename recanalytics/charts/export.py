@@ -268,6 +268,8 @@ table.summary th { text-align: left; background: #f6f6f6; white-space: normal;
 table.summary th.num { text-align: right; }
 table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.summary tr.total td { font-weight: 600; border-top: 2px solid #999; }
+table.summary .note { display: block; color: #666; font-size: 0.7rem; font-weight: normal;
+                      white-space: normal; }
 .chart { margin: 1rem 0 2rem 0; }
 """
 

@@ -20,10 +20,12 @@ from recanalytics.helpers._common import (
 )
 from recanalytics.helpers.cost import COST_OUTPUTS, StorageRate, cost_aggregations
 from recanalytics.helpers.durations import duration_hours
+from recanalytics.helpers.shown import known_total, shown_round
 from recanalytics.helpers.sizes import (
     STORAGE_COLUMNS,
     STORAGE_READS,
     fill_bitrate,
+    is_deleted,
     size_unit,
     storage_growth,
 )
@@ -97,8 +99,10 @@ def summarize(
           where the sum passes the Duration range instead of wrapping around, and where no
           duration of the group's recordings is known).
         - ``total_hours`` (Float64; null where no duration is known).
-        - ``total_size_bytes`` (Int64; null when no size is known, e.g. Plivo, SignalWire, and
-          when the total passes Int64, about 8 EiB: it is never wrapped around).
+        - ``total_size_bytes`` (Int64): the size listed, deleted recordings included (the
+          bytes held are ``storage_growth``'s ``bytes_held``); null when no size is known,
+          e.g. Plivo, SignalWire, and when the total passes Int64, about 8 EiB: it is never
+          wrapped around.
         - ``mean_bitrate_kbps`` (Float64): mean of the reported bitrate, else size·8/duration
           (a reported NaN, infinite, 0 or negative bitrate counts as not reported).
         - ``failed_share`` (Float64, 0-1): failed recordings / all recordings.
@@ -262,7 +266,11 @@ def provider_table(
     Built from :func:`recanalytics.summarize` (per provider, then overall). Counts are
     integers, durations polars durations to the second, and the size is a number in the unit
     that suits the total (the column name says which), so a notebook shows numbers as numbers
-    and the values still sort and compute; the HTML report formats them for reading.
+    and the values still sort and compute; the HTML report formats them for reading. Amounts
+    of 1 and more keep fixed decimals (hours 1, sizes and money 2); smaller ones keep three
+    significant figures, so a value that is not zero never reads 0 (a 2-minute Plivo call is
+    0.0336 hours, not 0.0). ``size`` is every listed recording's (``total_size_bytes``, deleted
+    ones included); ``held`` only those not deleted, as the storage estimate counts them.
 
     Parameters
     ----------
@@ -274,9 +282,9 @@ def provider_table(
     Returns
     -------
     polars.DataFrame
-        Columns ``provider``, ``recordings``, ``hours``, ``size (<unit>)``, ``mean``,
-        ``median``, ``p95``, ``kbps``, ``failed %``, ``USD/month``, ``reported cost`` and
-        ``cost unit``.
+        Columns ``provider``, ``recordings``, ``hours``, ``size (<unit>)`` (listed),
+        ``held (<unit>)`` (not deleted), ``mean``, ``median``, ``p95``, ``kbps``,
+        ``failed %``, ``USD/month``, ``reported cost`` and ``cost unit``.
 
     Examples
     --------
@@ -293,20 +301,94 @@ def provider_table(
             pl.col("provider").cast(pl.String)
         )
         total = summarize(lazy, rates=rates).with_columns(pl.lit("total").alias("provider"))
-    both = pl.concat([per, total.select(per.collect_schema().names())]).collect()
+        held = _per_provider_and_total(lazy, _held_bytes().alias("held_bytes"))
+    both = (
+        pl.concat([per, total.select(per.collect_schema().names())])
+        .collect()
+        .join(held, on="provider", how="left", maintain_order="left")
+    )
     unit, factor = size_unit(both["total_size_bytes"].max())  # type: ignore[arg-type]
     return both.select(
         pl.col("provider"),
         pl.col("count").cast(pl.Int64).alias("recordings"),
-        pl.col("total_hours").round(1).alias("hours"),
-        (pl.col("total_size_bytes") / factor).round(2).alias(f"size ({unit})"),
+        shown_round(pl.col("total_hours"), 1).alias("hours"),
+        shown_round(pl.col("total_size_bytes") / factor, 2).alias(f"size ({unit})"),
+        shown_round(pl.col("held_bytes") / factor, 2).alias(f"held ({unit})"),
         *(_whole_seconds(f"{name}_duration").alias(name) for name in ("mean", "median", "p95")),
-        pl.col("mean_bitrate_kbps").round(1).alias("kbps"),
-        (pl.col("failed_share") * 100).round(1).alias("failed %"),
-        pl.col("estimated_monthly_cost").round(2).alias("USD/month"),
-        pl.col("reported_cost").round(2).alias("reported cost"),
-        pl.col("cost_unit"),
-    ).rename({"cost_unit": "cost unit"})
+        shown_round(pl.col("mean_bitrate_kbps"), 1).alias("kbps"),
+        shown_round(pl.col("failed_share") * 100, 1).alias("failed %"),
+        shown_round(pl.col("estimated_monthly_cost"), 2).alias("USD/month"),
+        shown_round(pl.col("reported_cost"), 2).alias("reported cost"),
+        pl.col("cost_unit").alias("cost unit"),
+    )
+
+
+def _held_bytes() -> pl.Expr:
+    """Bytes of the recordings not deleted, as ``total_size_bytes`` sums them (never wrapped,
+    null where none of them has a known size and some are held)."""
+    held = pl.col("size_bytes").cast(pl.Int64).filter(~is_deleted())
+    return pl.when((held.count() > 0) | (held.len() == 0)).then(int64_sum(held))
+
+
+def _per_provider_and_total(lazy: pl.LazyFrame, *aggs: pl.Expr) -> pl.DataFrame:
+    """``aggs`` per provider and over all rows (provider ``total``), as one frame."""
+    per = lazy.group_by(pl.col("provider").cast(pl.String)).agg(aggs)
+    total = lazy.select(aggs).with_columns(pl.lit("total").alias("provider"))
+    return pl.concat([per, total.select(per.collect_schema().names())]).collect()
+
+
+KNOWN_NOTES: Final = {"hours": ("duration", "timed"), "size": ("size", "sized")}
+"""Table columns whose total leaves out recordings of unknown value: what they lack, and the
+:func:`known_counts` column counting those that have it (``reported cost``: ``cost``, too)."""
+
+
+def known_counts(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Per provider and in total (``total``): recordings, and how many of them have a known
+    duration (``timed``), size (``sized``) and reported cost (``costed``), the numbers the
+    report and the CLI say after a total that leaves the others out (``(3 without size)``).
+
+    Examples
+    --------
+    >>> import recanalytics as ra
+    >>> from recanalytics.helpers.summary import known_counts
+    >>> known_counts(ra.demo(size=200)).columns
+    ['provider', 'recordings', 'timed', 'sized', 'costed']
+    """
+    lazy = checked_lazy(df, ["provider", "duration", "size_bytes", "cost"], now=True)
+    return _per_provider_and_total(
+        lazy,
+        pl.len().cast(pl.Int64).alias("recordings"),
+        pl.col("duration").count().cast(pl.Int64).alias("timed"),
+        pl.col("size_bytes").count().cast(pl.Int64).alias("sized"),
+        pl.col("cost").is_finite().sum().cast(pl.Int64).alias("costed"),
+    )
+
+
+def noted(text: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+    """The text of a :func:`provider_table` with the recordings each total leaves out said
+    after it, as the explorer's summary line says them (``3.1 (1 without duration)``).
+
+    ``text`` holds the table's cells as text (``n/a`` or empty for unknown, left as is);
+    ``counts`` is :func:`known_counts` of the same frame.
+    """
+    known = {row["provider"]: row for row in counts.iter_rows(named=True)}
+    what = {
+        column: KNOWN_NOTES[column.split(" (")[0]]
+        for column in text.columns
+        if column.split(" (")[0] in KNOWN_NOTES
+    }
+    if "reported cost" in text.columns:
+        what["reported cost"] = ("cost", "costed")
+    columns = {name: text[name].to_list() for name in text.columns}
+    for i, provider in enumerate(columns["provider"]):
+        row = known.get(provider)
+        for column, (lacks, has) in what.items() if row else ():
+            cell = columns[column][i]
+            if cell not in (None, "", "n/a") and row is not None:
+                columns[column][i] = known_total(
+                    str(cell), column, row["recordings"], row[has], lacks
+                )
+    return pl.DataFrame(columns, schema=dict.fromkeys(text.columns, pl.String))
 
 
 def _whole_seconds(column: str) -> pl.Expr:
