@@ -141,3 +141,16 @@ def test_listed_and_held_sizes_are_told_apart(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "held (GiB)" in out and "3.0 (1 without size)" in out
     assert "(1 without duration)" not in out
+
+
+def test_hours_are_file_hours_as_documented() -> None:
+    # docs/helpers.md, "Hours are file-hours": a 20-minute Zoom session with video, audio and
+    # timeline files is an hour of files; audio and video alone 40 minutes; the session once 20.
+    fake = Fake()
+    fake.zoom = [zoom_session([("MP4", 1000), ("M4A", 500), ("TIMELINE", 10)], minutes=20)]
+    frame = fake.load("zoom")
+    assert ra.summarize(frame)["total_hours"].item() == pytest.approx(1.0)
+    media = frame.filter(pl.col("media_type").is_in(["audio", "video"]))
+    assert ra.summarize(media)["total_hours"].item() == pytest.approx(2 / 3)
+    sessions = frame.group_by("group_id").agg(pl.col("duration").max())
+    assert sessions.select(ra.duration_hours().sum()).item() == pytest.approx(1 / 3)

@@ -98,7 +98,10 @@ def summarize(
           (Duration ms; nulls ignored; p95 linearly interpolated; ``total_duration`` null
           where the sum passes the Duration range instead of wrapping around, and where no
           duration of the group's recordings is known).
-        - ``total_hours`` (Float64; null where no duration is known).
+        - ``total_hours`` (Float64; null where no duration is known): file-hours, the sum of
+          every row's duration; a Zoom session's video, audio, transcript, chat and timeline
+          files each count its whole duration, a Twilio composition its room's time again
+          (filter ``media_type`` to audio and video to count them once, see docs/helpers.md).
         - ``total_size_bytes`` (Int64): the size listed, deleted recordings included (the
           bytes held are ``storage_growth``'s ``bytes_held``); null when no size is known,
           e.g. Plivo, SignalWire, and when the total passes Int64, about 8 EiB: it is never
