@@ -68,6 +68,12 @@ class Credentials:
                     f"{field.name} (env {names}) must be printable text (valid UTF-8, no "
                     "control characters)",
                 )
+            if value is not None and value != value.strip():
+                # A secret pasted with the line's padding, or a blank one: every request would
+                # answer 401, which says nothing of why.
+                names = " or ".join(self.env.get(field.name, ()))
+                problem = "is blank" if not value.strip() else "has spaces before or after it"
+                raise CredentialsError(self.provider, f"{field.name} (env {names}) {problem}")
             form = self.forms.get(field.name)
             if value and form is not None and not form[0].fullmatch(value):
                 names = " or ".join(self.env.get(field.name, ()))

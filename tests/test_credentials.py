@@ -252,3 +252,39 @@ def test_a_signalwire_space_with_a_port_out_of_range_is_refused(space: str) -> N
     with pytest.raises(CredentialsError, match="space"):
         ra.SignalWireCredentials(project_id="p", api_token="t", space=space)
     assert ra.SignalWireCredentials(project_id="p", api_token="t", space="h:8443").space
+
+
+@pytest.mark.parametrize(
+    ("provider", "field", "value"),
+    [
+        ("twilio", "auth_token", " t0ken-value "),
+        ("twilio", "auth_token", "   "),
+        ("zoom", "api_secret", " zoom-secret"),
+        ("signalwire", "space", " example "),
+    ],
+)
+def test_a_padded_or_blank_credential_is_refused_before_any_request(
+    provider: str, field: str, value: str
+) -> None:
+    # A token pasted with the line's padding went out in every request, and each answered 401
+    # without a word about why.
+    import dataclasses
+
+    import httpx
+    from provider_cases import CREDENTIALS
+
+    requests: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(401, json={})
+
+    loader = getattr(ra, f"load_{provider}_recordings")
+    given = CREDENTIALS[provider]
+    credentials = {f.name: getattr(given, f.name) for f in dataclasses.fields(given)}
+    credentials[field] = value
+    with pytest.raises(ra.CredentialsError) as refused:
+        loader(credentials=credentials, transport=httpx.MockTransport(record))
+    assert field in str(refused.value) and not requests
+    if value.strip():
+        assert value.strip() not in str(refused.value)
