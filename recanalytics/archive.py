@@ -43,7 +43,7 @@ from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.spreadsheet import write_spreadsheet_csv
-from recanalytics.store import private_write, write_json
+from recanalytics.store import json_writer, private_stage
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
 from recanalytics.windows import WhenLike, parse_range
@@ -441,7 +441,49 @@ async def _write(
     gone: pl.Expr,
 ) -> dict[str, Any]:
     """Write the loaded rows, download the media and write the manifest: the archive once its
-    lists are loaded."""
+    lists are loaded.
+
+    The tables are written under temporary names first (a full disk fails before the media
+    download) and put in place with the manifest only once everything else is done: a run
+    stopped on the way (Ctrl-C, a kill, a failure) leaves the earlier run's tables and
+    manifest as they were, describing one another; its media files stay for the next run.
+    """
+    staged: dict[Path, Path] = {}  # where a file goes: where it is written until then
+    try:
+        manifest = await _stage(
+            staged, root, provider, period, parts, unified, media, verify, options, carried, gone
+        )
+        staged[root / MANIFEST] = private_stage(root / MANIFEST, json_writer(manifest))
+        # The manifest last: a kill between these renames leaves tables it does not describe,
+        # which read_archive says (run the archive again).
+        for path in list(staged):
+            os.replace(staged[path], path)
+            del staged[path]
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+    return manifest
+
+
+async def _stage(
+    staged: dict[Path, Path],
+    root: Path,
+    provider: str,
+    period: tuple[dt.datetime, dt.datetime | None],
+    parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
+    unified: pl.DataFrame,
+    media: bool,
+    verify: bool,
+    options: dict[str, Any],
+    carried: dict[str, _Carried],
+    gone: pl.Expr,
+) -> dict[str, Any]:
+    """:func:`_write`'s files, each written to a temporary name recorded in ``staged``, and the
+    manifest that describes them."""
+
+    def stage(path: Path, write: Any) -> None:
+        staged[path] = private_stage(path, write)
+
     start, end = period
     files: dict[str, pl.DataFrame] = {RECORDINGS: unified}
     files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
@@ -451,8 +493,8 @@ async def _write(
         if c.superseded is not None
     }
     for name, frame in files.items():
-        private_write(root / name, frame.write_parquet)
-    private_write(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
+        stage(root / name, frame.write_parquet)
+    stage(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest: dict[str, Any] = {
         "created": created,
@@ -493,7 +535,7 @@ async def _write(
                 lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
             )
         )
-        private_write(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
+        stage(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
         counts = result.group_by("status").len().sort("status")
         manifest["media"] = {
             "files": {str(s): int(n) for s, n in counts.iter_rows()},
@@ -537,7 +579,7 @@ async def _write(
         if verify:
             probed = await asyncio.to_thread(probe_media, result, decode=True)
             check = verify_media(unified, probed)
-            private_write(root / VERIFICATION, check.files.write_parquet)
+            stage(root / VERIFICATION, check.files.write_parquet)
             manifest["verification"] = {"verdict": check.verdict, **check.totals}
     # Only what this archive holds: other files in ``out`` (it may be any folder) are not ours
     # to hash, and media files are those download_media reported for this archive's rows
@@ -553,13 +595,13 @@ async def _write(
         ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
         if verify:
             ours.append(root / VERIFICATION)
+    written = {path: staged.get(path, path) for path in sorted(ours)}  # tables: not in place yet
     manifest["files"] = {
-        str(path.relative_to(root)): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        for path in sorted(ours)
+        str(path.relative_to(root)): {"bytes": file.stat().st_size, "sha256": sha256_file(file)}
+        for path, file in written.items()
         # a symbolic link is never hashed as a file of the archive: it may point anywhere
-        if path.is_file() and not path.is_symlink() and not path.name.endswith(".part")
+        if file.is_file() and not file.is_symlink() and not path.name.endswith(".part")
     }
-    write_json(root / MANIFEST, manifest)
     return manifest
 
 
@@ -597,7 +639,16 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     ConfigError
         ``path`` is not an archive folder (no ``manifest.json`` or ``recordings.parquet``).
     StoreError
-        One of the two could not be read (damaged, not what an archive writes).
+        One of the two could not be read (damaged, not what an archive writes), or
+        ``recordings.parquet`` is not the file the manifest hashed, or holds another number of
+        rows than it counts (a run stopped while its files were replaced, a changed file): the
+        message says so and to run the archive again; ``partial`` holds the rows read.
+
+    Warns
+    -----
+    ArchiveWarning
+        Another file the manifest lists (a raw table, ``recordings.csv``, ``media.csv``) is
+        missing or not the one it hashed; the rows are returned.
 
     Examples
     --------
@@ -620,4 +671,57 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
         recordings = conform(pl.read_parquet(root / RECORDINGS)).collect()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise StoreError(root / RECORDINGS, f"could not be read ({reason(exc)})") from exc
+    _check_against(root, manifest, recordings)
     return ArchiveContents(recordings, manifest)
+
+
+# What to do when an archive's files are not those its manifest describes.
+AGAIN = "run the archive again into this folder (it keeps every row archived) to make them agree"
+
+
+def _check_against(root: Path, manifest: dict[str, Any], recordings: pl.DataFrame) -> None:
+    """Compare the tables beside ``manifest.json`` with the sizes and SHA-256 it records.
+
+    ``recordings.parquet`` (the rows :func:`read_archive` returns) not the file the manifest
+    hashed, or not holding the rows it counts, is a :class:`StoreError` with the rows read in
+    ``partial``; another table or CSV file changed or missing, an :class:`ArchiveWarning`.
+    Media files are not hashed here (gigabytes): :func:`~recanalytics.verify_media` reads them.
+    """
+    files = manifest.get("files")
+    files = files if isinstance(files, dict) else {}
+    counted_rows = [
+        totals["recordings"]
+        for totals in manifest.values()
+        if isinstance(totals, dict) and "by_status" in totals and "recordings" in totals
+    ]
+    changed = []
+    for name, recorded in sorted(files.items()):
+        path = root / name
+        if name.startswith("media/") or not isinstance(recorded, dict):
+            continue
+        if not path.is_file() or path.is_symlink():
+            changed.append(f"{name} is missing")
+        elif path.stat().st_size != recorded.get("bytes") or sha256_file(path) != recorded.get(
+            "sha256"
+        ):
+            changed.append(f"{name} is not the file {MANIFEST} hashed")
+    said = ""
+    if counted_rows and recordings.height != sum(counted_rows):
+        said = f"holds {recordings.height:,} rows, {MANIFEST} says {sum(counted_rows):,}"
+    elif f"{RECORDINGS} is not the file {MANIFEST} hashed" in changed:
+        said = f"is not the file {MANIFEST} hashed (another run's, or changed since)"
+    if said:
+        # The rows and the manifest would not describe one archive: totals, media.csv and
+        # hashes checked against the manifest would be another run's.
+        raise StoreError(
+            root / RECORDINGS,
+            f"{said}: an archive run was stopped while its files were replaced, or the file "
+            f"was changed; {AGAIN} (the rows as read are in .partial)",
+            partial=recordings,
+        )
+    if changed:
+        warn_user(
+            f"{root}: {'; '.join(changed)} (an archive run stopped while its files were "
+            f"replaced, or a file changed since); {AGAIN}",
+            ArchiveWarning,
+        )

@@ -20,7 +20,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,11 +102,19 @@ def default_path() -> Path:
     return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
 
 
-def private_write(path: Path, write: Any) -> None:
-    """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
+def private_stage(path: Path, write: Any) -> Path:
+    """Write through ``write(tmp_path)`` to a temporary sibling of ``path``, user-only, and
+    return it: ``os.replace(staged, path)`` puts it in place (:func:`private_write` does both).
 
+    Files staged apart and put in place together only after a long step (an archive's media
+    download) leave the earlier files whole when that step is interrupted.
     Any OSError (a full disk, a read-only folder, a folder where the file goes) is a
     StoreError naming ``path``; the temporary file is removed.
+
+    Examples
+    --------
+    >>> staged = private_stage(Path("notes.txt"), lambda tmp: tmp.write_text("hi"))
+    >>> os.replace(staged, "notes.txt")
     """
     try:
         validate.make_folders(path.parent, 0o700)
@@ -117,18 +125,36 @@ def private_write(path: Path, write: Any) -> None:
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise StoreError(path, f"could not be written ({reason(exc)})") from exc
         raise
+    return Path(tmp)
+
+
+def private_write(path: Path, write: Any) -> None:
+    """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
+
+    Any OSError (a full disk, a read-only folder, a folder where the file goes) is a
+    StoreError naming ``path``; the temporary file is removed.
+    """
+    staged = private_stage(path, write)
+    try:
+        os.replace(staged, path)
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise StoreError(path, f"could not be written ({reason(exc)})") from exc
+
+
+def json_writer(value: Any) -> Callable[[Path], Any]:
+    """What writes ``value`` as the JSON files of a store or an archive, for
+    :func:`private_write` or :func:`private_stage`."""
+    return lambda tmp: tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def write_json(path: Path, value: Any) -> None:
-    private_write(
-        path, lambda tmp: tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=str))
-    )
+    private_write(path, json_writer(value))
 
 
 @dataclass

@@ -565,3 +565,161 @@ def test_an_archive_reads_back_without_the_provider(tmp_path: Path) -> None:
     (tmp_path / "a" / "manifest.json").write_text("not json")
     with pytest.raises(StoreError, match=r"manifest\.json: could not be read"):
         ra.read_archive(tmp_path / "a")
+
+
+def _interrupted_at_media(
+    inner: httpx.AsyncBaseTransport, nth: int, stop: type[BaseException]
+) -> httpx.MockTransport:
+    """The sandbox, until the ``nth`` Twilio ``/Media`` request: it raises ``stop`` (Ctrl-C)."""
+    asked = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal asked
+        if request.url.path.endswith("/Media"):
+            asked += 1
+            if asked == nth:
+                raise stop
+        return await inner.handle_async_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def _as_written(root: Path) -> dict[str, bytes]:
+    """Every file the archive's manifest lists outside media/, and the manifest, as bytes."""
+    listed = json.loads((root / "manifest.json").read_text())["files"]
+    names = [n for n in listed if not n.startswith("media/")]
+    return {name: (root / name).read_bytes() for name in [*names, "manifest.json"]}
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_an_archive_run_again_and_interrupted_leaves_the_earlier_archive_whole(
+    stop: type[BaseException], tmp_path: Path
+) -> None:
+    # A first run over a narrow period, then the same command without since, stopped (Ctrl-C)
+    # during the media download: the tables were already the new run's (318 rows) while
+    # manifest.json and media.csv still described the first (45), its hashes no longer matching,
+    # and read_archive returned the pair without a word.
+    box = Sandbox(seed=7, size=120, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    narrow = {"since": "2026-06-01", "until": "2026-11-01"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)  # recordings still processing
+        first = ra.archive_twilio(out, media=True, **narrow, **box.options("twilio"))
+    before = _as_written(out)
+    archived_before, _ = ra.read_archive(out)
+    options = box.options("twilio") | {"transport": _interrupted_at_media(box.transport, 5, stop)}
+    with pytest.raises(stop):
+        ra.archive_twilio(out, media=True, **options)
+    assert _as_written(out) == before  # the earlier run's tables and manifest, untouched
+    archived, manifest = ra.read_archive(out)
+    assert manifest == first and archived.equals(archived_before)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no staged table left
+    # Run again, it goes on: the files the interrupted run saved are there, the rest fetched.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        whole = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    archived, manifest = ra.read_archive(out)
+    assert archived.height > archived_before.height and manifest == whole
+    assert set(archived_before["recording_id"]) <= set(archived["recording_id"])
+
+
+def test_read_archive_says_which_file_is_not_the_one_its_manifest_describes(
+    tmp_path: Path,
+) -> None:
+    box = Sandbox(seed=25, size=40, providers=["twilio"])
+    out = tmp_path / "a"
+    manifest = ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
+    written = (out / "recordings.parquet").read_bytes()
+    held = pl.read_parquet(out / "recordings.parquet")
+    # A table of another run (or edited) beside the manifest: the rows are not its.
+    held.head(3).write_parquet(out / "recordings.parquet")
+    listed = manifest["tracks"]["recordings"] + manifest["compositions"]["recordings"]
+    said = rf"recordings\.parquet: holds 3 rows, manifest\.json says {listed}.*run the archive"
+    with pytest.raises(StoreError, match=said) as info:
+        ra.read_archive(out)
+    assert info.value.partial is not None and info.value.partial.height == 3
+    # As many rows, one value changed: not the rows the manifest totals.
+    held.with_columns(room_name=pl.lit("edited")).write_parquet(out / "recordings.parquet")
+    with pytest.raises(StoreError, match=r"recordings\.parquet: .*not the file manifest\.json"):
+        ra.read_archive(out)
+    (out / "recordings.parquet").write_bytes(written)
+    archived, _ = ra.read_archive(out)
+    assert archived.height == listed
+    # Another table changed (a raw table), or missing: said, the rows still returned.
+    (out / "tracks_raw.parquet").write_bytes(b"edited")
+    (out / "recordings.csv").unlink()
+    with pytest.warns(
+        ArchiveWarning, match=r"recordings\.csv is missing; tracks_raw\.parquet is not"
+    ):
+        archived, _ = ra.read_archive(out)
+    assert archived.height == listed
+
+
+KILLED_AT_MEDIA = """
+import os, signal, sys
+sys.path[:0] = [{root!r}]
+import httpx
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+
+box = Sandbox(seed=7, size=120, providers=["twilio"], small_media=True)
+asked = 0
+
+
+async def handler(request):
+    global asked
+    if request.url.path.endswith("/Media"):
+        asked += 1
+        if asked == 5:
+            print("killed", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)  # as kill -9: nothing runs after it
+    return await box.transport.handle_async_request(request)
+
+
+options = box.options("twilio") | {{"transport": httpx.MockTransport(handler)}}
+ra.archive_twilio({out!r}, media=True, progress=False, **options)
+"""
+
+
+def test_an_archive_run_again_and_killed_leaves_the_earlier_archive_whole(tmp_path: Path) -> None:
+    # kill -9 during the media download: no cleanup runs, so what the folder holds then is
+    # what a user finds. The earlier run's tables and manifest, still describing each other.
+    import signal
+    import subprocess
+    import sys
+
+    box = Sandbox(seed=7, size=120, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)  # recordings still processing
+        first = ra.archive_twilio(
+            out, media=True, since="2026-06-01", until="2026-11-01", **box.options("twilio")
+        )
+    before = _as_written(out)
+    script = KILLED_AT_MEDIA.format(root=str(Path(__file__).parent.parent), out=str(out))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the archive run was not killed at its 5th media request")
+    assert done.returncode == -signal.SIGKILL and "killed" in done.stdout, done.stderr[-3000:]
+    assert _as_written(out) == before
+    archived, manifest = ra.read_archive(out)
+    assert manifest == first and archived.height == sum(
+        first[part]["recordings"] for part in ("tracks", "compositions")
+    )
+
+
+def test_an_archive_run_again_on_a_full_disk_leaves_the_earlier_archive_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = Sandbox(seed=27, size=40, providers=["twilio"])
+    out = tmp_path / "a"
+    ra.archive_twilio(out, since="2026-06-01", until="2026-11-01", **box.options("twilio"))
+    before = _as_written(out)
+    _disk_full_at("recordings.csv", monkeypatch)
+    with pytest.raises(StoreError, match=r"recordings\.csv.*No space left"):
+        ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
+    assert _as_written(out) == before
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
