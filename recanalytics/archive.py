@@ -43,7 +43,7 @@ from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.spreadsheet import write_spreadsheet_csv
-from recanalytics.store import json_writer, private_stage
+from recanalytics.store import Staging, json_writer
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
 from recanalytics.windows import WhenLike, parse_range
@@ -170,7 +170,9 @@ async def aarchive(
         A list could not be loaded whole; ``partial`` holds the unified rows loaded.
     StoreError
         A file could not be written after the load (a full disk …); ``partial`` holds every
-        unified row loaded, and media files already downloaded stay for the next run.
+        unified row loaded, and media files already downloaded stay for the next run. Then,
+        as when the run is interrupted, the tables and manifest an earlier run wrote into
+        ``out`` stay as they were: this run's are put in place together, at its end.
 
     Examples
     --------
@@ -448,25 +450,25 @@ async def _write(
     stopped on the way (Ctrl-C, a kill, a failure) leaves the earlier run's tables and
     manifest as they were, describing one another; its media files stay for the next run.
     """
-    staged: dict[Path, Path] = {}  # where a file goes: where it is written until then
+    ours = [RECORDINGS, "recordings.csv", "media.csv", VERIFICATION, MANIFEST]
+    ours += [f"{part}{suffix}" for part in parts for suffix in ("_raw.parquet", EARLIER_RAW)]
+    Staging.remove_left(root, ours)  # what a killed run staged: never put in place
+    staging = Staging()
     try:
         manifest = await _stage(
-            staged, root, provider, period, parts, unified, media, verify, options, carried, gone
+            staging, root, provider, period, parts, unified, media, verify, options, carried, gone
         )
-        staged[root / MANIFEST] = private_stage(root / MANIFEST, json_writer(manifest))
+        staging.stage(root / MANIFEST, json_writer(manifest))
         # The manifest last: a kill between these renames leaves tables it does not describe,
         # which read_archive says (run the archive again).
-        for path in list(staged):
-            os.replace(staged[path], path)
-            del staged[path]
+        staging.commit(last=[root / MANIFEST])
     finally:
-        for tmp in staged.values():
-            tmp.unlink(missing_ok=True)
+        staging.close()
     return manifest
 
 
 async def _stage(
-    staged: dict[Path, Path],
+    staging: Staging,
     root: Path,
     provider: str,
     period: tuple[dt.datetime, dt.datetime | None],
@@ -478,12 +480,9 @@ async def _stage(
     carried: dict[str, _Carried],
     gone: pl.Expr,
 ) -> dict[str, Any]:
-    """:func:`_write`'s files, each written to a temporary name recorded in ``staged``, and the
+    """:func:`_write`'s files, each written to a temporary name (``staging``), and the
     manifest that describes them."""
-
-    def stage(path: Path, write: Any) -> None:
-        staged[path] = private_stage(path, write)
-
+    stage = staging.stage
     start, end = period
     files: dict[str, pl.DataFrame] = {RECORDINGS: unified}
     files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
@@ -595,7 +594,9 @@ async def _stage(
         ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
         if verify:
             ours.append(root / VERIFICATION)
-    written = {path: staged.get(path, path) for path in sorted(ours)}  # tables: not in place yet
+    written = {
+        path: staging.staged.get(path, path) for path in sorted(ours)
+    }  # tables: not in place yet
     manifest["files"] = {
         str(path.relative_to(root)): {"bytes": file.stat().st_size, "sha256": sha256_file(file)}
         for path, file in written.items()

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import json
 import os
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,14 +103,13 @@ def default_path() -> Path:
     return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
 
 
-def private_stage(path: Path, write: Any) -> Path:
+def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = None) -> Path:
     """Write through ``write(tmp_path)`` to a temporary sibling of ``path``, user-only, and
     return it: ``os.replace(staged, path)`` puts it in place (:func:`private_write` does both).
 
-    Files staged apart and put in place together only after a long step (an archive's media
-    download) leave the earlier files whole when that step is interrupted.
-    Any OSError (a full disk, a read-only folder, a folder where the file goes) is a
-    StoreError naming ``path``; the temporary file is removed.
+    ``hold`` takes the temporary file's descriptor (else it is closed) before anything is
+    written: :class:`Staging` locks it. Any OSError (a full disk, a read-only folder, a folder
+    where the file goes) is a StoreError naming ``path``; the temporary file is removed.
 
     Examples
     --------
@@ -119,10 +119,13 @@ def private_stage(path: Path, write: Any) -> Path:
     try:
         validate.make_folders(path.parent, 0o700)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
     except OSError as exc:
         raise StoreError(path, f"could not be written ({reason(exc)})") from exc
     try:
+        if hold is None:
+            os.close(fd)
+        else:
+            hold(fd)
         write(Path(tmp))
         os.chmod(tmp, 0o600)
     except BaseException as exc:
@@ -131,6 +134,72 @@ def private_stage(path: Path, write: Any) -> Path:
             raise StoreError(path, f"could not be written ({reason(exc)})") from exc
         raise
     return Path(tmp)
+
+
+class Staging:
+    """Files written under temporary names, each locked, put in place together by
+    :meth:`commit`: until then the files they replace stay as they were.
+
+    A run stopped on the way (Ctrl-C, an error) removes its temporary files on :meth:`close`;
+    one killed (kill -9, a power cut) cannot, and :meth:`remove_left` in a later run removes
+    those no process holds any more, never another live run's.
+
+    Examples
+    --------
+    >>> staging = Staging()
+    >>> staging.stage(Path("a.txt"), lambda tmp: tmp.write_text("new"))
+    >>> try:
+    ...     staging.commit([Path("a.txt")])
+    ... finally:
+    ...     staging.close()
+    """
+
+    def __init__(self) -> None:
+        self.staged: dict[Path, Path] = {}  # where a file goes: where it is written until then
+        self._held: list[int] = []
+
+    def _hold(self, fd: int) -> None:
+        self._held.append(fd)
+        try_lock(fd)  # a fresh file: no other process has it yet
+
+    def stage(self, path: Path, write: Any) -> None:
+        """Write ``path``'s next content through ``write(tmp_path)`` (:func:`private_stage`)."""
+        self.staged[path] = private_stage(path, write, self._hold)
+
+    def commit(self, last: Sequence[Path] = ()) -> None:
+        """Put every staged file in place, those in ``last`` after the others, in order."""
+        order = [p for p in self.staged if p not in last] + [p for p in last if p in self.staged]
+        for path in order:
+            try:
+                os.replace(self.staged[path], path)
+            except OSError as exc:
+                raise StoreError(path, f"could not be written ({reason(exc)})") from exc
+            del self.staged[path]
+
+    def close(self) -> None:
+        """Remove what was staged and not committed, and let go of every lock."""
+        for tmp in self.staged.values():
+            tmp.unlink(missing_ok=True)
+        self.staged.clear()
+        for fd in self._held:
+            os.close(fd)
+        self._held.clear()
+
+    @staticmethod
+    def remove_left(folder: Path, names: Iterable[str]) -> None:
+        """Remove the temporary files of ``names`` in ``folder`` that a killed run left (no
+        process holds their lock)."""
+        for name in names:
+            for tmp in folder.glob(f".{glob.escape(name)}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    if tmp.is_symlink() or not tmp.is_file():
+                        continue
+                    fd = os.open(tmp, os.O_RDWR)
+                    try:
+                        if try_lock(fd):
+                            tmp.unlink()
+                    finally:
+                        os.close(fd)
 
 
 def private_write(path: Path, write: Any) -> None:

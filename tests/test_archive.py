@@ -17,6 +17,7 @@ import recanalytics as ra
 from recanalytics.archive import archive
 from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.sandbox import Sandbox
+from recanalytics.store import try_lock
 from tests.conftest import simulate_read_only
 
 # One request at a time: the walk is the same from run to run, so requests can be compared.
@@ -707,6 +708,21 @@ def test_an_archive_run_again_and_killed_leaves_the_earlier_archive_whole(tmp_pa
     assert _as_written(out) == before
     archived, manifest = ra.read_archive(out)
     assert manifest == first and archived.height == sum(
+        first[part]["recordings"] for part in ("tracks", "compositions")
+    )
+    # What the killed run had staged is left (nothing ran after the kill); the next run, which
+    # goes on from there, removes it, and a staged file another run still holds stays.
+    left = {p.name for p in out.iterdir() if p.name.startswith(".")}
+    assert {name.split(".")[1] for name in left} >= {"recordings", "tracks_raw"}
+    held = out / ".recordings.parquet.held.tmp"
+    with held.open("w") as file:
+        assert try_lock(file.fileno())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ArchiveWarning)
+            whole = ra.archive_twilio(out, media=True, **box.options("twilio"))
+        assert {p.name for p in out.iterdir() if p.name.startswith(".")} == {held.name}
+    archived, manifest = ra.read_archive(out)
+    assert manifest == whole and archived.height > sum(
         first[part]["recordings"] for part in ("tracks", "compositions")
     )
 
