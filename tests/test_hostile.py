@@ -351,7 +351,6 @@ HOSTILE_IDS = [
     "x" * 401,
     "spaces and ünïcödé",
     "nul\x00byte",
-    "",
 ]
 
 
@@ -369,6 +368,8 @@ def test_hostile_ids_and_containers_stay_inside_dest_and_never_share_a_file(
         url = f"https://media.plivo.com/r{i}.wav"
         served[url] = f"bytes of {recording_id!r}".encode()
         rows.append(("plivo", recording_id, url, containers[i % len(containers)], "completed"))
+    # A blank id is no id (recanalytics.blank): never a file, which every such row would share.
+    rows.append(("plivo", "", "https://media.plivo.com/blank.wav", "wav", "completed"))
     rows.append(("../signalwire", "evil", "https://x.test/e.wav", "wav", "completed"))
     frame = pl.DataFrame(
         rows, schema=["provider", "recording_id", "media_url", "container", "status"], orient="row"
@@ -386,7 +387,8 @@ def test_hostile_ids_and_containers_stay_inside_dest_and_never_share_a_file(
             assert not path.name.startswith(".") and len(path.name) <= 130
             assert path.suffix in (".wav", ".bin")
             assert path.read_bytes() == f"bytes of {recording_id!r}".encode()
-    assert result["status"][-1] == "unavailable"  # an unknown provider
+    assert result["status"][-2:].to_list() == ["unavailable"] * 2  # a blank id, a provider
+    assert result["error"][-2] == "no recording_id"
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(p.resolve().is_relative_to(dest.resolve()) for p in written)
     assert len(written) == len(HOSTILE_IDS)
