@@ -1,14 +1,26 @@
-"""A storage price (the unit each provider's spec states its storage rate in)."""
+"""A storage price (the unit each provider's spec states its storage rate in), and the kinds of
+amount a provider's reported ``cost`` can be."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from recanalytics import validate
 from recanalytics.errors import ConfigError
 
 Basis = Literal["gb_month", "minute_month"]
+
+CostKind = Literal["monthly storage", "one-off"]
+"""What a provider's reported ``cost`` is: ``monthly storage``, a charge per month the recording
+is kept (Plivo's ``monthly_recording_storage_amount``); ``one-off``, a price charged once for
+the recording (SignalWire's ``price``). Amounts of different kinds are never summed."""
+
+COST_KINDS: Final[dict[str, str]] = {
+    "monthly storage": "a storage charge per month kept",
+    "one-off": "a one-off price",
+}
+"""Each :data:`CostKind` said in words, as the cost chart says it."""
 
 
 @dataclass(frozen=True, slots=True)

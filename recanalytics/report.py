@@ -61,7 +61,8 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
         else:
             text = column.cast(pl.String)
         # Unknown is not 0: a provider that sends no size (or no duration) reads n/a, and so
-        # does a reported cost with a unit but no total (several currencies are not summed).
+        # does a reported cost with a unit but no total (several currencies, or kinds, are
+        # not summed).
         missing: pl.Expr = pl.lit(
             "n/a" if name.startswith(("size", "held", "USD", "hours")) else ""
         )
@@ -73,22 +74,32 @@ def _cell_text(table: pl.DataFrame) -> pl.DataFrame:
     return table.select(exprs)
 
 
-def _cell_html(text: str, held: str | None = None) -> str:
-    """A cell, its notes (``(3 without size)``, the held size beside a listed one) each on a
-    line of its own: the table stays narrow enough for a 900 px window."""
+def _cell_html(text: str, under: str | None = None) -> str:
+    """A cell, its notes (``(3 without size)``, the held size beside a listed one, the kind of
+    a reported cost under its unit) each on a line of its own: the table stays narrow enough
+    for a 900 px window."""
     value, paren, note = text.partition(" (")
     notes = [f"({note}"] if paren else []
-    if held is not None and held not in ("", "n/a", value):
-        notes.insert(0, f"{held} held")
+    if under:
+        notes.insert(0, under)
     return html.escape(value) + "".join(f"<span class=note>{html.escape(n)}</span>" for n in notes)
 
 
 def _table_html(table: pl.DataFrame, counts: pl.DataFrame) -> str:
     text_columns = {"provider", "cost unit"}
-    # The held size is said under the listed one where they differ: one column, not two.
+    # The held size is said under the listed one where they differ, and a reported cost's kind
+    # under its unit: one column each, not two.
     size = next(c for c in table.columns if c.startswith("size ("))
     held = next(c for c in table.columns if c.startswith("held ("))
-    shown = [c for c in table.columns if c != held]
+    shown = [c for c in table.columns if c not in (held, "cost kind")]
+
+    def under(row: dict[str, str], column: str) -> str | None:
+        if column == size and row[held] not in ("", "n/a", str(row[size]).partition(" (")[0]):
+            return f"{row[held]} held"
+        if column == "cost unit":
+            return row.get("cost kind") or None
+        return None
+
     head = "".join(
         f"<th{'' if c in text_columns else ' class=num'}>{html.escape(c)}</th>" for c in shown
     )
@@ -98,7 +109,7 @@ def _table_html(table: pl.DataFrame, counts: pl.DataFrame) -> str:
         css = " class='total'" if row["provider"] == "total" else ""
         cells = "".join(
             f"<td{'' if c in text_columns else ' class=num'}>"
-            f"{_cell_html(str(row[c]), row[held] if c == size else None)}</td>"
+            f"{_cell_html(str(row[c]), under(row, c))}</td>"
             for c in shown
         )
         rows.append(f"<tr{css}>{cells}</tr>")

@@ -66,7 +66,10 @@ COLUMNS: Final[dict[str, str]] = {
     "size_bytes": "File size in bytes; null where the provider gives none (Plivo, SignalWire).",
     "bitrate_kbps": "Reported bitrate, else size·8/duration, in kilobits per second.",
     "channels": "Audio channels (1 mono, 2 stereo), where known.",
-    "cost": "Provider-reported cost as a positive amount, in cost_unit.",
+    "cost": (
+        "Provider-reported cost as a positive amount, in cost_unit: Plivo's a storage charge "
+        "per month kept, SignalWire's a one-off price (see helpers.cost_kind)."
+    ),
     "cost_unit": "Currency of cost, e.g. USD.",
     "media_url": "Where the media can be fetched; never carries a secret.",
 }

@@ -83,7 +83,8 @@ def test_summary_table_values_are_typed_not_quoted_text(frame: pl.DataFrame) -> 
     assert schema["recordings"] == pl.Int64
     assert all(schema[c] == pl.Float64 for c in ("hours", table.columns[3], "USD/month"))
     assert all(schema[c] == pl.Duration("ms") for c in ("mean", "median", "p95"))
-    assert [c for c, t in schema.items() if t == pl.String] == ["provider", "cost unit"]
+    strings = [c for c, t in schema.items() if t == pl.String]
+    assert strings == ["provider", "cost unit", "cost kind"]
     assert all(
         (d.total_seconds() if d is not None else 0) % 1 == 0 for d in table["mean"].to_list()
     )
@@ -226,11 +227,13 @@ def test_summary_cells_never_print_nan_nor_a_sum_of_currencies(frame: pl.DataFra
     assert total["reported cost"] is None and total["cost unit"] == "EUR, USD"
     page = report_html(odd)
     summary = page[page.index("<table class='summary'>") :]
+    # The kinds of the reported costs are a note under the unit: read as "unit kinds".
+    summary = re.sub(r"<span class=note>(.*?)</span>", r" \1", summary)
     rows = {
         cells[0]: cells
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", summary[: summary.index("</table>")])
         if (cells := re.findall(r"<td[^>]*>([^<]*)</td>", row))
     }
     assert not {"nan", "NaN", "inf"} & {cell for cells in rows.values() for cell in cells}
-    assert rows["total"][-2:] == ["n/a", "EUR, USD"]
+    assert rows["total"][-2:] == ["n/a", "EUR, USD monthly storage, one-off"]
     assert rows[str(odd["provider"][0])][-2] == "n/a"  # the NaN cost's provider

@@ -51,10 +51,11 @@ from recanalytics.charts._base import (
 )
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import check_every, counted, values_checked
-from recanalytics.helpers.cost import StorageRate, monthly_storage_cost
+from recanalytics.helpers.cost import COST_KIND_OF, StorageRate, cost_kind, monthly_storage_cost
 from recanalytics.helpers.durations import duration_hours
 from recanalytics.helpers.sizes import size_unit, storage_growth
 from recanalytics.helpers.summary import trend
+from recanalytics.rates import COST_KINDS
 
 __all__ = [
     "codec_mix_chart",
@@ -508,10 +509,12 @@ def _cost_frame(
         ),
         every,
     )
-    # by="cost_unit" stacks the reported cost by its own unit: one key, not a duplicate.
-    keys = list(dict.fromkeys([by, "cost_unit"]))
+    # by="cost_unit" stacks the reported cost by its own unit: one key, not a duplicate. A
+    # line per kind too: a monthly storage charge and a one-off price are never added.
+    keys = list(dict.fromkeys([by, "cost_unit", "cost_kind"]))
     reported = (
         lazy.filter(pl.col("created_at").is_not_null() & pl.col("cost").is_not_null())
+        .with_columns(cost_kind())
         .with_columns(*(as_label(k) for k in keys))
         .group_by(pl.col("created_at").dt.truncate(every).alias("period"), *keys)
         .agg(pl.col("cost").sum().alias("reported"))
@@ -555,6 +558,20 @@ def _unpriced_note(
     if missing == rows:
         return f"no costs: {recordings} without a size or duration to price", True
     return f"{recordings} without a size or duration to price counted as $0", False
+
+
+def _kinds_said(kinds: list[str]) -> list[str]:
+    """What the reported amounts are, one line per kind drawn: a monthly storage charge is
+    drawn once, in its creation period, and says so."""
+    lines = []
+    for kind in sorted(set(kinds)):
+        providers = ", ".join(p for p, k in COST_KIND_OF.items() if k == kind)
+        who = f"{kind} ({providers})" if providers else kind
+        if kind == "monthly storage":
+            lines.append(f"{who}: {COST_KINDS[kind]}, drawn once at creation, not each month")
+        else:
+            lines.append(f"{who}: {COST_KINDS.get(kind, 'a cost of no declared kind')}")
+    return lines
 
 
 def _largest_stack(frame: pl.DataFrame, column: str) -> float | None:
@@ -629,7 +646,10 @@ def _cost_views(
                 data(reported),
                 title=title(
                     f"Provider-reported cost per period ({units})",
-                    "the cost field Plivo and SignalWire send, at creation time",
+                    [
+                        "each recording's reported cost, in its creation period; kinds not added",
+                        *_kinds_said(reported["cost_kind"].to_list()),
+                    ],
                 ),
             )
             .mark_line(point=True, clip=True)
@@ -643,13 +663,16 @@ def _cost_views(
                     scale=y_scale(HEIGHT * 2 // 3),
                 ),
                 color=color(by, reported_domain),
-                detail=alt.Detail("cost_unit:N"),
+                detail=[alt.Detail("cost_unit:N"), alt.Detail("cost_kind:N")],
+                # A monthly charge and a one-off price read apart, not as one series.
+                strokeDash=alt.StrokeDash("cost_kind:N", title="cost kind"),
                 opacity=highlight(legend),
                 tooltip=[
                     period_tooltip(),
                     alt.Tooltip(f"{by}:N"),
                     alt.Tooltip("reported:Q", format=",.4~f"),
                     alt.Tooltip("cost_unit:N", title="unit"),
+                    alt.Tooltip("cost_kind:N", title="kind"),
                 ],
             )
             .properties(width=WIDTH, height=HEIGHT * 2 // 3)

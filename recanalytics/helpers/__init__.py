@@ -33,8 +33,10 @@ from recanalytics.helpers.codecs import (
     normalize_container,
 )
 from recanalytics.helpers.cost import (
+    COST_KIND_OF,
     STORAGE_RATES,
     StorageRate,
+    cost_kind,
     cost_summary,
     monthly_storage_cost,
     storage_rates,
@@ -64,6 +66,7 @@ del _namespace
 __all__ = [
     "CODECS",
     "CONTAINERS",
+    "COST_KIND_OF",
     "DEFAULT_BUCKET_EDGES",
     "FAILED_STATUSES",
     "STORAGE_RATES",
@@ -87,6 +90,7 @@ __all__ = [
     "container_mime_type",
     "container_normalized",
     "container_table",
+    "cost_kind",
     "cost_summary",
     "duration_bucket",
     "duration_hours",

@@ -1,5 +1,9 @@
 """Estimated monthly storage cost from a rate table, next to the provider-reported cost.
 
+The reported ``cost`` is not the same kind of amount everywhere: Plivo's is a storage charge per
+month kept, SignalWire's a one-off price (each provider's spec says which, ``cost_kind``), so
+amounts of different kinds are never added, as amounts in different currencies are not.
+
 The default rates are list prices with their source and date; some are assumptions, and every
 one can be overridden with ``rates={"zoom": 0.08}`` (same unit) or a full :class:`StorageRate`.
 Estimates ignore free allowances (Twilio's first 10 GB, Plivo's first 90 days per recording,
@@ -22,8 +26,10 @@ from recanalytics.providers.registry import SPECS
 from recanalytics.rates import StorageRate
 
 __all__ = [
+    "COST_KIND_OF",
     "STORAGE_RATES",
     "StorageRate",
+    "cost_kind",
     "cost_summary",
     "monthly_storage_cost",
     "storage_rates",
@@ -38,6 +44,41 @@ STORAGE_RATES: Final[Mapping[str, StorageRate]] = MappingProxyType(
 )
 """Default storage rates per provider (USD), each stated in its provider's module (sources: the
 Cost section of docs/helpers.md)."""
+
+
+COST_KIND_OF: Final[Mapping[str, str]] = MappingProxyType(
+    {name: spec.cost_kind for name, spec in SPECS.items() if spec.cost_kind is not None}
+)
+"""What each provider's reported ``cost`` is (``monthly storage`` or ``one-off``), as its
+provider module declares it; a provider that reports no cost is not listed."""
+
+
+def cost_kind() -> pl.Expr:
+    """What each row's reported ``cost`` is (String): ``monthly storage`` (Plivo, a charge per
+    month kept) or ``one-off`` (SignalWire, a price charged once); null where the row has no
+    cost, or its provider declares no kind.
+
+    Group by it (``summarize(df.with_columns(cost_kind()), by=["cost_kind", "cost_unit"])``)
+    for a reported-cost total per kind: the helpers give none across kinds.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from recanalytics.schema import conform
+    >>> df = conform(
+    ...     pl.DataFrame({"provider": ["plivo", "signalwire", "twilio"], "cost": [0.1, 0.2, None]})
+    ... ).collect()
+    >>> df.select(cost_kind()).to_series().to_list()
+    ['monthly storage', 'one-off', None]
+    """
+    kind = (
+        pl.col("provider")
+        .cast(pl.String)
+        .replace_strict(
+            list(COST_KIND_OF), list(COST_KIND_OF.values()), default=None, return_dtype=pl.String
+        )
+    )
+    return pl.when(pl.col("cost").is_not_null()).then(kind).alias("cost_kind")
 
 
 def _resolve(rates: Mapping[str, float | StorageRate] | None) -> dict[str, StorageRate]:
@@ -145,7 +186,10 @@ def monthly_storage_cost(rates: Mapping[str, float | StorageRate] | None = None)
 
 
 COST_OUTPUTS: Final = ("estimated_monthly_cost", "reported_cost")
-"""The columns :func:`cost_aggregations` makes besides ``cost_unit``."""
+"""The columns :func:`cost_aggregations` makes besides ``cost_unit`` and ``cost_kind``."""
+
+_LISTS: Final = ("cost_unit", "cost_kind")
+"""The columns :func:`cost_aggregations` lists a group's values in (none where grouped by it)."""
 
 
 _COST_COLUMNS: Final = ("provider", "size_bytes", "duration", "status", "deleted_at", "created_at")
@@ -165,8 +209,8 @@ def cost_summary(
         A unified frame.
     by : str or sequence of str, default "provider"
         None gives one overall row. A column named twice counts once; one named like a result
-        column (``recordings``, …) is a ConfigError, except ``cost_unit``, which then holds
-        each group's unit.
+        column (``recordings``, …) is a ConfigError, except ``cost_unit`` and ``cost_kind``
+        (added with :func:`cost_kind`), which then hold each group's unit or kind.
     rates : mapping, optional
         Rate overrides, as for :func:`monthly_storage_cost`.
 
@@ -177,8 +221,10 @@ def cost_summary(
         group holds recordings none of which could be estimated: deleted ones cost 0 but do
         not make the held ones known), ``reported_cost`` (sum of ``cost``, null
         when the provider reports none: Twilio, Zoom, and when the group's costs are in more
-        than one currency, or some in none: no sum of EUR and USD) and ``cost_unit`` (the
-        distinct reported currencies, comma-separated).
+        than one currency, or some in none: no sum of EUR and USD, or of more than one kind:
+        no sum of Plivo's monthly storage charge and SignalWire's one-off price),
+        ``cost_unit`` (the distinct reported currencies, comma-separated) and ``cost_kind``
+        (the distinct kinds of the reported amounts, comma-separated, see :func:`cost_kind`).
 
     Examples
     --------
@@ -197,7 +243,7 @@ def cost_summary(
     ...     )
     ... ).collect()
     >>> cost_summary(df).rows()
-    [('twilio', 1, 0.1, None, None), ('plivo', 1, 0.0004, 0.0004, 'USD')]
+    [('twilio', 1, 0.1, None, None, None), ('plivo', 1, 0.0004, 0.0004, 'USD', 'monthly storage')]
     """
     keys: list[str] = by_list(by, reserved=("recordings", *COST_OUTPUTS))
     lazy = checked_lazy(df, [*_COST_COLUMNS, "cost", "cost_unit"], by=keys)
@@ -227,26 +273,25 @@ def cost_aggregations(
 ) -> list[pl.Expr]:
     """Aggregations shared by :func:`cost_summary` and ``summarize``.
 
-    Grouped by ``cost_unit``, the group column already holds the unit: a second one would
-    collide with it.
+    Grouped by ``cost_unit`` (or ``cost_kind``), the group column already holds the unit (or
+    kind): a second one would collide with it.
     """
     reported = pl.col("cost")
+    # Grouped by cost_unit or cost_kind, each group holds one: only the others are checked.
+    values = {"cost_unit": pl.col("cost_unit"), "cost_kind": cost_kind()}
+    listed = {name: value for name, value in values.items() if name not in keys}
     # Amounts in several currencies (or some in none) have no total: EUR and USD summed read
-    # as one amount in "EUR, USD". Grouped by cost_unit, each group holds one.
-    one_unit = pl.col("cost_unit").filter(reported.is_not_null()).n_unique() <= 1
-    sums = [
-        _estimate_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
-        pl.when(one_unit).then(_sum_or_null(reported)).alias("reported_cost"),
-    ]
-    if "cost_unit" in keys:
-        return sums
+    # as one amount in "EUR, USD"; nor amounts of several kinds: a monthly storage charge
+    # plus a one-off price is neither.
+    alike = pl.all_horizontal(
+        pl.lit(True),
+        *(value.filter(reported.is_not_null()).n_unique() <= 1 for value in listed.values()),
+    )
     return [
-        *sums,
-        pl.col("cost_unit")
-        .drop_nulls()
-        .unique()
-        .sort()
-        .str.join(", ")
-        .replace("", None)
-        .alias("cost_unit"),
+        _estimate_or_null(monthly_storage_cost(rates)).alias("estimated_monthly_cost"),
+        pl.when(alike).then(_sum_or_null(reported)).alias("reported_cost"),
+        *(
+            value.drop_nulls().unique().sort().str.join(", ").replace("", None).alias(name)
+            for name, value in listed.items()
+        ),
     ]

@@ -59,7 +59,7 @@ SUMMARY_OUTPUTS: Final = (
     "failed_share",
     *COST_OUTPUTS,
 )
-"""The columns summarize makes (and ``cost_unit``, unless grouped by it)."""
+"""The columns summarize makes (and ``cost_unit`` and ``cost_kind``, unless grouped by them)."""
 
 TREND_COLUMNS: Final = ("recordings", "hours", *STORAGE_COLUMNS)
 """The columns trend makes on the way; no ``by`` column may share a name with one."""
@@ -82,7 +82,8 @@ def summarize(
         Group columns (``"provider"``, ``["provider", "kind"]``, a derived column such as a
         duration bucket, …). None gives one overall row, even for an empty frame. A column
         named twice counts once; one named like a result column (``count``, …) is a
-        ConfigError, except ``cost_unit``, which then holds each group's unit.
+        ConfigError, except ``cost_unit`` and ``cost_kind`` (added with
+        ``ra.helpers.cost_kind()``), which then hold each group's unit or kind.
     rates : mapping, optional
         Storage-rate overrides for ``estimated_monthly_cost`` (see ``monthly_storage_cost``).
     failed : collection of str, default {"failed", "absent"}
@@ -114,7 +115,9 @@ def summarize(
           duration for a per-minute rate), even when deleted ones (at 0) are in the group.
         - ``reported_cost`` (Float64): sum of provider-reported ``cost``, null where the
           group's costs are in more than one currency (``cost_unit`` then lists them; group by
-          ``cost_unit`` for a total per currency); ``cost_unit``.
+          ``cost_unit`` for a total per currency) or of more than one kind (``cost_kind``
+          then lists them: Plivo's is a ``monthly storage`` charge, SignalWire's a
+          ``one-off`` price, and their sum is neither); ``cost_unit``; ``cost_kind``.
 
     Examples
     --------
@@ -287,7 +290,9 @@ def provider_table(
     polars.DataFrame
         Columns ``provider``, ``recordings``, ``hours``, ``size (<unit>)`` (listed),
         ``held (<unit>)`` (not deleted), ``mean``, ``median``, ``p95``, ``kbps``,
-        ``failed %``, ``USD/month``, ``reported cost`` and ``cost unit``.
+        ``failed %``, ``USD/month``, ``reported cost``, ``cost unit`` and ``cost kind``
+        (``monthly storage``, ``one-off``: the total row has no reported cost when the
+        providers' amounts are of different kinds, as when in different currencies).
 
     Examples
     --------
@@ -323,6 +328,7 @@ def provider_table(
         shown_round(pl.col("estimated_monthly_cost"), 2).alias("USD/month"),
         shown_round(pl.col("reported_cost"), 2).alias("reported cost"),
         pl.col("cost_unit").alias("cost unit"),
+        pl.col("cost_kind").alias("cost kind"),
     )
 
 

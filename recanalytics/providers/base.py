@@ -30,7 +30,7 @@ from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
 from recanalytics.parsers import FAILURES, as_str
-from recanalytics.rates import StorageRate
+from recanalytics.rates import CostKind, StorageRate
 from recanalytics.redact import redact_frame, redact_text, shown_url, visible
 from recanalytics.schema import conform
 from recanalytics.schema import newest_first as sorted_newest_first
@@ -129,6 +129,9 @@ class ProviderSpec:
         Its colour in every chart (a CSS hex colour).
     storage_rate : StorageRate or None
         What keeping its recordings costs, for the cost helpers and the report.
+    cost_kind : {"monthly storage", "one-off"} or None
+        What the ``cost`` its rows carry is (see :data:`~recanalytics.rates.CostKind`); None
+        where it reports no cost. The cost helpers never add amounts of different kinds.
     emulator : str
         Its sandbox emulator as ``"module:Class"`` (imported by the sandbox only).
     archive : Archival, optional
@@ -148,6 +151,7 @@ class ProviderSpec:
     rows_name_account: bool = True
     color: str = "#999999"
     storage_rate: StorageRate | None = None
+    cost_kind: CostKind | None = None
     emulator: str = ""
     archive: Archival | None = None
 

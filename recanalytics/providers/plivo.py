@@ -106,6 +106,8 @@ PLIVO = ProviderSpec(
         "(recording_storage_rate 0.0004 per minute per month after 90 days)",
         "2026-11-23",
     ),
+    # monthly_recording_storage_amount: what keeping the recording costs each month, not once.
+    cost_kind="monthly storage",
     emulator="recanalytics.sandbox.plivo:PlivoEmulator",
 )
 
@@ -627,7 +629,8 @@ async def aload_plivo_recordings(
     polars.DataFrame
         One row per recording, columns as :data:`recanalytics.SCHEMA`: kind ``conference`` or
         ``call``, ``group_id`` the conference (or multiparty call, or call) UUID, ``cost`` the
-        monthly storage amount in USD, ``size_bytes`` null (Plivo gives no size).
+        monthly storage amount in USD (a charge per month kept, not a one-off price),
+        ``size_bytes`` null (Plivo gives no size).
 
     Examples
     --------

@@ -203,6 +203,8 @@ SIGNALWIRE = SignalWireSpec(
         "2026-11-23",
         assumption=True,
     ),
+    # price: what making the recording was charged, once.
+    cost_kind="one-off",
     emulator="recanalytics.sandbox.signalwire:SignalWireEmulator",
 )
 
@@ -484,7 +486,8 @@ async def aload_signalwire_recordings(
     polars.DataFrame
         One row per recording, columns as :data:`recanalytics.SCHEMA`: kind ``call`` or
         ``conference``, ``group_id`` the conference or call sid, ``cost`` the price as a
-        positive amount, ``size_bytes`` null (SignalWire gives no size).
+        positive amount (charged once, not per month), ``size_bytes`` null (SignalWire gives
+        no size).
 
     Examples
     --------

@@ -130,12 +130,13 @@ def test_cost_summary_by_provider(df: pl.DataFrame) -> None:
         "estimated_monthly_cost",
         "reported_cost",
         "cost_unit",
+        "cost_kind",
     ]
     assert result.rows() == [
-        ("twilio", 4, 0.1, None, None),  # deleted recordings cost nothing, unknown sizes skip
-        ("plivo", 2, 0.0008, 0.0008, "USD"),
-        ("zoom", 1, 0.1, None, None),
-        ("signalwire", 1, 0.0005, 0.0025, "USD"),
+        ("twilio", 4, 0.1, None, None, None),  # deleted recordings cost 0, unknown sizes skip
+        ("plivo", 2, 0.0008, 0.0008, "USD", "monthly storage"),
+        ("zoom", 1, 0.1, None, None, None),
+        ("signalwire", 1, 0.0005, 0.0025, "USD", "one-off"),
     ]
 
 
@@ -145,13 +146,14 @@ def test_cost_summary_overall_and_lazy(df: pl.DataFrame) -> None:
     (row,) = lazy.collect().rows()
     assert row[0] == 8
     assert row[1] == pytest.approx(0.1 + 0.0008 + 0.1 + 0.0005, rel=1e-12)
-    assert row[2] == pytest.approx(0.0033, rel=1e-12)
-    assert row[3] == "USD"
+    # Plivo's 0.0008 a month and SignalWire's one-off 0.0025 are no 0.0033 of anything.
+    assert row[2] is None
+    assert row[3:] == ("USD", "monthly storage, one-off")
 
 
 def test_group_with_no_estimable_recording_is_null_not_free() -> None:
     frame = conform(pl.DataFrame({"provider": ["twilio"], "size_bytes": [None]})).collect()
-    assert cost_summary(frame).row(0) == ("twilio", 1, None, None, None)
+    assert cost_summary(frame).row(0) == ("twilio", 1, None, None, None, None)
 
 
 def test_costs_in_several_currencies_are_never_summed_into_one(df: pl.DataFrame) -> None:
