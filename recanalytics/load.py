@@ -8,6 +8,7 @@ knows nothing of the store.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,8 +52,11 @@ class ProviderStatus:
     seconds: float = 0.0
     error: str = ""
     partial: pl.DataFrame | None = field(default=None, repr=False, compare=False)
-    #: the provider's error itself (``error`` is its text), for ``isinstance`` checks
-    exception: ProviderError | None = field(default=None, repr=False, compare=False)
+    #: the provider's error itself (``error`` is its text), for ``isinstance`` checks: a
+    #: ``CredentialsError`` for credential variables set but incomplete or malformed
+    exception: ProviderError | CredentialsError | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 @dataclass
@@ -97,6 +101,22 @@ def _providers(providers: str | Iterable[str] | None) -> list[str]:
     return validate.providers(providers)
 
 
+def configured_in_env(provider: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether any of ``provider``'s credential variables is set (non-empty) in ``environ``
+    (default: the environment), whether or not the set is complete and well-formed.
+
+    Examples
+    --------
+    >>> configured_in_env("zoom", {"ZOOM_VIDEOSDK_API_KEY": "key"})  # no secret: still True
+    True
+    >>> configured_in_env("zoom", {"PLIVO_AUTH_ID": "MA" + "0" * 18})
+    False
+    """
+    environ = os.environ if environ is None else environ
+    env = credentials_class(provider).env
+    return any(environ.get(name) for names in env.values() for name in names)
+
+
 def plan(
     names: list[str],
     credentials: Any,
@@ -106,13 +126,14 @@ def plan(
     """Each provider's loader keywords, every one validated before any request is made.
 
     What the caller passed must be right for every provider: a malformed credentials mapping,
-    a bad base_url or option raises here (``ConfigError``). Only a provider with no credentials
-    given and none in the environment is not an error: it is returned as ``skipped``.
+    a bad base_url or option raises here (``ConfigError``). A provider with no credentials
+    given and none of its variables in the environment is returned as ``skipped``; one whose
+    variables are set but incomplete or malformed as ``failed``, with its ``CredentialsError``.
     """
     validate.check_keyed(credentials, "credentials")
     validate.check_keyed(base_url, "base_url")
     kwargs: dict[str, dict[str, Any]] = {}
-    skipped: dict[str, ProviderStatus] = {}
+    not_run: dict[str, ProviderStatus] = {}
     for name in names:
         creds = validate.per_provider(credentials, name)
         if isinstance(credentials, Credentials) and not isinstance(
@@ -123,8 +144,15 @@ def plan(
             try:
                 creds = credentials_class(name).from_env()
             except CredentialsError as exc:
-                skipped[name] = ProviderStatus(name, "skipped", error=str(exc))
-                # Skipped for want of credentials, but a bad option is still the caller's error.
+                # Not configured only when none of its variables is set: one set beside a
+                # missing or malformed one is a provider the caller meant to load, and calling
+                # it skipped lost its rows from a load that said it succeeded.
+                configured = configured_in_env(name)
+                state: State = "failed" if configured else "skipped"
+                not_run[name] = ProviderStatus(
+                    name, state, error=str(exc), exception=exc if configured else None
+                )
+                # Not run for want of credentials, but a bad option is still the caller's error.
                 check_options(
                     spec_for(name),
                     dict(options)
@@ -139,7 +167,7 @@ def plan(
         # ``store`` is the store-aware layer's option (recanalytics.incremental), checked there.
         resolve(spec_for(name), {k: v for k, v in per_provider.items() if k != "store"})
         kwargs[name] = per_provider
-    return kwargs, skipped
+    return kwargs, not_run
 
 
 async def _one(
