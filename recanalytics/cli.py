@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,7 +71,7 @@ def print_table(frame: pl.DataFrame) -> None:
     with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=50):
         text = str(shown)
         try:
-            text.encode(sys.stdout.encoding or "ascii")
+            text.encode(getattr(sys.stdout, "encoding", None) or "ascii")
         except (UnicodeEncodeError, LookupError):
             # A terminal or pipe in another encoding (LC_ALL=C, PYTHONIOENCODING=latin-1)
             # cannot show the box-drawing borders.
@@ -81,8 +81,10 @@ def print_table(frame: pl.DataFrame) -> None:
 
 
 class ClosedPipeSafe:
-    """Standard output whose reader may go away (``recanalytics load ... | head -1``): from
-    the first write that finds the pipe closed on, output goes to ``os.devnull``, silently.
+    """Standard output whose reader may go away (``recanalytics load ... | head -1``) or that
+    cannot be written (``> /dev/full``): from the first write that fails on, output goes to
+    ``os.devnull``. A closed pipe is silent; any other failure is kept in ``error``, for
+    :func:`main` to say in one line on standard error.
 
     Every command writes its files before it prints, so what is lost is only what was to be
     said about them; the command's exit status is unchanged.
@@ -91,6 +93,7 @@ class ClosedPipeSafe:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.closed_pipe = False
+        self.error: OSError | None = None
 
     def _gone(self) -> None:
         self.closed_pipe = True
@@ -105,26 +108,80 @@ class ClosedPipeSafe:
         if not self.closed_pipe:
             try:
                 return self.stream.write(text)
-            except BrokenPipeError:
-                self._gone()
+            except OSError as exc:
+                self._failed(exc)
         return len(text)
 
     def flush(self) -> None:
         if not self.closed_pipe:
             try:
                 self.stream.flush()
-            except BrokenPipeError:
-                self._gone()
+            except OSError as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if not isinstance(exc, BrokenPipeError):
+            self.error = exc
+        self._gone()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
 
 
-def output_file(value: str) -> Path:
-    """``--out``: a file path that can be written, checked before any loading."""
+def output_file(value: str, *, parquet: bool = False) -> Path:
+    """``--out``: a file path that can be written, checked before any loading.
+
+    A file is replaced whole through a temporary file beside it (what was there stays if the
+    write fails), so its folder must take one; a path that is no file (``/dev/null``) is
+    written in place. ``parquet``: the suffix must be ``.parquet``, or none.
+    """
     out = validate.file_path(value, "out").resolve()
-    validate.writable_file(out, "out")
+    if parquet and out.suffix.lower() not in ("", ".parquet"):
+        # Parquet bytes in a file named .csv or .json open as garbage in whatever reads those.
+        raise ConfigError("out", "a .parquet file path (or one without a suffix)", value)
+    try:
+        if out.exists() and not out.is_file():
+            validate.writable_file(out, "out")
+        else:
+            validate.made_folder(out.parent, "out")
+    except ConfigError as exc:
+        # The folder was named, not the file: with the default --out in a read-only working
+        # folder, the message did not say which option or file it was about.
+        cause = exc.__cause__
+        why = reason(cause) if isinstance(cause, OSError) else exc.expected
+        raise ConfigError(
+            "out",
+            "a file path in a folder this process can make and write",
+            value,
+            hint=f"{out.parent}: {why}",
+        ) from exc
     return out
+
+
+def write_file(args: argparse.Namespace, path: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` through ``write`` all or nothing (a temporary file beside it, user-only,
+    renamed), and note it in ``args.written`` for :func:`main` to name if printing fails."""
+    from recanalytics.store import private_write
+
+    private_write(path, write)
+    args.written = [*getattr(args, "written", []), path]
+    return path
+
+
+def partial_path(out: Path) -> Path:
+    """Where ``load`` writes the rows of a load that was not whole: ``x.partial.parquet``
+    beside ``x.parquet``, which is left as it was."""
+    return out.with_name(out.name.removesuffix(out.suffix) + ".partial.parquet")
+
+
+def progress_wanted(args: argparse.Namespace) -> bool:
+    """Progress bars when asked (``--progress``), else when standard error is a terminal and
+    ``--quiet`` was not given: carriage returns and escape codes in a log file are noise."""
+    from recanalytics.progress import stderr_is_terminal
+
+    if getattr(args, "progress", False):
+        return True
+    return not getattr(args, "quiet", False) and stderr_is_terminal()
 
 
 def port(text: str) -> int:
@@ -166,6 +223,7 @@ FLAGS = {
     "title": "--title",
     "names": "NOTEBOOK",
     "parquet": "PARQUET",
+    "df": "PARQUET",  # report's frame: the only one a command takes from the user
     "providers": "PROVIDER",
     "latency": "--latency",
     "skew": "--skew",
@@ -193,17 +251,18 @@ def error_line(exc: RecanalyticsError) -> str:
 def cmd_demo(args: argparse.Namespace) -> int:
     from recanalytics.demo import demo
 
-    out = output_file(args.out)
-    if out.suffix.lower() == ".html":
+    if Path(args.out).suffix.lower() == ".html":
         # The report goes beside the frame, as .html: it would overwrite the frame.
         form = "a parquet file path (the report is written beside it, as .html)"
         raise ConfigError("out", form, args.out)
+    out = output_file(args.out, parquet=True)
     df = demo(size=args.size, seed=args.seed, progress=args.progress)
     # Written before anything is printed: output that cannot be shown (a closed pipe, an
     # encoding without the table's borders) must not cost the files.
-    df.write_parquet(out)
+    write_file(args, out, df.write_parquet)
     # vl-convert is a core dependency, so the report is always written.
     written = write_report(df, out.with_suffix(".html"), title="recanalytics demo report")
+    args.written.append(written)
     print(f"Sandbox dataset (seed {args.seed}, size {args.size}) loaded through the real loaders:")
     print_table(provider_summary(df))
     print(f"frame written to {out}")
@@ -218,8 +277,22 @@ def write_report(df: pl.DataFrame, path: Path, *, title: str, every: str | None 
     return report(df, path, title=title, every=every)
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (one resolved path, or a link to it)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist
+        return False
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     out = output_file(args.out)
+    if args.parquet is not None and same_file(Path(args.parquet), out):
+        # It replaced the frame it read with the HTML, and exited 0.
+        form = "a file other than PARQUET (the report would replace its input)"
+        raise ConfigError("out", form, args.out)
     if args.parquet is None:
         from recanalytics.demo import demo
 
@@ -232,6 +305,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise ConfigError("parquet", "a readable parquet file", args.parquet) from exc
         title = args.title or f"Recordings report: {Path(args.parquet).name}"
     written = write_report(df, out, title=title, every=args.every)
+    args.written = [written]
     print(f"report written to {written}")
     return 0
 
@@ -287,34 +361,64 @@ def curl_examples(emulators: Mapping[str, Any], url: str) -> list[str]:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from recanalytics.incremental import load_with_status
+    from recanalytics.schema import newest_first
 
-    out = output_file(args.out)
+    out = output_file(args.out, parquet=True)
     result = load_with_status(
         args.providers or None,
         since=args.since,
         until=args.until,
         base_url=args.base_url,
-        progress=not args.quiet,
+        progress=progress_wanted(args),
         warn=False,  # each provider's outcome is printed below
     )
+    existed = out.exists()
+    frame = result.frame
+    target: Path | None = out
+    if not result.ok:
+        # A load that is not whole never replaces --out (a complete earlier one, say): what
+        # it loaded, the failed providers' rows read before the failure too, goes beside it.
+        partials = [s.partial for s in result.status.values() if s.partial is not None]
+        frame = newest_first(pl.concat([frame, *partials])) if partials else frame
+        # Beside a file only: "/dev/null.partial.parquet" would be a new file in /dev.
+        beside = out.is_file() or not out.exists()
+        target = partial_path(out) if frame.height and beside else None
     # Written before anything is printed: a summary that cannot be shown (a closed pipe, an
     # encoding without the table's borders) must not cost the load.
-    result.frame.write_parquet(out)
+    if target is not None:
+        write_file(args, target, frame.write_parquet)
     for status in result.status.values():
         detail = f" ({visible(status.error)})" if status.error else ""
-        print(f"{status.provider}: {status.state}, {status.rows} rows{detail}")
-    if result.frame.height:
-        print_table(provider_summary(result.frame))
-    print(f"frame written to {out}")
+        rows = f"{status.rows} rows"
+        if status.state == "failed" and status.rows:
+            rows = f"after {rows}"
+        if status.rows and target is not None and target != out:
+            rows += f", in {target.name}"
+        sep = " " if status.state == "failed" and status.rows else ", "
+        print(f"{status.provider}: {status.state}{sep}{rows}{detail}")
+    if frame.height:
+        print_table(provider_summary(frame))
+    if target == out:
+        print(f"frame written to {out}")
+    else:
+        kept = "left as it was" if existed else "not written"
+        if target is not None:
+            print(f"incomplete load: {out} {kept}; the {frame.height} rows loaded are in {target}")
+        else:
+            print(f"{'incomplete load' if frame.height else 'nothing loaded'}: {out} {kept}")
     return 0 if result.ok else 1
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
     from recanalytics.archive import archive
 
-    options: dict[str, object] = {"progress": not args.quiet}
+    options: dict[str, object] = {"progress": progress_wanted(args)}
     if args.sandbox and args.base_url is not None:
         print("recanalytics: --sandbox and --base-url cannot be used together", file=sys.stderr)
+        return 2
+    if not args.sandbox and (args.size is not None or args.seed is not None):
+        # They were ignored, and the archive read the real account.
+        print("recanalytics: --size and --seed need --sandbox", file=sys.stderr)
         return 2
     if args.sandbox:
         from recanalytics.sandbox import Sandbox
@@ -322,7 +426,10 @@ def cmd_archive(args: argparse.Namespace) -> int:
         # With media, the sandbox's metadata describes the small files it serves (and its
         # planted faults), so a verification has something true to find.
         box = Sandbox(
-            seed=args.seed, size=args.size, providers=[args.provider], small_media=args.media
+            seed=7 if args.seed is None else args.seed,
+            size=500 if args.size is None else args.size,
+            providers=[args.provider],
+            small_media=args.media,
         )
         options |= box.options(args.provider)
     elif args.base_url is not None:
@@ -344,6 +451,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
             **options,
         )
     out = Path(args.out).resolve()
+    args.written = [out]
     for loader in loaders_of(args.provider):
         totals = manifest[loader.part]
         # What this run's listing gave, beside what the archive holds from earlier runs: an
@@ -417,6 +525,17 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
         print(f"rendered {page.resolve()}")
     print(f"open {(Path(args.out) / 'index.html').resolve()}")
     return 0
+
+
+def quiet_or_progress(parser: argparse.ArgumentParser) -> None:
+    """``--quiet`` and ``--progress``: bars by default only when standard error is a terminal."""
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress bars")
+    shown.add_argument(
+        "--progress",
+        action="store_true",
+        help="progress bars even when standard error is not a terminal (default: only on one)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -501,7 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--out", default="recordings.parquet", help="parquet file to write (default: %(default)s)"
     )
-    load.add_argument("--quiet", action="store_true", help="no progress bars")
+    quiet_or_progress(load)
     load.set_defaults(func=cmd_load)
 
     rep = sub.add_parser(
@@ -576,13 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="archive the built-in sandbox's data of PROVIDER (no credentials)",
     )
-    archive.add_argument(
-        "--size", type=int, default=500, help="with --sandbox: dataset size (default: %(default)s)"
-    )
-    archive.add_argument(
-        "--seed", type=seed, default=7, help="with --sandbox: dataset seed (default: %(default)s)"
-    )
-    archive.add_argument("--quiet", action="store_true", help="no progress bars")
+    archive.add_argument("--size", type=int, help="with --sandbox: dataset size (default: 500)")
+    archive.add_argument("--seed", type=seed, help="with --sandbox: dataset seed (default: 7)")
+    quiet_or_progress(archive)
     archive.set_defaults(func=cmd_archive)
 
     nbs = sub.add_parser(
@@ -623,8 +738,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     stdout = sys.stdout
-    if stdout is not None:
-        sys.stdout = ClosedPipeSafe(stdout)
+    # No standard output at all (``>&-``): printing goes nowhere, as into a closed pipe.
+    safe = ClosedPipeSafe(stdout if stdout is not None else io.StringIO())
+    sys.stdout = safe
     try:
         with warnings.catch_warnings():
             # What a load warns about is part of the command's output: shown, one line each.
@@ -632,6 +748,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = show_warning
             code = int(args.func(args))
         sys.stdout.flush()
+        if safe.error is not None:
+            # A full disk under ``> summary.txt``: the command's files were written first.
+            written = ", ".join(str(p) for p in getattr(args, "written", []))
+            print(
+                f"recanalytics: standard output could not be written ({reason(safe.error)})"
+                + (f"; written: {written}" if written else ""),
+                file=sys.stderr,
+            )
         return code
     except RecanalyticsError as exc:
         print(f"recanalytics: {visible(error_line(exc))}", file=sys.stderr)

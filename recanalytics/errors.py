@@ -184,7 +184,7 @@ class IncompleteLoadError(ProviderError):
 
 
 class StoreError(RecanalyticsError):
-    """A file of a store or an archive could not be read or written.
+    """A file of a store or an archive, or a report, could not be read or written.
 
     Raised when a stored file is damaged or foreign (the message names it and what to do), and
     when writing fails after a load (a full disk, a folder made read-only meanwhile): then

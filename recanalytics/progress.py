@@ -22,6 +22,23 @@ def resolve_progress(progress: bool | None) -> bool:
     return in_notebook() if progress is None else bool(progress)
 
 
+def stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal (where the command line shows bars by default): a
+    log file or a pipe would collect every redraw's carriage return and escape codes.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()):
+    ...     stderr_is_terminal()
+    False
+    """
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (OSError, ValueError):  # ValueError: a closed file
+        return False
+
+
 class QuietOnFailure:
     """A stream for a bar that stops writing, silently, once a write fails.
 

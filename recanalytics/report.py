@@ -31,6 +31,7 @@ from recanalytics.helpers.durations import duration_human
 from recanalytics.helpers.shown import readable
 from recanalytics.helpers.summary import known_counts, noted, provider_table
 from recanalytics.schema import SCHEMA
+from recanalytics.store import private_write
 
 __all__ = ["report", "report_charts", "report_html", "summary_table"]
 
@@ -244,7 +245,12 @@ def report(
     Returns
     -------
     pathlib.Path
-        The file written (absolute).
+        The file written (absolute), user-only (``0600``), through a temporary file beside it.
+
+    Raises
+    ------
+    recanalytics.errors.StoreError
+        The file could not be written (a full disk); one already there is left as it was.
 
     Examples
     --------
@@ -254,5 +260,7 @@ def report(
     """
     target = validate.file_path(path, "path").resolve()
     validate.writable_file(target, "path")
-    target.write_text(report_html(df, title=title, every=every, rates=rates), encoding="utf-8")
+    page = report_html(df, title=title, every=every, rates=rates)
+    # All or nothing: a full disk left a truncated page where a whole one was.
+    private_write(target, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return target

@@ -18,6 +18,7 @@ import datetime as dt
 import glob
 import json
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -103,12 +104,23 @@ def default_path() -> Path:
     return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
 
 
+def _write_failure(path: Path, exc: BaseException) -> StoreError:
+    """The StoreError for a write that failed; polars' own text ("parquet: File out of
+    specification: underlying IO error: No space left on device (os error 28)") shortened to
+    the system's reason where it gives one."""
+    why = reason(exc)
+    if isinstance(exc, pl.exceptions.PolarsError) and (code := re.search(r"os error (\d+)", why)):
+        why = os.strerror(int(code[1]))
+    return StoreError(path, f"could not be written ({why})")
+
+
 def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = None) -> Path:
     """Write through ``write(tmp_path)`` to a temporary sibling of ``path``, user-only, and
     return it: ``os.replace(staged, path)`` puts it in place (:func:`private_write` does both).
 
     ``hold`` takes the temporary file's descriptor (else it is closed) before anything is
-    written: :class:`Staging` locks it. Any OSError (a full disk, a read-only folder, a folder
+    written: :class:`Staging` locks it. Any OSError or polars error (a full disk, a read-only
+    folder, a folder
     where the file goes) is a StoreError naming ``path``; the temporary file is removed.
 
     Examples
@@ -130,8 +142,8 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
         os.chmod(tmp, 0o600)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise StoreError(path, f"could not be written ({reason(exc)})") from exc
+        if isinstance(exc, OSError | pl.exceptions.PolarsError):
+            raise _write_failure(path, exc) from exc
         raise
     return Path(tmp)
 
@@ -205,9 +217,18 @@ class Staging:
 def private_write(path: Path, write: Any) -> None:
     """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
 
-    Any OSError (a full disk, a read-only folder, a folder where the file goes) is a
-    StoreError naming ``path``; the temporary file is removed.
+    Any OSError or polars error (a full disk, a read-only folder, a folder where the file
+    goes) is a StoreError naming ``path``; the temporary file is removed and a file already at
+    ``path`` is left as it was. A path that exists and is neither a file nor a folder
+    (``/dev/null``, a FIFO) is written in place: a rename would replace it (as root, the
+    device itself).
     """
+    if path.exists() and not path.is_file() and not path.is_dir():
+        try:
+            write(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise _write_failure(path, exc) from exc
+        return
     staged = private_stage(path, write)
     try:
         os.replace(staged, path)

@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 import recanalytics as ra
 from recanalytics.cli import main
 from recanalytics.errors import CredentialsError
 from recanalytics.providers.registry import credentials_class
+from tests.conftest import simulate_read_only
 
 ROOT = Path(__file__).parents[1]
 PLIVO_TOKEN = importlib.import_module("recanalytics.sandbox.plivo").CREDENTIALS["auth_token"]
@@ -88,7 +90,7 @@ def test_a_half_set_or_malformed_provider_fails_the_load(
     provider = "zoom" if "ZOOM_VIDEOSDK_API_KEY" in variables else "plivo"
     line = next(line for line in text.splitlines() if line.startswith(f"{provider}:"))
     assert line.startswith(f"{provider}: failed") and "env " in line, line
-    assert "twilio: ok" in text
+    assert "twilio: ok" in text and not out.exists()
     assert PLIVO_TOKEN not in text + err
     # The library alike: a provider set up wrong is a failure, not an unconfigured one.
     with pytest.raises(ra.IncompleteLoadError) as info:
@@ -104,3 +106,204 @@ def test_a_provider_with_no_variable_set_is_still_skipped(
     use(monkeypatch, sandbox_env("twilio"))
     result = ra.load_with_status(since="2025-01-01", base_url=served.url)
     assert result.ok and result.status["plivo"].state == "skipped"
+
+
+# --- 2. a load that is not whole never replaces --out -------------------------------------------
+
+
+def test_a_failed_load_leaves_a_complete_out_as_it_was(
+    served: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_env_credentials: None,
+) -> None:
+    # A failed load replaced the complete file of an earlier run (an empty one when every
+    # provider failed), and "plivo: failed, 1 rows" named rows that were in no file.
+    use(monkeypatch, sandbox_env("twilio") | sandbox_env("plivo"))
+    out = tmp_path / "recordings.parquet"
+    argv = ["load", "--since", "2025-01-01", "--quiet", "--out", str(out)]
+    assert main([*argv, "--base-url", served.url]) == 0
+    good = out.read_bytes()
+    assert pl.read_parquet(out).height > 0 and out.stat().st_mode & 0o777 == 0o600
+    capsys.readouterr()
+
+    # Every provider failed: nothing loaded, nothing written.
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "not-the-token")
+    monkeypatch.setenv("PLIVO_AUTH_TOKEN", "not-the-token")
+    assert main([*argv, "--base-url", served.url]) == 1
+    text = capsys.readouterr().out
+    assert out.read_bytes() == good
+    assert f"nothing loaded: {out} left as it was" in text, text
+    assert not (tmp_path / "recordings.partial.parquet").exists()
+
+    # One provider failed: what loaded goes beside --out, and each line says where.
+    use(monkeypatch, sandbox_env("twilio"))
+    assert main([*argv, "--base-url", served.url]) == 1
+    text = capsys.readouterr().out
+    partial = tmp_path / "recordings.partial.parquet"
+    assert out.read_bytes() == good
+    rows = pl.read_parquet(partial)
+    assert rows.height > 0 and set(rows["provider"]) == {"twilio"}
+    assert f"twilio: ok, {rows.height} rows, in recordings.partial.parquet" in text, text
+    assert "plivo: failed, 0 rows" in text
+    assert f"{out} left as it was; the {rows.height} rows loaded are in {partial}" in text
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file
+
+
+# --- 3. a write that fails: exit 2, one line, the old file kept --------------------------------
+
+
+def test_a_parquet_write_that_fails_is_one_line_and_keeps_the_old_file(
+    served: Any, tmp_path: Path, no_env_credentials: None
+) -> None:
+    # A polars ComputeError traceback, exit 1, and a truncated file where a whole one was.
+    out = tmp_path / "recordings.parquet"
+    good = b"a complete file of an earlier load"
+    out.write_bytes(good)
+    argv = ["load", "twilio", "--quiet", "--base-url", served.url, "--out", str(out)]
+    env = {**os.environ, **sandbox_env("twilio"), "PYTHONPATH": str(ROOT)}
+    failed = run_cli(*argv, limit_file_bytes=4096, capture_output=True, env=env)
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr, failed.stderr
+    assert failed.stderr.splitlines() == [
+        f"recanalytics: {out}: could not be written (File too large)"
+    ], failed.stderr
+    assert out.read_bytes() == good and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_full_device_as_out_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--size", "50", "--out", "/dev/full"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("recanalytics: /dev/full: could not be written ("), err
+
+
+# --- 4. report: never over its input, written whole ----------------------------------------------
+
+
+def test_report_refuses_to_overwrite_its_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `report X.parquet -o X.parquet` replaced the frame with HTML and exited 0.
+    frame = tmp_path / "x.parquet"
+    ra.demo(size=50).write_parquet(frame)
+    good = frame.read_bytes()
+    link = tmp_path / "link.parquet"
+    link.symlink_to(frame)
+    for given, out in [
+        (frame, frame),
+        (link, frame),
+        (frame, tmp_path / "sub" / ".." / "x.parquet"),
+    ]:
+        assert main(["report", str(given), "-o", str(out)]) == 2
+        assert "invalid --out" in capsys.readouterr().err
+    assert frame.read_bytes() == good
+
+
+def test_a_report_that_cannot_be_written_keeps_the_old_one(tmp_path: Path) -> None:
+    # The page was written in place: a full disk left a truncated one where a whole one was.
+    out = tmp_path / "r.html"
+    good = b"<html>an earlier report</html>"
+    out.write_bytes(good)
+    failed = run_cli(
+        "report", "--size", "50", "-o", str(out), limit_file_bytes=65536, capture_output=True
+    )
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr, failed.stderr
+    assert failed.stderr.startswith(f"recanalytics: {out}: could not be written")
+    assert out.read_bytes() == good and [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+# --- 5. standard output closed or full ----------------------------------------------------------
+
+
+def test_no_standard_output_is_no_output_and_the_commands_own_status(
+    served: Any, tmp_path: Path
+) -> None:
+    # `>&-`: an AttributeError traceback from the summary table (sys.stdout is None).
+    out = tmp_path / "x.parquet"
+    argv = ["load", "twilio", "--quiet", "--base-url", served.url, "--out", str(out)]
+    env = {**os.environ, **sandbox_env("twilio"), "PYTHONPATH": str(ROOT)}
+    done = run_cli(*argv, close_stdout=True, stderr=subprocess.PIPE, env=env)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert pl.read_parquet(out).height > 0
+
+
+def test_a_full_standard_output_says_so_and_what_was_written(served: Any, tmp_path: Path) -> None:
+    # "recanalytics: No space left on device", exit 2, as if the load had failed.
+    out = tmp_path / "x.parquet"
+    argv = ["load", "twilio", "--quiet", "--base-url", served.url, "--out", str(out)]
+    env = {**os.environ, **sandbox_env("twilio"), "PYTHONPATH": str(ROOT)}
+    with open("/dev/full", "w") as full:
+        done = run_cli(*argv, stdout=full, stderr=subprocess.PIPE, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "recanalytics: standard output could not be written (No space left on device); "
+        f"written: {out}"
+    ], done.stderr
+    assert pl.read_parquet(out).height > 0
+
+
+# --- 6. smaller slips ------------------------------------------------------------------------------
+
+
+def test_archive_size_or_seed_without_sandbox_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They were ignored and the archive read the real account.
+    base = ["archive", "twilio", "--out", str(tmp_path / "a"), "--quiet"]
+    for extra in (["--size", "20"], ["--seed", "3"]):
+        assert main([*base, "--base-url", "http://127.0.0.1:9", *extra]) == 2
+        assert "--size and --seed need --sandbox" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.usefixtures("no_env_credentials")
+@pytest.mark.parametrize("name", ["x.csv", "x.json"])
+def test_load_refuses_an_out_that_is_not_parquet(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Parquet bytes were written into x.csv.
+    assert main(["load", "--quiet", "--out", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert f"invalid --out (got '{tmp_path / name}')" in err and ".parquet" in err
+    assert not (tmp_path / name).exists()
+
+
+def test_report_of_a_frame_that_is_not_unified_names_parquet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "other.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(other)
+    assert main(["report", str(other), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("recanalytics: invalid PARQUET"), err
+
+
+def test_a_read_only_working_folder_names_the_default_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "invalid --out (got '/the/folder')": neither the option's value nor the file.
+    simulate_read_only(monkeypatch, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["load", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid --out (got 'recordings.parquet')" in err and str(tmp_path) in err, err
+
+
+# --- 7. progress bars only on a terminal by default ----------------------------------------------
+
+
+def test_progress_bars_stay_out_of_a_piped_standard_error(
+    served: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_env_credentials: None,
+) -> None:
+    # Without --quiet, every redraw's "\r" went into a log file or a pipe.
+    use(monkeypatch, sandbox_env("twilio"))
+    argv = ["load", "twilio", "--since", "2025-01-01", "--base-url", served.url]
+    assert main([*argv, "--out", str(tmp_path / "a.parquet")]) == 0
+    assert capsys.readouterr().err == ""
+    assert main([*argv, "--progress", "--out", str(tmp_path / "b.parquet")]) == 0
+    assert "\r" in capsys.readouterr().err
