@@ -120,8 +120,8 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
 
     ``hold`` takes the temporary file's descriptor (else it is closed) before anything is
     written: :class:`Staging` locks it. Any OSError or polars error (a full disk, a read-only
-    folder, a folder
-    where the file goes) is a StoreError naming ``path``; the temporary file is removed.
+    folder, a folder where the file goes) is a StoreError naming ``path``; the temporary file
+    is removed.
 
     Examples
     --------
