@@ -359,20 +359,24 @@ class ZoomPager(TokenPager):
     their edge days, so sharing days proves nothing): taken as this window's, its short total
     and empty token would end the window without its rows, so it is asked for again
     (:meth:`Pager.foreign_echo`: an echo that stays the same on every try is a fixed echo,
-    taken with a ``LoadWarning``). Zoom may narrow the range it echoes (a ``to`` past today),
-    so a range within the query's is taken when it holds the days the window needs (below).
+    taken with a ``LoadWarning``). Zoom may narrow the range it echoes (a ``to`` past today):
+    a range within the query's is read below.
 
-    A first page whose echoed days miss days its window needs answers fewer days than asked: a
-    server that cut a range it found too long (to its first days or its last), instead of
-    refusing it, would leave days between two windows unread. That is a :class:`RangeNarrowed`
-    refusal, as a 400 would be. Needed are the days from ``since``'s own to the window's
-    ``to`` (a server may read ``to`` as exclusive, so an echo ending a day earlier may have
-    left that day unread), or to yesterday (UTC) for a window reaching past it: a ``to`` cut
-    back to the server's today, in any zone, leaves out no session that exists yet.
+    A first page whose echoed days miss any day its window asked for answers fewer days than
+    asked: a server that cut a range it found too long (to its first days or its last), instead
+    of refusing it, would leave days between two windows unread, and a spare day cut at either
+    end of the load (the day before ``since``'s, the days past ``until``'s) holds the first or
+    last hours of the range for a server reading days in a zone off UTC (6 of 345 rows, from a
+    server in UTC-8). That is a :class:`RangeNarrowed` refusal, as a 400 would be. Two echoes
+    are taken: a ``to`` cut back to yesterday (UTC) or later, for a window reaching past it (a
+    ``to`` cut back to the server's today, in any zone, leaves out no session that exists yet),
+    and an echo of the load's own ``since`` and ``until`` days instead of the days asked (a
+    mock, or a proxy; a server cutting a range at one end keeps the other as asked, so it never
+    answers both).
     """
 
     since_day: dt.date | None = None  # the load's since, as a day
-    until_day: dt.date | None = None  # the day after until's last, when until is given
+    until_days: tuple[dt.date, ...] = ()  # until's last day and the next, when until is given
     yesterday: dt.date | None = None  # UTC, when the load began
 
     def unfit(self, body: Any, records: int) -> str | None:
@@ -390,12 +394,14 @@ class ZoomPager(TokenPager):
         # their edge days (see day_windows), so an echo reaching outside the asked range is a
         # neighbour's answer even when it shares days with this one.
         if low <= start and end <= high:
-            # The day before `since` and the one after `until`'s are asked in case Zoom reads
-            # days off UTC: a mock echoing since/until leaves them out.
-            first = max(low, self.since_day) if self.since_day else low
-            last = min(high, self.until_day or high, self.yesterday or high)
-            if self.pages == 0 and (start > first or end < last):
-                missed = f"before {start}" if start > first else f"after {end}"
+            last = min(high, self.yesterday or high)
+            # A cut at one end keeps the other as asked: an echo differing at both ends, each
+            # the load's own since/until day, echoes the caller's range.
+            callers_range = (
+                start == self.since_day and start != low and end in self.until_days and end != high
+            )
+            if self.pages == 0 and (start > low or end < last) and not callers_range:
+                missed = f"before {start}" if start > low else f"after {end}"
                 raise RangeNarrowed(
                     self.provider,
                     f"answered for {start}..{end} where {low}..{high} was asked, so the days "
@@ -409,8 +415,9 @@ class ZoomPager(TokenPager):
 
 
 class RangeNarrowed(PaginationError):
-    """Zoom answered a window for a later ``from`` than asked (see :class:`ZoomPager`): a
-    refusal of the range, so the load is tried again in narrower windows."""
+    """Zoom answered a window for fewer days than asked, a later ``from`` or an earlier ``to``
+    (see :class:`ZoomPager`): a refusal of the range, so the load is tried again in narrower
+    windows; raised, with the rows in ``partial``, when the narrowest are cut too."""
 
 
 @dataclass(frozen=True)
@@ -434,17 +441,17 @@ class ZoomFiles(Endpoint):
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         since_day = self.since.date() if self.since is not None else None
         yesterday = dt.datetime.now(dt.UTC).date() - DAY
-        # The day after until's last: the day past it that is asked too is a spare, as the
-        # day before since is (a mock echoing since/until leaves both out).
-        until_day = None
+        # What a mock echoing until as a day may echo: its last day, or the day after it.
+        until_days: tuple[dt.date, ...] = ()
         if self.until is not None and self.until > dt.datetime.min.replace(tzinfo=dt.UTC):
-            until_day = (self.until - dt.timedelta(microseconds=1)).date() + DAY
+            last = (self.until - dt.timedelta(microseconds=1)).date()
+            until_days = (last, last + DAY) if last < dt.date.max else (last,)
         return ZoomPager(
             self.provider.name,
             first,
             max_pages=ctx.max_pages,
             since_day=since_day,
-            until_day=until_day,
+            until_days=until_days,
             yesterday=yesterday,
         )
 

@@ -25,6 +25,9 @@ DEFAULT_END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 RANGE_DAYS_MAX = 36_525
 """The largest ``max_range_days`` an emulator takes: a century, wider than any dataset's span
 (a billion days overflowed ``timedelta`` when the emulator was made)."""
+ZONE_HOURS = (-12.0, 14.0)
+"""The UTC offsets, in hours, accounts are in: an emulator reading dates in its account's zone
+takes one in this range."""
 
 
 @dataclass(frozen=True)

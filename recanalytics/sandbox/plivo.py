@@ -28,6 +28,7 @@ from recanalytics import validate
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     RANGE_DAYS_MAX,
+    ZONE_HOURS,
     DataConfig,
     TimeIndex,
     basic_credentials,
@@ -48,7 +49,6 @@ RATE_LIMIT = (300.0, 5.0)  # 300 requests per 5 seconds, across the recording AP
 LIMIT_MAX = 20
 PAGING_MODES = ("offset", "cursor", "hybrid")
 MAX_RANGE_DAYS = 30.0  # the widest add_time range Plivo documents
-ZONE_HOURS = (-12.0, 14.0)  # the UTC offsets accounts are in
 DEFAULT_SEARCH = dt.timedelta(days=7)
 # Offsets Plivo shows add_time in (the account's timezone).
 OFFSETS = (dt.timedelta(hours=5, minutes=30), dt.timedelta(0), dt.timedelta(hours=-7))

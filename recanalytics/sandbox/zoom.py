@@ -31,6 +31,7 @@ from recanalytics.errors import ConfigError
 from recanalytics.sandbox import storage
 from recanalytics.sandbox.common import (
     RANGE_DAYS_MAX,
+    ZONE_HOURS,
     DataConfig,
     TimeIndex,
     decode_token,
@@ -344,6 +345,9 @@ class ZoomEmulator:
         days) or ``'narrow_end'`` (cut to its first days).
     to_exclusive : bool
         Whether ``to``'s own day is left out (default False).
+    zone_hours : float
+        The UTC offset, from -12 to 14 hours, the days ``from`` and ``to`` name are read in
+        (the account's time zone; default 0, UTC).
 
     Raises
     ------
@@ -363,6 +367,7 @@ class ZoomEmulator:
         max_range_days: int | None = None,
         over_range: Literal["refuse", "narrow", "narrow_end"] = "refuse",
         to_exclusive: bool = False,
+        zone_hours: float = 0.0,
     ) -> None:
         # The widest from/to answered: one month as documented (None), or a number of days
         # (a server reading "one month" as 30 days, or counting the days inclusively).
@@ -373,6 +378,13 @@ class ZoomEmulator:
         self.over_range = validate.choice(over_range, "over_range", OVER_RANGE)
         # Whether `to`'s own day is read: the docs do not say.
         self.to_exclusive = validate.boolean(to_exclusive, "to_exclusive")
+        # Which zone a day is read in: the docs do not say (an account's own is plausible).
+        low, high = ZONE_HOURS
+        form = f"hours from {low:g} to {high:g} (a UTC offset)"
+        zone = validate.number(
+            zone_hours, "zone_hours", low=low, inclusive=True, high=high, form=form
+        )
+        self.zone = dt.timedelta(hours=zone)
         self.sessions = generate(config)
         self.planted = use_small_media(self.sessions) if config.small_media else {}
         self.index = TimeIndex(self.sessions, key=lambda s: s.sort_key)
@@ -522,7 +534,7 @@ class ZoomEmulator:
         trash_type = request.get("trash_type") or "session_recordings"
         if trash_type not in TRASH_TYPES:
             return error(400, "Invalid field: trash_type.")
-        today = dt.datetime.fromtimestamp(self.clock(), dt.UTC).date()
+        today = (dt.datetime.fromtimestamp(self.clock(), dt.UTC) + self.zone).date()
         try:
             first = dt.date.fromisoformat(request.get("from") or today.isoformat())
             last = dt.date.fromisoformat(
@@ -552,9 +564,10 @@ class ZoomEmulator:
         if trash:
             selected = self.index.select(key, None, None, keep)
         else:
-            lo = dt.datetime.combine(first, dt.time(), dt.UTC).timestamp()
+            # A day starts at its midnight in the account's zone.
+            lo = (dt.datetime.combine(first, dt.time(), dt.UTC) - self.zone).timestamp()
             end = last if self.to_exclusive else last + dt.timedelta(days=1)
-            hi = dt.datetime.combine(end, dt.time(), dt.UTC).timestamp()
+            hi = (dt.datetime.combine(end, dt.time(), dt.UTC) - self.zone).timestamp()
             selected = self.index.select(key, lo, hi, keep)
         offset = 0
         token = request.get("next_page_token")

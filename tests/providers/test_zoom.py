@@ -882,6 +882,47 @@ def test_narrower_windows_when_the_api_cuts_a_month_short(options: dict[str, Any
     assert df["recording_id"].sort().equals(want["recording_id"].sort())
 
 
+@pytest.mark.parametrize(
+    ("options", "span"),
+    [
+        # Reading days in UTC-8, cut to its last 30 days: the 31-day window from the day before
+        # since lost only that spare day, taken as enough, and with it since's first 8 UTC
+        # hours (6 of 345 rows, silently).
+        (
+            {"max_range_days": 30, "over_range": "narrow", "zone_hours": -8},
+            {"since": "2026-01-01", "until": "2026-02-01"},
+        ),
+        # Reading days in UTC+9, `to` exclusive, cut to its first 30 days: the spare day past
+        # until's last was cut, and with it until's last 9 UTC hours (10 of 604 rows).
+        (
+            {
+                "max_range_days": 30,
+                "over_range": "narrow_end",
+                "to_exclusive": True,
+                "zone_hours": 9,
+            },
+            {"since": "2026-03-02", "until": "2026-03-31"},
+        ),
+    ],
+    ids=["utc-8-narrow", "utc+9-narrow_end"],
+)
+def test_a_spare_day_cut_off_a_range_is_a_range_cut_short(
+    options: dict[str, Any], span: dict[str, str]
+) -> None:
+    data = {
+        "seed": 1,
+        "size": 6000,
+        "start": "2025-12-01",
+        "end": "2026-04-01",
+        "providers": "zoom",
+    }
+    box = Sandbox(**data, emulator_options={"zoom": options})
+    df = ra.load_zoom_recordings(**span, **box.options("zoom"))
+    want = ra.load_zoom_recordings(**span, **Sandbox(**data).options("zoom"))
+    assert df.height == want.height > 300
+    assert df["recording_id"].sort().equals(want["recording_id"].sort())
+
+
 def test_a_to_cut_back_to_today_is_taken() -> None:
     # Zoom may echo a `to` past its today as today (in its zone, perhaps yesterday in UTC):
     # nothing later exists yet, so the answer stands, in one request.
@@ -987,7 +1028,9 @@ def test_a_file_still_processing_has_no_container_and_no_size_yet() -> None:
          "status": "completed"},
     ]  # fmt: skip
     session = {"session_id": "S1", "start_time": "2026-01-05T10:00:00Z", "recording_files": files}
-    body = {"from": "2026-01-04", "to": "2026-01-06", "total_records": 1, "sessions": [session]}
+    # The days asked echoed (one before since, two past until's last): an echo without the
+    # last spare day would be a range cut short.
+    body = {"from": "2026-01-04", "to": "2026-01-07", "total_records": 1, "sessions": [session]}
     df = load_zoom_recordings(
         since="2026-01-05", until="2026-01-06", **mock(lambda r: httpx.Response(200, json=body))
     ).sort("recording_id")
@@ -1001,7 +1044,7 @@ def test_files_that_are_not_objects_are_rows_and_said() -> None:
     # Kept as rows (the value in extra), but without the word Twilio's loader gives.
     files = [None, 1, "x", {"id": "f1", "file_type": "MP4"}]
     session = {"session_id": "S1", "start_time": "2026-01-05T10:00:00Z", "recording_files": files}
-    body = {"from": "2025-12-31", "to": "2026-01-20", "sessions": [session]}
+    body = {"from": "2025-12-31", "to": "2026-01-21", "sessions": [session]}  # the days asked
     options = mock(lambda r: httpx.Response(200, json=body))
     with pytest.warns(LoadWarning, match="3 listed files were not objects"):
         df = load_zoom_recordings(since="2026-01-01", until="2026-01-20", **options)
