@@ -20,7 +20,8 @@ How this module reads the API, where the contract leaves room:
   history is loaded, from 2020-01-01 (before the Video SDK existed), a request a month.
 * A ``next_page_token`` lives 15 minutes. When Zoom answers that it expired, the window is
   loaded again from its first page and what was read of it before is discarded, so nothing is
-  lost or counted twice.
+  lost or counted twice. Zoom's wording is unconfirmed: a 400 in other words to a page asked
+  with a token reloads the window once (a second is raised, with the rows read).
 * The trash cannot be date-filtered, so ``trash=True`` with ``since``/``until`` is a
   ``ConfigError`` rather than a silently ignored range.
 * CC and TIMELINE files have no ``id``: their ``recording_id`` is derived (``derived-`` + a hash
@@ -531,9 +532,13 @@ class ZoomFiles(Endpoint):
                 try:
                     await self.walk(session, ctx, first, spec, attempt)
                 except ProviderError as exc:
-                    if not (restart < MAX_RESTARTS and attempt.pages and token_expired(exc)):
+                    # Zoom's wording for an expired token is unconfirmed: any 400 to a page asked
+                    # with a token reloads the window once, a token said expired up to
+                    # MAX_RESTARTS times; then the 400 is raised, with the rows.
+                    refused = attempt.pages and token_refused(exc)
+                    if not (refused and restart < (MAX_RESTARTS if token_expired(exc) else 1)):
                         raise
-                    log.info("zoom: next_page_token expired; reloading the window from page 1")
+                    log.info("zoom: next_page_token refused; reloading the window from page 1")
                     spec.issues.clear()
                     spec.issues.update(issues)
                     continue
@@ -610,9 +615,16 @@ class ZoomFiles(Endpoint):
 
 
 def token_expired(exc: ProviderError) -> bool:
-    """Whether Zoom refused a ``next_page_token`` as expired or invalid (HTTP 400)."""
+    """Whether Zoom refused a ``next_page_token`` as expired or invalid (HTTP 400), in words
+    that say so."""
     message = exc.message.lower()
     return exc.status == 400 and ("next page token" in message or "next_page_token" in message)
+
+
+def token_refused(exc: ProviderError) -> bool:
+    """Whether a request that carried a ``next_page_token`` was answered 400, in any words:
+    the token is all that differs from the window's first page, which was answered."""
+    return exc.status == 400 and "next_page_token=" in exc.url
 
 
 SESSION_FILES = ZoomFiles(

@@ -324,6 +324,42 @@ def test_tokens_that_always_expire_end_in_an_error_not_a_loop(zoom_box: Sandbox)
     assert fresh_box.requests == 2 * 4  # the first page and one token request, four times
 
 
+class RefuseTokens(httpx.AsyncBaseTransport):
+    """Answers the first ``times`` requests that carry a page token 400, in words that do not
+    name the token (Zoom's wording for an expired one is unconfirmed)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, times: int) -> None:
+        self.inner, self.times, self.refused = inner, times, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "next_page_token" in request.url.params and self.refused < self.times:
+            self.refused += 1
+            return httpx.Response(400, json={"code": 300, "message": "Invalid field."})
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_page_token_refused_in_any_words_reloads_the_window_once(zoom_box: Sandbox) -> None:
+    # Recognised only by its wording ("next page token"), a token refused as "Invalid field."
+    # ended the load with a ProviderError, its window's later pages unread.
+    options = zoom_box.options("zoom") | {"page_size": 2, "max_concurrency": 1}
+    reference = load_all(options, since="2026-01-01", until="2026-01-30")
+    once = RefuseTokens(zoom_box.transport, times=1)
+    df = load_all(options | {"transport": once}, since="2026-01-01", until="2026-01-30")
+    assert once.refused == 1
+    assert df.height == reference.height > 10
+    assert df.sort("recording_id").equals(reference.sort("recording_id"))
+
+
+def test_a_page_token_refused_twice_in_any_words_raises_with_the_rows(zoom_box: Sandbox) -> None:
+    options = zoom_box.options("zoom") | {"page_size": 2, "max_concurrency": 1}
+    always = RefuseTokens(zoom_box.transport, times=10**6)
+    with pytest.raises(ProviderError, match="Invalid field") as info:
+        # One window (2025-12-31 to 2026-01-30 is within a month): its requests alone.
+        load_all(options | {"transport": always}, since="2026-01-01", until="2026-01-30")
+    assert info.value.status == 400 and always.refused == 2  # reloaded once, not more
+    assert info.value.partial is not None and info.value.partial.height > 0
+
+
 async def test_sandbox_tokens_expire_after_their_ttl(zoom_box: Sandbox) -> None:
     fresh_box = zoom_box
     clock = FakeClock()
