@@ -100,6 +100,9 @@ log = logging.getLogger("recanalytics")
 JWT_LIFETIME = 3600  # seconds; Zoom accepts at most 2 hours
 JWT_MAX_LIFETIME = 7200
 JWT_RENEW_WITHIN = 60  # renew a token this close to its expiry (as Zoom's Rivet SDK does)
+# A 401 to a token signed longer ago than this is retried once with a new one (a server clock
+# ahead of ours expires a token early); one to a token this fresh is the credentials' fault.
+JWT_FRESH = 3
 PAGE_SIZE_MAX = 300
 TRASH_TYPES = ("session_recordings", "recording_file")
 # Where a load without ``since`` starts: no Video SDK session predates it (the SDK came out in
@@ -158,6 +161,11 @@ def make_jwt(api_key: str, api_secret: str, *, issued_at: int, lifetime: int) ->
 class ZoomJWTAuth(httpx.Auth):
     """Sends ``Authorization: Bearer <API JWT>``, signing a new token before the last expires.
 
+    A request answered 401 whose token was signed more than :data:`JWT_FRESH` seconds before
+    is sent once more with a token signed then: Zoom's clock ahead of ours refuses a token
+    near its expiry (code 124, "Invalid access token."), which would end a long load. A 401 to
+    a fresh token is answered as it is.
+
     Parameters
     ----------
     api_key, api_secret : str
@@ -196,6 +204,7 @@ class ZoomJWTAuth(httpx.Auth):
         self.clock = clock
         self._token: str | None = None
         self.expires_at = 0
+        self.signed_at = 0.0  # clock() when the current token was signed
         self.issued = 0  # tokens signed so far
 
     def __repr__(self) -> str:
@@ -213,14 +222,26 @@ class ZoomJWTAuth(httpx.Auth):
 
     def token(self) -> str:
         """The current token, signing a new one when none is valid for ``renew_within`` more s."""
-        now = int(self.clock())
+        moment = self.clock()
+        now = int(moment)
         if self._token is None or now >= self.expires_at - self.renew_within:
             self._token = make_jwt(self._key, self._secret, issued_at=now, lifetime=self.lifetime)
             self.expires_at = now + self.lifetime
+            self.signed_at = moment
             self.issued += 1
         return self._token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        sent = self.token()
+        request.headers["Authorization"] = f"Bearer {sent}"
+        response = yield request
+        if response.status_code != 401:
+            return
+        if sent == self._token:
+            if self.clock() - self.signed_at <= JWT_FRESH:
+                return  # refused fresh: the key or the secret is wrong
+            self._token = None  # refused stale: sign another
+        # (A token replaced since the request went out is the one to retry with.)
         request.headers["Authorization"] = f"Bearer {self.token()}"
         yield request
 

@@ -26,6 +26,7 @@ import recanalytics as ra
 from recanalytics.credentials import ZoomCredentials
 from recanalytics.errors import ConfigError, LoadWarning, NotFoundError, ProviderError
 from recanalytics.providers.zoom import (
+    JWT_FRESH,
     JWT_RENEW_WITHIN,
     ZoomJWTAuth,
     aload_zoom_recordings,
@@ -578,6 +579,56 @@ async def test_a_long_load_renews_its_jwt(zoom_box: Sandbox) -> None:
             params["next_page_token"] = token
     assert len(statuses) > 5 and set(statuses) == {200}
     assert auth.issued >= 2
+
+
+class SkewAfterFirstPage(httpx.AsyncBaseTransport):
+    """Before the first request with a page token, waits until the load's JWT is older than
+    :data:`JWT_FRESH` and moves the sandbox clock to the token's expiry (a Zoom clock ahead of
+    ours): from then on the sandbox answers that token 401, code 124."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, clock: FakeClock) -> None:
+        self.inner, self.clock, self.tokens = inner, clock, []
+        self.skewed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        if "next_page_token" in request.url.params and not self.skewed:
+            self.skewed = True
+            await asyncio.sleep(JWT_FRESH + 0.2)
+            payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+            self.clock.now = payload["exp"]
+        self.tokens.append(token)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_401_to_a_jwt_near_its_expiry_is_retried_with_a_new_one(zoom_box: Sandbox) -> None:
+    # A Zoom clock ahead of ours refused the load's JWT mid-load (401 "Invalid access token.",
+    # code 124), and the load ended with an AuthError.
+    zoom = zoom_box["zoom"]
+    clock = FakeClock()
+    zoom.clock, zoom.token_ttl = clock, 10 * 3600.0
+    options = zoom_box.options("zoom") | {"page_size": 2, "max_concurrency": 1}
+    span = {"since": "2026-01-01", "until": "2026-01-30"}
+    reference = load_all(options, **span)
+    zoom_box.app.reset_counts()
+    skew = SkewAfterFirstPage(zoom_box.transport, clock)
+    df = load_all(options | {"transport": skew}, **span)
+    statuses = [status for _, status, _ in zoom_box.app.log]
+    assert statuses.count(401) == 1 and len(set(skew.tokens)) == 2
+    assert df.height == reference.height > 10
+    assert df.sort("recording_id").equals(reference.sort("recording_id"))
+
+
+def test_a_401_to_a_fresh_jwt_is_an_auth_error_at_once() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(401, json={"code": 124, "message": "Invalid access token."})
+
+    with pytest.raises(ra.AuthError):
+        load_zoom_recordings(since="2026-01-01", until="2026-01-02", **mock(handler))
+    assert len(calls) == 1
 
 
 # --- secrets -------------------------------------------------------------------------------
