@@ -192,6 +192,10 @@ class Pager:
         return Again(why)
 
 
+def _is_link(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 @dataclass
 class NextUrlPager(Pager):
     """Twilio (and SignalWire, served by the same API design): follow the next-page link
@@ -199,7 +203,10 @@ class NextUrlPager(Pager):
 
     As twilio-python reads it: ``meta.next_page_url`` where ``meta`` has that key (``null``
     ends), else the top-level ``next_page_uri``. Twilio documents the URL absolute; a relative
-    one is joined to the URL of the query's first request.
+    one is joined to the URL of the query's first request. Where both are sent and disagree on
+    a full page, ``meta.next_page_url`` null while ``next_page_uri`` links on, the link is
+    followed: the one that says there is more (taken as the end, it lost 630 of 730 rows,
+    silently). On a shorter page, the last, ``meta.next_page_url`` decides.
     """
 
     path: tuple[str, ...] = ("meta", "next_page_url")
@@ -211,11 +218,25 @@ class NextUrlPager(Pager):
     echo_paths: tuple[tuple[str, ...], ...] = (("meta", "url"), ("uri",))
     #: the query parameters a next link sets itself; the first request's others are filters
     paging: tuple[str, ...] = ("Page", "PageSize", "PageToken")
+    #: whether the page being read holds as many records as asked (set by :meth:`advance`)
+    full: bool = False
+
+    def advance(
+        self, body: Any, *, records: int, ids: Collection[Any] = ()
+    ) -> PageRequest | Again | None:
+        asked = dict(self.first.params or ()).get(self.size_param, "")
+        self.full = asked.isdigit() and records >= int(asked)
+        return super().advance(body, records=records, ids=ids)
 
     def link(self, body: Any) -> Any:
-        """The next link's value as sent (``path``, else ``fallback`` where ``path`` is absent)."""
+        """The next link's value as sent (``path``, else ``fallback`` where ``path`` is absent,
+        or on a full page where ``path`` is null or blank and ``fallback`` is a link)."""
         given = self._has(body, self.path)
-        return dig(body, *(self.path if given or not self.fallback else self.fallback))
+        if not self.fallback:
+            return dig(body, *self.path)
+        if given and self.full and not _is_link(dig(body, *self.path)):
+            given = not _is_link(dig(body, *self.fallback))  # the links disagree: follow on
+        return dig(body, *(self.path if given else self.fallback))
 
     def cursor(self, body: Any) -> str | None:
         value = self.link(body)
@@ -234,8 +255,7 @@ class NextUrlPager(Pager):
         readable = link is None or (isinstance(link, str) and bool(link.strip()))
         if present and readable:
             return self.other_query(body)
-        asked = dict(self.first.params or ()).get(self.size_param, "")
-        if not asked.isdigit() or records < int(asked):
+        if not self.full:
             return None
         names = " or ".join(".".join(p) for p in (self.path, self.fallback) if p)
         if present:

@@ -94,6 +94,31 @@ def test_loads_every_recording_across_many_pages(via: Any, box: Sandbox) -> None
     assert all("PageToken" in q and path == LIST.removesuffix(".json") for path, q in sent[1:])
 
 
+class Rewrite(httpx.AsyncBaseTransport):
+    """Passes requests on, rewriting each list answer's JSON body with ``change``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, change: Callable[[Any], Any]) -> None:
+        self.inner, self.change = inner, change
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = json.loads(await response.aread())
+        if isinstance(body, dict) and "recordings" in body:
+            body = self.change(body)
+        return httpx.Response(response.status_code, json=body)
+
+
+def test_a_full_page_whose_two_next_links_disagree_follows_the_one_that_links_on(
+    box: Sandbox,
+) -> None:
+    # meta.next_page_url null while next_page_uri links on: read as the last page, the load
+    # ended after its first (100 of 730 rows, silently).
+    unlinked = Rewrite(box.transport, lambda body: body | {"meta": {"next_page_url": None}})
+    options = box.options("signalwire") | {"transport": unlinked}
+    df = load_signalwire_recordings(page_size=40, max_concurrency=1, **options)
+    assert set(df["recording_id"]) == truth(box) and df.height == len(records(box)) > 40
+
+
 def test_both_record_shapes_parse_to_the_same_columns(box: Sandbox) -> None:
     df = load_signalwire_recordings(**box.options("signalwire"))
     by_sid = {r.sid: r for r in records(box)}
