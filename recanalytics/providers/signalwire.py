@@ -251,16 +251,18 @@ class SignalWireRecordings(Endpoint):
     def unified(self, raw: pl.LazyFrame) -> pl.LazyFrame:
         conference = pl.col("conference_sid")
         start, end = pl.col("start_time"), pl.col("end_time")
-        uri = pl.coalesce(
-            pl.col("uri"),
-            pl.format(
-                API_PATH + "/Accounts/{}/Recordings/{}.json", pl.col("account_sid"), pl.col("sid")
-            ),
-        )
         # The resource's query (a signature, a page token) is its own, not the media's: the
         # media URL is public and is kept free of anything a query could carry.
-        resource = uri.str.replace(r"[?#].*$", "")
-        media = resource.str.replace(r"\.json$", "") + f".{self.media_format}"
+        given = pl.col("uri").str.replace(r"[?#].*$", "")
+        # A uri that is no absolute path or http(s) URL of a .json resource ("", "42", a
+        # relative path) would give a media URL such as ".wav": the record's own path is used.
+        usable = given.str.contains(r"^(?i:/|https?://)\S*(?i:\.json)$")
+        own = pl.format(
+            API_PATH + "/Accounts/{}/Recordings/{}.json", pl.col("account_sid"), pl.col("sid")
+        )
+        uri = pl.when(usable).then(pl.col("uri")).otherwise(own)
+        resource = pl.when(usable).then(given).otherwise(own)
+        media = resource.str.replace(r"(?i)\.json$", "") + f".{self.media_format}"
         price = pl.col("price")
         stated = seconds_to_duration(pl.col("duration"))
         return raw.select(

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import email.utils
 import functools
+import itertools
 import json
 import uuid
 import warnings
@@ -412,6 +413,26 @@ def test_media_urls_are_public_and_follow_the_chosen_format(box: Sandbox) -> Non
 
     assert asyncio.run(fetch(wav)).content.startswith(b"RIFF")
     assert asyncio.run(fetch(mp3["media_url"][0])).content.startswith(b"ID3")
+
+
+def test_a_uri_that_is_no_json_resource_path_gives_the_records_own_media_url(
+    box: Sandbox,
+) -> None:
+    # Such a uri was used as it came: media URLs ".wav", "42.wav", "Accounts/x/….wav" (no
+    # host), or "….JSON.wav".
+    def odd_uris(body: Any) -> Any:
+        forms = ["", "42", "Accounts/x/Recordings/abc.json", " /a/b.json", "/a/b.json.txt"]
+        for record, form in zip(body["recordings"], itertools.cycle(forms), strict=False):
+            record["uri"] = form
+        upper = body["recordings"][-1]
+        upper["uri"] = f"{API}/Accounts/{PROJECT_ID}/Recordings/{upper['sid']}.JSON"
+        return body
+
+    options = box.options("signalwire") | {"transport": Rewrite(box.transport, odd_uris)}
+    df = load_signalwire_recordings(**options)
+    assert df.height == len(records(box))
+    own = f"http://sandbox.invalid{API}/Accounts/{PROJECT_ID}/Recordings/"
+    assert df["media_url"].to_list() == [f"{own}{sid}.wav" for sid in df["recording_id"]]
 
 
 def test_space_from_the_credentials_is_the_default_host() -> None:
