@@ -94,6 +94,8 @@ def as_decimal(value: Any) -> Decimal:
             raise Invalid
         return Decimal(repr(value))
     if isinstance(value, str):
+        if not value.isascii():
+            raise Invalid  # Decimal reads any script's digits: "٣" would be 3
         try:
             number = Decimal(value.strip())
         except InvalidOperation:

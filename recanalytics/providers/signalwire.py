@@ -96,8 +96,11 @@ UUID_RE = re.compile(
 UUID_FORM = "a UUID (8-4-4-4-12 hex digits)"
 
 
-# A space name or host[:port], or an http(s) URL of one (whose path is ignored).
-_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?"
+# A space name or host[:port], or an http(s) URL of one (whose path is ignored): dot-separated
+# labels of 1 to 63 letters, digits or inner hyphens (RFC 1123), 253 characters in all (below).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})*(?::\d{{1,5}})?"
+HOST_MAX = 253
 _SPACE_RE = re.compile(rf"(?i:https?)://{_HOST}(?:/.*)?|{_HOST}/?")
 
 
@@ -129,7 +132,8 @@ class SignalWireCredentials(Credentials):
     forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {
         "project_id": (
             re.compile(r"[0-9A-Za-z-]{1,64}"),
-            "a Project ID: a UUID such as 'a1b2c3d4-0000-4000-8000-0123456789ab'",
+            "a Project ID: 1 to 64 letters, digits or hyphens (SignalWire's are UUIDs such as "
+            "'a1b2c3d4-0000-4000-8000-0123456789ab')",
         ),
     }
     # The space is the host a load reaches, which the store keeps apart already.
@@ -155,11 +159,14 @@ class SignalWireCredentials(Credentials):
             not isinstance(self.space, str)
             or not _SPACE_RE.fullmatch(self.space.strip())
             or (port is not None and not 1 <= int(port[1]) <= 65535)
+            or len(urlsplit(self.space_url).hostname or "") > HOST_MAX
         ):
             raise CredentialsError(
                 self.provider,
                 "space (env SIGNALWIRE_SPACE or SIGNALWIRE_SPACE_URL) must be a space name, "
-                "a host such as example.signalwire.com, or an http(s):// URL of one",
+                "a host such as example.signalwire.com, or an http(s):// URL of one (a host "
+                f"of dot-separated labels of 1 to 63 letters, digits or hyphens, {HOST_MAX} "
+                "characters at most)",
             )
 
     @property

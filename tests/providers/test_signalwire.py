@@ -670,10 +670,50 @@ def test_the_space_comes_from_either_variable_as_a_name_host_or_url(
     assert SignalWireCredentials.from_env(base | environ).space_url == url
 
 
-@pytest.mark.parametrize("space", ["", "exa mple", "https://", "ftp://example.com", "a/../b"])
+@pytest.mark.parametrize(
+    "space",
+    [
+        "", "exa mple", "https://", "ftp://example.com", "a/../b",
+        # No host name, requested as given before: an empty label, one of more than 63
+        # characters, a host of more than 253, a label starting or ending with a hyphen.
+        "example..signalwire.com", "a" * 64, "https://" + "a" * 64, ("a" * 63 + ".") * 4 + "com",
+        "a" * 300, "-example", "example-.signalwire.com",
+    ],
+)  # fmt: skip
 def test_a_malformed_space_is_a_credentials_error(space: str) -> None:
     with pytest.raises(ra.CredentialsError, match="space"):
         SignalWireCredentials(project_id=PROJECT, api_token="t", space=space)
+
+
+def test_a_malformed_space_fails_a_load_before_any_request() -> None:
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: (sent.append(r), httpx.Response(404))[1])
+    credentials = {"project_id": PROJECT, "api_token": "t", "space": "example..signalwire.com"}
+    with pytest.raises(ra.CredentialsError, match=r"SIGNALWIRE_SPACE.*63 letters, digits"):
+        load_signalwire_recordings(credentials=credentials, transport=transport)
+    assert sent == []
+
+
+def test_a_project_id_refused_names_the_form_accepted() -> None:
+    # The message said "a UUID" while "AC123" and "not-a-uuid" pass (the tests' own ids, such
+    # as "p", are not UUIDs): it names what is accepted.
+    assert SignalWireCredentials(project_id="AC123", api_token="t", space="x").project_id
+    with pytest.raises(ra.CredentialsError) as info:
+        SignalWireCredentials(project_id="../x", api_token="t", space="x")
+    assert "SIGNALWIRE_PROJECT_ID" in str(info.value)
+    assert "1 to 64 letters, digits or hyphens" in str(info.value)
+
+
+def test_a_duration_in_other_digits_than_ascii_is_unreadable(box: Sandbox) -> None:
+    # Decimal reads any script's digits: "٣" (Arabic-Indic three) was read as 3 seconds.
+    def arabic_indic(body: Any) -> Any:
+        body["recordings"][0]["duration"] = "\u0663"
+        return body
+
+    options = box.options("signalwire") | {"transport": Rewrite(box.transport, arabic_indic)}
+    with pytest.warns(LoadWarning, match=r"duration: 1\)"):
+        raw = load_signalwire_recordings(raw=True, page_size=1000, **options)
+    assert raw.filter(pl.col("extra").str.contains("duration"))["duration"].to_list() == [None]
 
 
 def test_the_sdk_path_form_without_api_laml_is_used_where_the_documented_one_is_404(
