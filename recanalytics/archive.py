@@ -450,159 +450,135 @@ async def _write(
     stopped on the way (Ctrl-C, a kill, a failure) leaves the earlier run's tables and
     manifest as they were, describing one another; its media files stay for the next run.
     """
-    ours = [RECORDINGS, "recordings.csv", "media.csv", VERIFICATION, MANIFEST]
-    ours += [f"{part}{suffix}" for part in parts for suffix in ("_raw.parquet", EARLIER_RAW)]
-    Staging.remove_left(root, ours)  # what a killed run staged: never put in place
-    staging = Staging()
-    try:
-        manifest = await _stage(
-            staging, root, provider, period, parts, unified, media, verify, options, carried, gone
-        )
+    names = [RECORDINGS, "recordings.csv", "media.csv", VERIFICATION, MANIFEST]
+    names += [f"{part}{suffix}" for part in parts for suffix in ("_raw.parquet", EARLIER_RAW)]
+    Staging.remove_left(root, names)  # what a killed run staged: never put in place
+    with Staging() as staging:
+        stage = staging.stage
+        start, end = period
+        files: dict[str, pl.DataFrame] = {RECORDINGS: unified}
+        files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
+        files |= {
+            f"{part}{EARLIER_RAW}": c.superseded
+            for part, c in carried.items()
+            if c.superseded is not None
+        }
+        for name, frame in files.items():
+            stage(root / name, frame.write_parquet)
+        stage(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
+        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        manifest: dict[str, Any] = {
+            "created": created,
+            "recanalytics": importlib.metadata.version("recanalytics"),
+            "provider": provider,
+            # Without an until, the lists were read up to when the archive was made.
+            "period": {"since": start.isoformat(), "until": end.isoformat() if end else created},
+        }
+        manifest |= {
+            part: _totals(rows)
+            | {
+                "listed_now": carried[part].listed,
+                "kept_from_earlier_runs": carried[part].kept,
+                "no_longer_listed": carried[part].gone,
+                "kept_earlier_values": carried[part].filled,
+            }
+            for part, (rows, _) in parts.items()
+        }
+        if media:
+            credentials = options.get("credentials")
+            # Rows no longer listed have no media to ask for: only a file an earlier run saved.
+            not_listed = unified.select(gone.alias("gone"))["gone"]
+            asked = unified.with_columns(
+                media_url=pl.when(not_listed).then(None).otherwise(pl.col("media_url"))
+            )
+            result = await adownload_media(
+                asked,
+                root / "media",
+                credentials={provider: credentials} if credentials is not None else None,
+                base_url=options.get("base_url"),
+                transport=options.get("transport"),
+                progress=options.get("progress"),
+            )
+            result = _held_earlier(result, not_listed)
+            # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
+            listed = result.with_columns(
+                pl.col("path").map_elements(
+                    lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
+                )
+            )
+            stage(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
+            counts = result.group_by("status").len().sort("status")
+            manifest["media"] = {
+                "files": {str(s): int(n) for s, n in counts.iter_rows()},
+                # The files held (0 when none); null past Int64 rather than wrapped negative.
+                "bytes": result.select(int64_sum(pl.col("bytes"))).item(),
+            }
+            # Recordings still being made have no media yet: the archive holds their rows, and says
+            # it lacks their files (a run before a shutdown must not look complete).
+            waiting = unified["status"].is_in(sorted(PENDING & UNAVAILABLE))  # not fetched
+            pending = int((waiting & ~not_listed).sum())
+            manifest["media"]["pending"] = pending
+            if pending:
+                warn_user(
+                    f"{counted(pending)} {'is' if pending == 1 else 'are'} still being processed, "
+                    f"so {'its' if pending == 1 else 'their'} media cannot be downloaded yet; "
+                    f"run the archive again once {'it has' if pending == 1 else 'they have'} "
+                    "completed",
+                    ArchiveWarning,
+                )
+            # One still being processed when last listed, and listed no more, has no media in the
+            # archive either: running again cannot fetch it, but the archive is not whole.
+            lost = int((waiting & not_listed & (result["status"] != "kept")).sum())
+            manifest["media"]["pending_not_listed"] = lost
+            if lost:
+                warn_user(
+                    f"{counted(lost)} {'was' if lost == 1 else 'were'} still being processed when "
+                    f"an earlier run archived {'it' if lost == 1 else 'them'}, and "
+                    f"{'is' if lost == 1 else 'are'} no longer listed: "
+                    f"{'its' if lost == 1 else 'their'} media is not in the archive",
+                    ArchiveWarning,
+                )
+            failed = manifest["media"]["files"].get("failed", 0)
+            if failed:
+                # The archive is written, but not whole: an archive run before a shutdown must not
+                # look complete when files are missing. Running it again resumes them.
+                warn_user(
+                    f"{failed} of {result.height} media files could not be downloaded (their errors "
+                    f"are in media.csv); run the archive again to fetch them",
+                    ArchiveWarning,
+                )
+            if verify:
+                probed = await asyncio.to_thread(probe_media, result, decode=True)
+                check = verify_media(unified, probed)
+                stage(root / VERIFICATION, check.files.write_parquet)
+                manifest["verification"] = {"verdict": check.verdict, **check.totals}
+        # Only what this archive holds: other files in ``out`` (it may be any folder) are not ours
+        # to hash, and media files are those download_media reported for this archive's rows
+        # (downloaded, resumed or already there), not whatever an earlier archive left in media/.
+        ours = [root / name for name in (*files, "recordings.csv")]
+        if media:
+            # A failed fetch may leave an earlier run's file (of another size than stated): the
+            # archive holds it, though not known whole.
+            held = result.filter(
+                pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"])
+                | ((pl.col("status") == "failed") & pl.col("bytes").is_not_null())
+            )
+            ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
+            if verify:
+                ours.append(root / VERIFICATION)
+        written = {
+            path: staging.staged.get(path, path) for path in sorted(ours)
+        }  # tables: not in place yet
+        manifest["files"] = {
+            str(path.relative_to(root)): {"bytes": file.stat().st_size, "sha256": sha256_file(file)}
+            for path, file in written.items()
+            # a symbolic link is never hashed as a file of the archive: it may point anywhere
+            if file.is_file() and not file.is_symlink() and not path.name.endswith(".part")
+        }
         staging.stage(root / MANIFEST, json_writer(manifest))
         # The manifest last: a kill between these renames leaves tables it does not describe,
         # which read_archive says (run the archive again).
         staging.commit(last=[root / MANIFEST])
-    finally:
-        staging.close()
-    return manifest
-
-
-async def _stage(
-    staging: Staging,
-    root: Path,
-    provider: str,
-    period: tuple[dt.datetime, dt.datetime | None],
-    parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
-    unified: pl.DataFrame,
-    media: bool,
-    verify: bool,
-    options: dict[str, Any],
-    carried: dict[str, _Carried],
-    gone: pl.Expr,
-) -> dict[str, Any]:
-    """:func:`_write`'s files, each written to a temporary name (``staging``), and the
-    manifest that describes them."""
-    stage = staging.stage
-    start, end = period
-    files: dict[str, pl.DataFrame] = {RECORDINGS: unified}
-    files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
-    files |= {
-        f"{part}{EARLIER_RAW}": c.superseded
-        for part, c in carried.items()
-        if c.superseded is not None
-    }
-    for name, frame in files.items():
-        stage(root / name, frame.write_parquet)
-    stage(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    manifest: dict[str, Any] = {
-        "created": created,
-        "recanalytics": importlib.metadata.version("recanalytics"),
-        "provider": provider,
-        # Without an until, the lists were read up to when the archive was made.
-        "period": {"since": start.isoformat(), "until": end.isoformat() if end else created},
-    }
-    manifest |= {
-        part: _totals(rows)
-        | {
-            "listed_now": carried[part].listed,
-            "kept_from_earlier_runs": carried[part].kept,
-            "no_longer_listed": carried[part].gone,
-            "kept_earlier_values": carried[part].filled,
-        }
-        for part, (rows, _) in parts.items()
-    }
-    if media:
-        credentials = options.get("credentials")
-        # Rows no longer listed have no media to ask for: only a file an earlier run saved.
-        not_listed = unified.select(gone.alias("gone"))["gone"]
-        asked = unified.with_columns(
-            media_url=pl.when(not_listed).then(None).otherwise(pl.col("media_url"))
-        )
-        result = await adownload_media(
-            asked,
-            root / "media",
-            credentials={provider: credentials} if credentials is not None else None,
-            base_url=options.get("base_url"),
-            transport=options.get("transport"),
-            progress=options.get("progress"),
-        )
-        result = _held_earlier(result, not_listed)
-        # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
-        listed = result.with_columns(
-            pl.col("path").map_elements(
-                lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
-            )
-        )
-        stage(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
-        counts = result.group_by("status").len().sort("status")
-        manifest["media"] = {
-            "files": {str(s): int(n) for s, n in counts.iter_rows()},
-            # The files held (0 when none); null past Int64 rather than wrapped negative.
-            "bytes": result.select(int64_sum(pl.col("bytes"))).item(),
-        }
-        # Recordings still being made have no media yet: the archive holds their rows, and says
-        # it lacks their files (a run before a shutdown must not look complete).
-        waiting = unified["status"].is_in(sorted(PENDING & UNAVAILABLE))  # not fetched
-        pending = int((waiting & ~not_listed).sum())
-        manifest["media"]["pending"] = pending
-        if pending:
-            warn_user(
-                f"{counted(pending)} {'is' if pending == 1 else 'are'} still being processed, "
-                f"so {'its' if pending == 1 else 'their'} media cannot be downloaded yet; "
-                f"run the archive again once {'it has' if pending == 1 else 'they have'} "
-                "completed",
-                ArchiveWarning,
-            )
-        # One still being processed when last listed, and listed no more, has no media in the
-        # archive either: running again cannot fetch it, but the archive is not whole.
-        lost = int((waiting & not_listed & (result["status"] != "kept")).sum())
-        manifest["media"]["pending_not_listed"] = lost
-        if lost:
-            warn_user(
-                f"{counted(lost)} {'was' if lost == 1 else 'were'} still being processed when "
-                f"an earlier run archived {'it' if lost == 1 else 'them'}, and "
-                f"{'is' if lost == 1 else 'are'} no longer listed: "
-                f"{'its' if lost == 1 else 'their'} media is not in the archive",
-                ArchiveWarning,
-            )
-        failed = manifest["media"]["files"].get("failed", 0)
-        if failed:
-            # The archive is written, but not whole: an archive run before a shutdown must not
-            # look complete when files are missing. Running it again resumes them.
-            warn_user(
-                f"{failed} of {result.height} media files could not be downloaded (their errors "
-                f"are in media.csv); run the archive again to fetch them",
-                ArchiveWarning,
-            )
-        if verify:
-            probed = await asyncio.to_thread(probe_media, result, decode=True)
-            check = verify_media(unified, probed)
-            stage(root / VERIFICATION, check.files.write_parquet)
-            manifest["verification"] = {"verdict": check.verdict, **check.totals}
-    # Only what this archive holds: other files in ``out`` (it may be any folder) are not ours
-    # to hash, and media files are those download_media reported for this archive's rows
-    # (downloaded, resumed or already there), not whatever an earlier archive left in media/.
-    ours = [root / name for name in (*files, "recordings.csv")]
-    if media:
-        # A failed fetch may leave an earlier run's file (of another size than stated): the
-        # archive holds it, though not known whole.
-        held = result.filter(
-            pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"])
-            | ((pl.col("status") == "failed") & pl.col("bytes").is_not_null())
-        )
-        ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
-        if verify:
-            ours.append(root / VERIFICATION)
-    written = {
-        path: staging.staged.get(path, path) for path in sorted(ours)
-    }  # tables: not in place yet
-    manifest["files"] = {
-        str(path.relative_to(root)): {"bytes": file.stat().st_size, "sha256": sha256_file(file)}
-        for path, file in written.items()
-        # a symbolic link is never hashed as a file of the archive: it may point anywhere
-        if file.is_file() and not file.is_symlink() and not path.name.endswith(".part")
-    }
     return manifest
 
 

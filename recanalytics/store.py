@@ -158,12 +158,11 @@ class Staging:
 
     Examples
     --------
-    >>> staging = Staging()
-    >>> staging.stage(Path("a.txt"), lambda tmp: tmp.write_text("new"))
-    >>> try:
-    ...     staging.commit([Path("a.txt")])
-    ... finally:
-    ...     staging.close()
+    >>> with Staging() as staging:  # closed on leaving: what was not committed is removed
+    ...     staging.stage(Path("a.txt"), lambda tmp: tmp.write_text("new"))
+    ...     staging.commit()
+    >>> Path("a.txt").read_text()
+    'new'
     """
 
     def __init__(self) -> None:
@@ -187,6 +186,12 @@ class Staging:
             except OSError as exc:
                 raise StoreError(path, f"could not be written ({reason(exc)})") from exc
             del self.staged[path]
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Remove what was staged and not committed, and let go of every lock."""
