@@ -59,7 +59,13 @@ def spreadsheet_ready(frame: pl.DataFrame) -> pl.DataFrame:
     >>> spreadsheet_ready(frame).rows()
     [('\\'=HYPERLINK("http://x")', -0.5, 90.0), ('mic', 1.0, None)]
     """
-    return frame.select(_cell(name, dtype) for name, dtype in frame.schema.items())
+    schema = frame.schema
+    # A duration's seconds replace a column already named so (a user's own duration_s beside
+    # duration): two columns of one name cannot be written.
+    replaced = {f"{name}_s" for name, dtype in schema.items() if dtype == pl.Duration}
+    return frame.select(
+        _cell(name, dtype) for name, dtype in schema.items() if name not in replaced
+    )
 
 
 def _cell(name: str, dtype: pl.DataType) -> pl.Expr:

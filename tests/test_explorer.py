@@ -296,6 +296,20 @@ def test_export_parquet_and_csv(ex: Explorer, tmp_path: Path) -> None:
     assert "rows written to" in ex.export_note.value
 
 
+def test_a_csv_export_of_a_frame_with_its_own_duration_s_is_written(
+    frame: pl.DataFrame, tmp_path: Path
+) -> None:
+    # A user's duration_s beside duration: the seconds written in duration's place made two
+    # columns of one name, and the export failed with polars' DuplicateError.
+    own = frame.with_columns(duration_s=pl.col("duration").dt.total_seconds())
+    ex = explore(own, renderer="svg", debounce=0)
+    written = pl.read_csv(ex.export("csv", tmp_path / "own.csv"))
+    assert written.columns.count("duration_s") == 1 and written.height == own.height
+    expected = own["duration"].dt.total_milliseconds() / 1000  # not the user's whole seconds
+    assert written["duration_s"].is_null().equals(expected.is_null())
+    assert ((written["duration_s"] - expected).abs() < 1e-6).all()
+
+
 def test_reload_pushes_the_widened_range_to_the_loader(frame: pl.DataFrame) -> None:
     calls: list[dict[str, Any]] = []
 
