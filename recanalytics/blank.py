@@ -42,3 +42,20 @@ def present(column: str | pl.Expr) -> pl.Expr:
     """
     value = pl.col(column) if isinstance(column, str) else column
     return pl.when(value.str.strip_chars(BLANK) != "").then(value)
+
+
+def any_blank(values: list[object]) -> bool:
+    """Whether any of ``values`` :func:`is_blank`, without a Python call per value where they
+    are all text (a page's ids: the pager asks this of every page).
+
+    Examples
+    --------
+    >>> any_blank(["RT01", "RT02"]), any_blank(["RT01", " "]), any_blank([None]), any_blank([7])
+    (False, True, True, False)
+    """
+    if None in values or "" in values:
+        return True
+    try:
+        return any(map(str.isspace, values))  # type: ignore[arg-type]
+    except TypeError:  # an id sent as a number or an object
+        return any(map(is_blank, values))

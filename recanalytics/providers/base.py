@@ -20,7 +20,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import httpx
 import polars as pl
 
-from recanalytics.blank import is_blank, present
+from recanalytics.blank import any_blank, is_blank, present
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session, error_details
 from recanalytics.errors import PaginationError, ProviderError, warn_user
@@ -420,7 +420,7 @@ class Endpoint:
             ids = list(map(query.batch.getter(self.id_column), records))
         before = (query.total, query.latest_total, query.shrank, query.without_id)
         # A blank id ("") is no id: it neither marks a page as read nor stands for a record.
-        kept = [i for i in ids if not is_blank(i)]
+        kept = [i for i in ids if not is_blank(i)] if any_blank(ids) else ids
         if len(kept) < len(ids):
             query.without_id += len(ids) - len(kept)
             ids = kept
