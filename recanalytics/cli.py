@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import os
 import sys
@@ -25,9 +26,9 @@ from recanalytics.errors import (
     RecanalyticsError,
     reason,
 )
-from recanalytics.helpers._common import counted
+from recanalytics.helpers._common import counted, values_checked
 from recanalytics.helpers.shown import readable
-from recanalytics.helpers.summary import known_counts, noted, provider_table
+from recanalytics.helpers.summary import known_counts, noted, provider_table, summary_ready
 from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
 from recanalytics.redact import visible
 from recanalytics.schema import PROVIDERS
@@ -37,10 +38,23 @@ def provider_summary(df: pl.DataFrame) -> pl.DataFrame:
     """Recordings, hours and size (listed, and held: not deleted) per provider, plus a total
     row (the report's summary table), as text: unknown reads ``n/a``, and a total that leaves
     out recordings of unknown duration or size says how many (``(3 without size)``)."""
-    table = provider_table(df)
+    lazy = summary_ready(df)
+    with values_checked():  # odd values said once, not again for the counts
+        table, counts = provider_table(lazy), known_counts(lazy)
     shown = table.select(table.columns[:5])  # provider, recordings, hours, size, held
-    text = shown.with_columns(pl.col(c).cast(pl.String).fill_null("n/a") for c in shown.columns)
-    return noted(text, known_counts(df))
+    # Written as the report writes them: a float cast to text read "2.78e-7" hours.
+    text = shown.with_columns(
+        (
+            pl.col(c).map_elements(
+                functools.partial(readable, decimals=1 if c == "hours" else 2),
+                return_dtype=pl.String,
+            )
+            if dtype.is_float()
+            else pl.col(c).cast(pl.String)
+        ).fill_null("n/a")
+        for c, dtype in shown.schema.items()
+    )
+    return noted(text, counts)
 
 
 def archived_totals(part: str, totals: Mapping[str, Any]) -> str:

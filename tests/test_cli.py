@@ -383,3 +383,34 @@ def test_ctrl_c_is_one_line_and_exit_130(
     assert err.strip().splitlines() == [
         "recanalytics: interrupted; run the same command again to go on from where it stopped"
     ]
+
+
+def test_the_summary_table_writes_small_amounts_out_and_warns_of_odd_values_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A 1 ms track beside a 2 TiB one read "2.78e-07" hours and "9.09e-13" TiB (a float cast
+    # to text), and a negative duration was warned about twice (the table, then the counts).
+    import datetime as dt
+    import warnings
+
+    from recanalytics.schema import conform
+
+    frame = conform(
+        pl.DataFrame(
+            {
+                "provider": ["twilio", "zoom", "zoom"],
+                "recording_id": ["RT1", "z1", "z2"],
+                "created_at": [dt.datetime(2025, 1, 1, tzinfo=dt.UTC)] * 3,
+                "duration": [dt.timedelta(milliseconds=1), dt.timedelta(hours=5), None],
+                "size_bytes": [1, 2**41, -5],
+            }
+        )
+    ).collect()
+    from recanalytics.cli import provider_summary
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        rows = provider_summary(frame).rows()
+    assert len([w for w in said if "negative" in str(w.message)]) == 1
+    assert rows[0][:4] == ("twilio", "1", "0.000000278", "0.000000000000909")
+    assert not any("e-" in cell for row in rows for cell in row if cell)

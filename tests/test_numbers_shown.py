@@ -139,7 +139,7 @@ def test_listed_and_held_sizes_are_told_apart(capsys: pytest.CaptureFixture[str]
     assert cells["twilio"][3] == "3.00 2.00 held (1 without size)"
     print_table(provider_summary(frame))
     out = capsys.readouterr().out
-    assert "held (GiB)" in out and "3.0 (1 without size)" in out
+    assert "held (GiB)" in out and "3.00 (1 without size)" in out  # as the report writes it
     assert "(1 without duration)" not in out
 
 

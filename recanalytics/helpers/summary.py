@@ -264,6 +264,12 @@ def trend(df: FrameT, every: str = "1mo", *, by: By = None) -> FrameT:
     return finish(df, result)
 
 
+def summary_ready(df: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """``df`` checked as :func:`provider_table` checks it (its odd values said, once), for
+    callers that also count it (:func:`known_counts`) inside ``values_checked()``."""
+    return checked_lazy(df, _SUMMARY_COLUMNS, now=True)
+
+
 def provider_table(
     df: pl.DataFrame | pl.LazyFrame, *, rates: Mapping[str, float | StorageRate] | None = None
 ) -> pl.DataFrame:
