@@ -132,7 +132,7 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
         validate.make_folders(path.parent, 0o700)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise StoreError(path, f"could not be written ({reason(exc)})") from exc
+        raise _NoNewFile(path, f"could not be written ({reason(exc)})") from exc
     try:
         if hold is None:
             os.close(fd)
@@ -219,27 +219,43 @@ class Staging:
                         os.close(fd)
 
 
+class _NoNewFile(StoreError):
+    """The folder would not take the temporary file (read-only, not ours, full)."""
+
+
 def private_write(path: Path, write: Any) -> None:
     """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
 
     Any OSError or polars error (a full disk, a read-only folder, a folder where the file
     goes) is a StoreError naming ``path``; the temporary file is removed and a file already at
-    ``path`` is left as it was. A path that exists and is neither a file nor a folder
-    (``/dev/null``, a FIFO) is written in place: a rename would replace it (as root, the
-    device itself).
+    ``path`` is left as it was. Written in place instead: a path that exists and is neither a
+    file nor a folder (``/dev/null``, a FIFO), which a rename would replace (as root, the
+    device itself), and a file the user may write in a folder that takes no new file (a
+    report over last week's in a shared read-only folder): not atomic there, as no sibling
+    can be made.
     """
     if path.exists() and not path.is_file() and not path.is_dir():
-        try:
-            write(path)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise _write_failure(path, exc) from exc
+        _write_in_place(path, write)
         return
-    staged = private_stage(path, write)
+    try:
+        staged = private_stage(path, write)
+    except _NoNewFile:
+        if not (path.is_file() and os.access(path, os.W_OK)):
+            raise
+        _write_in_place(path, write)
+        return
     try:
         os.replace(staged, path)
     except OSError as exc:
         staged.unlink(missing_ok=True)
         raise StoreError(path, f"could not be written ({reason(exc)})") from exc
+
+
+def _write_in_place(path: Path, write: Any) -> None:
+    try:
+        write(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise _write_failure(path, exc) from exc
 
 
 def json_writer(value: Any) -> Callable[[Path], Any]:

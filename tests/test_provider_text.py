@@ -199,7 +199,9 @@ def test_the_command_prints_a_hostile_error_as_one_visible_line(
     assert load.returncode == 1
     lines = load.stdout.splitlines()
     assert len(lines) == 2 and lines[0].startswith("twilio: failed, 0 rows (twilio: Bad request")
-    assert lines[1].startswith("frame written to") and load.stderr == ""
+    # Nothing loaded: the file is not written, and the last line says so (docs/cli.md).
+    assert lines[1].startswith("nothing loaded:") and load.stderr == ""
+    assert not (tmp_path / "l.parquet").exists()
     assert "\\x1b]0;PWNED-TITLE\\x07" in lines[0]
     archive = run_cli(
         "archive", "twilio", "--base-url", hostile_server, "--out", str(tmp_path / "a"), "--quiet"
