@@ -134,7 +134,7 @@ CASES = {
         ra.get_twilio_recording, "recording_id", 1,
     ),
     "twilio_compositions": Case(
-        "twilio", ra.load_twilio_compositions, {"page_size": 3}, "compositions", loop_twilio,
+        "twilio", ra.load_twilio_compositions, {"page_size": 2}, "compositions", loop_twilio,
         ra.get_twilio_composition, "recording_id", 1,
     ),
     "plivo_recordings": Case(

@@ -30,6 +30,39 @@ def test_an_empty_range_costs_one_request() -> None:
     assert df.height == 0 and box.requests == 1
 
 
+class Capped(httpx.AsyncBaseTransport):
+    """The sandbox, refusing every request past ``cap``: a load going round in circles ends."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, cap: int) -> None:
+        self.inner, self.cap, self.sent = inner, cap, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if self.sent > self.cap:
+            return httpx.Response(400, json={"code": 20001, "message": "past the test's cap"})
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("page_size", [3, 5])
+def test_small_pages_cost_few_requests_beyond_the_pages(page_size: int) -> None:
+    # A page of a few rows is often one room's tracks, created within a second: it read as
+    # thousands of pages a day, and every piece was split again on its first page (300 tracks:
+    # 1,062 requests for 100 pages of 3, 241 for 60 pages of 5). Densities are now read from
+    # DENSITY_ROWS rows, and pieces hold that many at least.
+    box = Sandbox(seed=7, size=300, latency=0.05, providers=["twilio"])
+    truth = {r.sid for r in box["twilio"].tracks.records}
+    pages = -(-len(truth) // page_size)  # what a sequential walk needs
+    options = box.options("twilio") | {"transport": Capped(box.transport, 4 * pages)}
+    try:
+        df = ra.load_twilio_recordings(
+            page_size=page_size, since="2024-01-01", until="2027-01-01", **options
+        )
+    except ra.errors.ProviderError as error:
+        pytest.fail(f"{box.requests} requests or more for {pages} pages: {error}")
+    assert set(df["recording_id"]) == truth and df.height == len(truth)
+    assert box.requests <= 1.5 * pages, (box.requests, pages)
+
+
 @pytest.mark.parametrize("parts", [2, 5, 24, 1000])
 @pytest.mark.parametrize("first", [1.0, 60.0, 86_400.0, 1e9])
 @pytest.mark.parametrize("growth", [1.0001, 1.05, 2.0, math.inf])

@@ -29,6 +29,12 @@ range at all, a range that starts years before the data, most rows in the last m
   half-page pieces when the rate allows all of them at once, so a small load arrives one round
   trip after its first page, and a large one does not end on windows walking their last pages
   one round trip at a time.
+- a density is read from :data:`DENSITY_ROWS` rows at least, and a piece is cut to hold that
+  many at the density read: rows come in bursts (a room's tracks within a second), so a page of
+  a few rows (``page_size=3``) read as thousands of pages a day, and every piece of a split was
+  split again on its first page, each ending on a partial page (a request for a row or two).
+  A window whose pages hold fewer rows walks on with the share of its parent's estimate it
+  was given.
 - a load ends when its last window does: each window keeps an estimate of the pages it still
   holds (``Plan.left``), and one that would walk on after the rate has got through all of
   them is split whether or not a worker is idle (``Plan.lanes``); its pieces wait for the
@@ -97,6 +103,14 @@ MAX_GROWTH = 1.05
 # request the rate has to pay for (one page a piece took 240-270 requests for 200 pages, past
 # three of Twilio's 80-request seconds; two, 220-250).
 MIN_PIECE_PAGES = 2
+# Rows a window's pages must hold before their density is read, and that a piece of a split
+# should hold at least at that density. Rows come in bursts (a room's tracks are created within
+# seconds of each other), so a page of three or five rows is often one room, which reads as
+# thousands of pages a day: every piece of a window was split again on its first page, and a
+# load of 300 tracks at ``page_size=3`` took 1,062 requests for 100 pages. Each piece costs a
+# request beyond its rows (its partial last page), and a piece estimated at a row or two is
+# as likely empty as not. Neither limit binds at the default page sizes (100, 1,000).
+DENSITY_ROWS = 20
 # Windows walked at once, beyond those that keep the rate busy at the page time seen: page
 # times vary from window to window and from moment to moment.
 SPARE_FACTOR = 1.5
@@ -358,7 +372,10 @@ def rest_of(
         # A straggler: its pieces wait for workers as the other windows finish.
         wanted = max(wanted, lanes)
         idle = max(idle, lanes - 1)
-    parts = min(idle + 1, wanted, int((cut - low).total_seconds()))
+    # Small pages (``page_size=3``): pieces of half a page, or even of a page, would hold a row
+    # or two each, and cost a request each whatever they hold.
+    most = math.floor(pages_left * page_limit / DENSITY_ROWS)
+    parts = min(idle + 1, wanted, most, int((cut - low).total_seconds()))
     if parts < 2:
         return []
     # Newest first, each piece a little longer than the one after it: the first holds about
@@ -511,6 +528,10 @@ async def collect_spread(
                 plan.observe(now - last)
                 last = now
                 rest = unread(window, page, page_limit, epoch, began, rows_read, newest, rest_end)
+                if rest is not None and rows_read < DENSITY_ROWS:
+                    # Too few rows to say how dense the window is: it keeps the share of its
+                    # parent's estimate it was given, and walks on.
+                    return False
                 plan.left[id(window)] = 1.0 if rest is None else rest.pages
                 idle = plan.spare(ctx.limits.rate)
                 free = session.limiter.room()

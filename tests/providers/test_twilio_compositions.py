@@ -95,20 +95,21 @@ def test_room_filter(via: Any, box: Sandbox) -> None:
     assert set(df["group_id"]) == {room}
 
 
-def test_since_inclusive_until_exclusive_in_concurrent_windows(fresh_box: Sandbox) -> None:
-    created = sorted(c.created for c in fresh_box["twilio"].compositions.records)
+def test_since_inclusive_until_exclusive_in_concurrent_windows() -> None:
+    # 149 compositions: a window is split once its pages hold DENSITY_ROWS rows, into pieces
+    # of that many at least (the 27 of a 600-record sandbox are walked as one window).
+    box = Sandbox(seed=5, size=3000)
+    created = sorted(c.created for c in box["twilio"].compositions.records)
     since, until = created[5], created[-5]
-    # Pages of 2: the first page shows more to come, so idle workers take pieces of the rest.
+    # Pages of 2: the first pages show more to come, so idle workers take pieces of the rest.
     # A window is split only as far as the rate needs (rate x page time windows): without a
     # latency, a page in this process can take so little time that one window is enough.
-    fresh_box.app.latency = 0.02
-    df = load_twilio_compositions(
-        since=since, until=until, page_size=2, **fresh_box.options("twilio")
-    )
-    assert set(df["recording_id"]) == truth(fresh_box, lambda c: since <= c.created < until)
+    box.app.latency = 0.02
+    df = load_twilio_compositions(since=since, until=until, page_size=2, **box.options("twilio"))
+    assert set(df["recording_id"]) == truth(box, lambda c: since <= c.created < until)
     assert since in set(df["created_at"]) and until not in set(df["created_at"])
-    queries = [parse_qs(urlsplit(path).query) for _, _, path in fresh_box.app.log]
-    assert all(path.startswith("/v1/Compositions") for _, _, path in fresh_box.app.log)
+    queries = [parse_qs(urlsplit(path).query) for _, _, path in box.app.log]
+    assert all(path.startswith("/v1/Compositions") for _, _, path in box.app.log)
     assert len({q["DateCreatedAfter"][0] for q in queries}) > 1  # split into windows
 
 
