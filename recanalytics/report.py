@@ -95,7 +95,10 @@ def _table_html(table: pl.DataFrame, counts: pl.DataFrame) -> str:
     shown = [c for c in table.columns if c not in (held, "cost kind")]
 
     def under(row: dict[str, str], column: str) -> str | None:
-        if column == size and row[held] not in ("", "n/a", str(row[size]).partition(" (")[0]):
+        # Nothing to hold in a row without recordings (an empty frame's total read "n/a" over
+        # "0.00 held").
+        listed = str(row[size]).partition(" (")[0]
+        if column == size and row[held] not in ("", "n/a", listed) and row["recordings"] != "0":
             return f"{row[held]} held"
         if column == "cost unit":
             return row.get("cost kind") or None

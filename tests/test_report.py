@@ -237,3 +237,10 @@ def test_summary_cells_never_print_nan_nor_a_sum_of_currencies(frame: pl.DataFra
     assert not {"nan", "NaN", "inf"} & {cell for cells in rows.values() for cell in cells}
     assert rows["total"][-2:] == ["n/a", "EUR, USD monthly storage, one-off"]
     assert rows[str(odd["provider"][0])][-2] == "n/a"  # the NaN cost's provider
+
+
+def test_an_empty_frame_s_total_holds_nothing_under_its_unknown_size() -> None:
+    # The total row read "n/a" over "0.00 held": an empty frame has nothing listed or held.
+    page = ra.report_html(ra.empty_frame())
+    table = re.search(r"<table class='summary'>.*?</table>", page, re.DOTALL)
+    assert table is not None and ">total<" in table[0] and "held" not in table[0]
