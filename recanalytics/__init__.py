@@ -37,6 +37,7 @@ from recanalytics.errors import (
     RecanalyticsError,
     StoreError,
     TransportError,
+    UnfinishedArchiveError,
 )
 from recanalytics.incremental import (
     Store,
@@ -224,6 +225,7 @@ __all__ = [
     "StoreError",
     "TransportError",
     "TwilioCredentials",
+    "UnfinishedArchiveError",
     "UpsertReport",
     "ZoomCredentials",
     "aarchive_twilio",

@@ -30,6 +30,7 @@ from recanalytics.errors import (
     ConfigError,
     ProviderError,
     StoreError,
+    UnfinishedArchiveError,
     reason,
     warn_user,
 )
@@ -615,6 +616,10 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     ------
     ConfigError
         ``path`` is not an archive folder (no ``manifest.json`` or ``recordings.parquet``).
+    UnfinishedArchiveError
+        ``recordings.parquet`` without ``manifest.json``: the tables of a first run stopped
+        before it finished (a StoreError; ``partial`` holds the rows read). Running the
+        archive again into the folder finishes it.
     StoreError
         One of the two could not be read (damaged, not what an archive writes), or
         ``recordings.parquet`` is not the file the manifest hashed, or holds another number of
@@ -636,6 +641,8 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     """
     root = validate.folder(path, "path")
     form = f"an archive folder, holding {MANIFEST} and {RECORDINGS}"
+    if not (root / MANIFEST).is_file() and (root / RECORDINGS).is_file():
+        raise _unfinished(root)
     if not all((root / name).is_file() for name in (MANIFEST, RECORDINGS)):
         raise ConfigError("path", form, os.fspath(path))
     try:
@@ -650,6 +657,28 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
         raise StoreError(root / RECORDINGS, f"could not be read ({reason(exc)})") from exc
     _check_against(root, manifest, recordings)
     return ArchiveContents(recordings, manifest)
+
+
+def _unfinished(root: Path) -> StoreError:
+    """The error for a folder with ``recordings.parquet`` and no manifest: the tables of a run
+    stopped before its end (a version before the staged writes put them in place before the
+    media download), with the rows it holds; a StoreError when they cannot be read either."""
+    try:
+        rows = conform(pl.read_parquet(root / RECORDINGS)).collect()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        return StoreError(
+            root / RECORDINGS,
+            f"could not be read ({reason(exc)}), and there is no {MANIFEST}: an archive run was "
+            "stopped before it finished; run the archive again into this folder to finish it",
+        )
+    return UnfinishedArchiveError(
+        root / MANIFEST,
+        f"missing beside {RECORDINGS} ({rows.height:,} rows): an archive run was stopped before "
+        "it finished (its media download, by a version that wrote its tables first); run the "
+        "archive again into this folder to finish it (it keeps every row archived); the rows "
+        "as read are in .partial",
+        partial=rows,
+    )
 
 
 # What to do when an archive's files are not those its manifest describes.

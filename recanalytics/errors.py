@@ -207,6 +207,13 @@ class StoreError(RecanalyticsError):
         super().__init__(" ".join(f"{path}: {message}".split()))
 
 
+class UnfinishedArchiveError(StoreError):
+    """An archive folder holds the tables of a run that was stopped before it finished (no
+    ``manifest.json``): a first run killed during its media download, by a version that
+    wrote its tables before the media. ``partial`` holds the rows its ``recordings.parquet``
+    has; running the archive again into the folder finishes it (it keeps every row)."""
+
+
 def reason(error: BaseException) -> str:
     """What went wrong, in one line: an OSError's system reason, else its first line."""
     if isinstance(error, OSError) and error.strerror:
