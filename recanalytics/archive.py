@@ -274,6 +274,15 @@ def _with_earlier_facts(rows: pl.DataFrame, earlier: pl.DataFrame) -> tuple[pl.D
     return merged.select(rows.columns), filled
 
 
+def _not_in(earlier: pl.DataFrame, now: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``earlier`` that ``now`` does not hold as they are (every column both have
+    the same, nulls equal): how rows without an id are told apart."""
+    if earlier.height == 0 or now.height == 0:
+        return earlier
+    shared = [c for c in earlier.columns if c in now.columns]
+    return earlier.join(now.select(shared), on=shared, how="anti", nulls_equal=True)
+
+
 def _in_types_of(frame: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
     """An earlier raw table's values in this run's types where they fit, else as they were: a
     widened type would change this run's rows (an integer column become text)."""
@@ -320,7 +329,8 @@ def _keep_earlier_rows(
     now replace their earlier copies, keeping the earlier :data:`FACTS` the listing leaves null
     (a dying API listing every recording as deleted, 0 s and 0 bytes, does not zero the
     archive); an earlier raw row is kept with its unified row, and one the listing changed in
-    ``{part}_raw_earlier.parquet``. Tables an earlier run left that cannot be read as such
+    ``{part}_raw_earlier.parquet``. A row without an id (unified or raw) is matched by its
+    whole value: an earlier one this listing lacks as it was is kept. Tables an earlier run left that cannot be read as such
     (another schema, damaged) are said in an :class:`ArchiveWarning` and not merged.
     """
     recordings = _earlier(root / RECORDINGS)
@@ -343,13 +353,18 @@ def _keep_earlier_rows(
                     .filter(
                         (pl.col("provider") == provider)
                         & pl.col("kind").cast(pl.String).is_in(list(loader.kinds))
-                        & present("recording_id").is_not_null()
                     )
+                    .with_columns(present("recording_id"))  # "" archived by an older version
                     .collect()
                 )
+                keyed = pl.col("recording_id").is_not_null()
                 again = pl.col("recording_id").is_in(listed_ids)
-                rows, filled = _with_earlier_facts(rows, earlier.filter(again))
-                gone = earlier.filter(~again)
+                rows, filled = _with_earlier_facts(rows, earlier.filter(keyed & again))
+                # A row without an id is matched by its whole value, as the store does: one
+                # this listing does not hold as it was is kept, never dropped for its lack of id.
+                gone = pl.concat(
+                    [earlier.filter(keyed & ~again), _not_in(earlier.filter(~keyed), rows)]
+                )
                 kept = gone.height
                 # Rows made outside a narrower period than an earlier run's were not asked for.
                 created = pl.col("created_at")
@@ -358,10 +373,11 @@ def _keep_earlier_rows(
                     asked &= created.is_null() | (created < period[1])
                 unlisted = gone.filter(asked).height
                 if kept and earlier_raw is not None:
-                    gone_raw = earlier_raw.filter(
-                        pl.col(id_column).cast(pl.String).is_in(gone["recording_id"].implode())
-                    )
-                    raw = pl.concat([raw, gone_raw], how="diagonal")
+                    ids = present(pl.col(id_column).cast(pl.String))
+                    gone_raw = earlier_raw.filter(ids.is_in(gone["recording_id"].implode()))
+                    # Raw rows without an id, by their whole value too.
+                    idless = _not_in(earlier_raw.filter(ids.is_null()), raw)
+                    raw = pl.concat([raw, gone_raw, idless], how="diagonal")
                 rows = pl.concat([rows, gone])
         except pl.exceptions.PolarsError as exc:
             warn_user(

@@ -3,9 +3,11 @@ archived again by this one: nothing it holds is lost or silently kept as it was 
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
+import httpx
 import polars as pl
 import pytest
 
@@ -42,3 +44,62 @@ def test_a_first_run_stopped_before_its_manifest_reads_as_unfinished_with_its_ro
     # A folder with neither file is still no archive folder.
     with pytest.raises(ra.ConfigError, match="an archive folder"):
         ra.read_archive(tmp_path)
+
+
+class BlankSids(httpx.AsyncBaseTransport):
+    """The sandbox, with every third Twilio track listed with ``sid: ""`` (as the API may)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path != "/v1/Recordings" or response.status_code != 200:
+            return response
+        body = json.loads(await response.aread())
+        for i, record in enumerate(body["recordings"]):
+            if i % 3 == 0:
+                record["sid"] = ""
+        return httpx.Response(200, json=body, request=request)
+
+
+def _archived(out: Path, box: Sandbox, **kwargs: object) -> tuple[pl.DataFrame, pl.DataFrame]:
+    options = box.options("twilio") | {"transport": BlankSids(box.transport)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        ra.archive_twilio(out, media=True, **kwargs, **options)  # type: ignore[arg-type]
+    rows, _ = ra.read_archive(out)
+    return rows, pl.read_parquet(out / "tracks_raw.parquet")
+
+
+def test_an_archive_run_again_keeps_every_earlier_row_without_an_id(tmp_path: Path) -> None:
+    # Rows without an id (tracks sent with sid "") were dropped by the next run whenever it did
+    # not list them as they were: a run when the API listed nothing (66 rows became 59), and a
+    # narrower since (those outside it), with their raw rows and their media.csv lines, while
+    # the warning said every row was kept.
+    box = Sandbox(seed=3, size=60, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    first, first_raw = _archived(out, box, since="2025-01-01")
+    idless = first.filter(pl.col("recording_id").is_null())
+    assert idless.height > 1 and first_raw.filter(pl.col("sid") == "").height == idless.height
+    media = pl.read_csv(out / "media.csv")
+    assert media.filter(pl.col("recording_id").is_null()).height == idless.height
+
+    # Listed again the same: neither dropped nor doubled.
+    again, again_raw = _archived(out, box, since="2025-01-01")
+    key = ["recording_id", "created_at", "track_name"]
+    assert again.sort(key, nulls_last=True).equals(first.sort(key, nulls_last=True))
+    assert again_raw.height == first_raw.height
+
+    # A narrower period: the earlier rows without an id outside it are kept.
+    narrow, narrow_raw = _archived(out, box, since="2026-10-01")
+    assert narrow.filter(pl.col("recording_id").is_null()).height == idless.height
+    assert narrow.height == first.height and narrow_raw.height == first_raw.height
+
+    # The API lists nothing: every row stays, raw rows and media.csv lines too.
+    empty = Sandbox(seed=3, size=0, providers=["twilio"], small_media=True)
+    gone, gone_raw = _archived(out, empty, since="2025-01-01")
+    assert gone.height == first.height and gone_raw.height == first_raw.height
+    assert gone.filter(pl.col("recording_id").is_null()).sort(key).equals(idless.sort(key))
+    listed = pl.read_csv(out / "media.csv")
+    assert listed.filter(pl.col("recording_id").is_null()).height == idless.height
