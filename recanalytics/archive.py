@@ -41,7 +41,7 @@ from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
-from recanalytics.providers.registry import loaders_of, spec_for
+from recanalytics.providers.registry import loaders_of, reading_of, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.spreadsheet import write_spreadsheet_csv
 from recanalytics.store import Staging, json_writer
@@ -215,7 +215,17 @@ async def aarchive(
         raise _with_every_row(failures, [rows for rows, _ in loaded])
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
     listed = pl.concat([rows.select("provider", "recording_id") for rows, _ in parts.values()])
-    carried = _keep_earlier_rows(root, provider, loaders, parts, (start, end))
+    older = _older_reading(root, provider)
+    carried = _keep_earlier_rows(root, provider, loaders, parts, (start, end), older=older)
+    dropped = sum(c.not_carried for c in carried.values())
+    if older is not None and dropped:
+        warn_user(
+            f"{root}: the earlier run read {provider}'s answers under an older reading "
+            f"({older}; this version reads them as {reading_of(provider)}): the values it "
+            f"archived that this listing leaves out ({dropped:,} rows listed again) are not "
+            "carried; rows it archived that are not listed now are kept as they were",
+            ArchiveWarning,
+        )
     _say_kept(provider, carried)
     unified = pl.concat([rows for rows, _ in parts.values()])
     # What an earlier run archived that is not listed now: no media to ask for.
@@ -230,6 +240,25 @@ async def aarchive(
     except OSError as exc:
         where = exc.filename or root
         raise StoreError(where, f"could not be written ({reason(exc)})", partial=unified) from exc
+
+
+def _older_reading(root: Path, provider: str) -> str | None:
+    """None when the earlier run into ``root`` read ``provider``'s answers as this version does
+    (its manifest records the provider's ``READING``) or there is none; else which reading it
+    used. Values read under an older reading (a Plivo duration rounded up to a minute) are not
+    carried into rows listed again."""
+    path = root / MANIFEST
+    if not (root / RECORDINGS).is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    value = manifest.get("reading") if isinstance(manifest, dict) else None
+    recorded = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if recorded is None:
+        return "an older version's, unrecorded"
+    return None if recorded >= reading_of(provider) else f"reading {recorded}"
 
 
 def _earlier(path: Path) -> pl.DataFrame | None:
@@ -256,6 +285,7 @@ class _Carried:
     gone: int = 0  # of those, the ones in this run's period: listed before, no longer
     filled: int = 0  # listed rows with a fact an earlier run had that this listing leaves null
     superseded: pl.DataFrame | None = None  # earlier raw rows this listing changed, every run's
+    not_carried: int = 0  # listed rows whose earlier values were read under an older reading
 
 
 def _with_earlier_facts(rows: pl.DataFrame, earlier: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -320,6 +350,8 @@ def _keep_earlier_rows(
     loaders: Sequence[Loader[Any]],
     parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
     period: tuple[dt.datetime, dt.datetime | None],
+    *,
+    older: str | None = None,
 ) -> dict[str, _Carried]:
     """Add to ``parts`` what an earlier run archived that this run's listing lacks.
 
@@ -329,7 +361,9 @@ def _keep_earlier_rows(
     now replace their earlier copies, keeping the earlier :data:`FACTS` the listing leaves null
     (a dying API listing every recording as deleted, 0 s and 0 bytes, does not zero the
     archive); an earlier raw row is kept with its unified row, and one the listing changed in
-    ``{part}_raw_earlier.parquet``. A row without an id (unified or raw) is matched by its
+    ``{part}_raw_earlier.parquet``. With ``older`` (the earlier run read the provider
+    under an older reading) no earlier value is carried into a row listed again; every earlier
+    row not listed now is still kept. A row without an id (unified or raw) is matched by its
     whole value: an earlier one this listing lacks as it was is kept. Tables an earlier run left that cannot be read as such
     (another schema, damaged) are said in an :class:`ArchiveWarning` and not merged.
     """
@@ -359,7 +393,11 @@ def _keep_earlier_rows(
                 )
                 keyed = pl.col("recording_id").is_not_null()
                 again = pl.col("recording_id").is_in(listed_ids)
-                rows, filled = _with_earlier_facts(rows, earlier.filter(keyed & again))
+                facts = _with_earlier_facts(rows, earlier.filter(keyed & again))
+                if older is None:
+                    rows, filled = facts
+                else:
+                    done.not_carried = facts[1]
                 # A row without an id is matched by its whole value, as the store does: one
                 # this listing does not hold as it was is kept, never dropped for its lack of id.
                 gone = pl.concat(
@@ -488,6 +526,9 @@ async def _write(
             "created": created,
             "recanalytics": importlib.metadata.version("recanalytics"),
             "provider": provider,
+            # How its answers were read into rows: a later run under a newer reading does not
+            # carry this run's values forward (see _read_as_now).
+            "reading": reading_of(provider),
             # Without an until, the lists were read up to when the archive was made.
             "period": {"since": start.isoformat(), "until": end.isoformat() if end else created},
         }

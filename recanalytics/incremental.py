@@ -50,7 +50,7 @@ from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Loader
 from recanalytics.providers.common import in_range
-from recanalytics.providers.registry import loaders_for, loaders_of, spec_for
+from recanalytics.providers.registry import loaders_for, loaders_of, reading_of, spec_for
 from recanalytics.schema import PENDING, empty_frame, newest_first
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
 from recanalytics.sync import syncify
@@ -180,18 +180,38 @@ def _accounts(value: Any) -> frozenset[str] | None:
 
 
 class Covered(NamedTuple):
-    """What a key loaded: the interval ``[since, until)`` and the ``account_id`` values of the
-    rows it loaded (the rows of its source, for a provider whose rows say their account)."""
+    """What a key loaded: the interval ``[since, until)``, the ``account_id`` values of the
+    rows it loaded (the rows of its source, for a provider whose rows say their account) and
+    the provider's ``READING`` it was read under (0: recorded before readings were)."""
 
     since: dt.datetime
     until: dt.datetime
     accounts: frozenset[str] = frozenset()
+    reading: int = 0
+
+
+def _reading(value: Any) -> int:
+    """A recorded reading; 0 (older than any) when missing or not a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _entry(entry: Any) -> Covered | None:
     period = _period(entry)
     accounts = _accounts(entry.get("accounts")) if isinstance(entry, dict) else None
-    return None if period is None or accounts is None else Covered(*period, accounts)
+    if period is None or accounts is None:
+        return None
+    return Covered(*period, accounts, _reading(entry.get("reading")))
+
+
+def _current(key: str, covered: Covered) -> bool:
+    """Whether ``covered`` was read as this version reads its provider's answers: coverage
+    recorded under an older reading (or before readings were recorded) is not trusted, so its
+    period is loaded again, once, and its stored rows replaced by rows read as they are now."""
+    provider = key.partition(":")[0]
+    try:
+        return covered.reading >= reading_of(provider)
+    except ConfigError:  # a provider this version does not know: nothing to load again
+        return True
 
 
 def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Covered]:
@@ -310,14 +330,35 @@ def plan_start(
         The start of the period to load (up to the caller's end).
     """
     coverage = _coverage(store)
-    covering = [c for k in (key, *also) if (c := coverage.get(k)) is not None]
+    recorded = {k: c for k in (key, *also) if (c := coverage.get(k)) is not None}
+    covering = [c for k, c in recorded.items() if _current(k, c)]
     if not covering:
         if since is None:
             # An interrupted first run is resumed, not walked again from FIRST_RUN_SINCE.
             since = _checkpoint(store, checkpoint_name(key), quiet=True).start
+        if recorded:
+            # Read under an older reading: the period it covers is loaded again, once (its
+            # coverage is then recorded under this one), and its rows upserted over the old.
+            earlier = min(c.since for c in recorded.values())
+            since = since or earlier
+            _say_read_again(store, key, recorded, since)
         return since or FIRST_RUN_SINCE
     # Each start leaves only what its own interval covers unloaded: the latest is as safe.
     return max(_start_within(c, store.overlap, newest, since, pending) for c in covering)
+
+
+def _say_read_again(
+    store: ParquetStore, key: str, recorded: dict[str, Covered], since: dt.datetime
+) -> None:
+    provider = key.partition(":")[0]
+    readings = sorted({c.reading for c in recorded.values()})
+    was = " and ".join(str(r) if r else "unrecorded (an older version)" for r in readings)
+    warn_user(
+        f"{store.meta_path(COVERAGE)}: {provider}'s period from {since.date()} was loaded "
+        f"under an older reading of its data (reading {was}; this version reads it as "
+        f"{reading_of(provider)}): it is loaded again once, so the stored rows read as this "
+        "version reads them"
+    )
 
 
 def _start_within(
@@ -371,11 +412,20 @@ def record_coverage(
         known = frozenset(accounts)
         if previous is not None:
             known |= previous.accounts
-            if since <= previous.until and previous.since <= until:
+            # A period read under an older reading is not joined to this one: it was not
+            # loaded again, unless this load spans it.
+            current = _current(key, previous)
+            if current and since <= previous.until and previous.since <= until:
                 since, until = min(since, previous.since), max(until, previous.until)
-        coverage[key] = Covered(since, until, known)
+        reading = reading_of(key.partition(":")[0])
+        coverage[key] = Covered(since, until, known, reading)
         recorded = {
-            k: {"since": _iso(c.since), "until": _iso(c.until), "accounts": sorted(c.accounts)}
+            k: {
+                "since": _iso(c.since),
+                "until": _iso(c.until),
+                "accounts": sorted(c.accounts),
+                "reading": c.reading,
+            }
             for k, c in coverage.items()
         }
         store.write_meta(COVERAGE, recorded)

@@ -3,6 +3,8 @@ archived again by this one: nothing it holds is lost or silently kept as it was 
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import warnings
 from pathlib import Path
@@ -12,7 +14,9 @@ import polars as pl
 import pytest
 
 import recanalytics as ra
+from recanalytics.archive import archive
 from recanalytics.errors import ArchiveWarning, StoreError
+from recanalytics.providers import plivo
 from recanalytics.sandbox import Sandbox
 
 
@@ -103,3 +107,62 @@ def test_an_archive_run_again_keeps_every_earlier_row_without_an_id(tmp_path: Pa
     assert gone.filter(pl.col("recording_id").is_null()).sort(key).equals(idless.sort(key))
     listed = pl.read_csv(out / "media.csv")
     assert listed.filter(pl.col("recording_id").is_null()).height == idless.height
+
+
+class RoundedOnly(httpx.AsyncBaseTransport):
+    """The sandbox, with about half the Plivo records sent with rounded_recording_duration alone
+    (no recording_duration_ms, start or end): its duration is unknown, read as null."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "/Recording/" not in request.url.path or response.status_code != 200:
+            return response
+        body = json.loads(await response.aread())
+        for record in body.get("objects", []):
+            if hashlib.sha256(record["recording_id"].encode()).digest()[0] % 2:  # whatever the page
+                for key in ("recording_duration_ms", "recording_start_ms", "recording_end_ms"):
+                    record.pop(key, None)
+        return httpx.Response(200, json=body, request=request)
+
+
+def test_an_archive_run_again_carries_no_value_read_under_an_older_reading(
+    tmp_path: Path,
+) -> None:
+    # An archive written before Plivo durations stopped coming from rounded_recording_duration
+    # (a 2 s call read as 60 s), run again by this version: each such row kept the old rounded
+    # duration as an "earlier fact" (kept_earlier_values 45; 7.166 h where a load reads 4.233 h).
+    box = Sandbox(seed=5, size=120, providers=["plivo"])
+    options = box.options("plivo") | {"transport": RoundedOnly(box.transport)}
+    out = tmp_path / "a"
+    first = archive("plivo", out, since="2025-01-01", **options)
+    assert first["reading"] == plivo.READING >= 2
+    rows = pl.read_parquet(out / "recordings.parquet")
+    unknown = rows.filter(pl.col("duration").is_null())
+    assert unknown.height > 5
+    # What the older reading wrote: those durations rounded up to a minute, no reading recorded.
+    rows.with_columns(
+        duration=pl.col("duration").fill_null(dt.timedelta(seconds=60))
+    ).write_parquet(out / "recordings.parquet")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest.pop("reading", None)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.warns(ArchiveWarning, match="under an older reading") as said:
+        again = archive("plivo", out, since="2025-01-01", **options)
+    assert "are not carried" in str(said[0].message)
+    assert again["calls_conferences"]["kept_earlier_values"] == 0
+    archived, _ = ra.read_archive(out)
+    assert archived.height == rows.height
+    assert archived.filter(pl.col("duration").is_null()).height == unknown.height
+    assert again["reading"] == plivo.READING
+
+    # Recorded under this reading, an earlier value is carried again (a listing leaving it out).
+    archived.with_columns(
+        duration=pl.col("duration").fill_null(dt.timedelta(seconds=7))
+    ).write_parquet(out / "recordings.parquet")
+    with pytest.warns(ArchiveWarning, match="listed without values an earlier run archived"):
+        third = archive("plivo", out, since="2025-01-01", **options)
+    assert third["calls_conferences"]["kept_earlier_values"] == unknown.height

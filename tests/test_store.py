@@ -490,10 +490,12 @@ def test_overlap_is_bounded_and_the_window_arithmetic_cannot_overflow(tmp_path: 
     assert Store(tmp_path, overlap=dt.timedelta(days=366)).overlap.days == 366
 
     from recanalytics.incremental import COVERAGE, plan_start
+    from recanalytics.providers.registry import READINGS
 
     store = Store(tmp_path)
     since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    store.write_meta(COVERAGE, {"twilio:*": {"since": since.isoformat(), "until": NOW.isoformat()}})
+    recorded = {"since": since.isoformat(), "until": NOW.isoformat(), "reading": READINGS["twilio"]}
+    store.write_meta(COVERAGE, {"twilio:*": recorded})
     store.overlap = dt.timedelta.max  # set after creation: no validation runs
     earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
     assert plan_start(store, "twilio:*", None, None) == earliest

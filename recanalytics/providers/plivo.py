@@ -111,6 +111,13 @@ PLIVO = ProviderSpec(
     emulator="recanalytics.sandbox.plivo:PlivoEmulator",
 )
 
+# How this module reads Plivo's answers into unified rows. Bump it with any change to that
+# reading: a store's coverage and an archive's manifest record it, and what was read under an
+# older one is loaded again (docs/store-media-archive.md).
+# 2: a blank id is no id; duration never from rounded_recording_duration (it rounds up to 60 s
+# steps).
+READING = 2
+
 PAGE_SIZE_MAX = 20
 UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 EPOCH_MS_MIN = 946_684_800_000

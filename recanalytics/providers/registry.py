@@ -29,6 +29,15 @@ TABLE: tuple[tuple[ProviderSpec, tuple[Loader[Any], ...]], ...] = (
 SPECS: dict[str, ProviderSpec] = {spec.name: spec for spec, _ in TABLE}
 LOADERS: dict[str, tuple[Loader[Any], ...]] = {spec.name: loaders for spec, loaders in TABLE}
 CREDENTIALS: dict[str, type[Credentials]] = {name: s.credentials for name, s in SPECS.items()}
+READINGS: dict[str, int] = {
+    twilio.TWILIO.name: twilio.READING,
+    plivo.PLIVO.name: plivo.READING,
+    zoom.ZOOM.name: zoom.READING,
+    signalwire.SIGNALWIRE.name: signalwire.READING,
+}
+"""Each provider's ``READING``, declared in its module: the version of how its answers are read
+into unified rows. A store's coverage and an archive's manifest record it; what was read under
+an older one is loaded again (a store) or not carried forward (an archive)."""
 ARCHIVABLE: dict[str, Archival] = {name: s.archive for name, s in SPECS.items() if s.archive}
 """The providers whose spec says their whole account is worth archiving (``recanalytics
 archive`` offers them), and why."""
@@ -55,3 +64,16 @@ def spec_for(provider: str) -> ProviderSpec:
     """The connection facts (host, auth, rate) of ``provider``."""
     credentials_class(provider)
     return SPECS[provider]
+
+
+def reading_of(provider: str) -> int:
+    """The version of how ``provider``'s answers are read into unified rows (its module's
+    ``READING``; see :data:`READINGS`).
+
+    Examples
+    --------
+    >>> reading_of("plivo") >= 2
+    True
+    """
+    credentials_class(provider)
+    return READINGS[provider]

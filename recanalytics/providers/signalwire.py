@@ -215,6 +215,13 @@ SIGNALWIRE = SignalWireSpec(
     emulator="recanalytics.sandbox.signalwire:SignalWireEmulator",
 )
 
+# How this module reads SignalWire's answers into unified rows. Bump it with any change to that
+# reading: a store's coverage and an archive's manifest record it, and what was read under an
+# older one is loaded again (docs/store-media-archive.md).
+# 2: a blank sid is no id; a record uri that is no .json path gives the media URL built from
+# account and sid.
+READING = 2
+
 
 @dataclasses.dataclass
 class SignalWirePager(RelativeUriPager):

@@ -123,6 +123,13 @@ TWILIO = ProviderSpec(
     archive=Archival(VIDEO_EPOCH, f"Programmable Video retires on {RETIRES}"),
 )
 
+# How this module reads Twilio's answers into unified rows. Bump it with any change to that
+# reading: a store's coverage and an archive's manifest record it, and what was read under an
+# older one is loaded again (docs/store-media-archive.md).
+# 2: a blank sid is no id (recordings sent with sid "" were one row); a blank track_name is the
+# source_sid.
+READING = 2
+
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")
 PAGE_SIZE_MAX = 100  # 1000 until 2025-06-12

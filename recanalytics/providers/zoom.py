@@ -298,6 +298,13 @@ ZOOM = ZoomSpec(
     emulator="recanalytics.sandbox.zoom:ZoomEmulator",
 )
 
+# How this module reads Zoom's answers into unified rows. Bump it with any change to that reading:
+# a store's coverage and an archive's manifest record it, and what was read under an older one is
+# loaded again (docs/store-media-archive.md).
+# 2: SUMMARY, TB and CSV files read as json / csv and text (SUMMARY had no container, TB was a jpg
+# of data); a blank id is no id.
+READING = 2
+
 
 # --- sessions to file rows ---------------------------------------------------------------
 
