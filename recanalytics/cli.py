@@ -10,6 +10,7 @@ import contextlib
 import functools
 import io
 import os
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -82,7 +83,15 @@ def print_table(frame: pl.DataFrame) -> None:
         for c, dtype in frame.schema.items()
         if dtype.is_numeric() and frame[c].null_count()
     )
-    with pl.Config(tbl_hide_dataframe_shape=True, tbl_hide_column_data_types=True, tbl_rows=50):
+    # polars wraps a table at 100 characters: "1,279.4 (62 without duration)" broke over two
+    # lines in a terminal that had room for it.
+    width = max(100, shutil.get_terminal_size().columns)
+    with pl.Config(
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_rows=50,
+        tbl_width_chars=width,
+    ):
         text = str(shown)
         try:
             text.encode(getattr(sys.stdout, "encoding", None) or "ascii")
