@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import glob
 import json
 import os
@@ -132,7 +133,11 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
         validate.make_folders(path.parent, 0o700)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise _NoNewFile(path, f"could not be written ({reason(exc)})") from exc
+        # Only a folder that refuses new files (read-only, another's) lets private_write fall
+        # back to writing an existing file in place: a full disk would cut that file short.
+        refused = isinstance(exc, PermissionError) or exc.errno == errno.EROFS
+        error = _NoNewFile if refused else StoreError
+        raise error(path, f"could not be written ({reason(exc)})") from exc
     try:
         if hold is None:
             os.close(fd)

@@ -707,6 +707,26 @@ def test_a_folder_that_cannot_be_written_is_named_before_anything_is_made(
     assert list(out.iterdir()) == []
 
 
+def test_a_full_disk_never_writes_an_existing_file_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a folder refusing new files falls back to writing in place: a disk too full for the
+    # temporary file would have cut the existing report short half way.
+    import errno
+    import tempfile
+
+    target = tmp_path / "r.html"
+    target.write_text("old")
+
+    def full(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkstemp", full)
+    with pytest.raises(ra.StoreError, match="No space left"):
+        ra.report(FRAME, target)
+    assert target.read_text() == "old"
+
+
 def test_an_existing_file_is_written_in_a_folder_that_cannot_take_new_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
