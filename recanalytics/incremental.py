@@ -298,6 +298,7 @@ def plan_start(
     *,
     pending: dt.datetime | None = None,
     also: Iterable[str] = (),
+    any_reading: bool = False,
 ) -> dt.datetime:
     """Where loading for ``key`` starts: nothing of ``[since, now)`` that is not covered is
     skipped, and the last ``store.overlap`` before the newest stored ``created_at`` (and
@@ -323,6 +324,9 @@ def plan_start(
         Keys whose coverage counts as ``key``'s: a refresh's (``provider:*@tag``) for a
         loader's ``store=``, as a refresh loads every recording of each of the provider's
         loaders. The latest start any of them allows wins.
+    any_reading : bool, default False
+        Trust coverage recorded under an older reading too (where the stored rows could
+        answer when loading them again is not possible).
 
     Returns
     -------
@@ -331,7 +335,7 @@ def plan_start(
     """
     coverage = _coverage(store)
     recorded = {k: c for k in (key, *also) if (c := coverage.get(k)) is not None}
-    covering = [c for k, c in recorded.items() if _current(k, c)]
+    covering = [c for k, c in recorded.items() if any_reading or _current(k, c)]
     if not covering:
         if since is None:
             # An interrupted first run is resumed, not walked again from FIRST_RUN_SINCE.
@@ -699,6 +703,25 @@ def with_store(loader: Loader[F]) -> F:
             try:
                 accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
             except ProviderError as exc:
+                read_before = plan_start(
+                    store,
+                    key,
+                    newest,
+                    since or FIRST_RUN_SINCE,
+                    pending=pending,
+                    also=[source.key("*")],
+                    any_reading=True,
+                )
+                if read_before >= end:
+                    # Only loading again under this version's reading failed (a provider
+                    # gone since, as Twilio Video after 2026-12-05): the stored rows still
+                    # answer, as an older version read them, rather than none at all.
+                    warn_user(
+                        f"{provider}: the stored rows of this range were read by an older "
+                        f"version and could not be read again ({exc}); they are answered as "
+                        "it read them"
+                    )
+                    return shown(_stored(store, source, kind_list, since, until))
                 _with_stored(exc, loaded)
                 # Only a word more: a store that cannot be read now never replaces the
                 # provider's error (nor the rows it carries).

@@ -351,3 +351,33 @@ def test_the_credentials_name_the_account_as_the_rows_spell_it(provider: str) ->
     source = source_of(provider, options["credentials"], options["base_url"])
     rows = ra.load(provider, since="2025-01-01", **box.load_options())
     assert rows["account_id"].unique().to_list() == [source.account_id]  # Zoom's: null, None
+
+
+def test_a_store_an_older_version_filled_still_answers_once_the_api_is_gone(
+    tmp_path: Path,
+) -> None:
+    # Coverage recorded before readings were (an older version's) is loaded again once; after
+    # Twilio Video retired that reload answered 410 and store= raised, where the older version
+    # had answered the stored rows.
+    import json
+    import warnings
+
+    store, api, options = retiring_twilio(tmp_path)
+    coverage = store.meta_path("coverage.json")
+    recorded = json.loads(coverage.read_text())
+    for entry in recorded.values():
+        entry.pop("reading", None)
+    coverage.write_text(json.dumps(recorded))
+    past = {"since": "2025-01-01", "until": "2026-09-01"}
+    tracks = stored(store, "track", past["until"])
+    api.mode = "gone"
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        answer = ra.load_twilio_recordings(**past, store=store, **options)
+    assert answer.height == tracks
+    assert any("read by an older version" in str(w.message) for w in said)
+    assert not any("sandbox-twilio-auth-token" in str(w.message) for w in said)
+    # A range the store does not cover is still the provider's error.
+    with pytest.raises(ra.ProviderError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.LoadWarning)
+        ra.load_twilio_recordings(since="2025-01-01", store=store, **options)
