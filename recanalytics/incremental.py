@@ -339,7 +339,7 @@ def plan_start(
     if not covering:
         if since is None:
             # An interrupted first run is resumed, not walked again from FIRST_RUN_SINCE.
-            since = _checkpoint(store, checkpoint_name(key), quiet=True).start
+            since = _checkpoint(store, key, quiet=True).start
         if recorded:
             # Read under an older reading: the period it covers is loaded again, once (its
             # coverage is then recorded under this one), and its rows upserted over the old.
@@ -456,12 +456,25 @@ def checkpoint_name(key: str) -> str:
     return f"checkpoint-{key.replace(':', '-').replace('*', 'all')}.json"
 
 
-def _checkpoint(store: ParquetStore, name: str, *, quiet: bool = False) -> Checkpoint:
-    """An interrupted run's checkpoint; empty when there is none, or when it is not valid (a
-    LoadWarning says so, unless ``quiet``: every chunk is loaded again)."""
-    recorded = store.read_meta(name, quiet=quiet)
+def _reading_of_key(key: str) -> int:
+    """The ``READING`` of ``key``'s provider (0 for one this version does not know)."""
+    try:
+        return reading_of(key.partition(":")[0])
+    except ConfigError:
+        return 0
+
+
+def _checkpoint(store: ParquetStore, key: str, *, quiet: bool = False) -> Checkpoint:
+    """``key``'s interrupted run's checkpoint; empty when there is none, when it is not valid (a
+    LoadWarning says so, unless ``quiet``: every chunk is loaded again), or when its chunks were
+    read under an older reading of the provider's answers (an older version's run: resumed,
+    its finished chunks would be recorded as read under this one without being read again)."""
+    recorded = store.read_meta(checkpoint_name(key), quiet=quiet)
     if recorded is None:
         return Checkpoint()
+    if isinstance(recorded, dict) and _reading(recorded.get("reading")) < _reading_of_key(key):
+        return Checkpoint()
+    name = checkpoint_name(key)
     valid = isinstance(recorded, dict) and isinstance(recorded.get("done"), list)
     start = _instant(recorded.get("start")) if valid else None
     chunks = [_chunk(pair) for pair in recorded["done"]] if valid else []
@@ -492,7 +505,7 @@ async def _load_chunks(
         The ``account_id`` values of the rows loaded (with those of a resumed run's chunks).
     """
     name = checkpoint_name(key)
-    checkpoint = _checkpoint(store, name)
+    checkpoint = _checkpoint(store, key)
     done: set[tuple[str | None, str | None]] = set()
     accounts: set[str] = set()
     if checkpoint.start is not None and checkpoint.start <= start:
@@ -507,7 +520,13 @@ async def _load_chunks(
             report += store.upsert(frame)
             done.add((_iso(a), _iso(b)))
             store.write_meta(
-                name, {"start": _iso(start), "done": sorted(done), "accounts": sorted(accounts)}
+                name,
+                {
+                    "start": _iso(start),
+                    "done": sorted(done),
+                    "accounts": sorted(accounts),
+                    "reading": _reading_of_key(key),
+                },
             )
     store.clear_meta(name)
     return frozenset(accounts)

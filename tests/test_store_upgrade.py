@@ -78,3 +78,32 @@ def test_store_answers_from_a_period_read_under_an_older_reading_load_it_again(
         answer = ra.load_plivo_recordings(since="2025-01-01", store=store, **options)
     key = ["recording_id"]
     assert answer.sort(key).equals(fresh.sort(key))
+
+
+def test_an_older_version_s_checkpoint_is_not_resumed(tmp_path: Path) -> None:
+    # An older version's refresh killed in its last quarter left a checkpoint of its finished
+    # chunks; the upgraded refresh resumed it, skipped those chunks and recorded coverage under
+    # the new reading: 20 Plivo durations rounded to a minute stayed, for good.
+    from recanalytics.incremental import _iso, checkpoint_name, quarter_chunks
+
+    box = Sandbox(seed=5, size=120, providers=["plivo"])
+    options = box.options("plivo") | {"transport": RoundedOnly(box.transport)}
+    store = ra.Store(tmp_path / "store")
+    since = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    store.refresh(["plivo"], since=since, **options)
+    coverage = store.meta_path("coverage.json")
+    key = next(iter(json.loads(coverage.read_text())))
+    coverage.unlink()
+    chunks = list(quarter_chunks(since, dt.datetime.now(dt.UTC)))
+    done = sorted((_iso(a), _iso(b)) for a, b in chunks[:-1])
+    store.write_meta(checkpoint_name(key), {"start": _iso(since), "done": done, "accounts": []})
+    rows = store.read("plivo")
+    old = rows.filter(pl.col("duration").is_null() & (pl.col("created_at") < chunks[-1][0]))
+    assert old.height > 3
+    store.upsert(old.with_columns(duration=pl.lit(dt.timedelta(seconds=60))))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.LoadWarning)
+        store.refresh(["plivo"], **options)
+    again = store.read("plivo").join(old.select("recording_id"), on="recording_id")
+    assert again.height == old.height and again["duration"].null_count() == old.height
