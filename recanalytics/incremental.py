@@ -472,8 +472,6 @@ def _checkpoint(store: ParquetStore, key: str, *, quiet: bool = False) -> Checkp
     recorded = store.read_meta(checkpoint_name(key), quiet=quiet)
     if recorded is None:
         return Checkpoint()
-    if isinstance(recorded, dict) and _reading(recorded.get("reading")) < _reading_of_key(key):
-        return Checkpoint()
     name = checkpoint_name(key)
     valid = isinstance(recorded, dict) and isinstance(recorded.get("done"), list)
     start = _instant(recorded.get("start")) if valid else None
@@ -483,6 +481,8 @@ def _checkpoint(store: ParquetStore, key: str, *, quiet: bool = False) -> Checkp
     if start is None or None in chunks or accounts is None:
         if not quiet:
             store.distrust(name, "is not a valid checkpoint")
+        return Checkpoint()
+    if _reading(recorded.get("reading")) < _reading_of_key(key):
         return Checkpoint()
     return Checkpoint(start, done, accounts)
 
