@@ -41,7 +41,7 @@ from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
-from recanalytics.providers.registry import loaders_of, reading_of, spec_for
+from recanalytics.providers.registry import loaders_of, reading_of, reread_since, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.spreadsheet import write_spreadsheet_csv
 from recanalytics.store import Staging, json_writer
@@ -221,9 +221,11 @@ async def aarchive(
     if older is not None and dropped:
         warn_user(
             f"{root}: the earlier run read {provider}'s answers under an older reading "
-            f"({older}; this version reads them as {reading_of(provider)}): the values it "
-            f"archived that this listing leaves out ({dropped:,} rows listed again) are not "
-            "carried; rows it archived that are not listed now are kept as they were",
+            f"({f'reading {older}' if older else 'an older version, unrecorded'}; this version "
+            f"reads them as {reading_of(provider)}): its values of "
+            f"{', '.join(sorted(reread_since(provider, older)))} that this listing leaves out "
+            f"({dropped:,} rows listed again) are not carried; its other values are, and rows "
+            "it archived that are not listed now are kept as they were",
             ArchiveWarning,
         )
     _say_kept(provider, carried)
@@ -242,11 +244,11 @@ async def aarchive(
         raise StoreError(where, f"could not be written ({reason(exc)})", partial=unified) from exc
 
 
-def _older_reading(root: Path, provider: str) -> str | None:
+def _older_reading(root: Path, provider: str) -> int | None:
     """None when the earlier run into ``root`` read ``provider``'s answers as this version does
-    (its manifest records the provider's ``READING``) or there is none; else which reading it
-    used. Values read under an older reading (a Plivo duration rounded up to a minute) are not
-    carried into rows listed again."""
+    (its manifest records the provider's ``READING``) or there is none; else the reading it
+    used (0: an older version's, unrecorded). Values of the columns read otherwise since (a
+    Plivo duration rounded up to a minute) are not carried into rows listed again."""
     path = root / MANIFEST
     if not (root / RECORDINGS).is_file():
         return None
@@ -257,8 +259,8 @@ def _older_reading(root: Path, provider: str) -> str | None:
     value = manifest.get("reading") if isinstance(manifest, dict) else None
     recorded = value if isinstance(value, int) and not isinstance(value, bool) else None
     if recorded is None:
-        return "an older version's, unrecorded"
-    return None if recorded >= reading_of(provider) else f"reading {recorded}"
+        return 0
+    return None if recorded >= reading_of(provider) else recorded
 
 
 def _earlier(path: Path) -> pl.DataFrame | None:
@@ -288,19 +290,21 @@ class _Carried:
     not_carried: int = 0  # listed rows whose earlier values were read under an older reading
 
 
-def _with_earlier_facts(rows: pl.DataFrame, earlier: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """``rows`` with each :data:`FACTS` column an earlier archived copy of the row has, where
-    ``rows`` leaves it null, and how many rows took one."""
-    if earlier.height == 0:
+def _with_earlier_facts(
+    rows: pl.DataFrame, earlier: pl.DataFrame, facts: Sequence[str] = FACTS
+) -> tuple[pl.DataFrame, int]:
+    """``rows`` with each of the ``facts`` columns an earlier archived copy of the row has,
+    where ``rows`` leaves it null, and how many rows took one."""
+    if earlier.height == 0 or not facts:
         return rows, 0
     suffix = "__earlier"
-    earlier = earlier.unique("recording_id", keep="first").select("recording_id", *FACTS)
+    earlier = earlier.unique("recording_id", keep="first").select("recording_id", *facts)
     joined = rows.join(earlier, on="recording_id", how="left", suffix=suffix, maintain_order="left")
     took = pl.any_horizontal(
-        pl.col(c).is_null() & pl.col(f"{c}{suffix}").is_not_null() for c in FACTS
+        pl.col(c).is_null() & pl.col(f"{c}{suffix}").is_not_null() for c in facts
     )
     filled = int(joined.select(took.sum()).item() or 0)
-    merged = joined.with_columns(pl.coalesce(c, f"{c}{suffix}").alias(c) for c in FACTS)
+    merged = joined.with_columns(pl.coalesce(c, f"{c}{suffix}").alias(c) for c in facts)
     return merged.select(rows.columns), filled
 
 
@@ -351,7 +355,7 @@ def _keep_earlier_rows(
     parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
     period: tuple[dt.datetime, dt.datetime | None],
     *,
-    older: str | None = None,
+    older: int | None = None,
 ) -> dict[str, _Carried]:
     """Add to ``parts`` what an earlier run archived that this run's listing lacks.
 
@@ -361,11 +365,13 @@ def _keep_earlier_rows(
     now replace their earlier copies, keeping the earlier :data:`FACTS` the listing leaves null
     (a dying API listing every recording as deleted, 0 s and 0 bytes, does not zero the
     archive); an earlier raw row is kept with its unified row, and one the listing changed in
-    ``{part}_raw_earlier.parquet``. With ``older`` (the earlier run read the provider
-    under an older reading) no earlier value is carried into a row listed again; every earlier
-    row not listed now is still kept. A row without an id (unified or raw) is matched by its
-    whole value: an earlier one this listing lacks as it was is kept. Tables an earlier run left that cannot be read as such
-    (another schema, damaged) are said in an :class:`ArchiveWarning` and not merged.
+    ``{part}_raw_earlier.parquet``. With ``older`` (the reading the earlier run read the
+    provider under, older than this version's) the earlier values of the columns read
+    otherwise since (``REREAD`` of the provider's module) are not carried into a row listed
+    again; every other value is, and every earlier row not listed now is still kept. A row
+    without an id (unified or raw) is matched by its whole value: an earlier one this listing
+    lacks as it was is kept. Tables an earlier run left that cannot be read as such (another
+    schema, damaged) are said in an :class:`ArchiveWarning` and not merged.
     """
     recordings = _earlier(root / RECORDINGS)
     carried: dict[str, _Carried] = {}
@@ -393,11 +399,16 @@ def _keep_earlier_rows(
                 )
                 keyed = pl.col("recording_id").is_not_null()
                 again = pl.col("recording_id").is_in(listed_ids)
-                facts = _with_earlier_facts(rows, earlier.filter(keyed & again))
-                if older is None:
-                    rows, filled = facts
-                else:
-                    done.not_carried = facts[1]
+                # Values of columns read otherwise since the earlier run's reading are not
+                # carried (a Plivo duration rounded up to a minute); the others are, so a
+                # dying API's 0 s / 0 bytes do not zero what an older version archived.
+                reread = reread_since(provider, older) if older is not None else frozenset()
+                listed_again = earlier.filter(keyed & again)
+                kept_facts = [c for c in FACTS if c not in reread]
+                rows, filled = _with_earlier_facts(rows, listed_again, kept_facts)
+                _, done.not_carried = _with_earlier_facts(
+                    rows, listed_again, [c for c in FACTS if c in reread]
+                )
                 # A row without an id is matched by its whole value, as the store does: one
                 # this listing does not hold as it was is kept, never dropped for its lack of id.
                 gone = pl.concat(

@@ -739,3 +739,26 @@ def test_an_archive_run_again_on_a_full_disk_leaves_the_earlier_archive_whole(
         ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
     assert _as_written(out) == before
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_an_older_version_s_archive_run_again_on_a_dying_api_keeps_its_hours_and_bytes(
+    tmp_path: Path,
+) -> None:
+    # An archive an older version wrote (its manifest records no reading) run again while
+    # Twilio listed everything deleted at 0 s and 0 bytes: no earlier value was carried, as if
+    # every column had been read otherwise since, and hours and bytes fell to a third. Only
+    # the columns Twilio's newer reading changed (track_name) are not carried.
+    box = Sandbox(seed=7, size=60, providers=["twilio"])
+    out = tmp_path / "a"
+    first = ra.archive_twilio(out, **box.options("twilio"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest.pop("reading")
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "manifest.json").chmod(0o600)
+    dying = box.options("twilio") | {"transport": _dying(box.transport, "deleted")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        again = ra.archive_twilio(out, **dying)
+    for part in ("tracks", "compositions"):
+        assert again[part]["hours"] == first[part]["hours"] > 0
+        assert again[part]["bytes"] == first[part]["bytes"] > 0

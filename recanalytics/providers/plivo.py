@@ -117,6 +117,9 @@ PLIVO = ProviderSpec(
 # 2: a blank id is no id; duration never from rounded_recording_duration (it rounds up to 60 s
 # steps).
 READING = 2
+REREAD: dict[int, frozenset[str]] = {2: frozenset({"duration", "bitrate_kbps"})}
+"""The unified columns each ``READING`` read otherwise than the one before (the rest, an
+archive keeps from an earlier run's reading)."""
 
 PAGE_SIZE_MAX = 20
 UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

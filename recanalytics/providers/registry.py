@@ -38,6 +38,13 @@ READINGS: dict[str, int] = {
 """Each provider's ``READING``, declared in its module: the version of how its answers are read
 into unified rows. A store's coverage and an archive's manifest record it; what was read under
 an older one is loaded again (a store) or not carried forward (an archive)."""
+REREADS: dict[str, dict[int, frozenset[str]]] = {
+    twilio.TWILIO.name: twilio.REREAD,
+    plivo.PLIVO.name: plivo.REREAD,
+    zoom.ZOOM.name: zoom.REREAD,
+    signalwire.SIGNALWIRE.name: signalwire.REREAD,
+}
+"""Each provider's ``REREAD``: the unified columns each of its readings changed."""
 ARCHIVABLE: dict[str, Archival] = {name: s.archive for name, s in SPECS.items() if s.archive}
 """The providers whose spec says their whole account is worth archiving (``recanalytics
 archive`` offers them), and why."""
@@ -77,3 +84,18 @@ def reading_of(provider: str) -> int:
     """
     credentials_class(provider)
     return READINGS[provider]
+
+
+def reread_since(provider: str, reading: int) -> frozenset[str]:
+    """The unified columns ``provider``'s readings after ``reading`` (0: an older version's,
+    unrecorded) read otherwise: what an archive does not carry from a run read under it.
+
+    Examples
+    --------
+    >>> sorted(reread_since("plivo", 0))
+    ['bitrate_kbps', 'duration']
+    >>> reread_since("plivo", reading_of("plivo"))
+    frozenset()
+    """
+    changes = REREADS.get(provider, {})
+    return frozenset().union(*(cols for r, cols in changes.items() if r > reading))

@@ -221,6 +221,9 @@ SIGNALWIRE = SignalWireSpec(
 # 2: a blank sid is no id; a record uri that is no .json path gives the media URL built from
 # account and sid.
 READING = 2
+REREAD: dict[int, frozenset[str]] = {2: frozenset({"media_url"})}
+"""The unified columns each ``READING`` read otherwise than the one before (the rest, an
+archive keeps from an earlier run's reading)."""
 
 
 @dataclasses.dataclass

@@ -129,6 +129,9 @@ TWILIO = ProviderSpec(
 # 2: a blank sid is no id (recordings sent with sid "" were one row); a blank track_name is the
 # source_sid.
 READING = 2
+REREAD: dict[int, frozenset[str]] = {2: frozenset({"track_name"})}
+"""The unified columns each ``READING`` read otherwise than the one before (the rest, an
+archive keeps from an earlier run's reading)."""
 
 RECORDING_STATUSES = ("processing", "completed", "deleted", "failed")
 MEDIA_TYPES = ("audio", "video", "data")

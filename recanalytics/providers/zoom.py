@@ -304,6 +304,9 @@ ZOOM = ZoomSpec(
 # 2: SUMMARY, TB and CSV files read as json / csv and text (SUMMARY had no container, TB was a jpg
 # of data); a blank id is no id.
 READING = 2
+REREAD: dict[int, frozenset[str]] = {2: frozenset({"container", "media_type", "group_name"})}
+"""The unified columns each ``READING`` read otherwise than the one before (the rest, an
+archive keeps from an earlier run's reading)."""
 
 
 # --- sessions to file rows ---------------------------------------------------------------
