@@ -85,12 +85,14 @@ def print_table(frame: pl.DataFrame) -> None:
     )
     # polars wraps a table at 100 characters: "1,279.4 (62 without duration)" broke over two
     # lines in a terminal that had room for it.
-    width = max(100, shutil.get_terminal_size().columns)
+    tty = getattr(sys.stdout, "isatty", lambda: False)()
+    width = max(100, shutil.get_terminal_size().columns) if tty else 160  # a pipe has no edge
     with pl.Config(
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
         tbl_rows=50,
         tbl_width_chars=width,
+        fmt_str_lengths=80,  # polars cuts text at 30: "12,345.6 (1,234 without dur…"
     ):
         text = str(shown)
         try:

@@ -39,6 +39,20 @@ def test_demo_prints_a_summary_and_writes_parquet(
     assert frame.schema == ra.SCHEMA and frame.height >= 300
 
 
+def test_a_table_row_printed_into_a_pipe_stays_on_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # polars wraps tables at 100 characters: the demo's total "1,279.4 (62 without duration)"
+    # broke over two lines when printed into a pipe.
+    from recanalytics.cli import print_table
+
+    # And it cut text at 30 characters: "12,345.6 (1,234 without dur…".
+    hours, size = "1,279.4 (62 without duration)", "12,345.6 (1,234 without duration)"
+    print_table(pl.DataFrame({"provider": ["total"], "hours": [hours], "size": [size * 2]}))
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("│ ")]
+    assert len(rows) == 2 and hours in rows[1] and size * 2 in rows[1]  # the header, the row
+
+
 def test_demo_refuses_an_out_that_its_report_would_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
