@@ -173,6 +173,20 @@ class FaultTransport(httpx.AsyncBaseTransport):
         return {s for s in found if len(s) >= 8}
 
 
+def rewriting(
+    inner: httpx.AsyncBaseTransport, path: str, change: Callable[[Any], None]
+) -> FaultTransport:
+    """``inner``, with every JSON answer of ``path`` changed in place by ``change(body)`` (a
+    provider that sends what the sandbox does not: odd sizes, blank ids)."""
+
+    def changed(body: Any, request: httpx.Request, state: State) -> Any:
+        change(body)
+        return body
+
+    at_path: Rule = lambda seen: seen.request.url.path == path  # noqa: E731
+    return FaultTransport(inner, Json(changed, f"rewrite {path}"), at_path, cap=1_000_000)
+
+
 # --- rules -----------------------------------------------------------------------------------
 
 

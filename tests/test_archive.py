@@ -19,6 +19,7 @@ from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.sandbox import Sandbox
 from recanalytics.store import try_lock
 from tests.conftest import simulate_read_only
+from tests.faults import rewriting
 
 # One request at a time: the walk is the same from run to run, so requests can be compared.
 SEQUENTIAL = {"max_concurrency": 1, "rate_limit": 1000.0}
@@ -44,25 +45,17 @@ def test_archive_asks_the_api_for_each_list_once(tmp_path: Path) -> None:
     assert stored.sort(key).equals(expected.sort(key))  # the same rows as the loaders return
 
 
-class OddSizes(httpx.AsyncBaseTransport):
-    """The sandbox, except that every track's ``size`` is text no parser can read."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.url.path != "/v1/Recordings" or response.status_code != 200:
-            return response
-        body = json.loads(await response.aread())
-        for record in body["recordings"]:
-            record["size"] = "not a number"
-        return httpx.Response(200, json=body, request=request)
+def odd_sizes(body: Any) -> None:
+    """Every track's ``size`` as text no parser can read."""
+    for record in body["recordings"]:
+        record["size"] = "not a number"
 
 
 def test_archive_warns_once_per_load_of_odd_records(tmp_path: Path) -> None:
     box = Sandbox(seed=22, size=60, providers=["twilio"])
-    options = box.options("twilio") | {"transport": OddSizes(box.transport)}
+    options = box.options("twilio") | {
+        "transport": rewriting(box.transport, "/v1/Recordings", odd_sizes)
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         manifest = archive("twilio", tmp_path / "a", **PERIOD, **options)

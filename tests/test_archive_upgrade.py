@@ -8,6 +8,7 @@ import hashlib
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import httpx
 import polars as pl
@@ -18,6 +19,7 @@ from recanalytics.archive import archive
 from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.providers import plivo
 from recanalytics.sandbox import Sandbox
+from tests.faults import rewriting
 
 
 def test_a_first_run_stopped_before_its_manifest_reads_as_unfinished_with_its_rows(
@@ -50,25 +52,17 @@ def test_a_first_run_stopped_before_its_manifest_reads_as_unfinished_with_its_ro
         ra.read_archive(tmp_path)
 
 
-class BlankSids(httpx.AsyncBaseTransport):
-    """The sandbox, with every third Twilio track listed with ``sid: ""`` (as the API may)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.url.path != "/v1/Recordings" or response.status_code != 200:
-            return response
-        body = json.loads(await response.aread())
-        for i, record in enumerate(body["recordings"]):
-            if i % 3 == 0:
-                record["sid"] = ""
-        return httpx.Response(200, json=body, request=request)
+def blank_sids(body: Any) -> None:
+    """Every third Twilio track listed with ``sid: ""`` (as the API may)."""
+    for i, record in enumerate(body["recordings"]):
+        if i % 3 == 0:
+            record["sid"] = ""
 
 
 def _archived(out: Path, box: Sandbox, **kwargs: object) -> tuple[pl.DataFrame, pl.DataFrame]:
-    options = box.options("twilio") | {"transport": BlankSids(box.transport)}
+    options = box.options("twilio") | {
+        "transport": rewriting(box.transport, "/v1/Recordings", blank_sids)
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)
         ra.archive_twilio(out, media=True, **kwargs, **options)  # type: ignore[arg-type]
