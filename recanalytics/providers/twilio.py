@@ -68,8 +68,14 @@ class TwilioCredentials(Credentials):
     # Twilio's SIDs are the prefix and 32 hex digits; letters and digits of any length are
     # accepted after it, so a placeholder such as "ACXXXX…" still works against a mock.
     forms: ClassVar[dict[str, tuple[re.Pattern[str], str]]] = {
-        "account_sid": (re.compile(r"AC[0-9A-Za-z]{1,62}"), "an Account SID: 'AC' + 32 hex digits"),
-        "api_key": (re.compile(r"SK[0-9A-Za-z]{1,62}"), "an API Key SID: 'SK' + 32 hex digits"),
+        "account_sid": (
+            re.compile(r"AC[0-9A-Za-z]{1,62}"),
+            "an Account SID: 'AC' and up to 62 letters or digits (a real one: 32 hex digits)",
+        ),
+        "api_key": (
+            re.compile(r"SK[0-9A-Za-z]{1,62}"),
+            "an API Key SID: 'SK' and up to 62 letters or digits (a real one: 32 hex digits)",
+        ),
     }
     # An API key and the auth token of one account reach one account: the SID names it when
     # given; a key given alone is its own name (the account it belongs to is not known here).
