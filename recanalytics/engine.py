@@ -23,7 +23,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from recanalytics import jsonbody, network, validate
+from recanalytics import answers, jsonbody, network, validate
 from recanalytics.errors import (
     AuthError,
     ConfigError,
@@ -543,6 +543,7 @@ class Session:
             follow_redirects=False,
             headers={
                 "Accept": "application/json",
+                "Accept-Encoding": answers.ACCEPT_ENCODING,
                 "User-Agent": "recanalytics/0.1",
                 **(headers or {}),
             },
@@ -604,6 +605,10 @@ class Session:
         ``expect`` checks a decoded 200 body and returns what is wrong with it (or None): a
         body without the expected list is retried like a truncated one, never read as the end.
 
+        A body is read to at most :data:`~recanalytics.answers.MAX_BYTES` decoded bytes: a
+        larger 200 (a gzip bomb, a body that never ends) raises a ``TransportError`` at once,
+        unretried (it would not shrink), with the rows loaded before it in ``partial``.
+
         Raises
         ------
         AuthError, NotFoundError, RateLimitError, TransportError, PaginationError, ProviderError
@@ -621,6 +626,8 @@ class Session:
             # exception holds the request, Authorization header included, and an exception
             # raised in an except clause keeps it as __context__ even with ``from None``.
             failure: ProviderError | None = None
+            content: bytes | None = None
+            too_large = ""  # why content is None: the answer is larger than any page
             try:
                 async with self.gate:
                     self._refuse_if_down(asked)
@@ -630,11 +637,18 @@ class Session:
                     self.stats.requests += 1
                     # httpx's timeout bounds each read, so a server sending a byte a second
                     # never trips it: the whole request gets the same number of seconds.
-                    async with asyncio.timeout(self.timeout):
-                        response = await self.client.get(
-                            url, params=list(params) if params else None
-                        )
-                        await response.aread()
+                    async with (
+                        asyncio.timeout(self.timeout),
+                        self.client.stream(
+                            "GET", url, params=list(params) if params else None
+                        ) as response,
+                    ):
+                        # A redirect's body is no page and no message: never read.
+                        if not 300 <= response.status_code < 400:
+                            try:
+                                content = await answers.read(response)
+                            except answers.TooLarge as exc:
+                                too_large = str(exc)
             # httpx lets the idna codec's UnicodeError through for a host such as "xn--".
             except (httpx.InvalidURL, UnicodeError) as exc:
                 # Only a link the API sent can be one (base_url is checked): asking again
@@ -683,8 +697,17 @@ class Session:
                     url=self._url(response.url),
                 )
             if status < 400:
+                if content is None:
+                    # A gzip bomb or an endless body does not shrink when asked again: the
+                    # load fails at once, keeping the rows it read.
+                    raise TransportError(
+                        self.provider,
+                        f"{too_large}: not read further, nor asked again (no page is more "
+                        "than a few MB: a broken server or proxy?)",
+                        url=self._url(response.url),
+                    )
                 try:
-                    body = decode(response.content)
+                    body = decode(content)
                 except ValueError:
                     # A 200 whose body does not parse is a truncated transfer: retry it. A web
                     # page (a proxy's, a login's) is said as such: "not complete JSON" would
@@ -703,7 +726,7 @@ class Session:
                 if problem is None:
                     return body
                 raise Retry(PaginationError(self.provider, problem, url=self._url(response.url)))
-            failure = self._status_error(response)
+            failure = self._status_error(response, content)
             if status not in RETRY_STATUSES:
                 raise failure
             if status == 429:
@@ -746,11 +769,12 @@ class Session:
         if self._down_count >= self._enough and now - self._down_since >= self._budget:
             self.unreachable = self.unreachable or failure
 
-    def _status_error(self, response: httpx.Response) -> ProviderError:
+    def _status_error(self, response: httpx.Response, content: bytes | None) -> ProviderError:
+        """The error of a 4xx or 5xx answer whose body is ``content`` (None: too large)."""
         try:
             # The tolerant decoder: an error page nested past Python's recursion limit, or not
             # UTF-8, still becomes an error of the provider's, never a RecursionError.
-            body = decode_json(response.content)
+            body = None if content is None else decode_json(content)
         except ValueError:
             body = None
         message, code = error_details(body)

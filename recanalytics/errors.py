@@ -124,7 +124,9 @@ class RateLimitError(ProviderError):
 
 
 class TransportError(ProviderError):
-    """The connection failed (refused, dropped, timed out, truncated) after every retry."""
+    """The connection failed (refused, dropped, timed out, truncated) after every retry, or an
+    answer was larger than any answer is read to (``recanalytics.answers.MAX_BYTES``, a gzip
+    bomb or an endless body), at once: asked again, it would not shrink."""
 
 
 class PaginationError(ProviderError):

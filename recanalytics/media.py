@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import stat
@@ -37,7 +38,7 @@ from typing import Any
 import httpx
 import polars as pl
 
-from recanalytics import network, validate
+from recanalytics import answers, network, validate
 from recanalytics.blank import is_blank
 from recanalytics.checksum import sha256_file
 from recanalytics.credentials import Credentials
@@ -81,6 +82,25 @@ SIZE_COLUMN = "size_bytes"
 CHUNK = 1 << 16
 # Bytes a download must make within each ``timeout`` seconds (1 MiB in 120 s: ~8.7 KB/s).
 PROGRESS = 1 << 20
+OVERSIZE_FACTOR = 2
+"""A body may be this many times the row's ``size_bytes`` (and :data:`OVERSIZE_SLACK` more)
+before the download stops: stated sizes may be off, but not by this much."""
+OVERSIZE_SLACK = 16 << 20
+"""Bytes a body may exceed the row's ``size_bytes`` by, however small the row states it."""
+
+
+def most_bytes(size: int | None) -> int | None:
+    """The most bytes a file stated as ``size`` bytes is downloaded to (None: no size stated,
+    no ceiling): twice its size, and at least 16 MiB more.
+
+    Examples
+    --------
+    >>> most_bytes(1_004), most_bytes(100 << 20) == 200 << 20, most_bytes(None)
+    (16778220, True, None)
+    """
+    if size is None:
+        return None
+    return max(OVERSIZE_FACTOR * size, size + OVERSIZE_SLACK)
 
 
 @dataclass
@@ -117,6 +137,10 @@ class _Restart(Exception):
 
 class _Incomplete(Exception):
     """Fewer bytes arrived than the answer announced (the ``.part`` is kept and resumed)."""
+
+
+class _Oversized(_Failed):
+    """The storage sent far more than the row's size: not the file (the ``.part`` is dropped)."""
 
 
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -296,9 +320,13 @@ class _Downloader:
                 raise _Status(response)
             if not response.headers.get("content-type", "").startswith("application/json"):
                 return url, True
-            await response.aread()
+            try:
+                content = await answers.read(response)
+            except answers.TooLarge as exc:
+                # Read no further (a gzip bomb): asking again would send the same.
+                raise _Failed(f"the media answer ({envelope} expected): {exc}") from None
         try:
-            answer = response.json()
+            answer = json.loads(content)
         except ValueError:
             # A cut answer (the connection dropped inside the JSON) is worth asking again.
             raise _Incomplete(f"the media answer is not whole JSON ({envelope} expected)") from None
@@ -378,6 +406,18 @@ class _Downloader:
                 # Never a file holding a credential a server echoed into its ETag.
                 _keep_validator(job.validator, etag if etag and self._clean(etag) == etag else None)
             announced = None if encoded else response.headers.get("content-length")
+            # An endless or oversized body stops here rather than fill the disk (a row that
+            # states no size has no ceiling: its file is streamed to its end).
+            ceiling = most_bytes(job.size)
+            length = (
+                int(announced) if announced and announced.isascii() and announced.isdigit() else 0
+            )
+            if ceiling is not None and start + length > ceiling:
+                _discard(job)
+                raise _Oversized(
+                    f"the storage announced {start + length:,} bytes for a recording of "
+                    f"{job.size:,} (size_bytes): not this recording's file"
+                )
             written = 0
             try:
                 append = os.O_APPEND if resumed else os.O_TRUNC
@@ -386,14 +426,19 @@ class _Downloader:
                     os.chmod(part, 0o600)
                     counted = 0
                     async for block in response.aiter_bytes(CHUNK):
+                        if ceiling is not None and start + written + len(block) > ceiling:
+                            raise _Oversized(
+                                f"the storage sent more than {ceiling:,} bytes for a recording "
+                                f"of {job.size:,} (size_bytes): not this recording's file"
+                            )
                         handle.write(block)
                         written += len(block)
                         counted += len(block)
                         if counted >= PROGRESS:
                             counted = 0
                             deadline.reschedule(asyncio.get_running_loop().time() + self.timeout)
-            except BaseException:
-                if encoded:
+            except BaseException as exc:
+                if encoded or isinstance(exc, _Oversized):
                     _discard(job)
                 raise
         if announced is not None and announced.isdigit() and written < int(announced):
@@ -736,8 +781,9 @@ async def adownload_media(
     Parameters
     ----------
     frame : DataFrame or LazyFrame
-        Unified rows: ``provider``, ``recording_id`` and ``media_url`` (``container`` and
-        ``status`` are used when present).
+        Unified rows: ``provider``, ``recording_id`` and ``media_url`` (``container``,
+        ``status`` and ``size_bytes`` are used when present: a file is whole at its row's
+        size, and its download fails past :func:`most_bytes` of it).
     dest : path
         Files go to ``{dest}/{provider}/{name}.{ext}``: ``name`` is the recording id when it
         is a plain file name, else a safe form of it plus a hash; ``ext`` comes from a known
