@@ -1,23 +1,19 @@
 """Reading an answer's body within a ceiling: every JSON answer (list pages, getters, Twilio's
 media envelope) is read through :func:`read`.
 
-httpx reads a body whole and decodes its ``Content-Encoding`` as it goes, so a 2 MB gzip page
-that inflates to 2 GB took gigabytes (then a ``MemoryError`` that lost the rows already
-loaded), and a body that never ends grew until the process was killed. Here a body is read as
-it streams and decoded in steps of at most 64 KiB, and reading stops once more than
-:data:`MAX_BYTES` decoded bytes arrived, or at once when its ``Content-Length`` says more:
-:class:`TooLarge`. gzip and deflate are decoded (as httpx does, a deflate body with or
-without its zlib header); JSON requests ask for those two only (:data:`ACCEPT_ENCODING`: with
-``brotli`` or ``zstandard`` installed httpx would ask for more, whose decoders take no
-ceiling), and another coding a server sends anyway is left as it came, as httpx leaves one it
-does not know.
+httpx reads a body whole, so a 2 MB gzip page that inflates to 2 GB took gigabytes (then a
+``MemoryError`` that lost the rows already loaded), and a body that never ends grew until the
+process was killed. Here a body is read as it streams, through httpx's own decoders one network
+chunk at a time, and reading stops once more than :data:`MAX_BYTES` decoded bytes arrived, or
+at once when its ``Content-Length`` says more: :class:`TooLarge`. One chunk (at most 64 KiB as
+received) inflates to at most about 64 MiB with gzip or deflate, so the ceiling is overshot
+by at most that; JSON requests ask for those two codings only (:data:`ACCEPT_ENCODING`: with
+``brotli`` or ``zstandard`` installed httpx would ask for codings whose chunks inflate far more).
 """
 
 from __future__ import annotations
 
 import re
-import zlib
-from collections.abc import Iterator, Sequence
 
 import httpx
 
@@ -27,9 +23,6 @@ MAX_BYTES = 64 * 2**20
 
 ACCEPT_ENCODING = "gzip, deflate"
 """The ``Accept-Encoding`` of JSON requests: the codings :func:`read` decodes."""
-
-STEP = 1 << 16
-"""The most bytes one decoding step produces, so a step never overshoots the ceiling by more."""
 
 _LENGTH = re.compile(r"[0-9]+")
 
@@ -53,58 +46,6 @@ class TooLarge(Exception):
             f"the answer {said}, past the {limit:,} bytes any answer is read to "
             "(recanalytics.answers.MAX_BYTES)"
         )
-
-
-class _Inflate:
-    """One gzip or deflate layer of a body, decoded at most :data:`STEP` bytes at a time."""
-
-    def __init__(self, coding: str) -> None:
-        self.raw_fallback = coding == "deflate"  # sent raw, without zlib's header, by some
-        self.inflater = zlib.decompressobj(zlib.MAX_WBITS | (16 if coding == "gzip" else 0))
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        while True:
-            try:
-                out = self.inflater.decompress(data, STEP)
-            except zlib.error as exc:
-                if self.raw_fallback:
-                    self.raw_fallback = False
-                    self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                    continue
-                raise httpx.DecodingError(f"{exc}") from None
-            self.raw_fallback = False
-            if out:
-                yield out
-            data = self.inflater.unconsumed_tail
-            if self.inflater.eof or (not data and len(out) < STEP):
-                return
-
-    def flush(self) -> bytes:
-        try:
-            return self.inflater.flush()
-        except zlib.error as exc:
-            raise httpx.DecodingError(f"{exc}") from None
-
-
-def _layers(response: httpx.Response) -> list[_Inflate]:
-    """The decoders of the body's codings, the last applied first (as httpx orders them)."""
-    codings = response.headers.get_list("content-encoding", split_commas=True)
-    found = [c.strip().lower() for c in codings]
-    return [_Inflate(c) for c in reversed(found) if c in ("gzip", "deflate")]
-
-
-def _through(layers: Sequence[_Inflate], data: bytes) -> Iterator[bytes]:
-    if not layers:
-        if data:
-            yield data
-        return
-    for piece in layers[0].feed(data):
-        yield from _through(layers[1:], piece)
-
-
-def _flushed(layers: Sequence[_Inflate]) -> Iterator[bytes]:
-    for index, layer in enumerate(layers):
-        yield from _through(layers[index + 1 :], layer.flush())
 
 
 async def read(response: httpx.Response, limit: int | None = None) -> bytes:
@@ -145,19 +86,11 @@ async def read(response: httpx.Response, limit: int | None = None) -> bytes:
     length = response.headers.get("content-length", "")
     if _LENGTH.fullmatch(length) and int(length) > limit:
         raise TooLarge(limit, int(length))
-    layers = _layers(response)
     parts: list[bytes] = []
     size = 0
-
-    def keep(pieces: Iterator[bytes]) -> None:
-        nonlocal size
-        for piece in pieces:
-            size += len(piece)
-            if size > limit:
-                raise TooLarge(limit)
-            parts.append(piece)
-
-    async for raw in response.aiter_raw():
-        keep(_through(layers, raw))
-    keep(_flushed(layers))
+    async for piece in response.aiter_bytes():
+        size += len(piece)
+        if size > limit:
+            raise TooLarge(limit)
+        parts.append(piece)
     return b"".join(parts)
