@@ -1,9 +1,12 @@
 """Decoding a response body into JSON values, tolerating what a hostile or broken server sends.
 
-A body that is not valid UTF-8, holds lone surrogate escapes (``"\\ud800"``, which no
-Arrow string can hold) or nests deeper than any record should is still read: bad bytes and lone
-surrogates become U+FFFD, and a value nested deeper than :data:`MAX_DEPTH` is kept as (at most
-:data:`TEXT_LIMIT` characters of) its JSON text. :class:`Body` says how many of each were
+A body in UTF-8, UTF-16 or UTF-32 (told apart by its first bytes, as :func:`json.loads` does)
+is read. One that is not valid in its encoding, holds lone surrogates (an escape such as
+``"\\ud800"``, UTF-8's three-byte form of one as CESU-8 and Java's modified UTF-8 write it, or a
+lone UTF-16 code unit: no Arrow string can hold one) or nests deeper than any record should is
+still read: bad bytes and lone surrogates become U+FFFD, a surrogate pair in UTF-8's three-byte
+forms becomes its character, and a value nested deeper than :data:`MAX_DEPTH` is kept as (at
+most :data:`TEXT_LIMIT` characters of) its JSON text. :class:`Body` says how many of each were
 repaired, so the caller can warn. An integer of more digits than Python converts (4,300, see
 :func:`sys.get_int_max_str_digits`) is kept as its digits, a string, which no number column
 reads. Only a body that is not JSON at all (for example a truncated transfer) raises, as a
@@ -12,7 +15,6 @@ reads. Only a body that is not JSON at all (for example a truncated transfer) ra
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ _SURROGATE_RE = re.compile(
     r"(\\\\)|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})|\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
 )
 _MAYBE_SURROGATE_RE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A run of surrogates in UTF-8's three-byte form (CESU-8, Java's modified UTF-8). Led by a
+# literal byte, which the regex engine scans for fast: the clean path searches every page.
+_ENCODED_SURROGATES_RE = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf](?:\xed[\xa0-\xbf][\x80-\xbf])*")
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class Body:
     value : Any
         The JSON value.
     replaced : int
-        Undecodable bytes and lone surrogate escapes replaced with U+FFFD.
+        Undecodable byte sequences and lone surrogates replaced with U+FFFD.
     flattened : int
         Values nested deeper than :data:`MAX_DEPTH`, kept as truncated JSON text.
     long_ints : int
@@ -69,29 +74,77 @@ def loads(content: bytes) -> Body:
     --------
     >>> loads(b'{"name": "caf\\xe9"}')
     Body(value={'name': 'caf�'}, replaced=1, flattened=0, long_ints=0)
+    >>> loads(b'["a\\xed\\xa0\\x80", "\\\\ud800"]')  # lone surrogates, raw (CESU-8) and escaped
+    Body(value=['a�', '�'], replaced=2, flattened=0, long_ints=0)
     >>> loads(b"[" * 5000 + b"]" * 5000).flattened  # deeper than Python's recursion limit
     1
     """
+    # json.loads would decode a UTF-16 or UTF-32 body (and UTF-8's encoded surrogates) with
+    # "surrogatepass": lone surrogates no frame can hold. Those bodies take the repairing path.
+    encoding = json.detect_encoding(content)
+    utf8 = encoding.startswith("utf-8")
     # Cut where MAX_DEPTH says on every Python: a RecursionError comes at a depth that differs
     # between versions (about 1,000 on 3.11, far deeper on 3.13), so it is no cut of its own.
-    deep = deeper_than(content, MAX_DEPTH)
-    if not deep and not _MAYBE_SURROGATE_RE.search(content):
+    deep = deeper_than(content, MAX_DEPTH) if utf8 else None
+    if (
+        utf8
+        and not deep
+        and not _MAYBE_SURROGATE_RE.search(content)
+        and not (b"\xed" in content and _ENCODED_SURROGATES_RE.search(content))
+    ):
         try:
             value, long_ints = _json(content)
             return Body(value, long_ints=long_ints)
         except UnicodeDecodeError:
             pass
-    if content.startswith(codecs.BOM_UTF8):
-        content = content[len(codecs.BOM_UTF8) :]
-    text = content.decode("utf-8", errors="replace")
-    replaced = text.count(REPLACEMENT) - content.count(_UTF8_REPLACEMENT)
+    text, replaced = _decode(content, encoding)
     text, lone = _replace_lone_surrogates(text)
     replaced += lone
+    if deep is None:
+        deep = deeper_than(text, MAX_DEPTH)
     flattened = 0
     if deep:
         text, flattened = flatten_deep(text, MAX_DEPTH)
     value, long_ints = _json(text)
     return Body(value, replaced, flattened, long_ints)
+
+
+def _decode(content: bytes, encoding: str) -> tuple[str, int]:
+    """``content`` as text in ``encoding`` (one of :func:`json.detect_encoding`'s, a BOM
+    dropped), every undecodable sequence and raw lone surrogate one U+FFFD; the text and how
+    many were replaced (escapes are left as they are).
+
+    Examples
+    --------
+    >>> _decode(b'"a\\xed\\xa0\\x80 \\xed\\xa0\\xbd\\xed\\xb8\\x80 \\xff"', "utf-8")
+    ('"a\ufffd \U0001f600 \ufffd"', 2)
+    >>> _decode(b'"\\x00a\\x00\\x00\\xd8"\\x00', "utf-16-le")  # a lone unit 0xD800
+    ('"a\ufffd"', 1)
+    """
+    encoded = 0
+    if encoding.startswith("utf-8") and b"\xed" in content:
+        content, encoded = _repair_encoded_surrogates(content)
+    # The UTF-16 and UTF-32 codecs replace a lone surrogate unit themselves.
+    text = content.decode(encoding, errors="replace")
+    if REPLACEMENT not in text:
+        return text, encoded
+    # Each replaced sequence is one character more than the same text without it.
+    return text, encoded + len(text) - len(content.decode(encoding, errors="ignore"))
+
+
+def _repair_encoded_surrogates(content: bytes) -> tuple[bytes, int]:
+    """UTF-8 bytes with each surrogate pair in three-byte forms made the UTF-8 of its character
+    and every other encoded surrogate U+FFFD's; the bytes and how many were replaced."""
+    replaced = 0
+
+    def repl(match: re.Match[bytes]) -> bytes:
+        nonlocal replaced
+        units = match.group().decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass")
+        text = units.decode("utf-16-le", errors="replace")  # a pair is read, a lone unit replaced
+        replaced += text.count(REPLACEMENT)
+        return text.encode()
+
+    return _ENCODED_SURROGATES_RE.sub(repl, content), replaced
 
 
 # The bytes that shape JSON (brackets and quotes), braces read as brackets: what deeper_than

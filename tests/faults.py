@@ -360,12 +360,19 @@ class Body(Fault):
         )
 
 
+def as_json_bytes(body: Any) -> bytes:
+    """``body`` as a server usually sends it: ASCII JSON (UTF-8)."""
+    return json.dumps(body).encode()
+
+
 @dataclass
 class Json(Fault):
-    """The server's real JSON answer, changed by ``change(body, request, state)``."""
+    """The server's real JSON answer, changed by ``change(body, request, state)`` and sent as
+    ``encode(body)`` makes it (another encoding, raw bytes)."""
 
     change: Callable[[Any, httpx.Request, State], Any]
     name: str
+    encode: Callable[[Any], bytes] = as_json_bytes
 
     async def answer(
         self, request: httpx.Request, forward: Forward, state: State
@@ -375,7 +382,7 @@ class Json(Fault):
             return real
         body = self.change(json.loads(real.content), request, state)
         return httpx.Response(
-            200, headers=_headers(real), content=json.dumps(body).encode(), request=request
+            200, headers=_headers(real), content=self.encode(body), request=request
         )
 
 

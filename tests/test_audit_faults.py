@@ -25,6 +25,7 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import re
 import time
 import traceback
 import warnings
@@ -746,6 +747,75 @@ def test_a_getter_answered_404_raises_not_found(box: Sandbox, name: str) -> None
     assert isinstance(outcome.error, NotFoundError), f"{name}: {outcome.error!r}"
     # SignalWire tries its second documented path before giving up
     assert outcome.transport.count <= (2 if CASES[name].provider == "signalwire" else 1)
+
+
+# --- lone surrogates --------------------------------------------------------------------------
+
+LONE = "a\ud800b"  # a lone surrogate: no UTF-8 form, and no Arrow string holds one
+#: the forms a server may send one in: UTF-8's three-byte form of it (CESU-8, Java's modified
+#: UTF-8), a UTF-16 body with its escape, a UTF-32 body with the code unit itself
+SURROGATE_FORMS: dict[str, Callable[[Any], bytes]] = {
+    "utf-8-cesu": lambda body: json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+    "utf-16-escape": lambda body: json.dumps(body).encode("utf-16"),
+    "utf-32-raw": lambda body: json.dumps(body, ensure_ascii=False).encode("utf-32-be", "surrogatepass"),
+}  # fmt: skip
+
+
+def with_lone_surrogate(
+    list_key: str, noted: list[str]
+) -> Callable[[Any, httpx.Request, State], Any]:
+    """Every record of a list page, or the record a getter answers, with a key holding
+    :data:`LONE`; ``noted`` gets the URL of each answer and of each record changed."""
+
+    def change(body: Any, request: httpx.Request, state: State) -> Any:
+        noted.append(str(request.url))
+        records = body.get(list_key, [body])
+        for record in records or []:
+            record["note"] = LONE
+            noted.append(str(request.url))
+        return body
+
+    return change
+
+
+def said_repaired(outcome: Outcome) -> int:
+    """How many characters the outcome's one warning says were replaced with U+FFFD."""
+    [message] = [str(w.message) for w in outcome.warned]
+    found = re.search(r"(\d+) undecodable characters in the responses were replaced", message)
+    assert found, message
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("form", SURROGATE_FORMS)
+@pytest.mark.parametrize("name", CASES)
+def test_a_lone_surrogate_in_every_record_is_replaced_and_counted(
+    box: Sandbox, name: str, form: str
+) -> None:
+    # json.loads reads UTF-8's encoded surrogates and UTF-16 or UTF-32 text with
+    # "surrogatepass": the lone surrogate reached polars, whose refusal read as a cut transfer,
+    # and every page was asked for until the load failed ("response body is not complete JSON").
+    case = CASES[name]
+    noted: list[str] = []
+    fault = Json(with_lone_surrogate(case.list_key, noted), "lone", SURROGATE_FORMS[form])
+    outcome = load_through(box, case, fault, from_(1))
+    assert outcome.error is None, f"{name}: {outcome.error!r}"
+    assert outcome.frame is not None and ids(outcome.frame) == ids(baseline(box, name))
+    asked = len(set(noted))
+    assert outcome.transport.count == asked, "a page that can be read is not asked again"
+    assert said_repaired(outcome) == len(noted) - asked
+
+
+@pytest.mark.parametrize("form", SURROGATE_FORMS)
+@pytest.mark.parametrize("name", CASES)
+def test_a_getter_answer_with_a_lone_surrogate_is_its_row(
+    box: Sandbox, name: str, form: str
+) -> None:
+    noted: list[str] = []
+    fault = Json(with_lone_surrogate(CASES[name].list_key, noted), "lone", SURROGATE_FORMS[form])
+    outcome, expected = get_through(box, name, fault, from_(1))
+    assert outcome.error is None, f"{name}: {outcome.error!r}"
+    assert outcome.frame is not None and outcome.frame.equals(expected)
+    assert outcome.transport.count == 1 and said_repaired(outcome) == len(noted) - 1 == 1
 
 
 # --- load() across providers ------------------------------------------------------------------

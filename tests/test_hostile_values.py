@@ -99,6 +99,11 @@ CASES = {
     "lone-surrogate": Case(
         ("text",), b'"a\\ud800b"', nulls=False, warning=r"1 undecodable characters"
     ),
+    # UTF-8's three-byte form of a surrogate, as CESU-8 and Java's modified UTF-8 write it: it
+    # reached polars as a lone surrogate, and the page was retried until the load failed.
+    "encoded-surrogate": Case(
+        ("text",), b'"a\xed\xa0\x80b"', nulls=False, warning=r"1 undecodable characters"
+    ),
 }
 TABLE = [
     pytest.param(name, case, target, id=f"{name}-{case_id}")
@@ -176,6 +181,73 @@ def test_an_id_sent_as_an_object_keeps_its_row(name: str, sent: bytes) -> None:
     raw, _ = load(endpoint, content, raw=True)
     assert raw.height == 3
     assert json.loads(sent) in [json.loads(i) for i in raw[endpoint.id_column] if i[0] in "[{"]
+    df, _ = load(endpoint, content)
+    assert df.height == 3 and df["recording_id"].null_count() == 0
+
+
+# Lone surrogates as UTF-16 and UTF-32 bodies hold them: an escape, or the code unit itself.
+# json.loads reads these encodings with "surrogatepass", so one reached polars, whose refusal
+# read as a cut transfer: the page was retried until the load failed.
+WIDE = ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+
+
+@pytest.mark.parametrize("form", ["escape", "unit"])
+@pytest.mark.parametrize("encoding", WIDE)
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_a_lone_surrogate_in_a_utf16_or_utf32_body_is_replaced(
+    name: str, encoding: str, form: str
+) -> None:
+    endpoint = ENDPOINTS[name]
+    path, raw_column, unified_column = endpoint.targets["text"]
+    text = body_bytes(endpoint, path, b'"a\\ud800b"').decode()
+    if form == "unit":
+        text = text.replace("\\ud800", "\ud800")
+    content = text.encode(encoding, "surrogatepass")
+    df, messages = load(endpoint, content)
+    assert df.height == 3 and any("1 undecodable characters" in m for m in messages), messages
+    raw, _ = load(endpoint, content, raw=True)
+    assert raw[raw_column].to_list()[1] == "a\ufffdb"
+    if unified_column is not None:
+        assert "a\ufffdb" in df[unified_column].to_list()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '"a\U0001f600b"'.encode("utf-16"),
+        '"a\\ud83d\\ude00b"'.encode("utf-32-le"),
+        b'"a\xed\xa0\xbd\xed\xb8\x80b"',  # a pair in UTF-8's three-byte forms (CESU-8)
+    ],
+    ids=["utf-16", "utf-32-escapes", "utf-8-encoded-pair"],
+)
+def test_a_surrogate_pair_is_its_character_without_a_warning(content: bytes) -> None:
+    endpoint = ENDPOINTS["twilio_recordings"]
+    records = [endpoint.record(i) for i in range(3)]
+    records[1]["track_name"] = HOSTILE
+    text = json.dumps(endpoint.envelope(records))
+    encoding = json.detect_encoding(content)
+    if encoding != "utf-8":  # the whole body in that encoding
+        hostile = content.decode(encoding)
+        content = text.replace(f'"{HOSTILE}"', hostile).encode(encoding)
+    else:
+        content = text.encode().replace(f'"{HOSTILE}"'.encode(), content)
+    df, messages = load(endpoint, content)
+    assert messages == [] and "a\U0001f600b" in df["track_name"].to_list()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+@pytest.mark.parametrize("name", [n for n, e in ENDPOINTS.items() if e.id_column in e.record(0)])
+def test_an_id_holding_a_lone_surrogate_keeps_its_row(name: str, encoding: str) -> None:
+    # As raw bytes (UTF-8's three-byte form, a UTF-16 unit), the id failed every page's read.
+    endpoint = ENDPOINTS[name]
+    records = [endpoint.record(i) for i in range(3)]
+    sent = records[1][endpoint.id_column]
+    records[1][endpoint.id_column] = sent + "\ud800"
+    text = json.dumps(endpoint.envelope(records), ensure_ascii=False)
+    content = text.encode(encoding, "surrogatepass")
+    raw, messages = load(endpoint, content, raw=True)
+    assert raw.height == 3 and sent + "\ufffd" in raw[endpoint.id_column].to_list()
+    assert any("1 undecodable characters" in m for m in messages), messages
     df, _ = load(endpoint, content)
     assert df.height == 3 and df["recording_id"].null_count() == 0
 
