@@ -4,6 +4,9 @@
 so ordinary ``except ValueError`` code catches it; it is always raised before any request.
 Everything a provider answers with is a ``ProviderError`` carrying the provider, HTTP status and
 the URL with secrets removed.
+
+Every error pickles and copies with its message and attributes (``partial`` included), so a
+load that fails in a process pool's worker reaches the parent as it was raised.
 """
 
 from __future__ import annotations
@@ -17,9 +20,48 @@ from typing import Any
 MAX_SHOWN = 200
 """How much of a rejected value's repr a ConfigError message shows."""
 
+MAX_URL = 300
+"""How much of a URL an error message shows: the start and the end of a longer one."""
+
 
 class RecanalyticsError(Exception):
-    """Base class of every error raised by recanalytics."""
+    """Base class of every error raised by recanalytics.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> error = ProviderError("zoom", "Invalid access token.", status=401)
+    >>> again = pickle.loads(pickle.dumps(error))
+    >>> str(again), again.status
+    ('zoom: Invalid access token. (401)', 401)
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own rebuilds an error as type(self)(*self.args), args being the message
+        # alone: the subclasses' __init__ take other arguments, so unpickling raised TypeError
+        # (a failed load broke a process pool). Rebuilt from the message (which a store= load
+        # amends in args) and the attributes, without __init__.
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(cls: type[RecanalyticsError], args: tuple[Any, ...]) -> RecanalyticsError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
+
+def shortened(text: str, limit: int = MAX_URL) -> str:
+    """``text``, or its start and end with how many characters were left out between them.
+
+    Examples
+    --------
+    >>> shortened("https://example.com/" + "z" * 1000, 60)
+    'https://example.com/zzzzzzzzzz...(975 characters left out)...zzzzzzzzzzzzzzz'
+    """
+    if len(text) <= limit:
+        return text
+    head, tail = limit // 2, limit // 4
+    return f"{text[:head]}...({len(text) - head - tail} characters left out)...{text[-tail:]}"
 
 
 class ConfigError(RecanalyticsError, ValueError):
@@ -82,7 +124,8 @@ class ProviderError(RecanalyticsError):
     status : int or None
         HTTP status, None for transport failures.
     url : str
-        The request URL with secrets redacted.
+        The request URL with secrets redacted, whole (the message shows the start and end of
+        one longer than ``MAX_URL`` characters).
     code : str or int or None
         The provider's own error code, where it sent one.
     partial : polars.DataFrame or None
@@ -107,7 +150,12 @@ class ProviderError(RecanalyticsError):
         self.url = url
         self.code = code
         self.message = message
-        where = f" ({status} on {url})" if status is not None else (f" ({url})" if url else "")
+        # A next link can be any length (a 60,000-character page token): whole, it made
+        # the message, the traceback and every status and warning quoting it that long.
+        where = " on ".join(
+            str(part) for part in (status, shortened(url)) if part not in (None, "")
+        )
+        where = f" ({where})" if where else ""
         super().__init__(f"{provider}: {message}{where}")
 
 
