@@ -53,7 +53,7 @@ from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, reading_of, spec_for
 from recanalytics.schema import PENDING, empty_frame, newest_first
 from recanalytics.store import COVERAGE, ParquetStore, RefreshReport, UpsertReport
-from recanalytics.sync import syncify
+from recanalytics.sync import placed, syncify
 from recanalytics.windows import WhenLike, parse_range
 
 FIRST_RUN_SINCE = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
@@ -750,7 +750,7 @@ def with_store(loader: Loader[F]) -> F:
             record_coverage(store, key, start, end, accounts)
         return shown(_stored(store, source, kind_list, since, until))
 
-    return wrapper  # type: ignore[return-value]
+    return placed(wrapper)  # type: ignore[return-value]
 
 
 def _stored(

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import inspect
 import re
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -47,9 +48,8 @@ def run_sync(coro: Coroutine[Any, Any, T]) -> T:
 def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
     """:func:`run_sync` of the awaitable ``make()`` returns, made only where it is awaited
     (one made and never awaited warns "coroutine ... was never awaited")."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
+    loop = _running_loop()
+    if loop is None:
         # Not asyncio.run: once nest-asyncio2 is applied it replaces asyncio.run with a version
         # that leaves a new loop open after every call (ResourceWarning: unclosed event loop).
         with asyncio.Runner() as runner:
@@ -73,6 +73,16 @@ def run_awaited(make: Callable[[], Awaitable[T]]) -> T:
             with contextlib.suppress(BaseException):
                 loop.run_until_complete(task)
         raise
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop, or None. Asked outside any ``except`` block by the callers: a
+    load run inside ``except RuntimeError`` gave every error it raised the context "no
+    running event loop" (``During handling of the above exception...`` in each traceback)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 async def _awaiting(make: Callable[[], Awaitable[T]]) -> T:
@@ -123,9 +133,7 @@ def _closing_run(nested: Callable[..., Any]) -> Callable[..., Any]:
         debug: bool | None = None,
         loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
     ) -> T:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        if _running_loop() is None:
             with asyncio.Runner(debug=debug, loop_factory=loop_factory) as runner:
                 return runner.run(main)
         # loop_factory is asyncio.run's from 3.12 (nest-asyncio2's there takes it too)
@@ -208,6 +216,21 @@ def syncify(func: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
             flags=re.M,
         )
         wrapper.__doc__ = re.sub(r"^[ \t]*>>> import asyncio\n", "", doc, flags=re.M)
+    return placed(wrapper)
+
+
+W = TypeVar("W", bound=Callable[..., Any])
+
+
+def placed(wrapper: W) -> W:
+    """``wrapper`` with the module of the code that called its maker (``syncify``'s caller,
+    which binds it to a name there), as ``collections.namedtuple`` finds its module.
+
+    Pickle finds a function by its module and name; ``functools.wraps`` left the wrapped
+    function's module (a provider module, whose ``load_*`` is the store-free loader), so a
+    process pool refused ``ex.submit(ra.load_twilio_recordings, ...)``: "not the same object".
+    """
+    wrapper.__module__ = sys._getframe(2).f_globals.get("__name__", wrapper.__module__)
     return wrapper
 
 

@@ -298,3 +298,21 @@ def test_a_ctrl_c_in_a_scripts_sync_load_is_a_keyboard_interrupt() -> None:
     )
     assert out.stdout.split() == ["interrupted", "20"], out.stdout + out.stderr
     assert "Task was destroyed" not in out.stderr, out.stderr
+
+
+def test_an_error_from_a_sync_call_in_a_script_has_no_event_loop_context() -> None:
+    """The load ran inside `except RuntimeError` (no running loop): every error it raised had
+    "no running event loop" as its __context__, and each traceback began with it."""
+    import recanalytics as ra
+    from recanalytics.sandbox import Sandbox
+
+    box = Sandbox(seed=3, size=10)
+    calls = [
+        lambda: ra.get_twilio_recording("RTbad"),  # a ConfigError
+        lambda: ra.get_twilio_recording("RT" + "0" * 32, **box.options("twilio")),  # 404
+        lambda: ra.load_twilio_recordings(page_size=5, max_pages=1, **box.options("twilio")),
+    ]
+    for call in calls:
+        with pytest.raises(ra.RecanalyticsError) as caught:
+            call()
+        assert caught.value.__context__ is None, repr(caught.value.__context__)
