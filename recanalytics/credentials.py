@@ -145,6 +145,12 @@ class Credentials:
             return cls.from_env()
         if isinstance(value, cls):
             return value
+        if _earlier_class(type(value), cls):
+            # The same class from an earlier import of its module (importlib.reload, IPython's
+            # %autoreload): objects made before the reload are refused by isinstance though
+            # they are the provider's own credentials. Rebuilt, and so checked again, as now.
+            fields = dataclasses.fields(cls)
+            return cls(**{f.name: getattr(value, f.name) for f in fields if hasattr(value, f.name)})
         if isinstance(value, Mapping):
             known = {f.name for f in dataclasses.fields(cls)}
             unknown = sorted(map(str, set(value) - known))
@@ -153,8 +159,11 @@ class Credentials:
                     cls.provider, f"unknown keys {unknown}; accepted: {sorted(known)}"
                 )
             return cls(**value)
+        got = type(value).__name__
+        if got == cls.__name__:  # another class of that name: say whose each is
+            got = f"{type(value).__module__}.{got}, not {cls.__module__}.{cls.__name__}"
         raise CredentialsError(
-            cls.provider, f"expected {cls.__name__}, a mapping or None, got {type(value).__name__}"
+            cls.provider, f"expected {cls.__name__}, a mapping or None, got {got}"
         )
 
     def basic_auth(self) -> tuple[str, str]:
@@ -196,6 +205,15 @@ class Credentials:
             return None
         value = getattr(self, name)
         return value if isinstance(value, str) and value else None
+
+
+def _earlier_class(kind: type, cls: type[Credentials]) -> bool:
+    """Whether ``kind`` is ``cls`` as an earlier import of its module defined it."""
+    return (
+        kind is not cls
+        and dataclasses.is_dataclass(kind)
+        and (kind.__module__, kind.__qualname__) == (cls.__module__, cls.__qualname__)
+    )
 
 
 def __getattr__(name: str) -> type[Credentials]:

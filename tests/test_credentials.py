@@ -288,3 +288,49 @@ def test_a_padded_or_blank_credential_is_refused_before_any_request(
     assert field in str(refused.value) and not requests
     if value.strip():
         assert value.strip() not in str(refused.value)
+
+
+RELOADED = """
+import importlib, warnings
+warnings.simplefilter("error")
+import recanalytics as ra
+import recanalytics.providers.twilio as twilio
+from recanalytics.sandbox import Sandbox
+
+box = Sandbox(seed=3, size=20)
+made_before = box.options("twilio")  # TwilioCredentials of the module as first imported
+importlib.reload(twilio)  # as IPython's %autoreload does after an edit
+print(ra.load_twilio_recordings(**made_before).height)
+stale = made_before["credentials"]
+assert type(stale) is not twilio.TwilioCredentials
+assert twilio.TwilioCredentials.coerce(stale) == twilio.TwilioCredentials(
+    account_sid=stale.account_sid, auth_token=stale.auth_token
+)
+"""
+
+
+def test_credentials_made_before_their_module_was_reloaded_are_accepted() -> None:
+    """They were refused: "expected TwilioCredentials, a mapping or None, got
+    TwilioCredentials". In a subprocess: reloading a provider module here would leave the
+    test process with two of its classes."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", RELOADED], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["20"]
+
+
+def test_another_class_of_the_same_name_is_refused_naming_both_modules() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class TwilioCredentials:  # a look-alike from another package
+        account_sid: str = "AC" + "0" * 32
+        auth_token: str = SECRET
+
+    with pytest.raises(CredentialsError) as caught:
+        ra.TwilioCredentials.coerce(TwilioCredentials())  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert f"got {__name__}.TwilioCredentials, not recanalytics.providers.twilio." in message
+    assert SECRET not in message
