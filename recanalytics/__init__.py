@@ -25,6 +25,7 @@ from recanalytics import helpers
 from recanalytics.credentials import Credentials
 from recanalytics.engine import RetryPolicy
 from recanalytics.errors import (
+    ArchiveWarning,
     AuthError,
     ConfigError,
     CredentialsError,
@@ -38,6 +39,7 @@ from recanalytics.errors import (
     StoreError,
     TransportError,
     UnfinishedArchiveError,
+    UnknownOptionError,
 )
 from recanalytics.incremental import (
     Store,
@@ -188,7 +190,10 @@ if "ipykernel" in sys.modules:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public names (those loaded on first use included), not every global: the imports
+    # (sys, Any, TYPE_CHECKING...) and the private submodules made tab completion a maze.
+    dunders = {name for name in globals() if name.startswith("__") and name.endswith("__")}
+    return sorted(dunders | set(__all__))
 
 
 __all__ = [
@@ -199,6 +204,7 @@ __all__ = [
     "SCHEMA",
     "STORAGE_RATES",
     "ArchiveContents",
+    "ArchiveWarning",
     "AuthError",
     "ConfigError",
     "Credentials",
@@ -226,6 +232,7 @@ __all__ = [
     "TransportError",
     "TwilioCredentials",
     "UnfinishedArchiveError",
+    "UnknownOptionError",
     "UpsertReport",
     "ZoomCredentials",
     "aarchive_twilio",

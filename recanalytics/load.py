@@ -243,7 +243,9 @@ async def gather(
                 if state.rows
                 else ""
             )
-            message = f"{name} {state.state}: {state.error}{loaded}"
+            # The error's text starts with the provider's name: said once, as
+            # IncompleteLoadError's message says it ("zoom failed: zoom: Invalid..." twice).
+            message = f"{name} {state.state}: {state.error.removeprefix(f'{name}: ')}{loaded}"
             warn_user(message)
     frame = pl.concat(frames) if frames else empty_frame()
     # Newest first, then by id, across providers as each loader sorts its own rows: stacked

@@ -48,8 +48,10 @@ def test_a_failing_provider_is_named_while_the_others_load(box: Sandbox) -> None
     options["credentials"] = options["credentials"] | {
         "zoom": {"api_key": "k", "api_secret": "not-the-secret"}
     }
-    with pytest.warns(ra.LoadWarning, match="zoom failed"):
+    with pytest.warns(ra.LoadWarning, match="zoom failed") as warned:
         result = ra.load_with_status(since="2026-01-01", until="2026-03-01", **options)
+    # The provider named once, as IncompleteLoadError names it (it read "zoom failed: zoom: ").
+    assert str(warned[0].message).startswith("zoom failed: Invalid access token.")
     assert result.status["zoom"].state == "failed" and "401" in result.status["zoom"].error
     assert isinstance(result.status["zoom"].exception, ra.AuthError)
     assert "not-the-secret" not in result.status["zoom"].error

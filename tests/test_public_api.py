@@ -156,3 +156,38 @@ def test_every_provider_has_a_readme_row() -> None:
         "SIGNALWIRE_PROJECT_ID",
     ):
         assert env in table, env
+
+
+def test_every_public_callable_pickles_by_reference() -> None:
+    """A process pool sends the function itself: ex.submit(ra.load_twilio_recordings, ...)
+    failed, "not the same object as recanalytics.providers.twilio.load_twilio_recordings"."""
+    import pickle
+
+    for name in ra.__all__:
+        value = getattr(ra, name)
+        if callable(value) and not inspect.ismodule(value):
+            assert pickle.loads(pickle.dumps(value)) is value, name
+
+
+def test_dir_lists_the_public_names() -> None:
+    """Not sys, Any, TYPE_CHECKING and every private submodule imported so far."""
+    import recanalytics.engine  # noqa: F401 (a private submodule, bound on the package)
+
+    public = [name for name in dir(ra) if not name.startswith("__")]
+    assert public == sorted(ra.__all__)
+    assert "__version__" in dir(ra) and "__doc__" in dir(ra)
+
+
+def test_the_documented_errors_and_warnings_are_exported() -> None:
+    from recanalytics import errors
+
+    classes = [
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value)
+        and issubclass(value, ra.RecanalyticsError | Warning)
+        and value.__module__ == errors.__name__
+    ]
+    assert sorted(set(classes) - set(ra.__all__)) == []
+    assert ra.ArchiveWarning is errors.ArchiveWarning
+    assert ra.UnknownOptionError is errors.UnknownOptionError
