@@ -191,3 +191,20 @@ def test_the_documented_errors_and_warnings_are_exported() -> None:
     assert sorted(set(classes) - set(ra.__all__)) == []
     assert ra.ArchiveWarning is errors.ArchiveWarning
     assert ra.UnknownOptionError is errors.UnknownOptionError
+
+
+def test_the_public_tables_pickle_and_stay_read_only() -> None:
+    """ra.STORAGE_RATES was a MappingProxyType: 'cannot pickle mappingproxy object'."""
+    import copy
+    import pickle
+    from collections.abc import Mapping
+
+    names = [*ra.__all__, *helpers.__all__]
+    tables = {name: getattr(ra, name) for name in names if isinstance(getattr(ra, name), Mapping)}
+    assert {"STORAGE_RATES", "CODECS", "CONTAINERS", "COST_KIND_OF"} <= set(tables)
+    for name, table in tables.items():
+        assert pickle.loads(pickle.dumps(table)) == table == copy.deepcopy(table), name
+    for name in ("STORAGE_RATES", "CODECS", "CONTAINERS", "COST_KIND_OF"):
+        with pytest.raises(TypeError):
+            tables[name]["zoom"] = None
+    assert ra.STORAGE_RATES | {"zoom": None} == {**ra.STORAGE_RATES, "zoom": None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -42,6 +42,59 @@ def counted(count: int, one: str = "recording", several: str | None = None) -> s
     ('1 recording', '1,204 recordings', '1 media file')
     """
     return f"{count:,} {one if count == 1 else several or one + 's'}"
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ReadOnlyMapping(Mapping[K, V]):
+    """A table that cannot be changed, as ``types.MappingProxyType`` gives one, that pickles
+    and copies: a mapping proxy refuses to, so ``ra.STORAGE_RATES`` could not be passed to a
+    process pool's worker. ``|`` and ``copy()`` give a new dict, as a proxy's do.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from recanalytics.helpers._common import ReadOnlyMapping
+    >>> rates = ReadOnlyMapping({"zoom": 0.08})
+    >>> pickle.loads(pickle.dumps(rates)) == rates, rates | {"plivo": 0.01}
+    (True, {'zoom': 0.08, 'plivo': 0.01})
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[K, V]) -> None:
+        self._items = dict(items)
+
+    def __getitem__(self, key: K) -> V:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._items!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._items,))
+
+    def __or__(self, other: Mapping[K, V]) -> dict[K, V]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self._items, **other}
+
+    def __ror__(self, other: Mapping[K, V]) -> dict[K, V]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self._items}
+
+    def copy(self) -> dict[K, V]:
+        """A new dict of the same items."""
+        return dict(self._items)
 
 
 def to_expr(column: ColumnLike, parameter: str = "column") -> pl.Expr:

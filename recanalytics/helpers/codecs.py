@@ -11,13 +11,12 @@ and :func:`normalize_container` are for provider loaders; the expressions for fr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final, NamedTuple
 
 import polars as pl
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import ColumnLike, to_expr
+from recanalytics.helpers._common import ColumnLike, ReadOnlyMapping, to_expr
 
 __all__ = [
     "CODECS",
@@ -67,7 +66,7 @@ class ContainerInfo(NamedTuple):
     """The codec a provider puts in it when it names only the container (see the docs)."""
 
 
-CODECS: Final[Mapping[str, CodecInfo]] = MappingProxyType(
+CODECS: Final[Mapping[str, CodecInfo]] = ReadOnlyMapping(
     {
         "opus": CodecInfo("audio", "speech", True, 32.0),
         "pcmu": CodecInfo("audio", "speech", True, 64.0),
@@ -88,7 +87,7 @@ CODECS: Final[Mapping[str, CodecInfo]] = MappingProxyType(
 )
 """Normalised codec name → :class:`CodecInfo`."""
 
-CONTAINERS: Final[Mapping[str, ContainerInfo]] = MappingProxyType(
+CONTAINERS: Final[Mapping[str, ContainerInfo]] = ReadOnlyMapping(
     {
         # Twilio audio tracks are Opus unless PCMU was negotiated; the loader passes the codec.
         "mka": ContainerInfo("audio/x-matroska", "mka", "audio", "opus"),

@@ -13,13 +13,12 @@ Estimates ignore free allowances (Twilio's first 10 GB, Plivo's first 90 days pe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Final
 
 import polars as pl
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import By, FrameT, by_list, checked_lazy, finish
+from recanalytics.helpers._common import By, FrameT, ReadOnlyMapping, by_list, checked_lazy, finish
 from recanalytics.helpers.durations import billed_minutes
 from recanalytics.helpers.sizes import is_deleted
 from recanalytics.providers.registry import SPECS
@@ -39,14 +38,14 @@ BYTES_PER_GB: Final = 1_000_000_000
 """Rate tables say "GB"; we read it as 10^9 bytes (SI), which errs high against 2^30."""
 
 
-STORAGE_RATES: Final[Mapping[str, StorageRate]] = MappingProxyType(
+STORAGE_RATES: Final[Mapping[str, StorageRate]] = ReadOnlyMapping(
     {name: spec.storage_rate for name, spec in SPECS.items() if spec.storage_rate is not None}
 )
 """Default storage rates per provider (USD), each stated in its provider's module (sources: the
 Cost section of docs/helpers.md)."""
 
 
-COST_KIND_OF: Final[Mapping[str, str]] = MappingProxyType(
+COST_KIND_OF: Final[Mapping[str, str]] = ReadOnlyMapping(
     {name: spec.cost_kind for name, spec in SPECS.items() if spec.cost_kind is not None}
 )
 """What each provider's reported ``cost`` is (``monthly storage`` or ``one-off``), as its
