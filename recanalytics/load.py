@@ -59,7 +59,7 @@ class ProviderStatus:
     )
 
 
-@dataclass
+@dataclass(eq=False)
 class LoadResult:
     """The unified frame plus one :class:`ProviderStatus` per provider asked for.
 
@@ -70,6 +70,14 @@ class LoadResult:
     frame: pl.DataFrame
     status: dict[str, ProviderStatus] = field(default_factory=dict)
     named: bool = True
+
+    def __eq__(self, other: object) -> bool:
+        # The dataclass's own compared the frames with ==, which polars refuses ("the truth
+        # value of a DataFrame is ambiguous"): a result and its copy could not be compared.
+        if not isinstance(other, LoadResult):
+            return NotImplemented
+        same = (self.status, self.named) == (other.status, other.named)
+        return same and self.frame.equals(other.frame)
 
     @property
     def ok(self) -> bool:

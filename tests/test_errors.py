@@ -168,6 +168,8 @@ def test_a_load_result_holding_a_failure_pickles() -> None:
         result = ra.load_with_status(since="2026-01-01", until="2026-03-01", **options)
     again = pickle.loads(pickle.dumps(result))
     assert same(again, result) and again.frame.height > 0
+    assert again == result == copy.deepcopy(result)  # it raised: "truth value of a DataFrame"
+    assert again != dataclasses.replace(result, frame=result.frame.head(1))
     assert isinstance(again.status["zoom"].exception, ra.AuthError)
     with pytest.raises(ra.IncompleteLoadError) as caught:
         ra.load(since="2026-01-01", until="2026-03-01", **options)
