@@ -146,6 +146,12 @@ class TimeIndex(Generic[T]):
         self.records.insert(at, record)
         self.invalidate()
 
+    def remove(self, record: T) -> None:
+        """Take a record out (a recording deleted after the sandbox started)."""
+        at = self.records.index(record)
+        del self.records[at], self.keys[at]
+        self.invalidate()
+
     def invalidate(self) -> None:
         """Forget cached selections, after records were added or changed."""
         self._cache.clear()

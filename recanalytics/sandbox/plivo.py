@@ -265,6 +265,11 @@ class PlivoEmulator:
         self.recordings.add(recording, recording.key)
         self.by_id[recording.recording_id] = recording
 
+    def delete(self, recording_id: str) -> None:
+        """Delete a recording, as ``DELETE …/Recording/{id}/`` does: Plivo lists only stored
+        recordings, so it is gone from the list and its get answers 404."""
+        self.recordings.remove(self.by_id.pop(recording_id))
+
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
 

@@ -251,6 +251,11 @@ class SignalWireEmulator:
         self.recordings.add(recording, recording.key)
         self.by_sid[recording.sid] = recording
 
+    def delete(self, sid: str) -> None:
+        """Delete a recording, as ``DELETE …/Recordings/{sid}`` does: it is gone from the list
+        (no ``deleted`` status is listed) and its get answers 404."""
+        self.recordings.remove(self.by_sid.pop(sid))
+
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
 

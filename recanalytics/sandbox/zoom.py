@@ -397,6 +397,16 @@ class ZoomEmulator:
         self.clock: Callable[[], float] = time.time
         self.token_ttl = TOKEN_TTL
 
+    def delete(self, recording_id: str) -> None:
+        """Move a file to the trash, as ``DELETE …/recordings/{recordingId}`` does (its
+        default action): it is gone from the list and listed by ``trash=True``, with its
+        ``deleted_time`` (now)."""
+        found = next((f for s in self.sessions for f in s.files if f.id == recording_id), None)
+        if found is None:
+            raise KeyError(recording_id)
+        found.deleted = dt.datetime.fromtimestamp(self.clock(), dt.UTC).replace(microsecond=0)
+        self.index.invalidate()
+
     def error_body(self, status: int, message: str) -> dict[str, Any]:
         return error_body(status, message)
 
