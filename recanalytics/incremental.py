@@ -487,6 +487,42 @@ def _checkpoint(store: ParquetStore, key: str, *, quiet: bool = False) -> Checkp
     return Checkpoint(start, done, accounts)
 
 
+@dataclass(frozen=True)
+class Unlisted:
+    """The stored rows a complete load of a period answers for, when it no longer lists them:
+    ``source``'s rows of ``kinds``, those of its loaders that drop a deleted recording from
+    their listing (:attr:`~recanalytics.providers.base.Loader.drops_deleted`; none: nothing
+    is marked)."""
+
+    source: Source
+    kinds: tuple[str, ...]
+
+    @classmethod
+    def of(cls, source: Source, loaders: Iterable[Loader[Any]]) -> Unlisted:
+        kinds = tuple(kind for loader in loaders if loader.drops_deleted for kind in loader.kinds)
+        return cls(source, kinds)
+
+    def mark(
+        self,
+        store: ParquetStore,
+        frame: pl.DataFrame,
+        since: dt.datetime,
+        until: dt.datetime,
+        accounts: Iterable[str],
+    ) -> int:
+        """Mark ``deleted`` the stored rows created in ``[since, until)`` that ``frame``, the
+        complete load of exactly that period, does not list; ``accounts``: those of the rows
+        this run loaded. Returns how many were marked."""
+        if not self.kinds:
+            return 0
+        known = _accounts_of(store, self.source)
+        owners = None if known is None else sorted({*known, *accounts})
+        listed = frame["recording_id"].drop_nulls()
+        return store.mark_unlisted(
+            self.source.provider, since, until, listed, kinds=self.kinds, accounts=owners
+        )
+
+
 async def _load_chunks(
     store: ParquetStore,
     key: str,
@@ -494,10 +530,16 @@ async def _load_chunks(
     end: dt.datetime,
     load_chunk: Callable[[dt.datetime, dt.datetime], Awaitable[pl.DataFrame]],
     report: UpsertReport,
+    unlisted: Unlisted | None = None,
 ) -> frozenset[str]:
     """Load ``[start, end)`` chunk by chunk, oldest first, checkpointing each finished chunk;
     ``report`` counts each chunk's rows as it is stored (so a run that fails part-way still
     says what it stored).
+
+    A chunk is a complete load of ``[a, b)`` once ``load_chunk`` returns (a failed or cut
+    short one raises): with ``unlisted``, the stored rows of that period it no longer lists
+    are marked deleted with its rows (:meth:`Unlisted.mark`), counted as updated. A chunk
+    that raised marks nothing.
 
     Returns
     -------
@@ -518,6 +560,8 @@ async def _load_chunks(
         accounts.update(frame["account_id"].drop_nulls().unique().to_list())
         with store.locked():  # the chunk's rows and the checkpoint that says so, together
             report += store.upsert(frame)
+            if unlisted is not None:
+                report.updated += unlisted.mark(store, frame, a, b, accounts)
             done.add((_iso(a), _iso(b)))
             store.write_meta(
                 name,
@@ -546,7 +590,9 @@ async def arefresh(
     from the newest stored ``created_at`` minus the store's ``overlap``, so their requests grow
     with new data, not with history. Work is checkpointed per calendar quarter: after a crash or
     an interruption, refreshing again fetches only the missing chunks. ``store.refresh(...)`` is
-    the same call.
+    the same call. A provider whose listing drops deleted recordings (Plivo, SignalWire, Zoom's
+    trash) has the stored rows of each quarter loaded whole that it no longer lists marked
+    ``deleted`` (kept, counted as updated; see :class:`Unlisted`).
 
     Parameters
     ----------
@@ -628,8 +674,9 @@ async def arefresh(
             return result.frame
 
         stored = report.rows[provider] = UpsertReport()
+        unlisted = Unlisted.of(source, loaders_of(provider))
         try:
-            accounts = await _load_chunks(store, key, start, end, chunk, stored)
+            accounts = await _load_chunks(store, key, start, end, chunk, stored, unlisted)
         except _ChunkFailed as exc:
             _stopped(report, provider, str(exc))
             continue
@@ -660,7 +707,9 @@ def with_store(loader: Loader[F]) -> F:
     store lacks (newest stored ``created_at`` minus the overlap, or the whole range the first
     time; what a refresh of the same source loaded counts), upserts it and returns the
     requested range from the store: the rows of the source's accounts (see
-    :func:`_accounts_of`). With other filters it loads as usual and upserts what it loaded:
+    :func:`_accounts_of`), less the ``deleted`` ones where the listing drops deleted
+    recordings, as a load gives none (the stored rows it no longer lists are marked, see
+    :class:`Unlisted`). With other filters it loads as usual and upserts what it loaded:
     coverage, which records unfiltered loads, never answers a filtered call. A load that fails
     raises the provider's error, saying how many stored rows the range asked has.
     """
@@ -719,8 +768,11 @@ def with_store(loader: Loader[F]) -> F:
                 loaded.append(frame)  # stored next, or _load_chunks raises StoreError
                 return frame
 
+            unlisted = Unlisted.of(source, [loader])
             try:
-                accounts = await _load_chunks(store, key, start, end, chunk, UpsertReport())
+                accounts = await _load_chunks(
+                    store, key, start, end, chunk, UpsertReport(), unlisted
+                )
             except ProviderError as exc:
                 read_before = plan_start(
                     store,
@@ -740,15 +792,15 @@ def with_store(loader: Loader[F]) -> F:
                         f"version and could not be read again ({exc}); they are answered as "
                         "it read them"
                     )
-                    return shown(_stored(store, source, kind_list, since, until))
+                    return shown(_stored(store, source, loader, since, until))
                 _with_stored(exc, loaded)
                 # Only a word more: a store that cannot be read now never replaces the
                 # provider's error (nor the rows it carries).
                 with contextlib.suppress(RecanalyticsError, OSError, pl.exceptions.PolarsError):
-                    _say_stored(exc, _stored(store, source, kind_list, since, until).height)
+                    _say_stored(exc, _stored(store, source, loader, since, until).height)
                 raise
             record_coverage(store, key, start, end, accounts)
-        return shown(_stored(store, source, kind_list, since, until))
+        return shown(_stored(store, source, loader, since, until))
 
     return placed(wrapper)  # type: ignore[return-value]
 
@@ -756,17 +808,20 @@ def with_store(loader: Loader[F]) -> F:
 def _stored(
     store: ParquetStore,
     source: Source,
-    kinds: list[str],
+    loader: Loader[Any],
     since: dt.datetime | None,
     until: dt.datetime | None,
 ) -> pl.DataFrame:
-    """The stored rows of ``source`` (its accounts only, never another's) of ``kinds`` in
-    ``[since, until)``: what ``store=`` answers."""
+    """The stored rows of ``source`` (its accounts only, never another's) of ``loader``'s
+    kinds in ``[since, until)``: what ``store=`` answers. A loader whose listing drops deleted
+    recordings gives none, so neither does the answer (the store keeps them)."""
     accounts = _accounts_of(store, source)
     with store.locked(shared=True):
-        lazy = store.scan(source.provider).filter(pl.col("kind").is_in(kinds))
+        lazy = store.scan(source.provider).filter(pl.col("kind").is_in(list(loader.kinds)))
         if accounts is not None:
             lazy = lazy.filter(pl.col("account_id").is_in(accounts))
+        if loader.drops_deleted:
+            lazy = lazy.filter(pl.col("status").fill_null("") != "deleted")
         # Rows without a readable creation time are in every range, as a load keeps them.
         rows = store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
     # The store's files are kept oldest first; the answer reads as a load's would.

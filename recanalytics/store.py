@@ -364,6 +364,21 @@ def _partition_values(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _month_overlaps(path: Path, since: dt.datetime, until: dt.datetime) -> bool:
+    """Whether the partition file ``path`` (``year=/month=``) holds a month that meets
+    ``[since, until)``; never the partition of rows without ``created_at``."""
+    try:
+        year = int(path.parts[-3].removeprefix("year="))
+        month = int(path.parts[-2].removeprefix("month="))
+        first = dt.datetime(year, month, 1, tzinfo=dt.UTC)
+    except ValueError:
+        return False  # year=0: rows without created_at, in no period
+    if (year, month) == (dt.MAXYEAR, 12):
+        return first < until
+    after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+    return first < until and since < after
+
+
 _held = threading.local()
 """Per thread: how deeply each store folder's lock is held (a nested hold takes it once)."""
 
@@ -733,6 +748,74 @@ class ParquetStore:
             )
             private_write(target, merged.write_parquet)
         return report
+
+    def mark_unlisted(
+        self,
+        provider: str,
+        since: dt.datetime,
+        until: dt.datetime,
+        listed: Iterable[str],
+        *,
+        kinds: Iterable[str] | None = None,
+        accounts: Iterable[str] | None = None,
+    ) -> int:
+        """Mark ``deleted`` the stored rows of ``provider`` created in ``[since, until)`` whose
+        ``recording_id`` is not among ``listed``: what a complete listing of that period says
+        of a provider that drops deleted recordings from it.
+
+        Only rows with an id and a ``created_at`` are marked (rows without one cannot be
+        matched, or placed in the period), only those of ``kinds`` and whose ``account_id`` is
+        among ``accounts`` when given, and only those not marked already. Their ``deleted_at``
+        is left as it was (null: when they went is not known); every other column too, so an
+        upsert of the recording listed again replaces the row whole. Runs under the store's
+        lock; reads and rewrites only the months ``[since, until)`` touches.
+
+        Returns
+        -------
+        int
+            The rows marked.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> files = ParquetStore("rows")
+        >>> rows = ra.demo(size=50).filter(pl.col("provider") == "plivo")
+        >>> _ = files.upsert(rows)
+        >>> start, end = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime.now(dt.UTC)
+        >>> files.mark_unlisted("plivo", start, end, rows["recording_id"][1:]) == 1
+        True
+        """
+        provider = validate.choice(provider, "provider", PROVIDERS)
+        for name, value in (("since", since), ("until", until)):
+            if not isinstance(value, dt.datetime) or value.tzinfo is None:
+                raise ConfigError(name, "a timezone-aware datetime", value)
+        listed = [str(i) for i in listed]
+        created, rid = pl.col("created_at"), present("recording_id")
+        gone = (
+            rid.is_not_null()
+            & ~rid.is_in(listed)
+            & created.is_not_null()
+            & (created >= since)
+            & (created < until)
+            & (pl.col("status").fill_null("") != "deleted")
+        )
+        if kinds is not None:
+            gone &= pl.col("kind").cast(pl.String).is_in(list(kinds)).fill_null(False)
+        if accounts is not None:
+            gone &= pl.col("account_id").is_in(list(accounts)).fill_null(False)
+        marked = 0
+        with self.locked():
+            for path in self.files(provider):
+                if not _month_overlaps(path, since, until):
+                    continue
+                rows = self.collect(scan_file(path).select(STORED))
+                count = rows.select(gone.sum()).item()
+                if not count:
+                    continue
+                status = pl.when(gone).then(pl.lit("deleted")).otherwise(pl.col("status"))
+                private_write(path, rows.with_columns(status=status).write_parquet)
+                marked += count
+        return marked
 
     # --- metadata ----------------------------------------------------------------------------
 

@@ -742,5 +742,8 @@ async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]
 load_plivo_recordings = syncify(aload_plivo_recordings, "load_plivo_recordings")
 get_plivo_recording = syncify(aget_plivo_recording, "get_plivo_recording")
 
-LOADER = Loader("plivo", ("call", "conference"), aload_plivo_recordings, RECORDINGS)
+# A deleted recording is gone from the list (Plivo lists only stored recordings).
+LOADER = Loader(
+    "plivo", ("call", "conference"), aload_plivo_recordings, RECORDINGS, drops_deleted=True
+)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

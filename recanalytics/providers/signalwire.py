@@ -644,5 +644,8 @@ LOADER = Loader(
     endpoint_for=endpoint_for_options,
     style_options=("media_format",),
     restyle=in_media_format,
+    # A recording deleted (DELETE …/Recordings/{sid}) is gone from the list, as in the
+    # Compatibility API it copies: no "deleted" status is ever listed.
+    drops_deleted=True,
 )
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

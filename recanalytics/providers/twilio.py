@@ -382,5 +382,6 @@ async def aget_twilio_recording(sid: str, **options: Unpack[LoadOptions]) -> pl.
 load_twilio_recordings = syncify(aload_twilio_recordings, "load_twilio_recordings")
 get_twilio_recording = syncify(aget_twilio_recording, "get_twilio_recording")
 
+# A deleted one stays listed, with status deleted and its date_deleted (not drops_deleted).
 LOADER = Loader("twilio", ("track",), aload_twilio_recordings, TRACK_RECORDINGS)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

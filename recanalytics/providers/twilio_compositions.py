@@ -213,5 +213,6 @@ async def aget_twilio_composition(sid: str, **options: Unpack[LoadOptions]) -> p
 load_twilio_compositions = syncify(aload_twilio_compositions, "load_twilio_compositions")
 get_twilio_composition = syncify(aget_twilio_composition, "get_twilio_composition")
 
+# A deleted one stays listed, with status deleted and its date_deleted (not drops_deleted).
 LOADER = Loader("twilio", ("composition",), aload_twilio_compositions, COMPOSITIONS)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""

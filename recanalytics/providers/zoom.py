@@ -897,5 +897,12 @@ async def aget_zoom_session_recordings(
 load_zoom_recordings = syncify(aload_zoom_recordings, "load_zoom_recordings")
 get_zoom_session_recordings = syncify(aget_zoom_session_recordings, "get_zoom_session_recordings")
 
-LOADER = Loader("zoom", ("session_file", "participant_file"), aload_zoom_recordings, SESSION_FILES)
+# A file moved to the trash is gone from the list (only trash=True lists it).
+LOADER = Loader(
+    "zoom",
+    ("session_file", "participant_file"),
+    aload_zoom_recordings,
+    SESSION_FILES,
+    drops_deleted=True,
+)
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""
