@@ -510,6 +510,63 @@ def test_plivo_cursor_paging_keeps_a_row_without_id_once() -> None:
     assert df["recording_id"].null_count() == 1
 
 
+def test_plivo_a_cursor_page_answered_with_page_1s_rows_is_asked_again() -> None:
+    # A stale cache answers the third cursor once with page 1's rows while linking on. With no
+    # total_count to cross-check, only the rows show it: taken as page 3, the 20 recordings
+    # there were never read (75 of 95, without a word).
+    records = plivo_recordings(95)
+    stale = {"left": 1}
+
+    def cached(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        del body["meta"]["total_count"]
+        if position == 40 and stale["left"]:
+            stale["left"] -= 1
+            body["objects"] = records[:20]
+        return body
+
+    server = PlivoServer(records, mode="cursor", tamper=cached)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
+    assert sids(df) == recording_ids(records)
+    assert [r.url.params.get("cursor") for r in server.seen].count("c40") == 2
+
+
+def plivo_lagging_once(records: list[dict[str, Any]], *, renamed: bool = False) -> PlivoServer:
+    """A cursor server whose page 3 misses one recording the first time (a replica lagging):
+    the count shows the shortfall, and the query is walked again from page 1. ``renamed``:
+    from that answer on, every recording's conference is named "after" (it was "before")."""
+    lagged: list[int] = []
+
+    def lag(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        if position == 40 and not lagged:
+            lagged.append(position)
+            body["objects"] = body["objects"][1:]
+        if renamed:
+            name = "after" if lagged else "before"
+            body["objects"] = [{**r, "conference_name": name} for r in body["objects"]]
+        return body
+
+    return PlivoServer(records, mode="cursor", tamper=lag)
+
+
+def test_plivo_a_page_short_once_is_read_again_not_failed() -> None:
+    # 94 of the 95 recordings total_count reports arrived: a glitch while paging, mended by
+    # walking the query again, not a PaginationError for one recording.
+    records = plivo_recordings(95)
+    server = plivo_lagging_once(records)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
+    assert sids(df) == recording_ids(records)
+
+
+def test_plivo_a_recording_read_twice_keeps_its_later_reading() -> None:
+    # The walk again reads pages 1 and 2 a second time; their recordings changed in between
+    # (conference renamed) show the later reading: the last copy of each id is kept
+    # (docs/architecture.md), not the first, stale one (40 of 95 rows).
+    server = plivo_lagging_once(plivo_recordings(95), renamed=True)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
+    assert sids(df) == recording_ids(server.records)
+    assert df["group_name"].unique().to_list() == ["after"]
+
+
 @pytest.mark.parametrize(
     "garbled",
     [
@@ -772,6 +829,31 @@ def test_zoom_a_fixed_echo_once_taken_is_not_doubted_again_on_later_pages() -> N
     # Each query's first page is asked three times and warned about once; its other pages once.
     assert len(taken) == len(set(firsts)) and len(firsts) == 3 * len(set(firsts)), asked
     assert len(asked) - len(firsts) == len({u for u in asked if "next_page_token" in u})
+
+
+def test_zoom_a_token_answered_with_page_1s_sessions_is_asked_again() -> None:
+    # A stale cache answers the third token once with page 1's sessions and the next token.
+    # Without total_records (an envelope that lost it) only the rows show it: taken as page 3,
+    # its three sessions were never read.
+    sessions = [zoom_session(i) for i in range(12)]
+    served = ZoomServer(sessions)
+    tokens: list[str | None] = []
+
+    def stale_once(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("next_page_token")
+        tokens.append(token)
+        body = served.handle(request).json()
+        del body["total_records"]
+        if token == "6" and tokens.count("6") == 1:
+            body["sessions"] = sessions[:3]
+        return httpx.Response(200, json=body)
+
+    options = served.options() | {"transport": httpx.MockTransport(stale_once)}
+    df = ra.load_zoom_recordings(
+        since="2026-01-01", until="2026-01-10", page_size=3, max_concurrency=1, **options
+    )
+    assert sids(df) == sorted(f"file-{i}" for i in range(12))
+    assert tokens.count("6") == 2
 
 
 def test_signalwire_follows_a_meta_next_page_url_in_the_newer_envelope() -> None:
