@@ -325,14 +325,18 @@ def test_plivo_without_meta_walks_on_when_the_server_honours_a_smaller_limit() -
 
 
 @pytest.mark.parametrize("mode", ["offset", "cursor", "hybrid"])
-def test_plivo_loses_no_recording_when_others_are_deleted_while_paging(mode: str) -> None:
+# 2: before the page at offset=limit that tests whether offsets work (read on trial)
+@pytest.mark.parametrize("deleted_before", [2, 3])
+def test_plivo_loses_no_recording_when_others_are_deleted_while_paging(
+    mode: str, deleted_before: int
+) -> None:
     # Deleting recordings near the top moves the later ones to offsets already read: the
     # distinct ids still match the new total_count, yet recordings that exist were skipped.
     records = plivo_recordings(60)
     remaining = recording_ids(records[5:])
 
     def delete_the_newest(request_number: int) -> None:
-        if request_number == 3:
+        if request_number == deleted_before:
             del records[:5]
 
     server = PlivoServer(records, mode=mode, before=delete_the_newest)
@@ -497,6 +501,23 @@ def test_plivo_an_inflated_total_count_costs_a_few_pages_not_one_per_offset(
     # the list's three pages by its links from page 1, and once more by the count's check.
     concurrency = 10  # Plivo's default
     assert len(server.seen) <= 2 + concurrency + 3 + 3
+
+
+def test_plivo_offsets_past_the_page_cap_are_not_fanned_out() -> None:
+    # total_count names the offsets to ask for at once: when they would take the load past
+    # max_pages, it stops before asking them, with the two pages it read.
+    server = PlivoServer(plivo_recordings(95))
+    with pytest.raises(
+        ra.PaginationError, match="95 records need more than the page cap of 3"
+    ) as caught:
+        ra.load_plivo_recordings(**PLIVO_SPAN, max_pages=3, **server.options())
+    assert [r.url.params.get("offset", "0") for r in server.seen] == ["0", "20"]
+    assert caught.value.partial is not None
+    assert sids(caught.value.partial) == recording_ids(server.records[:40])
+    server.seen.clear()
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_pages=5, **server.options())
+    assert sids(df) == recording_ids(server.records)
+    assert len(server.seen) == 5
 
 
 def test_plivo_cursor_paging_keeps_a_row_without_id_once() -> None:

@@ -631,6 +631,37 @@ def test_a_401_to_a_fresh_jwt_is_an_auth_error_at_once() -> None:
     assert len(calls) == 1
 
 
+async def test_a_401_to_a_jwt_another_request_renewed_is_retried_with_the_new_one() -> None:
+    # Two requests in flight with one JWT that Zoom has stopped taking: the first 401 signs a
+    # new token; the second, answered after that, retries with it. Taken for a 401 to that
+    # fresh token, it failed the load as bad credentials; or it signed a third, for nothing.
+    clock = FakeClock()
+    auth = ZoomJWTAuth(KEY, SECRET, clock=clock)
+    old = auth.token()
+    clock.now += JWT_FRESH + 1  # the old token is not fresh: a 401 to it is its age
+    both_sent = asyncio.Event()
+    tokens: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        tokens.append(token)
+        if token != old:
+            return httpx.Response(200, json={"sessions": [], "next_page_token": ""})
+        if tokens.count(old) == 2:
+            both_sent.set()
+        await both_sent.wait()  # both carry the old token before either is answered
+        return httpx.Response(401, json={"code": 124, "message": "Invalid access token."})
+
+    transport = httpx.MockTransport(handler)
+    async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, auth=auth) as c:
+        answers = await asyncio.wait_for(
+            asyncio.gather(c.get("/v2/videosdk/recordings"), c.get("/v2/videosdk/recordings")),
+            timeout=5,
+        )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert auth.issued == 2 and tokens.count(old) == 2 and len(set(tokens)) == 2
+
+
 # --- secrets -------------------------------------------------------------------------------
 
 
