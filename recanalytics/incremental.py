@@ -516,8 +516,10 @@ class Unlisted:
         if not self.kinds:
             return 0
         known = _accounts_of(store, self.source)
-        owners = None if known is None else sorted({*known, *accounts})
-        listed = frame["recording_id"].drop_nulls()
+        if known is None:
+            return 0  # rows that name no account: another account's cannot be told apart
+        owners = sorted({*known, *accounts})
+        listed = frame["recording_id"].drop_nulls().to_list()
         return store.mark_unlisted(
             self.source.provider, since, until, listed, kinds=self.kinds, accounts=owners
         )
@@ -590,8 +592,7 @@ async def arefresh(
     from the newest stored ``created_at`` minus the store's ``overlap``, so their requests grow
     with new data, not with history. Work is checkpointed per calendar quarter: after a crash or
     an interruption, refreshing again fetches only the missing chunks. ``store.refresh(...)`` is
-    the same call. A provider whose listing drops deleted recordings (Plivo, SignalWire, Zoom's
-    trash) has the stored rows of each quarter loaded whole that it no longer lists marked
+    the same call. A provider whose listing drops deleted recordings (Plivo, SignalWire) has the stored rows of each quarter loaded whole that it no longer lists marked
     ``deleted`` (kept, counted as updated; see :class:`Unlisted`).
 
     Parameters
@@ -813,15 +814,14 @@ def _stored(
     until: dt.datetime | None,
 ) -> pl.DataFrame:
     """The stored rows of ``source`` (its accounts only, never another's) of ``loader``'s
-    kinds in ``[since, until)``: what ``store=`` answers. A loader whose listing drops deleted
-    recordings gives none, so neither does the answer (the store keeps them)."""
+    kinds in ``[since, until)``: what ``store=`` answers, rows marked deleted by
+    :class:`Unlisted` included (status ``deleted``: a provider may list a recording with that
+    status too, so leaving them out could drop a row a load gives)."""
     accounts = _accounts_of(store, source)
     with store.locked(shared=True):
         lazy = store.scan(source.provider).filter(pl.col("kind").is_in(list(loader.kinds)))
         if accounts is not None:
             lazy = lazy.filter(pl.col("account_id").is_in(accounts))
-        if loader.drops_deleted:
-            lazy = lazy.filter(pl.col("status").fill_null("") != "deleted")
         # Rows without a readable creation time are in every range, as a load keeps them.
         rows = store.collect(lazy.filter(in_range(pl.col("created_at"), since, until)))
     # The store's files are kept oldest first; the answer reads as a load's would.

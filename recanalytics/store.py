@@ -786,10 +786,18 @@ class ParquetStore:
         True
         """
         provider = validate.choice(provider, "provider", PROVIDERS)
+        bounds = []
         for name, value in (("since", since), ("until", until)):
             if not isinstance(value, dt.datetime) or value.tzinfo is None:
                 raise ConfigError(name, "a timezone-aware datetime", value)
-        listed = [str(i) for i in listed]
+            bounds.append(value.astimezone(dt.UTC))  # a named zone cannot meet UTC in polars
+        since, until = bounds
+        # A lone id would be read character by character (every row marked, the id's too).
+        if isinstance(listed, str | bytes) or not isinstance(listed, Iterable):
+            raise ConfigError("listed", "a collection of recording ids (str)", listed)
+        listed = list(listed)
+        if not all(isinstance(i, str) for i in listed):
+            raise ConfigError("listed", "a collection of recording ids (str)", listed[:5])
         created, rid = pl.col("created_at"), present("recording_id")
         gone = (
             rid.is_not_null()

@@ -897,12 +897,14 @@ async def aget_zoom_session_recordings(
 load_zoom_recordings = syncify(aload_zoom_recordings, "load_zoom_recordings")
 get_zoom_session_recordings = syncify(aget_zoom_session_recordings, "get_zoom_session_recordings")
 
-# A file moved to the trash is gone from the list (only trash=True lists it).
+# A file moved to the trash is gone from the list (only trash=True lists it), but the store does
+# not read that as its deletion (not drops_deleted): a session can be listed without its file
+# lists (files still processing, a trimmed answer), and Zoom rows name no account, so a file not
+# listed cannot be told from one the answer left out or another account's.
 LOADER = Loader(
     "zoom",
     ("session_file", "participant_file"),
     aload_zoom_recordings,
     SESSION_FILES,
-    drops_deleted=True,
 )
 """What ``load()`` runs for this endpoint, and the kinds of rows it returns."""
