@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import sys
 import warnings
 from typing import Any
@@ -41,7 +42,21 @@ class RecanalyticsError(Exception):
         # alone: the subclasses' __init__ take other arguments, so unpickling raised TypeError
         # (a failed load broke a process pool). Rebuilt from the message (which a store= load
         # amends in args) and the attributes, without __init__.
-        return (_rebuilt, (type(self), self.args), self.__dict__)
+        return (_rebuilt, (type(self), self.args), {k: _portable(v) for k, v in vars(self).items()})
+
+
+def _portable(value: Any) -> Any:
+    """``value``, or its repr where it does not pickle: the rejected value of a
+    ``ConfigError`` may be anything a caller passed (a lock, a generator, a lambda)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if type(value).__module__.startswith("polars"):
+        return value  # a partial frame: pickles, and is too large to pickle twice
+    try:
+        pickle.dumps(value)
+    except Exception:  # any object's own __reduce__ may raise anything
+        return repr(value)[:MAX_SHOWN]
+    return value
 
 
 def _rebuilt(cls: type[RecanalyticsError], args: tuple[Any, ...]) -> RecanalyticsError:

@@ -9,6 +9,7 @@ import dataclasses
 import inspect
 import multiprocessing
 import pickle
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -219,3 +220,14 @@ def test_a_short_url_is_shown_whole() -> None:
         f"zoom: Invalid access token. (401 on {url})"
     )
     assert str(ra.RateLimitError("zoom", "slow down", status=429)) == "zoom: slow down (429)"
+
+
+def test_a_config_error_about_a_value_that_does_not_pickle_still_pickles() -> None:
+    # A rejected lock, generator or lambda made the ConfigError itself unpicklable: a process
+    # pool got "cannot pickle '_thread.lock' object" instead of the error.
+    for value in (threading.Lock(), (i for i in ()), lambda: None):
+        with pytest.raises(ra.ConfigError) as raised:
+            ra.load_twilio_recordings(since=value)  # type: ignore[arg-type]
+        again = pickle.loads(pickle.dumps(raised.value))
+        assert str(again) == str(raised.value) and again.parameter == "since"
+        assert isinstance(again.value, str) and again.value.startswith("<")
