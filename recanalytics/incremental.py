@@ -708,9 +708,8 @@ def with_store(loader: Loader[F]) -> F:
     store lacks (newest stored ``created_at`` minus the overlap, or the whole range the first
     time; what a refresh of the same source loaded counts), upserts it and returns the
     requested range from the store: the rows of the source's accounts (see
-    :func:`_accounts_of`), less the ``deleted`` ones where the listing drops deleted
-    recordings, as a load gives none (the stored rows it no longer lists are marked, see
-    :class:`Unlisted`). With other filters it loads as usual and upserts what it loaded:
+    :func:`_accounts_of`), with the stored rows it no longer lists marked ``deleted`` where the
+    listing drops deleted recordings (see :class:`Unlisted`). With other filters it loads as usual and upserts what it loaded:
     coverage, which records unfiltered loads, never answers a filtered call. A load that fails
     raises the provider's error, saying how many stored rows the range asked has.
     """

@@ -69,9 +69,8 @@ class Loader(Generic[LoaderF]):
     restyle: Callable[[pl.DataFrame, Mapping[str, Any]], pl.DataFrame] | None = None
     #: whether the listing drops a recording the provider deleted (Plivo lists only stored
     #: recordings) rather than listing it with status ``deleted`` (Twilio): a store then marks
-    #: a stored row ``deleted`` when a complete load of its period no longer lists it, and
-    #: ``store=`` answers leave such rows out, as a load gives none
-    #: (docs/store-media-archive.md)
+    #: a stored row ``deleted`` when a complete load of its period no longer lists it (kept,
+    #: and in ``store=`` answers; docs/store-media-archive.md)
     drops_deleted: bool = False
 
     def unify(self, raw: pl.DataFrame, options: Mapping[str, Any] | None = None) -> pl.DataFrame:
