@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import clock, validate
 from recanalytics.blank import present
 from recanalytics.checksum import sha256_file
 from recanalytics.errors import (
@@ -532,7 +532,7 @@ async def _write(
         for name, frame in files.items():
             stage(root / name, frame.write_parquet)
         stage(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
-        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        created = clock.now().isoformat(timespec="seconds")
         manifest: dict[str, Any] = {
             "created": created,
             "recanalytics": importlib.metadata.version("recanalytics"),

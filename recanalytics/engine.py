@@ -23,7 +23,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from recanalytics import answers, jsonbody, network, validate
+from recanalytics import answers, clock, jsonbody, network, validate
 from recanalytics.errors import (
     AuthError,
     ConfigError,
@@ -373,7 +373,9 @@ def in_process(transport: httpx.AsyncBaseTransport | None, base_url: str) -> boo
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value given in seconds or as an HTTP/ISO date."""
+    """Seconds to wait from a ``Retry-After`` value given in seconds or as an HTTP/ISO date,
+    a date counted from ``now`` (seconds since the epoch: the answer's ``Date`` where it has
+    one, as the server's clock set the date; else the system clock's)."""
     if not value:
         return None
     value = value.strip()
@@ -381,7 +383,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return max(0.0, float(value))
     except ValueError:
         pass
-    now = time.time() if now is None else now
+    now = clock.seconds() if now is None else now
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
@@ -532,6 +534,8 @@ class Session:
         self.own = RateLimiter(limits) if limiter is not None else None
         self.gate = asyncio.Semaphore(limits.concurrency)
         claim(transport)
+        #: the provider's clock, as the Date headers of its answers show it
+        self.server_clock = clock.ServerClock()
         #: whether requests go out through httpx's own transport (proxies apply)
         self.network = transport is None
         self.client = network.client(
@@ -547,6 +551,7 @@ class Session:
                 "User-Agent": "recanalytics/0.1",
                 **(headers or {}),
             },
+            event_hooks={"response": [self._read_date]},
             limits=httpx.Limits(
                 max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency
             ),
@@ -557,6 +562,9 @@ class Session:
         self._joined = limiter is not None
         if limiter is not None:
             limiter.join(limits.rate)
+
+    async def _read_date(self, response: httpx.Response) -> None:
+        self.server_clock.saw(response.headers.get("Date"))
 
     async def __aenter__(self) -> Self:
         return self
@@ -731,7 +739,11 @@ class Session:
                 raise failure
             if status == 429:
                 self.limiter.calm()
-            delay = parse_retry_after(response.headers.get("Retry-After"))
+            # A date is the server's: counted from its Date header, a clock off ours waits right.
+            sent = clock.http_date(response.headers.get("Date"))
+            delay = parse_retry_after(
+                response.headers.get("Retry-After"), None if sent is None else sent.timestamp()
+            )
             if delay is not None and delay > self.retry.max_retry_after:
                 raise RateLimitError(
                     self.provider,
@@ -788,6 +800,11 @@ class Session:
             text = code if isinstance(code, str) else json.dumps(code, default=str)
             code = visible(redact_text(text, self.secrets))
         status = response.status_code
+        if status == 401:
+            # A credential dated by the system clock (Zoom's JWT) is refused by a wrong clock.
+            signed_at = response.request.extensions.get(clock.SIGNED_AT)
+            note = clock.refusal_note(signed_at, response.headers.get("Date"), clock.now())
+            message = message.removesuffix(".") + note if note else message
         cls: type[ProviderError] = ProviderError
         if status in (401, 403):
             cls = AuthError

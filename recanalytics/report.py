@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import clock, validate
 from recanalytics.charts import (
     codec_mix_chart,
     duration_boxplot,
@@ -194,7 +193,7 @@ def report_html(
         if first is not None and last is not None
         else "no creation times"
     )
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    generated = clock.now().strftime("%Y-%m-%d %H:%M UTC")
     # Its odd values were said (and taken) once, above: the table and each chart need not count.
     with values_checked():
         table = _table_html(provider_table(lazy, rates=rates), known_counts(lazy))

@@ -114,25 +114,6 @@ def day_range(day: str | dt.date, parameter: str = "created_on") -> tuple[dt.dat
     return start, start + dt.timedelta(days=1)
 
 
-def not_past(end: dt.datetime, now: dt.datetime, margin: dt.timedelta) -> dt.datetime:
-    """``end``, or ``now + margin`` when it lies further ahead.
-
-    No recording is created after now, and a provider that caps each query's span (Plivo 30
-    days, Zoom a month) would otherwise cost a request for every empty window up to ``end``:
-    ``until="2100-01-01"`` made 900 of them. ``margin`` covers a clock that is a little behind
-    the provider's, as for a load without ``until``.
-
-    Examples
-    --------
-    >>> now = dt.datetime(2026, 11, 30, tzinfo=UTC)
-    >>> not_past(dt.datetime(2100, 1, 1, tzinfo=UTC), now, dt.timedelta(hours=1))
-    datetime.datetime(2026, 11, 30, 1, 0, tzinfo=datetime.timezone.utc)
-    >>> not_past(dt.datetime(2025, 1, 1, tzinfo=UTC), now, dt.timedelta(hours=1)).year
-    2025
-    """
-    return min(end, now + margin)
-
-
 @dataclass(frozen=True, slots=True)
 class Window:
     """A half-open interval ``[start, end)``; either side may be open (None)."""

@@ -92,14 +92,18 @@ def test_an_until_years_ahead_costs_no_request_past_now(provider: str) -> None:
     assert run(since="2099-01-01", until="2100-01-01") == (0, set())
 
 
-def test_not_past_keeps_a_past_end_and_caps_a_future_one() -> None:
-    from recanalytics.windows import not_past
+def test_a_horizon_keeps_a_past_end_and_caps_a_future_one() -> None:
+    from recanalytics.clock import Horizon
 
     now = dt.datetime(2026, 11, 30, 12, tzinfo=UTC)
     hour = dt.timedelta(hours=1)
-    assert not_past(now - hour, now, hour) == now - hour
-    assert not_past(now + 2 * hour, now, hour) == now + hour
-    assert not_past(dt.datetime(9999, 1, 1, tzinfo=UTC), now, hour) == now + hour
+
+    def end(until: dt.datetime) -> dt.datetime:
+        return Horizon(until, hour, dt.timedelta(0), planned=now).end()
+
+    assert end(now - hour) == now - hour
+    assert end(now + 2 * hour) == now + hour
+    assert end(dt.datetime(9999, 1, 1, tzinfo=UTC)) == now + hour
 
 
 async def test_when_every_choice_is_refused_the_attempt_that_got_furthest_is_raised() -> None:

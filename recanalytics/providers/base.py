@@ -673,22 +673,41 @@ def warn_issues(spec: RecordSpec, provider: str) -> None:
         warn_user(message)
 
 
-async def collect(endpoint: Endpoint, ctx: Context, queries: Sequence[PageRequest]) -> pl.DataFrame:
+async def collect(
+    endpoint: Endpoint,
+    ctx: Context,
+    queries: Sequence[PageRequest],
+    *,
+    more: Callable[[dt.datetime | None], Sequence[PageRequest]] | None = None,
+) -> pl.DataFrame:
     """Load every query concurrently and return one de-duplicated frame, newest first.
 
     Every query runs to its end even when another fails, so a failure loses as little as
     possible; the first error is then raised with every row loaded in ``partial``. Pages
     fetched at once (Plivo's offsets, Zoom's windows) arrive in an order that varies from run
     to run, so the rows are sorted as the providers list them: newest first, then by id.
+
+    ``more`` is asked, once the queries are loaded, for the queries to load as well given the
+    provider's now as its answers' ``Date`` headers said it (None: none did): the windows
+    past the system clock's now, where that clock is behind (:class:`~recanalytics.clock.Horizon`).
     """
     spec = RecordSpec(endpoint.fields)
     harvest: list[PageBatch] = []
     async with ctx.session(endpoint.label) as session:
-        outcomes = await asyncio.gather(
-            *(endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch())) for q in queries),
-            return_exceptions=True,
-        )
-        failures = [o for o in outcomes if isinstance(o, BaseException)]
+
+        async def load(batch: Sequence[PageRequest]) -> list[BaseException]:
+            outcomes = await asyncio.gather(
+                *(
+                    endpoint.fetch(session, ctx, q, spec, Query(harvest, spec.batch()))
+                    for q in batch
+                ),
+                return_exceptions=True,
+            )
+            return [o for o in outcomes if isinstance(o, BaseException)]
+
+        failures = await load(queries)
+        if more is not None and not failures:
+            failures = await load(more(session.server_clock.now()))
         return finish_load(endpoint, ctx, spec, harvest, failures, session, newest_first=True)
 
 

@@ -68,6 +68,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from recanalytics import clock
 from recanalytics.engine import RateLimiter
 from recanalytics.errors import LoadWarning, warn_user
 from recanalytics.fields import PageBatch, RecordSpec
@@ -485,7 +486,7 @@ async def collect_spread(
     # take the rest in pieces shaped by it (an empty range costs one request, not one a worker).
     first = Window(start, end)
     plan = Plan([first], workers)
-    began = dt.datetime.now(dt.UTC)
+    began = clock.now()
 
     async with ctx.session(endpoint.label) as session:
 

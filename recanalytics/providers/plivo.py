@@ -22,8 +22,9 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import clock, validate
 from recanalytics.blank import present
+from recanalytics.clock import Horizon
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
@@ -57,7 +58,7 @@ from recanalytics.providers.common import (
 )
 from recanalytics.rates import StorageRate
 from recanalytics.sync import syncify
-from recanalytics.windows import WhenLike, Window, not_past, parse_range, split_max_span
+from recanalytics.windows import WhenLike, Window, parse_range, split_max_span
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -140,10 +141,11 @@ SPANS = (MAX_SPAN, dt.timedelta(days=28), dt.timedelta(days=7))
 # the range by up to 14 hours (UTC-12 to UTC+14), losing rows at one end. The range is asked
 # this much wider at both ends, and the rows are trimmed to [since, until) here.
 ZONE_MARGIN = dt.timedelta(hours=14)
-# The margin past "now" given to a load without ``until``: every window is closed (the 30-day
-# rule is checked on both bounds), yet a recording added while loading is still found, and
-# the last hours are asked for however the server reads the filters' zone.
-OPEN_END_MARGIN = ZONE_MARGIN + dt.timedelta(hours=1)
+# How far past the system clock's now the windows reach (every window is closed: the 30-day
+# rule is checked on both bounds): the zone margin past the provider's now, and an hour more for
+# a clock behind it. A clock behind by more is heard in the answers' Date headers, and the
+# windows up to the provider's now are asked for as well (recanalytics.clock.Horizon).
+CLOCK_SLACK = dt.timedelta(hours=1)
 
 # Plivo's own recording ids are UUID-like but not always valid hex (the documentation's example
 # ``fc2716b0-1c8b-11e4-bwad-842b2b17453e``): accept letters, digits and dashes, nothing that
@@ -555,21 +557,30 @@ def plivo_time(moment: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f" if utc.microsecond else "%Y-%m-%d %H:%M:%S")
 
 
+def horizon(end: dt.datetime | None) -> Horizon:
+    """Where a load asking up to ``end`` (None: open) stops: just past the system clock's now
+    at the latest, then the provider's (:class:`~recanalytics.clock.Horizon`)."""
+    planned = ceil_second(clock.now())
+    return Horizon(end, ZONE_MARGIN, CLOCK_SLACK, planned)
+
+
 def add_time_windows(
-    start: dt.datetime | None, end: dt.datetime | None, span: dt.timedelta = MAX_SPAN
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    span: dt.timedelta = MAX_SPAN,
+    planned: Horizon | None = None,
 ) -> list[Window]:
-    """``[since, until)`` as windows of at most ``span`` (30 days), ending just past now at the
-    latest (:func:`~recanalytics.windows.not_past`).
+    """``[since, until)`` as windows of at most ``span`` (30 days), ending just past the
+    system clock's now at the latest (``planned``, default :func:`horizon`).
 
     Without ``since`` there is one window: Plivo then searches only the last 7 days.
     """
     if start is None:
         return [Window(None, end)]
-    now = ceil_second(dt.datetime.now(dt.UTC))
-    end = now + OPEN_END_MARGIN if end is None else not_past(end, now, OPEN_END_MARGIN)
-    if start >= end:
+    stop = (planned or horizon(end)).end(start)
+    if start >= stop:
         return []  # the whole range is in the future: nothing to ask for
-    return split_max_span(start, end, span)
+    return split_max_span(start, stop, span)
 
 
 def refuses_range(error: ProviderError) -> bool:
@@ -702,12 +713,26 @@ async def aload_plivo_recordings(
     asked_end = None if end is None else end + ZONE_MARGIN
     endpoint = dataclasses.replace(RECORDINGS, since=start, until=end)
 
+    def query(window: Window) -> PageRequest:
+        return PageRequest(
+            url, [*params, *window_params(window), ("limit", str(limit)), ("offset", "0")]
+        )
+
     async def attempt(span: dt.timedelta) -> pl.DataFrame:
-        queries = [
-            PageRequest(url, [*params, *window_params(w), ("limit", str(limit)), ("offset", "0")])
-            for w in add_time_windows(asked_start, asked_end, span)
-        ]
-        return await collect(endpoint, ctx, queries)
+        planned = horizon(asked_end)
+        windows = add_time_windows(asked_start, asked_end, span, planned)
+
+        def more(server_now: dt.datetime | None) -> list[PageRequest]:
+            if asked_start is None:
+                return []  # one window, up to until as given: no clock cut it
+            # A system clock behind Plivo's: the windows up to Plivo's now are asked too.
+            rest = planned.rest(server_now, asked_start)
+            planned.say(PLIVO.name, server_now, asked_start, asked=rest is not None)
+            if rest is None or rest.start is None or rest.end is None:
+                return []
+            return [query(w) for w in split_max_span(rest.start, rest.end, span)]
+
+        return await collect(endpoint, ctx, [query(w) for w in windows], more=more)
 
     return await first_accepted(attempt, SPANS, refuses_range, PLIVO.name)
 

@@ -10,7 +10,9 @@ How this module reads the API, where the contract leaves room:
 
 * Auth is an API JWT (HS256 over ``iss``/``iat``/``exp``) built with the standard library and
   renewed by :class:`ZoomJWTAuth` within 60 s of its expiry, so a long load never sends an
-  expired token.
+  expired token. It is signed with the system clock, ``iat`` 5 minutes back and ``exp`` 1 h
+  50 min ahead: Zoom takes it from a clock up to that far behind its own; a 401 to a fresh
+  token says how far the clocks differ (the answer's ``Date``).
 * ``from``/``to`` are whole days at most one month apart. Whether ``to`` is inclusive, and in
   which time zone a day is read, the docs do not say: the days asked for reach one past each end
   of the range, in month windows that each end on the day the next one starts
@@ -53,7 +55,6 @@ import hmac
 import json
 import logging
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -63,8 +64,9 @@ from urllib.parse import quote
 import httpx
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import clock, validate
 from recanalytics.blank import is_blank, present
+from recanalytics.clock import SIGNED_AT, Horizon
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session
 from recanalytics.errors import ConfigError, PaginationError, ProviderError, warn_user
@@ -89,7 +91,6 @@ from recanalytics.redact import redact_url
 from recanalytics.sync import syncify
 from recanalytics.windows import (
     WhenLike,
-    not_past,
     overlapping_months,
     overlapping_spans,
     parse_range,
@@ -97,8 +98,15 @@ from recanalytics.windows import (
 
 log = logging.getLogger("recanalytics")
 
-JWT_LIFETIME = 3600  # seconds; Zoom accepts at most 2 hours
+# Seconds a token is valid past the system clock's now. Zoom accepts at most 2 hours between
+# iat and exp; with iat a few minutes back (JWT_BACKDATE), 1 h 50 min keeps them under that
+# and lets a system clock behind Zoom's by up to as much sign tokens Zoom still takes (an hour
+# refused every token of a clock an hour behind).
+JWT_LIFETIME = 6600
 JWT_MAX_LIFETIME = 7200
+# Seconds iat is dated back: a system clock a little ahead of Zoom's does not sign a token
+# issued in Zoom's future (which a JWT library refuses as not yet valid).
+JWT_BACKDATE = 300
 JWT_RENEW_WITHIN = 60  # renew a token this close to its expiry (as Zoom's Rivet SDK does)
 # A 401 to a token signed longer ago than this is retried once with a new one (a server clock
 # ahead of ours expires a token early); one to a token this fresh is the credentials' fault.
@@ -171,11 +179,14 @@ class ZoomJWTAuth(httpx.Auth):
     api_key, api_secret : str
         The Video SDK *API* key and secret.
     lifetime : int
-        Seconds a token is valid (1 to 7200; Zoom refuses more than 2 hours).
+        Seconds a token is valid from when it is signed (1 to 7200; Zoom refuses more than 2
+        hours between ``iat`` and ``exp``). ``iat`` is dated :data:`JWT_BACKDATE` seconds
+        back, as far as that keeps ``exp - iat`` within 2 hours.
     renew_within : int
         A token this close to its expiry (seconds) is replaced before the next request.
     clock : callable
-        Seconds since the epoch (tests pass a fake clock).
+        Seconds since the epoch (default the system clock, :func:`recanalytics.clock.seconds`;
+        tests pass a fake clock).
 
     Examples
     --------
@@ -191,7 +202,7 @@ class ZoomJWTAuth(httpx.Auth):
         *,
         lifetime: int = JWT_LIFETIME,
         renew_within: int = JWT_RENEW_WITHIN,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = clock.seconds,
     ) -> None:
         if not 0 < lifetime <= JWT_MAX_LIFETIME:
             raise ConfigError("lifetime", f"seconds from 1 to {JWT_MAX_LIFETIME}", lifetime)
@@ -225,7 +236,10 @@ class ZoomJWTAuth(httpx.Auth):
         moment = self.clock()
         now = int(moment)
         if self._token is None or now >= self.expires_at - self.renew_within:
-            self._token = make_jwt(self._key, self._secret, issued_at=now, lifetime=self.lifetime)
+            back = min(JWT_BACKDATE, JWT_MAX_LIFETIME - self.lifetime)
+            self._token = make_jwt(
+                self._key, self._secret, issued_at=now - back, lifetime=self.lifetime + back
+            )
             self.expires_at = now + self.lifetime
             self.signed_at = moment
             self.issued += 1
@@ -234,6 +248,8 @@ class ZoomJWTAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         sent = self.token()
         request.headers["Authorization"] = f"Bearer {sent}"
+        # Signed by this clock: a 401 says how far it is from Zoom's (engine, clock.refusal_note).
+        request.extensions[SIGNED_AT] = self.signed_at
         response = yield request
         if response.status_code != 401:
             return
@@ -243,6 +259,7 @@ class ZoomJWTAuth(httpx.Auth):
             self._token = None  # refused stale: sign another
         # (A token replaced since the request went out is the one to retry with.)
         request.headers["Authorization"] = f"Bearer {self.token()}"
+        request.extensions[SIGNED_AT] = self.signed_at
         yield request
 
 
@@ -472,7 +489,7 @@ class ZoomFiles(Endpoint):
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         since_day = self.since.date() if self.since is not None else None
-        yesterday = dt.datetime.now(dt.UTC).date() - DAY
+        yesterday = clock.now().date() - DAY
         # What a mock echoing until as a day may echo: its last day, or the day after it.
         until_days: tuple[dt.date, ...] = ()
         if self.until is not None and self.until > dt.datetime.min.replace(tzinfo=dt.UTC):
@@ -734,8 +751,22 @@ def session_path(session_id: str) -> str:
     return f"/v2/videosdk/sessions/{encoded}/recordings"
 
 
+def horizon(end: dt.datetime | None) -> Horizon:
+    """Where a load asking up to ``end`` (None: open) stops: tomorrow by the system clock at
+    the latest, then by Zoom's (:class:`~recanalytics.clock.Horizon`)."""
+    return Horizon(end, FUTURE_MARGIN, dt.timedelta(0))
+
+
+def start_of(start: dt.datetime | None, end: dt.datetime | None) -> dt.datetime:
+    """Where a load from ``start`` (None: the whole history) starts."""
+    return min(EPOCH, end or EPOCH) if start is None else start
+
+
 def day_windows(
-    start: dt.datetime | None, end: dt.datetime | None, span_days: int | None = None
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    span_days: int | None = None,
+    tomorrow: dt.datetime | None = None,
 ) -> tuple[dt.datetime, dt.datetime | None, list[tuple[dt.date, dt.date]]]:
     """The instants to filter on and the ``from``/``to`` day ranges to request: a month each,
     or ``span_days`` days.
@@ -746,25 +777,41 @@ def day_windows(
     trimmed to ``[start, end)`` afterwards. No day is missed with ``to`` inclusive or
     exclusive, days of the session or of the file, or days up to a day off UTC: a server
     reading ``to`` as exclusive in a zone east of UTC still reads the last hours before
-    ``end``. Never past tomorrow (no session is dated later, and Zoom may refuse it): there,
-    such a server could miss the hours before ``end`` of a load reaching today.
+    ``end``. Never past ``tomorrow`` (default :func:`horizon`'s, by the system clock; no
+    session is dated later, and Zoom may refuse it): there, such a server could miss the hours
+    before ``end`` of a load reaching today.
     """
-    now = dt.datetime.now(dt.UTC)
-    if start is None:
-        start = min(EPOCH, end or EPOCH)
+    start = start_of(start, end)
+    if tomorrow is None:
+        tomorrow = horizon(None).clock_end(start)
     # Days past tomorrow hold no session yet: an until years ahead would cost a request a month.
-    last = (not_past(end or now, now, FUTURE_MARGIN) - dt.timedelta(microseconds=1)).date()
+    last = ((tomorrow if end is None else min(end, tomorrow)) - dt.timedelta(microseconds=1)).date()
     if start.date() > last:
         return start, end, []  # the whole range is in the future: nothing to ask for
     day = dt.timedelta(days=1)
     first = start.date() - day if start.date() > dt.date.min else start.date()
     # Two days past the last (one for an exclusive `to`, one for a day read east of UTC), but
     # never past tomorrow (no session is dated later).
-    to = min(last + 2 * day, (now + FUTURE_MARGIN).date()) if last < dt.date.max - day else last
+    to = min(last + 2 * day, tomorrow.date()) if last < dt.date.max - day else last
     last = max(to, last)
     if span_days is not None:
         return start, end, overlapping_spans(first, last, span_days)
     return start, end, overlapping_months(first, last)
+
+
+def days_after(
+    asked: list[tuple[dt.date, dt.date]], full: list[tuple[dt.date, dt.date]], span_days: int | None
+) -> list[tuple[dt.date, dt.date]]:
+    """The day ranges of ``full`` past the last ``to`` of ``asked``, from that day on (ranges
+    share their edge days, as :func:`day_windows`'s do)."""
+    if not asked or not full:
+        return []
+    asked_to, full_to = max(b for _, b in asked), max(b for _, b in full)
+    if full_to <= asked_to:
+        return []
+    if span_days is not None:
+        return overlapping_spans(asked_to, full_to, span_days)
+    return overlapping_months(asked_to, full_to)
 
 
 def refuses_range(error: ProviderError) -> bool:
@@ -851,14 +898,25 @@ async def aload_zoom_recordings(
         queries = [PageRequest(url, params)]
         return await collect(endpoint, ctx, queries)
 
+    def query(a: dt.date, b: dt.date) -> PageRequest:
+        return PageRequest(url, [*params, ("from", a.isoformat()), ("to", b.isoformat())])
+
     async def attempt(span_days: int | None) -> pl.DataFrame:
-        low, high, days = day_windows(start, end, span_days)
+        planned = horizon(end)
+        first = start_of(start, end)
+        low, high, days = day_windows(start, end, span_days, planned.clock_end(first))
         endpoint = dataclasses.replace(SESSION_FILES, since=low, until=high)
-        queries = [
-            PageRequest(url, [*params, ("from", a.isoformat()), ("to", b.isoformat())])
-            for a, b in days
-        ]
-        return await collect(endpoint, ctx, queries)
+
+        def more(server_now: dt.datetime | None) -> list[PageRequest]:
+            # A system clock behind Zoom's: the days up to Zoom's tomorrow are asked too.
+            later: list[tuple[dt.date, dt.date]] = []
+            if server_now is not None:
+                _, _, full = day_windows(start, end, span_days, planned.server_end(server_now))
+                later = days_after(days, full, span_days)
+            planned.say(ZOOM.name, server_now, first, asked=bool(later))
+            return [query(a, b) for a, b in later]
+
+        return await collect(endpoint, ctx, [query(a, b) for a, b in days], more=more)
 
     return await first_accepted(attempt, SPANS, refuses_range, ZOOM.name)
 

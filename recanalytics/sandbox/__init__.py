@@ -274,8 +274,14 @@ class Sandbox:
             rate_limits=limits,
             faults=faults,
             anomalies=anomalies,
+            clock_of=self._server_time,
         )
         self.transport = SandboxTransport(self.app)
+
+    def _server_time(self, provider: str) -> float | None:
+        """The clock of ``provider``'s emulator, read now (tests replace an emulator's clock)."""
+        emulator = self.emulators.get(provider)
+        return None if emulator is None else emulator.clock()
 
     def __getitem__(self, provider: str) -> Any:
         return self.emulators[provider]

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import random
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -28,6 +29,15 @@ RANGE_DAYS_MAX = 36_525
 ZONE_HOURS = (-12.0, 14.0)
 """The UTC offsets, in hours, accounts are in: an emulator reading dates in its account's zone
 takes one in this range."""
+
+
+def server_clock(config: DataConfig) -> Callable[[], float]:
+    """An emulator's clock (seconds since the epoch): the system clock, but never earlier than
+    the dataset's end, as a server holds no recording dated after its own now. Each answer
+    sends it as its ``Date`` header; an emulator's ``clock`` attribute may be replaced (a
+    provider whose clock is ahead of the client's)."""
+    floor = config.end.timestamp()
+    return lambda: max(time.time(), floor)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import msgspec
 
 from recanalytics import validate
+from recanalytics.clock import format_http_date
 from recanalytics.errors import ConfigError
 
 
@@ -344,7 +345,9 @@ class SandboxApp:
     """Routes requests to emulators, applying auth, rate limits and faults, and counts them.
 
     ``requests`` counts answered requests per provider; ``log`` keeps (provider, status,
-    path?query) for tests to inspect.
+    path?query) for tests to inspect. Every answer carries a ``Date`` header, as a real
+    server's does: ``clock_of(provider)``'s time (seconds since the epoch; None: the system
+    clock's).
     """
 
     def __init__(
@@ -356,8 +359,10 @@ class SandboxApp:
         rate_limits: dict[str, tuple[float, float]] | None = None,
         faults: Faults | None = None,
         anomalies: Anomalies | None = None,
+        clock_of: Callable[[str], float | None] | None = None,
     ) -> None:
         self.routes = list(routes)
+        self.clock_of = clock_of or (lambda provider: None)
         self.anomalies = anomalies or Anomalies()
         self.error_bodies = error_bodies
         self.latency = latency
@@ -390,6 +395,10 @@ class SandboxApp:
             if match is None:
                 continue
             response, fault = self._dispatch(route, request, match)
+            if "Date" not in response.headers:
+                moment = self.clock_of(route.provider)
+                date = format_http_date(time.time() if moment is None else moment)
+                response = dataclasses.replace(response, headers={**response.headers, "Date": date})
             query = "&".join(f"{k}={v}" for k, v in request.query)
             with self._lock:
                 self.requests[route.provider] += 1

@@ -9,7 +9,8 @@ plivo-python 4.63 knows (``paging``): ``offset`` (legacy: ``next`` carries ``off
 ``hybrid`` (``next`` carries a cursor, but a supplied ``offset`` is still applied), newest first, numbers as decimal strings, ``add_time`` in a local offset,
 and the ``add_time`` rules: a range wider than 30 days is answered 400, and without a lower bound
 (``add_time__gt``/``__gte``) only the last 7 days are searched (an upper bound still applies).
-"Now", for the sandbox, is the dataset's end (``DataConfig.end``).
+"Now", for the search without a lower bound, is the dataset's end (``DataConfig.end``); the
+``Date`` of its answers is its ``clock`` attribute (:func:`~recanalytics.sandbox.common.server_clock`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from recanalytics.sandbox.common import (
     decode_token,
     encode_token,
     rand_uuid,
+    server_clock,
     with_query,
 )
 from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
@@ -255,6 +257,8 @@ class PlivoEmulator:
         self.max_range = dt.timedelta(days=days)
         self.config = config
         self.now = config.end
+        # The server's clock: each answer's Date header (sandbox.common.server_clock).
+        self.clock: Callable[[], float] = server_clock(config)
         records = generate(config)
         self.planted = use_small_media(records) if config.small_media else {}
         self.recordings = TimeIndex(records, key=lambda r: r.key)

@@ -21,6 +21,7 @@ import datetime as dt
 import email.utils
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ from recanalytics.sandbox.common import (
     encode_token,
     query_key,
     rand_uuid,
+    server_clock,
     with_query,
 )
 from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
@@ -245,6 +247,8 @@ class SignalWireEmulator:
         self.recordings = TimeIndex(records, key=lambda r: r.key)
         self.by_sid = {r.sid: r for r in records}
         self.inclusive_dates = False
+        # The server's clock: each answer's Date header (sandbox.common.server_clock).
+        self.clock: Callable[[], float] = server_clock(config)
 
     def add(self, recording: Recording) -> None:
         """Insert a recording (e.g. one created while a client is paging)."""

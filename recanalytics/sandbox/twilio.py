@@ -20,6 +20,7 @@ from recanalytics.sandbox.common import (
     encode_token,
     hex_sid,
     query_key,
+    server_clock,
     with_query,
 )
 from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
@@ -408,6 +409,8 @@ class TwilioEmulator:
         self.tracks_by_sid = {t.sid: t for t in tracks}
         self.compositions = TimeIndex(compositions, key=lambda c: c.key)
         self.compositions_by_sid = {c.sid: c for c in compositions}
+        # The server's clock: each answer's Date header (sandbox.common.server_clock).
+        self.clock: Callable[[], float] = server_clock(config)
 
     def edges(self) -> dict[str, bool]:
         return {

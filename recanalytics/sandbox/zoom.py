@@ -7,8 +7,9 @@ up to 300, page tokens bound to their query that expire after :data:`TOKEN_TTL` 
 session ids in paths encoded twice when they start with ``/`` or contain ``//`` (a ``+`` left
 unencoded reads as a space).
 
-Knobs, as attributes of the emulator: ``clock`` (seconds since the epoch; tests pass a fake)
-and ``token_ttl``.
+Knobs, as attributes of the emulator: ``clock`` (seconds since the epoch: the server's, sent
+as every answer's ``Date``; the machine's, never earlier than the dataset's end; tests pass a
+fake) and ``token_ttl``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -39,6 +39,7 @@ from recanalytics.sandbox.common import (
     encode_token,
     query_key,
     rand_uuid,
+    server_clock,
 )
 from recanalytics.sandbox.core import Listing, Route, SandboxRequest, SandboxResponse
 from recanalytics.sandbox.storage import signed_url
@@ -394,7 +395,7 @@ class ZoomEmulator:
             for s in self.sessions
             for f in s.files
         }
-        self.clock: Callable[[], float] = time.time
+        self.clock: Callable[[], float] = server_clock(config)
         self.token_ttl = TOKEN_TTL
 
     def delete(self, recording_id: str) -> None:

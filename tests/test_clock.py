@@ -1,0 +1,252 @@
+"""A system clock off the providers' own: loads follow the provider's clock (its Date header),
+a store distrusts what a clock ahead recorded, and a refused token says the clock may be wrong.
+
+The client's clock is moved through its one seam, ``recanalytics.clock.now``; a provider's
+through its emulator's ``clock`` (the Date header it sends). No test needs faketime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import email.utils
+import json
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.engine import Limits, Session
+from recanalytics.providers.plivo import PlivoCredentials
+from recanalytics.providers.zoom import ZoomJWTAuth
+from recanalytics.sandbox import Sandbox
+from tests.conftest import FAST_RETRY, UNPACED
+
+UTC = dt.UTC
+DAY = dt.timedelta(days=1)
+
+
+def real_now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def provider_ahead(provider: str, ahead: dt.timedelta, days: float = 20, **kw: Any) -> Sandbox:
+    """A sandbox whose clock reads ``ahead`` later than ours, its recordings made over the
+    ``days`` before its own now (up to two hours before: a call's recording may follow its
+    call by up to an hour): our clock is behind the provider's."""
+    server_now = real_now() + ahead
+    box = Sandbox(
+        seed=3,
+        providers=[provider],
+        start=server_now - dt.timedelta(days=days),
+        end=server_now - dt.timedelta(hours=2),
+        skew=0.05,  # crowded towards its now: the newest hours hold many
+        **({"size": 3000} | kw),
+    )
+    box[provider].clock = lambda: time.time() + ahead.total_seconds()
+    return box
+
+
+def plivo_ids(box: Sandbox, since: dt.datetime) -> set[str]:
+    return {r.recording_id for r in box["plivo"].recordings.records if r.add_time >= since}
+
+
+@pytest.mark.parametrize("until", ["given", "open"])
+@pytest.mark.parametrize("ahead", [dt.timedelta(hours=20), dt.timedelta(days=3)])
+def test_plivo_asks_up_to_its_own_now_when_the_system_clock_is_behind(
+    until: str, ahead: dt.timedelta
+) -> None:
+    # Windows stopped 15 hours past the system clock's now, even for an explicit until: with
+    # that clock 20 hours behind, 219 of 1,199 rows were left out (1,104 three days behind),
+    # without a word.
+    box = provider_ahead("plivo", ahead)
+    server_now = real_now() + ahead
+    since = server_now - dt.timedelta(days=19)
+    span = {"since": since} | ({"until": server_now} if until == "given" else {})
+    with pytest.warns(ra.LoadWarning, match="behind the API's"):
+        df = ra.load_plivo_recordings(**span, **box.options("plivo"), rate_limit=UNPACED)
+    newest = df["created_at"].max()
+    assert set(df["recording_id"]) == plivo_ids(box, since), newest
+    assert isinstance(newest, dt.datetime) and newest > real_now() + ahead - dt.timedelta(hours=3)
+
+
+def test_a_range_past_the_system_clocks_now_is_still_asked() -> None:
+    # The system clock three days behind: a range from yesterday (the provider's) lay wholly
+    # past its now plus 15 hours, and was not asked for at all: no request, no row, no word.
+    ahead = dt.timedelta(days=3)
+    box = provider_ahead("plivo", ahead, days=2)
+    since = real_now() + ahead - DAY
+    with pytest.warns(ra.LoadWarning, match="behind the API's"):
+        df = ra.load_plivo_recordings(since=since, **box.options("plivo"), rate_limit=UNPACED)
+    assert set(df["recording_id"]) == plivo_ids(box, since) and df.height > 10
+
+
+@pytest.mark.parametrize("provider", ["plivo", "zoom"])
+def test_a_range_months_past_the_system_clocks_now_is_said_not_asked(provider: str) -> None:
+    box = Sandbox(seed=3, size=100, providers=[provider])
+    load = {"plivo": ra.load_plivo_recordings, "zoom": ra.load_zoom_recordings}[provider]
+    with pytest.warns(ra.LoadWarning, match="nothing was asked for"):
+        df = load(since=real_now() + 60 * DAY, **box.options(provider))
+    assert df.height == 0 and box.requests == 0
+
+
+def test_the_system_clocks_now_in_the_plivo_range_costs_no_request_more() -> None:
+    # A system clock right (the provider's Date agrees): the windows, and so the requests,
+    # are those planned by it.
+    box = Sandbox(seed=3, size=600, providers=["plivo"], start=real_now() - 40 * DAY,
+                  end=real_now() - dt.timedelta(minutes=5))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ra.LoadWarning)
+        df = ra.load_plivo_recordings(since=real_now() - 35 * DAY, **box.options("plivo"))
+    firsts = [path for _, _, path in box.app.log if "offset=0" in path]
+    assert len(firsts) == 2 and df.height > 0  # 35 days + 29 hours of margins: two windows
+
+
+def test_a_provider_clock_years_ahead_moves_the_end_a_month_at_most() -> None:
+    # A Date header years ahead (a broken server, or a system clock that far off) is not
+    # followed window by window to its now: a month past the system clock's, then a warning.
+    box = Sandbox(seed=3, size=300, providers=["plivo"])
+    box["plivo"].clock = lambda: time.time() + 5 * 365 * 86400
+    with pytest.warns(ra.LoadWarning, match="no recordings after"):
+        ra.load_plivo_recordings(since=real_now() - 20 * DAY, **box.options("plivo"))
+    firsts = [path for _, _, path in box.app.log if "offset=0" in path]
+    assert 2 <= len(firsts) <= 4
+
+
+def plivo_mock(handler: Callable[[httpx.Request], httpx.Response]) -> dict[str, Any]:
+    return {
+        "transport": httpx.MockTransport(handler),
+        "credentials": PlivoCredentials(auth_id="MA" + "A" * 18, auth_token="t0ken-value"),
+        "base_url": "https://plivo.example",
+    }
+
+
+def test_an_until_cut_with_no_date_header_to_check_the_clock_by_is_said() -> None:
+    # Without a Date, a system clock behind the provider's cannot be heard: cutting an until
+    # at that clock's now may leave recordings out, so it is never done silently.
+    empty = {"api_id": "x", "meta": {"limit": 20, "next": None, "offset": 0, "total_count": 0},
+             "objects": []}  # fmt: skip
+    options = plivo_mock(lambda request: httpx.Response(200, json=empty))
+    until = real_now() + 10 * DAY
+    with pytest.warns(ra.LoadWarning, match="no Date header"):
+        ra.load_plivo_recordings(since=real_now() - DAY, until=until, **options)
+
+
+def zoom_listed(box: Sandbox, since: dt.datetime) -> set[str]:
+    return {
+        f.id
+        for s in box["zoom"].sessions
+        for f in s.files
+        if f.id is not None and f.list_key != "participant_audio_files"
+        and s.deleted is None and f.deleted is None and s.start >= since
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("until", ["given", "open"])
+def test_zoom_asks_up_to_its_own_tomorrow_when_the_system_clock_is_behind(
+    monkeypatch: pytest.MonkeyPatch, until: str
+) -> None:
+    # Zoom's windows stop at the system clock's tomorrow. That clock an hour behind, at 23:30
+    # by it, 00:30 by Zoom's: a Zoom reading `to` as exclusive left out today's sessions.
+    server_now = dt.datetime.combine(real_now().date(), dt.time(0, 30), UTC)
+    box = Sandbox(seed=4, size=2000, providers=["zoom"], start=server_now - DAY,
+                  end=server_now - dt.timedelta(minutes=1), skew=0.05,
+                  emulator_options={"zoom": {"to_exclusive": True}})  # fmt: skip
+    box["zoom"].clock = lambda: server_now.timestamp()
+    monkeypatch.setattr("recanalytics.clock.now", lambda: server_now - dt.timedelta(hours=1))
+    since = server_now - DAY
+    span = {"since": since} | ({"until": server_now} if until == "given" else {})
+    with pytest.warns(ra.LoadWarning, match="behind the API's"):
+        df = ra.load_zoom_recordings(**span, **box.options("zoom"))
+    today = df.filter(pl.col("created_at") >= server_now.replace(minute=0))
+    assert set(df["recording_id"]) >= zoom_listed(box, since) and today.height > 0
+
+
+# --- Zoom's token --------------------------------------------------------------------------
+
+
+def test_a_zoom_clock_an_hour_ahead_takes_the_token() -> None:
+    # Tokens lived an hour from the system clock's now: a Zoom clock an hour ahead refused
+    # every one as expired, and no load ran.
+    box = Sandbox(seed=1, size=200, providers=["zoom"])
+    box["zoom"].clock = lambda: time.time() + 3600
+    df = ra.load_zoom_recordings(since="2026-09-01", until="2026-11-01", **box.options("zoom"))
+    assert df.height > 0
+
+
+def test_a_token_is_dated_back_a_little_and_stays_within_zoom_s_two_hours() -> None:
+    from recanalytics.providers.zoom import JWT_BACKDATE, JWT_LIFETIME, JWT_MAX_LIFETIME
+
+    at = 1_800_000_000.0
+    auth = ZoomJWTAuth("key", "secret", clock=lambda: at)
+    payload = json.loads(base64.urlsafe_b64decode(auth.token().split(".")[1] + "=="))
+    assert payload["iat"] == at - JWT_BACKDATE and payload["exp"] == at + JWT_LIFETIME
+    assert payload["exp"] - payload["iat"] <= JWT_MAX_LIFETIME
+
+
+def test_a_refused_fresh_token_says_how_far_the_system_clock_is_off() -> None:
+    # "zoom: Access token is expired." and nothing more, for a system clock 3 hours behind.
+    box = Sandbox(seed=1, size=50, providers=["zoom"])
+    box["zoom"].clock = lambda: time.time() + 3 * 3600
+    with pytest.raises(ra.AuthError, match=r"system clock.*3 hours behind the API's") as info:
+        ra.load_zoom_recordings(since="2026-10-01", **box.options("zoom"))
+    assert info.value.status == 401
+
+
+def test_a_refused_fresh_token_without_a_date_says_the_clock_may_be_wrong() -> None:
+    answer = {"code": 124, "message": "Access token is expired."}
+    options = {
+        "transport": httpx.MockTransport(lambda request: httpx.Response(401, json=answer)),
+        "credentials": ra.ZoomCredentials(api_key="k", api_secret="s3cret-value"),
+        "base_url": "https://zoom.example",
+    }
+    with pytest.raises(ra.AuthError, match=r"signed by the system clock .*if that clock is wrong"):
+        ra.load_zoom_recordings(since="2026-10-01", until="2026-10-02", **options)
+
+
+def test_a_refused_password_says_nothing_of_the_clock() -> None:
+    # Basic auth carries no time: its 401 is the credentials', whatever the Date says.
+    late = email.utils.formatdate(time.time() + 86400, usegmt=True)
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "not authorized"}, headers={"Date": late})
+
+    with pytest.raises(ra.AuthError) as info:
+        ra.load_plivo_recordings(since=real_now() - DAY, **plivo_mock(refuse))
+    assert "clock" not in str(info.value)
+
+
+def test_a_retry_after_date_is_counted_from_the_servers_date() -> None:
+    # Retry-After as a date is the server's time: a server 20 hours ahead asking for a wait of
+    # one second was read as 20 hours, over max_retry_after, and the load failed.
+    later = time.time() + 20 * 3600
+    answers = iter(
+        [
+            httpx.Response(
+                429,
+                json={"message": "slow down"},
+                headers={
+                    "Date": email.utils.formatdate(later, usegmt=True),
+                    "Retry-After": email.utils.formatdate(later + 1, usegmt=True),
+                },
+            ),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    transport = httpx.MockTransport(lambda request: next(answers))
+
+    async def run() -> Any:
+        limits = Limits(rate=1000.0, concurrency=1, period=1.0)
+        async with Session("twilio", auth=None, limits=limits, retry=FAST_RETRY,
+                           transport=transport) as session:  # fmt: skip
+            return await session.get_json("https://video.twilio.com/v1/Recordings")
+
+    started = time.monotonic()
+    assert asyncio.run(run()) == {"ok": True}
+    assert time.monotonic() - started < 10
