@@ -37,7 +37,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import clock, validate
 from recanalytics.credentials import Credentials
 from recanalytics.errors import (
     ConfigError,
@@ -79,6 +79,34 @@ def quarter_chunks(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.dateti
         chunks.append((cursor, nxt))
         cursor = nxt
     return chunks
+
+
+def load_chunks(
+    start: dt.datetime, end: dt.datetime, known: dt.datetime | None = None
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The chunks ``[start, end)`` is loaded in: calendar quarters (:func:`quarter_chunks`)
+    up to ``known`` (the newest stored recording, in a store that covers the period: see
+    :func:`_tail_from`), and the stretch past it as one.
+
+    A first load of a history, or of a period before the store's, is checkpointed by the
+    quarter, as its size is unknown. Past the newest stored recording lies what was recorded
+    since: cut by the quarter, a quiet account's top-up cost a request for every quarter since
+    its last recording (7 after a year and a half); in one chunk, one request when it is empty.
+
+    Examples
+    --------
+    >>> day = lambda *ymd: dt.datetime(*ymd, tzinfo=dt.UTC)
+    >>> [(a.month, b.month) for a, b in load_chunks(day(2026, 2, 1), day(2027, 8, 1))]
+    [(2, 4), (4, 7), (7, 10), (10, 1), (1, 4), (4, 7), (7, 8)]
+    >>> [(a.month, b.month) for a, b in load_chunks(day(2026, 2, 1), day(2027, 8, 1), day(2026, 8, 1))]
+    [(2, 4), (4, 7), (7, 8)]
+    """
+    chunks = quarter_chunks(start, end)
+    if known is None:
+        return chunks
+    within = [chunk for chunk in chunks if chunk[1] <= known]
+    rest = chunks[len(within) :]
+    return within + ([(rest[0][0], end)] if rest else [])
 
 
 @dataclass(frozen=True)
@@ -182,12 +210,17 @@ def _accounts(value: Any) -> frozenset[str] | None:
 class Covered(NamedTuple):
     """What a key loaded: the interval ``[since, until)``, the ``account_id`` values of the
     rows it loaded (the rows of its source, for a provider whose rows say their account) and
-    the provider's ``READING`` it was read under (0: recorded before readings were)."""
+    the provider's ``READING`` it was read under (0: recorded before readings were).
+
+    ``ahead`` is the ``until`` recorded where it lies past the system clock's now (``until``
+    is then cut back to now): the clock was ahead when it was recorded, or is behind now, so
+    how far the load really reached is not known (see :func:`_start_within`)."""
 
     since: dt.datetime
     until: dt.datetime
     accounts: frozenset[str] = frozenset()
     reading: int = 0
+    ahead: dt.datetime | None = None
 
 
 def _reading(value: Any) -> int:
@@ -195,12 +228,18 @@ def _reading(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def _entry(entry: Any) -> Covered | None:
+def _entry(entry: Any, now: dt.datetime) -> Covered | None:
     period = _period(entry)
     accounts = _accounts(entry.get("accounts")) if isinstance(entry, dict) else None
     if period is None or accounts is None:
         return None
-    return Covered(*period, accounts, _reading(entry.get("reading")))
+    since, until = period
+    # Nothing is loaded past now: an until beyond it was recorded by a clock ahead (or this one
+    # is behind), and trusted it hid every recording made before it from every later load.
+    ahead = until if until > now else None
+    return Covered(
+        since, max(since, min(until, now)), accounts, _reading(entry.get("reading")), ahead
+    )
 
 
 def _current(key: str, covered: Covered) -> bool:
@@ -224,7 +263,8 @@ def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Covered]
         if not quiet:
             store.distrust(COVERAGE, "is not a mapping of loaded periods")
         return {}
-    periods = {key: _entry(entry) for key, entry in recorded.items()}
+    now = clock.now()
+    periods = {key: _entry(entry, now) for key, entry in recorded.items()}
     bad = sorted(str(key) for key, period in periods.items() if period is None)
     if bad and not quiet:
         store.distrust(COVERAGE, f"records no valid period for {', '.join(bad)}")
@@ -234,6 +274,19 @@ def _coverage(store: ParquetStore, *, quiet: bool = False) -> dict[str, Covered]
 def _covered(store: ParquetStore, key: str, *, quiet: bool = False) -> Covered | None:
     """What was loaded for ``key``, or None."""
     return _coverage(store, quiet=quiet).get(key)
+
+
+def _tail_from(
+    store: ParquetStore, keys: Iterable[str], newest: dt.datetime | None, start: dt.datetime
+) -> dt.datetime | None:
+    """Where the stretch a load asks for as one chunk starts (see :func:`load_chunks`): past
+    the ``newest`` stored recording (or from ``start``), when coverage of ``keys`` read as this
+    version reads them says the store holds what came before; None (every chunk a quarter) for
+    a first load, or one resumed, whose size is unknown."""
+    coverage = _coverage(store, quiet=True)  # plan_start warned of what is wrong with it
+    if not any((c := coverage.get(k)) is not None and _current(k, c) for k in keys):
+        return None
+    return start if newest is None else max(newest, start)
 
 
 def _accounts_of(store: ParquetStore, source: Source) -> list[str] | None:
@@ -269,7 +322,7 @@ def _oldest_pending(
     """The oldest stored ``created_at`` of ``source``'s rows (of ``kinds``) whose status is
     not final yet, within :data:`PENDING_HORIZON` of now."""
     accounts = _accounts_of(store, source)
-    horizon = dt.datetime.now(dt.UTC) - PENDING_HORIZON
+    horizon = clock.now() - PENDING_HORIZON
     with store.locked(shared=True):
         lazy = store.scan(source.provider).filter(
             pl.col("status").is_in(sorted(PENDING)), pl.col("created_at") >= horizon
@@ -335,6 +388,9 @@ def plan_start(
     """
     coverage = _coverage(store)
     recorded = {k: c for k in (key, *also) if (c := coverage.get(k)) is not None}
+    for k, c in recorded.items():
+        if c.ahead is not None:
+            _say_ahead(store, k, c)
     covering = [c for k, c in recorded.items() if any_reading or _current(k, c)]
     if not covering:
         if since is None:
@@ -349,6 +405,16 @@ def plan_start(
         return since or FIRST_RUN_SINCE
     # Each start leaves only what its own interval covers unloaded: the latest is as safe.
     return max(_start_within(c, store.overlap, newest, since, pending) for c in covering)
+
+
+def _say_ahead(store: ParquetStore, key: str, covered: Covered) -> None:
+    warn_user(
+        f"{store.meta_path(COVERAGE)}: {key} is recorded as loaded up to "
+        f"{covered.ahead:%Y-%m-%d %H:%M} UTC, past the system clock's now "
+        f"({covered.until:%Y-%m-%d %H:%M} UTC): the clock was ahead when it was recorded, or "
+        "is behind now, so how far that load reached is not known; loading again from the "
+        "newest stored recording (set the system clock right)"
+    )
 
 
 def _say_read_again(
@@ -380,7 +446,12 @@ def _start_within(
     # past its end they must not hide a gap, before its start they must not drag the window
     # back over history this key never loaded.
     last = newest if newest is not None and covered_since <= newest < covered_until else None
-    start = _before(last or covered_until, overlap)
+    if covered.ahead is not None:
+        # Recorded by a clock ahead: the load reached its real now, unknown, but at least its
+        # newest row (loaded then), so it is loaded again from there.
+        start = covered_since if last is None else _before(last, overlap)
+    else:
+        start = _before(last or covered_until, overlap)
     if pending is not None and covered_since <= pending < start:
         start = pending
     return start if since is None else max(start, since)
@@ -390,7 +461,7 @@ def loaded_until(until: dt.datetime | None) -> dt.datetime:
     """Where a load for the store ends: ``until``, but never past now. Nothing exists later
     yet, and coverage recorded into the future kept a later load of that period from asking:
     recordings made after it were never stored."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     return now if until is None else min(until, now)
 
 
@@ -419,6 +490,9 @@ def record_coverage(
             # A period read under an older reading is not joined to this one: it was not
             # loaded again, unless this load spans it.
             current = _current(key, previous)
+            if previous.ahead is not None:
+                # Read back to now (the clock was ahead): it reaches no further than this load.
+                previous = previous._replace(until=max(previous.since, min(previous.until, until)))
             if current and since <= previous.until and previous.since <= until:
                 since, until = min(since, previous.since), max(until, previous.until)
         reading = reading_of(key.partition(":")[0])
@@ -482,6 +556,19 @@ def _checkpoint(store: ParquetStore, key: str, *, quiet: bool = False) -> Checkp
         if not quiet:
             store.distrust(name, "is not a valid checkpoint")
         return Checkpoint()
+    now = clock.now()
+    reached = max([start, *(_instant(b) or start for _, b in done)])
+    if reached > now:
+        # A chunk ending past now was loaded by a clock ahead: what it found is not what its
+        # period holds now, and no chunk of that run can be told to be complete.
+        if not quiet:
+            store.distrust(
+                name,
+                f"records loading up to {reached:%Y-%m-%d %H:%M} UTC, past the system clock's "
+                f"now ({now:%Y-%m-%d %H:%M} UTC): the clock was ahead when it was written, or "
+                "is behind now",
+            )
+        return Checkpoint()
     if _reading(recorded.get("reading")) < _reading_of_key(key):
         return Checkpoint()
     return Checkpoint(start, done, accounts)
@@ -533,10 +620,11 @@ async def _load_chunks(
     load_chunk: Callable[[dt.datetime, dt.datetime], Awaitable[pl.DataFrame]],
     report: UpsertReport,
     unlisted: Unlisted | None = None,
+    known: dt.datetime | None = None,
 ) -> frozenset[str]:
-    """Load ``[start, end)`` chunk by chunk, oldest first, checkpointing each finished chunk;
-    ``report`` counts each chunk's rows as it is stored (so a run that fails part-way still
-    says what it stored).
+    """Load ``[start, end)`` chunk by chunk (:func:`load_chunks`, ``known`` where the store's
+    coverage ends), oldest first, checkpointing each finished chunk; ``report`` counts each
+    chunk's rows as it is stored (so a run that fails part-way still says what it stored).
 
     A chunk is a complete load of ``[a, b)`` once ``load_chunk`` returns (a failed or cut
     short one raises): with ``unlisted``, the stored rows of that period it no longer lists
@@ -555,7 +643,7 @@ async def _load_chunks(
     if checkpoint.start is not None and checkpoint.start <= start:
         start = checkpoint.start  # resume the interrupted run's plan, skipping finished chunks
         done, accounts = set(checkpoint.done), set(checkpoint.accounts)
-    for a, b in quarter_chunks(start, end):
+    for a, b in load_chunks(start, end, known):
         if (_iso(a), _iso(b)) in done:
             continue
         frame = await load_chunk(a, b)
@@ -647,13 +735,8 @@ async def arefresh(
         source = sources[provider]
         key = source.key("*")
         end = loaded_until(end_at)
-        start = plan_start(
-            store,
-            key,
-            _newest(store, source),
-            start_at,
-            pending=_oldest_pending(store, source),
-        )
+        newest = _newest(store, source)
+        start = plan_start(store, key, newest, start_at, pending=_oldest_pending(store, source))
         if start >= end:
             report.rows[provider] = UpsertReport()
             continue
@@ -676,8 +759,11 @@ async def arefresh(
 
         stored = report.rows[provider] = UpsertReport()
         unlisted = Unlisted.of(source, loaders_of(provider))
+        known = _tail_from(store, [key], newest, start)
         try:
-            accounts = await _load_chunks(store, key, start, end, chunk, stored, unlisted)
+            accounts = await _load_chunks(
+                store, key, start, end, chunk, stored, unlisted, known=known
+            )
         except _ChunkFailed as exc:
             _stopped(report, provider, str(exc))
             continue
@@ -769,9 +855,10 @@ def with_store(loader: Loader[F]) -> F:
                 return frame
 
             unlisted = Unlisted.of(source, [loader])
+            known = _tail_from(store, [key, source.key("*")], newest, start)
             try:
                 accounts = await _load_chunks(
-                    store, key, start, end, chunk, UpsertReport(), unlisted
+                    store, key, start, end, chunk, UpsertReport(), unlisted, known=known
                 )
             except ProviderError as exc:
                 read_before = plan_start(

@@ -15,6 +15,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,7 @@ from recanalytics.providers.plivo import PlivoCredentials
 from recanalytics.providers.zoom import ZoomJWTAuth
 from recanalytics.sandbox import Sandbox
 from tests.conftest import FAST_RETRY, UNPACED
+from tests.test_store import add_tracks
 
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
@@ -250,3 +252,89 @@ def test_a_retry_after_date_is_counted_from_the_servers_date() -> None:
     started = time.monotonic()
     assert asyncio.run(run()) == {"ok": True}
     assert time.monotonic() - started < 10
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+def test_coverage_recorded_by_a_clock_ahead_hides_no_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A refresh run while the clock read half a year ahead recorded coverage up to then; once
+    # the clock was set right, every recording made before that date was taken as loaded:
+    # refresh inserted none of them, and store= answered without them.
+    now = real_now()
+    box = Sandbox(seed=7, size=300, providers=["twilio"])
+    since = now - 20 * DAY
+    monkeypatch.setattr("recanalytics.clock.now", lambda: now + 180 * DAY)
+    ra.Store(tmp_path / "r").refresh(["twilio"], since=since, **box.load_options())
+    ra.load_twilio_recordings(since=since, store=ra.Store(tmp_path / "s"), **box.options("twilio"))
+    monkeypatch.undo()
+    sids = add_tracks(box, 3, now - dt.timedelta(hours=1))
+    with pytest.warns(ra.LoadWarning, match="past the system clock's now"):
+        report = ra.Store(tmp_path / "r").refresh(["twilio"], **box.load_options())
+    assert report.inserted == 3
+    with pytest.warns(ra.LoadWarning, match="past the system clock's now"):
+        got = ra.load_twilio_recordings(
+            since=since, store=ra.Store(tmp_path / "s"), **box.options("twilio")
+        )
+    assert set(sids) <= set(got["recording_id"])
+    # The coverage is recorded again up to now: the next load has nothing to say.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ra.LoadWarning)
+        assert ra.Store(tmp_path / "r").refresh(["twilio"], **box.load_options()).inserted == 0
+
+
+def test_a_checkpoint_written_by_a_clock_ahead_is_not_resumed(tmp_path: Path) -> None:
+    # An interrupted first refresh, run with the clock a year ahead, had checkpointed chunks
+    # as done that it loaded before their recordings existed; resumed, they were skipped.
+    from recanalytics.incremental import _iso, checkpoint_name, quarter_chunks, source_of
+
+    box = Sandbox(seed=7, size=300, providers=["twilio"])
+    store = ra.Store(tmp_path)
+    since = box.config.start
+    ahead = real_now() + 365 * DAY
+    key = source_of("twilio", box.credentials("twilio"), box.options("twilio")["base_url"]).key("*")
+    # Every quarter up to the clock's now then, done but the last (being loaded when it was
+    # interrupted): the quarters before the real now are the same chunks on resuming.
+    done = [(_iso(a), _iso(b)) for a, b in quarter_chunks(since, ahead)[:-1]]
+    checkpoint = {"start": _iso(since), "done": done, "accounts": [], "reading": 99}
+    store.write_meta(checkpoint_name(key), checkpoint)
+    with pytest.warns(ra.LoadWarning, match="past the system clock's now"):
+        report = store.refresh(["twilio"], **box.load_options())
+    fresh = ra.Store(tmp_path / "fresh").refresh(["twilio"], since=since, **box.load_options())
+    assert report.inserted == fresh.inserted > 300  # the tracks and the compositions
+
+
+@pytest.mark.parametrize("later", [dt.timedelta(0), 150 * DAY, 550 * DAY])
+def test_a_refresh_costs_a_request_a_listing_however_long_the_account_was_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, later: dt.timedelta
+) -> None:
+    box = Sandbox(seed=6, size=400, providers=["twilio"])
+    store = ra.Store(tmp_path)
+    store.refresh(["twilio"], since=box.config.start, **box.load_options())
+    at = real_now() + later
+    monkeypatch.setattr("recanalytics.clock.now", lambda: at)
+    for _ in range(2):
+        box.app.reset_counts()
+        assert store.refresh(["twilio"], **box.load_options()).inserted == 0
+        assert box.requests == 2  # track recordings and compositions: one request each
+
+
+@pytest.mark.parametrize("later", [dt.timedelta(0), 150 * DAY, 550 * DAY])
+def test_a_store_top_up_costs_one_request_however_long_the_account_was_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, later: dt.timedelta
+) -> None:
+    # The stretch from the newest stored recording to now was cut by the calendar quarter: a
+    # quiet account's top-up cost a request for each quarter since its last recording (1 in
+    # December 2026, 3 in April 2027, 7 in 2028), though nothing was new.
+    box = Sandbox(seed=6, size=400, providers=["twilio"])
+    store = ra.Store(tmp_path)
+    since = box.config.start
+    ra.load_twilio_recordings(since=since, store=store, **box.options("twilio"))
+    at = real_now() + later
+    monkeypatch.setattr("recanalytics.clock.now", lambda: at)
+    for _ in range(2):  # the second: after a top-up recorded coverage up to now
+        box.app.reset_counts()
+        again = ra.load_twilio_recordings(since=since, store=store, **box.options("twilio"))
+        assert again.height == 400 and box.requests == 1
