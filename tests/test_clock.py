@@ -338,3 +338,25 @@ def test_a_store_top_up_costs_one_request_however_long_the_account_was_quiet(
         box.app.reset_counts()
         again = ra.load_twilio_recordings(since=since, store=store, **box.options("twilio"))
         assert again.height == 400 and box.requests == 1
+
+
+# --- words that depend on the date ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "said"),
+    [
+        (dt.date(2026, 12, 4), "retires on 2026-12-05"),
+        (dt.date(2026, 12, 5), "retired on 2026-12-05"),
+    ],
+)
+def test_the_archive_command_says_the_retirement_in_the_right_tense(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], day: dt.date, said: str
+) -> None:
+    from recanalytics.cli import main
+
+    moment = dt.datetime.combine(day, dt.time(12), UTC)
+    monkeypatch.setattr("recanalytics.clock.now", lambda: moment)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert f"Programmable Video {said}" in " ".join(capsys.readouterr().out.split())

@@ -20,6 +20,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import httpx
 import polars as pl
 
+from recanalytics import clock
 from recanalytics.blank import any_blank, is_blank, present
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Session, error_details
@@ -91,11 +92,24 @@ class Archival:
     """Why a provider's whole account is worth archiving, and where its history starts.
 
     A spec that has one is offered by ``recanalytics archive``; an archive without ``since``
-    starts at ``since`` (see :func:`recanalytics.archive.archive`).
+    starts at ``since`` (see :func:`recanalytics.archive.archive`). ``service`` retires on
+    ``retires``: :attr:`reason` says so in the tense the system clock's date calls for.
+
+    Examples
+    --------
+    >>> plan = Archival(dt.datetime(2015, 1, 1, tzinfo=dt.UTC), "Video", dt.date(2026, 12, 5))
+    >>> plan.reason in ("Video retires on 2026-12-05", "Video retired on 2026-12-05")
+    True
     """
 
     since: dt.datetime
-    reason: str
+    service: str
+    retires: dt.date
+
+    @property
+    def reason(self) -> str:
+        verb = "retires" if clock.now().date() < self.retires else "retired"
+        return f"{self.service} {verb} on {self.retires}"
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ TWILIO = ProviderSpec(
         "2026-11-23",
     ),
     emulator="recanalytics.sandbox.twilio:TwilioEmulator",
-    archive=Archival(VIDEO_EPOCH, f"Programmable Video retires on {RETIRES}"),
+    archive=Archival(VIDEO_EPOCH, "Programmable Video", RETIRES),
 )
 
 # How this module reads Twilio's answers into unified rows. Bump it with any change to that

@@ -27,7 +27,7 @@ async def aarchive_twilio(
 ) -> dict[str, Any]:
     """Archive every Twilio Video track recording and composition into ``out``.
 
-    Twilio Programmable Video shuts down on 2026-12-05. The folder gets ``recordings.parquet``
+    Twilio Programmable Video's last day is 2026-12-04 (it retires on 2026-12-05). The folder gets ``recordings.parquet``
     and ``recordings.csv`` (unified rows), ``tracks_raw.parquet`` and
     ``compositions_raw.parquet`` (every field Twilio sent), ``media/`` and ``media.csv`` with
     ``media``, and ``manifest.json`` (see :func:`recanalytics.archive.aarchive`).
