@@ -774,8 +774,10 @@ async def arefresh(
 
 def _stopped(report: RefreshReport, provider: str, error: str | None) -> None:
     report.errors[provider] = str(error)
+    # The error's text starts with the provider's name: said once.
+    said = str(error).removeprefix(f"{provider}: ")
     warn_user(
-        f"{provider}: refresh stopped: {error}. What was loaded is stored and "
+        f"{provider}: refresh stopped: {said}. What was loaded is stored and "
         "checkpointed; refresh again to fetch only what is missing"
     )
 

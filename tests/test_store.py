@@ -566,11 +566,13 @@ def test_a_refresh_that_fails_part_way_counts_what_it_stored(tmp_path: Path) -> 
     box = Sandbox(seed=7, size=300, providers=["twilio"])
     store = Store(tmp_path / "s")
     failing = box.load_options() | {"transport": FailAfter(box.transport, 10)}
-    with pytest.warns(ra.LoadWarning, match="refresh stopped"):
+    with pytest.warns(ra.LoadWarning, match="refresh stopped") as said:
         first = store.refresh(
             ["twilio"], since="2025-01-01", retry=ra.RetryPolicy(max_retries=0), **failing
         )
     assert "twilio" in first.errors and first.inserted == store.read().height > 0
+    stopped = next(str(w.message) for w in said if "refresh stopped" in str(w.message))
+    assert stopped.count("twilio:") == 1, stopped  # named once ("twilio: ...: twilio: ...")
     second = store.refresh(["twilio"], since="2025-01-01", **box.load_options())
     assert first.inserted + second.inserted == store.read().height
 
