@@ -63,11 +63,12 @@ def http_date(value: str | None) -> dt.datetime | None:
         return None
     try:
         moment = email.utils.parsedate_to_datetime(value)
+        if moment.tzinfo is None:  # "-0000": UTC, as RFC 5322 reads it
+            moment = moment.replace(tzinfo=dt.UTC)
+        # 31 Dec 9999 23:59:59 -0100 is past the last datetime once in UTC: OverflowError.
+        return moment.astimezone(dt.UTC)
     except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    if moment.tzinfo is None:  # "-0000": UTC, as RFC 5322 reads it
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
 
 
 def format_http_date(seconds_since_epoch: float) -> str:
@@ -132,7 +133,14 @@ class ServerClock:
 
     def now(self) -> dt.datetime | None:
         """The provider's now, or None when no answer has said it."""
-        return None if self.offset is None else now() + self.offset
+        if self.offset is None:
+            return None
+        if self.offset > dt.timedelta(0):
+            return _later(now(), self.offset)  # a Date near year 9999: the last datetime
+        try:
+            return now() + self.offset
+        except OverflowError:  # a Date near year 1: before any recording
+            return None
 
 
 @dataclass(frozen=True)

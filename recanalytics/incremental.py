@@ -236,7 +236,8 @@ def _entry(entry: Any, now: dt.datetime) -> Covered | None:
     since, until = period
     # Nothing is loaded past now: an until beyond it was recorded by a clock ahead (or this one
     # is behind), and trusted it hid every recording made before it from every later load.
-    ahead = until if until > now else None
+    # A few seconds past it is another machine's clock or a step back by NTP, not an error.
+    ahead = until if until > now + clock.SKEW_NOTED else None
     return Covered(
         since, max(since, min(until, now)), accounts, _reading(entry.get("reading")), ahead
     )
@@ -284,7 +285,11 @@ def _tail_from(
     version reads them says the store holds what came before; None (every chunk a quarter) for
     a first load, or one resumed, whose size is unknown."""
     coverage = _coverage(store, quiet=True)  # plan_start warned of what is wrong with it
-    if not any((c := coverage.get(k)) is not None and _current(k, c) for k in keys):
+    # Only where that coverage holds ``start``: a backfill before it is a load of unknown size.
+    if not any(
+        (c := coverage.get(k)) is not None and _current(k, c) and c.since <= start <= c.until
+        for k in keys
+    ):
         return None
     return start if newest is None else max(newest, start)
 
@@ -558,7 +563,7 @@ def _checkpoint(store: ParquetStore, key: str, *, quiet: bool = False) -> Checkp
         return Checkpoint()
     now = clock.now()
     reached = max([start, *(_instant(b) or start for _, b in done)])
-    if reached > now:
+    if reached > now + clock.SKEW_NOTED:
         # A chunk ending past now was loaded by a clock ahead: what it found is not what its
         # period holds now, and no chunk of that run can be told to be complete.
         if not quiet:

@@ -28,6 +28,7 @@ from recanalytics.providers.plivo import PlivoCredentials
 from recanalytics.providers.zoom import ZoomJWTAuth
 from recanalytics.sandbox import Sandbox
 from tests.conftest import FAST_RETRY, UNPACED
+from tests.faults import FaultTransport, Seen, Status
 from tests.test_store import add_tracks
 
 UTC = dt.UTC
@@ -360,3 +361,90 @@ def test_the_archive_command_says_the_retirement_in_the_right_tense(
     with pytest.raises(SystemExit):
         main(["--help"])
     assert f"Programmable Video {said}" in " ".join(capsys.readouterr().out.split())
+
+
+# --- odd clocks (a review's findings) -------------------------------------------------------
+
+
+class DateSaying(httpx.AsyncBaseTransport):
+    """``inner``'s answers with their ``Date`` header replaced by ``date``."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, date: str) -> None:
+        self.inner, self.date = inner, date
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "date"]
+        return httpx.Response(
+            response.status_code, headers=[*headers, ("Date", self.date)], content=response.content
+        )
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Fri, 31 Dec 9999 23:59:59 -0100",  # past the last datetime once in UTC
+        "Fri, 31 Dec 9999 23:59:59 GMT",  # the last datetime: our now plus it overflows
+        "Mon, 01 Jan 0001 00:00:00 +0100",
+    ],
+)
+@pytest.mark.parametrize("provider", ["twilio", "plivo", "zoom", "signalwire"])
+def test_a_date_header_at_the_calendars_ends_is_no_crash(provider: str, date: str) -> None:
+    # Every loader raised a raw OverflowError (not a named error, no partial) on such a Date.
+    box = Sandbox(seed=3, size=100, providers=[provider])
+    options = box.options(provider)
+    plain = getattr(ra, f"load_{provider}_recordings")(since="2026-09-01", **options)
+    options["transport"] = DateSaying(options["transport"], date)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.LoadWarning)  # a clock years ahead is said
+        got = getattr(ra, f"load_{provider}_recordings")(since="2026-09-01", **options)
+    assert got.equals(plain)
+
+
+def test_coverage_a_few_seconds_past_now_is_no_clock_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another machine's clock or an NTP step back by 3 s said "set the system clock right".
+    box = Sandbox(seed=7, size=300, providers=["twilio"])
+    store = ra.Store(tmp_path)
+    store.refresh(["twilio"], since=box.config.start, **box.load_options())
+    back = real_now() - dt.timedelta(seconds=3)
+    monkeypatch.setattr("recanalytics.clock.now", lambda: back)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ra.LoadWarning)
+        assert store.refresh(["twilio"], **box.load_options()).inserted == 0
+
+
+def test_a_backfill_before_a_covered_quiet_period_is_checkpointed_by_the_quarter(
+    tmp_path: Path,
+) -> None:
+    # A store covering a quiet recent stretch (no rows in it) took a backfill of the two years
+    # before as one piece: a failure near its end stored nothing, and the retry asked it all.
+    box = Sandbox(seed=5, providers=["plivo"], size=400, start="2025-01-01", end="2026-11-01")
+    store = ra.Store(tmp_path)
+    options = box.options("plivo")
+    ra.load_plivo_recordings(since="2026-11-10", store=store, **options)
+
+    def late(seen: Seen) -> bool:  # windows from August 2026 on
+        return "2026-08" in str(seen.request.url)
+
+    failing = FaultTransport(box.transport, Status(500), late)
+    with pytest.raises(ra.ProviderError):
+        ra.load_plivo_recordings(
+            since="2025-01-01",
+            until="2026-11-10",
+            store=store,
+            **options | {"transport": failing, "retry": ra.RetryPolicy(max_retries=0)},
+        )
+    assert store.read().height > 0  # the quarters before the failing one are stored
+
+
+def test_the_providers_now_at_the_calendars_ends_is_no_crash() -> None:
+    # A Date of the last second read a while before now() overflowed (a raw OverflowError
+    # after every window of a slow load was read).
+    from recanalytics.clock import LATEST, ServerClock
+
+    server = ServerClock()
+    server.saw("Fri, 31 Dec 9999 23:59:59 GMT", real_now() - dt.timedelta(seconds=10))
+    assert server.now() == LATEST
