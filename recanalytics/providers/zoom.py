@@ -99,10 +99,10 @@ from recanalytics.windows import (
 log = logging.getLogger("recanalytics")
 
 # Seconds a token is valid past the system clock's now. Zoom accepts at most 2 hours between
-# iat and exp; with iat a few minutes back (JWT_BACKDATE), 1 h 50 min keeps them under that
-# and lets a system clock behind Zoom's by up to as much sign tokens Zoom still takes (an hour
-# refused every token of a clock an hour behind).
-JWT_LIFETIME = 6600
+# iat and exp, and may also hold exp to its own now + 2 hours: 1 h 30 min lets a system clock
+# up to that far behind Zoom's (an hour refused every token of a clock an hour behind, a
+# daylight-saving slip) or up to 30 minutes ahead sign tokens Zoom takes, however it checks.
+JWT_LIFETIME = 5400
 JWT_MAX_LIFETIME = 7200
 # Seconds iat is dated back: a system clock a little ahead of Zoom's does not sign a token
 # issued in Zoom's future (which a JWT library refuses as not yet valid).
