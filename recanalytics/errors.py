@@ -42,7 +42,7 @@ class RecanalyticsError(Exception):
         # alone: the subclasses' __init__ take other arguments, so unpickling raised TypeError
         # (a failed load broke a process pool). Rebuilt from the message (which a store= load
         # amends in args) and the attributes, without __init__.
-        return (_rebuilt, (type(self), self.args), {k: _portable(v) for k, v in vars(self).items()})
+        return (_rebuilt, (type(self), self.args), vars(self))
 
 
 def _portable(value: Any) -> Any:
@@ -50,8 +50,6 @@ def _portable(value: Any) -> Any:
     ``ConfigError`` may be anything a caller passed (a lock, a generator, a lambda)."""
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    if type(value).__module__.startswith("polars"):
-        return value  # a partial frame: pickles, and is too large to pickle twice
     try:
         pickle.dumps(value)
     except Exception:  # any object's own __reduce__ may raise anything
@@ -109,6 +107,12 @@ class ConfigError(RecanalyticsError, ValueError):
         if hint:
             message += f". {hint}"
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The rejected value may be anything a caller passed (a lock, a generator): its repr
+        # where it does not pickle. No other attribute of any error is a caller's object.
+        rebuild, args, state = super().__reduce__()
+        return rebuild, args, {**state, "value": _portable(state.get("value"))}
 
 
 class UnknownOptionError(ConfigError, TypeError):

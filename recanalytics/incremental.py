@@ -683,10 +683,12 @@ async def arefresh(
 
     The first refresh of a provider loads from ``since`` (default 2015-01-01); later ones
     from the newest stored ``created_at`` minus the store's ``overlap``, so their requests grow
-    with new data, not with history. Work is checkpointed per calendar quarter: after a crash or
-    an interruption, refreshing again fetches only the missing chunks. ``store.refresh(...)`` is
-    the same call. A provider whose listing drops deleted recordings (Plivo, SignalWire) has the stored rows of each quarter loaded whole that it no longer lists marked
-    ``deleted`` (kept, counted as updated; see :class:`Unlisted`).
+    with new data, not with history. Work is checkpointed by the chunk (:func:`load_chunks`:
+    calendar quarters, the stretch past the newest stored row of a covered period in one):
+    after a crash or an interruption, refreshing again fetches only the missing chunks.
+    ``store.refresh(...)`` is the same call. A provider whose listing drops deleted recordings
+    (Plivo, SignalWire) has the stored rows of each chunk loaded whole that it no longer lists
+    marked ``deleted`` (kept, counted as updated; see :class:`Unlisted`).
 
     Parameters
     ----------
@@ -886,15 +888,15 @@ def with_store(loader: Loader[F]) -> F:
                         f"version and could not be read again ({exc}); they are answered as "
                         "it read them"
                     )
-                    return shown(_stored(store, source, loader, since, until))
+                    return shown(_stored(store, source, kind_list, since, until))
                 _with_stored(exc, loaded)
                 # Only a word more: a store that cannot be read now never replaces the
                 # provider's error (nor the rows it carries).
                 with contextlib.suppress(RecanalyticsError, OSError, pl.exceptions.PolarsError):
-                    _say_stored(exc, _stored(store, source, loader, since, until).height)
+                    _say_stored(exc, _stored(store, source, kind_list, since, until).height)
                 raise
             record_coverage(store, key, start, end, accounts)
-        return shown(_stored(store, source, loader, since, until))
+        return shown(_stored(store, source, kind_list, since, until))
 
     return placed(wrapper)  # type: ignore[return-value]
 
@@ -902,17 +904,16 @@ def with_store(loader: Loader[F]) -> F:
 def _stored(
     store: ParquetStore,
     source: Source,
-    loader: Loader[Any],
+    kinds: list[str],
     since: dt.datetime | None,
     until: dt.datetime | None,
 ) -> pl.DataFrame:
-    """The stored rows of ``source`` (its accounts only, never another's) of ``loader``'s
-    kinds in ``[since, until)``: what ``store=`` answers, rows marked deleted by
+    """The stored rows of ``source`` (its accounts only, never another's) of ``kinds`` in ``[since, until)``: what ``store=`` answers, rows marked deleted by
     :class:`Unlisted` included (status ``deleted``: a provider may list a recording with that
     status too, so leaving them out could drop a row a load gives)."""
     accounts = _accounts_of(store, source)
     with store.locked(shared=True):
-        lazy = store.scan(source.provider).filter(pl.col("kind").is_in(list(loader.kinds)))
+        lazy = store.scan(source.provider).filter(pl.col("kind").is_in(kinds))
         if accounts is not None:
             lazy = lazy.filter(pl.col("account_id").is_in(accounts))
         # Rows without a readable creation time are in every range, as a load keeps them.

@@ -78,11 +78,9 @@ class Pager:
     pages: int = 0
     empty_run: int = 0
     repeats: int = 0
-    #: the last answer was refused on every try as another query's (or a page already held):
-    #: it raised, and its rows are not this query's
+    #: the answer being read is another query's (or a page already held): when it raises
+    #: (refused on every try), its rows are not this query's
     refused_last: bool = False
-    #: the answer being read is refused as another query's (set by :meth:`foreign_echo`)
-    foreign: bool = False
     seen: set[str] = field(default_factory=set)
     seen_ids: set[Any] = field(default_factory=set)
     #: echoes naming another query, taken as the server's fixed echo (see :meth:`foreign_echo`)
@@ -116,9 +114,9 @@ class Pager:
         PaginationError
             The API kept repeating itself, kept sending empty pages, or the page cap was hit.
         """
-        self.foreign = False
+        self.refused_last = False
         if ids and self.seen_ids.issuperset(ids):
-            self.foreign = True  # its rows are held already
+            self.refused_last = True  # its rows are held already
             return self._again(f"answered with a page already loaded (after {self.pages} pages)")
         unfit = self.unfit(body, records)
         if unfit:
@@ -171,7 +169,7 @@ class Pager:
         self.echo_misses = self.echo_misses + 1 if echo == self.echo_last else 1
         self.echo_last = echo
         if self.echo_misses <= MAX_REPEATS:
-            self.foreign = True
+            self.refused_last = True
             return why
         warn_user(
             f"{self.provider}: the API {why}, on all {self.echo_misses} tries; its answer is "
@@ -189,9 +187,6 @@ class Pager:
     def _again(self, why: str) -> Again:
         self.repeats += 1
         if self.repeats > MAX_REPEATS:
-            # A page of this query's rows refused for its envelope (a full page without its
-            # next link, a repeated cursor) is what was loaded: the error carries its rows.
-            self.refused_last = self.foreign
             raise PaginationError(
                 self.provider,
                 f"the API {why}, and again on {MAX_REPEATS} retries; the result would be "

@@ -816,10 +816,11 @@ class ParquetStore:
             for path in self.files(provider):
                 if not _month_overlaps(path, since, until):
                     continue
-                rows = self.collect(scan_file(path).select(STORED))
-                count = rows.select(gone.sum()).item()
+                # Counted first: a chunk usually marks nothing, and then no month is read whole.
+                count = self.collect(scan_file(path).select(STORED).select(gone.sum())).item()
                 if not count:
                     continue
+                rows = self.collect(scan_file(path).select(STORED))
                 status = pl.when(gone).then(pl.lit("deleted")).otherwise(pl.col("status"))
                 private_write(path, rows.with_columns(status=status).write_parquet)
                 marked += count

@@ -79,8 +79,8 @@ class ReadOnlyMapping(Mapping[K, V]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._items!r})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self._items,))
+    def __reversed__(self) -> Iterator[K]:
+        return reversed(self._items)  # as the mapping proxy it replaced
 
     def __or__(self, other: Mapping[K, V]) -> dict[K, V]:
         if not isinstance(other, Mapping):

@@ -11,7 +11,7 @@ How this module reads the API, where the contract leaves room:
 * Auth is an API JWT (HS256 over ``iss``/``iat``/``exp``) built with the standard library and
   renewed by :class:`ZoomJWTAuth` within 60 s of its expiry, so a long load never sends an
   expired token. It is signed with the system clock, ``iat`` 5 minutes back and ``exp`` 1 h
-  50 min ahead: Zoom takes it from a clock up to that far behind its own; a 401 to a fresh
+  30 min ahead: Zoom takes it from a clock up to that far behind its own; a 401 to a fresh
   token says how far the clocks differ (the answer's ``Date``).
 * ``from``/``to`` are whole days at most one month apart. Whether ``to`` is inclusive, and in
   which time zone a day is read, the docs do not say: the days asked for reach one past each end
