@@ -28,19 +28,11 @@ _LENGTH = re.compile(r"[0-9]+")
 
 
 class TooLarge(Exception):
-    """An answer's body is larger than the ceiling; nothing past it was read.
-
-    Attributes
-    ----------
-    limit : int
-        The ceiling, in decoded bytes.
-    announced : int or None
-        The ``Content-Length`` that announced more (None: more arrived).
-    """
+    """An answer's body is larger than the ceiling (``limit`` decoded bytes, or a
+    ``Content-Length`` that ``announced`` more); nothing past it was read. Only its message is
+    used: the errors and failed media rows quote it."""
 
     def __init__(self, limit: int, announced: int | None = None) -> None:
-        self.limit = limit
-        self.announced = announced
         said = f"announced {announced:,} bytes" if announced is not None else "went on"
         super().__init__(
             f"the answer {said}, past the {limit:,} bytes any answer is read to "
