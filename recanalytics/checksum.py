@@ -6,6 +6,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from recanalytics.fileflags import BINARY, NOFOLLOW
+
 BLOCK = 1 << 16
 
 
@@ -23,7 +25,7 @@ def sha256_file(path: Path) -> str:
     """
     digest = hashlib.sha256()
     # A symbolic link is refused, not followed: what is hashed is the file at ``path`` itself.
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    fd = os.open(path, os.O_RDONLY | NOFOLLOW | BINARY)
     with os.fdopen(fd, "rb") as handle:
         for block in iter(lambda: handle.read(BLOCK), b""):
             digest.update(block)

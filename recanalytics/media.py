@@ -52,6 +52,7 @@ from recanalytics.engine import (
     with_retries,
 )
 from recanalytics.errors import ConfigError, CredentialsError
+from recanalytics.fileflags import BINARY, NOFOLLOW
 from recanalytics.filenames import media_extension, safe_name
 from recanalytics.helpers.codecs import container_info
 from recanalytics.hosts import CredentialScope, Origin, ScopedAuth
@@ -145,7 +146,6 @@ class _Oversized(_Failed):
 
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 # Written without following a symbolic link (where the platform can refuse one).
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _regular_size(path: Path) -> int | None:
@@ -192,7 +192,7 @@ def _claimed(job: _Job) -> Iterator[None]:
     downloads unlocked, as before.
     """
     for _ in range(5):
-        fd = os.open(job.lock, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+        fd = os.open(job.lock, os.O_RDWR | os.O_CREAT | NOFOLLOW | BINARY, 0o600)
         try:
             held: bool | None = try_lock(fd)
         except OSError:
@@ -421,7 +421,7 @@ class _Downloader:
             written = 0
             try:
                 append = os.O_APPEND if resumed else os.O_TRUNC
-                flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | append
+                flags = os.O_WRONLY | os.O_CREAT | NOFOLLOW | BINARY | append
                 with os.fdopen(os.open(part, flags, 0o600), "wb") as handle:
                     os.chmod(part, 0o600)
                     counted = 0
@@ -592,7 +592,7 @@ def _text_file(path: Path) -> bool:
 def _read_validator(path: Path) -> str | None:
     """The ETag kept beside a ``.part`` (None: none kept, or unreadable)."""
     try:
-        with os.fdopen(os.open(path, os.O_RDONLY | _NOFOLLOW)) as handle:
+        with os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW | BINARY)) as handle:
             text = handle.read(200).strip()
     except (OSError, UnicodeDecodeError):
         return None
@@ -603,7 +603,7 @@ def _keep_validator(path: Path, etag: str | None) -> None:
     """Keep a strong ETag for the ``.part`` being written (If-Range takes no weak one)."""
     path.unlink(missing_ok=True)
     if etag and _STRONG_ETAG.fullmatch(etag.strip()):
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW | BINARY
         with os.fdopen(os.open(path, flags, 0o600), "w") as handle:
             handle.write(etag.strip())
 
@@ -850,7 +850,8 @@ async def adownload_media(
     # Later rows of a file already asked for: {first row: [(row, its job)]}.
     copies: dict[int, list[tuple[int, _Job]]] = {}
     for provider, recording_id, url, container, status, size in rows.iter_rows():
-        name = f"{safe_name(recording_id)}.{media_extension(container, url)}"
+        capitals = spec_for(provider).id_capitals if provider in PROVIDERS else 0
+        name = f"{safe_name(recording_id, capitals=capitals)}.{media_extension(container, url)}"
         path = root / safe_name(provider) / name
         base = {
             "provider": provider,

@@ -33,6 +33,7 @@ import polars as pl
 from recanalytics import validate
 from recanalytics.blank import present
 from recanalytics.errors import ConfigError, StoreError, reason, warn_user
+from recanalytics.fileflags import BINARY, NOFOLLOW
 from recanalytics.helpers._common import (
     conform_dtypes,
     refuse_changed_numbers,
@@ -115,12 +116,12 @@ def _write_failure(path: Path, exc: BaseException) -> StoreError:
     return StoreError(path, f"could not be written ({why})")
 
 
-def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = None) -> Path:
+def private_stage(path: Path, write: Any, reserve: Callable[[Path], Path] | None = None) -> Path:
     """Write through ``write(tmp_path)`` to a temporary sibling of ``path``, user-only, and
     return it: ``os.replace(staged, path)`` puts it in place (:func:`private_write` does both).
 
-    ``hold`` takes the temporary file's descriptor (else it is closed) before anything is
-    written: :class:`Staging` locks it. Any OSError or polars error (a full disk, a read-only
+    ``reserve(path)`` makes the temporary file instead (:class:`Staging` locks a file beside
+    it first). Any OSError or polars error (a full disk, a read-only
     folder, a folder where the file goes) is a StoreError naming ``path``; the temporary file
     is removed.
 
@@ -131,7 +132,12 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
     """
     try:
         validate.make_folders(path.parent, 0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if reserve is None:
+            fd, made = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(made)
+        else:
+            tmp = reserve(path)
     except OSError as exc:
         # Only a folder that refuses new files (read-only, another's) lets private_write fall
         # back to writing an existing file in place: a full disk would cut that file short.
@@ -139,11 +145,7 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
         error = _NoNewFile if refused else StoreError
         raise error(path, f"could not be written ({reason(exc)})") from exc
     try:
-        if hold is None:
-            os.close(fd)
-        else:
-            hold(fd)
-        write(Path(tmp))
+        write(tmp)
         os.chmod(tmp, 0o600)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -154,12 +156,14 @@ def private_stage(path: Path, write: Any, hold: Callable[[int], None] | None = N
 
 
 class Staging:
-    """Files written under temporary names, each locked, put in place together by
+    """Files written under temporary names, each held by a lock, put in place together by
     :meth:`commit`: until then the files they replace stay as they were.
 
     A run stopped on the way (Ctrl-C, an error) removes its temporary files on :meth:`close`;
     one killed (kill -9, a power cut) cannot, and :meth:`remove_left` in a later run removes
-    those no process holds any more, never another live run's.
+    those no process holds any more, never another live run's. The lock is on a file beside
+    each temporary one (``….tmp.lock``), never on the file itself: Windows lets no other
+    handle write a locked byte, nor rename a file that is open.
 
     Examples
     --------
@@ -172,15 +176,20 @@ class Staging:
 
     def __init__(self) -> None:
         self.staged: dict[Path, Path] = {}  # where a file goes: where it is written until then
-        self._held: list[int] = []
+        self._held: list[tuple[int, Path]] = []
 
-    def _hold(self, fd: int) -> None:
-        self._held.append(fd)
+    def _reserve(self, path: Path) -> Path:
+        # The lock file first: a temporary file without one is never a live run's.
+        fd, lock = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.lock", dir=path.parent)
+        self._held.append((fd, Path(lock)))
         try_lock(fd)  # a fresh file: no other process has it yet
+        tmp = Path(lock.removesuffix(".lock"))
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600))
+        return tmp
 
     def stage(self, path: Path, write: Any) -> None:
         """Write ``path``'s next content through ``write(tmp_path)`` (:func:`private_stage`)."""
-        self.staged[path] = private_stage(path, write, self._hold)
+        self.staged[path] = private_stage(path, write, self._reserve)
 
     def commit(self, last: Sequence[Path] = ()) -> None:
         """Put every staged file in place, those in ``last`` after the others, in order."""
@@ -203,25 +212,36 @@ class Staging:
         for tmp in self.staged.values():
             tmp.unlink(missing_ok=True)
         self.staged.clear()
-        for fd in self._held:
-            os.close(fd)
+        for fd, lock in self._held:
+            os.close(fd)  # before the removal: Windows removes no open file
+            lock.unlink(missing_ok=True)
         self._held.clear()
 
     @staticmethod
     def remove_left(folder: Path, names: Iterable[str]) -> None:
         """Remove the temporary files of ``names`` in ``folder`` that a killed run left (no
-        process holds their lock)."""
+        process holds their lock), and their lock files."""
         for name in names:
-            for tmp in folder.glob(f".{glob.escape(name)}.*.tmp"):
+            pattern = f".{glob.escape(name)}.*.tmp"
+            for tmp in [*folder.glob(pattern), *folder.glob(pattern + ".lock")]:
                 with contextlib.suppress(OSError):
                     if tmp.is_symlink() or not tmp.is_file():
                         continue
-                    fd = os.open(tmp, os.O_RDWR)
+                    lock = tmp if tmp.name.endswith(".lock") else _lock_of(tmp)
+                    # A temporary file without a lock file beside it was staged by an earlier
+                    # version, which locked the file itself.
+                    fd = os.open(lock if lock.exists() else tmp, os.O_RDWR | NOFOLLOW | BINARY)
                     try:
-                        if try_lock(fd):
-                            tmp.unlink()
+                        free = try_lock(fd)
                     finally:
                         os.close(fd)
+                    if free:
+                        tmp.unlink(missing_ok=True)
+                        lock.unlink(missing_ok=True)
+
+
+def _lock_of(tmp: Path) -> Path:
+    return tmp.with_name(tmp.name + ".lock")
 
 
 class _NoNewFile(StoreError):
@@ -486,12 +506,12 @@ class ParquetStore:
         try:
             if not shared:
                 validate.make_folders(self.path, 0o700)
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            return os.open(path, os.O_RDWR | os.O_CREAT | BINARY, 0o600)
         except OSError as exc:
             if not shared:
                 raise StoreError(path, f"could not be opened ({reason(exc)})") from exc
         try:
-            return os.open(path, os.O_RDONLY)
+            return os.open(path, os.O_RDONLY | BINARY)
         except OSError:
             return None  # nothing here, or nothing this process may open: no writer through it
 

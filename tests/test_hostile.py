@@ -26,8 +26,9 @@ from provider_cases import (
 
 import recanalytics as ra
 from recanalytics.errors import ArchiveWarning
+from recanalytics.filenames import safe_name
 from recanalytics.providers.base import Loader
-from recanalytics.providers.registry import LOADERS
+from recanalytics.providers.registry import LOADERS, spec_for
 from tests.conftest import FAST_RETRY
 
 HOST = "https://api.hostile.test"
@@ -351,6 +352,16 @@ HOSTILE_IDS = [
     "x" * 401,
     "spaces and ünïcödé",
     "nul\x00byte",
+    # Two files where case is told apart, one on macOS's and Windows' disks by default.
+    "abc123xyz",
+    "aBc123XyZ",
+    "AbC123xYz",
+    # Windows opens a device for these names, with any extension; it drops a trailing dot.
+    "CON",
+    "nul.mp4",
+    "com1",
+    "trailing.",
+    "trailing",
 ]
 
 
@@ -380,7 +391,10 @@ def test_hostile_ids_and_containers_stay_inside_dest_and_never_share_a_file(
         rows_out = result.head(len(HOSTILE_IDS))
         assert set(rows_out["status"]) <= {"downloaded", "skipped"}
         paths = [Path(p) for p in rows_out["path"]]
-        assert len(set(paths)) == len(paths)
+        assert len({path.name.casefold() for path in paths}) == len(paths)
+        stems = {path.name.split(".")[0].upper() for path in paths}
+        assert not stems & {"CON", "NUL", "COM1"}
+        assert not any(path.stem.endswith(".") for path in paths)
         for path, recording_id in zip(paths, HOSTILE_IDS, strict=True):
             assert path.resolve().is_relative_to(dest.resolve())
             assert path.parent == dest / "plivo"
@@ -392,6 +406,29 @@ def test_hostile_ids_and_containers_stay_inside_dest_and_never_share_a_file(
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(p.resolve().is_relative_to(dest.resolve()) for p in written)
     assert len(written) == len(HOSTILE_IDS)
+
+
+def test_ids_cased_as_their_provider_cases_them_keep_their_names(tmp_path: Path) -> None:
+    # Case-blind disks: a name is the id only in the one case its provider writes ids.
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x")
+
+    twilio = "RT" + "0a" * 16
+    frame = pl.DataFrame(
+        {
+            "provider": ["plivo", "twilio"],
+            "recording_id": ["0e5c1b2a-4f3d-4c2b-9a1e-7d6f5e4c3b2a", twilio],
+            "media_url": ["https://media.plivo.com/r.wav", "https://media.plivo.com/t.wav"],
+            "container": ["wav", "mka"],
+            "status": ["completed", "completed"],
+        }
+    )
+    result = ra.download_media(
+        frame.head(1), tmp_path, transport=httpx.MockTransport(handle), credentials={}
+    )
+    assert Path(result["path"][0]).name == "0e5c1b2a-4f3d-4c2b-9a1e-7d6f5e4c3b2a.wav"
+    assert safe_name(twilio, capitals=spec_for("twilio").id_capitals) == twilio
+    assert safe_name(twilio.lower(), capitals=2) != twilio.lower()
 
 
 def test_the_same_recording_twice_is_downloaded_once(tmp_path: Path) -> None:

@@ -972,7 +972,7 @@ import sys
 import polars as pl
 import recanalytics as ra
 url, dest = sys.argv[1:3]
-df = pl.DataFrame({"provider": ["plivo"], "recording_id": ["C1"], "media_url": [url],
+df = pl.DataFrame({"provider": ["plivo"], "recording_id": ["c1"], "media_url": [url],
                    "container": ["wav"], "status": ["completed"]})
 row = ra.download_media(df, dest, progress=False, timeout=20).row(0, named=True)
 print(row["status"], row["error"], flush=True)
@@ -980,6 +980,7 @@ print(row["status"], row["error"], flush=True)
 
 
 def test_two_processes_downloading_one_file_never_share_its_part(tmp_path: Path) -> None:
+    # (A Plivo id is a lower-case UUID: "c1" is a file named as its id.)
     # B resumed from A's live .part (O_APPEND) while A wrote it (O_TRUNC) and renamed it: a
     # corrupt file that both reported downloaded, then 'skipped' for good.
     import os
@@ -1014,7 +1015,7 @@ def test_two_processes_downloading_one_file_never_share_its_part(tmp_path: Path)
     url = f"http://127.0.0.1:{server.server_port}/C1.wav"
     env = os.environ | {"PYTHONPATH": str(Path(ra.__file__).parents[1])}
     command = [sys.executable, "-c", _ONE_DOWNLOAD, url, str(tmp_path)]
-    part = tmp_path / "plivo" / "C1.wav.part"
+    part = tmp_path / "plivo" / "c1.wav.part"
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 60
@@ -1033,7 +1034,7 @@ def test_two_processes_downloading_one_file_never_share_its_part(tmp_path: Path)
         server.server_close()
     assert second.stdout.startswith("failed") and "another process" in second.stdout, second
     assert out.decode().startswith("downloaded"), err.decode()
-    assert (tmp_path / "plivo" / "C1.wav").read_bytes() == data
-    assert [p.name for p in (tmp_path / "plivo").iterdir()] == ["C1.wav"]  # no lock file left
-    again = ra.download_media(_public(("C1", url)), tmp_path, progress=False)
+    assert (tmp_path / "plivo" / "c1.wav").read_bytes() == data
+    assert [p.name for p in (tmp_path / "plivo").iterdir()] == ["c1.wav"]  # no lock file left
+    again = ra.download_media(_public(("c1", url)), tmp_path, progress=False)
     assert again["status"].to_list() == ["skipped"]

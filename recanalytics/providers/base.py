@@ -144,6 +144,10 @@ class ProviderSpec:
     rows_name_account : bool
         Whether its unified rows carry their account in ``account_id``: a store tells one
         account's rows from another's by it, and holds one account's only where it is False.
+    id_capitals : int
+        How many leading letters of its ids are upper case, the rest lower case (Twilio's
+        ``RT…``/``CJ…`` SIDs: 2; the others' UUIDs: 0). A media file is named by its id when
+        cased so, else by a safe form and a hash (:func:`~recanalytics.filenames.safe_name`).
     color : str
         Its colour in every chart (a CSS hex colour).
     storage_rate : StorageRate or None
@@ -168,6 +172,7 @@ class ProviderSpec:
     media_auth: bool = False
     media_envelope: str | None = None
     rows_name_account: bool = True
+    id_capitals: int = 0
     color: str = "#999999"
     storage_rate: StorageRate | None = None
     cost_kind: CostKind | None = None

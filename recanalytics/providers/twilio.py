@@ -116,6 +116,7 @@ TWILIO = ProviderSpec(
     concurrency=24,
     media_auth=True,  # …/Media answers only with Basic auth (then redirects to storage)
     media_envelope="redirect_to",  # …/Media answers {"redirect_to": <pre-signed URL>}
+    id_capitals=2,  # RT…/CJ… and 32 lower-case hex digits
     color="#D55E00",  # Okabe-Ito, colour-blind safe; one per provider in every chart
     storage_rate=StorageRate(
         0.05,

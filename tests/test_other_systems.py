@@ -1,0 +1,123 @@
+"""What Windows and macOS need of the files written: binary mode, no file renamed or written
+while another handle holds it (Windows refuses both), staged files cleaned up by lock files."""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import recanalytics as ra
+from recanalytics.errors import ArchiveWarning
+from recanalytics.sandbox import Sandbox
+from recanalytics.store import Staging, try_lock
+
+PACKAGE = Path(ra.__file__).parent
+
+
+def _open_here(path: Path) -> list[str]:
+    """This process's descriptors open on ``path`` (Linux's /proc)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                found.append(fd)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
+def test_an_archive_renames_no_file_it_holds_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows renames no file another handle has open: the archive's staged tables were held
+    # open (and locked) until after their rename, so it could never finish there.
+    renamed: list[tuple[str, list[str]]] = []
+    replace = os.replace
+
+    def watched(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        source = Path(src).resolve()
+        renamed.append((source.name, _open_here(source)))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", watched)
+    box = Sandbox(seed=5, size=30, providers=["twilio"], small_media=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        ra.archive_twilio(tmp_path / "a", media=True, **box.options("twilio"))
+    staged = [(name, fds) for name, fds in renamed if name.endswith(".tmp")]
+    assert len(staged) >= 4  # three tables and the manifest at least
+    assert [(name, fds) for name, fds in renamed if fds] == []
+    assert not [p.name for p in (tmp_path / "a").iterdir() if p.name.startswith(".")]
+
+
+def test_a_killed_runs_staged_files_are_removed_and_a_live_runs_kept(tmp_path: Path) -> None:
+    live = Staging()
+    try:
+        live.stage(tmp_path / "t.parquet", lambda tmp: tmp.write_bytes(b"live"))
+        (live_tmp,) = live.staged.values()
+        killed_tmp = tmp_path / ".t.parquet.killed.tmp"
+        killed_tmp.write_bytes(b"killed")
+        killed_lock = tmp_path / ".t.parquet.killed.tmp.lock"
+        killed_lock.write_bytes(b"")
+        lone_lock = tmp_path / ".t.parquet.gone.tmp.lock"  # killed between its two removals
+        lone_lock.write_bytes(b"")
+        Staging.remove_left(tmp_path, ["t.parquet"])
+        left = {p.name for p in tmp_path.iterdir()}
+        assert left == {live_tmp.name, live_tmp.name + ".lock"}
+    finally:
+        live.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_staged_file_left_by_an_earlier_version_is_judged_by_its_own_lock(
+    tmp_path: Path,
+) -> None:
+    # Earlier versions locked the temporary file itself and wrote no lock file beside it.
+    held = tmp_path / ".t.parquet.held.tmp"
+    left = tmp_path / ".t.parquet.left.tmp"
+    left.write_bytes(b"")
+    with held.open("w") as file:
+        assert try_lock(file.fileno())
+        Staging.remove_left(tmp_path, ["t.parquet"])
+        assert [p.name for p in tmp_path.iterdir()] == [held.name]
+
+
+def _os_open_calls(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """(line, path, flags) of every ``os.open(path, flags, …)`` call, as source text."""
+    return [
+        (node.lineno, ast.unparse(node.args[0]), ast.unparse(node.args[1]))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "open"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "os"
+        and len(node.args) >= 2
+    ]
+
+
+def test_every_file_the_package_opens_with_os_open_is_opened_in_binary_mode() -> None:
+    # Windows' os.open is in text mode unless told O_BINARY: LF written as CR LF, reads
+    # stopping at the first byte 0x1A (every Matroska file's first), so wrong media and hashes.
+    missing = []
+    for source in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        assignments = {
+            target.id: ast.unparse(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for line, path, flags in _os_open_calls(tree):
+            # A name for the flags (``flags = os.O_WRONLY | …``) read as what it names.
+            flags = " ".join(assignments.get(word, word) for word in flags.split())
+            if "devnull" not in path and "BINARY" not in flags:
+                missing.append(f"{source.relative_to(PACKAGE)}:{line}")
+    assert missing == []
