@@ -43,7 +43,7 @@ from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, reading_of, reread_since, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
-from recanalytics.spreadsheet import write_spreadsheet_csv
+from recanalytics.spreadsheet import FORMULA_START, QUOTE, write_spreadsheet_csv
 from recanalytics.store import Staging, json_writer
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
@@ -162,6 +162,11 @@ async def aarchive(
         ``no_longer_listed``: those in this run's period) and how many listed rows kept an
         earlier run's facts (``kept_earlier_values``). An
         :class:`~recanalytics.errors.ArchiveWarning` says it when either of the last two is not 0.
+        ``period`` is this run's, ``periods`` every period the archive's runs read (merged
+        where they overlap or touch): the time between two is not in the archive. ``media``
+        (with ``media``, else the last section a run with media wrote) gives each file's
+        outcome, rows outside this run's period as an earlier run left them
+        (``outside_period``).
 
     Raises
     ------
@@ -171,9 +176,11 @@ async def aarchive(
         A list could not be loaded whole; ``partial`` holds the unified rows loaded.
     StoreError
         A file could not be written after the load (a full disk …); ``partial`` holds every
-        unified row loaded, and media files already downloaded stay for the next run. Then,
-        as when the run is interrupted, the tables and manifest an earlier run wrote into
-        ``out`` stay as they were: this run's are put in place together, at its end.
+        unified row loaded, and media files already downloaded stay for the next run. The
+        tables and a manifest describing them are put in place together before the media
+        step: a table that cannot be written leaves the earlier run's archive as it was; a
+        failure (or Ctrl-C, a kill) in the media step leaves this run's listing in place, with
+        the earlier run's media section, and ``media_unfinished`` in the manifest.
 
     Examples
     --------
@@ -216,7 +223,7 @@ async def aarchive(
     parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
     listed = pl.concat([rows.select("provider", "recording_id") for rows, _ in parts.values()])
     older = _older_reading(root, provider)
-    carried = _keep_earlier_rows(root, provider, loaders, parts, (start, end), older=older)
+    carried = _keep_earlier_rows(root, provider, loaders, parts, (asked, end), older=older)
     dropped = sum(c.not_carried for c in carried.values())
     if older is not None and dropped:
         warn_user(
@@ -230,11 +237,15 @@ async def aarchive(
         )
     _say_kept(provider, carried)
     unified = pl.concat([rows for rows, _ in parts.values()])
-    # What an earlier run archived that is not listed now: no media to ask for.
-    gone = ~pl.struct("provider", "recording_id").is_in(listed.to_struct().implode())
+    # What an earlier run archived that is not listed now: no media to ask for. Of it, what
+    # lies outside this run's period was not asked for: its media stays as an earlier run left it.
+    unlisted = ~pl.struct("provider", "recording_id").is_in(listed.to_struct().implode())
+    flags = unified.select(
+        not_listed=unlisted, outside=unlisted & ~_in_period(asked, end)
+    ).with_columns(gone=pl.col("not_listed") & ~pl.col("outside"))
     try:
         return await _write(
-            root, provider, (start, end), parts, unified, media, verify, options, carried, gone
+            root, provider, (start, end), parts, unified, media, verify, options, carried, flags
         )
     except StoreError as exc:
         exc.partial = unified  # everything loaded, though it could not all be written
@@ -250,7 +261,7 @@ def _older_reading(root: Path, provider: str) -> int | None:
     used (0: an older version's, unrecorded). Values of the columns read otherwise since (a
     Plivo duration rounded up to a minute) are not carried into rows listed again."""
     path = root / MANIFEST
-    if not (root / RECORDINGS).is_file():
+    if not (root / RECORDINGS).is_file() and not Staging.left(root, RECORDINGS):
         return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -263,19 +274,52 @@ def _older_reading(root: Path, provider: str) -> int | None:
     return None if recorded >= reading_of(provider) else recorded
 
 
-def _earlier(path: Path) -> pl.DataFrame | None:
-    """A table an earlier run of the archive wrote, or None (none, a link, unreadable)."""
-    if not path.is_file() or path.is_symlink():
-        return None
+def _earlier(path: Path, key: Sequence[str] | None = None) -> pl.DataFrame | None:
+    """A table an earlier run of the archive wrote, or None (none, a link, unreadable), with
+    the rows of every copy of it a killed run staged and never put in place.
+
+    Such a copy (``.recordings.parquet.….tmp``, see :class:`~recanalytics.store.Staging`) holds
+    what that run loaded: a run killed before its tables were in place (an older version, during
+    its media download) left its rows nowhere else, and the provider may list them no more. A
+    row in several is taken from the newest (a killed run's copy is newer than the tables in
+    place); ``key`` names the columns that identify a row, a row lacking one is matched by its
+    whole value (without ``key``, every row is).
+    """
+    frames = []
+    for staged in Staging.left(path.parent, path.name):
+        try:
+            frames.append(pl.read_parquet(staged))
+        except (OSError, pl.exceptions.PolarsError):
+            continue  # cut short by the kill: no table
+    if path.is_file() and not path.is_symlink():
+        try:
+            frames.append(pl.read_parquet(path))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            warn_user(
+                f"{path.name} from an earlier run could not be read ({reason(exc)}); the rows "
+                "it held that are no longer listed are not kept",
+                ArchiveWarning,
+            )
+    if len(frames) < 2:
+        return frames[0] if frames else None
     try:
-        return pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+        rows = pl.concat(frames, how="diagonal_relaxed")
+    except pl.exceptions.PolarsError as exc:
         warn_user(
-            f"{path.name} from an earlier run could not be read ({reason(exc)}); the rows it "
-            "held that are no longer listed are not kept",
+            f"{path.name}: the rows a killed run staged could not be read beside the earlier "
+            f"run's ({reason(exc)}); only the newest table is kept",
             ArchiveWarning,
         )
-        return None
+        return frames[0]
+    if not key or not all(k in rows.columns for k in key):
+        return rows.unique(maintain_order=True)
+    keyed = pl.all_horizontal(present(pl.col(k).cast(pl.String)).is_not_null() for k in key)
+    return pl.concat(
+        [
+            rows.filter(keyed).unique(subset=list(key), keep="first", maintain_order=True),
+            rows.filter(~keyed).unique(maintain_order=True),
+        ]
+    )
 
 
 @dataclasses.dataclass
@@ -348,12 +392,24 @@ def _superseded(
     return pl.concat(frames, how="diagonal").unique(maintain_order=True) if frames else None
 
 
+def _in_period(since: dt.datetime | None, until: dt.datetime | None) -> pl.Expr:
+    """Whether a row lies in the period a run's lists were read over (``since`` None: without
+    a lower bound); one without a creation date is in every period (a load lists it)."""
+    created = pl.col("created_at")
+    inside = pl.lit(True)
+    if since is not None:
+        inside &= created >= since
+    if until is not None:
+        inside &= created < until
+    return created.is_null() | inside
+
+
 def _keep_earlier_rows(
     root: Path,
     provider: str,
     loaders: Sequence[Loader[Any]],
     parts: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
-    period: tuple[dt.datetime, dt.datetime | None],
+    period: tuple[dt.datetime | None, dt.datetime | None],
     *,
     older: int | None = None,
 ) -> dict[str, _Carried]:
@@ -373,14 +429,14 @@ def _keep_earlier_rows(
     lacks as it was is kept. Tables an earlier run left that cannot be read as such (another
     schema, damaged) are said in an :class:`ArchiveWarning` and not merged.
     """
-    recordings = _earlier(root / RECORDINGS)
+    recordings = _earlier(root / RECORDINGS, ["provider", "kind", "recording_id"])
     carried: dict[str, _Carried] = {}
     for loader in loaders:
         rows, raw = parts[loader.part]
         carried[loader.part] = done = _Carried(listed=rows.height)
         id_column = loader.endpoint.id_column
         try:
-            raw_file = _earlier(root / f"{loader.part}_raw.parquet")
+            raw_file = _earlier(root / f"{loader.part}_raw.parquet", [id_column])
             earlier_raw = None
             if raw_file is not None and id_column in raw_file.columns:
                 earlier_raw = _in_types_of(raw_file, raw)
@@ -416,11 +472,7 @@ def _keep_earlier_rows(
                 )
                 kept = gone.height
                 # Rows made outside a narrower period than an earlier run's were not asked for.
-                created = pl.col("created_at")
-                asked = created.is_null() | (created >= period[0])
-                if period[1] is not None:
-                    asked &= created.is_null() | (created < period[1])
-                unlisted = gone.filter(asked).height
+                unlisted = gone.filter(_in_period(*period)).height
                 if kept and earlier_raw is not None:
                     ids = present(pl.col(id_column).cast(pl.String))
                     gone_raw = earlier_raw.filter(ids.is_in(gone["recording_id"].implode()))
@@ -463,22 +515,29 @@ def _say_kept(provider: str, carried: dict[str, _Carried]) -> None:
     warn_user("; ".join(said), ArchiveWarning)
 
 
+HELD = ("downloaded", "resumed", "skipped", "kept")
+"""media.csv statuses of a file the archive holds."""
+OUTSIDE = "outside this run's period"
+
+
+def _on_disk(paths: pl.Series) -> pl.Series:
+    """Whether each path is a file (not a link) on disk."""
+    return pl.Series(
+        [p is not None and Path(p).is_file() and not Path(p).is_symlink() for p in paths],
+        dtype=pl.Boolean,
+    )
+
+
 def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
     """``download_media``'s result, with the files an earlier run saved counted as held.
 
-    ``gone`` marks the rows no longer listed (their media URL was not asked for). A file still
-    on disk for a row unavailable now (deleted since, or no longer listed) is ``kept``, its
-    size filled; one for a row whose fetch failed (a file of another size than the provider
-    states is fetched again every run) stays ``failed``, with its size: the archive holds it,
-    but it is not known to be whole.
+    ``gone`` marks the rows no longer listed in this run's period (their media URL was not
+    asked for). A file still on disk for a row unavailable now (deleted since, or not listed)
+    is ``kept``, its size filled; one for a row whose fetch failed (a file of another size than
+    the provider states is fetched again every run) stays ``failed``, with its size: the
+    archive holds it, but it is not known to be whole.
     """
-    on_disk = pl.Series(
-        [
-            path is not None and Path(path).is_file() and not Path(path).is_symlink()
-            for path in result["path"].to_list()
-        ],
-        dtype=pl.Boolean,
-    )
+    on_disk = _on_disk(result["path"])
     sizes = pl.Series(
         [
             Path(p).stat().st_size if d else None
@@ -496,6 +555,160 @@ def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
     )
 
 
+def _earlier_media(root: Path) -> pl.DataFrame | None:
+    """The outcome per recording of the media step an earlier run wrote (``media.csv``: the
+    provider, id, status, error and SHA-256 it recorded), or None (none, a link, unreadable)."""
+    path = root / "media.csv"
+    if not path.is_file() or path.is_symlink():
+        return None
+    columns = ["provider", "recording_id", "status", "error", "sha256"]
+    try:
+        table = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        # The CSV is written for spreadsheets: a formula-like text was given a quote before it.
+        said = table.select(
+            pl.when(pl.col(c).str.contains(f"^{QUOTE}(?:{FORMULA_START[1:]})"))
+            .then(pl.col(c).str.slice(1))
+            .otherwise(pl.col(c))
+            for c in columns
+        )
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        warn_user(
+            f"media.csv from an earlier run could not be read ({reason(exc)}); the media of "
+            f"rows {OUTSIDE} is said as not asked for",
+            ArchiveWarning,
+        )
+        return None
+    keyed = said.filter(present("recording_id").is_not_null())
+    return keyed.unique(["provider", "recording_id"], keep="last", maintain_order=True)
+
+
+def _as_before(
+    result: pl.DataFrame, outside: pl.Series, earlier: pl.DataFrame | None
+) -> pl.DataFrame:
+    """The result, its rows ``outside`` this run's period (not listed, not asked for) as the
+    earlier run's media step left them: a file it could not fetch stays ``failed`` (the
+    archive is not whole), one it saved stays ``downloaded`` or ``kept`` while on disk
+    (``failed`` if gone since), an ``unavailable`` one keeps its reason. A row no earlier run
+    said anything of is ``unavailable`` (``kept`` with a file on disk): its media was not asked
+    for, which ``error`` says."""
+    if not outside.any():
+        return result
+    suffix = "__before"
+    before = pl.DataFrame(
+        schema={c: pl.String for c in ("provider", "recording_id", "status", "error", "sha256")}
+    )
+    if earlier is not None:
+        before = earlier
+    joined = result.join(
+        before.rename({c: f"{c}{suffix}" for c in ("status", "error", "sha256")}),
+        on=["provider", "recording_id"],
+        how="left",
+        maintain_order="left",
+    )
+    was = pl.col(f"status{suffix}")
+    said = pl.col(f"error{suffix}")
+    on_disk = pl.lit(_on_disk(result["path"]))
+    held = was.is_in(HELD)
+    status = (
+        pl.when(held & on_disk)
+        .then(was)
+        .when(held | (was == "failed"))
+        .then(pl.lit("failed"))
+        .otherwise(pl.col("status"))
+    )
+    error = (
+        pl.when(held & on_disk)
+        .then(said)
+        .when(held)
+        .then(
+            pl.lit(
+                f"the file an earlier run saved is missing; {OUTSIDE}, so not fetched again "
+                "(an archive over its period fetches it)"
+            )
+        )
+        .when(was == "failed")
+        .then(pl.concat_str(said.fill_null("failed"), pl.lit(f"; {OUTSIDE}, so not asked again")))
+        .when(was == "unavailable")
+        .then(said)
+        .when(pl.col("status") == "kept")
+        .then(pl.lit(f"{OUTSIDE}: not asked for; the file an earlier run saved is kept"))
+        .otherwise(
+            pl.lit(
+                f"{OUTSIDE}: its media was not asked for (an archive over its period fetches it)"
+            )
+        )
+    )
+    sha256 = pl.when(held & on_disk).then(pl.coalesce("sha256", f"sha256{suffix}"))
+    mask = pl.lit(outside) & pl.col("recording_id").is_not_null()
+    return joined.with_columns(
+        status=pl.when(mask).then(status).otherwise("status"),
+        error=pl.when(mask).then(error).otherwise("error"),
+        sha256=pl.when(mask).then(sha256.otherwise("sha256")).otherwise("sha256"),
+    ).select(result.columns)
+
+
+def _earlier_manifest(root: Path) -> dict[str, Any]:
+    """The manifest an earlier run wrote into ``root``, or an empty one (none, unreadable)."""
+    try:
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _media_files(earlier: dict[str, Any]) -> dict[str, Any]:
+    """The entries of an earlier manifest's ``files`` that its media step wrote (``media.csv``,
+    ``verification.parquet``, the media files): carried by a run whose own media step has not
+    replaced them, with their hashes, as they still describe those files."""
+    files = earlier.get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {
+        name: entry
+        for name, entry in files.items()
+        if isinstance(name, str)
+        and isinstance(entry, dict)
+        and (name in ("media.csv", VERIFICATION) or name.startswith("media/"))
+        and ".." not in Path(name).parts
+        and not Path(name).is_absolute()
+    }
+
+
+def _periods(earlier: dict[str, Any], since: str, until: str) -> list[list[str]]:
+    """Every period an archive's lists were read over, this run's ``[since, until]`` included,
+    merged where they overlap or touch and in order: what the archive covers, and where not."""
+    recorded = earlier.get("periods")
+    if not isinstance(recorded, list):
+        last = earlier.get("period")
+        recorded = [[last.get("since"), last.get("until")]] if isinstance(last, dict) else []
+    spans = []
+    for pair in [*recorded, [since, until]]:
+        try:
+            start, end = (dt.datetime.fromisoformat(p) for p in pair)
+        except (TypeError, ValueError):
+            continue  # not a period this package wrote
+        if start.tzinfo is not None and end.tzinfo is not None and start <= end:
+            spans.append((start, end))
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return [[start.isoformat(), end.isoformat()] for start, end in merged]
+
+
+def _hashed(root: Path, written: dict[Path, Path]) -> dict[str, Any]:
+    """``files`` entries (size, SHA-256) of the archive's files, read where they are written
+    (a staged table not yet in place)."""
+    return {
+        str(path.relative_to(root)): {"bytes": file.stat().st_size, "sha256": sha256_file(file)}
+        for path, file in written.items()
+        # a symbolic link is never hashed as a file of the archive: it may point anywhere
+        if file.is_file() and not file.is_symlink() and not path.name.endswith(".part")
+    }
+
+
 async def _write(
     root: Path,
     provider: str,
@@ -506,22 +719,48 @@ async def _write(
     verify: bool,
     options: dict[str, Any],
     carried: dict[str, _Carried],
-    gone: pl.Expr,
+    flags: pl.DataFrame,
 ) -> dict[str, Any]:
-    """Write the loaded rows, download the media and write the manifest: the archive once its
-    lists are loaded.
+    """Write the loaded rows and their manifest, then download the media and write the
+    manifest again: the archive once its lists are loaded.
 
-    The tables are written under temporary names first (a full disk fails before the media
-    download) and put in place with the manifest only once everything else is done: a run
-    stopped on the way (Ctrl-C, a kill, a failure) leaves the earlier run's tables and
-    manifest as they were, describing one another; its media files stay for the next run.
+    The listing is the cheap, irreplaceable part: the tables are written under temporary names,
+    put in place together with a manifest that describes them (the manifest last) before the
+    media step starts. That manifest carries the earlier run's media section, file list and
+    hashes, which still describe the files they list, and says the media step is unfinished
+    (``media_unfinished``); the media step ends by writing ``media.csv`` and the manifest
+    again. A run stopped in the media step (Ctrl-C, a kill) leaves a readable archive of the
+    new listing; one stopped before the tables are in place, the earlier run's archive.
     """
     names = [RECORDINGS, "recordings.csv", "media.csv", VERIFICATION, MANIFEST]
     names += [f"{part}{suffix}" for part in parts for suffix in ("_raw.parquet", EARLIER_RAW)]
-    Staging.remove_left(root, names)  # what a killed run staged: never put in place
+    earlier = _earlier_manifest(root)
+    start, end = period
+    created = clock.now().isoformat(timespec="seconds")
+    until = end.isoformat() if end else created
+    manifest: dict[str, Any] = {
+        "created": created,
+        "recanalytics": importlib.metadata.version("recanalytics"),
+        "provider": provider,
+        # How its answers were read into rows: a later run under a newer reading does not
+        # carry this run's values forward (see _read_as_now).
+        "reading": reading_of(provider),
+        # Without an until, the lists were read up to when the archive was made.
+        "period": {"since": start.isoformat(), "until": until},
+        # Every period read, this one included: an archive made in pieces says its gaps.
+        "periods": _periods(earlier, start.isoformat(), until),
+    }
+    manifest |= {
+        part: _totals(rows)
+        | {
+            "listed_now": carried[part].listed,
+            "kept_from_earlier_runs": carried[part].kept,
+            "no_longer_listed": carried[part].gone,
+            "kept_earlier_values": carried[part].filled,
+        }
+        for part, (rows, _) in parts.items()
+    }
     with Staging() as staging:
-        stage = staging.stage
-        start, end = period
         files: dict[str, pl.DataFrame] = {RECORDINGS: unified}
         files |= {f"{part}_raw.parquet": raw for part, (_, raw) in parts.items()}
         files |= {
@@ -530,125 +769,150 @@ async def _write(
             if c.superseded is not None
         }
         for name, frame in files.items():
-            stage(root / name, frame.write_parquet)
-        stage(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
-        created = clock.now().isoformat(timespec="seconds")
-        manifest: dict[str, Any] = {
-            "created": created,
-            "recanalytics": importlib.metadata.version("recanalytics"),
-            "provider": provider,
-            # How its answers were read into rows: a later run under a newer reading does not
-            # carry this run's values forward (see _read_as_now).
-            "reading": reading_of(provider),
-            # Without an until, the lists were read up to when the archive was made.
-            "period": {"since": start.isoformat(), "until": end.isoformat() if end else created},
-        }
-        manifest |= {
-            part: _totals(rows)
-            | {
-                "listed_now": carried[part].listed,
-                "kept_from_earlier_runs": carried[part].kept,
-                "no_longer_listed": carried[part].gone,
-                "kept_earlier_values": carried[part].filled,
-            }
-            for part, (rows, _) in parts.items()
-        }
+            staging.stage(root / name, frame.write_parquet)
+        staging.stage(root / "recordings.csv", lambda p: write_spreadsheet_csv(unified, p))
+        # Only what this archive holds: other files in ``out`` (it may be any folder) are not
+        # ours to hash.
+        tables = _hashed(
+            root,
+            {root / n: staging.staged[root / n] for n in sorted([*files, "recordings.csv"])},
+        )
+        # What the media step of an earlier run wrote still describes the files it lists: an
+        # archive only grows (a run without media, or one stopped in its media step, keeps it).
+        listing = dict(manifest)
+        for key in ("media", "verification", "media_unfinished"):
+            if key in earlier:
+                listing[key] = earlier[key]
         if media:
-            credentials = options.get("credentials")
-            # Rows no longer listed have no media to ask for: only a file an earlier run saved.
-            not_listed = unified.select(gone.alias("gone"))["gone"]
-            asked = unified.with_columns(
-                media_url=pl.when(not_listed).then(None).otherwise(pl.col("media_url"))
-            )
-            result = await adownload_media(
-                asked,
-                root / "media",
-                credentials={provider: credentials} if credentials is not None else None,
-                base_url=options.get("base_url"),
-                transport=options.get("transport"),
-                progress=options.get("progress"),
-            )
-            result = _held_earlier(result, not_listed)
-            # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
-            listed = result.with_columns(
-                pl.col("path").map_elements(
-                    lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
-                )
-            )
-            stage(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
-            counts = result.group_by("status").len().sort("status")
-            manifest["media"] = {
-                "files": {str(s): int(n) for s, n in counts.iter_rows()},
-                # The files held (0 when none); null past Int64 rather than wrapped negative.
-                "bytes": result.select(int64_sum(pl.col("bytes"))).item(),
-            }
-            # Recordings still being made have no media yet: the archive holds their rows, and says
-            # it lacks their files (a run before a shutdown must not look complete).
-            waiting = unified["status"].is_in(sorted(PENDING & UNAVAILABLE))  # not fetched
-            pending = int((waiting & ~not_listed).sum())
-            manifest["media"]["pending"] = pending
-            if pending:
-                warn_user(
-                    f"{counted(pending)} {'is' if pending == 1 else 'are'} still being processed, "
-                    f"so {'its' if pending == 1 else 'their'} media cannot be downloaded yet; "
-                    f"run the archive again once {'it has' if pending == 1 else 'they have'} "
-                    "completed",
-                    ArchiveWarning,
-                )
-            # One still being processed when last listed, and listed no more, has no media in the
-            # archive either: running again cannot fetch it, but the archive is not whole.
-            lost = int((waiting & not_listed & (result["status"] != "kept")).sum())
-            manifest["media"]["pending_not_listed"] = lost
-            if lost:
-                warn_user(
-                    f"{counted(lost)} {'was' if lost == 1 else 'were'} still being processed when "
-                    f"an earlier run archived {'it' if lost == 1 else 'them'}, and "
-                    f"{'is' if lost == 1 else 'are'} no longer listed: "
-                    f"{'its' if lost == 1 else 'their'} media is not in the archive",
-                    ArchiveWarning,
-                )
-            failed = manifest["media"]["files"].get("failed", 0)
-            if failed:
-                # The archive is written, but not whole: an archive run before a shutdown must not
-                # look complete when files are missing. Running it again resumes them.
-                warn_user(
-                    f"{failed} of {result.height} media files could not be downloaded (their errors "
-                    f"are in media.csv); run the archive again to fetch them",
-                    ArchiveWarning,
-                )
-            if verify:
-                probed = await asyncio.to_thread(probe_media, result, decode=True)
-                check = verify_media(unified, probed)
-                stage(root / VERIFICATION, check.files.write_parquet)
-                manifest["verification"] = {"verdict": check.verdict, **check.totals}
-        # Only what this archive holds: other files in ``out`` (it may be any folder) are not ours
-        # to hash, and media files are those download_media reported for this archive's rows
-        # (downloaded, resumed or already there), not whatever an earlier archive left in media/.
-        ours = [root / name for name in (*files, "recordings.csv")]
-        if media:
-            # A failed fetch may leave an earlier run's file (of another size than stated): the
-            # archive holds it, though not known whole.
-            held = result.filter(
-                pl.col("status").is_in(["downloaded", "resumed", "skipped", "kept"])
-                | ((pl.col("status") == "failed") & pl.col("bytes").is_not_null())
-            )
-            ours += [root / "media.csv", *(Path(p) for p in held["path"].to_list())]
-            if verify:
-                ours.append(root / VERIFICATION)
-        written = {
-            path: staging.staged.get(path, path) for path in sorted(ours)
-        }  # tables: not in place yet
-        manifest["files"] = {
-            str(path.relative_to(root)): {"bytes": file.stat().st_size, "sha256": sha256_file(file)}
-            for path, file in written.items()
-            # a symbolic link is never hashed as a file of the archive: it may point anywhere
-            if file.is_file() and not file.is_symlink() and not path.name.endswith(".part")
-        }
-        staging.stage(root / MANIFEST, json_writer(manifest))
+            listing["media_unfinished"] = created
+        listing["files"] = dict(sorted((tables | _media_files(earlier)).items()))
+        staging.stage(root / MANIFEST, json_writer(listing))
         # The manifest last: a kill between these renames leaves tables it does not describe,
         # which read_archive says (run the archive again).
         staging.commit(last=[root / MANIFEST])
+    # The rows of a killed run's staged tables are in those now put in place.
+    Staging.remove_left(root, names)
+    if not media:
+        return listing
+    with Staging() as staging:
+        await _media_step(root, provider, unified, verify, options, flags, manifest, staging)
+        manifest["files"] = dict(sorted((tables | manifest["files"]).items()))
+        staging.stage(root / MANIFEST, json_writer(manifest))
+        staging.commit(last=[root / MANIFEST])
     return manifest
+
+
+async def _media_step(
+    root: Path,
+    provider: str,
+    unified: pl.DataFrame,
+    verify: bool,
+    options: dict[str, Any],
+    flags: pl.DataFrame,
+    manifest: dict[str, Any],
+    staging: Staging,
+) -> None:
+    """Download the media of ``unified``'s rows into ``root/media``, stage ``media.csv`` (and
+    ``verification.parquet``), and set the manifest's ``media`` (``verification``) and the
+    ``files`` entries of what it wrote and holds."""
+    credentials = options.get("credentials")
+    # Rows not listed have no media to ask for: only a file an earlier run saved.
+    not_listed, outside, gone = flags["not_listed"], flags["outside"], flags["gone"]
+    asked = unified.with_columns(
+        media_url=pl.when(not_listed).then(None).otherwise(pl.col("media_url"))
+    )
+    result = await adownload_media(
+        asked,
+        root / "media",
+        credentials={provider: credentials} if credentials is not None else None,
+        base_url=options.get("base_url"),
+        transport=options.get("transport"),
+        progress=options.get("progress"),
+    )
+    result = _held_earlier(result, gone)
+    result = _as_before(result, outside, _earlier_media(root) if outside.any() else None)
+    # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
+    listed = result.with_columns(
+        pl.col("path").map_elements(
+            lambda p: Path(p).relative_to(root).as_posix(), return_dtype=pl.String
+        )
+    )
+    staging.stage(root / "media.csv", lambda p: write_spreadsheet_csv(listed, p))
+    counts = result.group_by("status").len().sort("status")
+    # Recordings still being made have no media yet: the archive holds their rows, and says
+    # it lacks their files (a run before a shutdown must not look complete).
+    waiting = unified["status"].is_in(sorted(PENDING & UNAVAILABLE))  # not fetched
+    failed = result["status"] == "failed"
+    media: dict[str, Any] = {
+        "files": {str(s): int(n) for s, n in counts.iter_rows()},
+        # The files held (0 when none); null past Int64 rather than wrapped negative.
+        "bytes": result.select(int64_sum(pl.col("bytes"))).item(),
+        "pending": int((waiting & ~gone).sum()),
+        # One still being processed when last listed, and listed no more, has no media in the
+        # archive either: running again cannot fetch it, but the archive is not whole.
+        "pending_not_listed": int((waiting & gone & (result["status"] != "kept")).sum()),
+        # Rows not listed as they lie outside this run's period: their media as before.
+        "outside_period": {
+            "rows": int(outside.sum()),
+            "failed": int((outside & failed).sum()),
+            "pending": int((outside & waiting).sum()),
+        },
+        "created": manifest["created"],
+    }
+    manifest["media"] = media
+    away = media["outside_period"]
+    if pending := media["pending"]:
+        warn_user(
+            f"{counted(pending)} {'is' if pending == 1 else 'are'} still being processed, "
+            f"so {'its' if pending == 1 else 'their'} media cannot be downloaded yet; "
+            f"run the archive again once {'it has' if pending == 1 else 'they have'} "
+            f"completed{_over_theirs(away['pending'])}",
+            ArchiveWarning,
+        )
+    if lost := media["pending_not_listed"]:
+        warn_user(
+            f"{counted(lost)} {'was' if lost == 1 else 'were'} still being processed when "
+            f"an earlier run archived {'it' if lost == 1 else 'them'}, and "
+            f"{'is' if lost == 1 else 'are'} no longer listed: "
+            f"{'its' if lost == 1 else 'their'} media is not in the archive",
+            ArchiveWarning,
+        )
+    if missing := media["files"].get("failed", 0):
+        # The archive is written, but not whole: an archive run before a shutdown must not
+        # look complete when files are missing. Running it again resumes them.
+        warn_user(
+            f"{missing} of {result.height} media files could not be downloaded (their errors "
+            f"are in media.csv); run the archive again to fetch them{_over_theirs(away['failed'])}",
+            ArchiveWarning,
+        )
+    ours = [root / "media.csv"]
+    if verify:
+        probed = await asyncio.to_thread(probe_media, result, decode=True)
+        check = verify_media(unified, probed)
+        staging.stage(root / VERIFICATION, check.files.write_parquet)
+        manifest["verification"] = {"verdict": check.verdict, **check.totals}
+        ours.append(root / VERIFICATION)
+    # Media files are those download_media reported for this archive's rows (downloaded,
+    # resumed or already there), not whatever else media/ holds. A failed fetch may leave an
+    # earlier run's file (of another size than stated): the archive holds it, though not known
+    # whole.
+    held = result.filter(
+        pl.col("status").is_in(HELD)
+        | (pl.col("status") == "failed") & pl.col("bytes").is_not_null()
+    )
+    ours += [Path(p) for p in held["path"].to_list()]
+    manifest["files"] = _hashed(root, {path: staging.staged.get(path, path) for path in ours})
+
+
+def _over_theirs(outside: int) -> str:
+    """What to add to an outcome's advice when ``outside`` of its rows lie outside the run's
+    period: running the same period again does not ask for those."""
+    if not outside:
+        return ""
+    return (
+        f" ({outside:,} of them {OUTSIDE}: run it over theirs, or without since and until, "
+        "to fetch them)"
+    )
 
 
 archive = syncify(aarchive, "archive")
@@ -685,9 +949,10 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     ConfigError
         ``path`` is not an archive folder (no ``manifest.json`` or ``recordings.parquet``).
     UnfinishedArchiveError
-        ``recordings.parquet`` without ``manifest.json``: the tables of a first run stopped
-        before it finished (a StoreError; ``partial`` holds the rows read). Running the
-        archive again into the folder finishes it.
+        ``recordings.parquet`` without ``manifest.json``, or neither but the rows a killed
+        run staged (``.recordings.parquet.….tmp``): a first run stopped before it finished (a
+        StoreError; ``partial`` holds the rows read). Running the archive again into the
+        folder finishes it, keeping those rows.
     StoreError
         One of the two could not be read (damaged, not what an archive writes), or
         ``recordings.parquet`` is not the file the manifest hashed, or holds another number of
@@ -698,7 +963,8 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     -----
     ArchiveWarning
         Another file the manifest lists (a raw table, ``recordings.csv``, ``media.csv``) is
-        missing or not the one it hashed; the rows are returned.
+        missing or not the one it hashed, or the last media download was stopped before it
+        finished (``media_unfinished`` in the manifest); the rows are returned.
 
     Examples
     --------
@@ -711,6 +977,18 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     form = f"an archive folder, holding {MANIFEST} and {RECORDINGS}"
     if not (root / MANIFEST).is_file() and (root / RECORDINGS).is_file():
         raise _unfinished(root)
+    if not any((root / name).is_file() for name in (MANIFEST, RECORDINGS)):
+        staged = _earlier(root / RECORDINGS, ["provider", "kind", "recording_id"])
+        if staged is not None:
+            rows = conform(staged).collect()
+            raise UnfinishedArchiveError(
+                root / RECORDINGS,
+                f"missing, but a killed archive run left its rows staged beside it "
+                f"(.{RECORDINGS}.….tmp, {rows.height:,} rows): run the archive again into this "
+                "folder to put them in place (it keeps them, even if the provider lists nothing "
+                "now); the rows as read are in .partial",
+                partial=rows,
+            )
     if not all((root / name).is_file() for name in (MANIFEST, RECORDINGS)):
         raise ConfigError("path", form, os.fspath(path))
     try:
@@ -724,13 +1002,22 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise StoreError(root / RECORDINGS, f"could not be read ({reason(exc)})") from exc
     _check_against(root, manifest, recordings)
+    if stopped := manifest.get("media_unfinished"):
+        warn_user(
+            f"{root}: the media download of the archive run of {stopped} was stopped before it "
+            "finished: the rows are all there, but media.csv and the manifest's media section "
+            "are an earlier run's (none when absent) and may lack files of rows listed since; "
+            "run the archive again with media to finish it",
+            ArchiveWarning,
+        )
     return ArchiveContents(recordings, manifest)
 
 
 def _unfinished(root: Path) -> StoreError:
-    """The error for a folder with ``recordings.parquet`` and no manifest: the tables of a run
-    stopped before its end (a version before the staged writes put them in place before the
-    media download), with the rows it holds; a StoreError when they cannot be read either."""
+    """The error for a folder with ``recordings.parquet`` and no manifest: the tables of a first
+    run stopped before its end (killed between putting its tables and its manifest in place, or
+    an older version's, which put them in place before its media download and the manifest
+    after), with the rows it holds; a StoreError when they cannot be read either."""
     try:
         rows = conform(pl.read_parquet(root / RECORDINGS)).collect()
     except (OSError, pl.exceptions.PolarsError) as exc:
@@ -742,9 +1029,8 @@ def _unfinished(root: Path) -> StoreError:
     return UnfinishedArchiveError(
         root / MANIFEST,
         f"missing beside {RECORDINGS} ({rows.height:,} rows): an archive run was stopped before "
-        "it finished (its media download, by a version that wrote its tables first); run the "
-        "archive again into this folder to finish it (it keeps every row archived); the rows "
-        "as read are in .partial",
+        "it finished; run the archive again into this folder to finish it (it keeps every row "
+        "archived); the rows as read are in .partial",
         partial=rows,
     )
 

@@ -76,6 +76,22 @@ def archived_totals(part: str, totals: Mapping[str, Any]) -> str:
     return f"{part}: {counted(totals['recordings'])}, {hours} h, {size} GiB"
 
 
+def shown_time(iso: str) -> str:
+    """A time of an archive's manifest as the archive command says it: the date alone at
+    midnight UTC (a period given as dates), else to the second, in UTC.
+
+    Examples
+    --------
+    >>> shown_time("2025-06-01T00:00:00+00:00"), shown_time("2026-12-02T09:30:05+00:00")
+    ('2025-06-01', '2026-12-02 09:30:05 UTC')
+    """
+    text = str(iso)
+    date, _, time = text.partition("T")
+    if time in ("00:00:00+00:00", "00:00:00"):
+        return date
+    return f"{date} {time.removesuffix('+00:00')} UTC" if time.endswith("+00:00") else text
+
+
 def print_table(frame: pl.DataFrame) -> None:
     # A size no provider states reads "n/a", as in the report, rather than polars' "null".
     shown = frame.with_columns(
@@ -487,6 +503,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
             said.append(
                 f"{kept:,} kept from earlier runs"
                 + (f", {gone:,} of them no longer listed" if gone else "")
+                + (f", {kept - gone:,} outside this run's period" if kept > gone else "")
             )
         if filled := totals["kept_earlier_values"]:
             said.append(f"{filled:,} listed without the sizes/durations an earlier run kept")
@@ -498,27 +515,62 @@ def cmd_archive(args: argparse.Namespace) -> int:
             "only what earlier runs archived",
             file=sys.stderr,
         )
+    media = manifest.get("media", {})
     if "media" in manifest:
-        print(f"media: {manifest['media']['files']}")
-    print(f"archive written to {out} (manifest: {out / 'manifest.json'})")
+        # A run without --media keeps the media section of the last run that had it.
+        of = (
+            ""
+            if args.media
+            else f" (as the run of {media.get('created', 'an earlier run')} left it)"
+        )
+        print(f"media{of}: {media['files']}")
+    periods = manifest.get("periods", [])
+    covers = (
+        "; periods read: " + ", ".join(f"{shown_time(a)} to {shown_time(b)}" for a, b in periods)
+        if len(periods) > 1
+        else ""
+    )
+    print(f"archive written to {out} (manifest: {out / 'manifest.json'}){covers}")
     whole = True
-    if failed := manifest.get("media", {}).get("files", {}).get("failed", 0):
+    # What to run to fetch what the media section lacks: rows outside this run's period are
+    # not asked for by the same command.
+    again = "run the same command again" if args.media else "run the command with --media"
+    away = media.get("outside_period", {})
+    if failed := media.get("files", {}).get("failed", 0):
+        outside = away.get("failed", 0)
         print(
             f"recanalytics: {counted(failed, 'media file')} failed (see {out / 'media.csv'}); "
-            "run the same command again to fetch them",
+            f"{again} to fetch them"
+            + (
+                f" ({outside:,} of them outside this run's period: run it over theirs)"
+                if outside
+                else ""
+            ),
             file=sys.stderr,
         )
         whole = False
-    if pending := manifest.get("media", {}).get("pending", 0):
+    if pending := media.get("pending", 0):
+        outside = away.get("pending", 0)
         print(
             f"recanalytics: {counted(pending)} {'is' if pending == 1 else 'are'} still being "
             f"processed, so {'its' if pending == 1 else 'their'} media is not in the archive "
-            f"yet; run the same command again once {'it has' if pending == 1 else 'they have'} "
-            "completed",
+            f"yet; {again} once {'it has' if pending == 1 else 'they have'} completed"
+            + (
+                f" ({outside:,} of them outside this run's period: run it over theirs)"
+                if outside
+                else ""
+            ),
             file=sys.stderr,
         )
         whole = False
-    if lost := manifest.get("media", {}).get("pending_not_listed", 0):
+    if stopped := manifest.get("media_unfinished"):
+        print(
+            f"recanalytics: the media download of the run of {stopped} was stopped before it "
+            f"finished; {again} to finish it",
+            file=sys.stderr,
+        )
+        whole = False
+    if lost := media.get("pending_not_listed", 0):
         print(
             f"recanalytics: {counted(lost)} {'was' if lost == 1 else 'were'} still being "
             f"processed when an earlier run archived {'it' if lost == 1 else 'them'} and "

@@ -277,10 +277,11 @@ class StoreError(RecanalyticsError):
 
 
 class UnfinishedArchiveError(StoreError):
-    """An archive folder holds the tables of a run that was stopped before it finished (no
-    ``manifest.json``): a first run killed during its media download, by a version that
-    wrote its tables before the media. ``partial`` holds the rows its ``recordings.parquet``
-    has; running the archive again into the folder finishes it (it keeps every row)."""
+    """An archive folder holds the rows of a first run that was stopped before it finished:
+    ``recordings.parquet`` without ``manifest.json``, or only the tables it staged
+    (``.recordings.parquet.….tmp``, a run killed before putting them in place). ``partial``
+    holds those rows; running the archive again into the folder finishes it (it keeps every
+    row, even when the provider lists nothing now)."""
 
 
 def reason(error: BaseException) -> str:

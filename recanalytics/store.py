@@ -218,6 +218,17 @@ class Staging:
         self._held.clear()
 
     @staticmethod
+    def left(folder: Path, name: str) -> list[Path]:
+        """The temporary files of ``name`` in ``folder`` that a killed run left (no process
+        holds their lock), newest first: what it wrote and never put in place."""
+        found = [
+            tmp
+            for tmp in folder.glob(f".{glob.escape(name)}.*.tmp")
+            if not tmp.is_symlink() and tmp.is_file() and _free(tmp)
+        ]
+        return sorted(found, key=_modified, reverse=True)
+
+    @staticmethod
     def remove_left(folder: Path, names: Iterable[str]) -> None:
         """Remove the temporary files of ``names`` in ``folder`` that a killed run left (no
         process holds their lock), and their lock files."""
@@ -227,17 +238,34 @@ class Staging:
                 with contextlib.suppress(OSError):
                     if tmp.is_symlink() or not tmp.is_file():
                         continue
-                    lock = tmp if tmp.name.endswith(".lock") else _lock_of(tmp)
-                    # A temporary file without a lock file beside it was staged by an earlier
-                    # version, which locked the file itself.
-                    fd = os.open(lock if lock.exists() else tmp, os.O_RDWR | NOFOLLOW | BINARY)
-                    try:
-                        free = try_lock(fd)
-                    finally:
-                        os.close(fd)
-                    if free:
+                    if _free(tmp):
+                        lock = tmp if tmp.name.endswith(".lock") else _lock_of(tmp)
                         tmp.unlink(missing_ok=True)
                         lock.unlink(missing_ok=True)
+
+
+def _free(tmp: Path) -> bool:
+    """Whether no process holds the lock of a staged file (or of its lock file ``tmp``)."""
+    lock = tmp if tmp.name.endswith(".lock") else _lock_of(tmp)
+    # A temporary file without a lock file beside it was staged by an earlier version, which
+    # locked the file itself.
+    try:
+        fd = os.open(lock if lock.exists() else tmp, os.O_RDWR | NOFOLLOW | BINARY)
+    except OSError:
+        return False
+    try:
+        return try_lock(fd)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _lock_of(tmp: Path) -> Path:

@@ -585,36 +585,86 @@ def _as_written(root: Path) -> dict[str, bytes]:
     return {name: (root / name).read_bytes() for name in [*names, "manifest.json"]}
 
 
+def _media_of(manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a manifest says of the media: its section, and its media files' entries."""
+    files = {n: e for n, e in manifest["files"].items() if n == "media.csv" or "media/" in n}
+    return {"media": manifest.get("media"), "files": files}
+
+
+def _stopped_in_media(out: Path, first: dict[str, Any], before: pl.DataFrame) -> None:
+    """What a run stopped in its media step left in ``out`` (an archive ``first`` wrote with
+    the rows ``before``): the new listing in place, its manifest describing it, and the earlier
+    media section and media.csv, still true of the files they list."""
+    with pytest.warns(ArchiveWarning, match="media download of the archive run of .* stopped"):
+        archived, manifest = ra.read_archive(out)
+    assert archived.height > before.height
+    assert set(before["recording_id"]) <= set(archived["recording_id"])
+    assert archived.height == sum(
+        manifest[part]["recordings"] for part in ("tracks", "compositions")
+    )
+    assert _media_of(manifest) == _media_of(first)
+    assert manifest["media_unfinished"] == manifest["created"]
+    listed = pl.read_csv(out / "media.csv")
+    assert listed.height == before.height  # the first run's media.csv, as its manifest hashed
+
+
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
-def test_an_archive_run_again_and_interrupted_leaves_the_earlier_archive_whole(
+def test_an_archive_run_again_and_interrupted_keeps_its_new_listing_readable(
     stop: type[BaseException], tmp_path: Path
 ) -> None:
     # A first run over a narrow period, then the same command without since, stopped (Ctrl-C)
     # during the media download: the tables were already the new run's (318 rows) while
     # manifest.json and media.csv still described the first (45), its hashes no longer matching,
-    # and read_archive returned the pair without a word.
+    # and read_archive returned the pair without a word. Then the new listing waited, unread,
+    # for the media step's end: a run stopped there kept none of it. The listing is put in place
+    # first, with a manifest describing it and the earlier media section.
     box = Sandbox(seed=7, size=120, providers=["twilio"], small_media=True)
     out = tmp_path / "a"
     narrow = {"since": "2026-06-01", "until": "2026-11-01"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)  # recordings still processing
         first = ra.archive_twilio(out, media=True, **narrow, **box.options("twilio"))
-    before = _as_written(out)
     archived_before, _ = ra.read_archive(out)
     options = box.options("twilio") | {"transport": _interrupted_at_media(box.transport, 5, stop)}
     with pytest.raises(stop):
         ra.archive_twilio(out, media=True, **options)
-    assert _as_written(out) == before  # the earlier run's tables and manifest, untouched
-    archived, manifest = ra.read_archive(out)
-    assert manifest == first and archived.equals(archived_before)
+    _stopped_in_media(out, first, archived_before)
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no staged table left
     # Run again, it goes on: the files the interrupted run saved are there, the rest fetched.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)
         whole = ra.archive_twilio(out, media=True, **box.options("twilio"))
-    archived, manifest = ra.read_archive(out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # finished: nothing to say
+        archived, manifest = ra.read_archive(out)
     assert archived.height > archived_before.height and manifest == whole
+    assert "media_unfinished" not in manifest
     assert set(archived_before["recording_id"]) <= set(archived["recording_id"])
+
+
+def test_a_first_run_stopped_in_its_media_step_keeps_its_listing(tmp_path: Path) -> None:
+    # Ctrl-C during the first run's media download left only media/: the listing (33 rows,
+    # unified and raw) was gone, and once Twilio was retired nothing could bring it back; a
+    # run while Twilio listed nothing then wrote a 0-row archive, exit 0.
+    box = Sandbox(seed=7, size=60, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    listed = ra.load_twilio_recordings(**box.options("twilio"))
+    options = box.options("twilio") | {
+        "transport": _interrupted_at_media(box.transport, 3, KeyboardInterrupt)
+    }
+    with pytest.raises(KeyboardInterrupt):
+        ra.archive_twilio(out, media=True, **options)
+    with pytest.warns(ArchiveWarning, match="stopped before it finished"):
+        archived, manifest = ra.read_archive(out)
+    assert set(listed["recording_id"]) <= set(archived["recording_id"])
+    assert "media" not in manifest and manifest["tracks"]["listed_now"] == listed.height
+    assert pl.read_parquet(out / "tracks_raw.parquet").height == listed.height
+    # Twilio now lists nothing: every row stays.
+    empty = box.options("twilio") | {"transport": _dying(box.transport, "empty")}
+    with pytest.warns(ArchiveWarning, match="listed 0 tracks, 0 compositions in this run"):
+        again = ra.archive_twilio(out, **empty)
+    assert again["tracks"]["recordings"] == listed.height
+    assert again["tracks"]["no_longer_listed"] == listed.height
 
 
 def test_read_archive_says_which_file_is_not_the_one_its_manifest_describes(
@@ -675,9 +725,9 @@ ra.archive_twilio({out!r}, media=True, progress=False, **options)
 """
 
 
-def test_an_archive_run_again_and_killed_leaves_the_earlier_archive_whole(tmp_path: Path) -> None:
+def test_an_archive_run_again_and_killed_keeps_its_new_listing_readable(tmp_path: Path) -> None:
     # kill -9 during the media download: no cleanup runs, so what the folder holds then is
-    # what a user finds. The earlier run's tables and manifest, still describing each other.
+    # what a user finds. The new listing, and a manifest describing it with the earlier media.
     import signal
     import subprocess
     import sys
@@ -689,7 +739,7 @@ def test_an_archive_run_again_and_killed_leaves_the_earlier_archive_whole(tmp_pa
         first = ra.archive_twilio(
             out, media=True, since="2026-06-01", until="2026-11-01", **box.options("twilio")
         )
-    before = _as_written(out)
+    archived_before, _ = ra.read_archive(out)
     script = KILLED_AT_MEDIA.format(root=str(Path(__file__).parent.parent), out=str(out))
     try:
         done = subprocess.run(
@@ -698,15 +748,10 @@ def test_an_archive_run_again_and_killed_leaves_the_earlier_archive_whole(tmp_pa
     except subprocess.TimeoutExpired:
         pytest.fail("the archive run was not killed at its 5th media request")
     assert done.returncode == -signal.SIGKILL and "killed" in done.stdout, done.stderr[-3000:]
-    assert _as_written(out) == before
-    archived, manifest = ra.read_archive(out)
-    assert manifest == first and archived.height == sum(
-        first[part]["recordings"] for part in ("tracks", "compositions")
-    )
-    # What the killed run had staged is left (nothing ran after the kill); the next run, which
-    # goes on from there, removes it, and a staged file another run still holds stays.
-    left = {p.name for p in out.iterdir() if p.name.startswith(".")}
-    assert {name.split(".")[1] for name in left} >= {"recordings", "tracks_raw"}
+    _stopped_in_media(out, first, archived_before)
+    # Its tables were put in place before the kill: no staged table is left. A staged file
+    # another run still holds stays through the next run.
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     held = out / ".recordings.parquet.held.tmp"
     with held.open("w") as file:
         assert try_lock(file.fileno())
@@ -715,9 +760,42 @@ def test_an_archive_run_again_and_killed_leaves_the_earlier_archive_whole(tmp_pa
             whole = ra.archive_twilio(out, media=True, **box.options("twilio"))
         assert {p.name for p in out.iterdir() if p.name.startswith(".")} == {held.name}
     archived, manifest = ra.read_archive(out)
-    assert manifest == whole and archived.height > sum(
-        first[part]["recordings"] for part in ("tracks", "compositions")
-    )
+    assert manifest == whole and archived.height > archived_before.height
+
+
+def _stage_as_killed(table: Path) -> None:
+    """Move an archive's table to where a run killed before putting it in place left it (an
+    older version's, which locked the staged file itself)."""
+    table.rename(table.with_name(f".{table.name}.k1ll3d.tmp"))
+
+
+def test_the_rows_a_killed_run_staged_are_read_and_kept_by_the_next_run(tmp_path: Path) -> None:
+    # An older version's first run killed during its media download left its rows only in
+    # hidden staged tables: read_archive said 'expected an archive folder', and the next run
+    # (Twilio listing nothing) removed them and wrote a 0-row archive, exit 0.
+    box = Sandbox(seed=7, size=60, providers=["twilio"])
+    out = tmp_path / "a"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        first = ra.archive_twilio(out, **box.options("twilio"))
+    rows = pl.read_parquet(out / "recordings.parquet")
+    for name in ("recordings.parquet", "tracks_raw.parquet", "compositions_raw.parquet"):
+        _stage_as_killed(out / name)
+    for name in ("manifest.json", "recordings.csv"):
+        (out / name).unlink()
+    with pytest.raises(ra.UnfinishedArchiveError, match="killed archive run left its rows") as info:
+        ra.read_archive(out)
+    assert info.value.partial is not None and info.value.partial.height == rows.height
+    empty = box.options("twilio") | {"transport": _dying(box.transport, "empty")}
+    with pytest.warns(ArchiveWarning, match="listed 0 tracks"):
+        again = ra.archive_twilio(out, **empty)
+    for part in ("tracks", "compositions"):
+        assert again[part]["recordings"] == first[part]["recordings"] > 0
+    archived, _ = ra.read_archive(out)
+    key = ["kind", "recording_id"]
+    assert archived.sort(key).equals(rows.sort(key))
+    assert pl.read_parquet(out / "tracks_raw.parquet").height == first["tracks"]["recordings"]
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
 
 
 def test_an_archive_run_again_on_a_full_disk_leaves_the_earlier_archive_whole(

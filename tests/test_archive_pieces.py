@@ -1,0 +1,169 @@
+"""An archive made in pieces: a run over a narrower period than an earlier one, a run without
+media after one with, runs over periods apart. Each run's manifest still says what the whole
+archive holds: the media outcome of every row, every media file, every period read."""
+
+from __future__ import annotations
+
+import json
+import warnings
+import zlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import polars as pl
+import pytest
+
+import recanalytics as ra
+from recanalytics.cli import main
+from recanalytics.errors import ArchiveWarning
+from recanalytics.sandbox import Sandbox
+
+NARROWER = "2026-10-01"  # seed 3, size 30: tracks made from 2026-01 to 2026-10-13
+
+
+class RefusingStorage(httpx.AsyncBaseTransport):
+    """The sandbox, except that while ``refusing``, the storage refuses a third of the media
+    files (403, as S3 does; not retried)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.refusing = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if self.refusing and path.startswith("/_storage") and zlib.crc32(path.encode()) % 3 == 0:
+            return httpx.Response(403, text="<Error>AccessDenied</Error>", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+def _media(out: Path) -> pl.DataFrame:
+    """``media.csv`` beside each row's creation time."""
+    rows = pl.read_parquet(out / "recordings.parquet").select("recording_id", "created_at")
+    return pl.read_csv(out / "media.csv").join(rows, on="recording_id", how="left")
+
+
+def test_a_narrower_run_keeps_the_media_outcome_of_rows_outside_its_period(
+    tmp_path: Path,
+) -> None:
+    # Run 1 failed to fetch 15 files; run 2 with a later since marked the 16 rows before it
+    # "unavailable: no longer listed by the provider" (Twilio still listed them: they were not
+    # asked for), lost "recording status is deleted", and said nothing, as if the archive were
+    # whole though 13 files were missing.
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    storage = RefusingStorage(box.transport)
+    options = box.options("twilio") | {"transport": storage}
+    out = tmp_path / "a"
+    with pytest.warns(ArchiveWarning, match="could not be downloaded"):
+        ra.archive_twilio(out, media=True, **options)
+    first = _media(out)
+    storage.refusing = False
+    with pytest.warns(ArchiveWarning, match=r"could not be downloaded.* outside this run's period"):
+        again = ra.archive_twilio(out, media=True, since=NARROWER, **options)
+    media = _media(out)
+    before = pl.col("created_at") < pl.lit(NARROWER).str.to_datetime(time_zone="UTC")
+    outside = media.filter(before)
+    assert outside.height == again["media"]["outside_period"]["rows"] > 0
+    assert not media["error"].str.contains("no longer listed").any()
+    earlier = first.filter(before).select("recording_id", status_before="status")
+    both = outside.join(earlier, on="recording_id")
+    assert both.height == outside.height
+    # Failed stays failed (the archive is not whole), saying why it was not asked again.
+    failed = both.filter(pl.col("status_before") == "failed")
+    assert failed.height == again["media"]["outside_period"]["failed"] > 0
+    assert (failed["status"] == "failed").all()
+    assert failed["error"].str.contains("HTTP 403.*; outside this run's period").all()
+    assert again["media"]["files"]["failed"] == failed.height  # those inside were fetched
+    # A file an earlier run saved stays as it was; an unavailable one keeps its reason.
+    saved = both.filter(pl.col("status_before") == "downloaded")
+    assert saved.height > 0 and (saved["status"] == "downloaded").all()
+    assert {f"media/twilio/{n}" for n in saved["path"].str.split("/").list.last()} <= set(
+        again["files"]
+    )
+    deleted = both.filter(pl.col("status_before") == "unavailable")
+    assert deleted.height > 0 and (deleted["error"] == "recording status is deleted").all()
+
+
+def test_the_archive_command_exits_1_while_files_outside_its_period_are_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = Sandbox.options
+    storage: list[RefusingStorage] = []
+
+    def refusing(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        options = served(self, provider, **kwargs)
+        storage.append(RefusingStorage(options["transport"]))  # type: ignore[arg-type]
+        return options | {"transport": storage[-1]}
+
+    monkeypatch.setattr(Sandbox, "options", refusing)
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--size", "30"]
+    argv += ["--seed", "3", "--media", "--quiet"]
+    assert main(argv) == 1
+    monkeypatch.setattr(Sandbox, "options", served)
+    capsys.readouterr()
+    assert main([*argv, "--since", NARROWER]) == 1  # it was 0, 13 files missing
+    printed = capsys.readouterr()
+    assert "outside this run's period: run it over theirs" in printed.err
+    assert "kept from earlier runs, 24 outside this run's period" in printed.out
+
+
+def test_a_run_without_media_keeps_the_media_an_earlier_run_archived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A run without --media after one with it dropped the media section and every media file
+    # from the manifest (30 files hashed, then none; media.csv no longer listed, its hash gone)
+    # though they were all still in the folder.
+    out = tmp_path / "a"
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--seed", "3"]
+    assert main([*argv, "--media", "--quiet"]) == 0
+    first = json.loads((out / "manifest.json").read_text())
+    capsys.readouterr()
+    assert main([*argv, "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    again = json.loads((out / "manifest.json").read_text())
+    assert again["media"] == first["media"]
+    assert f"media (as the run of {first['created']} left it): " in printed
+
+    def media_files(manifest: dict[str, Any]) -> dict[str, Any]:
+        return {n: e for n, e in manifest["files"].items() if n.startswith("media")}
+
+    assert media_files(again) == media_files(first) and "media.csv" in again["files"]
+    assert (
+        sum(n.startswith("media/") for n in again["files"]) == first["media"]["files"]["downloaded"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the files are those the manifest hashed
+        ra.read_archive(out)
+
+
+def test_the_manifest_keeps_every_period_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # manifest.json held the last run's period only: a run over 2026-06 onward, then one over
+    # 2025-01..2025-06, read as an archive of 2025-01..2025-06 holding rows of 2026-10, and
+    # nothing said that 2025-06..2026-06 was never read.
+    out = tmp_path / "a"
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "40", "--quiet"]
+    assert main([*argv, "--since", "2026-06-01"]) == 0
+    first = json.loads((out / "manifest.json").read_text())
+    assert first["periods"] == [[first["period"]["since"], first["period"]["until"]]]
+    assert main([*argv, "--since", "2025-01-01", "--until", "2025-06-01"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["period"] == {
+        "since": "2025-01-01T00:00:00+00:00",
+        "until": "2025-06-01T00:00:00+00:00",
+    }
+    assert manifest["periods"] == [
+        ["2025-01-01T00:00:00+00:00", "2025-06-01T00:00:00+00:00"],
+        ["2026-06-01T00:00:00+00:00", first["period"]["until"]],
+    ]
+    from recanalytics.cli import shown_time
+
+    until = shown_time(first["period"]["until"])
+    said = f"periods read: 2025-01-01 to 2025-06-01, 2026-06-01 to {until}"
+    assert said in capsys.readouterr().out
+    # The gap read, the periods touch: one period.
+    assert main([*argv, "--since", "2025-06-01", "--until", "2026-06-01"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["periods"] == [["2025-01-01T00:00:00+00:00", first["period"]["until"]]]
+    assert "periods read" not in capsys.readouterr().out
