@@ -812,6 +812,24 @@ def test_an_archive_run_again_on_a_full_disk_leaves_the_earlier_archive_whole(
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
 
 
+def test_an_archive_whose_media_csv_cannot_be_written_keeps_its_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk at the media step's end lost the whole run: its tables were put in place
+    # with the manifest, after media.csv. They are in place before the media step now.
+    box = Sandbox(seed=27, size=40, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    listed = ra.load_twilio_recordings(**PERIOD, **box.options("twilio"))
+    _disk_full_at("media.csv", monkeypatch)
+    with pytest.raises(StoreError, match=r"media\.csv.*No space left"):
+        ra.archive_twilio(out, media=True, **PERIOD, **box.options("twilio"))
+    with pytest.warns(ArchiveWarning, match="media download of the archive run of"):
+        archived, manifest = ra.read_archive(out)
+    assert manifest["tracks"]["recordings"] == listed.height > 0
+    assert set(listed["recording_id"]) <= set(archived["recording_id"])
+    assert not (out / "media.csv").exists() and "media" not in manifest
+
+
 def test_an_older_version_s_archive_run_again_on_a_dying_api_keeps_its_hours_and_bytes(
     tmp_path: Path,
 ) -> None:
