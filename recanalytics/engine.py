@@ -495,6 +495,10 @@ class Session:
     limiter : RateLimiter or None
         Shared with other loads against the same account (:func:`shared_limiter`); default a
         limiter of this session's own.
+    retired : str or None
+        Set when the provider's service has retired: what every error of this session's
+        requests adds (:meth:`~recanalytics.providers.base.Archival.gone`), so a refusal, a
+        404/410, a redirect or a dead host reads as the retirement it likely is.
     """
 
     def __init__(
@@ -512,8 +516,10 @@ class Session:
         label: str | None = None,
         limiter: RateLimiter | None = None,
         base_url: str | None = None,
+        retired: str | None = None,
     ) -> None:
         self.provider = provider
+        self.retired = retired
         self.limits = limits
         self.retry = retry
         self.timeout = timeout
@@ -697,10 +703,12 @@ class Session:
                 # Redirects are not followed (credentials never go on): asking again is
                 # answered the same way, and its body is no page.
                 location = self._url(response.headers.get("Location", "")) or "nowhere"
+                # A retired service redirects to its notice: its note says why, not base_url.
+                check = "" if self.retired else "; check base_url"
                 raise ProviderError(
                     self.provider,
-                    f"the API answered with a redirect to {location}, which is not followed; "
-                    "check base_url",
+                    f"the API answered with a redirect to {location}, which is not followed"
+                    + check,
                     status=status,
                     url=self._url(response.url),
                 )
@@ -755,7 +763,16 @@ class Session:
                 ) from None
             raise Retry(failure, delay)
 
-        return await with_retries(self.retry, once, pause=self.pause, label=self.provider)
+        try:
+            return await with_retries(self.retry, once, pause=self.pause, label=self.provider)
+        except ProviderError as error:
+            self.say_retired(error)
+            raise
+
+    def say_retired(self, error: ProviderError) -> None:
+        """Add to ``error``'s message that the service has retired, when it has (once)."""
+        if self.retired and self.retired not in str(error):
+            error.args = (f"{error}; {self.retired}", *error.args[1:])
 
     def _refuse_if_down(self, asked: Callable[[], str]) -> None:
         """Raise without asking once the API is unreachable: the load fails with such an error

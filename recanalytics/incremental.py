@@ -1094,12 +1094,36 @@ async def aload(
             list(failed),
             # A status's error is the provider's error text, which starts with its name.
             "; ".join(f"{n} failed: {s.error.removeprefix(f'{n}: ')}" for n, s in failed.items())
-            + "; the rows loaded are in .partial, each provider's outcome in .outcomes",
+            + "; the rows loaded are in .partial, each provider's outcome in .outcomes"
+            + _leave_out(result),
             result.status,
         )
         error.partial = pl.concat(partial)
         raise error
     return result.frame
+
+
+def _leave_out(result: LoadResult) -> str:
+    """How to load without the failed providers whose service has retired (their credentials
+    may stay set for years, and every ``load()`` over the configured providers would fail)."""
+    gone = {
+        n: plan
+        for n, s in result.status.items()
+        if s.state == "failed" and (plan := spec_for(n).retired) is not None
+    }
+    if not gone:
+        return ""
+    others = [n for n, s in result.status.items() if n not in gone and s.state != "skipped"]
+    names = " and ".join(f"{n} ({plan.reason})" for n, plan in gone.items())
+    one = len(gone) == 1
+    archive = "its archive" if one else "their archives"
+    if not others:
+        return f". {names}: no other provider was loaded; read {archive} (ra.read_archive(folder))"
+    return (
+        f". {names}: name the others to leave {'it' if one else 'them'} out, "
+        f"ra.load(providers={others!r}, ...), and add the rows of {archive} "
+        "(ra.read_archive(folder))"
+    )
 
 
 load = syncify(aload, "load")

@@ -117,6 +117,7 @@ class Context:
         # One account's loads share its rate on the host they reach.
         key = self.reached()
         own = self.transport if in_process(self.transport, self.base_url) else None
+        retired = self.spec.retired
         return Session(
             self.spec.name,
             label=label,
@@ -129,6 +130,7 @@ class Context:
             progress=self.progress,
             secrets=secrets,
             base_url=self.base_url,
+            retired=None if retired is None else retired.gone(self.spec.name),
         )
 
 

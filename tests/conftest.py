@@ -14,6 +14,7 @@ from provider_cases import CREDENTIAL_VARIABLES
 
 from recanalytics import engine
 from recanalytics.engine import RetryPolicy
+from recanalytics.providers.base import Archival
 from recanalytics.sandbox import Sandbox, SandboxServer
 
 FAST_RETRY = RetryPolicy(max_retries=8, backoff_base=0.001, backoff_cap=0.01)
@@ -60,6 +61,16 @@ def fresh_rate_limiters() -> None:
     """Each test starts with no account's rate spent: loads of one account on one host share a
     limiter for the whole process, and one calmed by a test's 429s would pace the next test's."""
     engine._LIMITERS.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_service_retired_yet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs as on a day before any provider's service retires (Twilio Video on
+    2026-12-05), whatever today's date: past it, a retired provider's errors and empty listings
+    read otherwise (tests/test_retirement.py). A test marked ``retirement`` moves
+    ``recanalytics.clock.now`` around the date itself."""
+    if request.node.get_closest_marker("retirement") is None:
+        monkeypatch.setattr(Archival, "retired", property(lambda self: False))
 
 
 @pytest.fixture

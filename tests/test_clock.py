@@ -344,6 +344,7 @@ def test_a_store_top_up_costs_one_request_however_long_the_account_was_quiet(
 # --- words that depend on the date ---------------------------------------------------------
 
 
+@pytest.mark.retirement
 @pytest.mark.parametrize(
     ("day", "said"),
     [

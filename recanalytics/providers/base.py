@@ -108,8 +108,31 @@ class Archival:
 
     @property
     def reason(self) -> str:
-        verb = "retires" if clock.now().date() < self.retires else "retired"
+        verb = "retired" if self.retired else "retires"
         return f"{self.service} {verb} on {self.retires}"
+
+    @property
+    def retired(self) -> bool:
+        """Whether the day it retires has come, by :func:`recanalytics.clock.now`."""
+        return clock.now().date() >= self.retires
+
+    def gone(self, provider: str) -> str:
+        """What an error of ``provider``'s requests adds once the service has retired: why it
+        may fail now, and where what was saved before is.
+
+        Examples
+        --------
+        >>> plan = Archival(dt.datetime(2015, 1, 1, tzinfo=dt.UTC), "Video", dt.date(2026, 12, 5))
+        >>> plan.gone("twilio")[:42]
+        'Video retired on 2026-12-05, which may be '
+        """
+        return (
+            f"{self.service} retired on {self.retires}, which may be why (a refusal, a 404 or "
+            "410, a redirect or no connection after that day is likely the service gone, not "
+            "the credentials or base_url); what was saved before is in its archive folder "
+            f"(ra.read_archive(folder), written by `recanalytics archive {provider}`) or a "
+            "store (store=..., store.read())"
+        )
 
 
 @dataclass(frozen=True)
@@ -178,6 +201,13 @@ class ProviderSpec:
     cost_kind: CostKind | None = None
     emulator: str = ""
     archive: Archival | None = None
+
+    @property
+    def retired(self) -> Archival | None:
+        """Its :attr:`archive` once the service it names has retired (by
+        :func:`recanalytics.clock.now`), else None: its API's errors then say so (see
+        docs/loading.md)."""
+        return self.archive if self.archive is not None and self.archive.retired else None
 
     def default_base_url(self, credentials: Credentials) -> str:
         return self.base_url
@@ -824,6 +854,7 @@ async def fetch_one(
                 endpoint.provider.name, empty[0], status=200, url=shown_url(url, session.secrets)
             )
         if failure is not None:
+            session.say_retired(failure)
             raise failure
         session.page_done(1)
     # A record listing one file twice (Zoom's own example does) is one row, as in a list load.
