@@ -236,6 +236,12 @@ async def aarchive(
             ArchiveWarning,
         )
     _say_kept(provider, carried)
+    if (retired := spec.retired) is not None and not listed.height:
+        warn_user(
+            f"{provider} listed no recordings in this run, and {retired.reason}: its API may "
+            "list nothing any more, so this archive holds only what earlier runs archived",
+            ArchiveWarning,
+        )
     unified = pl.concat([rows for rows, _ in parts.values()])
     # What an earlier run archived that is not listed now: no media to ask for. Of it, what
     # lies outside this run's period was not asked for: its media stays as an earlier run left it.

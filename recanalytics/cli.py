@@ -30,7 +30,12 @@ from recanalytics.errors import (
 from recanalytics.helpers._common import counted, values_checked
 from recanalytics.helpers.shown import readable
 from recanalytics.helpers.summary import known_counts, noted, provider_table, summary_ready
-from recanalytics.providers.registry import ARCHIVABLE, credentials_class, loaders_of
+from recanalytics.providers.registry import (
+    ARCHIVABLE,
+    credentials_class,
+    loaders_of,
+    spec_for,
+)
 from recanalytics.redact import visible
 from recanalytics.schema import PROVIDERS
 
@@ -509,7 +514,18 @@ def cmd_archive(args: argparse.Namespace) -> int:
             said.append(f"{filled:,} listed without the sizes/durations an earlier run kept")
         print(f"{archived_totals(loader.part, totals)} ({'; '.join(said)})")
     parts = [manifest[loader.part] for loader in loaders_of(args.provider)]
-    if not any(p["listed_now"] for p in parts) and any(p["no_longer_listed"] for p in parts):
+    nothing_listed = not any(p["listed_now"] for p in parts)
+    # After its retirement an empty listing may be an API that lists nothing any more, not an
+    # empty account: the archive is not known to be whole (a new folder got 0 rows, exit 0).
+    retired = spec_for(args.provider).retired if nothing_listed else None
+    if retired is not None:
+        print(
+            f"recanalytics: {args.provider} listed no recordings in this run, and "
+            f"{retired.reason}: its API may list nothing any more; the archive holds only what "
+            "earlier runs archived",
+            file=sys.stderr,
+        )
+    elif nothing_listed and any(p["no_longer_listed"] for p in parts):
         print(
             f"recanalytics: {args.provider} listed no recordings in this run; the archive holds "
             "only what earlier runs archived",
@@ -531,7 +547,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
         else ""
     )
     print(f"archive written to {out} (manifest: {out / 'manifest.json'}){covers}")
-    whole = True
+    whole = retired is None
     # What to run to fetch what the media section lacks: rows outside this run's period are
     # not asked for by the same command.
     again = "run the same command again" if args.media else "run the command with --media"

@@ -48,7 +48,7 @@ from recanalytics.errors import (
 )
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options, resolve
-from recanalytics.providers.base import Loader
+from recanalytics.providers.base import Archival, Loader, empty_said_by_caller
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, reading_of, spec_for
 from recanalytics.schema import PENDING, empty_frame, newest_first
@@ -617,6 +617,14 @@ class Unlisted:
         )
 
 
+class Loaded(NamedTuple):
+    """What :func:`_load_chunks` loaded: the accounts of its rows, and where the period it may
+    record as loaded ends (at its start where a retired provider listed nothing in it)."""
+
+    accounts: frozenset[str]
+    until: dt.datetime
+
+
 async def _load_chunks(
     store: ParquetStore,
     key: str,
@@ -626,7 +634,9 @@ async def _load_chunks(
     report: UpsertReport,
     unlisted: Unlisted | None = None,
     known: dt.datetime | None = None,
-) -> frozenset[str]:
+    *,
+    retired: Archival | None = None,
+) -> Loaded:
     """Load ``[start, end)`` chunk by chunk (:func:`load_chunks`, ``known`` where the store's
     coverage ends), oldest first, checkpointing each finished chunk; ``report`` counts each
     chunk's rows as it is stored (so a run that fails part-way still says what it stored).
@@ -636,10 +646,16 @@ async def _load_chunks(
     are marked deleted with its rows (:meth:`Unlisted.mark`), counted as updated. A chunk
     that raised marks nothing.
 
+    ``retired``: the provider's service has retired, and its API may list nothing any more.
+    An empty chunk then marks nothing, and a load whose every chunk was empty is no complete
+    load: a LoadWarning says so, and its period is not to be recorded as loaded (``until`` is
+    ``start``), so a later load asks again rather than answer "none" from the store.
+
     Returns
     -------
-    frozenset of str
-        The ``account_id`` values of the rows loaded (with those of a resumed run's chunks).
+    Loaded
+        The ``account_id`` values of the rows loaded (with those of a resumed run's chunks),
+        and the end of the period loaded.
     """
     name = checkpoint_name(key)
     checkpoint = _checkpoint(store, key)
@@ -648,27 +664,39 @@ async def _load_chunks(
     if checkpoint.start is not None and checkpoint.start <= start:
         start = checkpoint.start  # resume the interrupted run's plan, skipping finished chunks
         done, accounts = set(checkpoint.done), set(checkpoint.accounts)
-    for a, b in load_chunks(start, end, known):
-        if (_iso(a), _iso(b)) in done:
-            continue
-        frame = await load_chunk(a, b)
-        accounts.update(frame["account_id"].drop_nulls().unique().to_list())
-        with store.locked():  # the chunk's rows and the checkpoint that says so, together
-            report += store.upsert(frame)
-            if unlisted is not None:
-                report.updated += unlisted.mark(store, frame, a, b, accounts)
-            done.add((_iso(a), _iso(b)))
-            store.write_meta(
-                name,
-                {
-                    "start": _iso(start),
-                    "done": sorted(done),
-                    "accounts": sorted(accounts),
-                    "reading": _reading_of_key(key),
-                },
-            )
+    listed = bool(accounts)  # the resumed run's chunks listed rows
+    with empty_said_by_caller():  # an empty quarter is no news: the whole is judged below
+        for a, b in load_chunks(start, end, known):
+            if (_iso(a), _iso(b)) in done:
+                continue
+            frame = await load_chunk(a, b)
+            listed = listed or frame.height > 0
+            accounts.update(frame["account_id"].drop_nulls().unique().to_list())
+            with store.locked():  # the chunk's rows and the checkpoint that says so, together
+                report += store.upsert(frame)
+                if unlisted is not None and (frame.height or retired is None):
+                    report.updated += unlisted.mark(store, frame, a, b, accounts)
+                done.add((_iso(a), _iso(b)))
+                store.write_meta(
+                    name,
+                    {
+                        "start": _iso(start),
+                        "done": sorted(done),
+                        "accounts": sorted(accounts),
+                        "reading": _reading_of_key(key),
+                    },
+                )
     store.clear_meta(name)
-    return frozenset(accounts)
+    if retired is not None and not listed:
+        provider = key.partition(":")[0]
+        warn_user(
+            f"{provider} listed no recordings from {start:%Y-%m-%d} to {end:%Y-%m-%d}, and "
+            f"{retired.reason}: its API may list nothing any more, so the store records no "
+            "period as loaded from this answer (a later load asks again); the rows it holds "
+            "stay, and store= answers with them"
+        )
+        return Loaded(frozenset(accounts), start)
+    return Loaded(frozenset(accounts), end)
 
 
 async def arefresh(
@@ -767,15 +795,17 @@ async def arefresh(
         stored = report.rows[provider] = UpsertReport()
         unlisted = Unlisted.of(source, loaders_of(provider))
         known = _tail_from(store, [key], newest, start)
+        retired = spec_for(provider).retired
         try:
-            accounts = await _load_chunks(
-                store, key, start, end, chunk, stored, unlisted, known=known
+            loaded = await _load_chunks(
+                store, key, start, end, chunk, stored, unlisted, known=known, retired=retired
             )
         except _ChunkFailed as exc:
             _stopped(report, provider, str(exc))
             continue
         report.windows[provider] = (start, end)
-        record_coverage(store, key, start, end, accounts)
+        if loaded.until > start:
+            record_coverage(store, key, start, loaded.until, loaded.accounts)
     return report
 
 
@@ -865,9 +895,18 @@ def with_store(loader: Loader[F]) -> F:
 
             unlisted = Unlisted.of(source, [loader])
             known = _tail_from(store, [key, source.key("*")], newest, start)
+            retired = spec_for(provider).retired
             try:
-                accounts = await _load_chunks(
-                    store, key, start, end, chunk, UpsertReport(), unlisted, known=known
+                done = await _load_chunks(
+                    store,
+                    key,
+                    start,
+                    end,
+                    chunk,
+                    UpsertReport(),
+                    unlisted,
+                    known=known,
+                    retired=retired,
                 )
             except ProviderError as exc:
                 read_before = plan_start(
@@ -895,7 +934,8 @@ def with_store(loader: Loader[F]) -> F:
                 with contextlib.suppress(RecanalyticsError, OSError, pl.exceptions.PolarsError):
                     _say_stored(exc, _stored(store, source, kind_list, since, until).height)
                 raise
-            record_coverage(store, key, start, end, accounts)
+            if done.until > start:
+                record_coverage(store, key, start, done.until, done.accounts)
         return shown(_stored(store, source, kind_list, since, until))
 
     return placed(wrapper)  # type: ignore[return-value]

@@ -1,5 +1,5 @@
-"""After a provider's service retires (Twilio Video on 2026-12-05): its errors say so, and
-``load()`` says how to leave it out.
+"""After a provider's service retires (Twilio Video on 2026-12-05): its errors say so, and an
+empty listing is doubted rather than taken as complete.
 
 The day is moved through the clock's one seam, ``recanalytics.clock.now``; Twilio's API is
 made "retired" by a transport answering its list paths with a chosen failure (an external
@@ -9,6 +9,8 @@ audit found each of these after the date).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import warnings
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,7 @@ import polars as pl
 import pytest
 
 import recanalytics as ra
+from recanalytics.errors import ArchiveWarning
 from recanalytics.providers.twilio import RETIRES
 from recanalytics.sandbox import Sandbox
 from tests.conftest import FAST_RETRY
@@ -124,3 +127,92 @@ def test_load_of_the_configured_providers_after_the_retirement_says_how_to_leave
     df = pl.concat([df.filter(pl.col("provider") != "twilio"), archived])
     assert df.filter(pl.col("provider") == "twilio").height == archived.height > 0
     assert df.filter(pl.col("provider") == "zoom").height > 0
+
+
+# --- empty listings --------------------------------------------------------------------------
+
+
+def test_an_empty_listing_after_the_retirement_warns_and_before_it_does_not(
+    monkeypatch: pytest.MonkeyPatch, twilio: tuple[Sandbox, Retiring, dict[str, object]]
+) -> None:
+    # After the date, 200 answers with empty lists gave 0 rows and no word: an API that no
+    # longer lists anything read as an account without recordings.
+    _, transport, options = twilio
+    transport.mode = "empty"
+    moved_to(monkeypatch, BEFORE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ra.load_twilio_recordings(since="2025-01-01", **options).height == 0
+    moved_to(monkeypatch, AFTER)
+    with pytest.warns(ra.LoadWarning, match=f"twilio tracks listing returned no.*{SAID}"):
+        assert ra.load_twilio_recordings(since="2025-01-01", **options).height == 0
+
+
+def test_a_store_records_no_period_as_loaded_from_a_retired_providers_empty_answer(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+) -> None:
+    # A refresh after the date, answered empty, recorded 2025-01-01 to now as loaded: a later
+    # store= load of that range answered 0 rows without asking, even once the API listed 9.
+    box, transport, options = twilio
+    moved_to(monkeypatch, AFTER)
+    transport.mode = "empty"
+    store = ra.Store(tmp_path / "store")
+    load_options = box.load_options() | {"transport": transport}
+    said = f"twilio listed no recordings from 2025-01-01 to {AFTER:%Y-%m-%d}, and {SAID}"
+    with pytest.warns(ra.LoadWarning, match=said) as warned:
+        report = store.refresh(["twilio"], since="2025-01-01", **load_options)
+    assert len(warned) == 1  # once for the refresh, not once per quarter and list
+    assert report.errors == {} and store.read().height == 0
+    assert not (tmp_path / "store" / "_meta" / "coverage.json").exists()
+    with pytest.warns(ra.LoadWarning, match="the store records no period as loaded") as warned:
+        empty = ra.load_twilio_recordings(
+            since="2025-01-01", until="2026-06-01", store=store, **options
+        )
+    assert empty.height == 0 and len(warned) == 1
+    assert not (tmp_path / "store" / "_meta" / "coverage.json").exists()
+    transport.mode = None  # listing again (a passing fault, or an API kept up a while longer)
+    direct = ra.load_twilio_recordings(since="2025-01-01", until="2026-06-01", **options)
+    answer = ra.load_twilio_recordings(
+        since="2025-01-01", until="2026-06-01", store=store, **options
+    )
+    assert answer.height == direct.height > 0
+    coverage = json.loads((tmp_path / "store" / "_meta" / "coverage.json").read_text())
+    assert len(coverage) == 1  # the load that listed rows, recorded
+
+
+def test_archiving_an_empty_listing_after_the_retirement_warns(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Into a new folder after the date, an empty listing made a 0-row archive of 2015 to now,
+    # exit 0, not a word (only an earlier archive's kept rows were said).
+    from recanalytics.cli import main
+
+    _, transport, options = twilio
+    moved_to(monkeypatch, AFTER)
+    transport.mode = "empty"
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        manifest = ra.archive_twilio(tmp_path / "a", **options)
+    assert manifest["tracks"]["recordings"] == manifest["compositions"]["recordings"] == 0
+    archive = [str(w.message) for w in said if w.category is ArchiveWarning]
+    assert len(archive) == 1 and f"listed no recordings in this run, and {SAID}" in archive[0]
+    # and each list's loader said its own empty listing
+    assert sum("listing returned no recordings" in str(w.message) for w in said) == 2
+    served = Sandbox.options
+
+    def retired(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        given = served(self, provider, **kwargs)
+        dying = Retiring(given["transport"])  # type: ignore[arg-type]
+        dying.mode = "empty"
+        return given | {"transport": dying}
+
+    monkeypatch.setattr(Sandbox, "options", retired)
+    argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "20"]
+    assert main([*argv, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"twilio listed no recordings in this run, and {SAID}" in err

@@ -9,11 +9,13 @@ typed frame as it arrives, de-duplicates by id and maps to the unified schema.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import logging
 import operator
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -205,8 +207,8 @@ class ProviderSpec:
     @property
     def retired(self) -> Archival | None:
         """Its :attr:`archive` once the service it names has retired (by
-        :func:`recanalytics.clock.now`), else None: its API's errors then say so (see
-        docs/loading.md)."""
+        :func:`recanalytics.clock.now`), else None: its API's errors then say so, and an empty
+        listing is doubted rather than taken as complete (see docs/store-media-archive.md)."""
         return self.archive if self.archive is not None and self.archive.retired else None
 
     def default_base_url(self, credentials: Credentials) -> str:
@@ -803,10 +805,50 @@ def finish_load(
             error.partial = finished()
         raise error
     rows = finished()
+    if not rows.height:
+        warn_doubtful_empty(endpoint)
     # The bar counted what arrived, rows read twice at window edges included: it ends on the
     # rows returned, as the load's status says them.
     session.progress.settle(rows.height)
     return rows
+
+
+# Whether a load says an empty listing of a retired provider itself (see warn_doubtful_empty):
+# a store's load of many chunks says it once, of the whole (``empty_said_by_caller``).
+_SAY_EMPTY: contextvars.ContextVar[bool] = contextvars.ContextVar("say_empty", default=True)
+
+
+def warn_doubtful_empty(endpoint: Endpoint) -> None:
+    """Warn that an empty listing of a provider whose service has retired (by
+    :func:`recanalytics.clock.now`) may be an API that lists nothing any more, not an account
+    without recordings; unless the load runs in :func:`empty_said_by_caller`."""
+    retired = endpoint.provider.retired
+    if retired is None or not _SAY_EMPTY.get():
+        return
+    warn_user(
+        f"{endpoint.provider.name}: the {endpoint.label} listing returned no recordings, and "
+        f"{retired.reason}: an empty answer may mean its API no longer lists anything, not "
+        "that there is nothing; what was saved before is in its archive folder "
+        "(ra.read_archive(folder)) or a store (store.read())"
+    )
+
+
+@contextlib.contextmanager
+def empty_said_by_caller() -> Iterator[None]:
+    """Loads run inside leave an empty listing of a retired provider unsaid: the caller, a
+    store's load of a period in chunks (a quarter may be empty of itself), judges the whole.
+
+    Examples
+    --------
+    >>> with empty_said_by_caller():
+    ...     _SAY_EMPTY.get()
+    False
+    """
+    token = _SAY_EMPTY.set(False)
+    try:
+        yield
+    finally:
+        _SAY_EMPTY.reset(token)
 
 
 async def fetch_one(
