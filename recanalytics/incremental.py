@@ -928,11 +928,25 @@ def with_store(loader: Loader[F]) -> F:
                         "it read them"
                     )
                     return shown(_stored(store, source, kind_list, since, until))
+                failure = str(exc)
                 _with_stored(exc, loaded)
-                # Only a word more: a store that cannot be read now never replaces the
-                # provider's error (nor the rows it carries).
+                held: pl.DataFrame | None = None
+                # A store that cannot be read now never replaces the provider's error (nor the
+                # rows it carries).
                 with contextlib.suppress(RecanalyticsError, OSError, pl.exceptions.PolarsError):
-                    _say_stored(exc, _stored(store, source, kind_list, since, until).height)
+                    held = _stored(store, source, kind_list, since, until)
+                if held is None:
+                    raise
+                if retired is not None:
+                    # The store is what is left of a retired service: it answers, and says
+                    # what it cannot know (docs/store-media-archive.md).
+                    said = failure.replace(f"; {retired.gone(provider)}", "")
+                    _say_answered_from_store(store, source, key, said, retired, held)
+                    return shown(held)
+                # What is known of the range, not only what this call loaded: a failure
+                # left .partial empty though the store held the range's rows.
+                _say_stored(exc, held)
+                exc.partial = shown(_known(held, exc.partial))
                 raise
             if done.until > start:
                 record_coverage(store, key, start, done.until, done.accounts)
@@ -979,15 +993,51 @@ def _with_stored(error: ProviderError, stored: list[pl.DataFrame]) -> None:
     )
 
 
-def _say_stored(error: ProviderError, held: int) -> None:
-    """Make ``error``, of a ``store=`` load, say how many stored rows the range asked has:
-    an API that is gone (a retired product) leaves them readable from the store alone."""
-    if held:
+def _say_stored(error: ProviderError, held: pl.DataFrame) -> None:
+    """Make ``error``, of a ``store=`` load, say how many stored rows the range asked has
+    (they are in its ``partial``, see :func:`_known`)."""
+    if held.height:
         error.args = (
-            f"{error}; the store holds {held} rows of the range asked, loaded before: read "
-            "them with store.scan() or store.read()",
+            f"{error}; the store holds {held.height} rows of the range asked, loaded before "
+            "(in .partial, with the rows the failed load listed): read them with store.scan() "
+            "or store.read()",
             *error.args[1:],
         )
+
+
+def _known(held: pl.DataFrame, loaded: Any) -> pl.DataFrame:
+    """What is known of the range a failed ``store=`` load asked for: the rows the failed load
+    listed (``loaded``: its ``partial``, the newer reading), and the stored rows of the range
+    (``held``) it did not list. Rows without an id are matched by their whole value."""
+    if not isinstance(loaded, pl.DataFrame) or not loaded.height:
+        return held
+    rid = pl.col("recording_id")
+    unlisted = held.filter(rid.is_not_null() & ~rid.is_in(loaded["recording_id"].drop_nulls()))
+    idless = pl.concat([loaded.filter(rid.is_null()), held.filter(rid.is_null())])
+    listed = loaded.filter(rid.is_not_null())
+    return newest_first(pl.concat([listed, unlisted, idless.unique(maintain_order=True)]))
+
+
+def _say_answered_from_store(
+    store: ParquetStore,
+    source: Source,
+    key: str,
+    failure: str,
+    retired: Archival,
+    held: pl.DataFrame,
+) -> None:
+    """Warn that a ``store=`` load of a provider whose service has retired answers with the
+    stored rows after its API failed (``failure``): what failed, the retirement, and how far
+    the store's loads reached."""
+    coverage = _coverage(store, quiet=True)
+    reached = [c.until for k in (key, source.key("*")) if (c := coverage.get(k)) is not None]
+    until = f"up to {max(reached):%Y-%m-%d %H:%M} UTC" if reached else "no period whole"
+    warn_user(
+        f"{failure}; {retired.service} retired on {retired.retires}, so store= answers with "
+        f"the {held.height} stored rows of the range asked, loaded before: the store's loads "
+        f"reached {until}, and what was made or changed later, or in a period never loaded, "
+        "is not in them"
+    )
 
 
 def _check_load_arguments(func: Callable[..., Any], provider: str, kwargs: dict[str, Any]) -> None:

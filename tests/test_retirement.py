@@ -1,5 +1,5 @@
-"""After a provider's service retires (Twilio Video on 2026-12-05): its errors say so, and an
-empty listing is doubted rather than taken as complete.
+"""After a provider's service retires (Twilio Video on 2026-12-05): its errors say so, an empty
+listing is doubted rather than taken as complete, and ``store=`` answers from the store.
 
 The day is moved through the clock's one seam, ``recanalytics.clock.now``; Twilio's API is
 made "retired" by a transport answering its list paths with a chosen failure (an external
@@ -34,17 +34,21 @@ SAID = f"Programmable Video retired on {RETIRES}"
 class Retiring(httpx.AsyncBaseTransport):
     """The sandbox, with Twilio's lists answering as ``mode`` says once it is set: ``"404"``,
     ``"410"``, ``"403"``, ``"301"`` (to a notice page), ``"refused"`` (no connection) or
-    ``"empty"`` (200 with empty lists)."""
+    ``"empty"`` (200 with empty lists); the first ``answered`` list requests after it is set
+    are still answered as before."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.mode: str | None = None
+        self.answered = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         key = {"/v1/Recordings": "recordings", "/v1/Compositions": "compositions"}.get(path)
         mode = self.mode
-        if key is None or mode is None:
+        if key is None or mode is None or self.answered > 0:
+            if key is not None and mode is not None:
+                self.answered -= 1
             return await self.inner.handle_async_request(request)
         if mode == "refused":
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
@@ -216,3 +220,78 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
     assert main([*argv, "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"twilio listed no recordings in this run, and {SAID}" in err
+
+
+# --- store= once the API is gone -------------------------------------------------------------
+
+
+def stored_range(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+) -> tuple[ra.Store, pl.DataFrame]:
+    """A store refreshed before the date, and the track rows it holds."""
+    box, transport, _ = twilio
+    moved_to(monkeypatch, BEFORE)
+    store = ra.Store(tmp_path / "store")
+    store.refresh(["twilio"], **box.load_options() | {"transport": transport})
+    tracks = store.read().filter(pl.col("kind") == "track")
+    assert tracks.height > 0
+    return store, tracks
+
+
+@pytest.mark.parametrize("until", [None, "2026-11-01"])
+def test_a_failed_store_load_carries_the_stored_rows_of_the_range_in_partial(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+    until: str | None,
+) -> None:
+    # Its message said "the store holds 30 rows of the range asked", its .partial held 0.
+    store, tracks = stored_range(monkeypatch, tmp_path, twilio)
+    _, transport, options = twilio
+    transport.mode = "410"
+    with pytest.raises(ra.ProviderError, match="the store holds 30 rows") as failed:
+        ra.load_twilio_recordings(since="2025-01-01", until=until, store=store, **options)
+    partial = failed.value.partial
+    assert partial is not None and partial.height == tracks.height == 30
+    assert set(partial["recording_id"]) == set(tracks["recording_id"])
+
+
+def test_a_store_load_failing_part_way_carries_each_known_recording_once(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+) -> None:
+    # The failed period's first page listed rows the store holds too: .partial has each once,
+    # as that page read it, beside the stored rows the failure left unlisted.
+    store, tracks = stored_range(monkeypatch, tmp_path, twilio)
+    _, transport, options = twilio
+    transport.mode, transport.answered = "410", 1
+    with pytest.raises(ra.ProviderError, match="the store holds 30 rows") as failed:
+        ra.load_twilio_recordings(since="2025-01-01", page_size=2, store=store, **options)
+    partial = failed.value.partial
+    assert partial is not None and partial.height == tracks.height
+    assert partial["recording_id"].n_unique() == partial.height
+
+
+@pytest.mark.parametrize("mode", ["410", "404", "refused"])
+def test_after_the_retirement_store_answers_from_the_store_when_the_api_fails(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+    mode: str,
+) -> None:
+    # The docs promise store= "keeps answering from the store once the API is gone"; it did
+    # only for ranges ending days before the newest stored row: since="2025-01-01" raised.
+    store, tracks = stored_range(monkeypatch, tmp_path, twilio)
+    _, transport, options = twilio
+    transport.mode = mode
+    moved_to(monkeypatch, AFTER)
+    with pytest.warns(ra.LoadWarning) as said:
+        answer = ra.load_twilio_recordings(since="2025-01-01", store=store, **options)
+    assert answer.sort("recording_id").equals(tracks.sort("recording_id"))
+    message = str(said[0].message)
+    assert SAID in message and "store= answers with the 30 stored rows" in message
+    failure = {"410": "(410 on", "404": "(404 on", "refused": "ConnectError"}[mode]
+    assert failure in message and "reached up to" in message, message

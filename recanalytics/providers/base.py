@@ -207,8 +207,9 @@ class ProviderSpec:
     @property
     def retired(self) -> Archival | None:
         """Its :attr:`archive` once the service it names has retired (by
-        :func:`recanalytics.clock.now`), else None: its API's errors then say so, and an empty
-        listing is doubted rather than taken as complete (see docs/store-media-archive.md)."""
+        :func:`recanalytics.clock.now`), else None: its API's errors then say so, an empty
+        listing is doubted rather than taken as complete, and ``store=`` answers from the store
+        when the API fails (see docs/store-media-archive.md)."""
         return self.archive if self.archive is not None and self.archive.retired else None
 
     def default_base_url(self, credentials: Credentials) -> str:
