@@ -236,7 +236,8 @@ async def aarchive(
             ArchiveWarning,
         )
     _say_kept(provider, carried)
-    if (retired := spec.retired) is not None and not listed.height:
+    retired = spec.retired_at(validate.per_provider(options.get("base_url"), provider))
+    if retired is not None and not listed.height:
         warn_user(
             f"{provider} listed no recordings in this run, and {retired.reason}: its API may "
             "list nothing any more, so this archive holds only what earlier runs archived",

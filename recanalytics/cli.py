@@ -517,7 +517,12 @@ def cmd_archive(args: argparse.Namespace) -> int:
     nothing_listed = not any(p["listed_now"] for p in parts)
     # After its retirement an empty listing may be an API that lists nothing any more, not an
     # empty account: the archive is not known to be whole (a new folder got 0 rows, exit 0).
-    retired = spec_for(args.provider).retired if nothing_listed else None
+    reached = options.get("base_url")
+    retired = (
+        spec_for(args.provider).retired_at(reached if isinstance(reached, str) else None)
+        if nothing_listed
+        else None
+    )
     if retired is not None:
         print(
             f"recanalytics: {args.provider} listed no recordings in this run, and "

@@ -795,7 +795,9 @@ async def arefresh(
         stored = report.rows[provider] = UpsertReport()
         unlisted = Unlisted.of(source, loaders_of(provider))
         known = _tail_from(store, [key], newest, start)
-        retired = spec_for(provider).retired
+        retired = spec_for(provider).retired_at(
+            validate.per_provider(options.get("base_url"), provider)
+        )
         try:
             loaded = await _load_chunks(
                 store, key, start, end, chunk, stored, unlisted, known=known, retired=retired
@@ -895,7 +897,7 @@ def with_store(loader: Loader[F]) -> F:
 
             unlisted = Unlisted.of(source, [loader])
             known = _tail_from(store, [key, source.key("*")], newest, start)
-            retired = spec_for(provider).retired
+            retired = spec_for(provider).retired_at(kwargs.get("base_url"))
             try:
                 done = await _load_chunks(
                     store,
@@ -1185,7 +1187,7 @@ async def aload(
             # A status's error is the provider's error text, which starts with its name.
             "; ".join(f"{n} failed: {s.error.removeprefix(f'{n}: ')}" for n, s in failed.items())
             + "; the rows loaded are in .partial, each provider's outcome in .outcomes"
-            + _leave_out(result),
+            + _leave_out(result, base_url),
             result.status,
         )
         error.partial = pl.concat(partial)
@@ -1193,13 +1195,14 @@ async def aload(
     return result.frame
 
 
-def _leave_out(result: LoadResult) -> str:
+def _leave_out(result: LoadResult, base_url: str | PerProvider | None) -> str:
     """How to load without the failed providers whose service has retired (their credentials
     may stay set for years, and every ``load()`` over the configured providers would fail)."""
     gone = {
         n: plan
         for n, s in result.status.items()
-        if s.state == "failed" and (plan := spec_for(n).retired) is not None
+        if s.state == "failed"
+        and (plan := spec_for(n).retired_at(validate.per_provider(base_url, n))) is not None
     }
     if not gone:
         return ""

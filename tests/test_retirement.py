@@ -29,6 +29,9 @@ pytestmark = pytest.mark.retirement
 AFTER = dt.datetime.combine(RETIRES + dt.timedelta(days=15), dt.time(), dt.UTC)
 BEFORE = dt.datetime.combine(RETIRES - dt.timedelta(days=10), dt.time(), dt.UTC)
 SAID = f"Programmable Video retired on {RETIRES}"
+# Only Twilio's own API has retired (a sandbox or a proxy at another address has not): the
+# sandbox is reached at Twilio's address.
+TWILIO_API = "https://video.twilio.com"
 
 
 class Retiring(httpx.AsyncBaseTransport):
@@ -73,7 +76,11 @@ def twilio() -> tuple[Sandbox, Retiring, dict[str, object]]:
     """A small Twilio sandbox behind a :class:`Retiring` transport, and options to load it."""
     box = Sandbox(seed=3, size=30, providers=["twilio"])
     transport = Retiring(box.transport)
-    options = box.options("twilio") | {"transport": transport, "retry": FAST_RETRY}
+    options = box.options("twilio") | {
+        "transport": transport,
+        "retry": FAST_RETRY,
+        "base_url": TWILIO_API,
+    }
     return box, transport, options
 
 
@@ -114,7 +121,8 @@ def test_load_of_the_configured_providers_after_the_retirement_says_how_to_leave
     # recipe (the archive's rows in place of Twilio's) could not be reached.
     box = Sandbox(seed=3, size=20, providers=["twilio", "zoom"])
     transport = Retiring(box.transport)
-    options = {"base_url": "http://sandbox.invalid", "transport": transport, "retry": FAST_RETRY}
+    base_url = {"twilio": TWILIO_API, "zoom": "http://sandbox.invalid"}
+    options = {"base_url": base_url, "transport": transport, "retry": FAST_RETRY}
     ra.archive_twilio(tmp_path / "twilio-archive", **box.options("twilio"))
     for provider in ("twilio", "zoom"):
         use_sandbox_credentials(monkeypatch, provider)
@@ -163,7 +171,7 @@ def test_a_store_records_no_period_as_loaded_from_a_retired_providers_empty_answ
     moved_to(monkeypatch, AFTER)
     transport.mode = "empty"
     store = ra.Store(tmp_path / "store")
-    load_options = box.load_options() | {"transport": transport}
+    load_options = box.load_options() | {"transport": transport, "base_url": TWILIO_API}
     said = f"twilio listed no recordings from 2025-01-01 to {AFTER:%Y-%m-%d}, and {SAID}"
     with pytest.warns(ra.LoadWarning, match=said) as warned:
         report = store.refresh(["twilio"], since="2025-01-01", **load_options)
@@ -213,7 +221,7 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
         given = served(self, provider, **kwargs)
         dying = Retiring(given["transport"])  # type: ignore[arg-type]
         dying.mode = "empty"
-        return given | {"transport": dying}
+        return given | {"transport": dying, "base_url": TWILIO_API}
 
     monkeypatch.setattr(Sandbox, "options", retired)
     argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "20"]
@@ -234,7 +242,9 @@ def stored_range(
     box, transport, _ = twilio
     moved_to(monkeypatch, BEFORE)
     store = ra.Store(tmp_path / "store")
-    store.refresh(["twilio"], **box.load_options() | {"transport": transport})
+    store.refresh(
+        ["twilio"], **box.load_options() | {"transport": transport, "base_url": TWILIO_API}
+    )
     tracks = store.read().filter(pl.col("kind") == "track")
     assert tracks.height > 0
     return store, tracks
@@ -295,3 +305,21 @@ def test_after_the_retirement_store_answers_from_the_store_when_the_api_fails(
     assert SAID in message and "store= answers with the 30 stored rows" in message
     failure = {"410": "(410 on", "404": "(404 on", "refused": "ConnectError"}[mode]
     assert failure in message and "reached up to" in message, message
+
+
+def test_a_sandbox_or_proxy_at_another_address_has_not_retired(
+    monkeypatch: pytest.MonkeyPatch, twilio: tuple[Sandbox, Retiring, dict[str, object]]
+) -> None:
+    # The retirement is Twilio's own API's: a sandbox, an emulator or a proxy at another
+    # address answers as it answers, an empty listing included, whatever the date.
+    _, transport, options = twilio
+    moved_to(monkeypatch, AFTER)
+    transport.mode = "empty"
+    elsewhere = options | {"base_url": "http://sandbox.invalid"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ra.load_twilio_recordings(since="2025-01-01", **elsewhere).height == 0
+    transport.mode = "404"
+    with pytest.raises(ra.NotFoundError) as failed:
+        ra.load_twilio_recordings(since="2025-01-01", **elsewhere)
+    assert SAID not in str(failed.value)

@@ -18,6 +18,7 @@ import operator
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import polars as pl
@@ -204,13 +205,29 @@ class ProviderSpec:
     emulator: str = ""
     archive: Archival | None = None
 
-    @property
-    def retired(self) -> Archival | None:
+    def retired_at(self, base_url: str | None) -> Archival | None:
         """Its :attr:`archive` once the service it names has retired (by
-        :func:`recanalytics.clock.now`), else None: its API's errors then say so, an empty
-        listing is doubted rather than taken as complete, and ``store=`` answers from the store
-        when the API fails (see docs/store-media-archive.md)."""
-        return self.archive if self.archive is not None and self.archive.retired else None
+        :func:`recanalytics.clock.now`) for loads that reach its own API (``base_url`` None or
+        on its hosts), else None: its API's errors then say so, an empty listing is doubted
+        rather than taken as complete, and ``store=`` answers from the store when the API fails
+        (see docs/store-media-archive.md). A sandbox, an emulator or a proxy at another address
+        has not retired.
+
+        Examples
+        --------
+        >>> from recanalytics.providers.registry import spec_for
+        >>> spec_for("twilio").retired_at("http://sandbox.invalid") is None
+        True
+        """
+        if self.archive is None or not self.archive.retired:
+            return None
+        if base_url is None:
+            return self.archive
+        host = (urlsplit(base_url).hostname or "").lower()
+        for own in (urlsplit(self.base_url).hostname or "", *self.api_hosts):
+            if host == own or (own.startswith("*.") and host.endswith(own[1:])):
+                return self.archive
+        return None
 
     def default_base_url(self, credentials: Credentials) -> str:
         return self.base_url
@@ -807,7 +824,7 @@ def finish_load(
         raise error
     rows = finished()
     if not rows.height:
-        warn_doubtful_empty(endpoint)
+        warn_doubtful_empty(endpoint, ctx.base_url)
     # The bar counted what arrived, rows read twice at window edges included: it ends on the
     # rows returned, as the load's status says them.
     session.progress.settle(rows.height)
@@ -819,11 +836,12 @@ def finish_load(
 _SAY_EMPTY: contextvars.ContextVar[bool] = contextvars.ContextVar("say_empty", default=True)
 
 
-def warn_doubtful_empty(endpoint: Endpoint) -> None:
+def warn_doubtful_empty(endpoint: Endpoint, base_url: str | None) -> None:
     """Warn that an empty listing of a provider whose service has retired (by
-    :func:`recanalytics.clock.now`) may be an API that lists nothing any more, not an account
-    without recordings; unless the load runs in :func:`empty_said_by_caller`."""
-    retired = endpoint.provider.retired
+    :func:`recanalytics.clock.now`; :meth:`ProviderSpec.retired_at` ``base_url``) may be an
+    API that lists nothing any more, not an account without recordings; unless the load runs
+    in :func:`empty_said_by_caller`."""
+    retired = endpoint.provider.retired_at(base_url)
     if retired is None or not _SAY_EMPTY.get():
         return
     warn_user(
