@@ -247,7 +247,9 @@ def report(
     Returns
     -------
     pathlib.Path
-        The file written (absolute), user-only (``0600``), through a temporary file beside it.
+        The file written (absolute), user-only (``0600``), through a temporary file beside it;
+        over a file the user may write in a folder that takes no new file (shared, read-only),
+        in place, as no temporary file can be made there.
 
     Raises
     ------
@@ -263,6 +265,7 @@ def report(
     target = validate.file_path(path, "path").resolve()
     validate.writable_file(target, "path")
     page = report_html(df, title=title, every=every, rates=rates)
-    # All or nothing: a full disk left a truncated page where a whole one was.
-    private_write(target, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    # All or nothing: a full disk left a truncated page where a whole one was. In place only
+    # in a folder that takes no new file, where this call is the way to make the page again.
+    private_write(target, lambda tmp: tmp.write_text(page, encoding="utf-8"), in_place=True)
     return target

@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -106,14 +107,38 @@ def default_path() -> Path:
     return Path(platformdirs.user_cache_dir("recanalytics")) / "store"
 
 
+_WRITE_ERRORS = (OSError, pl.exceptions.PolarsError)
+
+
 def _write_failure(path: Path, exc: BaseException) -> StoreError:
     """The StoreError for a write that failed; polars' own text ("parquet: File out of
     specification: underlying IO error: No space left on device (os error 28)") shortened to
-    the system's reason where it gives one."""
+    the system's reason where it gives one, the likely cause added where an IO error gives
+    none."""
     why = reason(exc)
-    if isinstance(exc, pl.exceptions.PolarsError) and (code := re.search(r"os error (\d+)", why)):
+    # polars' OSErrors carry the code in their text only ("... (os error 28)", no errno).
+    if code := re.search(r"os error (\d+)", why):
         why = os.strerror(int(code[1]))
+    elif isinstance(exc, pl.exceptions.PolarsError) and re.search(
+        r"transport error|IO error", why, re.IGNORECASE
+    ):
+        why = f"{why}; {_out_of_room(path.parent)}"
     return StoreError(path, f"could not be written ({why})")
+
+
+def _out_of_room(folder: Path) -> str:
+    """Why a write may have stopped short when the error does not say (polars cut off while
+    writing a parquet footer: "Invalid thrift: transport error")."""
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(folder).free < 1 << 20:
+            return "the disk is full"
+    if sys.platform != "win32":
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if limit != resource.RLIM_INFINITY:
+            return f"the file size limit ({limit:,} bytes) may have been reached"
+    return "the disk may be full or a file size limit reached"
 
 
 def private_stage(path: Path, write: Any, reserve: Callable[[Path], Path] | None = None) -> Path:
@@ -139,20 +164,29 @@ def private_stage(path: Path, write: Any, reserve: Callable[[Path], Path] | None
         else:
             tmp = reserve(path)
     except OSError as exc:
-        # Only a folder that refuses new files (read-only, another's) lets private_write fall
-        # back to writing an existing file in place: a full disk would cut that file short.
-        refused = isinstance(exc, PermissionError) or exc.errno == errno.EROFS
-        error = _NoNewFile if refused else StoreError
-        raise error(path, f"could not be written ({reason(exc)})") from exc
+        if _refuses_new_files(exc):
+            # Named: a read-only mount or another's folder is for the user to change.
+            folder = next((p for p in path.parents if p.is_dir()), path.parent)
+            why = f"its folder {folder} takes no new file ({reason(exc)})"
+            raise StoreError(path, f"could not be written: {why}") from exc
+        raise StoreError(path, f"could not be written ({reason(exc)})") from exc
     try:
         write(tmp)
         os.chmod(tmp, 0o600)
     except BaseException as exc:
+        # Said before the removal: the disk is still as full as the write found it.
+        failure = _write_failure(path, exc) if isinstance(exc, _WRITE_ERRORS) else None
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError | pl.exceptions.PolarsError):
-            raise _write_failure(path, exc) from exc
+        if failure is not None:
+            raise failure from exc
         raise
     return Path(tmp)
+
+
+def _refuses_new_files(exc: BaseException | None) -> bool:
+    return isinstance(exc, PermissionError) or (
+        isinstance(exc, OSError) and exc.errno == errno.EROFS
+    )
 
 
 class Staging:
@@ -272,28 +306,32 @@ def _lock_of(tmp: Path) -> Path:
     return tmp.with_name(tmp.name + ".lock")
 
 
-class _NoNewFile(StoreError):
-    """The folder would not take the temporary file (read-only, not ours, full)."""
-
-
-def private_write(path: Path, write: Any) -> None:
+def private_write(path: Path, write: Any, *, in_place: bool = False) -> None:
     """Write through ``write(tmp_path)`` to a temporary sibling, make it user-only, rename it.
 
     Any OSError or polars error (a full disk, a read-only folder, a folder where the file
     goes) is a StoreError naming ``path``; the temporary file is removed and a file already at
-    ``path`` is left as it was. Written in place instead: a path that exists and is neither a
-    file nor a folder (``/dev/null``, a FIFO), which a rename would replace (as root, the
-    device itself), and a file the user may write in a folder that takes no new file (a
-    report over last week's in a shared read-only folder): not atomic there, as no sibling
-    can be made.
+    ``path`` is left as it was. A path that exists and is neither a file nor a folder
+    (``/dev/null``, a FIFO) is written in place: a rename would replace it (as root, the device
+    itself). ``in_place`` is for a page made again by the same call (a report over last week's
+    in a shared read-only folder): when the folder takes no new file, a file the user may
+    write there is written in place, not atomic, as no sibling can be made; a data file is
+    never (a cut one would be the rows' only copy), and such a folder is a StoreError saying so.
+
+    Examples
+    --------
+    >>> private_write(Path("notes.txt"), lambda tmp: tmp.write_text("hi"))
+    >>> Path("notes.txt").read_text()
+    'hi'
     """
     if path.exists() and not path.is_file() and not path.is_dir():
         _write_in_place(path, write)
         return
     try:
         staged = private_stage(path, write)
-    except _NoNewFile:
-        if not (path.is_file() and os.access(path, os.W_OK)):
+    except StoreError as exc:
+        refused = _refuses_new_files(exc.__cause__)
+        if not (in_place and refused and path.is_file() and os.access(path, os.W_OK)):
             raise
         _write_in_place(path, write)
         return
@@ -307,7 +345,7 @@ def private_write(path: Path, write: Any) -> None:
 def _write_in_place(path: Path, write: Any) -> None:
     try:
         write(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
+    except _WRITE_ERRORS as exc:
         raise _write_failure(path, exc) from exc
 
 

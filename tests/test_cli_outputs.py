@@ -213,6 +213,19 @@ def test_a_report_that_cannot_be_written_keeps_the_old_one(tmp_path: Path) -> No
     assert out.read_bytes() == good and [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 
+def test_a_parquet_cut_off_at_its_footer_says_what_stopped_it(tmp_path: Path) -> None:
+    # A file size limit (or a full disk) reached while polars wrote the footer read only
+    # "parquet: File out of specification: Invalid thrift: transport error".
+    out = tmp_path / "x.parquet"
+    failed = run_cli(
+        "demo", "--size", "5", "--out", str(out), limit_file_bytes=4096, capture_output=True
+    )
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr, failed.stderr
+    assert failed.stderr.startswith(f"recanalytics: {out}: could not be written")
+    assert "file size limit (4,096 bytes)" in failed.stderr or "File too large" in failed.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- 5. standard output closed or full ----------------------------------------------------------
 
 

@@ -190,3 +190,22 @@ def test_a_write_that_fails_after_the_load_keeps_the_rows(
     with pytest.raises(StoreError) as info:
         ra.load_twilio_recordings(**PERIOD, store=Store(tmp_path), **box.options("twilio"))
     assert info.value.partial is not None and info.value.partial.height > 0
+
+
+def test_a_month_whose_folder_takes_no_new_file_is_never_written_in_place(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An upsert into a month folder that refused new files (read-only, another's) rewrote its
+    # data.parquet in place: a full disk or a file size limit left it cut off, the month's rows
+    # lost and every read of the store failing.
+    target = one_file(store)
+    before = target.read_bytes()
+    changed = store.read().with_columns(track_name=pl.col("recording_id") + "-renamed")
+    simulate_read_only(monkeypatch, target.parent)
+    with pytest.raises(StoreError) as info:
+        store.upsert(changed)
+    assert type(info.value) is StoreError  # not a private subclass
+    assert info.value.path == str(target)
+    assert f"its folder {target.parent} takes no new file" in str(info.value)
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
