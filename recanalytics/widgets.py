@@ -39,6 +39,7 @@ from recanalytics.helpers.shown import known_total, readable
 from recanalytics.helpers.sizes import size_human
 from recanalytics.schema import SCHEMA
 from recanalytics.spreadsheet import write_spreadsheet_csv
+from recanalytics.store import private_write
 from recanalytics.windows import parse_when
 
 __all__ = ["ChartView", "Explorer", "FilterPanel", "explore"]
@@ -1130,6 +1131,11 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         ``duration`` is written as ``duration_s`` (seconds), and a text value a spreadsheet
         would run as a formula (a track name ``=HYPERLINK(...)``) starts with a single quote.
         Parquet keeps every value exactly.
+
+        The file is written user-only (``0600``) to a temporary file beside it and renamed: a
+        write that fails (a full disk, a file size limit, a folder that takes no new file) is
+        a :class:`~recanalytics.errors.StoreError` naming it, and a file already there is left
+        as it was.
         """
         if format not in ("parquet", "csv"):
             raise ConfigError("format", '"parquet" or "csv"', format)
@@ -1141,10 +1147,13 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
             target = validate.file_path(target.with_suffix(f".{format}"), "path")
         validate.writable_file(target, "path")
         frame = self.panel.filtered
-        if format == "parquet":
-            frame.write_parquet(target)
-        else:
-            write_spreadsheet_csv(frame, target)
+        write: Callable[[Path], object] = (
+            frame.write_parquet
+            if format == "parquet"
+            else functools.partial(write_spreadsheet_csv, frame)
+        )
+        # All or nothing: a full disk cut the file short where a whole earlier export was.
+        private_write(target, write)
         self.export_note.value = f"{frame.height:,} rows written to {html.escape(str(target))}"
         return target.resolve()
 

@@ -7,6 +7,8 @@ patched to count too), so a check that only fires after a request has gone out f
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -741,3 +743,78 @@ def test_an_existing_file_is_written_in_a_folder_that_cannot_take_new_ones(
     simulate_read_only(monkeypatch, out)
     assert ra.report(FRAME, target) == target.resolve() and "<html" in target.read_text()
     assert ra.report(FRAME, "/dev/null") == Path("/dev/null")
+
+
+def test_an_export_is_never_written_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A data file, unlike a page made again by the same call: in a folder that takes no new
+    # file the export was written over the earlier one in place, which a full disk cut short.
+    from conftest import simulate_read_only
+
+    out = tmp_path / "read-only"
+    out.mkdir()
+    target = out / "e.parquet"
+    target.write_bytes(b"an earlier export")
+    simulate_read_only(monkeypatch, out)
+    with pytest.raises(ra.StoreError, match=f"its folder {out} takes no new file"):
+        ra.explore(FRAME).export("parquet", target)
+    assert target.read_bytes() == b"an earlier export"
+
+
+WRITE_EVERY_OUTPUT = """
+import sys
+from pathlib import Path
+
+import recanalytics as ra
+from recanalytics import charts
+
+out = Path(sys.argv[1])
+df = ra.demo(size=200)
+explorer = ra.explore(df)
+chart = charts.storage_chart(df)
+writes = {
+    "e.parquet": lambda: explorer.export("parquet", out / "e.parquet"),
+    "e.csv": lambda: explorer.export("csv", out / "e.csv"),
+    "c.html": lambda: charts.save_chart(chart, out / "c.html"),
+    "c.svg": lambda: charts.save_chart(chart, out / "c.svg"),
+    "c.json": lambda: charts.save_chart(chart, out / "c.json"),
+}
+for name, write in writes.items():
+    try:
+        write()
+        print(name, "written")
+    except Exception as exc:
+        print(name, type(exc).__name__, str(exc).splitlines()[0])
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_exports_and_charts_that_cannot_be_written_keep_the_earlier_file(tmp_path: Path) -> None:
+    # Written in place: under a file size limit (or on a full disk) an earlier complete export
+    # became a cut-off unreadable one, a chart an empty file, with a raw polars error or
+    # OSError naming no file.
+    import resource
+    import subprocess
+
+    names = ["e.parquet", "e.csv", "c.html", "c.svg", "c.json"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"an earlier file")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_EVERY_OUTPUT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr
+    for name, line in zip(names, done.stdout.splitlines(), strict=True):
+        assert line.startswith(f"{name} StoreError {tmp_path / name}: could not be written"), line
+        assert (tmp_path / name).read_bytes() == b"an earlier file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)

@@ -20,6 +20,7 @@ import altair as alt
 from recanalytics import validate
 from recanalytics.charts._base import ChartLike
 from recanalytics.errors import ConfigError
+from recanalytics.store import private_write
 
 __all__ = ["chart_html", "chart_to_png", "chart_to_svg", "save_chart"]
 
@@ -324,7 +325,14 @@ def save_chart(
     Returns
     -------
     pathlib.Path
-        The file written.
+        The file written, user-only (``0600``), through a temporary file beside it: one
+        already there is left as it was when the write fails (over a file the user may write
+        in a folder that takes no new file, in place, as :func:`recanalytics.report` does).
+
+    Raises
+    ------
+    recanalytics.errors.StoreError
+        The file could not be written (a full disk, a file size limit); it names the file.
 
     Examples
     --------
@@ -340,15 +348,18 @@ def save_chart(
             "format", "one of " + ", ".join(_FORMATS) + " (or a path with that suffix)", kind
         )
     validate.writable_file(target, "path")
+    content: bytes | str
     if kind == "png":
-        target.write_bytes(chart_to_png(chart, scale=scale))
+        content = chart_to_png(chart, scale=scale)
     elif kind == "svg":
-        target.write_text(chart_to_svg(chart), encoding="utf-8")
+        content = chart_to_svg(chart)
     elif kind == "pdf":
-        vlc = vl_convert()
-        target.write_bytes(_converted(vlc.vegalite_to_pdf, renderable(chart)))
+        content = _converted(vl_convert().vegalite_to_pdf, renderable(chart))
     elif kind == "html":
-        target.write_text(chart_html(chart), encoding="utf-8")
+        content = chart_html(chart)
     else:
-        target.write_text(json.dumps(spec_of(chart), indent=2), encoding="utf-8")
+        content = json.dumps(spec_of(chart), indent=2)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    # All or nothing, as the report: a full disk left an empty file where a whole one was.
+    private_write(target, lambda tmp: tmp.write_bytes(data), in_place=True)
     return target
