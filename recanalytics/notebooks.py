@@ -25,6 +25,7 @@ from recanalytics import validate
 from recanalytics.charts.export import vega_bundle
 from recanalytics.charts.offline import OFFLINE_RENDERER, offline_renderer, use_offline_renderer
 from recanalytics.errors import ConfigError, RecanalyticsError
+from recanalytics.store import private_write
 
 __all__ = [
     "OFFLINE_RENDERER",
@@ -224,6 +225,8 @@ def _execute(
         store_widget_state=False,
     )
     kernel_env = dict(os.environ if env is None else env)
+    # What the notebook (or the kernel) puts in temporary folders goes with the working one.
+    kernel_env.update(dict.fromkeys(("TMPDIR", "TEMP", "TMP"), str(workdir)))
     client.execute(env=kernel_env)
     run.cells.pop(0)
     # The setup cell took execution count 1: number the notebook's own cells from 1 again.
@@ -274,8 +277,9 @@ def render_notebooks(
 ) -> list[Path]:
     """Execute each notebook in ``src_dir`` and write it as an offline HTML page to ``out_dir``.
 
-    Every notebook runs top to bottom in a fresh kernel whose working directory is a new
-    temporary folder (so files a notebook writes never land next to it), with altair switched to
+    Every notebook runs top to bottom in a fresh kernel whose working directory and
+    ``TMPDIR`` are a new temporary folder, removed after the run (so files a notebook writes
+    never land next to it nor stay behind), with altair switched to
     :func:`offline_renderer`. The pages come from nbconvert's ``lab`` template with the Vega,
     Vega-Lite and Vega-Embed bundle inlined once per page and every CDN script left out; widget
     outputs, which need a kernel, are dropped. ``out_dir`` also gets an ``index.html`` linking
@@ -313,6 +317,10 @@ def render_notebooks(
         not a whole number of seconds, no such kernel is installed (raised before any runs).
     RecanalyticsError
         A page would load something from the network.
+    StoreError
+        A page could not be written (a full disk, a file size limit): it names the page. Each
+        page is written to a temporary file beside it and renamed, so one already there is
+        left as it was; the pages are user-only (``0600``).
 
     Examples
     --------
@@ -358,7 +366,12 @@ def render_notebooks(
                 f"{path.name}: the rendered page would load from the network: {problems[:3]}"
             )
         target = out / f"{path.stem}.html"
-        target.write_text(page, encoding="utf-8")
+        _write_page(target, page)
         written.append(target)
-    (out / "index.html").write_text(_index_page(written), encoding="utf-8")
+    _write_page(out / "index.html", _index_page(written))
     return written
+
+
+def _write_page(target: Path, page: str) -> None:
+    # All or nothing: a full disk left a page cut off mid-script where a whole one was.
+    private_write(target, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -288,6 +289,69 @@ def test_cli_renders_a_notebook_without_a_tcp_warning(
     assert str((out / "01-quickstart.html").resolve()) in captured.out
     assert offline_problems((out / "01-quickstart.html").read_text(encoding="utf-8")) == []
     assert "without encryption" not in captured.err + captured.out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_page_that_cannot_be_written_keeps_the_old_one_and_no_temporary_folder_stays(
+    tmp_path: Path,
+) -> None:
+    """`recanalytics notebooks --out` under a file size limit (or on a full disk) left a page
+    cut off mid-script where a whole one was and said only "File too large", naming no file;
+    and what a notebook made with ``tempfile`` stayed in ``$TMPDIR`` after every run."""
+    import resource
+    import subprocess
+
+    src = tmp_path / "src"
+    src.mkdir()
+    cell = nbformat.v4.new_code_cell("import tempfile\ntempfile.mkdtemp(prefix='left-')")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), src / "tiny.ipynb")
+    out = tmp_path / "site"
+    out.mkdir()
+    page = out / "tiny.html"
+    page.write_bytes(b"<html>an earlier page</html>")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    root = Path(__file__).resolve().parents[1]
+    command = ["notebooks", "--src", str(src), "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "recanalytics.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+        env=sandbox_env(temporary) | {"PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"recanalytics: {page}: could not be written"), done.stderr
+    assert page.read_bytes() == b"<html>an earlier page</html>"
+    assert [p.name for p in out.iterdir()] == ["tiny.html"]
+    assert list(temporary.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_notebooks_temporary_folders_go_when_their_kernel_ends(tmp_path: Path) -> None:
+    """Notebooks 05, 06 and 07 made their sandbox folders with ``tempfile.mkdtemp``: each run
+    left one more in ``$TMPDIR`` (6.8 MB for the archive). Their first cells, up to the one
+    that decides the data source, run in one kernel; the folders exist until it ends."""
+    cells = []
+    for name, folder in [
+        ("05-ad-hoc-queries", "OUT_DIR"),
+        ("06-twilio-video-archive", "ARCHIVE_DIR"),
+        ("07-media-check", "MEDIA_DIR"),
+    ]:
+        nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+        deciding = next(i for i, c in enumerate(nb.cells) if "USE_SANDBOX =" in c.source)
+        cells += [c for c in nb.cells[: deciding + 1] if c.cell_type == "code"]
+        # Kept: the next notebook's cell names its own folder alike.
+        cells.append(nbformat.v4.new_code_cell(f"KEPT_{folder} = globals().get('TEMP')"))
+        cells.append(nbformat.v4.new_code_cell(f"({folder} / 'made').write_text('x')"))
+    execute(nbformat.v4.new_notebook(cells=cells), tmp_path, "the first cells failed")
+    assert list(tmp_path.iterdir()) == []  # the kernel's working folder and TMPDIR
 
 
 def test_the_media_check_codec_table_breaks_ties_by_name() -> None:
