@@ -19,11 +19,12 @@ from typing import Any, TextIO
 
 import polars as pl
 
-from recanalytics import validate
+from recanalytics import __version__, validate
 from recanalytics.errors import (
     ArchiveWarning,
     ConfigError,
     CredentialsError,
+    LoadWarning,
     RecanalyticsError,
     reason,
 )
@@ -642,6 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Recordings from Twilio Video, Plivo, Zoom Video SDK and SignalWire "
         "in one frame.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -823,7 +825,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-    """A warning as one line on standard error, without the source line Python adds."""
+    """A warning of recanalytics as one line on standard error, without the source line
+    Python adds."""
     print(f"recanalytics: warning: {visible(str(message))}", file=sys.stderr)
 
 
@@ -842,8 +845,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             # What a load warns about is part of the command's output: shown, one line each.
-            warnings.simplefilter("default")
-            warnings.showwarning = show_warning
+            # Another package's warnings (a dependency's DeprecationWarning) keep Python's
+            # own filters and form: they are not recanalytics' to word.
+            warnings.simplefilter("default", LoadWarning)
+            shown_otherwise = warnings.showwarning
+
+            def show(
+                message: Warning | str,
+                category: type[Warning],
+                filename: str,
+                lineno: int,
+                file: TextIO | None = None,
+                line: str | None = None,
+            ) -> None:
+                if issubclass(category, LoadWarning):
+                    show_warning(message, category)
+                else:
+                    shown_otherwise(message, category, filename, lineno, file, line)
+
+            warnings.showwarning = show
             code = int(args.func(args))
         sys.stdout.flush()
         if safe.error is not None:

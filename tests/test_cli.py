@@ -6,6 +6,7 @@ import errno
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -428,3 +429,35 @@ def test_the_summary_table_writes_small_amounts_out_and_warns_of_odd_values_once
     assert len([w for w in said if "negative" in str(w.message)]) == 1
     assert rows[0][:4] == ("twilio", "1", "0.000000278", "0.000000000000909")
     assert not any("e-" in cell for row in rows for cell in row if cell)
+
+
+def test_another_packages_warning_is_not_worded_as_recanalytics_own(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # nbclient 0.10.0's DeprecationWarning on Python 3.13 read "recanalytics: warning: ..."
+    # with its newlines as literal \n: the command claimed a dependency's notice as its own.
+    import recanalytics.cli as cli
+
+    demo = cli.cmd_demo
+
+    def noisy(args: Any) -> int:
+        warnings.warn_explicit(
+            "ambiguous date\nand more", UserWarning, "jsonutil.py", 29, module="nbclient"
+        )
+        ra_warning = "plivo: a LoadWarning"
+        warnings.warn(ra_warning, ra.LoadWarning, stacklevel=1)
+        return demo(args)
+
+    monkeypatch.setattr(cli, "cmd_demo", noisy)
+    # pytest.warns records what is shown Python's way: the dependency's warnings arrive there.
+    with pytest.warns(UserWarning, match="ambiguous date"):
+        assert main(["demo", "--size", "50", "--out", str(tmp_path / "d.parquet")]) == 0
+    err = capsys.readouterr().err
+    assert "recanalytics: warning: plivo: a LoadWarning" in err
+    assert "ambiguous" not in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"recanalytics {ra.__version__}\n"
