@@ -31,7 +31,7 @@ import polars as pl
 from recanalytics import charts, validate
 from recanalytics.charts._base import ChartLike, choose_every
 from recanalytics.charts.export import EMBED_OPTIONS
-from recanalytics.errors import ConfigError
+from recanalytics.errors import ConfigError, RecanalyticsError
 from recanalytics.helpers._common import conform_dtypes, conform_values, counted
 from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
@@ -180,9 +180,12 @@ class ChartView:
         self._jupyter: Any = None
         self._params: frozenset[str] = frozenset()
         self._html: widgets.HTML | None = None
+        self._closed = False
 
     def show(self, chart: ChartLike) -> None:
         """Draw ``chart`` on this surface, replacing what was there."""
+        if self._closed:
+            raise RecanalyticsError("this chart view is closed: make a new one")
         self.chart = chart
         if self.renderer == "jupyter":
             self.spec = chart.to_dict(validate=False)
@@ -204,6 +207,41 @@ class ChartView:
                 self._html = widgets.HTML()
                 self.widget.children = (self._html,)
             self._html.value = charts.chart_to_svg(self.spec)
+
+    def close(self) -> None:
+        """Close the surface and the chart widget in it, and let go of the chart (and its data)."""
+        self._closed = True
+        _close_widgets(self.widget)
+        self._jupyter = self._html = None
+        self.chart = self.spec = None
+
+
+def _close_widgets(widget: widgets.Widget, *, itself: bool = True) -> None:
+    """Close ``widget`` and every widget it holds (children, layout, style...), removing their
+    observers.
+
+    ipywidgets keeps every open widget in its registry for the kernel's lifetime, and closing a
+    box closes neither its children nor their layouts: a dropped explorer stayed there whole,
+    134 widgets with every frame their callbacks reach. ``itself=False`` leaves ``widget``
+    (and its observers) for its own ``close``.
+    """
+    held: list[widgets.Widget] = []
+    seen = {id(widget)}
+    todo = [widget]
+    while todo:
+        current = todo.pop()
+        held.append(current)
+        for name in current.keys:
+            value = getattr(current, name, None)
+            for part in value if isinstance(value, list | tuple) else (value,):
+                if isinstance(part, widgets.Widget) and id(part) not in seen:
+                    seen.add(id(part))
+                    todo.append(part)
+    for current in held:
+        if current is widget and not itself:
+            continue
+        current.unobserve_all()
+        current.close()
 
 
 def _jupyter_chart(chart: ChartLike) -> Any:
@@ -294,10 +332,13 @@ class FilterPanel:
     >>> set(panel.filtered["provider"].cast(str)) == {"twilio"}
     True
     >>> ad_hoc = ra.demo(size=200).filter(panel.expr)   # reuse the selection anywhere
+    >>> panel.close()   # its widgets and data let go (also: ``with FilterPanel(df) as panel:``)
     """
 
     def __init__(self, df: pl.DataFrame | pl.LazyFrame, *, debounce: float = 0.15) -> None:
         self.debounce = validate.number(debounce, "debounce", inclusive=True, form="seconds >= 0")
+        self._closed = False
+        self._source: pl.DataFrame | None = None
         self._listeners: list[Callable[[FilterPanel], None]] = []
         self._holding = 0
         self._pending = False
@@ -308,15 +349,57 @@ class FilterPanel:
         self.controls: dict[str, widgets.ValueWidget] = {}
         self._build_controls()
         self.widget = self._layout()
-        self.set_source(df)
+        try:
+            self.set_source(df)
+        except BaseException:
+            # A refused frame left its ~50 widgets open in ipywidgets' registry for good.
+            self.close()
+            raise
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every control, stop a pending slider update and let go of the data.
+
+        ipywidgets keeps an open widget for the kernel's lifetime, whether or not anything
+        refers to it: close a panel you no longer show. A closed panel cannot be used again.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self._listeners.clear()
+        self.reset_button.on_click(self._reset_clicked, remove=True)
+        _close_widgets(self.widget)
+        for control in self.controls.values():  # also one the layout would not place
+            _close_widgets(control)
+        self._source = self._cache = None
+
+    def __enter__(self) -> FilterPanel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- source -------------------------------------------------------------------------
+
+    @property
+    def source(self) -> pl.DataFrame:
+        """The frame the controls filter (conformed to the unified schema)."""
+        if self._source is None:
+            raise RecanalyticsError("this filter panel is closed: make a new one")
+        return self._source
 
     def set_source(self, df: pl.DataFrame | pl.LazyFrame) -> None:
         """Replace the data (e.g. after a reload); option lists, counts and ranges follow.
 
         Selections that still exist are kept; ranges widen to the new data.
         """
+        if self._closed:
+            raise RecanalyticsError("this filter panel is closed: make a new one")
         frame = df.collect() if isinstance(df, pl.LazyFrame) else df
         if not isinstance(frame, pl.DataFrame):
             raise ConfigError("df", "a polars DataFrame or LazyFrame", type(df).__name__)
@@ -328,7 +411,7 @@ class FilterPanel:
                 hint="pass a frame returned by the loaders or ra.demo()",
             )
         frame = conform_values(conform_dtypes(frame.lazy()), SCHEMA.names(), now=True).collect()
-        self.source = frame
+        self._source = frame
         self._cache = None
         with self.hold():
             self._fill_options()
@@ -450,7 +533,7 @@ class FilterPanel:
             continuous_update=False,
         )
         self.reset_button = widgets.Button(description="Reset filters", icon="undo")
-        self.reset_button.on_click(lambda _: self.reset())
+        self.reset_button.on_click(self._reset_clicked)
         for name, control in self.controls.items():
             handler = self._on_slider if name in ("duration", "size") else self._on_control
             control.observe(handler, names="value")
@@ -483,6 +566,9 @@ class FilterPanel:
             layout=widgets.Layout(flex_flow="row wrap"),
         )
         return widgets.VBox([selects, ranges])
+
+    def _reset_clicked(self, _button: widgets.Button) -> None:
+        self.reset()
 
     def reset(self) -> None:
         """Clear every filter (one update, not one per control)."""
@@ -567,6 +653,8 @@ class FilterPanel:
 
     def _changed(self) -> None:
         with self._lock:
+            if self._closed:  # a slider's trailing update that started as the panel closed
+                return
             if self._holding:
                 self._pending = True
                 return
@@ -933,6 +1021,10 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     ``preview``, ``errors``, ``export_path`` with ``parquet_button`` / ``csv_button``, and
     ``reload_button``.
 
+    :meth:`close` closes every widget of it and lets go of its frames: ipywidgets keeps an
+    open widget for the kernel's lifetime, so an explorer no longer shown holds its memory
+    until closed. ``with Explorer(df) as ex:`` closes it at the end of the block.
+
     Examples
     --------
     >>> import recanalytics as ra
@@ -941,7 +1033,10 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     >>> ex.tabs.selected_index = 5          # the Status tab is drawn when shown
     >>> ex.views["Status"].spec["mark"]["type"]
     'bar'
+    >>> ex.close()
     """
+
+    _closed = True  # until __init__ has made the parts close() closes
 
     def __init__(
         self,
@@ -967,8 +1062,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.loaded_until = _as_datetime(until, parameter="until")
         if self.loaded_since and self.loaded_until and self.loaded_since >= self.loaded_until:
             raise ConfigError("until", "a moment after since", until)
+        self.panel = FilterPanel(df, debounce=debounce)  # closes itself if it refuses df
         self.errors = ErrorBox()
-        self.panel = FilterPanel(df, debounce=debounce)
         self.loader = loader
         self.preview_rows = preview_rows
         self.makers = dict(tabs or TABS)
@@ -994,9 +1089,13 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self._rows: pl.DataFrame = pl.DataFrame()
         self._every = "1mo"
 
-        self.parquet_button.on_click(self.errors.guard(lambda _: self.export("parquet")))
-        self.csv_button.on_click(self.errors.guard(lambda _: self.export("csv")))
-        self.reload_button.on_click(self.errors.guard(lambda _: self.reload()))
+        self._clicks = [
+            (self.parquet_button, self.errors.guard(lambda _: self.export("parquet"))),
+            (self.csv_button, self.errors.guard(lambda _: self.export("csv"))),
+            (self.reload_button, self.errors.guard(lambda _: self.reload())),
+        ]
+        for button, handler in self._clicks:
+            button.on_click(handler)
         self.tabs.observe(self.errors.guard(self._on_tab), names="selected_index")
         self.panel.on_change(self.errors.guard(lambda _: self.refresh()))
         super().__init__(
@@ -1017,8 +1116,39 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         # Stable hooks for styling and for the browser test.
         self.add_class("recanalytics-explorer")
         self.summary.add_class("recanalytics-summary")
+        self._closed = False
         self._choose_every()
         self.errors.guard(self.refresh)()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every widget of the explorer (filters, tabs, charts, preview, buttons), remove
+        its callbacks and let go of its frames; it cannot be used again.
+
+        ipywidgets keeps each open widget for the kernel's lifetime, whether or not anything
+        refers to it, and closing a box does not close what is in it: close an explorer you no
+        longer show (``del ex`` alone freed nothing).
+        """
+        if self._closed:
+            return
+        self._closed = True
+        for button, handler in self._clicks:
+            button.on_click(handler, remove=True)
+        self.panel.close()
+        for view in self.views.values():
+            view.close()
+        self._rows = pl.DataFrame()
+        self._stale = set()
+        self.errors.last = None  # its traceback's frames hold the data they were working on
+        _close_widgets(self, itself=False)
+        super().close()
+
+    def __enter__(self) -> Explorer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- updates ------------------------------------------------------------------------
 
@@ -1195,7 +1325,7 @@ def explore(
     Returns
     -------
     Explorer
-        An ipywidgets ``VBox``; display it in a notebook.
+        An ipywidgets ``VBox``; display it in a notebook, and ``close()`` it when done.
 
     Examples
     --------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ def frame() -> pl.DataFrame:
 
 
 @pytest.fixture
-def ex(frame: pl.DataFrame) -> Explorer:
-    return explore(frame, renderer="svg", debounce=0)
+def ex(frame: pl.DataFrame) -> Iterator[Explorer]:
+    with explore(frame, renderer="svg", debounce=0) as explorer:
+        yield explorer
 
 
 def volume_rows(ex: Explorer) -> list[dict[str, Any]]:
