@@ -16,9 +16,11 @@ import functools
 import html
 import importlib.util
 import math
+import sys
 import threading
 import time as clock
 import traceback
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +39,7 @@ from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.shown import known_total, readable
 from recanalytics.helpers.sizes import size_human
+from recanalytics.progress import in_notebook
 from recanalytics.schema import SCHEMA
 from recanalytics.spreadsheet import write_spreadsheet_csv
 from recanalytics.store import private_write
@@ -244,6 +247,49 @@ def _close_widgets(widget: widgets.Widget, *, itself: bool = True) -> None:
         current.close()
 
 
+_MADE_IN: dict[str, tuple[str, weakref.WeakSet[Any]]] = {}
+"""Notebook cell id → (the request id of its last run, the explorers and panels that run made)."""
+
+
+def _running_cell() -> tuple[str, str] | None:
+    """The id of the notebook cell running now and the id of this run of it; None outside a
+    kernel, or when the front end did not say which cell runs (JupyterLab and Notebook 7 do)."""
+    if not in_notebook():
+        return None
+    kernel = sys.modules["IPython"].get_ipython().kernel
+    get_parent = getattr(kernel, "get_parent", None)  # ipykernel 6 and later
+    try:
+        request = get_parent() if callable(get_parent) else None
+    except Exception:  # bookkeeping must never stop an explorer: any kernel's own failure
+        return None
+    if not isinstance(request, Mapping):
+        return None
+    cell = (request.get("metadata") or {}).get("cellId")
+    run = (request.get("header") or {}).get("msg_id")
+    return (cell, run) if isinstance(cell, str) and isinstance(run, str) else None
+
+
+def _this_run() -> weakref.WeakSet[Any] | None:
+    """Close what earlier runs of the running cell made; return the set of what this run makes
+    (to add to once made), or None outside a notebook cell.
+
+    Running a cell again replaces its output, so the explorer its last run made is on screen
+    nowhere, yet ipywidgets kept it (and its frames) open for good: re-running
+    ``ex = ra.explore(df)`` ten times held ten explorers. What this run makes stays open.
+    """
+    running = _running_cell()
+    if running is None:
+        return None
+    cell, run = running
+    last_run, made = _MADE_IN.get(cell, ("", weakref.WeakSet()))
+    if last_run != run:
+        for earlier in list(made):
+            earlier.close()
+        made = weakref.WeakSet()
+        _MADE_IN[cell] = (run, made)
+    return made
+
+
 def _jupyter_chart(chart: ChartLike) -> Any:
     return alt.JupyterChart(chart, embed_options=dict(JUPYTER_EMBED_OPTIONS))
 
@@ -337,6 +383,7 @@ class FilterPanel:
 
     def __init__(self, df: pl.DataFrame | pl.LazyFrame, *, debounce: float = 0.15) -> None:
         self.debounce = validate.number(debounce, "debounce", inclusive=True, form="seconds >= 0")
+        made_here = _this_run()
         self._closed = False
         self._source: pl.DataFrame | None = None
         self._listeners: list[Callable[[FilterPanel], None]] = []
@@ -355,6 +402,8 @@ class FilterPanel:
             # A refused frame left its ~50 widgets open in ipywidgets' registry for good.
             self.close()
             raise
+        if made_here is not None:
+            made_here.add(self)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -1023,7 +1072,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
 
     :meth:`close` closes every widget of it and lets go of its frames: ipywidgets keeps an
     open widget for the kernel's lifetime, so an explorer no longer shown holds its memory
-    until closed. ``with Explorer(df) as ex:`` closes it at the end of the block.
+    until closed. In a notebook, running a cell again closes the explorers its last run made.
+    ``with Explorer(df) as ex:`` closes it at the end of the block.
 
     Examples
     --------
@@ -1062,6 +1112,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.loaded_until = _as_datetime(until, parameter="until")
         if self.loaded_since and self.loaded_until and self.loaded_since >= self.loaded_until:
             raise ConfigError("until", "a moment after since", until)
+        made_here = _this_run()  # before building: an earlier run's explorer goes first
         self.panel = FilterPanel(df, debounce=debounce)  # closes itself if it refuses df
         self.errors = ErrorBox()
         self.loader = loader
@@ -1119,6 +1170,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self._closed = False
         self._choose_every()
         self.errors.guard(self.refresh)()
+        if made_here is not None:
+            made_here.add(self)
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -1325,7 +1378,8 @@ def explore(
     Returns
     -------
     Explorer
-        An ipywidgets ``VBox``; display it in a notebook, and ``close()`` it when done.
+        An ipywidgets ``VBox``; display it in a notebook, and ``close()`` it when done (running
+        the cell again closes it too).
 
     Examples
     --------

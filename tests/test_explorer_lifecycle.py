@@ -7,7 +7,9 @@ import gc
 import importlib.util
 import time
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -111,3 +113,67 @@ def test_a_filter_panel_closes_its_controls_timer_and_listeners(frame: pl.DataFr
     assert source() is None
     with pytest.raises(ra.RecanalyticsError, match="closed"):
         panel.set_source(frame)
+
+
+class Kernel:
+    """A real IPython kernel that is told which notebook cell each request runs, as
+    JupyterLab tells it (nbclient does not send the cell's id)."""
+
+    def __init__(self) -> None:
+        from jupyter_client.manager import start_new_kernel
+
+        self.manager, self.client = start_new_kernel(kernel_name="python3", startup_timeout=60)
+
+    def run(self, code: str, cell: str) -> None:
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}}
+        request = self.client.session.msg("execute_request", content, metadata={"cellId": cell})
+        self.client.shell_channel.send(request)
+        while True:
+            reply: dict[str, Any] = self.client.get_shell_msg(timeout=120)
+            if reply["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+                break
+        assert reply["content"]["status"] == "ok", reply["content"]
+
+    def stop(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[Kernel]:
+    pytest.importorskip("ipykernel")
+    started = Kernel()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.mark.slow
+def test_running_a_cell_again_closes_the_explorers_its_last_run_made(kernel: Kernel) -> None:
+    # Re-running `ex = ra.explore(df)` replaces the cell's output, yet each run's explorer
+    # stayed open in the kernel with its frames: ten runs, ten explorers.
+    kernel.run(
+        "import recanalytics as ra\n"
+        "from ipywidgets.widgets.widget import _instances\n"
+        "df = ra.demo(size=200)\n"
+        "def is_open(ex): return ex.comm is not None and ex.panel.widget.comm is not None",
+        "setup",
+    )
+    kernel.run("one = ra.explore(df, renderer='svg'); two = ra.explore(df, renderer='svg')", "a")
+    kernel.run("assert is_open(one) and is_open(two)\nshown = len(_instances)", "check")
+    kernel.run("three = ra.explore(df, renderer='svg')", "a")  # cell "a" again
+    kernel.run(
+        "assert not is_open(one) and not is_open(two) and is_open(three)\n"
+        "assert len(_instances) < shown, (len(_instances), shown)",
+        "check",
+    )
+    kernel.run("four = ra.explore(df, renderer='svg')", "b")  # another cell closes nothing
+    kernel.run("panel = ra.FilterPanel(df)", "c")
+    kernel.run("assert is_open(three) and is_open(four)", "check")
+    kernel.run("panel2 = ra.FilterPanel(df)", "c")
+    kernel.run(
+        "assert panel.widget.comm is None and panel2.widget.comm is not None\n"
+        "assert is_open(three) and is_open(four)",
+        "check",
+    )
