@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+import zoned
 from headless import (
     NOTEBOOKS_DIR,
     chromium_paths,
@@ -378,3 +381,65 @@ def test_the_media_check_codec_table_breaks_ties_by_name() -> None:
         exec(cell.source, scope)
         assert scope["mix"]["codec"].to_list() == sorted(codecs)
         assert scope["order"] == sorted(codecs)
+
+
+def test_the_storage_added_chart_reads_utc_months_west_of_utc() -> None:
+    """Notebook 02's "Storage added per month" grouped by ``yearmonth(period)``, the browser's
+    local month of a period's UTC midnight: in Los Angeles every bar and label sat a month early
+    (the first label Dec 2024 for January, a recording of 2026-01-01 00:01 UTC under Dec 2025)."""
+    import altair as alt
+    import polars as pl
+    from synthetic import synthetic_frame
+
+    import recanalytics as ra
+    from recanalytics import charts
+
+    moments = [datetime(2025, 1, 15, 12, tzinfo=UTC), datetime(2025, 3, 1, 0, 30, tzinfo=UTC)]
+    moments.append(datetime(2026, 1, 1, 0, 1, tzinfo=UTC))
+    df = synthetic_frame(3, seed=4).with_columns(
+        created_at=pl.Series(moments, dtype=pl.Datetime("us", "UTC")),
+        deleted_at=None,
+        status=pl.lit("completed"),
+    )
+    nb = nbformat.read(NOTEBOOKS_DIR / "02-storage-trends.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    (table,) = [s for s in code if "monthly = ra.trend(" in s]
+    (drawn,) = [s for s in code if "Storage added per month" in s]
+    scope: dict[str, Any] = {"alt": alt, "pl": pl, "ra": ra, "charts": charts, "df": df}
+    exec(table, scope)
+    chart = eval(drawn, scope)
+    months = {f"{p:%b %Y}" for p in scope["added"]["period"]}
+    nodes = zoned.scene_in(chart.to_dict(), zoned.WEST)
+    shown = {
+        value
+        for text in zoned.descriptions(nodes)
+        for value in zoned.described(text).values()
+        if re.fullmatch(r"[A-Z][a-z]{2} \d{4}", value)  # the month in a bar's tooltip
+    }
+    assert shown == months, shown
+    labels = zoned.axis_labels(nodes)
+    assert labels[0] == "Jan 2025" and "Dec 2024" not in labels, labels
+
+
+def test_no_chart_formats_times_in_the_browser_zone() -> None:
+    """Periods are UTC midnights: a local time unit (``yearmonth``, ``timeUnit="month"``) or
+    ``formatType="time"`` shows them as the day before west of Greenwich. Every chart in the
+    package, the notebooks and the docs uses the ``utc`` forms."""
+    local = re.compile(
+        r"""["'](?!utc)(year|quarter|month|week|day|date|hours|minutes|seconds)\w*\([\w ]+\)"""
+        r"""|timeUnit\s*[=:]\s*["'](?!utc)|formatType\s*[=:]\s*["']time["']"""
+        r"""|\btimeFormat\("""
+    )
+    root = NOTEBOOKS_DIR.parent
+    sources = {
+        path: path.read_text(encoding="utf-8")
+        for pattern in ("recanalytics/**/*.py", "docs/*.md", "README.md", "scripts/*.py")
+        for path in root.glob(pattern)
+    }
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        sources[path] = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    found = {
+        str(p.relative_to(root)): m.group(0) for p, s in sources.items() if (m := local.search(s))
+    }
+    assert found == {}, found
