@@ -15,6 +15,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 import pytest
+import zoned
 from synthetic import synthetic_frame
 
 import recanalytics as ra
@@ -179,7 +180,8 @@ def test_period_ends_for_other_intervals(frame: pl.DataFrame) -> None:
     assert ten_days["transform"][0]["calculate"] == ("utcOffset('day', toDate(datum.period), 10)")
     # An interval the browser expression cannot express ships its period ends instead.
     chart_spec = spec(charts.volume_chart(frame.head(100), every="36h"))
-    assert "transform" not in chart_spec["vconcat"][0]
+    computed = [t.get("as") for t in chart_spec["vconcat"][0].get("transform", [])]
+    assert "period_end" not in computed, computed
     assert all("period_end" in r for r in values(chart_spec["vconcat"][0], chart_spec))
 
 
@@ -1456,3 +1458,58 @@ def test_a_legend_of_a_column_no_identifier_names_gets_a_valid_name() -> None:
     [param] = [p for p in _params(made) if p.get("bind") == "legend"]
     assert re.fullmatch(r"legend_[0-9a-f]{8}", param["name"]), param
     assert charts.chart_to_svg(made).startswith("<svg")
+
+
+# --- tooltips as a reader sees them (a mark's description holds its tooltip's text) ---------
+
+EDGES = (
+    datetime(2025, 1, 1, tzinfo=UTC),
+    datetime(2025, 2, 28, 23, 30, tzinfo=UTC),
+    datetime(2025, 3, 1, 0, 30, tzinfo=UTC),
+    datetime(2025, 12, 31, 23, 59, tzinfo=UTC),
+    datetime(2026, 1, 1, 0, 1, tzinfo=UTC),
+)
+"""Creation times on UTC period boundaries: west of UTC each is in the period before."""
+
+
+def _at_edges(rows: int = 40) -> pl.DataFrame:
+    moments = [EDGES[i % len(EDGES)] for i in range(rows)]
+    return synthetic_frame(rows, seed=11).with_columns(
+        created_at=pl.Series(moments, dtype=pl.Datetime("us", "UTC")),
+        deleted_at=None,
+        status=pl.lit("completed"),
+    )
+
+
+def _period_text(value: str, every: str) -> str:
+    start = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return f"{start:%Y-%m-%d}" if every == "1mo" else f"{start:%Y-%m-%d %H:%M}"
+
+
+def test_period_tooltips_read_the_utc_period_start_west_of_utc() -> None:
+    """``formatType="utc"`` compiled to Vega's ``utc()``, which builds a date from a year and a
+    month: every time chart's tooltip read "period from NaN", in every time zone. It is the
+    period start in UTC, to the minute for hourly periods, read here in Los Angeles (the
+    overview draws the same panels)."""
+    rows = _at_edges()
+    late = rows.filter(pl.col("created_at") >= datetime(2025, 12, 31, tzinfo=UTC))
+    made = {
+        (name, every): spec(make(late if every == "1h" else rows, every=every))
+        for name, make in TIME_CHARTS.items()
+        if name != "overview_chart"
+        for every in ("1mo", "1h")
+    }
+    scenes = zoned.scenes_in(list(made.values()), zoned.WEST)
+    for ((name, every), chart_spec), scene in zip(made.items(), scenes, strict=True):
+        starts = {
+            _period_text(d["period"], every)
+            for d in walk(chart_spec)
+            if isinstance(d.get("period"), str)
+        }
+        shown = {
+            zoned.described(text).get("period from")
+            for text in zoned.descriptions(scene)
+            if "period from" in text
+        }
+        assert shown and shown <= starts, (name, every, shown, starts)
+        assert ("2026-01-01" if every == "1mo" else "2026-01-01 00:00") in shown, (name, shown)

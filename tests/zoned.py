@@ -22,8 +22,8 @@ WEST: str = "America/Los_Angeles"
 
 _RENDER = (
     "import json, sys, vl_convert\n"
-    "spec, version = json.load(sys.stdin)\n"
-    "print(json.dumps(vl_convert.vegalite_to_scenegraph(spec, vl_version=version)))\n"
+    "specs, version = json.load(sys.stdin)\n"
+    "print(json.dumps([vl_convert.vegalite_to_scenegraph(s, vl_version=version) for s in specs]))\n"
 )
 
 
@@ -41,18 +41,24 @@ def flattened(tree: Any) -> list[dict[str, Any]]:
     return found
 
 
-def scene_in(spec: dict[str, Any], time_zone: str) -> list[dict[str, Any]]:
-    """Every node of the scenegraph of the Vega-Lite ``spec``, rendered in ``time_zone``."""
+def scenes_in(specs: list[dict[str, Any]], time_zone: str) -> list[list[dict[str, Any]]]:
+    """Every node of the scenegraph of each Vega-Lite spec, rendered in ``time_zone`` (one
+    child process for them all)."""
     answer = subprocess.run(
         [sys.executable, "-c", _RENDER],
-        input=json.dumps([spec, vegalite_version()], default=str),
+        input=json.dumps([specs, vegalite_version()], default=str),
         env={**os.environ, "TZ": time_zone},
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    return flattened(json.loads(answer.stdout))
+    return [flattened(scene) for scene in json.loads(answer.stdout)]
+
+
+def scene_in(spec: dict[str, Any], time_zone: str) -> list[dict[str, Any]]:
+    """Every node of the scenegraph of the Vega-Lite ``spec``, rendered in ``time_zone``."""
+    return scenes_in([spec], time_zone)[0]
 
 
 def descriptions(nodes: list[dict[str, Any]]) -> list[str]:

@@ -21,7 +21,13 @@ import polars as pl
 from altair.utils.schemapi import debug_mode
 
 from recanalytics.errors import ConfigError
-from recanalytics.helpers._common import checked_lazy, counted, period_count, require_columns
+from recanalytics.helpers._common import (
+    checked_lazy,
+    counted,
+    period_count,
+    period_start_unit,
+    require_columns,
+)
 from recanalytics.helpers.sizes import SIZE_UNITS
 from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
@@ -203,9 +209,32 @@ def with_period_end(frame: pl.DataFrame, every: str) -> pl.DataFrame:
 
 
 def span_chart(chart: alt.Chart, every: str) -> alt.Chart:
-    """Give a chart over ``period`` its ``period_end`` field (see :func:`end_expression`)."""
+    """Give a chart over ``period`` its ``period_end`` field (see :func:`end_expression`) and its
+    ``period_from`` text (see :func:`dated`)."""
     expression = end_expression(every)
-    return chart if expression is None else chart.transform_calculate(period_end=expression)
+    if expression is not None:
+        chart = chart.transform_calculate(period_end=expression)
+    return dated(chart, every)
+
+
+_START_FORMATS: Final = {
+    "day": "%Y-%m-%d",
+    "minute": "%Y-%m-%d %H:%M",
+    "second": "%Y-%m-%d %H:%M:%S",
+}
+
+
+def dated(chart: alt.Chart, every: str) -> alt.Chart:
+    """Give a chart over ``period`` its ``period_from`` field: the period start as UTC text, to
+    the day for periods of whole days or longer, else to the minute or second.
+
+    Written by Vega's ``utcFormat`` in a transform, as a tooltip's own ``format`` cannot say
+    UTC: ``formatType="utc"`` compiled to Vega's ``utc()``, which builds a date from a year and
+    a month, and every tooltip read ``period from NaN``; ``formatType="time"`` is the browser's
+    zone, a day early west of UTC. See :func:`period_tooltip`.
+    """
+    fmt = _START_FORMATS[period_start_unit(every)]
+    return chart.transform_calculate(period_from=f"utcFormat(toDate(datum.period), '{fmt}')")
 
 
 def check_span(lazy: pl.LazyFrame, every: str, columns: tuple[str, ...]) -> None:
@@ -841,8 +870,8 @@ def utc_x(
 
 
 def period_tooltip() -> alt.Tooltip:
-    """The period start as a date, in UTC."""
-    return alt.Tooltip("period:T", title="period from", format="%Y-%m-%d", formatType="utc")
+    """The period start in UTC, in a chart given its text by :func:`dated` (or :func:`span_chart`)."""
+    return alt.Tooltip("period_from:N", title="period from")
 
 
 def share_text(value: float | None) -> str:

@@ -23,6 +23,7 @@ from recanalytics.charts._base import (
     choose_every,
     color,
     data,
+    dated,
     empty_chart,
     fold_groups,
     fold_rare,
@@ -100,6 +101,7 @@ def _storage_view(
     frame: pl.DataFrame,
     unit: str,
     by: str,
+    every: str,
     *,
     legend: alt.Parameter,
     brush: alt.Parameter | None = None,
@@ -116,9 +118,12 @@ def _storage_view(
             [frame, last.with_columns(closing.cast(frame["period"].dtype).alias("period"))]
         )
     chart: alt.Chart = (
-        alt.Chart(
-            data(frame),
-            title=title(f"Storage held ({unit})", "cumulative, at the end of each period"),
+        dated(
+            alt.Chart(
+                data(frame),
+                title=title(f"Storage held ({unit})", "cumulative, at the end of each period"),
+            ),
+            every,
         )
         # clip: a brush zooms the axis through an expression, which Vega does not clip to.
         .mark_area(interpolate="step-after", line=True, clip=True)
@@ -188,7 +193,7 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     if frame.height == 0:
         return empty_chart("Storage held", unsized, note, beyond)
     extent = time_domain([frame], period)
-    chart = _storage_view(frame, unit, by, legend=legend_selection(by), extent=extent)
+    chart = _storage_view(frame, unit, by, period, legend=legend_selection(by), extent=extent)
     return noted(chart, note, unsized, beyond)
 
 
@@ -642,15 +647,18 @@ def _cost_views(
     if reported.height:
         units = listed(reported["cost_unit"].to_list())
         views.append(
-            alt.Chart(
-                data(reported),
-                title=title(
-                    f"Provider-reported cost per period ({units})",
-                    [
-                        "each recording's reported cost, in its creation period; kinds not added",
-                        *_kinds_said(reported["cost_kind"].to_list()),
-                    ],
+            dated(
+                alt.Chart(
+                    data(reported),
+                    title=title(
+                        f"Provider-reported cost per period ({units})",
+                        [
+                            "each recording's reported cost, in its creation period; kinds not added",
+                            *_kinds_said(reported["cost_kind"].to_list()),
+                        ],
+                    ),
                 ),
+                every,
             )
             .mark_line(point=True, clip=True)
             .encode(
@@ -816,7 +824,14 @@ def overview_chart(
         views.append(
             noted(
                 _storage_view(
-                    storage, unit, by, legend=legend, brush=brush, own_legend=False, extent=extent
+                    storage,
+                    unit,
+                    by,
+                    period,
+                    legend=legend,
+                    brush=brush,
+                    own_legend=False,
+                    extent=extent,
                 ),
                 missing_note(lazy, "size_bytes"),
             )

@@ -589,6 +589,23 @@ def longer_every(every: str, periods: int, limit: int) -> str:
     return _LONGER_INTERVALS[-1]
 
 
+def period_start_unit(every: str) -> str:
+    """The finest unit a period start of ``every`` is written to: ``"day"`` for whole days and
+    calendar intervals (they start at UTC midnight), ``"minute"`` for "1h" or "90m",
+    ``"second"`` below a minute.
+
+    Examples
+    --------
+    >>> from recanalytics.helpers._common import period_start_unit
+    >>> [period_start_unit(e) for e in ("1mo", "1w", "1d12h", "30s")]
+    ['day', 'day', 'minute', 'second']
+    """
+    _, fixed = _interval_parts(every) or (0, 0)
+    if fixed % _NANOSECONDS["d"] == 0:
+        return "day"
+    return "minute" if fixed % _NANOSECONDS["m"] == 0 else "second"
+
+
 def within_period_limit(
     start: pl.Expr, end: pl.Expr, every: str, *, limit: int = MAX_PERIODS
 ) -> pl.Expr:
