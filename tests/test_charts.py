@@ -1513,3 +1513,83 @@ def test_period_tooltips_read_the_utc_period_start_west_of_utc() -> None:
         }
         assert shown and shown <= starts, (name, every, shown, starts)
         assert ("2026-01-01" if every == "1mo" else "2026-01-01 00:00") in shown, (name, shown)
+
+
+def said(chart: Any) -> dict[str, set[str]]:
+    """Every value a rendered chart's tooltips show, by field title.
+
+    Read from the marks' descriptions, which hold every channel's value: the other channels are
+    given titles of their own first, as a y titled "hours" would hide the tooltip's "hours".
+    """
+    chart_spec = spec(chart)
+    for node in walk(chart_spec):
+        for channel, definition in (node.get("encoding") or {}).items():
+            if channel != "tooltip" and isinstance(definition, dict):
+                definition["title"] = f"[{channel}]"
+    found: dict[str, set[str]] = {}
+    for text in zoned.descriptions(scene_nodes(chart_spec)):
+        for key, value in zoned.described(text).items():
+            found.setdefault(key, set()).add(value)
+    return found
+
+
+def test_tooltip_numbers_follow_the_reports_rule() -> None:
+    """The charts' text twin of ``helpers.shown.readable``: fixed decimals from 1 up, three
+    significant figures below 1 (trailing zeros dropped where asked), ``n/a`` for null."""
+    from recanalytics.charts._base import shown_text
+    from recanalytics.helpers.shown import readable
+
+    numbers = [0.0, 0.0336, 0.5, 0.0012, 2.25829e-5, 0.9996, 1.0, 1234.5, 12.3456, 0.1, 1e-9]
+    cases = {f"d{d}{'~' if trim else ''}": (d, trim) for d in (1, 2, 3) for trim in (False, True)}
+    rows = [{"i": i, "v": v} for i, v in enumerate([*numbers, None])]
+    chart = (
+        alt.Chart(alt.Data(values=rows))  # type: ignore[no-untyped-call]
+        .transform_calculate(**{n: shown_text("v", d, trim=t) for n, (d, t) in cases.items()})
+        .mark_point()
+        .encode(x="i:O", tooltip=[f"{name}:N" for name in cases])
+    )
+    for text in zoned.descriptions(scene_nodes(chart)):
+        row = zoned.described(text)
+        value = rows[int(row["i"])]["v"]
+        for name, (decimals, trim) in cases.items():
+            expected = "n/a" if value is None else readable(value, decimals)
+            if trim and value is not None and "." in expected:
+                expected = expected.rstrip("0").rstrip(".")
+            assert row[name] == expected, (name, value, row[name])
+
+
+def test_small_values_in_tooltips_never_read_zero() -> None:
+    """ ",.1f" read a Plivo call of 2 minutes as "hours 0.0" in the volume chart's tooltip (and
+    the overview's and the report's), and a histogram bin of three 30-second recordings too;
+    100 KiB added read "0" GiB, a run-rate of $0.000011 "$0", one failed recording in 4,000
+    "0.0 %". They follow the report's rule: three significant figures below 1."""
+    moments = [
+        datetime(2025, 2, 1),
+        datetime(2025, 1, 10),
+        datetime(2025, 3, 5),
+        datetime(2025, 3, 6),
+    ]
+    rows = synthetic_frame(4, seed=2).with_columns(
+        provider=pl.Series(["plivo", "twilio", "twilio", "plivo"]),
+        created_at=pl.Series(moments, dtype=pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        duration=pl.Series([timedelta(seconds=s) for s in (120, 30, 30, 30)]),
+        size_bytes=pl.Series([None, 10 * 2**30, 100 * 2**10, None], dtype=pl.Int64),
+        status=pl.lit("completed"),
+        deleted_at=None,
+    )
+    assert "0.0333" in said(charts.volume_chart(rows, every="1mo"))["hours"]
+    assert {"0.00833", "0.0167"} <= said(charts.duration_histogram(rows))["hours"]
+    assert "0.0333" in said(charts.top_groups_chart(rows, metric="recordings"))["hours"]
+    assert "0.0000954" in said(charts.storage_chart(rows, every="1mo"))["GiB added"]
+    cost = said(charts.cost_chart(rows, every="1mo", rates={"twilio": 1e-6}))
+    assert "$0.000011" in cost["USD / month"], cost  # micro-dollars: 10.7 rounds to 11
+    one_failed = synthetic_frame(4_000, seed=2).with_columns(
+        provider=pl.lit("twilio"),
+        status=pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("failed"))
+        .otherwise(pl.lit("completed")),
+        deleted_at=None,
+    )
+    status = charts.status_chart(one_failed)
+    assert "failed 0.025 %" in json.dumps(status.to_dict()["title"])
+    assert "0.025 %" in said(status)["share"]

@@ -28,6 +28,7 @@ from recanalytics.helpers._common import (
     period_start_unit,
     require_columns,
 )
+from recanalytics.helpers.shown import SIGNIFICANT, readable
 from recanalytics.helpers.sizes import SIZE_UNITS
 from recanalytics.providers.registry import SPECS
 from recanalytics.schema import PROVIDERS
@@ -580,10 +581,32 @@ def missing_note(lazy: pl.LazyFrame, column: str) -> str | None:
     return f"{recordings} without {one} not shown"
 
 
-def known_text(field: str, fmt: str) -> str:
-    """A Vega expression showing ``field`` in the d3 format ``fmt``, or ``n/a`` where it is null:
-    d3 formats null as 0, and a total of unknown sizes is not 0 bytes."""
-    return f"isValid(datum['{field}']) ? format(datum['{field}'], '{fmt}') : 'n/a'"
+def shown_text(
+    field: str, decimals: int, *, trim: bool = False, prefix: str = "", suffix: str = ""
+) -> str:
+    """A Vega expression showing ``datum[field]`` as :func:`recanalytics.helpers.shown.readable`
+    does: ``decimals`` decimals from 1 up, :data:`~recanalytics.helpers.shown.SIGNIFICANT`
+    significant figures below 1, so a value that is not zero never reads 0 (a Plivo call of
+    2 minutes is ``0.0333`` hours; ``",.1f"`` read ``0.0``); ``n/a`` where it is null (d3
+    formats null as 0, and a total of unknown sizes is not 0 bytes).
+
+    ``trim`` drops trailing zeros (d3's ``~``); ``prefix`` and ``suffix`` go around a number.
+
+    Examples
+    --------
+    >>> from recanalytics.charts._base import shown_text
+    >>> shown_text("hours", 1).startswith("isValid(datum['hours'])")
+    True
+    """
+    value = f"datum['{field}']"
+    tilde = "~" if trim else ""
+    places = f"max({decimals}, {SIGNIFICANT - 1} - floor(log(abs({value})) / LN10))"
+    small = f"format({value}, '.' + {places} + '{tilde}f')"
+    if not trim:
+        # readable() keeps at least ``decimals`` places: 0.5 at 2 reads 0.50, not 0.500.
+        small = f"replace({small}, regexp('0{{0,' + ({places} - {decimals}) + '}}$'), '')"
+    number = f"{value} != 0 && abs({value}) < 1 ? {small} : format({value}, ',.{decimals}{tilde}f')"
+    return f"isValid({value}) ? '{prefix}' + ({number}) + '{suffix}' : 'n/a'"
 
 
 def undated_note(lazy: pl.LazyFrame) -> str | None:
@@ -875,7 +898,8 @@ def period_tooltip() -> alt.Tooltip:
 
 
 def share_text(value: float | None) -> str:
-    """A share 0-1 as a percentage with one decimal."""
+    """A share 0-1 as a percentage with one decimal, or three significant figures below 1 %
+    (one failed recording in 10 000 reads ``0.01 %``, not ``0.0 %``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{100 * value:.1f} %"
+    return f"{readable(100 * value, 1)} %"

@@ -23,7 +23,6 @@ from recanalytics.charts._base import (
     fold_groups,
     fold_rare,
     highlight,
-    known_text,
     lazy_frame,
     legend_selection,
     listed,
@@ -32,6 +31,7 @@ from recanalytics.charts._base import (
     ordered_domain,
     seconds_axis,
     share_text,
+    shown_text,
     title,
     with_selections,
 )
@@ -120,6 +120,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
     axis, scale = count_axis(frame.group_by("lo").agg(pl.col("recordings").sum())["recordings"])
     chart: alt.Chart = (
         alt.Chart(data(frame), title=title("Duration distribution (log scale)", note))
+        .transform_calculate(hours_text=shown_text("hours", 1))
         .mark_bar(stroke="white", strokeWidth=0.3)
         .encode(
             x=alt.X(
@@ -142,7 +143,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
                 alt.Tooltip("lo:Q", title="from (s)", format=",.4~r"),
                 alt.Tooltip("hi:Q", title="to (s)", format=",.4~r"),
                 alt.Tooltip("sum(recordings):Q", title="recordings", format=",d"),
-                alt.Tooltip("sum(hours):Q", title="hours", format=",.1f"),
+                alt.Tooltip("hours_text:N", title="hours"),
             ],
         )
         .properties(width=WIDTH, height=HEIGHT)
@@ -326,6 +327,8 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     selection = legend_selection("status")
     result: alt.Chart = (
         alt.Chart(data(counts), title=title("Status breakdown", subtitle))
+        .transform_calculate(percent="datum.share * 100")
+        .transform_calculate(share_text=shown_text("percent", 1, suffix=" %"))
         .mark_bar()
         .encode(
             y=alt.Y(f"{by}:N", sort=group_domain, title=by.replace("_", " ")),
@@ -337,7 +340,7 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
                 alt.Tooltip(f"{by}:N"),
                 alt.Tooltip("status:N"),
                 alt.Tooltip("recordings:Q", format=",d"),
-                alt.Tooltip("share:Q", format=".1%"),
+                alt.Tooltip("share_text:N", title="share"),
             ],
         )
         .properties(width=WIDTH, height=max(60, 30 * len(group_domain)))
@@ -646,7 +649,7 @@ def top_groups_chart(
             title=title(f"Top {len(order)} {_plural(group)} by {heading}", note),
         )
         .transform_calculate(
-            hours_text=known_text("hours", ",.1f"), size_text=known_text("size", ",.3~f")
+            hours_text=shown_text("hours", 1), size_text=shown_text("size", 3, trim=True)
         )
         .mark_bar()
         .encode(

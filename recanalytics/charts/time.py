@@ -38,6 +38,7 @@ from recanalytics.charts._base import (
     ordered_domain,
     period_tooltip,
     present_groups,
+    shown_text,
     span_chart,
     time_domain,
     title,
@@ -70,6 +71,7 @@ Metric = Literal["recordings", "hours", "bytes"]
 _METRICS: Final = ("recordings", "hours", "bytes")
 _STORAGE_COLUMNS: Final = ["created_at", "deleted_at", "status", "size_bytes"]
 _MICRO: Final = 1_000_000
+_STORAGE_FIELDS: Final = ("held", "added", "deleted")
 
 
 def _every(
@@ -125,6 +127,9 @@ def _storage_view(
             ),
             every,
         )
+        .transform_calculate(
+            **{f"{name}_text": shown_text(name, 3, trim=True) for name in _STORAGE_FIELDS}
+        )
         # clip: a brush zooms the axis through an expression, which Vega does not clip to.
         .mark_area(interpolate="step-after", line=True, clip=True)
         .encode(
@@ -141,9 +146,10 @@ def _storage_view(
             tooltip=[
                 period_tooltip(),
                 alt.Tooltip(f"{by}:N"),
-                alt.Tooltip("held:Q", title=f"{unit} held", format=",.3~f"),
-                alt.Tooltip("added:Q", title=f"{unit} added", format=",.3~f"),
-                alt.Tooltip("deleted:Q", title=f"{unit} deleted", format=",.3~f"),
+                *(
+                    alt.Tooltip(f"{name}_text:N", title=f"{unit} {name}")
+                    for name in _STORAGE_FIELDS
+                ),
             ],
         )
         .properties(width=WIDTH, height=HEIGHT)
@@ -249,6 +255,7 @@ def _volume_views(
             scale = y_scale(height)
         view = (
             span_chart(alt.Chart(data(frame), title=title(f"{label} per period")), every)
+            .transform_calculate(hours_text=shown_text("hours", 1))
             .mark_bar(clip=True)
             .encode(
                 x=utc_x(brush=zoom, domain=extent),
@@ -262,7 +269,7 @@ def _volume_views(
                     period_tooltip(),
                     alt.Tooltip(f"{by}:N"),
                     alt.Tooltip("sum(recordings):Q", title="recordings", format=",d"),
-                    alt.Tooltip("sum(hours):Q", title="hours", format=",.1f"),
+                    alt.Tooltip("hours_text:N", title="hours"),
                 ],
             )
             .properties(width=WIDTH, height=HEIGHT * 2 // 3)
@@ -380,6 +387,11 @@ def _mix_view(
     )
     if filter_by is not None:
         chart = chart.transform_filter(filter_by)
+    # Summed here, not in the encoding: the tooltip's text is that of the sum (the overview's
+    # rows are per provider too).
+    chart = chart.transform_aggregate(
+        value="sum(value)", groupby=["period", "period_end", "period_from", column]
+    ).transform_calculate(value_text=shown_text("value", 3, trim=True))
     selection = legend_selection(column) if legend is None else legend
     view: alt.Chart = (
         chart.mark_bar(clip=True)
@@ -387,7 +399,7 @@ def _mix_view(
             x=utc_x(brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
             y=alt.Y(
-                "sum(value):Q",
+                "value:Q",
                 stack="normalize" if normalize else "zero",
                 title=y_title,
                 axis=y_axis(HEIGHT, "%" if normalize else ",.3~f"),
@@ -398,7 +410,7 @@ def _mix_view(
             tooltip=[
                 period_tooltip(),
                 alt.Tooltip(f"{column}:N"),
-                alt.Tooltip("sum(value):Q", title=unit, format=",.3~f"),
+                alt.Tooltip("value_text:N", title=unit),
             ],
         )
         .properties(width=WIDTH, height=HEIGHT)
@@ -619,6 +631,7 @@ def _cost_views(
             ),
             every,
         )
+        .transform_calculate(usd_text=shown_text("usd_per_month", 2, prefix="$"))
         .mark_bar(clip=True)
         .encode(
             x=utc_x(brush=zoom, domain=extent),
@@ -637,7 +650,7 @@ def _cost_views(
             tooltip=[
                 period_tooltip(),
                 alt.Tooltip(f"{by}:N"),
-                alt.Tooltip("sum(usd_per_month):Q", title="USD / month", format="$,.4~f"),
+                alt.Tooltip("usd_text:N", title="USD / month"),
             ],
         )
         .properties(width=WIDTH, height=HEIGHT * 2 // 3)
@@ -660,6 +673,7 @@ def _cost_views(
                 ),
                 every,
             )
+            .transform_calculate(reported_text=shown_text("reported", 2))
             .mark_line(point=True, clip=True)
             .encode(
                 # At the middle of its period, under the middle of the bars above.
@@ -678,7 +692,7 @@ def _cost_views(
                 tooltip=[
                     period_tooltip(),
                     alt.Tooltip(f"{by}:N"),
-                    alt.Tooltip("reported:Q", format=",.4~f"),
+                    alt.Tooltip("reported_text:N", title="reported"),
                     alt.Tooltip("cost_unit:N", title="unit"),
                     alt.Tooltip("cost_kind:N", title="kind"),
                 ],
