@@ -1593,3 +1593,16 @@ def test_small_values_in_tooltips_never_read_zero() -> None:
     status = charts.status_chart(one_failed)
     assert "failed 0.025 %" in json.dumps(status.to_dict()["title"])
     assert "0.025 %" in said(status)["share"]
+
+
+def test_size_tooltips_are_in_the_axis_binary_units() -> None:
+    """The size-against-duration axis reads 1 MiB, 10 MiB; its tooltips read the bin edges in
+    decimal SI ("size from (bytes) 681k", "size to 1M"). They use the axis's units."""
+    rows = synthetic_frame(3, seed=2).with_columns(
+        size_bytes=pl.Series([700_000, 5 * 2**20, 3 * 2**30], dtype=pl.Int64),
+        duration=pl.Series([timedelta(seconds=s) for s in (60, 300, 3_600)]),
+    )
+    shown = said(charts.size_duration_chart(rows))
+    assert "665 KiB" in shown["size from"] and "977 KiB" in shown["size to"], shown
+    edges = shown["size from"] | shown["size to"]
+    assert all(re.fullmatch(r"[\d.]+ (KiB|MiB|GiB)", edge) for edge in edges), edges

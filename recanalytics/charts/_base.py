@@ -749,16 +749,27 @@ def bytes_axis(title_text: str, low: float, high: float) -> alt.Axis:
             break
     if len(values) < 2:
         values = ticks_inside(low, high, _byte_unit) or values
-    labels = " : ".join(
-        f"datum.value >= {factor} ? format(datum.value / {factor}, '.3~r') + ' {name}'"
+    return alt.Axis(title=title_text, values=values or alt.Undefined, labelExpr=bytes_text("value"))
+
+
+def bytes_text(field: str) -> str:
+    """A Vega expression writing the byte count ``datum[field]`` in the largest binary unit it
+    reaches, at three significant digits (``665 KiB``, ``2.5 MiB``): the labels of
+    :func:`bytes_axis`, which a tooltip beside it repeats.
+
+    Examples
+    --------
+    >>> from recanalytics.charts._base import bytes_text
+    >>> bytes_text("s_lo").endswith("format(datum['s_lo'], '.3~r') + ' B'")
+    True
+    """
+    value = f"datum['{field}']"
+    units = " : ".join(
+        f"{value} >= {factor} ? format({value} / {factor}, '.3~r') + ' {name}'"
         for name, factor in reversed(SIZE_UNITS)
         if factor > 1
     )
-    return alt.Axis(
-        title=title_text,
-        values=values or alt.Undefined,
-        labelExpr=f"{labels} : format(datum.value, '.3~r') + ' B'",
-    )
+    return f"{units} : format({value}, '.3~r') + ' B'"
 
 
 TimeDomain: TypeAlias = tuple[int, int]

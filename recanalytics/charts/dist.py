@@ -15,6 +15,7 @@ from recanalytics.charts._base import (
     Frame,
     as_label,
     bytes_axis,
+    bytes_text,
     check_grouping,
     color,
     count_axis,
@@ -442,6 +443,8 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
     y_scale = alt.Scale(type="log", domain=[y_min, y_max])
     heat = (
         alt.Chart(data(cells))
+        # In the axis's binary units: ",.3~s" read the edges "681k" and "1M" beside "1 MiB".
+        .transform_calculate(size_from=bytes_text("s_lo"), size_to=bytes_text("s_hi"))
         .mark_rect()
         .encode(
             x=alt.X("d_lo:Q", scale=x_scale, axis=seconds_axis("duration", d_min, d_max)),
@@ -456,8 +459,8 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
             tooltip=[
                 alt.Tooltip("d_lo:Q", title="duration from (s)", format=",.3~r"),
                 alt.Tooltip("d_hi:Q", title="duration to (s)", format=",.3~r"),
-                alt.Tooltip("s_lo:Q", title="size from (bytes)", format=",.3~s"),
-                alt.Tooltip("s_hi:Q", title="size to (bytes)", format=",.3~s"),
+                alt.Tooltip("size_from:N", title="size from"),
+                alt.Tooltip("size_to:N", title="size to"),
                 alt.Tooltip("recordings:Q", format=",d"),
                 alt.Tooltip("median_kbps:Q", title="median kbps", format=",.4~r"),
                 alt.Tooltip("top_provider:N", title="most from"),
