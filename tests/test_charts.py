@@ -1606,3 +1606,16 @@ def test_size_tooltips_are_in_the_axis_binary_units() -> None:
     assert "665 KiB" in shown["size from"] and "977 KiB" in shown["size to"], shown
     edges = shown["size from"] | shown["size to"]
     assert all(re.fullmatch(r"[\d.]+ (KiB|MiB|GiB)", edge) for edge in edges), edges
+
+
+def test_top_group_tooltips_title_the_name_and_the_id_apart() -> None:
+    """The tooltip titled a group's name "group id", over its id titled "id":
+    {'group id': 'session 11', 'id': '6CuONHXyW21vrcuuh1qkjQ=='}."""
+    rows = synthetic_frame(200, seed=5)
+    shown = said(charts.top_groups_chart(rows, metric="recordings", n=30))
+    ids, names = set(rows["group_id"].to_list()), set(rows["group_name"].drop_nulls().to_list())
+    assert shown["group id"] and shown["group id"] <= ids, shown
+    assert shown["name"] & names and "id" not in shown, shown
+    by_participant = said(charts.top_groups_chart(rows, group="participant_id", n=5))
+    assert by_participant["participant id"] <= set(rows["participant_id"].to_list())
+    assert "name" not in by_participant, by_participant

@@ -669,8 +669,7 @@ def top_groups_chart(
             color=color(by, domain),
             opacity=highlight(selection),
             tooltip=[
-                alt.Tooltip("name:N", title=group.replace("_", " ")),
-                alt.Tooltip(f"{group}:N", title="id"),
+                *_group_tooltips(group),
                 alt.Tooltip(f"{by}:N"),
                 alt.Tooltip("recordings:Q", format=",d"),
                 alt.Tooltip("hours_text:N", title="hours"),
@@ -680,6 +679,13 @@ def top_groups_chart(
         .properties(width=WIDTH - 100, height=max(60, 20 * len(order)))
     )
     return noted(with_selections(result, selection), unknown, too_large)
+
+
+def _group_tooltips(group: str) -> list[alt.Tooltip]:
+    """A group's name and whole id: the name titled ``name`` (it read ``group id``, over the
+    id titled ``id``); a group other than ``group_id`` has no name but its value."""
+    whole = alt.Tooltip(f"{group}:N", title=group.replace("_", " "))
+    return [alt.Tooltip("name:N", title="name"), whole] if group == "group_id" else [whole]
 
 
 def _known_sum(total: pl.Expr, column: str) -> pl.Expr:
