@@ -540,8 +540,8 @@ class FilterPanel:
                 # Wide enough for "media type" and "container" on one line.
                 style={"description_width": "82px"},
             )
-        self.controls["since"] = widgets.DatePicker(description="from")
-        self.controls["until"] = widgets.DatePicker(description="to")
+        self.controls["since"] = widgets.DatePicker(description="from", tooltip="first day, UTC")
+        self.controls["until"] = widgets.DatePicker(description="to", tooltip="last day, UTC")
         self.controls["duration"] = widgets.FloatRangeSlider(
             value=(0.0, 1.0),
             min=0.0,
@@ -1022,7 +1022,12 @@ def _preview_text(frame: pl.DataFrame, column: str) -> pl.Expr:
     if dtype == pl.Duration:
         return duration_human(column).alias(column)
     if isinstance(dtype, pl.Datetime):
-        return pl.col(column).dt.strftime("%Y-%m-%d %H:%M:%S").alias(column)
+        # Said in the header: the times are UTC (a zone-aware column converted to it, a naive
+        # one taken as UTC, as the filters take it).
+        moment = pl.col(column)
+        if dtype.time_zone is not None:
+            moment = moment.dt.convert_time_zone("UTC")
+        return moment.dt.strftime("%Y-%m-%d %H:%M:%S").alias(f"{column} (UTC)")
     return pl.col(column).cast(pl.String)
 
 

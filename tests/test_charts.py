@@ -1619,3 +1619,15 @@ def test_top_group_tooltips_title_the_name_and_the_id_apart() -> None:
     by_participant = said(charts.top_groups_chart(rows, group="participant_id", n=5))
     assert by_participant["participant id"] <= set(rows["participant_id"].to_list())
     assert "name" not in by_participant, by_participant
+
+
+@pytest.mark.parametrize("name", sorted(TIME_CHARTS))
+def test_time_axes_say_utc(name: str, frame: pl.DataFrame) -> None:
+    """Every time axis had an empty title: nothing on screen said the periods are UTC, which
+    west of it start the evening before (time-of-day ticks on a short span are UTC too)."""
+    axes = [
+        node["x"]["axis"]
+        for node in walk(spec(TIME_CHARTS[name](frame)))
+        if isinstance(node.get("x"), dict) and node["x"].get("type") == "temporal"
+    ]
+    assert axes and all(axis["title"] == "time (UTC)" for axis in axes), axes

@@ -605,3 +605,14 @@ def test_a_range_with_no_known_value_is_put_out_of_use(frame: pl.DataFrame, whic
         panel.set_source(frame)
         assert not panel.controls["size"].disabled and panel.controls["size"].layout.display == ""
         assert panel.notes["size"].layout.display == "none"
+
+
+def test_the_preview_says_its_times_are_utc(frame: pl.DataFrame) -> None:
+    """The preview printed created_at without a zone, and a frame converted to a local zone in
+    that zone's time: a reader could not tell either from UTC, which the filters use."""
+    rows = frame.sort("created_at").head(3)
+    local = rows.with_columns(pl.col("created_at").dt.convert_time_zone("America/Los_Angeles"))
+    page = Explorer(local, preview_rows=3).preview.value
+    assert "<th>created_at (UTC)</th>" in page
+    for moment in rows["created_at"]:
+        assert f"<td>{moment:%Y-%m-%d %H:%M:%S}</td>" in page, page

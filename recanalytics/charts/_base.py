@@ -871,14 +871,19 @@ TIME_TICKS: Final = WIDTH // 80
 on every January) rather than by months, and labels carrying a year fit with room between."""
 
 
-def time_axis(title_text: str = "") -> alt.Axis:
+TIME_TITLE: Final = "time (UTC)"
+"""The title of every time axis: periods are UTC, which a reader west or east of it cannot tell
+from the labels (a period starting at UTC midnight is the evening before in Los Angeles)."""
+
+
+def time_axis(title_text: str = TIME_TITLE) -> alt.Axis:
     """The x axis every time chart shares: :data:`TIME_LABELS` at about :data:`TIME_TICKS`."""
     return alt.Axis(title=title_text, labelExpr=TIME_LABELS, tickCount=TIME_TICKS)
 
 
 def utc_x(
     *,
-    title_text: str = "",
+    title_text: str = TIME_TITLE,
     brush: alt.Parameter | None = None,
     domain: TimeDomain | None = None,
     field: str = "period",
