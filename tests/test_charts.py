@@ -20,6 +20,7 @@ from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
+from recanalytics.charts._base import HEIGHT
 from recanalytics.helpers.sizes import SIZE_UNITS, is_deleted
 
 MAX_SPEC_BYTES = 200_000
@@ -1515,19 +1516,24 @@ def test_period_tooltips_read_the_utc_period_start_west_of_utc() -> None:
         assert ("2026-01-01" if every == "1mo" else "2026-01-01 00:00") in shown, (name, shown)
 
 
+def tooltips_apart(chart_spec: dict[str, Any]) -> dict[str, Any]:
+    """``chart_spec`` with every channel but the tooltip titled by its name (``[y]``), so a
+    mark's description holds each tooltip field under its own title."""
+    for node in walk(chart_spec):
+        for channel, definition in (node.get("encoding") or {}).items():
+            if channel != "tooltip" and isinstance(definition, dict):
+                definition["title"] = f"[{channel}]"
+    return chart_spec
+
+
 def said(chart: Any) -> dict[str, set[str]]:
     """Every value a rendered chart's tooltips show, by field title.
 
     Read from the marks' descriptions, which hold every channel's value: the other channels are
     given titles of their own first, as a y titled "hours" would hide the tooltip's "hours".
     """
-    chart_spec = spec(chart)
-    for node in walk(chart_spec):
-        for channel, definition in (node.get("encoding") or {}).items():
-            if channel != "tooltip" and isinstance(definition, dict):
-                definition["title"] = f"[{channel}]"
     found: dict[str, set[str]] = {}
-    for text in zoned.descriptions(scene_nodes(chart_spec)):
+    for text in zoned.descriptions(scene_nodes(tooltips_apart(spec(chart)))):
         for key, value in zoned.described(text).items():
             found.setdefault(key, set()).add(value)
     return found
@@ -1631,3 +1637,33 @@ def test_time_axes_say_utc(name: str, frame: pl.DataFrame) -> None:
         if isinstance(node.get("x"), dict) and node["x"].get("type") == "temporal"
     ]
     assert axes and all(axis["title"] == "time (UTC)" for axis in axes), axes
+
+
+def test_codec_mix_bars_fill_their_period_and_tooltips_give_their_sums() -> None:
+    """The mix's tooltip text is that of its bar's sum: the overview's rows are per provider,
+    and a bar sums them. (Summing in an aggregate transform instead left Vega-Lite stacking the
+    raw field: every bar 5 px high, drawn off the plot.)"""
+    rows = synthetic_frame(300, seed=8)
+    bars = [
+        item
+        for node in scene_nodes(charts.codec_mix_chart(rows, every="1q"))
+        if node.get("role") == "mark" and node.get("marktype") == "rect"
+        for item in node.get("items", [])
+    ]
+    heights: dict[float, float] = {}
+    for bar in bars:
+        heights[round(bar["x"], 3)] = heights.get(round(bar["x"], 3), 0.0) + bar["height"]
+    assert heights and all(math.isclose(h, HEIGHT, abs_tol=0.01) for h in heights.values())
+    counts = (
+        rows.group_by(pl.col("created_at").dt.truncate("1q"), pl.col("codec").fill_null("unknown"))
+        .len()
+        .select(pl.col("created_at").dt.strftime("%Y-%m-%d"), "codec", pl.col("len").cast(str))
+    )
+    expected = {tuple(row) for row in counts.iter_rows()}
+    overview = tooltips_apart(spec(charts.overview_chart(rows, every="1q")))
+    shown = {
+        (row["period from"], row["codec"], row["recordings"])
+        for row in map(zoned.described, zoned.descriptions(scene_nodes(overview)))
+        if "codec" in row and "recordings" in row
+    }
+    assert shown == expected, shown ^ expected

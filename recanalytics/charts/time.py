@@ -387,11 +387,10 @@ def _mix_view(
     )
     if filter_by is not None:
         chart = chart.transform_filter(filter_by)
-    # Summed here, not in the encoding: the tooltip's text is that of the sum (the overview's
-    # rows are per provider too).
-    chart = chart.transform_aggregate(
-        value="sum(value)", groupby=["period", "period_end", "period_from", column]
-    ).transform_calculate(value_text=shown_text("value", 3, trim=True))
+    # The tooltip's text is that of the bar's sum: the overview's rows are per provider too.
+    chart = chart.transform_joinaggregate(
+        total="sum(value)", groupby=["period", column]
+    ).transform_calculate(value_text=shown_text("total", 3, trim=True))
     selection = legend_selection(column) if legend is None else legend
     view: alt.Chart = (
         chart.mark_bar(clip=True)
@@ -399,7 +398,7 @@ def _mix_view(
             x=utc_x(brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
             y=alt.Y(
-                "value:Q",
+                "sum(value):Q",
                 stack="normalize" if normalize else "zero",
                 title=y_title,
                 axis=y_axis(HEIGHT, "%" if normalize else ",.3~f"),
