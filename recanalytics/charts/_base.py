@@ -231,8 +231,8 @@ def dated(chart: alt.Chart, every: str) -> alt.Chart:
 
     Written by Vega's ``utcFormat`` in a transform, as a tooltip's own ``format`` cannot say
     UTC: ``formatType="utc"`` compiled to Vega's ``utc()``, which builds a date from a year and
-    a month, and every tooltip read ``period from NaN``; ``formatType="time"`` is the browser's
-    zone, a day early west of UTC. See :func:`period_tooltip`.
+    a month, and every tooltip read ``period from NaN``; the ``time`` format type is the
+    browser's zone, a day early west of UTC. See :func:`period_tooltip`.
     """
     fmt = _START_FORMATS[period_start_unit(every)]
     return chart.transform_calculate(period_from=f"utcFormat(toDate(datum.period), '{fmt}')")
@@ -909,7 +909,7 @@ def utc_x(
 
 
 def period_tooltip() -> alt.Tooltip:
-    """The period start in UTC, in a chart given its text by :func:`dated` (or :func:`span_chart`)."""
+    """The period start in UTC: a chart given its text by :func:`dated` or :func:`span_chart`."""
     return alt.Tooltip("period_from:N", title="period from")
 
 
