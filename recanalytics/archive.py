@@ -44,12 +44,17 @@ from recanalytics.providers.base import Loader
 from recanalytics.providers.registry import loaders_of, reading_of, reread_since, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.spreadsheet import FORMULA_START, QUOTE, write_spreadsheet_csv
-from recanalytics.store import Staging, json_writer
+from recanalytics.store import LOCK_NAME, Staging, held_alone, json_writer
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
 from recanalytics.windows import WhenLike, parse_range
 
 MANIFEST = "manifest.json"
+BUSY = (
+    f"another archive run is archiving into this folder (it holds {LOCK_NAME}): wait for it "
+    "to finish, or archive into another folder"
+)
+"""What a run into a folder another run is archiving into is refused with (a StoreError)."""
 VERIFICATION = "verification.parquet"
 RECORDINGS = "recordings.parquet"
 EARLIER_RAW = "_raw_earlier.parquet"  # after a part's name: raw rows a later listing changed
@@ -137,6 +142,7 @@ async def aarchive(
         what an earlier run archived that the provider no longer lists, the files it saved,
         the facts (:data:`FACTS`: duration, size …) a listing now leaves null, and each raw
         row this run's listing changed (``{part}_raw_earlier.parquet``); the newer status wins.
+        One run at a time: a run holds ``out/.lock`` until it returns (:data:`BUSY`).
     media : bool, default False
         Also download every available media file (resumable: run again to finish).
     verify : bool, default False
@@ -175,12 +181,15 @@ async def aarchive(
     ProviderError
         A list could not be loaded whole; ``partial`` holds the unified rows loaded.
     StoreError
-        A file could not be written after the load (a full disk …); ``partial`` holds every
-        unified row loaded, and media files already downloaded stay for the next run. The
-        tables and a manifest describing them are put in place together before the media
-        step: a table that cannot be written leaves the earlier run's archive as it was; a
-        failure (or Ctrl-C, a kill) in the media step leaves this run's listing in place, with
-        the earlier run's media section, and ``media_unfinished`` in the manifest.
+        Before any request, writing nothing: another run is archiving into ``out`` (it holds
+        ``out/.lock``; a run does not wait), or the lock cannot be taken there (a file system
+        without locks). After the load: a file could not be written (a full disk …);
+        ``partial`` holds every unified row loaded, and media files already downloaded stay
+        for the next run. The tables and a manifest describing them are put in place
+        together before the media step: a table that cannot be written leaves the earlier
+        run's archive as it was; a failure (or Ctrl-C, a kill) in the media step leaves this
+        run's listing in place, with the earlier run's media section, and
+        ``media_unfinished`` in the manifest.
 
     Examples
     --------
@@ -192,7 +201,6 @@ async def aarchive(
     ('plivo', True)
     """
     spec = spec_for(provider)
-    loaders = loaders_of(provider)
     root = validate.folder(out, "out")
     validate.boolean(media, "media")
     validate.boolean(verify, "verify")
@@ -210,8 +218,30 @@ async def aarchive(
         raise ConfigError("raw", "left out: an archive keeps both the raw and unified rows", True)
     resolve(spec, options)  # every loader option checked before the folder or any request
     validate.made_folder(root, "out", private=True)  # not after loading: the rows would be lost
-    if media:
-        validate.made_folder(root / "media", "out", private=True)
+    # One run at a time into a folder, for its whole read-merge-write: two at once each merged
+    # the earlier archive with its own listing, and the last to put its files in place dropped
+    # what the other had just archived. Refused at once, before any request or file.
+    with held_alone(root, BUSY):
+        if media:
+            validate.made_folder(root / "media", "out", private=True)
+        return await _load_and_write(provider, root, (start, end), asked, media, verify, options)
+
+
+async def _load_and_write(
+    provider: str,
+    root: Path,
+    period: tuple[dt.datetime, dt.datetime | None],
+    asked: dt.datetime | None,
+    media: bool,
+    verify: bool,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The archive once its arguments are checked, under the folder's lock: load every list
+    (from ``asked``; ``period`` is the run's as the manifest records it), merge what earlier
+    runs archived, write."""
+    spec = spec_for(provider)
+    loaders = loaders_of(provider)
+    start, end = period
     outcomes = await asyncio.gather(
         *(_rows_and_raw(loader, asked, end, options) for loader in loaders),
         return_exceptions=True,

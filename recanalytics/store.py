@@ -465,6 +465,51 @@ def _month_overlaps(path: Path, since: dt.datetime, until: dt.datetime) -> bool:
     return first < until and since < after
 
 
+def open_lock(folder: Path) -> int:
+    """``folder``'s lock file (:data:`LOCK_NAME`, made user-only with the folder if missing),
+    opened for a writer's lock; a StoreError naming it when it cannot be."""
+    path = folder / LOCK_NAME
+    try:
+        validate.make_folders(folder, 0o700)
+        return os.open(path, os.O_RDWR | os.O_CREAT | BINARY, 0o600)
+    except OSError as exc:
+        raise StoreError(path, f"could not be opened ({reason(exc)})") from exc
+
+
+@contextlib.contextmanager
+def held_alone(folder: Path, busy: str) -> Iterator[None]:
+    """Hold ``folder``'s lock (``{folder}/.lock``) exclusively while the block runs, without
+    waiting: a :class:`StoreError` naming ``folder`` and saying ``busy`` when another holds it.
+
+    For a run that must not wait (an archive, which may take hours): a second one is refused
+    at once, before it writes or asks anything. Two holds conflict even within one process
+    (each opens the file anew); a process that dies releases its hold with it. The lock file
+    stays, as a store's does.
+
+    Examples
+    --------
+    >>> with held_alone(Path("folder"), "another run is writing here"):
+    ...     with held_alone(Path("folder"), "another run is writing here"):
+    ...         pass
+    Traceback (most recent call last):
+    recanalytics.errors.StoreError: folder: another run is writing here
+    """
+    fd = open_lock(folder)
+    try:
+        try:
+            held = try_lock(fd)
+        except OSError as exc:  # a file system without locks (some network mounts)
+            raise StoreError(folder / LOCK_NAME, f"could not be locked ({reason(exc)})") from exc
+        if not held:
+            raise StoreError(folder, busy)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
 _held = threading.local()
 """Per thread: how deeply each store folder's lock is held (a nested hold takes it once)."""
 
@@ -568,14 +613,13 @@ class ParquetStore:
             raise StoreError(self.path / LOCK_NAME, f"could not be locked ({reason(exc)})") from exc
 
     def _lock_file(self, shared: bool) -> int | None:
+        if not shared:
+            return open_lock(self.path)
         path = self.path / LOCK_NAME
         try:
-            if not shared:
-                validate.make_folders(self.path, 0o700)
             return os.open(path, os.O_RDWR | os.O_CREAT | BINARY, 0o600)
-        except OSError as exc:
-            if not shared:
-                raise StoreError(path, f"could not be opened ({reason(exc)})") from exc
+        except OSError:
+            pass
         try:
             return os.open(path, os.O_RDONLY | BINARY)
         except OSError:

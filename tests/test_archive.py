@@ -17,13 +17,19 @@ import recanalytics as ra
 from recanalytics.archive import archive
 from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.sandbox import Sandbox
-from recanalytics.store import try_lock
+from recanalytics.store import LOCK_NAME, try_lock
 from tests.conftest import simulate_read_only
 from tests.faults import rewriting
 
 # One request at a time: the walk is the same from run to run, so requests can be compared.
 SEQUENTIAL = {"max_concurrency": 1, "rate_limit": 1000.0}
 PERIOD = {"since": "2025-01-01", "until": "2026-11-01"}
+
+
+def _hidden(out: Path) -> list[str]:
+    """The hidden files in an archive folder: staged tables a run left, and the lock file
+    every run holds while it archives (empty, never listed in the manifest)."""
+    return sorted(p.name for p in out.iterdir() if p.name.startswith("."))
 
 
 def test_archive_asks_the_api_for_each_list_once(tmp_path: Path) -> None:
@@ -88,7 +94,8 @@ def test_a_failed_archive_raises_with_the_unified_rows_it_loaded(tmp_path: Path)
     # The tracks load completed: its rows are in the error too, not only the failed load's.
     tracks = ra.load_twilio_recordings(**PERIOD, **box.options("twilio"))
     assert set(partial["recording_id"]) == set(tracks["recording_id"]) and tracks.height
-    assert not any((tmp_path / "a").iterdir())  # no file claims to be the whole archive
+    # No file claims to be the whole archive: only the (empty) lock file the run held.
+    assert [p.name for p in (tmp_path / "a").iterdir()] == [LOCK_NAME]
 
 
 def test_raw_is_not_an_archive_option(tmp_path: Path) -> None:
@@ -629,7 +636,7 @@ def test_an_archive_run_again_and_interrupted_keeps_its_new_listing_readable(
     with pytest.raises(stop):
         ra.archive_twilio(out, media=True, **options)
     _stopped_in_media(out, first, archived_before)
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no staged table left
+    assert _hidden(out) == [LOCK_NAME]  # no staged table left
     # Run again, it goes on: the files the interrupted run saved are there, the rest fetched.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ArchiveWarning)
@@ -751,14 +758,14 @@ def test_an_archive_run_again_and_killed_keeps_its_new_listing_readable(tmp_path
     _stopped_in_media(out, first, archived_before)
     # Its tables were put in place before the kill: no staged table is left. A staged file
     # another run still holds stays through the next run.
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert _hidden(out) == [LOCK_NAME]
     held = out / ".recordings.parquet.held.tmp"
     with held.open("w") as file:
         assert try_lock(file.fileno())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ArchiveWarning)
             whole = ra.archive_twilio(out, media=True, **box.options("twilio"))
-        assert {p.name for p in out.iterdir() if p.name.startswith(".")} == {held.name}
+        assert _hidden(out) == sorted([held.name, LOCK_NAME])
     archived, manifest = ra.read_archive(out)
     assert manifest == whole and archived.height > archived_before.height
 
@@ -795,7 +802,7 @@ def test_the_rows_a_killed_run_staged_are_read_and_kept_by_the_next_run(tmp_path
     key = ["kind", "recording_id"]
     assert archived.sort(key).equals(rows.sort(key))
     assert pl.read_parquet(out / "tracks_raw.parquet").height == first["tracks"]["recordings"]
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert _hidden(out) == [LOCK_NAME]
 
 
 def test_an_archive_run_again_on_a_full_disk_leaves_the_earlier_archive_whole(
@@ -809,7 +816,7 @@ def test_an_archive_run_again_on_a_full_disk_leaves_the_earlier_archive_whole(
     with pytest.raises(StoreError, match=r"recordings\.csv.*No space left"):
         ra.archive_twilio(out, **PERIOD, **box.options("twilio"))
     assert _as_written(out) == before
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert _hidden(out) == [LOCK_NAME]
 
 
 def test_an_archive_whose_media_csv_cannot_be_written_keeps_its_listing(

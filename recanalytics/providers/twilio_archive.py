@@ -36,7 +36,8 @@ async def aarchive_twilio(
     ----------
     out : path
         The archive folder (created). It only grows: rows of earlier runs that Twilio no
-        longer lists are kept, as are files of yours in it.
+        longer lists are kept, as are files of yours in it. One run into it at a time:
+        another run meanwhile is refused at once with a StoreError.
     media, verify : bool, default False
         Also download every available media file (resumable); with ``media``, also decode
         each file and check it against its metadata (needs the ``media`` extra), into
