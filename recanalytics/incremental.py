@@ -939,16 +939,18 @@ def with_store(loader: Loader[F]) -> F:
                     held = _stored(store, source, kind_list, since, until)
                 if held is None:
                     raise
-                if retired is not None:
-                    # The store is what is left of a retired service: it answers, and says
-                    # what it cannot know (docs/store-media-archive.md).
-                    said = failure.replace(f"; {retired.gone(provider)}", "")
-                    _say_answered_from_store(store, source, key, said, retired, held)
-                    return shown(held)
                 # What is known of the range, not only what this call loaded: a failure
                 # left .partial empty though the store held the range's rows.
+                answer = _known(held, exc.partial)
+                if retired is not None and answer.height:
+                    # The store is what is left of a retired service: it answers, with the
+                    # rows the failed request listed (the last answer may be the only copy),
+                    # and says what it cannot know (docs/store-media-archive.md).
+                    said = failure.replace(f"; {retired.gone(provider)}", "")
+                    _say_answered_from_store(store, source, key, said, retired, held, answer)
+                    return shown(answer)
                 _say_stored(exc, held)
-                exc.partial = shown(_known(held, exc.partial))
+                exc.partial = shown(answer)
                 raise
             if done.until > start:
                 record_coverage(store, key, start, done.until, done.accounts)
@@ -1014,7 +1016,9 @@ def _known(held: pl.DataFrame, loaded: Any) -> pl.DataFrame:
     if not isinstance(loaded, pl.DataFrame) or not loaded.height:
         return held
     rid = pl.col("recording_id")
-    unlisted = held.filter(rid.is_not_null() & ~rid.is_in(loaded["recording_id"].drop_nulls()))
+    unlisted = held.filter(
+        rid.is_not_null() & ~rid.is_in(loaded["recording_id"].drop_nulls().implode())
+    )
     idless = pl.concat([loaded.filter(rid.is_null()), held.filter(rid.is_null())])
     listed = loaded.filter(rid.is_not_null())
     return newest_first(pl.concat([listed, unlisted, idless.unique(maintain_order=True)]))
@@ -1027,18 +1031,22 @@ def _say_answered_from_store(
     failure: str,
     retired: Archival,
     held: pl.DataFrame,
+    known: pl.DataFrame,
 ) -> None:
-    """Warn that a ``store=`` load of a provider whose service has retired answers with the
-    stored rows after its API failed (``failure``): what failed, the retirement, and how far
-    the store's loads reached."""
+    """Warn that a ``store=`` load of a provider whose service has retired answers with what
+    is known of the range (``known``: the stored rows, ``held``, and those the failed request
+    listed) after its API failed (``failure``): what failed, the retirement, and how far the
+    store's loads reached."""
     coverage = _coverage(store, quiet=True)
     reached = [c.until for k in (key, source.key("*")) if (c := coverage.get(k)) is not None]
     until = f"up to {max(reached):%Y-%m-%d %H:%M} UTC" if reached else "no period whole"
+    listed = known.height - held.height
+    also = f" and {listed} the failed request listed (not stored)" if listed > 0 else ""
     warn_user(
         f"{failure}; {retired.service} retired on {retired.retires}, so store= answers with "
-        f"the {held.height} stored rows of the range asked, loaded before: the store's loads "
-        f"reached {until}, and what was made or changed later, or in a period never loaded, "
-        "is not in them"
+        f"the {held.height} stored rows of the range asked, loaded before{also}: the store's "
+        f"loads reached {until}, and what was made or changed later, or in a period never "
+        "loaded, is not in them"
     )
 
 

@@ -323,3 +323,26 @@ def test_a_sandbox_or_proxy_at_another_address_has_not_retired(
     with pytest.raises(ra.NotFoundError) as failed:
         ra.load_twilio_recordings(since="2025-01-01", **elsewhere)
     assert SAID not in str(failed.value)
+
+
+def test_after_the_retirement_store_answers_with_what_the_failed_request_listed_too(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+) -> None:
+    # A dying API's last answer may be the only copy of its rows: store= answered only the
+    # stored ones (none here), the 5 rows its first page listed gone without a word.
+    _, transport, options = twilio
+    moved_to(monkeypatch, AFTER)
+    transport.mode, transport.answered = "410", 1  # the first page, then 410
+    store = ra.Store(tmp_path / "store")
+    with pytest.warns(ra.LoadWarning, match="and 5 the failed request listed") as said:
+        answer = ra.load_twilio_recordings(since="2026-01-01", page_size=5, store=store, **options)
+    assert answer.height == 5 and answer["recording_id"].n_unique() == 5
+    assert "the 0 stored rows" in str(said[0].message)
+    # Nothing stored and nothing listed: nothing to answer with, the failure stays an error.
+    transport.mode, transport.answered = "410", 0
+    empty = ra.Store(tmp_path / "empty")
+    with pytest.raises(ra.ProviderError, match="Gone") as failed:
+        ra.load_twilio_recordings(since="2026-01-01", page_size=5, store=empty, **options)
+    assert failed.value.partial is not None and failed.value.partial.height == 0
