@@ -196,8 +196,10 @@ class Staging:
     A run stopped on the way (Ctrl-C, an error) removes its temporary files on :meth:`close`;
     one killed (kill -9, a power cut) cannot, and :meth:`remove_left` in a later run removes
     those no process holds any more, never another live run's. The lock is on a file beside
-    each temporary one (``….tmp.lock``), never on the file itself: Windows lets no other
-    handle write a locked byte, nor rename a file that is open.
+    each temporary one (``….tmp.lock``): Windows lets no other handle write a locked byte, nor
+    rename a file that is open. Elsewhere the temporary file is locked too, from its making
+    until just before it is put in place (or it is removed): an older version's
+    :meth:`remove_left` judges a staged file by its own lock, and removed a live run's.
 
     Examples
     --------
@@ -211,6 +213,7 @@ class Staging:
     def __init__(self) -> None:
         self.staged: dict[Path, Path] = {}  # where a file goes: where it is written until then
         self._held: list[tuple[int, Path]] = []
+        self._own: dict[Path, int] = {}  # a temporary file: a descriptor holding its own lock
 
     def _reserve(self, path: Path) -> Path:
         # The lock file first: a temporary file without one is never a live run's.
@@ -218,8 +221,18 @@ class Staging:
         self._held.append((fd, Path(lock)))
         try_lock(fd)  # a fresh file: no other process has it yet
         tmp = Path(lock.removesuffix(".lock"))
-        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
+        if os.name == "nt":  # msvcrt's lock would refuse the writes through the file's path
+            os.close(fd)
+        else:  # flock is advisory: the writes and the rename go through as before
+            self._own[tmp] = fd
+            try_lock(fd)
         return tmp
+
+    def _let_go(self, tmp: Path) -> None:
+        fd = self._own.pop(tmp, None)
+        if fd is not None:
+            os.close(fd)
 
     def stage(self, path: Path, write: Any) -> None:
         """Write ``path``'s next content through ``write(tmp_path)`` (:func:`private_stage`)."""
@@ -229,6 +242,9 @@ class Staging:
         """Put every staged file in place, those in ``last`` after the others, in order."""
         order = [p for p in self.staged if p not in last] + [p for p in last if p in self.staged]
         for path in order:
+            # Let go of the file's own lock just before: Windows renames no open file, and
+            # the rename makes it no temporary file any more (its lock file is held still).
+            self._let_go(self.staged[path])
             try:
                 os.replace(self.staged[path], path)
             except OSError as exc:
@@ -246,6 +262,8 @@ class Staging:
         for tmp in self.staged.values():
             tmp.unlink(missing_ok=True)
         self.staged.clear()
+        for tmp in list(self._own):
+            self._let_go(tmp)
         for fd, lock in self._held:
             os.close(fd)  # before the removal: Windows removes no open file
             lock.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ import pytest
 import recanalytics as ra
 from recanalytics.errors import ArchiveWarning
 from recanalytics.sandbox import Sandbox
-from recanalytics.store import Staging, try_lock
+from recanalytics.store import LOCK_NAME, Staging, try_lock
 
 PACKAGE = Path(ra.__file__).parent
 
@@ -53,7 +53,8 @@ def test_an_archive_renames_no_file_it_holds_open(
     staged = [(name, fds) for name, fds in renamed if name.endswith(".tmp")]
     assert len(staged) >= 4  # three tables and the manifest at least
     assert [(name, fds) for name, fds in renamed if fds] == []
-    assert not [p.name for p in (tmp_path / "a").iterdir() if p.name.startswith(".")]
+    # Only the run's folder lock stays (an empty file, see LOCK_NAME).
+    assert [p.name for p in (tmp_path / "a").iterdir() if p.name.startswith(".")] == [LOCK_NAME]
 
 
 def test_a_killed_runs_staged_files_are_removed_and_a_live_runs_kept(tmp_path: Path) -> None:
@@ -86,6 +87,33 @@ def test_a_staged_file_left_by_an_earlier_version_is_judged_by_its_own_lock(
         assert try_lock(file.fileno())
         Staging.remove_left(tmp_path, ["t.parquet"])
         assert [p.name for p in tmp_path.iterdir()] == [held.name]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="msvcrt's lock would refuse the writes")
+def test_a_live_runs_staged_file_is_locked_itself_for_an_older_versions_clean_up(
+    tmp_path: Path,
+) -> None:
+    # An older version's remove_left locks each staged file itself and removes it when it
+    # gets the lock: it removed a live run's table (locked only through its .tmp.lock), whose
+    # commit then failed with 'No such file or directory'.
+    def older_version_judges_free(tmp: Path) -> bool:
+        fd = os.open(tmp, os.O_RDWR)
+        try:
+            return try_lock(fd)
+        finally:
+            os.close(fd)
+
+    target = tmp_path / "recordings.parquet"
+    with Staging() as live:
+        live.stage(target, lambda tmp: tmp.write_bytes(b"live"))
+        live.stage(tmp_path / "manifest.json", lambda tmp: tmp.write_text("{}"))
+        for tmp in live.staged.values():
+            assert not older_version_judges_free(tmp)
+        live.commit(last=[tmp_path / "manifest.json"])
+        assert target.read_bytes() == b"live"
+    killed = tmp_path / ".recordings.parquet.k1ll3d.tmp"  # a killed run's: free
+    killed.write_bytes(b"")
+    assert older_version_judges_free(killed)
 
 
 def _os_open_calls(tree: ast.AST) -> list[tuple[int, str, str]]:
