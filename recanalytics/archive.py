@@ -172,7 +172,11 @@ async def aarchive(
         where they overlap or touch): the time between two is not in the archive. ``media``
         (with ``media``, else the last section a run with media wrote) gives each file's
         outcome, rows outside this run's period as an earlier run left them
-        (``outside_period``).
+        (``outside_period``; of them ``not_asked``: rows with media to fetch that no run
+        fetched, which keep ``media_unfinished`` in the manifest and an ArchiveWarning says
+        to archive their period with media). A run without ``media`` whose carried media
+        section lacks rows with media to fetch says how many in ``media_not_asked`` (and an
+        ArchiveWarning). After the provider's retirement an empty listing adds no period.
 
     Raises
     ------
@@ -282,7 +286,17 @@ async def _load_and_write(
     ).with_columns(gone=pl.col("not_listed") & ~pl.col("outside"))
     try:
         return await _write(
-            root, provider, (start, end), parts, unified, media, verify, options, carried, flags
+            root,
+            provider,
+            (start, end),
+            parts,
+            unified,
+            media,
+            verify,
+            options,
+            carried,
+            flags,
+            unread=retired is not None and not listed.height,
         )
     except StoreError as exc:
         exc.partial = unified  # everything loaded, though it could not all be written
@@ -669,11 +683,7 @@ def _as_before(
         .then(said)
         .when(pl.col("status") == "kept")
         .then(pl.lit(f"{OUTSIDE}: not asked for; the file an earlier run saved is kept"))
-        .otherwise(
-            pl.lit(
-                f"{OUTSIDE}: its media was not asked for (an archive over its period fetches it)"
-            )
-        )
+        .otherwise(pl.lit(f"{NOT_ASKED} (an archive over its period fetches it)"))
     )
     sha256 = pl.when(held & on_disk).then(pl.coalesce("sha256", f"sha256{suffix}"))
     mask = pl.lit(outside) & pl.col("recording_id").is_not_null()
@@ -711,15 +721,16 @@ def _media_files(earlier: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _periods(earlier: dict[str, Any], since: str, until: str) -> list[list[str]]:
-    """Every period an archive's lists were read over, this run's ``[since, until]`` included,
-    merged where they overlap or touch and in order: what the archive covers, and where not."""
+def _periods(earlier: dict[str, Any], read: tuple[str, str] | None) -> list[list[str]]:
+    """Every period an archive's lists were read over, this run's ``read`` (``(since, until)``,
+    None when its empty listing is no reading: a retired API) included, merged where they
+    overlap or touch and in order: what the archive covers, and where not."""
     recorded = earlier.get("periods")
     if not isinstance(recorded, list):
         last = earlier.get("period")
         recorded = [[last.get("since"), last.get("until")]] if isinstance(last, dict) else []
     spans = []
-    for pair in [*recorded, [since, until]]:
+    for pair in [*recorded, *([list(read)] if read else [])]:
         try:
             start, end = (dt.datetime.fromisoformat(p) for p in pair)
         except (TypeError, ValueError):
@@ -757,9 +768,11 @@ async def _write(
     options: dict[str, Any],
     carried: dict[str, _Carried],
     flags: pl.DataFrame,
+    unread: bool = False,
 ) -> dict[str, Any]:
     """Write the loaded rows and their manifest, then download the media and write the
-    manifest again: the archive once its lists are loaded.
+    manifest again: the archive once its lists are loaded (``unread``: an empty listing after
+    the provider's retirement, which adds no period read).
 
     The listing is the cheap, irreplaceable part: the tables are written under temporary names,
     put in place together with a manifest that describes them (the manifest last) before the
@@ -784,8 +797,9 @@ async def _write(
         "reading": reading_of(provider),
         # Without an until, the lists were read up to when the archive was made.
         "period": {"since": start.isoformat(), "until": until},
-        # Every period read, this one included: an archive made in pieces says its gaps.
-        "periods": _periods(earlier, start.isoformat(), until),
+        # Every period read, this one included: an archive made in pieces says its gaps. An
+        # empty listing after the provider's retirement is not one (the store records none).
+        "periods": _periods(earlier, None if unread else (start.isoformat(), until)),
     }
     manifest |= {
         part: _totals(rows)
@@ -822,6 +836,11 @@ async def _write(
                 listing[key] = earlier[key]
         if media:
             listing["media_unfinished"] = created
+        elif isinstance(earlier.get("media"), dict):
+            uncovered = _not_asked(unified, None, _earlier_media(root))
+            if lacking := int(uncovered.sum()):
+                listing["media_not_asked"] = lacking
+                warn_user(_not_asked_said(lacking, "no line in media.csv"), ArchiveWarning)
         listing["files"] = dict(sorted((tables | _media_files(earlier)).items()))
         staging.stage(root / MANIFEST, json_writer(listing))
         # The manifest last: a kill between these renames leaves tables it does not describe,
@@ -832,7 +851,13 @@ async def _write(
     if not media:
         return listing
     with Staging() as staging:
-        await _media_step(root, provider, unified, verify, options, flags, manifest, staging)
+        stopped = "media_unfinished" in earlier
+        await _media_step(
+            root, provider, unified, verify, options, flags, manifest, staging, stopped
+        )
+        if manifest["media"]["outside_period"]["not_asked"]:
+            # Not whole until a run over their period fetches their media.
+            manifest["media_unfinished"] = earlier.get("media_unfinished") or created
         manifest["files"] = dict(sorted((tables | manifest["files"]).items()))
         staging.stage(root / MANIFEST, json_writer(manifest))
         staging.commit(last=[root / MANIFEST])
@@ -848,10 +873,12 @@ async def _media_step(
     flags: pl.DataFrame,
     manifest: dict[str, Any],
     staging: Staging,
+    unfinished: bool = False,
 ) -> None:
     """Download the media of ``unified``'s rows into ``root/media``, stage ``media.csv`` (and
     ``verification.parquet``), and set the manifest's ``media`` (``verification``) and the
-    ``files`` entries of what it wrote and holds."""
+    ``files`` entries of what it wrote and holds. ``unfinished``: the earlier run was stopped
+    in its media step (``media.csv`` is older than the rows it listed)."""
     credentials = options.get("credentials")
     # Rows not listed have no media to ask for: only a file an earlier run saved.
     not_listed, outside, gone = flags["not_listed"], flags["outside"], flags["gone"]
@@ -867,7 +894,11 @@ async def _media_step(
         progress=options.get("progress"),
     )
     result = _held_earlier(result, gone)
-    result = _as_before(result, outside, _earlier_media(root) if outside.any() else None)
+    before = _earlier_media(root) if outside.any() else None
+    result = _as_before(result, outside, before)
+    # Rows outside the period whose media no run fetched: none said of them in media.csv, or
+    # the run that listed them was stopped before its media step finished.
+    not_asked = outside & _not_asked(unified, result, before, unfinished=unfinished)
     # Paths inside the archive folder, so the folder can be moved (or read from elsewhere).
     listed = result.with_columns(
         pl.col("path").map_elements(
@@ -893,6 +924,8 @@ async def _media_step(
             "rows": int(outside.sum()),
             "failed": int((outside & failed).sum()),
             "pending": int((outside & waiting).sum()),
+            # Their media never asked for: a run over their period fetches it.
+            "not_asked": int(not_asked.sum()),
         },
         "created": manifest["created"],
     }
@@ -922,6 +955,8 @@ async def _media_step(
             f"are in media.csv); run the archive again to fetch them{_over_theirs(away['failed'])}",
             ArchiveWarning,
         )
+    if never := away["not_asked"]:
+        warn_user(_not_asked_said(never, OUTSIDE), ArchiveWarning)
     ours = [root / "media.csv"]
     if verify:
         probed = await asyncio.to_thread(probe_media, result, decode=True)
@@ -939,6 +974,59 @@ async def _media_step(
     )
     ours += [Path(p) for p in held["path"].to_list()]
     manifest["files"] = _hashed(root, {path: staging.staged.get(path, path) for path in ours})
+
+
+NOT_ASKED = f"{OUTSIDE}: its media was not asked for"
+"""How media.csv says a row whose media no run of the archive asked for."""
+
+
+def _fetchable(rows: pl.DataFrame) -> pl.Series:
+    """Whether each row has media to fetch: an id, a media URL, a status with media."""
+    return rows.select(
+        pl.col("recording_id").is_not_null()
+        & pl.col("media_url").is_not_null()
+        & ~pl.col("status").is_in(sorted(UNAVAILABLE | PENDING)).fill_null(False)
+    ).to_series()
+
+
+def _not_asked(
+    unified: pl.DataFrame,
+    result: pl.DataFrame | None,
+    before: pl.DataFrame | None,
+    *,
+    unfinished: bool = False,
+) -> pl.Series:
+    """Which of ``unified``'s rows have media to fetch that no run of the archive fetched:
+    no line of the earlier ``media.csv`` (``before``) says anything of them, or says their
+    media was not asked for, or (``unfinished``: the earlier run was stopped in its media
+    step, so ``media.csv`` is older than its listing) the file is not held. ``result`` is this
+    run's outcome per row (None: no media step in this run)."""
+    columns = ("provider", "recording_id", "error")
+    lines = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    if before is not None:
+        lines = before.select(columns)
+    said = unified.select(pl.col("provider").cast(pl.String), "recording_id").join(
+        lines.with_columns(__line=pl.lit(True)),
+        on=["provider", "recording_id"],
+        how="left",
+        maintain_order="left",
+    )
+    never = said["__line"].is_null() | said["error"].str.starts_with(NOT_ASKED).fill_null(False)
+    if result is not None:
+        status = result["status"]
+        open_ = ~status.is_in(HELD) & (status != "failed")
+        never = open_ & (never | unfinished)
+    return _fetchable(unified) & never
+
+
+def _not_asked_said(count: int, why: str) -> str:
+    """The advice for ``count`` rows whose media no run of the archive fetched."""
+    return (
+        f"{counted(count)} with media to fetch {'has' if count == 1 else 'have'} no media file "
+        f"in the archive ({why}; no run of the archive asked for "
+        f"{'it' if count == 1 else 'them'}, or it was stopped before it finished): run the "
+        "archive with media over their period (or without since and until) to fetch them"
+    )
 
 
 def _over_theirs(outside: int) -> str:
@@ -1001,7 +1089,12 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     ArchiveWarning
         Another file the manifest lists (a raw table, ``recordings.csv``, ``media.csv``) is
         missing or not the one it hashed, or the last media download was stopped before it
-        finished (``media_unfinished`` in the manifest); the rows are returned.
+        finished (``media_unfinished`` in the manifest), or rows with media to fetch have no
+        file as no run asked for it (``media.outside_period.not_asked``,
+        ``media_not_asked``); the rows are returned. Rows a killed run staged beside the
+        tables in place (``.recordings.parquet.….tmp``) that those lack are returned too,
+        after them, saying how many: they are not in the manifest's counts and hashes, and
+        a run of the archive (while the provider's API answers) puts them in place.
 
     Examples
     --------
@@ -1039,7 +1132,17 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise StoreError(root / RECORDINGS, f"could not be read ({reason(exc)})") from exc
     _check_against(root, manifest, recordings)
-    if stopped := manifest.get("media_unfinished"):
+    recordings = _with_rows_left(root, recordings)
+    media = manifest.get("media")
+    away = media.get("outside_period") if isinstance(media, dict) else None
+    never = away.get("not_asked") if isinstance(away, dict) else None
+    lacking = manifest.get("media_not_asked")
+    for count, why in ((never, OUTSIDE), (lacking, "no line in media.csv")):
+        if isinstance(count, int) and count:
+            warn_user(f"{root}: {_not_asked_said(count, why)}", ArchiveWarning)
+    # Said above when so: their advice also finishes a stopped media step.
+    stopped = None if never or lacking else manifest.get("media_unfinished")
+    if stopped:
         warn_user(
             f"{root}: the media download of the archive run of {stopped} was stopped before it "
             "finished: the rows are all there, but media.csv and the manifest's media section "
@@ -1048,6 +1151,45 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
             ArchiveWarning,
         )
     return ArchiveContents(recordings, manifest)
+
+
+KEY = ["provider", "kind", "recording_id"]
+"""The columns that identify an archived row (one lacking any is matched by its whole value)."""
+
+
+def _with_rows_left(root: Path, recordings: pl.DataFrame) -> pl.DataFrame:
+    """``recordings`` (the tables in place) with the rows they lack that a killed run staged
+    beside them (``.recordings.parquet.….tmp``), merged as an archive run merges them (the
+    newest staged copy of a row first, see :func:`_earlier`), and an :class:`ArchiveWarning`
+    saying how many. An older version's run killed during its media download left the rows
+    it listed only there; after the provider's shutdown no run can list them again, so they
+    are returned rather than lost. Staged files that cannot be read are passed over."""
+    frames = []
+    for staged in Staging.left(root, RECORDINGS):
+        try:
+            frames.append(conform(pl.read_parquet(staged)).collect())
+        except (OSError, pl.exceptions.PolarsError):
+            continue  # cut short by the kill, or not a table of rows
+    if not frames:
+        return recordings
+    left = pl.concat(frames)
+    keyed = pl.all_horizontal(present(pl.col(k).cast(pl.String)).is_not_null() for k in KEY)
+    with_key = left.filter(keyed).unique(subset=KEY, keep="first", maintain_order=True)
+    with_key = with_key.join(recordings.select(KEY), on=KEY, how="anti", nulls_equal=True)
+    extra = pl.concat(
+        [with_key, _not_in(left.filter(~keyed).unique(maintain_order=True), recordings)]
+    )
+    if not extra.height:
+        return recordings
+    warn_user(
+        f"{root}: {counted(extra.height, 'row')} {'comes' if extra.height == 1 else 'come'} "
+        f"from an archive run that was stopped before putting its tables in place (.{RECORDINGS}"
+        f".….tmp): {'it is' if extra.height == 1 else 'they are'} returned, but not in "
+        f"{MANIFEST}'s counts and hashes; a run of the archive into this folder (while the "
+        "provider's API answers) puts them in place",
+        ArchiveWarning,
+    )
+    return pl.concat([recordings, extra])
 
 
 def _unfinished(root: Path) -> StoreError:

@@ -540,10 +540,13 @@ def cmd_archive(args: argparse.Namespace) -> int:
     media = manifest.get("media", {})
     if "media" in manifest:
         # A run without --media keeps the media section of the last run that had it.
+        made = media.get("created")
         of = (
             ""
             if args.media
-            else f" (as the run of {media.get('created', 'an earlier run')} left it)"
+            else f" (as the run of {made} left it)"
+            if made
+            else " (as an earlier run left it)"
         )
         print(f"media{of}: {media['files']}")
     periods = manifest.get("periods", [])
@@ -585,7 +588,20 @@ def cmd_archive(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         whole = False
-    if stopped := manifest.get("media_unfinished"):
+    # Rows whose media no run asked for: the same command does not (outside its period, or
+    # without --media); kept as media_unfinished in the manifest until a run fetches it.
+    never = away.get("not_asked", 0) + manifest.get("media_not_asked", 0)
+    if never:
+        print(
+            f"recanalytics: {counted(never)} with media to fetch "
+            f"{'has' if never == 1 else 'have'} no media file in the archive (no run of the "
+            f"archive asked for {'it' if never == 1 else 'them'}, see {out / 'media.csv'}): "
+            "run the command with --media over their period (or without --since/--until) "
+            "to fetch them",
+            file=sys.stderr,
+        )
+        whole = False
+    elif stopped := manifest.get("media_unfinished"):
         print(
             f"recanalytics: the media download of the run of {stopped} was stopped before it "
             f"finished; {again} to finish it",

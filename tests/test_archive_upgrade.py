@@ -19,6 +19,8 @@ from recanalytics.archive import archive
 from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.providers import plivo
 from recanalytics.sandbox import Sandbox
+from recanalytics.schema import PENDING, conform
+from recanalytics.verify import UNAVAILABLE
 from tests.faults import rewriting
 
 
@@ -160,3 +162,138 @@ def test_an_archive_run_again_carries_no_value_read_under_an_older_reading(
     with pytest.warns(ArchiveWarning, match="listed without values an earlier run archived"):
         third = archive("plivo", out, since="2025-01-01", **options)
     assert third["calls_conferences"]["kept_earlier_values"] == unknown.height
+
+
+def _staged_as_killed(out: Path, rows: Path) -> None:
+    """Put ``rows`` where a run killed before putting its tables in place left them (an older
+    version's, killed during its media download): a hidden staged copy no process holds."""
+    (out / ".recordings.parquet.k1ll3d.tmp").write_bytes(rows.read_bytes())
+
+
+def _quietly(run: Any, *args: Any, **kwargs: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ArchiveWarning)
+        return run(*args, **kwargs)
+
+
+def test_rows_a_killed_run_staged_beside_an_archive_are_read_back_and_said(
+    tmp_path: Path,
+) -> None:
+    # An older version's full run killed in its media step left its listing (62 rows) only in
+    # .recordings.parquet.….tmp beside an earlier archive of 16: read_archive returned the 16,
+    # without a word, and after the shutdown no run could list the 46 others again.
+    box = Sandbox(seed=7, size=60, providers=["twilio"])
+    out, full = tmp_path / "a", tmp_path / "full"
+    first = _quietly(ra.archive_twilio, out, until="2026-01-01", **box.options("twilio"))
+    _quietly(ra.archive_twilio, full, **box.options("twilio"))
+    _staged_as_killed(out, full / "recordings.parquet")
+    every = pl.read_parquet(full / "recordings.parquet")
+    held = first["tracks"]["recordings"] + first["compositions"]["recordings"]
+    extra = every.height - held
+    assert extra > 0
+    with pytest.warns(ArchiveWarning) as caught:
+        archived, manifest = ra.read_archive(out)
+    (said,) = [str(w.message) for w in caught]
+    assert f"{extra} rows come from an archive run that was stopped before putting its" in said
+    assert "not in manifest.json's counts and hashes" in said
+    assert "a run of the archive into this folder" in said
+    assert manifest == first
+    key = ["kind", "recording_id"]
+    assert archived.select(key).sort(key).equals(every.select(key).sort(key))
+    # The rows in place come first, as the manifest hashed them.
+    assert archived.head(held).equals(
+        conform(pl.read_parquet(out / "recordings.parquet")).collect()
+    )
+    # A run of the archive puts them in place: nothing left to say.
+    _quietly(ra.archive_twilio, out, until="2026-01-01", **box.options("twilio"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        archived, _ = ra.read_archive(out)
+    assert archived.height == every.height
+
+
+NARROWER = "2026-10-01"  # seed 3, size 30: tracks made from 2026-01 to 2026-10-13
+
+
+class CtrlC(httpx.AsyncBaseTransport):
+    """The sandbox, with Ctrl-C at the ``at``-th media request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, at: int) -> None:
+        self.inner, self.at, self.asked = inner, at, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/Media"):
+            self.asked += 1
+            if self.asked == self.at:
+                raise KeyboardInterrupt
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_narrower_media_run_after_a_stopped_one_is_not_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A full --media run stopped in its media step, then one with a later --since: exit 0,
+    # media_unfinished gone, read_archive silent, though the media of every row before the
+    # since was never downloaded ('unavailable: … not asked for' in media.csv).
+    from recanalytics.cli import main
+
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    options = box.options("twilio") | {"transport": CtrlC(box.transport, at=3)}
+    with pytest.raises(KeyboardInterrupt):
+        _quietly(ra.archive_twilio, out, media=True, **options)
+    assert "media_unfinished" in json.loads((out / "manifest.json").read_text())
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--seed", "3"]
+    assert main([*argv, "--media", "--since", NARROWER, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    never = manifest["media"]["outside_period"]["not_asked"]
+    assert never > 0 and manifest["media_unfinished"]
+    assert f"{never} recordings with media to fetch have no media file in the archive" in err
+    assert "run the command with --media over their period (or without --since" in err
+    with pytest.warns(ArchiveWarning, match=f"{never} recordings with media to fetch have no"):
+        ra.read_archive(out)
+    # A run over everything fetches them: whole again.
+    assert main([*argv, "--media", "--quiet"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "media_unfinished" not in manifest
+    assert manifest["media"]["outside_period"]["not_asked"] == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ra.read_archive(out)
+
+
+def test_a_run_without_media_says_rows_its_carried_media_does_not_cover(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An older version's archive with media up to 2026-06-01, then its full run killed in the
+    # media step (its listing staged), then a run without --media: exit 0, media.csv with a
+    # line for the earlier rows only, the others' media in no run's hands, not a word.
+    from recanalytics.cli import main
+
+    out, full = tmp_path / "a", tmp_path / "full"
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--seed", "3"]
+    assert main([*argv, "--media", "--until", "2026-06-01", "--quiet"]) == 0
+    old = json.loads((out / "manifest.json").read_text())
+    old["media"].pop("created")  # an older version's media section
+    (out / "manifest.json").write_text(json.dumps(old))
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    _quietly(ra.archive_twilio, full, **box.options("twilio"))
+    _staged_as_killed(out, full / "recordings.parquet")
+    capsys.readouterr()
+    assert main([*argv, "--quiet"]) == 1
+    printed = capsys.readouterr()
+    assert "media (as an earlier run left it): " in printed.out
+    manifest = json.loads((out / "manifest.json").read_text())
+    lacking = manifest["media_not_asked"]
+    lines = pl.read_csv(out / "media.csv")["recording_id"]
+    with_media = pl.col("media_url").is_not_null() & ~pl.col("status").is_in(
+        sorted(UNAVAILABLE | PENDING)
+    )
+    rows = pl.read_parquet(out / "recordings.parquet")
+    assert lacking == rows.filter(with_media & ~pl.col("recording_id").is_in(lines)).height > 0
+    assert f"{lacking} recordings with media to fetch have no media file" in printed.err
+    with pytest.warns(ArchiveWarning, match="no line in media.csv"):
+        ra.read_archive(out)
+    assert main([*argv, "--media", "--quiet"]) == 0
+    assert "media_not_asked" not in json.loads((out / "manifest.json").read_text())

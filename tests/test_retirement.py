@@ -230,6 +230,30 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
     assert f"twilio listed no recordings in this run, and {SAID}" in err
 
 
+def test_an_empty_listing_after_the_retirement_adds_no_period_read(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+) -> None:
+    # After the date, a run whose lists came back empty extended the manifest's periods to its
+    # day, as if it had read them (the store records nothing then).
+    _, transport, options = twilio
+    moved_to(monkeypatch, BEFORE)
+    first = ra.archive_twilio(tmp_path / "a", since="2025-01-01", **options)
+    moved_to(monkeypatch, AFTER)
+    transport.mode = "empty"
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        again = ra.archive_twilio(tmp_path / "a", since="2025-01-01", **options)
+    assert any("listed no recordings in this run" in str(w.message) for w in said)
+    assert (
+        again["periods"]
+        == first["periods"]
+        == [["2025-01-01T00:00:00+00:00", f"{BEFORE:%Y-%m-%dT%H:%M:%S+00:00}"]]
+    )
+    assert again["period"]["until"] == AFTER.isoformat()  # what it asked for, said as such
+
+
 # --- store= once the API is gone -------------------------------------------------------------
 
 
