@@ -53,8 +53,11 @@ def test_environment_installs_every_declared_requirement_with_its_bounds() -> No
 # The oldest version of each that works, and what the one before it lacks.
 FIRST_WORKING = {
     # apply(run_close_loop=...): 1.6.1 and 1.6.2 raised TypeError on every sync load in a
-    # notebook (recanalytics.sync)
-    "nest-asyncio2": "1.6.3",
+    # notebook (recanalytics.sync); up to 1.7.2, ipykernel 7's one Context shared by every
+    # cell made a notebook's first sync load destroy the kernel's message task (a hung kernel)
+    "nest-asyncio2": "1.7.3",
+    # 0.10.0 warns at import on Python 3.13 (strptime of a day without a year)
+    "nbclient": "0.10.1",
     # alt.Chart(a polars frame) failed before 5.5 (a user's own charts, notebook 02)
     "altair": "5.5",
     # `recanalytics notebooks` rendered nothing with older ones (the lowest-versions audit)
