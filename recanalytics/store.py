@@ -219,7 +219,9 @@ class Staging:
         # The lock file first: a temporary file without one is never a live run's.
         fd, lock = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.lock", dir=path.parent)
         self._held.append((fd, Path(lock)))
-        try_lock(fd)  # a fresh file: no other process has it yet
+        if not try_lock(fd):
+            # A reader judging staged files (Staging.left) holds it for a moment: wait for it.
+            _lock(fd, False)
         tmp = Path(lock.removesuffix(".lock"))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
         if os.name == "nt":  # msvcrt's lock would refuse the writes through the file's path
