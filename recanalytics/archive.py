@@ -837,7 +837,8 @@ async def _write(
         if media:
             listing["media_unfinished"] = created
         elif isinstance(earlier.get("media"), dict):
-            uncovered = _not_asked(unified, None, _earlier_media(root))
+            # Rows whose line says "not asked for" are the carried section's not_asked already.
+            uncovered = _not_asked(unified, None, _earlier_media(root), lines_only=True)
             if lacking := int(uncovered.sum()):
                 listing["media_not_asked"] = lacking
                 warn_user(_not_asked_said(lacking, "no line in media.csv"), ArchiveWarning)
@@ -995,12 +996,13 @@ def _not_asked(
     before: pl.DataFrame | None,
     *,
     unfinished: bool = False,
+    lines_only: bool = False,
 ) -> pl.Series:
     """Which of ``unified``'s rows have media to fetch that no run of the archive fetched:
-    no line of the earlier ``media.csv`` (``before``) says anything of them, or says their
-    media was not asked for, or (``unfinished``: the earlier run was stopped in its media
-    step, so ``media.csv`` is older than its listing) the file is not held. ``result`` is this
-    run's outcome per row (None: no media step in this run)."""
+    no line of the earlier ``media.csv`` (``before``) says anything of them, or (unless
+    ``lines_only``) says their media was not asked for, or (``unfinished``: the earlier run
+    was stopped in its media step, so ``media.csv`` is older than its listing) the file is not
+    held. ``result`` is this run's outcome per row (None: no media step in this run)."""
     columns = ("provider", "recording_id", "error")
     lines = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
     if before is not None:
@@ -1011,7 +1013,9 @@ def _not_asked(
         how="left",
         maintain_order="left",
     )
-    never = said["__line"].is_null() | said["error"].str.starts_with(NOT_ASKED).fill_null(False)
+    never = said["__line"].is_null()
+    if not lines_only:
+        never |= said["error"].str.starts_with(NOT_ASKED).fill_null(False)
     if result is not None:
         status = result["status"]
         open_ = ~status.is_in(HELD) & (status != "failed")

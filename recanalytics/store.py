@@ -226,9 +226,12 @@ class Staging:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | BINARY, 0o600)
         if os.name == "nt":  # msvcrt's lock would refuse the writes through the file's path
             os.close(fd)
-        else:  # flock is advisory: the writes and the rename go through as before
-            self._own[tmp] = fd
-            try_lock(fd)
+            return tmp
+        self._own[tmp] = fd  # closed by close() whatever happens next
+        # flock is advisory: the writes and the rename go through as before. An older
+        # version judging staged files may hold it for a moment: wait for it.
+        if not try_lock(fd):
+            _lock(fd, False)
         return tmp
 
     def _let_go(self, tmp: Path) -> None:
@@ -303,10 +306,16 @@ def _free(tmp: Path) -> bool:
     lock = tmp if tmp.name.endswith(".lock") else _lock_of(tmp)
     # A temporary file without a lock file beside it was staged by an earlier version, which
     # locked the file itself.
+    judged = lock if lock.exists() else tmp
     try:
-        fd = os.open(lock if lock.exists() else tmp, os.O_RDWR | NOFOLLOW | BINARY)
+        fd = os.open(judged, os.O_RDWR | NOFOLLOW | BINARY)
     except OSError:
-        return False
+        # A folder on read-only media (an archive copied after the shutdown): flock needs no
+        # write access, and no run writes there.
+        try:
+            fd = os.open(judged, os.O_RDONLY | NOFOLLOW | BINARY)
+        except OSError:
+            return False
     try:
         return try_lock(fd)
     except OSError:

@@ -167,3 +167,27 @@ def test_the_manifest_keeps_every_period_read(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["periods"] == [["2025-01-01T00:00:00+00:00", first["period"]["until"]]]
     assert "periods read" not in capsys.readouterr().out
+
+
+def test_rows_no_run_fetched_are_counted_once_after_runs_with_and_without_media(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No media, then media over a narrower period, then no media: the carried section's
+    # not_asked and the no-media run's media_not_asked counted the same rows twice ("16
+    # recordings ... have no media file" for 8), and read_archive warned twice.
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--size", "40"]
+    argv += ["--quiet"]
+    assert main(argv) == 0
+    assert main([*argv, "--media", "--since", "2026-03-01"]) == 1
+    first = capsys.readouterr().err
+    assert main(argv) == 1
+    again = capsys.readouterr().err
+    count = first.split(" with media to fetch")[0].rsplit("recanalytics: ", 1)[1]
+    assert count in again and count != "0 recordings", (first, again)
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["media"]["outside_period"]["not_asked"] > 0
+    assert manifest.get("media_not_asked", 0) == 0
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        ra.read_archive(tmp_path / "a")
+    assert sum("no media file" in str(w.message) for w in said) == 1

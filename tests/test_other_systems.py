@@ -8,6 +8,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,60 @@ def test_a_live_runs_staged_file_is_locked_itself_for_an_older_versions_clean_up
     killed = tmp_path / ".recordings.parquet.k1ll3d.tmp"  # a killed run's: free
     killed.write_bytes(b"")
     assert older_version_judges_free(killed)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock; reads /proc/self/fd")
+def test_a_staged_file_probed_at_its_creation_is_still_locked_by_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A prober (an older version judging staged files) holding a new staged file's lock for a
+    # moment made the run's own try_lock fail, and the run then held nothing for good.
+    import recanalytics.store as store
+
+    refused: list[str] = []
+
+    def probed_once(fd: int) -> bool:
+        name = os.readlink(f"/proc/self/fd/{fd}") if os.path.isdir("/proc/self/fd") else ""
+        if name.endswith(".tmp") and not refused:  # the staged file itself, not its .lock
+            refused.append(name)
+            return False  # as while the prober holds it; it lets go at once
+        return try_lock(fd)
+
+    monkeypatch.setattr(store, "try_lock", probed_once)
+    with Staging() as live:
+        live.stage(tmp_path / "t.parquet", lambda tmp: tmp.write_bytes(b"live"))
+        (tmp,) = live.staged.values()
+        monkeypatch.setattr(store, "try_lock", try_lock)
+        assert not store._free(tmp)  # its lock file held
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            assert not try_lock(fd)  # and the file itself, for an older version's judging
+        finally:
+            os.close(fd)
+    assert refused
+
+
+def test_rows_a_killed_run_staged_are_judged_on_read_only_media(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An archive copied to read-only media after the shutdown: the lock file could not be
+    # opened for writing, the staged rows were taken for a live run's and left out silently.
+    import errno
+
+    import recanalytics.store as store
+
+    killed = tmp_path / ".recordings.parquet.k1ll3d.tmp"
+    killed.write_bytes(b"rows")
+    (tmp_path / ".recordings.parquet.k1ll3d.tmp.lock").write_bytes(b"")
+    opened = os.open
+
+    def read_only(path: Any, flags: int, *rest: Any) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return opened(path, flags, *rest)
+
+    monkeypatch.setattr(store.os, "open", read_only)
+    assert Staging.left(tmp_path, "recordings.parquet") == [killed]
 
 
 def _os_open_calls(tree: ast.AST) -> list[tuple[int, str, str]]:
