@@ -41,6 +41,7 @@ from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
 from recanalytics.providers.base import Loader
+from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_of, reading_of, reread_since, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
 from recanalytics.spreadsheet import FORMULA_START, QUOTE, write_spreadsheet_csv
@@ -282,7 +283,7 @@ async def _load_and_write(
     # lies outside this run's period was not asked for: its media stays as an earlier run left it.
     unlisted = ~pl.struct("provider", "recording_id").is_in(listed.to_struct().implode())
     flags = unified.select(
-        not_listed=unlisted, outside=unlisted & ~_in_period(asked, end)
+        not_listed=unlisted, outside=unlisted & ~in_range(pl.col("created_at"), asked, end)
     ).with_columns(gone=pl.col("not_listed") & ~pl.col("outside"))
     try:
         return await _write(
@@ -443,18 +444,6 @@ def _superseded(
     return pl.concat(frames, how="diagonal").unique(maintain_order=True) if frames else None
 
 
-def _in_period(since: dt.datetime | None, until: dt.datetime | None) -> pl.Expr:
-    """Whether a row lies in the period a run's lists were read over (``since`` None: without
-    a lower bound); one without a creation date is in every period (a load lists it)."""
-    created = pl.col("created_at")
-    inside = pl.lit(True)
-    if since is not None:
-        inside &= created >= since
-    if until is not None:
-        inside &= created < until
-    return created.is_null() | inside
-
-
 def _keep_earlier_rows(
     root: Path,
     provider: str,
@@ -523,7 +512,7 @@ def _keep_earlier_rows(
                 )
                 kept = gone.height
                 # Rows made outside a narrower period than an earlier run's were not asked for.
-                unlisted = gone.filter(_in_period(*period)).height
+                unlisted = gone.filter(in_range(pl.col("created_at"), *period)).height
                 if kept and earlier_raw is not None:
                     ids = present(pl.col(id_column).cast(pl.String))
                     gone_raw = earlier_raw.filter(ids.is_in(gone["recording_id"].implode()))

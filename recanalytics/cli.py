@@ -456,6 +456,14 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _over_theirs(outside: int) -> str:
+    """What to add to the advice for files when ``outside`` of them lie outside the run's
+    period (the same command does not ask for those)."""
+    return (
+        f" ({outside:,} of them outside this run's period: run it over theirs)" if outside else ""
+    )
+
+
 def cmd_archive(args: argparse.Namespace) -> int:
     from recanalytics.archive import archive
 
@@ -565,12 +573,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
         outside = away.get("failed", 0)
         print(
             f"recanalytics: {counted(failed, 'media file')} failed (see {out / 'media.csv'}); "
-            f"{again} to fetch them"
-            + (
-                f" ({outside:,} of them outside this run's period: run it over theirs)"
-                if outside
-                else ""
-            ),
+            f"{again} to fetch them{_over_theirs(outside)}",
             file=sys.stderr,
         )
         whole = False
@@ -580,11 +583,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
             f"recanalytics: {counted(pending)} {'is' if pending == 1 else 'are'} still being "
             f"processed, so {'its' if pending == 1 else 'their'} media is not in the archive "
             f"yet; {again} once {'it has' if pending == 1 else 'they have'} completed"
-            + (
-                f" ({outside:,} of them outside this run's period: run it over theirs)"
-                if outside
-                else ""
-            ),
+            f"{_over_theirs(outside)}",
             file=sys.stderr,
         )
         whole = False

@@ -1164,21 +1164,7 @@ def scene_nodes(chart: Any) -> list[dict[str, Any]]:
     from recanalytics.charts.export import vegalite_version
 
     spec = chart if isinstance(chart, dict) else chart.to_dict()
-    return flattened(vl_convert.vegalite_to_scenegraph(spec, vl_version=vegalite_version()))
-
-
-def flattened(tree: Any) -> list[dict[str, Any]]:
-    """Every dict in ``tree`` (a scenegraph node and those below it)."""
-    found: list[dict[str, Any]] = []
-    todo: list[Any] = [tree]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, dict):
-            found.append(node)
-            todo.extend(node.values())
-        elif isinstance(node, list):
-            todo.extend(node)
-    return found
+    return zoned.flattened(vl_convert.vegalite_to_scenegraph(spec, vl_version=vegalite_version()))
 
 
 def y_axis_labels(chart: Any) -> list[list[str]]:
@@ -1189,7 +1175,7 @@ def y_axis_labels(chart: Any) -> list[list[str]]:
         if node.get("role") == "axis" and items and items[0].get("orient") == "left":
             shown = [
                 item["text"]
-                for label in flattened(node)
+                for label in zoned.flattened(node)
                 if label.get("role") == "axis-label"
                 for item in label.get("items", [])
                 if item.get("opacity", 1)
@@ -1258,7 +1244,7 @@ def x_axis_labels(chart: Any) -> list[str]:
         if node.get("role") == "axis" and items and items[0].get("orient") == "bottom":
             shown += [
                 item["text"]
-                for label in flattened(node)
+                for label in zoned.flattened(node)
                 if label.get("role") == "axis-label"
                 for item in label.get("items", [])
                 if item.get("opacity", 1)
