@@ -223,3 +223,31 @@ def client(*, network: bool, https: bool = True, **options: Any) -> httpx.AsyncC
         name = "no_proxy" if os.environ.get("no_proxy") else "NO_PROXY"
         form = "comma-separated host names, IP addresses or URLs"
         raise ConfigError(name, form, without_userinfo(value)) from None
+
+
+FILES_BESIDE = 48
+"""Descriptors a load needs besides its connections (the interpreter's, polars' files, the
+time-zone database, the event loop's, a store's)."""
+PROVIDERS_AT_ONCE = 4
+"""Providers ``load()`` reaches at once, each with its own connections."""
+
+
+def within_open_files(wanted: int) -> int:
+    """``wanted`` connections, or fewer where the process may open few files (``ulimit -n``):
+    every connection is a descriptor, and at 32 the four providers' default 52 left polars
+    none to open (a raw ``OSError``, or a Rust panic). Unchanged at the usual limits (macOS's
+    256 allows 52 a provider; Linux's 1024, 244); Windows has no such limit here.
+
+    Examples
+    --------
+    >>> within_open_files(24) <= 24
+    True
+    """
+    try:
+        import resource
+    except ImportError:
+        return wanted
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, (soft - FILES_BESIDE) // PROVIDERS_AT_ONCE))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
-from recanalytics import validate
+from recanalytics import network, validate
 from recanalytics.credentials import Credentials
 from recanalytics.engine import Limits, RetryPolicy, Session, in_process, shared_limiter
 from recanalytics.errors import ConfigError, UnknownOptionError
@@ -174,7 +174,8 @@ def check_options(spec: ProviderSpec, options: Mapping[str, Any]) -> dict[str, A
     base_url = None if given is None else validate.url(given, "base_url")
     transport = transport_option(options.get("transport"))
     concurrency = options.get("max_concurrency")
-    concurrency = spec.concurrency if concurrency is None else concurrency  # checked by Limits
+    concurrency = validate.concurrency(spec.concurrency if concurrency is None else concurrency)
+    concurrency = network.within_open_files(concurrency)
     rate = options.get("rate_limit")
     rate = validate.number(
         spec.rate if rate is None else rate,

@@ -204,3 +204,37 @@ def test_every_file_the_package_opens_with_os_open_is_opened_in_binary_mode() ->
             if "devnull" not in path and "BINARY" not in flags:
                 missing.append(f"{source.relative_to(PACKAGE)}:{line}")
     assert missing == []
+
+
+_FEW_FILES = """
+import resource, sys
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox
+url = sys.argv[1]
+box = Sandbox(seed=11, size=1500)  # its credentials: the served one is the same
+resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))
+df = ra.load(since="2015-01-01", progress=False, **box.load_options(base_url=url))
+print("rows", df.height)
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="RLIMIT_NOFILE is POSIX")
+def test_a_load_of_every_provider_completes_where_few_files_may_be_opened(
+    box: Sandbox, served: Any, tmp_path: Path
+) -> None:
+    # ulimit -n 32: the four providers' 52 default connections left polars no descriptor (a
+    # raw OSError from reading the time-zone database, at 24 a Rust panic), every row lost.
+    import subprocess
+
+    expected = ra.load(since="2015-01-01", **box.load_options(base_url=served.url))
+    env = os.environ | {"PYTHONPATH": str(PACKAGE.parent)}
+    done = subprocess.run(
+        [sys.executable, "-c", _FEW_FILES, served.url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["rows", str(expected.height)]
