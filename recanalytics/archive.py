@@ -271,7 +271,9 @@ async def _load_and_write(
             ArchiveWarning,
         )
     _say_kept(provider, carried)
-    retired = spec.retired_at(validate.per_provider(options.get("base_url"), provider))
+    retired = spec.retired_at(
+        validate.per_provider(options.get("base_url"), provider), options.get("transport")
+    )
     if retired is not None and not listed.height:
         warn_user(
             f"{provider} listed no recordings in this run, and {retired.reason}: its API may "

@@ -528,7 +528,10 @@ def cmd_archive(args: argparse.Namespace) -> int:
     # empty account: the archive is not known to be whole (a new folder got 0 rows, exit 0).
     reached = options.get("base_url")
     retired = (
-        spec_for(args.provider).retired_at(reached if isinstance(reached, str) else None)
+        spec_for(args.provider).retired_at(
+            reached if isinstance(reached, str) else None,
+            options.get("transport"),  # type: ignore[arg-type]
+        )
         if nothing_listed
         else None
     )

@@ -796,7 +796,7 @@ async def arefresh(
         unlisted = Unlisted.of(source, loaders_of(provider))
         known = _tail_from(store, [key], newest, start)
         retired = spec_for(provider).retired_at(
-            validate.per_provider(options.get("base_url"), provider)
+            validate.per_provider(options.get("base_url"), provider), options.get("transport")
         )
         try:
             loaded = await _load_chunks(
@@ -897,7 +897,7 @@ def with_store(loader: Loader[F]) -> F:
 
             unlisted = Unlisted.of(source, [loader])
             known = _tail_from(store, [key, source.key("*")], newest, start)
-            retired = spec_for(provider).retired_at(kwargs.get("base_url"))
+            retired = spec_for(provider).retired_at(kwargs.get("base_url"), kwargs.get("transport"))
             try:
                 done = await _load_chunks(
                     store,
@@ -1195,7 +1195,7 @@ async def aload(
             # A status's error is the provider's error text, which starts with its name.
             "; ".join(f"{n} failed: {s.error.removeprefix(f'{n}: ')}" for n, s in failed.items())
             + "; the rows loaded are in .partial, each provider's outcome in .outcomes"
-            + _leave_out(result, base_url),
+            + _leave_out(result, base_url, options.get("transport")),
             result.status,
         )
         error.partial = pl.concat(partial)
@@ -1203,14 +1203,17 @@ async def aload(
     return result.frame
 
 
-def _leave_out(result: LoadResult, base_url: str | PerProvider | None) -> str:
+def _leave_out(
+    result: LoadResult, base_url: str | PerProvider | None, transport: Any = None
+) -> str:
     """How to load without the failed providers whose service has retired (their credentials
     may stay set for years, and every ``load()`` over the configured providers would fail)."""
     gone = {
         n: plan
         for n, s in result.status.items()
         if s.state == "failed"
-        and (plan := spec_for(n).retired_at(validate.per_provider(base_url, n))) is not None
+        and (plan := spec_for(n).retired_at(validate.per_provider(base_url, n), transport))
+        is not None
     }
     if not gone:
         return ""

@@ -117,7 +117,7 @@ class Context:
         # One account's loads share its rate on the host they reach.
         key = self.reached()
         own = self.transport if in_process(self.transport, self.base_url) else None
-        retired = self.spec.retired_at(self.base_url)
+        retired = self.spec.retired_at(self.base_url, self.transport)
         return Session(
             self.spec.name,
             label=label,

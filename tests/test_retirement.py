@@ -348,6 +348,17 @@ def test_a_sandbox_or_proxy_at_another_address_has_not_retired(
         ra.load_twilio_recordings(since="2025-01-01", **elsewhere)
     assert SAID not in str(failed.value)
 
+    # Nor a test double at Twilio's own address: httpx.MockTransport answers itself.
+    def empty(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        meta = {"key": "recordings", "url": url, "first_page_url": url, "next_page_url": None}
+        return httpx.Response(200, json={"recordings": [], "meta": meta | {"page": 0}})
+
+    mocked = options | {"transport": httpx.MockTransport(empty), "base_url": TWILIO_API}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ra.load_twilio_recordings(since="2025-01-01", **mocked).height == 0
+
 
 def test_after_the_retirement_store_answers_with_what_the_failed_request_listed_too(
     monkeypatch: pytest.MonkeyPatch,

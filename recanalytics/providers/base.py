@@ -26,7 +26,7 @@ import polars as pl
 from recanalytics import clock
 from recanalytics.blank import any_blank, is_blank, present
 from recanalytics.credentials import Credentials
-from recanalytics.engine import Session, error_details
+from recanalytics.engine import Session, error_details, in_process
 from recanalytics.errors import PaginationError, ProviderError, warn_user
 from recanalytics.fields import Field, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
@@ -205,13 +205,16 @@ class ProviderSpec:
     emulator: str = ""
     archive: Archival | None = None
 
-    def retired_at(self, base_url: str | None) -> Archival | None:
+    def retired_at(
+        self, base_url: str | None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Archival | None:
         """Its :attr:`archive` once the service it names has retired (by
         :func:`recanalytics.clock.now`) for loads that reach its own API (``base_url`` None or
-        on its hosts), else None: its API's errors then say so, an empty listing is doubted
-        rather than taken as complete, and ``store=`` answers from the store when the API fails
-        (see docs/store-media-archive.md). A sandbox, an emulator or a proxy at another address
-        has not retired.
+        on its hosts, through the network: not a ``transport`` that answers itself, see
+        :func:`~recanalytics.engine.in_process`), else None: its API's errors then say so, an
+        empty listing is doubted rather than taken as complete, and ``store=`` answers from the
+        store when the API fails (see docs/store-media-archive.md). A sandbox, an emulator, an
+        ``httpx.MockTransport`` or a proxy at another address has not retired.
 
         Examples
         --------
@@ -220,6 +223,8 @@ class ProviderSpec:
         True
         """
         if self.archive is None or not self.archive.retired:
+            return None
+        if in_process(transport, base_url or self.base_url):
             return None
         if base_url is None:
             return self.archive
@@ -824,7 +829,7 @@ def finish_load(
         raise error
     rows = finished()
     if not rows.height:
-        warn_doubtful_empty(endpoint, ctx.base_url)
+        warn_doubtful_empty(endpoint, ctx.base_url, ctx.transport)
     # The bar counted what arrived, rows read twice at window edges included: it ends on the
     # rows returned, as the load's status says them.
     session.progress.settle(rows.height)
@@ -836,12 +841,14 @@ def finish_load(
 _SAY_EMPTY: contextvars.ContextVar[bool] = contextvars.ContextVar("say_empty", default=True)
 
 
-def warn_doubtful_empty(endpoint: Endpoint, base_url: str | None) -> None:
+def warn_doubtful_empty(
+    endpoint: Endpoint, base_url: str | None, transport: httpx.AsyncBaseTransport | None
+) -> None:
     """Warn that an empty listing of a provider whose service has retired (by
     :func:`recanalytics.clock.now`; :meth:`ProviderSpec.retired_at` ``base_url``) may be an
     API that lists nothing any more, not an account without recordings; unless the load runs
     in :func:`empty_said_by_caller`."""
-    retired = endpoint.provider.retired_at(base_url)
+    retired = endpoint.provider.retired_at(base_url, transport)
     if retired is None or not _SAY_EMPTY.get():
         return
     warn_user(
