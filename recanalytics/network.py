@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from recanalytics.errors import ConfigError
+from recanalytics.schema import PROVIDERS
 
 PROXY_SCHEMES = ("http", "https", "all")
 """The schemes whose ``<scheme>_proxy`` variable httpx reads."""
@@ -228,7 +229,7 @@ def client(*, network: bool, https: bool = True, **options: Any) -> httpx.AsyncC
 FILES_BESIDE = 48
 """Descriptors a load needs besides its connections (the interpreter's, polars' files, the
 time-zone database, the event loop's, a store's)."""
-PROVIDERS_AT_ONCE = 4
+PROVIDERS_AT_ONCE = len(PROVIDERS)
 """Providers ``load()`` reaches at once, each with its own connections."""
 
 

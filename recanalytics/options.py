@@ -18,7 +18,7 @@ from recanalytics.progress import resolve_progress
 from recanalytics.redact import Secrets
 
 if TYPE_CHECKING:
-    from recanalytics.providers.base import ProviderSpec
+    from recanalytics.providers.base import Archival, ProviderSpec
     from recanalytics.store import ParquetStore
 
 
@@ -94,6 +94,12 @@ class Context:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    @property
+    def retired(self) -> Archival | None:
+        """The provider's retirement, when this load reaches its retired API
+        (:meth:`~recanalytics.providers.base.ProviderSpec.retired_at`)."""
+        return self.spec.retired_at(self.base_url, self.transport)
+
     def reached(self) -> tuple[str, str, str]:
         """The provider, account and origin a load reaches: what its rate limit is counted
         against, and what a store keeps its loads apart by. The account is its id (an Auth
@@ -117,7 +123,7 @@ class Context:
         # One account's loads share its rate on the host they reach.
         key = self.reached()
         own = self.transport if in_process(self.transport, self.base_url) else None
-        retired = self.spec.retired_at(self.base_url, self.transport)
+        retired = self.retired
         return Session(
             self.spec.name,
             label=label,

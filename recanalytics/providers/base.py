@@ -829,7 +829,7 @@ def finish_load(
         raise error
     rows = finished()
     if not rows.height:
-        warn_doubtful_empty(endpoint, ctx.base_url, ctx.transport)
+        warn_doubtful_empty(endpoint, ctx.retired)
     # The bar counted what arrived, rows read twice at window edges included: it ends on the
     # rows returned, as the load's status says them.
     session.progress.settle(rows.height)
@@ -841,14 +841,10 @@ def finish_load(
 _SAY_EMPTY: contextvars.ContextVar[bool] = contextvars.ContextVar("say_empty", default=True)
 
 
-def warn_doubtful_empty(
-    endpoint: Endpoint, base_url: str | None, transport: httpx.AsyncBaseTransport | None
-) -> None:
-    """Warn that an empty listing of a provider whose service has retired (by
-    :func:`recanalytics.clock.now`; :meth:`ProviderSpec.retired_at` ``base_url``) may be an
-    API that lists nothing any more, not an account without recordings; unless the load runs
-    in :func:`empty_said_by_caller`."""
-    retired = endpoint.provider.retired_at(base_url, transport)
+def warn_doubtful_empty(endpoint: Endpoint, retired: Archival | None) -> None:
+    """Warn that an empty listing of a provider whose service has ``retired`` (the load's
+    :attr:`~recanalytics.options.Context.retired`) may be an API that lists nothing any more,
+    not an account without recordings; unless the load runs in :func:`empty_said_by_caller`."""
     if retired is None or not _SAY_EMPTY.get():
         return
     warn_user(
