@@ -753,7 +753,9 @@ class Session:
                 response.headers.get("Retry-After"), None if sent is None else sent.timestamp()
             )
             if delay is not None and delay > self.retry.max_retry_after:
-                raise RateLimitError(
+                # A 503 asking for an hour is maintenance, not a rate: its own class, kept.
+                too_long = RateLimitError if status == 429 else type(failure)
+                raise too_long(
                     self.provider,
                     f"{failure.message}; the provider asks to wait {delay:.0f} s, "
                     f"more than retry.max_retry_after={self.retry.max_retry_after:.0f} s",

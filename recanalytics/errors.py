@@ -187,7 +187,8 @@ class NotFoundError(ProviderError):
 
 
 class RateLimitError(ProviderError):
-    """The provider kept answering 429 after every retry, or asked to wait too long."""
+    """The provider kept answering 429 after every retry, or its 429 asked to wait longer than
+    ``RetryPolicy.max_retry_after`` (another status asking that long keeps its own class)."""
 
 
 class TransportError(ProviderError):

@@ -514,6 +514,21 @@ def test_a_retry_after_date_beyond_max_retry_after_raises_at_once(
     assert "wait" in str(outcome.error)
 
 
+@pytest.mark.parametrize("name", ["twilio_recordings", "zoom_recordings"])
+def test_a_maintenance_answer_asking_too_long_is_not_called_a_rate_limit(
+    box: Sandbox, name: str
+) -> None:
+    """A 503 whose Retry-After is beyond max_retry_after stops the load as a 503 of the
+    provider's (``ProviderError``), not a ``RateLimitError``: code that slows down on a rate
+    limit must not read a maintenance window as one."""
+    case = CASES[name]
+    outcome = load_through(box, case, Status(503, b"", {"Retry-After": "3600"}), from_(K))
+    check(box, name, outcome, ProviderError, bound=case.queries)
+    assert not isinstance(outcome.error, RateLimitError)
+    assert outcome.error.status == 503
+    assert "max_retry_after" in str(outcome.error)
+
+
 class Sleeps:
     """Records what the engine asks to sleep, and sleeps not at all."""
 
