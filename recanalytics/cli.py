@@ -109,7 +109,10 @@ def print_table(frame: pl.DataFrame) -> None:
     # lines in a terminal that had room for it.
     tty = getattr(sys.stdout, "isatty", lambda: False)()
     width = max(100, shutil.get_terminal_size().columns) if tty else 160  # a pipe has no edge
+    # From polars' defaults, not the user's POLARS_FMT_* settings (two columns, no header).
     with pl.Config(
+        restore_defaults=True,
+        tbl_cols=-1,
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
         tbl_rows=50,

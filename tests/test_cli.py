@@ -54,6 +54,29 @@ def test_a_table_row_printed_into_a_pipe_stays_on_one_line(
     assert len(rows) == 2 and hours in rows[1] and size * 2 in rows[1]  # the header, the row
 
 
+def test_the_summary_table_ignores_the_users_polars_display_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A shell that set polars' display for its REPL (two columns, no header, no borders,
+    two rows) printed the demo's table as ``provider … held`` with no header."""
+    for name, value in {
+        "POLARS_FMT_MAX_COLS": "2",
+        "POLARS_FMT_MAX_ROWS": "2",
+        "POLARS_FMT_TABLE_HIDE_COLUMN_NAMES": "1",
+        "POLARS_FMT_TABLE_FORMATTING": "NOTHING",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from recanalytics.cli import print_table
+
+    names = ["provider", "recordings", "hours", "size (GiB)", "held (GiB)"]
+    print_table(pl.DataFrame({name: [f"{name} {i}" for i in range(4)] for name in names}))
+    lines = capsys.readouterr().out.splitlines()
+    assert all(name in lines[1] for name in names), lines[:3]  # the header, every column
+    assert sum(line.startswith("│ ") for line in lines) == 5, lines  # header and four rows
+    assert "…" not in "".join(lines)
+    assert os.environ["POLARS_FMT_MAX_COLS"] == "2"  # left as the user set it
+
+
 def test_demo_refuses_an_out_that_its_report_would_overwrite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
