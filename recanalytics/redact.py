@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import polars as pl
@@ -461,18 +461,26 @@ _LOG_FILTER = _ScrubLogRecords()
 LOGGERS = ("recanalytics", "httpx", "httpcore")
 _LOGGER_PREFIXES = tuple(f"{name}." for name in LOGGERS)
 _installed = threading.Lock()
-_factory_installed = False
+_our_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def _install_log_filter() -> None:
     """Scrub every record of :data:`LOGGERS` and of their children (``httpcore.http11`` logs
     response headers at DEBUG): a logger's filters never see its children's records, so the
-    scrubbing is done where records are made, by wrapping the record factory (once)."""
-    global _factory_installed
+    scrubbing is done where records are made, by wrapping the record factory. Asked at every
+    load, as an application may set a factory of its own later (one that does not call ours
+    would end the scrubbing); each logger of theirs that exists gets the filter as well, which
+    holds whatever factory is set."""
+    global _our_factory
     with _installed:
-        if _factory_installed:
-            return
+        for name, logger in list(logging.Logger.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger) and (
+                name in LOGGERS or name.startswith(_LOGGER_PREFIXES)
+            ):
+                logger.addFilter(_LOG_FILTER)  # once: addFilter skips a filter it holds
         made = logging.getLogRecordFactory()
+        if made is _our_factory:
+            return
 
         def scrubbed(*args: object, **kwargs: object) -> logging.LogRecord:
             record = made(*args, **kwargs)
@@ -481,4 +489,4 @@ def _install_log_filter() -> None:
             return record
 
         logging.setLogRecordFactory(scrubbed)
-        _factory_installed = True
+        _our_factory = scrubbed

@@ -136,6 +136,37 @@ def test_httpcore_debug_records_hold_no_echoed_credential(caplog: pytest.LogCapt
     assert token not in caplog.text and str(creds.auth_token) not in caplog.text
 
 
+def test_records_stay_scrubbed_after_the_application_sets_its_own_record_factory(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An application that set a record factory of its own after the first load (one that
+    does not call the one it replaced) ended the scrubbing for good: httpx's INFO line logged
+    pre-signed URLs' signatures in full on every later request."""
+    creds = CREDENTIALS["twilio"]
+    token = base64.b64encode(f"{creds.account_sid}:{creds.auth_token}".encode()).decode()
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        logging.getLogger("httpcore.http11").debug("receive_response_headers [X-Echo: %s]", token)
+        logging.getLogger("httpx").info("GET https://s.example/f.mka?Signature=PRESIGNED9 200")
+        return httpx.Response(401, json={"code": 20003, "message": "no"})
+
+    def load() -> None:
+        with pytest.raises(ra.AuthError):
+            ra.load_twilio_recordings(
+                credentials=creds,
+                base_url="https://video.example",
+                transport=httpx.MockTransport(echo),
+            )
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr(logging, "_logRecordFactory", logging.getLogRecordFactory())
+    load()
+    logging.setLogRecordFactory(logging.LogRecord)  # the application's, calling no other
+    load()
+    assert caplog.text.count("receive_response_headers") == 2
+    assert token not in caplog.text and "PRESIGNED9" not in caplog.text
+
+
 @pytest.mark.parametrize(
     ("value", "frame_value"),
     [
