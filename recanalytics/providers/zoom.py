@@ -851,7 +851,9 @@ async def aload_zoom_recordings(
         List the trash instead (every row then has status ``deleted``). Zoom cannot
         date-filter the trash, so ``since``/``until`` must be left out.
     trash_type : {'session_recordings', 'recording_file'}, optional
-        With ``trash=True``: whole sessions, or single files, moved to the trash.
+        With ``trash=True``: only whole sessions, or only single files, moved to the trash.
+        Default: both (two listings, a file in both once); Zoom's own default is
+        ``session_recordings``, which leaves out files deleted one at a time.
     page_size : int, default 300
         Sessions per page, 1 to 300.
     **options
@@ -892,10 +894,11 @@ async def aload_zoom_recordings(
     url = ctx.url("/v2/videosdk/recordings")
     if trash:
         params.append(("trash", "true"))
-        if trash_type is not None:
-            params.append(("trash_type", trash_type))
+        # Zoom's own default lists whole sessions only: a file deleted on its own would be
+        # missing from "the trash", so without a trash_type both lists are read (ids merged).
+        kinds = TRASH_TYPES if trash_type is None else (trash_type,)
         endpoint = dataclasses.replace(SESSION_FILES, trash=True)
-        queries = [PageRequest(url, params)]
+        queries = [PageRequest(url, [*params, ("trash_type", kind)]) for kind in kinds]
         return await collect(endpoint, ctx, queries)
 
     def query(a: dt.date, b: dt.date) -> PageRequest:

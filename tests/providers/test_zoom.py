@@ -225,7 +225,8 @@ def test_month_windows_load_concurrently_with_the_same_result() -> None:
 
 
 def test_trash_lists_deleted_sessions_and_files(via: Any, box: Sandbox) -> None:
-    whole = load_zoom_recordings(trash=True, **FAST, **via("zoom"))
+    kind = "session_recordings"
+    whole = load_zoom_recordings(trash=True, trash_type=kind, **FAST, **via("zoom"))
     truth = listed(box, trash="session_recordings")
     assert whole.height == len(truth) > 0
     assert set(whole["status"]) == {"deleted"} and whole["deleted_at"].null_count() == 0
@@ -233,6 +234,17 @@ def test_trash_lists_deleted_sessions_and_files(via: Any, box: Sandbox) -> None:
     truth = listed(box, trash="recording_file")
     assert set(files["recording_id"]) == ids(truth) and files.height == len(truth) > 0
     assert set(files["status"]) == {"deleted"}
+
+
+def test_the_trash_without_a_type_holds_files_deleted_one_at_a_time(via: Any, box: Sandbox) -> None:
+    """Zoom's own default lists whole sessions only: "load the trash" left out every file
+    deleted on its own, which the store's docs send users there to find."""
+    trash = load_zoom_recordings(trash=True, **FAST, **via("zoom"))
+    truth = listed(box, trash="session_recordings") + listed(box, trash="recording_file")
+    assert listed(box, trash="recording_file")  # the dataset has files deleted alone
+    named = trash.filter(~pl.col("recording_id").str.starts_with("derived-"))
+    assert set(named["recording_id"]) == ids(truth) and trash.height == len(truth)
+    assert set(trash["status"]) == {"deleted"}
 
 
 def test_trash_requests_carry_no_dates(fresh_box: Sandbox) -> None:
