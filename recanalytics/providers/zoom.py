@@ -366,8 +366,10 @@ def flatten_session(session: Any, *, trash: bool = False) -> list[Any]:
         for item in items if isinstance(items, list) else [items]:
             file = item if isinstance(item, dict) else {}
             own = file.get("id")
-            if isinstance(own, str | int) and not isinstance(own, bool) and not is_blank(str(own)):
-                recording_id = str(own)
+            # Any other JSON value is kept as its text, as the other providers' ids are.
+            own = None if own is None else as_str(own)
+            if own is not None and not is_blank(own):
+                recording_id = own
             else:
                 sid = session_id if session_id is not None else file.get("session_id")
                 if sid is None:

@@ -885,6 +885,18 @@ def test_files_without_ids_in_sessions_without_ids_are_told_apart_by_their_sessi
     assert df["recording_id"].str.starts_with("derived-").all()
 
 
+def test_a_file_id_of_another_json_type_is_kept_as_its_text() -> None:
+    """As the other providers' ids are (docs/loading.md): a Zoom file id sent as an object, a
+    list, a float or a boolean became a derived id, the value sent lost from the id."""
+    values: list[Any] = [{"a": 1}, ["x"], 1.5, True]
+    files = [{"id": v, "file_type": "MP4", "status": "completed"} for v in values]
+    session = {"session_id": "s", "start_time": "2026-01-01T10:00:00Z", "recording_files": files}
+    body = {"sessions": [session], "next_page_token": "", "total_records": 1}
+    options = mock(lambda r: httpx.Response(200, json=body))
+    df = load_zoom_recordings(since="2026-01-01", until="2026-01-02", **options)
+    assert sorted(df["recording_id"]) == sorted(['{"a":1}', '["x"]', "1.5", "true"])
+
+
 def test_files_listed_from_the_trash_are_deleted_even_without_deleted_time() -> None:
     file = {"id": "t1", "file_type": "M4A", "status": "completed"}
     body = {"sessions": [{"session_id": "s", "recording_files": [file]}], "next_page_token": ""}
