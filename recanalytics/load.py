@@ -199,7 +199,11 @@ async def _one(
         ]
         credentials = kwargs.get("credentials")
         secrets = credentials.secrets() if isinstance(credentials, Credentials) else []
-        frame = redact_frame(pl.concat(partial), secrets) if partial else empty_frame()
+        frame = (
+            redact_frame(pl.concat(partial), secrets, ids=["recording_id"])
+            if partial
+            else empty_frame()
+        )
         message = redact_text(str(errors[0]), secrets)
         failure = errors[0] if isinstance(errors[0], ProviderError) else None  # error's own
         status = ProviderStatus(provider, "failed", frame.height, seconds, message, frame, failure)

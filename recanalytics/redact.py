@@ -94,6 +94,12 @@ USERINFO_PATTERN = (
     rf"(^|[^A-Za-z0-9+.-])((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/?#{_SPACE}\"'<>\\,;|]*@"
 )
 _USERINFO_RE = re.compile(USERINFO_PATTERN)
+# In frames (provider data), only a URL's: after a scheme, or a scheme-relative link's when it
+# holds a password. A session named "Standup //alice@acme" or an id "rec //bob@x" is no URL,
+# and two ids cut to one would be one recording in a store.
+_USERINFO_END = rf"[^/?#{_SPACE}\"'<>\\,;|]*@"
+SCHEME_USERINFO_PATTERN = rf"(^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://){_USERINFO_END}"
+RELATIVE_PASSWORD_PATTERN = rf"(^|[^A-Za-z0-9+.-])(//)[^/?#{_SPACE}\"'<>\\,;|:@]*:{_USERINFO_END}"
 # The same in a link percent-encoded inside another (a redirect's ?next=https%3A%2F%2Fu%3Ap%40h):
 # up to the last %40 before the nested link's path, query or fragment (%2F, %3F, %23).
 _ENCODED_CHAR = (
@@ -392,7 +398,9 @@ class Secrets:
         return redact_text(text, self)
 
 
-def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
+def redact_frame(
+    frame: pl.DataFrame, secrets: Iterable[str], *, ids: Iterable[str] = ()
+) -> pl.DataFrame:
     """``frame`` with every form of ``secrets`` replaced in its text columns, and, as
     :func:`redact_text` does, JWTs, user info in URLs and secret query values (a pre-signed
     link's signature, a Zoom ``access_token``) wherever a field or ``extra`` holds them.
@@ -406,12 +414,16 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
     >>> frame = pl.DataFrame({"url": ["https://u:pw@h/f?access_token=abc&type=1", "plain"]})
     >>> redact_frame(frame, ["hunter22"])["url"].to_list()
     ['https://h/f?access_token=REDACTED&type=1', 'plain']
+
+    ``ids`` names id columns: only the secrets are replaced there, never a pattern's match
+    (two ids rewritten alike would be one recording to a store).
     """
     forms = sorted(
         {form for secret in secrets if secret for form in secret_forms(secret)},
         key=len,
         reverse=True,
     )
+    ids = set(ids)
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     if not text or frame.height == 0:
         return frame
@@ -433,10 +445,11 @@ def redact_frame(frame: pl.DataFrame, secrets: Iterable[str]) -> pl.DataFrame:
             column = column.str.replace_many(
                 forms, [REDACTED] * len(forms), ascii_case_insensitive=True
             )
-        if marked[name][0]:
+        if marked[name][0] and name not in ids:
             column = (
                 column.str.replace_all(JWT_PATTERN, REDACTED)
-                .str.replace_all(USERINFO_PATTERN, "${1}${2}")
+                .str.replace_all(SCHEME_USERINFO_PATTERN, "${1}${2}")
+                .str.replace_all(RELATIVE_PASSWORD_PATTERN, "${1}${2}")
                 .str.replace_all(ENCODED_USERINFO_PATTERN, "${1}${2}")
                 .str.replace_all(URL_QUERY_SECRET_PATTERN, f"${{1}}${{2}}${{3}}{REDACTED}")
             )

@@ -198,6 +198,13 @@ def test_records_stay_scrubbed_after_the_application_sets_its_own_record_factory
         ("https://h/p?PageToken=PA123&Page=2", "https://h/p?PageToken=PA123&Page=2"),
         # patterns that are ASCII in both engines: no Unicode case folding of "ſ" to "s"
         ("https://h.example/f?ſignature=S5", "https://h.example/f?ſignature=S5"),
+        # user info in a URL, with a scheme or, holding a password, scheme-relative
+        ("ops://team@hq weekly", "ops://hq weekly"),
+        ("see //u:pw@h.example/f", "see //h.example/f"),
+        # "//…@" in provider text that is no URL is left as it was
+        ("Standup //alice@acme", "Standup //alice@acme"),
+        ("a (//x@y)", "a (//x@y)"),
+        ("//@", "//@"),
     ],
 )
 def test_frames_and_text_redact_the_same_url_alike(value: str, frame_value: str) -> None:
@@ -207,6 +214,29 @@ def test_frames_and_text_redact_the_same_url_alike(value: str, frame_value: str)
     assert redact_frame(frame, [])["v"][0] == frame_value
     if "://" in value and "," not in value:
         assert ra_redact_text(value) == frame_value  # a URL alone: the same in both
+
+
+def test_ids_that_look_like_user_info_stay_two_recordings(tmp_path: Path) -> None:
+    """Two sids differing only in text like a URL's user info were cut to one id by the
+    frame's redaction, after de-duplication: the store kept one of the two recordings."""
+    sid = "AC" + "0" * 32
+    records = [
+        {"sid": "rec https://alice@x", "account_sid": sid, "status": "completed"},
+        {"sid": "rec https://bob@x", "account_sid": sid, "status": "failed"},
+    ]
+    for record in records:
+        record["date_created"] = "2025-01-01T00:00:00Z"
+    body = {"recordings": records, "meta": {"next_page_url": None}}
+    options: dict[str, object] = {
+        "transport": httpx.MockTransport(lambda r: httpx.Response(200, json=body)),
+        "credentials": {"account_sid": sid, "auth_token": "x" * 32},
+    }
+    direct = ra.load_twilio_recordings(**options)
+    assert sorted(direct["recording_id"]) == ["rec https://alice@x", "rec https://bob@x"]
+    store = ra.Store(tmp_path / "store")
+    span = {"since": "2025-01-01", "until": "2025-01-02"}
+    answer = ra.load_twilio_recordings(**span, store=store, **options)
+    assert answer.height == 2 and store.read().height == 2
 
 
 def test_a_credential_echoed_in_another_case_is_redacted() -> None:

@@ -806,7 +806,7 @@ def finish_load(
     """
     frames = [frame for batch in harvest for frame in batch.frames() if frame.height]
     raw = endpoint.dedupe(pl.concat(frames)) if frames else spec.empty()
-    raw = redact_frame(raw, session.secrets)
+    raw = redact_frame(raw, session.secrets, ids=[endpoint.id_column])
     warn_issues(spec, endpoint.provider.name)
 
     def finished() -> pl.DataFrame:
@@ -922,6 +922,7 @@ async def fetch_one(
             raise failure
         session.page_done(1)
     # A record listing one file twice (Zoom's own example does) is one row, as in a list load.
-    raw = endpoint.dedupe(redact_frame(spec.frame(endpoint.single_records(body)), session.secrets))
+    single = spec.frame(endpoint.single_records(body))
+    raw = endpoint.dedupe(redact_frame(single, session.secrets, ids=[endpoint.id_column]))
     warn_issues(spec, endpoint.provider.name)
     return endpoint.finish(raw, ctx)
