@@ -140,6 +140,7 @@ _SECRET_MARKERS = [
 # One search for any marker (redact_url runs per record: ~35 substring scans cost 2.5 µs).
 _MARKER_RE = re.compile("|".join(map(re.escape, _SECRET_MARKERS)), re.IGNORECASE)
 MIN_SECRET_LENGTH = 4
+MIN_PIECE_LENGTH = 8  # a secret's piece between URL delimiters, redacted on its own
 
 
 # What a provider's text may hold that acts on a terminal or a log rather than being read:
@@ -308,6 +309,12 @@ def secret_forms(secret: str) -> frozenset[str]:
     True
     """
     forms = {form for text in {secret, *_text_forms(secret)} for form in _encoded_forms(text)}
+    # A URL parser quotes a secret cut at a URL's delimiters ("Invalid port: 's3cr3t-Tok_en'"
+    # of a Location header's https://AC…:s3cr3t-Tok_en/x@host): pieces long enough to be
+    # nobody's word are forms too.
+    for piece in re.split(r"[/?#@:]", secret):
+        if len(piece) >= MIN_PIECE_LENGTH and piece != secret:
+            forms |= _encoded_forms(piece)
     for encoded in _base64_forms(secret.encode()):
         forms |= _encoded_forms(encoded)
     try:

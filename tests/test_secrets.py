@@ -239,6 +239,22 @@ def test_ids_that_look_like_user_info_stay_two_recordings(tmp_path: Path) -> Non
     assert answer.height == 2 and store.read().height == 2
 
 
+def test_a_redirect_to_the_credentials_as_user_info_shows_no_piece_of_them() -> None:
+    """A Location header https://AC…:TOKEN@host/ whose token holds "/" failed as "Invalid
+    port: '<the token up to its />'": the whole secret was redacted, not its pieces."""
+    sid, token = "AC" + "1" * 32, "s3cr3t-Tok_en/7Qx9zLm"
+    location = f"https://{sid}:{token}@evil.example/x"
+    transport = httpx.MockTransport(lambda r: httpx.Response(302, headers={"Location": location}))
+    with pytest.raises(ra.ProviderError) as info:
+        ra.load_twilio_recordings(
+            credentials={"account_sid": sid, "auth_token": token},
+            transport=transport,
+            retry=FAST_RETRY,
+        )
+    shown = f"{info.value} {info.value.message} {info.value.url} {info.value.__cause__}"
+    assert "s3cr3t-Tok_en" not in shown and "7Qx9zLm" not in shown, shown
+
+
 def test_a_credential_echoed_in_another_case_is_redacted() -> None:
     # A redirect to https://<basic token>.host/ came back lower-cased (httpx lower-cases a
     # host), and lower-cased base64 is guessed back in 16 tries per 4 characters.
