@@ -16,12 +16,13 @@ import functools
 import html
 import importlib.util
 import math
+import re
 import sys
 import threading
 import time as clock
 import traceback
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, ParamSpec, TypeVar
@@ -470,11 +471,11 @@ class FilterPanel:
     def _fill_options(self) -> None:
         for column in CATEGORIES:
             counts = (
-                self.source.select(pl.col(column).cast(pl.String).fill_null(UNKNOWN))
+                self.source.select(pl.col(column).cast(pl.String))
                 .to_series()
                 .value_counts(sort=True)
             )
-            options = [(f"{value} ({count:,})", value) for value, count in counts.iter_rows()]
+            options = category_options(counts.iter_rows())
             select = self.controls[column]
             keep = tuple(v for v in select.value if v in {o[1] for o in options})
             select.options = options
@@ -750,9 +751,9 @@ class FilterPanel:
             chosen = list(self.controls[column].value)
             if not chosen or len(chosen) == len(self.controls[column].options):
                 continue
-            values = [v for v in chosen if v != UNKNOWN]
+            values = [v for v in chosen if v is not None]
             test = pl.col(column).cast(pl.String).is_in(values)
-            if UNKNOWN in chosen:
+            if None in chosen:  # the missing value's option
                 test = test | pl.col(column).is_null()
             parts.append(test.fill_null(False))
         since = _as_datetime(self.controls["since"].value)
@@ -844,9 +845,12 @@ class FilterPanel:
         """
         bits = []
         for column in CATEGORIES:
-            chosen = self.controls[column].value
-            if chosen:
-                bits.append(f"{column} in {', '.join(chosen)}")
+            select = self.controls[column]
+            if select.value:
+                # Said by the option's name, the label without its count: a missing value has
+                # no text of its own ("unknown", or "unknown (no value)" beside a real one).
+                names = {value: _COUNTED.sub("", label) for label, value in select.options}
+                bits.append(f"{column} in {', '.join(names[v] for v in select.value)}")
         for name in ("since", "until"):
             if self.controls[name].value is not None:
                 bits.append(f"{name} {self.controls[name].value}")
@@ -864,6 +868,44 @@ class FilterPanel:
         if self.controls["search"].value:
             bits.append(f"search '{self.controls['search'].value}'")
         return "; ".join(bits) or "no filter"
+
+
+_COUNTED: Final = re.compile(r" \([\d,]+\)$")
+"""The count an option's label ends with."""
+
+
+def category_options(
+    counts: Iterable[tuple[str | None, int]],
+) -> list[tuple[str, str | None]]:
+    """A multi-select's ``(label, value)`` options from ``(value, count)`` pairs.
+
+    Each value is its own option, selecting exactly its rows, and every label is distinct and
+    visible: a missing value (``None``) is listed as ``unknown``, or as ``unknown (no value)``
+    beside a real ``"unknown"``; an empty or blank text is listed quoted (``''``). It read as one "unknown (2)" for a real "unknown" and a missing value (which
+    then only ever selected the missing one), and an empty text as a bare " (1)".
+
+    Examples
+    --------
+    >>> from recanalytics.widgets import category_options
+    >>> category_options([("unknown", 1_200), (None, 2), ("", 3)])
+    [('unknown (1,200)', 'unknown'), ('unknown (no value) (2)', None), ("'' (3)", '')]
+    >>> category_options([(None, 2)])
+    [('unknown (2)', None)]
+    """
+    pairs = list(counts)
+    # Names, not labels, must differ: "unknown (3)" beside "unknown (1)" left it to the user
+    # to guess which one was the missing value.
+    taken = {value for value, _ in pairs if value is not None and value.strip()}
+    options: list[tuple[str, str | None]] = []
+    for value, count in pairs:
+        name = value
+        if value is None or not value.strip():
+            name, clash = (UNKNOWN, " (no value)") if value is None else (repr(value), " (blank)")
+            while name in taken:
+                name += clash
+            taken.add(name)
+        options.append((f"{name} ({count:,})", value))
+    return options
 
 
 def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = None) -> str:

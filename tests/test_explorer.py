@@ -616,3 +616,48 @@ def test_the_preview_says_its_times_are_utc(frame: pl.DataFrame) -> None:
     assert "<th>created_at (UTC)</th>" in page
     for moment in rows["created_at"]:
         assert f"<td>{moment:%Y-%m-%d %H:%M:%S}</td>" in page, page
+
+
+CATEGORY_COLUMNS = ("provider", "kind", "status", "media_type", "codec", "container")
+
+
+@pytest.mark.parametrize("column", CATEGORY_COLUMNS)
+def test_a_missing_value_and_a_real_unknown_are_two_options(
+    frame: pl.DataFrame, column: str, tmp_path: Path
+) -> None:
+    # A real "unknown" and a missing value were one option, "unknown (2)", which selected the
+    # missing row only: the real one could not be picked. An empty text read " (1)".
+    other = str(frame[column][0])
+    values = ["unknown", None, "", other, other, None]
+    rows = frame.head(len(values)).with_columns(
+        pl.Series(column, values, dtype=pl.String),
+        recording_id=pl.Series([f"r{i}" for i in range(len(values))]),
+    )
+    with explore(rows, renderer="svg", debounce=0) as ex:
+        select = ex.panel.controls[column]
+        labels = {value: label for label, value in select.options}
+        assert labels == {
+            "unknown": "unknown (1)",
+            None: "unknown (no value) (2)",
+            "": "'' (1)",
+            other: f"{other} (2)",
+        }
+        for value in labels:
+            select.value = (value,)
+            wanted = rows.filter(
+                rows[column].is_null() if value is None else rows[column].eq_missing(value)
+            )["recording_id"].to_list()
+            assert ex.panel.filtered["recording_id"].to_list() == wanted, value
+            assert ex.summary.value.startswith(f"<b>{len(wanted)} recording"), value
+            written = pl.read_parquet(ex.export("parquet", tmp_path / "selection"))
+            assert written["recording_id"].to_list() == wanted, value
+        select.value = ("unknown", "")
+        assert ex.panel.filtered["recording_id"].to_list() == ["r0", "r2"]
+        assert ex.panel.describe() == f"{column} in unknown, ''"
+        select.value = (None,)
+        assert ex.panel.describe() == f"{column} in unknown (no value)"
+        # Without a real "unknown", the missing value is listed as "unknown", still selected.
+        ex.panel.set_source(rows.filter(pl.col(column).ne_missing("unknown")))
+        assert select.value == (None,) and ("unknown (2)", None) in select.options
+        assert ex.panel.filtered["recording_id"].to_list() == ["r1", "r5"]
+        assert ex.errors.last is None
