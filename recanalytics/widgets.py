@@ -1325,27 +1325,37 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         wanted = self.needs_reload()
         self.reload_button.disabled = not wanted
         if wanted:
-            since, until = self._wanted_range()
+            # The very range reload() passes: the note said "until now" (the picker's end,
+            # left empty) while the loader got the loaded end.
+            since, until = self._reload_range()
             self.reload_note.value = (
                 "<span style='color:#b35c00'>The date range reaches beyond the loaded data: "
                 "<b>Reload range</b> fetches it from the provider"
-                f" (since {since or 'the start'}, until {until or 'now'}).</span>"
+                f" (since {_moment_text(since, 'the start')},"
+                f" until {_moment_text(until, 'now', ' exclusive')}).</span>"
             )
         else:
             self.reload_note.value = ""
+
+    def _reload_range(self) -> tuple[datetime | None, datetime | None]:
+        """The ``since``/``until`` :meth:`reload` passes: the loaded range joined with the
+        pickers' (a picker left empty keeps the loaded end)."""
+        first, last = self._loaded_range()
+        since, until = self._wanted_range()
+        new_since = min(d for d in (since, first) if d is not None) if (since or first) else None
+        new_until = max(d for d in (until, last) if d is not None) if (until or last) else None
+        return new_since, new_until
 
     def reload(self) -> pl.DataFrame:
         """Load the date range again with the loader (``since``/``until`` go to the API).
 
         The loader gets the widened range (the loaded range joined with the pickers), so the
-        provider filters by date rather than this widget filtering after the fact.
+        provider filters by date rather than this widget filtering after the fact; the note
+        beside "Reload range" says that range.
         """
         if self.loader is None:
             raise ConfigError("loader", "a callable(since=, until=) -> DataFrame", None)
-        first, last = self._loaded_range()
-        since, until = self._wanted_range()
-        new_since = min(d for d in (since, first) if d is not None) if (since or first) else None
-        new_until = max(d for d in (until, last) if d is not None) if (until or last) else None
+        new_since, new_until = self._reload_range()
         frame = self.loader(since=new_since, until=new_until)
         self.loaded_since, self.loaded_until = new_since, new_until
         self._every = choose_every(frame.lazy())
@@ -1386,6 +1396,19 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         private_write(target, write)
         self.export_note.value = f"{frame.height:,} rows written to {html.escape(str(target))}"
         return target.resolve()
+
+
+def _moment_text(moment: datetime | None, missing: str, after: str = "") -> str:
+    """A reload bound as the note says it: ``2025-03-01 00:00 UTC``, with seconds and
+    microseconds only when it has them (a range ending after the last row loaded); ``after``
+    follows a moment, ``missing`` stands for none."""
+    if moment is None:
+        return missing
+    moment = moment.astimezone(UTC)
+    shape = "%Y-%m-%d %H:%M"
+    if moment.second or moment.microsecond:
+        shape += ":%S.%f" if moment.microsecond else ":%S"
+    return f"{moment.strftime(shape)} UTC{after}"
 
 
 def explore(

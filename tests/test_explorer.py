@@ -661,3 +661,37 @@ def test_a_missing_value_and_a_real_unknown_are_two_options(
         assert select.value == (None,) and ("unknown (2)", None) in select.options
         assert ex.panel.filtered["recording_id"].to_list() == ["r1", "r5"]
         assert ex.errors.last is None
+
+
+def test_the_reload_note_says_the_range_reload_passes(frame: pl.DataFrame) -> None:
+    # Only "from" moved earlier: the note said "until now" while the loader got the loaded
+    # end, 2025-09-01.
+    calls: list[tuple[datetime | None, datetime | None]] = []
+
+    def loader(*, since: datetime | None, until: datetime | None) -> pl.DataFrame:
+        calls.append((since, until))
+        return frame
+
+    def note() -> str:
+        return re.sub("<[^>]+>", "", ex.reload_note.value)
+
+    loaded = frame.filter(pl.col("created_at") >= datetime(2025, 6, 1, tzinfo=UTC))
+    with explore(
+        loaded, loader=loader, since="2025-06-01", until="2025-09-01", renderer="svg", debounce=0
+    ) as ex:
+        ex.panel.controls["since"].value = date(2025, 3, 1)
+        said = "(since 2025-03-01 00:00 UTC, until 2025-09-01 00:00 UTC exclusive)"
+        assert note().endswith(f"{said}.")
+        ex.reload()
+        assert calls[-1] == (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 9, 1, tzinfo=UTC))
+    # Without a loaded range, the last row's moment (plus 1 µs) ends it, to the microsecond.
+    last = loaded["created_at"].max()
+    assert isinstance(last, datetime)
+    with explore(loaded, loader=loader, renderer="svg", debounce=0) as ex:
+        ex.panel.controls["since"].value = date(2025, 3, 1)
+        ex.reload()
+        until = calls[-1][1]
+        assert until == last + timedelta(microseconds=1)
+        ex.panel.controls["since"].value = date(2025, 1, 1)
+        stamp = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        assert note().endswith(f"(since 2025-01-01 00:00 UTC, until {stamp} UTC exclusive).")
