@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, TextIO
 
@@ -15,6 +16,22 @@ def in_notebook() -> bool:
         return False
     shell = ipython.get_ipython()
     return shell is not None and hasattr(shell, "kernel")
+
+
+def tqdm_disabled() -> bool:
+    """Whether ``TQDM_DISABLE`` turns every tqdm bar off: set to any non-empty text, as tqdm
+    reads it (even ``0``).
+
+    tqdm's console bars obey it by themselves, but its notebook bars pass ``disable=False``
+    to tqdm explicitly, which overrides the variable: ours showed where the user's did not.
+
+    Examples
+    --------
+    >>> import os
+    >>> tqdm_disabled() == bool(os.environ.get("TQDM_DISABLE"))
+    True
+    """
+    return bool(os.environ.get("TQDM_DISABLE"))
 
 
 def resolve_progress(progress: bool | None) -> bool:
@@ -78,7 +95,9 @@ class Progress:
     of media files).
 
     Without a standard error to write to (``pythonw``, a daemon, ``2>&-``) there is no bar; one
-    whose writes fail (a full disk, a closed pipe) goes quiet.
+    whose writes fail (a full disk, a closed pipe) goes quiet. Nor is there one where the user
+    turned tqdm off: ``TQDM_DISABLE`` set (:func:`tqdm_disabled`), or tqdm's ``__init__``
+    given ``disable=True``.
 
     Examples
     --------
@@ -99,7 +118,7 @@ class Progress:
         self._bar: Any = None
         self._shown: Any = None  # the notebook output the widget bar is in
         self._postfix: dict[str, int] | None = {"pages": 0, "retries": 0} if paged else None
-        if enabled:
+        if enabled and not tqdm_disabled():
             from tqdm.auto import tqdm
 
             if any(kind.__module__ == "tqdm.notebook" for kind in tqdm.__mro__):
@@ -108,8 +127,15 @@ class Progress:
                 # Shown through a handle, so that closing it can leave a line of text where
                 # the widget was: a saved notebook reopened without its kernel showed
                 # "Error displaying widget: model not found" for every finished bar.
-                self._bar = tqdm(desc=label, unit=unit, total=total, leave=True, display=False)
-                self._shown = display(self._bar.container, display_id=True)  # type: ignore[no-untyped-call]
+                bar = tqdm(desc=label, unit=unit, total=total, leave=True, display=False)
+                container = getattr(bar, "container", None)
+                if bar.disable or container is None:
+                    # Bars silenced the common way (tqdm.__init__ = partialmethod(...,
+                    # disable=True)) have no widget: every load raised AttributeError here.
+                    bar.close()
+                else:
+                    self._bar = bar
+                    self._shown = display(container, display_id=True)  # type: ignore[no-untyped-call]
             elif sys.stderr is not None:
                 stream = QuietOnFailure(sys.stderr)
                 self._bar = tqdm(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+from functools import partialmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -175,3 +177,56 @@ def test_a_progress_bar_never_fails_a_load(
     monkeypatch.setattr("sys.stderr", stderr)
     df = ra.load_twilio_recordings(since="2020-01-01", progress=True, **fresh_box.options("twilio"))
     assert df.height
+
+
+@pytest.fixture
+def notebook_tqdm(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """tqdm.auto as a kernel has it: the notebook (widget) bar."""
+    import tqdm.auto
+    import tqdm.notebook
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", tqdm.notebook.tqdm)
+    return tqdm.notebook.tqdm
+
+
+def load_and_download(box: Sandbox, folder: Path) -> tuple[int, int]:
+    """A load and a media download with bars on: the rows and the files downloaded."""
+    df = ra.load_twilio_recordings(progress=True, **box.options("twilio"))
+    result = ra.download_media(df.head(5), folder, progress=True, **box.options("twilio"))
+    return df.height, result.filter(result["status"] == "downloaded").height
+
+
+def test_bars_silenced_the_common_way_load_without_a_bar(
+    notebook_tqdm: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `tqdm.auto.tqdm.__init__ = partialmethod(tqdm.__init__, disable=True)` in a notebook:
+    # every load and download raised AttributeError "'tqdm' object has no attribute
+    # 'container'" (a disabled notebook bar makes no widget).
+    monkeypatch.setattr(
+        notebook_tqdm, "__init__", partialmethod(notebook_tqdm.__init__, disable=True)
+    )
+    rows, files = load_and_download(Sandbox(seed=1, size=40), tmp_path)
+    assert rows and files
+    assert "twilio tracks" not in str(capsys.readouterr())  # no bar shown
+
+
+def test_tqdm_disable_hides_the_notebook_bars(
+    notebook_tqdm: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # tqdm's notebook bar passes disable=False to tqdm, overriding the user's TQDM_DISABLE:
+    # every other bar was hidden, ours showed.
+    box = Sandbox(seed=1, size=40)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    load_and_download(box, tmp_path / "shown")
+    shown = capsys.readouterr().out  # outside a kernel, display() prints the widget as text
+    assert "twilio tracks: " in shown and "media: " in shown
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    rows, files = load_and_download(box, tmp_path / "hidden")
+    assert rows and files
+    assert "twilio tracks" not in str(capsys.readouterr())
