@@ -58,6 +58,11 @@ SECRET_PARAMS = frozenset(
         "x-amz-security-token",
         "x-goog-signature",
         "x-goog-credential",
+        # STS session tokens beside a pre-signed link's signature (Alibaba OSS, S3-compatible)
+        "security-token",
+        "x-oss-security-token",
+        "x-oss-signature",
+        "x-oss-credential",
         "se",
         "sv",
         "sp",

@@ -184,6 +184,15 @@ def test_records_stay_scrubbed_after_the_application_sets_its_own_record_factory
             "https://h.example/f?X%2DAmz%2DSignature=REDACTED",
         ),
         ("https://h.example/f?toKen=S4", "https://h.example/f?toKen=REDACTED"),
+        # an STS session token beside a pre-signed link's signature (Alibaba OSS)
+        (
+            "https://b.oss.example/r.mp3?Signature=S6&security-token=CAIS7",
+            "https://b.oss.example/r.mp3?Signature=REDACTED&security-token=REDACTED",
+        ),
+        (
+            "https://b.oss.example/r.mp3?x-oss-security-token=CAIS8",
+            "https://b.oss.example/r.mp3?x-oss-security-token=REDACTED",
+        ),
         # provider data that is no secret stays as it was
         ("Design token=v2 review", "Design token=v2 review"),
         (
