@@ -881,8 +881,7 @@ def category_options(
 
     Each value is its own option, selecting exactly its rows, and every label is distinct and
     visible: a missing value (``None``) is listed as ``unknown``, or as ``unknown (no value)``
-    beside a real ``"unknown"``; an empty or blank text is listed quoted (``''``). It read as one "unknown (2)" for a real "unknown" and a missing value (which
-    then only ever selected the missing one), and an empty text as a bare " (1)".
+    beside a real ``"unknown"``; an empty or blank text is listed quoted (``''``).
 
     Examples
     --------
