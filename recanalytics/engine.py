@@ -495,10 +495,12 @@ class Session:
     limiter : RateLimiter or None
         Shared with other loads against the same account (:func:`shared_limiter`); default a
         limiter of this session's own.
-    retired : str or None
-        Set when the provider's service has retired: what every error of this session's
-        requests adds (:meth:`~recanalytics.providers.base.Archival.gone`), so a refusal, a
-        404/410, a redirect or a dead host reads as the retirement it likely is.
+    retired : callable or None
+        Asked when an answer or an error arrives: what every error of this session's requests
+        adds once the provider's service has retired
+        (:meth:`~recanalytics.providers.base.Archival.gone`), None before, so a refusal, a
+        404/410, a redirect or a dead host reads as the retirement it likely is. Asked each
+        time, not once: a load that starts before the moment and fails after it says so.
     """
 
     def __init__(
@@ -516,10 +518,10 @@ class Session:
         label: str | None = None,
         limiter: RateLimiter | None = None,
         base_url: str | None = None,
-        retired: str | None = None,
+        retired: Callable[[], str | None] | None = None,
     ) -> None:
         self.provider = provider
-        self.retired = retired
+        self._retired = retired
         self.limits = limits
         self.retry = retry
         self.timeout = timeout
@@ -771,10 +773,17 @@ class Session:
             self.say_retired(error)
             raise
 
+    @property
+    def retired(self) -> str | None:
+        """What an error adds now that the provider's service has retired, or None: asked
+        when it is read, as a load may run across the moment."""
+        return None if self._retired is None else self._retired()
+
     def say_retired(self, error: ProviderError) -> None:
         """Add to ``error``'s message that the service has retired, when it has (once)."""
-        if self.retired and self.retired not in str(error):
-            error.args = (f"{error}; {self.retired}", *error.args[1:])
+        note = self.retired
+        if note and note not in str(error):
+            error.args = (f"{error}; {note}", *error.args[1:])
 
     def _refuse_if_down(self, asked: Callable[[], str]) -> None:
         """Raise without asking once the API is unreachable: the load fails with such an error

@@ -100,6 +100,13 @@ class Context:
         (:meth:`~recanalytics.providers.base.ProviderSpec.retired_at`)."""
         return self.spec.retired_at(self.base_url, self.transport)
 
+    def retirement_note(self) -> str | None:
+        """What an error of this load adds once the provider's service has retired (by
+        :func:`recanalytics.clock.now` when asked), else None: a session asks it when an
+        answer or an error arrives, not once when the load starts."""
+        retired = self.retired
+        return None if retired is None else retired.gone(self.spec.name)
+
     def reached(self) -> tuple[str, str, str]:
         """The provider, account and origin a load reaches: what its rate limit is counted
         against, and what a store keeps its loads apart by. The account is its id (an Auth
@@ -123,7 +130,6 @@ class Context:
         # One account's loads share its rate on the host they reach.
         key = self.reached()
         own = self.transport if in_process(self.transport, self.base_url) else None
-        retired = self.retired
         return Session(
             self.spec.name,
             label=label,
@@ -136,7 +142,7 @@ class Context:
             progress=self.progress,
             secrets=secrets,
             base_url=self.base_url,
-            retired=None if retired is None else retired.gone(self.spec.name),
+            retired=self.retirement_note,
         )
 
 

@@ -71,6 +71,34 @@ def moved_to(monkeypatch: pytest.MonkeyPatch, when: dt.datetime) -> None:
     monkeypatch.setattr("recanalytics.clock.now", lambda: when)
 
 
+MOMENT = dt.datetime.combine(RETIRES, dt.time(), dt.UTC)
+LISTS = ("/v1/Recordings", "/v1/Compositions")
+
+
+class Crossing(Retiring):
+    """A :class:`Retiring` transport whose API retires while a load runs: the package's clock
+    reads 30 seconds before the moment until the first ``answered`` list requests are
+    answered as before, and 30 seconds after it from the next list request on, which
+    ``mode`` answers."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        monkeypatch: pytest.MonkeyPatch,
+        mode: str,
+        answered: int,
+    ) -> None:
+        super().__init__(inner)
+        self.mode, self.answered = mode, answered
+        self.now = MOMENT - dt.timedelta(seconds=30)
+        monkeypatch.setattr("recanalytics.clock.now", lambda: self.now)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path in LISTS and self.mode is not None and self.answered <= 0:
+            self.now = MOMENT + dt.timedelta(seconds=30)
+        return await super().handle_async_request(request)
+
+
 @pytest.fixture
 def twilio() -> tuple[Sandbox, Retiring, dict[str, object]]:
     """A small Twilio sandbox behind a :class:`Retiring` transport, and options to load it."""
@@ -110,6 +138,25 @@ def test_a_retired_providers_errors_say_it_retired_and_where_its_rows_are(
     if mode == "301":
         assert "check base_url" in str(before.value) and "check base_url" not in said
     assert said.count(SAID) == 1
+
+
+@pytest.mark.parametrize("mode", ["404", "301"])
+def test_a_load_started_before_the_retirement_and_failing_after_it_says_it_retired(
+    monkeypatch: pytest.MonkeyPatch, twilio: tuple[Sandbox, Retiring, dict[str, object]], mode: str
+) -> None:
+    # Started at 23:59:30 on the eve and answered 404 after midnight, a load's error said
+    # neither the retirement nor where the saved rows are (a redirect said "check base_url"):
+    # its session had judged the retirement once, when it started.
+    box, _, options = twilio
+    crossing = Crossing(box.transport, monkeypatch, mode, answered=1)
+    with pytest.raises(ra.ProviderError) as failed:
+        ra.load_twilio_recordings(
+            since="2026-01-01", page_size=5, **options | {"transport": crossing}
+        )
+    said = str(failed.value)
+    assert SAID in said and said.count(SAID) == 1 and "ra.read_archive(folder)" in said, said
+    assert "check base_url" not in said
+    assert failed.value.partial is not None and failed.value.partial.height == 5
 
 
 @pytest.mark.usefixtures("no_env_credentials")
