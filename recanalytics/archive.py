@@ -40,7 +40,7 @@ from recanalytics.incremental import FIRST_RUN_SINCE
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
-from recanalytics.providers.base import Loader
+from recanalytics.providers.base import Doubt, Loader, doubts_noted, shown_windows
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_of, reading_of, reread_since, spec_for
 from recanalytics.schema import PENDING, SCHEMA, conform
@@ -48,7 +48,7 @@ from recanalytics.spreadsheet import FORMULA_START, QUOTE, write_spreadsheet_csv
 from recanalytics.store import LOCK_NAME, Staging, held_alone, json_writer
 from recanalytics.sync import syncify
 from recanalytics.verify import UNAVAILABLE, verify_media
-from recanalytics.windows import WhenLike, parse_range
+from recanalytics.windows import WhenLike, Window, parse_range
 
 MANIFEST = "manifest.json"
 BUSY = (
@@ -90,24 +90,35 @@ def _totals(frame: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+class _Listed(NamedTuple):
+    """One loader's listing in an archive run: its unified rows, its provider's own rows, and
+    the queries of it that came back empty after the provider's retirement (see
+    :class:`~recanalytics.providers.base.Doubt`)."""
+
+    rows: pl.DataFrame
+    raw: pl.DataFrame
+    doubts: list[Doubt]
+
+
 async def _rows_and_raw(
     loader: Loader[Any],
     since: dt.datetime | None,
     until: dt.datetime | None,
     options: dict[str, Any],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> _Listed:
     """One loader's unified rows and its provider's own rows, from one walk of the API.
 
     Loading twice (unified, then ``raw=True``) would double the requests an archive spends of
     the account's shared rate limit, and warn twice about the same records.
     """
     try:
-        raw = await loader.load(since=since, until=until, **options, raw=True)
+        with doubts_noted() as noted:
+            raw = await loader.load(since=since, until=until, **options, raw=True)
     except ProviderError as error:
         if error.partial is not None:  # the rows loaded so far, in the unified form promised
             error.partial = loader.unify(error.partial, options)
         raise
-    return loader.unify(raw, options), raw
+    return _Listed(loader.unify(raw, options), raw, noted.found)
 
 
 def _with_every_row(failures: list[BaseException], complete: list[pl.DataFrame]) -> BaseException:
@@ -177,7 +188,9 @@ async def aarchive(
         fetched, which keep ``media_unfinished`` in the manifest and an ArchiveWarning says
         to archive their period with media). A run without ``media`` whose carried media
         section lacks rows with media to fetch says how many in ``media_not_asked`` (and an
-        ArchiveWarning). After the provider's retirement an empty listing adds no period.
+        ArchiveWarning). After the provider's retirement a listing that came back empty,
+        whole or in any query (a page with no rows, judged as each answer arrived), adds no
+        period: ``listing_doubted`` names those queries (and an ArchiveWarning).
 
     Raises
     ------
@@ -244,7 +257,6 @@ async def _load_and_write(
     """The archive once its arguments are checked, under the folder's lock: load every list
     (from ``asked``; ``period`` is the run's as the manifest records it), merge what earlier
     runs archived, write."""
-    spec = spec_for(provider)
     loaders = loaders_of(provider)
     start, end = period
     outcomes = await asyncio.gather(
@@ -254,8 +266,16 @@ async def _load_and_write(
     loaded = [o for o in outcomes if not isinstance(o, BaseException)]
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     if failures:
-        raise _with_every_row(failures, [rows for rows, _ in loaded])
-    parts = {loader.part: pair for loader, pair in zip(loaders, loaded, strict=True)}
+        raise _with_every_row(failures, [listed.rows for listed in loaded])
+    parts = {
+        loader.part: (listed.rows, listed.raw)
+        for loader, listed in zip(loaders, loaded, strict=True)
+    }
+    doubted = {
+        loader.part: listed.doubts
+        for loader, listed in zip(loaders, loaded, strict=True)
+        if listed.doubts
+    }
     listed = pl.concat([rows.select("provider", "recording_id") for rows, _ in parts.values()])
     older = _older_reading(root, provider)
     carried = _keep_earlier_rows(root, provider, loaders, parts, (asked, end), older=older)
@@ -271,15 +291,8 @@ async def _load_and_write(
             ArchiveWarning,
         )
     _say_kept(provider, carried)
-    retired = spec.retired_at(
-        validate.per_provider(options.get("base_url"), provider), options.get("transport")
-    )
-    if retired is not None and not listed.height:
-        warn_user(
-            f"{provider} listed no recordings in this run, and {retired.reason}: its API may "
-            "list nothing any more, so this archive holds only what earlier runs archived",
-            ArchiveWarning,
-        )
+    if doubted:
+        _say_doubted(provider, doubted, listed.height)
     unified = pl.concat([rows for rows, _ in parts.values()])
     # What an earlier run archived that is not listed now: no media to ask for. Of it, what
     # lies outside this run's period was not asked for: its media stays as an earlier run left it.
@@ -299,7 +312,7 @@ async def _load_and_write(
             options,
             carried,
             flags,
-            unread=retired is not None and not listed.height,
+            doubted,
         )
     except StoreError as exc:
         exc.partial = unified  # everything loaded, though it could not all be written
@@ -307,6 +320,65 @@ async def _load_and_write(
     except OSError as exc:
         where = exc.filename or root
         raise StoreError(where, f"could not be written ({reason(exc)})", partial=unified) from exc
+
+
+DOUBTED = "listing_doubted"
+"""The manifest's record of a run whose listing came back empty somewhere after the provider's
+retirement (:func:`_doubted_section`): the archive is not known to hold its whole period."""
+
+
+def _doubted_section(doubted: dict[str, list[Doubt]]) -> dict[str, Any]:
+    """What the manifest says of the queries of this run's listing that came back empty after
+    the provider's retirement: why they are doubted, and each part's date windows
+    (``[since, until]``, ISO times, null where open; ``[null, null]``: a query without dates)."""
+    retired = next(d.retired for doubts in doubted.values() for d in doubts)
+
+    def edges(window: Window | None) -> list[str | None]:
+        if window is None:
+            return [None, None]
+        return [None if e is None else e.isoformat() for e in (window.start, window.end)]
+
+    return {
+        "reason": retired.reason,
+        "queries": {
+            part: [
+                list(pair)
+                for pair in sorted(
+                    {tuple(edges(w)) for d in doubts for w in d.windows},
+                    key=lambda pair: tuple(e or "" for e in pair),
+                )
+            ]
+            for part, doubts in doubted.items()
+        },
+    }
+
+
+def _say_doubted(provider: str, doubted: dict[str, list[Doubt]], listed: int) -> None:
+    """One :class:`ArchiveWarning` for a run some queries of whose listing came back empty after
+    the provider's retirement: its API may list nothing any more, so the run's listing is not
+    known to be whole (``listed``: how many rows it listed; none, an archive of earlier runs'
+    rows only)."""
+    retired = next(d.retired for doubts in doubted.values() for d in doubts)
+    if not listed:
+        warn_user(
+            f"{provider} listed no recordings in this run, and {retired.reason}: its API may "
+            "list nothing any more, so this archive holds only what earlier runs archived",
+            ArchiveWarning,
+        )
+        return
+    queries = "; ".join(
+        f"{part}: {shown_windows(w for d in doubts for w in d.windows)}"
+        for part, doubts in doubted.items()
+    )
+    count = sum(len(d.windows) for doubts in doubted.values() for d in doubts)
+    warn_user(
+        f"{provider}: {count} {'query' if count == 1 else 'queries'} of this run's listing "
+        f"({queries}) came back empty after {retired.service} retired on {retired.retires}: "
+        f"its API may list nothing any more, so this run's {listed:,} rows may lack their "
+        "recordings; the archive keeps them and what earlier runs archived, but records no "
+        f"period as read by this run ({DOUBTED} in {MANIFEST} names those queries)",
+        ArchiveWarning,
+    )
 
 
 def _older_reading(root: Path, provider: str) -> int | None:
@@ -759,11 +831,12 @@ async def _write(
     options: dict[str, Any],
     carried: dict[str, _Carried],
     flags: pl.DataFrame,
-    unread: bool = False,
+    doubted: dict[str, list[Doubt]] | None = None,
 ) -> dict[str, Any]:
     """Write the loaded rows and their manifest, then download the media and write the
-    manifest again: the archive once its lists are loaded (``unread``: an empty listing after
-    the provider's retirement, which adds no period read).
+    manifest again: the archive once its lists are loaded (``doubted``: each part's queries
+    that came back empty after the provider's retirement, see :func:`_say_doubted`: then
+    the run adds no period read, and the manifest says so in :data:`DOUBTED`).
 
     The listing is the cheap, irreplaceable part: the tables are written under temporary names,
     put in place together with a manifest that describes them (the manifest last) before the
@@ -788,10 +861,13 @@ async def _write(
         "reading": reading_of(provider),
         # Without an until, the lists were read up to when the archive was made.
         "period": {"since": start.isoformat(), "until": until},
-        # Every period read, this one included: an archive made in pieces says its gaps. An
-        # empty listing after the provider's retirement is not one (the store records none).
-        "periods": _periods(earlier, None if unread else (start.isoformat(), until)),
+        # Every period read, this one included: an archive made in pieces says its gaps. A
+        # listing that came back empty somewhere after the provider's retirement is not one
+        # (the store records none past it either).
+        "periods": _periods(earlier, None if doubted else (start.isoformat(), until)),
     }
+    if doubted:
+        manifest[DOUBTED] = _doubted_section(doubted)
     manifest |= {
         part: _totals(rows)
         | {

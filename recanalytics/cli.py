@@ -35,7 +35,6 @@ from recanalytics.providers.registry import (
     ARCHIVABLE,
     credentials_class,
     loaders_of,
-    spec_for,
 )
 from recanalytics.redact import visible
 from recanalytics.schema import PROVIDERS
@@ -468,7 +467,7 @@ def _over_theirs(outside: int) -> str:
 
 
 def cmd_archive(args: argparse.Namespace) -> int:
-    from recanalytics.archive import archive
+    from recanalytics.archive import DOUBTED, archive
 
     options: dict[str, object] = {"progress": progress_wanted(args)}
     if args.sandbox and args.base_url is not None:
@@ -527,22 +526,26 @@ def cmd_archive(args: argparse.Namespace) -> int:
         print(f"{archived_totals(loader.part, totals)} ({'; '.join(said)})")
     parts = [manifest[loader.part] for loader in loaders_of(args.provider)]
     nothing_listed = not any(p["listed_now"] for p in parts)
-    # After its retirement an empty listing may be an API that lists nothing any more, not an
-    # empty account: the archive is not known to be whole (a new folder got 0 rows, exit 0).
-    reached = options.get("base_url")
-    retired = (
-        spec_for(args.provider).retired_at(
-            reached if isinstance(reached, str) else None,
-            options.get("transport"),  # type: ignore[arg-type]
-        )
-        if nothing_listed
-        else None
-    )
-    if retired is not None:
+    # After its retirement a listing that came back empty, whole or in some query, may be an
+    # API that lists nothing any more: the archive is not known to be whole (a new folder got
+    # 0 rows, exit 0; a run across the moment lost a tenth of its rows without a word).
+    doubted = manifest.get(DOUBTED)
+    if isinstance(doubted, dict) and nothing_listed:
         print(
             f"recanalytics: {args.provider} listed no recordings in this run, and "
-            f"{retired.reason}: its API may list nothing any more; the archive holds only what "
-            "earlier runs archived",
+            f"{doubted.get('reason')}: its API may list nothing any more; the archive holds "
+            "only what earlier runs archived",
+            file=sys.stderr,
+        )
+    elif isinstance(doubted, dict):
+        queries = doubted.get("queries")
+        count = sum(len(q) for q in queries.values()) if isinstance(queries, dict) else 0
+        print(
+            f"recanalytics: {counted(count, 'query', 'queries')} of {args.provider}'s listing "
+            f"came back empty in this run, and {doubted.get('reason')}: its API may list "
+            "nothing any more, so the archive may lack their recordings (they are named "
+            f"under {DOUBTED} in {out / 'manifest.json'}); no period is recorded as read by "
+            "this run",
             file=sys.stderr,
         )
     elif nothing_listed and any(p["no_longer_listed"] for p in parts):
@@ -570,7 +573,7 @@ def cmd_archive(args: argparse.Namespace) -> int:
         else ""
     )
     print(f"archive written to {out} (manifest: {out / 'manifest.json'}){covers}")
-    whole = retired is None
+    whole = doubted is None
     # What to run to fetch what the media section lacks: rows outside this run's period are
     # not asked for by the same command.
     again = "run the same command again" if args.media else "run the command with --media"

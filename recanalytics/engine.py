@@ -35,6 +35,7 @@ from recanalytics.errors import (
 )
 from recanalytics.progress import Progress
 from recanalytics.redact import Secrets, redact_text, shown_url, visible
+from recanalytics.windows import Window
 
 log = logging.getLogger("recanalytics")
 
@@ -522,6 +523,10 @@ class Session:
     ) -> None:
         self.provider = provider
         self._retired = retired
+        #: the date windows of the queries (None: one without) a page of which came back
+        #: empty once the provider's service had retired (see
+        #: :meth:`~recanalytics.providers.base.Endpoint.get_page`): their rows are in doubt
+        self.doubted: list[Window | None] = []
         self.limits = limits
         self.retry = retry
         self.timeout = timeout

@@ -31,7 +31,7 @@ import datetime as dt
 import functools
 import hashlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
@@ -48,7 +48,7 @@ from recanalytics.errors import (
 )
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options, resolve
-from recanalytics.providers.base import Archival, Loader, empty_said_by_caller
+from recanalytics.providers.base import Archival, Doubt, Loader, doubts_noted, shown_windows
 from recanalytics.providers.common import in_range
 from recanalytics.providers.registry import loaders_for, loaders_of, reading_of, spec_for
 from recanalytics.schema import PENDING, empty_frame, newest_first
@@ -619,7 +619,8 @@ class Unlisted:
 
 class Loaded(NamedTuple):
     """What :func:`_load_chunks` loaded: the accounts of its rows, and where the period it may
-    record as loaded ends (at its start where a retired provider listed nothing in it)."""
+    record as loaded ends (at the start of its first chunk whose listing a retired provider
+    answered empty somewhere, see :class:`~recanalytics.providers.base.Doubt`)."""
 
     accounts: frozenset[str]
     until: dt.datetime
@@ -634,8 +635,6 @@ async def _load_chunks(
     report: UpsertReport,
     unlisted: Unlisted | None = None,
     known: dt.datetime | None = None,
-    *,
-    retired: Archival | None = None,
 ) -> Loaded:
     """Load ``[start, end)`` chunk by chunk (:func:`load_chunks`, ``known`` where the store's
     coverage ends), oldest first, checkpointing each finished chunk; ``report`` counts each
@@ -646,10 +645,12 @@ async def _load_chunks(
     are marked deleted with its rows (:meth:`Unlisted.mark`), counted as updated. A chunk
     that raised marks nothing.
 
-    ``retired``: the provider's service has retired, and its API may list nothing any more.
-    An empty chunk then marks nothing, and a load whose every chunk was empty is no complete
-    load: a LoadWarning says so, and its period is not to be recorded as loaded (``until`` is
-    ``start``), so a later load asks again rather than answer "none" from the store.
+    A chunk in some query of which a page came back empty once the provider's service had
+    retired (a :class:`~recanalytics.providers.base.Doubt`: its API may list nothing any
+    more) is no complete load either: its rows are stored, but it marks nothing, is not
+    checkpointed as done, and the period to record as loaded ends at its start (``until``;
+    ``start`` when it is the first), so a later load asks again rather than answer "none"
+    from the store. One LoadWarning says so for the whole.
 
     Returns
     -------
@@ -665,18 +666,27 @@ async def _load_chunks(
         start = checkpoint.start  # resume the interrupted run's plan, skipping finished chunks
         done, accounts = set(checkpoint.done), set(checkpoint.accounts)
     listed = bool(accounts)  # the resumed run's chunks listed rows
-    with empty_said_by_caller():  # an empty quarter is no news: the whole is judged below
+    doubted: list[Doubt] = []
+    until = end
+    # An empty quarter is no news: the whole is judged below.
+    with doubts_noted(say=False) as noted:
         for a, b in load_chunks(start, end, known):
             if (_iso(a), _iso(b)) in done:
                 continue
+            before = len(noted.found)
             frame = await load_chunk(a, b)
+            in_doubt = noted.found[before:]
             listed = listed or frame.height > 0
             accounts.update(frame["account_id"].drop_nulls().unique().to_list())
             with store.locked():  # the chunk's rows and the checkpoint that says so, together
                 report += store.upsert(frame)
-                if unlisted is not None and (frame.height or retired is None):
-                    report.updated += unlisted.mark(store, frame, a, b, accounts)
-                done.add((_iso(a), _iso(b)))
+                if in_doubt:
+                    doubted += in_doubt
+                    until = min(until, a)
+                else:
+                    if unlisted is not None:
+                        report.updated += unlisted.mark(store, frame, a, b, accounts)
+                    done.add((_iso(a), _iso(b)))
                 store.write_meta(
                     name,
                     {
@@ -687,16 +697,45 @@ async def _load_chunks(
                     },
                 )
     store.clear_meta(name)
-    if retired is not None and not listed:
-        provider = key.partition(":")[0]
-        warn_user(
-            f"{provider} listed no recordings from {start:%Y-%m-%d} to {end:%Y-%m-%d}, and "
-            f"{retired.reason}: its API may list nothing any more, so the store records no "
-            "period as loaded from this answer (a later load asks again); the rows it holds "
-            "stay, and store= answers with them"
+    if doubted:
+        _say_doubted(key.partition(":")[0], (start, end), until, listed, doubted)
+    return Loaded(frozenset(accounts), until)
+
+
+def _say_doubted(
+    provider: str,
+    period: tuple[dt.datetime, dt.datetime],
+    until: dt.datetime,
+    listed: bool,
+    doubted: Sequence[Doubt],
+) -> None:
+    """One LoadWarning for a store's load of ``period`` some of whose queries came back empty
+    after the provider's retirement (``doubted``): which, and that the period is recorded as
+    loaded only up to ``until`` (its start: none); ``listed``: whether any chunk listed rows."""
+    start, end = period
+    retired = doubted[0].retired
+    if listed:
+        windows = [w for doubt in doubted for w in doubt.windows]
+        count = f"{len(windows)} {'query' if len(windows) == 1 else 'queries'}"
+        said = (
+            f"{provider}: {count} of its listings ({shown_windows(windows)}) came back empty "
+            f"after {retired.service} retired on {retired.retires}"
         )
-        return Loaded(frozenset(accounts), start)
-    return Loaded(frozenset(accounts), end)
+    else:
+        said = (
+            f"{provider} listed no recordings from {start:%Y-%m-%d} to {end:%Y-%m-%d}, and "
+            f"{retired.reason}"
+        )
+    recorded = (
+        "no period as loaded from this answer (a later load asks again)"
+        if until <= start
+        else f"the period as loaded only up to {until:%Y-%m-%d %H:%M} UTC (a later load asks "
+        "again from there)"
+    )
+    warn_user(
+        f"{said}: its API may list nothing any more, so the store records {recorded}; the rows "
+        "it listed are stored, those it holds stay, and store= answers with them"
+    )
 
 
 async def arefresh(
@@ -795,12 +834,9 @@ async def arefresh(
         stored = report.rows[provider] = UpsertReport()
         unlisted = Unlisted.of(source, loaders_of(provider))
         known = _tail_from(store, [key], newest, start)
-        retired = spec_for(provider).retired_at(
-            validate.per_provider(options.get("base_url"), provider), options.get("transport")
-        )
         try:
             loaded = await _load_chunks(
-                store, key, start, end, chunk, stored, unlisted, known=known, retired=retired
+                store, key, start, end, chunk, stored, unlisted, known=known
             )
         except _ChunkFailed as exc:
             _stopped(report, provider, str(exc))
@@ -897,18 +933,9 @@ def with_store(loader: Loader[F]) -> F:
 
             unlisted = Unlisted.of(source, [loader])
             known = _tail_from(store, [key, source.key("*")], newest, start)
-            retired = spec_for(provider).retired_at(kwargs.get("base_url"), kwargs.get("transport"))
             try:
                 done = await _load_chunks(
-                    store,
-                    key,
-                    start,
-                    end,
-                    chunk,
-                    UpsertReport(),
-                    unlisted,
-                    known=known,
-                    retired=retired,
+                    store, key, start, end, chunk, UpsertReport(), unlisted, known=known
                 )
             except ProviderError as exc:
                 read_before = plan_start(
@@ -942,6 +969,10 @@ def with_store(loader: Loader[F]) -> F:
                 # What is known of the range, not only what this call loaded: a failure
                 # left .partial empty though the store held the range's rows.
                 answer = _known(held, exc.partial)
+                # Judged now, as the failure's own message was: a load may run across the moment.
+                retired = spec_for(provider).retired_at(
+                    kwargs.get("base_url"), kwargs.get("transport")
+                )
                 if retired is not None and answer.height:
                     # The store is what is left of a retired service: it answers, with the
                     # rows the failed request listed (the last answer may be the only copy),

@@ -233,8 +233,19 @@ def test_a_store_records_no_period_as_loaded_from_a_retired_providers_empty_answ
     assert not (tmp_path / "store" / "_meta" / "coverage.json").exists()
     transport.mode = None  # listing again (a passing fault, or an API kept up a while longer)
     direct = ra.load_twilio_recordings(since="2025-01-01", until="2026-06-01", **options)
+    # Its quarters of 2025, empty, are still in doubt after the day (an API that lists nothing
+    # answers just so): the period is not recorded from its first such quarter on, though
+    # later quarters listed rows (each was recorded as loaded, empty ones included).
+    with pytest.warns(ra.LoadWarning, match="the store records no period as loaded"):
+        answer = ra.load_twilio_recordings(
+            since="2025-01-01", until="2026-06-01", store=store, **options
+        )
+    assert answer.height == direct.height > 0
+    assert not (tmp_path / "store" / "_meta" / "coverage.json").exists()
+    # A period every quarter of which listed rows is recorded.
+    direct = ra.load_twilio_recordings(since="2026-01-01", until="2026-04-01", **options)
     answer = ra.load_twilio_recordings(
-        since="2025-01-01", until="2026-06-01", store=store, **options
+        since="2026-01-01", until="2026-04-01", store=store, **options
     )
     assert answer.height == direct.height > 0
     coverage = json.loads((tmp_path / "store" / "_meta" / "coverage.json").read_text())
@@ -275,6 +286,94 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
     assert main([*argv, "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"twilio listed no recordings in this run, and {SAID}" in err
+
+
+def test_a_load_across_the_retirement_warns_of_the_query_answered_empty_after_it(
+    monkeypatch: pytest.MonkeyPatch, twilio: tuple[Sandbox, Retiring, dict[str, object]]
+) -> None:
+    # A load running at midnight got empty pages from then on (an API that lists nothing any
+    # more) and returned the rows listed before, 2,764 of 3,000, without a word: the empty
+    # listing was doubted only for a load judged retired when it started, and empty whole.
+    box, _, options = twilio
+    crossing = Crossing(box.transport, monkeypatch, "empty", answered=2)
+    said = (
+        r"twilio: 1 query of the twilio tracks listing \(from 2026-01-01 00:00:00 on\) came "
+        rf"back empty after {SAID}: .* the 10 rows returned may lack the recordings"
+    )
+    with pytest.warns(ra.LoadWarning, match=said) as warned:
+        rows = ra.load_twilio_recordings(
+            since="2026-01-01", page_size=5, **options | {"transport": crossing}
+        )
+    assert rows.height == 10 and len(warned) == 1
+
+
+def test_a_refresh_across_the_retirement_records_no_period_from_its_first_doubted_quarter(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+) -> None:
+    # A refresh whose first quarter listed rows before midnight and whose later quarters came
+    # back empty after it recorded 2026 up to now as loaded: store= then answered the 9 rows
+    # of that quarter for the whole year, never asking again.
+    box, _, _ = twilio
+    crossing = Crossing(box.transport, monkeypatch, "empty", answered=2)  # Q1's two lists
+    store = ra.Store(tmp_path / "store")
+    options = box.load_options() | {"transport": crossing, "base_url": TWILIO_API}
+    said = (
+        r"twilio: \d+ queries of its listings \(2026-04-01 00:00:00 to 2026-07-01 00:00:00; "
+        rf".*came back empty after {SAID}: .*the store records the period as loaded only up "
+        "to 2026-04-01 00:00 UTC"
+    )
+    with pytest.warns(ra.LoadWarning, match=said) as warned:
+        report = store.refresh(["twilio"], since="2026-01-01", **options)
+    assert len(warned) == 1 and report.errors == {}
+    tracks = store.read().filter(pl.col("kind") == "track")
+    assert tracks.height == 9  # what the first quarter listed, stored
+    coverage = json.loads((tmp_path / "store" / "_meta" / "coverage.json").read_text())
+    assert [(c["since"], c["until"]) for c in coverage.values()] == [
+        ("2026-01-01T00:00:00+00:00", "2026-04-01T00:00:00+00:00")
+    ]
+
+
+def test_an_archive_across_the_retirement_records_no_period_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    twilio: tuple[Sandbox, Retiring, dict[str, object]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An archive run at midnight whose listing came back empty after it recorded its period
+    # as read, with 2,697 of 3,000 tracks, no ArchiveWarning and exit 0.
+    from recanalytics.cli import main
+
+    box, _, options = twilio
+    crossing = Crossing(box.transport, monkeypatch, "empty", answered=1)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        manifest = ra.archive_twilio(tmp_path / "a", **options | {"transport": crossing})
+    listed = manifest["tracks"]["listed_now"] + manifest["compositions"]["listed_now"]
+    assert listed > 0 and manifest["periods"] == []
+    doubted = manifest["listing_doubted"]
+    assert doubted["reason"] == SAID and len(doubted["queries"]) == 1
+    archive = [str(w.message) for w in said if w.category is ArchiveWarning]
+    assert len(archive) == 1 and f"came back empty after {SAID}" in archive[0]
+    assert "records no period as read by this run" in archive[0]
+    assert json.loads((tmp_path / "a" / "manifest.json").read_text())["listing_doubted"] == doubted
+    served = Sandbox.options
+
+    def crossing_options(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        given = served(self, provider, **kwargs)
+        inner = given["transport"]
+        assert isinstance(inner, httpx.AsyncBaseTransport)
+        return given | {
+            "transport": Crossing(inner, monkeypatch, "empty", answered=1),
+            "base_url": TWILIO_API,
+        }
+
+    monkeypatch.setattr(Sandbox, "options", crossing_options)
+    argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "20"]
+    assert main([*argv, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"1 query of twilio's listing came back empty in this run, and {SAID}" in err
 
 
 def test_an_empty_listing_after_the_retirement_adds_no_period_read(

@@ -38,6 +38,7 @@ from recanalytics.rates import CostKind, StorageRate
 from recanalytics.redact import redact_frame, redact_text, shown_url, visible
 from recanalytics.schema import conform
 from recanalytics.schema import newest_first as sorted_newest_first
+from recanalytics.windows import Window
 
 log = logging.getLogger("recanalytics")
 # Passes over one window while its reported total keeps falling (see Endpoint.steady_passes).
@@ -259,6 +260,9 @@ class Query:
     keys the provider's reported total counts (record id hashes by default); ``total`` is the
     smallest total reported during the query, ``latest_total`` the last one, and ``shrank``
     says a reported total fell below the one before it (records were deleted while paging).
+    ``window`` is the date range the query lists, where its load knows it (a load in date
+    windows): what a warning names when a page of it came back empty after the provider's
+    retirement (``doubted``, see :meth:`Endpoint.get_page`).
     """
 
     harvest: list[PageBatch]
@@ -276,6 +280,9 @@ class Query:
     #: the last page decoded, the keys it added to ``counted``, and the totals and id-less
     #: count as they were before it (see :meth:`forget_last`)
     last: tuple[DecodedPage, set[Any], tuple[int | None, int | None, bool, int]] | None = None
+    window: Window | None = None
+    #: a page of it came back empty once the provider's service had retired
+    doubted: bool = False
 
     def forget_last(self) -> None:
         """Drop the last page's rows, the keys only it counted and the total it reported: it
@@ -300,6 +307,7 @@ class Query:
         self.copies.update(trial.copies)
         self.pages += trial.pages
         self.shrank |= trial.shrank
+        self.doubted |= trial.doubted
         if trial.total is not None:
             self.total = trial.total if self.total is None else min(self.total, trial.total)
         if trial.latest_total is not None:
@@ -318,6 +326,7 @@ class Query:
         self.without_id, self.pages = again.without_id, self.pages + again.pages
         self.total, self.latest_total = again.total, again.latest_total
         self.shrank |= again.shrank
+        self.doubted |= again.doubted
         self.last = again.last
 
     @property
@@ -491,6 +500,12 @@ class Endpoint:
         )
         body = decoded.body
         records = self.records(body)
+        if not records and not query.doubted and session.retired is not None:
+            # An API that lists nothing any more answers so: the rest of the query (its
+            # whole window, for a first page) is in doubt, judged as the answer arrives (a
+            # load may run across the moment). Said by finish_load.
+            query.doubted = True
+            session.doubted.append(query.window)
         session.page_done(len(records))
         query.pages += 1
         if decoded.frame is not None:
@@ -665,7 +680,13 @@ class Endpoint:
         if not query.without_id:
             await self.walk(session, ctx, first, spec, query)
             return
-        again = Query([], spec.batch(), total=query.total, latest_total=query.latest_total)
+        again = Query(
+            [],
+            spec.batch(),
+            total=query.total,
+            latest_total=query.latest_total,
+            window=query.window,
+        )
         await self.walk(session, ctx, first, spec, again)
         query.replace_with(again)
 
@@ -828,49 +849,148 @@ def finish_load(
             error.partial = finished()
         raise error
     rows = finished()
-    if not rows.height:
-        warn_doubtful_empty(endpoint, ctx.retired)
+    warn_doubtful_empty(endpoint, ctx.spec.archive, session.doubted, rows.height)
     # The bar counted what arrived, rows read twice at window edges included: it ends on the
     # rows returned, as the load's status says them.
     session.progress.settle(rows.height)
     return rows
 
 
-# Whether a load says an empty listing of a retired provider itself (see warn_doubtful_empty):
-# a store's load of many chunks says it once, of the whole (``empty_said_by_caller``).
-_SAY_EMPTY: contextvars.ContextVar[bool] = contextvars.ContextVar("say_empty", default=True)
+MOST_SHOWN = 5
+"""How many of the windows in doubt a warning names (then how many more there are)."""
 
 
-def warn_doubtful_empty(endpoint: Endpoint, retired: Archival | None) -> None:
-    """Warn that an empty listing of a provider whose service has ``retired`` (the load's
-    :attr:`~recanalytics.options.Context.retired`) may be an API that lists nothing any more,
-    not an account without recordings; unless the load runs in :func:`empty_said_by_caller`."""
-    if retired is None or not _SAY_EMPTY.get():
-        return
-    warn_user(
-        f"{endpoint.provider.name}: the {endpoint.label} listing returned no recordings, and "
-        f"{retired.reason}: an empty answer may mean its API no longer lists anything, not "
-        "that there is nothing; what was saved before is in its archive folder "
-        "(ra.read_archive(folder)) or a store (store.read())"
-    )
-
-
-@contextlib.contextmanager
-def empty_said_by_caller() -> Iterator[None]:
-    """Loads run inside leave an empty listing of a retired provider unsaid: the caller, a
-    store's load of a period in chunks (a quarter may be empty of itself), judges the whole.
+def shown_window(window: Window | None) -> str:
+    """A query's date window in words, UTC.
 
     Examples
     --------
-    >>> with empty_said_by_caller():
-    ...     _SAY_EMPTY.get()
-    False
+    >>> shown_window(Window(dt.datetime(2025, 4, 12, 5, 54, tzinfo=dt.UTC), None))
+    'from 2025-04-12 05:54:00 on'
+    >>> shown_window(None)
+    'a query without dates'
     """
-    token = _SAY_EMPTY.set(False)
+    if window is None or (window.start is None and window.end is None):
+        return "a query without dates"
+    if window.end is None:
+        return f"from {window.start:%Y-%m-%d %H:%M:%S} on"
+    if window.start is None:
+        return f"up to {window.end:%Y-%m-%d %H:%M:%S}"
+    return f"{window.start:%Y-%m-%d %H:%M:%S} to {window.end:%Y-%m-%d %H:%M:%S}"
+
+
+def shown_windows(windows: Iterable[Window | None]) -> str:
+    """Date windows in words (:func:`shown_window`), the first :data:`MOST_SHOWN` of them, in
+    order, then how many more."""
+    named = [shown_window(w) for w in sorted(set(windows), key=_window_order)]
+    more = len(named) - MOST_SHOWN
+    return "; ".join(named[:MOST_SHOWN]) + (f"; and {more} more" if more > 0 else "")
+
+
+def _window_order(window: Window | None) -> tuple[dt.datetime, dt.datetime]:
+    if window is None:
+        return (dt.datetime.min.replace(tzinfo=dt.UTC),) * 2
+    low = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return (window.start or low, window.end or dt.datetime.max.replace(tzinfo=dt.UTC))
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """A load whose listing came back empty, in some query, once its provider's service had
+    retired (judged as each answer arrived): those queries' rows may be missing, an API that
+    lists nothing any more answering just so.
+
+    ``windows`` are the date windows of those queries (None: one without), ``rows`` how many
+    rows the load returned (0: the whole listing was empty).
+
+    Examples
+    --------
+    >>> plan = Archival(dt.datetime(2015, 1, 1, tzinfo=dt.UTC), "Video", dt.date(2026, 12, 5))
+    >>> doubt = Doubt("twilio", "twilio tracks", plan, (None,), 12)
+    >>> doubt.message()[:62]
+    'twilio: 1 query of the twilio tracks listing (a query without '
+    """
+
+    provider: str
+    label: str
+    retired: Archival
+    windows: tuple[Window | None, ...]
+    rows: int
+
+    def message(self) -> str:
+        """What a LoadWarning says of it."""
+        saved = (
+            "what was saved before is in its archive folder (ra.read_archive(folder)) or a "
+            "store (store.read())"
+        )
+        if not self.rows:
+            return (
+                f"{self.provider}: the {self.label} listing returned no recordings, and "
+                f"{self.retired.reason}: an empty answer may mean its API no longer lists "
+                f"anything, not that there is nothing; {saved}"
+            )
+        count = len(self.windows)
+        queries = f"{count} {'query' if count == 1 else 'queries'}"
+        return (
+            f"{self.provider}: {queries} of the {self.label} listing ({shown_windows(self.windows)}) came "
+            f"back empty after {self.retired.service} retired on {self.retired.retires}: its "
+            f"API may no longer list anything, so the {self.rows:,} rows returned may lack "
+            f"the recordings of {'that range' if count == 1 else 'those ranges'}; {saved}"
+        )
+
+
+@dataclass
+class Doubts:
+    """The :class:`Doubt` s of the loads run inside :func:`doubts_noted`; ``say``: whether
+    each load warns of its own as well."""
+
+    say: bool = True
+    found: list[Doubt] = field(default_factory=list)
+
+
+_DOUBTS: contextvars.ContextVar[Doubts | None] = contextvars.ContextVar("doubts", default=None)
+
+
+def warn_doubtful_empty(
+    endpoint: Endpoint, retired: Archival | None, windows: Sequence[Window | None], rows: int
+) -> None:
+    """Warn that the queries of ``windows`` (those a page of which came back empty once the
+    provider's service had ``retired``) may be an API that lists nothing any more, not a
+    period without recordings, the whole listing when the load returned no ``rows``; and
+    note it for the caller running the load inside :func:`doubts_noted` (a store, which
+    records no period as loaded from it, or an archive), which may say it instead."""
+    if retired is None or not windows:
+        return
+    doubt = Doubt(endpoint.provider.name, endpoint.label, retired, tuple(windows), rows)
+    noted = _DOUBTS.get()
+    if noted is not None:
+        noted.found.append(doubt)
+    if noted is None or noted.say:
+        warn_user(doubt.message())
+
+
+@contextlib.contextmanager
+def doubts_noted(*, say: bool = True) -> Iterator[Doubts]:
+    """Collect the :class:`Doubt` s of the loads run inside (tasks they start included);
+    with ``say=False`` the loads leave them unsaid, for the caller to judge the whole (a
+    store's load of a period in chunks: a quarter may be empty of itself). An enclosing
+    collector gets them too.
+
+    Examples
+    --------
+    >>> with doubts_noted(say=False) as doubts:
+    ...     doubts.say, doubts.found
+    (False, [])
+    """
+    outer = _DOUBTS.get()
+    noted = Doubts(say=say and (outer is None or outer.say))
+    token = _DOUBTS.set(noted)
     try:
-        yield
+        yield noted
     finally:
-        _SAY_EMPTY.reset(token)
+        _DOUBTS.reset(token)
+        if outer is not None:
+            outer.found.extend(noted.found)
 
 
 async def fetch_one(

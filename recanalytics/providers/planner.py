@@ -567,7 +567,7 @@ async def collect_spread(
                 await plan.give(pieces)
                 return True
 
-            query = Query(harvest, spec.batch())
+            query = Query(harvest, spec.batch(), window=window)
             try:
                 await endpoint.walk(
                     session, ctx, request_for(window), spec, query, hand_off=hand_off
