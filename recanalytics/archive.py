@@ -16,6 +16,7 @@ import datetime as dt
 import importlib.metadata
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -105,8 +106,10 @@ async def _rows_and_raw(
     since: dt.datetime | None,
     until: dt.datetime | None,
     options: dict[str, Any],
+    raw_read: dict[str, pl.DataFrame],
 ) -> _Listed:
-    """One loader's unified rows and its provider's own rows, from one walk of the API.
+    """One loader's unified rows and its provider's own rows, from one walk of the API; a
+    load that failed leaves the raw rows it read in ``raw_read`` (by :attr:`Loader.part`).
 
     Loading twice (unified, then ``raw=True``) would double the requests an archive spends of
     the account's shared rate limit, and warn twice about the same records.
@@ -116,6 +119,7 @@ async def _rows_and_raw(
             raw = await loader.load(since=since, until=until, **options, raw=True)
     except ProviderError as error:
         if error.partial is not None:  # the rows loaded so far, in the unified form promised
+            raw_read[loader.part] = error.partial
             error.partial = loader.unify(error.partial, options)
         raise
     return _Listed(loader.unify(raw, options), raw, noted.found)
@@ -197,7 +201,10 @@ async def aarchive(
     ConfigError
         Before any request, for a bad option or an ``out`` that cannot be written.
     ProviderError
-        A list could not be loaded whole; ``partial`` holds the unified rows loaded.
+        A list could not be loaded whole; ``partial`` holds the unified rows loaded. They are
+        also kept in ``out`` as a killed run's staged tables are (hidden, never in place, see
+        :func:`_keep_read`), and the message says where and to run the archive again: the
+        next run keeps them, and :func:`read_archive` returns them meanwhile.
     StoreError
         Before any request, writing nothing: another run is archiving into ``out`` (it holds
         ``out/.lock``; a run does not wait), or the lock cannot be taken there (a file system
@@ -259,14 +266,21 @@ async def _load_and_write(
     runs archived, write."""
     loaders = loaders_of(provider)
     start, end = period
+    raw_read: dict[str, pl.DataFrame] = {}
     outcomes = await asyncio.gather(
-        *(_rows_and_raw(loader, asked, end, options) for loader in loaders),
+        *(_rows_and_raw(loader, asked, end, options, raw_read) for loader in loaders),
         return_exceptions=True,
     )
     loaded = [o for o in outcomes if not isinstance(o, BaseException)]
     failures = [o for o in outcomes if isinstance(o, BaseException)]
     if failures:
-        raise _with_every_row(failures, [listed.rows for listed in loaded])
+        error = _with_every_row(failures, [listed.rows for listed in loaded])
+        if isinstance(error, ProviderError) and isinstance(error.partial, pl.DataFrame):
+            for loader, outcome in zip(loaders, outcomes, strict=True):
+                if isinstance(outcome, _Listed):
+                    raw_read[loader.part] = outcome.raw
+            _keep_read(root, provider, error, raw_read)
+        raise error
     parts = {
         loader.part: (listed.rows, listed.raw)
         for loader, listed in zip(loaders, loaded, strict=True)
@@ -320,6 +334,71 @@ async def _load_and_write(
     except OSError as exc:
         where = exc.filename or root
         raise StoreError(where, f"could not be written ({reason(exc)})", partial=unified) from exc
+
+
+READING_KEY = "recanalytics.reading"
+"""The parquet metadata key under which the rows a failed run kept (:func:`_keep_read`) say
+how they were read (the provider's ``READING``), as a manifest does."""
+
+
+def _keep_read(
+    root: Path, provider: str, error: ProviderError, raw_read: dict[str, pl.DataFrame]
+) -> None:
+    """Keep what a run whose listing failed had read (``error.partial``: the unified rows of
+    every loader; ``raw_read``: each part's own rows) as a killed run's staged tables are
+    kept: hidden beside the archive (``.recordings.parquet.….tmp``, ``.{part}_raw.parquet.….tmp``),
+    never in place, so nothing claims to be whole. The next run reads them as an earlier
+    run's (kept even if the provider lists nothing then) and removes them once its own tables
+    are in place; :func:`read_archive` returns them meanwhile, with an ArchiveWarning. Once
+    the provider is gone those rows may be had nowhere else. ``error``'s message says where
+    they are and that the run must be repeated (or that they could not be kept)."""
+    rows = error.partial
+    if not isinstance(rows, pl.DataFrame) or not rows.height:
+        return
+    tables = {RECORDINGS: rows} | {
+        f"{part}_raw.parquet": raw for part, raw in raw_read.items() if raw.height
+    }
+    metadata = {READING_KEY: str(reading_of(provider))}
+    written: list[Path] = []
+    try:
+        for name, frame in tables.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=root)
+            os.close(fd)  # user-only, as every file of the archive
+            written.append(Path(tmp))
+            frame.write_parquet(tmp, metadata=metadata)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        said = (
+            f"the {rows.height:,} rows this run read before it failed could not be kept in "
+            f"{root} ({reason(exc)}): they are in .partial only"
+        )
+    else:
+        meanwhile = (
+            "returns them after the archived rows, with an ArchiveWarning"
+            if (root / MANIFEST).is_file()
+            else "raises UnfinishedArchiveError with them in .partial"
+        )
+        said = (
+            f"the {rows.height:,} rows this run read before it failed are kept beside the "
+            f"archive, not as a complete listing ({root / f'.{RECORDINGS}.….tmp'}, not in "
+            f"{MANIFEST}): run the archive again into this folder to finish it (it keeps them, "
+            f"even if the provider lists nothing then); meanwhile ra.read_archive(folder) "
+            f"{meanwhile}"
+        )
+    error.args = (f"{error}; {said}", *error.args[1:])
+
+
+def _staged_reading(root: Path) -> int | None:
+    """The reading the newest rows a failed run kept were read under (:func:`_keep_read`), or
+    None (none kept, or staged by a killed run, which does not record it)."""
+    for staged in Staging.left(root, RECORDINGS):
+        try:
+            value = pl.read_parquet_metadata(staged).get(READING_KEY, "")
+        except (OSError, pl.exceptions.PolarsError):
+            continue
+        return int(value) if value.isdigit() else None
+    return None
 
 
 DOUBTED = "listing_doubted"
@@ -393,7 +472,8 @@ def _older_reading(root: Path, provider: str) -> int | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = None
-    value = manifest.get("reading") if isinstance(manifest, dict) else None
+    # No manifest: a first run that failed may have kept what it read, saying its reading.
+    value = manifest.get("reading") if isinstance(manifest, dict) else _staged_reading(root)
     recorded = value if isinstance(value, int) and not isinstance(value, bool) else None
     if recorded is None:
         return 0
@@ -1184,8 +1264,9 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
             rows = conform(staged).collect()
             raise UnfinishedArchiveError(
                 root / RECORDINGS,
-                f"missing, but a killed archive run left its rows staged beside it "
-                f"(.{RECORDINGS}.….tmp, {rows.height:,} rows): run the archive again into this "
+                f"missing, but a killed archive run left its rows staged beside it (or one "
+                f"whose listing failed, the rows it read) (.{RECORDINGS}.….tmp, "
+                f"{rows.height:,} rows): run the archive again into this "
                 "folder to put them in place (it keeps them, even if the provider lists nothing "
                 "now); the rows as read are in .partial",
                 partial=rows,
@@ -1254,8 +1335,9 @@ def _with_rows_left(root: Path, recordings: pl.DataFrame) -> pl.DataFrame:
         return recordings
     warn_user(
         f"{root}: {counted(extra.height, 'row')} {'comes' if extra.height == 1 else 'come'} "
-        f"from an archive run that was stopped before putting its tables in place (.{RECORDINGS}"
-        f".….tmp): {'it is' if extra.height == 1 else 'they are'} returned, but not in "
+        f"from an archive run that was stopped before putting its tables in place, or whose "
+        f"listing failed (.{RECORDINGS}.….tmp): {'it is' if extra.height == 1 else 'they are'} "
+        "returned, but not in "
         f"{MANIFEST}'s counts and hashes; a run of the archive into this folder (while the "
         "provider's API answers) puts them in place",
         ArchiveWarning,

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 import recanalytics as ra
-from recanalytics.archive import archive
+from recanalytics.archive import _older_reading, archive
 from recanalytics.errors import ArchiveWarning, StoreError
 from recanalytics.sandbox import Sandbox
 from recanalytics.store import LOCK_NAME, try_lock
@@ -94,8 +94,91 @@ def test_a_failed_archive_raises_with_the_unified_rows_it_loaded(tmp_path: Path)
     # The tracks load completed: its rows are in the error too, not only the failed load's.
     tracks = ra.load_twilio_recordings(**PERIOD, **box.options("twilio"))
     assert set(partial["recording_id"]) == set(tracks["recording_id"]) and tracks.height
-    # No file claims to be the whole archive: only the (empty) lock file the run held.
-    assert [p.name for p in (tmp_path / "a").iterdir()] == [LOCK_NAME]
+    # No file claims to be the whole archive: beside the (empty) lock file the run held, only
+    # what it read, staged and never put in place (see the next test).
+    hidden = _hidden(tmp_path / "a")
+    assert [p.name for p in (tmp_path / "a").iterdir() if p.name not in hidden] == []
+    assert [name.split(".")[1] for name in hidden if name != LOCK_NAME] == [
+        "recordings",
+        "tracks_raw",
+    ]
+
+
+def test_an_archive_whose_listing_fails_keeps_what_it_read_for_the_next_run(
+    tmp_path: Path,
+) -> None:
+    # A run whose listing failed part-way (404 once Twilio is gone, a 503 for a minute) wrote
+    # nothing, and the command dropped .partial: the ~2,400 rows it had read were lost for
+    # good once the API lists nothing any more.
+    box = Sandbox(seed=23, size=80, providers=["twilio"])
+    out = tmp_path / "a"
+    failing = box.options("twilio") | {"transport": RefusesCompositions(box.transport)}
+    said = "the 80 rows this run read before it failed are kept beside the archive"
+    with pytest.raises(ra.ProviderError, match=said) as failed:
+        archive("twilio", out, **PERIOD, **failing)
+    message = str(failed.value)
+    assert "run the archive again into this folder" in message
+    assert "raises UnfinishedArchiveError with them in .partial" in message
+    read = failed.value.partial
+    assert read is not None and read.height == 80
+    with pytest.raises(ra.UnfinishedArchiveError, match="or one whose listing failed") as info:
+        ra.read_archive(out)
+    kept = info.value.partial
+    assert kept is not None and set(kept["recording_id"]) == set(read["recording_id"])
+    assert _older_reading(out, "twilio") is None  # read as this version reads, it says
+    # The next run keeps them, even with the provider listing nothing any more, and puts
+    # them in place with their raw rows.
+    empty = box.options("twilio") | {"transport": _dying(box.transport, "empty")}
+    with pytest.warns(ArchiveWarning, match="listed 0 tracks"):
+        again = archive("twilio", out, **PERIOD, **empty)
+    assert again["tracks"]["recordings"] == again["tracks"]["kept_from_earlier_runs"] == 80
+    assert pl.read_parquet(out / "tracks_raw.parquet").height == 80
+    archived, _ = ra.read_archive(out)
+    assert set(archived["recording_id"]) == set(read["recording_id"])
+    assert _hidden(out) == [LOCK_NAME]
+
+
+def test_the_archive_command_says_where_a_failed_listing_s_rows_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `recanalytics archive twilio` whose API answered 404 part-way printed the error and
+    # exit 2, nothing written: the rows read were gone with the process.
+    from recanalytics.cli import main
+
+    served = Sandbox.options
+
+    def refusing(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        options = served(self, provider, **kwargs)
+        inner = options["transport"]
+        assert isinstance(inner, httpx.AsyncBaseTransport)
+        return options | {"transport": RefusesCompositions(inner)}
+
+    monkeypatch.setattr(Sandbox, "options", refusing)
+    out = tmp_path / "a"
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "40"]
+    assert main([*argv, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "the 40 rows this run read before it failed are kept beside the archive" in err
+    assert f"{out}/.recordings.parquet.….tmp" in err
+    assert "run the archive again into this folder to finish it" in err
+    monkeypatch.setattr(Sandbox, "options", served)
+    assert main([*argv, "--quiet"]) == 0  # run again: the archive whole, the rows in place
+    assert _hidden(out) == [LOCK_NAME]
+
+
+def test_read_archive_returns_what_a_failed_run_read_beside_the_archived_rows(
+    tmp_path: Path,
+) -> None:
+    box = Sandbox(seed=23, size=80, providers=["twilio"])
+    out = tmp_path / "a"
+    archive("twilio", out, since="2026-06-01", until="2026-11-01", **box.options("twilio"))
+    failing = box.options("twilio") | {"transport": RefusesCompositions(box.transport)}
+    with pytest.raises(ra.ProviderError, match="after the archived rows, with an ArchiveWarning"):
+        archive("twilio", out, **PERIOD, **failing)
+    said = "70 rows come from an archive run that was stopped before putting its tables in place"
+    with pytest.warns(ArchiveWarning, match=f"{said}, or whose listing failed"):
+        archived, manifest = ra.read_archive(out)
+    assert archived.height == manifest["tracks"]["recordings"] + 70 == 80
 
 
 def test_raw_is_not_an_archive_option(tmp_path: Path) -> None:
