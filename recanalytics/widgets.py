@@ -32,7 +32,7 @@ import ipywidgets as widgets
 import polars as pl
 
 from recanalytics import charts, validate
-from recanalytics.charts._base import ChartLike, choose_every
+from recanalytics.charts._base import ChartLike, choose_every, vegalite_spec
 from recanalytics.charts.export import EMBED_OPTIONS
 from recanalytics.errors import ConfigError, RecanalyticsError
 from recanalytics.helpers._common import conform_dtypes, conform_values, counted
@@ -192,7 +192,7 @@ class ChartView:
             raise RecanalyticsError("this chart view is closed: make a new one")
         self.chart = chart
         if self.renderer == "jupyter":
-            self.spec = chart.to_dict(validate=False)
+            self.spec = vegalite_spec(chart, validate=False)
             params = param_names(self.spec)
             if self._jupyter is None or params != self._params:
                 # The front end listens to the signals of the parameters the widget was made
@@ -206,7 +206,7 @@ class ChartView:
                 # chart again with full schema validation (tens of ms on every filter change).
                 self._jupyter.spec = self.spec
         else:
-            self.spec = chart.to_dict(validate=False)
+            self.spec = vegalite_spec(chart, validate=False)
             if self._html is None:
                 self._html = widgets.HTML()
                 self.widget.children = (self._html,)
@@ -292,7 +292,14 @@ def _this_run() -> weakref.WeakSet[Any] | None:
 
 
 def _jupyter_chart(chart: ChartLike) -> Any:
-    return alt.JupyterChart(chart, embed_options=dict(JUPYTER_EMBED_OPTIONS))
+    # Made under altair's default data transformer when the user enabled "vegafusion" (their
+    # setting is back once it is made): a JupyterChart made under VegaFusion draws nothing until
+    # the browser sends its time zone, then the Vega that VegaFusion compiled, which the
+    # Vega-Lite specs ChartView swaps in do not match. Our charts' rows are aggregated and
+    # inline already: VegaFusion has nothing to do for them.
+    vegafusion = alt.data_transformers.active == "vegafusion"
+    with alt.data_transformers.enable("default") if vegafusion else contextlib.nullcontext():
+        return alt.JupyterChart(chart, embed_options=dict(JUPYTER_EMBED_OPTIONS))
 
 
 def param_names(spec: Mapping[str, Any]) -> frozenset[str]:

@@ -421,6 +421,25 @@ def test_save_chart_formats(tmp_path: Path, frame: pl.DataFrame) -> None:
         charts.save_chart(chart, tmp_path / "s.gif")
 
 
+VEGAFUSION_UNRESOLVED = ("LN10",)
+"""Vega expression constants VegaFusion 2 cannot resolve ("Failed to resolve variable"): a
+chart using one does not display under altair's "vegafusion" data transformer. The other
+constants (E, LN2, LOG2E, LOG10E, PI, SQRT1_2, SQRT2, MIN_VALUE, MAX_VALUE, NaN) resolve;
+tests/test_vegafusion.py displays every chart under VegaFusion where it is installed."""
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_no_chart_uses_a_vega_constant_vegafusion_cannot_resolve(
+    name: str, frame: pl.DataFrame
+) -> None:
+    chart_spec = spec(CHARTS[name](frame))
+    for node in walk(chart_spec):
+        node = {k: v for k, v in node.items() if k not in ("values", "datasets")}
+        for text in (v for v in node.values() if isinstance(v, str)):
+            found = [c for c in VEGAFUSION_UNRESOLVED if re.search(rf"\b{c}\b", text)]
+            assert not found, (found, text)
+
+
 def test_export_without_vl_convert_names_the_install(
     monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame
 ) -> None:

@@ -294,6 +294,26 @@ def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.select(exprs).to_dicts() if exprs else []
 
 
+def vegalite_spec(chart: ChartLike, *, validate: bool = True) -> dict[str, Any]:
+    """The Vega-Lite spec of ``chart``, whichever altair data transformer the user enabled.
+
+    With altair's ``"vegafusion"`` transformer on (which altair recommends for large data),
+    ``chart.to_dict()`` refuses a Vega-Lite spec ("must be called with format='vega'"), so
+    every export, the report and the explorer raised. Our charts carry their aggregated rows
+    inline, which need no transformer: the spec is asked for as altair asks for it to display
+    a chart (``pre_transform`` off), and the user's setting is left as it is.
+
+    Examples
+    --------
+    >>> import altair as alt
+    >>> from recanalytics.charts._base import vegalite_spec
+    >>> vegalite_spec(alt.Chart(alt.Data(values=[{"x": 1}])).mark_point())["mark"]
+    {'type': 'point'}
+    """
+    spec: dict[str, Any] = chart.to_dict(validate=validate, context={"pre_transform": False})
+    return spec
+
+
 def data(frame: pl.DataFrame) -> alt.Data:
     """Aggregated rows as inline chart data (no data transformer, so no MaxRowsError).
 
@@ -600,7 +620,9 @@ def shown_text(
     """
     value = f"datum['{field}']"
     tilde = "~" if trim else ""
-    places = f"max({decimals}, {SIGNIFICANT - 1} - floor(log(abs({value})) / LN10))"
+    # ln 10 as a number: VegaFusion (altair's "vegafusion" transformer) cannot resolve Vega's
+    # LN10 constant, and a chart using it failed to display.
+    places = f"max({decimals}, {SIGNIFICANT - 1} - floor(log(abs({value})) / {math.log(10)!r}))"
     small = f"format({value}, '.' + {places} + '{tilde}f')"
     if not trim:
         # readable() keeps at least ``decimals`` places: 0.5 at 2 reads 0.50, not 0.500.

@@ -18,7 +18,7 @@ from typing import Any, Final, Literal
 import altair as alt
 
 from recanalytics import validate
-from recanalytics.charts._base import ChartLike
+from recanalytics.charts._base import ChartLike, vegalite_spec
 from recanalytics.errors import ConfigError
 from recanalytics.store import private_write
 
@@ -74,7 +74,7 @@ def spec_of(chart: ChartLike | dict[str, Any]) -> dict[str, Any]:
     if isinstance(chart, dict) and chart:
         spec: dict[str, Any] = chart
     elif isinstance(chart, alt.TopLevelMixin):
-        spec = chart.to_dict()
+        spec = vegalite_spec(chart)
     else:
         raise ConfigError(
             "chart", "an altair chart or a Vega-Lite spec (dict)", type(chart).__name__

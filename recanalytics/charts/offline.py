@@ -163,6 +163,12 @@ def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     (True, False)
     """
     element = f"recanalytics-chart-{uuid.uuid4().hex}"
+    if alt.data_transformers.active == "vegafusion":
+        # As altair's own renderers do: a chart of a large frame refers to data VegaFusion
+        # holds in this kernel, which the page cannot fetch; compiled, its rows are in the spec.
+        from altair.utils._vegafusion_data import compile_with_vegafusion
+
+        spec = compile_with_vegafusion(spec)
     options = {**EMBED_OPTIONS, **(metadata.get("embed_options") or {})}
     bundle = _packed_script() if _delivery.inline else ""
     note = html.escape(UNTRUSTED_NOTE)
