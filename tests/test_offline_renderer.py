@@ -92,6 +92,26 @@ def test_import_switches_only_altairs_default_renderer(
     assert alt.renderers.active == "mimetype"
 
 
+def test_the_switch_keeps_the_users_renderer_options(
+    kernel: FakeKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # alt.renderers.set_embed_options(theme="dark", actions=False) before importing
+    # recanalytics.charts: the import's switch to this renderer dropped them, and charts came
+    # out light with the full menu.
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw: None)
+    wanted = {"embed_options": {"theme": "dark", "actions": False}}
+    for switch in (offline.arrange, offline.use_offline_renderer):
+        alt.renderers.enable("default")
+        alt.renderers.set_embed_options(theme="dark", actions=False)
+        switch()
+        assert alt.renderers.active == offline.OFFLINE_RENDERER
+        assert alt.renderers.options == wanted, switch
+        page = alt.Chart(alt.Data(values=[{"x": 1}])).mark_point()._repr_mimebundle_()
+        assert '"theme":"dark"' in page["text/html"] and '"actions":false' in page["text/html"]
+
+
 def test_outside_a_kernel_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(offline, "_kernel", lambda: None)
     previous = alt.renderers.active

@@ -9,7 +9,8 @@ was gone (its cell deleted, re-run into an error, or shown inside a widget), onc
 was reopened.
 
 When ``recanalytics.charts`` is imported inside a Jupyter kernel whose altair renderer is still
-altair's ``"default"``, :func:`arrange` switches to this renderer; a renderer the user chose
+altair's ``"default"``, :func:`arrange` switches to this renderer, keeping the renderer
+options the user set (``alt.renderers.set_embed_options(...)``); a renderer the user chose
 after the import (``alt.renderers.enable(...)``) is left alone. Outside a kernel nothing
 changes.
 """
@@ -220,8 +221,7 @@ def use_offline_renderer(*, inline_bundle: bool = True) -> None:
     'recanalytics-offline'
     >>> _ = alt.renderers.enable("default")
     """
-    alt.renderers.register(OFFLINE_RENDERER, offline_renderer)
-    alt.renderers.enable(OFFLINE_RENDERER)
+    _switch()
     _delivery.inline = inline_bundle
     if inline_bundle and _kernel() is not None:
         from IPython.display import display
@@ -248,5 +248,13 @@ def arrange() -> bool:
     alt.renderers.register(OFFLINE_RENDERER, offline_renderer)
     colab = "google.colab" in sys.modules
     if _kernel() is not None and alt.renderers.active == "default" and not colab:
-        alt.renderers.enable(OFFLINE_RENDERER)
+        _switch()
     return bool(alt.renderers.active == OFFLINE_RENDERER)
+
+
+def _switch() -> None:
+    """Make the offline renderer active, keeping the renderer options the user set
+    (``alt.renderers.set_embed_options(theme="dark", actions=False)`` before the import):
+    ``enable`` alone replaces them with none, and the user's theme was gone."""
+    alt.renderers.register(OFFLINE_RENDERER, offline_renderer)
+    alt.renderers.enable(OFFLINE_RENDERER, **alt.renderers.options)
