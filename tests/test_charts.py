@@ -440,6 +440,37 @@ def test_no_chart_uses_a_vega_constant_vegafusion_cannot_resolve(
             assert not found, (found, text)
 
 
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two #RRGGBB colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    low, high = sorted([luminance(first), luminance(second)])
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_notes_and_guides_read_on_light_and_dark_backgrounds(frame: pl.DataFrame) -> None:
+    # Under altair's "dark" theme (a #333 background) the notes ("no sizes: …", "No recordings
+    # to show.") in #666666 and the bitrate guides in #555555 all but vanished.
+    plivo = frame.filter(pl.col("provider") == "plivo")
+    notes = [
+        spec(charts.status_chart(ra.empty_frame()))["mark"]["color"],
+        spec(charts.storage_chart(plivo))["mark"]["color"],
+    ]
+    layers = spec(charts.size_duration_chart(frame))["layer"]
+    guides = [
+        layer["mark"]["color"] for layer in layers if layer["mark"]["type"] in ("line", "text")
+    ]
+    assert len(guides) == 2
+    backgrounds = {"white": "#FFFFFF", "altair's dark theme": "#333333", "Carbon g100": "#161616"}
+    for colour in [*notes, *guides]:
+        for where, background in backgrounds.items():
+            assert _contrast(colour, background) >= 3, (colour, where)
+
+
 def test_export_without_vl_convert_names_the_install(
     monkeypatch: pytest.MonkeyPatch, frame: pl.DataFrame
 ) -> None:

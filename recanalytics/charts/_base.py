@@ -668,6 +668,12 @@ def noted(chart: ChartT, *notes: str | None) -> ChartT:
 
 NOTHING: Final = "No recordings to show."
 
+NOTE_COLOR: Final = "#808080"
+"""The grey of what a chart draws in a colour of its own, not the data's: the notes of a chart
+with nothing to draw, the bitrate guides. A mid grey, readable at more than 3:1 on a white page
+and on the dark backgrounds of altair's ``"dark"`` theme (``#333``) and Carbon's: the greys
+before (``#666666``, ``#555555``) all but vanished on a dark one."""
+
 
 def empty_chart(text: str, *notes: str | None) -> alt.Chart:
     """A chart with no marks but its notes, one a line (every reason it has nothing to draw),
@@ -677,7 +683,7 @@ def empty_chart(text: str, *notes: str | None) -> alt.Chart:
     values = alt.Data(values=rows)  # type: ignore[no-untyped-call]
     chart: alt.Chart = (
         alt.Chart(values, title=title(text))
-        .mark_text(fontSize=14, color="#666666")
+        .mark_text(fontSize=14, color=NOTE_COLOR)
         .encode(text=alt.Text("note:N"), y=alt.Y("line:O", axis=None))
         .properties(width=WIDTH, height=40 + 20 * len(lines))
     )

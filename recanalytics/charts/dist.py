@@ -9,6 +9,7 @@ import polars as pl
 
 from recanalytics.charts._base import (
     HEIGHT,
+    NOTE_COLOR,
     UNKNOWN,
     WIDTH,
     ChartLike,
@@ -469,7 +470,7 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
     )
     lines = (
         alt.Chart(data(guides))
-        .mark_line(strokeDash=[4, 3], color="#555555", strokeWidth=1, clip=True)
+        .mark_line(strokeDash=[4, 3], color=NOTE_COLOR, strokeWidth=1, clip=True)
         .encode(
             x=alt.X("seconds:Q", scale=x_scale),
             y=alt.Y("size:Q", scale=y_scale),
@@ -478,7 +479,7 @@ def size_duration_chart(df: Frame, *, bins_per_decade: int = 6) -> ChartLike:
     )
     labels = (
         alt.Chart(data(labels_at))
-        .mark_text(align="right", dx=-4, dy=-6, fontSize=10, color="#555555")
+        .mark_text(align="right", dx=-4, dy=-6, fontSize=10, color=NOTE_COLOR)
         .encode(
             x=alt.X("seconds:Q", scale=x_scale),
             y=alt.Y("size:Q", scale=y_scale),
