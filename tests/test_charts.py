@@ -763,6 +763,90 @@ def test_a_high_cardinality_by_is_folded_into_other_and_keeps_totals(
         assert math.isclose(measure(folded), measure(plain), rel_tol=1e-3), (measure, name)
 
 
+NAMED_OTHER = ["other"] * 8 + [f"AC{i:02d}" for i in range(11) for _ in range(3)]
+"""Twelve accounts, one of them named "other" and the largest: 8 are drawn, 4 folded."""
+
+
+def _with_an_account_named_other(frame: pl.DataFrame) -> pl.DataFrame:
+    rows = frame.filter(
+        (pl.col("provider") == "twilio")
+        & (pl.col("status") == "completed")
+        & pl.col("created_at").is_not_null()
+        & pl.col("deleted_at").is_null()
+        & (pl.col("duration") > pl.duration())
+        & pl.col("size_bytes").is_not_null()
+    ).head(len(NAMED_OTHER))
+    assert rows.height == len(NAMED_OTHER)
+    named = pl.Series("account_id", NAMED_OTHER)
+    largest = named == "other"  # first by any measure: recordings, bytes, hours, run-rate
+    return rows.with_columns(
+        named,
+        pl.when(largest)
+        .then(10**9)
+        .otherwise(10**6)
+        .cast(rows.schema["size_bytes"])
+        .alias("size_bytes"),
+        pl.when(largest)
+        .then(pl.duration(hours=1))
+        .otherwise(pl.duration(minutes=1))
+        .cast(rows.schema["duration"])
+        .alias("duration"),
+    )
+
+
+@pytest.mark.parametrize("name", sorted([*GROUPED, "codec_mix_chart"]))
+def test_a_value_named_other_is_never_merged_with_the_folded_rest(
+    name: str, frame: pl.DataFrame
+) -> None:
+    # An account named "other" among twelve: the chart's one "other" held its 8 recordings and
+    # the 12 of the four folded accounts together, and named only 7 accounts.
+    rows = _with_an_account_named_other(frame)
+    if name == "codec_mix_chart":
+        arguments: dict[str, Any] = {"column": "account_id"}
+    elif name == "top_groups_chart":
+        arguments = {"by": "account_id", "group": "recording_id", "n": 50}
+    else:
+        arguments = {"by": "account_id"}
+    chart_spec = spec(CHARTS[name](rows, **arguments))
+    grouped = [d for d in walk(chart_spec) if d.get("field") == "account_id"]
+    domains = [d["scale"]["domain"] for d in grouped if isinstance(d.get("scale"), dict)]
+    domains += [d["sort"] for d in grouped if isinstance(d.get("sort"), list)]
+    assert domains, "the chart colours or sorts by account"
+    for domain in domains:
+        # The folded four under a name no account drawn holds, last; "other" is an account.
+        assert len(domain) == 9 and domain[-1] == "(other)" and "other" in domain, domain
+    for scale in (d["scale"] for d in grouped if isinstance(d.get("scale"), dict)):
+        colours = dict(zip(scale["domain"], scale["range"], strict=True))
+        assert colours["(other)"] == "#BAB0AC" != colours["other"], colours
+    counted = next(
+        (
+            d["values"]
+            for d in walk(chart_spec)
+            if isinstance(d.get("values"), list)
+            and isinstance(d["values"][0], dict)
+            and {"account_id", "recordings"} <= set(d["values"][0])
+        ),
+        None,
+    )
+    if counted is not None:
+        recordings: dict[str, int] = {}
+        for row in counted:
+            recordings[row["account_id"]] = recordings.get(row["account_id"], 0) + row["recordings"]
+        assert recordings["other"] == 8 and recordings["(other)"] == 12, recordings
+
+
+def test_the_folded_group_is_named_other_where_no_value_drawn_is() -> None:
+    from recanalytics.charts._base import fold_label
+
+    assert fold_label(pl.Series(["AC1", "AC2"])) == "other"
+    assert fold_label(pl.Series(["other", "(other)", "AC2"])) == "((other))"
+    # A value named "other" that is folded is one of the rest: the group keeps the name.
+    statuses = pl.Series("status", [f"s{i}" for i in range(12) for _ in range(2)] + ["other"])
+    rows = synthetic_frame(statuses.len(), seed=1).with_columns(statuses)
+    domain = spec(charts.status_chart(rows))["encoding"]["color"]["scale"]["domain"]
+    assert len(domain) == 9 and domain[-1] == "other" and "(other)" not in domain
+
+
 def test_folded_groups_keep_the_largest_by_the_measure_shown(frame: pl.DataFrame) -> None:
     # Storage ranks groups by bytes: the eight recordings with the most bytes keep their ids.
     held = frame.filter(pl.col("created_at").is_not_null() & ~is_deleted().fill_null(False))

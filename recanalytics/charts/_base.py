@@ -75,6 +75,8 @@ HEIGHT: Final = 220
 UNKNOWN: Final = "unknown"
 
 OTHER: Final = "other"
+"""The name of the group a chart folds its smaller values into, unless a value drawn beside it
+has that name (see :func:`fold_label`)."""
 TOP_VALUES: Final = 8
 """How many values of a grouping column (``by=``, ``column=``, the statuses) a chart draws on
 their own; the rest are folded into one ``other`` group, so a chart over ``by="recording_id"``
@@ -361,18 +363,21 @@ def _spread(index: int) -> str:
     return "#" + "".join(f"{round(channel * 255):02X}" for channel in (red, green, blue))
 
 
-def color_scale(column: str, domain: list[str]) -> alt.Scale:
+def color_scale(column: str, domain: list[str], other: str | None = None) -> alt.Scale:
     """The shared scheme: fixed provider and status colours, a stable palette otherwise, and a
     distinct colour for every value shown.
 
     A value without a colour of its own (a provider outside the four, a status not in
     :data:`STATUS_COLORS`, any value of another column) takes the next palette colour that no
-    other value of the scale holds; ``unknown`` is the neutral grey and ``other`` the warm one
-    (:data:`OTHER_COLOR`) in every chart. The palettes had fewer colours than a chart draws
-    values, and their fallback was other's grey: a fifth unknown status, or a provider outside
-    the four, read as ``other``.
+    other value of the scale holds; ``unknown`` is the neutral grey and the folded group
+    (``other``, the label a fold returned) the warm one (:data:`OTHER_COLOR`) in every chart;
+    a value of the data that is named "other" is a value like any other. The palettes had fewer
+    colours than a chart draws values, and their fallback was other's grey: a fifth unknown
+    status, or a provider outside the four, read as ``other``.
     """
-    fixed: dict[str, str] = {UNKNOWN: STATUS_COLORS[UNKNOWN], OTHER: OTHER_COLOR}
+    fixed: dict[str, str] = {UNKNOWN: STATUS_COLORS[UNKNOWN]}
+    if other is not None:
+        fixed[other] = OTHER_COLOR
     pool: tuple[str, ...] = OTHER_COLORS
     if column == "provider":
         fixed |= PROVIDER_COLORS
@@ -393,10 +398,10 @@ def color_scale(column: str, domain: list[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=palette)
 
 
-def ordered_domain(column: str, values: list[str]) -> list[str]:
+def ordered_domain(column: str, values: list[str], other: str | None = None) -> list[str]:
     """Domain order for a colour legend: providers in schema order, statuses in
     :data:`STATUS_COLORS` order, others alphabetical; then ``unknown``, then ``other`` (the
-    values :func:`fold_rare` folded)."""
+    label of the values a fold folded, as it returned it; None where nothing was folded)."""
     present = sorted(set(values))
     if column == "provider":
         known: list[str] = [p for p in PROVIDERS if p in present]
@@ -407,7 +412,7 @@ def ordered_domain(column: str, values: list[str]) -> list[str]:
         order = known + rest + ([UNKNOWN] if UNKNOWN in present else [])
     else:
         order = [v for v in present if v != UNKNOWN] + ([UNKNOWN] if UNKNOWN in present else [])
-    return [v for v in order if v != OTHER] + ([OTHER] if OTHER in order else [])
+    return [v for v in order if v != other] + ([other] if other in order else [])
 
 
 def _kept(totals: pl.DataFrame, column: str, value: str) -> pl.Series | None:
@@ -422,11 +427,32 @@ def _kept(totals: pl.DataFrame, column: str, value: str) -> pl.Series | None:
     return ranked.head(TOP_VALUES)[column]
 
 
-def _folded(column: str, keep: pl.Series) -> pl.Expr:
+def fold_label(kept: pl.Series) -> str:
+    """The name of the group the values outside ``kept`` are folded into: ``other``, wrapped in
+    parentheses for as long as a kept value holds the name (``(other)``, ``((other))``).
+
+    A value of the data named "other" (an account so named) was merged with the folded rest:
+    one ``other`` bar of its own 8 recordings and 12 of other accounts, and 7 named values.
+    The folded group's name is never one a value drawn beside it holds.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> fold_label(pl.Series(["AC1", "AC2"])), fold_label(pl.Series(["other", "AC2"]))
+    ('other', '(other)')
+    """
+    taken = set(kept.to_list())
+    label = OTHER
+    while label in taken:
+        label = f"({label})"
+    return label
+
+
+def _folded(column: str, keep: pl.Series, label: str) -> pl.Expr:
     return (
         pl.when(pl.col(column).is_in(keep.implode()))
         .then(pl.col(column))
-        .otherwise(pl.lit(OTHER))
+        .otherwise(pl.lit(label))
         .alias(column)
     )
 
@@ -439,16 +465,25 @@ def top_values(lazy: pl.LazyFrame, column: str, measure: pl.Expr) -> pl.Series |
     return _kept(totals, column, "_measure")
 
 
-def fold_to(lazy: pl.LazyFrame, column: str, keep: pl.Series | None) -> pl.LazyFrame:
-    """Rename every value of ``column`` outside ``keep`` to ``other`` (row by row, before any
-    aggregation, so sums, counts and distributions of ``other`` cover all the folded rows)."""
-    return lazy if keep is None else lazy.with_columns(_folded(column, keep))
+def fold_to(
+    lazy: pl.LazyFrame, column: str, keep: pl.Series | None
+) -> tuple[pl.LazyFrame, str | None]:
+    """Rename every value of ``column`` outside ``keep`` to the folded group's name (row by row,
+    before any aggregation, so sums, counts and distributions of it cover all the folded rows);
+    that name (:func:`fold_label`) comes back beside the frame, None when nothing is folded."""
+    if keep is None:
+        return lazy, None
+    label = fold_label(keep)
+    return lazy.with_columns(_folded(column, keep, label)), label
 
 
-def fold_groups(lazy: pl.LazyFrame, column: str, measure: pl.Expr) -> pl.LazyFrame:
+def fold_groups(
+    lazy: pl.LazyFrame, column: str, measure: pl.Expr
+) -> tuple[pl.LazyFrame, str | None]:
     """``column`` as legend labels (:func:`as_label`), its values beyond the :data:`TOP_VALUES`
     largest by ``measure`` folded into ``other``: the grouping every chart with a ``by=`` uses,
-    so its spec holds a bounded number of groups whatever the column's cardinality.
+    so its spec holds a bounded number of groups whatever the column's cardinality. Returns the
+    frame and the folded group's name (see :func:`fold_to`).
 
     The fold renames rows rather than dropping them: totals over groups are unchanged, and a
     distribution of ``other`` (a box, a histogram) is that of the folded rows together.
@@ -457,9 +492,12 @@ def fold_groups(lazy: pl.LazyFrame, column: str, measure: pl.Expr) -> pl.LazyFra
     return fold_to(labelled, column, top_values(labelled, column, measure))
 
 
-def fold_rare(frame: pl.DataFrame, column: str, value: str, keys: list[str]) -> pl.DataFrame:
+def fold_rare(
+    frame: pl.DataFrame, column: str, value: str, keys: list[str]
+) -> tuple[pl.DataFrame, str | None]:
     """Keep the :data:`TOP_VALUES` values of ``column`` with the largest total ``value``; fold
-    the rest into ``other``, summing ``value`` over ``keys`` (which include ``column``).
+    the rest into ``other``, summing ``value`` over ``keys`` (which include ``column``). Returns
+    the frame and the folded group's name (see :func:`fold_to`).
 
     Few colours read well, and the spec then holds at most ``TOP_VALUES + 1`` values of
     ``column`` however many distinct ones the frame has. One value more than that is kept as it
@@ -467,8 +505,10 @@ def fold_rare(frame: pl.DataFrame, column: str, value: str, keys: list[str]) -> 
     """
     keep = _kept(frame.group_by(column).agg(pl.col(value).sum()), column, value)
     if keep is None:
-        return frame
-    return frame.with_columns(_folded(column, keep)).group_by(keys).agg(pl.col(value).sum())
+        return frame, None
+    label = fold_label(keep)
+    folded = frame.with_columns(_folded(column, keep, label))
+    return folded.group_by(keys).agg(pl.col(value).sum()), label
 
 
 def present_groups(frame: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
@@ -484,11 +524,14 @@ def present_groups(frame: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
     return frame.filter(pl.col(by).is_in(keep.implode())) if keep.len() else frame
 
 
-def color(column: str, domain: list[str], *, title: str | None = None) -> alt.Color:
-    """Colour encoding of a nominal column with the shared scheme."""
+def color(
+    column: str, domain: list[str], *, title: str | None = None, other: str | None = None
+) -> alt.Color:
+    """Colour encoding of a nominal column with the shared scheme (``other``: the folded
+    group's name, see :func:`color_scale`)."""
     return alt.Color(
         f"{column}:N",
-        scale=color_scale(column, domain),
+        scale=color_scale(column, domain, other),
         title=title or column.replace("_", " "),
         legend=alt.Legend(orient="right"),
     )

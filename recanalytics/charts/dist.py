@@ -107,7 +107,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
     lazy = lazy_frame(df, ["duration"], by=by)
     seconds = duration_seconds()
     lo, hi = _log_bins(seconds, bins_per_decade)
-    positive = fold_groups(lazy.filter(seconds > 0), by, pl.len())
+    positive, other = fold_groups(lazy.filter(seconds > 0), by, pl.len())
     frame = (
         positive.group_by(lo, hi, by)
         .agg(pl.len().alias("recordings"), duration_hours().sum().alias("hours"))
@@ -117,7 +117,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
     note = _untimed_note(lazy)
     if frame.height == 0:
         return empty_chart("Duration distribution", note)
-    domain = ordered_domain(by, frame[by].to_list())
+    domain = ordered_domain(by, frame[by].to_list(), other)
     selection = legend_selection(by)
     axis, scale = count_axis(frame.group_by("lo").agg(pl.col("recordings").sum())["recordings"])
     chart: alt.Chart = (
@@ -138,7 +138,7 @@ def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int 
                 axis=axis,
                 scale=scale,
             ),
-            color=color(by, domain),
+            color=color(by, domain, other=other),
             opacity=highlight(selection),
             tooltip=[
                 alt.Tooltip(f"{by}:N"),
@@ -161,12 +161,13 @@ def _untimed_note(lazy: pl.LazyFrame) -> str | None:
     return f"{counted(skipped)} with no or zero duration not shown" if skipped else None
 
 
-def _quartiles(lazy: pl.LazyFrame, by: str) -> pl.DataFrame:
+def _quartiles(lazy: pl.LazyFrame, by: str) -> tuple[pl.DataFrame, str | None]:
+    """Quartiles, extremes and whiskers per group, and the folded group's name."""
     seconds = duration_seconds()
     positive = lazy.with_columns(seconds.alias("_s")).filter(pl.col("_s") > 0)
+    folded, other = fold_groups(positive, by, pl.len())
     stats = (
-        fold_groups(positive, by, pl.len())
-        .group_by(by)
+        folded.group_by(by)
         .agg(
             pl.len().alias("recordings"),
             pl.col("_s").min().alias("min"),
@@ -178,11 +179,12 @@ def _quartiles(lazy: pl.LazyFrame, by: str) -> pl.DataFrame:
         .collect()
     )
     iqr = pl.col("q3") - pl.col("q1")
-    return stats.with_columns(
+    whiskers = stats.with_columns(
         # Tukey whiskers (1.5 IQR), clipped to the data; on a log axis the lower one must stay > 0.
         pl.max_horizontal(pl.col("min"), pl.col("q1") - 1.5 * iqr).alias("whisker_lo"),
         pl.min_horizontal(pl.col("max"), pl.col("q3") + 1.5 * iqr).alias("whisker_hi"),
     )
+    return whiskers, other
 
 
 def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
@@ -215,11 +217,11 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
     ['rule', 'bar', 'tick']
     """
     lazy = lazy_frame(df, ["duration"], by=by)
-    stats = _quartiles(lazy, by)
+    stats, other = _quartiles(lazy, by)
     note = _untimed_note(lazy)
     if stats.height == 0:
         return empty_chart(f"Duration by {by}", note)
-    domain = ordered_domain(by, stats[by].to_list())
+    domain = ordered_domain(by, stats[by].to_list(), other)
     stats = stats.sort(pl.col(by).replace_strict(domain, list(range(len(domain)))))
     selection = legend_selection(by)
     axis = seconds_axis("duration", stats["whisker_lo"].min(), stats["whisker_hi"].max())  # type: ignore[arg-type]
@@ -243,7 +245,7 @@ def duration_boxplot(df: Frame, *, by: str = "provider") -> ChartLike:
         x=alt.X("q1:Q"),
         x2=alt.X2("q3:Q"),
         y=y,
-        color=color(by, domain),
+        color=color(by, domain, other=other),
         opacity=highlight(selection),
         tooltip=tooltip,
     )
@@ -300,22 +302,22 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     from recanalytics.helpers.summary import FAILED_STATUSES
 
     lazy = lazy_frame(df, ["status", "deleted_at"], by=by, breakdown="status")
-    labelled = fold_groups(lazy, by, pl.len()).with_columns(
+    folded, other = fold_groups(lazy, by, pl.len())
+    labelled = folded.with_columns(
         pl.col("status").str.to_lowercase().fill_null(UNKNOWN).alias("_status"),
         is_deleted().fill_null(False).alias("_deleted"),
     )
-    counts = (
-        fold_rare(
-            labelled.group_by(by, pl.col("_status").alias("status"))
-            .agg(pl.len().alias("recordings"))
-            .collect(),
-            "status",
-            "recordings",
-            [by, "status"],
-        )
-        .with_columns((pl.col("recordings") / pl.col("recordings").sum().over(by)).alias("share"))
-        .sort(by, "status")
+    counts, other_status = fold_rare(
+        labelled.group_by(by, pl.col("_status").alias("status"))
+        .agg(pl.len().alias("recordings"))
+        .collect(),
+        "status",
+        "recordings",
+        [by, "status"],
     )
+    counts = counts.with_columns(
+        (pl.col("recordings") / pl.col("recordings").sum().over(by)).alias("share")
+    ).sort(by, "status")
     if counts.height == 0:
         return empty_chart("Status breakdown")
     overall = labelled.select(
@@ -324,8 +326,8 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
     ).collect()
     failed, deleted = overall.row(0)
     subtitle = f"failed {share_text(failed)} · deleted {share_text(deleted)} of all recordings"
-    group_domain = ordered_domain(by, counts[by].to_list())
-    status_domain = ordered_domain("status", counts["status"].to_list())
+    group_domain = ordered_domain(by, counts[by].to_list(), other)
+    status_domain = ordered_domain("status", counts["status"].to_list(), other_status)
     selection = legend_selection("status")
     result: alt.Chart = (
         alt.Chart(data(counts), title=title("Status breakdown", subtitle))
@@ -335,7 +337,7 @@ def status_chart(df: Frame, *, by: str = "provider") -> ChartLike:
         .encode(
             y=alt.Y(f"{by}:N", sort=group_domain, title=by.replace("_", " ")),
             x=alt.X("recordings:Q", stack="normalize", title="share", axis=alt.Axis(format="%")),
-            color=color("status", status_domain),
+            color=color("status", status_domain, other=other_status),
             order=alt.Order("status:O"),
             opacity=highlight(selection),
             tooltip=[
@@ -584,6 +586,7 @@ def top_groups_chart(
         return empty_chart(f"Top {_plural(group)} by {heading}", unknown, too_large)
     ranked = totals.head(n).with_row_index("_rank")
     shown = named.filter(pl.col(group).is_in(ranked[group].implode()))
+    other = None
     if by != group:
         # Each bar is split by the colour column: its eight largest values among the bars shown
         # keep their own colour, the rest are one "other" segment.
@@ -591,7 +594,7 @@ def top_groups_chart(
             "bytes": pl.col("size_bytes").cast(pl.Float64).sum(),
             "hours": duration_hours().sum(),
         }
-        shown = fold_groups(shown, by, measure.get(metric, pl.len()))
+        shown, other = fold_groups(shown, by, measure.get(metric, pl.len()))
     parts = (
         shown.group_by(*dict.fromkeys([group, by]))  # group="provider", by="provider": one key
         .agg(*sums)
@@ -644,7 +647,7 @@ def top_groups_chart(
         "hours": ("hours", "hours", ",.3~f"),
         "recordings": ("recordings", "recordings", ",d"),
     }[metric]
-    domain = ordered_domain(by, frame[by].to_list())
+    domain = ordered_domain(by, frame[by].to_list(), other)
     selection = legend_selection(by)
     order = labels["label"].to_list()
     result: alt.Chart = (
@@ -667,7 +670,7 @@ def top_groups_chart(
                     format=fmt, tickMinStep=1 if metric == "recordings" else alt.Undefined
                 ),
             ),
-            color=color(by, domain),
+            color=color(by, domain, other=other),
             opacity=highlight(selection),
             tooltip=[
                 *_group_tooltips(group),

@@ -109,8 +109,9 @@ def _storage_view(
     brush: alt.Parameter | None = None,
     own_legend: bool = True,
     extent: TimeDomain | None = None,
+    other: str | None = None,
 ) -> alt.Chart:
-    domain = ordered_domain(by, frame[by].to_list())
+    domain = ordered_domain(by, frame[by].to_list(), other)
     if extent is not None:
         # A step area ends at its last point: repeat the last period's values at its end, so
         # the last period is drawn as wide as the bars above it.
@@ -141,7 +142,7 @@ def _storage_view(
                 axis=y_axis(HEIGHT, ",.3~f"),
                 scale=y_scale(HEIGHT),
             ),
-            color=color(by, domain),
+            color=color(by, domain, other=other),
             opacity=highlight(legend),
             tooltip=[
                 period_tooltip(),
@@ -194,12 +195,14 @@ def storage_chart(df: Frame, *, every: str | None = None, by: str = "provider") 
     period = _every(lazy, every)
     note, unsized = undated_note(lazy), missing_note(lazy, "size_bytes")
     # A float sum ranks: an Int64 one wraps past 8 EiB and ranked the largest group last.
-    folded = fold_groups(_sized(lazy), by, pl.col("size_bytes").cast(pl.Float64).sum())
+    folded, other = fold_groups(_sized(lazy), by, pl.col("size_bytes").cast(pl.Float64).sum())
     frame, unit, _, beyond = _storage_frame(folded, period, by)
     if frame.height == 0:
         return empty_chart("Storage held", unsized, note, beyond)
     extent = time_domain([frame], period)
-    chart = _storage_view(frame, unit, by, period, legend=legend_selection(by), extent=extent)
+    chart = _storage_view(
+        frame, unit, by, period, legend=legend_selection(by), extent=extent, other=other
+    )
     return noted(chart, note, unsized, beyond)
 
 
@@ -229,8 +232,9 @@ def _volume_views(
     legend: alt.Parameter,
     brush: alt.Parameter | None = None,
     extent: TimeDomain | None = None,
+    other: str | None = None,
 ) -> list[alt.Chart]:
-    domain = ordered_domain(by, frame[by].to_list())
+    domain = ordered_domain(by, frame[by].to_list(), other)
     views = []
     height = HEIGHT * 2 // 3
     for field, label in (("recordings", "Recordings"), ("hours", "Hours")):
@@ -263,7 +267,7 @@ def _volume_views(
                 y=alt.Y(
                     f"sum({field}):Q", stack="zero", title=label.lower(), axis=axis, scale=scale
                 ),
-                color=color(by, domain),
+                color=color(by, domain, other=other),
                 opacity=highlight(legend),
                 tooltip=[
                     period_tooltip(),
@@ -321,11 +325,14 @@ def volume_chart(df: Frame, *, every: str | None = None, by: str = "provider") -
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "duration"], by=by)
     period = _every(lazy, every)
     note = undated_note(lazy)
-    frame = _volume_frame(fold_groups(lazy, by, pl.len()), period, by)
+    folded, other = fold_groups(lazy, by, pl.len())
+    frame = _volume_frame(folded, period, by)
     if frame.height == 0:
         return empty_chart("Recordings and hours per period", note)
     extent = time_domain([frame], period)
-    views = _volume_views(frame, by, period, legend=legend_selection(by), extent=extent)
+    views = _volume_views(
+        frame, by, period, legend=legend_selection(by), extent=extent, other=other
+    )
     views[0] = noted(views[0], note)
     views[1] = _hours_view(views[1], lazy)
     result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
@@ -344,7 +351,9 @@ def _hours_view(view: alt.Chart, lazy: pl.LazyFrame) -> alt.Chart:
 
 def _mix_frame(
     lazy: pl.LazyFrame, column: str, every: str, metric: Metric, by: str | None
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, str | None]:
+    """The mix's rows per period and value of ``column``, its rarer values folded, and the
+    folded group's name (None when nothing is folded here)."""
     value = {
         "recordings": pl.len().cast(pl.Float64),
         "hours": duration_hours().sum(),
@@ -359,10 +368,10 @@ def _mix_frame(
         .agg(value)
         .collect()
     )
-    counts = fold_rare(counts, column, "value", ["period", *keys])
+    counts, other = fold_rare(counts, column, "value", ["period", *keys])
     frame = with_period_end(counts.sort("period", *keys), every)
     check_periods(frame, every)
-    return frame
+    return frame, other
 
 
 def _mix_view(
@@ -376,9 +385,11 @@ def _mix_view(
     legend: alt.Parameter | None = None,
     zoom: alt.Parameter | None = None,
     extent: TimeDomain | None = None,
+    other: str | None = None,
 ) -> alt.Chart:
-    """One mix panel; ``legend`` is a selection on ``column`` that another panel defines."""
-    domain = ordered_domain(column, frame[column].to_list())
+    """One mix panel; ``legend`` is a selection on ``column`` that another panel defines;
+    ``other`` the name of the group ``column``'s rarer values were folded into."""
+    domain = ordered_domain(column, frame[column].to_list(), other)
     unit = {"recordings": "recordings", "hours": "hours", "bytes": "GiB"}[metric]
     y_title = f"share of {unit}" if normalize else unit
     subtitle = "filtered by the provider legend above" if filter_by is not None else None
@@ -403,7 +414,7 @@ def _mix_view(
                 title=y_title,
                 axis=y_axis(HEIGHT, "%" if normalize else ",.3~f"),
             ),
-            color=color(column, domain),
+            color=color(column, domain, other=other),
             order=alt.Order(f"{column}:O"),
             opacity=highlight(selection),
             tooltip=[
@@ -469,11 +480,13 @@ def codec_mix_chart(
     unknown = None if measured is None else missing_note(lazy, measured)
     if measured is not None:
         lazy = lazy.filter(pl.col(measured).is_not_null())
-    frame = _mix_frame(lazy, column, period, metric, None)
+    frame, other = _mix_frame(lazy, column, period, metric, None)
     if frame.height == 0:
         return empty_chart(f"{column.capitalize()} mix", unknown, note)
     extent = time_domain([frame], period)
-    chart = _mix_view(frame, column, metric, period, normalize=normalize, extent=extent)
+    chart = _mix_view(
+        frame, column, metric, period, normalize=normalize, extent=extent, other=other
+    )
     return noted(chart, note, unknown)
 
 
@@ -484,10 +497,10 @@ def _cost_frame(
     rates: Mapping[str, float | StorageRate] | None,
     *,
     fold: bool = True,
-) -> tuple[pl.DataFrame, pl.DataFrame, str | None]:
-    """The estimate and reported-cost rows, and a note naming groups whose totals could not be
-    computed; with ``fold``, ``by`` keeps the eight groups with the largest run-rate (the
-    estimate panel's measure) and folds the rest into ``other``."""
+) -> tuple[pl.DataFrame, pl.DataFrame, str | None, str | None]:
+    """The estimate and reported-cost rows, a note naming groups whose totals could not be
+    computed, and the folded group's name: with ``fold``, ``by`` keeps the eight groups with
+    the largest run-rate (the estimate panel's measure) and folds the rest into ``other``."""
     lazy = lazy.with_columns(as_label(by))
     # monthly_storage_cost is 0 once a recording is deleted; the run-rate of a period needs what
     # the recording cost while it was held. That rate then follows the same add-at-creation,
@@ -509,10 +522,11 @@ def _cost_frame(
         )
         .with_columns(pl.col("_status").alias("status"), pl.col("_deleted_at").alias("deleted_at"))
     )
+    other = None
     if fold:
         # Ranked by the rate while held; both panels then fold the same groups.
         keep = top_values(live, by, pl.col("size_bytes").cast(pl.Float64).sum())
-        live, lazy = fold_to(live, by, keep), fold_to(lazy, by, keep)
+        (live, other), (lazy, _) = fold_to(live, by, keep), fold_to(lazy, by, keep)
     with values_checked():
         held = storage_growth(live, every, by=by).collect()
     check_periods(held, every)
@@ -549,6 +563,7 @@ def _cost_frame(
         estimate,
         reported.filter(pl.col("reported").is_finite()),
         "; ".join(n for n in (overflow, unsummed) if n) or None,
+        other,
     )
 
 
@@ -608,6 +623,7 @@ def _cost_views(
     zoom: alt.Parameter | None = None,
     own_legend: bool = True,
     extent: TimeDomain | None = None,
+    other: str | None = None,
 ) -> list[alt.Chart]:
     """The estimate panel and, when some cost is reported, the reported-cost panel.
 
@@ -617,8 +633,8 @@ def _cost_views(
     ``"range"`` in the browser console. Without it (the overview, whose panels each keep their
     own colour scale) the reported panel lists only the groups that report a cost.
     """
-    domain = ordered_domain(by, [*estimate[by].to_list(), *reported[by].to_list()])
-    reported_domain = domain if own_legend else ordered_domain(by, reported[by].to_list())
+    domain = ordered_domain(by, [*estimate[by].to_list(), *reported[by].to_list()], other)
+    reported_domain = domain if own_legend else ordered_domain(by, reported[by].to_list(), other)
     views = [
         span_chart(
             alt.Chart(
@@ -644,7 +660,7 @@ def _cost_views(
                 ),
                 scale=y_scale(HEIGHT * 2 // 3),
             ),
-            color=color(by, domain),
+            color=color(by, domain, other=other),
             opacity=highlight(legend),
             tooltip=[
                 period_tooltip(),
@@ -683,7 +699,7 @@ def _cost_views(
                     axis=y_axis(HEIGHT * 2 // 3, money_format(reported["reported"].max(), "")),  # type: ignore[arg-type]
                     scale=y_scale(HEIGHT * 2 // 3),
                 ),
-                color=color(by, reported_domain),
+                color=color(by, reported_domain, other=other),
                 detail=[alt.Detail("cost_unit:N"), alt.Detail("cost_kind:N")],
                 # A monthly charge and a one-off price read apart, not as one series.
                 strokeDash=alt.StrokeDash("cost_kind:N", title="cost kind"),
@@ -742,7 +758,7 @@ def cost_chart(
     lazy = lazy_frame(df, [*_STORAGE_COLUMNS, "provider", "duration", "cost", "cost_unit"], by=by)
     period = _every(lazy, every)
     note = undated_note(lazy)
-    estimate, reported, priced = _cost_frame(lazy, period, by, rates)
+    estimate, reported, priced, other = _cost_frame(lazy, period, by, rates)
     unpriced, none_priced = _unpriced_note(lazy, rates)
     if estimate.height == 0 or (none_priced and reported.height == 0):
         return empty_chart("Estimated storage cost", unpriced, note, priced)
@@ -752,13 +768,17 @@ def cost_chart(
         # Only the reported cost has anything to draw: the estimate panel was a bare "$0" axis
         # under a legend of every provider. The legend moves to the panel that is left and
         # lists the groups it draws.
-        views = _cost_views(estimate.clear(), reported, by, period, legend=legend, extent=extent)
+        views = _cost_views(
+            estimate.clear(), reported, by, period, legend=legend, extent=extent, other=other
+        )
         views = [
             empty_chart("Estimated storage cost", note, unpriced, priced),
             with_selections(views[1], legend),
         ]
     else:
-        views = _cost_views(estimate, reported, by, period, legend=legend, extent=extent)
+        views = _cost_views(
+            estimate, reported, by, period, legend=legend, extent=extent, other=other
+        )
         views[0] = noted(views[0], note, unpriced, priced)
     if len(views) == 1:
         return views[0]
@@ -810,7 +830,7 @@ def overview_chart(
     period = _every(lazy, every)
     note = undated_note(lazy)
     # One fold for every panel (by recordings, the first panel's measure): one legend.
-    lazy = fold_groups(lazy, by, pl.len())
+    lazy, other = fold_groups(lazy, by, pl.len())
     volume = _volume_frame(lazy, period, by)
     if volume.height == 0:
         return empty_chart("Overview", note)
@@ -818,12 +838,14 @@ def overview_chart(
     # Named: the zoomed panels' axes read its value in a Vega expression (see utc_x).
     brush = alt.selection_interval(encodings=["x"], name="brush")
     storage, unit, _, beyond = _storage_frame(_sized(lazy), period, by)
-    mix = _mix_frame(lazy, "codec", period, "recordings", by)
-    estimate, reported, priced = _cost_frame(lazy, period, by, rates, fold=False)
+    mix, mix_other = _mix_frame(lazy, "codec", period, "recordings", by)
+    if by == "codec":
+        mix_other = other  # folded once already, above
+    estimate, reported, priced, _ = _cost_frame(lazy, period, by, rates, fold=False)
     # One time extent for every panel, so a month sits at the same x in all of them.
     extent = time_domain([volume, storage, mix, estimate, reported], period)
     views: list[alt.Chart] = _volume_views(
-        volume, by, period, legend=legend, brush=brush, extent=extent
+        volume, by, period, legend=legend, brush=brush, extent=extent, other=other
     )
     views[1] = _hours_view(views[1], lazy)
     # The legend parameter is defined once (on the first panel); the others only refer to it.
@@ -845,6 +867,7 @@ def overview_chart(
                     brush=brush,
                     own_legend=False,
                     extent=extent,
+                    other=other,
                 ),
                 missing_note(lazy, "size_bytes"),
             )
@@ -860,10 +883,19 @@ def overview_chart(
             legend=legend if codec_legend else None,
             zoom=brush,
             extent=extent,
+            other=mix_other,
         )
     )
     cost_views = _cost_views(
-        estimate, reported, by, period, legend=legend, zoom=brush, own_legend=False, extent=extent
+        estimate,
+        reported,
+        by,
+        period,
+        legend=legend,
+        zoom=brush,
+        own_legend=False,
+        extent=extent,
+        other=other,
     )
     unpriced, none_priced = _unpriced_note(lazy, rates)
     if none_priced:
