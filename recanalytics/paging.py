@@ -259,7 +259,9 @@ class NextUrlPager(Pager):
         if present and readable:
             return self.other_query(body)
         if not self.full:
-            return None
+            # A short page without its link is the last, if it is this query's at all: an
+            # empty one echoing another query's URL ended the load at its first rows.
+            return self.other_query(body)
         names = " or ".join(".".join(p) for p in (self.path, self.fallback) if p)
         if present:
             return f"answered a full page whose next-page link ({names}) is not a URL"

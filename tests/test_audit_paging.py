@@ -961,6 +961,33 @@ def test_an_answer_echoing_another_querys_filters_is_asked_again(
     assert got["recording_id"].sort().equals(full["recording_id"].sort())
 
 
+def test_a_short_answer_to_another_query_without_its_next_link_is_asked_again() -> None:
+    """The same mix-up, answered by a server whose empty page leaves its next link out: a short
+    page without a link read as the query's last one whatever its echo said, 5 of 30 rows."""
+    from recanalytics.sandbox import Sandbox
+
+    box = Sandbox(seed=3, size=30, providers=["twilio"])
+    other = "https://video.twilio.com/v1/Recordings?DateCreatedAfter=1999-01-01T00%3A00%3A00Z"
+    full = ra.load_twilio_recordings(since="2026-01-01", page_size=5, **box.options("twilio"))
+
+    class MixedUpOnce(httpx.AsyncBaseTransport):
+        asked = 0
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.asked += 1
+            if self.asked == 2:
+                meta = {"key": "recordings", "url": other, "first_page_url": other, "page": 0}
+                return httpx.Response(200, json={"recordings": [], "meta": meta})
+            return await box.transport.handle_async_request(request)
+
+    transport = MixedUpOnce()
+    got = ra.load_twilio_recordings(
+        since="2026-01-01", page_size=5, **(box.options("twilio") | {"transport": transport})
+    )
+    assert transport.asked > 2 and full.height > 5
+    assert got["recording_id"].sort().equals(full["recording_id"].sort())
+
+
 @pytest.mark.parametrize(
     ("provider", "load", "filters", "link"),
     [
