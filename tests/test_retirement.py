@@ -307,6 +307,40 @@ def test_a_load_across_the_retirement_warns_of_the_query_answered_empty_after_it
     assert rows.height == 10 and len(warned) == 1
 
 
+class OneForeignEmpty(httpx.AsyncBaseTransport):
+    """The sandbox, whose second list request is answered once with another query's empty
+    page (a cache mixing requests up): refused as not this query's, and asked again."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.asked = inner, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/Recordings":
+            self.asked += 1
+            if self.asked == 2:
+                other = f"{TWILIO_API}/v1/Recordings?DateCreatedAfter=1999-01-01T00%3A00%3A00Z"
+                meta = {"key": "recordings", "url": other, "first_page_url": other, "page": 0}
+                meta |= {"next_page_url": None, "page_size": 5}
+                return httpx.Response(200, json={"recordings": [], "meta": meta})
+        return await self.inner.handle_async_request(request)
+
+
+def test_an_empty_answer_refused_and_asked_again_leaves_no_doubt(
+    monkeypatch: pytest.MonkeyPatch, twilio: tuple[Sandbox, Retiring, dict[str, object]]
+) -> None:
+    """After the date, an empty page refused as another query's and asked again (every row
+    then arrived) left its query doubted: a complete load warned that it may lack rows, and a
+    store recorded no period from that window on."""
+    box, _, options = twilio
+    moved_to(monkeypatch, AFTER)
+    transport = OneForeignEmpty(box.transport)
+    rows = ra.load_twilio_recordings(
+        since="2026-01-01", page_size=5, **options | {"transport": transport}
+    )
+    whole = ra.load_twilio_recordings(since="2026-01-01", page_size=5, **box.options("twilio"))
+    assert transport.asked > 2 and rows.height == whole.height > 0
+
+
 def test_a_refresh_across_the_retirement_records_no_period_from_its_first_doubted_quarter(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,

@@ -283,6 +283,9 @@ class Query:
     window: Window | None = None
     #: a page of it came back empty once the provider's service had retired
     doubted: bool = False
+    #: the session's list of doubted windows, when the last page is what put this query's
+    #: there (an empty answer refused and asked again is no doubt: see :meth:`forget_last`)
+    doubted_by_last: list[Window | None] | None = None
 
     def forget_last(self) -> None:
         """Drop the last page's rows, the keys only it counted and the total it reported: it
@@ -293,6 +296,9 @@ class Query:
             self.counted.difference_update(added)
             self.total, self.latest_total, self.shrank, self.without_id = before
             self.last = None
+        if self.doubted_by_last is not None:
+            self.doubted_by_last.remove(self.window)
+            self.doubted, self.doubted_by_last = False, None
 
     def __post_init__(self) -> None:
         self.harvest.append(self.batch)
@@ -327,7 +333,7 @@ class Query:
         self.total, self.latest_total = again.total, again.latest_total
         self.shrank |= again.shrank
         self.doubted |= again.doubted
-        self.last = again.last
+        self.last, self.doubted_by_last = again.last, again.doubted_by_last
 
     @property
     def loaded(self) -> int:
@@ -500,12 +506,14 @@ class Endpoint:
         )
         body = decoded.body
         records = self.records(body)
+        query.doubted_by_last = None
         if not records and not query.doubted and session.retired is not None:
             # An API that lists nothing any more answers so: the rest of the query (its
             # whole window, for a first page) is in doubt, judged as the answer arrives (a
             # load may run across the moment). Said by finish_load.
             query.doubted = True
             session.doubted.append(query.window)
+            query.doubted_by_last = session.doubted
         session.page_done(len(records))
         query.pages += 1
         if decoded.frame is not None:
