@@ -100,11 +100,15 @@ USERINFO_PATTERN = (
 )
 _USERINFO_RE = re.compile(USERINFO_PATTERN)
 # In frames (provider data), only a URL's: after a scheme, or a scheme-relative link's when it
-# holds a password. A session named "Standup //alice@acme" or an id "rec //bob@x" is no URL,
-# and two ids cut to one would be one recording in a store.
-_USERINFO_END = rf"[^/?#{_SPACE}\"'<>\\,;|]*@"
+# holds a password or goes on to a dotted host (//token@media.example.com/f). A session named
+# "Standup //alice@acme" or an id "rec //bob@x" is no URL, and two ids cut to one would be one
+# recording in a store.
+_USERINFO_CHARS = rf"[^/?#{_SPACE}\"'<>\\,;|]"
+_USERINFO_END = rf"{_USERINFO_CHARS}*@"
 SCHEME_USERINFO_PATTERN = rf"(^|[^A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://){_USERINFO_END}"
 RELATIVE_PASSWORD_PATTERN = rf"(^|[^A-Za-z0-9+.-])(//)[^/?#{_SPACE}\"'<>\\,;|:@]*:{_USERINFO_END}"
+# The host's first label and dot are matched, so put back (no look-ahead in polars' regex).
+RELATIVE_HOST_PATTERN = rf"(^|[^A-Za-z0-9+.-])(//){_USERINFO_END}([A-Za-z0-9-]+\.[A-Za-z0-9])"
 # The same in a link percent-encoded inside another (a redirect's ?next=https%3A%2F%2Fu%3Ap%40h):
 # up to the last %40 before the nested link's path, query or fragment (%2F, %3F, %23).
 _ENCODED_CHAR = (
@@ -462,6 +466,7 @@ def redact_frame(
                 column.str.replace_all(JWT_PATTERN, REDACTED)
                 .str.replace_all(SCHEME_USERINFO_PATTERN, "${1}${2}")
                 .str.replace_all(RELATIVE_PASSWORD_PATTERN, "${1}${2}")
+                .str.replace_all(RELATIVE_HOST_PATTERN, "${1}${2}${3}")
                 .str.replace_all(ENCODED_USERINFO_PATTERN, "${1}${2}")
                 .str.replace_all(URL_QUERY_SECRET_PATTERN, f"${{1}}${{2}}${{3}}{REDACTED}")
             )
@@ -497,6 +502,10 @@ def _install_log_filter() -> None:
     would end the scrubbing); each logger of theirs that exists gets the filter as well, which
     holds whatever factory is set."""
     global _our_factory
+    # httpx imports httpcore when it builds a network transport, after this: its loggers
+    # (httpcore.http11 logs response headers) exist from its import on, to carry the filter.
+    import httpcore  # noqa: F401
+
     with _installed:
         for name, logger in list(logging.Logger.manager.loggerDict.items()):
             if isinstance(logger, logging.Logger) and (

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -210,6 +212,8 @@ def test_records_stay_scrubbed_after_the_application_sets_its_own_record_factory
         # user info in a URL, with a scheme or, holding a password, scheme-relative
         ("ops://team@hq weekly", "ops://hq weekly"),
         ("see //u:pw@h.example/f", "see //h.example/f"),
+        ("see //ghp_T0ken1234@media.example.com/r.mp4", "see //media.example.com/r.mp4"),
+        ("1https://ghp_T0ken1234@media.example.com/r.mp4", "1https://media.example.com/r.mp4"),
         # "//…@" in provider text that is no URL is left as it was
         ("Standup //alice@acme", "Standup //alice@acme"),
         ("a (//x@y)", "a (//x@y)"),
@@ -223,6 +227,28 @@ def test_frames_and_text_redact_the_same_url_alike(value: str, frame_value: str)
     assert redact_frame(frame, [])["v"][0] == frame_value
     if "://" in value and "," not in value:
         assert ra_redact_text(value) == frame_value  # a URL alone: the same in both
+
+
+def test_httpcore_records_stay_scrubbed_when_httpcore_is_imported_after_a_load_begins() -> None:
+    """httpx imports httpcore when it builds a network transport, after the load's secrets
+    installed the scrubbing: httpcore's loggers, made then, never got the filter, and an
+    application's own record factory let httpcore.http11 log a signature in full."""
+    script = """
+import logging, sys
+import recanalytics.redact as redact
+assert "httpcore" not in sys.modules
+secrets = redact.Secrets(["hunter2222"])
+import httpcore  # as httpx's network transport does, after the load began
+logging.setLogRecordFactory(logging.LogRecord)  # the application's, calling no other
+logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(message)s")
+logging.getLogger("httpcore.http11").debug(
+    "receive_response_headers Location: https://b.example/r.mka?X-Amz-Signature=deadbeefSIG"
+)
+"""
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert "receive_response_headers" in shown and "deadbeefSIG" not in shown, shown
 
 
 def test_ids_that_look_like_user_info_stay_two_recordings(tmp_path: Path) -> None:
