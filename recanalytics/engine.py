@@ -64,7 +64,8 @@ class RetryPolicy:
     Waits grow as ``backoff_base * 2**attempt`` up to ``backoff_cap`` seconds, with equal jitter
     (a random wait between half of that and all of it, so retries spread out but never come
     back at once), unless the provider sent ``Retry-After``, which is honoured
-    when it asks for at most ``max_retry_after`` seconds (longer raises ``RateLimitError``).
+    when it asks for at most ``max_retry_after`` seconds (longer raises at once: a
+    ``RateLimitError`` for a 429, the status's own error for another, a 503's maintenance).
     """
 
     max_retries: int = 6
