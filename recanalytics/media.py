@@ -518,8 +518,11 @@ class _Downloader:
                 # Asking again cannot change a URL's scheme.
                 raise _Failed(self._clean(f"{type(exc).__name__}: {exc}")) from None
             except (httpx.TransportError, httpx.DecodingError, _Restart, _Incomplete) as exc:
-                # A broken compressed body is transient too (a proxy, a cut transfer).
-                text = f"{type(exc).__name__}: {exc}"
+                # A broken compressed body is transient too (a proxy, a cut transfer). httpx's
+                # class names say what failed (ReadTimeout); this module's own are private and
+                # their message says it ("_Incomplete: 1000 of the 2000 bytes ..." read oddly).
+                own = isinstance(exc, _Restart | _Incomplete)
+                text = str(exc) if own else f"{type(exc).__name__}: {exc}"
                 if self.network and (note := network.connect_note(exc)):
                     text = f"{text}; {note}"
                 raise Retry(_Failed(self._clean(text))) from None

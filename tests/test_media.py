@@ -902,6 +902,36 @@ def test_an_error_answered_200_as_text_is_no_recording(tmp_path: Path, kind: str
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".wav"]
 
 
+def _cut(request: httpx.Request) -> httpx.Response:
+    headers = {"Content-Type": "audio/wav", "Content-Length": str(len(WAV))}
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(WAV[:1000]))
+
+
+def _elsewhere(request: httpx.Request) -> httpx.Response:
+    headers = {"Content-Type": "audio/wav", "Content-Range": f"bytes 5-9/{len(WAV)}"}
+    return httpx.Response(206, headers=headers, content=WAV[5:10])
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (_cut, f"1000 of the {len(WAV)} bytes announced arrived"),
+        (lambda r: httpx.Response(200, headers={"Content-Type": "audio/wav"}), "an empty body "),
+        (_elsewhere, "a partial answer from another offset"),
+    ],
+    ids=["cut-short", "empty", "other-offset"],
+)
+def test_a_download_failing_every_try_says_why_without_a_private_class_name(
+    tmp_path: Path, answer: Any, error: str
+) -> None:
+    # The error read "_Incomplete: 1000 of the 2000 bytes announced arrived".
+    transport = _Answers({"/r/P1.wav": answer})
+    df = _public(("P1", "https://media.example/r/P1.wav"))
+    result = ra.download_media(df, tmp_path, transport=transport, retry=ra.RetryPolicy(0))
+    row = result.row(0, named=True)
+    assert row["status"] == "failed" and row["error"].startswith(error), row["error"]
+
+
 def test_a_text_file_answered_as_text_is_the_file(tmp_path: Path) -> None:
     chat = (SANDBOX_MEDIA / "chat.txt").read_bytes()
 
