@@ -569,6 +569,37 @@ def test_rounded_recording_duration_is_not_taken_for_the_length() -> None:
     assert sorted(raw["rounded_recording_duration"].to_list()) == [60, 120]  # kept as sent
 
 
+def one_row(**changes: Any) -> dict[str, Any]:
+    """The unified row of the documentation's first record with ``changes`` (None: no field)."""
+    record = SEED_EXAMPLE["objects"][0] | changes  # type: ignore[index]
+    record = {key: value for key, value in record.items() if value is not None}
+    body = {"meta": {"total_count": 1, "offset": 0, "limit": 20}, "objects": [record]}
+    options = mock(lambda r: httpx.Response(200, json=body))
+    df = load_plivo_recordings(since="2020-08-01", until="2020-08-10", **options)
+    return df.row(0, named=True)
+
+
+def test_a_fractional_recording_duration_rounds_to_the_nearest_millisecond() -> None:
+    # Plivo sends "2000.60000": truncated, the fraction was dropped, not rounded.
+    assert one_row(recording_duration_ms="2000.6")["duration"] == dt.timedelta(seconds=2.001)
+    assert one_row(recording_duration_ms="2000.4")["duration"] == dt.timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("placeholder", ["noname", "NoName", "NONAME"])
+def test_the_noname_placeholder_is_no_group_name_in_any_capitals(placeholder: str) -> None:
+    assert one_row(conference_name=placeholder)["group_name"] is None
+    assert one_row(conference_name="Sales NoName")["group_name"] == "Sales NoName"
+
+
+def test_a_recording_ending_as_it_starts_is_zero_long_not_of_unknown_length() -> None:
+    # Without recording_duration_ms the length is end - start; equal times are 0 s long.
+    at = "1407235163907.00000"
+    row = one_row(recording_duration_ms=None, recording_start_ms=at, recording_end_ms=at)
+    assert row["duration"] == dt.timedelta(0)
+    later = one_row(recording_duration_ms=None, recording_start_ms=at)  # the record's own end
+    assert later["duration"] == dt.timedelta(seconds=345.1)
+
+
 def test_surprising_values_never_crash_or_drop_rows() -> None:
     objects = [
         {

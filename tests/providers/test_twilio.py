@@ -394,6 +394,30 @@ def test_surprising_values_never_crash_or_drop_rows() -> None:
     assert extras[4] == {"_record": "garbage"}
 
 
+def test_a_finished_empty_track_keeps_its_zeros_where_media_not_there_has_none() -> None:
+    # Twilio's 0 while a file does not exist (yet, or any more) is no size; a completed
+    # track's 0 s and 0 bytes are what it holds, and were turned unknown as well.
+    example = seed_example()["recordings"][0]
+    records = [
+        example | {"sid": "RT" + c * 32, "status": status, "size": 0, "duration": 0}
+        for c, status in (("1", "completed"), ("2", "deleted"), ("3", "processing"))
+    ]
+    df = load_twilio_recordings(**mock(lambda r: httpx.Response(200, json=page(records))))
+    df = df.sort("recording_id")
+    assert df["size_bytes"].to_list() == [0, None, None]
+    assert df["duration"].to_list() == [dt.timedelta(0), None, None]
+
+
+@pytest.mark.parametrize("name", [None, "", "missing"])
+def test_a_track_without_a_name_is_named_by_its_source_sid(name: str | None) -> None:
+    # Twilio documents track_name as falling back to source_sid: it was left null.
+    record = seed_example()["recordings"][0] | {"track_name": name}
+    if name == "missing":
+        del record["track_name"]
+    df = load_twilio_recordings(**mock(lambda r: httpx.Response(200, json=page([record]))))
+    assert df["track_name"].to_list() == ["MTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+
+
 def test_a_repeated_next_url_is_asked_again_then_fails_with_the_rows_loaded() -> None:
     calls = []
 

@@ -1182,6 +1182,21 @@ def test_a_file_still_processing_has_no_container_and_no_size_yet() -> None:
     assert df["status"].to_list() == ["processing", "completed"]
 
 
+def test_a_file_ending_as_it_starts_is_zero_long_not_of_unknown_length() -> None:
+    files = [
+        {"id": f"f{i}", "file_type": "M4A", "recording_start": "2026-01-05T10:00:00Z",
+         "recording_end": end, "status": "completed"}
+        for i, end in enumerate(["2026-01-05T10:00:00Z", "2026-01-05T10:00:02Z",
+                                 "2026-01-05T09:59:59Z"])  # an end before the start: unknown
+    ]  # fmt: skip
+    session = {"session_id": "S1", "start_time": "2026-01-05T10:00:00Z", "recording_files": files}
+    body = {"sessions": [session], "next_page_token": "", "total_records": 1}
+    df = load_zoom_recordings(
+        since="2026-01-05", until="2026-01-06", **mock(lambda r: httpx.Response(200, json=body))
+    ).sort("recording_id")
+    assert df["duration"].to_list() == [dt.timedelta(0), dt.timedelta(seconds=2), None]
+
+
 def test_files_that_are_not_objects_are_rows_and_said() -> None:
     # Kept as rows (the value in extra), but without the word Twilio's loader gives.
     files = [None, 1, "x", {"id": "f1", "file_type": "MP4"}]
