@@ -353,6 +353,21 @@ def test_a_file_somewhat_larger_than_stated_or_of_no_stated_size_is_downloaded(
     assert row["status"] == "downloaded" and row["bytes"] == len(larger), row
 
 
+@pytest.mark.parametrize("announced", [True, False], ids=["announced", "streamed"])
+def test_a_small_file_several_times_its_stated_size_is_downloaded(
+    box: Sandbox, tmp_path: Path, announced: bool
+) -> None:
+    # Twice a small row's size is no ceiling (a 14 KB row's 70 KB file would be refused): a
+    # body may exceed what the row states by media.OVERSIZE_SLACK (16 MiB) whatever its size.
+    df, full = _one_sized_track(box)
+    larger = full * 5
+    length = {"Content_Length": str(len(larger))} if announced else {}
+    change, _ = _storage_answer(lambda real: [larger], **length)
+    result = _download(box, df, tmp_path, Replacing(box, _at_storage, change))
+    row = result.row(0, named=True)
+    assert row["status"] == "downloaded" and row["bytes"] == len(larger), row
+
+
 def test_an_envelope_arriving_in_pieces_is_read_whole(box: Sandbox, tmp_path: Path) -> None:
     df = _tracks(box, 1)
     envelope = Replacing(box, lambda r: r.url.path.endswith("/Media"), _json_again)

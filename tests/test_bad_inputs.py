@@ -22,6 +22,7 @@ from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics import charts
+from recanalytics.sandbox import Sandbox
 
 TWILIO = CREDENTIALS["twilio"]
 FRAME = synthetic_frame(120)
@@ -91,6 +92,7 @@ BAD_OPTIONS: list[tuple[str, Any]] = [
     # ExceptionGroup), whose query or fragment swallowed the API path, or whose host is not one.
     ("rate_limit", 1e-300),
     ("base_url", "http://127.0.0.1:99999"),
+    ("base_url", "http://127.0.0.1:0"),
     ("base_url", "https://proxy.example/api?key=1"),
     ("base_url", "https://proxy.example/#x"),
     ("base_url", "http://%zz"),
@@ -652,6 +654,25 @@ def test_an_unknown_keyword_is_named_like_a_loader_option(name: str) -> None:
         getattr(ra, name)(bogus=1)
 
 
+@pytest.mark.parametrize(
+    ("load", "option", "value"),
+    [
+        (ra.load_twilio_recordings, "status", "Completed"),
+        (ra.load_twilio_recordings, "media_type", "AUDIO"),
+        (ra.load_twilio_compositions, "status", "Completed"),
+        (ra.load_signalwire_recordings, "media_format", "MP3"),
+    ],
+)
+def test_a_choice_in_other_capitals_is_no_bad_input(
+    box: Sandbox, load: Callable[..., pl.DataFrame], option: str, value: str
+) -> None:
+    # Choices are compared in any case and sent in the API's spelling: the same rows.
+    provider = load.__name__.split("_")[1]
+    options = box.options(provider) | {"since": box.config.start, "until": box.config.end}
+    got = load(**options, **{option: value})
+    assert got.height > 0 and got.equals(load(**options, **{option: value.lower()}))
+
+
 def test_a_rejected_base_url_is_shown_without_its_token() -> None:
     with pytest.raises(ra.ConfigError) as info:
         ra.load_twilio_recordings(
@@ -768,6 +789,7 @@ from pathlib import Path
 
 import recanalytics as ra
 from recanalytics import charts
+from recanalytics.sandbox import Sandbox
 
 out = Path(sys.argv[1])
 df = ra.demo(size=200)

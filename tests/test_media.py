@@ -164,6 +164,34 @@ def test_zoom_bearer_to_zoom_only_and_access_tokens_stripped(box: Sandbox, tmp_p
     assert len([p for p, _, _ in box.app.log if p == "zoom"]) == 6  # one request a file
 
 
+def test_a_zoom_link_still_holding_its_access_token_is_asked_without_it(tmp_path: Path) -> None:
+    # A frame from elsewhere (the user's own, or one a loader did not redact) may hold Zoom's
+    # download_url with ?access_token=: it went out beside the Bearer header, a second
+    # credential in the request line, logged by any proxy on the way.
+    asked: list[httpx.Request] = []
+
+    def mp4(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, headers={"Content-Type": "video/mp4"}, content=b"\0" * 100)
+
+    df = pl.DataFrame(
+        {
+            "provider": ["zoom"],
+            "recording_id": ["zf1"],
+            "media_url": ["https://zoom.us/rec/download/zf1?access_token=eyJold.token.value"],
+            "container": ["mp4"],
+            "status": ["completed"],
+        }
+    )
+    credentials = {"zoom": ra.ZoomCredentials(api_key="zoom-key", api_secret="zoom-secret")}
+    transport = httpx.MockTransport(mp4)
+    result = ra.download_media(df, tmp_path, credentials=credentials, transport=transport)
+    assert result["status"].to_list() == ["downloaded"], result["error"].to_list()
+    (request,) = asked
+    assert str(request.url) == "https://zoom.us/rec/download/zf1"
+    assert request.headers["Authorization"].startswith("Bearer eyJ")
+
+
 def test_public_media_of_plivo_and_signalwire(box: Sandbox, tmp_path: Path) -> None:
     plivo = ra.load_plivo_recordings(
         since=box.config.start, until=box.config.end, **box.options("plivo"), **FAST

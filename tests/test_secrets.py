@@ -321,6 +321,30 @@ def test_an_error_code_echoing_the_credentials_is_redacted(provider: str) -> Non
     assert "REDACTED" in str(info.value.code)
 
 
+@pytest.mark.parametrize(
+    ("token", "echo", "hidden"),
+    [
+        # A credential as short as redact.MIN_SECRET_LENGTH allows, and one character longer.
+        ("s3cr", "auth token s3cr refused", "s3cr"),
+        ("s3cr3", "auth token s3cr3 refused", "s3cr3"),
+        # Another header's short token (not this load's): the pattern takes 8 characters on.
+        ("plivo-secret", "saw Authorization: Bearer abc123de", "abc123de"),
+    ],
+    ids=["4-characters", "5-characters", "bearer-8-characters"],
+)
+def test_a_short_credential_or_bearer_token_echoed_in_an_error_is_redacted(
+    token: str, echo: str, hidden: str
+) -> None:
+    credentials = {"auth_id": "MA" + "B" * 18, "auth_token": token}
+    transport = httpx.MockTransport(lambda r: httpx.Response(401, json={"error": echo}))
+    with pytest.raises(ra.AuthError) as info:
+        ra.load_plivo_recordings(
+            since="2026-01-01", until="2026-01-02", credentials=credentials, transport=transport
+        )
+    shown = f"{info.value} {info.value.message}"
+    assert hidden not in shown and "REDACTED" in shown, shown
+
+
 def test_a_secret_quoted_keeping_its_slashes_is_redacted() -> None:
     # urllib.parse.quote keeps "/" by default: that form of a secret was left in text.
     from urllib.parse import quote

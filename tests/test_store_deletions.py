@@ -202,6 +202,30 @@ def test_rows_outside_the_period_or_without_an_id_a_date_or_the_source_are_never
         store.mark_unlisted("plivo", since, until.replace(tzinfo=None), [])
 
 
+def test_mark_unlisted_leaves_a_row_created_at_until_inside_the_month(tmp_path: Path) -> None:
+    # until is exclusive: a listing of [since, until) says nothing of a row created at until,
+    # here in the same month file as the period's rows.
+    store = Store(tmp_path)
+    since, until = dt.datetime(2026, 3, 1, tzinfo=dt.UTC), dt.datetime(2026, 3, 20, tzinfo=dt.UTC)
+    at = {
+        "at-since": since,
+        "before-until": until - dt.timedelta(microseconds=1),
+        "at-until": until,
+    }
+    frame = pl.DataFrame(
+        {
+            "provider": ["plivo"] * len(at),
+            "recording_id": list(at),
+            "created_at": list(at.values()),
+            "status": ["completed"] * len(at),
+        }
+    )
+    store.upsert(frame)
+    assert store.mark_unlisted("plivo", since, until, []) == 2
+    statuses = dict(store.read().select("recording_id", "status").iter_rows())
+    assert statuses == {"at-since": "deleted", "before-until": "deleted", "at-until": "completed"}
+
+
 def test_twilio_lists_its_deleted_recordings_and_its_rows_are_never_marked_by_absence(
     tmp_path: Path,
 ) -> None:

@@ -84,6 +84,23 @@ def test_monthly_storage_cost_overrides(df: pl.DataFrame) -> None:
     assert costs(df, {"newco": per_minute}) == costs(df)  # no newco rows; accepted
 
 
+def test_a_provider_without_a_rate_has_no_estimate_even_when_deleted() -> None:
+    # A frame of the user's own naming another provider: no rate, no estimate (null), a
+    # deleted row included; given a rate, the deleted row costs 0.
+    frame = pl.DataFrame(
+        {
+            "provider": ["newco", "newco"],
+            "status": ["deleted", "completed"],
+            "deleted_at": [None, None],
+            "size_bytes": [10**9, 10**9],
+            "duration": [timedelta(minutes=1)] * 2,
+        }
+    )
+    assert costs(frame) == [None, None]
+    per_gb = StorageRate(0.02, "gb_month", "contract", "2026-01-01")
+    assert costs(frame, {"newco": per_gb}) == [0.0, 0.02]
+
+
 @pytest.mark.parametrize(
     "rates",
     [

@@ -59,6 +59,11 @@ def test_size_human_decimals_and_int_columns() -> None:
     assert ints.select(size_human()).to_series().to_list() == ["1.0 KiB", None]
 
 
+def test_size_human_of_a_negative_size_rounding_to_zero_has_no_sign() -> None:
+    # A negative fraction of a byte read "-0 B"; one that rounds to -1 B keeps its sign.
+    assert human([-0.4, -0.0, -0.6]) == ["0 B", "0 B", "-1 B"]
+
+
 def test_size_human_largest_unit_does_not_overflow() -> None:
     assert human([2.0**70]) == ["1024.0 EiB"]
 
@@ -112,6 +117,7 @@ def test_parse_size(text: str | int, expected: int) -> None:
         "1,5 GB",
         "MB",
         -5,
+        -1,
         True,
         None,
         1.5,
