@@ -9,9 +9,8 @@ it stays on throughout.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import altair as alt
 import polars as pl
@@ -20,21 +19,9 @@ import pytest
 import recanalytics as ra
 from recanalytics import charts
 from recanalytics.charts.offline import offline_renderer
+from tests.test_charts import CHARTS
 
 pytest.importorskip("vegafusion", reason="the dev extra installs vegafusion")
-
-CHARTS: dict[str, Callable[..., Any]] = {
-    "storage_chart": charts.storage_chart,
-    "volume_chart": charts.volume_chart,
-    "codec_mix_chart": charts.codec_mix_chart,
-    "cost_chart": charts.cost_chart,
-    "overview_chart": charts.overview_chart,
-    "duration_histogram": charts.duration_histogram,
-    "duration_boxplot": charts.duration_boxplot,
-    "status_chart": charts.status_chart,
-    "size_duration_chart": charts.size_duration_chart,
-    "top_groups_chart": charts.top_groups_chart,
-}
 
 
 @pytest.fixture(scope="module")
