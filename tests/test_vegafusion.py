@@ -103,3 +103,19 @@ def test_the_offline_renderer_puts_a_users_frame_in_the_page(vegafusion: None) -
     page = offline_renderer(spec)["text/html"]
     assert "vegafusion+dataset" not in page
     assert "https://vega.github.io/schema/vega/" in page and '"y":6' in page
+
+
+def test_a_users_chart_of_a_frame_is_refused_by_the_exports_not_drawn_empty(
+    tmp_path: Path, vegafusion: None
+) -> None:
+    """A chart of the user's own frame names rows VegaFusion keeps in the process: exported
+    as such it drew its axes and no point, and its page showed nothing, without a word."""
+    frame = pl.DataFrame({"x": list(range(20)), "y": list(range(20))})
+    chart = alt.Chart(frame).mark_point().encode(x="x:Q", y="y:Q")
+    for export in (
+        lambda: charts.chart_to_svg(chart),
+        lambda: charts.save_chart(chart, tmp_path / "u.html"),
+    ):
+        with pytest.raises(ValueError, match='format="vega"'):
+            export()
+    assert not (tmp_path / "u.html").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import itertools
+import json
 import math
 import re
 from collections.abc import Callable
@@ -313,7 +314,15 @@ def vegalite_spec(chart: ChartLike, *, validate: bool = True) -> dict[str, Any]:
     {'type': 'point'}
     """
     spec: dict[str, Any] = chart.to_dict(validate=validate, context={"pre_transform": False})
+    if VEGAFUSION_DATA in json.dumps(spec):
+        # A chart of the user's whose rows VegaFusion holds in this process: a spec naming
+        # them exports an empty chart, so altair's own error is raised instead.
+        chart.to_dict(validate=validate)
     return spec
+
+
+VEGAFUSION_DATA: Final = "vegafusion+dataset:"
+"""How a spec names rows VegaFusion keeps in the process (``pre_transform`` off)."""
 
 
 def data(frame: pl.DataFrame) -> alt.Data:
