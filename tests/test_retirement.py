@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -252,6 +253,30 @@ def test_a_store_records_no_period_as_loaded_from_a_retired_providers_empty_answ
     assert len(coverage) == 1  # the load that listed rows, recorded
 
 
+def cli_archive_through(
+    monkeypatch: pytest.MonkeyPatch,
+    out: Path,
+    capsys: pytest.CaptureFixture[str],
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport],
+) -> str:
+    """``recanalytics archive twilio --sandbox`` into ``out``, its sandbox reached at Twilio's
+    address through ``wrap`` of its transport: asserts exit 1, returns what it printed."""
+    from recanalytics.cli import main
+
+    served = Sandbox.options
+
+    def wrapped(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        given = served(self, provider, **kwargs)
+        inner = given["transport"]
+        assert isinstance(inner, httpx.AsyncBaseTransport)
+        return given | {"transport": wrap(inner), "base_url": TWILIO_API}
+
+    monkeypatch.setattr(Sandbox, "options", wrapped)
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "20"]
+    assert main([*argv, "--quiet"]) == 1
+    return capsys.readouterr().err
+
+
 def test_archiving_an_empty_listing_after_the_retirement_warns(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -260,7 +285,6 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
 ) -> None:
     # Into a new folder after the date, an empty listing made a 0-row archive of 2015 to now,
     # exit 0, not a word (only an earlier archive's kept rows were said).
-    from recanalytics.cli import main
 
     _, transport, options = twilio
     moved_to(monkeypatch, AFTER)
@@ -273,18 +297,13 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
     assert len(archive) == 1 and f"listed no recordings in this run, and {SAID}" in archive[0]
     # and each list's loader said its own empty listing
     assert sum("listing returned no recordings" in str(w.message) for w in said) == 2
-    served = Sandbox.options
 
-    def retired(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
-        given = served(self, provider, **kwargs)
-        dying = Retiring(given["transport"])  # type: ignore[arg-type]
+    def retired(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        dying = Retiring(inner)
         dying.mode = "empty"
-        return given | {"transport": dying, "base_url": TWILIO_API}
+        return dying
 
-    monkeypatch.setattr(Sandbox, "options", retired)
-    argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "20"]
-    assert main([*argv, "--quiet"]) == 1
-    err = capsys.readouterr().err
+    err = cli_archive_through(monkeypatch, tmp_path / "b", capsys, retired)
     assert f"twilio listed no recordings in this run, and {SAID}" in err
 
 
@@ -377,7 +396,6 @@ def test_an_archive_across_the_retirement_records_no_period_and_exits_1(
 ) -> None:
     # An archive run at midnight whose listing came back empty after it recorded its period
     # as read, with 2,697 of 3,000 tracks, no ArchiveWarning and exit 0.
-    from recanalytics.cli import main
 
     box, _, options = twilio
     crossing = Crossing(box.transport, monkeypatch, "empty", answered=1)
@@ -392,21 +410,11 @@ def test_an_archive_across_the_retirement_records_no_period_and_exits_1(
     assert len(archive) == 1 and f"came back empty after {SAID}" in archive[0]
     assert "records no period as read by this run" in archive[0]
     assert json.loads((tmp_path / "a" / "manifest.json").read_text())["listing_doubted"] == doubted
-    served = Sandbox.options
 
-    def crossing_options(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
-        given = served(self, provider, **kwargs)
-        inner = given["transport"]
-        assert isinstance(inner, httpx.AsyncBaseTransport)
-        return given | {
-            "transport": Crossing(inner, monkeypatch, "empty", answered=1),
-            "base_url": TWILIO_API,
-        }
+    def crossing(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        return Crossing(inner, monkeypatch, "empty", answered=1)
 
-    monkeypatch.setattr(Sandbox, "options", crossing_options)
-    argv = ["archive", "twilio", "--out", str(tmp_path / "b"), "--sandbox", "--size", "20"]
-    assert main([*argv, "--quiet"]) == 1
-    err = capsys.readouterr().err
+    err = cli_archive_through(monkeypatch, tmp_path / "b", capsys, crossing)
     assert f"1 query of twilio's listing came back empty in this run, and {SAID}" in err
 
 
