@@ -285,7 +285,6 @@ def test_archiving_an_empty_listing_after_the_retirement_warns(
 ) -> None:
     # Into a new folder after the date, an empty listing made a 0-row archive of 2015 to now,
     # exit 0, not a word (only an earlier archive's kept rows were said).
-
     _, transport, options = twilio
     moved_to(monkeypatch, AFTER)
     transport.mode = "empty"
@@ -396,7 +395,6 @@ def test_an_archive_across_the_retirement_records_no_period_and_exits_1(
 ) -> None:
     # An archive run at midnight whose listing came back empty after it recorded its period
     # as read, with 2,697 of 3,000 tracks, no ArchiveWarning and exit 0.
-
     box, _, options = twilio
     crossing = Crossing(box.transport, monkeypatch, "empty", answered=1)
     with warnings.catch_warnings(record=True) as said:
