@@ -249,6 +249,44 @@ def test_boxplot_quartiles_are_computed_in_polars(frame: pl.DataFrame) -> None:
     assert twilio["q3"] <= twilio["whisker_hi"] <= twilio["max"]
 
 
+def five_plivo_calls() -> pl.DataFrame:
+    """September to November 2025: one call of 0 s, then 30, 60, 90 and 120 s."""
+    from recanalytics.schema import conform
+
+    months_and_seconds = [(9, 0), (10, 30), (10, 60), (11, 90), (11, 120)]
+    rows = [
+        {
+            "provider": "plivo",
+            "kind": "call",
+            "recording_id": f"p{i}",
+            "status": "completed",
+            "created_at": datetime(2025, month, 10, tzinfo=UTC),
+            "duration": timedelta(seconds=seconds),
+        }
+        for i, (month, seconds) in enumerate(months_and_seconds)
+    ]
+    return conform(pl.DataFrame(rows)).collect()
+
+
+def test_the_boxplot_leaves_a_zero_duration_off_its_log_axis() -> None:
+    """A 0 s call has no place on a log axis: it is left out of the box (and said in the
+    subtitle), not drawn as a whisker at 0."""
+    chart_spec = spec(charts.duration_boxplot(five_plivo_calls()))
+    (box,) = values(chart_spec)
+    assert box["recordings"] == 4 and box["min"] == box["whisker_lo"] == 30.0
+    assert chart_spec["title"]["subtitle"] == "1 recording with no or zero duration not shown"
+
+
+def test_the_volume_chart_keeps_its_last_period() -> None:
+    chart_spec = spec(charts.volume_chart(five_plivo_calls(), every="1mo"))
+    rows = values(chart_spec["vconcat"][0], chart_spec)
+    assert [(r["period"][:10], r["recordings"]) for r in rows] == [
+        ("2025-09-01", 1),
+        ("2025-10-01", 2),
+        ("2025-11-01", 2),
+    ]
+
+
 def test_status_chart_shares_and_subtitle(frame: pl.DataFrame) -> None:
     chart_spec = spec(charts.status_chart(frame))
     assert chart_spec["encoding"]["x"]["stack"] == "normalize"
