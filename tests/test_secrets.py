@@ -195,6 +195,10 @@ def test_records_stay_scrubbed_after_the_application_sets_its_own_record_factory
             "https://b.oss.example/r.mp3?x-oss-security-token=CAIS8",
             "https://b.oss.example/r.mp3?x-oss-security-token=REDACTED",
         ),
+        (
+            "https://b.s3.example/r.mka?X-Amz-Security-Token=FQoG9",
+            "https://b.s3.example/r.mka?X-Amz-Security-Token=REDACTED",
+        ),
         # provider data that is no secret stays as it was
         ("Design token=v2 review", "Design token=v2 review"),
         (
