@@ -451,7 +451,7 @@ def _say_doubted(provider: str, doubted: dict[str, list[Doubt]], listed: int) ->
     )
     count = sum(len(d.windows) for doubts in doubted.values() for d in doubts)
     warn_user(
-        f"{provider}: {count} {'query' if count == 1 else 'queries'} of this run's listing "
+        f"{provider}: {counted(count, 'query', 'queries')} of this run's listing "
         f"({queries}) came back empty after {retired.service} retired on {retired.retires}: "
         f"its API may list nothing any more, so this run's {listed:,} rows may lack their "
         "recordings; the archive keeps them and what earlier runs archived, but records no "

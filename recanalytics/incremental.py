@@ -46,6 +46,7 @@ from recanalytics.errors import (
     RecanalyticsError,
     warn_user,
 )
+from recanalytics.helpers._common import counted
 from recanalytics.load import LoadResult, PerProvider, gather, plan
 from recanalytics.options import OPTION_NAMES, check_options, resolve
 from recanalytics.providers.base import Archival, Doubt, Loader, doubts_noted, shown_windows
@@ -716,10 +717,10 @@ def _say_doubted(
     retired = doubted[0].retired
     if listed:
         windows = [w for doubt in doubted for w in doubt.windows]
-        count = f"{len(windows)} {'query' if len(windows) == 1 else 'queries'}"
         said = (
-            f"{provider}: {count} of its listings ({shown_windows(windows)}) came back empty "
-            f"after {retired.service} retired on {retired.retires}"
+            f"{provider}: {counted(len(windows), 'query', 'queries')} of its listings "
+            f"({shown_windows(windows)}) came back empty after {retired.service} retired on "
+            f"{retired.retires}"
         )
     else:
         said = (

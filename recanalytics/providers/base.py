@@ -30,6 +30,7 @@ from recanalytics.engine import Session, error_details, in_process
 from recanalytics.errors import PaginationError, ProviderError, warn_user
 from recanalytics.fields import Field, PageBatch, RecordSpec
 from recanalytics.fields import Page as DecodedPage
+from recanalytics.helpers._common import counted
 from recanalytics.hosts import CredentialScope, Origin, https_origins
 from recanalytics.options import Context
 from recanalytics.paging import Again, NextUrlPager, Pager, PageRequest, dig
@@ -938,10 +939,9 @@ class Doubt:
                 f"anything, not that there is nothing; {saved}"
             )
         count = len(self.windows)
-        queries = f"{count} {'query' if count == 1 else 'queries'}"
         return (
-            f"{self.provider}: {queries} of the {self.label} listing ({shown_windows(self.windows)}) came "
-            f"back empty after {self.retired.service} retired on {self.retired.retires}: its "
+            f"{self.provider}: {counted(count, 'query', 'queries')} of the {self.label} "
+            f"listing ({shown_windows(self.windows)}) came back empty after {self.retired.service} retired on {self.retired.retires}: its "
             f"API may no longer list anything, so the {self.rows:,} rows returned may lack "
             f"the recordings of {'that range' if count == 1 else 'those ranges'}; {saved}"
         )
