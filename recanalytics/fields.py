@@ -30,10 +30,9 @@ from recanalytics.parsers import (
     TOO_DEEP,
     UNDECODABLE,
     Parser,
-    as_json,
     as_str,
     bounded,
-    without_secrets,
+    extra_json,
 )
 from recanalytics.typedpage import CleanPage, Miss, TypedPage
 
@@ -230,7 +229,7 @@ class RecordSpec:
             if not isinstance(record, dict):
                 for values in columns.values():
                     values.append(None)
-                extras.append(as_json(without_secrets({"_record": record})))
+                extras.append(extra_json({"_record": record}))
                 self.issues[NOT_AN_OBJECT] += 1
                 continue
             failed: dict[str, Any] = {}
@@ -250,7 +249,7 @@ class RecordSpec:
             rest = _leftover(record, self._tree)
             if failed:
                 rest["_unparsed"] = failed
-            extras.append(as_json(without_secrets(rest)) if rest else None)
+            extras.append(extra_json(rest) if rest else None)
         return pl.DataFrame({**columns, EXTRA: extras}, schema=self.schema)
 
     def issue_summary(self) -> str:

@@ -350,6 +350,20 @@ def without_secrets(value: Any, depth: int = jsonbody.MAX_DEPTH) -> Any:
     }
 
 
+def extra_json(value: Any) -> str:
+    """What the ``extra`` column keeps of ``value`` (a record's undeclared fields, the values
+    it could not read): :func:`as_json` of it :func:`without_secrets`. Both page paths
+    (:mod:`recanalytics.fields`' per-record one and :mod:`recanalytics.typedpage`) write
+    ``extra`` with it, so a record's ``extra`` is the same whichever path its page takes.
+
+    Examples
+    --------
+    >>> extra_json({"_unparsed": {"price": {"amount": 1, "api_key": "k3y"}}})
+    '{"_unparsed":{"price":{"amount":1,"api_key":"REDACTED"}}}'
+    """
+    return as_json(without_secrets(value))
+
+
 def int_bounds(dtype: Any) -> tuple[int, int] | None:
     """The range of an integer dtype, or None for any other dtype."""
     dtype = dtype() if isinstance(dtype, type) else dtype

@@ -5,9 +5,10 @@ one polars ``select`` for every conversion and no Python loop per field value.
 The structs are generated from a record's :class:`~recanalytics.fields.Field` tuple and are
 strict: an unknown key (which belongs in ``extra``), a value of another JSON type than the
 column's, a number outside the column's range, a nested object that is null, anything that is
-not clean raises :class:`Miss`, and the caller parses the page with the tolerant per-record path
-instead. So on every page this path accepts, its frame is the one the tolerant path would build,
-with ``extra`` null unless a value could not be read (then it is kept under ``_unparsed``).
+not clean raises :class:`Miss`, and the caller parses the page with the tolerant
+per-record path instead. So on every page this path accepts, its frame is the one the tolerant
+path would build, with ``extra`` null unless a value could not be read (then it is kept under
+``_unparsed``, written by :func:`~recanalytics.parsers.extra_json` as on the tolerant path).
 
 The structs give the pager what it needs per page (ids, creation times) as the page arrives;
 :class:`~recanalytics.fields.Rows` gathers the records of every query of a load and frames them
@@ -55,12 +56,12 @@ from recanalytics.parsers import (
     as_fractional_seconds,
     as_int,
     as_iso_time,
-    as_json,
     as_lower,
     as_rfc2822_time,
     as_seconds,
     as_str,
     bounded,
+    extra_json,
     int_bounds,
 )
 
@@ -335,7 +336,7 @@ class TypedPage:
         if unparsed:
             texts: list[str | None] = [None] * height
             for row, failed_values in unparsed.items():
-                texts[row] = as_json({"_unparsed": failed_values})
+                texts[row] = extra_json({"_unparsed": failed_values})
             extra = pl.Series(EXTRA, texts, dtype=pl.String)
         else:
             extra = pl.repeat(None, height, dtype=pl.String, eager=True).alias(EXTRA)

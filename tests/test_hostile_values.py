@@ -30,7 +30,9 @@ from provider_cases import (
 import recanalytics as ra
 from recanalytics import jsonbody
 from recanalytics.errors import LoadWarning
-from recanalytics.parsers import as_json
+from recanalytics.fields import Field, RecordSpec
+from recanalytics.parsers import FAILURES, as_json, bounded
+from recanalytics.providers import base
 from recanalytics.providers.base import Loader
 from tests.conftest import FAST_RETRY
 
@@ -351,6 +353,80 @@ def test_a_python_value_past_max_depth_encodes_cut_there(levels: int) -> None:
         deep = [deep]
     decoded = json.loads(as_json({"a": deep}))
     assert _depth(decoded) == jsonbody.MAX_DEPTH and "…" in json.dumps(decoded, ensure_ascii=False)
+
+
+# The endpoints whose clean pages take the typed path (Zoom flattens sessions in Python).
+TYPED = {
+    n: e for n, e in ENDPOINTS.items() if type(e.loader.endpoint).decode is base.Endpoint.decode
+}
+
+
+def _reads(field: Field, value: Any) -> bool:
+    """Whether ``field``'s parser reads ``value`` (into its column's dtype)."""
+    try:
+        bounded(field.parse, field.dtype)(value)
+    except FAILURES:
+        return False
+    return True
+
+
+def _columns(name: str, how: str) -> list[str]:
+    """The top-level fields of endpoint ``name`` that its typed path reads ``how``."""
+    typed = RecordSpec(ENDPOINTS[name].loader.endpoint.fields).typed()
+    return [c.field.name for c in typed.columns if c.how == how and len(c.field.where) == 1]
+
+
+def both_paths(endpoint: Endpoint, records: list[Any]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The raw frames of one page of ``records`` as sent (clean, it takes the typed path) and
+    with an undeclared key added to its last record (the tolerant path), having checked that
+    both loads warned alike; and how many pages of the first took the tolerant path."""
+    with pytest.MonkeyPatch.context() as patch:
+        tolerant = counting_fallbacks(patch)
+        fast, said_fast = load(endpoint, json.dumps(endpoint.envelope(records)).encode(), raw=True)
+        clean_tolerant = tolerant[0]
+    odd = [*records[:-1], records[-1] | {"surprise": 1}]
+    slow, said_slow = load(endpoint, json.dumps(endpoint.envelope(odd)).encode(), raw=True)
+    assert said_fast == said_slow
+    return fast, slow, clean_tolerant
+
+
+def counting_fallbacks(patch: pytest.MonkeyPatch) -> list[int]:
+    """Count the pages that take the tolerant path."""
+    pages = [0]
+    original = RecordSpec.decode_page_tolerant
+
+    def counted(self: RecordSpec, *args: Any, **kwargs: Any) -> Any:
+        pages[0] += 1
+        return original(self, *args, **kwargs)
+
+    patch.setattr(RecordSpec, "decode_page_tolerant", counted)
+    return pages
+
+
+CREDENTIAL_HOLDER = {"amount": "0.0012", "api_key": "live-k3y-0123", "password": "hunter2"}
+UNREADABLE_OBJECT = [
+    pytest.param(name, column, id=f"{name}-{column}")
+    for name in TYPED
+    for column in _columns(name, "python")
+    for field in [next(f for f in TYPED[name].loader.endpoint.fields if f.name == column)]
+    if not _reads(field, CREDENTIAL_HOLDER)
+]
+
+
+@pytest.mark.parametrize(("name", "column"), UNREADABLE_OBJECT)
+def test_an_unreadable_object_keeps_no_credential_on_either_path(name: str, column: str) -> None:
+    # An object sent where a number, a flag or a URL belongs is kept in extra under _unparsed.
+    # On a clean page (the typed path) its credential-like keys kept their values as sent; the
+    # same record beside one with an undeclared key (the tolerant path) had them REDACTED.
+    endpoint = TYPED[name]
+    records = [endpoint.record(i) for i in range(3)]
+    records[1][column] = CREDENTIAL_HOLDER
+    fast, slow, tolerant = both_paths(endpoint, records)
+    assert tolerant == 0, "the clean page takes the typed path"
+    assert fast.row(1) == slow.row(1)
+    assert "hunter2" not in fast.write_csv() and "live-k3y" not in fast.write_csv()
+    unparsed = json.loads(fast["extra"][1])["_unparsed"][column]
+    assert unparsed == CREDENTIAL_HOLDER | {"api_key": "REDACTED", "password": "REDACTED"}
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
