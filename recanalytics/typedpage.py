@@ -4,8 +4,9 @@ one polars ``select`` for every conversion and no Python loop per field value.
 
 The structs are generated from a record's :class:`~recanalytics.fields.Field` tuple and are
 strict: an unknown key (which belongs in ``extra``), a value of another JSON type than the
-column's, a number outside the column's range, a nested object that is null, anything that is
-not clean raises :class:`Miss`, and the caller parses the page with the tolerant
+column's, a number outside the column's range, a nested object that is null, a value nested
+deeper than :data:`~recanalytics.jsonbody.MAX_DEPTH` (the tolerant path cuts it there), anything
+that is not clean raises :class:`Miss`, and the caller parses the page with the tolerant
 per-record path instead. So on every page this path accepts, its frame is the one the tolerant
 path would build, with ``extra`` null unless a value could not be read (then it is kept under
 ``_unparsed``, written by :func:`~recanalytics.parsers.extra_json` as on the tolerant path).
@@ -48,6 +49,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 import polars as pl
 
+from recanalytics import jsonbody
 from recanalytics.parsers import (
     EXTRA,
     FAILURES,
@@ -301,6 +303,10 @@ class TypedPage:
         Miss
             The page is not clean: parse it by the tolerant path.
         """
+        # msgspec reads ~1,000 levels; the tolerant path cuts past MAX_DEPTH (counted from the
+        # body's top), and a page must give the same frame whichever path it takes.
+        if jsonbody.deeper_than(content, jsonbody.MAX_DEPTH):
+            raise Miss
         try:
             envelope = _ENVELOPE.decode(content)
             items = envelope.get(list_key)

@@ -429,6 +429,39 @@ def test_an_unreadable_object_keeps_no_credential_on_either_path(name: str, colu
     assert unparsed == CREDENTIAL_HOLDER | {"api_key": "REDACTED", "password": "REDACTED"}
 
 
+# Per endpoint, a text field (written as JSON text) and a field an object is unreadable in
+# (kept in extra under _unparsed).
+DEEP_TARGETS = [
+    pytest.param(name, column, id=f"{name}-{column}")
+    for name, endpoint in TYPED.items()
+    for column in [
+        next(c for c in _columns(name, "text") if c != endpoint.id_column),
+        *[p.values[1] for p in UNREADABLE_OBJECT if p.values[0] == name][:1],
+    ]
+]
+
+
+@pytest.mark.parametrize("levels", [61, 62, 70, 500])
+@pytest.mark.parametrize(("name", "column"), DEEP_TARGETS)
+def test_a_deep_value_reads_alike_on_both_paths(name: str, column: str, levels: int) -> None:
+    # An object 70 levels deep in a text field: a clean page (the typed path) kept it whole and
+    # said nothing; beside a record with an undeclared key (the tolerant path) it was cut at 64
+    # levels from the body's top, with a LoadWarning. Unreadable, it was cut at 64 levels from
+    # extra's top on the typed path.
+    endpoint = TYPED[name]
+    deep: Any = "x"
+    for _ in range(levels):
+        deep = {"a": deep}
+    records = [endpoint.record(i) for i in range(3)]
+    records[1][column] = deep
+    fast, slow, _ = both_paths(endpoint, records)
+    assert fast.row(1) == slow.row(1)
+    text = fast[column][1]
+    kept = json.loads(text) if text else json.loads(fast["extra"][1])["_unparsed"][column]
+    # The record sits 3 levels down (body, list, record): its field's containers start at 4.
+    assert _depth(kept) == min(levels, jsonbody.MAX_DEPTH - 3)
+
+
 @pytest.mark.parametrize("name", ENDPOINTS)
 def test_a_truncated_body_is_still_retried(name: str) -> None:
     endpoint = ENDPOINTS[name]
