@@ -27,8 +27,9 @@ How this module reads the API, where the contract leaves room:
 * The trash cannot be date-filtered, so ``trash=True`` with ``since``/``until`` is a
   ``ConfigError`` rather than a silently ignored range.
 * CC and TIMELINE files have no ``id``: their ``recording_id`` is derived (``derived-`` + a hash
-  of session id, row kind, file type, start, end and an ordinal among identical files), stable
-  from one load to the next and distinct per file, so de-duplication never merges two of them.
+  of session id, row kind, file type, start, end and an ordinal among identical files, a blank
+  value and a missing one alike), stable from one load to the next and distinct per file, so
+  de-duplication never merges two of them.
 * ``container`` and ``media_type`` come from the codec helpers' table
   (:mod:`recanalytics.helpers.codecs`, as ``ra.normalize_container`` and
   ``ra.container_media_type`` read them): the ``file_extension`` where sent, else the
@@ -320,8 +321,13 @@ ZOOM = ZoomSpec(
 # loaded again (docs/store-media-archive.md).
 # 2: SUMMARY, TB and CSV files read as json / csv and text (SUMMARY had no container, TB was a jpg
 # of data); a blank id is no id.
-READING = 2
-REREAD: dict[int, frozenset[str]] = {2: frozenset({"container", "media_type", "group_name"})}
+# 3: two id-less files of a session differing only in a blank or missing type, start or end get
+# two derived ids (they got one, and one of them was dropped); every other derived id is as before.
+READING = 3
+REREAD: dict[int, frozenset[str]] = {
+    2: frozenset({"container", "media_type", "group_name"}),
+    3: frozenset(),  # rows a store lacks are loaded; no column reads otherwise
+}
 """The unified columns each ``READING`` read otherwise than the one before (the rest, an
 archive keeps from an earlier run's reading)."""
 
@@ -334,16 +340,25 @@ def as_safe_url(value: Any) -> str:
     return redact_url(as_str(value)) or ""
 
 
+def derived_traits(kind: str, item: dict[str, Any]) -> tuple[str, ...]:
+    """What a derived id tells a file by (besides its session and ordinal): its row kind, type,
+    start and end, a blank or absent value alike. Files whose traits are the same are told
+    apart by their ordinal among them (:func:`flatten_session`).
+
+    Examples
+    --------
+    >>> derived_traits("session_file", {"file_type": ""}) == derived_traits("session_file", {})
+    True
+    """
+    keys = ("file_type", "recording_start", "recording_end")
+    return (kind, *(str(item.get(k) or "") for k in keys))
+
+
 def derived_id(session_id: Any, kind: str, item: dict[str, Any], ordinal: int) -> str:
-    """A stable id for a file Zoom gives none (CC, TIMELINE)."""
-    parts = [
-        str(session_id or ""),
-        kind,
-        str(item.get("file_type") or ""),
-        str(item.get("recording_start") or ""),
-        str(item.get("recording_end") or ""),
-        str(ordinal),
-    ]
+    """A stable id for a file Zoom gives none (CC, TIMELINE): a hash of its session id, its
+    :func:`derived_traits` and ``ordinal``, its place among the session's files of the same
+    traits."""
+    parts = [str(session_id or ""), *derived_traits(kind, item), str(ordinal)]
     return "derived-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
@@ -376,8 +391,9 @@ def flatten_session(session: Any, *, trash: bool = False) -> list[Any]:
                     # No id to tell this session from another: its own fields do (two sessions
                     # without ids, each with a TIMELINE file, are two rows, not one).
                     sid = json.dumps(carried, sort_keys=True, default=str)
-                same = (kind, *(str(file.get(k)) for k in ("file_type", "recording_start")))
-                same = (*same, str(file.get("recording_end")))
+                # Counted by what the id hashes: two files it cannot tell apart (a type "" and
+                # none) must differ in their ordinal, or de-duplication merges them.
+                same = derived_traits(kind, file)
                 recording_id = derived_id(sid, kind, file, ordinals[same])
                 ordinals[same] += 1
             rows.append(

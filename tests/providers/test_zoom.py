@@ -885,6 +885,35 @@ def test_files_without_ids_in_sessions_without_ids_are_told_apart_by_their_sessi
     assert df["recording_id"].str.starts_with("derived-").all()
 
 
+@pytest.mark.parametrize("key", ["file_type", "recording_start", "recording_end"])
+def test_files_without_ids_differing_only_in_blank_or_absent_fields_are_two_rows(key: str) -> None:
+    # A file still processing is listed with "" for its type; CC and TIMELINE files have no
+    # id. Two such files, one with "" and one without the key, got one derived id (the ordinal
+    # among identical files told "" from absent, the hash did not): one row was dropped,
+    # silently.
+    start, end = "2026-01-05T10:00:01Z", "2026-01-05T10:20:01Z"
+    shared = {"file_type": "CC", "recording_start": start, "recording_end": end} | {key: ""}
+    blank = shared | {"download_url": "https://zoom.us/rec/download/one"}
+    absent = {k: v for k, v in shared.items() if k != key}
+    absent["download_url"] = "https://zoom.us/rec/download/two"
+
+    def listing(*files: dict[str, Any]) -> dict[str, Any]:
+        session = {"session_id": "s==", "start_time": "2026-01-05T10:00:00Z"}
+        body = {"sessions": [session | {"recording_files": list(files)}], "total_records": 1}
+        options = mock(lambda r: httpx.Response(200, json=body | {"next_page_token": ""}))
+        return dict(options, since="2026-01-05", until="2026-01-06")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = load_zoom_recordings(**listing(blank, absent))
+    assert [str(w.message) for w in caught] == []
+    assert sorted(df["media_url"]) == [blank["download_url"], absent["download_url"]]
+    assert df["recording_id"].str.starts_with("derived-").all()
+    # The first keeps the id it has when listed alone: a sibling changes no stored id.
+    alone = load_zoom_recordings(**listing(blank))["recording_id"].item()
+    assert df.filter(pl.col("media_url") == blank["download_url"])["recording_id"].item() == alone
+
+
 def test_a_file_id_of_another_json_type_is_kept_as_its_text() -> None:
     """As the other providers' ids are (docs/loading.md): a Zoom file id sent as an object, a
     list, a float or a boolean became a derived id, the value sent lost from the id."""
