@@ -18,7 +18,7 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 from recanalytics.errors import PaginationError, warn_user
 from recanalytics.parsers import Invalid, as_rfc2822_time
@@ -223,6 +223,10 @@ class NextUrlPager(Pager):
     paging: tuple[str, ...] = ("Page", "PageSize", "PageToken")
     #: whether the page being read holds as many records as asked (set by :meth:`advance`)
     full: bool = False
+    #: where the API's own paths begin (Plivo's ``/v1/``), for :func:`linked_url`: a relative
+    #: link's path from there on is asked under the root the query's first request went to
+    #: (empty: a relative link is joined to the first request's URL as it is)
+    api_root: str = ""
 
     def advance(
         self, body: Any, *, records: int, ids: Collection[Any] = ()
@@ -304,7 +308,7 @@ class NextUrlPager(Pager):
         return isinstance(parent, dict) and path[-1] in parent
 
     def request_for(self, cursor: str) -> PageRequest:
-        return self.with_filters(urljoin(self.first.url, cursor))
+        return self.with_filters(linked_url(self.first.url, cursor, self.api_root))
 
     def with_filters(self, url: str) -> PageRequest:
         """``url`` as linked, with the first request's filters it omits added back.
@@ -347,6 +351,40 @@ def _same(asked: str, echoed: str) -> bool:
         return instant == as_rfc2822_time(echoed)
     except Invalid:
         return False
+
+
+def linked_url(first: str, link: str, api_root: str = "") -> str:
+    """The URL a next-page ``link`` names, in a query whose first request went to ``first``.
+
+    An absolute link is taken as it is and a relative one is joined to ``first``, except that
+    where ``api_root`` (the start of the API's own paths: Plivo's ``/v1/``, SignalWire's
+    ``/2010-04-01/``) is in both paths, the link's path from there on is asked under what comes
+    before it in ``first``. So a link from the API's root stays under a proxy's path
+    (``base_url="https://gw.example/plivo"``), and one naming another of the API's path forms
+    (SignalWire's ``/api/laml`` or none) is asked on the form that answered.
+
+    Examples
+    --------
+    >>> first = "https://gw.example/plivo/v1/Account/MA1/Recording/?limit=20"
+    >>> linked_url(first, "/v1/Account/MA1/Recording/?limit=20&cursor=c2", "/v1/")
+    'https://gw.example/plivo/v1/Account/MA1/Recording/?limit=20&cursor=c2'
+    >>> linked_url(first, "/v1/Account/MA1/Recording/?limit=20&cursor=c2")
+    'https://gw.example/v1/Account/MA1/Recording/?limit=20&cursor=c2'
+    >>> linked_url(first, "?limit=20&offset=20", "/v1/")
+    'https://gw.example/plivo/v1/Account/MA1/Recording/?limit=20&offset=20'
+    """
+    joined = urljoin(first, link)
+    given = urlsplit(link)
+    if not api_root or given.scheme or given.netloc:
+        return joined
+    parts = urlsplit(first)
+    # The last occurrence: a proxy's path may hold the same segment (".../v1/plivo/v1/...").
+    root, found, _ = parts.path.rpartition(api_root)
+    at = given.path.rfind(api_root)
+    if not found or at < 0:
+        return joined
+    # A relative link's path is where it starts, so the rest of it (query included) follows.
+    return urlunsplit((parts.scheme, parts.netloc, root, "", "")) + link[at:]
 
 
 def requestable(request: PageRequest) -> PageRequest:

@@ -255,6 +255,9 @@ class PlivoServer:
     mode: str = "offset"
     cap: int = 20
     host: str = "https://api.plivo.example"
+    # the path a gateway serves the API under (base_url's), passing Plivo's answers through
+    # as Plivo sent them: a request outside it is 404
+    under: str = ""
     # (offset served, body) -> body, after the server built it
     tamper: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
     # called before each request is answered (the account changing while it is paged)
@@ -265,6 +268,8 @@ class PlivoServer:
         self.seen.append(request)
         if self.before is not None:
             self.before(len(self.seen))
+        if request.url.path != f"{self.under}/v1/Account/{PLIVO_AUTH}/Recording/":
+            return httpx.Response(404, json={"api_id": "x", "error": "not found"})
         query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
         limit = min(int(query.get("limit", "20")), self.cap)
         if "cursor" in query:
@@ -291,7 +296,7 @@ class PlivoServer:
         return {
             "transport": httpx.MockTransport(self.handle),
             "credentials": CREDENTIALS["plivo"],
-            "base_url": self.host,
+            "base_url": self.host + self.under,
             **FAST,
         }
 
@@ -305,6 +310,30 @@ def plivo_recordings(n: int) -> list[dict[str, Any]]:
 
 def recording_ids(records: list[dict[str, Any]]) -> list[str]:
     return sorted(r["recording_id"] for r in records)
+
+
+def without_total(position: int, body: dict[str, Any]) -> dict[str, Any]:
+    del body["meta"]["total_count"]  # nothing to plan offsets with: the links are followed
+    return body
+
+
+def shortfall(position: int, body: dict[str, Any]) -> dict[str, Any]:
+    body["meta"]["total_count"] = 21  # the list goes on past it: its meta.next is followed
+    return body
+
+
+@pytest.mark.parametrize(
+    "tamper", [None, without_total, shortfall], ids=["total", "no-total", "past-total"]
+)
+@pytest.mark.parametrize("mode", ["offset", "cursor", "hybrid"])
+def test_plivo_behind_a_gateway_path_pages_under_it(mode: str, tamper: Any) -> None:
+    # base_url may carry a path (docs/loading.md). meta.next is Plivo's link from its own root
+    # (/v1/Account/…): joined to the gateway's URL it lost the path, page 2 was a 404 and the
+    # load failed with page 1's rows (cursor paging; offsets are built from the first URL).
+    server = PlivoServer(plivo_recordings(45), mode=mode, under="/gw/plivo", tamper=tamper)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(server.records)
+    assert {r.url.path for r in server.seen} == {f"/gw/plivo/v1/Account/{PLIVO_AUTH}/Recording/"}
 
 
 def test_plivo_without_meta_walks_on_when_the_server_honours_a_smaller_limit() -> None:

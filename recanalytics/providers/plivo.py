@@ -123,6 +123,8 @@ REREAD: dict[int, frozenset[str]] = {2: frozenset({"duration", "bitrate_kbps"})}
 archive keeps from an earlier run's reading)."""
 
 PAGE_SIZE_MAX = 20
+API_ROOT = "/v1/"
+"""Where Plivo's paths begin, its API's root: ``meta.next`` links from there."""
 UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 EPOCH_MS_MIN = 946_684_800_000
 """2000-01-01 in epoch milliseconds: a ``recording_start_ms``/``recording_end_ms`` after 1970
@@ -211,6 +213,9 @@ class PlivoPager(LinkPager):
 
     path: tuple[str, ...] = ("meta", "next")
     fallback: tuple[str, ...] = ()
+    # meta.next is a link from Plivo's root (/v1/Account/…): behind a base_url with a path (a
+    # gateway passing Plivo's answers through), it is asked under that path.
+    api_root: str = API_ROOT
     limit: int = PAGE_SIZE_MAX
     offset: int | None = 0
     widest: int = 0  # the most records a page held so far
@@ -741,7 +746,7 @@ def recordings_path(ctx: Context) -> str:
     """``/v1/Account/{auth_id}/Recording/``; Plivo wants the trailing slash on every path."""
     credentials = ctx.credentials
     assert isinstance(credentials, PlivoCredentials)
-    return f"/v1/Account/{credentials.auth_id}/Recording/"
+    return f"{API_ROOT}Account/{credentials.auth_id}/Recording/"
 
 
 async def aget_plivo_recording(recording_id: str, **options: Unpack[LoadOptions]) -> pl.DataFrame:

@@ -38,7 +38,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Literal, Unpack
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import polars as pl
 
@@ -233,18 +233,12 @@ class SignalWirePager(RelativeUriPager):
     The docs' URIs carry the ``/api/laml`` prefix, while the Twilio-based SDK joins them to its
     own root (``https://{space}`` without the prefix, or a proxy's path): which form a space
     sends back is not certain. So the URI's part from ``/2010-04-01/`` on (its path and query,
-    page token included, as returned) is requested under the root the first page came from;
-    a URI without that part is joined to the host as it is.
+    page token included, as returned) is requested under the root the first page came from
+    (:func:`~recanalytics.paging.linked_url`); a URI without that part is joined to the first
+    request's URL as it is.
     """
 
-    def request_for(self, cursor: str) -> PageRequest:
-        parts = urlsplit(self.first.url)
-        root, found, _ = parts.path.partition(VERSION_PATH)
-        at = cursor.find(VERSION_PATH)
-        if not found or at < 0 or urlsplit(cursor).netloc:
-            return super().request_for(cursor)
-        root_url = urlunsplit((parts.scheme, parts.netloc, root, "", ""))
-        return self.with_filters(root_url + cursor[at:])
+    api_root: str = VERSION_PATH
 
 
 @dataclasses.dataclass(frozen=True)
