@@ -220,8 +220,9 @@ SIGNALWIRE = SignalWireSpec(
 # older one is loaded again (docs/store-media-archive.md).
 # 2: a blank sid is no id; a record uri that is no .json path gives the media URL built from
 # account and sid.
-READING = 2
-REREAD: dict[int, frozenset[str]] = {2: frozenset({"media_url"})}
+# 3: media URLs under the base_url's path too (a gateway's), not on its bare host.
+READING = 3
+REREAD: dict[int, frozenset[str]] = {2: frozenset({"media_url"}), 3: frozenset({"media_url"})}
 """The unified columns each ``READING`` read otherwise than the one before (the rest, an
 archive keeps from an earlier run's reading)."""
 
@@ -243,10 +244,13 @@ class SignalWirePager(RelativeUriPager):
 
 @dataclasses.dataclass(frozen=True)
 class SignalWireRecordings(Endpoint):
-    """Recordings of one load: the host and media format build ``media_url``, and rows outside
-    ``[since, until)`` (the edges an inclusive reading of the date filters adds) are dropped."""
+    """Recordings of one load: its base URL and media format build ``media_url``, and rows
+    outside ``[since, until)`` (the edges an inclusive reading of the date filters adds) are
+    dropped."""
 
-    host: str = ""
+    #: the load's ``base_url``, a proxy's path kept: a record's ``uri`` (a path from the API's
+    #: host) is under it, as the pages are
+    base_url: str = ""
     media_format: str = "wav"
     since: dt.datetime | None = None
     until: dt.datetime | None = None
@@ -310,7 +314,7 @@ class SignalWireRecordings(Endpoint):
             cost=price.abs(),
             cost_unit=pl.when(price.is_not_null()).then(pl.col("price_unit").str.to_uppercase()),
             media_url=pl.when(uri.str.starts_with("/"))
-            .then(pl.lit(self.host) + media)
+            .then(pl.lit(self.base_url) + media)
             .otherwise(media),
         )
 
@@ -450,9 +454,8 @@ def endpoint_for(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> SignalWireRecordings:
-    host = re.sub(r"^(https?://[^/]+).*$", r"\1", ctx.base_url)
     return dataclasses.replace(
-        RECORDINGS, host=host, media_format=media_format, since=since, until=until
+        RECORDINGS, base_url=ctx.base_url, media_format=media_format, since=since, until=until
     )
 
 
@@ -601,7 +604,7 @@ get_signalwire_recording = syncify(aget_signalwire_recording, "get_signalwire_re
 
 
 def endpoint_for_options(options: Mapping[str, Any]) -> SignalWireRecordings:
-    """The endpoint a load with ``options`` used: its media URLs are on the space's host."""
+    """The endpoint a load with ``options`` used: its media URLs are under its base URL."""
     load_options = {k: v for k, v in options.items() if k != "media_format"}
     return endpoint_for(resolve(SIGNALWIRE, load_options), options.get("media_format", "wav"))
 

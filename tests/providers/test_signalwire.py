@@ -25,12 +25,13 @@ import recanalytics as ra
 from recanalytics.credentials import SignalWireCredentials
 from recanalytics.errors import ConfigError, LoadWarning, NotFoundError, ProviderError
 from recanalytics.providers.signalwire import (
+    LOADER,
     SIGNALWIRE,
     aget_signalwire_recording,
     get_signalwire_recording,
     load_signalwire_recordings,
 )
-from recanalytics.sandbox import Sandbox
+from recanalytics.sandbox import IN_PROCESS_URL, Sandbox
 from recanalytics.sandbox.signalwire import API, CREDENTIALS, PROJECT_ID, SCHEMA_CHANGE
 from recanalytics.windows import split_even
 
@@ -413,6 +414,44 @@ def test_media_urls_are_public_and_follow_the_chosen_format(box: Sandbox) -> Non
 
     assert asyncio.run(fetch(wav)).content.startswith(b"RIFF")
     assert asyncio.run(fetch(mp3["media_url"][0])).content.startswith(b"ID3")
+
+
+def behind_a_gateway(box: Sandbox, path: str) -> dict[str, Any]:
+    """Options that reach ``box`` through a gateway serving it under ``path`` (base_url's
+    path), its answers passed through as the sandbox sent them: a request elsewhere is 404."""
+
+    async def gateway(request: httpx.Request) -> httpx.Response:
+        raw = request.url.raw_path
+        if not raw.startswith(path.encode() + b"/"):
+            return httpx.Response(404, json={"code": 20404, "message": "not found", "status": 404})
+        inner = request.url.copy_with(raw_path=raw[len(path) :])
+        forwarded = httpx.Request(request.method, inner, headers=request.headers)
+        return await box.transport.handle_async_request(forwarded)
+
+    return box.options("signalwire") | {
+        "transport": httpx.MockTransport(gateway),
+        "base_url": IN_PROCESS_URL + path,
+    }
+
+
+def test_media_urls_behind_a_gateway_path_are_under_it(box: Sandbox) -> None:
+    # The pages were asked under base_url's path, but media_url was built on its bare host,
+    # outside the gateway: every download missed.
+    options = behind_a_gateway(box, "/gw/sw")
+    df = load_signalwire_recordings(**options)
+    assert set(df["recording_id"]) == truth(box)
+    assert df["media_url"].str.starts_with(f"{IN_PROCESS_URL}/gw/sw{API}/Accounts/").all()
+    raw = load_signalwire_recordings(raw=True, **options)
+    assert LOADER.unify(raw, options)["media_url"].sort().equals(df["media_url"].sort())
+    r = next(r for r in records(box) if r.status == "completed")
+    one = get_signalwire_recording(r.sid, **options)["media_url"][0]
+    assert one == df.filter(pl.col("recording_id") == r.sid)["media_url"][0]
+
+    async def fetch(url: str) -> httpx.Response:
+        async with httpx.AsyncClient(transport=options["transport"]) as client:
+            return await client.get(url)
+
+    assert asyncio.run(fetch(one)).content.startswith(b"RIFF")
 
 
 def test_a_uri_that_is_no_json_resource_path_gives_the_records_own_media_url(
