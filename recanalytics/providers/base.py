@@ -322,11 +322,16 @@ class Query:
                 self.shrank = True
             self.latest_total = trial.latest_total
 
+    def discard(self) -> None:
+        """Take this query's pages (its own and absorbed ones) out of the harvest: the query is
+        read again whole by another, whose rows are the load's instead."""
+        mine = [self.batch, *self.absorbed]
+        self.harvest[:] = [b for b in self.harvest if not any(b is m for m in mine)]
+
     def replace_with(self, again: Query) -> None:
         """Make ``again`` (this query read again whole, on trial) this query's reading: its
         pages in place of this query's own and absorbed ones in the harvest, its counts."""
-        mine = [self.batch, *self.absorbed]
-        self.harvest[:] = [b for b in self.harvest if not any(b is m for m in mine)]
+        self.discard()
         self.harvest.append(again.batch)
         self.absorbed = []
         self.batch, self.counted, self.copies = again.batch, again.counted, again.copies

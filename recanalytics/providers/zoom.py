@@ -605,6 +605,9 @@ class ZoomFiles(Endpoint):
                     if not (refused and restart < (MAX_RESTARTS if token_expired(exc) else 1)):
                         raise
                     log.info("zoom: next_page_token refused; reloading the window from page 1")
+                    # The reload's rows are the window's: this attempt's would keep a file
+                    # deleted meanwhile, and a row without an id twice.
+                    attempt.discard()
                     spec.issues.clear()
                     spec.issues.update(issues)
                     continue

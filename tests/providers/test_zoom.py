@@ -373,6 +373,38 @@ def test_a_page_token_refused_twice_in_any_words_raises_with_the_rows(zoom_box: 
     assert info.value.partial is not None and info.value.partial.height > 0
 
 
+def test_a_window_reloaded_after_its_token_expired_keeps_only_the_reloads_rows() -> None:
+    # The first reading's rows stayed in the load beside the reload's, where de-duplication
+    # merged the copies that have an id: a row without one (a session that is not an object)
+    # came back twice, and a file deleted between the readings was kept.
+    first = {"session_id": "a==", "start_time": "2026-01-05T10:00:00Z"}
+    second = {"session_id": "b==", "start_time": "2026-01-05T09:00:00Z"}
+    kept = {"id": "kept", "file_type": "MP4", "status": "completed"}
+    gone = {"id": "gone", "file_type": "MP4", "status": "completed"}
+    reads = [0]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("next_page_token")
+        if token is None:
+            reads[0] += 1
+            files = [kept, gone] if reads[0] == 1 else [kept]  # deleted before the reload
+            sessions = [first | {"recording_files": files}, "not a session"]
+            return httpx.Response(200, json={"sessions": sessions, "next_page_token": "t1"})
+        if reads[0] == 1:
+            return httpx.Response(400, json={"code": 300, "message": TOKEN_ERROR})
+        files = [{"id": "b1", "file_type": "M4A", "status": "completed"}]
+        body = {"sessions": [second | {"recording_files": files}], "next_page_token": ""}
+        return httpx.Response(200, json=body)
+
+    with pytest.warns(LoadWarning) as caught:
+        df = load_zoom_recordings(since="2026-01-05", until="2026-01-06", **mock(handler))
+    assert reads == [2]
+    assert sorted(df["recording_id"].drop_nulls()) == ["b1", "kept"]
+    assert df["recording_id"].null_count() == 1, "the session that is not an object, once"
+    said = [str(w.message) for w in caught]
+    assert any("(<not an object>: 1)" in m for m in said), said  # as many as the rows
+
+
 async def test_sandbox_tokens_expire_after_their_ttl(zoom_box: Sandbox) -> None:
     fresh_box = zoom_box
     clock = FakeClock()
