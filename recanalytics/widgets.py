@@ -1378,6 +1378,10 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         would run as a formula (a track name ``=HYPERLINK(...)``) starts with a single quote.
         Parquet keeps every value exactly.
 
+        A ``path`` that ends in the format's suffix (in any case) is written as given; any other
+        gets it appended, so ``"sales.2026-q3"`` is written as ``sales.2026-q3.csv``, never as
+        ``sales.csv``.
+
         The file is written user-only (``0600``) to a temporary file beside it and renamed: a
         write that fails (a full disk, a file size limit, a folder that takes no new file) is
         a :class:`~recanalytics.errors.StoreError` naming it, and a file already there is left
@@ -1389,8 +1393,10 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         target = validate.file_path(
             path or self.export_path.value or "recanalytics-filtered", "path"
         )
+        # Appended, not swapped in: Path takes ".2026-q3" in "sales.2026-q3" for a suffix, and
+        # replacing it sent every quarter's export to one "sales.csv".
         if target.suffix.lower() != f".{format}":
-            target = validate.file_path(target.with_suffix(f".{format}"), "path")
+            target = validate.file_path(target.with_name(f"{target.name}.{format}"), "path")
         validate.writable_file(target, "path")
         frame = self.panel.filtered
         write: Callable[[Path], object] = (

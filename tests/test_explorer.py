@@ -298,6 +298,23 @@ def test_export_parquet_and_csv(ex: Explorer, tmp_path: Path) -> None:
     assert "rows written to" in ex.export_note.value
 
 
+def test_an_export_name_with_a_dot_gets_the_suffix_appended(ex: Explorer, tmp_path: Path) -> None:
+    # "sales.2026-q3" was written as sales.csv, and "sales.2026-q4" then replaced it.
+    ex.panel.controls["provider"].value = ("twilio",)
+    q3 = ex.export("csv", tmp_path / "sales.2026-q3")
+    ex.panel.controls["provider"].value = ("zoom",)
+    q4 = ex.export("csv", tmp_path / "sales.2026-q4")
+    assert (q3.name, q4.name) == ("sales.2026-q3.csv", "sales.2026-q4.csv")
+    assert set(pl.read_csv(q3)["provider"]) == {"twilio"}
+    assert set(pl.read_csv(q4)["provider"]) == {"zoom"}
+    ex.export_path.value = str(tmp_path / "calls 1.5h")  # typed in the box
+    ex.parquet_button.click()
+    assert (tmp_path / "calls 1.5h.parquet").is_file()
+    # The right suffix, in any case, is kept; another one is not taken for it.
+    assert ex.export("parquet", tmp_path / "kept.PARQUET").name == "kept.PARQUET"
+    assert ex.export("csv", tmp_path / "sel.parquet").name == "sel.parquet.csv"
+
+
 def test_a_csv_export_of_a_frame_with_its_own_duration_s_is_written(
     frame: pl.DataFrame, tmp_path: Path
 ) -> None:
