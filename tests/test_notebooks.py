@@ -383,6 +383,43 @@ def test_the_media_check_codec_table_breaks_ties_by_name() -> None:
         assert scope["order"] == sorted(codecs)
 
 
+def test_the_sql_table_keeps_the_recordings_without_a_status() -> None:
+    """Notebook 05's SQL table filtered ``WHERE status <> 'deleted'``: ``NULL <> 'deleted'`` is
+    NULL in SQL, so every recording without a status (Zoom's transcripts, chats and timelines)
+    was dropped from its counts, hours and cost. Not deleted means what ``summarize`` means."""
+    import ast
+
+    import polars as pl
+    from synthetic import synthetic_frame
+
+    import recanalytics as ra
+    from recanalytics.helpers.sizes import is_deleted
+
+    df = synthetic_frame(600, seed=5).with_columns(
+        status=pl.when(pl.int_range(pl.len()) % 7 == 0).then(None).otherwise(pl.col("status")),
+        # gone from the provider (the store marks it) while its status still reads completed
+        deleted_at=pl.when(pl.int_range(pl.len()) % 11 == 1)
+        .then(pl.col("created_at"))
+        .otherwise(pl.col("deleted_at")),
+    )
+    nb = nbformat.read(NOTEBOOKS_DIR / "05-ad-hoc-queries.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and "pl.SQLContext(" in c.source]
+    *body, last = ast.parse(cell.source).body
+    assert isinstance(last, ast.Expr)
+    scope: dict[str, Any] = {"pl": pl, "ra": ra, "df": df}
+    exec(compile(ast.Module(body=body, type_ignores=[]), "cell", "exec"), scope)
+    table = eval(compile(ast.Expression(last.value), "cell", "eval"), scope)
+    got = table.select("provider", "kind", "recordings").sort("provider", "kind")
+    kept = df.filter(~is_deleted())
+    assert kept["status"].null_count() > 0
+    expected = (
+        kept.group_by(pl.col("provider", "kind").cast(pl.String))
+        .agg(recordings=pl.len().cast(got["recordings"].dtype))
+        .sort("provider", "kind")
+    )
+    assert got.to_dicts() == expected.to_dicts()
+
+
 def test_the_storage_added_chart_reads_utc_months_west_of_utc() -> None:
     """Notebook 02's "Storage added per month" grouped by ``yearmonth(period)``, the browser's
     local month of a period's UTC midnight: in Los Angeles every bar and label sat a month early
