@@ -39,7 +39,7 @@ from recanalytics.helpers._common import conform_dtypes, conform_values, counted
 from recanalytics.helpers.cost import monthly_storage_cost, storage_rates
 from recanalytics.helpers.durations import billed_minutes, duration_hours, duration_human
 from recanalytics.helpers.shown import known_total, readable
-from recanalytics.helpers.sizes import size_human
+from recanalytics.helpers.sizes import is_deleted, size_human
 from recanalytics.progress import in_notebook
 from recanalytics.schema import SCHEMA
 from recanalytics.spreadsheet import write_spreadsheet_csv
@@ -945,8 +945,7 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
     >>> summary_line(ra.empty_frame())
     '0 recordings · 0.0 hours · 0 B · est. storage $0.00/month'
     """
-    # Statuses are lower-case in the unified frame, so a plain comparison is enough here.
-    held = pl.col("deleted_at").is_null() & (pl.col("status") != "deleted").fill_null(True)
+    held = ~is_deleted()  # what summarize holds, so the cost is its estimated_monthly_cost
     rates = storage_rates().select("provider", "basis")
     per = (
         frame.select(

@@ -584,6 +584,23 @@ def test_a_touched_range_keeps_recordings_of_unknown_value_unless_told(
     assert box.value is True and panel.filtered.height == frame.height
 
 
+def test_the_summary_reads_a_status_deleted_in_any_case_as_summarize_does(
+    frame: pl.DataFrame,
+) -> None:
+    # "Deleted" (a frame from a CSV or pandas export, taken as it comes) was priced as held:
+    # "$1.00/month" for two 10 GB recordings of which summarize holds one ($0.50).
+    two = frame.filter(pl.col("provider") == "twilio").head(2)
+    rows = two.with_columns(
+        status=pl.Series(["completed", "Deleted"]),
+        deleted_at=pl.lit(None, frame.schema["deleted_at"]),
+        size_bytes=pl.lit(10_000_000_000, pl.Int64),
+    )
+    cost = ra.summarize(rows)["estimated_monthly_cost"].item()
+    line = summary_line(rows)
+    assert f"est. storage ${cost:,.2f}/month" in line, line
+    assert " · 18.63 GiB listed, 9.31 GiB held · " in line, line
+
+
 def test_the_summary_size_is_in_a_unit_that_fits(frame: pl.DataFrame) -> None:
     # A 2.5 MiB selection read "0.00 GiB".
     rows = frame.head(2).with_columns(size_bytes=pl.Series([2**21, 2**19]))
