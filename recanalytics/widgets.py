@@ -60,8 +60,17 @@ UNKNOWN: Final = "unknown"
 MIB: Final = 2**20
 SIZE_STEP: Final = 0.05
 """Size slider step in log10(bytes): about 12 % per step."""
-RANGES: Final = {"duration": ("duration", "a duration"), "size": ("size_bytes", "a size")}
-"""Range slider → (the column it filters, what a recording without a value lacks)."""
+RANGES: Final = {
+    "date": ("created_at", "a creation time"),
+    "duration": ("duration", "a duration"),
+    "size": ("size_bytes", "a size"),
+}
+"""Range → (the column it filters, what a recording without a value lacks). Each has an
+"include N without …" box: a recording of unknown value is neither before nor after, below nor
+above a range, so only that box takes it out."""
+SLIDERS: Final = ("duration", "size")
+"""The ranges set with a slider; the date range is set with two pickers (``since``,
+``until``)."""
 
 # What the summary and every chart tab read; the filter projects to these once per change.
 _CHART_COLUMNS: Final = (
@@ -366,8 +375,8 @@ class FilterPanel:
     Multi-selects (with counts) for provider, kind, status, media type, codec and container
     (nothing selected means all), a date range on ``created_at`` (both days inclusive, UTC),
     duration (minutes) and size ranges (each with an "include N without …" box: recordings of
-    unknown value stay in unless it is unticked), and a case-insensitive text search over group and
-    track names. Setting any control's ``.value`` from Python updates :attr:`expr`,
+    unknown creation time, duration or size stay in unless it is unticked), and a
+    case-insensitive text search over group and track names. Setting any control's ``.value`` from Python updates :attr:`expr`,
     :attr:`filtered` and every listener.
 
     Parameters
@@ -515,19 +524,24 @@ class FilterPanel:
         self.data_last: datetime | None = stats["last"]
 
     def _fill_unknown(self) -> None:
-        """Count each range's recordings of unknown value for its checkbox, and put a range
+        """Count each range's recordings of unknown value for its checkbox, and put a slider
         with no known value out of use, saying so: it read "1 B – 10 B" or "0.0 – 1.0"."""
         counts = self.source.select(
             *(pl.col(c).is_null().sum().alias(n) for n, (c, _) in RANGES.items()), pl.len()
         ).row(0, named=True)
         for name, (_, what) in RANGES.items():
-            unknown, box, note = counts[name], self.controls[f"{name}_unknown"], self.notes[name]
+            unknown, box = counts[name], self.controls[f"{name}_unknown"]
             none_known = unknown == counts["len"]
             box.description = f"include {unknown:,} without {what}"
             if none_known or not unknown:
                 # Nothing to choose: no unknown to leave out, or nothing but unknowns.
                 box.value = True
             box.layout.display = "none" if none_known or not unknown else ""
+            if name not in SLIDERS:
+                # The date pickers stay in use: they also choose the range "Reload range"
+                # loads, which an empty or undated frame needs most.
+                continue
+            note = self.notes[name]
             self.controls[name].disabled = none_known
             self.controls[name].layout.display = "none" if none_known else ""
             if name == "size":
@@ -583,6 +597,7 @@ class FilterPanel:
             self.controls[f"{name}_unknown"] = widgets.Checkbox(
                 value=True, indent=False, layout=widgets.Layout(width="auto", margin="0 0 0 8px")
             )
+        for name in SLIDERS:
             self.notes[name] = widgets.Label(layout=widgets.Layout(display="none"))
         self.controls["search"] = widgets.Text(
             description="search",
@@ -601,7 +616,9 @@ class FilterPanel:
         )
         ranges = widgets.HBox(
             [
-                widgets.VBox([self.controls["since"], self.controls["until"]]),
+                widgets.VBox(
+                    [self.controls["since"], self.controls["until"], self.controls["date_unknown"]]
+                ),
                 widgets.VBox(
                     [
                         widgets.HBox([self.controls["duration"], self.notes["duration"]]),
@@ -634,9 +651,10 @@ class FilterPanel:
                 self.controls[column].value = ()
             self.controls["since"].value = None
             self.controls["until"].value = None
-            for name in RANGES:
+            for name in SLIDERS:
                 slider = self.controls[name]
                 slider.value = (slider.min, slider.max)
+            for name in RANGES:
                 self.controls[f"{name}_unknown"].value = True
             self.controls["search"].value = ""
 
@@ -732,8 +750,9 @@ class FilterPanel:
         return self._expr()
 
     def left_out(self) -> dict[str, int]:
-        """How many recordings of unknown duration or size the unticked "include … without"
-        boxes leave out of the selection (the other filters applied), by range name.
+        """How many recordings of unknown creation time, duration or size the unticked
+        "include … without" boxes leave out of the selection (the other filters applied), by
+        range name (``"date"``, ``"duration"``, ``"size"``).
 
         Examples
         --------
@@ -765,10 +784,10 @@ class FilterPanel:
             parts.append(test.fill_null(False))
         since = _as_datetime(self.controls["since"].value)
         until = _as_datetime(self.controls["until"].value, end=True)
-        if since is not None:
-            parts.append(pl.col("created_at") >= since)
-        if until is not None:
-            parts.append(pl.col("created_at") < until)
+        created = pl.col("created_at")
+        dated = [] if since is None else [created >= since]
+        dated += [] if until is None else [created < until]
+        parts += self._unknown_kept("date", created, dated, keep_unknown=keep_unknown == "date")
         parts += self._range(
             "duration",
             pl.col("duration").dt.total_milliseconds() / 60_000,
@@ -820,6 +839,13 @@ class FilterPanel:
             within.append(value >= low)
         if slider.value[1] < slider.max:
             within.append(value <= high)
+        return self._unknown_kept(name, value, within, keep_unknown=keep_unknown)
+
+    def _unknown_kept(
+        self, name: str, value: pl.Expr, within: list[pl.Expr], *, keep_unknown: bool
+    ) -> list[pl.Expr]:
+        """Range ``name``'s conditions ``within``, a null ``value`` (unknown) kept or left out
+        by the range's "include … without" box alone (``keep_unknown`` keeps it regardless)."""
         if keep_unknown or self.controls[f"{name}_unknown"].value:
             return [pl.all_horizontal(within) | value.is_null()] if within else []
         return [pl.all_horizontal(within).fill_null(False) if within else value.is_not_null()]
@@ -924,7 +950,9 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
     where deleted ones make the size still held differ, both are said (``4.76 GiB listed,
     4.29 GiB held``). Hours and money below 1 keep three significant figures (``0.0336 hours``,
     ``$0.0012/month``), never reading 0 when they are not. With no size known they read
-    ``size n/a``, with some unknown ``(N without size)`` follows the total. The cost counts the
+    ``size n/a``, with some unknown ``(N without size)`` follows the total; recordings without
+    a creation time, which no date range takes out, are said after the count (``(N without a
+    creation time)``). The cost counts the
     held recordings it could price: ``(N held unpriced)`` follows it when some could not be
     (no size, or no duration for a per-minute rate), and it reads ``n/a`` when recordings are
     held and none could be priced (deleted ones cost 0 but do not make the rest known), as
@@ -935,8 +963,9 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
     frame : polars.DataFrame
         A unified frame (the selection).
     left_out : mapping, optional
-        ``{"duration": N, "size": N}``: recordings of unknown duration or size a filter left
-        out of ``frame``, said after the total (``(N without size left out)``).
+        ``{"date": N, "duration": N, "size": N}``: recordings of unknown creation time,
+        duration or size a filter left out of ``frame``, said after the count or total
+        (``(N without size left out)``).
 
     Examples
     --------
@@ -1011,6 +1040,12 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
     else:
         storage = "n/a"
     gone = dict(left_out or {})
+    # Every recording is counted, dated or not, so this is no total of the known (known_total
+    # would read "n/a" with none dated); those a date range kept or left out are said.
+    undated, without = int(frame["created_at"].null_count()), RANGES["date"][1]
+    count_text = counted(count)
+    count_text += f" ({undated:,} without {without})" if undated else ""
+    count_text += f" ({gone['date']:,} without {without} left out)" if gone.get("date") else ""
     hours_text = known_total(
         f"{readable(hours or 0, 1)} hours",
         "hours",
@@ -1025,7 +1060,7 @@ def summary_line(frame: pl.DataFrame, *, left_out: Mapping[str, int] | None = No
         # Deleted recordings are listed with their size but no longer held (nor priced).
         listed = f"{listed} listed, {_size_text(held_size)} held"
     size_text = known_total(listed, "size", count, sized, "size", gone.get("size", 0))
-    return f"{counted(count)} · {hours_text} · {size_text} · est. storage {storage}"
+    return f"{count_text} · {hours_text} · {size_text} · est. storage {storage}"
 
 
 def _size_text(size: int) -> str:

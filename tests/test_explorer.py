@@ -601,6 +601,44 @@ def test_the_summary_reads_a_status_deleted_in_any_case_as_summarize_does(
     assert " · 18.63 GiB listed, 9.31 GiB held · " in line, line
 
 
+def test_a_date_range_keeps_recordings_without_a_creation_time_unless_told(
+    frame: pl.DataFrame,
+) -> None:
+    # Any day picked dropped every recording without created_at: a "from" a year before all
+    # of them took 5 of 412 out, and the summary, describe() and left_out() said nothing.
+    undated = frame.with_columns(
+        created_at=pl.when(pl.int_range(pl.len()) < 5).then(None).otherwise(pl.col("created_at"))
+    )
+    first = undated["created_at"].min().date()
+    with explore(undated, renderer="svg", debounce=0) as ex:
+        panel = ex.panel
+        box = panel.controls["date_unknown"]
+        assert box.value is True and box.layout.display == ""
+        assert box.description == "include 5 without a creation time"
+        assert f"{undated.height:,} recordings (5 without a creation time) · " in ex.summary.value
+        panel.controls["since"].value = first - timedelta(days=365)
+        assert panel.filtered.height == undated.height
+        panel.controls["since"].value = first + timedelta(days=60)
+        panel.controls["until"].value = first + timedelta(days=120)
+        assert panel.filtered["created_at"].null_count() == 5
+        box.value = False
+        assert panel.filtered["created_at"].null_count() == 0
+        assert panel.left_out() == {"date": 5}
+        assert "recordings (5 without a creation time left out) · " in ex.summary.value
+        assert panel.describe().endswith("; those without a creation time left out")
+        # Unticked with no day picked: the undated ones alone leave.
+        panel.controls["since"].value = panel.controls["until"].value = None
+        assert panel.filtered.height == undated.height - 5
+        panel.reset()
+        assert box.value is True and panel.filtered.height == undated.height
+    # Every recording dated: no box to tick. None dated (an empty frame): the pickers still
+    # choose a range to reload.
+    for rows in (frame, ra.empty_frame()):
+        with FilterPanel(rows, debounce=0) as panel:
+            assert panel.controls["date_unknown"].layout.display == "none"
+            assert not panel.controls["since"].disabled and not panel.controls["until"].disabled
+
+
 def test_the_summary_size_is_in_a_unit_that_fits(frame: pl.DataFrame) -> None:
     # A 2.5 MiB selection read "0.00 GiB".
     rows = frame.head(2).with_columns(size_bytes=pl.Series([2**21, 2**19]))
