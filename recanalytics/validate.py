@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -17,6 +18,16 @@ from recanalytics.redact import redact_text
 from recanalytics.schema import PROVIDERS
 
 NAME_MAX = 255  # bytes in one file or folder name: ext4, APFS, NTFS and most others
+
+
+def _path_max() -> int:
+    """Bytes a whole path may take, its closing NUL included (Linux 4096, macOS 1024)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # no pathconf on Windows
+        return os.pathconf("/", "PC_PATH_MAX")
+    return 4096
+
+
+PATH_MAX = _path_max()
 SID_RE = re.compile(r"^[a-zA-Z]{2}[0-9a-fA-F]{32}$")
 
 
@@ -224,7 +235,17 @@ def _path(value: Any, parameter: str, form: str) -> Path:
     # A longer name fails at the first stat with "File name too long", an OSError.
     if any(len(os.fsencode(part)) > NAME_MAX for part in path.parts):
         raise ConfigError(parameter, form + f" whose names are at most {NAME_MAX} bytes", value)
-    if any(parent.exists() and not parent.is_dir() for parent in path.absolute().parents):
+    # So has the whole path: names each short enough made one the check of its parents below
+    # failed on, with a bare OSError "File name too long".
+    if len(os.fsencode(path.absolute())) >= PATH_MAX:
+        raise ConfigError(parameter, form + f" of at most {PATH_MAX - 1} bytes in all", value)
+    try:
+        under_file = any(p.exists() and not p.is_dir() for p in path.absolute().parents)
+    except OSError as exc:  # a parent folder that cannot be looked in
+        raise ConfigError(
+            parameter, form + f" whose parent folders can be looked in ({reason(exc)})", value
+        ) from exc
+    if under_file:
         raise ConfigError(parameter, form + " whose parent folders are not files", value)
     return path
 

@@ -473,6 +473,12 @@ for label, call, parameter in [
     ("Store-name-too-long", lambda c: ra.Store(c.tmp / ("s" * 256)), "path"),
     ("archive-out-name-too-long", lambda c: ra.archive_twilio(c.tmp / ("a" * 256), **c.opts("twilio")), "out"),
     ("download_media-dest-name-too-long", lambda c: media(c, dest=c.tmp / ("d" * 256)), "dest"),
+    # Names each short, the whole past PATH_MAX: a bare OSError "File name too long" from the
+    # check of its parent folders.
+    ("save_chart-path-too-long", lambda c: charts.save_chart(charts.status_chart(FRAME), c.tmp / ("d/" * 2100) / "c.svg"), "path"),
+    ("report-path-too-long", lambda c: ra.report(FRAME, c.tmp / ("d/" * 2100) / "r.html"), "path"),
+    ("Store-path-too-long", lambda c: ra.Store(c.tmp / ("s/" * 2100)), "path"),
+    ("archive-out-too-long", lambda c: ra.archive_twilio(c.tmp / ("a/" * 2100), **c.opts("twilio")), "out"),
 ]:  # fmt: skip
     case(label, parameter, call)
 
