@@ -261,6 +261,7 @@ FLAGS = {
     "src_dir": "--src",
     "out_dir": "--out",
     "out": "--out",
+    "path": "--out",  # the report's path: every file a command writes is its --out
     "since": "--since",
     "until": "--until",
     "since/until": "--since/--until",
@@ -305,18 +306,44 @@ def cmd_demo(args: argparse.Namespace) -> int:
         form = "a parquet file path (the report is written beside it, as .html)"
         raise ConfigError("out", form, args.out)
     out = output_file(args.out, parquet=True)
+    report_path = demo_report_path(out, args.out)
     df = demo(size=args.size, seed=args.seed, progress=args.progress)
     # Written before anything is printed: output that cannot be shown (a closed pipe, an
     # encoding without the table's borders) must not cost the files.
     write_file(args, out, df.write_parquet)
-    # vl-convert is a core dependency, so the report is always written.
-    written = write_report(df, out.with_suffix(".html"), title="recanalytics demo report")
-    args.written.append(written)
+    # vl-convert is a core dependency, so the report is written wherever it has a place.
+    written = None
+    if report_path is not None:
+        written = write_report(df, report_path, title="recanalytics demo report")
+        args.written.append(written)
     print(f"Sandbox dataset (seed {args.seed}, size {args.size}) loaded through the real loaders:")
     print_table(provider_summary(df))
     print(f"frame written to {out}")
-    print(f"report written to {written}")
+    if written is None:
+        print(f"report not written: --out {out} is no file to write it beside")
+    else:
+        print(f"report written to {written}")
     return 0
+
+
+def demo_report_path(out: Path, typed: str) -> Path | None:
+    """Where ``demo`` writes its report: beside the frame ``out``, as ``.html``, checked as
+    ``--out`` is, before anything is loaded (a report that could not be written failed after
+    the load, naming no option). None beside a path that is no file (``/dev/null``): the frame
+    is written in place and the report nowhere, as ``/dev/null.html`` is a new file in /dev.
+    """
+    if out.exists() and not out.is_file():
+        return None
+    path = out.with_suffix(".html")
+    try:
+        return output_file(str(path))
+    except ConfigError as exc:
+        raise ConfigError(
+            "out",
+            "a parquet file path whose report, written beside it as .html, can be written too",
+            typed,
+            hint=f"{path}: expected {exc.expected}" + (f". {exc.hint}" if exc.hint else ""),
+        ) from exc
 
 
 def write_report(df: pl.DataFrame, path: Path, *, title: str, every: str | None = None) -> Path:

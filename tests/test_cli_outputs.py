@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 import resource
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -176,6 +177,37 @@ def test_a_full_device_as_out_is_one_line(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith("recanalytics: /dev/full: could not be written ("), err
+
+
+def test_demo_checks_the_report_beside_out_before_loading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Only --out was checked: with d.html a folder, demo loaded, wrote d.parquet, then exited
+    # 2 with "invalid path (got '.../d.html')", an option nobody typed.
+    (tmp_path / "d.html").mkdir()
+    out = tmp_path / "d.parquet"
+    assert main(["demo", "--size", "50", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"recanalytics: invalid --out (got '{out}')"), err
+    assert f"{tmp_path / 'd.html'}" in err and err.count("\n") == 1, err
+    assert [p.name for p in tmp_path.iterdir()] == ["d.html"]
+
+
+def test_demo_writes_no_report_beside_a_device(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --out /dev/null is written in place, but its report went to /dev/null.html, a new file in
+    # /dev (as root). Here a /dev/null of the test's own, so a failure writes nothing in /dev.
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node takes root")
+    assert main(["demo", "--size", "50", "--out", str(device)]) == 0
+    said = capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
+    assert f"frame written to {device}" in said
+    assert f"report not written: --out {device} is no file to write it beside" in said, said
 
 
 # --- 4. report: never over its input, written whole ----------------------------------------------
