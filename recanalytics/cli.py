@@ -363,7 +363,18 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
+REPORT_DEMO_SIZE, REPORT_DEMO_SEED = 2000, 7
+"""``report``'s demo data without PARQUET, unless ``--size``/``--seed`` say otherwise."""
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.parquet is not None and (args.size is not None or args.seed is not None):
+        # They were ignored: the report was of PARQUET, with exit 0 and not a word.
+        print(
+            "recanalytics: --size and --seed are for the demo data, without PARQUET",
+            file=sys.stderr,
+        )
+        return 2
     out = output_file(args.out)
     if args.parquet is not None and same_file(Path(args.parquet), out):
         # It replaced the frame it read with the HTML, and exited 0.
@@ -372,7 +383,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.parquet is None:
         from recanalytics.demo import demo
 
-        df = demo(size=args.size, seed=args.seed)
+        df = demo(
+            size=REPORT_DEMO_SIZE if args.size is None else args.size,
+            seed=REPORT_DEMO_SEED if args.seed is None else args.seed,
+        )
         title = args.title or "recanalytics demo report"
     else:
         try:
@@ -797,17 +811,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--every", help='period of the time charts: "1d", "1w", "1mo", "1q", "1y" (default: auto)'
     )
+    # None when not given, so that given with PARQUET they are refused rather than ignored.
     rep.add_argument(
         "--size",
         type=int,
-        default=2000,
-        help="demo dataset size, without PARQUET (default: %(default)s)",
+        help=f"demo dataset size, only without PARQUET (default: {REPORT_DEMO_SIZE})",
     )
     rep.add_argument(
         "--seed",
         type=seed,
-        default=7,
-        help="demo dataset seed, without PARQUET (default: %(default)s)",
+        help=f"demo dataset seed, only without PARQUET (default: {REPORT_DEMO_SEED})",
     )
     rep.set_defaults(func=cmd_report)
 

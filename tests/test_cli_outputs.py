@@ -302,6 +302,23 @@ def test_archive_size_or_seed_without_sandbox_is_a_usage_error(
     assert not (tmp_path / "a").exists()
 
 
+def test_report_size_or_seed_with_parquet_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They were taken and ignored: the report was of PARQUET, exit 0, not a word.
+    frame = tmp_path / "f.parquet"
+    ra.demo(size=50).write_parquet(frame)
+    out = tmp_path / "r.html"
+    for extra in (["--size", "999999"], ["--seed", "12345"]):
+        assert main(["report", str(frame), "-o", str(out), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err == "recanalytics: --size and --seed are for the demo data, without PARQUET\n"
+    assert not out.exists()
+    # Without PARQUET they still choose the demo data.
+    assert main(["report", "-o", str(out), "--size", "50", "--seed", "3"]) == 0
+    assert out.is_file()
+
+
 @pytest.mark.usefixtures("no_env_credentials")
 @pytest.mark.parametrize("name", ["x.csv", "x.json"])
 def test_load_refuses_an_out_that_is_not_parquet(
