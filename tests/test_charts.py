@@ -226,6 +226,57 @@ def test_duration_histogram_is_log_binned_and_counts_everything(frame: pl.DataFr
     assert "labelExpr" in chart_spec["encoding"]["x"]["axis"]
 
 
+POWERS_OF_TEN = (1, 10, 100, 1000, 10_000, 100_000)
+"""Whole seconds on a power of ten (Plivo and SignalWire state durations in whole seconds), to
+be binned with each bin half-open, ``[lo, hi)``."""
+
+
+def _timed_and_sized(seconds: list[float], sizes: list[int]) -> pl.DataFrame:
+    from recanalytics.schema import conform
+
+    return conform(
+        pl.DataFrame(
+            {
+                "provider": "twilio",
+                "recording_id": [f"RT{i}" for i in range(len(seconds))],
+                "created_at": datetime(2026, 3, 5, tzinfo=UTC),
+                "duration": [timedelta(seconds=s) for s in seconds],
+                "size_bytes": sizes,
+            }
+        )
+    ).collect()
+
+
+@pytest.mark.parametrize("per_decade", [1, 5, 6, 20])
+def test_a_value_on_a_power_of_ten_falls_in_the_bin_it_starts(per_decade: int) -> None:
+    # polars' log10 of 1,000 is 2.9999999999999996: a 1,000 s call was drawn in the bin "from
+    # 631 to 1000 s" (or [100, 1000) at one bin a decade), a 1,000,000-byte file in [1e5, 1e6).
+    # A millisecond or a byte less stays in the bin below.
+    seconds = [float(s) for s in POWERS_OF_TEN] + [s - 0.001 for s in POWERS_OF_TEN[1:]]
+    sizes = [10 ** (i + 3) for i in range(len(POWERS_OF_TEN))] + [
+        10 ** (i + 4) - 1 for i in range(5)
+    ]
+    rows = _timed_and_sized(seconds, sizes)
+    for index, value in enumerate(seconds):
+        one = rows[index : index + 1]
+        (bin_,) = values(spec(charts.duration_histogram(one, bins_per_decade=per_decade)))
+        assert bin_["lo"] <= value < bin_["hi"], (value, bin_)
+    for index, (value, size) in enumerate(zip(seconds, sizes, strict=True)):
+        one = rows[index : index + 1]
+        (cell,) = values(
+            spec(charts.size_duration_chart(one, bins_per_decade=per_decade))["layer"][0]
+        )
+        assert cell["d_lo"] <= value < cell["d_hi"], (value, cell)
+        assert cell["s_lo"] <= size < cell["s_hi"], (size, cell)
+    on_edges = rows.head(len(POWERS_OF_TEN))
+    # Every power of ten starts its bin: the histogram's bins start there.
+    starts = {
+        r["lo"]
+        for r in values(spec(charts.duration_histogram(on_edges, bins_per_decade=per_decade)))
+    }
+    assert starts == {float(s) for s in POWERS_OF_TEN}, starts
+
+
 def test_duration_histogram_notes_zero_durations(frame: pl.DataFrame) -> None:
     zeroed = frame.with_columns(
         pl.when(pl.int_range(pl.len()) < 7)

@@ -63,12 +63,26 @@ _GROUP_METRICS: Final = ("bytes", "hours", "recordings")
 
 
 def _log_bins(expr: pl.Expr, per_decade: int) -> tuple[pl.Expr, pl.Expr]:
-    """Lower and upper edges of equal-width bins on a log10 scale (``per_decade`` bins)."""
-    index = (expr.log10() * per_decade).floor()
-    return (
-        (pl.lit(10.0) ** (index / per_decade)).alias("lo"),
-        (pl.lit(10.0) ** ((index + 1) / per_decade)).alias("hi"),
+    """Lower and upper edges of the half-open bin ``[lo, hi)`` holding each value of ``expr``:
+    equal-width bins on a log10 scale, ``per_decade`` to a factor of ten.
+
+    The bin is the one whose edges, as computed here, hold the value: polars' log10 of 1,000 is
+    2.9999999999999996, so its floor alone put a 1,000 s call in the bin below 1,000 s. A log
+    is off by an ulp at most, so the index it gives is moved by one where the edges disagree.
+    """
+
+    def edge(index: pl.Expr) -> pl.Expr:
+        return pl.lit(10.0) ** (index / per_decade)
+
+    rough = (expr.log10() * per_decade).floor()
+    index = (
+        pl.when(edge(rough + 1) <= expr)
+        .then(rough + 1)
+        .when(edge(rough) > expr)
+        .then(rough - 1)
+        .otherwise(rough)
     )
+    return edge(index).alias("lo"), edge(index + 1).alias("hi")
 
 
 def duration_histogram(df: Frame, *, by: str = "provider", bins_per_decade: int = 5) -> ChartLike:
