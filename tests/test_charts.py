@@ -197,6 +197,37 @@ def test_codec_mix_shares_add_up(frame: pl.DataFrame) -> None:
     assert per_codec == {(k or "unknown"): float(v) for k, v in expected.items()}
 
 
+def test_counts_and_the_decimals_tooltips_show_are_shipped_exactly() -> None:
+    # Every float went out at 5 significant figures: 123,456 opus recordings in a month were
+    # drawn, and their tooltip read, 123,460 (the mix counted in floats), and a period of
+    # 12,345.6 hours read "12,346.0" (the tooltip shows one decimal).
+    from recanalytics.schema import conform
+
+    n = 123_457
+    many = conform(
+        pl.DataFrame(
+            {
+                "provider": "twilio",
+                "recording_id": [f"RT{i}" for i in range(n)],
+                "codec": ["opus"] * (n - 1) + ["vp8"],
+                "created_at": datetime(2026, 3, 5, tzinfo=UTC),
+                "duration": [timedelta(hours=12_345.6)] + [timedelta(0)] * (n - 1),
+            }
+        )
+    ).collect()
+    for normalize in (False, True):
+        rows = values(spec(charts.codec_mix_chart(many, every="1mo", normalize=normalize)))
+        counts = {r["codec"]: r["value"] for r in rows}
+        assert counts == {"opus": 123_456, "vp8": 1}, counts
+        assert all(isinstance(count, int) for count in counts.values()), counts
+    overview = spec(charts.overview_chart(many, every="1mo"))
+    mix = next(v for v in overview["vconcat"] if "Codec mix" in json.dumps(v.get("title")))
+    assert {r["codec"]: r["value"] for r in values(mix, overview)} == counts
+    volume = spec(charts.volume_chart(many, every="1mo"))
+    (row,) = values(volume["vconcat"][1], volume)
+    assert (row["recordings"], row["hours"]) == (n, 12_345.6), row
+
+
 def test_codec_mix_folds_rare_values_into_other() -> None:
     many = synthetic_frame(2_000).with_columns(
         pl.format("c{}", pl.int_range(pl.len()) % 12).alias("codec")

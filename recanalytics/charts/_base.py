@@ -271,10 +271,19 @@ def check_periods(frame: pl.DataFrame, every: str) -> None:
         )
 
 
-def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts: datetimes as ISO UTC text, floats at 5 significant digits.
+SHIPPED_DECIMALS: Final = 3
+"""The most decimals a chart's tooltip shows of a number of 1 or more (sizes; hours 1, money 2),
+which :func:`records` keeps whatever the number's size."""
 
-    Rounding keeps the spec small and stable; 5 digits are more than any axis shows.
+
+def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: datetimes as ISO UTC text, floats at 5 significant digits,
+    and never at fewer than :data:`SHIPPED_DECIMALS` decimals.
+
+    Rounding keeps the spec small and stable; 5 digits are more than any axis shows. Past
+    99.999 they are fewer than a tooltip shows: a period of 12,345.6 hours read "12,346.0",
+    $1,234.56 a month "$1,234.60" and 123,456 recordings 123,460, so a number of 100 or more
+    keeps its whole part and :data:`SHIPPED_DECIMALS` decimals.
     """
     exprs: list[pl.Expr] = []
     for name, dtype in frame.schema.items():
@@ -289,7 +298,13 @@ def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
         elif isinstance(dtype, pl.Date):
             exprs.append(pl.col(name).dt.strftime("%Y-%m-%d").alias(name))
         elif dtype in (pl.Float32, pl.Float64):
-            exprs.append(pl.col(name).round_sig_figs(5).alias(name))
+            value = pl.col(name)
+            exprs.append(
+                pl.when(value.abs() >= 10 ** (5 - SHIPPED_DECIMALS))
+                .then(value.round(SHIPPED_DECIMALS))
+                .otherwise(value.round_sig_figs(5))
+                .alias(name)
+            )
         elif isinstance(dtype, pl.Enum | pl.Categorical | pl.Duration):
             exprs.append(pl.col(name).cast(pl.String).alias(name))
         else:

@@ -355,7 +355,7 @@ def _mix_frame(
     """The mix's rows per period and value of ``column``, its rarer values folded, and the
     folded group's name (None when nothing is folded here)."""
     value = {
-        "recordings": pl.len().cast(pl.Float64),
+        "recordings": pl.len().cast(pl.Int64),
         "hours": duration_hours().sum(),
         "bytes": pl.col("size_bytes").cast(pl.Float64).sum() / 2**30,
     }[metric].alias("value")
