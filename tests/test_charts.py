@@ -1907,3 +1907,133 @@ def test_codec_mix_bars_fill_their_period_and_tooltips_give_their_sums() -> None
         if "codec" in row and "recordings" in row
     }
     assert shown == expected, shown ^ expected
+
+
+# --- time axes that agree with the bars, legends beside their panel -------------------------
+
+
+def _label_day(label: str) -> datetime:
+    """The day a time-axis label names: ``Sep 7, 2026``, ``Jun 2026`` (the 1st) or ``2026``."""
+    for fmt in ("%b %d, %Y", "%b %Y", "%Y"):
+        try:
+            return datetime.strptime(label, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise AssertionError(f"not a day: {label!r}")
+
+
+def _temporal_axes(chart_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        node["x"]["axis"]
+        for node in walk(chart_spec)
+        if isinstance(node.get("x"), dict) and node["x"].get("type") == "temporal"
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(TIME_CHARTS))
+def test_weekly_periods_are_ticked_on_the_monday_they_start(name: str, frame: pl.DataFrame) -> None:
+    # Weeks start on Monday (polars' truncate("1w")), but Vega's week ticks are Sundays: every
+    # bar's edge sat a day after the date written under it, while its tooltip said "period
+    # from" the Monday.
+    weeks = _from(frame, datetime(2025, 9, 1, tzinfo=UTC), datetime(2025, 11, 1, tzinfo=UTC))
+    chart_spec = spec(TIME_CHARTS[name](weeks, every="1w"))
+    starts = {
+        datetime.fromisoformat(d["period"]).replace(tzinfo=UTC)
+        for d in walk(chart_spec)
+        if isinstance(d.get("period"), str)
+    }
+    assert starts and all(start.weekday() == 0 for start in starts)
+    labels = x_axis_labels(chart_spec)
+    days = [_label_day(label) for label in labels]
+    assert len(days) >= 3, labels
+    # Each tick is the start of a week drawn, or the end of the last one.
+    assert set(days) <= starts | {max(starts) + timedelta(weeks=1)}, (labels, sorted(starts))
+    axes = _temporal_axes(chart_spec)
+    assert axes and all(axis["title"] == "time (UTC), weeks from Monday" for axis in axes), axes
+
+
+def test_a_brushed_overview_ticks_its_weeks_on_mondays(frame: pl.DataFrame) -> None:
+    # Zoomed by the brush to a few weeks, the lower panels' axes are ticked by the brushed
+    # range, on the Mondays the bars start, not Vega's Sundays.
+    weeks = _from(frame, datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 9, 1, tzinfo=UTC))
+    chart_spec = spec(charts.overview_chart(weeks, every="1w"))
+    (brush,) = [p for p in _params(chart_spec) if p.get("name") == "brush"]
+    low, high = datetime(2025, 5, 8, tzinfo=UTC), datetime(2025, 6, 20, tzinfo=UTC)
+    brush["value"] = {"x": [low.timestamp() * 1000, high.timestamp() * 1000]}
+    axes = [[_label_day(label) for label in labels] for labels in _bottom_axes(chart_spec)]
+    zoomed = [days for days in axes if days and all(low <= day <= high for day in days)]
+    assert len(zoomed) == 5, axes  # hours, storage, codec mix and both costs follow the brush
+    assert all(len(days) >= 3 and {day.weekday() for day in days} == {0} for days in zoomed), axes
+
+
+def test_the_cost_kind_legend_sits_beside_the_reported_cost_panel(frame: pl.DataFrame) -> None:
+    # The dash of the reported-cost lines was explained by a legend beside the top panel
+    # ("Recordings per period", or the estimate), three panels away from the lines.
+    import vl_convert
+
+    from recanalytics.charts.export import vegalite_version
+
+    for chart in (charts.cost_chart(frame), charts.overview_chart(frame)):
+        vega = vl_convert.vegalite_to_vega(chart.to_dict(), vl_version=vegalite_version())
+        placed = {
+            str(group.get("title", {}).get("text")): [
+                legend.get("title") for legend in group.get("legends", [])
+            ]
+            for group in walk(vega.get("marks", []))
+            if group.get("type") == "group"
+        }
+        beside = [title for title, legends in placed.items() if "cost kind" in legends]
+        assert beside == ["Provider-reported cost per period (USD)"], placed
+        assert "cost kind" not in [legend.get("title") for legend in vega.get("legends", [])]
+
+
+@pytest.mark.parametrize("start", [3, 13])
+def test_an_axis_of_times_of_day_names_its_day_and_year(start: int, frame: pl.DataFrame) -> None:
+    # Inside one day the labels read "04 AM", "05 AM", … with no day at all: the first label
+    # now has its day and year under it.
+    day = datetime(2025, 10, 8, start, tzinfo=UTC)
+    hours = frame.head(6).with_columns(
+        created_at=pl.Series([day + timedelta(minutes=50 * i) for i in range(6)]).cast(
+            pl.Datetime("us", "UTC")
+        ),
+        deleted_at=None,
+    )
+    texts = [
+        " ".join(text) if isinstance(text, list) else text
+        for text in _axis_texts(charts.volume_chart(hours, every="1h"))
+    ]
+    assert texts and texts[0].endswith("Oct 8, 2025"), texts
+    assert all(re.fullmatch(r"\d\d [AP]M", text) for text in texts[1 : len(texts) // 2]), texts
+
+
+def _bottom_axes(chart: Any) -> list[list[str]]:
+    """The labels shown on each bottom axis."""
+    axes = []
+    for node in scene_nodes(chart):
+        items = node.get("items") or []
+        if node.get("role") == "axis" and items and items[0].get("orient") == "bottom":
+            axes.append(
+                [
+                    item["text"]
+                    for label in zoned.flattened(node)
+                    if label.get("role") == "axis-label"
+                    for item in label.get("items", [])
+                    if item.get("opacity", 1)
+                ]
+            )
+    return axes
+
+
+def _axis_texts(chart: Any) -> list[Any]:
+    """The texts shown on the first bottom axis, as Vega holds them (a list: several lines)."""
+    for node in scene_nodes(chart):
+        items = node.get("items") or []
+        if node.get("role") == "axis" and items and items[0].get("orient") == "bottom":
+            return [
+                item["text"]
+                for label in zoned.flattened(node)
+                if label.get("role") == "axis-label"
+                for item in sorted(label.get("items", []), key=lambda item: item["x"])
+                if item.get("opacity", 1)
+            ]
+    return []

@@ -549,15 +549,21 @@ def present_groups(frame: pl.DataFrame, by: str, value: str) -> pl.DataFrame:
 
 
 def color(
-    column: str, domain: list[str], *, title: str | None = None, other: str | None = None
+    column: str,
+    domain: list[str],
+    *,
+    title: str | None = None,
+    other: str | None = None,
+    listed: list[str] | None = None,
 ) -> alt.Color:
     """Colour encoding of a nominal column with the shared scheme (``other``: the folded
-    group's name, see :func:`color_scale`)."""
+    group's name, see :func:`color_scale`); its legend lists ``listed`` where given, the
+    values a panel draws of a scale it shares with another."""
     return alt.Color(
         f"{column}:N",
         scale=color_scale(column, domain, other),
         title=title or column.replace("_", " "),
-        legend=alt.Legend(orient="right"),
+        legend=alt.Legend(orient="right", values=alt.Undefined if listed is None else listed),
     )
 
 
@@ -945,14 +951,17 @@ def y_scale(height: int) -> alt.Scale:
 
 TIME_LABELS: Final = (
     "utchours(datum.value) || utcminutes(datum.value) || utcseconds(datum.value)"
-    " ? datum.label"
+    " ? (datum.index ? datum.label"
+    " : [datum.label, utcFormat(datum.value, '%b %-d, ') + utcyear(datum.value)])"
     " : utcmonth(datum.value) == 0 && utcdate(datum.value) == 1"
     " ? '' + utcyear(datum.value)"
     " : utcdate(datum.value) == 1 ? utcFormat(datum.value, '%b ') + utcyear(datum.value)"
     " : utcFormat(datum.value, '%b %-d, ') + utcyear(datum.value)"
 )
 """Time tick labels that each carry their year: ``2026`` on a year's first day, ``Apr 2025`` on
-a month's, ``Feb 3, 2025`` on any other day; times of day keep Vega's own label. The year is
+a month's, ``Feb 3, 2025`` on any other day. Times of day keep Vega's own label (``03 AM``),
+the axis's first one with its day and year on a second line: an axis inside one day (hourly
+periods, or zoomed by the overview's brush) had no midnight tick, and named no day. The year is
 the number itself, not d3's ``%Y``, which pads to four digits modulo 10 000: the ends of an axis
 over years 1 to 9999 (a provider's default date beside real ones) both read ``0000``.
 
@@ -971,14 +980,67 @@ TIME_TITLE: Final = "time (UTC)"
 from the labels (a period starting at UTC midnight is the evening before in Los Angeles)."""
 
 
-def time_axis(title_text: str = TIME_TITLE) -> alt.Axis:
-    """The x axis every time chart shares: :data:`TIME_LABELS` at about :data:`TIME_TICKS`."""
-    return alt.Axis(title=title_text, labelExpr=TIME_LABELS, tickCount=TIME_TICKS)
+_WEEK_MS: Final = 7 * 86_400_000
+_WEEK_TICKS: Final = 15
+"""The most period starts a weekly axis is ticked on (Vega thins them to the tick count).
+Sixteen weekly ones span 105 days or more, past the 101 up to which d3, asked for
+:data:`TIME_TICKS` ticks, steps by its (Sunday) weeks rather than by months."""
+
+
+def _weeks(every: str | None) -> int | None:
+    """How many weeks a period of ``every`` lasts, or None unless it is whole weeks."""
+    match = re.fullmatch(r"(\d+)w", every or "")
+    return int(match.group(1)) if match else None
+
+
+def time_title(every: str | None = None) -> str:
+    """The title of a time axis over periods of ``every``: :data:`TIME_TITLE`, saying on which
+    day weeks start where the periods are weeks (a tick names a date, not its weekday).
+
+    Examples
+    --------
+    >>> from recanalytics.charts._base import time_title
+    >>> time_title("1w"), time_title("2w"), time_title("1mo")
+    ('time (UTC), weeks from Monday', 'time (UTC), 2 weeks from Monday', 'time (UTC)')
+    """
+    weeks = _weeks(every)
+    if weeks is None:
+        return TIME_TITLE
+    return f"{TIME_TITLE}, {'weeks' if weeks == 1 else f'{weeks} weeks'} from Monday"
+
+
+def _week_ticks(shown: str, first: int, weeks: int) -> alt.ExprRef:
+    """Ticks on the period starts (Mondays, as polars' ``truncate("1w")`` gives) within the
+    shown range ``shown`` (a Vega expression, zoomed by a brush), ``first`` being one of them.
+
+    Vega steps a time axis by its own weeks, which start on Sunday: every bar's edge sat a day
+    after the date written under it. Where more than :data:`_WEEK_TICKS` would fall in the
+    range, or fewer than two, the expression is null, and Vega's own ticks (months, quarters;
+    days, hours) read better; Vega thins the list given to the tick count.
+    """
+    step = weeks * _WEEK_MS
+    low, high = f"time(({shown})[0])", f"time(({shown})[1])"
+    start = f"({first} + ceil(({low} - {first}) / {step}) * {step})"
+    count = f"(floor(({high} - {start}) / {step}) + 1)"
+    return alt.ExprRef(
+        f"{count} >= 2 && {count} <= {_WEEK_TICKS} ? sequence({start}, {high} + 1, {step}) : null"
+    )
+
+
+def time_axis(title_text: str = TIME_TITLE, values: alt.ExprRef | None = None) -> alt.Axis:
+    """The x axis every time chart shares: :data:`TIME_LABELS` at about :data:`TIME_TICKS`,
+    at ``values`` where given."""
+    return alt.Axis(
+        title=title_text,
+        labelExpr=TIME_LABELS,
+        tickCount=TIME_TICKS,
+        values=alt.Undefined if values is None else values,
+    )
 
 
 def utc_x(
     *,
-    title_text: str = TIME_TITLE,
+    every: str | None = None,
     brush: alt.Parameter | None = None,
     domain: TimeDomain | None = None,
     field: str = "period",
@@ -986,21 +1048,30 @@ def utc_x(
     """A time axis shown in UTC (periods are UTC) over ``domain``, optionally zoomed by a brush.
 
     With a brush, the axis follows the brushed range and falls back to ``domain`` when nothing
-    is brushed (a Vega expression on the brush's value).
+    is brushed (a Vega expression on the brush's value). Periods of whole weeks are ticked on
+    the Mondays they start (see :func:`time_title`).
     """
     extent = f"[{domain[0]}, {domain[1]}]" if domain is not None else None
+    shown = extent
     if brush is not None:
         name = brush.name
+        shown = f"{name}.period || {extent}" if extent is not None else None
         scale = (
-            alt.Scale(type="utc", domain=alt.ExprRef(f"{name}.period || {extent}"))
-            if extent is not None
+            alt.Scale(type="utc", domain=alt.ExprRef(shown))
+            if shown is not None
             else alt.Scale(type="utc", domain=brush)
         )
     elif extent is not None:
         scale = alt.Scale(type="utc", domain=alt.ExprRef(extent))
     else:
         scale = alt.Scale(type="utc")
-    return alt.X(f"{field}:T", title=title_text, scale=scale, axis=time_axis(title_text))
+    weeks = _weeks(every)
+    values = None
+    if weeks is not None and domain is not None and shown is not None:
+        # The extent starts at the first period: a Monday, on the periods' grid.
+        values = _week_ticks(shown, domain[0], weeks)
+    title_text = time_title(every)
+    return alt.X(f"{field}:T", title=title_text, scale=scale, axis=time_axis(title_text, values))
 
 
 def period_tooltip() -> alt.Tooltip:

@@ -72,6 +72,10 @@ _METRICS: Final = ("recordings", "hours", "bytes")
 _STORAGE_COLUMNS: Final = ["created_at", "deleted_at", "status", "size_bytes"]
 _MICRO: Final = 1_000_000
 _STORAGE_FIELDS: Final = ("held", "added", "deleted")
+_BESIDE: Final = "independent"
+"""How a concatenation resolves a panel's legends: beside that panel. Shared (Vega-Lite's
+default), the reported-cost panel's ``cost kind`` legend was drawn beside the top panel, far
+from the lines whose dash it explains."""
 
 
 def _every(
@@ -134,7 +138,7 @@ def _storage_view(
         # clip: a brush zooms the axis through an expression, which Vega does not clip to.
         .mark_area(interpolate="step-after", line=True, clip=True)
         .encode(
-            x=utc_x(brush=brush, domain=extent),
+            x=utc_x(every=every, brush=brush, domain=extent),
             y=alt.Y(
                 "held:Q",
                 stack="zero",
@@ -262,7 +266,7 @@ def _volume_views(
             .transform_calculate(hours_text=shown_text("hours", 1))
             .mark_bar(clip=True)
             .encode(
-                x=utc_x(brush=zoom, domain=extent),
+                x=utc_x(every=every, brush=zoom, domain=extent),
                 x2=alt.X2("period_end:T"),
                 y=alt.Y(
                     f"sum({field}):Q", stack="zero", title=label.lower(), axis=axis, scale=scale
@@ -406,7 +410,7 @@ def _mix_view(
     view: alt.Chart = (
         chart.mark_bar(clip=True)
         .encode(
-            x=utc_x(brush=zoom, domain=extent),
+            x=utc_x(every=every, brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
             y=alt.Y(
                 "sum(value):Q",
@@ -631,10 +635,12 @@ def _cost_views(
     the panels) both panels state the same domain and range: Vega-Lite merges a shared scale
     and, when the panels disagree, logs ``Conflicting scale property "domains"`` and
     ``"range"`` in the browser console. Without it (the overview, whose panels each keep their
-    own colour scale) the reported panel lists only the groups that report a cost.
+    own colour scale) the reported panel's scale holds only the groups that report a cost.
+    Either way the reported panel's legend lists those groups only.
     """
     domain = ordered_domain(by, [*estimate[by].to_list(), *reported[by].to_list()], other)
-    reported_domain = domain if own_legend else ordered_domain(by, reported[by].to_list(), other)
+    reporting = ordered_domain(by, reported[by].to_list(), other)
+    reported_domain = domain if own_legend else reporting
     views = [
         span_chart(
             alt.Chart(
@@ -649,7 +655,7 @@ def _cost_views(
         .transform_calculate(usd_text=shown_text("usd_per_month", 2, prefix="$"))
         .mark_bar(clip=True)
         .encode(
-            x=utc_x(brush=zoom, domain=extent),
+            x=utc_x(every=every, brush=zoom, domain=extent),
             x2=alt.X2("period_end:T"),
             y=alt.Y(
                 "sum(usd_per_month):Q",
@@ -692,14 +698,16 @@ def _cost_views(
             .mark_line(point=True, clip=True)
             .encode(
                 # At the middle of its period, under the middle of the bars above.
-                x=utc_x(brush=zoom, domain=extent, field="middle"),
+                x=utc_x(every=every, brush=zoom, domain=extent, field="middle"),
                 y=alt.Y(
                     "reported:Q",
                     title=units,
                     axis=y_axis(HEIGHT * 2 // 3, money_format(reported["reported"].max(), "")),  # type: ignore[arg-type]
                     scale=y_scale(HEIGHT * 2 // 3),
                 ),
-                color=color(by, reported_domain, other=other),
+                color=color(
+                    by, reported_domain, other=other, listed=reporting if own_legend else None
+                ),
                 detail=[alt.Detail("cost_unit:N"), alt.Detail("cost_kind:N")],
                 # A monthly charge and a one-off price read apart, not as one series.
                 strokeDash=alt.StrokeDash("cost_kind:N", title="cost kind"),
@@ -782,7 +790,13 @@ def cost_chart(
         views[0] = noted(views[0], note, unpriced, priced)
     if len(views) == 1:
         return views[0]
-    result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="shared")
+    # Each panel's legends beside it: a shared legend sits right of the whole chart, the
+    # provider legend then far from the estimate's bars.
+    result: alt.VConcatChart = (
+        alt.vconcat(*views)
+        .resolve_scale(color="shared")
+        .resolve_legend(color=_BESIDE, strokeDash=_BESIDE)
+    )
     return result
 
 
@@ -902,5 +916,7 @@ def overview_chart(
         cost_views[0] = empty_chart("Estimated storage cost", unpriced)
     views.extend(cost_views)
     views[0] = noted(views[0], note, beyond, priced)
-    result: alt.VConcatChart = alt.vconcat(*views).resolve_scale(color="independent")
+    result: alt.VConcatChart = (
+        alt.vconcat(*views).resolve_scale(color="independent").resolve_legend(strokeDash=_BESIDE)
+    )
     return result
