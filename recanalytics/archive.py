@@ -38,6 +38,7 @@ from recanalytics.errors import (
 from recanalytics.helpers._common import counted, int64_sum
 from recanalytics.helpers.summary import summarize
 from recanalytics.incremental import FIRST_RUN_SINCE
+from recanalytics.localfile import read_file
 from recanalytics.media import adownload_media
 from recanalytics.options import resolve
 from recanalytics.probe import _import_av, probe_media
@@ -394,7 +395,7 @@ def _staged_reading(root: Path) -> int | None:
     None (none kept, or staged by a killed run, which does not record it)."""
     for staged in Staging.left(root, RECORDINGS):
         try:
-            value = pl.read_parquet_metadata(staged).get(READING_KEY, "")
+            value = read_file(pl.read_parquet_metadata, staged).get(READING_KEY, "")
         except (OSError, pl.exceptions.PolarsError):
             continue
         return int(value) if value.isdigit() else None
@@ -494,12 +495,12 @@ def _earlier(path: Path, key: Sequence[str] | None = None) -> pl.DataFrame | Non
     frames = []
     for staged in Staging.left(path.parent, path.name):
         try:
-            frames.append(pl.read_parquet(staged))
+            frames.append(read_file(pl.read_parquet, staged))
         except (OSError, pl.exceptions.PolarsError):
             continue  # cut short by the kill: no table
     if path.is_file() and not path.is_symlink():
         try:
-            frames.append(pl.read_parquet(path))
+            frames.append(read_file(pl.read_parquet, path))
         except (OSError, pl.exceptions.PolarsError) as exc:
             warn_user(
                 f"{path.name} from an earlier run could not be read ({reason(exc)}); the rows "
@@ -757,7 +758,7 @@ def _earlier_media(root: Path) -> pl.DataFrame | None:
         return None
     columns = ["provider", "recording_id", "status", "error", "sha256"]
     try:
-        table = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        table = read_file(pl.read_csv, path, infer_schema=False, encoding="utf8-lossy")
         # The CSV is written for spreadsheets: a formula-like text was given a quote before it.
         said = table.select(
             pl.when(pl.col(c).str.contains(f"^{QUOTE}(?:{FORMULA_START[1:]})"))
@@ -1280,7 +1281,7 @@ def read_archive(path: str | os.PathLike[str]) -> ArchiveContents:
     except (OSError, ValueError) as exc:
         raise StoreError(root / MANIFEST, f"could not be read ({reason(exc)})") from exc
     try:
-        recordings = conform(pl.read_parquet(root / RECORDINGS)).collect()
+        recordings = conform(read_file(pl.read_parquet, root / RECORDINGS)).collect()
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise StoreError(root / RECORDINGS, f"could not be read ({reason(exc)})") from exc
     _check_against(root, manifest, recordings)
@@ -1319,7 +1320,7 @@ def _with_rows_left(root: Path, recordings: pl.DataFrame) -> pl.DataFrame:
     frames = []
     for staged in Staging.left(root, RECORDINGS):
         try:
-            frames.append(conform(pl.read_parquet(staged)).collect())
+            frames.append(conform(read_file(pl.read_parquet, staged)).collect())
         except (OSError, pl.exceptions.PolarsError):
             continue  # cut short by the kill, or not a table of rows
     if not frames:
@@ -1351,7 +1352,7 @@ def _unfinished(root: Path) -> StoreError:
     an older version's, which put them in place before its media download and the manifest
     after), with the rows it holds; a StoreError when they cannot be read either."""
     try:
-        rows = conform(pl.read_parquet(root / RECORDINGS)).collect()
+        rows = conform(read_file(pl.read_parquet, root / RECORDINGS)).collect()
     except (OSError, pl.exceptions.PolarsError) as exc:
         return StoreError(
             root / RECORDINGS,

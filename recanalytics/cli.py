@@ -31,6 +31,7 @@ from recanalytics.errors import (
 from recanalytics.helpers._common import counted, values_checked
 from recanalytics.helpers.shown import readable
 from recanalytics.helpers.summary import known_counts, noted, provider_table, summary_ready
+from recanalytics.localfile import read_file
 from recanalytics.providers.registry import (
     ARCHIVABLE,
     credentials_class,
@@ -390,7 +391,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         title = args.title or "recanalytics demo report"
     else:
         try:
-            df = pl.read_parquet(validate.file_path(args.parquet, "parquet"))
+            df = read_file(pl.read_parquet, validate.file_path(args.parquet, "parquet"))
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise ConfigError("parquet", "a readable parquet file", args.parquet) from exc
         title = args.title or f"Recordings report: {Path(args.parquet).name}"

@@ -40,6 +40,7 @@ from recanalytics.helpers._common import (
     refuse_changed_numbers,
     refuse_negative_numbers,
 )
+from recanalytics.localfile import read_file, scan_parquet_file
 from recanalytics.schema import KINDS, PROVIDERS, SCHEMA, conform
 
 if sys.platform == "win32":
@@ -446,10 +447,7 @@ def scan_file(path: Path) -> pl.LazyFrame:
     if not path.is_file():
         raise _damaged(path, "is not a file")
     try:
-        # An open file, not the path: polars reads a path as a glob pattern, and a store
-        # folder named "recordings[eu]" matched nothing.
-        with path.open("rb") as file:
-            present = pl.read_parquet_schema(file)
+        present = read_file(pl.read_parquet_schema, path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise _damaged(path, f"is not a readable parquet file ({reason(exc)})") from exc
     foreign = sorted(set(present) - set(STORED))
@@ -457,9 +455,7 @@ def scan_file(path: Path) -> pl.LazyFrame:
         shown = ", ".join(foreign[:5]) if foreign else "no recording_id"
         raise _damaged(path, f"is not a store file (columns: {shown})")
     try:
-        lazy = conform_dtypes(
-            pl.scan_parquet(path, glob=False), parameter=str(path), strict_numbers=True
-        )
+        lazy = conform_dtypes(scan_parquet_file(path), parameter=str(path), strict_numbers=True)
     except ConfigError as exc:
         raise _damaged(path, f"holds a column of another type ({exc.value})") from None
     return conform(lazy.with_columns(provider=pl.lit(_provider_of(path))))

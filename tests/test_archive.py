@@ -16,6 +16,7 @@ import pytest
 import recanalytics as ra
 from recanalytics.archive import _older_reading, archive
 from recanalytics.errors import ArchiveWarning, StoreError
+from recanalytics.localfile import read_file
 from recanalytics.sandbox import Sandbox
 from recanalytics.store import LOCK_NAME, try_lock
 from tests.conftest import simulate_read_only
@@ -435,6 +436,36 @@ def test_a_recording_deleted_or_gone_since_an_earlier_run_stays_archived(tmp_pat
     assert gone.sid in set(pl.read_parquet(out / "tracks_raw.parquet")["sid"])
     media = pl.read_csv(out / "media.csv")
     assert media.filter(pl.col("recording_id") == deleted.sid)["status"].to_list() == ["kept"]
+
+
+def test_an_archive_folder_named_like_a_glob_pattern_keeps_what_earlier_runs_archived(
+    tmp_path: Path,
+) -> None:
+    # polars read each table's path as a glob pattern: in "twilio-archive [2026]" a run again
+    # could not read the earlier run's tables, warned that they "could not be read" and
+    # replaced them with what is listed now (a track no longer listed was gone), and
+    # read_archive raised a StoreError on every call.
+    box = Sandbox(seed=7, size=60, providers=["twilio"], small_media=True)
+    out = tmp_path / "twilio-archive [2026]"
+    first = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    twilio = box["twilio"]
+    newest = max(t.created for t in twilio.tracks.records)
+    since = newest - dt.timedelta(days=60)
+    gone = next(t for t in twilio.tracks.records if t.status == "completed" and t.created >= since)
+    at = twilio.tracks.records.index(gone)
+    del twilio.tracks.records[at], twilio.tracks.keys[at], twilio.tracks_by_sid[gone.sid]
+    twilio.tracks.invalidate()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # A narrower period: the rows outside it take their media outcome from media.csv.
+        again = ra.archive_twilio(out, media=True, since=since, **box.options("twilio"))
+    assert not [str(w.message) for w in caught if "could not be read" in str(w.message)]
+    assert again["tracks"]["no_longer_listed"] == 1
+    assert again["tracks"]["recordings"] == first["tracks"]["recordings"]
+    archived, manifest = ra.read_archive(out)
+    assert gone.sid in set(archived["recording_id"]) and manifest == again
+    media = read_file(pl.read_csv, out / "media.csv")
+    assert media.filter(pl.col("recording_id") == gone.sid)["status"].to_list() == ["kept"]
 
 
 def test_a_file_that_could_not_be_fetched_again_stays_in_the_archive(tmp_path: Path) -> None:

@@ -114,6 +114,18 @@ def test_cli_report_from_parquet(
     assert "Recordings report: f.parquet" in out.read_text()
 
 
+def test_cli_report_reads_a_file_whose_name_looks_like_a_glob_pattern(
+    tmp_path: Path, frame: pl.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # polars read the path as a glob pattern: "x [1].parquet" matched nothing, and the
+    # command called a readable file "invalid PARQUET".
+    parquet = tmp_path / "calls [1].parquet"
+    frame.write_parquet(parquet)
+    out = tmp_path / "r.html"
+    assert main(["report", str(parquet), "-o", str(out)]) == 0
+    assert "Recordings report: calls [1].parquet" in out.read_text()
+
+
 def test_cli_report_without_parquet_uses_the_demo(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -604,6 +604,31 @@ def test_a_store_folder_named_like_a_glob_pattern_reads_back(tmp_path: Path) -> 
     assert store.upsert(frame).unchanged == frame.height
 
 
+def test_no_module_hands_polars_a_path_to_read_as_a_pattern() -> None:
+    # The store read its files through an open handle, the archive by their path: polars read
+    # "twilio-archive [2026]/recordings.parquet" as a glob pattern, matched nothing, and an
+    # archive run again dropped what earlier runs had archived. One helper reads local files.
+    import ast
+
+    package = Path(ra.__file__).parent
+    helper = package / "localfile.py"
+    assert helper.is_file()
+    readers = []
+    for path in sorted(package.rglob("*.py")):
+        if path == helper:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "pl"
+                and node.func.attr.startswith(("read_", "scan_"))
+            ):
+                readers.append(f"{path.relative_to(package)}:{node.lineno} pl.{node.func.attr}")
+    assert readers == []
+
+
 def test_every_folder_a_store_makes_is_user_only(tmp_path: Path) -> None:
     # Path.mkdir(parents=True, mode=0o700) gives the mode to the last folder only: a store's
     # provider=…/year=… folders were made 0755, against what docs/security.md says.
