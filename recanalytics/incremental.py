@@ -155,17 +155,55 @@ def _of(source: Source, key: str) -> bool:
     return key.startswith(f"{source.provider}:") and key.rpartition("@")[2] == source.tag
 
 
-def _refuse_mixing(store: ParquetStore, source: Source) -> None:
-    """Refuse a load whose rows the store could not tell from rows of another source it holds:
-    a provider whose rows do not say their account is kept to one account and host per store."""
+SOURCES = "sources.json"
+"""The store's record of the sources it holds rows of, for each provider whose rows do not say
+their account (``{provider: [tag, …]}``, see :meth:`Source.tag`): written with their first
+rows, whether or not a load of them ever finished (its coverage is recorded only then)."""
+
+
+def _tags_stored(store: ParquetStore, provider: str) -> set[str]:
+    """The tags of every source whose rows of ``provider`` the store may hold: those its
+    coverage, its checkpoints (a load or refresh stopped part-way, its finished chunks stored)
+    and :data:`SOURCES` name."""
+    tags = {
+        key.rpartition("@")[2]
+        for key in _coverage(store, quiet=True)
+        if key.startswith(f"{provider}:") and "@" in key
+    }
+    with contextlib.suppress(OSError):  # no _meta yet
+        # checkpoint_name: checkpoint-{provider}-{loader, or "all"}@{tag}.json
+        for path in store.meta_path("").glob(f"checkpoint-{provider}-*@*.json"):
+            tags.add(path.name.removesuffix(".json").rpartition("@")[2])
+    recorded = store.read_meta(SOURCES, quiet=True)
+    if isinstance(recorded, dict) and isinstance(recorded.get(provider), list):
+        tags |= {tag for tag in recorded[provider] if isinstance(tag, str)}
+    return tags
+
+
+def _record_source(store: ParquetStore, source: Source) -> None:
+    """Before ``source``'s rows are upserted (under the store's lock): record in
+    :data:`SOURCES` that the store holds rows of it, for a provider whose rows do not say
+    their account, so a load of another source is refused even if no load of this one ever
+    finishes. Refused here too when another source's rows came in meanwhile (another
+    process)."""
     if source.rows_name_account:
         return
-    others = [
-        key
-        for key in _coverage(store, quiet=True)
-        if key.startswith(f"{source.provider}:") and "@" in key and not _of(source, key)
-    ]
-    if others:
+    _refuse_mixing(store, source)
+    recorded = store.read_meta(SOURCES, quiet=True)
+    recorded = recorded if isinstance(recorded, dict) else {}
+    tags = recorded.get(source.provider)
+    tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+    if source.tag not in tags:
+        store.write_meta(SOURCES, recorded | {source.provider: sorted([*tags, source.tag])})
+
+
+def _refuse_mixing(store: ParquetStore, source: Source) -> None:
+    """Refuse a load whose rows the store could not tell from rows of another source it holds:
+    a provider whose rows do not say their account is kept to one account and host per store.
+    Another source's rows are known by its coverage, its checkpoints and :data:`SOURCES`."""
+    if source.rows_name_account:
+        return
+    if _tags_stored(store, source.provider) - {source.tag}:
         raise ConfigError(
             "store",
             f"a store holding {source.provider} rows of this account and host only: "
@@ -636,6 +674,7 @@ async def _load_chunks(
     report: UpsertReport,
     unlisted: Unlisted | None = None,
     known: dt.datetime | None = None,
+    source: Source | None = None,
 ) -> Loaded:
     """Load ``[start, end)`` chunk by chunk (:func:`load_chunks`, ``known`` where the store's
     coverage ends), oldest first, checkpointing each finished chunk; ``report`` counts each
@@ -652,6 +691,8 @@ async def _load_chunks(
     checkpointed as done, and the period to record as loaded ends at its start (``until``;
     ``start`` when it is the first), so a later load asks again rather than answer "none"
     from the store. One LoadWarning says so for the whole.
+
+    ``source``: whose rows they are, recorded with the first (:func:`_record_source`).
 
     Returns
     -------
@@ -680,6 +721,8 @@ async def _load_chunks(
             listed = listed or frame.height > 0
             accounts.update(frame["account_id"].drop_nulls().unique().to_list())
             with store.locked():  # the chunk's rows and the checkpoint that says so, together
+                if source is not None:
+                    _record_source(store, source)
                 report += store.upsert(frame)
                 if in_doubt:
                     doubted += in_doubt
@@ -837,7 +880,7 @@ async def arefresh(
         known = _tail_from(store, [key], newest, start)
         try:
             loaded = await _load_chunks(
-                store, key, start, end, chunk, stored, unlisted, known=known
+                store, key, start, end, chunk, stored, unlisted, known=known, source=source
             )
         except _ChunkFailed as exc:
             _stopped(report, provider, str(exc))
@@ -911,7 +954,9 @@ def with_store(loader: Loader[F]) -> F:
         _refuse_mixing(store, source)  # before upserting rows it could not tell apart
         if args or filters:
             frame = await func(*args, **kwargs)
-            store.upsert(frame)
+            with store.locked():
+                _record_source(store, source)
+                store.upsert(frame)
             return shown(frame)
         since, until = parse_range(kwargs.get("since"), kwargs.get("until"))
         _check_load_arguments(func, provider, kwargs)
@@ -936,7 +981,15 @@ def with_store(loader: Loader[F]) -> F:
             known = _tail_from(store, [key, source.key("*")], newest, start)
             try:
                 done = await _load_chunks(
-                    store, key, start, end, chunk, UpsertReport(), unlisted, known=known
+                    store,
+                    key,
+                    start,
+                    end,
+                    chunk,
+                    UpsertReport(),
+                    unlisted,
+                    known=known,
+                    source=source,
                 )
             except ProviderError as exc:
                 read_before = plan_start(

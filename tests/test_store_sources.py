@@ -221,6 +221,57 @@ def test_zoom_rows_of_another_account_or_host_are_refused_not_mixed(tmp_path: Pa
     assert again.height == ra.load_zoom_recordings(since="2026-01-01", **box.options("zoom")).height
 
 
+class ZoomFailsFrom(httpx.AsyncBaseTransport):
+    """The sandbox's Zoom, answering 400 for every listing of a month from ``day`` on (a
+    revoked key, an outage)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, day: str) -> None:
+        self.inner, self.day = inner, day
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        start = request.url.params.get("from")
+        if request.url.path.endswith("/recordings") and start and start >= self.day:
+            return httpx.Response(400, json={"code": 300, "message": "failed"}, request=request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize("stored_by", ["a load that failed", "a refresh that failed", "trash"])
+def test_zoom_rows_stored_without_coverage_refuse_another_account_or_host(
+    stored_by: str, tmp_path: Path
+) -> None:
+    # Only coverage was looked at, recorded once a whole load succeeds: after a first load
+    # that failed part-way (its finished windows stored, a checkpoint), or a filtered load
+    # (stored, never covered), a second Zoom account was let in, and its store= answer held
+    # the first account's recordings as its own.
+    # Seed 4: its trash holds files too.
+    box = Sandbox(seed=4, size=60, providers=["zoom"], start="2026-01-01", end="2026-11-01")
+    store = Store(tmp_path)
+    failing = box.options("zoom") | {"transport": ZoomFailsFrom(box.transport, "2026-07-01")}
+    if stored_by == "a load that failed":
+        with pytest.raises(ra.ProviderError):
+            ra.load_zoom_recordings(since="2026-01-01", store=store, **failing)
+    elif stored_by == "a refresh that failed":
+        with pytest.warns(ra.LoadWarning, match="refresh stopped"):
+            store.refresh(["zoom"], since="2026-01-01", **failing)
+    else:
+        ra.load_zoom_recordings(trash=True, store=store, **box.options("zoom"))
+    assert store.read().height > 0
+    assert not store.meta_path("coverage.json").exists()
+    other = box.options("zoom") | {"base_url": "http://another.invalid"}
+    before = box.requests
+    with pytest.raises(ra.ConfigError, match="one Store per zoom account") as info:
+        ra.load_zoom_recordings(since="2026-01-01", store=store, **other)
+    assert info.value.parameter == "store"
+    with pytest.raises(ra.ConfigError, match="one Store per zoom account"):
+        ra.load_zoom_recordings(trash=True, store=store, **other)
+    with pytest.raises(ra.ConfigError, match="store"):
+        store.refresh(["zoom"], **other)
+    assert box.requests == before
+    # The account and host that stored them go on loading into it.
+    again = ra.load_zoom_recordings(since="2026-01-01", store=store, **box.options("zoom"))
+    assert again.height >= ra.load_zoom_recordings(since="2026-01-01", **box.options("zoom")).height
+
+
 class Retiring(httpx.AsyncBaseTransport):
     """The sandbox, until told to list nothing (200, empty page) or that the API is gone (410,
     as Twilio Video answers once retired)."""
