@@ -200,7 +200,8 @@ async def aarchive(
     Raises
     ------
     ConfigError
-        Before any request, for a bad option or an ``out`` that cannot be written.
+        Before any request, for a bad option, an ``out`` that cannot be written, or an ``out``
+        holding another provider's archive (its manifest names it): one folder per provider.
     ProviderError
         A list could not be loaded whole; ``partial`` holds the unified rows loaded. They are
         also kept in ``out`` as a killed run's staged tables are (hidden, never in place, see
@@ -248,9 +249,25 @@ async def aarchive(
     # the earlier archive with its own listing, and the last to put its files in place dropped
     # what the other had just archived. Refused at once, before any request or file.
     with held_alone(root, BUSY):
+        _refuse_another_provider(root, provider, out)
         if media:
             validate.made_folder(root / "media", "out", private=True)
         return await _load_and_write(provider, root, (start, end), asked, media, verify, options)
+
+
+def _refuse_another_provider(root: Path, provider: str, out: Any) -> None:
+    """Refuse, before any request, an archive of ``provider`` into a folder whose manifest
+    says it is another provider's archive: a run keeps the earlier rows of its own provider
+    only, so the other's rows would leave ``recordings.parquet`` and the manifest."""
+    found = _earlier_manifest(root).get("provider")
+    if isinstance(found, str) and found != provider:
+        raise ConfigError(
+            "out",
+            f"a folder for {provider}'s archive: one folder per provider, and this one holds "
+            f"{found}'s archive ({MANIFEST} says so)",
+            os.fspath(out),
+            hint=f"archive {provider} into another folder",
+        )
 
 
 async def _load_and_write(

@@ -189,6 +189,24 @@ def test_raw_is_not_an_archive_option(tmp_path: Path) -> None:
     assert box.requests == 0 and not (tmp_path / "a").exists()
 
 
+def test_a_folder_holding_another_provider_s_archive_is_refused_before_any_request(
+    tmp_path: Path,
+) -> None:
+    # archive("plivo", out) into a Twilio archive kept only Plivo's rows: every Twilio row left
+    # recordings.parquet and the manifest, without a word (an archive only grows).
+    box = Sandbox(seed=24, size=20, providers=["twilio", "plivo"])
+    out = tmp_path / "recordings-archive"
+    archive("twilio", out, **PERIOD, **box.options("twilio"))
+    before = _as_written(out)
+    asked = box.requests
+    with pytest.raises(ra.ConfigError, match="one folder per provider") as info:
+        archive("plivo", out, **PERIOD, **box.options("plivo"))
+    assert info.value.parameter == "out" and "twilio" in str(info.value)
+    assert box.requests == asked
+    assert _as_written(out) == before
+    assert archive("plivo", tmp_path / "plivo-archive", **PERIOD, **box.options("plivo"))
+
+
 def test_the_manifest_lists_only_the_archives_own_files(tmp_path: Path) -> None:
     # ``out`` may be any folder: the manifest hashed every file under it (archiving into "/"
     # read /proc until it failed), and listed files the archive never wrote.
