@@ -63,10 +63,10 @@ PROBE_SCHEMA: Final = pl.Schema(
 """Columns of :func:`probe_media`'s frame."""
 
 # The last stretch the default check decodes, and how far short of its declared duration a
-# file may end (containers round; a last frame's duration is sometimes unknown).
+# file may end (containers round; a last frame's duration is sometimes unknown). It does not
+# grow with the file: a share of the duration let a 3-hour recording lose 108 s unseen.
 TAIL_SECONDS: Final = 1.0
 END_SLACK_SECONDS: Final = 0.5
-END_SLACK_SHARE: Final = 0.01
 TEXT_SNIFF_BYTES: Final = 4096
 MAX_TEXT_BYTES: Final = 64 << 20
 STILL_IMAGE_FORMATS: Final = frozenset({"jpeg_pipe", "png_pipe", "image2", "webp_pipe"})
@@ -258,10 +258,20 @@ def _container_name(fmt: str, head: bytes, has_video: bool) -> str | None:
     return normalize_container(fmt.split(",")[0])
 
 
-def _wav_declared(head: bytes, size: int) -> float | None:
-    """Seconds a WAV's ``data`` chunk declares, when it declares more bytes than the file has.
+@dataclass(frozen=True)
+class _WavCut:
+    """A WAV whose ``data`` chunk declares more bytes than the file holds: a cut copy."""
 
-    FFmpeg times a WAV by the bytes present, so a cut copy looks whole; its header does not.
+    declared: float  # seconds the data chunk declares
+    present: float  # seconds of it the file holds
+    missing: int  # bytes of it the file lacks
+
+
+def _wav_cut(head: bytes, size: int) -> _WavCut | None:
+    """What a WAV's ``data`` chunk declares, when it declares more bytes than the file has.
+
+    FFmpeg times a WAV by the bytes present, so a cut copy looks whole; its header does not,
+    and says exactly how much is missing, however little.
     """
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
@@ -272,8 +282,9 @@ def _wav_declared(head: bytes, size: int) -> float | None:
             byte_rate = int.from_bytes(head[at + 16 : at + 20], "little")
         if chunk == b"data":
             # 0 and 0xFFFFFFFF mark a streamed WAV whose length was never written.
-            if byte_rate and 0 < length < 0xFFFFFFFF and at + 8 + length > size:
-                return length / byte_rate
+            held = size - (at + 8)
+            if byte_rate and 0 < length < 0xFFFFFFFF and held < length:
+                return _WavCut(length / byte_rate, max(held, 0) / byte_rate, length - held)
             return None
         at += 8 + length + (length & 1)
     return None
@@ -359,7 +370,9 @@ def _probe_media(
         if declared is None:
             ends = [_seconds(s.duration, s.time_base) for s in container.streams]
             declared = max((e for e in ends if e), default=None)
-        declared = _wav_declared(head, row["bytes"]) or declared
+        cut = _wav_cut(head, row["bytes"])
+        if cut is not None:
+            declared = cut.declared
         if still:
             declared = None
         if declared is not None:
@@ -378,13 +391,18 @@ def _probe_media(
             checker.run(decode_all=decode)
         except av.FFmpegError as exc:
             checker.error = checker.error or f"reading packets: {exc.strerror}"
-        slack = max(END_SLACK_SECONDS, END_SLACK_SHARE * (declared or 0.0))
         timed = (audio is not None or video is not None) and not still
-        truncated = declared is not None and timed and checker.end < declared - slack
+        reached = checker.end if cut is None else cut.present
+        truncated = (
+            declared is not None
+            and timed
+            and (cut is not None or checker.end < declared - END_SLACK_SECONDS)
+        )
         row["truncated"] = truncated if timed else None
         row["decodable"] = checker.error is None and not truncated
         if truncated:
-            row["error"] = f"ends at {checker.end:.2f} s of {declared:.2f} s" + (
+            lacks = "" if cut is None else f": its data chunk lacks its last {cut.missing:,} bytes"
+            row["error"] = f"ends at {reached:.2f} s of {declared:.2f} s{lacks}" + (
                 f"; {checker.error}" if checker.error else ""
             )
         else:
@@ -452,8 +470,9 @@ def probe_media(
         name), ``format`` (FFmpeg's demuxer), ``media_type``, ``audio_codec`` and
         ``video_codec`` (normalised like the unified frame's ``codec``), ``duration`` (what the
         header declares), ``sample_rate``, ``channels``, ``bitrate_kbps``, ``width``,
-        ``height``, ``frame_rate``, ``truncated`` (the packets end before the declared
-        duration), ``decodable`` (opens, and what was checked decodes to the end), ``checked``
+        ``height``, ``frame_rate``, ``truncated`` (the packets end more than 0.5 s before the
+        declared duration, however long the file; a WAV lacking any byte its ``data`` chunk
+        declares), ``decodable`` (opens, and what was checked decodes to the end), ``checked``
         (``index``, ``decode`` or ``text``) and ``error``. A missing file, or one that is not
         media, gives a row with ``error`` set.
 

@@ -136,7 +136,7 @@ def verify_media(
     probed: pl.DataFrame | pl.LazyFrame,
     *,
     tolerance: float | dt.timedelta = 1.5,
-    relative_tolerance: float = 0.01,
+    relative_tolerance: float = 0.0,
 ) -> MediaVerification:
     """Compare each recording's metadata with what its file really is.
 
@@ -148,9 +148,12 @@ def verify_media(
         :func:`~recanalytics.probe_media`'s frame for those files (``decode=True`` for a full
         check).
     tolerance : float or timedelta, default 1.5
-        Seconds a file's duration may differ from the metadata (providers round to seconds);
-        the larger of this and ``relative_tolerance`` × the duration applies.
-    relative_tolerance : float, default 0.01
+        Seconds a file's duration may differ from the metadata: providers round to whole
+        seconds, and a last frame's length may be unknown. It does not grow with the
+        recording: a share of an hour would let a file lacking its last half minute pass.
+    relative_tolerance : float, default 0.0
+        A share of the duration to allow instead, where it is larger than ``tolerance``
+        (0.01: 36 s of an hour).
 
     Returns
     -------

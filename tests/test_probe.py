@@ -91,6 +91,76 @@ def test_cut_copies_are_truncated_in_both_modes(tmp_path: Path, decode: bool) ->
     assert set(result["checked"]) == {"decode" if decode else "index"}
 
 
+def _tone_wav(path: Path, seconds: int, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV of ``seconds`` of a 440 Hz tone at ``path``; its bytes."""
+    import math
+    import wave
+
+    second = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(rate)
+    )
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(second * seconds)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
+def test_a_wav_lacking_any_of_the_bytes_its_header_declares_is_truncated(
+    tmp_path: Path, decode: bool
+) -> None:
+    # The end slack was 1 % of the duration: a 10-minute Plivo or SignalWire WAV (no size in
+    # the metadata to differ from) that had lost its last 5 s was decodable and whole. A WAV's
+    # data chunk says exactly how many bytes it holds: fewer is a cut copy, however few.
+    whole = _tone_wav(tmp_path / "whole.wav", 60)
+    cuts = {"second.wav": 16000, "tenth.wav": 1600, "sample.wav": 2}
+    for name, missing in cuts.items():
+        (tmp_path / name).write_bytes(whole[:-missing])
+    rows = {
+        Path(r["path"]).name: r
+        for r in ra.probe_media(tmp_path, decode=decode).iter_rows(named=True)
+    }
+    assert rows["whole.wav"]["truncated"] is False and rows["whole.wav"]["error"] is None
+    for name, missing in cuts.items():
+        row = rows[name]
+        assert (row["truncated"], row["decodable"]) == (True, False), row
+        assert row["duration"] == dt.timedelta(seconds=60)
+        assert row["error"].startswith("ends at ") and f"last {missing:,} bytes" in row["error"]
+
+
+@pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
+def test_a_long_mp3_cut_by_seconds_is_truncated(tmp_path: Path, decode: bool) -> None:
+    # The end slack grew with the file (1 %): a 4-minute MP3 whose Xing header states its
+    # length lost 2 s unseen, a 3-hour call 108 s. The slack covers rounding and a last frame.
+    import av
+
+    rate, seconds = 8000, 240
+    path = tmp_path / "long.mp3"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mp3", rate=rate, layout="mono")
+        stream.bit_rate = 16000
+        silence = av.AudioFrame(format="s16", layout="mono", samples=rate)
+        silence.planes[0].update(b"\0\0" * rate)
+        silence.sample_rate = rate
+        for second in range(seconds):
+            silence.pts = second * rate
+            for packet in stream.encode(silence):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    body = path.read_bytes()
+    (tmp_path / "cut.mp3").write_bytes(body[: -2 * 16000 // 8])  # 2 s of a 16 kbit/s stream
+    rows = {
+        Path(r["path"]).name: r
+        for r in ra.probe_media(tmp_path, decode=decode).iter_rows(named=True)
+    }
+    assert rows["long.mp3"]["truncated"] is False and rows["long.mp3"]["error"] is None
+    assert abs(rows["long.mp3"]["duration"].total_seconds() - seconds) < 0.5
+    assert rows["cut.mp3"]["truncated"] is True and rows["cut.mp3"]["decodable"] is False
+
+
 def test_bad_paths_and_non_media_give_rows_not_exceptions(tmp_path: Path) -> None:
     (tmp_path / "garbage.mp4").write_bytes(b"\x00\x01\x02 not a movie" * 10)
     (tmp_path / "broken.json").write_text('{"timeline": [', encoding="utf-8")

@@ -3,6 +3,7 @@ with every planted fault found and nothing else flagged; the archive verifying i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,34 @@ def test_a_tolerance_wider_than_the_planted_offset_accepts_it(
     probed = ra.probe_media(downloaded)
     assert ra.verify_media(recordings, probed).totals["duration_off"] > 0
     assert ra.verify_media(recordings, probed, tolerance=11).totals["duration_off"] == 0
+
+
+def test_the_duration_tolerance_does_not_grow_with_the_recording(
+    box: Sandbox, recordings: pl.DataFrame, probed: pl.DataFrame
+) -> None:
+    # 1 % of the duration was tolerated: a 10-minute call whose file lacks its last 5 s (a
+    # Plivo or SignalWire MP3, timed by the bytes present, with no size to differ from) was
+    # ok, and a 3-hour one could lose 108 s. Whole seconds of rounding and a last frame are.
+    clean = probed.filter(pl.col("error").is_null() & (pl.col("media_type") == "audio"))
+    row = (
+        recordings.join(box.planted_media(), on=KEYS, how="anti")
+        .filter(
+            pl.col("recording_id").is_in(clean["recording_id"].implode())
+            & (pl.col("media_type") == "audio")
+        )
+        .head(1)
+    )
+    found = probed.join(row.select(pl.col("provider").cast(pl.String), "recording_id"), on=KEYS)
+    for hours, short, problems in [(1 / 6, 5.0, ["duration_off"]), (3, 1.4, [])]:
+        stated = dt.timedelta(hours=hours)
+        file = found.with_columns(duration=pl.lit(stated - dt.timedelta(seconds=short)))
+        check = ra.verify_media(row.with_columns(duration=pl.lit(stated)), file)
+        assert check.files["problems"].to_list() == [problems], (hours, short)
+    assert ra.verify_media(
+        row.with_columns(duration=pl.lit(dt.timedelta(minutes=10))),
+        found.with_columns(duration=pl.lit(dt.timedelta(seconds=595))),
+        relative_tolerance=0.01,
+    ).ok  # asked for
 
 
 def test_fill_from_media_fills_only_what_providers_leave_out(
