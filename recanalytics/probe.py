@@ -99,10 +99,14 @@ def _open_options(version: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Target:
-    path: Path
+    path: Path | None  # None: a frame's row without a file
     provider: str | None
     recording_id: str | None
-    unreadable: str | None = None  # why a folder of the walk could not be listed
+    unreadable: str | None = None  # why there is nothing to read (a folder, no path)
+
+
+NO_PATH = "no file: its path is null (download_media saves none for a row without an id)"
+"""The ``error`` of a frame's row whose ``path`` is null."""
 
 
 def _from_path(path: Path) -> _Target:
@@ -139,9 +143,8 @@ def _targets(source: Any) -> list[_Target]:
         targets = []
         for path, provider, recording_id in frame.iter_rows():
             if path is None:
-                raise ConfigError(
-                    "source", "a frame whose 'path' column has no nulls", shown(source)
-                )
+                targets.append(_Target(None, provider, recording_id, NO_PATH))
+                continue
             found = _from_path(Path(path))
             targets.append(
                 _Target(found.path, provider or found.provider, recording_id or found.recording_id)
@@ -186,7 +189,7 @@ def _files_under(folder: Path) -> list[_Target]:
     for top, _folders, names in os.walk(folder, onerror=unreadable):
         paths = (Path(top, n) for n in names if not n.startswith(".") and not n.endswith(".part"))
         found += (_from_path(p) for p in paths if p.is_file())
-    return sorted(found, key=lambda target: target.path)
+    return sorted(found, key=lambda target: target.path or folder)  # a walk's all have one
 
 
 def _is_folder(path: Path) -> bool:
@@ -200,7 +203,8 @@ def _is_folder(path: Path) -> bool:
 
 def _row(target: _Target) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(PROBE_SCHEMA.names())
-    row.update(provider=target.provider, recording_id=target.recording_id, path=str(target.path))
+    path = None if target.path is None else str(target.path)
+    row.update(provider=target.provider, recording_id=target.recording_id, path=path)
     return row
 
 
@@ -413,7 +417,7 @@ def _probe_one(av: ModuleType, target: _Target, decode: bool) -> dict[str, Any]:
     row = _row(target)
     path = target.path
     try:
-        if target.unreadable is not None:
+        if target.unreadable is not None or path is None:
             row["error"] = target.unreadable
             return row
         if not path.is_file():
@@ -474,7 +478,8 @@ def probe_media(
         declared duration, however long the file; a WAV lacking any byte its ``data`` chunk
         declares), ``decodable`` (opens, and what was checked decodes to the end), ``checked``
         (``index``, ``decode`` or ``text``) and ``error``. A missing file, or one that is not
-        media, gives a row with ``error`` set.
+        media, gives a row with ``error`` set; so does a frame's row whose ``path`` is null
+        (``download_media`` saves no file for a row without an id).
 
     Raises
     ------

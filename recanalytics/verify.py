@@ -14,6 +14,7 @@ from typing import Any, Final
 import polars as pl
 
 from recanalytics import validate
+from recanalytics.blank import present as not_blank
 from recanalytics.errors import ConfigError
 from recanalytics.helpers._common import conform_dtypes
 from recanalytics.helpers.codecs import codec_normalized, container_normalized
@@ -39,6 +40,7 @@ PROBLEMS: Final[dict[str, str]] = {
 }
 """Problem columns of :attr:`MediaVerification.files` → words used in the verdict."""
 
+NO_ID: Final = "no recording_id: no file can be matched to it, so it is not verified"
 FILLED: Final = ("size_bytes", "codec", "channels", "bitrate_kbps")
 KEYS: Final = ["provider", "recording_id"]
 TIMED: Final = ("audio", "video")
@@ -51,8 +53,9 @@ class MediaVerification:
     Attributes
     ----------
     files : polars.DataFrame
-        One row per recording: ``expected`` (a file should exist: the recording is finished
-        and has a media URL), the problem flags (see :data:`PROBLEMS`), ``problems`` (their
+        One row per recording: ``expected`` (a file should exist: the recording has an id, is
+        finished and has a media URL; a row without an id is not verified, its ``error`` says
+        so), the problem flags (see :data:`PROBLEMS`), ``problems`` (their
         names), ``ok``, and the metadata and file values side by side.
     totals : dict
         ``files`` (expected), ``ok``, ``not_expected`` and a count per problem.
@@ -220,8 +223,13 @@ def verify_media(
     joined = meta.join(
         files, on=["_provider", "recording_id"], how="left", nulls_equal=True, maintain_order="left"
     )
+    # A row without an id has no file a probe could be matched to (download_media saves none
+    # for it): it cannot be verified, and is not counted as missing.
+    identified = not_blank(pl.col("recording_id")).is_not_null()
     expected = (
-        pl.col("_has_url") & ~pl.col("status").is_in(sorted(UNAVAILABLE | PENDING)).fill_null(False)
+        identified
+        & pl.col("_has_url")
+        & ~pl.col("status").is_in(sorted(UNAVAILABLE | PENDING)).fill_null(False)
     ).alias("expected")
     present = pl.col("size_file").is_not_null()
     timed = pl.col("media_type").is_in(TIMED).fill_null(False)
@@ -264,6 +272,7 @@ def verify_media(
     }
     kind = pl.coalesce(pl.col("_media_type_file"), pl.lit("data"))
     said = pl.coalesce(
+        pl.when(~identified).then(pl.lit(NO_ID)),
         "error",
         pl.when(no_media).then(
             pl.format("no {} in it: the file holds {} ({})", "media_type", kind, "container_file")

@@ -141,3 +141,45 @@ def test_rows_with_blank_ids_are_not_downloaded_to_one_file(tmp_path: Path) -> N
     assert result["error"].to_list() == ["no recording_id"] * 2
     assert result["path"].null_count() == 2
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".mp3"]
+
+
+def test_a_row_without_an_id_is_unverifiable_not_a_crash(tmp_path: Path) -> None:
+    # download_media gives it no path (no file can be named for it): download_media(verify=True)
+    # raised ConfigError after downloading everything, and so did probe_media on its result.
+    box = Sandbox(seed=7, size=10, small_media=True, providers=["twilio"])
+    df = ra.load_twilio_recordings(status="completed", **box.options("twilio")).head(3)
+    df = pl.concat([df, df.head(1).with_columns(recording_id=pl.lit(None, pl.String))])
+    result = ra.download_media(df, tmp_path, verify=True, **box.options("twilio"))
+    assert result["status"].to_list()[-1] == "unavailable"
+    # verified (True or False, planted faults) for the three with a file; null: not expected
+    assert result["verified"].is_null().to_list() == [False, False, False, True]
+    assert result["problems"].to_list()[-1] == []
+    check = pl.read_parquet(tmp_path / "verification.parquet")
+    idless = check.filter(pl.col("recording_id").is_null()).row(0, named=True)
+    assert idless["expected"] is False and idless["error"].startswith("no recording_id")
+
+
+def test_an_archive_with_a_row_without_an_id_finishes_its_verified_media_step(
+    tmp_path: Path,
+) -> None:
+    # Twilio listing one track with sid "": archive --media --verify raised ConfigError in its
+    # media step, left media_unfinished in the manifest and wrote no media.csv, on every run.
+    from tests.faults import rewriting
+
+    box = Sandbox(seed=7, size=12, small_media=True, providers=["twilio"])
+
+    def blank_first_sid(body: Any) -> None:
+        if body.get("recordings"):
+            body["recordings"][0]["sid"] = ""
+
+    options = box.options("twilio") | {
+        "transport": rewriting(box.transport, "/v1/Recordings", blank_first_sid)
+    }
+    out = tmp_path / "a"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ra.ArchiveWarning)  # planted faults, pending media
+        manifest = ra.archive_twilio(out, media=True, verify=True, **options)
+    assert "media_unfinished" not in manifest
+    media = pl.read_csv(out / "media.csv")
+    assert media.filter(pl.col("recording_id").is_null())["status"].to_list() == ["unavailable"]
+    assert manifest["verification"]["not_expected"] >= 1 and manifest["verification"]["files"] > 0

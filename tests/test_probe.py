@@ -230,6 +230,28 @@ def test_download_frame_keeps_provider_and_id(tmp_path: Path) -> None:
     assert result["duration"][0] == dt.timedelta(milliseconds=4008)
 
 
+def test_a_download_frame_row_without_a_path_gets_a_row_not_an_exception(tmp_path: Path) -> None:
+    # download_media gives a row without an id no path (it saves no file for it): probing its
+    # result raised ConfigError "a frame whose 'path' column has no nulls".
+    target = tmp_path / "twilio" / "RT1.mka"
+    target.parent.mkdir()
+    target.write_bytes((MEDIA / "opus.mka").read_bytes())
+    frame = pl.DataFrame(
+        {
+            "provider": ["twilio", "twilio"],
+            "recording_id": ["RT1", None],
+            "path": [str(target), None],
+        }
+    )
+    result = ra.probe_media(frame, decode=True)
+    assert result.select("provider", "recording_id", "path").rows() == [
+        ("twilio", "RT1", str(target)),
+        ("twilio", None, None),
+    ]
+    assert result["error"][0] is None and result["decodable"][0] is True
+    assert result["error"][1].startswith("no file") and result["decodable"][1] is None
+
+
 @pytest.mark.parametrize("decode", [False, True], ids=["index", "decode"])
 def test_binary_named_as_a_text_format_is_not_decodable(tmp_path: Path, decode: bool) -> None:
     # FFmpeg's text demuxers open a file by its name: binary bytes named .vtt were "vtt,
