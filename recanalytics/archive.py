@@ -185,8 +185,9 @@ async def aarchive(
         ``no_longer_listed``: those in this run's period) and how many listed rows kept an
         earlier run's facts (``kept_earlier_values``). An
         :class:`~recanalytics.errors.ArchiveWarning` says it when either of the last two is not 0.
-        ``period`` is this run's, ``periods`` every period the archive's runs read (merged
-        where they overlap or touch): the time between two is not in the archive. ``media``
+        ``period`` is this run's (its ``until`` never past when the run was made: nothing
+        later was listed), ``periods`` every period the archive's runs read (merged where they
+        overlap or touch): the time between two is not in the archive. ``media``
         (with ``media``, else the last section a run with media wrote) gives each file's
         outcome, rows outside this run's period as an earlier run left them
         (``outside_period``; of them ``not_asked``: rows with media to fetch that no run
@@ -948,8 +949,12 @@ async def _write(
     names += [f"{part}{suffix}" for part in parts for suffix in ("_raw.parquet", EARLIER_RAW)]
     earlier = _earlier_manifest(root)
     start, end = period
-    created = clock.now().isoformat(timespec="seconds")
-    until = end.isoformat() if end else created
+    now = clock.now()
+    created = now.isoformat(timespec="seconds")
+    # Nothing is listed past now: an until later than it (the shutdown day, asked days ahead)
+    # was read up to now only, as the store records it (incremental.loaded_until), so a run
+    # over the rest shows as still to do.
+    until = end.isoformat() if end is not None and end < now else created
     manifest: dict[str, Any] = {
         "created": created,
         "recanalytics": importlib.metadata.version("recanalytics"),

@@ -4,6 +4,7 @@ archive holds: the media outcome of every row, every media file, every period re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import warnings
 import zlib
@@ -167,6 +168,25 @@ def test_the_manifest_keeps_every_period_read(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["periods"] == [["2025-01-01T00:00:00+00:00", first["period"]["until"]]]
     assert "periods read" not in capsys.readouterr().out
+
+
+def test_an_until_later_than_now_is_recorded_as_read_up_to_now(tmp_path: Path) -> None:
+    # --until 2026-12-05 (the shutdown day) on 2026-12-02 recorded 12-02..12-05 as read, though
+    # the listing could reach only now: a later run over that stretch was not shown as needed.
+    # The store records an until in the future up to now only (incremental.loaded_until).
+    from recanalytics import clock
+
+    box = Sandbox(seed=3, size=30, providers=["twilio"])
+    before = clock.now()
+    ahead = before + dt.timedelta(days=3)
+    manifest = ra.archive_twilio(tmp_path / "a", until=ahead, **box.options("twilio"))
+    reached = dt.datetime.fromisoformat(manifest["period"]["until"])
+    assert before.replace(microsecond=0) <= reached <= clock.now()
+    assert manifest["period"]["until"] == manifest["created"]
+    assert manifest["periods"] == [[manifest["period"]["since"], manifest["period"]["until"]]]
+    # An until in the past is recorded as asked.
+    past = ra.archive_twilio(tmp_path / "b", until="2026-06-01", **box.options("twilio"))
+    assert past["period"]["until"] == "2026-06-01T00:00:00+00:00"
 
 
 def test_rows_no_run_fetched_are_counted_once_after_runs_with_and_without_media(
