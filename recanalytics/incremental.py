@@ -806,7 +806,9 @@ async def arefresh(
     store : Store
         The store to bring up to date (:class:`recanalytics.Store`).
     providers : str or list of str, optional
-        Default: every configured provider (see :func:`recanalytics.load`).
+        Default: every configured provider (see :func:`recanalytics.load`); the others get an
+        empty ``UpsertReport`` and no error, unless none is configured. A provider named
+        without credentials is in ``errors``.
     since, until : str, date or datetime, optional
         A ``since`` earlier than what the store covers loads that period too; ``until``
         defaults to now.
@@ -844,11 +846,16 @@ async def arefresh(
     }
     for source in sources.values():
         _refuse_mixing(store, source)
+    # As load() does: with no providers named, one none of whose credentials are set is
+    # skipped quietly (a cron job's environment holds the accounts it refreshes), unless none
+    # is configured at all. One named, or whose credentials are set but incomplete, is an error.
+    quiet = providers is None and bool(planned)
     report = RefreshReport()
     for provider in names:
         if provider in skipped:
             report.rows[provider] = UpsertReport()
-            _stopped(report, provider, skipped[provider].error)
+            if not (quiet and skipped[provider].state == "skipped"):
+                _stopped(report, provider, skipped[provider].error)
             continue
         source = sources[provider]
         key = source.key("*")

@@ -398,6 +398,32 @@ def test_top_level_refresh_is_the_store_method(tmp_path: Path) -> None:
         ra.refresh(str(tmp_path), ["twilio"], **box.load_options())  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("no_env_credentials")
+def test_refresh_of_every_configured_provider_skips_the_others_quietly(tmp_path: Path) -> None:
+    # With only Zoom configured (a cron job's environment, or Twilio's variables unset after
+    # its shutdown, as the docs advise), every refresh put plivo, signalwire and twilio in
+    # report.errors and warned "refresh stopped ... refresh again", as load() never did.
+    import warnings
+
+    box = Sandbox(seed=7, size=20, providers=["zoom"])
+    store = Store(tmp_path / "store")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = store.refresh(since="2026-01-01", **box.load_options())
+    assert report.errors == {} and report.inserted == store.read().height > 0
+    assert report.rows["twilio"] == ra.UpsertReport() and "twilio" not in report.windows
+    assert set(report.rows) == {"twilio", "plivo", "zoom", "signalwire"}
+    # One named without credentials is still an error, and said.
+    with pytest.warns(ra.LoadWarning, match="twilio: refresh stopped: twilio credentials"):
+        named = store.refresh(["zoom", "twilio"], **box.load_options())
+    assert list(named.errors) == ["twilio"]
+    # None configured at all: nothing refreshed is said, not skipped quietly.
+    options = {k: v for k, v in box.load_options().items() if k != "credentials"}
+    with pytest.warns(ra.LoadWarning, match="refresh stopped"):
+        nothing = store.refresh(**options)
+    assert sorted(nothing.errors) == ["plivo", "signalwire", "twilio", "zoom"]
+
+
 def test_refresh_after_a_quiet_spell_reaches_back_the_overlap_before_the_newest(
     tmp_path: Path,
 ) -> None:
