@@ -746,22 +746,30 @@ def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
 
     ``gone`` marks the rows no longer listed in this run's period (their media URL was not
     asked for). A file still on disk for a row unavailable now (deleted since, or not listed)
-    is ``kept``, its size filled; one for a row whose fetch failed (a file of another size than
-    the provider states is fetched again every run) stays ``failed``, with its size: the
-    archive holds it, but it is not known to be whole.
+    is ``kept``, its size and SHA-256 filled (media.csv is where each file's checksum is
+    read); one for a row whose fetch failed (a file of another size than the provider states
+    is fetched again every run) stays ``failed``, with its size and SHA-256: the archive holds
+    it, but it is not known to be whole.
     """
     on_disk = _on_disk(result["path"])
+    # Only for files download_media did not read this run (it gives their size and hash).
+    unread = on_disk & result["bytes"].is_null()
     sizes = pl.Series(
         [
-            Path(p).stat().st_size if d else None
-            for p, d in zip(result["path"], on_disk, strict=True)
+            Path(p).stat().st_size if u else None
+            for p, u in zip(result["path"], unread, strict=True)
         ],
         dtype=pl.Int64,
+    )
+    hashes = pl.Series(
+        [sha256_file(Path(p)) if u else None for p, u in zip(result["path"], unread, strict=True)],
+        dtype=pl.String,
     )
     unavailable = result["status"] == "unavailable"
     return result.with_columns(
         status=pl.when(unavailable & on_disk).then(pl.lit("kept")).otherwise(pl.col("status")),
-        bytes=pl.when(on_disk & result["bytes"].is_null()).then(sizes).otherwise(pl.col("bytes")),
+        bytes=pl.when(unread).then(sizes).otherwise(pl.col("bytes")),
+        sha256=pl.when(unread & result["sha256"].is_null()).then(hashes).otherwise("sha256"),
         error=pl.when(gone & ~on_disk)
         .then(pl.lit("no longer listed by the provider, and no file from an earlier run"))
         .otherwise(pl.col("error")),

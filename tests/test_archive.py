@@ -434,6 +434,7 @@ def test_a_recording_deleted_or_gone_since_an_earlier_run_stays_archived(tmp_pat
     box = Sandbox(seed=7, size=60, providers=["twilio"], small_media=True)
     out = tmp_path / "a"
     first = ra.archive_twilio(out, media=True, **box.options("twilio"))
+    hashes = dict(pl.read_csv(out / "media.csv").select("recording_id", "sha256").iter_rows())
     twilio = box["twilio"]
     done = [t for t in twilio.tracks.records if t.status == "completed"]
     deleted, gone = done[0], done[1]
@@ -454,6 +455,12 @@ def test_a_recording_deleted_or_gone_since_an_earlier_run_stays_archived(tmp_pat
     assert gone.sid in set(pl.read_parquet(out / "tracks_raw.parquet")["sid"])
     media = pl.read_csv(out / "media.csv")
     assert media.filter(pl.col("recording_id") == deleted.sid)["status"].to_list() == ["kept"]
+    # A kept file's line kept its size but lost its checksum (a later narrower run carried the
+    # null on): the file is the one the earlier run saved, with its hash.
+    for sid in (deleted.sid, gone.sid):
+        line = media.filter(pl.col("recording_id") == sid).row(0, named=True)
+        assert line["status"] == "kept" and line["sha256"] == hashes[sid] is not None
+        assert again["files"][line["path"]]["sha256"] == line["sha256"]
 
 
 def test_an_archive_folder_named_like_a_glob_pattern_keeps_what_earlier_runs_archived(
