@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import polars as pl
-from sandbox_process import served
+from sandbox_process import Counted, served
 
 import recanalytics as ra
 from recanalytics.sandbox.twilio import CREDENTIALS
@@ -58,13 +58,21 @@ def sdk(url: str, facts: dict[str, str] | None = None) -> pl.DataFrame:
 
 
 RA_OPTIONS: dict[str, Any] = {}  # --rate-limit / --max-concurrency
+SENT: list[Counted] = []  # the transport of each ra load, which counts its requests
 
 
 def ra_load(url: str, **kwargs: Any) -> pl.DataFrame:
+    counted = Counted()
+    SENT.append(counted)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ra.load_twilio_recordings(
-            base_url=url, credentials=dict(CREDENTIALS), page_size=100, **kwargs, **RA_OPTIONS
+            base_url=url,
+            credentials=dict(CREDENTIALS),
+            page_size=100,
+            transport=counted,
+            **kwargs,
+            **RA_OPTIONS,
         )
 
 
@@ -125,6 +133,7 @@ def main() -> None:
                     # Each case starts in a fresh rate window, as a load started on its own
                     # would: the previous case's requests still count for a second.
                     time.sleep(1.5)
+                    SENT.clear()
                     seconds, height = timed(functools.partial(load, url, facts))
                     limited = latency > 0
                     floor = math.ceil(height / 100) / RATE + latency if limited else None
@@ -135,6 +144,7 @@ def main() -> None:
                         "dataset": dataset,
                         "case": name,
                         "rows": height,
+                        "requests": SENT[0].requests if SENT else None,
                         "seconds": round(seconds, 2),
                         "× floor": round(seconds / floor, 2) if floor else None,
                         "SDK ÷ this": round(sdk_seconds / seconds, 1) if sdk_seconds else None,

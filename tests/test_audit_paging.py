@@ -54,6 +54,11 @@ class TwilioServer:
         value = record.get("date_created")
         return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
 
+    def order(self, record: dict[str, Any]) -> Any:
+        """What the list is sorted by, descending (ascending with ``oldest_first``): the
+        creation time, rows without one first."""
+        return self.created(record) or dt.datetime.max.replace(tzinfo=UTC)
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.seen.append(request)
         query = dict(parse_qsl(request.url.query.decode(), keep_blank_values=True))
@@ -68,8 +73,7 @@ class TwilioServer:
                 if before and moment >= dt.datetime.fromisoformat(before):
                     continue
             rows.append(record)
-        latest = dt.datetime.max.replace(tzinfo=UTC)
-        rows.sort(key=lambda r: self.created(r) or latest, reverse=not self.oldest_first)
+        rows.sort(key=self.order, reverse=not self.oldest_first)
         size = int(query.get("PageSize", "50"))
         page = int(query.get("Page", "0"))
         chunk = rows[page * size : (page + 1) * size]

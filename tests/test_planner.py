@@ -6,7 +6,9 @@ import asyncio
 import datetime as dt
 import itertools
 import math
+import random
 import warnings
+from typing import Any
 
 import httpx
 import polars as pl
@@ -219,10 +221,15 @@ def test_only_a_page_that_runs_newest_first_is_split() -> None:
         True,
         True,  # a row without a date
         dt.datetime(2026, 1, 2, tzinfo=UTC),  # the oldest but one, where a rest is cut from
+        True,  # no row newer than the one before it
     )
     assert descending_span(moments(3, 2)).undated is False
     for unknown in (moments(1, 2, 3), moments(2, 2), moments(3, 1, 2), moments(5), moments()):
         assert descending_span(unknown)[2] is False
+    # Rows sharing a time, or one row, do not contradict a newest-first list (a window's
+    # pages are checked against one another with it); rows going up do.
+    for fits, days in ((True, (2, 2)), (True, (5,)), (False, (1, 2, 3)), (False, (3, 1, 2))):
+        assert descending_span(moments(*days)).descending is fits
     now = dt.datetime(2026, 11, 1, tzinfo=UTC)
     for newest_first, split in ((True, True), (False, False)):
         page = Page(
@@ -234,6 +241,107 @@ def test_only_a_page_that_runs_newest_first_is_split() -> None:
         )
         pieces = rest_of(Window(None, now), page, 100, VIDEO_EPOCH, 23, now, 100, now)
         assert bool(pieces) is split
+
+
+def rooms_of_tracks(n: int, seed: int, days: int = 60) -> list[dict[str, object]]:
+    """``n`` tracks at random seconds over ``days`` days, in three rooms in turn."""
+    rng = random.Random(seed)
+    start = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    records = []
+    for i in range(n):
+        made = start + dt.timedelta(seconds=rng.randint(0, days * 86_400))
+        record = twilio_track(i, made.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        record["grouping_sids"] = {"room_sid": "RM" + "abc"[i % 3] * 32}
+        records.append(record)
+    return records
+
+
+def test_a_list_newest_first_only_within_each_room_loses_no_row() -> None:
+    """api-contracts.md states no order for Twilio's lists. A server listing by room, newest
+    first within each, shows pages that run newest first, one after the other too: the window
+    was split on its first page and stopped, and the other rooms' rows newer than that page's
+    oldest, listed on its later pages, were never asked for (1,127 of 1,500 rows, no warning).
+    The part a split takes as read is now read again: its other rows come back."""
+
+    class ByRoom(TwilioServer):
+        def order(self, record: dict[str, Any]) -> Any:
+            return (record["grouping_sids"]["room_sid"], self.created(record))
+
+    records = rooms_of_tracks(1500, seed=3)
+    server = ByRoom(records)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = ra.load_twilio_recordings(**server.options())
+    assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
+
+
+@pytest.mark.parametrize("page_size", [2, 3])
+def test_a_list_in_sid_order_loses_no_row_with_small_pages(page_size: int) -> None:
+    """A list in SID order, which says nothing of time: a page of two or three rows runs
+    newest first by chance (one in two, one in six), and the window was split on it and
+    stopped (286 and 232 of 400 rows). A window is now split only while all its pages run
+    newest first, across pages too, over DENSITY_ROWS rows at least."""
+
+    class BySid(TwilioServer):
+        def order(self, record: dict[str, Any]) -> Any:
+            return record["sid"]
+
+    rng = random.Random(7)
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    made = [start + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 60)) for _ in range(400)]
+    records = [twilio_track(i, t.strftime("%Y-%m-%dT%H:%M:%SZ")) for i, t in enumerate(made)]
+    server = BySid(records)
+    df = ra.load_twilio_recordings(page_size=page_size, **server.options())
+    assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
+
+
+def test_a_newest_first_list_costs_a_request_a_split_made_on_a_first_page() -> None:
+    """Each split reads again the part above its cut, which its window's pages took as read.
+    On a newest-first list those are rows already read: one request for a window split on its
+    first page, and never more than the pages the window had read."""
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    records = minutes_apart(3000, start)
+    server = TwilioServer(records)
+
+    class Slow(httpx.AsyncBaseTransport):  # a round trip long enough for the load to split
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(0.02)
+            return server.handle(request)
+
+    df = ra.load_twilio_recordings(**(server.options() | {"transport": Slow()}))
+    assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
+    # A window is its date filters (its next links keep them). Rows 7 minutes apart: no
+    # window is cut at its own end, so only a check shares its end with another window.
+    pages: dict[tuple[str | None, str | None], int] = {}
+    for request in server.seen:
+        params = request.url.params
+        window = (params.get("DateCreatedAfter"), params.get("DateCreatedBefore"))
+        pages[window] = pages.get(window, 0) + 1
+    # A check ends where its window did (the window's DateCreatedBefore) and starts later.
+    by_end: dict[str | None, list[str | None]] = {}
+    for after, before in pages:
+        by_end.setdefault(before, []).append(after)
+    checks = 0
+    for before, afters in by_end.items():
+        assert len(afters) <= 2, (before, afters)  # a window and its check
+        if len(afters) == 2:
+            split, check = sorted(afters, key=lambda a: a or "")
+            checks += 1
+            read = pages[split, before]
+            assert pages[check, before] <= read
+            if read == 1:
+                assert pages[check, before] == 1
+    assert checks >= 3  # the load was split, and every split was checked
+
+
+def test_only_signalwire_is_split_on_the_order_its_pages_show() -> None:
+    """api-contracts.md documents SignalWire's list as newest first, and neither Twilio list's
+    order: only SignalWire's splits are not checked."""
+    from recanalytics.providers import signalwire, twilio, twilio_compositions
+
+    assert signalwire.RECORDINGS.documented_newest_first
+    assert not twilio.TRACK_RECORDINGS.documented_newest_first
+    assert not twilio_compositions.COMPOSITIONS.documented_newest_first
 
 
 def test_the_rate_s_room_is_spent_only_while_it_is_mostly_unspent() -> None:

@@ -17,7 +17,7 @@ import logging
 import operator
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -374,17 +374,23 @@ class Page:
     # rest is cut, so one record whose time reads older than its place in the list (a
     # mislabelled zone) cannot make the rows listed after it look read.
     oldest_but_one: dt.datetime | None = None
+    # No dated row is newer than the one listed before it (rows sharing a time included, so
+    # one dated row or all equal is True): the page does not contradict a newest-first list,
+    # though unlike ``newest_first`` it may not show one.
+    descending: bool = False
 
 
 class Span(NamedTuple):
     """A page's creation times: the oldest and newest, whether the dated ones run newest
-    first, whether some record has none, and the oldest but one (see :attr:`Page.oldest_but_one`)."""
+    first, whether some record has none, the oldest but one (see :attr:`Page.oldest_but_one`)
+    and whether none is newer than the one before it (:attr:`Page.descending`)."""
 
     oldest: dt.datetime | None = None
     newest: dt.datetime | None = None
     newest_first: bool = False
     undated: bool = False
     oldest_but_one: dt.datetime | None = None
+    descending: bool = False
 
 
 def descending_span(moments: pl.Series) -> Span:
@@ -394,8 +400,9 @@ def descending_span(moments: pl.Series) -> Span:
     low, high = dated.min(), dated.max()
     if not (isinstance(low, dt.datetime) and isinstance(high, dt.datetime)):
         return Span(undated=undated)
-    ordered = dated.len() >= 2 and dated[0] > dated[-1] and dated.is_sorted(descending=True)
-    return Span(low, high, ordered, undated, dated[-2] if ordered else None)
+    descending = dated.is_sorted(descending=True)
+    ordered = descending and dated.len() >= 2 and dated[0] > dated[-1]
+    return Span(low, high, ordered, undated, dated[-2] if ordered else None, descending)
 
 
 @dataclass(frozen=True)
@@ -414,6 +421,12 @@ class Endpoint:
     #: ids whose copies differ in them are distinct records sent under one id (default: the
     #: creation time)
     identity_columns: tuple[str, ...] = ()
+    #: whether the provider documents the list as newest first (api-contracts.md: SignalWire
+    #: only). A window split on the order its pages show (see
+    #: :mod:`~recanalytics.providers.planner`) has the part it takes as read asked for again
+    #: unless the provider says so: the order a server shows on some pages is no promise for
+    #: the rest of its list.
+    documented_newest_first: ClassVar[bool] = False
 
     def pager(self, ctx: Context, first: PageRequest) -> Pager:
         return NextUrlPager(self.provider.name, first, max_pages=ctx.max_pages)
@@ -548,6 +561,7 @@ class Endpoint:
             newest_first=span.newest_first,
             undated=span.undated,
             oldest_but_one=span.oldest_but_one,
+            descending=span.descending,
         )
         counted = list(self.counted_keys(page))
         query.last = (decoded, set(counted) - query.counted, before)
@@ -574,12 +588,14 @@ class Endpoint:
         query: Query,
         page: Page | None = None,
         hand_off: Callable[[Page], Awaitable[bool]] | None = None,
+        on_page: Callable[[Page], None] | None = None,
     ) -> None:
         """Follow the provider's cursors from ``first`` (already answered by ``page``, if
         given) to the last page, re-requesting any answer that is not progress.
 
-        ``hand_off`` is asked after each page that has a next one; when it answers True, the
-        rest of the query is someone else's and the walk stops there.
+        ``on_page`` is told of each page kept, the last one too; ``hand_off`` is then asked
+        after each page that has a next one: when it answers True, the rest of the query is
+        someone else's and the walk stops there.
         """
         pager = self.pager(ctx, first)
         request = first
@@ -592,6 +608,8 @@ class Endpoint:
                 if pager.refused_last:
                     query.forget_last()  # an answer refused on every try: not this query's
                 raise
+            if on_page is not None and not isinstance(step, Again):
+                on_page(page)
             if step is None:
                 return
             if isinstance(step, Again):
@@ -621,10 +639,12 @@ class Endpoint:
             # All YYYY-MM-DDThh:mm:ssZ, which sorts as it reads: parse two (a polars select
             # per page would cost more than the page's parse).
             parse = next(f for f in self.fields if f.name == self.created_column).parse
-            ordered = values[0] > values[-1] and all(map(operator.ge, values, values[1:]))
+            descending = all(map(operator.ge, values, values[1:]))
+            ordered = descending and values[0] > values[-1]
             try:
                 but_one = parse(values[-2]) if ordered else None
-                return Span(parse(min(values)), parse(max(values)), ordered, False, but_one)
+                low, high = parse(min(values)), parse(max(values))
+                return Span(low, high, ordered, False, but_one, descending)
             except FAILURES:
                 pass  # a date Python cannot hold: the column's own reading decides
         return descending_span(query.batch.read(self.created_column, values))

@@ -254,6 +254,9 @@ class SignalWireRecordings(Endpoint):
     media_format: str = "wav"
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    # api-contracts.md (S-SPEC): the list is newest first. A window is split on the order its
+    # pages show without reading again the part a split takes as read.
+    documented_newest_first: ClassVar[bool] = True
 
     def pager(self, ctx: Context, first: PageRequest) -> RelativeUriPager:
         return SignalWirePager(self.provider.name, first, max_pages=ctx.max_pages)
