@@ -7,7 +7,9 @@ import datetime as dt
 import itertools
 import math
 import random
+import time
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -379,6 +381,40 @@ def test_every_idle_worker_may_take_a_piece_when_the_rate_allows_the_whole_rest_
     paced = rest_of(window, page, 100, VIDEO_EPOCH, 3, now, 100, now, room=0, waiting=23)
     assert len(spread) == 23  # about 11 pages left, in half pages
     assert len(paced) == 4  # idle + 1
+
+
+def test_a_page_timed_at_no_time_does_not_divide_by_zero() -> None:
+    """Two readings of a coarse clock within one tick are equal (time.monotonic on Windows
+    before Python 3.13: 15.6 ms): a page answered that fast was timed at 0 s, and Plan.lanes
+    divided the workers by it (ZeroDivisionError out of the load, no rows in .partial)."""
+    plan = Plan([], workers=24)
+    plan.observe(0.0)
+    plan.left = {1: 40.0, 2: 3.0}
+    plan.waiting = 23
+    assert plan.lanes(40.0, 80.0) == 0  # a server that fast needs no more windows
+    assert plan.spare(80.0) == 0
+
+
+def test_a_load_whose_pages_a_coarse_clock_times_at_no_time_completes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The planner's clock ticking coarsely, as time.monotonic does on Windows before Python
+    3.13: a tick longer than the load (Windows' 15.6 ms failed one load in five) times every
+    page at 0 s."""
+    from recanalytics.providers import planner
+
+    tick = 60.0
+
+    def coarse() -> float:
+        return math.floor(time.perf_counter() / tick) * tick
+
+    monkeypatch.setattr(planner, "time", SimpleNamespace(monotonic=coarse, perf_counter=coarse))
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(3000, start))
+    df = ra.load_twilio_recordings(
+        since="2025-01-01", until="2025-03-01", **(server.options() | {"rate_limit": 80.0})
+    )
+    assert df.height == 3000
 
 
 def test_a_window_that_would_end_after_the_rest_of_the_load_goes_on_in_pieces() -> None:

@@ -129,6 +129,10 @@ DENSITY_ROWS = 20
 # Windows walked at once, beyond those that keep the rate busy at the page time seen: page
 # times vary from window to window and from moment to moment.
 SPARE_FACTOR = 1.5
+# The shortest page time taken as measured, in seconds: rates are divided by page times, and a
+# clock that ticks coarsely (time.monotonic on Windows before Python 3.13: every 15.6 ms) reads
+# a page answered within one tick as taking none. Pages are timed by time.perf_counter.
+SHORTEST_PAGE = 1e-6
 # A window is a straggler when walking its rest alone would take this much longer than the
 # rate needs for everything left in the load: it then goes on in pieces.
 STRAGGLER_SLACK = 1.25
@@ -169,7 +173,9 @@ class Plan:
         self.splitting = True
 
     def observe(self, seconds: float) -> None:
-        """One more page-to-page time of a window (request, limiter wait and parse)."""
+        """One more page-to-page time of a window (request, limiter wait and parse); under
+        :data:`SHORTEST_PAGE`, that."""
+        seconds = max(seconds, SHORTEST_PAGE)
         if self.page_time is None:
             self.page_time = seconds
         else:
@@ -526,7 +532,7 @@ async def collect_spread(
         async def walk(window: Window) -> None:
             rows_read = 0
             newest: dt.datetime | None = None
-            last = time.monotonic()
+            last = time.perf_counter()
             # A check (see Plan.checks) is walked whole: what it reads is what a split took as
             # read, so it is not split on that order again.
             expected = plan.checks.pop(id(window), None)
@@ -591,7 +597,7 @@ async def collect_spread(
                 rows_read += page.size
                 if page.newest is not None and (newest is None or page.newest > newest):
                     newest = page.newest
-                now = time.monotonic()
+                now = time.perf_counter()
                 plan.observe(now - last)
                 last = now
                 rest = unread(window, page, page_limit, epoch, began, rows_read, newest, rest_end)
