@@ -59,7 +59,9 @@ def parse_when(
         try:
             if not ISO_SHAPE.fullmatch(text):
                 raise ValueError(text)
-            moment = dt.datetime.fromisoformat(text)
+            # RFC 3339 allows a lower-case "t" and "z"; Python 3.11's fromisoformat takes only
+            # the "t". The shape admits no other letter than the week's "W".
+            moment = dt.datetime.fromisoformat(text.upper())
         except ValueError:
             raise ConfigError(parameter, DATE_FORMS, value) from None
     else:

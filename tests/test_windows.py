@@ -37,6 +37,19 @@ def test_parse_when_forms() -> None:
         assert info.value.parameter == "until" and "ISO 8601" in info.value.expected
 
 
+def test_parse_when_takes_a_lower_case_t_and_z() -> None:
+    # RFC 3339 (5.6) allows both letters in lower case, and the shape check admitted them;
+    # Python 3.11's fromisoformat takes a "t" but not a "z": a valid instant ending in "z"
+    # was refused as not ISO 8601.
+    noon = dt.datetime(2025, 1, 31, 12, tzinfo=UTC)
+    for text in ("2025-01-31T12:00:00z", "2025-01-31t12:00:00z", "2025-01-31t12:00:00Z"):
+        assert parse_when(text, "since") == noon
+    assert parse_range("2025-01-31t12:00:00z", "2025-02-01T00:00:00z") == (
+        noon,
+        dt.datetime(2025, 2, 1, tzinfo=UTC),
+    )
+
+
 def test_parse_range_requires_since_before_until() -> None:
     assert parse_range("2025-01-01", None)[1] is None
     with pytest.raises(ConfigError, match="since earlier than until"):
