@@ -220,9 +220,11 @@ SIGNALWIRE = SignalWireSpec(
 # older one is loaded again (docs/store-media-archive.md).
 # 2: a blank sid is no id; a record uri that is no .json path gives the media URL built from
 # account and sid.
-# 3: media URLs under the base_url's path too (a gateway's), not on its bare host.
-READING = 3
-REREAD: dict[int, frozenset[str]] = {2: frozenset({"media_url"}), 3: frozenset({"media_url"})}
+# Media URLs under a base_url's path (a gateway's, see under_base_url) needed no new reading:
+# the space's own base_url has no path, and its rows read as before, so re-reading every
+# store once would have changed nothing for them.
+READING = 2
+REREAD: dict[int, frozenset[str]] = {2: frozenset({"media_url"})}
 """The unified columns each ``READING`` read otherwise than the one before (the rest, an
 archive keeps from an earlier run's reading)."""
 
@@ -317,9 +319,41 @@ class SignalWireRecordings(Endpoint):
             cost=price.abs(),
             cost_unit=pl.when(price.is_not_null()).then(pl.col("price_unit").str.to_uppercase()),
             media_url=pl.when(uri.str.starts_with("/"))
-            .then(pl.lit(self.base_url) + media)
+            .then(under_base_url(self.base_url, media))
             .otherwise(media),
         )
+
+
+def under_base_url(base_url: str, path: pl.Expr) -> pl.Expr:
+    """``path``, a path from the API's host (a record's ``uri``), as a URL under ``base_url``.
+
+    As :func:`~recanalytics.paging.linked_url` asks a next-page URI: its part from
+    ``/2010-04-01/`` on goes under the root the pages were asked on. That root is ``base_url``
+    and the URI's own API prefix (``/api/laml``), the prefix not asked twice where
+    ``base_url`` already ends with it (the LaML root SignalWire's docs give as the base URL,
+    whose pages answer on the bare ``/2010-04-01`` form under it). The root comes from
+    ``base_url`` alone, not from the request that answered, so that unified rows rebuilt from
+    raw ones (an archive's) have the same URLs as the load's.
+
+    Examples
+    --------
+    >>> uri = pl.lit("/api/laml/2010-04-01/Accounts/P/Recordings/R.wav")
+    >>> for base in ("https://s.signalwire.com", "https://s.signalwire.com/api/laml",
+    ...              "https://gw.example/sw"):
+    ...     print(pl.select(under_base_url(base, uri)).item())
+    https://s.signalwire.com/api/laml/2010-04-01/Accounts/P/Recordings/R.wav
+    https://s.signalwire.com/api/laml/2010-04-01/Accounts/P/Recordings/R.wav
+    https://gw.example/sw/api/laml/2010-04-01/Accounts/P/Recordings/R.wav
+    """
+    base = base_url.rstrip("/")
+    base_path = urlsplit(base).path
+    if not base_path:  # the space's host: the path as it is
+        return pl.lit(base) + path
+    # The path's API prefix ("/api/laml", or "" for the bare form); null without the version.
+    prefix = path.str.extract(f"^(.*?){re.escape(VERSION_PATH)}", 1)
+    repeated = pl.lit(base_path).str.ends_with(prefix)
+    rest = pl.when(repeated).then(path.str.slice(prefix.str.len_chars())).otherwise(path)
+    return pl.lit(base) + rest
 
 
 RECORDINGS = SignalWireRecordings(

@@ -13,6 +13,7 @@ import json
 import uuid
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -22,6 +23,7 @@ import pytest
 from provider_cases import rejected_before_any_request
 
 import recanalytics as ra
+from recanalytics.archive import archive
 from recanalytics.credentials import SignalWireCredentials
 from recanalytics.errors import ConfigError, LoadWarning, NotFoundError, ProviderError
 from recanalytics.providers.signalwire import (
@@ -434,15 +436,40 @@ def behind_a_gateway(box: Sandbox, path: str) -> dict[str, Any]:
     }
 
 
-def test_media_urls_behind_a_gateway_path_are_under_it(box: Sandbox) -> None:
-    # The pages were asked under base_url's path, but media_url was built on its bare host,
-    # outside the gateway: every download missed.
-    options = behind_a_gateway(box, "/gw/sw")
+@pytest.mark.parametrize(
+    ("base_path", "media_root"),
+    [
+        # The space's host (the default): the record's uri as it is, on that host.
+        ("", API),
+        # The LaML root SignalWire's docs give as the base: its /api/laml was asked twice
+        # (".../api/laml/api/laml/2010-04-01/...", 404) for every media URL.
+        ("/api/laml", API),
+        # A gateway's path: the pages were asked under it, but media_url was built on its
+        # bare host, outside the gateway: every download missed.
+        ("/gw/sw", f"/gw/sw{API}"),
+    ],
+)
+def test_media_urls_are_under_the_base_url_the_pages_were_asked_under(
+    box: Sandbox, base_path: str, media_root: str, tmp_path: Path
+) -> None:
+    if base_path.startswith("/gw/"):
+        options = behind_a_gateway(box, base_path)
+    else:  # the sandbox answers the bare /2010-04-01 form under /api/laml, as a space does
+        options = box.options("signalwire") | {"base_url": IN_PROCESS_URL + base_path}
     df = load_signalwire_recordings(**options)
     assert set(df["recording_id"]) == truth(box)
-    assert df["media_url"].str.starts_with(f"{IN_PROCESS_URL}/gw/sw{API}/Accounts/").all()
+    assert df["media_url"].str.starts_with(f"{IN_PROCESS_URL}{media_root}/Accounts/").all()
     raw = load_signalwire_recordings(raw=True, **options)
     assert LOADER.unify(raw, options)["media_url"].sort().equals(df["media_url"].sort())
+    # A store and an archive (which unifies the raw rows it reads) hold the same URLs.
+    span = {"since": "2025-06-01", "until": "2026-03-01"}
+    stored = ra.load_signalwire_recordings(store=ra.Store(tmp_path / "store"), **span, **options)
+    same = df.join(stored, on="recording_id", suffix="_stored")
+    assert same.height == stored.height > 0
+    assert same["media_url"].equals(same["media_url_stored"])
+    archive("signalwire", tmp_path / "archive", **options)
+    archived = pl.read_parquet(tmp_path / "archive" / "recordings.parquet")
+    assert archived["media_url"].sort().equals(df["media_url"].sort())
     r = next(r for r in records(box) if r.status == "completed")
     one = get_signalwire_recording(r.sid, **options)["media_url"][0]
     assert one == df.filter(pl.col("recording_id") == r.sid)["media_url"][0]
@@ -472,6 +499,9 @@ def test_a_uri_that_is_no_json_resource_path_gives_the_records_own_media_url(
     assert df.height == len(records(box))
     own = f"http://sandbox.invalid{API}/Accounts/{PROJECT_ID}/Recordings/"
     assert df["media_url"].to_list() == [f"{own}{sid}.wav" for sid in df["recording_id"]]
+    # Under the LaML root as the base URL, the record's own path is not asked twice.
+    laml = options | {"base_url": IN_PROCESS_URL + "/api/laml"}
+    assert load_signalwire_recordings(**laml)["media_url"].equals(df["media_url"])
 
 
 def test_space_from_the_credentials_is_the_default_host() -> None:
