@@ -741,7 +741,9 @@ def _on_disk(paths: pl.Series) -> pl.Series:
     )
 
 
-def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
+def _held_earlier(
+    result: pl.DataFrame, gone: pl.Series, root: Path, earlier: pl.DataFrame | None
+) -> pl.DataFrame:
     """``download_media``'s result, with the files an earlier run saved counted as held.
 
     ``gone`` marks the rows no longer listed in this run's period (their media URL was not
@@ -749,7 +751,9 @@ def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
     is ``kept``, its size and SHA-256 filled (media.csv is where each file's checksum is
     read); one for a row whose fetch failed (a file of another size than the provider states
     is fetched again every run) stays ``failed``, with its size and SHA-256: the archive holds
-    it, but it is not known to be whole.
+    it, but it is not known to be whole. The SHA-256 is the one the ``earlier`` media.csv
+    (:func:`_earlier_media`) gives the same file (path under ``root``) at the size it has
+    now; only a file without one is read.
     """
     on_disk = _on_disk(result["path"])
     # Only for files download_media did not read this run (it gives their size and hash).
@@ -761,8 +765,38 @@ def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
         ],
         dtype=pl.Int64,
     )
+    recorded: dict[tuple[str, str], tuple[str, int | None, str]] = {}
+    if earlier is not None:
+        said = earlier.filter(pl.col("sha256").is_not_null() & pl.col("path").is_not_null())
+        recorded = {
+            (provider, rid): (path, size, sha)
+            for provider, rid, path, size, sha in said.select(
+                "provider", "recording_id", "path", "bytes", "sha256"
+            ).iter_rows()
+        }
+
+    def sha256_of(provider: str, rid: str | None, path: str, size: int | None) -> str:
+        # Every run reading each file an earlier run saved doubled the bytes an archive of
+        # months of media reads (the manifest reads it again): its recorded hash is used.
+        said = recorded.get((provider, rid)) if rid is not None else None
+        file = Path(path)
+        if said is not None and said[1] == size and said[0] == file.relative_to(root).as_posix():
+            return said[2]
+        return sha256_file(file)
+
     hashes = pl.Series(
-        [sha256_file(Path(p)) if u else None for p, u in zip(result["path"], unread, strict=True)],
+        [
+            sha256_of(provider, rid, p, size) if u and sha is None else None
+            for provider, rid, p, size, u, sha in zip(
+                result["provider"],
+                result["recording_id"],
+                result["path"],
+                sizes,
+                unread,
+                result["sha256"],
+                strict=True,
+            )
+        ],
         dtype=pl.String,
     )
     unavailable = result["status"] == "unavailable"
@@ -776,9 +810,10 @@ def _held_earlier(result: pl.DataFrame, gone: pl.Series) -> pl.DataFrame:
     )
 
 
-def _earlier_media(root: Path) -> pl.DataFrame | None:
+def _earlier_media(root: Path, *, warn: bool = True) -> pl.DataFrame | None:
     """The outcome per recording of the media step an earlier run wrote (``media.csv``: the
-    provider, id, status, error and SHA-256 it recorded), or None (none, a link, unreadable)."""
+    provider, id, status, error, SHA-256, path and size it recorded), or None (none, a link,
+    unreadable: said unless not ``warn``)."""
     path = root / "media.csv"
     if not path.is_file() or path.is_symlink():
         return None
@@ -786,18 +821,26 @@ def _earlier_media(root: Path) -> pl.DataFrame | None:
     try:
         table = read_file(pl.read_csv, path, infer_schema=False, encoding="utf8-lossy")
         # The CSV is written for spreadsheets: a formula-like text was given a quote before it.
+        # The file and size a hash was taken of (a line without them: its hash is not reused).
+        table = table.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in ("path", "bytes") if c not in table.columns
+        )
         said = table.select(
-            pl.when(pl.col(c).str.contains(f"^{QUOTE}(?:{FORMULA_START[1:]})"))
-            .then(pl.col(c).str.slice(1))
-            .otherwise(pl.col(c))
-            for c in columns
+            *(
+                pl.when(pl.col(c).str.contains(f"^{QUOTE}(?:{FORMULA_START[1:]})"))
+                .then(pl.col(c).str.slice(1))
+                .otherwise(pl.col(c))
+                for c in [*columns, "path"]
+            ),
+            pl.col("bytes").cast(pl.Int64, strict=False),
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
-        warn_user(
-            f"media.csv from an earlier run could not be read ({reason(exc)}); the media of "
-            f"rows {OUTSIDE} is said as not asked for",
-            ArchiveWarning,
-        )
+        if warn:
+            warn_user(
+                f"media.csv from an earlier run could not be read ({reason(exc)}); the media of "
+                f"rows {OUTSIDE} is said as not asked for",
+                ArchiveWarning,
+            )
         return None
     keyed = said.filter(present("recording_id").is_not_null())
     return keyed.unique(["provider", "recording_id"], keep="last", maintain_order=True)
@@ -819,7 +862,7 @@ def _as_before(
         schema={c: pl.String for c in ("provider", "recording_id", "status", "error", "sha256")}
     )
     if earlier is not None:
-        before = earlier
+        before = earlier.select(before.columns)
     joined = result.join(
         before.rename({c: f"{c}{suffix}" for c in ("status", "error", "sha256")}),
         on=["provider", "recording_id"],
@@ -1072,8 +1115,10 @@ async def _media_step(
         transport=options.get("transport"),
         progress=options.get("progress"),
     )
-    result = _held_earlier(result, gone)
-    before = _earlier_media(root) if outside.any() else None
+    # Read whether or not rows lie outside the period: the hashes of the files it lists are
+    # not read again (a file deleted since is kept); unreadable, it is said for those rows.
+    before = _earlier_media(root, warn=bool(outside.any()))
+    result = _held_earlier(result, gone, root, before)
     result = _as_before(result, outside, before)
     # Rows outside the period whose media no run fetched: none said of them in media.csv, or
     # the run that listed them was stopped before its media step finished.

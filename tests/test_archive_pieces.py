@@ -4,6 +4,7 @@ archive holds: the media outcome of every row, every media file, every period re
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import warnings
@@ -16,6 +17,8 @@ import polars as pl
 import pytest
 
 import recanalytics as ra
+import recanalytics.archive as archive_module
+from recanalytics.checksum import sha256_file
 from recanalytics.cli import main
 from recanalytics.errors import ArchiveWarning
 from recanalytics.sandbox import Sandbox
@@ -83,6 +86,47 @@ def test_a_narrower_run_keeps_the_media_outcome_of_rows_outside_its_period(
     )
     deleted = both.filter(pl.col("status_before") == "unavailable")
     assert deleted.height > 0 and (deleted["error"] == "recording status is deleted").all()
+
+
+def test_a_narrower_run_reads_the_files_outside_its_period_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each run hashed every file an earlier run saved outside its period twice (for media.csv,
+    # though it held the hash, and for the manifest): a daily run over the last days of a
+    # large archive read all its media twice.
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    options = box.options("twilio")
+    out = tmp_path / "a"
+    ra.archive_twilio(out, media=True, **options)
+    first = _media(out)
+    before = pl.col("created_at") < pl.lit(NARROWER).str.to_datetime(time_zone="UTC")
+    held = first.filter(before & pl.col("sha256").is_not_null())
+    assert held.height > 2
+    # A file changed since (another size) is not the one whose hash media.csv holds.
+    changed = out / held["path"][0]
+    changed.write_bytes(changed.read_bytes() + b"\0")
+    hashed: list[Path] = []
+
+    def counting(path: Path) -> str:
+        hashed.append(Path(path))
+        return sha256_file(path)
+
+    monkeypatch.setattr(archive_module, "sha256_file", counting)
+    again = ra.archive_twilio(out, media=True, since=NARROWER, **options)
+    media = _media(out)
+    assert again["media"]["outside_period"]["rows"] > 0
+    reads = collections.Counter(p.relative_to(out).as_posix() for p in hashed)
+    files = {k for k in again["files"] if k.startswith("media/")}
+    assert set(held["path"]) <= files
+    # The manifest reads each file once; media.csv reads only the changed one again.
+    assert {p: reads[p] for p in files} == {p: 1 + (p == held["path"][0]) for p in files}
+    outside = media.join(held.select("recording_id", was="sha256"), on="recording_id")
+    assert outside.height == held.height
+    hashes = dict(outside.select("path", "sha256").iter_rows())
+    was = dict(outside.select("path", "was").iter_rows())
+    assert hashes.pop(held["path"][0]) == sha256_file(changed) != was.pop(held["path"][0])
+    assert hashes == was
+    assert all(again["files"][p]["sha256"] == h for p, h in hashes.items())
 
 
 def test_the_archive_command_exits_1_while_files_outside_its_period_are_missing(
