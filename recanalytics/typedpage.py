@@ -11,6 +11,10 @@ per-record path instead. So on every page this path accepts, its frame is the on
 path would build, with ``extra`` null unless a value could not be read (then it is kept under
 ``_unparsed``, written by :func:`~recanalytics.parsers.extra_json` as on the tolerant path).
 
+The records have fixed shapes except where a free-form field (a text field, a field of another
+parser) holds an object or a list: those, and the values beside the record list, are all the
+depth check reads, not the page (which would cost about as much as decoding it).
+
 The structs give the pager what it needs per page (ids, creation times) as the page arrives;
 :class:`~recanalytics.fields.Rows` gathers the records of every query of a load and frames them
 every :attr:`~recanalytics.fields.Rows.LIMIT` records and at the end.
@@ -132,6 +136,12 @@ def _int_bounds(field: Field) -> tuple[int, int] | None:
     if field.parse is as_seconds:
         high = min(high, MAX_MILLISECONDS // 1000)
     return low, high
+
+
+# What a free-form field (read "text" or "python") holds when it holds no object or list.
+_SCALAR = str | int | float | bool | None
+# How the columns are read whose values may be any JSON, objects and lists too.
+_FREE_FORM = ("text", "python")
 
 
 def _struct_type(field: Field) -> tuple[Any, str]:
@@ -263,13 +273,35 @@ class TypedPage:
             if leaf in node:
                 raise ValueError(f"two fields read {'.'.join(f.where)}")
             node[leaf] = f
+        self._tree = tree
         self.columns: list[Column] = []
-        record = self._struct("Record", tree, ())
-        self.records = msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+        self._struct("Record", tree, (), None, self.columns)
         by_name = {c.field.name: c for c in self.columns}
         self.columns = [by_name[f.name] for f in fields]  # the frame's column order
+        self._free = [c for c in self.columns if c.how in _FREE_FORM]
+        # Objects and lists in free-form fields are what can nest past MAX_DEPTH. The records
+        # are decoded with scalars only in the free-form fields that have held neither on an
+        # earlier page (where none do, nothing is left to check); a page that holds one
+        # where none was yet is decoded with any value there (self._any), and its fields
+        # that held one are the ones checked from then on (self._held).
+        self._held: list[Column] = []
+        self._any = self._decoder({c.field.name for c in self._free})
+        self.records = self._decoder(set())
 
-    def _struct(self, name: str, tree: dict[str, Any], prefix: tuple[str, ...]) -> Any:
+    def _decoder(self, containers: set[str]) -> msgspec.json.Decoder[Any]:
+        """Decodes a record list; only the free-form fields named in ``containers`` may hold
+        objects or lists."""
+        record = self._struct("Record", self._tree, (), containers, None)
+        return msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+
+    def _struct(
+        self,
+        name: str,
+        tree: dict[str, Any],
+        prefix: tuple[str, ...],
+        containers: set[str] | None,
+        columns: list[Column] | None,
+    ) -> Any:
         spec: list[tuple[str, Any, Any]] = []
         rename: dict[str, str] = {}
         for i, (key, node) in enumerate(tree.items()):
@@ -277,16 +309,47 @@ class TypedPage:
             rename[attr] = key
             if isinstance(node, dict):
                 # Not optional: a null object leaves {"key": null} in extra on the tolerant path.
-                nested = self._struct(f"{name}_{i}", node, (*prefix, attr))
+                nested = self._struct(f"{name}_{i}", node, (*prefix, attr), containers, columns)
                 spec.append((attr, nested, msgspec.field(default_factory=nested)))
             else:
                 typed, how = _struct_type(node)
+                if how in _FREE_FORM and containers is not None and node.name not in containers:
+                    typed = _SCALAR
                 spec.append((attr, typed, None))
-                path = ".".join((*prefix, attr))
-                self.columns.append(Column(node, how, attrgetter(path)))
+                if columns is not None:
+                    path = ".".join((*prefix, attr))
+                    columns.append(Column(node, how, attrgetter(path)))
         return msgspec.defstruct(
             name, spec, rename=rename, forbid_unknown_fields=True, gc=False, frozen=True
         )
+
+    def _too_deep(self, structs: list[Any]) -> bool:
+        """Whether an object or a list in a free-form field of ``structs`` nests deeper than
+        the tolerant path keeps (:data:`~recanalytics.jsonbody.MAX_DEPTH`, counted from the
+        body's top: the body, its list and the record are 3 levels, each key of the field's
+        path above its own one more)."""
+        deep: dict[int, list[Any]] = {}
+        for column in self._held:
+            values = [v for v in map(column.get, structs) if isinstance(v, dict | list)]
+            deep.setdefault(len(column.field.where), []).extend(values)
+        # The list the values are encoded in is a level of its own, as the field's key is.
+        return any(
+            jsonbody.deeper_than(msgspec.json.encode(values), jsonbody.MAX_DEPTH - 1 - keys)
+            for keys, values in deep.items()
+            if values
+        )
+
+    def _learn(self, structs: list[Any]) -> None:
+        """Decode pages allowing objects and lists in the free-form fields where ``structs``
+        (decoded by ``self._any``) hold one, and check them from now on."""
+        names = {c.field.name for c in self._held} | {
+            c.field.name
+            for c in self._free
+            if any(isinstance(v, dict | list) for v in map(c.get, structs))
+        }
+        if len(names) > len(self._held):
+            self._held = [c for c in self._free if c.field.name in names]
+            self.records = self._decoder(names)
 
     def getter(self, name: str) -> Callable[[Any], Any]:
         """Reads field ``name``'s value (as sent) from a record struct."""
@@ -303,17 +366,27 @@ class TypedPage:
         Miss
             The page is not clean: parse it by the tolerant path.
         """
-        # msgspec reads ~1,000 levels; the tolerant path cuts past MAX_DEPTH (counted from the
-        # body's top), and a page must give the same frame whichever path it takes.
-        if jsonbody.deeper_than(content, jsonbody.MAX_DEPTH):
-            raise Miss
         try:
             envelope = _ENVELOPE.decode(content)
             items = envelope.get(list_key)
             if items is None:
                 raise Miss
-            structs = self.records.decode(items)
-            body: dict[str, Any] = {k: _ANY.decode(v) for k, v in envelope.items() if k != list_key}
+            try:
+                structs = self.records.decode(items)
+            except msgspec.ValidationError:
+                # An object or a list in a free-form field that held none so far (or a page
+                # that is not clean, which fails here too).
+                structs = self._any.decode(items)
+                self._learn(structs)
+            # msgspec reads ~1,000 levels; the tolerant path cuts past MAX_DEPTH (counted from
+            # the body's top), and a page must give the same frame whichever path it takes.
+            if self._held and self._too_deep(structs):
+                raise Miss
+            rest = [(k, bytes(v)) for k, v in envelope.items() if k != list_key]
+            # A value beside the list sits a level down (in the body).
+            if any(jsonbody.deeper_than(v, jsonbody.MAX_DEPTH - 1) for _, v in rest):
+                raise Miss
+            body: dict[str, Any] = {k: _ANY.decode(v) for k, v in rest}
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             # msgspec before 0.23 raised UnicodeDecodeError for text that is not UTF-8.
             raise Miss from None

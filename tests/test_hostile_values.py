@@ -462,6 +462,83 @@ def test_a_deep_value_reads_alike_on_both_paths(name: str, column: str, levels: 
     assert _depth(kept) == min(levels, jsonbody.MAX_DEPTH - 3)
 
 
+# Per endpoint, a text field under a parent object (Twilio's links.media, grouping_sids.*).
+NESTED_TEXT = [
+    pytest.param(name, c.field.where, id=f"{name}-{c.field.name}")
+    for name in TYPED
+    for c in RecordSpec(TYPED[name].loader.endpoint.fields).typed().columns
+    if c.how == "text" and len(c.field.where) == 2
+]
+
+
+@pytest.mark.parametrize("levels", [60, 61, 70])
+@pytest.mark.parametrize(("name", "where"), NESTED_TEXT)
+def test_a_deep_value_under_a_parent_reads_alike_on_both_paths(
+    name: str, where: tuple[str, str], levels: int
+) -> None:
+    # One level further down than a top-level field, so cut one level sooner.
+    endpoint = TYPED[name]
+    deep: Any = "x"
+    for _ in range(levels):
+        deep = {"a": deep}
+    records = [endpoint.record(i) for i in range(3)]
+    parent, key = where
+    records[1][parent] = {**records[1].get(parent, {}), key: deep}
+    fast, slow, _ = both_paths(endpoint, records)
+    assert fast.row(1) == slow.row(1)
+    column = next(f.name for f in endpoint.loader.endpoint.fields if f.where == where)
+    assert _depth(json.loads(fast[column][1])) == min(levels, jsonbody.MAX_DEPTH - 4)
+
+
+@pytest.mark.parametrize("levels", [63, 64, 500])
+@pytest.mark.parametrize("name", TYPED)
+def test_a_deep_value_beside_the_list_warns_alike_on_both_paths(name: str, levels: int) -> None:
+    # A value beside the record list sits 2 levels down (body, value): the tolerant path cuts
+    # it past 63 levels of its own and says so; the typed path must send such a page there.
+    endpoint = TYPED[name]
+    deep: Any = "x"
+    for _ in range(levels):
+        deep = [deep]
+    envelope = endpoint.envelope([endpoint.record(i) for i in range(3)]) | {"surprise": deep}
+    with pytest.MonkeyPatch.context() as patch:
+        tolerant = counting_fallbacks(patch)
+        _, messages = load(endpoint, json.dumps(envelope).encode(), raw=True)
+    cut = levels + 1 > jsonbody.MAX_DEPTH
+    assert tolerant[0] == cut
+    assert any("nested deeper than 64 levels" in m for m in messages) == cut, messages
+
+
+@pytest.mark.parametrize("name", TYPED)
+def test_a_clean_page_is_not_scanned_whole_for_depth(name: str) -> None:
+    # The typed path ran the depth check over every page, at about the cost of decoding it
+    # (several times that where names hold brackets, "[Team] {standup}"). Records have fixed
+    # shapes except where a free-form field holds an object or a list; without one, nothing
+    # of the records is read for depth.
+    endpoint = TYPED[name]
+    typed = RecordSpec(endpoint.loader.endpoint.fields).typed()
+    free = {c.field.where[0] for c in typed.columns if c.how in ("text", "python")}
+    text = next(c for c in _columns(name, "text") if c != endpoint.id_column)
+    records = [
+        {k: v for k, v in endpoint.record(i).items() if not (k in free and isinstance(v, dict))}
+        | {text: "[Team] {standup}"}
+        for i in range(3)
+    ]
+    scanned: list[bytes] = []
+    deeper_than = jsonbody.deeper_than
+
+    def counted(content: bytes | str, depth: int) -> bool:
+        scanned.append(content.encode() if isinstance(content, str) else bytes(content))
+        return deeper_than(content, depth)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsonbody, "deeper_than", counted)
+        tolerant = counting_fallbacks(patch)
+        raw, _ = load(endpoint, json.dumps(endpoint.envelope(records)).encode(), raw=True)
+    assert tolerant[0] == 0 and raw.height == 3
+    ids = raw[endpoint.id_column].to_list()
+    assert not [s for s in scanned if any(i.encode() in s for i in ids)], "a record was read"
+
+
 @pytest.mark.parametrize("name", ENDPOINTS)
 def test_a_truncated_body_is_still_retried(name: str) -> None:
     endpoint = ENDPOINTS[name]

@@ -83,6 +83,48 @@ def test_nested_json_goes_to_the_fields_parser_as_text() -> None:
     assert mixed["layout"].to_list() == ["plain", "{}"]
 
 
+def _nested(levels: int) -> bytes:
+    return b'{"a": ' * levels + b"1" + b"}" * levels
+
+
+def test_deep_values_are_caught_in_whichever_free_form_field_holds_them() -> None:
+    """The depth check reads the objects and lists of free-form fields, page after page: a
+    field that held one on an earlier page, one that never did, one under a parent object."""
+    from recanalytics import jsonbody
+    from recanalytics.fields import F
+    from recanalytics.parsers import as_bool
+    from recanalytics.typedpage import Miss, TypedPage
+
+    spec = RecordSpec(
+        [F("sid"), F("layout"), F("flag", parse=as_bool), F("media", path="links.media")]
+    )
+    typed = TypedPage(spec.fields, spec.schema)
+    # The tolerant path cuts past MAX_DEPTH from the body's top: body, list and record are 3.
+    top = jsonbody.MAX_DEPTH - 3
+
+    def decode(key: bytes, value: bytes) -> None:
+        typed.decode(
+            b'{"items": [{"sid": "a"}, {"sid": "b", ' + key + b": " + value + b"}]}", "items"
+        )
+
+    decode(b'"layout"', _nested(top))  # held an object: checked from now on
+    with pytest.raises(Miss):
+        decode(b'"layout"', _nested(top + 1))
+    for key, value in [
+        (b'"flag"', _nested(top + 1)),
+        (b'"links"', b'{"media": ' + _nested(top) + b"}"),
+    ]:
+        with pytest.raises(Miss):
+            decode(key, value)
+    decode(b'"flag"', _nested(top))
+    decode(b'"links"', b'{"media": ' + _nested(top - 1) + b"}")
+    with pytest.raises(Miss):
+        decode(b'"flag"', _nested(top + 1))
+    with pytest.raises(Miss):  # beside the list: only the body above it
+        typed.decode(b'{"items": [], "meta": ' + _nested(jsonbody.MAX_DEPTH) + b"}", "items")
+    typed.decode(b'{"items": [], "meta": ' + _nested(jsonbody.MAX_DEPTH - 1) + b"}", "items")
+
+
 RFC2822_FORMS = [
     "Wed, 26 Sep 2018 00:00:00 +0000",  # the documented form: read by polars
     "Wed, 26 Sep 2018 13:00:00 -0730",
