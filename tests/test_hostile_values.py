@@ -346,6 +346,23 @@ def test_brackets_and_escapes_in_strings_are_no_nesting() -> None:
     assert cut.flattened == 1 and _depth(cut.value) == jsonbody.MAX_DEPTH
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["[", "]"]',  # a closing and an opening quote side by side, a bracket on each side
+        '[["]", "["], "x[", [["]]"]]]',
+        '{"a": "\\\\", "b": ["[\\"]"], "c": "\\"[["}',  # escaped backslashes and quotes
+        '[{"k[": "{{", "v": [["[]"], "]"]}, "", "\\u005b", [[[]]]]',
+        '"[[[[[["',
+    ],
+)
+def test_the_depth_check_is_exact_with_brackets_in_strings(text: str) -> None:
+    depth = _depth(json.loads(text))
+    for limit in range(depth + 2):
+        assert jsonbody.deeper_than(text, limit) == (depth > limit), (limit, depth)
+        assert jsonbody.deeper_than(text.encode(), limit) == (depth > limit), (limit, depth)
+
+
 @pytest.mark.parametrize("levels", [65, 100, 5000])
 def test_a_python_value_past_max_depth_encodes_cut_there(levels: int) -> None:
     deep: Any = 1
