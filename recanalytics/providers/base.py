@@ -287,6 +287,10 @@ class Query:
     #: the session's list of doubted windows, when the last page is what put this query's
     #: there (an empty answer refused and asked again is no doubt: see :meth:`forget_last`)
     doubted_by_last: list[Window | None] | None = None
+    #: it reads again only what another query's pages listed (the planner's check of a split
+    #: on a list whose order is not documented, or a piece of a split above the oldest row
+    #: its window's pages showed): its empty answer is no doubt, as those rows were read
+    rereads: bool = False
 
     def forget_last(self) -> None:
         """Drop the last page's rows, the keys only it counted and the total it reported: it
@@ -526,7 +530,7 @@ class Endpoint:
         body = decoded.body
         records = self.records(body)
         query.doubted_by_last = None
-        if not records and not query.doubted and session.retired is not None:
+        if not records and not query.doubted and not query.rereads and session.retired is not None:
             # An API that lists nothing any more answers so: the rest of the query (its
             # whole window, for a first page) is in doubt, judged as the answer arrives (a
             # load may run across the moment). Said by finish_load.

@@ -168,6 +168,9 @@ class Plan:
         # Windows (by id) that read again the part of a split window its pages were taken to
         # have read, walked whole: the ids of the rows the split window's last pages showed.
         self.checks: dict[int, frozenset[int]] = {}
+        # Windows (by id) within what a split window's pages had read (above the oldest row
+        # they listed, the edge a split re-reads): an empty answer there is no doubt.
+        self.read_before: set[int] = set()
         # Whether windows may still be split: not once a check has found a row the pages of
         # its split window had not shown (the list is not newest first).
         self.splitting = True
@@ -243,6 +246,7 @@ class Plan:
             for dropped in self.pending:
                 self.left.pop(id(dropped), None)
                 self.checks.pop(id(dropped), None)
+                self.read_before.discard(id(dropped))
             self.pending.clear()
             self.pending.append(whole)
             self.changed.notify_all()
@@ -309,6 +313,16 @@ def later(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         return moment + delta
     except OverflowError:
         return dt.datetime.max.replace(tzinfo=moment.tzinfo)
+
+
+def listed_above(page: Page) -> dt.datetime:
+    """The time from which a newest-first ``page`` listed every row of its window: the
+    second after its oldest row but one's (rows sharing that second may be on the next page;
+    the oldest row's own time may read too old). A page without dated rows: the latest time."""
+    edge = page.oldest_but_one or page.oldest
+    if edge is None:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+    return later(ceil_to_second(edge), SECOND)
 
 
 def ceil_to_second(moment: dt.datetime) -> dt.datetime:
@@ -643,6 +657,8 @@ async def collect_spread(
                 ]
                 for piece, length in zip(pieces, seconds, strict=True):
                     plan.left[id(piece)] = rest.pages * length / max(sum(seconds), 1.0)
+                    if piece.start is not None and piece.start >= listed_above(page):
+                        plan.read_before.add(id(piece))
                 if checked and (window.end is None or rest.cut < window.end):
                     # The split takes [cut, end) as read by the window's pages, which holds
                     # only if the list is newest first throughout: that part is read again,
@@ -654,7 +670,9 @@ async def collect_spread(
                 await plan.give(pieces)
                 return True
 
-            query = Query(harvest, spec.batch(), window=window)
+            rereads = expected is not None or id(window) in plan.read_before
+            plan.read_before.discard(id(window))
+            query = Query(harvest, spec.batch(), window=window, rereads=rereads)
             try:
                 await endpoint.walk(
                     session,
