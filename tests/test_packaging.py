@@ -58,11 +58,19 @@ FIRST_WORKING = {
     "nest-asyncio2": "1.7.3",
     # 0.10.0 warns at import on Python 3.13 (strptime of a day without a year)
     "nbclient": "0.10.1",
-    # alt.Chart(a polars frame) failed before 5.5 (a user's own charts, notebook 02)
-    "altair": "5.5",
+    # alt.Chart(a polars frame) failed before 5.5 (a user's own charts, notebook 02), and 5.5
+    # and 6.0 wrote UTC times without their zone: notebook 02's months moved west of UTC
+    "altair": "6.1",
     # `recanalytics notebooks` rendered nothing with older ones (the lowest-versions audit)
     "nbconvert": "7.4",
-    "ipykernel": "6.29",
+    # 6.29.0-6.29.3 print debugger warnings around the command's one-line error
+    "ipykernel": "6.29.4",
+    # 5.9.0 warns of a deprecation at import, an error in the suite
+    "nbformat": "5.9.1",
+    # 0.24.0 and 0.25.0 leave an event loop unclosed
+    "pytest-asyncio": "0.25.1",
+    # up to 15.x, MP3 durations read 0.16-0.19 s long and a blanked WAV header another way
+    "av": "16.0",
 }
 
 
