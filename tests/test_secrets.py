@@ -19,6 +19,7 @@ import pytest
 from provider_cases import CREDENTIALS, twilio_track
 
 import recanalytics as ra
+from recanalytics import redact
 from recanalytics.providers.zoom import make_jwt
 from recanalytics.redact import redact_frame
 from recanalytics.redact import redact_text as ra_redact_text
@@ -543,3 +544,29 @@ def test_a_secret_echoed_in_a_next_link_is_redacted_after_the_link_is_rebuilt() 
         )
     shown = f"{info.value} {info.value.url}"
     assert "Echo=" in shown and "secret" not in shown.replace("REDACTED", ""), shown
+
+
+@pytest.mark.parametrize("rows", [3, 25_000], ids=["joined", "column-by-column"])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_secret_in_one_cell_is_found_in_a_small_or_a_large_frame(rows: int, where: str) -> None:
+    # A small frame is first searched as its text columns joined (polars builds a matcher per
+    # column, which cost a three-row load most of its time); a large one column by column.
+    secret = "hunter2222"
+    jwt = make_jwt("key", "secret-value", issued_at=1_700_000_000, lifetime=3600)
+    held = {"first": f"note {jwt}", "last": f"https://h.example/f?x={secret}"}[where]
+    shown = {"first": "note REDACTED", "last": "https://h.example/f?x=REDACTED"}[where]
+    columns: dict[str, list[str | None]] = {"first": ["plain"] * rows}
+    columns |= {f"c{i}": [f"value {i}"] * rows for i in range(8)}
+    columns["last"] = [None] * rows
+    clean = pl.DataFrame(columns)
+    assert (clean.height * clean.width > redact.JOINED_CHECK_CELLS) == (rows > 3)
+    assert redact_frame(clean, [secret]) is clean
+    frame = clean.with_columns(
+        pl.when(pl.int_range(pl.len()) == rows // 2)
+        .then(pl.lit(held))
+        .otherwise(pl.col(where))
+        .alias(where)
+    )
+    out = redact_frame(frame, [secret])
+    assert out[where][rows // 2] == shown
+    assert out.drop(where).equals(clean.drop(where))
