@@ -49,6 +49,13 @@ def million() -> pl.DataFrame:
     return synthetic_frame(1_000_000, seed=9)
 
 
+@functools.cache
+def demo(size: int) -> pl.DataFrame:
+    """``ra.demo(size=size)``, loaded once per size: the charts only read it (a demo load
+    through the sandbox took a second or two, and 34 tests here asked for one)."""
+    return ra.demo(size=size)
+
+
 def spec(chart: Any) -> dict[str, Any]:
     result: dict[str, Any] = chart.to_dict()
     return result
@@ -724,7 +731,7 @@ def test_long_group_ids_get_short_labels_and_whole_tooltips(frame: pl.DataFrame)
 
 def test_top_groups_by_the_column_it_ranks_draws_one_bar_per_value() -> None:
     # group="provider" with the default by="provider" was a polars DuplicateError.
-    df = ra.demo(size=100)
+    df = demo(100)
     values = charts.top_groups_chart(df, group="provider").to_dict()["data"]["values"]
     names = [v["name"] for v in values]
     assert names and len(names) == len(set(names))
@@ -1019,7 +1026,7 @@ def test_a_fine_every_is_refused_before_any_period_is_laid_out(
     monkeypatch.setattr(time_charts, "storage_growth", laid_out)
     monkeypatch.setattr(time_charts, "trend", laid_out)
     with pytest.raises(ra.ConfigError, match=r"every.*3200 periods"):
-        getattr(charts, build)(ra.demo(size=200), every="1h")
+        getattr(charts, build)(demo(200), every="1h")
 
 
 @pytest.mark.parametrize(
@@ -1037,7 +1044,7 @@ def test_time_charts_say_how_many_undated_recordings_they_leave_out(
 ) -> None:
     # The load warned about unreadable dates; the charts (and the report) drew the rest with no
     # hint, so their totals read as the frame's.
-    df = ra.demo(size=200)
+    df = demo(200)
     assert df["created_at"].null_count() == 0
     undated = df.with_columns(
         created_at=pl.when(pl.int_range(pl.len()) < 7).then(None).otherwise(pl.col("created_at"))
@@ -1067,7 +1074,7 @@ def test_totals_too_large_to_compute_are_said_not_dropped(
 ) -> None:
     # Sums past Int64 are null (never wrapped), and 1e308 + 1e308 is inf: the storage panel
     # dropped Twilio altogether and the cost panel Plivo's reported cost, with no word.
-    df = ra.demo(size=200).with_columns(
+    df = demo(200).with_columns(
         size_bytes=pl.when(pl.col("provider") == "twilio")
         .then(pl.lit(2**62))
         .otherwise(pl.col("size_bytes")),
@@ -1114,17 +1121,17 @@ def test_top_groups_name_a_group_whose_size_passes_int64_and_share_the_rest_righ
 
 def test_the_cost_axis_reads_amounts_below_a_cent() -> None:
     # "$,.2f" labelled every tick of a $0.004-a-month run-rate "$0.00".
-    small = ra.demo(size=100).filter(pl.col("provider") == "signalwire").head(5)
+    small = demo(100).filter(pl.col("provider") == "signalwire").head(5)
     spec = charts.cost_chart(small, rates={"signalwire": 0.0005}).to_dict()
     formats = [v["encoding"]["y"]["axis"]["format"] for v in spec["vconcat"]]
     assert formats[0] == "$,.4~f" and formats[1] == ",.4~f"
-    large = charts.cost_chart(ra.demo(size=200)).to_dict()
+    large = charts.cost_chart(demo(200)).to_dict()
     assert large["vconcat"][0]["encoding"]["y"]["axis"]["format"] == "$,.2f"
 
 
 def _unsized() -> tuple[pl.DataFrame, pl.DataFrame]:
     """A demo frame, and its Plivo rows alone (Plivo sends no size)."""
-    df = ra.demo(size=200)
+    df = demo(200)
     plivo = df.filter(pl.col("provider") == "plivo")
     assert plivo.height and plivo["size_bytes"].null_count() == plivo.height
     return df, plivo
@@ -1167,7 +1174,7 @@ def test_storage_chart_draws_only_the_known_sizes() -> None:
 
 
 def test_unknown_durations_are_said_never_summed_as_zero() -> None:
-    df = ra.demo(size=200)
+    df = demo(200)
     untimed = df.with_columns(
         duration=pl.when(pl.col("provider") == "plivo").then(None).otherwise(pl.col("duration"))
     )
@@ -1193,7 +1200,7 @@ def test_negative_sizes_and_durations_are_unknown_and_said_once(name: str, lazy:
     # a chart collects several times).
     import warnings
 
-    df = ra.demo(size=100)
+    df = demo(100)
     every = pl.int_range(pl.len()) % 4 == 0
     negative = df.with_columns(
         size_bytes=pl.when(every).then(-pl.col("size_bytes")).otherwise(pl.col("size_bytes")),
@@ -1683,7 +1690,7 @@ def test_selections_and_their_views_have_fixed_names(name: str) -> None:
     # Altair before 6 named unnamed selections param_1, param_2... and views view_1... counting
     # up in the process: each redraw of one chart had new names, so the explorer made a new
     # JupyterChart widget on every filter change. Named by their column, any altair agrees.
-    frame = ra.demo(size=200)
+    frame = demo(200)
     first, second = spec(CHARTS[name](frame)), spec(CHARTS[name](frame))
     assert first == second
     legends = [p for p in _params(first) if p.get("bind") == "legend"]
@@ -1694,7 +1701,7 @@ def test_selections_and_their_views_have_fixed_names(name: str) -> None:
 
 
 def test_a_legend_of_a_column_no_identifier_names_gets_a_valid_name() -> None:
-    frame = ra.demo(size=200).with_columns(pl.col("provider").alias("provider name"))
+    frame = demo(200).with_columns(pl.col("provider").alias("provider name"))
     made = spec(charts.duration_histogram(frame, by="provider name"))
     [param] = [p for p in _params(made) if p.get("bind") == "legend"]
     assert re.fullmatch(r"legend_[0-9a-f]{8}", param["name"]), param
