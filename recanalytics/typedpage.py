@@ -43,6 +43,7 @@ How each field is read, by its parser:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -243,25 +244,12 @@ def _raw_series(column: Column, values: list[Any]) -> pl.Series | None:
         return None
 
 
-class TypedPage:
-    """Checks pages of one record shape (:meth:`decode` raises :class:`Miss` on a page that is
-    not clean) and reads the records of any number of them into one typed frame
-    (:meth:`frame`).
+class _Layout:
+    """The struct types and columns of one record shape, made once per shape: a load makes a
+    :class:`TypedPage` per endpoint, and defining its structs cost a small load a few
+    milliseconds each time."""
 
-    Examples
-    --------
-    >>> from recanalytics.fields import F, RecordSpec
-    >>> from recanalytics.parsers import as_int
-    >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
-    >>> typed = TypedPage(spec.fields, spec.schema)
-    >>> page = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
-    >>> values = typed.values([page.body["items"]])
-    >>> typed.frame(values, spec.issues).row(0), page.body["next"]
-    (('a', 3, None), None)
-    """
-
-    def __init__(self, fields: Sequence[Field], schema: pl.Schema) -> None:
-        self.schema = schema
+    def __init__(self, fields: tuple[Field, ...]) -> None:
         tree: dict[str, Any] = {}
         for f in fields:
             node = tree
@@ -274,32 +262,28 @@ class TypedPage:
                 raise ValueError(f"two fields read {'.'.join(f.where)}")
             node[leaf] = f
         self._tree = tree
-        self.columns: list[Column] = []
-        self._struct("Record", tree, (), None, self.columns)
-        by_name = {c.field.name: c for c in self.columns}
-        self.columns = [by_name[f.name] for f in fields]  # the frame's column order
-        self._free = [c for c in self.columns if c.how in _FREE_FORM]
-        # Objects and lists in free-form fields are what can nest past MAX_DEPTH. The records
-        # are decoded with scalars only in the free-form fields that have held neither on an
-        # earlier page (where none do, nothing is left to check); a page that holds one
-        # where none was yet is decoded with any value there (self._any), and its fields
-        # that held one are the ones checked from then on (self._held).
-        self._held: list[Column] = []
-        self._any = self._decoder({c.field.name for c in self._free})
-        self.records = self._decoder(set())
+        columns: list[Column] = []
+        self._struct("Record", tree, (), None, columns)
+        by_name = {c.field.name: c for c in columns}
+        self.columns = tuple(by_name[f.name] for f in fields)  # the frame's column order
+        self._decoders: dict[frozenset[str], msgspec.json.Decoder[Any]] = {}
 
-    def _decoder(self, containers: set[str]) -> msgspec.json.Decoder[Any]:
+    def decoder(self, containers: frozenset[str]) -> msgspec.json.Decoder[Any]:
         """Decodes a record list; only the free-form fields named in ``containers`` may hold
         objects or lists."""
-        record = self._struct("Record", self._tree, (), containers, None)
-        return msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+        made = self._decoders.get(containers)
+        if made is None:
+            record = self._struct("Record", self._tree, (), containers, None)
+            made = msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+            self._decoders[containers] = made
+        return made
 
     def _struct(
         self,
         name: str,
         tree: dict[str, Any],
         prefix: tuple[str, ...],
-        containers: set[str] | None,
+        containers: frozenset[str] | None,
         columns: list[Column] | None,
     ) -> Any:
         spec: list[tuple[str, Any, Any]] = []
@@ -322,6 +306,48 @@ class TypedPage:
         return msgspec.defstruct(
             name, spec, rename=rename, forbid_unknown_fields=True, gc=False, frozen=True
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(fields: tuple[Field, ...]) -> _Layout:
+    return _Layout(fields)
+
+
+class TypedPage:
+    """Checks pages of one record shape (:meth:`decode` raises :class:`Miss` on a page that is
+    not clean) and reads the records of any number of them into one typed frame
+    (:meth:`frame`).
+
+    Examples
+    --------
+    >>> from recanalytics.fields import F, RecordSpec
+    >>> from recanalytics.parsers import as_int
+    >>> spec = RecordSpec([F("sid"), F("size", pl.Int64, as_int)])
+    >>> typed = TypedPage(spec.fields, spec.schema)
+    >>> page = typed.decode(b'{"items": [{"sid": "a", "size": 3}], "next": null}', "items")
+    >>> values = typed.values([page.body["items"]])
+    >>> typed.frame(values, spec.issues).row(0), page.body["next"]
+    (('a', 3, None), None)
+    """
+
+    def __init__(self, fields: Sequence[Field], schema: pl.Schema) -> None:
+        self.schema = schema
+        self._layout = _layout(tuple(fields))
+        self.columns = list(self._layout.columns)
+        self._free = [c for c in self.columns if c.how in _FREE_FORM]
+        # Objects and lists in free-form fields are what can nest past MAX_DEPTH. The records
+        # are decoded with scalars only in the free-form fields that have held neither on an
+        # earlier page (where none do, nothing is left to check); a page that holds one
+        # where none was yet is decoded with any value there (self._any), and its fields
+        # that held one are the ones checked from then on (self._held).
+        self._held: list[Column] = []
+        self._any = self._decoder({c.field.name for c in self._free})
+        self.records = self._decoder(set())
+
+    def _decoder(self, containers: set[str]) -> msgspec.json.Decoder[Any]:
+        """Decodes a record list; only the free-form fields named in ``containers`` may hold
+        objects or lists."""
+        return self._layout.decoder(frozenset(containers))
 
     def _too_deep(self, structs: list[Any]) -> bool:
         """Whether an object or a list in a free-form field of ``structs`` nests deeper than
