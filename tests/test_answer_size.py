@@ -11,6 +11,7 @@ every body is finite, so the old code returned (wrongly) rather than hung.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import zlib
@@ -215,6 +216,35 @@ def _coded(coding: str) -> Callable[[bytes], Iterator[bytes]]:
             yield body[start : start + 16_000]
 
     return pieces
+
+
+@pytest.mark.usefixtures("low_ceiling")
+def test_a_page_an_in_process_transport_read_whole_is_measured_too() -> None:
+    # httpx.MockTransport (and any transport that reads its answer before returning it) hands
+    # over a body already read: it is held to the ceiling like a streamed one.
+    from provider_cases import CREDENTIALS, twilio_track
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        page = {"recordings": [twilio_track(1)], "meta": {"next_page_url": None}}
+        return httpx.Response(200, content=json.dumps(page).encode() + b" " * LIMIT)
+
+    with pytest.raises(ra.TransportError, match="MAX_BYTES"):
+        ra.load_twilio_recordings(
+            credentials=CREDENTIALS["twilio"], transport=httpx.MockTransport(handle), **FAST
+        )
+
+
+@pytest.mark.parametrize("announced", [True, False])
+def test_a_body_of_exactly_the_ceiling_is_read(announced: bool) -> None:
+    body = b"x" * 1_000
+    headers = {"Content-Length": "1000"} if announced else {}
+
+    def response() -> httpx.Response:
+        return httpx.Response(200, headers=headers, stream=Pieces([body[:600], body[600:]]))
+
+    assert asyncio.run(answers.read(response(), limit=1_000)) == body
+    with pytest.raises(answers.TooLarge):
+        asyncio.run(answers.read(response(), limit=999))
 
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate", "raw-deflate", "deflate, gzip"])

@@ -171,6 +171,23 @@ def test_zoom_asks_up_to_its_own_tomorrow_when_the_system_clock_is_behind(
     assert set(df["recording_id"]) >= zoom_listed(box, since) and today.height > 0
 
 
+def test_a_zoom_clock_minutes_ahead_is_followed_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two minutes apart across midnight, Zoom's tomorrow is a day past the system clock's:
+    # asked for, but a difference under SKEW_NOTED (the round trip, the Date header's whole
+    # seconds, a clock a little off) is not worth a warning on every such load.
+    server_now = dt.datetime.combine(real_now().date(), dt.time(0, 1), UTC)
+    box = Sandbox(seed=4, size=300, providers=["zoom"], start=server_now - DAY,
+                  end=server_now - dt.timedelta(seconds=30), skew=0.05)  # fmt: skip
+    box["zoom"].clock = lambda: server_now.timestamp()
+    monkeypatch.setattr("recanalytics.clock.now", lambda: server_now - dt.timedelta(minutes=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ra.LoadWarning)
+        df = ra.load_zoom_recordings(since=server_now - DAY, **box.options("zoom"))
+    assert set(df["recording_id"]) >= zoom_listed(box, server_now - DAY)
+
+
 # --- Zoom's token --------------------------------------------------------------------------
 
 
@@ -210,6 +227,21 @@ def test_a_refused_fresh_token_without_a_date_says_the_clock_may_be_wrong() -> N
         "base_url": "https://zoom.example",
     }
     with pytest.raises(ra.AuthError, match=r"signed by the system clock .*if that clock is wrong"):
+        ra.load_zoom_recordings(since="2026-10-01", until="2026-10-02", **options)
+
+
+def test_a_refused_fresh_token_says_when_the_system_clock_is_ahead() -> None:
+    # A system clock ahead signs a token "not yet valid": as wrong a clock as one behind.
+    early = email.utils.formatdate(time.time() - 3 * 3600, usegmt=True)
+    answer = {"code": 124, "message": "Invalid access token."}
+    options = {
+        "transport": httpx.MockTransport(
+            lambda request: httpx.Response(401, json=answer, headers={"Date": early})
+        ),
+        "credentials": ra.ZoomCredentials(api_key="k", api_secret="s3cret-value"),
+        "base_url": "https://zoom.example",
+    }
+    with pytest.raises(ra.AuthError, match=r"system clock.*3 hours ahead of the API's"):
         ra.load_zoom_recordings(since="2026-10-01", until="2026-10-02", **options)
 
 
@@ -253,6 +285,19 @@ def test_a_retry_after_date_is_counted_from_the_servers_date() -> None:
     started = time.monotonic()
     assert asyncio.run(run()) == {"ok": True}
     assert time.monotonic() - started < 10
+
+
+def test_the_server_clock_keeps_the_largest_difference_read() -> None:
+    # Each Date is read a round trip after the server set it (a cached answer's, much later):
+    # a later, smaller reading does not move the provider's now back.
+    from recanalytics.clock import ServerClock
+
+    server = ServerClock()
+    at = dt.datetime(2026, 12, 1, 4, tzinfo=UTC)
+    server.saw("Tue, 01 Dec 2026 05:00:00 GMT", at)
+    server.saw("Tue, 01 Dec 2026 04:00:00 GMT", at + dt.timedelta(minutes=30))  # a cached one
+    server.saw(None, at)
+    assert server.offset == dt.timedelta(hours=1)
 
 
 # --- the store -------------------------------------------------------------------------------

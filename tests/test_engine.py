@@ -70,6 +70,15 @@ def test_error_details_of_every_provider_shape() -> None:
     assert error_details("text") == ("", None)
 
 
+def test_error_details_of_a_gateway_s_detail() -> None:
+    # A gateway or framework in front of an API (FastAPI, Django REST) says it in "detail":
+    # an error showing only the status phrase hid why.
+    assert error_details({"detail": "Authentication credentials were not provided."}) == (
+        "Authentication credentials were not provided.",
+        None,
+    )
+
+
 def test_limiter_without_a_period_paces_requests_evenly() -> None:
     async def run() -> float:
         limiter = RateLimiter(Limits(rate=200.0, concurrency=1))
@@ -462,3 +471,136 @@ def test_requests_refused_as_unreachable_do_not_wait_for_the_rate_limiter(
     monkeypatch.setattr(RateLimiter, "acquire", counted)
     sent, _ = load_zoom_from_a_dead_server(max_concurrency=1)
     assert paced == sent, (paced, sent)
+
+
+def test_a_start_a_whole_span_ago_has_left_the_window() -> None:
+    # The window is half-open, as reserve() counts it: a request may start exactly a span
+    # after the one it replaces, so at that instant room() no longer counts the old start.
+    limiter = RateLimiter(Limits(rate=80.0, concurrency=24, period=1.0))
+    starts = [limiter.reserve(now=0.0) for _ in range(80)]
+    assert starts[:40] == [0.0] * 40
+    assert limiter.room(now=limiter.span) == 40
+    assert limiter.reserve(now=limiter.span) == limiter.span
+
+
+def refused_then_answered(failures: int) -> httpx.MockTransport:
+    """A transport that cannot connect ``failures`` times per request, then answers."""
+    seen: dict[str, int] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        seen[url] = seen.get(url, 0) + 1
+        if seen[url] <= failures:
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json={"url": url})
+
+    return httpx.MockTransport(handle)
+
+
+def test_requests_answered_on_their_last_retry_are_not_refused_as_unreachable() -> None:
+    # With no wait between tries (a zero retry budget), only the count of failures in a row
+    # tells a dead API from a flaky one: each request failing all but its last try, one after
+    # another, is answered every time; none is refused as "not asked".
+    retry = RetryPolicy(max_retries=3, backoff_base=0.0, backoff_cap=0.0)
+    limits = Limits(rate=1000.0, concurrency=1)
+    transport = refused_then_answered(failures=3)
+
+    async def run() -> list[object]:
+        async with Session(
+            "twilio", auth=None, limits=limits, retry=retry, transport=transport
+        ) as session:
+            base = "https://video.twilio.com/v1/Recordings"
+            got = [await session.get_json(f"{base}?Page={page}") for page in range(3)]
+            assert session.unreachable is None
+            return got
+
+    assert len(asyncio.run(run())) == 3
+
+
+def test_no_request_goes_out_once_the_api_counts_as_unreachable() -> None:
+    # A request that waited for the rate limiter while the others' failures made the API
+    # unreachable is refused when its turn comes, not sent.
+    retry = RetryPolicy(max_retries=1, backoff_base=0.0, backoff_cap=0.0)
+    limits = Limits(rate=50.0, concurrency=4)  # evenly paced, 20 ms apart
+    sent_when_unreachable: list[bool] = []
+    sessions: list[Session] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent_when_unreachable.append(sessions[0].unreachable is not None)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    async def run() -> list[object]:
+        async with Session(
+            "twilio",
+            auth=None,
+            limits=limits,
+            retry=retry,
+            transport=httpx.MockTransport(handle),
+        ) as session:
+            sessions.append(session)
+            base = "https://video.twilio.com/v1/Recordings"
+            jobs = [session.get_json(f"{base}?Page={page}") for page in range(8)]
+            return await asyncio.gather(*jobs, return_exceptions=True)
+
+    outcomes = asyncio.run(run())
+    assert all(isinstance(outcome, ra.TransportError) for outcome in outcomes)
+    assert any("not asked" in str(outcome) for outcome in outcomes)
+    assert sent_when_unreachable.count(True) == 0, sent_when_unreachable
+
+
+def test_a_retry_after_of_exactly_max_retry_after_is_waited_for() -> None:
+    # "honoured when it asks for at most max_retry_after seconds"
+    answers = iter(
+        [httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={})]
+    )
+    transport = httpx.MockTransport(lambda request: next(answers))
+    retry = RetryPolicy(backoff_base=0.0, backoff_cap=0.0, max_retry_after=0.0)
+    limits = Limits(rate=1000.0, concurrency=1)
+
+    async def run() -> object:
+        async with Session(
+            "twilio", auth=None, limits=limits, retry=retry, transport=transport
+        ) as session:
+            return await session.get_json("https://video.twilio.com/v1/Recordings")
+
+    assert asyncio.run(run()) == {}
+
+
+def test_a_retry_after_shorter_than_the_backoff_waits_the_backoff() -> None:
+    # The server's Retry-After is a floor: a second 503 asking for 10 ms still waits the
+    # policy's backoff (from half of one second here), not 10 ms.
+    from recanalytics.engine import Retry, with_retries
+
+    policy = RetryPolicy(max_retries=2, backoff_base=1.0, backoff_cap=1.0)
+    busy = ra.ProviderError("twilio", "busy", status=503)
+    tries = iter([Retry(busy, 0.01), Retry(busy, 5.0)])
+    waits: list[float] = []
+
+    async def attempt() -> str:
+        retry = next(tries, None)
+        if retry is not None:
+            raise retry
+        return "done"
+
+    async def pause(seconds: float) -> None:
+        waits.append(seconds)
+
+    assert asyncio.run(with_retries(policy, attempt, pause=pause)) == "done"
+    assert 0.5 <= waits[0] <= 1.0 and waits[1] == 5.0, waits
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="time.tzset is POSIX")
+def test_a_retry_after_date_without_a_zone_is_read_as_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An HTTP date is GMT; "-0000" and an ISO date without an offset carry no zone, and were
+    # read in the machine's zone: five hours early in New York, a wait of none.
+    now = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert parse_retry_after("2023-11-15T00:13:20", now) == pytest.approx(7200, abs=1)
+        assert parse_retry_after("Wed, 15 Nov 2023 00:13:20 -0000", now) == pytest.approx(
+            7200, abs=1
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from provider_cases import CREDENTIALS
 
 import recanalytics as ra
 from recanalytics.sandbox import Sandbox, SandboxServer
@@ -238,6 +239,28 @@ def test_loopback_never_goes_through_a_proxy(
     monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{closed_port()}")
     options = box.options("twilio", base_url=served.url) | {"retry": NO_RETRY}
     assert ra.load_twilio_recordings(since="2025-01-01", **options).height
+
+
+def test_no_loopback_address_is_said_to_go_through_a_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A refused connection to the served sandbox on [::1] read "the request went through the
+    # proxy in HTTP_PROXY", though loopback never does.
+    from recanalytics.network import proxy_note
+
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    for url in ("http://127.0.0.1:8765/v1", "http://localhost:8765/v1", "http://[::1]:8765/v1"):
+        assert proxy_note(url) == "", url
+    assert "HTTP_PROXY (http://proxy.example:3128)" in proxy_note("http://api.example/v1")
+
+
+def test_a_proxy_password_holding_an_at_sign_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Everything up to the last "@" of the authority is user information.
+    monkeypatch.setenv("ALL_PROXY", "ftp://alice:pr0x@secret@proxy.example:21")
+    with pytest.raises(ra.ConfigError) as info:
+        ra.load_twilio_recordings(since="2025-01-01", credentials=CREDENTIALS["twilio"])
+    assert info.value.parameter == "ALL_PROXY"
+    assert "secret" not in str(info.value) and "proxy.example:21" in str(info.value)
 
 
 def test_a_caller_transport_takes_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

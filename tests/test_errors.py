@@ -231,3 +231,9 @@ def test_a_config_error_about_a_value_that_does_not_pickle_still_pickles() -> No
         again = pickle.loads(pickle.dumps(raised.value))
         assert str(again) == str(raised.value) and again.parameter == "since"
         assert isinstance(again.value, str) and again.value.startswith("<")
+
+
+def test_a_url_of_exactly_the_shown_length_is_shown_whole() -> None:
+    url = "https://video.twilio.com/v1/Recordings?PageToken="
+    url += "z" * (errors.MAX_URL - len(url))
+    assert str(ra.NotFoundError("twilio", "gone", status=404, url=url)).endswith(f"on {url})")

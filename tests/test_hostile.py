@@ -281,6 +281,17 @@ def test_a_frame_cannot_send_credentials_to_a_foreign_host(
     assert server.seen == []
 
 
+def test_a_host_that_only_ends_like_zoom_s_wildcard_domain_gets_no_credentials(
+    tmp_path: Path,
+) -> None:
+    # "*.zoom.us" is zoom.us's subdomains: evilzoom.us ends with "zoom.us" but is no subdomain.
+    server = Recorder()
+    result = server.download("zoom", "https://evilzoom.us/rec/download/x", tmp_path)
+    assert result["status"].to_list() == ["unavailable"]
+    assert "credentials are never sent there" in result["error"][0]
+    assert server.seen == []
+
+
 @pytest.mark.parametrize("provider", PUBLIC_MEDIA)
 def test_public_media_on_any_host_is_fetched_without_credentials(
     provider: str, tmp_path: Path

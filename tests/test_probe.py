@@ -182,6 +182,23 @@ def test_bad_paths_and_non_media_give_rows_not_exceptions(tmp_path: Path) -> Non
     assert result["decodable"].to_list() == [False, False, False, None, None]
 
 
+def test_text_whose_sniffed_start_ends_inside_a_character_is_text(tmp_path: Path) -> None:
+    # Only the first 4096 bytes are sniffed: a transcript of two-byte characters, one byte
+    # off, is cut inside its 2048th character there, and is still text, not "media".
+    path = tmp_path / "chat.txt"
+    path.write_text("a" + "é" * 3000, encoding="utf-8")
+    row = ra.probe_media(path).row(0, named=True)
+    assert (row["media_type"], row["container"], row["decodable"]) == ("text", "txt", True)
+    assert row["error"] is None
+
+
+def test_a_folder_s_unfinished_downloads_are_not_probed(tmp_path: Path) -> None:
+    # download_media writes a file as "<name>.part" and renames it once whole.
+    (tmp_path / "RT1.mka").write_bytes((MEDIA / "opus.mka").read_bytes())
+    (tmp_path / "RT2.mka.part").write_bytes((MEDIA / "opus.mka").read_bytes()[:500])
+    assert ra.probe_media(tmp_path)["path"].to_list() == [str(tmp_path / "RT1.mka")]
+
+
 def test_a_folder_that_cannot_be_listed_gets_a_row_and_the_walk_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -202,6 +202,16 @@ def test_an_html_page_and_a_dropped_connection_say_what_and_where() -> None:
     assert "ReadError: no detail" in str(info.value)
 
 
+def test_an_html_page_with_parameters_in_its_content_type_is_said_to_be_one() -> None:
+    # Proxies and login pages send "text/html; charset=utf-8" more often than a bare type.
+    def html(request: httpx.Request) -> httpx.Response:
+        headers = {"Content-Type": "Text/HTML; charset=utf-8"}
+        return httpx.Response(200, content=b"<html>Sign in</html>", headers=headers)
+
+    with pytest.raises(ra.TransportError, match="HTML page"):
+        ra.load_twilio_recordings(transport=httpx.MockTransport(html), retry=QUICK, **TWILIO)
+
+
 def test_a_row_without_an_id_has_no_media_path(tmp_path: Path) -> None:
     frame = plivo_media({None: "https://media.example/a.mp3"})
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=b"ID3"))

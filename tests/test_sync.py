@@ -6,8 +6,11 @@ import asyncio
 import subprocess
 import sys
 
+import httpx
 import pytest
 
+import recanalytics as ra
+from recanalytics.sandbox import Sandbox, SandboxServer
 from recanalytics.sync import run_sync
 
 
@@ -198,6 +201,19 @@ def test_a_sync_call_in_a_loop_nest_asyncio_cannot_patch_runs_in_a_thread() -> N
     assert out.stdout.split() == ["ok", "0"] and "never awaited" not in out.stderr, out.stderr
 
 
+async def test_sync_calls_in_a_loop_nest_asyncio_cannot_patch_may_share_a_network_transport(
+    monkeypatch: pytest.MonkeyPatch, box: Sandbox, served: SandboxServer
+) -> None:
+    # Each such call runs in a worker thread's loop of its own: the connections a caller's
+    # network transport opened there are closed as it ends, so the next call (another
+    # thread, another loop) may use the transport; they were refused as "in use".
+    monkeypatch.setattr(asyncio, "BaseEventLoop", type("NotThisLoop", (), {}))
+    transport = httpx.AsyncHTTPTransport()
+    options = box.options("twilio", base_url=served.url) | {"transport": transport}
+    heights = [ra.load_twilio_recordings(status="failed", **options).height for _ in range(2)]
+    assert heights[0] == heights[1] > 0
+
+
 # Python 3.11: once nest-asyncio2 was applied, each asyncio.run in a new thread left a loop
 # open (its asyncio.run runs on get_event_loop(), which makes one per thread and never closes
 # it): 20 threads, 60 file descriptors and 19 "unclosed event loop" warnings.
@@ -316,3 +332,29 @@ def test_an_error_from_a_sync_call_in_a_script_has_no_event_loop_context() -> No
         with pytest.raises(ra.RecanalyticsError) as caught:
             call()
         assert caught.value.__context__ is None, repr(caught.value.__context__)
+
+
+async def test_all_or_none_cancelled_stops_its_jobs_before_it_ends() -> None:
+    # An outer cancel (a timeout around ra.aload, a cancelled notebook task) left the
+    # providers' loads running in the background.
+    from recanalytics.sync import all_or_none
+
+    running: list[int] = []
+    stopped: list[int] = []
+
+    async def job(n: int) -> int:
+        running.append(n)
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            stopped.append(n)
+            raise
+        return n
+
+    outer = asyncio.ensure_future(all_or_none([job(1), job(2)]))
+    while len(running) < 2:
+        await asyncio.sleep(0)
+    outer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await outer
+    assert sorted(stopped) == [1, 2]
