@@ -149,9 +149,9 @@ _SECRET_MARKERS = [
 # One search for any marker (redact_url runs per record: ~35 substring scans cost 2.5 µs).
 _MARKER_RE = re.compile("|".join(map(re.escape, _SECRET_MARKERS)), re.IGNORECASE)
 MIN_SECRET_LENGTH = 4
-# Frames of at most this many text cells are first searched as one joined text (see
+# Frames of at most this many text cells are searched for secrets as one stacked column (see
 # redact_frame): the copy is small where the per-column matchers would cost most.
-JOINED_CHECK_CELLS = 200_000
+STACKED_CHECK_CELLS = 200_000
 MIN_PIECE_LENGTH = 8  # a secret's piece between URL delimiters, redacted on its own
 
 
@@ -448,25 +448,12 @@ def redact_frame(
         return frame
     # One pass for both; secrets in any ASCII case, as redact_text matches them.
     markers = [*_SECRET_MARKERS, *forms]
-    if frame.height * len(text) <= JOINED_CHECK_CELLS:
-        # polars builds a matcher per column, which costs a small frame more than its scan
-        # (17 of a Twilio page's columns: most of a three-row load's time). One search of the
-        # columns joined (by a NUL, which no marker holds) finds whatever a column holds, so a
-        # clean frame, the usual one, is done after one.
-        joined = pl.concat_str(text, separator="\x00", ignore_nulls=True)
-        if not frame.select(
-            joined.str.contains_any(markers, ascii_case_insensitive=True).any()
-        ).item():
-            return frame
-    found = frame.select(pl.col(text).str.contains_any(markers, ascii_case_insensitive=True).any())
-    dirty = [name for name in text if found[name][0]]
+    dirty = _holding(frame, text, markers)
     if not dirty:
         return frame
     # The patterns run only where their markers are: a column flagged for a secret alone (a
     # short secret that is also a host name's word) is not scanned by three regexes.
-    marked = frame.select(
-        pl.col(dirty).str.contains_any(_SECRET_MARKERS, ascii_case_insensitive=True).any()
-    )
+    marked = set(_holding(frame, dirty, _SECRET_MARKERS))
     rewritten = []
     for name in dirty:
         column = pl.col(name)
@@ -474,7 +461,7 @@ def redact_frame(
             column = column.str.replace_many(
                 forms, [REDACTED] * len(forms), ascii_case_insensitive=True
             )
-        if marked[name][0] and name not in ids:
+        if name in marked and name not in ids:
             column = (
                 column.str.replace_all(JWT_PATTERN, REDACTED)
                 .str.replace_all(SCHEME_USERINFO_PATTERN, "${1}${2}")
@@ -485,6 +472,22 @@ def redact_frame(
             )
         rewritten.append(column)
     return frame.with_columns(rewritten)
+
+
+def _holding(frame: pl.DataFrame, names: list[str], markers: list[str]) -> list[str]:
+    """The columns of ``names`` that hold any of ``markers`` in any ASCII case."""
+    if frame.height * len(names) > STACKED_CHECK_CELLS:
+        found = frame.select(
+            pl.col(names).str.contains_any(markers, ascii_case_insensitive=True).any()
+        )
+        return [name for name in names if found[name][0]]
+    # polars builds a matcher per column, which costs a small frame more than its scan (17 of
+    # a Twilio page's columns: most of a three-row load's time). The columns stacked into one
+    # are searched by one, and each column's share of the answer says whether it holds one.
+    cells = pl.concat([frame.get_column(name).alias("cell") for name in names])
+    hits = cells.str.contains_any(markers, ascii_case_insensitive=True).fill_null(False)
+    held = hits.reshape((len(names), frame.height)).arr.any()
+    return [name for name, hit in zip(names, held, strict=True) if hit]
 
 
 class _ScrubLogRecords(logging.Filter):

@@ -546,11 +546,11 @@ def test_a_secret_echoed_in_a_next_link_is_redacted_after_the_link_is_rebuilt() 
     assert "Echo=" in shown and "secret" not in shown.replace("REDACTED", ""), shown
 
 
-@pytest.mark.parametrize("rows", [3, 25_000], ids=["joined", "column-by-column"])
+@pytest.mark.parametrize("rows", [3, 25_000], ids=["stacked", "column-by-column"])
 @pytest.mark.parametrize("where", ["first", "last"])
 def test_a_secret_in_one_cell_is_found_in_a_small_or_a_large_frame(rows: int, where: str) -> None:
-    # A small frame is first searched as its text columns joined (polars builds a matcher per
-    # column, which cost a three-row load most of its time); a large one column by column.
+    # A small frame is searched as its text columns stacked into one (polars builds a matcher
+    # per column, which cost a three-row load most of its time); a large one column by column.
     secret = "hunter2222"
     jwt = make_jwt("key", "secret-value", issued_at=1_700_000_000, lifetime=3600)
     held = {"first": f"note {jwt}", "last": f"https://h.example/f?x={secret}"}[where]
@@ -559,7 +559,7 @@ def test_a_secret_in_one_cell_is_found_in_a_small_or_a_large_frame(rows: int, wh
     columns |= {f"c{i}": [f"value {i}"] * rows for i in range(8)}
     columns["last"] = [None] * rows
     clean = pl.DataFrame(columns)
-    assert (clean.height * clean.width > redact.JOINED_CHECK_CELLS) == (rows > 3)
+    assert (clean.height * clean.width > redact.STACKED_CHECK_CELLS) == (rows > 3)
     assert redact_frame(clean, [secret]) is clean
     frame = clean.with_columns(
         pl.when(pl.int_range(pl.len()) == rows // 2)
@@ -570,3 +570,22 @@ def test_a_secret_in_one_cell_is_found_in_a_small_or_a_large_frame(rows: int, wh
     out = redact_frame(frame, [secret])
     assert out[where][rows // 2] == shown
     assert out.drop(where).equals(clean.drop(where))
+
+
+def test_a_small_frame_is_redacted_as_a_large_one_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stacked search of a small frame must flag the columns the per-column one flags:
+    # which hold a secret or a marker, and which of those a pattern then runs on.
+    secret = "hunter2222"
+    texts = [
+        None, "", "plain", f"x{secret}y", secret.upper(), "https://u:pw@h.example/f",
+        "//tok@cdn.example/f", "see a@b", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+        "https://h/f?X-Amz-Signature=abc123def", "https%3A%2F%2Fu%3Ap%40h%2F", "token=v2 review",
+    ]  # fmt: skip
+    frame = pl.DataFrame(
+        {f"c{i}": [texts[(i * 7 + row) % len(texts)] for row in range(5)] for i in range(12)}
+        | {"id": [f"rec @{secret}", "a", "b", "c", "d"], "n": [1, 2, 3, 4, 5]}
+    )
+    stacked = redact_frame(frame, [secret], ids=["id"])
+    monkeypatch.setattr(redact, "STACKED_CHECK_CELLS", -1)
+    assert stacked.equals(redact_frame(frame, [secret], ids=["id"]))
+    assert stacked["id"][0] == "rec @REDACTED" and not stacked.equals(frame)
