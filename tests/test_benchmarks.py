@@ -36,6 +36,7 @@ RUNS: dict[tuple[str, ...], str] = {
     ("bench_helpers.py", "2000", "1"): "duration_percentiles",
     ("bench_import.py", "--runs", "1"): "budget:",
     ("bench_redact.py", "--size", "100", "--runs", "1"): "clean frame:",
+    ("bench_small_loads.py", "--size", "5", "--loads", "2"): "signalwire /Recordings.json",
 }
 
 
