@@ -105,7 +105,11 @@ def loads(content: bytes) -> Body:
     flattened = 0
     if deep:
         text, flattened = flatten_deep(text, MAX_DEPTH)
-    value, long_ints = _json(text)
+    try:
+        value, long_ints = _json(text)
+    except RecursionError:
+        # flatten_deep leaves containers that never close: a body cut off deep inside one.
+        raise ValueError("the body is not complete JSON: it ends inside nested values") from None
     return Body(value, replaced, flattened, long_ints)
 
 

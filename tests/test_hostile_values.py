@@ -334,6 +334,24 @@ def test_the_json_body_cut_is_exactly_at_max_depth(levels: int) -> None:
     assert _depth(body.value) == min(levels, jsonbody.MAX_DEPTH)
 
 
+@pytest.mark.parametrize("levels", [100, 3000])
+def test_a_body_cut_off_deep_inside_nested_values_is_not_complete_json(levels: int) -> None:
+    # Cut 3,000 levels down, the body raised a bare RecursionError out of every load (the
+    # engine retries a ValueError as an unreadable body, as it does for one cut 100 down).
+    cut = b'{"recordings": [{"sid": "RT1", "x": ' + b"[" * levels
+    with pytest.raises(ValueError, match=r"not complete JSON|Expecting value"):
+        jsonbody.loads(cut)
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=cut))
+    with pytest.raises(ra.TransportError, match="not complete JSON"):
+        ra.load_twilio_recordings(
+            since="2026-01-01",
+            until="2026-01-02",
+            credentials=CREDENTIALS["twilio"],
+            transport=transport,
+            retry=FAST_RETRY,
+        )
+
+
 def test_brackets_and_escapes_in_strings_are_no_nesting() -> None:
     # Strings of brackets, escaped quotes and backslashes next to them: text, not depth.
     strings = ["[" * 200, "\\", '\\"]]]]{{{{', "\\u005b" + "{" * 80, '"' * 3 + "[" * 70]
@@ -444,6 +462,19 @@ def test_an_unreadable_object_keeps_no_credential_on_either_path(name: str, colu
     assert "hunter2" not in fast.write_csv() and "live-k3y" not in fast.write_csv()
     unparsed = json.loads(fast["extra"][1])["_unparsed"][column]
     assert unparsed == CREDENTIAL_HOLDER | {"api_key": "REDACTED", "password": "REDACTED"}
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+def test_a_record_that_is_not_an_object_keeps_no_credential(name: str) -> None:
+    # A list where a record belongs is kept whole in extra under _record, as every value there
+    # is: its credential-like keys REDACTED.
+    endpoint = ENDPOINTS[name]
+    records = [endpoint.record(0), [CREDENTIAL_HOLDER], endpoint.record(2)]
+    raw, messages = load(endpoint, json.dumps(endpoint.envelope(records)).encode(), raw=True)
+    assert "hunter2" not in raw.write_csv() and "live-k3y" not in raw.write_csv()
+    extras = [json.loads(text) for text in raw["extra"].drop_nulls()]
+    redacted = CREDENTIAL_HOLDER | {"api_key": "REDACTED", "password": "REDACTED"}
+    assert [e for e in extras if "_record" in e] == [{"_record": [redacted]}], messages
 
 
 # Per endpoint, a text field (written as JSON text) and a field an object is unreadable in
