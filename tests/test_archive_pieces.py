@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,42 @@ def test_a_narrower_run_keeps_the_media_outcome_of_rows_outside_its_period(
     )
     deleted = both.filter(pl.col("status_before") == "unavailable")
     assert deleted.height > 0 and (deleted["error"] == "recording status is deleted").all()
+
+
+def _without_sizes(media: pl.DataFrame) -> pl.DataFrame:
+    return media.drop("path", "bytes")
+
+
+def _sizes_as_text(media: pl.DataFrame) -> pl.DataFrame:
+    return media.with_columns(pl.format("{} B", "bytes").alias("bytes"))
+
+
+@pytest.mark.parametrize(
+    "edit", [_without_sizes, _sizes_as_text], ids=["no-sizes", "sizes-as-text"]
+)
+def test_a_media_csv_edited_in_a_spreadsheet_still_gives_the_outcome_outside_the_period(
+    tmp_path: Path, edit: Callable[[pl.DataFrame], pl.DataFrame]
+) -> None:
+    # media.csv is written for spreadsheets, and saved from one its columns may go or its
+    # numbers turn into text. Its path and size serve only to reuse a hash: a line without
+    # them is read for the rest (its file hashed again), not the whole file called unreadable
+    # and every row outside the period said as never asked for.
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    options = box.options("twilio")
+    out = tmp_path / "a"
+    ra.archive_twilio(out, media=True, **options)
+    first = _media(out)
+    edit(pl.read_csv(out / "media.csv", infer_schema=False)).write_csv(out / "media.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = ra.archive_twilio(out, media=True, since=NARROWER, **options)
+    assert [str(w.message) for w in caught] == []
+    before = pl.col("created_at") < pl.lit(NARROWER).str.to_datetime(time_zone="UTC")
+    outside = _media(out).filter(before).select("recording_id", "status", "error", "sha256")
+    assert outside.height == again["media"]["outside_period"]["rows"] > 0
+    assert outside.sort("recording_id").equals(
+        first.filter(before).select(outside.columns).sort("recording_id")
+    )
 
 
 def test_a_narrower_run_reads_the_files_outside_its_period_once(
@@ -212,6 +249,67 @@ def test_the_manifest_keeps_every_period_read(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["periods"] == [["2025-01-01T00:00:00+00:00", first["period"]["until"]]]
     assert "periods read" not in capsys.readouterr().out
+
+
+def test_a_run_again_reads_a_file_kept_for_a_recording_deleted_since_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No row lies outside a run over the whole period again, but a file whose recording is no
+    # longer listed is kept: its hash is the one the earlier media.csv gives that file, not
+    # read again (the manifest reads it once). A hash media.csv gives another file of the
+    # recording (its line names another path) is not the kept file's: that one is read.
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    options = box.options("twilio")
+    out = tmp_path / "a"
+    ra.archive_twilio(out, media=True, **options)
+    twilio = box["twilio"]
+    gone, moved = [t for t in twilio.tracks.records if t.status == "completed"][:2]
+    media = pl.read_csv(out / "media.csv", infer_schema=False)
+    earlier = dict(media.select("recording_id", "sha256").iter_rows())
+    elsewhere = pl.col("recording_id") == moved.sid
+    media.with_columns(
+        path=pl.when(elsewhere).then(pl.lit("media/twilio/elsewhere.mka")).otherwise("path"),
+        sha256=pl.when(elsewhere).then(pl.lit("0" * 64)).otherwise("sha256"),
+    ).write_csv(out / "media.csv")
+    for track in (gone, moved):
+        at = twilio.tracks.records.index(track)
+        del twilio.tracks.records[at], twilio.tracks.keys[at], twilio.tracks_by_sid[track.sid]
+    twilio.tracks.invalidate()
+    hashed: list[Path] = []
+
+    def counting(path: Path) -> str:
+        hashed.append(Path(path))
+        return sha256_file(path)
+
+    monkeypatch.setattr(archive_module, "sha256_file", counting)
+    with pytest.warns(ArchiveWarning, match="no longer listed, kept: tracks 2"):
+        again = ra.archive_twilio(out, media=True, **options)
+    assert again["media"].get("outside_period", {}).get("rows", 0) == 0
+    reads = collections.Counter(p.relative_to(out).as_posix() for p in hashed)
+    lines = {r["recording_id"]: r for r in _media(out).iter_rows(named=True)}
+    for track, times in ((gone, 1), (moved, 2)):
+        line = lines[track.sid]
+        assert line["status"] == "kept" and line["sha256"] == earlier[track.sid] is not None
+        assert again["files"][line["path"]]["sha256"] == line["sha256"]
+        assert reads[line["path"]] == times, (track.sid, reads)
+
+
+def test_an_unreadable_media_csv_is_not_said_when_no_row_needs_it(tmp_path: Path) -> None:
+    # media.csv is read for the outcome of rows outside the period, and for the hashes of
+    # files kept: with no row outside the period, a media.csv that cannot be read costs only
+    # reading those files again, and the run writes a new one. Nothing is said.
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    options = box.options("twilio")
+    out = tmp_path / "a"
+    ra.archive_twilio(out, media=True, **options)
+    first = _media(out).select("recording_id", "sha256")
+    (out / "media.csv").write_text("not,the\ncolumns,written\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ra.archive_twilio(out, media=True, **options)
+    assert [str(w.message) for w in caught] == []
+    again = _media(out).select("recording_id", "sha256")
+    assert again.sort("recording_id").equals(first.sort("recording_id"))
 
 
 def test_an_until_later_than_now_is_recorded_as_read_up_to_now(tmp_path: Path) -> None:

@@ -340,6 +340,46 @@ def test_plivo_behind_a_gateway_path_pages_under_it(mode: str, tamper: Any) -> N
     assert {r.url.path for r in server.seen} == {f"/gw/plivo/v1/Account/{PLIVO_AUTH}/Recording/"}
 
 
+def links_under(prefix: str) -> Callable[[int, dict[str, Any]], dict[str, Any]]:
+    """A gateway that rewrites meta.next into its own path (``prefix``) as it passes it on."""
+
+    def tamper(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        if body["meta"]["next"]:
+            body["meta"]["next"] = prefix + body["meta"]["next"]
+        return body
+
+    return tamper
+
+
+@pytest.mark.parametrize("rewrites", [False, True], ids=["links-as-sent", "links-rewritten"])
+def test_plivo_behind_a_gateway_path_holding_v1_pages_under_it(rewrites: bool) -> None:
+    # The gateway's own path holds Plivo's root segment ("/v1/plivo"): the link goes under what
+    # comes before the last /v1/ of the first URL (the first /v1/ dropped the gateway's path),
+    # and a link the gateway rewrote into its path is taken from its own last /v1/ on (its
+    # first /v1/ asked the gateway's path twice).
+    under = "/v1/plivo"
+    tamper = links_under(under) if rewrites else None
+    server = PlivoServer(plivo_recordings(45), mode="cursor", under=under, tamper=tamper)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, **server.options())
+    assert sids(df) == recording_ids(server.records)
+    assert {r.url.path for r in server.seen} == {f"{under}/v1/Account/{PLIVO_AUTH}/Recording/"}
+
+
+def test_an_absolute_next_link_is_followed_as_it_is_behind_a_gateway_path() -> None:
+    # A link that names its host (with or without a scheme) is where the next page is, not a
+    # path from the API's root: it is not put under the first request's gateway path.
+    from recanalytics.paging import linked_url
+
+    first = "https://gw.example/plivo/v1/Account/MA1/Recording/?limit=20"
+    for link in (
+        "https://next.example/v1/Account/MA1/Recording/?cursor=c2",
+        "//next.example/v1/Account/MA1/Recording/?cursor=c2",
+    ):
+        assert linked_url(first, link, "/v1/") == (
+            "https://next.example/v1/Account/MA1/Recording/?cursor=c2"
+        )
+
+
 def test_plivo_without_meta_walks_on_when_the_server_honours_a_smaller_limit() -> None:
     # plivo-python steps the offset itself for an answer without meta; a page shorter than the
     # limit asked is not the last when the server serves fewer per page than asked.

@@ -115,7 +115,7 @@ def test_a_wav_lacking_any_of_the_bytes_its_header_declares_is_truncated(
     # the metadata to differ from) that had lost its last 5 s was decodable and whole. A WAV's
     # data chunk says exactly how many bytes it holds: fewer is a cut copy, however few.
     whole = _tone_wav(tmp_path / "whole.wav", 60)
-    cuts = {"second.wav": 16000, "tenth.wav": 1600, "sample.wav": 2}
+    cuts = {"second.wav": 16000, "tenth.wav": 1600, "sample.wav": 2, "byte.wav": 1}
     for name, missing in cuts.items():
         (tmp_path / name).write_bytes(whole[:-missing])
     rows = {

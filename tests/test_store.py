@@ -424,6 +424,20 @@ def test_refresh_of_every_configured_provider_skips_the_others_quietly(tmp_path:
     assert sorted(nothing.errors) == ["plivo", "signalwire", "twilio", "zoom"]
 
 
+@pytest.mark.usefixtures("no_env_credentials")
+def test_refresh_of_every_configured_provider_says_one_configured_only_in_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Quiet is for a provider none of whose variables is set: one with a variable set and
+    # another missing was meant to be refreshed, and is an error even when none is named.
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    box = Sandbox(seed=7, size=5, providers=["zoom"])
+    with pytest.warns(ra.LoadWarning, match="twilio: refresh stopped: twilio credentials"):
+        report = Store(tmp_path / "store").refresh(since="2026-06-01", **box.load_options())
+    assert list(report.errors) == ["twilio"]
+    assert report.rows["plivo"] == report.rows["signalwire"] == ra.UpsertReport()
+
+
 def test_refresh_after_a_quiet_spell_reaches_back_the_overlap_before_the_newest(
     tmp_path: Path,
 ) -> None:

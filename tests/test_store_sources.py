@@ -235,7 +235,10 @@ class ZoomFailsFrom(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-@pytest.mark.parametrize("stored_by", ["a load that failed", "a refresh that failed", "trash"])
+@pytest.mark.parametrize(
+    "stored_by",
+    ["a load that failed", "a refresh that failed", "trash", "a load that failed, earlier"],
+)
 def test_zoom_rows_stored_without_coverage_refuse_another_account_or_host(
     stored_by: str, tmp_path: Path
 ) -> None:
@@ -247,9 +250,13 @@ def test_zoom_rows_stored_without_coverage_refuse_another_account_or_host(
     box = Sandbox(seed=4, size=60, providers=["zoom"], start="2026-01-01", end="2026-11-01")
     store = Store(tmp_path)
     failing = box.options("zoom") | {"transport": ZoomFailsFrom(box.transport, "2026-07-01")}
-    if stored_by == "a load that failed":
+    if stored_by.startswith("a load that failed"):
         with pytest.raises(ra.ProviderError):
             ra.load_zoom_recordings(since="2026-01-01", store=store, **failing)
+        if stored_by.endswith("earlier"):
+            # A version before _meta/sources.json left only its checkpoint to say whose rows
+            # they are.
+            store.meta_path("sources.json").unlink()
     elif stored_by == "a refresh that failed":
         with pytest.warns(ra.LoadWarning, match="refresh stopped"):
             store.refresh(["zoom"], since="2026-01-01", **failing)
@@ -270,6 +277,48 @@ def test_zoom_rows_stored_without_coverage_refuse_another_account_or_host(
     # The account and host that stored them go on loading into it.
     again = ra.load_zoom_recordings(since="2026-01-01", store=store, **box.options("zoom"))
     assert again.height >= ra.load_zoom_recordings(since="2026-01-01", **box.options("zoom")).height
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [("load", "other load"), ("refresh", "other load"), ("other load", "refresh")],
+    ids=["loads", "refresh-load", "load-refresh"],
+)
+def test_two_zoom_sources_storing_into_one_store_at_once_do_not_mix(
+    runs: tuple[str, str], tmp_path: Path
+) -> None:
+    # Each run looks at the store before any request, when neither has stored a row yet: the
+    # look again under the store's lock, as a run stores its rows, is what refuses the second
+    # source (two processes, or two tasks of one, loading or refreshing into one store).
+    import asyncio
+
+    span = {"start": "2026-07-01", "end": "2026-10-01"}
+    boxes = [Sandbox(seed=seed, size=12, providers=["zoom"], **span) for seed in (7, 8)]
+    options = [boxes[0].options("zoom"), boxes[1].options("zoom")]
+    options[1]["base_url"] = "http://another.invalid"
+    since = "2026-07-01"
+    ids = [set(ra.load_zoom_recordings(since=since, **o)["recording_id"]) for o in options]
+    assert ids[0] and ids[1] and not ids[0] & ids[1]
+    store = Store(tmp_path)
+
+    def run(kind: str) -> Any:
+        if kind == "refresh":
+            return ra.arefresh(store, ["zoom"], since=since, **boxes[0].load_options())
+        source = options[1] if kind == "other load" else options[0]
+        return ra.aload_zoom_recordings(since=since, store=store, **source)
+
+    async def both() -> list[Any]:
+        return await asyncio.gather(*map(run, runs), return_exceptions=True)
+
+    results = asyncio.run(both())
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], ra.ConfigError), results
+    stored = set(store.read()["recording_id"])
+    assert stored <= ids[0] or stored <= ids[1], "rows of both sources in one store"
+    # The source whose rows the store does not hold stays refused.
+    other = options[1] if stored <= ids[0] else options[0]
+    with pytest.raises(ra.ConfigError, match="one Store per zoom account"):
+        ra.load_zoom_recordings(since=since, store=store, **other)
 
 
 class Retiring(httpx.AsyncBaseTransport):

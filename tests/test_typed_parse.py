@@ -125,6 +125,34 @@ def test_deep_values_are_caught_in_whichever_free_form_field_holds_them() -> Non
     typed.decode(b'{"items": [], "meta": ' + _nested(jsonbody.MAX_DEPTH - 1) + b"}", "items")
 
 
+def test_deep_lists_are_caught_like_deep_objects() -> None:
+    """A free-form field that only ever holds lists (no object) is checked as one holding
+    objects is: a list nested past MAX_DEPTH sends the page to the tolerant path, which cuts
+    it; one within it stays on the typed path."""
+    from recanalytics import jsonbody
+    from recanalytics.fields import F
+    from recanalytics.typedpage import Miss, TypedPage
+
+    spec = RecordSpec([F("sid"), F("layout"), F("media", path="links.media")])
+    typed = TypedPage(spec.fields, spec.schema)
+    top = jsonbody.MAX_DEPTH - 3  # body, list and record are 3 levels
+
+    def decode(key: bytes, value: bytes) -> None:
+        typed.decode(
+            b'{"items": [{"sid": "a"}, {"sid": "b", ' + key + b": " + value + b"}]}", "items"
+        )
+
+    def lists(levels: int) -> bytes:
+        return b"[" * levels + b"1" + b"]" * levels
+
+    decode(b'"layout"', lists(top))
+    with pytest.raises(Miss):  # a field that held a list before
+        decode(b'"layout"', lists(top + 1))
+    with pytest.raises(Miss):  # one that never held anything but text
+        decode(b'"links"', b'{"media": ' + lists(top) + b"}")
+    decode(b'"links"', b'{"media": ' + lists(top - 1) + b"}")
+
+
 RFC2822_FORMS = [
     "Wed, 26 Sep 2018 00:00:00 +0000",  # the documented form: read by polars
     "Wed, 26 Sep 2018 13:00:00 -0730",

@@ -946,6 +946,58 @@ def test_files_without_ids_differing_only_in_blank_or_absent_fields_are_two_rows
     assert df.filter(pl.col("media_url") == blank["download_url"])["recording_id"].item() == alone
 
 
+@pytest.mark.parametrize("key", ["file_type", "recording_start", "recording_end"])
+def test_a_file_without_an_id_keeps_its_id_whether_a_field_is_blank_or_absent(key: str) -> None:
+    # The derived id hashes a blank value and a missing one alike (docs: "a blank value and a
+    # missing one alike"): a file listed with "" one day and without the key the next is the
+    # same row, not a second one beside it in a store.
+    start, end = "2026-01-05T10:00:01Z", "2026-01-05T10:20:01Z"
+    file = {"file_type": "TIMELINE", "recording_start": start, "recording_end": end}
+    file["download_url"] = "https://zoom.us/rec/download/timeline"
+
+    def derived(item: dict[str, Any]) -> str:
+        session = {"session_id": "s==", "start_time": "2026-01-05T10:00:00Z"}
+        body = {"sessions": [session | {"recording_files": [item]}], "total_records": 1}
+        options = mock(lambda r: httpx.Response(200, json=body | {"next_page_token": ""}))
+        df = load_zoom_recordings(since="2026-01-05", until="2026-01-06", **options)
+        return str(df["recording_id"].item())
+
+    blank = derived(file | {key: ""})
+    assert blank.startswith("derived-")
+    assert derived({k: v for k, v in file.items() if k != key}) == blank
+    assert derived(file | {key: None}) == blank
+
+
+@pytest.mark.parametrize(
+    ("key", "other"),
+    [
+        ("file_type", "CC"),
+        ("recording_start", "2026-01-05T10:05:01Z"),
+        ("recording_end", "2026-01-05T10:25:01Z"),
+    ],
+)
+def test_files_without_ids_differing_in_one_field_have_the_ids_each_has_alone(
+    key: str, other: str
+) -> None:
+    # Each of type, start and end tells two id-less files of a session apart in the id's hash:
+    # each file has the id it has when listed alone, and neither is merged into the other.
+    start, end = "2026-01-05T10:00:01Z", "2026-01-05T10:20:01Z"
+    one = {"file_type": "TIMELINE", "recording_start": start, "recording_end": end}
+    one["download_url"] = "https://zoom.us/rec/download/one"
+    two = one | {key: other, "download_url": "https://zoom.us/rec/download/two"}
+
+    def ids(*files: dict[str, Any]) -> dict[str, str]:
+        session = {"session_id": "s==", "start_time": "2026-01-05T10:00:00Z"}
+        body = {"sessions": [session | {"recording_files": list(files)}], "total_records": 1}
+        options = mock(lambda r: httpx.Response(200, json=body | {"next_page_token": ""}))
+        df = load_zoom_recordings(since="2026-01-05", until="2026-01-06", **options)
+        return dict(df.select("media_url", "recording_id").iter_rows())
+
+    both = ids(one, two)
+    assert len(set(both.values())) == 2
+    assert both == ids(one) | ids(two)
+
+
 def test_a_file_id_of_another_json_type_is_kept_as_its_text() -> None:
     """As the other providers' ids are (docs/loading.md): a Zoom file id sent as an object, a
     list, a float or a boolean became a derived id, the value sent lost from the id."""
