@@ -205,14 +205,15 @@ class RecordSpec:
         return Page(body, self.frame(items), len(items))
 
     def empty(self) -> pl.DataFrame:
-        """A frame of no rows in this record's schema (one per schema: frames are not changed
-        in place, and making one cost a millisecond or two, on every empty page of a load
-        in month windows)."""
+        """A frame of no rows in this record's schema: a copy of one made once per schema
+        (making one cost a millisecond or two, on every empty page of a load in month
+        windows; a copy costs microseconds, and a caller changing it in place changes no
+        other load's)."""
         key = tuple(self.schema.items())
         made = _EMPTY.get(key)
         if made is None:
             made = _EMPTY[key] = pl.DataFrame(schema=self.schema)
-        return made
+        return made.clone()
 
     def loads(self, content: bytes) -> Any:
         """Decode a response body (see :func:`recanalytics.jsonbody.loads`), counting repairs.
