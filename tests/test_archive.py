@@ -645,6 +645,36 @@ def test_a_dying_api_listing_everything_deleted_at_0_bytes_keeps_the_archive_s_v
     assert pl.read_parquet(out / "tracks_raw_earlier.parquet").height == raw_before.height
 
 
+def test_the_command_says_how_many_were_listed_without_the_values_it_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by mutation testing (session 24): a listing that states no sizes or durations
+    # where an earlier run archived them keeps the earlier values, and the command says how
+    # many rows that was.
+    from recanalytics.cli import main
+
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--size", "40"]
+    assert main([*argv, "--quiet"]) == 0
+    served = Sandbox.options
+
+    def dying(self: Sandbox, provider: str, **kwargs: object) -> dict[str, object]:
+        options = served(self, provider, **kwargs)
+        return options | {"transport": _dying(options["transport"], "deleted")}  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sandbox, "options", dying)
+    capsys.readouterr()
+    main([*argv, "--quiet"])
+    printed = capsys.readouterr().out
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    for part in ("tracks", "compositions"):
+        filled = manifest[part]["kept_earlier_values"]
+        assert filled > 0
+        line = next(line for line in printed.splitlines() if line.startswith(f"{part}: "))
+        assert line.endswith(
+            f"; {filled:,} listed without the sizes/durations an earlier run kept)"
+        )
+
+
 def test_an_api_that_lists_nothing_is_said_and_pending_media_lost_is_not_whole(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

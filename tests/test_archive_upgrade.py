@@ -263,6 +263,28 @@ def test_a_narrower_media_run_after_a_stopped_one_is_not_whole(
         ra.read_archive(out)
 
 
+def test_a_run_without_media_after_a_stopped_media_step_is_not_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by mutation testing (session 24): the media download stopped part way, then a run
+    # without --media over the same period must still say so and exit 1.
+    from recanalytics.cli import main
+
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    out = tmp_path / "a"
+    options = box.options("twilio") | {"transport": CtrlC(box.transport, at=3)}
+    with pytest.raises(KeyboardInterrupt):
+        _quietly(ra.archive_twilio, out, media=True, **options)
+    stopped = json.loads((out / "manifest.json").read_text())["media_unfinished"]
+    argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--seed", "3"]
+    assert main([*argv, "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"recanalytics: the media download of the run of {stopped} was stopped before it "
+        "finished; run the command with --media to finish it"
+    ], err
+
+
 def test_a_run_without_media_says_rows_its_carried_media_does_not_cover(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -295,6 +295,18 @@ def test_notebooks_without_its_extra_says_the_real_cause(
     assert "nbconvert" in err.split("pip install", 1)[1], err
 
 
+def test_notebooks_without_a_name_renders_every_notebook_of_src(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by mutation testing (session 24): no NOTEBOOK given means all of them (here a
+    # folder without any: an index only), not an empty list of names refused.
+    src = tmp_path / "src"
+    src.mkdir()
+    assert main(["notebooks", "--src", str(src), "--out", str(tmp_path / "site")]) == 0
+    assert capsys.readouterr().out == f"open {(tmp_path / 'site' / 'index.html').resolve()}\n"
+    assert [p.name for p in (tmp_path / "site").iterdir()] == ["index.html"]
+
+
 @pytest.mark.slow
 def test_a_notebook_cell_that_raises_is_one_line(tmp_path: Path) -> None:
     # nbclient's CellExecutionError escaped as a 91-line traceback, exit 1; a notebook needing
@@ -484,3 +496,14 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out == f"recanalytics {ra.__version__}\n"
+
+
+def test_archive_times_read_as_dates_at_midnight_and_in_utc_otherwise() -> None:
+    # Found by mutation testing (session 24): a manifest time without an offset (an older
+    # manifest's) at midnight read as "2025-06-01T00:00:00" in the periods the command lists.
+    from recanalytics.cli import shown_time
+
+    assert shown_time("2025-06-01T00:00:00") == "2025-06-01"
+    assert shown_time("2025-06-01T00:00:00+00:00") == "2025-06-01"
+    assert shown_time("2026-12-02T09:30:05+00:00") == "2026-12-02 09:30:05 UTC"
+    assert shown_time("2026-12-02T09:30:05+02:00") == "2026-12-02T09:30:05+02:00"

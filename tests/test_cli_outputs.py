@@ -20,6 +20,7 @@ import recanalytics as ra
 from recanalytics.cli import main
 from recanalytics.errors import CredentialsError
 from recanalytics.providers.registry import credentials_class
+from recanalytics.sandbox import Sandbox, SandboxServer
 from tests.conftest import simulate_read_only
 
 ROOT = Path(__file__).parents[1]
@@ -152,6 +153,76 @@ def test_a_failed_load_leaves_a_complete_out_as_it_was(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file
 
 
+class LaterWindowsRefused:
+    """A sandbox's requests, with every Plivo query of a window starting ``after`` or later
+    refused (400): Plivo fails part way, after the rows of the windows before."""
+
+    latency = 0.0
+
+    def __init__(self, app: Any, after: str) -> None:
+        self.app, self.after = app, after
+
+    def handle(self, request: Any) -> Any:
+        since = dict(request.query).get("add_time__gte")
+        if since is not None and since >= self.after:
+            return self.app.error("plivo", 400, "refused"), None
+        return self.app.handle(request)
+
+
+def load_with_plivo_failing_part_way(
+    monkeypatch: pytest.MonkeyPatch, out: Path
+) -> tuple[int, pl.DataFrame]:
+    """``recanalytics load twilio plivo --out out`` while Plivo fails part way: the exit
+    status, and every row Plivo lists when it does not fail."""
+    box = Sandbox(seed=5, size=200, providers=["twilio", "plivo"])
+    use(monkeypatch, sandbox_env("twilio") | sandbox_env("plivo"))
+    start, end = box.config.start, box.config.end
+    middle = start + (end - start) / 2
+    plivo = ra.load_plivo_recordings(since=start, until=end, **box.options("plivo"))
+    period = ["--since", f"{start:%Y-%m-%d}", "--until", f"{end:%Y-%m-%d}"]
+    with SandboxServer(LaterWindowsRefused(box.app, f"{middle:%Y-%m-%d}")) as server:
+        argv = ["load", "twilio", "plivo", *period, "--quiet", "--base-url", server.url]
+        return main([*argv, "--out", str(out)]), plivo
+
+
+def test_the_rows_a_failed_provider_read_go_beside_out(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_env_credentials: None,
+) -> None:
+    # Found by mutation testing (session 24): the rows of the windows before the failure are
+    # in the partial file with the others', and its line says how many.
+    out = tmp_path / "x.parquet"
+    code, plivo = load_with_plivo_failing_part_way(monkeypatch, out)
+    assert code == 1 and not out.exists()
+    text = capsys.readouterr().out
+    rows = pl.read_parquet(tmp_path / "x.partial.parquet")
+    read = rows.filter(pl.col("provider") == "plivo")
+    assert 0 < read.height < plivo.height
+    assert set(read["recording_id"]) <= set(plivo["recording_id"])
+    assert f"plivo: failed after {read.height} rows, in x.partial.parquet (plivo: " in text, text
+    assert rows.filter(pl.col("provider") == "twilio").height > 0
+
+
+def test_a_failed_load_writes_nothing_beside_a_device(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    no_env_credentials: None,
+) -> None:
+    # Found by mutation testing (session 24): --out /dev/null has no "beside": its partial
+    # rows went to /dev/null.partial.parquet, a new file in /dev. A device of the test's own.
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node takes root")
+    code, _ = load_with_plivo_failing_part_way(monkeypatch, device)
+    assert code == 1 and [p.name for p in tmp_path.iterdir()] == ["null"]
+    assert f"incomplete load: {device} left as it was" in capsys.readouterr().out
+
+
 # --- 3. a write that fails: exit 2, one line, the old file kept --------------------------------
 
 
@@ -230,6 +301,54 @@ def test_report_refuses_to_overwrite_its_input(
         assert main(["report", str(given), "-o", str(out)]) == 2
         assert "invalid --out" in capsys.readouterr().err
     assert frame.read_bytes() == good
+
+
+def test_report_refuses_to_overwrite_a_hard_link_to_its_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by mutation testing (session 24): two names of one file, neither a symbolic link.
+    frame = tmp_path / "x.parquet"
+    ra.empty_frame().write_parquet(frame)
+    hard = tmp_path / "hard.parquet"
+    os.link(frame, hard)
+    assert main(["report", str(frame), "-o", str(hard)]) == 2
+    assert "invalid --out" in capsys.readouterr().err
+    assert pl.read_parquet(hard).schema == ra.SCHEMA
+
+
+def test_report_without_parquet_takes_its_seed(tmp_path: Path) -> None:
+    # Found by mutation testing (session 24): --seed chose nothing, the report was seed 7's.
+    seeded, usual = ra.demo(size=40, seed=3), ra.demo(size=40)
+    assert seeded.height != usual.height
+    out = tmp_path / "r.html"
+    assert main(["report", "-o", str(out), "--size", "40", "--seed", "3"]) == 0
+    assert f"{seeded.height:,} recordings · " in out.read_text()
+
+
+def test_report_of_parquet_takes_its_title(tmp_path: Path) -> None:
+    # Found by mutation testing (session 24): --title was ignored with PARQUET.
+    frame, out = tmp_path / "f.parquet", tmp_path / "r.html"
+    ra.empty_frame().write_parquet(frame)
+    assert main(["report", str(frame), "-o", str(out), "--title", "Q3 <calls>"]) == 0
+    assert "<title>Q3 &lt;calls&gt;</title>" in out.read_text()
+
+
+def test_demo_takes_its_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Found by mutation testing (session 24): the frame written was seed 7's whatever --seed.
+    frame = tmp_path / "f.parquet"
+    assert main(["demo", "--size", "40", "--seed", "3", "--out", str(frame)]) == 0
+    assert pl.read_parquet(frame).equals(ra.demo(size=40, seed=3))
+    assert "Sandbox dataset (seed 3, size 40)" in capsys.readouterr().out
+
+
+def test_archive_verify_without_media_is_the_commands_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by mutation testing (session 24): the library's refusal read "invalid verify".
+    argv = ["archive", "twilio", "--out", str(tmp_path / "a"), "--sandbox", "--verify"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == "recanalytics: --verify needs --media\n"
+    assert not (tmp_path / "a").exists()
 
 
 def test_a_report_that_cannot_be_written_keeps_the_old_one(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import re
+import threading
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +19,14 @@ from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics.sandbox import Sandbox
-from recanalytics.widgets import ChartView, Explorer, FilterPanel, explore, summary_line
+from recanalytics.widgets import (
+    ChartView,
+    Explorer,
+    FilterPanel,
+    category_options,
+    explore,
+    summary_line,
+)
 
 
 @pytest.fixture(scope="module")
@@ -767,3 +777,163 @@ def test_the_reload_note_says_the_range_reload_passes(frame: pl.DataFrame) -> No
         ex.panel.controls["since"].value = date(2025, 1, 1)
         stamp = until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         assert note().endswith(f"(since 2025-01-01 00:00 UTC, until {stamp} UTC exclusive).")
+
+
+# --- found by mutation testing (session 24) -------------------------------------------------
+
+
+def test_the_date_pickers_take_whole_utc_days_to_the_microsecond(frame: pl.DataFrame) -> None:
+    edges = [
+        datetime(2025, 5, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2025, 6, 1, tzinfo=UTC),
+        datetime(2025, 6, 30, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2025, 7, 1, tzinfo=UTC),
+    ]
+    rows = frame.head(len(edges)).with_columns(
+        created_at=pl.Series(edges, dtype=frame.schema["created_at"])
+    )
+    with FilterPanel(rows, debounce=0) as panel:
+        panel.controls["since"].value = date(2025, 6, 1)
+        panel.controls["until"].value = date(2025, 6, 30)
+        assert panel.filtered["created_at"].to_list() == edges[1:3]
+
+
+def test_an_untouched_size_slider_keeps_empty_files(frame: pl.DataFrame) -> None:
+    # Its ends are open until moved: a 0-byte file lies below the lowest end (10**0 bytes).
+    rows = frame.head(3).with_columns(size_bytes=pl.Series([0, 1_000, 10**6], dtype=pl.Int64))
+    with FilterPanel(rows, debounce=0) as panel:
+        assert panel.filtered["size_bytes"].to_list() == [0, 1_000, 10**6]
+        size = panel.controls["size"]
+        size.value = (size.min, 4.0)  # only the top end moved: the low end stays open
+        assert panel.filtered["size_bytes"].to_list() == [0, 1_000]
+
+
+def test_a_search_is_plain_text_and_said_by_describe(frame: pl.DataFrame) -> None:
+    names = ["room.1", "room 1 (old)", "roomX1", None]
+    rows = frame.head(len(names)).with_columns(
+        group_name=pl.Series(names, dtype=pl.String), track_name=pl.lit("mic")
+    )
+    with FilterPanel(rows, debounce=0) as panel:
+        panel.controls["search"].value = "room.1"  # a dot is a dot, not any character
+        assert panel.filtered["group_name"].to_list() == ["room.1"]
+        assert panel.describe() == "search 'room.1'"
+        panel.controls["search"].value = "1 (old"  # not a broken regular expression
+        assert panel.filtered["group_name"].to_list() == ["room 1 (old)"]
+
+
+def test_a_box_unticked_before_a_reload_without_unknowns_is_ticked_again(
+    frame: pl.DataFrame,
+) -> None:
+    # Hidden and unticked, it kept saying "those without a size left out" (and would leave
+    # out the unknown sizes of a later reload, with no box on screen to tick).
+    with FilterPanel(frame, debounce=0) as panel:
+        box = panel.controls["size_unknown"]
+        box.value = False
+        panel.set_source(frame.filter(pl.col("size_bytes").is_not_null()))
+        assert box.layout.display == "none" and box.value is True
+        assert panel.describe() == "no filter"
+        panel.set_source(frame)
+        assert panel.filtered.height == frame.height
+
+
+def test_a_selection_gone_from_reloaded_data_is_dropped(frame: pl.DataFrame) -> None:
+    with FilterPanel(frame, debounce=0) as panel:
+        panel.controls["provider"].value = ("zoom", "twilio")
+        panel.set_source(frame.filter(pl.col("provider") != "zoom"))
+        assert panel.controls["provider"].value == ("twilio",)
+        assert set(panel.filtered["provider"].cast(pl.String)) == {"twilio"}
+
+
+def test_a_reset_while_a_slider_waits_is_one_update_and_leaves_none_waiting(
+    frame: pl.DataFrame,
+) -> None:
+    # Inside hold() (reset is one) a slider's change waits for the hold, not for a timer: a
+    # second update came a debounce later, after the reset had been shown.
+    with FilterPanel(frame, debounce=60) as panel:
+        calls: list[int] = []
+        panel.on_change(lambda p: calls.append(p.filtered.height))
+        slider = panel.controls["duration"]
+        slider.value = (1.0, slider.max)  # leading edge: applied at once
+        panel.reset()
+        assert calls[-1] == frame.height and len(calls) == 2
+        panel.flush()  # nothing waits
+        assert len(calls) == 2
+
+
+def test_closing_a_panel_ends_its_waiting_slider_timer(frame: pl.DataFrame) -> None:
+    panel = FilterPanel(frame, debounce=60)
+    slider = panel.controls["duration"]
+    slider.value = (1.0, slider.max)
+    slider.value = (2.0, slider.max)  # waits 60 s for the drag to end
+    waiting = [t for t in threading.enumerate() if getattr(t, "function", None) == panel._trailing]
+    assert len(waiting) == 1
+    panel.close()
+    waiting[0].join(timeout=1)
+    assert not waiting[0].is_alive()
+
+
+def test_option_labels_stay_distinct_past_two_clashes() -> None:
+    options = category_options([("unknown", 1), ("unknown (no value)", 2), (None, 3)])
+    labels = [label.rsplit(" (", 1)[0] for label, _ in options]
+    assert len(set(labels)) == 3, options
+    assert options[2] == ("unknown (no value) (no value) (3)", None)
+
+
+def test_a_closed_chart_view_draws_nothing_more(frame: pl.DataFrame) -> None:
+    view = ChartView(renderer="svg")
+    view.close()
+    with pytest.raises(ra.RecanalyticsError, match="closed"):
+        view.show(ra.charts.status_chart(frame.head(5)))  # type: ignore[attr-defined]
+    assert view.widget.children == () and view.spec is None
+
+
+def test_an_explorer_s_loaded_range_may_not_be_empty(frame: pl.DataFrame) -> None:
+    with pytest.raises(ra.ConfigError, match="until"):
+        explore(frame, since="2025-06-01", until="2025-06-01", renderer="svg")
+
+
+def test_pickers_on_the_loaded_range_s_own_ends_need_no_reload(frame: pl.DataFrame) -> None:
+    def loader(*, since: datetime | None, until: datetime | None) -> pl.DataFrame:
+        raise AssertionError("not to be called")
+
+    loaded = frame.filter(
+        pl.col("created_at").is_between(
+            datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 7, 1, tzinfo=UTC), closed="left"
+        )
+    ).head(100)
+    with explore(
+        loaded, loader=loader, since="2025-03-01", until="2025-07-01", renderer="svg", debounce=0
+    ) as ex:
+        ex.panel.controls["since"].value = date(2025, 3, 1)  # the loaded first day
+        ex.panel.controls["until"].value = date(2025, 6, 30)  # the loaded last day, whole
+        assert not ex.needs_reload() and ex.reload_button.disabled
+        ex.panel.controls["until"].value = date(2025, 7, 1)  # a day past it
+        assert ex.needs_reload()
+
+
+def test_the_preview_shows_as_many_rows_as_asked(frame: pl.DataFrame) -> None:
+    with Explorer(frame.head(50), renderer="svg", debounce=0, preview_rows=5) as ex:
+        assert ex.preview.value.count("<tr>") == 6  # the header and 5 rows
+
+
+def test_a_blank_export_box_exports_to_the_default_name(
+    frame: pl.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Explorer(frame.head(50), renderer="svg", debounce=0) as ex:
+        ex.export_path.value = ""
+        ex.csv_button.click()
+        assert ex.errors.last is None
+        assert (tmp_path / "recanalytics-filtered.csv").is_file()
+
+
+def test_close_lets_go_of_the_frames_an_error_s_traceback_held(frame: pl.DataFrame) -> None:
+    def broken(df: pl.DataFrame, every: str) -> Any:
+        raise RuntimeError("chart exploded")
+
+    ex = Explorer(frame.head(50), renderer="svg", debounce=0, tabs={"Broken": broken})
+    assert isinstance(ex.errors.last, RuntimeError)
+    source = weakref.ref(ex.panel.source)
+    ex.close()
+    gc.collect()
+    assert source() is None

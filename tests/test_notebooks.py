@@ -212,6 +212,56 @@ def test_render_notebooks_rejects_unknown_names(tmp_path: Path) -> None:
     assert info.value.parameter == "src_dir"
 
 
+NO_KERNEL = "recanalytics-no-such-kernel"
+
+
+def one_notebook(folder: Path, name: str = "only.ipynb") -> Path:
+    """A folder holding one (never run) notebook."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), folder / name)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("options", "parameter"),
+    [
+        # A name with its suffix is found (the timeout is checked after the names, the kernel
+        # after the timeout: a check that let a value through fails on the next one, at once).
+        ({"names": ["only.ipynb"], "timeout": 0, "kernel_name": NO_KERNEL}, "timeout"),
+        ({"names": "only", "timeout": 0, "kernel_name": NO_KERNEL}, "timeout"),
+        ({"names": [], "kernel_name": NO_KERNEL}, "names"),  # not "every notebook", nor none
+        ({"timeout": 0, "kernel_name": NO_KERNEL}, "timeout"),
+        ({"kernel_name": NO_KERNEL}, "kernel_name"),
+    ],
+    ids=["suffixed-name", "bare-name", "no-names", "zero-timeout", "unknown-kernel"],
+)
+def test_render_notebooks_refuses_bad_arguments_before_any_run(
+    tmp_path: Path, options: dict[str, Any], parameter: str
+) -> None:
+    # Found by mutation testing (session 24); all refused before a kernel starts.
+    src = one_notebook(tmp_path / "src")
+    with pytest.raises(ConfigError) as info:
+        render_notebooks(src, tmp_path / "site", **options)
+    assert info.value.parameter == parameter
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("ename", ["ModuleNotFoundError", "ImportError"])
+def test_a_failed_cell_is_one_line_naming_the_notebook_and_the_extras(ename: str) -> None:
+    from nbclient.exceptions import CellExecutionError
+
+    from recanalytics.notebooks import cell_failure
+
+    exc = CellExecutionError("traceback", ename, "cannot import name 'x' from 'av'\nmore")
+    exc.add_note("while executing notebook /work/notebooks/07-media-check.ipynb")
+    assert cell_failure(exc) == (
+        f"/work/notebooks/07-media-check.ipynb: a cell raised {ename}: cannot import name 'x' "
+        "from 'av' (the notebooks need: pip install 'recanalytics[notebooks,export]')"
+    )
+    other = CellExecutionError("traceback", "ValueError", "bad")
+    assert cell_failure(other) == "a notebook: a cell raised ValueError: bad"
+
+
 @pytest.fixture(scope="module")
 def rendered() -> Iterator[Path]:
     with tempfile.TemporaryDirectory() as tmp:

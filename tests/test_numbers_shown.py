@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from synthetic import synthetic_frame
 
 import recanalytics as ra
 from recanalytics.archive import archive
@@ -58,6 +59,12 @@ def test_archive_line_never_shows_a_small_size_as_zero(tmp_path: Path) -> None:
     tracks = manifest["tracks"]
     assert isinstance(tracks, dict)
     assert archived_totals("tracks", tracks) == "tracks: 1 recording, 0.001 h, 0.0000226 GiB"
+
+
+def test_archive_line_says_none_archived_as_zero_not_unknown() -> None:
+    # Found by mutation testing (session 24): no composition listed is 0 hours, not "n/a h".
+    nothing = {"recordings": 0, "hours": 0.0, "bytes": 0}
+    assert archived_totals("compositions", nothing) == "compositions: 0 recordings, 0.0 h, 0.00 GiB"
 
 
 def test_the_size_readout_reads_large_sizes_without_an_exponent() -> None:
@@ -121,6 +128,20 @@ def summary_cells(page: str) -> dict[str, list[str]]:
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", summary)
         if (cells := re.findall(r"<td[^>]*>([^<]*)</td>", row))
     }
+
+
+def test_unknown_hours_read_n_a_and_a_reported_cost_keeps_its_cents() -> None:
+    # Found by mutation testing (session 24): a provider whose every duration is unknown read
+    # an empty hours cell, and a reported cost of 1 and more lost its second decimal.
+    plivo = pl.col("provider") == "plivo"
+    first = plivo & (plivo.cum_sum() == 1)
+    frame = synthetic_frame(200, seed=5).with_columns(
+        duration=pl.when(plivo).then(None).otherwise(pl.col("duration")),
+        cost=pl.when(first).then(1.23).when(plivo).then(0.0).otherwise(pl.col("cost")),
+    )
+    cells = summary_cells(report_html(frame))
+    assert cells["plivo"][2] == "n/a"
+    assert cells["plivo"][-2] == "1.23"
 
 
 def test_listed_and_held_sizes_are_told_apart(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import io
+import sys
+import types
 from functools import partialmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,7 +14,7 @@ import pytest
 
 import recanalytics as ra
 import recanalytics.engine
-from recanalytics.progress import Progress
+from recanalytics.progress import Progress, in_notebook, resolve_progress, tqdm_disabled
 from recanalytics.providers.registry import LOADERS
 from recanalytics.sandbox import Sandbox
 
@@ -230,3 +233,77 @@ def test_tqdm_disable_hides_the_notebook_bars(
     rows, files = load_and_download(box, tmp_path / "hidden")
     assert rows and files
     assert "twilio tracks" not in str(capsys.readouterr())
+
+
+# --- found by mutation testing (session 24) -------------------------------------------------
+
+
+def test_tqdm_disable_set_to_any_text_turns_the_bars_off(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As tqdm reads it: any non-empty value, "0" and "false" included.
+    for value in ("0", "false", "1"):
+        monkeypatch.setenv("TQDM_DISABLE", value)
+        assert tqdm_disabled(), value
+        bar = Progress("plivo", enabled=True)
+        bar.update(pages=1, records=3)
+        bar.close()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("TQDM_DISABLE", "")
+    assert not tqdm_disabled()
+
+
+def test_a_bar_adds_up_the_totals_it_is_told_and_ends_on_the_rows_returned(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each query's reported count adds to the total (a provider paged over several windows),
+    # and the end is the rows the load returned, total included: "11/12" read as unfinished.
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    bar = Progress("plivo", enabled=True)
+    bar.expect(5)
+    bar.expect(7)
+    assert "0/12" in capsys.readouterr().err
+    bar.update(pages=2, records=12)
+    bar.settle(11)
+    bar.close()
+    last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert " 11/11 " in last and "pages=2" in last, last
+
+
+def test_a_detached_standard_error_never_fails_a_load(
+    monkeypatch: pytest.MonkeyPatch, fresh_box: Sandbox
+) -> None:
+    # A ValueError that does not say "closed" (tqdm lets only those through quietly): the
+    # stream's buffer detached, as `sys.stderr.detach()` leaves it.
+    detached = io.TextIOWrapper(io.BytesIO())
+    detached.detach()
+    monkeypatch.setattr("sys.stderr", detached)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    df = ra.load_twilio_recordings(since="2020-01-01", progress=True, **fresh_box.options("twilio"))
+    assert df.height
+
+
+class TerminalShell:
+    """IPython in a terminal: a shell, but no kernel."""
+
+
+class KernelShell:
+    """An IPython kernel's shell."""
+
+    kernel = object()
+
+
+@pytest.mark.parametrize(
+    ("shell", "notebook"),
+    [(None, False), (TerminalShell(), False), (KernelShell(), True)],
+    ids=["imported-only", "terminal", "kernel"],
+)
+def test_progress_defaults_to_on_in_a_kernel_only(
+    monkeypatch: pytest.MonkeyPatch, shell: object, notebook: bool
+) -> None:
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert in_notebook() is notebook
+    assert resolve_progress(None) is notebook
+    assert resolve_progress(True) is True and resolve_progress(False) is False

@@ -342,3 +342,19 @@ def test_spreadsheet_ready_writes_any_duration_as_its_seconds() -> None:
     # total_microseconds() wraps past 2**63 µs: 10**16 ms read as -8.4e12 s.
     frame = pl.DataFrame({"duration": pl.Series([10**16, 237_081, None], dtype=pl.Duration("ms"))})
     assert spreadsheet_ready(frame)["duration_s"].to_list() == [1e13, 237.081, None]
+
+
+def test_spreadsheet_ready_quotes_formulas_in_enum_and_categorical_columns() -> None:
+    # Found by mutation testing (session 24): a user's frame may hold names as a Categorical
+    # (pandas' "category", polars' own); they reach the CSV as text, quoted like any other.
+    names = ['=HYPERLINK("http://evil.test")', "mic"]
+    frame = pl.DataFrame(
+        {
+            "category": pl.Series(names, dtype=pl.Categorical),
+            "enum": pl.Series(names, dtype=pl.Enum(names)),
+        }
+    )
+    ready = spreadsheet_ready(frame)
+    assert ready.schema == pl.Schema({"category": pl.String, "enum": pl.String})
+    quoted = ["'" + names[0], "mic"]
+    assert ready["category"].to_list() == ready["enum"].to_list() == quoted

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,20 @@ def test_page_has_the_summary_and_every_chart(frame: pl.DataFrame, page: str) ->
         assert f"<h2>{heading}</h2>" in page
     assert page.count('vegaEmbed("#chart-') == len(headings)
     assert f"{frame.height:,} recordings" in page
+
+
+def test_the_heading_the_period_and_each_chart_are_the_frames(
+    frame: pl.DataFrame, page: str
+) -> None:
+    # Found by mutation testing (session 24): the page's own heading escaped as its <title>,
+    # the period from the first creation day to the last, and the hours chart of hours.
+    assert "<h1>Test &lt;report&gt;</h1>" in page and "<h1>Test <report>" not in page
+    first, last = frame["created_at"].min(), frame["created_at"].max()
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    assert first.date() < last.date()
+    assert f"created {first:%Y-%m-%d} to {last:%Y-%m-%d} (UTC)" in page
+    assert re.search(r"Top \d+ groups by hours", page)
+    assert re.search(r"Top \d+ groups by size", page)
 
 
 def test_embedded_specs_are_valid_json_and_break_no_script(page: str) -> None:
@@ -101,6 +116,15 @@ def test_report_of_an_empty_frame_still_renders(tmp_path: Path) -> None:
 def test_report_writes_an_absolute_path(tmp_path: Path, frame: pl.DataFrame) -> None:
     path = report(frame.lazy(), tmp_path / "sub" / "r.html", every="1mo")
     assert path.is_absolute() and path.exists()
+
+
+def test_report_to_a_relative_path_returns_it_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by mutation testing (session 24): the documented absolute path, whatever was given.
+    monkeypatch.chdir(tmp_path)
+    path = report(ra.empty_frame(), "r.html")
+    assert path.is_absolute() and path == (tmp_path / "r.html").resolve() and path.is_file()
 
 
 def test_cli_report_from_parquet(
