@@ -15,6 +15,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -101,6 +102,11 @@ def test_docstring_examples_run(
     box = Sandbox(seed=7, size=200)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     report: list[str] = []
+    # Examples make their folders with tempfile.mkdtemp(), as a user would: inside tmp_path,
+    # so a run of the suite leaves nothing behind in the machine's temporary folder.
+    scratch = tmp_path / "tempfile"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     for number, test in enumerate(docstring_tests(module_name)):
         folder = tmp_path / str(number)  # each docstring starts in an empty folder
         folder.mkdir()
