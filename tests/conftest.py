@@ -28,7 +28,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--live", action="store_true", help="run tests against the real provider APIs")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `--dist loadfile` hands files out in the order pytest_collection_modifyitems leaves them
+    # (below), not xdist's own order by number of tests: that one gave the browser and notebook
+    # files (a few tests, minutes) out last, and one worker ran them alone for the last minutes.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def slow_files_first(items: list[pytest.Item]) -> None:
+    """Order the files (each file's tests kept together and in order) by their number of
+    ``slow`` tests, then by their number of tests, most first: the longest work is handed out
+    first, and the two workers of ``-n 2`` finish at about the same time."""
+    slow: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        count[path] = count.get(path, 0) + 1
+        slow[path] = slow.get(path, 0) + ("slow" in item.keywords)
+    position = {path: index for index, path in enumerate(count)}  # ties keep pytest's order
+
+    def rank(item: pytest.Item) -> tuple[int, int, int]:
+        path = item.nodeid.split("::")[0]
+        return (-slow[path], -count[path], position[path])
+
+    items.sort(key=rank)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    slow_files_first(items)
     if config.getoption("--live"):
         return
     skip = pytest.mark.skip(reason="live test: pass --live and set the provider's credentials")

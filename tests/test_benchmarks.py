@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # script and arguments -> text its output must contain
@@ -40,6 +42,7 @@ RUNS: dict[tuple[str, ...], str] = {
 }
 
 
+@pytest.mark.slow
 def test_every_benchmark_runs_on_tiny_inputs() -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     running = {
