@@ -118,8 +118,13 @@ def test_same_rows_when_the_api_reads_add_time_in_the_accounts_offset(zone_hours
     # The docs say the add_time filters are UTC, but add_time comes in the account's offset
     # (their example: +05:30). A server reading the filters in that offset shifted the range:
     # rows lost at one end, rows outside it kept at the other.
-    box = Sandbox(seed=1, size=6000, emulator_options={"plivo": {"filter_zone_hours": zone_hours}})
-    reference = Sandbox(seed=1, size=6000)
+    box = Sandbox(
+        seed=1,
+        size=6000,
+        providers="plivo",
+        emulator_options={"plivo": {"filter_zone_hours": zone_hours}},
+    )
+    reference = Sandbox(seed=1, size=6000, providers="plivo")
     for span in (
         {"since": "2025-03-01T13:17:00", "until": "2025-09-01T08:00:00"},
         {"since": "2025-06-01"},
@@ -134,8 +139,13 @@ def test_same_rows_when_the_api_reads_add_time_in_the_accounts_offset(zone_hours
 def test_narrower_windows_when_the_api_refuses_a_30_day_range(max_range_days: float) -> None:
     # "Over 30 days is answered 400": a server counting calendar days (a window of exactly 30
     # days touches 31 dates) refused every window, and the load failed.
-    box = Sandbox(seed=1, size=6000, emulator_options={"plivo": {"max_range_days": max_range_days}})
-    reference = Sandbox(seed=1, size=6000)
+    box = Sandbox(
+        seed=1,
+        size=6000,
+        providers="plivo",
+        emulator_options={"plivo": {"max_range_days": max_range_days}},
+    )
+    reference = Sandbox(seed=1, size=6000, providers="plivo")
     span = {"since": "2025-03-01", "until": "2025-09-01"}
     df = load_plivo_recordings(**span, **box.options("plivo"))
     want = load_plivo_recordings(**span, **reference.options("plivo"))

@@ -227,8 +227,13 @@ def test_same_rows_when_the_api_reads_its_date_filters_by_the_day(
     # day's midnight: the hours up to the row were lost, silently (20 of 20,000 rows). Read
     # "after the day" (the dates compared as the operators say), every piece's start lost the
     # rest of its day too (50 of 20,000).
-    box = Sandbox(seed=1, size=size, emulator_options={"signalwire": {"by_day": by_day}})
-    reference = Sandbox(seed=1, size=size)
+    box = Sandbox(
+        seed=1,
+        size=size,
+        providers="signalwire",
+        emulator_options={"signalwire": {"by_day": by_day}},
+    )
+    reference = Sandbox(seed=1, size=size, providers="signalwire")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         df = load_signalwire_recordings(**span, page_size=page_size, **box.options("signalwire"))

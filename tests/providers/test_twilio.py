@@ -133,8 +133,10 @@ def test_rows_at_since_and_until_whatever_the_api_reads_at_the_edges(
 ) -> None:
     # Twilio documents DateCreatedAfter as "on or after", but the name says after: read
     # strictly, the tracks created in since's very second were lost, silently.
-    box = Sandbox(seed=0, size=4000, emulator_options={"twilio": {"date_edges": edges}})
-    reference = Sandbox(seed=0, size=4000)
+    box = Sandbox(
+        seed=0, size=4000, providers="twilio", emulator_options={"twilio": {"date_edges": edges}}
+    )
+    reference = Sandbox(seed=0, size=4000, providers="twilio")
     twilio = box.emulators["twilio"]
     rows = twilio.tracks_by_sid if which == "tracks" else twilio.compositions_by_sid
     created = sorted(row.created for row in rows.values())
@@ -155,8 +157,10 @@ def test_same_rows_when_the_filters_read_a_time_a_little_after_date_created(
     # The docs say the filters keep tracks that "started" on or after / before a time. Read on
     # a time up to 30 s after date_created, a window's rest asked up to one second past the
     # oldest row read lost the unread rows that started after that edge (124 of 180,000).
-    box = Sandbox(seed=1, size=8000, emulator_options={"twilio": {"filter_lag": 30}})
-    reference = Sandbox(seed=1, size=8000)
+    box = Sandbox(
+        seed=1, size=8000, providers="twilio", emulator_options={"twilio": {"filter_lag": 30}}
+    )
+    reference = Sandbox(seed=1, size=8000, providers="twilio")
     df = load_twilio_recordings(**span, **box.options("twilio"), rate_limit=1e6)
     want = load_twilio_recordings(**span, **reference.options("twilio"), rate_limit=1e6)
     assert df.height == want.height == 8000
@@ -166,8 +170,10 @@ def test_same_rows_when_the_filters_read_a_time_a_little_after_date_created(
 def test_a_track_that_started_after_until_is_still_in_the_range() -> None:
     # Read on when a track started (up to 30 s after date_created), DateCreatedBefore=until
     # left out a track made in until's last seconds: every quarter a refresh loads ended so.
-    box = Sandbox(seed=1, size=2000, emulator_options={"twilio": {"filter_lag": 30}})
-    reference = Sandbox(seed=1, size=2000)
+    box = Sandbox(
+        seed=1, size=2000, providers="twilio", emulator_options={"twilio": {"filter_lag": 30}}
+    )
+    reference = Sandbox(seed=1, size=2000, providers="twilio")
     month = {"since": "2026-03-01", "until": "2026-04-01"}
     tracks = load_twilio_recordings(**month, **reference.options("twilio"))
     # The sandbox's start of a track: date_created plus this share of the 30 s (filter_lag).

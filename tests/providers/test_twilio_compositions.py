@@ -98,7 +98,7 @@ def test_room_filter(via: Any, box: Sandbox) -> None:
 def test_since_inclusive_until_exclusive_in_concurrent_windows() -> None:
     # 149 compositions: a window is split once its pages hold DENSITY_ROWS rows, into pieces
     # of that many at least (the 27 of a 600-record sandbox are walked as one window).
-    box = Sandbox(seed=5, size=3000)
+    box = Sandbox(seed=5, size=3000, providers="twilio")
     created = sorted(c.created for c in box["twilio"].compositions.records)
     since, until = created[5], created[-5]
     # Pages of 2: the first pages show more to come, so idle workers take pieces of the rest.

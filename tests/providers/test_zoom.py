@@ -1101,8 +1101,13 @@ def test_no_day_is_lost_however_zoom_reads_from_and_to(reading: str) -> None:
 def test_narrower_windows_when_the_api_refuses_a_month(max_range_days: int) -> None:
     # "At most one month": a window from the 15th to the 15th touches 32 dates, and a server
     # counting "a month" as 30 days (or fewer) refused every window, and the load failed.
-    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": {"max_range_days": max_range_days}})
-    reference = Sandbox(seed=1, size=6000)
+    box = Sandbox(
+        seed=1,
+        size=6000,
+        providers="zoom",
+        emulator_options={"zoom": {"max_range_days": max_range_days}},
+    )
+    reference = Sandbox(seed=1, size=6000, providers="zoom")
     span = {"since": "2026-03-01", "until": "2026-09-01"}
     df = ra.load_zoom_recordings(**span, **box.options("zoom"))
     want = ra.load_zoom_recordings(**span, **reference.options("zoom"))
@@ -1128,8 +1133,8 @@ def test_narrower_windows_when_the_api_refuses_a_month(max_range_days: int) -> N
     ),
 )
 def test_narrower_windows_when_the_api_cuts_a_month_short(options: dict[str, Any]) -> None:
-    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
-    reference = Sandbox(seed=1, size=6000)
+    box = Sandbox(seed=1, size=6000, providers="zoom", emulator_options={"zoom": options})
+    reference = Sandbox(seed=1, size=6000, providers="zoom")
     span = {"since": "2025-09-01", "until": "2026-07-01"}
     df = ra.load_zoom_recordings(**span, **box.options("zoom"))
     want = ra.load_zoom_recordings(**span, **reference.options("zoom"))
@@ -1198,7 +1203,7 @@ def test_a_to_cut_back_to_today_is_taken() -> None:
 
 def test_a_range_cut_short_at_every_window_span_fails_the_load() -> None:
     options = {"max_range_days": 5, "over_range": "narrow"}
-    box = Sandbox(seed=1, size=6000, emulator_options={"zoom": options})
+    box = Sandbox(seed=1, size=6000, providers="zoom", emulator_options={"zoom": options})
     with pytest.raises(
         ra.PaginationError, match=r"so the days before 2026-\d\d-\d\d were not read"
     ):
