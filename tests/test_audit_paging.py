@@ -646,6 +646,63 @@ def test_plivo_a_page_short_once_is_read_again_not_failed() -> None:
     assert sids(df) == recording_ids(records)
 
 
+def test_plivo_a_query_read_again_in_place_of_its_first_reading_keeps_no_trial_page() -> None:
+    # Offsets work (the page at offset=limit, read on trial, joins the query), but a page they
+    # fetched misses a recording once: the count shows it, and the query holds a row without
+    # an id, so it is read again from page 1 in place of its first reading. The trial page
+    # was part of that reading: kept, its row without an id came back twice.
+    records = plivo_recordings(60)
+    records[25]["recording_id"] = None  # on the trial page (offset 20)
+    lagged: list[int] = []
+
+    def lag(position: int, body: dict[str, Any]) -> dict[str, Any]:
+        if position == 40 and not lagged:
+            lagged.append(position)
+            body["objects"] = body["objects"][1:]
+        return body
+
+    server = PlivoServer(records, tamper=lag)
+    df = ra.load_plivo_recordings(**PLIVO_SPAN, max_concurrency=1, **server.options())
+    assert lagged and df.height == 60
+    assert df["recording_id"].null_count() == 1
+
+
+@pytest.mark.parametrize("bug_in", ["first", "last"])
+def test_a_bug_in_one_query_outranks_the_providers_error_in_another(bug_in: str) -> None:
+    # Every query runs to its end whatever another's outcome; where one failed with the
+    # provider's error and another with a bug (here the caller's transport raising), the bug
+    # is raised, whichever query came first.
+    server = PlivoServer([])
+
+    def starts(request: httpx.Request) -> str:
+        return next(v for k, v in request.url.params.multi_items() if k.startswith("add_time__g"))
+
+    asked: set[str] = set()
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        asked.add(starts(request))
+        return server.handle(request)
+
+    span = {"since": "2025-01-01", "until": "2026-01-01"}
+    ra.load_plivo_recordings(
+        **span, **server.options() | {"transport": httpx.MockTransport(listing)}
+    )
+    first, last = min(asked), max(asked)
+    assert len(asked) >= 3  # the range is loaded in several queries at once
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        if starts(request) == (first if bug_in == "first" else last):
+            raise RuntimeError("a bug")
+        if starts(request) == (last if bug_in == "first" else first):
+            return httpx.Response(400, json={"api_id": "x", "error": "bad request"})
+        return server.handle(request)
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        ra.load_plivo_recordings(
+            **span, **server.options() | {"transport": httpx.MockTransport(failing)}
+        )
+
+
 def test_plivo_a_recording_read_twice_keeps_its_later_reading() -> None:
     # The walk again reads pages 1 and 2 a second time; their recordings changed in between
     # (conference renamed) show the later reading: the last copy of each id is kept

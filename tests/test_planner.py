@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import itertools
+import logging
 import math
 import random
 import time
@@ -443,6 +445,17 @@ def test_a_window_that_would_end_after_the_rest_of_the_load_goes_on_in_pieces() 
     assert plan.lanes(3.0, 1e6) == 2  # 0.75 s alone against 0.45 s for everything
 
 
+def test_a_window_alone_in_the_load_goes_into_one_piece_a_worker_at_most() -> None:
+    """The last window of a load, at a rate above what the workers get through a page time at
+    a time: as many pieces as workers (more would only take turns), however the division of
+    page times reads (24.000000000000004 workers' worth is not 25 pieces)."""
+    for page_time, pages in itertools.product((0.05, 0.25, 0.532), range(24, 400, 3)):
+        plan = Plan([], workers=24)
+        plan.observe(page_time)
+        plan.left = {1: float(pages)}  # the window's own estimate: all that is left
+        assert plan.lanes(float(pages), 1e6) == 24, (page_time, pages)
+
+
 def test_a_straggler_is_split_without_idle_workers() -> None:
     from recanalytics.providers.base import Page
     from recanalytics.providers.planner import rest_of, unread
@@ -530,6 +543,10 @@ def test_a_server_ignoring_date_filters_loses_no_row_and_ends(ignored: tuple[str
     assert got["recording_id"].sort().equals(want["recording_id"].sort())
     pages = -(-len(box["twilio"].tracks.records) // 100)
     assert box.requests <= 3 * pages, box.requests
+    if "DateCreatedBefore" in ignored:
+        # The first page shows it (rows past until): its window stops there, and the list is
+        # read once, by the window without filters.
+        assert box.requests == 1 + pages, box.requests
     said = [str(w.message) for w in caught]
     assert said and all("does not apply the date filters" in m for m in said), said
 
@@ -757,3 +774,321 @@ def test_one_record_whose_time_reads_too_old_does_not_hide_the_rows_after_it(
         credentials=CREDENTIALS["twilio"], transport=httpx.MockTransport(handle),
     )  # fmt: skip
     assert df.height == 60
+
+
+async def test_the_plan_ends_when_a_worker_fails_while_the_others_wait() -> None:
+    """The others are idle, waiting for the pieces the walking worker may hand out, when it
+    fails: its leaving ends the plan for them, or they would wait for ever."""
+    plan = Plan([Window(None, None)], 3)
+
+    async def worker(fail: bool) -> None:
+        try:
+            while (window := await plan.take()) is not None:
+                assert fail, window
+                while plan.waiting < 2:  # the other two wait for what this one hands out
+                    await asyncio.sleep(0)
+                raise RuntimeError("boom")
+        finally:
+            await plan.leave()
+
+    outcomes = await asyncio.wait_for(
+        asyncio.gather(worker(True), worker(False), worker(False), return_exceptions=True), 2
+    )
+    assert plan.done and [type(o) for o in outcomes] == [RuntimeError, type(None), type(None)]
+
+
+def test_each_piece_of_a_split_of_small_pages_holds_density_rows_at_least() -> None:
+    """Pages of five rows: the rest, 60 rows at the density read, is twelve pages, six pieces
+    of two pages; but a piece of ten rows is as likely empty as not, and costs a request
+    whatever it holds. The pieces hold DENSITY_ROWS rows at that density."""
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import DENSITY_ROWS, rest_of
+
+    now = dt.datetime(2026, 11, 1, tzinfo=UTC)
+    page = Page(body={}, size=5, ids=frozenset(), newest_first=True, oldest=now - DAY)
+    window = Window(now - 4 * DAY, now)
+    pieces = rest_of(window, page, 5, VIDEO_EPOCH, 23, now, 20, now)  # 20 rows in its newest day
+    assert len(pieces) == 60 // DENSITY_ROWS
+    assert pieces[0].start == window.start and pieces[-1].end is not None
+
+
+def test_a_page_has_listed_its_window_from_the_second_after_its_oldest_row_but_one() -> None:
+    """The pieces of a split from there up hold only rows the window's pages listed (an empty
+    answer there is no doubt after a retirement); not from the oldest row itself, whose time
+    may read too old (a mislabelled zone), the rows listed after it newer than it says."""
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import listed_above
+
+    but_one = dt.datetime(2026, 1, 10, 12, 0, 0, 250_000, tzinfo=UTC)
+    page = Page(
+        body={},
+        size=20,
+        ids=frozenset(),
+        oldest=but_one - dt.timedelta(hours=5),  # the last row, reading five hours too old
+        newest=but_one + dt.timedelta(minutes=10),
+        newest_first=True,
+        oldest_but_one=but_one,
+        descending=True,
+    )
+    # Rows sharing the oldest but one's second may be on the next page: the second after it.
+    assert listed_above(page) == dt.datetime(2026, 1, 10, 12, 0, 2, tzinfo=UTC)
+    whole = dataclasses.replace(page, oldest_but_one=but_one.replace(microsecond=0))
+    assert listed_above(whole) == dt.datetime(2026, 1, 10, 12, 0, 1, tzinfo=UTC)
+    one_row = Page(body={}, size=1, ids=frozenset(), oldest=but_one, newest=but_one)
+    assert listed_above(one_row) == dt.datetime(2026, 1, 10, 12, 0, 2, tzinfo=UTC)
+    undated = Page(body={}, size=3, ids=frozenset(), undated=True)
+    assert listed_above(undated) == dt.datetime.max.replace(tzinfo=UTC)
+
+
+class ByRoom(TwilioServer):
+    """A list by room, newest first within each (api-contracts.md states no order for
+    Twilio's lists)."""
+
+    def order(self, record: dict[str, Any]) -> Any:
+        return (record["grouping_sids"]["room_sid"], self.created(record))
+
+
+def test_a_window_whose_next_page_lists_a_newer_row_is_walked_whole() -> None:
+    """Each page runs newest first, but the second lists rows newer than the first's oldest
+    (the room listed first ends with the first page): the list is not newest first across
+    pages, and the window is not split on what its two pages showed."""
+    start = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    records = []
+    for i in range(200):  # ten in the room listed first, within an hour; the rest over 60 days
+        if i < 10:
+            room, made = "RM" + "b" * 32, start + dt.timedelta(days=30, minutes=-6 * i)
+        else:
+            room, made = "RM" + "a" * 32, start + dt.timedelta(hours=7 * i)
+        record = twilio_track(i, made.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        record["grouping_sids"] = {"room_sid": room}
+        records.append(record)
+    server = ByRoom(records)
+    df = ra.load_twilio_recordings(page_size=10, **server.options())
+    assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
+    assert not any("DateCreated" in str(r.url) for r in server.seen)  # one window, unfiltered
+    assert len(server.seen) == 20
+
+
+def test_pages_sharing_a_second_at_their_edge_run_newest_first() -> None:
+    """Three rows a second, pages of ten: each page's newest row shares a second with the
+    previous page's oldest, which is no row newer than the ones listed before it. Ten rows say
+    nothing of a density: the window's second page is asked for, then it is split."""
+    start = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    records = [
+        twilio_track(i, (start + dt.timedelta(seconds=i // 3)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(120)
+    ]
+    server = TwilioServer(records)
+    until = start + dt.timedelta(hours=1)
+    df = ra.load_twilio_recordings(since=start, until=until, page_size=10, **server.options())
+    assert df.height == 120
+    assert server.seen[1].url.params["PageToken"] == "PA1"
+    assert sum("PageToken" not in r.url.params for r in server.seen) > 2  # its pieces, check
+
+
+def test_once_a_check_finds_the_list_out_of_order_no_window_is_split_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first split's check lists a row the window's pages had not shown after one they
+    had: the list is not newest first (a debug log says so), and the first split's pieces are
+    walked whole. A window split again shares an edge with its pieces (its check ends where it
+    did, its oldest piece starts where it did): no two windows do."""
+    records = rooms_of_tracks(600, seed=3)
+    server = ByRoom(records)
+
+    class CheckFirst(httpx.AsyncBaseTransport):  # the check, open at its end, answers first
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if "DateCreatedBefore" in request.url.params:
+                await asyncio.sleep(0.02)
+            return server.handle(request)
+
+    caplog.set_level(logging.DEBUG, logger="recanalytics")
+    df = ra.load_twilio_recordings(**(server.options() | {"transport": CheckFirst()}))
+    assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
+    said = [r for r in caplog.records if "does not come newest first" in r.getMessage()]
+    assert len(said) == 1
+    windows = {
+        (r.url.params.get("DateCreatedAfter"), r.url.params.get("DateCreatedBefore"))
+        for r in server.seen
+        if "DateCreatedAfter" in r.url.params or "DateCreatedBefore" in r.url.params
+    }
+    assert len(windows) > 2  # the first window (without filters) was split, and checked
+    for edge in (0, 1):
+        edges = [w[edge] for w in windows]
+        assert len(set(edges)) == len(edges), sorted(windows, key=str)
+
+
+def test_a_check_of_a_newest_first_list_keeps_splitting_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pages of three: a window reads seven before its density is read, and is split. Its
+    check lists the rows of all seven, those of the pages before the last ones (which it is
+    compared with) first: that proves nothing, and the list is split on."""
+    caplog.set_level(logging.DEBUG, logger="recanalytics")
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(120, start, minutes=1))
+    until = start + dt.timedelta(minutes=120)
+    df = ra.load_twilio_recordings(since=start, until=until, page_size=3, **server.options())
+    assert df.height == 120
+    assert not [r for r in caplog.records if "does not come newest first" in r.getMessage()]
+
+
+def test_a_window_that_has_read_pages_walks_on_when_its_rest_is_worth_no_check() -> None:
+    """Pages of 15: the window's density is read on its second page, and its rest is three
+    pages more. A split would have its two pages read again (Twilio's order is not documented)
+    to save at most those three: the window walks on, alone."""
+    start = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(75, start, minutes=1))
+    until = start + dt.timedelta(minutes=75)
+    df = ra.load_twilio_recordings(since=start, until=until, page_size=15, **server.options())
+    assert df.height == 75
+    assert len(server.seen) == 5  # the five pages of the one window
+    assert len({r.url.params["DateCreatedAfter"] for r in server.seen}) == 1
+
+
+def test_a_window_is_split_on_its_first_page_however_small_its_rest() -> None:
+    """The check of a split made on a first page reads one page again: a rest of a page and a
+    half is worth it, in half-page pieces that arrive at once."""
+    start = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(250, start, minutes=1))
+    until = start + dt.timedelta(minutes=250)
+    df = ra.load_twilio_recordings(since=start, until=until, page_size=100, **server.options())
+    assert df.height == 250
+    assert "PageToken" not in server.seen[1].url.params  # a piece, not the window's page 2
+
+
+def test_a_split_that_takes_nothing_as_read_asks_for_no_empty_check() -> None:
+    """Rows four a second up to until: the first page reaches less than a minute below the
+    window's end, where its rest is then cut (never past the end). The split takes nothing as
+    read, so there is nothing to check: no request for the empty range [until, until)."""
+    start = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    records = [
+        twilio_track(i, (start + dt.timedelta(seconds=i // 4)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(600)
+    ]
+    server = TwilioServer(records)
+    until = start + dt.timedelta(seconds=150)
+    df = ra.load_twilio_recordings(since=start, until=until, **server.options())
+    assert df.height == 600
+    windows = set()
+    for request in server.seen:
+        params = request.url.params
+        after, before = params["DateCreatedAfter"], params["DateCreatedBefore"]
+        # Sent a second early and 30 s late (twilio.date_params): the window asked for.
+        first = dt.datetime.fromisoformat(after) + dt.timedelta(seconds=1)
+        end = dt.datetime.fromisoformat(before) - dt.timedelta(seconds=30)
+        windows.add((first, end))
+    assert len(windows) > 2  # the first window was split
+    assert all(first < end for first, end in windows), sorted(windows)
+
+
+def test_three_workers_split_a_newest_first_list_for_few_requests_beyond_its_pages() -> None:
+    """Each piece of a split is given its share of its window's estimate (Plan.left), from
+    which a window judges whether it would end after the rest of the load. Given the whole
+    estimate each, the load looked many times longer than it was: 70 requests for these 50
+    pages."""
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(1000, start))
+    df = ra.load_twilio_recordings(max_concurrency=3, page_size=20, **server.options())
+    assert df.height == 1000
+    assert len(server.seen) <= 1.25 * 50, len(server.seen)
+
+
+def test_a_row_at_a_windows_start_is_in_it_and_one_at_its_end_is_not() -> None:
+    """Windows are ``[start, end)``: a page whose newest row is at its window's start has a row
+    of the window (its density is read from it), one whose oldest row is at the end has none."""
+    from recanalytics.providers.base import Page
+    from recanalytics.providers.planner import outside
+
+    start, end = dt.datetime(2026, 1, 10, tzinfo=UTC), dt.datetime(2026, 1, 11, tzinfo=UTC)
+    window, tick = Window(start, end), dt.timedelta(microseconds=1)
+
+    def page(newest: dt.datetime, oldest: dt.datetime) -> Page:
+        return Page(body={}, size=2, ids=frozenset(), oldest=oldest, newest=newest)
+
+    assert not outside(window, page(start, start - DAY))
+    assert outside(window, page(start - tick, start - DAY))
+    assert outside(window, page(end + DAY, end))
+    assert not outside(window, page(end + DAY, end - tick))
+
+
+def test_the_empty_years_below_the_data_once_answered_are_no_pages_still_to_come() -> None:
+    """No ``since``: the oldest piece of the first split reaches down to the epoch, and at the
+    density the first page read the decade below the data holds thousands of pages. That piece
+    answers empty at once, and from then on those pages are not to come: the pieces holding
+    the data are split for the idle workers, and none walks more than a few pages (two, or
+    three with the machine busy). Had they been left in the load's estimate, every window
+    would have looked short beside it and walked its pages one round trip after another
+    (eight)."""
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(2000, start))
+
+    class Slow(httpx.AsyncBaseTransport):  # a round trip long enough for the load to split
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await asyncio.sleep(0.03)
+            return server.handle(request)
+
+    df = ra.load_twilio_recordings(
+        page_size=50, max_concurrency=12, **(server.options() | {"transport": Slow()})
+    )
+    assert df.height == 2000
+    assert any("DateCreatedAfter" not in r.url.params for r in server.seen[1:])  # the oldest
+    assert max(int(r.url.params.get("Page", 0)) for r in server.seen) < 4  # Page counts from 0
+
+
+def test_a_check_is_walked_whole_though_workers_are_idle_when_it_starts() -> None:
+    """A check reads again what a split took as read, so it is not split on that order again.
+    Here the server answers each check's first page last, once no other request is in flight:
+    the check of the window split on its second page holds two pages, and workers are idle
+    when its first arrives. Split, it cost a check of its own (three windows sharing an end)
+    and two requests more."""
+    start = dt.datetime(2025, 1, 1, tzinfo=UTC)
+    server = TwilioServer(minutes_apart(1500, start))
+    ends: dict[str | None, str | None] = {}
+    flight = {"sent": 0, "held": 0, "last": 0.0}
+
+    class ChecksLast(httpx.AsyncBaseTransport):
+        """Holds the first page of a window that ends where one seen before did and starts
+        later (rows 7 minutes apart: only a check does) until the others have been answered
+        50 ms ago."""
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            loop = asyncio.get_running_loop()
+            params = request.url.params
+            flight["sent"] += 1
+            flight["last"] = loop.time()
+            try:
+                if "PageToken" not in params:
+                    after = params.get("DateCreatedAfter")
+                    if ends.setdefault(params.get("DateCreatedBefore"), after) != after:
+                        flight["held"] += 1
+                        while (
+                            flight["sent"] > flight["held"] or loop.time() - flight["last"] < 0.05
+                        ):
+                            await asyncio.sleep(0.01)
+                        flight["held"] -= 1
+                await asyncio.sleep(0.005)
+                return server.handle(request)
+            finally:
+                flight["sent"] -= 1
+                flight["last"] = loop.time()
+
+    df = ra.load_twilio_recordings(
+        since="2024-12-01",
+        until="2025-06-01",
+        page_size=50,
+        max_concurrency=6,
+        **(server.options() | {"transport": ChecksLast()}),
+    )
+    assert df.height == 1500
+    pages: dict[tuple[str | None, str | None], int] = {}
+    for request in server.seen:
+        params = request.url.params
+        window = (params.get("DateCreatedAfter"), params.get("DateCreatedBefore"))
+        pages[window] = pages.get(window, 0) + 1
+    by_end: dict[str | None, list[str | None]] = {}
+    for after, before in pages:
+        by_end.setdefault(before, []).append(after)
+    assert all(len(afters) <= 2 for afters in by_end.values()), by_end  # a window, its check
+    checks = [(max(afters), before) for before, afters in by_end.items() if len(afters) == 2]
+    assert max(pages[check] for check in checks) == 2  # the case this test is about

@@ -608,3 +608,20 @@ def test_a_dense_load_after_the_retirement_is_not_doubted_for_its_order_checks(
         df = ra.load_twilio_recordings(since=start, until="2025-03-02", **options)
     assert df.height == 3000
     assert transport.empty > 0  # the checks answered empty: the case this test is about
+
+
+def test_a_query_without_since_is_named_by_its_until_in_the_warning(
+    monkeypatch: pytest.MonkeyPatch, twilio: tuple[Sandbox, Retiring, dict[str, object]]
+) -> None:
+    # The doubted query's window is said by the edge it has (base.shown_window): one open
+    # below, asked up to until, is not "a query without dates".
+    _, transport, options = twilio
+    moved_to(monkeypatch, AFTER)
+    transport.mode, transport.answered = "empty", 1  # its first page, then nothing
+    said = (
+        r"twilio: 1 query of the twilio tracks listing \(up to 2026-06-01 00:00:00\) came back "
+        rf"empty after {SAID}: .* the 5 rows returned may lack"
+    )
+    with pytest.warns(ra.LoadWarning, match=said) as warned:
+        rows = ra.load_twilio_recordings(until="2026-06-01", page_size=5, **options)
+    assert rows.height == 5 and len(warned) == 1

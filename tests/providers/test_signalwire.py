@@ -896,6 +896,88 @@ def test_no_row_is_lost_by_a_server_reading_the_date_filters_by_the_day(
     assert df["created_at"].max() >= dt.datetime(2025, 3, 3, tzinfo=dt.UTC)
 
 
+def _newest_first(
+    made: list[dt.datetime], shown: list[dt.datetime] | None = None
+) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """A Recordings.json listing rows made at ``made`` newest first, reading ``DateCreated>`` /
+    ``DateCreated<`` strictly at those times and sending ``date_created`` as ``shown`` (by
+    default the same), paged by a PageToken; and the requests it answers."""
+    shown = made if shown is None else shown
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        query = request.url.params
+        after, before = query.get("DateCreated>"), query.get("DateCreated<")
+        kept = [
+            i
+            for i in sorted(range(len(made)), key=made.__getitem__, reverse=True)
+            if (after is None or made[i] > email.utils.parsedate_to_datetime(after))
+            and (before is None or made[i] < email.utils.parsedate_to_datetime(before))
+        ]
+        offset, size = int(query.get("PageToken") or 0), int(query["PageSize"])
+        base = str(request.url.copy_remove_param("PageToken"))
+        body = {
+            "recordings": [
+                {
+                    "sid": f"00000000-0000-4000-8000-{i:012x}",
+                    "date_created": email.utils.format_datetime(shown[i]),
+                    "duration": 1,
+                }
+                for i in kept[offset : offset + size]
+            ],
+            "next_page_uri": f"{base}&PageToken={offset + size}"
+            if offset + size < len(kept)
+            else None,
+        }
+        return httpx.Response(200, json=body)
+
+    return httpx.MockTransport(handler), seen
+
+
+NEWEST_FIRST = {
+    "credentials": {"project_id": PROJECT_ID, "api_token": "PT" + "t" * 20, "space": "x"},
+    "base_url": "https://x.signalwire.com",
+    "rate_limit": 1e6,
+}
+
+
+def test_one_record_whose_time_reads_too_old_hides_no_row_listed_after_it() -> None:
+    # The split's rest was cut from the last row of the window's first page, whose date_created
+    # read two days older than its place in the list (a mislabelled zone): the rows listed
+    # after it, newer than that, were taken as read (SignalWire's splits are not checked, its
+    # list documented newest first), and 40 of 60 rows were lost without a word. The rest is
+    # cut from the row before the last.
+    base = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
+    made = [base - dt.timedelta(seconds=30 * i) for i in range(60)]
+    shown = list(made)
+    shown[19] = made[19] - dt.timedelta(days=2)  # the last row of the first page of 20
+    transport, _ = _newest_first(made, shown)
+    df = ra.load_signalwire_recordings(
+        since="2025-12-01", until="2026-02-01", page_size=20, transport=transport, **NEWEST_FIRST
+    )
+    assert df.height == 60
+
+
+def test_a_split_of_the_documented_newest_first_list_is_not_read_again() -> None:
+    # api-contracts.md documents SignalWire's list as newest first: a window split on what its
+    # pages showed is taken at its word, and the part they read is not asked for again
+    # (Twilio's is: tests/test_planner.py).
+    base = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
+    made = [base - dt.timedelta(minutes=30 * i) for i in range(600)]
+    transport, seen = _newest_first(made)
+    df = ra.load_signalwire_recordings(
+        since="2025-12-01", until="2026-02-01", page_size=50, transport=transport, **NEWEST_FIRST
+    )
+    assert df.height == 600
+    firsts = [r for r in seen if "PageToken" not in r.url.params]
+    assert len(firsts) > 2  # the first window was split
+    # Its pieces end at its cut or below (the next midnight after its page's rows, weeks before
+    # until); a check of what its pages read would end where the window did.
+    ends = [r.url.params.get("DateCreated<") for r in firsts]
+    assert ends.count(firsts[0].url.params["DateCreated<"]) == 1
+
+
 def test_pages_read_again_in_full_do_not_crash_the_frame() -> None:
     # De-duplication emptied the first page's chunk of the concatenated pages (its rows were
     # read again by a later window), and polars panicked (PanicException, which no
