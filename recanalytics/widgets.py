@@ -462,7 +462,9 @@ class FilterPanel:
     def set_source(self, df: pl.DataFrame | pl.LazyFrame) -> None:
         """Replace the data (e.g. after a reload); option lists, counts and ranges follow.
 
-        Selections that still exist are kept; ranges widen to the new data.
+        Selected options that still exist stay selected; the duration and size ranges are
+        reset to span all of the new data (a slider's top end never comes down; the size
+        slider's low end follows the smallest size).
         """
         if self._closed:
             raise RecanalyticsError("this filter panel is closed: make a new one")
