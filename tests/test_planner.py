@@ -299,6 +299,25 @@ def test_a_list_in_sid_order_loses_no_row_with_small_pages(page_size: int) -> No
     assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
 
 
+Filters = tuple[str | None, str | None]
+
+
+def pages_by_window(
+    seen: list[httpx.Request],
+) -> tuple[dict[Filters, int], dict[str | None, list[str | None]]]:
+    """Pages asked for per window (a window is its date filters: its next links keep them),
+    and the windows' starts (``DateCreatedAfter``) by their end (``DateCreatedBefore``)."""
+    pages: dict[Filters, int] = {}
+    for request in seen:
+        params = request.url.params
+        window = (params.get("DateCreatedAfter"), params.get("DateCreatedBefore"))
+        pages[window] = pages.get(window, 0) + 1
+    by_end: dict[str | None, list[str | None]] = {}
+    for after, before in pages:
+        by_end.setdefault(before, []).append(after)
+    return pages, by_end
+
+
 def test_a_newest_first_list_costs_a_request_a_split_made_on_a_first_page() -> None:
     """Each split reads again the part above its cut, which its window's pages took as read.
     On a newest-first list those are rows already read: one request for a window split on its
@@ -316,15 +335,8 @@ def test_a_newest_first_list_costs_a_request_a_split_made_on_a_first_page() -> N
     assert sorted(df["recording_id"]) == sorted(str(r["sid"]) for r in records)
     # A window is its date filters (its next links keep them). Rows 7 minutes apart: no
     # window is cut at its own end, so only a check shares its end with another window.
-    pages: dict[tuple[str | None, str | None], int] = {}
-    for request in server.seen:
-        params = request.url.params
-        window = (params.get("DateCreatedAfter"), params.get("DateCreatedBefore"))
-        pages[window] = pages.get(window, 0) + 1
     # A check ends where its window did (the window's DateCreatedBefore) and starts later.
-    by_end: dict[str | None, list[str | None]] = {}
-    for after, before in pages:
-        by_end.setdefault(before, []).append(after)
+    pages, by_end = pages_by_window(server.seen)
     checks = 0
     for before, afters in by_end.items():
         assert len(afters) <= 2, (before, afters)  # a window and its check
@@ -1081,14 +1093,7 @@ def test_a_check_is_walked_whole_though_workers_are_idle_when_it_starts() -> Non
         **(server.options() | {"transport": ChecksLast()}),
     )
     assert df.height == 1500
-    pages: dict[tuple[str | None, str | None], int] = {}
-    for request in server.seen:
-        params = request.url.params
-        window = (params.get("DateCreatedAfter"), params.get("DateCreatedBefore"))
-        pages[window] = pages.get(window, 0) + 1
-    by_end: dict[str | None, list[str | None]] = {}
-    for after, before in pages:
-        by_end.setdefault(before, []).append(after)
+    pages, by_end = pages_by_window(server.seen)
     assert all(len(afters) <= 2 for afters in by_end.values()), by_end  # a window, its check
     checks = [(max(afters), before) for before, afters in by_end.items() if len(afters) == 2]
     assert max(pages[check] for check in checks) == 2  # the case this test is about
