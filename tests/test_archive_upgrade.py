@@ -229,6 +229,16 @@ class CtrlC(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+def archive_stopped_in_its_media_step(out: Path) -> Path:
+    """``out``: a full --media archive of the ``--sandbox --size 30 --seed 3`` data, stopped by
+    Ctrl-C at its third media download."""
+    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
+    options = box.options("twilio") | {"transport": CtrlC(box.transport, at=3)}
+    with pytest.raises(KeyboardInterrupt):
+        _quietly(ra.archive_twilio, out, media=True, **options)
+    return out
+
+
 def test_a_narrower_media_run_after_a_stopped_one_is_not_whole(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -237,11 +247,7 @@ def test_a_narrower_media_run_after_a_stopped_one_is_not_whole(
     # since was never downloaded ('unavailable: … not asked for' in media.csv).
     from recanalytics.cli import main
 
-    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
-    out = tmp_path / "a"
-    options = box.options("twilio") | {"transport": CtrlC(box.transport, at=3)}
-    with pytest.raises(KeyboardInterrupt):
-        _quietly(ra.archive_twilio, out, media=True, **options)
+    out = archive_stopped_in_its_media_step(tmp_path / "a")
     assert "media_unfinished" in json.loads((out / "manifest.json").read_text())
     argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--seed", "3"]
     assert main([*argv, "--media", "--since", NARROWER, "--quiet"]) == 1
@@ -270,11 +276,7 @@ def test_a_run_without_media_after_a_stopped_media_step_is_not_whole(
     # without --media over the same period must still say so and exit 1.
     from recanalytics.cli import main
 
-    box = Sandbox(seed=3, size=30, providers=["twilio"], small_media=True)
-    out = tmp_path / "a"
-    options = box.options("twilio") | {"transport": CtrlC(box.transport, at=3)}
-    with pytest.raises(KeyboardInterrupt):
-        _quietly(ra.archive_twilio, out, media=True, **options)
+    out = archive_stopped_in_its_media_step(tmp_path / "a")
     stopped = json.loads((out / "manifest.json").read_text())["media_unfinished"]
     argv = ["archive", "twilio", "--out", str(out), "--sandbox", "--size", "30", "--seed", "3"]
     assert main([*argv, "--quiet"]) == 1
