@@ -151,6 +151,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield driver
 
 
+NOTEBOOK_OPEN = """
+const app = window.jupyterapp;
+return !!app && Array.from(app.shell.widgets('main')).some(w => w.context && w.context.path === arguments[0]);
+"""
 KERNEL_STATUS = (
     "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
     "const k = w && w.sessionContext && w.sessionContext.session"
@@ -209,6 +213,26 @@ return Array.from(page.querySelectorAll('.jp-OutputArea-output table')).map(t =>
 SCROLLS = ("auto", "scroll")
 
 
+def focus_notebook(driver: Any, name: str, what: str) -> None:
+    """Wait for notebook ``name`` to open, click its tab as a user does before using the menus,
+    and wait for its kernel to be idle.
+
+    JupyterLab makes a document its shell's current widget (the one the Run menu and these
+    checks act on) only once the document has focus, and headless Chromium gives its window
+    none by itself: with JupyterLab 4.6 and Chromium 150, an opened notebook stayed
+    non-current, so Run All Cells had nothing to run.
+    """
+    from selenium.webdriver.common.by import By
+
+    wait_for(lambda: driver.execute_script(NOTEBOOK_OPEN, name), 90, what)
+    driver.find_element(
+        By.XPATH,
+        "//*[contains(@class,'lm-DockPanel-tabBar')]"
+        f"//*[contains(@class,'lm-TabBar-tabLabel')][.='{name}']",
+    ).click()
+    wait_for(lambda: driver.execute_script(KERNEL_STATUS) == "idle", 90, what)
+
+
 def click_menu(driver: Any, menu: str, item: str) -> None:
     from selenium.webdriver.common.by import By
 
@@ -252,7 +276,7 @@ def run_all(driver: Any, url: str, name: str) -> list[dict[str, Any]]:
     # A workspace of its own, so no notebook from an earlier test is restored beside it.
     workspace = Path(name).stem
     driver.get(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}")
-    wait_for(lambda: driver.execute_script(KERNEL_STATUS) == "idle", 90, "an idle kernel")
+    focus_notebook(driver, name, "an idle kernel")
     click_menu(driver, "Run", "Run All Cells")
 
     def finished() -> list[dict[str, Any]] | None:
@@ -346,7 +370,7 @@ def run_and_check_charts(driver: Any, lab: str, name: str) -> list[int]:
     return expected
 
 
-def save_and_reopen(driver: Any) -> None:
+def save_and_reopen(driver: Any, name: str) -> None:
     driver.execute_script("return window.jupyterapp.commands.execute('docmanager:save')")
     wait_for(
         lambda: driver.execute_script(
@@ -356,7 +380,7 @@ def save_and_reopen(driver: Any) -> None:
         "the notebook to be saved",
     )
     driver.refresh()
-    wait_for(lambda: driver.execute_script(KERNEL_STATUS) == "idle", 90, "the reopened notebook")
+    focus_notebook(driver, name, "the reopened notebook")
 
 
 def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) -> None:
@@ -378,7 +402,7 @@ def test_quickstart_charts_draw_offline_in_jupyterlab(lab: str, browser: Any) ->
         screenshot(browser, shot, f".jp-Cell:nth-child({cell + 1}) .jp-OutputArea")
 
     # Saved and reopened without running anything: the outputs carry Vega, so charts draw again.
-    save_and_reopen(browser)
+    save_and_reopen(browser, name)
     assert_charts_drawn(wait_drawn(browser, name, expected), expected, f"{name} reopened")
     assert console_problems(browser) == []
 
@@ -485,7 +509,7 @@ def test_charts_draw_on_reopening_without_their_first_output_and_say_when_untrus
     notebook = "window.jupyterapp.shell.currentWidget.content"
     browser.execute_script(f"{notebook}.activeCellIndex = {expected[0]};")
     browser.execute_script("return window.jupyterapp.commands.execute('notebook:delete-cell')")
-    save_and_reopen(browser)
+    save_and_reopen(browser, name)
     rest = [i - 1 for i in expected[1:]]
     where = f"{name} reopened without its first chart cell"
     assert_charts_drawn(wait_drawn(browser, name, rest), rest, where)
@@ -497,7 +521,7 @@ def test_charts_draw_on_reopening_without_their_first_output_and_say_when_untrus
     nb.metadata["edited_elsewhere"] = True
     nbformat.write(nb, path)
     browser.refresh()
-    wait_for(lambda: browser.execute_script(KERNEL_STATUS) == "idle", 90, "the untrusted notebook")
+    focus_notebook(browser, name, "the untrusted notebook")
 
     def noted() -> list[dict[str, Any]] | None:
         cells: list[dict[str, Any]] = browser.execute_script(CELLS)
