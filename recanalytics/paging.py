@@ -117,13 +117,13 @@ class Pager:
         self.refused_last = False
         if ids and self.seen_ids.issuperset(ids):
             self.refused_last = True  # its rows are held already
-            return self._again(f"answered with a page already loaded (after {self.pages} pages)")
+            return self._again(f"answered with a page already loaded ({self.so_far})")
         unfit = self.unfit(body, records)
         if unfit:
-            return self._again(f"{unfit} (after {self.pages} pages)")
+            return self._again(f"{unfit} ({self.so_far})")
         cursor = self.cursor(body)
         if cursor and cursor in self.seen:
-            return self._again(f"repeated a page cursor (after {self.pages} pages)")
+            return self._again(f"repeated a page cursor ({self.so_far})")
         self.repeats = 0
         self.pages += 1
         self.seen_ids.update(ids)
@@ -150,8 +150,8 @@ class Pager:
             # cannot mend it, and the load keeps what it read so far.
             raise PaginationError(
                 self.provider,
-                f"the API linked to a next page that cannot be requested (after {self.pages} "
-                "pages); stopped there, so the result would be incomplete",
+                f"the API linked to a next page that cannot be requested ({self.so_far}); "
+                "stopped there, so the result would be incomplete",
             ) from None
 
     def foreign_echo(self, echo: Any, why: str, *, what: str) -> str | None:
@@ -183,6 +183,13 @@ class Pager:
     def echo_matched(self) -> None:
         """The answer's echo names this query: a later foreign echo counts from one again."""
         self.echo_last, self.echo_misses = None, 0
+
+    @property
+    def so_far(self) -> str:
+        """Where the query stands, for an error: "on its first page", "after 1 page" … ."""
+        if self.pages == 0:
+            return "on its first page"
+        return f"after {self.pages} page{'s' if self.pages > 1 else ''}"
 
     def _again(self, why: str) -> Again:
         self.repeats += 1

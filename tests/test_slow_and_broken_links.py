@@ -118,6 +118,22 @@ def test_a_next_link_that_cannot_be_requested_is_a_pagination_error(link: str) -
             transport=httpx.MockTransport(handler), max_concurrency=1, **TWILIO
         )
     assert info.value.partial is not None and info.value.partial.height == 100
+    assert "(after 1 page)" in str(info.value)
+
+
+def test_a_query_refused_on_its_first_page_says_so_not_after_0_pages() -> None:
+    # A full first page without its next-page link is asked again, and then fails the load:
+    # its message read "(after 0 pages)", and a later one "(after 1 pages)".
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"recordings": [twilio_track(i) for i in range(100)], "meta": {"page_size": 100}}
+        return httpx.Response(200, json=body)
+
+    with pytest.raises(ra.PaginationError, match="without its next-page link") as info:
+        ra.load_twilio_recordings(
+            transport=httpx.MockTransport(handler), max_concurrency=1, retry=QUICK, **TWILIO
+        )
+    assert "(on its first page)" in str(info.value)
+    assert "0 pages" not in str(info.value)
 
 
 def test_signalwire_next_uri_that_cannot_be_requested_keeps_its_rows() -> None:
