@@ -546,9 +546,9 @@ class Session:
         self._down_count = 0
         # How long one request's retries wait in all, at the least: a server down for that
         # long, whatever request found it so, is down for every request of the load. Not a
-        # random draw of those waits: one twice the others' let the requests in flight retry
-        # to the end twice over before the load stopped asking (84 Zoom windows: 72 to 161
-        # requests to a dead server from run to run, for a bound of 72 and the 8 in flight).
+        # random draw of those waits: a draw near twice the shortest let the requests in
+        # flight retry about twice as long before the load stopped asking (a Zoom load of 84
+        # windows sent a dead server 72 to 161 requests from run to run; now 72 to 112).
         self._budget = sum(retry.least_backoff(n) for n in range(retry.max_retries))
         # ... and that many failures in a row: every request in flight retrying to the end.
         self._enough = (retry.max_retries + 1) * limits.concurrency
